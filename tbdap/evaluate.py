@@ -1,0 +1,208 @@
+"""Expressions against a replayed frame: evaluation, REPL statements, completions and assignment."""
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import keyword
+import re
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from tbdump import preview
+from tbdump.model import Frame, Value
+
+from .messaging import RequestError
+from .variables import Objects, Row, Unavailable
+
+_TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
+
+
+class FrameContext:
+    """One frame's namespaces: previews always, real objects once asked for (and allowed)."""
+
+    def __init__(self, frame: Frame, globals_values: Dict[str, Value], objects: Objects) -> None:
+        self.frame = frame
+        self.locals_values = dict(frame.variables)
+        self.globals_values = globals_values
+        self.objects = objects
+        self._live: Optional[Tuple[Dict[str, Any], Dict[str, Any]]] = None
+        self._unavailable: Dict[str, str] = {}
+
+    def live(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """(globals, locals) as dicts of real objects; placeholders where a value is missing.
+
+        Built once and kept, so REPL statements and setVariable change this replay.
+        """
+        if not self.objects.allowed:
+            raise Unavailable("objects are not loaded: %s" % self.objects.reason)
+        if self._live is None:
+            g = {"__builtins__": builtins}
+            g.update({k: self._real(k, v) for k, v in self.globals_values.items()})
+            self._live = (g, {k: self._real(k, v) for k, v in self.locals_values.items()})
+        return self._live
+
+    def _real(self, name: str, value: Value) -> Any:
+        try:
+            return self.objects.resolve(value)
+        except Unavailable as exc:
+            self._unavailable[name] = str(exc)
+            return _Missing(value, str(exc))
+
+    def missing_note(self, expression: str) -> str:
+        """Names in the expression whose values the dump does not hold, said in one clause."""
+        try:
+            names = {n.id for n in ast.walk(ast.parse(expression)) if isinstance(n, ast.Name)}
+        except SyntaxError:
+            return ""
+        missing = ["%s (%s)" % (n, self._unavailable[n]) for n in sorted(names) if n in self._unavailable]
+        return " Not in the dump: %s." % "; ".join(missing) if missing else ""
+
+
+class _Missing:
+    """Stands in the REPL namespace for a value the dump does not hold."""
+
+    def __init__(self, value: Value, reason: str) -> None:
+        self._value = value
+        self._reason = reason
+
+    def __repr__(self) -> str:
+        return self._value.repr or "<not captured: %s>" % self._reason
+
+
+def one_line(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+class Evaluator:
+    """Evaluates for one session; `output` receives what evaluated code prints."""
+
+    def __init__(self, objects: Objects, output: Callable[[str, str], None]) -> None:
+        self.objects = objects
+        self.output = output
+
+    def evaluate(self, expression: str, ctx: FrameContext, context: str) -> Row:
+        if not self.objects.allowed:
+            return self._from_previews(expression, ctx)
+        g, loc = ctx.live()
+        try:
+            code = compile(expression, "<%s>" % context, "eval")
+            statement = False
+        except SyntaxError:
+            if context != "repl":
+                raise RequestError(one_line_syntax(expression))
+            try:
+                code = compile(expression, "<repl>", "exec")
+            except SyntaxError as exc:
+                raise RequestError(one_line(exc)) from None
+            statement = True
+        result = self._run(code, g, loc, expression, ctx, context)
+        if statement:
+            self.objects.changed = True
+            return Row("", Value(type="", repr=""), None)
+        return Row(expression, preview.describe(result), expression, obj=result, has_obj=True)
+
+    def _run(self, code: Any, g: Dict[str, Any], loc: Dict[str, Any], expression: str,
+             ctx: FrameContext, context: str) -> Any:
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
+        except Exception as exc:
+            if context == "repl":
+                lines = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
+                raise RequestError("".join(lines).rstrip() + ctx.missing_note(expression)) from None
+            raise RequestError(one_line(exc) + ctx.missing_note(expression)) from None
+        finally:
+            if out.getvalue():
+                self.output("stdout", out.getvalue())
+
+    def _from_previews(self, expression: str, ctx: FrameContext) -> Row:
+        """Safe mode: names, attributes and constant subscripts, answered from the previews."""
+        why = "objects are not loaded (%s)" % self.objects.reason
+        try:
+            node = ast.parse(expression.strip(), mode="eval").body
+        except SyntaxError:
+            raise RequestError("Only names and attribute/item access can be evaluated here: %s." % why) from None
+        value = self._lookup(node, ctx, why)
+        return Row(expression, value, expression)
+
+    def _lookup(self, node: ast.AST, ctx: FrameContext, why: str) -> Value:
+        if isinstance(node, ast.Name):
+            for space in (ctx.locals_values, ctx.globals_values):
+                if node.id in space:
+                    return space[node.id]
+            raise RequestError("NameError: name %r is not defined in this frame's captured variables."
+                               % node.id)
+        if isinstance(node, ast.Attribute):
+            return self._child(self._lookup(node.value, ctx, why), "." + node.attr, ast.unparse(node), why)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key = node.slice.value
+            access = "[%d]" % key if isinstance(key, int) and not isinstance(key, bool) else "[%r]" % (key,)
+            return self._child(self._lookup(node.value, ctx, why), access, ast.unparse(node), why)
+        raise RequestError("Only names and attribute/item access can be evaluated here: %s." % why)
+
+    @staticmethod
+    def _child(parent: Value, access: str, text: str, why: str) -> Value:
+        for child in parent.children or []:
+            if child.access == access:
+                return child.value
+        raise RequestError("%s is not in the captured preview, and %s." % (text, why))
+
+    def assign(self, target: str, value_expression: str, ctx: FrameContext) -> Row:
+        """Runs `target = value` in the replay (setVariable/setExpression) and returns the new value."""
+        if not self.objects.allowed:
+            raise RequestError("Values cannot be changed in safe mode: objects are not loaded (%s)."
+                               % self.objects.reason)
+        g, loc = ctx.live()
+        try:
+            code = compile("%s = %s" % (target, value_expression), "<set>", "exec")
+        except SyntaxError as exc:
+            raise RequestError(one_line(exc)) from None
+        self._run(code, g, loc, value_expression, ctx, "watch")
+        self.objects.changed = True
+        return self.evaluate(target, ctx, "watch")
+
+    def completions(self, text: str, ctx: FrameContext) -> List[Dict[str, Any]]:
+        match = _TRAILING_NAME.search(text)
+        word = match.group(0) if match else ""
+        base, dot, prefix = word.rpartition(".")
+        if dot:
+            names = self._attributes(base, ctx)
+        else:
+            names = {**{k: "keyword" for k in keyword.kwlist}, **{k: "function" for k in dir(builtins)},
+                     **{k: _kind(v) for k, v in ctx.globals_values.items()},
+                     **{k: _kind(v) for k, v in ctx.locals_values.items()}}
+        return [{"label": name, "type": kind} for name, kind in sorted(names.items())
+                if name.startswith(prefix)]
+
+    def _attributes(self, base: str, ctx: FrameContext) -> Dict[str, str]:
+        try:
+            row = self.evaluate(base, ctx, "hover")
+        except RequestError:
+            return {}
+        if row.has_obj:
+            return {c.name: _kind(preview.describe(c.obj)) for c in preview.children(row.obj)
+                    if c.access and c.access.startswith(".")}
+        return {c.access[1:]: _kind(c.value) for c in row.value.children or []
+                if c.access and c.access.startswith(".")}
+
+
+def one_line_syntax(expression: str) -> str:
+    try:
+        compile(expression, "<expression>", "eval")
+    except SyntaxError as exc:
+        return one_line(exc)
+    return "SyntaxError"
+
+
+def _kind(value: Value) -> str:
+    if value.repr.startswith("<class '"):
+        return "class"
+    if value.type == "module":
+        return "module"
+    if "function" in value.type or "method" in value.type:
+        return "function"
+    return "variable"

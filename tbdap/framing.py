@@ -1,0 +1,103 @@
+"""Content-Length framing of DAP messages on a byte stream (headers in ASCII, bodies in UTF-8 JSON)."""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, BinaryIO, Dict, Optional
+
+# A client message larger than this is refused: DAP requests are small, and a
+# bogus length must not make us allocate (or wait for) gigabytes.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_HEADER_LINE = 4096
+
+
+class BadMessage(Exception):
+    """One message could not be read, but the stream is still in step: reading may go on."""
+
+
+class BrokenStream(Exception):
+    """The stream cannot be followed any more (its framing is lost): the connection must close."""
+
+
+class Framing:
+    """Reads and writes whole DAP messages on a pair of binary streams."""
+
+    def __init__(self, reader: BinaryIO, writer: BinaryIO) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._write_lock = threading.Lock()
+
+    def read(self) -> Optional[Dict[str, Any]]:
+        """The next message; None at end of stream.  Raises BadMessage or BrokenStream."""
+        length = self._read_header()
+        if length is None:
+            return None
+        body = self._read_exactly(length)
+        try:
+            message = json.loads(body.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise BadMessage("a message body is not valid UTF-8 (%s)" % exc.reason) from None
+        except ValueError as exc:
+            raise BadMessage("a message body is not valid JSON (%s)" % exc) from None
+        if not isinstance(message, dict):
+            raise BadMessage("a message body is JSON but not an object")
+        return message
+
+    def write(self, message: Dict[str, Any]) -> None:
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data = b"Content-Length: %d\r\n\r\n" % len(body) + body
+        with self._write_lock:
+            self._writer.write(data)
+            self._writer.flush()
+
+    def _read_header(self) -> Optional[int]:
+        length: Optional[int] = None
+        garbage = []
+        seen_any = False
+        while True:
+            line = self._reader.readline(MAX_HEADER_LINE)
+            if not line:
+                if seen_any:
+                    raise BrokenStream("the stream ended inside a message header")
+                return None
+            seen_any = True
+            if not line.endswith(b"\n") and len(line) >= MAX_HEADER_LINE:
+                raise BrokenStream("a header line is longer than %d bytes" % MAX_HEADER_LINE)
+            text = line.strip()
+            if not text:
+                if length is not None:
+                    return length
+                if garbage:
+                    raise BadMessage("ignored input that is not a DAP message header: %r"
+                                     % b" ".join(garbage)[:200])
+                seen_any = False  # a stray blank line between messages
+                continue
+            name, sep, value = text.partition(b":")
+            if not sep:
+                garbage.append(text)
+                continue
+            if name.strip().lower() == b"content-length":
+                length = self._parse_length(value.strip())
+
+    @staticmethod
+    def _parse_length(value: bytes) -> int:
+        try:
+            length = int(value)
+        except ValueError:
+            length = -1
+        if length < 0:
+            raise BrokenStream("Content-Length %r is not a byte count" % value.decode("ascii", "replace"))
+        if length > MAX_BODY_BYTES:
+            raise BrokenStream("a message of %d bytes is over the %d-byte limit" % (length, MAX_BODY_BYTES))
+        return length
+
+    def _read_exactly(self, length: int) -> bytes:
+        chunks = []
+        left = length
+        while left:
+            chunk = self._reader.read(left)
+            if not chunk:
+                raise BrokenStream("the stream ended %d bytes short of a message body" % left)
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,138 @@
+"""DAP messaging: sequence numbers, request dispatch to `<command>_request` methods, error responses."""
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Type, TypeVar
+
+from .framing import BadMessage, BrokenStream, Framing
+
+T = TypeVar("T")
+
+
+class RequestError(Exception):
+    """A request that cannot be answered; its text is one sentence shown to the user."""
+
+    def __init__(self, message: str, error_id: int = 1) -> None:
+        super().__init__(message)
+        self.error_id = error_id
+
+
+def log(text: str) -> None:
+    """A diagnostic line for whoever reads the adapter's stderr (never stdout: it carries DAP)."""
+    print("tbdap: " + text, file=sys.stderr, flush=True)
+
+
+def argument(args: Dict[str, Any], name: str, kind: Type[T], default: Optional[T] = None,
+             required: bool = False) -> Any:
+    """One request argument, checked at the edge so handlers can trust it."""
+    if name not in args or args[name] is None:
+        if required:
+            raise RequestError("The request needs the %r argument." % name)
+        return default
+    value = args[name]
+    # bool is an int to Python but not to a DAP client.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RequestError("The %r argument must be %s, not %r." % (name, _kind_name(kind), value))
+    return value
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", bool: "true or false", list: "a list",
+            dict: "an object"}.get(kind, kind.__name__)
+
+
+class Connection:
+    """One client: reads requests, calls the handler's methods, writes responses and events."""
+
+    def __init__(self, framing: Framing) -> None:
+        self._framing = framing
+        self._seq = 0
+        self._after_response: List[Callable[[], None]] = []
+        self.closing = False
+
+    def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
+        message: Dict[str, Any] = {"seq": self._next_seq(), "type": "event", "event": event}
+        if body is not None:
+            message["body"] = body
+        self._framing.write(message)
+
+    def after_response(self, action: Callable[[], None]) -> None:
+        """Runs ``action`` (typically sending an event) once the current response is written."""
+        self._after_response.append(action)
+
+    def serve(self, handler: Any) -> None:
+        """Answers requests until the client disconnects or the stream breaks."""
+        while not self.closing:
+            try:
+                message = self._framing.read()
+            except BadMessage as exc:
+                self._report_bad_input(str(exc))
+                continue
+            except BrokenStream as exc:
+                self._report_bad_input("%s; closing the connection." % exc)
+                return
+            except OSError as exc:
+                log("connection lost: %s" % exc)
+                return
+            if message is None:
+                return
+            self._handle(handler, message)
+
+    def _handle(self, handler: Any, message: Dict[str, Any]) -> None:
+        if message.get("type") != "request":
+            if message.get("type") not in ("response", "event"):
+                self._report_bad_input("ignored a message that is not a request: %.200s" % (message,))
+            return
+        seq = message.get("seq")
+        command = message.get("command")
+        if not isinstance(seq, int) or not isinstance(command, str):
+            self._report_bad_input("ignored a request without an integer 'seq' and a 'command'")
+            return
+        args = message.get("arguments")
+        if args is None:
+            args = {}
+        self._after_response = []
+        try:
+            if not isinstance(args, dict):
+                raise RequestError("The arguments of %r must be an object." % command)
+            method = getattr(handler, command + "_request", None)
+            if method is None:
+                raise RequestError("tbdap does not support the %r request." % command, error_id=2)
+            body = method(args)
+        except RequestError as exc:
+            self._respond(seq, command, False, error=(exc.error_id, str(exc)))
+            return
+        except Exception as exc:  # a bug in tbdap: say so in one line, keep the traceback on stderr
+            log("internal error while handling %r:\n%s" % (command, traceback.format_exc()))
+            text = "Internal error in tbdap while handling %r: %s: %s (details on the adapter's stderr)." % (
+                command, type(exc).__name__, exc)
+            self._respond(seq, command, False, error=(99, text))
+            return
+        self._respond(seq, command, True, body=body)
+        actions, self._after_response = self._after_response, []
+        for action in actions:
+            action()
+
+    def _respond(self, request_seq: int, command: str, success: bool,
+                 body: Optional[Dict[str, Any]] = None, error: Optional[tuple] = None) -> None:
+        message: Dict[str, Any] = {"seq": self._next_seq(), "type": "response",
+                                   "request_seq": request_seq, "success": success, "command": command}
+        if error is not None:
+            error_id, text = error
+            message["message"] = text
+            body = {"error": {"id": error_id, "format": text, "showUser": True}}
+        if body is not None:
+            message["body"] = body
+        self._framing.write(message)
+
+    def _report_bad_input(self, text: str) -> None:
+        log(text)
+        try:
+            self.send_event("output", {"category": "stderr", "output": "tbdap: %s\n" % text})
+        except OSError:
+            pass
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq

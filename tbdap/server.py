@@ -1,0 +1,86 @@
+"""Transports: one DAP client over stdio, or one client after another on a TCP port."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from typing import BinaryIO, Callable, Optional
+
+from .framing import Framing
+from .messaging import Connection, log
+
+# Builds the request handler for one connection (a fresh replay per client).
+HandlerFactory = Callable[[Connection], object]
+
+
+def serve_stdio(make_handler: HandlerFactory) -> None:
+    """Serves the client on stdin/stdout; anything else printed goes to stderr."""
+    protocol_out = _claim_stdout()
+    connection = Connection(Framing(sys.stdin.buffer, protocol_out))
+    try:
+        connection.serve(make_handler(connection))
+    except BrokenPipeError:
+        pass  # the client went away while we answered
+
+
+def _claim_stdout() -> BinaryIO:
+    # stdout belongs to the protocol.  Keep a private copy of the descriptor
+    # for DAP and point fd 1 (and sys.stdout) at stderr, so a stray print, even
+    # from C code or from code evaluated in the REPL, cannot corrupt the stream.
+    sys.stdout.flush()
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(fd, "wb", buffering=0)
+
+
+def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str,
+              ready: Optional[Callable[[str], None]] = None) -> None:
+    """Listens on host:port and serves one client after another until interrupted."""
+    listener = socket.create_server((host, port), family=_family(host), reuse_port=False)
+    bound_port = listener.getsockname()[1]
+    say = ready or (lambda line: print(line, flush=True))
+    say("tbdap: serving %s to DAP clients on %s:%d (Ctrl+C to stop)" % (what, host, bound_port))
+    if not _is_loopback(host):
+        log("WARNING: listening on %s, not on loopback: anyone who can reach port %d can read "
+            "this dump (and, unless it is opened in safe mode, run code through evaluate)." % (host, bound_port))
+    with listener:
+        while True:
+            client, address = listener.accept()
+            log("client connected from %s:%s" % address[:2])
+            _serve_socket(client, make_handler)
+            log("client %s:%s disconnected; waiting for the next one" % address[:2])
+
+
+def _serve_socket(client: socket.socket, make_handler: HandlerFactory) -> None:
+    with client:
+        reader = client.makefile("rb")
+        writer = client.makefile("wb")
+        connection = Connection(Framing(reader, writer))
+        try:
+            connection.serve(make_handler(connection))
+        except OSError as exc:  # the client vanished mid-answer: the next one is still welcome
+            log("connection lost: %s" % exc)
+        finally:
+            for stream in (reader, writer):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+def _family(host: str) -> socket.AddressFamily:
+    try:
+        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        return socket.AF_INET
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

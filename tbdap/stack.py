@@ -1,0 +1,108 @@
+"""The call stacks a replay shows: threads, their frames innermost first, and labelled chain segments."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+from tbdump.model import ExceptionRecord, Frame, Thread
+
+
+@dataclass
+class StackEntry:
+    """One line of the CALL STACK view: a captured frame, or a label introducing a segment."""
+
+    id: int
+    frame: Optional[Frame] = None           # None for a label
+    label: str = ""
+    exception: Optional[int] = None         # the exception (index) whose traceback holds the frame
+    raised_here: bool = False               # the innermost frame of that exception's traceback
+
+
+@dataclass
+class ThreadStack:
+    id: int
+    name: str
+    entries: List[StackEntry]
+
+
+def _summary(record: ExceptionRecord) -> str:
+    return "%s: %s" % (record.type, record.message) if record.message else record.type
+
+
+def chain_segments(exceptions: List[ExceptionRecord]) -> List[Tuple[int, str]]:
+    """The exceptions hanging off exceptions[0], in display order, each with its label text.
+
+    Walked iteratively with a visited set, as the traceback module does, so
+    neither deep chains nor cycles can hurt.
+    """
+    out: List[Tuple[int, str]] = []
+    seen: Set[int] = {0}
+    pending: List[Tuple[int, str]] = []
+
+    def links(index: int) -> List[Tuple[int, str]]:
+        record = exceptions[index]
+        found = []
+        if record.cause is not None:
+            found.append((record.cause, "Direct cause of the exception above: %s"))
+        elif record.context is not None and not record.suppress_context:
+            found.append((record.context, "During handling of this exception, the one above occurred: %s"))
+        for n, member in enumerate(record.members, 1):
+            found.append((member, "Member %d of %d of %s: %%s" % (n, len(record.members), record.type)))
+        return found
+
+    pending.extend(reversed(links(0)))
+    while pending:
+        index, template = pending.pop()
+        if index in seen or not 0 <= index < len(exceptions):
+            continue
+        seen.add(index)
+        out.append((index, template % _summary(exceptions[index])))
+        pending.extend(reversed(links(index)))
+    return out
+
+
+class Stacks:
+    """All threads' stacks of one dump, with stable frame ids."""
+
+    def __init__(self, threads: List[Thread], crashing_frames: List[Frame],
+                 exceptions: List[ExceptionRecord]) -> None:
+        self.threads: List[ThreadStack] = []
+        self.entries: Dict[int, StackEntry] = {}
+        self._next_id = 1
+        for n, thread in enumerate(threads, 1):
+            if thread.crashed:
+                entries = self._crashing(crashing_frames, exceptions)
+            else:
+                entries = [self._frame(f) for f in reversed(thread.frames)]
+            self.threads.append(ThreadStack(n, thread.name, entries))
+        if not self.threads:  # a dump without thread records still has its exception
+            self.threads.append(ThreadStack(1, "MainThread", self._crashing(crashing_frames, exceptions)))
+
+    def _frame(self, frame: Optional[Frame], label: str = "", exception: Optional[int] = None,
+               raised_here: bool = False) -> StackEntry:
+        entry = StackEntry(self._next_id, frame, label, exception, raised_here)
+        self.entries[entry.id] = entry
+        self._next_id += 1
+        return entry
+
+    def _crashing(self, frames: List[Frame], exceptions: List[ExceptionRecord]) -> List[StackEntry]:
+        running = [f for f in reversed(frames) if not f.above_handler]
+        above = [f for f in reversed(frames) if f.above_handler]
+        if not running and exceptions:
+            running = list(reversed(exceptions[0].frames))
+        entries = [self._frame(f, exception=0, raised_here=i == 0) for i, f in enumerate(running)]
+        if above:
+            entries.append(self._frame(None, "Callers of the frame that handled the exception "
+                                             "(still running when it was dumped)"))
+            entries += [self._frame(f) for f in above]
+        for index, text in chain_segments(exceptions):
+            entries.append(self._frame(None, text))
+            chained = list(reversed(exceptions[index].frames))
+            entries += [self._frame(f, exception=index, raised_here=i == 0) for i, f in enumerate(chained)]
+        return entries
+
+    def thread(self, thread_id: int) -> Optional[ThreadStack]:
+        for t in self.threads:
+            if t.id == thread_id:
+                return t
+        return None

@@ -1,0 +1,346 @@
+"""The variable tree: variablesReference handles over safe-layer previews and, when loaded, live objects.
+
+Rows are named, valued, typed and grouped as debugpy shows them (see
+tbdump.preview); containers with more than PAGE indexed children are paged
+with `indexedVariables` instead of debugpy's "more" buckets.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from tbdump import preview
+from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
+
+PAGE = 100  # VS Code asks for indexed children 100 at a time
+LEN_NAME = preview.LEN_NAME
+GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function variables",
+                GROUP_CLASS: "class variables"}
+GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
+PAGED_TYPES = {"list", "tuple", "dict", "set", "frozenset", "numpy.ndarray"}
+FUNCTION_TYPES = {"function", "builtin_function_or_method", "method", "method-wrapper",
+                  "wrapper_descriptor", "method_descriptor", "classmethod_descriptor",
+                  "cython_function_or_method", "functools.partial"}
+RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
+_INDEX_ACCESS = re.compile(r"^\[\d+\]$")
+
+
+class Unavailable(Exception):
+    """The live object cannot be had; the text says why (safe mode, not captured, failed to load)."""
+
+
+# Gives the live object behind a row, or raises Unavailable.
+LiveGetter = Callable[[], Any]
+
+
+@dataclass
+class Row:
+    """One line of the VARIABLES view, before it is turned into a DAP Variable."""
+
+    name: str
+    value: Value
+    evaluate_name: Optional[str] = None
+    live: Optional[LiveGetter] = None      # how to reach the real object (None: no way)
+    obj: Any = None                        # the real object when the row was built from it
+    has_obj: bool = False
+    group: Optional[str] = None
+    access: Optional[str] = None           # expression suffix from the parent ("[0]", ".x")
+    read_only: bool = False
+    children: Optional[List["Row"]] = None  # fixed children (groups, synthetic values)
+
+
+def debugpy_order(name: str) -> Tuple[int, str]:
+    """debugpy's sort: plain names, then _private, then __mangled, then __dunders__."""
+    if name.startswith("__"):
+        return (3 if name.endswith("__") else 2, name)
+    return (1 if name.startswith("_") else 0, name)
+
+
+def scope_group(name: str, value: Value) -> Optional[str]:
+    """The group debugpy puts a frame variable in (protected names stay inline, as there)."""
+    if name.startswith("__") and name.endswith("__"):
+        return GROUP_SPECIAL
+    if value.type in FUNCTION_TYPES or value.qualtype in FUNCTION_TYPES:
+        return GROUP_FUNCTION
+    if value.repr.startswith("<class '"):
+        return GROUP_CLASS
+    return None
+
+
+def join_access(parent: Optional[str], name: str, access: Optional[str]) -> Optional[str]:
+    if parent is None:
+        return None
+    if name == LEN_NAME:
+        return "len(%s)" % parent
+    return parent + access if access else None
+
+
+class Objects:
+    """How the tree reaches live objects: whether it may, why not, and how to resolve a preview."""
+
+    def __init__(self, allowed: bool, reason: Optional[str],
+                 resolve: Callable[[Value], Any]) -> None:
+        self.allowed = allowed
+        self.reason = reason or "objects are not loaded"
+        self._resolve = resolve
+        self.changed = False  # set once the replay is changed: previews may then be stale
+
+    def resolve(self, value: Value) -> Any:
+        if not self.allowed:
+            raise Unavailable("objects are not loaded: %s" % self.reason)
+        if value.missing or value.redacted:
+            raise Unavailable(value.missing or "redacted (%s)" % value.redacted)
+        if value.ref is None:
+            raise Unavailable("the value has no object in the dump")
+        obj = self._resolve(value)
+        placeholder_reason = getattr(obj, "reason", None) if type(obj).__name__ == "Placeholder" else None
+        if placeholder_reason is not None:
+            raise Unavailable(str(placeholder_reason))
+        return obj
+
+
+class VariableTree:
+    """variablesReference handles for one session; a row keeps its handle while the session lasts."""
+
+    def __init__(self, objects: Objects) -> None:
+        self.objects = objects
+        self._rows: Dict[int, Row] = {}
+        self._handles: Dict[Tuple[int, str], int] = {}
+        self._next = 1
+
+    # -- handles --------------------------------------------------------------
+
+    def handle(self, row: Row, parent: int = 0) -> int:
+        """The reference of an expandable row (0 for a leaf)."""
+        if not self._expandable(row):
+            return 0
+        key = (parent, row.name)
+        if parent and key in self._handles:
+            ref = self._handles[key]
+            self._rows[ref] = row
+            return ref
+        ref = self._next
+        self._next += 1
+        self._rows[ref] = row
+        if parent:
+            self._handles[key] = ref
+        return ref
+
+    def row(self, ref: int) -> Optional[Row]:
+        return self._rows.get(ref)
+
+    def _expandable(self, row: Row) -> bool:
+        if row.children is not None:
+            return True
+        if row.has_obj:
+            return preview.describe(row.obj).expandable
+        return row.value.expandable or bool(row.value.children)
+
+    # -- rendering ------------------------------------------------------------
+
+    def variable(self, row: Row, parent: int = 0, hex_ints: bool = False) -> Dict[str, Any]:
+        """The DAP Variable for a row."""
+        value = row.value
+        if hex_ints:
+            value = self._hex(row)
+        text = value.repr
+        if not text and (value.missing or value.redacted):
+            text = "<%s>" % (value.missing or "redacted: %s" % value.redacted)
+        out: Dict[str, Any] = {"name": row.name, "value": text,
+                               "type": "" if row.children is not None and row.group else value.type,
+                               "variablesReference": self.handle(row, parent)}
+        if row.evaluate_name:
+            out["evaluateName"] = row.evaluate_name
+        attributes = []
+        if value.type in RAW_STRING_TYPES:
+            attributes.append("rawString")
+        if row.read_only:
+            attributes.append("readOnly")
+        if attributes:
+            out["presentationHint"] = {"attributes": attributes}
+        paged = self._paged_count(row)
+        if paged:
+            out["indexedVariables"] = paged
+            out["namedVariables"] = max(1, len(self.named_children(row)))
+        return out
+
+    def _hex(self, row: Row) -> Value:
+        if row.has_obj:
+            return preview.describe(row.obj, hex_ints=True)
+        if row.value.type in ("int", "bool") and not row.value.placeholder:
+            try:
+                return Value(type=row.value.type, repr=hex(int(row.value.repr == "True" or (
+                    row.value.repr != "False" and int(row.value.repr)))), qualtype=row.value.qualtype)
+            except ValueError:
+                pass
+        return row.value
+
+    # -- children -------------------------------------------------------------
+
+    def children(self, row: Row, flt: Optional[str] = None, start: int = 0,
+                 count: Optional[int] = None) -> List[Row]:
+        """A row's children as the client asked: all, "named" ones, or a page of "indexed" ones."""
+        if row.children is not None:
+            kids = row.children
+            if flt == "indexed":
+                return []
+            return kids[start:start + count] if count else kids[start:]
+        paged = self._paged_count(row)
+        if not paged:
+            if flt == "indexed":
+                return []
+            return self._all_children(row)
+        if flt == "named":
+            return self.named_children(row)
+        if flt == "indexed":
+            return self._indexed_children(row, start, count if count else paged - start)
+        return self.named_children(row) + self._indexed_children(
+            row, start, count if count else paged - start)
+
+    def _paged_count(self, row: Row) -> int:
+        if row.children is not None:
+            return 0
+        if row.has_obj:
+            n = preview.child_count(row.obj)
+        elif row.value.type in PAGED_TYPES or row.value.qualtype in PAGED_TYPES:
+            n = row.value.length
+        else:
+            n = None
+        return n if n is not None and n > PAGE else 0
+
+    def _live(self, row: Row) -> Tuple[bool, Any, str]:
+        """(found, object, why not) for a row."""
+        if row.has_obj:
+            return True, row.obj, ""
+        if row.live is None:
+            return False, None, "no object stands behind this preview"
+        try:
+            obj = row.live()
+        except Unavailable as exc:
+            return False, None, str(exc)
+        row.obj, row.has_obj = obj, True
+        return True, obj, ""
+
+    def _preview_is_enough(self, row: Row, needed: Optional[int] = None) -> bool:
+        value = row.value
+        if row.has_obj or value.children is None or self.objects.changed:
+            return False
+        if needed is None:
+            return not value.more
+        previewed = sum(1 for c in value.children if _is_indexed(c.name, c.access))
+        return needed <= previewed
+
+    def _all_children(self, row: Row) -> List[Row]:
+        if not self._preview_is_enough(row):
+            found, obj, why = self._live(row)
+            if found:
+                return group_rows([self._live_row(row, c) for c in preview.children(obj)])
+            return group_rows(self._preview_rows(row)) + self._missing_rows(row, why)
+        return group_rows(self._preview_rows(row))
+
+    def named_children(self, row: Row) -> List[Row]:
+        if not self._preview_is_enough(row, needed=0):
+            found, obj, _ = self._live(row)
+            if found:
+                kids = [self._live_row(row, c) for c in preview.children(obj, 0, 0)
+                        if c.name != LEN_NAME]
+                return group_rows(kids) + [self._len_row(row, len(obj))]
+        rows = [r for r in self._preview_rows(row) if not _is_indexed(r.name, r.access)]
+        if not any(r.name == LEN_NAME for r in rows) and row.value.length is not None:
+            rows.append(self._len_row(row, row.value.length))
+        else:
+            rows.sort(key=lambda r: r.name == LEN_NAME)
+        return group_rows(rows)
+
+    def _indexed_children(self, row: Row, start: int, count: int) -> List[Row]:
+        if not self._preview_is_enough(row, needed=start + count):
+            found, obj, why = self._live(row)
+            if found:
+                return [self._live_row(row, c) for c in preview.children(obj, start, count)
+                        if _is_indexed(c.name, c.access)]
+        else:
+            why = ""
+        items = [r for r in self._preview_rows(row) if _is_indexed(r.name, r.access)]
+        page = items[start:start + count]
+        if len(page) < count and start + count > len(items):
+            page += self._missing_rows(row, why or "not previewed", first=max(start, len(items)))
+        return page
+
+    def _preview_rows(self, row: Row) -> List[Row]:
+        out = []
+        for child in row.value.children or []:
+            getter = self._child_getter(row, child.name, child.access)
+            out.append(Row(child.name, child.value, join_access(row.evaluate_name, child.name, child.access),
+                           live=getter, group=child.group, access=child.access,
+                           read_only=child.name == LEN_NAME))
+        return out
+
+    def _child_getter(self, parent: Row, name: str, access: Optional[str]) -> LiveGetter:
+        def get() -> Any:
+            found, obj, why = self._live(parent)
+            if not found:
+                raise Unavailable(why)
+            if access and _INDEX_ACCESS.match(access):
+                kids = preview.children(obj, int(access[1:-1]), 1)
+            else:
+                kids = preview.children(obj)
+            for kid in kids:
+                if kid.name == name:
+                    return kid.obj
+            raise Unavailable("the object no longer has %s" % name)
+        return get
+
+    def _live_row(self, parent: Row, child: "preview.LiveChild") -> Row:
+        return Row(child.name, preview.describe(child.obj),
+                   join_access(parent.evaluate_name, child.name, child.access), obj=child.obj,
+                   has_obj=True, group=child.group, access=child.access, read_only=child.name == LEN_NAME)
+
+    def _len_row(self, parent: Row, n: int) -> Row:
+        return Row(LEN_NAME, preview.describe(n), join_access(parent.evaluate_name, LEN_NAME, None),
+                   obj=n, has_obj=True, read_only=True)
+
+    def _missing_rows(self, row: Row, why: str, first: Optional[int] = None) -> List[Row]:
+        shown = len(row.value.children or [])
+        total = row.value.length
+        if first is None and not row.value.more and row.value.children is not None:
+            return []
+        if first is not None:
+            what = "items from %d on" % first
+        elif row.value.children is None:
+            what = "its contents"
+        else:
+            what = "%d more item(s) after the first %d" % (row.value.more or (total or 0) - shown, shown)
+        text = "not captured: %s (%s)" % (what, why)
+        return [Row("…", Value(type="", repr="<%s>" % text, missing=text), read_only=True)]
+
+
+def group_rows(rows: List[Row], named_heads: bool = False) -> List[Row]:
+    """debugpy's layout: the special/function/class groups first, then the rest in order.
+
+    ``named_heads``: the group rows carry their label as evaluateName, as debugpy's frame scopes do.
+    """
+    groups: Dict[str, List[Row]] = {}
+    inline: List[Row] = []
+    for r in rows:
+        if r.group in GROUP_LABELS:
+            groups.setdefault(r.group, []).append(r)
+        else:
+            inline.append(r)
+    heads = [Row(GROUP_LABELS[g], Value(type="", repr=""), GROUP_LABELS[g] if named_heads else None,
+                 group=g, children=groups[g]) for g in GROUP_ORDER if g in groups]
+    return heads + inline
+
+
+def _is_indexed(name: str, access: Optional[str]) -> bool:
+    """Items of a container (list index, dict key, set member), as opposed to attributes and len()."""
+    if name == LEN_NAME or name in GROUP_LABELS.values():
+        return False
+    return not (access or "").startswith(".")
+
+
+def scope_rows(items: List[Tuple[str, Value, Optional[LiveGetter]]]) -> List[Row]:
+    """A frame's variables as debugpy lists them: groups first, then sorted names."""
+    rows = [Row(name, value, name, live=getter, group=scope_group(name, value))
+            for name, value, getter in sorted(items, key=lambda item: debugpy_order(item[0]))]
+    return group_rows(rows, named_heads=True)

@@ -1,0 +1,45 @@
+"""Find the debugger PYTHONBREAKPOINT names, exactly as sys.breakpointhook() does, and its post-mortem entry."""
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+DEFAULT_HOOK = "pdb.set_trace"
+
+
+class HookError(Exception):
+    """PYTHONBREAKPOINT names something that cannot be imported; str() is one line."""
+
+
+@dataclass
+class Debugger:
+    """The debugger breakpoint() would start, and how to start it post-mortem instead."""
+
+    name: str                                  # as PYTHONBREAKPOINT says, or the default
+    hook: Callable[[], Any]                    # what breakpoint() would call
+    post_mortem: Optional[Callable[..., Any]]  # the hook's module's post_mortem(), if it has one
+    takes_exceptions: bool                     # it browses chained exceptions (pdb 3.13's `exceptions`)
+
+
+def find_debugger() -> Optional[Debugger]:
+    """The debugger to open, or None when PYTHONBREAKPOINT=0 disables breakpoint()."""
+    # Read as CPython's sys.breakpointhook() reads it: unset or empty means
+    # pdb, "0" disables, a dotless name is looked up in builtins, -E ignores it.
+    name = "" if sys.flags.ignore_environment else os.environ.get("PYTHONBREAKPOINT", "")
+    if name == "0":
+        return None
+    name = name or DEFAULT_HOOK
+    modulepath, dot, attrname = name.rpartition(".")
+    if not dot:
+        modulepath = "builtins"
+    try:
+        module = importlib.import_module(modulepath)
+        hook = getattr(module, attrname)
+    except (ImportError, AttributeError):
+        raise HookError(f'Ignoring unimportable $PYTHONBREAKPOINT: "{name}"') from None
+    post_mortem = getattr(module, "post_mortem", None)
+    pdb_class = getattr(module, "Pdb", None)
+    return Debugger(name=name, hook=hook,
+                    post_mortem=post_mortem if callable(post_mortem) else None,
+                    takes_exceptions=hasattr(pdb_class, "do_exceptions"))

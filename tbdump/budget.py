@@ -1,0 +1,108 @@
+"""Capture budgets (bytes, time, preview size) and the clock that enforces them."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, fields, replace
+from types import FrameType
+from typing import Any, Callable, Dict, Optional
+
+
+class BudgetExceeded(BaseException):
+    """Raised into capture when its time runs out.
+
+    A BaseException so that ``except Exception`` in hostile user code (a
+    ``__repr__``, a ``__reduce__``) does not swallow it.
+    """
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """How much a dump may take; every field has a ``TBDUMP_<NAME>`` variable."""
+
+    max_bytes: int = 1 << 30          # object layer size; the 200 MB case fits, 2 GB does not
+    max_seconds: float = 10.0         # whole capture; past it the dump is written as partial
+    value_seconds: float = 1.0        # one value's repr or pickle
+    preview_depth: int = 2            # levels of children stored in a preview
+    preview_items: int = 100          # children per level (VS Code pages by 100)
+    preview_inner_items: int = 20     # children per level below the first
+    max_string: int = 1 << 16         # characters of one repr at the top level
+    max_globals: int = 5000           # previewed globals per module (all are pickled)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Budgets":
+        """Defaults, then ``TBDUMP_*`` variables, then explicit keyword overrides."""
+        values: Dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get("TBDUMP_" + f.name.upper())
+            if raw:
+                try:
+                    values[f.name] = type(f.default)(float(raw)) if f.type == "int" else float(raw)
+                except ValueError:
+                    pass  # a bad variable must not break a crash dump; the default stands
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+class Clock:
+    """Tracks the capture deadline and interrupts code that blocks past it.
+
+    In the main thread a repeating SIGALRM raises BudgetExceeded into whatever
+    runs (even ``time.sleep``), again every 50 ms in case user code catches it;
+    elsewhere the deadline is only checked between values.
+    """
+
+    def __init__(self, budgets: Budgets) -> None:
+        self.start = time.monotonic()
+        self.deadline = self.start + budgets.max_seconds
+        self.value_seconds = budgets.value_seconds
+        self.expired = False
+        self._armed = False
+        self._old_handler: Any = None
+        self._old_timer: Any = None
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def check(self) -> None:
+        if self.expired or time.monotonic() > self.deadline:
+            self.expired = True
+            raise BudgetExceeded("time budget")
+
+    def run(self, fn: Callable[[], Any]) -> Any:
+        """Run one bounded step: at most ``value_seconds`` and never past the deadline."""
+        self.check()
+        limit = min(self.value_seconds, max(self.remaining(), 0.001))
+        if not self._arm(limit):
+            return fn()
+        try:
+            return fn()
+        finally:
+            self._disarm()
+
+    def _arm(self, seconds: float) -> bool:
+        if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+            return False
+        try:
+            self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
+            self._old_timer = signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+        except (ValueError, OSError):
+            return False
+        self._armed = True
+        return True
+
+    def _disarm(self) -> None:
+        if not self._armed:
+            return
+        self._armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, self._old_handler)
+        if self._old_timer and self._old_timer[0] > 0:
+            signal.setitimer(signal.ITIMER_REAL, *self._old_timer)
+
+    def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
+        if time.monotonic() > self.deadline:
+            self.expired = True
+        raise BudgetExceeded("time budget")

@@ -1,0 +1,444 @@
+"""Capture: walk a crash (exception chain, frames, threads, sources) into the model.
+
+Every value goes twice through here, once as a bounded preview for the safe
+layer and once as a record of the object layer; both steps are bounded by the
+capture clock and never let a hostile object break the walk.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import linecache
+import os
+import platform
+import socket
+import sys
+import sysconfig
+import threading
+import tokenize
+import traceback
+import types
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+from . import __version__
+from .budget import BudgetExceeded, Budgets, Clock
+from .model import (ExceptionRecord, Frame, Metadata, Position, SafeLayer, Source, Thread,
+                    Value)
+from .objects import RecordWriter
+from .preview import Previewer, missing, redacted
+from .redaction import Redaction
+from .saferepr import describe_exception
+
+MAX_SOURCE_BYTES = 4 << 20
+_LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
+                                           sysconfig.get_paths().get("platstdlib"))
+                               if p}))
+
+
+def is_library_file(filename: str) -> bool:
+    """Stdlib, site-packages and frozen modules: what justMyCode de-emphasises."""
+    if filename.startswith("<frozen") or "site-packages" in filename or "dist-packages" in filename:
+        return True
+    return any(filename.startswith(root + os.sep) for root in _LIBRARY_ROOTS)
+
+
+def type_display(exc_type: type) -> str:
+    """The exception type as the traceback prints it."""
+    module = getattr(exc_type, "__module__", None)
+    name = getattr(exc_type, "__qualname__", None) or getattr(exc_type, "__name__", "?")
+    if module in (None, "__main__", "builtins"):
+        return str(name)
+    return "%s.%s" % (module, name)
+
+
+class Capture:
+    """One capture: turns an exception into a SafeLayer, writing object records as it goes."""
+
+    def __init__(self, records: RecordWriter, budgets: Budgets, redaction: Redaction,
+                 clock: Clock, skip_codes: Iterable[types.CodeType] = ()) -> None:
+        self.records = records
+        self.budgets = budgets
+        self.redaction = redaction
+        self.clock = clock
+        self.skip_codes: Set[types.CodeType] = set(skip_codes)
+        self.previewer = Previewer(budgets.preview_depth, budgets.preview_items,
+                                   budgets.preview_inner_items, redaction.rule_for_name,
+                                   redaction.rule_for_text, clock.run)
+        self.cut: List[str] = []
+        self._frame_vars: Dict[int, Dict[str, Value]] = {}
+        self._namespaces: Dict[str, Dict[str, Value]] = {}
+        self._namespace_keys: Dict[int, str] = {}
+        self._sources: Dict[str, Source] = {}
+        self._keep_alive: List[Any] = []  # ids above must not be reused during capture
+
+    # -- values -----------------------------------------------------------------
+    def value(self, name: Any, obj: Any) -> Value:
+        """Preview and record of one named value, redacted when its name is a secret."""
+        rule = self.redaction.rule_for_name(name)
+        if rule:
+            return redacted(obj, rule)
+        if self.clock.expired:
+            self._note_cut("time budget: values after the deadline are not captured")
+            return missing(obj, "not captured: time budget exhausted")
+        preview = self.previewer.value(obj)
+        if preview.placeholder:
+            return preview
+        ref, reason = self.records.add(obj)
+        preview.ref = ref
+        if reason is not None:
+            preview.missing = reason
+            if "budget" in reason:
+                self._note_cut("%s: %s" % (name, reason))
+        return preview
+
+    def _note_cut(self, line: str) -> None:
+        if line not in self.cut:
+            self.cut.append(line)
+
+    # -- frames -----------------------------------------------------------------
+    def frame(self, f: types.FrameType, lineno: int, lasti: Optional[int], above: bool) -> Frame:
+        code = f.f_code
+        filename = code.co_filename
+        self.source(filename, f.f_globals)
+        module = f.f_globals.get("__name__", "?") if isinstance(f.f_globals, dict) else "?"
+        return Frame(
+            name=code.co_name, qualname=getattr(code, "co_qualname", code.co_name),
+            filename=filename, lineno=lineno if lineno is not None else (f.f_lineno or 0),
+            module=str(module), position=self._position(code, lasti, filename),
+            variables=self._variables(f), globals_key=self._globals(f),
+            above_handler=above, library=is_library_file(filename))
+
+    def _variables(self, f: types.FrameType) -> Dict[str, Value]:
+        key = id(f)
+        if key not in self._frame_vars:
+            self._keep_alive.append(f)
+            try:
+                snapshot = dict(f.f_locals)
+            except BaseException as exc:
+                snapshot = {}
+                self._note_cut("locals of %s unreadable: %s" % (f.f_code.co_name, describe_exception(exc)))
+            self._frame_vars[key] = {str(n): self.value(n, v) for n, v in snapshot.items()
+                                     if n != "__builtins__"}
+        return self._frame_vars[key]
+
+    def _globals(self, f: types.FrameType) -> Optional[str]:
+        g = f.f_globals
+        if not isinstance(g, dict):
+            return None
+        if id(g) in self._namespace_keys:
+            return self._namespace_keys[id(g)]
+        base = str(g.get("__name__", "?"))
+        key = base
+        n = 1
+        while key in self._namespaces:
+            n += 1
+            key = "%s#%d" % (base, n)
+        self._namespace_keys[id(g)] = key
+        self._keep_alive.append(g)
+        ns: Dict[str, Value] = {}
+        self._namespaces[key] = ns
+        names = [k for k in list(g) if k != "__builtins__"]
+        limit = self.budgets.max_globals
+        if len(names) > limit:
+            self._note_cut("globals of %s: %d of %d captured (budget max_globals)" % (base, limit, len(names)))
+            names = names[:limit]
+        for name in names:
+            ns[str(name)] = self.value(name, g.get(name))
+        return key
+
+    def _position(self, code: types.CodeType, lasti: Optional[int], filename: str) -> Optional[Position]:
+        if lasti is None or lasti < 0 or not hasattr(code, "co_positions"):
+            return None
+        try:
+            for i, pos in enumerate(code.co_positions()):
+                if i == lasti // 2:
+                    lineno, end_lineno, col, end_col = pos
+                    break
+            else:
+                return None
+            if None in (lineno, end_lineno, col, end_col):
+                return None
+            lines = self._source_lines(filename)
+            return Position(lineno, end_lineno, _char_col(lines, lineno, col),
+                            _char_col(lines, end_lineno, end_col))
+        except Exception:
+            return None
+
+    # -- sources ----------------------------------------------------------------
+    def source(self, filename: str, module_globals: Any) -> None:
+        if filename in self._sources:
+            return
+        text: Optional[str] = None
+        digest: Optional[str] = None
+        reason: Optional[str] = None
+        try:
+            if os.path.isfile(filename):
+                with open_binary(filename) as fh:
+                    data = fh.read(MAX_SOURCE_BYTES + 1)
+                if len(data) > MAX_SOURCE_BYTES:
+                    reason = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES
+                else:
+                    digest = hashlib.sha256(data).hexdigest()
+                    text = _decode_source(data)
+            else:
+                lines = linecache.getlines(filename, module_globals if isinstance(module_globals, dict) else None)
+                if lines:
+                    text = "".join(lines)
+                else:
+                    reason = "no source available"
+        except Exception as exc:
+            reason = "not captured: %s" % describe_exception(exc)
+        self._sources[filename] = Source(filename, text, digest, reason)
+
+    def _source_lines(self, filename: str) -> List[str]:
+        src = self._sources.get(filename)
+        return src.text.splitlines() if src is not None and src.text else []
+
+    # -- exceptions ----------------------------------------------------------------
+    def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:
+        """The chain, breadth-first from the root, each exception once (cycles are fine)."""
+        order: List[BaseException] = [root]
+        index: Dict[int, int] = {id(root): 0}
+        i = 0
+        while i < len(order):
+            exc = order[i]
+            i += 1
+            for linked in self._links(exc):
+                if linked is not None and id(linked) not in index:
+                    index[id(linked)] = len(order)
+                    order.append(linked)
+        records = []
+        for n, exc in enumerate(order):
+            cause = getattr(exc, "__cause__", None)
+            context = None if getattr(exc, "__suppress_context__", False) else getattr(exc, "__context__", None)
+            members = _group_members(exc)
+            records.append(ExceptionRecord(
+                type=type_display(type(exc)), type_name=getattr(type(exc), "__name__", "?"),
+                message=self._message(exc),
+                frames=self._traceback_frames(exc, above_handler and n == 0),
+                notes=self._notes(exc),
+                cause=index.get(id(cause)) if isinstance(cause, BaseException) else None,
+                context=index.get(id(context)) if isinstance(context, BaseException) else None,
+                suppress_context=bool(getattr(exc, "__suppress_context__", False)),
+                members=[index[id(m)] for m in members or () if id(m) in index],
+                is_group=members is not None and _is_group(exc),
+                value=self.value("<exception>", exc)))
+        return records
+
+    @staticmethod
+    def _links(exc: BaseException) -> List[Any]:
+        out = [getattr(exc, "__cause__", None)]
+        if not getattr(exc, "__suppress_context__", False):
+            out.append(getattr(exc, "__context__", None))
+        out += _group_members(exc) or []
+        return [x for x in out if isinstance(x, BaseException)]
+
+    def _message(self, exc: BaseException) -> str:
+        try:
+            text = self.clock.run(lambda: str(exc))
+        except BudgetExceeded:
+            return "<exception str() timed out>"
+        except BaseException:
+            return "<exception str() failed>"
+        rule = self.redaction.rule_for_text(text)
+        return "<redacted: %s>" % rule if rule else text
+
+    @staticmethod
+    def _notes(exc: BaseException) -> List[str]:
+        notes = getattr(exc, "__notes__", None)
+        if not isinstance(notes, (list, tuple)):
+            return []
+        return [n if isinstance(n, str) else "<note is not a string>" for n in notes]
+
+    def _traceback_frames(self, exc: BaseException, above_handler: bool) -> List[Frame]:
+        entries = []
+        tb = getattr(exc, "__traceback__", None)
+        while isinstance(tb, types.TracebackType):
+            if tb.tb_frame.f_code not in self.skip_codes:
+                entries.append((tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
+            tb = tb.tb_next
+        frames = []
+        if above_handler and entries:
+            callers = []
+            f = entries[0][0].f_back
+            while f is not None and f.f_code not in self.skip_codes:
+                callers.append(f)
+                f = f.f_back
+            frames += [self.frame(c, c.f_lineno, c.f_lasti, True) for c in reversed(callers)]
+        frames += [self.frame(f, line, lasti, False) for f, line, lasti in entries]
+        return frames
+
+    # -- threads ----------------------------------------------------------------
+    def threads(self, crashed: Optional[threading.Thread], crash_frames: List[Frame],
+                include_others: bool) -> List[Thread]:
+        me = crashed or threading.current_thread()
+        result = [Thread(me.ident or 0, me.name, bool(me.daemon), True, crash_frames)]
+        if not include_others:
+            return result
+        by_ident = {t.ident: t for t in threading.enumerate()}
+        current = threading.get_ident()
+        for ident, top in sys._current_frames().items():
+            if ident in (me.ident, current):
+                continue
+            stack = []
+            f: Optional[types.FrameType] = top
+            while f is not None:
+                if f.f_code not in self.skip_codes:
+                    stack.append(f)
+                f = f.f_back
+            t = by_ident.get(ident)
+            result.append(Thread(ident, t.name if t else "Thread-%d" % ident, bool(t and t.daemon),
+                                 False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)
+                                         for fr in reversed(stack)]))
+        return result
+
+    def sources(self) -> Dict[str, Source]:
+        return self._sources
+
+    def namespaces(self) -> Dict[str, Dict[str, Value]]:
+        return self._namespaces
+
+
+def open_binary(filename: str) -> Any:
+    import _io
+    return _io.FileIO(filename, "r")
+
+
+def _decode_source(data: bytes) -> str:
+    import io
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding, errors="replace")
+    except (SyntaxError, LookupError):
+        return data.decode("utf-8", errors="replace")
+
+
+def _char_col(lines: List[str], lineno: int, byte_col: int) -> int:
+    """co_positions columns are UTF-8 byte offsets; viewers want characters."""
+    if not 1 <= lineno <= len(lines):
+        return byte_col
+    return len(lines[lineno - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+
+def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
+    if not _is_group(exc):
+        return None
+    members = getattr(exc, "exceptions", None)
+    if not isinstance(members, (tuple, list)):
+        return None
+    return [m for m in members if isinstance(m, BaseException)]
+
+
+def _is_group(exc: BaseException) -> bool:
+    group = getattr(__import__("builtins"), "BaseExceptionGroup", None)
+    return group is not None and isinstance(exc, group)
+
+
+def traceback_text(exc: BaseException, clock: Clock) -> str:
+    """The whole chain exactly as Python prints it (what ``exceptionInfo`` shows)."""
+    try:
+        return "".join(clock.run(lambda: traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    except BaseException as err:
+        return "%s: %s\n(the full traceback text could not be formatted: %s)\n" % (
+            type_display(type(exc)), "?", describe_exception(err))
+
+
+def metadata(redaction: Redaction, frames: Iterable[Frame]) -> Metadata:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return Metadata(
+        time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
+        implementation=platform.python_implementation(), platform=platform.platform(),
+        hostname=socket.gethostname(), pid=os.getpid(), argv=_redact_argv(list(sys.argv), redaction),
+        cwd=_safe_cwd(), executable=sys.executable, tbdump_version=__version__,
+        packages=_package_versions(frames), redaction=redaction.describe())
+
+
+def _safe_cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return "?"
+
+
+def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
+    """``--password X`` and ``--token=X`` keep their flag and lose their value."""
+    out: List[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append("<redacted>")
+            hide_next = False
+            continue
+        if arg.startswith("-"):
+            flag, eq, _ = arg.partition("=")
+            if redaction.rule_for_name(flag.lstrip("-")):
+                if eq:
+                    out.append(flag + "=<redacted>")
+                else:
+                    out.append(arg)
+                    hide_next = True
+                continue
+        out.append(arg)
+    return out
+
+
+def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
+    """Versions of the distributions whose modules appear in the stack."""
+    from importlib import metadata as importlib_metadata
+    versions: Dict[str, str] = {}
+    stdlib = getattr(sys, "stdlib_module_names", ())
+    for top in sorted({f.module.partition(".")[0] for f in frames if f.library}):
+        if top in stdlib:
+            continue
+        try:
+            versions[top] = importlib_metadata.version(top)
+        except Exception:
+            mod = sys.modules.get(top)
+            version = getattr(mod, "__version__", None)
+            if isinstance(version, str):
+                versions[top] = version
+    return versions
+
+
+def all_frames(layer_exceptions: List[ExceptionRecord], threads: List[Thread]) -> List[Frame]:
+    out = [f for e in layer_exceptions for f in e.frames]
+    out += [f for t in threads for f in t.frames]
+    return out
+
+
+def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,
+            clock: Clock, *, skip_codes: Iterable[types.CodeType] = (), above_handler: bool = True,
+            thread: Optional[threading.Thread] = None, other_threads: bool = True) -> Tuple[SafeLayer, Capture]:
+    """Capture ``exc`` into a SafeLayer (object records go to ``records``)."""
+    cap = Capture(records, budgets, redaction, clock, skip_codes)
+    exceptions = cap.exceptions(exc, above_handler)
+    threads = cap.threads(thread, exceptions[0].frames, other_threads)
+    meta = metadata(redaction, all_frames(exceptions, threads))
+    layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
+                      sources=cap.sources(), namespaces=cap.namespaces(),
+                      traceback_text=traceback_text(exc, clock))
+    return layer, cap
+
+
+def minimal(exc: BaseException, why: str) -> SafeLayer:
+    """The last-resort safe layer when full capture itself failed: type, message, lines."""
+    red = Redaction(enabled=False)
+    frames = []
+    tb = getattr(exc, "__traceback__", None)
+    while isinstance(tb, types.TracebackType):
+        code = tb.tb_frame.f_code
+        frames.append(Frame(code.co_name, code.co_name, code.co_filename, tb.tb_lineno, "?"))
+        tb = tb.tb_next
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<exception str() failed>"
+    record = ExceptionRecord(type_display(type(exc)), type(exc).__name__, message, frames)
+    meta = metadata(red, [])
+    meta.partial = True
+    meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)
+    meta.redaction = Redaction.from_env().describe()
+    thread = threading.current_thread()
+    return SafeLayer(meta, [record], [Thread(thread.ident or 0, thread.name, bool(thread.daemon), True, frames)],
+                     {}, {}, "")
+

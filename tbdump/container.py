@@ -1,0 +1,205 @@
+"""The dump file's container: named members with hashes, a signed manifest, atomic writes.
+
+Layout (docs/FORMAT.md): an 8-byte magic, the members' bytes one after the
+other, the manifest (JSON), its length as 8 bytes little-endian, and an
+8-byte end magic.  The manifest lists every member's offset, size, SHA-256
+and encoding, and carries the optional HMAC-SHA256 over itself.
+"""
+from __future__ import annotations
+
+import _io  # the C module: test mocks of builtins.open / io.open don't reach it
+import hashlib
+import hmac
+import json
+import mmap
+import os
+import posixpath
+import struct
+import zlib
+from typing import Any, Dict, Optional, Tuple
+
+from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError
+from .model import FORMAT_VERSION
+
+MAGIC = b"\x89TBDUMP\n"
+END_MAGIC = b"\nTBDEND\x1a"
+_TRAILER = struct.Struct("<Q8s")
+
+try:  # bound now, so a test that mocks os.replace or os.unlink cannot break a dump
+    import posix as _osimpl
+except ImportError:  # pragma: no cover - Windows
+    import nt as _osimpl  # type: ignore[no-redef]
+_replace = _osimpl.replace
+_unlink = _osimpl.unlink
+_getpid = _osimpl.getpid
+_urandom = _osimpl.urandom
+
+
+def manifest_mac(manifest: Dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 over the manifest without its own ``hmac`` field."""
+    body = {k: v for k, v in manifest.items() if k != "hmac"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
+
+
+class ContainerWriter:
+    """Writes members to a temporary file beside the target, then renames it into place."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        directory = posixpath.dirname(os.fspath(path)) or "."
+        self.tmp = posixpath.join(directory, ".%s.%d.%s.tmp" % (
+            posixpath.basename(path), _getpid(), _urandom(4).hex()))
+        self.file = _io.FileIO(self.tmp, "w+")
+        self.file.write(MAGIC)
+        self.members: Dict[str, Dict[str, Any]] = {}
+
+    def begin_member(self) -> int:
+        return self.file.tell()
+
+    def end_member(self, name: str, offset: int, digest: Optional[str], encoding: str = "raw") -> None:
+        """Record a member written in place; ``digest`` None means hash it from the file."""
+        size = self.file.tell() - offset
+        if digest is None:
+            digest = self._hash_range(offset, size)
+        self.members[name] = {"offset": offset, "size": size, "sha256": digest, "encoding": encoding}
+
+    def add(self, name: str, data: bytes, compress: bool = True) -> None:
+        payload = zlib.compress(data, 6) if compress else data
+        offset = self.begin_member()
+        self.file.write(payload)
+        self.end_member(name, offset, hashlib.sha256(payload).hexdigest(),
+                        "zlib" if compress else "raw")
+
+    def _hash_range(self, offset: int, size: int) -> str:
+        h = hashlib.sha256()
+        self.file.seek(offset)
+        left = size
+        while left:
+            chunk = self.file.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            h.update(chunk)
+            left -= len(chunk)
+        self.file.seek(0, 2)
+        return h.hexdigest()
+
+    def finish(self, key: Optional[bytes], info: Dict[str, Any]) -> None:
+        manifest: Dict[str, Any] = {"format": FORMAT_VERSION, "members": self.members, **info,
+                                    "hmac": None}
+        if key:
+            manifest["hmac"] = manifest_mac(manifest, key)
+        body = json.dumps(manifest, sort_keys=True).encode()
+        self.file.write(body)
+        self.file.write(_TRAILER.pack(len(body), END_MAGIC))
+        self.file.close()
+        _replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        try:
+            self.file.close()
+        finally:
+            try:
+                _unlink(self.tmp)
+            except OSError:
+                pass
+
+
+class ContainerReader:
+    """Reads and verifies members; opens the file read-only and never writes anywhere."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            self.file = _io.FileIO(path, "r")
+        except FileNotFoundError:
+            raise DumpError("%s: no such file" % path) from None
+        except IsADirectoryError:
+            raise DumpError("%s: is a directory, not a dump file" % path) from None
+        except OSError as exc:
+            raise DumpError("%s: cannot be read (%s)" % (path, exc.strerror or exc)) from None
+        try:
+            self.manifest = self._read_manifest()
+        except BaseException:
+            self.file.close()
+            raise
+
+    def _read_manifest(self) -> Dict[str, Any]:
+        size = os.fstat(self.file.fileno()).st_size
+        head = self.file.read(len(MAGIC))
+        if head != MAGIC:
+            raise NotADumpError("%s: not a tbdump file (%s)" % (self.path, _sniff(head, size)))
+        if size < len(MAGIC) + _TRAILER.size:
+            raise CorruptDumpError("%s: the dump is truncated (%d bytes)" % (self.path, size))
+        self.file.seek(size - _TRAILER.size)
+        length, end = _TRAILER.unpack(self.file.read(_TRAILER.size))
+        if end != END_MAGIC or length > size - len(MAGIC) - _TRAILER.size:
+            raise CorruptDumpError("%s: the dump is truncated or damaged (no valid end marker)" % self.path)
+        self.file.seek(size - _TRAILER.size - length)
+        try:
+            manifest = json.loads(self.file.read(length).decode("utf-8"))
+            fmt = manifest["format"]
+            members = manifest["members"]
+            if not isinstance(fmt, int) or not isinstance(members, dict):
+                raise ValueError
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise CorruptDumpError("%s: the dump's manifest is damaged" % self.path) from None
+        if fmt > FORMAT_VERSION:
+            raise NewerFormatError(
+                "%s: written by a newer tbdump (format %d; this tbdump reads up to %d) - upgrade tbdump"
+                % (self.path, fmt, FORMAT_VERSION))
+        end_of_members = size - _TRAILER.size - length
+        for name, m in members.items():
+            if not (isinstance(m, dict) and isinstance(m.get("offset"), int) and isinstance(m.get("size"), int)
+                    and len(MAGIC) <= m["offset"] and m["offset"] + m["size"] <= end_of_members):
+                raise CorruptDumpError("%s: the dump's member %r is out of bounds" % (self.path, name))
+        return manifest
+
+    def has(self, name: str) -> bool:
+        return name in self.manifest["members"]
+
+    def raw(self, name: str) -> Tuple[memoryview, str]:
+        """The member's bytes, mapped read-only and verified against its hash."""
+        m = self.manifest["members"].get(name)
+        if m is None:
+            raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
+        if m["size"] == 0:
+            view = memoryview(b"")
+        else:
+            mapped = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
+            view = memoryview(mapped)[m["offset"]:m["offset"] + m["size"]]
+        if hashlib.sha256(view).hexdigest() != m.get("sha256"):
+            raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
+        return view, m.get("encoding", "raw")
+
+    def read(self, name: str) -> bytes:
+        view, encoding = self.raw(name)
+        if encoding == "zlib":
+            try:
+                return zlib.decompress(view)
+            except zlib.error:
+                raise CorruptDumpError("%s: the dump's member %r does not decompress" % (self.path, name)) from None
+        return bytes(view)
+
+    def signature_ok(self, key: bytes) -> bool:
+        mac = self.manifest.get("hmac")
+        return isinstance(mac, str) and hmac.compare_digest(mac, manifest_mac(self.manifest, key))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _sniff(head: bytes, size: int) -> str:
+    """A hint at what a foreign file is, for the error message."""
+    if size == 0:
+        return "the file is empty"
+    if head[:1] == b"\x80":
+        return "it looks like a plain pickle"
+    if head[:4] == b"PK\x03\x04":
+        return "it looks like a zip archive"
+    try:
+        head.decode("utf-8")
+        return "it looks like a text file"
+    except UnicodeDecodeError:
+        return "unrecognised content"
+

@@ -1,0 +1,177 @@
+"""Opening a dump: the ``Dump`` every viewer reads, with the object layer loaded lazily.
+
+The safe layer is read and verified at once; the object layer is unpickled
+only when a viewer first asks for a real value, and only when the dump is
+trusted (see ``trust_decision``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+from .container import ContainerReader
+from .errors import CorruptDumpError, DumpError
+from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value
+from .objects import RecordReader
+from .placeholder import Placeholder
+
+SAFE_MODE_REQUESTED = "safe mode: objects are not loaded (nothing from the file is run)"
+
+
+def trust_decision(reader: ContainerReader, objects: Optional[bool],
+                   key: Optional[bytes]) -> Optional[str]:
+    """None when the object layer may load, else the one-line reason it may not.
+
+    With no key configured where the dump is opened, a dump is trusted like any
+    pickle; with ``TBDUMP_KEY`` (or ``key``) set, only a dump whose signature
+    verifies with it loads objects.
+    """
+    if objects is False:
+        return SAFE_MODE_REQUESTED
+    if objects is None and os.environ.get("TBDUMP_SAFE", "").lower() in ("1", "true", "yes", "on"):
+        return SAFE_MODE_REQUESTED + " (TBDUMP_SAFE is set)"
+    if key is None:
+        env = os.environ.get("TBDUMP_KEY")
+        key = env.encode("utf-8") if env else None
+    if key is None:
+        return None
+    if reader.manifest.get("hmac") is None:
+        return "safe mode: the dump is not signed and TBDUMP_KEY is set, so objects are not loaded"
+    if not reader.signature_ok(key):
+        return "safe mode: the dump's signature does not verify with TBDUMP_KEY, so objects are not loaded"
+    return None
+
+
+class Dump:
+    """A loaded dump: the safe layer as plain data, real objects on demand."""
+
+    def __init__(self, path: str, reader: ContainerReader, safe: SafeLayer,
+                 safe_reason: Optional[str]) -> None:
+        self.path = path
+        self.safe = safe
+        self.safe_reason = safe_reason
+        self._reader = reader
+        self._objects: Optional[List[Any]] = None
+        self._object_errors: Dict[int, str] = {}
+        for frame in self._all_frames():
+            frame.bind(self)
+
+    # -- the safe layer --------------------------------------------------------------
+    @property
+    def metadata(self) -> Metadata:
+        return self.safe.metadata
+
+    @property
+    def exceptions(self) -> List[ExceptionRecord]:
+        return self.safe.exceptions
+
+    @property
+    def exception(self) -> ExceptionRecord:
+        """The exception that was raised (its chain hangs off it)."""
+        return self.safe.exceptions[0]
+
+    @property
+    def threads(self) -> List[Thread]:
+        return self.safe.threads
+
+    @property
+    def sources(self) -> Dict[str, Source]:
+        return self.safe.sources
+
+    @property
+    def namespaces(self) -> Dict[str, Dict[str, Value]]:
+        return self.safe.namespaces
+
+    @property
+    def traceback_text(self) -> str:
+        return self.safe.traceback_text
+
+    @property
+    def frames(self) -> List[Frame]:
+        """The crashing thread's stack, outermost first; the crashing frame is last."""
+        return self.safe.threads[0].frames if self.safe.threads else self.exception.frames
+
+    def globals_of(self, frame: Frame) -> Dict[str, Value]:
+        return self.safe.namespaces.get(frame.globals_key or "", {})
+
+    def _all_frames(self) -> List[Frame]:
+        return [f for e in self.safe.exceptions for f in e.frames] + \
+               [f for t in self.safe.threads for f in t.frames]
+
+    # -- the object layer -------------------------------------------------------------
+    @property
+    def objects_allowed(self) -> bool:
+        return self.safe_reason is None
+
+    @property
+    def version_note(self) -> Optional[str]:
+        """A line saying the dump was written by another Python, when it was."""
+        written = tuple(self.metadata.version_info[:2])
+        if written != tuple(sys.version_info[:2]):
+            return "written by Python %s, opened with Python %d.%d" % (
+                ".".join(map(str, self.metadata.version_info)), *sys.version_info[:2])
+        return None
+
+    def load_objects(self) -> None:
+        """Unpickle the object layer now (normally done on first use)."""
+        if self._objects is not None or self.safe_reason is not None:
+            return
+        try:
+            index = json.loads(self._reader.read("objects.idx"))
+            data, _ = self._reader.raw("objects")
+        except DumpError as exc:
+            self.safe_reason = "safe mode: %s" % exc
+            return
+        except ValueError:
+            self.safe_reason = "safe mode: the dump's object index is damaged"
+            return
+        self._objects, self._object_errors = RecordReader(data, index).load_all()
+
+    def resolve(self, value: Value) -> Any:
+        """The real object behind ``value``, or a Placeholder saying why there is none."""
+        reason = value.missing or (value.redacted and "redacted (%s)" % value.redacted)
+        if reason:
+            return Placeholder(value.type, reason, value.repr, value)
+        if value.ref is None:
+            return Placeholder(value.type, "not captured", value.repr, value)
+        self.load_objects()
+        if self._objects is None:
+            return Placeholder(value.type, self.safe_reason or "objects not loaded", value.repr, value)
+        if value.ref in self._object_errors:
+            return Placeholder(value.type, self._object_errors[value.ref], value.repr, value)
+        return self._objects[value.ref]
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def __repr__(self) -> str:
+        exc = self.exception
+        return "<tbdump.Dump %s: %s: %s, %d frames, %s>" % (
+            os.path.basename(self.path), exc.type, exc.message[:60], len(self.frames),
+            "objects available" if self.objects_allowed else "safe mode")
+
+
+def load(path: Any = "traceback.pkl", objects: Optional[bool] = None,
+         key: Optional[bytes] = None) -> Dump:
+    """Open a dump file.
+
+    ``objects=False`` opens the safe layer only and runs nothing from the file;
+    ``None`` loads objects lazily when the dump is trusted (see README, "Trust").
+    Raises DumpError with one clear sentence for any file that is not a good dump.
+    """
+    path = os.fspath(path)
+    reader = ContainerReader(path)
+    try:
+        try:
+            safe = SafeLayer.from_json(json.loads(reader.read("safe")))
+        except DumpError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise CorruptDumpError("%s: the dump's safe layer is damaged" % path) from None
+        return Dump(path, reader, safe, trust_decision(reader, objects, key))
+    except BaseException:
+        reader.close()
+        raise
+

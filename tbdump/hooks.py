@@ -1,0 +1,96 @@
+"""The ways a program hands its crash to tbdump: a hook, or a call in an ``except`` block."""
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+import types
+from typing import Any, Iterable, Optional
+
+from .budget import Budgets
+from .redaction import Redaction
+from .writer import DEFAULT_FILENAME, DumpWriteError, write_dump
+
+
+def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
+                   threads: bool = False, budgets: Optional[Budgets] = None,
+                   redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> str:
+    """Dump ``exc`` (and the frames above the handler) to ``filename``; returns the path.
+
+    Raises DumpWriteError when no file can be written there.
+    """
+    return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
+                      other_threads=threads)
+
+
+def exception_summary(exc: BaseException) -> str:
+    """The last line(s) Python prints for ``exc``: ``ZeroDivisionError: division by zero``."""
+    try:
+        return "".join(traceback.format_exception_only(type(exc), exc))
+    except BaseException:
+        return "%s\n" % type(exc).__name__
+
+
+def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[types.CodeType] = (),
+                 thread: Optional[threading.Thread] = None, summary: bool = True,
+                 silent: bool = False) -> Optional[str]:
+    """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
+
+    ``summary=False`` leaves out the exception line (when a traceback was printed).
+    """
+    try:
+        path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread)
+        message = "Traceback dumped into: %s\n" % path
+    except DumpWriteError as err:
+        path, message = None, "tbdump: %s\n" % err
+    except BaseException as err:  # never let the dump change the crash
+        path, message = None, "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
+    if not silent:
+        _stderr_write((exception_summary(exc) if summary else "") + message)
+    return path
+
+
+def print_python_traceback(exc: BaseException) -> None:
+    """Exactly what Python prints for an uncaught exception."""
+    try:
+        sys.__excepthook__(type(exc), exc, exc.__traceback__)
+    except BaseException:
+        pass
+
+
+def _stderr_write(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except BaseException:
+        pass
+
+
+def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,
+                   threads: bool = True) -> None:
+    """Dump every uncaught exception (main thread and ``threading`` threads) to ``filename``.
+
+    ``replace=False`` also runs the hooks installed before (which print Python's
+    traceback); ``silent=True`` prints nothing.
+    """
+    previous = sys.excepthook
+    previous_thread_hook = threading.excepthook
+
+    def excepthook(exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        if exc is None:
+            exc = exc_type()
+        if not replace:
+            previous(exc_type, exc, tb)
+        report_crash(exc, filename, summary=replace, silent=silent)
+
+    def thread_excepthook(args: Any) -> None:
+        if args.exc_type is SystemExit:
+            return
+        if not replace:
+            previous_thread_hook(args)
+        exc = args.exc_value if args.exc_value is not None else args.exc_type()
+        report_crash(exc, filename, thread=args.thread, summary=replace, silent=silent)
+
+    sys.excepthook = excepthook
+    if threads:
+        threading.excepthook = thread_excepthook

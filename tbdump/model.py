@@ -1,0 +1,306 @@
+"""The plain data model of a dump: what capture writes and every viewer reads.
+
+Everything here is the *safe layer*: built from JSON, it never unpickles
+anything.  Full objects live in the object layer (``tbdump.objects``) and are
+reached through ``Value.ref``; the ``Dump`` facade in ``tbdump.dumpfile`` joins
+the two.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+FORMAT_VERSION = 1
+
+# Children groups, as debugpy groups them in VARIABLES.
+GROUP_SPECIAL = "special"      # dunder attributes
+GROUP_FUNCTION = "function"    # methods and functions
+GROUP_CLASS = "class"          # classes
+
+
+@dataclass
+class Child:
+    """One entry below a value: a dict item, a list index, an attribute."""
+
+    name: str                      # as debugpy shows it: repr(key), "0", "attr", "len()"
+    value: "Value"
+    access: Optional[str] = None   # expression suffix from the parent: "[0]", "['k']", ".a"
+    group: Optional[str] = None    # None, or one of the GROUP_* names
+
+    def to_json(self) -> List[Any]:
+        return [self.name, self.value.to_json(), self.access, self.group]
+
+    @classmethod
+    def from_json(cls, data: List[Any]) -> "Child":
+        return cls(data[0], Value.from_json(data[1]), data[2], data[3])
+
+
+@dataclass
+class Value:
+    """The bounded preview of one captured value."""
+
+    type: str                       # class name, as debugpy's `type` (e.g. "dict")
+    repr: str                       # bounded, safe repr (debugpy-style truncation)
+    qualtype: str = ""              # module-qualified class name
+    length: Optional[int] = None    # len(), where cheap and safe
+    shape: Optional[List[int]] = None
+    children: Optional[List[Child]] = None  # None: not expanded in the preview
+    more: int = 0                   # children that exist beyond the preview's budget
+    expandable: bool = False        # the real object has children
+    missing: Optional[str] = None   # why the object itself is not captured ("not captured: ...")
+    redacted: Optional[str] = None  # the redaction rule that replaced the value
+    ref: Optional[int] = None       # object-layer record holding the full value
+
+    @property
+    def placeholder(self) -> bool:
+        """True when the real value is not in the dump (budget, error or redaction)."""
+        return self.missing is not None or self.redacted is not None
+
+    def to_json(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {"t": self.type, "r": self.repr}
+        if self.qualtype and self.qualtype != self.type:
+            d["q"] = self.qualtype
+        if self.length is not None:
+            d["n"] = self.length
+        if self.shape is not None:
+            d["s"] = self.shape
+        if self.children is not None:
+            d["c"] = [c.to_json() for c in self.children]
+        if self.more:
+            d["m"] = self.more
+        if self.expandable:
+            d["e"] = 1
+        if self.missing is not None:
+            d["x"] = self.missing
+        if self.redacted is not None:
+            d["red"] = self.redacted
+        if self.ref is not None:
+            d["ref"] = self.ref
+        return d
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Value":
+        children = d.get("c")
+        return cls(
+            type=d["t"], repr=d["r"], qualtype=d.get("q", d["t"]),
+            length=d.get("n"), shape=d.get("s"),
+            children=None if children is None else [Child.from_json(c) for c in children],
+            more=d.get("m", 0), expandable=bool(d.get("e")),
+            missing=d.get("x"), redacted=d.get("red"), ref=d.get("ref"),
+        )
+
+
+@dataclass
+class Position:
+    """Where in the line the failing expression is (3.11+); columns 0-based, in characters."""
+
+    lineno: int
+    end_lineno: int
+    col: int
+    end_col: int
+
+    def to_json(self) -> List[int]:
+        return [self.lineno, self.end_lineno, self.col, self.end_col]
+
+    @classmethod
+    def from_json(cls, d: Optional[List[int]]) -> Optional["Position"]:
+        return None if d is None else cls(*d)
+
+
+@dataclass
+class Frame:
+    """One frame as captured: where it was and what it held (previews)."""
+
+    name: str
+    qualname: str
+    filename: str
+    lineno: int
+    module: str                         # f_globals["__name__"]
+    position: Optional[Position] = None
+    variables: Dict[str, Value] = field(default_factory=dict)   # locals, cells and frees
+    globals_key: Optional[str] = None   # key into Dump.namespaces
+    above_handler: bool = False         # a caller of the frame that handled the exception
+    library: bool = False               # stdlib or site-packages
+    _dump: Any = field(default=None, repr=False, compare=False)
+
+    def bind(self, dump: Any) -> None:
+        """Attach the loaded Dump that resolves this frame's values to real objects."""
+        self._dump = dump
+
+    @property
+    def locals(self) -> Dict[str, Any]:
+        """The locals' real values (placeholders where a value is not available)."""
+        return {name: self._dump.resolve(v) for name, v in self.variables.items()}
+
+    @property
+    def globals(self) -> Dict[str, Any]:
+        """The module globals' real values, as ``locals``."""
+        return {name: self._dump.resolve(v) for name, v in self._dump.globals_of(self).items()}
+
+    def to_json(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {
+            "name": self.name, "qualname": self.qualname, "file": self.filename,
+            "line": self.lineno, "module": self.module,
+            "vars": {k: v.to_json() for k, v in self.variables.items()},
+        }
+        if self.position is not None:
+            d["pos"] = self.position.to_json()
+        if self.globals_key is not None:
+            d["globals"] = self.globals_key
+        if self.above_handler:
+            d["above"] = 1
+        if self.library:
+            d["lib"] = 1
+        return d
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Frame":
+        return cls(
+            name=d["name"], qualname=d["qualname"], filename=d["file"], lineno=d["line"],
+            module=d["module"], position=Position.from_json(d.get("pos")),
+            variables={k: Value.from_json(v) for k, v in d["vars"].items()},
+            globals_key=d.get("globals"), above_handler=bool(d.get("above")),
+            library=bool(d.get("lib")),
+        )
+
+
+@dataclass
+class ExceptionRecord:
+    """One exception of the chain; links are indices into ``Dump.exceptions``."""
+
+    type: str                 # as the traceback prints it: "ZeroDivisionError", "pkg.mod.Error"
+    type_name: str            # the class __name__
+    message: str              # str(exc), safely
+    frames: List[Frame] = field(default_factory=list)   # its traceback, outermost first
+    notes: List[str] = field(default_factory=list)
+    cause: Optional[int] = None
+    context: Optional[int] = None
+    suppress_context: bool = False
+    members: List[int] = field(default_factory=list)    # ExceptionGroup members
+    is_group: bool = False
+    value: Optional[Value] = None                       # preview of the exception object
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "type": self.type, "name": self.type_name, "message": self.message,
+            "frames": [f.to_json() for f in self.frames], "notes": self.notes,
+            "cause": self.cause, "context": self.context,
+            "suppress": self.suppress_context, "members": self.members,
+            "group": self.is_group,
+            "value": None if self.value is None else self.value.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "ExceptionRecord":
+        return cls(
+            type=d["type"], type_name=d["name"], message=d["message"],
+            frames=[Frame.from_json(f) for f in d["frames"]], notes=list(d["notes"]),
+            cause=d["cause"], context=d["context"], suppress_context=d["suppress"],
+            members=list(d["members"]), is_group=d["group"],
+            value=None if d["value"] is None else Value.from_json(d["value"]),
+        )
+
+
+@dataclass
+class Thread:
+    """A thread's stack at the time of the crash, outermost frame first."""
+
+    ident: int
+    name: str
+    daemon: bool
+    crashed: bool
+    frames: List[Frame] = field(default_factory=list)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"id": self.ident, "name": self.name, "daemon": self.daemon,
+                "crashed": self.crashed, "frames": [f.to_json() for f in self.frames]}
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Thread":
+        return cls(d["id"], d["name"], d["daemon"], d["crashed"],
+                   [Frame.from_json(f) for f in d["frames"]])
+
+
+@dataclass
+class Source:
+    """A source file as it was at the crash."""
+
+    filename: str
+    text: Optional[str]            # None when it could not be read
+    sha256: Optional[str] = None   # of the file's bytes on disk at capture
+    reason: Optional[str] = None   # why there is no text
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"file": self.filename, "text": self.text, "sha256": self.sha256,
+                "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Source":
+        return cls(d["file"], d["text"], d.get("sha256"), d.get("reason"))
+
+
+@dataclass
+class Metadata:
+    """Where and when the dump was written, and what was cut from it."""
+
+    time: str                      # ISO 8601, UTC
+    python: str                    # sys.version
+    version_info: List[int]        # [major, minor, micro]
+    implementation: str
+    platform: str
+    hostname: str
+    pid: int
+    argv: List[str]
+    cwd: str
+    executable: str
+    tbdump_version: str
+    format_version: int = FORMAT_VERSION
+    packages: Dict[str, str] = field(default_factory=dict)
+    partial: bool = False          # a budget stopped capture early
+    cut: List[str] = field(default_factory=list)   # one line per thing a budget cut
+    redaction: Dict[str, Any] = field(default_factory=dict)
+    signed: bool = False
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> Dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Metadata":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class SafeLayer:
+    """Everything in a dump that can be read without running code from it."""
+
+    metadata: Metadata
+    exceptions: List[ExceptionRecord]       # [0] is the exception that was raised
+    threads: List[Thread]                   # the crashing thread first
+    sources: Dict[str, Source]
+    namespaces: Dict[str, Dict[str, Value]]  # module globals, keyed by Frame.globals_key
+    traceback_text: str = ""                # the whole chain as Python prints it
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "metadata": self.metadata.to_json(),
+            "exceptions": [e.to_json() for e in self.exceptions],
+            "threads": [t.to_json() for t in self.threads],
+            "sources": {k: s.to_json() for k, s in self.sources.items()},
+            "namespaces": {k: {n: v.to_json() for n, v in ns.items()}
+                           for k, ns in self.namespaces.items()},
+            "traceback": self.traceback_text,
+        }
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "SafeLayer":
+        return cls(
+            metadata=Metadata.from_json(d["metadata"]),
+            exceptions=[ExceptionRecord.from_json(e) for e in d["exceptions"]],
+            threads=[Thread.from_json(t) for t in d["threads"]],
+            sources={k: Source.from_json(s) for k, s in d["sources"].items()},
+            namespaces={k: {n: Value.from_json(v) for n, v in ns.items()}
+                        for k, ns in d["namespaces"].items()},
+            traceback_text=d.get("traceback", ""),
+        )

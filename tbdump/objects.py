@@ -1,0 +1,355 @@
+"""The object layer: full values pickled as records, written tolerantly, read lazily.
+
+Writing: one C pickler (plain data at C speed) streams every captured value as
+its own record into the dump; the pickler's memo is shared across records, so
+an object reached from two frames is one object after loading.  Functions and
+classes that cannot be pickled by reference (``__main__``, lambdas, local
+classes) go through dill, nested as bytes; objects that cannot be pickled at
+all (a lock, a socket, a generator) become ``Placeholder`` records right where
+they are, so the object holding them still loads.  Secrets are replaced on the
+way (redaction).
+
+Reading: records are unpickled in order with one unpickler (so the shared memo
+works); a record that fails to load becomes a placeholder and the next one
+starts from a fresh unpickler.  Classes and modules that are missing here are
+replaced by stand-ins.  Nothing here opens files, sockets or processes.
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import pickle
+import sys
+import types
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
+
+from .budget import BudgetExceeded, Clock
+from .placeholder import Placeholder, missing_class
+from .preview import type_name
+from .redaction import Redaction
+from .saferepr import describe_exception, safe_repr
+
+PROTOCOL = 4  # the highest protocol every supported Python (3.9+) reads
+
+# Types the pickler handles by itself without surprises: skip our checks.
+_TRUSTED_REDUCE = frozenset(
+    ("datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta",
+     "datetime.timezone", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
+     "numpy.ndarray", "numpy.dtype", "collections.OrderedDict", "collections.deque",
+     "collections.Counter", "collections.defaultdict", "pathlib.PosixPath", "pathlib.WindowsPath"))
+
+
+# The pure-Python pickler (dill's) asks reducer_override about everything.
+_PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tuple, list, dict,
+                          set, frozenset, bytearray, type(Ellipsis), type(NotImplemented)))
+
+
+class ByteBudgetExceeded(Exception):
+    """The object layer reached its byte budget."""
+
+
+class RecordSink:
+    """The file the pickler writes to: counts bytes and enforces the byte budget."""
+
+    def __init__(self, raw: BinaryIO, limit: int) -> None:
+        self.raw = raw
+        self.limit = limit
+        self.start = raw.tell()
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        n = len(data) if not isinstance(data, memoryview) else data.nbytes
+        if self.size + n > self.limit:
+            raise ByteBudgetExceeded("byte budget of %d bytes" % self.limit)
+        self.raw.write(data)
+        self.size += n
+        return n
+
+    def rollback(self, size: int) -> None:
+        self.raw.seek(self.start + size)
+        self.raw.truncate()
+        self.size = size
+
+
+def _module_stand_in(name: str) -> Any:
+    """Load-side: the module a record refers to, or an empty stand-in."""
+    try:
+        return importlib.import_module(name)
+    except BaseException:
+        mod = types.ModuleType(name, "stand-in: module %r is not importable here" % name)
+        return mod
+
+
+def _dill_loads(data: bytes) -> Any:
+    import dill  # imported on demand: most dumps never need it
+    return _DillUnpickler(io.BytesIO(data)).load()
+
+
+def _redacted_function(fn: types.FunctionType, redaction: Redaction) -> types.FunctionType:
+    """A copy of ``fn`` whose closure cells named like secrets hold the redaction marker."""
+    if getattr(fn, "__tbdump_redacted__", False):
+        return fn
+    names = fn.__code__.co_freevars
+    cells = fn.__closure__ or ()
+    new_cells = []
+    changed = False
+    for name, cell in zip(names, cells):
+        rule = redaction.rule_for_name(name)
+        if rule:
+            changed = True
+            new_cells.append(types.CellType("<redacted: %s>" % rule))
+        else:
+            new_cells.append(cell)
+    if not changed:
+        return fn
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                              tuple(new_cells))
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = fn.__qualname__
+    copy.__module__ = fn.__module__
+    copy.__tbdump_redacted__ = True  # type: ignore[attr-defined]
+    return copy
+
+
+class ReducePolicy:
+    """Decides how one object is pickled; shared by the C pickler and the nested dill one."""
+
+    def __init__(self, redaction: Redaction, clock: Optional[Clock], in_dill: bool) -> None:
+        self.redaction = redaction
+        self.clock = clock
+        self.in_dill = in_dill
+        self.failures: List[str] = []
+
+    def reduce(self, obj: Any) -> Any:
+        t = type(obj)
+        if t in _PLAIN_TYPES:
+            return NotImplemented
+        qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
+        if qual in _TRUSTED_REDUCE:
+            return NotImplemented
+        if isinstance(obj, types.ModuleType):
+            return (_module_stand_in, (obj.__name__,))
+        if isinstance(obj, os_environ_type):
+            return self._environ(obj)
+        if isinstance(obj, (types.FunctionType, type, types.CodeType)):
+            return self._by_reference_or_value(obj)
+        if isinstance(obj, io.IOBase) or isinstance(obj, (types.GeneratorType, types.CoroutineType,
+                                                          types.AsyncGeneratorType, types.FrameType,
+                                                          types.TracebackType)):
+            # dill would pickle some of these, and re-open files on load; never.
+            return self._placeholder(obj, "not captured: %s objects cannot be restored" % type_name(obj))
+        try:
+            if self.clock is not None:
+                rv = self.clock.run(lambda: obj.__reduce_ex__(PROTOCOL))
+            else:
+                rv = obj.__reduce_ex__(PROTOCOL)
+        except BudgetExceeded:
+            return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
+        except BaseException as exc:
+            return self._placeholder(obj, "not captured: %s" % describe_exception(exc))
+        if isinstance(rv, str):
+            return NotImplemented
+        if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
+            return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
+        return rv
+
+    def _environ(self, env: Any) -> Any:
+        if self.redaction.keep_environ:
+            return (dict, (dict(env),))
+        return (dict, ({k: "<redacted: environment variable>" for k in env},))
+
+    def _by_reference_or_value(self, obj: Any) -> Any:
+        if _importable(obj):
+            return NotImplemented
+        if self.in_dill:
+            if isinstance(obj, types.FunctionType) and self.redaction.enabled:
+                safe = _redacted_function(obj, self.redaction)
+                if safe is not obj:
+                    return (_identity, (safe,))
+            return NotImplemented
+        try:
+            buf = io.BytesIO()
+            pickler = _DillPickler(buf, self.redaction, self.clock)
+            pickler.dump(obj)
+        except BudgetExceeded:
+            return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
+        except BaseException as exc:
+            return self._placeholder(obj, "not captured: dill cannot pickle it (%s)" % describe_exception(exc))
+        return (_dill_loads, (buf.getvalue(),))
+
+    def _placeholder(self, obj: Any, reason: str) -> Any:
+        self.failures.append(reason)
+        return (Placeholder, (type_name(obj), reason, safe_repr(obj)[:200]))
+
+    def persistent_id(self, obj: Any) -> Any:
+        """Redaction of plain dicts and strings, which the C pickler never shows reduce hooks."""
+        t = type(obj)
+        if t is dict:
+            rule_of = self.redaction.rule_for_name
+            for key in obj:
+                if type(key) is str and rule_of(key):
+                    return ("R", {k: ("<redacted: %s>" % rule_of(k)) if type(k) is str and rule_of(k) else v
+                                  for k, v in obj.items()})
+        elif t is str and self.redaction.patterns:
+            rule = self.redaction.rule_for_text(obj)
+            if rule:
+                return ("S", "<redacted: %s>" % rule)
+        return None
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+os_environ_type = type(__import__("os").environ)
+
+
+def _importable(obj: Any) -> bool:
+    """Whether ``obj`` can be pickled by reference and found again by another process."""
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if isinstance(obj, types.CodeType) or not module or not qualname or module == "__main__":
+        return False
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        return False
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found is obj
+
+
+class _CPickler(pickle.Pickler):
+    def __init__(self, file: Any, policy: ReducePolicy) -> None:
+        super().__init__(file, PROTOCOL)
+        self.reducer_override = policy.reduce  # type: ignore[method-assign]
+        if policy.redaction.enabled:
+            self.persistent_id = policy.persistent_id  # type: ignore[method-assign]
+
+
+def _dill_pickler_class() -> Any:
+    import dill
+
+    class DillPickler(dill.Pickler):  # type: ignore[misc]
+        def __init__(self, file: Any, redaction: Redaction, clock: Optional[Clock]) -> None:
+            super().__init__(file, PROTOCOL, recurse=True)
+            self._policy = ReducePolicy(redaction, clock, in_dill=True)
+
+        def reducer_override(self, obj: Any) -> Any:
+            return self._policy.reduce(obj)
+
+        def persistent_id(self, obj: Any) -> Any:
+            return self._policy.persistent_id(obj) if self._policy.redaction.enabled else None
+
+    return DillPickler
+
+
+def _DillPickler(file: Any, redaction: Redaction, clock: Optional[Clock]) -> Any:
+    return _dill_pickler_class()(file, redaction, clock)
+
+
+class RecordWriter:
+    """Streams records into the object member; returns record numbers or why a value failed."""
+
+    def __init__(self, sink: RecordSink, redaction: Redaction, clock: Clock) -> None:
+        self.sink = sink
+        self.policy = ReducePolicy(redaction, clock, in_dill=False)
+        self.clock = clock
+        self.pickler = _CPickler(sink, self.policy)
+        # (offset, length, fresh): fresh records start with an empty memo.
+        self.index: List[Tuple[int, int, int]] = []
+        self._fresh = 1
+        self.rolled_back = False
+
+    def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
+        """Pickle one value as a record: (record number, None) or (None, reason)."""
+        if self.clock.expired:
+            return None, "not captured: time budget exhausted"
+        start = self.sink.size
+        try:
+            self.clock.run(lambda: self.pickler.dump(obj))
+        except BaseException as exc:
+            self.sink.rollback(start)
+            self.rolled_back = True
+            # Memo entries made during the failed record point at bytes that are gone.
+            self.pickler.clear_memo()
+            self._fresh = 1
+            if isinstance(exc, BudgetExceeded):
+                return None, "not captured: time budget exceeded while pickling it"
+            if isinstance(exc, ByteBudgetExceeded):
+                return None, "not captured: %s" % exc
+            if isinstance(exc, RecursionError):
+                return None, "not captured: nested too deeply to pickle"
+            return None, "not captured: %s" % describe_exception(exc)
+        self.index.append((start, self.sink.size - start, self._fresh))
+        self._fresh = 0
+        return len(self.index) - 1, None
+
+
+class _Unpickler(pickle.Unpickler):
+    """Tolerant, side-effect-free unpickler for object records."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except BaseException as exc:
+            return missing_class(module, name, describe_exception(exc))
+
+    def persistent_load(self, pid: Any) -> Any:
+        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] in ("R", "S"):
+            return pid[1]
+        raise pickle.UnpicklingError("unknown persistent id in object record")
+
+
+def _dill_unpickler_class() -> Any:
+    import dill
+
+    class DillUnpickler(dill.Unpickler):  # type: ignore[misc]
+        def find_class(self, module: str, name: str) -> Any:
+            try:
+                return super().find_class(module, name)
+            except BaseException as exc:
+                return missing_class(module, name, describe_exception(exc))
+
+        def persistent_load(self, pid: Any) -> Any:
+            return _Unpickler.persistent_load(self, pid)  # type: ignore[arg-type]
+
+    return DillUnpickler
+
+
+def _DillUnpickler(file: Any) -> Any:
+    return _dill_unpickler_class()(file)
+
+
+class RecordReader:
+    """Loads all records of an object member; failures become placeholders."""
+
+    def __init__(self, data: Any, index: List[List[int]]) -> None:
+        self.data = data           # bytes-like (a memoryview of the member)
+        self.index = index
+
+    def load_all(self) -> Tuple[List[Any], Dict[int, str]]:
+        values: List[Any] = []
+        errors: Dict[int, str] = {}
+        stream = io.BytesIO(self.data)
+        unpickler: Optional[_Unpickler] = None
+        broken = True
+        for i, (offset, length, fresh) in enumerate(self.index):
+            if unpickler is None or fresh:
+                stream = io.BytesIO(self.data)
+                unpickler = _Unpickler(stream)
+            elif broken:
+                memo = unpickler.memo.copy()
+                unpickler = _Unpickler(stream)
+                unpickler.memo = memo
+            stream.seek(offset)
+            broken = False
+            try:
+                values.append(unpickler.load())
+            except BaseException as exc:
+                if isinstance(exc, (KeyboardInterrupt,)):
+                    raise
+                reason = "not restored: %s" % describe_exception(exc)
+                errors[i] = reason
+                values.append(None)
+                broken = True
+        return values, errors

@@ -1,0 +1,64 @@
+"""Stand-ins for values a dump does not hold, in the object layer and in the viewers."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .model import Value
+
+
+class Placeholder:
+    """A value that is not in the dump, saying what it was and why it is missing.
+
+    Capture pickles these in place of objects it cannot pickle (a lock, a
+    socket); loading returns them for values it cannot restore; safe mode
+    returns them for every value, each with its recorded preview.
+    """
+
+    def __init__(self, type: str, reason: str, preview: str = "",
+                 value: Optional[Value] = None) -> None:
+        self.type = type
+        self.reason = reason
+        self.preview = preview
+        self.value = value
+
+    def __repr__(self) -> str:
+        shown = " %s" % self.preview if self.preview else ""
+        return "<%s: %s%s>" % (self.type, self.reason, shown)
+
+    def __reduce__(self) -> Any:
+        return (Placeholder, (self.type, self.reason, self.preview))
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class MissingClass:
+    """Base of the classes made up on load for a module or class that is not importable.
+
+    Instances accept whatever the pickle gives them, so the rest of the object
+    graph still loads (the seed's "dummy modules").
+    """
+
+    __tbdump_missing__ = "?"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__["_tbdump_args"] = args
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) == 2:
+            state = {**(state[0] or {}), **(state[1] or {})}
+        if isinstance(state, dict):
+            self.__dict__.update(state)
+        else:
+            self.__dict__["_tbdump_state"] = state
+
+    def __repr__(self) -> str:
+        return "<%s (not importable here: %s)>" % (type(self).__qualname__, self.__tbdump_missing__)
+
+
+def missing_class(module: str, name: str, why: str) -> type:
+    """A stand-in class named like the one that could not be imported."""
+    cls = type(name.rpartition(".")[2], (MissingClass,), {"__module__": module,
+                                                          "__tbdump_missing__": why})
+    cls.__qualname__ = name
+    return cls

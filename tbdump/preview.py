@@ -1,0 +1,274 @@
+"""Bounded previews of values: how one object is described and what its children are.
+
+Capture uses this to store previews in the safe layer; viewers that hold the
+live object (after loading the object layer) use the same functions one level
+at a time, so a value looks the same whichever layer it comes from.  Names,
+grouping and order follow debugpy's VARIABLES view.
+"""
+from __future__ import annotations
+
+import inspect
+import types
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional
+
+from .budget import BudgetExceeded
+from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
+from .saferepr import describe_exception, safe_repr
+
+LEN_NAME = "len()"
+
+# Values whose repr says everything: debugpy gives them no children.
+_LEAF_TYPES = (int, float, complex, str, bytes, bool, type(None), type(Ellipsis),
+               type(NotImplemented))
+
+
+# Expandable, but their attributes are rarely what a crash is about and cost
+# much to preview: viewers expand them from the live object instead.
+_OPAQUE_TYPES = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
+                 types.MethodType, types.CodeType)
+
+
+class LiveChild(NamedTuple):
+    """A child of a live object, before it is described."""
+
+    name: str
+    obj: Any
+    access: Optional[str]   # expression suffix from the parent
+    group: Optional[str]
+
+
+def type_name(obj: Any) -> str:
+    """The class name as debugpy shows it; never raises (objects may lie about __class__)."""
+    try:
+        return type(obj).__name__
+    except BaseException:
+        return "object"
+
+
+def qualified_type(obj: Any) -> str:
+    t = type(obj)
+    module = getattr(t, "__module__", None)
+    name = getattr(t, "__qualname__", None) or type_name(obj)
+    if not isinstance(module, str) or module == "builtins":
+        return str(name)
+    return "%s.%s" % (module, name)
+
+
+def describe(obj: Any, hex_ints: bool = False) -> Value:
+    """Type, bounded repr, length/shape and whether it has children; no children."""
+    value = Value(type=type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
+    if isinstance(obj, _LEAF_TYPES):
+        return value
+    value.length = _safe_len(obj)
+    value.shape = _shape(obj)
+    value.expandable = True
+    return value
+
+
+def child_count(obj: Any) -> Optional[int]:
+    """How many indexed children ``obj`` has (for paging), or None when it is not a sequence."""
+    if isinstance(obj, _LEAF_TYPES):
+        return None
+    if isinstance(obj, (list, tuple, dict, set, frozenset)) or _is_ndarray(obj):
+        return _safe_len(obj)
+    return None
+
+
+def children(obj: Any, start: int = 0, count: Optional[int] = None) -> List[LiveChild]:
+    """The children debugpy would show for ``obj``; ``start``/``count`` page indexed ones.
+
+    The ``len()`` entry comes after the last page.
+    """
+    if isinstance(obj, _LEAF_TYPES):
+        return []
+    stop = None if count is None else start + count
+    if isinstance(obj, dict):
+        return list(_page(_dict_children(obj), start, stop)) + _len_entry(obj, stop)
+    if isinstance(obj, (list, tuple)):
+        return _sequence_children(obj, start, stop) + _len_entry(obj, stop)
+    if isinstance(obj, (set, frozenset)):
+        pad = len(str(max(len(obj) - 1, 0)))
+        items = (LiveChild(str(i).zfill(pad), item, None, None) for i, item in enumerate(obj))
+        return list(_page(items, start, stop)) + _len_entry(obj, stop)
+    if _is_ndarray(obj):
+        return _ndarray_children(obj, start, stop)
+    if start:
+        return []
+    return _attribute_children(obj)
+
+
+def _page(items: Iterator[LiveChild], start: int, stop: Optional[int]) -> Iterator[LiveChild]:
+    for i, item in enumerate(items):
+        if stop is not None and i >= stop:
+            return
+        if i >= start:
+            yield item
+
+
+def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
+    n = _safe_len(obj)
+    if n is None or (stop is not None and stop < n):
+        return []
+    return [LiveChild(LEN_NAME, n, None, None)]
+
+
+def _dict_children(obj: dict) -> Iterator[LiveChild]:
+    for key, item in list(obj.items()):
+        name = safe_repr(key)
+        yield LiveChild(name, item, "[%s]" % name if _literal_key(key) else None, None)
+
+
+def _literal_key(key: Any) -> bool:
+    # Only keys whose repr evaluates back to them make a usable evaluateName.
+    return type(key) in (str, int, float, bool, bytes, type(None)) or (
+        type(key) is tuple and all(_literal_key(k) for k in key))
+
+
+def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
+    n = len(obj)
+    pad = len(str(max(n - 1, 0)))
+    end = n if stop is None else min(stop, n)
+    return [LiveChild(str(i).zfill(pad), obj[i], "[%d]" % i, None) for i in range(start, end)]
+
+
+def _ndarray_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
+    out: List[LiveChild] = []
+    if start == 0:
+        for attr in ("dtype", "shape", "size", "ndim"):
+            out.append(LiveChild(attr, getattr(obj, attr), "." + attr, None))
+    if getattr(obj, "ndim", 0) >= 1:
+        n = len(obj)
+        pad = len(str(max(n - 1, 0)))
+        end = n if stop is None else min(stop, n)
+        out += [LiveChild(str(i).zfill(pad), obj[i], "[%d]" % i, None) for i in range(start, end)]
+    return out
+
+
+def _attribute_children(obj: Any) -> List[LiveChild]:
+    try:
+        names = sorted(n for n in dir(obj) if isinstance(n, str))
+    except BudgetExceeded:
+        raise
+    except BaseException:
+        names = []
+        try:
+            names = sorted(vars(obj))
+        except BaseException:
+            pass
+    out: List[LiveChild] = []
+    for name in names:
+        try:
+            attr = getattr(obj, name)
+        except BudgetExceeded:
+            raise
+        except BaseException as exc:
+            attr = _Unreadable(exc)
+        out.append(LiveChild(name, attr, "." + name, _group(name, attr)))
+    return out
+
+
+class _Unreadable:
+    """Stands for an attribute whose lookup raised, so the error is shown as its value."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.text = "<error: %s>" % describe_exception(exc)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _group(name: str, attr: Any) -> Optional[str]:
+    if name.startswith("__") and name.endswith("__"):
+        return GROUP_SPECIAL
+    if isinstance(attr, type):
+        return GROUP_CLASS
+    if isinstance(attr, (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+                         types.BuiltinMethodType, types.MethodWrapperType)) or inspect.ismethoddescriptor(attr):
+        return GROUP_FUNCTION
+    return None
+
+
+def _safe_len(obj: Any) -> Optional[int]:
+    try:
+        if not hasattr(type(obj), "__len__"):
+            return None
+        n = len(obj)
+        return n if isinstance(n, int) else None
+    except BudgetExceeded:
+        raise
+    except BaseException:
+        return None
+
+
+def _is_ndarray(obj: Any) -> bool:
+    t = type(obj)
+    return t.__name__ == "ndarray" and getattr(t, "__module__", "") == "numpy"
+
+
+def _shape(obj: Any) -> Optional[List[int]]:
+    if not _is_ndarray(obj):
+        return None
+    try:
+        return [int(d) for d in obj.shape]
+    except Exception:
+        return None
+
+
+class Previewer:
+    """Builds preview trees for capture within the preview budgets.
+
+    ``redact`` returns the rule that hides a child reached by a given name, or
+    None; ``step`` runs one bounded piece of work (the capture clock).
+    """
+
+    def __init__(self, depth: int, items: int, inner_items: int,
+                 redact: Callable[[Any], Optional[str]],
+                 redact_text: Callable[[str], Optional[str]],
+                 step: Callable[[Callable[[], Any]], Any]) -> None:
+        self.depth = depth
+        self.items = items
+        self.inner_items = inner_items
+        self.redact = redact
+        self.redact_text = redact_text
+        self.step = step
+
+    def value(self, obj: Any, level: int = 0) -> Value:
+        """The preview of ``obj`` with children down to the depth budget."""
+        try:
+            value: Value = self.step(lambda: describe(obj))
+        except BudgetExceeded:
+            return timed_out(obj)
+        text_rule = self.redact_text(value.repr)
+        if text_rule is not None:
+            return redacted(obj, text_rule)
+        if value.expandable and level < self.depth and not isinstance(obj, _OPAQUE_TYPES):
+            limit = self.items if level == 0 else self.inner_items
+            try:
+                kids = self.step(lambda: children(obj, 0, limit))
+            except BudgetExceeded:
+                value.more = value.length or 0
+                return value
+            value.children = [self._child(c, level) for c in kids]
+            if value.length is not None and child_count(obj) is not None:
+                value.more = max(0, value.length - limit)
+        return value
+
+    def _child(self, child: LiveChild, level: int) -> Child:
+        rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
+        v = redacted(child.obj, rule) if rule else self.value(child.obj, level + 1)
+        return Child(child.name, v, child.access, child.group)
+
+
+def redacted(obj: Any, rule: str) -> Value:
+    """What a redacted value shows: its type, never its content."""
+    return Value(type=type_name(obj), repr="<redacted: %s>" % rule, qualtype=qualified_type(obj),
+                 redacted=rule)
+
+
+def timed_out(obj: Any) -> Value:
+    return missing(obj, "not captured: time budget exceeded while describing it")
+
+
+def missing(obj: Any, reason: str) -> Value:
+    return Value(type=type_name(obj), repr="<%s>" % reason, qualtype=qualified_type(obj),
+                 missing=reason)

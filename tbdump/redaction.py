@@ -1,0 +1,81 @@
+"""Which names and values are secrets, so capture can replace them before they are written."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, List, Optional, Pattern, Tuple
+
+# At least what Sentry's default scrubber covers, compared after lower-casing
+# and dropping "_" and "-" so that API_KEY, api-key and apiKey all match.
+DEFAULT_DENYLIST: Tuple[str, ...] = (
+    "password", "passwd", "secret", "apikey", "token", "auth", "authorization",
+    "credentials", "credential", "cookie", "setcookie", "session", "sessionid", "sessid",
+    "privatekey", "csrftoken", "csrf", "xsrftoken", "xsrf", "xcsrftoken", "xxsrftoken",
+    "passphrase", "accesstoken", "refreshtoken", "clientsecret", "bearer", "jwt",
+    "mysqlpwd", "connectionstring", "creditcard", "cardnumber",
+)
+
+
+def _fold(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The rules in force for one capture."""
+
+    enabled: bool = True
+    names: Tuple[str, ...] = DEFAULT_DENYLIST   # folded; matched as substrings of folded names
+    patterns: Tuple[Pattern[str], ...] = ()      # on string values, wherever they are
+    keep_environ: bool = False                   # store environment variable values
+
+    @classmethod
+    def from_env(cls, add: Iterable[str] = (), remove: Iterable[str] = (),
+                 patterns: Iterable[str] = (), enabled: Optional[bool] = None,
+                 keep_environ: Optional[bool] = None) -> "Redaction":
+        """Defaults, changed by ``TBDUMP_REDACT*`` variables, then by the arguments."""
+        env = os.environ
+        add = list(add) + _split(env.get("TBDUMP_REDACT_ADD", ""))
+        remove = {_fold(n) for n in list(remove) + _split(env.get("TBDUMP_REDACT_REMOVE", ""))}
+        pats = list(patterns) + [p for p in env.get("TBDUMP_REDACT_PATTERNS", "").split("\n") if p]
+        if enabled is None:
+            enabled = env.get("TBDUMP_REDACT", "1").lower() not in ("0", "false", "no", "off")
+        if keep_environ is None:
+            keep_environ = env.get("TBDUMP_KEEP_ENVIRON", "").lower() in ("1", "true", "yes", "on")
+        names = tuple(n for n in DEFAULT_DENYLIST + tuple(_fold(a) for a in add) if n not in remove)
+        return cls(enabled, names, tuple(_compile(p) for p in pats), keep_environ)
+
+    def rule_for_name(self, name: Any) -> Optional[str]:
+        """The denylist entry that ``name`` (a variable, key or attribute) hits, if any."""
+        if not self.enabled or not isinstance(name, str):
+            return None
+        folded = _fold(name)
+        for rule in self.names:
+            if rule in folded:
+                return "name matches %r" % rule
+        return None
+
+    def rule_for_text(self, text: str) -> Optional[str]:
+        """The value pattern that ``text`` hits, if any."""
+        if not self.enabled:
+            return None
+        for pat in self.patterns:
+            if pat.search(text):
+                return "value matches /%s/" % pat.pattern
+        return None
+
+    def describe(self) -> dict:
+        return {"enabled": self.enabled, "names": list(self.names),
+                "patterns": [p.pattern for p in self.patterns], "environ_values": self.keep_environ}
+
+
+def _split(text: str) -> List[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _compile(pattern: str) -> Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return re.compile(re.escape(pattern))

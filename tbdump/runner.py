@@ -1,0 +1,152 @@
+"""``python -m tbdump``: run a script, module or command as ``python`` would, dumping its crash."""
+from __future__ import annotations
+
+import os
+import runpy
+import signal
+import sys
+import types
+from typing import List, NoReturn, Optional, Set
+
+from .hooks import print_python_traceback, report_crash
+from .writer import DEFAULT_FILENAME
+
+USAGE = """\
+usage: python -m tbdump [-o PATH] [-t] [--no-threads] (SCRIPT | -m MODULE | -c CODE) [ARGS...]
+
+Runs SCRIPT (or -m MODULE, or -c CODE) exactly as python would; an uncaught
+exception is dumped to PATH (default: traceback.pkl) and reported as
+    ZeroDivisionError: division by zero
+    Traceback dumped into: traceback.pkl
+with the exit status python would give.
+
+  -o, --output PATH  where to write the dump
+  -t, --traceback    also print Python's usual traceback
+  -h, --help         show this help
+Open a dump with: python -m tbdump.report PATH | python -m tbdebug PATH |
+python -m tbdap (VS Code) | python -m tbpeep PATH
+"""
+
+
+class Options:
+    """What the command line asked for."""
+
+    def __init__(self) -> None:
+        self.output = DEFAULT_FILENAME
+        self.traceback = False
+        self.kind = ""          # "script", "module" or "code"
+        self.target = ""
+        self.args: List[str] = []
+
+
+def parse(argv: List[str]) -> Options:
+    opts = Options()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            raise SystemExit(0)
+        if arg in ("-o", "--output") or arg.startswith("--output="):
+            if "=" in arg:
+                opts.output = arg.partition("=")[2]
+            else:
+                i += 1
+                if i >= len(argv):
+                    _usage_error("%s needs a path" % arg)
+                opts.output = argv[i]
+        elif arg in ("-t", "--traceback"):
+            opts.traceback = True
+        elif arg in ("-m", "-c"):
+            if i + 1 >= len(argv):
+                _usage_error("argument expected for the %s option" % arg)
+            opts.kind = "module" if arg == "-m" else "code"
+            opts.target = argv[i + 1]
+            opts.args = argv[i + 2:]
+            return opts
+        elif arg == "--":
+            i += 1
+            break
+        elif arg.startswith("-") and arg != "-":
+            _usage_error("unknown option %s" % arg)
+        else:
+            break
+        i += 1
+    if i >= len(argv):
+        _usage_error("nothing to run")
+    opts.kind, opts.target, opts.args = "script", argv[i], argv[i + 1:]
+    return opts
+
+
+def _usage_error(message: str) -> NoReturn:
+    sys.stderr.write("tbdump: %s\n%s" % (message, USAGE.splitlines()[0] + "\n"))
+    raise SystemExit(2)
+
+
+def _run(opts: Options) -> None:
+    if opts.kind == "script":
+        path = os.path.abspath(opts.target)
+        sys.argv = [opts.target] + opts.args
+        sys.path[0] = os.path.dirname(path)
+        runpy.run_path(path, run_name="__main__")
+    elif opts.kind == "module":
+        sys.argv = [opts.target] + opts.args  # run_module sets argv[0] to the module's file
+        sys.path[0] = os.getcwd()
+        runpy.run_module(opts.target, run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = ["-c"] + opts.args
+        sys.path[0] = ""
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main
+        exec(compile(opts.target, "<string>", "exec"), main.__dict__)
+
+
+def _runner_codes() -> Set[types.CodeType]:
+    """Code of tbdump's runner and of runpy: frames never shown to the user."""
+    codes = set()
+    for module in (sys.modules[__name__], runpy):
+        for obj in vars(module).values():
+            if isinstance(obj, types.FunctionType):
+                codes.add(obj.__code__)
+    return codes
+
+
+def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code in skip:
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+
+
+def _check_target(opts: Options) -> None:
+    if opts.kind == "script" and not os.path.exists(opts.target):
+        sys.stderr.write("tbdump: can't open file %r: [Errno 2] No such file or directory\n"
+                         % os.path.abspath(opts.target))
+        raise SystemExit(2)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    opts = parse(sys.argv[1:] if argv is None else argv)
+    _check_target(opts)
+    try:
+        _run(opts)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        skip = _runner_codes()
+        _strip(exc, skip)
+        if opts.traceback:
+            print_python_traceback(exc)
+        report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback)
+        if isinstance(exc, KeyboardInterrupt):
+            _die_of_sigint()
+        raise SystemExit(1)
+
+
+def _die_of_sigint() -> NoReturn:
+    """End as Python does after an uncaught KeyboardInterrupt: killed by SIGINT."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+    raise SystemExit(130)  # pragma: no cover - only where SIGINT cannot kill us

@@ -1,0 +1,175 @@
+"""Bounded reprs that read like debugpy's values and never raise.
+
+The rules follow debugpy's SafeRepr (collections cut to 60 items at the top
+and 20 inside, strings cut in the middle at 2**16 / 128 characters, long
+nested iterables shown as ``<list, len() = N>``) so that a replayed value
+looks exactly like the live one.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from typing import Any, Iterator, List, Tuple
+
+from .budget import BudgetExceeded
+
+MAX_COLLECTION: Tuple[int, ...] = (60, 20)
+MAX_STRING_OUTER = 2 ** 16
+MAX_STRING_INNER = 128
+MAX_OTHER_OUTER = 2 ** 16
+MAX_OTHER_INNER = 128
+
+_COLLECTIONS: List[Tuple[type, str, str, bool]] = [
+    (tuple, "(", ")", True),
+    (list, "[", "]", False),
+    (frozenset, "frozenset({", "})", False),
+    (set, "{", "}", False),
+    (deque, "deque([", "])", False),
+]
+_DICTS: List[Tuple[type, str, str, str, str, str]] = [
+    (dict, "{", "}", "", ": ", ""),
+    (OrderedDict, "OrderedDict([", "])", "(", ", ", ")"),
+]
+_LONG_ITER_TYPES = (list, tuple, bytearray, range, dict, set, frozenset)
+
+
+def safe_repr(obj: Any, hex_ints: bool = False) -> str:
+    """debugpy-style repr of ``obj``; a failing ``__repr__`` gives a description instead."""
+    try:
+        return "".join(_repr(obj, 0, hex_ints))
+    except BudgetExceeded:
+        raise
+    except BaseException as exc:  # hostile reprs raise anything, SystemExit included
+        return "<repr failed: %s>" % describe_exception(exc)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message`` of an exception whose ``__str__`` may itself raise."""
+    try:
+        text = str(exc)
+    except BaseException:
+        text = ""
+    name = type(exc).__name__
+    return "%s: %s" % (name, text) if text else name
+
+
+def _has_repr_of(obj: Any, t: type) -> bool:
+    try:
+        own = type(obj).__repr__
+    except Exception:
+        return False
+    try:
+        return bool(own == t.__repr__)
+    except Exception:
+        return own is t.__repr__
+
+
+def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
+    for t, prefix, suffix, comma in _COLLECTIONS:
+        if isinstance(obj, t) and _has_repr_of(obj, t):
+            return _repr_iter(obj, level, prefix, suffix, comma, hex_ints)
+    for t, prefix, suffix, item_prefix, sep, item_suffix in _DICTS:
+        if isinstance(obj, t) and _has_repr_of(obj, t):
+            return _repr_dict(obj, level, prefix, suffix, item_prefix, sep, item_suffix, hex_ints)
+    if isinstance(obj, (str, bytes)) and _has_repr_of(obj, type(obj)):
+        return _repr_cut(obj, level, MAX_STRING_INNER, MAX_STRING_OUTER, hex_ints)
+    if _is_long_iter(obj):
+        return _repr_long_iter(obj)
+    return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, hex_ints)
+
+
+def _repr_iter(obj: Any, level: int, prefix: str, suffix: str, comma: bool,
+               hex_ints: bool) -> Iterator[str]:
+    yield prefix
+    if level >= len(MAX_COLLECTION):
+        yield "..."
+    else:
+        count = MAX_COLLECTION[level]
+        yield_comma = False
+        for item in obj:
+            if yield_comma:
+                yield ", "
+            yield_comma = True
+            count -= 1
+            if count <= 0:
+                yield "..."
+                break
+            yield from _repr(item, 100 if item is obj else level + 1, hex_ints)
+        else:
+            if comma and count == MAX_COLLECTION[level] - 1:
+                yield ","
+    yield suffix
+
+
+def _repr_dict(obj: Any, level: int, prefix: str, suffix: str, item_prefix: str,
+               sep: str, item_suffix: str, hex_ints: bool) -> Iterator[str]:
+    if not obj:
+        yield prefix + suffix
+        return
+    if level >= len(MAX_COLLECTION):
+        yield prefix + "..." + suffix
+        return
+    yield prefix
+    count = MAX_COLLECTION[level]
+    yield_comma = False
+    try:
+        keys = sorted(obj)
+    except Exception:
+        keys = list(obj)
+    for key in keys:
+        if yield_comma:
+            yield ", "
+        yield_comma = True
+        count -= 1
+        if count <= 0:
+            yield "..."
+            break
+        yield item_prefix
+        yield from _repr(key, level + 1, hex_ints)
+        yield sep
+        try:
+            item = obj[key]
+        except Exception:
+            yield "<?>"
+        else:
+            yield from _repr(item, 100 if item is obj else level + 1, hex_ints)
+        yield item_suffix
+    yield suffix
+
+
+def _repr_cut(obj: Any, level: int, inner: int, outer: int, hex_ints: bool) -> Iterator[str]:
+    if hex_ints and isinstance(obj, int) and not isinstance(obj, bool):
+        text = hex(obj)
+    else:
+        text = repr(obj)
+    limit = inner if level > 0 else outer
+    if len(text) <= limit:
+        yield text
+        return
+    left, right = max(1, int(2 * limit / 3)), max(1, int(limit / 3))
+    yield text[:left] + "..." + text[-right:]
+
+
+def _repr_long_iter(obj: Any) -> Iterator[str]:
+    try:
+        yield "<%s, len() = %s>" % (type(obj).__name__, len(obj))
+    except Exception:
+        yield "<%s>" % type(obj).__name__
+
+
+def _is_long_iter(obj: Any, level: int = 0) -> bool:
+    try:
+        if isinstance(obj, (str, bytes)):
+            return False
+        if not hasattr(obj, "__iter__") or not isinstance(obj, _LONG_ITER_TYPES):
+            return False
+        if obj is iter(obj) or isinstance(obj, range):
+            return False
+        if type(obj).__module__.partition(".")[0] in ("numpy", "scipy"):
+            return False
+        if level >= len(MAX_COLLECTION):
+            return True
+        if len(obj) > MAX_COLLECTION[level]:
+            return True
+        return any(_is_long_iter(item, level + 1) for item in obj)
+    except Exception:
+        return True

@@ -1,0 +1,362 @@
+"""Substitute frame, code, traceback and exception objects, built from a Dump, for debuggers.
+
+Real frames and tracebacks cannot be pickled or created from Python, so, as
+pydump did, a loaded dump is presented to debuggers (pdb, ipdb, pdbpp, pudb,
+peepshow) through look-alikes carrying just enough of the real attributes:
+``f_code``/``f_lineno``/``f_locals``/``f_globals``/``f_back`` on frames,
+``tb_frame``/``tb_lineno``/``tb_next`` on tracebacks, ``__traceback__``/
+``__cause__``/``__context__`` on exceptions.  Sources are served through
+``linecache`` from the dump whenever the local file is missing or differs.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import inspect
+import linecache
+import os
+import types
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
+
+from .model import ExceptionRecord, Frame
+
+if TYPE_CHECKING:
+    from .dumpfile import Dump
+
+__all__ = ["StandinCode", "StandinFrame", "StandinTraceback", "StandinException",
+           "standin_exceptions", "install_sources"]
+
+
+# ---------------------------------------------------------------- sources
+
+def _canonic(filename: str) -> str:
+    """The key bdb/pdb look files up by (``Bdb.canonic``)."""
+    if filename.startswith("<") and filename.endswith(">"):
+        return filename
+    return os.path.normcase(os.path.abspath(filename))
+
+
+def _local_sha256(filename: str) -> Optional[str]:
+    try:
+        with open(filename, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def install_sources(dump: "Dump") -> List[str]:
+    """Make ``linecache`` serve every file of the dump as it was at the crash.
+
+    A local file whose bytes match the dump is left to linecache as usual;
+    any other is replaced by the dump's copy.  Returns one line per local file
+    that differs from its captured copy, for the viewer to show.
+    """
+    notes = []
+    for filename, source in dump.sources.items():
+        if source.text is None:
+            continue
+        local = _local_sha256(filename)
+        if local is not None and local == source.sha256:
+            continue
+        lines = source.text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        # mtime None: linecache.checkcache() keeps such entries, as it does
+        # for sources that came from a module's loader.
+        entry = (len(source.text), None, lines, filename)
+        linecache.cache[filename] = entry
+        linecache.cache[_canonic(filename)] = entry
+        if local is not None:
+            notes.append(f"{filename} differs from the copy in the dump; showing the dump's copy")
+    return notes
+
+
+# ---------------------------------------------------------------- code shape
+
+@dataclass
+class _Shape:
+    """What a code object says about its function that the dump does not record."""
+
+    firstlineno: int
+    posonly: int = 0
+    positional: int = 0       # co_argcount: positional-only included
+    kwonly: int = 0
+    flags: int = 0
+    argnames: Tuple[str, ...] = ()
+
+
+_Def = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_trees: Dict[str, Tuple[str, Optional[ast.AST]]] = {}
+
+
+def _tree(filename: str) -> Optional[ast.AST]:
+    """The parsed source linecache serves for the file (cached while that source stays the same)."""
+    text = "".join(linecache.getlines(filename))
+    cached = _trees.get(filename)
+    if cached is None or cached[0] != text:
+        try:
+            tree: Optional[ast.AST] = ast.parse(text, filename)
+        except (SyntaxError, ValueError):
+            tree = None
+        cached = _trees[filename] = (text, tree)
+    return cached[1]
+
+
+def _definitions(tree: ast.AST) -> Iterator[Tuple[Any, str]]:
+    """Every def, class and lambda with its ``__qualname__``; iterative, so deep nesting is fine."""
+    stack: List[Tuple[ast.AST, str]] = [(tree, "")]
+    while stack:
+        node, prefix = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _Def):
+                name = "<lambda>" if isinstance(child, ast.Lambda) else child.name
+                qualname = prefix + name
+                yield child, qualname
+                inner = qualname + ("." if isinstance(child, ast.ClassDef) else ".<locals>.")
+                stack.append((child, inner))
+            else:
+                stack.append((child, prefix))
+
+
+def _first_line(node: Any) -> int:
+    decorators = getattr(node, "decorator_list", None)
+    return decorators[0].lineno if decorators else node.lineno
+
+
+def _shape(frame: Frame) -> _Shape:
+    """Find the frame's def in its source to recover co_firstlineno and the argument names."""
+    if frame.name == "<module>":
+        return _Shape(firstlineno=1)
+    tree = _tree(frame.filename)
+    candidates = [] if tree is None else [
+        (node, qualname) for node, qualname in _definitions(tree)
+        if getattr(node, "name", "<lambda>") == frame.name
+        and _first_line(node) <= frame.lineno <= (node.end_lineno or node.lineno)]
+    # Same-named defs can nest (recursion helpers, redefinitions): the
+    # qualname decides, else the innermost one.
+    pool = [c for c in candidates if c[1] == frame.qualname] or candidates
+    if not pool:
+        return _Shape(firstlineno=frame.lineno, flags=inspect.CO_OPTIMIZED | inspect.CO_NEWLOCALS)
+    node = max(pool, key=lambda c: _first_line(c[0]))[0]
+    if isinstance(node, ast.ClassDef):
+        return _Shape(firstlineno=_first_line(node))
+    args = node.args
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    kwonly = [a.arg for a in args.kwonlyargs]
+    extra = [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    flags = inspect.CO_OPTIMIZED | inspect.CO_NEWLOCALS
+    if args.vararg is not None:
+        flags |= inspect.CO_VARARGS
+    if args.kwarg is not None:
+        flags |= inspect.CO_VARKEYWORDS
+    return _Shape(firstlineno=_first_line(node), posonly=len(args.posonlyargs),
+                  positional=len(positional), kwonly=len(kwonly), flags=flags,
+                  argnames=tuple(positional + kwonly + extra))
+
+
+# ---------------------------------------------------------------- the stand-ins
+
+class StandinCode:
+    """A code object's attributes for one captured frame (no bytecode: nothing can run)."""
+
+    co_code = b""
+    co_consts: Tuple[Any, ...] = ()
+    co_names: Tuple[str, ...] = ()
+    co_cellvars: Tuple[str, ...] = ()
+    co_freevars: Tuple[str, ...] = ()
+    co_stacksize = 0
+    co_lnotab = b""
+    co_linetable = b""
+    co_exceptiontable = b""
+
+    def __init__(self, frame: Frame) -> None:
+        shape = _shape(frame)
+        self._frame = frame
+        self.co_filename = frame.filename
+        self.co_name = frame.name
+        self.co_qualname = frame.qualname
+        self.co_firstlineno = shape.firstlineno
+        self.co_argcount = shape.positional
+        self.co_posonlyargcount = shape.posonly
+        self.co_kwonlyargcount = shape.kwonly
+        self.co_flags = shape.flags
+        self.co_varnames = shape.argnames + tuple(n for n in frame.variables if n not in shape.argnames)
+        self.co_nlocals = len(self.co_varnames)
+
+    # inspect.iscode(), and through it inspect.getsourcelines() (pdb's
+    # longlist, ipdb, pudb), accept only code objects; isinstance() consults
+    # __class__, as it does for unittest.mock's spec'd mocks.
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return types.CodeType
+
+    def co_lines(self) -> Iterator[Tuple[int, int, int]]:
+        """One pseudo-instruction at offset 0 on the frame's line (pdb's lasti2lineno)."""
+        yield (0, 2, self._frame.lineno)
+
+    def co_positions(self) -> Iterator[Tuple[Optional[int], ...]]:
+        """The failing expression's span, columns in UTF-8 bytes as CPython gives them."""
+        pos = self._frame.position
+        if pos is None:
+            yield (self._frame.lineno, self._frame.lineno, None, None)
+            return
+        first = linecache.getline(self.co_filename, pos.lineno)
+        last = linecache.getline(self.co_filename, pos.end_lineno)
+        yield (pos.lineno, pos.end_lineno, len(first[:pos.col].encode()),
+               len(last[:pos.end_col].encode()))
+
+    def replace(self, **changes: Any) -> "StandinCode":
+        raise TypeError("a captured frame's code cannot be changed")
+
+    def __repr__(self) -> str:
+        return (f"<code object {self.co_name} (standin), file {self.co_filename!r}, "
+                f"line {self.co_firstlineno}>")
+
+
+class _Namespaces:
+    """Module globals resolved once per module and shared by its frames, as in a live program."""
+
+    def __init__(self) -> None:
+        self._by_key: Dict[Any, Dict[str, Any]] = {}
+
+    def of(self, frame: Frame) -> Dict[str, Any]:
+        key = frame.globals_key if frame.globals_key is not None else ("frame", id(frame))
+        ns = self._by_key.get(key)
+        if ns is None:
+            ns = dict(frame.globals)
+            ns.setdefault("__name__", frame.module)
+            # eval() would add it anyway; pdb's `interact` copies the dict first.
+            ns.setdefault("__builtins__", builtins)
+            self._by_key[key] = ns
+        return ns
+
+
+class StandinFrame:
+    """A frame as captured: where it was and (resolved on first use) what it held."""
+
+    f_lasti = 0
+    f_trace: Any = None
+    f_trace_lines = True
+    f_trace_opcodes = False
+
+    def __init__(self, frame: Frame, back: Optional["StandinFrame"], namespaces: _Namespaces) -> None:
+        self.record = frame
+        self.f_code = StandinCode(frame)
+        self.f_lineno = frame.lineno
+        self.f_back = back
+        self.f_builtins = builtins.__dict__
+        self._namespaces = namespaces
+        self._locals: Optional[Dict[str, Any]] = None
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # see StandinCode.__class__
+        return types.FrameType
+
+    @property
+    def f_globals(self) -> Dict[str, Any]:
+        return self._namespaces.of(self.record)
+
+    @property
+    def f_locals(self) -> Dict[str, Any]:
+        if self._locals is None:
+            if self.record.name == "<module>":
+                # A module frame's locals *are* its globals; pdb relies on
+                # `f_locals is f_globals` to list a module frame whole.
+                ns = self.f_globals
+                for name, value in self.record.locals.items():
+                    ns.setdefault(name, value)
+                self._locals = ns
+            else:
+                self._locals = dict(self.record.locals)
+        return self._locals
+
+    def clear(self) -> None:
+        """Nothing to clear: a captured frame holds no live references."""
+
+    def __repr__(self) -> str:
+        return (f"<frame (standin), file {self.f_code.co_filename!r}, line {self.f_lineno}, "
+                f"code {self.f_code.co_name}>")
+
+
+class StandinTraceback:
+    """One traceback entry over a stand-in frame."""
+
+    tb_lasti = 0
+
+    def __init__(self, frame: StandinFrame, next_: Optional["StandinTraceback"]) -> None:
+        self.tb_frame = frame
+        self.tb_lineno = frame.f_lineno
+        self.tb_next = next_
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # see StandinCode.__class__
+        return types.TracebackType
+
+    def __repr__(self) -> str:
+        return f"<traceback (standin) of {self.tb_frame!r}>"
+
+
+class StandinException(Exception):
+    """Base of the exception classes made up, one per captured exception type.
+
+    ``str()`` is the captured message and ``__traceback__`` walks the captured
+    frames, so debuggers that list and switch chained exceptions (pdb 3.13's
+    ``exceptions``) work; ``captured`` is the real exception object from the
+    object layer, or a placeholder.
+    """
+
+    _standin_tb: Optional[StandinTraceback] = None
+    _record: Optional[ExceptionRecord] = None
+    _dump: Optional["Dump"] = None
+
+    @property
+    def __traceback__(self) -> Optional[StandinTraceback]:  # type: ignore[override]
+        return self._standin_tb
+
+    @property
+    def captured(self) -> Any:
+        """The exception object as it was raised (object layer), or a placeholder."""
+        if self._record is None or self._record.value is None or self._dump is None:
+            return None
+        return self._dump.resolve(self._record.value)
+
+
+def _traceback(frames: List[Frame], namespaces: _Namespaces) -> Optional[StandinTraceback]:
+    standins: List[StandinFrame] = []
+    for frame in frames:
+        standins.append(StandinFrame(frame, standins[-1] if standins else None, namespaces))
+    tb = None
+    for standin in reversed(standins):
+        tb = StandinTraceback(standin, tb)
+    return tb
+
+
+def standin_exceptions(dump: "Dump") -> List[StandinException]:
+    """One stand-in per ``dump.exceptions`` entry, same order, linked as the originals were.
+
+    The raised exception's traceback (``[0]``) starts at the outermost frame
+    of the crashing thread, so the callers of a handler that caught it are
+    reachable with ``up``; the others hold their own frames.  An exception
+    that was never raised has ``__traceback__`` None.
+    """
+    namespaces = _Namespaces()
+    result: List[StandinException] = []
+    for index, record in enumerate(dump.exceptions):
+        module, _, _ = record.type.rpartition(".")
+        cls = type(record.type_name, (StandinException,), {
+            "__module__": module or "builtins", "__qualname__": record.type_name})
+        exc = cls(record.message)
+        frames = dump.frames if index == 0 else record.frames
+        exc._standin_tb = _traceback(frames, namespaces)
+        exc._record = record
+        exc._dump = dump
+        if record.notes:
+            exc.__notes__ = list(record.notes)
+        result.append(exc)
+    for exc, record in zip(result, dump.exceptions):
+        exc.__cause__ = None if record.cause is None else result[record.cause]
+        exc.__context__ = None if record.context is None else result[record.context]
+        exc.__suppress_context__ = record.suppress_context
+    return result

@@ -1,0 +1,139 @@
+"""Writing a dump file: capture into the container, atomically, never failing the crash."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+import types
+from typing import Any, Iterable, Optional
+
+from .budget import Budgets, Clock
+from .capture import capture, minimal
+from .container import ContainerWriter
+from .objects import RecordSink, RecordWriter
+from .redaction import Redaction
+from .saferepr import describe_exception
+
+DEFAULT_FILENAME = "traceback.pkl"
+
+
+class DumpWriteError(Exception):
+    """The dump could not be written at all (e.g. the folder is not writable)."""
+
+
+class _HashingSink(RecordSink):
+    """RecordSink that hashes as it writes, so a 200 MB member is not read back."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        super().__init__(raw, limit)
+        self.hash: Optional[Any] = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        n = super().write(data)
+        if self.hash is not None:
+            self.hash.update(data)
+        return n
+
+    def rollback(self, size: int) -> None:
+        super().rollback(size)
+        self.hash = None  # bytes were taken back: hash the member from the file instead
+
+    def digest(self) -> Optional[str]:
+        return None if self.hash is None else self.hash.hexdigest()
+
+
+def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
+    """The key to sign with: the argument, else ``TBDUMP_KEY``."""
+    if key:
+        return key
+    env = os.environ.get("TBDUMP_KEY")
+    return env.encode("utf-8") if env else None
+
+
+def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
+               budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
+               key: Optional[bytes] = None, skip_codes: Iterable[types.CodeType] = (),
+               above_handler: bool = True, thread: Optional[threading.Thread] = None,
+               other_threads: bool = True) -> str:
+    """Write ``exc`` and everything around it to ``filename``; returns the path written.
+
+    Raises DumpWriteError only when no file can be written at all; any failure of
+    capture itself falls back to a minimal dump that still opens.
+    """
+    budgets = budgets or Budgets.from_env()
+    redaction = redaction or Redaction.from_env()
+    key = signing_key(key)
+    path = os.fspath(filename)
+    old_limit = sys.getrecursionlimit()
+    # Capture may start deep in a stack or under a lowered limit; give it room.
+    sys.setrecursionlimit(max(old_limit, _depth() + 3000))
+    try:
+        try:
+            return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
+                          other_threads)
+        except DumpWriteError:
+            raise
+        except BaseException as err:  # a bug or a hostile object got through: keep the crash
+            if os.environ.get("TBDUMP_DEBUG"):
+                import traceback
+                traceback.print_exc()
+            return _write_minimal(exc, path, key, describe_exception(err))
+    finally:
+        sys.setrecursionlimit(old_limit)
+
+
+def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
+           key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
+           thread: Optional[threading.Thread], other_threads: bool) -> str:
+    container = _open(path)
+    try:
+        clock = Clock(budgets)
+        offset = container.begin_member()
+        sink = _HashingSink(container.file, budgets.max_bytes)
+        records = RecordWriter(sink, redaction, clock)
+        layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
+                             above_handler=above_handler, thread=thread, other_threads=other_threads)
+        container.end_member("objects", offset, sink.digest())
+        container.add("objects.idx", json.dumps(records.index).encode())
+        layer.metadata.cut += cap.cut
+        layer.metadata.partial = clock.expired or bool(cap.cut)
+        layer.metadata.signed = key is not None
+        container.add("safe", json.dumps(layer.to_json()).encode())
+        container.finish(key, {"tbdump": layer.metadata.tbdump_version})
+        return path
+    except BaseException:
+        container.abort()
+        raise
+
+
+def _write_minimal(exc: BaseException, path: str, key: Optional[bytes], why: str) -> str:
+    container = _open(path)
+    try:
+        layer = minimal(exc, why)
+        layer.metadata.signed = key is not None
+        container.add("objects", b"", compress=False)
+        container.add("objects.idx", b"[]")
+        container.add("safe", json.dumps(layer.to_json()).encode())
+        container.finish(key, {"tbdump": layer.metadata.tbdump_version})
+        return path
+    except BaseException:
+        container.abort()
+        raise
+
+
+def _open(path: str) -> ContainerWriter:
+    try:
+        return ContainerWriter(path)
+    except OSError as exc:
+        raise DumpWriteError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+
+
+def _depth() -> int:
+    f: Any = sys._getframe()
+    n = 0
+    while f is not None:
+        n += 1
+        f = f.f_back
+    return n

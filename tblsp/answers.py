@@ -1,0 +1,412 @@
+"""What the loaded dumps say about a source file as it is now: findings, hovers, values, lenses.
+
+Everything here speaks in the current text's coordinates (1-based lines, 0-based character
+columns) and knows nothing of LSP; the server converts at its boundary.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from tbdump.model import Frame, Value
+
+from . import expr, render
+from .index import FileIndex, LoadedDump, Site, Stack, file_key
+from .linemap import LineMap
+
+Lines = Callable[[str], Optional[Sequence[str]]]   # a local file's current lines, or None
+
+_RELATED_HEAD, _RELATED_TAIL = 10, 30    # a 900-frame stack lists its ends, not every frame
+_ARGS_SHOWN = 4
+_OTHER_FRAMES_SHOWN = 4
+
+
+class Severity(enum.IntEnum):
+    ERROR = 1
+    WARNING = 2
+    INFORMATION = 3
+
+
+@dataclass(frozen=True)
+class Span:
+    path: str          # local path
+    line: int          # 1-based
+    col: int           # 0-based characters
+    end_line: int
+    end_col: int
+
+
+@dataclass
+class Finding:
+    severity: Severity
+    span: Span
+    message: str
+    code: str
+    dump: str
+    related: List[Tuple[Span, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InlineValue:
+    span: Span         # the name's occurrence
+    name: str
+    text: str          # "name = value"
+
+
+@dataclass(frozen=True)
+class Lens:
+    span: Span
+    dump: str          # the dump's path
+    title: str         # the exception, for the lens's tooltip
+
+
+@dataclass
+class _Placement:
+    """A file's stored source laid over its current text."""
+
+    text: str
+    lines: Sequence[str]
+    map: LineMap
+    differs: bool
+    checked: bool      # False: the dump holds no text to compare with
+
+
+class Crashes:
+    """The loaded dumps, answering per source file."""
+
+    def __init__(self, lines_of: Lines) -> None:
+        self._lines_of = lines_of
+        self.dumps: Dict[str, LoadedDump] = {}
+        self._placements: Dict[Tuple[str, str], _Placement] = {}
+
+    def add(self, loaded: LoadedDump) -> None:
+        self.dumps[loaded.path] = loaded
+        self._forget(loaded.path)
+
+    def remove(self, path: str) -> None:
+        self.dumps.pop(path, None)
+        self._forget(path)
+
+    def _forget(self, path: str) -> None:
+        for key in [k for k in self._placements if k[0] == path]:
+            del self._placements[key]
+
+    def files(self) -> List[str]:
+        """The local files, outside libraries, where a dump has something to show."""
+        return sorted({i.local for d in self.dumps.values() for i in d.files.values()
+                       if not i.library})
+
+    def _indexes(self, path: str) -> Iterable[Tuple[LoadedDump, FileIndex, _Placement]]:
+        key = file_key(path)
+        for loaded in self.dumps.values():
+            index = loaded.files.get(key)
+            if index is None:
+                continue
+            placement = self._place(loaded, index)
+            if placement is not None:
+                yield loaded, index, placement
+
+    def _place(self, loaded: LoadedDump, index: FileIndex) -> Optional[_Placement]:
+        lines = self._lines_of(index.local)
+        if lines is None:
+            return None
+        text = "".join(lines)
+        key = (loaded.path, file_key(index.local))
+        cached = self._placements.get(key)
+        if cached is not None and cached.text == text:
+            return cached
+        stored = index.stored_lines
+        linemap = LineMap(stored, lines)
+        if stored is not None:
+            differs, checked = not linemap.identical, True
+        else:
+            digest = index.source.sha256 if index.source is not None else None
+            differs = digest is not None and hashlib.sha256(text.encode()).hexdigest() != digest
+            checked = False
+        placement = self._placements[key] = _Placement(text, lines, linemap, differs, checked)
+        return placement
+
+    # -- positions --------------------------------------------------------------
+
+    def _span(self, index: FileIndex, placement: _Placement, frame: Frame) -> Optional[Span]:
+        """Where a frame was, in the current text; None where its lines are gone."""
+        pos = frame.position
+        if pos is not None and pos.lineno and pos.end_lineno:
+            start, end = placement.map.to_current(pos.lineno), placement.map.to_current(pos.end_lineno)
+            if start is None or end is None or end > len(placement.lines):
+                return None
+            return Span(index.local, start, pos.col, end, pos.end_col)
+        line = placement.map.to_current(frame.lineno)
+        if line is None or line > len(placement.lines):
+            return None
+        text = placement.lines[line - 1].rstrip()
+        return Span(index.local, line, len(text) - len(text.lstrip()), line, len(text))
+
+    def _frame_span(self, loaded: LoadedDump, frame: Frame) -> Optional[Span]:
+        for index in loaded.files.values():
+            if index.remote == frame.filename:
+                placement = self._place(loaded, index)
+                return None if placement is None else self._span(index, placement, frame)
+        return None
+
+    # -- diagnostics -------------------------------------------------------------
+
+    def findings(self, path: str) -> List[Finding]:
+        """The crash sites, call sites and source-mismatch warning of one file."""
+        out: List[Finding] = []
+        for loaded, index, placement in self._indexes(path):
+            related: Dict[int, List[Tuple[Span, str]]] = {}
+            calls: Dict[Tuple[int, Span], List[Site]] = {}
+            found: List[Tuple[Finding, Stack]] = []
+            dropped = 0
+            for site in index.sites:
+                span = self._span(index, placement, site.frame)
+                if span is None:
+                    dropped += 1
+                elif site.innermost:
+                    found.append((Finding(Severity.ERROR, span, _raised(site.stack),
+                                          site.stack.record.type_name, loaded.path), site.stack))
+                else:
+                    calls.setdefault((site.stack.index, span), []).append(site)
+            for (_, span), sites in calls.items():
+                found.append((Finding(Severity.INFORMATION, span,
+                                      self._called(loaded, placement, span, sites),
+                                      "called-from", loaded.path), sites[0].stack))
+            if placement.differs:
+                out.append(self._mismatch(loaded, index, placement, dropped))
+            for finding, stack in found:
+                if stack.index not in related:
+                    related[stack.index] = self._related(loaded, stack)
+                finding.related = related[stack.index]
+                out.append(finding)
+        return out
+
+    def _mismatch(self, loaded: LoadedDump, index: FileIndex, placement: _Placement,
+                  dropped: int) -> Finding:
+        first = placement.lines[0].rstrip() if placement.lines else ""
+        if placement.checked:
+            how = "crash positions are placed where their lines still match"
+            if dropped:
+                how += f"; {dropped} could not be placed and are not shown"
+        else:
+            how = "the dump holds no copy of the source, so positions may be off"
+        message = (f"This file differs from the source captured in {loaded.name} "
+                   f"(crash at {loaded.dump.metadata.time}): {how}.")
+        return Finding(Severity.WARNING, Span(index.local, 1, 0, 1, len(first)), message,
+                       "source-changed", loaded.path)
+
+    def _related(self, loaded: LoadedDump, stack: Stack) -> List[Tuple[Span, str]]:
+        """The whole stack in order, as related locations; long stacks keep their ends."""
+        n = len(stack.frames)
+        if n <= _RELATED_HEAD + _RELATED_TAIL:
+            shown = list(range(n))
+        else:
+            shown = list(range(_RELATED_HEAD)) + list(range(n - _RELATED_TAIL, n))
+        out = []
+        for k in shown:
+            frame = stack.frames[k]
+            span = self._frame_span(loaded, frame)
+            if span is None:
+                continue
+            label = f"{k + 1}/{n} {frame.qualname}"
+            if k == n - _RELATED_TAIL and n > _RELATED_HEAD + _RELATED_TAIL:
+                label += f" (after {n - _RELATED_HEAD - _RELATED_TAIL} frames not listed)"
+            if k == n - 1:
+                label += f": {stack.head}"
+            if stack.role:
+                label += f" ({stack.role})"
+            out.append((span, label))
+        return out
+
+    def _called(self, loaded: LoadedDump, placement: _Placement, span: Span,
+                sites: List[Site]) -> str:
+        call = " ".join(_text(placement.lines, span).split())
+        call = call if len(call) <= 80 else call[:79] + "…"
+        inner = self._args(loaded, sites[-1])
+        if len(sites) == 1:
+            message = f"called from here: `{call}`" + (f" with {inner}" if inner else "")
+        else:
+            message = f"called from here {len(sites)} times (recursion): `{call}`"
+            if inner:
+                message += f"; innermost call with {inner}, outermost with " \
+                           f"{self._args(loaded, sites[0])}"
+        stack = sites[0].stack
+        if stack.role:
+            message += f"\n(in the traceback of {stack.head}, {stack.role})"
+        return message
+
+    def _args(self, loaded: LoadedDump, site: Site) -> str:
+        """The arguments the callee of a call site holds, as `x=5, y=0`."""
+        callee = site.stack.frames[site.depth + 1]
+        index = next((i for i in loaded.files.values() if i.remote == callee.filename), None)
+        if index is None:
+            return ""
+        params = [p for p in index.scope(callee).params if p in callee.variables]
+        shown = [f"{p}={render.short(callee.variables[p], 30)}" for p in params[:_ARGS_SHOWN]]
+        if len(params) > _ARGS_SHOWN:
+            shown.append("…")
+        return ", ".join(shown)
+
+    # -- hover ---------------------------------------------------------------------
+
+    def hover(self, path: str, line: int, col: int) -> Optional[Tuple[str, Span]]:
+        """Markdown for the captured value under (line, col), and the expression's span."""
+        sections: List[str] = []
+        span: Optional[Span] = None
+        for loaded, index, placement in self._indexes(path):
+            stored = placement.map.to_stored(line)
+            if stored is None or line > len(placement.lines):
+                continue
+            text = placement.lines[line - 1]
+            chain = expr.chain_at(text, col)
+            if chain is None:
+                return None
+            answer = self._lookup(loaded, index, stored, chain, chain.text(text))
+            if answer is not None:
+                sections.append(answer)
+                span = Span(index.local, line, chain.start, line, chain.end)
+        if span is None:
+            return None
+        return "\n\n---\n\n".join(sections), span
+
+    def _lookup(self, loaded: LoadedDump, index: FileIndex, line: int, chain: expr.Chain,
+                text: str) -> Optional[str]:
+        for _, sites in index.frames_at(line):
+            found = [(s, v) for s in sites if (v := _lookup_name(loaded, s.frame, chain.base))]
+            if not found:
+                continue
+            site, (kind, value) = found[0]
+            value, note = _follow(value, chain.steps, chain.base)
+            where = f"{kind} in {site.frame.qualname}() · {_frame_label(site)} · {loaded.name}"
+            body = render.hover(text if note is None else note, value, where)
+            others = [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
+            if others:
+                body += "\n\n" + _others(others)
+            return body
+        if index.module_globals is not None and chain.base in index.module_globals:
+            value, note = _follow(index.module_globals[chain.base], chain.steps, chain.base)
+            return render.hover(text if note is None else note, value,
+                                f"module global of {index.remote} · {loaded.name}")
+        return None
+
+    # -- inline values and lenses ---------------------------------------------------------
+
+    def values(self, path: str, first: int, last: int) -> List[InlineValue]:
+        """The captured locals named on lines first..last, from each scope's innermost frame."""
+        out: List[InlineValue] = []
+        seen = set()
+        for loaded, index, placement in self._indexes(path):
+            groups = sorted(index.scope_groups(), key=lambda g: g[0].end - g[0].start)
+            for scope, site in groups:
+                frame = site.frame
+                stop = frame.position.end_lineno if frame.position else frame.lineno
+                for stored in range(scope.start, stop + 1):
+                    line = placement.map.to_current(stored)
+                    if line is None or not first <= line <= last or not scope.owns(stored) \
+                            or line > len(placement.lines):
+                        continue
+                    for name, a, b in expr.names(placement.lines[line - 1]):
+                        value = frame.variables.get(name)
+                        if value is None or (line, name) in seen:
+                            continue
+                        seen.add((line, name))
+                        out.append(InlineValue(Span(index.local, line, a, line, b), name,
+                                               f"{name} = {render.short(value, 40)}"))
+        return out
+
+    def lenses(self, path: str) -> List[Lens]:
+        """The innermost line of each dump's crash, when it is in this file."""
+        out = []
+        for loaded, index, placement in self._indexes(path):
+            crash = loaded.crash
+            if crash is None or crash.frame.filename != index.remote:
+                continue
+            span = self._span(index, placement, crash.frame)
+            if span is not None:
+                out.append(Lens(span, loaded.path, crash.stack.head))
+        return out
+
+
+def _raised(stack: Stack) -> str:
+    rec = stack.record
+    lines = [f"{rec.type}: {rec.message}" if rec.message else rec.type] + list(rec.notes)
+    if stack.role:
+        lines.append(f"({stack.role})")
+    return "\n".join(lines)
+
+
+def _text(lines: Sequence[str], span: Span) -> str:
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.col:span.end_col]
+    parts = [lines[span.line - 1][span.col:]]
+    parts += lines[span.line:span.end_line - 1]
+    parts.append(lines[span.end_line - 1][:span.end_col])
+    return "".join(parts)
+
+
+def _lookup_name(loaded: LoadedDump, frame: Frame, name: str) -> Optional[Tuple[str, Value]]:
+    if name in frame.variables:
+        return "local", frame.variables[name]
+    module_globals = loaded.globals_of(frame)
+    if name in module_globals:
+        return "global", module_globals[name]
+    return None
+
+
+def _follow(value: Value, steps: Sequence[expr.Step], base: str) -> Tuple[Value, Optional[str]]:
+    """The value an attribute/subscript chain reaches through the previews.
+
+    Where the preview stops short, the deepest value reached comes back with a note
+    naming the expression it stands for.
+    """
+    reached = base
+    for step in steps:
+        child = _child(value, step)
+        if child is None:
+            missing = reached + (f".{step.attr}" if step.attr is not None else f"[{step.key!r}]")
+            return value, f"{reached} ({missing} is not in the captured preview)"
+        value = child
+        reached += f".{step.attr}" if step.attr is not None else f"[{step.key!r}]"
+    return value, None
+
+
+def _child(value: Value, step: expr.Step) -> Optional[Value]:
+    if not value.children:
+        return None
+    if step.attr is not None:
+        wanted = {f".{step.attr}"}
+        names = {step.attr}
+    else:
+        key = step.key
+        wanted = {f"[{key!r}]"}
+        names = {repr(key)}
+        if isinstance(key, int) and not isinstance(key, bool):
+            names.add(str(key))
+            if key < 0 and value.length is not None:
+                wanted.add(f"[{value.length + key}]")
+                names.add(str(value.length + key))
+    for child in value.children:
+        if child.access in wanted:
+            return child.value
+    for child in value.children:
+        if child.access is None and child.name in names:
+            return child.value
+    return None
+
+
+def _frame_label(site: Site) -> str:
+    n = len(site.stack.frames)
+    label = "innermost frame" if site.innermost else f"frame {site.depth + 1} of {n}"
+    if site.stack.role:
+        label += f" of {site.stack.head} ({site.stack.role})"
+    return label
+
+
+def _others(others: List[Tuple[Site, Value]]) -> str:
+    shown = [f"`{render.inline_code(render.short(v, 30))}` ({_frame_label(s)})"
+             for s, v in others[:_OTHER_FRAMES_SHOWN]]
+    rest = len(others) - len(shown)
+    return "In the other frames of this code: " + ", ".join(shown) + \
+        (f", and {rest} more" if rest > 0 else "")

@@ -1,0 +1,110 @@
+"""Finds the names, attribute chains and literal subscripts in one line of Python source."""
+from __future__ import annotations
+
+import ast
+import io
+import keyword
+import tokenize
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple, Union
+
+Key = Union[str, int, float, bytes, bool, None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link after the base name: `.attr` or `[literal]`."""
+
+    attr: Optional[str] = None   # set for `.attr`
+    key: Key = None              # the literal's value for `[literal]`
+
+
+@dataclass(frozen=True)
+class Chain:
+    """An expression the previews can answer: a name, then attributes and literal subscripts."""
+
+    base: str
+    steps: Tuple[Step, ...]
+    start: int    # 0-based character columns of the expression in the line
+    end: int
+
+    def text(self, line: str) -> str:
+        return line[self.start:self.end]
+
+
+def _tokens(line: str) -> List[tokenize.TokenInfo]:
+    """The line's tokens; a line cut out of a longer statement tokenizes up to where it breaks."""
+    tokens: List[tokenize.TokenInfo] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(line).readline):
+            tokens.append(tok)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return tokens
+
+
+def _is_name(tok: tokenize.TokenInfo) -> bool:
+    return tok.type == tokenize.NAME and not keyword.iskeyword(tok.string)
+
+
+def _literal(tokens: List[tokenize.TokenInfo], i: int) -> Optional[Tuple[Key, int]]:
+    """A `[literal]` subscript starting at tokens[i] (the `[`): its value and the `]` index."""
+    j = i + 1
+    parts = []
+    while j < len(tokens) and tokens[j].string != "]":
+        if tokens[j].type not in (tokenize.STRING, tokenize.NUMBER, tokenize.OP, tokenize.NAME):
+            return None
+        parts.append(tokens[j].string)
+        j += 1
+    if j == len(tokens) or not parts:
+        return None
+    try:
+        value = ast.literal_eval(" ".join(parts))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, (str, int, float, bytes, bool, type(None))):
+        return None
+    return value, j
+
+
+def _chains(line: str) -> Iterator[Tuple[Chain, List[Tuple[int, int]]]]:
+    """Every maximal chain of the line, with the column span of each of its links."""
+    tokens = _tokens(line)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        after_dot = i > 0 and tokens[i - 1].string == "."
+        if not _is_name(tok) or after_dot or tok.start[0] != 1:
+            i += 1
+            continue
+        steps: List[Step] = []
+        spans = [(tok.start[1], tok.end[1])]
+        j = i + 1
+        while j < len(tokens):
+            if tokens[j].string == "." and j + 1 < len(tokens) and _is_name(tokens[j + 1]):
+                steps.append(Step(attr=tokens[j + 1].string))
+                spans.append((tokens[j + 1].start[1], tokens[j + 1].end[1]))
+                j += 2
+            elif tokens[j].string == "[" and (lit := _literal(tokens, j)) is not None:
+                steps.append(Step(key=lit[0]))
+                spans.append((tokens[j].start[1], tokens[lit[1]].end[1]))
+                j = lit[1] + 1
+            else:
+                break
+        yield Chain(tok.string, tuple(steps), spans[0][0], spans[-1][1]), spans
+        i = j
+
+
+def chain_at(line: str, col: int) -> Optional[Chain]:
+    """The chain whose link is under character column `col`, cut after that link."""
+    for chain, spans in _chains(line):
+        for n, (a, b) in enumerate(spans):
+            if a <= col < b or (col == b and n == len(spans) - 1):
+                return Chain(chain.base, chain.steps[:n], chain.start, b)
+    return None
+
+
+def names(line: str) -> Iterator[Tuple[str, int, int]]:
+    """The bare names of a line (not attributes, not in strings or comments), with their columns."""
+    for chain, spans in _chains(line):
+        yield chain.base, spans[0][0], spans[0][1]

@@ -1,0 +1,178 @@
+"""One dump read from its safe layer, indexed by the local source files its frames ran in."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import tbdump
+from tbdump.model import ExceptionRecord, Frame, Source, Value
+
+from .scopes import Scope, SourceScopes
+
+
+@dataclass(frozen=True)
+class PathMapping:
+    """Where a directory of the machine that crashed is on this one (tbdap's pathMappings)."""
+
+    local_root: str
+    remote_root: str
+
+
+def file_key(path: str) -> str:
+    """The key a local path is known by, however the editor or the dump spelled it."""
+    return os.path.normcase(os.path.realpath(path))
+
+
+def to_local(filename: str, mappings: Sequence[PathMapping], cwd: str) -> Optional[str]:
+    """The local path of a filename recorded in a dump; None for code that has no file."""
+    if not filename or filename.startswith("<"):     # <string>, <stdin>, <frozen runpy>
+        return None
+    for m in sorted(mappings, key=lambda m: len(m.remote_root), reverse=True):
+        root = m.remote_root.rstrip("/\\")
+        inside = filename.startswith(root) and filename[len(root):len(root) + 1] in ("/", "\\")
+        if filename == root or inside:
+            rest = filename[len(root):].lstrip("/\\").replace("\\", "/")
+            return os.path.normpath(os.path.join(m.local_root, *rest.split("/")))
+    return os.path.normpath(os.path.join(cwd, filename))
+
+
+@dataclass
+class Stack:
+    """The traceback of one exception of the chain, outermost frame first."""
+
+    index: int                 # into Dump.exceptions
+    record: ExceptionRecord
+    frames: List[Frame]
+    role: str                  # how it joins the chain; "" for the exception that was raised
+
+    @property
+    def head(self) -> str:
+        text = f"{self.record.type}: {self.record.message}" if self.record.message \
+            else self.record.type
+        return text if len(text) <= 100 else text[:99] + "…"
+
+
+@dataclass
+class Site:
+    """One frame of one stack, in the file it ran in."""
+
+    stack: Stack
+    depth: int                 # index into stack.frames
+    frame: Frame
+
+    @property
+    def innermost(self) -> bool:
+        return self.depth == len(self.stack.frames) - 1
+
+
+@dataclass
+class FileIndex:
+    """What one dump holds about one local file."""
+
+    local: str                        # the local path, as mapped
+    remote: str                       # the filename recorded in the dump
+    source: Optional[Source]
+    library: bool
+    sites: List[Site] = field(default_factory=list)
+    module_globals: Optional[Dict[str, Value]] = None
+    _scopes: Optional[SourceScopes] = None
+    _stored_lines: Optional[List[str]] = None
+
+    @property
+    def stored_lines(self) -> Optional[List[str]]:
+        if self._stored_lines is None and self.source is not None and self.source.text is not None:
+            self._stored_lines = self.source.text.splitlines()
+        return self._stored_lines
+
+    def scope(self, frame: Frame) -> Scope:
+        if self._scopes is None:
+            self._scopes = SourceScopes(None if self.source is None else self.source.text)
+        return self._scopes.scope_of(frame.name, frame.lineno)
+
+    def frames_at(self, line: int) -> List[Tuple[Scope, List[Site]]]:
+        """The frames that own stored `line`, grouped by scope, innermost frame first."""
+        groups: Dict[Scope, List[Site]] = {}
+        for site in self.sites:
+            scope = self.scope(site.frame)
+            if scope.owns(line):
+                groups.setdefault(scope, []).append(site)
+        return [(scope, sorted(sites, key=_innermost_first)) for scope, sites in groups.items()]
+
+    def scope_groups(self) -> List[Tuple[Scope, Site]]:
+        """Each scope that has a captured frame, with its innermost frame."""
+        best: Dict[Scope, Site] = {}
+        for site in self.sites:
+            scope = self.scope(site.frame)
+            if scope not in best or _innermost_first(site) < _innermost_first(best[scope]):
+                best[scope] = site
+        return list(best.items())
+
+
+def _innermost_first(site: Site) -> Tuple[int, int]:
+    # The raised exception's stack before chained ones; the deepest frame first.
+    return (site.stack.index != 0, -site.depth)
+
+
+class LoadedDump:
+    """A dump's safe layer and its per-file index; nothing from the object layer is loaded."""
+
+    def __init__(self, path: str, mappings: Sequence[PathMapping]) -> None:
+        self.path = path
+        self.dump = tbdump.load(path, objects=False)
+        self.name = os.path.basename(path)
+        self.stacks = _stacks(self.dump)
+        self.files: Dict[str, FileIndex] = {}
+        cwd = self.dump.metadata.cwd or os.path.dirname(path)
+        locals_of: Dict[str, Optional[str]] = {}
+        for stack in self.stacks:
+            for depth, frame in enumerate(stack.frames):
+                if frame.filename not in locals_of:
+                    locals_of[frame.filename] = to_local(frame.filename, mappings, cwd)
+                local = locals_of[frame.filename]
+                if local is None:
+                    continue
+                index = self.files.get(file_key(local))
+                if index is None:
+                    index = self.files[file_key(local)] = FileIndex(
+                        local, frame.filename, self.dump.sources.get(frame.filename),
+                        frame.library)
+                index.sites.append(Site(stack, depth, frame))
+                if index.module_globals is None and frame.globals_key is not None:
+                    index.module_globals = self.dump.globals_of(frame)
+
+    def globals_of(self, frame: Frame) -> Dict[str, Value]:
+        return self.dump.globals_of(frame)
+
+    @property
+    def crash(self) -> Optional[Site]:
+        """The innermost frame of the exception that was raised."""
+        root = self.stacks[0]
+        return Site(root, len(root.frames) - 1, root.frames[-1]) if root.frames else None
+
+
+def _stacks(dump: "tbdump.Dump") -> List[Stack]:
+    """The raised exception's stack, then each chained exception's, breadth first as linked."""
+    records = dump.exceptions
+    if not records:
+        return []
+    stacks = [Stack(0, records[0], list(dump.frames), "")]
+    seen = {0}
+    queue = [stacks[0]]
+    while queue:
+        stack = queue.pop(0)
+        rec = stack.record
+        links: List[Tuple[int, str]] = []
+        if rec.cause is not None:
+            links.append((rec.cause, f"the direct cause of {stack.head}"))
+        elif rec.context is not None and not rec.suppress_context:
+            links.append((rec.context, f"being handled when {stack.head} occurred"))
+        links += [(m, f"sub-exception {k} of {stack.head}") for k, m in enumerate(rec.members, 1)]
+        for i, role in links:
+            if i in seen or not 0 <= i < len(records):
+                continue
+            seen.add(i)
+            linked = Stack(i, records[i], list(records[i].frames), role)
+            stacks.append(linked)
+            queue.append(linked)
+    return stacks

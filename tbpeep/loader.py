@@ -1,0 +1,50 @@
+"""Import peepshow 0.3.0 on every Python tbdump supports, without touching site-packages.
+
+peepshow's package ``__init__`` refuses any Python but 3.6-3.8 with a bare
+version check, although its modules run on later versions.  We execute that
+``__init__`` ourselves with the check left out, in this process only.
+"""
+import ast
+import importlib.util
+import sys
+from types import ModuleType
+
+INSTALL_HINT = "peepshow is not installed; install it with: pip install 'tbdump[peep]'"
+
+
+class PeepshowMissing(ImportError):
+    """peepshow (or one of its own dependencies) cannot be imported."""
+
+
+def _is_version_guard(node: ast.stmt) -> bool:
+    """The ``if <version not supported>: raise RuntimeError(...)`` statement, and only that."""
+    return (isinstance(node, ast.If) and not node.orelse
+            and len(node.body) == 1 and isinstance(node.body[0], ast.Raise)
+            and "version" in ast.dump(node.test))
+
+
+def import_peepshow() -> ModuleType:
+    """Return the ``peepshow`` package, imported with its version guard neutralised."""
+    loaded = sys.modules.get("peepshow")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.find_spec("peepshow")
+    if spec is None or spec.origin is None or spec.loader is None:
+        raise PeepshowMissing(INSTALL_HINT)
+    with open(spec.origin, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read(), spec.origin)
+    tree.body = [node for node in tree.body if not _is_version_guard(node)]
+    module = importlib.util.module_from_spec(spec)
+    # Registered before running, as the import system does, so the package's
+    # own ``from peepshow.x import y`` lines find it.
+    sys.modules["peepshow"] = module
+    try:
+        exec(compile(tree, spec.origin, "exec"), module.__dict__)
+    except ImportError as exc:
+        del sys.modules["peepshow"]
+        raise PeepshowMissing(f"peepshow cannot be imported ({exc}); "
+                              "reinstall it with: pip install 'tbdump[peep]'") from exc
+    except BaseException:
+        del sys.modules["peepshow"]
+        raise
+    return module

@@ -1,0 +1,254 @@
+"""Fixtures that run a real VS Code (code-server) with the packaged extension, once per test run.
+
+The session installs the pinned pieces (scripts/e2e/setup.sh, cached),
+packages the .vsix (scripts/e2e/vsix.sh), installs it and starts code-server
+once in its own process group; each test gets its own workspace folder and a
+fresh Chromium profile, and leaves a screenshot in artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from .vscode import VSCode
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts" / "e2e"
+ARTIFACTS = REPO / "artifacts" / "e2e"
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# User settings that keep an offline VS Code quiet and deterministic.
+USER_SETTINGS = {
+    "security.workspace.trust.enabled": False,
+    "workbench.startupEditor": "none",
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "chat.disableAIFeatures": True,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "workbench.tips.enabled": False,
+    "workbench.enableExperiments": False,
+    "editor.minimap.enabled": False,
+    "files.hotExit": "off",
+    "window.restoreWindows": "none",
+    "debug.toolBarLocation": "floating",
+    "debug.console.closeOnEnd": False,
+    "debug.openDebug": "openOnDebugBreak",
+    "debug.internalConsoleOptions": "openOnSessionStart",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: end-to-end tests in a real VS Code (code-server + Chromium)")
+
+
+@dataclass
+class Tools:
+    code_server: Path
+    node24_bin: Path
+    chromium: Path
+
+
+@dataclass
+class CodeServer:
+    url: str
+    env: dict
+
+
+def _key_values(text: str) -> dict:
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+@pytest.fixture(scope="session")
+def e2e_tools() -> Tools:
+    """Runs scripts/e2e/setup.sh (seconds once cached) and returns the tools' paths."""
+    if os.environ.get("TBDUMP_SKIP_E2E"):
+        pytest.skip("TBDUMP_SKIP_E2E is set")
+    result = subprocess.run(
+        ["bash", str(SCRIPTS / "setup.sh")], capture_output=True, text=True, timeout=1800
+    )
+    if result.returncode != 0:
+        pytest.fail(f"scripts/e2e/setup.sh failed:\n{result.stderr[-4000:]}", pytrace=False)
+    values = _key_values(result.stdout)
+    return Tools(Path(values["CODE_SERVER"]), Path(values["NODE24_BIN"]), Path(values["CHROMIUM"]))
+
+
+@pytest.fixture(scope="session")
+def vsix() -> Path:
+    """Packages the extension from the work tree, as `make vsix` does."""
+    result = subprocess.run(
+        ["bash", str(SCRIPTS / "vsix.sh")], capture_output=True, text=True, timeout=900
+    )
+    if result.returncode != 0:
+        pytest.fail(f"scripts/e2e/vsix.sh failed:\n{result.stderr[-4000:]}", pytrace=False)
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"code-server exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.1)  # polling a server that is starting, not synchronising the UI
+    raise RuntimeError(f"code-server not healthy after {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeServer]:
+    """code-server with the .vsix installed, started once; stopped with its whole process group."""
+    base = tmp_path_factory.mktemp("code-server")
+    user_data, extensions = base / "user-data", base / "extensions"
+    (user_data / "User").mkdir(parents=True)
+    settings = dict(USER_SETTINGS)
+    # The interpreter running these tests has tbdump installed (the venv of `make test`).
+    settings["tbdump.python"] = sys.executable
+    (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSCODE_IPC_HOOK_CLI")}
+    env["PATH"] = f"{e2e_tools.node24_bin}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("CONFIG", "DATA", "CACHE"):
+        (base / f"xdg-{name.lower()}").mkdir()
+        env[f"XDG_{name}_HOME"] = str(base / f"xdg-{name.lower()}")
+
+    common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
+    install = subprocess.run(
+        [str(e2e_tools.code_server), *common, "--install-extension", str(vsix)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert install.returncode == 0, f"installing {vsix} failed:\n{install.stdout}\n{install.stderr}"
+
+    port = _free_port()
+    log = base / "code-server.log"
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen(
+            [str(e2e_tools.code_server), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
+             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+             "--disable-getting-started-override", "--reconnection-grace-time", "5", *common],
+            env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield CodeServer(url=url, env=env)
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, ARTIFACTS / "code-server.log")
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """An empty workspace folder for one test."""
+    folder = tmp_path / "workspace"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_instance, e2e_tools: Tools,
+           tmp_path: Path) -> Iterator[VSCode]:
+    """A fresh Chromium profile on the shared code-server; screenshots when the test ends."""
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(tmp_path / "chromium-profile"),
+        executable_path=str(e2e_tools.chromium),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1600, "height": 1000},
+    )
+    context.set_default_timeout(30_000)
+    page = context.pages[0] if context.pages else context.new_page()
+    vs = VSCode(page, code_server.url)
+    try:
+        yield vs
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        except Exception as error:  # a screenshot must never hide the test's own result
+            print(f"screenshot failed: {error}", file=sys.stderr)
+        context.close()
+
+
+def make_dump(program: Path, cwd: Path, *args: str, dump_name: str = "traceback.pkl") -> Path:
+    """Runs `python -m tbdump program` in cwd, as a user would; returns the dump it wrote."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tbdump", str(program), *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+    dump = cwd / "traceback.pkl"
+    assert dump.exists(), (
+        f"python -m tbdump {program.name} wrote no dump (exit {result.returncode}):\n"
+        f"{result.stdout}\n{result.stderr}"
+    )
+    if dump_name != "traceback.pkl":
+        dump = dump.rename(cwd / dump_name)
+    return dump
+
+
+def copy_program(name: str, folder: Path) -> Path:
+    target = folder / name
+    shutil.copy(PROGRAMS / name, target)
+    return target
+
+
+def marked_line(program: Path, mark: str) -> int:
+    """The 1-based line number of the `# MARK: mark` comment."""
+    for number, line in enumerate(program.read_text().splitlines(), start=1):
+        if f"# MARK: {mark}" in line:
+            return number
+    raise AssertionError(f"no '# MARK: {mark}' in {program}")

@@ -1,0 +1,39 @@
+// The commands: "tbdump: Open tbdump file" and the dump file picker for `${command:tbdump.pickDumpFile}`.
+
+import * as vscode from 'vscode';
+import { launchConfigurationFor } from './launchArgs';
+import { log } from './output';
+
+const DUMP_FILTERS = { 'tbdump files': ['pkl', 'tbdump'], 'All files': ['*'] };
+
+/** Asks for a dump file; its path, or undefined when cancelled (which cancels a launch). */
+export async function pickDumpFile(): Promise<string | undefined> {
+    const defaultUri = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const picked = await vscode.window.showOpenDialog({
+        canSelectFiles: true,
+        canSelectFolders: false,
+        canSelectMany: false,
+        openLabel: 'Open tbdump file',
+        title: 'Open tbdump file',
+        filters: DUMP_FILTERS,
+        defaultUri,
+    });
+    return picked?.[0]?.fsPath;
+}
+
+/** Starts a debug session on a dump: the Explorer's file, else one picked now. */
+export async function openDumpFile(uri?: vscode.Uri): Promise<boolean> {
+    if (!(uri instanceof vscode.Uri)) {
+        uri = vscode.window.activeTextEditor?.document.uri.scheme === 'file'
+            && /\.(pkl|tbdump)$/i.test(vscode.window.activeTextEditor.document.uri.path)
+            ? vscode.window.activeTextEditor.document.uri
+            : undefined;
+    }
+    const file = uri ? uri.fsPath : await pickDumpFile();
+    if (!file) {
+        return false;
+    }
+    const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) || vscode.workspace.workspaceFolders?.[0];
+    log(`opening ${file}`);
+    return vscode.debug.startDebugging(folder, launchConfigurationFor(file));
+}
