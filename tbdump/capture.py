@@ -26,7 +26,7 @@ from .model import (ExceptionRecord, Frame, Metadata, Position, SafeLayer, Sourc
                     Value)
 from .objects import RecordWriter
 from .preview import Previewer, missing, redacted
-from .redaction import Redaction
+from .redaction import Redaction, Secrets
 from .saferepr import describe_exception
 
 MAX_SOURCE_BYTES = 4 << 20
@@ -63,7 +63,8 @@ class Capture:
         self.skip_codes: Set[types.CodeType] = set(skip_codes)
         self.previewer = Previewer(budgets.preview_depth, budgets.preview_items,
                                    budgets.preview_inner_items, redaction.rule_for_name,
-                                   redaction.rule_for_text, clock.run)
+                                   redaction.rule_for_text, clock.run, records.policy.secrets,
+                                   hide_environ=not redaction.keep_environ)
         self.cut: List[str] = []
         self._frame_vars: Dict[int, Dict[str, Value]] = {}
         self._namespaces: Dict[str, Dict[str, Value]] = {}
@@ -76,6 +77,7 @@ class Capture:
         """Preview and record of one named value, redacted when its name is a secret."""
         rule = self.redaction.rule_for_name(name)
         if rule:
+            self.records.policy.secrets.learn(obj)
             return redacted(obj, rule)
         if self.clock.expired:
             self._note_cut("time budget: values after the deadline are not captured")
@@ -417,7 +419,35 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
                       sources=cap.sources(), namespaces=cap.namespaces(),
                       traceback_text=traceback_text(exc, clock))
+    if records.policy.secrets.texts:
+        scrub(layer, records.policy.secrets)
     return layer, cap
+
+
+def scrub(layer: SafeLayer, secrets: Secrets) -> None:
+    """Hide, in every text of the safe layer, the secrets met anywhere during capture.
+
+    Reprs are taken before all secrets are known (a dict's repr comes before
+    its denylisted key is seen), so this runs once at the end.
+    """
+    seen: Set[int] = set()
+    stack: List[Value] = [v for ns in layer.namespaces.values() for v in ns.values()]
+    for record in layer.exceptions:
+        record.message = secrets.scrub(record.message)
+        record.notes = [secrets.scrub(n) for n in record.notes]
+        if record.value is not None:
+            stack.append(record.value)
+    for frame in all_frames(layer.exceptions, layer.threads):
+        stack.extend(frame.variables.values())
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        value.repr = secrets.scrub(value.repr)
+        stack.extend(c.value for c in value.children or ())
+    layer.traceback_text = secrets.scrub(layer.traceback_text)
+    layer.metadata.argv = [secrets.scrub(a) for a in layer.metadata.argv]
 
 
 def minimal(exc: BaseException, why: str) -> SafeLayer:

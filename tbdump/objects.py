@@ -25,8 +25,8 @@ from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
 from .budget import BudgetExceeded, Clock
 from .placeholder import Placeholder, missing_class
-from .preview import type_name
-from .redaction import Redaction
+from .preview import qualified_type, type_name
+from .redaction import Redaction, Secrets
 from .saferepr import describe_exception, safe_repr
 
 PROTOCOL = 4  # the highest protocol every supported Python (3.9+) reads
@@ -85,7 +85,8 @@ def _dill_loads(data: bytes) -> Any:
     return _DillUnpickler(io.BytesIO(data)).load()
 
 
-def _redacted_function(fn: types.FunctionType, redaction: Redaction) -> types.FunctionType:
+def _redacted_function(fn: types.FunctionType, redaction: Redaction,
+                       secrets: Secrets) -> types.FunctionType:
     """A copy of ``fn`` whose closure cells named like secrets hold the redaction marker."""
     if getattr(fn, "__tbdump_redacted__", False):
         return fn
@@ -97,6 +98,10 @@ def _redacted_function(fn: types.FunctionType, redaction: Redaction) -> types.Fu
         rule = redaction.rule_for_name(name)
         if rule:
             changed = True
+            try:
+                secrets.learn(cell.cell_contents)
+            except ValueError:
+                pass  # an empty cell holds nothing to learn
             new_cells.append(types.CellType("<redacted: %s>" % rule))
         else:
             new_cells.append(cell)
@@ -111,11 +116,74 @@ def _redacted_function(fn: types.FunctionType, redaction: Redaction) -> types.Fu
     return copy
 
 
+def _guarded(obj: Any, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """The same reduction, rebuilt on load by functions that turn failures into placeholders.
+
+    Without this one class whose ``__init__`` or ``__setstate__`` changed since
+    the dump would abort loading every value after it.
+    """
+    func, args = rv[0], rv[1]
+    state = rv[2] if len(rv) > 2 else None
+    items = rv[3] if len(rv) > 3 else None
+    pairs = rv[4] if len(rv) > 4 else None
+    setter = rv[5] if len(rv) > 5 else None
+    restore = (restore_object, (qualified_type(obj), func, args))
+    if state is None or setter is not None:
+        return restore + (state, items, pairs, setter)
+    return restore + (state, items, pairs, restore_state)
+
+
+def restore_object(type_name: str, func: Any, args: Any) -> Any:
+    """Load-side: call the recorded constructor; a failure gives a placeholder instead."""
+    try:
+        return func(*args)
+    except BaseException as exc:
+        return Placeholder(type_name, "not restored: %s" % describe_exception(exc))
+
+
+def restore_state(obj: Any, state: Any) -> Any:
+    """Load-side BUILD: as pickle does it, but an object whose state cannot be set
+    becomes a placeholder in place, so every reference to it says so."""
+    if isinstance(obj, Placeholder):
+        return obj
+    try:
+        setstate = getattr(obj, "__setstate__", None)
+        if setstate is not None and not _is_default_setstate(setstate):
+            setstate(state)
+            return obj
+        slots = None
+        if isinstance(state, tuple) and len(state) == 2:
+            state, slots = state
+        if state:
+            obj.__dict__.update(state)
+        for key, value in (slots or {}).items():
+            setattr(obj, key, value)
+    except BaseException as exc:
+        _become_placeholder(obj, "not restored: %s" % describe_exception(exc))
+    return obj
+
+
+def _is_default_setstate(method: Any) -> bool:
+    return getattr(method, "__qualname__", "") == "object.__setstate__"
+
+
+def _become_placeholder(obj: Any, reason: str) -> None:
+    name = qualified_type(obj)
+    try:
+        obj.__class__ = Placeholder
+        obj.__dict__.clear()
+        Placeholder.__init__(obj, name, reason)
+    except BaseException:
+        pass  # a layout that cannot change class: the half-restored object stays
+
+
 class ReducePolicy:
     """Decides how one object is pickled; shared by the C pickler and the nested dill one."""
 
-    def __init__(self, redaction: Redaction, clock: Optional[Clock], in_dill: bool) -> None:
+    def __init__(self, redaction: Redaction, clock: Optional[Clock], in_dill: bool,
+                 secrets: Optional[Secrets] = None) -> None:
         self.redaction = redaction
+        self.secrets = secrets if secrets is not None else Secrets(redaction)
         self.clock = clock
         self.in_dill = in_dill
         self.failures: List[str] = []
@@ -131,13 +199,15 @@ class ReducePolicy:
             return (_module_stand_in, (obj.__name__,))
         if isinstance(obj, os_environ_type):
             return self._environ(obj)
-        if isinstance(obj, (types.FunctionType, type, types.CodeType)):
-            return self._by_reference_or_value(obj)
         if isinstance(obj, io.IOBase) or isinstance(obj, (types.GeneratorType, types.CoroutineType,
                                                           types.AsyncGeneratorType, types.FrameType,
                                                           types.TracebackType)):
             # dill would pickle some of these, and re-open files on load; never.
             return self._placeholder(obj, "not captured: %s objects cannot be restored" % type_name(obj))
+        if isinstance(obj, (types.FunctionType, type, types.CodeType)):
+            return self._by_reference_or_value(obj)
+        if self.in_dill and t in _dill_dispatch():
+            return NotImplemented  # cells, code, and the other types dill saves by itself
         try:
             if self.clock is not None:
                 rv = self.clock.run(lambda: obj.__reduce_ex__(PROTOCOL))
@@ -151,7 +221,7 @@ class ReducePolicy:
             return NotImplemented
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
-        return rv
+        return rv if self.in_dill else _guarded(obj, rv)
 
     def _environ(self, env: Any) -> Any:
         if self.redaction.keep_environ:
@@ -163,13 +233,13 @@ class ReducePolicy:
             return NotImplemented
         if self.in_dill:
             if isinstance(obj, types.FunctionType) and self.redaction.enabled:
-                safe = _redacted_function(obj, self.redaction)
+                safe = _redacted_function(obj, self.redaction, self.secrets)
                 if safe is not obj:
                     return (_identity, (safe,))
             return NotImplemented
         try:
             buf = io.BytesIO()
-            pickler = _DillPickler(buf, self.redaction, self.clock)
+            pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
             pickler.dump(obj)
         except BudgetExceeded:
             return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
@@ -188,13 +258,25 @@ class ReducePolicy:
             rule_of = self.redaction.rule_for_name
             for key in obj:
                 if type(key) is str and rule_of(key):
-                    return ("R", {k: ("<redacted: %s>" % rule_of(k)) if type(k) is str and rule_of(k) else v
-                                  for k, v in obj.items()})
-        elif t is str and self.redaction.patterns:
+                    for k, v in obj.items():
+                        if type(k) is str and rule_of(k):
+                            self.secrets.learn(v)
+                    # Pairs, not a dict: the id is pickled in turn, and a dict
+                    # with the same keys would come back here forever.
+                    return ("R", [(k, ("<redacted: %s>" % rule_of(k)) if type(k) is str and rule_of(k) else v)
+                                  for k, v in obj.items()])
+        elif t is str and (self.secrets.texts or self.redaction.patterns):
+            if self.secrets.knows(obj):
+                return ("S", "<redacted: a secret's value>")
             rule = self.redaction.rule_for_text(obj)
             if rule:
                 return ("S", "<redacted: %s>" % rule)
         return None
+
+
+def _dill_dispatch() -> Dict[type, Any]:
+    import dill
+    return dill.Pickler.dispatch  # type: ignore[no-any-return]
 
 
 def _identity(x: Any) -> Any:
@@ -230,9 +312,10 @@ def _dill_pickler_class() -> Any:
     import dill
 
     class DillPickler(dill.Pickler):  # type: ignore[misc]
-        def __init__(self, file: Any, redaction: Redaction, clock: Optional[Clock]) -> None:
+        def __init__(self, file: Any, redaction: Redaction, clock: Optional[Clock],
+                     secrets: Secrets) -> None:
             super().__init__(file, PROTOCOL, recurse=True)
-            self._policy = ReducePolicy(redaction, clock, in_dill=True)
+            self._policy = ReducePolicy(redaction, clock, in_dill=True, secrets=secrets)
 
         def reducer_override(self, obj: Any) -> Any:
             return self._policy.reduce(obj)
@@ -243,8 +326,8 @@ def _dill_pickler_class() -> Any:
     return DillPickler
 
 
-def _DillPickler(file: Any, redaction: Redaction, clock: Optional[Clock]) -> Any:
-    return _dill_pickler_class()(file, redaction, clock)
+def _DillPickler(file: Any, redaction: Redaction, clock: Optional[Clock], secrets: Secrets) -> Any:
+    return _dill_pickler_class()(file, redaction, clock, secrets)
 
 
 class RecordWriter:
@@ -295,7 +378,9 @@ class _Unpickler(pickle.Unpickler):
             return missing_class(module, name, describe_exception(exc))
 
     def persistent_load(self, pid: Any) -> Any:
-        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] in ("R", "S"):
+        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "R":
+            return dict(pid[1])
+        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "S":
             return pid[1]
         raise pickle.UnpicklingError("unknown persistent id in object record")
 
@@ -332,24 +417,23 @@ class RecordReader:
         errors: Dict[int, str] = {}
         stream = io.BytesIO(self.data)
         unpickler: Optional[_Unpickler] = None
-        broken = True
-        for i, (offset, length, fresh) in enumerate(self.index):
-            if unpickler is None or fresh:
-                stream = io.BytesIO(self.data)
+        failed: Optional[str] = None
+        for offset, _length, fresh in self.index:
+            if fresh or unpickler is None:
+                # Records after a failure share memo entries it never made; only a
+                # record that starts a fresh memo can be trusted again.
                 unpickler = _Unpickler(stream)
-            elif broken:
-                memo = unpickler.memo.copy()
-                unpickler = _Unpickler(stream)
-                unpickler.memo = memo
+                failed = None
+            if failed is not None:
+                errors[len(values)] = failed
+                values.append(None)
+                continue
             stream.seek(offset)
-            broken = False
             try:
                 values.append(unpickler.load())
-            except BaseException as exc:
-                if isinstance(exc, (KeyboardInterrupt,)):
-                    raise
+            except Exception as exc:
                 reason = "not restored: %s" % describe_exception(exc)
-                errors[i] = reason
+                errors[len(values)] = reason
                 values.append(None)
-                broken = True
+                failed = "not restored: it shares objects with a value that failed to load (%s)" % reason
         return values, errors

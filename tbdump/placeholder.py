@@ -31,6 +31,25 @@ class Placeholder:
     def __bool__(self) -> bool:
         return False
 
+    # Pickles append and set items on the objects they rebuild; on a stand-in
+    # those must be harmless, so the rest of the graph still loads.
+    def append(self, item: Any) -> None:
+        pass
+
+    def extend(self, items: Any) -> None:
+        pass
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "Placeholder":
+        return Placeholder("?", "result of calling %s, which is not available" % self.type)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return Placeholder("?", "attribute %r of a value that is not available" % name)
+
 
 class MissingClass:
     """Base of the classes made up on load for a module or class that is not importable.

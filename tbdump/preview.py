@@ -8,14 +8,19 @@ grouping and order follow debugpy's VARIABLES view.
 from __future__ import annotations
 
 import inspect
+import os
 import types
 from typing import Any, Callable, Iterator, List, NamedTuple, Optional
 
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
+from .redaction import Secrets
 from .saferepr import describe_exception, safe_repr
 
 LEN_NAME = "len()"
+ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"
+SECRET_VALUE_RULE = "the value of a redacted name"
+_ENVIRON_TYPE = type(os.environ)
 
 # Values whose repr says everything: debugpy gives them no children.
 _LEAF_TYPES = (int, float, complex, str, bytes, bool, type(None), type(Ellipsis),
@@ -224,16 +229,23 @@ class Previewer:
     def __init__(self, depth: int, items: int, inner_items: int,
                  redact: Callable[[Any], Optional[str]],
                  redact_text: Callable[[str], Optional[str]],
-                 step: Callable[[Callable[[], Any]], Any]) -> None:
+                 step: Callable[[Callable[[], Any]], Any],
+                 secrets: Optional[Secrets] = None, hide_environ: bool = False) -> None:
         self.depth = depth
         self.items = items
         self.inner_items = inner_items
         self.redact = redact
         self.redact_text = redact_text
         self.step = step
+        self.secrets = secrets
+        self.hide_environ = hide_environ
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget."""
+        if self.hide_environ and isinstance(obj, _ENVIRON_TYPE):
+            return redacted(obj, ENVIRON_RULE)
+        if self.secrets is not None and self.secrets.knows(obj):
+            return redacted(obj, SECRET_VALUE_RULE)
         try:
             value: Value = self.step(lambda: describe(obj))
         except BudgetExceeded:
@@ -255,6 +267,8 @@ class Previewer:
 
     def _child(self, child: LiveChild, level: int) -> Child:
         rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
+        if rule and self.secrets is not None:
+            self.secrets.learn(child.obj)
         v = redacted(child.obj, rule) if rule else self.value(child.obj, level + 1)
         return Child(child.name, v, child.access, child.group)
 

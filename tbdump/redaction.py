@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Optional, Pattern, Tuple
+from typing import Any, Iterable, List, Optional, Pattern, Set, Tuple
 
 # At least what Sentry's default scrubber covers, compared after lower-casing
 # and dropping "_" and "-" so that API_KEY, api-key and apiKey all match.
@@ -15,6 +15,9 @@ DEFAULT_DENYLIST: Tuple[str, ...] = (
     "passphrase", "accesstoken", "refreshtoken", "clientsecret", "bearer", "jwt",
     "mysqlpwd", "connectionstring", "creditcard", "cardnumber",
 )
+
+
+REDACTED_PREFIX = "<redacted"
 
 
 def _fold(name: str) -> str:
@@ -68,6 +71,45 @@ class Redaction:
     def describe(self) -> dict:
         return {"enabled": self.enabled, "names": list(self.names),
                 "patterns": [p.pattern for p in self.patterns], "environ_values": self.keep_environ}
+
+
+class Secrets:
+    """The secret values met during one capture, so their copies are hidden wherever they are.
+
+    A value reached by a denylisted name (or held by a denylisted environment
+    variable) is learned here; reprs that show it from elsewhere (the dict or
+    dataclass around it, a copy under an innocent name) are scrubbed, and a
+    string equal to it is pickled as the redaction marker.
+    """
+
+    MIN_LENGTH = 4  # shorter values are too common to scrub from other text
+
+    def __init__(self, redaction: Redaction) -> None:
+        self.texts: Set[str] = set()
+        if redaction.enabled:
+            for name, value in list(os.environ.items()):
+                if redaction.rule_for_name(name):
+                    self.learn(value)
+
+    def learn(self, obj: Any) -> None:
+        if type(obj) is str and obj.startswith(REDACTED_PREFIX):
+            return  # already our marker (a redacted dict is pickled again inside its id)
+        if type(obj) is str and len(obj) >= self.MIN_LENGTH:
+            self.texts.add(obj)
+            self.texts.add(repr(obj)[1:-1])   # as it shows inside a repr
+        elif type(obj) in (bytes, bytearray) and len(obj) >= self.MIN_LENGTH:
+            self.texts.add(repr(bytes(obj))[2:-1])
+
+    def knows(self, obj: Any) -> bool:
+        """Whether ``obj`` is itself one of the secrets."""
+        return type(obj) is str and obj in self.texts
+
+    def scrub(self, text: str) -> str:
+        # Longest first, so a secret that contains another is replaced whole.
+        for secret in sorted(self.texts, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, "<redacted>")
+        return text
 
 
 def _split(text: str) -> List[str]:

@@ -1,8 +1,11 @@
 """``python -m tbdump``: run a script, module or command as ``python`` would, dumping its crash."""
 from __future__ import annotations
 
+import builtins
+import importlib.machinery
 import os
 import runpy
+import zipfile
 import signal
 import sys
 import types
@@ -88,7 +91,10 @@ def _run(opts: Options) -> None:
         path = os.path.abspath(opts.target)
         sys.argv = [opts.target] + opts.args
         sys.path[0] = os.path.dirname(path)
-        runpy.run_path(path, run_name="__main__")
+        if os.path.isfile(path) and not zipfile.is_zipfile(path):
+            _run_file(path)
+        else:  # a directory or zip with __main__.py
+            runpy.run_path(path, run_name="__main__")
     elif opts.kind == "module":
         sys.argv = [opts.target] + opts.args  # run_module sets argv[0] to the module's file
         sys.path[0] = os.getcwd()
@@ -99,6 +105,18 @@ def _run(opts: Options) -> None:
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
         exec(compile(opts.target, "<string>", "exec"), main.__dict__)
+
+
+def _run_file(path: str) -> None:
+    """Run a script as ``python script.py`` does: __file__ absolute, argv untouched."""
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+    main.__builtins__ = builtins  # type: ignore[attr-defined]
+    sys.modules["__main__"] = main
+    with open(path, "rb") as fh:
+        source = fh.read()
+    exec(compile(source, path, "exec", dont_inherit=True), main.__dict__)
 
 
 def _runner_codes() -> Set[types.CodeType]:

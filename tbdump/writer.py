@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import types
+import warnings
 from typing import Any, Iterable, Optional
 
 from .budget import Budgets, Clock
@@ -71,8 +72,10 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     sys.setrecursionlimit(max(old_limit, _depth() + 3000))
     try:
         try:
-            return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                          other_threads)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
+                return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
+                              other_threads)
         except DumpWriteError:
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash

@@ -1,0 +1,224 @@
+"""The seed README's capture flows, verbatim, through real subprocesses."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import sys
+from pathlib import Path
+
+import tbdump
+from tests.conftest import PYTHON, REPO, run, write
+
+DIVIDE = (REPO / "examples" / "divide.py").read_text()
+SEED_MESSAGE = "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"
+
+
+def test_run_under_tbdump_prints_seed_message_and_exits_1(workdir: Path) -> None:
+    write(workdir / "divide.py", DIVIDE)
+    proc = run([PYTHON, "-m", "tbdump", "divide.py", "5", "0"], workdir)
+    assert proc.returncode == 1
+    assert proc.stderr == SEED_MESSAGE
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "div"]
+    assert dump.frames[-1].locals == {"x": 5, "y": 0}
+    assert dump.metadata.argv == ["divide.py", "5", "0"]
+
+
+def test_script_sees_the_argv_python_would_give(workdir: Path) -> None:
+    write(workdir / "argv.py", """
+        import sys
+        print(repr(sys.argv), __name__, __file__ == __import__('os').path.abspath('argv.py'))
+    """)
+    plain = run([PYTHON, "argv.py", "a", "-b"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "argv.py", "a", "-b"], workdir)
+    assert under.stdout == plain.stdout == "['argv.py', 'a', '-b'] __main__ True\n"
+    assert under.returncode == 0 and not (workdir / "traceback.pkl").exists()
+
+
+def test_output_option_and_python_traceback_identical_to_python(workdir: Path) -> None:
+    write(workdir / "divide.py", DIVIDE)
+    plain = run([PYTHON, "divide.py", "5", "0"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "--traceback", "-o", "crash.tbdump", "divide.py", "5", "0"], workdir)
+    assert under.returncode == plain.returncode == 1
+    assert under.stderr == plain.stderr + "Traceback dumped into: crash.tbdump\n"
+    assert "tbdump" not in plain.stderr and "runpy" not in under.stderr
+    assert (workdir / "crash.tbdump").exists() and not (workdir / "traceback.pkl").exists()
+
+
+def test_module_and_command_modes(workdir: Path) -> None:
+    pkg = workdir / "pkg"
+    pkg.mkdir()
+    write(pkg / "__init__.py", "")
+    write(pkg / "mod.py", """
+        import sys
+        def main(args):
+            return int(args[0]) / int(args[1])
+        main(sys.argv[1:])
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "-m", "pkg.mod", "4", "0"], workdir)
+    assert proc.returncode == 1 and proc.stderr == SEED_MESSAGE
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.frames[-1].name == "main" and dump.frames[-1].locals["args"] == ["4", "0"]
+    assert dump.frames[0].filename.endswith(os.path.join("pkg", "mod.py"))
+
+    proc = run([PYTHON, "-m", "tbdump", "-o", "c.pkl", "-c", "import sys; n = len(sys.argv); 1/0", "x"], workdir)
+    assert proc.returncode == 1
+    assert proc.stderr == "ZeroDivisionError: division by zero\nTraceback dumped into: c.pkl\n"
+    assert tbdump.load(workdir / "c.pkl").frames[-1].locals["n"] == 2
+
+
+def test_runner_frames_never_appear(workdir: Path) -> None:
+    write(workdir / "divide.py", DIVIDE)
+    run([PYTHON, "-m", "tbdump", "divide.py", "5", "0"], workdir)
+    dump = tbdump.load(workdir / "traceback.pkl")
+    files = {f.filename for t in dump.threads for f in t.frames} | {f.filename for f in dump.frames}
+    assert not any("runpy" in f or os.sep + "tbdump" + os.sep in f for f in files)
+    assert "runpy" not in dump.traceback_text and "tbdump" not in dump.traceback_text
+
+
+def test_shebang(workdir: Path) -> None:
+    script = write(workdir / "divide", "#!/usr/bin/env -S python -m tbdump\n" + DIVIDE)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    shim = workdir / "bin"
+    shim.mkdir()
+    (shim / "python").symlink_to(PYTHON)
+    proc = run([str(script), "5", "0"], workdir, env={"PATH": str(shim) + os.pathsep + os.environ["PATH"]})
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == SEED_MESSAGE
+
+
+def test_system_exit_passes_through(workdir: Path) -> None:
+    write(workdir / "bye.py", "import sys\nprint('bye')\nsys.exit(3)\n")
+    proc = run([PYTHON, "-m", "tbdump", "bye.py"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "bye\n", "")
+    assert not (workdir / "traceback.pkl").exists()
+
+
+def test_keyboard_interrupt_is_dumped_then_ends_like_python(workdir: Path) -> None:
+    write(workdir / "intr.py", "def f():\n    raise KeyboardInterrupt\nf()\n")
+    plain = run([PYTHON, "intr.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "intr.py"], workdir)
+    assert proc.returncode == plain.returncode == -signal.SIGINT
+    assert proc.stderr == "KeyboardInterrupt\nTraceback dumped into: traceback.pkl\n"
+    assert tbdump.load(workdir / "traceback.pkl").exception.type == "KeyboardInterrupt"
+
+
+def test_set_excepthook_seed_program(workdir: Path) -> None:
+    write(workdir / "divide.py", """
+        import sys
+        import tbdump
+        tbdump.set_excepthook()
+
+        def div(x, y):
+            return x / y
+
+        if __name__ == '__main__':
+            x = int(sys.argv[1])
+            y = int(sys.argv[2])
+            print(div(x, y))
+    """)
+    proc = run([PYTHON, "divide.py", "5", "0"], workdir)
+    assert proc.returncode == 1
+    assert proc.stderr == SEED_MESSAGE
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.frames[-1].locals == {"x": 5, "y": 0}
+
+
+def test_set_excepthook_options(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import tbdump
+        tbdump.set_excepthook(filename='crash.pkl', replace=False, silent=False)
+        def f(v):
+            raise ValueError('bad %r' % v)
+        f(42)
+    """)
+    plain = run([PYTHON, "-c", "def f(v):\n    raise ValueError('bad %r' % v)\nf(42)"], workdir)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Traceback (most recent call last):")
+    assert proc.stderr.endswith("ValueError: bad 42\nTraceback dumped into: crash.pkl\n")
+    assert plain.stderr.splitlines()[-1] == "ValueError: bad 42"
+
+    write(workdir / "quiet.py", "import tbdump\ntbdump.set_excepthook(filename='q.pkl', silent=True)\n1/0\n")
+    proc = run([PYTHON, "quiet.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (1, "")
+    assert tbdump.load(workdir / "q.pkl").exception.type == "ZeroDivisionError"
+
+
+def test_thread_crash_is_dumped(workdir: Path) -> None:
+    write(workdir / "threads.py", """
+        import threading, tbdump
+        tbdump.set_excepthook(filename='thread.pkl')
+        def work(job):
+            return {'job': job}['missing']
+        t = threading.Thread(target=work, args=(7,), name='worker-1')
+        t.start(); t.join()
+        print('main goes on')
+    """)
+    proc = run([PYTHON, "threads.py"], workdir)
+    assert proc.returncode == 0 and proc.stdout == "main goes on\n"
+    assert proc.stderr == "KeyError: 'missing'\nTraceback dumped into: thread.pkl\n"
+    dump = tbdump.load(workdir / "thread.pkl")
+    assert dump.threads[0].name == "worker-1" and dump.threads[0].crashed
+    assert dump.frames[-1].name == "work" and dump.frames[-1].locals == {"job": 7}
+    assert "MainThread" in [t.name for t in dump.threads[1:]]
+
+
+def test_dump_exception_seed_program_keeps_frames_above_handler(workdir: Path) -> None:
+    write(workdir / "divide.py", """
+        import sys
+        from tbdump import dump_exception
+
+        def div(x, y):
+            return x / y
+
+        def compute(a, b):
+            try:
+                x = int(a)
+                y = int(b)
+                print(div(x, y))
+            except  Exception as exc:
+                try:
+                    dumpfile = 'traceback.pkl'
+                    dump_exception(exc, dumpfile)
+                    print(f'{type(exc).__name__}: {exc}')
+                    print(f'Traceback dumped into: {dumpfile}')
+                except Exception:
+                    print('Failed to dump traceback')
+
+        def main():
+            compute(sys.argv[1], sys.argv[2])
+
+        if __name__ == '__main__':
+            main()
+    """)
+    proc = run([PYTHON, "divide.py", "5", "0"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, SEED_MESSAGE, "")
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert [(f.name, f.above_handler) for f in dump.frames] == [
+        ("<module>", True), ("main", True), ("compute", False), ("div", False)]
+    assert dump.frames[2].locals["a"] == "5"
+
+
+def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import tbdump
+        try:
+            1/0
+        except Exception as e:
+            try:
+                tbdump.dump_exception(e, '/nonexistent-dir/x.pkl')
+            except tbdump.DumpWriteError as err:
+                print('error:', err)
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert proc.stdout.startswith("error: cannot write /nonexistent-dir/x.pkl: No such file or directory")
+
+
+def test_make_demo_shows_report(workdir: Path) -> None:
+    if shutil.which("make") is None:
+        raise AssertionError("make is required")
+    proc = run([sys.executable, "-m", "tbdump.report", "--help"], workdir)
+    assert proc.returncode == 0 and "safe" in proc.stdout

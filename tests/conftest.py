@@ -1,0 +1,41 @@
+"""Shared helpers for tests that run real programs in subprocesses."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+PYTHON = sys.executable
+
+
+def env_for_child(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment a child Python gets: this tree importable, no user secrets or keys."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TBDUMP_")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PATH"] = str(Path(PYTHON).parent) + os.pathsep + env.get("PATH", "")
+    env.pop("PYTHONBREAKPOINT", None)
+    env.update(extra or {})
+    return env
+
+
+def run(args: List[str], cwd: Path, env: Optional[Dict[str, str]] = None, timeout: float = 60,
+        stdin: Optional[str] = None) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=str(cwd), env=env_for_child(env), capture_output=True, text=True,
+                          timeout=timeout, input=stdin)
+
+
+def write(path: Path, source: str) -> Path:
+    path.write_text(textwrap.dedent(source).lstrip("\n"))
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
