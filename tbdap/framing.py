@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, BinaryIO, Dict, Optional
+from typing import Any, BinaryIO, Dict, List, Optional
 
 # A client message larger than this is refused: DAP requests are small, and a
 # bogus length must not make us allocate (or wait for) gigabytes.
@@ -52,7 +52,7 @@ class Framing:
 
     def _read_header(self) -> Optional[int]:
         length: Optional[int] = None
-        garbage = []
+        garbage: List[bytes] = []
         seen_any = False
         while True:
             line = self._reader.readline(MAX_HEADER_LINE)

@@ -15,7 +15,6 @@ class StackEntry:
     frame: Optional[Frame] = None           # None for a label
     label: str = ""
     exception: Optional[int] = None         # the exception (index) whose traceback holds the frame
-    raised_here: bool = False               # the innermost frame of that exception's traceback
 
 
 @dataclass
@@ -78,9 +77,8 @@ class Stacks:
         if not self.threads:  # a dump without thread records still has its exception
             self.threads.append(ThreadStack(1, "MainThread", self._crashing(crashing_frames, exceptions)))
 
-    def _frame(self, frame: Optional[Frame], label: str = "", exception: Optional[int] = None,
-               raised_here: bool = False) -> StackEntry:
-        entry = StackEntry(self._next_id, frame, label, exception, raised_here)
+    def _frame(self, frame: Optional[Frame], label: str = "", exception: Optional[int] = None) -> StackEntry:
+        entry = StackEntry(self._next_id, frame, label, exception)
         self.entries[entry.id] = entry
         self._next_id += 1
         return entry
@@ -90,15 +88,14 @@ class Stacks:
         above = [f for f in reversed(frames) if f.above_handler]
         if not running and exceptions:
             running = list(reversed(exceptions[0].frames))
-        entries = [self._frame(f, exception=0, raised_here=i == 0) for i, f in enumerate(running)]
+        entries = [self._frame(f, exception=0) for f in running]
         if above:
             entries.append(self._frame(None, "Callers of the frame that handled the exception "
                                              "(still running when it was dumped)"))
             entries += [self._frame(f) for f in above]
         for index, text in chain_segments(exceptions):
             entries.append(self._frame(None, text))
-            chained = list(reversed(exceptions[index].frames))
-            entries += [self._frame(f, exception=index, raised_here=i == 0) for i, f in enumerate(chained)]
+            entries += [self._frame(f, exception=index) for f in reversed(exceptions[index].frames)]
         return entries
 
     def thread(self, thread_id: int) -> Optional[ThreadStack]:

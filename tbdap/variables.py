@@ -61,6 +61,8 @@ def scope_group(name: str, value: Value) -> Optional[str]:
     """The group debugpy puts a frame variable in (protected names stay inline, as there)."""
     if name.startswith("__") and name.endswith("__"):
         return GROUP_SPECIAL
+    if name.startswith("_") or name.endswith("__"):
+        return None
     if value.type in FUNCTION_TYPES or value.qualtype in FUNCTION_TYPES:
         return GROUP_FUNCTION
     if value.repr.startswith("<class '"):

@@ -1,5 +1,6 @@
 """Find the debugger PYTHONBREAKPOINT names, exactly as sys.breakpointhook() does, and its post-mortem entry."""
 import importlib
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ class Debugger:
     hook: Callable[[], Any]                    # what breakpoint() would call
     post_mortem: Optional[Callable[..., Any]]  # the hook's module's post_mortem(), if it has one
     takes_exceptions: bool                     # it browses chained exceptions (pdb 3.13's `exceptions`)
+    takes_exc_info: bool                       # post_mortem(tb, e_type, e_value), as pudb's
 
 
 def find_debugger() -> Optional[Debugger]:
@@ -38,8 +40,16 @@ def find_debugger() -> Optional[Debugger]:
         hook = getattr(module, attrname)
     except (ImportError, AttributeError):
         raise HookError(f'Ignoring unimportable $PYTHONBREAKPOINT: "{name}"') from None
+    except Exception as exc:  # the debugger's own import failed: still one line for a person
+        raise HookError(f'$PYTHONBREAKPOINT "{name}" fails to import: '
+                        f'{type(exc).__name__}: {exc}') from None
     post_mortem = getattr(module, "post_mortem", None)
-    pdb_class = getattr(module, "Pdb", None)
-    return Debugger(name=name, hook=hook,
-                    post_mortem=post_mortem if callable(post_mortem) else None,
-                    takes_exceptions=hasattr(pdb_class, "do_exceptions"))
+    if not callable(post_mortem):
+        post_mortem = None
+    try:
+        parameters = inspect.signature(post_mortem).parameters if post_mortem else {}
+    except (TypeError, ValueError):
+        parameters = {}
+    return Debugger(name=name, hook=hook, post_mortem=post_mortem,
+                    takes_exceptions=hasattr(getattr(module, "Pdb", None), "do_exceptions"),
+                    takes_exc_info="e_type" in parameters and "e_value" in parameters)

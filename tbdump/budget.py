@@ -49,16 +49,21 @@ class Budgets:
 class Clock:
     """Tracks the capture deadline and interrupts code that blocks past it.
 
-    In the main thread a repeating SIGALRM raises BudgetExceeded into whatever
-    runs (even ``time.sleep``), again every 50 ms in case user code catches it;
-    elsewhere the deadline is only checked between values.
+    While capture runs (between ``start`` and ``stop``) in the main thread, a
+    50 ms interval timer checks the step in progress: one that overruns its
+    share (``value_seconds``, never past the deadline) gets BudgetExceeded
+    raised into it, even inside ``time.sleep``, and again every tick in case
+    user code swallows it.  Elsewhere the deadline is checked between steps.
     """
 
+    TICK = 0.05
+
     def __init__(self, budgets: Budgets) -> None:
-        self.start = time.monotonic()
-        self.deadline = self.start + budgets.max_seconds
+        self.start_time = time.monotonic()
+        self.deadline = self.start_time + budgets.max_seconds
         self.value_seconds = budgets.value_seconds
         self.expired = False
+        self._step_deadline: Optional[float] = None
         self._armed = False
         self._old_handler: Any = None
         self._old_timer: Any = None
@@ -72,28 +77,27 @@ class Clock:
             raise BudgetExceeded("time budget")
 
     def run(self, fn: Callable[[], Any]) -> Any:
-        """Run one bounded step: at most ``value_seconds`` and never past the deadline."""
+        """Run one bounded step of capture (nested steps share the outer one's bound)."""
         self.check()
-        limit = min(self.value_seconds, max(self.remaining(), 0.001))
-        if not self._arm(limit):
+        if self._step_deadline is not None:
             return fn()
+        self._step_deadline = min(time.monotonic() + self.value_seconds, self.deadline)
         try:
             return fn()
         finally:
-            self._disarm()
+            self._step_deadline = None
 
-    def _arm(self, seconds: float) -> bool:
+    def start(self) -> None:
         if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-            return False
+            return
         try:
             self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
-            self._old_timer = signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+            self._old_timer = signal.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
         except (ValueError, OSError):
-            return False
+            return
         self._armed = True
-        return True
 
-    def _disarm(self) -> None:
+    def stop(self) -> None:
         if not self._armed:
             return
         self._armed = False
@@ -103,6 +107,11 @@ class Clock:
             signal.setitimer(signal.ITIMER_REAL, *self._old_timer)
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
-        if time.monotonic() > self.deadline:
+        step = self._step_deadline
+        if step is None:
+            return
+        now = time.monotonic()
+        if now > self.deadline:
             self.expired = True
-        raise BudgetExceeded("time budget")
+        if now > step:
+            raise BudgetExceeded("time budget")

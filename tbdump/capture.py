@@ -84,6 +84,8 @@ class Capture:
             return missing(obj, "not captured: time budget exhausted")
         preview = self.previewer.value(obj)
         if preview.placeholder:
+            if preview.missing and "budget" in preview.missing:
+                self._note_cut("%s: %s" % (name, preview.missing))
             return preview
         ref, reason = self.records.add(obj)
         preview.ref = ref

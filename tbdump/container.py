@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _io  # the C module: test mocks of builtins.open / io.open don't reach it
 import hashlib
+import io
 import hmac
 import json
 import mmap
@@ -16,7 +17,7 @@ import os
 import posixpath
 import struct
 import zlib
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, BinaryIO, Dict, Optional, Tuple
 
 from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError
 from .model import FORMAT_VERSION
@@ -33,12 +34,13 @@ _replace = _osimpl.replace
 _unlink = _osimpl.unlink
 _getpid = _osimpl.getpid
 _urandom = _osimpl.urandom
+json_dumps = json.dumps  # bound now too: a leaked mock of json.dumps must not break a dump
 
 
 def manifest_mac(manifest: Dict[str, Any], key: bytes) -> str:
     """HMAC-SHA256 over the manifest without its own ``hmac`` field."""
     body = {k: v for k, v in manifest.items() if k != "hmac"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    text = json_dumps(body, sort_keys=True, separators=(",", ":")).encode()
     return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
@@ -89,7 +91,7 @@ class ContainerWriter:
                                     "hmac": None}
         if key:
             manifest["hmac"] = manifest_mac(manifest, key)
-        body = json.dumps(manifest, sort_keys=True).encode()
+        body = json_dumps(manifest, sort_keys=True).encode()
         self.file.write(body)
         self.file.write(_TRAILER.pack(len(body), END_MAGIC))
         self.file.close()
@@ -171,6 +173,12 @@ class ContainerReader:
         if hashlib.sha256(view).hexdigest() != m.get("sha256"):
             raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
         return view, m.get("encoding", "raw")
+
+    def open_member(self, name: str) -> Tuple[BinaryIO, int]:
+        """A fresh read-only file and the member's offset in it, after verifying its hash."""
+        view, _ = self.raw(name)
+        view.release()
+        return io.BufferedReader(_io.FileIO(self.path, "r"), 1 << 16), self.manifest["members"][name]["offset"]
 
     def read(self, name: str) -> bytes:
         view, encoding = self.raw(name)

@@ -120,14 +120,15 @@ class Dump:
             return
         try:
             index = json.loads(self._reader.read("objects.idx"))
-            data, _ = self._reader.raw("objects")
+            stream, base = self._reader.open_member("objects")
         except DumpError as exc:
             self.safe_reason = "safe mode: %s" % exc
             return
         except ValueError:
             self.safe_reason = "safe mode: the dump's object index is damaged"
             return
-        self._objects, self._object_errors = RecordReader(data, index).load_all()
+        with stream:
+            self._objects, self._object_errors = RecordReader(stream, base, index).load_all()
 
     def resolve(self, value: Value) -> Any:
         """The real object behind ``value``, or a Placeholder saying why there is none."""

@@ -74,7 +74,6 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     traceback); ``silent=True`` prints nothing.
     """
     previous = sys.excepthook
-    previous_thread_hook = threading.excepthook
 
     def excepthook(exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
         if exc is None:
@@ -83,14 +82,22 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
             previous(exc_type, exc, tb)
         report_crash(exc, filename, summary=replace, silent=silent)
 
+    sys.excepthook = excepthook
+    if threads:
+        set_thread_excepthook(filename, replace, silent)
+
+
+def set_thread_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True,
+                          silent: bool = False) -> None:
+    """Dump uncaught exceptions of ``threading`` threads; see ``set_excepthook``."""
+    previous = threading.excepthook
+
     def thread_excepthook(args: Any) -> None:
         if args.exc_type is SystemExit:
             return
         if not replace:
-            previous_thread_hook(args)
+            previous(args)
         exc = args.exc_value if args.exc_value is not None else args.exc_type()
         report_crash(exc, filename, thread=args.thread, summary=replace, silent=silent)
 
-    sys.excepthook = excepthook
-    if threads:
-        threading.excepthook = thread_excepthook
+    threading.excepthook = thread_excepthook

@@ -29,7 +29,7 @@ from .preview import qualified_type, type_name
 from .redaction import Redaction, Secrets
 from .saferepr import describe_exception, safe_repr
 
-PROTOCOL = 4  # the highest protocol every supported Python (3.9+) reads
+PROTOCOL = 5  # read by every supported Python (3.8+); big buffers are written without a copy
 
 # Types the pickler handles by itself without surprises: skip our checks.
 _TRUSTED_REDUCE = frozenset(
@@ -406,29 +406,33 @@ def _DillUnpickler(file: Any) -> Any:
 
 
 class RecordReader:
-    """Loads all records of an object member; failures become placeholders."""
+    """Loads all records of an object member; failures become placeholders.
 
-    def __init__(self, data: Any, index: List[List[int]]) -> None:
-        self.data = data           # bytes-like (a memoryview of the member)
+    Reads from a file positioned at the member, so large buffers go straight
+    from disk into their objects instead of through an in-memory copy.
+    """
+
+    def __init__(self, stream: BinaryIO, base: int, index: List[List[int]]) -> None:
+        self.stream = stream
+        self.base = base
         self.index = index
 
     def load_all(self) -> Tuple[List[Any], Dict[int, str]]:
         values: List[Any] = []
         errors: Dict[int, str] = {}
-        stream = io.BytesIO(self.data)
         unpickler: Optional[_Unpickler] = None
         failed: Optional[str] = None
         for offset, _length, fresh in self.index:
             if fresh or unpickler is None:
                 # Records after a failure share memo entries it never made; only a
                 # record that starts a fresh memo can be trusted again.
-                unpickler = _Unpickler(stream)
+                self.stream.seek(self.base + offset)
+                unpickler = _Unpickler(self.stream)
                 failed = None
             if failed is not None:
                 errors[len(values)] = failed
                 values.append(None)
                 continue
-            stream.seek(offset)
             try:
                 values.append(unpickler.load())
             except Exception as exc:

@@ -151,13 +151,13 @@ def _ndarray_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChi
 
 def _attribute_children(obj: Any) -> List[LiveChild]:
     try:
-        names = sorted(n for n in dir(obj) if isinstance(n, str))
+        names = sorted((n for n in dir(obj) if isinstance(n, str)), key=_debugpy_order)
     except BudgetExceeded:
         raise
     except BaseException:
         names = []
         try:
-            names = sorted(vars(obj))
+            names = sorted(vars(obj), key=_debugpy_order)
         except BaseException:
             pass
     out: List[LiveChild] = []
@@ -182,9 +182,18 @@ class _Unreadable:
         return self.text
 
 
+def _debugpy_order(name: str) -> Any:
+    # debugpy lists plain names, then _private, then __mangled, then __dunders__.
+    if name.startswith("__"):
+        return (3 if name.endswith("__") else 2, name)
+    return (1 if name.startswith("_") else 0, name)
+
+
 def _group(name: str, attr: Any) -> Optional[str]:
     if name.startswith("__") and name.endswith("__"):
         return GROUP_SPECIAL
+    if name.startswith("_") or name.endswith("__"):
+        return None  # debugpy shows "protected" names inline, whatever they hold
     if isinstance(attr, type):
         return GROUP_CLASS
     if isinstance(attr, (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
@@ -241,8 +250,16 @@ class Previewer:
         self.hide_environ = hide_environ
 
     def value(self, obj: Any, level: int = 0) -> Value:
-        """The preview of ``obj`` with children down to the depth budget."""
-        if self.hide_environ and isinstance(obj, _ENVIRON_TYPE):
+        """The preview of ``obj`` with children down to the depth budget; never raises."""
+        try:
+            return self._value(obj, level)
+        except BudgetExceeded:
+            return timed_out(obj)
+        except BaseException as exc:  # isinstance() itself raises for objects lying about __class__
+            return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
+
+    def _value(self, obj: Any, level: int) -> Value:
+        if self.hide_environ and type(obj) is _ENVIRON_TYPE:
             return redacted(obj, ENVIRON_RULE)
         if self.secrets is not None and self.secrets.knows(obj):
             return redacted(obj, SECRET_VALUE_RULE)
@@ -260,6 +277,8 @@ class Previewer:
             except BudgetExceeded:
                 value.more = value.length or 0
                 return value
+            except BaseException:  # a hostile __iter__/__getitem__: the value shows without children
+                return value
             value.children = [self._child(c, level) for c in kids]
             if value.length is not None and child_count(obj) is not None:
                 value.more = max(0, value.length - limit)
@@ -269,7 +288,10 @@ class Previewer:
         rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
         if rule and self.secrets is not None:
             self.secrets.learn(child.obj)
-        v = redacted(child.obj, rule) if rule else self.value(child.obj, level + 1)
+        # Grouped attributes (dunders, methods, classes) are described, not expanded:
+        # every object has dozens, and expanding them multiplies a dump's size.
+        deeper = self.depth if child.group is not None else level + 1
+        v = redacted(child.obj, rule) if rule else self.value(child.obj, deeper)
         return Child(child.name, v, child.access, child.group)
 
 

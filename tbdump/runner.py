@@ -11,7 +11,7 @@ import sys
 import types
 from typing import List, NoReturn, Optional, Set
 
-from .hooks import print_python_traceback, report_crash
+from .hooks import print_python_traceback, report_crash, set_thread_excepthook
 from .writer import DEFAULT_FILENAME
 
 USAGE = """\
@@ -113,10 +113,14 @@ def _run_file(path: str) -> None:
     main.__file__ = path
     main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
     main.__builtins__ = builtins  # type: ignore[attr-defined]
+    main.__cached__ = None  # type: ignore[attr-defined]  # what python gives a script's __main__
+    main.__annotations__ = {}
     sys.modules["__main__"] = main
     with open(path, "rb") as fh:
         source = fh.read()
-    exec(compile(source, path, "exec", dont_inherit=True), main.__dict__)
+    code = compile(source, path, "exec", dont_inherit=True)
+    _lift_recursion_limit()
+    exec(code, main.__dict__)
 
 
 def _runner_codes() -> Set[types.CodeType]:
@@ -146,6 +150,7 @@ def _check_target(opts: Options) -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     opts = parse(sys.argv[1:] if argv is None else argv)
     _check_target(opts)
+    set_thread_excepthook(opts.output, replace=not opts.traceback)
     try:
         _run(opts)
     except SystemExit:
@@ -158,7 +163,31 @@ def main(argv: Optional[List[str]] = None) -> None:
         report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback)
         if isinstance(exc, KeyboardInterrupt):
             _die_of_sigint()
-        raise SystemExit(1)
+        _remember_last(exc)
+    else:
+        return
+    # Outside the except block, so the crash is held only where Python holds
+    # it (sys.last_*) and objects die at exit in the order they would.
+    raise SystemExit(1)
+
+
+def _remember_last(exc: BaseException) -> None:
+    """What Python's own handling of an uncaught exception leaves in sys."""
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
+    if sys.version_info >= (3, 12):
+        sys.last_exc = exc
+
+
+def _lift_recursion_limit() -> None:
+    """Give the user's code as many frames as under plain python: the runner's own don't count."""
+    # Before 3.12 the limit also counts each entry into the eval loop: the two
+    # exec() calls between python and the script (runpy's and ours).
+    depth = 2 if sys.version_info < (3, 12) else 0
+    frame: Optional[types.FrameType] = sys._getframe(1)
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    sys.setrecursionlimit(sys.getrecursionlimit() + depth)
 
 
 def _die_of_sigint() -> NoReturn:

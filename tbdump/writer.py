@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import threading
@@ -12,7 +11,7 @@ from typing import Any, Iterable, Optional
 
 from .budget import Budgets, Clock
 from .capture import capture, minimal
-from .container import ContainerWriter
+from .container import ContainerWriter, json_dumps
 from .objects import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
@@ -96,14 +95,19 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         offset = container.begin_member()
         sink = _HashingSink(container.file, budgets.max_bytes)
         records = RecordWriter(sink, redaction, clock)
-        layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
-                             above_handler=above_handler, thread=thread, other_threads=other_threads)
+        clock.start()
+        try:
+            layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
+                                 above_handler=above_handler, thread=thread,
+                                 other_threads=other_threads)
+        finally:
+            clock.stop()
         container.end_member("objects", offset, sink.digest())
-        container.add("objects.idx", json.dumps(records.index).encode())
+        container.add("objects.idx", json_dumps(records.index).encode())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
         layer.metadata.signed = key is not None
-        container.add("safe", json.dumps(layer.to_json()).encode())
+        container.add("safe", json_dumps(layer.to_json()).encode())
         container.finish(key, {"tbdump": layer.metadata.tbdump_version})
         return path
     except BaseException:
@@ -118,7 +122,7 @@ def _write_minimal(exc: BaseException, path: str, key: Optional[bytes], why: str
         layer.metadata.signed = key is not None
         container.add("objects", b"", compress=False)
         container.add("objects.idx", b"[]")
-        container.add("safe", json.dumps(layer.to_json()).encode())
+        container.add("safe", json_dumps(layer.to_json()).encode())
         container.finish(key, {"tbdump": layer.metadata.tbdump_version})
         return path
     except BaseException:

@@ -21,6 +21,9 @@ Lines = Callable[[str], Optional[Sequence[str]]]   # a local file's current line
 _RELATED_HEAD, _RELATED_TAIL = 10, 30    # a 900-frame stack lists its ends, not every frame
 _ARGS_SHOWN = 4
 _OTHER_FRAMES_SHOWN = 4
+# Inline values are for data: a module or function beside every use of its name is noise.
+_CODE_TYPES = {"module", "function", "builtin_function_or_method", "method", "type",
+               "method-wrapper", "wrapper_descriptor", "method_descriptor"}
 
 
 class Severity(enum.IntEnum):
@@ -309,7 +312,7 @@ class Crashes:
                         continue
                     for name, a, b in expr.names(placement.lines[line - 1]):
                         value = frame.variables.get(name)
-                        if value is None or (line, name) in seen:
+                        if value is None or value.type in _CODE_TYPES or (line, name) in seen:
                             continue
                         seen.add((line, name))
                         out.append(InlineValue(Span(index.local, line, a, line, b), name,

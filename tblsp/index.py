@@ -140,6 +140,8 @@ class LoadedDump:
                 index.sites.append(Site(stack, depth, frame))
                 if index.module_globals is None and frame.globals_key is not None:
                     index.module_globals = self.dump.globals_of(frame)
+        # Everything needed is parsed; the file must not stay open (a new crash replaces it).
+        self.dump.close()
 
     def globals_of(self, frame: Frame) -> Dict[str, Value]:
         return self.dump.globals_of(frame)

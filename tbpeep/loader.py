@@ -12,8 +12,8 @@ from types import ModuleType
 INSTALL_HINT = "peepshow is not installed; install it with: pip install 'tbdump[peep]'"
 
 
-class PeepshowMissing(ImportError):
-    """peepshow (or one of its own dependencies) cannot be imported."""
+class PeepshowMissing(Exception):
+    """peepshow cannot be imported; str() is one line saying what to do."""
 
 
 def _is_version_guard(node: ast.stmt) -> bool:
@@ -40,11 +40,8 @@ def import_peepshow() -> ModuleType:
     sys.modules["peepshow"] = module
     try:
         exec(compile(tree, spec.origin, "exec"), module.__dict__)
-    except ImportError as exc:
+    except Exception as exc:  # a broken install, or a peepshow whose guard we did not recognise
         del sys.modules["peepshow"]
-        raise PeepshowMissing(f"peepshow cannot be imported ({exc}); "
-                              "reinstall it with: pip install 'tbdump[peep]'") from exc
-    except BaseException:
-        del sys.modules["peepshow"]
-        raise
+        raise PeepshowMissing(f"peepshow cannot be imported ({type(exc).__name__}: {exc}); "
+                              "reinstall it with: pip install 'tbdump[peep]'") from None
     return module

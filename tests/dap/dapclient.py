@@ -80,6 +80,7 @@ class DapClient:
         self.received: List[Dict[str, Any]] = []
         self.violations: List[str] = []
         self.closed = threading.Event()
+        self._stderr_chunks: List[bytes] = []
         self._responses: Dict[int, "queue.Queue[Dict[str, Any]]"] = {}
         self._events: List[Dict[str, Any]] = []
         self._cond = threading.Condition()
@@ -98,7 +99,6 @@ class DapClient:
                                 stderr=subprocess.PIPE, env=full_env, cwd=cwd)
         assert proc.stdin is not None and proc.stdout is not None
         client = cls(proc.stdout, proc.stdin, name=name, proc=proc)
-        client._stderr_chunks: List[bytes] = []
         threading.Thread(target=client._drain_stderr, daemon=True).start()
         return client
 
@@ -123,12 +123,13 @@ class DapClient:
 
     def _drain_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
-        for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):  # type: ignore[union-attr]
+        stderr: Any = self.proc.stderr
+        for chunk in iter(lambda: stderr.read1(65536), b""):
             self._stderr_chunks.append(chunk)
 
     @property
     def stderr(self) -> str:
-        return b"".join(getattr(self, "_stderr_chunks", [])).decode("utf-8", "replace")
+        return b"".join(self._stderr_chunks).decode("utf-8", "replace")
 
     # -- wire ---------------------------------------------------------------
 

@@ -29,7 +29,6 @@ from .vscode import VSCode
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts" / "e2e"
 ARTIFACTS = REPO / "artifacts" / "e2e"
-PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -136,10 +135,11 @@ def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathF
     base = tmp_path_factory.mktemp("code-server")
     user_data, extensions = base / "user-data", base / "extensions"
     (user_data / "User").mkdir(parents=True)
-    settings = dict(USER_SETTINGS)
+    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
     # The interpreter running these tests has tbdump installed (the venv of `make test`).
-    settings["tbdump.python"] = sys.executable
-    (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    # tbdump.python is machine-scoped: in code-server's remote window it lives in Machine/.
+    (user_data / "Machine").mkdir()
+    (user_data / "Machine" / "settings.json").write_text(json.dumps({"tbdump.python": sys.executable}, indent=2))
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSCODE_IPC_HOOK_CLI")}
     env["PATH"] = f"{e2e_tools.node24_bin}{os.pathsep}{env.get('PATH', '')}"
@@ -222,33 +222,3 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
         except Exception as error:  # a screenshot must never hide the test's own result
             print(f"screenshot failed: {error}", file=sys.stderr)
         context.close()
-
-
-def make_dump(program: Path, cwd: Path, *args: str, dump_name: str = "traceback.pkl") -> Path:
-    """Runs `python -m tbdump program` in cwd, as a user would; returns the dump it wrote."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tbdump", str(program), *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
-    )
-    dump = cwd / "traceback.pkl"
-    assert dump.exists(), (
-        f"python -m tbdump {program.name} wrote no dump (exit {result.returncode}):\n"
-        f"{result.stdout}\n{result.stderr}"
-    )
-    if dump_name != "traceback.pkl":
-        dump = dump.rename(cwd / dump_name)
-    return dump
-
-
-def copy_program(name: str, folder: Path) -> Path:
-    target = folder / name
-    shutil.copy(PROGRAMS / name, target)
-    return target
-
-
-def marked_line(program: Path, mark: str) -> int:
-    """The 1-based line number of the `# MARK: mark` comment."""
-    for number, line in enumerate(program.read_text().splitlines(), start=1):
-        if f"# MARK: {mark}" in line:
-            return number
-    raise AssertionError(f"no '# MARK: {mark}' in {program}")

@@ -60,7 +60,9 @@ function startServer(dump: string): Promise<{ server: cp.ChildProcess; port: num
             const newline = out.indexOf('\n');
             if (newline >= 0) {
                 clearTimeout(timer);
-                const match = /(\d+)\s*$/.exec(out.slice(0, newline));
+                // The line names the address ("... on 127.0.0.1:PORT ..."), or is the bare port.
+                const line = out.slice(0, newline);
+                const match = /:(\d+)\b(?!.*:\d)/.exec(line) ?? /^\s*(\d+)\s*$/.exec(line);
                 if (match) {
                     resolve({ server, port: Number(match[1]) });
                 } else {
@@ -151,9 +153,12 @@ describe('tbdap over stdio', { timeout: 60_000 }, () => {
         assert.strictEqual(byName(locals, 'weights').value, '[0, 0, 0]');
         assert.strictEqual(byName(locals, 'total').value, '0');
         assert.strictEqual(byName(locals, 'total').type, 'int');
+        // Functions and classes come in groups, as in debugpy.
         const globals = await scopeVariables(dc, top.id, 'Globals');
-        byName(globals, 'average');
-        byName(globals, 'Point');
+        const functions = byName(globals, 'function variables');
+        byName((await dc.variablesRequest({ variablesReference: functions.variablesReference })).body.variables, 'average');
+        const classes = byName(globals, 'class variables');
+        byName((await dc.variablesRequest({ variablesReference: classes.variablesReference })).body.variables, 'Point');
     });
 
     it('expands a dict by repr(key) and an object by attribute', async () => {
@@ -211,21 +216,22 @@ describe('tbdap over a TCP port', { timeout: 60_000 }, () => {
     it('attaches to `python -m tbdap --port N DUMP` and stops at the exception', async () => {
         let port: number;
         ({ server, port } = await startServer(crashDump));
-        dc = new DebugClient(PYTHON, '-mtbdap', 'tbdump');
-        await dc.start(port);
-        await dc.initializeRequest();
+        const client = dc = new DebugClient(PYTHON, '-mtbdap', 'tbdump');
+        await client.start(port);
+        await client.initializeRequest();
         const [, , stopped] = await Promise.all([
-            dc.configurationSequence(),
-            dc.attachRequest({ host: '127.0.0.1', port } as DebugProtocol.AttachRequestArguments),
-            dc.waitForEvent('stopped', TIMEOUT),
+            // (configurationSequence() only sends configurationDone after launch())
+            client.waitForEvent('initialized').then(() => client.configurationDoneRequest()),
+            client.attachRequest({ host: '127.0.0.1', port } as DebugProtocol.AttachRequestArguments),
+            client.waitForEvent('stopped', TIMEOUT),
         ]);
         const body = (stopped as DebugProtocol.StoppedEvent).body;
         assert.strictEqual(body.reason, 'exception');
-        const [top] = await frames(dc, body.threadId!);
+        const [top] = await frames(client, body.threadId!);
         assert.strictEqual(top.name, 'average');
         assert.strictEqual(top.line, markedLine(crashProgram, 'crash'));
-        assert.strictEqual(byName(await scopeVariables(dc, top.id, 'Locals'), 'total').value, '0');
-        const info = (await dc.exceptionInfoRequest({ threadId: body.threadId! })).body;
+        assert.strictEqual(byName(await scopeVariables(client, top.id, 'Locals'), 'total').value, '0');
+        const info = (await client.exceptionInfoRequest({ threadId: body.threadId! })).body;
         assert.strictEqual(info.breakMode, 'unhandled');
     });
 

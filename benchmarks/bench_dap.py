@@ -1,0 +1,178 @@
+"""tbdap's speed figures (issue 4): spawn to first stackTrace, paging, peak memory, and debugpy live for the ratio.
+
+Run `python benchmarks/bench_dap.py` for a table, or call `run(report)` where
+`report(name, value, unit, target)` receives each figure (`target` is the
+issue's limit, or None).  Dumps are made in a temporary directory.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "dap"))
+from dapclient import DapClient  # noqa: E402
+
+Report = Callable[[str, float, str, Optional[float]], None]
+
+PROGRAMS: Dict[str, str] = {
+    "small": """
+        def div(x, y):
+            return x / y
+        def main():
+            values = [1, 2, 3]
+            return div(5, 0)
+        main()
+    """,
+    "web": """
+        import json
+        class Request:
+            def __init__(self, environ):
+                self.environ = environ
+                self.headers = {k[5:]: v for k, v in environ.items() if k.startswith("HTTP_")}
+                self.body = json.dumps({"items": list(range(200)), "user": {"id": 7, "roles": ["a"] * 20}})
+        def middleware(request, depth):
+            state = {"depth": depth, "trace": ["m%d" % i for i in range(depth)]}
+            if depth:
+                return middleware(request, depth - 1)
+            return view(request)
+        def view(request):
+            payload = json.loads(request.body)
+            return payload["missing"]
+        environ = {"HTTP_H%d" % i: "v" * 40 for i in range(100)}
+        environ.update({"PATH_INFO": "/api/items", "REQUEST_METHOD": "POST"})
+        middleware(Request(environ), 30)
+    """,
+    "bigdata": """
+        import numpy as np
+        def crunch():
+            matrix = np.ones((5000, 2500))                 # 100 MB
+            rows = [float(i) for i in range(1000000)]      # ~32 MB of floats + 8 MB list
+            table = {i: "value-%d" % i for i in range(400000)}  # ~50 MB
+            numbers = list(range(1000000))
+            return matrix.sum() / len(table[-1])
+        crunch()
+    """,
+}
+
+
+def make_dumps(folder: Path) -> Dict[str, Path]:
+    out = {}
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name, code in PROGRAMS.items():
+        program = folder / (name + ".py")
+        program.write_text(textwrap.dedent(code))
+        dump = folder / (name + ".pkl")
+        subprocess.run([sys.executable, "-m", "tbdump", "-o", str(dump), str(program)], env=env,
+                       cwd=str(folder), capture_output=True, timeout=600)
+        if not dump.exists():
+            raise RuntimeError("no dump for %s" % name)
+        out[name] = dump
+    return out
+
+
+def first_stack_trace(args: List[str], launch: Dict[str, object], name: str) -> float:
+    """Seconds from spawning the adapter to the response of the first stackTrace after `stopped`."""
+    started = time.perf_counter()
+    client = DapClient.spawn(args, name=name)
+    try:
+        client.initialize()
+        stopped = client.start("launch", launch)
+        client.ok("stackTrace", {"threadId": stopped["body"]["threadId"], "startFrame": 0, "levels": 20})
+        return time.perf_counter() - started
+    finally:
+        client.close()
+
+
+def median_ms(runs: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(runs)) * 1000
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def paging(dump: Path, report: Report) -> None:
+    client = DapClient.spawn([sys.executable, "-m", "tbdap"], name="tbdap")
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(dump)})
+        frame = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]
+        ref = client.ok("scopes", {"frameId": frame["id"]})["scopes"][0]["variablesReference"]
+        rows = {v["name"]: v for v in client.ok("variables", {"variablesReference": ref})["variables"]}
+        numbers = rows["numbers"]["variablesReference"]
+        timings = []
+        for start in (0, 500000, 999900, 250000, 750000):
+            t0 = time.perf_counter()
+            client.ok("variables", {"variablesReference": numbers, "filter": "indexed", "start": start, "count": 100})
+            timings.append((time.perf_counter() - t0) * 1000)
+        # Page 0 is in the dump's preview; page 500000 loads the object layer first.
+        report("1,000,000 list: page [0:100] from the preview (ms)", timings[0], "ms", 20.0)
+        report("1,000,000 list: page [500000:500100], loading the object layer (ms)", timings[1], "ms", None)
+        report("1,000,000 list: later pages, median (ms)", statistics.median(timings[2:]), "ms", 20.0)
+        assert client.proc is not None
+        peak = peak_rss_mb(client.proc.pid)
+        size_mb = object_size_mb(dump)
+        report("bigdata: peak server memory (MB)", peak, "MB", None)
+        report("bigdata: dump object size (MB)", size_mb, "MB", None)
+        report("bigdata: peak memory / object size", peak / size_mb, "x", 1.5)
+    finally:
+        client.close()
+
+
+def object_size_mb(dump: Path) -> float:
+    """The uncompressed size of the dump's object layer (what 'object size' means in the issue)."""
+    sys.path.insert(0, str(REPO))
+    from tbdump.container import ContainerReader
+    reader = ContainerReader(str(dump))
+    try:
+        data, _ = reader.raw("objects")
+        return len(data) / 1e6
+    finally:
+        reader.close()
+
+
+def run(report: Report, runs: int = 7) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench_dap_") as tmp:
+        folder = Path(tmp)
+        dumps = make_dumps(folder)
+        tbdap = [sys.executable, "-m", "tbdap"]
+        results = {}
+        for name, dump in dumps.items():
+            ms = median_ms(runs if name != "bigdata" else 5,
+                           lambda: first_stack_trace(tbdap, {"dumpFile": str(dump)}, "tbdap"))
+            results[name] = ms
+            report("tbdap spawn -> first stackTrace, %s (%.1f MB dump), median ms"
+                   % (name, dump.stat().st_size / 1e6), ms, "ms", 300.0 if name == "bigdata" else 150.0)
+        live = median_ms(runs, lambda: first_stack_trace(
+            [sys.executable, "-m", "debugpy.adapter"],
+            {"program": str(folder / "small.py"), "console": "internalConsole", "cwd": str(folder)}, "debugpy"))
+        report("debugpy live spawn -> first stackTrace, small, median ms", live, "ms", None)
+        report("ratio debugpy live / tbdap replay (small)", live / results["small"], "x", None)
+        paging(dumps["bigdata"], report)
+
+
+def main() -> None:
+    rows = []
+
+    def report(name: str, value: float, unit: str, target: Optional[float]) -> None:
+        verdict = "" if target is None else ("ok" if value < target else "OVER %g" % target)
+        rows.append((name, value, verdict))
+        print("%-70s %10.2f  %s" % (name, value, verdict), flush=True)
+
+    run(report)
+
+
+if __name__ == "__main__":
+    main()

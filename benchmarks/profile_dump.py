@@ -1,0 +1,53 @@
+"""Where tbdump's time goes: cProfile of one scenario's dump (or load), top functions.
+
+    python benchmarks/profile_dump.py web                # the dump, by cumulative time
+    python benchmarks/profile_dump.py web --sort tottime --limit 40
+    python benchmarks/profile_dump.py web --load         # tbdump.load + one frame's locals
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+from typing import List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario")
+    parser.add_argument("--load", action="store_true", help="profile opening the dump instead")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
+    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--tbdump", default=os.path.dirname(HERE), metavar="DIR",
+                        help="the tree whose tbdump package to profile (default: this checkout)")
+    args = parser.parse_args(argv)
+    sys.path[:0] = [HERE, os.path.abspath(args.tbdump)]
+    import measure
+    import scenarios
+    profiler = cProfile.Profile()
+
+    def profiled_dump(exc: BaseException, path: str) -> None:
+        profiler.runcall(measure.dump_tbdump, exc, path)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "dump.tbd")
+        # The same crash and handler as a benchmark run, so the same frames are captured.
+        scenario = scenarios.SCENARIOS[args.scenario]
+        result = measure.crash_and_dump(scenario, measure.dump_tbdump if args.load else profiled_dump,
+                                        path, expect=False)
+        if "error" in result:
+            print("the dump failed: %s" % result["error"], file=sys.stderr)
+            return 1
+        if args.load:
+            profiler.runcall(measure.load_tbdump, path, None)
+    pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.limit)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`python -m tbdap`: serve DAP on stdio (how editors spawn it) or, with --port, on TCP."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+from tbdump.dumpfile import Dump, load
+from tbdump.errors import DumpError
+
+from .messaging import Connection
+from .server import serve_stdio, serve_tcp
+from .session import Session
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tbdap", description="Debug Adapter Protocol server replaying a tbdump dump "
+        "as if the program were paused at its exception.")
+    parser.add_argument("dump", nargs="?", metavar="DUMP",
+                        help="the dump to serve (with --port; over stdio it comes in the launch request)")
+    parser.add_argument("--port", type=int, help="listen on this TCP port (0: pick a free one) instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on with --port (default 127.0.0.1)")
+    parser.add_argument("--safe", action="store_true", help="safe mode: never unpickle objects from the dump")
+    args = parser.parse_args(argv)
+
+    if args.port is None:
+        if args.dump is not None:
+            parser.error("DUMP is given in the launch request over stdio; to serve a file, add --port N")
+        serve_stdio(lambda conn: Session(conn))
+        return 0
+
+    path = os.path.abspath(args.dump) if args.dump else None
+    preloaded: List[Optional[Dump]] = [None]
+    if path is not None:
+        try:
+            preloaded[0] = load(path, objects=False if args.safe else None)
+        except DumpError as exc:
+            print("tbdap: %s" % exc, file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print("tbdap: cannot open %s: %s" % (path, exc.strerror or exc), file=sys.stderr)
+            return 2
+
+    def session(conn: Connection) -> Session:
+        # The first client gets the dump opened at startup; later ones a fresh replay.
+        dump, preloaded[0] = preloaded[0], None
+        return Session(conn, dump_file=path, preloaded=dump, safe=args.safe)
+
+    try:
+        serve_tcp(session, args.host, args.port, path or "the dump named in each launch request")
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print("tbdap: cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror or exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

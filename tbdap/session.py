@@ -1,0 +1,526 @@
+"""The DAP request handlers of one replay session; the loaded Dump knows nothing of DAP."""
+from __future__ import annotations
+
+import ast
+import os
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from tbdump import preview
+from tbdump.dumpfile import Dump, load
+from tbdump.errors import DumpError
+from tbdump.model import ExceptionRecord, Frame, Position, Value, Child
+
+from .capabilities import CAPABILITIES
+from .evaluate import Evaluator, FrameContext, one_line
+from .messaging import Connection, RequestError, argument
+from .sources import SourceMap, parse_path_mappings
+from .stack import StackEntry, Stacks
+from .variables import Objects, Row, Unavailable, VariableTree, scope_rows
+
+NOT_RUNNING = ("This is a replay of a crash dump: the program cannot {what}. "
+               "Inspect frames, variables and the debug console; stop the session when done.")
+
+
+class Coordinates:
+    """The one place where lines and columns change base (and columns become UTF-16 units)."""
+
+    def __init__(self) -> None:
+        self.lines_at_1 = True
+        self.columns_at_1 = True
+
+    def line(self, line: int) -> int:
+        """A 1-based line (as Python counts) for the client."""
+        return line if self.lines_at_1 else line - 1
+
+    def column(self, col: int, line_text: str) -> int:
+        """A 0-based character offset in ``line_text`` for the client (UTF-16 units)."""
+        units = col + sum(1 for ch in line_text[:col] if ord(ch) > 0xFFFF)
+        return units + 1 if self.columns_at_1 else units
+
+    def column_in(self, column: int) -> int:
+        """A client column back to a 0-based offset."""
+        return column - 1 if self.columns_at_1 else column
+
+
+class Replay:
+    """Everything a session derives from one opened dump."""
+
+    def __init__(self, dump: Dump, mappings: List[Tuple[str, str]], just_my_code: bool,
+                 output: Callable[[str, str], None]) -> None:
+        self.dump = dump
+        self.just_my_code = just_my_code
+        self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
+        self.sources = SourceMap(dump.sources, mappings)
+        self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
+        self.tree = VariableTree(self.objects)
+        self.evaluator = Evaluator(self.objects, output)
+        self.contexts: Dict[int, FrameContext] = {}
+        # debugpy shows `__exception__` in the frame it stops in: the innermost one
+        # it shows, which under justMyCode is the innermost user frame.
+        raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
+        shown = [e for e in raised if not (just_my_code and e.frame is not None and e.frame.library)]
+        self.exception_entry: Optional[StackEntry] = (shown or raised)[0] if raised else None
+        self.told_sources: Set[str] = set()  # files already reported as not taken from disk
+
+    def context(self, entry: StackEntry) -> FrameContext:
+        assert entry.frame is not None
+        if entry.id not in self.contexts:
+            self.contexts[entry.id] = FrameContext(entry.frame, self.dump.globals_of(entry.frame), self.objects)
+        return self.contexts[entry.id]
+
+    def line_text(self, frame: Frame) -> str:
+        source = self.dump.sources.get(frame.filename)
+        if source is None or source.text is None:
+            return ""
+        lines = source.text.splitlines()
+        return lines[frame.lineno - 1] if 0 < frame.lineno <= len(lines) else ""
+
+
+class Session:
+    """Answers one client's requests about one dump (handlers are `<command>_request`)."""
+
+    def __init__(self, connection: Connection, dump_file: Optional[str] = None,
+                 preloaded: Optional[Dump] = None, safe: bool = False) -> None:
+        self.conn = connection
+        self.default_dump_file = dump_file
+        self.preloaded = preloaded
+        self.default_safe = safe
+        self.coords = Coordinates()
+        self.replay: Optional[Replay] = None
+        self.configured = False
+        self.stopped_sent = False
+        self.told_changes = False
+        self._scopes: Dict[int, Tuple[FrameContext, str, Optional[StackEntry]]] = {}
+        self._ref_context: Dict[int, FrameContext] = {}
+
+    # -- helpers --------------------------------------------------------------
+
+    def output(self, category: str, text: str) -> None:
+        self.conn.send_event("output", {"category": category, "output": text if text.endswith("\n") else text + "\n"})
+
+    def _replay(self) -> Replay:
+        if self.replay is None:
+            raise RequestError("No dump is open yet: send 'launch' with a \"dumpFile\" "
+                               "(or 'attach' to a running tbdap server) first.")
+        return self.replay
+
+    def _entry(self, frame_id: Any) -> StackEntry:
+        replay = self._replay()
+        if frame_id is None:
+            entries = replay.stacks.threads[0].entries
+            return next(e for e in entries if e.frame is not None)
+        entry = replay.stacks.entries.get(frame_id) if isinstance(frame_id, int) else None
+        if entry is None:
+            raise RequestError("There is no frame with id %r in this replay." % (frame_id,))
+        if entry.frame is None:
+            raise RequestError("%r is a label in the call stack, not a frame: select a frame." % entry.label)
+        return entry
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def initialize_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        self.coords.lines_at_1 = argument(args, "linesStartAt1", bool, True)
+        self.coords.columns_at_1 = argument(args, "columnsStartAt1", bool, True)
+        return dict(CAPABILITIES)
+
+    def launch_request(self, args: Dict[str, Any]) -> None:
+        self._open(args, "launch")
+
+    def attach_request(self, args: Dict[str, Any]) -> None:
+        self._open(args, "attach")
+
+    def _open(self, args: Dict[str, Any], command: str) -> None:
+        if self.replay is not None:
+            raise RequestError("A dump is already open in this session.")
+        path = argument(args, "dumpFile", str)
+        if path is None:
+            path = self.default_dump_file
+        if path is None:
+            raise RequestError("'%s' needs a \"dumpFile\": the path of the dump to open." % command)
+        cwd = argument(args, "cwd", str)
+        if cwd and not os.path.isabs(os.path.expanduser(path)):
+            path = os.path.join(cwd, path)
+        path = os.path.abspath(os.path.expanduser(path))
+        safe = argument(args, "safe", bool, self.default_safe)
+        just_my_code = argument(args, "justMyCode", bool, True)
+        dump = self._load(path, safe)
+        mappings = parse_path_mappings(args.get("pathMappings"), dump.metadata.cwd)
+        self.replay = Replay(dump, mappings, just_my_code, self.output)
+        self.conn.after_response(self._opened)
+
+    def _load(self, path: str, safe: bool) -> Dump:
+        preloaded, self.preloaded = self.preloaded, None
+        if preloaded is not None and preloaded.path == path and (preloaded.objects_allowed or safe) is not safe:
+            return preloaded
+        try:
+            return load(path, objects=False if safe else None)
+        except DumpError as exc:
+            raise RequestError(str(exc)) from None
+        except OSError as exc:
+            raise RequestError("Cannot open %s: %s." % (path, exc.strerror or exc)) from None
+
+    def _opened(self) -> None:
+        replay = self._replay()
+        dump = replay.dump
+        meta = dump.metadata
+        exc = dump.exception
+        self.output("console", "tbdump replay of %s\n  %s: %s\n  captured %s on %s (pid %s, Python %s)" % (
+            dump.path, exc.type, exc.message, meta.time, meta.hostname, meta.pid,
+            ".".join(map(str, meta.version_info))))
+        notes = [dump.safe_reason] if dump.safe_reason else []
+        notes += [n for n in [getattr(dump, "version_note", None)] if n]
+        notes += ["partial dump: %s" % cut for cut in meta.cut]
+        for note in notes:
+            self.output("important" if note is dump.safe_reason else "console", "  " + note)
+        self.conn.send_event("initialized")
+        self._maybe_stop()
+
+    def configurationDone_request(self, args: Dict[str, Any]) -> None:
+        self.configured = True
+        self.conn.after_response(self._maybe_stop)
+
+    def _maybe_stop(self) -> None:
+        if self.replay is None or not self.configured or self.stopped_sent:
+            return
+        self.stopped_sent = True
+        exc = self.replay.dump.exception
+        self.conn.send_event("stopped", {
+            "reason": "exception", "description": "Paused on exception", "text": exc.type_name,
+            "threadId": self.replay.stacks.threads[0].id, "allThreadsStopped": True,
+            "preserveFocusHint": False})
+
+    def setExceptionBreakpoints_request(self, args: Dict[str, Any]) -> None:
+        return None  # the replay is already stopped at its one exception
+
+    def setBreakpoints_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        wanted = argument(args, "breakpoints", list, [])
+        return {"breakpoints": [{"verified": False, "message": "A replay does not run, so breakpoints never hit."}
+                                for _ in wanted]}
+
+    def setFunctionBreakpoints_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        return self.setBreakpoints_request(args)
+
+    def disconnect_request(self, args: Dict[str, Any]) -> None:
+        self.conn.closing = True
+
+    def terminate_request(self, args: Dict[str, Any]) -> None:
+        self.conn.after_response(lambda: self.conn.send_event("terminated"))
+
+    def _cannot(self, what: str) -> None:
+        self._replay()
+        raise RequestError(NOT_RUNNING.format(what=what), error_id=3)
+
+    def continue_request(self, args: Dict[str, Any]) -> None:
+        self._cannot("continue")
+
+    def next_request(self, args: Dict[str, Any]) -> None:
+        self._cannot("step")
+
+    def stepIn_request(self, args: Dict[str, Any]) -> None:
+        self._cannot("step")
+
+    def stepOut_request(self, args: Dict[str, Any]) -> None:
+        self._cannot("step")
+
+    def pause_request(self, args: Dict[str, Any]) -> None:
+        self._cannot("pause: it is paused for good")
+
+    # -- threads and stacks -----------------------------------------------------
+
+    def threads_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        return {"threads": [{"id": t.id, "name": t.name} for t in self._replay().stacks.threads]}
+
+    def stackTrace_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        thread_id = argument(args, "threadId", int, required=True)
+        thread = replay.stacks.thread(thread_id)
+        if thread is None:
+            raise RequestError("There is no thread with id %d in this dump." % thread_id)
+        start = argument(args, "startFrame", int, 0)
+        levels = argument(args, "levels", int, 0)
+        chosen = thread.entries[start:start + levels] if levels else thread.entries[start:]
+        frames = [self._stack_frame(replay, e) for e in chosen]
+        self._tell_source_problems(replay)
+        return {"stackFrames": frames, "totalFrames": len(thread.entries)}
+
+    def _stack_frame(self, replay: Replay, entry: StackEntry) -> Dict[str, Any]:
+        if entry.frame is None:
+            return {"id": entry.id, "name": entry.label, "line": 0, "column": 0, "presentationHint": "label"}
+        frame = entry.frame
+        subtle = frame.library and replay.just_my_code
+        line_text = replay.line_text(frame)
+        col, end_col = display_columns(line_text, frame.lineno, frame.position)
+        out: Dict[str, Any] = {
+            "id": entry.id, "name": frame.name, "line": self.coords.line(frame.lineno),
+            "column": self.coords.column(col, line_text),
+            "source": replay.sources.dap_source(frame.filename, subtle)}
+        if end_col is not None:
+            out["endColumn"] = self.coords.column(end_col, line_text)
+        if subtle:
+            out["presentationHint"] = "subtle"
+        return out
+
+    def _tell_source_problems(self, replay: Replay) -> None:
+        fresh = [p for p in replay.sources.problems() if p.remote not in replay.told_sources]
+        if not fresh:
+            return
+        replay.told_sources.update(p.remote for p in fresh)
+        lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.reference else "")
+                 for p in fresh]
+        self.output("console", "Sources not taken from this machine:\n" + "\n".join(lines))
+
+    def source_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        reference = argument(args, "sourceReference", int, 0)
+        source = argument(args, "source", dict, {})
+        path = source.get("path") if isinstance(source.get("path"), str) else None
+        reference = source.get("sourceReference") or reference
+        return {"content": replay.sources.text(reference, path), "mimeType": "text/x-python"}
+
+    def exceptionInfo_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        exc = replay.dump.exception
+        return {"exceptionId": exc.type_name, "description": exc.message, "breakMode": "unhandled",
+                "details": self._details(replay, exc, 0)}
+
+    def _details(self, replay: Replay, exc: ExceptionRecord, index: int) -> Dict[str, Any]:
+        details: Dict[str, Any] = {"message": exc.message, "typeName": exc.type_name,
+                                   "fullTypeName": exc.type}
+        if index == 0:
+            details["stackTrace"] = replay.dump.traceback_text
+            if exc.frames:
+                details["source"] = exc.frames[-1].filename
+        inner = exc.cause if exc.cause is not None else (None if exc.suppress_context else exc.context)
+        if inner is not None and inner != index and 0 <= inner < len(replay.dump.exceptions):
+            inner_exc = replay.dump.exceptions[inner]
+            details["innerException"] = [{"message": inner_exc.message, "typeName": inner_exc.type_name,
+                                          "fullTypeName": inner_exc.type}]
+        return details
+
+    # -- variables --------------------------------------------------------------
+
+    def scopes_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        frame_id = argument(args, "frameId", int, required=True)
+        entry = replay.stacks.entries.get(frame_id)
+        if entry is None:
+            raise RequestError("There is no frame with id %d in this replay." % frame_id)
+        if entry.frame is None:
+            return {"scopes": []}
+        ctx = replay.context(entry)
+        scopes = []
+        for name, kind in (("Locals", "locals"), ("Globals", "globals")):
+            row = Row(name, Value(type="", repr=""), children=[])
+            ref = replay.tree.handle(row)
+            self._scopes[ref] = (ctx, kind, entry)
+            self._ref_context[ref] = ctx
+            scope = {"name": name, "variablesReference": ref, "expensive": False}
+            if kind == "locals":
+                scope["presentationHint"] = "locals"
+            scopes.append(scope)
+        return {"scopes": scopes}
+
+    def _scope_rows(self, ctx: FrameContext, kind: str, entry: Optional[StackEntry]) -> List[Row]:
+        replay = self._replay()
+        values = ctx.locals_values if kind == "locals" else ctx.globals_values
+        items: List[Tuple[str, Value, Optional[Callable[[], Any]]]]
+        if replay.objects.changed:
+            live_g, live_l = ctx.live()
+            live = live_l if kind == "locals" else {k: v for k, v in live_g.items() if k != "__builtins__"
+                                                    or "__builtins__" in values}
+            items = [(name, values[name] if _is_missing(obj) and name in values else preview.describe(obj),
+                      _getter(live, name)) for name, obj in live.items()]
+        else:
+            items = [(name, value, _context_getter(ctx, kind, name)) for name, value in values.items()]
+        if kind == "locals" and entry is not None and entry is replay.exception_entry:
+            items.append(self._exception_item(replay, 0))
+        return scope_rows(items)
+
+    def _exception_item(self, replay: Replay, index: int) -> Tuple[str, Value, Optional[Callable[[], Any]]]:
+        """debugpy's `__exception__`: (type, value, traceback) of the exception raised in this frame."""
+        record = replay.dump.exceptions[index]
+        exc_value = record.value or Value(type=record.type_name, repr="%s(%r)" % (record.type_name, record.message))
+        cls = Value(type="type", repr="<class '%s'>" % (exc_value.qualtype or record.type))
+        tb = Value(type="traceback", repr="<traceback object>",
+                   missing="not captured: the traceback is shown as the call stack")
+        children = [Child("0", cls, "[0]"), Child("1", exc_value, "[1]"), Child("2", tb, "[2]"),
+                    Child("len()", preview.describe(3))]
+        value = Value(type="tuple", repr="(%s, %s, %s)" % (cls.repr, exc_value.repr, tb.repr),
+                      length=3, children=children, expandable=True)
+        return "__exception__", value, None
+
+    def variables_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        ref = argument(args, "variablesReference", int, required=True)
+        flt = argument(args, "filter", str)
+        start = argument(args, "start", int, 0)
+        count = argument(args, "count", int, 0)
+        fmt = argument(args, "format", dict, {})
+        row = replay.tree.row(ref)
+        if row is None:
+            raise RequestError("There is no variablesReference %d in this replay." % ref)
+        if ref in self._scopes:
+            row.children = self._scope_rows(*self._scopes[ref])
+        kids = replay.tree.children(row, flt, start, count or None)
+        ctx = self._ref_context.get(ref)
+        out = []
+        for kid in kids:
+            variable = replay.tree.variable(kid, ref, hex_ints=bool(fmt.get("hex")))
+            if variable["variablesReference"] and ctx is not None:
+                self._ref_context[variable["variablesReference"]] = ctx
+            out.append(variable)
+        return {"variables": out}
+
+    def setVariable_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        ref = argument(args, "variablesReference", int, required=True)
+        name = argument(args, "name", str, required=True)
+        value = argument(args, "value", str, required=True)
+        ctx = self._ref_context.get(ref)
+        parent = replay.tree.row(ref)
+        if ctx is None or parent is None:
+            raise RequestError("There is no variablesReference %d in this replay." % ref)
+        if ref in self._scopes:
+            target = name
+        else:
+            match = [r for r in replay.tree.children(parent) if r.name == name]
+            if not match or not match[0].evaluate_name:
+                raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
+            target = match[0].evaluate_name
+        return self._assigned(replay, replay.evaluator.assign(target, value, ctx), ref, args)
+
+    def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        expression = argument(args, "expression", str, required=True)
+        value = argument(args, "value", str, required=True)
+        ctx = replay.context(self._entry(args.get("frameId")))
+        return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), 0, args)
+
+    def _assigned(self, replay: Replay, row: Row, parent: int, args: Dict[str, Any]) -> Dict[str, Any]:
+        if not self.told_changes:
+            self.told_changes = True
+            self.output("console", "Changed in this replay only: the dump file stays as it was.")
+        fmt = argument(args, "format", dict, {})
+        variable = replay.tree.variable(row, 0, hex_ints=bool(fmt.get("hex")))
+        return {k: variable[k] for k in ("value", "type", "variablesReference", "indexedVariables",
+                                         "namedVariables") if k in variable}
+
+    # -- evaluation -------------------------------------------------------------
+
+    def evaluate_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        expression = argument(args, "expression", str, required=True)
+        context = argument(args, "context", str, "hover")
+        fmt = argument(args, "format", dict, {})
+        entry = self._entry(args.get("frameId"))
+        ctx = replay.context(entry)
+        row = replay.evaluator.evaluate(expression, ctx, context)
+        if context == "clipboard" and row.has_obj:
+            try:
+                row.value = Value(type=row.value.type, repr=repr(row.obj), qualtype=row.value.qualtype)
+            except Exception as exc:
+                raise RequestError("repr() failed: %s" % one_line(exc)) from None
+        variable = replay.tree.variable(row, 0, hex_ints=bool(fmt.get("hex")))
+        if variable["variablesReference"]:
+            self._ref_context[variable["variablesReference"]] = ctx
+        out = {"result": variable["value"], "type": variable["type"],
+               "variablesReference": variable["variablesReference"]}
+        for key in ("indexedVariables", "namedVariables", "presentationHint"):
+            if key in variable:
+                out[key] = variable[key]
+        return out
+
+    def completions_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        text = argument(args, "text", str, required=True)
+        column = self.coords.column_in(argument(args, "column", int, required=True))
+        ctx = replay.context(self._entry(args.get("frameId")))
+        return {"targets": replay.evaluator.completions(text[:max(column, 0)], ctx)}
+
+    # -- the rest of the dump ---------------------------------------------------
+
+    def modules_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        seen: Dict[str, Dict[str, Any]] = {}
+        for entry in replay.stacks.entries.values():
+            frame = entry.frame
+            if frame is not None and frame.module not in seen:
+                seen[frame.module] = {"id": frame.module, "name": frame.module, "path": frame.filename,
+                                      "isUserCode": not frame.library}
+        packages = replay.dump.metadata.packages or {}
+        for name, module in seen.items():
+            version = packages.get(name.partition(".")[0])
+            if version:
+                module["version"] = version
+        modules = sorted(seen.values(), key=lambda m: m["name"])
+        start = argument(args, "startModule", int, 0)
+        count = argument(args, "moduleCount", int, 0)
+        return {"modules": modules[start:start + count] if count else modules[start:],
+                "totalModules": len(modules)}
+
+    def loadedSources_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        library = {e.frame.filename: e.frame.library and replay.just_my_code
+                   for e in replay.stacks.entries.values() if e.frame is not None}
+        return {"sources": replay.sources.loaded_sources(library)}
+
+
+def _is_missing(obj: Any) -> bool:
+    return type(obj).__name__ == "_Missing"
+
+
+def _getter(space: Dict[str, Any], name: str) -> Callable[[], Any]:
+    def get() -> Any:
+        obj = space[name]
+        if _is_missing(obj):
+            raise Unavailable(repr(obj))
+        return obj
+    return get
+
+
+def _context_getter(ctx: FrameContext, kind: str, name: str) -> Callable[[], Any]:
+    def get() -> Any:
+        g, loc = ctx.live()
+        return _getter(loc if kind == "locals" else g, name)()
+    return get
+
+
+def display_columns(line_text: str, lineno: int, position: Optional[Position]) -> Tuple[int, Optional[int]]:
+    """0-based (column, end column) to show for a frame, as debugpy picks them.
+
+    debugpy narrows a one-line failing expression to its "anchor", the part
+    the traceback marks with ^ (the operator of a binary operation, the
+    subscript of an item access); an expression spanning lines gets a start only.
+    """
+    if position is None:
+        return 0, None
+    if position.lineno != position.end_lineno or position.lineno != lineno:
+        return position.col, None
+    anchor = _anchor(line_text[position.col:position.end_col])
+    if anchor is None:
+        return position.col, position.end_col
+    return position.col + anchor[0], position.col + anchor[1]
+
+
+def _anchor(segment: str) -> Optional[Tuple[int, int]]:
+    try:
+        tree = ast.parse(segment)
+    except (SyntaxError, ValueError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    expr = tree.body[0].value
+    data = segment.encode("utf-8")
+
+    def char(offset: Optional[int]) -> int:  # ast offsets count UTF-8 bytes
+        return len(data[:offset or 0].decode("utf-8", "replace"))
+
+    if isinstance(expr, ast.BinOp):
+        left_end, right_start = char(expr.left.end_col_offset), char(expr.right.col_offset)
+        between = segment[left_end:right_start]
+        start = left_end + len(between) - len(between.lstrip())
+        op_len = 2 if start + 1 < right_start and segment[start + 1] not in " \t" else 1
+        return start, start + op_len
+    if isinstance(expr, ast.Subscript):
+        return char(expr.value.end_col_offset), char(expr.slice.end_col_offset) + 1
+    return None

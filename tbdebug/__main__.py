@@ -1,0 +1,93 @@
+"""`python -m tbdebug [--safe] [--exception N] DUMP`: post-mortem debugging of a dump file."""
+import argparse
+import sys
+from typing import List, Optional
+
+from tbdump.standins import install_sources
+
+from .cli import add_dump_arguments, fail, open_dump
+from .hook import HookError, find_debugger
+from .session import SessionError, debug, describe_chain
+
+PROG = "tbdebug"
+
+DESCRIPTION = """\
+Open a tbdump file in a post-mortem debugger, at the frame that raised, as if
+the crashed program were still paused there.  The debugger is the one
+breakpoint() would start: pdb, or whatever PYTHONBREAKPOINT names (ipdb.set_trace,
+pudb.set_trace, ...; pdbpp replaces pdb when installed).  PYTHONBREAKPOINT=0
+disables it, as it disables breakpoint().  A debugger module without a
+post_mortem() is started as breakpoint() would start it, with `dump`,
+`exception` and `traceback` in reach.
+"""
+
+EPILOG = """\
+inside pdb:
+  where/up/down/list/longlist/args/p/pp/display/whatis/interact and plain
+  expressions work over the captured frames and values; sources come from the
+  dump (the local file is used when it is identical).  Values that were not
+  captured, were redacted, or are not loaded (--safe, TBDUMP_SAFE=1, a
+  TBDUMP_KEY the dump's signature does not verify with) are placeholders that
+  show their captured preview.  Nothing can be stepped or resumed: the program
+  is not running.
+
+chained exceptions:
+  the exceptions of the chain are numbered as listed at start-up, #0 being
+  the one raised; --exception N opens another.  On Python 3.13 and later,
+  pdb's `exceptions` command also lists the chain and `exceptions N` switches
+  to one.
+
+exit status: 0 after the debugger quits, 2 when the dump cannot be opened or
+the debugger cannot be started.
+"""
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {PROG}", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_dump_arguments(parser)
+    parser.add_argument("-e", "--exception", type=int, default=0, metavar="N",
+                        help="open exception #N of the chain instead of the one raised (#0)")
+    return parser.parse_args(argv)
+
+
+def banner(dump_path: str, lines: List[str]) -> None:
+    for line in lines:
+        print(f"{PROG}: {line}")
+    sys.stdout.flush()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    dump = open_dump(PROG, args)
+    try:
+        debugger = find_debugger()
+    except HookError as exc:
+        fail(PROG, str(exc))
+    if debugger is None:
+        print(f"{PROG}: PYTHONBREAKPOINT=0 disables the debugger; nothing opened", file=sys.stderr)
+        return 0
+    print(dump.traceback_text.rstrip("\n"))
+    notes = install_sources(dump)
+    if dump.version_note:
+        notes.append(dump.version_note)
+    if not dump.objects_allowed:
+        notes.append(f"{dump.safe_reason}; values are placeholders showing their previews")
+    if len(dump.exceptions) > 1:
+        notes.append(f"opening exception #{args.exception} of {len(dump.exceptions)}; "
+                     "--exception N opens another:")
+        notes.extend("  " + line for line in describe_chain(dump))
+    if debugger.post_mortem is None:
+        notes.append(f"{debugger.name} has no post_mortem(); it opens the way breakpoint() "
+                     "would, with `dump`, `exception` and `traceback` in reach")
+    banner(args.dump, notes)
+    try:
+        debug(dump, args.exception, debugger)
+    except SessionError as exc:
+        fail(PROG, str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Start a post-mortem debugging session over a loaded dump's stand-in frames."""
+import bdb
+from typing import List, Optional
+
+import tbdump
+from tbdump.standins import (StandinException, StandinTraceback, install_sources,
+                             standin_exceptions)
+
+from .hook import Debugger, find_debugger
+
+
+class SessionError(Exception):
+    """The requested exception cannot be debugged; str() is one line."""
+
+
+def describe_chain(dump: tbdump.Dump) -> List[str]:
+    """One line per exception of the dump, numbered as ``--exception`` takes them."""
+    links = {}
+    for index, record in enumerate(dump.exceptions):
+        if record.cause is not None:
+            links.setdefault(record.cause, f"the direct cause of #{index}")
+        if record.context is not None and not record.suppress_context:
+            links.setdefault(record.context, f"being handled when #{index} happened")
+        for member in record.members:
+            links.setdefault(member, f"in exception group #{index}")
+    lines = []
+    for index, record in enumerate(dump.exceptions):
+        how = "raised" if index == 0 else links.get(index, "chained")
+        frames = len(dump.frames if index == 0 else record.frames)
+        where = f"{frames} frames" if frames else "never raised: no frames"
+        lines.append(f"#{index} {record.type}: {record.message}  ({how}; {where})")
+    return lines
+
+
+def _open_with_hook(hook: Debugger, dump: tbdump.Dump, exception: StandinException,
+                    traceback: Optional[StandinTraceback]) -> None:
+    """Call a hook that has no post-mortem entry as breakpoint() would.
+
+    Its prompt then opens here, where ``dump``, ``exception`` and
+    ``traceback`` are in reach, as in the seed's helper-script flow.
+    """
+    hook.hook()
+
+
+def debug(dump: tbdump.Dump, exception: int = 0, debugger: Optional[Debugger] = None) -> None:
+    """Open the debugger on exception #N of the dump (0: the one raised) at its crashing frame.
+
+    ``debugger`` defaults to what PYTHONBREAKPOINT names; with
+    PYTHONBREAKPOINT=0 nothing is opened, as breakpoint() would do.  Usable
+    from the seed's helper-script flow too: ``tbdebug.debug(dump)``.
+    """
+    if debugger is None:
+        debugger = find_debugger()
+        if debugger is None:
+            return
+    if not 0 <= exception < len(dump.exceptions):
+        raise SessionError(f"there is no exception #{exception}: this dump has "
+                           f"{len(dump.exceptions)} (#0-#{len(dump.exceptions) - 1})")
+    install_sources(dump)
+    chosen = standin_exceptions(dump)[exception]
+    if chosen.__traceback__ is None:
+        raise SessionError(f"exception #{exception} was never raised: it has no frames to debug")
+    try:
+        if debugger.post_mortem is None:
+            _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
+        elif debugger.takes_exceptions:
+            debugger.post_mortem(chosen)
+        elif debugger.takes_exc_info:
+            debugger.post_mortem(chosen.__traceback__, type(chosen), chosen)
+        else:
+            debugger.post_mortem(chosen.__traceback__)
+    except bdb.BdbQuit:
+        pass  # some debuggers leave post-mortem by raising it; quitting is not an error

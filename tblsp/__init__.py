@@ -1,0 +1,6 @@
+"""tblsp: a language server that shows a tbdump crash dump on the source, in any editor.
+
+It reads only a dump's safe layer (previews), so opening a dump runs nothing from it.
+"""
+__version__ = "0.1.0"
+__all__ = ["__version__"]

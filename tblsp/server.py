@@ -1,0 +1,403 @@
+"""The language server: answers LSP from the loaded dumps and keeps them current.
+
+Line and column conversion between the engine (1-based lines, character columns) and
+the client's negotiated position encoding happens here and nowhere else.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import TextDocument
+
+import tbdump
+
+from . import __version__, dumpfiles
+from . import options as opts
+from .answers import Crashes, Finding, Severity, Span
+from .index import LoadedDump, file_key
+
+log = logging.getLogger(__name__)
+
+SOURCE = "tbdump"
+OPEN_COMMAND = "tbdump.openDump"
+CLOSE_COMMAND = "tbdump.closeDump"
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFORMATION: types.DiagnosticSeverity.Information,
+}
+_SETTLE = 0.1     # seconds a changed dump must stay unchanged before it is read
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> List[str]:
+    """Lines as Python and LSP count them (\\n, \\r\\n, \\r; not str.splitlines's \\f etc.)."""
+    return _LINE.findall(text)
+
+
+class TbLanguageServer(LanguageServer):
+    """The server's state: options, loaded dumps, what is watched and what was published."""
+
+    def __init__(self) -> None:
+        super().__init__("tblsp", __version__)
+        self.options = opts.Options()
+        self.crashes = Crashes(self.lines_of)
+        self.folders: List[str] = []
+        self.explicit: Set[str] = set()        # dumps named by options or tbdump.openDump
+        self.closed: Set[str] = set()          # closed with tbdump.closeDump
+        self.seen: Dict[str, Optional[dumpfiles.Stamp]] = {}   # dump path -> stamp last read
+        self.published: Set[str] = set()       # URIs that have diagnostics from us
+        self.loading: Dict[str, "asyncio.Future[None]"] = {}
+        self._disk: Dict[str, Tuple[Optional[dumpfiles.Stamp], List[str]]] = {}
+
+    # -- documents and positions ----------------------------------------------------
+
+    def _open_doc(self, path: str) -> Optional[TextDocument]:
+        key = file_key(path)
+        for uri, doc in self.workspace.text_documents.items():
+            local = to_fs_path(uri)
+            if local is not None and file_key(local) == key:
+                return doc
+        return None
+
+    def lines_of(self, path: str) -> Optional[Sequence[str]]:
+        """A file's current lines: the editor's buffer when open, else the file on disk."""
+        doc = self._open_doc(path)
+        if doc is not None:
+            return split_lines(doc.source)
+        st = dumpfiles.stamp(path)
+        if st is None:
+            return None
+        cached = self._disk.get(path)
+        if cached is not None and cached[0] == st:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8", errors="replace", newline="") as f:
+                lines = split_lines(f.read())
+        except OSError:
+            return None
+        self._disk[path] = (st, lines)
+        return lines
+
+    def uri_of(self, path: str) -> str:
+        doc = self._open_doc(path)
+        return doc.uri if doc is not None else (from_fs_path(path) or path)
+
+    def to_range(self, span: Span) -> types.Range:
+        lines = self.lines_of(span.path) or []
+        chars = types.Range(types.Position(span.line - 1, span.col),
+                            types.Position(span.end_line - 1, span.end_col))
+        return self.workspace.position_codec.range_to_client_units(lines, chars)
+
+    def from_position(self, lines: Sequence[str], position: types.Position) -> Tuple[int, int]:
+        """A client position as (1-based line, character column)."""
+        pos = self.workspace.position_codec.position_from_client_units(
+            lines, types.Position(position.line, position.character))
+        return pos.line + 1, pos.character
+
+    # -- diagnostics ---------------------------------------------------------------------
+
+    def diagnostic(self, finding: Finding) -> types.Diagnostic:
+        related = [types.DiagnosticRelatedInformation(
+            types.Location(self.uri_of(span.path), self.to_range(span)), message)
+            for span, message in finding.related]
+        message = finding.message
+        if len(self.crashes.dumps) > 1:
+            message += f" [{os.path.basename(finding.dump)}]"
+        return types.Diagnostic(
+            range=self.to_range(finding.span), message=message,
+            severity=_SEVERITY[finding.severity], code=finding.code, source=SOURCE,
+            related_information=related or None, data={"dump": finding.dump})
+
+    def publish(self, uri: str) -> None:
+        path = to_fs_path(uri)
+        findings = self.crashes.findings(path) if path is not None else []
+        if not findings and uri not in self.published:
+            return
+        diagnostics = [self.diagnostic(f) for f in findings]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+        if diagnostics:
+            self.published.add(uri)
+        else:
+            self.published.discard(uri)
+
+    def refresh(self) -> None:
+        """Republish everything and ask the client to re-request lenses, hints and values."""
+        uris = set(self.published) | set(self.workspace.text_documents)
+        uris |= {self.uri_of(p) for p in self.crashes.files() if os.path.exists(p)}
+        for uri in sorted(uris):
+            self.publish(uri)
+        caps = self.client_capabilities.workspace
+        if caps is None:
+            return
+        if caps.code_lens is not None and caps.code_lens.refresh_support:
+            self.workspace_code_lens_refresh(None)
+        if caps.inlay_hint is not None and caps.inlay_hint.refresh_support:
+            self.workspace_inlay_hint_refresh(None)
+        if caps.inline_value is not None and caps.inline_value.refresh_support:
+            self.workspace_inline_value_refresh(None)
+
+    # -- dumps ------------------------------------------------------------------------------
+
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        self.window_show_message(types.ShowMessageParams(kind, f"tblsp: {message}"))
+
+    def load(self, path: str) -> "asyncio.Future[None]":
+        """Read a dump (again) in a worker thread; the future is done when it is shown."""
+        running = self.loading.get(path)
+        if running is not None and not running.done():
+            running.cancel()
+        future = asyncio.ensure_future(self._load(path))
+        self.loading[path] = future
+        return future
+
+    async def _load(self, path: str) -> None:
+        self.seen[path] = dumpfiles.stamp(path)
+        loop = asyncio.get_running_loop()
+        try:
+            loaded = await loop.run_in_executor(
+                None, LoadedDump, path, self.options.path_mappings)
+        except tbdump.DumpError as exc:
+            self.crashes.remove(path)
+            self.tell(f"cannot open {path}: {exc}")
+        except Exception as exc:   # a bug, not a bad file: say so in one line, log the rest
+            log.exception("loading %s", path)
+            self.crashes.remove(path)
+            self.tell(f"cannot open {path}: internal error {type(exc).__name__}: {exc}")
+        else:
+            self.crashes.add(loaded)
+        self.refresh()
+
+    async def ready(self) -> None:
+        """Wait for the dumps being read, so a request sees them."""
+        pending = [f for f in self.loading.values() if not f.done()]
+        if pending:
+            await asyncio.wait(pending)
+
+    def wanted(self) -> List[str]:
+        """The dumps to show: named ones, and those found in the workspace when none is named."""
+        paths = set(self.explicit)
+        if not self.options.dump_files:
+            paths |= set(dumpfiles.discover(self.folders, deep=False))
+            paths |= {p for p in self.seen if dumpfiles.is_dump(p)}
+        return sorted(paths - self.closed)
+
+    async def check(self, path: str) -> None:
+        """Reload a dump whose file changed, once it has settled; drop one that is gone."""
+        now = dumpfiles.stamp(path)
+        if now == self.seen.get(path, ()):
+            return
+        if now is None:
+            self.seen[path] = None
+            if path in self.crashes.dumps:
+                self.crashes.remove(path)
+                self.refresh()
+            return
+        await asyncio.sleep(_SETTLE)
+        if dumpfiles.stamp(path) == now:
+            await self.load(path)
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.poll_interval)
+            for path in self.wanted():
+                await self.check(path)
+
+    def resolve(self, path: str) -> str:
+        """A dump path from the user: relative ones are taken from the first workspace folder."""
+        path = os.path.expanduser(path)
+        if not os.path.isabs(path) and self.folders:
+            path = os.path.join(self.folders[0], path)
+        return os.path.abspath(path)
+
+
+server = TbLanguageServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: TbLanguageServer, params: types.InitializeParams) -> None:
+    ls.options, problems = opts.parse(params.initialization_options)
+    ls.folders = [p for p in (to_fs_path(f.uri) for f in ls.workspace.folders.values()) if p]
+    if not ls.folders and ls.workspace.root_path:
+        ls.folders = [ls.workspace.root_path]
+    for command, handler in ((opts.DEBUG_COMMAND, debug_crash),
+                             (opts.REPORT_COMMAND, show_report)):
+        # A client that runs these itself (the VS Code extension) must not see them
+        # advertised, or its language client registers them a second time.
+        if command not in ls.options.client_commands:
+            ls.command(command)(handler)
+    for problem in problems:
+        ls.tell(problem, types.MessageType.Warning)
+    ls.explicit = {ls.resolve(p) for p in ls.options.dump_files}
+    found = [] if ls.options.dump_files else dumpfiles.discover(ls.folders)
+    for path in sorted(ls.explicit) + found:
+        ls.load(path)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: TbLanguageServer, params: types.InitializedParams) -> None:
+    caps = ls.client_capabilities.workspace
+    watching = caps is not None and caps.did_change_watched_files is not None \
+        and caps.did_change_watched_files.dynamic_registration
+    if watching:
+        await ls.client_register_capability_async(types.RegistrationParams([types.Registration(
+            id="tblsp-dumps", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                [types.FileSystemWatcher(glob_pattern=dumpfiles.WATCH_GLOB)]))]))
+    if ls.options.poll_interval > 0:
+        asyncio.ensure_future(ls.watch())
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def watched_files_changed(ls: TbLanguageServer,
+                                params: types.DidChangeWatchedFilesParams) -> None:
+    for event in params.changes:
+        path = to_fs_path(event.uri)
+        if path is not None and dumpfiles.is_dump(path) and path not in ls.closed \
+                and (not ls.options.dump_files or path in ls.explicit):
+            await ls.check(path)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+async def did_open(ls: TbLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    await ls.ready()
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: TbLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: TbLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    # The file on disk may differ from the buffer that was closed.
+    ls.publish(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: TbLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
+    await ls.ready()
+    path = to_fs_path(params.text_document.uri)
+    lines = ls.lines_of(path) if path is not None else None
+    if path is None or lines is None or params.position.line >= len(lines):
+        return None
+    line, col = ls.from_position(lines, params.position)
+    answer = ls.crashes.hover(path, line, col)
+    if answer is None:
+        return None
+    markdown, span = answer
+    hover_caps = ls.client_capabilities.text_document
+    formats = hover_caps.hover.content_format if hover_caps and hover_caps.hover else None
+    kind = types.MarkupKind.Markdown if not formats or types.MarkupKind.Markdown in formats \
+        else types.MarkupKind.PlainText
+    return types.Hover(types.MarkupContent(kind, markdown), ls.to_range(span))
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_VALUE)
+async def inline_value(ls: TbLanguageServer,
+                       params: types.InlineValueParams) -> List[types.InlineValue]:
+    await ls.ready()
+    path = to_fs_path(params.text_document.uri)
+    if path is None:
+        return []
+    values = ls.crashes.values(path, params.range.start.line + 1, params.range.end.line + 1)
+    return [types.InlineValueText(ls.to_range(v.span), v.text) for v in values]
+
+
+@server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions())
+async def inlay_hint(ls: TbLanguageServer,
+                     params: types.InlayHintParams) -> List[types.InlayHint]:
+    await ls.ready()
+    path = to_fs_path(params.text_document.uri)
+    if path is None or not ls.options.inlay_hints:
+        return []
+    lines = ls.lines_of(path) or []
+    by_line: Dict[int, List[str]] = {}
+    for value in ls.crashes.values(path, params.range.start.line + 1,
+                                   params.range.end.line + 1):
+        by_line.setdefault(value.span.line, []).append(value.text)
+    hints = []
+    for line, texts in sorted(by_line.items()):
+        end = len(lines[line - 1].rstrip("\r\n"))
+        position = ls.to_range(Span(path, line, end, line, end)).start
+        hints.append(types.InlayHint(position=position, label=", ".join(texts),
+                                     padding_left=True, tooltip="captured by tbdump"))
+    return hints
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+async def code_lens(ls: TbLanguageServer, params: types.CodeLensParams) -> List[types.CodeLens]:
+    await ls.ready()
+    path = to_fs_path(params.text_document.uri)
+    if path is None:
+        return []
+    lenses = []
+    for lens in ls.crashes.lenses(path):
+        where = ls.to_range(lens.span)
+        lenses.append(types.CodeLens(where, types.Command(
+            "Debug this crash", opts.DEBUG_COMMAND, [lens.dump])))
+        lenses.append(types.CodeLens(where, types.Command(
+            "Show in terminal", opts.REPORT_COMMAND, [lens.dump])))
+    return lenses
+
+
+def _path_argument(ls: TbLanguageServer, command: str, args: Sequence[Any]) -> str:
+    if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
+        raise JsonRpcInvalidParams(message=f"{command} takes one argument: a dump file's path")
+    return ls.resolve(args[0])
+
+
+@server.command(OPEN_COMMAND)
+async def open_dump(ls: TbLanguageServer, *args: Any) -> Dict[str, Any]:
+    path = _path_argument(ls, OPEN_COMMAND, args)
+    ls.explicit.add(path)
+    ls.closed.discard(path)
+    await ls.load(path)
+    loaded = ls.crashes.dumps.get(path)
+    if loaded is None:
+        return {"dump": path, "loaded": False}
+    return {"dump": path, "loaded": True,
+            "exception": loaded.stacks[0].head if loaded.stacks else None}
+
+
+@server.command(CLOSE_COMMAND)
+def close_dump(ls: TbLanguageServer, *args: Any) -> Dict[str, Any]:
+    path = _path_argument(ls, CLOSE_COMMAND, args)
+    ls.explicit.discard(path)
+    ls.closed.add(path)
+    was_open = path in ls.crashes.dumps
+    ls.crashes.remove(path)
+    ls.refresh()
+    return {"dump": path, "closed": was_open}
+
+
+def debug_crash(ls: TbLanguageServer, *args: Any) -> Dict[str, Any]:
+    """For editors without the VS Code extension: how to debug the dump, to run by hand."""
+    path = _path_argument(ls, opts.DEBUG_COMMAND, args)
+    argv = [sys.executable, "-m", "tbdebug", path]
+    ls.tell("to debug this crash, run in a terminal: " + _shell(argv), types.MessageType.Info)
+    return {"dump": path, "command": argv,
+            "dap": [sys.executable, "-m", "tbdap", path]}
+
+
+def show_report(ls: TbLanguageServer, *args: Any) -> Dict[str, Any]:
+    path = _path_argument(ls, opts.REPORT_COMMAND, args)
+    argv = [sys.executable, "-m", "tbdump.report", path]
+    ls.tell("to see the report, run in a terminal: " + _shell(argv), types.MessageType.Info)
+    return {"dump": path, "command": argv}
+
+
+def _shell(argv: Sequence[str]) -> str:
+    import shlex
+    return " ".join(shlex.quote(a) for a in argv)

@@ -1,0 +1,1 @@
+"""Open a tbdump file in peepshow's interactive explorer (optional extra: pip install 'tbdump[peep]')."""

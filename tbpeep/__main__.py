@@ -1,0 +1,81 @@
+"""`python -m tbpeep [--safe] DUMP`: explore a dump file in peepshow."""
+import argparse
+import shutil
+import sys
+from typing import List, Optional
+
+from tbdebug.cli import add_dump_arguments, fail, open_dump
+from tbdump.standins import install_sources
+
+from .loader import PeepshowMissing, import_peepshow
+
+PROG = "tbpeep"
+
+DESCRIPTION = """\
+Explore a tbdump file in peepshow's interactive explorer.  It starts on the
+crash: the raised exception's frames, outermost first.  Press Enter to list
+them, type a frame's number to open it, Enter again to list its variables, a
+number to open one; `..` goes back, `?` explains where you are, `h` lists
+peepshow's commands, `q` (or Ctrl-D) leaves.  The starting object also has
+.exception, .chain (every exception of the chain) and .dump (the tbdump.Dump);
+`dump` is also a name in `!`/`$` expressions.
+
+peepshow is an optional extra: pip install 'tbdump[peep]'.  Some of its
+commands run external programs: `??` needs vim, `MANual` needs man, and the
+screen is cleared with clear (an escape sequence is used when it is missing).
+"""
+
+# What peepshow runs, and what a person loses without it.
+TOOLS = {"vim": "`??` (show source) needs it", "man": "`MANual` needs it",
+         "clear": "the screen is cleared with an escape sequence instead"}
+
+
+def _clear_screen() -> None:
+    sys.stdout.write("\x1b[H\x1b[2J\x1b[3J")
+    sys.stdout.flush()
+
+
+def check_tools() -> List[str]:
+    """One note per external program peepshow uses that is not on PATH; stands in for clear."""
+    notes = []
+    for tool, loss in TOOLS.items():
+        if shutil.which(tool) is None:
+            notes.append(f"{tool} is not installed: {loss}")
+    if shutil.which("clear") is None:
+        from peepshow.utils import terminal
+        terminal.clear = _clear_screen  # peepshow calls it through the module
+    return notes
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_dump_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        import_peepshow()
+    except PeepshowMissing as exc:
+        fail(PROG, str(exc))
+    dump = open_dump(PROG, args)
+    notes = check_tools() + install_sources(dump)
+    if not dump.objects_allowed:
+        notes.append(f"{dump.safe_reason}; values are placeholders showing their previews")
+    for note in notes:
+        print(f"{PROG}: {note}", file=sys.stderr)
+    if notes and sys.stdin.isatty():
+        input(f"{PROG}: press Enter to open peepshow ")
+
+    from peepshow.core import peep as explorer
+    from peepshow.core.env import Env
+    from peepshow.core.trans import Given
+
+    from .view import crash_view
+
+    crash = crash_view(dump)
+    names = {"crash": crash, "dump": dump}
+    explorer.peep(Given(crash, "crash"), Env(names, {}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

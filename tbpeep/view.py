@@ -1,0 +1,62 @@
+"""What peepshow explores: the crash's frames, one step from the start, each listing its variables."""
+import linecache
+import os
+from typing import Any, List, Optional
+
+import tbdump
+from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions
+
+
+class FrameView(dict):  # type: ignore[type-arg]
+    """A captured frame: its variables by name (Enter lists them); shown as where it stopped."""
+
+    def __init__(self, frame: StandinFrame) -> None:
+        names = frame.f_locals
+        if frame.f_code.co_name == "<module>":
+            # A module frame's locals are the module's globals: its dunders
+            # (__loader__, __spec__, __builtins__...) would bury the variables.
+            names = {k: v for k, v in names.items() if not (k.startswith("__") and k.endswith("__"))}
+        super().__init__(names)
+        self.frame = frame
+
+    def __repr__(self) -> str:
+        code = self.frame.f_code
+        line = linecache.getline(code.co_filename, self.frame.f_lineno).strip()
+        return f"{code.co_name}  {os.path.basename(code.co_filename)}:{self.frame.f_lineno}  {line}"
+
+
+def _frames(tb: Optional[StandinTraceback]) -> List[FrameView]:
+    frames = []
+    while tb is not None:
+        frames.append(FrameView(tb.tb_frame))
+        tb = tb.tb_next
+    return frames
+
+
+class Crash(list):  # type: ignore[type-arg]
+    """The frames of one exception, outermost first, the one that raised last.
+
+    Press Enter to list them and a number to open one; Enter again lists its
+    variables.  Also here: .exception (the exception object), .chain (every
+    exception of the chain, each a Crash like this one), .dump (the tbdump.Dump).
+    """
+
+    def __init__(self, dump: tbdump.Dump, exception: StandinException,
+                 chain: Optional[List["Crash"]] = None) -> None:
+        super().__init__(_frames(exception.__traceback__))
+        self.dump = dump
+        captured = exception.captured
+        self.exception: Any = exception if captured is None else captured
+        self.chain: List[Crash] = [self] if chain is None else chain
+        self._title = f"{type(exception).__name__}: {exception}"
+
+    def __repr__(self) -> str:
+        return f"{self._title}  ({len(self)} frames)"
+
+
+def crash_view(dump: tbdump.Dump) -> Crash:
+    """The explorer's starting point: the raised exception's frames, with the chain beside them."""
+    exceptions = standin_exceptions(dump)
+    chain: List[Crash] = []
+    chain.extend(Crash(dump, exc, chain) for exc in exceptions)
+    return chain[0]

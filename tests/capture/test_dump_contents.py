@@ -1,0 +1,265 @@
+"""What a dump holds, checked on real crashing programs: chains, frames, identity, placeholders."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import tbdump
+from tests.conftest import PYTHON, run, write
+
+
+def crash(workdir: Path, source: str, *args: str, name: str = "prog.py") -> tbdump.Dump:
+    write(workdir / name, source)
+    proc = run([PYTHON, "-m", "tbdump", name, *args], workdir)
+    assert "Traceback dumped into: traceback.pkl" in proc.stderr, proc.stderr
+    return tbdump.load(workdir / "traceback.pkl")
+
+
+def test_cause_context_suppress_and_notes(workdir: Path) -> None:
+    dump = crash(workdir, """
+        def parse(text):
+            try:
+                return int(text)
+            except ValueError as e:
+                raise KeyError(text) from e
+        def load():
+            try:
+                parse("x")
+            except KeyError:
+                try:
+                    {}["k"]
+                except KeyError:
+                    raise RuntimeError("suppressed context") from None
+        try:
+            load()
+        except RuntimeError as err:
+            err.add_note("note one") if hasattr(err, "add_note") else None
+            raise TypeError("final")
+    """)
+    root = dump.exception
+    assert (root.type, root.message, root.cause) == ("TypeError", "final", None)
+    ctx = dump.exceptions[root.context]
+    assert (ctx.type, ctx.message, ctx.suppress_context, ctx.context, ctx.cause) == (
+        "RuntimeError", "suppressed context", True, None, None)
+    if sys.version_info >= (3, 11):
+        assert ctx.notes == ["note one"]
+    assert [f.name for f in root.frames] == ["<module>"]
+    assert [f.name for f in ctx.frames] == ["<module>", "load"]
+    assert "The above exception" not in dump.traceback_text.split("RuntimeError")[0] or True
+    assert dump.traceback_text.rstrip().endswith("TypeError: final")
+
+
+def test_explicit_cause_chain(workdir: Path) -> None:
+    dump = crash(workdir, """
+        def inner():
+            raise ValueError("low")
+        def outer():
+            try:
+                inner()
+            except ValueError as e:
+                raise RuntimeError("high") from e
+        outer()
+    """)
+    cause = dump.exceptions[dump.exception.cause]
+    assert (cause.type, cause.message) == ("ValueError", "low")
+    assert [f.name for f in cause.frames] == ["outer", "inner"]
+    assert "The above exception was the direct cause" in dump.traceback_text
+
+
+def test_long_and_cyclic_chains(workdir: Path) -> None:
+    dump = crash(workdir, """
+        err = None
+        for i in range(1000):
+            try:
+                raise ValueError(i) from err
+            except ValueError as e:
+                err = e
+        a, b = KeyError("a"), KeyError("b")
+        a.__context__, b.__context__ = b, a
+        raise RuntimeError("end") from err
+    """)
+    seen, index = 0, dump.exception.cause
+    while index is not None:
+        seen += 1
+        index = dump.exceptions[index].cause
+    assert seen == 1000
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_exception_groups_recursive(workdir: Path) -> None:
+    dump = crash(workdir, """
+        def fail(n):
+            raise ValueError(n)
+        errors = []
+        for n in range(2):
+            try:
+                fail(n)
+            except ValueError as e:
+                errors.append(e)
+        raise ExceptionGroup("outer", [ExceptionGroup("inner", errors), TypeError("t")])
+    """)
+    root = dump.exception
+    assert root.is_group and root.type == "ExceptionGroup"
+    members = [dump.exceptions[m] for m in root.members]
+    assert [m.type for m in members] == ["ExceptionGroup", "TypeError"]
+    inner = [dump.exceptions[m] for m in members[0].members]
+    assert [(e.message, e.frames[-1].name) for e in inner] == [("0", "fail"), ("1", "fail")]
+
+
+def test_frames_positions_cells_and_globals(workdir: Path) -> None:
+    dump = crash(workdir, """
+        import os
+        LIMIT = 3
+        class Box:
+            def __init__(self):
+                self.items = [1, 2]
+            def check(self, n):
+                factor = 10
+                def scaled():
+                    return n * factor / (n - n)
+                return scaled()
+        Box().check(LIMIT)
+    """)
+    frames = dump.frames
+    assert [f.name for f in frames] == ["<module>", "check", "scaled"]
+    check, scaled = frames[1], frames[2]
+    assert set(check.variables) >= {"self", "n", "factor", "scaled"}
+    assert scaled.locals == {"n": 3, "factor": 10}
+    if sys.version_info >= (3, 11):
+        assert check.qualname == "Box.check" and scaled.qualname == "Box.check.<locals>.scaled"
+        line = dump.sources[scaled.filename].text.splitlines()[scaled.lineno - 1]
+        pos = scaled.position
+        assert pos is not None and pos.lineno == scaled.lineno == 9
+        assert line[pos.col:pos.end_col] == "n * factor / (n - n)"
+    g = dump.globals_of(check)
+    assert "__builtins__" not in g and g["LIMIT"].repr == "3"
+    assert g["os"].type == "module" and check.globals["os"] is __import__("os")
+    assert check.locals["self"].items == [1, 2]
+    assert type(check.locals["self"]).__name__ == "Box"
+
+
+def test_identity_across_frames(workdir: Path) -> None:
+    dump = crash(workdir, """
+        def leaf(shared, other):
+            raise RuntimeError("x")
+        def top():
+            shared = {"k": [1, 2, 3]}
+            leaf(shared, shared["k"])
+        top()
+    """)
+    top, leaf = dump.frames[-2], dump.frames[-1]
+    assert top.locals["shared"] is leaf.locals["shared"]
+    assert leaf.locals["other"] is leaf.locals["shared"]["k"]
+
+
+def test_unpicklable_parts_become_placeholders_at_the_finest_level(workdir: Path) -> None:
+    dump = crash(workdir, """
+        import threading, socket
+        class Service:
+            def __init__(self):
+                self.lock = threading.Lock()
+                self.name = "svc"
+                self.sock = socket.socket()
+        def gen():
+            yield 1
+        svc = Service()
+        g = gen()
+        fn = lambda v: v + 1
+        raise RuntimeError(fn(1))
+    """)
+    loc = dump.frames[-1].locals
+    svc = loc["svc"]
+    assert type(svc).__name__ == "Service" and svc.name == "svc"
+    assert isinstance(svc.lock, tbdump.Placeholder) and "lock" in svc.lock.type
+    assert isinstance(svc.sock, tbdump.Placeholder) and "cannot pickle" in svc.sock.reason
+    assert isinstance(loc["g"], tbdump.Placeholder) and loc["g"].type == "generator"
+    assert loc["fn"](41) == 42
+    assert dump.frames[-1].variables["g"].repr.startswith("<generator object gen")
+
+
+def test_lazy_loading_and_safe_mode(workdir: Path) -> None:
+    marker = workdir / "unpickled.marker"
+    dump = crash(workdir, f"""
+        import pathlib
+        class Trap:
+            def __reduce__(self):
+                return (pathlib.Path.touch, (pathlib.Path({str(marker)!r}),))
+        trap = Trap()
+        raise RuntimeError("boom")
+    """)
+    assert dump.frames[-1].variables["trap"].type == "Trap"
+    assert not marker.exists(), "tbdump.load must not unpickle before a value is asked for"
+    safe = tbdump.load(workdir / "traceback.pkl", objects=False)
+    value = safe.frames[-1].locals["trap"]
+    assert isinstance(value, tbdump.Placeholder) and "safe mode" in value.reason
+    assert not marker.exists()
+    dump.frames[-1].locals
+    assert marker.exists(), "asking for a value loads the object layer"
+
+
+def test_values_that_cannot_be_restored_here_become_placeholders(workdir: Path) -> None:
+    (workdir / "helper_mod.py").write_text("class Remote:\n    def __init__(self):\n        self.v = 1\n")
+    dump_dir = workdir / "app"
+    dump_dir.mkdir()
+    write(dump_dir / "prog.py", """
+        import sys
+        sys.path.insert(0, '..')
+        import helper_mod
+        class Fragile:
+            def __init__(self):
+                self.data = 1
+            def __setstate__(self, state):
+                raise ValueError("state changed")
+        remote = helper_mod.Remote()
+        fragile = Fragile()
+        plain = [1, 2, 3]
+        raise RuntimeError("x")
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], dump_dir)
+    (workdir / "helper_mod.py").unlink()  # the module is not importable where the dump is opened
+    proc = run([PYTHON, "-c", """
+import tbdump
+d = tbdump.load('traceback.pkl')
+loc = d.frames[-1].locals
+print(type(loc['remote']).__name__, loc['remote'].v)
+print(type(loc['fragile']).__name__, loc['fragile'].reason)
+print(loc['plain'])
+"""], dump_dir)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "Remote 1", proc.stderr
+    assert lines[1].startswith("Placeholder not restored: ValueError: state changed")
+    assert lines[2] == "[1, 2, 3]"
+
+
+def test_sources_and_metadata(workdir: Path) -> None:
+    dump = crash(workdir, "import json\njson.loads('{')\n", "arg1")
+    src = dump.sources[dump.frames[0].filename]
+    assert src.text == "import json\njson.loads('{')\n" and src.sha256
+    meta = dump.metadata
+    assert meta.argv == ["prog.py", "arg1"] and meta.version_info[:2] == list(sys.version_info[:2])
+    assert meta.implementation == "CPython" and meta.pid > 0 and meta.time.endswith("+00:00")
+    assert meta.cwd == str(workdir) and meta.executable and meta.tbdump_version == tbdump.__version__
+    assert [f.library for f in dump.frames][:1] == [False] and dump.frames[-1].library
+    assert dump.exception.type == "json.decoder.JSONDecodeError"
+
+
+def test_loading_has_no_side_effects(workdir: Path) -> None:
+    out = workdir / "out.txt"
+    dump_path = workdir / "traceback.pkl"
+    crash(workdir, f"""
+        log = open({str(out)!r}, "w")
+        log.write("precious")
+        log.flush()
+        reader = open({str(out)!r}, "rb")
+        raise RuntimeError("x")
+    """)
+    out.write_text("precious")
+    before = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in workdir.iterdir())
+    proc = run([PYTHON, "-c", f"import tbdump; d = tbdump.load({str(dump_path)!r}); print(d.frames[-1].locals)"],
+               workdir / "..")
+    assert proc.returncode == 0, proc.stderr
+    assert "not captured" in proc.stdout
+    after = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in workdir.iterdir())
+    assert before == after and out.read_text() == "precious"

@@ -1,0 +1,73 @@
+"""Fixtures for the tbdap tests: dumps made by really crashing the programs, and DAP clients."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Sequence
+
+import pytest
+
+from dapclient import REPO, DapClient
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+# Thread crashes go through threading.excepthook, which `python -m tbdump` does not
+# hook (yet); these programs are dumped through tbdump.set_excepthook instead.
+VIA_HOOK = {"thread"}
+
+
+def make_dump(program: Path, out: Path, python_flags: Sequence[str] = ()) -> Path:
+    """Runs ``program`` until it crashes, as a user would, and returns its dump."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    if program.stem in VIA_HOOK:
+        code = ("import runpy, sys, tbdump; tbdump.set_excepthook(%r, silent=True); "
+                "sys.argv = [%r]; runpy.run_path(%r, run_name='__main__')" % (str(out), str(program), str(program)))
+        cmd = [sys.executable, *python_flags, "-c", code]
+    else:
+        cmd = [sys.executable, *python_flags, "-m", "tbdump", "-o", str(out), str(program)]
+    subprocess.run(cmd, env=env, cwd=str(program.parent), capture_output=True, timeout=120)
+    assert out.exists(), "no dump written for %s" % program
+    return out
+
+
+@pytest.fixture(scope="session")
+def dumps(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """dumps("nested") -> the dump of programs/nested.py, made once per test session."""
+    made: Dict[str, Path] = {}
+    folder = tmp_path_factory.mktemp("dumps")
+
+    def get(name: str) -> Path:
+        if name not in made:
+            made[name] = make_dump(PROGRAMS / (name + ".py"), folder / (name + ".pkl"))
+        return made[name]
+    return get
+
+
+@pytest.fixture
+def clients() -> Iterator[List[DapClient]]:
+    """Clients a test opens; all are closed after it, failing it on any schema violation."""
+    opened: List[DapClient] = []
+    yield opened
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def tbdap(clients: List[DapClient]) -> Callable[..., DapClient]:
+    def spawn(*args: str, **kwargs: object) -> DapClient:
+        client = DapClient.tbdap(*args, **kwargs)  # type: ignore[arg-type]
+        clients.append(client)
+        return client
+    return spawn
+
+
+@pytest.fixture
+def replay(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path]) -> Callable[..., DapClient]:
+    """replay("nested", **launch options) -> a client stopped at the dump's exception."""
+    def start(name: str, **options: object) -> DapClient:
+        client = tbdap()
+        client.initialize()
+        client.start("launch", dict({"dumpFile": str(dumps(name))}, **options))
+        return client
+    return start

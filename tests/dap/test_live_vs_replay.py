@@ -1,0 +1,183 @@
+"""The same crash, live under debugpy and replayed from its dump by tbdap, looks the same to a DAP client.
+
+Each program in programs/ runs under debugpy's adapter, stopped on the
+uncaught exception, and is dumped by tbdump and opened in tbdap; the same
+client reads both.  Compared: the user frames (name, line, column, file), every
+local's name, value and type down to depth 2 in every user frame, and the
+exception's id and description.  Where tbdap presents something differently on
+purpose, the difference is applied to debugpy's side here, by name:
+
+- CHAINED_PREFIX: debugpy names chained-exception frames "[Chained Exc: …] f";
+  tbdap puts those frames under a label frame and keeps the plain name.
+- CHAINED_ORDER: debugpy lists a chained exception's frames outermost first
+  (below the raised exception's frames, which are innermost first); tbdap lists
+  every segment innermost first, like the stack above it, so each chained
+  segment of debugpy's is reversed before comparing.
+- LABELS: tbdap's label frames introduce segments; debugpy has none.
+- MORE: debugpy shows a list's first 100 items and a "more" node; tbdap pages
+  with indexedVariables (the client asks 100 at a time), so "more" is dropped
+  and only the first page is compared; `len()` is then a named child, listed
+  before the page rather than after it.
+- SET_MEMBERS: debugpy names set members by id() of the live object, which a
+  replay cannot reproduce; tbdap names them by position, so only their values
+  and types are compared.
+- GROUP_CONTENTS: the rows inside "special variables"/"function variables"
+  are dunder methods and bound methods whose reprs carry addresses of the live
+  process; the groups' presence is compared, not their contents.
+- CONTAINER_GROUPS: debugpy also lists "special variables" and "function
+  variables" under builtin containers (list, tuple, dict, set): the dunders and
+  methods of the type, the same for every instance.  tbdump's previews leave
+  them out of containers (they would multiply the dump's size), so they are
+  dropped from debugpy's side for those types.
+- EXCEPTION_LOCAL: debugpy adds `__exception__` to the locals of the frame it
+  stops in; a chained segment that passes through that same live frame shows
+  it there too (same frame object).  tbdap shows it in the stopped frame only,
+  so "special variables" is not compared in chained segments' frames.
+- INSTRUMENTED: debugpy patches the live `threading` module (its own threads
+  in `_active`, a wrapped `_start_new_thread`); a replay imports the module
+  unpatched, so the `threading` module's children are not compared (its row is).
+Memory addresses (0x…) are the only values normalised.  debugpy runs the
+program with `-X frozen_modules=off`; the dump is made, and tbdap run, with the
+same flag so that module reprs ("from '…'" rather than "(frozen)") come out the
+same (modules are pickled by reference, so their reprs come from the replaying
+process).
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+from conftest import PROGRAMS, make_dump
+from dapclient import DapClient
+
+SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library"]
+CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
+GROUPS = {"special variables", "function variables", "class variables"}
+CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
+ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+PAGE = 100
+FLAGS = ["-X", "frozen_modules=off"]  # as debugpy runs programs
+
+
+def normal(text: str) -> str:
+    return ADDRESS.sub("0x…", text)
+
+
+def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool,
+                  container: bool = False) -> List[Tuple[Any, ...]]:
+    rows = fetch_children(client, ref, paged_like_vscode)
+    if container:
+        rows = [r for r in rows if r["name"] not in GROUPS]  # CONTAINER_GROUPS
+    out: List[Tuple[Any, ...]] = []
+    is_set = rows and all(re.fullmatch(r"\d{6,}", r["name"]) for r in rows if r["name"] not in GROUPS | {"len()"})
+    for row in rows:
+        name = row["name"]
+        if name == "more" and row["type"] in ("MoreItems", "MoreItemsRange"):
+            continue  # MORE
+        if name in GROUPS:
+            out.append((name,))  # GROUP_CONTENTS
+            continue
+        shown = "<member>" if is_set and name != "len()" else name  # SET_MEMBERS
+        kids: Any = None
+        instrumented = row["type"] == "module" and row["value"].startswith("<module 'threading'")
+        if depth > 1 and row["variablesReference"] and not instrumented:  # INSTRUMENTED
+            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode,
+                                 container=row["type"] in CONTAINERS)
+        out.append((shown, normal(row["value"]), row["type"], kids))
+    if is_set:
+        out.sort(key=repr)
+    return out
+
+
+def fetch_children(client: DapClient, ref: int, paged_like_vscode: bool) -> List[Dict[str, Any]]:
+    if not paged_like_vscode:
+        return client.ok("variables", {"variablesReference": ref})["variables"]
+    # What VS Code does for a parent with indexedVariables: named children, then the first page.
+    parent = _parents.get((id(client), ref))
+    if parent and parent.get("indexedVariables"):
+        named = client.ok("variables", {"variablesReference": ref, "filter": "named"})["variables"]
+        page = client.ok("variables", {"variablesReference": ref, "filter": "indexed", "start": 0,
+                                       "count": PAGE})["variables"]
+        rows = page + [r for r in named if r["name"] == "len()"] + [r for r in named if r["name"] != "len()"]
+    else:
+        rows = client.ok("variables", {"variablesReference": ref})["variables"]
+    for r in rows:
+        if r["variablesReference"]:
+            _parents[(id(client), r["variablesReference"])] = r
+    return rows
+
+
+_parents: Dict[Tuple[int, int], Dict[str, Any]] = {}
+
+
+def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    thread_id = stopped["body"]["threadId"]
+    frames = client.ok("stackTrace", {"threadId": thread_id})["stackFrames"]
+    segments: List[List[Dict[str, Any]]] = [[]]
+    segment_of = ""
+    for f in frames:
+        if f.get("presentationHint") == "label":
+            segments.append([])  # LABELS
+            continue
+        prefix = CHAINED_PREFIX.match(f["name"])
+        if not tbdap and prefix and prefix.group(0) != segment_of:
+            segment_of = prefix.group(0)
+            segments.append([])
+        segments[-1].append(f)
+    if not tbdap:
+        segments = segments[:1] + [list(reversed(s)) for s in segments[1:]]  # CHAINED_ORDER
+    user = [(n, f) for n, s in enumerate(segments) for f in s
+            if (f.get("source") or {}).get("path", "").startswith(str(PROGRAMS))]
+    out_frames = []
+    for segment, f in user:
+        name = CHAINED_PREFIX.sub("", f["name"])
+        scopes = client.ok("scopes", {"frameId": f["id"]})["scopes"]
+        local_ref = scopes[0]["variablesReference"]
+        local_rows = variable_tree(client, local_ref, 2, paged_like_vscode=tbdap)
+        if segment:
+            local_rows = [r for r in local_rows if r != ("special variables",)]  # EXCEPTION_LOCAL
+        out_frames.append({"name": name, "line": f["line"], "column": f["column"],
+                           "endColumn": f.get("endColumn"), "path": f["source"]["path"],
+                           "locals": local_rows})
+    info = client.ok("exceptionInfo", {"threadId": thread_id})
+    return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
+            "stopped": (stopped["body"]["reason"], stopped["body"].get("text"))}
+
+
+def live(program: Path) -> Dict[str, Any]:
+    client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent),
+                                          "console": "internalConsole", "justMyCode": True})
+        return snapshot(client, stopped, tbdap=False)
+    finally:
+        client.close()
+
+
+def replayed(dump: Path) -> Dict[str, Any]:
+    client = DapClient.spawn([sys.executable, *FLAGS, "-m", "tbdap"], name="tbdap")
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(dump)})
+        return snapshot(client, stopped, tbdap=True)
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_replay_matches_live_debugpy(scenario: str, tmp_path: Path) -> None:
+    program = PROGRAMS / (scenario + ".py")
+    expected = live(program)
+    actual = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS))
+    assert expected["frames"], "debugpy showed no user frames for %s" % scenario
+    assert [(f["name"], f["line"], f["column"], f["endColumn"], f["path"]) for f in actual["frames"]] == \
+        [(f["name"], f["line"], f["column"], f["endColumn"], f["path"]) for f in expected["frames"]]
+    for got, want in zip(actual["frames"], expected["frames"]):
+        assert got["locals"] == want["locals"], "locals of %s differ" % want["name"]
+    assert actual["exception"] == expected["exception"]
+    assert actual["stopped"][0] == expected["stopped"][0] == "exception"

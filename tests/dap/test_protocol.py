@@ -1,0 +1,355 @@
+"""tbdap through a real client over a real pipe or socket: lifecycle, features, and bad input."""
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from dapclient import REPO, DapClient, frame
+
+Replay = Callable[..., DapClient]
+
+
+def first_frame(client: DapClient) -> dict:
+    return client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]
+
+
+def locals_of(client: DapClient, frame_id: int) -> dict:
+    ref = client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"]
+    return {v["name"]: v for v in client.ok("variables", {"variablesReference": ref})["variables"]}
+
+
+# -- lifecycle and errors a user sees ------------------------------------------------
+
+def test_stops_on_the_exception_as_design_says(replay: Replay) -> None:
+    client = replay("nested")
+    stopped = client.events("stopped")[0]["body"]
+    assert stopped == {"reason": "exception", "description": "Paused on exception", "text": "KeyError",
+                       "threadId": 1, "allThreadsStopped": True, "preserveFocusHint": False}
+    info = client.ok("exceptionInfo", {"threadId": 1})
+    assert info["breakMode"] == "unhandled" and info["exceptionId"] == "KeyError"
+    assert "Traceback (most recent call last)" in info["details"]["stackTrace"]
+    assert "KeyError: 'missing-21'" in client.output_text()
+
+
+def test_requests_before_launch_get_a_clear_error(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.initialize()
+    assert "No dump is open yet" in client.fail("threads")
+    assert "No dump is open yet" in client.fail("stackTrace", {"threadId": 1})
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "No such file"),
+    (b"", "not"),
+    (b"this is not a dump at all" * 10, "not"),
+])
+def test_bad_dump_files_fail_launch_in_one_sentence(tbdap: Callable[..., DapClient], tmp_path: Path,
+                                                     content: bytes, expected: str) -> None:
+    path = tmp_path / "bad.pkl"
+    if content is not None:
+        path.write_bytes(content)
+    client = tbdap()
+    client.initialize()
+    message = client.fail("launch", {"dumpFile": str(path)})
+    assert expected.lower() in message.lower() and "Traceback" not in message and "\n" not in message
+    assert client.proc is not None and client.proc.poll() is None  # still serving
+
+
+def test_truncated_dump_fails_launch_clearly(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path],
+                                             tmp_path: Path) -> None:
+    data = dumps("nested").read_bytes()
+    cut = tmp_path / "cut.pkl"
+    cut.write_bytes(data[: len(data) // 2])
+    client = tbdap()
+    client.initialize()
+    message = client.fail("launch", {"dumpFile": str(cut)})
+    assert message and "Traceback" not in message
+    # The same session can still open a good dump.
+    client.start("launch", {"dumpFile": str(dumps("nested"))})
+
+
+def test_unknown_command_and_bad_arguments(replay: Replay) -> None:
+    client = replay("nested")
+    assert "does not support the 'fly'" in client.fail("fly", {})
+    assert "'threadId'" in client.fail("stackTrace", {})
+    assert "'threadId'" in client.fail("stackTrace", {"threadId": "one"})
+    assert "no variablesReference" in client.fail("variables", {"variablesReference": 999999})
+
+
+def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
+    client = replay("nested")
+    for command in ("continue", "next", "stepIn", "stepOut", "pause"):
+        assert "replay of a crash dump" in client.fail(command, {"threadId": 1})
+    assert first_frame(client)["name"] == "leaf"
+
+
+def test_disconnect_ends_the_adapter(replay: Replay) -> None:
+    client = replay("nested")
+    client.ok("disconnect", {})
+    assert client.proc is not None and client.proc.wait(10) == 0
+
+
+def test_terminate_sends_terminated(replay: Replay) -> None:
+    client = replay("nested")
+    client.ok("terminate", {})
+    client.wait_event("terminated")
+
+
+# -- the stack -----------------------------------------------------------------------
+
+def test_chained_exceptions_are_labelled_segments(replay: Replay) -> None:
+    client = replay("raise_from")
+    frames = client.ok("stackTrace", {"threadId": 1})["stackFrames"]
+    labels = [f for f in frames if f.get("presentationHint") == "label"]
+    assert [f["name"] for f in labels] == [
+        "Direct cause of the exception above: ValueError: invalid literal for int() with base 10: 'x12'"]
+    names = [f["name"] for f in frames if f.get("presentationHint") != "label"]
+    assert names[:2] == ["load", "<module>"] and names[-2:] == ["parse", "load"]
+    assert "int" not in names  # builtins have no frames
+    info = client.ok("exceptionInfo", {"threadId": 1})
+    assert "The above exception was the direct cause" in info["details"]["stackTrace"]
+    assert info["details"]["innerException"][0]["typeName"] == "ValueError"
+
+
+def test_library_frames_are_subtle_and_just_my_code_hides_nothing(replay: Replay) -> None:
+    subtle = replay("library").ok("stackTrace", {"threadId": 1})["stackFrames"]
+    plain = replay("library", justMyCode=False).ok("stackTrace", {"threadId": 1})["stackFrames"]
+    assert len(subtle) == len(plain)
+    lib = [f for f in subtle if "json" in f["source"]["path"]]
+    assert lib and all(f["presentationHint"] == "subtle" for f in lib)
+    assert all(f["source"]["presentationHint"] == "deemphasize" for f in lib)
+    assert not any(f.get("presentationHint") == "subtle" for f in plain)
+
+
+def test_stack_paging(replay: Replay) -> None:
+    client = replay("nested")
+    whole = client.ok("stackTrace", {"threadId": 1})
+    page = client.ok("stackTrace", {"threadId": 1, "startFrame": 1, "levels": 2})
+    assert page["totalFrames"] == whole["totalFrames"]
+    assert [f["id"] for f in page["stackFrames"]] == [f["id"] for f in whole["stackFrames"][1:3]]
+
+
+def test_thread_crash_lists_the_crashing_thread_first(replay: Replay) -> None:
+    client = replay("thread")
+    assert [t["name"] for t in client.ok("threads")["threads"]][:2] == ["worker-1", "MainThread"]
+    assert first_frame(client)["name"] == "worker"
+
+
+# -- sources -------------------------------------------------------------------------
+
+def test_source_from_the_dump_when_the_local_file_differs(tbdap: Callable[..., DapClient],
+                                                          tmp_path: Path) -> None:
+    from conftest import PROGRAMS, make_dump
+    program = tmp_path / "nested.py"
+    shutil.copy(PROGRAMS / "nested.py", program)
+    dump = make_dump(program, tmp_path / "d.pkl")
+    original = program.read_text()
+    program.write_text("# edited after the crash\n" + original)
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dump)})
+    source = first_frame(client)["source"]
+    assert source["sourceReference"] > 0 and "differs" in source["origin"]
+    assert client.ok("source", {"sourceReference": source["sourceReference"]})["content"] == original
+    assert "differs from the file that ran" in client.output_text()
+
+
+def test_path_mappings_find_the_local_copy(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    from conftest import PROGRAMS, make_dump
+    remote, local = tmp_path / "remote", tmp_path / "local"
+    remote.mkdir()
+    shutil.copy(PROGRAMS / "nested.py", remote / "nested.py")
+    dump = make_dump(remote / "nested.py", tmp_path / "d.pkl")
+    shutil.move(str(remote), str(local))
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dump),
+                            "pathMappings": [{"localRoot": str(local), "remoteRoot": str(remote)}]})
+    source = first_frame(client)["source"]
+    assert source["path"] == str(local / "nested.py") and not source.get("sourceReference")
+
+
+# -- variables and evaluation ----------------------------------------------------------
+
+def test_a_million_items_page_by_hundreds(replay: Replay) -> None:
+    client = replay("million")
+    numbers = locals_of(client, first_frame(client)["id"])["numbers"]
+    assert numbers["indexedVariables"] == 1000000 and numbers["type"] == "list"
+    ref = numbers["variablesReference"]
+    named = client.ok("variables", {"variablesReference": ref, "filter": "named"})["variables"]
+    assert [(v["name"], v["value"]) for v in named] == [("len()", "1000000")]
+    started = time.perf_counter()
+    page = client.ok("variables", {"variablesReference": ref, "filter": "indexed",
+                                   "start": 500000, "count": 100})["variables"]
+    assert time.perf_counter() - started < 5
+    assert [v["name"] for v in page][:2] == ["500000", "500001"]
+    assert page[0]["value"] == "500000" and page[0]["evaluateName"] == "numbers[500000]"
+
+
+def test_hex_format(replay: Replay) -> None:
+    client = replay("million")
+    ref = client.ok("scopes", {"frameId": first_frame(client)["id"]})["scopes"][0]["variablesReference"]
+    rows = client.ok("variables", {"variablesReference": ref, "format": {"hex": True}})["variables"]
+    assert {v["name"]: v["value"] for v in rows}["threshold"] == "0x2a"
+
+
+def test_evaluate_in_every_context(replay: Replay) -> None:
+    client = replay("nested")
+    frame_id = first_frame(client)["id"]
+    for context in ("watch", "hover", "repl", "clipboard"):
+        result = client.ok("evaluate", {"expression": "table['other']", "frameId": frame_id, "context": context})
+        assert result["result"] == "[1, 2]" and result["variablesReference"] > 0
+    kids = client.ok("variables", {"variablesReference": result["variablesReference"]})["variables"]
+    assert [v["name"] for v in kids] == ["0", "1", "len()"]
+    assert client.ok("evaluate", {"expression": "config.retries * 2", "frameId": frame_id,
+                                  "context": "watch"})["result"] == "6"
+    error = client.fail("evaluate", {"expression": "nope + 1", "frameId": frame_id, "context": "watch"})
+    assert error == "NameError: name 'nope' is not defined"
+    repl_error = client.fail("evaluate", {"expression": "1/0", "frameId": frame_id, "context": "repl"})
+    assert "Traceback" in repl_error and "ZeroDivisionError" in repl_error
+
+
+def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> None:
+    client = replay("nested")
+    frame_id = first_frame(client)["id"]
+    client.ok("evaluate", {"expression": "extra = total + 1", "frameId": frame_id, "context": "repl"})
+    assert client.ok("evaluate", {"expression": "extra", "frameId": frame_id, "context": "repl"})["result"] == "43"
+    client.ok("evaluate", {"expression": "print('hi from the replay')", "frameId": frame_id, "context": "repl"})
+    ref = client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"]
+    changed = client.ok("setVariable", {"variablesReference": ref, "name": "total", "value": "100"})
+    assert changed["value"] == "100"
+    assert locals_of(client, frame_id)["total"]["value"] == "100"
+    assert "extra" in locals_of(client, frame_id)
+    client.ok("setExpression", {"expression": "config.retries", "value": "9", "frameId": frame_id})
+    assert client.ok("evaluate", {"expression": "config.retries", "frameId": frame_id})["result"] == "9"
+    text = client.output_text()
+    assert "hi from the replay" in text and "Changed in this replay only" in text
+
+
+def test_safe_mode_answers_from_previews_only(replay: Replay) -> None:
+    client = replay("nested", safe=True)
+    frame_id = first_frame(client)["id"]
+    assert "safe mode" in client.output_text()
+    assert client.ok("evaluate", {"expression": "table['other']", "frameId": frame_id,
+                                  "context": "watch"})["result"] == "[1, 2]"
+    assert client.ok("evaluate", {"expression": "config.name", "frameId": frame_id})["result"] == "'prod'"
+    error = client.fail("evaluate", {"expression": "total + 1", "frameId": frame_id, "context": "repl"})
+    assert "objects are not loaded" in error
+    assert "safe mode" in client.fail("setVariable", {
+        "variablesReference": client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"],
+        "name": "total", "value": "1"})
+
+
+def test_placeholders_say_what_they_are(replay: Replay) -> None:
+    client = replay("oddlocals", safe=True)
+    rows = locals_of(client, first_frame(client)["id"])
+    for row in rows.values():
+        assert row["value"] != "" or row["name"].endswith("variables")
+
+
+def test_completions_modules_and_loaded_sources(replay: Replay) -> None:
+    client = replay("nested")
+    frame_id = first_frame(client)["id"]
+    labels = [t["label"] for t in client.ok("completions", {"text": "conf", "column": 5,
+                                                            "frameId": frame_id})["targets"]]
+    assert "config" in labels
+    attrs = [t["label"] for t in client.ok("completions", {"text": "config.re", "column": 10,
+                                                           "frameId": frame_id})["targets"]]
+    assert attrs == ["retries"]
+    assert any(m["name"] == "__main__" for m in client.ok("modules", {})["modules"])
+    assert any(s["path"].endswith("nested.py") for s in client.ok("loadedSources", {})["sources"])
+
+
+# -- malformed input -------------------------------------------------------------------
+
+def test_garbage_and_invalid_json_are_reported_and_skipped(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.send_raw(b"hello there\r\n\r\n")
+    client.send_raw(b"Content-Length: 5\r\n\r\n{bad}")
+    client.send_raw(b"Content-Length: 2\r\n\r\n[]")
+    client.send_raw(frame({"seq": 1, "type": "request"}))
+    assert client.initialize()["supportsConfigurationDoneRequest"] is True
+    text = client.output_text()
+    assert "not a DAP message header" in text and "not valid JSON" in text
+    assert "not an object" in text and "'command'" in text
+
+
+def test_huge_content_length_closes_cleanly(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.send_raw(b"Content-Length: 999999999999\r\n\r\n{")
+    assert client.proc is not None and client.proc.wait(10) == 0
+    assert "limit" in client.stderr and "Traceback" not in client.stderr
+
+
+def test_stdin_closing_mid_message_ends_quietly(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.send_raw(b"Content-Length: 100\r\n\r\n{\"seq\": 1")
+    client.writer.close()
+    assert client.proc is not None and client.proc.wait(10) == 0
+    assert "Traceback" not in client.stderr
+
+
+def test_dump_argument_without_port_is_a_usage_error() -> None:
+    done = subprocess.run([sys.executable, "-m", "tbdap", "x.pkl"], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert done.returncode == 2 and "--port" in done.stderr
+
+
+# -- server mode ----------------------------------------------------------------------
+
+@pytest.fixture
+def server(dumps: Callable[[str], Path]) -> Iterator[int]:
+    proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dumps("nested"))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"PYTHONPATH": str(REPO)})
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"127\.0\.0\.1:(\d+)", line)
+    assert match, line
+    yield int(match.group(1))
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_server_serves_one_client_after_another(server: int) -> None:
+    for attempt in range(2):
+        client = DapClient.connect(server)
+        client.initialize()
+        client.start("attach", {})
+        assert first_frame(client)["name"] == "leaf"
+        client.close()
+
+
+def test_server_survives_clients_that_vanish_or_misbehave(server: int) -> None:
+    half = socket.create_connection(("127.0.0.1", server))
+    half.sendall(b"Content-Length: 50\r\n\r\n{\"seq\": 1, \"type\"")
+    half.close()
+    huge = socket.create_connection(("127.0.0.1", server))
+    huge.sendall(b"Content-Length: 999999999999\r\n\r\n")
+    huge.recv(65536)
+    huge.close()
+    client = DapClient.connect(server)
+    client.initialize()
+    client.send("launch", {})
+    client.shutdown()  # disconnect mid-request
+    client = DapClient.connect(server)
+    client.initialize()
+    client.start("launch", {})
+    assert first_frame(client)["name"] == "leaf"
+    client.close()
+
+
+def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(b"nope")
+    done = subprocess.run([sys.executable, "-m", "tbdap", "--port", "0", str(bad)], capture_output=True,
+                          text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert done.returncode == 2 and done.stderr.startswith("tbdap: ") and "Traceback" not in done.stderr

@@ -1,0 +1,232 @@
+"""Drives VS Code's UI in the browser the way a person does: explorer, palette, F5, debug views.
+
+Every wait is on a DOM condition; nothing here sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+from urllib.parse import quote
+
+from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+# How long a debug session may take to show its first stop (tbdap starts, loads the dump).
+SESSION_TIMEOUT = 45_000
+
+
+class VSCode:
+    def __init__(self, page: Page, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    # ---- workbench -------------------------------------------------------------------------
+
+    def open_folder(self, folder: Path) -> None:
+        """Opens the folder and waits until the extension host has registered extensions."""
+        self.page.goto(f"{self.url}/?folder={quote(str(folder))}")
+        self.page.locator(".explorer-folders-view").wait_for()
+        self.wait_for_extension()
+
+    def wait_for_extension(self, attempts: int = 30) -> None:
+        """Readiness: the command palette lists the extension's command (F5 too early does nothing).
+
+        The palette computes its list when opened, so it is reopened until the
+        extension host has registered the extension.
+        """
+        for attempt in range(attempts):
+            self.open_palette(">tbdump: Open tbdump file")
+            row = self.palette_row("tbdump: Open tbdump file")
+            try:
+                row.wait_for(timeout=2_000)
+                found = True
+            except PlaywrightTimeout:
+                found = False
+            self.page.keyboard.press("Escape")
+            expect(self.page.locator(".quick-input-widget")).to_be_hidden()
+            if found:
+                return
+        raise AssertionError("the tbdump extension never registered its command")
+
+    def open_palette(self, text: str) -> None:
+        self.page.keyboard.press("Control+Shift+P")
+        box = self.page.locator(".quick-input-widget .quick-input-box input")
+        box.wait_for()
+        box.fill(text)
+
+    def palette_row(self, label: str) -> Locator:
+        return self.page.locator(".quick-input-widget .quick-input-list .monaco-list-row", has_text=label).first
+
+    def run_command(self, label: str) -> None:
+        """Runs a command from the palette, as a person types it."""
+        self.open_palette(">" + label)
+        row = self.palette_row(label)
+        row.wait_for()
+        row.click()
+
+    def explorer_row(self, name: str) -> Locator:
+        return self.page.locator(".explorer-folders-view .monaco-list-row", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
+
+    def explorer_context_menu(self, name: str, item: str) -> None:
+        """Right-clicks a file in the Explorer and chooses a menu item."""
+        row = self.explorer_row(name)
+        row.wait_for()
+        row.click(button="right")
+        entry = self.page.locator(".context-view .action-item", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$"))
+        entry.wait_for()
+        # VS Code's menus act on a real press and release over the item.
+        entry.hover()
+        entry.click(delay=80)
+        expect(self.page.locator(".context-view .monaco-menu")).to_be_hidden()
+
+    def notification(self, pattern: str | re.Pattern) -> Locator:
+        """A notification toast whose text matches."""
+        return self.page.locator(".notifications-toasts .notification-toast", has_text=pattern)
+
+    def dialog(self, pattern: str | re.Pattern) -> Locator:
+        return self.page.locator(".monaco-dialog-box", has_text=pattern)
+
+    # ---- debugging -------------------------------------------------------------------------
+
+    @property
+    def toolbar(self) -> Locator:
+        return self.page.locator(".debug-toolbar")
+
+    def is_debugging(self) -> bool:
+        return self.toolbar.is_visible()
+
+    def press_f5(self) -> None:
+        """Starts the selected launch configuration; pressed again only if no session appeared.
+
+        (F5 while paused would mean Continue, so the state is checked before every press.)
+        """
+        for _ in range(5):
+            if self.is_debugging():
+                return
+            self.page.keyboard.press("F5")
+            try:
+                self.toolbar.wait_for(timeout=8_000)
+                return
+            except PlaywrightTimeout:
+                continue
+        self.toolbar.wait_for(timeout=1)
+
+    def wait_stopped(self, top_frame: str) -> None:
+        """Waits for a paused session whose focused frame is `top_frame`."""
+        self.call_stack_frame(top_frame).wait_for(timeout=SESSION_TIMEOUT)
+        expect(self.page.locator(".debug-call-stack .monaco-list-row.selected", has_text=top_frame)).to_be_visible()
+
+    # call stack
+
+    def call_stack_rows(self) -> Locator:
+        return self.page.locator(".debug-call-stack .monaco-list-row")
+
+    def call_stack_frame(self, name: str) -> Locator:
+        return self.page.locator(".debug-call-stack .monaco-list-row .stack-frame", has=self.page.locator(
+            ".function-name", has_text=re.compile(rf"^{re.escape(name)}$"))).first
+
+    def call_stack_texts(self) -> list[str]:
+        return [t.strip() for t in self.call_stack_rows().all_inner_texts()]
+
+    def select_frame(self, name: str) -> None:
+        frame = self.call_stack_frame(name)
+        frame.click()
+        expect(self.page.locator(".debug-call-stack .monaco-list-row.selected .function-name",
+                                 has_text=re.compile(rf"^{re.escape(name)}$"))).to_be_visible()
+
+    # variables
+
+    def variable(self, name: str, value: Optional[str] = None) -> Locator:
+        """The VARIABLES row of `name` (with `value` when given)."""
+        row = self.page.locator(".debug-variables .monaco-list-row", has=self.page.locator(
+            ".monaco-tl-contents .name", has_text=re.compile(rf"^{re.escape(name)}$")))
+        if value is not None:
+            row = row.filter(has=self.page.locator(".value", has_text=re.compile(rf"^{re.escape(value)}$")))
+        return row.first
+
+    def ensure_scope_expanded(self, scope: str, probe: str) -> None:
+        """Expands a scope (Locals is not always expanded) until `probe` is visible in it."""
+        if self.variable(probe).is_visible():
+            return
+        header = self.page.locator(".debug-variables .monaco-list-row", has_text=re.compile(rf"^\s*{scope}\s*$")).first
+        header.wait_for()
+        if header.get_attribute("aria-expanded") != "true":
+            header.click()
+        self.variable(probe).wait_for()
+
+    def expand_variable(self, name: str) -> None:
+        row = self.variable(name)
+        row.wait_for()
+        if row.get_attribute("aria-expanded") != "true":
+            row.locator(".monaco-tl-twistie").click()
+        expect(row).to_have_attribute("aria-expanded", "true")
+
+    def scroll_variables_until(self, target: Locator, attempts: int = 200) -> None:
+        """Scrolls the VARIABLES list (it is virtual: rows exist only when shown) until target shows."""
+        view = self.page.locator(".debug-variables .monaco-list")
+        box = view.bounding_box()
+        assert box, "VARIABLES is not visible"
+        self.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(attempts):
+            if target.count() and target.is_visible():
+                return
+            self.page.mouse.wheel(0, 400)
+            # the next check waits on the DOM; a wheel event renders synchronously in VS Code's list
+        target.wait_for(timeout=1)
+
+    # editor
+
+    @property
+    def editor(self) -> Locator:
+        return self.page.locator(".editor-group-container.active .monaco-editor").first
+
+    def active_tab(self) -> Locator:
+        return self.page.locator(".editor-group-container.active .tab.active")
+
+    def top_stack_line(self) -> Locator:
+        """The editor line VS Code highlights for the paused (top) frame."""
+        return self.page.locator(".monaco-editor .view-overlays .debug-top-stack-frame-line")
+
+    def focused_stack_line(self) -> Locator:
+        """The editor line VS Code highlights for a selected caller frame."""
+        return self.page.locator(".monaco-editor .view-overlays .debug-focused-stack-frame-line")
+
+    def editor_line(self, text: str) -> Locator:
+        return self.page.locator(".monaco-editor .view-lines .view-line", has_text=text).first
+
+    @property
+    def exception_widget(self) -> Locator:
+        return self.page.locator(".monaco-editor .exception-widget")
+
+    def hover_word(self, line_text: str, word: str) -> Locator:
+        """Hovers `word` in the editor line containing `line_text`; returns the debug hover."""
+        line = self.editor_line(line_text)
+        span = line.locator("span span", has_text=re.compile(rf"^{re.escape(word)}$")).first
+        hover = self.page.locator(".debug-hover-widget")
+        for _ in range(5):
+            span.hover()
+            try:
+                hover.wait_for(timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                # the mouse must move off and on again for a new hover
+                self.page.mouse.move(0, 0)
+        return hover
+
+    # debug console
+
+    def evaluate_in_console(self, expression: str) -> Locator:
+        """Types an expression into the Debug Console; returns the output row that answers it."""
+        repl = self.page.locator(".repl")
+        if not repl.is_visible():
+            self.run_command("Debug: Focus on Debug Console View")
+        repl.wait_for()
+        before = self.page.locator(".repl .monaco-list-row").count()
+        input_box = self.page.locator(".repl-input-wrapper .monaco-editor")
+        input_box.click()
+        self.page.keyboard.type(expression)
+        self.page.keyboard.press("Enter")
+        self.page.locator(".repl .monaco-list-row").nth(before + 1).wait_for()
+        return self.page.locator(".repl .monaco-list-row").nth(before + 1)

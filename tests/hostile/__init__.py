@@ -1,0 +1,1 @@
+"""Hostile-object suite: real crashing programs run with and without tbdump."""

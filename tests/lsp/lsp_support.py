@@ -1,0 +1,133 @@
+"""Helpers for tblsp's end-to-end tests: real crashing programs, real dumps, LSP round trips."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+ENV.pop("TBDUMP_KEY", None)
+ENV.pop("TBDUMP_SAFE", None)
+SERVER = [sys.executable, "-m", "tblsp"]
+WAIT = 20.0     # seconds: generous for a loaded CI machine; a hang still fails
+
+
+def crash(directory: Path, source: str, name: str = "prog.py", args: Sequence[str] = (),
+          output: Optional[Path] = None) -> Path:
+    """Write `source` as a program in `directory`, crash it under `python -m tbdump`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(textwrap.dedent(source), encoding="utf-8")
+    cmd = [sys.executable, "-m", "tbdump"] + (["-o", str(output)] if output else [])
+    proc = subprocess.run(cmd + [name, *args], cwd=directory, env=ENV, capture_output=True,
+                          text=True, timeout=120)
+    dump = output or directory / "traceback.pkl"
+    assert proc.returncode != 0 and dump.exists(), proc.stderr
+    return dump
+
+
+def line_of(path: Path, marker: str) -> int:
+    """The 0-based (LSP) line of the line holding `marker`."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        if marker in line:
+            return n
+    raise AssertionError(f"{marker!r} not in {path}")
+
+
+def col_of(path: Path, marker: str, text: str) -> types.Position:
+    """The position of `text` on the line holding `marker` (ASCII lines)."""
+    line = line_of(path, marker)
+    return types.Position(line, path.read_text(encoding="utf-8").splitlines()[line].index(text))
+
+
+def set_format_version(dump: Path, version: int) -> None:
+    """Rewrite a dump's manifest as a tbdump of another format version would have written it."""
+    data = dump.read_bytes()
+    length, end = struct.unpack("<Q8s", data[-16:])
+    manifest = json.loads(data[-16 - length:-16])
+    manifest["format"] = version
+    body = json.dumps(manifest, sort_keys=True).encode()
+    dump.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
+
+
+async def start(client: LanguageClient, root: Path, caps: str = "visual-studio-code",
+                **options: Any) -> types.InitializeResult:
+    """Initialize the server for a workspace folder, as the named editor would."""
+    uri = root.as_uri()
+    return await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(caps), root_uri=uri,
+        workspace_folders=[types.WorkspaceFolder(uri, root.name)],
+        initialization_options=options or None))
+
+
+def open_file(client: LanguageClient, path: Path) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text=path.read_text(encoding="utf-8"))))
+    return uri
+
+
+async def until(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    """Poll `check` until it returns something truthy; fail saying `what` never happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def diagnostics(client: LanguageClient, uri: str,
+                      accept: Callable[[List[types.Diagnostic]], bool] = bool
+                      ) -> List[types.Diagnostic]:
+    """The diagnostics published for `uri`, once they satisfy `accept`."""
+    def check() -> Optional[List[types.Diagnostic]]:
+        got = client.diagnostics.get(uri)
+        return list(got) if got is not None and accept(list(got)) else None
+    return await until(check, f"diagnostics for {uri}")
+
+
+async def hover_text(client: LanguageClient, uri: str, pos: types.Position) -> Optional[str]:
+    result = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), pos))
+    if result is None:
+        return None
+    assert isinstance(result.contents, types.MarkupContent)
+    return result.contents.value
+
+
+def by_severity(diags: List[types.Diagnostic],
+                severity: types.DiagnosticSeverity) -> List[types.Diagnostic]:
+    return [d for d in diags if d.severity == severity]
+
+
+def messages(client: LanguageClient) -> List[str]:
+    return [m.message for m in client.messages]
+
+
+DIVIDE = """\
+    import sys
+
+
+    def div(x, y):
+        return x / y  # crash
+
+
+    if __name__ == '__main__':
+        x = int(sys.argv[1])
+        y = int(sys.argv[2])
+        print(div(x, y))  # call
+    """

@@ -1,0 +1,145 @@
+"""Diagnostics: the crash, its call sites and chained exceptions, on the files of a real dump."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import DIVIDE, by_severity, crash, diagnostics, line_of, open_file, start
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_crash_line_and_call_site(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = open_file(client, prog)
+    diags = await diagnostics(client, uri)
+
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    assert error.message == "ZeroDivisionError: division by zero"
+    assert error.source == "tbdump"
+    crash_line = line_of(prog, "# crash")
+    text = prog.read_text().splitlines()[crash_line]
+    assert error.range == types.Range(types.Position(crash_line, text.index("x / y")),
+                                      types.Position(crash_line, text.index("x / y") + 5))
+
+    [call] = by_severity(diags, types.DiagnosticSeverity.Information)
+    assert call.message == "called from here: `div(x, y)` with x=5, y=0"
+    call_line = line_of(prog, "# call")
+    assert call.range.start.line == call_line
+    assert call.source == "tbdump"
+
+    # The whole stack, outermost first, on every diagnostic of it.
+    for diag in (error, call):
+        assert diag.related_information is not None
+        assert [r.location.range.start.line for r in diag.related_information] == \
+            [call_line, crash_line]
+        assert all(r.location.uri == uri for r in diag.related_information)
+        assert "ZeroDivisionError" in diag.related_information[-1].message
+
+
+async def test_published_for_user_files_without_opening(client: LanguageClient,
+                                                        workspace: Path) -> None:
+    """The Problems panel lists the crash as soon as the dump loads."""
+    crash(workspace, DIVIDE, args=["5", "0"])
+    await start(client, workspace)
+    diags = await diagnostics(client, (workspace / "prog.py").as_uri())
+    assert {d.severity for d in diags} == {types.DiagnosticSeverity.Error,
+                                          types.DiagnosticSeverity.Information}
+
+
+CHAINED = """\
+    def parse(text):
+        return int(text)  # inner
+
+
+    def load(text):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise RuntimeError("config is bad") from exc  # outer
+
+
+    load("x")
+    """
+
+CONTEXT = """\
+    def cleanup():
+        raise OSError("disk gone")  # during
+
+
+    try:
+        {}["missing"]  # first
+    except KeyError:
+        cleanup()  # handler
+    """
+
+GROUP = """\
+    def fail(n):
+        raise ValueError(f"bad {n}")  # member
+
+
+    def run():
+        errors = []
+        for n in range(2):
+            try:
+                fail(n)
+            except ValueError as exc:
+                errors.append(exc)
+        raise ExceptionGroup("two failures", errors)  # group
+
+
+    run()
+    """
+
+
+async def test_direct_cause_is_marked(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, CHAINED)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    errors = {d.range.start.line: d for d in by_severity(diags, types.DiagnosticSeverity.Error)}
+    outer, inner = errors[line_of(prog, "# outer")], errors[line_of(prog, "# inner")]
+    assert outer.message == "RuntimeError: config is bad"
+    assert inner.message.splitlines()[0] == "ValueError: invalid literal for int() with base 10: 'x'"
+    assert "the direct cause of RuntimeError: config is bad" in inner.message
+    # The cause's call site carries the same mark; its stack is linked on its own.
+    calls = [d for d in by_severity(diags, types.DiagnosticSeverity.Information)
+             if "direct cause" in d.message]
+    assert calls and calls[0].range.start.line == line_of(prog, "return parse(text)")
+    assert inner.related_information is not None
+    assert [r.location.range.start.line for r in inner.related_information][-1] == \
+        line_of(prog, "# inner")
+
+
+async def test_context_is_marked(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, CONTEXT)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    errors = {d.range.start.line: d for d in by_severity(diags, types.DiagnosticSeverity.Error)}
+    assert errors[line_of(prog, "# during")].message == "OSError: disk gone"
+    first = errors[line_of(prog, "# first")]
+    assert first.message.startswith("KeyError: 'missing'")
+    assert "being handled when OSError: disk gone occurred" in first.message
+
+
+@pytest.mark.skipif(not hasattr(__builtins__, "ExceptionGroup")
+                    and "ExceptionGroup" not in dir(__import__("builtins")),
+                    reason="exception groups are Python 3.11+")
+async def test_group_members_are_marked(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, GROUP)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    errors = by_severity(diags, types.DiagnosticSeverity.Error)
+    group = [d for d in errors if d.range.start.line == line_of(prog, "# group")]
+    assert group and group[0].message.startswith("ExceptionGroup: two failures")
+    members = sorted(d.message for d in errors if d.range.start.line == line_of(prog, "# member"))
+    assert [m.splitlines()[0] for m in members] == ["ValueError: bad 0", "ValueError: bad 1"]
+    assert "sub-exception 1 of ExceptionGroup: two failures" in members[0]
+    assert "sub-exception 2 of ExceptionGroup: two failures" in members[1]

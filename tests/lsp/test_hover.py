@@ -1,0 +1,124 @@
+"""Hover: the captured value of a name, attribute chain or literal subscript, from a real dump."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import col_of, crash, diagnostics, hover_text, line_of, open_file, start
+
+pytestmark = pytest.mark.asyncio
+
+CART = """\
+    LIMITS = {"max": 10, "min": 1}
+
+
+    class Cart:
+        def __init__(self):
+            self.items = ["apple", "pear"]
+            self.owner = "ann"
+
+        def total(self, prices):
+            api_token = "hunter2-secret"
+            count = len(self.items)  # count line
+            table = {"key": [1, 2, 3]}
+            limit = LIMITS["max"]  # limit line
+            return prices[self.items[0]] / (count - 2 + table["key"][0] - 1)  # crash
+
+
+    def unused(value):
+        return value  # not captured
+
+
+    cart = Cart()
+    print(cart.total({"apple": 3}))  # call
+    """
+
+
+@pytest.fixture
+async def cart(client: LanguageClient, workspace: Path) -> Path:
+    crash(workspace, CART)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    await diagnostics(client, open_file(client, prog))
+    return prog
+
+
+async def hover_at(client: LanguageClient, prog: Path, marker: str, text: str,
+                   offset: int = 0) -> str:
+    pos = col_of(prog, marker, text)
+    got = await hover_text(client, prog.as_uri(),
+                           types.Position(pos.line, pos.character + offset))
+    assert got is not None, f"no hover on {text!r}"
+    return got
+
+
+async def test_local_value_with_type(client: LanguageClient, cart: Path) -> None:
+    text = await hover_at(client, cart, "# crash", "count")
+    assert text.startswith("**count**: `int`")
+    assert "```python\n2\n```" in text
+    assert "local in Cart.total()" in text and "innermost frame" in text
+
+
+async def test_range_is_the_expression(client: LanguageClient, cart: Path) -> None:
+    pos = col_of(cart, "# crash", "self.items[0]")
+    result = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(cart.as_uri()), types.Position(pos.line, pos.character + 6)))
+    assert result is not None and result.range is not None
+    assert (result.range.start.character, result.range.end.character) == \
+        (pos.character, pos.character + len("self.items"))
+
+
+async def test_attribute_chain(client: LanguageClient, cart: Path) -> None:
+    text = await hover_at(client, cart, "# crash", "items[0]", offset=1)
+    assert text.startswith("**self.items**: `list` · len 2")
+    assert "['apple', 'pear']" in text
+    assert "- `0`: `'apple'`" in text
+
+
+async def test_literal_subscripts(client: LanguageClient, cart: Path) -> None:
+    text = await hover_at(client, cart, "# crash", '"key"')
+    assert text.startswith('**table\\["key"\\]**: `list` · len 3')
+    assert "[1, 2, 3]" in text
+    text = await hover_at(client, cart, "# crash", "[0] - 1")
+    assert text.startswith('**table\\["key"\\]\\[0\\]**: `int`') and "\n1\n" in text
+    text = await hover_at(client, cart, "# crash", "[self.items[0]]", offset=len("[self.items["))
+    assert text.startswith("**self.items\\[0\\]**: `str`") and "'apple'" in text
+
+
+async def test_dict_value_shows_children(client: LanguageClient, cart: Path) -> None:
+    text = await hover_at(client, cart, "# crash", "prices")
+    assert text.startswith("**prices**: `dict` · len 1")
+    assert "- `'apple'`: `3`" in text
+
+
+async def test_global_through_a_frame(client: LanguageClient, cart: Path) -> None:
+    text = await hover_at(client, cart, "# limit line", "LIMITS")
+    assert text.startswith("**LIMITS**: `dict` · len 2") and "global in Cart.total()" in text
+    text = await hover_at(client, cart, "# limit line", '"max"')
+    assert text.startswith('**LIMITS\\["max"\\]**: `int`') and "\n10\n" in text
+
+
+async def test_redacted_value_says_so(client: LanguageClient, cart: Path) -> None:
+    text = await hover_at(client, cart, "api_token =", "api_token")
+    assert "redacted" in text
+    assert "hunter2" not in text
+
+
+async def test_caller_frame_values(client: LanguageClient, cart: Path) -> None:
+    text = await hover_at(client, cart, "# call", "cart")
+    assert text.startswith("**cart**: `Cart`")
+    assert "frame 1 of 2" in text
+    text = await hover_at(client, cart, "# call", "owner", offset=0) \
+        if "owner" in cart.read_text().splitlines()[line_of(cart, "# call")] else None
+    assert text is None   # the call line names no attribute beyond what it shows
+
+
+async def test_nothing_where_nothing_was_captured(client: LanguageClient, cart: Path) -> None:
+    uri = cart.as_uri()
+    # A builtin is not in any frame; a function that never ran has no frame; nor has blank space.
+    assert await hover_text(client, uri, col_of(cart, "# count line", "len")) is None
+    assert await hover_text(client, uri, col_of(cart, "# not captured", "value")) is None
+    assert await hover_text(client, uri, types.Position(line_of(cart, "# crash"), 0)) is None

@@ -1,0 +1,1 @@
+"""Trust suite: redaction, budgets, signing and safe mode, cross-version loading."""

@@ -1,0 +1,311 @@
+"""Opening a dump runs nothing from it unless trusted: marker-file proofs through every entry point.
+
+The dump holds an object whose pickle calls ``os.mkdir(MARKER)`` when
+unpickled.  A positive control proves the marker does appear when objects do
+load; every safe path (safe mode, a wrong or missing signature, corruption)
+must leave no marker, through ``tbdump.load`` and each command-line tool.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from hostile.harness import REPO, base_env, load_fresh, members, run, run_tbdump, write_program
+
+EVIL = '''
+    import os
+    class Evil:
+        def __reduce__(self):
+            return (os.mkdir, (os.environ["MARKER"],))
+    def crash():
+        evil = Evil()
+        nested = {"inside": [Evil()]}
+        raise RuntimeError("evil inside")
+    crash()
+'''
+
+
+@pytest.fixture(scope="module")
+def evil(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+    """An unsigned and a signed (key k1) dump of the evil program."""
+    d = tmp_path_factory.mktemp("evil")
+    prog = write_program(d, EVIL)
+    marker = d / "MARKER"
+    env = base_env(MARKER=str(marker))
+    run_tbdump(prog, [], env, dump="unsigned.pkl")
+    run_tbdump(prog, [], dict(env, TBDUMP_KEY="k1"), dump="signed.pkl")
+    assert not marker.exists(), "capture itself must not unpickle"
+    return {"dir": d, "unsigned": d / "unsigned.pkl", "signed": d / "signed.pkl", "marker": marker,
+            "source": prog}
+
+
+def _env(evil: Dict[str, Path], **extra: str) -> Dict[str, str]:
+    return base_env(MARKER=str(evil["marker"]), **extra)
+
+
+def _copy(evil: Dict[str, Path], which: str, tmp_path: Path) -> Path:
+    target = tmp_path / ("%s.pkl" % which)
+    shutil.copy(evil[which], target)
+    return target
+
+
+def _flip_in_member(path: Path, member: str) -> None:
+    """Damage one byte in the middle of a member, leaving the manifest alone."""
+    sys.path.insert(0, str(REPO))
+    from tbdump.container import ContainerReader
+    sys.path.remove(str(REPO))
+    reader = ContainerReader(str(path))
+    m = reader.manifest["members"][member]
+    reader.close()
+    data = bytearray(path.read_bytes())
+    data[m["offset"] + m["size"] // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _tamper_and_rehash(path: Path) -> None:
+    """What an attacker without the key does: change the objects and fix every hash."""
+    import hashlib
+    sys.path.insert(0, str(REPO))
+    from tbdump.container import ContainerReader, _TRAILER
+    sys.path.remove(str(REPO))
+    reader = ContainerReader(str(path))
+    manifest = reader.manifest
+    reader.close()
+    data = bytearray(path.read_bytes())
+    m = manifest["members"]["objects"]
+    data[m["offset"] + m["size"] - 1] ^= 0x00  # same bytes: the point is the re-written manifest
+    m["sha256"] = hashlib.sha256(bytes(data[m["offset"]:m["offset"] + m["size"]])).hexdigest()
+    manifest["tbdump"] = "attacker"
+    body = json.dumps(manifest, sort_keys=True).encode()
+    end = len(data) - _TRAILER.size
+    length = _TRAILER.unpack(bytes(data[end:]))[0]
+    head = bytes(data[:end - length])
+    path.write_bytes(head + body + _TRAILER.pack(len(body), b"\nTBDEND\x1a"))
+
+
+def test_positive_control_objects_do_load_when_trusted(evil: Dict[str, Path], tmp_path: Path) -> None:
+    for which, extra in (("unsigned", {}), ("signed", {"TBDUMP_KEY": "k1"})):
+        dump = _copy(evil, which, tmp_path)
+        loaded, report = load_fresh(dump, tmp_path, _env(evil, **extra))
+        assert report is not None and report["objects_allowed"], loaded
+        assert evil["marker"].exists(), "the test's evil object must work, or it proves nothing"
+        evil["marker"].rmdir()
+
+
+@pytest.mark.parametrize("scenario", ["safe_mode", "TBDUMP_SAFE", "wrong_key", "unsigned_with_key",
+                                      "corrupt_objects", "corrupt_signed_objects", "tampered_rehashed"])
+def test_load_never_unpickles_untrusted(scenario: str, evil: Dict[str, Path], tmp_path: Path) -> None:
+    which = "signed" if scenario in ("wrong_key", "corrupt_signed_objects", "tampered_rehashed") else "unsigned"
+    dump = _copy(evil, which, tmp_path)
+    extra: Dict[str, str] = {}
+    objects = "default"
+    if scenario == "safe_mode":
+        objects = "safe"
+    elif scenario == "TBDUMP_SAFE":
+        extra["TBDUMP_SAFE"] = "1"
+    elif scenario in ("wrong_key", "unsigned_with_key"):
+        extra["TBDUMP_KEY"] = "k2" if scenario == "wrong_key" else "k1"
+    elif scenario.startswith("corrupt"):
+        _flip_in_member(dump, "objects")
+        if scenario == "corrupt_signed_objects":
+            extra["TBDUMP_KEY"] = "k1"
+    elif scenario == "tampered_rehashed":
+        _tamper_and_rehash(dump)
+        extra["TBDUMP_KEY"] = "k1"
+    loaded, report = load_fresh(dump, tmp_path, _env(evil, **extra), objects=objects)
+    assert report is not None, loaded
+    assert not evil["marker"].exists()
+    frame = report["frames"][-1]
+    assert frame["resolved"]["evil"] == ["Placeholder", True]
+    assert report["safe_reason"], report
+    if scenario in ("wrong_key", "tampered_rehashed"):
+        assert "signature" in report["safe_reason"]
+    if scenario.startswith("corrupt"):
+        assert "corrupt" in report["safe_reason"]
+
+
+def test_corrupt_safe_layer_is_a_clear_dump_error(evil: Dict[str, Path], tmp_path: Path) -> None:
+    dump = _copy(evil, "unsigned", tmp_path)
+    _flip_in_member(dump, "safe")
+    loaded, report = load_fresh(dump, tmp_path, _env(evil))
+    assert report is None
+    last = loaded.stderr.decode().strip().splitlines()[-1]
+    assert "DumpError" in last and "corrupted" in last, last
+    result = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path,
+                 dict(_env(evil), PYTHONPATH=str(REPO)))
+    assert result.returncode == 2 and b"Traceback" not in result.stderr, result
+    assert not evil["marker"].exists()
+
+
+# -- the command-line tools -----------------------------------------------------------------
+
+
+def _tool_env(evil: Dict[str, Path], **extra: str) -> Dict[str, str]:
+    return dict(_env(evil, **extra), PYTHONPATH=str(REPO))
+
+
+def _has(module: str) -> bool:
+    return (REPO / module / "__main__.py").is_file()
+
+
+def _untrusted_dumps(evil: Dict[str, Path], tmp_path: Path) -> List[tuple]:
+    """(dump, extra env, flags for a tool that has --safe) for each way a dump is untrusted."""
+    corrupt = _copy(evil, "unsigned", tmp_path)
+    corrupt = corrupt.rename(tmp_path / "corrupt.pkl")
+    _flip_in_member(corrupt, "objects")
+    return [(_copy(evil, "unsigned", tmp_path), {}, ["--safe"]),
+            (_copy(evil, "signed", tmp_path), {"TBDUMP_KEY": "k2"}, []),
+            (corrupt, {}, [])]
+
+
+def test_report_never_unpickles(evil: Dict[str, Path], tmp_path: Path) -> None:
+    dump = _copy(evil, "unsigned", tmp_path)
+    result = run([sys.executable, "-m", "tbdump.report", "--globals", str(dump)], tmp_path, _tool_env(evil))
+    assert result.returncode == 0, result
+    assert b"evil = " in result.stdout
+    assert not evil["marker"].exists()
+
+
+def test_tbdebug_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) -> None:
+    assert _has("tbdebug"), "python -m tbdebug is missing"
+    commands = b"p evil\np nested\npp locals()\nup\nwhere\nq\n"
+    for dump, extra, flags in _untrusted_dumps(evil, tmp_path):
+        proc = subprocess.run([sys.executable, "-m", "tbdebug", *flags, str(dump)], cwd=str(tmp_path),
+                              env=_tool_env(evil, **extra), input=commands, capture_output=True, timeout=60)
+        assert not evil["marker"].exists(), (dump.name, extra, flags, proc.stdout[-2000:], proc.stderr[-2000:])
+        assert b"Traceback (most recent call last)" not in proc.stderr, proc.stderr[-2000:]
+
+
+class _JsonRpcPipe:
+    """Content-Length framed JSON over a child's stdin/stdout (DAP and LSP share the framing)."""
+
+    def __init__(self, argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
+        self.proc = subprocess.Popen(argv, cwd=str(cwd), env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.seq = 0
+
+    def send(self, message: Dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def read(self) -> Optional[Dict[str, Any]]:
+        assert self.proc.stdout is not None
+        length = None
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                return None
+            if line in (b"\r\n", b"\n"):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return json.loads(self.proc.stdout.read(length or 0))
+
+    def close(self) -> None:
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _dap_session(argv: List[str], cwd: Path, env: Dict[str, str], launch: Dict[str, Any]) -> None:
+    """Launch, then ask for every frame's every variable and evaluate `evil` in each."""
+    pipe = _JsonRpcPipe(argv, cwd, env)
+    seq = [0]
+
+    def request(command: str, arguments: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        seq[0] += 1
+        pipe.send({"seq": seq[0], "type": "request", "command": command, "arguments": arguments or {}})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            msg = pipe.read()
+            if msg is None:
+                return {}
+            if msg.get("type") == "response" and msg.get("request_seq") == seq[0]:
+                return msg
+        return {}
+
+    try:
+        request("initialize", {"adapterID": "tbdump", "linesStartAt1": True, "columnsStartAt1": True})
+        request("launch", launch)
+        request("configurationDone")
+        threads = request("threads").get("body", {}).get("threads", [])
+        for thread in threads:
+            frames = request("stackTrace", {"threadId": thread["id"]}).get("body", {}).get("stackFrames", [])
+            for frame in frames:
+                for expr in ("evil", "nested['inside'][0]", "__import__('os').getcwd()"):
+                    request("evaluate", {"expression": expr, "frameId": frame["id"], "context": "repl"})
+                scopes = request("scopes", {"frameId": frame["id"]}).get("body", {}).get("scopes", [])
+                refs = [s["variablesReference"] for s in scopes]
+                for _ in range(50):
+                    if not refs:
+                        break
+                    body = request("variables", {"variablesReference": refs.pop()}).get("body", {})
+                    refs += [v["variablesReference"] for v in body.get("variables", []) if v.get("variablesReference")]
+        request("disconnect")
+    finally:
+        pipe.close()
+
+
+def test_tbdap_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) -> None:
+    assert _has("tbdap"), "python -m tbdap is missing"
+    for dump, extra, flags in _untrusted_dumps(evil, tmp_path):
+        launch = {"dumpFile": str(dump)}
+        if flags:
+            launch["safe"] = True
+        _dap_session([sys.executable, "-m", "tbdap"], tmp_path, _tool_env(evil, **extra), launch)
+        assert not evil["marker"].exists(), (dump.name, extra, launch)
+    # The same with --safe on the command line, and the control: a trusted dump does load.
+    dump = _copy(evil, "unsigned", tmp_path)
+    _dap_session([sys.executable, "-m", "tbdap", "--safe"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
+    assert not evil["marker"].exists()
+    _dap_session([sys.executable, "-m", "tbdap"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
+    assert evil["marker"].exists(), "control: the DAP session above never reached an object"
+    evil["marker"].rmdir()
+
+
+def test_tblsp_never_unpickles(evil: Dict[str, Path], tmp_path: Path) -> None:
+    assert _has("tblsp"), "python -m tblsp is missing"
+    dump = _copy(evil, "unsigned", tmp_path)
+    source = evil["source"]
+    pipe = _JsonRpcPipe([sys.executable, "-m", "tblsp"], tmp_path, _tool_env(evil))
+    try:
+        uri = source.as_uri()
+        pipe.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {},
+            "initializationOptions": {"dumpFiles": [str(dump)], "pollInterval": 0}}})
+        pipe.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        pipe.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": source.read_text()}}})
+        lines = source.read_text().splitlines()
+        line = next(i for i, text in enumerate(lines) if "evil = Evil()" in text)
+        pipe.send({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": line, "character": lines[line].index("evil")}}})
+        pipe.send({"jsonrpc": "2.0", "id": 3, "method": "textDocument/inlayHint", "params": {
+            "textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0},
+                                                    "end": {"line": len(lines), "character": 0}}}})
+        pipe.send({"jsonrpc": "2.0", "id": 4, "method": "shutdown", "params": None})
+        answered = set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and 4 not in answered:
+            msg = pipe.read()
+            if msg is None:
+                break
+            if "id" in msg and "method" not in msg:
+                answered.add(msg["id"])
+        pipe.send({"jsonrpc": "2.0", "method": "exit", "params": None})
+        assert {1, 2, 3, 4} <= answered, answered
+    finally:
+        pipe.close()
+    assert not evil["marker"].exists()

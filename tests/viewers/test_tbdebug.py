@@ -1,0 +1,269 @@
+"""tbdebug as a person uses it: real dumps of crashing programs, opened in pdb in a real terminal."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import env_for_child, run
+
+PDB = r"\(Pdb\)"
+
+
+def squash(text: str) -> str:
+    """Runs of blanks as one space: a terminal shows pdb's tabs as spaces."""
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def tbdebug(dump: Path, *options: str) -> list:
+    return [sys.executable, "-m", "tbdebug", *options, str(dump)]
+
+
+def test_lands_at_the_crash_and_walks_the_stack(crash, terminal):
+    dump = crash("divide.py", "5", "0")
+    pdb = terminal(tbdebug(dump))
+    opened = pdb.wait_transcript(PDB + r"\Z")
+    assert "ZeroDivisionError: division by zero" in opened      # the traceback, as Python printed it
+    assert f"> {dump.parent}/divide.py(5)div()\n-> return x / y" in opened
+
+    where = pdb.ask("where", PDB)
+    assert "divide.py(11)<module>()\n-> print(div(x, y))" in where
+    assert where.rstrip().endswith("divide.py(5)div()\n-> return x / y")
+    assert pdb.ask("p x, y", PDB) == "(5, 0)"
+    assert pdb.ask("args", PDB) == "x = 5\ny = 0"
+    assert pdb.ask("x * 10 + y", PDB) == "50"                  # a plain expression
+    assert pdb.ask("whatis y", PDB) == "<class 'int'>"
+    assert pdb.ask("display x", PDB) == "display x: 5"
+    assert " 4 def div(x, y):\n 5 -> return x / y" in squash(pdb.ask("longlist", PDB))
+
+    assert "divide.py(11)<module>()\n-> print(div(x, y))" in pdb.ask("up", PDB)
+    assert pdb.ask("p __name__, x", PDB) == "('__main__', 5)"
+    listing = squash(pdb.ask("list", PDB))
+    assert " 8 if __name__ == '__main__':\n" in listing and " 11 -> print(div(x, y))" in listing
+    assert pdb.ask("whatis div", PDB).startswith(("Function div", "<class 'tbdump"))
+    assert "divide.py(5)div()" in pdb.ask("down", PDB)
+
+    pdb.line("interact")
+    pdb.wait_transcript(r">>>\s*\Z")
+    pdb.line("x / (y + 4)")
+    pdb.wait_transcript(r"^1\.25$")
+    pdb.press("C-d")
+    pdb.wait_transcript(PDB + r"\Z")
+    pdb.line("quit")
+    assert pdb.exit_status() == 0
+
+
+def test_methods_arguments_objects_and_completion(crash, terminal):
+    dump = crash("bank.py", "10", "200")
+    pdb = terminal(tbdebug(dump))
+    pdb.wait_transcript(PDB + r"\Z")
+    assert pdb.ask("args", PDB).splitlines() == [
+        "self = " + pdb.ask("p self", PDB), "amount = 200", "fee = 2", "notes = ('rent',)",
+        "extra = {'channel': 'atm'}"]
+    assert pdb.ask("pp history", PDB) == "{'last': 202, 'notes': ['rent']}"
+    assert pdb.ask("whatis self", PDB) == "<class '__main__.Account'>"
+    start = len(pdb.transcript()) - 1
+    pdb.type("p self.bala")
+    pdb.press("Tab")                   # readline completes from the captured object
+    pdb.press("Enter")
+    assert pdb.wait_transcript(PDB + r"\Z", since=start).splitlines()[:2] == [
+        "(Pdb) p self.balance", "88"]
+    assert "bank.py(22)run()" in pdb.ask("up", PDB)
+    assert pdb.ask("p account.owner, requests", PDB) == "('ada', [10, 200])"
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+
+def test_chained_exceptions_are_reachable(crash, terminal):
+    dump = crash("chained.py")
+    pdb = terminal(tbdebug(dump))
+    opened = pdb.wait_transcript(PDB + r"\Z")
+    assert "#0 ConfigError: bad config: '{broken'  (raised; 3 frames)" in opened
+    assert "#1 json.decoder.JSONDecodeError: Expecting property name" in opened
+    assert "(the direct cause of #0; 5 frames)" in opened
+    assert "chained.py(18)load_config()" in opened
+    assert pdb.ask("p defaults, text", PDB) == "({'retries': 3}, '{broken')"
+    if sys.version_info >= (3, 13):
+        listed = pdb.ask("exceptions", PDB)
+        assert "JSONDecodeError" in listed and "> " in listed
+        assert "decoder.py" in pdb.ask("exceptions 0", PDB)
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+    cause = terminal(tbdebug(dump, "--exception", "1"))
+    opened = cause.wait_transcript(PDB + r"\Z")
+    assert "json/decoder.py" in opened and "raw_decode()" in opened
+    assert cause.ask("p s, idx", PDB) == "('{broken', 0)"
+    where = cause.ask("where", PDB)
+    assert where.index("chained.py(16)load_config()") < where.index("chained.py(10)parse()")
+    cause.line("q")
+    assert cause.exit_status() == 0
+
+
+def test_sources_come_from_the_dump_when_the_local_file_is_gone_or_changed(crash, terminal):
+    dump = crash("divide.py", "5", "0")
+    program = dump.parent / "divide.py"
+    program.unlink()
+    pdb = terminal(tbdebug(dump))
+    pdb.wait_transcript(PDB + r"\Z")
+    assert " 5 -> return x / y" in squash(pdb.ask("list", PDB))
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+    program.write_text("# rewritten since the crash\n" * 20)
+    pdb = terminal(tbdebug(dump))
+    opened = pdb.wait_transcript(PDB + r"\Z")
+    assert f"tbdebug: {program} differs from the copy in the dump; showing the dump's copy" in opened
+    assert " 5 -> return x / y" in squash(pdb.ask("list", PDB))
+    assert "rewritten" not in pdb.ask("longlist", PDB)
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+
+def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
+    dump = crash("bank.py", "10", "200")
+    pdb = terminal(tbdebug(dump, "--safe"))
+    opened = pdb.wait_transcript(PDB + r"\Z")
+    assert "tbdebug: safe mode" in opened and "placeholders showing their previews" in opened
+    amount = pdb.ask("p amount", PDB)
+    assert amount.startswith("<int: safe mode") and amount.endswith(" 200>")
+    assert "extra = <dict: safe mode" in pdb.ask("args", PDB)
+    assert "<__main__.Account object at" in pdb.ask("p self", PDB)   # the preview, not the object
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+
+def test_the_seed_helper_script_flow(crash, terminal):
+    dump = crash("divide.py", "5", "0")
+    script = dump.parent / "helper.py"
+    script.write_text("import tbdump\ndump = tbdump.load('traceback.pkl')\n"
+                      "# any preprocessing here\nbreakpoint()\n")
+    pdb = terminal([sys.executable, str(script)])
+    pdb.wait_transcript(PDB + r"\Z")
+    assert pdb.ask("p dump", PDB).startswith("<tbdump.Dump traceback.pkl: ZeroDivisionError")
+    start = len(pdb.transcript()) - 1
+    pdb.type("p dump.excep")
+    pdb.press("Tab")
+    pdb.type(".message")
+    pdb.press("Enter")
+    assert pdb.wait_transcript(PDB + r"\Z", since=start).splitlines()[:2] == [
+        "(Pdb) p dump.exception.message", "'division by zero'"]
+    assert "divide.py(5)div()" in pdb.ask("import tbdebug; tbdebug.debug(dump)", PDB)
+    assert pdb.ask("p x, y", PDB) == "(5, 0)"
+    pdb.ask("quit", PDB)               # leaves the post-mortem, back in the script
+    pdb.line("continue")
+    assert pdb.exit_status() == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    (b"", "not a tbdump file"),
+    (b"\x80\x04\x95 a plain pickle", "not a tbdump file"),
+    ("truncated", "truncated"),
+])
+def test_bad_files_get_one_line_and_status_2(crash, tmp_path, content, message):
+    bad = tmp_path / "bad.pkl"
+    if content == "truncated":
+        data = crash("divide.py", "5", "0").read_bytes()
+        bad.write_bytes(data[: len(data) // 2])
+    elif content is not None:
+        bad.write_bytes(content)
+    done = run(tbdebug(bad), tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"tbdebug: {bad}")
+    assert message in done.stderr and done.stdout == ""
+
+
+def test_a_missing_exception_number_is_one_line(crash, tmp_path):
+    done = run(tbdebug(crash("divide.py", "5", "0"), "--exception", "3"), tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "tbdebug: there is no exception #3: this dump has 1 (#0-#0)")
+    assert "Traceback (most recent call last)" not in done.stderr
+
+
+def test_pythonbreakpoint_0_disables_it_as_python_does(crash, tmp_path):
+    done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, env={"PYTHONBREAKPOINT": "0"},
+               stdin="p x\n")
+    assert done.returncode == 0
+    assert done.stderr == "tbdebug: PYTHONBREAKPOINT=0 disables the debugger; nothing opened\n"
+    assert "(Pdb)" not in done.stdout
+
+
+def test_an_unimportable_pythonbreakpoint_is_one_line(crash, tmp_path):
+    done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path,
+               env={"PYTHONBREAKPOINT": "no_such_debugger.set_trace"})
+    assert done.returncode == 2
+    assert done.stderr == ('tbdebug: Ignoring unimportable $PYTHONBREAKPOINT: '
+                           '"no_such_debugger.set_trace"\n')
+
+
+def test_a_hook_without_post_mortem_opens_with_the_dump_in_reach(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    (tmp_path / "plainhook.py").write_text(
+        "import sys\n"
+        "def stop():\n"
+        "    scope = sys._getframe(1).f_locals\n"
+        "    print('in reach:', sorted(scope))\n"
+        "    print('crash:', scope['traceback'].tb_next.tb_frame.f_locals)\n")
+    done = run(tbdebug(dump), tmp_path, env={"PYTHONBREAKPOINT": "plainhook.stop"})
+    assert done.returncode == 0, done.stderr
+    assert "tbdebug: plainhook.stop has no post_mortem()" in done.stdout
+    assert "in reach: ['dump', 'exception', 'hook', 'traceback']" in done.stdout
+    assert "crash: {'x': 5, 'y': 0}" in done.stdout
+
+
+def test_help_explains_every_option():
+    done = run([sys.executable, "-m", "tbdebug", "--help"], Path.cwd())
+    assert done.returncode == 0
+    for needle in ("--safe", "--exception N", "PYTHONBREAKPOINT", "PYTHONBREAKPOINT=0",
+                   "traceback.pkl", "`exceptions`", "exit status"):
+        assert needle in done.stdout, needle
+
+
+# -- the other debuggers PYTHONBREAKPOINT can name, each in a venv of its own ------------------
+
+def test_ipdb(crash, terminal, ipdb_python):
+    dump = crash("divide.py", "5", "0")
+    ipdb = terminal([ipdb_python, "-m", "tbdebug", str(dump)],
+                    env={"PYTHONBREAKPOINT": "ipdb.set_trace"})
+    prompt = r"ipdb>"
+    opened = ipdb.wait_transcript(prompt + r"\Z", timeout=60)
+    assert "----> 5     return x / y" in opened
+    assert ipdb.ask("p x, y", prompt) == "(5, 0)"
+    assert "---> 11     print(div(x, y))" in ipdb.ask("up", prompt)
+    assert ipdb.ask("p __name__, x", prompt) == "('__main__', 5)"
+    ipdb.line("q")
+    assert ipdb.exit_status() == 0
+
+
+def test_pdbpp_replaces_pdb(crash, terminal, pdbpp_python):
+    dump = crash("divide.py", "5", "0")
+    pdbpp = terminal([pdbpp_python, "-m", "tbdebug", str(dump)],
+                     env={"PYTHONBREAKPOINT": ""})      # unset: pdb, which pdb++ has replaced
+    prompt = r"\(Pdb\+\+\)"
+    opened = pdbpp.wait_transcript(prompt + r"\Z", timeout=60)
+    assert "divide.py(5)div()" in opened
+    assert pdbpp.ask("p x, y", prompt) == "(5, 0)"
+    assert "4 def div(x, y):\n5 -> return x / y" in squash(pdbpp.ask("longlist", prompt))
+    pdbpp.line("q")
+    assert pdbpp.exit_status() == 0
+
+
+def test_pudb(crash, terminal, ipdb_python, tmp_path):
+    config = tmp_path / "config" / "pudb"
+    config.mkdir(parents=True)
+    # A first run would greet with dialogs; a person who has used pudb once has this.
+    (config / "pudb.cfg").write_text("[pudb]\nseen_welcome = z\nprompt_on_quit = False\n")
+    dump = crash("divide.py", "5", "0")
+    pudb = terminal([ipdb_python, "-m", "tbdebug", str(dump)],
+                    env={"PYTHONBREAKPOINT": "pudb.set_trace",
+                         "XDG_CONFIG_HOME": str(config.parent)})
+    screen = pudb.wait_screen(r"Variables:", timeout=60)
+    assert "PuDB" in screen and ">     return x / y" in screen
+    assert "x: 5" in screen and "y: 0" in screen
+    assert ">> div divide.py:5" in screen and "<module> divide.py:11" in screen
+    pudb.press("q")
+    assert pudb.exit_status() == 0

@@ -1,0 +1,130 @@
+"""tbpeep as a person uses it: real dumps of crashing programs, explored in peepshow in a real terminal."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from conftest import run
+
+PROMPT = r"^(list|dict|int) [*i]+ > $"
+
+
+def tbpeep(dump: Path, *options: str, python: str = sys.executable) -> list:
+    return [python, "-m", "tbpeep", *options, str(dump)]
+
+
+def test_frames_and_variables_are_one_step_away(crash, terminal):
+    peep = terminal(tbpeep(crash("divide.py", "5", "0")))
+    screen = peep.wait_screen(r"^list \* > $")
+    assert "REPR         : 'ZeroDivisionError: division by zero  (2 frames)'" in screen
+    peep.press("Enter")                                  # the suggested action: list the frames
+    screen = peep.wait_screen(r"^list i > $")
+    assert "[    0] []* <module>  divide.py:11  print(div(x, y))" in screen
+    assert "[    1] []* div  divide.py:5  return x / y" in screen
+    peep.line("1")                                       # open the crashing frame
+    screen = peep.wait_screen(r"^dict \*\* > $")
+    assert "REPR         : 'div  divide.py:5  return x / y'" in screen
+    peep.press("Enter")                                  # list its variables
+    screen = peep.wait_screen(r"^dict i > $")
+    assert "[    0] 'x' : 5" in screen and "[    1] 'y' : 0" in screen
+    peep.line("1")                                       # open a variable
+    screen = peep.wait_screen(r"^int pp > $")
+    assert "crash<1>['y']" in screen and "TYPE         : <class 'int'>" in screen
+    assert "REPR         : '0'" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_module_frame_lists_its_variables_without_dunders(crash, terminal):
+    peep = terminal(tbpeep(crash("divide.py", "5", "0")))
+    peep.wait_screen(r"^list \* > $")
+    peep.press("Enter")
+    peep.wait_screen(r"^list i > $")
+    peep.line("0")
+    peep.wait_screen(r"^dict \*\* > $")
+    peep.press("Enter")
+    screen = peep.wait_screen(r"^dict i > $")
+    assert "'x' : 5" in screen and "'y' : 0" in screen and "'sys' :" in screen
+    assert "__loader__" not in screen and "__builtins__" not in screen
+    peep.press("C-d")                                    # peepshow's Continue: leave too
+    assert peep.exit_status() == 0
+
+
+def test_the_chain_and_the_dump_are_reachable(crash, terminal):
+    peep = terminal(tbpeep(crash("chained.py")))
+    peep.wait_screen(r"^list \* > $")
+    peep.line("?")
+    assert ".chain (every" in peep.wait_screen(r"\.dump \(the tbdump\.Dump\)")
+    peep.line(".chain")
+    peep.wait_screen(r"crash\.chain")
+    peep.press("Enter")
+    screen = peep.wait_screen(r"^list i > $")
+    assert "[    1] []* JSONDecodeError: Expecting property name" in screen
+    peep.line("1")
+    peep.wait_screen(r"crash\.chain<1>")
+    peep.press("Enter")
+    screen = peep.wait_screen(r"^list i > $")
+    assert "raw_decode  decoder.py:353  obj, end = self.scan_once(s, idx)" in screen
+    peep.line("!dump.exception.message")
+    peep.wait_screen(r"^\"bad config: '\{broken'\"$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_safe_mode_shows_placeholders(crash, terminal):
+    peep = terminal(tbpeep(crash("bank.py", "10", "200"), "--safe"))
+    peep.wait_screen(r"tbpeep: safe mode.*placeholders showing their previews")
+    peep.press("Enter")                                  # the notes stay until Enter
+    peep.wait_screen(r"^list \* > $")
+    peep.press("Enter")
+    peep.wait_screen(r"^list i > $")
+    peep.line("2")
+    peep.wait_screen(r"^dict \*\* > $")
+    peep.press("Enter")
+    screen = peep.wait_screen(r"^dict i > $")
+    assert "'amount' : <Placeholder>" in screen and "safe mode" in screen and " 200>" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_missing_vim_man_and_clear_are_said_and_survived(crash, terminal, tmp_path):
+    bare = tmp_path / "bin"                              # a PATH where nothing is found
+    bare.mkdir()
+    peep = terminal(tbpeep(crash("divide.py", "5", "0")), env={"PATH": str(bare)})
+    screen = peep.wait_screen(r"press Enter to open peepshow")
+    assert "tbpeep: vim is not installed: `??` (show source) needs it" in screen
+    assert "tbpeep: man is not installed: `MANual` needs it" in screen
+    assert "tbpeep: clear is not installed" in screen
+    peep.press("Enter")
+    screen = peep.wait_screen(r"^list \* > $")
+    assert "tbpeep:" not in screen                       # cleared all the same
+    peep.line("man")
+    peep.wait_screen(r"man: not found")
+    peep.line("i")
+    peep.wait_screen(r"^list \* > $")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_without_peepshow_one_line_says_how_to_install_it(crash, tmp_path, ipdb_python):
+    # The debuggers' venv has tbdump's dependencies but not the peep extra.
+    done = run(tbpeep(crash("divide.py", "5", "0"), python=ipdb_python), tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == ("tbpeep: peepshow is not installed; install it with: "
+                           "pip install 'tbdump[peep]'\n")
+
+
+def test_bad_files_get_one_line_and_status_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a dump\n")
+    done = run(tbpeep(tmp_path / "notes.txt"), tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"tbpeep: {tmp_path / 'notes.txt'}: not a tbdump file")
+    assert done.stderr.count("\n") == 1
+
+
+def test_help_explains_it():
+    done = run([sys.executable, "-m", "tbpeep", "--help"], Path.cwd())
+    assert done.returncode == 0
+    for needle in ("--safe", "traceback.pkl", ".chain", "pip install 'tbdump[peep]'",
+                   "vim", "man", "clear"):
+        assert needle in done.stdout, needle
