@@ -54,13 +54,12 @@ def dump_tbdump(exc: BaseException, path: str) -> None:
 
 def dump_pydumpling(exc: BaseException, path: str) -> None:
     from pydumpling import DumpOptions, save_dumping
-    save_dumping(path, (type(exc), exc, exc.__traceback__), options=DumpOptions(), strict=True)
+    save_dumping(path, options=DumpOptions(), strict=True)  # in the except block: sys.exc_info()
 
 
 def dump_pydumpling_unlimited(exc: BaseException, path: str) -> None:
     from pydumpling import DumpOptions, save_dumping
-    save_dumping(path, (type(exc), exc, exc.__traceback__), options=DumpOptions.unlimited(),
-                 strict=True)
+    save_dumping(path, options=DumpOptions.unlimited(), strict=True)
 
 
 def dump_pickle(exc: BaseException, path: str) -> None:

@@ -39,7 +39,8 @@ class Budgets:
             raw = os.environ.get("TBDUMP_" + f.name.upper())
             if raw:
                 try:
-                    values[f.name] = type(f.default)(float(raw)) if f.type == "int" else float(raw)
+                    number = float(raw)
+                    values[f.name] = int(number) if f.type == "int" else number
                 except ValueError:
                     pass  # a bad variable must not break a crash dump; the default stands
         values.update({k: v for k, v in overrides.items() if v is not None})

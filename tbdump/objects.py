@@ -80,7 +80,12 @@ def _module_stand_in(name: str) -> Any:
         return mod
 
 
-def _dill_loads(data: bytes) -> Any:
+def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None) -> Any:
+    """Load-side: a value dill pickled by value (code inside), when its bytecode can run here."""
+    if written_by is not None and tuple(written_by) != tuple(sys.version_info[:2]):
+        # Bytecode of another Python version fails, or worse crashes, when run.
+        return Placeholder("function", "not restored: pickled by value by Python %d.%d, its code "
+                           "cannot run on Python %d.%d" % (tuple(written_by) + tuple(sys.version_info[:2])))
     import dill  # imported on demand: most dumps never need it
     return _DillUnpickler(io.BytesIO(data)).load()
 
@@ -245,7 +250,7 @@ class ReducePolicy:
             return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
         except BaseException as exc:
             return self._placeholder(obj, "not captured: dill cannot pickle it (%s)" % describe_exception(exc))
-        return (_dill_loads, (buf.getvalue(),))
+        return (_dill_loads, (buf.getvalue(), tuple(sys.version_info[:2])))
 
     def _placeholder(self, obj: Any, reason: str) -> Any:
         self.failures.append(reason)
@@ -276,7 +281,7 @@ class ReducePolicy:
 
 def _dill_dispatch() -> Dict[type, Any]:
     import dill
-    return dill.Pickler.dispatch  # type: ignore[no-any-return]
+    return dill.Pickler.dispatch
 
 
 def _identity(x: Any) -> Any:
@@ -311,7 +316,7 @@ class _CPickler(pickle.Pickler):
 def _dill_pickler_class() -> Any:
     import dill
 
-    class DillPickler(dill.Pickler):  # type: ignore[misc]
+    class DillPickler(dill.Pickler):
         def __init__(self, file: Any, redaction: Redaction, clock: Optional[Clock],
                      secrets: Secrets) -> None:
             super().__init__(file, PROTOCOL, recurse=True)
@@ -368,12 +373,12 @@ class RecordWriter:
         return len(self.index) - 1, None
 
 
-class _Unpickler(pickle.Unpickler):
-    """Tolerant, side-effect-free unpickler for object records."""
+class _Tolerant:
+    """What both unpicklers add: stand-ins for missing classes, redacted values back."""
 
     def find_class(self, module: str, name: str) -> Any:
         try:
-            return super().find_class(module, name)
+            return super().find_class(module, name)  # type: ignore[misc]
         except BaseException as exc:
             return missing_class(module, name, describe_exception(exc))
 
@@ -385,18 +390,15 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError("unknown persistent id in object record")
 
 
+class _Unpickler(_Tolerant, pickle.Unpickler):
+    """Tolerant, side-effect-free unpickler for object records."""
+
+
 def _dill_unpickler_class() -> Any:
     import dill
 
-    class DillUnpickler(dill.Unpickler):  # type: ignore[misc]
-        def find_class(self, module: str, name: str) -> Any:
-            try:
-                return super().find_class(module, name)
-            except BaseException as exc:
-                return missing_class(module, name, describe_exception(exc))
-
-        def persistent_load(self, pid: Any) -> Any:
-            return _Unpickler.persistent_load(self, pid)  # type: ignore[arg-type]
+    class DillUnpickler(_Tolerant, dill.Unpickler):
+        """The same, for the nested dill pickles of functions and classes."""
 
     return DillUnpickler
 

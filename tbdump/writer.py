@@ -7,11 +7,12 @@ import sys
 import threading
 import types
 import warnings
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, List, Optional
 
 from .budget import Budgets, Clock
 from .capture import capture, minimal
 from .container import ContainerWriter, json_dumps
+from .model import SafeLayer
 from .objects import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
@@ -103,13 +104,9 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         finally:
             clock.stop()
         container.end_member("objects", offset, sink.digest())
-        container.add("objects.idx", json_dumps(records.index).encode())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
-        layer.metadata.signed = key is not None
-        container.add("safe", json_dumps(layer.to_json()).encode())
-        container.finish(key, {"tbdump": layer.metadata.tbdump_version})
-        return path
+        return _finish(container, path, layer, records.index, key)
     except BaseException:
         container.abort()
         raise
@@ -118,16 +115,21 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
 def _write_minimal(exc: BaseException, path: str, key: Optional[bytes], why: str) -> str:
     container = _open(path)
     try:
-        layer = minimal(exc, why)
-        layer.metadata.signed = key is not None
         container.add("objects", b"", compress=False)
-        container.add("objects.idx", b"[]")
-        container.add("safe", json_dumps(layer.to_json()).encode())
-        container.finish(key, {"tbdump": layer.metadata.tbdump_version})
-        return path
+        return _finish(container, path, minimal(exc, why), [], key)
     except BaseException:
         container.abort()
         raise
+
+
+def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List[Any],
+            key: Optional[bytes]) -> str:
+    """Write the index and safe layer after the objects, then sign and rename into place."""
+    container.add("objects.idx", json_dumps(index).encode())
+    layer.metadata.signed = key is not None
+    container.add("safe", json_dumps(layer.to_json()).encode())
+    container.finish(key, {"tbdump": layer.metadata.tbdump_version})
+    return path
 
 
 def _open(path: str) -> ContainerWriter:

@@ -7,6 +7,20 @@ import tbdump
 from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions
 
 
+class NotAvailable:
+    """A value the dump does not hold, as peepshow should list it: by what it says.
+
+    tbdump's Placeholder is callable (pickles rebuild objects through it),
+    and peepshow lists callables by their signature instead of their repr.
+    """
+
+    def __init__(self, placeholder: tbdump.Placeholder) -> None:
+        self.placeholder = placeholder
+
+    def __repr__(self) -> str:
+        return repr(self.placeholder)
+
+
 class FrameView(dict):  # type: ignore[type-arg]
     """A captured frame: its variables by name (Enter lists them); shown as where it stopped."""
 
@@ -16,7 +30,8 @@ class FrameView(dict):  # type: ignore[type-arg]
             # A module frame's locals are the module's globals: its dunders
             # (__loader__, __spec__, __builtins__...) would bury the variables.
             names = {k: v for k, v in names.items() if not (k.startswith("__") and k.endswith("__"))}
-        super().__init__(names)
+        super().__init__({k: NotAvailable(v) if isinstance(v, tbdump.Placeholder) else v
+                          for k, v in names.items()})
         self.frame = frame
 
     def __repr__(self) -> str:

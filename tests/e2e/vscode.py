@@ -114,9 +114,18 @@ class VSCode:
         self.toolbar.wait_for(timeout=1)
 
     def wait_stopped(self, top_frame: str) -> None:
-        """Waits for a paused session whose focused frame is `top_frame`."""
+        """Waits for a paused session whose focused frame is `top_frame`, with Run and Debug shown."""
+        self.toolbar.wait_for(timeout=SESSION_TIMEOUT)
+        self.show_run_and_debug()
         self.call_stack_frame(top_frame).wait_for(timeout=SESSION_TIMEOUT)
         expect(self.page.locator(".debug-call-stack .monaco-list-row.selected", has_text=top_frame)).to_be_visible()
+
+    def show_run_and_debug(self) -> None:
+        """Opens the Run and Debug view (CALL STACK, VARIABLES) as a person clicks its icon."""
+        if not self.page.locator(".debug-call-stack").is_visible():
+            self.page.locator(".activitybar .action-item", has=self.page.locator(
+                "a[aria-label^='Run and Debug']")).click()
+        self.page.locator(".debug-call-stack").wait_for()
 
     # call stack
 

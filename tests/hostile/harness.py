@@ -100,10 +100,10 @@ def run_tbdump(prog: Path, args: List[str], env: Dict[str, str], dump: str = "tr
 
 
 def without_dump_line(stderr: bytes) -> bytes:
-    """stderr minus the one "Traceback dumped into: ..." line tbdump adds."""
+    """stderr minus the "Traceback dumped into: ..." lines tbdump adds (one per dumped crash)."""
     lines = stderr.splitlines(keepends=True)
     kept = [ln for ln in lines if not ln.startswith(DUMPED_PREFIX)]
-    assert len(lines) - len(kept) == 1, "expected exactly one %r line in %r" % (DUMPED_PREFIX, stderr[-3000:])
+    assert len(kept) < len(lines), "expected a %r line in %r" % (DUMPED_PREFIX, stderr[-3000:])
     return b"".join(kept)
 
 

@@ -47,6 +47,13 @@ def evil(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
             "source": prog}
 
 
+@pytest.fixture(autouse=True)
+def no_marker_yet(evil: Dict[str, Path]) -> None:
+    """Each test starts without a marker, whatever an earlier failing one left."""
+    if evil["marker"].exists():
+        evil["marker"].rmdir()
+
+
 def _env(evil: Dict[str, Path], **extra: str) -> Dict[str, str]:
     return base_env(MARKER=str(evil["marker"]), **extra)
 

@@ -50,8 +50,8 @@ class Terminal:
 
     # -- reading -----------------------------------------------------------------------
     def screen(self) -> str:
-        """What is on the screen now."""
-        return self._tmux("capture-pane", "-p", "-J", "-t", "t")
+        """What is on the screen now, row by row as a person sees it."""
+        return self._tmux("capture-pane", "-p", "-t", "t")
 
     def transcript(self) -> List[str]:
         """Everything the program printed so far, scrollback included, one entry per line."""

@@ -1,0 +1,147 @@
+"""Cross-version matrix: a dump written by each of Python 3.9-3.13 opens under each of them.
+
+Every interpreter runs tbdump from this source tree (PYTHONPATH) in a venv
+with the pinned dill, cached under ~/.cache/tbdump.  A missing interpreter
+fails the test: CI must have them all.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from hostile.harness import REPO, base_env, write_program
+
+VERSIONS = ["3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
+PYENV = Path(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))) / "versions"
+DILL = "dill==0.4.1"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tbdump"
+
+WRITER = '''
+    import collections, dataclasses, sys
+    Point = collections.namedtuple("Point", "x y")
+    @dataclasses.dataclass
+    class Item:
+        name: str
+        qty: int
+    def make_adder(n):
+        return lambda x: x + n
+    def crash(count):
+        plain = {"ints": [1, 2, 3], "text": "héllo", "nested": {"t": (1.5, None, True)}}
+        point = Point(1, 2)
+        item = Item("bolt", count)
+        adder = make_adder(10)
+        code = crash.__code__
+        class Local:
+            def __init__(self): self.v = 7
+        local = Local()
+        raise ValueError("bad count %d" % count)
+    crash(3)
+'''
+
+# One reader process per (writer, reader): the safe layer in full, every value resolves
+# (to the object or a placeholder, never an error), plain data equal, the version said.
+# Across versions, what was pickled by value (code inside: the lambda, classes of
+# __main__) is a placeholder by design: foreign bytecode must not run.
+READER = r'''
+import io, json, sys, tbdump
+from tbdump.report import render, Style
+dump = tbdump.load(sys.argv[1])
+frame = dump.frames[-1]
+values = {name: dump.resolve(v) for name, v in frame.variables.items()}
+render(dump, io.StringIO(), Style(False), True)
+print(json.dumps({
+    "written_by": dump.metadata.version_info, "note": dump.version_note,
+    "exception": [dump.exception.type, dump.exception.message], "frame": frame.name,
+    "names": sorted(frame.variables), "plain": values["plain"] if isinstance(values["plain"], dict) else None,
+    "point": list(values["point"]) if not isinstance(values["point"], tbdump.Placeholder) else None,
+    "kinds": {n: "placeholder" if isinstance(o, tbdump.Placeholder) else "object" for n, o in values.items()},
+    "adder": values["adder"](1) if callable(values["adder"]) else None,
+}, default=repr))
+'''
+
+
+def _interpreter(version: str) -> Path:
+    return PYENV / version / "bin" / "python"
+
+
+def _venv(version: str) -> Path:
+    """A venv for ``version`` with the pinned dill, made once and cached."""
+    key = hashlib.sha256(("%s %s" % (version, DILL)).encode()).hexdigest()[:12]
+    venv = CACHE / ("xver-%s-%s" % (version, key))
+    python = venv / "bin" / "python"
+    if (venv / ".done").exists():
+        return python
+    CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(_interpreter(version)), "-m", "venv", "--clear", str(venv)], check=True,
+                   capture_output=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", DILL],
+                   check=True, capture_output=True)
+    (venv / ".done").write_text(DILL)
+    return python
+
+
+def _env() -> Dict[str, str]:
+    return base_env(PYTHONPATH=str(REPO))
+
+
+def test_all_interpreters_are_installed() -> None:
+    missing = [v for v in VERSIONS if not _interpreter(v).is_file()]
+    assert not missing, "missing interpreters (install them with pyenv): %s" % missing
+
+
+def test_every_writer_opens_under_every_reader(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(len(VERSIONS)) as pool:
+        pythons = dict(zip(VERSIONS, pool.map(_venv, VERSIONS)))
+    prog = write_program(tmp_path, WRITER)
+
+    def write(version: str) -> Tuple[str, Path]:
+        dump = tmp_path / ("dump-%s.pkl" % version)
+        proc = subprocess.run([str(pythons[version]), "-m", "tbdump", "-o", str(dump), str(prog)],
+                              cwd=str(tmp_path), env=_env(), capture_output=True, timeout=120)
+        assert proc.returncode == 1 and dump.is_file(), (version, proc.stderr[-2000:])
+        return version, dump
+
+    with ThreadPoolExecutor(4) as pool:
+        dumps = dict(pool.map(write, VERSIONS))
+
+    def read(pair: Tuple[str, str]) -> Tuple[Tuple[str, str], object]:
+        writer, reader = pair
+        proc = subprocess.run([str(pythons[reader]), "-c", READER, str(dumps[writer])],
+                              cwd=str(tmp_path), env=_env(), capture_output=True, timeout=120)
+        if proc.returncode != 0:
+            return pair, proc.stderr.decode(errors="replace")[-1500:]
+        return pair, json.loads(proc.stdout)
+
+    pairs = [(w, r) for w in VERSIONS for r in VERSIONS]
+    with ThreadPoolExecutor(4) as pool:
+        results = dict(pool.map(read, pairs))
+
+    problems: List[str] = []
+    for (writer, reader), got in sorted(results.items()):
+        where = "written by %s, read by %s" % (writer, reader)
+        if not isinstance(got, dict):
+            problems.append("%s: the reader failed: %s" % (where, got))
+            continue
+        expect_note = writer[:4] != reader[:4]
+        checks = [
+            (got["written_by"][:2] == [int(p) for p in writer.split(".")[:2]], "writer version recorded"),
+            ((got["note"] is not None) == expect_note, "version note %r" % got["note"]),
+            (got["exception"] == ["ValueError", "bad count 3"], "exception %r" % got["exception"]),
+            (got["names"] == sorted(["count", "plain", "point", "item", "adder", "code", "Local", "local"]),
+             "names %r" % got["names"]),
+            (got["plain"] == {"ints": [1, 2, 3], "text": "héllo", "nested": {"t": [1.5, None, True]}},
+             "plain data %r" % got["plain"]),
+            (got["kinds"]["plain"] == got["kinds"]["count"] == "object", "plain values %r" % got["kinds"]),
+        ]
+        if writer == reader:
+            checks.append((got["point"] == [1, 2], "namedtuple %r" % got["point"]))
+            checks.append((got["adder"] == 11, "lambda by value %r" % got["adder"]))
+            checks.append((set(got["kinds"].values()) == {"object"}, "all objects %r" % got["kinds"]))
+        problems += ["%s: %s" % (where, what) for ok, what in checks if not ok]
+    assert not problems, "\n".join(problems)
