@@ -28,7 +28,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.port is None:
         if args.dump is not None:
             parser.error("DUMP is given in the launch request over stdio; to serve a file, add --port N")
-        serve_stdio(lambda conn: Session(conn))
+        serve_stdio(lambda conn: Session(conn, safe=args.safe))
         return 0
 
     path = os.path.abspath(args.dump) if args.dump else None

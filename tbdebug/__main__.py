@@ -1,13 +1,12 @@
 """`python -m tbdebug [--safe] [--exception N] DUMP`: post-mortem debugging of a dump file."""
 import argparse
+import shlex
 import sys
 from typing import List, Optional
 
-from tbdump.standins import install_sources
-
 from .cli import add_dump_arguments, fail, open_dump
 from .hook import HookError, find_debugger
-from .session import SessionError, debug, describe_chain
+from .session import SessionError, choose, describe_chain, open_debugger
 
 PROG = "tbdebug"
 
@@ -52,12 +51,6 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def banner(dump_path: str, lines: List[str]) -> None:
-    for line in lines:
-        print(f"{PROG}: {line}")
-    sys.stdout.flush()
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     dump = open_dump(PROG, args)
@@ -68,8 +61,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     if debugger is None:
         print(f"{PROG}: PYTHONBREAKPOINT=0 disables the debugger; nothing opened", file=sys.stderr)
         return 0
+    try:
+        chosen, notes = choose(dump, args.exception)
+    except SessionError as exc:
+        fail(PROG, str(exc))
     print(dump.traceback_text.rstrip("\n"))
-    notes = install_sources(dump)
+    meta = dump.metadata
+    notes[:0] = [f"{args.dump}: {shlex.join(meta.argv)} crashed at {meta.time} on "
+                 f"{meta.hostname} (pid {meta.pid}, Python "
+                 f"{'.'.join(map(str, meta.version_info))})"]
+    notes.extend(f"cut by a capture budget: {line}" for line in meta.cut)
     if dump.version_note:
         notes.append(dump.version_note)
     if not dump.objects_allowed:
@@ -81,11 +82,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if debugger.post_mortem is None:
         notes.append(f"{debugger.name} has no post_mortem(); it opens the way breakpoint() "
                      "would, with `dump`, `exception` and `traceback` in reach")
-    banner(args.dump, notes)
-    try:
-        debug(dump, args.exception, debugger)
-    except SessionError as exc:
-        fail(PROG, str(exc))
+    for note in notes:
+        print(f"{PROG}: {note}")
+    sys.stdout.flush()
+    open_debugger(debugger, dump, chosen)
     return 0
 
 

@@ -3,7 +3,9 @@ import importlib
 import inspect
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Callable, Optional
 
 DEFAULT_HOOK = "pdb.set_trace"
@@ -22,6 +24,12 @@ class Debugger:
     post_mortem: Optional[Callable[..., Any]]  # the hook's module's post_mortem(), if it has one
     takes_exceptions: bool                     # it browses chained exceptions (pdb 3.13's `exceptions`)
     takes_exc_info: bool                       # post_mortem(tb, e_type, e_value), as pudb's
+
+
+def _in_stdlib(module: ModuleType) -> bool:
+    path = getattr(module, "__file__", None)
+    return path is not None and (os.path.dirname(os.path.realpath(path))
+                                 == os.path.realpath(sysconfig.get_paths()["stdlib"]))
 
 
 def find_debugger() -> Optional[Debugger]:
@@ -51,5 +59,9 @@ def find_debugger() -> Optional[Debugger]:
     except (TypeError, ValueError):
         parameters = {}
     return Debugger(name=name, hook=hook, post_mortem=post_mortem,
-                    takes_exceptions=hasattr(getattr(module, "Pdb", None), "do_exceptions"),
+                    # Only the standard pdb is known to take an exception there
+                    # (3.13+, with its `exceptions` command); look-alikes that
+                    # subclass it (pdb++) inherit the command but not the entry.
+                    takes_exceptions=(hasattr(getattr(module, "Pdb", None), "do_exceptions")
+                                      and _in_stdlib(module)),
                     takes_exc_info="e_type" in parameters and "e_value" in parameters)

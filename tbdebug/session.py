@@ -1,10 +1,10 @@
 """Start a post-mortem debugging session over a loaded dump's stand-in frames."""
 import bdb
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import tbdump
-from tbdump.standins import (StandinException, StandinTraceback, install_sources,
-                             standin_exceptions)
+from tbdump.standins import (StandinException, StandinTraceback, exception_frames,
+                             install_sources, standin_exceptions)
 
 from .hook import Debugger, find_debugger
 
@@ -15,7 +15,7 @@ class SessionError(Exception):
 
 def describe_chain(dump: tbdump.Dump) -> List[str]:
     """One line per exception of the dump, numbered as ``--exception`` takes them."""
-    links = {}
+    links: Dict[int, str] = {}
     for index, record in enumerate(dump.exceptions):
         if record.cause is not None:
             links.setdefault(record.cause, f"the direct cause of #{index}")
@@ -26,7 +26,7 @@ def describe_chain(dump: tbdump.Dump) -> List[str]:
     lines = []
     for index, record in enumerate(dump.exceptions):
         how = "raised" if index == 0 else links.get(index, "chained")
-        frames = len(dump.frames if index == 0 else record.frames)
+        frames = len(exception_frames(dump, index))
         where = f"{frames} frames" if frames else "never raised: no frames"
         lines.append(f"#{index} {record.type}: {record.message}  ({how}; {where})")
     return lines
@@ -42,24 +42,20 @@ def _open_with_hook(hook: Debugger, dump: tbdump.Dump, exception: StandinExcepti
     hook.hook()
 
 
-def debug(dump: tbdump.Dump, exception: int = 0, debugger: Optional[Debugger] = None) -> None:
-    """Open the debugger on exception #N of the dump (0: the one raised) at its crashing frame.
-
-    ``debugger`` defaults to what PYTHONBREAKPOINT names; with
-    PYTHONBREAKPOINT=0 nothing is opened, as breakpoint() would do.  Usable
-    from the seed's helper-script flow too: ``tbdebug.debug(dump)``.
-    """
-    if debugger is None:
-        debugger = find_debugger()
-        if debugger is None:
-            return
+def choose(dump: tbdump.Dump, exception: int) -> Tuple[StandinException, List[str]]:
+    """The stand-in of exception #N, ready to debug, and the notes about the sources it shows."""
     if not 0 <= exception < len(dump.exceptions):
         raise SessionError(f"there is no exception #{exception}: this dump has "
                            f"{len(dump.exceptions)} (#0-#{len(dump.exceptions) - 1})")
-    install_sources(dump)
+    notes = install_sources(dump)
     chosen = standin_exceptions(dump)[exception]
     if chosen.__traceback__ is None:
         raise SessionError(f"exception #{exception} was never raised: it has no frames to debug")
+    return chosen, notes
+
+
+def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinException) -> None:
+    """Start the debugger post-mortem on the chosen exception, at its crashing frame."""
     try:
         if debugger.post_mortem is None:
             _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
@@ -71,3 +67,15 @@ def debug(dump: tbdump.Dump, exception: int = 0, debugger: Optional[Debugger] = 
             debugger.post_mortem(chosen.__traceback__)
     except bdb.BdbQuit:
         pass  # some debuggers leave post-mortem by raising it; quitting is not an error
+
+
+def debug(dump: tbdump.Dump, exception: int = 0) -> None:
+    """Open the debugger on exception #N of the dump (0: the one raised) at its crashing frame.
+
+    The debugger is the one PYTHONBREAKPOINT names; with PYTHONBREAKPOINT=0
+    nothing is opened, as breakpoint() would do.  For the seed's helper-script
+    flow: ``dump = tbdump.load(...)``, then ``tbdebug.debug(dump)``.
+    """
+    debugger = find_debugger()
+    if debugger is not None:
+        open_debugger(debugger, dump, choose(dump, exception)[0])

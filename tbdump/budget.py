@@ -77,16 +77,17 @@ class Clock:
             self.expired = True
             raise BudgetExceeded("time budget")
 
-    def run(self, fn: Callable[[], Any]) -> Any:
-        """Run one bounded step of capture (nested steps share the outer one's bound)."""
+    def run(self, fn: Callable[[], Any], seconds: Optional[float] = None) -> Any:
+        """Run one bounded step of capture: ``seconds`` (default ``value_seconds``), never
+        past the deadline nor past an enclosing step's bound."""
         self.check()
-        if self._step_deadline is not None:
-            return fn()
-        self._step_deadline = min(time.monotonic() + self.value_seconds, self.deadline)
+        outer = self._step_deadline
+        limit = min(time.monotonic() + (self.value_seconds if seconds is None else seconds), self.deadline)
+        self._step_deadline = limit if outer is None else min(limit, outer)
         try:
             return fn()
         finally:
-            self._step_deadline = None
+            self._step_deadline = outer
 
     def start(self) -> None:
         if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):

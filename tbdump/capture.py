@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import linecache
 import os
 import platform
@@ -16,7 +17,6 @@ import sys
 import sysconfig
 import threading
 import tokenize
-import traceback
 import types
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -70,6 +70,7 @@ class Capture:
         self._namespaces: Dict[str, Dict[str, Value]] = {}
         self._namespace_keys: Dict[int, str] = {}
         self._sources: Dict[str, Source] = {}
+        self._lines: Dict[str, List[str]] = {}
         self._keep_alive: List[Any] = []  # ids above must not be reused during capture
 
     # -- values -----------------------------------------------------------------
@@ -154,12 +155,10 @@ class Capture:
         if lasti is None or lasti < 0 or not hasattr(code, "co_positions"):
             return None
         try:
-            for i, pos in enumerate(code.co_positions()):
-                if i == lasti // 2:
-                    lineno, end_lineno, col, end_col = pos
-                    break
-            else:
+            pos = next(itertools.islice(code.co_positions(), lasti // 2, None), None)
+            if pos is None:
                 return None
+            lineno, end_lineno, col, end_col = pos
             if None in (lineno, end_lineno, col, end_col):
                 return None
             lines = self._source_lines(filename)
@@ -195,8 +194,11 @@ class Capture:
         self._sources[filename] = Source(filename, text, digest, reason)
 
     def _source_lines(self, filename: str) -> List[str]:
-        src = self._sources.get(filename)
-        return src.text.splitlines() if src is not None and src.text else []
+        lines = self._lines.get(filename)
+        if lines is None:
+            src = self._sources.get(filename)
+            lines = self._lines[filename] = src.text.splitlines() if src is not None and src.text else []
+        return lines
 
     # -- exceptions ----------------------------------------------------------------
     def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:
@@ -338,23 +340,20 @@ def _is_group(exc: BaseException) -> bool:
     return group is not None and isinstance(exc, group)
 
 
-def traceback_text(exc: BaseException, clock: Clock) -> str:
-    """The whole chain exactly as Python prints it (what ``exceptionInfo`` shows)."""
-    try:
-        return "".join(clock.run(lambda: traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    except BaseException as err:
-        return "%s: %s\n(the full traceback text could not be formatted: %s)\n" % (
-            type_display(type(exc)), "?", describe_exception(err))
-
-
 def metadata(redaction: Redaction, frames: Iterable[Frame]) -> Metadata:
     now = datetime.datetime.now(datetime.timezone.utc)
     return Metadata(
         time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
-        implementation=platform.python_implementation(), platform=platform.platform(),
+        implementation=platform.python_implementation(), platform=_platform(),
         hostname=socket.gethostname(), pid=os.getpid(), argv=_redact_argv(list(sys.argv), redaction),
         cwd=_safe_cwd(), executable=sys.executable, tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe())
+
+
+def _platform() -> str:
+    # platform.platform() reads the interpreter binary for its libc version: too slow here.
+    uname = platform.uname()
+    return "%s-%s-%s" % (uname.system, uname.release, uname.machine)
 
 
 def _safe_cwd() -> str:
@@ -419,8 +418,7 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
     meta = metadata(redaction, all_frames(exceptions, threads))
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
-                      sources=cap.sources(), namespaces=cap.namespaces(),
-                      traceback_text=traceback_text(exc, clock))
+                      sources=cap.sources(), namespaces=cap.namespaces())
     if records.policy.secrets.texts:
         scrub(layer, records.policy.secrets)
     return layer, cap
@@ -448,7 +446,6 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
         seen.add(id(value))
         value.repr = secrets.scrub(value.repr)
         stack.extend(c.value for c in value.children or ())
-    layer.traceback_text = secrets.scrub(layer.traceback_text)
     layer.metadata.argv = [secrets.scrub(a) for a in layer.metadata.argv]
 
 
@@ -472,5 +469,5 @@ def minimal(exc: BaseException, why: str) -> SafeLayer:
     meta.redaction = Redaction.from_env().describe()
     thread = threading.current_thread()
     return SafeLayer(meta, [record], [Thread(thread.ident or 0, thread.name, bool(thread.daemon), True, frames)],
-                     {}, {}, "")
+                     {}, {})
 

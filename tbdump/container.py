@@ -67,7 +67,7 @@ class ContainerWriter:
         self.members[name] = {"offset": offset, "size": size, "sha256": digest, "encoding": encoding}
 
     def add(self, name: str, data: bytes, compress: bool = True) -> None:
-        payload = zlib.compress(data, 6) if compress else data
+        payload = zlib.compress(data, 1) if compress else data  # level 1: 3x faster, JSON still shrinks ~8x
         offset = self.begin_member()
         self.file.write(payload)
         self.end_member(name, offset, hashlib.sha256(payload).hexdigest(),

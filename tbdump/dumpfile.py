@@ -16,6 +16,7 @@ from .errors import CorruptDumpError, DumpError
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value
 from .objects import RecordReader
 from .placeholder import Placeholder
+from .tracetext import format_chain
 
 SAFE_MODE_REQUESTED = "safe mode: objects are not loaded (nothing from the file is run)"
 
@@ -86,7 +87,8 @@ class Dump:
 
     @property
     def traceback_text(self) -> str:
-        return self.safe.traceback_text
+        """The whole chained traceback as text, rendered from the frames and sources."""
+        return format_chain(self.safe)
 
     @property
     def frames(self) -> List[Frame]:
@@ -139,7 +141,11 @@ class Dump:
             return Placeholder(value.type, "not captured", value.repr, value)
         self.load_objects()
         if self._objects is None:
-            return Placeholder(value.type, self.safe_reason or "objects not loaded", value.repr, value)
+            # Viewers say once why a dump is in safe mode; a value repeats only
+            # the mode, unless the reason is a fault the user did not ask for.
+            requested = (self.safe_reason or "").startswith(SAFE_MODE_REQUESTED)
+            return Placeholder(value.type, "safe mode" if requested else self.safe_reason or "objects not loaded",
+                               value.repr, value)
         if value.ref in self._object_errors:
             return Placeholder(value.type, self._object_errors[value.ref], value.repr, value)
         return self._objects[value.ref]

@@ -8,7 +8,7 @@ the two.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 FORMAT_VERSION = 1
 
@@ -180,10 +180,10 @@ class ExceptionRecord:
     is_group: bool = False
     value: Optional[Value] = None                       # preview of the exception object
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
         return {
             "type": self.type, "name": self.type_name, "message": self.message,
-            "frames": [f.to_json() for f in self.frames], "notes": self.notes,
+            "frames": [frame_ref(f) for f in self.frames], "notes": self.notes,
             "cause": self.cause, "context": self.context,
             "suppress": self.suppress_context, "members": self.members,
             "group": self.is_group,
@@ -191,10 +191,10 @@ class ExceptionRecord:
         }
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "ExceptionRecord":
+    def from_json(cls, d: Dict[str, Any], frame_of: Callable[[Any], Frame]) -> "ExceptionRecord":
         return cls(
             type=d["type"], type_name=d["name"], message=d["message"],
-            frames=[Frame.from_json(f) for f in d["frames"]], notes=list(d["notes"]),
+            frames=[frame_of(f) for f in d["frames"]], notes=list(d["notes"]),
             cause=d["cause"], context=d["context"], suppress_context=d["suppress"],
             members=list(d["members"]), is_group=d["group"],
             value=None if d["value"] is None else Value.from_json(d["value"]),
@@ -211,14 +211,13 @@ class Thread:
     crashed: bool
     frames: List[Frame] = field(default_factory=list)
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
         return {"id": self.ident, "name": self.name, "daemon": self.daemon,
-                "crashed": self.crashed, "frames": [f.to_json() for f in self.frames]}
+                "crashed": self.crashed, "frames": [frame_ref(f) for f in self.frames]}
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Thread":
-        return cls(d["id"], d["name"], d["daemon"], d["crashed"],
-                   [Frame.from_json(f) for f in d["frames"]])
+    def from_json(cls, d: Dict[str, Any], frame_of: Callable[[Any], Frame]) -> "Thread":
+        return cls(d["id"], d["name"], d["daemon"], d["crashed"], [frame_of(f) for f in d["frames"]])
 
 
 @dataclass
@@ -280,27 +279,40 @@ class SafeLayer:
     threads: List[Thread]                   # the crashing thread first
     sources: Dict[str, Source]
     namespaces: Dict[str, Dict[str, Value]]  # module globals, keyed by Frame.globals_key
-    traceback_text: str = ""                # the whole chain as Python prints it
 
     def to_json(self) -> Dict[str, Any]:
+        # A frame is in its exception's traceback and in its thread's stack:
+        # stored once in "frames", referred to by index everywhere else.
+        table: List[Dict[str, Any]] = []
+        index: Dict[int, int] = {}
+
+        def frame_ref(frame: Frame) -> int:
+            if id(frame) not in index:
+                index[id(frame)] = len(table)
+                table.append(frame.to_json())
+            return index[id(frame)]
+
+        exceptions = [e.to_json(frame_ref) for e in self.exceptions]
+        threads = [t.to_json(frame_ref) for t in self.threads]
         return {
             "metadata": self.metadata.to_json(),
-            "exceptions": [e.to_json() for e in self.exceptions],
-            "threads": [t.to_json() for t in self.threads],
+            "frames": table,
+            "exceptions": exceptions,
+            "threads": threads,
             "sources": {k: s.to_json() for k, s in self.sources.items()},
             "namespaces": {k: {n: v.to_json() for n, v in ns.items()}
                            for k, ns in self.namespaces.items()},
-            "traceback": self.traceback_text,
         }
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "SafeLayer":
+        frames = [Frame.from_json(f) for f in d["frames"]]
+        frame_of = frames.__getitem__
         return cls(
             metadata=Metadata.from_json(d["metadata"]),
-            exceptions=[ExceptionRecord.from_json(e) for e in d["exceptions"]],
-            threads=[Thread.from_json(t) for t in d["threads"]],
+            exceptions=[ExceptionRecord.from_json(e, frame_of) for e in d["exceptions"]],
+            threads=[Thread.from_json(t, frame_of) for t in d["threads"]],
             sources={k: Source.from_json(s) for k, s in d["sources"].items()},
             namespaces={k: {n: Value.from_json(v) for n, v in ns.items()}
                         for k, ns in d["namespaces"].items()},
-            traceback_text=d.get("traceback", ""),
         )

@@ -16,6 +16,7 @@ replaced by stand-ins.  Nothing here opens files, sockets or processes.
 """
 from __future__ import annotations
 
+import collections
 import importlib
 import io
 import pickle
@@ -44,6 +45,13 @@ _PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tup
                           set, frozenset, bytearray, type(Ellipsis), type(NotImplemented)))
 
 
+_NUMBERS = frozenset((int, float, complex, bool, type(None), bytes))
+_NUMBERS_AND_TEXT = _NUMBERS | {str}
+# A C-level callable that returns None for anything: "no persistent id" without
+# a Python call per pickled object.
+_NO_PID: Callable[[Any], None] = collections.deque(maxlen=0).append
+
+
 class ByteBudgetExceeded(Exception):
     """The object layer reached its byte budget."""
 
@@ -58,7 +66,7 @@ class RecordSink:
         self.size = 0
 
     def write(self, data: Any) -> int:
-        n = len(data) if not isinstance(data, memoryview) else data.nbytes
+        n = memoryview(data).nbytes  # bytes, memoryview, or a protocol-5 PickleBuffer
         if self.size + n > self.limit:
             raise ByteBudgetExceeded("byte budget of %d bytes" % self.limit)
         self.raw.write(data)
@@ -256,6 +264,32 @@ class ReducePolicy:
         self.failures.append(reason)
         return (Placeholder, (type_name(obj), reason, safe_repr(obj)[:200]))
 
+    def may_hide_secrets(self, obj: Any) -> bool:
+        """Whether pickling ``obj`` needs the per-object redaction check.
+
+        The check is a Python call for every object pickled; plain numbers and
+        flat containers of them (a 1 000 000-item list) are cleared here at C
+        speed instead.
+        """
+        if not self.redaction.enabled:
+            return False
+        strings_matter = bool(self.secrets.texts or self.redaction.patterns)
+        plain = _NUMBERS if strings_matter else _NUMBERS_AND_TEXT
+        t = type(obj)
+        if t in plain:
+            return False
+        try:
+            if t in (list, tuple, set, frozenset):
+                return not set(map(type, obj)) <= plain
+            if t is dict:
+                return (self.redaction.any_name_in(obj) or not set(map(type, obj)) <= plain
+                        or not set(map(type, obj.values())) <= plain)
+            if qualified_type(obj) == "numpy.ndarray":
+                return obj.dtype.hasobject
+        except Exception:
+            pass
+        return True
+
     def persistent_id(self, obj: Any) -> Any:
         """Redaction of plain dicts and strings, which the C pickler never shows reduce hooks."""
         t = type(obj)
@@ -309,8 +343,6 @@ class _CPickler(pickle.Pickler):
     def __init__(self, file: Any, policy: ReducePolicy) -> None:
         super().__init__(file, PROTOCOL)
         self.reducer_override = policy.reduce  # type: ignore[method-assign]
-        if policy.redaction.enabled:
-            self.persistent_id = policy.persistent_id  # type: ignore[method-assign]
 
 
 def _dill_pickler_class() -> Any:
@@ -343,6 +375,7 @@ class RecordWriter:
         self.policy = ReducePolicy(redaction, clock, in_dill=False)
         self.clock = clock
         self.pickler = _CPickler(sink, self.policy)
+        self._pid = self.policy.persistent_id
         # (offset, length, fresh): fresh records start with an empty memo.
         self.index: List[Tuple[int, int, int]] = []
         self._fresh = 1
@@ -354,7 +387,9 @@ class RecordWriter:
             return None, "not captured: time budget exhausted"
         start = self.sink.size
         try:
-            self.clock.run(lambda: self.pickler.dump(obj))
+            self.pickler.persistent_id = (  # type: ignore[method-assign]
+                self._pid if self.policy.may_hide_secrets(obj) else _NO_PID)
+            self.clock.run(lambda: self.pickler.dump(obj), seconds=self.clock.remaining())
         except BaseException as exc:
             self.sink.rollback(start)
             self.rolled_back = True

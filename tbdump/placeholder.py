@@ -48,7 +48,24 @@ class Placeholder:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
+        child = self._preview_child("." + name)
+        if child is not None:
+            return child
         return Placeholder("?", "attribute %r of a value that is not available" % name)
+
+    def __getitem__(self, key: Any) -> Any:
+        child = self._preview_child("[%r]" % (key,))
+        if child is None:
+            raise KeyError(key)
+        return child
+
+    def _preview_child(self, access: str) -> Optional["Placeholder"]:
+        """A child the recorded preview still shows (``p obj.attr`` in safe mode)."""
+        preview = self.__dict__.get("value")
+        for child in (preview.children or []) if preview is not None else []:
+            if child.access == access:
+                return Placeholder(child.value.type, self.reason, child.value.repr, child.value)
+        return None
 
 
 class MissingClass:

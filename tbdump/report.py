@@ -8,15 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Dict, List, Optional, TextIO, Tuple
+from typing import Dict, List, Optional, TextIO
 
 from .dumpfile import Dump, load
 from .errors import DumpError
 from .model import ExceptionRecord, Frame, Value
-
-CAUSE = "The above exception was the direct cause of the following exception:"
-CONTEXT = "During handling of the above exception, another exception occurred:"
-
+from .tracetext import chain_order, exception_line, frame_lines
 
 class Style:
     """ANSI colours on a terminal, plain text elsewhere."""
@@ -43,28 +40,6 @@ class Style:
         return self._wrap("33", text)
 
 
-def chain_order(dump: Dump) -> List[Tuple[ExceptionRecord, Optional[str]]]:
-    """The chain in the order Python prints it, oldest first, each with its introduction."""
-    records: List[ExceptionRecord] = []
-    intros: List[str] = []   # intros[i] links records[i] to the older records[i + 1]
-    index: Optional[int] = 0
-    seen = set()
-    while index is not None and index not in seen:
-        seen.add(index)
-        record = dump.exceptions[index]
-        records.append(record)
-        if record.cause is not None:
-            intros.append(CAUSE)
-            index = record.cause
-        elif record.context is not None:
-            intros.append(CONTEXT)
-            index = record.context
-        else:
-            index = None
-    return [(records[i], intros[i] if i < len(intros) else None)
-            for i in reversed(range(len(records)))]
-
-
 def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) -> None:
     meta = dump.metadata
     out.write(style.title("tbdump report of %s\n" % dump.path))
@@ -79,7 +54,7 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
     if dump.version_note:
         out.write(style.where("  note      %s\n" % dump.version_note))
     out.write("\n")
-    for record, intro in chain_order(dump):
+    for record, intro in chain_order(dump.safe):
         if intro:
             out.write("\n%s\n\n" % intro)
         _render_exception(dump, record, out, style, show_globals)
@@ -96,7 +71,7 @@ def _render_exception(dump: Dump, record: ExceptionRecord, out: TextIO, style: S
     out.write("Traceback (most recent call last):\n")
     for frame in record.frames:
         _render_frame(dump, frame, out, style, show_globals)
-    out.write(style.error("%s: %s\n" % (record.type, record.message) if record.message else "%s\n" % record.type))
+    out.write(style.error(exception_line(record)) + "\n")
     for note in record.notes:
         out.write("%s\n" % note)
     for i, member in enumerate(record.members):
@@ -111,9 +86,8 @@ def _render_frame(dump: Dump, frame: Frame, out: TextIO, style: Style, show_glob
     marker = style.dim(" (caller of the handler)") if frame.above_handler else ""
     out.write('  File "%s", line %s, in %s%s\n' % (
         style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
-    line = _source_line(dump, frame)
-    if line is not None:
-        out.write("    %s\n" % line.strip())
+    for line in frame_lines(dump.safe, frame)[1:]:
+        out.write(line + "\n")
     _render_vars(frame.variables, out, style, "      ")
     if show_globals:
         _render_vars(dump.globals_of(frame), out, style, "      (global) ")
@@ -123,14 +97,6 @@ def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent:
     for name, value in variables.items():
         text = value.repr if len(value.repr) <= 200 else value.repr[:197] + "..."
         out.write("%s%s = %s %s\n" % (indent, style.name(name), text, style.dim("(%s)" % value.type)))
-
-
-def _source_line(dump: Dump, frame: Frame) -> Optional[str]:
-    src = dump.sources.get(frame.filename)
-    if src is None or src.text is None:
-        return None
-    lines = src.text.splitlines()
-    return lines[frame.lineno - 1] if 0 < frame.lineno <= len(lines) else None
 
 
 def main(argv: Optional[List[str]] = None) -> None:

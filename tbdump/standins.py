@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import hashlib
 import inspect
 import linecache
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["StandinCode", "StandinFrame", "StandinTraceback", "StandinException",
-           "standin_exceptions", "install_sources"]
+           "standin_exceptions", "exception_frames", "install_sources"]
 
 
 # ---------------------------------------------------------------- sources
@@ -122,10 +123,11 @@ def _definitions(tree: ast.AST) -> Iterator[Tuple[Any, str]]:
 
 def _first_line(node: Any) -> int:
     decorators = getattr(node, "decorator_list", None)
-    return decorators[0].lineno if decorators else node.lineno
+    line: int = decorators[0].lineno if decorators else node.lineno
+    return line
 
 
-def _shape(frame: Frame) -> _Shape:
+def _find_shape(frame: Frame) -> _Shape:
     """Find the frame's def in its source to recover co_firstlineno and the argument names."""
     if frame.name == "<module>":
         return _Shape(firstlineno=1)
@@ -167,23 +169,49 @@ class StandinCode:
     co_cellvars: Tuple[str, ...] = ()
     co_freevars: Tuple[str, ...] = ()
     co_stacksize = 0
-    co_lnotab = b""
     co_linetable = b""
     co_exceptiontable = b""
 
     def __init__(self, frame: Frame) -> None:
-        shape = _shape(frame)
         self._frame = frame
         self.co_filename = frame.filename
         self.co_name = frame.name
         self.co_qualname = frame.qualname
-        self.co_firstlineno = shape.firstlineno
-        self.co_argcount = shape.positional
-        self.co_posonlyargcount = shape.posonly
-        self.co_kwonlyargcount = shape.kwonly
-        self.co_flags = shape.flags
-        self.co_varnames = shape.argnames + tuple(n for n in frame.variables if n not in shape.argnames)
-        self.co_nlocals = len(self.co_varnames)
+
+    # What only the source tells is looked up on first use, when the viewer
+    # has put the dump's sources into linecache (install_sources).
+    @functools.cached_property
+    def _shape(self) -> _Shape:
+        return _find_shape(self._frame)
+
+    @property
+    def co_firstlineno(self) -> int:
+        return self._shape.firstlineno
+
+    @property
+    def co_argcount(self) -> int:
+        return self._shape.positional
+
+    @property
+    def co_posonlyargcount(self) -> int:
+        return self._shape.posonly
+
+    @property
+    def co_kwonlyargcount(self) -> int:
+        return self._shape.kwonly
+
+    @property
+    def co_flags(self) -> int:
+        return self._shape.flags
+
+    @property
+    def co_varnames(self) -> Tuple[str, ...]:
+        args = self._shape.argnames
+        return args + tuple(name for name in self._frame.variables if name not in args)
+
+    @property
+    def co_nlocals(self) -> int:
+        return len(self.co_varnames)
 
     # inspect.iscode(), and through it inspect.getsourcelines() (pdb's
     # longlist, ipdb, pudb), accept only code objects; isinstance() consults
@@ -191,6 +219,17 @@ class StandinCode:
     @property  # type: ignore[misc]
     def __class__(self) -> type:
         return types.CodeType
+
+    @property
+    def co_lnotab(self) -> bytes:
+        """Python < 3.10's line table: offset 0 on the frame's line (dis.findlinestarts reads it)."""
+        delta, table = self._frame.lineno - self.co_firstlineno, bytearray()
+        while True:
+            step = max(-128, min(127, delta))
+            table += bytes([0, step & 0xFF])
+            delta -= step
+            if not delta:
+                return bytes(table)
 
     def co_lines(self) -> Iterator[Tuple[int, int, int]]:
         """One pseudo-instruction at offset 0 on the frame's line (pdb's lasti2lineno)."""
@@ -323,6 +362,12 @@ class StandinException(Exception):
         return self._dump.resolve(self._record.value)
 
 
+def exception_frames(dump: "Dump", index: int) -> List[Frame]:
+    """The frames a debugger walks for exception #index: for the raised one (#0) the whole
+    crashing stack, so the callers of a handler that caught it are reachable too."""
+    return dump.frames if index == 0 else dump.exceptions[index].frames
+
+
 def _traceback(frames: List[Frame], namespaces: _Namespaces) -> Optional[StandinTraceback]:
     standins: List[StandinFrame] = []
     for frame in frames:
@@ -336,10 +381,8 @@ def _traceback(frames: List[Frame], namespaces: _Namespaces) -> Optional[Standin
 def standin_exceptions(dump: "Dump") -> List[StandinException]:
     """One stand-in per ``dump.exceptions`` entry, same order, linked as the originals were.
 
-    The raised exception's traceback (``[0]``) starts at the outermost frame
-    of the crashing thread, so the callers of a handler that caught it are
-    reachable with ``up``; the others hold their own frames.  An exception
-    that was never raised has ``__traceback__`` None.
+    Each ``__traceback__`` walks ``exception_frames``; an exception that was
+    never raised has ``__traceback__`` None.
     """
     namespaces = _Namespaces()
     result: List[StandinException] = []
@@ -348,8 +391,7 @@ def standin_exceptions(dump: "Dump") -> List[StandinException]:
         cls = type(record.type_name, (StandinException,), {
             "__module__": module or "builtins", "__qualname__": record.type_name})
         exc = cls(record.message)
-        frames = dump.frames if index == 0 else record.frames
-        exc._standin_tb = _traceback(frames, namespaces)
+        exc._standin_tb = _traceback(exception_frames(dump, index), namespaces)
         exc._record = record
         exc._dump = dump
         if record.notes:

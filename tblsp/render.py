@@ -52,13 +52,15 @@ def hover(expr: str, value: Value, where: str) -> str:
 def _children(value: Value, depth: int) -> List[str]:
     if value.children is None or depth >= _HOVER_DEPTH:
         return []
-    shown: List[Child] = [c for c in value.children if c.group is None][:_CHILDREN_SHOWN]
+    # Data children only: dunders, methods and the len() entry (in the type line) are noise here.
+    data = [c for c in value.children if c.group is None and not (c.access is None and c.name == "len()")]
+    shown: List[Child] = data[:_CHILDREN_SHOWN]
     out = []
     indent = "  " * depth
     for child in shown:
         out.append(f"{indent}- `{inline_code(child.name)}`: `{inline_code(short(child.value))}`")
         out += _children(child.value, depth + 1)
-    rest = len([c for c in value.children if c.group is None]) - len(shown) + value.more
+    rest = len(data) - len(shown) + value.more
     if rest > 0:
         out.append(f"{indent}- … {rest} more")
     return out

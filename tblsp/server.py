@@ -108,7 +108,8 @@ class TbLanguageServer(LanguageServer):
 
     def diagnostic(self, finding: Finding) -> types.Diagnostic:
         related = [types.DiagnosticRelatedInformation(
-            types.Location(self.uri_of(span.path), self.to_range(span)), message)
+            location=types.Location(uri=self.uri_of(span.path), range=self.to_range(span)),
+            message=message)
             for span, message in finding.related]
         message = finding.message
         if len(self.crashes.dumps) > 1:
@@ -150,7 +151,7 @@ class TbLanguageServer(LanguageServer):
     # -- dumps ------------------------------------------------------------------------------
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.window_show_message(types.ShowMessageParams(kind, f"tblsp: {message}"))
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"tblsp: {message}"))
 
     def load(self, path: str) -> "asyncio.Future[None]":
         """Read a dump (again) in a worker thread; the future is done when it is shown."""
@@ -301,7 +302,8 @@ async def hover(ls: TbLanguageServer, params: types.HoverParams) -> Optional[typ
     formats = hover_caps.hover.content_format if hover_caps and hover_caps.hover else None
     kind = types.MarkupKind.Markdown if not formats or types.MarkupKind.Markdown in formats \
         else types.MarkupKind.PlainText
-    return types.Hover(types.MarkupContent(kind, markdown), ls.to_range(span))
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=markdown),
+                       range=ls.to_range(span))
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_VALUE)
@@ -312,7 +314,7 @@ async def inline_value(ls: TbLanguageServer,
     if path is None:
         return []
     values = ls.crashes.values(path, params.range.start.line + 1, params.range.end.line + 1)
-    return [types.InlineValueText(ls.to_range(v.span), v.text) for v in values]
+    return [types.InlineValueText(range=ls.to_range(v.span), text=v.text) for v in values]
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions())
@@ -345,10 +347,10 @@ async def code_lens(ls: TbLanguageServer, params: types.CodeLensParams) -> List[
     lenses = []
     for lens in ls.crashes.lenses(path):
         where = ls.to_range(lens.span)
-        lenses.append(types.CodeLens(where, types.Command(
-            "Debug this crash", opts.DEBUG_COMMAND, [lens.dump])))
-        lenses.append(types.CodeLens(where, types.Command(
-            "Show in terminal", opts.REPORT_COMMAND, [lens.dump])))
+        for title, command in (("Debug this crash", opts.DEBUG_COMMAND),
+                               ("Show in terminal", opts.REPORT_COMMAND)):
+            lenses.append(types.CodeLens(range=where, command=types.Command(
+                title=title, command=command, tooltip=lens.title, arguments=[lens.dump])))
     return lenses
 
 

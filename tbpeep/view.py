@@ -1,27 +1,39 @@
 """What peepshow explores: the crash's frames, one step from the start, each listing its variables."""
 import linecache
 import os
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import tbdump
+from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL
 from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions
 
 
-class NotAvailable:
-    """A value the dump does not hold, as peepshow should list it: by what it says.
+# The preview's own entries first, then debugpy's groups, dunders last.
+_GROUP_ORDER = [None, GROUP_FUNCTION, GROUP_CLASS, GROUP_SPECIAL]
 
-    tbdump's Placeholder is callable (pickles rebuild objects through it),
-    and peepshow lists callables by their signature instead of their repr.
+
+class NotAvailable(Dict[str, Any]):
+    """A value the dump does not hold as an object: its preview, browsable as far as it was kept.
+
+    Shown by its repr (tbdump's Placeholder is callable, so pickles can
+    rebuild through it, and peepshow would list it by a signature); Enter
+    lists the children the preview recorded (attributes, items, len()).
     """
 
     def __init__(self, placeholder: tbdump.Placeholder) -> None:
+        preview = placeholder.value
+        super().__init__({
+            child.name: NotAvailable(tbdump.Placeholder(child.value.type, placeholder.reason,
+                                                        child.value.repr, child.value))
+            for child in sorted(preview.children or [] if preview is not None else [],
+                                key=lambda c: _GROUP_ORDER.index(c.group))})
         self.placeholder = placeholder
 
     def __repr__(self) -> str:
         return repr(self.placeholder)
 
 
-class FrameView(dict):  # type: ignore[type-arg]
+class FrameView(Dict[str, Any]):
     """A captured frame: its variables by name (Enter lists them); shown as where it stopped."""
 
     def __init__(self, frame: StandinFrame) -> None:
@@ -48,7 +60,7 @@ def _frames(tb: Optional[StandinTraceback]) -> List[FrameView]:
     return frames
 
 
-class Crash(list):  # type: ignore[type-arg]
+class Crash(List[FrameView]):
     """The frames of one exception, outermost first, the one that raised last.
 
     Press Enter to list them and a number to open one; Enter again lists its

@@ -57,7 +57,6 @@ USER_SETTINGS = {
     "window.restoreWindows": "none",
     "debug.toolBarLocation": "floating",
     "debug.console.closeOnEnd": False,
-    "debug.openDebug": "openOnDebugBreak",
     "debug.internalConsoleOptions": "openOnSessionStart",
 }
 

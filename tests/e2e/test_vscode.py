@@ -43,9 +43,9 @@ def test_open_from_explorer_shows_the_crash(vscode: VSCode, workspace: Path, sho
     vscode.wait_stopped("checkout")
 
     # CALL STACK: the dump's frames, innermost first, the crashing one selected.
-    frames = vscode.call_stack_texts()
-    names = [re.split(r"\s", text)[0] for text in frames]
-    assert names.index("checkout") < names.index("main") < names.index("<module>"), frames
+    # VS Code shows the top frame first and fetches the rest right after.
+    vscode.call_stack_frame("<module>").wait_for()
+    assert vscode.call_stack_names()[:3] == ["checkout", "main", "<module>"], vscode.call_stack_labels()
 
     # The editor: shop.py at the crashing line, highlighted, with the exception widget.
     expect(vscode.active_tab()).to_contain_text("shop.py")
@@ -53,8 +53,8 @@ def test_open_from_explorer_shows_the_crash(vscode: VSCode, workspace: Path, sho
     expect(vscode.top_stack_line()).to_have_count(1)
     expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
     expect(vscode.exception_widget).to_contain_text("division by zero")
-    expect(vscode.editor_line("per_item = total / (items - len(cart))")).to_be_visible()
-    assert vscode.page.locator(".monaco-editor .line-numbers.active-line-number").first.inner_text().strip() == str(crash_line)
+    expect(vscode.editor_line("(items - len(cart))")).to_be_visible()
+    expect(vscode.page.locator(".monaco-editor .line-numbers.active-line-number").first).to_have_text(str(crash_line))
 
     # VARIABLES: the locals with their values.
     vscode.ensure_scope_expanded("Locals", "total")
@@ -78,9 +78,10 @@ def test_expand_dict_object_and_page_a_long_list(vscode: VSCode, workspace: Path
 
     # 10 000 items: VS Code pages them in chunks of 100; open the last chunk.
     vscode.expand_variable("order_ids")
-    last_chunk = vscode.variable("[9900…9999]")
+    expect(vscode.variable("len()", "10000")).to_be_visible()
+    last_chunk = vscode.variable("[9900..9999]")
     vscode.scroll_variables_until(last_chunk)
-    vscode.expand_variable("[9900…9999]")
+    vscode.expand_variable("[9900..9999]")
     vscode.scroll_variables_until(vscode.variable("9999", "9999"))
     expect(vscode.variable("9999", "9999")).to_be_visible()
 
@@ -90,10 +91,10 @@ def test_debug_console_and_hover(vscode: VSCode, workspace: Path, shop: Path) ->
     vscode.wait_stopped("checkout")
 
     answer = vscode.evaluate_in_console("total * 10 + items")
-    expect(answer).to_contain_text("82")
+    expect(answer).to_have_text("82")
 
     hover = vscode.hover_word("total = sum(prices[item] for item in cart)", "total")
-    expect(hover).to_contain_text("8")
+    expect(hover.locator(".value")).to_have_text("8")
 
 
 def test_caller_frame_moves_editor_and_variables(vscode: VSCode, workspace: Path, shop: Path) -> None:
@@ -141,7 +142,7 @@ def test_source_missing_from_workspace_comes_from_the_dump(vscode: VSCode, works
 
     open_dump_from_explorer(vscode, workspace)
     vscode.wait_stopped("checkout")
-    expect(vscode.editor_line("per_item = total / (items - len(cart))")).to_be_visible()
+    expect(vscode.editor_line("(items - len(cart))")).to_be_visible()
     expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
     # Read-only: typing into the editor changes nothing and VS Code says so.
     vscode.editor.locator(".view-lines").click()
@@ -160,6 +161,7 @@ def test_launch_json_f5(vscode: VSCode, workspace: Path, shop: Path) -> None:
         }],
     }, indent=2))
     vscode.open_folder(workspace)
+    vscode.show_run_and_debug()
     vscode.press_f5()
     vscode.wait_stopped("checkout")
     expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
@@ -184,6 +186,7 @@ def test_attach_to_tbdap_port(vscode: VSCode, workspace: Path, shop: Path) -> No
             }],
         }, indent=2))
         vscode.open_folder(workspace)
+        vscode.show_run_and_debug()
         vscode.press_f5()
         vscode.wait_stopped("checkout")
         vscode.ensure_scope_expanded("Locals", "total")

@@ -114,11 +114,12 @@ class VSCode:
         self.toolbar.wait_for(timeout=1)
 
     def wait_stopped(self, top_frame: str) -> None:
-        """Waits for a paused session whose focused frame is `top_frame`, with Run and Debug shown."""
+        """Waits for a paused session whose selected frame is `top_frame`, with Run and Debug shown."""
         self.toolbar.wait_for(timeout=SESSION_TIMEOUT)
         self.show_run_and_debug()
-        self.call_stack_frame(top_frame).wait_for(timeout=SESSION_TIMEOUT)
-        expect(self.page.locator(".debug-call-stack .monaco-list-row.selected", has_text=top_frame)).to_be_visible()
+        frame = self.call_stack_frame(top_frame)
+        frame.wait_for(timeout=SESSION_TIMEOUT)
+        expect(frame).to_have_attribute("aria-selected", "true")
 
     def show_run_and_debug(self) -> None:
         """Opens the Run and Debug view (CALL STACK, VARIABLES) as a person clicks its icon."""
@@ -133,33 +134,40 @@ class VSCode:
         return self.page.locator(".debug-call-stack .monaco-list-row")
 
     def call_stack_frame(self, name: str) -> Locator:
-        return self.page.locator(".debug-call-stack .monaco-list-row .stack-frame", has=self.page.locator(
-            ".function-name", has_text=re.compile(rf"^{re.escape(name)}$"))).first
+        return self.page.locator(".debug-call-stack").get_by_role(
+            "row", name=re.compile(rf"^Stack Frame {re.escape(name)},")).first
 
-    def call_stack_texts(self) -> list[str]:
-        return [t.strip() for t in self.call_stack_rows().all_inner_texts()]
+    def call_stack_labels(self) -> list[str]:
+        """The CALL STACK rows as screen readers read them ("Stack Frame main, line 23, shop.py")."""
+        return [row.get_attribute("aria-label") or row.inner_text() for row in self.call_stack_rows().all()]
+
+    def call_stack_names(self) -> list[str]:
+        """The function names of the frames shown in CALL STACK, top first."""
+        names = []
+        for label in self.call_stack_labels():
+            match = re.match(r"Stack Frame (.+?), line", label)
+            if match:
+                names.append(match.group(1))
+        return names
 
     def select_frame(self, name: str) -> None:
         frame = self.call_stack_frame(name)
         frame.click()
-        expect(self.page.locator(".debug-call-stack .monaco-list-row.selected .function-name",
-                                 has_text=re.compile(rf"^{re.escape(name)}$"))).to_be_visible()
+        expect(frame).to_have_attribute("aria-selected", "true")
 
     # variables
 
     def variable(self, name: str, value: Optional[str] = None) -> Locator:
-        """The VARIABLES row of `name` (with `value` when given)."""
-        row = self.page.locator(".debug-variables .monaco-list-row", has=self.page.locator(
-            ".monaco-tl-contents .name", has_text=re.compile(rf"^{re.escape(name)}$")))
-        if value is not None:
-            row = row.filter(has=self.page.locator(".value", has_text=re.compile(rf"^{re.escape(value)}$")))
-        return row.first
+        """The VARIABLES row of `name` (with `value` when given), found by its accessible label."""
+        # (accessible names are trimmed: a row with an empty value reads "name, value")
+        label = rf"^{re.escape(name)}, value" + (rf" {re.escape(value)}$" if value is not None else r"( |$)")
+        return self.page.locator(".debug-variables").get_by_role("treeitem", name=re.compile(label)).first
 
     def ensure_scope_expanded(self, scope: str, probe: str) -> None:
         """Expands a scope (Locals is not always expanded) until `probe` is visible in it."""
         if self.variable(probe).is_visible():
             return
-        header = self.page.locator(".debug-variables .monaco-list-row", has_text=re.compile(rf"^\s*{scope}\s*$")).first
+        header = self.page.locator(".debug-variables").get_by_role("treeitem", name=f"Scope {scope}", exact=True)
         header.wait_for()
         if header.get_attribute("aria-expanded") != "true":
             header.click()
@@ -210,32 +218,62 @@ class VSCode:
         return self.page.locator(".monaco-editor .exception-widget")
 
     def hover_word(self, line_text: str, word: str) -> Locator:
-        """Hovers `word` in the editor line containing `line_text`; returns the debug hover."""
+        """Hovers `word` in the editor line containing `line_text`; returns the debug hover widget."""
         line = self.editor_line(line_text)
-        span = line.locator("span span", has_text=re.compile(rf"^{re.escape(word)}$")).first
+        line.wait_for()
+        # The word's on-screen box, from the text node that holds it.
+        box = line.evaluate(
+            r"""(line, word) => {
+                const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    const text = node.textContent.replace(/\u00a0/g, ' ');
+                    const match = new RegExp('\\b' + word + '\\b').exec(text);
+                    if (match) {
+                        const range = document.createRange();
+                        range.setStart(node, match.index);
+                        range.setEnd(node, match.index + word.length);
+                        const r = range.getBoundingClientRect();
+                        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+                    }
+                }
+                return null;
+            }""",
+            word,
+        )
+        assert box, f"no {word!r} in the editor line {line_text!r}"
         hover = self.page.locator(".debug-hover-widget")
         for _ in range(5):
-            span.hover()
+            self.page.mouse.move(box["x"], box["y"])
             try:
                 hover.wait_for(timeout=5_000)
                 break
             except PlaywrightTimeout:
-                # the mouse must move off and on again for a new hover
-                self.page.mouse.move(0, 0)
+                self.page.mouse.move(0, 0)  # off and on again for a new hover
         return hover
 
     # debug console
 
     def evaluate_in_console(self, expression: str) -> Locator:
-        """Types an expression into the Debug Console; returns the output row that answers it."""
+        """Types an expression into the Debug Console; returns its last output row (the answer)."""
         repl = self.page.locator(".repl")
         if not repl.is_visible():
             self.run_command("Debug: Focus on Debug Console View")
         repl.wait_for()
-        before = self.page.locator(".repl .monaco-list-row").count()
-        input_box = self.page.locator(".repl-input-wrapper .monaco-editor")
-        input_box.click()
+        input_editor = self.page.locator(".repl-input-wrapper .monaco-editor")
+        # The editor may take focus back as it reveals the paused line: click until the input has it.
+        for _ in range(10):
+            input_editor.locator(".view-lines").click()
+            try:
+                expect(input_editor).to_have_class(re.compile(r"\bfocused\b"), timeout=1_000)
+                break
+            except AssertionError:
+                continue
+        expect(input_editor).to_have_class(re.compile(r"\bfocused\b"))
         self.page.keyboard.type(expression)
+        expect(input_editor.locator(".view-lines")).to_have_text(expression)
         self.page.keyboard.press("Enter")
-        self.page.locator(".repl .monaco-list-row").nth(before + 1).wait_for()
-        return self.page.locator(".repl .monaco-list-row").nth(before + 1)
+        rows = self.page.locator(".repl .monaco-list-row")
+        # The console echoes the expression, then answers below it.
+        rows.filter(has_text=expression).last.wait_for()
+        expect(rows.last).not_to_have_text(expression)
+        return rows.last

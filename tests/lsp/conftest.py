@@ -18,16 +18,20 @@ async def client(lsp_client: LanguageClient):
 
     for method in (types.WORKSPACE_CODE_LENS_REFRESH, types.WORKSPACE_INLAY_HINT_REFRESH,
                    types.WORKSPACE_INLINE_VALUE_REFRESH):
-        def refreshed(client: LanguageClient, params: Any, method: str = method) -> None:
-            client.refreshes.append(method)   # type: ignore[attr-defined]
+        def refreshed(ls: LanguageClient, params: Any, method: str = method) -> None:
+            ls.refreshes.append(method)   # type: ignore[attr-defined]
         lsp_client.feature(method)(refreshed)
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register(client: LanguageClient, params: types.RegistrationParams) -> None:
-        client.registrations = params.registrations   # type: ignore[attr-defined]
+    def register(ls: LanguageClient, params: types.RegistrationParams) -> None:
+        ls.registrations = params.registrations   # type: ignore[attr-defined]
 
     yield
     await lsp_client.shutdown_session()
+    server = lsp_client._server
+    if server is not None and server.returncode is None:
+        # Never initialized (the test failed first): pytest-lsp would wait for it forever.
+        server.kill()
 
 
 @pytest.fixture

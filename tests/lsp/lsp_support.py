@@ -109,6 +109,11 @@ async def hover_text(client: LanguageClient, uri: str, pos: types.Position) -> O
     return result.contents.value
 
 
+def cleared(client: LanguageClient, uri: str) -> bool:
+    """True once an empty diagnostics list was published for `uri`."""
+    return uri in client.diagnostics and len(client.diagnostics[uri]) == 0
+
+
 def by_severity(diags: List[types.Diagnostic],
                 severity: types.DiagnosticSeverity) -> List[types.Diagnostic]:
     return [d for d in diags if d.severity == severity]

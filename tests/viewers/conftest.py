@@ -13,8 +13,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
-from conftest import REPO, env_for_child
-
+from .children import REPO, child_env
 from .terminal import Terminal
 
 CACHE = Path(os.environ.get("TBDUMP_CACHE", Path.home() / ".cache" / "tbdump"))
@@ -106,7 +105,7 @@ def crash(tmp_path: Path) -> Callable[..., Path]:
     def make(program: str, *args: str, python: str = sys.executable) -> Path:
         shutil.copy(PROGRAMS / program, tmp_path / program)
         done = subprocess.run([python, "-m", "tbdump", program, *args], cwd=tmp_path,
-                              env=env_for_child(), capture_output=True, text=True, timeout=120)
+                              env=child_env(), capture_output=True, text=True, timeout=120)
         dump = tmp_path / "traceback.pkl"
         assert dump.exists(), f"no dump written:\n{done.stdout}\n{done.stderr}"
         return dump
@@ -119,8 +118,7 @@ def terminal(tmux: str, tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
     started: List[Terminal] = []
 
     def start(command: Sequence[str], env: Optional[Dict[str, str]] = None) -> Terminal:
-        full_env = env_for_child({"TERM": "xterm-256color", **(env or {})})
-        term = Terminal(tmux, tmp_path, command, full_env)
+        term = Terminal(tmux, tmp_path, command, child_env(env))
         started.append(term)
         return term
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import run
+from .children import run
 
 PROMPT = r"^(list|dict|int) [*i]+ > $"
 
@@ -15,20 +15,20 @@ def tbpeep(dump: Path, *options: str, python: str = sys.executable) -> list:
 
 def test_frames_and_variables_are_one_step_away(crash, terminal):
     peep = terminal(tbpeep(crash("divide.py", "5", "0")))
-    screen = peep.wait_screen(r"^list \* > $")
+    screen = peep.wait_screen(r"^list \* >\s*$")
     assert "REPR         : 'ZeroDivisionError: division by zero  (2 frames)'" in screen
     peep.press("Enter")                                  # the suggested action: list the frames
-    screen = peep.wait_screen(r"^list i > $")
+    screen = peep.wait_screen(r"^list i >\s*$")
     assert "[    0] []* <module>  divide.py:11  print(div(x, y))" in screen
     assert "[    1] []* div  divide.py:5  return x / y" in screen
     peep.line("1")                                       # open the crashing frame
-    screen = peep.wait_screen(r"^dict \*\* > $")
+    screen = peep.wait_screen(r"^dict \*\* >\s*$")
     assert "REPR         : 'div  divide.py:5  return x / y'" in screen
     peep.press("Enter")                                  # list its variables
-    screen = peep.wait_screen(r"^dict i > $")
+    screen = peep.wait_screen(r"^dict i >\s*$")
     assert "[    0] 'x' : 5" in screen and "[    1] 'y' : 0" in screen
     peep.line("1")                                       # open a variable
-    screen = peep.wait_screen(r"^int pp > $")
+    screen = peep.wait_screen(r"^int pp >\s*$")
     assert "crash<1>['y']" in screen and "TYPE         : <class 'int'>" in screen
     assert "REPR         : '0'" in screen
     peep.line("q")
@@ -37,13 +37,13 @@ def test_frames_and_variables_are_one_step_away(crash, terminal):
 
 def test_module_frame_lists_its_variables_without_dunders(crash, terminal):
     peep = terminal(tbpeep(crash("divide.py", "5", "0")))
-    peep.wait_screen(r"^list \* > $")
+    peep.wait_screen(r"^list \* >\s*$")
     peep.press("Enter")
-    peep.wait_screen(r"^list i > $")
+    peep.wait_screen(r"^list i >\s*$")
     peep.line("0")
-    peep.wait_screen(r"^dict \*\* > $")
+    peep.wait_screen(r"^dict \*\* >\s*$")
     peep.press("Enter")
-    screen = peep.wait_screen(r"^dict i > $")
+    screen = peep.wait_screen(r"^dict i >\s*$")
     assert "'x' : 5" in screen and "'y' : 0" in screen and "'sys' :" in screen
     assert "__loader__" not in screen and "__builtins__" not in screen
     peep.press("C-d")                                    # peepshow's Continue: leave too
@@ -52,18 +52,18 @@ def test_module_frame_lists_its_variables_without_dunders(crash, terminal):
 
 def test_the_chain_and_the_dump_are_reachable(crash, terminal):
     peep = terminal(tbpeep(crash("chained.py")))
-    peep.wait_screen(r"^list \* > $")
+    peep.wait_screen(r"^list \* >\s*$")
     peep.line("?")
     assert ".chain (every" in peep.wait_screen(r"\.dump \(the tbdump\.Dump\)")
     peep.line(".chain")
     peep.wait_screen(r"crash\.chain")
     peep.press("Enter")
-    screen = peep.wait_screen(r"^list i > $")
+    screen = peep.wait_screen(r"^list i >\s*$")
     assert "[    1] []* JSONDecodeError: Expecting property name" in screen
     peep.line("1")
     peep.wait_screen(r"crash\.chain<1>")
     peep.press("Enter")
-    screen = peep.wait_screen(r"^list i > $")
+    screen = peep.wait_screen(r"^list i >\s*$")
     assert "raw_decode  decoder.py:353  obj, end = self.scan_once(s, idx)" in screen
     peep.line("!dump.exception.message")
     peep.wait_screen(r"^\"bad config: '\{broken'\"$")
@@ -75,15 +75,21 @@ def test_safe_mode_shows_placeholders(crash, terminal):
     peep = terminal(tbpeep(crash("bank.py", "10", "200"), "--safe"))
     peep.wait_screen(r"tbpeep: safe mode.*placeholders showing their previews")
     peep.press("Enter")                                  # the notes stay until Enter
-    peep.wait_screen(r"^list \* > $")
+    peep.wait_screen(r"^list \* >\s*$")
     peep.press("Enter")
-    peep.wait_screen(r"^list i > $")
+    peep.wait_screen(r"^list i >\s*$")
     peep.line("2")
-    peep.wait_screen(r"^dict \*\* > $")
+    peep.wait_screen(r"^dict \*\* >\s*$")
     peep.press("Enter")
-    screen = peep.wait_screen(r"^dict i > $")
-    assert "[    1] 'amount' : <NotAvailable> '<int: safe mode" in screen
-    assert "run) 200>'" in screen                        # ...with the captured preview
+    screen = peep.wait_screen(r"^dict i >\s*$")
+    assert "[    1] 'amount' : []* <int: safe mode" in screen
+    assert "safe mode 200>" in screen                         # ...with the captured preview
+    peep.line("0")                                       # self: its preview can be browsed
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.press("Enter")
+    screen = peep.wait_screen(r"'owner' :")
+    assert "[    0] 'balance' : []* <int: safe mode" in screen and "safe mode 88>" in screen
+    peep.wait_screen(r"^dict i >\s*$")
     peep.line("q")
     assert peep.exit_status() == 0
 
@@ -97,12 +103,12 @@ def test_missing_vim_man_and_clear_are_said_and_survived(crash, terminal, tmp_pa
     assert "tbpeep: man is not installed: `MANual` needs it" in screen
     assert "tbpeep: clear is not installed" in screen
     peep.press("Enter")
-    screen = peep.wait_screen(r"^list \* > $")
+    screen = peep.wait_screen(r"^list \* >\s*$")
     assert "tbpeep:" not in screen                       # cleared all the same
     peep.line("man")
     peep.wait_screen(r"man: not found")
     peep.line("i")
-    peep.wait_screen(r"^list \* > $")
+    peep.wait_screen(r"^list \* >\s*$")
     peep.line("q")
     assert peep.exit_status() == 0
 

@@ -1,7 +1,7 @@
 // The commands: "tbdump: Open tbdump file" and the dump file picker for `${command:tbdump.pickDumpFile}`.
 
 import * as vscode from 'vscode';
-import { launchConfigurationFor } from './launchArgs';
+import { launchConfigurationFor, SHOW_RUN_VIEW } from './launchArgs';
 import { log } from './output';
 
 const DUMP_FILTERS = { 'tbdump files': ['pkl', 'tbdump'], 'All files': ['*'] };
@@ -35,5 +35,5 @@ export async function openDumpFile(uri?: vscode.Uri): Promise<boolean> {
     }
     const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) || vscode.workspace.workspaceFolders?.[0];
     log(`opening ${file}`);
-    return vscode.debug.startDebugging(folder, launchConfigurationFor(file));
+    return vscode.debug.startDebugging(folder, { ...launchConfigurationFor(file), [SHOW_RUN_VIEW]: true });
 }

@@ -7,7 +7,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { DEBUG_TYPE, PICK_DUMP_COMMAND } from './launchArgs';
+import { DEBUG_TYPE, PICK_DUMP_COMMAND, SHOW_RUN_VIEW } from './launchArgs';
 import { log, showError } from './output';
 import { checkTbdapInstalled, resolveInterpreter } from './python';
 import { applyWorkspaceTrust } from './trust';
@@ -30,6 +30,21 @@ export class ConfigurationProvider implements vscode.DebugConfigurationProvider 
     }
 
     async resolveDebugConfigurationWithSubstitutedVariables(
+        folder: vscode.WorkspaceFolder | undefined,
+        configuration: vscode.DebugConfiguration,
+    ): Promise<vscode.DebugConfiguration | undefined> {
+        const showRunView = configuration[SHOW_RUN_VIEW] === true;
+        delete configuration[SHOW_RUN_VIEW];
+        const resolved = await this.check(folder, configuration);
+        if (resolved && showRunView) {
+            // Opening a dump means debugging it: CALL STACK and VARIABLES in view when it stops
+            // (VS Code only selects the paused frame in a call stack that is visible).
+            await vscode.commands.executeCommand('workbench.view.debug');
+        }
+        return resolved;
+    }
+
+    private async check(
         folder: vscode.WorkspaceFolder | undefined,
         configuration: vscode.DebugConfiguration,
     ): Promise<vscode.DebugConfiguration | undefined> {

@@ -43,6 +43,8 @@ export const DEBUG_TYPE = 'tbdump';
 export const PICK_DUMP_COMMAND = 'tbdump.pickDumpFile';
 export const OPEN_DUMP_COMMAND = 'tbdump.openDumpFile';
 export const DEFAULT_HOST = '127.0.0.1';
+/** Set by "Open tbdump file" (never sent to tbdap): show Run and Debug once the session is sure to start. */
+export const SHOW_RUN_VIEW = '__tbdumpShowRunView';
 
 /** The configuration "Open tbdump file" starts for one dump, no launch.json needed. */
 export function launchConfigurationFor(dumpFile: string): vscode.DebugConfiguration {

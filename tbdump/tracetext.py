@@ -1,0 +1,95 @@
+"""The traceback text of a dump, rendered from the model the way Python prints it."""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+from .model import ExceptionRecord, Frame, SafeLayer
+
+CAUSE = "The above exception was the direct cause of the following exception:"
+CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+def chain_order(layer: SafeLayer) -> List[Tuple[ExceptionRecord, Optional[str]]]:
+    """The chain in the order Python prints it, oldest first, each with its introduction."""
+    records: List[ExceptionRecord] = []
+    intros: List[str] = []   # intros[i] links records[i] to the older records[i + 1]
+    index: Optional[int] = 0
+    seen = set()
+    while index is not None and index not in seen:
+        seen.add(index)
+        record = layer.exceptions[index]
+        records.append(record)
+        if record.cause is not None:
+            intros.append(CAUSE)
+            index = record.cause
+        elif record.context is not None:
+            intros.append(CONTEXT)
+            index = record.context
+        else:
+            index = None
+    return [(records[i], intros[i] if i < len(intros) else None)
+            for i in reversed(range(len(records)))]
+
+
+def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
+    """The frame's current line as it was at the crash, if the dump has its source."""
+    src = layer.sources.get(frame.filename)
+    if src is None or src.text is None:
+        return None
+    lines = src.text.splitlines()
+    return lines[frame.lineno - 1] if 0 < frame.lineno <= len(lines) else None
+
+
+def caret_line(frame: Frame, line: str) -> Optional[str]:
+    """``^^^^`` under the failing expression, when it is only part of the (stripped) line."""
+    pos = frame.position
+    if pos is None or pos.lineno != frame.lineno:
+        return None
+    indent = len(line) - len(line.lstrip())
+    end = pos.end_col if pos.end_lineno == pos.lineno else len(line.rstrip())
+    if pos.col <= indent and end >= len(line.rstrip()):
+        return None
+    return " " * (pos.col - indent) + "^" * max(1, end - pos.col)
+
+
+def frame_lines(layer: SafeLayer, frame: Frame) -> List[str]:
+    """The lines Python prints for one frame (without a trailing newline)."""
+    out = ['  File "%s", line %s, in %s' % (frame.filename, frame.lineno, frame.name)]
+    line = source_line(layer, frame)
+    if line is not None and line.strip():
+        out.append("    " + line.strip())
+        carets = caret_line(frame, line)
+        if carets:
+            out.append("    " + carets)
+    return out
+
+
+def exception_line(record: ExceptionRecord) -> str:
+    return "%s: %s" % (record.type, record.message) if record.message else record.type
+
+
+def format_chain(layer: SafeLayer) -> str:
+    """The whole chained traceback as text, oldest exception first."""
+    out: List[str] = []
+    for record, intro in chain_order(layer):
+        if intro:
+            out += ["", intro, ""]
+        _format_exception(layer, record, out, "")
+    return "\n".join(out) + "\n"
+
+
+def _format_exception(layer: SafeLayer, record: ExceptionRecord, out: List[str], indent: str) -> None:
+    stack = [(record, indent, 0)]
+    while stack:  # iterative: groups nest arbitrarily deep
+        rec, pad, number = stack.pop()
+        if number:
+            out.append(pad[:-2] + "+---------------- %d ----------------" % number)
+        # Python's own printout starts at the frame that handled the exception.
+        frames = [f for f in rec.frames if not f.above_handler]
+        if frames:
+            out.append(pad + "Traceback (most recent call last):")
+            out += [pad + line for f in frames for line in frame_lines(layer, f)]
+        out.append(pad + exception_line(rec))
+        out += [pad + note for note in rec.notes]
+        members = [layer.exceptions[m] for m in rec.members]
+        stack += [(m, pad + "  | ", i + 1) for i, m in reversed(list(enumerate(members)))]

@@ -1,0 +1,73 @@
+"""The `python -m tblsp` command line: version, bad arguments, TCP transport."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import client_capabilities, make_test_lsp_client
+
+from lsp_support import DIVIDE, ENV, SERVER, WAIT, crash, diagnostics, open_file
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(SERVER + list(args), env=ENV, capture_output=True, text=True,
+                          timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_version() -> None:
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == "tblsp 0.1.0"
+
+
+def test_bad_argument_is_one_usage_error() -> None:
+    proc = run("--bogus")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == "tblsp: error: unrecognized arguments: --bogus"
+
+
+def test_busy_port_is_one_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        proc = run("--tcp", "--port", str(busy.getsockname()[1]))
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("tblsp: cannot serve on 127.0.0.1:") and "in use" in line
+
+
+@pytest.mark.asyncio
+async def test_tcp_serves_loopback(workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    port = free_port()
+    server = subprocess.Popen(SERVER + ["--tcp", "--port", str(port)], env=ENV,
+                              stderr=subprocess.PIPE)
+    client = make_test_lsp_client()
+    try:
+        for _ in range(int(WAIT / 0.05)):
+            try:
+                await client.start_tcp("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            pytest.fail("tblsp --tcp never listened")
+        await client.initialize_session(types.InitializeParams(
+            capabilities=client_capabilities("neovim"), root_uri=workspace.as_uri()))
+        diags = await diagnostics(client, open_file(client, workspace / "prog.py"))
+        assert any(d.message == "ZeroDivisionError: division by zero" for d in diags)
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+        server.kill()
+        server.wait()

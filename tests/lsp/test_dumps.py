@@ -1,0 +1,241 @@
+"""Which dumps are shown: bad files, new crashes, commands, discovery, moved and edited sources."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import (DIVIDE, by_severity, cleared, col_of, crash, diagnostics, hover_text, line_of,
+                         messages, open_file, set_format_version, start, until)
+
+pytestmark = pytest.mark.asyncio
+
+
+def bad_dumps(directory: Path) -> dict:
+    """One file per kind of bad input, each with the words its message must contain."""
+    good = crash(directory / "src", DIVIDE, args=["1", "0"])
+    data = good.read_bytes()
+    cases = {}
+    (directory / "truncated.tbdump").write_bytes(data[: len(data) // 2])
+    cases["truncated.tbdump"] = "truncated"
+    damaged = bytearray(data)
+    damaged[len(data) // 3] ^= 0xFF
+    (directory / "corrupted.tbdump").write_bytes(bytes(damaged))
+    cases["corrupted.tbdump"] = "corrupted"
+    (directory / "foreign.tbdump").write_bytes(pickle.dumps({"not": "a dump"}))
+    cases["foreign.tbdump"] = "not a tbdump file"
+    shutil.copy(good, directory / "newer.tbdump")
+    set_format_version(directory / "newer.tbdump", 99)
+    cases["newer.tbdump"] = "newer"
+    cases["missing.tbdump"] = "no such file"
+    return cases
+
+
+@pytest.mark.parametrize("name", ["truncated.tbdump", "corrupted.tbdump", "foreign.tbdump",
+                                  "newer.tbdump", "missing.tbdump"])
+async def test_bad_dump_is_one_message(client: LanguageClient, workspace: Path,
+                                       name: str) -> None:
+    words = bad_dumps(workspace)[name]
+    await start(client, workspace, dumpFiles=[name])
+    said = await until(lambda: messages(client), "a showMessage")
+    assert len(said) == 1
+    [message] = said
+    assert "\n" not in message and "Traceback" not in message
+    assert name in message and words in message.lower(), message
+    assert client.messages[0].type == types.MessageType.Error
+    # Still serving: a hover on the program answers null, and no diagnostics appear.
+    prog = workspace / "src" / "prog.py"
+    uri = open_file(client, prog)
+    assert await hover_text(client, uri, col_of(prog, "# crash", "x")) is None
+    assert not client.diagnostics.get(uri)
+
+
+async def test_bad_dump_beside_good_one(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    (workspace / "other.tbdump").write_bytes(b"garbage")
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, workspace / "prog.py"))
+    assert by_severity(diags, types.DiagnosticSeverity.Error)
+    assert [m for m in messages(client) if "other.tbdump" in m]
+
+
+async def test_new_crash_refreshes(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    prog = workspace / "prog.py"
+    await start(client, workspace, pollInterval=0.2)
+    uri = open_file(client, prog)
+    await diagnostics(client, uri)
+    client.refreshes.clear()
+
+    # The program is changed and crashes again, elsewhere, writing a new dump in place.
+    crash(workspace, DIVIDE.replace("int(sys.argv[2])", "int(sys.argv[2])  # parse"),
+          args=["5", "zero"])
+    open_file(client, prog)   # the editor reloads the changed file
+    parse_line = line_of(prog, "# parse")
+    diags = await diagnostics(client, uri, lambda ds: any(
+        d.severity == types.DiagnosticSeverity.Error and d.range.start.line == parse_line
+        for d in ds))
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    assert error.message.startswith("ValueError: invalid literal for int()")
+    # VS Code 1.65 re-requests code lenses on request (it has no inlay hint refresh).
+    await until(lambda: client.refreshes, "a refresh request")
+    assert client.refreshes == [types.WORKSPACE_CODE_LENS_REFRESH]
+    # div() did not run this time: nothing on its lines; the module frame is the crash now.
+    assert await hover_text(client, uri, col_of(prog, "# crash", "y")) is None
+    text = await hover_text(client, uri, col_of(prog, "# call", "x"))
+    assert text is not None and "local in <module>() · innermost frame" in text
+
+
+async def test_deleted_dump_clears(client: LanguageClient, workspace: Path) -> None:
+    dump = crash(workspace, DIVIDE, args=["5", "0"])
+    await start(client, workspace, pollInterval=0.2)
+    uri = open_file(client, workspace / "prog.py")
+    await diagnostics(client, uri)
+    dump.unlink()
+    await until(lambda: cleared(client, uri), "diagnostics cleared")
+
+
+async def test_open_and_close_dump_commands(client: LanguageClient, tmp_path: Path,
+                                            workspace: Path) -> None:
+    dump = crash(tmp_path / "elsewhere", DIVIDE, args=["5", "0"])
+    await start(client, workspace)
+    uri = open_file(client, dump.parent / "prog.py")
+    got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tbdump.openDump", [str(dump)]))
+    assert got == {"dump": str(dump), "loaded": True,
+                   "exception": "ZeroDivisionError: division by zero"}
+    await diagnostics(client, uri)
+
+    got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tbdump.closeDump", [str(dump)]))
+    assert got == {"dump": str(dump), "closed": True}
+    await until(lambda: cleared(client, uri), "diagnostics cleared")
+
+    got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tbdump.openDump", [str(tmp_path / "nope.tbdump")]))
+    assert got["loaded"] is False
+    await until(lambda: [m for m in messages(client) if "no such file" in m], "the message")
+
+
+async def test_command_argument_errors(client: LanguageClient, workspace: Path) -> None:
+    await start(client, workspace)
+    with pytest.raises(Exception, match="takes one argument: a dump file's path"):
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            "tbdump.openDump", [1, 2]))
+
+
+async def test_dump_files_option_and_discovery(client: LanguageClient, workspace: Path) -> None:
+    """Named dumps only, when named; relative names are from the workspace folder."""
+    crash(workspace / "a", DIVIDE, args=["5", "0"], output=workspace / "a" / "one.tbdump")
+    crash(workspace / "b", DIVIDE, args=["6", "0"])
+    await start(client, workspace, dumpFiles=["a/one.tbdump"])
+    a = open_file(client, workspace / "a" / "prog.py")
+    b = open_file(client, workspace / "b" / "prog.py")
+    await diagnostics(client, a)
+    assert not client.diagnostics.get(b)
+
+
+async def test_discovery_finds_dumps_in_subfolders(client: LanguageClient,
+                                                   workspace: Path) -> None:
+    crash(workspace / "a", DIVIDE, args=["5", "0"], output=workspace / "a" / "one.tbdump")
+    crash(workspace / "b" / "c", DIVIDE, args=["6", "0"])
+    crash(workspace / "node_modules" / "x", DIVIDE, args=["7", "0"])
+    await start(client, workspace)
+    await diagnostics(client, open_file(client, workspace / "a" / "prog.py"))
+    await diagnostics(client, open_file(client, workspace / "b" / "c" / "prog.py"))
+    ignored = open_file(client, workspace / "node_modules" / "x" / "prog.py")
+    assert not client.diagnostics.get(ignored)
+
+
+async def test_path_mappings(client: LanguageClient, tmp_path: Path, workspace: Path) -> None:
+    """A dump from another machine: its /remote paths are this checkout's files."""
+    dump = crash(tmp_path / "remote" / "app", DIVIDE, args=["5", "0"])
+    shutil.copytree(tmp_path / "remote" / "app", workspace / "app")
+    shutil.rmtree(tmp_path / "remote")
+    await start(client, workspace, dumpFiles=["app/traceback.pkl"], pathMappings=[
+        {"localRoot": str(workspace / "app"), "remoteRoot": str(dump.parent)}])
+    prog = workspace / "app" / "prog.py"
+    diags = await diagnostics(client, open_file(client, prog))
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    assert error.range.start.line == line_of(prog, "# crash")
+    assert "x = 5" not in error.message
+    assert (await hover_text(client, prog.as_uri(), col_of(prog, "# crash", "x"))) is not None
+
+
+async def test_bad_options_are_said_and_ignored(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    await start(client, workspace, dumpFiles="traceback.pkl", pollInterval="soon")
+    await until(lambda: len(messages(client)) >= 2, "two warnings")
+    assert any("dumpFiles must be a list" in m for m in messages(client))
+    assert any("pollInterval" in m for m in messages(client))
+    await diagnostics(client, open_file(client, workspace / "prog.py"))   # discovery still works
+
+
+EDITED_ABOVE = "# a comment added after the crash\n\n"
+
+
+async def test_edited_source_is_mapped(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    prog = workspace / "prog.py"
+    prog.write_text(EDITED_ABOVE + prog.read_text())
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    [warning] = by_severity(diags, types.DiagnosticSeverity.Warning)
+    assert warning.range.start.line == 0
+    assert "differs from the source captured in traceback.pkl" in warning.message
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    assert error.range.start.line == line_of(prog, "# crash")
+    text = await hover_text(client, prog.as_uri(), col_of(prog, "# crash", "y"))
+    assert text is not None and "\n0\n" in text
+
+
+async def test_removed_crash_line_is_dropped(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    prog = workspace / "prog.py"
+    prog.write_text(prog.read_text().replace("return x / y  # crash", "return x // y if y else 0"))
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    [warning] = by_severity(diags, types.DiagnosticSeverity.Warning)
+    assert "1 could not be placed" in warning.message
+    assert not by_severity(diags, types.DiagnosticSeverity.Error)
+    assert len(by_severity(diags, types.DiagnosticSeverity.Information)) == 1
+
+
+async def test_unsaved_edits_move_the_diagnostics(client: LanguageClient,
+                                                  workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = open_file(client, prog)
+    await diagnostics(client, uri)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+        [types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)), text=EDITED_ABOVE)]))
+    crash_line = line_of(prog, "# crash") + 2
+    await diagnostics(client, uri, lambda ds: any(
+        d.severity == types.DiagnosticSeverity.Error and d.range.start.line == crash_line
+        for d in ds))
+
+
+async def test_utf16_columns(client: LanguageClient, workspace: Path) -> None:
+    """Columns count UTF-16 code units, as LSP clients do, not Python characters."""
+    crash(workspace, """\
+        def boom(d):
+            label = "😀😀"; return d["😀"] + missing  # crash
+        boom({"😀": 1})
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    line = prog.read_text(encoding="utf-8").splitlines()[line_of(prog, "# crash")]
+    chars = line.index("missing")
+    assert error.range.start.character == len(line[:chars].encode("utf-16-le")) // 2
+    assert error.range.start.character == chars + 3   # three astral characters before it
+    assert error.message == "NameError: name 'missing' is not defined"
