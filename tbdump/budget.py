@@ -26,8 +26,8 @@ class Budgets:
     max_seconds: float = 10.0         # whole capture; past it the dump is written as partial
     value_seconds: float = 1.0        # one value's repr or pickle
     preview_depth: int = 2            # levels of children stored in a preview
-    preview_items: int = 100          # children per level (VS Code pages by 100)
-    preview_inner_items: int = 20     # children per level below the first
+    preview_items: int = 20           # children of a value (more come from the object layer)
+    preview_inner_items: int = 10     # children per level below the first
     max_string: int = 1 << 16         # characters of one repr at the top level
     max_globals: int = 5000           # previewed globals per module (all are pickled)
 

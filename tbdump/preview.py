@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, List, NamedTuple, Optional
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import Secrets
-from .saferepr import describe_exception, safe_repr
+from .saferepr import MAX_STRING_OUTER, describe_exception, safe_repr
 
 LEN_NAME = "len()"
 ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"
@@ -259,6 +259,12 @@ class Previewer:
             return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
 
     def _value(self, obj: Any, level: int) -> Value:
+        t = type(obj)
+        if t in _SCALARS and not (self.secrets is not None and self.secrets.knows(obj)):
+            # Exact builtin scalars run no user code: no clock step, no children.
+            text = scalar_repr(obj)
+            rule = self.redact_text(text)
+            return redacted(obj, rule) if rule else Value(t.__name__, text, t.__name__)
         if self.hide_environ and type(obj) is _ENVIRON_TYPE:
             return redacted(obj, ENVIRON_RULE)
         if self.secrets is not None and self.secrets.knows(obj):
@@ -270,7 +276,10 @@ class Previewer:
         text_rule = self.redact_text(value.repr)
         if text_rule is not None:
             return redacted(obj, text_rule)
-        if value.expandable and level < self.depth and not isinstance(obj, _OPAQUE_TYPES):
+        # Below the top, only builtin containers open: an object's attributes
+        # (a datetime has forty) would multiply the preview for little use.
+        if value.expandable and level < self.depth and not isinstance(obj, _OPAQUE_TYPES) and (
+                level == 0 or t in _CONTAINERS):
             limit = self.items if level == 0 else self.inner_items
             try:
                 kids = self.step(lambda: children(obj, 0, limit))
@@ -293,6 +302,22 @@ class Previewer:
         deeper = self.depth if child.group is not None else level + 1
         v = redacted(child.obj, rule) if rule else self.value(child.obj, deeper)
         return Child(child.name, v, child.access, child.group)
+
+
+_SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
+_CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
+
+
+def scalar_repr(obj: Any) -> str:
+    """safe_repr of an exact builtin scalar, without the general machinery."""
+    try:
+        text = repr(obj)
+    except ValueError:  # an int too long for str(): say so, as safe_repr would
+        return safe_repr(obj)
+    limit = MAX_STRING_OUTER
+    if len(text) <= limit:
+        return text
+    return text[:int(2 * limit / 3)] + "..." + text[-int(limit / 3):]
 
 
 def redacted(obj: Any, rule: str) -> Value:

@@ -12,6 +12,10 @@ EXT="$(cd "$HERE/../../vscode-extension" && pwd)"
 eval "$("$HERE/setup.sh" vsce)"
 
 cd "$EXT"
+# One build at a time (parallel test workers may all call us).
+mkdir -p "${TBDUMP_CACHE:-$HOME/.cache/tbdump}"
+exec 9>"${TBDUMP_CACHE:-$HOME/.cache/tbdump}/vsix.lock"
+flock 9
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if [[ ! -f node_modules/.tbdump-lock-$lock_hash ]]; then
     npm ci --no-audit --no-fund --loglevel=error >&2

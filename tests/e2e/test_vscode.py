@@ -16,6 +16,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from .dumps import copy_program, make_dump, marked_line
@@ -61,6 +62,25 @@ def test_open_from_explorer_shows_the_crash(vscode: VSCode, workspace: Path, sho
     expect(vscode.variable("total", "8")).to_be_visible()
     expect(vscode.variable("items", "2")).to_be_visible()
     expect(vscode.variable("cart", "['apple', 'pear']")).to_be_visible()
+
+
+def test_palette_command_with_file_picker(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    vscode.open_folder(workspace)
+    vscode.run_command("tbdump: Open tbdump file")
+    # VS Code's own file dialog (a quick input in the browser): type the path, press Enter.
+    path_box = vscode.page.locator(".quick-input-widget .quick-input-box input")
+    path_box.wait_for()
+    path_box.fill(str(workspace / "traceback.pkl"))
+    for _ in range(3):
+        path_box.press("Enter")
+        try:
+            vscode.toolbar.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if not path_box.is_visible():
+                break
+    vscode.wait_stopped("checkout")
+    expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
 
 
 def test_expand_dict_object_and_page_a_long_list(vscode: VSCode, workspace: Path, shop: Path) -> None:
@@ -221,3 +241,8 @@ def test_tbdump_missing_from_interpreter(vscode: VSCode, workspace: Path, shop: 
     expect(message).to_contain_text(str(bare))
     expect(message).to_contain_text("pip install")
     expect(vscode.toolbar).to_be_hidden()
+
+    # "Show Output" opens the tbdump channel, which says what was tried.
+    message.get_by_role("button", name="Show Output").click()
+    output = vscode.page.locator(".panel .output-view, .panel [id='workbench.panel.output']").first
+    expect(output).to_contain_text("tbdump is not installed")

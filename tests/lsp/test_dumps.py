@@ -61,7 +61,7 @@ async def test_bad_dump_beside_good_one(client: LanguageClient, workspace: Path)
     await start(client, workspace)
     diags = await diagnostics(client, open_file(client, workspace / "prog.py"))
     assert by_severity(diags, types.DiagnosticSeverity.Error)
-    assert [m for m in messages(client) if "other.tbdump" in m]
+    await until(lambda: [m for m in messages(client) if "other.tbdump" in m], "the message")
 
 
 async def test_new_crash_refreshes(client: LanguageClient, workspace: Path) -> None:
