@@ -4,17 +4,16 @@
 SHELL := /bin/bash
 PYTHON ?= python3.11
 CACHE ?= $(HOME)/.cache/tbdump
-REQ_HASH := $(shell cat requirements-test.txt pyproject.toml | sha256sum | cut -c1-16)
+REQ_HASH := $(shell cat requirements-test.txt requirements-test.lock pyproject.toml | sha256sum | cut -c1-16)
 VENV := $(CACHE)/venv-$(REQ_HASH)
 PY := $(VENV)/bin/python
 
-.PHONY: demo test venv test-python test-mypy bench clean
+.PHONY: demo test venv test-python test-types test-extension test-e2e vsix bench clean
 
-$(VENV)/.done: requirements-test.txt pyproject.toml
+$(VENV)/.done: requirements-test.txt requirements-test.lock pyproject.toml
 	@mkdir -p $(CACHE)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-test.txt
+	$(PY) -m pip install -q -r requirements-test.txt -c requirements-test.lock
 	touch $@
 
 venv: $(VENV)/.done
@@ -22,11 +21,38 @@ venv: $(VENV)/.done
 
 demo: venv
 	@rm -f traceback.pkl
+	@echo '$$ python -m tbdump examples/divide.py 5 0'
 	-@$(PY) -m tbdump examples/divide.py 5 0
+	@echo
+	@echo '$$ python -m tbdump.report traceback.pkl'
 	@$(PY) -m tbdump.report traceback.pkl
+	@echo
+	@echo 'Debug it: $(PY) -m tbdebug traceback.pkl   (pdb)'
+	@echo '          $(PY) -m tbpeep traceback.pkl    (peepshow)'
+	@echo '          VS Code: make vsix, install it, right-click traceback.pkl > Open tbdump file'
 
+# Everything: types, the Python suites (both cores), the extension's adapter
+# tests, then the real VS Code end-to-end tests (one code-server for the run).
 test: venv
-	$(PY) -m pytest -q -n 2 tests
+	$(MAKE) --no-print-directory test-types
+	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-extension
+	$(MAKE) --no-print-directory test-e2e
+
+test-types: venv
+	$(PY) -m mypy tbdump tbdap tbdebug tbpeep tblsp
+
+test-python: venv
+	$(PY) -m pytest -q -n 2 -m "not e2e" tests
+
+vsix:
+	scripts/e2e/vsix.sh
+
+test-extension: venv vsix
+	cd vscode-extension && TBDUMP_PYTHON=$(abspath $(PY)) npm test
+
+test-e2e: venv vsix
+	$(PY) -m pytest -q -m e2e tests/e2e
 
 bench: venv
 	$(PY) benchmarks/run.py

@@ -119,7 +119,7 @@ def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
 
 def _dict_children(obj: dict) -> Iterator[LiveChild]:
     for key, item in list(obj.items()):
-        name = safe_repr(key)
+        name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
         yield LiveChild(name, item, "[%s]" % name if _literal_key(key) else None, None)
 
 

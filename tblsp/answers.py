@@ -137,7 +137,8 @@ class Crashes:
         """Where a frame was, in the current text; None where its lines are gone."""
         pos = frame.position
         if pos is not None and pos.lineno and pos.end_lineno:
-            start, end = placement.map.to_current(pos.lineno), placement.map.to_current(pos.end_lineno)
+            start = placement.map.to_current(pos.lineno)
+            end = placement.map.to_current(pos.end_lineno)
             if start is None or end is None or end > len(placement.lines):
                 return None
             return Span(index.local, start, pos.col, end, pos.end_col)

@@ -53,7 +53,8 @@ def _children(value: Value, depth: int) -> List[str]:
     if value.children is None or depth >= _HOVER_DEPTH:
         return []
     # Data children only: dunders, methods and the len() entry (in the type line) are noise here.
-    data = [c for c in value.children if c.group is None and not (c.access is None and c.name == "len()")]
+    data = [c for c in value.children
+            if c.group is None and not (c.access is None and c.name == "len()")]
     shown: List[Child] = data[:_CHILDREN_SHOWN]
     out = []
     indent = "  " * depth

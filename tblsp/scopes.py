@@ -1,4 +1,4 @@
-"""Which lines of a source a captured frame was running, read from the stored source's syntax tree."""
+"""Which lines of a source each captured frame was running, from the stored source's syntax."""
 from __future__ import annotations
 
 import ast
@@ -51,8 +51,10 @@ class SourceScopes:
             self._module = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return      # a source this Python cannot parse: frames then own just their lines
-        self._end = len(text.splitlines()) or 1
+        self._end = text.count("\n") + 1
         for node in ast.walk(self._module):
+            if not isinstance(node, (ast.stmt, ast.expr)):
+                continue
             name = node.name if isinstance(node, _NAMED) else _ANONYMOUS.get(type(node))
             if name is not None:
                 self._nodes.append(_Node(name, node.lineno, node.end_lineno or node.lineno, node))

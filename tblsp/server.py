@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -57,6 +57,7 @@ class TbLanguageServer(LanguageServer):
         self.seen: Dict[str, Optional[dumpfiles.Stamp]] = {}   # dump path -> stamp last read
         self.published: Set[str] = set()       # URIs that have diagnostics from us
         self.loading: Dict[str, "asyncio.Future[None]"] = {}
+        self.generation: Dict[str, int] = {}   # reads started per dump; the latest one counts
         self._disk: Dict[str, Tuple[Optional[dumpfiles.Stamp], List[str]]] = {}
 
     # -- documents and positions ----------------------------------------------------
@@ -66,7 +67,7 @@ class TbLanguageServer(LanguageServer):
         for uri, doc in self.workspace.text_documents.items():
             local = to_fs_path(uri)
             if local is not None and file_key(local) == key:
-                return doc
+                return cast(TextDocument, doc)
         return None
 
     def lines_of(self, path: str) -> Optional[Sequence[str]]:
@@ -155,26 +156,28 @@ class TbLanguageServer(LanguageServer):
 
     def load(self, path: str) -> "asyncio.Future[None]":
         """Read a dump (again) in a worker thread; the future is done when it is shown."""
-        running = self.loading.get(path)
-        if running is not None and not running.done():
-            running.cancel()
-        future = asyncio.ensure_future(self._load(path))
+        self.generation[path] = self.generation.get(path, 0) + 1
+        future = asyncio.ensure_future(self._load(path, self.generation[path]))
         self.loading[path] = future
         return future
 
-    async def _load(self, path: str) -> None:
+    async def _load(self, path: str, generation: int) -> None:
         self.seen[path] = dumpfiles.stamp(path)
         loop = asyncio.get_running_loop()
         try:
             loaded = await loop.run_in_executor(
                 None, LoadedDump, path, self.options.path_mappings)
-        except tbdump.DumpError as exc:
-            self.crashes.remove(path)
-            self.tell(f"cannot open {path}: {exc}")
+        except tbdump.DumpError as exc:   # its message names the file and what is wrong
+            loaded, problem = None, str(exc)
         except Exception as exc:   # a bug, not a bad file: say so in one line, log the rest
             log.exception("loading %s", path)
+            loaded, problem = None, f"cannot open {path}: internal error " \
+                                    f"{type(exc).__name__}: {exc}"
+        if generation != self.generation[path]:
+            return      # a newer read of the same file started meanwhile; it decides
+        if loaded is None:
             self.crashes.remove(path)
-            self.tell(f"cannot open {path}: internal error {type(exc).__name__}: {exc}")
+            self.tell(problem)
         else:
             self.crashes.add(loaded)
         self.refresh()
@@ -211,8 +214,11 @@ class TbLanguageServer(LanguageServer):
     async def watch(self) -> None:
         while True:
             await asyncio.sleep(self.options.poll_interval)
-            for path in self.wanted():
-                await self.check(path)
+            try:
+                for path in self.wanted():
+                    await self.check(path)
+            except Exception:   # a bug must not stop the watching for good
+                log.exception("checking the dump files")
 
     def resolve(self, path: str) -> str:
         """A dump path from the user: relative ones are taken from the first workspace folder."""
@@ -247,16 +253,20 @@ def initialize(ls: TbLanguageServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: TbLanguageServer, params: types.InitializedParams) -> None:
+    if ls.options.poll_interval > 0:
+        asyncio.ensure_future(ls.watch())
     caps = ls.client_capabilities.workspace
-    watching = caps is not None and caps.did_change_watched_files is not None \
-        and caps.did_change_watched_files.dynamic_registration
-    if watching:
+    if caps is None or caps.did_change_watched_files is None \
+            or not caps.did_change_watched_files.dynamic_registration:
+        return
+    # The editor's own file watcher also sees new dumps deep in the workspace.
+    try:
         await ls.client_register_capability_async(types.RegistrationParams([types.Registration(
             id="tblsp-dumps", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=types.DidChangeWatchedFilesRegistrationOptions(
                 [types.FileSystemWatcher(glob_pattern=dumpfiles.WATCH_GLOB)]))]))
-    if ls.options.poll_interval > 0:
-        asyncio.ensure_future(ls.watch())
+    except Exception as exc:   # polling still notices changes; the editor said no
+        log.info("client refused the dump file watcher: %s", exc)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -271,6 +281,12 @@ async def watched_files_changed(ls: TbLanguageServer,
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: TbLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    path = to_fs_path(params.text_document.uri)
+    if path is not None and not ls.options.dump_files:
+        # An editor started on a single file has no workspace: look beside the file.
+        for dump in dumpfiles.discover([os.path.dirname(path)], deep=False):
+            if dump not in ls.seen and dump not in ls.closed:
+                ls.load(dump)
     await ls.ready()
     ls.publish(params.text_document.uri)
 

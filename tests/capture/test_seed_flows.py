@@ -217,8 +217,11 @@ def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
     assert proc.stdout.startswith("error: cannot write /nonexistent-dir/x.pkl: No such file or directory")
 
 
-def test_make_demo_shows_report(workdir: Path) -> None:
+def test_make_demo_crashes_the_calculator_and_shows_the_dump(workdir: Path) -> None:
     if shutil.which("make") is None:
         raise AssertionError("make is required")
-    proc = run([sys.executable, "-m", "tbdump.report", "--help"], workdir)
-    assert proc.returncode == 0 and "safe" in proc.stdout
+    proc = run(["make", "--no-print-directory", "-s", "demo"], REPO, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl" in proc.stderr
+    assert 'File "%s", line 5, in div' % (REPO / "examples" / "divide.py") in proc.stdout
+    assert "x = 5 (int)" in proc.stdout and "y = 0 (int)" in proc.stdout

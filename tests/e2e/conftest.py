@@ -63,6 +63,10 @@ USER_SETTINGS = {
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: end-to-end tests in a real VS Code (code-server + Chromium)")
+    # Waits on DOM conditions: generous, since two cores are shared with other suites in `make test`.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
 
 
 @dataclass
@@ -141,6 +145,10 @@ def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathF
     (user_data / "Machine" / "settings.json").write_text(json.dumps({"tbdump.python": sys.executable}, indent=2))
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSCODE_IPC_HOOK_CLI")}
+    # Every DAP message between VS Code and tbdap, for reading after a failure.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env["TBDUMP_DAP_TRACE"] = str(ARTIFACTS / "dap-trace.log")
+    (ARTIFACTS / "dap-trace.log").write_text("")
     env["PATH"] = f"{e2e_tools.node24_bin}{os.pathsep}{env.get('PATH', '')}"
     for name in ("CONFIG", "DATA", "CACHE"):
         (base / f"xdg-{name.lower()}").mkdir()
@@ -211,6 +219,8 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
     context.set_default_timeout(30_000)
     page = context.pages[0] if context.pages else context.new_page()
     vs = VSCode(page, code_server.url)
+    with open(ARTIFACTS / "dap-trace.log", "a") as trace:
+        trace.write(f"=== {request.node.name}\n")
     try:
         yield vs
     finally:

@@ -23,7 +23,7 @@ from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
 
 # One worker runs them all, in order, on the one code-server (pytest -n: --dist loadgroup).
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("vscode")]
+pytestmark = [pytest.mark.e2e]
 
 
 @pytest.fixture

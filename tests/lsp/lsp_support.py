@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import register_lsp_features
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -25,13 +27,13 @@ WAIT = 20.0     # seconds: generous for a loaded CI machine; a hang still fails
 
 
 def crash(directory: Path, source: str, name: str = "prog.py", args: Sequence[str] = (),
-          output: Optional[Path] = None) -> Path:
+          output: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Path:
     """Write `source` as a program in `directory`, crash it under `python -m tbdump`."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / name).write_text(textwrap.dedent(source), encoding="utf-8")
     cmd = [sys.executable, "-m", "tbdump"] + (["-o", str(output)] if output else [])
-    proc = subprocess.run(cmd + [name, *args], cwd=directory, env=ENV, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(cmd + [name, *args], cwd=directory, env={**ENV, **(env or {})},
+                          capture_output=True, text=True, timeout=600)
     dump = output or directory / "traceback.pkl"
     assert proc.returncode != 0 and dump.exists(), proc.stderr
     return dump
@@ -61,8 +63,32 @@ def set_format_version(dump: Path, version: int) -> None:
     dump.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
 
 
+class Client(LanguageClient):
+    """pytest-lsp's client, also keeping the refresh requests the server sends."""
+
+    def __init__(self) -> None:
+        super().__init__(converter_factory=default_converter)
+        self.refreshes: List[str] = []
+        self.registrations: List[types.Registration] = []
+
+
+def make_client() -> Client:
+    client = Client()
+    register_lsp_features(client)
+    for method in (types.WORKSPACE_CODE_LENS_REFRESH, types.WORKSPACE_INLAY_HINT_REFRESH,
+                   types.WORKSPACE_INLINE_VALUE_REFRESH):
+        def refreshed(ls: Client, params: Any, method: str = method) -> None:
+            ls.refreshes.append(method)
+        client.feature(method)(refreshed)
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(ls: Client, params: types.RegistrationParams) -> None:
+        ls.registrations.extend(params.registrations)
+    return client
+
+
 async def start(client: LanguageClient, root: Path, caps: str = "visual-studio-code",
-                **options: Any) -> types.InitializeResult:
+                **options: object) -> types.InitializeResult:
     """Initialize the server for a workspace folder, as the named editor would."""
     uri = root.as_uri()
     return await client.initialize_session(types.InitializeParams(

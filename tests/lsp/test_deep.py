@@ -8,7 +8,8 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import by_severity, col_of, crash, diagnostics, hover_text, line_of, open_file, start
+from lsp_support import (by_severity, col_of, crash, diagnostics, hover_text, line_of, open_file,
+                         start)
 
 pytestmark = pytest.mark.asyncio
 
@@ -31,7 +32,9 @@ DEEP = """\
 
 
 async def test_deep_dump(client: LanguageClient, workspace: Path) -> None:
-    crash(workspace, DEEP)
+    # Capture's default 10 s budget can run out on a busy CI machine; this test is about
+    # showing a huge dump, so capture gets the time to write it whole.
+    crash(workspace, DEEP, env={"TBDUMP_MAX_SECONDS": "300"})
     prog = workspace / "prog.py"
     await start(client, workspace)
     uri = open_file(client, prog)
@@ -39,7 +42,8 @@ async def test_deep_dump(client: LanguageClient, workspace: Path) -> None:
 
     [error] = by_severity(diags, types.DiagnosticSeverity.Error)
     assert error.message == "KeyError: 'bottom'"
-    calls = {d.range.start.line: d for d in by_severity(diags, types.DiagnosticSeverity.Information)}
+    infos = by_severity(diags, types.DiagnosticSeverity.Information)
+    calls = {d.range.start.line: d for d in infos}
     # 898 recursive call sites make one diagnostic, not 898.
     assert sorted(calls) == [line_of(prog, "# recurse"), line_of(prog, "# start")]
     assert calls[line_of(prog, "# recurse")].message == (

@@ -105,7 +105,8 @@ async def test_direct_cause_is_marked(client: LanguageClient, workspace: Path) -
     errors = {d.range.start.line: d for d in by_severity(diags, types.DiagnosticSeverity.Error)}
     outer, inner = errors[line_of(prog, "# outer")], errors[line_of(prog, "# inner")]
     assert outer.message == "RuntimeError: config is bad"
-    assert inner.message.splitlines()[0] == "ValueError: invalid literal for int() with base 10: 'x'"
+    assert inner.message.splitlines()[0] == \
+        "ValueError: invalid literal for int() with base 10: 'x'"
     assert "the direct cause of RuntimeError: config is bad" in inner.message
     # The cause's call site carries the same mark; its stack is linked on its own.
     calls = [d for d in by_severity(diags, types.DiagnosticSeverity.Information)

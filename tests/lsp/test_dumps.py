@@ -1,7 +1,6 @@
 """Which dumps are shown: bad files, new crashes, commands, discovery, moved and edited sources."""
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
 from pathlib import Path
@@ -10,8 +9,9 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import (DIVIDE, by_severity, cleared, col_of, crash, diagnostics, hover_text, line_of,
-                         messages, open_file, set_format_version, start, until)
+from lsp_support import (DIVIDE, Client, by_severity, cleared, col_of, crash, diagnostics,
+                         hover_text, line_of, messages, open_file, set_format_version, start,
+                         until)
 
 pytestmark = pytest.mark.asyncio
 
@@ -64,12 +64,13 @@ async def test_bad_dump_beside_good_one(client: LanguageClient, workspace: Path)
     await until(lambda: [m for m in messages(client) if "other.tbdump" in m], "the message")
 
 
-async def test_new_crash_refreshes(client: LanguageClient, workspace: Path) -> None:
+async def test_new_crash_refreshes(client: Client, workspace: Path) -> None:
     crash(workspace, DIVIDE, args=["5", "0"])
     prog = workspace / "prog.py"
     await start(client, workspace, pollInterval=0.2)
     uri = open_file(client, prog)
     await diagnostics(client, uri)
+    await until(lambda: client.refreshes, "the first load's refresh request")
     client.refreshes.clear()
 
     # The program is changed and crashes again, elsewhere, writing a new dump in place.
@@ -84,7 +85,7 @@ async def test_new_crash_refreshes(client: LanguageClient, workspace: Path) -> N
     assert error.message.startswith("ValueError: invalid literal for int()")
     # VS Code 1.65 re-requests code lenses on request (it has no inlay hint refresh).
     await until(lambda: client.refreshes, "a refresh request")
-    assert client.refreshes == [types.WORKSPACE_CODE_LENS_REFRESH]
+    assert set(client.refreshes) == {types.WORKSPACE_CODE_LENS_REFRESH}
     # div() did not run this time: nothing on its lines; the module frame is the crash now.
     assert await hover_text(client, uri, col_of(prog, "# crash", "y")) is None
     text = await hover_text(client, uri, col_of(prog, "# call", "x"))
@@ -118,7 +119,7 @@ async def test_open_and_close_dump_commands(client: LanguageClient, tmp_path: Pa
 
     got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         "tbdump.openDump", [str(tmp_path / "nope.tbdump")]))
-    assert got["loaded"] is False
+    assert got is not None and got["loaded"] is False
     await until(lambda: [m for m in messages(client) if "no such file" in m], "the message")
 
 
@@ -239,3 +240,34 @@ async def test_utf16_columns(client: LanguageClient, workspace: Path) -> None:
     assert error.range.start.character == len(line[:chars].encode("utf-16-le")) // 2
     assert error.range.start.character == chars + 3   # three astral characters before it
     assert error.message == "NameError: name 'missing' is not defined"
+
+
+async def test_editor_file_events_load_new_dumps(client: Client, workspace: Path) -> None:
+    """With polling off, the editor's watcher (registered by the server) reports new crashes."""
+    await start(client, workspace, pollInterval=0)
+    await until(lambda: client.registrations, "the file watcher registration")
+    [registration] = client.registrations
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert registration.register_options is not None
+    assert registration.register_options["watchers"][0]["globPattern"] == \
+        "**/{traceback.pkl,*.tbdump}"
+
+    deep = workspace / "a" / "b" / "c" / "d" / "e" / "f"
+    dump = crash(deep, DIVIDE, args=["5", "0"])
+    uri = open_file(client, deep / "prog.py")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        [types.FileEvent(uri=dump.as_uri(), type=types.FileChangeType.Created)]))
+    await diagnostics(client, uri)
+    dump.unlink()
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        [types.FileEvent(uri=dump.as_uri(), type=types.FileChangeType.Deleted)]))
+    await until(lambda: cleared(client, uri), "diagnostics cleared")
+
+
+async def test_dump_beside_an_opened_file(client: LanguageClient, tmp_path: Path,
+                                          workspace: Path) -> None:
+    """An editor opened on one file, outside any workspace folder, still finds its dump."""
+    crash(tmp_path / "loose", DIVIDE, args=["5", "0"])
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, tmp_path / "loose" / "prog.py"))
+    assert by_severity(diags, types.DiagnosticSeverity.Error)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -17,7 +18,7 @@ def whole(prog: Path) -> types.Range:
     return types.Range(types.Position(0, 0), types.Position(len(prog.read_text().splitlines()), 0))
 
 
-async def divide(client: LanguageClient, workspace: Path, **options: object) -> Path:
+async def divide(client: LanguageClient, workspace: Path, **options: Any) -> Path:
     crash(workspace, DIVIDE, args=["5", "0"])
     prog = workspace / "prog.py"
     await start(client, workspace, **options)
@@ -98,10 +99,10 @@ async def test_lens_commands_answer_other_editors(client: LanguageClient,
     dump = str(workspace / "traceback.pkl")
     got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         "tbdump.showReport", [dump]))
-    assert got["command"] == [sys.executable, "-m", "tbdump.report", dump]
+    assert got is not None and got["command"] == [sys.executable, "-m", "tbdump.report", dump]
     got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         "tbdump.debugCrash", [dump]))
-    assert got["command"] == [sys.executable, "-m", "tbdebug", dump]
+    assert got is not None and got["command"] == [sys.executable, "-m", "tbdebug", dump]
     await until(lambda: [m for m in client.messages if "tbdebug" in m.message],
                 "the command line shown to the user")
 

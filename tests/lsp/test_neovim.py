@@ -57,7 +57,7 @@ def test_neovim_shows_crash_and_hover(nvim: str, tmp_path: Path) -> None:
 
     crash_line = line_of(prog, "# crash")
     text = prog.read_text().splitlines()[crash_line]
-    errors = [d for d in result["diagnostics"] if d["severity"] == 1]   # vim.diagnostic.severity.ERROR
+    errors = [d for d in result["diagnostics"] if d["severity"] == 1]   # vim.diagnostic: ERROR
     assert [(d["lnum"], d["col"], d["end_col"], d["message"], d["source"]) for d in errors] == \
         [(crash_line, text.index("x / y"), text.index("x / y") + 5,
           "ZeroDivisionError: division by zero", "tbdump")]

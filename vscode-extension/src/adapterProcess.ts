@@ -7,6 +7,7 @@
 // than a session that hangs.
 
 import * as cp from 'child_process';
+import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { log, showError } from './output';
 
@@ -65,6 +66,15 @@ export function frame(message: unknown): Buffer {
     return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]);
 }
 
+/** With TBDUMP_DAP_TRACE=FILE, every message both ways is appended to FILE (for debugging the extension). */
+const TRACE_FILE = process.env.TBDUMP_DAP_TRACE;
+
+function trace(direction: '->' | '<-', message: unknown): void {
+    if (TRACE_FILE) {
+        fs.appendFileSync(TRACE_FILE, `${new Date().toISOString()} ${direction} ${JSON.stringify(message)}\n`);
+    }
+}
+
 /** Quotes one argument for the log line, so it can be pasted into a shell. */
 function shellQuote(arg: string): string {
     return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -115,6 +125,7 @@ export class AdapterProcess implements vscode.DebugAdapter {
         if (msg.type === 'request' && typeof msg.seq === 'number') {
             this.pending.set(msg.seq, msg.command ?? '');
         }
+        trace('->', message);
         this.child.stdin!.write(frame(message));
     }
 
@@ -127,6 +138,7 @@ export class AdapterProcess implements vscode.DebugAdapter {
     }
 
     private fromAdapter(message: Message): void {
+        trace('<-', message);
         if (message.type === 'response' && typeof message.request_seq === 'number') {
             this.pending.delete(message.request_seq);
         }
