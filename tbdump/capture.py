@@ -71,6 +71,7 @@ class Capture:
         self._namespace_keys: Dict[int, str] = {}
         self._sources: Dict[str, Source] = {}
         self._lines: Dict[str, List[str]] = {}
+        self._referenced: Set[str] = set()   # global names the traceback's code uses
         self._keep_alive: List[Any] = []  # ids above must not be reused during capture
 
     # -- values -----------------------------------------------------------------
@@ -117,6 +118,12 @@ class Capture:
         key = id(f)
         if key not in self._frame_vars:
             self._keep_alive.append(f)
+            if f.f_code.co_name == "<module>" and f.f_locals is f.f_globals:
+                # A module's locals are its globals: the same, budgeted, namespace.
+                namespace = self._globals(f)
+                if namespace is not None:
+                    self._frame_vars[key] = self._namespaces[namespace]
+                    return self._frame_vars[key]
             try:
                 snapshot = dict(f.f_locals)
             except BaseException as exc:
@@ -146,6 +153,8 @@ class Capture:
         limit = self.budgets.max_globals
         if len(names) > limit:
             self._note_cut("globals of %s: %d of %d captured (budget max_globals)" % (base, limit, len(names)))
+            # Keep first the globals the crashing code names: those are the ones looked at.
+            names.sort(key=lambda n: n not in self._referenced)
             names = names[:limit]
         for name in names:
             ns[str(name)] = self.value(name, g.get(name))
@@ -213,6 +222,7 @@ class Capture:
                 if linked is not None and id(linked) not in index:
                     index[id(linked)] = len(order)
                     order.append(linked)
+        self._referenced = _names_used(order)
         records = []
         for n, exc in enumerate(order):
             cause = getattr(exc, "__cause__", None)
@@ -263,16 +273,15 @@ class Capture:
             if tb.tb_frame.f_code not in self.skip_codes:
                 entries.append((tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
             tb = tb.tb_next
-        frames = []
-        if above_handler and entries:
-            callers = []
-            f = entries[0][0].f_back
-            while f is not None and f.f_code not in self.skip_codes:
-                callers.append(f)
-                f = f.f_back
-            frames += [self.frame(c, c.f_lineno, c.f_lasti, True) for c in reversed(callers)]
-        frames += [self.frame(f, line, lasti, False) for f, line, lasti in entries]
-        return frames
+        # Captured innermost first: the crashing frame's values become the first
+        # object records, so a viewer that reads them loads only a prefix.
+        inner = [self.frame(f, line, lasti, False) for f, line, lasti in reversed(entries)]
+        callers = []
+        f = entries[0][0].f_back if above_handler and entries else None
+        while f is not None and f.f_code not in self.skip_codes:
+            callers.append(self.frame(f, f.f_lineno, f.f_lasti, True))
+            f = f.f_back
+        return callers[::-1] + inner[::-1]
 
     # -- threads ----------------------------------------------------------------
     def threads(self, crashed: Optional[threading.Thread], crash_frames: List[Frame],
@@ -303,6 +312,17 @@ class Capture:
 
     def namespaces(self) -> Dict[str, Dict[str, Value]]:
         return self._namespaces
+
+
+def _names_used(exceptions: List[BaseException]) -> Set[str]:
+    """Every global name the code of the exceptions' traceback frames refers to."""
+    names: Set[str] = set()
+    for exc in exceptions:
+        tb = getattr(exc, "__traceback__", None)
+        while isinstance(tb, types.TracebackType):
+            names.update(tb.tb_frame.f_code.co_names)
+            tb = tb.tb_next
+    return names
 
 
 def open_binary(filename: str) -> Any:

@@ -54,8 +54,7 @@ class Dump:
         self.safe = safe
         self.safe_reason = safe_reason
         self._reader = reader
-        self._objects: Optional[List[Any]] = None
-        self._object_errors: Dict[int, str] = {}
+        self._records: Optional[RecordReader] = None
         for frame in self._all_frames():
             frame.bind(self)
 
@@ -117,8 +116,9 @@ class Dump:
         return None
 
     def load_objects(self) -> None:
-        """Unpickle the object layer now (normally done on first use)."""
-        if self._objects is not None or self.safe_reason is not None:
+        """Verify and open the object layer now (normally done on first use); records are
+        unpickled in order as far as values are asked for."""
+        if self._records is not None or self.safe_reason is not None:
             return
         try:
             index = json.loads(self._reader.read("objects.idx"))
@@ -129,8 +129,7 @@ class Dump:
         except ValueError:
             self.safe_reason = "safe mode: the dump's object index is damaged"
             return
-        with stream:
-            self._objects, self._object_errors = RecordReader(stream, base, index).load_all()
+        self._records = RecordReader(stream, base, index)
 
     def resolve(self, value: Value) -> Any:
         """The real object behind ``value``, or a Placeholder saying why there is none."""
@@ -140,17 +139,20 @@ class Dump:
         if value.ref is None:
             return Placeholder(value.type, "not captured", value.repr, value)
         self.load_objects()
-        if self._objects is None:
+        if self._records is None:
             # Viewers say once why a dump is in safe mode; a value repeats only
             # the mode, unless the reason is a fault the user did not ask for.
             requested = (self.safe_reason or "").startswith(SAFE_MODE_REQUESTED)
             return Placeholder(value.type, "safe mode" if requested else self.safe_reason or "objects not loaded",
                                value.repr, value)
-        if value.ref in self._object_errors:
-            return Placeholder(value.type, self._object_errors[value.ref], value.repr, value)
-        return self._objects[value.ref]
+        obj, error = self._records.get(value.ref)
+        if error is not None:
+            return Placeholder(value.type, error, value.repr, value)
+        return obj
 
     def close(self) -> None:
+        if self._records is not None:
+            self._records.stream.close()
         self._reader.close()
 
     def __repr__(self) -> str:

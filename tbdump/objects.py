@@ -443,38 +443,48 @@ def _DillUnpickler(file: Any) -> Any:
 
 
 class RecordReader:
-    """Loads all records of an object member; failures become placeholders.
+    """Loads the records of an object member in order, as far as they are asked for.
 
+    Records share one unpickler (and so its memo); a record that fails becomes
+    a placeholder, and so do the ones after it until one starts a fresh memo.
     Reads from a file positioned at the member, so large buffers go straight
-    from disk into their objects instead of through an in-memory copy.
+    from disk into their objects.
     """
 
     def __init__(self, stream: BinaryIO, base: int, index: List[List[int]]) -> None:
         self.stream = stream
         self.base = base
         self.index = index
+        self.values: List[Any] = []
+        self.errors: Dict[int, str] = {}
+        self._unpickler: Optional[_Unpickler] = None
+        self._failed: Optional[str] = None
 
-    def load_all(self) -> Tuple[List[Any], Dict[int, str]]:
-        values: List[Any] = []
-        errors: Dict[int, str] = {}
-        unpickler: Optional[_Unpickler] = None
-        failed: Optional[str] = None
-        for offset, _length, fresh in self.index:
-            if fresh or unpickler is None:
-                # Records after a failure share memo entries it never made; only a
-                # record that starts a fresh memo can be trusted again.
-                self.stream.seek(self.base + offset)
-                unpickler = _Unpickler(self.stream)
-                failed = None
-            if failed is not None:
-                errors[len(values)] = failed
-                values.append(None)
-                continue
-            try:
-                values.append(unpickler.load())
-            except Exception as exc:
-                reason = "not restored: %s" % describe_exception(exc)
-                errors[len(values)] = reason
-                values.append(None)
-                failed = "not restored: it shares objects with a value that failed to load (%s)" % reason
-        return values, errors
+    def get(self, record: int) -> Tuple[Any, Optional[str]]:
+        """The record's object, or None and why it could not be restored."""
+        while len(self.values) <= record < len(self.index):
+            self._load_next()
+        if record >= len(self.values):
+            return None, "not restored: the dump has no object record %d" % record
+        return self.values[record], self.errors.get(record)
+
+    def _load_next(self) -> None:
+        number = len(self.values)
+        offset, _length, fresh = self.index[number]
+        if fresh or self._unpickler is None:
+            # Records after a failure share memo entries it never made; only a
+            # record that starts a fresh memo can be trusted again.
+            self.stream.seek(self.base + offset)
+            self._unpickler = _Unpickler(self.stream)
+            self._failed = None
+        if self._failed is not None:
+            self.errors[number] = self._failed
+            self.values.append(None)
+            return
+        try:
+            self.values.append(self._unpickler.load())
+        except Exception as exc:
+            reason = "not restored: %s" % describe_exception(exc)
+            self.errors[number] = reason
+            self.values.append(None)
+            self._failed = "not restored: it shares objects with a value that failed to load (%s)" % reason

@@ -27,6 +27,8 @@ _CODE_TYPES = {"module", "function", "builtin_function_or_method", "method", "ty
 
 
 class Severity(enum.IntEnum):
+    """How much a finding matters; the server maps these to LSP's severities."""
+
     ERROR = 1
     WARNING = 2
     INFORMATION = 3
@@ -34,6 +36,8 @@ class Severity(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Span:
+    """A range of a local file's current text."""
+
     path: str          # local path
     line: int          # 1-based
     col: int           # 0-based characters
@@ -43,6 +47,8 @@ class Span:
 
 @dataclass
 class Finding:
+    """One diagnostic-to-be, with the stack it belongs to as related locations."""
+
     severity: Severity
     span: Span
     message: str
@@ -149,11 +155,9 @@ class Crashes:
         return Span(index.local, line, len(text) - len(text.lstrip()), line, len(text))
 
     def _frame_span(self, loaded: LoadedDump, frame: Frame) -> Optional[Span]:
-        for index in loaded.files.values():
-            if index.remote == frame.filename:
-                placement = self._place(loaded, index)
-                return None if placement is None else self._span(index, placement, frame)
-        return None
+        index = loaded.file_of(frame)
+        placement = None if index is None else self._place(loaded, index)
+        return None if index is None or placement is None else self._span(index, placement, frame)
 
     # -- diagnostics -------------------------------------------------------------
 
@@ -244,7 +248,7 @@ class Crashes:
     def _args(self, loaded: LoadedDump, site: Site) -> str:
         """The arguments the callee of a call site holds, as `x=5, y=0`."""
         callee = site.stack.frames[site.depth + 1]
-        index = next((i for i in loaded.files.values() if i.remote == callee.filename), None)
+        index = loaded.file_of(callee)
         if index is None:
             return ""
         params = [p for p in index.scope(callee).params if p in callee.variables]
@@ -282,17 +286,18 @@ class Crashes:
             if not found:
                 continue
             site, (kind, value) = found[0]
-            value, note = _follow(value, chain.steps, chain.base)
+            value, reached, missing = _follow(value, chain.steps, chain.base)
             where = f"{kind} in {site.frame.qualname}() · {_frame_label(site)} · {loaded.name}"
-            body = render.hover(text if note is None else note, value, where)
+            body = render.hover(text if missing is None else reached, value, where, missing)
             others = [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
             if others:
                 body += "\n\n" + _others(others)
             return body
         if index.module_globals is not None and chain.base in index.module_globals:
-            value, note = _follow(index.module_globals[chain.base], chain.steps, chain.base)
-            return render.hover(text if note is None else note, value,
-                                f"module global of {index.remote} · {loaded.name}")
+            value, reached, missing = _follow(index.module_globals[chain.base], chain.steps,
+                                              chain.base)
+            return render.hover(text if missing is None else reached, value,
+                                f"module global of {index.remote} · {loaded.name}", missing)
         return None
 
     # -- inline values and lenses ---------------------------------------------------------
@@ -325,7 +330,7 @@ class Crashes:
         out = []
         for loaded, index, placement in self._indexes(path):
             crash = loaded.crash
-            if crash is None or crash.frame.filename != index.remote:
+            if crash is None or loaded.file_of(crash.frame) is not index:
                 continue
             span = self._span(index, placement, crash.frame)
             if span is not None:
@@ -359,21 +364,21 @@ def _lookup_name(loaded: LoadedDump, frame: Frame, name: str) -> Optional[Tuple[
     return None
 
 
-def _follow(value: Value, steps: Sequence[expr.Step], base: str) -> Tuple[Value, Optional[str]]:
+def _follow(value: Value, steps: Sequence[expr.Step],
+            base: str) -> Tuple[Value, str, Optional[str]]:
     """The value an attribute/subscript chain reaches through the previews.
 
-    Where the preview stops short, the deepest value reached comes back with a note
-    naming the expression it stands for.
+    Returns the value, the expression it is, and — where the preview stops short of
+    the whole chain — the first expression that is not in it.
     """
     reached = base
     for step in steps:
+        further = reached + (f".{step.attr}" if step.attr is not None else f"[{step.key!r}]")
         child = _child(value, step)
         if child is None:
-            missing = reached + (f".{step.attr}" if step.attr is not None else f"[{step.key!r}]")
-            return value, f"{reached} ({missing} is not in the captured preview)"
-        value = child
-        reached += f".{step.attr}" if step.attr is not None else f"[{step.key!r}]"
-    return value, None
+            return value, reached, further
+        value, reached = child, further
+    return value, reached, None
 
 
 def _child(value: Value, step: expr.Step) -> Optional[Value]:

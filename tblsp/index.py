@@ -123,6 +123,7 @@ class LoadedDump:
         self.name = os.path.basename(path)
         self.stacks = _stacks(self.dump)
         self.files: Dict[str, FileIndex] = {}
+        self._by_remote: Dict[str, FileIndex] = {}
         cwd = self.dump.metadata.cwd or os.path.dirname(path)
         locals_of: Dict[str, Optional[str]] = {}
         for stack in self.stacks:
@@ -132,16 +133,22 @@ class LoadedDump:
                 local = locals_of[frame.filename]
                 if local is None:
                     continue
-                index = self.files.get(file_key(local))
+                key = file_key(local)
+                index = self.files.get(key)
                 if index is None:
-                    index = self.files[file_key(local)] = FileIndex(
+                    index = self.files[key] = FileIndex(
                         local, frame.filename, self.dump.sources.get(frame.filename),
                         frame.library)
                 index.sites.append(Site(stack, depth, frame))
+                self._by_remote[frame.filename] = index
                 if index.module_globals is None and frame.globals_key is not None:
                     index.module_globals = self.dump.globals_of(frame)
         # Everything needed is parsed; the file must not stay open (a new crash replaces it).
         self.dump.close()
+
+    def file_of(self, frame: Frame) -> Optional[FileIndex]:
+        """The index of the file a frame ran in; None for code without a local file."""
+        return self._by_remote.get(frame.filename)
 
     def globals_of(self, frame: Frame) -> Dict[str, Value]:
         return self.dump.globals_of(frame)
@@ -149,8 +156,10 @@ class LoadedDump:
     @property
     def crash(self) -> Optional[Site]:
         """The innermost frame of the exception that was raised."""
+        if not self.stacks or not self.stacks[0].frames:
+            return None
         root = self.stacks[0]
-        return Site(root, len(root.frames) - 1, root.frames[-1]) if root.frames else None
+        return Site(root, len(root.frames) - 1, root.frames[-1])
 
 
 def _stacks(dump: "tbdump.Dump") -> List[Stack]:

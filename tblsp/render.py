@@ -31,9 +31,14 @@ def describe(value: Value) -> str:
     return " · ".join(parts)
 
 
-def hover(expr: str, value: Value, where: str) -> str:
-    """The Markdown of a hover: name and type, the value, its children to a small depth."""
+def hover(expr: str, value: Value, where: str, beyond: Optional[str] = None) -> str:
+    """The Markdown of a hover: name and type, the value, its children to a small depth.
+
+    `beyond` names the expression the user pointed at when the preview ends before it.
+    """
     lines = [f"**{_escape(expr)}**: {describe(value)}", ""]
+    if beyond is not None:
+        lines += [f"*`{inline_code(beyond)}` is not in the captured preview*", ""]
     if value.redacted is not None:
         lines.append(f"*redacted by the capture rule {_escape(value.redacted)}*")
     elif value.missing is not None:

@@ -13,7 +13,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
@@ -59,6 +59,13 @@ class TbLanguageServer(LanguageServer):
         self.loading: Dict[str, "asyncio.Future[None]"] = {}
         self.generation: Dict[str, int] = {}   # reads started per dump; the latest one counts
         self._disk: Dict[str, Tuple[Optional[dumpfiles.Stamp], List[str]]] = {}
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A message the server could not handle: one line to the user (the log has the rest)."""
+        if source is FeatureRequestError:
+            return      # the request's error response already says it
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        self.tell(f"could not handle a message from the editor: {first}")
 
     # -- documents and positions ----------------------------------------------------
 

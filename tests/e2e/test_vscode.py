@@ -16,7 +16,6 @@ import venv
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from .dumps import copy_program, make_dump, marked_line
@@ -68,17 +67,14 @@ def test_palette_command_with_file_picker(vscode: VSCode, workspace: Path, shop:
     vscode.open_folder(workspace)
     vscode.run_command("tbdump: Open tbdump file")
     # VS Code's own file dialog (a quick input in the browser): type the path, press Enter.
-    path_box = vscode.page.locator(".quick-input-widget .quick-input-box input")
-    path_box.wait_for()
-    path_box.fill(str(workspace / "traceback.pkl"))
-    for _ in range(3):
-        path_box.press("Enter")
-        try:
-            vscode.toolbar.wait_for(timeout=10_000)
-            break
-        except PlaywrightTimeout:
-            if not path_box.is_visible():
-                break
+    dialog = vscode.page.locator(".quick-input-widget", has=vscode.page.locator(
+        ".quick-input-title", has_text="Open tbdump file"))
+    dialog.wait_for()
+    path_box = dialog.locator(".quick-input-box input")
+    expect(path_box).to_have_value(re.compile("^/"))  # the dialog lists the workspace folder
+    dialog.locator(".monaco-list-row", has_text="traceback.pkl").click()
+    expect(path_box).to_have_value(re.compile(r"/traceback\.pkl$"))
+    dialog.get_by_role("button", name="Open tbdump file").click()
     vscode.wait_stopped("checkout")
     expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
 

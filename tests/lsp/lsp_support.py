@@ -20,6 +20,7 @@ from pytest_lsp.client import register_lsp_features
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
     p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+# The dumps' trust settings of the machine running the tests must not change what they see.
 ENV.pop("TBDUMP_KEY", None)
 ENV.pop("TBDUMP_SAFE", None)
 SERVER = [sys.executable, "-m", "tblsp"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 from pathlib import Path
@@ -70,3 +71,20 @@ async def test_tcp_serves_loopback(workspace: Path) -> None:
         await client.stop()
         server.kill()
         server.wait()
+
+
+def test_malformed_message_is_one_line_and_serving_goes_on() -> None:
+    def frame(body: bytes) -> bytes:
+        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    initialize = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                             "params": {"capabilities": {}}}).encode()
+    exit_ = json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode()
+    proc = subprocess.run(SERVER, input=frame(b"{bad}") + frame(initialize) + frame(exit_),
+                          env=ENV, capture_output=True, timeout=60)
+    bodies = [json.loads(part.split(b"\r\n\r\n", 1)[1])
+              for part in proc.stdout.split(b"Content-Length")[1:]]
+    [said] = [b["params"]["message"] for b in bodies if b.get("method") == "window/showMessage"]
+    assert said.startswith("tblsp: could not handle a message from the editor: ")
+    assert "\n" not in said
+    assert any(b.get("id") == 1 and b["result"]["serverInfo"]["name"] == "tblsp" for b in bodies)

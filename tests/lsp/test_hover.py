@@ -24,7 +24,8 @@ CART = """\
         def total(self, prices):
             api_token = "hunter2-secret"
             count = len(self.items)  # count line
-            table = {"key": [1, 2, 3]}
+            table = {"key": [1, 2, 3], "deep": {"a": {"b": {"c": 1}}}}
+            leaf = table["deep"]["a"]["b"]["c"]  # leaf line
             limit = LIMITS["max"]  # limit line
             return prices[self.items[0]] / (count - 2 + table["key"][0] - 1)  # crash
 
@@ -87,6 +88,14 @@ async def test_literal_subscripts(client: LanguageClient, cart: Path) -> None:
     assert text.startswith('**table\\["key"\\]\\[0\\]**: `int`') and "\n1\n" in text
     text = await hover_at(client, cart, "# crash", "[self.items[0]]", offset=len("[self.items["))
     assert text.startswith("**self.items\\[0\\]**: `str`") and "'apple'" in text
+
+
+async def test_chain_past_the_preview(client: LanguageClient, cart: Path) -> None:
+    """Previews hold two levels of children: the hover shows how far the chain reaches."""
+    text = await hover_at(client, cart, "# leaf line", '"c"')
+    assert text.startswith("**table\\['deep'\\]\\['a'\\]**: `dict` · len 1")
+    assert "*`table['deep']['a']['b']` is not in the captured preview*" in text
+    assert "{'b': {'c': 1}}" in text
 
 
 async def test_dict_value_shows_children(client: LanguageClient, cart: Path) -> None:
