@@ -72,6 +72,7 @@ class Capture:
         self._sources: Dict[str, Source] = {}
         self._lines: Dict[str, List[str]] = {}
         self._referenced: Set[str] = set()   # global names the traceback's code uses
+        self._omitted: Dict[str, List[str]] = {}
         self._keep_alive: List[Any] = []  # ids above must not be reused during capture
 
     # -- values -----------------------------------------------------------------
@@ -112,13 +113,14 @@ class Capture:
             filename=filename, lineno=lineno if lineno is not None else (f.f_lineno or 0),
             module=str(module), position=self._position(code, lasti, filename),
             variables=self._variables(f), globals_key=self._globals(f),
-            above_handler=above, library=is_library_file(filename))
+            above_handler=above, library=is_library_file(filename),
+            module_level=_is_module_level(f) and isinstance(f.f_globals, dict))
 
     def _variables(self, f: types.FrameType) -> Dict[str, Value]:
         key = id(f)
         if key not in self._frame_vars:
             self._keep_alive.append(f)
-            if f.f_code.co_name == "<module>" and f.f_locals is f.f_globals:
+            if _is_module_level(f):
                 # A module's locals are its globals: the same, budgeted, namespace.
                 namespace = self._globals(f)
                 if namespace is not None:
@@ -155,6 +157,7 @@ class Capture:
             self._note_cut("globals of %s: %d of %d captured (budget max_globals)" % (base, limit, len(names)))
             # Keep first the globals the crashing code names: those are the ones looked at.
             names.sort(key=lambda n: n not in self._referenced)
+            self._omitted[key] = [str(n) for n in names[limit:]]
             names = names[:limit]
         for name in names:
             ns[str(name)] = self.value(name, g.get(name))
@@ -313,6 +316,13 @@ class Capture:
     def namespaces(self) -> Dict[str, Dict[str, Value]]:
         return self._namespaces
 
+    def omitted(self) -> Dict[str, List[str]]:
+        return self._omitted
+
+
+def _is_module_level(f: types.FrameType) -> bool:
+    return f.f_code.co_name == "<module>" and f.f_locals is f.f_globals
+
 
 def _names_used(exceptions: List[BaseException]) -> Set[str]:
     """Every global name the code of the exceptions' traceback frames refers to."""
@@ -438,7 +448,7 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
     meta = metadata(redaction, all_frames(exceptions, threads))
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
-                      sources=cap.sources(), namespaces=cap.namespaces())
+                      sources=cap.sources(), namespaces=cap.namespaces(), omitted=cap.omitted())
     if records.policy.secrets.texts:
         scrub(layer, records.policy.secrets)
     return layer, cap

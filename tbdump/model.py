@@ -90,6 +90,10 @@ class Value:
         )
 
 
+OMITTED_GLOBAL = Value(type="?", repr="<not captured: over the max_globals budget>",
+                      missing="not captured: over the max_globals budget")
+
+
 @dataclass
 class Position:
     """Where in the line the failing expression is (3.11+); columns 0-based, in characters."""
@@ -121,6 +125,7 @@ class Frame:
     globals_key: Optional[str] = None   # key into Dump.namespaces
     above_handler: bool = False         # a caller of the frame that handled the exception
     library: bool = False               # stdlib or site-packages
+    module_level: bool = False          # its locals are its module's globals (stored once)
     _dump: Any = field(default=None, repr=False, compare=False)
 
     def bind(self, dump: Any) -> None:
@@ -141,8 +146,10 @@ class Frame:
         d: Dict[str, Any] = {
             "name": self.name, "qualname": self.qualname, "file": self.filename,
             "line": self.lineno, "module": self.module,
-            "vars": {k: v.to_json() for k, v in self.variables.items()},
+            "vars": {} if self.module_level else {k: v.to_json() for k, v in self.variables.items()},
         }
+        if self.module_level:
+            d["modvars"] = 1
         if self.position is not None:
             d["pos"] = self.position.to_json()
         if self.globals_key is not None:
@@ -160,7 +167,7 @@ class Frame:
             module=d["module"], position=Position.from_json(d.get("pos")),
             variables={k: Value.from_json(v) for k, v in d["vars"].items()},
             globals_key=d.get("globals"), above_handler=bool(d.get("above")),
-            library=bool(d.get("lib")),
+            library=bool(d.get("lib")), module_level=bool(d.get("modvars")),
         )
 
 
@@ -279,6 +286,7 @@ class SafeLayer:
     threads: List[Thread]                   # the crashing thread first
     sources: Dict[str, Source]
     namespaces: Dict[str, Dict[str, Value]]  # module globals, keyed by Frame.globals_key
+    omitted: Dict[str, List[str]] = field(default_factory=dict)  # globals over the budget, by key
 
     def to_json(self) -> Dict[str, Any]:
         # A frame is in its exception's traceback and in its thread's stack:
@@ -302,17 +310,26 @@ class SafeLayer:
             "sources": {k: s.to_json() for k, s in self.sources.items()},
             "namespaces": {k: {n: v.to_json() for n, v in ns.items()}
                            for k, ns in self.namespaces.items()},
+            "omitted": self.omitted,
         }
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "SafeLayer":
         frames = [Frame.from_json(f) for f in d["frames"]]
         frame_of = frames.__getitem__
+        namespaces = {k: {n: Value.from_json(v) for n, v in ns.items()}
+                      for k, ns in d["namespaces"].items()}
+        omitted = d.get("omitted", {})
+        for key, names in omitted.items():
+            # Every name stays visible, as one shared placeholder (there may be 200 000).
+            namespaces.setdefault(key, {}).update(dict.fromkeys(names, OMITTED_GLOBAL))
+        for frame in frames:
+            if frame.module_level:
+                frame.variables = namespaces.get(frame.globals_key or "", {})
         return cls(
             metadata=Metadata.from_json(d["metadata"]),
             exceptions=[ExceptionRecord.from_json(e, frame_of) for e in d["exceptions"]],
             threads=[Thread.from_json(t, frame_of) for t in d["threads"]],
             sources={k: Source.from_json(s) for k, s in d["sources"].items()},
-            namespaces={k: {n: Value.from_json(v) for n, v in ns.items()}
-                        for k, ns in d["namespaces"].items()},
+            namespaces=namespaces, omitted=omitted,
         )

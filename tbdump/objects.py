@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import importlib
 import io
+import os
 import pickle
 import sys
 import types
@@ -79,6 +80,26 @@ class RecordSink:
         self.size = size
 
 
+def import_dill() -> Any:
+    """dill, imported on demand (most dumps never need it), safely under leaked mocks.
+
+    Importing dill asks tempfile for its directory; with ``os.unlink`` mocked,
+    tempfile's probe would leave up to ten thousand files behind.  A directory
+    given in advance skips the probe.
+    """
+    if "dill" in sys.modules:
+        return sys.modules["dill"]
+    import tempfile
+    preset = tempfile.tempdir
+    if preset is None:
+        tempfile.tempdir = os.environ.get("TMPDIR") or "/tmp"
+    try:
+        import dill
+    finally:
+        tempfile.tempdir = preset
+    return dill
+
+
 def _module_stand_in(name: str) -> Any:
     """Load-side: the module a record refers to, or an empty stand-in."""
     try:
@@ -94,7 +115,7 @@ def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None) -> An
         # Bytecode of another Python version fails, or worse crashes, when run.
         return Placeholder("function", "not restored: pickled by value by Python %d.%d, its code "
                            "cannot run on Python %d.%d" % (tuple(written_by) + tuple(sys.version_info[:2])))
-    import dill  # imported on demand: most dumps never need it
+    dill = import_dill()
     return _DillUnpickler(io.BytesIO(data)).load()
 
 
@@ -314,7 +335,7 @@ class ReducePolicy:
 
 
 def _dill_dispatch() -> Dict[type, Any]:
-    import dill
+    dill = import_dill()
     return dill.Pickler.dispatch
 
 
@@ -346,7 +367,7 @@ class _CPickler(pickle.Pickler):
 
 
 def _dill_pickler_class() -> Any:
-    import dill
+    dill = import_dill()
 
     class DillPickler(dill.Pickler):
         def __init__(self, file: Any, redaction: Redaction, clock: Optional[Clock],
@@ -430,7 +451,7 @@ class _Unpickler(_Tolerant, pickle.Unpickler):
 
 
 def _dill_unpickler_class() -> Any:
-    import dill
+    dill = import_dill()
 
     class DillUnpickler(_Tolerant, dill.Unpickler):
         """The same, for the nested dill pickles of functions and classes."""

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import tbdump
-from tests.conftest import PYTHON, env_for_child, run, write
+from ..conftest import PYTHON, env_for_child, run, write
 
 
 def test_leaked_mocks_of_open_replace_and_tempfile_do_not_break_the_dump(workdir: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 import tbdump
 from tbdump.container import END_MAGIC, MAGIC
-from tests.conftest import PYTHON, REPO, run
+from ..conftest import PYTHON, REPO, run
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import tbdump
-from tests.conftest import PYTHON, run, write
+from ..conftest import PYTHON, run, write
 
 
 def crash(workdir: Path, source: str, *args: str, name: str = "prog.py") -> tbdump.Dump:

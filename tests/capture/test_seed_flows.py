@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import tbdump
-from tests.conftest import PYTHON, REPO, run, write
+from ..conftest import PYTHON, REPO, run, write
 
 DIVIDE = (REPO / "examples" / "divide.py").read_text()
 SEED_MESSAGE = "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"

@@ -9,7 +9,7 @@ from typing import Callable, Dict, Iterator, List, Sequence
 
 import pytest
 
-from dapclient import REPO, DapClient
+from .dapclient import REPO, DapClient
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 # Thread crashes go through threading.excepthook, which `python -m tbdump` does not

@@ -51,8 +51,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from conftest import PROGRAMS, make_dump
-from dapclient import DapClient
+from .conftest import PROGRAMS, make_dump
+from .dapclient import DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")

@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from dapclient import REPO, DapClient, frame
+from .dapclient import REPO, DapClient, frame
 
 Replay = Callable[..., DapClient]
 
@@ -147,7 +147,7 @@ def test_thread_crash_lists_the_crashing_thread_first(replay: Replay) -> None:
 
 def test_source_from_the_dump_when_the_local_file_differs(tbdap: Callable[..., DapClient],
                                                           tmp_path: Path) -> None:
-    from conftest import PROGRAMS, make_dump
+    from .conftest import PROGRAMS, make_dump
     program = tmp_path / "nested.py"
     shutil.copy(PROGRAMS / "nested.py", program)
     dump = make_dump(program, tmp_path / "d.pkl")
@@ -163,7 +163,7 @@ def test_source_from_the_dump_when_the_local_file_differs(tbdap: Callable[..., D
 
 
 def test_path_mappings_find_the_local_copy(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
-    from conftest import PROGRAMS, make_dump
+    from .conftest import PROGRAMS, make_dump
     remote, local = tmp_path / "remote", tmp_path / "local"
     remote.mkdir()
     shutil.copy(PROGRAMS / "nested.py", remote / "nested.py")

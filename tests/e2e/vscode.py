@@ -160,10 +160,27 @@ class VSCode:
                 names.append(match.group(1))
         return names
 
-    def select_frame(self, name: str) -> None:
+    def active_line_number(self) -> Locator:
+        return self.page.locator(".editor-group-container.active .monaco-editor .line-numbers.active-line-number").first
+
+    def select_frame(self, name: str, line: Optional[int] = None) -> None:
+        """Clicks a frame in CALL STACK; with `line`, until the editor shows that line.
+
+        On a busy machine VS Code sometimes selects the frame without moving the
+        editor; a person clicks again, and so does this.
+        """
         frame = self.call_stack_frame(name)
-        frame.click()
-        expect(frame).to_have_attribute("aria-selected", "true")
+        for _ in range(3):
+            frame.click()
+            expect(frame).to_have_attribute("aria-selected", "true")
+            if line is None:
+                return
+            try:
+                expect(self.active_line_number()).to_have_text(str(line), timeout=5_000)
+                return
+            except AssertionError:
+                warnings.warn(f"VS Code did not move the editor to frame {name!r}; clicking it again")
+        expect(self.active_line_number()).to_have_text(str(line))
 
     # variables
 

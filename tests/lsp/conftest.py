@@ -8,7 +8,7 @@ import pytest
 import pytest_lsp
 from pytest_lsp import ClientServerConfig
 
-from lsp_support import ENV, SERVER, Client, make_client
+from .lsp_support import ENV, SERVER, Client, make_client
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV,

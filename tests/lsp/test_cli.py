@@ -11,7 +11,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import client_capabilities, make_test_lsp_client
 
-from lsp_support import DIVIDE, ENV, SERVER, WAIT, crash, diagnostics, open_file
+from .lsp_support import DIVIDE, ENV, SERVER, WAIT, crash, diagnostics, open_file
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import (by_severity, col_of, crash, diagnostics, hover_text, line_of, open_file,
+from .lsp_support import (by_severity, col_of, crash, diagnostics, hover_text, line_of, open_file,
                          start)
 
 pytestmark = pytest.mark.asyncio

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import DIVIDE, by_severity, crash, diagnostics, line_of, open_file, start
+from .lsp_support import DIVIDE, by_severity, crash, diagnostics, line_of, open_file, start
 
 pytestmark = pytest.mark.asyncio
 

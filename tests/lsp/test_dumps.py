@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import (DIVIDE, Client, by_severity, cleared, col_of, crash, diagnostics,
+from .lsp_support import (DIVIDE, Client, by_severity, cleared, col_of, crash, diagnostics,
                          hover_text, line_of, messages, open_file, set_format_version, start,
                          until)
 

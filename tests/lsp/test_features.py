@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import DIVIDE, crash, diagnostics, line_of, open_file, start, until
+from .lsp_support import DIVIDE, crash, diagnostics, line_of, open_file, start, until
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,7 +8,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import col_of, crash, diagnostics, hover_text, line_of, open_file, start
+from .lsp_support import col_of, crash, diagnostics, hover_text, line_of, open_file, start
 
 pytestmark = pytest.mark.asyncio
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lsp_support import DIVIDE, ENV, SERVER, col_of, crash, line_of
+from .lsp_support import DIVIDE, ENV, SERVER, col_of, crash, line_of
 
 SCRIPT = Path(__file__).with_name("nvim_check.lua")
 

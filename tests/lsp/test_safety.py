@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import ENV, col_of, crash, diagnostics, hover_text, open_file, start
+from .lsp_support import ENV, col_of, crash, diagnostics, hover_text, open_file, start
 
 pytestmark = pytest.mark.asyncio
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hostile.harness import base_env, load_fresh, run_tbdump, write_program
+from ..hostile.harness import base_env, load_fresh, run_tbdump, write_program
 
 MARGIN = 2.5  # seconds for interpreter start, imports and writing
 

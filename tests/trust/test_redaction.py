@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from hostile.harness import base_env, load_fresh, members, run_tbdump, write_program
+from ..hostile.harness import base_env, load_fresh, members, run_tbdump, write_program
 
 # The secret enters as real secrets do: an environment variable, a file, argv.
 PROGRAM = '''

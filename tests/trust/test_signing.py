@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from hostile.harness import REPO, base_env, load_fresh, members, run, run_tbdump, write_program
+from ..hostile.harness import REPO, base_env, load_fresh, members, run, run_tbdump, write_program
 
 EVIL = '''
     import os
