@@ -369,7 +369,7 @@ class _CPickler(pickle.Pickler):
 def _dill_pickler_class() -> Any:
     dill = import_dill()
 
-    class DillPickler(dill.Pickler):
+    class DillPickler(dill.Pickler):  # type: ignore[name-defined]
         def __init__(self, file: Any, redaction: Redaction, clock: Optional[Clock],
                      secrets: Secrets) -> None:
             super().__init__(file, PROTOCOL, recurse=True)
@@ -453,7 +453,7 @@ class _Unpickler(_Tolerant, pickle.Unpickler):
 def _dill_unpickler_class() -> Any:
     dill = import_dill()
 
-    class DillUnpickler(_Tolerant, dill.Unpickler):
+    class DillUnpickler(_Tolerant, dill.Unpickler):  # type: ignore[name-defined]
         """The same, for the nested dill pickles of functions and classes."""
 
     return DillUnpickler
