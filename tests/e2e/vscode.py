@@ -129,6 +129,9 @@ class VSCode:
             warnings.warn(f"VS Code did not select the paused frame {top_frame!r} by itself; clicking it")
             frame.click()
             expect(frame).to_have_attribute("aria-selected", "true")
+        # The exception widget comes last when VS Code opens a stop (after it focused the editor):
+        # only then is the UI settled enough to type into.
+        expect(self.exception_widget).to_be_visible()
 
     def show_run_and_debug(self) -> None:
         """Opens the Run and Debug view (CALL STACK, VARIABLES) as a person clicks its icon."""

@@ -135,3 +135,23 @@ def test_help_explains_it():
     for needle in ("--safe", "traceback.pkl", ".chain", "pip install 'tbdump[peep]'",
                    "vim", "man", "clear"):
         assert needle in done.stdout, needle
+
+
+def test_safe_mode_unpickles_nothing(crash, terminal, tmp_path, monkeypatch):
+    marker = tmp_path / "unpickled.marker"
+    monkeypatch.setenv("TRAP_MARKER", str(marker))
+    dump = crash("trap.py")
+    peep = terminal(tbpeep(dump, "--safe"), env={"TRAP_MARKER": str(marker)})
+    peep.wait_screen(r"tbpeep: safe mode")
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.press("Enter")                                  # the frames
+    peep.wait_screen(r"^list i >\s*$")
+    peep.line("1")                                       # fail(): the frame holding the trap
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.press("Enter")
+    screen = peep.wait_screen(r"^dict i >\s*$")
+    assert "'trap' : []* <Trap: safe mode" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+    assert not marker.exists()
