@@ -11,8 +11,6 @@ import hashlib
 import itertools
 import linecache
 import os
-import platform
-import socket
 import sys
 import sysconfig
 import threading
@@ -374,16 +372,30 @@ def metadata(redaction: Redaction, frames: Iterable[Frame]) -> Metadata:
     now = datetime.datetime.now(datetime.timezone.utc)
     return Metadata(
         time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
-        implementation=platform.python_implementation(), platform=_platform(),
-        hostname=socket.gethostname(), pid=os.getpid(), argv=_redact_argv(list(sys.argv), redaction),
+        implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
+        platform=_platform(), hostname=_hostname(), pid=os.getpid(), argv=_redact_argv(list(sys.argv), redaction),
         cwd=_safe_cwd(), executable=sys.executable, tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe())
 
 
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
+
+
+# The platform and socket modules take tens of milliseconds to import (a crash
+# dump should not wait for them); os.uname says the same where it exists.
 def _platform() -> str:
-    # platform.platform() reads the interpreter binary for its libc version: too slow here.
-    uname = platform.uname()
-    return "%s-%s-%s" % (uname.system, uname.release, uname.machine)
+    if hasattr(os, "uname"):
+        u = os.uname()
+        return "%s-%s-%s" % (u.sysname, u.release, u.machine)
+    import platform
+    return platform.platform(terse=True)
+
+
+def _hostname() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+    return socket.gethostname()
 
 
 def _safe_cwd() -> str:
