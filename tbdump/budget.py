@@ -28,7 +28,7 @@ class Budgets:
     preview_depth: int = 2            # levels of children stored in a preview
     preview_items: int = 20           # children of a value (more come from the object layer)
     preview_inner_items: int = 10     # children per level below the first
-    max_string: int = 1 << 16         # characters of one repr at the top level
+    max_string: int = 4096            # characters of one preview's repr (the object keeps all)
     max_globals: int = 5000           # previewed globals per module (all are pickled)
 
     @classmethod

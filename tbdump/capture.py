@@ -62,7 +62,8 @@ class Capture:
         self.previewer = Previewer(budgets.preview_depth, budgets.preview_items,
                                    budgets.preview_inner_items, redaction.rule_for_name,
                                    redaction.rule_for_text, clock.run, records.policy.secrets,
-                                   hide_environ=not redaction.keep_environ)
+                                   hide_environ=not redaction.keep_environ,
+                                   max_string=budgets.max_string)
         self.cut: List[str] = []
         self._frame_vars: Dict[int, Dict[str, Value]] = {}
         self._namespaces: Dict[str, Dict[str, Value]] = {}

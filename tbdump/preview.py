@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, List, NamedTuple, Optional
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import Secrets
-from .saferepr import MAX_STRING_OUTER, describe_exception, safe_repr
+from .saferepr import MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
 
 LEN_NAME = "len()"
 ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"
@@ -239,7 +239,8 @@ class Previewer:
                  redact: Callable[[Any], Optional[str]],
                  redact_text: Callable[[str], Optional[str]],
                  step: Callable[[Callable[[], Any]], Any],
-                 secrets: Optional[Secrets] = None, hide_environ: bool = False) -> None:
+                 secrets: Optional[Secrets] = None, hide_environ: bool = False,
+                 max_string: int = MAX_STRING_OUTER) -> None:
         self.depth = depth
         self.items = items
         self.inner_items = inner_items
@@ -248,6 +249,7 @@ class Previewer:
         self.step = step
         self.secrets = secrets
         self.hide_environ = hide_environ
+        self.max_string = max_string
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
@@ -262,7 +264,7 @@ class Previewer:
         t = type(obj)
         if t in _SCALARS and not (self.secrets is not None and self.secrets.knows(obj)):
             # Exact builtin scalars run no user code: no clock step, no children.
-            text = scalar_repr(obj)
+            text = cut_middle(scalar_repr(obj), self.max_string)
             rule = self.redact_text(text)
             return redacted(obj, rule) if rule else Value(t.__name__, text, t.__name__)
         if self.hide_environ and type(obj) is _ENVIRON_TYPE:
@@ -273,6 +275,7 @@ class Previewer:
             value: Value = self.step(lambda: describe(obj))
         except BudgetExceeded:
             return timed_out(obj)
+        value.repr = cut_middle(value.repr, self.max_string)
         text_rule = self.redact_text(value.repr)
         if text_rule is not None:
             return redacted(obj, text_rule)
@@ -310,11 +313,17 @@ _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 
 def scalar_repr(obj: Any) -> str:
     """safe_repr of an exact builtin scalar, without the general machinery."""
+    if type(obj) in (str, bytes):
+        return string_repr(obj)
     try:
         text = repr(obj)
     except ValueError:  # an int too long for str(): say so, as safe_repr would
         return safe_repr(obj)
-    limit = MAX_STRING_OUTER
+    return cut_middle(text, MAX_STRING_OUTER)
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """debugpy's way of shortening a long repr: keep its start and its end."""
     if len(text) <= limit:
         return text
     return text[:int(2 * limit / 3)] + "..." + text[-int(limit / 3):]

@@ -29,6 +29,7 @@ _DICTS: List[Tuple[type, str, str, str, str, str]] = [
     (dict, "{", "}", "", ": ", ""),
     (OrderedDict, "OrderedDict([", "])", "(", ", ", ")"),
 ]
+_PLAIN_NUMBERS = frozenset((int, float, bool, type(None)))
 _LONG_ITER_TYPES = (list, tuple, bytearray, range, dict, set, frozenset)
 
 
@@ -64,6 +65,11 @@ def _has_repr_of(obj: Any, t: type) -> bool:
 
 
 def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
+    t = type(obj)
+    if t in _PLAIN_NUMBERS and not hex_ints:  # the bulk of any collection: no checks needed
+        return iter((repr(obj),))
+    if t is str or t is bytes:
+        return iter((string_repr(obj, level),))
     for t, prefix, suffix, comma in _COLLECTIONS:
         if isinstance(obj, t) and _has_repr_of(obj, t):
             return _repr_iter(obj, level, prefix, suffix, comma, hex_ints)
@@ -71,7 +77,7 @@ def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
         if isinstance(obj, t) and _has_repr_of(obj, t):
             return _repr_dict(obj, level, prefix, suffix, item_prefix, sep, item_suffix, hex_ints)
     if isinstance(obj, (str, bytes)) and _has_repr_of(obj, type(obj)):
-        return _repr_cut(obj, level, MAX_STRING_INNER, MAX_STRING_OUTER, hex_ints)
+        return iter((string_repr(obj, level),))
     if _is_long_iter(obj):
         return _repr_long_iter(obj)
     return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, hex_ints)
@@ -111,10 +117,7 @@ def _repr_dict(obj: Any, level: int, prefix: str, suffix: str, item_prefix: str,
     yield prefix
     count = MAX_COLLECTION[level]
     yield_comma = False
-    try:
-        keys = sorted(obj)
-    except Exception:
-        keys = list(obj)
+    keys = list(obj)  # insertion order, as debugpy shows dicts since Python 3.6
     for key in keys:
         if yield_comma:
             yield ", "
@@ -134,6 +137,17 @@ def _repr_dict(obj: Any, level: int, prefix: str, suffix: str, item_prefix: str,
             yield from _repr(item, 100 if item is obj else level + 1, hex_ints)
         yield item_suffix
     yield suffix
+
+
+def string_repr(obj: Any, level: int = 0) -> str:
+    """A str or bytes as debugpy shows it: cut in the middle by length, then repr'd."""
+    limit = MAX_STRING_INNER if level > 0 else MAX_STRING_OUTER
+    if len(obj) <= limit:
+        return repr(obj)
+    left, right = max(1, int(2 * limit / 3)), max(1, int(limit / 3))
+    start = repr(obj[:left])
+    end = repr(obj[-right:])
+    return start[:start.rindex("'")] + "..." + end[end.index("'") + 1:]
 
 
 def _repr_cut(obj: Any, level: int, inner: int, outer: int, hex_ints: bool) -> Iterator[str]:
