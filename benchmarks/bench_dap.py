@@ -117,9 +117,11 @@ def paging(dump: Path, report: Report) -> None:
             t0 = time.perf_counter()
             client.ok("variables", {"variablesReference": numbers, "filter": "indexed", "start": start, "count": 100})
             timings.append((time.perf_counter() - t0) * 1000)
-        # Page 0 is in the dump's preview; page 500000 loads the object layer first.
-        report("1,000,000 list: page [0:100] from the preview (ms)", timings[0], "ms", 20.0)
-        report("1,000,000 list: page [500000:500100], loading the object layer (ms)", timings[1], "ms", None)
+        # tbdap starts unpickling the object layer in the background at the first
+        # scopes request; page 0, asked for at once, waits for that load to reach it.
+        report("1,000,000 list: first page, asked at once (waits for the object layer) (ms)",
+               timings[0], "ms", None)
+        report("1,000,000 list: page [500000:500100] (ms)", timings[1], "ms", 20.0)
         report("1,000,000 list: later pages, median (ms)", statistics.median(timings[2:]), "ms", 20.0)
         assert client.proc is not None
         peak = peak_rss_mb(client.proc.pid)

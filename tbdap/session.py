@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import os
+import threading
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from tbdump import preview
@@ -61,6 +62,20 @@ class Replay:
         shown = [e for e in raised if not (just_my_code and e.frame is not None and e.frame.library)]
         self.exception_entry: Optional[StackEntry] = (shown or raised)[0] if raised else None
         self.told_sources: Set[str] = set()  # files already reported as not taken from disk
+        self._preloading: Optional[threading.Thread] = None
+
+    def preload_objects(self) -> None:
+        """Start unpickling the object layer in the background, once: by the time the
+        user opens a large value its object is there (stackTrace never waits for it)."""
+        if self._preloading is None and self.dump.objects_allowed:
+            self._preloading = threading.Thread(target=self._preload, name="tbdap-preload", daemon=True)
+            self._preloading.start()
+
+    def _preload(self) -> None:
+        try:
+            self.dump.preload()
+        except Exception:  # a value that fails is a placeholder when asked for; nothing to say here
+            pass
 
     def context(self, entry: StackEntry) -> FrameContext:
         assert entry.frame is not None
@@ -308,6 +323,7 @@ class Session:
         if entry.frame is None:
             return {"scopes": []}
         ctx = replay.context(entry)
+        replay.preload_objects()
         scopes = []
         for name, kind in (("Locals", "locals"), ("Globals", "globals")):
             row = Row(name, Value(type="", repr=""), children=[])

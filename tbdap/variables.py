@@ -50,13 +50,6 @@ class Row:
     children: Optional[List["Row"]] = None  # fixed children (groups, synthetic values)
 
 
-def debugpy_order(name: str) -> Tuple[int, str]:
-    """debugpy's sort: plain names, then _private, then __mangled, then __dunders__."""
-    if name.startswith("__"):
-        return (3 if name.endswith("__") else 2, name)
-    return (1 if name.startswith("_") else 0, name)
-
-
 def scope_group(name: str, value: Value) -> Optional[str]:
     """The group debugpy puts a frame variable in (protected names stay inline, as there)."""
     if name.startswith("__") and name.endswith("__"):
@@ -344,5 +337,5 @@ def _is_indexed(name: str, access: Optional[str]) -> bool:
 def scope_rows(items: List[Tuple[str, Value, Optional[LiveGetter]]]) -> List[Row]:
     """A frame's variables as debugpy lists them: groups first, then sorted names."""
     rows = [Row(name, value, name, live=getter, group=scope_group(name, value))
-            for name, value, getter in sorted(items, key=lambda item: debugpy_order(item[0]))]
+            for name, value, getter in sorted(items, key=lambda item: preview.debugpy_order(item[0]))]
     return group_rows(rows, named_heads=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from typing import Any, Dict, List, Optional
 
 from .container import ContainerReader
@@ -55,6 +56,7 @@ class Dump:
         self.safe_reason = safe_reason
         self._reader = reader
         self._records: Optional[RecordReader] = None
+        self._open_lock = threading.Lock()
         for frame in self._all_frames():
             frame.bind(self)
 
@@ -118,6 +120,10 @@ class Dump:
     def load_objects(self) -> None:
         """Verify and open the object layer now (normally done on first use); records are
         unpickled in order as far as values are asked for."""
+        with self._open_lock:  # a viewer may preload in the background meanwhile
+            self._open_objects()
+
+    def _open_objects(self) -> None:
         if self._records is not None or self.safe_reason is not None:
             return
         try:
@@ -130,6 +136,12 @@ class Dump:
             self.safe_reason = "safe mode: the dump's object index is damaged"
             return
         self._records = RecordReader(stream, base, index)
+
+    def preload(self) -> None:
+        """Unpickle the whole object layer now (e.g. in a background thread of a viewer)."""
+        self.load_objects()
+        if self._records is not None and self._records.index:
+            self._records.get(len(self._records.index) - 1)
 
     def resolve(self, value: Value) -> Any:
         """The real object behind ``value``, or a Placeholder saying why there is none."""

@@ -22,6 +22,7 @@ import io
 import os
 import pickle
 import sys
+import threading
 import types
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
@@ -480,11 +481,17 @@ class RecordReader:
         self.errors: Dict[int, str] = {}
         self._unpickler: Optional[_Unpickler] = None
         self._failed: Optional[str] = None
+        self._lock = threading.Lock()
 
     def get(self, record: int) -> Tuple[Any, Optional[str]]:
-        """The record's object, or None and why it could not be restored."""
+        """The record's object, or None and why it could not be restored.
+
+        Thread-safe, so a viewer can load ahead in the background while it answers.
+        """
         while len(self.values) <= record < len(self.index):
-            self._load_next()
+            with self._lock:
+                if len(self.values) <= record:
+                    self._load_next()
         if record >= len(self.values):
             return None, "not restored: the dump has no object record %d" % record
         return self.values[record], self.errors.get(record)

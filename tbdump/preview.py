@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import types
-from typing import Any, Callable, Iterator, List, NamedTuple, Optional
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
 
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
@@ -151,13 +151,13 @@ def _ndarray_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChi
 
 def _attribute_children(obj: Any) -> List[LiveChild]:
     try:
-        names = sorted((n for n in dir(obj) if isinstance(n, str)), key=_debugpy_order)
+        names = sorted((n for n in dir(obj) if isinstance(n, str)), key=debugpy_order)
     except BudgetExceeded:
         raise
     except BaseException:
         names = []
         try:
-            names = sorted(vars(obj), key=_debugpy_order)
+            names = sorted(vars(obj), key=debugpy_order)
         except BaseException:
             pass
     out: List[LiveChild] = []
@@ -182,8 +182,8 @@ class _Unreadable:
         return self.text
 
 
-def _debugpy_order(name: str) -> Any:
-    # debugpy lists plain names, then _private, then __mangled, then __dunders__.
+def debugpy_order(name: str) -> Tuple[int, str]:
+    """debugpy's sort: plain names, then _private, then __mangled, then __dunders__."""
     if name.startswith("__"):
         return (3 if name.endswith("__") else 2, name)
     return (1 if name.startswith("_") else 0, name)
