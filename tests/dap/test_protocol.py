@@ -353,3 +353,32 @@ def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "tbdap", "--port", "0", str(bad)], capture_output=True,
                           text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
     assert done.returncode == 2 and done.stderr.startswith("tbdap: ") and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_exception_group_members_are_labelled_segments(replay: Replay) -> None:
+    client = replay("group")
+    frames = client.ok("stackTrace", {"threadId": 1})["stackFrames"]
+    labels = [f["name"] for f in frames if f.get("presentationHint") == "label"]
+    assert labels == ["Member 1 of 2 of ExceptionGroup: ValueError: bad item 1",
+                      "Member 2 of 2 of ExceptionGroup: ValueError: bad item 2"]
+    # Each member's own traceback follows its label, innermost first.
+    for label in labels:
+        at = [f["name"] for f in frames].index(label)
+        assert [f["name"] for f in frames[at + 1:at + 3]] == ["check", "validate"]
+
+
+def test_frames_above_the_handler_follow_a_label(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    program = tmp_path / "handled.py"
+    shutil.copy(Path(__file__).parent / "programs" / "handled.py", program)
+    subprocess.run([sys.executable, str(program)], cwd=str(tmp_path), capture_output=True, timeout=120,
+                   env=dict(__import__("os").environ, PYTHONPATH=str(REPO)))
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(tmp_path / "handled.pkl")})
+    frames = client.ok("stackTrace", {"threadId": 1})["stackFrames"]
+    names = [f["name"] for f in frames]
+    label = next(f for f in frames if f.get("presentationHint") == "label")
+    assert label["name"].startswith("Callers of the frame that handled the exception")
+    assert names[:2] == ["risky", "guarded"]
+    assert names[names.index(label["name"]) + 1:] == ["main", "<module>"]
