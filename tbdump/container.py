@@ -44,6 +44,20 @@ def manifest_mac(manifest: Dict[str, Any], key: bytes) -> str:
     return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
+def sha256_of_range(f: Any, offset: int, size: int) -> str:
+    """SHA-256 of ``size`` bytes of an open file from ``offset``, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    f.seek(offset)
+    left = size
+    while left:
+        chunk = f.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        digest.update(chunk)
+        left -= len(chunk)
+    return digest.hexdigest()
+
+
 class ContainerWriter:
     """Writes members to a temporary file beside the target, then renames it into place."""
 
@@ -74,17 +88,9 @@ class ContainerWriter:
                         "zlib" if compress else "raw")
 
     def _hash_range(self, offset: int, size: int) -> str:
-        h = hashlib.sha256()
-        self.file.seek(offset)
-        left = size
-        while left:
-            chunk = self.file.read(min(left, 1 << 20))
-            if not chunk:
-                break
-            h.update(chunk)
-            left -= len(chunk)
+        digest = sha256_of_range(self.file, offset, size)
         self.file.seek(0, 2)
-        return h.hexdigest()
+        return digest
 
     def finish(self, key: Optional[bytes], info: Dict[str, Any]) -> None:
         manifest: Dict[str, Any] = {"format": FORMAT_VERSION, "members": self.members, **info,
@@ -175,10 +181,19 @@ class ContainerReader:
         return view, m.get("encoding", "raw")
 
     def open_member(self, name: str) -> Tuple[BinaryIO, int]:
-        """A fresh read-only file and the member's offset in it, after verifying its hash."""
-        view, _ = self.raw(name)
-        view.release()
-        return io.BufferedReader(_io.FileIO(self.path, "r"), 1 << 16), self.manifest["members"][name]["offset"]
+        """A fresh read-only file and the member's offset in it, after verifying its hash.
+
+        The hash is read in chunks, not through a mapping: a 200 MB member must
+        not count twice in the reader's memory while its objects are built.
+        """
+        m = self.manifest["members"].get(name)
+        if m is None:
+            raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
+        stream = io.BufferedReader(_io.FileIO(self.path, "r"), 1 << 16)
+        if sha256_of_range(stream, m["offset"], m["size"]) != m.get("sha256"):
+            stream.close()
+            raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
+        return stream, m["offset"]
 
     def read(self, name: str) -> bytes:
         view, encoding = self.raw(name)
