@@ -27,15 +27,27 @@ class DumpWriteError(Exception):
 class _HashingSink(RecordSink):
     """RecordSink that hashes as it writes, so a 200 MB member is not read back."""
 
+    OVERLAP = 4 << 20
+
     def __init__(self, raw: Any, limit: int) -> None:
         super().__init__(raw, limit)
         self.hash: Optional[Any] = hashlib.sha256()
 
     def write(self, data: Any) -> int:
-        n = super().write(data)
-        if self.hash is not None:
+        if self.hash is None:
+            return super().write(data)
+        if memoryview(data).nbytes < self.OVERLAP:
+            n = super().write(data)
             self.hash.update(data)
-        return n
+            return n
+        # A big buffer (an array): hash it in another thread while this one writes
+        # it; both release the GIL, so the two passes over the bytes overlap.
+        hasher = threading.Thread(target=self.hash.update, args=(data,))
+        hasher.start()
+        try:
+            return super().write(data)
+        finally:
+            hasher.join()
 
     def rollback(self, size: int) -> None:
         super().rollback(size)
