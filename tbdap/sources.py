@@ -1,12 +1,11 @@
 """Where each frame's source comes from: the local file (after pathMappings) when it matches, else the dump's copy."""
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from tbdump.model import Source
+from tbdump.model import Source, file_sha256
 
 from .messaging import RequestError
 
@@ -40,14 +39,6 @@ def parse_path_mappings(raw: Any, remote_cwd: str) -> List[Tuple[str, str]]:
     return out
 
 
-def _sha256(path: str) -> Optional[str]:
-    try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
-    except OSError:
-        return None
-
-
 class SourceMap:
     """Resolves captured filenames once each and serves the dump's copies by sourceReference."""
 
@@ -69,7 +60,7 @@ class SourceMap:
             return self._resolved[remote]
         local = self.map_path(remote)
         captured = self._sources.get(remote)
-        local_hash = _sha256(local) if os.path.isfile(local) else None
+        local_hash = file_sha256(local) if os.path.isfile(local) else None
         if local_hash is not None and (captured is None or captured.sha256 in (None, local_hash)):
             result = Resolved(remote, local, True)
         else:

@@ -7,6 +7,7 @@ the two.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -243,6 +244,18 @@ class Source:
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Source":
         return cls(d["file"], d["text"], d.get("sha256"), d.get("reason"))
+
+
+def file_sha256(path: str) -> Optional[str]:
+    """SHA-256 of a local file's bytes, as ``Source.sha256`` was taken; None if unreadable.
+
+    Viewers compare the two to decide between the local file and the dump's copy.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
 
 
 @dataclass

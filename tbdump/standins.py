@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-import hashlib
 import inspect
 import linecache
 import os
@@ -21,7 +20,7 @@ import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
-from .model import ExceptionRecord, Frame
+from .model import ExceptionRecord, Frame, file_sha256
 
 if TYPE_CHECKING:
     from .dumpfile import Dump
@@ -39,14 +38,6 @@ def _canonic(filename: str) -> str:
     return os.path.normcase(os.path.abspath(filename))
 
 
-def _local_sha256(filename: str) -> Optional[str]:
-    try:
-        with open(filename, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
-        return None
-
-
 def install_sources(dump: "Dump") -> List[str]:
     """Make ``linecache`` serve every file of the dump as it was at the crash.
 
@@ -58,7 +49,7 @@ def install_sources(dump: "Dump") -> List[str]:
     for filename, source in dump.sources.items():
         if source.text is None:
             continue
-        local = _local_sha256(filename)
+        local = file_sha256(filename)
         if local is not None and local == source.sha256:
             continue
         lines = source.text.splitlines(keepends=True)
