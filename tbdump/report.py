@@ -88,7 +88,10 @@ def _render_frame(dump: Dump, frame: Frame, out: TextIO, style: Style, show_glob
         style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
     for line in frame_lines(dump.safe, frame)[1:]:
         out.write(line + "\n")
-    _render_vars(frame.variables, out, style, "      ")
+    # A module's locals are its globals: its dunders (__loader__, __spec__...) are noise here.
+    shown = {n: v for n, v in frame.variables.items()
+             if not (frame.module_level and n.startswith("__") and n.endswith("__"))}
+    _render_vars(shown, out, style, "      ")
     if show_globals:
         _render_vars(dump.globals_of(frame), out, style, "      (global) ")
 
