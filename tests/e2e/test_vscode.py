@@ -268,3 +268,30 @@ def test_crash_on_the_code_without_a_debug_session(vscode: VSCode, workspace: Pa
 
     # All of it with no debug session.
     expect(vscode.toolbar).to_be_hidden()
+
+
+def test_dump_opened_by_command_shows_in_problems(vscode: VSCode, workspace: Path, tmp_path: Path) -> None:
+    """A dump outside the workspace, opened with the command: tblsp gets it too (dumpFiles)."""
+    program = copy_program("shop.py", workspace)
+    crashes = tmp_path / "crashes"
+    crashes.mkdir()
+    dump = make_dump(program, crashes)  # the frames name workspace/shop.py; the dump lies elsewhere
+    vscode.open_folder(workspace)
+    vscode.run_command("tbdump: Open tbdump file")
+    dialog = vscode.page.locator(".quick-input-widget", has=vscode.page.locator(
+        ".quick-input-title", has_text="Open tbdump file"))
+    dialog.wait_for()
+    path_box = dialog.locator(".quick-input-box input")
+    expect(path_box).to_have_value(re.compile("^/"))
+    path_box.fill(str(dump))
+    path_box.press("Enter")
+    try:
+        expect(dialog).to_be_hidden(timeout=5_000)
+    except AssertionError:
+        dialog.get_by_role("button", name="Open tbdump file").click()
+    vscode.wait_stopped("checkout")
+
+    vscode.show_problems()
+    problem = vscode.problem("ZeroDivisionError: division by zero")
+    expect(problem).to_be_visible(timeout=SESSION_TIMEOUT)
+    expect(problem).to_contain_text("tbdump")
