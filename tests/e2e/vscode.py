@@ -273,8 +273,10 @@ class VSCode:
         assert box, f"no {word!r} in the editor line {line_text!r}"
         return box
 
-    def _hover_until(self, box: dict, hover: Locator) -> Locator:
+    def _hover_until(self, line_text: str, word: str, hover: Locator) -> Locator:
+        # The word is found again before each try: lines move when code lenses or inlay hints arrive.
         for _ in range(5):
+            box = self.word_center(line_text, word)
             self.page.mouse.move(box["x"], box["y"])
             try:
                 hover.wait_for(timeout=5_000)
@@ -285,8 +287,7 @@ class VSCode:
 
     def hover_word(self, line_text: str, word: str) -> Locator:
         """Hovers `word` in the editor line containing `line_text`; returns the debug hover widget."""
-        box = self.word_center(line_text, word)
-        return self._hover_until(box, self.page.locator(".debug-hover-widget"))
+        return self._hover_until(line_text, word, self.page.locator(".debug-hover-widget"))
 
     def hover_editor_word(self, line_text: str, word: str, has_text: str | re.Pattern) -> Locator:
         """Hovers `word` (no debug session); returns the editor's hover once it shows `has_text`.
@@ -294,8 +295,8 @@ class VSCode:
         The language server answers after VS Code opened the hover, so the hover is
         retried (mouse off and on) until its text has arrived.
         """
-        box = self.word_center(line_text, word)
-        return self._hover_until(box, self.page.locator(".monaco-editor .monaco-hover", has_text=has_text).first)
+        return self._hover_until(
+            line_text, word, self.page.locator(".monaco-editor .monaco-hover", has_text=has_text).first)
 
     def open_file(self, name: str) -> None:
         """Opens a file from the Explorer (a double click: a pinned tab) and waits for its tab."""

@@ -147,6 +147,17 @@ export class TblspClient implements vscode.Disposable {
             documentSelector: [{ scheme: 'file', language: 'python' }],
             outputChannel: this.channel,
             initializationOptions,
+            middleware: {
+                // While a debug session runs, the debugger shows the values (expandable, evaluated),
+                // and tblsp's hover, inline values and inlay hints step aside: with them VS Code
+                // showed no debug hover at all (seen in the e2e test_debug_console_and_hover).
+                provideHover: (document, position, token, next) =>
+                    vscode.debug.activeDebugSession ? undefined : next(document, position, token),
+                provideInlayHints: (document, range, token, next) =>
+                    vscode.debug.activeDebugSession ? [] : next(document, range, token),
+                provideInlineValues: (document, range, context, token, next) =>
+                    vscode.debug.activeDebugSession ? [] : next(document, range, context, token),
+            },
         };
         const client = new LanguageClient('tblsp', 'tbdump language server (tblsp)', serverOptions, clientOptions);
         log(`starting tblsp: ${interpreter.command} -m tblsp (${interpreter.source})` +
