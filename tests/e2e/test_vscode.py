@@ -244,3 +244,63 @@ def test_tbdump_missing_from_interpreter(vscode: VSCode, workspace: Path, shop: 
     message.get_by_role("button", name="Show Output").click()
     output = vscode.page.locator(".panel .output-view, .panel [id='workbench.panel.output']").first
     expect(output).to_contain_text("tbdump is not installed")
+
+
+def test_crash_on_the_code_without_a_debug_session(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """tblsp (the language server), started because the workspace has a dump: Problems and hover."""
+    vscode.open_folder(workspace)
+    vscode.open_file("shop.py")
+    crash = "per_item = total / (items - len(cart))"
+    expect(vscode.editor_line(crash)).to_be_visible()
+
+    # The Problems panel lists the exception, from tbdump, on the crash line.
+    vscode.show_problems()
+    problem = vscode.problem("ZeroDivisionError: division by zero")
+    expect(problem).to_be_visible(timeout=SESSION_TIMEOUT)
+    expect(problem).to_contain_text("tbdump")
+    expect(problem).to_contain_text(f"[Ln {marked_line(shop, 'crash')}")
+
+    # Hovering a local shows its value as captured: "**items**: `int`", then 2 in a code block.
+    hover = vscode.hover_editor_word(crash, "items", re.compile(r"items\s*:\s*int"))
+    value = hover.locator(".rendered-markdown", has_text=re.compile(r"^\s*items\s*:\s*int\s*2(?!\d)")).first
+    expect(value).to_be_visible()
+    expect(value.locator("strong")).to_have_text("items")
+
+    # All of it with no debug session.
+    expect(vscode.toolbar).to_be_hidden()
+
+
+def test_dump_opened_by_command_shows_in_problems(vscode: VSCode, workspace: Path, tmp_path: Path) -> None:
+    """A dump outside the workspace, opened with the command: tblsp gets it too (dumpFiles)."""
+    program = copy_program("shop.py", workspace)
+    crashes = tmp_path / "crashes"
+    crashes.mkdir()
+    dump = make_dump(program, crashes)  # the frames name workspace/shop.py; the dump lies elsewhere
+    vscode.open_folder(workspace)
+    vscode.run_command("tbdump: Open tbdump file")
+    dialog = vscode.page.locator(".quick-input-widget", has=vscode.page.locator(
+        ".quick-input-title", has_text="Open tbdump file"))
+    dialog.wait_for()
+    path_box = dialog.locator(".quick-input-box input")
+    expect(path_box).to_have_value(re.compile("^/"))
+    # The dialog lists the workspace folder first and then resets the path box: type once it has.
+    dialog.locator(".monaco-list-row", has_text="shop.py").wait_for()
+    for _ in range(5):
+        path_box.fill(str(dump))
+        try:
+            expect(path_box).to_have_value(str(dump), timeout=2_000)
+            break
+        except AssertionError:
+            continue
+    expect(path_box).to_have_value(str(dump))
+    path_box.press("Enter")
+    try:
+        expect(dialog).to_be_hidden(timeout=5_000)
+    except AssertionError:
+        dialog.get_by_role("button", name="Open tbdump file").click()
+    vscode.wait_stopped("checkout")
+
+    vscode.show_problems()
+    problem = vscode.problem("ZeroDivisionError: division by zero")
+    expect(problem).to_be_visible(timeout=SESSION_TIMEOUT)
+    expect(problem).to_contain_text("tbdump")

@@ -247,8 +247,8 @@ class VSCode:
     def exception_widget(self) -> Locator:
         return self.page.locator(".monaco-editor .exception-widget")
 
-    def hover_word(self, line_text: str, word: str) -> Locator:
-        """Hovers `word` in the editor line containing `line_text`; returns the debug hover widget."""
+    def word_center(self, line_text: str, word: str) -> dict:
+        """The on-screen centre of `word` in the editor line containing `line_text`."""
         line = self.editor_line(line_text)
         line.wait_for()
         # The word's on-screen box, from the text node that holds it.
@@ -271,8 +271,12 @@ class VSCode:
             word,
         )
         assert box, f"no {word!r} in the editor line {line_text!r}"
-        hover = self.page.locator(".debug-hover-widget")
+        return box
+
+    def _hover_until(self, line_text: str, word: str, hover: Locator) -> Locator:
+        # The word is found again before each try: lines move when code lenses or inlay hints arrive.
         for _ in range(5):
+            box = self.word_center(line_text, word)
             self.page.mouse.move(box["x"], box["y"])
             try:
                 hover.wait_for(timeout=5_000)
@@ -280,6 +284,41 @@ class VSCode:
             except PlaywrightTimeout:
                 self.page.mouse.move(0, 0)  # off and on again for a new hover
         return hover
+
+    def hover_word(self, line_text: str, word: str) -> Locator:
+        """Hovers `word` in the editor line containing `line_text`; returns the debug hover widget."""
+        return self._hover_until(line_text, word, self.page.locator(".debug-hover-widget"))
+
+    def hover_editor_word(self, line_text: str, word: str, has_text: str | re.Pattern) -> Locator:
+        """Hovers `word` (no debug session); returns the editor's hover once it shows `has_text`.
+
+        The language server answers after VS Code opened the hover, so the hover is
+        retried (mouse off and on) until its text has arrived.
+        """
+        return self._hover_until(
+            line_text, word, self.page.locator(".monaco-editor .monaco-hover", has_text=has_text).first)
+
+    def open_file(self, name: str) -> None:
+        """Opens a file from the Explorer (a double click: a pinned tab) and waits for its tab."""
+        row = self.explorer_row(name)
+        row.wait_for()
+        row.dblclick()
+        expect(self.active_tab()).to_contain_text(name)
+        self.editor.wait_for()
+
+    # problems
+
+    def show_problems(self) -> Locator:
+        """Opens the Problems panel (Ctrl+Shift+M toggles it: pressed only when it is not shown)."""
+        panel = self.page.locator(".markers-panel")
+        if not panel.is_visible():
+            self.page.keyboard.press("Control+Shift+M")
+        expect(panel).to_be_visible()
+        return panel
+
+    def problem(self, pattern: str | re.Pattern) -> Locator:
+        """A row of the Problems panel whose text matches."""
+        return self.page.locator(".markers-panel .monaco-list-row", has_text=pattern).first
 
     # debug console
 

@@ -21,8 +21,8 @@ export async function pickDumpFile(): Promise<string | undefined> {
     return picked?.[0]?.fsPath;
 }
 
-/** Starts a debug session on a dump: the Explorer's file, else one picked now. */
-export async function openDumpFile(uri?: vscode.Uri): Promise<boolean> {
+/** Starts a debug session on a dump: the Explorer's file, else one picked now; `opened` hears of the dump. */
+export async function openDumpFile(uri?: vscode.Uri, opened?: (file: string) => void): Promise<boolean> {
     if (!(uri instanceof vscode.Uri)) {
         uri = vscode.window.activeTextEditor?.document.uri.scheme === 'file'
             && /\.(pkl|tbdump)$/i.test(vscode.window.activeTextEditor.document.uri.path)
@@ -35,5 +35,6 @@ export async function openDumpFile(uri?: vscode.Uri): Promise<boolean> {
     }
     const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) || vscode.workspace.workspaceFolders?.[0];
     log(`opening ${file}`);
+    opened?.(file);
     return vscode.debug.startDebugging(folder, { ...launchConfigurationFor(file), [SHOW_RUN_VIEW]: true });
 }

@@ -2,7 +2,7 @@
 //
 // Order: the configuration's `python`, the `tbdump.python` setting, the
 // interpreter selected in the Python extension, `python3`/`python` on PATH.
-// (The language server `python -m tblsp` will run with the same interpreter.)
+// The language server `python -m tblsp` (languageClient.ts) runs with the same interpreter.
 
 import * as cp from 'child_process';
 import * as fs from 'fs';
