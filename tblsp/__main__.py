@@ -12,6 +12,8 @@ from . import __version__
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tblsp", description="Language server that shows a tbdump crash dump on the source.")
+    parser.add_argument("--stdio", action="store_true",
+                        help="serve on stdin/stdout (the default; accepted because LSP clients pass it)")
     parser.add_argument("--tcp", action="store_true", help="serve on a TCP port instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="address for --tcp (default: loopback)")
     parser.add_argument("--port", type=int, default=2087, help="port for --tcp (default: 2087)")
