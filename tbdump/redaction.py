@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Pattern, Set, Tuple
 
 # At least what Sentry's default scrubber covers, compared after lower-casing
