@@ -101,6 +101,20 @@ def import_dill() -> Any:
     return dill
 
 
+def release_main(main: types.ModuleType) -> None:
+    """Point dill's idea of ``__main__`` back at ``main`` (the interpreter's own).
+
+    dill binds ``sys.modules['__main__']`` when first imported.  Imported during
+    the crash of a script that ``python -m tbdump`` runs, that is the script's
+    module, which dill would then keep alive past the point where Python frees it
+    at exit, changing the order in which ``__del__`` methods run at shutdown.
+    """
+    for name in ("dill._dill", "dill.session"):  # each keeps its own reference
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "_main_module"):
+            module._main_module = main  # type: ignore[attr-defined]
+
+
 def _module_stand_in(name: str) -> Any:
     """Load-side: the module a record refers to, or an empty stand-in."""
     try:

@@ -12,6 +12,7 @@ import types
 from typing import List, NoReturn, Optional, Set
 
 from .hooks import print_python_traceback, report_crash, set_thread_excepthook
+from .objects import release_main
 from .writer import DEFAULT_FILENAME
 
 USAGE = """\
@@ -150,6 +151,7 @@ def _check_target(opts: Options) -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     opts = parse(sys.argv[1:] if argv is None else argv)
     _check_target(opts)
+    interpreter_main = sys.modules["__main__"]
     set_thread_excepthook(opts.output, replace=not opts.traceback)
     try:
         _run(opts)
@@ -161,6 +163,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         if opts.traceback:
             print_python_traceback(exc)
         report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback)
+        release_main(interpreter_main)
         if isinstance(exc, KeyboardInterrupt):
             _die_of_sigint()
         _remember_last(exc)

@@ -16,15 +16,7 @@ from .harness import base_env, load_fresh, run_plain, run_tbdump, snapshot, with
 
 
 # Known bugs, kept visible: each must start passing (strict) once fixed.
-KNOWN_FAILURES = {
-    "del_prints_at_shutdown": "under the runner, __main__'s globals are cleared before a global's "
-                              "__del__ runs at exit, so it sees sys as None (plain python frees it first)",
-}
-
-
-@pytest.mark.parametrize("case_id", [
-    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_FAILURES[c], strict=True)) if c in KNOWN_FAILURES else c
-    for c in sorted(CASES)])
+@pytest.mark.parametrize("case_id", sorted(CASES))
 def test_hostile_case(case_id: str, tmp_path: Path) -> None:
     case = CASES[case_id]
     env = base_env(**dict(case.env))
