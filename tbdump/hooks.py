@@ -5,7 +5,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from .budget import Budgets
 from .redaction import Redaction
@@ -33,13 +33,15 @@ def exception_summary(exc: BaseException) -> str:
 
 def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[types.CodeType] = (),
                  thread: Optional[threading.Thread] = None, summary: bool = True,
-                 silent: bool = False) -> Optional[str]:
+                 silent: bool = False, budgets: Optional[Budgets] = None,
+                 redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed).
     """
     try:
-        path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread)
+        path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread,
+                                         budgets=budgets, redaction=redaction, key=key)
         message = "Traceback dumped into: %s\n" % path
     except DumpWriteError as err:
         path, message = None, "tbdump: %s\n" % err
@@ -67,12 +69,15 @@ def _stderr_write(text: str) -> None:
 
 
 def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,
-                   threads: bool = True) -> None:
+                   threads: bool = True, *, budgets: Optional[Budgets] = None,
+                   redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> None:
     """Dump every uncaught exception (main thread and ``threading`` threads) to ``filename``.
 
     ``replace=False`` also runs the hooks installed before (which print Python's
-    traceback); ``silent=True`` prints nothing.
+    traceback); ``silent=True`` prints nothing; ``budgets``, ``redaction`` and
+    ``key`` are as for ``dump_exception``.
     """
+    options: Dict[str, Any] = {"budgets": budgets, "redaction": redaction, "key": key}
     previous = sys.excepthook
 
     def excepthook(exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
@@ -80,15 +85,15 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
             exc = exc_type()
         if not replace:
             previous(exc_type, exc, tb)
-        report_crash(exc, filename, summary=replace, silent=silent)
+        report_crash(exc, filename, summary=replace, silent=silent, **options)
 
     sys.excepthook = excepthook
     if threads:
-        set_thread_excepthook(filename, replace, silent)
+        set_thread_excepthook(filename, replace, silent, **options)
 
 
 def set_thread_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True,
-                          silent: bool = False) -> None:
+                          silent: bool = False, **options: Any) -> None:
     """Dump uncaught exceptions of ``threading`` threads; see ``set_excepthook``."""
     previous = threading.excepthook
 
@@ -98,6 +103,6 @@ def set_thread_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True
         if not replace:
             previous(args)
         exc = args.exc_value if args.exc_value is not None else args.exc_type()
-        report_crash(exc, filename, thread=args.thread, summary=replace, silent=silent)
+        report_crash(exc, filename, thread=args.thread, summary=replace, silent=silent, **options)
 
     threading.excepthook = thread_excepthook

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import tbdump
+from tbdump.container import ContainerReader
 from ..conftest import PYTHON, run, write
 
 
@@ -263,3 +264,26 @@ def test_loading_has_no_side_effects(workdir: Path) -> None:
     assert "not captured" in proc.stdout
     after = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in workdir.iterdir())
     assert before == after and out.read_text() == "precious"
+
+
+def test_set_excepthook_takes_redaction_and_budgets_from_code(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import os
+        import tbdump
+        from tbdump.budget import Budgets
+        from tbdump.redaction import Redaction
+        tbdump.set_excepthook(redaction=Redaction.from_env(add=["account_no"]),
+                              budgets=Budgets.from_env(preview_items=3))
+        def charge(account_no, items):
+            raise RuntimeError("declined")
+        charge(os.environ["ACCOUNT"], list(range(10)))
+    """)
+    run([PYTHON, "prog.py"], workdir, env={"ACCOUNT": "DE00-1234"})  # a secret comes from outside
+    frame = tbdump.load(workdir / "traceback.pkl").frames[-1]
+    assert frame.variables["account_no"].redacted == "name matches 'accountno'"
+    reader = ContainerReader(str(workdir / "traceback.pkl"))
+    assert all(b"DE00-1234" not in reader.read(name) for name in reader.manifest["members"])
+    reader.close()
+    items = frame.variables["items"]
+    assert len(items.children or []) == 3 and items.more == 7
+    assert frame.locals["items"] == list(range(10))
