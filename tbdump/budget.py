@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, fields, replace
 from types import FrameType
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 
 class BudgetExceeded(BaseException):
@@ -88,6 +88,37 @@ class Clock:
             return fn()
         finally:
             self._step_deadline = outer
+
+    def run_isolated(self, fn: Callable[[], Any]) -> Any:
+        """A step that only reads (a repr, a preview): bounded in every thread.
+
+        Where no alarm can interrupt it (capture in a thread other than the main
+        one), it runs in a helper thread that is abandoned, still blocked, when
+        the step's time is up; abandoning is safe because the step writes nothing.
+        """
+        if self._armed or threading.current_thread() is threading.main_thread():
+            return self.run(fn)
+        self.check()
+        limit = max(min(self.value_seconds, self.remaining()), 0.001)
+        outcome: List[Any] = []
+
+        def step() -> None:
+            try:
+                outcome.append((True, fn()))
+            except BaseException as exc:  # handed to the capturing thread below
+                outcome.append((False, exc))
+
+        helper = threading.Thread(target=step, name="tbdump-step", daemon=True)
+        helper.start()
+        helper.join(limit)
+        if not outcome:
+            if time.monotonic() > self.deadline:
+                self.expired = True
+            raise BudgetExceeded("time budget")
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
 
     def start(self) -> None:
         if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):

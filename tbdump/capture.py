@@ -61,7 +61,7 @@ class Capture:
         self.skip_codes: Set[types.CodeType] = set(skip_codes)
         self.previewer = Previewer(budgets.preview_depth, budgets.preview_items,
                                    budgets.preview_inner_items, redaction.rule_for_name,
-                                   redaction.rule_for_text, clock.run, records.policy.secrets,
+                                   redaction.rule_for_text, clock.run_isolated, records.policy.secrets,
                                    hide_environ=not redaction.keep_environ,
                                    max_string=budgets.max_string)
         self.cut: List[str] = []
@@ -253,7 +253,7 @@ class Capture:
 
     def _message(self, exc: BaseException) -> str:
         try:
-            text = self.clock.run(lambda: str(exc))
+            text = self.clock.run_isolated(lambda: str(exc))
         except BudgetExceeded:
             return "<exception str() timed out>"
         except BaseException:

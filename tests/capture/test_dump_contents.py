@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -287,3 +288,28 @@ def test_set_excepthook_takes_redaction_and_budgets_from_code(workdir: Path) -> 
     items = frame.variables["items"]
     assert len(items.children or []) == 3 and items.more == 7
     assert frame.locals["items"] == list(range(10))
+
+
+def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:
+    """No alarm reaches other threads: a blocking __repr__ is left behind, not waited for."""
+    write(workdir / "prog.py", """
+        import threading, time, tbdump
+        tbdump.set_excepthook(filename="thread.pkl")
+        class Slow:
+            def __repr__(self):
+                time.sleep(30)
+                return "slow"
+        def work():
+            slow = Slow(); n = 3
+            raise ValueError("in a thread")
+        t = threading.Thread(target=work); t.start(); t.join()
+        print("main goes on")
+    """)
+    started = time.monotonic()
+    proc = run([PYTHON, "prog.py"], workdir, env={"TBDUMP_MAX_SECONDS": "3"}, timeout=60)
+    assert time.monotonic() - started < 20, "the capture waited for the blocked __repr__"
+    assert proc.stdout == "main goes on\n"
+    dump = tbdump.load(workdir / "thread.pkl")
+    frame = dump.frames[-1]
+    assert frame.variables["slow"].missing == "not captured: time budget exceeded while describing it"
+    assert frame.variables["n"].repr == "3" and dump.metadata.partial
