@@ -67,6 +67,15 @@ class VSCode:
         row.wait_for()
         row.click()
 
+    def open_dump_dialog(self) -> Locator:
+        """Runs "tbdump: Open tbdump file" and waits for VS Code's file dialog (a quick input)."""
+        self.run_command("tbdump: Open tbdump file")
+        dialog = self.page.locator(".quick-input-widget", has=self.page.locator(
+            ".quick-input-title", has_text="Open tbdump file"))
+        dialog.wait_for()
+        expect(dialog.locator(".quick-input-box input")).to_have_value(re.compile("^/"))  # it lists a folder
+        return dialog
+
     def explorer_row(self, name: str) -> Locator:
         return self.page.locator(".explorer-folders-view .monaco-list-row", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
 
