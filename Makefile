@@ -43,6 +43,7 @@ test-types: venv
 	$(PY) -m mypy tbdump tbdap tbdebug tbpeep tblsp
 
 test-python: venv
+	scripts/system-deps.sh
 	$(PY) -m pytest -q -n 2 -m "not e2e" tests
 
 vsix:
