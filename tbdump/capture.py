@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock
-from .model import (ExceptionRecord, Frame, Metadata, Position, SafeLayer, Source, Thread,
+from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source, Thread,
                     Value)
 from .objects import RecordWriter
 from .preview import Previewer, missing, redacted
@@ -444,12 +444,6 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
             if isinstance(version, str):
                 versions[top] = version
     return versions
-
-
-def all_frames(layer_exceptions: List[ExceptionRecord], threads: List[Thread]) -> List[Frame]:
-    out = [f for e in layer_exceptions for f in e.frames]
-    out += [f for t in threads for f in t.frames]
-    return out
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,

@@ -163,9 +163,6 @@ class ContainerReader:
                 raise CorruptDumpError("%s: the dump's member %r is out of bounds" % (self.path, name))
         return manifest
 
-    def has(self, name: str) -> bool:
-        return name in self.manifest["members"]
-
     def raw(self, name: str) -> Tuple[memoryview, str]:
         """The member's bytes, mapped read-only and verified against its hash."""
         m = self.manifest["members"].get(name)

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
-from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value
+from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames
 from .objects import RecordReader
 from .placeholder import Placeholder
 from .tracetext import format_chain
@@ -57,7 +57,7 @@ class Dump:
         self._reader = reader
         self._records: Optional[RecordReader] = None
         self._open_lock = threading.Lock()
-        for frame in self._all_frames():
+        for frame in all_frames(safe.exceptions, safe.threads):
             frame.bind(self)
 
     # -- the safe layer --------------------------------------------------------------
@@ -98,10 +98,6 @@ class Dump:
 
     def globals_of(self, frame: Frame) -> Dict[str, Value]:
         return self.safe.namespaces.get(frame.globals_key or "", {})
-
-    def _all_frames(self) -> List[Frame]:
-        return [f for e in self.safe.exceptions for f in e.frames] + \
-               [f for t in self.safe.threads for f in t.frames]
 
     # -- the object layer -------------------------------------------------------------
     @property

@@ -258,6 +258,11 @@ def file_sha256(path: str) -> Optional[str]:
         return None
 
 
+def all_frames(exceptions: List[ExceptionRecord], threads: List[Thread]) -> List[Frame]:
+    """Every frame of the chain's tracebacks and the threads' stacks (a frame may be in both)."""
+    return [f for e in exceptions for f in e.frames] + [f for t in threads for f in t.frames]
+
+
 @dataclass
 class Metadata:
     """Where and when the dump was written, and what was cut from it."""

@@ -415,7 +415,6 @@ class RecordWriter:
         # (offset, length, fresh): fresh records start with an empty memo.
         self.index: List[Tuple[int, int, int]] = []
         self._fresh = 1
-        self.rolled_back = False
 
     def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
         """Pickle one value as a record: (record number, None) or (None, reason)."""
@@ -428,7 +427,6 @@ class RecordWriter:
             self.clock.run(lambda: self.pickler.dump(obj), seconds=self.clock.remaining())
         except BaseException as exc:
             self.sink.rollback(start)
-            self.rolled_back = True
             # Memo entries made during the failed record point at bytes that are gone.
             self.pickler.clear_memo()
             self._fresh = 1
