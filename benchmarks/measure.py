@@ -48,8 +48,8 @@ def _peak_growth(before: Optional[int]) -> Optional[int]:
 
 # -- the dumpers ------------------------------------------------------------------------
 def dump_tbdump(exc: BaseException, path: str) -> None:
-    import tbdump
-    tbdump.dump_exception(exc, path)
+    from tbdump import dump_exception
+    dump_exception(exc, path)
 
 
 def dump_pydumpling(exc: BaseException, path: str) -> None:
@@ -77,8 +77,9 @@ DUMPERS: Dict[str, Callable[[BaseException, str], None]] = {
     "tbdump": dump_tbdump, "pydumpling": dump_pydumpling,
     "pydumpling-unlimited": dump_pydumpling_unlimited, "pickle": dump_pickle,
 }
-# A program imports its crash handler at start-up, not while it crashes.
-PRELOAD = {"tbdump": "tbdump", "pydumpling": "pydumpling", "pydumpling-unlimited": "pydumpling",
+# A program imports its crash handler at start-up, not while it crashes (the seed
+# README's `from tbdump import dump_exception` at the top of the program).
+PRELOAD = {"tbdump": "tbdump.hooks", "pydumpling": "pydumpling", "pydumpling-unlimited": "pydumpling",
            "pickle": "pickle"}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import os
 import pstats
 import sys
@@ -29,6 +30,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sys.path[:0] = [HERE, os.path.abspath(args.tbdump)]
     import measure
     import scenarios
+    importlib.import_module(measure.PRELOAD["tbdump"])
     profiler = cProfile.Profile()
 
     def profiled_dump(exc: BaseException, path: str) -> None:

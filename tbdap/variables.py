@@ -219,7 +219,7 @@ class VariableTree:
 
     def _preview_is_enough(self, row: Row, needed: Optional[int] = None) -> bool:
         value = row.value
-        if row.has_obj or value.children is None or self.objects.changed:
+        if row.has_obj or value.children is None or value.groups or self.objects.changed:
             return False
         if needed is None:
             return not value.more
@@ -231,17 +231,20 @@ class VariableTree:
             found, obj, why = self._live(row)
             if found:
                 return group_rows([self._live_row(row, c) for c in preview.children(obj)])
-            return group_rows(self._preview_rows(row)) + self._missing_rows(row, why)
+            return (group_rows(self._group_rows_left_out(row, why) + self._preview_rows(row))
+                    + self._missing_rows(row, why))
         return group_rows(self._preview_rows(row))
 
     def named_children(self, row: Row) -> List[Row]:
+        why = ""
         if not self._preview_is_enough(row, needed=0):
-            found, obj, _ = self._live(row)
+            found, obj, why = self._live(row)
             if found:
                 kids = [self._live_row(row, c) for c in preview.children(obj, 0, 0)
                         if c.name != LEN_NAME]
                 return group_rows(kids) + [self._len_row(row, len(obj))]
         rows = [r for r in self._preview_rows(row) if not _is_indexed(r.name, r.access)]
+        rows = self._group_rows_left_out(row, why) + rows
         if not any(r.name == LEN_NAME for r in rows) and row.value.length is not None:
             rows.append(self._len_row(row, row.value.length))
         else:
@@ -294,6 +297,16 @@ class VariableTree:
     def _len_row(self, parent: Row, n: int) -> Row:
         return Row(LEN_NAME, preview.describe(n), join_access(parent.evaluate_name, LEN_NAME, None),
                    obj=n, has_obj=True, read_only=True)
+
+    def _group_rows_left_out(self, row: Row, why: str) -> List[Row]:
+        """In each group the preview only counted, one row that says so."""
+        out = []
+        for group, count in (row.value.groups or {}).items():
+            if group in GROUP_LABELS:
+                text = "not captured: %d %s (%s)" % (count, GROUP_LABELS[group], why)
+                out.append(Row("…", Value(type="", repr="<%s>" % text, missing=text), group=group,
+                               read_only=True))
+        return out
 
     def _missing_rows(self, row: Row, why: str, first: Optional[int] = None) -> List[Row]:
         shown = len(row.value.children or [])

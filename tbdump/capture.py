@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import linecache
 import os
+import re
 import sys
 import sysconfig
 import threading
@@ -429,21 +430,57 @@ def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
 
 
 def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
-    """Versions of the distributions whose modules appear in the stack."""
-    from importlib import metadata as importlib_metadata
-    versions: Dict[str, str] = {}
+    """Versions of the distributions whose modules appear in the stack.
+
+    Read from the ``*.dist-info`` folder names on ``sys.path`` rather than with
+    importlib.metadata, whose import alone takes longer than a small capture.
+    """
     stdlib = getattr(sys, "stdlib_module_names", ())
-    for top in sorted({f.module.partition(".")[0] for f in frames if f.library}):
-        if top in stdlib:
-            continue
-        try:
-            versions[top] = importlib_metadata.version(top)
-        except Exception:
-            mod = sys.modules.get(top)
-            version = getattr(mod, "__version__", None)
-            if isinstance(version, str):
-                versions[top] = version
+    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - set(stdlib))
+    if not tops:
+        return {}
+    installed = _installed_distributions()
+    versions: Dict[str, str] = {}
+    for top in tops:
+        dist = installed.get(_normalized(top)) or _distribution_of(top, installed.values())
+        version = dist[0] if dist else getattr(sys.modules.get(top), "__version__", None)
+        if isinstance(version, str):
+            versions[top] = version
     return versions
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _installed_distributions() -> Dict[str, Tuple[str, str]]:
+    """Normalized distribution name -> (version, metadata folder), for every
+    ``name-version.dist-info`` (or ``.egg-info``) on sys.path; the first one wins, as for imports."""
+    found: Dict[str, Tuple[str, str]] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            if dot and kind in ("dist-info", "egg-info") and "-" in stem:
+                dist, _, version = stem.partition("-")
+                found.setdefault(_normalized(dist), (version.partition("-")[0],
+                                                     os.path.join(entry or ".", name)))
+    return found
+
+
+def _distribution_of(top: str, installed: Iterable[Tuple[str, str]]) -> Optional[Tuple[str, str]]:
+    """The distribution whose ``top_level.txt`` names ``top`` (PyYAML for yaml)."""
+    for dist in installed:
+        try:
+            with open_binary(os.path.join(dist[1], "top_level.txt")) as fh:
+                if top in fh.read().decode("utf-8", "replace").split():
+                    return dist
+        except OSError:
+            continue
+    return None
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,

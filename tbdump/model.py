@@ -51,6 +51,7 @@ class Value:
     missing: Optional[str] = None   # why the object itself is not captured ("not captured: ...")
     redacted: Optional[str] = None  # the redaction rule that replaced the value
     ref: Optional[int] = None       # object-layer record holding the full value
+    groups: Optional[Dict[str, int]] = None  # GROUP_* -> how many such attributes the preview leaves out
 
     @property
     def placeholder(self) -> bool:
@@ -77,6 +78,8 @@ class Value:
             d["red"] = self.redacted
         if self.ref is not None:
             d["ref"] = self.ref
+        if self.groups:
+            d["g"] = self.groups
         return d
 
     @classmethod
@@ -87,7 +90,7 @@ class Value:
             length=d.get("n"), shape=d.get("s"),
             children=None if children is None else [Child.from_json(c) for c in children],
             more=d.get("m", 0), expandable=bool(d.get("e")),
-            missing=d.get("x"), redacted=d.get("red"), ref=d.get("ref"),
+            missing=d.get("x"), redacted=d.get("red"), ref=d.get("ref"), groups=d.get("g"),
         )
 
 

@@ -45,6 +45,8 @@ _TRUSTED_REDUCE = frozenset(
 # The pure-Python pickler (dill's) asks reducer_override about everything.
 _PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tuple, list, dict,
                           set, frozenset, bytearray, type(Ellipsis), type(NotImplemented)))
+# Classes the C pickler saves by itself although no module exports them by name.
+_SINGLETON_TYPES = (type(None), type(Ellipsis), type(NotImplemented))
 
 
 _NUMBERS = frozenset((int, float, complex, bool, type(None), bytes))
@@ -254,6 +256,8 @@ class ReducePolicy:
             # dill would pickle some of these, and re-open files on load; never.
             return self._placeholder(obj, "not captured: %s objects cannot be restored" % type_name(obj))
         if isinstance(obj, (types.FunctionType, type, types.CodeType)):
+            if any(obj is t for t in _SINGLETON_TYPES):  # identity: a metaclass may break ==
+                return NotImplemented
             return self._by_reference_or_value(obj)
         if self.in_dill and t in _dill_dispatch():
             return NotImplemented  # cells, code, and the other types dill saves by itself

@@ -8,14 +8,15 @@ grouping and order follow debugpy's VARIABLES view.
 from __future__ import annotations
 
 import inspect
+import itertools
 import os
 import types
-from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import Secrets
-from .saferepr import MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
+from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
 
 LEN_NAME = "len()"
 ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"
@@ -61,6 +62,10 @@ def qualified_type(obj: Any) -> str:
 
 def describe(obj: Any, hex_ints: bool = False) -> Value:
     """Type, bounded repr, length/shape and whether it has children; no children."""
+    t = type(obj)
+    if t in FIXED_REPR_TYPES:  # the attributes of every object: the short way
+        return Value(type=t.__name__, repr=safe_repr(obj, hex_ints), qualtype=t.__qualname__,
+                     expandable=True)
     value = Value(type=type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
     if isinstance(obj, _LEAF_TYPES):
         return value
@@ -79,16 +84,19 @@ def child_count(obj: Any) -> Optional[int]:
     return None
 
 
-def children(obj: Any, start: int = 0, count: Optional[int] = None) -> List[LiveChild]:
+def children(obj: Any, start: int = 0, count: Optional[int] = None,
+             groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:
     """The children debugpy would show for ``obj``; ``start``/``count`` page indexed ones.
 
-    The ``len()`` entry comes after the last page.
+    The ``len()`` entry comes after the last page.  With ``groups``, an object's
+    grouped attributes (dunders, methods, classes) are counted there by group
+    instead of listed.
     """
     if isinstance(obj, _LEAF_TYPES):
         return []
     stop = None if count is None else start + count
     if isinstance(obj, dict):
-        return list(_page(_dict_children(obj), start, stop)) + _len_entry(obj, stop)
+        return list(_page(_dict_children(obj, stop), start, stop)) + _len_entry(obj, stop)
     if isinstance(obj, (list, tuple)):
         return _sequence_children(obj, start, stop) + _len_entry(obj, stop)
     if isinstance(obj, (set, frozenset)):
@@ -99,7 +107,7 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None) -> List[Live
         return _ndarray_children(obj, start, stop)
     if start:
         return []
-    return _attribute_children(obj)
+    return _attribute_children(obj, groups)
 
 
 def _page(items: Iterator[LiveChild], start: int, stop: Optional[int]) -> Iterator[LiveChild]:
@@ -117,8 +125,9 @@ def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
     return [LiveChild(LEN_NAME, n, None, None)]
 
 
-def _dict_children(obj: dict) -> Iterator[LiveChild]:
-    for key, item in list(obj.items()):
+def _dict_children(obj: dict, stop: Optional[int]) -> Iterator[LiveChild]:
+    # A copy of the page only (not of a 200 000-entry dict), safe if the dict changes meanwhile.
+    for key, item in list(itertools.islice(obj.items(), stop)):
         name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
         yield LiveChild(name, item, "[%s]" % name if _literal_key(key) else None, None)
 
@@ -149,7 +158,7 @@ def _ndarray_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChi
     return out
 
 
-def _attribute_children(obj: Any) -> List[LiveChild]:
+def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:
     try:
         names = sorted((n for n in dir(obj) if isinstance(n, str)), key=debugpy_order)
     except BudgetExceeded:
@@ -162,13 +171,20 @@ def _attribute_children(obj: Any) -> List[LiveChild]:
             pass
     out: List[LiveChild] = []
     for name in names:
+        if groups is not None and name.startswith("__") and name.endswith("__"):
+            groups[GROUP_SPECIAL] = groups.get(GROUP_SPECIAL, 0) + 1  # special by name alone
+            continue
         try:
             attr = getattr(obj, name)
         except BudgetExceeded:
             raise
         except BaseException as exc:
             attr = _Unreadable(exc)
-        out.append(LiveChild(name, attr, "." + name, _group(name, attr)))
+        group = _group(name, attr)
+        if groups is not None and group is not None:
+            groups[group] = groups.get(group, 0) + 1
+            continue
+        out.append(LiveChild(name, attr, "." + name, group))
     return out
 
 
@@ -262,17 +278,16 @@ class Previewer:
 
     def _value(self, obj: Any, level: int) -> Value:
         t = type(obj)
-        if t in _SCALARS and not (self.secrets is not None and self.secrets.knows(obj)):
-            # Exact builtin scalars run no user code: no clock step, no children.
-            text = cut_middle(scalar_repr(obj), self.max_string)
-            rule = self.redact_text(text)
-            return redacted(obj, rule) if rule else Value(t.__name__, text, t.__name__)
-        if self.hide_environ and type(obj) is _ENVIRON_TYPE:
+        if t in _SCALARS:
+            return self._scalar(obj)
+        if self.hide_environ and t is _ENVIRON_TYPE:
             return redacted(obj, ENVIRON_RULE)
-        if self.secrets is not None and self.secrets.knows(obj):
-            return redacted(obj, SECRET_VALUE_RULE)
+        # Builtin callables and flat builtin containers of scalars run no user
+        # code while described: they skip the clock's step, the bulk of a capture.
+        flat = t in _CONTAINERS and _flat(obj)
         try:
-            value: Value = self.step(lambda: describe(obj))
+            value: Value = (describe(obj) if flat or t in FIXED_REPR_TYPES
+                            else self.step(lambda: describe(obj)))
         except BudgetExceeded:
             return timed_out(obj)
         value.repr = cut_middle(value.repr, self.max_string)
@@ -284,31 +299,56 @@ class Previewer:
         if value.expandable and level < self.depth and not isinstance(obj, _OPAQUE_TYPES) and (
                 level == 0 or t in _CONTAINERS):
             limit = self.items if level == 0 else self.inner_items
+            # An object's dunders and methods are counted, not previewed: they are the
+            # same for every instance, and would be most of a dump's previews.
+            groups: Dict[str, int] = {}
             try:
-                kids = self.step(lambda: children(obj, 0, limit))
+                kids = (children(obj, 0, limit) if flat
+                        else self.step(lambda: children(obj, 0, limit, groups)))
             except BudgetExceeded:
                 value.more = value.length or 0
                 return value
             except BaseException:  # a hostile __iter__/__getitem__: the value shows without children
                 return value
             value.children = [self._child(c, level) for c in kids]
+            value.groups = groups or None
             if value.length is not None and child_count(obj) is not None:
                 value.more = max(0, value.length - limit)
         return value
+
+    def _scalar(self, obj: Any) -> Value:
+        """An exact builtin scalar: runs no user code, so no clock step and no children."""
+        if self.secrets is not None and self.secrets.knows(obj):
+            return redacted(obj, SECRET_VALUE_RULE)
+        text = cut_middle(scalar_repr(obj), self.max_string)
+        rule = self.redact_text(text)
+        name = type(obj).__name__
+        return redacted(obj, rule) if rule else Value(name, text, name)
 
     def _child(self, child: LiveChild, level: int) -> Child:
         rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
         if rule and self.secrets is not None:
             self.secrets.learn(child.obj)
-        # Grouped attributes (dunders, methods, classes) are described, not expanded:
-        # every object has dozens, and expanding them multiplies a dump's size.
-        deeper = self.depth if child.group is not None else level + 1
-        v = redacted(child.obj, rule) if rule else self.value(child.obj, deeper)
+        if rule:
+            v = redacted(child.obj, rule)
+        elif type(child.obj) in _SCALARS:
+            v = self._scalar(child.obj)
+        else:
+            v = self.value(child.obj, level + 1)
         return Child(child.name, v, child.access, child.group)
 
 
 _SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
 _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
+_FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
+
+
+def _flat(obj: Any) -> bool:
+    """Whether the items a preview reads from this exact builtin container are all exact scalars."""
+    if type(obj) is dict:
+        return (set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= _SCALARS
+                and set(map(type, itertools.islice(obj.values(), _FLAT_PROBE))) <= _SCALARS)
+    return set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= _SCALARS
 
 
 def scalar_repr(obj: Any) -> str:

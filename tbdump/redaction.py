@@ -4,8 +4,8 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable, List, Optional, Pattern, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Set, Tuple
 
 # At least what Sentry's default scrubber covers, compared after lower-casing
 # and dropping "_" and "-" so that API_KEY, api-key and apiKey all match.
@@ -33,6 +33,8 @@ class Redaction:
     names: Tuple[str, ...] = DEFAULT_DENYLIST   # folded; matched as substrings of folded names
     patterns: Tuple[Pattern[str], ...] = ()      # on string values, wherever they are
     keep_environ: bool = False                   # store environment variable values
+    # Names repeat across frames and objects (attributes above all): decide each once.
+    _rules: Dict[str, Optional[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, add: Iterable[str] = (), remove: Iterable[str] = (),
@@ -54,6 +56,15 @@ class Redaction:
         """The denylist entry that ``name`` (a variable, key or attribute) hits, if any."""
         if not self.enabled or not isinstance(name, str):
             return None
+        if type(name) is not str:  # a subclass may hash or compare in its own way
+            return self._rule_for_new_name(name)
+        try:
+            return self._rules[name]
+        except KeyError:
+            rule = self._rules[name] = self._rule_for_new_name(name)
+            return rule
+
+    def _rule_for_new_name(self, name: str) -> Optional[str]:
         folded = _fold(name)
         pattern = _names_pattern(self.names)
         if pattern is None or pattern.search(folded) is None:

@@ -7,7 +7,9 @@ looks exactly like the live one.
 """
 from __future__ import annotations
 
+import types
 from collections import OrderedDict, deque
+from itertools import islice
 from typing import Any, Iterator, List, Tuple
 
 from .budget import BudgetExceeded
@@ -30,6 +32,12 @@ _DICTS: List[Tuple[type, str, str, str, str, str]] = [
     (OrderedDict, "OrderedDict([", "])", "(", ", ", ")"),
 ]
 _PLAIN_NUMBERS = frozenset((int, float, bool, type(None)))
+# Builtin callables and descriptors, and plain classes: their repr is C code that
+# names the object and its address, never reads content or runs user code.
+FIXED_REPR_TYPES = frozenset((types.BuiltinFunctionType, types.MethodWrapperType,
+                              types.WrapperDescriptorType, types.MethodDescriptorType,
+                              types.ClassMethodDescriptorType, types.GetSetDescriptorType,
+                              types.MemberDescriptorType, types.FunctionType, type))
 _LONG_ITER_TYPES = (list, tuple, bytearray, range, dict, set, frozenset)
 
 
@@ -70,6 +78,12 @@ def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
         return iter((repr(obj),))
     if t is str or t is bytes:
         return iter((string_repr(obj, level),))
+    if t in FIXED_REPR_TYPES:
+        return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, False)
+    if t in _FLAT_TYPES and level < len(MAX_COLLECTION) and not hex_ints:
+        text = _flat_repr(obj, t, level)
+        if text is not None:
+            return iter((text,))
     for t, prefix, suffix, comma in _COLLECTIONS:
         if isinstance(obj, t) and _has_repr_of(obj, t):
             return _repr_iter(obj, level, prefix, suffix, comma, hex_ints)
@@ -81,6 +95,37 @@ def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
     if _is_long_iter(obj):
         return _repr_long_iter(obj)
     return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, hex_ints)
+
+
+_FLAT_TYPES = {t: (prefix, suffix, comma) for t, prefix, suffix, comma in _COLLECTIONS if t is not deque}
+_FLAT_TYPES[dict] = ("{", "}", False)
+_SCALARS = frozenset((int, float, bool, type(None), str, bytes))
+
+
+def _flat_repr(obj: Any, t: type, level: int) -> Any:
+    """What _repr_iter/_repr_dict give for an exact builtin container of scalars, in one
+    join; None when an item shown is not a scalar."""
+    count = MAX_COLLECTION[level]
+    items = list(islice(obj.items() if t is dict else obj, count))
+    shown = items[:count - 1]
+    if t is dict:
+        if not (set(map(type, (k for k, _ in shown))) | set(map(type, (v for _, v in shown)))) <= _SCALARS:
+            return None
+        parts = ["%s: %s" % (_scalar_text(k, level + 1), _scalar_text(v, level + 1)) for k, v in shown]
+    else:
+        if not set(map(type, shown)) <= _SCALARS:
+            return None
+        parts = [_scalar_text(item, level + 1) for item in shown]
+    prefix, suffix, comma = _FLAT_TYPES[t]
+    if len(items) == count:
+        parts.append("...")
+    elif comma and len(shown) == 1:
+        suffix = "," + suffix
+    return prefix + ", ".join(parts) + suffix
+
+
+def _scalar_text(obj: Any, level: int) -> str:
+    return string_repr(obj, level) if type(obj) in (str, bytes) else repr(obj)
 
 
 def _repr_iter(obj: Any, level: int, prefix: str, suffix: str, comma: bool,

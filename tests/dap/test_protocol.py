@@ -248,6 +248,28 @@ def test_safe_mode_answers_from_previews_only(replay: Replay) -> None:
         "name": "total", "value": "1"})
 
 
+def children_of(client: DapClient, row: dict) -> dict:
+    return {v["name"]: v for v in client.ok("variables", {
+        "variablesReference": row["variablesReference"]})["variables"]}
+
+
+@pytest.mark.parametrize("safe", [True, False])
+def test_object_groups_in_safe_mode_and_loaded(replay: Replay, safe: bool) -> None:
+    client = replay("nested", safe=safe)
+    config = locals_of(client, first_frame(client)["id"])["config"]
+    rows = children_of(client, config)
+    assert [rows[n]["value"] for n in ("name", "retries")] == ["'prod'", "3"]
+    assert list(rows) == ["special variables", "hosts", "name", "retries"]
+    special = children_of(client, rows["special variables"])
+    if safe:  # the preview counted the dunders; only the objects have them
+        [(name, row)] = special.items()
+        assert name == "…" and re.fullmatch(r"<not captured: \d+ special variables \(.*safe mode.*\)>",
+                                             row["value"]), row["value"]
+    else:
+        assert {"__dict__", "__class__", "__init__"} <= set(special)
+        assert children_of(client, special["__dict__"])["'retries'"]["value"] == "3"
+
+
 def test_placeholders_say_what_they_are(replay: Replay) -> None:
     client = replay("oddlocals", safe=True)
     rows = locals_of(client, first_frame(client)["id"])
