@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import threading
 import time
 from dataclasses import dataclass, fields, replace
 from types import FrameType
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 
 class BudgetExceeded(BaseException):
@@ -68,6 +69,7 @@ class Clock:
         self._armed = False
         self._old_handler: Any = None
         self._old_timer: Any = None
+        self._worker: Optional[_Worker] = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -89,36 +91,32 @@ class Clock:
         finally:
             self._step_deadline = outer
 
-    def run_isolated(self, fn: Callable[[], Any]) -> Any:
-        """A step that only reads (a repr, a preview): bounded in every thread.
+    def run_isolated(self, fn: Callable[[], Any], seconds: Optional[float] = None,
+                     on_abandon: Optional[Callable[[], None]] = None) -> Any:
+        """A step that may block in user code (a repr, a pickle): bounded in every thread.
 
         Where no alarm can interrupt it (capture in a thread other than the main
-        one), it runs in a helper thread that is abandoned, still blocked, when
-        the step's time is up; abandoning is safe because the step writes nothing.
+        one), it runs in a worker thread that is abandoned, still blocked, when
+        the step's time is up; ``on_abandon`` then stops what the step could
+        still write from doing harm.
         """
         if self._armed or threading.current_thread() is threading.main_thread():
-            return self.run(fn)
+            return self.run(fn, seconds)
+        if self._worker is not None and threading.current_thread() is self._worker.thread:
+            return self.run(fn, seconds)  # a step within a step: already bounded
         self.check()
-        limit = max(min(self.value_seconds, self.remaining()), 0.001)
-        outcome: List[Any] = []
-
-        def step() -> None:
-            try:
-                outcome.append((True, fn()))
-            except BaseException as exc:  # handed to the capturing thread below
-                outcome.append((False, exc))
-
-        helper = threading.Thread(target=step, name="tbdump-step", daemon=True)
-        helper.start()
-        helper.join(limit)
-        if not outcome:
+        limit = self.value_seconds if seconds is None else seconds
+        limit = max(min(limit, self.remaining()), 0.001)
+        if self._worker is None or self._worker.stuck:
+            self._worker = _Worker()
+        try:
+            return self._worker.run(fn, limit)
+        except _Abandoned:
             if time.monotonic() > self.deadline:
                 self.expired = True
-            raise BudgetExceeded("time budget")
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return value
+            if on_abandon is not None:
+                on_abandon()
+            raise BudgetExceeded("time budget") from None
 
     def start(self) -> None:
         if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
@@ -131,6 +129,9 @@ class Clock:
         self._armed = True
 
     def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
         if not self._armed:
             return
         self._armed = False
@@ -148,3 +149,64 @@ class Clock:
             self.expired = True
         if now > step:
             raise BudgetExceeded("time budget")
+
+
+_WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump
+
+
+def is_capture_thread(ident: Optional[int]) -> bool:
+    """Whether a thread is one of capture's own workers (a stuck one outlives its capture)."""
+    return ident in _WORKERS
+
+
+class _Abandoned(Exception):
+    """A worker's step did not finish in time."""
+
+
+class _Worker:
+    """One daemon thread that runs a capture's steps one at a time.
+
+    A step that outlives its time is left running (no thread can be stopped
+    from outside); the worker is then ``stuck`` and the clock starts a new one.
+    """
+
+    def __init__(self) -> None:
+        self.stuck = False
+        self._jobs: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="tbdump-capture-step", daemon=True)
+        self.thread.start()
+        _WORKERS.add(self.thread.ident or 0)
+
+    def run(self, fn: Callable[[], Any], seconds: float) -> Any:
+        done = threading.Event()
+        outcome: List[Any] = []
+        self._jobs.put((fn, outcome, done))
+        if not done.wait(seconds):
+            self.stuck = True
+            self.close()  # ends the thread if the step ever returns
+            raise _Abandoned()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        try:
+            self._serve_jobs()
+        finally:
+            _WORKERS.discard(threading.get_ident())
+
+    def _serve_jobs(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            fn, outcome, done = job
+            try:
+                outcome.append((True, fn()))
+            except BaseException as exc:  # handed to the capturing thread
+                outcome.append((False, exc))
+            done.set()

@@ -20,7 +20,7 @@ import types
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
-from .budget import BudgetExceeded, Budgets, Clock
+from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
 from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source, Thread,
                     Value)
 from .objects import RecordWriter
@@ -73,6 +73,7 @@ class Capture:
         self._lines: Dict[str, List[str]] = {}
         self._referenced: Set[str] = set()   # global names the traceback's code uses
         self._omitted: Dict[str, List[str]] = {}
+        self._positions: Dict[Tuple[types.CodeType, Optional[int]], Optional[Position]] = {}
         self._keep_alive: List[Any] = []  # ids above must not be reused during capture
 
     # -- values -----------------------------------------------------------------
@@ -164,6 +165,13 @@ class Capture:
         return key
 
     def _position(self, code: types.CodeType, lasti: Optional[int], filename: str) -> Optional[Position]:
+        # A recursion is one code at one instruction, hundreds of times.
+        key = (code, lasti)
+        if key not in self._positions:
+            self._positions[key] = self._new_position(code, lasti, filename)
+        return self._positions[key]
+
+    def _new_position(self, code: types.CodeType, lasti: Optional[int], filename: str) -> Optional[Position]:
         if lasti is None or lasti < 0 or not hasattr(code, "co_positions"):
             return None
         try:
@@ -296,7 +304,7 @@ class Capture:
         by_ident = {t.ident: t for t in threading.enumerate()}
         current = threading.get_ident()
         for ident, top in sys._current_frames().items():
-            if ident in (me.ident, current):
+            if ident in (me.ident, current) or is_capture_thread(ident):
                 continue
             stack = []
             f: Optional[types.FrameType] = top

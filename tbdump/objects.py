@@ -61,26 +61,81 @@ class ByteBudgetExceeded(Exception):
 
 
 class RecordSink:
-    """The file the pickler writes to: counts bytes and enforces the byte budget."""
+    """The file the pickler writes to: counts bytes, enforces the byte budget, and
+    gathers small records into large writes (a 900-frame stack is thousands of records).
+
+    Thread-safe and closable, so that a pickler abandoned while blocked in a
+    thread can never write into the file afterwards.
+    """
+
+    BUFFER = 1 << 16
 
     def __init__(self, raw: BinaryIO, limit: int) -> None:
         self.raw = raw
         self.limit = limit
         self.start = raw.tell()
-        self.size = 0
+        self.size = 0          # bytes written so far, buffered or not
+        self.closed = False
+        self._flushed = 0      # of which already in the file
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
 
     def write(self, data: Any) -> int:
         n = memoryview(data).nbytes  # bytes, memoryview, or a protocol-5 PickleBuffer
-        if self.size + n > self.limit:
-            raise ByteBudgetExceeded("byte budget of %d bytes" % self.limit)
-        self.raw.write(data)
-        self.size += n
+        with self._lock:
+            if self.closed:
+                raise ByteBudgetExceeded("the object member is closed")
+            if self.size + n > self.limit:
+                raise ByteBudgetExceeded("byte budget of %d bytes" % self.limit)
+            if n >= self.BUFFER:
+                self._flush()
+                self._emit(data)
+                self._flushed += n
+            else:
+                self._buffer += data
+                if len(self._buffer) >= self.BUFFER:
+                    self._flush()
+            self.size += n
         return n
 
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._emit(self._buffer)
+            self._flushed += len(self._buffer)
+            self._buffer = bytearray()
+
+    def _emit(self, data: Any) -> None:
+        self.raw.write(data)
+
     def rollback(self, size: int) -> None:
-        self.raw.seek(self.start + size)
-        self.raw.truncate()
+        """Take back everything written after ``size``."""
+        with self._lock:
+            self._rollback(size)
+
+    def close_at(self, size: int) -> None:
+        """End the member at ``size``: later writes fail, whichever thread makes them."""
+        with self._lock:
+            self.closed = True
+            self._rollback(size)
+            self._flush()
+
+    def _rollback(self, size: int) -> None:
+        if size >= self._flushed:
+            del self._buffer[size - self._flushed:]
+        else:
+            self._buffer = bytearray()
+            self.raw.seek(self.start + size)
+            self.raw.truncate()
+            self._flushed = size
+            self._rewound()
         self.size = size
+
+    def _rewound(self) -> None:
+        """Bytes already in the file were taken back."""
 
 
 def import_dill() -> Any:
@@ -424,12 +479,20 @@ class RecordWriter:
         """Pickle one value as a record: (record number, None) or (None, reason)."""
         if self.clock.expired:
             return None, "not captured: time budget exhausted"
+        if self.sink.closed:
+            return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
         try:
             self.pickler.persistent_id = (  # type: ignore[method-assign]
                 self._pid if self.policy.may_hide_secrets(obj) else _NO_PID)
-            self.clock.run(lambda: self.pickler.dump(obj), seconds=self.clock.remaining())
+            # Without the alarm (outside the main thread), a record that blocks is given
+            # up on, leaving the other half of the time to the values after it.
+            self.clock.run_isolated(lambda: self.pickler.dump(obj),
+                                    seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
+                                    on_abandon=lambda: self.sink.close_at(start))
         except BaseException as exc:
+            if self.sink.closed:
+                return None, "not captured: pickling it blocked past its time budget"
             self.sink.rollback(start)
             # Memo entries made during the failed record point at bytes that are gone.
             self.pickler.clear_memo()

@@ -320,7 +320,13 @@ class Previewer:
         """An exact builtin scalar: runs no user code, so no clock step and no children."""
         if self.secrets is not None and self.secrets.knows(obj):
             return redacted(obj, SECRET_VALUE_RULE)
-        text = cut_middle(scalar_repr(obj), self.max_string)
+        try:
+            text = repr(obj)  # the common case: short, and already what the rules below give
+        except ValueError:  # an int too long for str()
+            text = ""
+        if not text or len(text) > min(self.max_string, MAX_STRING_OUTER):
+            text = (cut_string_repr(obj, self.max_string) if type(obj) in (str, bytes)
+                    else cut_middle(scalar_repr(obj), self.max_string))
         rule = self.redact_text(text)
         name = type(obj).__name__
         return redacted(obj, rule) if rule else Value(name, text, name)
@@ -367,6 +373,33 @@ def cut_middle(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:int(2 * limit / 3)] + "..." + text[-int(limit / 3):]
+
+
+def cut_string_repr(obj: Any, limit: int) -> str:
+    """``cut_middle(string_repr(obj), limit)`` for an exact str or bytes, without the repr
+    of all of it: a 64 KiB buffer shows 4 KiB, so its ends are all that is repr'd."""
+    if len(obj) <= limit or not 16 <= limit <= MAX_STRING_OUTER // 4:
+        return cut_middle(string_repr(obj), limit)
+    if len(obj) > MAX_STRING_OUTER:  # string_repr's own cut: each end is quoted by itself
+        head_src, tail_src = obj[:int(2 * MAX_STRING_OUTER / 3)], obj[-int(MAX_STRING_OUTER / 3):]
+    else:
+        head_src = tail_src = obj
+    head_n, tail_n = int(2 * limit / 3), int(limit / 3)
+    head = repr(head_src[:head_n] + _quote_keeper(head_src, head_src[:head_n]))[:head_n]
+    tail = repr(_quote_keeper(tail_src, tail_src[-tail_n:]) + tail_src[-tail_n:])[-tail_n:]
+    return head + "..." + tail
+
+
+def _quote_keeper(whole: Any, piece: Any) -> Any:
+    """What to add to ``piece`` (at the far end from the part kept) so that its repr
+    picks the quote that the repr of ``whole`` picks: repr uses double quotes only for
+    text with single quotes and no double ones."""
+    q1, q2 = ("'", '"') if type(whole) is str else (b"'", b'"')
+    def double(text: Any) -> bool:
+        return q1 in text and q2 not in text
+    if double(whole) == double(piece):
+        return whole[:0]
+    return q1 if double(whole) else q2
 
 
 def redacted(obj: Any, rule: str) -> Value:

@@ -25,7 +25,7 @@ class DumpWriteError(Exception):
 
 
 class _HashingSink(RecordSink):
-    """RecordSink that hashes as it writes, so a 200 MB member is not read back."""
+    """RecordSink that hashes what reaches the file, so a 200 MB member is not read back."""
 
     OVERLAP = 4 << 20
 
@@ -33,27 +33,28 @@ class _HashingSink(RecordSink):
         super().__init__(raw, limit)
         self.hash: Optional[Any] = hashlib.sha256()
 
-    def write(self, data: Any) -> int:
+    def _emit(self, data: Any) -> None:
         if self.hash is None:
-            return super().write(data)
-        if memoryview(data).nbytes < self.OVERLAP:
-            n = super().write(data)
+            super()._emit(data)
+        elif memoryview(data).nbytes < self.OVERLAP:
+            super()._emit(data)
             self.hash.update(data)
-            return n
-        # A big buffer (an array): hash it in another thread while this one writes
-        # it; both release the GIL, so the two passes over the bytes overlap.
-        hasher = threading.Thread(target=self.hash.update, args=(data,))
-        hasher.start()
-        try:
-            return super().write(data)
-        finally:
-            hasher.join()
+        else:
+            # A big buffer (an array): hash it in another thread while this one writes
+            # it; both release the GIL, so the two passes over the bytes overlap.
+            hasher = threading.Thread(target=self.hash.update, args=(data,))
+            hasher.start()
+            try:
+                super()._emit(data)
+            finally:
+                hasher.join()
 
-    def rollback(self, size: int) -> None:
-        super().rollback(size)
+    def _rewound(self) -> None:
         self.hash = None  # bytes were taken back: hash the member from the file instead
 
     def digest(self) -> Optional[str]:
+        """The member's SHA-256 once everything is in the file (None: hash it from the file)."""
+        self.flush()
         return None if self.hash is None else self.hash.hexdigest()
 
 

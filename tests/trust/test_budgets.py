@@ -1,9 +1,10 @@
 """Budgets hold against blocking and huge values: the dump is written, marked partial, in time."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from ..hostile.harness import base_env, load_fresh, run_tbdump, write_program
+from ..hostile.harness import PYTHON, REPO, base_env, load_fresh, run, run_tbdump, write_program
 
 MARGIN = 2.5  # seconds for interpreter start, imports and writing
 
@@ -32,6 +33,44 @@ def test_repr_that_sleeps_10s_is_cut_by_the_time_budget(tmp_path: Path) -> None:
     frame = report["frames"][-1]
     assert {"sleepers", "first", "later"} <= set(frame["vars"])
     assert frame["resolved"]["first"][1] is True  # a placeholder saying what cut it
+
+
+def test_reduce_that_blocks_forever_in_a_thread_crash_is_given_up(tmp_path: Path) -> None:
+    # No alarm reaches a thread other than the main one: the blocked pickling is abandoned.
+    prog = write_program(tmp_path, '''
+        import threading
+        never = threading.Event()
+        class Stuck:
+            def __reduce__(self):
+                never.wait()
+        def work():
+            before = {"kept": [1, 2, 3]}
+            stuck = Stuck()
+            after = "previewed all the same"
+            raise RuntimeError("in a thread")
+        t = threading.Thread(target=work, name="worker")
+        t.start(); t.join()
+        print("main goes on")
+    ''')
+    budget = 3.0
+    env = base_env(TBDUMP_MAX_SECONDS=str(budget))
+    result = run_tbdump(prog, [], env)
+    assert result.returncode == 0 and b"main goes on" in result.stdout, result
+    assert result.seconds < budget + MARGIN, result
+    shown = run([PYTHON, "-c", """if 1:
+        import json, tbdump
+        dump = tbdump.load("traceback.pkl")
+        frame = dump.exception.frames[-1]
+        print(json.dumps({"name": frame.name, "message": dump.exception.message,
+                          "before": repr(frame.locals["before"]), "after": frame.variables["after"].repr,
+                          "stuck": frame.variables["stuck"].missing}))
+    """], tmp_path, dict(env, PYTHONPATH=str(REPO)))
+    assert shown.returncode == 0, shown
+    seen = json.loads(shown.stdout)
+    assert seen["name"] == "work" and seen["message"] == "in a thread"
+    assert seen["before"] == "{'kept': [1, 2, 3]}"   # pickled before the blocked one: loads
+    assert seen["after"] == "'previewed all the same'"
+    assert "blocked" in seen["stuck"], seen
 
 
 def test_byte_budget_cuts_what_does_not_fit_and_says_so(tmp_path: Path) -> None:
