@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from typing import List, Optional
 
-from . import __version__
+from . import __version__, gencache
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -24,7 +25,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     # stdout belongs to the protocol; logs go to stderr, which editors keep as the server log.
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="tblsp %(levelname)s %(name)s: %(message)s")
-    from .server import server   # after argument errors, which need no LSP machinery
+    # Importing pygls and lsprotocol makes ~100 000 objects, none of them garbage: the
+    # collector would trace them all again and again while they are made (some 50 ms),
+    # so it is off meanwhile, and what is there then is kept out of its later rounds.
+    gc.disable()
+    try:
+        # The code attrs and cattrs generate comes from a cache from now on (gencache.py).
+        cache = gencache.install()
+        from .server import server   # after argument errors, which need no LSP machinery
+        if cache is not None:
+            cache.save()    # now, not only at exit: an editor may kill the server
+    finally:
+        gc.freeze()
+        gc.enable()
     try:
         if args.tcp:
             server.start_tcp(args.host, args.port)

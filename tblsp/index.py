@@ -125,15 +125,18 @@ class LoadedDump:
         self.files: Dict[str, FileIndex] = {}
         self._by_remote: Dict[str, FileIndex] = {}
         cwd = self.dump.metadata.cwd or os.path.dirname(path)
-        locals_of: Dict[str, Optional[str]] = {}
+        # Per recorded filename, its local path and key: a 900-frame recursion is one file,
+        # and file_key's realpath is system calls.
+        keys: Dict[str, Optional[Tuple[str, str]]] = {}
         for stack in self.stacks:
             for depth, frame in enumerate(stack.frames):
-                if frame.filename not in locals_of:
-                    locals_of[frame.filename] = to_local(frame.filename, mappings, cwd)
-                local = locals_of[frame.filename]
-                if local is None:
+                if frame.filename not in keys:
+                    mapped = to_local(frame.filename, mappings, cwd)
+                    keys[frame.filename] = None if mapped is None else (mapped, file_key(mapped))
+                known = keys[frame.filename]
+                if known is None:
                     continue
-                key = file_key(local)
+                local, key = known
                 index = self.files.get(key)
                 if index is None:
                     index = self.files[key] = FileIndex(
