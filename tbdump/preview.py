@@ -34,6 +34,12 @@ _OPAQUE_TYPES = (types.ModuleType, type, types.FunctionType, types.BuiltinFuncti
                  types.MethodType, types.CodeType)
 
 
+def _opaque(obj: Any, t: type) -> bool:
+    # typing's aliases (the Dict, Optional and Any a module imports) list their
+    # attributes slowly and are never what a crash is about.
+    return isinstance(obj, _OPAQUE_TYPES) or getattr(t, "__module__", None) == "typing"
+
+
 class LiveChild(NamedTuple):
     """A child of a live object, before it is described."""
 
@@ -296,7 +302,7 @@ class Previewer:
             return redacted(obj, text_rule)
         # Below the top, only builtin containers open: an object's attributes
         # (a datetime has forty) would multiply the preview for little use.
-        if value.expandable and level < self.depth and not isinstance(obj, _OPAQUE_TYPES) and (
+        if value.expandable and level < self.depth and not _opaque(obj, t) and (
                 level == 0 or t in _CONTAINERS):
             limit = self.items if level == 0 else self.inner_items
             # An object's dunders and methods are counted, not previewed: they are the

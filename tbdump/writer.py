@@ -1,7 +1,6 @@
 """Writing a dump file: capture into the container, atomically, never failing the crash."""
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import threading
@@ -11,7 +10,7 @@ from typing import Any, Iterable, List, Optional
 
 from .budget import Budgets, Clock
 from .capture import capture, minimal
-from .container import ContainerWriter, json_dumps
+from .container import ContainerWriter, json_dumps, new_checksum
 from .model import SafeLayer
 from .objects import RecordSink, RecordWriter
 from .redaction import Redaction
@@ -25,13 +24,13 @@ class DumpWriteError(Exception):
 
 
 class _HashingSink(RecordSink):
-    """RecordSink that hashes what reaches the file, so a 200 MB member is not read back."""
+    """RecordSink that checksums what reaches the file, so a 200 MB member is not read back."""
 
     OVERLAP = 4 << 20
 
-    def __init__(self, raw: Any, limit: int) -> None:
+    def __init__(self, raw: Any, limit: int, signed: bool) -> None:
         super().__init__(raw, limit)
-        self.hash: Optional[Any] = hashlib.sha256()
+        self.hash: Optional[Any] = new_checksum(signed)
 
     def _emit(self, data: Any) -> None:
         if self.hash is None:
@@ -103,11 +102,11 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
            key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
            thread: Optional[threading.Thread], other_threads: bool) -> str:
-    container = _open(path)
+    container = _open(path, key is not None)
     try:
         clock = Clock(budgets)
         offset = container.begin_member()
-        sink = _HashingSink(container.file, budgets.max_bytes)
+        sink = _HashingSink(container.file, budgets.max_bytes, container.signed)
         records = RecordWriter(sink, redaction, clock)
         clock.start()
         try:
@@ -126,7 +125,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
 
 
 def _write_minimal(exc: BaseException, path: str, key: Optional[bytes], why: str) -> str:
-    container = _open(path)
+    container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)
         return _finish(container, path, minimal(exc, why), [], key)
@@ -145,9 +144,9 @@ def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List
     return path
 
 
-def _open(path: str) -> ContainerWriter:
+def _open(path: str, signed: bool) -> ContainerWriter:
     try:
-        return ContainerWriter(path)
+        return ContainerWriter(path, signed)
     except OSError as exc:
         raise DumpWriteError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
 
