@@ -138,7 +138,8 @@ class CodeCache:
             tmp = f"{self.path}.{os.getpid()}.tmp"
             try:
                 os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-                with open(tmp, "wb") as f:
+                # Owner-only whatever the umask: a cache others can write is never read.
+                with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
                     f.write(MAGIC_NUMBER + marshal.dumps(merged))
                 os.replace(tmp, self.path)     # readers see the old file or the new, never half
             except OSError:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -23,6 +26,9 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
 # The dumps' trust settings of the machine running the tests must not change what they see.
 ENV.pop("TBDUMP_KEY", None)
 ENV.pop("TBDUMP_SAFE", None)
+# tblsp's code cache for this test run, not the user's (its own tests pick their folders).
+ENV["TBLSP_CACHE_DIR"] = tempfile.mkdtemp(prefix="tblsp-cache-")
+atexit.register(shutil.rmtree, ENV["TBLSP_CACHE_DIR"], True)
 SERVER = [sys.executable, "-m", "tblsp"]
 WAIT = 20.0     # seconds: generous for a loaded CI machine; a hang still fails
 

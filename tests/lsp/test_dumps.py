@@ -9,6 +9,8 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tbdump.container import ContainerReader
+
 from .lsp_support import (DIVIDE, Client, by_severity, cleared, col_of, crash, diagnostics,
                          hover_text, line_of, messages, open_file, set_format_version, start,
                          until)
@@ -24,7 +26,10 @@ def bad_dumps(directory: Path) -> dict:
     (directory / "truncated.tbdump").write_bytes(data[: len(data) // 2])
     cases["truncated.tbdump"] = "truncated"
     damaged = bytearray(data)
-    damaged[len(data) // 3] ^= 0xFF
+    reader = ContainerReader(str(good))  # the safe layer: tblsp reads nothing else
+    safe = reader.manifest["members"]["safe"]
+    reader.close()
+    damaged[safe["offset"] + safe["size"] // 2] ^= 0xFF
     (directory / "corrupted.tbdump").write_bytes(bytes(damaged))
     cases["corrupted.tbdump"] = "corrupted"
     (directory / "foreign.tbdump").write_bytes(pickle.dumps({"not": "a dump"}))
