@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .lsp_support import DIVIDE, ENV, SERVER, WAIT, crash
 
@@ -72,12 +72,18 @@ def cache_files(folder: Path) -> List[Path]:
     return sorted(folder.glob(CACHE_NAME_START + "*")) if folder.exists() else []
 
 
-def test_first_start_fills_the_cache_and_the_second_uses_it(tmp_path: Path) -> None:
+def first_start(tmp_path: Path) -> Tuple[Dict[str, str], Path, List[str]]:
+    """A crash and one start with a cache folder of its own: (env, cache file, diagnostics)."""
     crash(tmp_path, DIVIDE, args=["5", "0"])
     folder = tmp_path / "cache"
     env = {**ENV, "TBLSP_CACHE_DIR": str(folder)}
     first = diagnosed(tmp_path, env)
     [cache] = cache_files(folder)
+    return env, cache, first
+
+
+def test_first_start_fills_the_cache_and_the_second_uses_it(tmp_path: Path) -> None:
+    env, cache, first = first_start(tmp_path)
     assert not cache.stat().st_mode & 0o022, "the cache must not be writable by others"
     written = cache.stat().st_mtime_ns
     assert diagnosed(tmp_path, env) == first and any("ZeroDivisionError" in m for m in first)
@@ -85,11 +91,7 @@ def test_first_start_fills_the_cache_and_the_second_uses_it(tmp_path: Path) -> N
 
 
 def test_damaged_or_others_cache_is_not_used(tmp_path: Path) -> None:
-    crash(tmp_path, DIVIDE, args=["5", "0"])
-    folder = tmp_path / "cache"
-    env = {**ENV, "TBLSP_CACHE_DIR": str(folder)}
-    expected = diagnosed(tmp_path, env)
-    [cache] = cache_files(folder)
+    env, cache, expected = first_start(tmp_path)
     good = cache.read_bytes()
     for damage in (good[:len(good) // 2], b"not a cache at all", b""):
         cache.write_bytes(damage)
