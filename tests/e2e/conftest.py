@@ -58,6 +58,9 @@ USER_SETTINGS = {
     "debug.toolBarLocation": "floating",
     "debug.console.closeOnEnd": False,
     "debug.internalConsoleOptions": "openOnSessionStart",
+    # The terminal draws its text as DOM rows (not on a canvas), so a test can read it.
+    "terminal.integrated.gpuAcceleration": "off",
+    "terminal.integrated.stickyScroll.enabled": False,  # its overlay is a second set of rows
 }
 
 
@@ -80,6 +83,7 @@ class Tools:
 class CodeServer:
     url: str
     env: dict
+    user_settings: Path
 
 
 def _key_values(text: str) -> dict:
@@ -166,7 +170,9 @@ def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathF
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
             [str(e2e_tools.code_server), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
-             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+             # No --disable-workspace-trust: it would hold for the whole server; the user
+             # setting turns trust off instead, and the restricted_mode fixture turns it on.
+             "--disable-telemetry", "--disable-update-check",
              "--disable-getting-started-override", "--reconnection-grace-time", "5", *common],
             env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
@@ -174,7 +180,7 @@ def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathF
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, log)
-        yield CodeServer(url=url, env=env)
+        yield CodeServer(url=url, env=env, user_settings=user_data / "User" / "settings.json")
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -203,6 +209,24 @@ def workspace(tmp_path: Path) -> Path:
     folder = tmp_path / "workspace"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def restricted_mode(code_server: CodeServer) -> Iterator[None]:
+    """Workspace trust on for this test, so the folder it opens is untrusted (Restricted Mode).
+
+    The shared code-server keeps running: a page reads the user settings when it
+    loads, so the setting is switched before the test's page loads and switched
+    back after it.
+    """
+    settings = code_server.user_settings
+    # (No startup prompt: the folder opens untrusted, as after "No, I don't trust the authors".)
+    settings.write_text(json.dumps({**USER_SETTINGS, "security.workspace.trust.enabled": True,
+                                    "security.workspace.trust.startupPrompt": "never"}, indent=2))
+    try:
+        yield
+    finally:
+        settings.write_text(json.dumps(USER_SETTINGS, indent=2))
 
 
 @pytest.fixture

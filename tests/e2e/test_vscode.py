@@ -33,6 +33,14 @@ def shop(workspace: Path) -> Path:
     return program
 
 
+def plant(folder: Path, package: str) -> None:
+    """A package named like one of ours that leaves planted.marker when imported (untrusted code)."""
+    (folder / package).mkdir()
+    (folder / package / "__init__.py").write_text(
+        "import pathlib\npathlib.Path(__file__).resolve().parents[1].joinpath('planted.marker').touch()\n")
+    (folder / package / "__main__.py").write_text("")
+
+
 def open_dump_from_explorer(vscode: VSCode, folder: Path, dump: str = "traceback.pkl") -> None:
     vscode.open_folder(folder)
     vscode.explorer_context_menu(dump, "Open tbdump file")
@@ -65,16 +73,7 @@ def test_open_from_explorer_shows_the_crash(vscode: VSCode, workspace: Path, sho
 
 def test_palette_command_with_file_picker(vscode: VSCode, workspace: Path, shop: Path) -> None:
     vscode.open_folder(workspace)
-    # VS Code's own file dialog (a quick input in the browser): type the path, press Enter.
-    dialog = vscode.open_dump_dialog()
-    path_box = dialog.locator(".quick-input-box input")
-    # Clicking the file picks it (VS Code's dialog accepts a file on click; the button is the other way).
-    dialog.locator(".monaco-list-row", has_text="traceback.pkl").click()
-    try:
-        expect(dialog).to_be_hidden(timeout=5_000)
-    except AssertionError:
-        expect(path_box).to_have_value(re.compile(r"/traceback\.pkl$"))
-        dialog.get_by_role("button", name="Open tbdump file").click()
+    vscode.open_dump_with_palette("traceback.pkl")  # VS Code's own file dialog (a quick input in the browser)
     vscode.wait_stopped("checkout")
     expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
 
@@ -296,3 +295,129 @@ def test_dump_opened_by_command_shows_in_problems(vscode: VSCode, workspace: Pat
     problem = vscode.problem("ZeroDivisionError: division by zero")
     expect(problem).to_be_visible(timeout=SESSION_TIMEOUT)
     expect(problem).to_contain_text("tbdump")
+
+
+def test_code_lenses_on_the_crash_line(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """tblsp's lenses on the crash line: "Show in terminal" prints the report, "Debug this crash" debugs."""
+    vscode.open_folder(workspace)
+    vscode.open_file("shop.py")
+    debug_lens = vscode.code_lens("Debug this crash")
+    expect(debug_lens).to_be_visible(timeout=SESSION_TIMEOUT)
+    expect(debug_lens).to_have_count(1)
+    # On the crash line: VS Code draws a line's lenses between it and the line before.
+    lens = debug_lens.bounding_box()
+    crash = vscode.editor_line("per_item = total / (items - len(cart))").bounding_box()
+    before = vscode.editor_line("total = sum(prices[item] for item in cart)").bounding_box()
+    assert lens and crash and before
+    assert before["y"] + before["height"] <= lens["y"] + 1 and lens["y"] + lens["height"] <= crash["y"] + 1, \
+        (before, lens, crash)
+
+    # "Show in terminal": a terminal runs the report; its last lines are the crash's locals and the error.
+    vscode.click_code_lens("Show in terminal")
+    terminal = vscode.terminal_text()
+    expect(terminal).to_contain_text("ZeroDivisionError: division by zero", timeout=SESSION_TIMEOUT)
+    expect(terminal).to_contain_text("total = 8 (int)")
+    expect(vscode.page.locator(".terminal-tabs-entry, .single-terminal-tab").first).to_contain_text("tbdump report")
+
+    # "Debug this crash": a debug session on the dump, stopped at the exception, Run and Debug shown.
+    vscode.click_code_lens("Debug this crash")
+    vscode.toolbar.wait_for(timeout=SESSION_TIMEOUT)
+    expect(vscode.run_and_debug_icon).to_have_class(re.compile(r"\bchecked\b"))
+    vscode.wait_stopped("checkout")
+    vscode.call_stack_frame("<module>").wait_for()
+    assert vscode.call_stack_names()[:3] == ["checkout", "main", "<module>"], vscode.call_stack_labels()
+    expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
+
+
+def test_lens_setting_off_shows_nothing_on_the_code(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """`tbdump.lens.enable: false` in the folder's settings: no tblsp, so no lenses and no problems."""
+    settings = workspace / ".vscode" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"tbdump.lens.enable": False}))
+    vscode.open_folder(workspace)
+    vscode.open_file("shop.py")
+    # The extension found the dump and, the setting off, left tblsp unstarted; its output says so.
+    output = vscode.output_channel("tbdump")
+    expect(output).to_contain_text("tbdump.lens.enable is off: tblsp not started")
+    expect(output).not_to_contain_text("starting tblsp")
+    vscode.show_problems()
+    expect(vscode.problem("ZeroDivisionError")).to_have_count(0)
+    expect(vscode.code_lens("Debug this crash")).to_have_count(0)
+
+    # Turned on in the same settings file, the crash shows: what kept it away was the setting.
+    settings.write_text(json.dumps({"tbdump.lens.enable": True}))
+    expect(vscode.problem("ZeroDivisionError: division by zero")).to_be_visible(timeout=SESSION_TIMEOUT)
+    expect(vscode.code_lens("Debug this crash")).to_be_visible()
+    # And off again: tblsp stops, its problems and lenses go.
+    settings.write_text(json.dumps({"tbdump.lens.enable": False}))
+    expect(vscode.problem("ZeroDivisionError")).to_have_count(0, timeout=SESSION_TIMEOUT)
+    expect(vscode.code_lens("Debug this crash")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("restricted_mode")
+def test_restricted_mode_shows_the_dump_in_safe_mode(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """An untrusted folder: VS Code starts no debug session there, so the dump opens in safe mode on the
+    code (tblsp reads only the captured previews), the user is told once, and trusting the folder debugs."""
+    # `python -m tblsp` run in this folder would import this instead of the installed tblsp.
+    plant(workspace, "tblsp")
+    vscode.open_folder(workspace)
+    expect(vscode.page.locator(".statusbar-item", has_text="Restricted Mode")).to_be_visible()
+    crash_line = str(marked_line(shop, "crash"))
+
+    vscode.explorer_context_menu("traceback.pkl", "Open tbdump file")
+    told = vscode.notification("Restricted Mode")
+    expect(told).to_be_visible()
+    expect(told).to_contain_text("safe mode")
+    # The crash on the code: shop.py at the crash line, with its lens, in Problems, values on hover.
+    expect(vscode.active_tab()).to_contain_text("shop.py", timeout=SESSION_TIMEOUT)
+    expect(vscode.active_line_number()).to_have_text(crash_line)
+    expect(vscode.code_lens("Debug this crash")).to_be_visible()
+    crash = "per_item = total / (items - len(cart))"
+    hover = vscode.hover_editor_word(crash, "total", re.compile(r"total\s*:\s*int"))
+    expect(hover.locator(".rendered-markdown", has_text=re.compile(r"^\s*total\s*:\s*int\s*8(?!\d)")).first).to_be_visible()
+    vscode.page.mouse.move(0, 0)
+    vscode.show_problems()
+    expect(vscode.problem("ZeroDivisionError: division by zero")).to_be_visible()
+    # No debug session, and VS Code was not made to ask for trust.
+    expect(vscode.toolbar).to_be_hidden()
+    expect(vscode.dialog("trust")).to_have_count(0)
+
+    # Told once: the message dismissed, the dump opened again (from the palette): no second message
+    # (checked at the end, in the notification center, by when a late one would have arrived).
+    told.hover()
+    told.get_by_role("button", name=re.compile("Clear")).click()
+    expect(told).to_have_count(0)
+    vscode.run_command("View: Close All Editors")
+    expect(vscode.active_tab()).to_have_count(0)
+    vscode.open_dump_with_palette("traceback.pkl")
+    expect(vscode.active_tab()).to_contain_text("shop.py", timeout=SESSION_TIMEOUT)
+    expect(vscode.active_line_number()).to_have_text(crash_line)
+
+    # Full values need a trusted folder: "Debug this crash" makes VS Code ask, and once trusted the
+    # session evaluates (a safe-mode session could not).
+    vscode.click_code_lens("Debug this crash")
+    ask = vscode.dialog("Do you trust the authors")
+    expect(ask).to_contain_text("Debugging executes")
+    ask.get_by_role("button", name="Trust Folder & Continue").click()
+    vscode.wait_stopped("checkout")
+    expect(vscode.evaluate_in_console("total * 10 + items")).to_have_text("82")
+    expect(vscode.notification_center().filter(has_text="Restricted Mode")).to_have_count(0)
+    assert not (workspace / "planted.marker").exists(), "the extension ran Python code from the untrusted folder"
+
+
+@pytest.mark.usefixtures("restricted_mode")
+def test_restricted_mode_without_tblsp_shows_the_report(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """Restricted Mode with `tbdump.lens.enable: false`: the dump opens as its report, in an output channel
+    (VS Code would ask for trust before starting a terminal)."""
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps({"tbdump.lens.enable": False}))
+    plant(workspace, "tbdump")  # `python -m tbdump.report` run in this folder would import it
+    vscode.open_folder(workspace)
+    vscode.explorer_context_menu("traceback.pkl", "Open tbdump file")
+    expect(vscode.notification("Restricted Mode")).to_be_visible()
+    report = vscode.output_text()
+    expect(report).to_contain_text("ZeroDivisionError: division by zero", timeout=SESSION_TIMEOUT)
+    expect(report).to_contain_text("total = 8 (int)")
+    expect(vscode.toolbar).to_be_hidden()
+    expect(vscode.dialog("trust")).to_have_count(0)
+    assert not (workspace / "planted.marker").exists(), "the extension ran Python code from the untrusted folder"

@@ -76,6 +76,18 @@ class VSCode:
         expect(dialog.locator(".quick-input-box input")).to_have_value(re.compile("^/"))  # it lists a folder
         return dialog
 
+    def open_dump_with_palette(self, name: str) -> None:
+        """"tbdump: Open tbdump file" from the palette, then a click on the file in the dialog's list."""
+        dialog = self.open_dump_dialog()
+        # VS Code's dialog accepts a file on click; its button is the other way.
+        dialog.locator(".monaco-list-row", has_text=name).click()
+        try:
+            expect(dialog).to_be_hidden(timeout=5_000)
+        except AssertionError:
+            expect(dialog.locator(".quick-input-box input")).to_have_value(re.compile(rf"/{re.escape(name)}$"))
+            dialog.get_by_role("button", name="Open tbdump file").click()
+        expect(dialog).to_be_hidden()
+
     def explorer_row(self, name: str) -> Locator:
         return self.page.locator(".explorer-folders-view .monaco-list-row", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
 
@@ -83,17 +95,34 @@ class VSCode:
         """Right-clicks a file in the Explorer and chooses a menu item."""
         row = self.explorer_row(name)
         row.wait_for()
-        row.click(button="right")
         entry = self.page.locator(".context-view .action-item", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$"))
-        entry.wait_for()
-        # VS Code's menus act on a real press and release over the item.
-        entry.hover()
-        entry.click(delay=80)
+        for _ in range(3):
+            row.click(button="right")
+            try:
+                entry.wait_for(timeout=5_000)
+                # VS Code's menus act on a real press and release over the item.
+                entry.hover(timeout=5_000)
+                entry.click(delay=80, timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                # The menu closed before the click (the Explorer re-rendered under it, on a busy
+                # machine): nothing was chosen, so a person opens it again.
+                warnings.warn(f"the context menu of {name!r} closed before {item!r} was clicked; again")
+                self.page.keyboard.press("Escape")
+        else:
+            raise AssertionError(f"could not choose {item!r} in the context menu of {name!r}")
         expect(self.page.locator(".context-view .monaco-menu")).to_be_hidden()
 
     def notification(self, pattern: str | re.Pattern) -> Locator:
         """A notification toast whose text matches."""
         return self.page.locator(".notifications-toasts .notification-toast", has_text=pattern)
+
+    def notification_center(self) -> Locator:
+        """Opens the notification center; returns its entries (every notification not cleared, toast or not)."""
+        self.run_command("Notifications: Show Notifications")
+        center = self.page.locator(".notifications-center")
+        expect(center).to_be_visible()
+        return center.locator(".notification-list-item")
 
     def dialog(self, pattern: str | re.Pattern) -> Locator:
         return self.page.locator(".monaco-dialog-box", has_text=pattern)
@@ -142,9 +171,14 @@ class VSCode:
         # only then is the UI settled enough to type into.
         expect(self.exception_widget).to_be_visible()
 
+    @property
+    def run_and_debug_icon(self) -> Locator:
+        """The activity bar's Run and Debug icon (its class has "checked" while the view shows)."""
+        return self.page.locator(".activitybar .action-item", has=self.page.locator("a[aria-label^='Run and Debug']"))
+
     def show_run_and_debug(self) -> None:
         """Opens the Run and Debug view (CALL STACK, VARIABLES) as a person clicks its icon."""
-        item = self.page.locator(".activitybar .action-item", has=self.page.locator("a[aria-label^='Run and Debug']"))
+        item = self.run_and_debug_icon
         # Clicking the icon of the view already shown would hide the side bar: only click when it is not.
         if "checked" not in (item.get_attribute("class") or "").split():
             item.click()
@@ -314,6 +348,33 @@ class VSCode:
         row.dblclick()
         expect(self.active_tab()).to_contain_text(name)
         self.editor.wait_for()
+
+    # code lenses and the terminal
+
+    def code_lens(self, title: str) -> Locator:
+        """A code lens of the active editor, by its title ("Debug this crash")."""
+        return self.editor.locator(".codelens-decoration a", has_text=re.compile(rf"^\s*{re.escape(title)}\s*$"))
+
+    def click_code_lens(self, title: str) -> None:
+        lens = self.code_lens(title)
+        lens.wait_for(timeout=SESSION_TIMEOUT)
+        lens.click()
+
+    def terminal_text(self) -> Locator:
+        """The rows the visible terminal shows (DOM rows: terminal.integrated.gpuAcceleration is off)."""
+        return self.page.locator(".terminal-wrapper.active .xterm-rows")
+
+    def output_channel(self, name: str) -> Locator:
+        """Shows an output channel (Output: Show Output Channels..., as a person picks it); returns its text."""
+        self.run_command("Output: Show Output Channels...")
+        row = self.palette_row(name)
+        row.wait_for()
+        row.click()
+        return self.output_text()
+
+    def output_text(self) -> Locator:
+        """The lines the Output view shows (of the channel selected in it)."""
+        return self.page.locator(".panel .output-view .view-lines").first
 
     # problems
 

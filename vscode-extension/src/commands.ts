@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { launchConfigurationFor, SHOW_RUN_VIEW } from './launchArgs';
 import { log } from './output';
+import { tellRestrictedModeOnce } from './trust';
 
 const DUMP_FILTERS = { 'tbdump files': ['pkl', 'tbdump'], 'All files': ['*'] };
 
@@ -21,8 +22,19 @@ export async function pickDumpFile(): Promise<string | undefined> {
     return picked?.[0]?.fsPath;
 }
 
-/** Starts a debug session on a dump: the Explorer's file, else one picked now; `opened` hears of the dump. */
-export async function openDumpFile(uri?: vscode.Uri, opened?: (file: string) => void): Promise<boolean> {
+/** What else shows a dump: tblsp (languageClient.ts). */
+export interface DumpViews {
+    /** A debug session starts on the dump: show it on the code too. */
+    debugging(file: string): void;
+    /** Restricted Mode: show it in safe mode, without a debug session. */
+    showSafely(file: string): Promise<void>;
+}
+
+/**
+ * Starts a debug session on a dump: the Explorer's file, else one picked now.
+ * In Restricted Mode, where VS Code would only ask for trust, the dump is shown in safe mode instead.
+ */
+export async function openDumpFile(uri?: vscode.Uri, views?: DumpViews): Promise<boolean> {
     if (!(uri instanceof vscode.Uri)) {
         uri = vscode.window.activeTextEditor?.document.uri.scheme === 'file'
             && /\.(pkl|tbdump)$/i.test(vscode.window.activeTextEditor.document.uri.path)
@@ -34,7 +46,13 @@ export async function openDumpFile(uri?: vscode.Uri, opened?: (file: string) => 
         return false;
     }
     const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) || vscode.workspace.workspaceFolders?.[0];
+    if (!vscode.workspace.isTrusted) {
+        log(`opening ${file} in safe mode, without a debug session (Restricted Mode)`);
+        tellRestrictedModeOnce();
+        await views?.showSafely(file);
+        return true;
+    }
     log(`opening ${file}`);
-    opened?.(file);
+    views?.debugging(file);
     return vscode.debug.startDebugging(folder, { ...launchConfigurationFor(file), [SHOW_RUN_VIEW]: true });
 }

@@ -19,7 +19,10 @@ export function activate(context: vscode.ExtensionContext): void {
     const lsp = tblsp;
     context.subscriptions.push(
         vscode.commands.registerCommand(OPEN_DUMP_COMMAND,
-            (uri?: vscode.Uri) => openDumpFile(uri, (file) => void lsp.dumpOpened(file))),
+            (uri?: vscode.Uri) => openDumpFile(uri, {
+                debugging: (file) => void lsp.dumpOpened(file),
+                showSafely: (file) => lsp.showSafely(file),
+            })),
         vscode.commands.registerCommand(PICK_DUMP_COMMAND, pickDumpFile),
         vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
         vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory()),

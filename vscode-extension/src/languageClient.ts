@@ -6,24 +6,31 @@
 // is true, and stops on deactivate. tblsp reads only a dump's safe layer.
 // Its code lenses name two commands that this file runs on the VS Code side
 // (so the server does not advertise them): "Debug this crash" and "Show in terminal".
+// In Restricted Mode, where VS Code starts no debug session, it is how an opened
+// dump is shown (showSafely).
 
 import * as cp from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
+    CodeLensRequest,
     LanguageClient,
     LanguageClientOptions,
     ServerOptions,
 } from 'vscode-languageclient/node';
-import { DEBUG_TYPE } from './launchArgs';
+import { launchConfigurationFor, SHOW_RUN_VIEW } from './launchArgs';
 import { log } from './output';
 import { resolveInterpreter } from './python';
+import { pythonCwd } from './trust';
 
 export const DEBUG_CRASH_COMMAND = 'tbdump.debugCrash';
 export const SHOW_REPORT_COMMAND = 'tbdump.showReport';
 /** tblsp's command that loads one more dump while it runs. */
 const SERVER_OPEN_DUMP = 'tbdump.openDump';
 const DUMP_GLOB = '**/{traceback.pkl,*.tbdump}';
+/** How long tblsp's diagnostics may take to arrive after it answered that a dump is loaded. */
+const DIAGNOSTICS_TIMEOUT_MS = 10_000;
 
 const CHECK_SCRIPT =
     'import importlib.util, sys\n' +
@@ -40,6 +47,52 @@ export function shellQuote(arg: string, platform: NodeJS.Platform = process.plat
         return `"${arg.replace(/"/g, '""')}"`;
     }
     return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The same file, however the two paths spell it (tblsp may name a dump it found by another path). */
+function samePath(a: unknown, b: string): boolean {
+    const real = (p: string): string => {
+        try {
+            return fs.realpathSync.native(p);
+        } catch {
+            return path.resolve(p);
+        }
+    };
+    return typeof a === 'string' && real(a) === real(b);
+}
+
+/** The files where tblsp shows an error of this dump (its `data.dump` names the dump). */
+function filesWithErrorsOf(client: LanguageClient, dumpPath: string): vscode.Uri[] {
+    const found: vscode.Uri[] = [];
+    client.diagnostics?.forEach((uri, diagnostics) => {
+        if (diagnostics.some((d) => d.severity === vscode.DiagnosticSeverity.Error
+            && samePath((d as { data?: { dump?: unknown } }).data?.dump, dumpPath))) {
+            found.push(uri);
+        }
+    });
+    return found;
+}
+
+/** Waits (up to a timeout) until tblsp's diagnostics of the dump have reached VS Code. */
+function whenErrorsOf(client: LanguageClient, dumpPath: string): Promise<vscode.Uri[]> {
+    const now = filesWithErrorsOf(client, dumpPath);
+    if (now.length) {
+        return Promise.resolve(now);
+    }
+    return new Promise((resolve) => {
+        const done = (files: vscode.Uri[]): void => {
+            clearTimeout(timer);
+            listener.dispose();
+            resolve(files);
+        };
+        const timer = setTimeout(() => done(filesWithErrorsOf(client, dumpPath)), DIAGNOSTICS_TIMEOUT_MS);
+        const listener = vscode.languages.onDidChangeDiagnostics(() => {
+            const files = filesWithErrorsOf(client, dumpPath);
+            if (files.length) {
+                done(files);
+            }
+        });
+    });
 }
 
 /** Why tblsp cannot run with this interpreter (one sentence), or undefined when it can. */
@@ -63,6 +116,7 @@ export class TblspClient implements vscode.Disposable {
     private client: LanguageClient | undefined;
     private starting: Promise<LanguageClient | undefined> | undefined;
     private channel: vscode.OutputChannel | undefined;
+    private reportChannel: vscode.OutputChannel | undefined;
     private readonly disposables: vscode.Disposable[] = [];
 
     constructor() {
@@ -79,14 +133,19 @@ export class TblspClient implements vscode.Disposable {
 
     /** Starts tblsp when the workspace has a dump (the server finds the dumps itself). */
     async startIfWorkspaceHasDump(): Promise<void> {
-        if (!lensEnabled() || this.starting || !vscode.workspace.workspaceFolders?.length) {
+        if (this.starting || !vscode.workspace.workspaceFolders?.length) {
             return;
         }
         const found = await vscode.workspace.findFiles(DUMP_GLOB, '**/node_modules/**', 1);
-        if (found.length) {
-            log(`dump found in the workspace (${found[0].fsPath}): starting tblsp`);
-            await this.start(undefined);
+        if (!found.length) {
+            return;
         }
+        if (!lensEnabled()) {
+            log(`dump found in the workspace (${found[0].fsPath}); tbdump.lens.enable is off: tblsp not started`);
+            return;
+        }
+        log(`dump found in the workspace (${found[0].fsPath}): starting tblsp`);
+        await this.start(undefined);
     }
 
     /** A dump opened through the extension: tblsp shows it, started now if it is not running. */
@@ -118,7 +177,7 @@ export class TblspClient implements vscode.Disposable {
 
     private async doStart(dumpFiles: string[] | undefined): Promise<LanguageClient | undefined> {
         const folder = vscode.workspace.workspaceFolders?.[0];
-        const cwd = folder?.uri.scheme === 'file' ? folder.uri.fsPath : dumpFiles && path.dirname(dumpFiles[0]);
+        const cwd = pythonCwd(folder?.uri.scheme === 'file' ? folder.uri.fsPath : dumpFiles && path.dirname(dumpFiles[0]));
         const interpreter = await resolveInterpreter(folder, undefined);
         const problem = await checkTblspInstalled(interpreter.command, cwd);
         if (problem) {
@@ -188,21 +247,95 @@ export class TblspClient implements vscode.Disposable {
         }
     }
 
-    /** "Debug this crash": a tbdump debug session on the dump. */
+    /**
+     * Restricted Mode's "Open tbdump file": the dump without a debug session, in safe mode.
+     * The editor opens at the crash line (where the "Debug this crash" lens is), with the
+     * crash in Problems and captured values on hover; when tblsp cannot show it (off,
+     * not installed, no local source) the report shows instead.
+     */
+    async showSafely(dumpPath: string): Promise<void> {
+        const crash = await this.crashLine(dumpPath);
+        if (crash) {
+            await vscode.window.showTextDocument(crash.uri, { selection: crash.range });
+        } else if (crash === undefined) {
+            await this.showReport(dumpPath);
+        }
+    }
+
+    /** Where tblsp puts the dump's crash; null when the dump did not load (tblsp said why). */
+    private async crashLine(dumpPath: string): Promise<{ uri: vscode.Uri; range: vscode.Range } | null | undefined> {
+        if (!lensEnabled()) {
+            log('tbdump.lens.enable is off: the dump is not shown on the code');
+            return undefined;
+        }
+        const client = await this.start([dumpPath]);
+        if (!client) {
+            return undefined;
+        }
+        let answer: { loaded?: boolean } | undefined;
+        try {
+            // Answered once tblsp has read the dump (again, if it was started with it) and published it.
+            answer = await client.sendRequest('workspace/executeCommand', { command: SERVER_OPEN_DUMP, arguments: [dumpPath] });
+        } catch (error) {
+            log(`tblsp could not open ${dumpPath}: ${error}`);
+            return undefined;
+        }
+        if (!answer?.loaded) {
+            return null;
+        }
+        // The crash line is the one with the "Debug this crash" lens for this dump, in a file with its errors.
+        for (const uri of await whenErrorsOf(client, dumpPath)) {
+            const lenses = await client.sendRequest(CodeLensRequest.type, { textDocument: { uri: client.code2ProtocolConverter.asUri(uri) } });
+            const lens = lenses?.find((l) => l.command?.command === DEBUG_CRASH_COMMAND && samePath(l.command.arguments?.[0], dumpPath));
+            if (lens) {
+                return { uri, range: client.protocol2CodeConverter.asRange(lens.range) };
+            }
+        }
+        log(`tblsp shows no crash line of ${dumpPath} (its source is not on this machine?)`);
+        return undefined;
+    }
+
+    /** "Debug this crash": a tbdump debug session on the dump, as "Open tbdump file" starts it. */
     private debugCrash(dumpPath: string): Thenable<boolean> {
         const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dumpPath)) ?? vscode.workspace.workspaceFolders?.[0];
         return vscode.debug.startDebugging(folder, {
-            type: DEBUG_TYPE, request: 'launch', name: 'Debug this crash', dumpFile: dumpPath,
+            ...launchConfigurationFor(dumpPath), name: 'Debug this crash', [SHOW_RUN_VIEW]: true,
         });
     }
 
-    /** "Show in terminal": the dump's report in a terminal. */
+    /**
+     * "Show in terminal": the dump's report in a terminal. In Restricted Mode in the
+     * "tbdump report" output channel instead: VS Code asks for trust before it starts a
+     * terminal there ("Creating a terminal process requires executing code").
+     */
     private async showReport(dumpPath: string): Promise<void> {
         const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dumpPath)) ?? vscode.workspace.workspaceFolders?.[0];
         const interpreter = await resolveInterpreter(folder, undefined);
+        if (!vscode.workspace.isTrusted) {
+            return this.reportInOutput(interpreter.command, dumpPath);
+        }
         const terminal = vscode.window.createTerminal({ name: 'tbdump report', cwd: path.dirname(dumpPath) });
         terminal.show();
         terminal.sendText(`${shellQuote(interpreter.command)} -m tbdump.report ${shellQuote(dumpPath)}`);
+    }
+
+    /** The report (always safe: previews only) run by the extension and shown in an output channel. */
+    private reportInOutput(python: string, dumpPath: string): Promise<void> {
+        const channel = this.reportChannel ??= vscode.window.createOutputChannel('tbdump report');
+        const args = ['-m', 'tbdump.report', '--color', 'never', dumpPath];
+        return new Promise((resolve) => {
+            cp.execFile(python, args, { cwd: pythonCwd(path.dirname(dumpPath)), timeout: 60_000, maxBuffer: 64 << 20, windowsHide: true },
+                (error, stdout, stderr) => {
+                    channel.clear();
+                    channel.appendLine(`$ ${[python, ...args].map((a) => shellQuote(a)).join(' ')}`);
+                    channel.append(stdout);
+                    if (error) {
+                        channel.appendLine(stderr.trim() || error.message);  // the report's one-line reason
+                    }
+                    channel.show(true);
+                    resolve();
+                });
+        });
     }
 
     dispose(): void {
@@ -210,5 +343,6 @@ export class TblspClient implements vscode.Disposable {
             disposable.dispose();
         }
         this.channel?.dispose();
+        this.reportChannel?.dispose();
     }
 }

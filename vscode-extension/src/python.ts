@@ -28,7 +28,8 @@ export async function resolveInterpreter(
     if (setting.trim()) {
         return { command: setting.trim(), source: 'the "tbdump.python" setting' };
     }
-    const fromPythonExtension = await pythonExtensionInterpreter(folder);
+    // In Restricted Mode the Python extension's choice may be an interpreter inside the untrusted folder.
+    const fromPythonExtension = vscode.workspace.isTrusted ? await pythonExtensionInterpreter(folder) : undefined;
     if (fromPythonExtension) {
         return { command: fromPythonExtension, source: 'the interpreter selected in the Python extension' };
     }
