@@ -8,7 +8,8 @@ import io
 import keyword
 import re
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from types import CodeType
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from tbdump import preview
 from tbdump.model import Frame, Value
@@ -19,29 +20,57 @@ from .variables import Objects, Row, Unavailable
 _TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 
 
+# Code that names these can reach any variable of the frame, not only those it names.
+_DYNAMIC_NAMES = frozenset(("locals", "globals", "vars", "dir", "eval", "exec"))
+
+
 class FrameContext:
-    """One frame's namespaces: previews always, real objects once asked for (and allowed)."""
+    """One frame's namespaces: previews always, real objects once asked for (and allowed).
+
+    The namespaces of real objects fill in as code needs them: evaluating
+    ``numbers[0]`` unpickles ``numbers``, not the frame's 200 MB array.
+    """
 
     def __init__(self, frame: Frame, globals_values: Dict[str, Value], objects: Objects) -> None:
         self.frame = frame
         self.locals_values = dict(frame.variables)
         self.globals_values = globals_values
         self.objects = objects
-        self._live: Optional[Tuple[Dict[str, Any], Dict[str, Any]]] = None
+        self._live: Tuple[Dict[str, Any], Dict[str, Any]] = ({"__builtins__": builtins}, {})
+        self._resolved: Set[Tuple[bool, str]] = set()   # (is a local, name): in the namespaces once
         self._unavailable: Dict[str, str] = {}
 
-    def live(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    def live(self, code: Optional[CodeType] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         """(globals, locals) as dicts of real objects; placeholders where a value is missing.
 
-        Built once and kept, so REPL statements and setVariable change this replay.
+        They hold at least every variable ``code`` names (all of them without
+        ``code``), and are kept, so REPL statements and setVariable change this replay.
         """
         if not self.objects.allowed:
             raise Unavailable("objects are not loaded: %s" % self.objects.reason)
-        if self._live is None:
-            g = {"__builtins__": builtins}
-            g.update({k: self._real(k, v) for k, v in self.globals_values.items()})
-            self._live = (g, {k: self._real(k, v) for k, v in self.locals_values.items()})
+        names = None if code is None else _names_in(code)
+        if names is not None and names & _DYNAMIC_NAMES:
+            names = None
+        g, loc = self._live
+        for is_local, values, space in ((False, self.globals_values, g), (True, self.locals_values, loc)):
+            for name in (values if names is None else names & values.keys()):
+                if (is_local, name) not in self._resolved:
+                    self._resolved.add((is_local, name))
+                    space[name] = self._real(name, values[name])
         return self._live
+
+    def real(self, is_local: bool, name: str) -> Any:
+        """One variable's real object, as the namespaces hold it now (changes included)."""
+        if not self.objects.allowed:
+            raise Unavailable("objects are not loaded: %s" % self.objects.reason)
+        values = self.locals_values if is_local else self.globals_values
+        if (is_local, name) not in self._resolved and name in values:
+            self._resolved.add((is_local, name))
+            self._live[1 if is_local else 0][name] = self._real(name, values[name])
+        obj = self._live[1 if is_local else 0][name]
+        if isinstance(obj, _Missing):
+            raise Unavailable(repr(obj))
+        return obj
 
     def _real(self, name: str, value: Value) -> Any:
         try:
@@ -58,6 +87,15 @@ class FrameContext:
             return ""
         missing = ["%s (%s)" % (n, self._unavailable[n]) for n in sorted(names) if n in self._unavailable]
         return " Not in the dump: %s." % "; ".join(missing) if missing else ""
+
+
+def _names_in(code: CodeType) -> Set[str]:
+    """Every global or local name ``code`` and the code nested in it (lambdas, comprehensions) use."""
+    names = set(code.co_names) | set(code.co_varnames) | set(code.co_freevars)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _names_in(const)
+    return names
 
 
 class _Missing:
@@ -86,7 +124,6 @@ class Evaluator:
     def evaluate(self, expression: str, ctx: FrameContext, context: str) -> Row:
         if not self.objects.allowed:
             return self._from_previews(expression, ctx)
-        g, loc = ctx.live()
         try:
             code = compile(expression, "<%s>" % context, "eval")
             statement = False
@@ -98,6 +135,7 @@ class Evaluator:
             except SyntaxError as exc:
                 raise RequestError(one_line(exc)) from None
             statement = True
+        g, loc = ctx.live(code)
         result = self._run(code, g, loc, expression, ctx, context)
         if statement:
             self.objects.changed = True
@@ -156,11 +194,11 @@ class Evaluator:
         if not self.objects.allowed:
             raise RequestError("Values cannot be changed in safe mode: objects are not loaded (%s)."
                                % self.objects.reason)
-        g, loc = ctx.live()
         try:
             code = compile("%s = %s" % (target, value_expression), "<set>", "exec")
         except SyntaxError as exc:
             raise RequestError(one_line(exc)) from None
+        g, loc = ctx.live(code)
         self._run(code, g, loc, value_expression, ctx, "watch")
         self.objects.changed = True
         return self.evaluate(target, ctx, "watch")

@@ -21,6 +21,10 @@ from .variables import Objects, Row, Unavailable, VariableTree, scope_rows
 NOT_RUNNING = ("This is a replay of a crash dump: the program cannot {what}. "
                "Inspect frames, variables and the debug console; stop the session when done.")
 
+# Object layers up to this size are unpickled whole in the background; bigger
+# ones value by value as they are opened.
+PRELOAD_LIMIT = 32 << 20
+
 
 class Coordinates:
     """The one place where lines and columns change base (and columns become UTF-16 units)."""
@@ -66,14 +70,19 @@ class Replay:
 
     def preload_objects(self) -> None:
         """Start unpickling the object layer in the background, once: by the time the
-        user opens a large value its object is there (stackTrace never waits for it)."""
+        user opens a value its object is there (stackTrace never waits for it)."""
         if self._preloading is None and self.dump.objects_allowed:
             self._preloading = threading.Thread(target=self._preload, name="tbdap-preload", daemon=True)
             self._preloading.start()
 
     def _preload(self) -> None:
         try:
-            self.dump.preload()
+            if self.dump.objects_size <= PRELOAD_LIMIT:
+                self.dump.preload()
+            else:
+                # A big object layer is only verified and opened: its values are read as
+                # they are opened, so the server holds what the user looks at, not all of it.
+                self.dump.load_objects()
         except Exception:  # a value that fails is a placeholder when asked for; nothing to say here
             pass
 
@@ -496,8 +505,7 @@ def _getter(space: Dict[str, Any], name: str) -> Callable[[], Any]:
 
 def _context_getter(ctx: FrameContext, kind: str, name: str) -> Callable[[], Any]:
     def get() -> Any:
-        g, loc = ctx.live()
-        return _getter(loc if kind == "locals" else g, name)()
+        return ctx.real(kind == "locals", name)  # that value only, not the whole frame
     return get
 
 

@@ -218,11 +218,29 @@ class ContainerReader:
         m = self.manifest["members"].get(name)
         if m is None:
             raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
-        stream = io.BufferedReader(_io.FileIO(self.path, "r"), 1 << 16)
+        stream = self.reopen()
         if checksum_of_range(stream, m["offset"], m["size"], _member_checksum(m)[0]) != _member_checksum(m)[1]:
             stream.close()
             raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
         return stream, m["offset"]
+
+    def reopen(self) -> BinaryIO:
+        """Another read-only stream on the same file, for reading a member in two places at once.
+
+        Opened by path, so it is checked to be the file opened first: a new dump
+        written to the same name meanwhile must not be read as this one.
+        """
+        raw = _io.FileIO(self.path, "r")
+        first, now = os.fstat(self.file.fileno()), os.fstat(raw.fileno())
+        if (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != (
+                first.st_dev, first.st_ino, first.st_size, first.st_mtime_ns):
+            raw.close()
+            raise CorruptDumpError("%s: the file was replaced while it was open" % self.path)
+        return io.BufferedReader(raw, 1 << 16)
+
+    def member_size(self, name: str) -> int:
+        m = self.manifest["members"].get(name)
+        return m["size"] if m else 0
 
     def read(self, name: str) -> bytes:
         view, encoding = self.raw(name)

@@ -131,7 +131,12 @@ class Dump:
         except ValueError:
             self.safe_reason = "safe mode: the dump's object index is damaged"
             return
-        self._records = RecordReader(stream, base, index)
+        self._records = RecordReader(stream, base, index, reopen=self._reader.reopen)
+
+    @property
+    def objects_size(self) -> int:
+        """Bytes of the object layer in the file (what loading all of it reads)."""
+        return self._reader.member_size("objects")
 
     def preload(self) -> None:
         """Unpickle the whole object layer now (e.g. in a background thread of a viewer)."""

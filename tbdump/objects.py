@@ -462,6 +462,29 @@ def _DillPickler(file: Any, redaction: Redaction, clock: Optional[Clock], secret
     return _dill_pickler_class()(file, redaction, clock, secrets)
 
 
+# Below this a record is quicker to reach in order than to open by itself.
+ALONE_MIN_BYTES = 1 << 16
+# Values whose record holds exactly one memo entry (the value) and refers to no
+# other: numbers are never memoized, and strings and bytes are one entry.
+_ALONE_ITEMS = frozenset((int, float, bool, type(None)))
+
+
+def _loads_alone(obj: Any) -> bool:
+    """Whether the record just written for ``obj`` needs nothing from the records before it.
+
+    A value met before (inside an earlier record) is written as a memo reference
+    instead; a reader finds that out when the record fails to load by itself,
+    and reads it in order then.
+    """
+    t = type(obj)
+    if t in (str, bytes, bytearray):
+        return True
+    try:
+        return t in (list, tuple, set, frozenset) and len(obj) > 0 and set(map(type, obj)) <= _ALONE_ITEMS
+    except Exception:
+        return False
+
+
 class RecordWriter:
     """Streams records into the object member; returns record numbers or why a value failed."""
 
@@ -471,8 +494,9 @@ class RecordWriter:
         self.clock = clock
         self.pickler = _CPickler(sink, self.policy)
         self._pid = self.policy.persistent_id
-        # (offset, length, fresh): fresh records start with an empty memo.
-        self.index: List[Tuple[int, int, int]] = []
+        # (offset, length, fresh, alone): fresh records start with an empty memo;
+        # alone ones can also be unpickled by themselves (see _loads_alone).
+        self.index: List[Tuple[int, int, int, int]] = []
         self._fresh = 1
 
     def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
@@ -483,8 +507,8 @@ class RecordWriter:
             return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
         try:
-            self.pickler.persistent_id = (  # type: ignore[method-assign]
-                self._pid if self.policy.may_hide_secrets(obj) else _NO_PID)
+            hides = self.policy.may_hide_secrets(obj)
+            self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
             # Without the alarm (outside the main thread), a record that blocks is given
             # up on, leaving the other half of the time to the values after it.
             self.clock.run_isolated(lambda: self.pickler.dump(obj),
@@ -504,7 +528,10 @@ class RecordWriter:
             if isinstance(exc, RecursionError):
                 return None, "not captured: nested too deeply to pickle"
             return None, "not captured: %s" % describe_exception(exc)
-        self.index.append((start, self.sink.size - start, self._fresh))
+        length = self.sink.size - start
+        # Not with redaction at work: its persistent ids are memo entries of their own.
+        alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj))
+        self.index.append((start, length, self._fresh, alone))
         self._fresh = 0
         return len(self.index) - 1, None
 
@@ -543,22 +570,86 @@ def _DillUnpickler(file: Any) -> Any:
     return _dill_unpickler_class()(file)
 
 
+# What the unpickler reads instead of a record already read by itself: the
+# object handed over as persistent id 0 and memoized, as the record would have.
+_HAND_OVER = b"\x80\x05K\x00Q\x94."   # PROTO 5, BININT1 0, BINPERSID, MEMOIZE, STOP
+
+
+class _RecordStream:
+    """The object member as the shared unpickler reads it.
+
+    It has no ``peek``, so the C unpickler reads no further than each record
+    (the position after one is exact), and it can put a hand-over pickle in
+    front of what comes next.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.pending = b""
+
+    def seek(self, position: int) -> None:
+        self.pending = b""
+        self.raw.seek(position)
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.pending:
+            return self.raw.read(size)
+        head = self.pending if size < 0 else self.pending[:size]
+        self.pending = self.pending[len(head):]
+        rest = size - len(head) if size >= 0 else -1
+        return head + (self.raw.read(rest) if rest else b"")
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.pending:
+            return self.raw.readinto(buffer)
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def readline(self, size: int = -1) -> bytes:
+        if not self.pending:
+            return self.raw.readline(size)
+        cut = self.pending.find(b"\n") + 1 or len(self.pending)
+        return self.read(cut if size < 0 else min(cut, size))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _SequenceUnpickler(_Unpickler):
+    """The shared unpickler, which also takes the objects its reader hands over."""
+
+    def __init__(self, stream: _RecordStream, reader: "RecordReader") -> None:
+        super().__init__(stream)
+        self._reader = reader
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid == 0 and self._reader.handing is not None:
+            return self._reader.handing
+        return super().persistent_load(pid)
+
+
 class RecordReader:
     """Loads the records of an object member in order, as far as they are asked for.
 
     Records share one unpickler (and so its memo); a record that fails becomes
     a placeholder, and so do the ones after it until one starts a fresh memo.
-    Reads from a file positioned at the member, so large buffers go straight
-    from disk into their objects.
+    A large record that needs nothing before it (a list of a million numbers)
+    is read by itself when it is asked for first, so a viewer holds what it
+    shows, not everything recorded before it.
     """
 
-    def __init__(self, stream: BinaryIO, base: int, index: List[List[int]]) -> None:
-        self.stream = stream
+    def __init__(self, stream: BinaryIO, base: int, index: List[List[int]],
+                 reopen: Optional[Callable[[], BinaryIO]] = None) -> None:
+        self.stream = _RecordStream(stream)
         self.base = base
         self.index = index
         self.values: List[Any] = []
         self.errors: Dict[int, str] = {}
-        self._unpickler: Optional[_Unpickler] = None
+        self.handing: Any = None           # during a hand-over: the object handed
+        self._alone: Dict[int, Any] = {}   # records read by themselves, ahead of the order
+        self._reopen = reopen
+        self._unpickler: Optional[_SequenceUnpickler] = None
         self._failed: Optional[str] = None
         self._lock = threading.Lock()
 
@@ -567,6 +658,11 @@ class RecordReader:
 
         Thread-safe, so a viewer can load ahead in the background while it answers.
         """
+        with self._lock:
+            if len(self.values) <= record < len(self.index) and record not in self._alone:
+                self._load_alone(record)
+            if record in self._alone:
+                return self._alone[record], None
         while len(self.values) <= record < len(self.index):
             with self._lock:
                 if len(self.values) <= record:
@@ -575,19 +671,34 @@ class RecordReader:
             return None, "not restored: the dump has no object record %d" % record
         return self.values[record], self.errors.get(record)
 
+    def _load_alone(self, record: int) -> None:
+        entry = self.index[record]
+        if len(entry) < 4 or not entry[3] or self._reopen is None:
+            return
+        try:
+            with self._reopen() as stream:
+                stream.seek(self.base + entry[0])
+                self._alone[record] = _Unpickler(stream).load()
+        except Exception:
+            pass  # it refers to an earlier record after all: read in order
+
     def _load_next(self) -> None:
         number = len(self.values)
-        offset, _length, fresh = self.index[number]
+        offset, length, fresh = self.index[number][:3]
         if fresh or self._unpickler is None:
             # Records after a failure share memo entries it never made; only a
             # record that starts a fresh memo can be trusted again.
             self.stream.seek(self.base + offset)
-            self._unpickler = _Unpickler(self.stream)
+            self._unpickler = _SequenceUnpickler(self.stream, self)
             self._failed = None
         if self._failed is not None:
             self.errors[number] = self._failed
             self.values.append(None)
             return
+        if number in self._alone:  # read by itself before: hand the same object over
+            self.handing = self._alone.pop(number)
+            self.stream.seek(self.base + offset + length)
+            self.stream.pending = _HAND_OVER
         try:
             self.values.append(self._unpickler.load())
         except Exception as exc:
@@ -595,3 +706,5 @@ class RecordReader:
             self.errors[number] = reason
             self.values.append(None)
             self._failed = "not restored: it shares objects with a value that failed to load (%s)" % reason
+        finally:
+            self.handing = None

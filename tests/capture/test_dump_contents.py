@@ -159,6 +159,35 @@ def test_identity_across_frames(workdir: Path) -> None:
     assert leaf.locals["other"] is leaf.locals["shared"]["k"]
 
 
+def test_a_big_plain_value_loads_by_itself_and_identity_still_holds(workdir: Path) -> None:
+    crash(workdir, """
+        def leaf(blob, numbers, seen):
+            raise RuntimeError("x")
+        def top():
+            blob = bytes(60_000_000)                  # 60 MB, recorded before the list
+            numbers = list(range(200_000))            # 8 MB in memory
+            seen = {"again": numbers}                 # the list met again: a reference
+            leaf(blob, numbers, seen["again"])
+        top()
+    """)
+    # In a fresh process: reading the list first must not read the 40 MB blob before it.
+    proc = run([PYTHON, "-c", """if 1:
+        import tracemalloc, tbdump
+        dump = tbdump.load("traceback.pkl")
+        top, leaf = dump.frames[-2], dump.frames[-1]
+        tracemalloc.start()
+        numbers = dump.resolve(leaf.variables["numbers"])  # one value, as a viewer asks
+        print(tracemalloc.get_traced_memory()[1] // 1_000_000)
+        tracemalloc.stop()
+        print(len(numbers), numbers[-1], len(top.locals["blob"]))
+        print(numbers is top.locals["numbers"] is top.locals["seen"]["again"] is leaf.locals["seen"])
+    """], workdir)
+    peak_mb, sizes, same = proc.stdout.split("\n")[:3]
+    assert int(peak_mb) < 30, "reading the list read the blob too: %s MB" % peak_mb
+    assert sizes == "200000 199999 60000000"
+    assert same == "True", "the list read by itself is the one the other values refer to"
+
+
 def test_unpicklable_parts_become_placeholders_at_the_finest_level(workdir: Path) -> None:
     dump = crash(workdir, """
         import threading, socket

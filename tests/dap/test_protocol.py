@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import shutil
 import socket
+import tempfile
 import subprocess
 import sys
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+
+import tbdump
 
 from .dapclient import REPO, DapClient, frame
 
@@ -268,6 +271,23 @@ def test_object_groups_in_safe_mode_and_loaded(replay: Replay, safe: bool) -> No
     else:
         assert {"__dict__", "__class__", "__init__"} <= set(special)
         assert children_of(client, special["__dict__"])["'retries'"]["value"] == "3"
+
+
+def test_opening_a_value_unpickles_that_value_only(replay: Replay, dumps: Callable[[str], Path]) -> None:
+    marker = Path(tempfile.gettempdir()) / ("tbdump-lazy-%d" % tbdump.load(dumps("lazy"), objects=False).metadata.pid)
+    marker.unlink(missing_ok=True)
+    client = replay("lazy")
+    frame_id = first_frame(client)["id"]
+    rows = locals_of(client, frame_id)
+    page = client.ok("variables", {"variablesReference": rows["numbers"]["variablesReference"],
+                                   "filter": "indexed", "start": 50000, "count": 2})["variables"]
+    assert [v["value"] for v in page] == ["50000", "50001"]
+    assert client.ok("evaluate", {"expression": "numbers[-1] + len(blob)", "frameId": frame_id,
+                                  "context": "watch"})["result"] == "40099999"
+    assert not marker.exists(), "opening two values unpickled a third"
+    assert client.ok("evaluate", {"expression": "trap", "frameId": frame_id, "context": "watch"})["result"] == "None"
+    assert marker.exists(), "control: the trap is unpickled once asked for"
+    marker.unlink()
 
 
 def test_placeholders_say_what_they_are(replay: Replay) -> None:
