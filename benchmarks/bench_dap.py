@@ -129,6 +129,10 @@ def paging(dump: Path, report: Report) -> None:
         report("bigdata: peak server memory (MB)", peak, "MB", None)
         report("bigdata: dump object size (MB)", size_mb, "MB", None)
         report("bigdata: peak memory / object size", peak / size_mb, "x", 1.5)
+        # For comparison: a user who then opens every other value of the frame too.
+        for name in ("matrix", "rows", "table"):
+            client.ok("evaluate", {"expression": "len(%s)" % name, "frameId": frame["id"], "context": "watch"})
+        report("bigdata: peak after opening every local too (MB)", peak_rss_mb(client.proc.pid), "MB", None)
     finally:
         client.close()
 
