@@ -24,7 +24,7 @@ import pickle
 import sys
 import threading
 import types
-from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock
 from .placeholder import Placeholder, missing_class
@@ -359,12 +359,12 @@ class ReducePolicy:
         self.failures.append(reason)
         return (Placeholder, (type_name(obj), reason, safe_repr(obj)[:200]))
 
-    def may_hide_secrets(self, obj: Any) -> bool:
+    def may_hide_secrets(self, obj: Any, items: Optional[Set[type]] = None) -> bool:
         """Whether pickling ``obj`` needs the per-object redaction check.
 
         The check is a Python call for every object pickled; plain numbers and
         flat containers of them (a 1 000 000-item list) are cleared here at C
-        speed instead.
+        speed instead.  ``items``: the types in ``obj``, if known (item_types).
         """
         if not self.redaction.enabled:
             return False
@@ -375,7 +375,8 @@ class ReducePolicy:
             return False
         try:
             if t in (list, tuple, set, frozenset):
-                return not set(map(type, obj)) <= plain
+                found = items if items is not None else item_types(obj)
+                return found is None or not found <= plain
             if t is dict:
                 return (self.redaction.any_name_in(obj) or not set(map(type, obj)) <= plain
                         or not set(map(type, obj.values())) <= plain)
@@ -469,20 +470,25 @@ ALONE_MIN_BYTES = 1 << 16
 _ALONE_ITEMS = frozenset((int, float, bool, type(None)))
 
 
-def _loads_alone(obj: Any) -> bool:
+def item_types(obj: Any) -> Optional[Set[type]]:
+    """The types of the items of an exact list, tuple, set or frozenset (one C-speed pass)."""
+    if type(obj) not in (list, tuple, set, frozenset):
+        return None
+    try:
+        return set(map(type, obj))
+    except Exception:
+        return None
+
+
+def _loads_alone(obj: Any, items: Optional[Set[type]]) -> bool:
     """Whether the record just written for ``obj`` needs nothing from the records before it.
 
-    A value met before (inside an earlier record) is written as a memo reference
-    instead; a reader finds that out when the record fails to load by itself,
-    and reads it in order then.
+    A value met before (inside an earlier record) is written as a memo
+    reference instead, which the record's size (ALONE_MIN_BYTES) rules out.
     """
-    t = type(obj)
-    if t in (str, bytes, bytearray):
+    if type(obj) in (str, bytes, bytearray):
         return True
-    try:
-        return t in (list, tuple, set, frozenset) and len(obj) > 0 and set(map(type, obj)) <= _ALONE_ITEMS
-    except Exception:
-        return False
+    return items is not None and len(obj) > 0 and items <= _ALONE_ITEMS
 
 
 class RecordWriter:
@@ -507,7 +513,8 @@ class RecordWriter:
             return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
         try:
-            hides = self.policy.may_hide_secrets(obj)
+            items = item_types(obj)
+            hides = self.policy.may_hide_secrets(obj, items)
             self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
             # Without the alarm (outside the main thread), a record that blocks is given
             # up on, leaving the other half of the time to the values after it.
@@ -530,7 +537,7 @@ class RecordWriter:
             return None, "not captured: %s" % describe_exception(exc)
         length = self.sink.size - start
         # Not with redaction at work: its persistent ids are memo entries of their own.
-        alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj))
+        alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj, items))
         self.index.append((start, length, self._fresh, alone))
         self._fresh = 0
         return len(self.index) - 1, None
