@@ -326,10 +326,14 @@ class Previewer:
         """An exact builtin scalar: runs no user code, so no clock step and no children."""
         if self.secrets is not None and self.secrets.knows(obj):
             return redacted(obj, SECRET_VALUE_RULE)
-        try:
-            text = repr(obj)  # the common case: short, and already what the rules below give
-        except ValueError:  # an int too long for str()
-            text = ""
+        t = type(obj)
+        if (t is str or t is bytes) and len(obj) > self.max_string:
+            text = ""  # a long text: only its ends are repr'd, below
+        else:
+            try:
+                text = repr(obj)  # the common case: short, and already what the rules below give
+            except ValueError:  # an int too long for str()
+                text = ""
         if not text or len(text) > min(self.max_string, MAX_STRING_OUTER):
             text = (cut_string_repr(obj, self.max_string) if type(obj) in (str, bytes)
                     else cut_middle(scalar_repr(obj), self.max_string))
