@@ -62,7 +62,8 @@ class Capture:
         self.skip_codes: Set[types.CodeType] = set(skip_codes)
         self.previewer = Previewer(budgets.preview_depth, budgets.preview_items,
                                    budgets.preview_inner_items, redaction.rule_for_name,
-                                   redaction.rule_for_text, clock.run_isolated, records.policy.secrets,
+                                   redaction.rule_for_text if redaction.patterns else None,
+                                   clock.run_isolated, records.policy.secrets,
                                    hide_environ=not redaction.keep_environ,
                                    max_string=budgets.max_string)
         self.cut: List[str] = []

@@ -254,12 +254,13 @@ class Previewer:
     """Builds preview trees for capture within the preview budgets.
 
     ``redact`` returns the rule that hides a child reached by a given name, or
-    None; ``step`` runs one bounded piece of work (the capture clock).
+    None; ``redact_text`` the rule a repr hits (None: no value patterns);
+    ``step`` runs one bounded piece of work (the capture clock).
     """
 
     def __init__(self, depth: int, items: int, inner_items: int,
                  redact: Callable[[Any], Optional[str]],
-                 redact_text: Callable[[str], Optional[str]],
+                 redact_text: Optional[Callable[[str], Optional[str]]],
                  step: Callable[[Callable[[], Any]], Any],
                  secrets: Optional[Secrets] = None, hide_environ: bool = False,
                  max_string: int = MAX_STRING_OUTER) -> None:
@@ -272,6 +273,8 @@ class Previewer:
         self.secrets = secrets
         self.hide_environ = hide_environ
         self.max_string = max_string
+        self._secret_texts = secrets.texts if secrets is not None else set()
+        self._short_text = min(max_string, MAX_STRING_OUTER)  # a repr longer is cut
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
@@ -297,7 +300,7 @@ class Previewer:
         except BudgetExceeded:
             return timed_out(obj)
         value.repr = cut_middle(value.repr, self.max_string)
-        text_rule = self.redact_text(value.repr)
+        text_rule = self.redact_text(value.repr) if self.redact_text is not None else None
         if text_rule is not None:
             return redacted(obj, text_rule)
         # Below the top, only builtin containers open: an object's attributes
@@ -323,23 +326,28 @@ class Previewer:
         return value
 
     def _scalar(self, obj: Any) -> Value:
-        """An exact builtin scalar: runs no user code, so no clock step and no children."""
-        if self.secrets is not None and self.secrets.knows(obj):
-            return redacted(obj, SECRET_VALUE_RULE)
+        """An exact builtin scalar: runs no user code, so no clock step and no children.
+
+        The bulk of every capture (a deep stack is thousands of them), so kept short.
+        """
         t = type(obj)
+        if t is str and obj in self._secret_texts:
+            return redacted(obj, SECRET_VALUE_RULE)
         if (t is str or t is bytes) and len(obj) > self.max_string:
-            text = ""  # a long text: only its ends are repr'd, below
+            text = cut_string_repr(obj, self.max_string)  # only its ends are repr'd
         else:
             try:
-                text = repr(obj)  # the common case: short, and already what the rules below give
+                text = repr(obj)  # the common case: short, and already what the rules give
             except ValueError:  # an int too long for str()
-                text = ""
-        if not text or len(text) > min(self.max_string, MAX_STRING_OUTER):
-            text = (cut_string_repr(obj, self.max_string) if type(obj) in (str, bytes)
-                    else cut_middle(scalar_repr(obj), self.max_string))
-        rule = self.redact_text(text)
-        name = type(obj).__name__
-        return redacted(obj, rule) if rule else Value(name, text, name)
+                text = scalar_repr(obj)
+            if len(text) > self._short_text:
+                text = cut_middle(string_repr(obj) if t is str or t is bytes else scalar_repr(obj),
+                                  self.max_string)
+        rule = self.redact_text(text) if self.redact_text is not None else None
+        if rule:
+            return redacted(obj, rule)
+        name = t.__name__
+        return Value(name, text, name)
 
     def _child(self, child: LiveChild, level: int) -> Child:
         rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
