@@ -10,14 +10,16 @@ import json
 import os
 import sys
 import threading
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames
-from .objects import RecordReader
 from .placeholder import Placeholder
 from .tracetext import format_chain
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .objects import RecordReader
 
 SAFE_MODE_REQUESTED = "safe mode: objects are not loaded (nothing from the file is run)"
 
@@ -131,6 +133,7 @@ class Dump:
         except ValueError:
             self.safe_reason = "safe mode: the dump's object index is damaged"
             return
+        from .objects import RecordReader  # the unpickling machinery: only for the object layer
         self._records = RecordReader(stream, base, index, reopen=self._reader.reopen)
 
     @property
