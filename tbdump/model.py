@@ -84,14 +84,14 @@ class Value:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Value":
-        children = d.get("c")
-        return cls(
-            type=d["t"], repr=d["r"], qualtype=d.get("q", d["t"]),
-            length=d.get("n"), shape=d.get("s"),
-            children=None if children is None else [Child.from_json(c) for c in children],
-            more=d.get("m", 0), expandable=bool(d.get("e")),
-            missing=d.get("x"), redacted=d.get("red"), ref=d.get("ref"), groups=d.get("g"),
-        )
+        t = d["t"]
+        if len(d) == 2:  # a scalar in a container: most of a deep stack's values
+            return cls(t, d["r"], t)
+        get = d.get
+        children = get("c")
+        return cls(t, d["r"], get("q", t), get("n"), get("s"),
+                   None if children is None else [Child.from_json(c) for c in children],
+                   get("m", 0), bool(get("e")), get("x"), get("red"), get("ref"), get("g"))
 
 
 OMITTED_GLOBAL = Value(type="?", repr="<not captured: over the max_globals budget>",
