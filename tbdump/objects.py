@@ -378,8 +378,8 @@ class ReducePolicy:
                 found = items if items is not None else item_types(obj)
                 return found is None or not found <= plain
             if t is dict:
-                return (self.redaction.any_name_in(obj) or not set(map(type, obj)) <= plain
-                        or not set(map(type, obj.values())) <= plain)
+                found = items if items is not None else item_types(obj)
+                return self.redaction.any_name_in(obj) or found is None or not found <= plain
             if qualified_type(obj) == "numpy.ndarray":
                 return obj.dtype.hasobject
         except Exception:
@@ -468,16 +468,19 @@ ALONE_MIN_BYTES = 1 << 16
 # Values whose record holds exactly one memo entry (the value) and refers to no
 # other: numbers are never memoized, and strings and bytes are one entry.
 _ALONE_ITEMS = frozenset((int, float, bool, type(None)))
+# Values whose pickling calls no Python code (the C pickler saves them itself).
+_PLAIN_DATA = frozenset((int, float, bool, type(None), str, bytes))
 
 
 def item_types(obj: Any) -> Optional[Set[type]]:
-    """The types of the items of an exact list, tuple, set or frozenset (one C-speed pass)."""
-    if type(obj) not in (list, tuple, set, frozenset):
-        return None
-    try:
+    """The types of the items (keys and values) of an exact list, tuple, set, frozenset or
+    dict, in one C-speed pass; None for anything else."""
+    t = type(obj)
+    if t in (list, tuple, set, frozenset):
         return set(map(type, obj))
-    except Exception:
-        return None
+    if t is dict:
+        return set(map(type, obj)) | set(map(type, obj.values()))
+    return None
 
 
 def _loads_alone(obj: Any, items: Optional[Set[type]]) -> bool:
@@ -486,9 +489,10 @@ def _loads_alone(obj: Any, items: Optional[Set[type]]) -> bool:
     A value met before (inside an earlier record) is written as a memo
     reference instead, which the record's size (ALONE_MIN_BYTES) rules out.
     """
-    if type(obj) in (str, bytes, bytearray):
+    t = type(obj)
+    if t in (str, bytes, bytearray):
         return True
-    return items is not None and len(obj) > 0 and items <= _ALONE_ITEMS
+    return t in (list, tuple, set, frozenset) and items is not None and len(obj) > 0 and items <= _ALONE_ITEMS
 
 
 class RecordWriter:
@@ -516,11 +520,14 @@ class RecordWriter:
             items = item_types(obj)
             hides = self.policy.may_hide_secrets(obj, items)
             self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
-            # Without the alarm (outside the main thread), a record that blocks is given
-            # up on, leaving the other half of the time to the values after it.
-            self.clock.run_isolated(lambda: self.pickler.dump(obj),
-                                    seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
-                                    on_abandon=lambda: self.sink.close_at(start))
+            if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
+                self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock
+            else:
+                # Without the alarm (outside the main thread), a record that blocks is given
+                # up on, leaving the other half of the time to the values after it.
+                self.clock.run_isolated(lambda: self.pickler.dump(obj),
+                                        seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
+                                        on_abandon=lambda: self.sink.close_at(start))
         except BaseException as exc:
             if self.sink.closed:
                 return None, "not captured: pickling it blocked past its time budget"
