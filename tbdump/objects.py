@@ -78,7 +78,9 @@ class RecordSink:
         self.closed = False
         self._flushed = 0      # of which already in the file
         self._buffer = bytearray()
-        self._lock = threading.Lock()
+        # Reentrant: an alarm's BudgetExceeded landing between acquire and the with
+        # block must not leave the capturing thread locked out of its own sink.
+        self._lock = threading.RLock()
 
     def write(self, data: Any) -> int:
         n = memoryview(data).nbytes  # bytes, memoryview, or a protocol-5 PickleBuffer
