@@ -97,8 +97,10 @@ class VSCode:
         row.wait_for()
         entry = self.page.locator(".context-view .action-item", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$"))
         for _ in range(3):
-            row.click(button="right")
             try:
+                # A hover left open (a path shown over the Explorer) would take the click.
+                self.page.mouse.move(1, 1)
+                row.click(button="right", timeout=5_000)
                 entry.wait_for(timeout=5_000)
                 # VS Code's menus act on a real press and release over the item.
                 entry.hover(timeout=5_000)
@@ -106,7 +108,7 @@ class VSCode:
                 break
             except PlaywrightTimeout:
                 # The menu closed before the click (the Explorer re-rendered under it, on a busy
-                # machine): nothing was chosen, so a person opens it again.
+                # machine), or a hover covered the row: nothing was chosen, so a person tries again.
                 warnings.warn(f"the context menu of {name!r} closed before {item!r} was clicked; again")
                 self.page.keyboard.press("Escape")
         else:
@@ -366,6 +368,9 @@ class VSCode:
 
     def output_channel(self, name: str) -> Locator:
         """Shows an output channel (Output: Show Output Channels..., as a person picks it); returns its text."""
+        # The channel picker is offered only once the Output view exists: open it first.
+        self.run_command("Output: Focus on Output View")
+        expect(self.page.locator(".panel .output-view")).to_be_visible()
         self.run_command("Output: Show Output Channels...")
         row = self.palette_row(name)
         row.wait_for()
