@@ -159,6 +159,20 @@ def is_capture_thread(ident: Optional[int]) -> bool:
     return ident in _WORKERS
 
 
+def start_capture_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """A daemon thread of tbdump's own, which no capture lists among the program's threads."""
+    def run() -> None:
+        _WORKERS.add(threading.get_ident())
+        try:
+            target()
+        finally:
+            _WORKERS.discard(threading.get_ident())
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    _WORKERS.add(thread.ident or 0)
+    return thread
+
+
 class _Abandoned(Exception):
     """A worker's step did not finish in time."""
 
@@ -173,9 +187,7 @@ class _Worker:
     def __init__(self) -> None:
         self.stuck = False
         self._jobs: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._serve, name="tbdump-capture-step", daemon=True)
-        self.thread.start()
-        _WORKERS.add(self.thread.ident or 0)
+        self.thread = start_capture_thread(self._serve_jobs, "tbdump-capture-step")
 
     def run(self, fn: Callable[[], Any], seconds: float) -> Any:
         done = threading.Event()
@@ -192,12 +204,6 @@ class _Worker:
 
     def close(self) -> None:
         self._jobs.put(None)
-
-    def _serve(self) -> None:
-        try:
-            self._serve_jobs()
-        finally:
-            _WORKERS.discard(threading.get_ident())
 
     def _serve_jobs(self) -> None:
         while True:

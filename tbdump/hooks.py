@@ -1,15 +1,17 @@
 """The ways a program hands its crash to tbdump: a hook, or a call in an ``except`` block."""
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 import traceback
 import types
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
-from .budget import Budgets
+from .budget import Budgets, start_capture_thread
 from .redaction import Redaction
-from .writer import DEFAULT_FILENAME, DumpWriteError, write_dump
+from .writer import DEFAULT_FILENAME, DumpWriteError, write_dump, write_minimal
 
 
 def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
@@ -34,11 +36,33 @@ def exception_summary(exc: BaseException) -> str:
 def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[types.CodeType] = (),
                  thread: Optional[threading.Thread] = None, summary: bool = True,
                  silent: bool = False, budgets: Optional[Budgets] = None,
-                 redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> Optional[str]:
+                 redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
+                 end: Optional[Callable[[], None]] = None) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed).
+    ``end``: how the process ends after this report (an uncaught exception in the
+    main thread).  Capture there is interrupted by an alarm, which user code can
+    swallow in a loop; if capture is still running GIVE_UP_SECONDS past its time
+    budget, a minimal dump is written instead and ``end`` is called from another
+    thread, so the program ends as it would have rather than hang.
     """
+    def say(path: Optional[str], message: str) -> None:
+        if not silent:
+            _stderr_write((exception_summary(exc) if summary else "") + message)
+
+    done = threading.Event()
+    if end is not None:
+        limit = (budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS
+
+        def give_up() -> None:
+            if done.wait(limit):
+                return
+            why = "capture was still running %g s after its time budget (code in a value " \
+                  "kept it from being interrupted)" % GIVE_UP_SECONDS
+            say(*_minimal(exc, filename, why, key))
+            end()
+        start_capture_thread(give_up, "tbdump-give-up")
     try:
         path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key)
@@ -47,9 +71,41 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
         path, message = None, "tbdump: %s\n" % err
     except BaseException as err:  # never let the dump change the crash
         path, message = None, "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
-    if not silent:
-        _stderr_write((exception_summary(exc) if summary else "") + message)
+    finally:
+        done.set()
+    say(path, message)
     return path
+
+
+GIVE_UP_SECONDS = 5.0
+
+
+def _minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes]) -> Tuple[Optional[str], str]:
+    try:
+        path = write_minimal(exc, filename, why, key)
+        return path, "Traceback dumped into: %s (%s)\n" % (path, why)
+    except BaseException as err:
+        return None, "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
+
+
+def end_uncaught(exc: BaseException) -> Callable[[], None]:
+    """How the process ends after ``exc`` went uncaught in the main thread, as Python ends it:
+    killed by SIGINT after a KeyboardInterrupt, else status 1 (output flushed first)."""
+    def end() -> None:
+        _flush_std()
+        if isinstance(exc, KeyboardInterrupt):
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        os._exit(130 if isinstance(exc, KeyboardInterrupt) else 1)
+    return end
+
+
+def _flush_std() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
 
 
 def print_python_traceback(exc: BaseException) -> None:
@@ -85,7 +141,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
             exc = exc_type()
         if not replace:
             previous(exc_type, exc, tb)
-        report_crash(exc, filename, summary=replace, silent=silent, **options)
+        report_crash(exc, filename, summary=replace, silent=silent, end=end_uncaught(exc), **options)
 
     sys.excepthook = excepthook
     if threads:

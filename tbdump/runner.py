@@ -6,12 +6,11 @@ import importlib.machinery
 import os
 import runpy
 import zipfile
-import signal
 import sys
 import types
 from typing import List, NoReturn, Optional, Set
 
-from .hooks import print_python_traceback, report_crash, set_thread_excepthook
+from .hooks import end_uncaught, print_python_traceback, report_crash, set_thread_excepthook
 from .objects import release_main
 from .writer import DEFAULT_FILENAME
 
@@ -162,10 +161,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         _strip(exc, skip)
         if opts.traceback:
             print_python_traceback(exc)
-        report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback)
+        end = end_uncaught(exc)
+        report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback, end=end)
         release_main(interpreter_main)
         if isinstance(exc, KeyboardInterrupt):
-            _die_of_sigint()
+            end()
         _remember_last(exc)
     else:
         return
@@ -193,10 +193,3 @@ def _lift_recursion_limit() -> None:
     sys.setrecursionlimit(sys.getrecursionlimit() + depth)
 
 
-def _die_of_sigint() -> NoReturn:
-    """End as Python does after an uncaught KeyboardInterrupt: killed by SIGINT."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGINT)
-    raise SystemExit(130)  # pragma: no cover - only where SIGINT cannot kill us

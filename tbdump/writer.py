@@ -99,7 +99,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
             if os.environ.get("TBDUMP_DEBUG"):
                 import traceback
                 traceback.print_exc()
-            return _write_minimal(exc, path, key, describe_exception(err))
+            return write_minimal(exc, path, describe_exception(err), key)
     finally:
         sys.setrecursionlimit(old_limit)
         if collecting:
@@ -131,7 +131,10 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         raise
 
 
-def _write_minimal(exc: BaseException, path: str, key: Optional[bytes], why: str) -> str:
+def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None) -> str:
+    """The last-resort dump: the exception and its lines, no values; ``why`` says what failed."""
+    path = os.fspath(filename)
+    key = signing_key(key)
     container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)

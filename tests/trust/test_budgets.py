@@ -4,6 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from tbdump.hooks import GIVE_UP_SECONDS
+
 from ..hostile.harness import PYTHON, REPO, base_env, load_fresh, run, run_tbdump, write_program
 
 MARGIN = 2.5  # seconds for interpreter start, imports and writing
@@ -71,6 +75,42 @@ def test_reduce_that_blocks_forever_in_a_thread_crash_is_given_up(tmp_path: Path
     assert seen["before"] == "{'kept': [1, 2, 3]}"   # pickled before the blocked one: loads
     assert seen["after"] == "'previewed all the same'"
     assert "blocked" in seen["stuck"], seen
+
+
+@pytest.mark.parametrize("how", ["runner", "excepthook"])
+def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: Path, how: str) -> None:
+    # The alarm's BudgetExceeded is caught and the loop goes on: capture can never return. The
+    # program still ends, as Python would have ended it, with a minimal dump of the crash.
+    hook = 'import tbdump; tbdump.set_excepthook(filename="traceback.pkl")' if how == "excepthook" else ""
+    prog = write_program(tmp_path, '''
+        %s
+        class Stubborn:
+            def __repr__(self):
+                while True:
+                    try:
+                        sum(range(10 ** 6))
+                    except BaseException:
+                        pass
+        def f():
+            stubborn = Stubborn()
+            print("output before the crash")
+            raise RuntimeError("stubborn")
+        f()
+    ''' % hook)
+    budget = 2.0
+    env = base_env(TBDUMP_MAX_SECONDS=str(budget))
+    if how == "runner":
+        result = run_tbdump(prog, [], env, traceback=False)
+    else:
+        result = run([PYTHON, str(prog)], tmp_path, dict(env, PYTHONPATH=str(REPO)))
+    assert result.returncode == 1, result
+    assert result.seconds < budget + GIVE_UP_SECONDS + MARGIN, result
+    assert b"output before the crash" in result.stdout, result
+    assert b"RuntimeError: stubborn" in result.stderr and b"Traceback dumped into: traceback.pkl" in result.stderr
+    shown = run([PYTHON, "-c", "import tbdump; d = tbdump.load('traceback.pkl'); "
+                 "print(d.exception.type, d.frames[-1].name, d.metadata.partial)"],
+                tmp_path, dict(env, PYTHONPATH=str(REPO)))
+    assert shown.stdout.split() == [b"RuntimeError", b"f", b"True"], shown
 
 
 def test_byte_budget_cuts_what_does_not_fit_and_says_so(tmp_path: Path) -> None:
