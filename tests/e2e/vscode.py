@@ -367,14 +367,12 @@ class VSCode:
         return self.page.locator(".terminal-wrapper.active .xterm-rows")
 
     def output_channel(self, name: str) -> Locator:
-        """Shows an output channel (Output: Show Output Channels..., as a person picks it); returns its text."""
-        # The channel picker is offered only once the Output view exists: open it first.
+        """Shows an output channel, picked in the Output view's channel list as a person does;
+        returns its text."""
         self.run_command("Output: Focus on Output View")
-        expect(self.page.locator(".panel .output-view")).to_be_visible()
-        self.run_command("Output: Show Output Channels...")
-        row = self.palette_row(name)
-        row.wait_for()
-        row.click()
+        channels = self.page.locator(".panel select.monaco-select-box").first
+        expect(channels).to_be_visible()
+        channels.select_option(label=name)
         return self.output_text()
 
     def output_text(self) -> Locator:
