@@ -46,31 +46,35 @@ class FrameContext:
         They hold at least every variable ``code`` names (all of them without
         ``code``), and are kept, so REPL statements and setVariable change this replay.
         """
-        if not self.objects.allowed:
-            raise Unavailable("objects are not loaded: %s" % self.objects.reason)
+        self._require_objects()
         names = None if code is None else _names_in(code)
         if names is not None and names & _DYNAMIC_NAMES:
             names = None
-        g, loc = self._live
-        for is_local, values, space in ((False, self.globals_values, g), (True, self.locals_values, loc)):
+        for is_local, values in ((False, self.globals_values), (True, self.locals_values)):
             for name in (values if names is None else names & values.keys()):
-                if (is_local, name) not in self._resolved:
-                    self._resolved.add((is_local, name))
-                    space[name] = self._real(name, values[name])
+                self._ensure(is_local, name)
         return self._live
 
     def real(self, is_local: bool, name: str) -> Any:
         """One variable's real object, as the namespaces hold it now (changes included)."""
-        if not self.objects.allowed:
-            raise Unavailable("objects are not loaded: %s" % self.objects.reason)
-        values = self.locals_values if is_local else self.globals_values
-        if (is_local, name) not in self._resolved and name in values:
-            self._resolved.add((is_local, name))
-            self._live[1 if is_local else 0][name] = self._real(name, values[name])
-        obj = self._live[1 if is_local else 0][name]
+        self._require_objects()
+        self._ensure(is_local, name)
+        obj = self._live[is_local][name]
         if isinstance(obj, _Missing):
             raise Unavailable(repr(obj))
         return obj
+
+    def _require_objects(self) -> None:
+        if not self.objects.allowed:
+            raise Unavailable("objects are not loaded: %s" % self.objects.reason)
+
+    def _ensure(self, is_local: bool, name: str) -> None:
+        """Puts a captured variable's object in its namespace, the first time only (a REPL
+        statement may have changed or deleted it since)."""
+        values = self.locals_values if is_local else self.globals_values
+        if (is_local, name) not in self._resolved and name in values:
+            self._resolved.add((is_local, name))
+            self._live[is_local][name] = self._real(name, values[name])
 
     def _real(self, name: str, value: Value) -> Any:
         try:

@@ -16,7 +16,7 @@ from .evaluate import Evaluator, FrameContext, one_line
 from .messaging import Connection, RequestError, argument
 from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks
-from .variables import Objects, Row, Unavailable, VariableTree, scope_rows
+from .variables import Objects, Row, VariableTree, scope_rows
 
 NOT_RUNNING = ("This is a replay of a crash dump: the program cannot {what}. "
                "Inspect frames, variables and the debug console; stop the session when done.")
@@ -354,7 +354,7 @@ class Session:
             live = live_l if kind == "locals" else {k: v for k, v in live_g.items() if k != "__builtins__"
                                                     or "__builtins__" in values}
             items = [(name, values[name] if _is_missing(obj) and name in values else preview.describe(obj),
-                      _getter(live, name)) for name, obj in live.items()]
+                      _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
             items = [(name, value, _context_getter(ctx, kind, name)) for name, value in values.items()]
         if kind == "locals" and entry is not None and entry is replay.exception_entry:
@@ -494,18 +494,9 @@ def _is_missing(obj: Any) -> bool:
     return type(obj).__name__ == "_Missing"
 
 
-def _getter(space: Dict[str, Any], name: str) -> Callable[[], Any]:
-    def get() -> Any:
-        obj = space[name]
-        if _is_missing(obj):
-            raise Unavailable(repr(obj))
-        return obj
-    return get
-
-
 def _context_getter(ctx: FrameContext, kind: str, name: str) -> Callable[[], Any]:
     def get() -> Any:
-        return ctx.real(kind == "locals", name)  # that value only, not the whole frame
+        return ctx.real(kind == "locals", name)  # that value only, not the whole frame (or as changed)
     return get
 
 
