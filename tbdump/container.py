@@ -70,11 +70,15 @@ def new_checksum(signed: bool, data: Any = b"") -> Any:
     return hashlib.sha256(data) if signed else Crc32(data)
 
 
+def _checksum_key(signed: bool) -> str:
+    """The manifest key a member's checksum is stored under."""
+    return "sha256" if signed else Crc32.name
+
+
 def _member_checksum(member: Dict[str, Any]) -> Tuple[Any, Optional[str]]:
     """A fresh checksum of the kind a member's entry names, and the expected value."""
-    if "sha256" in member:
-        return hashlib.sha256(), member["sha256"]
-    return Crc32(), member.get("crc32")
+    signed = _checksum_key(True) in member
+    return new_checksum(signed), member.get(_checksum_key(signed))
 
 
 def checksum_of_range(f: Any, offset: int, size: int, checksum: Any) -> str:
@@ -112,7 +116,7 @@ class ContainerWriter:
         if digest is None:
             digest = checksum_of_range(self.file, offset, size, new_checksum(self.signed))
             self.file.seek(0, 2)
-        self.members[name] = {"offset": offset, "size": size, new_checksum(self.signed).name: digest,
+        self.members[name] = {"offset": offset, "size": size, _checksum_key(self.signed): digest,
                               "encoding": encoding}
 
     def add(self, name: str, data: bytes, compress: bool = True) -> None:
@@ -219,7 +223,8 @@ class ContainerReader:
         if m is None:
             raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
         stream = self.reopen()
-        if checksum_of_range(stream, m["offset"], m["size"], _member_checksum(m)[0]) != _member_checksum(m)[1]:
+        checksum, expected = _member_checksum(m)
+        if checksum_of_range(stream, m["offset"], m["size"], checksum) != expected:
             stream.close()
             raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
         return stream, m["offset"]
@@ -254,7 +259,7 @@ class ContainerReader:
     def signature_ok(self, key: bytes) -> bool:
         mac = self.manifest.get("hmac")
         # Only SHA-256 makes the signed manifest bind the members' contents.
-        strong = all(isinstance(m, dict) and "sha256" in m for m in self.manifest["members"].values())
+        strong = all(isinstance(m, dict) and _checksum_key(True) in m for m in self.manifest["members"].values())
         return strong and isinstance(mac, str) and hmac.compare_digest(mac, manifest_mac(self.manifest, key))
 
     def close(self) -> None:

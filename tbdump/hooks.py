@@ -7,7 +7,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from .budget import Budgets, start_capture_thread
 from .redaction import Redaction
@@ -47,7 +47,7 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
     budget, a minimal dump is written instead and ``end`` is called from another
     thread, so the program ends as it would have rather than hang.
     """
-    def say(path: Optional[str], message: str) -> None:
+    def say(message: str) -> None:
         if not silent:
             _stderr_write((exception_summary(exc) if summary else "") + message)
 
@@ -60,32 +60,35 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
                 return
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
-            say(*_minimal(exc, filename, why, key))
+            try:
+                say(_dumped(write_minimal(exc, filename, why, key), why))
+            except BaseException as err:
+                say(_not_dumped(err))
             end()
         start_capture_thread(give_up, "tbdump-give-up")
     try:
         path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key)
-        message = "Traceback dumped into: %s\n" % path
+        message = _dumped(path)
     except DumpWriteError as err:
         path, message = None, "tbdump: %s\n" % err
     except BaseException as err:  # never let the dump change the crash
-        path, message = None, "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
+        path, message = None, _not_dumped(err)
     finally:
         done.set()
-    say(path, message)
+    say(message)
     return path
 
 
 GIVE_UP_SECONDS = 5.0
 
 
-def _minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes]) -> Tuple[Optional[str], str]:
-    try:
-        path = write_minimal(exc, filename, why, key)
-        return path, "Traceback dumped into: %s (%s)\n" % (path, why)
-    except BaseException as err:
-        return None, "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
+def _dumped(path: Optional[str], why: str = "") -> str:
+    return "Traceback dumped into: %s%s\n" % (path, " (%s)" % why if why else "")
+
+
+def _not_dumped(err: BaseException) -> str:
+    return "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
 
 
 def end_uncaught(exc: BaseException) -> Callable[[], None]:

@@ -471,7 +471,7 @@ ALONE_MIN_BYTES = 1 << 16
 # other: numbers are never memoized, and strings and bytes are one entry.
 _ALONE_ITEMS = frozenset((int, float, bool, type(None)))
 # Values whose pickling calls no Python code (the C pickler saves them itself).
-_PLAIN_DATA = frozenset((int, float, bool, type(None), str, bytes))
+_PLAIN_DATA = _ALONE_ITEMS | {str, bytes}
 
 
 def item_types(obj: Any) -> Optional[Set[type]]:
@@ -696,7 +696,7 @@ class RecordReader:
                 stream.seek(self.base + entry[0])
                 self._alone[record] = _Unpickler(stream).load()
         except Exception:
-            pass  # it refers to an earlier record after all: read in order
+            pass  # unreadable by itself (the file was replaced, say): read in order
 
     def _load_next(self) -> None:
         number = len(self.values)

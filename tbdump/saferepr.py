@@ -99,7 +99,7 @@ def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
 
 _FLAT_TYPES = {t: (prefix, suffix, comma) for t, prefix, suffix, comma in _COLLECTIONS if t is not deque}
 _FLAT_TYPES[dict] = ("{", "}", False)
-_SCALARS = frozenset((int, float, bool, type(None), str, bytes))
+_FLAT_ITEMS = frozenset((int, float, bool, type(None), str, bytes))
 
 
 def _flat_repr(obj: Any, t: type, level: int) -> Any:
@@ -109,11 +109,11 @@ def _flat_repr(obj: Any, t: type, level: int) -> Any:
     items = list(islice(obj.items() if t is dict else obj, count))
     shown = items[:count - 1]
     if t is dict:
-        if not (set(map(type, (k for k, _ in shown))) | set(map(type, (v for _, v in shown)))) <= _SCALARS:
+        if not (set(map(type, (k for k, _ in shown))) | set(map(type, (v for _, v in shown)))) <= _FLAT_ITEMS:
             return None
         parts = ["%s: %s" % (_scalar_text(k, level + 1), _scalar_text(v, level + 1)) for k, v in shown]
     else:
-        if not set(map(type, shown)) <= _SCALARS:
+        if not set(map(type, shown)) <= _FLAT_ITEMS:
             return None
         parts = [_scalar_text(item, level + 1) for item in shown]
     prefix, suffix, comma = _FLAT_TYPES[t]

@@ -53,7 +53,7 @@ class _HashingSink(RecordSink):
         self.hash = None  # bytes were taken back: hash the member from the file instead
 
     def digest(self) -> Optional[str]:
-        """The member's SHA-256 once everything is in the file (None: hash it from the file)."""
+        """The member's checksum once everything is in the file (None: compute it from the file)."""
         self.flush()
         return None if self.hash is None else self.hash.hexdigest()
 
