@@ -206,13 +206,16 @@ class _Worker:
         self._jobs.put(None)
 
     def _serve_jobs(self) -> None:
-        while True:
+        job = self._jobs.get()
+        while job is not None:
+            _run_job(*job)
+            job = None  # holds nothing of the program between jobs (or at its shutdown)
             job = self._jobs.get()
-            if job is None:
-                return
-            fn, outcome, done = job
-            try:
-                outcome.append((True, fn()))
-            except BaseException as exc:  # handed to the capturing thread
-                outcome.append((False, exc))
-            done.set()
+
+
+def _run_job(fn: Callable[[], Any], outcome: List[Any], done: threading.Event) -> None:
+    try:
+        outcome.append((True, fn()))
+    except BaseException as exc:  # handed to the capturing thread
+        outcome.append((False, exc))
+    done.set()

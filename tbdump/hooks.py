@@ -52,6 +52,7 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
             _stderr_write((exception_summary(exc) if summary else "") + message)
 
     done = threading.Event()
+    watchdog: Optional[threading.Thread] = None
     if end is not None:
         limit = (budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS
 
@@ -65,7 +66,7 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
             except BaseException as err:
                 say(_not_dumped(err))
             end()
-        start_capture_thread(give_up, "tbdump-give-up")
+        watchdog = start_capture_thread(give_up, "tbdump-give-up")
     try:
         path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key)
@@ -76,6 +77,10 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
         path, message = None, _not_dumped(err)
     finally:
         done.set()
+        if watchdog is not None:
+            # Gone before the program ends: a daemon thread left holding the exception
+            # would keep its frames' objects alive through shutdown (no __del__ runs).
+            watchdog.join()
     say(message)
     return path
 
