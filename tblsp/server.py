@@ -55,7 +55,7 @@ class TbLanguageServer(LanguageServer):
         self.explicit: Set[str] = set()        # dumps named by options or tbdump.openDump
         self.closed: Set[str] = set()          # closed with tbdump.closeDump
         self.seen: Dict[str, Optional[dumpfiles.Stamp]] = {}   # dump path -> stamp last read
-        self.published: Set[str] = set()       # URIs that have diagnostics from us
+        self.published: Dict[str, List[types.Diagnostic]] = {}  # URI -> what it shows from us
         self.loading: Dict[str, "asyncio.Future[None]"] = {}
         self.generation: Dict[str, int] = {}   # reads started per dump; the latest one counts
         self._disk: Dict[str, Tuple[Optional[dumpfiles.Stamp], List[str]]] = {}
@@ -130,15 +130,17 @@ class TbLanguageServer(LanguageServer):
     def publish(self, uri: str) -> None:
         path = to_fs_path(uri)
         findings = self.crashes.findings(path) if path is not None else []
-        if not findings and uri not in self.published:
-            return
         diagnostics = [self.diagnostic(f) for f in findings]
+        # Opening a file right after the dumps loaded would otherwise send the same list
+        # twice; editors redraw the Problems panel on each.
+        if diagnostics == self.published.get(uri, []):
+            return
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
         if diagnostics:
-            self.published.add(uri)
+            self.published[uri] = diagnostics
         else:
-            self.published.discard(uri)
+            del self.published[uri]
 
     def refresh(self) -> None:
         """Republish everything and ask the client to re-request lenses, hints and values."""

@@ -77,6 +77,7 @@ class Client(LanguageClient):
         super().__init__(converter_factory=default_converter)
         self.refreshes: List[str] = []
         self.registrations: List[types.Registration] = []
+        self.publications: Dict[str, int] = {}  # URI -> publishDiagnostics received
 
 
 def make_client() -> Client:
@@ -87,6 +88,14 @@ def make_client() -> Client:
         def refreshed(ls: Client, params: Any, method: str = method) -> None:
             ls.refreshes.append(method)
         client.feature(method)(refreshed)
+
+    features = client.protocol.fm.features
+    keep = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+    def published(params: types.PublishDiagnosticsParams) -> None:  # pygls bound keep to client
+        client.publications[params.uri] = client.publications.get(params.uri, 0) + 1
+        keep(params)
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = published
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(ls: Client, params: types.RegistrationParams) -> None:

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from .lsp_support import DIVIDE, by_severity, crash, diagnostics, line_of, open_file, start
+from .lsp_support import DIVIDE, Client, by_severity, crash, diagnostics, line_of, open_file, start
 
 pytestmark = pytest.mark.asyncio
 
@@ -51,6 +51,26 @@ async def test_published_for_user_files_without_opening(client: LanguageClient,
     diags = await diagnostics(client, (workspace / "prog.py").as_uri())
     assert {d.severity for d in diags} == {types.DiagnosticSeverity.Error,
                                           types.DiagnosticSeverity.Information}
+
+
+async def test_opening_a_file_does_not_publish_again(client: Client, workspace: Path) -> None:
+    """The list sent when the dump loaded stands; opening the file changes nothing in it."""
+    crash(workspace, DIVIDE, args=["5", "0"])
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = prog.as_uri()
+    await diagnostics(client, uri)
+    assert client.publications[uri] == 1
+    open_file(client, prog)
+    await client.text_document_hover_async(types.HoverParams(   # a round trip after didOpen
+        types.TextDocumentIdentifier(uri), types.Position(0, 0)))
+    assert client.publications[uri] == 1
+    # A change that moves the crash line is published.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+        [types.TextDocumentContentChangeWholeDocument("\n" + prog.read_text())]))
+    await diagnostics(client, uri, lambda d: any(x.range.start.line == line_of(prog, "# crash") + 1 for x in d))
+    assert client.publications[uri] == 2
 
 
 CHAINED = """\
