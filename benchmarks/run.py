@@ -130,6 +130,7 @@ def summarise(samples: Samples) -> Dict[str, Dict[str, Dict[str, Any]]]:
                 "runs": len(dumps),
                 "errors": sorted({d["error"] for d in dumps if "error" in d}),
                 "dump_s": _median([d["seconds"] for d in ok]),
+                "dump_range": (min(d["seconds"] for d in ok), max(d["seconds"] for d in ok)) if ok else None,
                 "size": _median([d["size"] for d in ok]),
                 "mem_growth": _median([d["mem_growth"] for d in ok if d["mem_growth"] is not None]),
             }
@@ -160,7 +161,7 @@ def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
 
 # -- targets (issue 2, "Speed") ----------------------------------------------------------------
 def checks(summary: Dict[str, Dict[str, Dict[str, Any]]]) -> List[Tuple[str, Optional[bool], str]]:
-    """(target, met? (None: not measured), the figures that decide it)."""
+    """(target, met? (None: the runs disagree), the figures that decide it)."""
     out: List[Tuple[str, Optional[bool], str]] = []
 
     def row(s: str, t: str) -> Optional[Dict[str, Any]]:
@@ -173,29 +174,31 @@ def checks(summary: Dict[str, Dict[str, Dict[str, Any]]]) -> List[Tuple[str, Opt
     web, web_peer = row("web", "tbdump"), row("web", "pydumpling-unlimited")
     if web and web_peer:
         speedup = _ratio(web_peer["dump_s"], web["dump_s"])
-        out.append(("web: dump >= 10x faster than pydumpling unlimited",
-                    complete("web") and speedup is not None and speedup >= 10,
-                    "%s faster (%s vs %s)%s" % (_x(speedup), _ms(web["dump_s"]), _ms(web_peer["dump_s"]),
-                                                _incomplete(web))))
+        met, spread = _steady(web, web_peer, complete("web"), lambda tb, peer: peer / tb >= 10)
+        out.append(("web: dump >= 10x faster than pydumpling unlimited", met,
+                    "%s faster (%s vs %s)%s%s" % (_x(speedup), _ms(web["dump_s"]), _ms(web_peer["dump_s"]),
+                                                  spread, _incomplete(web))))
     deep, deep_pickle = row("deep", "tbdump"), row("deep", "pickle")
     if deep and deep_pickle:
         frames = deep.get("scenario_frames")
         want = scenarios.DEEP_FRAMES + 1  # the 900 recursive frames and deep() itself
         slower = _ratio(deep["dump_s"], deep_pickle["dump_s"])
-        out.append(("deep: all 900 frames, dump within 3x of plain pickle",
-                    complete("deep") and frames == want and slower is not None and slower <= 3,
-                    "%s/%d frames, %s plain pickle's time (%s vs %s)%s" % (
+        met, spread = _steady(deep, deep_pickle, complete("deep") and frames == want,
+                              lambda tb, peer: tb / peer <= 3)
+        out.append(("deep: all 900 frames, dump within 3x of plain pickle", met,
+                    "%s/%d frames, %s plain pickle's time (%s vs %s)%s%s" % (
                         frames, want, _x(slower), _ms(deep["dump_s"]), _ms(deep_pickle["dump_s"]),
-                        _incomplete(deep))))
+                        spread, _incomplete(deep))))
     big, big_pickle = row("bigdata", "tbdump"), row("bigdata", "pickle")
     if big and big_pickle:
         slower = _ratio(big["dump_s"], big_pickle["dump_s"])
         data = big_pickle["size"]  # what the data weighs, pickled plainly
         share = _ratio(big["mem_growth"], data)
-        out.append(("bigdata: dump within 2x of plain pickle",
-                    complete("bigdata") and slower is not None and slower <= 2,
-                    "%s plain pickle's time (%s vs %s)%s" % (_x(slower), _ms(big["dump_s"]),
-                                                            _ms(big_pickle["dump_s"]), _incomplete(big))))
+        met, spread = _steady(big, big_pickle, complete("bigdata"), lambda tb, peer: tb / peer <= 2)
+        out.append(("bigdata: dump within 2x of plain pickle", met,
+                    "%s plain pickle's time (%s vs %s)%s%s" % (_x(slower), _ms(big["dump_s"]),
+                                                              _ms(big_pickle["dump_s"]), spread,
+                                                              _incomplete(big))))
         out.append(("bigdata: writer memory growth < 1/4 of the data size",
                     complete("bigdata") and share is not None and share < 0.25,
                     "%s of %s (%.2f)%s" % (_mb(big["mem_growth"]), _mb(data), share or 0,
@@ -215,6 +218,23 @@ def checks(summary: Dict[str, Dict[str, Dict[str, Any]]]) -> List[Tuple[str, Opt
         out.append(("%s: fresh-process load < 100 ms" % scenario, ok and r["complete"],
                     text + _incomplete(r)))
     return out
+
+
+def _steady(tb: Dict[str, Any], peer: Dict[str, Any], complete: bool,
+            meets: Callable[[float, float], bool]) -> Tuple[Optional[bool], str]:
+    """Whether the medians' dump times meet a target, or None when the runs disagree:
+    tbdump's fastest run against the peer's slowest gives one answer and the other way
+    round the other.  On a VM a 200 MB write alone can take 50 ms or 500 ms, and a
+    median of five is then a coin toss.  An incomplete dump never meets a target.
+    """
+    if not complete or tb["dump_s"] is None or peer["dump_s"] is None:
+        return False, ""
+    median_met = meets(tb["dump_s"], peer["dump_s"])
+    (tb_low, tb_high), (peer_low, peer_high) = tb["dump_range"], peer["dump_range"]
+    if meets(tb_low, peer_high) == meets(tb_high, peer_low):
+        return median_met, ""
+    return None, "; runs disagree: %s-%s vs %s-%s, the medians %s" % (
+        _ms(tb_low), _ms(tb_high), _ms(peer_low), _ms(peer_high), "meet it" if median_met else "do not")
 
 
 def _incomplete(row: Dict[str, Any]) -> str:
@@ -279,7 +299,8 @@ def notes(summary: Dict[str, Dict[str, Dict[str, Any]]]) -> List[str]:
 
 
 def check_lines(results: List[Tuple[str, Optional[bool], str]]) -> List[str]:
-    return ["%-4s %s: %s" % ("MET" if ok else "MISS", name, text) for name, ok, text in results]
+    return ["%-5s %s: %s" % ("NOISY" if ok is None else "MET" if ok else "MISS", name, text)
+            for name, ok, text in results]
 
 
 # -- the viewers' benchmarks (bench_dap.py, bench_lsp.py), when present ------------------------
@@ -380,7 +401,11 @@ def markdown(report: Dict[str, Any]) -> str:
         "resident size during the dump over the size just before it.",
         "",
         "```", report["table"], "```", "",
-        "## Targets (issue 2)", "", "```", *report["checks"], "```",
+        "## Targets (issue 2)", "",
+        "A dump-time target is NOISY when the runs disagree on it: tbdump's fastest run "
+        "against the peer's slowest meets it and the other way round does not. The tools "
+        "take turns at going first in each repetition.", "",
+        "```", *report["checks"], "```",
     ]
     if report["notes"]:
         parts += ["", "## Failures and incomplete dumps", ""] + ["- " + n for n in report["notes"]]
