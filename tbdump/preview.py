@@ -176,10 +176,13 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
         except BaseException:
             pass
     out: List[LiveChild] = []
+    if groups is not None:
+        # Special by name alone: counted, never read (dunders sort last).
+        special = sum(1 for name in names if name.startswith("__") and name.endswith("__"))
+        if special:
+            groups[GROUP_SPECIAL] = groups.get(GROUP_SPECIAL, 0) + special
+            names = names[:len(names) - special]
     for name in names:
-        if groups is not None and name.startswith("__") and name.endswith("__"):
-            groups[GROUP_SPECIAL] = groups.get(GROUP_SPECIAL, 0) + 1  # special by name alone
-            continue
         try:
             attr = getattr(obj, name)
         except BudgetExceeded:
@@ -214,7 +217,7 @@ def debugpy_order(name: str) -> Tuple[int, str]:
 def _group(name: str, attr: Any) -> Optional[str]:
     if name.startswith("__") and name.endswith("__"):
         return GROUP_SPECIAL
-    if name.startswith("_") or name.endswith("__"):
+    if name.startswith("_") or name.endswith("__") or type(attr) in _SCALARS:
         return None  # debugpy shows "protected" names inline, whatever they hold
     if isinstance(attr, type):
         return GROUP_CLASS

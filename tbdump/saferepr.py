@@ -100,6 +100,7 @@ def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
 _FLAT_TYPES = {t: (prefix, suffix, comma) for t, prefix, suffix, comma in _COLLECTIONS if t is not deque}
 _FLAT_TYPES[dict] = ("{", "}", False)
 _FLAT_ITEMS = frozenset((int, float, bool, type(None), str, bytes))
+_TEXTS = frozenset((str, bytes))
 
 
 def _flat_repr(obj: Any, t: type, level: int) -> Any:
@@ -108,20 +109,23 @@ def _flat_repr(obj: Any, t: type, level: int) -> Any:
     count = MAX_COLLECTION[level]
     items = list(islice(obj.items() if t is dict else obj, count))
     shown = items[:count - 1]
-    if t is dict:
-        if not (set(map(type, (k for k, _ in shown))) | set(map(type, (v for _, v in shown)))) <= _FLAT_ITEMS:
-            return None
-        parts = ["%s: %s" % (_scalar_text(k, level + 1), _scalar_text(v, level + 1)) for k, v in shown]
+    scalars = [x for pair in shown for x in pair] if t is dict else shown
+    found = set(map(type, scalars))
+    if not found <= _FLAT_ITEMS:
+        return None
+    if found.isdisjoint(_TEXTS) or max(len(x) for x in scalars if type(x) in _TEXTS) <= MAX_STRING_INNER:
+        # Nothing to cut: the items' own reprs, joined by the C repr of a dict or list.
+        body = repr(dict(shown) if t is dict else shown)[1:-1]
+    elif t is dict:
+        body = ", ".join(["%s: %s" % (_scalar_text(k, level + 1), _scalar_text(v, level + 1)) for k, v in shown])
     else:
-        if not set(map(type, shown)) <= _FLAT_ITEMS:
-            return None
-        parts = [_scalar_text(item, level + 1) for item in shown]
+        body = ", ".join([_scalar_text(item, level + 1) for item in shown])
     prefix, suffix, comma = _FLAT_TYPES[t]
     if len(items) == count:
-        parts.append("...")
+        body += ", ..." if body else "..."
     elif comma and len(shown) == 1:
         suffix = "," + suffix
-    return prefix + ", ".join(parts) + suffix
+    return prefix + body + suffix
 
 
 def _scalar_text(obj: Any, level: int) -> str:
