@@ -370,9 +370,12 @@ def machine() -> Dict[str, Any]:
 def versions(tbdump_dir: str) -> Dict[str, str]:
     out = {"tbdump_dir": tbdump_dir}
     try:
-        rev = subprocess.run(["git", "-C", tbdump_dir, "describe", "--always", "--dirty"],
+        rev = subprocess.run(["git", "-C", tbdump_dir, "describe", "--always"],
                              capture_output=True, text=True, timeout=10)
-        out["tbdump_git"] = rev.stdout.strip() or "?"
+        # Changed measured code, not this benchmark's own results, makes a run "dirty".
+        changed = subprocess.run(["git", "-C", tbdump_dir, "diff", "--quiet", "HEAD", "--",
+                                  "tbdump", "tbdap", "tblsp"], timeout=10).returncode != 0
+        out["tbdump_git"] = (rev.stdout.strip() or "?") + ("-dirty" if changed else "")
     except OSError:
         out["tbdump_git"] = "?"
     for dist in ("pydumpling", "dill", "numpy"):
