@@ -102,26 +102,18 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
         return []
     stop = None if count is None else start + count
     if isinstance(obj, dict):
-        return list(_page(_dict_children(obj, stop), start, stop)) + _len_entry(obj, stop)
+        return list(itertools.islice(_dict_children(obj, stop), start, stop)) + _len_entry(obj, stop)
     if isinstance(obj, (list, tuple)):
         return _sequence_children(obj, start, stop) + _len_entry(obj, stop)
     if isinstance(obj, (set, frozenset)):
         pad = len(str(max(len(obj) - 1, 0)))
         items = (LiveChild(str(i).zfill(pad), item, None, None) for i, item in enumerate(obj))
-        return list(_page(items, start, stop)) + _len_entry(obj, stop)
+        return list(itertools.islice(items, start, stop)) + _len_entry(obj, stop)
     if _is_ndarray(obj):
         return _ndarray_children(obj, start, stop)
     if start:
         return []
     return _attribute_children(obj, groups)
-
-
-def _page(items: Iterator[LiveChild], start: int, stop: Optional[int]) -> Iterator[LiveChild]:
-    for i, item in enumerate(items):
-        if stop is not None and i >= stop:
-            return
-        if i >= start:
-            yield item
 
 
 def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
