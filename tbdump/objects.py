@@ -361,12 +361,12 @@ class ReducePolicy:
         self.failures.append(reason)
         return (Placeholder, (type_name(obj), reason, safe_repr(obj)[:200]))
 
-    def may_hide_secrets(self, obj: Any, items: Optional[Set[type]] = None) -> bool:
+    def may_hide_secrets(self, obj: Any, items: Optional[Set[type]]) -> bool:
         """Whether pickling ``obj`` needs the per-object redaction check.
 
         The check is a Python call for every object pickled; plain numbers and
         flat containers of them (a 1 000 000-item list) are cleared here at C
-        speed instead.  ``items``: the types in ``obj``, if known (item_types).
+        speed instead.  ``items``: ``item_types(obj)``, which the caller needs too.
         """
         if not self.redaction.enabled:
             return False
@@ -377,11 +377,9 @@ class ReducePolicy:
             return False
         try:
             if t in (list, tuple, set, frozenset):
-                found = items if items is not None else item_types(obj)
-                return found is None or not found <= plain
+                return items is None or not items <= plain
             if t is dict:
-                found = items if items is not None else item_types(obj)
-                return self.redaction.any_name_in(obj) or found is None or not found <= plain
+                return self.redaction.any_name_in(obj) or items is None or not items <= plain
             if qualified_type(obj) == "numpy.ndarray":
                 return obj.dtype.hasobject
         except Exception:
