@@ -60,7 +60,7 @@ class FrameContext:
         self._require_objects()
         self._ensure(is_local, name)
         obj = self._live[is_local][name]
-        if isinstance(obj, _Missing):
+        if isinstance(obj, Missing):
             raise Unavailable(repr(obj))
         return obj
 
@@ -81,7 +81,7 @@ class FrameContext:
             return self.objects.resolve(value)
         except Unavailable as exc:
             self._unavailable[name] = str(exc)
-            return _Missing(value, str(exc))
+            return Missing(value, str(exc))
 
     def missing_note(self, expression: str) -> str:
         """Names in the expression whose values the dump does not hold, said in one clause."""
@@ -102,7 +102,7 @@ def _names_in(code: CodeType) -> Set[str]:
     return names
 
 
-class _Missing:
+class Missing:
     """Stands in the REPL namespace for a value the dump does not hold."""
 
     def __init__(self, value: Value, reason: str) -> None:

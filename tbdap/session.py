@@ -12,7 +12,7 @@ from tbdump.errors import DumpError
 from tbdump.model import ExceptionRecord, Frame, Position, Value, Child
 
 from .capabilities import CAPABILITIES
-from .evaluate import Evaluator, FrameContext, one_line
+from .evaluate import Evaluator, FrameContext, Missing, one_line
 from .messaging import Connection, RequestError, argument
 from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks
@@ -353,7 +353,7 @@ class Session:
             live_g, live_l = ctx.live()
             live = live_l if kind == "locals" else {k: v for k, v in live_g.items() if k != "__builtins__"
                                                     or "__builtins__" in values}
-            items = [(name, values[name] if _is_missing(obj) and name in values else preview.describe(obj),
+            items = [(name, values[name] if isinstance(obj, Missing) and name in values else preview.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
             items = [(name, value, _context_getter(ctx, kind, name)) for name, value in values.items()]
@@ -489,9 +489,6 @@ class Session:
                    for e in replay.stacks.entries.values() if e.frame is not None}
         return {"sources": replay.sources.loaded_sources(library)}
 
-
-def _is_missing(obj: Any) -> bool:
-    return type(obj).__name__ == "_Missing"
 
 
 def _context_getter(ctx: FrameContext, kind: str, name: str) -> Callable[[], Any]:

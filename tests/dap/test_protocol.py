@@ -237,6 +237,20 @@ def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> N
     assert "hi from the replay" in text and "Changed in this replay only" in text
 
 
+def test_a_value_that_cannot_be_rebuilt_keeps_its_preview(replay: Replay) -> None:
+    client = replay("unrebuildable")
+    frame_id = first_frame(client)["id"]
+    error = client.fail("evaluate", {"expression": "ledger.entries", "frameId": frame_id, "context": "watch"})
+    assert "Not in the dump: ledger (" in error and "ledgers cannot be restored" in error, error
+    assert client.ok("evaluate", {"expression": "count * 3", "frameId": frame_id, "context": "watch"})["result"] == "6"
+    # After a REPL change the scope is read from the changed namespace; the value it could not
+    # rebuild is still shown as captured, not as the stand-in object.
+    client.ok("evaluate", {"expression": "count = 5", "frameId": frame_id, "context": "repl"})
+    rows = locals_of(client, frame_id)
+    assert rows["count"]["value"] == "5"
+    assert rows["ledger"]["value"] == "Ledger(3 entries)" and rows["ledger"]["type"] == "Ledger", rows["ledger"]
+
+
 def test_safe_mode_answers_from_previews_only(replay: Replay) -> None:
     client = replay("nested", safe=True)
     frame_id = first_frame(client)["id"]

@@ -243,6 +243,10 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
     context.set_default_timeout(30_000)
     page = context.pages[0] if context.pages else context.new_page()
     vs = VSCode(page, code_server.url)
+    # The browser's console says why VS Code shows "an unexpected error"; kept beside the screenshot.
+    console: list = []
+    page.on("console", lambda message: console.append(f"[{message.type}] {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"[pageerror] {error}"))
     with open(ARTIFACTS / "dap-trace.log", "a") as trace:
         trace.write(f"=== {request.node.name}\n")
     try:
@@ -250,6 +254,9 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        (ARTIFACTS / f"{name}.console.log").write_text("\n".join(console) + "\n")
+        # pytest shows a teardown's stderr only when the test failed: the CI log then says why.
+        print("\n".join(line for line in console if line.startswith(("[error]", "[pageerror]"))), file=sys.stderr)
         try:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
         except Exception as error:  # a screenshot must never hide the test's own result

@@ -171,7 +171,14 @@ class VSCode:
             expect(frame).to_have_attribute("aria-selected", "true")
         # The exception widget comes last when VS Code opens a stop (after it focused the editor):
         # only then is the UI settled enough to type into.
-        expect(self.exception_widget).to_be_visible()
+        failed_editor = self.page.locator(".editor-group-container", has_text="could not be opened due to an unexpected error")
+        expect(self.exception_widget.or_(failed_editor)).to_be_visible()
+        if failed_editor.is_visible():
+            # Seen once in CI, on a source served by the dump (a debug: editor), in 1 of ~15 runs; the
+            # browser's console (kept in artifacts/e2e) will say why next time. A person clicks Try Again.
+            warnings.warn(f"VS Code could not open the editor of {top_frame!r} at first; trying again")
+            failed_editor.get_by_role("button", name="Try Again").click()
+            expect(self.exception_widget).to_be_visible()
 
     @property
     def run_and_debug_icon(self) -> Locator:
@@ -356,6 +363,32 @@ class VSCode:
     def code_lens(self, title: str) -> Locator:
         """A code lens of the active editor, by its title ("Debug this crash")."""
         return self.editor.locator(".codelens-decoration a", has_text=re.compile(rf"^\s*{re.escape(title)}\s*$"))
+
+    def wait_lens_above(self, title: str, line_text: str, before_text: str) -> None:
+        """Waits until lens `title` is drawn between the line holding `before_text` and the one holding
+        `line_text`: VS Code lays a lens out in a view zone that can settle after the lens shows."""
+        geometry = """([title, lineText, beforeText]) => {
+            const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();
+                                  return {top: r.top, bottom: r.bottom}; };
+            const line = (text) => [...document.querySelectorAll('.monaco-editor .view-lines .view-line')]
+                .find((el) => el.textContent.replace(/\u00a0/g, ' ').includes(text));  // Monaco draws spaces as NBSP
+            const lens = [...document.querySelectorAll('.monaco-editor .codelens-decoration a')]
+                .find((el) => el.textContent.trim() === title);
+            const g = {lens: box(lens), line: box(line(lineText)), before: box(line(beforeText))};
+            // Lines drawn between the two: none when they are neighbours in the editor.
+            g.between = g.line && g.before ? [...document.querySelectorAll('.monaco-editor .view-lines .view-line')]
+                .map(box).filter((b) => b.top >= g.before.bottom - 1 && b.bottom <= g.line.top + 1).length : null;
+            return g;
+        }"""
+        arguments = [title, line_text, before_text]
+        try:
+            self.page.wait_for_function(
+                f"""(args) => {{ const g = ({geometry})(args);
+                    return !!(g.lens && g.line && g.before) && g.between === 0 && g.before.bottom <= g.lens.top + 1
+                           && g.lens.bottom <= g.line.top + 1; }}""", arg=arguments, timeout=10_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"lens {title!r} is not drawn above {line_text!r}: "
+                                 f"{self.page.evaluate(geometry, arguments)}") from None
 
     def click_code_lens(self, title: str) -> None:
         lens = self.code_lens(title)
