@@ -22,7 +22,7 @@ venv: $(VENV)/.done
 demo: venv
 	@rm -f traceback.pkl
 	@echo '$$ python -m tbdump examples/divide.py 5 0'
-	-@$(PY) -m tbdump examples/divide.py 5 0
+	@$(PY) -m tbdump examples/divide.py 5 0 || echo "(exit status $$?, as Python's own)"
 	@echo
 	@echo '$$ python -m tbdump.report traceback.pkl'
 	@$(PY) -m tbdump.report traceback.pkl

@@ -225,3 +225,4 @@ def test_make_demo_crashes_the_calculator_and_shows_the_dump(workdir: Path) -> N
     assert "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl" in proc.stderr
     assert 'File "%s", line 5, in div' % (REPO / "examples" / "divide.py") in proc.stdout
     assert "x = 5 (int)" in proc.stdout and "y = 0 (int)" in proc.stdout
+    assert "(exit status 1, as Python's own)" in proc.stdout and proc.stderr == SEED_MESSAGE, proc.stderr
