@@ -490,7 +490,6 @@ class Session:
         return {"sources": replay.sources.loaded_sources(library)}
 
 
-
 def _context_getter(ctx: FrameContext, kind: str, name: str) -> Callable[[], Any]:
     def get() -> Any:
         return ctx.real(kind == "locals", name)  # that value only, not the whole frame (or as changed)

@@ -244,7 +244,7 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
     page = context.pages[0] if context.pages else context.new_page()
     vs = VSCode(page, code_server.url)
     # The browser's console says why VS Code shows "an unexpected error"; kept beside the screenshot.
-    console: list = []
+    console: list[str] = []
     page.on("console", lambda message: console.append(f"[{message.type}] {message.text}"))
     page.on("pageerror", lambda error: console.append(f"[pageerror] {error}"))
     with open(ARTIFACTS / "dap-trace.log", "a") as trace:

@@ -370,14 +370,15 @@ class VSCode:
         geometry = """([title, lineText, beforeText]) => {
             const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();
                                   return {top: r.top, bottom: r.bottom}; };
-            const line = (text) => [...document.querySelectorAll('.monaco-editor .view-lines .view-line')]
-                .find((el) => el.textContent.replace(/\u00a0/g, ' ').includes(text));  // Monaco draws spaces as NBSP
+            const lines = [...document.querySelectorAll('.monaco-editor .view-lines .view-line')];
+            const line = (text) => lines.find(
+                (el) => el.textContent.replace(/\u00a0/g, ' ').includes(text));  // Monaco draws spaces as NBSP
             const lens = [...document.querySelectorAll('.monaco-editor .codelens-decoration a')]
                 .find((el) => el.textContent.trim() === title);
             const g = {lens: box(lens), line: box(line(lineText)), before: box(line(beforeText))};
             // Lines drawn between the two: none when they are neighbours in the editor.
-            g.between = g.line && g.before ? [...document.querySelectorAll('.monaco-editor .view-lines .view-line')]
-                .map(box).filter((b) => b.top >= g.before.bottom - 1 && b.bottom <= g.line.top + 1).length : null;
+            g.between = g.line && g.before ? lines.map(box)
+                .filter((b) => b.top >= g.before.bottom - 1 && b.bottom <= g.line.top + 1).length : null;
             return g;
         }"""
         arguments = [title, line_text, before_text]
