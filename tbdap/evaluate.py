@@ -152,7 +152,7 @@ class Evaluator:
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
-        except Exception as exc:
+        except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
             if context == "repl":
                 lines = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
                 raise RequestError("".join(lines).rstrip() + ctx.missing_note(expression)) from None

@@ -16,12 +16,24 @@ HandlerFactory = Callable[[Connection], object]
 
 def serve_stdio(make_handler: HandlerFactory) -> None:
     """Serves the client on stdin/stdout; anything else printed goes to stderr."""
-    protocol_out = _claim_stdout()
-    connection = Connection(Framing(sys.stdin.buffer, protocol_out))
+    protocol_in, protocol_out = _claim_stdin(), _claim_stdout()
+    connection = Connection(Framing(protocol_in, protocol_out))
     try:
         connection.serve(make_handler(connection))
     except BrokenPipeError:
         pass  # the client went away while we answered
+
+
+def _claim_stdin() -> BinaryIO:
+    # stdin belongs to the protocol too.  Code evaluated in the REPL sees an empty
+    # stdin instead: input() must not eat requests, and exit() (which closes
+    # sys.stdin) must not end the session.
+    fd = os.dup(0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdin = open(os.devnull)
+    return os.fdopen(fd, "rb")
 
 
 def _claim_stdout() -> BinaryIO:

@@ -165,7 +165,8 @@ class Session:
         if cwd and not os.path.isabs(os.path.expanduser(path)):
             path = os.path.join(cwd, path)
         path = os.path.abspath(os.path.expanduser(path))
-        safe = argument(args, "safe", bool, self.default_safe)
+        # A client may ask for safe mode, never lift the one the server was started in.
+        safe = self.default_safe or bool(argument(args, "safe", bool, False))
         just_my_code = argument(args, "justMyCode", bool, True)
         dump = self._load(path, safe)
         mappings = parse_path_mappings(args.get("pathMappings"), dump.metadata.cwd)

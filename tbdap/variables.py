@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tbdump import preview
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
+from tbdump.placeholder import Placeholder
 
 PAGE = 100  # VS Code asks for indexed children 100 at a time
 LEN_NAME = preview.LEN_NAME
@@ -89,9 +90,8 @@ class Objects:
         if value.ref is None:
             raise Unavailable("the value has no object in the dump")
         obj = self._resolve(value)
-        placeholder_reason = getattr(obj, "reason", None) if type(obj).__name__ == "Placeholder" else None
-        if placeholder_reason is not None:
-            raise Unavailable(str(placeholder_reason))
+        if type(obj) is Placeholder:
+            raise Unavailable(obj.reason)
         return obj
 
 

@@ -532,9 +532,8 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
     layer.metadata.argv = [secrets.scrub(a) for a in layer.metadata.argv]
 
 
-def minimal(exc: BaseException, why: str) -> SafeLayer:
+def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
     """The last-resort safe layer when full capture itself failed: type, message, lines."""
-    red = Redaction(enabled=False)
     frames = []
     tb = getattr(exc, "__traceback__", None)
     while isinstance(tb, types.TracebackType):
@@ -545,12 +544,16 @@ def minimal(exc: BaseException, why: str) -> SafeLayer:
         message = str(exc)
     except BaseException:
         message = "<exception str() failed>"
+    rule = redaction.rule_for_text(message)
+    if rule:
+        message = "<redacted: %s>" % rule
     record = ExceptionRecord(type_display(type(exc)), type(exc).__name__, message, frames)
-    meta = metadata(red, [])
+    meta = metadata(redaction, [])
     meta.partial = True
     meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)
-    meta.redaction = Redaction.from_env().describe()
     thread = threading.current_thread()
-    return SafeLayer(meta, [record], [Thread(thread.ident or 0, thread.name, bool(thread.daemon), True, frames)],
-                     {}, {})
+    layer = SafeLayer(meta, [record], [Thread(thread.ident or 0, thread.name, bool(thread.daemon), True, frames)],
+                      {}, {})
+    scrub(layer, Secrets(redaction))  # the environment's secrets, as a full capture hides them
+    return layer
 

@@ -193,7 +193,7 @@ def load(path: Any = "traceback.pkl", objects: Optional[bool] = None,
             safe = SafeLayer.from_json(json.loads(reader.read("safe")))
         except DumpError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, LookupError, TypeError, AttributeError):
             raise CorruptDumpError("%s: the dump's safe layer is damaged" % path) from None
         return Dump(path, reader, safe, trust_decision(reader, objects, key))
     except BaseException:

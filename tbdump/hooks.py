@@ -37,10 +37,11 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
                  thread: Optional[threading.Thread] = None, summary: bool = True,
                  silent: bool = False, budgets: Optional[Budgets] = None,
                  redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
-                 end: Optional[Callable[[], None]] = None) -> Optional[str]:
+                 end: Optional[Callable[[], None]] = None, other_threads: bool = True) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
 
-    ``summary=False`` leaves out the exception line (when a traceback was printed).
+    ``summary=False`` leaves out the exception line (when a traceback was printed);
+    ``other_threads=False`` the stacks of the threads that did not crash.
     ``end``: how the process ends after this report (an uncaught exception in the
     main thread).  Capture there is interrupted by an alarm, which user code can
     swallow in a loop; if capture is still running GIVE_UP_SECONDS past its time
@@ -62,14 +63,15 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
             try:
-                say(_dumped(write_minimal(exc, filename, why, key), why))
+                say(_dumped(write_minimal(exc, filename, why, key, redaction), why))
             except BaseException as err:
                 say(_not_dumped(err))
             end()
         watchdog = start_capture_thread(give_up, "tbdump-give-up")
     try:
         path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread,
-                                         budgets=budgets, redaction=redaction, key=key)
+                                         budgets=budgets, redaction=redaction, key=key,
+                                         other_threads=other_threads)
         message = _dumped(path)
     except DumpWriteError as err:
         path, message = None, "tbdump: %s\n" % err

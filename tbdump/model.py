@@ -19,6 +19,32 @@ GROUP_FUNCTION = "function"    # methods and functions
 GROUP_CLASS = "class"          # classes
 
 
+# The safe layer comes from a file that may be damaged or crafted with valid
+# checksums: every field a viewer formats is checked as it is read, so a bad
+# one is a DumpError at load, never a viewer's traceback.  TypeError and
+# LookupError from here mean "damaged" to ``tbdump.load``.
+_TEXT = (str, type(None))
+_NUMBER = (int, type(None))
+
+
+def _typed(value: Any, kind: Any) -> Any:
+    if not isinstance(value, kind):
+        raise TypeError("expected %r, found %s" % (kind, type(value).__name__))
+    return value
+
+
+def _ints(value: Any) -> List[int]:
+    if type(value) is not list or not all(type(i) is int for i in value):
+        raise TypeError("expected a list of integers")
+    return value
+
+
+def _texts(value: Any) -> List[str]:
+    if type(value) is not list or not all(type(t) is str for t in value):
+        raise TypeError("expected a list of strings")
+    return value
+
+
 @dataclass
 class Child:
     """One entry below a value: a dict item, a list index, an attribute."""
@@ -33,7 +59,11 @@ class Child:
 
     @classmethod
     def from_json(cls, data: List[Any]) -> "Child":
-        return cls(data[0], Value.from_json(data[1]), data[2], data[3])
+        name, value, access, group = data
+        if type(name) is not str or not (access is None or type(access) is str) or not (
+                group is None or type(group) is str):
+            raise TypeError("a child's name, access and group are strings")
+        return cls(name, Value.from_json(value), access, group)
 
 
 @dataclass
@@ -84,14 +114,27 @@ class Value:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Value":
-        t = d["t"]
+        t, r = d["t"], d["r"]
+        if type(t) is not str or type(r) is not str:
+            raise TypeError("a value's type and repr are strings")
         if len(d) == 2:  # a scalar in a container: most of a deep stack's values
-            return cls(t, d["r"], t)
+            return cls(t, r, t)
         get = d.get
-        children = get("c")
-        return cls(t, d["r"], get("q", t), get("n"), get("s"),
-                   None if children is None else [Child.from_json(c) for c in children],
-                   get("m", 0), bool(get("e")), get("x"), get("red"), get("ref"), get("g"))
+        q, n, shape, children, more, why, rule, ref, groups = (
+            get("q", t), get("n"), get("s"), get("c"), get("m", 0), get("x"), get("red"), get("ref"), get("g"))
+        if type(q) is not str or type(more) is not int or not (n is None or type(n) is int) or not (
+                why is None or type(why) is str) or not (rule is None or type(rule) is str) or not (
+                ref is None or type(ref) is int):
+            raise TypeError("a value's fields have the wrong types")
+        return cls(t, r, q, n, None if shape is None else _ints(shape),
+                   None if children is None else [Child.from_json(c) for c in _typed(children, list)],
+                   more, bool(get("e")), why, rule, ref, None if groups is None else _groups(groups))
+
+
+def _groups(d: Any) -> Dict[str, int]:
+    if not all(type(k) is str and type(n) is int for k, n in _typed(d, dict).items()):
+        raise TypeError("group counts are numbers by name")
+    return d
 
 
 OMITTED_GLOBAL = Value(type="?", repr="<not captured: over the max_globals budget>",
@@ -112,7 +155,7 @@ class Position:
 
     @classmethod
     def from_json(cls, d: Optional[List[int]]) -> Optional["Position"]:
-        return None if d is None else cls(*d)
+        return None if d is None else cls(*_ints(d))
 
 
 @dataclass
@@ -167,10 +210,11 @@ class Frame:
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Frame":
         return cls(
-            name=d["name"], qualname=d["qualname"], filename=d["file"], lineno=d["line"],
-            module=d["module"], position=Position.from_json(d.get("pos")),
-            variables={k: Value.from_json(v) for k, v in d["vars"].items()},
-            globals_key=d.get("globals"), above_handler=bool(d.get("above")),
+            name=_typed(d["name"], str), qualname=_typed(d["qualname"], str),
+            filename=_typed(d["file"], str), lineno=_typed(d["line"], int),
+            module=_typed(d["module"], str), position=Position.from_json(d.get("pos")),
+            variables={k: Value.from_json(v) for k, v in _typed(d["vars"], dict).items()},
+            globals_key=_typed(d.get("globals"), _TEXT), above_handler=bool(d.get("above")),
             library=bool(d.get("lib")), module_level=bool(d.get("modvars")),
         )
 
@@ -204,10 +248,11 @@ class ExceptionRecord:
     @classmethod
     def from_json(cls, d: Dict[str, Any], frame_of: Callable[[Any], Frame]) -> "ExceptionRecord":
         return cls(
-            type=d["type"], type_name=d["name"], message=d["message"],
-            frames=[frame_of(f) for f in d["frames"]], notes=list(d["notes"]),
-            cause=d["cause"], context=d["context"], suppress_context=d["suppress"],
-            members=list(d["members"]), is_group=d["group"],
+            type=_typed(d["type"], str), type_name=_typed(d["name"], str),
+            message=_typed(d["message"], str), frames=[frame_of(f) for f in _typed(d["frames"], list)],
+            notes=_texts(d["notes"]), cause=_typed(d["cause"], _NUMBER),
+            context=_typed(d["context"], _NUMBER), suppress_context=bool(d["suppress"]),
+            members=_ints(d["members"]), is_group=bool(d["group"]),
             value=None if d["value"] is None else Value.from_json(d["value"]),
         )
 
@@ -228,7 +273,8 @@ class Thread:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any], frame_of: Callable[[Any], Frame]) -> "Thread":
-        return cls(d["id"], d["name"], d["daemon"], d["crashed"], [frame_of(f) for f in d["frames"]])
+        return cls(_typed(d["id"], int), _typed(d["name"], str), bool(d["daemon"]), bool(d["crashed"]),
+                   [frame_of(f) for f in _typed(d["frames"], list)])
 
 
 @dataclass
@@ -246,7 +292,8 @@ class Source:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Source":
-        return cls(d["file"], d["text"], d.get("sha256"), d.get("reason"))
+        return cls(_typed(d["file"], str), _typed(d["text"], _TEXT), _typed(d.get("sha256"), _TEXT),
+                   _typed(d.get("reason"), _TEXT))
 
 
 def file_sha256(path: str) -> Optional[str]:
@@ -295,7 +342,20 @@ class Metadata:
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Metadata":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        for name, kind in _METADATA_TYPES.items():
+            if name in known:
+                _typed(known[name], kind)
+        _ints(known.get("version_info", []))
+        _texts(known.get("argv", []))
+        _texts(known.get("cut", []))
         return cls(**known)
+
+
+_METADATA_TYPES: Dict[str, Any] = {
+    "time": str, "python": str, "version_info": list, "implementation": str, "platform": str,
+    "hostname": str, "pid": int, "argv": list, "cwd": str, "executable": str,
+    "tbdump_version": str, "format_version": int, "packages": dict, "partial": bool, "cut": list,
+    "redaction": dict, "signed": bool, "extra": dict}
 
 
 @dataclass
@@ -336,21 +396,29 @@ class SafeLayer:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "SafeLayer":
-        frames = [Frame.from_json(f) for f in d["frames"]]
-        frame_of = frames.__getitem__
+        frames = [Frame.from_json(f) for f in _typed(d["frames"], list)]
+
+        def frame_of(i: Any) -> Frame:
+            return frames[_typed(i, int)]
+
         namespaces = {k: {n: Value.from_json(v) for n, v in ns.items()}
                       for k, ns in d["namespaces"].items()}
         omitted = d.get("omitted", {})
-        for key, names in omitted.items():
+        for key, names in _typed(omitted, dict).items():
+            _texts(names)
             # Every name stays visible, as one shared placeholder (there may be 200 000).
             namespaces.setdefault(key, {}).update(dict.fromkeys(names, OMITTED_GLOBAL))
         for frame in frames:
             if frame.module_level:
                 frame.variables = namespaces.get(frame.globals_key or "", {})
+        exceptions = [ExceptionRecord.from_json(e, frame_of) for e in _typed(d["exceptions"], list)]
+        links = [i for e in exceptions for i in [e.cause, e.context, *e.members] if i is not None]
+        if not exceptions or not all(0 <= i < len(exceptions) for i in links):
+            raise LookupError("the exception chain refers to exceptions it does not hold")
         return cls(
-            metadata=Metadata.from_json(d["metadata"]),
-            exceptions=[ExceptionRecord.from_json(e, frame_of) for e in d["exceptions"]],
-            threads=[Thread.from_json(t, frame_of) for t in d["threads"]],
-            sources={k: Source.from_json(s) for k, s in d["sources"].items()},
+            metadata=Metadata.from_json(_typed(d["metadata"], dict)),
+            exceptions=exceptions,
+            threads=[Thread.from_json(t, frame_of) for t in _typed(d["threads"], list)],
+            sources={k: Source.from_json(s) for k, s in _typed(d["sources"], dict).items()},
             namespaces=namespaces, omitted=omitted,
         )

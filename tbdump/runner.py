@@ -25,6 +25,7 @@ with the exit status python would give.
 
   -o, --output PATH  where to write the dump
   -t, --traceback    also print Python's usual traceback
+  --no-threads       leave out the stacks of the threads that did not crash
   -h, --help         show this help
 Open a dump with: python -m tbdump.report PATH | python -m tbdebug PATH |
 python -m tbdap (VS Code) | python -m tbpeep PATH
@@ -37,6 +38,7 @@ class Options:
     def __init__(self) -> None:
         self.output = DEFAULT_FILENAME
         self.traceback = False
+        self.other_threads = True
         self.kind = ""          # "script", "module" or "code"
         self.target = ""
         self.args: List[str] = []
@@ -60,6 +62,8 @@ def parse(argv: List[str]) -> Options:
                 opts.output = argv[i]
         elif arg in ("-t", "--traceback"):
             opts.traceback = True
+        elif arg == "--no-threads":
+            opts.other_threads = False
         elif arg in ("-m", "-c"):
             if i + 1 >= len(argv):
                 _usage_error("argument expected for the %s option" % arg)
@@ -151,7 +155,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     opts = parse(sys.argv[1:] if argv is None else argv)
     _check_target(opts)
     interpreter_main = sys.modules["__main__"]
-    set_thread_excepthook(opts.output, replace=not opts.traceback)
+    set_thread_excepthook(opts.output, replace=not opts.traceback, other_threads=opts.other_threads)
     try:
         _run(opts)
     except SystemExit:
@@ -162,7 +166,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         if opts.traceback:
             print_python_traceback(exc)
         end = end_uncaught(exc)
-        report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback, end=end)
+        report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback, end=end,
+                     other_threads=opts.other_threads)
         release_main(interpreter_main)
         if isinstance(exc, KeyboardInterrupt):
             end()

@@ -99,7 +99,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
             if os.environ.get("TBDUMP_DEBUG"):
                 import traceback
                 traceback.print_exc()
-            return write_minimal(exc, path, describe_exception(err), key)
+            return write_minimal(exc, path, describe_exception(err), key, redaction)
     finally:
         sys.setrecursionlimit(old_limit)
         if collecting:
@@ -131,14 +131,15 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         raise
 
 
-def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None) -> str:
+def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
+                  redaction: Optional[Redaction] = None) -> str:
     """The last-resort dump: the exception and its lines, no values; ``why`` says what failed."""
     path = os.fspath(filename)
     key = signing_key(key)
     container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)
-        return _finish(container, path, minimal(exc, why), [], key)
+        return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env()), [], key)
     except BaseException:
         container.abort()
         raise

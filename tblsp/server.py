@@ -414,8 +414,9 @@ def debug_crash(ls: TbLanguageServer, *args: Any) -> Dict[str, Any]:
     path = _path_argument(ls, opts.DEBUG_COMMAND, args)
     argv = [sys.executable, "-m", "tbdebug", path]
     ls.tell("to debug this crash, run in a terminal: " + _shell(argv), types.MessageType.Info)
+    # A DAP client (nvim-dap, Emacs dape) spawns the adapter and sends the dump in `launch`.
     return {"dump": path, "command": argv,
-            "dap": [sys.executable, "-m", "tbdap", path]}
+            "dap": {"adapter": [sys.executable, "-m", "tbdap"], "launch": {"dumpFile": path}}}
 
 
 def show_report(ls: TbLanguageServer, *args: Any) -> Dict[str, Any]:

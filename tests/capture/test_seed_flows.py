@@ -166,6 +166,29 @@ def test_thread_crash_is_dumped(workdir: Path) -> None:
     assert "MainThread" in [t.name for t in dump.threads[1:]]
 
 
+def test_runner_keeps_other_threads_stacks_unless_told_not_to(workdir: Path) -> None:
+    write(workdir / "busy.py", """
+        import sys, threading
+        stop = threading.Event()
+        threading.Thread(target=stop.wait, name='idler', daemon=True).start()
+        def work(job):
+            return {'job': job}['missing']
+        if sys.argv[1] == 'thread':
+            t = threading.Thread(target=work, args=(7,), name='worker-1')
+            t.start(); t.join()
+        else:
+            work(7)
+    """)
+    for where, crashed, others in (("main", "MainThread", {"idler"}),
+                                   ("thread", "worker-1", {"MainThread", "idler"})):
+        for flags, kept in (([], others), (["--no-threads"], set())):
+            proc = run([PYTHON, "-m", "tbdump", *flags, "busy.py", where], workdir)
+            assert proc.stderr == "KeyError: 'missing'\nTraceback dumped into: traceback.pkl\n", proc
+            dump = tbdump.load(workdir / "traceback.pkl")
+            assert dump.threads[0].name == crashed and dump.threads[0].crashed, dump.threads
+            assert {t.name for t in dump.threads[1:]} == kept, (where, flags, dump.threads)
+
+
 def test_dump_exception_seed_program_keeps_frames_above_handler(workdir: Path) -> None:
     write(workdir / "divide.py", """
         import sys

@@ -265,6 +265,32 @@ def test_safe_mode_answers_from_previews_only(replay: Replay) -> None:
         "name": "total", "value": "1"})
 
 
+def test_a_client_cannot_lift_the_servers_safe_mode(tbdap: Callable[..., DapClient],
+                                                    dumps: Callable[[str], Path]) -> None:
+    client = tbdap("--safe")
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dumps("nested")), "safe": False})
+    frame_id = first_frame(client)["id"]
+    error = client.fail("evaluate", {"expression": "total + 1", "frameId": frame_id, "context": "repl"})
+    assert "objects are not loaded" in error, error
+
+
+def test_exit_or_input_in_the_console_ends_the_evaluation_not_the_adapter(replay: Replay) -> None:
+    client = replay("nested")
+    frame_id = first_frame(client)["id"]
+    # stdin carries the protocol: input() must find it empty, not read the next request.
+    assert "EOFError" in client.fail("evaluate", {"expression": "input()", "frameId": frame_id,
+                                                  "context": "repl"})
+    assert "SystemExit: 3" in client.fail("evaluate", {"expression": "exit(3)", "frameId": frame_id,
+                                                       "context": "repl"})
+    assert "KeyboardInterrupt" in client.fail("evaluate", {"expression": "raise KeyboardInterrupt",
+                                                           "frameId": frame_id, "context": "repl"})
+    total = int(client.ok("evaluate", {"expression": "total", "frameId": frame_id})["result"])
+    assert client.ok("evaluate", {"expression": "total + 1", "frameId": frame_id,
+                                  "context": "repl"})["result"] == str(total + 1)
+    assert client.ok("threads")["threads"]
+
+
 def children_of(client: DapClient, row: dict) -> dict:
     return {v["name"]: v for v in client.ok("variables", {
         "variablesReference": row["variablesReference"]})["variables"]}
@@ -309,6 +335,14 @@ def test_placeholders_say_what_they_are(replay: Replay) -> None:
     rows = locals_of(client, first_frame(client)["id"])
     for row in rows.values():
         assert row["value"] != "" or row["name"].endswith("variables")
+
+
+def test_a_users_class_named_like_the_stand_in_is_a_value(replay: Replay) -> None:
+    client = replay("oddlocals")
+    frame_id = first_frame(client)["id"]
+    assert locals_of(client, frame_id)["mine"]["value"] == "Placeholder(mine)"
+    assert client.ok("evaluate", {"expression": "mine.reason", "frameId": frame_id,
+                                  "context": "watch"})["result"] == "\"the user's own\""
 
 
 def test_completions_modules_and_loaded_sources(replay: Replay) -> None:

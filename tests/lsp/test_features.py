@@ -1,7 +1,7 @@
 """Inline values, inlay hints, code lenses and commands, from a real dump."""
 from __future__ import annotations
 
-import sys
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +9,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from ..dap.dapclient import DapClient
 from .lsp_support import DIVIDE, crash, diagnostics, line_of, open_file, start, until
 
 pytestmark = pytest.mark.asyncio
@@ -90,7 +91,9 @@ async def test_code_lenses_on_the_crash_line(client: LanguageClient, workspace: 
 
 async def test_lens_commands_answer_other_editors(client: LanguageClient,
                                                   workspace: Path) -> None:
-    """Editors without the VS Code extension run the lens through the server."""
+    """Editors without the VS Code extension run the lens through the server: what it
+    returns works as given."""
+    crash(workspace, DIVIDE, args=["5", "0"])
     result = await start(client, workspace)
     commands = result.capabilities.execute_command_provider
     assert commands is not None
@@ -99,10 +102,23 @@ async def test_lens_commands_answer_other_editors(client: LanguageClient,
     dump = str(workspace / "traceback.pkl")
     got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         "tbdump.showReport", [dump]))
-    assert got is not None and got["command"] == [sys.executable, "-m", "tbdump.report", dump]
+    assert got is not None and got["dump"] == dump
+    report = subprocess.run(got["command"], capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0 and "ZeroDivisionError: division by zero" in report.stdout, report
     got = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         "tbdump.debugCrash", [dump]))
-    assert got is not None and got["command"] == [sys.executable, "-m", "tbdebug", dump]
+    assert got is not None
+    pdb = subprocess.run(got["command"], input="p x, y\nq\n", capture_output=True, text=True, timeout=60)
+    assert pdb.returncode == 0 and "(5, 0)" in pdb.stdout, pdb
+    adapter = DapClient.spawn(got["dap"]["adapter"], name="tbdap")
+    try:
+        adapter.initialize()
+        adapter.start("launch", got["dap"]["launch"])
+        thread = adapter.ok("threads")["threads"][0]["id"]
+        top = adapter.ok("stackTrace", {"threadId": thread})["stackFrames"][0]
+        assert top["name"] == "div" and top["source"]["path"].endswith("prog.py"), top
+    finally:
+        adapter.close()
     await until(lambda: [m for m in client.messages if "tbdebug" in m.message],
                 "the command line shown to the user")
 

@@ -80,9 +80,11 @@ def test_reduce_that_blocks_forever_in_a_thread_crash_is_given_up(tmp_path: Path
 @pytest.mark.parametrize("how", ["runner", "excepthook"])
 def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: Path, how: str) -> None:
     # The alarm's BudgetExceeded is caught and the loop goes on: capture can never return. The
-    # program still ends, as Python would have ended it, with a minimal dump of the crash.
+    # program still ends, as Python would have ended it, with a minimal dump of the crash, whose
+    # few texts are redacted as a full dump's are.
     hook = 'import tbdump; tbdump.set_excepthook(filename="traceback.pkl")' if how == "excepthook" else ""
     prog = write_program(tmp_path, '''
+        import os
         %s
         class Stubborn:
             def __repr__(self):
@@ -94,23 +96,28 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
         def f():
             stubborn = Stubborn()
             print("output before the crash")
-            raise RuntimeError("stubborn")
+            raise RuntimeError("stubborn, connecting with " + os.environ["SERVICE_TOKEN"])
         f()
     ''' % hook)
     budget = 2.0
-    env = base_env(TBDUMP_MAX_SECONDS=str(budget))
+    env = base_env(TBDUMP_MAX_SECONDS=str(budget), SERVICE_TOKEN="tok-in-the-environment")
+    args = ["--password", "hunter22", "--api-key=abcd1234", "--verbose"]
     if how == "runner":
-        result = run_tbdump(prog, [], env, traceback=False)
+        result = run_tbdump(prog, args, env, traceback=False)
     else:
-        result = run([PYTHON, str(prog)], tmp_path, dict(env, PYTHONPATH=str(REPO)))
+        result = run([PYTHON, str(prog), *args], tmp_path, dict(env, PYTHONPATH=str(REPO)))
     assert result.returncode == 1, result
     assert result.seconds < budget + GIVE_UP_SECONDS + MARGIN, result
     assert b"output before the crash" in result.stdout, result
     assert b"RuntimeError: stubborn" in result.stderr and b"Traceback dumped into: traceback.pkl" in result.stderr
-    shown = run([PYTHON, "-c", "import tbdump; d = tbdump.load('traceback.pkl'); "
-                 "print(d.exception.type, d.frames[-1].name, d.metadata.partial)"],
+    shown = run([PYTHON, "-c", "import json, tbdump; d = tbdump.load('traceback.pkl'); "
+                 "print(json.dumps([d.exception.type, d.frames[-1].name, d.metadata.partial, "
+                 "d.exception.message, d.metadata.argv[1:]]))"],
                 tmp_path, dict(env, PYTHONPATH=str(REPO)))
-    assert shown.stdout.split() == [b"RuntimeError", b"f", b"True"], shown
+    kind, name, partial, message, argv = json.loads(shown.stdout)
+    assert (kind, name, partial) == ("RuntimeError", "f", True), shown
+    assert message == "stubborn, connecting with <redacted>", message
+    assert argv == ["--password", "<redacted>", "--api-key=<redacted>", "--verbose"], argv
 
 
 def test_byte_budget_cuts_what_does_not_fit_and_says_so(tmp_path: Path) -> None:
