@@ -10,6 +10,8 @@ from tbdump import preview
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 from tbdump.model import ExceptionRecord, Frame, Position, Value, Child
+from tbdump.pathmap import PathMapping
+from tbdump.tracetext import source_line
 
 from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, one_line
@@ -50,12 +52,12 @@ class Coordinates:
 class Replay:
     """Everything a session derives from one opened dump."""
 
-    def __init__(self, dump: Dump, mappings: List[Tuple[str, str]], just_my_code: bool,
+    def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool,
                  output: Callable[[str, str], None]) -> None:
         self.dump = dump
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
-        self.sources = SourceMap(dump.sources, mappings)
+        self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd)
         self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
         self.tree = VariableTree(self.objects)
         self.evaluator = Evaluator(self.objects, output)
@@ -93,11 +95,7 @@ class Replay:
         return self.contexts[entry.id]
 
     def line_text(self, frame: Frame) -> str:
-        source = self.dump.sources.get(frame.filename)
-        if source is None or source.text is None:
-            return ""
-        lines = source.text.splitlines()
-        return lines[frame.lineno - 1] if 0 < frame.lineno <= len(lines) else ""
+        return source_line(self.dump.safe, frame) or ""
 
 
 class Session:
@@ -169,7 +167,7 @@ class Session:
         safe = self.default_safe or bool(argument(args, "safe", bool, False))
         just_my_code = argument(args, "justMyCode", bool, True)
         dump = self._load(path, safe)
-        mappings = parse_path_mappings(args.get("pathMappings"), dump.metadata.cwd)
+        mappings = parse_path_mappings(args.get("pathMappings"))
         self.replay = Replay(dump, mappings, just_my_code, self.output)
         self.conn.after_response(self._opened)
 

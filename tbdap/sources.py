@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from tbdump.model import Source, file_sha256
+from tbdump.pathmap import PathMapping, to_local
 
 from .messaging import RequestError
 
@@ -21,9 +22,8 @@ class Resolved:
     problem: Optional[str] = None    # why the local file is not used, for the console
 
 
-def parse_path_mappings(raw: Any, remote_cwd: str) -> List[Tuple[str, str]]:
-    """[(remoteRoot, localRoot)], longest remote root first; relative remote roots are taken
-    from the crashed process's working directory, relative local roots from ours."""
+def parse_path_mappings(raw: Any) -> List[PathMapping]:
+    """The launch argument, checked: a bad one is the client's error, said in one line."""
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
@@ -33,32 +33,24 @@ def parse_path_mappings(raw: Any, remote_cwd: str) -> List[Tuple[str, str]]:
         local, remote = m.get("localRoot"), m.get("remoteRoot")
         if not isinstance(local, str) or not isinstance(remote, str):
             raise RequestError("Each pathMappings entry needs string 'localRoot' and 'remoteRoot'.")
-        remote = os.path.normpath(os.path.join(remote_cwd, remote))
-        out.append((remote, os.path.abspath(local)))
-    out.sort(key=lambda pair: len(pair[0]), reverse=True)
+        out.append(PathMapping(local, remote))
     return out
 
 
 class SourceMap:
     """Resolves captured filenames once each and serves the dump's copies by sourceReference."""
 
-    def __init__(self, sources: Dict[str, Source], mappings: List[Tuple[str, str]]) -> None:
+    def __init__(self, sources: Dict[str, Source], mappings: List[PathMapping], remote_cwd: str) -> None:
         self._sources = sources
         self._mappings = mappings
+        self._remote_cwd = remote_cwd
         self._resolved: Dict[str, Resolved] = {}
         self._by_reference: Dict[int, str] = {}
-
-    def map_path(self, remote: str) -> str:
-        normal = os.path.normpath(remote)
-        for remote_root, local_root in self._mappings:
-            if normal == remote_root or normal.startswith(remote_root.rstrip(os.sep) + os.sep):
-                return os.path.join(local_root, os.path.relpath(normal, remote_root))
-        return remote
 
     def resolve(self, remote: str) -> Resolved:
         if remote in self._resolved:
             return self._resolved[remote]
-        local = self.map_path(remote)
+        local = to_local(remote, self._mappings, self._remote_cwd)
         captured = self._sources.get(remote)
         local_hash = file_sha256(local) if os.path.isfile(local) else None
         if local_hash is not None and (captured is None or captured.sha256 in (None, local_hash)):

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Tuple
 
+from tbdump.chain import CAUSE, CONTEXT, walk
 from tbdump.model import ExceptionRecord, Frame, Thread
+from tbdump.tracetext import exception_line
 
 
 @dataclass
@@ -24,39 +26,19 @@ class ThreadStack:
     entries: List[StackEntry]
 
 
-def _summary(record: ExceptionRecord) -> str:
-    return "%s: %s" % (record.type, record.message) if record.message else record.type
+# How a chained exception's segment of the call stack is introduced (debugpy's wording).
+_LABELS = {CAUSE: "Direct cause of the exception above: %s",
+           CONTEXT: "During handling of this exception, the one above occurred: %s"}
 
 
 def chain_segments(exceptions: List[ExceptionRecord]) -> List[Tuple[int, str]]:
-    """The exceptions hanging off exceptions[0], in display order, each with its label text.
-
-    Walked iteratively with a visited set, as the traceback module does, so
-    neither deep chains nor cycles can hurt.
-    """
+    """The exceptions hanging off exceptions[0], in display order, each with its label text."""
     out: List[Tuple[int, str]] = []
-    seen: Set[int] = {0}
-    pending: List[Tuple[int, str]] = []
-
-    def links(index: int) -> List[Tuple[int, str]]:
-        record = exceptions[index]
-        found = []
-        if record.cause is not None:
-            found.append((record.cause, "Direct cause of the exception above: %s"))
-        elif record.context is not None and not record.suppress_context:
-            found.append((record.context, "During handling of this exception, the one above occurred: %s"))
-        for n, member in enumerate(record.members, 1):
-            found.append((member, "Member %d of %d of %s: %%s" % (n, len(record.members), record.type)))
-        return found
-
-    pending.extend(reversed(links(0)))
-    while pending:
-        index, template = pending.pop()
-        if index in seen or not 0 <= index < len(exceptions):
-            continue
-        seen.add(index)
-        out.append((index, template % _summary(exceptions[index])))
-        pending.extend(reversed(links(index)))
+    for link in walk(exceptions):
+        parent = exceptions[link.parent]
+        template = _LABELS.get(link.relation) or "Member %d of %d of %s: %%s" % (
+            link.number, len(parent.members), parent.type)
+        out.append((link.linked, template % exception_line(exceptions[link.linked])))
     return out
 
 

@@ -1,10 +1,12 @@
 """Start a post-mortem debugging session over a loaded dump's stand-in frames."""
 import bdb
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import tbdump
+from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
 from tbdump.standins import (StandinException, StandinTraceback, exception_frames,
                              install_sources, standin_exceptions)
+from tbdump.tracetext import exception_line
 
 from .hook import Debugger, find_debugger
 
@@ -15,21 +17,18 @@ class SessionError(Exception):
 
 def describe_chain(dump: tbdump.Dump) -> List[str]:
     """One line per exception of the dump, numbered as ``--exception`` takes them."""
-    links: Dict[int, str] = {}
-    for index, record in enumerate(dump.exceptions):
-        if record.cause is not None:
-            links.setdefault(record.cause, f"the direct cause of #{index}")
-        if record.context is not None and not record.suppress_context:
-            links.setdefault(record.context, f"being handled when #{index} happened")
-        for member in record.members:
-            links.setdefault(member, f"in exception group #{index}")
+    links = {link.linked: _RELATIONS[link.relation].format(link.parent) for link in walk(dump.exceptions)}
     lines = []
     for index, record in enumerate(dump.exceptions):
         how = "raised" if index == 0 else links.get(index, "chained")
         frames = len(exception_frames(dump, index))
         where = f"{frames} frames" if frames else "never raised: no frames"
-        lines.append(f"#{index} {record.type}: {record.message}  ({how}; {where})")
+        lines.append(f"#{index} {exception_line(record)}  ({how}; {where})")
     return lines
+
+
+_RELATIONS = {CAUSE: "the direct cause of #{}", CONTEXT: "being handled when #{} happened",
+              MEMBER: "in exception group #{}"}
 
 
 def _open_with_hook(hook: Debugger, dump: tbdump.Dump, exception: StandinException,

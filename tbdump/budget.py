@@ -30,7 +30,7 @@ class Budgets:
     preview_items: int = 20           # children of a value (more come from the object layer)
     preview_inner_items: int = 10     # children per level below the first
     max_string: int = 4096            # characters of one preview's repr (the object keeps all)
-    max_globals: int = 5000           # previewed globals per module (all are pickled)
+    max_globals: int = 5000           # globals captured per module; the rest are listed as not captured
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Budgets":

@@ -334,7 +334,6 @@ class Metadata:
     cut: List[str] = field(default_factory=list)   # one line per thing a budget cut
     redaction: Dict[str, Any] = field(default_factory=dict)
     signed: bool = False
-    extra: Dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> Dict[str, Any]:
         return dict(self.__dict__)
@@ -355,7 +354,7 @@ _METADATA_TYPES: Dict[str, Any] = {
     "time": str, "python": str, "version_info": list, "implementation": str, "platform": str,
     "hostname": str, "pid": int, "argv": list, "cwd": str, "executable": str,
     "tbdump_version": str, "format_version": int, "packages": dict, "partial": bool, "cut": list,
-    "redaction": dict, "signed": bool, "extra": dict}
+    "redaction": dict, "signed": bool}
 
 
 @dataclass

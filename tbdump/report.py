@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, TextIO
 from .dumpfile import Dump, load
 from .errors import DumpError
 from .model import ExceptionRecord, Frame, Value
-from .tracetext import chain_order, exception_line, frame_lines
+from .tracetext import chain_order, exception_pieces, frame_lines
 
 class Style:
     """ANSI colours on a terminal, plain text elsewhere."""
@@ -63,37 +63,32 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
         for thread in dump.threads[1:]:
             out.write("  %s (id %d)%s\n" % (thread.name, thread.ident, ", daemon" if thread.daemon else ""))
             for frame in thread.frames:
-                out.write("    File %s, line %d, in %s\n" % (frame.filename, frame.lineno, frame.name))
+                out.write('    File "%s", line %d, in %s\n' % (frame.filename, frame.lineno, frame.name))
 
 
 def _render_exception(dump: Dump, record: ExceptionRecord, out: TextIO, style: Style,
                       show_globals: bool) -> None:
-    out.write("Traceback (most recent call last):\n")
-    for frame in record.frames:
-        _render_frame(dump, frame, out, style, show_globals)
-    out.write(style.error(exception_line(record)) + "\n")
-    for note in record.notes:
-        out.write("%s\n" % note)
-    for i, member in enumerate(record.members):
-        sub = dump.exceptions[member]
-        out.write(style.dim("  +---------------- %d ----------------\n" % (i + 1)))
-        out.write("  %s: %s\n" % (sub.type, sub.message))
-        for frame in sub.frames:
-            out.write("    File %s, line %d, in %s\n" % (frame.filename, frame.lineno, frame.name))
+    paint = {"member": style.dim, "exception": style.error}
+    for piece in exception_pieces(record, dump.exceptions, above_handler=True):
+        if piece.frame is not None:
+            _render_frame(dump, piece.frame, out, style, show_globals, piece.pad)
+        else:
+            out.write(piece.pad + paint.get(piece.kind, str)(piece.text) + "\n")
 
 
-def _render_frame(dump: Dump, frame: Frame, out: TextIO, style: Style, show_globals: bool) -> None:
+def _render_frame(dump: Dump, frame: Frame, out: TextIO, style: Style, show_globals: bool,
+                  pad: str) -> None:
     marker = style.dim(" (caller of the handler)") if frame.above_handler else ""
-    out.write('  File "%s", line %s, in %s%s\n' % (
-        style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
+    out.write('%s  File "%s", line %s, in %s%s\n' % (
+        pad, style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
     for line in frame_lines(dump.safe, frame)[1:]:
-        out.write(line + "\n")
+        out.write(pad + line + "\n")
     # A module's locals are its globals: its dunders (__loader__, __spec__...) are noise here.
     shown = {n: v for n, v in frame.variables.items()
              if not (frame.module_level and n.startswith("__") and n.endswith("__"))}
-    _render_vars(shown, out, style, "      ")
+    _render_vars(shown, out, style, pad + "      ")
     if show_globals:
-        _render_vars(dump.globals_of(frame), out, style, "      (global) ")
+        _render_vars(dump.globals_of(frame), out, style, pad + "      (global) ")
 
 
 def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent: str) -> None:

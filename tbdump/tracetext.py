@@ -1,7 +1,7 @@
 """The traceback text of a dump, rendered from the model the way Python prints it."""
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 from .model import ExceptionRecord, Frame, SafeLayer
 
@@ -74,22 +74,42 @@ def format_chain(layer: SafeLayer) -> str:
     for record, intro in chain_order(layer):
         if intro:
             out += ["", intro, ""]
-        _format_exception(layer, record, out, "")
+        for piece in exception_pieces(record, layer.exceptions):
+            if piece.frame is not None:
+                out += [piece.pad + line for line in frame_lines(layer, piece.frame)]
+            else:
+                out.append(piece.pad + piece.text)
     return "\n".join(out) + "\n"
 
 
-def _format_exception(layer: SafeLayer, record: ExceptionRecord, out: List[str], indent: str) -> None:
-    stack = [(record, indent, 0)]
+class Piece(NamedTuple):
+    """One part of an exception's printout: a line of text, or a frame for the caller to render."""
+
+    pad: str                # the group nesting's indent ("  | " per level)
+    kind: str               # "member", "traceback", "frame", "exception" or "note"
+    text: str = ""
+    frame: Optional[Frame] = None
+
+
+def exception_pieces(record: ExceptionRecord, exceptions: List[ExceptionRecord],
+                     above_handler: bool = False) -> Iterator[Piece]:
+    """What Python prints for ``record``, its group's members nested below it.
+
+    Python's own printout starts at the frame that handled the exception;
+    ``above_handler`` also gives the frames above it.
+    """
+    stack = [(record, "", 0)]
     while stack:  # iterative: groups nest arbitrarily deep
         rec, pad, number = stack.pop()
         if number:
-            out.append(pad[:-2] + "+---------------- %d ----------------" % number)
-        # Python's own printout starts at the frame that handled the exception.
-        frames = [f for f in rec.frames if not f.above_handler]
+            yield Piece(pad[:-2], "member", "+---------------- %d ----------------" % number)
+        frames = [f for f in rec.frames if above_handler or not f.above_handler]
         if frames:
-            out.append(pad + "Traceback (most recent call last):")
-            out += [pad + line for f in frames for line in frame_lines(layer, f)]
-        out.append(pad + exception_line(rec))
-        out += [pad + note for note in rec.notes]
-        members = [layer.exceptions[m] for m in rec.members]
+            yield Piece(pad, "traceback", "Traceback (most recent call last):")
+            for frame in frames:
+                yield Piece(pad, "frame", frame=frame)
+        yield Piece(pad, "exception", exception_line(rec))
+        for note in rec.notes:
+            yield Piece(pad, "note", note)
+        members = [exceptions[m] for m in rec.members]
         stack += [(m, pad + "  | ", i + 1) for i, m in reversed(list(enumerate(members)))]

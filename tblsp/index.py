@@ -6,35 +6,17 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import tbdump
+from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
 from tbdump.model import ExceptionRecord, Frame, Source, Value
+from tbdump.pathmap import PathMapping, is_pseudo_file, to_local
+from tbdump.tracetext import exception_line
 
 from .scopes import Scope, SourceScopes
-
-
-@dataclass(frozen=True)
-class PathMapping:
-    """Where a directory of the machine that crashed is on this one (tbdap's pathMappings)."""
-
-    local_root: str
-    remote_root: str
 
 
 def file_key(path: str) -> str:
     """The key a local path is known by, however the editor or the dump spelled it."""
     return os.path.normcase(os.path.realpath(path))
-
-
-def to_local(filename: str, mappings: Sequence[PathMapping], cwd: str) -> Optional[str]:
-    """The local path of a filename recorded in a dump; None for code that has no file."""
-    if not filename or filename.startswith("<"):     # <string>, <stdin>, <frozen runpy>
-        return None
-    for m in sorted(mappings, key=lambda m: len(m.remote_root), reverse=True):
-        root = m.remote_root.rstrip("/\\")
-        inside = filename.startswith(root) and filename[len(root):len(root) + 1] in ("/", "\\")
-        if filename == root or inside:
-            rest = filename[len(root):].lstrip("/\\").replace("\\", "/")
-            return os.path.normpath(os.path.join(m.local_root, *rest.split("/")))
-    return os.path.normpath(os.path.join(cwd, filename))
 
 
 @dataclass
@@ -48,8 +30,7 @@ class Stack:
 
     @property
     def head(self) -> str:
-        text = f"{self.record.type}: {self.record.message}" if self.record.message \
-            else self.record.type
+        text = exception_line(self.record)
         return text if len(text) <= 100 else text[:99] + "…"
 
 
@@ -131,7 +112,7 @@ class LoadedDump:
         for stack in self.stacks:
             for depth, frame in enumerate(stack.frames):
                 if frame.filename not in keys:
-                    mapped = to_local(frame.filename, mappings, cwd)
+                    mapped = None if is_pseudo_file(frame.filename) else to_local(frame.filename, mappings, cwd)
                     keys[frame.filename] = None if mapped is None else (mapped, file_key(mapped))
                 known = keys[frame.filename]
                 if known is None:
@@ -170,23 +151,13 @@ def _stacks(dump: "tbdump.Dump") -> List[Stack]:
     records = dump.exceptions
     if not records:
         return []
-    stacks = [Stack(0, records[0], list(dump.frames), "")]
-    seen = {0}
-    queue = [stacks[0]]
-    while queue:
-        stack = queue.pop(0)
-        rec = stack.record
-        links: List[Tuple[int, str]] = []
-        if rec.cause is not None:
-            links.append((rec.cause, f"the direct cause of {stack.head}"))
-        elif rec.context is not None and not rec.suppress_context:
-            links.append((rec.context, f"being handled when {stack.head} occurred"))
-        links += [(m, f"sub-exception {k} of {stack.head}") for k, m in enumerate(rec.members, 1)]
-        for i, role in links:
-            if i in seen or not 0 <= i < len(records):
-                continue
-            seen.add(i)
-            linked = Stack(i, records[i], list(records[i].frames), role)
-            stacks.append(linked)
-            queue.append(linked)
-    return stacks
+    stacks = {0: Stack(0, records[0], list(dump.frames), "")}
+    for link in walk(records, breadth_first=True):
+        head = stacks[link.parent].head
+        role = _ROLES[link.relation].format(head=head, number=link.number)
+        stacks[link.linked] = Stack(link.linked, records[link.linked], list(records[link.linked].frames), role)
+    return list(stacks.values())
+
+
+_ROLES = {CAUSE: "the direct cause of {head}", CONTEXT: "being handled when {head} occurred",
+          MEMBER: "sub-exception {number} of {head}"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, List, Tuple
 
-from .index import PathMapping
+from tbdump.pathmap import PathMapping
 
 DEBUG_COMMAND = "tbdump.debugCrash"
 REPORT_COMMAND = "tbdump.showReport"

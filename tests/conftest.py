@@ -1,12 +1,13 @@
 """Shared helpers for tests that run real programs in subprocesses."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
@@ -34,6 +35,24 @@ def run(args: List[str], cwd: Path, env: Optional[Dict[str, str]] = None, timeou
 def write(path: Path, source: str) -> Path:
     path.write_text(textwrap.dedent(source).lstrip("\n"))
     return path
+
+
+def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]], None]) -> Path:
+    """A copy of ``dump`` whose safe layer ``change`` edits, written with valid checksums:
+    what another machine, or someone crafting a file, could have written."""
+    from tbdump.container import ContainerReader, ContainerWriter
+    reader = ContainerReader(str(dump))
+    try:
+        safe = json.loads(reader.read("safe"))
+        change(safe)
+        writer = ContainerWriter(str(out), signed=False)
+        writer.add("objects", reader.read("objects"), compress=False)
+        writer.add("objects.idx", reader.read("objects.idx"))
+        writer.add("safe", json.dumps(safe).encode())
+        writer.finish(None, {})
+    finally:
+        reader.close()
+    return out
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any, Callable
 import pytest
 
 import tbdump
-from tbdump.container import END_MAGIC, MAGIC, ContainerReader, ContainerWriter
-from ..conftest import PYTHON, REPO, run
+from tbdump.container import END_MAGIC, MAGIC
+from ..conftest import PYTHON, REPO, rewrite_safe_layer, run
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +42,11 @@ def _flip(data: bytes, member: str) -> bytes:
 
 
 def _retyped(change: Callable[[dict], None]) -> Callable[[bytes, Path], bytes]:
-    """A dump whose safe layer ``change`` damages, written anew with valid checksums: a
-    crafted file, or one from a buggy writer, that only a check of its fields can catch."""
+    """A dump whose safe layer ``change`` damages, with valid checksums: a crafted file,
+    or one from a buggy writer, that only a check of its fields can catch."""
     def make(data: bytes, tmp: Path) -> bytes:
         (tmp / "good.pkl").write_bytes(data)
-        reader = ContainerReader(str(tmp / "good.pkl"))
-        safe = json.loads(reader.read("safe"))
-        change(safe)
-        writer = ContainerWriter(str(tmp / "crafted.pkl"), signed=False)
-        writer.add("objects", reader.read("objects"), compress=False)
-        writer.add("objects.idx", reader.read("objects.idx"))
-        writer.add("safe", json.dumps(safe).encode())
-        writer.finish(None, {})
-        reader.close()
-        return (tmp / "crafted.pkl").read_bytes()
+        return rewrite_safe_layer(tmp / "good.pkl", tmp / "crafted.pkl", change).read_bytes()
     return make
 
 

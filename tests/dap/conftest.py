@@ -12,20 +12,12 @@ import pytest
 from .dapclient import REPO, DapClient
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
-# Thread crashes go through threading.excepthook, which `python -m tbdump` does not
-# hook (yet); these programs are dumped through tbdump.set_excepthook instead.
-VIA_HOOK = {"thread"}
 
 
 def make_dump(program: Path, out: Path, python_flags: Sequence[str] = ()) -> Path:
     """Runs ``program`` until it crashes, as a user would, and returns its dump."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    if program.stem in VIA_HOOK:
-        code = ("import runpy, sys, tbdump; tbdump.set_excepthook(%r, silent=True); "
-                "sys.argv = [%r]; runpy.run_path(%r, run_name='__main__')" % (str(out), str(program), str(program)))
-        cmd = [sys.executable, *python_flags, "-c", code]
-    else:
-        cmd = [sys.executable, *python_flags, "-m", "tbdump", "-o", str(out), str(program)]
+    cmd = [sys.executable, *python_flags, "-m", "tbdump", "-o", str(out), str(program)]
     subprocess.run(cmd, env=env, cwd=str(program.parent), capture_output=True, timeout=120)
     assert out.exists(), "no dump written for %s" % program
     return out

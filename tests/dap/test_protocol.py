@@ -15,6 +15,7 @@ import pytest
 
 import tbdump
 
+from ..conftest import rewrite_safe_layer
 from .dapclient import REPO, DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -165,17 +166,28 @@ def test_source_from_the_dump_when_the_local_file_differs(tbdap: Callable[..., D
     assert "differs from the file that ran" in client.output_text()
 
 
-def test_path_mappings_find_the_local_copy(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+@pytest.mark.parametrize("root", ["absolute", "relative", "windows"])
+def test_path_mappings_find_the_local_copy(tbdap: Callable[..., DapClient], tmp_path: Path, root: str) -> None:
     from .conftest import PROGRAMS, make_dump
     remote, local = tmp_path / "remote", tmp_path / "local"
     remote.mkdir()
     shutil.copy(PROGRAMS / "nested.py", remote / "nested.py")
-    dump = make_dump(remote / "nested.py", tmp_path / "d.pkl")
+    dump = make_dump(remote / "nested.py", tmp_path / "d.pkl")   # crashes with remote/ as its cwd
     shutil.move(str(remote), str(local))
+    remote_root = {"absolute": str(remote), "relative": "."}.get(root, "C:\\Users\\dev\\shop")
+    if root == "windows":   # the same crash, as a Windows machine records it
+        def on_windows(safe: dict) -> None:
+            def path(name: str) -> str:
+                return name.replace(str(remote), remote_root).replace("/", "\\")
+            safe["metadata"]["cwd"] = remote_root
+            for frame in safe["frames"]:
+                frame["file"] = path(frame["file"])
+            safe["sources"] = {path(k): dict(v, file=path(v["file"])) for k, v in safe["sources"].items()}
+        dump = rewrite_safe_layer(dump, tmp_path / "windows.pkl", on_windows)
     client = tbdap()
     client.initialize()
     client.start("launch", {"dumpFile": str(dump),
-                            "pathMappings": [{"localRoot": str(local), "remoteRoot": str(remote)}]})
+                            "pathMappings": [{"localRoot": str(local), "remoteRoot": remote_root}]})
     source = first_frame(client)["source"]
     assert source["path"] == str(local / "nested.py") and not source.get("sourceReference")
 

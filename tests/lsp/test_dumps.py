@@ -158,13 +158,15 @@ async def test_discovery_finds_dumps_in_subfolders(client: LanguageClient,
     assert not client.diagnostics.get(ignored)
 
 
-async def test_path_mappings(client: LanguageClient, tmp_path: Path, workspace: Path) -> None:
-    """A dump from another machine: its /remote paths are this checkout's files."""
+@pytest.mark.parametrize("relative", [False, True])
+async def test_path_mappings(client: LanguageClient, tmp_path: Path, workspace: Path, relative: bool) -> None:
+    """A dump from another machine: its /remote paths are this checkout's files. A relative
+    remote root is taken from the crashed process's working directory, as tbdap takes it."""
     dump = crash(tmp_path / "remote" / "app", DIVIDE, args=["5", "0"])
     shutil.copytree(tmp_path / "remote" / "app", workspace / "app")
     shutil.rmtree(tmp_path / "remote")
     await start(client, workspace, dumpFiles=["app/traceback.pkl"], pathMappings=[
-        {"localRoot": str(workspace / "app"), "remoteRoot": str(dump.parent)}])
+        {"localRoot": str(workspace / "app"), "remoteRoot": "." if relative else str(dump.parent)}])
     prog = workspace / "app" / "prog.py"
     diags = await diagnostics(client, open_file(client, prog))
     [error] = by_severity(diags, types.DiagnosticSeverity.Error)
