@@ -20,7 +20,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "as if the program were paused at its exception.")
     parser.add_argument("dump", nargs="?", metavar="DUMP",
                         help="the dump to serve (with --port; over stdio it comes in the launch request)")
-    parser.add_argument("--port", type=int, help="listen on this TCP port (0: pick a free one) instead of stdio")
+    parser.add_argument("--port", type=_port, help="listen on this TCP port (0: pick a free one) instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on with --port (default 127.0.0.1)")
     parser.add_argument("--safe", action="store_true", help="safe mode: never unpickle objects from the dump")
     args = parser.parse_args(argv)
@@ -28,7 +28,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.port is None:
         if args.dump is not None:
             parser.error("DUMP is given in the launch request over stdio; to serve a file, add --port N")
-        serve_stdio(lambda conn: Session(conn, safe=args.safe))
+        try:
+            serve_stdio(lambda conn: Session(conn, safe=args.safe))
+        except KeyboardInterrupt:  # Ctrl+C ends the adapter quietly, as it ends the server
+            pass
         return 0
 
     path = os.path.abspath(args.dump) if args.dump else None
@@ -56,6 +59,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("tbdap: cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror or exc), file=sys.stderr)
         return 2
     return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("%r is not a TCP port (0-65535)" % text)
+    return port
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import json
 import mmap
 import os
 import posixpath
+import stat
 import struct
 import zlib
 from typing import Any, BinaryIO, Dict, Optional, Tuple
@@ -35,6 +36,8 @@ _replace = _osimpl.replace
 _unlink = _osimpl.unlink
 _getpid = _osimpl.getpid
 _urandom = _osimpl.urandom
+_stat = _osimpl.stat
+_lstat = _osimpl.lstat
 json_dumps = json.dumps  # bound now too: a leaked mock of json.dumps must not break a dump
 
 
@@ -98,6 +101,7 @@ class ContainerWriter:
     """Writes members to a temporary file beside the target, then renames it into place."""
 
     def __init__(self, path: str, signed: bool) -> None:
+        path = _writable_target(path)
         self.path = path
         self.signed = signed
         directory = posixpath.dirname(os.fspath(path)) or "."
@@ -147,11 +151,32 @@ class ContainerWriter:
                 pass
 
 
+def _writable_target(path: str) -> str:
+    """Where the dump really goes: through a symlink to its file, and never over a
+    device, pipe or directory (renaming over /dev/null would replace it)."""
+    try:
+        if stat.S_ISLNK(_lstat(path).st_mode):
+            path = posixpath.realpath(path)
+        mode = _stat(path).st_mode
+    except OSError:
+        return path  # nothing there yet (or a dangling link, resolved above)
+    if not stat.S_ISREG(mode):
+        raise OSError(0, "not a regular file")
+    return path
+
+
 class ContainerReader:
     """Reads and verifies members; opens the file read-only and never writes anywhere."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        try:
+            mode = _stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG  # open() below says what is wrong
+        if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode):
+            # Opening a pipe blocks until a writer comes, and a stream cannot be seeked.
+            raise DumpError("%s: not a regular file (a pipe or a device): save the dump to a file first" % path)
         try:
             self.file = _io.FileIO(path, "r")
         except FileNotFoundError:

@@ -137,6 +137,15 @@ def _runner_codes() -> Set[types.CodeType]:
     return codes
 
 
+def _launcher_error(exc: BaseException) -> bool:
+    """Whether runpy itself refused the target (no such module, no __main__ in a
+    directory), before any of the user's code ran."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return isinstance(exc, ImportError) and tb is not None and tb.tb_frame.f_globals.get("__name__") == "runpy"
+
+
 def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code in skip:
@@ -161,6 +170,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     except SystemExit:
         raise
     except BaseException as exc:
+        if _launcher_error(exc):
+            # python says this in one line, runs nothing and dumps nothing: so does tbdump.
+            sys.stderr.write("tbdump: %s\n" % exc)
+            raise SystemExit(1)
         skip = _runner_codes()
         _strip(exc, skip)
         if opts.traceback:

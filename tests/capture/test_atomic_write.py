@@ -1,7 +1,9 @@
 """Writes are atomic and survive the mocks a test suite leaves behind."""
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -45,8 +47,30 @@ def test_killed_writer_never_leaves_a_torn_dump(workdir: Path) -> None:
                             stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     assert proc.stderr.readline() == "ready\n"
-    time.sleep(0.15)  # into the write of a ~60 MB object layer
+    deadline = time.monotonic() + 30
+    while not list(workdir.glob(".traceback.pkl.*.tmp")):  # into the write of a ~60 MB object layer
+        assert proc.poll() is None and time.monotonic() < deadline, "the dump was never being written"
+        time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (workdir / "traceback.pkl").read_bytes() == good
     assert tbdump.load(workdir / "traceback.pkl").exception.message == "first"
+
+
+def test_dump_goes_through_a_symlink_and_never_replaces_a_special_file(workdir: Path) -> None:
+    write(workdir / "prog.py", "x = 1\nraise ValueError('boom')\n")
+    (workdir / "dumps").mkdir()
+    (workdir / "latest.pkl").symlink_to(workdir / "dumps" / "today.pkl")   # dangling until written
+    proc = run([PYTHON, "-m", "tbdump", "-o", "latest.pkl", "prog.py"], workdir)
+    assert proc.stderr == "ValueError: boom\nTraceback dumped into: latest.pkl\n", proc
+    assert (workdir / "latest.pkl").is_symlink()
+    assert tbdump.load(workdir / "dumps" / "today.pkl").exception.message == "boom"
+
+    os.mkfifo(workdir / "pipe")       # as /dev/null would be: renaming over it would replace it
+    (workdir / "folder").mkdir()
+    for target in ("pipe", "folder"):
+        proc = run([PYTHON, "-m", "tbdump", "-o", target, "prog.py"], workdir)
+        assert proc.returncode == 1, proc
+        assert proc.stderr == "ValueError: boom\ntbdump: cannot write %s: not a regular file\n" % target, proc
+    assert stat.S_ISFIFO((workdir / "pipe").stat().st_mode) and (workdir / "folder").is_dir()
+    assert not list(workdir.glob(".*.tmp"))

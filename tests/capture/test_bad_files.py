@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import struct
 import zipfile
@@ -105,6 +106,16 @@ def test_bad_file_gives_one_clear_line(case: str, good_dump: bytes, tmp_path: Pa
         proc = run([PYTHON, "-m", tool, str(path)], tmp_path)
         assert proc.returncode == 2, (tool, proc)
         assert proc.stdout == "" and proc.stderr.count("\n") == 1 and expected in proc.stderr, (tool, proc)
+
+
+def test_a_pipe_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until something writes to it: no viewer may hang there.
+    os.mkfifo(tmp_path / "pipe.pkl")
+    expected = "tbdump: %s: not a regular file (a pipe or a device): save the dump to a file first\n"
+    for tool in ("tbdump.report", "tbdebug", "tbpeep"):
+        proc = run([PYTHON, "-m", tool, str(tmp_path / "pipe.pkl")], tmp_path, timeout=30)
+        assert proc.returncode == 2 and proc.stdout == "", (tool, proc)
+        assert proc.stderr == expected.replace("tbdump", tool.split(".")[0], 1) % (tmp_path / "pipe.pkl"), proc
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:

@@ -166,6 +166,20 @@ def test_thread_crash_is_dumped(workdir: Path) -> None:
     assert "MainThread" in [t.name for t in dump.threads[1:]]
 
 
+def test_a_target_python_cannot_start_is_one_line_and_keeps_the_last_dump(workdir: Path) -> None:
+    write(workdir / "divide.py", DIVIDE)
+    run([PYTHON, "-m", "tbdump", "divide.py", "5", "0"], workdir)
+    last = (workdir / "traceback.pkl").read_bytes()
+    (workdir / "pkgdir").mkdir()
+    for target, says in ((["-m", "divde"], "No module named divde"),
+                         (["pkgdir"], "can't find '__main__' module in %r" % str(workdir / "pkgdir"))):
+        plain = run([PYTHON, *target], workdir)
+        proc = run([PYTHON, "-m", "tbdump", *target, "5", "0"], workdir)
+        assert plain.stderr.endswith(": %s\n" % says), plain   # python's own words
+        assert (proc.returncode, proc.stderr) == (plain.returncode, "tbdump: %s\n" % says), proc
+        assert (workdir / "traceback.pkl").read_bytes() == last
+
+
 def test_runner_keeps_other_threads_stacks_unless_told_not_to(workdir: Path) -> None:
     write(workdir / "busy.py", """
         import sys, threading

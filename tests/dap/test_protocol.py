@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import socket
 import tempfile
 import subprocess
@@ -403,6 +404,24 @@ def test_dump_argument_without_port_is_a_usage_error() -> None:
     done = subprocess.run([sys.executable, "-m", "tbdap", "x.pkl"], capture_output=True, text=True,
                           env={"PYTHONPATH": str(REPO)}, timeout=30)
     assert done.returncode == 2 and "--port" in done.stderr
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "tbdap", "--port", port, "x.pkl"], capture_output=True,
+                          text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert done.returncode == 2 and done.stderr.endswith(
+        "tbdap: error: argument --port: %r is not a TCP port (0-65535)\n" % port), done.stderr
+
+
+def test_ctrl_c_ends_the_stdio_adapter_quietly(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.initialize()
+    assert client.proc is not None
+    client.proc.send_signal(signal.SIGINT)
+    assert client.proc.wait(timeout=10) == 0
+    client.closed.wait(10)
+    assert "Traceback" not in client.stderr, client.stderr
 
 
 # -- server mode ----------------------------------------------------------------------
