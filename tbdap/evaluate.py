@@ -4,10 +4,12 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import inspect
 import io
 import keyword
 import re
 import traceback
+import types
 from types import CodeType
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
@@ -61,7 +63,7 @@ class FrameContext:
         self._ensure(is_local, name)
         obj = self._live[is_local][name]
         if isinstance(obj, Missing):
-            raise Unavailable(repr(obj))
+            raise Unavailable(obj._tbdap_reason)
         return obj
 
     def _require_objects(self) -> None:
@@ -81,7 +83,7 @@ class FrameContext:
             return self.objects.resolve(value)
         except Unavailable as exc:
             self._unavailable[name] = str(exc)
-            return Missing(value, str(exc))
+            return Missing(value, str(exc), self.objects.resolve)
 
     def missing_note(self, expression: str) -> str:
         """Names in the expression whose values the dump does not hold, said in one clause."""
@@ -103,14 +105,38 @@ def _names_in(code: CodeType) -> Set[str]:
 
 
 class Missing:
-    """Stands in the REPL namespace for a value the dump does not hold."""
+    """Stands in the REPL namespace for a value the dump does not hold: it shows as
+    captured, and the attributes and items its preview holds can still be read."""
 
-    def __init__(self, value: Value, reason: str) -> None:
-        self._value = value
-        self._reason = reason
+    def __init__(self, value: Value, reason: str, resolve: Optional[Callable[[Value], Any]] = None) -> None:
+        self._tbdap_value = value
+        self._tbdap_reason = reason
+        self._tbdap_resolve = resolve   # for a part that has an object of its own in the dump
 
     def __repr__(self) -> str:
-        return self._value.repr or "<not captured: %s>" % self._reason
+        return self._tbdap_value.repr or "<not captured: %s>" % self._tbdap_reason
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_tbdap_"):  # not yet set (copy, pickle): never recurse
+            raise AttributeError(name)
+        return self._tbdap_child("." + name, AttributeError(
+            "%r is not in the captured preview of this value" % name))
+
+    def __getitem__(self, key: Any) -> Any:
+        access = "[%d]" % key if type(key) is int else "[%r]" % (key,)
+        return self._tbdap_child(access, KeyError("%r is not in the captured preview of this value" % (key,)))
+
+    def _tbdap_child(self, access: str, error: Exception) -> Any:
+        for child in self._tbdap_value.children or []:
+            if child.access != access:
+                continue
+            if child.value.ref is not None and self._tbdap_resolve is not None:
+                try:
+                    return self._tbdap_resolve(child.value)
+                except Unavailable:
+                    pass
+            return Missing(child.value, self._tbdap_reason, self._tbdap_resolve)
+        raise error
 
 
 def one_line(exc: BaseException) -> str:
@@ -141,9 +167,12 @@ class Evaluator:
             statement = True
         g, loc = ctx.live(code)
         result = self._run(code, g, loc, expression, ctx, context)
-        if statement:
-            self.objects.changed = True
-            return Row("", Value(type="", repr=""), None)
+        if context == "repl":
+            self.objects.changed = True  # a call may have changed what the Variables view shows
+        if statement or (context == "repl" and result is None):
+            return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
+        if isinstance(result, Missing):  # what the dump has of it: its preview
+            return Row(expression, result._tbdap_value, expression)
         return Row(expression, preview.describe(result), expression, obj=result, has_obj=True)
 
     def _run(self, code: Any, g: Dict[str, Any], loc: Dict[str, Any], expression: str,
@@ -226,10 +255,29 @@ class Evaluator:
         except RequestError:
             return {}
         if row.has_obj:
-            return {c.name: _kind(preview.describe(c.obj)) for c in preview.children(row.obj)
-                    if c.access and c.access.startswith(".")}
+            return {name: _static_kind(row.obj, name) for name in _dir(row.obj)}
         return {c.access[1:]: _kind(c.value) for c in row.value.children or []
                 if c.access and c.access.startswith(".")}
+
+
+def _dir(obj: Any) -> List[str]:
+    try:
+        return [n for n in dir(obj) if isinstance(n, str)]
+    except Exception:  # a hostile __dir__: no completions rather than an error
+        return []
+
+
+def _static_kind(obj: Any, name: str) -> str:
+    """What _kind says of an attribute, told without running a property or __getattr__."""
+    try:
+        attr = inspect.getattr_static(obj, name)
+    except AttributeError:
+        return "variable"
+    if isinstance(attr, type):
+        return "class"
+    if isinstance(attr, types.ModuleType):
+        return "module"
+    return "function" if callable(attr) or isinstance(attr, (classmethod, staticmethod)) else "variable"
 
 
 def one_line_syntax(expression: str) -> str:

@@ -11,11 +11,17 @@ T = TypeVar("T")
 
 
 class RequestError(Exception):
-    """A request that cannot be answered; its text is one sentence shown to the user."""
+    """A request that cannot be answered; its text is one sentence for the user.
 
-    def __init__(self, message: str, error_id: int = 1) -> None:
+    ``show_user`` makes VS Code pop it up as a notification: right for a launch
+    or a step that failed, wrong for a hover or watch that fails (the view shows
+    those inline, and a watch would pop up again at every refresh), as debugpy does.
+    """
+
+    def __init__(self, message: str, error_id: int = 1, show_user: bool = False) -> None:
         super().__init__(message)
         self.error_id = error_id
+        self.show_user = show_user
 
 
 def log(text: str) -> None:
@@ -101,13 +107,13 @@ class Connection:
                 raise RequestError("tbdap does not support the %r request." % command, error_id=2)
             body = method(args)
         except RequestError as exc:
-            self._respond(seq, command, False, error=(exc.error_id, str(exc)))
+            self._respond(seq, command, False, error=(exc.error_id, str(exc), exc.show_user))
             return
         except Exception as exc:  # a bug in tbdap: say so in one line, keep the traceback on stderr
             log("internal error while handling %r:\n%s" % (command, traceback.format_exc()))
             text = "Internal error in tbdap while handling %r: %s: %s (details on the adapter's stderr)." % (
                 command, type(exc).__name__, exc)
-            self._respond(seq, command, False, error=(99, text))
+            self._respond(seq, command, False, error=(99, text, True))
             return
         self._respond(seq, command, True, body=body)
         actions, self._after_response = self._after_response, []
@@ -119,9 +125,9 @@ class Connection:
         message: Dict[str, Any] = {"seq": self._next_seq(), "type": "response",
                                    "request_seq": request_seq, "success": success, "command": command}
         if error is not None:
-            error_id, text = error
+            error_id, text, show_user = error
             message["message"] = text
-            body = {"error": {"id": error_id, "format": text, "showUser": True}}
+            body = {"error": {"id": error_id, "format": text, "showUser": show_user}}
         if body is not None:
             message["body"] = body
         self._framing.write(message)

@@ -91,7 +91,10 @@ class Replay:
     def context(self, entry: StackEntry) -> FrameContext:
         assert entry.frame is not None
         if entry.id not in self.contexts:
-            self.contexts[entry.id] = FrameContext(entry.frame, self.dump.globals_of(entry.frame), self.objects)
+            ctx = FrameContext(entry.frame, self.dump.globals_of(entry.frame), self.objects)
+            if entry is self.exception_entry:  # a local there, as in debugpy: shown and evaluated
+                ctx.locals_values["__exception__"] = exception_tuple(self.dump.exceptions[0])
+            self.contexts[entry.id] = ctx
         return self.contexts[entry.id]
 
     def line_text(self, frame: Frame) -> str:
@@ -152,6 +155,13 @@ class Session:
         self._open(args, "attach")
 
     def _open(self, args: Dict[str, Any], command: str) -> None:
+        try:
+            self._open_dump(args, command)
+        except RequestError as exc:
+            exc.show_user = True  # no session starts: the user must be told why
+            raise
+
+    def _open_dump(self, args: Dict[str, Any], command: str) -> None:
         if self.replay is not None:
             raise RequestError("A dump is already open in this session.")
         path = argument(args, "dumpFile", str)
@@ -231,7 +241,7 @@ class Session:
 
     def _cannot(self, what: str) -> None:
         self._replay()
-        raise RequestError(NOT_RUNNING.format(what=what), error_id=3)
+        raise RequestError(NOT_RUNNING.format(what=what), error_id=3, show_user=True)
 
     def continue_request(self, args: Dict[str, Any]) -> None:
         self._cannot("continue")
@@ -356,22 +366,7 @@ class Session:
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
             items = [(name, value, _context_getter(ctx, kind, name)) for name, value in values.items()]
-        if kind == "locals" and entry is not None and entry is replay.exception_entry:
-            items.append(self._exception_item(replay, 0))
         return scope_rows(items)
-
-    def _exception_item(self, replay: Replay, index: int) -> Tuple[str, Value, Optional[Callable[[], Any]]]:
-        """debugpy's `__exception__`: (type, value, traceback) of the exception raised in this frame."""
-        record = replay.dump.exceptions[index]
-        exc_value = record.value or Value(type=record.type_name, repr="%s(%r)" % (record.type_name, record.message))
-        cls = Value(type="type", repr="<class '%s'>" % (exc_value.qualtype or record.type))
-        tb = Value(type="traceback", repr="<traceback object>",
-                   missing="not captured: the traceback is shown as the call stack")
-        children = [Child("0", cls, "[0]"), Child("1", exc_value, "[1]"), Child("2", tb, "[2]"),
-                    Child("len()", preview.describe(3))]
-        value = Value(type="tuple", repr="(%s, %s, %s)" % (cls.repr, exc_value.repr, tb.repr),
-                      length=3, children=children, expandable=True)
-        return "__exception__", value, None
 
     def variables_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
@@ -534,3 +529,15 @@ def _anchor(segment: str) -> Optional[Tuple[int, int]]:
     if isinstance(expr, ast.Subscript):
         return char(expr.value.end_col_offset), char(expr.slice.end_col_offset) + 1
     return None
+
+
+def exception_tuple(record: ExceptionRecord) -> Value:
+    """debugpy's `__exception__`: (type, value, traceback) of the exception raised in this frame."""
+    exc_value = record.value or Value(type=record.type_name, repr="%s(%r)" % (record.type_name, record.message))
+    cls = Value(type="type", repr="<class '%s'>" % (exc_value.qualtype or record.type))
+    tb = Value(type="traceback", repr="<traceback object>",
+               missing="not captured: the traceback is shown as the call stack")
+    children = [Child("0", cls, "[0]"), Child("1", exc_value, "[1]"), Child("2", tb, "[2]"),
+                Child("len()", preview.describe(3))]
+    return Value(type="tuple", repr="(%s, %s, %s)" % (cls.repr, exc_value.repr, tb.repr),
+                 length=3, children=children, expandable=True)

@@ -144,8 +144,12 @@ def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[st
                            "endColumn": f.get("endColumn"), "path": f["source"]["path"],
                            "locals": local_rows})
     info = client.ok("exceptionInfo", {"threadId": thread_id})
+    # "Add to Watch" on the stopped frame's __exception__ row: the exception itself.
+    watched = client.ok("evaluate", {"expression": "__exception__[1]", "frameId": user[0][1]["id"],
+                                     "context": "watch"})
     return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
-            "stopped": (stopped["body"]["reason"], stopped["body"].get("text"))}
+            "stopped": (stopped["body"]["reason"], stopped["body"].get("text")),
+            "watched": (ADDRESS.sub("0x…", watched["result"]), watched["type"])}
 
 
 def live(program: Path) -> Dict[str, Any]:
@@ -180,4 +184,5 @@ def test_replay_matches_live_debugpy(scenario: str, tmp_path: Path) -> None:
     for got, want in zip(actual["frames"], expected["frames"]):
         assert got["locals"] == want["locals"], "locals of %s differ" % want["name"]
     assert actual["exception"] == expected["exception"]
+    assert actual["watched"] == expected["watched"]
     assert actual["stopped"][0] == expected["stopped"][0] == "exception"

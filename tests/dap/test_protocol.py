@@ -68,6 +68,28 @@ def test_bad_dump_files_fail_launch_in_one_sentence(tbdap: Callable[..., DapClie
     assert client.proc is not None and client.proc.poll() is None  # still serving
 
 
+def test_only_failures_that_end_an_action_pop_up(replay: Replay, tbdap: Callable[..., DapClient],
+                                                 tmp_path: Path) -> None:
+    """VS Code shows an error whose showUser is set as a notification: right when a launch
+    or a step fails, noise when a hover or a watch does (those show their error inline)."""
+    def pops_up(client: DapClient, command: str, arguments: dict) -> bool:
+        response = client.request(command, arguments)
+        assert not response["success"], response
+        return bool(response["body"]["error"]["showUser"])
+
+    fresh = tbdap()
+    fresh.initialize()
+    assert pops_up(fresh, "launch", {"dumpFile": str(tmp_path / "missing.pkl")})
+    client = replay("nested")
+    frame_id = first_frame(client)["id"]
+    thread_id = client.ok("threads")["threads"][0]["id"]
+    assert pops_up(client, "next", {"threadId": thread_id})
+    for context in ("hover", "watch", "repl"):
+        assert not pops_up(client, "evaluate", {"expression": "undefined_name", "frameId": frame_id,
+                                                "context": context})
+    assert not pops_up(client, "variables", {"variablesReference": 987654})
+
+
 def test_truncated_dump_fails_launch_clearly(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path],
                                              tmp_path: Path) -> None:
     data = dumps("nested").read_bytes()
@@ -253,7 +275,13 @@ def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> N
 def test_a_value_that_cannot_be_rebuilt_keeps_its_preview(replay: Replay) -> None:
     client = replay("unrebuildable")
     frame_id = first_frame(client)["id"]
-    error = client.fail("evaluate", {"expression": "ledger.entries", "frameId": frame_id, "context": "watch"})
+    # What the dump has of it is its preview: the value, and what the preview holds of it.
+    shown = client.ok("evaluate", {"expression": "ledger", "frameId": frame_id, "context": "watch"})
+    assert (shown["result"], shown["type"]) == ("Ledger(3 entries)", "Ledger"), shown
+    assert client.ok("evaluate", {"expression": "ledger.entries", "frameId": frame_id,
+                                  "context": "watch"})["result"] == "[1, 2, 3]"
+    error = client.fail("evaluate", {"expression": "ledger.entries.count(2)", "frameId": frame_id,
+                                     "context": "watch"})
     assert "Not in the dump: ledger (" in error and "ledgers cannot be restored" in error, error
     assert client.ok("evaluate", {"expression": "count * 3", "frameId": frame_id, "context": "watch"})["result"] == "6"
     # After a REPL change the scope is read from the changed namespace; the value it could not
@@ -358,6 +386,18 @@ def test_a_users_class_named_like_the_stand_in_is_a_value(replay: Replay) -> Non
                                   "context": "watch"})["result"] == "\"the user's own\""
 
 
+def test_repl_calls_print_nothing_for_none_and_refresh_the_variables(replay: Replay) -> None:
+    client = replay("nested")
+    frame_id = first_frame(client)["id"]
+    for call in ("table.update(extra=2)", "print('said')"):
+        assert client.ok("evaluate", {"expression": call, "frameId": frame_id,
+                                      "context": "repl"})["result"] == "", call   # as Python's REPL
+    assert "said\n" in client.output_text()
+    assert "'extra': 2" in locals_of(client, frame_id)["table"]["value"]
+    assert client.ok("evaluate", {"expression": "None", "frameId": frame_id,
+                                  "context": "watch"})["result"] == "None"   # a watch still shows it
+
+
 def test_completions_modules_and_loaded_sources(replay: Replay) -> None:
     client = replay("nested")
     frame_id = first_frame(client)["id"]
@@ -367,6 +407,9 @@ def test_completions_modules_and_loaded_sources(replay: Replay) -> None:
     attrs = [t["label"] for t in client.ok("completions", {"text": "config.re", "column": 10,
                                                            "frameId": frame_id})["targets"]]
     assert attrs == ["retries"]
+    for text, label in (("parts.ap", "append"), ("label.upp", "upper"), ("table.ke", "keys")):
+        targets = client.ok("completions", {"text": text, "column": len(text) + 1, "frameId": frame_id})["targets"]
+        assert [(t["label"], t["type"]) for t in targets] == [(label, "function")], (text, targets)
     assert any(m["name"] == "__main__" for m in client.ok("modules", {})["modules"])
     assert any(s["path"].endswith("nested.py") for s in client.ok("loadedSources", {})["sources"])
 
