@@ -17,6 +17,7 @@ replaced by stand-ins.  Nothing here opens files, sockets or processes.
 from __future__ import annotations
 
 import collections
+import enum
 import importlib
 import io
 import os
@@ -189,8 +190,31 @@ def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None) -> An
         # Bytecode of another Python version fails, or worse crashes, when run.
         return Placeholder("function", "not restored: pickled by value by Python %d.%d, its code "
                            "cannot run on Python %d.%d" % (tuple(written_by) + tuple(sys.version_info[:2])))
-    dill = import_dill()
-    return _DillUnpickler(io.BytesIO(data)).load()
+    try:
+        return _DillUnpickler(io.BytesIO(data)).load()
+    except BaseException as exc:  # a class dill cannot rebuild here: it alone is lost, not the record
+        return Placeholder("object", "not restored: dill could not rebuild it (%s)" % describe_exception(exc))
+
+
+def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
+    """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
+    classes on Python 3.11+, and the members are what a crash is about."""
+    bases = cls.__mro__[1:]
+    base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
+    mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
+    if mixin is not None and issubclass(base, mixin):
+        mixin = None
+    members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
+    return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members))
+
+
+def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
+                  members: List[Tuple[str, Any]]) -> Any:
+    """Load-side: the Enum class rebuilt from its members (its methods are not in the dump)."""
+    try:
+        return base(name, members, module=module, qualname=qualname, type=mixin)
+    except BaseException as exc:
+        return Placeholder("EnumType", "not restored: %s" % describe_exception(exc))
 
 
 def _redacted_function(fn: types.FunctionType, redaction: Redaction,
@@ -246,6 +270,13 @@ def restore_object(type_name: str, func: Any, args: Any) -> Any:
     try:
         return func(*args)
     except BaseException as exc:
+        if isinstance(func, type) and issubclass(func, BaseException):
+            # An exception pickles as cls(*args), which fails when its __init__ takes other
+            # arguments (HttpError(status, body)); its args and __dict__ are all it holds.
+            try:
+                return func.__new__(func, *args)
+            except BaseException:
+                pass
         return Placeholder(type_name, "not restored: %s" % describe_exception(exc))
 
 
@@ -341,6 +372,8 @@ class ReducePolicy:
     def _by_reference_or_value(self, obj: Any) -> Any:
         if _importable(obj):
             return NotImplemented
+        if isinstance(obj, enum.EnumMeta):
+            return _enum_reduction(obj)
         if self.in_dill:
             if isinstance(obj, types.FunctionType) and self.redaction.enabled:
                 safe = _redacted_function(obj, self.redaction, self.secrets)

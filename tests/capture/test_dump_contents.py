@@ -267,6 +267,51 @@ print(loc['plain'])
     assert lines[2] == "[1, 2, 3]"
 
 
+def test_enums_and_exceptions_of_the_program_come_back_and_so_does_all_after_them(workdir: Path) -> None:
+    # dill cannot rebuild an Enum class of __main__ on 3.11+, and an exception class with its own
+    # __init__ arguments cannot be rebuilt as cls(*args): each used to take the values after it along.
+    write(workdir / "prog.py", """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+            GREEN = 2
+            VERDE = 2
+
+        class Mode(str, enum.Enum):
+            FAST = "fast"
+
+        class Perm(enum.IntFlag):
+            R = 4
+            W = 2
+
+        class HttpError(Exception):
+            def __init__(self, status, body):
+                super().__init__("HTTP %d" % status)
+                self.status, self.body = status, body
+
+        def handle(color, mode, perm):
+            after = {"still": "here"}
+            raise HttpError(404, {"detail": "nope"})
+
+        handle(Color.GREEN, Mode.FAST, Perm.R | Perm.W)
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    proc = run([PYTHON, "-c", """
+import tbdump
+d = tbdump.load('traceback.pkl')
+loc, glob = d.frames[-1].locals, d.frames[-1].globals
+print(loc['color'], loc['color'] is glob['Color'].VERDE, [m.name for m in glob['Color']])
+print(repr(loc['mode']), loc['mode'] == 'fast', int(loc['perm']))
+err = d.resolve(d.exception.value)
+print(loc['after'], type(err).__name__, err.args, err.status, err.body)
+"""], workdir)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "Color.GREEN True ['RED', 'GREEN']", proc.stderr
+    assert lines[1] == "<Mode.FAST: 'fast'> True 6", proc.stderr
+    assert lines[2] == "{'still': 'here'} HttpError ('HTTP 404',) 404 {'detail': 'nope'}", proc.stderr
+
+
 def test_sources_and_metadata(workdir: Path) -> None:
     dump = crash(workdir, "import json\njson.loads('{')\n", "arg1")
     src = dump.sources[dump.frames[0].filename]
