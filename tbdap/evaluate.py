@@ -68,7 +68,7 @@ class FrameContext:
 
     def _require_objects(self) -> None:
         if not self.objects.allowed:
-            raise Unavailable("objects are not loaded: %s" % self.objects.reason)
+            raise Unavailable(self.objects.reason)
 
     def _ensure(self, is_local: bool, name: str) -> None:
         """Puts a captured variable's object in its namespace, the first time only (a REPL
@@ -157,9 +157,9 @@ class Evaluator:
         try:
             code = compile(expression, "<%s>" % context, "eval")
             statement = False
-        except SyntaxError:
+        except SyntaxError as exc:
             if context != "repl":
-                raise RequestError(one_line_syntax(expression))
+                raise RequestError(one_line(exc)) from None
             try:
                 code = compile(expression, "<repl>", "exec")
             except SyntaxError as exc:
@@ -192,7 +192,7 @@ class Evaluator:
 
     def _from_previews(self, expression: str, ctx: FrameContext) -> Row:
         """Safe mode: names, attributes and constant subscripts, answered from the previews."""
-        why = "objects are not loaded (%s)" % self.objects.reason
+        why = self.objects.reason
         try:
             node = ast.parse(expression.strip(), mode="eval").body
         except SyntaxError:
@@ -225,8 +225,7 @@ class Evaluator:
     def assign(self, target: str, value_expression: str, ctx: FrameContext) -> Row:
         """Runs `target = value` in the replay (setVariable/setExpression) and returns the new value."""
         if not self.objects.allowed:
-            raise RequestError("Values cannot be changed in safe mode: objects are not loaded (%s)."
-                               % self.objects.reason)
+            raise RequestError("Values cannot be changed here: %s." % self.objects.reason)
         try:
             code = compile("%s = %s" % (target, value_expression), "<set>", "exec")
         except SyntaxError as exc:
@@ -278,14 +277,6 @@ def _static_kind(obj: Any, name: str) -> str:
     if isinstance(attr, types.ModuleType):
         return "module"
     return "function" if callable(attr) or isinstance(attr, (classmethod, staticmethod)) else "variable"
-
-
-def one_line_syntax(expression: str) -> str:
-    try:
-        compile(expression, "<expression>", "eval")
-    except SyntaxError as exc:
-        return one_line(exc)
-    return "SyntaxError"
 
 
 def _kind(value: Value) -> str:

@@ -201,7 +201,7 @@ class Session:
             dump.path, exc.type, exc.message, meta.time, meta.hostname, meta.pid,
             ".".join(map(str, meta.version_info))))
         notes = [dump.safe_reason] if dump.safe_reason else []
-        notes += [n for n in [getattr(dump, "version_note", None)] if n]
+        notes += [n for n in [dump.version_note] if n]
         notes += ["partial dump: %s" % cut for cut in meta.cut]
         for note in notes:
             self.output("important" if note is dump.safe_reason else "console", "  " + note)
@@ -406,16 +406,16 @@ class Session:
             if not match or not match[0].evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
             target = match[0].evaluate_name
-        return self._assigned(replay, replay.evaluator.assign(target, value, ctx), ref, args)
+        return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args)
 
     def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         expression = argument(args, "expression", str, required=True)
         value = argument(args, "value", str, required=True)
         ctx = replay.context(self._entry(args.get("frameId")))
-        return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), 0, args)
+        return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), args)
 
-    def _assigned(self, replay: Replay, row: Row, parent: int, args: Dict[str, Any]) -> Dict[str, Any]:
+    def _assigned(self, replay: Replay, row: Row, args: Dict[str, Any]) -> Dict[str, Any]:
         if not self.told_changes:
             self.told_changes = True
             self.output("console", "Changed in this replay only: the dump file stays as it was.")

@@ -84,7 +84,7 @@ class Objects:
 
     def resolve(self, value: Value) -> Any:
         if not self.allowed:
-            raise Unavailable("objects are not loaded: %s" % self.reason)
+            raise Unavailable(self.reason)
         if value.missing or value.redacted:
             raise Unavailable(value.missing or "redacted (%s)" % value.redacted)
         if value.ref is None:

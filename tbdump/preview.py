@@ -72,6 +72,8 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
     if t in FIXED_REPR_TYPES:  # the attributes of every object: the short way
         return Value(type=t.__name__, repr=safe_repr(obj, hex_ints), qualtype=t.__qualname__,
                      expandable=True)
+    if t is _Unreadable:  # the error is the value: named by its type, nothing inside
+        return Value(type=obj.error_type, repr=obj.text, qualtype=obj.error_type)
     value = Value(type=type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
     if isinstance(obj, _LEAF_TYPES):
         return value
@@ -98,7 +100,7 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
     grouped attributes (dunders, methods, classes) are counted there by group
     instead of listed.
     """
-    if isinstance(obj, _LEAF_TYPES):
+    if isinstance(obj, _LEAF_TYPES) or type(obj) is _Unreadable:
         return []
     stop = None if count is None else start + count
     if isinstance(obj, dict):
@@ -194,6 +196,7 @@ class _Unreadable:
 
     def __init__(self, exc: BaseException) -> None:
         self.text = "<error: %s>" % describe_exception(exc)
+        self.error_type = type_name(exc)
 
     def __repr__(self) -> str:
         return self.text

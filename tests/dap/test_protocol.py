@@ -300,7 +300,8 @@ def test_safe_mode_answers_from_previews_only(replay: Replay) -> None:
                                   "context": "watch"})["result"] == "[1, 2]"
     assert client.ok("evaluate", {"expression": "config.name", "frameId": frame_id})["result"] == "'prod'"
     error = client.fail("evaluate", {"expression": "total + 1", "frameId": frame_id, "context": "repl"})
-    assert "objects are not loaded" in error
+    assert error == ("Only names and attribute/item access can be evaluated here: safe mode: "
+                     "objects are not loaded (nothing from the file is run)."), error
     assert "safe mode" in client.fail("setVariable", {
         "variablesReference": client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"],
         "name": "total", "value": "1"})
@@ -396,6 +397,15 @@ def test_repl_calls_print_nothing_for_none_and_refresh_the_variables(replay: Rep
     assert "'extra': 2" in locals_of(client, frame_id)["table"]["value"]
     assert client.ok("evaluate", {"expression": "None", "frameId": frame_id,
                                   "context": "watch"})["result"] == "None"   # a watch still shows it
+
+
+@pytest.mark.parametrize("safe", [True, False])
+def test_a_property_that_raises_shows_its_error_as_a_leaf(replay: Replay, safe: bool) -> None:
+    client = replay("accounts", safe=safe)
+    account = locals_of(client, first_frame(client)["id"])["self"]   # in the property itself
+    balance = children_of(client, account)["balance"]
+    assert (balance["value"], balance["type"], balance["variablesReference"]) == (
+        "<error: RuntimeError: ledger offline>", "RuntimeError", 0), balance
 
 
 def test_completions_modules_and_loaded_sources(replay: Replay) -> None:
