@@ -1,7 +1,6 @@
 """The DAP request handlers of one replay session; the loaded Dump knows nothing of DAP."""
 from __future__ import annotations
 
-import ast
 import os
 import threading
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
@@ -9,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from tbdump import preview
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
-from tbdump.model import ExceptionRecord, Frame, Position, Value, Child
+from tbdump.model import Child, ExceptionRecord, Frame, Value
 from tbdump.pathmap import PathMapping
 from tbdump.tracetext import source_line
 
@@ -17,7 +16,7 @@ from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, one_line
 from .messaging import Connection, RequestError, argument
 from .sources import SourceMap, parse_path_mappings
-from .stack import StackEntry, Stacks
+from .stack import StackEntry, Stacks, display_columns
 from .variables import Objects, Row, VariableTree, scope_rows
 
 NOT_RUNNING = ("This is a replay of a crash dump: the program cannot {what}. "
@@ -488,47 +487,6 @@ def _context_getter(ctx: FrameContext, kind: str, name: str) -> Callable[[], Any
     def get() -> Any:
         return ctx.real(kind == "locals", name)  # that value only, not the whole frame (or as changed)
     return get
-
-
-def display_columns(line_text: str, lineno: int, position: Optional[Position]) -> Tuple[int, Optional[int]]:
-    """0-based (column, end column) to show for a frame, as debugpy picks them.
-
-    debugpy narrows a one-line failing expression to its "anchor", the part
-    the traceback marks with ^ (the operator of a binary operation, the
-    subscript of an item access); an expression spanning lines gets a start only.
-    """
-    if position is None:
-        return 0, None
-    if position.lineno != position.end_lineno or position.lineno != lineno:
-        return position.col, None
-    anchor = _anchor(line_text[position.col:position.end_col])
-    if anchor is None:
-        return position.col, position.end_col
-    return position.col + anchor[0], position.col + anchor[1]
-
-
-def _anchor(segment: str) -> Optional[Tuple[int, int]]:
-    try:
-        tree = ast.parse(segment)
-    except (SyntaxError, ValueError):
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
-        return None
-    expr = tree.body[0].value
-    data = segment.encode("utf-8")
-
-    def char(offset: Optional[int]) -> int:  # ast offsets count UTF-8 bytes
-        return len(data[:offset or 0].decode("utf-8", "replace"))
-
-    if isinstance(expr, ast.BinOp):
-        left_end, right_start = char(expr.left.end_col_offset), char(expr.right.col_offset)
-        between = segment[left_end:right_start]
-        start = left_end + len(between) - len(between.lstrip())
-        op_len = 2 if start + 1 < right_start and segment[start + 1] not in " \t" else 1
-        return start, start + op_len
-    if isinstance(expr, ast.Subscript):
-        return char(expr.value.end_col_offset), char(expr.slice.end_col_offset) + 1
-    return None
 
 
 def exception_tuple(record: ExceptionRecord) -> Value:

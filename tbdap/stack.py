@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from tbdump.chain import CAUSE, CONTEXT, walk
-from tbdump.model import ExceptionRecord, Frame, Thread
-from tbdump.tracetext import exception_line
+from tbdump.model import ExceptionRecord, Frame, Position, Thread
+from tbdump.tracetext import caret_anchors, exception_line
 
 
 @dataclass
@@ -85,3 +85,20 @@ class Stacks:
             if t.id == thread_id:
                 return t
         return None
+
+
+def display_columns(line_text: str, lineno: int, position: Optional[Position]) -> Tuple[int, Optional[int]]:
+    """0-based (column, end column) to show for a frame, as debugpy picks them.
+
+    debugpy narrows a one-line failing expression to its "anchor", the part
+    the traceback marks with ^ (the operator of a binary operation, the
+    subscript of an item access); an expression spanning lines gets a start only.
+    """
+    if position is None:
+        return 0, None
+    if position.lineno != position.end_lineno or position.lineno != lineno:
+        return position.col, None
+    anchor = caret_anchors(line_text[position.col:position.end_col])
+    if anchor is None:
+        return position.col, position.end_col
+    return position.col + anchor[0], position.col + anchor[1]

@@ -1,6 +1,8 @@
 """The traceback text of a dump, rendered from the model the way Python prints it."""
 from __future__ import annotations
 
+import ast
+import unicodedata
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 from .model import ExceptionRecord, Frame, SafeLayer
@@ -41,7 +43,7 @@ def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
 
 
 def caret_line(frame: Frame, line: str) -> Optional[str]:
-    """``^^^^`` under the failing expression, when it is only part of the (stripped) line."""
+    """``~~^~~`` under the failing expression, when it is only part of the (stripped) line."""
     pos = frame.position
     if pos is None or pos.lineno != frame.lineno:
         return None
@@ -49,7 +51,43 @@ def caret_line(frame: Frame, line: str) -> Optional[str]:
     end = pos.end_col if pos.end_lineno == pos.lineno else len(line.rstrip())
     if pos.col <= indent and end >= len(line.rstrip()):
         return None
-    return " " * (pos.col - indent) + "^" * max(1, end - pos.col)
+    segment = line[pos.col:end] or " "
+    anchors = caret_anchors(segment) if pos.end_lineno == pos.lineno else None
+    marks = "".join(("^" if anchors is None or anchors[0] <= i < anchors[1] else "~") * _width(ch)
+                    for i, ch in enumerate(segment))
+    return " " * sum(map(_width, line[indent:pos.col])) + marks
+
+
+def _width(ch: str) -> int:
+    """Terminal cells a character takes, as Python's traceback counts them: wide
+    characters (CJK, emoji) take two, so the carets stay under the expression."""
+    return 1 if ch.isascii() else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def caret_anchors(segment: str) -> Optional[Tuple[int, int]]:
+    """Where in a one-line failing expression Python's traceback puts ^ rather than ~:
+    the operator of a binary operation, the subscript of an item access (3.11+)."""
+    try:
+        tree = ast.parse(segment)
+    except (SyntaxError, ValueError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    expr = tree.body[0].value
+    data = segment.encode("utf-8")
+
+    def char(offset: Optional[int]) -> int:  # ast offsets count UTF-8 bytes
+        return len(data[:offset or 0].decode("utf-8", "replace"))
+
+    if isinstance(expr, ast.BinOp):
+        left_end, right_start = char(expr.left.end_col_offset), char(expr.right.col_offset)
+        between = segment[left_end:right_start]
+        start = left_end + len(between) - len(between.lstrip())
+        op_len = 2 if start + 1 < right_start and segment[start + 1] not in " \t" else 1
+        return start, start + op_len
+    if isinstance(expr, ast.Subscript):
+        return char(expr.value.end_col_offset), char(expr.slice.end_col_offset) + 1
+    return None
 
 
 def frame_lines(layer: SafeLayer, frame: Frame) -> List[str]:
@@ -74,7 +112,7 @@ def format_chain(layer: SafeLayer) -> str:
     for record, intro in chain_order(layer):
         if intro:
             out += ["", intro, ""]
-        for piece in exception_pieces(record, layer.exceptions):
+        for piece in _recursion_cut(exception_pieces(record, layer.exceptions)):
             if piece.frame is not None:
                 out += [piece.pad + line for line in frame_lines(layer, piece.frame)]
             else:
@@ -82,11 +120,32 @@ def format_chain(layer: SafeLayer) -> str:
     return "\n".join(out) + "\n"
 
 
+# Python prints a frame that repeats (a recursion) this many times, then counts the rest.
+RECURSIVE_CUTOFF = 3
+
+
+def _recursion_cut(pieces: Iterator["Piece"]) -> Iterator["Piece"]:
+    """The pieces as Python prints them: a run of identical frames past the third is one
+    ``[Previous line repeated N more times]`` line."""
+    last, count = None, 0
+    for piece in pieces:
+        key = (piece.pad, piece.frame.filename, piece.frame.lineno, piece.frame.name) if piece.frame else None
+        if key is None or key != last:
+            if count > RECURSIVE_CUTOFF:
+                more = count - RECURSIVE_CUTOFF
+                yield Piece(last[0] if last else "", "repeat",
+                            "  [Previous line repeated %d more time%s]" % (more, "s" if more > 1 else ""))
+            last, count = key, 0
+        count += 1
+        if key is None or count <= RECURSIVE_CUTOFF:
+            yield piece
+
+
 class Piece(NamedTuple):
     """One part of an exception's printout: a line of text, or a frame for the caller to render."""
 
     pad: str                # the group nesting's indent ("  | " per level)
-    kind: str               # "member", "traceback", "frame", "exception" or "note"
+    kind: str               # "member", "traceback", "frame", "repeat", "exception" or "note"
     text: str = ""
     frame: Optional[Frame] = None
 

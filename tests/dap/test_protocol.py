@@ -68,6 +68,18 @@ def test_bad_dump_files_fail_launch_in_one_sentence(tbdap: Callable[..., DapClie
     assert client.proc is not None and client.proc.poll() is None  # still serving
 
 
+def test_exception_details_read_as_python_printed_them(replay: Replay) -> None:
+    """Repeated frames folded, ~~^~~ under the operator, carets aligned past wide characters."""
+    from .conftest import PROGRAMS
+    printed = subprocess.run([sys.executable, str(PROGRAMS / "recursion.py")], capture_output=True, text=True,
+                             cwd=str(PROGRAMS), timeout=60).stderr
+    assert "[Previous line repeated" in printed and "~~~~^~~~" in printed, printed   # the case holds
+    client = replay("recursion")
+    thread_id = client.ok("threads")["threads"][0]["id"]
+    details = client.ok("exceptionInfo", {"threadId": thread_id})["details"]["stackTrace"]
+    assert details == printed
+
+
 def test_only_failures_that_end_an_action_pop_up(replay: Replay, tbdap: Callable[..., DapClient],
                                                  tmp_path: Path) -> None:
     """VS Code shows an error whose showUser is set as a notification: right when a launch
