@@ -11,7 +11,7 @@ import re
 import traceback
 import types
 from types import CodeType
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
 
 from tbdump import preview
 from tbdump.model import Frame, Value
@@ -147,9 +147,11 @@ def one_line(exc: BaseException) -> str:
 class Evaluator:
     """Evaluates for one session; `output` receives what evaluated code prints."""
 
-    def __init__(self, objects: Objects, output: Callable[[str, str], None]) -> None:
+    def __init__(self, objects: Objects, output: Callable[[str, str], None],
+                 user_code: Callable[[], ContextManager[None]] = contextlib.nullcontext) -> None:
         self.objects = objects
         self.output = output
+        self.user_code = user_code  # where the evaluated code runs interruptibly
 
     def evaluate(self, expression: str, ctx: FrameContext, context: str) -> Row:
         if not self.objects.allowed:
@@ -179,7 +181,7 @@ class Evaluator:
              ctx: FrameContext, context: str) -> Any:
         out = io.StringIO()
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with self.user_code(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
         except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
             if context == "repl":

@@ -1,9 +1,13 @@
 """DAP messaging: sequence numbers, request dispatch to `<command>_request` methods, error responses."""
 from __future__ import annotations
 
+import _thread
+import contextlib
+import queue
 import sys
+import threading
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
 
 from .framing import BadMessage, BrokenStream, Framing
 
@@ -48,14 +52,37 @@ def _kind_name(kind: type) -> str:
             dict: "an object"}.get(kind, kind.__name__)
 
 
+# Requests that end the session: arriving while evaluated code runs, they interrupt it.
+_ENDING = frozenset(("disconnect", "terminate"))
+
+
 class Connection:
-    """One client: reads requests, calls the handler's methods, writes responses and events."""
+    """One client: reads requests, calls the handler's methods, writes responses and events.
+
+    Requests are read by a thread of their own, so that one that ends the session
+    can interrupt code evaluated in the REPL that never returns (``while True``):
+    the handler thread must be the main thread, which the interruption reaches.
+    """
 
     def __init__(self, framing: Framing) -> None:
         self._framing = framing
         self._seq = 0
         self._after_response: List[Callable[[], None]] = []
         self.closing = False
+        self._lock = threading.Lock()
+        self._in_user_code = False
+        self._interrupting = False
+
+    @contextlib.contextmanager
+    def user_code(self) -> Iterator[None]:
+        """Marks code of the user's running (an evaluation) as interruptible."""
+        with self._lock:
+            self._in_user_code = True
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_user_code = False
 
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
         message: Dict[str, Any] = {"seq": self._next_seq(), "type": "event", "event": event}
@@ -69,21 +96,53 @@ class Connection:
 
     def serve(self, handler: Any) -> None:
         """Answers requests until the client disconnects or the stream breaks."""
+        incoming: "queue.Queue[Tuple[str, Any]]" = queue.Queue()
+        threading.Thread(target=self._read_all, args=(incoming,), name="tbdap-reader", daemon=True).start()
         while not self.closing:
+            try:
+                kind, item = incoming.get()
+                if kind == "message":
+                    self._handle(handler, item)
+                elif kind == "bad":
+                    self._report_bad_input(item)
+                elif kind == "broken":
+                    self._report_bad_input("%s; closing the connection." % item)
+                    return
+                else:
+                    if kind == "lost":
+                        log("connection lost: %s" % item)
+                    return
+            except KeyboardInterrupt:
+                if not self._interrupting:
+                    raise
+                # The interruption meant for evaluated code came as it ended: it is spent.
+            self._interrupting = False
+
+    def _read_all(self, incoming: "queue.Queue[Tuple[str, Any]]") -> None:
+        while True:
             try:
                 message = self._framing.read()
             except BadMessage as exc:
-                self._report_bad_input(str(exc))
+                incoming.put(("bad", str(exc)))
                 continue
             except BrokenStream as exc:
-                self._report_bad_input("%s; closing the connection." % exc)
+                incoming.put(("broken", str(exc)))
                 return
-            except OSError as exc:
-                log("connection lost: %s" % exc)
+            except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
+                incoming.put(("lost", exc))
                 return
             if message is None:
+                incoming.put(("end", None))
                 return
-            self._handle(handler, message)
+            if message.get("type") == "request" and message.get("command") in _ENDING:
+                self._interrupt_user_code()
+            incoming.put(("message", message))
+
+    def _interrupt_user_code(self) -> None:
+        with self._lock:
+            if self._in_user_code and not self._interrupting:
+                self._interrupting = True
+                _thread.interrupt_main()  # a KeyboardInterrupt in the evaluated code
 
     def _handle(self, handler: Any, message: Dict[str, Any]) -> None:
         if message.get("type") != "request":

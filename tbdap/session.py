@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
 
 from tbdump import preview
 from tbdump.dumpfile import Dump, load
@@ -52,14 +52,14 @@ class Replay:
     """Everything a session derives from one opened dump."""
 
     def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool,
-                 output: Callable[[str, str], None]) -> None:
+                 output: Callable[[str, str], None], user_code: Callable[[], ContextManager[None]]) -> None:
         self.dump = dump
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
         self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd)
         self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
         self.tree = VariableTree(self.objects)
-        self.evaluator = Evaluator(self.objects, output)
+        self.evaluator = Evaluator(self.objects, output, user_code)
         self.contexts: Dict[int, FrameContext] = {}
         # debugpy shows `__exception__` in the frame it stops in: the innermost one
         # it shows, which under justMyCode is the innermost user frame.
@@ -177,7 +177,7 @@ class Session:
         just_my_code = argument(args, "justMyCode", bool, True)
         dump = self._load(path, safe)
         mappings = parse_path_mappings(args.get("pathMappings"))
-        self.replay = Replay(dump, mappings, just_my_code, self.output)
+        self.replay = Replay(dump, mappings, just_my_code, self.output, self.conn.user_code)
         self.conn.after_response(self._opened)
 
     def _load(self, path: str, safe: bool) -> Dump:

@@ -533,6 +533,27 @@ def test_server_survives_clients_that_vanish_or_misbehave(server: int) -> None:
     client.close()
 
 
+def test_an_endless_evaluation_does_not_outlive_its_session(server: int) -> None:
+    """`while True: pass` in the debug console: stopping the session interrupts it, and the
+    server goes on serving the next client."""
+    client = DapClient.connect(server)
+    client.initialize()
+    client.start("attach", {})
+    frame_id = first_frame(client)["id"]
+    endless = client.send("evaluate", {"expression": "while True: pass", "frameId": frame_id, "context": "repl"})
+    time.sleep(0.5)   # it is running now
+    bye = client.send("disconnect", {})
+    answer = client.response(endless, timeout=10)
+    assert not answer["success"] and "KeyboardInterrupt" in answer["message"], answer
+    assert client.response(bye, timeout=10)["success"]
+    client.close()
+    client = DapClient.connect(server)
+    client.initialize()
+    client.start("attach", {})
+    assert first_frame(client)["name"] == "leaf"
+    client.close()
+
+
 def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(b"nope")
