@@ -1,7 +1,6 @@
 """Capture budgets (bytes, time, preview size) and the clock that enforces them."""
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import threading
@@ -9,6 +8,8 @@ import time
 from dataclasses import dataclass, fields, replace
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Set
+
+from . import settings
 
 
 class BudgetExceeded(BaseException):
@@ -37,13 +38,9 @@ class Budgets:
         """Defaults, then ``TBDUMP_*`` variables, then explicit keyword overrides."""
         values: Dict[str, Any] = {}
         for f in fields(cls):
-            raw = os.environ.get("TBDUMP_" + f.name.upper())
-            if raw:
-                try:
-                    number = float(raw)
-                    values[f.name] = int(number) if f.type == "int" else number
-                except ValueError:
-                    pass  # a bad variable must not break a crash dump; the default stands
+            value = settings.number("TBDUMP_" + f.name.upper(), integer=f.type == "int")
+            if value is not None:
+                values[f.name] = value
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
 

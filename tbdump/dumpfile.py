@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
+from . import settings
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames
@@ -34,7 +35,7 @@ def trust_decision(reader: ContainerReader, objects: Optional[bool],
     """
     if objects is False:
         return SAFE_MODE_REQUESTED
-    if objects is None and os.environ.get("TBDUMP_SAFE", "").lower() in ("1", "true", "yes", "on"):
+    if objects is None and settings.flag("TBDUMP_SAFE", False):
         return SAFE_MODE_REQUESTED + " (TBDUMP_SAFE is set)"
     if key is None:
         env = os.environ.get("TBDUMP_KEY")

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Set, Tuple
 
+from . import settings
+
 # At least what Sentry's default scrubber covers, compared after lower-casing
 # and dropping "_" and "-" so that API_KEY, api-key and apiKey all match.
 DEFAULT_DENYLIST: Tuple[str, ...] = (
@@ -46,9 +48,9 @@ class Redaction:
         remove = {_fold(n) for n in list(remove) + _split(env.get("TBDUMP_REDACT_REMOVE", ""))}
         pats = list(patterns) + [p for p in env.get("TBDUMP_REDACT_PATTERNS", "").split("\n") if p]
         if enabled is None:
-            enabled = env.get("TBDUMP_REDACT", "1").lower() not in ("0", "false", "no", "off")
+            enabled = settings.flag("TBDUMP_REDACT", True)
         if keep_environ is None:
-            keep_environ = env.get("TBDUMP_KEEP_ENVIRON", "").lower() in ("1", "true", "yes", "on")
+            keep_environ = settings.flag("TBDUMP_KEEP_ENVIRON", False)
         names = tuple(n for n in DEFAULT_DENYLIST + tuple(_fold(a) for a in add) if n not in remove)
         return cls(enabled, names, tuple(_compile(p) for p in pats), keep_environ)
 
@@ -171,5 +173,7 @@ def _split(text: str) -> List[str]:
 def _compile(pattern: str) -> Pattern[str]:
     try:
         return re.compile(pattern)
-    except re.error:
+    except re.error as exc:
+        settings.say_once("redaction pattern %r is not a regular expression (%s): it is matched as "
+                          "plain text" % (pattern, exc))
         return re.compile(re.escape(pattern))

@@ -140,3 +140,26 @@ def test_byte_budget_cuts_what_does_not_fit_and_says_so(tmp_path: Path) -> None:
     frame = report["frames"][-1]
     assert frame["resolved"]["big"] == ["Placeholder", True]
     assert frame["resolved"]["small"] == ["list", False]
+
+
+def test_a_bad_setting_is_said_once_and_the_default_used(tmp_path: Path) -> None:
+    prog = write_program(tmp_path, '''
+        password = "hunter22"
+        raise ValueError("bad")
+    ''')
+    env = base_env(TBDUMP_MAX_BYTES="1GiB", TBDUMP_MAX_SECONDS="nan", TBDUMP_REDACT="maybe",
+                   TBDUMP_REDACT_PATTERNS="[")
+    result = run_tbdump(prog, [], env, traceback=False)
+    assert result.returncode == 1, result
+    assert result.stderr.decode().splitlines() == [
+        "tbdump: ignoring TBDUMP_MAX_BYTES='1GiB': not a whole number; the default is used",
+        "tbdump: ignoring TBDUMP_MAX_SECONDS='nan': not a number of seconds; the default is used",
+        "tbdump: ignoring TBDUMP_REDACT='maybe': expected 1/true/yes/on or 0/false/no/off; "
+        "the default (on) is used",
+        "tbdump: redaction pattern '[' is not a regular expression (unterminated character set at "
+        "position 0): it is matched as plain text",
+        "ValueError: bad",
+        "Traceback dumped into: traceback.pkl"]
+    loaded, report = load_fresh(tmp_path / "traceback.pkl", tmp_path, base_env())
+    assert report is not None, loaded
+    assert report["frames"][-1]["resolved"]["password"] == ["Placeholder", True], report   # redaction stayed on
