@@ -7,6 +7,7 @@ grouping and order follow debugpy's VARIABLES view.
 """
 from __future__ import annotations
 
+import collections
 import inspect
 import itertools
 import os
@@ -87,7 +88,7 @@ def child_count(obj: Any) -> Optional[int]:
     """How many indexed children ``obj`` has (for paging), or None when it is not a sequence."""
     if isinstance(obj, _LEAF_TYPES):
         return None
-    if isinstance(obj, (list, tuple, dict, set, frozenset)) or _is_ndarray(obj):
+    if isinstance(obj, (list, tuple, dict, set, frozenset, collections.deque)) or _is_ndarray(obj):
         return _safe_len(obj)
     return None
 
@@ -104,16 +105,26 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
         return []
     stop = None if count is None else start + count
     if isinstance(obj, dict):
-        return list(itertools.islice(_dict_children(obj, stop), start, stop)) + _len_entry(obj, stop)
-    if isinstance(obj, (list, tuple)):
-        return _sequence_children(obj, start, stop) + _len_entry(obj, stop)
+        return (_own_attributes(obj, start, groups) + list(itertools.islice(_dict_children(obj, stop), start, stop))
+                + _len_entry(obj, stop))
+    if isinstance(obj, (list, tuple, collections.deque)):
+        return _own_attributes(obj, start, groups) + _sequence_children(obj, start, stop) + _len_entry(obj, stop)
     if isinstance(obj, (set, frozenset)):
         pad = len(str(max(len(obj) - 1, 0)))
         items = (LiveChild(str(i).zfill(pad), item, None, None) for i, item in enumerate(obj))
-        return list(itertools.islice(items, start, stop)) + _len_entry(obj, stop)
+        return (_own_attributes(obj, start, groups) + list(itertools.islice(items, start, stop))
+                + _len_entry(obj, stop))
     if _is_ndarray(obj):
         return _ndarray_children(obj, start, stop)
     if start:
+        return []
+    return _attribute_children(obj, groups)
+
+
+def _own_attributes(obj: Any, start: int, groups: Optional[Dict[str, int]]) -> List[LiveChild]:
+    """What a subclass of a builtin container adds (a dict subclass's fields, a namedtuple's,
+    a deque's maxlen): listed before its items, as debugpy lists them."""
+    if start or type(obj) in _EXACT_CONTAINERS:
         return []
     return _attribute_children(obj, groups)
 
@@ -361,7 +372,7 @@ class Previewer:
 
 
 _SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
-_CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
+_CONTAINERS = _EXACT_CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 
