@@ -7,7 +7,7 @@ import queue
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, overload
 
 from .framing import BadMessage, BrokenStream, Framing
 
@@ -33,17 +33,30 @@ def log(text: str) -> None:
     print("tbdap: " + text, file=sys.stderr, flush=True)
 
 
-def argument(args: Dict[str, Any], name: str, kind: Type[T], default: Optional[T] = None,
-             required: bool = False) -> Any:
+@overload
+def argument(args: Dict[str, Any], name: str, kind: Type[T], default: T) -> T: ...
+
+
+@overload
+def argument(args: Dict[str, Any], name: str, kind: Type[T], default: None = None) -> Optional[T]: ...
+
+
+def argument(args: Dict[str, Any], name: str, kind: Type[T], default: Optional[T] = None) -> Optional[T]:
     """One request argument, checked at the edge so handlers can trust it."""
     if name not in args or args[name] is None:
-        if required:
-            raise RequestError("The request needs the %r argument." % name)
         return default
     value = args[name]
     # bool is an int to Python but not to a DAP client.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise RequestError("The %r argument must be %s, not %r." % (name, _kind_name(kind), value))
+    return value
+
+
+def required(args: Dict[str, Any], name: str, kind: Type[T]) -> T:
+    """An argument the request cannot do without."""
+    value = argument(args, name, kind)
+    if value is None:
+        raise RequestError("The request needs the %r argument." % name)
     return value
 
 

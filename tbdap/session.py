@@ -14,7 +14,7 @@ from tbdump.tracetext import source_line
 
 from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, one_line
-from .messaging import Connection, RequestError, argument
+from .messaging import Connection, RequestError, argument, required
 from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks, display_columns
 from .variables import Objects, Row, VariableTree, scope_rows
@@ -264,7 +264,7 @@ class Session:
 
     def stackTrace_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        thread_id = argument(args, "threadId", int, required=True)
+        thread_id = required(args, "threadId", int)
         thread = replay.stacks.thread(thread_id)
         if thread is None:
             raise RequestError("There is no thread with id %d in this dump." % thread_id)
@@ -333,7 +333,7 @@ class Session:
 
     def scopes_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        frame_id = argument(args, "frameId", int, required=True)
+        frame_id = required(args, "frameId", int)
         entry = replay.stacks.entries.get(frame_id)
         if entry is None:
             raise RequestError("There is no frame with id %d in this replay." % frame_id)
@@ -369,7 +369,7 @@ class Session:
 
     def variables_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        ref = argument(args, "variablesReference", int, required=True)
+        ref = required(args, "variablesReference", int)
         flt = argument(args, "filter", str)
         start = argument(args, "start", int, 0)
         count = argument(args, "count", int, 0)
@@ -391,9 +391,9 @@ class Session:
 
     def setVariable_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        ref = argument(args, "variablesReference", int, required=True)
-        name = argument(args, "name", str, required=True)
-        value = argument(args, "value", str, required=True)
+        ref = required(args, "variablesReference", int)
+        name = required(args, "name", str)
+        value = required(args, "value", str)
         ctx = self._ref_context.get(ref)
         parent = replay.tree.row(ref)
         if ctx is None or parent is None:
@@ -409,8 +409,8 @@ class Session:
 
     def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        expression = argument(args, "expression", str, required=True)
-        value = argument(args, "value", str, required=True)
+        expression = required(args, "expression", str)
+        value = required(args, "value", str)
         ctx = replay.context(self._entry(args.get("frameId")))
         return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), args)
 
@@ -427,7 +427,7 @@ class Session:
 
     def evaluate_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        expression = argument(args, "expression", str, required=True)
+        expression = required(args, "expression", str)
         context = argument(args, "context", str, "hover")
         fmt = argument(args, "format", dict, {})
         entry = self._entry(args.get("frameId"))
@@ -450,8 +450,8 @@ class Session:
 
     def completions_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        text = argument(args, "text", str, required=True)
-        column = self.coords.column_in(argument(args, "column", int, required=True))
+        text = required(args, "text", str)
+        column = self.coords.column_in(required(args, "column", int))
         ctx = replay.context(self._entry(args.get("frameId")))
         return {"targets": replay.evaluator.completions(text[:max(column, 0)], ctx)}
 
