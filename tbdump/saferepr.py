@@ -10,7 +10,7 @@ from __future__ import annotations
 import types
 from collections import OrderedDict, deque
 from itertools import islice
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Iterable, Iterator, List, Tuple
 
 from .budget import BudgetExceeded
 
@@ -132,25 +132,36 @@ def _scalar_text(obj: Any, level: int) -> str:
     return string_repr(obj, level) if type(obj) in (str, bytes) else repr(obj)
 
 
+_CUT = object()
+
+
+def _shown(items: Iterable[Any], level: int) -> Iterator[Tuple[str, Any]]:
+    """(separator, item) for each item a collection's repr shows at this level; a collection
+    with more ends with ("..." after its separator, _CUT)."""
+    count = MAX_COLLECTION[level]
+    for n, item in enumerate(items):
+        count -= 1
+        if count <= 0:
+            yield (", ..." if n else "..."), _CUT
+            return
+        yield (", " if n else ""), item
+
+
 def _repr_iter(obj: Any, level: int, prefix: str, suffix: str, comma: bool,
                hex_ints: bool) -> Iterator[str]:
     yield prefix
     if level >= len(MAX_COLLECTION):
         yield "..."
     else:
-        count = MAX_COLLECTION[level]
-        yield_comma = False
-        for item in obj:
-            if yield_comma:
-                yield ", "
-            yield_comma = True
-            count -= 1
-            if count <= 0:
-                yield "..."
+        shown = 0
+        for separator, item in _shown(obj, level):
+            yield separator
+            if item is _CUT:
                 break
+            shown += 1
             yield from _repr(item, 100 if item is obj else level + 1, hex_ints)
         else:
-            if comma and count == MAX_COLLECTION[level] - 1:
+            if comma and shown == 1:
                 yield ","
     yield suffix
 
@@ -164,16 +175,9 @@ def _repr_dict(obj: Any, level: int, prefix: str, suffix: str, item_prefix: str,
         yield prefix + "..." + suffix
         return
     yield prefix
-    count = MAX_COLLECTION[level]
-    yield_comma = False
-    keys = list(obj)  # insertion order, as debugpy shows dicts since Python 3.6
-    for key in keys:
-        if yield_comma:
-            yield ", "
-        yield_comma = True
-        count -= 1
-        if count <= 0:
-            yield "..."
+    for separator, key in _shown(list(obj), level):  # insertion order, as debugpy shows dicts
+        yield separator
+        if key is _CUT:
             break
         yield item_prefix
         yield from _repr(key, level + 1, hex_ints)
