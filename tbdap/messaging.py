@@ -52,6 +52,14 @@ def argument(args: Dict[str, Any], name: str, kind: Type[T], default: Optional[T
     return value
 
 
+def position(args: Dict[str, Any], name: str) -> int:
+    """A start or a count: an integer, 0 when absent, never negative."""
+    value = argument(args, name, int, 0)
+    if value < 0:
+        raise RequestError("The %r argument must be 0 or more, not %d." % (name, value))
+    return value
+
+
 def required(args: Dict[str, Any], name: str, kind: Type[T]) -> T:
     """An argument the request cannot do without."""
     value = argument(args, name, kind)

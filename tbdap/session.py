@@ -14,7 +14,7 @@ from tbdump.tracetext import source_line
 
 from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, one_line
-from .messaging import Connection, RequestError, argument, required
+from .messaging import Connection, RequestError, argument, position, required
 from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks, display_columns
 from .variables import Objects, Row, VariableTree, scope_rows
@@ -268,8 +268,8 @@ class Session:
         thread = replay.stacks.thread(thread_id)
         if thread is None:
             raise RequestError("There is no thread with id %d in this dump." % thread_id)
-        start = argument(args, "startFrame", int, 0)
-        levels = argument(args, "levels", int, 0)
+        start = position(args, "startFrame")
+        levels = position(args, "levels")
         chosen = thread.entries[start:start + levels] if levels else thread.entries[start:]
         frames = [self._stack_frame(replay, e) for e in chosen]
         self._tell_source_problems(replay)
@@ -311,6 +311,10 @@ class Session:
 
     def exceptionInfo_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
+        thread_id = required(args, "threadId", int)
+        if thread_id != replay.stacks.threads[0].id:
+            raise RequestError("Thread %d did not raise the exception: it was running when the crash was dumped."
+                               % thread_id)
         exc = replay.dump.exception
         return {"exceptionId": exc.type_name, "description": exc.message, "breakMode": "unhandled",
                 "details": self._details(replay, exc, 0)}
@@ -371,8 +375,8 @@ class Session:
         replay = self._replay()
         ref = required(args, "variablesReference", int)
         flt = argument(args, "filter", str)
-        start = argument(args, "start", int, 0)
-        count = argument(args, "count", int, 0)
+        start = position(args, "start")
+        count = position(args, "count")
         fmt = argument(args, "format", dict, {})
         row = replay.tree.row(ref)
         if row is None:
@@ -402,6 +406,8 @@ class Session:
             target = name
         else:
             match = [r for r in replay.tree.children(parent) if r.name == name]
+            if match and match[0].read_only:
+                raise RequestError("%s cannot be assigned to: it is computed from the value." % name)
             if not match or not match[0].evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
             target = match[0].evaluate_name

@@ -121,6 +121,14 @@ def test_unknown_command_and_bad_arguments(replay: Replay) -> None:
     assert "'threadId'" in client.fail("stackTrace", {})
     assert "'threadId'" in client.fail("stackTrace", {"threadId": "one"})
     assert "no variablesReference" in client.fail("variables", {"variablesReference": 999999})
+    thread_id = client.ok("threads")["threads"][0]["id"]
+    assert "'levels' argument must be 0 or more" in client.fail("stackTrace", {"threadId": thread_id, "levels": -1})
+    parts = locals_of(client, first_frame(client)["id"])["parts"]
+    assert "'start' argument must be 0 or more" in client.fail("variables", {
+        "variablesReference": parts["variablesReference"], "filter": "indexed", "start": -5, "count": 2})
+    assert "len() cannot be assigned to" in client.fail("setVariable", {
+        "variablesReference": parts["variablesReference"], "name": "len()", "value": "7"})
+    assert "did not raise" in client.fail("exceptionInfo", {"threadId": thread_id + 1000})
 
 
 def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
