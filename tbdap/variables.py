@@ -24,6 +24,7 @@ FUNCTION_TYPES = {"function", "builtin_function_or_method", "method", "method-wr
                   "wrapper_descriptor", "method_descriptor", "classmethod_descriptor",
                   "cython_function_or_method", "functools.partial"}
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
+LONG_TEXT = 1024  # a str or bytes preview longer than this may have been cut at capture
 _INDEX_ACCESS = re.compile(r"^\[\d+\]$")
 
 
@@ -139,6 +140,11 @@ class VariableTree:
         value = row.value
         if hex_ints:
             value = self._hex(row)
+        elif value.type in RAW_STRING_TYPES and len(value.repr) > LONG_TEXT and self.objects.allowed:
+            # The preview keeps a few KiB of a long text; debugpy shows 64 KiB of it.
+            found, obj, _ = self._live(row)
+            if found and type(obj).__name__ == value.type:
+                value = preview.describe(obj)
         text = value.repr
         if not text and (value.missing or value.redacted):
             text = "<%s>" % (value.missing or "redacted: %s" % value.redacted)
