@@ -17,7 +17,7 @@ from tbdump import preview
 from tbdump.model import Frame, Value
 
 from .messaging import RequestError
-from .variables import Objects, Row, Unavailable
+from .variables import CLASS_REPRS, Objects, Row, Unavailable
 
 _TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 
@@ -282,7 +282,7 @@ def _static_kind(obj: Any, name: str) -> str:
 
 
 def _kind(value: Value) -> str:
-    if value.repr.startswith("<class '"):
+    if value.repr.startswith(CLASS_REPRS):
         return "class"
     if value.type == "module":
         return "module"

@@ -22,7 +22,9 @@ GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
 PAGED_TYPES = {"list", "tuple", "dict", "set", "frozenset", "numpy.ndarray"}
 FUNCTION_TYPES = {"function", "builtin_function_or_method", "method", "method-wrapper",
                   "wrapper_descriptor", "method_descriptor", "classmethod_descriptor",
-                  "cython_function_or_method", "functools.partial"}
+                  "cython_function_or_method"}
+# How a class's repr starts, the class an Enum or a Flag included.
+CLASS_REPRS = ("<class '", "<enum '", "<flag '")
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
 LONG_TEXT = 1024  # a str or bytes preview longer than this may have been cut at capture
 _INDEX_ACCESS = re.compile(r"^\[\d+\]$")
@@ -60,7 +62,7 @@ def scope_group(name: str, value: Value) -> Optional[str]:
         return None
     if value.type in FUNCTION_TYPES or value.qualtype in FUNCTION_TYPES:
         return GROUP_FUNCTION
-    if value.repr.startswith("<class '"):
+    if value.repr.startswith(CLASS_REPRS):
         return GROUP_CLASS
     return None
 
