@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
 from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source, Thread,
-                    Value)
+                    Value, source_lines)
 from .objects import RecordWriter
 from .preview import Previewer, missing, redacted
 from .redaction import Redaction, Secrets
@@ -218,7 +218,7 @@ class Capture:
         lines = self._lines.get(filename)
         if lines is None:
             src = self._sources.get(filename)
-            lines = self._lines[filename] = src.text.splitlines() if src is not None and src.text else []
+            lines = self._lines[filename] = source_lines(src.text) if src is not None and src.text else []
         return lines
 
     # -- exceptions ----------------------------------------------------------------

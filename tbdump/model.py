@@ -8,6 +8,7 @@ the two.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -294,6 +295,19 @@ class Source:
     def from_json(cls, d: Dict[str, Any]) -> "Source":
         return cls(_typed(d["file"], str), _typed(d["text"], _TEXT), _typed(d.get("sha256"), _TEXT),
                    _typed(d.get("reason"), _TEXT))
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> List[str]:
+    """A source's lines as Python numbers them, without their ends: split at \\n, \\r\\n
+    and \\r only (str.splitlines also splits at form feeds and U+2028, which Python keeps
+    inside a line, and every line after one would be numbered wrong)."""
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def file_sha256(path: str) -> Optional[str]:

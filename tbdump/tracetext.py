@@ -5,7 +5,7 @@ import ast
 import unicodedata
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
-from .model import ExceptionRecord, Frame, SafeLayer
+from .model import ExceptionRecord, Frame, SafeLayer, source_lines
 
 CAUSE = "The above exception was the direct cause of the following exception:"
 CONTEXT = "During handling of the above exception, another exception occurred:"
@@ -38,7 +38,7 @@ def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
     src = layer.sources.get(frame.filename)
     if src is None or src.text is None:
         return None
-    lines = src.text.splitlines()
+    lines = source_lines(src.text)
     return lines[frame.lineno - 1] if 0 < frame.lineno <= len(lines) else None
 
 

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
-from tbdump.model import ExceptionRecord, Frame, Source, Value
+from tbdump.model import ExceptionRecord, Frame, Source, Value, source_lines
 from tbdump.pathmap import PathMapping, is_pseudo_file, to_local
 from tbdump.tracetext import exception_line
 
@@ -63,7 +63,7 @@ class FileIndex:
     @property
     def stored_lines(self) -> Optional[List[str]]:
         if self._stored_lines is None and self.source is not None and self.source.text is not None:
-            self._stored_lines = self.source.text.splitlines()
+            self._stored_lines = source_lines(self.source.text)
         return self._stored_lines
 
     def scope(self, frame: Frame) -> Scope:

@@ -47,8 +47,9 @@ def crash(directory: Path, source: str, name: str = "prog.py", args: Sequence[st
 
 
 def line_of(path: Path, marker: str) -> int:
-    """The 0-based (LSP) line of the line holding `marker`."""
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+    """The 0-based (LSP) line of the line holding `marker` (lines end at \\n only, as in the
+    programs the tests write: str.splitlines would also end one at a form feed)."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n")):
         if marker in line:
             return n
     raise AssertionError(f"{marker!r} not in {path}")
@@ -57,7 +58,7 @@ def line_of(path: Path, marker: str) -> int:
 def col_of(path: Path, marker: str, text: str) -> types.Position:
     """The position of `text` on the line holding `marker` (ASCII lines)."""
     line = line_of(path, marker)
-    return types.Position(line, path.read_text(encoding="utf-8").splitlines()[line].index(text))
+    return types.Position(line, path.read_text(encoding="utf-8").split("\n")[line].index(text))
 
 
 def set_format_version(dump: Path, version: int) -> None:

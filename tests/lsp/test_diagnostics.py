@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from .lsp_support import DIVIDE, Client, by_severity, crash, diagnostics, line_of, open_file, start
+from .lsp_support import DIVIDE, Client, by_severity, col_of, crash, diagnostics, line_of, open_file, start
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,6 +41,30 @@ async def test_crash_line_and_call_site(client: LanguageClient, workspace: Path)
             [call_line, crash_line]
         assert all(r.location.uri == uri for r in diag.related_information)
         assert "ZeroDivisionError" in diag.related_information[-1].message
+
+
+async def test_a_form_feed_line_moves_nothing(client: LanguageClient, workspace: Path) -> None:
+    """Python ends lines at \\n only: a form feed (GNU style) or U+2028 in the file is inside a line."""
+    crash(workspace, """\
+        def g(a):
+            note = "page\u2028break"
+            return len("ééé") + a + 1 / 0  # crash
+        \x0c
+        def h(b):
+            return g(b + 1)  # call
+        h(41)
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    assert not by_severity(diags, types.DiagnosticSeverity.Warning), diags   # not "differs"
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    crash_at = col_of(prog, "# crash", "1 / 0")
+    assert (error.range.start, error.range.end.line, error.range.end.character) == (
+        crash_at, crash_at.line, crash_at.character + 5), error.range
+    calls = sorted((d.range.start.line, d.message) for d in by_severity(diags, types.DiagnosticSeverity.Information))
+    assert calls == [(line_of(prog, "# call"), "called from here: `g(b + 1)` with a=42"),
+                     (line_of(prog, "h(41)"), "called from here: `h(41)` with b=41")], calls
 
 
 async def test_published_for_user_files_without_opening(client: LanguageClient,
