@@ -51,13 +51,26 @@ class Placeholder:
         child = self._preview_child("." + name)
         if child is not None:
             return child
-        return Placeholder("?", "attribute %r of a value that is not available" % name)
+        return Placeholder("%s.%s" % (self.__dict__.get("type", "?"), name),
+                           "attribute %r of a value that is not available" % name)
+
+    def __len__(self) -> int:
+        length = self._preview_length()
+        if length is None:
+            raise TypeError("the length of this %s is not in the dump (%s)" % (self.type, self.reason))
+        return length
 
     def __getitem__(self, key: Any) -> Any:
-        child = self._preview_child("[%r]" % (key,))
-        if child is None:
-            raise KeyError(key)
+        length = self._preview_length()
+        index = key + length if type(key) is int and key < 0 and length is not None else key
+        child = self._preview_child("[%d]" % index if type(index) is int else "[%r]" % (index,))
+        if child is None:  # not KeyError: the value may well hold it, the preview does not
+            raise LookupError("%r is not in the captured preview of this %s (%s)" % (key, self.type, self.reason))
         return child
+
+    def _preview_length(self) -> Optional[int]:
+        preview = self.__dict__.get("value")
+        return None if preview is None else preview.length
 
     def _preview_child(self, access: str) -> Optional["Placeholder"]:
         """A child the recorded preview still shows (``p obj.attr`` in safe mode)."""

@@ -133,6 +133,11 @@ def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
     assert amount.startswith("<int: safe mode") and amount.endswith(" 200>")
     assert "extra = <dict: safe mode" in pdb.ask("args", PDB)
     assert "<__main__.Account object at" in pdb.ask("p self", PDB)   # the preview, not the object
+    # What the preview holds answers as the value would; what it does not says so.
+    assert pdb.ask("p len(notes)", PDB) == "1"
+    assert pdb.ask("p notes[-1]", PDB) == "<str: safe mode 'rent'>"
+    assert pdb.ask("p history['gone']", PDB) == (
+        "*** LookupError: 'gone' is not in the captured preview of this dict (safe mode)")
     pdb.line("q")
     assert pdb.exit_status() == 0
 
