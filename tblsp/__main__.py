@@ -48,7 +48,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except OSError as exc:
         print(f"tblsp: cannot serve on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    return 0
+    return 0 if server.shut_down else 1  # LSP: an exit without a shutdown before it is status 1
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ class InlineValue:
     span: Span         # the name's occurrence
     name: str
     text: str          # "name = value"
+    dump: str = ""     # which dump, when several show this file (their values may differ)
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,9 @@ class Crashes:
         """The captured locals named on lines first..last, from each scope's innermost frame."""
         out: List[InlineValue] = []
         seen = set()
-        for loaded, index, placement in self._indexes(path):
+        indexes = list(self._indexes(path))
+        several = len(indexes) > 1
+        for loaded, index, placement in indexes:
             groups = sorted(index.scope_groups(), key=lambda g: g[0].end - g[0].start)
             for scope, site in groups:
                 frame = site.frame
@@ -318,11 +321,12 @@ class Crashes:
                         continue
                     for name, a, b in expr.names(placement.lines[line - 1]):
                         value = frame.variables.get(name)
-                        if value is None or value.type in _CODE_TYPES or (line, name) in seen:
+                        dump = loaded.name if several else ""
+                        if value is None or value.type in _CODE_TYPES or (dump, line, name) in seen:
                             continue
-                        seen.add((line, name))
+                        seen.add((dump, line, name))
                         out.append(InlineValue(Span(index.local, line, a, line, b), name,
-                                               f"{name} = {render.short(value, 40)}"))
+                                               f"{name} = {render.short(value, 40)}", dump))
         return out
 
     def lenses(self, path: str) -> List[Lens]:

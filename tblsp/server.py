@@ -58,6 +58,7 @@ class TbLanguageServer(LanguageServer):
         self.published: Dict[str, List[types.Diagnostic]] = {}  # URI -> what it shows from us
         self.loading: Dict[str, "asyncio.Future[None]"] = {}
         self.generation: Dict[str, int] = {}   # reads started per dump; the latest one counts
+        self.shut_down = False                 # asked to shut down before exit (LSP: status 0)
         self._disk: Dict[str, Tuple[Optional[dumpfiles.Stamp], List[str]]] = {}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -278,6 +279,11 @@ async def initialized(ls: TbLanguageServer, params: types.InitializedParams) -> 
         log.info("client refused the dump file watcher: %s", exc)
 
 
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: TbLanguageServer, params: None) -> None:
+    ls.shut_down = True
+
+
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 async def watched_files_changed(ls: TbLanguageServer,
                                 params: types.DidChangeWatchedFilesParams) -> None:
@@ -339,7 +345,11 @@ async def inline_value(ls: TbLanguageServer,
     if path is None:
         return []
     values = ls.crashes.values(path, params.range.start.line + 1, params.range.end.line + 1)
-    return [types.InlineValueText(range=ls.to_range(v.span), text=v.text) for v in values]
+    return [types.InlineValueText(range=ls.to_range(v.span), text=_tagged(v.text, v.dump)) for v in values]
+
+
+def _tagged(text: str, dump: str) -> str:
+    return f"{text}  [{dump}]" if dump else text
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions())
@@ -350,15 +360,15 @@ async def inlay_hint(ls: TbLanguageServer,
     if path is None or not ls.options.inlay_hints:
         return []
     lines = ls.lines_of(path) or []
-    by_line: Dict[int, List[str]] = {}
+    by_line: Dict[Tuple[int, str], List[str]] = {}
     for value in ls.crashes.values(path, params.range.start.line + 1,
                                    params.range.end.line + 1):
-        by_line.setdefault(value.span.line, []).append(value.text)
+        by_line.setdefault((value.span.line, value.dump), []).append(value.text)
     hints = []
-    for line, texts in sorted(by_line.items()):
+    for (line, dump), texts in sorted(by_line.items()):
         end = len(lines[line - 1].rstrip("\r\n"))
         position = ls.to_range(Span(path, line, end, line, end)).start
-        hints.append(types.InlayHint(position=position, label=", ".join(texts),
+        hints.append(types.InlayHint(position=position, label=_tagged(", ".join(texts), dump),
                                      padding_left=True, tooltip="captured by tbdump"))
     return hints
 

@@ -82,9 +82,14 @@ def test_malformed_message_is_one_line_and_serving_goes_on() -> None:
     exit_ = json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode()
     proc = subprocess.run(SERVER, input=frame(b"{bad}") + frame(initialize) + frame(exit_),
                           env=ENV, capture_output=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr   # LSP: exit without shutdown
     bodies = [json.loads(part.split(b"\r\n\r\n", 1)[1])
               for part in proc.stdout.split(b"Content-Length")[1:]]
     [said] = [b["params"]["message"] for b in bodies if b.get("method") == "window/showMessage"]
     assert said.startswith("tblsp: could not handle a message from the editor: ")
     assert "\n" not in said
     assert any(b.get("id") == 1 and b["result"]["serverInfo"]["name"] == "tblsp" for b in bodies)
+    shutdown = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}).encode()
+    proc = subprocess.run(SERVER, input=frame(initialize) + frame(shutdown) + frame(exit_),
+                          env=ENV, capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

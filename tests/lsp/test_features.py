@@ -69,6 +69,20 @@ async def test_inlay_hints_at_line_ends(client: LanguageClient, workspace: Path)
     assert hint.position.character == len(lines[crash_line])
 
 
+async def test_two_dumps_of_a_file_show_both_sets_of_values(client: LanguageClient, workspace: Path) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    crash(workspace, DIVIDE, args=["8", "0"], output=workspace / "second.tbdump")
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    await diagnostics(client, open_file(client, prog))
+    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        types.TextDocumentIdentifier(prog.as_uri()), whole(prog)))
+    assert hints is not None
+    crash_line = line_of(prog, "# crash")
+    assert sorted(h.label for h in hints if h.position.line == crash_line) == [
+        "x = 5, y = 0  [traceback.pkl]", "x = 8, y = 0  [second.tbdump]"]
+
+
 async def test_inlay_hints_can_be_turned_off(client: LanguageClient, workspace: Path) -> None:
     prog = await divide(client, workspace, inlayHints=False)
     hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
