@@ -120,6 +120,9 @@ class Value:
             raise TypeError("a value's type and repr are strings")
         if len(d) == 2:  # a scalar in a container: most of a deep stack's values
             return cls(t, r, t)
+        ref = d.get("ref")
+        if len(d) == 3 and type(ref) is int:  # a scalar variable: the rest of a deep stack's
+            return cls(t, r, t, None, None, None, 0, False, None, None, ref)
         get = d.get
         q, n, shape, children, more, why, rule, ref, groups = (
             get("q", t), get("n"), get("s"), get("c"), get("m", 0), get("x"), get("red"), get("ref"), get("g"))
