@@ -6,6 +6,9 @@ from typing import Any, List, Tuple
 
 from tbdump.pathmap import PathMapping
 
+# Shorter would have the server stat the dump files without pause, for nothing a person sees.
+MIN_POLL_INTERVAL = 0.1
+
 DEBUG_COMMAND = "tbdump.debugCrash"
 REPORT_COMMAND = "tbdump.showReport"
 
@@ -56,8 +59,10 @@ def parse(raw: Any) -> Tuple[Options, List[str]]:
     else:
         problems.append("initializationOptions.inlayHints must be true or false; ignored")
     interval = raw.get("pollInterval", 1.0)
-    if isinstance(interval, (int, float)) and not isinstance(interval, bool) and interval >= 0:
+    if isinstance(interval, (int, float)) and not isinstance(interval, bool) and (
+            interval == 0 or MIN_POLL_INTERVAL <= interval < float("inf")):
         options.poll_interval = float(interval)
     else:
-        problems.append("initializationOptions.pollInterval must be seconds >= 0; ignored")
+        problems.append("initializationOptions.pollInterval must be 0 (off) or seconds from %g; ignored"
+                        % MIN_POLL_INTERVAL)
     return options, problems

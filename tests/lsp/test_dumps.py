@@ -175,9 +175,11 @@ async def test_path_mappings(client: LanguageClient, tmp_path: Path, workspace: 
     assert (await hover_text(client, prog.as_uri(), col_of(prog, "# crash", "x"))) is not None
 
 
-async def test_bad_options_are_said_and_ignored(client: LanguageClient, workspace: Path) -> None:
+@pytest.mark.parametrize("interval", ["soon", 1e-9, -1])
+async def test_bad_options_are_said_and_ignored(client: LanguageClient, workspace: Path,
+                                                interval: object) -> None:
     crash(workspace, DIVIDE, args=["5", "0"])
-    await start(client, workspace, dumpFiles="traceback.pkl", pollInterval="soon")
+    await start(client, workspace, dumpFiles="traceback.pkl", pollInterval=interval)
     await until(lambda: len(messages(client)) >= 2, "two warnings")
     assert any("dumpFiles must be a list" in m for m in messages(client))
     assert any("pollInterval" in m for m in messages(client))
