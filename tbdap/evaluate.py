@@ -123,20 +123,18 @@ class Missing:
             "%r is not in the captured preview of this value" % name))
 
     def __getitem__(self, key: Any) -> Any:
-        access = "[%d]" % key if type(key) is int else "[%r]" % (key,)
-        return self._tbdap_child(access, KeyError("%r is not in the captured preview of this value" % (key,)))
+        return self._tbdap_child("[%r]" % (key,), KeyError("%r is not in the captured preview of this value" % (key,)))
 
     def _tbdap_child(self, access: str, error: Exception) -> Any:
-        for child in self._tbdap_value.children or []:
-            if child.access != access:
-                continue
-            if child.value.ref is not None and self._tbdap_resolve is not None:
-                try:
-                    return self._tbdap_resolve(child.value)
-                except Unavailable:
-                    pass
-            return Missing(child.value, self._tbdap_reason, self._tbdap_resolve)
-        raise error
+        child = self._tbdap_value.child(access)
+        if child is None:
+            raise error
+        if child.ref is not None and self._tbdap_resolve is not None:
+            try:
+                return self._tbdap_resolve(child)
+            except Unavailable:
+                pass
+        return Missing(child, self._tbdap_reason, self._tbdap_resolve)
 
 
 def one_line(exc: BaseException) -> str:
@@ -213,16 +211,15 @@ class Evaluator:
             return self._child(self._lookup(node.value, ctx, why), "." + node.attr, ast.unparse(node), why)
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
             key = node.slice.value
-            access = "[%d]" % key if isinstance(key, int) and not isinstance(key, bool) else "[%r]" % (key,)
-            return self._child(self._lookup(node.value, ctx, why), access, ast.unparse(node), why)
+            return self._child(self._lookup(node.value, ctx, why), "[%r]" % (key,), ast.unparse(node), why)
         raise RequestError("Only names and attribute/item access can be evaluated here: %s." % why)
 
     @staticmethod
     def _child(parent: Value, access: str, text: str, why: str) -> Value:
-        for child in parent.children or []:
-            if child.access == access:
-                return child.value
-        raise RequestError("%s is not in the captured preview, and %s." % (text, why))
+        child = parent.child(access)
+        if child is None:
+            raise RequestError("%s is not in the captured preview, and %s." % (text, why))
+        return child
 
     def assign(self, target: str, value_expression: str, ctx: FrameContext) -> Row:
         """Runs `target = value` in the replay (setVariable/setExpression) and returns the new value."""

@@ -6,6 +6,7 @@ import threading
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
 
 from tbdump import preview
+from tbdump.chain import chained_from
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 from tbdump.model import Child, ExceptionRecord, Frame, Value
@@ -326,9 +327,9 @@ class Session:
             details["stackTrace"] = replay.dump.traceback_text
             if exc.frames:
                 details["source"] = exc.frames[-1].filename
-        inner = exc.cause if exc.cause is not None else (None if exc.suppress_context else exc.context)
-        if inner is not None and inner != index and 0 <= inner < len(replay.dump.exceptions):
-            inner_exc = replay.dump.exceptions[inner]
+        inner = chained_from(replay.dump.exceptions, index)
+        if inner is not None and inner.linked != index:
+            inner_exc = replay.dump.exceptions[inner.linked]
             details["innerException"] = [{"message": inner_exc.message, "typeName": inner_exc.type_name,
                                           "fullTypeName": inner_exc.type}]
         return details

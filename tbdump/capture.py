@@ -268,8 +268,7 @@ class Capture:
             return "<exception str() timed out>"
         except BaseException:
             return "<exception str() failed>"
-        rule = self.redaction.rule_for_text(text)
-        return "<redacted: %s>" % rule if rule else text
+        return _redacted_text(text, self.redaction)
 
     @staticmethod
     def _notes(exc: BaseException) -> List[str]:
@@ -532,6 +531,12 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
     layer.metadata.argv = [secrets.scrub(a) for a in layer.metadata.argv]
 
 
+def _redacted_text(text: str, redaction: Redaction) -> str:
+    """An exception's message, or the redaction marker when a value pattern hits it."""
+    rule = redaction.rule_for_text(text)
+    return "<redacted: %s>" % rule if rule else text
+
+
 def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
     """The last-resort safe layer when full capture itself failed: type, message, lines."""
     frames = []
@@ -544,10 +549,8 @@ def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
         message = str(exc)
     except BaseException:
         message = "<exception str() failed>"
-    rule = redaction.rule_for_text(message)
-    if rule:
-        message = "<redacted: %s>" % rule
-    record = ExceptionRecord(type_display(type(exc)), type(exc).__name__, message, frames)
+    record = ExceptionRecord(type_display(type(exc)), type(exc).__name__, _redacted_text(message, redaction),
+                             frames)
     meta = metadata(redaction, [])
     meta.partial = True
     meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)

@@ -174,7 +174,7 @@ class ContainerReader:
             mode = _stat(path).st_mode
         except OSError:
             mode = stat.S_IFREG  # open() below says what is wrong
-        if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode):
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a directory: open() below says so
             # Opening a pipe blocks until a writer comes, and a stream cannot be seeked.
             raise DumpError("%s: not a regular file (a pipe or a device): save the dump to a file first" % path)
         try:

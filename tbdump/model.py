@@ -84,6 +84,13 @@ class Value:
     ref: Optional[int] = None       # object-layer record holding the full value
     groups: Optional[Dict[str, int]] = None  # GROUP_* -> how many such attributes the preview leaves out
 
+    def child(self, access: str) -> Optional["Value"]:
+        """The previewed child reached by ``access`` (``.name``, ``[key]``), if the preview holds it."""
+        for child in self.children or ():
+            if child.access == access:
+                return child.value
+        return None
+
     @property
     def placeholder(self) -> bool:
         """True when the real value is not in the dump (budget, error or redaction)."""
@@ -120,12 +127,12 @@ class Value:
             raise TypeError("a value's type and repr are strings")
         if len(d) == 2:  # a scalar in a container: most of a deep stack's values
             return cls(t, r, t)
-        ref = d.get("ref")
+        get = d.get
+        ref = get("ref")
         if len(d) == 3 and type(ref) is int:  # a scalar variable: the rest of a deep stack's
             return cls(t, r, t, None, None, None, 0, False, None, None, ref)
-        get = d.get
-        q, n, shape, children, more, why, rule, ref, groups = (
-            get("q", t), get("n"), get("s"), get("c"), get("m", 0), get("x"), get("red"), get("ref"), get("g"))
+        q, n, shape, children, more, why, rule, groups = (
+            get("q", t), get("n"), get("s"), get("c"), get("m", 0), get("x"), get("red"), get("g"))
         if type(q) is not str or type(more) is not int or not (n is None or type(n) is int) or not (
                 why is None or type(why) is str) or not (rule is None or type(rule) is str) or not (
                 ref is None or type(ref) is int):
@@ -361,6 +368,7 @@ class Metadata:
         for name, kind in _METADATA_TYPES.items():
             if name in known:
                 _typed(known[name], kind)
+        # The lists, item by item:
         _ints(known.get("version_info", []))
         _texts(known.get("argv", []))
         _texts(known.get("cut", []))
@@ -368,10 +376,9 @@ class Metadata:
 
 
 _METADATA_TYPES: Dict[str, Any] = {
-    "time": str, "python": str, "version_info": list, "implementation": str, "platform": str,
-    "hostname": str, "pid": int, "argv": list, "cwd": str, "executable": str,
-    "tbdump_version": str, "format_version": int, "packages": dict, "partial": bool, "cut": list,
-    "redaction": dict, "signed": bool}
+    "time": str, "python": str, "implementation": str, "platform": str, "hostname": str,
+    "pid": int, "cwd": str, "executable": str, "tbdump_version": str, "format_version": int,
+    "packages": dict, "partial": bool, "redaction": dict, "signed": bool}
 
 
 @dataclass

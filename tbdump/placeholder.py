@@ -63,7 +63,7 @@ class Placeholder:
     def __getitem__(self, key: Any) -> Any:
         length = self._preview_length()
         index = key + length if type(key) is int and key < 0 and length is not None else key
-        child = self._preview_child("[%d]" % index if type(index) is int else "[%r]" % (index,))
+        child = self._preview_child("[%r]" % (index,))
         if child is None:  # not KeyError: the value may well hold it, the preview does not
             raise LookupError("%r is not in the captured preview of this %s (%s)" % (key, self.type, self.reason))
         return child
@@ -75,10 +75,8 @@ class Placeholder:
     def _preview_child(self, access: str) -> Optional["Placeholder"]:
         """A child the recorded preview still shows (``p obj.attr`` in safe mode)."""
         preview = self.__dict__.get("value")
-        for child in (preview.children or []) if preview is not None else []:
-            if child.access == access:
-                return Placeholder(child.value.type, self.reason, child.value.repr, child.value)
-        return None
+        child = None if preview is None else preview.child(access)
+        return None if child is None else Placeholder(child.type, self.reason, child.repr, child)
 
 
 class MissingClass:

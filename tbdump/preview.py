@@ -124,7 +124,7 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
 def _own_attributes(obj: Any, start: int, groups: Optional[Dict[str, int]]) -> List[LiveChild]:
     """What a subclass of a builtin container adds (a dict subclass's fields, a namedtuple's,
     a deque's maxlen): listed before its items, as debugpy lists them."""
-    if start or type(obj) in _EXACT_CONTAINERS:
+    if start or type(obj) in _CONTAINERS:
         return []
     return _attribute_children(obj, groups)
 
@@ -372,7 +372,7 @@ class Previewer:
 
 
 _SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
-_CONTAINERS = _EXACT_CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
+_CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 

@@ -5,6 +5,7 @@ import ast
 import unicodedata
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
+from . import chain
 from .model import ExceptionRecord, Frame, SafeLayer, source_lines
 
 CAUSE = "The above exception was the direct cause of the following exception:"
@@ -19,16 +20,11 @@ def chain_order(layer: SafeLayer) -> List[Tuple[ExceptionRecord, Optional[str]]]
     seen = set()
     while index is not None and index not in seen:
         seen.add(index)
-        record = layer.exceptions[index]
-        records.append(record)
-        if record.cause is not None:
-            intros.append(CAUSE)
-            index = record.cause
-        elif record.context is not None:
-            intros.append(CONTEXT)
-            index = record.context
-        else:
-            index = None
+        records.append(layer.exceptions[index])
+        link = chain.chained_from(layer.exceptions, index)
+        if link is not None:
+            intros.append(CAUSE if link.relation == chain.CAUSE else CONTEXT)
+        index = None if link is None else link.linked
     return [(records[i], intros[i] if i < len(intros) else None)
             for i in reversed(range(len(records)))]
 
