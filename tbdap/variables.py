@@ -93,7 +93,7 @@ class Objects:
         if value.ref is None:
             raise Unavailable("the value has no object in the dump")
         obj = self._resolve(value)
-        if type(obj) is Placeholder:
+        if isinstance(obj, Placeholder):  # a lock's stand-in too: shown as the lock was
             raise Unavailable(obj.reason)
         return obj
 

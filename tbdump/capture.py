@@ -34,6 +34,15 @@ _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
                                if p}))
 
 
+# Source that neither a file nor linecache holds: the command of `python -m tbdump -c`.
+_REMEMBERED: Dict[str, str] = {}
+
+
+def remember_source(filename: str, text: str) -> None:
+    """Keep ``text`` as the source of code compiled under ``filename``, for every dump."""
+    _REMEMBERED[filename] = text
+
+
 def is_library_file(filename: str) -> bool:
     """Stdlib, site-packages and frozen modules: what justMyCode de-emphasises."""
     if filename.startswith("<frozen") or "site-packages" in filename or "dist-packages" in filename:
@@ -208,6 +217,8 @@ class Capture:
                 lines = linecache.getlines(filename, module_globals if isinstance(module_globals, dict) else None)
                 if lines:
                     text = "".join(lines)
+                elif filename in _REMEMBERED:
+                    text = _REMEMBERED[filename]
                 else:
                     reason = "no source available"
         except Exception as exc:

@@ -7,7 +7,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional, Union
 
 from .budget import Budgets, start_capture_thread
 from .redaction import Redaction
@@ -33,7 +33,28 @@ def exception_summary(exc: BaseException) -> str:
         return "%s\n" % type(exc).__name__
 
 
-def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[types.CodeType] = (),
+class DumpTarget:
+    """Where a hook set up now writes a later crash: the file named relative to the
+    working directory of today, though the program may change directory before it
+    crashes.  It is reported by the name given while that directory stays current."""
+
+    def __init__(self, filename: str) -> None:
+        self.given = os.fspath(filename)
+        self.cwd = _cwd()
+        self.path = os.path.join(self.cwd, self.given) if self.cwd else self.given
+
+    def shown(self) -> str:
+        return self.given if _cwd() == self.cwd else self.path
+
+
+def _cwd() -> Optional[str]:
+    try:
+        return os.getcwd()
+    except OSError:  # the directory was removed: relative paths name nothing
+        return None
+
+
+def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_codes: Iterable[types.CodeType] = (),
                  thread: Optional[threading.Thread] = None, summary: bool = True,
                  silent: bool = False, budgets: Optional[Budgets] = None,
                  redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
@@ -48,9 +69,14 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
     budget, a minimal dump is written instead and ``end`` is called from another
     thread, so the program ends as it would have rather than hang.
     """
+    target = filename if isinstance(filename, DumpTarget) else DumpTarget(filename)
+
     def say(message: str) -> None:
         if not silent:
             _stderr_write((exception_summary(exc) if summary else "") + message)
+
+    def dumped(why: str = "") -> str:
+        return "Traceback dumped into: %s%s\n" % (target.shown(), " (%s)" % why if why else "")
 
     done = threading.Event()
     watchdog: Optional[threading.Thread] = None
@@ -63,18 +89,19 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
             try:
-                say(_dumped(write_minimal(exc, filename, why, key, redaction), why))
+                write_minimal(exc, target.path, why, key, redaction)
+                say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
             end()
         watchdog = start_capture_thread(give_up, "tbdump-give-up")
     try:
-        path: Optional[str] = write_dump(exc, filename, skip_codes=skip_codes, thread=thread,
+        path: Optional[str] = write_dump(exc, target.path, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key,
                                          other_threads=other_threads)
-        message = _dumped(path)
+        message = dumped()
     except DumpWriteError as err:
-        path, message = None, "tbdump: %s\n" % err
+        path, message = None, "tbdump: cannot write %s: %s\n" % (target.shown(), err.reason)
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err)
     finally:
@@ -88,10 +115,6 @@ def report_crash(exc: BaseException, filename: str, *, skip_codes: Iterable[type
 
 
 GIVE_UP_SECONDS = 5.0
-
-
-def _dumped(path: Optional[str], why: str = "") -> str:
-    return "Traceback dumped into: %s%s\n" % (path, " (%s)" % why if why else "")
 
 
 def _not_dumped(err: BaseException) -> str:
@@ -145,23 +168,25 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     """
     options: Dict[str, Any] = {"budgets": budgets, "redaction": redaction, "key": key}
     previous = sys.excepthook
+    target = DumpTarget(filename)
 
     def excepthook(exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
         if exc is None:
             exc = exc_type()
         if not replace:
             previous(exc_type, exc, tb)
-        report_crash(exc, filename, summary=replace, silent=silent, end=end_uncaught(exc), **options)
+        report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), **options)
 
     sys.excepthook = excepthook
     if threads:
-        set_thread_excepthook(filename, replace, silent, **options)
+        set_thread_excepthook(target, replace, silent, **options)
 
 
-def set_thread_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True,
+def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, replace: bool = True,
                           silent: bool = False, **options: Any) -> None:
     """Dump uncaught exceptions of ``threading`` threads; see ``set_excepthook``."""
     previous = threading.excepthook
+    target = filename if isinstance(filename, DumpTarget) else DumpTarget(filename)
 
     def thread_excepthook(args: Any) -> None:
         if args.exc_type is SystemExit:
@@ -169,6 +194,6 @@ def set_thread_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True
         if not replace:
             previous(args)
         exc = args.exc_value if args.exc_value is not None else args.exc_type()
-        report_crash(exc, filename, thread=args.thread, summary=replace, silent=silent, **options)
+        report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **options)
 
     threading.excepthook = thread_excepthook

@@ -28,7 +28,7 @@ import types
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock
-from .placeholder import Placeholder, missing_class
+from .placeholder import LockPlaceholder, Placeholder, missing_class
 from .preview import qualified_type, type_name
 from .redaction import Redaction, Secrets
 from .saferepr import describe_exception, safe_repr
@@ -184,12 +184,18 @@ def _module_stand_in(name: str) -> Any:
         return mod
 
 
-def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None) -> Any:
+def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None, is_class: bool = False,
+                module: Optional[str] = None, qualname: Optional[str] = None) -> Any:
     """Load-side: a value dill pickled by value (code inside), when its bytecode can run here."""
     if written_by is not None and tuple(written_by) != tuple(sys.version_info[:2]):
         # Bytecode of another Python version fails, or worse crashes, when run.
-        return Placeholder("function", "not restored: pickled by value by Python %d.%d, its code "
-                           "cannot run on Python %d.%d" % (tuple(written_by) + tuple(sys.version_info[:2])))
+        why = "pickled by value by Python %d.%d, its code cannot run on Python %d.%d" % (
+            tuple(written_by) + tuple(sys.version_info[:2]))
+        if is_class and isinstance(module, str) and isinstance(qualname, str):
+            # A class of the crashed program without its methods: its instances keep their data.
+            return missing_class(module, qualname, why)
+        name = "%s " % qualname if isinstance(qualname, str) else ""
+        return Placeholder("type" if is_class else "function", "not restored: %s%s" % (name, why))
     try:
         return _DillUnpickler(io.BytesIO(data)).load()
     except BaseException as exc:  # a class dill cannot rebuild here: it alone is lost, not the record
@@ -325,7 +331,6 @@ class ReducePolicy:
         self.secrets = secrets if secrets is not None else Secrets(redaction)
         self.clock = clock
         self.in_dill = in_dill
-        self.failures: List[str] = []
 
     def reduce(self, obj: Any) -> Any:
         t = type(obj)
@@ -338,6 +343,10 @@ class ReducePolicy:
             return (_module_stand_in, (obj.__name__,))
         if isinstance(obj, os_environ_type):
             return self._environ(obj)
+        if t in _LOCK_TYPES:
+            text = safe_repr(obj)[:200]
+            return (LockPlaceholder, (type_name(obj), "not captured: a lock; restored as a stand-in "
+                                      "that acquires without waiting", text, text.startswith("<locked")))
         if isinstance(obj, io.IOBase) or isinstance(obj, (types.GeneratorType, types.CoroutineType,
                                                           types.AsyncGeneratorType, types.FrameType,
                                                           types.TracebackType)):
@@ -388,10 +397,10 @@ class ReducePolicy:
             return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
         except BaseException as exc:
             return self._placeholder(obj, "not captured: dill cannot pickle it (%s)" % describe_exception(exc))
-        return (_dill_loads, (buf.getvalue(), tuple(sys.version_info[:2])))
+        return (_dill_loads, (buf.getvalue(), tuple(sys.version_info[:2]), isinstance(obj, type),
+                              getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
 
     def _placeholder(self, obj: Any, reason: str) -> Any:
-        self.failures.append(reason)
         return (Placeholder, (type_name(obj), reason, safe_repr(obj)[:200]))
 
     def may_hide_secrets(self, obj: Any, items: Optional[Set[type]]) -> bool:
@@ -440,6 +449,9 @@ class ReducePolicy:
             if rule:
                 return ("S", "<redacted: %s>" % rule)
         return None
+
+
+_LOCK_TYPES = frozenset((type(threading.Lock()), type(threading.RLock())))
 
 
 def _dill_dispatch() -> Dict[type, Any]:

@@ -79,6 +79,56 @@ class Placeholder:
         return None if child is None else Placeholder(child.type, self.reason, child.repr, child)
 
 
+class LockPlaceholder(Placeholder):
+    """A lock (``threading.Lock``/``RLock``), which no process can pickle, as a stand-in
+    that still works as one: the Condition, Queue, Future or logging Handler built on
+    it keeps working in a viewer (``p future``, ``q.qsize()``).
+
+    It starts held if the lock was held at the crash.  Nothing else runs in a
+    dump to release it, so a blocking acquire never waits: it succeeds, where the
+    real lock would have hung the viewer; a non-blocking one fails on a held Lock.
+    """
+
+    def __init__(self, type: str, reason: str, preview: str = "", was_locked: bool = False) -> None:
+        super().__init__(type, reason, preview)
+        self.was_locked = was_locked
+        self.holds = int(was_locked)
+
+    def __reduce__(self) -> Any:
+        return (LockPlaceholder, (self.type, self.reason, self.preview, self.was_locked))
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self.holds and not blocking and self.type != "RLock":
+            return False
+        self.holds += 1
+        return True
+
+    def release(self) -> None:
+        if not self.holds:
+            raise RuntimeError("release unlocked lock")
+        self.holds -= 1
+
+    def locked(self) -> bool:
+        return self.holds > 0
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.release()
+
+    # What threading.Condition takes from an RLock.
+    def _is_owned(self) -> bool:
+        return self.holds > 0
+
+    def _release_save(self) -> int:
+        holds, self.holds = self.holds, 0
+        return holds
+
+    def _acquire_restore(self, holds: int) -> None:
+        self.holds = holds
+
+
 class MissingClass:
     """Base of the classes made up on load for a module or class that is not importable.
 

@@ -12,7 +12,7 @@ import inspect
 import itertools
 import os
 import types
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
@@ -187,7 +187,11 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
         if special:
             groups[GROUP_SPECIAL] = groups.get(GROUP_SPECIAL, 0) + special
             names = names[:len(names) - special]
+    methods = _class_methods(obj) if groups is not None else None
     for name in names:
+        if groups is not None and methods is not None and name in methods and _groupable(name):
+            groups[GROUP_FUNCTION] = groups.get(GROUP_FUNCTION, 0) + 1
+            continue
         try:
             attr = getattr(obj, name)
         except BudgetExceeded:
@@ -200,6 +204,45 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
             continue
         out.append(LiveChild(name, attr, "." + name, group))
     return out
+
+
+# What a class holds for a method; a classmethod or staticmethod only around a
+# function (one around a property is a property).
+_METHOD_KINDS = (types.FunctionType, types.BuiltinFunctionType, types.MethodDescriptorType,
+                 types.WrapperDescriptorType, types.ClassMethodDescriptorType, classmethod, staticmethod)
+
+
+def _class_methods(obj: Any) -> Optional[Set[str]]:
+    """The names that an instance's plain attribute lookup resolves to its class's methods.
+
+    A capture only counts methods, so these are counted by name: reading each
+    (a bound method made for nothing) was a third of previewing a datetime.
+    None when the lookup is not the plain one (a class, a ``__getattribute__`` of
+    its own): then each attribute is read.
+    """
+    t = type(obj)
+    try:
+        if isinstance(obj, type) or t.__getattribute__ is not object.__getattribute__:
+            return None
+        try:
+            own = object.__getattribute__(obj, "__dict__")
+        except AttributeError:  # __slots__ only
+            own = {}
+        if type(own) is not dict:
+            return None
+        found: Set[str] = set()
+        seen: Set[str] = set(own)  # an instance attribute hides the method
+        for klass in t.__mro__:
+            for name, attr in vars(klass).items():
+                if name not in seen:
+                    seen.add(name)
+                    if isinstance(attr, _METHOD_KINDS) and not (
+                            isinstance(attr, (classmethod, staticmethod))
+                            and not isinstance(attr.__func__, types.FunctionType)):
+                        found.add(name)
+        return found
+    except Exception:
+        return None
 
 
 class _Unreadable:
@@ -220,11 +263,16 @@ def debugpy_order(name: str) -> Tuple[int, str]:
     return (1 if name.startswith("_") else 0, name)
 
 
+def _groupable(name: str) -> bool:
+    # debugpy shows "protected" names inline, whatever they hold.
+    return not (name.startswith("_") or name.endswith("__"))
+
+
 def _group(name: str, attr: Any) -> Optional[str]:
     if name.startswith("__") and name.endswith("__"):
         return GROUP_SPECIAL
-    if name.startswith("_") or name.endswith("__") or type(attr) in _SCALARS:
-        return None  # debugpy shows "protected" names inline, whatever they hold
+    if not _groupable(name) or type(attr) in _SCALARS:
+        return None
     if isinstance(attr, type):
         return GROUP_CLASS
     if isinstance(attr, (types.FunctionType, types.MethodType, types.BuiltinFunctionType,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import importlib.machinery
+import linecache
 import os
 import runpy
 import zipfile
@@ -10,7 +11,8 @@ import sys
 import types
 from typing import List, NoReturn, Optional, Set
 
-from .hooks import end_uncaught, print_python_traceback, report_crash, set_thread_excepthook
+from .capture import remember_source
+from .hooks import DumpTarget, end_uncaught, print_python_traceback, report_crash, set_thread_excepthook
 from .objects import release_main
 from .writer import DEFAULT_FILENAME
 
@@ -94,7 +96,7 @@ def _run(opts: Options) -> None:
     if opts.kind == "script":
         path = os.path.abspath(opts.target)
         sys.argv = [opts.target] + opts.args
-        sys.path[0] = os.path.dirname(path)
+        sys.path[0] = os.path.dirname(os.path.realpath(path))  # a symlinked script imports beside its real file
         if os.path.isfile(path) and not zipfile.is_zipfile(path):
             _run_file(path)
         else:  # a directory or zip with __main__.py
@@ -108,7 +110,11 @@ def _run(opts: Options) -> None:
         sys.path[0] = ""
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
-        exec(compile(opts.target, "<string>", "exec"), main.__dict__)
+        code = compile(opts.target, "<string>", "exec")
+        remember_source("<string>", opts.target)
+        if sys.version_info >= (3, 13):  # python -c shows the command's lines in tracebacks since 3.13
+            linecache.cache["<string>"] = (len(opts.target), None, opts.target.splitlines(True), "<string>")
+        exec(code, main.__dict__)
 
 
 def _run_file(path: str) -> None:
@@ -164,7 +170,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     opts = parse(sys.argv[1:] if argv is None else argv)
     _check_target(opts)
     interpreter_main = sys.modules["__main__"]
-    set_thread_excepthook(opts.output, replace=not opts.traceback, other_threads=opts.other_threads)
+    target = DumpTarget(opts.output)  # before the program can change directory
+    set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads)
     try:
         _run(opts)
     except SystemExit:
@@ -176,10 +183,12 @@ def main(argv: Optional[List[str]] = None) -> None:
             raise SystemExit(1)
         skip = _runner_codes()
         _strip(exc, skip)
-        if opts.traceback:
+        if sys.excepthook is not sys.__excepthook__:
+            _program_excepthook(exc)  # the program's own (a logger, Sentry): python would call it
+        elif opts.traceback:
             print_python_traceback(exc)
         end = end_uncaught(exc)
-        report_crash(exc, opts.output, skip_codes=skip, summary=not opts.traceback, end=end,
+        report_crash(exc, target, skip_codes=skip, summary=not opts.traceback, end=end,
                      other_threads=opts.other_threads)
         release_main(interpreter_main)
         if isinstance(exc, KeyboardInterrupt):
@@ -190,6 +199,20 @@ def main(argv: Optional[List[str]] = None) -> None:
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
     raise SystemExit(1)
+
+
+def _program_excepthook(exc: BaseException) -> None:
+    """Call the ``sys.excepthook`` the program installed, and say its failure as python does."""
+    try:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    except BaseException as err:
+        # As python prints it: from the hook's frame on, not chained to the crash.
+        err.__traceback__ = err.__traceback__.tb_next if err.__traceback__ else None
+        err.__suppress_context__ = True
+        sys.stderr.write("Error in sys.excepthook:\n")
+        print_python_traceback(err)
+        sys.stderr.write("\nOriginal exception was:\n")
+        print_python_traceback(exc)
 
 
 def _remember_last(exc: BaseException) -> None:

@@ -13,8 +13,9 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
-from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams, JsonRpcServerNotInitialized
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
@@ -44,11 +45,32 @@ def split_lines(text: str) -> List[str]:
     return _LINE.findall(text)
 
 
+class _Protocol(LanguageServerProtocol):
+    """LSP's rule for messages before ``initialize``, which pygls leaves to servers:
+    a request gets ServerNotInitialized (not a handler's crash), a notification
+    other than ``exit`` is dropped."""
+
+    initialize_seen = False
+
+    def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
+        if method_name == types.INITIALIZE:
+            self.initialize_seen = True
+        elif not self.initialize_seen:
+            error = JsonRpcServerNotInitialized("the server is not initialized: send initialize first")
+            self._send_response(msg_id, None, error.to_response_error())
+            return
+        super()._handle_request(msg_id, method_name, params)
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        if self.initialize_seen or method_name == types.EXIT:
+            super()._handle_notification(method_name, params)
+
+
 class TbLanguageServer(LanguageServer):
     """The server's state: options, loaded dumps, what is watched and what was published."""
 
     def __init__(self) -> None:
-        super().__init__("tblsp", __version__)
+        super().__init__("tblsp", __version__, protocol_cls=_Protocol)
         self.options = opts.Options()
         self.crashes = Crashes(self.lines_of)
         self.folders: List[str] = []

@@ -213,6 +213,30 @@ def test_unpicklable_parts_become_placeholders_at_the_finest_level(workdir: Path
     assert dump.frames[-1].variables["g"].repr.startswith("<generator object gen")
 
 
+def test_objects_built_on_locks_keep_working(workdir: Path) -> None:
+    """No lock can be pickled; a stand-in takes its place so that what is built on one
+    (a Future, a Queue, a Condition) still answers its methods in a viewer."""
+    dump = crash(workdir, """
+        import concurrent.futures, queue, threading
+        future = concurrent.futures.Future()
+        future.set_result(42)
+        jobs = queue.Queue()
+        jobs.put("a")
+        jobs.put("b")
+        held = threading.Lock()
+        held.acquire()
+        ready = threading.Condition(threading.RLock())
+        raise RuntimeError("stop")
+    """)
+    loc = dump.frames[-1].locals
+    assert loc["future"].result() == 42 and "state=finished returned int" in repr(loc["future"])
+    assert loc["jobs"].qsize() == 2 and loc["jobs"].get() == "a"
+    assert isinstance(loc["held"], tbdump.Placeholder) and loc["held"].locked()
+    assert not loc["jobs"].mutex.locked()
+    with loc["ready"]:
+        assert loc["ready"].notify_all() is None
+
+
 def test_lazy_loading_and_safe_mode(workdir: Path) -> None:
     marker = workdir / "unpickled.marker"
     dump = crash(workdir, f"""

@@ -63,10 +63,80 @@ def test_module_and_command_modes(workdir: Path) -> None:
     assert dump.frames[-1].name == "main" and dump.frames[-1].locals["args"] == ["4", "0"]
     assert dump.frames[0].filename.endswith(os.path.join("pkg", "mod.py"))
 
-    proc = run([PYTHON, "-m", "tbdump", "-o", "c.pkl", "-c", "import sys; n = len(sys.argv); 1/0", "x"], workdir)
+    command = "import sys\nn = len(sys.argv)\n1/0\n"
+    proc = run([PYTHON, "-m", "tbdump", "-o", "c.pkl", "-c", command, "x"], workdir)
     assert proc.returncode == 1
     assert proc.stderr == "ZeroDivisionError: division by zero\nTraceback dumped into: c.pkl\n"
-    assert tbdump.load(workdir / "c.pkl").frames[-1].locals["n"] == 2
+    dump = tbdump.load(workdir / "c.pkl")
+    assert dump.frames[-1].locals["n"] == 2
+    # The command is the frame's source, as a file would be: viewers show its lines.
+    assert dump.sources["<string>"].text == command
+    assert '  File "<string>", line 3, in <module>\n    1/0\n' in dump.traceback_text
+
+
+def test_a_symlinked_script_imports_beside_its_real_file_as_under_python(workdir: Path) -> None:
+    (workdir / "real").mkdir()
+    (workdir / "bin").mkdir()
+    write(workdir / "real" / "helpers.py", "def helper(x):\n    return x['k']\n")
+    write(workdir / "real" / "tool.py", "from helpers import helper\nhelper({})\n")
+    (workdir / "bin" / "tool").symlink_to(workdir / "real" / "tool.py")
+    plain = run([PYTHON, "bin/tool"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "-t", "bin/tool"], workdir)
+    assert "KeyError: 'k'" in plain.stderr
+    assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n"
+
+
+def test_the_dump_goes_where_it_was_named_though_the_program_changes_directory(workdir: Path) -> None:
+    (workdir / "sub").mkdir()
+    write(workdir / "app.py", "import os\nos.chdir('sub')\nopen('missing.cfg')\n")
+    proc = run([PYTHON, "-m", "tbdump", "app.py"], workdir)
+    where = workdir / "traceback.pkl"
+    assert proc.stderr.splitlines()[-1] == "Traceback dumped into: %s" % where
+    assert tbdump.load(where).exception.type == "FileNotFoundError"
+    assert not (workdir / "sub" / "traceback.pkl").exists()
+
+    write(workdir / "hooked.py", """
+        import os, tbdump
+        tbdump.set_excepthook(filename="out/hook.pkl")
+        os.chdir("sub")
+        1/0
+    """)
+    (workdir / "out").mkdir()
+    proc = run([PYTHON, "hooked.py"], workdir)
+    assert proc.stderr.splitlines()[-1] == "Traceback dumped into: %s" % (workdir / "out" / "hook.pkl")
+    assert tbdump.load(workdir / "out" / "hook.pkl").exception.type == "ZeroDivisionError"
+
+
+def test_the_programs_own_excepthook_still_runs(workdir: Path) -> None:
+    write(workdir / "logged.py", """
+        import sys
+        def log_crash(kind, value, tb):
+            with open("crash.log", "w") as fh:
+                fh.write("logged %s: %s" % (kind.__name__, value))
+            sys.__excepthook__(kind, value, tb)
+        sys.excepthook = log_crash
+        {"user": None}["user"]["id"]
+    """)
+    plain = run([PYTHON, "logged.py"], workdir)
+    assert (workdir / "crash.log").read_text() == "logged TypeError: 'NoneType' object is not subscriptable"
+    (workdir / "crash.log").unlink()
+    under = run([PYTHON, "-m", "tbdump", "-t", "logged.py"], workdir)
+    assert (workdir / "crash.log").read_text() == "logged TypeError: 'NoneType' object is not subscriptable"
+    assert under.returncode == plain.returncode == 1
+    assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n"
+
+    write(workdir / "broken.py", """
+        import sys
+        def hook(kind, value, tb):
+            raise OSError("log server down")
+        sys.excepthook = hook
+        1/0
+    """)
+    plain = run([PYTHON, "broken.py"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "broken.py"], workdir)
+    assert plain.stderr.startswith("Error in sys.excepthook:\n") and "OSError: log server down" in plain.stderr
+    assert under.stderr == plain.stderr + SEED_MESSAGE
+    assert tbdump.load(workdir / "traceback.pkl").exception.type == "ZeroDivisionError"
 
 
 def test_runner_frames_never_appear(workdir: Path) -> None:

@@ -375,6 +375,32 @@ def test_object_groups_in_safe_mode_and_loaded(replay: Replay, safe: bool) -> No
         assert children_of(client, special["__dict__"])["'retries'"]["value"] == "3"
 
 
+def test_safe_mode_groups_methods_as_loading_does(replay: Replay) -> None:
+    """The preview counts methods without reading them; the count and the rows listed
+    must be what the loaded objects show, whatever the lookup hides or adds."""
+    def view(safe: bool) -> dict:
+        client = replay("shadowing", safe=safe)
+        frame_rows = locals_of(client, first_frame(client)["id"])
+        out = {}
+        for name in ("shadowed", "slotted", "intercepting"):
+            rows = children_of(client, frame_rows[name])
+            methods = children_of(client, rows["function variables"]) if "function variables" in rows else {}
+            out[name] = ({n: row["value"] for n, row in rows.items() if not n.endswith(" variables")},
+                         set(rows), methods)
+        return out
+
+    safe, loaded = view(True), view(False)
+    assert loaded["shadowed"][0]["run"] == "'an instance attribute named like a method'"
+    assert set(loaded["shadowed"][2]) == {"helper", "make", "stop"}
+    assert loaded["intercepting"][0]["value"] == "'intercepted'"
+    assert set(loaded["slotted"][2]) == {"norm"} and set(loaded["intercepting"][2]) == {"real"}
+    for name in safe:
+        values, names, methods = safe[name]
+        assert (values, names) == loaded[name][:2], name
+        [(_, counted)] = methods.items()
+        assert counted["value"].startswith("<not captured: %d function variables" % len(loaded[name][2]))
+
+
 def test_opening_a_value_unpickles_that_value_only(replay: Replay, dumps: Callable[[str], Path]) -> None:
     marker = Path(tempfile.gettempdir()) / ("tbdump-lazy-%d" % tbdump.load(dumps("lazy"), objects=False).metadata.pid)
     marker.unlink(missing_ok=True)

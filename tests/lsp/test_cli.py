@@ -93,3 +93,29 @@ def test_malformed_message_is_one_line_and_serving_goes_on() -> None:
     proc = subprocess.run(SERVER, input=frame(initialize) + frame(shutdown) + frame(exit_),
                           env=ENV, capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_messages_before_initialize_get_lsps_answer() -> None:
+    """A request before initialize is refused with ServerNotInitialized, in one line;
+    a notification is dropped; after initialize the same request is served."""
+    def frame(message: dict) -> bytes:
+        body = json.dumps(dict(message, jsonrpc="2.0")).encode()
+        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    hover = {"method": "textDocument/hover", "params": {
+        "textDocument": {"uri": "file:///nowhere/prog.py"}, "position": {"line": 0, "character": 0}}}
+    opened = {"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": "file:///nowhere/prog.py", "languageId": "python", "version": 1, "text": "x = 1\n"}}}
+    messages = [dict(hover, id=1), opened, {"id": 2, "method": "initialize", "params": {"capabilities": {}}},
+                {"method": "initialized", "params": {}}, dict(hover, id=3), {"id": 4, "method": "shutdown"},
+                {"method": "exit"}]
+    proc = subprocess.run(SERVER, input=b"".join(map(frame, messages)), env=ENV, capture_output=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    bodies = {b.get("id"): b for b in (json.loads(part.split(b"\r\n\r\n", 1)[1])
+                                      for part in proc.stdout.split(b"Content-Length")[1:])}
+    assert set(bodies) == {1, 2, 3, 4}, bodies    # the dropped didOpen said nothing
+    refused = bodies[1]["error"]
+    assert refused["code"] == -32002 and "initialize" in refused["message"] and "data" not in refused
+    assert "result" in bodies[3] and "error" not in bodies[3]
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()

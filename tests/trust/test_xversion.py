@@ -47,7 +47,8 @@ WRITER = '''
 # One reader process per (writer, reader): the safe layer in full, every value resolves
 # (to the object or a placeholder, never an error), plain data equal, the version said.
 # Across versions, what was pickled by value (code inside: the lambda, classes of
-# __main__) is a placeholder by design: foreign bytecode must not run.
+# __main__) is a placeholder by design: foreign bytecode must not run.  Instances
+# of those classes come back as stand-ins holding their data.
 READER = r'''
 import io, json, sys, tbdump
 from tbdump.report import render, Style
@@ -59,7 +60,9 @@ print(json.dumps({
     "written_by": dump.metadata.version_info, "note": dump.version_note,
     "exception": [dump.exception.type, dump.exception.message], "frame": frame.name,
     "names": sorted(frame.variables), "plain": values["plain"] if isinstance(values["plain"], dict) else None,
-    "point": list(values["point"]) if not isinstance(values["point"], tbdump.Placeholder) else None,
+    "point": list(values["point"]) if isinstance(values["point"], tuple) else None,
+    "fields": [getattr(values["local"], "v", None), getattr(values["item"], "name", None),
+               getattr(values["item"], "qty", None)],
     "kinds": {n: "placeholder" if isinstance(o, tbdump.Placeholder) else "object" for n, o in values.items()},
     "adder": values["adder"](1) if callable(values["adder"]) else None,
 }, default=repr))
@@ -138,6 +141,8 @@ def test_every_writer_opens_under_every_reader(tmp_path: Path) -> None:
             (got["plain"] == {"ints": [1, 2, 3], "text": "héllo", "nested": {"t": [1.5, None, True]}},
              "plain data %r" % got["plain"]),
             (got["kinds"]["plain"] == got["kinds"]["count"] == "object", "plain values %r" % got["kinds"]),
+            # A class pickled by value cannot run elsewhere; its instances still hold their data.
+            (got["fields"] == [7, "bolt", 3], "instances of the program's classes %r" % got["fields"]),
         ]
         if writer == reader:
             checks.append((got["point"] == [1, 2], "namedtuple %r" % got["point"]))
