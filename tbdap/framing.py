@@ -19,6 +19,10 @@ class BrokenStream(Exception):
     """The stream cannot be followed any more (its framing is lost): the connection must close."""
 
 
+class Unencodable(Exception):
+    """A message has no JSON form (a bug in tbdap); nothing was written, the stream is still in step."""
+
+
 class Framing:
     """Reads and writes whole DAP messages on a pair of binary streams."""
 
@@ -44,7 +48,15 @@ class Framing:
         return message
 
     def write(self, message: Dict[str, Any]) -> None:
-        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        """Writes one message whole.  Raises Unencodable (nothing written) or OSError."""
+        try:
+            # ensure_ascii: a string from a dump may hold a lone surrogate ("\ud800"),
+            # which has no UTF-8 form but has a JSON escape, as every character does.
+            # allow_nan=False: NaN and Infinity are not JSON; a client's parser stops on them.
+            body = json.dumps(message, ensure_ascii=True, allow_nan=False,
+                              separators=(",", ":")).encode("ascii")
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise Unencodable("%s: %s" % (type(exc).__name__, exc)) from None
         data = b"Content-Length: %d\r\n\r\n" % len(body) + body
         with self._write_lock:
             self._writer.write(data)

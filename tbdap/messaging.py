@@ -9,7 +9,7 @@ import threading
 import traceback
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, overload
 
-from .framing import BadMessage, BrokenStream, Framing
+from .framing import BadMessage, BrokenStream, Framing, Unencodable
 
 T = TypeVar("T")
 
@@ -109,7 +109,7 @@ class Connection:
         message: Dict[str, Any] = {"seq": self._next_seq(), "type": "event", "event": event}
         if body is not None:
             message["body"] = body
-        self._framing.write(message)
+        self._write(message)
 
     def after_response(self, action: Callable[[], None]) -> None:
         """Runs ``action`` (typically sending an event) once the current response is written."""
@@ -198,7 +198,12 @@ class Connection:
         self._respond(seq, command, True, body=body)
         actions, self._after_response = self._after_response, []
         for action in actions:
-            action()
+            try:
+                action()
+            except OSError:
+                raise  # the client is gone: the caller ends the connection
+            except Exception:  # a bug in tbdap: the response is out, and the session goes on
+                log("internal error after answering %r:\n%s" % (command, traceback.format_exc()))
 
     def _respond(self, request_seq: int, command: str, success: bool,
                  body: Optional[Dict[str, Any]] = None, error: Optional[tuple] = None) -> None:
@@ -210,7 +215,23 @@ class Connection:
             body = {"error": {"id": error_id, "format": text, "showUser": show_user}}
         if body is not None:
             message["body"] = body
-        self._framing.write(message)
+        self._write(message)
+
+    def _write(self, message: Dict[str, Any]) -> None:
+        """Sends a message; one with no JSON form is a bug in tbdap, logged and never fatal.
+
+        Such a response becomes an error response, so the client is not left
+        waiting; such an event is dropped.
+        """
+        try:
+            self._framing.write(message)
+        except Unencodable as exc:
+            what = message.get("command") or message.get("event")
+            log("internal error: could not encode the %s %r: %s" % (message.get("type"), what, exc))
+            if message.get("type") == "response" and message.get("success"):
+                self._respond(message["request_seq"], message["command"], False, error=(
+                    99, "Internal error in tbdap: its answer to %r could not be encoded (%s)."
+                    % (message["command"], exc), True))
 
     def _report_bad_input(self, text: str) -> None:
         log(text)

@@ -298,7 +298,7 @@ class Session:
         if not fresh:
             return
         replay.told_sources.update(p.remote for p in fresh)
-        lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.reference else "")
+        lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.has_copy else "")
                  for p in fresh]
         self.output("console", "Sources not taken from this machine:\n" + "\n".join(lines))
 

@@ -5,7 +5,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from tbdump.model import Source, file_sha256
+from tbdump.localsource import check_local
+from tbdump.model import Source
 from tbdump.pathmap import PathMapping, to_local
 
 from .messaging import RequestError
@@ -18,8 +19,9 @@ class Resolved:
     remote: str                      # the name the dump recorded
     local: str                       # after pathMappings
     local_ok: bool                   # the local file exists and matches the dump's hash
-    reference: int = 0               # sourceReference serving the dump's copy (0: none)
+    reference: int = 0               # sourceReference serving the dump's copy, or saying why there is none
     problem: Optional[str] = None    # why the local file is not used, for the console
+    has_copy: bool = False           # the dump holds the text the reference serves
 
 
 def parse_path_mappings(raw: Any) -> List[PathMapping]:
@@ -52,20 +54,21 @@ class SourceMap:
             return self._resolved[remote]
         local = to_local(remote, self._mappings, self._remote_cwd)
         captured = self._sources.get(remote)
-        local_hash = file_sha256(local) if os.path.isfile(local) else None
-        if local_hash is not None and (captured is None or captured.sha256 in (None, local_hash)):
+        checked = check_local(local, captured)
+        if checked.matches:
             result = Resolved(remote, local, True)
         else:
-            if local_hash is None:
-                problem = "missing here" if local == remote else "missing here (mapped to %s)" % local
-            else:
-                problem = "differs from the file that ran"
-            result = Resolved(remote, local, False, problem=problem)
-            if captured is not None and captured.text is not None:
-                result.reference = len(self._by_reference) + 1
-                self._by_reference[result.reference] = remote
-            elif captured is not None and captured.reason:
-                result.problem = "%s, and the dump has no copy (%s)" % (problem, captured.reason)
+            problem = checked.problem or ""
+            if local != remote:
+                problem += " (mapped to %s)" % local
+            has_copy = captured is not None and captured.text is not None
+            if not has_copy:
+                why = captured.reason if captured is not None and captured.reason else "none was captured"
+                problem = "%s, and the dump has no copy (%s)" % (problem, why)
+            # Served by reference even without a copy: the client then asks us, and hears
+            # why there is nothing, instead of opening whatever the path names here.
+            result = Resolved(remote, local, False, len(self._by_reference) + 1, problem, has_copy)
+            self._by_reference[result.reference] = remote
         self._resolved[remote] = result
         return result
 
@@ -75,12 +78,11 @@ class SourceMap:
         source: Dict[str, Any] = {"name": os.path.basename(remote) or remote}
         if r.local_ok:
             source["path"] = r.local
-        elif r.reference:
+        else:
             source["path"] = r.remote
             source["sourceReference"] = r.reference
-            source["origin"] = "as captured in the dump (%s)" % r.problem
-        else:
-            source["path"] = r.local
+            how = "as captured in the dump (%s)" if r.has_copy else "no source (%s)"
+            source["origin"] = how % r.problem
         if deemphasize:
             source["presentationHint"] = "deemphasize"
         return source
@@ -93,8 +95,11 @@ class SourceMap:
                 (r.remote for r in self._resolved.values() if path in (r.local, r.remote)), None)
         source = self._sources.get(remote) if remote else None
         if source is None or source.text is None:
-            why = " (%s)" % source.reason if source is not None and source.reason else ""
-            raise RequestError("The dump holds no source for %s%s." % (path or "reference %d" % reference, why))
+            resolved = self._resolved.get(remote) if remote else None
+            why = (": the local file is %s" % resolved.problem if resolved is not None
+                   else " (%s)" % source.reason if source is not None and source.reason else "")
+            name = path or remote or "reference %d" % reference
+            raise RequestError("No source to show for %s%s." % (name, why))
         return source.text
 
     def problems(self) -> List[Resolved]:

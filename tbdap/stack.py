@@ -6,7 +6,8 @@ from typing import Dict, List, Optional, Tuple
 
 from tbdump.chain import CAUSE, CONTEXT, walk
 from tbdump.model import ExceptionRecord, Frame, Position, Thread
-from tbdump.tracetext import caret_anchors, exception_line
+from tbdump.carets import caret_anchors
+from tbdump.tracetext import exception_line
 
 
 @dataclass

@@ -4,7 +4,9 @@ import shlex
 import sys
 from typing import List, Optional
 
-from .cli import add_dump_arguments, fail, open_dump
+from tbdump.termtext import printable
+
+from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
 from .hook import HookError, find_debugger
 from .session import SessionError, choose, describe_chain, open_debugger
 
@@ -28,7 +30,8 @@ inside pdb:
   captured, were redacted, or are not loaded (--safe, TBDUMP_SAFE=1, a
   TBDUMP_KEY the dump's signature does not verify with) are placeholders that
   show their captured preview.  Nothing can be stepped or resumed: the program
-  is not running.
+  is not running.  Control characters in what the dump holds are shown as
+  escapes (\\x1b), so a dump cannot act on the terminal.
 
 chained exceptions:
   the exceptions of the chain are numbered as listed at start-up, #0 being
@@ -53,19 +56,20 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    prepare_output()
     dump = open_dump(PROG, args)
     try:
         debugger = find_debugger()
     except HookError as exc:
         fail(PROG, str(exc))
     if debugger is None:
-        print(f"{PROG}: PYTHONBREAKPOINT=0 disables the debugger; nothing opened", file=sys.stderr)
+        say(PROG, "PYTHONBREAKPOINT=0 disables the debugger; nothing opened", sys.stderr)
         return 0
     try:
         chosen, notes = choose(dump, args.exception)
     except SessionError as exc:
         fail(PROG, str(exc))
-    print(dump.traceback_text.rstrip("\n"))
+    print(printable(dump.traceback_text.rstrip("\n")))
     meta = dump.metadata
     notes[:0] = [f"{args.dump}: {shlex.join(meta.argv)} crashed at {meta.time} on "
                  f"{meta.hostname} (pid {meta.pid}, Python "
@@ -83,7 +87,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         notes.append(f"{debugger.name} has no post_mortem(); it opens the way breakpoint() "
                      "would, with `dump`, `exception` and `traceback` in reach")
     for note in notes:
-        print(f"{PROG}: {note}")
+        say(PROG, note)
     sys.stdout.flush()
     open_debugger(debugger, dump, chosen)
     return 0

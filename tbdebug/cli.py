@@ -1,9 +1,11 @@
 """What the terminal viewers (tbdebug, tbpeep) share on the command line: the dump argument, --safe, one-line errors."""
 import argparse
+import io
 import sys
-from typing import NoReturn
+from typing import NoReturn, Optional, TextIO
 
 import tbdump
+from tbdump.termtext import printable
 
 
 def add_dump_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,9 +17,26 @@ def add_dump_arguments(parser: argparse.ArgumentParser) -> None:
                              "(also TBDUMP_SAFE=1)")
 
 
+def prepare_output() -> None:
+    """Whatever a dump holds prints: a character the terminal's encoding lacks shows as an escape.
+
+    Lone surrogates and control characters are escaped by ``say`` and (in pdb)
+    by tbdebug's session; this covers the rest, such as CJK text on a Latin-1
+    terminal, which would otherwise end the viewer with a UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def say(prog: str, text: str, file: Optional[TextIO] = None) -> None:
+    """One line of the viewer's own, ``prog: text``; the dump's strings in it cannot act on the terminal."""
+    print(f"{prog}: {printable(text)}", file=sys.stdout if file is None else file)
+
+
 def fail(prog: str, message: str) -> NoReturn:
     """One line on stderr and exit status 2: the viewers' answer to anything a person must fix."""
-    print(f"{prog}: {message}", file=sys.stderr)
+    say(prog, message, sys.stderr)
     sys.exit(2)
 
 

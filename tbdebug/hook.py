@@ -24,6 +24,7 @@ class Debugger:
     post_mortem: Optional[Callable[..., Any]]  # the hook's module's post_mortem(), if it has one
     takes_exceptions: bool                     # it browses chained exceptions (pdb 3.13's `exceptions`)
     takes_exc_info: bool                       # post_mortem(tb, e_type, e_value), as pudb's
+    plain_pdb: bool = False                    # the standard library's pdb: it writes no escapes of its own
 
 
 def _in_stdlib(module: ModuleType) -> bool:
@@ -58,10 +59,11 @@ def find_debugger() -> Optional[Debugger]:
         parameters = inspect.signature(post_mortem).parameters if post_mortem else {}
     except (TypeError, ValueError):
         parameters = {}
+    plain_pdb = module.__name__ == "pdb" and _in_stdlib(module)   # not pdb++, which replaces it
     return Debugger(name=name, hook=hook, post_mortem=post_mortem,
                     # Only the standard pdb is known to take an exception there
                     # (3.13+, with its `exceptions` command); look-alikes that
                     # subclass it (pdb++) inherit the command but not the entry.
-                    takes_exceptions=(hasattr(getattr(module, "Pdb", None), "do_exceptions")
-                                      and _in_stdlib(module)),
-                    takes_exc_info="e_type" in parameters and "e_value" in parameters)
+                    takes_exceptions=plain_pdb and hasattr(getattr(module, "Pdb", None), "do_exceptions"),
+                    takes_exc_info="e_type" in parameters and "e_value" in parameters,
+                    plain_pdb=plain_pdb)

@@ -1,11 +1,14 @@
 """Start a post-mortem debugging session over a loaded dump's stand-in frames."""
 import bdb
-from typing import List, Optional, Tuple
+import contextlib
+import sys
+from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, cast
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
-from tbdump.standins import (StandinException, StandinTraceback, exception_frames,
-                             install_sources, standin_exceptions)
+from tbdump.localsource import install_sources
+from tbdump.standins import StandinException, StandinTraceback, exception_frames, standin_exceptions
+from tbdump.termtext import printable
 from tbdump.tracetext import exception_line
 
 from .hook import Debugger, find_debugger
@@ -53,17 +56,63 @@ def choose(dump: tbdump.Dump, exception: int) -> Tuple[StandinException, List[st
     return chosen, notes
 
 
-def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinException) -> None:
-    """Start the debugger post-mortem on the chosen exception, at its crashing frame."""
+class _Escaping:
+    """A text stream that writes everything through ``printable`` and is otherwise the stream
+    it wraps: ``fileno()`` and ``isatty()`` answer as before, so ``input()`` still uses
+    readline on a terminal (line editing, history, completion)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _escaped_output() -> Iterator[None]:
+    """Everything printed meanwhile on stdout and stderr shows control characters as escapes.
+
+    pdb prints the dump's strings (file and function names, source lines,
+    variable names, what a value's ``repr`` returns, an ``interact`` traceback)
+    from many places, and prints values built only when asked; escaping at the
+    one place all of it leaves by covers every one, where escaping each string
+    as it enters pdb would miss what is computed later, and would change the
+    names pdb looks files and frames up by.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, _Escaping(sys.stdout))
+    sys.stderr = cast(TextIO, _Escaping(sys.stderr))
     try:
-        if debugger.post_mortem is None:
-            _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
-        elif debugger.takes_exceptions:
-            debugger.post_mortem(chosen)
-        elif debugger.takes_exc_info:
-            debugger.post_mortem(chosen.__traceback__, type(chosen), chosen)
-        else:
-            debugger.post_mortem(chosen.__traceback__)
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinException) -> None:
+    """Start the debugger post-mortem on the chosen exception, at its crashing frame.
+
+    Plain pdb's output is escaped (``_escaped_output``); other debuggers draw
+    with escape sequences of their own (ipdb's and pdb++'s colours, pudb's
+    screen), which escaping would break, so what they print is theirs to render.
+    """
+    try:
+        with _escaped_output() if debugger.plain_pdb else contextlib.nullcontext():
+            if debugger.post_mortem is None:
+                _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
+            elif debugger.takes_exceptions:
+                debugger.post_mortem(chosen)
+            elif debugger.takes_exc_info:
+                debugger.post_mortem(chosen.__traceback__, type(chosen), chosen)
+            else:
+                debugger.post_mortem(chosen.__traceback__)
     except bdb.BdbQuit:
         pass  # some debuggers leave post-mortem by raising it; quitting is not an error
 

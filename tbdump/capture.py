@@ -21,14 +21,14 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
-from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source, Thread,
-                    Value, source_lines)
+from .localsource import MAX_SOURCE_BYTES
+from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source,
+                    SyntaxDetail, Thread, Value, source_lines)
 from .objects import RecordWriter
 from .preview import Previewer, missing, redacted
 from .redaction import Redaction, Secrets
 from .saferepr import describe_exception
 
-MAX_SOURCE_BYTES = 4 << 20
 _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
                                            sysconfig.get_paths().get("platstdlib"))
                                if p}))
@@ -262,7 +262,22 @@ class Capture:
                 members=[index[id(m)] for m in members or () if id(m) in index],
                 is_group=members is not None and _is_group(exc),
                 value=self.value("<exception>", exc)))
+            if isinstance(exc, SyntaxError):
+                records[-1].syntax = self._syntax(exc)
         return records
+
+    def _syntax(self, exc: SyntaxError) -> Optional[SyntaxDetail]:
+        """Where the SyntaxError points, its text redacted as a message is; the bad file's source."""
+        try:
+            detail = self.clock.run_isolated(lambda: SyntaxDetail.of(exc))  # a subclass's properties run code
+        except BaseException:
+            return None
+        if detail is not None:
+            detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
+            detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
+            if detail.filename and os.path.isfile(detail.filename):
+                self.source(detail.filename, None)
+        return detail
 
     @staticmethod
     def _links(exc: BaseException) -> List[Any]:
@@ -528,6 +543,9 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
     for record in layer.exceptions:
         record.message = secrets.scrub(record.message)
         record.notes = [secrets.scrub(n) for n in record.notes]
+        if record.syntax is not None:
+            record.syntax.msg = None if record.syntax.msg is None else secrets.scrub(record.syntax.msg)
+            record.syntax.text = None if record.syntax.text is None else secrets.scrub(record.syntax.text)
         if record.value is not None:
             stack.append(record.value)
     for frame in all_frames(layer.exceptions, layer.threads):

@@ -28,6 +28,15 @@ MAGIC = b"\x89TBDUMP\n"
 END_MAGIC = b"\nTBDEND\x1a"
 _TRAILER = struct.Struct("<Q8s")
 
+# The most a member read whole into memory (the safe layer, the object index)
+# may hold, stored or decompressed.  A 900-frame recursion's safe layer is
+# about 2 MB, and capture bounds what goes in it (previews, 5000 globals per
+# module, sources up to 4 MB, a 10 s budget), so real dumps stay far below;
+# loaded, JSON takes some 8 times its size, so this much is already 2 GB.
+# Beyond it a file is refused before anything is hashed or inflated: a zlib
+# bomb or a member of holes in a sparse file must not cost gigabytes or minutes.
+MAX_READ_BYTES = 256 << 20
+
 try:  # bound now, so a test that mocks os.replace or os.unlink cannot break a dump
     import posix as _osimpl
 except ImportError:  # pragma: no cover - Windows
@@ -209,7 +218,7 @@ class ContainerReader:
             members = manifest["members"]
             if not isinstance(fmt, int) or not isinstance(members, dict):
                 raise ValueError
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
             raise CorruptDumpError("%s: the dump's manifest is damaged" % self.path) from None
         if fmt > FORMAT_VERSION:
             raise NewerFormatError(
@@ -218,7 +227,8 @@ class ContainerReader:
         end_of_members = size - _TRAILER.size - length
         for name, m in members.items():
             if not (isinstance(m, dict) and isinstance(m.get("offset"), int) and isinstance(m.get("size"), int)
-                    and len(MAGIC) <= m["offset"] and m["offset"] + m["size"] <= end_of_members):
+                    and len(MAGIC) <= m["offset"] and 0 <= m["size"]
+                    and m["offset"] + m["size"] <= end_of_members):
                 raise CorruptDumpError("%s: the dump's member %r is out of bounds" % (self.path, name))
         return manifest
 
@@ -230,8 +240,12 @@ class ContainerReader:
         if m["size"] == 0:
             view = memoryview(b"")
         else:
-            mapped = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
-            view = memoryview(mapped)[m["offset"]:m["offset"] + m["size"]]
+            # Only the member is mapped: the whole file may be far larger (a
+            # 200 MB object layer, or a crafted terabyte of holes).
+            start = m["offset"] - m["offset"] % mmap.ALLOCATIONGRANULARITY
+            mapped = mmap.mmap(self.file.fileno(), m["offset"] + m["size"] - start,
+                               access=mmap.ACCESS_READ, offset=start)
+            view = memoryview(mapped)[m["offset"] - start:]
         checksum, expected = _member_checksum(m)
         checksum.update(view)
         if checksum.hexdigest() != expected:
@@ -273,19 +287,34 @@ class ContainerReader:
         return m["size"] if m else 0
 
     def read(self, name: str) -> bytes:
+        """The member's bytes, verified and decoded: at most MAX_READ_BYTES, else refused."""
+        if self.member_size(name) > MAX_READ_BYTES:  # before hashing: a terabyte of holes takes minutes
+            raise self._too_big(name)
         view, encoding = self.raw(name)
-        if encoding == "zlib":
-            try:
-                return zlib.decompress(view)
-            except zlib.error:
-                raise CorruptDumpError("%s: the dump's member %r does not decompress" % (self.path, name)) from None
-        return bytes(view)
+        if encoding != "zlib":
+            return bytes(view)
+        inflater = zlib.decompressobj()
+        try:
+            data: Optional[bytes] = inflater.decompress(view, MAX_READ_BYTES + 1)  # a zlib bomb stops here
+        except zlib.error:
+            data = None
+        if data is not None and len(data) > MAX_READ_BYTES:
+            raise self._too_big(name)
+        if data is None or not inflater.eof:
+            raise CorruptDumpError("%s: the dump's member %r does not decompress" % (self.path, name))
+        return data
+
+    def _too_big(self, name: str) -> CorruptDumpError:
+        return CorruptDumpError("%s: the dump's member %r is over %d MiB, more than any dump's (damaged or crafted)"
+                                % (self.path, name, MAX_READ_BYTES >> 20))
 
     def signature_ok(self, key: bytes) -> bool:
         mac = self.manifest.get("hmac")
         # Only SHA-256 makes the signed manifest bind the members' contents.
         strong = all(isinstance(m, dict) and _checksum_key(True) in m for m in self.manifest["members"].values())
-        return strong and isinstance(mac, str) and hmac.compare_digest(mac, manifest_mac(self.manifest, key))
+        # compare_digest raises on a str that is not ASCII: a crafted one is a wrong signature too.
+        return strong and isinstance(mac, str) and mac.isascii() and hmac.compare_digest(
+            mac, manifest_mac(self.manifest, key))
 
     def close(self) -> None:
         self.file.close()

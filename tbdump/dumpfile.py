@@ -125,16 +125,18 @@ class Dump:
     def _open_objects(self) -> None:
         if self._records is not None or self.safe_reason is not None:
             return
+        from .objects import RecordReader, index_is_valid  # the unpickling machinery: only for the object layer
         try:
             index = json.loads(self._reader.read("objects.idx"))
+            if not index_is_valid(index, self._reader.member_size("objects")):
+                raise ValueError("bad index")
             stream, base = self._reader.open_member("objects")
         except DumpError as exc:
             self.safe_reason = "safe mode: %s" % exc
             return
-        except ValueError:
+        except (ValueError, RecursionError):
             self.safe_reason = "safe mode: the dump's object index is damaged"
             return
-        from .objects import RecordReader  # the unpickling machinery: only for the object layer
         self._records = RecordReader(stream, base, index, reopen=self._reader.reopen)
 
     @property
@@ -196,6 +198,8 @@ def load(path: Any = "traceback.pkl", objects: Optional[bool] = None,
             raise
         except (ValueError, LookupError, TypeError, AttributeError):
             raise CorruptDumpError("%s: the dump's safe layer is damaged" % path) from None
+        except RecursionError:  # json and from_json recurse: a crafted file can nest past the stack
+            raise CorruptDumpError("%s: the dump's safe layer is damaged (nested too deeply)" % path) from None
         return Dump(path, reader, safe, trust_decision(reader, objects, key))
     except BaseException:
         reader.close()

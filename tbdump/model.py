@@ -7,7 +7,6 @@ the two.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
@@ -43,6 +42,17 @@ def _ints(value: Any) -> List[int]:
 def _texts(value: Any) -> List[str]:
     if type(value) is not list or not all(type(t) is str for t in value):
         raise TypeError("expected a list of strings")
+    return value
+
+
+_C_INT = 1 << 31
+
+
+def _line(value: Any) -> int:
+    """A line or column number as Python's own are, a C int: a crafted 10**100 would have
+    viewers build tables or loop that far (3.9's co_lnotab, say)."""
+    if type(value) is not int or not -_C_INT <= value < _C_INT:
+        raise ValueError("a line or column number out of range")
     return value
 
 
@@ -166,7 +176,7 @@ class Position:
 
     @classmethod
     def from_json(cls, d: Optional[List[int]]) -> Optional["Position"]:
-        return None if d is None else cls(*_ints(d))
+        return None if d is None else cls(*map(_line, _typed(d, list)))
 
 
 @dataclass
@@ -222,12 +232,51 @@ class Frame:
     def from_json(cls, d: Dict[str, Any]) -> "Frame":
         return cls(
             name=_typed(d["name"], str), qualname=_typed(d["qualname"], str),
-            filename=_typed(d["file"], str), lineno=_typed(d["line"], int),
+            filename=_typed(d["file"], str), lineno=_line(d["line"]),
             module=_typed(d["module"], str), position=Position.from_json(d.get("pos")),
             variables={k: Value.from_json(v) for k, v in _typed(d["vars"], dict).items()},
             globals_key=_typed(d.get("globals"), _TEXT), above_handler=bool(d.get("above")),
             library=bool(d.get("lib")), module_level=bool(d.get("modvars")),
         )
+
+
+@dataclass
+class SyntaxDetail:
+    """Where a SyntaxError points: what Python prints above its ``SyntaxError: msg`` line.
+
+    Its attributes as the exception held them (``offset`` 1-based, in characters).
+    """
+
+    msg: Optional[str]
+    filename: Optional[str]
+    lineno: Optional[int]
+    offset: Optional[int] = None
+    end_lineno: Optional[int] = None
+    end_offset: Optional[int] = None
+    text: Optional[str] = None   # the offending source line
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Optional["SyntaxDetail"]:
+        """Read from a SyntaxError; None when an attribute is not of the type Python prints
+        (Python then prints the exception as any other)."""
+        texts = [getattr(exc, name, None) for name in ("msg", "filename", "text")]
+        numbers = [getattr(exc, name, None) for name in ("lineno", "offset", "end_lineno", "end_offset")]
+        if not all(isinstance(t, _TEXT) for t in texts) or not all(isinstance(n, _NUMBER) for n in numbers):
+            return None
+        return cls(texts[0], texts[1], numbers[0], numbers[1], numbers[2], numbers[3], texts[2])
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"msg": self.msg, "file": self.filename, "line": self.lineno, "offset": self.offset,
+                "end_line": self.end_lineno, "end_offset": self.end_offset, "text": self.text}
+
+    @classmethod
+    def from_json(cls, d: Any) -> Optional["SyntaxDetail"]:
+        if d is None:
+            return None
+        get = _typed(d, dict).get
+        return cls(_typed(get("msg"), _TEXT), _typed(get("file"), _TEXT), _typed(get("line"), _NUMBER),
+                   _typed(get("offset"), _NUMBER), _typed(get("end_line"), _NUMBER),
+                   _typed(get("end_offset"), _NUMBER), _typed(get("text"), _TEXT))
 
 
 @dataclass
@@ -245,9 +294,10 @@ class ExceptionRecord:
     members: List[int] = field(default_factory=list)    # ExceptionGroup members
     is_group: bool = False
     value: Optional[Value] = None                       # preview of the exception object
+    syntax: Optional[SyntaxDetail] = None               # a SyntaxError's; None for others and in older dumps
 
     def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
-        return {
+        d = {
             "type": self.type, "name": self.type_name, "message": self.message,
             "frames": [frame_ref(f) for f in self.frames], "notes": self.notes,
             "cause": self.cause, "context": self.context,
@@ -255,6 +305,9 @@ class ExceptionRecord:
             "group": self.is_group,
             "value": None if self.value is None else self.value.to_json(),
         }
+        if self.syntax is not None:
+            d["syntax"] = self.syntax.to_json()
+        return d
 
     @classmethod
     def from_json(cls, d: Dict[str, Any], frame_of: Callable[[Any], Frame]) -> "ExceptionRecord":
@@ -265,6 +318,7 @@ class ExceptionRecord:
             context=_typed(d["context"], _NUMBER), suppress_context=bool(d["suppress"]),
             members=_ints(d["members"]), is_group=bool(d["group"]),
             value=None if d["value"] is None else Value.from_json(d["value"]),
+            syntax=SyntaxDetail.from_json(d.get("syntax")),
         )
 
 
@@ -318,18 +372,6 @@ def source_lines(text: str) -> List[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
-
-
-def file_sha256(path: str) -> Optional[str]:
-    """SHA-256 of a local file's bytes, as ``Source.sha256`` was taken; None if unreadable.
-
-    Viewers compare the two to decide between the local file and the dump's copy.
-    """
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
-        return None
 
 
 def all_frames(exceptions: List[ExceptionRecord], threads: List[Thread]) -> List[Frame]:

@@ -688,6 +688,15 @@ class _SequenceUnpickler(_Unpickler):
         return super().persistent_load(pid)
 
 
+def index_is_valid(index: Any, size: int) -> bool:
+    """Whether ``objects.idx`` can be followed: a list of ``[offset, length, fresh, alone]``
+    (three items in dumps older than ``alone``) of non-negative ints inside the member
+    of ``size`` bytes.  A crafted one must be a damaged object layer, not a crash."""
+    return type(index) is list and all(
+        type(entry) is list and len(entry) in (3, 4) and all(type(n) is int and n >= 0 for n in entry)
+        and entry[0] + entry[1] <= size for entry in index)
+
+
 class RecordReader:
     """Loads the records of an object member in order, as far as they are asked for.
 
@@ -717,17 +726,17 @@ class RecordReader:
 
         Thread-safe, so a viewer can load ahead in the background while it answers.
         """
+        if not 0 <= record < len(self.index):  # a crafted ref: -1 would index from the end
+            return None, "not restored: the dump has no object record %d" % record
         with self._lock:
-            if len(self.values) <= record < len(self.index) and record not in self._alone:
+            if len(self.values) <= record and record not in self._alone:
                 self._load_alone(record)
             if record in self._alone:
                 return self._alone[record], None
-        while len(self.values) <= record < len(self.index):
+        while len(self.values) <= record:
             with self._lock:
                 if len(self.values) <= record:
                     self._load_next()
-        if record >= len(self.values):
-            return None, "not restored: the dump has no object record %d" % record
         return self.values[record], self.errors.get(record)
 
     def _load_alone(self, record: int) -> None:

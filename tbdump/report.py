@@ -7,19 +7,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from typing import Dict, List, Optional, TextIO
+from typing import Dict, List, Optional, TextIO, cast
 
 from .dumpfile import Dump, load
 from .errors import DumpError
-from .model import ExceptionRecord, Frame, Value
-from .tracetext import chain_order, exception_pieces, frame_lines
+from .model import Value
+from .termtext import printable
+from .tracetext import Piece, frame_text, padded, printout
 
 class Style:
     """ANSI colours on a terminal, plain text elsewhere."""
 
     def __init__(self, colour: bool) -> None:
         self.colour = colour
+
+    CODES = ("0", "1", "1;31", "2", "36", "33")
+    # The only escape sequences the report writes itself; any other is the dump's.
+    OWN = re.compile("|".join(re.escape("\x1b[%sm" % code) for code in CODES))
 
     def _wrap(self, code: str, text: str) -> str:
         return "\x1b[%sm%s\x1b[0m" % (code, text) if self.colour else text
@@ -40,7 +46,29 @@ class Style:
         return self._wrap("33", text)
 
 
+class _Printable:
+    """The report's stream: every text from the dump (messages, names, paths, reprs,
+    source lines) shows its control characters as escapes, so a crafted dump cannot
+    clear the screen, retitle the window or rewrite a line; the report's own colours
+    pass."""
+
+    def __init__(self, out: TextIO, style: Style) -> None:
+        self.out = out
+        self.style = style
+
+    def write(self, text: str) -> None:
+        if not self.style.colour:
+            self.out.write(printable(text))
+            return
+        end = 0
+        for own in Style.OWN.finditer(text):
+            self.out.write(printable(text[end:own.start()]) + own.group())
+            end = own.end()
+        self.out.write(printable(text[end:]))
+
+
 def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) -> None:
+    out = cast(TextIO, _Printable(out, style))
     meta = dump.metadata
     out.write(style.title("tbdump report of %s\n" % dump.path))
     out.write("  written   %s on %s (pid %d), Python %s %s\n" % (
@@ -54,10 +82,7 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
     if dump.version_note:
         out.write(style.where("  note      %s\n" % dump.version_note))
     out.write("\n")
-    for record, intro in chain_order(dump.safe):
-        if intro:
-            out.write("\n%s\n\n" % intro)
-        _render_exception(dump, record, out, style, show_globals)
+    _render_exceptions(dump, out, style, show_globals)
     if len(dump.threads) > 1:
         out.write(style.title("\nOther threads\n"))
         for thread in dump.threads[1:]:
@@ -66,23 +91,24 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
                 out.write('    File "%s", line %d, in %s\n' % (frame.filename, frame.lineno, frame.name))
 
 
-def _render_exception(dump: Dump, record: ExceptionRecord, out: TextIO, style: Style,
-                      show_globals: bool) -> None:
+def _render_exceptions(dump: Dump, out: TextIO, style: Style, show_globals: bool) -> None:
+    """The chain as Python printed it, with the frames above the handler and every frame's values."""
     paint = {"member": style.dim, "exception": style.error}
-    for piece in exception_pieces(record, dump.exceptions, above_handler=True):
+    for piece in printout(dump.safe, above_handler=True):
         if piece.frame is not None:
-            _render_frame(dump, piece.frame, out, style, show_globals, piece.pad)
+            _render_frame(dump, piece, out, style, show_globals)
         else:
-            out.write(piece.pad + paint.get(piece.kind, str)(piece.text) + "\n")
+            body = piece.text.rstrip("\n")   # painted without its line end, where the pad goes
+            out.write(padded(piece._replace(text=paint.get(piece.kind, str)(body) + piece.text[len(body):])))
 
 
-def _render_frame(dump: Dump, frame: Frame, out: TextIO, style: Style, show_globals: bool,
-                  pad: str) -> None:
+def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_globals: bool) -> None:
+    frame, pad = piece.frame, piece.pad
+    assert frame is not None
     marker = style.dim(" (caller of the handler)") if frame.above_handler else ""
     out.write('%s  File "%s", line %s, in %s%s\n' % (
         pad, style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
-    for line in frame_lines(dump.safe, frame)[1:]:
-        out.write(pad + line + "\n")
+    out.write(frame_text(dump.safe, piece, header=False))
     # A module's locals are its globals: its dunders (__loader__, __spec__...) are noise here.
     shown = {n: v for n, v in frame.variables.items()
              if not (frame.module_level and n.startswith("__") and n.endswith("__"))}

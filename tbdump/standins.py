@@ -15,54 +15,18 @@ import builtins
 import functools
 import inspect
 import linecache
-import os
 import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
-from .model import ExceptionRecord, Frame, file_sha256
+from .localsource import install_sources  # re-exported: the viewers' one rule for local files
+from .model import ExceptionRecord, Frame
 
 if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["StandinCode", "StandinFrame", "StandinTraceback", "StandinException",
            "standin_exceptions", "exception_frames", "install_sources"]
-
-
-# ---------------------------------------------------------------- sources
-
-def _canonic(filename: str) -> str:
-    """The key bdb/pdb look files up by (``Bdb.canonic``)."""
-    if filename.startswith("<") and filename.endswith(">"):
-        return filename
-    return os.path.normcase(os.path.abspath(filename))
-
-
-def install_sources(dump: "Dump") -> List[str]:
-    """Make ``linecache`` serve every file of the dump as it was at the crash.
-
-    A local file whose bytes match the dump is left to linecache as usual;
-    any other is replaced by the dump's copy.  Returns one line per local file
-    that differs from its captured copy, for the viewer to show.
-    """
-    notes = []
-    for filename, source in dump.sources.items():
-        if source.text is None:
-            continue
-        local = file_sha256(filename)
-        if local is not None and local == source.sha256:
-            continue
-        lines = source.text.splitlines(keepends=True)
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        # mtime None: linecache.checkcache() keeps such entries, as it does
-        # for sources that came from a module's loader.
-        entry = (len(source.text), None, lines, filename)
-        linecache.cache[filename] = entry
-        linecache.cache[_canonic(filename)] = entry
-        if local is not None:
-            notes.append(f"{filename} differs from the copy in the dump; showing the dump's copy")
-    return notes
 
 
 # ---------------------------------------------------------------- code shape
@@ -213,14 +177,15 @@ class StandinCode:
 
     @property
     def co_lnotab(self) -> bytes:
-        """Python < 3.10's line table: offset 0 on the frame's line (dis.findlinestarts reads it)."""
-        delta, table = self._frame.lineno - self.co_firstlineno, bytearray()
-        while True:
-            step = max(-128, min(127, delta))
-            table += bytes([0, step & 0xFF])
-            delta -= step
-            if not delta:
-                return bytes(table)
+        """Python < 3.10's line table: offset 0 on the frame's line (dis.findlinestarts reads it).
+
+        Steps of at most 127 lines forward or 128 back, repeated rather than looped:
+        a frame may be two billion lines past its def (the model's bound)."""
+        delta = self._frame.lineno - self.co_firstlineno
+        full, rest = divmod(abs(delta), 127 if delta >= 0 else 128)
+        step = bytes([0, 127 if delta >= 0 else 0x80])
+        last = bytes([0, (rest if delta >= 0 else -rest) & 0xFF]) if rest or not full else b""
+        return step * full + last
 
     def co_lines(self) -> Iterator[Tuple[int, int, int]]:
         """One pseudo-instruction at offset 0 on the frame's line (pdb's lasti2lineno)."""
@@ -369,6 +334,12 @@ def _traceback(frames: List[Frame], namespaces: _Namespaces) -> Optional[Standin
     return tb
 
 
+def _class_name(text: str) -> str:
+    """``text`` as type() takes a class name and repr() prints its module: NUL and lone
+    surrogates, which no real class name holds (a crafted dump), escaped: ``\\x00``, ``\\ud800``."""
+    return text.replace("\0", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def standin_exceptions(dump: "Dump") -> List[StandinException]:
     """One stand-in per ``dump.exceptions`` entry, same order, linked as the originals were.
 
@@ -379,8 +350,9 @@ def standin_exceptions(dump: "Dump") -> List[StandinException]:
     result: List[StandinException] = []
     for index, record in enumerate(dump.exceptions):
         module, _, _ = record.type.rpartition(".")
-        cls = type(record.type_name, (StandinException,), {
-            "__module__": module or "builtins", "__qualname__": record.type_name})
+        name = _class_name(record.type_name)
+        cls = type(name, (StandinException,), {
+            "__module__": _class_name(module) or "builtins", "__qualname__": name})
         exc = cls(record.message)
         exc._standin_tb = _traceback(exception_frames(dump, index), namespaces)
         exc._record = record

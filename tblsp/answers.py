@@ -231,13 +231,17 @@ class Crashes:
 
     def _called(self, loaded: LoadedDump, placement: _Placement, span: Span,
                 sites: List[Site]) -> str:
-        call = " ".join(_text(placement.lines, span).split())
+        # The call's text is quoted only where it is the dump's: placed lines match its copy.
+        # A dump without one names a file this server may read to place positions, but
+        # whose content it must not show (the file may not be the user's code at all).
+        call = " ".join(_text(placement.lines, span).split()) if placement.checked else ""
         call = call if len(call) <= 80 else call[:79] + "…"
+        quoted = f": `{call}`" if call else ""
         inner = self._args(loaded, sites[-1])
         if len(sites) == 1:
-            message = f"called from here: `{call}`" + (f" with {inner}" if inner else "")
+            message = f"called from here{quoted}" + (f" with {inner}" if inner else "")
         else:
-            message = f"called from here {len(sites)} times (recursion): `{call}`"
+            message = f"called from here {len(sites)} times (recursion){quoted}"
             if inner:
                 message += f"; innermost call with {inner}, outermost with " \
                            f"{self._args(loaded, sites[0])}"
@@ -418,7 +422,7 @@ def _frame_label(site: Site) -> str:
 
 
 def _others(others: List[Tuple[Site, Value]]) -> str:
-    shown = [f"`{render.inline_code(render.short(v, 30))}` ({_frame_label(s)})"
+    shown = [f"{render.code_span(render.short(v, 30))} ({render.escape(_frame_label(s))})"
              for s, v in others[:_OTHER_FRAMES_SHOWN]]
     rest = len(others) - len(shown)
     return "In the other frames of this code: " + ", ".join(shown) + \

@@ -1,6 +1,13 @@
-"""Turns captured value previews into the short texts and Markdown an editor shows."""
+"""Turns captured value previews into the short texts and Markdown an editor shows.
+
+Every string from a dump (types, names, reprs, frame and file names, messages)
+reaches the Markdown through ``code_span``, ``_code`` or ``escape``, so that it
+shows as written and never becomes a link, an image (which an editor loads by
+itself) or HTML.
+"""
 from __future__ import annotations
 
+import re
 from typing import List, Optional
 
 from tbdump.model import Child, Value
@@ -23,7 +30,7 @@ def short(value: Value, limit: int = 60) -> str:
 
 def describe(value: Value) -> str:
     """The type line of a value: class, length and shape."""
-    parts = [f"`{value.qualtype or value.type}`"]
+    parts = [code_span(value.qualtype or value.type)]
     if value.length is not None:
         parts.append(f"len {value.length}")
     if value.shape is not None:
@@ -36,13 +43,13 @@ def hover(expr: str, value: Value, where: str, beyond: Optional[str] = None) -> 
 
     `beyond` names the expression the user pointed at when the preview ends before it.
     """
-    lines = [f"**{_escape(expr)}**: {describe(value)}", ""]
+    lines = [f"**{escape(expr)}**: {describe(value)}", ""]
     if beyond is not None:
-        lines += [f"*`{inline_code(beyond)}` is not in the captured preview*", ""]
+        lines += [f"*{code_span(beyond)} is not in the captured preview*", ""]
     if value.redacted is not None:
-        lines.append(f"*redacted by the capture rule {_escape(value.redacted)}*")
+        lines.append(f"*redacted by the capture rule {escape(value.redacted)}*")
     elif value.missing is not None:
-        lines.append(f"*{_escape(value.missing)}*")
+        lines.append(f"*{escape(value.missing)}*")
         if value.repr:
             lines += ["", _code(value.repr)]
     else:
@@ -50,7 +57,7 @@ def hover(expr: str, value: Value, where: str, beyond: Optional[str] = None) -> 
     tree = _children(value, 0)
     if tree:
         lines += [""] + tree
-    lines += ["", f"*{where}*"]
+    lines += ["", f"*{escape(where)}*"]
     return "\n".join(lines)
 
 
@@ -64,7 +71,7 @@ def _children(value: Value, depth: int) -> List[str]:
     out = []
     indent = "  " * depth
     for child in shown:
-        out.append(f"{indent}- `{inline_code(child.name)}`: `{inline_code(short(child.value))}`")
+        out.append(f"{indent}- {code_span(child.name)}: {code_span(short(child.value))}")
         out += _children(child.value, depth + 1)
     rest = len(data) - len(shown) + value.more
     if rest > 0:
@@ -79,13 +86,29 @@ def _code(text: str) -> str:
     return f"{fence}python\n{text}\n{fence}"
 
 
-def inline_code(text: str) -> str:
-    """`text` made safe inside inline code, which cannot hold a backtick."""
-    return text.replace("`", "ˋ")
+_BACKTICKS = re.compile("`+")
+_LINE_BREAKS = re.compile("[\r\n]+")
+# What can start an inline construct (code, emphasis, link, image, HTML, entity,
+# strikethrough) mid-line; CommonMark shows a backslash-escaped one as itself.
+_ACTIVE = re.compile(r"([\\`*_\[\]<>&~])")
 
 
-def _escape(text: Optional[str]) -> str:
-    text = text or ""
-    for ch in "\\`*_[]<>":
-        text = text.replace(ch, "\\" + ch)
-    return text
+def code_span(text: str) -> str:
+    """Inline code showing ``text`` as written, whatever it holds (CommonMark's rules).
+
+    The fence is one backtick longer than the longest run inside, so no run
+    closes it; a space pads text that starts or ends with a backtick or a space
+    (one each side is stripped when rendered); line breaks become spaces, since
+    a blank line would end the paragraph and leave the rest as live Markdown.
+    """
+    text = _LINE_BREAKS.sub(" ", text)
+    if not text.strip(" "):
+        return "` `" if not text else f"`{text}`"
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def escape(text: Optional[str]) -> str:
+    """Plain text for Markdown, shown as written: no link, image, HTML or emphasis can start in it."""
+    return _ACTIVE.sub(r"\\\1", _LINE_BREAKS.sub(" ", text or ""))

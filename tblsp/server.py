@@ -20,6 +20,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 import tbdump
+from tbdump.localsource import read_local
 
 from . import __version__, dumpfiles
 from . import options as opts
@@ -101,7 +102,12 @@ class TbLanguageServer(LanguageServer):
         return None
 
     def lines_of(self, path: str) -> Optional[Sequence[str]]:
-        """A file's current lines: the editor's buffer when open, else the file on disk."""
+        """A file's current lines: the editor's buffer when open, else the file on disk.
+
+        The path comes from a dump: on disk only a regular file no larger than a
+        captured source is read, without blocking (a FIFO or /dev/stdin would hang
+        the server, /dev/zero would fill its memory); anything else has no lines.
+        """
         doc = self._open_doc(path)
         if doc is not None:
             return split_lines(doc.source)
@@ -111,11 +117,10 @@ class TbLanguageServer(LanguageServer):
         cached = self._disk.get(path)
         if cached is not None and cached[0] == st:
             return cached[1]
-        try:
-            with open(path, encoding="utf-8", errors="replace", newline="") as f:
-                lines = split_lines(f.read())
-        except OSError:
+        data = read_local(path)
+        if data is None:
             return None
+        lines = split_lines(data.decode("utf-8", errors="replace"))
         self._disk[path] = (st, lines)
         return lines
 

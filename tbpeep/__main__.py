@@ -4,8 +4,8 @@ import shutil
 import sys
 from typing import List, Optional
 
-from tbdebug.cli import add_dump_arguments, fail, open_dump
-from tbdump.standins import install_sources
+from tbdebug.cli import add_dump_arguments, fail, open_dump, prepare_output, say
+from tbdump.localsource import install_sources
 
 from .loader import PeepshowMissing, import_peepshow
 
@@ -52,6 +52,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_dump_arguments(parser)
     args = parser.parse_args(argv)
+    prepare_output()
     try:
         import_peepshow()
     except PeepshowMissing as exc:
@@ -61,7 +62,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not dump.objects_allowed:
         notes.append(f"{dump.safe_reason}; values are placeholders showing their previews")
     for note in notes:
-        print(f"{PROG}: {note}", file=sys.stderr)
+        say(PROG, note, sys.stderr)
     if notes and sys.stdin.isatty():
         input(f"{PROG}: press Enter to open peepshow ")
 

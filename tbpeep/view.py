@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional
 import tbdump
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL
 from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions
+from tbdump.termtext import printable
 
 
 # The preview's own entries first, then debugpy's groups, dunders last.
@@ -49,7 +50,10 @@ class FrameView(Dict[str, Any]):
     def __repr__(self) -> str:
         code = self.frame.f_code
         line = linecache.getline(code.co_filename, self.frame.f_lineno).strip()
-        return f"{code.co_name}  {os.path.basename(code.co_filename)}:{self.frame.f_lineno}  {line}"
+        # Printed as it is by peepshow's listing: the dump's names and source line must not
+        # reach the terminal as escape sequences.
+        where = f"{os.path.basename(code.co_filename)}:{self.frame.f_lineno}"
+        return printable(f"{code.co_name}  {where}  {line}")
 
 
 def _frames(tb: Optional[StandinTraceback]) -> List[FrameView]:
@@ -78,7 +82,7 @@ class Crash(List[FrameView]):
         self._title = f"{type(exception).__name__}: {exception}"
 
     def __repr__(self) -> str:
-        return f"{self._title}  ({len(self)} frames)"
+        return printable(f"{self._title}  ({len(self)} frames)")
 
 
 def crash_view(dump: tbdump.Dump) -> Crash:

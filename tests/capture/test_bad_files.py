@@ -1,19 +1,24 @@
 """Files that are not good dumps: one clear DumpError, and exit status 2 on the command line."""
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import os
 import pickle
+import resource
 import struct
+import subprocess
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import pytest
 
 import tbdump
-from tbdump.container import END_MAGIC, MAGIC
-from ..conftest import PYTHON, REPO, rewrite_safe_layer, run
+from tbdump.container import END_MAGIC, MAGIC, ContainerReader, manifest_mac
+from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +140,238 @@ def test_object_layer_corruption_still_opens_the_safe_layer(good_dump: bytes, tm
     assert dump.frames[-1].variables["x"].repr == "5"
     value = dump.frames[-1].locals["x"]
     assert isinstance(value, tbdump.Placeholder) and "fails its checksum" in value.reason
+
+
+
+# -- Hostile files: built to exhaust a reader (nesting, size, holes) or to trip a viewer on
+# a field no capture writes.  Each is opened in a child under a time and a memory limit,
+# so a regression fails the test instead of taking the machine down.
+
+MEMORY = 1 << 30  # a child's address space: a 256 MiB read fits, the 1 GiB bomb below does not
+
+# What tbdump.load gives, one line each: a refusal, or what the crashing frame's values
+# resolve to, why objects are not loaded, and the stand-in exception classes.
+LOAD = r"""
+import sys, tbdump
+from tbdump.standins import standin_exceptions
+try:
+    dump = tbdump.load(sys.argv[1])
+except tbdump.DumpError as exc:
+    print("DumpError: %s" % exc)
+else:
+    print("values:", {n: getattr(o, "reason", o) for n, o in dump.frames[-1].locals.items()})
+    print("reason:", dump.safe_reason)
+    print("classes:", [type(e).__name__ for e in standin_exceptions(dump)])
+"""
+
+
+def _limited(args: List[str], cwd: Path, env: Optional[Dict[str, str]] = None, stdin: str = "",
+             timeout: float = 60) -> "subprocess.CompletedProcess[str]":
+    """``run`` with the child's memory capped (a hang fails the test by its timeout)."""
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+    return subprocess.run(args, cwd=str(cwd), env=env_for_child(env), capture_output=True, text=True,
+                          errors="replace", timeout=timeout, input=stdin, preexec_fn=cap)
+
+
+def _clean(proc: "subprocess.CompletedProcess[str]", status: int = 0) -> bool:
+    """Exited with ``status`` and printed no traceback of its own (stdout shows the dump's)."""
+    return proc.returncode == status and "Traceback" not in proc.stderr
+
+
+Parts = Tuple[Dict[str, Any], bytes, List[Any]]
+Stored = Tuple[Union[bytes, int], str]  # a member's bytes (or a number of bytes of holes), its encoding
+
+
+@pytest.fixture(scope="module")
+def parts(good_dump: bytes, tmp_path_factory: pytest.TempPathFactory) -> Parts:
+    """The good dump's safe layer, object member and index, to build hostile files from."""
+    path = tmp_path_factory.mktemp("parts") / "good.pkl"
+    path.write_bytes(good_dump)
+    reader = ContainerReader(str(path))
+    try:
+        return json.loads(reader.read("safe")), reader.read("objects"), json.loads(reader.read("objects.idx"))
+    finally:
+        reader.close()
+
+
+def _container(path: Path, members: Dict[str, Stored], key: Optional[bytes] = None, tail: str = "",
+               edit: Callable[[Dict[str, Any]], None] = lambda manifest: None) -> Path:
+    """A file laid out as the writer lays one out, from members as stored; ``tail`` goes raw
+    into the manifest's JSON, ``edit`` changes the manifest after signing."""
+    entries = {}
+    with path.open("wb") as out:
+        out.write(MAGIC)
+        for name, (data, encoding) in members.items():
+            stored = data if isinstance(data, bytes) else b""  # holes: refused before their checksum
+            check = {"sha256": hashlib.sha256(stored).hexdigest()} if key else {"crc32": "%08x" % zlib.crc32(stored)}
+            size = len(data) if isinstance(data, bytes) else data
+            entries[name] = {"offset": out.tell(), "size": size, "encoding": encoding, **check}
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                out.seek(size, os.SEEK_CUR)
+        manifest: Dict[str, Any] = {"format": 1, "members": entries, "hmac": None}
+        if key:
+            manifest["hmac"] = manifest_mac(manifest, key)
+        edit(manifest)
+        body = (json.dumps(manifest)[:-1] + tail + "}").encode()
+        out.write(body + struct.pack("<Q8s", len(body), END_MAGIC))
+    return path
+
+
+def _members(parts: Parts, safe: Optional[str] = None, idx: Optional[str] = None,
+             stored: Optional[Dict[str, Stored]] = None) -> Dict[str, Stored]:
+    """The good dump's members; the safe layer's or the index's JSON text replaced, or any as ``stored``."""
+    members: Dict[str, Stored] = {
+        "objects": (parts[1], "raw"),
+        "objects.idx": (zlib.compress((json.dumps(parts[2]) if idx is None else idx).encode()), "zlib"),
+        "safe": (zlib.compress((json.dumps(parts[0]) if safe is None else safe).encode()), "zlib")}
+    members.update(stored or {})
+    return members
+
+
+def _edited(parts: Parts, change: Callable[[Dict[str, Any]], None]) -> str:
+    safe = copy.deepcopy(parts[0])
+    change(safe)
+    return json.dumps(safe)
+
+
+def _nested(parts: Parts, depth: int) -> str:
+    """The safe layer with ``x``'s preview a list in a list in ... ``depth`` deep."""
+    deep = '{"t":"list","r":"x","c":[["0",' * depth + '{"t":"int","r":"1"}' + ',null,null]]}' * depth
+    return _edited(parts, _set("frames/-1/vars/x", "DEEP")).replace('"DEEP"', deep)
+
+
+def _bomb(parts: Parts) -> bytes:
+    """The safe layer's JSON and 1 GiB of spaces after it, zlib-compressed to under 5 MB."""
+    deflate = zlib.compressobj(1)
+    spaces = b" " * (1 << 20)
+    return b"".join([deflate.compress(json.dumps(parts[0]).encode())]
+                    + [deflate.compress(spaces) for _ in range(1024)] + [deflate.flush()])
+
+
+def _with_safe(safe: Callable[[Parts], str]) -> Callable[[Parts, Path], Path]:
+    return lambda parts, path: _container(path, _members(parts, safe(parts)))
+
+
+def _with_stored(name: str, stored: Callable[[Parts], Stored]) -> Callable[[Parts, Path], Path]:
+    return lambda parts, path: _container(path, _members(parts, stored={name: stored(parts)}))
+
+
+TERABYTE = 1 << 40
+NESTED = "the dump's safe layer is damaged (nested too deeply)"
+TOO_BIG = "the dump's member 'safe' is over 256 MiB"
+REFUSED: Dict[str, Tuple[Callable[[Parts, Path], Path], str]] = {
+    "value nested 900 deep": (_with_safe(lambda p: _nested(p, 900)), NESTED),
+    "value nested 100000 deep": (_with_safe(lambda p: _nested(p, 100000)), NESTED),
+    "manifest nested 100000 deep": (
+        lambda p, path: _container(path, _members(p), tail=', "x": ' + "[" * 100000 + "]" * 100000),
+        "the dump's manifest is damaged"),
+    "zlib bomb": (_with_stored("safe", lambda p: (_bomb(p), "zlib")), TOO_BIG),
+    "sparse safe layer": (_with_stored("safe", lambda p: (TERABYTE, "zlib")), TOO_BIG),
+    "line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/line", 10 ** 100))), DAMAGED),
+    "module line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/0/line", 10 ** 100))), DAMAGED),
+    "column 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/pos", [5, 5, 0, 10 ** 100]))), DAMAGED),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_hostile_file_is_refused_in_one_line(case: str, parts: Parts, tmp_path: Path) -> None:
+    make, expected = REFUSED[case]
+    path = make(parts, tmp_path / "hostile.pkl")
+    try:
+        loaded = _limited([PYTHON, "-c", LOAD, str(path)], tmp_path)
+        assert _clean(loaded) and loaded.stdout.startswith("DumpError: %s: " % path), loaded
+        assert expected in loaded.stdout and loaded.stdout.count("\n") == 1, loaded
+        report = _limited([PYTHON, "-m", "tbdump.report", str(path)], tmp_path)
+        assert _clean(report, 2) and report.stdout == "", report
+        assert report.stderr.startswith("tbdump: ") and report.stderr.count("\n") == 1, report
+        assert expected in report.stderr, report
+    finally:
+        path.unlink()  # a terabyte of holes should not wait for pytest's clean-up
+
+
+def test_a_sparse_object_member_is_not_read_for_the_safe_layer(parts: Parts, tmp_path: Path) -> None:
+    """Only the safe member is mapped and hashed: a terabyte of holes after it costs nothing
+    until objects are asked for (docs/SECURITY.md says what that costs)."""
+    path = _with_stored("objects", lambda p: (TERABYTE, "raw"))(parts, tmp_path / "hostile.pkl")
+    try:
+        report = _limited([PYTHON, "-m", "tbdump.report", str(path)], tmp_path)
+        assert _clean(report) and "ZeroDivisionError: division by zero" in report.stdout, report
+    finally:
+        path.unlink()
+
+
+# The object index as its JSON text; each is a damaged object layer, not a crash.
+BAD_INDEX: Dict[str, Callable[[Parts], str]] = {
+    "entries of one number": lambda p: json.dumps([[0]] * len(p[2])),
+    "negative offsets": lambda p: json.dumps([[-100000, 10, 1, 0]] * len(p[2])),
+    "strings": lambda p: json.dumps([["a", "b", "c", 0]] * len(p[2])),
+    "records past the member": lambda p: json.dumps([[len(p[1]) + 10, 5, 1, 0]] * len(p[2])),
+    "a dict": lambda p: '{"a": 1}',
+    "a number": lambda p: "5",
+    "nested 100000 deep": lambda p: "[" * 100000 + "]" * 100000,
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INDEX))
+def test_a_damaged_object_index_leaves_the_safe_layer(case: str, parts: Parts, tmp_path: Path) -> None:
+    path = _container(tmp_path / "hostile.pkl", _members(parts, idx=BAD_INDEX[case](parts)))
+    damaged = "safe mode: the dump's object index is damaged"
+    loaded = _limited([PYTHON, "-c", LOAD, str(path)], tmp_path)
+    assert _clean(loaded) and "values: {'x': \"%s\", 'y': \"%s\"}" % (damaged, damaged) in loaded.stdout, loaded
+    assert "reason: %s\n" % damaged in loaded.stdout, loaded
+    debug = _limited([PYTHON, "-m", "tbdebug", str(path)], tmp_path, stdin="p x\nq\n")
+    assert _clean(debug) and "(Pdb) <int: %s 5>" % damaged in debug.stdout, debug
+
+
+def test_a_value_naming_a_record_not_in_the_index_is_a_placeholder(parts: Parts, tmp_path: Path) -> None:
+    """-1 must not be read as the last record loaded, nor a number past the end as anything."""
+    def change(safe: Dict[str, Any]) -> None:
+        variables = safe["frames"][-1]["vars"]
+        variables["y"]["ref"] = -1   # asked after x: Python's [-1] would be x's record
+        variables["z"] = {"t": "int", "r": "7", "ref": len(parts[2])}
+    path = _with_safe(lambda p: _edited(p, change))(parts, tmp_path / "hostile.pkl")
+    loaded = _limited([PYTHON, "-c", LOAD, str(path)], tmp_path)
+    assert _clean(loaded) and "values: {'x': 5, 'y': 'not restored: the dump has no object record -1', " \
+        "'z': 'not restored: the dump has no object record %d'}" % len(parts[2]) in loaded.stdout, loaded
+    debug = _limited([PYTHON, "-m", "tbdebug", str(path)], tmp_path, stdin="p y\nq\n")
+    assert _clean(debug) and "<int: not restored: the dump has no object record -1 0>" in debug.stdout, debug
+
+
+@pytest.mark.parametrize("name, shown", [("Zero\0Div", "Zero\\\\x00Div"), ("Zero\ud800Div", "Zero\\\\ud800Div")])
+def test_a_class_name_no_class_can_have_still_gets_a_stand_in(name: str, shown: str, parts: Parts,
+                                                              tmp_path: Path) -> None:
+    path = _with_safe(lambda p: _edited(p, _set("exceptions/0/name", name)))(parts, tmp_path / "hostile.pkl")
+    loaded = _limited([PYTHON, "-c", LOAD, str(path)], tmp_path)
+    assert _clean(loaded) and "classes: ['%s']" % shown in loaded.stdout, loaded
+    for tool in ("tbdebug", "tbpeep"):
+        proc = _limited([PYTHON, "-m", tool, str(path)], tmp_path, stdin="q\n")
+        assert _clean(proc) and "division by zero" in proc.stdout, (tool, proc)
+
+
+def test_a_signature_that_is_not_hex_does_not_verify(parts: Parts, tmp_path: Path) -> None:
+    path = _container(tmp_path / "hostile.pkl", _members(parts), key=b"k",
+                      edit=lambda manifest: manifest.update(hmac="\u00e9" * 64))
+    reason = "safe mode: the dump's signature does not verify with TBDUMP_KEY, so objects are not loaded"
+    loaded = _limited([PYTHON, "-c", LOAD, str(path)], tmp_path, {"TBDUMP_KEY": "k"})
+    assert _clean(loaded) and "reason: %s\n" % reason in loaded.stdout, loaded
+    debug = _limited([PYTHON, "-m", "tbdebug", str(path)], tmp_path, {"TBDUMP_KEY": "k"}, stdin="q\n")
+    assert _clean(debug) and reason in debug.stdout + debug.stderr, debug
+
+
+PYTHON39 = Path(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))) / "versions" / "3.9.18" / "bin" / "python"
+
+
+@pytest.mark.skipif(not PYTHON39.is_file(), reason="needs Python 3.9.18 (pyenv): its pdb reads co_lnotab")
+def test_far_lines_under_python_39(parts: Parts, tmp_path: Path) -> None:
+    """A module frame's line table spans every line from 1: 10**100 is refused, the largest
+    line Python has (a C int) takes seconds, not a Python loop of 17 million steps."""
+    path = _with_safe(lambda p: _edited(p, _set("frames/0/line", 10 ** 100)))(parts, tmp_path / "far.pkl")
+    debug = _limited([str(PYTHON39), "-m", "tbdebug", "--safe", str(path)], tmp_path, stdin="where\nq\n")
+    assert _clean(debug, 2) and debug.stderr == "tbdebug: %s: %s\n" % (path, DAMAGED), debug
+    path = _with_safe(lambda p: _edited(p, _set("frames/0/line", 2 ** 31 - 1)))(parts, tmp_path / "last.pkl")
+    debug = _limited([str(PYTHON39), "-m", "tbdebug", "--safe", str(path)], tmp_path, stdin="where\nq\n",
+                     timeout=10)
+    assert _clean(debug) and "divide.py(2147483647)<module>()" in debug.stdout, debug

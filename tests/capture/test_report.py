@@ -1,12 +1,16 @@
 """``python -m tbdump.report``: the whole chain, nested groups included, with every frame's values."""
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Dict
 
 import pytest
 
-from ..conftest import PYTHON, run, write
+from ..conftest import PYTHON, rewrite_safe_layer, run, write
+from .test_traceback_text import GROUPS, crash
 
 
 def report(workdir: Path, *flags: str) -> str:
@@ -44,14 +48,59 @@ def test_nested_group_members_show_their_frames_and_values(workdir: Path) -> Non
     text = report(workdir)
     lines = text.splitlines()
     # The context first, then the group, its members nested as Python nests them.
-    assert lines.index("KeyError: 'config'") < lines.index("ExceptionGroup: audit (2 sub-exceptions)")
+    assert lines.index("KeyError: 'config'") < lines.index("  | ExceptionGroup: audit (2 sub-exceptions)")
     assert "During handling of the above exception, another exception occurred:" in lines
-    assert "  | ExceptionGroup: shelves (2 sub-exceptions)" in lines
-    assert "  | TypeError: count" in lines
+    assert "    | ExceptionGroup: shelves (2 sub-exceptions)" in lines
+    assert "    | TypeError: count" in lines
     for shelf in ("BOLT", "NUT"):   # members of the inner group: two levels down
-        at = lines.index("  |   | LookupError: %s" % shelf)
+        at = lines.index("      | LookupError: %s" % shelf)
         frame = max(i for i in range(at) if lines[i].endswith(", in check"))
-        assert lines[frame] == '  |   |   File "%s", line %d, in check' % (workdir / "stock.py", raise_line)
-        assert "  |   |       shelf = %r (str)" % shelf in lines[frame:at], lines[frame:at]
+        assert lines[frame] == '      |   File "%s", line %d, in check' % (workdir / "stock.py", raise_line)
+        assert "      |       shelf = %r (str)" % shelf in lines[frame:at], lines[frame:at]
     assert "\x1b[" not in text                 # plain when not on a terminal
-    assert "  | \x1b[1;31mTypeError: count\x1b[0m" in report(workdir, "--color", "always")
+    assert "    | \x1b[1;31mTypeError: count\x1b[0m" in report(workdir, "--color", "always")
+
+
+@pytest.mark.parametrize("writer", ["3.11", "3.13"])
+def test_report_shows_the_traceback_python_printed(workdir: Path, writer: str) -> None:
+    """Every line Python printed, in its order, between the report's lines of values."""
+    printed, _ = crash(workdir, writer, GROUPS)
+    shown = iter(report(workdir).splitlines())
+    missing = [line for line in printed.splitlines() if not any(line == seen for seen in shown)]
+    assert not missing, missing
+
+
+ATTACK = "\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;ZWNobw==\x07\rFAKE: all good\x1b[8m\ud800"
+
+
+@pytest.mark.parametrize("colour", ["always", "never"])
+def test_a_crafted_dumps_control_characters_show_as_escapes(workdir: Path, colour: str) -> None:
+    """Every text of a dump reaches the terminal escaped: a crafted message, name, path,
+    repr or source line cannot retitle the window, clear it, write the clipboard or
+    overwrite a line; only the report's own colours are written as escapes."""
+    write(workdir / "prog.py", "def f(x):\n    return 1 / x\nf(0)\n")
+    assert run([PYTHON, "-m", "tbdump", "prog.py"], workdir).returncode == 1
+
+    def spoil(safe: Dict[str, Any]) -> None:
+        record = safe["exceptions"][0]
+        record["message"] += ATTACK
+        record["type"] += ATTACK
+        safe["metadata"]["hostname"] += ATTACK
+        safe["metadata"]["argv"].append(ATTACK)
+        for frame in safe["frames"]:
+            frame["name"] += ATTACK
+            frame["vars"] = {name + ATTACK: dict(v, r=v["r"] + ATTACK) for name, v in frame["vars"].items()}
+        for source in safe["sources"].values():
+            source["text"] = source["text"].replace("1 / x", "1 / x  # " + ATTACK)
+
+    rewrite_safe_layer(workdir / "traceback.pkl", workdir / "crafted.pkl", spoil)
+    proc = subprocess.run([PYTHON, "-m", "tbdump.report", "--color", colour, "crafted.pkl"], cwd=str(workdir),
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    out = proc.stdout.decode("utf-8")
+    assert "\r" not in out and "\x07" not in out and "\ud800" not in out
+    escapes = set(re.findall(r"\x1b[^m]*m?", out))
+    assert escapes <= ({"\x1b[%sm" % c for c in ("0", "1", "1;31", "2", "36", "33")} if colour == "always" else set())
+    assert colour == "never" or escapes, "the colours are still there"
+    shown = "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;ZWNobw==\\x07\\rFAKE: all good\\x1b[8m\\ud800"
+    assert out.count(shown) >= 8, out   # message, type, host, argv, frame names, variables, reprs, source

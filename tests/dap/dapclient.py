@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, IO, List, Optional, Sequence
+from typing import Any, Callable, Dict, IO, List, Optional, Sequence
 
 import jsonschema
 
@@ -91,12 +91,13 @@ class DapClient:
 
     @classmethod
     def spawn(cls, args: Sequence[str], env: Optional[Dict[str, str]] = None,
-              cwd: Optional[str] = None, name: str = "adapter") -> "DapClient":
+              cwd: Optional[str] = None, name: str = "adapter",
+              preexec_fn: Optional[Callable[[], None]] = None) -> "DapClient":
         full_env = dict(os.environ)
         full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
         full_env.update(env or {})
         proc = subprocess.Popen(list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=full_env, cwd=cwd)
+                                stderr=subprocess.PIPE, env=full_env, cwd=cwd, preexec_fn=preexec_fn)
         assert proc.stdin is not None and proc.stdout is not None
         client = cls(proc.stdout, proc.stdin, name=name, proc=proc)
         threading.Thread(target=client._drain_stderr, daemon=True).start()
@@ -104,8 +105,9 @@ class DapClient:
 
     @classmethod
     def tbdap(cls, *extra: str, env: Optional[Dict[str, str]] = None,
-              cwd: Optional[str] = None) -> "DapClient":
-        return cls.spawn([sys.executable, "-m", "tbdap", *extra], env=env, cwd=cwd, name="tbdap")
+              cwd: Optional[str] = None, preexec_fn: Optional[Callable[[], None]] = None) -> "DapClient":
+        return cls.spawn([sys.executable, "-m", "tbdap", *extra], env=env, cwd=cwd, name="tbdap",
+                         preexec_fn=preexec_fn)
 
     @classmethod
     def connect(cls, port: int, host: str = "127.0.0.1", timeout: float = 10.0) -> "DapClient":

@@ -121,7 +121,7 @@ async def test_caller_frame_values(client: LanguageClient, cart: Path) -> None:
     text = await hover_at(client, cart, "# call", "cart")
     assert text.startswith("**cart**: `__main__.Cart`")
     assert "- `owner`: `'ann'`" in text
-    assert "local in <module>() · frame 1 of 2" in text
+    assert "local in \\<module\\>() · frame 1 of 2" in text   # escaped: not an HTML tag
 
 
 async def test_nothing_where_nothing_was_captured(client: LanguageClient, cart: Path) -> None:

@@ -1,0 +1,272 @@
+"""The carets Python prints under the failing expression of a frame.
+
+3.11 and 3.12 (traceback.c) mark one line, ``~`` around ``^`` at the operator or
+the item access; 3.13 (traceback.py) marks every line of a multi-line expression,
+also anchors calls, and leaves out carets under an expression that is the whole
+statement.  3.9 and 3.10 record no positions, so they print none.
+"""
+from __future__ import annotations
+
+import ast
+import unicodedata
+from typing import Callable, List, NamedTuple, Optional, Tuple
+
+from .model import Frame
+
+C_INDENT = " \t\f"   # what traceback.c strips from the front of a line before printing it
+
+
+def caret_line(frame: Frame, line: str) -> Optional[str]:
+    """``~~^~~`` under the failing expression (3.11 and 3.12; 3.9 and 3.10 record no positions),
+    unless it is the whole line and has no anchors."""
+    pos = frame.position
+    if pos is None or pos.lineno != frame.lineno:
+        return None
+    indent = len(line) - len(line.lstrip(C_INDENT))
+    end = pos.end_col if pos.end_lineno == pos.lineno else len(line.rstrip())
+    segment = line[pos.col:end] or " "
+    anchors = caret_anchors(segment) if pos.end_lineno == pos.lineno else None
+    if pos.col <= indent and end >= len(line) and (anchors is None or anchors[0] == anchors[1]):
+        return None
+    marks = "".join(("^" if anchors is None or anchors[0] <= i < anchors[1] else "~") * _width(ch)
+                    for i, ch in enumerate(segment))
+    return " " * sum(map(_width, line[indent:pos.col])) + marks
+
+
+def _width(ch: str) -> int:
+    """Terminal cells a character takes, as Python's traceback counts them: wide
+    characters (CJK, emoji) take two, so the carets stay under the expression."""
+    return 1 if ch.isascii() else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def caret_anchors(segment: str) -> Optional[Tuple[int, int]]:
+    """Where in a one-line failing expression Python's traceback puts ^ rather than ~:
+    the operator of a binary operation, the brackets of an item access (3.11, 3.12's
+    _extract_caret_anchors_from_line_segment)."""
+    try:
+        tree = ast.parse(segment)
+    except (SyntaxError, ValueError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    expr = tree.body[0].value
+    data = segment.encode("utf-8")
+
+    def char(offset: Optional[int]) -> int:  # ast offsets count UTF-8 bytes
+        return len(data[:offset or 0].decode("utf-8", "replace"))
+
+    if isinstance(expr, ast.BinOp):
+        between = segment[char(expr.left.end_col_offset):char(expr.right.col_offset)]
+        skipped = len(between) - len(between.lstrip())
+        # As traceback.py does, a byte column plus characters: the same for ASCII code.
+        left = (expr.left.end_col_offset or 0) + skipped
+        right = left + 1 + (skipped + 1 < len(between) and not between[skipped + 1].isspace())
+        while left < len(segment) and (segment[left].isspace() or segment[left] in ")#"):
+            left, right = left + 1, right + 1
+        return char(left), char(right)
+    if isinstance(expr, ast.Subscript):
+        left, right = char(expr.value.end_col_offset), char((expr.slice.end_col_offset or 0) + 1)
+        while left < len(segment) and segment[left] != "[":
+            left += 1
+        while right < len(segment) and segment[right] != "]":
+            right += 1
+        return left, right + (right < len(segment))
+    return None
+
+
+# 3.13 (traceback.py's StackSummary.format_frame_summary): every line of a
+# multi-line expression, each with its carets; ~~~~^^ under calls; no carets
+# under an expression that is the whole statement.
+
+class _Anchors(NamedTuple):
+    """Where the ^ part starts and ends, as (line, column) in the expression's lines."""
+
+    left_line: int
+    left_col: int
+    right_line: int
+    right_col: int
+
+
+class _NoAnchor(Exception):
+    """traceback.py's walk ran off the expression (an assert there); it then shows no anchors."""
+
+
+def carets_313(original: str, dedented: str, col: int, end_col: int, span: int) -> List[str]:
+    """The lines (each ending in a newline) of format_frame_summary's ``result``."""
+    originals = original.splitlines()
+    first_line, last_line = originals[0], originals[span]
+    # Positions are characters of the lines as they were; traceback.py clips them to the stripped lines.
+    start, end = min(col, len(first_line)), min(end_col, len(last_line))
+    all_lines = dedented.splitlines()[:span + 1]
+    dedent = len(first_line) - len(all_lines[0])
+    start, end = max(0, start - dedent), max(0, end - dedent)
+    segment = "\n".join(all_lines)
+    segment = segment[start:len(segment) - (len(all_lines[-1]) - end)]
+    try:
+        anchors = _anchors_313(segment)
+    except Exception:   # traceback.py suppresses any error here
+        anchors = None
+    return _CaretRows(all_lines, start, end, anchors).rows()
+
+
+class _CaretRows:
+    """An expression's lines as 3.13 prints them: the first, the last and those around
+    the anchors, each with its carets, the others counted."""
+
+    def __init__(self, lines: List[str], start: int, end: int, anchors: Optional[_Anchors]) -> None:
+        self.lines = lines
+        self.anchors = anchors
+        self.show = _should_show_carets(start, end, lines, anchors)
+        # Terminal columns: wide characters take two.
+        self.start, self.end = _display_width(lines[0], start), _display_width(lines[-1], end)
+        self.left = self.right = 0
+        if anchors is not None:   # anchor columns on the first line count from the expression's start
+            self.left = _display_width(lines[anchors.left_line],
+                                       anchors.left_col + (start if anchors.left_line == 0 else 0))
+            self.right = _display_width(lines[anchors.right_line],
+                                        anchors.right_col + (start if anchors.right_line == 0 else 0))
+
+    def rows(self) -> List[str]:
+        shown = self.significant()
+        out: List[str] = []
+        for i, lineno in enumerate(shown):
+            gap = lineno - shown[i - 1] if i else 1
+            if gap == 2:
+                out += self.line(lineno - 1)
+            elif gap > 2:
+                out.append("...<%d lines>...\n" % (gap - 1))
+            out += self.line(lineno)
+        return out
+
+    def significant(self) -> List[int]:
+        lines = {0, len(self.lines) - 1}
+        if self.anchors is not None:
+            lines.update(range(self.anchors.left_line - 1, self.anchors.left_line + 2))
+            lines.update(range(self.anchors.right_line - 1, self.anchors.right_line + 2))
+        return sorted(lines - {-1, len(self.lines)})
+
+    def line(self, lineno: int) -> List[str]:
+        return [self.lines[lineno] + "\n"] + ([self.carets(lineno) + "\n"] if self.show else [])
+
+    def carets(self, lineno: int) -> str:
+        line = self.lines[lineno]
+        spaces = len(line) - len(line.lstrip())
+        count = self.end if lineno == len(self.lines) - 1 else _display_width(line)
+        return "".join(" " if col < spaces or (lineno == 0 and col < self.start)
+                       else "^" if self.anchors is None or self.between_anchors(lineno, col) else "~"
+                       for col in range(count))
+
+    def between_anchors(self, lineno: int, col: int) -> bool:
+        """The ^ part; the rest of the expression gets ~."""
+        anchors = self.anchors
+        assert anchors is not None
+        after_left = lineno > anchors.left_line or (lineno == anchors.left_line and col >= self.left)
+        before_right = lineno < anchors.right_line or (lineno == anchors.right_line and col < self.right)
+        return after_left and before_right
+
+
+def _display_width(line: str, offset: Optional[int] = None) -> int:
+    """traceback.py's _display_width: ASCII lines count the offset as is, even past their end."""
+    if offset is None:
+        offset = len(line)
+    if line.isascii():
+        return offset
+    return sum(_width(ch) for ch in line[:offset])
+
+
+def _should_show_carets(start: int, end: int, all_lines: List[str], anchors: Optional[_Anchors]) -> bool:
+    """3.13 leaves out the carets under a call that is the whole statement
+    (``return f(x)``, ``y = f(x)``) and under anything that spans its lines."""
+    try:
+        tree: Optional[ast.Module] = ast.parse("\n".join(all_lines))
+    except Exception:   # SyntaxError; ValueError for a NUL before 3.12 (the reader may be older)
+        tree = None
+    if tree is not None:
+        if not tree.body:
+            return False
+        call = _statement_call(tree.body[0])
+        # Compared as traceback.py does: ast's UTF-8 byte columns against character offsets.
+        if call is not None and (call.lineno, call.end_lineno, call.col_offset, call.end_col_offset) == (
+                1, len(all_lines), start, end):
+            return False
+    if anchors is not None:
+        return True
+    return bool(all_lines[0][:start].lstrip() or all_lines[-1][end:].rstrip())
+
+
+def _statement_call(statement: ast.stmt) -> Optional[ast.Call]:
+    """The call of ``return name(...)`` or ``target = ...(...)``, the statements 3.13 shows bare."""
+    if isinstance(statement, ast.Return) and isinstance(statement.value, ast.Call):
+        return statement.value if isinstance(statement.value.func, ast.Name) else None
+    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+        single = len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+        return statement.value if single else None
+    return None
+
+
+def _anchors_313(segment: str) -> Optional[_Anchors]:
+    """traceback.py 3.13's _extract_caret_anchors_from_line_segment: the operator of a
+    binary operation, the brackets of an item access or of a call's arguments."""
+    try:
+        # Parenthesized, a multi-line expression parses; its lines are then one further down.
+        tree = ast.parse("(\n%s\n)" % segment)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    expr = tree.body[0].value
+    walk = _SegmentWalk(segment.splitlines())
+    if isinstance(expr, ast.BinOp):
+        line, col = walk.end_of(expr.left)
+        line, col = walk.until(line, col, lambda ch: not ch.isspace() and ch != ")")
+        return _Anchors(line, col, line, walk.operator_end(line, col, expr.right))
+    if isinstance(expr, (ast.Subscript, ast.Call)):
+        inner = expr.value if isinstance(expr, ast.Subscript) else expr.func
+        bracket = "[" if isinstance(expr, ast.Subscript) else "("
+        line, col = walk.until(*walk.end_of(inner), lambda ch: ch == bracket)
+        return _Anchors(line, col, *walk.end_of(expr, valid=False))
+    return None
+
+
+class _SegmentWalk:
+    """Moves through an expression's lines as traceback.py 3.13 does to find its anchors."""
+
+    def __init__(self, lines: List[str]) -> None:
+        self.lines = lines
+
+    def char(self, line: int, offset: int) -> int:
+        """The character index of a UTF-8 byte offset (ast's columns) in a line."""
+        return len(self.lines[line].encode("utf-8")[:offset].decode("utf-8", "replace"))
+
+    def valid(self, line: int, col: int) -> Tuple[int, int]:
+        """The next real character at or after (line, col), across empty lines."""
+        while line < len(self.lines) and col >= len(self.lines[line]):
+            line, col = line + 1, 0
+        if not (line < len(self.lines) and col < len(self.lines[line])):
+            raise _NoAnchor
+        return line, col
+
+    def end_of(self, node: ast.expr, valid: bool = True) -> Tuple[int, int]:
+        line = (node.end_lineno or 0) - 2  # ast lines from 1, after the added "(" line
+        col = self.char(line, node.end_col_offset or 0)
+        return self.valid(line, col) if valid else (line, col)
+
+    def until(self, line: int, col: int, stop: Callable[[str], bool]) -> Tuple[int, int]:
+        """The next character that satisfies ``stop``, skipping comments and line continuations."""
+        while True:
+            ch = self.lines[line][col]
+            if ch in "\\#":
+                line, col = self.valid(line + 1, 0)
+            elif not stop(ch):
+                line, col = self.valid(line, col + 1)
+            else:
+                return line, col
+
+    def operator_end(self, line: int, col: int, right: ast.expr) -> int:
+        """Where a binary operator that starts at (line, col) ends: one or two characters."""
+        end = col + 1
+        text = self.lines[line]
+        if end < len(text) and (right.lineno - 2 > line or end < self.char(right.lineno - 2, right.col_offset)) \
+                and not text[end].isspace() and text[end] not in "\\#":
+            end += 1
+        return end

@@ -1,0 +1,152 @@
+"""The one rule every viewer follows for a local file that a dump names.
+
+The filenames in a dump are whatever its writer put there: ``/etc/passwd``,
+``../../.ssh/id_rsa``, a FIFO, ``/dev/zero``, ``/dev/stdin``.  A viewer shows a
+local file only when it is the file that ran: a regular file whose SHA-256 is
+the one the dump recorded.  Otherwise it shows the dump's own copy, or nothing,
+and says why.  Checking a file never blocks (opening a FIFO would wait for a
+writer), never opens anything but a regular file, and stops at the capture's
+own size limit: a larger file was never captured, so it cannot match.
+"""
+from __future__ import annotations
+
+import hashlib
+import linecache
+import os
+import stat
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, List, Optional
+
+from .model import Source, all_frames
+
+if TYPE_CHECKING:
+    from .dumpfile import Dump
+
+__all__ = ["MAX_SOURCE_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local",
+           "install_sources"]
+
+# The largest source a capture keeps (capture.py reads at most this much of a
+# file and keeps neither text nor hash of a larger one).
+MAX_SOURCE_BYTES = 4 << 20
+
+# Why a local file is not shown: each completes "the local file is ...".
+MISSING = "missing here"
+NOT_REGULAR = "not a regular file here"
+TOO_LARGE = "larger here than any source a dump holds (%d bytes)" % MAX_SOURCE_BYTES
+UNCHECKED = "not checked: the dump records no SHA-256 of the file that ran"
+DIFFERS = "differs from the file that ran"
+
+_CHUNK = 1 << 16
+# Never wait (a FIFO without a writer), never take a terminal as ours.
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+               | getattr(os, "O_BINARY", 0))
+
+
+def _read(path: str, sink: Callable[[bytes], object]) -> Optional[str]:
+    """Feed a regular file's bytes to ``sink`` in chunks; None when all were fed, else why not."""
+    try:
+        # stat before open: opening a device can act by itself (a tape rewinds, a
+        # watchdog arms), opening a FIFO waits for a writer.
+        info = os.stat(path)
+    except (OSError, ValueError):   # ValueError: a NUL in the name
+        return MISSING
+    if not stat.S_ISREG(info.st_mode):
+        return NOT_REGULAR
+    if info.st_size > MAX_SOURCE_BYTES:
+        return TOO_LARGE
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except (OSError, ValueError) as exc:
+        return "not readable here (%s)" % (getattr(exc, "strerror", None) or exc)
+    try:
+        # What was opened is checked again: the name may have been replaced since stat.
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return NOT_REGULAR
+        total = 0
+        while True:
+            chunk = os.read(fd, _CHUNK)
+            if not chunk:
+                return None
+            total += len(chunk)
+            if total > MAX_SOURCE_BYTES:   # it grew since stat
+                return TOO_LARGE
+            sink(chunk)
+    except OSError as exc:
+        return "not readable here (%s)" % exc.strerror
+    finally:
+        os.close(fd)
+
+
+def read_local(path: str) -> Optional[bytes]:
+    """A local file's bytes when it is a regular file no larger than any captured source; else None."""
+    parts: List[bytes] = []
+    return b"".join(parts) if _read(path, parts.append) is None else None
+
+
+@dataclass
+class LocalFile:
+    """Whether a viewer may show the local file for a filename of the dump."""
+
+    path: str                  # the local path (after any path mapping)
+    matches: bool              # it is the file that ran: its SHA-256 is the dump's
+    problem: Optional[str]     # when it does not: why, completing "the local file is ..."
+
+
+def check_local(path: str, source: Optional[Source]) -> LocalFile:
+    """The rule: the local file counts only when its SHA-256 equals the one the dump recorded.
+
+    Without a recorded SHA-256 (no ``sources`` entry, or ``sha256`` null) there
+    is nothing to compare with, and the file is not even opened.
+    """
+    digest = source.sha256 if source is not None else None
+    if digest is None:
+        return LocalFile(path, False, UNCHECKED if os.path.lexists(path) else MISSING)
+    hasher = hashlib.sha256()   # streamed: the file is never held whole
+    problem = _read(path, hasher.update)
+    if problem is None and hasher.hexdigest() != digest:
+        problem = DIFFERS
+    return LocalFile(path, problem is None, problem)
+
+
+def _canonic(filename: str) -> str:
+    """The key bdb/pdb look files up by (``Bdb.canonic``)."""
+    if filename.startswith("<") and filename.endswith(">"):
+        return filename
+    return os.path.normcase(os.path.abspath(filename))
+
+
+def install_sources(dump: "Dump") -> List[str]:
+    """Make ``linecache`` serve, for every file the dump names, the code that ran and nothing else.
+
+    A local file that is the file that ran is left to linecache as usual; any
+    other is replaced by the dump's copy, or by no lines at all when the dump has
+    none: linecache would otherwise read whatever the name holds here (and
+    search ``sys.path`` for a relative one).  Returns one line per file the user
+    should know about, for the viewer to show.
+    """
+    notes = []
+    names = dict.fromkeys(f.filename for f in all_frames(dump.exceptions, dump.threads))
+    names.update(dict.fromkeys(dump.sources))
+    for filename in names:
+        source = dump.sources.get(filename)
+        local = check_local(filename, source)
+        if local.matches:
+            continue
+        text = source.text if source is not None else None
+        if text is not None:
+            lines = text.splitlines(keepends=True)
+            if lines and not lines[-1].endswith("\n"):
+                lines[-1] += "\n"
+            if local.problem == DIFFERS:
+                notes.append(f"{filename} differs from the copy in the dump; showing the dump's copy")
+        else:
+            lines = []
+            why = source.reason if source is not None and source.reason else "none was captured"
+            notes.append(f"{filename}: no source to show: the dump holds no copy ({why}) "
+                         f"and the local file is not used ({local.problem})")
+        # mtime None: linecache.checkcache() keeps such entries, as it does
+        # for sources that came from a module's loader.
+        entry = (len(text or ""), None, lines, filename)
+        linecache.cache[filename] = entry
+        linecache.cache[_canonic(filename)] = entry
+    return notes

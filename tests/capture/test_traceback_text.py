@@ -1,0 +1,277 @@
+"""``Dump.traceback_text`` reads exactly as the writing Python printed the crash.
+
+Each program crashes under ``python -m tbdump -t``, which prints Python's own
+traceback before its "Traceback dumped into" line; the dump, opened here, must
+render the same text.  Python 3.11/3.12 print with pythonrun.c, 3.13 with the
+traceback module, and the two differ (which group member shows a context the
+members share, the margins of a member's multi-line message, the carets), so
+the writers run under those interpreters too, with the venvs of the
+cross-version suite.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, rewrite_safe_layer
+from ..hostile.harness import run_tbdump, without_dump_line, write_program
+from ..trust.test_xversion import _env, _venv
+
+WRITERS = {"3.9": "3.9.18", "3.10": "3.10.13", "3.12": "3.12.1", "3.13": "3.13.0"}
+
+
+def python(writer: str) -> str:
+    """This venv's Python for 3.11 (the suite's own), else a cached venv with dill."""
+    return PYTHON if writer == "3.11" else str(_venv(WRITERS[writer]))
+
+
+def crash(workdir: Path, writer: str, source: str, env: Optional[Dict[str, str]] = None,
+          **modules: str) -> Tuple[str, tbdump.Dump]:
+    """Python's printed traceback of ``source`` run by ``writer`` under tbdump, and the dump."""
+    for name, text in modules.items():
+        write_program(workdir, text, name + ".py")
+    prog = write_program(workdir, source, "main.py")
+    proc = run_tbdump(prog, [], dict(_env(), **(env or {})), python=python(writer))
+    assert proc.returncode == 1, proc
+    printed = without_dump_line(proc.stderr).decode("utf-8")
+    return printed, tbdump.load(workdir / "traceback.pkl", objects=False)
+
+
+def assert_same(printed: str, dump: tbdump.Dump) -> None:
+    assert dump.traceback_text == printed, "dumped:\n%s\nprinted:\n%s" % (dump.traceback_text, printed)
+
+
+# Groups nested in a group, members chained to their causes, notes; the inner
+# groups share the context of the KeyError (3.11/3.12 show it in the first
+# member, 3.13 in the last); a member's message has two lines; a whole-line
+# subscript gets its carets in 3.11/3.12 too.
+GROUPS = """
+    def check(field, text):
+        try:
+            return int(text)
+        except ValueError as e:
+            raise TypeError("field %s is not a number" % field) from e
+
+    def validate(record):
+        errors = []
+        for field, text in record.items():
+            if text.isdigit():
+                continue
+            try:
+                check(field, text)
+            except TypeError as e:
+                e.add_note("in record %r" % record["name"])
+                errors.append(e)
+        if errors:
+            raise ExceptionGroup("validation failed", errors)
+
+    def main(records):
+        failures = []
+        try:
+            {}["config"]
+        except KeyError:
+            for record in records:
+                try:
+                    validate(record)
+                except ExceptionGroup as group:
+                    failures.append(group)
+        raise ExceptionGroup("import failed", failures + [OSError("disk\\nfull")])
+
+    main([{"name": "bolt", "qty": "x"}, {"name": "nut", "qty": "2", "size": "m4"}])
+"""
+
+
+# 18 members (15 shown, "and 3 more exceptions"), the first nested 12 deep ("... (max_group_depth is 10)").
+LIMITS = """
+    def fail(i):
+        raise ValueError("item %d" % i)
+
+    def collect(count):
+        errors = []
+        for i in range(count):
+            try:
+                fail(i)
+            except ValueError as e:
+                errors.append(e)
+        return errors
+
+    def nest(level):
+        if level == 0:
+            return ExceptionGroup("bottom", collect(2))
+        return ExceptionGroup("level %d" % level, [nest(level - 1), KeyError(level)])
+
+    raise ExceptionGroup("wide and deep", [nest(11)] + collect(17))
+"""
+
+
+# Two tasks fail in the same step of the loop (so both, every time), one raised from a KeyError.
+TASK_GROUP = """
+    import asyncio
+
+    async def fetch(n):
+        if n == 1:
+            raise ValueError("bad item %d" % n)
+        if n == 2:
+            try:
+                {}["missing"]
+            except KeyError as e:
+                raise TypeError("wrapped") from e
+        await asyncio.sleep(10)
+
+    async def main():
+        async with asyncio.TaskGroup() as tg:
+            for n in range(4):
+                tg.create_task(fetch(n))
+
+    asyncio.run(main())
+"""
+
+
+# pythonrun.c (3.11, 3.12) writes a SyntaxError's line and carets without the group margin.
+COMPILED = """
+    errors = []
+    for source in ("total = = 1", "if True:\\n\\tprint('a' +)"):
+        try:
+            compile(source, "<rule>", "exec")
+        except SyntaxError as e:
+            errors.append(e)
+    raise ExceptionGroup("bad rules", errors)
+"""
+
+
+# Before 3.11, pythonrun.c named the classes of __main__ with their module.
+CUSTOM_TYPE = """
+    class ConfigError(Exception):
+        class Missing(LookupError):
+            pass
+
+    try:
+        raise ConfigError.Missing("no key")
+    except LookupError as e:
+        raise ConfigError("bad config") from e
+"""
+
+
+# A program, the writers that run it, and what their printout holds (so the case is the one named).
+CASES = {
+    "nested groups, chained members, notes": (GROUPS, ("3.11", "3.12", "3.13"), (
+        "  +-+---------------- 1 ----------------", "    | The above exception was the direct cause")),
+    "group width and depth limits": (LIMITS, ("3.11", "3.13"), (
+        "and 3 more exceptions", "... (max_group_depth is 10)")),
+    "asyncio.TaskGroup": (TASK_GROUP, ("3.11", "3.13"), ("TaskGroup (2 sub-exceptions)",)),
+    "SyntaxErrors of compile() in a group": (COMPILED, ("3.11", "3.13"), ("    | SyntaxError: invalid syntax",)),
+    "__main__'s types before 3.11": (CUSTOM_TYPE, ("3.9", "3.10"), ("__main__.ConfigError.Missing: no key",)),
+}
+
+
+@pytest.mark.parametrize("case, writer", [(case, writer) for case, (_, writers, _) in CASES.items()
+                                          for writer in writers])
+def test_rendered_as_python_printed_it(workdir: Path, case: str, writer: str) -> None:
+    source, _, expected = CASES[case]
+    printed, dump = crash(workdir, writer, source)
+    for text in expected:
+        assert text in printed, text
+    assert_same(printed, dump)
+
+
+# 3.13's carets: ~~~~^^ under a call, none under `return f(...)` or `x = f(...)`
+# (the whole statement), every line of a multi-line expression.
+CARETS = """
+    def walk(node, depth):
+        if depth == 0:
+            return node["children"][depth] + 1
+        return walk(node, depth - 1)
+
+    def parse(text):
+        value = int(text)
+        return value
+
+    def total(a, b):
+        return (a
+                + b)
+
+    def main():
+        tree = {"children": ["leaf"]}
+        try:
+            walk(tree, 2)
+        except TypeError:
+            try:
+                parse("abc")
+            except ValueError:
+                result = total(1,
+                               None)
+
+    main()
+"""
+
+
+def test_carets_of_python_3_13(workdir: Path) -> None:
+    printed, dump = crash(workdir, "3.13", CARETS)
+    for shown in ("    main()\n    ~~~~^^\n", "    return walk(node, depth - 1)\n  File",
+                  "    value = int(text)\nValueError", "    result = total(1,\n                   None)\n  File",
+                  "    return (a\n            ~\n            + b)\n            ^~~\n"):
+        assert shown in printed, shown
+    assert_same(printed, dump)
+
+
+SETTINGS = """
+    DEBUG = True
+    x = = 1
+"""
+
+LOAD_SETTINGS = """
+    def load():
+        import settings
+        return settings
+
+    config = load()
+"""
+
+
+@pytest.mark.parametrize("writer", ["3.9", "3.11", "3.13"])
+def test_syntax_error_raised_by_an_import(workdir: Path, writer: str) -> None:
+    printed, dump = crash(workdir, writer, LOAD_SETTINGS, settings=SETTINGS)
+    assert '  File "%s", line 2\n    x = = 1\n' % (workdir / "settings.py") in printed
+    assert_same(printed, dump)
+    source = dump.sources[str(workdir / "settings.py")]   # the bad file is in the dump
+    assert source.text == (workdir / "settings.py").read_text()
+
+
+def test_syntax_detail_is_optional_and_checked(workdir: Path) -> None:
+    """A dump from before the field renders the SyntaxError as any exception; a bad field is damage."""
+    crash(workdir, "3.11", LOAD_SETTINGS, settings=SETTINGS)
+
+    def drop(safe: Dict[str, Any]) -> None:
+        del safe["exceptions"][0]["syntax"]
+
+    def spoil(safe: Dict[str, Any]) -> None:
+        safe["exceptions"][0]["syntax"]["line"] = "2"
+
+    older = rewrite_safe_layer(workdir / "traceback.pkl", workdir / "older.pkl", drop)
+    text = tbdump.load(older, objects=False).traceback_text
+    assert text.endswith("\nSyntaxError: invalid syntax (settings.py, line 2)\n"), text
+    with pytest.raises(tbdump.DumpError):
+        tbdump.load(rewrite_safe_layer(workdir / "traceback.pkl", workdir / "bad.pkl", spoil), objects=False)
+
+
+def test_syntax_error_text_is_redacted_as_messages_are(workdir: Path) -> None:
+    printed, dump = crash(workdir, "3.11", """
+        compile('key = "sk_live_4f9a2b" +\\n', "<rule>", "exec")
+    """, env={"TBDUMP_REDACT_PATTERNS": r"sk_live_\w+"})
+    where = '  File "<rule>", line 1\n'
+    assert "sk_live_4f9a2b" in printed.partition(where)[2]   # Python's own printout is what it is
+    text = dump.traceback_text.partition(where)[2]
+    assert "sk_live_4f9a2b" not in text and text.startswith("    <redacted: "), text
+
+
+def test_a_secret_in_the_syntax_errors_text_is_hidden_as_everywhere(workdir: Path) -> None:
+    printed, dump = crash(workdir, "3.11", """
+        password = "hunter2-correct-horse"
+        compile('login("%s" +\\n' % password, "<config>", "exec")
+    """)
+    assert "hunter2-correct-horse" in printed
+    assert "hunter2-correct-horse" not in dump.traceback_text
+    assert '    login("<redacted>" +' in dump.traceback_text, dump.traceback_text

@@ -1,0 +1,89 @@
+"""tbdap on crafted dumps: the session survives what a dump says, and serves a local file
+only when its SHA-256 is the one the dump recorded.
+
+Each case is a real dump with its safe layer edited (tests/crafted.py), replayed
+through the real DAP client, which validates every message against the schema
+and times out instead of waiting forever.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict
+
+import pytest
+
+from ..conftest import rewrite_safe_layer
+from ..crafted import KEEP, Safe, memory_cap, name_file
+from .conftest import PROGRAMS, make_dump
+from .dapclient import DapClient
+
+SECRET = "".join(f"TOP SECRET line {n}\n" for n in range(1, 40))
+
+
+def crafted(tmp_path: Path, edit: Callable[[Safe], None]) -> Path:
+    """The dump of programs/nested.py's crash, its safe layer edited as an attacker would."""
+    dump = make_dump(PROGRAMS / "nested.py", tmp_path / "nested.pkl")
+    return rewrite_safe_layer(dump, tmp_path / "crafted.pkl", edit)
+
+
+def replay(tbdap: Callable[..., DapClient], dump: Path, **spawn: Any) -> Dict[str, Any]:
+    """A client stopped at the dump's exception; its first stack frame."""
+    client = tbdap(**spawn)
+    client.initialize()
+    stopped = client.start("launch", {"dumpFile": str(dump)})
+    frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+    return {"client": client, "stopped": stopped, "frame": frames[0]}
+
+
+def test_a_message_with_a_lone_surrogate_is_sent_and_the_session_goes_on(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    # "\ud800" has no UTF-8 form: writing it killed the adapter right after `launch`.
+    def edit(safe: Safe) -> None:
+        safe["exceptions"][0]["message"] = "'missing-21' \ud800"
+    session = replay(tbdap, crafted(tmp_path, edit))
+    client = session["client"]
+    info = client.ok("exceptionInfo", {"threadId": session["stopped"]["body"]["threadId"]})
+    assert info["description"].endswith("\ud800")
+    assert "\ud800" in client.output_text()      # the console's "tbdump replay of ..." line
+    assert client.ok("threads")["threads"]
+
+
+@pytest.mark.parametrize("text, sha256, listed", [
+    (None, None, True),     # the dump holds neither the text nor a hash
+    (None, KEEP, False),    # the frames name a file the dump has no entry for
+    (KEEP, None, True),     # the dump's copy, but no hash to check the local file with
+])
+def test_a_local_file_is_served_only_when_its_sha256_is_the_dumps(
+        tbdap: Callable[..., DapClient], tmp_path: Path, text: Any, sha256: Any, listed: bool) -> None:
+    secret = tmp_path / "notes.txt"
+    secret.write_text(SECRET)
+    dump = crafted(tmp_path, lambda safe: name_file(safe, str(secret), text=text, sha256=sha256,
+                                                    listed=listed))
+    session = replay(tbdap, dump)
+    client, source = session["client"], session["frame"]["source"]
+    # A reference makes the client ask tbdap for the text instead of opening the path.
+    assert source["sourceReference"] > 0, source
+    asked = {"source": source, "sourceReference": source["sourceReference"]}
+    if text is KEEP:
+        assert "def leaf(" in client.ok("source", asked)["content"]
+        assert "as captured in the dump (not checked" in source["origin"]
+    else:
+        assert client.fail("source", asked).startswith(f"No source to show for {secret}")
+        assert "the dump has no copy" in source["origin"]
+    assert "TOP SECRET" not in json.dumps(client.received)
+
+
+def test_a_huge_local_file_is_not_read(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    # Larger than any captured source, so it cannot match: it used to be read whole
+    # (3 GB, a MemoryError in stackTrace); it is not even opened now.
+    huge = tmp_path / "nested_copy.py"
+    with open(huge, "wb") as f:
+        f.truncate(3 << 30)     # sparse: no disk is used
+    dump = crafted(tmp_path, lambda safe: name_file(safe, str(huge), sha256="0" * 64))
+    session = replay(tbdap, dump, preexec_fn=memory_cap())
+    source = session["frame"]["source"]
+    assert "larger here than any source a dump holds" in source["origin"]
+    content = session["client"].ok("source", {"source": source,
+                                              "sourceReference": source["sourceReference"]})
+    assert "def leaf(" in content["content"]

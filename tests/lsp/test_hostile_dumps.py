@@ -1,0 +1,110 @@
+"""tblsp on crafted dumps: a file a dump names cannot hang the server, fill its memory or have
+its content shown, and no string of a dump becomes live Markdown in a hover.
+
+Each case is a real dump with its safe layer edited (tests/crafted.py); every
+request waits at most WAIT seconds, so a server that hangs fails the test.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+from typing import Any, List
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from ..conftest import rewrite_safe_layer
+from ..crafted import Safe, memory_cap, name_file
+from .lsp_support import (DIVIDE, ENV, SERVER, WAIT, by_severity, col_of, crash, diagnostics,
+                          hover_text, make_client, open_file, start)
+
+pytestmark = pytest.mark.asyncio
+
+
+def live_markdown(markdown: str) -> List[str]:
+    """The links, images, autolinks and HTML a CommonMark renderer makes of ``markdown``.
+
+    Fenced code blocks, code spans (a backtick run closed by a run of the same
+    length) and backslash escapes are taken out first, as the renderer takes them.
+    """
+    text = re.sub(r"^(`{3,}).*?^\1`*$", "", markdown, flags=re.M | re.S)
+    kept, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            i += 2
+            continue
+        if text[i] == "`":
+            run = "`" * (len(text) - i - len(text[i:].lstrip("`")))
+            close = re.compile(f"(?<!`){run}(?!`)").search(text, i + len(run))
+            i = close.end() if close else i + len(run)
+            continue
+        kept.append(text[i])
+        i += 1
+    return re.findall(r"!?\[[^\]]*\]\([^)]*\)|<[A-Za-z/!?][^>]*>", "".join(kept))
+
+
+BEACON = "![pixel](https://attacker.invalid/beacon.png?who=dev)"
+LINK = "[**Click to fix**](https://attacker.invalid/)"
+
+
+async def test_no_string_of_a_dump_becomes_live_markdown_in_a_hover(
+        client: LanguageClient, workspace: Path, tmp_path: Path) -> None:
+    def edit(safe: Safe) -> None:
+        inner = safe["frames"][safe["exceptions"][0]["frames"][-1]]
+        inner["vars"]["x"]["t"] = f"int` {BEACON} {LINK} `"   # the type line's code span
+        inner["qualname"] = f"div {BEACON} <img src=x> *"     # the italic "where" line
+        inner["vars"]["x"]["r"] = f"5\n\n{BEACON}"            # the value, and its children
+    dump = rewrite_safe_layer(crash(workspace, DIVIDE, args=["5", "0"]), tmp_path / "md.pkl", edit)
+    await start(client, workspace, dumpFiles=[str(dump)])
+    prog = workspace / "prog.py"
+    text = await asyncio.wait_for(hover_text(client, open_file(client, prog),
+                                             col_of(prog, "# crash", "x")), WAIT)
+    assert text is not None and "attacker.invalid" in text
+    assert live_markdown(text) == [], text
+
+
+@pytest.mark.parametrize("named", ["fifo", "/dev/zero", "/dev/stdin"])
+async def test_a_named_file_that_is_not_a_regular_file_is_never_read(
+        workspace: Path, tmp_path: Path, named: str) -> None:
+    # A FIFO or /dev/stdin (the server's own LSP input) blocked the server for good:
+    # not even `shutdown` was answered; /dev/zero was read until memory ran out.
+    if named == "fifo":
+        named = str(tmp_path / "fifo")
+        os.mkfifo(named)
+    dump = rewrite_safe_layer(crash(workspace, DIVIDE, args=["5", "0"]), tmp_path / "named.pkl",
+                              lambda safe: name_file(safe, named, sha256="0" * 64))
+    client = make_client()
+    await client.start_io(SERVER[0], *SERVER[1:], env=ENV, preexec_fn=memory_cap())
+    server: Any = client._server
+    try:
+        await asyncio.wait_for(start(client, workspace, dumpFiles=[str(dump)], pollInterval=0), WAIT)
+        # Answered once the dump is shown, which reads the files it names.
+        hovered = await asyncio.wait_for(client.text_document_hover_async(types.HoverParams(
+            types.TextDocumentIdentifier(Path(named).as_uri()), types.Position(4, 11))), WAIT)
+        assert hovered is None
+        await asyncio.wait_for(client.shutdown_async(None), WAIT)
+        client.exit(None)
+        assert await asyncio.wait_for(server.wait(), WAIT) == 0
+    finally:
+        if server.returncode is None:
+            server.kill()
+        await client.stop()
+
+
+async def test_a_file_the_dump_has_no_copy_of_is_not_quoted(
+        client: LanguageClient, workspace: Path, tmp_path: Path) -> None:
+    # tblsp reads the files a dump names to place the crash on them (its purpose),
+    # but it shows only text from the dump: a dump naming some other local file
+    # must not get that file's lines into the editor's Problems panel.
+    secret = tmp_path / "notes.txt"
+    secret.write_text("".join(f"TOP SECRET line {n} " * 4 + "\n" for n in range(1, 21)))
+    dump = rewrite_safe_layer(crash(workspace, DIVIDE, args=["5", "0"]), tmp_path / "named.pkl",
+                              lambda safe: name_file(safe, str(secret), text=None, sha256=None))
+    await start(client, workspace, dumpFiles=[str(dump)])
+    diags = await diagnostics(client, secret.as_uri(), lambda d: len(d) >= 2)
+    [called] = by_severity(diags, types.DiagnosticSeverity.Information)
+    assert called.message == "called from here"    # no `text of the call`
+    assert not [d for d in diags if "SECRET" in d.message], diags
