@@ -11,6 +11,7 @@ from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 from tbdump.model import Child, ExceptionRecord, Frame, Value
 from tbdump.pathmap import PathMapping
+from tbdump.termtext import printable
 from tbdump.tracetext import source_line
 
 from .capabilities import CAPABILITIES
@@ -123,6 +124,12 @@ class Session:
     def output(self, category: str, text: str) -> None:
         self.conn.send_event("output", {"category": category, "output": text if text.endswith("\n") else text + "\n"})
 
+    def tell(self, category: str, text: str) -> None:
+        """Say something of tbdap's own, holding the dump's text: its control characters
+        as escapes, so a crafted dump cannot colour, hide or rewrite the console's lines
+        (VS Code's debug console acts on ANSI sequences)."""
+        self.output(category, printable(text))
+
     def _replay(self) -> Replay:
         if self.replay is None:
             raise RequestError("No dump is open yet: send 'launch' with a \"dumpFile\" "
@@ -197,14 +204,14 @@ class Session:
         dump = replay.dump
         meta = dump.metadata
         exc = dump.exception
-        self.output("console", "tbdump replay of %s\n  %s: %s\n  captured %s on %s (pid %s, Python %s)" % (
+        self.tell("console", "tbdump replay of %s\n  %s: %s\n  captured %s on %s (pid %s, Python %s)" % (
             dump.path, exc.type, exc.message, meta.time, meta.hostname, meta.pid,
             ".".join(map(str, meta.version_info))))
         notes = [dump.safe_reason] if dump.safe_reason else []
         notes += [n for n in [dump.version_note] if n]
         notes += ["partial dump: %s" % cut for cut in meta.cut]
         for note in notes:
-            self.output("important" if note is dump.safe_reason else "console", "  " + note)
+            self.tell("important" if note is dump.safe_reason else "console", "  " + note)
         self.conn.send_event("initialized")
         self._maybe_stop()
 
@@ -300,7 +307,7 @@ class Session:
         replay.told_sources.update(p.remote for p in fresh)
         lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.has_copy else "")
                  for p in fresh]
-        self.output("console", "Sources not taken from this machine:\n" + "\n".join(lines))
+        self.tell("console", "Sources not taken from this machine:\n" + "\n".join(lines))
 
     def source_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()

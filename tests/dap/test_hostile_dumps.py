@@ -45,8 +45,21 @@ def test_a_message_with_a_lone_surrogate_is_sent_and_the_session_goes_on(
     client = session["client"]
     info = client.ok("exceptionInfo", {"threadId": session["stopped"]["body"]["threadId"]})
     assert info["description"].endswith("\ud800")
-    assert "\ud800" in client.output_text()      # the console's "tbdump replay of ..." line
+    assert "\\ud800" in client.output_text()    # the console's "tbdump replay of ..." line, escaped
     assert client.ok("threads")["threads"]
+
+
+def test_the_consoles_lines_show_a_dumps_control_characters_as_escapes(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    # VS Code's debug console acts on ANSI sequences: hidden text, colours, cursor moves.
+    attack = "\x1b[8mhidden\x1b[0m\rFAKE"
+    def edit(safe: Safe) -> None:
+        safe["exceptions"][0]["message"] += attack
+        safe["metadata"]["hostname"] += attack
+    session = replay(tbdap, crafted(tmp_path, edit))
+    said = session["client"].output_text()
+    assert "\x1b" not in said and "\r" not in said, said
+    assert said.count("\\x1b[8mhidden\\x1b[0m\\rFAKE") == 2, said
 
 
 @pytest.mark.parametrize("text, sha256, listed", [
