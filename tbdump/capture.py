@@ -16,8 +16,9 @@ import sys
 import sysconfig
 import threading
 import tokenize
+import traceback
 import types
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
@@ -264,7 +265,21 @@ class Capture:
                 value=self.value("<exception>", exc)))
             if isinstance(exc, SyntaxError):
                 records[-1].syntax = self._syntax(exc)
+            elif isinstance(exc, (NameError, AttributeError, ImportError)):
+                records[-1].hint = self._hint(exc)
         return records
+
+    def _hint(self, exc: BaseException) -> str:
+        """The suggestion Python 3.12+ prints after the message of a misspelt name; it reads
+        the frame's names or ``dir()`` of the object, so it is taken now, under the clock.
+        (3.10 and 3.11 compute it in C, only while printing: their dumps go without.)"""
+        compute = getattr(traceback, "_compute_suggestion_error", None)
+        if compute is None:
+            return ""
+        try:
+            return str(self.clock.run_isolated(lambda: _suggestion(exc, compute)))
+        except BaseException:
+            return ""
 
     def _syntax(self, exc: SyntaxError) -> Optional[SyntaxDetail]:
         """Where the SyntaxError points, its text redacted as a message is; the bad file's source."""
@@ -558,6 +573,24 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
         value.repr = secrets.scrub(value.repr)
         stack.extend(c.value for c in value.children or ())
     layer.metadata.argv = [secrets.scrub(a) for a in layer.metadata.argv]
+
+
+def _suggestion(exc: BaseException, compute: Callable[[BaseException, Any, str], Optional[str]]) -> str:
+    """As Python 3.12 and 3.13 print it for an uncaught exception (TracebackException's rules,
+    with the question mark their printers end every hint with)."""
+    if isinstance(exc, ImportError):
+        wrong = getattr(exc, "name_from", None)
+    elif isinstance(exc, (NameError, AttributeError)):
+        wrong = getattr(exc, "name", None)
+    else:
+        return ""
+    if not isinstance(wrong, str):
+        return ""
+    found = compute(exc, exc.__traceback__, wrong)
+    hint = ". Did you mean: '%s'?" % found if found else ""
+    if isinstance(exc, NameError) and wrong in getattr(sys, "stdlib_module_names", ()):
+        hint += " Or did you forget to import '%s'?" % wrong if hint else ". Did you forget to import '%s'?" % wrong
+    return hint
 
 
 def _redacted_text(text: str, redaction: Redaction) -> str:

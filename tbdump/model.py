@@ -295,6 +295,7 @@ class ExceptionRecord:
     is_group: bool = False
     value: Optional[Value] = None                       # preview of the exception object
     syntax: Optional[SyntaxDetail] = None               # a SyntaxError's; None for others and in older dumps
+    hint: str = ""            # what Python 3.12+ printed after the message: ". Did you mean: 'count'?"
 
     def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
         d = {
@@ -307,6 +308,8 @@ class ExceptionRecord:
         }
         if self.syntax is not None:
             d["syntax"] = self.syntax.to_json()
+        if self.hint:
+            d["hint"] = self.hint
         return d
 
     @classmethod
@@ -318,7 +321,7 @@ class ExceptionRecord:
             context=_typed(d["context"], _NUMBER), suppress_context=bool(d["suppress"]),
             members=_ints(d["members"]), is_group=bool(d["group"]),
             value=None if d["value"] is None else Value.from_json(d["value"]),
-            syntax=SyntaxDetail.from_json(d.get("syntax")),
+            syntax=SyntaxDetail.from_json(d.get("syntax")), hint=_typed(d.get("hint", ""), str),
         )
 
 

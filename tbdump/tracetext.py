@@ -314,7 +314,7 @@ class _Printer:
         shown_type = _shown_type(record, self.version)
         lines = None if record.syntax is None else _syntax_lines(record.syntax, shown_type, self.version)
         if lines is None:
-            line = "%s: %s\n" % (shown_type, record.message) if record.message else shown_type + "\n"
+            line = "%s: %s%s\n" % (shown_type, record.message, record.hint) if record.message else shown_type + "\n"
             yield Piece(pad, "exception", line, every_line=every_line)
         else:
             for kind, margin, text in lines:

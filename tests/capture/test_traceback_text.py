@@ -275,3 +275,37 @@ def test_a_secret_in_the_syntax_errors_text_is_hidden_as_everywhere(workdir: Pat
     assert "hunter2-correct-horse" in printed
     assert "hunter2-correct-horse" not in dump.traceback_text
     assert '    login("<redacted>" +' in dump.traceback_text, dump.traceback_text
+
+
+SUGGESTIONS = """
+    import sys
+
+    class Cart:
+        def __init__(self):
+            self.items = []
+
+    def spend(kind, total):
+        count = len(total)
+        if kind == "name":
+            return cout
+        if kind == "module":
+            return json.dumps(count)
+        if kind == "attribute":
+            return Cart().itemz
+        from os import pathh
+
+    spend(sys.argv[1], [1, 2])
+"""
+
+
+@pytest.mark.parametrize("writer", ["3.12", "3.13"])
+@pytest.mark.parametrize("kind", ["name", "module", "attribute", "import"])
+def test_did_you_mean_as_python_printed_it(workdir: Path, writer: str, kind: str) -> None:
+    """3.12+ print a suggestion after a misspelt name's message; it comes from the crashed
+    process's names (the frame's, the object's, the module's), so the dump keeps it."""
+    prog = write_program(workdir, SUGGESTIONS, "main.py")
+    proc = run_tbdump(prog, [kind], _env(), python=python(writer))
+    assert proc.returncode == 1, proc
+    printed = without_dump_line(proc.stderr).decode("utf-8")
+    assert "Did you " in printed.splitlines()[-1], printed
+    assert_same(printed, tbdump.load(workdir / "traceback.pkl", objects=False))
