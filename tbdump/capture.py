@@ -578,6 +578,8 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
 def _suggestion(exc: BaseException, compute: Callable[[BaseException, Any, str], Optional[str]]) -> str:
     """As Python 3.12 and 3.13 print it for an uncaught exception (TracebackException's rules,
     with the question mark their printers end every hint with)."""
+    if sys.version_info < (3, 13) and type(exc) not in (ImportError, NameError, AttributeError):
+        return ""   # 3.12's printer (C) offers hints to these exact types only, not to subclasses
     if isinstance(exc, ImportError):
         wrong = getattr(exc, "name_from", None)
     elif isinstance(exc, (NameError, AttributeError)):

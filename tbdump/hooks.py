@@ -177,6 +177,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
             previous(exc_type, exc, tb)
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), **options)
 
+    excepthook.tbdump_hook = True  # type: ignore[attr-defined]  # python -m tbdump dumps in its stead
     sys.excepthook = excepthook
     if threads:
         set_thread_excepthook(target, replace, silent, **options)

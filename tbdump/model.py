@@ -274,9 +274,11 @@ class SyntaxDetail:
         if d is None:
             return None
         get = _typed(d, dict).get
-        return cls(_typed(get("msg"), _TEXT), _typed(get("file"), _TEXT), _typed(get("line"), _NUMBER),
-                   _typed(get("offset"), _NUMBER), _typed(get("end_line"), _NUMBER),
-                   _typed(get("end_offset"), _NUMBER), _typed(get("text"), _TEXT))
+        def number(key: str) -> Optional[int]:
+            value = get(key)
+            return None if value is None else _line(value)
+        return cls(_typed(get("msg"), _TEXT), _typed(get("file"), _TEXT), number("line"), number("offset"),
+                   number("end_line"), number("end_offset"), _typed(get("text"), _TEXT))
 
 
 @dataclass

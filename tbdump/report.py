@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
-from typing import Dict, List, Optional, TextIO, cast
+from typing import Dict, List, Optional, TextIO
 
 from .dumpfile import Dump, load
 from .errors import DumpError
@@ -17,18 +16,24 @@ from .model import Value
 from .termtext import printable
 from .tracetext import Piece, frame_text, padded, printout
 
+
 class Style:
-    """ANSI colours on a terminal, plain text elsewhere."""
+    """ANSI colours on a terminal, plain text elsewhere.
+
+    Every text it is given comes from the dump (messages, names, paths, reprs,
+    source lines): it is escaped first (termtext.printable), so a crafted dump
+    cannot clear the screen, retitle the window, rewrite a line or paint with
+    colour codes of its own; the report's own codes are the only ones written.
+    """
 
     def __init__(self, colour: bool) -> None:
         self.colour = colour
 
-    CODES = ("0", "1", "1;31", "2", "36", "33")
-    # The only escape sequences the report writes itself; any other is the dump's.
-    OWN = re.compile("|".join(re.escape("\x1b[%sm" % code) for code in CODES))
-
     def _wrap(self, code: str, text: str) -> str:
-        return "\x1b[%sm%s\x1b[0m" % (code, text) if self.colour else text
+        return "\x1b[%sm%s\x1b[0m" % (code, printable(text)) if self.colour else printable(text)
+
+    def plain(self, text: str) -> str:
+        return printable(text)
 
     def title(self, text: str) -> str:
         return self._wrap("1", text)
@@ -46,37 +51,15 @@ class Style:
         return self._wrap("33", text)
 
 
-class _Printable:
-    """The report's stream: every text from the dump (messages, names, paths, reprs,
-    source lines) shows its control characters as escapes, so a crafted dump cannot
-    clear the screen, retitle the window or rewrite a line; the report's own colours
-    pass."""
-
-    def __init__(self, out: TextIO, style: Style) -> None:
-        self.out = out
-        self.style = style
-
-    def write(self, text: str) -> None:
-        if not self.style.colour:
-            self.out.write(printable(text))
-            return
-        end = 0
-        for own in Style.OWN.finditer(text):
-            self.out.write(printable(text[end:own.start()]) + own.group())
-            end = own.end()
-        self.out.write(printable(text[end:]))
-
-
 def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) -> None:
-    out = cast(TextIO, _Printable(out, style))
     meta = dump.metadata
     out.write(style.title("tbdump report of %s\n" % dump.path))
-    out.write("  written   %s on %s (pid %d), Python %s %s\n" % (
-        meta.time, meta.hostname, meta.pid, ".".join(map(str, meta.version_info)), meta.implementation))
-    out.write("  command   %s\n" % " ".join(meta.argv))
-    out.write("  cwd       %s\n" % meta.cwd)
+    out.write(style.plain("  written   %s on %s (pid %d), Python %s %s\n" % (
+        meta.time, meta.hostname, meta.pid, ".".join(map(str, meta.version_info)), meta.implementation)))
+    out.write(style.plain("  command   %s\n" % " ".join(meta.argv)))
+    out.write(style.plain("  cwd       %s\n" % meta.cwd))
     if meta.packages:
-        out.write("  packages  %s\n" % ", ".join("%s %s" % kv for kv in sorted(meta.packages.items())))
+        out.write(style.plain("  packages  %s\n" % ", ".join("%s %s" % kv for kv in sorted(meta.packages.items()))))
     if meta.partial or meta.cut:
         out.write(style.where("  partial   %s\n" % ("; ".join(meta.cut) or "yes")))
     if dump.version_note:
@@ -86,9 +69,9 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
     if len(dump.threads) > 1:
         out.write(style.title("\nOther threads\n"))
         for thread in dump.threads[1:]:
-            out.write("  %s (id %d)%s\n" % (thread.name, thread.ident, ", daemon" if thread.daemon else ""))
+            out.write(style.plain("  %s (id %d)%s\n" % (thread.name, thread.ident, ", daemon" if thread.daemon else "")))
             for frame in thread.frames:
-                out.write('    File "%s", line %d, in %s\n' % (frame.filename, frame.lineno, frame.name))
+                out.write(style.plain('    File "%s", line %d, in %s\n' % (frame.filename, frame.lineno, frame.name)))
 
 
 def _render_exceptions(dump: Dump, out: TextIO, style: Style, show_globals: bool) -> None:
@@ -99,7 +82,7 @@ def _render_exceptions(dump: Dump, out: TextIO, style: Style, show_globals: bool
             _render_frame(dump, piece, out, style, show_globals)
         else:
             body = piece.text.rstrip("\n")   # painted without its line end, where the pad goes
-            out.write(padded(piece._replace(text=paint.get(piece.kind, str)(body) + piece.text[len(body):])))
+            out.write(padded(piece._replace(text=paint.get(piece.kind, style.plain)(body) + piece.text[len(body):])))
 
 
 def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_globals: bool) -> None:
@@ -108,7 +91,7 @@ def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_glob
     marker = style.dim(" (caller of the handler)") if frame.above_handler else ""
     out.write('%s  File "%s", line %s, in %s%s\n' % (
         pad, style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
-    out.write(frame_text(dump.safe, piece, header=False))
+    out.write(style.plain(frame_text(dump.safe, piece, header=False)))
     # A module's locals are its globals: its dunders (__loader__, __spec__...) are noise here.
     shown = {n: v for n, v in frame.variables.items()
              if not (frame.module_level and n.startswith("__") and n.endswith("__"))}
@@ -120,7 +103,7 @@ def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_glob
 def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent: str) -> None:
     for name, value in variables.items():
         text = value.repr if len(value.repr) <= 200 else value.repr[:197] + "..."
-        out.write("%s%s = %s %s\n" % (indent, style.name(name), text, style.dim("(%s)" % value.type)))
+        out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(text), style.dim("(%s)" % value.type)))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

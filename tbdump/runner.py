@@ -183,12 +183,16 @@ def main(argv: Optional[List[str]] = None) -> None:
             raise SystemExit(1)
         skip = _runner_codes()
         _strip(exc, skip)
-        if sys.excepthook is not sys.__excepthook__:
-            _program_excepthook(exc)  # the program's own (a logger, Sentry): python would call it
+        exit_code: object = 1
+        hook = sys.excepthook
+        if hook is not sys.__excepthook__ and not getattr(hook, "tbdump_hook", False):
+            # The program's own (a logger, Sentry): python would call it.  One of
+            # tbdump's would dump a second time: the runner's dump is that dump.
+            exit_code = _program_excepthook(exc)
         elif opts.traceback:
             print_python_traceback(exc)
         end = end_uncaught(exc)
-        report_crash(exc, target, skip_codes=skip, summary=not opts.traceback, end=end,
+        report_crash(exc, target, skip_codes=skip, summary=not opts.traceback and exit_code == 1, end=end,
                      other_threads=opts.other_threads)
         release_main(interpreter_main)
         if isinstance(exc, KeyboardInterrupt):
@@ -198,13 +202,16 @@ def main(argv: Optional[List[str]] = None) -> None:
         return
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
-    raise SystemExit(1)
+    raise SystemExit(exit_code)
 
 
-def _program_excepthook(exc: BaseException) -> None:
-    """Call the ``sys.excepthook`` the program installed, and say its failure as python does."""
+def _program_excepthook(exc: BaseException) -> object:
+    """Call the ``sys.excepthook`` the program installed, and say its failure as python does;
+    the exit status: 1, or the code of a SystemExit the hook raised (python then exits so)."""
     try:
         sys.excepthook(type(exc), exc, exc.__traceback__)
+    except SystemExit as stop:
+        return stop.code
     except BaseException as err:
         # As python prints it: from the hook's frame on, not chained to the crash.
         err.__traceback__ = err.__traceback__.tb_next if err.__traceback__ else None
@@ -213,6 +220,7 @@ def _program_excepthook(exc: BaseException) -> None:
         print_python_traceback(err)
         sys.stderr.write("\nOriginal exception was:\n")
         print_python_traceback(exc)
+    return 1
 
 
 def _remember_last(exc: BaseException) -> None:

@@ -5,8 +5,8 @@ pydump did, a loaded dump is presented to debuggers (pdb, ipdb, pdbpp, pudb,
 peepshow) through look-alikes carrying just enough of the real attributes:
 ``f_code``/``f_lineno``/``f_locals``/``f_globals``/``f_back`` on frames,
 ``tb_frame``/``tb_lineno``/``tb_next`` on tracebacks, ``__traceback__``/
-``__cause__``/``__context__`` on exceptions.  Sources are served through
-``linecache`` from the dump whenever the local file is missing or differs.
+``__cause__``/``__context__`` on exceptions.  Their sources are what the viewer
+put into ``linecache`` (tbdump.localsource.install_sources).
 """
 from __future__ import annotations
 
@@ -19,14 +19,13 @@ import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
-from .localsource import install_sources  # re-exported: the viewers' one rule for local files
 from .model import ExceptionRecord, Frame
 
 if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["StandinCode", "StandinFrame", "StandinTraceback", "StandinException",
-           "standin_exceptions", "exception_frames", "install_sources"]
+           "standin_exceptions", "exception_frames"]
 
 
 # ---------------------------------------------------------------- code shape
@@ -134,7 +133,7 @@ class StandinCode:
         self.co_qualname = frame.qualname
 
     # What only the source tells is looked up on first use, when the viewer
-    # has put the dump's sources into linecache (install_sources).
+    # has put the dump's sources into linecache (localsource.install_sources).
     @functools.cached_property
     def _shape(self) -> _Shape:
         return _find_shape(self._frame)

@@ -54,7 +54,7 @@ def _line_at(lines: Optional[List[str]], lineno: int) -> Optional[str]:
     return lines[lineno - 1] if lines is not None and 0 < lineno <= len(lines) else None
 
 
-def frame_lines(layer: SafeLayer, frame: Frame) -> List[str]:
+def _frame_lines(layer: SafeLayer, frame: Frame) -> List[str]:
     """The lines Python prints for one frame (without a trailing newline)."""
     by_module = _by_traceback_module(writer_version(layer))
     filename = frame.filename
@@ -62,7 +62,7 @@ def frame_lines(layer: SafeLayer, frame: Frame) -> List[str]:
         filename = "<stdin>"   # traceback.py 3.13 prints numbered interactive inputs so
     out = ['  File "%s", line %s, in %s' % (filename, frame.lineno, frame.name)]
     if by_module:
-        return out + code_lines_313(layer, frame)
+        return out + _code_lines_313(layer, frame)
     line = source_line(layer, frame)
     if line is not None and line.strip():
         out.append("    " + line.lstrip(C_INDENT))   # traceback.c keeps the line's trailing white space
@@ -72,11 +72,11 @@ def frame_lines(layer: SafeLayer, frame: Frame) -> List[str]:
     return out
 
 
-def code_lines_313(layer: SafeLayer, frame: Frame) -> List[str]:
+def _code_lines_313(layer: SafeLayer, frame: Frame) -> List[str]:
     """The source lines and caret lines 3.13 prints below a frame's ``File`` line."""
     pos = frame.position
     lines = _lines_of(layer, frame.filename)
-    if pos is None or not pos.lineno <= pos.end_lineno <= max(len(lines or ()), pos.lineno):
+    if pos is None or not 1 <= pos.lineno <= pos.end_lineno <= max(len(lines or ()), pos.lineno):
         first = (_line_at(lines, frame.lineno) or "").strip()
         return ["    " + first] if first else []
     # As linecache gives them: '' past the end of the file.
@@ -90,7 +90,6 @@ def code_lines_313(layer: SafeLayer, frame: Frame) -> List[str]:
         return ["    " + original.partition("\n")[0].strip()]
     block = textwrap.indent(textwrap.dedent("".join(result)), "    ", lambda line: True)
     return block.split("\n")[:-1]
-
 
 
 # -- the printout: chains, groups, the exception lines ------------------------------
@@ -118,7 +117,7 @@ def padded(piece: Piece) -> str:
 def frame_text(layer: SafeLayer, piece: Piece, header: bool = True) -> str:
     """A frame piece as printed (without its ``File`` line: for a caller that writes its own)."""
     assert piece.frame is not None
-    lines = frame_lines(layer, piece.frame)[0 if header else 1:]
+    lines = _frame_lines(layer, piece.frame)[0 if header else 1:]
     return "".join(padded(piece._replace(text=line + "\n")) for line in lines)
 
 
@@ -136,7 +135,7 @@ def printout(layer: SafeLayer, above_handler: bool = False) -> Iterator[Piece]:
     """
     version = writer_version(layer)
     tree = _Tree(layer.exceptions)
-    root = tree.shown_by_module(0) if _by_traceback_module(version) else tree.shown_by_c(0, 0)
+    root = tree.shown_by_module() if _by_traceback_module(version) else tree.shown_by_c(0, 0)
     return _Printer(layer.exceptions, version, above_handler).chain(root)
 
 
@@ -172,27 +171,31 @@ class _Tree:
         self.count += 1
         return _Shown(index)
 
-    def shown_by_module(self, root: int) -> _Shown:
+    def shown_by_module(self) -> _Shown:
         """As traceback.TracebackException builds it (3.13+): from a LIFO queue, so that of
         two members sharing a context the later one shows it."""
-        top = self.node(root)
+        top = self.node(0)
         queue = [top]
         while queue:
             node = queue.pop()
             record = self.exceptions[node.index]
-            link = self._module_link(record)
+            link = self._link(record, by_c=False)
             if link is not None:
                 node.before, node.intro = self.node(link[0]), link[1]
                 queue.append(node.before)
-            if record.is_group and self.count < self.LIMIT:
-                node.members = [self.node(m) for m in record.members]
+            if record.is_group and self.count < self.LIMIT:   # one wide group is bounded too
+                node.members = [self.node(m) for m in record.members[:self.LIMIT - self.count]]
                 queue.extend(node.members)
         return top
 
-    def _module_link(self, record: ExceptionRecord) -> Optional[Tuple[int, str]]:
-        if record.cause is not None and record.cause not in self.seen:
-            return record.cause, CAUSE
-        # sys.excepthook's compact mode: the context when no cause is shown.
+    def _link(self, record: ExceptionRecord, by_c: bool) -> Optional[Tuple[int, str]]:
+        """The exception printed before ``record``, and the line between them."""
+        if record.cause is not None:
+            if record.cause not in self.seen:
+                return record.cause, CAUSE
+            if by_c:   # shown already: pythonrun.c shows no context either
+                return None
+        # sys.excepthook's compact mode (3.13): the context when no cause is shown.
         if record.context is not None and not record.suppress_context and record.context not in self.seen:
             return record.context, CONTEXT
         return None
@@ -202,24 +205,17 @@ class _Tree:
         as it comes, so the first member sharing a context shows it; members past the width
         or depth limits are not visited."""
         chain = [self.node(index)]
-        link = self._c_link(self.exceptions[index])
+        link = self._link(self.exceptions[index], by_c=True)
         while link is not None:
             chain[-1].before, chain[-1].intro = self.node(link[0]), link[1]
             chain.append(chain[-1].before)
-            link = self._c_link(self.exceptions[link[0]])
+            link = self._link(self.exceptions[link[0]], by_c=True)
         for node in reversed(chain):   # printed oldest first, members with their group
             record = self.exceptions[node.index]
             if record.is_group and depth <= MAX_GROUP_DEPTH and self.count < self.LIMIT:
                 inner = max(depth, 1) + 1   # a group at the top goes in one level first
                 node.members = [self.shown_by_c(m, inner) for m in record.members[:MAX_GROUP_WIDTH]]
         return chain[0]
-
-    def _c_link(self, record: ExceptionRecord) -> Optional[Tuple[int, str]]:
-        if record.cause is not None:   # shown already: pythonrun.c shows no context either
-            return None if record.cause in self.seen else (record.cause, CAUSE)
-        if record.context is not None and not record.suppress_context and record.context not in self.seen:
-            return record.context, CONTEXT
-        return None
 
 
 class _Printer:
@@ -416,6 +412,8 @@ def _syntax_lines_313(detail: SyntaxDetail, shown_type: str) -> List[Tuple[str, 
             if colno >= 0:
                 # Tabs and other white space stay, so the caret lines up under them.
                 room = "".join(c if c.isspace() else " " for c in ltext[:colno])
-                out.append(("syntax", "    %s%s\n" % (room, "^" * (end_colno - colno))))
+                # At most the line's width: only a crafted dump has an offset past it and no text.
+                carets = min(end_colno - colno, max(1, len(ltext) + 1 - colno))
+                out.append(("syntax", "    %s%s\n" % (room, "^" * carets)))
     out.append(("exception", "%s: %s%s\n" % (shown_type, detail.msg or "<no detail available>", suffix)))
     return out

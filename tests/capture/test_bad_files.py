@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import pickle
-import resource
 import struct
 import subprocess
 import zipfile
@@ -19,6 +18,7 @@ import pytest
 import tbdump
 from tbdump.container import END_MAGIC, MAGIC, ContainerReader, manifest_mac
 from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run
+from ..crafted import TIMEOUT, memory_cap
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,6 @@ def test_object_layer_corruption_still_opens_the_safe_layer(good_dump: bytes, tm
 # a field no capture writes.  Each is opened in a child under a time and a memory limit,
 # so a regression fails the test instead of taking the machine down.
 
-MEMORY = 1 << 30  # a child's address space: a 256 MiB read fits, the 1 GiB bomb below does not
 
 # What tbdump.load gives, one line each: a refusal, or what the crashing frame's values
 # resolve to, why objects are not loaded, and the stand-in exception classes.
@@ -166,12 +165,10 @@ else:
 
 
 def _limited(args: List[str], cwd: Path, env: Optional[Dict[str, str]] = None, stdin: str = "",
-             timeout: float = 60) -> "subprocess.CompletedProcess[str]":
+             timeout: float = TIMEOUT) -> "subprocess.CompletedProcess[str]":
     """``run`` with the child's memory capped (a hang fails the test by its timeout)."""
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
     return subprocess.run(args, cwd=str(cwd), env=env_for_child(env), capture_output=True, text=True,
-                          errors="replace", timeout=timeout, input=stdin, preexec_fn=cap)
+                          errors="replace", timeout=timeout, input=stdin, preexec_fn=memory_cap())
 
 
 def _clean(proc: "subprocess.CompletedProcess[str]", status: int = 0) -> bool:
@@ -244,11 +241,12 @@ def _nested(parts: Parts, depth: int) -> str:
 
 
 def _bomb(parts: Parts) -> bytes:
-    """The safe layer's JSON and 1 GiB of spaces after it, zlib-compressed to under 5 MB."""
+    """The safe layer's JSON and 300 MiB of spaces after it (past the 256 MiB a member may
+    inflate to), zlib-compressed to about 300 KB."""
     deflate = zlib.compressobj(1)
     spaces = b" " * (1 << 20)
     return b"".join([deflate.compress(json.dumps(parts[0]).encode())]
-                    + [deflate.compress(spaces) for _ in range(1024)] + [deflate.flush()])
+                    + [deflate.compress(spaces) for _ in range(300)] + [deflate.flush()])
 
 
 def _with_safe(safe: Callable[[Parts], str]) -> Callable[[Parts, Path], Path]:
@@ -273,7 +271,35 @@ REFUSED: Dict[str, Tuple[Callable[[Parts, Path], Path], str]] = {
     "line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/line", 10 ** 100))), DAMAGED),
     "module line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/0/line", 10 ** 100))), DAMAGED),
     "column 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/pos", [5, 5, 0, 10 ** 100]))), DAMAGED),
+    "syntax offset 10**100": (_with_safe(lambda p: _edited(p, _set("exceptions/0/syntax", dict(
+        SYNTAX, end_offset=10 ** 100)))), DAMAGED),
 }
+SYNTAX = {"msg": "invalid syntax", "file": "settings.py", "line": 1, "offset": 1, "end_line": 1,
+          "end_offset": 2, "text": ""}
+
+
+def _as_313(change: Callable[[Dict[str, Any]], None]) -> Callable[[Dict[str, Any]], None]:
+    """``change``, in a dump that says Python 3.13 wrote it (its rules draw the carets)."""
+    def both(safe: Dict[str, Any]) -> None:
+        safe["metadata"]["version_info"] = [3, 13, 0]
+        change(safe)
+    return both
+
+
+# Numbers inside the bounds a real dump has, at their far ends: shown, in bounded time and memory.
+SHOWN: Dict[str, Callable[[Dict[str, Any]], None]] = {
+    "position from line -2**31": _as_313(_set("frames/-1/pos", [-(1 << 31), 5, 0, 5])),
+    "syntax caret to 2**31 - 1": _as_313(_set("exceptions/0/syntax", dict(SYNTAX, end_offset=(1 << 31) - 1))),
+    "syntax caret past its text": _as_313(_set("exceptions/0/syntax", dict(SYNTAX, text="x = = 1\n",
+                                                                           offset=5, end_offset=10 ** 9))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHOWN))
+def test_far_positions_are_shown_within_bounds(case: str, parts: Parts, tmp_path: Path) -> None:
+    path = _with_safe(lambda p: _edited(p, SHOWN[case]))(parts, tmp_path / "far.pkl")
+    report = _limited([PYTHON, "-m", "tbdump.report", str(path)], tmp_path, timeout=30)
+    assert _clean(report) and len(report.stdout) < 100_000, (report.stderr, report.stdout[-2000:])
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))

@@ -70,7 +70,7 @@ def test_report_shows_the_traceback_python_printed(workdir: Path, writer: str) -
     assert not missing, missing
 
 
-ATTACK = "\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;ZWNobw==\x07\rFAKE: all good\x1b[8m\ud800"
+ATTACK = "\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;ZWNobw==\x07\rFAKE: all good\x1b[8m\x1b[0m\x1b[1;31m\ud800"
 
 
 @pytest.mark.parametrize("colour", ["always", "never"])
@@ -99,8 +99,11 @@ def test_a_crafted_dumps_control_characters_show_as_escapes(workdir: Path, colou
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
     out = proc.stdout.decode("utf-8")
     assert "\r" not in out and "\x07" not in out and "\ud800" not in out
-    escapes = set(re.findall(r"\x1b[^m]*m?", out))
-    assert escapes <= ({"\x1b[%sm" % c for c in ("0", "1", "1;31", "2", "36", "33")} if colour == "always" else set())
+    escapes = re.findall(r"\x1b[^m]*m?", out)
+    assert set(escapes) <= ({"\x1b[%sm" % c for c in ("0", "1", "1;31", "2", "36", "33")} if colour == "always"
+                            else set())
+    # Each of the report's codes opens a colour and closes it: none comes from the dump.
+    assert escapes.count("\x1b[0m") * 2 == len(escapes)
     assert colour == "never" or escapes, "the colours are still there"
-    shown = "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;ZWNobw==\\x07\\rFAKE: all good\\x1b[8m\\ud800"
+    shown = "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;ZWNobw==\\x07\\rFAKE: all good\\x1b[8m\\x1b[0m\\x1b[1;31m\\ud800"
     assert out.count(shown) >= 8, out   # message, type, host, argv, frame names, variables, reprs, source

@@ -138,6 +138,24 @@ def test_the_programs_own_excepthook_still_runs(workdir: Path) -> None:
     assert under.stderr == plain.stderr + SEED_MESSAGE
     assert tbdump.load(workdir / "traceback.pkl").exception.type == "ZeroDivisionError"
 
+    # A hook that exits: python ends with its status and prints nothing more.
+    write(workdir / "exits.py", """
+        import sys
+        sys.excepthook = lambda kind, value, tb: sys.exit(3)
+        1/0
+    """)
+    plain = run([PYTHON, "exits.py"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "exits.py"], workdir)
+    assert plain.returncode == under.returncode == 3 and plain.stderr == ""
+    assert under.stderr == "Traceback dumped into: traceback.pkl\n"
+
+    # tbdump's own hook, set by the program: one dump, the runner's, said once.
+    (workdir / "traceback.pkl").unlink()
+    write(workdir / "selfhooked.py", "import tbdump\ntbdump.set_excepthook('own.pkl')\n1/0\n")
+    under = run([PYTHON, "-m", "tbdump", "selfhooked.py"], workdir)
+    assert under.returncode == 1 and under.stderr == SEED_MESSAGE
+    assert (workdir / "traceback.pkl").exists() and not (workdir / "own.pkl").exists()
+
 
 def test_runner_frames_never_appear(workdir: Path) -> None:
     write(workdir / "divide.py", DIVIDE)

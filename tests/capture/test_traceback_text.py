@@ -292,6 +292,10 @@ SUGGESTIONS = """
             return json.dumps(count)
         if kind == "attribute":
             return Cart().itemz
+        if kind == "subclass":   # 3.12 offers no hint to a subclass, 3.13 does
+            class Missing(NameError):
+                pass
+            raise Missing("name 'cout' is not defined", name="cout")
         from os import pathh
 
     spend(sys.argv[1], [1, 2])
@@ -299,7 +303,7 @@ SUGGESTIONS = """
 
 
 @pytest.mark.parametrize("writer", ["3.12", "3.13"])
-@pytest.mark.parametrize("kind", ["name", "module", "attribute", "import"])
+@pytest.mark.parametrize("kind", ["name", "module", "attribute", "import", "subclass"])
 def test_did_you_mean_as_python_printed_it(workdir: Path, writer: str, kind: str) -> None:
     """3.12+ print a suggestion after a misspelt name's message; it comes from the crashed
     process's names (the frame's, the object's, the module's), so the dump keeps it."""
@@ -307,5 +311,5 @@ def test_did_you_mean_as_python_printed_it(workdir: Path, writer: str, kind: str
     proc = run_tbdump(prog, [kind], _env(), python=python(writer))
     assert proc.returncode == 1, proc
     printed = without_dump_line(proc.stderr).decode("utf-8")
-    assert "Did you " in printed.splitlines()[-1], printed
+    assert ("Did you " in printed.splitlines()[-1]) == (kind != "subclass" or writer != "3.12"), printed
     assert_same(printed, tbdump.load(workdir / "traceback.pkl", objects=False))
