@@ -12,7 +12,7 @@ from tbdump.errors import DumpError
 from tbdump.model import Child, ExceptionRecord, Frame, Value
 from tbdump.pathmap import PathMapping
 from tbdump.termtext import printable
-from tbdump.tracetext import source_line
+from tbdump.framelines import source_line
 
 from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, one_line

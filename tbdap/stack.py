@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Tuple
 
 from tbdump.chain import CAUSE, CONTEXT, walk
 from tbdump.model import ExceptionRecord, Frame, Position, Thread
-from tbdump.carets import caret_anchors
+from tbdump.framelines import caret_anchors
 from tbdump.tracetext import exception_line
 
 

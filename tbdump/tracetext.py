@@ -9,11 +9,10 @@ the carets under the code.  The writer's version, in the dump, picks the rules.
 from __future__ import annotations
 
 import itertools
-import textwrap
 from typing import Iterator, List, NamedTuple, Optional, Set, Tuple
 
-from .carets import C_INDENT, caret_line, carets_313
-from .model import ExceptionRecord, Frame, SafeLayer, SyntaxDetail, source_lines
+from .framelines import frame_lines
+from .model import ExceptionRecord, Frame, SafeLayer, SyntaxDetail
 
 CAUSE = "The above exception was the direct cause of the following exception:"
 CONTEXT = "During handling of the above exception, another exception occurred:"
@@ -36,60 +35,6 @@ def writer_version(layer: SafeLayer) -> Version:
 def _by_traceback_module(version: Version) -> bool:
     """Whether that Python printed with traceback.py (3.13+) rather than pythonrun.c."""
     return version >= (3, 13)
-
-
-# -- the lines of one frame ----------------------------------------------------------
-
-def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
-    """The frame's current line as it was at the crash, if the dump has its source."""
-    return _line_at(_lines_of(layer, frame.filename), frame.lineno)
-
-
-def _lines_of(layer: SafeLayer, filename: str) -> Optional[List[str]]:
-    src = layer.sources.get(filename)
-    return None if src is None or src.text is None else source_lines(src.text)
-
-
-def _line_at(lines: Optional[List[str]], lineno: int) -> Optional[str]:
-    return lines[lineno - 1] if lines is not None and 0 < lineno <= len(lines) else None
-
-
-def _frame_lines(layer: SafeLayer, frame: Frame) -> List[str]:
-    """The lines Python prints for one frame (without a trailing newline)."""
-    by_module = _by_traceback_module(writer_version(layer))
-    filename = frame.filename
-    if by_module and filename.startswith("<stdin>-"):
-        filename = "<stdin>"   # traceback.py 3.13 prints numbered interactive inputs so
-    out = ['  File "%s", line %s, in %s' % (filename, frame.lineno, frame.name)]
-    if by_module:
-        return out + _code_lines_313(layer, frame)
-    line = source_line(layer, frame)
-    if line is not None and line.strip():
-        out.append("    " + line.lstrip(C_INDENT))   # traceback.c keeps the line's trailing white space
-        carets = caret_line(frame, line)
-        if carets:
-            out.append("    " + carets)
-    return out
-
-
-def _code_lines_313(layer: SafeLayer, frame: Frame) -> List[str]:
-    """The source lines and caret lines 3.13 prints below a frame's ``File`` line."""
-    pos = frame.position
-    lines = _lines_of(layer, frame.filename)
-    if pos is None or not 1 <= pos.lineno <= pos.end_lineno <= max(len(lines or ()), pos.lineno):
-        first = (_line_at(lines, frame.lineno) or "").strip()
-        return ["    " + first] if first else []
-    # As linecache gives them: '' past the end of the file.
-    original = "".join((_line_at(lines, n) or "").rstrip() + "\n" for n in range(pos.lineno, pos.end_lineno + 1))
-    dedented = textwrap.dedent(original)
-    if not dedented.strip():
-        return []
-    try:
-        result = carets_313(original, dedented, pos.col, pos.end_col, pos.end_lineno - pos.lineno)
-    except IndexError:   # a source line holding a line break of str.splitlines (\f, \x1c...)
-        return ["    " + original.partition("\n")[0].strip()]
-    block = textwrap.indent(textwrap.dedent("".join(result)), "    ", lambda line: True)
-    return block.split("\n")[:-1]
 
 
 # -- the printout: chains, groups, the exception lines ------------------------------
@@ -117,7 +62,7 @@ def padded(piece: Piece) -> str:
 def frame_text(layer: SafeLayer, piece: Piece, header: bool = True) -> str:
     """A frame piece as printed (without its ``File`` line: for a caller that writes its own)."""
     assert piece.frame is not None
-    lines = _frame_lines(layer, piece.frame)[0 if header else 1:]
+    lines = frame_lines(layer, piece.frame, _by_traceback_module(writer_version(layer)))[0 if header else 1:]
     return "".join(padded(piece._replace(text=line + "\n")) for line in lines)
 
 

@@ -1,4 +1,4 @@
-"""The carets Python prints under the failing expression of a frame.
+"""The lines Python prints under a frame's ``File`` line: its source line and the carets.
 
 3.11 and 3.12 (traceback.c) mark one line, ``~`` around ``^`` at the operator or
 the item access; 3.13 (traceback.py) marks every line of a multi-line expression,
@@ -8,10 +8,63 @@ statement.  3.9 and 3.10 record no positions, so they print none.
 from __future__ import annotations
 
 import ast
+import textwrap
 import unicodedata
 from typing import Callable, List, NamedTuple, Optional, Tuple
 
-from .model import Frame
+from .model import Frame, SafeLayer, source_lines
+
+def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
+    """The frame's current line as it was at the crash, if the dump has its source."""
+    return _line_at(_lines_of(layer, frame.filename), frame.lineno)
+
+
+def _lines_of(layer: SafeLayer, filename: str) -> Optional[List[str]]:
+    src = layer.sources.get(filename)
+    return None if src is None or src.text is None else source_lines(src.text)
+
+
+def _line_at(lines: Optional[List[str]], lineno: int) -> Optional[str]:
+    return lines[lineno - 1] if lines is not None and 0 < lineno <= len(lines) else None
+
+
+def frame_lines(layer: SafeLayer, frame: Frame, by_module: bool) -> List[str]:
+    """The lines Python prints for one frame (without a trailing newline); ``by_module``:
+    as traceback.py prints them (3.13+), else as traceback.c does."""
+    filename = frame.filename
+    if by_module and filename.startswith("<stdin>-"):
+        filename = "<stdin>"   # traceback.py 3.13 prints numbered interactive inputs so
+    out = ['  File "%s", line %s, in %s' % (filename, frame.lineno, frame.name)]
+    if by_module:
+        return out + _code_lines_313(layer, frame)
+    line = source_line(layer, frame)
+    if line is not None and line.strip():
+        out.append("    " + line.lstrip(C_INDENT))   # traceback.c keeps the line's trailing white space
+        carets = caret_line(frame, line)
+        if carets:
+            out.append("    " + carets)
+    return out
+
+
+def _code_lines_313(layer: SafeLayer, frame: Frame) -> List[str]:
+    """The source lines and caret lines 3.13 prints below a frame's ``File`` line."""
+    pos = frame.position
+    lines = _lines_of(layer, frame.filename)
+    if pos is None or not 1 <= pos.lineno <= pos.end_lineno <= max(len(lines or ()), pos.lineno):
+        first = (_line_at(lines, frame.lineno) or "").strip()
+        return ["    " + first] if first else []
+    # As linecache gives them: '' past the end of the file.
+    original = "".join((_line_at(lines, n) or "").rstrip() + "\n" for n in range(pos.lineno, pos.end_lineno + 1))
+    dedented = textwrap.dedent(original)
+    if not dedented.strip():
+        return []
+    try:
+        result = carets_313(original, dedented, pos.col, pos.end_col, pos.end_lineno - pos.lineno)
+    except IndexError:   # a source line holding a line break of str.splitlines (\f, \x1c...)
+        return ["    " + original.partition("\n")[0].strip()]
+    block = textwrap.indent(textwrap.dedent("".join(result)), "    ", lambda line: True)
+    return block.split("\n")[:-1]
+
 
 C_INDENT = " \t\f"   # what traceback.c strips from the front of a line before printing it
 
