@@ -311,12 +311,22 @@ class Capture:
             return "<exception str() failed>"
         return _redacted_text(text, self.redaction)
 
-    @staticmethod
-    def _notes(exc: BaseException) -> List[str]:
+    def _notes(self, exc: BaseException) -> List[str]:
+        """As Python prints them: str() of each (a note need not be a string), redacted as the message is."""
         notes = getattr(exc, "__notes__", None)
         if not isinstance(notes, (list, tuple)):
             return []
-        return [n if isinstance(n, str) else "<note is not a string>" for n in notes]
+        return [_redacted_text(self._note_text(note), self.redaction) for note in notes]
+
+    def _note_text(self, note: Any) -> str:
+        if isinstance(note, str):
+            return note
+        try:
+            return str(self.clock.run_isolated(lambda: str(note)))
+        except BudgetExceeded:
+            return "<note str() timed out>"
+        except BaseException:
+            return "<note str() failed>"
 
     def _traceback_frames(self, exc: BaseException, above_handler: bool) -> List[Frame]:
         entries = []

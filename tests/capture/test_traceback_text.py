@@ -313,3 +313,21 @@ def test_did_you_mean_as_python_printed_it(workdir: Path, writer: str, kind: str
     printed = without_dump_line(proc.stderr).decode("utf-8")
     assert ("Did you " in printed.splitlines()[-1]) == (kind != "subclass" or writer != "3.12"), printed
     assert_same(printed, tbdump.load(workdir / "traceback.pkl", objects=False))
+
+
+@pytest.mark.parametrize("writer", ["3.11", "3.13"])
+def test_notes_that_are_not_strings_print_as_python_printed_them(workdir: Path, writer: str) -> None:
+    printed, dump = crash(workdir, writer, """
+        class Ticket:
+            def __str__(self):
+                return "see ticket OPS-42"
+        class Broken:
+            def __str__(self):
+                raise RuntimeError("no text")
+        error = ValueError("deploy failed")
+        error.__notes__ = ["retried twice", Ticket(), 42, Broken(), "token tok_9f8e7d6c5b"]
+        raise error
+    """, env={"TBDUMP_REDACT_PATTERNS": r"tok_\w+"})
+    assert "see ticket OPS-42\n42\n<note str() failed>\n" in printed
+    expected = printed.replace("token tok_9f8e7d6c5b", "<redacted: value matches /tok_\\w+/>")
+    assert dump.traceback_text == expected, dump.traceback_text
