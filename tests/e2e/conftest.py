@@ -195,8 +195,10 @@ def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathF
         shutil.copy(log, ARTIFACTS / "code-server.log")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[object]:
+    """Playwright's sync API holds an asyncio loop running while it is open: gone when the
+    e2e tests are, so the asyncio tests run after them in one process (tests/lsp) still can."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
