@@ -24,7 +24,7 @@ from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
 from .localsource import MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source,
-                    SyntaxDetail, Thread, Value, source_lines)
+                    SyntaxDetail, Thread, Value)
 from .objects import RecordWriter
 from .preview import Previewer, missing, redacted
 from .redaction import Redaction, Secrets
@@ -81,7 +81,6 @@ class Capture:
         self._namespaces: Dict[str, Dict[str, Value]] = {}
         self._namespace_keys: Dict[int, str] = {}
         self._sources: Dict[str, Source] = {}
-        self._lines: Dict[str, List[str]] = {}
         self._referenced: Set[str] = set()   # global names the traceback's code uses
         self._omitted: Dict[str, List[str]] = {}
         self._positions: Dict[Tuple[types.CodeType, Optional[int]], Optional[Position]] = {}
@@ -192,7 +191,8 @@ class Capture:
             lineno, end_lineno, col, end_col = pos
             if None in (lineno, end_lineno, col, end_col):
                 return None
-            lines = self._source_lines(filename)
+            src = self._sources.get(filename)
+            lines = src.lines if src is not None else []
             return Position(lineno, end_lineno, _char_col(lines, lineno, col),
                             _char_col(lines, end_lineno, end_col))
         except Exception:
@@ -225,13 +225,6 @@ class Capture:
         except Exception as exc:
             reason = "not captured: %s" % describe_exception(exc)
         self._sources[filename] = Source(filename, text, digest, reason)
-
-    def _source_lines(self, filename: str) -> List[str]:
-        lines = self._lines.get(filename)
-        if lines is None:
-            src = self._sources.get(filename)
-            lines = self._lines[filename] = source_lines(src.text) if src is not None and src.text else []
-        return lines
 
     # -- exceptions ----------------------------------------------------------------
     def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:

@@ -12,7 +12,7 @@ import textwrap
 import unicodedata
 from typing import Callable, List, NamedTuple, Optional, Tuple
 
-from .model import Frame, SafeLayer, source_lines
+from .model import Frame, SafeLayer
 
 def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
     """The frame's current line as it was at the crash, if the dump has its source."""
@@ -21,7 +21,7 @@ def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
 
 def _lines_of(layer: SafeLayer, filename: str) -> Optional[List[str]]:
     src = layer.sources.get(filename)
-    return None if src is None or src.text is None else source_lines(src.text)
+    return None if src is None or src.text is None else src.lines
 
 
 def _line_at(lines: Optional[List[str]], lineno: int) -> Optional[str]:

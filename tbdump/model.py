@@ -7,6 +7,7 @@ the two.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
@@ -355,6 +356,12 @@ class Source:
     text: Optional[str]            # None when it could not be read
     sha256: Optional[str] = None   # of the file's bytes on disk at capture
     reason: Optional[str] = None   # why there is no text
+
+    @functools.cached_property
+    def lines(self) -> List[str]:
+        """The text's lines as Python numbers them (``source_lines``), split once: every
+        frame in the file reads them."""
+        return source_lines(self.text) if self.text is not None else []
 
     def to_json(self) -> Dict[str, Any]:
         return {"file": self.filename, "text": self.text, "sha256": self.sha256,

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
-from tbdump.model import ExceptionRecord, Frame, Source, Value, source_lines
+from tbdump.model import ExceptionRecord, Frame, Source, Value
 from tbdump.pathmap import PathMapping, is_pseudo_file, to_local
 from tbdump.tracetext import exception_line
 
@@ -58,13 +58,10 @@ class FileIndex:
     sites: List[Site] = field(default_factory=list)
     module_globals: Optional[Dict[str, Value]] = None
     _scopes: Optional[SourceScopes] = None
-    _stored_lines: Optional[List[str]] = None
 
     @property
     def stored_lines(self) -> Optional[List[str]]:
-        if self._stored_lines is None and self.source is not None and self.source.text is not None:
-            self._stored_lines = source_lines(self.source.text)
-        return self._stored_lines
+        return self.source.lines if self.source is not None and self.source.text is not None else None
 
     def scope(self, frame: Frame) -> Scope:
         if self._scopes is None:
