@@ -133,10 +133,10 @@ def install_sources(dump: "Dump") -> List[str]:
         if local.matches:
             continue
         text = source.text if source is not None else None
-        if text is not None:
-            lines = text.splitlines(keepends=True)
-            if lines and not lines[-1].endswith("\n"):
-                lines[-1] += "\n"
+        if source is not None and text is not None:
+            # Numbered as Python numbers them (a form feed stays inside its line), as the
+            # traceback and every other viewer number them.
+            lines = [line + "\n" for line in source.lines]
             if local.problem == DIFFERS:
                 notes.append(f"{filename} differs from the copy in the dump; showing the dump's copy")
         else:

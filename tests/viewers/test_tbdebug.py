@@ -124,6 +124,15 @@ def test_sources_come_from_the_dump_when_the_local_file_is_gone_or_changed(crash
     assert pdb.exit_status() == 0
 
 
+def test_the_dumps_copy_is_numbered_as_python_numbers_lines(crash, tmp_path):
+    """A form feed stays inside its line: the crash line pdb marks is the one that ran."""
+    dump = crash("pagebreak.py")
+    (dump.parent / "pagebreak.py").unlink()   # the dump's copy is what pdb shows
+    done = run(tbdebug(dump), tmp_path, stdin="list\nq\n")
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s*7\s+->\s+return amount / \(fee - fee\)$", done.stdout, re.M), done.stdout
+
+
 def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
     dump = crash("bank.py", "10", "200")
     pdb = terminal(tbdebug(dump, "--safe"))
