@@ -49,10 +49,14 @@ def _texts(value: Any) -> List[str]:
 _C_INT = 1 << 31
 
 
-def _line(value: Any) -> int:
+def _is_line(value: Any) -> bool:
     """A line or column number as Python's own are, a C int: a crafted 10**100 would have
     viewers build tables or loop that far (3.9's co_lnotab, say)."""
-    if type(value) is not int or not -_C_INT <= value < _C_INT:
+    return type(value) is int and -_C_INT <= value < _C_INT
+
+
+def _line(value: Any) -> int:
+    if not _is_line(value):
         raise ValueError("a line or column number out of range")
     return value
 
@@ -262,7 +266,9 @@ class SyntaxDetail:
         (Python then prints the exception as any other)."""
         texts = [getattr(exc, name, None) for name in ("msg", "filename", "text")]
         numbers = [getattr(exc, name, None) for name in ("lineno", "offset", "end_lineno", "end_offset")]
-        if not all(isinstance(t, _TEXT) for t in texts) or not all(isinstance(n, _NUMBER) for n in numbers):
+        # Numbers the reader takes (a program may raise one at line 2**40): else the dump
+        # would not open; such an exception is then shown as any other, by its str().
+        if not all(isinstance(t, _TEXT) for t in texts) or not all(n is None or _is_line(n) for n in numbers):
             return None
         return cls(texts[0], texts[1], numbers[0], numbers[1], numbers[2], numbers[3], texts[2])
 

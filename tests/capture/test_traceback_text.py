@@ -331,3 +331,14 @@ def test_notes_that_are_not_strings_print_as_python_printed_them(workdir: Path, 
     assert "see ticket OPS-42\n42\n<note str() failed>\n" in printed
     expected = printed.replace("token tok_9f8e7d6c5b", "<redacted: value matches /tok_\\w+/>")
     assert dump.traceback_text == expected, dump.traceback_text
+
+
+def test_a_syntax_error_past_any_real_line_still_opens(workdir: Path) -> None:
+    """A program may raise a SyntaxError at any line number; one past what a dump may hold
+    is kept as its message, so the dump opens instead of being refused as damaged."""
+    printed, dump = crash(workdir, "3.11", """
+        raise SyntaxError("bad setting", ("cfg.py", 2 ** 40, 1, "x = = 1\\n"))
+    """)
+    assert 'File "cfg.py", line 1099511627776' in printed
+    assert dump.exceptions[0].syntax is None
+    assert dump.traceback_text.endswith("\nSyntaxError: bad setting (cfg.py, line 1099511627776)\n")
