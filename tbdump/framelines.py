@@ -39,8 +39,8 @@ def frame_lines(layer: SafeLayer, frame: Frame, by_module: bool) -> List[str]:
         return out + _code_lines_313(layer, frame)
     line = source_line(layer, frame)
     if line is not None and line.strip():
-        out.append("    " + line.lstrip(C_INDENT))   # traceback.c keeps the line's trailing white space
-        carets = caret_line(frame, line)
+        out.append("    " + line.lstrip(_C_INDENT))   # traceback.c keeps the line's trailing white space
+        carets = _caret_line(frame, line)
         if carets:
             out.append("    " + carets)
     return out
@@ -59,23 +59,23 @@ def _code_lines_313(layer: SafeLayer, frame: Frame) -> List[str]:
     if not dedented.strip():
         return []
     try:
-        result = carets_313(original, dedented, pos.col, pos.end_col, pos.end_lineno - pos.lineno)
+        result = _carets_313(original, dedented, pos.col, pos.end_col, pos.end_lineno - pos.lineno)
     except IndexError:   # a source line holding a line break of str.splitlines (\f, \x1c...)
         return ["    " + original.partition("\n")[0].strip()]
     block = textwrap.indent(textwrap.dedent("".join(result)), "    ", lambda line: True)
     return block.split("\n")[:-1]
 
 
-C_INDENT = " \t\f"   # what traceback.c strips from the front of a line before printing it
+_C_INDENT = " \t\f"   # what traceback.c strips from the front of a line before printing it
 
 
-def caret_line(frame: Frame, line: str) -> Optional[str]:
+def _caret_line(frame: Frame, line: str) -> Optional[str]:
     """``~~^~~`` under the failing expression (3.11 and 3.12; 3.9 and 3.10 record no positions),
     unless it is the whole line and has no anchors."""
     pos = frame.position
     if pos is None or pos.lineno != frame.lineno:
         return None
-    indent = len(line) - len(line.lstrip(C_INDENT))
+    indent = len(line) - len(line.lstrip(_C_INDENT))
     end = pos.end_col if pos.end_lineno == pos.lineno else len(line.rstrip())
     segment = line[pos.col:end] or " "
     anchors = caret_anchors(segment) if pos.end_lineno == pos.lineno else None
@@ -144,7 +144,7 @@ class _NoAnchor(Exception):
     """traceback.py's walk ran off the expression (an assert there); it then shows no anchors."""
 
 
-def carets_313(original: str, dedented: str, col: int, end_col: int, span: int) -> List[str]:
+def _carets_313(original: str, dedented: str, col: int, end_col: int, span: int) -> List[str]:
     """The lines (each ending in a newline) of format_frame_summary's ``result``."""
     originals = original.splitlines()
     first_line, last_line = originals[0], originals[span]
