@@ -16,9 +16,8 @@ import sys
 import sysconfig
 import threading
 import tokenize
-import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
@@ -29,6 +28,7 @@ from .objects import RecordWriter
 from .preview import Previewer, missing, redacted
 from .redaction import Redaction, Secrets
 from .saferepr import describe_exception
+from .suggestions import suggestion
 
 _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
                                            sysconfig.get_paths().get("platstdlib"))
@@ -263,14 +263,10 @@ class Capture:
         return records
 
     def _hint(self, exc: BaseException) -> str:
-        """The suggestion Python 3.12+ prints after the message of a misspelt name; it reads
-        the frame's names or ``dir()`` of the object, so it is taken now, under the clock.
-        (3.10 and 3.11 compute it in C, only while printing: their dumps go without.)"""
-        compute = getattr(traceback, "_compute_suggestion_error", None)
-        if compute is None:
-            return ""
+        """The suggestion Python prints after the message of a misspelt name; it reads the
+        frame's names or ``dir()`` of the object, so it is taken now, under the clock."""
         try:
-            return str(self.clock.run_isolated(lambda: _suggestion(exc, compute)))
+            return str(self.clock.run_isolated(lambda: suggestion(exc)))
         except BaseException:
             return ""
 
@@ -576,26 +572,6 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
         value.repr = secrets.scrub(value.repr)
         stack.extend(c.value for c in value.children or ())
     layer.metadata.argv = [secrets.scrub(a) for a in layer.metadata.argv]
-
-
-def _suggestion(exc: BaseException, compute: Callable[[BaseException, Any, str], Optional[str]]) -> str:
-    """As Python 3.12 and 3.13 print it for an uncaught exception (TracebackException's rules,
-    with the question mark their printers end every hint with)."""
-    if sys.version_info < (3, 13) and type(exc) not in (ImportError, NameError, AttributeError):
-        return ""   # 3.12's printer (C) offers hints to these exact types only, not to subclasses
-    if isinstance(exc, ImportError):
-        wrong = getattr(exc, "name_from", None)
-    elif isinstance(exc, (NameError, AttributeError)):
-        wrong = getattr(exc, "name", None)
-    else:
-        return ""
-    if not isinstance(wrong, str):
-        return ""
-    found = compute(exc, exc.__traceback__, wrong)
-    hint = ". Did you mean: '%s'?" % found if found else ""
-    if isinstance(exc, NameError) and wrong in getattr(sys, "stdlib_module_names", ()):
-        hint += " Or did you forget to import '%s'?" % wrong if hint else ". Did you forget to import '%s'?" % wrong
-    return hint
 
 
 def _redacted_text(text: str, redaction: Redaction) -> str:

@@ -304,7 +304,7 @@ class ExceptionRecord:
     is_group: bool = False
     value: Optional[Value] = None                       # preview of the exception object
     syntax: Optional[SyntaxDetail] = None               # a SyntaxError's; None for others and in older dumps
-    hint: str = ""            # what Python 3.12+ printed after the message: ". Did you mean: 'count'?"
+    hint: str = ""            # what Python 3.10+ printed after the message: ". Did you mean: 'count'?"
 
     def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
         d = {
