@@ -6,6 +6,7 @@ import os
 import sys
 from typing import List, Optional
 
+from tbdump.command import add_version, prog_name, tcp_port
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 
@@ -16,13 +17,14 @@ from .session import Session
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="tbdap", description="Debug Adapter Protocol server replaying a tbdump dump "
+        prog=prog_name("tbdap"), description="Debug Adapter Protocol server replaying a tbdump dump "
         "as if the program were paused at its exception.")
     parser.add_argument("dump", nargs="?", metavar="DUMP",
                         help="the dump to serve (with --port; over stdio it comes in the launch request)")
-    parser.add_argument("--port", type=_port, help="listen on this TCP port (0: pick a free one) instead of stdio")
+    parser.add_argument("--port", type=tcp_port, help="listen on this TCP port (0: pick a free one) instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on with --port (default 127.0.0.1)")
     parser.add_argument("--safe", action="store_true", help="safe mode: never unpickle objects from the dump")
+    add_version(parser, "tbdap")
     args = parser.parse_args(argv)
 
     if args.port is None:
@@ -59,16 +61,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("tbdap: cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror or exc), file=sys.stderr)
         return 2
     return 0
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError("%r is not a TCP port (0-65535)" % text)
-    return port
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import shlex
 import sys
 from typing import List, Optional
 
+from tbdump.command import add_version, prog_name
 from tbdump.termtext import printable
 
 from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
@@ -46,11 +47,12 @@ the debugger cannot be started.
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog=f"python -m {PROG}", description=DESCRIPTION, epilog=EPILOG,
+        prog=prog_name(PROG), description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_dump_arguments(parser)
     parser.add_argument("-e", "--exception", type=int, default=0, metavar="N",
                         help="open exception #N of the chain instead of the one raised (#0)")
+    add_version(parser, PROG)
     return parser.parse_args(argv)
 
 

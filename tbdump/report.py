@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Dict, List, Optional, TextIO
 
+from .command import add_version, prog_name
 from .dumpfile import Dump, load
 from .errors import DumpError
 from .model import Value
@@ -107,11 +108,12 @@ def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tbdump.report",
+    parser = argparse.ArgumentParser(prog=prog_name("tbdump.report"),
                                      description="Show a tbdump dump in the terminal (safe: runs nothing from it).")
     parser.add_argument("dump", nargs="?", default="traceback.pkl", help="the dump file (default: traceback.pkl)")
     parser.add_argument("--globals", action="store_true", help="also list each frame's module globals")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    add_version(parser, "tbdump.report")
     args = parser.parse_args(argv)
     try:
         dump = load(args.dump, objects=False)

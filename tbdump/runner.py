@@ -12,12 +12,13 @@ import types
 from typing import List, NoReturn, Optional, Set
 
 from .capture import remember_source
+from .command import prog_name, version_line
 from .hooks import DumpTarget, end_uncaught, print_python_traceback, report_crash, set_thread_excepthook
 from .objects import release_main
 from .writer import DEFAULT_FILENAME
 
 USAGE = """\
-usage: python -m tbdump [-o PATH] [-t] [--no-threads] (SCRIPT | -m MODULE | -c CODE) [ARGS...]
+usage: {prog} [-o PATH] [-t] [--no-threads] (SCRIPT | -m MODULE | -c CODE) [ARGS...]
 
 Runs SCRIPT (or -m MODULE, or -c CODE) exactly as python would; an uncaught
 exception is dumped to PATH (default: traceback.pkl) and reported as
@@ -29,6 +30,8 @@ with the exit status python would give.
   -t, --traceback    also print Python's usual traceback
   --no-threads       leave out the stacks of the threads that did not crash
   -h, --help         show this help
+  --version          print tbdump's version
+Options after SCRIPT (-m MODULE, -c CODE) are the program's own, --help too.
 Open a dump with: python -m tbdump.report PATH | python -m tbdebug PATH |
 python -m tbdap (VS Code) | python -m tbpeep PATH
 """
@@ -52,7 +55,10 @@ def parse(argv: List[str]) -> Options:
     while i < len(argv):
         arg = argv[i]
         if arg in ("-h", "--help"):
-            sys.stdout.write(USAGE)
+            sys.stdout.write(_usage())
+            raise SystemExit(0)
+        if arg == "--version":
+            print(version_line("tbdump"))
             raise SystemExit(0)
         if arg in ("-o", "--output") or arg.startswith("--output="):
             if "=" in arg:
@@ -87,8 +93,12 @@ def parse(argv: List[str]) -> Options:
     return opts
 
 
+def _usage() -> str:
+    return USAGE.format(prog=prog_name("tbdump"))
+
+
 def _usage_error(message: str) -> NoReturn:
-    sys.stderr.write("tbdump: %s\n%s" % (message, USAGE.splitlines()[0] + "\n"))
+    sys.stderr.write("tbdump: %s\n%s" % (message, _usage().splitlines()[0] + "\n"))
     raise SystemExit(2)
 
 

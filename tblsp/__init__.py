@@ -2,5 +2,6 @@
 
 It reads only a dump's safe layer (previews), so opening a dump runs nothing from it.
 """
-__version__ = "0.1.0"
+from tbdump import __version__
+
 __all__ = ["__version__"]

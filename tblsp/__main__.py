@@ -5,26 +5,70 @@ import argparse
 import gc
 import logging
 import sys
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-from . import __version__, gencache
+from tbdump.command import add_version, prog_name, tcp_port
+
+from . import gencache
+from .stdio import InterruptibleStdin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .server import TbLanguageServer
+
+# The extra `lsp` of pyproject.toml, installed by its own name: the `tbdump` on PyPI is
+# another project, so `pip install 'tbdump[lsp]'` would install that one.
+PYGLS = "pygls>=2,<3"
+LSP_PACKAGES = ("pygls", "lsprotocol", "cattrs", "attrs")   # what importing the server needs
+
+
+class Unavailable(Exception):
+    """pygls (or what it needs) cannot be imported; str() is one line saying what to do."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="tblsp", description="Language server that shows a tbdump crash dump on the source.")
+        prog=prog_name("tblsp"), description="Language server that shows a tbdump crash dump on the source.")
     parser.add_argument("--stdio", action="store_true",
                         help="serve on stdin/stdout (the default; accepted because LSP clients pass it)")
     parser.add_argument("--tcp", action="store_true", help="serve on a TCP port instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="address for --tcp (default: loopback)")
-    parser.add_argument("--port", type=int, default=2087, help="port for --tcp (default: 2087)")
+    parser.add_argument("--port", type=tcp_port, default=2087, help="port for --tcp (default: 2087)")
     parser.add_argument("--log-level", default="WARNING",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="on stderr")
-    parser.add_argument("--version", action="version", version=f"tblsp {__version__}")
+    add_version(parser, "tblsp")
     args = parser.parse_args(argv)
     # stdout belongs to the protocol; logs go to stderr, which editors keep as the server log.
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="tblsp %(levelname)s %(name)s: %(message)s")
+    stdin = InterruptibleStdin()
+    stdin.install()     # from the start: Ctrl-C while pygls loads ends tblsp quietly too
+    try:
+        return _serve(args, stdin)
+    except KeyboardInterrupt:   # Ctrl-C ends the server quietly, as it ends tbdap
+        return 0
+
+
+def _serve(args: argparse.Namespace, stdin: InterruptibleStdin) -> int:
+    try:
+        server = _import_server()
+    except Unavailable as exc:
+        print(f"tblsp: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.tcp:
+            server.start_tcp(args.host, args.port)
+        else:
+            server.start_io(stdin.stream)
+    except OSError as exc:
+        print(f"tblsp: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    # LSP: an exit without a shutdown before it is status 1. After Ctrl-C pygls returns as after
+    # an exit (it catches KeyboardInterrupt), and Ctrl-C ends the server quietly.
+    return 0 if server.shut_down or stdin.interrupted else 1
+
+
+def _import_server() -> "TbLanguageServer":
+    """The server, imported after argument errors, which need no LSP machinery."""
     # Importing pygls and lsprotocol makes ~100 000 objects, none of them garbage: the
     # collector would trace them all again and again while they are made (some 50 ms),
     # so it is off meanwhile, and what is there then is kept out of its later rounds.
@@ -32,23 +76,29 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         # The code attrs and cattrs generate comes from a cache from now on (gencache.py).
         cache = gencache.install()
-        from .server import server   # after argument errors, which need no LSP machinery
+        try:
+            from .server import server
+        except ImportError as exc:
+            if (exc.name or "").partition(".")[0] not in LSP_PACKAGES:
+                raise   # not a missing package: a bug of ours, to be seen whole
+            raise Unavailable(_missing(exc)) from None
         if cache is not None:
             cache.save()    # now, not only at exit: an editor may kill the server
     finally:
         gc.freeze()
         gc.enable()
+    return server
+
+
+def _missing(exc: ImportError) -> str:
+    import importlib.metadata
     try:
-        if args.tcp:
-            server.start_tcp(args.host, args.port)
-        else:
-            server.start_io()
-    except KeyboardInterrupt:
-        return 0
-    except OSError as exc:
-        print(f"tblsp: cannot serve on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
-        return 1
-    return 0 if server.shut_down else 1  # LSP: an exit without a shutdown before it is status 1
+        installed = importlib.metadata.version("pygls")
+    except importlib.metadata.PackageNotFoundError:
+        return f"pygls is not installed; install it with: pip install '{PYGLS}'"
+    # Another version, or a dependency of it missing or broken: what failed says which.
+    return f"pygls {installed} cannot be imported ({exc}); tblsp needs {PYGLS} and what it " \
+           f"depends on: pip install --force-reinstall '{PYGLS}'"
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""Open a tbdump file in peepshow's interactive explorer (optional extra: pip install 'tbdump[peep]')."""
+"""Open a tbdump file in peepshow's interactive explorer (peepshow is optional: pip install peepshow==0.3.0)."""

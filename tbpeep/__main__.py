@@ -5,9 +5,10 @@ import sys
 from typing import List, Optional
 
 from tbdebug.cli import add_dump_arguments, fail, open_dump, prepare_output, say
+from tbdump.command import add_version, prog_name
 from tbdump.localsource import install_sources
 
-from .loader import PeepshowMissing, import_peepshow
+from .loader import PEEPSHOW, PeepshowMissing, import_peepshow
 
 PROG = "tbpeep"
 
@@ -20,10 +21,11 @@ peepshow's commands, `q` (or Ctrl-D) leaves.  The starting object also has
 .exception, .chain (every exception of the chain) and .dump (the tbdump.Dump);
 `dump` is also a name in `!`/`$` expressions.
 
-peepshow is an optional extra: pip install 'tbdump[peep]'.  Some of its
-commands run external programs: `??` needs vim, `MANual` needs man, and the
-screen is cleared with clear (an escape sequence is used when it is missing).
-"""
+peepshow is optional: pip install {peepshow} (tbdump's extra `peep`; the
+`tbdump` on PyPI is another project).  Some of its commands run external
+programs: `??` needs vim, `MANual` needs man, and the screen is cleared with
+clear (an escape sequence is used when it is missing).
+""".format(peepshow=PEEPSHOW)
 
 # What peepshow runs, and what a person loses without it.
 TOOLS = {"vim": "`??` (show source) needs it", "man": "`MANual` needs it",
@@ -48,9 +50,10 @@ def check_tools() -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {PROG}", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog=prog_name(PROG), description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_dump_arguments(parser)
+    add_version(parser, PROG)
     args = parser.parse_args(argv)
     prepare_output()
     try:

@@ -9,7 +9,10 @@ import importlib.util
 import sys
 from types import ModuleType
 
-INSTALL_HINT = "peepshow is not installed; install it with: pip install 'tbdump[peep]'"
+# The extra `peep` of pyproject.toml, installed by its own name: the `tbdump` on PyPI
+# is another project, so `pip install 'tbdump[peep]'` would install that one.
+PEEPSHOW = "peepshow==0.3.0"
+INSTALL_HINT = f"peepshow is not installed; install it with: pip install {PEEPSHOW}"
 
 
 class PeepshowMissing(Exception):
@@ -43,5 +46,5 @@ def import_peepshow() -> ModuleType:
     except Exception as exc:  # a broken install, or a peepshow whose guard we did not recognise
         del sys.modules["peepshow"]
         raise PeepshowMissing(f"peepshow cannot be imported ({type(exc).__name__}: {exc}); "
-                              "reinstall it with: pip install 'tbdump[peep]'") from None
+                              f"reinstall it with: pip install --force-reinstall {PEEPSHOW}") from None
     return module

@@ -47,6 +47,26 @@ def test_output_option_and_python_traceback_identical_to_python(workdir: Path) -
     assert (workdir / "crash.tbdump").exists() and not (workdir / "traceback.pkl").exists()
 
 
+def test_version_and_help_are_tbdumps_only_before_the_program(workdir: Path) -> None:
+    """`python -m tbdump --version` is tbdump's; after the script, `--version` is the script's."""
+    proc = run([PYTHON, "-m", "tbdump", "--version"], workdir)
+    assert proc.returncode == 0 and proc.stdout == "tbdump %s\n" % tbdump.__version__
+    write(workdir / "argv.py", "import sys\nprint(sys.argv)\n")
+    proc = run([PYTHON, "-m", "tbdump", "argv.py", "--version", "--help"], workdir)
+    assert proc.returncode == 0 and proc.stdout == "['argv.py', '--version', '--help']\n"
+    proc = run([PYTHON, "-m", "tbdump", "-c", "import sys; print(sys.argv)", "--version"], workdir)
+    assert proc.returncode == 0 and proc.stdout == "['-c', '--version']\n"
+    proc = run([PYTHON, "-m", "tbdump", "--help"], workdir)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: python -m tbdump [-o PATH]")
+    assert "--version" in proc.stdout
+    proc = run([PYTHON, "-m", "tbdump", "--bogus"], workdir)
+    assert proc.returncode == 2
+    assert proc.stderr == "tbdump: unknown option --bogus\nusage: python -m tbdump [-o PATH] [-t] " \
+                          "[--no-threads] (SCRIPT | -m MODULE | -c CODE) [ARGS...]\n"
+    proc = run([PYTHON, "-m", "tbdump.report", "--version"], workdir)
+    assert proc.returncode == 0 and proc.stdout == "tbdump.report %s\n" % tbdump.__version__
+
+
 def test_module_and_command_modes(workdir: Path) -> None:
     pkg = workdir / "pkg"
     pkg.mkdir()

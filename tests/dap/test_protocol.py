@@ -510,7 +510,13 @@ def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
     done = subprocess.run([sys.executable, "-m", "tbdap", "--port", port, "x.pkl"], capture_output=True,
                           text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
     assert done.returncode == 2 and done.stderr.endswith(
-        "tbdap: error: argument --port: %r is not a TCP port (0-65535)\n" % port), done.stderr
+        "python -m tbdap: error: argument --port: %r is not a TCP port (0-65535)\n" % port), done.stderr
+
+
+def test_version() -> None:
+    done = subprocess.run([sys.executable, "-m", "tbdap", "--version"], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert done.returncode == 0 and done.stdout == "tbdap %s\n" % tbdump.__version__
 
 
 def test_ctrl_c_ends_the_stdio_adapter_quietly(tbdap: Callable[..., DapClient]) -> None:

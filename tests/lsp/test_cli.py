@@ -1,15 +1,24 @@
-"""The `python -m tblsp` command line: version, bad arguments, TCP transport."""
+"""The `python -m tblsp` command line: version, bad arguments, TCP transport, Ctrl-C, no pygls."""
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
+import select
+import signal
 import socket
 import subprocess
+import sys
+import time
+import tty
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 from pytest_lsp import client_capabilities, make_test_lsp_client
+
+import tbdump
 
 from .lsp_support import DIVIDE, ENV, SERVER, WAIT, crash, diagnostics, open_file
 
@@ -27,13 +36,20 @@ def free_port() -> int:
 
 def test_version() -> None:
     proc = run("--version")
-    assert proc.returncode == 0 and proc.stdout.strip() == "tblsp 0.1.0"
+    assert proc.returncode == 0 and proc.stdout == f"tblsp {tbdump.__version__}\n"
 
 
 def test_bad_argument_is_one_usage_error() -> None:
     proc = run("--bogus")
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[-1] == "tblsp: error: unrecognized arguments: --bogus"
+    assert proc.stderr.splitlines()[-1] == "python -m tblsp: error: unrecognized arguments: --bogus"
+
+
+@pytest.mark.parametrize("port", ["99999", "-5", "http"])
+def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
+    proc = run("--tcp", "--port", port)
+    assert proc.returncode == 2 and proc.stderr.endswith(
+        "python -m tblsp: error: argument --port: %r is not a TCP port (0-65535)\n" % port), proc.stderr
 
 
 def test_busy_port_is_one_line() -> None:
@@ -41,9 +57,65 @@ def test_busy_port_is_one_line() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         proc = run("--tcp", "--port", str(busy.getsockname()[1]))
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert line.startswith("tblsp: cannot serve on 127.0.0.1:") and "in use" in line
+
+
+def test_without_pygls_one_line_says_how_to_install_it() -> None:
+    """The `tblsp` script is installed whether or not the `lsp` extra is: without pygls it says
+    so, naming pygls itself (`pip install 'tbdump[lsp]'` would bring PyPI's other tbdump)."""
+    # -S: no site-packages, so neither pygls nor its metadata; tbdump comes from PYTHONPATH.
+    proc = subprocess.run([sys.executable, "-S", "-m", "tblsp"], env=ENV, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "tblsp: pygls is not installed; install it with: pip install 'pygls>=2,<3'\n"
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("stdin", ["pipe", "terminal"])
+def test_ctrl_c_ends_the_server_quietly(stdin: str) -> None:
+    """At a terminal, pygls's reader thread sat in a read Ctrl-C did not end: the first one was
+    ignored and a second aborted Python ("Fatal Python error: _enter_buffered_busy")."""
+    if stdin == "terminal":
+        writer, reader = pty.openpty()
+        tty.setraw(reader)      # bytes through as they are: LSP frames are not lines of text
+        proc = subprocess.Popen(SERVER, stdin=reader, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=ENV, start_new_session=True)
+        os.close(reader)
+    else:
+        reader, writer = os.pipe()
+        proc = subprocess.Popen(SERVER, stdin=reader, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=ENV)
+        os.close(reader)
+    try:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                           "params": {"capabilities": {}}}).encode()
+        os.write(writer, b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        read_until(proc, b'"serverInfo"')    # serving: its reader is waiting for the next message
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None and proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(writer)        # kept open until now: stdin never ends by itself
+
+
+def read_until(proc: subprocess.Popen, needle: bytes) -> bytes:
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + WAIT
+    while needle not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {needle!r} from tblsp; it said {seen!r}"
+        if select.select([proc.stdout], [], [], left)[0]:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            assert chunk, f"tblsp closed stdout; it said {seen!r}"
+            seen += chunk
+    return seen
 
 
 @pytest.mark.asyncio

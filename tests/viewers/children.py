@@ -18,6 +18,16 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
+def console_script(directory: Path, name: str) -> Path:
+    """A script like the one pip installs for `name = "name.__main__:main"` in pyproject."""
+    script = directory / name
+    script.write_text("import sys\n"
+                      f"from {name}.__main__ import main\n"
+                      "if __name__ == '__main__':\n"
+                      "    sys.exit(main())\n")
+    return script
+
+
 def run(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None,
         stdin: Optional[str] = None) -> "subprocess.CompletedProcess[str]":
     return subprocess.run(list(args), cwd=str(cwd), env=child_env(env), input=stdin,

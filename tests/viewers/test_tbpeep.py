@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tbpeep.loader import PEEPSHOW
+
 from .children import run
 
 PROMPT = r"^(list|dict|int) [*i]+ > $"
@@ -117,8 +119,9 @@ def test_without_peepshow_one_line_says_how_to_install_it(crash, tmp_path, ipdb_
     # The debuggers' venv has tbdump's dependencies but not the peep extra.
     done = run(tbpeep(crash("divide.py", "5", "0"), python=ipdb_python), tmp_path)
     assert done.returncode == 2
+    # By its own name: `pip install 'tbdump[peep]'` would bring the `tbdump` on PyPI, another project.
     assert done.stderr == ("tbpeep: peepshow is not installed; install it with: "
-                           "pip install 'tbdump[peep]'\n")
+                           "pip install peepshow==0.3.0\n")
 
 
 def test_bad_files_get_one_line_and_status_2(tmp_path):
@@ -132,7 +135,7 @@ def test_bad_files_get_one_line_and_status_2(tmp_path):
 def test_help_explains_it():
     done = run([sys.executable, "-m", "tbpeep", "--help"], Path.cwd())
     assert done.returncode == 0
-    for needle in ("--safe", "traceback.pkl", ".chain", "pip install 'tbdump[peep]'",
+    for needle in ("--safe", "traceback.pkl", ".chain", f"pip install {PEEPSHOW}", "--version",
                    "vim", "man", "clear"):
         assert needle in done.stdout, needle
 

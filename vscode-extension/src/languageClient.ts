@@ -21,7 +21,7 @@ import {
 } from 'vscode-languageclient/node';
 import { launchConfigurationFor, SHOW_RUN_VIEW } from './launchArgs';
 import { log } from './output';
-import { resolveInterpreter } from './python';
+import { installTbdumpHint, resolveInterpreter } from './python';
 import { pythonCwd } from './trust';
 
 export const DEBUG_CRASH_COMMAND = 'tbdump.debugCrash';
@@ -35,7 +35,7 @@ const DIAGNOSTICS_TIMEOUT_MS = 10_000;
 const CHECK_SCRIPT =
     'import importlib.util, sys\n' +
     'sys.stdout.write(sys.executable)\n' +
-    'sys.exit(0 if importlib.util.find_spec("tblsp") and importlib.util.find_spec("pygls") else 3)\n';
+    'sys.exit(3 if not importlib.util.find_spec("tblsp") else 0 if importlib.util.find_spec("pygls") else 4)\n';
 
 function lensEnabled(): boolean {
     return vscode.workspace.getConfiguration('tbdump').get<boolean>('lens.enable', true);
@@ -103,7 +103,10 @@ function checkTblspInstalled(python: string, cwd: string | undefined): Promise<s
                 resolve(undefined);
             } else if ((error as { code?: unknown }).code === 3) {
                 const exe = stdout.trim() || python;
-                resolve(`tblsp is not installed in ${exe}: install it with "${exe}" -m pip install "tbdump[lsp]"`);
+                resolve(`tblsp is not installed in ${exe}. ${installTbdumpHint(exe, '[lsp]')}`);
+            } else if ((error as { code?: unknown }).code === 4) {
+                const exe = stdout.trim() || python;
+                resolve(`tblsp needs pygls, which is not installed in ${exe}: install it with "${exe}" -m pip install "pygls>=2,<3"`);
             } else {
                 resolve(`${python} failed to start: ${stderr.trim().split('\n').pop() || error.message}`);
             }

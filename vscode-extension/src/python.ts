@@ -88,6 +88,14 @@ const CHECK_SCRIPT =
     'sys.stdout.write(sys.executable)\n' +
     'sys.exit(0 if importlib.util.find_spec("tbdap") else 3)\n';
 
+/**
+ * How to install tbdump (with `extras`, e.g. `[lsp]`) into `exe`, one sentence: from its
+ * source, since the package named tbdump on PyPI is another project.
+ */
+export function installTbdumpHint(exe: string, extras = ''): string {
+    return `Install it from tbdump's source (the package named tbdump on PyPI is another project): "${exe}" -m pip install "/path/to/tbdump${extras}" (a clone, or the wheel its make wheel builds)`;
+}
+
 /** Why tbdap cannot start with this interpreter, as one sentence for a person; undefined when it can. */
 export function checkTbdapInstalled(interpreter: Interpreter, cwd: string | undefined): Promise<string | undefined> {
     return new Promise((resolve) => {
@@ -106,7 +114,7 @@ export function checkTbdapInstalled(interpreter: Interpreter, cwd: string | unde
                     resolve(`Python interpreter not found: ${where}. Set "tbdump.python" or the launch configuration's "python" to a Python with tbdump installed.`);
                 } else if ((error as { code?: unknown }).code === 3) {
                     const exe = stdout.trim() || interpreter.command;
-                    resolve(`tbdump is not installed in the Python interpreter ${exe} (${interpreter.source}). Install it with: "${exe}" -m pip install tbdump — or set "tbdump.python" to a Python that has it.`);
+                    resolve(`tbdump is not installed in the Python interpreter ${exe} (${interpreter.source}). ${installTbdumpHint(exe)} — or set "tbdump.python" to a Python that has it.`);
                 } else {
                     const last = stderr.trim().split('\n').pop() ?? '';
                     resolve(`Python interpreter ${where} failed to start: ${last || error.message}`);
