@@ -26,7 +26,7 @@ from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, Safe
                     SyntaxDetail, Thread, Value)
 from .objects import RecordWriter
 from .preview import Previewer, missing, redacted
-from .redaction import Redaction, Secrets
+from .redaction import Redaction, Secrets, is_code, split_argv
 from .saferepr import describe_exception
 from .suggestions import suggestion
 
@@ -85,12 +85,61 @@ class Capture:
         self._omitted: Dict[str, List[str]] = {}
         self._positions: Dict[Tuple[types.CodeType, Optional[int]], Optional[Position]] = {}
         self._keep_alive: List[Any] = []  # ids above must not be reused during capture
+        self._learner = Learner(records.policy.secrets, clock)
+
+    # -- secrets ----------------------------------------------------------------
+    def learn(self, root: BaseException, above_handler: bool, other_threads: bool) -> None:
+        """Before any record is written, learn what the program holds under secrets' names.
+
+        The crash frame is captured first (a time budget must keep it), so a secret
+        its caller named ``password`` and passed on as ``pw`` would be pickled before
+        the name is met.  This pass reads every frame the dump will hold, and the
+        module globals with them, as the interpreter stores them: the names, and
+        one level below (dict keys, attributes in ``__dict__`` and slots,
+        namedtuple fields), never running code of the program.
+        """
+        if not self.redaction.enabled:
+            return
+        frames: List[types.FrameType] = []
+        for n, exc in enumerate(_chain(root)):
+            entries = []
+            tb = getattr(exc, "__traceback__", None)
+            while isinstance(tb, types.TracebackType):
+                if tb.tb_frame.f_code not in self.skip_codes:
+                    entries.append(tb.tb_frame)
+                tb = tb.tb_next
+            frames += entries
+            f = entries[0].f_back if above_handler and n == 0 and entries else None
+            while f is not None and f.f_code not in self.skip_codes:
+                frames.append(f)
+                f = f.f_back
+            self._learner.exception(exc)
+        if other_threads:
+            current = threading.get_ident()
+            for ident, top in sys._current_frames().items():
+                if ident == current or is_capture_thread(ident):
+                    continue
+                walk: Optional[types.FrameType] = top
+                while walk is not None:
+                    if walk.f_code not in self.skip_codes:
+                        frames.append(walk)
+                    walk = walk.f_back
+        for f in frames:
+            if self.clock.expired:
+                return
+            filename = f.f_code.co_filename
+            if filename not in self._sources:
+                self.source(filename, f.f_globals)
+                text = self._sources[filename].text
+                if text is not None and not is_library_file(filename):
+                    self._learner.secrets.learn_source(text)
+            self._learner.frame(f)
 
     # -- values -----------------------------------------------------------------
     def value(self, name: Any, obj: Any) -> Value:
         """Preview and record of one named value, redacted when its name is a secret."""
         rule = self.redaction.rule_for_name(name)
-        if rule:
+        if rule and not is_code(obj):
             self.records.policy.secrets.learn(obj)
             return redacted(obj, rule)
         if self.clock.expired:
@@ -229,16 +278,8 @@ class Capture:
     # -- exceptions ----------------------------------------------------------------
     def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:
         """The chain, breadth-first from the root, each exception once (cycles are fine)."""
-        order: List[BaseException] = [root]
-        index: Dict[int, int] = {id(root): 0}
-        i = 0
-        while i < len(order):
-            exc = order[i]
-            i += 1
-            for linked in self._links(exc):
-                if linked is not None and id(linked) not in index:
-                    index[id(linked)] = len(order)
-                    order.append(linked)
+        order = _chain(root)
+        index: Dict[int, int] = {id(exc): n for n, exc in enumerate(order)}
         self._referenced = _names_used(order)
         records = []
         for n, exc in enumerate(order):
@@ -281,15 +322,10 @@ class Capture:
             detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
             if detail.filename and os.path.isfile(detail.filename):
                 self.source(detail.filename, None)
+                text = self._sources[detail.filename].text
+                if text is not None:  # a file that failed to compile: its secrets never ran
+                    self.records.policy.secrets.learn_source(text)
         return detail
-
-    @staticmethod
-    def _links(exc: BaseException) -> List[Any]:
-        out = [getattr(exc, "__cause__", None)]
-        if not getattr(exc, "__suppress_context__", False):
-            out.append(getattr(exc, "__context__", None))
-        out += _group_members(exc) or []
-        return [x for x in out if isinstance(x, BaseException)]
 
     def _message(self, exc: BaseException) -> str:
         try:
@@ -366,6 +402,131 @@ class Capture:
 
     def omitted(self) -> Dict[str, List[str]]:
         return self._omitted
+
+
+def _chain(root: BaseException) -> List[BaseException]:
+    """The exceptions linked from ``root`` (cause, context, group members), breadth-first,
+    each once (cycles are fine)."""
+    order: List[BaseException] = [root]
+    seen: Set[int] = {id(root)}
+    i = 0
+    while i < len(order):
+        exc = order[i]
+        i += 1
+        for linked in _links(exc):
+            if id(linked) not in seen:
+                seen.add(id(linked))
+                order.append(linked)
+    return order
+
+
+def _links(exc: BaseException) -> List[Any]:
+    out = [getattr(exc, "__cause__", None)]
+    if not getattr(exc, "__suppress_context__", False):
+        out.append(getattr(exc, "__context__", None))
+    out += _group_members(exc) or []
+    return [x for x in out if isinstance(x, BaseException)]
+
+
+class Learner:
+    """The values a program holds under secrets' names, learned from frames before capture.
+
+    Reads only what the interpreter stores (a frame's locals, a module's globals,
+    and one level below through ``Secrets.named``), bounded by a count and the
+    capture clock, so it runs no code of the program and cannot hang.
+    """
+
+    MAX_VALUES = 50000
+    SEQUENCE_ITEMS = 64   # a list this short may be a command line, or name-value pairs
+
+    def __init__(self, secrets: Secrets, clock: Optional[Clock]) -> None:
+        self.secrets = secrets
+        self.clock = clock
+        self.left = self.MAX_VALUES
+        self._namespaces: Set[int] = set()
+        self._keep: List[Any] = []   # the ids above stay theirs
+        self._codes: Dict[types.CodeType, bool] = {}
+
+    def frame(self, f: types.FrameType) -> None:
+        g = f.f_globals
+        if type(g) is dict and id(g) not in self._namespaces:
+            self._namespaces.add(id(g))
+            self._keep.append(g)
+            self.namespace(g)
+        if not _is_module_level(f):
+            try:
+                self.namespace(f.f_locals, f.f_code)
+            except Exception:
+                pass
+
+    def exception(self, exc: BaseException) -> None:
+        """An exception's own attributes (``self.request_headers``, ``self.cmd``)."""
+        self.value(exc)
+
+    def namespace(self, names: Dict[Any, Any], code: Optional[types.CodeType] = None) -> None:
+        if self.left <= 0 or (self.clock is not None and self.clock.expired):
+            return
+        pairs = list(itertools.islice(names.items(), self.left))
+        self.left -= len(pairs)
+        redaction = self.secrets.redaction
+        if code is not None:  # a function's locals are named by its code: decided once per code
+            secret_names = self._codes.get(code)
+            if secret_names is None:
+                secret_names = self._codes[code] = redaction.any_name_in(
+                    code.co_varnames + code.co_cellvars + code.co_freevars)
+        else:
+            secret_names = redaction.any_name_in([name for name, _ in pairs if type(name) is str])
+        if secret_names:
+            rule_of = redaction.rule_for_name
+            named = [(name, value) for name, value in pairs if type(name) is str and rule_of(name)]
+            for _, value in named:
+                self.secrets.learn(value)
+            shown = {id(value) for _, value in named}
+            pairs = [(name, value) for name, value in pairs if id(value) not in shown]
+        for _, value in pairs:
+            if type(value) not in _SCALARS:
+                self.value(value)
+
+    def value(self, obj: Any) -> None:
+        """What ``obj`` (under an innocent name) holds under secrets' names."""
+        t = type(obj)
+        if t in _SCALARS:
+            return
+        if t is list or t is tuple or t is set or t is frozenset:
+            self._sequence(obj if t is list or t is tuple else list(itertools.islice(obj, self.SEQUENCE_ITEMS + 1)))
+            return
+        if t is dict and not self.secrets.key_facts(obj)[0]:
+            return  # the common case, decided by one C-level pass over the keys
+        try:
+            for _, found in self.secrets.named(obj):
+                self.secrets.learn(found)
+            # A command line kept in an attribute: CompletedProcess.args, CalledProcessError.cmd.
+            getter = self.secrets.layout(t)[1]
+            own = getter.__get__(obj, t) if getter is not None else None
+            if type(own) is dict and len(own) <= 256:
+                for item in own.values():
+                    if type(item) is list or type(item) is tuple:
+                        self._sequence(item)
+        except Exception:
+            pass
+
+    def _sequence(self, items: Any) -> None:
+        """A short list that may be a command line (``--password X``) or name-value pairs
+        (``[("password", X)]``, as urlencode and HTTP clients take them)."""
+        if not 0 < len(items) <= self.SEQUENCE_ITEMS:
+            return
+        first = items[0]
+        if type(first) is str and len(items) > 1:
+            for hidden in split_argv(list(items), self.secrets.redaction)[1]:
+                self.secrets.learn(hidden)
+        elif type(first) is tuple and len(first) == 2:
+            rule_of = self.secrets.redaction.rule_for_name
+            for pair in items:
+                if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and rule_of(pair[0]):
+                    self.secrets.learn(pair[1])
+
+
+_SCALARS = frozenset((int, float, complex, bool, type(None), bytes, str))
 
 
 def _is_module_level(f: types.FrameType) -> bool:
@@ -456,25 +617,9 @@ def _safe_cwd() -> str:
 
 
 def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
-    """``--password X`` and ``--token=X`` keep their flag and lose their value."""
-    out: List[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            out.append("<redacted>")
-            hide_next = False
-            continue
-        if arg.startswith("-"):
-            flag, eq, _ = arg.partition("=")
-            if redaction.rule_for_name(flag.lstrip("-")):
-                if eq:
-                    out.append(flag + "=<redacted>")
-                else:
-                    out.append(arg)
-                    hide_next = True
-                continue
-        out.append(arg)
-    return out
+    """``--password X`` and ``--token=X`` keep their flag and lose their value; what a value
+    pattern hits is hidden (``Secrets`` learns the values, so copies are hidden too)."""
+    return split_argv(argv, redaction)[0] if redaction.enabled else argv
 
 
 def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
@@ -536,42 +681,69 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
             thread: Optional[threading.Thread] = None, other_threads: bool = True) -> Tuple[SafeLayer, Capture]:
     """Capture ``exc`` into a SafeLayer (object records go to ``records``)."""
     cap = Capture(records, budgets, redaction, clock, skip_codes)
+    try:
+        cap.learn(exc, above_handler, other_threads)
+    except Exception:  # a bug here must not cost the dump: names still redact as they are met
+        if os.environ.get("TBDUMP_DEBUG"):
+            import traceback
+            traceback.print_exc()
     exceptions = cap.exceptions(exc, above_handler)
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
     meta = metadata(redaction, all_frames(exceptions, threads))
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
                       sources=cap.sources(), namespaces=cap.namespaces(), omitted=cap.omitted())
-    if records.policy.secrets.texts:
+    if redaction.enabled:
         scrub(layer, records.policy.secrets)
     return layer, cap
 
 
 def scrub(layer: SafeLayer, secrets: Secrets) -> None:
-    """Hide, in every text of the safe layer, the secrets met anywhere during capture.
+    """Hide, in every text of the safe layer, the secrets met anywhere during capture, the
+    passwords of URLs and, once the program was seen holding the environment, its items.
 
     Reprs are taken before all secrets are known (a dict's repr comes before
-    its denylisted key is seen), so this runs once at the end.
+    its denylisted key is seen), so this runs once at the end.  Sources lose
+    what value patterns hit too; each keeps the SHA-256 of the file that ran.
     """
-    seen: Set[int] = set()
-    stack: List[Value] = [v for ns in layer.namespaces.values() for v in ns.values()]
+    hide = secrets.scrub
     for record in layer.exceptions:
-        record.message = secrets.scrub(record.message)
-        record.notes = [secrets.scrub(n) for n in record.notes]
+        record.message = hide(record.message)
+        record.notes = [hide(n) for n in record.notes]
         if record.syntax is not None:
-            record.syntax.msg = None if record.syntax.msg is None else secrets.scrub(record.syntax.msg)
-            record.syntax.text = None if record.syntax.text is None else secrets.scrub(record.syntax.text)
-        if record.value is not None:
-            stack.append(record.value)
-    for frame in all_frames(layer.exceptions, layer.threads):
-        stack.extend(frame.variables.values())
+            record.syntax.msg = None if record.syntax.msg is None else hide(record.syntax.msg)
+            record.syntax.text = None if record.syntax.text is None else hide(record.syntax.text)
+    # Previews hid URLs' passwords as they were made: they need this pass (thousands of
+    # values) only for the secrets learned meanwhile, or the items of an environment.
+    seen: Set[int] = set()
+    stack: List[Value] = []
+    if secrets.texts or secrets.environ_seen:
+        stack += [v for ns in layer.namespaces.values() for v in ns.values()]
+        stack += [record.value for record in layer.exceptions if record.value is not None]
+        for frame in all_frames(layer.exceptions, layer.threads):
+            stack.extend(frame.variables.values())
     while stack:
         value = stack.pop()
         if id(value) in seen:
             continue
         seen.add(id(value))
-        value.repr = secrets.scrub(value.repr)
-        stack.extend(c.value for c in value.children or ())
-    layer.metadata.argv = [secrets.scrub(a) for a in layer.metadata.argv]
+        value.repr = hide(value.repr)
+        if value.missing is not None:
+            value.missing = hide(value.missing)
+        for child in value.children or ():
+            child.name = hide(child.name)
+            if child.access is not None:
+                child.access = hide(child.access)
+            stack.append(child.value)
+    for thread in layer.threads:
+        thread.name = hide(thread.name)
+    meta = layer.metadata
+    meta.argv = [hide(a) if isinstance(a, str) else a for a in meta.argv]
+    meta.cut = [hide(line) for line in meta.cut]
+    for filename, source in list(layer.sources.items()):
+        if source.text is not None:
+            text = secrets.scrub_source(source.text)
+            if text != source.text:
+                layer.sources[filename] = Source(source.filename, text, source.sha256, source.reason)
 
 
 def _redacted_text(text: str, redaction: Redaction) -> str:
@@ -592,6 +764,16 @@ def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
         message = str(exc)
     except BaseException:
         message = "<exception str() failed>"
+    secrets = Secrets(redaction)  # the environment's and the command line's secrets
+    if redaction.enabled:
+        # And what the frames hold under secrets' names: read as stored, never by
+        # running the program's code (which may be what hung the capture).
+        learner = Learner(secrets, None)
+        tb = getattr(exc, "__traceback__", None)
+        while isinstance(tb, types.TracebackType):
+            learner.frame(tb.tb_frame)
+            tb = tb.tb_next
+        learner.exception(exc)
     record = ExceptionRecord(type_display(type(exc)), type(exc).__name__, _redacted_text(message, redaction),
                              frames)
     meta = metadata(redaction, [])
@@ -600,6 +782,7 @@ def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
     thread = threading.current_thread()
     layer = SafeLayer(meta, [record], [Thread(thread.ident or 0, thread.name, bool(thread.daemon), True, frames)],
                       {}, {})
-    scrub(layer, Secrets(redaction))  # the environment's secrets, as a full capture hides them
+    if redaction.enabled:
+        scrub(layer, secrets)
     return layer
 

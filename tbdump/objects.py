@@ -17,6 +17,8 @@ replaced by stand-ins.  Nothing here opens files, sockets or processes.
 from __future__ import annotations
 
 import collections
+import copyreg
+import dataclasses
 import enum
 import importlib
 import io
@@ -32,7 +34,8 @@ from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
 from .budget import BudgetExceeded, Clock
 from .placeholder import LockPlaceholder, Placeholder, missing_class
 from .preview import qualified_type, type_name
-from .redaction import Redaction, Secrets
+from .redaction import (ENVIRON_MARKER, URL_CREDENTIALS, Redaction, Secrets, environ_probes,
+                        is_code, is_environ_copy)
 from .saferepr import describe_exception, safe_repr
 
 PROTOCOL = 5  # read by every supported Python (3.8+); big buffers are written without a copy
@@ -52,8 +55,9 @@ _PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tup
 _SINGLETON_TYPES = (type(None), type(Ellipsis), type(NotImplemented))
 
 
-_NUMBERS = frozenset((int, float, complex, bool, type(None), bytes))
-_NUMBERS_AND_TEXT = _NUMBERS | {str}
+_NUMBERS = frozenset((int, float, complex, bool, type(None)))
+_NUMBERS_AND_TEXT = _NUMBERS | {str, bytes}
+SECRET_VALUE = "<redacted: a secret's value>"
 # A C-level callable that returns None for anything: "no persistent id" without
 # a Python call per pickled object.
 _NO_PID: Callable[[Any], None] = collections.deque(maxlen=0).append
@@ -227,14 +231,15 @@ def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
 
 def _redacted_function(fn: types.FunctionType, redaction: Redaction,
                        secrets: Secrets) -> types.FunctionType:
-    """A copy of ``fn`` whose closure cells named like secrets hold the redaction marker."""
+    """A copy of ``fn`` whose closure cells and default argument values named like
+    secrets hold the redaction marker."""
     if getattr(fn, "__tbdump_redacted__", False):
         return fn
-    names = fn.__code__.co_freevars
+    code = fn.__code__
     cells = fn.__closure__ or ()
     new_cells = []
     changed = False
-    for name, cell in zip(names, cells):
+    for name, cell in zip(code.co_freevars, cells):
         rule = redaction.rule_for_name(name)
         if rule:
             changed = True
@@ -245,15 +250,39 @@ def _redacted_function(fn: types.FunctionType, redaction: Redaction,
             new_cells.append(types.CellType("<redacted: %s>" % rule))
         else:
             new_cells.append(cell)
+    # Defaults belong to the last positional parameters; keyword-only ones are by name.
+    defaults = fn.__defaults__
+    if type(defaults) is tuple and defaults:
+        names = code.co_varnames[:code.co_argcount][-len(defaults):]
+        hidden = _hide_named(list(zip(names, defaults)), redaction, secrets)
+        if hidden is not None:
+            defaults, changed = tuple(v for _, v in hidden), True
+    kwdefaults = fn.__kwdefaults__
+    if type(kwdefaults) is dict and kwdefaults:
+        hidden = _hide_named(list(kwdefaults.items()), redaction, secrets)
+        if hidden is not None:
+            kwdefaults, changed = dict(hidden), True
     if not changed:
         return fn
-    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
-                              tuple(new_cells))
-    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy = types.FunctionType(code, fn.__globals__, fn.__name__, defaults, tuple(new_cells))
+    copy.__kwdefaults__ = kwdefaults
     copy.__qualname__ = fn.__qualname__
     copy.__module__ = fn.__module__
     copy.__tbdump_redacted__ = True  # type: ignore[attr-defined]
     return copy
+
+
+def _hide_named(pairs: List[Tuple[Any, Any]], redaction: Redaction,
+                secrets: Secrets) -> Optional[List[Tuple[Any, Any]]]:
+    """``pairs`` with the values of secrets' names replaced (and learned); None when none is."""
+    out, changed = [], False
+    for name, value in pairs:
+        rule = redaction.rule_for_name(name)
+        if rule and not is_code(value):
+            secrets.learn(value)
+            value, changed = "<redacted: %s>" % rule, True
+        out.append((name, value))
+    return out if changed else None
 
 
 def _guarded(obj: Any, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
@@ -333,13 +362,21 @@ class ReducePolicy:
         self.secrets = secrets if secrets is not None else Secrets(redaction)
         self.clock = clock
         self.in_dill = in_dill
+        # A copy of the environment is known by these variables (none: its values are kept).
+        self._probes = environ_probes() if redaction.enabled and not redaction.keep_environ else ()
+        self._made: Set[Any] = {SECRET_VALUE, ENVIRON_MARKER}  # texts written in place of others: final
+        self._made_ids: Dict[int, Any] = {}  # arrays likewise, and dict keys kept as they are
+        self._shaped: Dict[type, bool] = {}  # types whose reduction may hold named fields
+        numpy = sys.modules.get("numpy")
+        self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
 
     def reduce(self, obj: Any) -> Any:
         t = type(obj)
         if t in _PLAIN_TYPES:
             return NotImplemented
+        hidden = self._hidden(obj, t) if self.redaction.enabled else ()
         qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
-        if qual in _TRUSTED_REDUCE:
+        if qual in _TRUSTED_REDUCE and not hidden:
             return NotImplemented
         if isinstance(obj, types.ModuleType):
             return (_module_stand_in, (obj.__name__,))
@@ -373,12 +410,62 @@ class ReducePolicy:
             return NotImplemented
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
+        if hidden:
+            rv = self._hide_in(obj, t, rv)
         return rv if self.in_dill else _guarded(obj, rv)
+
+    def _hidden(self, obj: Any, t: type) -> List[Tuple[str, Any]]:
+        """What a dict subclass, namedtuple or slotted class holds under secrets' names (learned
+        now, so their copies inside the reduction are hidden whatever its shape)."""
+        shaped = self._shaped.get(t)
+        if shaped is None:
+            kind, _, slots, fields = self.secrets.layout(t)
+            shaped = self._shaped[t] = kind == "dict" or bool(slots) or bool(fields)
+        if not shaped:
+            return []
+        hidden = self.secrets.named(obj)
+        for _, value in hidden:
+            self.secrets.learn(value)
+        return hidden
+
+    def _hide_in(self, obj: Any, t: type, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
+        """The reduction of ``obj`` with its secrets' values replaced, where its shape says
+        which value is which: a namedtuple's arguments, a slotted dataclass's state list,
+        a dict subclass's items."""
+        rule_of = self.redaction.rule_for_name
+        func, args, rest = rv[0], rv[1], list(rv[2:])
+        _, _, _, fields = self.secrets.layout(t)
+        if fields and func is _NEWOBJ and type(args) is tuple and args and args[0] is t:
+            values = list(args[1:])
+            if len(values) == tuple.__len__(obj):
+                for index, name in fields:
+                    values[index] = self._marker("<redacted: %s>" % rule_of(name))
+                args = (t,) + tuple(values)
+        state: Any = rest[0] if rest else None
+        if type(state) in (list, tuple) and dataclasses.is_dataclass(t):
+            try:
+                names = [f.name for f in dataclasses.fields(t)]
+            except Exception:
+                names = []
+            if len(names) == len(state):
+                rest[0] = type(state)(self._marker("<redacted: %s>" % rule_of(n)) if rule_of(n) else v
+                                      for n, v in zip(names, state))
+        if len(rest) >= 3 and rest[2] is not None and issubclass(t, dict):
+            rest[2] = self._hidden_items(rest[2])
+        return (func, args) + tuple(rest)
+
+    def _hidden_items(self, items: Any) -> Any:
+        rule_of = self.redaction.rule_for_name
+        for pair in items:
+            key = pair[0]
+            rule = rule_of(key) if type(key) is str else None
+            yield (key, self._marker("<redacted: %s>" % rule)) if rule else pair
 
     def _environ(self, env: Any) -> Any:
         if self.redaction.keep_environ:
             return (dict, (dict(env),))
-        return (dict, ({k: "<redacted: environment variable>" for k in env},))
+        self.secrets.hide_environ()
+        return (dict, ({k: ENVIRON_MARKER for k in env},))
 
     def _by_reference_or_value(self, obj: Any) -> Any:
         if _importable(obj):
@@ -403,7 +490,27 @@ class ReducePolicy:
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
 
     def _placeholder(self, obj: Any, reason: str) -> Any:
-        return (Placeholder, (type_name(obj), reason, safe_repr(obj)[:200]))
+        text = safe_repr(obj)
+        if self.redaction.enabled:
+            try:
+                self.secrets.learn_fields(obj)  # what its repr may show, by the names it holds
+            except Exception:
+                pass
+            # Scrubbed whole, before the cut: a cut secret would no longer be found.
+            text, reason = self.secrets.scrub(text), self.secrets.scrub(reason)
+            rule = self.redaction.rule_for_text(text)
+            if rule:
+                text = "<redacted: %s>" % rule
+            rule = self.redaction.rule_for_text(reason)
+            if rule:
+                reason = "not captured: <redacted: %s>" % rule
+        return (Placeholder, (type_name(obj), reason, text[:200]))
+
+    def _marker(self, text: str) -> str:
+        """``text``, written in place of a secret: never checked again (a value pattern
+        may match the marker that names it)."""
+        self._made.add(text)
+        return text
 
     def may_hide_secrets(self, obj: Any, items: Optional[Set[type]]) -> bool:
         """Whether pickling ``obj`` needs the per-object redaction check.
@@ -414,43 +521,155 @@ class ReducePolicy:
         """
         if not self.redaction.enabled:
             return False
-        strings_matter = bool(self.secrets.texts or self.redaction.patterns)
-        plain = _NUMBERS if strings_matter else _NUMBERS_AND_TEXT
+        secrets = self.secrets
+        texts_matter = bool(secrets.texts or self.redaction.patterns)
+        plain = _NUMBERS if texts_matter else _NUMBERS_AND_TEXT
         t = type(obj)
         if t in plain:
-            return False
+            if t is str:
+                return "://" in obj   # a URL's password
+            return t is int and obj in secrets.ints
         try:
             if t in (list, tuple, set, frozenset):
-                return items is None or not items <= plain
+                return items is None or not items <= plain or self._flat_hides(obj, items)
             if t is dict:
-                return self.redaction.any_name_in(obj) or items is None or not items <= plain
+                if items is None or not items <= plain:
+                    return True
+                if self._probes and is_environ_copy(obj, self._probes):
+                    return True
+                names, url = secrets.key_facts(obj)
+                if names or (url and not texts_matter):
+                    return True
+                if texts_matter and not self.secrets.ints:
+                    return False
+                return self._flat_hides(obj.values(), set(map(type, obj.values())))
             if qualified_type(obj) == "numpy.ndarray":
-                return obj.dtype.hasobject
+                return bool(obj.dtype.hasobject or (obj.dtype.kind in "US" and texts_matter))
         except Exception:
             pass
         return True
 
+    def _flat_hides(self, values: Any, items: Set[type]) -> bool:
+        """Whether a flat container's items (all in the plain types) hold a URL's password or a
+        secret int; joined and searched at C speed."""
+        if str in items and not (self.secrets.texts or self.redaction.patterns):
+            joined = "\0".join(values if items == {str} else [x for x in values if type(x) is str])
+            if "://" in joined:
+                return True
+        return bool(self.secrets.ints) and int in items and not self.secrets.ints.isdisjoint(values)
+
     def persistent_id(self, obj: Any) -> Any:
-        """Redaction of plain dicts and strings, which the C pickler never shows reduce hooks."""
+        """Redaction of what the C pickler never shows reduce hooks: plain dicts, strings,
+        bytes and ints (and numpy's text arrays)."""
         t = type(obj)
+        if t is str:
+            return self._text_id(obj)
         if t is dict:
-            rule_of = self.redaction.rule_for_name
-            for key in obj:
-                if type(key) is str and rule_of(key):
-                    for k, v in obj.items():
-                        if type(k) is str and rule_of(k):
-                            self.secrets.learn(v)
-                    # Pairs, not a dict: the id is pickled in turn, and a dict
-                    # with the same keys would come back here forever.
-                    return ("R", [(k, ("<redacted: %s>" % rule_of(k)) if type(k) is str and rule_of(k) else v)
-                                  for k, v in obj.items()])
-        elif t is str and (self.secrets.texts or self.redaction.patterns):
-            if self.secrets.knows(obj):
-                return ("S", "<redacted: a secret's value>")
-            rule = self.redaction.rule_for_text(obj)
-            if rule:
-                return ("S", "<redacted: %s>" % rule)
+            return self._dict_id(obj)
+        if t is int:
+            return ("S", SECRET_VALUE) if self.secrets.ints and obj in self.secrets.ints else None
+        if t is bytes or t is bytearray:
+            return self._blob_id(obj, t)
+        if t is self._ndarray:
+            return self._array_id(obj)
         return None
+
+    def _text_id(self, obj: str) -> Any:
+        secrets = self.secrets
+        if len(obj) >= secrets.min_length:
+            if obj in secrets.texts:
+                return None if self._kept(obj) else ("S", SECRET_VALUE)
+            if secrets.contains(obj) and obj not in self._made and not self._kept(obj):
+                return ("S", self._made_text(secrets.scrub(obj)))
+        if "://" in obj and URL_CREDENTIALS.search(obj) is not None and obj not in self._made:
+            return ("S", self._made_text(secrets.scrub(obj)))
+        if self.redaction.patterns:
+            rule = self.redaction.rule_for_text(obj)
+            if rule and obj not in self._made:
+                return ("S", self._marker("<redacted: %s>" % rule))
+        return None
+
+    def _made_text(self, text: str) -> str:
+        rule = self.redaction.rule_for_text(text)
+        return self._marker("<redacted: %s>" % rule if rule else text)
+
+    def _kept(self, obj: str) -> bool:
+        """A dict key held as it is: learned only on weak evidence (see Secrets.weak)."""
+        return id(obj) in self._made_ids and self._made_ids[id(obj)] is obj
+
+    def _dict_id(self, obj: dict) -> Any:
+        if self._probes and is_environ_copy(obj, self._probes):
+            self.secrets.hide_environ()
+            return ("R", [(k, ENVIRON_MARKER) for k in obj])
+        weak = self.secrets.weak
+        if weak and not weak.isdisjoint(obj):
+            for key in obj:
+                if type(key) is str and key in weak:
+                    self._made_ids[id(key)] = key
+        rule_of = self.redaction.rule_for_name
+        if len(obj) > 8 and not self.secrets.key_facts(obj)[0]:
+            return None
+        for key in obj:
+            if type(key) is str and rule_of(key) and not is_code(obj[key]):
+                pairs = []
+                for k, v in obj.items():
+                    rule = rule_of(k) if type(k) is str and not is_code(v) else None
+                    if rule:
+                        self.secrets.learn(v)
+                        v = self._marker("<redacted: %s>" % rule)
+                    pairs.append((k, v))
+                # Pairs, not a dict: the id is pickled in turn, and a dict
+                # with the same keys would come back here forever.
+                return ("R", pairs)
+        return None
+
+    def _blob_id(self, obj: Any, t: type) -> Any:
+        secrets = self.secrets
+        hit = secrets.contains_blob(obj)
+        rule = None
+        if not hit and self.redaction.patterns and len(obj) >= secrets.MIN_LENGTH:
+            rule = self.redaction.rule_for_text(bytes(obj).decode("latin-1"))
+        if not hit and not rule:
+            return None
+        data = bytes(obj)
+        if data in self._made:
+            return None
+        clean = ("<redacted: %s>" % rule).encode() if rule else secrets.scrub_blob(data)
+        self._made.add(clean)
+        return ("S", clean if t is bytes else bytearray(clean))
+
+    def _array_id(self, obj: Any) -> Any:
+        """A numpy array of str or bytes holding a secret: pickled as a scrubbed copy."""
+        secrets = self.secrets
+        try:
+            kind = obj.dtype.kind
+            if kind not in "US" or not secrets.texts or id(obj) in self._made_ids or obj.nbytes > 1 << 26:
+                return None
+            data = obj.tobytes()
+            if kind == "U":
+                found = any(t.encode("utf-32-le", "surrogatepass") in data for t in secrets.texts)
+            else:
+                found = any(b in data for b in secrets.blobs)
+            if not found:
+                return None
+            items = obj.ravel().tolist()
+            clean = [secrets.scrub(x) if kind == "U" else secrets.scrub_blob(x) for x in items]
+            numpy = sys.modules["numpy"]
+            copy = numpy.array(clean, dtype=kind).reshape(obj.shape)
+        except Exception:
+            return None
+        self._made_ids[id(copy)] = copy
+        return ("S", copy)
+
+
+_NEWOBJ = getattr(copyreg, "__newobj__")   # what object.__reduce_ex__ gives a tuple subclass
+
+
+class _NoType:
+    """Stands for numpy.ndarray where numpy was never imported: no object has this type."""
+
+
+_NO_TYPE = _NoType
 
 
 _LOCK_TYPES = frozenset((type(threading.Lock()), type(threading.RLock())))

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
-from .redaction import Secrets
+from .redaction import Secrets, environ_probes, hide_url_passwords, is_code, is_environ_copy
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
 
 LEN_NAME = "len()"
@@ -332,6 +332,7 @@ class Previewer:
         self.max_string = max_string
         self._secret_texts = secrets.texts if secrets is not None else set()
         self._short_text = min(max_string, MAX_STRING_OUTER)  # a repr longer is cut
+        self._probes = environ_probes() if hide_environ else ()  # how a copy of the environment is known
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
@@ -346,7 +347,9 @@ class Previewer:
         t = type(obj)
         if t in _SCALARS:
             return self._scalar(obj)
-        if self.hide_environ and t is _ENVIRON_TYPE:
+        if self.hide_environ and (t is _ENVIRON_TYPE or (t is dict and is_environ_copy(obj, self._probes))):
+            if self.secrets is not None:
+                self.secrets.hide_environ()  # its items are scrubbed from the reprs around it
             return redacted(obj, ENVIRON_RULE)
         # Builtin callables and flat builtin containers of scalars run no user
         # code while described: they skip the clock's step, the bulk of a capture.
@@ -356,14 +359,22 @@ class Previewer:
                             else self.step(lambda: describe(obj)))
         except BudgetExceeded:
             return timed_out(obj)
+        if "://" in value.repr:
+            value.repr = hide_url_passwords(value.repr)
         value.repr = cut_middle(value.repr, self.max_string)
         text_rule = self.redact_text(value.repr) if self.redact_text is not None else None
         if text_rule is not None:
             return redacted(obj, text_rule)
         # Below the top, only builtin containers open: an object's attributes
         # (a datetime has forty) would multiply the preview for little use.
-        if value.expandable and level < self.depth and not _opaque(obj, t) and (
-                level == 0 or t in _CONTAINERS):
+        opens = value.expandable and level < self.depth and not _opaque(obj, t) and (
+            level == 0 or t in _CONTAINERS)
+        if self.secrets is not None and not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
+            # What its repr (and the reprs around it) show under secrets' names, but no
+            # child of this preview names: a namedtuple's or a slotted dataclass's fields,
+            # an OrderedDict's keys, a mapping proxy's, anything below the depth budget.
+            self.secrets.learn_fields(obj)
+        if opens:
             limit = self.items if level == 0 else self.inner_items
             # An object's dunders and methods are counted, not previewed: they are the
             # same for every instance, and would be most of a dump's previews.
@@ -400,6 +411,8 @@ class Previewer:
             if len(text) > self._short_text:
                 text = cut_middle(string_repr(obj) if t is str or t is bytes else scalar_repr(obj),
                                   self.max_string)
+        if "://" in text:
+            text = hide_url_passwords(text)
         rule = self.redact_text(text) if self.redact_text is not None else None
         if rule:
             return redacted(obj, rule)
@@ -408,6 +421,8 @@ class Previewer:
 
     def _child(self, child: LiveChild, level: int) -> Child:
         rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
+        if rule and is_code(child.obj):
+            rule = None  # `def get_token()`: code, not a secret
         if rule and self.secrets is not None:
             self.secrets.learn(child.obj)
         if rule:
@@ -416,7 +431,8 @@ class Previewer:
             v = self._scalar(child.obj)
         else:
             v = self.value(child.obj, level + 1)
-        return Child(child.name, v, child.access, child.group)
+        name = hide_url_passwords(child.name) if "://" in child.name else child.name
+        return Child(name, v, child.access, child.group)
 
 
 _SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
@@ -488,5 +504,7 @@ def timed_out(obj: Any) -> Value:
 
 
 def missing(obj: Any, reason: str) -> Value:
+    if "://" in reason:
+        reason = hide_url_passwords(reason)
     return Value(type=type_name(obj), repr="<%s>" % reason, qualtype=qualified_type(obj),
                  missing=reason)

@@ -128,13 +128,14 @@ class Crashes:
         if cached is not None and cached.text == text:
             return cached
         stored = index.stored_lines
-        linemap = LineMap(stored, lines)
+        digest = index.source.sha256 if index.source is not None else None
+        ran = digest is not None and hashlib.sha256(text.encode()).hexdigest() == digest
+        # The file that ran: its stored copy may differ only where redaction hid a secret.
+        linemap = LineMap(None if ran else stored, lines)
         if stored is not None:
             differs, checked = not linemap.identical, True
         else:
-            digest = index.source.sha256 if index.source is not None else None
-            differs = digest is not None and hashlib.sha256(text.encode()).hexdigest() != digest
-            checked = False
+            differs, checked = digest is not None and not ran, False
         placement = self._placements[key] = _Placement(text, lines, linemap, differs, checked)
         return placement
 

@@ -8,7 +8,7 @@ import pytest
 
 from tbdump.hooks import GIVE_UP_SECONDS
 
-from ..hostile.harness import PYTHON, REPO, base_env, load_fresh, run, run_tbdump, write_program
+from ..hostile.harness import PYTHON, REPO, base_env, load_fresh, members, run, run_tbdump, write_program
 
 MARGIN = 2.5  # seconds for interpreter start, imports and writing
 
@@ -81,10 +81,11 @@ def test_reduce_that_blocks_forever_in_a_thread_crash_is_given_up(tmp_path: Path
 def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: Path, how: str) -> None:
     # The alarm's BudgetExceeded is caught and the loop goes on: capture can never return. The
     # program still ends, as Python would have ended it, with a minimal dump of the crash, whose
-    # few texts are redacted as a full dump's are.
+    # few texts are redacted as a full dump's are: what the environment, the command line and
+    # the frames' names say is secret.
     hook = 'import tbdump; tbdump.set_excepthook(filename="traceback.pkl")' if how == "excepthook" else ""
     prog = write_program(tmp_path, '''
-        import os
+        import os, sys
         %s
         class Stubborn:
             def __repr__(self):
@@ -95,12 +96,15 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
                         pass
         def f():
             stubborn = Stubborn()
+            client_secret = os.environ["SERVICE_VALUE"]
             print("output before the crash")
-            raise RuntimeError("stubborn, connecting with " + os.environ["SERVICE_TOKEN"])
+            raise RuntimeError("stubborn, connecting with " + os.environ["SERVICE_TOKEN"] + " as "
+                               + client_secret + ", " + sys.argv[2])
         f()
     ''' % hook)
     budget = 2.0
-    env = base_env(TBDUMP_MAX_SECONDS=str(budget), SERVICE_TOKEN="tok-in-the-environment")
+    env = base_env(TBDUMP_MAX_SECONDS=str(budget), SERVICE_TOKEN="tok-in-the-environment",
+                   SERVICE_VALUE="learned-from-the-frame")
     args = ["--password", "hunter22", "--api-key=abcd1234", "--verbose"]
     if how == "runner":
         result = run_tbdump(prog, args, env, traceback=False)
@@ -116,8 +120,11 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
                 tmp_path, dict(env, PYTHONPATH=str(REPO)))
     kind, name, partial, message, argv = json.loads(shown.stdout)
     assert (kind, name, partial) == ("RuntimeError", "f", True), shown
-    assert message == "stubborn, connecting with <redacted>", message
+    assert message == "stubborn, connecting with <redacted> as <redacted>, <redacted>", message
     assert argv == ["--password", "<redacted>", "--api-key=<redacted>", "--verbose"], argv
+    for name, data in members(tmp_path / "traceback.pkl"):
+        for secret in (b"tok-in-the-environment", b"learned-from-the-frame", b"hunter22", b"abcd1234"):
+            assert secret not in data, (secret, name)
 
 
 def test_byte_budget_cuts_what_does_not_fit_and_says_so(tmp_path: Path) -> None:

@@ -1,10 +1,16 @@
 """Canaries: a secret from outside the program, in ten shapes, must appear nowhere in the dump."""
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
+from typing import Any, Dict, Optional, Sequence
 
-from ..hostile.harness import base_env, load_fresh, members, run_tbdump, write_program
+import pytest
+
+from tbdump.preview import ENVIRON_RULE
+
+from ..hostile.harness import PYTHON, REPO, base_env, load_fresh, members, run, run_tbdump, write_program
 
 # The secret enters as real secrets do: an environment variable, a file, argv.
 PROGRAM = '''
@@ -91,3 +97,326 @@ def test_redaction_can_be_configured_and_turned_off(tmp_path: Path) -> None:
     assert other in safe  # `password` was taken off the list
     run_tbdump(prog, [], base_env(VALUE=canary, OTHER=other, TBDUMP_REDACT="0"))
     assert canary.encode() in (tmp_path / "traceback.pkl").read_bytes()
+
+
+# -- the red-team findings: each program crashes as a real one would, and the canary ----
+# -- must appear in no member of the dump, in no encoding, nor in any loaded object ----
+
+# Loads a dump apart, resolves every value it holds (so the object layer is unpickled),
+# and says where the canary (argv[2]) shows: in a repr, an attribute, an exception's args.
+HUNTER = r'''
+import json, sys, tbdump
+path, canary = sys.argv[1], sys.argv[2]
+dump = tbdump.load(path)
+hits, values = [], {}
+def look(where, obj):
+    if isinstance(obj, type(json)):
+        return repr(obj)   # a module is this process's own
+    texts = []
+    for get in (repr, lambda o: repr(vars(o)), lambda o: repr(o.args), lambda o: repr(o.__notes__)):
+        try:
+            texts.append(get(obj))
+        except BaseException:
+            pass
+    if any(canary in t for t in texts):
+        hits.append(where)
+    return texts[0] if texts else "?"
+def walk_values(where, variables):
+    for name, value in variables.items():
+        if canary in value.repr:
+            hits.append(where + "." + name + " (preview)")
+        values[where + "." + name] = look(where + "." + name, dump.resolve(value))
+for n, record in enumerate(dump.exceptions):
+    for text in [record.message] + list(record.notes):
+        if canary in text:
+            hits.append("exception %d text" % n)
+    if record.value is not None:
+        values["exception %d" % n] = look("exception %d" % n, dump.resolve(record.value))
+for thread in dump.threads:
+    for frame in thread.frames:
+        walk_values("%s:%s" % (thread.name, frame.name), frame.variables)
+for key, names in dump.namespaces.items():
+    walk_values(key, names)
+print(json.dumps({"hits": hits, "values": values, "traceback": dump.traceback_text,
+                  "safe_reason": dump.safe_reason}))
+'''
+
+FORMS = ("utf-8", "utf-16-le", "utf-32-le")
+
+
+def new_canary() -> str:
+    return "CANARY" + secrets.token_hex(12)
+
+
+def dump_nowhere(tmp_path: Path, source: str, canary: str, env: Dict[str, str], args: Sequence[str] = (),
+                 files: Optional[Dict[str, str]] = None, status: int = 1) -> Dict[str, Any]:
+    """Run ``source`` under ``python -m tbdump``; assert the canary is in no member (as
+    UTF-8, UTF-16 or UTF-32, as numpy holds text) and in no loaded object; the loaded values."""
+    for name, text in (files or {}).items():
+        (tmp_path / name).write_text(text)
+    prog = write_program(tmp_path, source)
+    result = run_tbdump(prog, list(args), env)
+    assert result.returncode == status, result
+    dump = tmp_path / "traceback.pkl"
+    seen = dict(members(dump))
+    assert {"safe", "objects", "objects.idx"} <= set(seen)
+    for name, data in seen.items():
+        for form in FORMS:
+            assert canary.encode(form) not in data, "the canary is in member %r as %s" % (name, form)
+    loaded = run([PYTHON, "-c", HUNTER, str(dump), canary], tmp_path, dict(env, PYTHONPATH=str(REPO)))
+    assert loaded.returncode == 0, loaded
+    report = json.loads(loaded.stdout)
+    assert report["safe_reason"] is None and report["hits"] == [], report["hits"]
+    return report
+
+
+def test_a_secret_inside_a_longer_string_is_scrubbed_in_the_object_layer(tmp_path: Path) -> None:
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os, threading
+        class AuthError(Exception):
+            pass
+        class Connection:
+            def __init__(self, dsn):
+                self.dsn = dsn
+                self.lock = threading.Lock()
+            def __repr__(self):
+                return "<Connection %s>" % self.dsn
+            def __reduce__(self):
+                raise TypeError("cannot pickle a connection to " + self.dsn)
+        def login(user):
+            token = os.environ["APP_TOKEN"]
+            password = os.environ["APP_TOKEN"]
+            dsn = f"postgres://app:{password}@db.internal/prod"   # built from a secret
+            conn = Connection(dsn)                               # a placeholder, repr and reason
+            try:
+                raise ValueError("token rejected: " + token)
+            except ValueError as first:
+                error = AuthError(f"bad token {token} for {user}")
+                error.add_note("while using " + token)
+                group = ExceptionGroup("many", [KeyError("no " + token), ValueError(token)])
+                raise error from group
+        login("bob")
+    ''', canary, base_env(APP_TOKEN=canary))
+    assert "AuthError: bad token <redacted> for bob" in report["traceback"]
+    assert report["values"]["exception 0"] == "AuthError('bad token <redacted> for bob')"
+    assert report["values"]["MainThread:login.dsn"] == "'postgres://app:<redacted>@db.internal/prod'"
+
+
+def test_a_secret_passed_on_under_another_name_is_hidden_from_the_first_record(tmp_path: Path) -> None:
+    # The crash frame is captured first: its `pw` and `value` are pickled before the
+    # caller's `password`, `config["api_key"]` and `account.secret` are met by name.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import collections, os
+        Credentials = collections.namedtuple("Credentials", "user password")
+        class Account:
+            __slots__ = ("user", "secret")
+            def __init__(self, secret):
+                self.user, self.secret = "bob", secret
+        class Settings:
+            def __init__(self, key):
+                self.api_key = key
+            def __getattr__(self, name):          # never run by redaction
+                raise RuntimeError("looked up " + name)
+        DEFAULTS = {"client_secret": os.environ["APP_SECRET"] + "g"}
+        def connect(host, pw, value, other, more, last, first):
+            raise ConnectionRefusedError("cannot reach " + host)
+        def main():
+            password = os.environ["APP_SECRET"] + "a"
+            config = {"api_key": os.environ["APP_SECRET"] + "b"}
+            account = Account(os.environ["APP_SECRET"] + "c")
+            settings = Settings(os.environ["APP_SECRET"] + "d")
+            creds = Credentials("bob", os.environ["APP_SECRET"] + "e")
+            params = [("user", "bob"), ("password", os.environ["APP_SECRET"] + "h")]   # as urlencode takes them
+            connect("db", password, config["api_key"], account.secret, settings.api_key, creds.password,
+                    DEFAULTS["client_secret"])
+        main()
+    ''', canary, base_env(APP_SECRET=canary))
+    assert "<redacted" in report["values"]["MainThread:connect.pw"]
+
+
+def test_named_fields_of_nested_containers_are_redacted(tmp_path: Path) -> None:
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import collections, dataclasses, os, types
+        Creds = collections.namedtuple("Creds", "user password")
+        @dataclasses.dataclass(frozen=True, slots=True)
+        class Cfg:
+            host: str
+            token: str
+        def c(tag):
+            return os.environ["VALUE"] + tag
+        def main():
+            services = {"db": [Creds("u", c("1")), Cfg("h", c("2")),
+                               collections.OrderedDict(password=c("3")),
+                               collections.defaultdict(str, {"token": c("4")}),
+                               types.MappingProxyType({"secret": c("5")})]}
+            raise RuntimeError("x")
+        main()
+    ''', canary, base_env(VALUE=canary))
+    services = report["values"]["MainThread:main.services"]   # each loads, its secret replaced
+    for shown in ("Creds(user='u', password=\"<redacted: name matches 'password'>\")",
+                  "Cfg(host='h', token=\"<redacted: name matches 'token'>\")",
+                  "OrderedDict([('password', \"<redacted: name matches 'password'>\")])",
+                  "{'token': \"<redacted: name matches 'token'>\"}"):
+        assert shown in services, services
+
+
+def test_values_other_than_strings_under_a_secrets_name_are_hidden_in_reprs(tmp_path: Path) -> None:
+    card = str(secrets.randbelow(9 * 10 ** 15) + 10 ** 15)   # 16 digits, as a card number
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os, urllib.parse
+        def get(url, **kwargs):
+            raise ConnectionError("refused")
+        def charge(payment):
+            form = urllib.parse.parse_qs("user=bob&password=" + os.environ["VALUE"] + "q")
+            nested = {"password": [os.environ["VALUE"] + "l"], "ok": 1}
+            get("https://api", auth=("bob", os.environ["VALUE"] + "t"), params={"q": 1})
+        charge({"amount": 10, "card_number": int(os.environ["CARD"]), "cvv": 737})
+    ''', canary, base_env(VALUE=canary, CARD=card))
+    assert report["values"]["MainThread:charge.payment"] == (
+        "{'amount': 10, 'card_number': \"<redacted: name matches 'cardnumber'>\", 'cvv': 737}")
+    safe = dict(members(tmp_path / "traceback.pkl"))["safe"]
+    assert card.encode() not in safe and card.encode() not in (tmp_path / "traceback.pkl").read_bytes()
+    assert "'auth': ('bob', '<redacted>')" in safe.decode()
+
+
+def test_copies_of_the_environment_keep_names_only(tmp_path: Path) -> None:
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os, subprocess
+        def run(cmd, **kwargs):
+            raise FileNotFoundError(cmd[0])
+        def main():
+            env = os.environ.copy()
+            env2 = dict(os.environ)
+            holder = [os.environ, 1]
+            run(["migrate"], env={**os.environ, "MODE": "1"})
+        main()
+    ''', canary, base_env(APP_CONFIG=canary))   # an innocent name: only the environment holds it
+    dump = __import__("tbdump").load(tmp_path / "traceback.pkl", objects=False)
+    shown = dump.exception.frames[-2].variables
+    assert shown["env"].redacted == shown["env2"].redacted == ENVIRON_RULE
+    assert "'MODE': '<redacted: environment variable>'" in report["values"]["MainThread:run.kwargs"]
+
+
+def test_sources_are_stored_without_the_secrets_they_hold(tmp_path: Path) -> None:
+    canary = new_canary()
+    original = "SECRET_KEY = %r\nMAIL_PASSWORD = %r\nDATABASE_URI = %r\nDEBUG = Flase =\n" % (
+        canary + "1", canary + "2", "postgres://app:%s3@db/prod" % canary)
+    report = dump_nowhere(tmp_path, '''
+        API_KEY = "sk_live_%s"
+        STRIPE_KEY = API_KEY
+        def load(filename):
+            namespace = {}
+            with open(filename) as fh:
+                exec(compile(fh.read(), filename, "exec"), namespace)
+        load("instance_secrets.py")
+    ''' % canary, canary, base_env(), files={"instance_secrets.py": original})
+    import hashlib
+    dump = __import__("tbdump").load(tmp_path / "traceback.pkl", objects=False)
+    stored = {Path(name).name: source for name, source in dump.sources.items()}
+    config = stored["instance_secrets.py"]
+    assert config.sha256 == hashlib.sha256(original.encode()).hexdigest()  # of the file that ran
+    assert config.text.count("\n") == original.count("\n") and "DEBUG = Flase =" in config.text
+    assert 'API_KEY = "sk_live_<redacted>"' in stored["prog.py"].text or \
+        'API_KEY = "<redacted>"' in stored["prog.py"].text
+    assert dump.namespaces["__main__"]["STRIPE_KEY"].redacted == "the value of a redacted name"
+    assert "<redacted" in report["values"]["__main__.STRIPE_KEY"]
+
+
+def test_command_line_secrets_are_learned_and_patterns_apply_to_it(tmp_path: Path) -> None:
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import sys
+        def run(args):
+            raise RuntimeError("unknown command " + args[0])
+        run(sys.argv[1:])
+    ''', canary, base_env(TBDUMP_REDACT_PATTERNS=r"PATTERN\w+"),
+        args=["sync", "--token", canary + "a", "--x=PATTERN" + canary, "DB_PASSWORD=" + canary + "b"])
+    dump = __import__("tbdump").load(tmp_path / "traceback.pkl", objects=False)
+    assert dump.metadata.argv[1:] == ["sync", "--token", "<redacted>", "--x=<redacted>",
+                                      "DB_PASSWORD=<redacted>"]
+    assert "<redacted" in report["values"]["MainThread:run.args"]
+
+
+def test_default_argument_values_named_like_secrets_are_not_pickled(tmp_path: Path) -> None:
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os
+        def fetch(url, token=os.environ["VALUE"] + "d", *, password=os.environ["VALUE"] + "k", retries=3):
+            return url                                   # never called: no frame names its defaults
+        def main(handler):
+            raise TimeoutError("https://api")
+        main(fetch)
+    ''', canary, base_env(VALUE=canary))
+    assert report["values"]["MainThread:main.handler"].startswith("<function fetch")
+
+
+def test_bytes_and_numpy_arrays_holding_a_secret(tmp_path: Path) -> None:
+    numpy = pytest.importorskip("numpy")
+    assert numpy
+    canary = new_canary()
+    dump_nowhere(tmp_path, '''
+        import os
+        import numpy as np
+        def main():
+            password = os.environ["VALUE"].encode()
+            buf = bytes(password)                      # an equal copy, under an innocent name
+            mutable = bytearray(password)
+            body = b'{"password": "' + password + b'"}'
+            text = password.decode()
+            words = np.array([text, "other"])          # UTF-32 inside
+            raw = np.array([password, b"other"])
+            raise ValueError("bad")
+        main()
+    ''', canary, base_env(VALUE=canary))
+
+
+def test_urls_keep_everything_but_their_password_and_bearer_tokens_are_learned(tmp_path: Path) -> None:
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os
+        def connect(url):
+            raise ConnectionError("could not connect to " + url)
+        def main():
+            tok = os.environ["VALUE"] + "t"
+            headers = {"Authorization": "Bearer " + tok}
+            copy = tok
+            db_url = "postgres://app:" + os.environ["VALUE"] + "@db.internal:5432/prod"
+            connect(db_url)
+        main()
+    ''', canary, base_env(VALUE=canary))
+    assert "could not connect to postgres://app:<redacted>@db.internal:5432/prod" in report["traceback"]
+    assert report["values"]["MainThread:main.db_url"] == "'postgres://app:<redacted>@db.internal:5432/prod'"
+
+
+def test_ordinary_names_and_environment_values_are_not_taken_for_secrets(tmp_path: Path) -> None:
+    prog = write_program(tmp_path, '''
+        def parse(src):
+            tokens = src.split()
+            max_tokens = 2048
+            author = "Jane Smith"
+            authority = "registry"
+            tokenizer = "words"
+            record = {"user": "bob", "author": "Jane Smith", "platform": "ubuntu", "mode": "wayland"}
+            api_token, oauth, authToken = "t-1234567", "o-1234567", "a-1234567"
+            raise SyntaxWarning("unexpected word for user Jane Smith on ubuntu")
+        parse("print x while y")
+    ''')
+    env = base_env(XDG_SESSION_CLASS="user", DESKTOP_SESSION="ubuntu", XDG_SESSION_TYPE="wayland",
+                   GIT_AUTHOR_NAME="Jane Smith")
+    assert run_tbdump(prog, [], env).returncode == 1
+    dump = __import__("tbdump").load(tmp_path / "traceback.pkl")
+    assert dump.exception.message == "unexpected word for user Jane Smith on ubuntu"
+    frame = dump.exception.frames[-1]
+    shown = {name: value.repr for name, value in frame.variables.items()}
+    assert shown["tokens"] == "['print', 'x', 'while', 'y']" and shown["max_tokens"] == "2048"
+    assert shown["author"] == shown["authority"].replace("registry", "Jane Smith") == "'Jane Smith'"
+    assert shown["tokenizer"] == "'words'"
+    assert shown["record"] == "{'user': 'bob', 'author': 'Jane Smith', 'platform': 'ubuntu', 'mode': 'wayland'}"
+    assert frame.locals["record"]["user"] == "bob"           # keys stay keys in the object layer
+    for name in ("api_token", "oauth", "authToken"):
+        assert frame.variables[name].redacted, name
