@@ -17,6 +17,7 @@ replaced by stand-ins.  Nothing here opens files, sockets or processes.
 from __future__ import annotations
 
 import collections
+import copyreg
 import enum
 import importlib
 import io
@@ -27,6 +28,7 @@ import pickle
 import sys
 import threading
 import types
+import weakref
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock
@@ -294,9 +296,11 @@ def restore_state(obj: Any, state: Any) -> Any:
     if isinstance(obj, Placeholder):
         return obj
     try:
-        setstate = getattr(obj, "__setstate__", None)
+        # On the class: an instance's __getattr__ (a tempfile wrapper's) would run on an
+        # object that has no state yet.
+        setstate = getattr(type(obj), "__setstate__", None)
         if setstate is not None and not _is_default_setstate(setstate):
-            setstate(state)
+            setstate(obj, state)
             return obj
         slots = None
         if isinstance(state, tuple) and len(state) == 2:
@@ -333,6 +337,10 @@ class ReducePolicy:
         self.secrets = secrets if secrets is not None else Secrets(redaction)
         self.clock = clock
         self.in_dill = in_dill
+        # The value a record is written for, and why it became a placeholder if it did:
+        # the safe layer then says so where it shows the value.
+        self.top: Any = None
+        self.top_reason: Optional[str] = None
 
     def reduce(self, obj: Any) -> Any:
         t = type(obj)
@@ -349,9 +357,9 @@ class ReducePolicy:
             text = safe_repr(obj)[:200]
             return (LockPlaceholder, (type_name(obj), "not captured: a lock; restored as a stand-in "
                                       "that acquires without waiting", text, text.startswith("<locked")))
-        if isinstance(obj, io.IOBase) or isinstance(obj, (types.GeneratorType, types.CoroutineType,
-                                                          types.AsyncGeneratorType, types.FrameType,
-                                                          types.TracebackType)):
+        if (isinstance(obj, io.IOBase) and not isinstance(obj, _IN_MEMORY_IO)) or isinstance(
+                obj, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+                      types.FrameType, types.TracebackType)):
             # dill would pickle some of these, and re-open files on load; never.
             return self._placeholder(obj, "not captured: %s objects cannot be restored" % type_name(obj))
         if isinstance(obj, (types.FunctionType, type, types.CodeType)):
@@ -360,19 +368,25 @@ class ReducePolicy:
             return self._by_reference_or_value(obj)
         if self.in_dill and t in _dill_dispatch():
             return NotImplemented  # cells, code, and the other types dill saves by itself
+        if t is weakref.ReferenceType:
+            return (_weak_ref, (obj(),))
         try:
-            if self.clock is not None:
-                rv = self.clock.run(lambda: obj.__reduce_ex__(PROTOCOL))
-            else:
-                rv = obj.__reduce_ex__(PROTOCOL)
+            rv = self.clock.run(lambda: _reduce_ex(obj)) if self.clock is not None else _reduce_ex(obj)
         except BudgetExceeded:
             return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
         except BaseException as exc:
+            if not self.in_dill and t in _DILL_ONLY_TYPES:
+                return self._by_value(obj)
             return self._placeholder(obj, "not captured: %s" % describe_exception(exc))
+        if rv is _IN_MAIN:
+            return NotImplemented if self.in_dill else self._by_value(obj)
         if isinstance(rv, str):
             return NotImplemented
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
+        disarm = _DISARMED.get(qual)
+        if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
+            rv = rv[:2] + (dict(rv[2], **disarm),) + rv[3:]
         return rv if self.in_dill else _guarded(obj, rv)
 
     def _environ(self, env: Any) -> Any:
@@ -391,6 +405,10 @@ class ReducePolicy:
                 if safe is not obj:
                     return (_identity, (safe,))
             return NotImplemented
+        return self._by_value(obj)
+
+    def _by_value(self, obj: Any) -> Any:
+        """Pickled by dill, nested as bytes: what the C pickler cannot save by itself."""
         try:
             buf = io.BytesIO()
             pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
@@ -403,6 +421,8 @@ class ReducePolicy:
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
 
     def _placeholder(self, obj: Any, reason: str) -> Any:
+        if obj is self.top:
+            self.top_reason = reason
         return (Placeholder, (type_name(obj), reason, safe_repr(obj)[:200]))
 
     def may_hide_secrets(self, obj: Any, items: Optional[Set[type]]) -> bool:
@@ -453,7 +473,43 @@ class ReducePolicy:
         return None
 
 
+# A global of ``__main__`` by name (an lru_cache wrapper): no other process can find it there.
+_IN_MAIN = object()
+
+
+def _reduce_ex(obj: Any) -> Any:
+    """``obj``'s reduction as pickle finds it: a reducer registered with copyreg (re.Pattern's)
+    before ``__reduce_ex__``; _IN_MAIN for a name in ``__main__``."""
+    registered = copyreg.dispatch_table.get(type(obj))
+    rv = registered(obj) if registered is not None else obj.__reduce_ex__(PROTOCOL)
+    if isinstance(rv, str):
+        module = getattr(obj, "__module__", None)
+        if type(module) is str and module == "__main__":
+            return _IN_MAIN
+    return rv
+
+
 _LOCK_TYPES = frozenset((type(threading.Lock()), type(threading.RLock())))
+# Objects that act on this machine's files when they are collected, restored with that
+# undone: a dump's NamedTemporaryFile would delete the file of its name here.
+_DISARMED: Dict[str, Dict[str, Any]] = {
+    "tempfile._TemporaryFileCloser": {"delete": False, "close_called": True, "cleanup_called": True},
+}
+# Buffers in memory pickle their content; every other stream is an OS resource.
+_IN_MEMORY_IO = (io.StringIO, io.BytesIO)
+# Types pickle refuses and dill saves faithfully (as the program held them).
+_DILL_ONLY_TYPES = frozenset((types.MappingProxyType, staticmethod, classmethod, property,
+                              type({}.keys()), type({}.values()), type({}.items())))
+
+
+class _Gone:
+    pass
+
+
+def _weak_ref(target: Any) -> Any:
+    """Load-side: a weak reference to ``target``, the object the record's memo shares with
+    every other reference to it (so it stays alive as they do); dead if it was dead."""
+    return weakref.ref(target if target is not None else _Gone())
 
 
 def _dill_dispatch() -> Dict[type, Any]:
@@ -557,12 +613,14 @@ class RecordWriter:
         self._fresh = 1
 
     def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
-        """Pickle one value as a record: (record number, None) or (None, reason)."""
+        """Pickle one value as a record: (record number, None), (record number, reason) when
+        the value itself became a placeholder in it, or (None, reason) when nothing was written."""
         if self.clock.expired:
             return None, "not captured: time budget exhausted"
         if self.sink.closed:
             return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
+        self.policy.top, self.policy.top_reason = obj, None
         try:
             items = item_types(obj)
             hides = self.policy.may_hide_secrets(obj, items)
@@ -594,7 +652,8 @@ class RecordWriter:
         alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj, items))
         self.index.append((start, length, self._fresh, alone))
         self._fresh = 0
-        return len(self.index) - 1, None
+        self.policy.top = None
+        return len(self.index) - 1, self.policy.top_reason
 
 
 class _Tolerant:
