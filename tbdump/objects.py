@@ -486,6 +486,12 @@ def _reduce_ex(obj: Any) -> Any:
         module = getattr(obj, "__module__", None)
         if type(module) is str and module == "__main__":
             return _IN_MAIN
+        if type(module) is str:
+            found: Any = sys.modules.get(module)
+            for part in rv.split("."):
+                found = getattr(found, part, None)
+            if found is not obj:  # pickle would refuse it, and the whole record with it
+                raise pickle.PicklingError("its __reduce__ names %s.%s, which is another object" % (module, rv))
     return rv
 
 

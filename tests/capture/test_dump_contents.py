@@ -117,6 +117,10 @@ def test_frames_positions_cells_and_globals(workdir: Path) -> None:
     dump = crash(workdir, """
         import os
         LIMIT = 3
+        class Impostor:
+            __module__ = "json"
+            def __reduce__(self):
+                return "dumps"   # a global of that name, but another object
         class Box:
             def __init__(self):
                 self.items = [1, 2]
@@ -309,6 +313,10 @@ def test_what_pickle_or_dill_keep_comes_back(workdir: Path) -> None:
         class Node:
             pass
         node = Node()
+        class Impostor:
+            __module__ = "json"
+            def __reduce__(self):
+                return "dumps"   # a global of that name, but another object
         class Box:
             @property
             def size(self):
@@ -328,6 +336,7 @@ def test_what_pickle_or_dill_keep_comes_back(workdir: Path) -> None:
             tmp = tempfile.NamedTemporaryFile(dir=".")
             sock = socket.socket()
             fn = cached
+            impostor = {"kept": 1, "bad": Impostor()}
             raise RuntimeError("stop")
         victim()
     """)
@@ -341,7 +350,7 @@ print(loc['reg'].v, loc['text'].getvalue(), loc['text'].tell(), loc['data'].getv
 print(type(loc['proxy']).__name__, loc['proxy']['a'], type(loc['prop']).__name__, loc['prop'].fget(None))
 print(loc['ref']() is frame.globals['node'], loc['dead']() is None, list(loc['keys']), loc['fn'](3), type(loc['fn']).__name__)
 print(type(loc['tmp']).__name__, type(loc['tmp'].file).__name__, loc['tmp'].name.endswith(frame.variables['tmp'].repr[-1:] or ''))
-print(frame.variables['sock'].missing)
+print(frame.variables['sock'].missing, loc['impostor']['kept'], loc['impostor']['bad'].reason)
 print(type(loc['sock']).__name__, frame.variables['sock'].repr.startswith('<socket.socket'))
 import gc, os
 name = loc['tmp'].name
@@ -356,6 +365,9 @@ print(os.path.exists(name))
     assert lines[4].startswith("_TemporaryFileWrapper Placeholder"), proc.stderr
     # What could not be pickled says so where the safe layer shows it, not only once loaded.
     assert lines[5].startswith("not captured: ") and "socket" in lines[5], lines
+    # One value pickle refuses costs only itself, not the dict around it.
+    assert lines[5].endswith(" 1 not captured: PicklingError: its __reduce__ names json.dumps, "
+                             "which is another object"), lines
     assert lines[6] == "Placeholder True"
     # Collecting it here deletes nothing: a file of its name here is not the program's.
     assert lines[7] == "True", lines
