@@ -16,6 +16,7 @@ replaced by stand-ins.  Nothing here opens files, sockets or processes.
 """
 from __future__ import annotations
 
+import abc
 import collections
 import copyreg
 import enum
@@ -204,6 +205,36 @@ def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None, is_cl
         return _DillUnpickler(io.BytesIO(data)).load()
     except BaseException as exc:  # a class dill cannot rebuild here: it alone is lost, not the record
         return Placeholder("object", "not restored: dill could not rebuild it (%s)" % describe_exception(exc))
+
+
+# Classes made by these are rebuilt as pickle rebuilds an object: created empty, remembered,
+# then filled, so a class holding its own instances (a singleton, a registry) refers to
+# itself; dill, which creates a class from its whole dict, could only name it in __main__,
+# where no other process finds it.  Other metaclasses may need the whole dict when the
+# class is made (pydantic, SQLAlchemy): dill keeps those.
+_PLAIN_METACLASSES = frozenset((type, abc.ABCMeta))
+_HEAP_TYPE = 1 << 9   # Py_TPFLAGS_HEAPTYPE: a class statement's; C types are dill's to name
+# What a class makes for itself when it is created, not copied onto the empty one.
+_MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__"))
+
+
+def _class_reduction(cls: type) -> Tuple[Any, ...]:
+    slots = cls.__dict__.get("__slots__")
+    made = {"__slots__": slots} if slots is not None else {}
+    slot_names = {slots} if isinstance(slots, str) else set(slots or ())
+    state = {k: v for k, v in cls.__dict__.items() if k not in _MADE_BY_CLASS and k not in slot_names}
+    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made), state, None, None, _fill_class)
+
+
+def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[str, Any]) -> type:
+    """Load-side: the class as it is created, its attributes set by _fill_class after."""
+    return types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
+
+
+def _fill_class(cls: type, state: Dict[str, Any]) -> type:
+    for name, value in state.items():
+        setattr(cls, name, value)
+    return cls
 
 
 def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
@@ -400,6 +431,8 @@ class ReducePolicy:
         if isinstance(obj, enum.EnumMeta):
             return _enum_reduction(obj)
         if self.in_dill:
+            if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
+                return _class_reduction(obj)
             if isinstance(obj, types.FunctionType) and self.redaction.enabled:
                 safe = _redacted_function(obj, self.redaction, self.secrets)
                 if safe is not obj:

@@ -117,10 +117,6 @@ def test_frames_positions_cells_and_globals(workdir: Path) -> None:
     dump = crash(workdir, """
         import os
         LIMIT = 3
-        class Impostor:
-            __module__ = "json"
-            def __reduce__(self):
-                return "dumps"   # a global of that name, but another object
         class Box:
             def __init__(self):
                 self.items = [1, 2]
@@ -371,6 +367,45 @@ print(os.path.exists(name))
     assert lines[6] == "Placeholder True"
     # Collecting it here deletes nothing: a file of its name here is not the program's.
     assert lines[7] == "True", lines
+
+
+def test_a_class_of_the_script_that_holds_its_own_instances_comes_back(workdir: Path) -> None:
+    """A singleton or a registry: dill could only name the class in __main__ from inside
+    itself, where no other process finds it, so the class and its instances lost their methods."""
+    write(workdir / "prog.py", """
+        import abc
+        class Single:
+            _instance = None
+            @classmethod
+            def get(cls):
+                if cls._instance is None:
+                    cls._instance = cls()
+                return cls._instance
+            def ping(self):
+                return "pong"
+        class Plugin(abc.ABC):
+            registry = []
+            __slots__ = ("name",)
+            def __init__(self, name):
+                self.name = name
+                Plugin.registry.append(self)
+            def hello(self):
+                return "hi " + self.name
+        def serve():
+            single = Single.get()
+            plugin = Plugin("a")
+            raise RuntimeError("stop")
+        serve()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    proc = run([PYTHON, "-c", """
+import tbdump
+loc = tbdump.load('traceback.pkl').frames[-1].locals
+single, plugin = loc['single'], loc['plugin']
+print(single.ping(), type(single).get().ping(), type(type(single)._instance).__name__)
+print(plugin.hello(), [p.hello() for p in type(plugin).registry], type(plugin).__slots__)
+"""], workdir)
+    assert proc.stdout.splitlines() == ["pong pong Single", "hi a ['hi a'] ('name',)"], proc.stderr
 
 
 def test_enums_and_exceptions_of_the_program_come_back_and_so_does_all_after_them(workdir: Path) -> None:
