@@ -16,6 +16,7 @@ replaced by stand-ins.  Nothing here opens files, sockets or processes.
 """
 from __future__ import annotations
 
+import abc
 import collections
 import copyreg
 import dataclasses
@@ -29,6 +30,7 @@ import pickle
 import sys
 import threading
 import types
+import weakref
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock
@@ -208,6 +210,36 @@ def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None, is_cl
         return Placeholder("object", "not restored: dill could not rebuild it (%s)" % describe_exception(exc))
 
 
+# Classes made by these are rebuilt as pickle rebuilds an object: created empty, remembered,
+# then filled, so a class holding its own instances (a singleton, a registry) refers to
+# itself; dill, which creates a class from its whole dict, could only name it in __main__,
+# where no other process finds it.  Other metaclasses may need the whole dict when the
+# class is made (pydantic, SQLAlchemy): dill keeps those.
+_PLAIN_METACLASSES = frozenset((type, abc.ABCMeta))
+_HEAP_TYPE = 1 << 9   # Py_TPFLAGS_HEAPTYPE: a class statement's; C types are dill's to name
+# What a class makes for itself when it is created, not copied onto the empty one.
+_MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__"))
+
+
+def _class_reduction(cls: type) -> Tuple[Any, ...]:
+    slots = cls.__dict__.get("__slots__")
+    made = {"__slots__": slots} if slots is not None else {}
+    slot_names = {slots} if isinstance(slots, str) else set(slots or ())
+    state = {k: v for k, v in cls.__dict__.items() if k not in _MADE_BY_CLASS and k not in slot_names}
+    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made), state, None, None, _fill_class)
+
+
+def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[str, Any]) -> type:
+    """Load-side: the class as it is created, its attributes set by _fill_class after."""
+    return types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
+
+
+def _fill_class(cls: type, state: Dict[str, Any]) -> type:
+    for name, value in state.items():
+        setattr(cls, name, value)
+    return cls
+
+
 def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
     """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
     classes on Python 3.11+, and the members are what a crash is about."""
@@ -323,9 +355,11 @@ def restore_state(obj: Any, state: Any) -> Any:
     if isinstance(obj, Placeholder):
         return obj
     try:
-        setstate = getattr(obj, "__setstate__", None)
+        # On the class: an instance's __getattr__ (a tempfile wrapper's) would run on an
+        # object that has no state yet.
+        setstate = getattr(type(obj), "__setstate__", None)
         if setstate is not None and not _is_default_setstate(setstate):
-            setstate(state)
+            setstate(obj, state)
             return obj
         slots = None
         if isinstance(state, tuple) and len(state) == 2:
@@ -369,6 +403,10 @@ class ReducePolicy:
         self._shaped: Dict[type, bool] = {}  # types whose reduction may hold named fields
         numpy = sys.modules.get("numpy")
         self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
+        # The value a record is written for, and why it became a placeholder if it did:
+        # the safe layer then says so where it shows the value.
+        self.top: Any = None
+        self.top_reason: Optional[str] = None
 
     def reduce(self, obj: Any) -> Any:
         t = type(obj)
@@ -386,9 +424,9 @@ class ReducePolicy:
             text = safe_repr(obj)[:200]
             return (LockPlaceholder, (type_name(obj), "not captured: a lock; restored as a stand-in "
                                       "that acquires without waiting", text, text.startswith("<locked")))
-        if isinstance(obj, io.IOBase) or isinstance(obj, (types.GeneratorType, types.CoroutineType,
-                                                          types.AsyncGeneratorType, types.FrameType,
-                                                          types.TracebackType)):
+        if (isinstance(obj, io.IOBase) and not isinstance(obj, _IN_MEMORY_IO)) or isinstance(
+                obj, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+                      types.FrameType, types.TracebackType)):
             # dill would pickle some of these, and re-open files on load; never.
             return self._placeholder(obj, "not captured: %s objects cannot be restored" % type_name(obj))
         if isinstance(obj, (types.FunctionType, type, types.CodeType)):
@@ -397,21 +435,27 @@ class ReducePolicy:
             return self._by_reference_or_value(obj)
         if self.in_dill and t in _dill_dispatch():
             return NotImplemented  # cells, code, and the other types dill saves by itself
+        if t is weakref.ReferenceType:
+            return (_weak_ref, (obj(),))
         try:
-            if self.clock is not None:
-                rv = self.clock.run(lambda: obj.__reduce_ex__(PROTOCOL))
-            else:
-                rv = obj.__reduce_ex__(PROTOCOL)
+            rv = self.clock.run(lambda: _reduce_ex(obj)) if self.clock is not None else _reduce_ex(obj)
         except BudgetExceeded:
             return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
         except BaseException as exc:
+            if not self.in_dill and t in _DILL_ONLY_TYPES:
+                return self._by_value(obj)
             return self._placeholder(obj, "not captured: %s" % describe_exception(exc))
+        if rv is _IN_MAIN:
+            return NotImplemented if self.in_dill else self._by_value(obj)
         if isinstance(rv, str):
             return NotImplemented
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
         if hidden:
             rv = self._hide_in(obj, t, rv)
+        disarm = _DISARMED.get(qual)
+        if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
+            rv = rv[:2] + (dict(rv[2], **disarm),) + rv[3:]
         return rv if self.in_dill else _guarded(obj, rv)
 
     def _hidden(self, obj: Any, t: type) -> List[Tuple[str, Any]]:
@@ -473,11 +517,17 @@ class ReducePolicy:
         if isinstance(obj, enum.EnumMeta):
             return _enum_reduction(obj)
         if self.in_dill:
+            if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
+                return _class_reduction(obj)
             if isinstance(obj, types.FunctionType) and self.redaction.enabled:
                 safe = _redacted_function(obj, self.redaction, self.secrets)
                 if safe is not obj:
                     return (_identity, (safe,))
             return NotImplemented
+        return self._by_value(obj)
+
+    def _by_value(self, obj: Any) -> Any:
+        """Pickled by dill, nested as bytes: what the C pickler cannot save by itself."""
         try:
             buf = io.BytesIO()
             pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
@@ -504,6 +554,8 @@ class ReducePolicy:
             rule = self.redaction.rule_for_text(reason)
             if rule:
                 reason = "not captured: <redacted: %s>" % rule
+        if obj is self.top:
+            self.top_reason = reason
         return (Placeholder, (type_name(obj), reason, text[:200]))
 
     def _marker(self, text: str) -> str:
@@ -672,7 +724,49 @@ class _NoType:
 _NO_TYPE = _NoType
 
 
+# A global of ``__main__`` by name (an lru_cache wrapper): no other process can find it there.
+_IN_MAIN = object()
+
+
+def _reduce_ex(obj: Any) -> Any:
+    """``obj``'s reduction as pickle finds it: a reducer registered with copyreg (re.Pattern's)
+    before ``__reduce_ex__``; _IN_MAIN for a name in ``__main__``."""
+    registered = copyreg.dispatch_table.get(type(obj))
+    rv = registered(obj) if registered is not None else obj.__reduce_ex__(PROTOCOL)
+    if isinstance(rv, str):
+        module = getattr(obj, "__module__", None)
+        if type(module) is str and module == "__main__":
+            return _IN_MAIN
+        if type(module) is str:
+            found: Any = sys.modules.get(module)
+            for part in rv.split("."):
+                found = getattr(found, part, None)
+            if found is not obj:  # pickle would refuse it, and the whole record with it
+                raise pickle.PicklingError("its __reduce__ names %s.%s, which is another object" % (module, rv))
+    return rv
+
+
 _LOCK_TYPES = frozenset((type(threading.Lock()), type(threading.RLock())))
+# Objects that act on this machine's files when they are collected, restored with that
+# undone: a dump's NamedTemporaryFile would delete the file of its name here.
+_DISARMED: Dict[str, Dict[str, Any]] = {
+    "tempfile._TemporaryFileCloser": {"delete": False, "close_called": True, "cleanup_called": True},
+}
+# Buffers in memory pickle their content; every other stream is an OS resource.
+_IN_MEMORY_IO = (io.StringIO, io.BytesIO)
+# Types pickle refuses and dill saves faithfully (as the program held them).
+_DILL_ONLY_TYPES = frozenset((types.MappingProxyType, staticmethod, classmethod, property,
+                              type({}.keys()), type({}.values()), type({}.items())))
+
+
+class _Gone:
+    pass
+
+
+def _weak_ref(target: Any) -> Any:
+    """Load-side: a weak reference to ``target``, the object the record's memo shares with
+    every other reference to it (so it stays alive as they do); dead if it was dead."""
+    return weakref.ref(target if target is not None else _Gone())
 
 
 def _dill_dispatch() -> Dict[type, Any]:
@@ -776,12 +870,14 @@ class RecordWriter:
         self._fresh = 1
 
     def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
-        """Pickle one value as a record: (record number, None) or (None, reason)."""
+        """Pickle one value as a record: (record number, None), (record number, reason) when
+        the value itself became a placeholder in it, or (None, reason) when nothing was written."""
         if self.clock.expired:
             return None, "not captured: time budget exhausted"
         if self.sink.closed:
             return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
+        self.policy.top, self.policy.top_reason = obj, None
         try:
             items = item_types(obj)
             hides = self.policy.may_hide_secrets(obj, items)
@@ -813,7 +909,8 @@ class RecordWriter:
         alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj, items))
         self.index.append((start, length, self._fresh, alone))
         self._fresh = 0
-        return len(self.index) - 1, None
+        self.policy.top = None
+        return len(self.index) - 1, self.policy.top_reason
 
 
 class _Tolerant:

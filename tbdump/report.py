@@ -104,7 +104,10 @@ def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_glob
 def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent: str) -> None:
     for name, value in variables.items():
         text = value.repr if len(value.repr) <= 200 else value.repr[:197] + "..."
-        out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(text), style.dim("(%s)" % value.type)))
+        # A value whose preview was kept but whose object was not: said where it is shown.
+        why = " [%s]" % value.missing if value.missing and value.missing not in value.repr else ""
+        out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(text),
+                                      style.dim("(%s)%s" % (value.type, why))))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

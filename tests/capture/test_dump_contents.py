@@ -291,6 +291,123 @@ print(loc['plain'])
     assert lines[2] == "[1, 2, 3]"
 
 
+def test_what_pickle_or_dill_keep_comes_back(workdir: Path) -> None:
+    """Values plain pickle or dill restore come back from a dump too, in a fresh process:
+    a copyreg reducer (every compiled pattern), a buffer's content, a __main__ lru_cache
+    function, and the types only dill saves; an object's __getattr__ does not stop its state."""
+    write(workdir / "prog.py", """
+        import copyreg, functools, io, re, socket, tempfile, types, weakref
+        class Reg:
+            def __init__(self, v):
+                self.v = v
+            def __reduce_ex__(self, protocol):
+                raise TypeError("use copyreg")
+        copyreg.pickle(Reg, lambda r: (Reg, (r.v,)))
+        @functools.lru_cache(maxsize=8)
+        def cached(n):
+            return n * 2
+        class Node:
+            pass
+        node = Node()
+        class Impostor:
+            __module__ = "json"
+            def __reduce__(self):
+                return "dumps"   # a global of that name, but another object
+        class Box:
+            @property
+            def size(self):
+                return 3
+        def victim():
+            pattern = re.compile(r"(\\w+) (\\d+)", re.I)
+            reg = Reg(42)
+            text = io.StringIO()
+            text.write("hello world")
+            text.seek(2)
+            data = io.BytesIO(b"abc")
+            proxy = types.MappingProxyType({"a": 1})
+            prop = Box.__dict__["size"]
+            ref = weakref.ref(node)
+            dead = weakref.ref(Node())
+            keys = {"k": 1}.keys()
+            tmp = tempfile.NamedTemporaryFile(dir=".")
+            sock = socket.socket()
+            fn = cached
+            impostor = {"kept": 1, "bad": Impostor()}
+            raise RuntimeError("stop")
+        victim()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    proc = run([PYTHON, "-c", """
+import tbdump
+frame = tbdump.load('traceback.pkl').frames[-1]
+loc = frame.locals
+print(loc['pattern'].match('Hello 42').groups(), bool(loc['pattern'].flags & 2))
+print(loc['reg'].v, loc['text'].getvalue(), loc['text'].tell(), loc['data'].getvalue())
+print(type(loc['proxy']).__name__, loc['proxy']['a'], type(loc['prop']).__name__, loc['prop'].fget(None))
+print(loc['ref']() is frame.globals['node'], loc['dead']() is None, list(loc['keys']), loc['fn'](3), type(loc['fn']).__name__)
+print(type(loc['tmp']).__name__, type(loc['tmp'].file).__name__, loc['tmp'].name.endswith(frame.variables['tmp'].repr[-1:] or ''))
+print(frame.variables['sock'].missing, loc['impostor']['kept'], loc['impostor']['bad'].reason)
+print(type(loc['sock']).__name__, frame.variables['sock'].repr.startswith('<socket.socket'))
+import gc, os
+name = loc['tmp'].name
+open(name, 'w').close()
+del loc, frame
+gc.collect()
+print(os.path.exists(name))
+"""], workdir)
+    lines = proc.stdout.splitlines()
+    assert lines[:4] == ["('Hello', '42') True", "42 hello world 2 b'abc'", "mappingproxy 1 property 3",
+                         "True True ['k'] 6 _lru_cache_wrapper"], proc.stderr
+    assert lines[4].startswith("_TemporaryFileWrapper Placeholder"), proc.stderr
+    # What could not be pickled says so where the safe layer shows it, not only once loaded.
+    assert lines[5].startswith("not captured: ") and "socket" in lines[5], lines
+    # One value pickle refuses costs only itself, not the dict around it.
+    assert lines[5].endswith(" 1 not captured: PicklingError: its __reduce__ names json.dumps, "
+                             "which is another object"), lines
+    assert lines[6] == "Placeholder True"
+    # Collecting it here deletes nothing: a file of its name here is not the program's.
+    assert lines[7] == "True", lines
+
+
+def test_a_class_of_the_script_that_holds_its_own_instances_comes_back(workdir: Path) -> None:
+    """A singleton or a registry: dill could only name the class in __main__ from inside
+    itself, where no other process finds it, so the class and its instances lost their methods."""
+    write(workdir / "prog.py", """
+        import abc
+        class Single:
+            _instance = None
+            @classmethod
+            def get(cls):
+                if cls._instance is None:
+                    cls._instance = cls()
+                return cls._instance
+            def ping(self):
+                return "pong"
+        class Plugin(abc.ABC):
+            registry = []
+            __slots__ = ("name",)
+            def __init__(self, name):
+                self.name = name
+                Plugin.registry.append(self)
+            def hello(self):
+                return "hi " + self.name
+        def serve():
+            single = Single.get()
+            plugin = Plugin("a")
+            raise RuntimeError("stop")
+        serve()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    proc = run([PYTHON, "-c", """
+import tbdump
+loc = tbdump.load('traceback.pkl').frames[-1].locals
+single, plugin = loc['single'], loc['plugin']
+print(single.ping(), type(single).get().ping(), type(type(single)._instance).__name__)
+print(plugin.hello(), [p.hello() for p in type(plugin).registry], type(plugin).__slots__)
+"""], workdir)
+    assert proc.stdout.splitlines() == ["pong pong Single", "hi a ['hi a'] ('name',)"], proc.stderr
+
+
 def test_enums_and_exceptions_of_the_program_come_back_and_so_does_all_after_them(workdir: Path) -> None:
     # dill cannot rebuild an Enum class of __main__ on 3.11+, and an exception class with its own
     # __init__ arguments cannot be rebuilt as cls(*args): each used to take the values after it along.

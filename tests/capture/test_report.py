@@ -61,6 +61,25 @@ def test_nested_group_members_show_their_frames_and_values(workdir: Path) -> Non
     assert "    | \x1b[1;31mTypeError: count\x1b[0m" in report(workdir, "--color", "always")
 
 
+def test_a_value_not_captured_says_so_on_its_line(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import socket
+        def serve():
+            blob = b"x" * 300000
+            sock = socket.socket()
+            port = 8080
+            raise OSError("down")
+        serve()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_MAX_BYTES": "100000"})
+    lines = report(workdir).splitlines()
+    blob = [line for line in lines if line.lstrip().startswith("blob = ")]
+    sock = [line for line in lines if line.lstrip().startswith("sock = ")]
+    assert blob and blob[0].endswith("(bytes) [not captured: byte budget of 100000 bytes]"), lines
+    assert sock and "(socket) [not captured: TypeError: cannot pickle 'socket' object]" in sock[0], lines
+    assert [line for line in lines if line.lstrip().startswith("port = ")][0].endswith("port = 8080 (int)")
+
+
 @pytest.mark.parametrize("writer", ["3.11", "3.13"])
 def test_report_shows_the_traceback_python_printed(workdir: Path, writer: str) -> None:
     """Every line Python printed, in its order, between the report's lines of values."""
