@@ -21,13 +21,15 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
+from .learning import Learner, is_module_level
 from .localsource import MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
-from .objects import RecordWriter
+from .pickling import RecordWriter
 from .preview import Previewer, missing, redacted
-from .redaction import Redaction, Secrets, is_code, split_argv
+from .redaction import Redaction, is_code, split_argv
 from .saferepr import describe_exception
+from .scrubbing import Secrets
 from .suggestions import suggestion
 
 _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
@@ -174,13 +176,13 @@ class Capture:
             module=str(module), position=self._position(code, lasti, filename),
             variables=self._variables(f), globals_key=self._globals(f),
             above_handler=above, library=is_library_file(filename),
-            module_level=_is_module_level(f) and isinstance(f.f_globals, dict))
+            module_level=is_module_level(f) and isinstance(f.f_globals, dict))
 
     def _variables(self, f: types.FrameType) -> Dict[str, Value]:
         key = id(f)
         if key not in self._frame_vars:
             self._keep_alive.append(f)
-            if _is_module_level(f):
+            if is_module_level(f):
                 # A module's locals are its globals: the same, budgeted, namespace.
                 namespace = self._globals(f)
                 if namespace is not None:
@@ -426,111 +428,6 @@ def _links(exc: BaseException) -> List[Any]:
         out.append(getattr(exc, "__context__", None))
     out += _group_members(exc) or []
     return [x for x in out if isinstance(x, BaseException)]
-
-
-class Learner:
-    """The values a program holds under secrets' names, learned from frames before capture.
-
-    Reads only what the interpreter stores (a frame's locals, a module's globals,
-    and one level below through ``Secrets.named``), bounded by a count and the
-    capture clock, so it runs no code of the program and cannot hang.
-    """
-
-    MAX_VALUES = 50000
-    SEQUENCE_ITEMS = 64   # a list this short may be a command line, or name-value pairs
-
-    def __init__(self, secrets: Secrets, clock: Optional[Clock]) -> None:
-        self.secrets = secrets
-        self.clock = clock
-        self.left = self.MAX_VALUES
-        self._namespaces: Set[int] = set()
-        self._keep: List[Any] = []   # the ids above stay theirs
-        self._codes: Dict[types.CodeType, bool] = {}
-
-    def frame(self, f: types.FrameType) -> None:
-        g = f.f_globals
-        if type(g) is dict and id(g) not in self._namespaces:
-            self._namespaces.add(id(g))
-            self._keep.append(g)
-            self.namespace(g)
-        if not _is_module_level(f):
-            try:
-                self.namespace(f.f_locals, f.f_code)
-            except Exception:
-                pass
-
-    def exception(self, exc: BaseException) -> None:
-        """An exception's own attributes (``self.request_headers``, ``self.cmd``)."""
-        self.value(exc)
-
-    def namespace(self, names: Dict[Any, Any], code: Optional[types.CodeType] = None) -> None:
-        if self.left <= 0 or (self.clock is not None and self.clock.expired):
-            return
-        pairs = list(itertools.islice(names.items(), self.left))
-        self.left -= len(pairs)
-        redaction = self.secrets.redaction
-        if code is not None:  # a function's locals are named by its code: decided once per code
-            secret_names = self._codes.get(code)
-            if secret_names is None:
-                secret_names = self._codes[code] = redaction.any_name_in(
-                    code.co_varnames + code.co_cellvars + code.co_freevars)
-        else:
-            secret_names = redaction.any_name_in([name for name, _ in pairs if type(name) is str])
-        if secret_names:
-            rule_of = redaction.rule_for_name
-            named = [(name, value) for name, value in pairs if type(name) is str and rule_of(name)]
-            for _, value in named:
-                self.secrets.learn(value)
-            shown = {id(value) for _, value in named}
-            pairs = [(name, value) for name, value in pairs if id(value) not in shown]
-        for _, value in pairs:
-            if type(value) not in _SCALARS:
-                self.value(value)
-
-    def value(self, obj: Any) -> None:
-        """What ``obj`` (under an innocent name) holds under secrets' names."""
-        t = type(obj)
-        if t in _SCALARS:
-            return
-        if t is list or t is tuple or t is set or t is frozenset:
-            self._sequence(obj if t is list or t is tuple else list(itertools.islice(obj, self.SEQUENCE_ITEMS + 1)))
-            return
-        if t is dict and not self.secrets.key_facts(obj)[0]:
-            return  # the common case, decided by one C-level pass over the keys
-        try:
-            for _, found in self.secrets.named(obj):
-                self.secrets.learn(found)
-            # A command line kept in an attribute: CompletedProcess.args, CalledProcessError.cmd.
-            getter = self.secrets.layout(t)[1]
-            own = getter.__get__(obj, t) if getter is not None else None
-            if type(own) is dict and len(own) <= 256:
-                for item in own.values():
-                    if type(item) is list or type(item) is tuple:
-                        self._sequence(item)
-        except Exception:
-            pass
-
-    def _sequence(self, items: Any) -> None:
-        """A short list that may be a command line (``--password X``) or name-value pairs
-        (``[("password", X)]``, as urlencode and HTTP clients take them)."""
-        if not 0 < len(items) <= self.SEQUENCE_ITEMS:
-            return
-        first = items[0]
-        if type(first) is str and len(items) > 1:
-            for hidden in split_argv(list(items), self.secrets.redaction)[1]:
-                self.secrets.learn(hidden)
-        elif type(first) is tuple and len(first) == 2:
-            rule_of = self.secrets.redaction.rule_for_name
-            for pair in items:
-                if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and rule_of(pair[0]):
-                    self.secrets.learn(pair[1])
-
-
-_SCALARS = frozenset((int, float, complex, bool, type(None), bytes, str))
-
-
-def _is_module_level(f: types.FrameType) -> bool:
-    return f.f_code.co_name == "<module>" and f.f_locals is f.f_globals
 
 
 def _names_used(exceptions: List[BaseException]) -> Set[str]:

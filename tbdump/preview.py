@@ -16,8 +16,9 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
-from .redaction import Secrets, environ_probes, hide_url_passwords, is_code, is_environ_copy
+from .redaction import is_code
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
+from .scrubbing import Secrets, environ_probes, hide_url_passwords, is_environ_copy
 
 LEN_NAME = "len()"
 ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"

@@ -14,7 +14,7 @@ from typing import List, NoReturn, Optional, Set
 from .capture import remember_source
 from .command import prog_name, version_line
 from .hooks import DumpTarget, end_uncaught, print_python_traceback, report_crash, set_thread_excepthook
-from .objects import release_main
+from .dillimport import release_main
 from .writer import DEFAULT_FILENAME
 
 USAGE = """\

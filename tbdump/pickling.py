@@ -1,0 +1,763 @@
+"""The object layer's write side: every captured value pickled as its own record,
+written tolerantly, with secrets replaced on the way.
+
+One C pickler (plain data at C speed) streams every captured value as its own
+record into the dump; the pickler's memo is shared across records, so an object
+reached from two frames is one object after loading.  Functions and classes that
+cannot be pickled by reference (``__main__``, lambdas, local classes) go through
+dill, nested as bytes; objects that cannot be pickled at all (a lock, a socket,
+a generator) become ``Placeholder`` records right where they are, so the object
+holding them still loads.  The read side is ``tbdump.objects``.
+"""
+from __future__ import annotations
+
+import abc
+import collections
+import copyreg
+import dataclasses
+import enum
+import io
+import os
+import pickle
+import sys
+import threading
+import types
+import weakref
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
+
+from .budget import BudgetExceeded, Clock
+from .dillimport import import_dill
+# What the pickles written here call when they load: named by module path in every
+# dump, so they live in tbdump.objects, the read side, under these names.
+from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
+                      _weak_ref, restore_object, restore_state)
+from .placeholder import LockPlaceholder, Placeholder
+from .preview import qualified_type, type_name
+from .redaction import ENVIRON_MARKER, Redaction, is_code
+from .saferepr import describe_exception, safe_repr
+from .scrubbing import URL_CREDENTIALS, Secrets, environ_probes, is_environ_copy
+
+
+PROTOCOL = 5  # read by every supported Python (3.8+); big buffers are written without a copy
+
+# Types the pickler handles by itself without surprises: skip our checks.
+_TRUSTED_REDUCE = frozenset(
+    ("datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta",
+     "datetime.timezone", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
+     "numpy.ndarray", "numpy.dtype", "collections.OrderedDict", "collections.deque",
+     "collections.Counter", "collections.defaultdict", "pathlib.PosixPath", "pathlib.WindowsPath"))
+
+
+# The pure-Python pickler (dill's) asks reducer_override about everything.
+_PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tuple, list, dict,
+                          set, frozenset, bytearray, type(Ellipsis), type(NotImplemented)))
+# Classes the C pickler saves by itself although no module exports them by name.
+_SINGLETON_TYPES = (type(None), type(Ellipsis), type(NotImplemented))
+
+
+_NUMBERS = frozenset((int, float, complex, bool, type(None)))
+_NUMBERS_AND_TEXT = _NUMBERS | {str, bytes}
+SECRET_VALUE = "<redacted: a secret's value>"
+# A C-level callable that returns None for anything: "no persistent id" without
+# a Python call per pickled object.
+_NO_PID: Callable[[Any], None] = collections.deque(maxlen=0).append
+
+
+class ByteBudgetExceeded(Exception):
+    """The object layer reached its byte budget."""
+
+
+class RecordSink:
+    """The file the pickler writes to: counts bytes, enforces the byte budget, and
+    gathers small records into large writes (a 900-frame stack is thousands of records).
+
+    Thread-safe and closable, so that a pickler abandoned while blocked in a
+    thread can never write into the file afterwards.
+    """
+
+    BUFFER = 1 << 16
+
+    def __init__(self, raw: BinaryIO, limit: int) -> None:
+        self.raw = raw
+        self.limit = limit
+        self.start = raw.tell()
+        self.size = 0          # bytes written so far, buffered or not
+        self.closed = False
+        self._flushed = 0      # of which already in the file
+        self._buffer = bytearray()
+        # Reentrant: an alarm's BudgetExceeded landing between acquire and the with
+        # block must not leave the capturing thread locked out of its own sink.
+        self._lock = threading.RLock()
+
+    def write(self, data: Any) -> int:
+        n = memoryview(data).nbytes  # bytes, memoryview, or a protocol-5 PickleBuffer
+        with self._lock:
+            if self.closed:
+                raise ByteBudgetExceeded("the object member is closed")
+            if self.size + n > self.limit:
+                raise ByteBudgetExceeded("byte budget of %d bytes" % self.limit)
+            if n >= self.BUFFER:
+                self._flush()
+                self._emit(data)
+                self._flushed += n
+            else:
+                self._buffer += data
+                if len(self._buffer) >= self.BUFFER:
+                    self._flush()
+            self.size += n
+        return n
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._emit(self._buffer)
+            self._flushed += len(self._buffer)
+            self._buffer = bytearray()
+
+    def _emit(self, data: Any) -> None:
+        self.raw.write(data)
+
+    def rollback(self, size: int) -> None:
+        """Take back everything written after ``size``."""
+        with self._lock:
+            self._rollback(size)
+
+    def close_at(self, size: int) -> None:
+        """End the member at ``size``: later writes fail, whichever thread makes them."""
+        with self._lock:
+            self.closed = True
+            self._rollback(size)
+            self._flush()
+
+    def _rollback(self, size: int) -> None:
+        if size >= self._flushed:
+            del self._buffer[size - self._flushed:]
+        else:
+            self._buffer = bytearray()
+            self.raw.seek(self.start + size)
+            self.raw.truncate()
+            self._flushed = size
+            self._rewound()
+        self.size = size
+
+    def _rewound(self) -> None:
+        """Bytes already in the file were taken back."""
+
+
+# Classes made by these are rebuilt as pickle rebuilds an object: created empty, remembered,
+# then filled, so a class holding its own instances (a singleton, a registry) refers to
+# itself; dill, which creates a class from its whole dict, could only name it in __main__,
+# where no other process finds it.  Other metaclasses may need the whole dict when the
+# class is made (pydantic, SQLAlchemy): dill keeps those.
+_PLAIN_METACLASSES = frozenset((type, abc.ABCMeta))
+_HEAP_TYPE = 1 << 9   # Py_TPFLAGS_HEAPTYPE: a class statement's; C types are dill's to name
+# What a class makes for itself when it is created, not copied onto the empty one.
+_MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__"))
+
+
+def _class_reduction(cls: type) -> Tuple[Any, ...]:
+    slots = cls.__dict__.get("__slots__")
+    made = {"__slots__": slots} if slots is not None else {}
+    slot_names = {slots} if isinstance(slots, str) else set(slots or ())
+    state = {k: v for k, v in cls.__dict__.items() if k not in _MADE_BY_CLASS and k not in slot_names}
+    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made), state, None, None, _fill_class)
+
+
+def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
+    """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
+    classes on Python 3.11+, and the members are what a crash is about."""
+    bases = cls.__mro__[1:]
+    base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
+    mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
+    if mixin is not None and issubclass(base, mixin):
+        mixin = None
+    members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
+    return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members))
+
+
+def _redacted_function(fn: types.FunctionType, redaction: Redaction,
+                       secrets: Secrets) -> types.FunctionType:
+    """A copy of ``fn`` whose closure cells and default argument values named like
+    secrets hold the redaction marker."""
+    if getattr(fn, "__tbdump_redacted__", False):
+        return fn
+    code = fn.__code__
+    cells = fn.__closure__ or ()
+    new_cells = []
+    changed = False
+    for name, cell in zip(code.co_freevars, cells):
+        rule = redaction.rule_for_name(name)
+        if rule:
+            changed = True
+            try:
+                secrets.learn(cell.cell_contents)
+            except ValueError:
+                pass  # an empty cell holds nothing to learn
+            new_cells.append(types.CellType("<redacted: %s>" % rule))
+        else:
+            new_cells.append(cell)
+    # Defaults belong to the last positional parameters; keyword-only ones are by name.
+    defaults = fn.__defaults__
+    if type(defaults) is tuple and defaults:
+        names = code.co_varnames[:code.co_argcount][-len(defaults):]
+        hidden = _hide_named(list(zip(names, defaults)), redaction, secrets)
+        if hidden is not None:
+            defaults, changed = tuple(v for _, v in hidden), True
+    kwdefaults = fn.__kwdefaults__
+    if type(kwdefaults) is dict and kwdefaults:
+        hidden = _hide_named(list(kwdefaults.items()), redaction, secrets)
+        if hidden is not None:
+            kwdefaults, changed = dict(hidden), True
+    if not changed:
+        return fn
+    copy = types.FunctionType(code, fn.__globals__, fn.__name__, defaults, tuple(new_cells))
+    copy.__kwdefaults__ = kwdefaults
+    copy.__qualname__ = fn.__qualname__
+    copy.__module__ = fn.__module__
+    copy.__tbdump_redacted__ = True  # type: ignore[attr-defined]
+    return copy
+
+
+def _hide_named(pairs: List[Tuple[Any, Any]], redaction: Redaction,
+                secrets: Secrets) -> Optional[List[Tuple[Any, Any]]]:
+    """``pairs`` with the values of secrets' names replaced (and learned); None when none is."""
+    out, changed = [], False
+    for name, value in pairs:
+        rule = redaction.rule_for_name(name)
+        if rule and not is_code(value):
+            secrets.learn(value)
+            value, changed = "<redacted: %s>" % rule, True
+        out.append((name, value))
+    return out if changed else None
+
+
+def _guarded(obj: Any, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """The same reduction, rebuilt on load by functions that turn failures into placeholders.
+
+    Without this one class whose ``__init__`` or ``__setstate__`` changed since
+    the dump would abort loading every value after it.
+    """
+    func, args = rv[0], rv[1]
+    state = rv[2] if len(rv) > 2 else None
+    items = rv[3] if len(rv) > 3 else None
+    pairs = rv[4] if len(rv) > 4 else None
+    setter = rv[5] if len(rv) > 5 else None
+    restore = (restore_object, (qualified_type(obj), func, args))
+    if state is None or setter is not None:
+        return restore + (state, items, pairs, setter)
+    return restore + (state, items, pairs, restore_state)
+
+
+class ReducePolicy:
+    """Decides how one object is pickled; shared by the C pickler and the nested dill one."""
+
+    def __init__(self, redaction: Redaction, clock: Optional[Clock], in_dill: bool,
+                 secrets: Optional[Secrets] = None) -> None:
+        self.redaction = redaction
+        self.secrets = secrets if secrets is not None else Secrets(redaction)
+        self.clock = clock
+        self.in_dill = in_dill
+        # A copy of the environment is known by these variables (none: its values are kept).
+        self._probes = environ_probes() if redaction.enabled and not redaction.keep_environ else ()
+        self._made: Set[Any] = {SECRET_VALUE, ENVIRON_MARKER}  # texts written in place of others: final
+        self._made_ids: Dict[int, Any] = {}  # arrays likewise, and dict keys kept as they are
+        self._shaped: Dict[type, bool] = {}  # types whose reduction may hold named fields
+        numpy = sys.modules.get("numpy")
+        self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
+        # The value a record is written for, and why it became a placeholder if it did:
+        # the safe layer then says so where it shows the value.
+        self.top: Any = None
+        self.top_reason: Optional[str] = None
+
+    def reduce(self, obj: Any) -> Any:
+        t = type(obj)
+        if t in _PLAIN_TYPES:
+            return NotImplemented
+        hidden = self._hidden(obj, t) if self.redaction.enabled else ()
+        qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
+        if qual in _TRUSTED_REDUCE and not hidden:
+            return NotImplemented
+        if isinstance(obj, types.ModuleType):
+            return (_module_stand_in, (obj.__name__,))
+        if isinstance(obj, os_environ_type):
+            return self._environ(obj)
+        if t in _LOCK_TYPES:
+            text = safe_repr(obj)[:200]
+            return (LockPlaceholder, (type_name(obj), "not captured: a lock; restored as a stand-in "
+                                      "that acquires without waiting", text, text.startswith("<locked")))
+        if (isinstance(obj, io.IOBase) and not isinstance(obj, _IN_MEMORY_IO)) or isinstance(
+                obj, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+                      types.FrameType, types.TracebackType)):
+            # dill would pickle some of these, and re-open files on load; never.
+            return self._placeholder(obj, "not captured: %s objects cannot be restored" % type_name(obj))
+        if isinstance(obj, (types.FunctionType, type, types.CodeType)):
+            if any(obj is t for t in _SINGLETON_TYPES):  # identity: a metaclass may break ==
+                return NotImplemented
+            return self._by_reference_or_value(obj)
+        if self.in_dill and t in _dill_dispatch():
+            return NotImplemented  # cells, code, and the other types dill saves by itself
+        if t is weakref.ReferenceType:
+            return (_weak_ref, (obj(),))
+        try:
+            rv = self.clock.run(lambda: _reduce_ex(obj)) if self.clock is not None else _reduce_ex(obj)
+        except BudgetExceeded:
+            return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
+        except BaseException as exc:
+            if not self.in_dill and t in _DILL_ONLY_TYPES:
+                return self._by_value(obj)
+            return self._placeholder(obj, "not captured: %s" % describe_exception(exc))
+        if rv is _IN_MAIN:
+            return NotImplemented if self.in_dill else self._by_value(obj)
+        if isinstance(rv, str):
+            return NotImplemented
+        if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
+            return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
+        if hidden:
+            rv = self._hide_in(obj, t, rv)
+        disarm = _DISARMED.get(qual)
+        if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
+            rv = rv[:2] + (dict(rv[2], **disarm),) + rv[3:]
+        return rv if self.in_dill else _guarded(obj, rv)
+
+    def _hidden(self, obj: Any, t: type) -> List[Tuple[str, Any]]:
+        """What a dict subclass, namedtuple or slotted class holds under secrets' names (learned
+        now, so their copies inside the reduction are hidden whatever its shape)."""
+        shaped = self._shaped.get(t)
+        if shaped is None:
+            kind, _, slots, fields = self.secrets.layout(t)
+            shaped = self._shaped[t] = kind == "dict" or bool(slots) or bool(fields)
+        if not shaped:
+            return []
+        hidden = self.secrets.named(obj)
+        for _, value in hidden:
+            self.secrets.learn(value)
+        return hidden
+
+    def _hide_in(self, obj: Any, t: type, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
+        """The reduction of ``obj`` with its secrets' values replaced, where its shape says
+        which value is which: a namedtuple's arguments, a slotted dataclass's state list,
+        a dict subclass's items."""
+        rule_of = self.redaction.rule_for_name
+        func, args, rest = rv[0], rv[1], list(rv[2:])
+        _, _, _, fields = self.secrets.layout(t)
+        if fields and func is _NEWOBJ and type(args) is tuple and args and args[0] is t:
+            values = list(args[1:])
+            if len(values) == tuple.__len__(obj):
+                for index, name in fields:
+                    values[index] = self._marker("<redacted: %s>" % rule_of(name))
+                args = (t,) + tuple(values)
+        state: Any = rest[0] if rest else None
+        if type(state) in (list, tuple) and dataclasses.is_dataclass(t):
+            try:
+                names = [f.name for f in dataclasses.fields(t)]
+            except Exception:
+                names = []
+            if len(names) == len(state):
+                rest[0] = type(state)(self._marker("<redacted: %s>" % rule_of(n)) if rule_of(n) else v
+                                      for n, v in zip(names, state))
+        if len(rest) >= 3 and rest[2] is not None and issubclass(t, dict):
+            rest[2] = self._hidden_items(rest[2])
+        return (func, args) + tuple(rest)
+
+    def _hidden_items(self, items: Any) -> Any:
+        rule_of = self.redaction.rule_for_name
+        for pair in items:
+            key = pair[0]
+            rule = rule_of(key) if type(key) is str else None
+            yield (key, self._marker("<redacted: %s>" % rule)) if rule else pair
+
+    def _environ(self, env: Any) -> Any:
+        if self.redaction.keep_environ:
+            return (dict, (dict(env),))
+        self.secrets.hide_environ()
+        return (dict, ({k: ENVIRON_MARKER for k in env},))
+
+    def _by_reference_or_value(self, obj: Any) -> Any:
+        if _importable(obj):
+            return NotImplemented
+        if isinstance(obj, enum.EnumMeta):
+            return _enum_reduction(obj)
+        if self.in_dill:
+            if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
+                return _class_reduction(obj)
+            if isinstance(obj, types.FunctionType) and self.redaction.enabled:
+                safe = _redacted_function(obj, self.redaction, self.secrets)
+                if safe is not obj:
+                    return (_identity, (safe,))
+            return NotImplemented
+        return self._by_value(obj)
+
+    def _by_value(self, obj: Any) -> Any:
+        """Pickled by dill, nested as bytes: what the C pickler cannot save by itself."""
+        try:
+            buf = io.BytesIO()
+            pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
+            pickler.dump(obj)
+        except BudgetExceeded:
+            return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
+        except BaseException as exc:
+            return self._placeholder(obj, "not captured: dill cannot pickle it (%s)" % describe_exception(exc))
+        return (_dill_loads, (buf.getvalue(), tuple(sys.version_info[:2]), isinstance(obj, type),
+                              getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
+
+    def _placeholder(self, obj: Any, reason: str) -> Any:
+        text = safe_repr(obj)
+        if self.redaction.enabled:
+            try:
+                self.secrets.learn_fields(obj)  # what its repr may show, by the names it holds
+            except Exception:
+                pass
+            # Scrubbed whole, before the cut: a cut secret would no longer be found.
+            text, reason = self.secrets.scrub(text), self.secrets.scrub(reason)
+            rule = self.redaction.rule_for_text(text)
+            if rule:
+                text = "<redacted: %s>" % rule
+            rule = self.redaction.rule_for_text(reason)
+            if rule:
+                reason = "not captured: <redacted: %s>" % rule
+        if obj is self.top:
+            self.top_reason = reason
+        return (Placeholder, (type_name(obj), reason, text[:200]))
+
+    def _marker(self, text: str) -> str:
+        """``text``, written in place of a secret: never checked again (a value pattern
+        may match the marker that names it)."""
+        self._made.add(text)
+        return text
+
+    def may_hide_secrets(self, obj: Any, items: Optional[Set[type]]) -> bool:
+        """Whether pickling ``obj`` needs the per-object redaction check.
+
+        The check is a Python call for every object pickled; plain numbers and
+        flat containers of them (a 1 000 000-item list) are cleared here at C
+        speed instead.  ``items``: ``item_types(obj)``, which the caller needs too.
+        """
+        if not self.redaction.enabled:
+            return False
+        secrets = self.secrets
+        texts_matter = bool(secrets.texts or self.redaction.patterns)
+        plain = _NUMBERS if texts_matter else _NUMBERS_AND_TEXT
+        t = type(obj)
+        if t in plain:
+            if t is str:
+                return "://" in obj   # a URL's password
+            return t is int and obj in secrets.ints
+        try:
+            if t in (list, tuple, set, frozenset):
+                return items is None or not items <= plain or self._flat_hides(obj, items)
+            if t is dict:
+                if items is None or not items <= plain:
+                    return True
+                if self._probes and is_environ_copy(obj, self._probes):
+                    return True
+                names, url = secrets.key_facts(obj)
+                if names or (url and not texts_matter):
+                    return True
+                if texts_matter and not self.secrets.ints:
+                    return False
+                return self._flat_hides(obj.values(), set(map(type, obj.values())))
+            if qualified_type(obj) == "numpy.ndarray":
+                return bool(obj.dtype.hasobject or (obj.dtype.kind in "US" and texts_matter))
+        except Exception:
+            pass
+        return True
+
+    def _flat_hides(self, values: Any, items: Set[type]) -> bool:
+        """Whether a flat container's items (all in the plain types) hold a URL's password or a
+        secret int; joined and searched at C speed."""
+        if str in items and not (self.secrets.texts or self.redaction.patterns):
+            joined = "\0".join(values if items == {str} else [x for x in values if type(x) is str])
+            if "://" in joined:
+                return True
+        return bool(self.secrets.ints) and int in items and not self.secrets.ints.isdisjoint(values)
+
+    def persistent_id(self, obj: Any) -> Any:
+        """Redaction of what the C pickler never shows reduce hooks: plain dicts, strings,
+        bytes and ints (and numpy's text arrays)."""
+        t = type(obj)
+        if t is str:
+            return self._text_id(obj)
+        if t is dict:
+            return self._dict_id(obj)
+        if t is int:
+            return ("S", SECRET_VALUE) if self.secrets.ints and obj in self.secrets.ints else None
+        if t is bytes or t is bytearray:
+            return self._blob_id(obj, t)
+        if t is self._ndarray:
+            return self._array_id(obj)
+        return None
+
+    def _text_id(self, obj: str) -> Any:
+        secrets = self.secrets
+        if len(obj) >= secrets.min_length:
+            if obj in secrets.texts:
+                return None if self._kept(obj) else ("S", SECRET_VALUE)
+            if secrets.contains(obj) and obj not in self._made and not self._kept(obj):
+                return ("S", self._made_text(secrets.scrub(obj)))
+        if "://" in obj and URL_CREDENTIALS.search(obj) is not None and obj not in self._made:
+            return ("S", self._made_text(secrets.scrub(obj)))
+        if self.redaction.patterns:
+            rule = self.redaction.rule_for_text(obj)
+            if rule and obj not in self._made:
+                return ("S", self._marker("<redacted: %s>" % rule))
+        return None
+
+    def _made_text(self, text: str) -> str:
+        rule = self.redaction.rule_for_text(text)
+        return self._marker("<redacted: %s>" % rule if rule else text)
+
+    def _kept(self, obj: str) -> bool:
+        """A dict key held as it is: learned only on weak evidence (see Secrets.weak)."""
+        return id(obj) in self._made_ids and self._made_ids[id(obj)] is obj
+
+    def _dict_id(self, obj: dict) -> Any:
+        if self._probes and is_environ_copy(obj, self._probes):
+            self.secrets.hide_environ()
+            return ("R", [(k, ENVIRON_MARKER) for k in obj])
+        weak = self.secrets.weak
+        if weak and not weak.isdisjoint(obj):
+            for key in obj:
+                if type(key) is str and key in weak:
+                    self._made_ids[id(key)] = key
+        rule_of = self.redaction.rule_for_name
+        if len(obj) > 8 and not self.secrets.key_facts(obj)[0]:
+            return None
+        for key in obj:
+            if type(key) is str and rule_of(key) and not is_code(obj[key]):
+                pairs = []
+                for k, v in obj.items():
+                    rule = rule_of(k) if type(k) is str and not is_code(v) else None
+                    if rule:
+                        self.secrets.learn(v)
+                        v = self._marker("<redacted: %s>" % rule)
+                    pairs.append((k, v))
+                # Pairs, not a dict: the id is pickled in turn, and a dict
+                # with the same keys would come back here forever.
+                return ("R", pairs)
+        return None
+
+    def _blob_id(self, obj: Any, t: type) -> Any:
+        secrets = self.secrets
+        hit = secrets.contains_blob(obj)
+        rule = None
+        if not hit and self.redaction.patterns and len(obj) >= secrets.MIN_LENGTH:
+            rule = self.redaction.rule_for_text(bytes(obj).decode("latin-1"))
+        if not hit and not rule:
+            return None
+        data = bytes(obj)
+        if data in self._made:
+            return None
+        clean = ("<redacted: %s>" % rule).encode() if rule else secrets.scrub_blob(data)
+        self._made.add(clean)
+        return ("S", clean if t is bytes else bytearray(clean))
+
+    def _array_id(self, obj: Any) -> Any:
+        """A numpy array of str or bytes holding a secret: pickled as a scrubbed copy."""
+        secrets = self.secrets
+        try:
+            kind = obj.dtype.kind
+            if kind not in "US" or not secrets.texts or id(obj) in self._made_ids or obj.nbytes > 1 << 26:
+                return None
+            data = obj.tobytes()
+            if kind == "U":
+                found = any(t.encode("utf-32-le", "surrogatepass") in data for t in secrets.texts)
+            else:
+                found = any(b in data for b in secrets.blobs)
+            if not found:
+                return None
+            items = obj.ravel().tolist()
+            clean = [secrets.scrub(x) if kind == "U" else secrets.scrub_blob(x) for x in items]
+            numpy = sys.modules["numpy"]
+            copy = numpy.array(clean, dtype=kind).reshape(obj.shape)
+        except Exception:
+            return None
+        self._made_ids[id(copy)] = copy
+        return ("S", copy)
+
+
+_NEWOBJ = getattr(copyreg, "__newobj__")   # what object.__reduce_ex__ gives a tuple subclass
+
+
+class _NoType:
+    """Stands for numpy.ndarray where numpy was never imported: no object has this type."""
+
+
+_NO_TYPE = _NoType
+
+
+# A global of ``__main__`` by name (an lru_cache wrapper): no other process can find it there.
+_IN_MAIN = object()
+
+
+def _reduce_ex(obj: Any) -> Any:
+    """``obj``'s reduction as pickle finds it: a reducer registered with copyreg (re.Pattern's)
+    before ``__reduce_ex__``; _IN_MAIN for a name in ``__main__``."""
+    registered = copyreg.dispatch_table.get(type(obj))
+    rv = registered(obj) if registered is not None else obj.__reduce_ex__(PROTOCOL)
+    if isinstance(rv, str):
+        module = getattr(obj, "__module__", None)
+        if type(module) is str and module == "__main__":
+            return _IN_MAIN
+        if type(module) is str:
+            found: Any = sys.modules.get(module)
+            for part in rv.split("."):
+                found = getattr(found, part, None)
+            if found is not obj:  # pickle would refuse it, and the whole record with it
+                raise pickle.PicklingError("its __reduce__ names %s.%s, which is another object" % (module, rv))
+    return rv
+
+
+_LOCK_TYPES = frozenset((type(threading.Lock()), type(threading.RLock())))
+# Objects that act on this machine's files when they are collected, restored with that
+# undone: a dump's NamedTemporaryFile would delete the file of its name here.
+_DISARMED: Dict[str, Dict[str, Any]] = {
+    "tempfile._TemporaryFileCloser": {"delete": False, "close_called": True, "cleanup_called": True},
+}
+# Buffers in memory pickle their content; every other stream is an OS resource.
+_IN_MEMORY_IO = (io.StringIO, io.BytesIO)
+# Types pickle refuses and dill saves faithfully (as the program held them).
+_DILL_ONLY_TYPES = frozenset((types.MappingProxyType, staticmethod, classmethod, property,
+                              type({}.keys()), type({}.values()), type({}.items())))
+
+
+def _dill_dispatch() -> Dict[type, Any]:
+    dill = import_dill()
+    return dill.Pickler.dispatch
+
+
+os_environ_type = type(os.environ)
+
+
+def _importable(obj: Any) -> bool:
+    """Whether ``obj`` can be pickled by reference and found again by another process."""
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if isinstance(obj, types.CodeType) or not module or not qualname or module == "__main__":
+        return False
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        return False
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found is obj
+
+
+class _CPickler(pickle.Pickler):
+    def __init__(self, file: Any, policy: ReducePolicy) -> None:
+        super().__init__(file, PROTOCOL)
+        self.reducer_override = policy.reduce  # type: ignore[method-assign]
+
+
+def _dill_pickler_class() -> Any:
+    dill = import_dill()
+
+    class DillPickler(dill.Pickler):  # type: ignore[name-defined]
+        def __init__(self, file: Any, redaction: Redaction, clock: Optional[Clock],
+                     secrets: Secrets) -> None:
+            super().__init__(file, PROTOCOL, recurse=True)
+            self._policy = ReducePolicy(redaction, clock, in_dill=True, secrets=secrets)
+
+        def reducer_override(self, obj: Any) -> Any:
+            return self._policy.reduce(obj)
+
+        def persistent_id(self, obj: Any) -> Any:
+            return self._policy.persistent_id(obj) if self._policy.redaction.enabled else None
+
+    return DillPickler
+
+
+def _DillPickler(file: Any, redaction: Redaction, clock: Optional[Clock], secrets: Secrets) -> Any:
+    return _dill_pickler_class()(file, redaction, clock, secrets)
+
+
+# Below this a record is quicker to reach in order than to open by itself.
+ALONE_MIN_BYTES = 1 << 16
+# Values whose record holds exactly one memo entry (the value) and refers to no
+# other: numbers are never memoized, and strings and bytes are one entry.
+_ALONE_ITEMS = frozenset((int, float, bool, type(None)))
+# Values whose pickling calls no Python code (the C pickler saves them itself).
+_PLAIN_DATA = _ALONE_ITEMS | {str, bytes}
+
+
+def item_types(obj: Any) -> Optional[Set[type]]:
+    """The types of the items (keys and values) of an exact list, tuple, set, frozenset or
+    dict, in one C-speed pass; None for anything else."""
+    t = type(obj)
+    if t in (list, tuple, set, frozenset):
+        return set(map(type, obj))
+    if t is dict:
+        return set(map(type, obj)) | set(map(type, obj.values()))
+    return None
+
+
+def _loads_alone(obj: Any, items: Optional[Set[type]]) -> bool:
+    """Whether the record just written for ``obj`` needs nothing from the records before it.
+
+    A value met before (inside an earlier record) is written as a memo
+    reference instead, which the record's size (ALONE_MIN_BYTES) rules out.
+    """
+    t = type(obj)
+    if t in (str, bytes, bytearray):
+        return True
+    return t in (list, tuple, set, frozenset) and items is not None and len(obj) > 0 and items <= _ALONE_ITEMS
+
+
+class RecordWriter:
+    """Streams records into the object member; returns record numbers or why a value failed."""
+
+    def __init__(self, sink: RecordSink, redaction: Redaction, clock: Clock) -> None:
+        self.sink = sink
+        self.policy = ReducePolicy(redaction, clock, in_dill=False)
+        self.clock = clock
+        self.pickler = _CPickler(sink, self.policy)
+        self._pid = self.policy.persistent_id
+        # (offset, length, fresh, alone): fresh records start with an empty memo;
+        # alone ones can also be unpickled by themselves (see _loads_alone).
+        self.index: List[Tuple[int, int, int, int]] = []
+        self._fresh = 1
+
+    def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
+        """Pickle one value as a record: (record number, None), (record number, reason) when
+        the value itself became a placeholder in it, or (None, reason) when nothing was written."""
+        if self.clock.expired:
+            return None, "not captured: time budget exhausted"
+        if self.sink.closed:
+            return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
+        start = self.sink.size
+        self.policy.top, self.policy.top_reason = obj, None
+        try:
+            items = item_types(obj)
+            hides = self.policy.may_hide_secrets(obj, items)
+            self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
+            if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
+                self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock
+            else:
+                # Without the alarm (outside the main thread), a record that blocks is given
+                # up on, leaving the other half of the time to the values after it.
+                self.clock.run_isolated(lambda: self.pickler.dump(obj),
+                                        seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
+                                        on_abandon=lambda: self.sink.close_at(start))
+        except BaseException as exc:
+            if self.sink.closed:
+                return None, "not captured: pickling it blocked past its time budget"
+            self.sink.rollback(start)
+            # Memo entries made during the failed record point at bytes that are gone.
+            self.pickler.clear_memo()
+            self._fresh = 1
+            if isinstance(exc, BudgetExceeded):
+                return None, "not captured: time budget exceeded while pickling it"
+            if isinstance(exc, ByteBudgetExceeded):
+                return None, "not captured: %s" % exc
+            if isinstance(exc, RecursionError):
+                return None, "not captured: nested too deeply to pickle"
+            return None, "not captured: %s" % describe_exception(exc)
+        length = self.sink.size - start
+        # Not with redaction at work: its persistent ids are memo entries of their own.
+        alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj, items))
+        self.index.append((start, length, self._fresh, alone))
+        self._fresh = 0
+        self.policy.top = None
+        return len(self.index) - 1, self.policy.top_reason

@@ -1,0 +1,443 @@
+"""The secrets met during one capture: learned where a secret's name holds them, then
+scrubbed from every text, blob and source the dump keeps, wherever their copies went."""
+from __future__ import annotations
+
+import ast
+import gc
+import itertools
+import os
+import re
+import sys
+import types
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
+
+from .redaction import ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, split_argv
+from .saferepr import string_repr
+
+
+# "Bearer X", "Basic X", "token X": the credential after an HTTP auth scheme.
+_AUTH_SCHEME = re.compile(r"(?i)(?:bearer|basic|token|digest|bot|jwt|apikey|api-key)\s+(\S{4,})\Z")
+# The password of "scheme://user:password@host" (a DSN, a proxy URL, a git remote).
+URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*:)(?!<redacted>@)([^\s/?#@'\"]+)@")
+# A string literal bound to a name in source: NAME = "...", NAME: str = "...",
+# f(name="..."), {"name": "..."}.
+_NAMED_LITERAL = re.compile(
+    r"""(?:(?<!\w)(?P<name>[A-Za-z_]\w*)\s*(?::\s*[\w\[\], .|]{1,80})?=(?!=)"""
+    r"""|(?P<quote>["'])(?P<key>[A-Za-z_][\w.-]{0,80})(?P=quote)\s*:)"""
+    r"""\s*(?P<literal>[rRbBuU]{0,2}(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'))""")
+_SPACE = re.compile(r"\s")
+_DIGIT = re.compile(r"\d")
+# How `os.environ` shows inside another repr (cut there, so its edges cannot be matched).
+_ENVIRON_REPR = re.compile(r"environ\(\{.*?\}\)", re.DOTALL)
+
+
+class Secrets:
+    """The secret values met during one capture, so their copies are hidden wherever they are.
+
+    A value reached by a denylisted name (or held by a denylisted environment
+    variable, or hidden from the command line) is learned here: strings, bytes,
+    big ints, and the items of containers holding them.  Reprs and messages
+    that show one (the dict or dataclass around it, a copy under an innocent
+    name, an f-string built from it) are scrubbed, and pickled strings and
+    bytes holding one are pickled scrubbed.
+    """
+
+    MIN_LENGTH = 4           # shorter values are too common to scrub from other text
+    ENVIRON_MIN_LENGTH = 8   # from the environment: "user", "ubuntu", "wayland" are no secrets
+    MIN_INT = 100000         # ints of 6 digits and more (a card number); shorter ones are too common
+    LEARN_ITEMS = 256        # items looked at inside one learned container
+    LEARN_DEPTH = 4
+    LONG_TEXT = 1024         # past this, one C search per secret beats one regular expression
+    SOURCE_MIN_LENGTH = 8    # shorter secrets are hidden from sources only as whole string literals
+
+    def __init__(self, redaction: Redaction, argv: Optional[List[str]] = None) -> None:
+        self.redaction = redaction
+        self.texts: Set[str] = set()      # every secret as text, and as a repr shows it
+        self.blobs: Set[bytes] = set()    # every secret as bytes
+        self.ints: Set[int] = set()
+        # Learned only from environment variables or source literals, on weaker
+        # evidence: never replaced where a dict holds it as a key.
+        self.weak: Set[str] = set()
+        self.environ_seen = False          # os.environ or a copy of it was met: scrub its items
+        self.min_length = sys.maxsize      # of the shortest text
+        self._values: Set[Any] = set()     # what was learned, as learned
+        self._text_re: Optional[Pattern[str]] = None
+        self._edges: Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]] = None  # see _scrub_cuts
+        self._environ_re: Optional[Tuple[Pattern[str], Dict[str, str]]] = None
+        self._layouts: Dict[type, Tuple[Any, ...]] = {}
+        self._keys: Dict[int, Tuple[dict, int, bool, bool]] = {}   # see key_facts
+        if redaction.enabled:
+            for name, value in list(os.environ.items()):
+                if len(value) >= self.ENVIRON_MIN_LENGTH and redaction.rule_for_name(name):
+                    self._learn_text(value, weak=True)
+            try:
+                args = list(sys.argv if argv is None else argv)
+            except Exception:
+                args = []
+            for value in split_argv(args, redaction)[1]:
+                self.learn(value)
+
+    # -- learning ------------------------------------------------------------------
+    def learn(self, obj: Any) -> None:
+        """Remember ``obj`` (reached by a secret's name) and what it holds, bounded."""
+        self._learn(obj, 0, [self.LEARN_ITEMS])
+
+    def _learn(self, obj: Any, depth: int, budget: List[int]) -> None:
+        t = type(obj)
+        if t is str:
+            self._learn_text(obj)
+        elif t is bytes or t is bytearray:
+            self._learn_blob(bytes(obj))
+        elif t is int:
+            if (obj >= self.MIN_INT or obj <= -self.MIN_INT) and obj not in self._values:
+                self._values.add(obj)
+                self.ints.add(obj)
+                try:
+                    self._learn_text(str(obj))
+                except ValueError:  # too many digits for str()
+                    pass
+        elif issubclass(t, str):
+            self._learn_text(str.__str__(obj))  # the text itself, without the subclass's code
+        elif depth < self.LEARN_DEPTH:
+            for item in _items(obj, t):
+                if budget[0] <= 0:
+                    return
+                budget[0] -= 1
+                self._learn(item, depth + 1, budget)
+
+    def _learn_text(self, text: str, weak: bool = False) -> None:
+        if len(text) < self.MIN_LENGTH or text.startswith(REDACTED_PREFIX):
+            return
+        if weak:
+            if len(text) < self.ENVIRON_MIN_LENGTH:
+                return
+            if text not in self._values:
+                self.weak.add(text)
+        else:
+            self.weak.discard(text)
+        if text in self._values:
+            return
+        self._values.add(text)
+        self._add_text(text)
+        self._add_text(repr(text)[1:-1])   # as it shows inside a repr
+        try:
+            self._add_blob(text.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate
+            pass
+        scheme = _AUTH_SCHEME.match(text)
+        if scheme is not None:  # "Bearer X": X alone is the secret too
+            self._learn_text(scheme.group(1), weak)
+
+    def _learn_blob(self, blob: bytes) -> None:
+        if len(blob) < self.MIN_LENGTH or blob.startswith(b"<redacted") or blob in self._values:
+            return
+        self._values.add(blob)
+        self._add_blob(blob)
+        self._add_text(repr(blob)[2:-1])
+        try:
+            self._learn_text(blob.decode("utf-8"))  # the same secret, decoded
+        except UnicodeDecodeError:
+            pass
+
+    def _add_text(self, text: str) -> None:
+        if len(text) >= self.MIN_LENGTH and text not in self.texts:
+            self.texts.add(text)
+            self.min_length = min(self.min_length, len(text))
+            self._text_re = None
+            self._edges = None
+
+    def _add_blob(self, blob: bytes) -> None:
+        if len(blob) >= self.MIN_LENGTH and blob not in self.blobs:
+            self.blobs.add(blob)
+
+    def learn_fields(self, obj: Any) -> None:
+        """Learn what ``obj`` holds under secrets' names (see ``named``)."""
+        for _, value in self.named(obj):
+            self.learn(value)
+
+    def named(self, obj: Any) -> List[Tuple[str, Any]]:
+        """(name, value) one level below ``obj`` for every denylisted name: the keys of a
+        dict (or subclass) or mapping proxy, the attributes in its ``__dict__`` and
+        ``__slots__``, a namedtuple's fields.  Read as the interpreter stores them:
+        no ``__getattr__``, property, ``__iter__`` or ``__getitem__`` of the class runs."""
+        t = type(obj)
+        kind, getter, slots, fields = self.layout(t)
+        if kind is None and getter is None and not slots and not fields:
+            return []
+        out: List[Tuple[str, Any]] = []
+        found: Any = None
+        try:
+            if kind == "dict":
+                found = obj
+            elif kind == "proxy":
+                inside = gc.get_referents(obj)   # the mapping behind the proxy, without calling it
+                found = inside[0] if len(inside) == 1 else None
+            elif getter is not None:
+                found = getter.__get__(obj, t)
+        except Exception:
+            found = None
+        if found is not None and issubclass(type(found), dict) and self.key_facts(found)[0]:
+            rule_of = self.redaction.rule_for_name
+            out += [(k, v) for k, v in itertools.islice(dict.items(found), 10000)
+                    if type(k) is str and rule_of(k)]
+        for name, descriptor in slots:
+            try:
+                out.append((name, descriptor.__get__(obj, t)))
+            except Exception:  # an empty slot
+                pass
+        for index, name in fields:
+            try:
+                out.append((name, tuple.__getitem__(obj, index)))
+            except Exception:
+                pass
+        return [(name, value) for name, value in out if not is_code(value)]
+
+    def layout(self, t: type) -> Tuple[Any, ...]:
+        """Where instances of ``t`` keep named values (see ``_layout``), found once per type."""
+        layout = self._layouts.get(t)
+        if layout is None:
+            layout = self._layouts[t] = _layout(t, self.redaction)
+        return layout
+
+    def key_facts(self, d: dict) -> Tuple[bool, bool]:
+        """Whether a dict's keys hold a secret's name, and a URL; found once per dict
+        and capture (the learning pass and the pickling both ask), in C-speed passes."""
+        entry = self._keys.get(id(d))
+        if entry is not None and entry[0] is d and entry[1] == len(d):
+            return entry[2], entry[3]
+        try:
+            joined = "\0".join(dict.keys(d))
+        except TypeError:
+            joined = "\0".join([k for k in dict.keys(d) if type(k) is str])
+        facts = (self.redaction.any_name_in_joined(joined), "://" in joined)
+        self._keys[id(d)] = (d, len(d), facts[0], facts[1])
+        return facts
+
+    def learn_source(self, text: str) -> None:
+        """Learn the string literals a source binds to secrets' names (``API_KEY = "..."``,
+        ``login(password="...")``, ``{"token": "..."}``), when they look like keys or passwords
+        (8 characters or more, a digit, no space): the dump keeps a copy of the source."""
+        if not self.redaction.may_name_a_secret(text):
+            return
+        rule_of = self.redaction.rule_for_name
+        for match in _NAMED_LITERAL.finditer(text):
+            if rule_of(match.group("name") or match.group("key")):
+                try:
+                    value = ast.literal_eval(match.group("literal"))
+                except Exception:
+                    continue
+                if type(value) is bytes:
+                    value = value.decode("utf-8", "replace")
+                # Code names its constants after secrets too (AUTH_HEADER = "Authorization",
+                # TOKEN_URL = "https://..."): only what looks like a key or password counts.
+                if type(value) is str and not _SPACE.search(value) and _DIGIT.search(value):
+                    self._learn_text(value, weak=True)
+
+    # -- finding and hiding ------------------------------------------------------------
+    def knows(self, obj: Any) -> bool:
+        """Whether ``obj`` is itself one of the secrets."""
+        return type(obj) is str and obj in self.texts
+
+    def contains(self, text: str) -> bool:
+        """Whether a secret occurs in ``text``."""
+        if len(text) < self.min_length:
+            return False
+        if len(text) > self.LONG_TEXT:
+            return any(secret in text for secret in self.texts)
+        return self._texts_re().search(text) is not None
+
+    def contains_blob(self, blob: Any) -> bool:
+        """Whether a secret occurs in ``blob`` (bytes or bytearray)."""
+        if len(blob) < self.MIN_LENGTH or not self.blobs:
+            return False
+        return any(secret in blob for secret in self.blobs)
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the secrets, the passwords of URLs, and environment items."""
+        if self.texts and len(text) >= self.min_length and self.contains(text):
+            pattern = self._texts_re()
+            for _ in range(3):  # a secret made of the marker's own letters could reappear
+                text = pattern.sub(SECRET_MARKER, text)
+                if pattern.search(text) is None:
+                    break
+            else:
+                return SECRET_MARKER
+        if self.texts and "..." in text:
+            text = self._scrub_cuts(text)
+        if "://" in text:
+            text = hide_url_passwords(text)
+        if self.environ_seen and "': " in text:
+            text = self._scrub_environ(text)
+        return text
+
+    def _scrub_cuts(self, text: str) -> str:
+        """Where a repr was cut in the middle (``...``), the part of a secret on either side
+        (4 characters at least: shorter parts say little and are everywhere)."""
+        if self._edges is None:
+            secrets = [secret for secret in self.texts if len(secret) > self.MIN_LENGTH]
+            self._edges = (tuple({s[:k] for s in secrets for k in range(self.MIN_LENGTH, len(s))}),
+                           tuple({s[-k:] for s in secrets for k in range(self.MIN_LENGTH, len(s))}))
+        heads, tails = self._edges
+        cut = text.find("...")
+        while cut >= 0 and heads:
+            if text.endswith(heads, 0, cut):   # one C call; which one, only when one is there
+                k = max(len(h) for h in heads if text.endswith(h, 0, cut))
+                text = text[:cut - k] + SECRET_MARKER + text[cut:]
+                cut += len(SECRET_MARKER) - k
+            if text.startswith(tails, cut + 3):
+                k = max(len(t) for t in tails if text.startswith(t, cut + 3))
+                text = text[:cut + 3] + SECRET_MARKER + text[cut + 3 + k:]
+            cut = text.find("...", cut + 3)
+        return text
+
+    def scrub_blob(self, blob: bytes) -> bytes:
+        marker = SECRET_MARKER.encode()
+        for secret in sorted(self.blobs, key=len, reverse=True):
+            blob = blob.replace(secret, marker)
+        return marker if self.contains_blob(blob) else blob
+
+    def scrub_source(self, text: str) -> str:
+        """A source without the secrets and what value patterns hit; its lines stay where they were.
+
+        Code is full of short words a secret may equal (``token = "while"``): a secret
+        shorter than ``SOURCE_MIN_LENGTH`` is hidden only as a whole string literal.
+        """
+        if self.texts and self.contains(text):
+            long = [t for t in self.texts if len(t) >= self.SOURCE_MIN_LENGTH]
+            short = [t for t in self.texts if len(t) < self.SOURCE_MIN_LENGTH]
+            if long:
+                text = _alternation(long).sub(_keep_lines, text)
+            if short:
+                quoted = r"""(?<=(?P<q>["']))(?:%s)(?=(?P=q))""" % _alternation(short).pattern
+                text = re.sub(quoted, SECRET_MARKER, text)
+        if "://" in text:
+            text = hide_url_passwords(text)
+        for pattern in self.redaction.patterns:
+            text = pattern.sub(_keep_lines, text)
+        return text
+
+    def hide_environ(self) -> None:
+        """os.environ, or a copy of it, is held by the program: its items are scrubbed from reprs."""
+        self.environ_seen = True
+
+    def _texts_re(self) -> Pattern[str]:
+        if self._text_re is None:
+            self._text_re = _alternation(self.texts)
+        return self._text_re
+
+    def _scrub_environ(self, text: str) -> str:
+        if "environ({" in text:
+            text = _ENVIRON_REPR.sub("environ({%s})" % ENVIRON_MARKER, text)
+        if self._environ_re is None:
+            items: Dict[str, str] = {}
+            for name, value in list(os.environ.items()):
+                key = repr(name) + ": "
+                for shown in (repr(value), string_repr(value, 1)):
+                    items[key + shown] = key + repr(ENVIRON_MARKER)
+            alternatives = "|".join(map(re.escape, sorted(items, key=len, reverse=True)))
+            self._environ_re = (re.compile(alternatives or "(?!)"), items)
+        pattern, replacements = self._environ_re
+        return pattern.sub(lambda m: replacements[m.group(0)], text)
+
+
+def hide_url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` in it hidden."""
+    return URL_CREDENTIALS.sub(r"\1%s@" % SECRET_MARKER, text)
+
+
+def _alternation(texts: Iterable[str]) -> Pattern[str]:
+    # Longest first, so a secret that contains another is replaced whole.
+    return re.compile("|".join(map(re.escape, sorted(texts, key=len, reverse=True))) or "(?!)")
+
+
+def _keep_lines(match: "re.Match[str]") -> str:
+    return SECRET_MARKER + "\n" * match.group(0).count("\n")
+
+
+def _items(obj: Any, t: type) -> Iterator[Any]:
+    """The items of a builtin container or a subclass, read with the builtin's own C code."""
+    n = Secrets.LEARN_ITEMS
+    if issubclass(t, dict):
+        return itertools.islice(dict.values(obj), n)
+    if issubclass(t, (list, tuple)):
+        return itertools.islice(list.__iter__(obj) if issubclass(t, list) else tuple.__iter__(obj), n)
+    if issubclass(t, (set, frozenset)):
+        return itertools.islice(set.__iter__(obj) if issubclass(t, set) else frozenset.__iter__(obj), n)
+    if t is types.MappingProxyType:
+        inside = gc.get_referents(obj)
+        if len(inside) == 1 and issubclass(type(inside[0]), dict):
+            return itertools.islice(dict.values(inside[0]), n)
+    return iter(())
+
+
+_MRO = type.__dict__["__mro__"]
+_CLASS_DICT = type.__dict__["__dict__"]
+_CLASS_NAME = type.__dict__["__name__"]
+
+
+def _layout(t: type, redaction: Redaction) -> Tuple[Any, ...]:
+    """Where instances of ``t`` keep what ``Secrets.named`` reads: (kind, the ``__dict__``
+    descriptor, the denylisted slots' descriptors, the denylisted namedtuple fields'
+    indices).  From the class dicts alone, so no code of the class runs."""
+    kind: Optional[str] = None
+    getter: Any = None
+    slots: List[Tuple[str, Any]] = []
+    fields: List[Tuple[int, str]] = []
+    try:
+        if issubclass(t, dict):
+            kind = "dict"
+        elif t is types.MappingProxyType:
+            kind = "proxy"
+        if kind is not None or not redaction.enabled:
+            return kind, None, (), ()
+        rule_of = redaction.rule_for_name
+        for klass in _MRO.__get__(t):
+            own = _CLASS_DICT.__get__(klass)
+            found = own.get("__dict__")
+            if getter is None and type(found) is types.GetSetDescriptorType:
+                getter = found
+            declared = own.get("__slots__")
+            names = ((declared,) if type(declared) is str
+                     else tuple(declared) if type(declared) in (tuple, list, dict) else ())
+            for name in names:
+                if type(name) is not str or not rule_of(name):
+                    continue
+                stored = name
+                if name.startswith("__") and not name.endswith("__"):
+                    stored = "_%s%s" % (_CLASS_NAME.__get__(klass).lstrip("_"), name)
+                descriptor = own.get(stored)
+                if type(descriptor) is types.MemberDescriptorType:
+                    slots.append((name, descriptor))
+            if issubclass(t, tuple) and not fields:
+                declared_fields = own.get("_fields")
+                if type(declared_fields) is tuple:
+                    fields = [(i, n) for i, n in enumerate(declared_fields) if type(n) is str and rule_of(n)]
+    except Exception:
+        pass
+    return kind, getter, tuple(slots), tuple(fields)
+
+
+_PROBES = ("PATH", "HOME", "USER", "LANG", "SHELL", "PWD")
+
+
+def environ_probes() -> Tuple[Tuple[str, str], ...]:
+    """Up to three variables of this environment that a copy of it would hold."""
+    env = os.environ
+    found = [(name, env[name]) for name in _PROBES if name in env][:3]
+    if not found:
+        found = list(itertools.islice(env.items(), 3))
+    return tuple(found)
+
+
+def is_environ_copy(d: dict, probes: Tuple[Tuple[str, str], ...]) -> bool:
+    """Whether the exact dict ``d`` is a copy of the environment (``os.environ.copy()``,
+    ``dict(os.environ)``, ``{**os.environ, "X": "1"}``): it holds the probed variables
+    with this environment's values.  One lookup for a dict that is not."""
+    # Compared as exact strings: a value of the program's own class would run its __eq__.
+    if not probes or not _same_text(d.get(probes[0][0]), probes[0][1]):
+        return False
+    return all(_same_text(d.get(name), value) for name, value in probes[1:])
+
+
+def _same_text(found: Any, value: str) -> bool:
+    return type(found) is str and found == value
