@@ -1,10 +1,11 @@
 """dill, imported only when a dump needs it, and kept from holding a crashed script's ``__main__``."""
 from __future__ import annotations
 
+import dis
 import os
 import sys
 import types
-from typing import Any
+from typing import Any, List, Set
 
 
 def import_dill() -> Any:
@@ -14,17 +15,41 @@ def import_dill() -> Any:
     tempfile's probe would leave up to ten thousand files behind.  A directory
     given in advance skips the probe.
     """
-    if "dill" in sys.modules:
-        return sys.modules["dill"]
-    import tempfile
-    preset = tempfile.tempdir
-    if preset is None:
-        tempfile.tempdir = os.environ.get("TMPDIR") or "/tmp"
-    try:
-        import dill
-    finally:
-        tempfile.tempdir = preset
+    dill: Any = sys.modules.get("dill")
+    if dill is None:
+        import tempfile
+        preset = tempfile.tempdir
+        if preset is None:
+            tempfile.tempdir = os.environ.get("TMPDIR") or "/tmp"
+        try:
+            import dill as imported
+        finally:
+            tempfile.tempdir = preset
+        dill = imported
+    detect = getattr(dill, "detect", None)
+    if detect is not None and getattr(detect, "nestedglobals", None) is not _nested_globals:
+        _code_of[:] = [detect.code]
+        detect.nestedglobals = _nested_globals
     return dill
+
+
+_code_of: List[Any] = []   # dill.detect.code: a function, method or frame's code object
+
+
+def _nested_globals(func: Any, recurse: bool = True) -> List[str]:
+    """dill.detect.nestedglobals (the globals a function's code names, nested code too),
+    read from its instructions.  dill reads them from ``dis.dis`` printed into a StringIO
+    it sets as ``sys.stdout`` meanwhile, so what the crashed program's other threads
+    printed then was lost."""
+    code = _code_of[0](func)
+    names: Set[str] = set()
+    stack = [code] if isinstance(code, types.CodeType) else []
+    while stack:
+        code = stack.pop()
+        names.update(ins.argval for ins in dis.get_instructions(code)
+                     if "_GLOBAL" in ins.opname and isinstance(ins.argval, str))
+        stack.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    return list(names)
 
 
 def release_main(main: types.ModuleType) -> None:

@@ -517,6 +517,33 @@ def test_set_excepthook_takes_redaction_and_budgets_from_code(workdir: Path) -> 
     assert frame.locals["items"] == list(range(10))
 
 
+def test_the_program_s_other_threads_keep_their_sys_stdout_during_capture(workdir: Path) -> None:
+    """dill read the globals of each function it pickles from dis output printed into a
+    StringIO it set as sys.stdout: what the program's other threads printed meanwhile
+    went there, and was lost."""
+    write(workdir / "prog.py", """
+        import atexit, sys, threading
+        sys.setswitchinterval(1e-6)   # switch threads often: a swap of any length is seen
+        original, seen, done = sys.stdout, [], threading.Event()
+        def watch():
+            while not done.is_set():
+                if sys.stdout is not original:
+                    seen.append(type(sys.stdout).__name__)
+        threading.Thread(target=watch, daemon=True).start()
+        exec("\\n".join("def f%d(x):\\n    return len(str(x)) + sum(range(x))" % i for i in range(40)))
+        def crash():
+            functions = [globals()["f%d" % i] for i in range(40)]   # __main__'s: pickled by dill
+            raise RuntimeError("stop")
+        atexit.register(lambda: (done.set(), print("replaced by %s" % set(seen) if seen else "kept",
+                                                   file=sys.stderr)))
+        crash()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.stderr.splitlines()[-1] == "kept", proc.stderr
+    functions = tbdump.load(workdir / "traceback.pkl").frames[-1].locals["functions"]
+    assert [f(3) for f in functions[:2]] == [4, 4]
+
+
 def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:
     """No alarm reaches other threads: a blocking __repr__ is left behind, not waited for."""
     write(workdir / "prog.py", """
