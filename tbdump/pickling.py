@@ -163,6 +163,7 @@ def _class_reduction(cls: type) -> Tuple[Any, ...]:
     made = {"__slots__": slots} if slots is not None else {}
     slot_names = {slots} if isinstance(slots, str) else set(slots or ())
     state = {k: v for k, v in cls.__dict__.items() if k not in _MADE_BY_CLASS and k not in slot_names}
+    state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
     return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made), state, None, None, _fill_class)
 
 

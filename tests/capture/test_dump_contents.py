@@ -391,9 +391,14 @@ def test_a_class_of_the_script_that_holds_its_own_instances_comes_back(workdir: 
                 Plugin.registry.append(self)
             def hello(self):
                 return "hi " + self.name
+        def make():
+            class Local:
+                pass
+            return Local
         def serve():
             single = Single.get()
             plugin = Plugin("a")
+            local = make()
             raise RuntimeError("stop")
         serve()
     """)
@@ -404,8 +409,10 @@ loc = tbdump.load('traceback.pkl').frames[-1].locals
 single, plugin = loc['single'], loc['plugin']
 print(single.ping(), type(single).get().ping(), type(type(single)._instance).__name__)
 print(plugin.hello(), [p.hello() for p in type(plugin).registry], type(plugin).__slots__)
+print(loc['local'].__qualname__, loc['local'].__module__)
 """], workdir)
-    assert proc.stdout.splitlines() == ["pong pong Single", "hi a ['hi a'] ('name',)"], proc.stderr
+    assert proc.stdout.splitlines() == ["pong pong Single", "hi a ['hi a'] ('name',)",
+                                        "make.<locals>.Local __main__"], proc.stderr
 
 
 def test_enums_and_exceptions_of_the_program_come_back_and_so_does_all_after_them(workdir: Path) -> None:
