@@ -25,7 +25,7 @@ from .learning import Learner, is_module_level
 from .localsource import MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
-from .pickling import RecordWriter
+from .records import RecordWriter
 from .preview import Previewer, missing, redacted
 from .redaction import Redaction, is_code, split_argv
 from .saferepr import describe_exception

@@ -8,7 +8,7 @@ here are replaced by stand-ins.  Nothing here opens files, sockets or processes.
 
 Pickles name the load-side functions below by module path (``tbdump.objects.
 restore_object``), so every dump ever written depends on these names staying here.
-The write side is ``tbdump.pickling``.
+The write side is ``tbdump.records`` (how each value pickles: ``tbdump.reduction``).
 """
 from __future__ import annotations
 

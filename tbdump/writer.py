@@ -13,7 +13,7 @@ from .budget import Budgets, Clock
 from .capture import capture, minimal
 from .container import ContainerWriter, json_dumps, new_checksum
 from .model import SafeLayer
-from .pickling import RecordSink, RecordWriter
+from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
 

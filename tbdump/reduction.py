@@ -1,18 +1,17 @@
-"""The object layer's write side: every captured value pickled as its own record,
-written tolerantly, with secrets replaced on the way.
+"""How each captured value pickles: by reference, by value through dill, or as a
+placeholder, with secrets replaced on the way.
 
-One C pickler (plain data at C speed) streams every captured value as its own
-record into the dump; the pickler's memo is shared across records, so an object
-reached from two frames is one object after loading.  Functions and classes that
-cannot be pickled by reference (``__main__``, lambdas, local classes) go through
-dill, nested as bytes; objects that cannot be pickled at all (a lock, a socket,
-a generator) become ``Placeholder`` records right where they are, so the object
-holding them still loads.  The read side is ``tbdump.objects``.
+``ReducePolicy`` is asked about every object the record writer's C pickler (and
+the dill pickler nested in it) meets.  Functions and classes that cannot be
+pickled by reference (``__main__``, lambdas, local classes) go through dill,
+nested as bytes; objects that cannot be pickled at all (a lock, a socket, a
+generator) become ``Placeholder`` records right where they are, so the object
+holding them still loads.  Records are written by ``tbdump.records``; the
+functions these reductions call on load live in ``tbdump.objects``.
 """
 from __future__ import annotations
 
 import abc
-import collections
 import copyreg
 import dataclasses
 import enum
@@ -23,7 +22,7 @@ import sys
 import threading
 import types
 import weakref
-from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock
 from .dillimport import import_dill
@@ -58,93 +57,6 @@ _SINGLETON_TYPES = (type(None), type(Ellipsis), type(NotImplemented))
 _NUMBERS = frozenset((int, float, complex, bool, type(None)))
 _NUMBERS_AND_TEXT = _NUMBERS | {str, bytes}
 SECRET_VALUE = "<redacted: a secret's value>"
-# A C-level callable that returns None for anything: "no persistent id" without
-# a Python call per pickled object.
-_NO_PID: Callable[[Any], None] = collections.deque(maxlen=0).append
-
-
-class ByteBudgetExceeded(Exception):
-    """The object layer reached its byte budget."""
-
-
-class RecordSink:
-    """The file the pickler writes to: counts bytes, enforces the byte budget, and
-    gathers small records into large writes (a 900-frame stack is thousands of records).
-
-    Thread-safe and closable, so that a pickler abandoned while blocked in a
-    thread can never write into the file afterwards.
-    """
-
-    BUFFER = 1 << 16
-
-    def __init__(self, raw: BinaryIO, limit: int) -> None:
-        self.raw = raw
-        self.limit = limit
-        self.start = raw.tell()
-        self.size = 0          # bytes written so far, buffered or not
-        self.closed = False
-        self._flushed = 0      # of which already in the file
-        self._buffer = bytearray()
-        # Reentrant: an alarm's BudgetExceeded landing between acquire and the with
-        # block must not leave the capturing thread locked out of its own sink.
-        self._lock = threading.RLock()
-
-    def write(self, data: Any) -> int:
-        n = memoryview(data).nbytes  # bytes, memoryview, or a protocol-5 PickleBuffer
-        with self._lock:
-            if self.closed:
-                raise ByteBudgetExceeded("the object member is closed")
-            if self.size + n > self.limit:
-                raise ByteBudgetExceeded("byte budget of %d bytes" % self.limit)
-            if n >= self.BUFFER:
-                self._flush()
-                self._emit(data)
-                self._flushed += n
-            else:
-                self._buffer += data
-                if len(self._buffer) >= self.BUFFER:
-                    self._flush()
-            self.size += n
-        return n
-
-    def flush(self) -> None:
-        with self._lock:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._buffer:
-            self._emit(self._buffer)
-            self._flushed += len(self._buffer)
-            self._buffer = bytearray()
-
-    def _emit(self, data: Any) -> None:
-        self.raw.write(data)
-
-    def rollback(self, size: int) -> None:
-        """Take back everything written after ``size``."""
-        with self._lock:
-            self._rollback(size)
-
-    def close_at(self, size: int) -> None:
-        """End the member at ``size``: later writes fail, whichever thread makes them."""
-        with self._lock:
-            self.closed = True
-            self._rollback(size)
-            self._flush()
-
-    def _rollback(self, size: int) -> None:
-        if size >= self._flushed:
-            del self._buffer[size - self._flushed:]
-        else:
-            self._buffer = bytearray()
-            self.raw.seek(self.start + size)
-            self.raw.truncate()
-            self._flushed = size
-            self._rewound()
-        self.size = size
-
-    def _rewound(self) -> None:
-        """Bytes already in the file were taken back."""
 
 
 # Classes made by these are rebuilt as pickle rebuilds an object: created empty, remembered,
@@ -434,7 +346,7 @@ class ReducePolicy:
 
         The check is a Python call for every object pickled; plain numbers and
         flat containers of them (a 1 000 000-item list) are cleared here at C
-        speed instead.  ``items``: ``item_types(obj)``, which the caller needs too.
+        speed instead.  ``items``: ``tbdump.records.item_types(obj)``, which the caller needs too.
         """
         if not self.redaction.enabled:
             return False
@@ -646,12 +558,6 @@ def _importable(obj: Any) -> bool:
     return found is obj
 
 
-class _CPickler(pickle.Pickler):
-    def __init__(self, file: Any, policy: ReducePolicy) -> None:
-        super().__init__(file, PROTOCOL)
-        self.reducer_override = policy.reduce  # type: ignore[method-assign]
-
-
 def _dill_pickler_class() -> Any:
     dill = import_dill()
 
@@ -672,93 +578,3 @@ def _dill_pickler_class() -> Any:
 
 def _DillPickler(file: Any, redaction: Redaction, clock: Optional[Clock], secrets: Secrets) -> Any:
     return _dill_pickler_class()(file, redaction, clock, secrets)
-
-
-# Below this a record is quicker to reach in order than to open by itself.
-ALONE_MIN_BYTES = 1 << 16
-# Values whose record holds exactly one memo entry (the value) and refers to no
-# other: numbers are never memoized, and strings and bytes are one entry.
-_ALONE_ITEMS = frozenset((int, float, bool, type(None)))
-# Values whose pickling calls no Python code (the C pickler saves them itself).
-_PLAIN_DATA = _ALONE_ITEMS | {str, bytes}
-
-
-def item_types(obj: Any) -> Optional[Set[type]]:
-    """The types of the items (keys and values) of an exact list, tuple, set, frozenset or
-    dict, in one C-speed pass; None for anything else."""
-    t = type(obj)
-    if t in (list, tuple, set, frozenset):
-        return set(map(type, obj))
-    if t is dict:
-        return set(map(type, obj)) | set(map(type, obj.values()))
-    return None
-
-
-def _loads_alone(obj: Any, items: Optional[Set[type]]) -> bool:
-    """Whether the record just written for ``obj`` needs nothing from the records before it.
-
-    A value met before (inside an earlier record) is written as a memo
-    reference instead, which the record's size (ALONE_MIN_BYTES) rules out.
-    """
-    t = type(obj)
-    if t in (str, bytes, bytearray):
-        return True
-    return t in (list, tuple, set, frozenset) and items is not None and len(obj) > 0 and items <= _ALONE_ITEMS
-
-
-class RecordWriter:
-    """Streams records into the object member; returns record numbers or why a value failed."""
-
-    def __init__(self, sink: RecordSink, redaction: Redaction, clock: Clock) -> None:
-        self.sink = sink
-        self.policy = ReducePolicy(redaction, clock, in_dill=False)
-        self.clock = clock
-        self.pickler = _CPickler(sink, self.policy)
-        self._pid = self.policy.persistent_id
-        # (offset, length, fresh, alone): fresh records start with an empty memo;
-        # alone ones can also be unpickled by themselves (see _loads_alone).
-        self.index: List[Tuple[int, int, int, int]] = []
-        self._fresh = 1
-
-    def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
-        """Pickle one value as a record: (record number, None), (record number, reason) when
-        the value itself became a placeholder in it, or (None, reason) when nothing was written."""
-        if self.clock.expired:
-            return None, "not captured: time budget exhausted"
-        if self.sink.closed:
-            return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
-        start = self.sink.size
-        self.policy.top, self.policy.top_reason = obj, None
-        try:
-            items = item_types(obj)
-            hides = self.policy.may_hide_secrets(obj, items)
-            self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
-            if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
-                self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock
-            else:
-                # Without the alarm (outside the main thread), a record that blocks is given
-                # up on, leaving the other half of the time to the values after it.
-                self.clock.run_isolated(lambda: self.pickler.dump(obj),
-                                        seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
-                                        on_abandon=lambda: self.sink.close_at(start))
-        except BaseException as exc:
-            if self.sink.closed:
-                return None, "not captured: pickling it blocked past its time budget"
-            self.sink.rollback(start)
-            # Memo entries made during the failed record point at bytes that are gone.
-            self.pickler.clear_memo()
-            self._fresh = 1
-            if isinstance(exc, BudgetExceeded):
-                return None, "not captured: time budget exceeded while pickling it"
-            if isinstance(exc, ByteBudgetExceeded):
-                return None, "not captured: %s" % exc
-            if isinstance(exc, RecursionError):
-                return None, "not captured: nested too deeply to pickle"
-            return None, "not captured: %s" % describe_exception(exc)
-        length = self.sink.size - start
-        # Not with redaction at work: its persistent ids are memo entries of their own.
-        alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj, items))
-        self.index.append((start, length, self._fresh, alone))
-        self._fresh = 0
-        self.policy.top = None
-        return len(self.index) - 1, self.policy.top_reason
