@@ -133,10 +133,14 @@ class _Gone:
     pass
 
 
-def _weak_ref(target: Any) -> Any:
+def _weak_ref(target: Any, key: Any = None, keyed: bool = False) -> Any:
     """Load-side: a weak reference to ``target``, the object the record's memo shares with
-    every other reference to it (so it stays alive as they do); dead if it was dead."""
-    return weakref.ref(target if target is not None else _Gone())
+    every other reference to it (so it stays alive as they do); dead if it was dead.
+    ``keyed``: a WeakValueDictionary's entry (KeyedRef), whose dictionary finds it by ``key``."""
+    target = target if target is not None else _Gone()
+    if keyed:  # no callback: the restored dictionary keeps an entry whose object went
+        return weakref.KeyedRef(target, None, key)  # type: ignore[arg-type]
+    return weakref.ref(target)
 
 
 def _identity(x: Any) -> Any:

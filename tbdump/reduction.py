@@ -214,6 +214,8 @@ class ReducePolicy:
             return NotImplemented  # cells, code, and the other types dill saves by itself
         if t is weakref.ReferenceType:
             return (_weak_ref, (obj(),))
+        if t is weakref.KeyedRef:
+            return (_weak_ref, (obj(), obj.key, True))
         try:
             rv = self.clock.run(lambda: _reduce_ex(obj)) if self.clock is not None else _reduce_ex(obj)
         except BudgetExceeded:

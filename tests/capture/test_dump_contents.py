@@ -328,6 +328,7 @@ def test_what_pickle_or_dill_keep_comes_back(workdir: Path) -> None:
             prop = Box.__dict__["size"]
             ref = weakref.ref(node)
             dead = weakref.ref(Node())
+            cache = weakref.WeakValueDictionary({"n": node})
             keys = {"k": 1}.keys()
             tmp = tempfile.NamedTemporaryFile(dir=".")
             sock = socket.socket()
@@ -344,7 +345,7 @@ loc = frame.locals
 print(loc['pattern'].match('Hello 42').groups(), bool(loc['pattern'].flags & 2))
 print(loc['reg'].v, loc['text'].getvalue(), loc['text'].tell(), loc['data'].getvalue())
 print(type(loc['proxy']).__name__, loc['proxy']['a'], type(loc['prop']).__name__, loc['prop'].fget(None))
-print(loc['ref']() is frame.globals['node'], loc['dead']() is None, list(loc['keys']), loc['fn'](3), type(loc['fn']).__name__)
+print(loc['ref']() is frame.globals['node'] is loc['cache']['n'], loc['dead']() is None, list(loc['keys']), loc['fn'](3), type(loc['fn']).__name__)
 print(type(loc['tmp']).__name__, type(loc['tmp'].file).__name__, loc['tmp'].name.endswith(frame.variables['tmp'].repr[-1:] or ''))
 print(frame.variables['sock'].missing, loc['impostor']['kept'], loc['impostor']['bad'].reason)
 print(type(loc['sock']).__name__, frame.variables['sock'].repr.startswith('<socket.socket'))
