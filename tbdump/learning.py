@@ -68,8 +68,11 @@ class Learner:
             shown = {id(value) for _, value in named}
             pairs = [(name, value) for name, value in pairs if id(value) not in shown]
         for _, value in pairs:
-            if type(value) not in _SCALARS:
+            t = type(value)
+            if t not in _SCALARS:
                 self.value(value)
+            elif t is str and "://" in value:
+                self.secrets.learn_url_secrets(value)
 
     def value(self, obj: Any) -> None:
         """What ``obj`` (under an innocent name) holds under secrets' names."""

@@ -18,7 +18,7 @@ from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import is_code
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
-from .scrubbing import Secrets, environ_probes, hide_url_passwords, is_environ_copy
+from .scrubbing import Secrets, environ_probes, hide_url_secrets, is_environ_copy
 
 LEN_NAME = "len()"
 ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"
@@ -361,7 +361,7 @@ class Previewer:
         except BudgetExceeded:
             return timed_out(obj)
         if "://" in value.repr:
-            value.repr = hide_url_passwords(value.repr)
+            value.repr = hide_url_secrets(value.repr, self.redact)
         value.repr = cut_middle(value.repr, self.max_string)
         text_rule = self.redact_text(value.repr) if self.redact_text is not None else None
         if text_rule is not None:
@@ -413,7 +413,7 @@ class Previewer:
                 text = cut_middle(string_repr(obj) if t is str or t is bytes else scalar_repr(obj),
                                   self.max_string)
         if "://" in text:
-            text = hide_url_passwords(text)
+            text = hide_url_secrets(text, self.redact)
         rule = self.redact_text(text) if self.redact_text is not None else None
         if rule:
             return redacted(obj, rule)
@@ -432,7 +432,7 @@ class Previewer:
             v = self._scalar(child.obj)
         else:
             v = self.value(child.obj, level + 1)
-        name = hide_url_passwords(child.name) if "://" in child.name else child.name
+        name = hide_url_secrets(child.name, self.redact) if "://" in child.name else child.name
         return Child(name, v, child.access, child.group)
 
 
@@ -506,6 +506,6 @@ def timed_out(obj: Any) -> Value:
 
 def missing(obj: Any, reason: str) -> Value:
     if "://" in reason:
-        reason = hide_url_passwords(reason)
+        reason = hide_url_secrets(reason)
     return Value(type=type_name(obj), repr="<%s>" % reason, qualtype=qualified_type(obj),
                  missing=reason)

@@ -9,7 +9,8 @@ import os
 import re
 import sys
 import types
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
+import urllib.parse
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
 
 from .redaction import ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, split_argv
 from .saferepr import string_repr
@@ -18,6 +19,8 @@ from .saferepr import string_repr
 # "Bearer X", "Basic X", "token X": the credential after an HTTP auth scheme.
 _AUTH_SCHEME = re.compile(r"(?i)(?:bearer|basic|token|digest|bot|jwt|apikey|api-key)\s+(\S{4,})\Z")
 # The password of "scheme://user:password@host" (a DSN, a proxy URL, a git remote).
+# A query parameter of a URL ("?token=X", "&api_key=X"), whose name decides.
+URL_QUERY_SECRET = re.compile(r"([?&;]([A-Za-z_][\w.\-\[\]]{0,80})=)(?!<redacted>)([^&#;\s'\"<>]+)")
 URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*:)(?!<redacted>@)([^\s/?#@'\"]+)@")
 # A string literal bound to a name in source: NAME = "...", NAME: str = "...",
 # f(name="..."), {"name": "..."}.
@@ -150,6 +153,17 @@ class Secrets:
         if len(blob) >= self.MIN_LENGTH and blob not in self.blobs:
             self.blobs.add(blob)
 
+    def learn_url_secrets(self, text: str) -> None:
+        """Learn the passwords and the secret-named query parameters of the URLs in ``text``,
+        so that a copy held apart from its URL (the ``key`` it was built from) is hidden too."""
+        rule_of = self.redaction.rule_for_name
+        found = [m.group(2) for m in URL_CREDENTIALS.finditer(text)]
+        found += [m.group(3) for m in URL_QUERY_SECRET.finditer(text) if rule_of(m.group(2))]
+        for value in found:
+            self._learn_text(value)
+            if "%" in value or "+" in value:
+                self._learn_text(urllib.parse.unquote_plus(value))  # as the program held it
+
     def learn_fields(self, obj: Any) -> None:
         """Learn what ``obj`` holds under secrets' names (see ``named``)."""
         for _, value in self.named(obj):
@@ -265,7 +279,7 @@ class Secrets:
         if self.texts and "..." in text:
             text = self._scrub_cuts(text)
         if "://" in text:
-            text = hide_url_passwords(text)
+            text = hide_url_secrets(text, self.redaction.rule_for_name)
         if self.environ_seen and "': " in text:
             text = self._scrub_environ(text)
         return text
@@ -311,7 +325,7 @@ class Secrets:
                 quoted = r"""(?<=(?P<q>["']))(?:%s)(?=(?P=q))""" % _alternation(short).pattern
                 text = re.sub(quoted, SECRET_MARKER, text)
         if "://" in text:
-            text = hide_url_passwords(text)
+            text = hide_url_secrets(text, self.redaction.rule_for_name)
         for pattern in self.redaction.patterns:
             text = pattern.sub(_keep_lines, text)
         return text
@@ -340,9 +354,15 @@ class Secrets:
         return pattern.sub(lambda m: replacements[m.group(0)], text)
 
 
-def hide_url_passwords(text: str) -> str:
-    """``text`` with the password of every ``scheme://user:password@host`` in it hidden."""
-    return URL_CREDENTIALS.sub(r"\1%s@" % SECRET_MARKER, text)
+def hide_url_secrets(text: str, rule_for_name: Optional[Callable[[Any], Optional[str]]] = None) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` in it hidden, and
+    with ``rule_for_name`` (the redaction's) the value of every query parameter named like a
+    secret (``?api_key=X``, ``&access_token=X``: an HTTP error's message names its URL)."""
+    text = URL_CREDENTIALS.sub(r"\1%s@" % SECRET_MARKER, text)
+    if rule_for_name is not None and "=" in text:
+        text = URL_QUERY_SECRET.sub(lambda m: m.group(1) + SECRET_MARKER if rule_for_name(m.group(2))
+                                    else m.group(0), text)
+    return text
 
 
 def _alternation(texts: Iterable[str]) -> Pattern[str]:

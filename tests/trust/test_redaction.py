@@ -393,6 +393,24 @@ def test_urls_keep_everything_but_their_password_and_bearer_tokens_are_learned(t
     assert report["values"]["MainThread:main.db_url"] == "'postgres://app:<redacted>@db.internal:5432/prod'"
 
 
+def test_a_urls_query_parameters_named_like_secrets_are_hidden(tmp_path: Path) -> None:
+    # An HTTP client's error names the URL it asked for: "?api_key=..." hides the value of
+    # a secret that no variable of the program named (it came in as `key`).
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os
+        class HTTPError(Exception):
+            pass
+        def fetch(base, key):
+            url = base + "/v1/orders?page=2&api_key=" + key + "&sort=asc"
+            raise HTTPError("401 Client Error: Unauthorized for url: " + url)
+        fetch("https://api.example.com", os.environ["VALUE"])
+    ''', canary, base_env(VALUE=canary))
+    shown = "https://api.example.com/v1/orders?page=2&api_key=<redacted>&sort=asc"
+    assert "Unauthorized for url: " + shown in report["traceback"]
+    assert report["values"]["MainThread:fetch.url"] == repr(shown)
+
+
 def test_ordinary_names_and_environment_values_are_not_taken_for_secrets(tmp_path: Path) -> None:
     prog = write_program(tmp_path, '''
         def parse(src):
