@@ -104,28 +104,13 @@ class Capture:
             return
         frames: List[types.FrameType] = []
         for n, exc in enumerate(_chain(root)):
-            entries = []
-            tb = getattr(exc, "__traceback__", None)
-            while isinstance(tb, types.TracebackType):
-                if tb.tb_frame.f_code not in self.skip_codes:
-                    entries.append(tb.tb_frame)
-                tb = tb.tb_next
-            frames += entries
-            f = entries[0].f_back if above_handler and n == 0 and entries else None
-            while f is not None and f.f_code not in self.skip_codes:
-                frames.append(f)
-                f = f.f_back
+            entries = self._traceback_entries(exc)
+            frames += [f for f, _, _ in entries]
+            frames += self._callers(entries[0][0] if above_handler and n == 0 and entries else None)
             self._learner.exception(exc)
         if other_threads:
-            current = threading.get_ident()
-            for ident, top in sys._current_frames().items():
-                if ident == current or is_capture_thread(ident):
-                    continue
-                walk: Optional[types.FrameType] = top
-                while walk is not None:
-                    if walk.f_code not in self.skip_codes:
-                        frames.append(walk)
-                    walk = walk.f_back
+            for _, stack in self._other_stacks((threading.get_ident(),)):
+                frames += stack
         for f in frames:
             if self.clock.expired:
                 return
@@ -356,21 +341,50 @@ class Capture:
             return "<note str() failed>"
 
     def _traceback_frames(self, exc: BaseException, above_handler: bool) -> List[Frame]:
-        entries = []
+        entries = self._traceback_entries(exc)
+        # Captured innermost first: the crashing frame's values become the first
+        # object records, so a viewer that reads them loads only a prefix.
+        inner = [self.frame(f, line, lasti, False) for f, line, lasti in reversed(entries)]
+        callers = [self.frame(f, f.f_lineno, f.f_lasti, True)
+                   for f in self._callers(entries[0][0] if above_handler and entries else None)]
+        return callers[::-1] + inner[::-1]
+
+    # The frames a dump holds, found once for capture and for the learning pass before it.
+    def _traceback_entries(self, exc: BaseException) -> List[Tuple[types.FrameType, int, Optional[int]]]:
+        """(frame, line, lasti) of ``exc``'s traceback, outermost first, tbdump's own left out."""
+        entries: List[Tuple[types.FrameType, int, Optional[int]]] = []
         tb = getattr(exc, "__traceback__", None)
         while isinstance(tb, types.TracebackType):
             if tb.tb_frame.f_code not in self.skip_codes:
                 entries.append((tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
             tb = tb.tb_next
-        # Captured innermost first: the crashing frame's values become the first
-        # object records, so a viewer that reads them loads only a prefix.
-        inner = [self.frame(f, line, lasti, False) for f, line, lasti in reversed(entries)]
-        callers = []
-        f = entries[0][0].f_back if above_handler and entries else None
+        return entries
+
+    def _callers(self, handler: Optional[types.FrameType]) -> List[types.FrameType]:
+        """The frames above ``handler`` (the one that handled the exception), innermost first,
+        up to tbdump's own."""
+        out = []
+        f = handler.f_back if handler is not None else None
         while f is not None and f.f_code not in self.skip_codes:
-            callers.append(self.frame(f, f.f_lineno, f.f_lasti, True))
+            out.append(f)
             f = f.f_back
-        return callers[::-1] + inner[::-1]
+        return out
+
+    def _other_stacks(self, skip: Tuple[Optional[int], ...]) -> List[Tuple[int, List[types.FrameType]]]:
+        """(ident, frames innermost first) of every thread but ``skip`` and tbdump's own,
+        without tbdump's frames."""
+        out = []
+        for ident, top in sys._current_frames().items():
+            if ident in skip or is_capture_thread(ident):
+                continue
+            stack = []
+            f: Optional[types.FrameType] = top
+            while f is not None:
+                if f.f_code not in self.skip_codes:
+                    stack.append(f)
+                f = f.f_back
+            out.append((ident, stack))
+        return out
 
     # -- threads ----------------------------------------------------------------
     def threads(self, crashed: Optional[threading.Thread], crash_frames: List[Frame],
@@ -380,16 +394,7 @@ class Capture:
         if not include_others:
             return result
         by_ident = {t.ident: t for t in threading.enumerate()}
-        current = threading.get_ident()
-        for ident, top in sys._current_frames().items():
-            if ident in (me.ident, current) or is_capture_thread(ident):
-                continue
-            stack = []
-            f: Optional[types.FrameType] = top
-            while f is not None:
-                if f.f_code not in self.skip_codes:
-                    stack.append(f)
-                f = f.f_back
+        for ident, stack in self._other_stacks((me.ident, threading.get_ident())):
             t = by_ident.get(ident)
             result.append(Thread(ident, t.name if t else "Thread-%d" % ident, bool(t and t.daemon),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)
