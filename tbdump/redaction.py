@@ -91,12 +91,7 @@ class Redaction:
         """Whether any string among ``names`` (a dict's keys) is a secret's name."""
         if not self.enabled or not self.names:
             return False
-        # "\0" keeps two keys from matching across their boundary.
-        try:
-            joined = "\0".join(names)  # all-string keys, the common case, at C speed
-        except TypeError:
-            joined = "\0".join(n for n in names if type(n) is str)
-        return self.any_name_in_joined(joined)
+        return self.any_name_in_joined(joined_names(names))
 
     def any_name_in_joined(self, joined: str) -> bool:
         """``any_name_in`` of names already joined by "\\0"."""
@@ -205,6 +200,15 @@ def _words_pattern(entries: Tuple[str, ...]) -> Pattern[str]:
     """The entries, in any case, where a word of a name ends (the name unfolded)."""
     alternatives = "|".join(sorted(map(re.escape, entries), key=len, reverse=True))
     return re.compile(r"(?i:%s)(?=\Z|[^A-Za-z]|(?<=[a-z])[A-Z]|[A-Z][a-z])" % alternatives)
+
+
+def joined_names(names: Iterable[Any]) -> str:
+    """The strings among ``names`` (a dict's keys) joined by "\\0", which keeps two of them
+    from matching across their boundary; at C speed when all are strings, the common case."""
+    try:
+        return "\0".join(names)
+    except TypeError:
+        return "\0".join([n for n in names if type(n) is str])
 
 
 @functools.lru_cache(maxsize=None)

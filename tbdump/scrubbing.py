@@ -12,7 +12,8 @@ import types
 import urllib.parse
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
 
-from .redaction import ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, split_argv
+from .redaction import (ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, joined_names,
+                        split_argv)
 from .saferepr import string_repr
 
 
@@ -219,10 +220,7 @@ class Secrets:
         entry = self._keys.get(id(d))
         if entry is not None and entry[0] is d and entry[1] == len(d):
             return entry[2], entry[3]
-        try:
-            joined = "\0".join(dict.keys(d))
-        except TypeError:
-            joined = "\0".join([k for k in dict.keys(d) if type(k) is str])
+        joined = joined_names(dict.keys(d))
         facts = (self.redaction.any_name_in_joined(joined), "://" in joined)
         self._keys[id(d)] = (d, len(d), facts[0], facts[1])
         return facts
