@@ -480,7 +480,7 @@ class ReducePolicy:
             if kind == "U":
                 found = any(t.encode("utf-32-le", "surrogatepass") in data for t in secrets.texts)
             else:
-                found = any(b in data for b in secrets.blobs)
+                found = secrets.contains_blob(data)
             if not found:
                 return None
             items = obj.ravel().tolist()
@@ -516,12 +516,9 @@ def _reduce_ex(obj: Any) -> Any:
         module = getattr(obj, "__module__", None)
         if type(module) is str and module == "__main__":
             return _IN_MAIN
-        if type(module) is str:
-            found: Any = sys.modules.get(module)
-            for part in rv.split("."):
-                found = getattr(found, part, None)
-            if found is not obj:  # pickle would refuse it, and the whole record with it
-                raise pickle.PicklingError("its __reduce__ names %s.%s, which is another object" % (module, rv))
+        if type(module) is str and _global(module, rv) is not obj:
+            # pickle would refuse it, and the whole record with it
+            raise pickle.PicklingError("its __reduce__ names %s.%s, which is another object" % (module, rv))
     return rv
 
 
@@ -554,10 +551,15 @@ def _importable(obj: Any) -> bool:
         return False
     if "<locals>" in qualname or "<lambda>" in qualname:
         return False
+    return _global(module, qualname) is obj
+
+
+def _global(module: str, qualname: str) -> Any:
+    """What ``module.qualname`` names in this process (None: nothing), as pickle looks it up."""
     found: Any = sys.modules.get(module)
     for part in qualname.split("."):
         found = getattr(found, part, None)
-    return found is obj
+    return found
 
 
 def _dill_pickler_class() -> Any:
