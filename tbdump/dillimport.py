@@ -26,14 +26,9 @@ def import_dill() -> Any:
         finally:
             tempfile.tempdir = preset
         dill = imported
-    detect = getattr(dill, "detect", None)
-    if detect is not None and getattr(detect, "nestedglobals", None) is not _nested_globals:
-        _code_of[:] = [detect.code]
-        detect.nestedglobals = _nested_globals
+    if dill.detect.nestedglobals is not _nested_globals:
+        dill.detect.nestedglobals = _nested_globals
     return dill
-
-
-_code_of: List[Any] = []   # dill.detect.code: a function, method or frame's code object
 
 
 def _nested_globals(func: Any, recurse: bool = True) -> List[str]:
@@ -41,7 +36,7 @@ def _nested_globals(func: Any, recurse: bool = True) -> List[str]:
     read from its instructions.  dill reads them from ``dis.dis`` printed into a StringIO
     it sets as ``sys.stdout`` meanwhile, so what the crashed program's other threads
     printed then was lost."""
-    code = _code_of[0](func)
+    code = sys.modules["dill.detect"].code(func)   # of a function, method or frame
     names: Set[str] = set()
     stack = [code] if isinstance(code, types.CodeType) else []
     while stack:
