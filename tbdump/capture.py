@@ -23,7 +23,7 @@ from . import __version__
 from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
 from .learning import Learner, is_module_level
 from .localsource import MAX_SOURCE_BYTES
-from .model import (ExceptionRecord, all_frames, Frame, Metadata, Position, SafeLayer, Source,
+from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
 from .preview import Previewer, missing, redacted
@@ -464,7 +464,7 @@ def _char_col(lines: List[str], lineno: int, byte_col: int) -> int:
     """co_positions columns are UTF-8 byte offsets; viewers want characters."""
     if not 1 <= lineno <= len(lines):
         return byte_col
-    return len(lines[lineno - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+    return char_index(lines[lineno - 1], byte_col)
 
 
 def _group_members(exc: BaseException) -> Optional[List[BaseException]]:

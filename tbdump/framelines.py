@@ -12,7 +12,7 @@ import textwrap
 import unicodedata
 from typing import Callable, List, NamedTuple, Optional, Tuple
 
-from .model import Frame, SafeLayer
+from .model import Frame, SafeLayer, char_index
 
 def source_line(layer: SafeLayer, frame: Frame) -> Optional[str]:
     """The frame's current line as it was at the crash, if the dump has its source."""
@@ -83,7 +83,7 @@ def _caret_line(frame: Frame, line: str) -> Optional[str]:
         return None
     marks = "".join(("^" if anchors is None or anchors[0] <= i < anchors[1] else "~") * _width(ch)
                     for i, ch in enumerate(segment))
-    return " " * sum(map(_width, line[indent:pos.col])) + marks
+    return " " * _display_width(line[indent:pos.col]) + marks
 
 
 def _width(ch: str) -> int:
@@ -103,10 +103,9 @@ def caret_anchors(segment: str) -> Optional[Tuple[int, int]]:
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         return None
     expr = tree.body[0].value
-    data = segment.encode("utf-8")
 
-    def char(offset: Optional[int]) -> int:  # ast offsets count UTF-8 bytes
-        return len(data[:offset or 0].decode("utf-8", "replace"))
+    def char(offset: Optional[int]) -> int:
+        return char_index(segment, offset or 0)
 
     if isinstance(expr, ast.BinOp):
         between = segment[char(expr.left.end_col_offset):char(expr.right.col_offset)]
@@ -288,8 +287,7 @@ class _SegmentWalk:
         self.lines = lines
 
     def char(self, line: int, offset: int) -> int:
-        """The character index of a UTF-8 byte offset (ast's columns) in a line."""
-        return len(self.lines[line].encode("utf-8")[:offset].decode("utf-8", "replace"))
+        return char_index(self.lines[line], offset)
 
     def valid(self, line: int, col: int) -> Tuple[int, int]:
         """The next real character at or after (line, col), across empty lines."""

@@ -167,6 +167,12 @@ OMITTED_GLOBAL = Value(type="?", repr="<not captured: over the max_globals budge
                       missing="not captured: over the max_globals budget")
 
 
+def char_index(text: str, byte_offset: int) -> int:
+    """The character index of a UTF-8 byte offset in ``text``: co_positions' and ast's
+    columns count bytes; a Position's, and what viewers and carets place, characters."""
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
+
+
 @dataclass
 class Position:
     """Where in the line the failing expression is (3.11+); columns 0-based, in characters."""
