@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from tbdump.localsource import check_local
+from tbdump.localsource import check_local, no_copy_reason
 from tbdump.model import Source
 from tbdump.pathmap import PathMapping, to_local
 
@@ -63,8 +63,7 @@ class SourceMap:
                 problem += " (mapped to %s)" % local
             has_copy = captured is not None and captured.text is not None
             if not has_copy:
-                why = captured.reason if captured is not None and captured.reason else "none was captured"
-                problem = "%s, and the dump has no copy (%s)" % (problem, why)
+                problem = "%s, and the dump has no copy (%s)" % (problem, no_copy_reason(captured))
             # Served by reference even without a copy: the client then asks us, and hears
             # why there is nothing, instead of opening whatever the path names here.
             result = Resolved(remote, local, False, len(self._by_reference) + 1, problem, has_copy)

@@ -108,6 +108,11 @@ def check_local(path: str, source: Optional[Source]) -> LocalFile:
     return LocalFile(path, problem is None, problem)
 
 
+def no_copy_reason(source: Optional[Source]) -> str:
+    """Why the dump holds no copy of a source, as every viewer says it."""
+    return source.reason if source is not None and source.reason else "none was captured"
+
+
 def _canonic(filename: str) -> str:
     """The key bdb/pdb look files up by (``Bdb.canonic``)."""
     if filename.startswith("<") and filename.endswith(">"):
@@ -141,8 +146,7 @@ def install_sources(dump: "Dump") -> List[str]:
                 notes.append(f"{filename} differs from the copy in the dump; showing the dump's copy")
         else:
             lines = []
-            why = source.reason if source is not None and source.reason else "none was captured"
-            notes.append(f"{filename}: no source to show: the dump holds no copy ({why}) "
+            notes.append(f"{filename}: no source to show: the dump holds no copy ({no_copy_reason(source)}) "
                          f"and the local file is not used ({local.problem})")
         # mtime None: linecache.checkcache() keeps such entries, as it does
         # for sources that came from a module's loader.
