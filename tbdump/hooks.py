@@ -43,6 +43,10 @@ class DumpTarget:
         self.cwd = _cwd()
         self.path = os.path.join(self.cwd, self.given) if self.cwd else self.given
 
+    @classmethod
+    def of(cls, filename: Union[str, "DumpTarget"]) -> "DumpTarget":
+        return filename if isinstance(filename, DumpTarget) else cls(filename)
+
     def shown(self) -> str:
         return self.given if _cwd() == self.cwd else self.path
 
@@ -69,7 +73,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     budget, a minimal dump is written instead and ``end`` is called from another
     thread, so the program ends as it would have rather than hang.
     """
-    target = filename if isinstance(filename, DumpTarget) else DumpTarget(filename)
+    target = DumpTarget.of(filename)
 
     def say(message: str) -> None:
         if not silent:
@@ -187,7 +191,7 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
                           silent: bool = False, **options: Any) -> None:
     """Dump uncaught exceptions of ``threading`` threads; see ``set_excepthook``."""
     previous = threading.excepthook
-    target = filename if isinstance(filename, DumpTarget) else DumpTarget(filename)
+    target = DumpTarget.of(filename)
 
     def thread_excepthook(args: Any) -> None:
         if args.exc_type is SystemExit:
