@@ -27,7 +27,7 @@ from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Po
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
 from .preview import Previewer, missing, redacted
-from .redaction import Redaction, is_code, split_argv
+from .redaction import Redaction, is_code, rule_marker, split_argv
 from .saferepr import describe_exception
 from .scrubbing import Secrets
 from .suggestions import suggestion
@@ -651,7 +651,7 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
 def _redacted_text(text: str, redaction: Redaction) -> str:
     """An exception's message, or the redaction marker when a value pattern hits it."""
     rule = redaction.rule_for_text(text)
-    return "<redacted: %s>" % rule if rule else text
+    return rule_marker(rule) if rule else text
 
 
 def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 
 from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
-from .redaction import is_code
+from .redaction import is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
 from .scrubbing import Secrets, environ_probes, hide_url_secrets, is_environ_copy
 
@@ -496,7 +496,7 @@ def _quote_keeper(whole: Any, piece: Any) -> Any:
 
 def redacted(obj: Any, rule: str) -> Value:
     """What a redacted value shows: its type, never its content."""
-    return Value(type=type_name(obj), repr="<redacted: %s>" % rule, qualtype=qualified_type(obj),
+    return Value(type=type_name(obj), repr=rule_marker(rule), qualtype=qualified_type(obj),
                  redacted=rule)
 
 

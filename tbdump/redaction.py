@@ -34,6 +34,11 @@ SECRET_MARKER = "<redacted>"          # what a secret becomes inside a longer te
 ENVIRON_MARKER = "<redacted: environment variable>"
 
 
+def rule_marker(rule: str) -> str:
+    """What a value redacted by ``rule`` shows instead: ``<redacted: name matches 'token'>``."""
+    return "<redacted: %s>" % rule
+
+
 def _fold(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "")
 

@@ -32,7 +32,7 @@ from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module
                       _weak_ref, restore_object, restore_state)
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
-from .redaction import ENVIRON_MARKER, Redaction, is_code
+from .redaction import ENVIRON_MARKER, Redaction, is_code, rule_marker
 from .saferepr import describe_exception, safe_repr
 from .scrubbing import Secrets, environ_probes, hide_url_secrets, is_environ_copy
 
@@ -109,7 +109,7 @@ def _redacted_function(fn: types.FunctionType, redaction: Redaction,
                 secrets.learn(cell.cell_contents)
             except ValueError:
                 pass  # an empty cell holds nothing to learn
-            new_cells.append(types.CellType("<redacted: %s>" % rule))
+            new_cells.append(types.CellType(rule_marker(rule)))
         else:
             new_cells.append(cell)
     # Defaults belong to the last positional parameters; keyword-only ones are by name.
@@ -142,7 +142,7 @@ def _hide_named(pairs: List[Tuple[Any, Any]], redaction: Redaction,
         rule = redaction.rule_for_name(name)
         if rule and not is_code(value):
             secrets.learn(value)
-            value, changed = "<redacted: %s>" % rule, True
+            value, changed = rule_marker(rule), True
         out.append((name, value))
     return out if changed else None
 
@@ -255,14 +255,13 @@ class ReducePolicy:
         """The reduction of ``obj`` with its secrets' values replaced, where its shape says
         which value is which: a namedtuple's arguments, a slotted dataclass's state list,
         a dict subclass's items."""
-        rule_of = self.redaction.rule_for_name
         func, args, rest = rv[0], rv[1], list(rv[2:])
         _, _, _, fields = self.secrets.layout(t)
         if fields and func is _NEWOBJ and type(args) is tuple and args and args[0] is t:
             values = list(args[1:])
             if len(values) == tuple.__len__(obj):
                 for index, name in fields:
-                    values[index] = self._marker("<redacted: %s>" % rule_of(name))
+                    values[index] = self._in_place_of(name, values[index])
                 args = (t,) + tuple(values)
         state: Any = rest[0] if rest else None
         if type(state) in (list, tuple) and dataclasses.is_dataclass(t):
@@ -271,18 +270,20 @@ class ReducePolicy:
             except Exception:
                 names = []
             if len(names) == len(state):
-                rest[0] = type(state)(self._marker("<redacted: %s>" % rule_of(n)) if rule_of(n) else v
-                                      for n, v in zip(names, state))
+                rest[0] = type(state)(self._in_place_of(n, v) for n, v in zip(names, state))
         if len(rest) >= 3 and rest[2] is not None and issubclass(t, dict):
             rest[2] = self._hidden_items(rest[2])
         return (func, args) + tuple(rest)
 
     def _hidden_items(self, items: Any) -> Any:
-        rule_of = self.redaction.rule_for_name
         for pair in items:
-            key = pair[0]
-            rule = rule_of(key) if type(key) is str else None
-            yield (key, self._marker("<redacted: %s>" % rule)) if rule else pair
+            value = self._in_place_of(pair[0], pair[1])
+            yield pair if value is pair[1] else (pair[0], value)
+
+    def _in_place_of(self, name: Any, value: Any) -> Any:
+        """``value``, or the marker of the rule its ``name`` hits (never checked again)."""
+        rule = self.redaction.rule_for_name(name) if type(name) is str else None
+        return self._marker(rule_marker(rule)) if rule else value
 
     def _environ(self, env: Any) -> Any:
         if self.redaction.keep_environ:
@@ -329,7 +330,7 @@ class ReducePolicy:
             text, reason = self.secrets.scrub(text), self.secrets.scrub(reason)
             rule = self.redaction.rule_for_text(text)
             if rule:
-                text = "<redacted: %s>" % rule
+                text = rule_marker(rule)
             rule = self.redaction.rule_for_text(reason)
             if rule:
                 reason = "not captured: <redacted: %s>" % rule
@@ -417,12 +418,12 @@ class ReducePolicy:
         if self.redaction.patterns:
             rule = self.redaction.rule_for_text(obj)
             if rule and obj not in self._made:
-                return ("S", self._marker("<redacted: %s>" % rule))
+                return ("S", self._marker(rule_marker(rule)))
         return None
 
     def _made_text(self, text: str) -> str:
         rule = self.redaction.rule_for_text(text)
-        return self._marker("<redacted: %s>" % rule if rule else text)
+        return self._marker(rule_marker(rule) if rule else text)
 
     def _kept(self, obj: str) -> bool:
         """A dict key held as it is: learned only on weak evidence (see Secrets.weak)."""
@@ -447,7 +448,7 @@ class ReducePolicy:
                     rule = rule_of(k) if type(k) is str and not is_code(v) else None
                     if rule:
                         self.secrets.learn(v)
-                        v = self._marker("<redacted: %s>" % rule)
+                        v = self._marker(rule_marker(rule))
                     pairs.append((k, v))
                 # Pairs, not a dict: the id is pickled in turn, and a dict
                 # with the same keys would come back here forever.
@@ -465,7 +466,7 @@ class ReducePolicy:
         data = bytes(obj)
         if data in self._made:
             return None
-        clean = ("<redacted: %s>" % rule).encode() if rule else secrets.scrub_blob(data)
+        clean = rule_marker(rule).encode() if rule else secrets.scrub_blob(data)
         self._made.add(clean)
         return ("S", clean if t is bytes else bytearray(clean))
 
