@@ -1,13 +1,15 @@
 """Shared helpers for tests that run real programs in subprocesses."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -53,6 +55,16 @@ def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]],
     finally:
         reader.close()
     return out
+
+
+@contextmanager
+def locked(lock: Path) -> Iterator[None]:
+    """Serialise a slow one-time setup (a cached venv, a build) across pytest-xdist workers and
+    concurrent runs: an exclusive flock on the file ``lock``, its folder made if missing."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import tbdump
 from tbdump.container import END_MAGIC, MAGIC, ContainerReader, manifest_mac
 from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run
 from ..crafted import TIMEOUT, memory_cap
+from ..trust.test_xversion import _interpreter
 
 
 @pytest.fixture(scope="module")
@@ -387,7 +388,7 @@ def test_a_signature_that_is_not_hex_does_not_verify(parts: Parts, tmp_path: Pat
     assert _clean(debug) and reason in debug.stdout + debug.stderr, debug
 
 
-PYTHON39 = Path(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))) / "versions" / "3.9.18" / "bin" / "python"
+PYTHON39 = _interpreter("3.9.18")
 
 
 @pytest.mark.skipif(not PYTHON39.is_file(), reason="needs Python 3.9.18 (pyenv): its pdb reads co_lnotab")

@@ -11,7 +11,7 @@ cross-version suite.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import pytest
 
@@ -29,12 +29,13 @@ def python(writer: str) -> str:
 
 
 def crash(workdir: Path, writer: str, source: str, env: Optional[Dict[str, str]] = None,
-          **modules: str) -> Tuple[str, tbdump.Dump]:
-    """Python's printed traceback of ``source`` run by ``writer`` under tbdump, and the dump."""
+          args: Sequence[str] = (), **modules: str) -> Tuple[str, tbdump.Dump]:
+    """Python's printed traceback of ``source`` run by ``writer`` under tbdump (with program
+    arguments ``args``), and the dump."""
     for name, text in modules.items():
         write_program(workdir, text, name + ".py")
     prog = write_program(workdir, source, "main.py")
-    proc = run_tbdump(prog, [], dict(_env(), **(env or {})), python=python(writer))
+    proc = run_tbdump(prog, list(args), dict(_env(), **(env or {})), python=python(writer))
     assert proc.returncode == 1, proc
     printed = without_dump_line(proc.stderr).decode("utf-8")
     return printed, tbdump.load(workdir / "traceback.pkl", objects=False)
@@ -312,13 +313,10 @@ HINTED_FROM = {"name": "3.10", "attribute": "3.10", "module": "3.12", "import": 
 def test_did_you_mean_as_python_printed_it(workdir: Path, writer: str, kind: str) -> None:
     """Python prints a suggestion after a misspelt name's message; it comes from the crashed
     process's names (the frame's, the object's, the module's), so the dump keeps it."""
-    prog = write_program(workdir, SUGGESTIONS, "main.py")
-    proc = run_tbdump(prog, [kind], _env(), python=python(writer))
-    assert proc.returncode == 1, proc
-    printed = without_dump_line(proc.stderr).decode("utf-8")
+    printed, dump = crash(workdir, writer, SUGGESTIONS, args=[kind])
     hinted = tuple(map(int, writer.split("."))) >= tuple(map(int, HINTED_FROM[kind].split(".")))
     assert ("Did you " in printed.splitlines()[-1]) == hinted, printed
-    assert_same(printed, tbdump.load(workdir / "traceback.pkl", objects=False))
+    assert_same(printed, dump)
 
 
 @pytest.mark.parametrize("writer", ["3.11", "3.13"])

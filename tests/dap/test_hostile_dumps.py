@@ -15,16 +15,21 @@ import pytest
 
 from ..conftest import rewrite_safe_layer
 from ..crafted import KEEP, Safe, memory_cap, name_file
-from .conftest import PROGRAMS, make_dump
 from .dapclient import DapClient
 
 SECRET = "".join(f"TOP SECRET line {n}\n" for n in range(1, 40))
 
 
-def crafted(tmp_path: Path, edit: Callable[[Safe], None]) -> Path:
-    """The dump of programs/nested.py's crash, its safe layer edited as an attacker would."""
-    dump = make_dump(PROGRAMS / "nested.py", tmp_path / "nested.pkl")
-    return rewrite_safe_layer(dump, tmp_path / "crafted.pkl", edit)
+Craft = Callable[[Callable[[Safe], None]], Path]
+
+
+@pytest.fixture
+def crafted(dumps: Callable[[str], Path], tmp_path: Path) -> Craft:
+    """crafted(edit) -> the dump of programs/nested.py's crash (the session's), its safe layer
+    edited as an attacker would, written to a file of this test."""
+    def make(edit: Callable[[Safe], None]) -> Path:
+        return rewrite_safe_layer(dumps("nested"), tmp_path / "crafted.pkl", edit)
+    return make
 
 
 def replay(tbdap: Callable[..., DapClient], dump: Path, **spawn: Any) -> Dict[str, Any]:
@@ -37,11 +42,11 @@ def replay(tbdap: Callable[..., DapClient], dump: Path, **spawn: Any) -> Dict[st
 
 
 def test_a_message_with_a_lone_surrogate_is_sent_and_the_session_goes_on(
-        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+        tbdap: Callable[..., DapClient], crafted: Craft) -> None:
     # "\ud800" has no UTF-8 form: writing it killed the adapter right after `launch`.
     def edit(safe: Safe) -> None:
         safe["exceptions"][0]["message"] = "'missing-21' \ud800"
-    session = replay(tbdap, crafted(tmp_path, edit))
+    session = replay(tbdap, crafted(edit))
     client = session["client"]
     info = client.ok("exceptionInfo", {"threadId": session["stopped"]["body"]["threadId"]})
     assert info["description"].endswith("\ud800")
@@ -50,13 +55,13 @@ def test_a_message_with_a_lone_surrogate_is_sent_and_the_session_goes_on(
 
 
 def test_the_consoles_lines_show_a_dumps_control_characters_as_escapes(
-        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+        tbdap: Callable[..., DapClient], crafted: Craft) -> None:
     # VS Code's debug console acts on ANSI sequences: hidden text, colours, cursor moves.
     attack = "\x1b[8mhidden\x1b[0m\rFAKE"
     def edit(safe: Safe) -> None:
         safe["exceptions"][0]["message"] += attack
         safe["metadata"]["hostname"] += attack
-    session = replay(tbdap, crafted(tmp_path, edit))
+    session = replay(tbdap, crafted(edit))
     said = session["client"].output_text()
     assert "\x1b" not in said and "\r" not in said, said
     assert said.count("\\x1b[8mhidden\\x1b[0m\\rFAKE") == 2, said
@@ -68,11 +73,11 @@ def test_the_consoles_lines_show_a_dumps_control_characters_as_escapes(
     (KEEP, None, True),     # the dump's copy, but no hash to check the local file with
 ])
 def test_a_local_file_is_served_only_when_its_sha256_is_the_dumps(
-        tbdap: Callable[..., DapClient], tmp_path: Path, text: Any, sha256: Any, listed: bool) -> None:
+        tbdap: Callable[..., DapClient], crafted: Craft, tmp_path: Path, text: Any, sha256: Any,
+        listed: bool) -> None:
     secret = tmp_path / "notes.txt"
     secret.write_text(SECRET)
-    dump = crafted(tmp_path, lambda safe: name_file(safe, str(secret), text=text, sha256=sha256,
-                                                    listed=listed))
+    dump = crafted(lambda safe: name_file(safe, str(secret), text=text, sha256=sha256, listed=listed))
     session = replay(tbdap, dump)
     client, source = session["client"], session["frame"]["source"]
     # A reference makes the client ask tbdap for the text instead of opening the path.
@@ -87,13 +92,14 @@ def test_a_local_file_is_served_only_when_its_sha256_is_the_dumps(
     assert "TOP SECRET" not in json.dumps(client.received)
 
 
-def test_a_huge_local_file_is_not_read(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+def test_a_huge_local_file_is_not_read(tbdap: Callable[..., DapClient], crafted: Craft,
+                                       tmp_path: Path) -> None:
     # Larger than any captured source, so it cannot match: it used to be read whole
     # (3 GB, a MemoryError in stackTrace); it is not even opened now.
     huge = tmp_path / "nested_copy.py"
     with open(huge, "wb") as f:
         f.truncate(3 << 30)     # sparse: no disk is used
-    dump = crafted(tmp_path, lambda safe: name_file(safe, str(huge), sha256="0" * 64))
+    dump = crafted(lambda safe: name_file(safe, str(huge), sha256="0" * 64))
     session = replay(tbdap, dump, preexec_fn=memory_cap())
     source = session["frame"]["source"]
     assert "larger here than any source a dump holds" in source["origin"]

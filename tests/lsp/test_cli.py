@@ -13,6 +13,7 @@ import sys
 import time
 import tty
 from pathlib import Path
+from typing import Any, Dict, List
 
 import pytest
 from lsprotocol import types
@@ -26,6 +27,16 @@ from .lsp_support import DIVIDE, ENV, SERVER, WAIT, crash, diagnostics, open_fil
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(SERVER + list(args), env=ENV, capture_output=True, text=True,
                           timeout=60)
+
+
+def frame(body: bytes) -> bytes:
+    """``body`` as one LSP message: its Content-Length header, a blank line, the body."""
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def replies(stdout: bytes) -> List[dict]:
+    """The JSON bodies of the LSP messages tblsp wrote to ``stdout``, in order."""
+    return [json.loads(part.split(b"\r\n\r\n", 1)[1]) for part in stdout.split(b"Content-Length")[1:]]
 
 
 def free_port() -> int:
@@ -91,7 +102,7 @@ def test_ctrl_c_ends_the_server_quietly(stdin: str) -> None:
     try:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                            "params": {"capabilities": {}}}).encode()
-        os.write(writer, b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        os.write(writer, frame(body))
         read_until(proc, b'"serverInfo"')    # serving: its reader is waiting for the next message
         time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
@@ -146,17 +157,13 @@ async def test_tcp_serves_loopback(workspace: Path) -> None:
 
 
 def test_malformed_message_is_one_line_and_serving_goes_on() -> None:
-    def frame(body: bytes) -> bytes:
-        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-
     initialize = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                              "params": {"capabilities": {}}}).encode()
     exit_ = json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode()
     proc = subprocess.run(SERVER, input=frame(b"{bad}") + frame(initialize) + frame(exit_),
                           env=ENV, capture_output=True, timeout=60)
     assert proc.returncode == 1, proc.stderr   # LSP: exit without shutdown
-    bodies = [json.loads(part.split(b"\r\n\r\n", 1)[1])
-              for part in proc.stdout.split(b"Content-Length")[1:]]
+    bodies = replies(proc.stdout)
     [said] = [b["params"]["message"] for b in bodies if b.get("method") == "window/showMessage"]
     assert said.startswith("tblsp: could not handle a message from the editor: ")
     assert "\n" not in said
@@ -170,22 +177,18 @@ def test_malformed_message_is_one_line_and_serving_goes_on() -> None:
 def test_messages_before_initialize_get_lsps_answer() -> None:
     """A request before initialize is refused with ServerNotInitialized, in one line;
     a notification is dropped; after initialize the same request is served."""
-    def frame(message: dict) -> bytes:
-        body = json.dumps(dict(message, jsonrpc="2.0")).encode()
-        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-
     hover = {"method": "textDocument/hover", "params": {
         "textDocument": {"uri": "file:///nowhere/prog.py"}, "position": {"line": 0, "character": 0}}}
     opened = {"method": "textDocument/didOpen", "params": {"textDocument": {
         "uri": "file:///nowhere/prog.py", "languageId": "python", "version": 1, "text": "x = 1\n"}}}
-    messages = [dict(hover, id=1), opened, {"id": 2, "method": "initialize", "params": {"capabilities": {}}},
-                {"method": "initialized", "params": {}}, dict(hover, id=3), {"id": 4, "method": "shutdown"},
-                {"method": "exit"}]
-    proc = subprocess.run(SERVER, input=b"".join(map(frame, messages)), env=ENV, capture_output=True,
-                          timeout=60)
+    messages: List[Dict[str, Any]] = [
+        dict(hover, id=1), opened, {"id": 2, "method": "initialize", "params": {"capabilities": {}}},
+        {"method": "initialized", "params": {}}, dict(hover, id=3), {"id": 4, "method": "shutdown"},
+        {"method": "exit"}]
+    stdin = b"".join(frame(json.dumps(dict(m, jsonrpc="2.0")).encode()) for m in messages)
+    proc = subprocess.run(SERVER, input=stdin, env=ENV, capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    bodies = {b.get("id"): b for b in (json.loads(part.split(b"\r\n\r\n", 1)[1])
-                                      for part in proc.stdout.split(b"Content-Length")[1:])}
+    bodies = {b.get("id"): b for b in replies(proc.stdout)}
     assert set(bodies) == {1, 2, 3, 4}, bodies    # the dropped didOpen said nothing
     refused = bodies[1]["error"]
     assert refused["code"] == -32002 and "initialize" in refused["message"] and "data" not in refused

@@ -2,7 +2,6 @@
 every tool run from there, outside the clone."""
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from typing import Dict, Iterator, List
 import pytest
 
 import tbdump
+from ..conftest import locked
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ["tbdump", "tbdap", "tbdebug", "tbpeep", "tblsp"]
@@ -44,8 +44,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[
     base = tmp_path_factory.getbasetemp()
     shared = base if worker_id == "master" else base.parent   # xdist workers share their parent
     folder = shared / "packaging"
-    with open(shared / "packaging.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(shared / "packaging.lock"):
         if not (folder / ".done").exists():
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()

@@ -1,6 +1,7 @@
 """Canaries: a secret from outside the program, in ten shapes, must appear nowhere in the dump."""
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any, Dict, Optional, Sequence
 
 import pytest
 
+import tbdump
 from tbdump.preview import ENVIRON_RULE
 
 from ..hostile.harness import PYTHON, REPO, base_env, load_fresh, members, run, run_tbdump, write_program
@@ -296,7 +298,7 @@ def test_copies_of_the_environment_keep_names_only(tmp_path: Path) -> None:
             run(["migrate"], env={**os.environ, "MODE": "1"})
         main()
     ''', canary, base_env(APP_CONFIG=canary))   # an innocent name: only the environment holds it
-    dump = __import__("tbdump").load(tmp_path / "traceback.pkl", objects=False)
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     shown = dump.exception.frames[-2].variables
     assert shown["env"].redacted == shown["env2"].redacted == ENVIRON_RULE
     assert "'MODE': '<redacted: environment variable>'" in report["values"]["MainThread:run.kwargs"]
@@ -315,8 +317,7 @@ def test_sources_are_stored_without_the_secrets_they_hold(tmp_path: Path) -> Non
                 exec(compile(fh.read(), filename, "exec"), namespace)
         load("instance_secrets.py")
     ''' % canary, canary, base_env(), files={"instance_secrets.py": original})
-    import hashlib
-    dump = __import__("tbdump").load(tmp_path / "traceback.pkl", objects=False)
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     stored = {Path(name).name: source for name, source in dump.sources.items()}
     config = stored["instance_secrets.py"]
     assert config.sha256 == hashlib.sha256(original.encode()).hexdigest()  # of the file that ran
@@ -336,7 +337,7 @@ def test_command_line_secrets_are_learned_and_patterns_apply_to_it(tmp_path: Pat
         run(sys.argv[1:])
     ''', canary, base_env(TBDUMP_REDACT_PATTERNS=r"PATTERN\w+"),
         args=["sync", "--token", canary + "a", "--x=PATTERN" + canary, "DB_PASSWORD=" + canary + "b"])
-    dump = __import__("tbdump").load(tmp_path / "traceback.pkl", objects=False)
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     assert dump.metadata.argv[1:] == ["sync", "--token", "<redacted>", "--x=<redacted>",
                                       "DB_PASSWORD=<redacted>"]
     assert "<redacted" in report["values"]["MainThread:run.args"]
@@ -356,8 +357,7 @@ def test_default_argument_values_named_like_secrets_are_not_pickled(tmp_path: Pa
 
 
 def test_bytes_and_numpy_arrays_holding_a_secret(tmp_path: Path) -> None:
-    numpy = pytest.importorskip("numpy")
-    assert numpy
+    pytest.importorskip("numpy")
     canary = new_canary()
     dump_nowhere(tmp_path, '''
         import os
@@ -427,7 +427,7 @@ def test_ordinary_names_and_environment_values_are_not_taken_for_secrets(tmp_pat
     env = base_env(XDG_SESSION_CLASS="user", DESKTOP_SESSION="ubuntu", XDG_SESSION_TYPE="wayland",
                    GIT_AUTHOR_NAME="Jane Smith")
     assert run_tbdump(prog, [], env).returncode == 1
-    dump = __import__("tbdump").load(tmp_path / "traceback.pkl")
+    dump = tbdump.load(tmp_path / "traceback.pkl")
     assert dump.exception.message == "unexpected word for user Jane Smith on ubuntu"
     frame = dump.exception.frames[-1]
     shown = {name: value.repr for name, value in frame.variables.items()}

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from ..conftest import locked
 from ..hostile.harness import REPO, base_env, write_program
 
 VERSIONS = ["3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
@@ -74,18 +75,18 @@ def _interpreter(version: str) -> Path:
 
 
 def _venv(version: str) -> Path:
-    """A venv for ``version`` with the pinned dill, made once and cached."""
+    """A venv for ``version`` with the pinned dill, made once and cached (under a lock: test
+    workers ask for the same venvs at once)."""
     key = hashlib.sha256(("%s %s" % (version, DILL)).encode()).hexdigest()[:12]
     venv = CACHE / ("xver-%s-%s" % (version, key))
     python = venv / "bin" / "python"
-    if (venv / ".done").exists():
-        return python
-    CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run([str(_interpreter(version)), "-m", "venv", "--clear", str(venv)], check=True,
-                   capture_output=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", DILL],
-                   check=True, capture_output=True)
-    (venv / ".done").write_text(DILL)
+    with locked(CACHE / ("xver-%s.lock" % version)):
+        if not (venv / ".done").exists():
+            subprocess.run([str(_interpreter(version)), "-m", "venv", "--clear", str(venv)], check=True,
+                           capture_output=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", DILL],
+                           check=True, capture_output=True)
+            (venv / ".done").write_text(DILL)
     return python
 
 

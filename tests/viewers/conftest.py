@@ -1,32 +1,22 @@
 """Fixtures for the terminal viewers' tests: tmux, real dumps of crashing programs, debugger venvs."""
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
+from ..conftest import locked
 from .children import REPO, child_env
 from .terminal import Terminal
 
 CACHE = Path(os.environ.get("TBDUMP_CACHE", Path.home() / ".cache" / "tbdump"))
 DEBUGGERS = Path(__file__).resolve().parent / "debuggers"
-
-
-@contextmanager
-def _locked(name: str) -> Iterator[None]:
-    """Serialise a slow one-time setup across pytest-xdist workers and concurrent runs."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 def _unavailable(message: str) -> None:
@@ -39,7 +29,7 @@ def _unavailable(message: str) -> None:
 @pytest.fixture(scope="session")
 def tmux() -> str:
     """The tmux binary, installed with apt-get when missing and we are root (as in CI)."""
-    with _locked("apt-tmux"):
+    with locked(CACHE / "apt-tmux.lock"):
         if shutil.which("tmux") is None and os.geteuid() == 0 and shutil.which("apt-get"):
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             install = ["apt-get", "install", "-y", "-q", "tmux"]
@@ -72,7 +62,7 @@ def debugger_python(name: str) -> str:
                          + sys.version.encode()).hexdigest()[:12]
     venv = CACHE / f"viewers-{name}-{key}"
     python = venv / "bin" / "python"
-    with _locked(f"viewers-{name}"):
+    with locked(CACHE / f"viewers-{name}.lock"):
         if not (venv / ".done").exists():
             shutil.rmtree(venv, ignore_errors=True)
             steps = [[sys.executable, "-m", "venv", str(venv)],
