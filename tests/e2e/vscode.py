@@ -30,6 +30,19 @@ class VSCode:
         self.page.goto(f"{self.url}/?folder={quote(str(folder))}")
         self.page.locator(".explorer-folders-view").wait_for()
         self.wait_for_extension()
+        self.wait_for_startup_finished()
+
+    def wait_for_startup_finished(self) -> None:
+        """Waits until the workbench has created its last ("Eventually") contributions.
+
+        VS Code (1.139) registers the provider of debug: editors (sources a session serves, such
+        as a dump's copy of a missing file) among them, one per idle slot or per 3 s when the page
+        is busy: on a loaded 2-core machine a minute after the window opened. A stop shown before
+        then opens its editor as "could not be opened" (Unable to resolve resource debug:…).
+        """
+        self.page.wait_for_function(
+            "performance.getEntriesByName('code/didCreateWorkbenchContributions/4').length > 0",
+            timeout=180_000, polling=250)
 
     def wait_for_extension(self, attempts: int = 30) -> None:
         """Readiness: the command palette lists the extension's command (F5 too early does nothing).
@@ -171,14 +184,7 @@ class VSCode:
             expect(frame).to_have_attribute("aria-selected", "true")
         # The exception widget comes last when VS Code opens a stop (after it focused the editor):
         # only then is the UI settled enough to type into.
-        failed_editor = self.page.locator(".editor-group-container", has_text="could not be opened due to an unexpected error")
-        expect(self.exception_widget.or_(failed_editor)).to_be_visible()
-        if failed_editor.is_visible():
-            # Seen once in CI, on a source served by the dump (a debug: editor), in 1 of ~15 runs; the
-            # browser's console (kept in artifacts/e2e) will say why next time. A person clicks Try Again.
-            warnings.warn(f"VS Code could not open the editor of {top_frame!r} at first; trying again")
-            failed_editor.get_by_role("button", name="Try Again").click()
-            expect(self.exception_widget).to_be_visible()
+        expect(self.exception_widget).to_be_visible()
 
     @property
     def run_and_debug_icon(self) -> Locator:
