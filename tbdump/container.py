@@ -47,6 +47,8 @@ _getpid = _osimpl.getpid
 _urandom = _osimpl.urandom
 _stat = _osimpl.stat
 _lstat = _osimpl.lstat
+_open = _osimpl.open
+_fchmod = getattr(_osimpl, "fchmod", None)  # Windows: no permissions to set
 json_dumps = json.dumps  # bound now too: a leaked mock of json.dumps must not break a dump
 
 
@@ -109,14 +111,24 @@ def checksum_of_range(f: Any, offset: int, size: int, checksum: Any) -> str:
 class ContainerWriter:
     """Writes members to a temporary file beside the target, then renames it into place."""
 
-    def __init__(self, path: str, signed: bool) -> None:
+    def __init__(self, path: str, signed: bool, mode: int) -> None:
+        """``mode``: the file's permissions, set as given whatever the umask."""
         path = _writable_target(path)
         self.path = path
         self.signed = signed
         directory = posixpath.dirname(os.fspath(path)) or "."
         self.tmp = posixpath.join(directory, ".%s.%d.%s.tmp" % (
             posixpath.basename(path), _getpid(), _urandom(4).hex()))
-        self.file = _io.FileIO(self.tmp, "w+")
+        # Created for its owner only and never through a link planted at the name, so no
+        # one else can read the program's memory while it is written; renamed into place,
+        # the dump keeps these permissions.
+        fd = _open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        self.file = _io.FileIO(fd, "r+")
+        try:
+            if _fchmod is not None:
+                _fchmod(fd, mode)
+        except OSError:  # a file system without permissions (FAT, some shares): keep the dump
+            pass
         self.file.write(MAGIC)
         self.members: Dict[str, Dict[str, Any]] = {}
 

@@ -55,3 +55,24 @@ def number(name: str, integer: bool) -> Optional[float]:
         ignored(name, raw, "not a %s; the default is used" % ("whole number" if integer else "number of seconds"))
         return None
     return int(value) if integer else value
+
+
+# A dump holds the program's memory: like a core dump, it is for its owner alone
+# unless the machine's owner says otherwise.
+DEFAULT_FILE_MODE = 0o600
+
+
+def file_mode() -> int:
+    """``TBDUMP_FILE_MODE``: the permissions a dump is written with, in octal (600, 640, 644)."""
+    raw = os.environ.get("TBDUMP_FILE_MODE", "")
+    if not raw:
+        return DEFAULT_FILE_MODE
+    try:
+        mode = int(raw, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        ignored("TBDUMP_FILE_MODE", raw, "expected permissions in octal, such as 600 or 644; %o is used"
+                % DEFAULT_FILE_MODE)
+        return DEFAULT_FILE_MODE
+    return mode

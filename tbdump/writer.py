@@ -16,6 +16,7 @@ from .model import SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
+from .settings import file_mode
 
 DEFAULT_FILENAME = "traceback.pkl"
 
@@ -168,7 +169,7 @@ def _json_bytes(tree: Any) -> bytes:
 
 def _open(path: str, signed: bool) -> ContainerWriter:
     try:
-        return ContainerWriter(path, signed)
+        return ContainerWriter(path, signed, file_mode())
     except OSError as exc:
         raise DumpWriteError(path, str(exc.strerror or exc)) from None
 

@@ -47,7 +47,7 @@ def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]],
     try:
         safe = json.loads(reader.read("safe"))
         change(safe)
-        writer = ContainerWriter(str(out), signed=False)
+        writer = ContainerWriter(str(out), signed=False, mode=0o644)
         writer.add("objects", reader.read("objects"), compress=False)
         writer.add("objects.idx", reader.read("objects.idx"))
         writer.add("safe", json.dumps(safe).encode())

@@ -74,3 +74,34 @@ def test_dump_goes_through_a_symlink_and_never_replaces_a_special_file(workdir: 
         assert proc.stderr == "ValueError: boom\ntbdump: cannot write %s: not a regular file\n" % target, proc
     assert stat.S_ISFIFO((workdir / "pipe").stat().st_mode) and (workdir / "folder").is_dir()
     assert not list(workdir.glob(".*.tmp"))
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_dump_is_readable_by_its_owner_alone_unless_told_otherwise(workdir: Path) -> None:
+    write(workdir / "prog.py", "password_hint = 'the cat'\nraise ValueError('boom')\n")
+    (workdir / "traceback.pkl").write_bytes(b"an older file anyone could read")
+    (workdir / "traceback.pkl").chmod(0o644)
+    # The program's memory is in the file: like a core dump, it is 600 under any umask,
+    # replacing a readable file or not.
+    crash = ["/bin/sh", "-c", 'umask "$1"; shift; exec "$@"', "sh"]
+    proc = run(crash + ["000", PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.stderr == "ValueError: boom\nTraceback dumped into: traceback.pkl\n", proc
+    assert _mode(workdir / "traceback.pkl") == 0o600
+    assert tbdump.load(workdir / "traceback.pkl").exception.message == "boom"
+
+    # A machine whose dumps a group reads says so, and gets exactly that, whatever the umask.
+    proc = run(crash + ["077", PYTHON, "-m", "tbdump", "-o", "shared.pkl", "prog.py"], workdir,
+               {"TBDUMP_FILE_MODE": "640"})
+    assert proc.stderr == "ValueError: boom\nTraceback dumped into: shared.pkl\n", proc
+    assert _mode(workdir / "shared.pkl") == 0o640
+
+    # A bad value is said once, and the crash still gets its dump, private.
+    proc = run([PYTHON, "-m", "tbdump", "-o", "typo.pkl", "prog.py"], workdir, {"TBDUMP_FILE_MODE": "rw-r--r--"})
+    assert proc.stderr == ("tbdump: ignoring TBDUMP_FILE_MODE='rw-r--r--': expected permissions in octal,"
+                           " such as 600 or 644; 600 is used\n"
+                           "ValueError: boom\n"
+                           "Traceback dumped into: typo.pkl\n"), proc
+    assert _mode(workdir / "typo.pkl") == 0o600
