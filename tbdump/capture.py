@@ -613,7 +613,8 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
         record.notes = [hide(n) for n in record.notes]
         if record.syntax is not None:
             record.syntax.msg = None if record.syntax.msg is None else hide(record.syntax.msg)
-            record.syntax.text = None if record.syntax.text is None else hide(record.syntax.text)
+            if record.syntax.text is not None:  # a line of code, not a program's text
+                record.syntax.text = secrets.scrub_source(record.syntax.text)
     # Previews hid URLs' passwords as they were made: they need this pass (thousands of
     # values) only for the secrets learned meanwhile, or the items of an environment.
     seen: Set[int] = set()

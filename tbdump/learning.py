@@ -71,8 +71,8 @@ class Learner:
             t = type(value)
             if t not in _SCALARS:
                 self.value(value)
-            elif t is str and "://" in value:
-                self.secrets.learn_url_secrets(value)
+            elif t is str and (":" in value or "=" in value):
+                self.secrets.learn_named_values(value)
 
     def value(self, obj: Any) -> None:
         """What ``obj`` (under an innocent name) holds under secrets' names."""

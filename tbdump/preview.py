@@ -18,7 +18,7 @@ from .budget import BudgetExceeded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
-from .scrubbing import Secrets, environ_probes, hide_url_secrets, is_environ_copy
+from .scrubbing import Secrets, environ_probes, hide_named_values, hide_url_secrets, is_environ_copy
 
 LEN_NAME = "len()"
 ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"
@@ -320,7 +320,7 @@ class Previewer:
                  redact: Callable[[Any], Optional[str]],
                  redact_text: Optional[Callable[[str], Optional[str]]],
                  step: Callable[[Callable[[], Any]], Any],
-                 secrets: Optional[Secrets] = None, hide_environ: bool = False,
+                 secrets: Secrets, hide_environ: bool = False,
                  max_string: int = MAX_STRING_OUTER) -> None:
         self.depth = depth
         self.items = items
@@ -331,7 +331,7 @@ class Previewer:
         self.secrets = secrets
         self.hide_environ = hide_environ
         self.max_string = max_string
-        self._secret_texts = secrets.texts if secrets is not None else set()
+        self._secret_texts = secrets.texts
         self._short_text = min(max_string, MAX_STRING_OUTER)  # a repr longer is cut
         self._probes = environ_probes() if hide_environ else ()  # how a copy of the environment is known
 
@@ -349,8 +349,7 @@ class Previewer:
         if t in _SCALARS:
             return self._scalar(obj)
         if self.hide_environ and (t is _ENVIRON_TYPE or (t is dict and is_environ_copy(obj, self._probes))):
-            if self.secrets is not None:
-                self.secrets.hide_environ()  # its items are scrubbed from the reprs around it
+            self.secrets.hide_environ()  # its items are scrubbed from the reprs around it
             return redacted(obj, ENVIRON_RULE)
         # Builtin callables and flat builtin containers of scalars run no user
         # code while described: they skip the clock's step, the bulk of a capture.
@@ -360,8 +359,7 @@ class Previewer:
                             else self.step(lambda: describe(obj)))
         except BudgetExceeded:
             return timed_out(obj)
-        if "://" in value.repr:
-            value.repr = hide_url_secrets(value.repr, self.redact)
+        value.repr = hide_named_values(value.repr, self.secrets.redaction)
         value.repr = cut_middle(value.repr, self.max_string)
         text_rule = self.redact_text(value.repr) if self.redact_text is not None else None
         if text_rule is not None:
@@ -370,7 +368,7 @@ class Previewer:
         # (a datetime has forty) would multiply the preview for little use.
         opens = value.expandable and level < self.depth and not _opaque(obj, t) and (
             level == 0 or t in _CONTAINERS)
-        if self.secrets is not None and not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
+        if not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
             # What its repr (and the reprs around it) show under secrets' names, but no
             # child of this preview names: a namedtuple's or a slotted dataclass's fields,
             # an OrderedDict's keys, a mapping proxy's, anything below the depth budget.
@@ -412,8 +410,10 @@ class Previewer:
             if len(text) > self._short_text:
                 text = cut_middle(string_repr(obj) if t is str or t is bytes else scalar_repr(obj),
                                   self.max_string)
-        if "://" in text:
-            text = hide_url_secrets(text, self.redact)
+        if (t is str or t is bytes) and (":" in text or "=" in text):  # the rest of a capture's scalars
+            if t is str:  # its lines' headers show escaped in its repr; copies elsewhere are scrubbed at the end
+                self.secrets.learn_named_values(obj)
+            text = hide_named_values(text, self.secrets.redaction)
         rule = self.redact_text(text) if self.redact_text is not None else None
         if rule:
             return redacted(obj, rule)
@@ -424,7 +424,7 @@ class Previewer:
         rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
         if rule and is_code(child.obj):
             rule = None  # `def get_token()`: code, not a secret
-        if rule and self.secrets is not None:
+        if rule:
             self.secrets.learn(child.obj)
         if rule:
             v = redacted(child.obj, rule)
@@ -432,7 +432,9 @@ class Previewer:
             v = self._scalar(child.obj)
         else:
             v = self.value(child.obj, level + 1)
-        name = hide_url_secrets(child.name, self.redact) if "://" in child.name else child.name
+        name = child.name
+        if ":" in name or "=" in name:  # a dict's key, seldom
+            name = hide_named_values(name, self.secrets.redaction)
         return Child(name, v, child.access, child.group)
 
 

@@ -34,7 +34,7 @@ from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
 from .redaction import ENVIRON_MARKER, Redaction, is_code, rule_marker
 from .saferepr import describe_exception, safe_repr
-from .scrubbing import Secrets, environ_probes, hide_url_secrets, is_environ_copy
+from .scrubbing import Secrets, environ_probes, is_environ_copy
 
 
 PROTOCOL = 5  # read by every supported Python (3.8+); big buffers are written without a copy
@@ -413,7 +413,7 @@ class ReducePolicy:
                 return None if self._kept(obj) else ("S", SECRET_VALUE)
             if secrets.contains(obj) and obj not in self._made and not self._kept(obj):
                 return ("S", self._made_text(secrets.scrub(obj)))
-        if "://" in obj and obj not in self._made and hide_url_secrets(obj, self.redaction.rule_for_name) != obj:
+        if (":" in obj or "=" in obj) and obj not in self._made and secrets.learn_named_values(obj):
             return ("S", self._made_text(secrets.scrub(obj)))
         if self.redaction.patterns:
             rule = self.redaction.rule_for_text(obj)

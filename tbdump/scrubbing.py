@@ -23,6 +23,31 @@ _AUTH_SCHEME = re.compile(r"(?i)(?:bearer|basic|token|digest|bot|jwt|apikey|api-
 # A query parameter of a URL ("?token=X", "&api_key=X"), whose name decides.
 URL_QUERY_SECRET = re.compile(r"([?&;]([A-Za-z_][\w.\-\[\]]{0,80})=)(?!<redacted>)([^&#;\s'\"<>]+)")
 URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*:)(?!<redacted>@)([^\s/?#@'\"]+)@")
+_QUOTED = r""""(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'"""
+# A value written after its name in a text, the name deciding as a variable's would: a
+# form body, query string, log line or keyword argument ("user=bob&password=X", "token=X",
+# "password='X'"), JSON or a dict's repr ('"password": "X"'), an HTTP header or a YAML line
+# ("Authorization: Basic X").
+# A value that is a placeholder of a format or a query ("password=%s", "token={}",
+# "Authorization: ${AUTH}", "pw = ?", "key=:key") is code's, not a secret: hiding it
+# would break the format a restored object holds (a namedtuple's repr).
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}|\$\{?\w+\}?|\?|:\w+")
+# Values are looked ahead at, not consumed, so that a name inside another's value, or after
+# an ordinary header's name ("Error: token=X"), is found too.
+NAMED_VALUE = re.compile(
+    r"""(?<![\w.\-\[\]])(?P<name>[A-Za-z_][\w.\-\[\]]{0,80})[ \t]*=(?!=)[ \t]*(?=(?P<value>%s|[^&#;\s'"<>,\\]+))"""
+    r"""|(?P<quote>["'])(?P<key>[A-Za-z_][\w.\- ]{0,80})(?P=quote) ?: ?(?=(?P<json>%s))"""
+    r"""|^[ \t]*(?P<field>[A-Za-z_][\w.\-]{0,80}):[ \t]+(?=(?P<line>\S[^\r\n]*))""" % (_QUOTED, _QUOTED),
+    re.MULTILINE)
+_FIELD_FIRST = re.compile(r"[ \t]*[A-Za-z_][\w.\-]{0,80}:[ \t]")
+
+
+def _may_write_named_values(text: str) -> bool:
+    """Whether NAMED_VALUE can match at all, by what each form needs: a few C-level searches
+    that the long repr of a dict of numbers passes none of, where the search for the
+    denylist's names costs ten times as much."""
+    return ("=" in text or ":'" in text or ": '" in text or ':"' in text or ': "' in text
+            or "\n" in text or _FIELD_FIRST.match(text) is not None)
 # A string literal bound to a name in source: NAME = "...", NAME: str = "...",
 # f(name="..."), {"name": "..."}.
 _NAMED_LITERAL = re.compile(
@@ -154,16 +179,24 @@ class Secrets:
         if len(blob) >= self.MIN_LENGTH and blob not in self.blobs:
             self.blobs.add(blob)
 
-    def learn_url_secrets(self, text: str) -> None:
-        """Learn the passwords and the secret-named query parameters of the URLs in ``text``,
-        so that a copy held apart from its URL (the ``key`` it was built from) is hidden too."""
-        rule_of = self.redaction.rule_for_name
-        found = [m.group(2) for m in URL_CREDENTIALS.finditer(text)]
-        found += [m.group(3) for m in URL_QUERY_SECRET.finditer(text) if rule_of(m.group(2))]
+    def learn_named_values(self, text: str) -> bool:
+        """Learn the passwords of the URLs in ``text`` and the values it writes after secrets'
+        names (NAMED_VALUE), so that a copy held apart (the ``key`` a URL was built from) is
+        hidden too; whether there were any."""
+        if ":" not in text and "=" not in text:
+            return False  # most texts: two C-level searches
+        found = [m.group(2) for m in URL_CREDENTIALS.finditer(text)] if "://" in text else []
+        found += [text[start:end] for start, end in named_secret_spans(text, self.redaction)]
         for value in found:
             self._learn_text(value)
             if "%" in value or "+" in value:
                 self._learn_text(urllib.parse.unquote_plus(value))  # as the program held it
+            if "\\" in value:
+                try:
+                    self._learn_text(ast.literal_eval('"%s"' % value))  # as JSON or a repr escaped it
+                except Exception:
+                    pass
+        return bool(found)
 
     def learn_fields(self, obj: Any) -> None:
         """Learn what ``obj`` holds under secrets' names (see ``named``)."""
@@ -276,8 +309,7 @@ class Secrets:
                 return SECRET_MARKER
         if self.texts and "..." in text:
             text = self._scrub_cuts(text)
-        if "://" in text:
-            text = hide_url_secrets(text, self.redaction.rule_for_name)
+        text = hide_named_values(text, self.redaction)
         if self.environ_seen and "': " in text:
             text = self._scrub_environ(text)
         return text
@@ -361,6 +393,38 @@ def hide_url_secrets(text: str, rule_for_name: Optional[Callable[[Any], Optional
         text = URL_QUERY_SECRET.sub(lambda m: m.group(1) + SECRET_MARKER if rule_for_name(m.group(2))
                                     else m.group(0), text)
     return text
+
+
+def hide_named_values(text: str, redaction: Redaction) -> str:
+    """``text`` with the password of every URL in it hidden, and every value it writes after
+    a secret's name (NAMED_VALUE): what a program's texts say, where code is not meant."""
+    if ":" not in text and "=" not in text:
+        return text  # most texts: two C-level searches
+    if "://" in text:
+        text = URL_CREDENTIALS.sub(r"\1%s@" % SECRET_MARKER, text)
+    for start, end in reversed(named_secret_spans(text, redaction)):
+        text = text[:start] + SECRET_MARKER + text[end:]
+    return text
+
+
+def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]:
+    """Where ``text`` writes a value after a secret's name (its quotes left out)."""
+    if not _may_write_named_values(text) or not redaction.may_name_a_secret(text):
+        return []
+    spans: List[Tuple[int, int]] = []
+    for match in NAMED_VALUE.finditer(text):
+        kind = match.lastgroup or "value"  # the value's group: value, json or line
+        name = match.group({"value": "name", "json": "key", "line": "field"}[kind])
+        start, end = match.span(kind)
+        if end - start >= 2 and text[start] in "'\"" and text[end - 1] == text[start]:
+            start, end = start + 1, end - 1
+        if (end > start and not text.startswith(REDACTED_PREFIX, start) and _PLACEHOLDER.match(text, start) is None
+                and redaction.rule_for_name(name)):
+            if spans and start < spans[-1][1]:  # inside the value before it: hidden with it
+                before = spans.pop()
+                start, end = before[0], max(end, before[1])
+            spans.append((start, end))
+    return spans
 
 
 def _alternation(texts: Iterable[str]) -> Pattern[str]:

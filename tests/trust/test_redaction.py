@@ -411,6 +411,43 @@ def test_a_urls_query_parameters_named_like_secrets_are_hidden(tmp_path: Path) -
     assert report["values"]["MainThread:fetch.url"] == repr(shown)
 
 
+def test_values_a_text_writes_after_a_secrets_name_are_hidden(tmp_path: Path) -> None:
+    # The secret came in as `key` and `value`, names no rule knows: only the texts the program
+    # built say what it is, as a form body, JSON, an HTTP header, a log line, a config file.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import collections, json, os
+        Login = collections.namedtuple("Login", "user password")   # its repr format: password=%r
+        FORM = "user=%s&password=%s"                               # a template, not a secret
+        def send(body, payload, request, line, config, key):
+            raise PermissionError("rejected: " + body + " / " + line)
+        def main():
+            key = os.environ["VALUE"]
+            value = os.environ["VALUE"] + "2"
+            body = "user=bob&password=" + key + "&remember=1"
+            payload = json.dumps({"user": "bob", "api_key": value})
+            request = "POST /login HTTP/1.1\\r\\nHost: shop\\r\\nAuthorization: Token " + key + "\\r\\n\\r\\n"
+            line = f"login failed user=bob session={value}3"
+            with open("app.ini") as fh:
+                config = fh.read()
+            login = Login("bob", "x")
+            send(body, payload, request, line, config, key)
+        main()
+    ''', canary, base_env(VALUE=canary), files={"app.ini": "[db]\nhost = db.internal\npassword = %s4\n" % canary})
+    assert ("PermissionError: rejected: user=bob&password=<redacted>&remember=1 / login failed user=bob"
+            " session=<redacted>") in report["traceback"]
+    values = {name.split(".")[-1]: shown for name, shown in report["values"].items()
+              if name.startswith("MainThread:main.")}
+    assert values["body"] == "'user=bob&password=<redacted>&remember=1'"
+    assert values["payload"] == """'{"user": "bob", "api_key": "<redacted>"}'"""
+    assert values["request"] == "'POST /login HTTP/1.1\\r\\nHost: shop\\r\\nAuthorization: <redacted>\\r\\n\\r\\n'"
+    assert values["config"] == "'[db]\\nhost = db.internal\\npassword = <redacted>\\n'"
+    assert "<redacted" in values["key"] and "<redacted" in values["value"]
+    # Placeholders are code's: the template and a restored namedtuple's repr still work.
+    assert values["login"] == "Login(user='bob', password=\"<redacted: name matches 'password'>\")"
+    assert report["values"]["__main__.FORM"] == "'user=%s&password=%s'"
+
+
 def test_ordinary_names_and_environment_values_are_not_taken_for_secrets(tmp_path: Path) -> None:
     prog = write_program(tmp_path, '''
         def parse(src):
