@@ -411,8 +411,12 @@ class Previewer:
                 text = cut_middle(string_repr(obj) if t is str or t is bytes else scalar_repr(obj),
                                   self.max_string)
         if (t is str or t is bytes) and (":" in text or "=" in text):  # the rest of a capture's scalars
-            if t is str:  # its lines' headers show escaped in its repr; copies elsewhere are scrubbed at the end
+            # Its lines' headers show escaped in its repr: learned from the text itself, they
+            # are hidden from the repr (and from copies elsewhere) when the layer is scrubbed.
+            if t is str:
                 self.secrets.learn_named_values(obj)
+            elif obj.isascii():
+                self.secrets.learn_named_values(obj.decode("ascii"))
             text = hide_named_values(text, self.secrets.redaction)
         rule = self.redact_text(text) if self.redact_text is not None else None
         if rule:

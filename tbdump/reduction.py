@@ -457,6 +457,8 @@ class ReducePolicy:
 
     def _blob_id(self, obj: Any, t: type) -> Any:
         secrets = self.secrets
+        if (b"=" in obj or b":" in obj) and obj.isascii():  # a request's body or headers; not random bytes
+            secrets.learn_named_values(obj.decode("ascii"))
         hit = secrets.contains_blob(obj)
         rule = None
         if not hit and self.redaction.patterns and len(obj) >= secrets.MIN_LENGTH:

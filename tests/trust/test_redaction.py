@@ -428,6 +428,7 @@ def test_values_a_text_writes_after_a_secrets_name_are_hidden(tmp_path: Path) ->
             payload = json.dumps({"user": "bob", "api_key": value})
             request = "POST /login HTTP/1.1\\r\\nHost: shop\\r\\nAuthorization: Token " + key + "\\r\\n\\r\\n"
             line = f"login failed user=bob session={value}3"
+            raw = b"GET /v1 HTTP/1.1\\r\\nX-Api-Key: " + key.encode() + b"5\\r\\n\\r\\n"   # as a socket gives it
             with open("app.ini") as fh:
                 config = fh.read()
             login = Login("bob", "x")
@@ -441,6 +442,7 @@ def test_values_a_text_writes_after_a_secrets_name_are_hidden(tmp_path: Path) ->
     assert values["body"] == "'user=bob&password=<redacted>&remember=1'"
     assert values["payload"] == """'{"user": "bob", "api_key": "<redacted>"}'"""
     assert values["request"] == "'POST /login HTTP/1.1\\r\\nHost: shop\\r\\nAuthorization: <redacted>\\r\\n\\r\\n'"
+    assert values["raw"] == "b'GET /v1 HTTP/1.1\\r\\nX-Api-Key: <redacted>\\r\\n\\r\\n'"
     assert values["config"] == "'[db]\\nhost = db.internal\\npassword = <redacted>\\n'"
     assert "<redacted" in values["key"] and "<redacted" in values["value"]
     # Placeholders are code's: the template and a restored namedtuple's repr still work.
