@@ -407,9 +407,14 @@ def hide_named_values(text: str, redaction: Redaction) -> str:
     return text
 
 
+# Longer texts (a whole log in memory) are not read for names: at some 20 ms a megabyte,
+# and more where names hit, a few of them would take a capture's whole time budget.
+NAMED_TEXT_LIMIT = 256 << 10
+
+
 def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]:
     """Where ``text`` writes a value after a secret's name (its quotes left out)."""
-    if not _may_write_named_values(text) or not redaction.may_name_a_secret(text):
+    if len(text) > NAMED_TEXT_LIMIT or not _may_write_named_values(text) or not redaction.may_name_a_secret(text):
         return []
     spans: List[Tuple[int, int]] = []
     for match in NAMED_VALUE.finditer(text):
