@@ -19,35 +19,10 @@ from .saferepr import string_repr
 
 # "Bearer X", "Basic X", "token X": the credential after an HTTP auth scheme.
 _AUTH_SCHEME = re.compile(r"(?i)(?:bearer|basic|token|digest|bot|jwt|apikey|api-key)\s+(\S{4,})\Z")
-# The password of "scheme://user:password@host" (a DSN, a proxy URL, a git remote).
 # A query parameter of a URL ("?token=X", "&api_key=X"), whose name decides.
 URL_QUERY_SECRET = re.compile(r"([?&;]([A-Za-z_][\w.\-\[\]]{0,80})=)(?!<redacted>)([^&#;\s'\"<>]+)")
+# The password of "scheme://user:password@host" (a DSN, a proxy URL, a git remote).
 URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*:)(?!<redacted>@)([^\s/?#@'\"]+)@")
-_QUOTED = r""""(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'"""
-# A value written after its name in a text, the name deciding as a variable's would: a
-# form body, query string, log line or keyword argument ("user=bob&password=X", "token=X",
-# "password='X'"), JSON or a dict's repr ('"password": "X"'), an HTTP header or a YAML line
-# ("Authorization: Basic X").
-# A value that is a placeholder of a format or a query ("password=%s", "token={}",
-# "Authorization: ${AUTH}", "pw = ?", "key=:key") is code's, not a secret: hiding it
-# would break the format a restored object holds (a namedtuple's repr).
-_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}|\$\{?\w+\}?|\?|:\w+")
-# Values are looked ahead at, not consumed, so that a name inside another's value, or after
-# an ordinary header's name ("Error: token=X"), is found too.
-NAMED_VALUE = re.compile(
-    r"""(?<![\w.\-\[\]])(?P<name>[A-Za-z_][\w.\-\[\]]{0,80})[ \t]*=(?!=)[ \t]*(?=(?P<value>%s|[^&#;\s'"<>,\\]+))"""
-    r"""|(?P<quote>["'])(?P<key>[A-Za-z_][\w.\- ]{0,80})(?P=quote) ?: ?(?=(?P<json>%s))"""
-    r"""|^[ \t]*(?P<field>[A-Za-z_][\w.\-]{0,80}):[ \t]+(?=(?P<line>\S[^\r\n]*))""" % (_QUOTED, _QUOTED),
-    re.MULTILINE)
-_FIELD_FIRST = re.compile(r"[ \t]*[A-Za-z_][\w.\-]{0,80}:[ \t]")
-
-
-def _may_write_named_values(text: str) -> bool:
-    """Whether NAMED_VALUE can match at all, by what each form needs: a few C-level searches
-    that the long repr of a dict of numbers passes none of, where the search for the
-    denylist's names costs ten times as much."""
-    return ("=" in text or ":'" in text or ": '" in text or ':"' in text or ': "' in text
-            or "\n" in text or _FIELD_FIRST.match(text) is not None)
 # A string literal bound to a name in source: NAME = "...", NAME: str = "...",
 # f(name="..."), {"name": "..."}.
 _NAMED_LITERAL = re.compile(
@@ -395,6 +370,39 @@ def hide_url_secrets(text: str, rule_for_name: Optional[Callable[[Any], Optional
     return text
 
 
+_QUOTED = r""""(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'"""
+# A value written after its name in a text, the name deciding as a variable's would: a
+# form body, query string, log line or keyword argument ("user=bob&password=X", "token=X",
+# "password='X'"), JSON or a dict's repr ('"password": "X"'), an HTTP header or a YAML line
+# ("Authorization: Basic X").
+# Values are looked ahead at, not consumed, so that a name inside another's value, or after
+# an ordinary header's name ("Error: token=X"), is found too.
+NAMED_VALUE = re.compile(
+    r"""(?<![\w.\-\[\]])(?P<name>[A-Za-z_][\w.\-\[\]]{0,80})[ \t]*=(?!=)[ \t]*(?=(?P<value>%s|[^&#;\s'"<>,\\]+))"""
+    r"""|(?P<quote>["'])(?P<key>[A-Za-z_][\w.\- ]{0,80})(?P=quote) ?: ?(?=(?P<json>%s))"""
+    r"""|^[ \t]*(?P<field>[A-Za-z_][\w.\-]{0,80}):[ \t]+(?=(?P<line>\S[^\r\n]*))""" % (_QUOTED, _QUOTED),
+    re.MULTILINE)
+_FIELD_FIRST = re.compile(r"[ \t]*[A-Za-z_][\w.\-]{0,80}:[ \t]")
+
+
+def _may_write_named_values(text: str) -> bool:
+    """Whether NAMED_VALUE can match at all, by what each form needs: a few C-level searches
+    that the long repr of a dict of numbers passes none of, where the search for the
+    denylist's names costs ten times as much."""
+    return ("=" in text or ":'" in text or ": '" in text or ':"' in text or ': "' in text
+            or "\n" in text or _FIELD_FIRST.match(text) is not None)
+
+
+# A value that is a placeholder of a format or a query ("password=%s", "token={}",
+# "Authorization: ${AUTH}", "pw = ?", "key=:key") is code's, not a secret: hiding it
+# would break the format a restored object holds (a namedtuple's repr).
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}|\$\{?\w+\}?|\?|:\w+")
+
+# Longer texts (a whole log in memory) are not read for names: at some 20 ms a megabyte,
+# and more where names hit, a few of them would take a capture's whole time budget.
+NAMED_TEXT_LIMIT = 256 << 10
+
+
 def hide_named_values(text: str, redaction: Redaction) -> str:
     """``text`` with the password of every URL in it hidden, and every value it writes after
     a secret's name (NAMED_VALUE): what a program's texts say, where code is not meant."""
@@ -405,11 +413,6 @@ def hide_named_values(text: str, redaction: Redaction) -> str:
     for start, end in reversed(named_secret_spans(text, redaction)):
         text = text[:start] + SECRET_MARKER + text[end:]
     return text
-
-
-# Longer texts (a whole log in memory) are not read for names: at some 20 ms a megabyte,
-# and more where names hit, a few of them would take a capture's whole time budget.
-NAMED_TEXT_LIMIT = 256 << 10
 
 
 def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]:
