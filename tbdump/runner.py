@@ -9,7 +9,7 @@ import runpy
 import zipfile
 import sys
 import types
-from typing import List, NoReturn, Optional, Set
+from typing import Any, List, NoReturn, Optional, Set
 
 from .capture import remember_source
 from .command import prog_name, version_line
@@ -205,14 +205,23 @@ def main(argv: Optional[List[str]] = None) -> None:
         report_crash(exc, target, skip_codes=skip, summary=not opts.traceback and exit_code == 1, end=end,
                      other_threads=opts.other_threads)
         release_main(interpreter_main)
-        if isinstance(exc, KeyboardInterrupt):
-            end()
         _remember_last(exc)
+        interrupt = exc if isinstance(exc, KeyboardInterrupt) else None
     else:
         return
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
+    if interrupt is not None:
+        # Python ends an uncaught KeyboardInterrupt itself: atexit functions and
+        # finalization run, then it kills itself with SIGINT.  Raised on, the
+        # interrupt ends the same way; it was reported already, so nothing prints.
+        sys.excepthook = _reported
+        raise interrupt
     raise SystemExit(exit_code)
+
+
+def _reported(exc_type: Any, exc: Any, tb: Any) -> None:
+    """The excepthook for a crash the runner has dumped and reported already."""
 
 
 def _program_excepthook(exc: BaseException) -> object:
