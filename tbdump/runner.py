@@ -144,12 +144,17 @@ def _run_file(path: str) -> None:
 
 
 def _runner_codes() -> Set[types.CodeType]:
-    """Code of tbdump's runner and of runpy: frames never shown to the user."""
+    """Code of tbdump's runner and of runpy, and of the frames that called the runner
+    (``python -m tbdump``'s own ``__main__``): frames never shown to the user."""
     codes = set()
     for module in (sys.modules[__name__], runpy):
         for obj in vars(module).values():
             if isinstance(obj, types.FunctionType):
                 codes.add(obj.__code__)
+    caller: Optional[types.FrameType] = sys._getframe(1)
+    while caller is not None:
+        codes.add(caller.f_code)
+        caller = caller.f_back
     return codes
 
 
@@ -181,7 +186,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     _check_target(opts)
     interpreter_main = sys.modules["__main__"]
     target = DumpTarget(opts.output)  # before the program can change directory
-    set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads)
+    # A thread's crash shows the main thread's stack from the program's own frames, as a crash there does.
+    set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
+                          skip_codes=_runner_codes())
     try:
         _run(opts)
     except SystemExit:
