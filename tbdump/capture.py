@@ -382,6 +382,10 @@ class Capture:
             while f is not None:
                 if f.f_code not in self.skip_codes:
                     stack.append(f)
+                if _is_dumping(f.f_code):
+                    # The thread is dumping a crash of its own (or waits to): its stack
+                    # ends where it entered tbdump, as the program left it.
+                    stack = []
                 f = f.f_back
             out.append((ident, stack))
         return out
@@ -409,6 +413,16 @@ class Capture:
 
     def omitted(self) -> Dict[str, List[str]]:
         return self._omitted
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_LAUNCHERS = {os.path.join(_PACKAGE_DIR, name) for name in ("__main__.py", "runner.py")}
+
+
+def _is_dumping(code: types.CodeType) -> bool:
+    """Code of tbdump's hooks and capture (not of the runner, under which the program runs)."""
+    filename = code.co_filename
+    return os.path.dirname(filename) == _PACKAGE_DIR and filename not in _LAUNCHERS
 
 
 def _chain(root: BaseException) -> List[BaseException]:

@@ -86,6 +86,25 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     redaction = redaction or Redaction.from_env()
     key = signing_key(key)
     path = os.fspath(filename)
+    # One dump at a time: two threads crashing at once would each save and restore
+    # the recursion limit and the warning filters around the other's capture, leaving
+    # the program with the raised limit, or with every warning silenced.  A capture is
+    # bounded by its time budget; one that is not (stuck in a thread) is waited for no
+    # longer than that.
+    lock = _ONE_DUMP
+    held = lock.acquire(timeout=budgets.max_seconds + 5)
+    try:
+        return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
+                              other_threads)
+    finally:
+        if held:
+            lock.release()
+
+
+def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
+                   key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
+                   thread: Optional[threading.Thread], other_threads: bool) -> str:
+    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
     old_limit = sys.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
     sys.setrecursionlimit(max(old_limit, _depth() + 3000))
@@ -110,6 +129,18 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
         sys.setrecursionlimit(old_limit)
         if collecting:
             gc.enable()
+
+
+_ONE_DUMP = threading.RLock()  # reentrant: a value's repr may itself dump_exception
+
+
+def _new_lock() -> None:
+    global _ONE_DUMP
+    _ONE_DUMP = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # a child forked during another thread's dump must not wait for it
+    os.register_at_fork(after_in_child=_new_lock)
 
 
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,

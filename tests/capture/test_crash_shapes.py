@@ -39,3 +39,34 @@ def test_a_thread_crash_under_the_runner_shows_the_main_thread_from_the_programs
     dump = tbdump.load(workdir / "traceback.pkl")
     main = [t for t in dump.threads if t.name == "MainThread"][0]
     assert [(f.name, Path(f.filename).name) for f in main.frames[:2]] == [("<module>", "prog.py"), ("main", "prog.py")]
+
+
+def test_two_threads_dumping_at_once_leave_the_program_as_it_was_and_each_other_out(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import sys, threading, warnings
+        from tbdump import dump_exception
+        both = threading.Barrier(2)
+        def work(n):
+            rows = [{'row': i} for i in range(20000)]   # a capture that takes a while
+            try:
+                raise ValueError('worker %d' % n)
+            except ValueError as exc:
+                both.wait()
+                dump_exception(exc, 'w%d.pkl' % n, threads=True)
+        before = sys.getrecursionlimit(), list(warnings.filters)
+        workers = [threading.Thread(target=work, args=(n,), name='w%d' % n) for n in range(2)]
+        for t in workers: t.start()
+        for t in workers: t.join()
+        print((sys.getrecursionlimit(), list(warnings.filters)) == before)
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "True\n", "")
+    package = str(Path(tbdump.__file__).parent)
+    for n in range(2):
+        dump = tbdump.load(workdir / ("w%d.pkl" % n))
+        assert dump.exception.message == "worker %d" % n
+        for thread in dump.threads:
+            # The other worker, when still there, is shown as far as its handler: no tbdump inside.
+            assert not [f for f in thread.frames if f.filename.startswith(package)], thread
+            if thread.name.startswith("w"):
+                assert thread.frames[-1].name == "work"
