@@ -1,11 +1,13 @@
 """Crash shapes of real programs (interrupts, threads, pipes) run as a user runs them."""
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 from pathlib import Path
 
 import tbdump
-from ..conftest import PYTHON, run, write
+from ..conftest import PYTHON, env_for_child, run, write
 
 
 def test_an_uncaught_keyboard_interrupt_runs_atexit_functions_before_sigint_ends_it(workdir: Path) -> None:
@@ -70,3 +72,16 @@ def test_two_threads_dumping_at_once_leave_the_program_as_it_was_and_each_other_
             assert not [f for f in thread.frames if f.filename.startswith(package)], thread
             if thread.name.startswith("w"):
                 assert thread.frames[-1].name == "work"
+
+
+def test_the_report_piped_into_a_reader_that_quits_stops_quietly(workdir: Path) -> None:
+    write(workdir / "prog.py", "def f(x):\n    return 1 / x\nf(0)\n")
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    read_end, write_end = os.pipe()
+    os.close(read_end)   # `| head -1` gone before the report writes: every write is a broken pipe
+    try:
+        proc = subprocess.run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], cwd=workdir, env=env_for_child(),
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (1, "")
