@@ -130,8 +130,9 @@ class Capture:
             self.records.policy.secrets.learn(obj)
             return redacted(obj, rule)
         if self.clock.expired:
-            self._note_cut("time budget: values after the deadline are not captured")
-            return missing(obj, "not captured: time budget exhausted")
+            self._note_cut("%s: values after it are not captured" % self.clock.why_cut if self.clock.interrupted
+                           else "time budget: values after the deadline are not captured")
+            return missing(obj, "not captured: %s" % self.clock.why_cut)
         preview = self.previewer.value(obj)
         if preview.placeholder:
             if preview.missing and "budget" in preview.missing:

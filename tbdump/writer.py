@@ -64,6 +64,16 @@ class _HashingSink(RecordSink):
         return None if self.hash is None else self.hash.hexdigest()
 
 
+class DumpInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) cut the capture short; the dump at ``path`` holds what was captured
+    before it, marked partial.  Raised once the dump is whole: the interrupt is the
+    program's, and goes on to it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+
 def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
     """The key to sign with: the argument, else ``TBDUMP_KEY``."""
     if key:
@@ -80,7 +90,8 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
 
     Raises DumpWriteError only when no file can be written at all; any failure of
-    capture itself falls back to a minimal dump that still opens.
+    capture itself falls back to a minimal dump that still opens.  Raises
+    DumpInterrupted after writing a partial dump when Ctrl-C cut capture short.
     """
     budgets = budgets or Budgets.from_env()
     redaction = redaction or Redaction.from_env()
@@ -118,7 +129,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads)
-        except DumpWriteError:
+        except (DumpWriteError, DumpInterrupted):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
             if os.environ.get("TBDUMP_DEBUG"):
@@ -162,10 +173,13 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
-        return _finish(container, path, layer, records.index, key)
+        _finish(container, path, layer, records.index, key)
     except BaseException:
         container.abort()
         raise
+    if clock.interrupted:  # the Ctrl-C that cut capture short, delivered now the dump is whole
+        raise DumpInterrupted(path)
+    return path
 
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,

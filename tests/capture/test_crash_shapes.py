@@ -85,3 +85,49 @@ def test_the_report_piped_into_a_reader_that_quits_stops_quietly(workdir: Path) 
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (1, "")
+
+
+# A value whose repr presses Ctrl-C: a real SIGINT, arriving exactly while its dump is written.
+CTRL_C_IN_CAPTURE = """
+import os, signal
+class Pressed:
+    def __repr__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        return 'Pressed()'
+def work(n):
+    first = Pressed()
+    rows = list(range(n))
+    return 1 / 0
+"""
+
+
+def test_ctrl_c_while_the_crash_is_dumped_cuts_the_dump_short_and_the_crash_ends_as_python_ends_it(
+        workdir: Path) -> None:
+    write(workdir / "prog.py", CTRL_C_IN_CAPTURE + "work(100000)\n")
+    plain = run([PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == plain.returncode == 1
+    assert proc.stderr == ("ZeroDivisionError: division by zero\n"
+                           "Traceback dumped into: traceback.pkl (partial: capture interrupted by Ctrl-C)\n")
+    assert sorted(p.name for p in workdir.iterdir()) == ["prog.py", "traceback.pkl"]   # no temp file
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.metadata.partial and "capture interrupted (Ctrl-C)" in dump.metadata.cut[0]
+    assert [f.name for f in dump.frames] == ["<module>", "work"]
+    assert dump.frames[-1].variables["rows"].missing == "not captured: capture interrupted (Ctrl-C)"
+
+
+def test_ctrl_c_during_dump_exception_reaches_the_program_after_the_dump_is_written(workdir: Path) -> None:
+    write(workdir / "prog.py", CTRL_C_IN_CAPTURE + """
+from tbdump import dump_exception
+try:
+    work(10)
+except ZeroDivisionError as exc:
+    try:
+        dump_exception(exc, 'crash.pkl')
+    except KeyboardInterrupt as stop:
+        print('interrupted:', type(stop).__name__)
+""")
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "interrupted: KeyboardInterrupt\n", "")
+    dump = tbdump.load(workdir / "crash.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
