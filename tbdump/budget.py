@@ -20,6 +20,16 @@ class BudgetExceeded(BaseException):
     """
 
 
+INTERRUPTED = "capture interrupted (Ctrl-C)"
+
+
+def cut_while(exc: BudgetExceeded, doing: str) -> str:
+    """A placeholder's reason when its step was ended (``doing``: "pickling it"): by the
+    time budget, or by Ctrl-C."""
+    why = INTERRUPTED if exc.args[:1] == (INTERRUPTED,) else "time budget exceeded"
+    return "not captured: %s while %s" % (why, doing)
+
+
 @dataclass(frozen=True)
 class Budgets:
     """How much a dump may take; every field has a ``TBDUMP_<NAME>`` variable."""
@@ -62,11 +72,19 @@ class Clock:
         self.deadline = self.start_time + budgets.max_seconds
         self.value_seconds = budgets.value_seconds
         self.expired = False
+        self.interrupted = False  # by Ctrl-C (SIGINT) while capture ran
         self._step_deadline: Optional[float] = None
         self._armed = False
         self._old_handler: Any = None
+        self._old_sigint: Any = None
+        self.pickling = False  # plain data pickling in C: unbounded by time, but Ctrl-C ends it
         self._old_timer: Any = None
         self._worker: Optional[_Worker] = None
+
+    @property
+    def why_cut(self) -> str:
+        """Why values after ``expired`` are not captured."""
+        return INTERRUPTED if self.interrupted else "time budget exhausted"
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -124,6 +142,11 @@ class Clock:
         except (ValueError, OSError):
             return
         self._armed = True
+        # A Ctrl-C meant for the program would land in a value's repr or pickle, be taken
+        # for that value's failure and lost: it ends the capture instead (write_dump
+        # delivers it once the dump is whole).  A handler of the program's own stays.
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._old_sigint = signal.signal(signal.SIGINT, self._on_interrupt)
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -134,8 +157,19 @@ class Clock:
         self._armed = False
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         signal.signal(signal.SIGALRM, self._old_handler)
+        if self._old_sigint is not None:
+            signal.signal(signal.SIGINT, self._old_sigint)
+            self._old_sigint = None
         if self._old_timer and self._old_timer[0] > 0:
             signal.setitimer(signal.ITIMER_REAL, *self._old_timer)
+
+    def _on_interrupt(self, signum: int, frame: Optional[FrameType]) -> None:
+        first = not self.interrupted
+        self.interrupted = self.expired = True
+        # A value's step or record ends now; capture then ends within a moment, so a second
+        # Ctrl-C only repeats the request (raised again, it could land in the clean-up).
+        if first and (self._step_deadline is not None or self.pickling):
+            raise BudgetExceeded(INTERRUPTED)
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
         step = self._step_deadline

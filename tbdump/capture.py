@@ -130,8 +130,9 @@ class Capture:
             self.records.policy.secrets.learn(obj)
             return redacted(obj, rule)
         if self.clock.expired:
-            self._note_cut("time budget: values after the deadline are not captured")
-            return missing(obj, "not captured: time budget exhausted")
+            self._note_cut("%s: values after it are not captured" % self.clock.why_cut if self.clock.interrupted
+                           else "time budget: values after the deadline are not captured")
+            return missing(obj, "not captured: %s" % self.clock.why_cut)
         preview = self.previewer.value(obj)
         if preview.placeholder:
             if preview.missing and "budget" in preview.missing:
@@ -382,6 +383,10 @@ class Capture:
             while f is not None:
                 if f.f_code not in self.skip_codes:
                     stack.append(f)
+                if _is_dumping(f.f_code):
+                    # The thread is dumping a crash of its own (or waits to): its stack
+                    # ends where it entered tbdump, as the program left it.
+                    stack = []
                 f = f.f_back
             out.append((ident, stack))
         return out
@@ -409,6 +414,16 @@ class Capture:
 
     def omitted(self) -> Dict[str, List[str]]:
         return self._omitted
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_LAUNCHERS = {os.path.join(_PACKAGE_DIR, name) for name in ("__main__.py", "runner.py")}
+
+
+def _is_dumping(code: types.CodeType) -> bool:
+    """Code of tbdump's hooks and capture (not of the runner, under which the program runs)."""
+    filename = code.co_filename
+    return os.path.dirname(filename) == _PACKAGE_DIR and filename not in _LAUNCHERS
 
 
 def _chain(root: BaseException) -> List[BaseException]:

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Union
 
 from .budget import Budgets, start_capture_thread
 from .redaction import Redaction
-from .writer import DEFAULT_FILENAME, DumpWriteError, write_dump, write_minimal
+from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
 
 
 def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
@@ -19,10 +19,15 @@ def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                    redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> str:
     """Dump ``exc`` (and the frames above the handler) to ``filename``; returns the path.
 
-    Raises DumpWriteError when no file can be written there.
+    Raises DumpWriteError when no file can be written there, and KeyboardInterrupt, after
+    writing what it captured (marked partial), when Ctrl-C comes while it captures.
     """
-    return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                      other_threads=threads)
+    try:
+        return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
+                          other_threads=threads)
+    except DumpInterrupted:
+        # As a Ctrl-C during any call: the program gets its KeyboardInterrupt, a plain one.
+        raise KeyboardInterrupt from None
 
 
 def exception_summary(exc: BaseException) -> str:
@@ -104,6 +109,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                                          budgets=budgets, redaction=redaction, key=key,
                                          other_threads=other_threads)
         message = dumped()
+    except DumpInterrupted as stop:
+        # The crash ends as it would have; the Ctrl-C only cut its dump short.
+        path, message = stop.path, dumped("partial: capture interrupted by Ctrl-C")
     except DumpWriteError as err:
         path, message = None, "tbdump: cannot write %s: %s\n" % (target.shown(), err.reason)
     except BaseException as err:  # never let the dump change the crash

@@ -14,7 +14,7 @@ import os
 import types
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
-from .budget import BudgetExceeded
+from .budget import BudgetExceeded, cut_while
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
@@ -339,8 +339,8 @@ class Previewer:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
         try:
             return self._value(obj, level)
-        except BudgetExceeded:
-            return timed_out(obj)
+        except BudgetExceeded as exc:
+            return timed_out(obj, exc)
         except BaseException as exc:  # isinstance() itself raises for objects lying about __class__
             return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
 
@@ -357,8 +357,8 @@ class Previewer:
         try:
             value: Value = (describe(obj) if flat or t in FIXED_REPR_TYPES
                             else self.step(lambda: describe(obj)))
-        except BudgetExceeded:
-            return timed_out(obj)
+        except BudgetExceeded as exc:
+            return timed_out(obj, exc)
         value.repr = hide_named_values(value.repr, self.secrets.redaction)
         value.repr = cut_middle(value.repr, self.max_string)
         text_rule = self.redact_text(value.repr) if self.redact_text is not None else None
@@ -506,8 +506,8 @@ def redacted(obj: Any, rule: str) -> Value:
                  redacted=rule)
 
 
-def timed_out(obj: Any) -> Value:
-    return missing(obj, "not captured: time budget exceeded while describing it")
+def timed_out(obj: Any, exc: BudgetExceeded) -> Value:
+    return missing(obj, cut_while(exc, "describing it"))
 
 
 def missing(obj: Any, reason: str) -> Value:

@@ -16,7 +16,7 @@ import pickle
 import threading
 from typing import Any, BinaryIO, Callable, List, Optional, Set, Tuple
 
-from .budget import BudgetExceeded, Clock
+from .budget import BudgetExceeded, Clock, cut_while
 from .redaction import Redaction
 from .reduction import PROTOCOL, ReducePolicy
 from .saferepr import describe_exception
@@ -167,23 +167,27 @@ class RecordWriter:
         """Pickle one value as a record: (record number, None), (record number, reason) when
         the value itself became a placeholder in it, or (None, reason) when nothing was written."""
         if self.clock.expired:
-            return None, "not captured: time budget exhausted"
+            return None, "not captured: %s" % self.clock.why_cut
         if self.sink.closed:
             return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
         self.policy.top, self.policy.top_reason = obj, None
         try:
-            items = item_types(obj)
-            hides = self.policy.may_hide_secrets(obj, items)
-            self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
-            if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
-                self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock
-            else:
-                # Without the alarm (outside the main thread), a record that blocks is given
-                # up on, leaving the other half of the time to the values after it.
-                self.clock.run_isolated(lambda: self.pickler.dump(obj),
-                                        seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
-                                        on_abandon=lambda: self.sink.close_at(start))
+            self.clock.pickling = True  # Ctrl-C may end the record anywhere here: it is rolled back
+            try:
+                items = item_types(obj)
+                hides = self.policy.may_hide_secrets(obj, items)
+                self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
+                if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
+                    self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock
+                else:
+                    # Without the alarm (outside the main thread), a record that blocks is given
+                    # up on, leaving the other half of the time to the values after it.
+                    self.clock.run_isolated(lambda: self.pickler.dump(obj),
+                                            seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
+                                            on_abandon=lambda: self.sink.close_at(start))
+            finally:
+                self.clock.pickling = False
         except BaseException as exc:
             if self.sink.closed:
                 return None, "not captured: pickling it blocked past its time budget"
@@ -192,7 +196,7 @@ class RecordWriter:
             self.pickler.clear_memo()
             self._fresh = 1
             if isinstance(exc, BudgetExceeded):
-                return None, "not captured: time budget exceeded while pickling it"
+                return None, cut_while(exc, "pickling it")
             if isinstance(exc, ByteBudgetExceeded):
                 return None, "not captured: %s" % exc
             if isinstance(exc, RecursionError):

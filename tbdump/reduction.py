@@ -24,7 +24,7 @@ import types
 import weakref
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from .budget import BudgetExceeded, Clock
+from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
 # What the pickles written here call when they load: named by module path in every
 # dump, so they live in tbdump.objects, the read side, under these names.
@@ -218,8 +218,8 @@ class ReducePolicy:
             return (_weak_ref, (obj(), obj.key, True))
         try:
             rv = self.clock.run(lambda: _reduce_ex(obj)) if self.clock is not None else _reduce_ex(obj)
-        except BudgetExceeded:
-            return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
+        except BudgetExceeded as exc:
+            return self._placeholder(obj, cut_while(exc, "pickling it"))
         except BaseException as exc:
             if not self.in_dill and t in _DILL_ONLY_TYPES:
                 return self._by_value(obj)
@@ -312,8 +312,8 @@ class ReducePolicy:
             buf = io.BytesIO()
             pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
             pickler.dump(obj)
-        except BudgetExceeded:
-            return self._placeholder(obj, "not captured: time budget exceeded while pickling it")
+        except BudgetExceeded as exc:
+            return self._placeholder(obj, cut_while(exc, "pickling it"))
         except BaseException as exc:
             return self._placeholder(obj, "not captured: dill cannot pickle it (%s)" % describe_exception(exc))
         return (_dill_loads, (buf.getvalue(), tuple(sys.version_info[:2]), isinstance(obj, type),

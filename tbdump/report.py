@@ -125,7 +125,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         raise SystemExit(2)
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                         and not os.environ.get("NO_COLOR"))
-    render(dump, sys.stdout, Style(colour), args.globals)
+    try:
+        render(dump, sys.stdout, Style(colour), args.globals)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``| head -1``): stop quietly, as the Python docs advise;
+        # stdout goes to devnull so that flushing it at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

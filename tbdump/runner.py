@@ -9,7 +9,7 @@ import runpy
 import zipfile
 import sys
 import types
-from typing import List, NoReturn, Optional, Set
+from typing import Any, List, NoReturn, Optional, Set
 
 from .capture import remember_source
 from .command import prog_name, version_line
@@ -144,12 +144,17 @@ def _run_file(path: str) -> None:
 
 
 def _runner_codes() -> Set[types.CodeType]:
-    """Code of tbdump's runner and of runpy: frames never shown to the user."""
+    """Code of tbdump's runner and of runpy, and of the frames that called the runner
+    (``python -m tbdump``'s own ``__main__``): frames never shown to the user."""
     codes = set()
     for module in (sys.modules[__name__], runpy):
         for obj in vars(module).values():
             if isinstance(obj, types.FunctionType):
                 codes.add(obj.__code__)
+    caller: Optional[types.FrameType] = sys._getframe(1)
+    while caller is not None:
+        codes.add(caller.f_code)
+        caller = caller.f_back
     return codes
 
 
@@ -181,7 +186,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     _check_target(opts)
     interpreter_main = sys.modules["__main__"]
     target = DumpTarget(opts.output)  # before the program can change directory
-    set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads)
+    # A thread's crash shows the main thread's stack from the program's own frames, as a crash there does.
+    set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
+                          skip_codes=_runner_codes())
     try:
         _run(opts)
     except SystemExit:
@@ -205,14 +212,23 @@ def main(argv: Optional[List[str]] = None) -> None:
         report_crash(exc, target, skip_codes=skip, summary=not opts.traceback and exit_code == 1, end=end,
                      other_threads=opts.other_threads)
         release_main(interpreter_main)
-        if isinstance(exc, KeyboardInterrupt):
-            end()
         _remember_last(exc)
+        interrupt = exc if isinstance(exc, KeyboardInterrupt) else None
     else:
         return
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
+    if interrupt is not None:
+        # Python ends an uncaught KeyboardInterrupt itself: atexit functions and
+        # finalization run, then it kills itself with SIGINT.  Raised on, the
+        # interrupt ends the same way; it was reported already, so nothing prints.
+        sys.excepthook = _reported
+        raise interrupt
     raise SystemExit(exit_code)
+
+
+def _reported(exc_type: Any, exc: Any, tb: Any) -> None:
+    """The excepthook for a crash the runner has dumped and reported already."""
 
 
 def _program_excepthook(exc: BaseException) -> object:

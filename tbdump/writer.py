@@ -64,6 +64,16 @@ class _HashingSink(RecordSink):
         return None if self.hash is None else self.hash.hexdigest()
 
 
+class DumpInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) cut the capture short; the dump at ``path`` holds what was captured
+    before it, marked partial.  Raised once the dump is whole: the interrupt is the
+    program's, and goes on to it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+
 def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
     """The key to sign with: the argument, else ``TBDUMP_KEY``."""
     if key:
@@ -80,12 +90,32 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
 
     Raises DumpWriteError only when no file can be written at all; any failure of
-    capture itself falls back to a minimal dump that still opens.
+    capture itself falls back to a minimal dump that still opens.  Raises
+    DumpInterrupted after writing a partial dump when Ctrl-C cut capture short.
     """
     budgets = budgets or Budgets.from_env()
     redaction = redaction or Redaction.from_env()
     key = signing_key(key)
     path = os.fspath(filename)
+    # One dump at a time: two threads crashing at once would each save and restore
+    # the recursion limit and the warning filters around the other's capture, leaving
+    # the program with the raised limit, or with every warning silenced.  A capture is
+    # bounded by its time budget; one that is not (stuck in a thread) is waited for no
+    # longer than that.
+    lock = _ONE_DUMP
+    held = lock.acquire(timeout=budgets.max_seconds + 5)
+    try:
+        return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
+                              other_threads)
+    finally:
+        if held:
+            lock.release()
+
+
+def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
+                   key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
+                   thread: Optional[threading.Thread], other_threads: bool) -> str:
+    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
     old_limit = sys.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
     sys.setrecursionlimit(max(old_limit, _depth() + 3000))
@@ -99,7 +129,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads)
-        except DumpWriteError:
+        except (DumpWriteError, DumpInterrupted):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
             if os.environ.get("TBDUMP_DEBUG"):
@@ -110,6 +140,18 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
         sys.setrecursionlimit(old_limit)
         if collecting:
             gc.enable()
+
+
+_ONE_DUMP = threading.RLock()  # reentrant: a value's repr may itself dump_exception
+
+
+def _new_lock() -> None:
+    global _ONE_DUMP
+    _ONE_DUMP = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # a child forked during another thread's dump must not wait for it
+    os.register_at_fork(after_in_child=_new_lock)
 
 
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
@@ -131,10 +173,13 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
-        return _finish(container, path, layer, records.index, key)
+        _finish(container, path, layer, records.index, key)
     except BaseException:
         container.abort()
         raise
+    if clock.interrupted:  # the Ctrl-C that cut capture short, delivered now the dump is whole
+        raise DumpInterrupted(path)
+    return path
 
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,

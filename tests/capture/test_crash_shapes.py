@@ -1,0 +1,133 @@
+"""Crash shapes of real programs (interrupts, threads, pipes) run as a user runs them."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import tbdump
+from ..conftest import PYTHON, env_for_child, run, write
+
+
+def test_an_uncaught_keyboard_interrupt_runs_atexit_functions_before_sigint_ends_it(workdir: Path) -> None:
+    write(workdir / "intr.py", """
+        import atexit
+        atexit.register(print, 'atexit ran')
+        def f():
+            raise KeyboardInterrupt
+        f()
+    """)
+    plain = run([PYTHON, "intr.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "intr.py"], workdir)
+    assert plain.stdout == "atexit ran\n" and plain.returncode == -signal.SIGINT
+    assert (proc.returncode, proc.stdout) == (plain.returncode, plain.stdout)
+    assert proc.stderr == "KeyboardInterrupt\nTraceback dumped into: traceback.pkl\n"
+    assert [f.name for f in tbdump.load(workdir / "traceback.pkl").frames] == ["<module>", "f"]
+
+
+def test_a_thread_crash_under_the_runner_shows_the_main_thread_from_the_programs_frames(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import threading
+        def work():
+            raise ValueError('in thread')
+        def main():
+            t = threading.Thread(target=work, name='worker')
+            t.start(); t.join()
+        main()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (0, "ValueError: in thread\nTraceback dumped into: traceback.pkl\n")
+    dump = tbdump.load(workdir / "traceback.pkl")
+    main = [t for t in dump.threads if t.name == "MainThread"][0]
+    assert [(f.name, Path(f.filename).name) for f in main.frames[:2]] == [("<module>", "prog.py"), ("main", "prog.py")]
+
+
+def test_two_threads_dumping_at_once_leave_the_program_as_it_was_and_each_other_out(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import sys, threading, warnings
+        from tbdump import dump_exception
+        both = threading.Barrier(2)
+        def work(n):
+            rows = [{'row': i} for i in range(20000)]   # a capture that takes a while
+            try:
+                raise ValueError('worker %d' % n)
+            except ValueError as exc:
+                both.wait()
+                dump_exception(exc, 'w%d.pkl' % n, threads=True)
+        before = sys.getrecursionlimit(), list(warnings.filters)
+        workers = [threading.Thread(target=work, args=(n,), name='w%d' % n) for n in range(2)]
+        for t in workers: t.start()
+        for t in workers: t.join()
+        print((sys.getrecursionlimit(), list(warnings.filters)) == before)
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "True\n", "")
+    package = str(Path(tbdump.__file__).parent)
+    for n in range(2):
+        dump = tbdump.load(workdir / ("w%d.pkl" % n))
+        assert dump.exception.message == "worker %d" % n
+        for thread in dump.threads:
+            # The other worker, when still there, is shown as far as its handler: no tbdump inside.
+            assert not [f for f in thread.frames if f.filename.startswith(package)], thread
+            if thread.name.startswith("w"):
+                assert thread.frames[-1].name == "work"
+
+
+def test_the_report_piped_into_a_reader_that_quits_stops_quietly(workdir: Path) -> None:
+    write(workdir / "prog.py", "def f(x):\n    return 1 / x\nf(0)\n")
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    read_end, write_end = os.pipe()
+    os.close(read_end)   # `| head -1` gone before the report writes: every write is a broken pipe
+    try:
+        proc = subprocess.run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], cwd=workdir, env=env_for_child(),
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (1, "")
+
+
+# A value whose repr presses Ctrl-C: a real SIGINT, arriving exactly while its dump is written.
+CTRL_C_IN_CAPTURE = """
+import os, signal
+class Pressed:
+    def __repr__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        return 'Pressed()'
+def work(n):
+    first = Pressed()
+    rows = list(range(n))
+    return 1 / 0
+"""
+
+
+def test_ctrl_c_while_the_crash_is_dumped_cuts_the_dump_short_and_the_crash_ends_as_python_ends_it(
+        workdir: Path) -> None:
+    write(workdir / "prog.py", CTRL_C_IN_CAPTURE + "work(100000)\n")
+    plain = run([PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == plain.returncode == 1
+    assert proc.stderr == ("ZeroDivisionError: division by zero\n"
+                           "Traceback dumped into: traceback.pkl (partial: capture interrupted by Ctrl-C)\n")
+    assert sorted(p.name for p in workdir.iterdir()) == ["prog.py", "traceback.pkl"]   # no temp file
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.metadata.partial and "capture interrupted (Ctrl-C)" in dump.metadata.cut[0]
+    assert [f.name for f in dump.frames] == ["<module>", "work"]
+    assert dump.frames[-1].variables["rows"].missing == "not captured: capture interrupted (Ctrl-C)"
+
+
+def test_ctrl_c_during_dump_exception_reaches_the_program_after_the_dump_is_written(workdir: Path) -> None:
+    write(workdir / "prog.py", CTRL_C_IN_CAPTURE + """
+from tbdump import dump_exception
+try:
+    work(10)
+except ZeroDivisionError as exc:
+    try:
+        dump_exception(exc, 'crash.pkl')
+    except KeyboardInterrupt as stop:
+        print('interrupted:', type(stop).__name__)
+""")
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "interrupted: KeyboardInterrupt\n", "")
+    dump = tbdump.load(workdir / "crash.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
