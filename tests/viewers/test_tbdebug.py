@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ..trust.test_xversion import _venv
 from .children import run
 
 PDB = r"\(Pdb\)"
@@ -17,8 +18,28 @@ def squash(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text)
 
 
-def tbdebug(dump: Path, *options: str) -> list:
-    return [sys.executable, "-m", "tbdebug", *options, str(dump)]
+def tbdebug(dump: Path, *options: str, python: str = sys.executable) -> list:
+    return [python, "-m", "tbdebug", *options, str(dump)]
+
+
+# The reference: the same program crashing live into pdb.post_mortem() (3.13's takes
+# the exception, so its `exceptions` and `$_exception` work as in `python -m pdb`).
+LIVE = ("import pdb, runpy, sys\n"
+        "sys.argv = sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except Exception as exc:\n"
+        "    pdb.post_mortem(exc if sys.version_info >= (3, 13) else exc.__traceback__)\n")
+
+
+def live_pdb(program: str, *args: str, cwd: Path, stdin: str, python: str = sys.executable):
+    """pdb's post-mortem of the crash itself; `crash` has put the program in cwd."""
+    return run([python, "-c", LIVE, program, *args], cwd, stdin=stdin)
+
+
+def answers(stdout: str) -> list:
+    """What pdb printed for each command fed on stdin, in order (a pipe echoes no commands)."""
+    return stdout.split("(Pdb) ")[1:]
 
 
 def test_lands_at_the_crash_and_walks_the_stack(crash, terminal):
@@ -302,3 +323,28 @@ def test_exception_group_members_and_unraised_causes(crash, terminal, tmp_path):
     done = run(tbdebug(dump, "--exception", "1"), tmp_path)
     assert done.returncode == 2
     assert done.stderr == "tbdebug: exception #1 was never raised: it has no frames to debug\n"
+
+
+def test_jump_is_refused_as_pdb_refuses_it(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    commands = "jump 4\nwhere\nq\n"
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands).stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands).stdout)
+    # A live frame outside a trace function refuses too; a replay must not fake the jump.
+    assert live[0].startswith("*** Jump failed: ") and replay[0].startswith("*** Jump failed: ")
+    assert "the program is not running" in replay[0]
+    crash_line = "divide.py(5)div()\n-> return x / y\n"
+    assert live[1].endswith(crash_line) and replay[1].endswith(crash_line)
+
+
+@pytest.mark.parametrize("program", ["missing_key.py", "group.py"])
+def test_the_exception_shows_as_pdb_shows_it(crash, tmp_path, program):
+    """Python 3.13's pdb shows the exception object: `$_exception`, `exceptions`."""
+    python = str(_venv("3.13.0"))
+    dump = crash(program, python=python)
+    commands = "p $_exception\np $_exception.args\nexceptions\nq\n"
+    live = answers(live_pdb(program, cwd=tmp_path, stdin=commands, python=python).stdout)
+    replay = answers(run(tbdebug(dump, python=python), tmp_path, stdin=commands).stdout)
+    assert replay[:3] == live[:3]
+    if program == "missing_key.py":
+        assert live[:3] == ["KeyError('b')\n", "('b',)\n", ">   0 KeyError('b')\n"]
