@@ -337,6 +337,27 @@ def test_jump_is_refused_as_pdb_refuses_it(crash, tmp_path):
     assert live[1].endswith(crash_line) and replay[1].endswith(crash_line)
 
 
+@pytest.mark.parametrize("command", ["next", "s", "c", "until", "r"])
+def test_running_on_ends_the_post_mortem_and_says_why(crash, tmp_path, command):
+    dump = crash("divide.py", "5", "0")
+    commands = f"{command}\np 'still here'\n"
+    live = live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands)
+    replay = run(tbdebug(dump), tmp_path, stdin=commands)
+    # pdb.post_mortem() ends there too; the replay also says why it cannot go on.
+    assert "still here" not in live.stdout and "still here" not in replay.stdout
+    assert replay.returncode == 0 and replay.stderr == ""
+    assert replay.stdout.endswith(f"(Pdb) tbdebug: {command}: the program is not running, "
+                                  "so it cannot go on; the post-mortem has ended\n")
+
+
+@pytest.mark.parametrize("command", ["restart", "run"])
+def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
+    done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, stdin=f"{command}\n")
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.endswith("(Pdb) tbdebug: restart: a dump cannot be restarted; "
+                                "the program is not running\n")
+
+
 @pytest.mark.parametrize("program", ["missing_key.py", "group.py"])
 def test_the_exception_shows_as_pdb_shows_it(crash, tmp_path, program):
     """Python 3.13's pdb shows the exception object: `$_exception`, `exceptions`."""
