@@ -369,3 +369,16 @@ def test_the_exception_shows_as_pdb_shows_it(crash, tmp_path, program):
     assert replay[:3] == live[:3]
     if program == "missing_key.py":
         assert live[:3] == ["KeyError('b')\n", "('b',)\n", ">   0 KeyError('b')\n"]
+
+
+def test_a_crash_in_a_thread_opens_at_its_frame(crash, tmp_path):
+    dump = crash("worker.py")
+    done = run(tbdebug(dump), tmp_path, stdin="p total, i, items\nup\nq\n")
+    assert done.returncode == 0, done.stderr
+    opened, values, up = done.stdout.split("(Pdb) ")[:3]
+    assert "worker.py(8)work()\n-> total += 10 / i" in opened
+    # The waiting main thread ran in Python's frozen modules, which have no source
+    # anywhere: nothing to tell about them.
+    assert "<frozen" not in opened and "no source to show" not in opened
+    assert values == "(10.0, 0, [1, 0])\n"
+    assert "threading.py" in up and "run()" in up
