@@ -9,9 +9,7 @@ from tbdump.termtext import printable
 
 from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
 from .hook import HookError, find_debugger
-from .session import SessionError, choose, describe_chain, open_debugger
-
-PROG = "tbdebug"
+from .session import PROG, SessionError, choose, describe_chain, open_debugger
 
 DESCRIPTION = """\
 Open a tbdump file in a post-mortem debugger, at the frame that raised, as if
@@ -30,8 +28,9 @@ inside pdb:
   dump (the local file is used when it is identical).  Values that were not
   captured, were redacted, or are not loaded (--safe, TBDUMP_SAFE=1, a
   TBDUMP_KEY the dump's signature does not verify with) are placeholders that
-  show their captured preview.  Nothing can be stepped or resumed: the program
-  is not running.  Control characters in what the dump holds are shown as
+  show their captured preview.  Nothing can be stepped, resumed, jumped or
+  restarted: the program is not running; next/step/continue/until/return end
+  the session saying so.  Control characters in what the dump holds are shown as
   escapes (\\x1b), so a dump cannot act on the terminal.
 
 chained exceptions:

@@ -2,7 +2,7 @@
 import bdb
 import contextlib
 import sys
-from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, cast
+from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
@@ -11,7 +11,11 @@ from tbdump.standins import StandinException, StandinTraceback, exception_frames
 from tbdump.termtext import printable
 from tbdump.tracetext import exception_line
 
+from .cli import say
 from .hook import Debugger, find_debugger
+
+
+PROG = "tbdebug"
 
 
 class SessionError(Exception):
@@ -107,6 +111,8 @@ def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinExceptio
         with _escaped_output() if debugger.plain_pdb else contextlib.nullcontext():
             if debugger.post_mortem is None:
                 _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
+            elif debugger.plain_pdb:
+                _pdb_post_mortem(chosen if debugger.takes_exceptions else chosen.__traceback__)
             elif debugger.takes_exceptions:
                 debugger.post_mortem(chosen)
             elif debugger.takes_exc_info:
@@ -115,6 +121,35 @@ def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinExceptio
                 debugger.post_mortem(chosen.__traceback__)
     except bdb.BdbQuit:
         pass  # some debuggers leave post-mortem by raising it; quitting is not an error
+    except _restart():
+        # pdb's `restart`/`run` raise it for `python -m pdb` to run the program again;
+        # anywhere else it would end the viewer in a traceback.
+        say(PROG, "restart: a dump cannot be restarted; the program is not running")
+
+
+class _NoRestart(Exception):
+    """Caught in place of pdb's Restart when no pdb was imported: nothing raises it."""
+
+
+def _restart() -> Type[BaseException]:
+    restart = getattr(sys.modules.get("pdb"), "Restart", None)
+    return restart if isinstance(restart, type) and issubclass(restart, BaseException) else _NoRestart
+
+
+def _pdb_post_mortem(target: Any) -> None:
+    """What pdb.post_mortem(target) does on every Python version, keeping the Pdb to ask how it ended.
+
+    ``next``, ``step``, ``continue``, ``until`` and ``return`` end pdb's
+    post-mortem without quitting (in ``python -m pdb`` they run the program
+    again); a dump has no program to run on, and its user is told so.
+    """
+    import pdb   # the standard library's: plain_pdb is checked against it
+    session = pdb.Pdb()
+    session.reset()
+    session.interaction(None, target)
+    if not session.quitting:
+        command = session.lastcmd.split(maxsplit=1)[0] if session.lastcmd.strip() else "that command"
+        say(PROG, f"{command}: the program is not running, so it cannot go on; the post-mortem has ended")
 
 
 def debug(dump: tbdump.Dump, exception: int = 0) -> None:

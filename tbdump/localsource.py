@@ -113,9 +113,14 @@ def no_copy_reason(source: Optional[Source]) -> str:
     return source.reason if source is not None and source.reason else "none was captured"
 
 
+def _pseudo(filename: str) -> bool:
+    """A name Python gives code that has no file: ``<frozen runpy>``, ``<string>``, ``<stdin>``."""
+    return filename.startswith("<") and filename.endswith(">")
+
+
 def _canonic(filename: str) -> str:
     """The key bdb/pdb look files up by (``Bdb.canonic``)."""
-    if filename.startswith("<") and filename.endswith(">"):
+    if _pseudo(filename):
         return filename
     return os.path.normcase(os.path.abspath(filename))
 
@@ -146,8 +151,11 @@ def install_sources(dump: "Dump") -> List[str]:
                 notes.append(f"{filename} differs from the copy in the dump; showing the dump's copy")
         else:
             lines = []
-            notes.append(f"{filename}: no source to show: the dump holds no copy ({no_copy_reason(source)}) "
-                         f"and the local file is not used ({local.problem})")
+            # "<frozen runpy>", "<string>": Python shows no lines for such a name
+            # either, so its missing source is nothing to tell the user.
+            if not _pseudo(filename):
+                notes.append(f"{filename}: no source to show: the dump holds no copy ({no_copy_reason(source)}) "
+                             f"and the local file is not used ({local.problem})")
         # mtime None: linecache.checkcache() keeps such entries, as it does
         # for sources that came from a module's loader.
         entry = (len(text or ""), None, lines, filename)

@@ -238,7 +238,6 @@ class StandinFrame:
     def __init__(self, frame: Frame, back: Optional["StandinFrame"], namespaces: _Namespaces) -> None:
         self.record = frame
         self.f_code = StandinCode(frame)
-        self.f_lineno = frame.lineno
         self.f_back = back
         self.f_builtins = builtins.__dict__
         self._namespaces = namespaces
@@ -247,6 +246,16 @@ class StandinFrame:
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # see StandinCode.__class__
         return types.FrameType
+
+    @property
+    def f_lineno(self) -> int:
+        return self.record.lineno
+
+    @f_lineno.setter
+    def f_lineno(self, lineno: int) -> None:
+        # pdb's `jump` sets it and reports a ValueError as "Jump failed: ...", as it does
+        # for a live frame outside a trace function; a silent move would fake a jump.
+        raise ValueError("the program is not running: a captured frame cannot jump")
 
     @property
     def f_globals(self) -> Dict[str, Any]:
@@ -315,6 +324,26 @@ class StandinException(Exception):
         if self._record is None or self._record.value is None or self._dump is None:
             return None
         return self._dump.resolve(self._record.value)
+
+    # pdb shows the exception itself (`p $_exception`, 3.13's `exceptions`): its repr and
+    # args are the captured exception's, not those of a stand-in built from str(exc)
+    # (KeyError('b'), not KeyError("'b'")).  The repr is the preview, so it runs nothing.
+    def __repr__(self) -> str:
+        value = self._record.value if self._record is not None else None
+        return value.repr if value is not None else super().__repr__()
+
+    @property
+    def args(self) -> Tuple[Any, ...]:  # type: ignore[override]
+        captured = self.captured
+        return captured.args if isinstance(captured, BaseException) else super().args
+
+    def __getattr__(self, name: str) -> Any:
+        """What the exception's class adds (``errno``, ``filename``, ``exceptions``), from the
+        captured exception; never dunders or private names, which debuggers probe for."""
+        captured = None if name.startswith("_") else self.captured
+        if not isinstance(captured, BaseException):
+            raise AttributeError(name)
+        return getattr(captured, name)
 
 
 def exception_frames(dump: "Dump", index: int) -> List[Frame]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ..trust.test_xversion import _venv
 from .children import run
 
 PDB = r"\(Pdb\)"
@@ -17,8 +18,28 @@ def squash(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text)
 
 
-def tbdebug(dump: Path, *options: str) -> list:
-    return [sys.executable, "-m", "tbdebug", *options, str(dump)]
+def tbdebug(dump: Path, *options: str, python: str = sys.executable) -> list:
+    return [python, "-m", "tbdebug", *options, str(dump)]
+
+
+# The reference: the same program crashing live into pdb.post_mortem() (3.13's takes
+# the exception, so its `exceptions` and `$_exception` work as in `python -m pdb`).
+LIVE = ("import pdb, runpy, sys\n"
+        "sys.argv = sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except Exception as exc:\n"
+        "    pdb.post_mortem(exc if sys.version_info >= (3, 13) else exc.__traceback__)\n")
+
+
+def live_pdb(program: str, *args: str, cwd: Path, stdin: str, python: str = sys.executable):
+    """pdb's post-mortem of the crash itself; `crash` has put the program in cwd."""
+    return run([python, "-c", LIVE, program, *args], cwd, stdin=stdin)
+
+
+def answers(stdout: str) -> list:
+    """What pdb printed for each command fed on stdin, in order (a pipe echoes no commands)."""
+    return stdout.split("(Pdb) ")[1:]
 
 
 def test_lands_at_the_crash_and_walks_the_stack(crash, terminal):
@@ -302,3 +323,62 @@ def test_exception_group_members_and_unraised_causes(crash, terminal, tmp_path):
     done = run(tbdebug(dump, "--exception", "1"), tmp_path)
     assert done.returncode == 2
     assert done.stderr == "tbdebug: exception #1 was never raised: it has no frames to debug\n"
+
+
+def test_jump_is_refused_as_pdb_refuses_it(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    commands = "jump 4\nwhere\nq\n"
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands).stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands).stdout)
+    # A live frame outside a trace function refuses too; a replay must not fake the jump.
+    assert live[0].startswith("*** Jump failed: ") and replay[0].startswith("*** Jump failed: ")
+    assert "the program is not running" in replay[0]
+    crash_line = "divide.py(5)div()\n-> return x / y\n"
+    assert live[1].endswith(crash_line) and replay[1].endswith(crash_line)
+
+
+@pytest.mark.parametrize("command", ["next", "s", "c", "until", "r"])
+def test_running_on_ends_the_post_mortem_and_says_why(crash, tmp_path, command):
+    dump = crash("divide.py", "5", "0")
+    commands = f"{command}\np 'still here'\n"
+    live = live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands)
+    replay = run(tbdebug(dump), tmp_path, stdin=commands)
+    # pdb.post_mortem() ends there too; the replay also says why it cannot go on.
+    assert "still here" not in live.stdout and "still here" not in replay.stdout
+    assert replay.returncode == 0 and replay.stderr == ""
+    assert replay.stdout.endswith(f"(Pdb) tbdebug: {command}: the program is not running, "
+                                  "so it cannot go on; the post-mortem has ended\n")
+
+
+@pytest.mark.parametrize("command", ["restart", "run"])
+def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
+    done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, stdin=f"{command}\n")
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.endswith("(Pdb) tbdebug: restart: a dump cannot be restarted; "
+                                "the program is not running\n")
+
+
+@pytest.mark.parametrize("program", ["missing_key.py", "group.py"])
+def test_the_exception_shows_as_pdb_shows_it(crash, tmp_path, program):
+    """Python 3.13's pdb shows the exception object: `$_exception`, `exceptions`."""
+    python = str(_venv("3.13.0"))
+    dump = crash(program, python=python)
+    commands = "p $_exception\np $_exception.args\nexceptions\nq\n"
+    live = answers(live_pdb(program, cwd=tmp_path, stdin=commands, python=python).stdout)
+    replay = answers(run(tbdebug(dump, python=python), tmp_path, stdin=commands).stdout)
+    assert replay[:3] == live[:3]
+    if program == "missing_key.py":
+        assert live[:3] == ["KeyError('b')\n", "('b',)\n", ">   0 KeyError('b')\n"]
+
+
+def test_a_crash_in_a_thread_opens_at_its_frame(crash, tmp_path):
+    dump = crash("worker.py")
+    done = run(tbdebug(dump), tmp_path, stdin="p total, i, items\nup\nq\n")
+    assert done.returncode == 0, done.stderr
+    opened, values, up = done.stdout.split("(Pdb) ")[:3]
+    assert "worker.py(8)work()\n-> total += 10 / i" in opened
+    # The waiting main thread ran in Python's frozen modules, which have no source
+    # anywhere: nothing to tell about them.
+    assert "<frozen" not in opened and "no source to show" not in opened
+    assert values == "(10.0, 0, [1, 0])\n"
+    assert "threading.py" in up and "run()" in up
