@@ -6,6 +6,11 @@ from typing import Any, Optional
 from .model import Value
 
 
+# The reprs of the values Python takes for false (a preview is a repr).
+_FALSY_PREVIEWS = frozenset(("None", "False", "0", "0.0", "-0.0", "0j", "''", '""', "b''", "[]", "{}", "()",
+                             "set()", "frozenset()"))
+
+
 class Placeholder:
     """A value that is not in the dump, saying what it was and why it is missing.
 
@@ -29,7 +34,12 @@ class Placeholder:
         return (Placeholder, (self.type, self.reason, self.preview))
 
     def __bool__(self) -> bool:
-        return False
+        """As the value was, where its preview tells (empty, zero, None, False); else true,
+        as most objects are: ``if sock:`` and ``if items:`` take the branch the program took."""
+        preview = self.__dict__.get("value")
+        if preview is not None and preview.length is not None:
+            return preview.length > 0
+        return (preview.repr if preview is not None else self.__dict__.get("preview", "")) not in _FALSY_PREVIEWS
 
     # Pickles append and set items on the objects they rebuild; on a stand-in
     # those must be harmless, so the rest of the graph still loads.

@@ -172,6 +172,18 @@ def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
     assert pdb.exit_status() == 0
 
 
+def test_values_are_true_or_false_as_they_were_in_safe_mode_too(crash, tmp_path):
+    dump = crash("flags.py")
+    names = "count, name, items, options, nothing, flag, ratio, blob, account, total, label, rows".split(", ")
+    commands = "p %s\np 'taken' if rows else 'skipped'\nq\n" % ", ".join("bool(%s)" % n for n in names)
+    live = answers(live_pdb("flags.py", cwd=tmp_path, stdin=commands).stdout)
+    assert live[:2] == ["(False, False, False, False, False, False, False, False, True, True, True, True)\n",
+                        "'taken'\n"]
+    for options in ((), ("--safe",)):   # a safe-mode value is its preview: `if x:` still goes its way
+        replay = answers(run(tbdebug(dump, *options), tmp_path, stdin=commands).stdout)
+        assert replay[:2] == live[:2], options
+
+
 def test_the_seed_helper_script_flow(crash, terminal):
     dump = crash("divide.py", "5", "0")
     script = dump.parent / "helper.py"
