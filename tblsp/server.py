@@ -13,7 +13,8 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
-from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams, JsonRpcServerNotInitialized
+from pygls.exceptions import (FeatureRequestError, JsonRpcInvalidParams, JsonRpcInvalidRequest,
+                              JsonRpcServerNotInitialized)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
@@ -47,11 +48,30 @@ def split_lines(text: str) -> List[str]:
 
 
 class _Protocol(LanguageServerProtocol):
-    """LSP's rule for messages before ``initialize``, which pygls leaves to servers:
-    a request gets ServerNotInitialized (not a handler's crash), a notification
-    other than ``exit`` is dropped."""
+    """LSP's rules for messages before ``initialize`` and after ``shutdown``, which pygls
+    leaves to servers: before, a request gets ServerNotInitialized (not a handler's crash)
+    and a notification other than ``exit`` is dropped; after, a request gets InvalidRequest
+    (pygls drops it, and the client would wait for its answer forever)."""
 
     initialize_seen = False
+
+    def handle_message(self, message: Any) -> None:
+        if self._shutdown and getattr(message, "method", None) not in (None, types.EXIT) \
+                and getattr(message, "id", None) is not None:
+            error = JsonRpcInvalidRequest(f"the server is shut down: {message.method} refused")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+    def _run_generator(self, future: Any, *, gen: Any, result_future: Any) -> None:
+        # A handler still waiting when the server stops (shutdown cancels it; exit or the end
+        # of stdin cancels every task) ends quietly: pygls would let its CancelledError out
+        # into asyncio's log, a traceback in the editor's server log at every quit.
+        if future is not None and future.cancelled():
+            gen.close()
+            result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
 
     def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
         if method_name == types.INITIALIZE:
