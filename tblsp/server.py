@@ -277,6 +277,9 @@ class TbLanguageServer(LanguageServer):
             except Exception:   # a bug must not stop the watching for good
                 log.exception("checking the dump files")
 
+    def workspace_folders(self) -> List[str]:
+        return [p for p in (to_fs_path(f.uri) for f in self.workspace.folders.values()) if p]
+
     def resolve(self, path: str) -> str:
         """A dump path from the user: relative ones are taken from the first workspace folder."""
         path = os.path.expanduser(path)
@@ -291,7 +294,7 @@ server = TbLanguageServer()
 @server.feature(types.INITIALIZE)
 def initialize(ls: TbLanguageServer, params: types.InitializeParams) -> None:
     ls.options, problems = opts.parse(params.initialization_options)
-    ls.folders = [p for p in (to_fs_path(f.uri) for f in ls.workspace.folders.values()) if p]
+    ls.folders = ls.workspace_folders()
     if not ls.folders and ls.workspace.root_path:
         ls.folders = [ls.workspace.root_path]
     for command, handler in ((opts.DEBUG_COMMAND, debug_crash),
@@ -339,6 +342,31 @@ async def watched_files_changed(ls: TbLanguageServer,
         if path is not None and dumpfiles.is_dump(path) and path not in ls.closed \
                 and (not ls.options.dump_files or path in ls.explicit):
             await ls.check(path)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+def folders_changed(ls: TbLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    # tblsp advertises folder change notifications (pygls does for it): a folder added
+    # while the editor runs shows its crashes, a removed one's found dumps go away.
+    before, ls.folders = ls.folders, ls.workspace_folders()
+    if ls.options.dump_files:
+        return      # the user named the dumps; folders do not change which
+    gone = [f for f in before if f not in ls.folders]
+    dropped = [p for p in set(ls.seen) | set(ls.crashes.dumps)
+               if p not in ls.explicit and _under(p, gone) and not _under(p, ls.folders)]
+    for path in dropped:
+        ls.seen.pop(path, None)
+        ls.crashes.remove(path)
+    if dropped:
+        ls.refresh()
+    added = [f for f in ls.folders if f not in before]
+    for path in dumpfiles.discover(added):
+        if path not in ls.seen and path not in ls.closed:
+            ls.load(path)
+
+
+def _under(path: str, folders: Sequence[str]) -> bool:
+    return any(os.path.commonpath([path, f]) == f for f in folders)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

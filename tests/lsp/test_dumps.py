@@ -280,3 +280,22 @@ async def test_dump_beside_an_opened_file(client: LanguageClient, tmp_path: Path
     await start(client, workspace)
     diags = await diagnostics(client, open_file(client, tmp_path / "loose" / "prog.py"))
     assert by_severity(diags, types.DiagnosticSeverity.Error)
+
+
+async def test_workspace_folders_added_and_removed(client: LanguageClient, tmp_path: Path) -> None:
+    """A folder added while the editor runs shows its crash; a removed one's goes away."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    crash(first, DIVIDE, args=["5", "0"])
+    await start(client, first)
+    first_uri = (first / "prog.py").as_uri()
+    await diagnostics(client, first_uri)
+    crash(second, DIVIDE, args=["7", "0"])
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        types.WorkspaceFoldersChangeEvent(
+            added=[types.WorkspaceFolder(second.as_uri(), second.name)], removed=[])))
+    diags = await diagnostics(client, (second / "prog.py").as_uri())
+    assert any("x=7, y=0" in d.message for d in diags)
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        types.WorkspaceFoldersChangeEvent(
+            added=[], removed=[types.WorkspaceFolder(first.as_uri(), first.name)])))
+    await until(lambda: cleared(client, first_uri), "the removed folder's diagnostics cleared")
