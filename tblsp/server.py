@@ -23,7 +23,7 @@ from pygls.workspace import TextDocument
 import tbdump
 from tbdump.localsource import read_local
 
-from . import __version__, dumpfiles
+from . import __version__, dumpfiles, render
 from . import options as opts
 from .answers import Crashes, Finding, Severity, Span
 from .index import LoadedDump, file_key
@@ -400,15 +400,15 @@ async def hover(ls: TbLanguageServer, params: types.HoverParams) -> Optional[typ
     if path is None or lines is None or params.position.line >= len(lines):
         return None
     line, col = ls.from_position(lines, params.position)
-    answer = ls.crashes.hover(path, line, col)
-    if answer is None:
-        return None
-    markdown, span = answer
     hover_caps = ls.client_capabilities.text_document
     formats = hover_caps.hover.content_format if hover_caps and hover_caps.hover else None
-    kind = types.MarkupKind.Markdown if not formats or types.MarkupKind.Markdown in formats \
-        else types.MarkupKind.PlainText
-    return types.Hover(contents=types.MarkupContent(kind=kind, value=markdown),
+    markdown = not formats or types.MarkupKind.Markdown in formats
+    answer = ls.crashes.hover(path, line, col, render.MARKDOWN if markdown else render.PLAIN_TEXT)
+    if answer is None:
+        return None
+    text, span = answer
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=text),
                        range=ls.to_range(span))
 
 
