@@ -2,6 +2,9 @@
 
 Line and column conversion between the engine (1-based lines, character columns) and
 the client's negotiated position encoding happens here and nowhere else.
+Every text sent to the editor goes through ``printable`` here too: a dump's strings
+(messages, reprs, names) may hold escape sequences, and terminal editors (Neovim, Helix,
+Vim) show hovers and diagnostics on the terminal.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from pygls.workspace import TextDocument
 
 import tbdump
 from tbdump.localsource import read_local
+from tbdump.termtext import printable
 
 from . import __version__, dumpfiles, render
 from . import options as opts
@@ -165,13 +169,13 @@ class TbLanguageServer(LanguageServer):
     def diagnostic(self, finding: Finding) -> types.Diagnostic:
         related = [types.DiagnosticRelatedInformation(
             location=types.Location(uri=self.uri_of(span.path), range=self.to_range(span)),
-            message=message)
+            message=printable(message))
             for span, message in finding.related]
         message = finding.message
         if len(self.crashes.dumps) > 1:
             message += f" [{os.path.basename(finding.dump)}]"
         return types.Diagnostic(
-            range=self.to_range(finding.span), message=message,
+            range=self.to_range(finding.span), message=printable(message),
             severity=_SEVERITY[finding.severity], code=finding.code, source=SOURCE,
             related_information=related or None, data={"dump": finding.dump})
 
@@ -209,7 +213,7 @@ class TbLanguageServer(LanguageServer):
     # -- dumps ------------------------------------------------------------------------------
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.window_show_message(types.ShowMessageParams(type=kind, message=f"tblsp: {message}"))
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"tblsp: {printable(message)}"))
 
     def load(self, path: str) -> "asyncio.Future[None]":
         """Read a dump (again) in a worker thread; the future is done when it is shown."""
@@ -408,7 +412,7 @@ async def hover(ls: TbLanguageServer, params: types.HoverParams) -> Optional[typ
         return None
     text, span = answer
     kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
-    return types.Hover(contents=types.MarkupContent(kind=kind, value=text),
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=printable(text)),
                        range=ls.to_range(span))
 
 
@@ -424,7 +428,7 @@ async def inline_value(ls: TbLanguageServer,
 
 
 def _tagged(text: str, dump: str) -> str:
-    return f"{text}  [{dump}]" if dump else text
+    return printable(f"{text}  [{dump}]" if dump else text)
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions())
@@ -460,7 +464,7 @@ async def code_lens(ls: TbLanguageServer, params: types.CodeLensParams) -> List[
         for title, command in (("Debug this crash", opts.DEBUG_COMMAND),
                                ("Show in terminal", opts.REPORT_COMMAND)):
             lenses.append(types.CodeLens(range=where, command=types.Command(
-                title=title, command=command, tooltip=lens.title, arguments=[lens.dump])))
+                title=title, command=command, tooltip=printable(lens.title), arguments=[lens.dump])))
     return lenses
 
 
