@@ -241,7 +241,21 @@ class TbLanguageServer(LanguageServer):
             self.tell(problem)
         else:
             self.crashes.add(loaded)
+            self._say_if_elsewhere(loaded)
         self.refresh()
+
+    def _say_if_elsewhere(self, loaded: LoadedDump) -> None:
+        """A dump from another machine or a moved checkout would show nothing, silently:
+        say where its program was and what maps it here."""
+        files = sorted(i.local for i in loaded.files.values() if not i.library)
+        if not files or any(os.path.isfile(f) for f in files):
+            return
+        more = f" (and {len(files) - 1} more files)" if len(files) > 1 else ""
+        where = loaded.dump.metadata.cwd or os.path.dirname(files[0])
+        self.tell(f"{loaded.path}: the crash ran in {files[0]}{more}, which is not on this "
+                  f"machine, so nothing can be shown on the source; map its folder here with "
+                  f'initializationOptions.pathMappings [{{"localRoot": ..., "remoteRoot": "{where}"}}]',
+                  types.MessageType.Warning)
 
     async def ready(self) -> None:
         """Wait for the dumps being read, so a request sees them."""

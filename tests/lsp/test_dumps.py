@@ -173,6 +173,21 @@ async def test_path_mappings(client: LanguageClient, tmp_path: Path, workspace: 
     assert error.range.start.line == line_of(prog, "# crash")
     assert "x = 5" not in error.message
     assert (await hover_text(client, prog.as_uri(), col_of(prog, "# crash", "x"))) is not None
+    assert not [m for m in messages(client) if "pathMappings" in m]
+
+
+async def test_a_dump_from_elsewhere_says_how_to_map_it(client: LanguageClient, tmp_path: Path,
+                                                        workspace: Path) -> None:
+    """Without pathMappings a dump from another machine shows nothing: tblsp says why."""
+    dump = crash(tmp_path / "remote" / "app", DIVIDE, args=["5", "0"])
+    shutil.copytree(tmp_path / "remote" / "app", workspace / "app")
+    shutil.rmtree(tmp_path / "remote")
+    await start(client, workspace)
+    [said] = await until(lambda: [m for m in client.messages if "pathMappings" in m.message],
+                         "a word about the missing source")
+    assert said.type == types.MessageType.Warning and "\n" not in said.message
+    assert str(dump.parent / "prog.py") in said.message, said.message
+    assert f'"remoteRoot": "{dump.parent}"' in said.message
 
 
 @pytest.mark.parametrize("interval", ["soon", 1e-9, -1])
