@@ -265,8 +265,9 @@ class Crashes:
 
     # -- hover ---------------------------------------------------------------------
 
-    def hover(self, path: str, line: int, col: int) -> Optional[Tuple[str, Span]]:
-        """Markdown for the captured value under (line, col), and the expression's span."""
+    def hover(self, path: str, line: int, col: int,
+              markup: render.Markup = render.MARKDOWN) -> Optional[Tuple[str, Span]]:
+        """The text for the captured value under (line, col), and the expression's span."""
         sections: List[str] = []
         span: Optional[Span] = None
         for loaded, index, placement in self._indexes(path):
@@ -277,7 +278,7 @@ class Crashes:
             chain = expr.chain_at(text, col)
             if chain is None:
                 return None
-            answer = self._lookup(loaded, index, stored, chain, chain.text(text))
+            answer = self._lookup(loaded, index, stored, chain, chain.text(text), markup)
             if answer is not None:
                 sections.append(answer)
                 span = Span(index.local, line, chain.start, line, chain.end)
@@ -286,7 +287,7 @@ class Crashes:
         return "\n\n---\n\n".join(sections), span
 
     def _lookup(self, loaded: LoadedDump, index: FileIndex, line: int, chain: expr.Chain,
-                text: str) -> Optional[str]:
+                text: str, markup: render.Markup) -> Optional[str]:
         for _, sites in index.frames_at(line):
             found = [(s, v) for s in sites if (v := _lookup_name(loaded, s.frame, chain.base))]
             if not found:
@@ -294,16 +295,18 @@ class Crashes:
             site, (kind, value) = found[0]
             value, reached, missing = _follow(value, chain.steps, chain.base)
             where = f"{kind} in {site.frame.qualname}() · {_frame_label(site)} · {loaded.name}"
-            body = render.hover(text if missing is None else reached, value, where, missing)
+            body = render.hover(text if missing is None else reached, value, where, missing,
+                                markup)
             others = [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
             if others:
-                body += "\n\n" + _others(others)
+                body += "\n\n" + _others(others, markup)
             return body
         if index.module_globals is not None and chain.base in index.module_globals:
             value, reached, missing = _follow(index.module_globals[chain.base], chain.steps,
                                               chain.base)
             return render.hover(text if missing is None else reached, value,
-                                f"module global of {index.remote} · {loaded.name}", missing)
+                                f"module global of {index.remote} · {loaded.name}", missing,
+                                markup)
         return None
 
     # -- inline values and lenses ---------------------------------------------------------
@@ -422,8 +425,8 @@ def _frame_label(site: Site) -> str:
     return label
 
 
-def _others(others: List[Tuple[Site, Value]]) -> str:
-    shown = [f"{render.code_span(render.short(v, 30))} ({render.escape(_frame_label(s))})"
+def _others(others: List[Tuple[Site, Value]], markup: render.Markup) -> str:
+    shown = [f"{markup.code_span(render.short(v, 30))} ({markup.escape(_frame_label(s))})"
              for s, v in others[:_OTHER_FRAMES_SHOWN]]
     rest = len(others) - len(shown)
     return "In the other frames of this code: " + ", ".join(shown) + \

@@ -28,9 +28,52 @@ def short(value: Value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def describe(value: Value) -> str:
+class Markup:
+    """How a hover marks its text up: Markdown, which most editors render."""
+
+    def code_span(self, text: str) -> str:
+        return code_span(text)
+
+    def escape(self, text: Optional[str]) -> str:
+        return escape(text)
+
+    def code_block(self, text: str) -> str:
+        return _code(text)
+
+    def strong(self, text: str) -> str:
+        return f"**{text}**"
+
+    def emphasis(self, text: str) -> str:
+        return f"*{text}*"
+
+
+class PlainText(Markup):
+    """The same hover for an editor that shows only plain text, which shows every
+    character as written: Markdown's marks and escapes would be shown, not read."""
+
+    def code_span(self, text: str) -> str:
+        return _LINE_BREAKS.sub(" ", text)
+
+    def escape(self, text: Optional[str]) -> str:
+        return _LINE_BREAKS.sub(" ", text or "")
+
+    def code_block(self, text: str) -> str:
+        return text
+
+    def strong(self, text: str) -> str:
+        return text
+
+    def emphasis(self, text: str) -> str:
+        return text
+
+
+MARKDOWN = Markup()
+PLAIN_TEXT = PlainText()
+
+
+def describe(value: Value, markup: Markup = MARKDOWN) -> str:
     """The type line of a value: class, length and shape."""
-    parts = [code_span(value.qualtype or value.type)]
+    parts = [markup.code_span(value.qualtype or value.type)]
     if value.length is not None:
         parts.append(f"len {value.length}")
     if value.shape is not None:
@@ -38,30 +81,32 @@ def describe(value: Value) -> str:
     return " · ".join(parts)
 
 
-def hover(expr: str, value: Value, where: str, beyond: Optional[str] = None) -> str:
-    """The Markdown of a hover: name and type, the value, its children to a small depth.
+def hover(expr: str, value: Value, where: str, beyond: Optional[str] = None,
+          markup: Markup = MARKDOWN) -> str:
+    """The text of a hover: name and type, the value, its children to a small depth.
 
     `beyond` names the expression the user pointed at when the preview ends before it.
     """
-    lines = [f"**{escape(expr)}**: {describe(value)}", ""]
+    m = markup
+    lines = [f"{m.strong(m.escape(expr))}: {describe(value, m)}", ""]
     if beyond is not None:
-        lines += [f"*{code_span(beyond)} is not in the captured preview*", ""]
+        lines += [m.emphasis(f"{m.code_span(beyond)} is not in the captured preview"), ""]
     if value.redacted is not None:
-        lines.append(f"*redacted by the capture rule {escape(value.redacted)}*")
+        lines.append(m.emphasis(f"redacted by the capture rule {m.escape(value.redacted)}"))
     elif value.missing is not None:
-        lines.append(f"*{escape(value.missing)}*")
+        lines.append(m.emphasis(m.escape(value.missing)))
         if value.repr:
-            lines += ["", _code(value.repr)]
+            lines += ["", m.code_block(value.repr)]
     else:
-        lines.append(_code(value.repr))
-    tree = _children(value, 0)
+        lines.append(m.code_block(value.repr))
+    tree = _children(value, 0, m)
     if tree:
         lines += [""] + tree
-    lines += ["", f"*{escape(where)}*"]
+    lines += ["", m.emphasis(m.escape(where))]
     return "\n".join(lines)
 
 
-def _children(value: Value, depth: int) -> List[str]:
+def _children(value: Value, depth: int, markup: Markup) -> List[str]:
     if value.children is None or depth >= _HOVER_DEPTH:
         return []
     # Data children only: dunders, methods and the len() entry (in the type line) are noise here.
@@ -71,8 +116,8 @@ def _children(value: Value, depth: int) -> List[str]:
     out = []
     indent = "  " * depth
     for child in shown:
-        out.append(f"{indent}- {code_span(child.name)}: {code_span(short(child.value))}")
-        out += _children(child.value, depth + 1)
+        out.append(f"{indent}- {markup.code_span(child.name)}: {markup.code_span(short(child.value))}")
+        out += _children(child.value, depth + 1, markup)
     rest = len(data) - len(shown) + value.more
     if rest > 0:
         out.append(f"{indent}- … {rest} more")

@@ -2,6 +2,9 @@
 
 Line and column conversion between the engine (1-based lines, character columns) and
 the client's negotiated position encoding happens here and nowhere else.
+Every text sent to the editor goes through ``printable`` here too: a dump's strings
+(messages, reprs, names) may hold escape sequences, and terminal editors (Neovim, Helix,
+Vim) show hovers and diagnostics on the terminal.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
-from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams, JsonRpcServerNotInitialized
+from pygls.exceptions import (FeatureRequestError, JsonRpcInvalidParams, JsonRpcInvalidRequest,
+                              JsonRpcServerNotInitialized)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
@@ -21,8 +25,9 @@ from pygls.workspace import TextDocument
 
 import tbdump
 from tbdump.localsource import read_local
+from tbdump.termtext import printable
 
-from . import __version__, dumpfiles
+from . import __version__, dumpfiles, render
 from . import options as opts
 from .answers import Crashes, Finding, Severity, Span
 from .index import LoadedDump, file_key
@@ -47,11 +52,30 @@ def split_lines(text: str) -> List[str]:
 
 
 class _Protocol(LanguageServerProtocol):
-    """LSP's rule for messages before ``initialize``, which pygls leaves to servers:
-    a request gets ServerNotInitialized (not a handler's crash), a notification
-    other than ``exit`` is dropped."""
+    """LSP's rules for messages before ``initialize`` and after ``shutdown``, which pygls
+    leaves to servers: before, a request gets ServerNotInitialized (not a handler's crash)
+    and a notification other than ``exit`` is dropped; after, a request gets InvalidRequest
+    (pygls drops it, and the client would wait for its answer forever)."""
 
     initialize_seen = False
+
+    def handle_message(self, message: Any) -> None:
+        if self._shutdown and getattr(message, "method", None) not in (None, types.EXIT) \
+                and getattr(message, "id", None) is not None:
+            error = JsonRpcInvalidRequest(f"the server is shut down: {message.method} refused")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+    def _run_generator(self, future: Any, *, gen: Any, result_future: Any) -> None:
+        # A handler still waiting when the server stops (shutdown cancels it; exit or the end
+        # of stdin cancels every task) ends quietly: pygls would let its CancelledError out
+        # into asyncio's log, a traceback in the editor's server log at every quit.
+        if future is not None and future.cancelled():
+            gen.close()
+            result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
 
     def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
         if method_name == types.INITIALIZE:
@@ -145,13 +169,13 @@ class TbLanguageServer(LanguageServer):
     def diagnostic(self, finding: Finding) -> types.Diagnostic:
         related = [types.DiagnosticRelatedInformation(
             location=types.Location(uri=self.uri_of(span.path), range=self.to_range(span)),
-            message=message)
+            message=printable(message))
             for span, message in finding.related]
         message = finding.message
         if len(self.crashes.dumps) > 1:
             message += f" [{os.path.basename(finding.dump)}]"
         return types.Diagnostic(
-            range=self.to_range(finding.span), message=message,
+            range=self.to_range(finding.span), message=printable(message),
             severity=_SEVERITY[finding.severity], code=finding.code, source=SOURCE,
             related_information=related or None, data={"dump": finding.dump})
 
@@ -189,7 +213,7 @@ class TbLanguageServer(LanguageServer):
     # -- dumps ------------------------------------------------------------------------------
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.window_show_message(types.ShowMessageParams(type=kind, message=f"tblsp: {message}"))
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"tblsp: {printable(message)}"))
 
     def load(self, path: str) -> "asyncio.Future[None]":
         """Read a dump (again) in a worker thread; the future is done when it is shown."""
@@ -217,7 +241,21 @@ class TbLanguageServer(LanguageServer):
             self.tell(problem)
         else:
             self.crashes.add(loaded)
+            self._say_if_elsewhere(loaded)
         self.refresh()
+
+    def _say_if_elsewhere(self, loaded: LoadedDump) -> None:
+        """A dump from another machine or a moved checkout would show nothing, silently:
+        say where its program was and what maps it here."""
+        files = sorted(i.local for i in loaded.files.values() if not i.library)
+        if not files or any(os.path.isfile(f) for f in files):
+            return
+        more = f" (and {len(files) - 1} more files)" if len(files) > 1 else ""
+        where = loaded.dump.metadata.cwd or os.path.dirname(files[0])
+        self.tell(f"{loaded.path}: the crash ran in {files[0]}{more}, which is not on this "
+                  f"machine, so nothing can be shown on the source; map its folder here with "
+                  f'initializationOptions.pathMappings [{{"localRoot": ..., "remoteRoot": "{where}"}}]',
+                  types.MessageType.Warning)
 
     async def ready(self) -> None:
         """Wait for the dumps being read, so a request sees them."""
@@ -257,6 +295,9 @@ class TbLanguageServer(LanguageServer):
             except Exception:   # a bug must not stop the watching for good
                 log.exception("checking the dump files")
 
+    def workspace_folders(self) -> List[str]:
+        return [p for p in (to_fs_path(f.uri) for f in self.workspace.folders.values()) if p]
+
     def resolve(self, path: str) -> str:
         """A dump path from the user: relative ones are taken from the first workspace folder."""
         path = os.path.expanduser(path)
@@ -271,7 +312,7 @@ server = TbLanguageServer()
 @server.feature(types.INITIALIZE)
 def initialize(ls: TbLanguageServer, params: types.InitializeParams) -> None:
     ls.options, problems = opts.parse(params.initialization_options)
-    ls.folders = [p for p in (to_fs_path(f.uri) for f in ls.workspace.folders.values()) if p]
+    ls.folders = ls.workspace_folders()
     if not ls.folders and ls.workspace.root_path:
         ls.folders = [ls.workspace.root_path]
     for command, handler in ((opts.DEBUG_COMMAND, debug_crash),
@@ -321,6 +362,31 @@ async def watched_files_changed(ls: TbLanguageServer,
             await ls.check(path)
 
 
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+def folders_changed(ls: TbLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    # tblsp advertises folder change notifications (pygls does for it): a folder added
+    # while the editor runs shows its crashes, a removed one's found dumps go away.
+    before, ls.folders = ls.folders, ls.workspace_folders()
+    if ls.options.dump_files:
+        return      # the user named the dumps; folders do not change which
+    gone = [f for f in before if f not in ls.folders]
+    dropped = [p for p in set(ls.seen) | set(ls.crashes.dumps)
+               if p not in ls.explicit and _under(p, gone) and not _under(p, ls.folders)]
+    for path in dropped:
+        ls.seen.pop(path, None)
+        ls.crashes.remove(path)
+    if dropped:
+        ls.refresh()
+    added = [f for f in ls.folders if f not in before]
+    for path in dumpfiles.discover(added):
+        if path not in ls.seen and path not in ls.closed:
+            ls.load(path)
+
+
+def _under(path: str, folders: Sequence[str]) -> bool:
+    return any(os.path.commonpath([path, f]) == f for f in folders)
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: TbLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     path = to_fs_path(params.text_document.uri)
@@ -352,15 +418,15 @@ async def hover(ls: TbLanguageServer, params: types.HoverParams) -> Optional[typ
     if path is None or lines is None or params.position.line >= len(lines):
         return None
     line, col = ls.from_position(lines, params.position)
-    answer = ls.crashes.hover(path, line, col)
-    if answer is None:
-        return None
-    markdown, span = answer
     hover_caps = ls.client_capabilities.text_document
     formats = hover_caps.hover.content_format if hover_caps and hover_caps.hover else None
-    kind = types.MarkupKind.Markdown if not formats or types.MarkupKind.Markdown in formats \
-        else types.MarkupKind.PlainText
-    return types.Hover(contents=types.MarkupContent(kind=kind, value=markdown),
+    markdown = not formats or types.MarkupKind.Markdown in formats
+    answer = ls.crashes.hover(path, line, col, render.MARKDOWN if markdown else render.PLAIN_TEXT)
+    if answer is None:
+        return None
+    text, span = answer
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+    return types.Hover(contents=types.MarkupContent(kind=kind, value=printable(text)),
                        range=ls.to_range(span))
 
 
@@ -376,7 +442,7 @@ async def inline_value(ls: TbLanguageServer,
 
 
 def _tagged(text: str, dump: str) -> str:
-    return f"{text}  [{dump}]" if dump else text
+    return printable(f"{text}  [{dump}]" if dump else text)
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions())
@@ -412,7 +478,7 @@ async def code_lens(ls: TbLanguageServer, params: types.CodeLensParams) -> List[
         for title, command in (("Debug this crash", opts.DEBUG_COMMAND),
                                ("Show in terminal", opts.REPORT_COMMAND)):
             lenses.append(types.CodeLens(range=where, command=types.Command(
-                title=title, command=command, tooltip=lens.title, arguments=[lens.dump])))
+                title=title, command=command, tooltip=printable(lens.title), arguments=[lens.dump])))
     return lenses
 
 

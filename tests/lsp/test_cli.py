@@ -194,3 +194,38 @@ def test_messages_before_initialize_get_lsps_answer() -> None:
     assert refused["code"] == -32002 and "initialize" in refused["message"] and "data" not in refused
     assert "result" in bodies[3] and "error" not in bodies[3]
     assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+
+
+def lsp_input(*messages: Dict[str, Any]) -> bytes:
+    return b"".join(frame(json.dumps(dict(m, jsonrpc="2.0")).encode()) for m in messages)
+
+
+def test_requests_after_shutdown_are_refused() -> None:
+    """LSP: after shutdown a request is an InvalidRequest error, not left unanswered."""
+    hover = {"method": "textDocument/hover", "params": {
+        "textDocument": {"uri": "file:///nowhere/prog.py"}, "position": {"line": 0, "character": 0}}}
+    stdin = lsp_input({"id": 1, "method": "initialize", "params": {"capabilities": {}}},
+                      {"method": "initialized", "params": {}}, {"id": 2, "method": "shutdown"},
+                      dict(hover, id=3), {"id": 4, "method": "shutdown"}, {"method": "exit"})
+    proc = subprocess.run(SERVER, input=stdin, env=ENV, capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    bodies = {b.get("id"): b for b in replies(proc.stdout)}
+    assert set(bodies) == {1, 2, 3, 4}, bodies
+    assert bodies[2]["result"] is None
+    for late in (3, 4):
+        assert bodies[late]["error"]["code"] == -32600, bodies[late]
+
+
+# The client never answers the file watcher's registration: tblsp's `initialized` still waits.
+WATCHING = {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}}}
+
+
+@pytest.mark.parametrize("ending", [[{"method": "exit"}],   # exit without shutdown: status 1
+                                    []])                      # the editor just closes stdin
+def test_quitting_while_a_request_to_the_editor_waits_is_quiet(ending: List[Dict[str, Any]]) -> None:
+    stdin = lsp_input({"id": 1, "method": "initialize", "params": {"capabilities": WATCHING}},
+                      {"method": "initialized", "params": {}}, *ending)
+    proc = subprocess.run(SERVER, input=stdin, env=ENV, capture_output=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert any(b.get("method") == "client/registerCapability" for b in replies(proc.stdout))
+    assert b"Traceback" not in proc.stderr and b"Error" not in proc.stderr, proc.stderr.decode()

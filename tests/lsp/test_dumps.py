@@ -173,6 +173,21 @@ async def test_path_mappings(client: LanguageClient, tmp_path: Path, workspace: 
     assert error.range.start.line == line_of(prog, "# crash")
     assert "x = 5" not in error.message
     assert (await hover_text(client, prog.as_uri(), col_of(prog, "# crash", "x"))) is not None
+    assert not [m for m in messages(client) if "pathMappings" in m]
+
+
+async def test_a_dump_from_elsewhere_says_how_to_map_it(client: LanguageClient, tmp_path: Path,
+                                                        workspace: Path) -> None:
+    """Without pathMappings a dump from another machine shows nothing: tblsp says why."""
+    dump = crash(tmp_path / "remote" / "app", DIVIDE, args=["5", "0"])
+    shutil.copytree(tmp_path / "remote" / "app", workspace / "app")
+    shutil.rmtree(tmp_path / "remote")
+    await start(client, workspace)
+    [said] = await until(lambda: [m for m in client.messages if "pathMappings" in m.message],
+                         "a word about the missing source")
+    assert said.type == types.MessageType.Warning and "\n" not in said.message
+    assert str(dump.parent / "prog.py") in said.message, said.message
+    assert f'"remoteRoot": "{dump.parent}"' in said.message
 
 
 @pytest.mark.parametrize("interval", ["soon", 1e-9, -1])
@@ -280,3 +295,22 @@ async def test_dump_beside_an_opened_file(client: LanguageClient, tmp_path: Path
     await start(client, workspace)
     diags = await diagnostics(client, open_file(client, tmp_path / "loose" / "prog.py"))
     assert by_severity(diags, types.DiagnosticSeverity.Error)
+
+
+async def test_workspace_folders_added_and_removed(client: LanguageClient, tmp_path: Path) -> None:
+    """A folder added while the editor runs shows its crash; a removed one's goes away."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    crash(first, DIVIDE, args=["5", "0"])
+    await start(client, first)
+    first_uri = (first / "prog.py").as_uri()
+    await diagnostics(client, first_uri)
+    crash(second, DIVIDE, args=["7", "0"])
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        types.WorkspaceFoldersChangeEvent(
+            added=[types.WorkspaceFolder(second.as_uri(), second.name)], removed=[])))
+    diags = await diagnostics(client, (second / "prog.py").as_uri())
+    assert any("x=7, y=0" in d.message for d in diags)
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        types.WorkspaceFoldersChangeEvent(
+            added=[], removed=[types.WorkspaceFolder(first.as_uri(), first.name)])))
+    await until(lambda: cleared(client, first_uri), "the removed folder's diagnostics cleared")

@@ -19,7 +19,7 @@ from pytest_lsp import LanguageClient
 from ..conftest import rewrite_safe_layer
 from ..crafted import Safe, memory_cap, name_file
 from .lsp_support import (DIVIDE, ENV, SERVER, WAIT, by_severity, col_of, crash, diagnostics,
-                          hover_text, make_client, open_file, start)
+                          hover_text, line_of, make_client, open_file, start)
 
 pytestmark = pytest.mark.asyncio
 
@@ -108,3 +108,40 @@ async def test_a_file_the_dump_has_no_copy_of_is_not_quoted(
     [called] = by_severity(diags, types.DiagnosticSeverity.Information)
     assert called.message == "called from here"    # no `text of the call`
     assert not [d for d in diags if "SECRET" in d.message], diags
+
+
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")   # what a terminal would act on
+
+
+async def test_control_characters_reach_the_editor_as_escapes(client: LanguageClient,
+                                                              workspace: Path) -> None:
+    """Terminal editors draw hovers and diagnostics on the terminal: a dump's escape
+    sequences (a repr, an exception message) arrive spelt out (\\x1b), not live."""
+    crash(workspace, """\
+        class Shady:
+            def __repr__(self):
+                return "\\x1b]0;pwned\\x07\\x1b[2J"
+
+        def boom(obj):
+            seen = obj  # use
+            raise ValueError("bad \\x1b[31mred\\r")  # crash
+
+        boom(Shady())
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = open_file(client, prog)
+    diags = await diagnostics(client, uri)
+    texts = [d.message for d in diags] + [r.message for d in diags
+                                          for r in d.related_information or []]
+    texts.append(await hover_text(client, uri, col_of(prog, "# use", "obj")) or "")
+    whole = types.Range(types.Position(0, 0), types.Position(line_of(prog, "boom(Shady") + 1, 0))
+    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        types.TextDocumentIdentifier(uri), whole)) or []
+    texts += [h.label for h in hints if isinstance(h.label, str)]
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(
+        types.TextDocumentIdentifier(uri)))
+    texts += [lens.command.tooltip or "" for lens in lenses or [] if lens.command]
+    assert [t for t in texts if CONTROLS.search(t)] == []
+    joined = "\n".join(texts)
+    assert "bad \\x1b[31mred\\r" in joined and "\\x1b]0;pwned\\x07" in joined, joined

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 from .lsp_support import col_of, crash, diagnostics, hover_text, line_of, open_file, start
 
@@ -130,3 +130,29 @@ async def test_nothing_where_nothing_was_captured(client: LanguageClient, cart: 
     assert await hover_text(client, uri, col_of(cart, "# count line", "len")) is None
     assert await hover_text(client, uri, col_of(cart, "# not captured", "value")) is None
     assert await hover_text(client, uri, types.Position(line_of(cart, "# crash"), 0)) is None
+
+
+async def test_a_plain_text_client_gets_plain_text(client: LanguageClient, workspace: Path) -> None:
+    """A client that shows hovers only as plain text shows every character as written:
+    Markdown's fences, stars and backslashes would be noise in it."""
+    crash(workspace, CART)
+    prog = workspace / "prog.py"
+    caps = client_capabilities("visual-studio-code")
+    assert caps.text_document is not None and caps.text_document.hover is not None
+    caps.text_document.hover.content_format = [types.MarkupKind.PlainText]
+    uri = prog.as_uri()
+    await client.initialize_session(types.InitializeParams(
+        capabilities=caps, root_uri=workspace.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(workspace.as_uri(), workspace.name)]))
+    await diagnostics(client, open_file(client, prog))
+    pos = col_of(prog, "# crash", '"key"')
+    result = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), pos))
+    assert result is not None and isinstance(result.contents, types.MarkupContent)
+    assert result.contents.kind == types.MarkupKind.PlainText
+    assert result.contents.value.splitlines() == [
+        'table["key"]: list · len 3', "", "[1, 2, 3]", "", "- 0: 1", "- 1: 2", "- 2: 3", "",
+        "local in Cart.total() · innermost frame · traceback.pkl"]
+    text = await hover_text(client, uri, col_of(prog, "# call", "cart"))
+    assert text is not None and "local in <module>() · frame 1 of 2" in text
+    assert not {"`", "*", "\\"} & set(text), text
