@@ -252,10 +252,16 @@ class TbLanguageServer(LanguageServer):
             return
         more = f" (and {len(files) - 1} more files)" if len(files) > 1 else ""
         where = loaded.dump.metadata.cwd or os.path.dirname(files[0])
-        self.tell(f"{loaded.path}: the crash ran in {files[0]}{more}, which is not on this "
-                  f"machine, so nothing can be shown on the source; map its folder here with "
-                  f'initializationOptions.pathMappings [{{"localRoot": ..., "remoteRoot": "{where}"}}]',
-                  types.MessageType.Warning)
+        text = (f"{loaded.path}: the crash ran in {files[0]}{more}, which is not on this "
+                f"machine, so nothing can be shown on the source; map its folder here with "
+                f'initializationOptions.pathMappings [{{"localRoot": ..., "remoteRoot": "{where}"}}]')
+        if self.options.client_commands:
+            # Our VS Code extension (it runs our commands): its debug session shows the
+            # dump's copy of the source, and its user has no initializationOptions to set.
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Info,
+                                                           message=f"tblsp: {printable(text)}"))
+        else:
+            self.tell(text, types.MessageType.Warning)
 
     async def ready(self) -> None:
         """Wait for the dumps being read, so a request sees them."""
