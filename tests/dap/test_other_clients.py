@@ -2,11 +2,12 @@
 request shapes, and the ways they leave."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable
 
-from .dapclient import DapClient
+from .dapclient import DapClient, frame
 
 Replay = Callable[..., DapClient]
 
@@ -42,3 +43,25 @@ def test_a_client_gone_mid_evaluation_leaves_the_server_to_the_next(server: int)
     client.start("attach", {})
     assert top_frame(client)["name"] == "leaf"
     client.close()
+
+
+def test_a_content_length_shorter_than_its_body_loses_that_message_only(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    body = json.dumps({"seq": 1, "type": "request", "command": "initialize",
+                       "arguments": {"adapterID": "x"}}).encode()
+    client.send_raw(b"Content-Length: %d\r\n\r\n" % (len(body) - 5) + body)
+    client.seq = 1
+    assert client.initialize()["supportsConfigurationDoneRequest"] is True
+    assert "not valid JSON" in client.output_text()
+
+
+def test_messages_split_across_reads_or_sharing_one(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    two = (frame({"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}})
+           + frame({"seq": 2, "type": "request", "command": "threads"}))
+    for cut in (5, 30, len(two) - 3):
+        client.send_raw(two[:cut])
+        time.sleep(0.1)
+        client.send_raw(two[cut:])
+        assert client.response(1)["success"] and "No dump is open" in client.response(2)["message"]
+        client._responses.clear()
