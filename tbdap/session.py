@@ -118,6 +118,9 @@ class Session:
         self.told_changes = False
         self._scopes: Dict[int, Tuple[FrameContext, str, Optional[StackEntry]]] = {}
         self._ref_context: Dict[int, FrameContext] = {}
+        # The rows each variablesReference last listed, by name: setVariable finds its
+        # target there, without listing a million-item container again.
+        self._listed: Dict[int, Dict[str, Row]] = {}
 
     # -- helpers --------------------------------------------------------------
 
@@ -393,6 +396,7 @@ class Session:
             row.children = self._scope_rows(*self._scopes[ref])
         kids = replay.tree.children(row, flt, start, count or None)
         ctx = self._ref_context.get(ref)
+        self._listed.setdefault(ref, {}).update((kid.name, kid) for kid in kids)
         out = []
         for kid in kids:
             variable = replay.tree.variable(kid, ref, hex_ints=bool(fmt.get("hex")))
@@ -413,12 +417,14 @@ class Session:
         if ref in self._scopes:
             target = name
         else:
-            match = [r for r in replay.tree.children(parent) if r.name == name]
-            if match and match[0].read_only:
+            shown = self._listed.get(ref, {})
+            match = shown.get(name) if name in shown else next(
+                (r for r in replay.tree.children(parent) if r.name == name), None)
+            if match is not None and match.read_only:
                 raise RequestError("%s cannot be assigned to: it is computed from the value." % name)
-            if not match or not match[0].evaluate_name:
+            if match is None or not match.evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
-            target = match[0].evaluate_name
+            target = match.evaluate_name
         return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args)
 
     def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:

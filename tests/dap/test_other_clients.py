@@ -65,3 +65,29 @@ def test_messages_split_across_reads_or_sharing_one(tbdap: Callable[..., DapClie
         client.send_raw(two[cut:])
         assert client.response(1)["success"] and "No dump is open" in client.response(2)["message"]
         client._responses.clear()
+
+
+# -- values --------------------------------------------------------------------------
+
+def test_a_client_that_does_not_page_gets_a_first_page_and_ranges(tbdap: Callable[..., DapClient],
+                                                                   dumps: Callable[[str], Path]) -> None:
+    """Without a filter or a count (nvim-dap asks so), a million-item list answers its first
+    100 items and a "more" row of ranges, as debugpy does, not a million rows at once."""
+    client = tbdap()
+    client.ok("initialize", {"adapterID": "tbdump", "linesStartAt1": True})  # no supportsVariablePaging
+    client.start("launch", {"dumpFile": str(dumps("million"))})
+    scope = client.ok("scopes", {"frameId": top_frame(client)["id"]})["scopes"][0]
+    numbers = next(v for v in client.ok("variables", {"variablesReference": scope["variablesReference"]})[
+        "variables"] if v["name"] == "numbers")
+    rows = client.ok("variables", {"variablesReference": numbers["variablesReference"]}, timeout=10)["variables"]
+    assert [r["name"] for r in rows[:3]] == ["len()", "000000", "000001"] and rows[-2]["name"] == "000099"
+    more = rows[-1]
+    assert more["name"] == "more" and more["value"] == "999900 more items"
+    assert more["presentationHint"] == {"kind": "virtual"}
+    ranges = client.ok("variables", {"variablesReference": more["variablesReference"]})["variables"]
+    assert len(ranges) == 1000 and ranges[0]["name"] == "[100:1100]" and ranges[-1]["name"] == "[999100:1000000]"
+    last = client.ok("variables", {"variablesReference": ranges[-1]["variablesReference"]})["variables"]
+    assert len(last) == 900 and last[-1]["evaluateName"] == "numbers[999999]" and last[-1]["value"] == "999999"
+    client.ok("setVariable", {"variablesReference": ranges[-1]["variablesReference"], "name": last[-1]["name"],
+                              "value": "-1"}, timeout=10)
+    assert client.ok("evaluate", {"expression": "numbers[999999]", "context": "watch"})["result"] == "-1"
