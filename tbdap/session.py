@@ -45,9 +45,18 @@ class Coordinates:
         units = col + sum(1 for ch in line_text[:col] if ord(ch) > 0xFFFF)
         return units + 1 if self.columns_at_1 else units
 
-    def column_in(self, column: int) -> int:
-        """A client column back to a 0-based offset."""
-        return column - 1 if self.columns_at_1 else column
+    def line_in(self, line: int) -> int:
+        """A client line back to a 0-based index."""
+        return line - 1 if self.lines_at_1 else line
+
+    def column_in(self, column: int, line_text: str) -> int:
+        """A client column (UTF-16 units) back to a 0-based character offset in ``line_text``."""
+        units = column - 1 if self.columns_at_1 else column
+        offset = 0
+        while offset < len(line_text) and units > 0:
+            units -= 2 if ord(line_text[offset]) > 0xFFFF else 1
+            offset += 1
+        return offset
 
 
 class Replay:
@@ -471,9 +480,14 @@ class Session:
     def completions_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         text = required(args, "text", str)
-        column = self.coords.column_in(required(args, "column", int))
+        # `column` counts in the line `line` names (the first when absent), as a multi-line
+        # console input or an editor other than VS Code sends it.
+        lines = text.split("\n")
+        line = argument(args, "line", int)
+        index = 0 if line is None else min(max(self.coords.line_in(line), 0), len(lines) - 1)
+        column = self.coords.column_in(required(args, "column", int), lines[index])
         ctx = replay.context(self._entry(args.get("frameId")))
-        return {"targets": replay.evaluator.completions(text[:max(column, 0)], ctx)}
+        return {"targets": replay.evaluator.completions(lines[index][:column], ctx)}
 
     # -- the rest of the dump ---------------------------------------------------
 

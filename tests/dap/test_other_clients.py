@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 from .dapclient import DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -91,3 +93,19 @@ def test_a_client_that_does_not_page_gets_a_first_page_and_ranges(tbdap: Callabl
     client.ok("setVariable", {"variablesReference": ranges[-1]["variablesReference"], "name": last[-1]["name"],
                               "value": "-1"}, timeout=10)
     assert client.ok("evaluate", {"expression": "numbers[999999]", "context": "watch"})["result"] == "-1"
+
+
+@pytest.mark.parametrize("base", [0, 1])
+def test_completions_count_the_column_in_the_line_asked_for(tbdap: Callable[..., DapClient],
+                                                           dumps: Callable[[str], Path], base: int) -> None:
+    """Multi-line console input: `column` is in line `line` (UTF-16 units, the client's bases)."""
+    client = tbdap()
+    client.initialize(linesStartAt1=bool(base), columnsStartAt1=bool(base))
+    client.start("launch", {"dumpFile": str(dumps("nested"))})
+    text = "x = '\U0001F600'\ny = '\U0001F600'; tot"
+    end = len("y = '\U0001F600'; tot".encode("utf-16-le")) // 2 + base
+    targets = client.ok("completions", {"text": text, "line": 1 + base, "column": end,
+                                        "frameId": top_frame(client)["id"]})["targets"]
+    assert [t["label"] for t in targets] == ["total"]
+    targets = client.ok("completions", {"text": "tot\nx", "column": 3 + base})["targets"]
+    assert [t["label"] for t in targets] == ["total"]
