@@ -62,12 +62,12 @@ class Coordinates:
 class Replay:
     """Everything a session derives from one opened dump."""
 
-    def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool,
+    def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool, uri_paths: bool,
                  output: Callable[[str, str], None], user_code: Callable[[], ContextManager[None]]) -> None:
         self.dump = dump
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
-        self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd)
+        self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd, uri_paths)
         self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
         self.tree = VariableTree(self.objects)
         self.evaluator = Evaluator(self.objects, output, user_code)
@@ -121,6 +121,7 @@ class Session:
         self.preloaded = preloaded
         self.default_safe = safe
         self.coords = Coordinates()
+        self.uri_paths = False  # the client's pathFormat is "uri": Source and Module paths are file URIs
         self.replay: Optional[Replay] = None
         self.configured = False
         self.stopped_sent = False
@@ -165,6 +166,7 @@ class Session:
     def initialize_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         self.coords.lines_at_1 = argument(args, "linesStartAt1", bool, True)
         self.coords.columns_at_1 = argument(args, "columnsStartAt1", bool, True)
+        self.uri_paths = argument(args, "pathFormat", str, "path") == "uri"
         return dict(CAPABILITIES)
 
     def launch_request(self, args: Dict[str, Any]) -> None:
@@ -197,7 +199,7 @@ class Session:
         just_my_code = argument(args, "justMyCode", bool, True)
         dump = self._load(path, safe)
         mappings = parse_path_mappings(args.get("pathMappings"))
-        self.replay = Replay(dump, mappings, just_my_code, self.output, self.conn.user_code)
+        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code)
         self.conn.after_response(self._opened)
 
     def _load(self, path: str, safe: bool) -> Dump:
@@ -497,7 +499,8 @@ class Session:
         for entry in replay.stacks.entries.values():
             frame = entry.frame
             if frame is not None and frame.module not in seen:
-                seen[frame.module] = {"id": frame.module, "name": frame.module, "path": frame.filename,
+                seen[frame.module] = {"id": frame.module, "name": frame.module,
+                                      "path": replay.sources.client_path(frame.filename),
                                       "isUserCode": not frame.library}
         packages = replay.dump.metadata.packages or {}
         for name, module in seen.items():
@@ -505,8 +508,8 @@ class Session:
             if version:
                 module["version"] = version
         modules = sorted(seen.values(), key=lambda m: m["name"])
-        start = argument(args, "startModule", int, 0)
-        count = argument(args, "moduleCount", int, 0)
+        start = position(args, "startModule")
+        count = position(args, "moduleCount")
         return {"modules": modules[start:start + count] if count else modules[start:],
                 "totalModules": len(modules)}
 

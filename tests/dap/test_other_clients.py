@@ -3,12 +3,14 @@ request shapes, and the ways they leave."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from .conftest import PROGRAMS
 from .dapclient import DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -109,3 +111,35 @@ def test_completions_count_the_column_in_the_line_asked_for(tbdap: Callable[...,
     assert [t["label"] for t in targets] == ["total"]
     targets = client.ok("completions", {"text": "tot\nx", "column": 3 + base})["targets"]
     assert [t["label"] for t in targets] == ["total"]
+
+
+# -- paths ---------------------------------------------------------------------------
+
+def test_path_format_uri_sends_and_takes_file_uris(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path],
+                                                   tmp_path: Path) -> None:
+    """A client with pathFormat "uri" gets file URIs in every Source and Module, and its
+    URIs are understood when it asks for a source by path."""
+    local = tmp_path / "my app"
+    local.mkdir()
+    shutil.copy(PROGRAMS / "nested.py", local / "nested.py")
+    client = tbdap()
+    client.initialize(pathFormat="uri")
+    client.start("launch", {"dumpFile": str(dumps("nested")),
+                            "pathMappings": [{"localRoot": str(local), "remoteRoot": str(PROGRAMS)}]})
+    shown = (local / "nested.py").as_uri()
+    assert shown.startswith("file:///") and "my%20app" in shown
+    assert top_frame(client)["source"]["path"] == shown
+    assert [s["path"] for s in client.ok("loadedSources")["sources"]] == [shown]
+    assert [m["path"] for m in client.ok("modules")["modules"]] == [shown]
+    content = client.ok("source", {"source": {"path": shown}, "sourceReference": 0})["content"]
+    assert content == (PROGRAMS / "nested.py").read_text()
+
+
+def test_a_source_from_the_dump_has_a_uri_too(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path]) -> None:
+    client = tbdap()
+    client.initialize(pathFormat="uri")
+    client.start("launch", {"dumpFile": str(dumps("nested")),
+                            "pathMappings": [{"localRoot": "/nowhere", "remoteRoot": str(PROGRAMS)}]})
+    source = top_frame(client)["source"]
+    assert source["path"] == (PROGRAMS / "nested.py").as_uri() and source["sourceReference"] > 0
+    assert "def leaf" in client.ok("source", {"source": {"path": source["path"]}})["content"]
