@@ -189,7 +189,12 @@ class Session:
         if path is None:
             path = self.default_dump_file
         if path is None:
-            raise RequestError("'%s' needs a \"dumpFile\": the path of the dump to open." % command)
+            program = args.get("program")
+            # A Python launch configuration reused as is (nvim-dap, dap-mode templates) names a
+            # program to run: say that tbdap runs nothing and which key it reads.
+            hint = (" \"program\" (%s) is not read: tbdap runs no program, it opens the dump a crash wrote."
+                    % program if isinstance(program, str) else "")
+            raise RequestError("'%s' needs a \"dumpFile\": the path of the dump to open.%s" % (command, hint))
         cwd = argument(args, "cwd", str)
         if cwd and not os.path.isabs(os.path.expanduser(path)):
             path = os.path.join(cwd, path)

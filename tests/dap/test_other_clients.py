@@ -143,3 +143,11 @@ def test_a_source_from_the_dump_has_a_uri_too(tbdap: Callable[..., DapClient], d
     source = top_frame(client)["source"]
     assert source["path"] == (PROGRAMS / "nested.py").as_uri() and source["sourceReference"] > 0
     assert "def leaf" in client.ok("source", {"source": {"path": source["path"]}})["content"]
+
+
+def test_a_python_launch_configuration_hears_which_key_to_use(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.initialize()
+    text = client.fail("launch", {"type": "python", "request": "launch", "program": "app.py"})
+    assert text == ("'launch' needs a \"dumpFile\": the path of the dump to open. \"program\" (app.py) is not "
+                    "read: tbdap runs no program, it opens the dump a crash wrote.")
