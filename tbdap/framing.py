@@ -84,6 +84,13 @@ class Framing:
                                      % b" ".join(garbage)[:200])
                 seen_any = False  # a stray blank line between messages
                 continue
+            # After a Content-Length shorter than its body, the body's rest runs on into the
+            # next header line ('"}Content-Length: 60').  Finding the header there puts the
+            # stream back in step; otherwise every message after that one is lost, unsaid.
+            found = text.lower().find(b"content-length:")
+            if found > 0:
+                garbage.append(text[:found])
+                text = text[found:]
             name, sep, value = text.partition(b":")
             if not sep:
                 garbage.append(text)

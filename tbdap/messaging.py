@@ -147,17 +147,24 @@ class Connection:
                 incoming.put(("bad", str(exc)))
                 continue
             except BrokenStream as exc:
-                incoming.put(("broken", str(exc)))
+                self._ended(incoming, ("broken", str(exc)))
                 return
             except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
-                incoming.put(("lost", exc))
+                self._ended(incoming, ("lost", exc))
                 return
             if message is None:
-                incoming.put(("end", None))
+                self._ended(incoming, ("end", None))
                 return
             if message.get("type") == "request" and message.get("command") in _ENDING:
                 self._interrupt_user_code()
             incoming.put(("message", message))
+
+    def _ended(self, incoming: "queue.Queue[Tuple[str, Any]]", item: Tuple[str, Any]) -> None:
+        # A client that goes away without a disconnect (closed editor, killed socket) ends
+        # the session too: code still running in the REPL (`while True`) would otherwise
+        # keep the adapter spinning forever, and a server from ever serving the next client.
+        self._interrupt_user_code()
+        incoming.put(item)
 
     def _interrupt_user_code(self) -> None:
         with self._lock:

@@ -45,20 +45,29 @@ class Coordinates:
         units = col + sum(1 for ch in line_text[:col] if ord(ch) > 0xFFFF)
         return units + 1 if self.columns_at_1 else units
 
-    def column_in(self, column: int) -> int:
-        """A client column back to a 0-based offset."""
-        return column - 1 if self.columns_at_1 else column
+    def line_in(self, line: int) -> int:
+        """A client line back to a 0-based index."""
+        return line - 1 if self.lines_at_1 else line
+
+    def column_in(self, column: int, line_text: str) -> int:
+        """A client column (UTF-16 units) back to a 0-based character offset in ``line_text``."""
+        units = column - 1 if self.columns_at_1 else column
+        offset = 0
+        while offset < len(line_text) and units > 0:
+            units -= 2 if ord(line_text[offset]) > 0xFFFF else 1
+            offset += 1
+        return offset
 
 
 class Replay:
     """Everything a session derives from one opened dump."""
 
-    def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool,
+    def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool, uri_paths: bool,
                  output: Callable[[str, str], None], user_code: Callable[[], ContextManager[None]]) -> None:
         self.dump = dump
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
-        self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd)
+        self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd, uri_paths)
         self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
         self.tree = VariableTree(self.objects)
         self.evaluator = Evaluator(self.objects, output, user_code)
@@ -112,12 +121,16 @@ class Session:
         self.preloaded = preloaded
         self.default_safe = safe
         self.coords = Coordinates()
+        self.uri_paths = False  # the client's pathFormat is "uri": Source and Module paths are file URIs
         self.replay: Optional[Replay] = None
         self.configured = False
         self.stopped_sent = False
         self.told_changes = False
         self._scopes: Dict[int, Tuple[FrameContext, str, Optional[StackEntry]]] = {}
         self._ref_context: Dict[int, FrameContext] = {}
+        # The rows each variablesReference last listed, by name: setVariable finds its
+        # target there, without listing a million-item container again.
+        self._listed: Dict[int, Dict[str, Row]] = {}
 
     # -- helpers --------------------------------------------------------------
 
@@ -153,6 +166,7 @@ class Session:
     def initialize_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         self.coords.lines_at_1 = argument(args, "linesStartAt1", bool, True)
         self.coords.columns_at_1 = argument(args, "columnsStartAt1", bool, True)
+        self.uri_paths = argument(args, "pathFormat", str, "path") == "uri"
         return dict(CAPABILITIES)
 
     def launch_request(self, args: Dict[str, Any]) -> None:
@@ -175,7 +189,12 @@ class Session:
         if path is None:
             path = self.default_dump_file
         if path is None:
-            raise RequestError("'%s' needs a \"dumpFile\": the path of the dump to open." % command)
+            program = args.get("program")
+            # A Python launch configuration reused as is (nvim-dap, dap-mode templates) names a
+            # program to run: say that tbdap runs nothing and which key it reads.
+            hint = (" \"program\" (%s) is not read: tbdap runs no program, it opens the dump a crash wrote."
+                    % program if isinstance(program, str) else "")
+            raise RequestError("'%s' needs a \"dumpFile\": the path of the dump to open.%s" % (command, hint))
         cwd = argument(args, "cwd", str)
         if cwd and not os.path.isabs(os.path.expanduser(path)):
             path = os.path.join(cwd, path)
@@ -185,7 +204,7 @@ class Session:
         just_my_code = argument(args, "justMyCode", bool, True)
         dump = self._load(path, safe)
         mappings = parse_path_mappings(args.get("pathMappings"))
-        self.replay = Replay(dump, mappings, just_my_code, self.output, self.conn.user_code)
+        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code)
         self.conn.after_response(self._opened)
 
     def _load(self, path: str, safe: bool) -> Dump:
@@ -393,6 +412,7 @@ class Session:
             row.children = self._scope_rows(*self._scopes[ref])
         kids = replay.tree.children(row, flt, start, count or None)
         ctx = self._ref_context.get(ref)
+        self._listed.setdefault(ref, {}).update((kid.name, kid) for kid in kids)
         out = []
         for kid in kids:
             variable = replay.tree.variable(kid, ref, hex_ints=bool(fmt.get("hex")))
@@ -413,12 +433,14 @@ class Session:
         if ref in self._scopes:
             target = name
         else:
-            match = [r for r in replay.tree.children(parent) if r.name == name]
-            if match and match[0].read_only:
+            shown = self._listed.get(ref, {})
+            match = shown.get(name) if name in shown else next(
+                (r for r in replay.tree.children(parent) if r.name == name), None)
+            if match is not None and match.read_only:
                 raise RequestError("%s cannot be assigned to: it is computed from the value." % name)
-            if not match or not match[0].evaluate_name:
+            if match is None or not match.evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
-            target = match[0].evaluate_name
+            target = match.evaluate_name
         return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args)
 
     def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -465,9 +487,14 @@ class Session:
     def completions_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         text = required(args, "text", str)
-        column = self.coords.column_in(required(args, "column", int))
+        # `column` counts in the line `line` names (the first when absent), as a multi-line
+        # console input or an editor other than VS Code sends it.
+        lines = text.split("\n")
+        line = argument(args, "line", int)
+        index = 0 if line is None else min(max(self.coords.line_in(line), 0), len(lines) - 1)
+        column = self.coords.column_in(required(args, "column", int), lines[index])
         ctx = replay.context(self._entry(args.get("frameId")))
-        return {"targets": replay.evaluator.completions(text[:max(column, 0)], ctx)}
+        return {"targets": replay.evaluator.completions(lines[index][:column], ctx)}
 
     # -- the rest of the dump ---------------------------------------------------
 
@@ -477,7 +504,8 @@ class Session:
         for entry in replay.stacks.entries.values():
             frame = entry.frame
             if frame is not None and frame.module not in seen:
-                seen[frame.module] = {"id": frame.module, "name": frame.module, "path": frame.filename,
+                seen[frame.module] = {"id": frame.module, "name": frame.module,
+                                      "path": replay.sources.client_path(frame.filename),
                                       "isUserCode": not frame.library}
         packages = replay.dump.metadata.packages or {}
         for name, module in seen.items():
@@ -485,8 +513,8 @@ class Session:
             if version:
                 module["version"] = version
         modules = sorted(seen.values(), key=lambda m: m["name"])
-        start = argument(args, "startModule", int, 0)
-        count = argument(args, "moduleCount", int, 0)
+        start = position(args, "startModule")
+        count = position(args, "moduleCount")
         return {"modules": modules[start:start + count] if count else modules[start:],
                 "totalModules": len(modules)}
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Dict, List, Optional
 
 from tbdump.localsource import check_local, no_copy_reason
@@ -42,10 +45,13 @@ def parse_path_mappings(raw: Any) -> List[PathMapping]:
 class SourceMap:
     """Resolves captured filenames once each and serves the dump's copies by sourceReference."""
 
-    def __init__(self, sources: Dict[str, Source], mappings: List[PathMapping], remote_cwd: str) -> None:
+    def __init__(self, sources: Dict[str, Source], mappings: List[PathMapping], remote_cwd: str,
+                 uri: bool = False) -> None:
         self._sources = sources
         self._mappings = mappings
         self._remote_cwd = remote_cwd
+        self._uri = uri                     # the client asked for pathFormat "uri"
+        self._sent: Dict[str, str] = {}     # each URI sent -> the path it stands for
         self._resolved: Dict[str, Resolved] = {}
         self._by_reference: Dict[int, str] = {}
 
@@ -71,14 +77,25 @@ class SourceMap:
         self._resolved[remote] = result
         return result
 
+    def client_path(self, remote: str) -> str:
+        """The path a client is shown for a captured filename: the local file's when that is
+        used, else the captured one; a file URI when the client's pathFormat is "uri"."""
+        r = self.resolve(remote)
+        path = r.local if r.local_ok else r.remote
+        if not self._uri:
+            return path
+        uri = _as_uri(path)
+        self._sent[uri] = path
+        return uri
+
+    def _from_client(self, path: str) -> str:
+        return (self._sent.get(path) or _uri_path(path)) if self._uri else path
+
     def dap_source(self, remote: str, deemphasize: bool) -> Dict[str, Any]:
         """The DAP Source for a captured filename."""
         r = self.resolve(remote)
-        source: Dict[str, Any] = {"name": os.path.basename(remote) or remote}
-        if r.local_ok:
-            source["path"] = r.local
-        else:
-            source["path"] = r.remote
+        source: Dict[str, Any] = {"name": os.path.basename(remote) or remote, "path": self.client_path(remote)}
+        if not r.local_ok:
             source["sourceReference"] = r.reference
             how = "as captured in the dump (%s)" if r.has_copy else "no source (%s)"
             source["origin"] = how % r.problem
@@ -89,6 +106,7 @@ class SourceMap:
     def text(self, reference: int, path: Optional[str]) -> str:
         """The dump's copy of a source, by reference or by the path the client shows."""
         remote = self._by_reference.get(reference) if reference else None
+        path = self._from_client(path) if path else path
         if remote is None and path:
             remote = path if path in self._sources else next(
                 (r.remote for r in self._resolved.values() if path in (r.local, r.remote)), None)
@@ -107,3 +125,19 @@ class SourceMap:
 
     def loaded_sources(self, deemphasize: Dict[str, bool]) -> List[Dict[str, Any]]:
         return [self.dap_source(name, deemphasize.get(name, False)) for name in self._sources]
+
+
+def _as_uri(path: str) -> str:
+    """A file URI for an absolute path, of this system's kind or of Windows (a dump written
+    there); a name no URI stands for ("<string>", a relative path) stays as it is."""
+    for flavour in (PurePosixPath, PureWindowsPath):
+        pure = flavour(path)
+        if pure.is_absolute():
+            return pure.as_uri()
+    return path
+
+
+def _uri_path(uri: str) -> str:
+    """The path a file URI from the client names (anything else is taken as a path)."""
+    parts = urllib.parse.urlsplit(uri)
+    return urllib.request.url2pathname(parts.path) if parts.scheme == "file" else uri

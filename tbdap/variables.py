@@ -15,6 +15,9 @@ from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
 
 PAGE = 100  # VS Code asks for indexed children 100 at a time
+# A client that does not page gets a container's first PAGE items and a "more" row
+# holding the rest in ranges of BUCKET (or BUCKET**2, ...) items, as debugpy lays them out.
+BUCKET = 1000
 LEN_NAME = preview.LEN_NAME
 GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function variables",
                 GROUP_CLASS: "class variables"}
@@ -52,6 +55,7 @@ class Row:
     access: Optional[str] = None           # expression suffix from the parent ("[0]", ".x")
     read_only: bool = False
     children: Optional[List["Row"]] = None  # fixed children (groups, synthetic values)
+    items: Optional[Tuple["Row", int, int]] = None  # a "more" row: that container's items [start, stop)
 
 
 def scope_group(name: str, value: Value) -> Optional[str]:
@@ -129,7 +133,7 @@ class VariableTree:
         return self._rows.get(ref)
 
     def _expandable(self, row: Row) -> bool:
-        if row.children is not None:
+        if row.children is not None or row.items is not None:
             return True
         if row.has_obj:
             return preview.describe(row.obj).expandable
@@ -160,8 +164,11 @@ class VariableTree:
             attributes.append("rawString")
         if row.read_only:
             attributes.append("readOnly")
-        if attributes:
-            out["presentationHint"] = {"attributes": attributes}
+        hint: Dict[str, Any] = {"attributes": attributes} if attributes else {}
+        if row.items is not None:
+            hint["kind"] = "virtual"  # the spec's word for an index range the adapter made up
+        if hint:
+            out["presentationHint"] = hint
         paged = self._paged_count(row)
         if paged:
             out["indexedVariables"] = paged
@@ -184,6 +191,8 @@ class VariableTree:
     def children(self, row: Row, flt: Optional[str] = None, start: int = 0,
                  count: Optional[int] = None) -> List[Row]:
         """A row's children as the client asked: all, "named" ones, or a page of "indexed" ones."""
+        if row.items is not None:
+            return self._range_children(*row.items)
         if row.children is not None:
             kids = row.children
             if flt == "indexed":
@@ -198,8 +207,27 @@ class VariableTree:
             return self.named_children(row)
         if flt == "indexed":
             return self._indexed_children(row, start, count if count else paged - start)
-        return self.named_children(row) + self._indexed_children(
-            row, start, count if count else paged - start)
+        if count:
+            return self.named_children(row) + self._indexed_children(row, start, count)
+        # Neither a filter nor a count: a client that does not page (nvim-dap, or one that
+        # ignores indexedVariables).  All items would be a million rows in one response.
+        return (self.named_children(row) + self._indexed_children(row, start, min(PAGE, paged - start))
+                + self._range_children(row, start + PAGE, paged, "more"))
+
+    def _range_children(self, container: Row, start: int, stop: int, name: Optional[str] = None) -> List[Row]:
+        """Items [start, stop) of a container: as rows when they are few, else as ranges of
+        them (one row named ``name`` holding them all, when given)."""
+        if start >= stop:
+            return []
+        if name is not None:
+            return [Row(name, Value(type="", repr="%d more items" % (stop - start)), items=(container, start, stop))]
+        if stop - start <= BUCKET:
+            return self._indexed_children(container, start, stop - start)
+        size = BUCKET
+        while (stop - start) > size * BUCKET:
+            size *= BUCKET
+        return [Row("[%d:%d]" % (first, min(first + size, stop)), Value(type="", repr=""),
+                    items=(container, first, min(first + size, stop))) for first in range(start, stop, size)]
 
     def _paged_count(self, row: Row) -> int:
         if row.children is not None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,18 @@ def replay(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path]) -> Cal
         client.start("launch", dict({"dumpFile": str(dumps(name))}, **options))
         return client
     return start
+
+
+@pytest.fixture
+def server(dumps: Callable[[str], Path]) -> Iterator[int]:
+    """A `python -m tbdap --port 0` server of the nested dump; yields its port."""
+    proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dumps("nested"))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"PYTHONPATH": str(REPO)})
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"127\.0\.0\.1:(\d+)", line)
+    assert match, line
+    yield int(match.group(1))
+    proc.terminate()
+    proc.wait(10)

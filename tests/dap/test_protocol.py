@@ -531,20 +531,6 @@ def test_ctrl_c_ends_the_stdio_adapter_quietly(tbdap: Callable[..., DapClient]) 
 
 # -- server mode ----------------------------------------------------------------------
 
-@pytest.fixture
-def server(dumps: Callable[[str], Path]) -> Iterator[int]:
-    proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dumps("nested"))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={"PYTHONPATH": str(REPO)})
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"127\.0\.0\.1:(\d+)", line)
-    assert match, line
-    yield int(match.group(1))
-    proc.terminate()
-    proc.wait(10)
-
-
 def test_server_serves_one_client_after_another(server: int) -> None:
     for attempt in range(2):
         client = DapClient.connect(server)
