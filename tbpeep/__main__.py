@@ -2,7 +2,7 @@
 import argparse
 import shutil
 import sys
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
 from tbdebug.cli import add_dump_arguments, fail, open_dump, prepare_output, say
 from tbdump.command import add_version, prog_name
@@ -49,6 +49,19 @@ def check_tools() -> List[str]:
     return notes
 
 
+def _interruptible(execute: Callable[..., None]) -> Callable[..., None]:
+    """peepshow's command runner, where Ctrl-C stops the command (a slow expression, a long
+    listing) and gives the prompt back; peepshow lets it end the process with a traceback."""
+    def run(*args: Any) -> None:
+        try:
+            execute(*args)
+        except KeyboardInterrupt:
+            from peepshow.utils.terminal import print_error
+            print()
+            print_error("Interrupted.")
+    return run
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog=prog_name(PROG), description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,7 +80,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     for note in notes:
         say(PROG, note, sys.stderr)
     if notes and sys.stdin.isatty():
-        input(f"{PROG}: press Enter to open peepshow ")
+        try:
+            input(f"{PROG}: press Enter to open peepshow ")
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: leave, as at peepshow's prompt
+            print()
+            return 0
 
     from peepshow.core import peep as explorer
     from peepshow.core.env import Env
@@ -75,6 +92,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from .view import crash_view
 
+    explorer.execute_command = _interruptible(explorer.execute_command)
     crash = crash_view(dump)
     names = {"crash": crash, "dump": dump}
     explorer.peep(Given(crash, "crash"), Env(names, {}))
