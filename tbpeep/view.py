@@ -77,7 +77,8 @@ class Crash(List[FrameView]):
         super().__init__(_frames(exception.__traceback__))
         self.dump = dump
         captured = exception.captured
-        self.exception: Any = exception if captured is None else captured
+        self.exception: Any = (exception if captured is None else NotAvailable(captured)
+                               if isinstance(captured, tbdump.Placeholder) else captured)
         self.chain: List[Crash] = [self] if chain is None else chain
         self._title = f"{type(exception).__name__}: {exception}"
 
@@ -90,4 +91,14 @@ def crash_view(dump: tbdump.Dump) -> Crash:
     exceptions = standin_exceptions(dump)
     chain: List[Crash] = []
     chain.extend(Crash(dump, exc, chain) for exc in exceptions)
+    # Each exception object comes out of its own pickle, which keeps neither __cause__ nor
+    # __context__: link them again, so `.exception.__cause__` is the cause, as on the live one.
+    for crash, exc in zip(chain, exceptions):
+        if isinstance(crash.exception, BaseException):
+            for link in ("__cause__", "__context__"):
+                linked = getattr(exc, link)
+                target = None if linked is None else chain[exceptions.index(linked)].exception
+                if target is None or isinstance(target, BaseException):
+                    setattr(crash.exception, link, target)
+            crash.exception.__suppress_context__ = exc.__suppress_context__
     return chain[0]
