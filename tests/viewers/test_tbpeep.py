@@ -158,3 +158,50 @@ def test_safe_mode_unpickles_nothing(crash, terminal, tmp_path, monkeypatch):
     peep.line("q")
     assert peep.exit_status() == 0
     assert not marker.exists()
+
+
+def test_ctrl_c_or_ctrl_d_at_the_notes_leaves_without_a_traceback(crash, terminal):
+    dump = crash("divide.py", "5", "0")
+    for key in ("C-c", "C-d"):
+        peep = terminal(tbpeep(dump, "--safe"))
+        peep.wait_screen(r"tbpeep: press Enter to open peepshow")
+        peep.press(key)
+        assert peep.exit_status() == 0, key
+        assert not any("Traceback" in line or "Error" in line for line in peep.transcript()), key
+
+
+def test_ctrl_c_stops_a_slow_command_and_the_prompt_comes_back(crash, terminal):
+    peep = terminal(tbpeep(crash("divide.py", "5", "0")))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("!import time; time.sleep(60)")
+    peep.wait_screen(r"time\.sleep\(60\)\s*$")
+    peep.press("C-c")
+    screen = peep.wait_screen(r"^list i >\s*$")
+    assert "Interrupted." in screen and "Traceback" not in screen
+    peep.line("!6 * 7")                                  # the session goes on
+    peep.wait_screen(r"^42$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_the_exception_has_its_cause_as_the_live_one_has(crash, terminal):
+    dump = crash("chained.py")
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line(".exception")
+    peep.wait_screen(r"crash\.exception\s*$")
+    peep.line(".__cause__")
+    screen = peep.wait_screen(r"crash\.exception\.__cause__\s*$")
+    assert "TYPE         : <class 'json.decoder.JSONDecodeError'>" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+    # In safe mode the exception is its preview, browsed like a variable's (not a callable).
+    peep = terminal(tbpeep(dump, "--safe"))
+    peep.wait_screen(r"press Enter to open peepshow")
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line(".exception")
+    screen = peep.wait_screen(r"^dict \*\* >\s*$")
+    assert "<ConfigError: safe mode" in screen and "CALLABLE     : False" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
