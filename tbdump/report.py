@@ -94,11 +94,14 @@ def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_glob
         pad, style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
     out.write(style.plain(frame_text(dump.safe, piece, header=False)))
     # A module's locals are its globals: its dunders (__loader__, __spec__...) are noise here.
-    shown = {n: v for n, v in frame.variables.items()
-             if not (frame.module_level and n.startswith("__") and n.endswith("__"))}
-    _render_vars(shown, out, style, pad + "      ")
-    if show_globals:
-        _render_vars(dump.globals_of(frame), out, style, pad + "      (global) ")
+    _render_vars(_without_dunders(frame.variables) if frame.module_level else frame.variables,
+                 out, style, pad + "      ")
+    if show_globals and not frame.module_level:   # a module frame's globals are shown above, once
+        _render_vars(_without_dunders(dump.globals_of(frame)), out, style, pad + "      (global) ")
+
+
+def _without_dunders(variables: Dict[str, Value]) -> Dict[str, Value]:
+    return {n: v for n, v in variables.items() if not (n.startswith("__") and n.endswith("__"))}
 
 
 def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent: str) -> None:

@@ -170,3 +170,22 @@ def test_colour_follows_python_s_own_conventions(workdir: Path, env: Dict[str, s
         os.close(reader)
     assert b"ZeroDivisionError: division by zero" in out
     assert (b"\x1b[" in out) == coloured, out
+
+
+def test_globals_are_the_program_s_own_once_per_frame(workdir: Path) -> None:
+    """--globals adds a function's module globals below its locals: the program's names, not
+    the module's dunders (which the module frame leaves out too), and not again for the
+    module frame, whose locals they already are."""
+    write(workdir / "prog.py", """
+        LIMIT = 3
+        def check(n):
+            if n > LIMIT:
+                raise ValueError(n)
+        check(5)
+    """)
+    assert run([PYTHON, "-m", "tbdump", "prog.py"], workdir).returncode == 1
+    lines = report(workdir, "--globals").splitlines()
+    assert [line for line in lines if "LIMIT = 3 (int)" in line] == [
+        "      LIMIT = 3 (int)", "      (global) LIMIT = 3 (int)"], lines
+    assert "      n = 5 (int)" in lines
+    assert not [line for line in lines if "__" in line], lines
