@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from . import settings
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
-from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames
+from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
 from .placeholder import Placeholder
-from .tracetext import format_chain
+from .tracetext import exception_line, format_chain
 
 if TYPE_CHECKING:  # pragma: no cover
     from .objects import RecordReader
@@ -50,7 +50,15 @@ def trust_decision(reader: ContainerReader, objects: Optional[bool],
 
 
 class Dump:
-    """A loaded dump: the safe layer as plain data, real objects on demand."""
+    """A loaded dump (what ``tbdump.load`` returns): the safe layer as plain data, real objects on demand.
+
+    ``exception``: the exception that was raised (``.type``, ``.message``, ``.notes``,
+    ``.frames``; ``.cause``, ``.context`` and ``.members`` index ``exceptions``).
+    ``frames``: the crashing thread's stack, outermost first; each frame has ``.name``,
+    ``.filename``, ``.lineno``, ``.locals`` and ``.globals`` (the real objects, loaded on
+    first use) and ``.variables`` (the stored previews, which run nothing).
+    ``threads``, ``sources``, ``metadata``, ``traceback_text``: the rest of the crash.
+    """
 
     def __init__(self, path: str, reader: ContainerReader, safe: SafeLayer,
                  safe_reason: Optional[str]) -> None:
@@ -66,10 +74,12 @@ class Dump:
     # -- the safe layer --------------------------------------------------------------
     @property
     def metadata(self) -> Metadata:
+        """Where, when and by which Python the dump was written, and what budgets cut."""
         return self.safe.metadata
 
     @property
     def exceptions(self) -> List[ExceptionRecord]:
+        """Every exception of the chain (causes, contexts, group members); [0] was raised."""
         return self.safe.exceptions
 
     @property
@@ -79,14 +89,17 @@ class Dump:
 
     @property
     def threads(self) -> List[Thread]:
+        """Every thread's stack at the crash, the crashing thread first."""
         return self.safe.threads
 
     @property
     def sources(self) -> Dict[str, Source]:
+        """The source files as they were at the crash, by file name."""
         return self.safe.sources
 
     @property
     def namespaces(self) -> Dict[str, Dict[str, Value]]:
+        """Module globals' previews, keyed by ``Frame.globals_key``."""
         return self.safe.namespaces
 
     @property
@@ -100,11 +113,13 @@ class Dump:
         return self.safe.threads[0].frames if self.safe.threads else self.exception.frames
 
     def globals_of(self, frame: Frame) -> Dict[str, Value]:
+        """The previews of ``frame``'s module globals."""
         return self.safe.namespaces.get(frame.globals_key or "", {})
 
     # -- the object layer -------------------------------------------------------------
     @property
     def objects_allowed(self) -> bool:
+        """Whether real objects may load; if not, ``safe_reason`` says why."""
         return self.safe_reason is None
 
     @property
@@ -170,14 +185,14 @@ class Dump:
         return obj
 
     def close(self) -> None:
+        """Close the file (a loaded dump keeps it open to read objects as they are asked for)."""
         if self._records is not None:
             self._records.stream.close()
         self._reader.close()
 
     def __repr__(self) -> str:
-        exc = self.exception
-        return "<tbdump.Dump %s: %s: %s, %d frames, %s>" % (
-            os.path.basename(self.path), exc.type, exc.message[:60], len(self.frames),
+        return "<tbdump.Dump %s: %s, %s, %s>" % (
+            brief(os.path.basename(self.path), 60), brief(exception_line(self.exception)), plural(len(self.frames), "frame"),
             "objects available" if self.objects_allowed else "safe mode")
 
 

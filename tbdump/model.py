@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
+from .termtext import printable
+
 FORMAT_VERSION = 1
 
 # Children groups, as debugpy groups them in VARIABLES.
@@ -61,6 +63,18 @@ def _line(value: Any) -> int:
     return value
 
 
+def brief(text: str, limit: Optional[int] = 80) -> str:
+    """``text`` for a one-line repr: cut to ``limit`` characters (None: a path, whole, as its
+    end matters most), line ends and control characters escaped (a REPL prints a repr as it
+    is, and the text comes from the dump)."""
+    text = text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
+    return printable(text.replace("\n", "\\n"))
+
+
+def plural(count: int, what: str) -> str:
+    return "%d %s%s" % (count, what, "" if count == 1 else "s")
+
+
 @dataclass
 class Child:
     """One entry below a value: a dict item, a list index, an attribute."""
@@ -98,6 +112,14 @@ class Value:
     redacted: Optional[str] = None  # the redaction rule that replaced the value
     ref: Optional[int] = None       # object-layer record holding the full value
     groups: Optional[Dict[str, int]] = None  # GROUP_* -> how many such attributes the preview leaves out
+
+    # The model's reprs are what a developer sees typing ``dump.frames`` or ``frame.variables``
+    # at the prompt of tbdump.load(): one short line each, not the dataclass's every field
+    # nested (a module frame's came to thousands of characters).
+    def __repr__(self) -> str:
+        why = self.missing or (self.redacted and "redacted: %s" % self.redacted)
+        return "<Value %s: %s%s>" % (brief(self.type, 40), brief(self.repr),
+                                     " [%s]" % brief(why) if why and why not in self.repr else "")
 
     def child(self, access: str) -> Optional["Value"]:
         """The previewed child reached by ``access`` (``.name``, ``[key]``), if the preview holds it."""
@@ -207,6 +229,11 @@ class Frame:
     module_level: bool = False          # its locals are its module's globals (stored once)
     _dump: Any = field(default=None, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        # As traceback.FrameSummary's, with what the frame holds.
+        return "<Frame file %s, line %d in %s, %s>" % (
+            brief(self.filename, None), self.lineno, brief(self.name, 40), plural(len(self.variables), "variable"))
+
     def bind(self, dump: Any) -> None:
         """Attach the loaded Dump that resolves this frame's values to real objects."""
         self._dump = dump
@@ -312,6 +339,16 @@ class ExceptionRecord:
     syntax: Optional[SyntaxDetail] = None               # a SyntaxError's; None for others and in older dumps
     hint: str = ""            # what Python 3.10+ printed after the message: ". Did you mean: 'count'?"
 
+    def __repr__(self) -> str:
+        links = ["%s exceptions[%d]" % (name, i) for name, i in (("cause", self.cause), ("context", self.context))
+                 if i is not None]
+        if self.members:
+            links.append(plural(len(self.members), "member"))
+        if self.notes:
+            links.append(plural(len(self.notes), "note"))
+        line = "%s: %s" % (self.type, self.message) if self.message else self.type
+        return "<ExceptionRecord %s, %s>" % (brief(line), ", ".join([plural(len(self.frames), "frame")] + links))
+
     def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
         d = {
             "type": self.type, "name": self.type_name, "message": self.message,
@@ -350,6 +387,10 @@ class Thread:
     crashed: bool
     frames: List[Frame] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        return "<Thread %s (id %d)%s%s, %s>" % (brief(self.name, 40), self.ident, ", daemon" if self.daemon else "",
+                                              ", crashed" if self.crashed else "", plural(len(self.frames), "frame"))
+
     def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
         return {"id": self.ident, "name": self.name, "daemon": self.daemon,
                 "crashed": self.crashed, "frames": [frame_ref(f) for f in self.frames]}
@@ -368,6 +409,11 @@ class Source:
     text: Optional[str]            # None when it could not be read
     sha256: Optional[str] = None   # of the file's bytes on disk at capture
     reason: Optional[str] = None   # why there is no text
+
+    def __repr__(self) -> str:
+        held = plural(len(self.lines), "line") if self.text is not None else "no text: %s" % brief(
+            self.reason or "not captured")
+        return "<Source %s, %s>" % (brief(self.filename, None), held)
 
     @functools.cached_property
     def lines(self) -> List[str]:
@@ -424,6 +470,11 @@ class Metadata:
     cut: List[str] = field(default_factory=list)   # one line per thing a budget cut
     redaction: Dict[str, Any] = field(default_factory=dict)
     signed: bool = False
+
+    def __repr__(self) -> str:
+        return "<Metadata %s %s, %s on %s (pid %d): %s%s>" % (
+            self.implementation, ".".join(map(str, self.version_info)), self.time, brief(self.hostname, 40),
+            self.pid, brief(" ".join(self.argv), 60), ", partial" if self.partial or self.cut else "")
 
     def to_json(self) -> Dict[str, Any]:
         return dict(self.__dict__)

@@ -94,11 +94,14 @@ def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_glob
         pad, style.where(frame.filename), frame.lineno, style.name(frame.name), marker))
     out.write(style.plain(frame_text(dump.safe, piece, header=False)))
     # A module's locals are its globals: its dunders (__loader__, __spec__...) are noise here.
-    shown = {n: v for n, v in frame.variables.items()
-             if not (frame.module_level and n.startswith("__") and n.endswith("__"))}
-    _render_vars(shown, out, style, pad + "      ")
-    if show_globals:
-        _render_vars(dump.globals_of(frame), out, style, pad + "      (global) ")
+    _render_vars(_without_dunders(frame.variables) if frame.module_level else frame.variables,
+                 out, style, pad + "      ")
+    if show_globals and not frame.module_level:   # a module frame's globals are shown above, once
+        _render_vars(_without_dunders(dump.globals_of(frame)), out, style, pad + "      (global) ")
+
+
+def _without_dunders(variables: Dict[str, Value]) -> Dict[str, Value]:
+    return {n: v for n, v in variables.items() if not (n.startswith("__") and n.endswith("__"))}
 
 
 def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent: str) -> None:
@@ -110,12 +113,30 @@ def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent:
                                       style.dim("(%s)%s" % (value.type, why))))
 
 
+def _colour(choice: str) -> bool:
+    """Whether to colour: ``auto`` decides as Python 3.13 does for the traceback it prints
+    (_colorize.can_colorize), so a setting that turns Python's colours on or off does the same
+    here; the terminal asked about is stdout, where the report goes."""
+    if choice != "auto":
+        return choice == "always"
+    env = {} if sys.flags.ignore_environment else os.environ
+    if env.get("PYTHON_COLORS") in ("0", "1"):
+        return env["PYTHON_COLORS"] == "1"
+    if "NO_COLOR" in env:      # set at all, even empty, as Python reads it
+        return False
+    if "FORCE_COLOR" in env:
+        return True
+    return env.get("TERM") != "dumb" and sys.stdout.isatty()
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog=prog_name("tbdump.report"),
                                      description="Show a tbdump dump in the terminal (safe: runs nothing from it).")
     parser.add_argument("dump", nargs="?", default="traceback.pkl", help="the dump file (default: traceback.pkl)")
     parser.add_argument("--globals", action="store_true", help="also list each frame's module globals")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour the output; auto (the default): as Python 3.13 colours its tracebacks "
+                             "(PYTHON_COLORS, NO_COLOR, FORCE_COLOR, TERM=dumb, else on a terminal)")
     add_version(parser, "tbdump.report")
     args = parser.parse_args(argv)
     try:
@@ -123,10 +144,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     except DumpError as exc:
         sys.stderr.write("tbdump: %s\n" % exc)
         raise SystemExit(2)
-    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
-                                        and not os.environ.get("NO_COLOR"))
     try:
-        render(dump, sys.stdout, Style(colour), args.globals)
+        render(dump, sys.stdout, Style(_colour(args.color)), args.globals)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (``| head -1``): stop quietly, as the Python docs advise;

@@ -575,3 +575,45 @@ def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:
     frame = dump.frames[-1]
     assert frame.variables["slow"].missing == "not captured: time budget exceeded while describing it"
     assert frame.variables["n"].repr == "3" and dump.metadata.partial
+
+
+def test_what_a_developer_sees_typing_the_dump_s_parts_at_a_prompt(workdir: Path) -> None:
+    """The helper script's ``breakpoint()`` after ``tbdump.load``: each part of the dump,
+    typed at the prompt, is one short line saying what it is, not every field nested."""
+    write(workdir / "prog.py", """
+        catalogue = {"items": list(range(5000)), "blurb": "x" * 5000}
+        def price(item, count):
+            total = item / count
+        def order():
+            try:
+                price(10, 0)
+            except ZeroDivisionError as e:
+                e.add_note("while pricing")
+                raise ValueError("bad order \\x1b[2J " * 20) from e
+        order()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    session = run([PYTHON, "-c", "import tbdump\n"
+                   "dump = tbdump.load('traceback.pkl')\n"
+                   "cause = dump.exceptions[dump.exception.cause]\n"
+                   "for part in ('dump', 'dump.exception', 'dump.exceptions', 'dump.frames', 'cause.frames[-1]',\n"
+                   "             \"cause.frames[-1].variables['count']\", \"dump.frames[0].variables['catalogue']\",\n"
+                   "             'dump.threads', 'dump.metadata', 'dump.sources'):\n"
+                   "    print(part, '=>', repr(eval(part)))\n"], workdir)
+    assert session.returncode == 0, session.stderr
+    seen = dict(line.split(" => ", 1) for line in session.stdout.splitlines())
+    assert all(len(text) < 300 for text in seen.values()), seen
+    prog = str(workdir / "prog.py")
+    assert seen["cause.frames[-1]"] == "<Frame file %s, line 3 in price, 2 variables>" % prog
+    assert seen["cause.frames[-1].variables['count']"] == "<Value int: 0>"
+    assert seen["dump.frames[0].variables['catalogue']"].startswith("<Value dict: {'items': [0, 1, 2")
+    assert seen["dump.exception"].startswith("<ExceptionRecord ValueError: bad order \\x1b[2J bad order")
+    assert seen["dump.exception"].endswith("..., 2 frames, cause exceptions[1]>")
+    assert "<ExceptionRecord ZeroDivisionError: division by zero, 2 frames, 1 note>" in seen["dump.exceptions"]
+    assert seen["dump.threads"].startswith("[<Thread MainThread (id ") and seen["dump.threads"].endswith(
+        "), crashed, 2 frames>]")
+    assert seen["dump.metadata"].startswith("<Metadata CPython %d.%d." % sys.version_info[:2])
+    assert seen["dump.sources"] == "{%r: <Source %s, 10 lines>}" % (prog, prog)
+    assert seen["dump"].startswith("<tbdump.Dump traceback.pkl: ValueError: bad order")
+    assert seen["dump"].endswith(", 2 frames, objects available>")
+    assert "\x1b" not in session.stdout   # the message's escape is shown, not sent to the terminal

@@ -1,6 +1,8 @@
 """``python -m tbdump.report``: the whole chain, nested groups included, with every frame's values."""
 from __future__ import annotations
 
+import os
+import pty
 import re
 import subprocess
 import sys
@@ -9,7 +11,7 @@ from typing import Any, Dict
 
 import pytest
 
-from ..conftest import PYTHON, rewrite_safe_layer, run, write
+from ..conftest import PYTHON, env_for_child, rewrite_safe_layer, run, write
 from .test_traceback_text import GROUPS, crash
 
 
@@ -126,3 +128,64 @@ def test_a_crafted_dumps_control_characters_show_as_escapes(workdir: Path, colou
     assert colour == "never" or escapes, "the colours are still there"
     shown = "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;ZWNobw==\\x07\\rFAKE: all good\\x1b[8m\\x1b[0m\\x1b[1;31m\\ud800"
     assert out.count(shown) >= 8, out   # message, type, host, argv, frame names, variables, reprs, source
+
+
+# (environment, on a terminal): whether Python 3.13 colours its traceback, and so the report.
+COLOUR_CONVENTIONS = [
+    ({}, True, True), ({}, False, False),
+    ({"TERM": "dumb"}, True, False), ({"NO_COLOR": "1"}, True, False), ({"NO_COLOR": ""}, True, False),
+    ({"FORCE_COLOR": "1"}, False, True), ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False, False),
+    ({"PYTHON_COLORS": "1"}, False, True), ({"PYTHON_COLORS": "0", "FORCE_COLOR": "1"}, True, False),
+    ({"PYTHON_COLORS": "1", "NO_COLOR": "1"}, False, True),
+]
+
+
+@pytest.mark.parametrize("env, tty, coloured", COLOUR_CONVENTIONS)
+def test_colour_follows_python_s_own_conventions(workdir: Path, env: Dict[str, str], tty: bool,
+                                                  coloured: bool) -> None:
+    """--color auto: on a terminal or off it, PYTHON_COLORS, NO_COLOR, FORCE_COLOR and
+    TERM=dumb do for the report what they do for the traceback Python 3.13 prints."""
+    write(workdir / "prog.py", "def f(x):\n    return 1 / x\nf(0)\n")
+    assert run([PYTHON, "-m", "tbdump", "prog.py"], workdir).returncode == 1
+    child_env = env_for_child({"TERM": "xterm", **env})
+    for name in ("NO_COLOR", "FORCE_COLOR", "PYTHON_COLORS"):
+        if name not in env:
+            child_env.pop(name, None)
+    reader, writer = pty.openpty() if tty else os.pipe()
+    try:
+        proc = subprocess.Popen([PYTHON, "-m", "tbdump.report", "traceback.pkl"], cwd=str(workdir), env=child_env,
+                                stdout=writer, stderr=subprocess.DEVNULL)
+        os.close(writer)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(reader, 65536)
+            except OSError:   # a pty's reader gets EIO once the child has closed it
+                break
+            if not chunk:
+                break
+            out += chunk
+        assert proc.wait(timeout=60) == 0
+    finally:
+        os.close(reader)
+    assert b"ZeroDivisionError: division by zero" in out
+    assert (b"\x1b[" in out) == coloured, out
+
+
+def test_globals_are_the_program_s_own_once_per_frame(workdir: Path) -> None:
+    """--globals adds a function's module globals below its locals: the program's names, not
+    the module's dunders (which the module frame leaves out too), and not again for the
+    module frame, whose locals they already are."""
+    write(workdir / "prog.py", """
+        LIMIT = 3
+        def check(n):
+            if n > LIMIT:
+                raise ValueError(n)
+        check(5)
+    """)
+    assert run([PYTHON, "-m", "tbdump", "prog.py"], workdir).returncode == 1
+    lines = report(workdir, "--globals").splitlines()
+    assert [line for line in lines if "LIMIT = 3 (int)" in line] == [
+        "      LIMIT = 3 (int)", "      (global) LIMIT = 3 (int)"], lines
+    assert "      n = 5 (int)" in lines
+    assert not [line for line in lines if "__" in line], lines
