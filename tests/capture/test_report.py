@@ -116,7 +116,7 @@ def test_a_crafted_dumps_control_characters_show_as_escapes(workdir: Path, colou
 
     rewrite_safe_layer(workdir / "traceback.pkl", workdir / "crafted.pkl", spoil)
     proc = subprocess.run([PYTHON, "-m", "tbdump.report", "--color", colour, "crafted.pkl"], cwd=str(workdir),
-                          capture_output=True, timeout=60)
+                          env=env_for_child(), capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
     out = proc.stdout.decode("utf-8")
     assert "\r" not in out and "\x07" not in out and "\ud800" not in out
