@@ -3,6 +3,7 @@ scrubbed from every text, blob and source the dump keeps, wherever their copies 
 from __future__ import annotations
 
 import ast
+import base64
 import gc
 import itertools
 import os
@@ -18,7 +19,8 @@ from .saferepr import string_repr
 
 
 # "Bearer X", "Basic X", "token X": the credential after an HTTP auth scheme.
-_AUTH_SCHEME = re.compile(r"(?i)(?:bearer|basic|token|digest|bot|jwt|apikey|api-key)\s+(\S{4,})\Z")
+_SCHEMES = "bearer|basic|token|digest|bot|jwt|apikey|api-key"
+_AUTH_SCHEME = re.compile(r"(?i)(?:%s)\s+(\S{4,})\Z" % _SCHEMES)
 # A query parameter of a URL ("?token=X", "&api_key=X"), whose name decides.
 URL_QUERY_SECRET = re.compile(r"([?&;]([A-Za-z_][\w.\-\[\]]{0,80})=)(?!<redacted>)([^&#;\s'\"<>]+)")
 # The password of "scheme://user:password@host" (a DSN, a proxy URL, a git remote).
@@ -131,6 +133,18 @@ class Secrets:
         scheme = _AUTH_SCHEME.match(text)
         if scheme is not None:  # "Bearer X": X alone is the secret too
             self._learn_text(scheme.group(1), weak)
+            if text[:5].lower() == "basic":
+                self._learn_basic(scheme.group(1), weak)
+
+    def _learn_basic(self, credential: str, weak: bool) -> None:
+        """HTTP Basic auth is base64 of "user:password": the program holds the password
+        (and "user:password") in clear elsewhere, and those copies are secrets too."""
+        try:
+            decoded = base64.b64decode(credential, validate=True).decode("utf-8")
+        except Exception:  # not base64, or not text
+            return
+        self._learn_text(decoded, weak)
+        self._learn_text(decoded.partition(":")[2], weak)
 
     def _learn_blob(self, blob: bytes) -> None:
         if len(blob) < self.MIN_LENGTH or blob.startswith(b"<redacted") or blob in self._values:
@@ -374,11 +388,11 @@ _QUOTED = r""""(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'"""
 # A value written after its name in a text, the name deciding as a variable's would: a
 # form body, query string, log line or keyword argument ("user=bob&password=X", "token=X",
 # "password='X'"), JSON or a dict's repr ('"password": "X"'), an HTTP header or a YAML line
-# ("Authorization: Basic X").
+# ("Authorization: Basic X"), a command line's option ("--password=X").
 # Values are looked ahead at, not consumed, so that a name inside another's value, or after
 # an ordinary header's name ("Error: token=X"), is found too.
 NAMED_VALUE = re.compile(
-    r"""(?<![\w.\-\[\]])(?P<name>[A-Za-z_][\w.\-\[\]]{0,80})[ \t]*=(?!=)[ \t]*(?=(?P<value>%s|[^&#;\s'"<>,\\]+))"""
+    r"""(?<![\w.\-\[\]])-{0,2}(?P<name>[A-Za-z_][\w.\-\[\]]{0,80})[ \t]*=(?!=)[ \t]*(?=(?P<value>%s|[^&#;\s'"<>,\\]+))"""
     r"""|(?P<quote>["'])(?P<key>[A-Za-z_][\w.\- ]{0,80})(?P=quote) ?: ?(?=(?P<json>%s))"""
     r"""|^[ \t]*(?P<field>[A-Za-z_][\w.\-]{0,80}):[ \t]+(?=(?P<line>\S[^\r\n]*))""" % (_QUOTED, _QUOTED),
     re.MULTILINE)
@@ -397,6 +411,11 @@ def _may_write_named_values(text: str) -> bool:
 # "Authorization: ${AUTH}", "pw = ?", "key=:key") is code's, not a secret: hiding it
 # would break the format a restored object holds (a namedtuple's repr).
 _PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}|\$\{?\w+\}?|\?|:\w+")
+
+# An auth scheme written as a value ("Authorization=Bearer X" in a cookie string), where
+# the value's pattern stops at the space: the credential after it goes with it.
+_SCHEME_VALUE = re.compile(r"(?i)(%s)[ \t]+([^&#;\s'\"<>,\\]+)" % _SCHEMES)
+_SCHEME_ONLY = re.compile(r"(?i)(?:%s)" % _SCHEMES)
 
 # Longer texts (a whole log in memory) are not read for names: at some 20 ms a megabyte,
 # and more where names hit, a few of them would take a capture's whole time budget.
@@ -426,8 +445,15 @@ def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]
         start, end = match.span(kind)
         if end - start >= 2 and text[start] in "'\"" and text[end - 1] == text[start]:
             start, end = start + 1, end - 1
+        scheme = _SCHEME_VALUE.match(text, start)
+        if scheme is not None and _PLACEHOLDER.match(text, scheme.start(2)) is not None:
+            continue  # "Authorization: Bearer {token}" is a template: code's, like "password=%s"
+        if scheme is None and _SCHEME_ONLY.fullmatch(text, start, end) is not None:
+            continue  # "Authorization=Bearer " + key: the scheme alone, its credential still to come
         if (end > start and not text.startswith(REDACTED_PREFIX, start) and _PLACEHOLDER.match(text, start) is None
                 and redaction.rule_for_name(name)):
+            if scheme is not None and scheme.end(1) == end:  # "Authorization=Bearer X": X is the secret
+                end = scheme.end()
             if spans and start < spans[-1][1]:  # inside the value before it: hidden with it
                 before = spans.pop()
                 start, end = before[0], max(end, before[1])

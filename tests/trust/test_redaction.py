@@ -477,3 +477,32 @@ def test_ordinary_names_and_environment_values_are_not_taken_for_secrets(tmp_pat
     assert frame.locals["record"]["user"] == "bob"           # keys stay keys in the object layer
     for name in ("api_token", "oauth", "authToken"):
         assert frame.variables[name].redacted, name
+
+
+def test_command_options_cookie_strings_and_basic_auth_name_their_secrets(tmp_path: Path) -> None:
+    # Round 2 of the red team: the secret came in as `key` and `pw`, innocent names; a command
+    # line held as one string, a cookie string with an auth scheme, and an HTTP Basic header
+    # (base64 of "user:password") are what say it is one.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import base64, os
+        def run(cmd, prefs, headers):
+            raise RuntimeError("deploy failed: " + cmd)
+        def main():
+            key = os.environ["VALUE"]
+            pw = os.environ["VALUE"] + "2"
+            cmd = "deploy --host db.internal --password=" + key + " --verbose"
+            prefs = "theme=dark; Authorization=Bearer " + key + "3; lang=en"
+            headers = {"Authorization": "Basic " + base64.b64encode(("bob:" + pw).encode()).decode()}
+            line = "author=Jane tokens=5 max_tokens=2048"
+            template = "Authorization: Bearer {token}"                # a format, not a secret
+            run(cmd, prefs, headers)
+        main()
+    ''', canary, base_env(VALUE=canary))
+    values = {name.split(".")[-1]: shown for name, shown in report["values"].items()
+              if name.startswith("MainThread:main.")}
+    assert "deploy failed: deploy --host db.internal --password=<redacted> --verbose" in report["traceback"]
+    assert values["cmd"] == "'deploy --host db.internal --password=<redacted> --verbose'"
+    assert values["prefs"] == "'theme=dark; Authorization=<redacted>; lang=en'"
+    assert values["line"] == "'author=Jane tokens=5 max_tokens=2048'"   # ordinary names stay
+    assert values["template"] == "'Authorization: Bearer {token}'"
