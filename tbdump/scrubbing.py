@@ -71,6 +71,7 @@ class Secrets:
         self._edges: Optional[Tuple[Tuple[str, ...], Tuple[str, ...]]] = None  # see _scrub_cuts
         self._environ_re: Optional[Tuple[Pattern[str], Dict[str, str]]] = None
         self._layouts: Dict[type, Tuple[Any, ...]] = {}
+        self._dict_getters: Dict[type, Any] = {}  # see _attributes
         self._keys: Dict[int, Tuple[dict, int, bool, bool]] = {}   # see key_facts
         if redaction.enabled:
             for name, value in list(os.environ.items()):
@@ -105,11 +106,30 @@ class Secrets:
         elif issubclass(t, str):
             self._learn_text(str.__str__(obj))  # the text itself, without the subclass's code
         elif depth < self.LEARN_DEPTH:
-            for item in _items(obj, t):
+            for item in itertools.chain(_items(obj, t), self._attributes(obj, t)):
                 if budget[0] <= 0:
                     return
                 budget[0] -= 1
                 self._learn(item, depth + 1, budget)
+
+    def _attributes(self, obj: Any, t: type) -> Iterator[Any]:
+        """The texts and numbers an object reached by a secret's name holds in its own
+        attributes (a cookie's Morsel, a SecretStr, the program's ApiKey), read through the
+        class's ``__dict__`` descriptor, so none of its code runs.  Not deeper: a ``session``
+        (requests', SQLAlchemy's) would give up every header and URL it holds, to be hidden
+        everywhere.  Not code's either (a module's globals)."""
+        getter = self._dict_getters.get(t, False)
+        if getter is False:
+            getter = self._dict_getters[t] = None if is_code(obj) else _dict_descriptor(t)
+        if getter is None:
+            return iter(())
+        try:
+            own = getter.__get__(obj, t)
+        except Exception:
+            return iter(())
+        if type(own) is not dict:
+            return iter(())
+        return (v for v in itertools.islice(dict.values(own), self.LEARN_ITEMS) if type(v) in _SCALAR_SECRETS)
 
     def _learn_text(self, text: str, weak: bool = False) -> None:
         if len(text) < self.MIN_LENGTH or text.startswith(REDACTED_PREFIX):
@@ -486,6 +506,22 @@ def _items(obj: Any, t: type) -> Iterator[Any]:
     return iter(())
 
 
+_SCALAR_SECRETS = (str, bytes, bytearray, int)
+
+
+def _dict_descriptor(t: type) -> Any:
+    """The descriptor of the instance ``__dict__`` of ``t``'s instances, from the class dicts
+    alone (None: they have none)."""
+    try:
+        for klass in _MRO.__get__(t):
+            found = _CLASS_DICT.__get__(klass).get("__dict__")
+            if type(found) is types.GetSetDescriptorType:
+                return found
+    except Exception:
+        pass
+    return None
+
+
 _MRO = type.__dict__["__mro__"]
 _CLASS_DICT = type.__dict__["__dict__"]
 _CLASS_NAME = type.__dict__["__name__"]
@@ -507,11 +543,9 @@ def _layout(t: type, redaction: Redaction) -> Tuple[Any, ...]:
         if kind is not None or not redaction.enabled:
             return kind, None, (), ()
         rule_of = redaction.rule_for_name
+        getter = _dict_descriptor(t)
         for klass in _MRO.__get__(t):
             own = _CLASS_DICT.__get__(klass)
-            found = own.get("__dict__")
-            if getter is None and type(found) is types.GetSetDescriptorType:
-                getter = found
             declared = own.get("__slots__")
             names = ((declared,) if type(declared) is str
                      else tuple(declared) if type(declared) in (tuple, list, dict) else ())

@@ -506,3 +506,28 @@ def test_command_options_cookie_strings_and_basic_auth_name_their_secrets(tmp_pa
     assert values["prefs"] == "'theme=dark; Authorization=<redacted>; lang=en'"
     assert values["line"] == "'author=Jane tokens=5 max_tokens=2048'"   # ordinary names stay
     assert values["template"] == "'Authorization: Bearer {token}'"
+
+
+def test_an_object_under_a_secrets_name_gives_up_what_it_holds(tmp_path: Path) -> None:
+    # A cookie's Morsel and the program's own wrapper keep the secret in an attribute, not in
+    # a container: reached by a secret's name, what they hold is a secret too, so the copy the
+    # crash frame holds under an innocent name (pickled first) is hidden.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os
+        from http.cookies import SimpleCookie
+        class Key:
+            def __init__(self, raw):
+                self.raw, self.label = raw, "deploy key"
+        def send(value, other):
+            raise PermissionError("rejected")
+        def main():
+            cookie = SimpleCookie()
+            cookie["sessionid"] = os.environ["VALUE"] + "1"
+            api_key = Key(os.environ["VALUE"] + "2")
+            send(cookie["sessionid"].value, api_key.raw)
+        main()
+    ''', canary, base_env(VALUE=canary))
+    sent = {name.split(".")[-1]: shown for name, shown in report["values"].items()
+            if name.startswith("MainThread:send.")}
+    assert "<redacted" in sent["value"] and "<redacted" in sent["other"], sent
