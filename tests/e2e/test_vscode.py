@@ -420,3 +420,16 @@ def test_restricted_mode_without_tblsp_shows_the_report(vscode: VSCode, workspac
     expect(vscode.toolbar).to_be_hidden()
     expect(vscode.dialog("trust")).to_have_count(0)
     assert not (workspace / "planted.marker").exists(), "the extension ran Python code from the untrusted folder"
+
+
+def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """A second dump opened while the first is debugged: CALL STACK lists both sessions by their dump."""
+    shutil.copy(workspace / "traceback.pkl", workspace / "second.pkl")
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("checkout")
+    vscode.page.keyboard.press("Control+Shift+E")  # back to the Explorer, as a person clicks its icon
+    vscode.explorer_context_menu("second.pkl", "Open tbdump file")
+    sessions = vscode.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(r"^Session "))
+    expect(sessions).to_have_count(2, timeout=SESSION_TIMEOUT)
+    expect(sessions.nth(0)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: traceback\.pkl\b"))
+    expect(sessions.nth(1)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: second\.pkl\b"))

@@ -4,6 +4,7 @@
 // in package.json: the two must match. Whatever is added to one is added to
 // the other (and to tbdap's launch/attach handlers, which read the same names).
 
+import * as path from 'path';
 import type * as vscode from 'vscode';
 
 /** One entry of `pathMappings`: a folder as the dump recorded it, and here. */
@@ -46,7 +47,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** Set by "Open tbdump file" (never sent to tbdap): show Run and Debug once the session is sure to start. */
 export const SHOW_RUN_VIEW = '__tbdumpShowRunView';
 
-/** The configuration "Open tbdump file" starts for one dump, no launch.json needed. */
+/**
+ * The configuration "Open tbdump file" starts for one dump, no launch.json needed. The session is
+ * named after the dump, so CALL STACK says which dump each of several open sessions shows.
+ */
 export function launchConfigurationFor(dumpFile: string): vscode.DebugConfiguration {
-    return { type: DEBUG_TYPE, request: 'launch', name: 'Open tbdump file', dumpFile };
+    return { type: DEBUG_TYPE, request: 'launch', name: `tbdump: ${path.basename(dumpFile)}`, dumpFile };
 }
