@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional
 
 from .model import Source, all_frames
+from .pathmap import is_pseudo_file
 
 if TYPE_CHECKING:
     from .dumpfile import Dump
@@ -113,14 +114,9 @@ def no_copy_reason(source: Optional[Source]) -> str:
     return source.reason if source is not None and source.reason else "none was captured"
 
 
-def _pseudo(filename: str) -> bool:
-    """A name Python gives code that has no file: ``<frozen runpy>``, ``<string>``, ``<stdin>``."""
-    return filename.startswith("<") and filename.endswith(">")
-
-
 def _canonic(filename: str) -> str:
     """The key bdb/pdb look files up by (``Bdb.canonic``)."""
-    if _pseudo(filename):
+    if filename.startswith("<") and filename.endswith(">"):
         return filename
     return os.path.normcase(os.path.abspath(filename))
 
@@ -153,7 +149,7 @@ def install_sources(dump: "Dump") -> List[str]:
             lines = []
             # "<frozen runpy>", "<string>": Python shows no lines for such a name
             # either, so its missing source is nothing to tell the user.
-            if not _pseudo(filename):
+            if not is_pseudo_file(filename):
                 notes.append(f"{filename}: no source to show: the dump holds no copy ({no_copy_reason(source)}) "
                              f"and the local file is not used ({local.problem})")
         # mtime None: linecache.checkcache() keeps such entries, as it does

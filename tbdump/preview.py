@@ -430,7 +430,6 @@ class Previewer:
             rule = None  # `def get_token()`: code, not a secret
         if rule:
             self.secrets.learn(child.obj)
-        if rule:
             v = redacted(child.obj, rule)
         elif type(child.obj) in _SCALARS:
             v = self._scalar(child.obj)

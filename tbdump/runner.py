@@ -187,8 +187,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     interpreter_main = sys.modules["__main__"]
     target = DumpTarget(opts.output)  # before the program can change directory
     # A thread's crash shows the main thread's stack from the program's own frames, as a crash there does.
+    skip = _runner_codes()
     set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
-                          skip_codes=_runner_codes())
+                          skip_codes=skip)
     try:
         _run(opts)
     except SystemExit:
@@ -198,7 +199,6 @@ def main(argv: Optional[List[str]] = None) -> None:
             # python says this in one line, runs nothing and dumps nothing: so does tbdump.
             sys.stderr.write("tbdump: %s\n" % exc)
             raise SystemExit(1)
-        skip = _runner_codes()
         _strip(exc, skip)
         exit_code: object = 1
         hook = sys.excepthook

@@ -448,7 +448,7 @@ def hide_named_values(text: str, redaction: Redaction) -> str:
     if ":" not in text and "=" not in text:
         return text  # most texts: two C-level searches
     if "://" in text:
-        text = URL_CREDENTIALS.sub(r"\1%s@" % SECRET_MARKER, text)
+        text = hide_url_secrets(text)  # the passwords; query parameters are named values here
     for start, end in reversed(named_secret_spans(text, redaction)):
         text = text[:start] + SECRET_MARKER + text[end:]
     return text
