@@ -176,7 +176,7 @@ class TbLanguageServer(LanguageServer):
             message += f" [{os.path.basename(finding.dump)}]"
         return types.Diagnostic(
             range=self.to_range(finding.span), message=printable(message),
-            severity=_SEVERITY[finding.severity], code=finding.code, source=SOURCE,
+            severity=_SEVERITY[finding.severity], code=printable(finding.code), source=SOURCE,
             related_information=related or None, data={"dump": finding.dump})
 
     def publish(self, uri: str) -> None:

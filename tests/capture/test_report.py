@@ -6,6 +6,7 @@ import pty
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any, Dict
 
@@ -91,7 +92,10 @@ def test_report_shows_the_traceback_python_printed(workdir: Path, writer: str) -
     assert not missing, missing
 
 
-ATTACK = "\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;ZWNobw==\x07\rFAKE: all good\x1b[8m\x1b[0m\x1b[1;31m\ud800"
+# Terminal controls, then what reorders or hides text ("Trojan Source"): bidi override and
+# isolates, zero-width space, BOM, line and paragraph separators.
+ATTACK = "\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;ZWNobw==\x07\rFAKE: all good\x1b[8m\x1b[0m\x1b[1;31m\ud800" \
+    "\u202e\u2066\u2069\u200b\ufeff\u2028\u2029"
 
 
 @pytest.mark.parametrize("colour", ["always", "never"])
@@ -120,13 +124,15 @@ def test_a_crafted_dumps_control_characters_show_as_escapes(workdir: Path, colou
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
     out = proc.stdout.decode("utf-8")
     assert "\r" not in out and "\x07" not in out and "\ud800" not in out
+    assert [c for c in out if unicodedata.category(c) in ("Cf", "Zl", "Zp")] == []
     escapes = re.findall(r"\x1b[^m]*m?", out)
     assert set(escapes) <= ({"\x1b[%sm" % c for c in ("0", "1", "1;31", "2", "36", "33")} if colour == "always"
                             else set())
     # Each of the report's codes opens a colour and closes it: none comes from the dump.
     assert escapes.count("\x1b[0m") * 2 == len(escapes)
     assert colour == "never" or escapes, "the colours are still there"
-    shown = "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;ZWNobw==\\x07\\rFAKE: all good\\x1b[8m\\x1b[0m\\x1b[1;31m\\ud800"
+    shown = "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;ZWNobw==\\x07\\rFAKE: all good\\x1b[8m\\x1b[0m\\x1b[1;31m\\ud800" \
+        "\\u202e\\u2066\\u2069\\u200b\\ufeff\\u2028\\u2029"
     assert out.count(shown) >= 8, out   # message, type, host, argv, frame names, variables, reprs, source
 
 

@@ -56,15 +56,16 @@ def test_a_message_with_a_lone_surrogate_is_sent_and_the_session_goes_on(
 
 def test_the_consoles_lines_show_a_dumps_control_characters_as_escapes(
         tbdap: Callable[..., DapClient], crafted: Craft) -> None:
-    # VS Code's debug console acts on ANSI sequences: hidden text, colours, cursor moves.
-    attack = "\x1b[8mhidden\x1b[0m\rFAKE"
+    # VS Code's debug console acts on ANSI sequences: hidden text, colours, cursor moves;
+    # and a bidi override reorders the rest of its line ("Trojan Source").
+    attack = "\x1b[8mhidden\x1b[0m\rFAKE\u202e\u2066evil\u2069\u2028"
     def edit(safe: Safe) -> None:
         safe["exceptions"][0]["message"] += attack
         safe["metadata"]["hostname"] += attack
     session = replay(tbdap, crafted(edit))
     said = session["client"].output_text()
-    assert "\x1b" not in said and "\r" not in said, said
-    assert said.count("\\x1b[8mhidden\\x1b[0m\\rFAKE") == 2, said
+    assert "\x1b" not in said and "\r" not in said and "\u202e" not in said, said
+    assert said.count("\\x1b[8mhidden\\x1b[0m\\rFAKE\\u202e\\u2066evil\\u2069\\u2028") == 2, said
 
 
 @pytest.mark.parametrize("text, sha256, listed", [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, List
 
@@ -110,21 +111,29 @@ async def test_a_file_the_dump_has_no_copy_of_is_not_quoted(
     assert not [d for d in diags if "SECRET" in d.message], diags
 
 
-CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")   # what a terminal would act on
+def acting(text: str) -> str:
+    """What of ``text`` a terminal would act on or an editor would draw reordered or unseen:
+    controls but tab and newline, lone surrogates, format characters (bidi overrides and
+    isolates, zero-width ones: "Trojan Source"), line and paragraph separators."""
+    return "".join(c for c in text if c not in "\t\n"
+                   and unicodedata.category(c) in ("Cc", "Cs", "Cf", "Zl", "Zp"))
 
 
-async def test_control_characters_reach_the_editor_as_escapes(client: LanguageClient,
-                                                              workspace: Path) -> None:
+async def test_control_and_format_characters_reach_the_editor_as_escapes(
+        client: LanguageClient, workspace: Path) -> None:
     """Terminal editors draw hovers and diagnostics on the terminal: a dump's escape
-    sequences (a repr, an exception message) arrive spelt out (\\x1b), not live."""
+    sequences (a repr, an exception message) arrive spelt out (\\x1b), not live; and no
+    editor may draw a bidi override that reorders what the developer reads (\\u202e)."""
     crash(workspace, """\
         class Shady:
             def __repr__(self):
-                return "\\x1b]0;pwned\\x07\\x1b[2J"
+                return "\\x1b]0;pwned\\x07\\x1b[2J bill\\u202e\\u2066fdp.exe\\u2069"
+
+        Evil = type("Evil\\u202eRorre", (Exception,), {})   # the diagnostics' code
 
         def boom(obj):
             seen = obj  # use
-            raise ValueError("bad \\x1b[31mred\\r")  # crash
+            raise Evil("bad \\x1b[31mred\\r \\u2067admin\\u2069\\u200b\\ufeff\\u2028x\\u2029")  # crash
 
         boom(Shady())
         """)
@@ -132,16 +141,22 @@ async def test_control_characters_reach_the_editor_as_escapes(client: LanguageCl
     await start(client, workspace)
     uri = open_file(client, prog)
     diags = await diagnostics(client, uri)
-    texts = [d.message for d in diags] + [r.message for d in diags
-                                          for r in d.related_information or []]
+    texts = [d.message for d in diags] + [str(d.code) for d in diags] + [
+        r.message for d in diags for r in d.related_information or []]
     texts.append(await hover_text(client, uri, col_of(prog, "# use", "obj")) or "")
     whole = types.Range(types.Position(0, 0), types.Position(line_of(prog, "boom(Shady") + 1, 0))
     hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
         types.TextDocumentIdentifier(uri), whole)) or []
     texts += [h.label for h in hints if isinstance(h.label, str)]
+    values = await client.text_document_inline_value_async(types.InlineValueParams(
+        types.TextDocumentIdentifier(uri), whole,
+        types.InlineValueContext(frame_id=0, stopped_location=whole))) or []
+    texts += [v.text for v in values if isinstance(v, types.InlineValueText)]
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(
         types.TextDocumentIdentifier(uri)))
     texts += [lens.command.tooltip or "" for lens in lenses or [] if lens.command]
-    assert [t for t in texts if CONTROLS.search(t)] == []
+    assert [t for t in texts if acting(t)] == []
     joined = "\n".join(texts)
-    assert "bad \\x1b[31mred\\r" in joined and "\\x1b]0;pwned\\x07" in joined, joined
+    assert "bad \\x1b[31mred\\r \\u2067admin\\u2069\\u200b\\ufeff\\u2028x\\u2029" in joined, joined
+    assert "\\x1b]0;pwned\\x07" in joined and "bill\\u202e\\u2066fdp.exe\\u2069" in joined, joined
+    assert "Evil\\u202eRorre" in [d.code for d in diags], diags

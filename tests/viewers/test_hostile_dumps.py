@@ -11,8 +11,9 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 import pytest
 
@@ -87,16 +88,22 @@ def test_a_local_file_the_dump_has_no_copy_of_is_not_shown(crash: Callable[..., 
 
 ESC = "\x1b]0;PWNED\x07\x1b[2J\x1b[H"       # retitle the window, clear the screen
 CLIPBOARD = "\x1b]52;c;ZWNobyBwd25lZA==\x07"   # OSC 52: write the clipboard
+BIDI = "\u202e\u2066evil\u2069\u200b"              # reorder and hide text: "Trojan Source"
+
+
+def unseen(text: str) -> List[str]:
+    """The format characters and line or paragraph separators in ``text``."""
+    return [c for c in text if unicodedata.category(c) in ("Cf", "Zl", "Zp")]
 
 
 def hostile_strings(safe: Safe) -> None:
     """Escape sequences everywhere a dump has text that tbdebug shows."""
     raised = safe["exceptions"][0]
-    raised["message"] = "harmless" + ESC + CLIPBOARD + "\rFAKE: all good"
+    raised["message"] = "harmless" + ESC + CLIPBOARD + "\rFAKE: all good" + BIDI + "\u2028\u2029"
     raised["type"] = raised["name"] = "ZeroDivisionError\x1b[31m"
     inner = safe["frames"][raised["frames"][-1]]
     source = safe["sources"][inner["file"]]
-    source["text"] = source["text"].replace("return x / y", "return x / y  # \x1b[2J\x9b2J")
+    source["text"] = source["text"].replace("return x / y", "return x / y  # \x1b[2J\x9b2J" + BIDI)
     name_file(safe, inner["file"] + "\x1b[1A\x1b[2K", sha256=None)
     inner["name"] = inner["qualname"] = "div" + ESC
     inner["vars"]["x"]["r"] = "5" + ESC
@@ -112,12 +119,13 @@ def test_escape_sequences_in_a_dump_do_not_reach_the_terminal_from_tbdebug(
     done = view("tbdebug", dump, PDB_COMMANDS, *options)
     assert done.returncode == 0, done.stderr
     shown = done.stdout + done.stderr
-    assert not set(shown) & {"\x1b", "\x07", "\r", "\x9b"}, shown
+    assert not set(shown) & {"\x1b", "\x07", "\r", "\x9b"} and not unseen(shown), shown
     # Shown as escapes, as repr writes them: the start-up lines, the traceback, and pdb.
     assert "on host\\x1b]0;PWNED\\x07" in shown and "'prog\\x1b[2J' arg crashed" in shown
     assert "ZeroDivisionError\\x1b[31m: harmless\\x1b]0;PWNED" in shown
     assert "(5)div\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[H()" in shown          # where
-    assert "return x / y  # \\x1b[2J\\x9b2J" in shown                    # list, longlist
+    assert "return x / y  # \\x1b[2J\\x9b2J\\u202e\\u2066evil\\u2069\\u200b" in shown  # list, longlist
+    assert "all good\\u202e\\u2066evil\\u2069\\u200b\\u2028\\u2029" in shown
 
 
 def test_escape_sequences_in_frame_names_and_sources_are_escaped_by_tbpeep(
@@ -126,6 +134,7 @@ def test_escape_sequences_in_frame_names_and_sources_are_escaped_by_tbpeep(
     done = view("tbpeep", dump, PEEP_KEYS, "--safe", env={"COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
     assert "\x1b]0;PWNED" not in done.stdout and "\x1b[1A" not in done.stdout
+    assert not unseen(done.stdout), done.stdout
     assert "div\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[H  divide.py\\x1b[1A\\x1b[2K:5  return x / y" \
         in done.stdout
 
