@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -62,7 +63,7 @@ class InlineValue:
     span: Span         # the name's occurrence
     name: str
     text: str          # "name = value"
-    dump: str = ""     # which dump, when several show this file (their values may differ)
+    dump: str = ""     # which dump (its name), when several show this file (their values may differ)
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,22 @@ class Crashes:
         self._lines_of = lines_of
         self.dumps: Dict[str, LoadedDump] = {}
         self._placements: Dict[Tuple[str, str], _Placement] = {}
+        self._names: Dict[str, str] = {}
 
     def add(self, loaded: LoadedDump) -> None:
         self.dumps[loaded.path] = loaded
         self._forget(loaded.path)
+        self._names = _short_names(self.dumps)
 
     def remove(self, path: str) -> None:
         self.dumps.pop(path, None)
         self._forget(path)
+        self._names = _short_names(self.dumps)
+
+    def name(self, path: str) -> str:
+        """How the texts shown name a dump: its file name, with as many of its folders as
+        tell it from the other dumps' (``a/traceback.pkl`` beside ``b/traceback.pkl``)."""
+        return self._names.get(path) or os.path.basename(path)
 
     def _forget(self, path: str) -> None:
         for key in [k for k in self._placements if k[0] == path]:
@@ -202,7 +211,7 @@ class Crashes:
                 how += f"; {dropped} could not be placed and are not shown"
         else:
             how = "the dump holds no copy of the source, so positions may be off"
-        message = (f"This file differs from the source captured in {loaded.name} "
+        message = (f"This file differs from the source captured in {self.name(loaded.path)} "
                    f"(crash at {loaded.dump.metadata.time}): {how}.")
         return Finding(Severity.WARNING, Span(index.local, 1, 0, 1, len(first)), message,
                        "source-changed", loaded.path)
@@ -294,7 +303,8 @@ class Crashes:
                 continue
             site, (kind, value) = found[0]
             value, reached, missing = _follow(value, chain.steps, chain.base)
-            where = f"{kind} in {site.frame.qualname}() · {_frame_label(site)} · {loaded.name}"
+            where = f"{kind} in {site.frame.qualname}() · {_frame_label(site)} · " \
+                    f"{self.name(loaded.path)}"
             body = render.hover(text if missing is None else reached, value, where, missing,
                                 markup)
             others = [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
@@ -305,7 +315,7 @@ class Crashes:
             value, reached, missing = _follow(index.module_globals[chain.base], chain.steps,
                                               chain.base)
             return render.hover(text if missing is None else reached, value,
-                                f"module global of {index.remote} · {loaded.name}", missing,
+                                f"module global of {index.remote} · {self.name(loaded.path)}", missing,
                                 markup)
         return None
 
@@ -329,7 +339,7 @@ class Crashes:
                         continue
                     for name, a, b in expr.names(placement.lines[line - 1]):
                         value = frame.variables.get(name)
-                        dump = loaded.name if several else ""
+                        dump = self.name(loaded.path) if several else ""
                         if value is None or value.type in _CODE_TYPES or (dump, line, name) in seen:
                             continue
                         seen.add((dump, line, name))
@@ -348,6 +358,20 @@ class Crashes:
             if span is not None:
                 out.append(Lens(span, loaded.path, crash.stack.head))
         return out
+
+
+def _short_names(paths: Iterable[str]) -> Dict[str, str]:
+    """Each path by the fewest of its last components that no other path ends with: two
+    dumps both called traceback.pkl must not carry the same name in a diagnostic."""
+    parts = {path: os.path.normpath(path).split(os.sep) for path in paths}
+    names = {}
+    for path, own in parts.items():
+        others = [p for other, p in parts.items() if other != path]
+        n = 1
+        while n < len(own) and any(p[-n:] == own[-n:] for p in others):
+            n += 1
+        names[path] = os.sep.join(own[-n:])
+    return names
 
 
 def _raised(stack: Stack) -> str:

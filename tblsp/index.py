@@ -98,7 +98,6 @@ class LoadedDump:
     def __init__(self, path: str, mappings: Sequence[PathMapping]) -> None:
         self.path = path
         self.dump = tbdump.load(path, objects=False)
-        self.name = os.path.basename(path)
         self.stacks = _stacks(self.dump)
         self.files: Dict[str, FileIndex] = {}
         self._by_remote: Dict[str, FileIndex] = {}

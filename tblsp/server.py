@@ -173,7 +173,7 @@ class TbLanguageServer(LanguageServer):
             for span, message in finding.related]
         message = finding.message
         if len(self.crashes.dumps) > 1:
-            message += f" [{os.path.basename(finding.dump)}]"
+            message += f" [{self.crashes.name(finding.dump)}]"
         return types.Diagnostic(
             range=self.to_range(finding.span), message=printable(message),
             severity=_SEVERITY[finding.severity], code=printable(finding.code), source=SOURCE,

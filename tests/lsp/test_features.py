@@ -10,7 +10,8 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from ..dap.dapclient import DapClient
-from .lsp_support import DIVIDE, crash, diagnostics, line_of, open_file, start, until
+from .lsp_support import (DIVIDE, by_severity, col_of, crash, diagnostics, hover_text, line_of,
+                          open_file, start, until)
 
 pytestmark = pytest.mark.asyncio
 
@@ -81,6 +82,33 @@ async def test_two_dumps_of_a_file_show_both_sets_of_values(client: LanguageClie
     crash_line = line_of(prog, "# crash")
     assert sorted(h.label for h in hints if h.position.line == crash_line) == [
         "x = 5, y = 0  [traceback.pkl]", "x = 8, y = 0  [second.tbdump]"]
+
+
+async def test_two_dumps_of_the_same_name_are_told_apart(client: LanguageClient,
+                                                         workspace: Path) -> None:
+    """Both dumps are traceback.pkl, in folders of their own: every text that says which
+    dump a value or a crash is from names it with the folder that tells them apart."""
+    for folder, x in (("a", "5"), ("b", "8")):
+        (workspace / folder).mkdir()
+        crash(workspace, DIVIDE, args=[x, "0"], output=workspace / folder / "traceback.pkl")
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = open_file(client, prog)
+    diags = await diagnostics(client, uri, lambda ds: len(
+        by_severity(ds, types.DiagnosticSeverity.Error)) == 2)
+    assert sorted(d.message for d in by_severity(diags, types.DiagnosticSeverity.Error)) == [
+        "ZeroDivisionError: division by zero [a/traceback.pkl]",
+        "ZeroDivisionError: division by zero [b/traceback.pkl]"]
+    crash_line = line_of(prog, "# crash")
+    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        types.TextDocumentIdentifier(uri), whole(prog)))
+    assert sorted(h.label for h in hints or [] if h.position.line == crash_line) == [
+        "x = 5, y = 0  [a/traceback.pkl]", "x = 8, y = 0  [b/traceback.pkl]"]
+    text = await hover_text(client, uri, col_of(prog, "# crash", "x"))
+    assert text is not None
+    wheres = [line for line in text.splitlines() if "innermost frame" in line]
+    assert sorted(wheres) == ["*local in div() · innermost frame · a/traceback.pkl*",
+                              "*local in div() · innermost frame · b/traceback.pkl*"], text
 
 
 async def test_inlay_hints_can_be_turned_off(client: LanguageClient, workspace: Path) -> None:
