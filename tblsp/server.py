@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import time
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
@@ -43,6 +44,12 @@ _SEVERITY = {
     Severity.INFORMATION: types.DiagnosticSeverity.Information,
 }
 _SETTLE = 0.1     # seconds a changed dump must stay unchanged before it is read
+# Without the editor's file watcher the polls look only at the folders' top level; a walk
+# of the workspace (bounded as dumpfiles bounds it) finds a crash deeper down. Walks are
+# _WALK_POLLS polls apart at the least, and _WALK_PAUSE times what the last one took: a
+# large tree costs the server no more than 1% of its time.
+_WALK_POLLS = 10
+_WALK_PAUSE = 100
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
@@ -106,6 +113,8 @@ class TbLanguageServer(LanguageServer):
         self.loading: Dict[str, "asyncio.Future[None]"] = {}
         self.generation: Dict[str, int] = {}   # reads started per dump; the latest one counts
         self.shut_down = False                 # asked to shut down before exit (LSP: status 0)
+        self.watched = False                   # the editor's file watcher reports new dumps
+        self.next_walk = 0.0                   # time.monotonic() of the next walk for new dumps
         self._disk: Dict[str, Tuple[Optional[dumpfiles.Stamp], List[str]]] = {}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -293,13 +302,30 @@ class TbLanguageServer(LanguageServer):
             await self.load(path)
 
     async def watch(self) -> None:
+        self.next_walk = time.monotonic() + _WALK_POLLS * self.options.poll_interval
         while True:
             await asyncio.sleep(self.options.poll_interval)
             try:
                 for path in self.wanted():
                     await self.check(path)
+                if not self.watched and not self.options.dump_files \
+                        and time.monotonic() >= self.next_walk:
+                    await self.walk()
             except Exception:   # a bug must not stop the watching for good
                 log.exception("checking the dump files")
+
+    async def walk(self) -> None:
+        """Load the dumps written deep in the workspace folders since they were last walked."""
+        started = time.monotonic()
+        found = await asyncio.get_running_loop().run_in_executor(
+            None, dumpfiles.discover, list(self.folders))
+        took = time.monotonic() - started
+        self.next_walk = time.monotonic() + max(_WALK_POLLS * self.options.poll_interval,
+                                                _WALK_PAUSE * took)
+        for path in found:
+            # A folder removed during the walk takes its dumps with it.
+            if path not in self.seen and path not in self.closed and _under(path, self.folders):
+                await self.check(path)
 
     def workspace_folders(self) -> List[str]:
         return [p for p in (to_fs_path(f.uri) for f in self.workspace.folders.values()) if p]
@@ -351,6 +377,8 @@ async def initialized(ls: TbLanguageServer, params: types.InitializedParams) -> 
                 [types.FileSystemWatcher(glob_pattern=dumpfiles.WATCH_GLOB)]))]))
     except Exception as exc:   # polling still notices changes; the editor said no
         log.info("client refused the dump file watcher: %s", exc)
+    else:
+        ls.watched = True
 
 
 @server.feature(types.SHUTDOWN)

@@ -292,6 +292,19 @@ async def test_editor_file_events_load_new_dumps(client: Client, workspace: Path
     await until(lambda: cleared(client, uri), "diagnostics cleared")
 
 
+async def test_new_dumps_deep_in_the_workspace_without_the_editors_watcher(
+        client: Client, workspace: Path) -> None:
+    """Neovim registers no file watcher for servers: the polls walk the workspace again
+    now and then, so a crash written in a subfolder shows without a restart."""
+    await start(client, workspace, "neovim", pollInterval=0.1)
+    deep = workspace / "a" / "b"
+    crash(deep, DIVIDE, args=["5", "0"])
+    # The file is not opened: tblsp would look beside it and find the dump that way.
+    diags = await diagnostics(client, (deep / "prog.py").as_uri())
+    assert by_severity(diags, types.DiagnosticSeverity.Error)
+    assert client.registrations == []
+
+
 async def test_dump_beside_an_opened_file(client: LanguageClient, tmp_path: Path,
                                           workspace: Path) -> None:
     """An editor opened on one file, outside any workspace folder, still finds its dump."""
