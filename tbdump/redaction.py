@@ -104,9 +104,9 @@ class Redaction:
         if not self.enabled or pattern is None:
             return False
         folded = _fold(joined)
-        found = pattern.search(folded)
+        found = pattern.search(folded) if _may_hold_entry(folded, self.names) else None
         if found is None:
-            return False  # the common case: one C-level search, every entry taken as a substring
+            return False  # the common case: C-level searches, every entry taken as a substring
         # A hit may be a word entry inside an ordinary word (author, max_tokens): each
         # name hit is decided by itself, found by counting the separators before it.
         names: Optional[List[str]] = None
@@ -124,7 +124,10 @@ class Redaction:
         """Whether a denylist entry occurs anywhere in ``text`` (a source), words or not:
         one C-level search before its names are decided one by one."""
         pattern = _names_pattern(self.names)
-        return self.enabled and pattern is not None and pattern.search(_fold(text)) is not None
+        if not self.enabled or pattern is None:
+            return False
+        folded = _fold(text)
+        return _may_hold_entry(folded, self.names) and pattern.search(folded) is not None
 
     def rule_for_text(self, text: str) -> Optional[str]:
         """The value pattern that ``text`` hits, if any."""
@@ -229,6 +232,19 @@ def _names_pattern(names: Tuple[str, ...]) -> Optional[Pattern[str]]:
             node = node.setdefault(ch, {})
         node[""] = {}
     return re.compile(_trie_regex(trie))
+
+
+def _may_hold_entry(folded: str, names: Tuple[str, ...]) -> bool:
+    """Whether a long folded text (a dict's joined keys, a repr) may hold a denylist entry:
+    ``in`` for each entry that holds no other reads a text in a third of the instructions
+    the trie's search takes, which only a hit then runs. Short texts go to the search."""
+    return len(folded) < 256 or any(map(folded.__contains__, _anchors(names)))
+
+
+@functools.lru_cache(maxsize=None)
+def _anchors(names: Tuple[str, ...]) -> Tuple[str, ...]:
+    """The entries that contain no other entry: a text holds an entry only if it holds one of these."""
+    return tuple(n for n in names if not any(other != n and other in n for other in names))
 
 
 def _trie_regex(node: dict) -> str:

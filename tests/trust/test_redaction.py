@@ -45,6 +45,8 @@ PROGRAM = '''
         rows = [{"user": "a", "secret": password}, {"user": "b", "passwd": password}]  # list of dicts
         env = os.environ                                            # env var (via os.environ)
         copy_under_innocent_name = password
+        wide = {"field_%d" % i: i for i in range(60)}               # a long dict's keys
+        wide["session_key"] = cli_token[::-1]                        # a secret no other name holds
         raise RuntimeError("request failed")
     handler(user="bob", api_key=os.environ["APP_PASSWORD"])
 '''
@@ -70,7 +72,7 @@ def test_canary_appears_nowhere_in_the_dump(tmp_path: Path) -> None:
     assert report is not None, loaded
     handler = [f for f in report["frames"] if f["name"] == "handler"][0]
     for name in ("password", "client_secret", "cli_token", "kwargs", "nested", "account", "slotted",
-                 "config", "use", "rows", "env", "copy_under_innocent_name"):
+                 "config", "use", "rows", "env", "copy_under_innocent_name", "wide"):
         assert name in handler["vars"]
     assert handler["resolved"]["password"] == ["Placeholder", True]
     assert handler["resolved"]["config"] == ["Config", False]   # the object loads, its token does not
@@ -83,6 +85,8 @@ def test_redaction_can_be_configured_and_turned_off(tmp_path: Path) -> None:
         import os
         def f():
             customer_number = os.environ["VALUE"]
+            orders = {"order_%d" % i: i for i in range(60)}
+            orders["customer_number"] = os.environ["VALUE"][::-1]  # a secret no other name holds
             header = "Bearer " + os.environ["VALUE"]
             password = os.environ["OTHER"]
             raise RuntimeError("x")
@@ -95,7 +99,7 @@ def test_redaction_can_be_configured_and_turned_off(tmp_path: Path) -> None:
     run_tbdump(prog, [], env)
     safe = dict(members(tmp_path / "traceback.pkl"))["safe"].decode()
     assert "name matches 'customernumber'" in safe and "value matches /Bearer \\\\S+/" in safe
-    assert canary not in safe
+    assert canary not in safe and canary[::-1].encode() not in (tmp_path / "traceback.pkl").read_bytes()
     assert other in safe  # `password` was taken off the list
     run_tbdump(prog, [], base_env(VALUE=canary, OTHER=other, TBDUMP_REDACT="0"))
     assert canary.encode() in (tmp_path / "traceback.pkl").read_bytes()
