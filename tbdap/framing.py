@@ -23,6 +23,16 @@ class Unencodable(Exception):
     """A message has no JSON form (a bug in tbdap); nothing was written, the stream is still in step."""
 
 
+def _parse_int(text: str) -> Any:
+    # Python refuses to convert an integer of more than 4300 digits.  No DAP argument
+    # is one, but its request must still be answered: the number becomes inf, which
+    # every handler refuses as "not an integer", instead of the message being dropped.
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 class Framing:
     """Reads and writes whole DAP messages on a pair of binary streams."""
 
@@ -38,7 +48,7 @@ class Framing:
             return None
         body = self._read_exactly(length)
         try:
-            message = json.loads(body.decode("utf-8"))
+            message = json.loads(body.decode("utf-8"), parse_int=_parse_int)
         except UnicodeDecodeError as exc:
             raise BadMessage("a message body is not valid UTF-8 (%s)" % exc.reason) from None
         except ValueError as exc:

@@ -52,12 +52,17 @@ def argument(args: Dict[str, Any], name: str, kind: Type[T], default: Optional[T
     return value
 
 
-def position(args: Dict[str, Any], name: str) -> int:
-    """A start or a count: an integer, 0 when absent, never negative."""
-    value = argument(args, name, int, 0)
+def position(args: Dict[str, Any], name: str, needed: bool = False) -> int:
+    """A start, a count or a column: an integer, 0 when absent (unless ``needed``), never negative."""
+    value = required(args, name, int) if needed else argument(args, name, int, 0)
     if value < 0:
         raise RequestError("The %r argument must be 0 or more, not %d." % (name, value))
     return value
+
+
+def page(items: List[T], start: int, count: int) -> List[T]:
+    """The part of ``items`` a DAP start/count asks for: a count of 0 (or none) runs to the end."""
+    return items[start:start + count] if count else items[start:]
 
 
 def required(args: Dict[str, Any], name: str, kind: Type[T]) -> T:
@@ -75,6 +80,8 @@ def _kind_name(kind: type) -> str:
 
 # Requests that end the session: arriving while evaluated code runs, they interrupt it.
 _ENDING = frozenset(("disconnect", "terminate"))
+# What a client may send before 'initialize' has succeeded: that, and a way to leave.
+_BEFORE_INITIALIZE = frozenset(("initialize", "disconnect"))
 
 
 class Connection:
@@ -93,6 +100,7 @@ class Connection:
         self._lock = threading.Lock()
         self._in_user_code = False
         self._interrupting = False
+        self._initialized = False
 
     @contextlib.contextmanager
     def user_code(self) -> Iterator[None]:
@@ -192,6 +200,7 @@ class Connection:
             method = getattr(handler, command + "_request", None)
             if method is None:
                 raise RequestError("tbdap does not support the %r request." % command, error_id=2)
+            self._check_order(command)
             body = method(args)
         except RequestError as exc:
             self._respond(seq, command, False, error=(exc.error_id, str(exc), exc.show_user))
@@ -203,6 +212,7 @@ class Connection:
             self._respond(seq, command, False, error=(99, text, True))
             return
         self._respond(seq, command, True, body=body)
+        self._initialized = self._initialized or command == "initialize"
         actions, self._after_response = self._after_response, []
         for action in actions:
             try:
@@ -211,6 +221,13 @@ class Connection:
                 raise  # the client is gone: the caller ends the connection
             except Exception:  # a bug in tbdap: the response is out, and the session goes on
                 log("internal error after answering %r:\n%s" % (command, traceback.format_exc()))
+
+    def _check_order(self, command: str) -> None:
+        """The protocol's order: 'initialize' first, and once (debugpy refuses both the same way)."""
+        if command == "initialize" and self._initialized:
+            raise RequestError("The session is already initialized: 'initialize' is sent once, first.")
+        if not self._initialized and command not in _BEFORE_INITIALIZE:
+            raise RequestError("The session is not initialized yet: send 'initialize' before %r." % command)
 
     def _respond(self, request_seq: int, command: str, success: bool,
                  body: Optional[Dict[str, Any]] = None, error: Optional[tuple] = None) -> None:

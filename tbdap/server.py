@@ -75,6 +75,13 @@ def _serve_socket(client: socket.socket, make_handler: HandlerFactory) -> None:
         except OSError as exc:  # the client vanished mid-answer: the next one is still welcome
             log("connection lost: %s" % exc)
         finally:
+            # Ends the reader thread's wait on a client that stays connected after its
+            # disconnect: closing the stream under that wait would block until the client
+            # went away, and with it every client after this one.
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             for stream in (reader, writer):
                 try:
                     stream.close()

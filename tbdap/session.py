@@ -16,9 +16,9 @@ from tbdump.framelines import source_line
 
 from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, one_line
-from .messaging import Connection, RequestError, argument, position, required
+from .messaging import Connection, RequestError, argument, page, position, required
 from .sources import SourceMap, parse_path_mappings
-from .stack import StackEntry, Stacks, display_columns
+from .stack import StackEntry, Stacks, ThreadStack, display_columns
 from .variables import Objects, Row, VariableTree, scope_rows
 
 NOT_RUNNING = ("This is a replay of a crash dump: the program cannot {what}. "
@@ -126,6 +126,7 @@ class Session:
         self.configured = False
         self.stopped_sent = False
         self.told_changes = False
+        self.terminated = False
         self._scopes: Dict[int, Tuple[FrameContext, str, Optional[StackEntry]]] = {}
         self._ref_context: Dict[int, FrameContext] = {}
         # The rows each variablesReference last listed, by name: setVariable finds its
@@ -149,14 +150,16 @@ class Session:
                                "(or 'attach' to a running tbdap server) first.")
         return self.replay
 
-    def _entry(self, frame_id: Any) -> StackEntry:
+    def _entry(self, args: Dict[str, Any]) -> StackEntry:
+        """The frame a request's optional 'frameId' names (the innermost one when absent)."""
         replay = self._replay()
+        frame_id = argument(args, "frameId", int)
         if frame_id is None:
             entries = replay.stacks.threads[0].entries
             return next(e for e in entries if e.frame is not None)
-        entry = replay.stacks.entries.get(frame_id) if isinstance(frame_id, int) else None
+        entry = replay.stacks.entries.get(frame_id)
         if entry is None:
-            raise RequestError("There is no frame with id %r in this replay." % (frame_id,))
+            raise RequestError("There is no frame with id %d in this replay." % frame_id)
         if entry.frame is None:
             raise RequestError("%r is a label in the call stack, not a frame: select a frame." % entry.label)
         return entry
@@ -164,9 +167,12 @@ class Session:
     # -- lifecycle ------------------------------------------------------------
 
     def initialize_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        self.coords.lines_at_1 = argument(args, "linesStartAt1", bool, True)
-        self.coords.columns_at_1 = argument(args, "columnsStartAt1", bool, True)
-        self.uri_paths = argument(args, "pathFormat", str, "path") == "uri"
+        # All read before any is set: a refused initialize leaves the session as it was.
+        lines_at_1 = argument(args, "linesStartAt1", bool, True)
+        columns_at_1 = argument(args, "columnsStartAt1", bool, True)
+        path_format = argument(args, "pathFormat", str, "path")
+        self.coords.lines_at_1, self.coords.columns_at_1 = lines_at_1, columns_at_1
+        self.uri_paths = path_format == "uri"
         return dict(CAPABILITIES)
 
     def launch_request(self, args: Dict[str, Any]) -> None:
@@ -202,8 +208,10 @@ class Session:
         # A client may ask for safe mode, never lift the one the server was started in.
         safe = self.default_safe or bool(argument(args, "safe", bool, False))
         just_my_code = argument(args, "justMyCode", bool, True)
-        dump = self._load(path, safe)
+        # Checked before loading: in server mode a refused launch must not use up the dump
+        # opened at startup, which the retry would then load again.
         mappings = parse_path_mappings(args.get("pathMappings"))
+        dump = self._load(path, safe)
         self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code)
         self.conn.after_response(self._opened)
 
@@ -249,21 +257,23 @@ class Session:
             "preserveFocusHint": False})
 
     def setExceptionBreakpoints_request(self, args: Dict[str, Any]) -> None:
-        return None  # the replay is already stopped at its one exception
+        required(args, "filters", list)  # read nowhere: the replay is already stopped at its one exception
 
     def setBreakpoints_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        wanted = argument(args, "breakpoints", list, [])
-        return {"breakpoints": [{"verified": False, "message": "A replay does not run, so breakpoints never hit."}
-                                for _ in wanted]}
+        required(args, "source", dict)
+        return _never_hit(argument(args, "breakpoints", list, []))
 
     def setFunctionBreakpoints_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        return self.setBreakpoints_request(args)
+        return _never_hit(required(args, "breakpoints", list))
 
     def disconnect_request(self, args: Dict[str, Any]) -> None:
         self.conn.closing = True
 
     def terminate_request(self, args: Dict[str, Any]) -> None:
-        self.conn.after_response(lambda: self.conn.send_event("terminated"))
+        # Once: a second Stop (or terminate) finds the session already ending.
+        if not self.terminated:
+            self.terminated = True
+            self.conn.after_response(lambda: self.conn.send_event("terminated"))
 
     def _cannot(self, what: str) -> None:
         self._replay()
@@ -289,15 +299,18 @@ class Session:
     def threads_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         return {"threads": [{"id": t.id, "name": t.name} for t in self._replay().stacks.threads]}
 
-    def stackTrace_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        replay = self._replay()
+    def _thread(self, args: Dict[str, Any]) -> ThreadStack:
+        """The thread a request's 'threadId' names."""
         thread_id = required(args, "threadId", int)
-        thread = replay.stacks.thread(thread_id)
+        thread = self._replay().stacks.thread(thread_id)
         if thread is None:
             raise RequestError("There is no thread with id %d in this dump." % thread_id)
-        start = position(args, "startFrame")
-        levels = position(args, "levels")
-        chosen = thread.entries[start:start + levels] if levels else thread.entries[start:]
+        return thread
+
+    def stackTrace_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        replay = self._replay()
+        thread = self._thread(args)
+        chosen = page(thread.entries, position(args, "startFrame"), position(args, "levels"))
         frames = [self._stack_frame(replay, e) for e in chosen]
         self._tell_source_problems(replay)
         return {"stackFrames": frames, "totalFrames": len(thread.entries)}
@@ -330,18 +343,20 @@ class Session:
 
     def source_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        reference = argument(args, "sourceReference", int, 0)
         source = argument(args, "source", dict, {})
-        path = source.get("path") if isinstance(source.get("path"), str) else None
-        reference = source.get("sourceReference") or reference
+        # The Source's own reference wins over the request's (the spec's older form).
+        reference = argument(source, "sourceReference", int) or argument(args, "sourceReference", int, 0)
+        path = argument(source, "path", str)
+        if not reference and path is None:
+            raise RequestError("The request needs the 'sourceReference' argument (or a 'source' with one).")
         return {"content": replay.sources.text(reference, path), "mimeType": "text/x-python"}
 
     def exceptionInfo_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        thread_id = required(args, "threadId", int)
-        if thread_id != replay.stacks.threads[0].id:
+        thread = self._thread(args)
+        if thread is not replay.stacks.threads[0]:
             raise RequestError("Thread %d did not raise the exception: it was running when the crash was dumped."
-                               % thread_id)
+                               % thread.id)
         exc = replay.dump.exception
         return {"exceptionId": exc.type_name, "description": exc.message, "breakMode": "unhandled",
                 "details": self._details(replay, exc, 0)}
@@ -402,6 +417,8 @@ class Session:
         replay = self._replay()
         ref = required(args, "variablesReference", int)
         flt = argument(args, "filter", str)
+        if flt not in (None, "indexed", "named"):
+            raise RequestError("The 'filter' argument must be \"indexed\" or \"named\", not %r." % flt)
         start = position(args, "start")
         count = position(args, "count")
         fmt = argument(args, "format", dict, {})
@@ -410,7 +427,7 @@ class Session:
             raise RequestError("There is no variablesReference %d in this replay." % ref)
         if ref in self._scopes:
             row.children = self._scope_rows(*self._scopes[ref])
-        kids = replay.tree.children(row, flt, start, count or None)
+        kids = replay.tree.children(row, flt, start, count)
         ctx = self._ref_context.get(ref)
         self._listed.setdefault(ref, {}).update((kid.name, kid) for kid in kids)
         out = []
@@ -436,9 +453,11 @@ class Session:
             shown = self._listed.get(ref, {})
             match = shown.get(name) if name in shown else next(
                 (r for r in replay.tree.children(parent) if r.name == name), None)
-            if match is not None and match.read_only:
+            if match is None:
+                raise RequestError("There is no variable named %r under variablesReference %d." % (name, ref))
+            if match.read_only:
                 raise RequestError("%s cannot be assigned to: it is computed from the value." % name)
-            if match is None or not match.evaluate_name:
+            if not match.evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
             target = match.evaluate_name
         return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args)
@@ -447,7 +466,7 @@ class Session:
         replay = self._replay()
         expression = required(args, "expression", str)
         value = required(args, "value", str)
-        ctx = replay.context(self._entry(args.get("frameId")))
+        ctx = replay.context(self._entry(args))
         return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), args)
 
     def _assigned(self, replay: Replay, row: Row, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -466,7 +485,7 @@ class Session:
         expression = required(args, "expression", str)
         context = argument(args, "context", str, "hover")
         fmt = argument(args, "format", dict, {})
-        entry = self._entry(args.get("frameId"))
+        entry = self._entry(args)
         ctx = replay.context(entry)
         row = replay.evaluator.evaluate(expression, ctx, context)
         if context == "clipboard" and row.has_obj:
@@ -490,10 +509,10 @@ class Session:
         # `column` counts in the line `line` names (the first when absent), as a multi-line
         # console input or an editor other than VS Code sends it.
         lines = text.split("\n")
-        line = argument(args, "line", int)
-        index = 0 if line is None else min(max(self.coords.line_in(line), 0), len(lines) - 1)
-        column = self.coords.column_in(required(args, "column", int), lines[index])
-        ctx = replay.context(self._entry(args.get("frameId")))
+        # An absent line reads as 0, which is the first line at either base.
+        index = min(max(self.coords.line_in(position(args, "line")), 0), len(lines) - 1)
+        column = self.coords.column_in(position(args, "column", needed=True), lines[index])
+        ctx = replay.context(self._entry(args))
         return {"targets": replay.evaluator.completions(lines[index][:column], ctx)}
 
     # -- the rest of the dump ---------------------------------------------------
@@ -513,9 +532,7 @@ class Session:
             if version:
                 module["version"] = version
         modules = sorted(seen.values(), key=lambda m: m["name"])
-        start = position(args, "startModule")
-        count = position(args, "moduleCount")
-        return {"modules": modules[start:start + count] if count else modules[start:],
+        return {"modules": page(modules, position(args, "startModule"), position(args, "moduleCount")),
                 "totalModules": len(modules)}
 
     def loadedSources_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -523,6 +540,11 @@ class Session:
         library = {e.frame.filename: e.frame.library and replay.just_my_code
                    for e in replay.stacks.entries.values() if e.frame is not None}
         return {"sources": replay.sources.loaded_sources(library)}
+
+
+def _never_hit(wanted: List[Any]) -> Dict[str, Any]:
+    return {"breakpoints": [{"verified": False, "message": "A replay does not run, so breakpoints never hit."}
+                            for _ in wanted]}
 
 
 def _context_getter(ctx: FrameContext, kind: str, name: str) -> Callable[[], Any]:

@@ -14,6 +14,8 @@ from tbdump import preview
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
 
+from .messaging import page
+
 PAGE = 100  # VS Code asks for indexed children 100 at a time
 # A client that does not page gets a container's first PAGE items and a "more" row
 # holding the rest in ranges of BUCKET (or BUCKET**2, ...) items, as debugpy lays them out.
@@ -188,31 +190,28 @@ class VariableTree:
 
     # -- children -------------------------------------------------------------
 
-    def children(self, row: Row, flt: Optional[str] = None, start: int = 0,
-                 count: Optional[int] = None) -> List[Row]:
-        """A row's children as the client asked: all, "named" ones, or a page of "indexed" ones."""
+    def children(self, row: Row, flt: Optional[str] = None, start: int = 0, count: int = 0) -> List[Row]:
+        """A row's children as the client asked: all, "named" ones or "indexed" ones, each
+        list paged by ``start``/``count`` as the spec says (count 0: to its end)."""
         if row.items is not None:
-            return self._range_children(*row.items)
+            return page(self._range_children(*row.items), start, count)
         if row.children is not None:
-            kids = row.children
-            if flt == "indexed":
-                return []
-            return kids[start:start + count] if count else kids[start:]
+            return [] if flt == "indexed" else page(row.children, start, count)
         paged = self._paged_count(row)
         if not paged:
-            if flt == "indexed":
-                return []
-            return self._all_children(row)
+            return [] if flt == "indexed" else page(self._all_children(row), start, count)
         if flt == "named":
-            return self.named_children(row)
-        if flt == "indexed":
-            return self._indexed_children(row, start, count if count else paged - start)
+            return page(self.named_children(row), start, count)
+        start = min(start, paged)
         if count:
-            return self.named_children(row) + self._indexed_children(row, start, count)
-        # Neither a filter nor a count: a client that does not page (nvim-dap, or one that
-        # ignores indexedVariables).  All items would be a million rows in one response.
-        return (self.named_children(row) + self._indexed_children(row, start, min(PAGE, paged - start))
-                + self._range_children(row, start + PAGE, paged, "more"))
+            indexed = self._indexed_children(row, start, min(count, paged - start))
+        else:
+            # No count: all items from start, which for a million is a million rows in one
+            # response.  A client that does not page (nvim-dap, or one that ignores
+            # indexedVariables) gets the next PAGE and a "more" row of ranges, as from debugpy.
+            indexed = (self._indexed_children(row, start, min(PAGE, paged - start))
+                       + self._range_children(row, start + PAGE, paged, "more"))
+        return indexed if flt == "indexed" else self.named_children(row) + indexed
 
     def _range_children(self, container: Row, start: int, stop: int, name: Optional[str] = None) -> List[Row]:
         """Items [start, stop) of a container: as rows when they are few, else as ranges of
@@ -288,6 +287,8 @@ class VariableTree:
         return group_rows(rows)
 
     def _indexed_children(self, row: Row, start: int, count: int) -> List[Row]:
+        if count <= 0:
+            return []
         if not self._preview_is_enough(row, needed=start + count):
             found, obj, why = self._live(row)
             if found:

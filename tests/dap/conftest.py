@@ -1,6 +1,7 @@
 """Fixtures for the tbdap tests: dumps made by really crashing the programs, and DAP clients."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -66,16 +67,25 @@ def replay(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path]) -> Cal
     return start
 
 
-@pytest.fixture
-def server(dumps: Callable[[str], Path]) -> Iterator[int]:
-    """A `python -m tbdap --port 0` server of the nested dump; yields its port."""
-    proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dumps("nested"))],
+@contextlib.contextmanager
+def serving(dump: Path) -> Iterator[int]:
+    """A `python -m tbdap --port 0 DUMP` server while the block runs; yields its port."""
+    proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dump)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={"PYTHONPATH": str(REPO)})
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"127\.0\.0\.1:(\d+)", line)
-    assert match, line
-    yield int(match.group(1))
-    proc.terminate()
-    proc.wait(10)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"127\.0\.0\.1:(\d+)", line)
+        assert match, line
+        yield int(match.group(1))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def server(dumps: Callable[[str], Path]) -> Iterator[int]:
+    """A server of the nested dump; yields its port."""
+    with serving(dumps("nested")) as port:
+        yield port

@@ -61,13 +61,14 @@ def test_a_content_length_shorter_than_its_body_loses_that_message_only(tbdap: C
 
 def test_messages_split_across_reads_or_sharing_one(tbdap: Callable[..., DapClient]) -> None:
     client = tbdap()
-    two = (frame({"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}})
-           + frame({"seq": 2, "type": "request", "command": "threads"}))
+    client.initialize()
+    two = (frame({"seq": 2, "type": "request", "command": "setExceptionBreakpoints", "arguments": {"filters": []}})
+           + frame({"seq": 3, "type": "request", "command": "threads"}))
     for cut in (5, 30, len(two) - 3):
         client.send_raw(two[:cut])
         time.sleep(0.1)
         client.send_raw(two[cut:])
-        assert client.response(1)["success"] and "No dump is open" in client.response(2)["message"]
+        assert client.response(2)["success"] and "No dump is open" in client.response(3)["message"]
         client._responses.clear()
 
 

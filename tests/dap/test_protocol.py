@@ -128,7 +128,7 @@ def test_unknown_command_and_bad_arguments(replay: Replay) -> None:
         "variablesReference": parts["variablesReference"], "filter": "indexed", "start": -5, "count": 2})
     assert "len() cannot be assigned to" in client.fail("setVariable", {
         "variablesReference": parts["variablesReference"], "name": "len()", "value": "7"})
-    assert "did not raise" in client.fail("exceptionInfo", {"threadId": thread_id + 1000})
+    assert "no thread with id %d" % (thread_id + 1000) in client.fail("exceptionInfo", {"threadId": thread_id + 1000})
 
 
 def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
@@ -186,8 +186,10 @@ def test_stack_paging(replay: Replay) -> None:
 
 def test_thread_crash_lists_the_crashing_thread_first(replay: Replay) -> None:
     client = replay("thread")
-    assert [t["name"] for t in client.ok("threads")["threads"]][:2] == ["worker-1", "MainThread"]
+    threads = client.ok("threads")["threads"]
+    assert [t["name"] for t in threads][:2] == ["worker-1", "MainThread"]
     assert first_frame(client)["name"] == "worker"
+    assert "did not raise" in client.fail("exceptionInfo", {"threadId": threads[1]["id"]})
 
 
 # -- sources -------------------------------------------------------------------------
