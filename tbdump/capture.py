@@ -30,6 +30,7 @@ from .preview import Previewer, missing, redacted
 from .redaction import Redaction, is_code, rule_marker, split_argv
 from .saferepr import describe_exception
 from .scrubbing import Secrets
+from .settings import report_own_error
 from .suggestions import suggestion
 
 _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
@@ -601,9 +602,7 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     try:
         cap.learn(exc, above_handler, other_threads)
     except Exception:  # a bug here must not cost the dump: names still redact as they are met
-        if os.environ.get("TBDUMP_DEBUG"):
-            import traceback
-            traceback.print_exc()
+        report_own_error()
     exceptions = cap.exceptions(exc, above_handler)
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
     meta = metadata(redaction, all_frames(exceptions, threads))

@@ -42,6 +42,14 @@ def flag(name: str, default: bool) -> bool:
     return default
 
 
+def report_own_error() -> None:
+    """With ``TBDUMP_DEBUG`` on, the traceback of an error inside tbdump that capture got
+    past, on stderr, for a bug report; off, the crash's output stays exactly Python's."""
+    if flag("TBDUMP_DEBUG", False):
+        import traceback
+        traceback.print_exc()
+
+
 def number(name: str, integer: bool) -> Optional[float]:
     """A non-negative number setting, or None when it is unset or bad (then said)."""
     raw = os.environ.get(name, "")

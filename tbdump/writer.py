@@ -16,7 +16,7 @@ from .model import SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
-from .settings import file_mode
+from .settings import file_mode, report_own_error
 
 DEFAULT_FILENAME = "traceback.pkl"
 
@@ -132,9 +132,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
         except (DumpWriteError, DumpInterrupted):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
-            if os.environ.get("TBDUMP_DEBUG"):
-                import traceback
-                traceback.print_exc()
+            report_own_error()
             return write_minimal(exc, path, describe_exception(err), key, redaction)
     finally:
         sys.setrecursionlimit(old_limit)

@@ -15,7 +15,7 @@ REPORT_COMMAND = "tbdump.showReport"
 
 @dataclass
 class Options:
-    """initializationOptions; the README documents each key."""
+    """initializationOptions; docs/LSP.md documents each key."""
 
     dump_files: List[str] = field(default_factory=list)      # "dumpFiles"
     path_mappings: List[PathMapping] = field(default_factory=list)   # "pathMappings"

@@ -6,6 +6,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import tbdump
 from ..conftest import PYTHON, env_for_child, run, write
 
@@ -131,3 +133,29 @@ except ZeroDivisionError as exc:
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "interrupted: KeyboardInterrupt\n", "")
     dump = tbdump.load(workdir / "crash.pkl")
     assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+
+
+@pytest.mark.parametrize("broken", ["learn", "exceptions"])   # a bug tbdump gets past, in two places
+def test_tbdump_debug_is_an_on_off_setting_like_the_others(workdir: Path, broken: str) -> None:
+    """TBDUMP_DEBUG prints the traceback of an error inside tbdump that capture got past; its
+    off values (0/false/no/off, as the README's Configuration says of every on/off setting)
+    leave the crash's output exactly as without it."""
+    write(workdir / "prog.py", f"""
+        import tbdump.capture
+        def bug(*args, **kwargs):
+            raise RuntimeError("a bug inside tbdump")
+        tbdump.capture.Capture.{broken} = bug   # stands for a bug a hostile value finds
+        1 / 0
+    """)
+    crash = "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"
+    for off in ("", "0", "off", "False"):
+        proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_DEBUG": off})
+        assert (proc.returncode, proc.stderr) == (1, crash), off
+        assert tbdump.load(workdir / "traceback.pkl").exception.type == "ZeroDivisionError"
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_DEBUG": "1"})
+    assert proc.returncode == 1 and proc.stderr.endswith(crash)
+    assert proc.stderr.startswith("Traceback (most recent call last):\n")
+    assert "RuntimeError: a bug inside tbdump\n" in proc.stderr
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_DEBUG": "maybe"})
+    assert proc.stderr == ("tbdump: ignoring TBDUMP_DEBUG='maybe': expected 1/true/yes/on or "
+                           "0/false/no/off; the default (off) is used\n" + crash)

@@ -525,6 +525,27 @@ def test_set_excepthook_takes_redaction_and_budgets_from_code(workdir: Path) -> 
     assert frame.locals["items"] == list(range(10))
 
 
+
+def test_previews_hold_what_the_documented_budgets_say(workdir: Path) -> None:
+    """README's Configuration: TBDUMP_PREVIEW_DEPTH / _ITEMS / _INNER_ITEMS default to 2 / 20 / 10
+    (what tblsp's hovers and every safe-mode view show), and each variable changes its own."""
+    source = """
+        items = list(range(200))
+        rows = [list(range(50)), [list(range(50))]]
+        raise ValueError("previews")
+    """
+    for env, (top, inner, depth) in [({}, (20, 10, 2)),
+                                     ({"TBDUMP_PREVIEW_ITEMS": "5", "TBDUMP_PREVIEW_INNER_ITEMS": "3",
+                                       "TBDUMP_PREVIEW_DEPTH": "3"}, (5, 3, 3))]:
+        write(workdir / "prog.py", source)
+        run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env=env)
+        values = tbdump.load(workdir / "traceback.pkl", objects=False).frames[-1].variables
+        assert values["items"].more == 200 - top, env
+        first, nested = (child.value for child in values["rows"].children[:2])
+        assert first.more == 50 - inner, env
+        below = nested.children[0].value          # the third level: previewed only from depth 3
+        assert (below.children is not None) == (depth >= 3), env
+
 def test_the_program_s_other_threads_keep_their_sys_stdout_during_capture(workdir: Path) -> None:
     """dill read the globals of each function it pickles from dis output printed into a
     StringIO it set as sys.stdout: what the program's other threads printed meanwhile

@@ -590,6 +590,33 @@ def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.startswith("tbdap: ") and "Traceback" not in done.stderr
 
 
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_a_server_off_loopback_warns_and_ctrl_c_stops_it_quietly(host: str,
+                                                                   dumps: Callable[[str], Path]) -> None:
+    """docs/DAP.md: one line saying what is served where; a warning on stderr when the address
+    is not loopback, since anyone reaching the port can read the dump; Ctrl+C ends serving."""
+    dump = dumps("nested")
+    proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--host", host, "--port", "0", str(dump)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"PYTHONPATH": str(REPO)})
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.fullmatch(r"tbdap: serving (.*) to DAP clients on (.*):(\d+) \(Ctrl\+C to stop\)\n", line)
+    assert match and match.group(1, 2) == (str(dump), host), line
+    client = DapClient.connect(int(match.group(3)))
+    client.initialize()
+    client.start("attach", {})
+    client.close()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert (proc.returncode, out) == (0, "")
+    warning = (f"tbdap: WARNING: listening on {host}, not on loopback: anyone who can reach port "
+               f"{match.group(3)} can read this dump (and, unless it is opened in safe mode, run code "
+               "through evaluate).\n")
+    assert err.startswith(warning if host != "127.0.0.1" else "tbdap: client connected"), err
+    assert "WARNING" not in err.replace(warning, "") and "Traceback" not in err, err
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
 def test_exception_group_members_are_labelled_segments(replay: Replay) -> None:
     client = replay("group")

@@ -18,7 +18,7 @@ interface CommonArgs {
     pathMappings?: PathMapping[];
     /** Library frames de-emphasized (true) or shown as ordinary frames. */
     justMyCode?: boolean;
-    /** Previews only: nothing is unpickled from the dump, nothing evaluated. */
+    /** Previews only: nothing is unpickled from the dump; evaluate answers names and attribute/item access from them. */
     safe?: boolean;
 }
 
