@@ -26,7 +26,7 @@ from .localsource import MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
-from .preview import Previewer, missing, redacted
+from .preview import Previewer, class_module, class_name, class_qualname, missing, redacted
 from .redaction import Redaction, is_code, rule_marker, split_argv
 from .saferepr import describe_exception
 from .scrubbing import Secrets
@@ -55,12 +55,13 @@ def is_library_file(filename: str) -> bool:
 
 
 def type_display(exc_type: type) -> str:
-    """The exception type as the traceback prints it."""
-    module = getattr(exc_type, "__module__", None)
-    name = getattr(exc_type, "__qualname__", None) or getattr(exc_type, "__name__", "?")
-    if module in (None, "__main__", "builtins"):
-        return str(name)
-    return "%s.%s" % (module, name)
+    """The exception type as the traceback prints it (``<unknown>.E`` when the class
+    says no module)."""
+    module = class_module(exc_type)
+    name = class_qualname(exc_type)
+    if module in ("__main__", "builtins"):
+        return name
+    return "%s.%s" % (module or "<unknown>", name)
 
 
 class Capture:
@@ -276,7 +277,7 @@ class Capture:
             context = None if getattr(exc, "__suppress_context__", False) else getattr(exc, "__context__", None)
             members = _group_members(exc)
             records.append(ExceptionRecord(
-                type=type_display(type(exc)), type_name=getattr(type(exc), "__name__", "?"),
+                type=type_display(type(exc)), type_name=class_name(type(exc)),
                 message=self._message(exc),
                 frames=self._traceback_frames(exc, above_handler and n == 0),
                 notes=self._notes(exc),
@@ -691,7 +692,7 @@ def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
             learner.frame(tb.tb_frame)
             tb = tb.tb_next
         learner.exception(exc)
-    record = ExceptionRecord(type_display(type(exc)), type(exc).__name__, _redacted_text(message, redaction),
+    record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), _redacted_text(message, redaction),
                              frames)
     meta = metadata(redaction, [])
     meta.partial = True

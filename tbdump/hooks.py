@@ -10,6 +10,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, Optional, Union
 
 from .budget import Budgets, start_capture_thread
+from .capture import type_display
 from .redaction import Redaction
 from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
 
@@ -34,8 +35,13 @@ def exception_summary(exc: BaseException) -> str:
     """The last line(s) Python prints for ``exc``: ``ZeroDivisionError: division by zero``."""
     try:
         return "".join(traceback.format_exception_only(type(exc), exc))
-    except BaseException:
-        return "%s\n" % type(exc).__name__
+    except BaseException:  # a class whose attributes raise: the line pythonrun.c prints
+        try:
+            text = str(exc)
+        except BaseException:
+            text = "<exception str() failed>"
+        name = type_display(type(exc))
+        return "%s: %s\n" % (name, text) if text else name + "\n"
 
 
 class DumpTarget:

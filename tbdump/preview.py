@@ -51,20 +51,33 @@ class LiveChild(NamedTuple):
     group: Optional[str]
 
 
+# type's own descriptors read a class's names as the interpreter does, past a metaclass
+# whose __getattribute__ lies or raises.
+class_name: Callable[[type], str] = type.__dict__["__name__"].__get__
+class_qualname: Callable[[type], str] = type.__dict__["__qualname__"].__get__
+
+
+def class_module(t: type) -> Optional[str]:
+    """The module a class says it is from, as getattr reads it (Python's traceback does
+    too); None when it says none, or asking raises."""
+    try:
+        module = t.__module__
+    except Exception:
+        return None
+    return module if isinstance(module, str) else None
+
+
 def type_name(obj: Any) -> str:
     """The class name as debugpy shows it; never raises (objects may lie about __class__)."""
-    try:
-        return type(obj).__name__
-    except BaseException:
-        return "object"
+    return class_name(type(obj))
 
 
 def qualified_type(obj: Any) -> str:
     t = type(obj)
-    module = getattr(t, "__module__", None)
-    name = getattr(t, "__qualname__", None) or type_name(obj)
-    if not isinstance(module, str) or module == "builtins":
-        return str(name)
+    module = class_module(t)
+    name = class_qualname(t)
+    if module is None or module == "builtins":
+        return name
     return "%s.%s" % (module, name)
 
 

@@ -159,3 +159,23 @@ def test_tbdump_debug_is_an_on_off_setting_like_the_others(workdir: Path, broken
     proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_DEBUG": "maybe"})
     assert proc.stderr == ("tbdump: ignoring TBDUMP_DEBUG='maybe': expected 1/true/yes/on or "
                            "0/false/no/off; the default (off) is used\n" + crash)
+
+
+def test_an_exception_class_whose_attributes_raise_is_named_as_python_names_it(workdir: Path) -> None:
+    write(workdir / "meta.py", """
+        class Meta(type):
+            def __getattribute__(cls, n): raise RuntimeError("no attribute " + n)
+        class Broken(Exception, metaclass=Meta):
+            pass
+        def f():
+            raise Broken("raised")
+        f()
+    """)
+    plain = run([PYTHON, "meta.py"], workdir)
+    assert plain.stderr.endswith("\n<unknown>.Broken: raised\n")
+    proc = run([PYTHON, "-m", "tbdump", "meta.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (1, "<unknown>.Broken: raised\nTraceback dumped into: traceback.pkl\n")
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert not dump.metadata.partial, dump.metadata.cut
+    assert (dump.exception.type, dump.exception.type_name) == ("<unknown>.Broken", "Broken")
+    assert [f.name for f in dump.frames] == ["<module>", "f"]

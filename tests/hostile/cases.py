@@ -719,6 +719,16 @@ CASES: Dict[str, Case] = {
             raise TypeError("meta")
         victim()
     '''),
+    "exception_class_whose_attributes_raise": C('''
+        class Meta(type):
+            def __getattribute__(cls, n): raise RuntimeError("no attribute " + n)
+        class Broken(Exception, metaclass=Meta):
+            pass
+        def victim():
+            earlier = Broken("held")
+            raise Broken("raised")   # Python prints "<unknown>.Broken: raised"
+        victim()
+    '''),
     "bound_methods_and_properties": C('''
         class A:
             def m(self): return 1
