@@ -1,6 +1,7 @@
 """tbpeep as a person uses it: real dumps of crashing programs, explored in peepshow in a real terminal."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -13,6 +14,30 @@ PROMPT = r"^(list|dict|int) [*i]+ > $"
 
 def tbpeep(dump: Path, *options: str, python: str = sys.executable) -> list:
     return [python, "-m", "tbpeep", *options, str(dump)]
+
+
+# The reference: peepshow's peep() called in the frame that raised, on the live crash
+# (what `peep()` does there: the caller's globals covered by its locals, explored whole).
+LIVE = ("import runpy, sys\n"
+        "from tbpeep.loader import import_peepshow\n"
+        "sys.argv = sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except Exception as exc:\n"
+        "    tb = exc.__traceback__\n"
+        "    while tb.tb_next is not None:\n"
+        "        tb = tb.tb_next\n"
+        "    import_peepshow()\n"
+        "    from peepshow.core.env import Env\n"
+        "    from peepshow.core.peep import peep\n"
+        "    from peepshow.core.trans import GloLoc\n"
+        "    env = Env(tb.tb_frame.f_globals, tb.tb_frame.f_locals)\n"
+        "    peep(GloLoc(env.initial), env)\n")
+
+
+def live_peep(program: str, *args: str) -> list:
+    """peepshow on the crash itself; `crash` has put the program in the terminal's folder."""
+    return [sys.executable, "-c", LIVE, program, *args]
 
 
 def test_frames_and_variables_are_one_step_away(crash, terminal):
@@ -205,3 +230,19 @@ def test_the_exception_has_its_cause_as_the_live_one_has(crash, terminal):
     assert "<ConfigError: safe mode" in screen and "CALLABLE     : False" in screen
     peep.line("q")
     assert peep.exit_status() == 0
+
+
+def test_expressions_see_the_crash_frames_variables_as_peep_there_does(crash, terminal):
+    dump = crash("divide.py", "5", "0")
+    # The frame's locals and its globals (a function, the module's name); `_` is the explored object.
+    expected = {"!x, y": "(5, 0)", "!div(8, 2)": "4.0", "!__name__": "'__main__'",
+                "!x * 10 + y": "50"}
+    for command, prompt in ((live_peep("divide.py", "5", "0"), r"^dict \*\* >\s*$"),
+                            (tbpeep(dump), r"^list \* >\s*$")):
+        peep = terminal(command)
+        peep.wait_screen(prompt)
+        for expression, answer in expected.items():
+            peep.line(expression)
+            peep.wait_screen(rf"> {re.escape(expression)}\n{re.escape(answer)}$")
+        peep.line("q")
+        assert peep.exit_status() == 0, command
