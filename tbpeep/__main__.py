@@ -87,13 +87,16 @@ def main(argv: Optional[List[str]] = None) -> int:
             print()
             return 0
 
+    from peepshow.cmds.cmds import Commands
     from peepshow.core import peep as explorer
     from peepshow.core.env import Env
     from peepshow.core.trans import Given
 
+    from .source import show_source
     from .view import crash_view
 
     explorer.execute_command = _interruptible(explorer.execute_command)
+    Commands.cmd_source = show_source(dump, Commands.cmd_source)
     crash = crash_view(dump)
     # `!expr` and `$expr` see what they see in peep() called in the frame that raised:
     # its globals, covered by its locals; then tbpeep's own names, as peepshow's `_` covers

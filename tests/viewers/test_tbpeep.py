@@ -7,6 +7,8 @@ from pathlib import Path
 
 from tbpeep.loader import PEEPSHOW
 
+from ..conftest import rewrite_safe_layer
+from ..crafted import name_file
 from .children import run
 
 PROMPT = r"^(list|dict|int) [*i]+ > $"
@@ -246,3 +248,65 @@ def test_expressions_see_the_crash_frames_variables_as_peep_there_does(crash, te
             peep.wait_screen(rf"> {re.escape(expression)}\n{re.escape(answer)}$")
         peep.line("q")
         assert peep.exit_status() == 0, command
+
+
+def test_show_source_is_the_code_that_ran_or_one_line_saying_why_not(crash, terminal, vim):
+    dump = crash("divide.py", "5", "0")
+    program = dump.parent / "divide.py"
+    no_copy = rewrite_safe_layer(dump, dump.with_name("nocopy.pkl"),
+                                 lambda safe: name_file(safe, str(program), text=None, sha256=None))
+    program.unlink()
+    # Missing here: `??` on a function (peepshow's vim) and on a frame show the dump's copy.
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("$div")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("??")
+    screen = peep.wait_screen(r"divide\.py.*\[readonly\]")
+    assert re.search(r"^\s*4 def div\(x, y\):\n\s*5     return x / y$", screen, re.M), screen
+    peep.line("q")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("/")                                       # back to the start: the frames
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.press("Enter")
+    peep.wait_screen(r"^list i >\s*$")
+    peep.line("1")
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.line("??")                                      # a frame: its source, at its line
+    screen = peep.wait_screen(r"divide\.py.*\[readonly\].*\b5,")
+    assert re.search(r"^\s*5     return x / y$", screen, re.M), screen
+    peep.line("q")
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+    # Changed since the crash: what ran, not today's text.
+    program.write_text("# rewritten since the crash\n" * 20)
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"press Enter to open peepshow")   # the start-up note says it differs
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("$div")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("??")
+    screen = peep.wait_screen(r"\[readonly\]")
+    assert "return x / y" in screen and "rewritten" not in screen
+    peep.line("q")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+    # No copy in the dump, and the local file is not the one that ran: one line says so.
+    peep = terminal(tbpeep(no_copy))
+    peep.wait_screen(r"press Enter to open peepshow")
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("$div")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("??")
+    peep.wait_transcript(re.escape(f"{program}: no source to show: the dump holds no copy (not readable) "
+                                   "and the local file is not used (not checked: the dump records no "
+                                   "SHA-256 of the file that ran)\n"))
+    peep.wait_screen(r"^i >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
