@@ -5,6 +5,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from tbpeep.loader import PEEPSHOW
 
 from ..conftest import rewrite_safe_layer
@@ -308,5 +310,45 @@ def test_show_source_is_the_code_that_ran_or_one_line_saying_why_not(crash, term
                                    "and the local file is not used (not checked: the dump records no "
                                    "SHA-256 of the file that ran)\n"))
     peep.wait_screen(r"^i >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+@pytest.mark.parametrize("program, last", [(("divide.py", "5", "0"), "ZeroDivisionError: division by zero"),
+                                           (("chained.py",), "ConfigError: bad config: '{broken'")])
+def test_the_exception_has_its_traceback_as_the_live_one_has(crash, terminal, tmp_path, program, last):
+    dump = crash(*program)
+    # The reference: Python's own report of the crash, which is what printing the live
+    # exception gives (its __traceback__, its cause's, the line between them).  A built-in
+    # exception class and the program's own, raised from a library's.
+    live = run([sys.executable, *program], tmp_path).stderr
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("!import traceback; traceback.print_exception(crash.exception)")
+    printed = peep.wait_transcript(rf"^{re.escape(last)}$")
+    assert live.startswith("Traceback (most recent call last):\n") and live in printed + "\n"
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_the_exceptions_traceback_walks_the_captured_frames_in_safe_mode_too(crash, terminal):
+    dump = crash("chained.py")
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line(".exception")
+    peep.wait_screen(r"crash\.exception\s*$")
+    peep.line(".__traceback__")
+    screen = peep.wait_screen(r"crash\.exception\.__traceback__\s*$")
+    assert "TYPE         : <class 'tbdump.standins.StandinTraceback'>" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+    # In safe mode the exception is its preview, which has the captured frames all the same.
+    peep = terminal(tbpeep(dump, "--safe"))
+    peep.wait_screen(r"press Enter to open peepshow")
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("!tb = crash.exception.__traceback__.tb_next.tb_next")
+    peep.line("!tb.tb_frame.f_code.co_name, tb.tb_lineno")
+    peep.wait_screen(r"^\('load_config', 18\)$")
     peep.line("q")
     assert peep.exit_status() == 0
