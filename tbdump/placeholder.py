@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .model import Value
+from .termtext import printable
 
 
 # The reprs of the values Python takes for false (a preview is a repr).
@@ -28,7 +29,9 @@ class Placeholder:
 
     def __repr__(self) -> str:
         shown = " %s" % self.preview if self.preview else ""
-        return "<%s: %s%s>" % (self.type, self.reason, shown)
+        # All of it is the dump's text: what a terminal would act on shows as an escape
+        # (\x1b), wherever a viewer prints it (tbpeep's listings, an expression's result).
+        return printable("<%s: %s%s>" % (self.type, self.reason, shown))
 
     def __reduce__(self) -> Any:
         return (Placeholder, (self.type, self.reason, self.preview))
