@@ -7,8 +7,8 @@ from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type,
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
-from tbdump.model import all_frames
 from tbdump.localsource import install_sources
+from tbdump.model import all_frames
 from tbdump.placeholder import captured_class
 from tbdump.standins import StandinException, StandinTraceback, exception_frames, standin_exceptions
 from tbdump.termtext import printable
