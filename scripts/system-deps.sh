@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the Python suites drive (tmux for the terminal
-# viewers, Neovim for the editor test) before the suites start, so that two
+# viewers, vim for tbpeep's `??`, Neovim for the editor test) before the suites start, so that two
 # test workers never race for apt's lock. Needs root; elsewhere it says what to
 # install and the tests report it.
 set -euo pipefail
 missing=()
 command -v tmux >/dev/null || missing+=(tmux)
 command -v nvim >/dev/null || missing+=(neovim)
+command -v vim >/dev/null || missing+=(vim)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     echo "system-deps: missing ${missing[*]} (install them: apt-get install ${missing[*]})" >&2

@@ -23,7 +23,7 @@ post_mortem() is started as breakpoint() would start it, with `dump`,
 
 EPILOG = """\
 inside pdb:
-  where/up/down/list/longlist/args/p/pp/display/whatis/interact and plain
+  where/up/down/list/longlist/source/args/p/pp/display/whatis/interact and plain
   expressions work over the captured frames and values; sources come from the
   dump (the local file is used when it is identical).  Values that were not
   captured, were redacted, or are not loaded (--safe, TBDUMP_SAFE=1, a

@@ -2,11 +2,14 @@
 import bdb
 import contextlib
 import sys
+import types
 from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
 from tbdump.localsource import install_sources
+from tbdump.model import all_frames
+from tbdump.placeholder import captured_class
 from tbdump.standins import StandinException, StandinTraceback, exception_frames, standin_exceptions
 from tbdump.termtext import printable
 from tbdump.tracetext import exception_line
@@ -112,7 +115,7 @@ def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinExceptio
             if debugger.post_mortem is None:
                 _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
             elif debugger.plain_pdb:
-                _pdb_post_mortem(chosen if debugger.takes_exceptions else chosen.__traceback__)
+                _pdb_post_mortem(chosen if debugger.takes_exceptions else chosen.__traceback__, dump)
             elif debugger.takes_exceptions:
                 debugger.post_mortem(chosen)
             elif debugger.takes_exc_info:
@@ -136,15 +139,88 @@ def _restart() -> Type[BaseException]:
     return restart if isinstance(restart, type) and issubclass(restart, BaseException) else _NoRestart
 
 
-def _pdb_post_mortem(target: Any) -> None:
+@contextlib.contextmanager
+def _crashed_main(dump: tbdump.Dump) -> Iterator[None]:
+    """Meanwhile ``sys.modules["__main__"]`` has the ``__file__`` of the crashed program's main module.
+
+    inspect finds a class's source through its module's ``__file__``; a class the
+    program defined in ``__main__`` would otherwise be looked for in tbdebug's own.
+    """
+    main = next((frame.filename for frame in all_frames(dump.exceptions, dump.threads)
+                 if frame.module == "__main__"), None)
+    saved = sys.modules.get("__main__")
+    if main is None or saved is None:
+        yield
+        return
+    stand_in = types.ModuleType("__main__")
+    stand_in.__file__ = main
+    sys.modules["__main__"] = stand_in
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
+def _replay_pdb(dump: tbdump.Dump) -> Any:
+    """pdb's Pdb, answering for a placeholder what it answered for the value it stands for."""
+    import pdb   # the standard library's: plain_pdb is checked against it
+
+    class ReplayPdb(pdb.Pdb):
+        _ahead: Tuple[Any, ...] = ()
+
+        def _getval(self, arg: str) -> Any:
+            if self._ahead:
+                (value,), self._ahead = self._ahead, ()
+                return value
+            return super()._getval(arg)
+
+        def _unless_placeholder(self, arg: str, command: Any, answer: Any) -> None:
+            """Evaluate ``arg`` once, as pdb does; ``answer`` a placeholder (True: answered), or leave
+            the value to pdb's own ``command``, which is handed it rather than evaluating again."""
+            if not arg:
+                command(arg)   # pdb's own usage line
+                return
+            try:
+                value = self._getval(arg)
+            except Exception:   # pdb has printed why, as for its own commands
+                return
+            if isinstance(value, tbdump.Placeholder) and answer(value):
+                return
+            self._ahead = (value,)
+            try:
+                command(arg)
+            finally:
+                self._ahead = ()
+
+        def do_whatis(self, arg: str) -> None:
+            # pdb names type(value): for a placeholder, tbdump's class, not the one the value had.
+            def captured(value: tbdump.Placeholder) -> bool:
+                name = captured_class(value)
+                if name is not None:
+                    self.message(name)
+                return name is not None
+            self._unless_placeholder(arg, super().do_whatis, captured)
+
+        def do_source(self, arg: str) -> None:
+            # inspect's answer for a placeholder, "module, class, method, function, ... was
+            # expected, got Placeholder", does not say that the object is not in the dump.
+            def missing(value: tbdump.Placeholder) -> bool:
+                self.error(f"source code not available: {arg} is a placeholder for the value: {value!r}")
+                return True
+            with _crashed_main(dump):
+                self._unless_placeholder(arg, super().do_source, missing)
+
+    return ReplayPdb()
+
+
+def _pdb_post_mortem(target: Any, dump: tbdump.Dump) -> None:
     """What pdb.post_mortem(target) does on every Python version, keeping the Pdb to ask how it ended.
 
     ``next``, ``step``, ``continue``, ``until`` and ``return`` end pdb's
     post-mortem without quitting (in ``python -m pdb`` they run the program
     again); a dump has no program to run on, and its user is told so.
     """
-    import pdb   # the standard library's: plain_pdb is checked against it
-    session = pdb.Pdb()
+    session = _replay_pdb(dump)
     session.reset()
     session.interaction(None, target)
     if not session.quitting:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["MAX_SOURCE_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local",
-           "install_sources"]
+           "no_source_note", "install_sources"]
 
 # The largest source a capture keeps (capture.py reads at most this much of a
 # file and keeps neither text nor hash of a larger one).
@@ -114,6 +114,12 @@ def no_copy_reason(source: Optional[Source]) -> str:
     return source.reason if source is not None and source.reason else "none was captured"
 
 
+def no_source_note(filename: str, source: Optional[Source], local: LocalFile) -> str:
+    """Why a viewer shows no source for ``filename``, as every terminal viewer says it."""
+    return (f"{filename}: no source to show: the dump holds no copy ({no_copy_reason(source)}) "
+            f"and the local file is not used ({local.problem})")
+
+
 def _canonic(filename: str) -> str:
     """The key bdb/pdb look files up by (``Bdb.canonic``)."""
     if filename.startswith("<") and filename.endswith(">"):
@@ -150,8 +156,7 @@ def install_sources(dump: "Dump") -> List[str]:
             # "<frozen runpy>", "<string>": Python shows no lines for such a name
             # either, so its missing source is nothing to tell the user.
             if not is_pseudo_file(filename):
-                notes.append(f"{filename}: no source to show: the dump holds no copy ({no_copy_reason(source)}) "
-                             f"and the local file is not used ({local.problem})")
+                notes.append(no_source_note(filename, source, local))
         # mtime None: linecache.checkcache() keeps such entries, as it does
         # for sources that came from a module's loader.
         entry = (len(text or ""), None, lines, filename)

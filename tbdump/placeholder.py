@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .model import Value
+from .termtext import printable
 
 
 # The reprs of the values Python takes for false (a preview is a repr).
@@ -28,7 +29,9 @@ class Placeholder:
 
     def __repr__(self) -> str:
         shown = " %s" % self.preview if self.preview else ""
-        return "<%s: %s%s>" % (self.type, self.reason, shown)
+        # All of it is the dump's text: what a terminal would act on shows as an escape
+        # (\x1b), wherever a viewer prints it (tbpeep's listings, an expression's result).
+        return printable("<%s: %s%s>" % (self.type, self.reason, shown))
 
     def __reduce__(self) -> Any:
         return (Placeholder, (self.type, self.reason, self.preview))
@@ -53,7 +56,7 @@ class Placeholder:
         pass
 
     def __call__(self, *args: Any, **kwargs: Any) -> "Placeholder":
-        return Placeholder("?", "result of calling %s, which is not available" % self.type)
+        return _unknown("?", "result of calling %s, which is not available" % self.type)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
@@ -61,8 +64,8 @@ class Placeholder:
         child = self._preview_child("." + name)
         if child is not None:
             return child
-        return Placeholder("%s.%s" % (self.__dict__.get("type", "?"), name),
-                           "attribute %r of a value that is not available" % name)
+        return _unknown("%s.%s" % (self.__dict__.get("type", "?"), name),
+                        "attribute %r of a value that is not available" % name)
 
     def __len__(self) -> int:
         length = self._preview_length()
@@ -87,6 +90,27 @@ class Placeholder:
         preview = self.__dict__.get("value")
         child = None if preview is None else preview.child(access)
         return None if child is None else Placeholder(child.type, self.reason, child.repr, child)
+
+
+def _unknown(what: str, reason: str) -> Placeholder:
+    """A placeholder for a value nobody recorded, so neither its class: ``what`` only says where it was."""
+    made = Placeholder(what, reason)
+    made.__dict__["_class_unknown"] = True
+    return made
+
+
+def captured_class(placeholder: Placeholder) -> Optional[str]:
+    """The class the value had, as ``type()`` of it printed: ``<class 'int'>``, ``<class
+    '__main__.Account'>`` (module-qualified when the preview recorded it); None when unknown.
+
+    A function, not a method: every attribute name a placeholder has hides a
+    child of its preview (``p obj.name``)."""
+    known = placeholder.__dict__
+    if known.get("_class_unknown"):
+        return None
+    preview = known.get("value")
+    name = preview.qualtype if preview is not None and preview.qualtype else known.get("type")
+    return "<class %r>" % name if name else None
 
 
 class LockPlaceholder(Placeholder):

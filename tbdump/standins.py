@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["StandinCode", "StandinFrame", "StandinTraceback", "StandinException",
-           "standin_exceptions", "exception_frames"]
+           "standin_exceptions", "exception_frames", "traced"]
 
 
 # ---------------------------------------------------------------- code shape
@@ -344,6 +344,41 @@ class StandinException(Exception):
         if not isinstance(captured, BaseException):
             raise AttributeError(name)
         return getattr(captured, name)
+
+
+def traced(exc: BaseException, tb: Optional[StandinTraceback]) -> BaseException:
+    """The captured exception ``exc`` as it was raised: its ``__traceback__`` the stand-in ``tb``.
+
+    A pickled exception comes back without its traceback, and a real exception
+    takes only a real traceback, which needs real frames.  So the exception gets
+    a class of its own, named as its class and derived from it, that answers
+    ``__traceback__`` with ``tb``: everything else (``isinstance``, methods,
+    attributes, repr) is the captured exception's.  Its class is swapped in place;
+    a built-in class cannot be swapped, so the exception is rebuilt from what
+    pickles it (``__reduce__``), as the object layer built it.  An exception
+    neither works for is returned as it is.
+    """
+    cls = type(exc)
+    metaclass: Any = type(cls)
+    try:
+        sub = metaclass(cls.__name__, (cls,), {"__module__": cls.__module__,
+                                               "__qualname__": cls.__qualname__,
+                                               "__traceback__": tb})
+        try:
+            exc.__class__ = sub
+            return exc
+        except TypeError:
+            pass
+        reduced: Any = exc.__reduce__()
+        rebuild, args, *state = reduced
+        if rebuild is not cls:
+            return exc
+        copy = sub(*args)
+        if state and state[0]:
+            copy.__setstate__(state[0])
+        return copy
+    except Exception:   # a class that refuses subclasses, a metaclass or __init_subclass__ that fails
+        return exc
 
 
 def exception_frames(dump: "Dump", index: int) -> List[Frame]:

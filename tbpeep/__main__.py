@@ -2,7 +2,7 @@
 import argparse
 import shutil
 import sys
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from tbdebug.cli import add_dump_arguments, fail, open_dump, prepare_output, say
 from tbdump.command import add_version, prog_name
@@ -18,8 +18,9 @@ crash: the raised exception's frames, outermost first.  Press Enter to list
 them, type a frame's number to open it, Enter again to list its variables, a
 number to open one; `..` goes back, `?` explains where you are, `h` lists
 peepshow's commands, `q` (or Ctrl-D) leaves.  The starting object also has
-.exception, .chain (every exception of the chain) and .dump (the tbdump.Dump);
-`dump` is also a name in `!`/`$` expressions.
+.exception, .chain (every exception of the chain) and .dump (the tbdump.Dump).
+`!`/`$` expressions see the variables of the frame that raised, as peep() called
+there would, and `_` (where you are), `crash` and `dump`.
 
 peepshow is optional: pip install {peepshow} (tbdump's extra `peep`; the
 `tbdump` on PyPI is another project).  Some of its commands run external
@@ -86,16 +87,25 @@ def main(argv: Optional[List[str]] = None) -> int:
             print()
             return 0
 
+    from peepshow.cmds.cmds import Commands
     from peepshow.core import peep as explorer
     from peepshow.core.env import Env
     from peepshow.core.trans import Given
 
+    from .source import show_source
     from .view import crash_view
 
     explorer.execute_command = _interruptible(explorer.execute_command)
+    Commands.cmd_source = show_source(dump, Commands.cmd_source)
     crash = crash_view(dump)
-    names = {"crash": crash, "dump": dump}
-    explorer.peep(Given(crash, "crash"), Env(names, {}))
+    # `!expr` and `$expr` see what they see in peep() called in the frame that raised:
+    # its globals, covered by its locals; then tbpeep's own names, as peepshow's `_` covers
+    # the program's.
+    scope: Dict[str, Any] = {}
+    if crash:
+        raised = crash[-1].frame
+        scope = {**raised.f_globals, **raised.f_locals}
+    explorer.peep(Given(crash, "crash"), Env(scope, {"crash": crash, "dump": dump}))
     return 0
 
 

@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional
 
 import tbdump
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL
-from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions
+from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions, traced
 from tbdump.termtext import printable
 
 
@@ -77,8 +77,14 @@ class Crash(List[FrameView]):
         super().__init__(_frames(exception.__traceback__))
         self.dump = dump
         captured = exception.captured
-        self.exception: Any = (exception if captured is None else NotAvailable(captured)
-                               if isinstance(captured, tbdump.Placeholder) else captured)
+        self.exception: Any = exception
+        if isinstance(captured, BaseException):
+            self.exception = traced(captured, exception.__traceback__)
+        elif captured is not None:
+            # Its preview in safe mode, or an instance of a class not importable here:
+            # no exception, so the traceback is a plain attribute.
+            self.exception = NotAvailable(captured) if isinstance(captured, tbdump.Placeholder) else captured
+            self.exception.__traceback__ = exception.__traceback__
         self.chain: List[Crash] = [self] if chain is None else chain
         self._title = f"{type(exception).__name__}: {exception}"
 
@@ -92,13 +98,16 @@ def crash_view(dump: tbdump.Dump) -> Crash:
     chain: List[Crash] = []
     chain.extend(Crash(dump, exc, chain) for exc in exceptions)
     # Each exception object comes out of its own pickle, which keeps neither __cause__ nor
-    # __context__: link them again, so `.exception.__cause__` is the cause, as on the live one.
+    # __context__: link them again, so `.exception.__cause__` is the cause, as on the live one
+    # (in safe mode too, between the previews).  A stand-in is linked already.
     for crash, exc in zip(chain, exceptions):
-        if isinstance(crash.exception, BaseException):
-            for link in ("__cause__", "__context__"):
-                linked = getattr(exc, link)
-                target = None if linked is None else chain[exceptions.index(linked)].exception
-                if target is None or isinstance(target, BaseException):
-                    setattr(crash.exception, link, target)
-            crash.exception.__suppress_context__ = exc.__suppress_context__
+        if crash.exception is exc:
+            continue
+        for link in ("__cause__", "__context__"):
+            linked = getattr(exc, link)
+            target = None if linked is None else chain[exceptions.index(linked)].exception
+            # A real exception takes only an exception there.
+            if target is None or isinstance(target, BaseException) or not isinstance(crash.exception, BaseException):
+                setattr(crash.exception, link, target)
+        crash.exception.__suppress_context__ = exc.__suppress_context__
     return chain[0]

@@ -26,21 +26,31 @@ def _unavailable(message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def tmux() -> str:
-    """The tmux binary, installed with apt-get when missing and we are root (as in CI)."""
-    with locked(CACHE / "apt-tmux.lock"):
-        if shutil.which("tmux") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+def _installed(tool: str, why: str) -> str:
+    """The tool's path, installed with apt-get (package of the same name) when missing and we
+    are root (as in CI)."""
+    with locked(CACHE / f"apt-{tool}.lock"):
+        if shutil.which(tool) is None and os.geteuid() == 0 and shutil.which("apt-get"):
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            install = ["apt-get", "install", "-y", "-q", "tmux"]
+            install = ["apt-get", "install", "-y", "-q", tool]
             if subprocess.run(install, env=env, capture_output=True).returncode != 0:
                 subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
                 subprocess.run(install, env=env, capture_output=True)
-    path = shutil.which("tmux")
+    path = shutil.which(tool)
     if path is None:
-        _unavailable("tmux is needed to test tbdebug/tbpeep in a real terminal "
-                     "(apt-get install tmux)")
+        _unavailable(f"{tool} is needed {why} (apt-get install {tool})")
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def tmux() -> str:
+    return _installed("tmux", "to test tbdebug/tbpeep in a real terminal")
+
+
+@pytest.fixture(scope="session")
+def vim() -> str:
+    """What peepshow's `??` runs."""
+    return _installed("vim", "to test tbpeep's `??` (show source)")
 
 
 def _pin(name: str) -> str:

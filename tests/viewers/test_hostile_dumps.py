@@ -139,6 +139,17 @@ def test_escape_sequences_in_frame_names_and_sources_are_escaped_by_tbpeep(
         in done.stdout
 
 
+def test_escape_sequences_in_values_are_escaped_by_tbpeep(crash: Callable[..., Path]) -> None:
+    # In safe mode a value is its preview, which is the dump's text: in the frame's listing
+    # and as an expression's result.
+    dump = crafted(crash, hostile_strings)
+    done = view("tbpeep", dump, "\n\n1\n\n!x\nq\n", "--safe", env={"COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert not set(done.stdout) & {"\x07", "\r", "\x9b"}, done.stdout
+    assert "'x' : []* <int: safe mode 5\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[H>" in done.stdout   # the listing
+    assert "> <int: safe mode 5\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[H>\n" in done.stdout          # !x
+
+
 @pytest.mark.parametrize("encoding", [None, "latin-1"])
 def test_text_no_encoding_can_print_is_shown_escaped(crash: Callable[..., Path],
                                                      encoding: Optional[str]) -> None:

@@ -184,6 +184,33 @@ def test_values_are_true_or_false_as_they_were_in_safe_mode_too(crash, tmp_path)
         assert replay[:2] == live[:2], options
 
 
+@pytest.mark.parametrize("program, options, names", [
+    (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
+    (("unpicklable.py",), (), ["sock", "pending", "port"]),
+])
+def test_whatis_names_the_class_a_placeholder_stands_for(crash, tmp_path, program, options, names):
+    """Every value in safe mode, values no pickle holds in any mode: pdb names the class they had."""
+    dump = crash(*program)
+    commands = "".join(f"whatis {name}\n" for name in names) + "q\n"
+    live = answers(live_pdb(*program, cwd=tmp_path, stdin=commands).stdout)[:len(names)]
+    assert all(answer.startswith("<class '") for answer in live), live
+    assert answers(run(tbdebug(dump, *options), tmp_path, stdin=commands).stdout)[:len(names)] == live
+
+
+def test_source_shows_the_programs_classes_and_says_what_a_placeholder_lacks(crash, tmp_path):
+    dump = crash("bank.py", "10", "200")
+    # The reference: `python -m pdb`, which runs the program as __main__ and opens its post-mortem.
+    live = answers(run([sys.executable, "-m", "pdb", "bank.py", "10", "200"], tmp_path,
+                       stdin="continue\nsource Account\nq\nq\n").stdout)
+    assert live[1].startswith("  5  \tclass Account:\n"), live
+    assert answers(run(tbdebug(dump), tmp_path, stdin="source Account\nq\n").stdout)[0] == live[1]
+    # In safe mode there is no class or function to read: one line says so.
+    safe = answers(run(tbdebug(dump, "--safe"), tmp_path, stdin="source Account\nsource div\nq\n").stdout)
+    assert safe[0] == ("*** source code not available: Account is a placeholder for the value: "
+                       "<type: safe mode <class '__main__.Account'>>\n")
+    assert safe[1] == "*** NameError: name 'div' is not defined\n"     # not a placeholder: pdb's answer
+
+
 def test_the_seed_helper_script_flow(crash, terminal):
     dump = crash("divide.py", "5", "0")
     script = dump.parent / "helper.py"

@@ -1,11 +1,16 @@
 """tbpeep as a person uses it: real dumps of crashing programs, explored in peepshow in a real terminal."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from tbpeep.loader import PEEPSHOW
 
+from ..conftest import rewrite_safe_layer
+from ..crafted import name_file
 from .children import run
 
 PROMPT = r"^(list|dict|int) [*i]+ > $"
@@ -13,6 +18,30 @@ PROMPT = r"^(list|dict|int) [*i]+ > $"
 
 def tbpeep(dump: Path, *options: str, python: str = sys.executable) -> list:
     return [python, "-m", "tbpeep", *options, str(dump)]
+
+
+# The reference: peepshow's peep() called in the frame that raised, on the live crash
+# (what `peep()` does there: the caller's globals covered by its locals, explored whole).
+LIVE = ("import runpy, sys\n"
+        "from tbpeep.loader import import_peepshow\n"
+        "sys.argv = sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except Exception as exc:\n"
+        "    tb = exc.__traceback__\n"
+        "    while tb.tb_next is not None:\n"
+        "        tb = tb.tb_next\n"
+        "    import_peepshow()\n"
+        "    from peepshow.core.env import Env\n"
+        "    from peepshow.core.peep import peep\n"
+        "    from peepshow.core.trans import GloLoc\n"
+        "    env = Env(tb.tb_frame.f_globals, tb.tb_frame.f_locals)\n"
+        "    peep(GloLoc(env.initial), env)\n")
+
+
+def live_peep(program: str, *args: str) -> list:
+    """peepshow on the crash itself; `crash` has put the program in the terminal's folder."""
+    return [sys.executable, "-c", LIVE, program, *args]
 
 
 def test_frames_and_variables_are_one_step_away(crash, terminal):
@@ -203,5 +232,123 @@ def test_the_exception_has_its_cause_as_the_live_one_has(crash, terminal):
     peep.line(".exception")
     screen = peep.wait_screen(r"^dict \*\* >\s*$")
     assert "<ConfigError: safe mode" in screen and "CALLABLE     : False" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_expressions_see_the_crash_frames_variables_as_peep_there_does(crash, terminal):
+    dump = crash("divide.py", "5", "0")
+    # The frame's locals and its globals (a function, the module's name); `_` is the explored object.
+    expected = {"!x, y": "(5, 0)", "!div(8, 2)": "4.0", "!__name__": "'__main__'",
+                "!x * 10 + y": "50"}
+    for command, prompt in ((live_peep("divide.py", "5", "0"), r"^dict \*\* >\s*$"),
+                            (tbpeep(dump), r"^list \* >\s*$")):
+        peep = terminal(command)
+        peep.wait_screen(prompt)
+        for expression, answer in expected.items():
+            peep.line(expression)
+            peep.wait_screen(rf"> {re.escape(expression)}\n{re.escape(answer)}$")
+        peep.line("q")
+        assert peep.exit_status() == 0, command
+
+
+def test_show_source_is_the_code_that_ran_or_one_line_saying_why_not(crash, terminal, vim):
+    dump = crash("divide.py", "5", "0")
+    program = dump.parent / "divide.py"
+    no_copy = rewrite_safe_layer(dump, dump.with_name("nocopy.pkl"),
+                                 lambda safe: name_file(safe, str(program), text=None, sha256=None))
+    program.unlink()
+    # Missing here: `??` on a function (peepshow's vim) and on a frame show the dump's copy.
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("$div")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("??")
+    screen = peep.wait_screen(r"divide\.py.*\[readonly\]")
+    assert re.search(r"^\s*4 def div\(x, y\):\n\s*5     return x / y$", screen, re.M), screen
+    peep.line("q")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("/")                                       # back to the start: the frames
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.press("Enter")
+    peep.wait_screen(r"^list i >\s*$")
+    peep.line("1")
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.line("??")                                      # a frame: its source, at its line
+    screen = peep.wait_screen(r"divide\.py.*\[readonly\].*\b5,")
+    assert re.search(r"^\s*5     return x / y$", screen, re.M), screen
+    peep.line("q")
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+    # Changed since the crash: what ran, not today's text.
+    program.write_text("# rewritten since the crash\n" * 20)
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"press Enter to open peepshow")   # the start-up note says it differs
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("$div")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("??")
+    screen = peep.wait_screen(r"\[readonly\]")
+    assert "return x / y" in screen and "rewritten" not in screen
+    peep.line("q")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+    # No copy in the dump, and the local file is not the one that ran: one line says so.
+    peep = terminal(tbpeep(no_copy))
+    peep.wait_screen(r"press Enter to open peepshow")
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("$div")
+    peep.wait_screen(r"^d >\s*$")
+    peep.line("??")
+    peep.wait_transcript(re.escape(f"{program}: no source to show: the dump holds no copy (not readable) "
+                                   "and the local file is not used (not checked: the dump records no "
+                                   "SHA-256 of the file that ran)\n"))
+    peep.wait_screen(r"^i >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+@pytest.mark.parametrize("program, last", [(("divide.py", "5", "0"), "ZeroDivisionError: division by zero"),
+                                           (("chained.py",), "ConfigError: bad config: '{broken'")])
+def test_the_exception_has_its_traceback_as_the_live_one_has(crash, terminal, tmp_path, program, last):
+    dump = crash(*program)
+    # The reference: Python's own report of the crash, which is what printing the live
+    # exception gives (its __traceback__, its cause's, the line between them).  A built-in
+    # exception class and the program's own, raised from a library's.
+    live = run([sys.executable, *program], tmp_path).stderr
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("!import traceback; traceback.print_exception(crash.exception)")
+    printed = peep.wait_transcript(rf"^{re.escape(last)}$")
+    assert live.startswith("Traceback (most recent call last):\n") and live in printed + "\n"
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+def test_the_exceptions_traceback_walks_the_captured_frames_in_safe_mode_too(crash, terminal):
+    dump = crash("chained.py")
+    peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line(".exception")
+    peep.wait_screen(r"crash\.exception\s*$")
+    peep.line(".__traceback__")
+    screen = peep.wait_screen(r"crash\.exception\.__traceback__\s*$")
+    assert "TYPE         : <class 'tbdump.standins.StandinTraceback'>" in screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+    # In safe mode the exception is its preview, which has the captured frames all the same.
+    peep = terminal(tbpeep(dump, "--safe"))
+    peep.wait_screen(r"press Enter to open peepshow")
+    peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("!tb = crash.exception.__traceback__.tb_next.tb_next")
+    peep.line("!tb.tb_frame.f_code.co_name, tb.tb_lineno")
+    peep.wait_screen(r"^\('load_config', 18\)$")
     peep.line("q")
     assert peep.exit_status() == 0
