@@ -20,7 +20,7 @@ import types
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
-from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
+from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
 from .localsource import MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
@@ -318,26 +318,33 @@ class Capture:
     def _message(self, exc: BaseException) -> str:
         try:
             text = self.clock.run_isolated(lambda: str(exc))
-        except BudgetExceeded:
-            return "<exception str() timed out>"
+        except BudgetExceeded as cut:
+            return self._cut_text("exception", "message of %s" % type_display(type(exc)), cut)
         except BaseException:
             return "<exception str() failed>"
         return _redacted_text(text, self.redaction)
+
+    def _cut_text(self, what: str, whose: str, cut: BudgetExceeded) -> str:
+        """What a message or note shows when its str() was ended, by the time budget or by
+        Ctrl-C, said as it happened; the dump's cuts list it too."""
+        self._note_cut("%s: %s" % (whose, cut_while(cut, "calling str()")))
+        return "<%s str() %s>" % (what, "interrupted (Ctrl-C)" if was_interrupted(cut) else "timed out")
 
     def _notes(self, exc: BaseException) -> List[str]:
         """As Python prints them: str() of each (a note need not be a string), redacted as the message is."""
         notes = getattr(exc, "__notes__", None)
         if not isinstance(notes, (list, tuple)):
             return []
-        return [_redacted_text(self._note_text(note), self.redaction) for note in notes]
+        whose = "a note of %s" % type_display(type(exc))
+        return [_redacted_text(self._note_text(note, whose), self.redaction) for note in notes]
 
-    def _note_text(self, note: Any) -> str:
+    def _note_text(self, note: Any, whose: str) -> str:
         if isinstance(note, str):
             return note
         try:
             return str(self.clock.run_isolated(lambda: str(note)))
-        except BudgetExceeded:
-            return "<note str() timed out>"
+        except BudgetExceeded as cut:
+            return self._cut_text("note", whose, cut)
         except BaseException:
             return "<note str() failed>"
 
