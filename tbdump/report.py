@@ -17,6 +17,8 @@ from .model import Value
 from .termtext import printable
 from .tracetext import Piece, frame_text, padded, printout
 
+PROG = "tbdump.report"   # the name its own lines start with, as tbdebug's and tbpeep's do
+
 
 class Style:
     """ANSI colours on a terminal, plain text elsewhere.
@@ -130,19 +132,19 @@ def _colour(choice: str) -> bool:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog=prog_name("tbdump.report"),
+    parser = argparse.ArgumentParser(prog=prog_name(PROG),
                                      description="Show a tbdump dump in the terminal (safe: runs nothing from it).")
     parser.add_argument("dump", nargs="?", default="traceback.pkl", help="the dump file (default: traceback.pkl)")
     parser.add_argument("--globals", action="store_true", help="also list each frame's module globals")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the output; auto (the default): as Python 3.13 colours its tracebacks "
                              "(PYTHON_COLORS, NO_COLOR, FORCE_COLOR, TERM=dumb, else on a terminal)")
-    add_version(parser, "tbdump.report")
+    add_version(parser, PROG)
     args = parser.parse_args(argv)
     try:
         dump = load(args.dump, objects=False)
     except DumpError as exc:
-        sys.stderr.write("tbdump: %s\n" % exc)
+        sys.stderr.write("%s: %s\n" % (PROG, exc))
         raise SystemExit(2)
     try:
         render(dump, sys.stdout, Style(_colour(args.color)), args.globals)
