@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import settings
 from .container import ContainerReader
@@ -196,15 +196,27 @@ class Dump:
             "objects available" if self.objects_allowed else "safe mode")
 
 
-def load(path: Any = "traceback.pkl", objects: Optional[bool] = None,
+# What ``load`` takes, as ``open`` does: a path as text or bytes, or an os.PathLike (pathlib.Path).
+DumpPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
          key: Optional[bytes] = None) -> Dump:
     """Open a dump file.
 
+    ``path`` is a str, bytes or os.PathLike (pathlib.Path); ``Dump.path`` is it as text.
     ``objects=False`` opens the safe layer only and runs nothing from the file;
     ``None`` loads objects lazily when the dump is trusted (see README, "Trust").
-    Raises DumpError with one clear sentence for any file that is not a good dump.
+    Raises DumpError with one clear sentence for any file that is not a good dump,
+    TypeError for an argument that is not a path at all.
     """
-    path = os.fspath(path)
+    try:
+        path = os.fsdecode(path)   # bytes as the file system encodes names: Dump.path and messages are text
+    except TypeError:
+        raise TypeError("tbdump.load() takes the dump's path (str, bytes or os.PathLike), not %s"
+                        % type(path).__name__) from None
+    if "\0" in path:
+        raise DumpError("%r: not a file name (it holds a NUL character)" % path)
     reader = ContainerReader(path)
     try:
         try:

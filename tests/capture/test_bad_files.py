@@ -133,6 +133,37 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stderr) == (2, "tbdump.report: nope.pkl: no such file\n")
 
 
+def test_load_takes_a_path_as_text_bytes_or_path_like_and_nothing_else(good_dump: bytes, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "crash.pkl").write_bytes(good_dump)
+    monkeypatch.chdir(tmp_path)
+    for path in ("crash.pkl", b"crash.pkl", Path("crash.pkl")):
+        dump = tbdump.load(path)
+        assert dump.path == "crash.pkl" and "crash.pkl" in repr(dump), path   # text, whatever it was given as
+        dump.close()
+    for wrong in (42, None, ["crash.pkl"]):
+        with pytest.raises(TypeError) as info:
+            tbdump.load(wrong)  # type: ignore[arg-type]
+        assert str(info.value) == ("tbdump.load() takes the dump's path (str, bytes or os.PathLike), not %s"
+                                   % type(wrong).__name__)
+    for nul in ("crash.pkl\0", b"crash.pkl\0"):
+        with pytest.raises(tbdump.DumpError, match=r"^'crash.pkl\\x00': not a file name \(it holds a NUL"):
+            tbdump.load(nul)
+
+
+def test_a_programs_type_checker_knows_what_load_takes(tmp_path: Path) -> None:
+    (tmp_path / "user.py").write_text(
+        "import pathlib\nimport tbdump\n"
+        "tbdump.load(pathlib.Path('a.pkl')).close()\ntbdump.load(b'a.pkl').close()\ntbdump.load('a.pkl').close()\n"
+        "tbdump.load(42)\n")
+    done = subprocess.run([PYTHON, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--no-error-summary",
+                           "user.py"], cwd=str(tmp_path), env=env_for_child({"MYPYPATH": str(REPO)}),
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.splitlines() == [
+        'user.py:6: error: Argument 1 to "load" has incompatible type "int"; expected '
+        '"str | bytes | PathLike[str] | PathLike[bytes]"  [arg-type]'], done
+
+
 def test_object_layer_corruption_still_opens_the_safe_layer(good_dump: bytes, tmp_path: Path) -> None:
     """A damaged object member leaves the dump readable in safe mode, with the reason."""
     path = tmp_path / "half.pkl"
