@@ -272,7 +272,7 @@ class Capture:
         records = []
         for n, exc in enumerate(order):
             cause = getattr(exc, "__cause__", None)
-            context = None if getattr(exc, "__suppress_context__", False) else getattr(exc, "__context__", None)
+            context = getattr(exc, "__context__", None)   # kept when suppressed: the traceback text leaves it out
             members = _group_members(exc)
             records.append(ExceptionRecord(
                 type=type_display(type(exc)), type_name=getattr(type(exc), "__name__", "?"),
@@ -435,7 +435,9 @@ def _is_dumping(code: types.CodeType) -> bool:
 
 def _chain(root: BaseException) -> List[BaseException]:
     """The exceptions linked from ``root`` (cause, context, group members), breadth-first,
-    each once (cycles are fine)."""
+    each once (cycles are fine).  A context ``__suppress_context__`` hides (``raise X from
+    None`` in its handler) is among them: the live exception still holds it, and viewers
+    that browse ``__context__`` show it, though no traceback prints it."""
     order: List[BaseException] = [root]
     seen: Set[int] = {id(root)}
     i = 0
@@ -450,9 +452,7 @@ def _chain(root: BaseException) -> List[BaseException]:
 
 
 def _links(exc: BaseException) -> List[Any]:
-    out = [getattr(exc, "__cause__", None)]
-    if not getattr(exc, "__suppress_context__", False):
-        out.append(getattr(exc, "__context__", None))
+    out = [getattr(exc, "__cause__", None), getattr(exc, "__context__", None)]
     out += _group_members(exc) or []
     return [x for x in out if isinstance(x, BaseException)]
 

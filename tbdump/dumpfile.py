@@ -53,7 +53,8 @@ class Dump:
     """A loaded dump (what ``tbdump.load`` returns): the safe layer as plain data, real objects on demand.
 
     ``exception``: the exception that was raised (``.type``, ``.message``, ``.notes``,
-    ``.frames``; ``.cause``, ``.context`` and ``.members`` index ``exceptions``).
+    ``.frames``; ``.cause``, ``.context`` and ``.members`` index ``exceptions``; ``.context``
+    is ``__context__`` also where ``.suppress_context`` keeps it out of the traceback).
     ``frames``: the crashing thread's stack, outermost first; each frame has ``.name``,
     ``.filename``, ``.lineno``, ``.locals`` and ``.globals`` (the real objects, loaded on
     first use) and ``.variables`` (the stored previews, which run nothing).

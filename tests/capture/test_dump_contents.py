@@ -43,8 +43,10 @@ def test_cause_context_suppress_and_notes(workdir: Path) -> None:
     root = dump.exception
     assert (root.type, root.message, root.cause) == ("TypeError", "final", None)
     ctx = dump.exceptions[root.context]
-    assert (ctx.type, ctx.message, ctx.suppress_context, ctx.context, ctx.cause) == (
-        "RuntimeError", "suppressed context", True, None, None)
+    assert (ctx.type, ctx.message, ctx.suppress_context, ctx.cause) == (
+        "RuntimeError", "suppressed context", True, None)
+    hidden = dump.exceptions[ctx.context]   # the live RuntimeError's __context__, though not printed
+    assert (hidden.type, hidden.message, hidden.suppress_context) == ("KeyError", "'k'", False)
     if sys.version_info >= (3, 11):
         assert ctx.notes == ["note one"]
     assert [f.name for f in root.frames] == ["<module>"]
