@@ -59,6 +59,8 @@ class Dump:
     ``.filename``, ``.lineno``, ``.locals`` and ``.globals`` (the real objects, loaded on
     first use) and ``.variables`` (the stored previews, which run nothing).
     ``threads``, ``sources``, ``metadata``, ``traceback_text``: the rest of the crash.
+    ``exception_object()``: the exception object itself, as it was raised (``resolve``
+    gives any other value's object).
     """
 
     def __init__(self, path: str, reader: ContainerReader, safe: SafeLayer,
@@ -69,6 +71,7 @@ class Dump:
         self._reader = reader
         self._records: Optional[RecordReader] = None
         self._open_lock = threading.Lock()
+        self._exception_objects: Optional[List[Any]] = None
         for frame in all_frames(safe.exceptions, safe.threads):
             frame.bind(self)
 
@@ -185,6 +188,24 @@ class Dump:
             return Placeholder(value.type, error, value.repr, value)
         return obj
 
+    def exception_object(self, index: int = 0) -> Any:
+        """The real exception object of ``exceptions[index]`` (0: the one raised), unpickled
+        from the object layer, or a Placeholder saying why there is none (safe mode, not
+        captured).
+
+        Pickle keeps neither ``__cause__`` nor ``__context__``: they are linked again here to
+        the chain's other exception objects, with ``__suppress_context__``, as the live ones
+        were.  ``__traceback__`` is None: the frames are ``exceptions[index].frames``.
+        """
+        if self._exception_objects is None:
+            found = [self.resolve(r.value) if r.value is not None else Placeholder(r.type, "not captured")
+                     for r in self.exceptions]
+            for obj, linked in zip(found, self.exceptions):
+                if isinstance(obj, BaseException):
+                    _link_chain(obj, linked, found)
+            self._exception_objects = found
+        return self._exception_objects[index]   # past the chain: IndexError, as a list says
+
     def close(self) -> None:
         """Close the file (a loaded dump keeps it open to read objects as they are asked for)."""
         if self._records is not None:
@@ -195,6 +216,19 @@ class Dump:
         return "<tbdump.Dump %s: %s, %s, %s>" % (
             brief(os.path.basename(self.path), 60), brief(exception_line(self.exception)), plural(len(self.frames), "frame"),
             "objects available" if self.objects_allowed else "safe mode")
+
+
+def _link_chain(obj: BaseException, record: ExceptionRecord, found: List[Any]) -> None:
+    """Set ``obj``'s cause and context to the exception objects ``record`` names (a placeholder
+    in their place leaves the link as pickle left it: None)."""
+    try:
+        for name, index in (("__cause__", record.cause), ("__context__", record.context)):
+            target = None if index is None else found[index]
+            if target is None or isinstance(target, BaseException):
+                setattr(obj, name, target)
+        obj.__suppress_context__ = record.suppress_context
+    except Exception:  # a restored class's own __setattr__ may refuse: the object stays as it loaded
+        pass
 
 
 # What ``load`` takes, as ``open`` does: a path as text or bytes, or an os.PathLike (pathlib.Path).

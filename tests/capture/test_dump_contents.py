@@ -58,6 +58,38 @@ def test_cause_context_suppress_and_notes(workdir: Path) -> None:
     assert text.rstrip().endswith("TypeError: final")
 
 
+def test_the_exception_object_comes_back_linked_to_its_chain(workdir: Path) -> None:
+    source = """
+        class QuotaError(Exception):
+            def __init__(self, user, used):
+                super().__init__("quota exceeded for %s" % user)
+                self.user, self.used = user, used
+        def charge(user):
+            try:
+                {}[user]
+            except KeyError as e:
+                raise QuotaError(user, 120) from e
+        charge("ada")
+    """
+    dump = crash(workdir, source)
+    raised = dump.exception_object()
+    assert type(raised).__name__ == "QuotaError" and isinstance(raised, Exception)
+    assert (raised.args, raised.user, raised.used) == (("quota exceeded for ada",), "ada", 120)
+    cause = dump.exception_object(dump.exception.cause)
+    assert type(cause) is KeyError and cause.args == ("ada",)
+    # As the live one: cause and context the KeyError object itself, the context suppressed.
+    assert raised.__cause__ is cause and raised.__context__ is cause and raised.__suppress_context__
+    assert dump.exception_object(0) is raised and raised.__traceback__ is None
+    with pytest.raises(IndexError):
+        dump.exception_object(2)
+    # In safe mode nothing is unpickled: a placeholder says why.
+    safe = tbdump.load(workdir / "traceback.pkl", objects=False).exception_object()
+    assert isinstance(safe, tbdump.Placeholder) and safe.reason == "safe mode"
+    # Documented where a person at the prompt looks: help(dump).
+    import pydoc
+    assert "exception_object()" in pydoc.render_doc(dump, renderer=pydoc.plaintext)
+
+
 def test_explicit_cause_chain(workdir: Path) -> None:
     dump = crash(workdir, """
         def inner():
