@@ -73,7 +73,7 @@ class Capture:
         self.clock = clock
         self.skip_codes: Set[types.CodeType] = set(skip_codes)
         self.previewer = Previewer(budgets.preview_depth, budgets.preview_items,
-                                   budgets.preview_inner_items, redaction.rule_for_name,
+                                   budgets.preview_inner_items, redaction.rule_for,
                                    redaction.rule_for_text if redaction.patterns else None,
                                    clock.run_isolated, records.policy.secrets,
                                    hide_environ=not redaction.keep_environ,
@@ -125,7 +125,7 @@ class Capture:
     # -- values -----------------------------------------------------------------
     def value(self, name: Any, obj: Any) -> Value:
         """Preview and record of one named value, redacted when its name is a secret."""
-        rule = self.redaction.rule_for_name(name)
+        rule = self.redaction.rule_for(name, obj)
         if rule and not is_code(obj):
             self.records.policy.secrets.learn(obj)
             return redacted(obj, rule)
