@@ -72,13 +72,11 @@ class Crash(List[FrameView]):
     exception of the chain, each a Crash like this one), .dump (the tbdump.Dump).
     """
 
-    def __init__(self, dump: tbdump.Dump, index: int, exception: StandinException,
+    def __init__(self, dump: tbdump.Dump, exception: StandinException,
                  chain: Optional[List["Crash"]] = None) -> None:
         super().__init__(_frames(exception.__traceback__))
         self.dump = dump
-        # The real exception, its __cause__ and __context__ linked as on the live one; the
-        # stand-in when the dump holds no object of it (a capture that failed).
-        captured = None if exception.captured is None else dump.exception_object(index)
+        captured = exception.captured
         self.exception: Any = (exception if captured is None else NotAvailable(captured)
                                if isinstance(captured, tbdump.Placeholder) else captured)
         self.chain: List[Crash] = [self] if chain is None else chain
@@ -90,6 +88,17 @@ class Crash(List[FrameView]):
 
 def crash_view(dump: tbdump.Dump) -> Crash:
     """The explorer's starting point: the raised exception's frames, with the chain beside them."""
+    exceptions = standin_exceptions(dump)
     chain: List[Crash] = []
-    chain.extend(Crash(dump, index, exc, chain) for index, exc in enumerate(standin_exceptions(dump)))
+    chain.extend(Crash(dump, exc, chain) for exc in exceptions)
+    # Each exception object comes out of its own pickle, which keeps neither __cause__ nor
+    # __context__: link them again, so `.exception.__cause__` is the cause, as on the live one.
+    for crash, exc in zip(chain, exceptions):
+        if isinstance(crash.exception, BaseException):
+            for link in ("__cause__", "__context__"):
+                linked = getattr(exc, link)
+                target = None if linked is None else chain[exceptions.index(linked)].exception
+                if target is None or isinstance(target, BaseException):
+                    setattr(crash.exception, link, target)
+            crash.exception.__suppress_context__ = exc.__suppress_context__
     return chain[0]
