@@ -28,9 +28,12 @@ class SessionError(Exception):
 def describe_chain(dump: tbdump.Dump) -> List[str]:
     """One line per exception of the dump, numbered as ``--exception`` takes them."""
     links = {link.linked: _RELATIONS[link.relation].format(link.parent) for link in walk(dump.exceptions)}
+    # A context Python did not print (`raise ... from None` in its handler) is in the dump all the same.
+    hidden = {record.context: _SUPPRESSED.format(parent) for parent, record in enumerate(dump.exceptions)
+              if record.suppress_context and record.context is not None}
     lines = []
     for index, record in enumerate(dump.exceptions):
-        how = "raised" if index == 0 else links.get(index, "chained")
+        how = "raised" if index == 0 else links.get(index) or hidden.get(index, "chained")
         frames = len(exception_frames(dump, index))
         where = f"{frames} frames" if frames else "never raised: no frames"
         lines.append(f"#{index} {exception_line(record)}  ({how}; {where})")
@@ -39,6 +42,7 @@ def describe_chain(dump: tbdump.Dump) -> List[str]:
 
 _RELATIONS = {CAUSE: "the direct cause of #{}", CONTEXT: "being handled when #{} happened",
               MEMBER: "in exception group #{}"}
+_SUPPRESSED = "being handled when #{} happened; suppressed: not in the traceback"
 
 
 def _open_with_hook(hook: Debugger, dump: tbdump.Dump, exception: StandinException,

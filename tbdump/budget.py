@@ -23,10 +23,15 @@ class BudgetExceeded(BaseException):
 INTERRUPTED = "capture interrupted (Ctrl-C)"
 
 
+def was_interrupted(exc: BudgetExceeded) -> bool:
+    """Whether Ctrl-C ended the step, rather than the time budget."""
+    return exc.args[:1] == (INTERRUPTED,)
+
+
 def cut_while(exc: BudgetExceeded, doing: str) -> str:
     """A placeholder's reason when its step was ended (``doing``: "pickling it"): by the
     time budget, or by Ctrl-C."""
-    why = INTERRUPTED if exc.args[:1] == (INTERRUPTED,) else "time budget exceeded"
+    why = INTERRUPTED if was_interrupted(exc) else "time budget exceeded"
     return "not captured: %s while %s" % (why, doing)
 
 
@@ -92,7 +97,8 @@ class Clock:
     def check(self) -> None:
         if self.expired or time.monotonic() > self.deadline:
             self.expired = True
-            raise BudgetExceeded("time budget")
+            # Every step after a Ctrl-C is refused for it, not for the time budget.
+            raise BudgetExceeded(INTERRUPTED if self.interrupted else "time budget")
 
     def run(self, fn: Callable[[], Any], seconds: Optional[float] = None) -> Any:
         """Run one bounded step of capture: ``seconds`` (default ``value_seconds``), never

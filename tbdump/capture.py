@@ -20,7 +20,7 @@ import types
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
-from .budget import BudgetExceeded, Budgets, Clock, is_capture_thread
+from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
 from .localsource import MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
@@ -75,7 +75,7 @@ class Capture:
         self.clock = clock
         self.skip_codes: Set[types.CodeType] = set(skip_codes)
         self.previewer = Previewer(budgets.preview_depth, budgets.preview_items,
-                                   budgets.preview_inner_items, redaction.rule_for_name,
+                                   budgets.preview_inner_items, redaction.rule_for,
                                    redaction.rule_for_text if redaction.patterns else None,
                                    clock.run_isolated, records.policy.secrets,
                                    hide_environ=not redaction.keep_environ,
@@ -127,7 +127,7 @@ class Capture:
     # -- values -----------------------------------------------------------------
     def value(self, name: Any, obj: Any) -> Value:
         """Preview and record of one named value, redacted when its name is a secret."""
-        rule = self.redaction.rule_for_name(name)
+        rule = self.redaction.rule_for(name, obj)
         if rule and not is_code(obj):
             self.records.policy.secrets.learn(obj)
             return redacted(obj, rule)
@@ -274,7 +274,7 @@ class Capture:
         records = []
         for n, exc in enumerate(order):
             cause = getattr(exc, "__cause__", None)
-            context = None if getattr(exc, "__suppress_context__", False) else getattr(exc, "__context__", None)
+            context = getattr(exc, "__context__", None)   # kept when suppressed: the traceback text leaves it out
             members = _group_members(exc)
             records.append(ExceptionRecord(
                 type=type_display(type(exc)), type_name=class_name(type(exc)),
@@ -320,26 +320,33 @@ class Capture:
     def _message(self, exc: BaseException) -> str:
         try:
             text = self.clock.run_isolated(lambda: str(exc))
-        except BudgetExceeded:
-            return "<exception str() timed out>"
+        except BudgetExceeded as cut:
+            return self._cut_text("exception", "message of %s" % type_display(type(exc)), cut)
         except BaseException:
             return "<exception str() failed>"
         return _redacted_text(text, self.redaction)
+
+    def _cut_text(self, what: str, whose: str, cut: BudgetExceeded) -> str:
+        """What a message or note shows when its str() was ended, by the time budget or by
+        Ctrl-C, said as it happened; the dump's cuts list it too."""
+        self._note_cut("%s: %s" % (whose, cut_while(cut, "calling str()")))
+        return "<%s str() %s>" % (what, "interrupted (Ctrl-C)" if was_interrupted(cut) else "timed out")
 
     def _notes(self, exc: BaseException) -> List[str]:
         """As Python prints them: str() of each (a note need not be a string), redacted as the message is."""
         notes = getattr(exc, "__notes__", None)
         if not isinstance(notes, (list, tuple)):
             return []
-        return [_redacted_text(self._note_text(note), self.redaction) for note in notes]
+        whose = "a note of %s" % type_display(type(exc))
+        return [_redacted_text(self._note_text(note, whose), self.redaction) for note in notes]
 
-    def _note_text(self, note: Any) -> str:
+    def _note_text(self, note: Any, whose: str) -> str:
         if isinstance(note, str):
             return note
         try:
             return str(self.clock.run_isolated(lambda: str(note)))
-        except BudgetExceeded:
-            return "<note str() timed out>"
+        except BudgetExceeded as cut:
+            return self._cut_text("note", whose, cut)
         except BaseException:
             return "<note str() failed>"
 
@@ -430,7 +437,9 @@ def _is_dumping(code: types.CodeType) -> bool:
 
 def _chain(root: BaseException) -> List[BaseException]:
     """The exceptions linked from ``root`` (cause, context, group members), breadth-first,
-    each once (cycles are fine)."""
+    each once (cycles are fine).  A context ``__suppress_context__`` hides (``raise X from
+    None`` in its handler) is among them: the live exception still holds it, and viewers
+    that browse ``__context__`` show it, though no traceback prints it."""
     order: List[BaseException] = [root]
     seen: Set[int] = {id(root)}
     i = 0
@@ -445,9 +454,7 @@ def _chain(root: BaseException) -> List[BaseException]:
 
 
 def _links(exc: BaseException) -> List[Any]:
-    out = [getattr(exc, "__cause__", None)]
-    if not getattr(exc, "__suppress_context__", False):
-        out.append(getattr(exc, "__context__", None))
+    out = [getattr(exc, "__cause__", None), getattr(exc, "__context__", None)]
     out += _group_members(exc) or []
     return [x for x in out if isinstance(x, BaseException)]
 

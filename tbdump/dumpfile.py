@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import settings
 from .container import ContainerReader
@@ -53,11 +53,14 @@ class Dump:
     """A loaded dump (what ``tbdump.load`` returns): the safe layer as plain data, real objects on demand.
 
     ``exception``: the exception that was raised (``.type``, ``.message``, ``.notes``,
-    ``.frames``; ``.cause``, ``.context`` and ``.members`` index ``exceptions``).
+    ``.frames``; ``.cause``, ``.context`` and ``.members`` index ``exceptions``; ``.context``
+    is ``__context__`` also where ``.suppress_context`` keeps it out of the traceback).
     ``frames``: the crashing thread's stack, outermost first; each frame has ``.name``,
     ``.filename``, ``.lineno``, ``.locals`` and ``.globals`` (the real objects, loaded on
     first use) and ``.variables`` (the stored previews, which run nothing).
     ``threads``, ``sources``, ``metadata``, ``traceback_text``: the rest of the crash.
+    ``exception_object()``: the exception object itself, as it was raised (``resolve``
+    gives any other value's object).
     """
 
     def __init__(self, path: str, reader: ContainerReader, safe: SafeLayer,
@@ -68,6 +71,7 @@ class Dump:
         self._reader = reader
         self._records: Optional[RecordReader] = None
         self._open_lock = threading.Lock()
+        self._exception_objects: Optional[List[Any]] = None
         for frame in all_frames(safe.exceptions, safe.threads):
             frame.bind(self)
 
@@ -184,6 +188,24 @@ class Dump:
             return Placeholder(value.type, error, value.repr, value)
         return obj
 
+    def exception_object(self, index: int = 0) -> Any:
+        """The real exception object of ``exceptions[index]`` (0: the one raised), unpickled
+        from the object layer, or a Placeholder saying why there is none (safe mode, not
+        captured).
+
+        Pickle keeps neither ``__cause__`` nor ``__context__``: they are linked again here to
+        the chain's other exception objects, with ``__suppress_context__``, as the live ones
+        were.  ``__traceback__`` is None: the frames are ``exceptions[index].frames``.
+        """
+        if self._exception_objects is None:
+            found = [self.resolve(r.value) if r.value is not None else Placeholder(r.type, "not captured")
+                     for r in self.exceptions]
+            for obj, linked in zip(found, self.exceptions):
+                if isinstance(obj, BaseException):
+                    _link_chain(obj, linked, found)
+            self._exception_objects = found
+        return self._exception_objects[index]   # past the chain: IndexError, as a list says
+
     def close(self) -> None:
         """Close the file (a loaded dump keeps it open to read objects as they are asked for)."""
         if self._records is not None:
@@ -196,15 +218,40 @@ class Dump:
             "objects available" if self.objects_allowed else "safe mode")
 
 
-def load(path: Any = "traceback.pkl", objects: Optional[bool] = None,
+def _link_chain(obj: BaseException, record: ExceptionRecord, found: List[Any]) -> None:
+    """Set ``obj``'s cause and context to the exception objects ``record`` names (a placeholder
+    in their place leaves the link as pickle left it: None)."""
+    try:
+        for name, index in (("__cause__", record.cause), ("__context__", record.context)):
+            target = None if index is None else found[index]
+            if target is None or isinstance(target, BaseException):
+                setattr(obj, name, target)
+        obj.__suppress_context__ = record.suppress_context
+    except Exception:  # a restored class's own __setattr__ may refuse: the object stays as it loaded
+        pass
+
+
+# What ``load`` takes, as ``open`` does: a path as text or bytes, or an os.PathLike (pathlib.Path).
+DumpPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
          key: Optional[bytes] = None) -> Dump:
     """Open a dump file.
 
+    ``path`` is a str, bytes or os.PathLike (pathlib.Path); ``Dump.path`` is it as text.
     ``objects=False`` opens the safe layer only and runs nothing from the file;
     ``None`` loads objects lazily when the dump is trusted (see README, "Trust").
-    Raises DumpError with one clear sentence for any file that is not a good dump.
+    Raises DumpError with one clear sentence for any file that is not a good dump,
+    TypeError for an argument that is not a path at all.
     """
-    path = os.fspath(path)
+    try:
+        path = os.fsdecode(path)   # bytes as the file system encodes names: Dump.path and messages are text
+    except TypeError:
+        raise TypeError("tbdump.load() takes the dump's path (str, bytes or os.PathLike), not %s"
+                        % type(path).__name__) from None
+    if "\0" in path:
+        raise DumpError("%r: not a file name (it holds a NUL character)" % path)
     reader = ContainerReader(path)
     try:
         try:

@@ -61,8 +61,8 @@ class Learner:
         else:
             secret_names = redaction.any_name_in([name for name, _ in pairs if type(name) is str])
         if secret_names:
-            rule_of = redaction.rule_for_name
-            named = [(name, value) for name, value in pairs if type(name) is str and rule_of(name)]
+            rule_of = redaction.rule_for
+            named = [(name, value) for name, value in pairs if type(name) is str and rule_of(name, value)]
             for _, value in named:
                 self.secrets.learn(value)
             shown = {id(value) for _, value in named}
@@ -91,6 +91,8 @@ class Learner:
             getter = self.secrets.layout(t)[1]
             own = getter.__get__(obj, t) if getter is not None else None
             if type(own) is dict and len(own) <= 256:
+                if "args" in own:   # a LogRecord: its message's fields name its arguments
+                    self.secrets.learn_logged(own.get("msg"), own["args"])
                 for item in own.values():
                     if type(item) is list or type(item) is tuple:
                         self._sequence(item)
@@ -107,9 +109,9 @@ class Learner:
             for hidden in split_argv(list(items), self.secrets.redaction)[1]:
                 self.secrets.learn(hidden)
         elif type(first) is tuple and len(first) == 2:
-            rule_of = self.secrets.redaction.rule_for_name
+            rule_of = self.secrets.redaction.rule_for
             for pair in items:
-                if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and rule_of(pair[0]):
+                if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and rule_of(*pair):
                     self.secrets.learn(pair[1])
 
 

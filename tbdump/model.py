@@ -331,7 +331,7 @@ class ExceptionRecord:
     frames: List[Frame] = field(default_factory=list)   # its traceback, outermost first
     notes: List[str] = field(default_factory=list)
     cause: Optional[int] = None
-    context: Optional[int] = None
+    context: Optional[int] = None    # __context__, also when suppress_context keeps it out of the traceback
     suppress_context: bool = False
     members: List[int] = field(default_factory=list)    # ExceptionGroup members
     is_group: bool = False
@@ -340,8 +340,9 @@ class ExceptionRecord:
     hint: str = ""            # what Python 3.10+ printed after the message: ". Did you mean: 'count'?"
 
     def __repr__(self) -> str:
-        links = ["%s exceptions[%d]" % (name, i) for name, i in (("cause", self.cause), ("context", self.context))
-                 if i is not None]
+        links = ["cause exceptions[%d]" % self.cause] if self.cause is not None else []
+        if self.context is not None and self.context != self.cause:   # `raise X from e` in e's handler: one link
+            links.append("context exceptions[%d]%s" % (self.context, " (suppressed)" if self.suppress_context else ""))
         if self.members:
             links.append(plural(len(self.members), "member"))
         if self.notes:
@@ -353,11 +354,15 @@ class ExceptionRecord:
         d = {
             "type": self.type, "name": self.type_name, "message": self.message,
             "frames": [frame_ref(f) for f in self.frames], "notes": self.notes,
-            "cause": self.cause, "context": self.context,
+            # "context" stays null when suppressed, as format 1 said from the start: a reader that
+            # prints it prints the chain as Python did; "suppressed_context" came later.
+            "cause": self.cause, "context": None if self.suppress_context else self.context,
             "suppress": self.suppress_context, "members": self.members,
             "group": self.is_group,
             "value": None if self.value is None else self.value.to_json(),
         }
+        if self.suppress_context and self.context is not None:
+            d["suppressed_context"] = self.context
         if self.syntax is not None:
             d["syntax"] = self.syntax.to_json()
         if self.hint:
@@ -370,7 +375,8 @@ class ExceptionRecord:
             type=_typed(d["type"], str), type_name=_typed(d["name"], str),
             message=_typed(d["message"], str), frames=[frame_of(f) for f in _typed(d["frames"], list)],
             notes=_texts(d["notes"]), cause=_typed(d["cause"], _NUMBER),
-            context=_typed(d["context"], _NUMBER), suppress_context=bool(d["suppress"]),
+            context=_typed(d["context"] if d["context"] is not None else d.get("suppressed_context"), _NUMBER),
+            suppress_context=bool(d["suppress"]),
             members=_ints(d["members"]), is_group=bool(d["group"]),
             value=None if d["value"] is None else Value.from_json(d["value"]),
             syntax=SyntaxDetail.from_json(d.get("syntax")), hint=_typed(d.get("hint", ""), str),

@@ -324,13 +324,13 @@ def _shape(obj: Any) -> Optional[List[int]]:
 class Previewer:
     """Builds preview trees for capture within the preview budgets.
 
-    ``redact`` returns the rule that hides a child reached by a given name, or
-    None; ``redact_text`` the rule a repr hits (None: no value patterns);
+    ``redact`` returns the rule that hides a child reached by a given name (its
+    value given too), or None; ``redact_text`` the rule a repr hits (None: no value patterns);
     ``step`` runs one bounded piece of work (the capture clock).
     """
 
     def __init__(self, depth: int, items: int, inner_items: int,
-                 redact: Callable[[Any], Optional[str]],
+                 redact: Callable[[Any, Any], Optional[str]],
                  redact_text: Optional[Callable[[str], Optional[str]]],
                  step: Callable[[Callable[[], Any]], Any],
                  secrets: Secrets, hide_environ: bool = False,
@@ -438,7 +438,7 @@ class Previewer:
         return Value(name, text, name)
 
     def _child(self, child: LiveChild, level: int) -> Child:
-        rule = self.redact(child.name.strip("'\"")) if child.name != LEN_NAME else None
+        rule = self.redact(child.name.strip("'\""), child.obj) if child.name != LEN_NAME else None
         if rule and is_code(child.obj):
             rule = None  # `def get_token()`: code, not a secret
         if rule:

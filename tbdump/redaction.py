@@ -29,6 +29,17 @@ DEFAULT_DENYLIST: Tuple[str, ...] = (
 # other entry, and every name added by configuration, matches anywhere (dbpassword).
 WORD_ENTRIES = frozenset(("auth", "token", "jwt", "csrf", "xsrf", "session", "bearer"))
 
+# A name whose last word counts or measures what the words before it name (token_count,
+# password_len, sessionSize) holds a number that is not the secret, whatever its size; one
+# whose last word is "id" (session_id, tokenId) holds a number that is, when short, a row's
+# or an object's number.  A longer one may be a numeric session key, and text under either
+# (session_id = "3f9a..."), a session cookie's value: those stay secrets.  Words end as in
+# WORD_ENTRIES, so "sessionid" (Django's cookie) stays a secret whatever it holds.
+_LAST_WORD = r"(?:(?<=[^A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:%s)\Z"
+_COUNT_WORD = re.compile(_LAST_WORD % "count|len|length|size|total")
+_ID_WORD = re.compile(_LAST_WORD % "id")
+SHORT_NUMBER = 100000   # ids below it are too common to be keys (Secrets.MIN_INT: to be secrets)
+
 REDACTED_PREFIX = "<redacted"
 SECRET_MARKER = "<redacted>"          # what a secret becomes inside a longer text
 ENVIRON_MARKER = "<redacted: environment variable>"
@@ -81,6 +92,15 @@ class Redaction:
         except KeyError:
             rule = self._rules[name] = self._rule_for_new_name(name)
             return rule
+
+    def rule_for(self, name: Any, value: Any) -> Optional[str]:
+        """The rule that hides ``value``, reached by ``name``: ``rule_for_name``'s, except for
+        a number that the name counts or numbers with (``token_count = 7``, ``session_id = 42``,
+        or ``"7"`` written after it in a text), which is not the secret."""
+        rule = self.rule_for_name(name)
+        if rule is not None and _counts_or_numbers(str.__str__(name), value):
+            return None
+        return rule
 
     def _rule_for_new_name(self, name: str) -> Optional[str]:
         folded = _fold(name)
@@ -157,6 +177,21 @@ def is_code(obj: Any) -> bool:
     return issubclass(t, _CODE_TYPES) or issubclass(t, type) or _is_field(t)
 
 
+def _counts_or_numbers(name: str, value: Any) -> bool:
+    """Whether ``value`` is a number ``name`` counts or numbers with (see _COUNT_WORD)."""
+    t = type(value)
+    if t is str:   # as a text writes it: "token_count=7", "Usage(token_count=7)"
+        value = value.rstrip(")]}")
+        if not (value.isascii() and value.isdigit()) or len(value) > 30:
+            return False
+        value, t = int(value), int
+    if t is not int and t is not float:
+        return False
+    if _COUNT_WORD.search(name) is not None:
+        return True
+    return t is int and -SHORT_NUMBER < value < SHORT_NUMBER and _ID_WORD.search(name) is not None
+
+
 def _is_field(t: type) -> bool:
     dataclasses = sys.modules.get("dataclasses")
     return dataclasses is not None and t is getattr(dataclasses, "Field", None)
@@ -168,26 +203,28 @@ def split_argv(argv: List[Any], redaction: Redaction) -> Tuple[List[Any], List[s
     (or a flag's value) a value pattern hits is hidden."""
     out: List[Any] = []
     hidden: List[str] = []
-    hide_next = False
+    flag: Optional[str] = None   # the secret's flag whose value comes next (--password X)
     for arg in argv:
         if type(arg) is not str:
             out.append(arg)
             continue
-        if hide_next:
-            out.append(SECRET_MARKER)
-            hidden.append(arg)
-            hide_next = False
-            continue
+        if flag is not None:
+            secret, flag = redaction.rule_for(flag, arg), None
+            if secret:
+                out.append(SECRET_MARKER)
+                hidden.append(arg)
+                continue
         name, eq, value = arg.partition("=")
         if arg.startswith("-") and redaction.rule_for_name(name.lstrip("-")):
-            if eq:
+            if not eq:
+                out.append(arg)
+                flag = name.lstrip("-")
+                continue
+            if redaction.rule_for(name.lstrip("-"), value):
                 out.append(name + "=" + SECRET_MARKER)
                 hidden.append(value)
-            else:
-                out.append(arg)
-                hide_next = True
-            continue
-        if eq and name.isidentifier() and redaction.rule_for_name(name):
+                continue
+        elif eq and name.isidentifier() and redaction.rule_for(name, value):
             out.append(name + "=" + SECRET_MARKER)
             hidden.append(value)
             continue

@@ -102,13 +102,14 @@ def _redacted_function(fn: types.FunctionType, redaction: Redaction,
     new_cells = []
     changed = False
     for name, cell in zip(code.co_freevars, cells):
-        rule = redaction.rule_for_name(name)
+        try:
+            contents = cell.cell_contents
+        except ValueError:
+            contents = None  # an empty cell holds nothing to learn
+        rule = redaction.rule_for(name, contents)
         if rule:
             changed = True
-            try:
-                secrets.learn(cell.cell_contents)
-            except ValueError:
-                pass  # an empty cell holds nothing to learn
+            secrets.learn(contents)
             new_cells.append(types.CellType(rule_marker(rule)))
         else:
             new_cells.append(cell)
@@ -139,7 +140,7 @@ def _hide_named(pairs: List[Tuple[Any, Any]], redaction: Redaction,
     """``pairs`` with the values of secrets' names replaced (and learned); None when none is."""
     out, changed = [], False
     for name, value in pairs:
-        rule = redaction.rule_for_name(name)
+        rule = redaction.rule_for(name, value)
         if rule and not is_code(value):
             secrets.learn(value)
             value, changed = rule_marker(rule), True
@@ -232,6 +233,10 @@ class ReducePolicy:
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
         if hidden:
             rv = self._hide_in(obj, t, rv)
+        if len(rv) > 2 and type(rv[2]) is dict and "args" in rv[2] and self.redaction.enabled:
+            # A LogRecord deeper than the learning pass reads (a handler's buffer): what its
+            # message's fields name, learned before its state is pickled.
+            self.secrets.learn_logged(rv[2].get("msg"), rv[2]["args"])
         disarm = _DISARMED.get(qual)
         if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
             rv = rv[:2] + (dict(rv[2], **disarm),) + rv[3:]
@@ -282,7 +287,7 @@ class ReducePolicy:
 
     def _in_place_of(self, name: Any, value: Any) -> Any:
         """``value``, or the marker of the rule its ``name`` hits (never checked again)."""
-        rule = self.redaction.rule_for_name(name) if type(name) is str else None
+        rule = self.redaction.rule_for(name, value) if type(name) is str else None
         return self._marker(rule_marker(rule)) if rule else value
 
     def _environ(self, env: Any) -> Any:
@@ -438,14 +443,14 @@ class ReducePolicy:
             for key in obj:
                 if type(key) is str and key in weak:
                     self._made_ids[id(key)] = key
-        rule_of = self.redaction.rule_for_name
+        rule_of = self.redaction.rule_for
         if len(obj) > 8 and not self.secrets.key_facts(obj)[0]:
             return None
         for key in obj:
-            if type(key) is str and rule_of(key) and not is_code(obj[key]):
+            if type(key) is str and rule_of(key, obj[key]) and not is_code(obj[key]):
                 pairs = []
                 for k, v in obj.items():
-                    rule = rule_of(k) if type(k) is str and not is_code(v) else None
+                    rule = rule_of(k, v) if type(k) is str and not is_code(v) else None
                     if rule:
                         self.secrets.learn(v)
                         v = self._marker(rule_marker(rule))

@@ -13,9 +13,11 @@ from typing import Dict, List, Optional, TextIO
 from .command import add_version, prog_name
 from .dumpfile import Dump, load
 from .errors import DumpError
-from .model import Value
+from .model import Frame, Value
 from .termtext import printable
 from .tracetext import Piece, frame_text, padded, printout
+
+PROG = "tbdump.report"   # the name its own lines start with, as tbdebug's and tbpeep's do
 
 
 class Style:
@@ -78,15 +80,18 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
 def _render_exceptions(dump: Dump, out: TextIO, style: Style, show_globals: bool) -> None:
     """The chain as Python printed it, with the frames above the handler and every frame's values."""
     paint = {"member": style.dim, "exception": style.error}
+    # With --globals: the frame each module's globals were listed under, by namespace key.
+    listed: Optional[Dict[str, Frame]] = {} if show_globals else None
     for piece in printout(dump.safe, above_handler=True):
         if piece.frame is not None:
-            _render_frame(dump, piece, out, style, show_globals)
+            _render_frame(dump, piece, out, style, listed)
         else:
             body = piece.text.rstrip("\n")   # painted without its line end, where the pad goes
             out.write(padded(piece._replace(text=paint.get(piece.kind, style.plain)(body) + piece.text[len(body):])))
 
 
-def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_globals: bool) -> None:
+def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style,
+                  listed: Optional[Dict[str, Frame]]) -> None:
     frame, pad = piece.frame, piece.pad
     assert frame is not None
     marker = style.dim(" (caller of the handler)") if frame.above_handler else ""
@@ -96,8 +101,25 @@ def _render_frame(dump: Dump, piece: Piece, out: TextIO, style: Style, show_glob
     # A module's locals are its globals: its dunders (__loader__, __spec__...) are noise here.
     _render_vars(_without_dunders(frame.variables) if frame.module_level else frame.variables,
                  out, style, pad + "      ")
-    if show_globals and not frame.module_level:   # a module frame's globals are shown above, once
-        _render_vars(_without_dunders(dump.globals_of(frame)), out, style, pad + "      (global) ")
+    if listed is not None:
+        _render_globals(dump, frame, listed, out, style, pad + "      ")
+
+
+def _render_globals(dump: Dump, frame: Frame, listed: Dict[str, Frame], out: TextIO, style: Style,
+                    indent: str) -> None:
+    """A module's globals once, under its first frame in the report (a module's top level lists
+    them as its variables); its other frames, often dozens in a recursion, point there."""
+    variables = _without_dunders(dump.globals_of(frame))
+    if frame.globals_key is None or not variables:
+        return
+    first = listed.get(frame.globals_key)
+    if first is None:
+        listed[frame.globals_key] = frame
+        if not frame.module_level:
+            _render_vars(variables, out, style, indent + "(global) ")
+    else:
+        out.write(indent + style.dim("(globals of %s: listed above, in %s at line %d)\n" % (
+            frame.module, first.name, first.lineno)))
 
 
 def _without_dunders(variables: Dict[str, Value]) -> Dict[str, Value]:
@@ -130,19 +152,20 @@ def _colour(choice: str) -> bool:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog=prog_name("tbdump.report"),
+    parser = argparse.ArgumentParser(prog=prog_name(PROG),
                                      description="Show a tbdump dump in the terminal (safe: runs nothing from it).")
     parser.add_argument("dump", nargs="?", default="traceback.pkl", help="the dump file (default: traceback.pkl)")
-    parser.add_argument("--globals", action="store_true", help="also list each frame's module globals")
+    parser.add_argument("--globals", action="store_true",
+                        help="also list the module globals, each module's once: under its first frame")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the output; auto (the default): as Python 3.13 colours its tracebacks "
                              "(PYTHON_COLORS, NO_COLOR, FORCE_COLOR, TERM=dumb, else on a terminal)")
-    add_version(parser, "tbdump.report")
+    add_version(parser, PROG)
     args = parser.parse_args(argv)
     try:
         dump = load(args.dump, objects=False)
     except DumpError as exc:
-        sys.stderr.write("tbdump: %s\n" % exc)
+        sys.stderr.write("%s: %s\n" % (PROG, exc))
         raise SystemExit(2)
     try:
         render(dump, sys.stdout, Style(_colour(args.color)), args.globals)

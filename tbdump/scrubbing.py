@@ -31,6 +31,11 @@ _NAMED_LITERAL = re.compile(
     r"""(?:(?<!\w)(?P<name>[A-Za-z_]\w*)\s*(?::\s*[\w\[\], .|]{1,80})?=(?!=)"""
     r"""|(?P<quote>["'])(?P<key>[A-Za-z_][\w.-]{0,80})(?P=quote)\s*:)"""
     r"""\s*(?P<literal>[rRbBuU]{0,2}(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'))""")
+# A field of a %-format, as logging formats a record's message: "%s", "%(user)r", "%-8d".
+_STAR_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d*\.\*)")   # "%*d": a width from the arguments
+_FORMAT_FIELD = re.compile(r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*\d*(?:\.\d+)?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
+_FIELD_MARK = "\ue000%d\ue001"   # private-use characters: no program's format holds them
+_FIELD_MARKS = re.compile("\ue000(\\d+)\ue001")
 _SPACE = re.compile(r"\s")
 _DIGIT = re.compile(r"\d")
 # How `os.environ` shows inside another repr (cut there, so its edges cannot be matched).
@@ -75,7 +80,7 @@ class Secrets:
         self._keys: Dict[int, Tuple[dict, int, bool, bool]] = {}   # see key_facts
         if redaction.enabled:
             for name, value in list(os.environ.items()):
-                if len(value) >= self.ENVIRON_MIN_LENGTH and redaction.rule_for_name(name):
+                if len(value) >= self.ENVIRON_MIN_LENGTH and redaction.rule_for(name, value):
                     self._learn_text(value, weak=True)
             try:
                 args = list(sys.argv if argv is None else argv)
@@ -207,6 +212,32 @@ class Secrets:
                     pass
         return bool(found)
 
+    def learn_logged(self, msg: Any, args: Any) -> None:
+        """Learn the arguments a logging call's message writes after secrets' names
+        (``"password=%s"`` with ``("hunter2",)``): a LogRecord holds them apart, where no
+        name says what they are, until something formats it."""
+        if type(msg) is not str or "%" not in msg or not args or type(args) not in (tuple, dict):
+            return
+        if "*" in msg and _STAR_FIELD.search(msg):
+            return   # its widths take arguments too: which is which is not worth guessing
+        fields: List[Any] = []   # the argument of each field, by position or by key
+
+        def mark(field: "re.Match[str]") -> str:
+            if field.group("conv") == "%":
+                return field.group(0)
+            fields.append(field.group("key") if field.group("key") is not None else len(fields))
+            return _FIELD_MARK % (len(fields) - 1)
+
+        # Each field becomes a mark that names its argument, and the text is read as any other.
+        marked = _FORMAT_FIELD.sub(mark, msg)
+        for start, end in named_secret_spans(marked, self.redaction):
+            for number in _FIELD_MARKS.findall(marked, start, end):
+                field = fields[int(number)]
+                if type(args) is tuple and type(field) is int and field < len(args):
+                    self.learn(args[field])
+                elif type(args) is dict and type(field) is str and field in args:
+                    self.learn(dict.__getitem__(args, field))
+
     def learn_fields(self, obj: Any) -> None:
         """Learn what ``obj`` holds under secrets' names (see ``named``)."""
         for _, value in self.named(obj):
@@ -233,10 +264,10 @@ class Secrets:
                 found = getter.__get__(obj, t)
         except Exception:
             found = None
+        rule_of = self.redaction.rule_for
         if found is not None and issubclass(type(found), dict) and self.key_facts(found)[0]:
-            rule_of = self.redaction.rule_for_name
             out += [(k, v) for k, v in itertools.islice(dict.items(found), 10000)
-                    if type(k) is str and rule_of(k)]
+                    if type(k) is str and rule_of(k, v)]
         for name, descriptor in slots:
             try:
                 out.append((name, descriptor.__get__(obj, t)))
@@ -247,7 +278,8 @@ class Secrets:
                 out.append((name, tuple.__getitem__(obj, index)))
             except Exception:
                 pass
-        return [(name, value) for name, value in out if not is_code(value)]
+        # The slots and fields were chosen by name alone: their values decide too (token_count = 7).
+        return [(name, value) for name, value in out if not is_code(value) and rule_of(name, value)]
 
     def layout(self, t: type) -> Tuple[Any, ...]:
         """Where instances of ``t`` keep named values (see ``_layout``), found once per type."""
@@ -273,12 +305,15 @@ class Secrets:
         (8 characters or more, a digit, no space): the dump keeps a copy of the source."""
         if not self.redaction.may_name_a_secret(text):
             return
-        rule_of = self.redaction.rule_for_name
+        rule_of = self.redaction.rule_for
         for match in _NAMED_LITERAL.finditer(text):
-            if rule_of(match.group("name") or match.group("key")):
+            name = match.group("name") or match.group("key")
+            if self.redaction.rule_for_name(name):
                 try:
                     value = ast.literal_eval(match.group("literal"))
                 except Exception:
+                    continue
+                if not rule_of(name, value):
                     continue
                 if type(value) is bytes:
                     value = value.decode("utf-8", "replace")
@@ -364,7 +399,7 @@ class Secrets:
                 quoted = r"""(?<=(?P<q>["']))(?:%s)(?=(?P=q))""" % _alternation(short).pattern
                 text = re.sub(quoted, SECRET_MARKER, text)
         if "://" in text:
-            text = hide_url_secrets(text, self.redaction.rule_for_name)
+            text = hide_url_secrets(text, self.redaction.rule_for)
         for pattern in self.redaction.patterns:
             text = pattern.sub(_keep_lines, text)
         return text
@@ -393,13 +428,13 @@ class Secrets:
         return pattern.sub(lambda m: replacements[m.group(0)], text)
 
 
-def hide_url_secrets(text: str, rule_for_name: Optional[Callable[[Any], Optional[str]]] = None) -> str:
+def hide_url_secrets(text: str, rule_for: Optional[Callable[[Any, Any], Optional[str]]] = None) -> str:
     """``text`` with the password of every ``scheme://user:password@host`` in it hidden, and
-    with ``rule_for_name`` (the redaction's) the value of every query parameter named like a
+    with ``rule_for`` (the redaction's) the value of every query parameter named like a
     secret (``?api_key=X``, ``&access_token=X``: an HTTP error's message names its URL)."""
     text = URL_CREDENTIALS.sub(r"\1%s@" % SECRET_MARKER, text)
-    if rule_for_name is not None and "=" in text:
-        text = URL_QUERY_SECRET.sub(lambda m: m.group(1) + SECRET_MARKER if rule_for_name(m.group(2))
+    if rule_for is not None and "=" in text:
+        text = URL_QUERY_SECRET.sub(lambda m: m.group(1) + SECRET_MARKER if rule_for(m.group(2), m.group(3))
                                     else m.group(0), text)
     return text
 
@@ -471,7 +506,7 @@ def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]
         if scheme is None and _SCHEME_ONLY.fullmatch(text, start, end) is not None:
             continue  # "Authorization=Bearer " + key: the scheme alone, its credential still to come
         if (end > start and not text.startswith(REDACTED_PREFIX, start) and _PLACEHOLDER.match(text, start) is None
-                and redaction.rule_for_name(name)):
+                and redaction.rule_for(name, text[start:end])):
             if scheme is not None and scheme.end(1) == end:  # "Authorization=Bearer X": X is the secret
                 end = scheme.end()
             if spans and start < spans[-1][1]:  # inside the value before it: hidden with it

@@ -117,11 +117,11 @@ def test_bad_file_gives_one_clear_line(case: str, good_dump: bytes, tmp_path: Pa
 def test_a_pipe_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
     # Opening a FIFO for reading blocks until something writes to it: no viewer may hang there.
     os.mkfifo(tmp_path / "pipe.pkl")
-    expected = "tbdump: %s: not a regular file (a pipe or a device): save the dump to a file first\n"
+    expected = "%s: %s: not a regular file (a pipe or a device): save the dump to a file first\n"
     for tool in ("tbdump.report", "tbdebug", "tbpeep"):
         proc = run([PYTHON, "-m", tool, str(tmp_path / "pipe.pkl")], tmp_path, timeout=30)
         assert proc.returncode == 2 and proc.stdout == "", (tool, proc)
-        assert proc.stderr == expected.replace("tbdump", tool.split(".")[0], 1) % (tmp_path / "pipe.pkl"), proc
+        assert proc.stderr == expected % (tool, tmp_path / "pipe.pkl"), proc
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
@@ -130,7 +130,38 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(tbdump.DumpError, match="is a directory"):
         tbdump.load(tmp_path)
     proc = run([PYTHON, "-m", "tbdump.report", "nope.pkl"], tmp_path)
-    assert (proc.returncode, proc.stderr) == (2, "tbdump: nope.pkl: no such file\n")
+    assert (proc.returncode, proc.stderr) == (2, "tbdump.report: nope.pkl: no such file\n")
+
+
+def test_load_takes_a_path_as_text_bytes_or_path_like_and_nothing_else(good_dump: bytes, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "crash.pkl").write_bytes(good_dump)
+    monkeypatch.chdir(tmp_path)
+    for path in ("crash.pkl", b"crash.pkl", Path("crash.pkl")):
+        dump = tbdump.load(path)
+        assert dump.path == "crash.pkl" and "crash.pkl" in repr(dump), path   # text, whatever it was given as
+        dump.close()
+    for wrong in (42, None, ["crash.pkl"]):
+        with pytest.raises(TypeError) as info:
+            tbdump.load(wrong)  # type: ignore[arg-type]
+        assert str(info.value) == ("tbdump.load() takes the dump's path (str, bytes or os.PathLike), not %s"
+                                   % type(wrong).__name__)
+    for nul in ("crash.pkl\0", b"crash.pkl\0"):
+        with pytest.raises(tbdump.DumpError, match=r"^'crash.pkl\\x00': not a file name \(it holds a NUL"):
+            tbdump.load(nul)
+
+
+def test_a_programs_type_checker_knows_what_load_takes(tmp_path: Path) -> None:
+    (tmp_path / "user.py").write_text(
+        "import pathlib\nimport tbdump\n"
+        "tbdump.load(pathlib.Path('a.pkl')).close()\ntbdump.load(b'a.pkl').close()\ntbdump.load('a.pkl').close()\n"
+        "tbdump.load(42)\n")
+    done = subprocess.run([PYTHON, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "--no-error-summary",
+                           "user.py"], cwd=str(tmp_path), env=env_for_child({"MYPYPATH": str(REPO)}),
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.splitlines() == [
+        'user.py:6: error: Argument 1 to "load" has incompatible type "int"; expected '
+        '"str | bytes | PathLike[str] | PathLike[bytes]"  [arg-type]'], done
 
 
 def test_object_layer_corruption_still_opens_the_safe_layer(good_dump: bytes, tmp_path: Path) -> None:
@@ -313,7 +344,7 @@ def test_hostile_file_is_refused_in_one_line(case: str, parts: Parts, tmp_path: 
         assert expected in loaded.stdout and loaded.stdout.count("\n") == 1, loaded
         report = _limited([PYTHON, "-m", "tbdump.report", str(path)], tmp_path)
         assert _clean(report, 2) and report.stdout == "", report
-        assert report.stderr.startswith("tbdump: ") and report.stderr.count("\n") == 1, report
+        assert report.stderr.startswith("tbdump.report: ") and report.stderr.count("\n") == 1, report
         assert expected in report.stderr, report
     finally:
         path.unlink()  # a terabyte of holes should not wait for pytest's clean-up

@@ -179,3 +179,49 @@ def test_an_exception_class_whose_attributes_raise_is_named_as_python_names_it(w
     assert not dump.metadata.partial, dump.metadata.cut
     assert (dump.exception.type, dump.exception.type_name) == ("<unknown>.Broken", "Broken")
     assert [f.name for f in dump.frames] == ["<module>", "f"]
+
+
+def test_ctrl_c_while_the_exceptions_str_runs_is_said_as_an_interruption_not_a_time_out(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import os, signal
+        class Boom(Exception):
+            def __str__(self):
+                os.kill(os.getpid(), signal.SIGINT)
+                return 'boom'
+        class Note:
+            def __str__(self):
+                os.kill(os.getpid(), signal.SIGINT)
+                return 'note'
+        def work():
+            error = Boom()
+            error.__notes__ = [Note()]
+            raise error
+        work()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == 1 and proc.stderr.endswith("(partial: capture interrupted by Ctrl-C)\n"), proc
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.exception.message == "<exception str() interrupted (Ctrl-C)>"
+    assert dump.metadata.partial
+    assert dump.metadata.cut[0] == "message of Boom: not captured: capture interrupted (Ctrl-C) while calling str()"
+    assert not [line for line in dump.metadata.cut + dump.exception.notes if "time" in line], dump.metadata.cut
+
+
+def test_an_exceptions_str_cut_by_the_time_budget_is_listed_among_the_cuts(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import time
+        calls = []
+        class Slow(Exception):
+            def __str__(self):
+                calls.append(1)
+                if len(calls) == 1:   # the dump's call; Python's own printing then gets an answer
+                    time.sleep(30)
+                return 'slow'
+        raise Slow()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_VALUE_SECONDS": "0.3"})
+    assert (proc.returncode, proc.stderr) == (1, "Slow: slow\nTraceback dumped into: traceback.pkl\n")
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.exception.message == "<exception str() timed out>"
+    assert dump.metadata.partial
+    assert dump.metadata.cut == ["message of Slow: not captured: time budget exceeded while calling str()"]

@@ -43,8 +43,10 @@ def test_cause_context_suppress_and_notes(workdir: Path) -> None:
     root = dump.exception
     assert (root.type, root.message, root.cause) == ("TypeError", "final", None)
     ctx = dump.exceptions[root.context]
-    assert (ctx.type, ctx.message, ctx.suppress_context, ctx.context, ctx.cause) == (
-        "RuntimeError", "suppressed context", True, None, None)
+    assert (ctx.type, ctx.message, ctx.suppress_context, ctx.cause) == (
+        "RuntimeError", "suppressed context", True, None)
+    hidden = dump.exceptions[ctx.context]   # the live RuntimeError's __context__, though not printed
+    assert (hidden.type, hidden.message, hidden.suppress_context) == ("KeyError", "'k'", False)
     if sys.version_info >= (3, 11):
         assert ctx.notes == ["note one"]
     assert [f.name for f in root.frames] == ["<module>"]
@@ -54,6 +56,38 @@ def test_cause_context_suppress_and_notes(workdir: Path) -> None:
     assert "KeyError" not in text and "direct cause" not in text
     assert text.count("During handling of the above exception") == 1
     assert text.rstrip().endswith("TypeError: final")
+
+
+def test_the_exception_object_comes_back_linked_to_its_chain(workdir: Path) -> None:
+    source = """
+        class QuotaError(Exception):
+            def __init__(self, user, used):
+                super().__init__("quota exceeded for %s" % user)
+                self.user, self.used = user, used
+        def charge(user):
+            try:
+                {}[user]
+            except KeyError as e:
+                raise QuotaError(user, 120) from e
+        charge("ada")
+    """
+    dump = crash(workdir, source)
+    raised = dump.exception_object()
+    assert type(raised).__name__ == "QuotaError" and isinstance(raised, Exception)
+    assert (raised.args, raised.user, raised.used) == (("quota exceeded for ada",), "ada", 120)
+    cause = dump.exception_object(dump.exception.cause)
+    assert type(cause) is KeyError and cause.args == ("ada",)
+    # As the live one: cause and context the KeyError object itself, the context suppressed.
+    assert raised.__cause__ is cause and raised.__context__ is cause and raised.__suppress_context__
+    assert dump.exception_object(0) is raised and raised.__traceback__ is None
+    with pytest.raises(IndexError):
+        dump.exception_object(2)
+    # In safe mode nothing is unpickled: a placeholder says why.
+    safe = tbdump.load(workdir / "traceback.pkl", objects=False).exception_object()
+    assert isinstance(safe, tbdump.Placeholder) and safe.reason == "safe mode"
+    # Documented where a person at the prompt looks: help(dump).
+    import pydoc
+    assert "exception_object()" in pydoc.render_doc(dump, renderer=pydoc.plaintext)
 
 
 def test_explicit_cause_chain(workdir: Path) -> None:

@@ -178,20 +178,37 @@ def test_colour_follows_python_s_own_conventions(workdir: Path, env: Dict[str, s
     assert (b"\x1b[" in out) == coloured, out
 
 
-def test_globals_are_the_program_s_own_once_per_frame(workdir: Path) -> None:
-    """--globals adds a function's module globals below its locals: the program's names, not
-    the module's dunders (which the module frame leaves out too), and not again for the
-    module frame, whose locals they already are."""
+def test_globals_are_listed_once_per_module_under_its_first_frame(workdir: Path) -> None:
+    """--globals adds a module's globals under its first frame in the report: the program's
+    names, not the module's dunders (which the module frame leaves out too), and not again
+    for the module frame, whose locals they already are; every later frame of that module
+    (a recursion's dozens) points there in one line."""
+    write(workdir / "shelf.py", """
+        TABLE = {"bolt": 1}
+        def lookup(key):
+            return _find(key)
+        def _find(key):
+            return TABLE[key]
+    """)
     write(workdir / "prog.py", """
+        import shelf
         LIMIT = 3
-        def check(n):
-            if n > LIMIT:
-                raise ValueError(n)
-        check(5)
+        def walk(n):
+            if n < LIMIT:
+                return walk(n + 1)
+            return shelf.lookup("nut")
+        walk(0)
     """)
     assert run([PYTHON, "-m", "tbdump", "prog.py"], workdir).returncode == 1
     lines = report(workdir, "--globals").splitlines()
-    assert [line for line in lines if "LIMIT = 3 (int)" in line] == [
-        "      LIMIT = 3 (int)", "      (global) LIMIT = 3 (int)"], lines
-    assert "      n = 5 (int)" in lines
-    assert not [line for line in lines if "__" in line], lines
+    assert [line for line in lines if "LIMIT = 3 (int)" in line] == ["      LIMIT = 3 (int)"], lines
+    assert [line for line in lines if "TABLE = " in line] == ["      (global) TABLE = {'bolt': 1} (dict)"], lines
+    frames = [n for n, line in enumerate(lines) if line.startswith("  File ")]
+    said = {lines[at].rpartition(", in ")[2]: lines[at + 1:end] for at, end in zip(frames, frames[1:] + [len(lines)])}
+    assert [line for line in said["walk"] if "(global" in line] == [
+        "      (globals of __main__: listed above, in <module> at line 7)"]
+    assert "      (global) TABLE = {'bolt': 1} (dict)" in said["lookup"]
+    at = said["_find"].index("      key = 'nut' (str)")
+    assert said["_find"][at + 1] == "      (globals of shelf: listed above, in lookup at line 3)"
+    assert len([line for line in lines if line.endswith("listed above, in <module> at line 7)")]) == 4  # walk x4
+    assert not [line for line in lines if re.match(r" *(\(global\) )?__\w+__ = ", line)], lines

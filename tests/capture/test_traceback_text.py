@@ -258,6 +258,59 @@ def test_syntax_detail_is_optional_and_checked(workdir: Path) -> None:
         tbdump.load(rewrite_safe_layer(workdir / "traceback.pkl", workdir / "bad.pkl", spoil), objects=False)
 
 
+# `raise X from e` in the handler of e, and `raise X from None`: X.__context__ is the handled
+# exception all the same, with __suppress_context__ set, so Python prints no "During handling".
+SUPPRESSED = """
+    class ConfigError(Exception):
+        pass
+
+    def port(text):
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError("bad port") from None
+
+    def lookup(name):
+        try:
+            return {}[name]
+        except KeyError as e:
+            raise ConfigError("no " + name) from e
+
+    try:
+        port("80a")
+    except ConfigError:
+        lookup("host")
+"""
+
+
+def test_a_suppressed_context_is_kept_as_the_live_exception_has_it(workdir: Path) -> None:
+    printed, dump = crash(workdir, "3.11", SUPPRESSED)
+    assert printed.count("During handling") == printed.count("direct cause") == 1 and "ValueError" not in printed
+    assert_same(printed, dump)
+    raised = dump.exception
+    assert (raised.message, raised.suppress_context) == ("no host", True)
+    assert raised.cause is not None and raised.context == raised.cause          # `from e`
+    key_error = dump.exceptions[raised.cause]
+    bad_port = dump.exceptions[key_error.context]
+    assert (bad_port.message, bad_port.suppress_context) == ("bad port", True)
+    hidden = dump.exceptions[bad_port.context]                                    # `from None`
+    assert hidden.type == "ValueError" and [f.name for f in hidden.frames] == ["port"]
+    assert "(suppressed)" in repr(bad_port)
+    # On file "context" stays null where suppressed, as format 1 always said: a reader that
+    # follows it (any older tbdump) prints the chain as Python did.  Dumps from before the
+    # field have no suppressed context, and read as they always did.
+    on_file: list = []
+
+    def older_dump(tree: Dict[str, Any]) -> None:
+        for record in tree["exceptions"]:
+            on_file.append((record["context"], record["suppress"], record.pop("suppressed_context", None)))
+
+    older = tbdump.load(rewrite_safe_layer(workdir / "traceback.pkl", workdir / "older.pkl", older_dump),
+                        objects=False)
+    assert (None, True, raised.context) in on_file and (None, True, bad_port.context) in on_file
+    assert older.exception.context is None and older.traceback_text == printed
+
+
 def test_syntax_error_text_is_redacted_as_messages_are(workdir: Path) -> None:
     printed, dump = crash(workdir, "3.11", """
         compile('key = "sk_live_4f9a2b" +\\n', "<rule>", "exec")

@@ -535,3 +535,78 @@ def test_an_object_under_a_secrets_name_gives_up_what_it_holds(tmp_path: Path) -
     sent = {name.split(".")[-1]: shown for name, shown in report["values"].items()
             if name.startswith("MainThread:send.")}
     assert "<redacted" in sent["value"] and "<redacted" in sent["other"], sent
+
+
+def test_a_log_records_arguments_are_read_with_its_message(tmp_path: Path) -> None:
+    # logging keeps a call's message and arguments apart until a handler formats them: the
+    # secret came in as `key`, and only "password=%s" says what the argument after it is.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import logging, os
+        def emit(first, second, third):   # copies under innocent names, pickled first
+            raise ConnectionError("log server down")
+        def main():
+            key = os.environ["VALUE"]
+            record = logging.LogRecord("app", logging.INFO, __file__, 5, "login user=%s password=%s",
+                                       ("bob", key), None)
+            keyed = logging.LogRecord("app", logging.INFO, __file__, 6, "user=%(user)s api_key=%(k)r",
+                                      ({"user": "bob", "k": key + "2"},), None)
+            header = logging.LogRecord("app", logging.INFO, __file__, 7, "Authorization: Bearer %s",
+                                       (key + "3",), None)
+            plain = logging.LogRecord("app", logging.INFO, __file__, 8, "user=%s tries=%d", ("bob", 3), None)
+            emit(key, key + "2", key + "3")
+        main()
+    ''', canary, base_env(VALUE=canary))
+    assert "ConnectionError: log server down" in report["traceback"]
+    frame = [f for f in tbdump.load(tmp_path / "traceback.pkl").frames if f.name == "main"][0]
+    records = frame.locals
+    hidden = "<redacted: a secret's value>"
+    assert records["record"].getMessage() == "login user=bob password=" + hidden
+    assert records["keyed"].getMessage() == "user=bob api_key=%r" % hidden
+    assert records["header"].getMessage() == "Authorization: Bearer " + hidden
+    assert records["plain"].getMessage() == "user=bob tries=3"     # what no secret's name precedes stays
+
+
+def test_a_log_record_deep_in_a_handlers_queue_keeps_its_secret_too(tmp_path: Path) -> None:
+    # Past what the learning pass reads (a frame's values and one level below): the record is
+    # read as it is pickled, before its arguments are.
+    canary = new_canary()
+    dump_nowhere(tmp_path, '''
+        import logging, os
+        class Outbox:
+            def __init__(self):
+                self.queues = {"audit": [logging.LogRecord("app", logging.INFO, __file__, 5, "token=%s",
+                                                           (os.environ["VALUE"],), None)]}
+        def flush(outbox):
+            raise ConnectionError("log server down")
+        flush(Outbox())
+    ''', canary, base_env(VALUE=canary))
+    queued = tbdump.load(tmp_path / "traceback.pkl").frames[-1].locals["outbox"].queues["audit"][0]
+    assert queued.getMessage() == "token=<redacted: a secret's value>"
+
+
+def test_counts_and_ids_named_after_a_secret_are_numbers_not_secrets(tmp_path: Path) -> None:
+    # A name whose last word counts (count, len, length, size, total) or numbers (id) what the
+    # rest names holds a number that is not the secret; text under it is still one, as is a
+    # long id (a numeric session key), and so is anything under "sessionid", one word.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import collections, os
+        Usage = collections.namedtuple("Usage", "token_count sessionId")
+        def bill(token_count, session_id, password_len, api_key_size, usage, stats, line,
+                 session_id_text, big_session_id, sessionid):
+            raise RuntimeError("over quota")
+        bill(7, 42, 12, 2.5, Usage(7, 42), {"token_count": 7, "session_id": 42, "api_token": os.environ["VALUE"]},
+             "sent token_count=7 session_id=42", os.environ["VALUE"] + "1", 8234982374982374, 42)
+    ''', canary, base_env(VALUE=canary), args=["--token-count", "7", "--session-id=42", "--password", canary])
+    shown = {name.split(".")[-1]: value for name, value in report["values"].items()
+             if name.startswith("MainThread:bill.")}
+    assert (shown["token_count"], shown["session_id"], shown["password_len"], shown["api_key_size"]) == (
+        "7", "42", "12", "2.5")
+    assert shown["usage"] == "Usage(token_count=7, sessionId=42)"
+    assert shown["stats"] == """{'token_count': 7, 'session_id': 42, 'api_token': "<redacted: name matches 'token'>"}"""
+    assert shown["line"] == "'sent token_count=7 session_id=42'"
+    for secret, kind in (("session_id_text", "str"), ("big_session_id", "int"), ("sessionid", "int")):
+        assert shown[secret].startswith("<%s: redacted (name matches 'session" % kind), (secret, shown[secret])
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert dump.metadata.argv[-5:] == ["--token-count", "7", "--session-id=42", "--password", "<redacted>"]

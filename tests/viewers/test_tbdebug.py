@@ -345,6 +345,20 @@ def test_pudb(crash, terminal, ipdb_python, tmp_path):
     assert pudb.exit_status() == 0
 
 
+def test_a_context_raise_from_none_suppressed_is_listed_and_opens(crash, terminal):
+    # Python prints only the ConfigError; the ValueError it was raised in the handler of is
+    # its __context__ all the same, and the dump holds it with its frame.
+    pdb = terminal(tbdebug(crash("suppressed.py"), "--exception", "1"))
+    opened = pdb.wait_transcript(PDB + r"\Z")
+    assert "#0 ConfigError: port '80a' is not a number  (raised; 3 frames)" in opened
+    assert ("#1 ValueError: invalid literal for int() with base 10: '80a'  (being handled when #0 "
+            "happened; suppressed: not in the traceback; 1 frames)") in opened
+    assert "suppressed.py(11)parse_port()" in opened
+    assert pdb.ask("p text", PDB) == "'80a'"
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+
 def test_exception_group_members_and_unraised_causes(crash, terminal, tmp_path):
     dump = crash("group.py")
     pdb = terminal(tbdebug(dump, "--exception", "3"))

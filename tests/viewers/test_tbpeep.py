@@ -213,7 +213,7 @@ def test_ctrl_c_stops_a_slow_command_and_the_prompt_comes_back(crash, terminal):
     assert peep.exit_status() == 0
 
 
-def test_the_exception_has_its_cause_as_the_live_one_has(crash, terminal):
+def test_the_exception_has_its_cause_and_context_as_the_live_one_has(crash, terminal):
     dump = crash("chained.py")
     peep = terminal(tbpeep(dump))
     peep.wait_screen(r"^list \* >\s*$")
@@ -222,6 +222,10 @@ def test_the_exception_has_its_cause_as_the_live_one_has(crash, terminal):
     peep.line(".__cause__")
     screen = peep.wait_screen(r"crash\.exception\.__cause__\s*$")
     assert "TYPE         : <class 'json.decoder.JSONDecodeError'>" in screen
+    # `raise ... from exc` in `except ... as exc`: the context is the cause too, live, though
+    # the traceback does not print it (__suppress_context__).
+    peep.line("!crash.exception.__context__ is crash.exception.__cause__ and crash.exception.__suppress_context__")
+    peep.wait_screen(r"^True$")
     peep.line("q")
     assert peep.exit_status() == 0
     # In safe mode the exception is its preview, browsed like a variable's (not a callable).
