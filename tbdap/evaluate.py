@@ -13,11 +13,10 @@ import types
 from types import CodeType
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
 
-from tbdump import preview
 from tbdump.model import Frame, Value
 
 from .messaging import RequestError
-from .variables import CLASS_REPRS, Objects, Row, Unavailable
+from .variables import CLASS_REPRS, Objects, Row, Unavailable, ViewClock
 
 _TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 
@@ -145,10 +144,11 @@ def one_line(exc: BaseException) -> str:
 class Evaluator:
     """Evaluates for one session; `output` receives what evaluated code prints."""
 
-    def __init__(self, objects: Objects, output: Callable[[str, str], None],
+    def __init__(self, objects: Objects, output: Callable[[str, str], None], clock: ViewClock,
                  user_code: Callable[[], ContextManager[None]] = contextlib.nullcontext) -> None:
         self.objects = objects
         self.output = output
+        self.clock = clock          # bounds the code that showing the result runs
         self.user_code = user_code  # where the evaluated code runs interruptibly
 
     def evaluate(self, expression: str, ctx: FrameContext, context: str) -> Row:
@@ -173,7 +173,7 @@ class Evaluator:
             return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
         if isinstance(result, Missing):  # what the dump has of it: its preview
             return Row(expression, result._tbdap_value, expression)
-        return Row(expression, preview.describe(result), expression, obj=result, has_obj=True)
+        return Row(expression, self.clock.describe(result), expression, obj=result, has_obj=True)
 
     def _run(self, code: Any, g: Dict[str, Any], loc: Dict[str, Any], expression: str,
              ctx: FrameContext, context: str) -> Any:

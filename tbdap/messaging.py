@@ -101,6 +101,7 @@ class Connection:
         self._in_user_code = False
         self._interrupting = False
         self._initialized = False
+        self.requests = 0  # requests handled so far; the number of the one being handled
 
     @contextlib.contextmanager
     def user_code(self) -> Iterator[None]:
@@ -194,6 +195,7 @@ class Connection:
         if args is None:
             args = {}
         self._after_response = []
+        self.requests += 1
         try:
             if not isinstance(args, dict):
                 raise RequestError("The arguments of %r must be an object." % command)

@@ -6,6 +6,7 @@ import threading
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
 
 from tbdump import preview
+from tbdump.budget import Budgets
 from tbdump.chain import chained_from
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
@@ -15,11 +16,11 @@ from tbdump.termtext import printable
 from tbdump.framelines import source_line
 
 from .capabilities import CAPABILITIES
-from .evaluate import Evaluator, FrameContext, Missing, one_line
+from .evaluate import Evaluator, FrameContext, Missing
 from .messaging import Connection, RequestError, argument, page, position, required
 from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks, ThreadStack, display_columns
-from .variables import Objects, Row, VariableTree, scope_rows
+from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope_rows
 
 NOT_RUNNING = ("This is a replay of a crash dump: the program cannot {what}. "
                "Inspect frames, variables and the debug console; stop the session when done.")
@@ -63,14 +64,18 @@ class Replay:
     """Everything a session derives from one opened dump."""
 
     def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool, uri_paths: bool,
-                 output: Callable[[str, str], None], user_code: Callable[[], ContextManager[None]]) -> None:
+                 output: Callable[[str, str], None], user_code: Callable[[], ContextManager[None]],
+                 request_number: Callable[[], int]) -> None:
         self.dump = dump
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
         self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd, uri_paths)
         self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
-        self.tree = VariableTree(self.objects)
-        self.evaluator = Evaluator(self.objects, output, user_code)
+        # The program's code that showing a value runs gets capture's budgets (TBDUMP_VALUE_SECONDS a
+        # value, TBDUMP_MAX_SECONDS a request): a __len__ that never returns must not hang the view.
+        self.clock = ViewClock(Budgets.from_env(), request_number)
+        self.tree = VariableTree(self.objects, self.clock)
+        self.evaluator = Evaluator(self.objects, output, self.clock, user_code)
         self.contexts: Dict[int, FrameContext] = {}
         # debugpy shows `__exception__` in the frame it stops in: the innermost one
         # it shows, which under justMyCode is the innermost user frame.
@@ -212,7 +217,8 @@ class Session:
         # opened at startup, which the retry would then load again.
         mappings = parse_path_mappings(args.get("pathMappings"))
         dump = self._load(path, safe)
-        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code)
+        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code,
+                             lambda: self.conn.requests)
         self.conn.after_response(self._opened)
 
     def _load(self, path: str, safe: bool) -> Dump:
@@ -407,7 +413,7 @@ class Session:
             live_g, live_l = ctx.live()
             live = live_l if kind == "locals" else {k: v for k, v in live_g.items() if k != "__builtins__"
                                                     or "__builtins__" in values}
-            items = [(name, values[name] if isinstance(obj, Missing) and name in values else preview.describe(obj),
+            items = [(name, values[name] if isinstance(obj, Missing) and name in values else replay.clock.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
             items = [(name, value, _context_getter(ctx, kind, name)) for name, value in values.items()]
@@ -489,10 +495,13 @@ class Session:
         ctx = replay.context(entry)
         row = replay.evaluator.evaluate(expression, ctx, context)
         if context == "clipboard" and row.has_obj:
+            obj = row.obj
             try:
-                row.value = Value(type=row.value.type, repr=repr(row.obj), qualtype=row.value.qualtype)
-            except Exception as exc:
-                raise RequestError("repr() failed: %s" % one_line(exc)) from None
+                text = replay.clock.run(lambda: repr(obj), "repr()")
+            except Unavailable as exc:
+                raise RequestError("%s." % exc) from None
+            row.value = Value(type=row.value.type, repr=text, qualtype=row.value.qualtype,
+                              expandable=row.value.expandable)
         variable = replay.tree.variable(row, 0, hex_ints=bool(fmt.get("hex")))
         if variable["variablesReference"]:
             self._ref_context[variable["variablesReference"]] = ctx

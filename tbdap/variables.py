@@ -2,17 +2,20 @@
 
 Rows are named, valued, typed and grouped as debugpy shows them (see
 tbdump.preview); containers with more than PAGE indexed children are paged
-with `indexedVariables` instead of debugpy's "more" buckets.
+with `indexedVariables` instead of debugpy's "more" buckets.  Whatever a loaded
+object's own code does (``__len__``, ``__getitem__``, ``__repr__`` ...), a request
+reads the page it answers and no more, under a ViewClock.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from tbdump import preview
+from tbdump.budget import BudgetExceeded, Budgets, Clock
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
+from tbdump.saferepr import describe_exception
 
 from .messaging import page
 
@@ -32,7 +35,6 @@ FUNCTION_TYPES = {"function", "builtin_function_or_method", "method", "method-wr
 CLASS_REPRS = ("<class '", "<enum '", "<flag '")
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
 LONG_TEXT = 1024  # a str or bytes preview longer than this may have been cut at capture
-_INDEX_ACCESS = re.compile(r"^\[\d+\]$")
 
 
 class Unavailable(Exception):
@@ -41,6 +43,66 @@ class Unavailable(Exception):
 
 # Gives the live object behind a row, or raises Unavailable.
 LiveGetter = Callable[[], Any]
+T = TypeVar("T")
+
+
+class ViewClock:
+    """Bounds the program's own code that showing a loaded value runs (its ``__repr__``,
+    ``__len__``, ``__iter__``, ``__getitem__``, properties) with capture's clock and budgets:
+    ``value_seconds`` a step, ``max_seconds`` the steps of one request together.
+
+    Only the steps are timed, never the unpickling around them (cut short, it would lose
+    the values after it) nor code evaluated in the console (the user stops that).
+    """
+
+    def __init__(self, budgets: Budgets, request_number: Callable[[], int]) -> None:
+        self.budgets = budgets
+        self._request_number = request_number
+        self._clock: Optional[Clock] = None
+        self._clock_for = -1  # the request whose steps the clock times
+        self._armed = False
+
+    def run(self, fn: Callable[[], T], doing: str) -> T:
+        """``fn()``, or Unavailable saying what ``doing`` met: an error, or no return in time."""
+        if self._clock is None or self._clock_for != self._request_number():
+            # A request's time starts at its first step: after the code it evaluates, if any.
+            self._clock, self._clock_for = Clock(self.budgets), self._request_number()
+        clock = self._clock
+        outer = not self._armed
+        if outer:
+            clock.start()
+            self._armed = True
+        try:
+            return clock.run(fn)
+        except BudgetExceeded:
+            if clock.interrupted:
+                why = "interrupted (Ctrl-C)"
+            elif clock.expired:
+                why = "this request already ran the program's code for %g s (TBDUMP_MAX_SECONDS)" % (
+                    self.budgets.max_seconds)
+            else:
+                why = "%s ran the program's code for over %g s (TBDUMP_VALUE_SECONDS)" % (
+                    doing, self.budgets.value_seconds)
+            raise Unavailable(why) from None
+        except BaseException as exc:  # the program's code raises anything, SystemExit included
+            raise Unavailable("%s raised %s" % (doing, describe_exception(exc))) from None
+        finally:
+            if outer:
+                self._armed = False
+                clock.stop()
+                if clock.interrupted:  # the clock took the Ctrl-C meant for tbdap: pass it on
+                    raise KeyboardInterrupt
+
+    def describe(self, obj: Any, hex_ints: bool = False) -> Value:
+        """preview.describe of a loaded object; a placeholder saying why when its code fails."""
+        if preview.is_scalar(obj):  # most rows, and they run no code of the program's: no clock to arm
+            return preview.describe(obj, hex_ints)
+        try:
+            return self.run(lambda: preview.describe(obj, hex_ints), "describing it")
+        except Unavailable as exc:
+            value = preview.missing(obj, "not shown: %s" % exc)
+            value.expandable = True  # its items or attributes may still be read
+            return value
 
 
 @dataclass
@@ -107,8 +169,9 @@ class Objects:
 class VariableTree:
     """variablesReference handles for one session; a row keeps its handle while the session lasts."""
 
-    def __init__(self, objects: Objects) -> None:
+    def __init__(self, objects: Objects, clock: ViewClock) -> None:
         self.objects = objects
+        self.clock = clock
         self._rows: Dict[int, Row] = {}
         self._handles: Dict[Tuple[int, str], int] = {}
         self._next = 1
@@ -137,8 +200,6 @@ class VariableTree:
     def _expandable(self, row: Row) -> bool:
         if row.children is not None or row.items is not None:
             return True
-        if row.has_obj:
-            return preview.describe(row.obj).expandable
         return row.value.expandable or bool(row.value.children)
 
     # -- rendering ------------------------------------------------------------
@@ -152,7 +213,7 @@ class VariableTree:
             # The preview keeps a few KiB of a long text; debugpy shows 64 KiB of it.
             found, obj, _ = self._live(row)
             if found and type(obj).__name__ == value.type:
-                value = preview.describe(obj)
+                value = self.clock.describe(obj)
         text = value.repr
         if not text and (value.missing or value.redacted):
             text = "<%s>" % (value.missing or "redacted: %s" % value.redacted)
@@ -174,12 +235,12 @@ class VariableTree:
         paged = self._paged_count(row)
         if paged:
             out["indexedVariables"] = paged
-            out["namedVariables"] = max(1, len(self.named_children(row)))
+            out["namedVariables"] = len(self.children(row, "named"))
         return out
 
     def _hex(self, row: Row) -> Value:
         if row.has_obj:
-            return preview.describe(row.obj, hex_ints=True)
+            return self.clock.describe(row.obj, hex_ints=True)
         if row.value.type in ("int", "bool") and not row.value.placeholder:
             try:
                 return Value(type=row.value.type, repr=hex(int(row.value.repr == "True" or (
@@ -193,6 +254,9 @@ class VariableTree:
     def children(self, row: Row, flt: Optional[str] = None, start: int = 0, count: int = 0) -> List[Row]:
         """A row's children as the client asked: all, "named" ones or "indexed" ones, each
         list paged by ``start``/``count`` as the spec says (count 0: to its end)."""
+        return or_note(lambda: self._children(row, flt, start, count))
+
+    def _children(self, row: Row, flt: Optional[str], start: int, count: int) -> List[Row]:
         if row.items is not None:
             return page(self._range_children(*row.items), start, count)
         if row.children is not None:
@@ -204,14 +268,15 @@ class VariableTree:
             return page(self.named_children(row), start, count)
         start = min(start, paged)
         if count:
-            indexed = self._indexed_children(row, start, min(count, paged - start))
+            indexed = or_note(lambda: self._indexed_children(row, start, min(count, paged - start)))
         else:
             # No count: all items from start, which for a million is a million rows in one
             # response.  A client that does not page (nvim-dap, or one that ignores
             # indexedVariables) gets the next PAGE and a "more" row of ranges, as from debugpy.
-            indexed = (self._indexed_children(row, start, min(PAGE, paged - start))
+            indexed = (or_note(lambda: self._indexed_children(row, start, min(PAGE, paged - start)))
                        + self._range_children(row, start + PAGE, paged, "more"))
-        return indexed if flt == "indexed" else self.named_children(row) + indexed
+        # Its attributes show though its items cannot be read, and the other way round.
+        return indexed if flt == "indexed" else or_note(lambda: self.named_children(row)) + indexed
 
     def _range_children(self, container: Row, start: int, stop: int, name: Optional[str] = None) -> List[Row]:
         """Items [start, stop) of a container: as rows when they are few, else as ranges of
@@ -231,13 +296,26 @@ class VariableTree:
     def _paged_count(self, row: Row) -> int:
         if row.children is not None:
             return 0
-        if row.has_obj:
-            n = preview.child_count(row.obj)
-        elif row.value.type in PAGED_TYPES or row.value.qualtype in PAGED_TYPES:
-            n = row.value.length
-        else:
-            n = None
+        n = self._item_count(row)
         return n if n is not None and n > PAGE else 0
+
+    def _item_count(self, row: Row) -> Optional[int]:
+        """How many items (indexed children) a row's value has; None when it is no container."""
+        value = row.value
+        if row.has_obj and preview.is_scalar(row.obj):
+            return None
+        if not row.has_obj:
+            if lists_items(value):
+                return value.length
+            if value.length is None or value.length <= PAGE or value.placeholder or not self.objects.allowed:
+                return None
+            # The preview does not say (a subclass below the preview's depth, or cut short): the object does.
+            if not self._live(row)[0]:
+                return None
+        try:
+            return self.clock.run(lambda: preview.child_count(row.obj), "counting its items")
+        except Unavailable:
+            return None  # listed as an object: listing it then says why
 
     def _live(self, row: Row) -> Tuple[bool, Any, str]:
         """(found, object, why not) for a row."""
@@ -265,7 +343,9 @@ class VariableTree:
         if not self._preview_is_enough(row):
             found, obj, why = self._live(row)
             if found:
-                return group_rows([self._live_row(row, c) for c in preview.children(obj)])
+                # A container of more than PAGE items is paged: only one that changed since gets here.
+                kids = self.clock.run(lambda: preview.children(obj, 0, PAGE), "listing its children")
+                return group_rows([self._live_row(row, c) for c in kids])
             return (group_rows(self._group_rows_left_out(row, why) + self._preview_rows(row))
                     + self._missing_rows(row, why))
         return group_rows(self._preview_rows(row))
@@ -275,9 +355,10 @@ class VariableTree:
         if not self._preview_is_enough(row, needed=0):
             found, obj, why = self._live(row)
             if found:
-                kids = [self._live_row(row, c) for c in preview.children(obj, 0, 0)
-                        if c.name != LEN_NAME]
-                return group_rows(kids) + [self._len_row(row, len(obj))]
+                attributes, n = self.clock.run(lambda: (preview.children(obj, 0, 0), len(obj)),
+                                               "listing its attributes")
+                kids = [self._live_row(row, c) for c in attributes if c.name != LEN_NAME]
+                return group_rows(kids) + [self._len_row(row, n)]
         rows = [r for r in self._preview_rows(row) if not _is_indexed(r.name, r.access)]
         rows = self._group_rows_left_out(row, why) + rows
         if not any(r.name == LEN_NAME for r in rows) and row.value.length is not None:
@@ -292,8 +373,8 @@ class VariableTree:
         if not self._preview_is_enough(row, needed=start + count):
             found, obj, why = self._live(row)
             if found:
-                return [self._live_row(row, c) for c in preview.children(obj, start, count)
-                        if _is_indexed(c.name, c.access)]
+                kids = self.clock.run(lambda: preview.item_children(obj, start, count), "listing its items")
+                return [self._live_row(row, c) for c in kids]
         else:
             why = ""
         items = [r for r in self._preview_rows(row) if _is_indexed(r.name, r.access)]
@@ -304,22 +385,26 @@ class VariableTree:
 
     def _preview_rows(self, row: Row) -> List[Row]:
         out = []
+        position = 0  # among the items: the preview holds the first ones, in order
         for child in row.value.children or []:
-            getter = self._child_getter(row, child.name, child.access)
+            indexed = _is_indexed(child.name, child.access)
+            getter = self._child_getter(row, child.name, position if indexed else None)
+            position += indexed
             out.append(Row(child.name, child.value, join_access(row.evaluate_name, child.name, child.access),
                            live=getter, group=child.group, access=child.access,
                            read_only=child.name == LEN_NAME))
         return out
 
-    def _child_getter(self, parent: Row, name: str, access: Optional[str]) -> LiveGetter:
+    def _child_getter(self, parent: Row, name: str, position: Optional[int]) -> LiveGetter:
+        """Reads the child from the parent's object: the item at ``position``, else the attribute."""
         def get() -> Any:
             found, obj, why = self._live(parent)
             if not found:
                 raise Unavailable(why)
-            if access and _INDEX_ACCESS.match(access):
-                kids = preview.children(obj, int(access[1:-1]), 1)
+            if position is None:
+                kids = self.clock.run(lambda: preview.children(obj, 0, 0), "reading its attributes")
             else:
-                kids = preview.children(obj)
+                kids = self.clock.run(lambda: preview.item_children(obj, position, 1), "reading its items")
             for kid in kids:
                 if kid.name == name:
                     return kid.obj
@@ -327,7 +412,7 @@ class VariableTree:
         return get
 
     def _live_row(self, parent: Row, child: "preview.LiveChild") -> Row:
-        return Row(child.name, preview.describe(child.obj),
+        return Row(child.name, self.clock.describe(child.obj),
                    join_access(parent.evaluate_name, child.name, child.access), obj=child.obj,
                    has_obj=True, group=child.group, access=child.access, read_only=child.name == LEN_NAME)
 
@@ -340,9 +425,7 @@ class VariableTree:
         out = []
         for group, count in (row.value.groups or {}).items():
             if group in GROUP_LABELS:
-                text = "not captured: %d %s (%s)" % (count, GROUP_LABELS[group], why)
-                out.append(Row("…", Value(type="", repr="<%s>" % text, missing=text), group=group,
-                               read_only=True))
+                out.append(note_row("not captured: %d %s (%s)" % (count, GROUP_LABELS[group], why), group))
         return out
 
     def _missing_rows(self, row: Row, why: str, first: Optional[int] = None) -> List[Row]:
@@ -356,8 +439,29 @@ class VariableTree:
             what = "its contents"
         else:
             what = "%d more item(s) after the first %d" % (row.value.more or (total or 0) - shown, shown)
-        text = "not captured: %s (%s)" % (what, why)
-        return [Row("…", Value(type="", repr="<%s>" % text, missing=text), read_only=True)]
+        return [note_row("not captured: %s (%s)" % (what, why))]
+
+
+def or_note(rows: Callable[[], List[Row]]) -> List[Row]:
+    """``rows()``, or one row saying why not when the loaded object's own code failed or took too long."""
+    try:
+        return rows()
+    except Unavailable as exc:
+        return [note_row("not shown: %s" % exc)]
+
+
+def note_row(text: str, group: Optional[str] = None) -> Row:
+    """A row that says what cannot be shown there, and why."""
+    return Row("…", Value(type="", repr="<%s>" % text, missing=text), group=group, read_only=True)
+
+
+def lists_items(value: Value) -> bool:
+    """Whether a preview is of a container with items to page: a builtin one by its type, any
+    other (subclasses, the collections types) by the items the preview holds of it."""
+    if value.type in PAGED_TYPES or value.qualtype in PAGED_TYPES:
+        return True
+    return value.children is not None and (
+        value.more > 0 or any(_is_indexed(c.name, c.access) for c in value.children))
 
 
 def group_rows(rows: List[Row], named_heads: bool = False) -> List[Row]:

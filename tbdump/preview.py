@@ -12,7 +12,7 @@ import inspect
 import itertools
 import os
 import types
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, cut_while
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
@@ -98,6 +98,11 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
     return value
 
 
+def is_scalar(obj: Any) -> bool:
+    """An exact builtin scalar: describing it runs none of the program's code, and it has no children."""
+    return type(obj) in _SCALARS
+
+
 def child_count(obj: Any) -> Optional[int]:
     """How many indexed children ``obj`` has (for paging), or None when it is not a sequence."""
     if isinstance(obj, _LEAF_TYPES):
@@ -118,21 +123,29 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
     if isinstance(obj, _LEAF_TYPES) or type(obj) is _Unreadable:
         return []
     stop = None if count is None else start + count
-    if isinstance(obj, dict):
-        return (_own_attributes(obj, start, groups) + list(itertools.islice(_dict_children(obj, stop), start, stop))
-                + _len_entry(obj, stop))
-    if isinstance(obj, (list, tuple, collections.deque)):
-        return _own_attributes(obj, start, groups) + _sequence_children(obj, start, stop) + _len_entry(obj, stop)
-    if isinstance(obj, (set, frozenset)):
-        pad = len(str(max(len(obj) - 1, 0)))
-        items = (LiveChild(str(i).zfill(pad), item, None, None) for i, item in enumerate(obj))
-        return (_own_attributes(obj, start, groups) + list(itertools.islice(items, start, stop))
-                + _len_entry(obj, stop))
+    if isinstance(obj, (dict, list, tuple, collections.deque, set, frozenset)):
+        return _own_attributes(obj, start, groups) + item_children(obj, start, count) + _len_entry(obj, stop)
     if _is_ndarray(obj):
-        return _ndarray_children(obj, start, stop)
+        return (_ndarray_attributes(obj) if start == 0 else []) + item_children(obj, start, count)
     if start:
         return []
     return _attribute_children(obj, groups)
+
+
+def item_children(obj: Any, start: int = 0, count: Optional[int] = None) -> List[LiveChild]:
+    """A container's items (list and array items, dict entries, set members) from ``start``:
+    ``count`` of them, or all.  Read by index where the type has one; a dict or a set is
+    iterated, its first ``start`` skipped in C, so a page deep in a million reads that page."""
+    stop = None if count is None else start + count
+    if isinstance(obj, dict):
+        return _dict_children(obj, start, stop)
+    if isinstance(obj, (list, tuple, collections.deque)) or (_is_ndarray(obj) and getattr(obj, "ndim", 0) >= 1):
+        return _sequence_children(obj, start, stop)
+    if isinstance(obj, (set, frozenset)):
+        pad = len(str(max(len(obj) - 1, 0)))
+        return [LiveChild(str(i).zfill(pad), item, None, None)
+                for i, item in enumerate(itertools.islice(obj, start, stop), start)]
+    return []
 
 
 def _own_attributes(obj: Any, start: int, groups: Optional[Dict[str, int]]) -> List[LiveChild]:
@@ -150,11 +163,13 @@ def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
     return [LiveChild(LEN_NAME, n, None, None)]
 
 
-def _dict_children(obj: dict, stop: Optional[int]) -> Iterator[LiveChild]:
+def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild]:
     # A copy of the page only (not of a 200 000-entry dict), safe if the dict changes meanwhile.
-    for key, item in list(itertools.islice(obj.items(), stop)):
+    out = []
+    for key, item in list(itertools.islice(obj.items(), start, stop)):
         name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
-        yield LiveChild(name, item, "[%s]" % name if _literal_key(key) else None, None)
+        out.append(LiveChild(name, item, "[%s]" % name if _literal_key(key) else None, None))
+    return out
 
 
 def _literal_key(key: Any) -> bool:
@@ -170,17 +185,8 @@ def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveCh
     return [LiveChild(str(i).zfill(pad), obj[i], "[%d]" % i, None) for i in range(start, end)]
 
 
-def _ndarray_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
-    out: List[LiveChild] = []
-    if start == 0:
-        for attr in ("dtype", "shape", "size", "ndim"):
-            out.append(LiveChild(attr, getattr(obj, attr), "." + attr, None))
-    if getattr(obj, "ndim", 0) >= 1:
-        n = len(obj)
-        pad = len(str(max(n - 1, 0)))
-        end = n if stop is None else min(stop, n)
-        out += [LiveChild(str(i).zfill(pad), obj[i], "[%d]" % i, None) for i in range(start, end)]
-    return out
+def _ndarray_attributes(obj: Any) -> List[LiveChild]:
+    return [LiveChild(attr, getattr(obj, attr), "." + attr, None) for attr in ("dtype", "shape", "size", "ndim")]
 
 
 def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:

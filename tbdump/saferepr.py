@@ -175,7 +175,8 @@ def _repr_dict(obj: Any, level: int, prefix: str, suffix: str, item_prefix: str,
         yield prefix + "..." + suffix
         return
     yield prefix
-    for separator, key in _shown(list(obj), level):  # insertion order, as debugpy shows dicts
+    # A copy of the keys shown, not of a million: safe if reading an item changes the dict.
+    for separator, key in _shown(list(islice(obj, MAX_COLLECTION[level])), level):
         yield separator
         if key is _CUT:
             break

@@ -17,7 +17,8 @@ purpose, the difference is applied to debugpy's side here, by name:
 - MORE: debugpy shows a list's first 100 items and a "more" node; tbdap pages
   with indexedVariables (the client asks 100 at a time), so "more" is dropped
   and only the first page is compared; `len()` is then a named child, listed
-  before the page rather than after it.
+  before the page rather than after it.  A subclass's attributes (named
+  children too) come before the items on both sides.
 - SET_MEMBERS: debugpy names set members by id() of the live object, which a
   replay cannot reproduce; tbdap names them by position, so only their values
   and types are compared.
@@ -55,7 +56,7 @@ from .conftest import PROGRAMS, make_dump
 from .dapclient import DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library",
-             "subclasses", "longtext", "grouping"]
+             "subclasses", "longtext", "grouping", "batch"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
 GROUPS = {"special variables", "function variables", "class variables"}
 CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
@@ -103,7 +104,7 @@ def fetch_children(client: DapClient, ref: int, paged_like_vscode: bool) -> List
         named = client.ok("variables", {"variablesReference": ref, "filter": "named"})["variables"]
         page = client.ok("variables", {"variablesReference": ref, "filter": "indexed", "start": 0,
                                        "count": PAGE})["variables"]
-        rows = page + [r for r in named if r["name"] == "len()"] + [r for r in named if r["name"] != "len()"]
+        rows = [r for r in named if r["name"] != "len()"] + page + [r for r in named if r["name"] == "len()"]
     else:
         rows = client.ok("variables", {"variablesReference": ref})["variables"]
     for r in rows:
