@@ -253,7 +253,11 @@ class Evaluator:
         except RequestError:
             return {}
         if row.has_obj:
-            return {name: _static_kind(row.obj, name) for name in _dir(row.obj)}
+            try:  # the program's __dir__, asked as the user types: bounded like any of its code
+                names = self.clock.run(lambda: _dir(row.obj), "dir()")
+            except Unavailable:
+                return {}
+            return {name: _static_kind(row.obj, name) for name in names}
         return {c.access[1:]: _kind(c.value) for c in row.value.children or []
                 if c.access and c.access.startswith(".")}
 

@@ -126,6 +126,19 @@ def test_a_million_item_subclass_opens_at_once(replay: Replay, safe: bool) -> No
         assert names(rows)[-3:] == ["000098", "000099", "more"], names(rows)[-3:]
 
 
+def test_completions_of_an_object_whose_dir_never_returns_come_back(tbdap: Callable[..., DapClient],
+                                                                    dumps: Callable[[str], Path]) -> None:
+    """VS Code asks for completions as the user types `dirless.` in the console: the
+    object's __dir__ spins, so its attributes are not offered, and the session goes on."""
+    client = stalling(tbdap, dumps, 0.5, 3)
+    frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
+    started = time.monotonic()
+    said = client.ok("completions", {"text": "dirless.ap", "column": 11, "frameId": frame_id}, timeout=FAST)
+    assert time.monotonic() - started < FAST and said["targets"] == [], said
+    said = client.ok("completions", {"text": "refusing.ap", "column": 12, "frameId": frame_id}, timeout=FAST)
+    assert [t["label"] for t in said["targets"]] == ["append"], said
+
+
 def test_showing_a_big_dict_subclass_reads_what_it_shows(replay: Replay) -> None:
     """Tally(dict) counts the keys its __iter__ hands out: its repr reads the 60 it shows, and a
     page deep in it is read past in C, not through the program's code."""

@@ -71,6 +71,10 @@ class Stalling(list):
         self._spin("__getitem__")
         return super().__getitem__(index)
 
+    def __dir__(self):
+        self._spin("__dir__")
+        return super().__dir__()
+
 
 class Refusing(list):
     """Its __getitem__ raises in the replay, as one reading from a closed shard would."""
@@ -96,7 +100,7 @@ class Holder:
 
 
 def audit(batch, registry, ordered, defaults, counts, recent, row, members, frozen, array,
-          huge, holder, tally, stalls, refusing):
+          huge, holder, tally, stalls, refusing, dirless):
     return len(batch) / (batch.retries - 2)
 
 
@@ -115,4 +119,5 @@ audit(Batch(range(N)),
       Holder(Batch(range(1000000))),
       Tally(("k%06d" % i, i) for i in range(100000)),
       [Stalling(range(N), name) for name in ("__len__", "__iter__", "__getitem__")],
-      Refusing(range(N)))
+      Refusing(range(N)),
+      Stalling(range(N), "__dir__"))
