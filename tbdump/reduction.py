@@ -157,6 +157,11 @@ def _guarded(obj: Any, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
     """
     func, args = rv[0], rv[1]
     state = rv[2] if len(rv) > 2 else None
+    if type(state) is dict:
+        # The object's own __dict__, which the program's other threads go on changing while
+        # it is pickled (a Thread deletes its target as it ends): pickle would fail on it, and
+        # the record with it.  Copying a dict is one step no other thread comes between.
+        state = state.copy()
     items = rv[3] if len(rv) > 3 else None
     pairs = rv[4] if len(rv) > 4 else None
     setter = rv[5] if len(rv) > 5 else None

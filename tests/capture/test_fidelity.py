@@ -374,3 +374,39 @@ def test_a_process_that_was_running_is_not_adopted_by_the_viewer(tmp_path: Path)
     assert proc.stdout == "['sleep', '2'] None <Popen: returncode: None args: ['sleep', '2']>\n", proc.stderr
     assert proc.stderr == ""
 
+
+def test_an_object_another_thread_keeps_changing_is_captured_and_keeps_its_links(tmp_path: Path) -> None:
+    """The program's other threads run on while the crash is dumped: an object whose
+    attributes one of them adds and deletes (a Thread deletes its target as it ends) failed
+    to pickle, became a placeholder, and the values after it lost the objects they share."""
+    write(tmp_path / "prog.py", """
+        import sys, threading
+        sys.setswitchinterval(1e-6)   # switch threads as often as Python can
+        class Box:
+            pass
+        box = Box()
+        for n in range(20000):
+            setattr(box, "k%d" % n, n)
+        def churn():
+            n = 0
+            while True:
+                setattr(box, "extra%d" % (n % 100), n)
+                if n % 100 == 99:
+                    for i in range(100):
+                        delattr(box, "extra%d" % i)
+                n += 1
+        threading.Thread(target=churn, daemon=True).start()
+        def crash(box, shared):
+            after = {"shared": shared}
+            raise RuntimeError("stop")
+        shared = box.shared = [1, 2]
+        crash(box, shared)
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], tmp_path)
+    proc = run([PYTHON, "-c", """if 1:
+        import tbdump
+        frame = tbdump.load("traceback.pkl").frames[-1]
+        box, after = frame.locals["box"], frame.locals["after"]
+        print(frame.variables["box"].missing, type(box).__name__, box.k19999, after["shared"] is box.shared)
+    """], tmp_path)
+    assert proc.stdout == "None Box 19999 True\n", proc.stderr
