@@ -15,8 +15,10 @@ from __future__ import annotations
 import importlib
 import io
 import itertools
+import math
 import operator
 import pickle
+import struct
 import sys
 import threading
 import types
@@ -141,6 +143,88 @@ def _weak_ref(target: Any, key: Any = None, keyed: bool = False) -> Any:
     if keyed:  # no callback: the restored dictionary keeps an entry whose object went
         return weakref.KeyedRef(target, None, key)  # type: ignore[arg-type]
     return weakref.ref(target)
+
+
+def _weak_proxy(target: Any) -> Any:
+    """Load-side: a weak proxy to ``target``, shared as _weak_ref's is; dead if it was dead."""
+    return weakref.proxy(target if target is not None else _Gone())
+
+
+def _match_again(pattern: Any, string: Any, pos: int, endpos: int, regs: Any) -> Any:
+    """Load-side: the regex match, found again as the program found it (search, match or
+    fullmatch, or a later match of finditer, sub or split); the same match or a placeholder."""
+    def same(m: Any) -> bool:
+        return m is not None and m.regs == regs
+    try:
+        regs = tuple(tuple(span) for span in regs)
+        for find in (pattern.search, pattern.fullmatch):
+            m = find(string, pos, endpos)
+            if same(m):
+                return m
+        scanner = pattern.scanner(string, pos, endpos)
+        for m in iter(scanner.search, None):
+            if same(m):
+                return m
+            if m.start() > regs[0][0]:
+                break
+        why = "its pattern no longer finds it in its text"
+    except BaseException as exc:
+        why = describe_exception(exc)
+    return Placeholder("Match", "not restored: %s" % why)
+
+
+def _memory(data: Optional[bytes], readonly: bool, fmt: str, shape: Tuple[int, ...]) -> Any:
+    """Load-side: a memoryview of a copy of the bytes it showed, in its format and shape."""
+    if data is None:
+        released = memoryview(b"")
+        released.release()
+        return released
+    try:
+        if len(data) != math.prod(shape) * struct.calcsize(fmt):
+            return Placeholder("memoryview", "not restored: its bytes changed length in the dump "
+                                             "(a secret in them was redacted)")
+        view: Any = memoryview(data if readonly else bytearray(data))
+        return view.cast(fmt, list(shape))
+    except BaseException as exc:  # a format cast() does not take (a struct's, a half float)
+        return Placeholder("memoryview", "not restored: %s" % describe_exception(exc))
+
+
+def _memory_slice(whole: Any, start: int, stop: int) -> memoryview:
+    """Load-side: a memoryview of part of the object the dump shares with every other reference."""
+    return memoryview(whole)[start:stop]
+
+
+def _asyncio_future(loop: Any, state: str, result: Any, exception: Any, cancel_message: Any) -> Any:
+    """Load-side: an asyncio Future in the state it had, on the loop restored with it; the
+    callbacks waiting on it are not (they would run)."""
+    try:
+        import asyncio
+        future: Any = asyncio.Future(loop=loop)
+        if state == "FINISHED" and exception is not None:
+            future.set_exception(exception)
+            future._log_traceback = False   # the viewer retrieves it or not: no warning here
+        elif state == "FINISHED":
+            future.set_result(result)
+        elif state == "CANCELLED":
+            future.cancel(cancel_message)
+        return future
+    except BaseException as exc:
+        return Placeholder("Future", "not restored: %s" % describe_exception(exc))
+
+
+def _type_parameter(kind: str, name: str, constraints: Tuple[Any, ...], options: Dict[str, Any],
+                    module: Optional[str]) -> Any:
+    """Load-side: a TypeVar, ParamSpec or TypeVarTuple made again, as its module made it."""
+    try:
+        import typing
+        param = getattr(typing, kind)(name, *constraints, **options)
+    except BaseException as exc:
+        return Placeholder(kind, "not restored: %s" % describe_exception(exc))
+    try:
+        param.__module__ = module
+    except (AttributeError, TypeError):
+        pass
+    return param
 
 
 def _identity(x: Any) -> Any:

@@ -22,7 +22,7 @@ import sys
 import threading
 import types
 import weakref
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
@@ -32,6 +32,7 @@ from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module
                       _weak_ref, restore_object, restore_state)
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
+from .rebuilding import PROXY_TYPES, logger, proxy, refused
 from .redaction import ENVIRON_MARKER, Redaction, is_code, rule_marker
 from .saferepr import describe_exception, safe_repr
 from .scrubbing import Secrets, environ_probes, is_environ_copy
@@ -156,6 +157,11 @@ def _guarded(obj: Any, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
     """
     func, args = rv[0], rv[1]
     state = rv[2] if len(rv) > 2 else None
+    if type(state) is dict:
+        # The object's own __dict__, which the program's other threads go on changing while
+        # it is pickled (a Thread deletes its target as it ends): pickle would fail on it, and
+        # the record with it.  Copying a dict is one step no other thread comes between.
+        state = state.copy()
     items = rv[3] if len(rv) > 3 else None
     pairs = rv[4] if len(rv) > 4 else None
     setter = rv[5] if len(rv) > 5 else None
@@ -181,6 +187,8 @@ class ReducePolicy:
         self._shaped: Dict[type, bool] = {}  # types whose reduction may hold named fields
         numpy = sys.modules.get("numpy")
         self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
+        # What a logger's reduction calls (None: the program has no logging, nor loggers).
+        self._get_logger = getattr(sys.modules.get("logging"), "getLogger", None)
         # The value a record is written for, and why it became a placeholder if it did:
         # the safe layer then says so where it shows the value.
         self.top: Any = None
@@ -194,6 +202,9 @@ class ReducePolicy:
         qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
         if qual in _TRUSTED_REDUCE and not hidden:
             return NotImplemented
+        if t in PROXY_TYPES:  # before isinstance(), which a proxy answers for its referent
+            return proxy(obj) or self._placeholder(obj, "not captured: the object this weak proxy "
+                                                        "refers to cannot be found")
         if isinstance(obj, types.ModuleType):
             return (_module_stand_in, (obj.__name__,))
         if isinstance(obj, os_environ_type):
@@ -222,15 +233,23 @@ class ReducePolicy:
         except BudgetExceeded as exc:
             return self._placeholder(obj, cut_while(exc, "pickling it"))
         except BaseException as exc:
+            rebuilt = refused(obj, qual)
+            if rebuilt is not None:
+                return rebuilt
             if not self.in_dill and t in _DILL_ONLY_TYPES:
                 return self._by_value(obj)
             return self._placeholder(obj, "not captured: %s" % describe_exception(exc))
         if rv is _IN_MAIN:
+            rebuilt = refused(obj, qual)
+            if rebuilt is not None:
+                return rebuilt
             return NotImplemented if self.in_dill else self._by_value(obj)
         if isinstance(rv, str):
             return NotImplemented
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
+        if rv[0] is self._get_logger:
+            rv = logger(obj)
         if hidden:
             rv = self._hide_in(obj, t, rv)
         if len(rv) > 2 and type(rv[2]) is dict and "args" in rv[2] and self.redaction.enabled:
@@ -239,7 +258,7 @@ class ReducePolicy:
             self.secrets.learn_logged(rv[2].get("msg"), rv[2]["args"])
         disarm = _DISARMED.get(qual)
         if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
-            rv = rv[:2] + (dict(rv[2], **disarm),) + rv[3:]
+            rv = rv[:2] + (dict(rv[2], **disarm(rv[2])),) + rv[3:]
         return rv if self.in_dill else _guarded(obj, rv)
 
     def _hidden(self, obj: Any, t: type) -> List[Tuple[str, Any]]:
@@ -531,13 +550,27 @@ def _reduce_ex(obj: Any) -> Any:
 
 
 _LOCK_TYPES = frozenset((type(threading.Lock()), type(threading.RLock())))
-# Objects that act on this machine's files when they are collected, restored with that
-# undone: a dump's NamedTemporaryFile would delete the file of its name here.
-_DISARMED: Dict[str, Dict[str, Any]] = {
-    "tempfile._TemporaryFileCloser": {"delete": False, "close_called": True, "cleanup_called": True},
-}
 # Buffers in memory pickle their content; every other stream is an OS resource.
 _IN_MEMORY_IO = (io.StringIO, io.BytesIO)
+
+
+def _closed_zip(state: Dict[str, Any]) -> Dict[str, Any]:
+    """A ZipFile of a file on disk, whose file is no longer there to read or write: closed,
+    with its listing, rather than open on a placeholder (its collection would write to it)."""
+    fp = state.get("fp")
+    return {"fp": None} if isinstance(fp, io.IOBase) and not isinstance(fp, _IN_MEMORY_IO) else {}
+
+
+# Objects that act on this machine's files when they are collected, restored with that
+# undone: a dump's NamedTemporaryFile would delete the file of its name here.  Each gives
+# the changes to the state pickle writes.
+_DISARMED: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {
+    "tempfile._TemporaryFileCloser": lambda state: {"delete": False, "close_called": True,
+                                                    "cleanup_called": True},
+    "zipfile.ZipFile": _closed_zip,
+    # Collected while it runs, it would have this machine's child of that pid waited for.
+    "subprocess.Popen": lambda state: {"_child_created": False},
+}
 # Types pickle refuses and dill saves faithfully (as the program held them).
 _DILL_ONLY_TYPES = frozenset((types.MappingProxyType, staticmethod, classmethod, property,
                               type({}.keys()), type({}.values()), type({}.items())))

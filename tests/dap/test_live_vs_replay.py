@@ -56,7 +56,7 @@ from .conftest import PROGRAMS, make_dump
 from .dapclient import DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library",
-             "subclasses", "longtext", "grouping", "batch"]
+             "subclasses", "longtext", "grouping", "batch", "stdlib"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
 GROUPS = {"special variables", "function variables", "class variables"}
 CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
