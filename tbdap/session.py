@@ -98,6 +98,16 @@ class Replay:
         except Exception:  # a value that fails is a placeholder when asked for; nothing to say here
             pass
 
+    def subtle(self, entry: StackEntry) -> bool:
+        """A library frame under justMyCode, shown de-emphasized; never the frame the replay stops in.
+
+        VS Code opens the first frame it does not de-emphasize and puts the exception widget
+        there: with every frame de-emphasized (a thread running only library code, which
+        debugpy would not even stop in) it would open no editor and select no frame at all.
+        """
+        return bool(entry.frame is not None and entry.frame.library and self.just_my_code
+                    and entry is not self.exception_entry)
+
     def context(self, entry: StackEntry) -> FrameContext:
         assert entry.frame is not None
         if entry.id not in self.contexts:
@@ -319,7 +329,7 @@ class Session:
         if entry.frame is None:
             return {"id": entry.id, "name": entry.label, "line": 0, "column": 0, "presentationHint": "label"}
         frame = entry.frame
-        subtle = frame.library and replay.just_my_code
+        subtle = replay.subtle(entry)
         line_text = replay.line_text(frame)
         col, end_col = display_columns(line_text, frame.lineno, frame.position)
         out: Dict[str, Any] = {

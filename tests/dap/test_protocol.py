@@ -176,6 +176,19 @@ def test_library_frames_are_subtle_and_just_my_code_hides_nothing(replay: Replay
     assert not any(f.get("presentationHint") == "subtle" for f in plain)
 
 
+def test_a_crash_in_library_code_only_still_stops_in_a_frame_vs_code_opens(replay: Replay) -> None:
+    """VS Code opens the first frame that is not de-emphasized, and shows the exception there: the
+    frame the replay stops in stays plain, or a stack of library frames only would open nothing."""
+    frames = [f for f in replay("library_only").ok("stackTrace", {"threadId": 1})["stackFrames"]
+              if f.get("presentationHint") != "label"]
+    assert not [f for f in frames if "programs" in f["source"]["path"]]  # the case holds: library code only
+    top, rest = frames[0], frames[1:]
+    assert top["name"] == "raw_decode"
+    assert "presentationHint" not in top and "presentationHint" not in top["source"]
+    assert rest and all(f["presentationHint"] == "subtle" for f in rest)
+    assert all(f["source"]["presentationHint"] == "deemphasize" for f in rest)
+
+
 def test_stack_paging(replay: Replay) -> None:
     client = replay("nested")
     whole = client.ok("stackTrace", {"threadId": 1})

@@ -145,6 +145,18 @@ def test_chained_exception_shows_label_and_cause_frames(vscode: VSCode, workspac
     expect(vscode.variable("text", "'80x'")).to_be_visible()
 
 
+def test_crash_in_library_code_only_opens_where_it_raised(vscode: VSCode, workspace: Path) -> None:
+    """No frame is the program's own (a thread running json.loads): under justMyCode the library frames
+    are de-emphasized, but VS Code still opens the one the exception was raised in, with its widget."""
+    make_dump(copy_program("parser_thread.py", workspace), workspace)
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("raw_decode")
+    expect(vscode.active_tab()).to_contain_text("decoder.py")
+    expect(vscode.exception_widget).to_contain_text("JSONDecodeError")
+    # The other library frames stay out of the way, folded as VS Code folds de-emphasized frames.
+    expect(vscode.call_stack_rows().filter(has_text=re.compile(r"Show \d+ More Stack Frames"))).to_have_count(1)
+
+
 def test_source_missing_from_workspace_comes_from_the_dump(vscode: VSCode, workspace: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
