@@ -221,6 +221,22 @@ def test_attach_to_tbdap_port(vscode: VSCode, workspace: Path, shop: Path) -> No
         server.wait(timeout=10)
 
 
+def test_stepping_in_a_replay_says_why_once(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """F10, F11, Shift+F11 and F5, pressed as out of habit, each fail: the user is told why in one
+    notification, not one per key (VS Code shows an identical notification once)."""
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("checkout")
+    told = vscode.notification("A crash dump replay cannot continue, step or pause")
+    for key in ("F10", "F11", "Shift+F11", "F5", "F10"):
+        vscode.page.keyboard.press(key)
+        expect(told).to_be_visible()
+    expect(vscode.page.locator(".notifications-toasts .notification-toast")).to_have_count(1)
+    # Every notification not cleared, toast or not: still the one.
+    expect(vscode.notification_center().filter(has_text="replay")).to_have_count(1)
+    # And the session is as it was.
+    assert vscode.call_stack_names()[:3] == ["checkout", "main", "<module>"], vscode.call_stack_labels()
+
+
 def test_bad_dump_file_is_a_clear_error(vscode: VSCode, workspace: Path) -> None:
     (workspace / "broken.pkl").write_bytes(b"this is not a tbdump file\n" * 10)
     open_dump_from_explorer(vscode, workspace, "broken.pkl")
