@@ -450,6 +450,25 @@ def test_restricted_mode_without_tblsp_shows_the_report(vscode: VSCode, workspac
     assert not (workspace / "planted.marker").exists(), "the extension ran Python code from the untrusted folder"
 
 
+def test_opening_an_open_dump_again_asks_as_vs_code_does(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """"Open tbdump file" on a dump a session already shows asks first, in VS Code's words for starting a
+    running configuration again; Cancel starts nothing, Yes a second session (the dump may be newer)."""
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("checkout")
+    sessions = vscode.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(r"^Session "))
+    question = vscode.dialog("'tbdump: traceback.pkl' is already running. Do you want to start another instance?")
+    for answer, count in (("Cancel", 0), ("Yes", 2)):
+        vscode.page.keyboard.press("Control+Shift+E")  # back to the Explorer, as a person clicks its icon
+        vscode.explorer_context_menu("traceback.pkl", "Open tbdump file")
+        question.get_by_role("button", name=answer).click()
+        expect(question).to_be_hidden()
+        vscode.show_run_and_debug()
+        # One session shows its threads without a session row; two, a row each.
+        expect(sessions).to_have_count(count, timeout=SESSION_TIMEOUT)
+    for row in sessions.all():
+        expect(row).to_have_attribute("aria-label", re.compile(r"^Session tbdump: traceback\.pkl\b"))
+
+
 def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspace: Path, shop: Path) -> None:
     """A second dump opened while the first is debugged: CALL STACK lists both sessions by their dump."""
     shutil.copy(workspace / "traceback.pkl", workspace / "second.pkl")
