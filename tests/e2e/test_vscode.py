@@ -145,6 +145,31 @@ def test_chained_exception_shows_label_and_cause_frames(vscode: VSCode, workspac
     expect(vscode.variable("text", "'80x'")).to_be_visible()
 
 
+def test_deep_recursion_pages_its_call_stack_as_with_debugpy(vscode: VSCode, workspace: Path) -> None:
+    """902 frames: VS Code shows the first 20 and "Load More Stack Frames", which brings the rest down to
+    <module> (what it shows for debugpy's live session of the same crash); the deepest call's variables."""
+    program = copy_program("deep.py", workspace)
+    make_dump(program, workspace)
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("descend")
+    load_more = vscode.call_stack_rows().filter(has_text="Load More Stack Frames")
+    vscode.call_stack_frame("descend").click()
+    vscode.page.keyboard.press("End")  # CALL STACK is a virtual list: its last rows exist once shown
+    expect(load_more).to_have_count(1)
+    expect(vscode.call_stack_frame("<module>")).to_have_count(0)
+    load_more.click()
+    expect(load_more).to_have_count(0)  # the frames it fetched stand in its place
+    calls = vscode.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(r"^Stack Frame descend,"))
+    calls.last.click()
+    vscode.page.keyboard.press("End")
+    expect(vscode.call_stack_frame("<module>")).to_be_visible()
+    # The frame above <module> is the outermost call, descend(900, []).
+    outermost = calls.last
+    outermost.click()
+    expect(vscode.variable("n", "900")).to_be_visible()
+    expect(vscode.variable("trail", "[900]")).to_be_visible()
+
+
 def test_crash_in_library_code_only_opens_where_it_raised(vscode: VSCode, workspace: Path) -> None:
     """No frame is the program's own (a thread running json.loads): under justMyCode the library frames
     are de-emphasized, but VS Code still opens the one the exception was raised in, with its widget."""
