@@ -80,6 +80,8 @@ class Replay:
         raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
         shown = [e for e in raised if not (just_my_code and e.frame is not None and e.frame.library)]
         self.exception_entry: Optional[StackEntry] = (shown or raised)[0] if raised else None
+        self.library_files = {e.frame.filename for e in self.stacks.entries.values()
+                              if e.frame is not None and e.frame.library}
         self.told_sources: Set[str] = set()  # files already reported as not taken from disk
         self._preloading: Optional[threading.Thread] = None
 
@@ -110,6 +112,17 @@ class Replay:
         """
         return bool(entry.frame is not None and entry.frame.library and self.just_my_code
                     and entry is not self.exception_entry)
+
+    def deemphasized(self, filename: str) -> bool:
+        """A library file's source under justMyCode, but not the one the replay stops in.
+
+        VS Code keeps one Source per path, with the hint it last received for it, and shows
+        the exception widget only in a frame whose Source is not de-emphasized: the hint must
+        be the same in every frame of a file, or the stop frame's is lost to its neighbours'.
+        """
+        stop = self.exception_entry.frame if self.exception_entry is not None else None
+        return (self.just_my_code and filename in self.library_files
+                and (stop is None or filename != stop.filename))
 
     def context(self, entry: StackEntry) -> FrameContext:
         assert entry.frame is not None
@@ -334,16 +347,15 @@ class Session:
         if entry.frame is None:
             return {"id": entry.id, "name": entry.label, "line": 0, "column": 0, "presentationHint": "label"}
         frame = entry.frame
-        subtle = replay.subtle(entry)
         line_text = replay.line_text(frame)
         col, end_col = display_columns(line_text, frame.lineno, frame.position)
         out: Dict[str, Any] = {
             "id": entry.id, "name": frame.name, "line": self.coords.line(frame.lineno),
             "column": self.coords.column(col, line_text),
-            "source": replay.sources.dap_source(frame.filename, subtle)}
+            "source": replay.sources.dap_source(frame.filename, replay.deemphasized(frame.filename))}
         if end_col is not None:
             out["endColumn"] = self.coords.column(end_col, line_text)
-        if subtle:
+        if replay.subtle(entry):
             out["presentationHint"] = "subtle"
         return out
 
@@ -552,9 +564,7 @@ class Session:
 
     def loadedSources_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        library = {e.frame.filename: e.frame.library and replay.just_my_code
-                   for e in replay.stacks.entries.values() if e.frame is not None}
-        return {"sources": replay.sources.loaded_sources(library)}
+        return {"sources": replay.sources.loaded_sources(replay.deemphasized)}
 
 
 def _never_hit(wanted: List[Any]) -> Dict[str, Any]:
