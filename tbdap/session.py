@@ -22,7 +22,10 @@ from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks, ThreadStack, display_columns
 from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope_rows
 
-NOT_RUNNING = ("This is a replay of a crash dump: the program cannot {what}. "
+# One sentence for continue, every step and pause alike: VS Code shows an identical notification
+# once however often it comes, so F5, F10, F11 and Shift+F11 pressed in turn leave one toast, not one
+# per command (what it must say comes first: a toast shows about 70 characters of it).
+NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program is not running. "
                "Inspect frames, variables and the debug console; stop the session when done.")
 
 # Object layers up to this size are unpickled whole in the background; bigger
@@ -82,6 +85,8 @@ class Replay:
         raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
         shown = [e for e in raised if not (just_my_code and e.frame is not None and e.frame.library)]
         self.exception_entry: Optional[StackEntry] = (shown or raised)[0] if raised else None
+        self.library_files = {e.frame.filename for e in self.stacks.entries.values()
+                              if e.frame is not None and e.frame.library}
         self.told_sources: Set[str] = set()  # files already reported as not taken from disk
         self._preloading: Optional[threading.Thread] = None
 
@@ -102,6 +107,27 @@ class Replay:
                 self.dump.load_objects()
         except Exception:  # a value that fails is a placeholder when asked for; nothing to say here
             pass
+
+    def subtle(self, entry: StackEntry) -> bool:
+        """A library frame under justMyCode, shown de-emphasized; never the frame the replay stops in.
+
+        VS Code opens the first frame it does not de-emphasize and puts the exception widget
+        there: with every frame de-emphasized (a thread running only library code, which
+        debugpy would not even stop in) it would open no editor and select no frame at all.
+        """
+        return bool(entry.frame is not None and entry.frame.library and self.just_my_code
+                    and entry is not self.exception_entry)
+
+    def deemphasized(self, filename: str) -> bool:
+        """A library file's source under justMyCode, but not the one the replay stops in.
+
+        VS Code keeps one Source per path, with the hint it last received for it, and shows
+        the exception widget only in a frame whose Source is not de-emphasized: the hint must
+        be the same in every frame of a file, or the stop frame's is lost to its neighbours'.
+        """
+        stop = self.exception_entry.frame if self.exception_entry is not None else None
+        return (self.just_my_code and filename in self.library_files
+                and (stop is None or filename != stop.filename))
 
     def context(self, entry: StackEntry) -> FrameContext:
         assert entry.frame is not None
@@ -281,24 +307,26 @@ class Session:
             self.terminated = True
             self.conn.after_response(lambda: self.conn.send_event("terminated"))
 
-    def _cannot(self, what: str) -> None:
+    def _cannot(self) -> None:
         self._replay()
-        raise RequestError(NOT_RUNNING.format(what=what), error_id=3, show_user=True)
+        # showUser: "Debug: Step Over" run from the command palette says it only then (VS Code
+        # 1.139); F10 and the toolbar's buttons show a failed command as a warning anyway.
+        raise RequestError(NOT_RUNNING, error_id=3, show_user=True)
 
     def continue_request(self, args: Dict[str, Any]) -> None:
-        self._cannot("continue")
+        self._cannot()
 
     def next_request(self, args: Dict[str, Any]) -> None:
-        self._cannot("step")
+        self._cannot()
 
     def stepIn_request(self, args: Dict[str, Any]) -> None:
-        self._cannot("step")
+        self._cannot()
 
     def stepOut_request(self, args: Dict[str, Any]) -> None:
-        self._cannot("step")
+        self._cannot()
 
     def pause_request(self, args: Dict[str, Any]) -> None:
-        self._cannot("pause: it is paused for good")
+        self._cannot()
 
     # -- threads and stacks -----------------------------------------------------
 
@@ -325,16 +353,15 @@ class Session:
         if entry.frame is None:
             return {"id": entry.id, "name": entry.label, "line": 0, "column": 0, "presentationHint": "label"}
         frame = entry.frame
-        subtle = frame.library and replay.just_my_code
         line_text = replay.line_text(frame)
         col, end_col = display_columns(line_text, frame.lineno, frame.position)
         out: Dict[str, Any] = {
             "id": entry.id, "name": frame.name, "line": self.coords.line(frame.lineno),
             "column": self.coords.column(col, line_text),
-            "source": replay.sources.dap_source(frame.filename, subtle)}
+            "source": replay.sources.dap_source(frame.filename, replay.deemphasized(frame.filename))}
         if end_col is not None:
             out["endColumn"] = self.coords.column(end_col, line_text)
-        if subtle:
+        if replay.subtle(entry):
             out["presentationHint"] = "subtle"
         return out
 
@@ -546,9 +573,7 @@ class Session:
 
     def loadedSources_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        library = {e.frame.filename: e.frame.library and replay.just_my_code
-                   for e in replay.stacks.entries.values() if e.frame is not None}
-        return {"sources": replay.sources.loaded_sources(library)}
+        return {"sources": replay.sources.loaded_sources(replay.deemphasized)}
 
 
 def _never_hit(wanted: List[Any]) -> Dict[str, Any]:

@@ -6,7 +6,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from tbdump.localsource import check_local, no_copy_reason
 from tbdump.model import Source
@@ -123,8 +123,8 @@ class SourceMap:
         """Files seen so far that are not shown from the local disk."""
         return [r for r in self._resolved.values() if not r.local_ok]
 
-    def loaded_sources(self, deemphasize: Dict[str, bool]) -> List[Dict[str, Any]]:
-        return [self.dap_source(name, deemphasize.get(name, False)) for name in self._sources]
+    def loaded_sources(self, deemphasize: Callable[[str], bool]) -> List[Dict[str, Any]]:
+        return [self.dap_source(name, deemphasize(name)) for name in self._sources]
 
 
 def _as_uri(path: str) -> str:

@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -154,23 +154,45 @@ def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[st
             "watched": (ADDRESS.sub("0x…", watched["result"]), watched["type"])}
 
 
-def live(program: Path) -> Dict[str, Any]:
+# What VS Code (1.139, no Python extension) sends as `evaluate` with context "hover" when the
+# mouse rests on a word: the word with the dotted names before it, never a call or a subscript
+# (`d["key"]` hovered on key sends `"key`, and `obj.method()` on method sends `obj.method`).
+HOVERS = {"nested": ["table", '"known', "label", "config.hosts", "config", "self.hosts", "ratio"],
+          "method": ["self.balance", "self", "acct.withdraw", "self.owner", "amount", "rate"]}
+
+
+def hovers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """What each hover shows in the top frame, and whether its failure would pop up."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    frame_id, program = top["id"], Path(top["source"]["path"]).stem
+    shown = {}
+    for expression in HOVERS[program]:
+        response = client.request("evaluate", {"expression": expression, "frameId": frame_id, "context": "hover"})
+        body = response.get("body") or {}
+        shown[expression] = (response["success"], normal(body.get("result", "")), body.get("type"),
+                             bool(body.get("variablesReference")), bool((body.get("error") or {}).get("showUser")))
+    if not tbdap:
+        client.violations.clear()  # debugpy's error responses have no body; its conformance is not tested here
+    return shown
+
+
+def live(program: Path, look: Callable[..., Dict[str, Any]] = snapshot) -> Dict[str, Any]:
     client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
     try:
         client.initialize()
         stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent),
                                           "console": "internalConsole", "justMyCode": True})
-        return snapshot(client, stopped, tbdap=False)
+        return look(client, stopped, tbdap=False)
     finally:
         client.close()
 
 
-def replayed(dump: Path) -> Dict[str, Any]:
+def replayed(dump: Path, look: Callable[..., Dict[str, Any]] = snapshot) -> Dict[str, Any]:
     client = DapClient.spawn([sys.executable, *FLAGS, "-m", "tbdap"], name="tbdap")
     try:
         client.initialize()
         stopped = client.start("launch", {"dumpFile": str(dump)})
-        return snapshot(client, stopped, tbdap=True)
+        return look(client, stopped, tbdap=True)
     finally:
         client.close()
 
@@ -188,3 +210,13 @@ def test_replay_matches_live_debugpy(scenario: str, tmp_path: Path) -> None:
     assert actual["exception"] == expected["exception"]
     assert actual["watched"] == expected["watched"]
     assert actual["stopped"][0] == expected["stopped"][0] == "exception"
+
+
+@pytest.mark.parametrize("scenario", sorted(HOVERS))
+def test_hovers_show_what_debugpy_shows(scenario: str, tmp_path: Path) -> None:
+    """Hovering `obj.attr`, `d["key"]` and `obj.method()` in the editor: the same value, type and
+    expandability as under debugpy, and the same silence where the expression does not evaluate."""
+    program = PROGRAMS / (scenario + ".py")
+    expected = live(program, hovers)
+    assert any(not ok for ok, *_ in expected.values()), "the case holds: some hovers fail"
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), hovers) == expected

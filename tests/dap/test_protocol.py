@@ -132,9 +132,12 @@ def test_unknown_command_and_bad_arguments(replay: Replay) -> None:
 
 
 def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
+    """One sentence for all of them: VS Code shows an identical notification once, however often and
+    whichever of F5, F10, F11, Shift+F11 is pressed, instead of a toast per command."""
     client = replay("nested")
-    for command in ("continue", "next", "stepIn", "stepOut", "pause"):
-        assert "replay of a crash dump" in client.fail(command, {"threadId": 1})
+    said = {client.fail(command, {"threadId": 1}) for command in ("continue", "next", "stepIn", "stepOut", "pause")}
+    assert len(said) == 1, said
+    assert said.pop().startswith("A crash dump replay cannot continue, step or pause: the program is not running.")
     assert first_frame(client)["name"] == "leaf"
 
 
@@ -174,6 +177,23 @@ def test_library_frames_are_subtle_and_just_my_code_hides_nothing(replay: Replay
     assert lib and all(f["presentationHint"] == "subtle" for f in lib)
     assert all(f["source"]["presentationHint"] == "deemphasize" for f in lib)
     assert not any(f.get("presentationHint") == "subtle" for f in plain)
+
+
+def test_a_crash_in_library_code_only_still_stops_in_a_frame_vs_code_opens(replay: Replay) -> None:
+    """VS Code opens the first frame that is not de-emphasized, and shows the exception there: the
+    frame the replay stops in stays plain, or a stack of library frames only would open nothing."""
+    frames = [f for f in replay("library_only").ok("stackTrace", {"threadId": 1})["stackFrames"]
+              if f.get("presentationHint") != "label"]
+    assert not [f for f in frames if "programs" in f["source"]["path"]]  # the case holds: library code only
+    top, rest = frames[0], frames[1:]
+    assert top["name"] == "raw_decode" and "presentationHint" not in top
+    assert rest and all(f["presentationHint"] == "subtle" for f in rest)
+    # VS Code keeps one Source per path, with the hint it received last, and shows the exception widget
+    # only in a frame whose Source is not de-emphasized: no frame of the stop frame's file may say so.
+    stop_file = top["source"]["path"]
+    assert len([f for f in frames if f["source"]["path"] == stop_file]) > 1  # the case holds: decode is there too
+    assert all("presentationHint" not in f["source"] for f in frames if f["source"]["path"] == stop_file)
+    assert all(f["source"]["presentationHint"] == "deemphasize" for f in frames if f["source"]["path"] != stop_file)
 
 
 def test_stack_paging(replay: Replay) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -143,10 +144,16 @@ def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathF
     user_data, extensions = base / "user-data", base / "extensions"
     (user_data / "User").mkdir(parents=True)
     (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
-    # The interpreter running these tests has tbdump installed (the venv of `make test`).
+    # The interpreter running these tests has tbdump installed (the venv of `make test`), but its
+    # editable install names whichever clone last ran `make venv`: the adapter and the language
+    # server run from this tree instead, as the other suites' children do (PYTHONPATH, which
+    # code-server's own environment leaves out, below).
+    python = base / "python"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={shlex.quote(str(REPO))} exec {shlex.quote(sys.executable)} "$@"\n')
+    python.chmod(0o755)
     # tbdump.python is machine-scoped: in code-server's remote window it lives in Machine/.
     (user_data / "Machine").mkdir()
-    (user_data / "Machine" / "settings.json").write_text(json.dumps({"tbdump.python": sys.executable}, indent=2))
+    (user_data / "Machine" / "settings.json").write_text(json.dumps({"tbdump.python": str(python)}, indent=2))
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSCODE_IPC_HOOK_CLI")}
     # Every DAP message between VS Code and tbdap, for reading after a failure.

@@ -12,12 +12,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import ARTIFACTS
 from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
 
@@ -145,6 +147,43 @@ def test_chained_exception_shows_label_and_cause_frames(vscode: VSCode, workspac
     expect(vscode.variable("text", "'80x'")).to_be_visible()
 
 
+def test_deep_recursion_pages_its_call_stack_as_with_debugpy(vscode: VSCode, workspace: Path) -> None:
+    """902 frames: VS Code shows the first 20 and "Load More Stack Frames", which brings the rest down to
+    <module> (what it shows for debugpy's live session of the same crash); the deepest call's variables."""
+    program = copy_program("deep.py", workspace)
+    make_dump(program, workspace)
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("descend")
+    load_more = vscode.call_stack_rows().filter(has_text="Load More Stack Frames")
+    vscode.call_stack_frame("descend").click()
+    vscode.page.keyboard.press("End")  # CALL STACK is a virtual list: its last rows exist once shown
+    expect(load_more).to_have_count(1)
+    expect(vscode.call_stack_frame("<module>")).to_have_count(0)
+    load_more.click()
+    expect(load_more).to_have_count(0)  # the frames it fetched stand in its place
+    calls = vscode.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(r"^Stack Frame descend,"))
+    calls.last.click()
+    vscode.page.keyboard.press("End")
+    expect(vscode.call_stack_frame("<module>")).to_be_visible()
+    # The frame above <module> is the outermost call, descend(900, []).
+    outermost = calls.last
+    outermost.click()
+    expect(vscode.variable("n", "900")).to_be_visible()
+    expect(vscode.variable("trail", "[900]")).to_be_visible()
+
+
+def test_crash_in_library_code_only_opens_where_it_raised(vscode: VSCode, workspace: Path) -> None:
+    """No frame is the program's own (a thread running json.loads): under justMyCode the library frames
+    are de-emphasized, but VS Code still opens the one the exception was raised in, with its widget."""
+    make_dump(copy_program("parser_thread.py", workspace), workspace)
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("raw_decode")
+    expect(vscode.active_tab()).to_contain_text("decoder.py")
+    expect(vscode.exception_widget).to_contain_text("JSONDecodeError")
+    # The other library frames stay out of the way, folded as VS Code folds de-emphasized frames.
+    expect(vscode.call_stack_rows().filter(has_text=re.compile(r"Show \d+ More Stack Frames"))).to_have_count(1)
+
+
 def test_source_missing_from_workspace_comes_from_the_dump(vscode: VSCode, workspace: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -207,6 +246,35 @@ def test_attach_to_tbdap_port(vscode: VSCode, workspace: Path, shop: Path) -> No
     finally:
         server.kill()
         server.wait(timeout=10)
+
+
+def failed_responses(test: str) -> list[str]:
+    """The commands tbdap has answered with an error so far in `test`, from the DAP trace the
+    extension writes (TBDUMP_DAP_TRACE, set by conftest), each test's part under its name."""
+    part = (ARTIFACTS / "dap-trace.log").read_text().split(f"=== {test}\n")[-1].split("\n=== ")[0]
+    messages = [json.loads(line.split(" <- ", 1)[1]) for line in part.splitlines() if " <- " in line]
+    return [m["command"] for m in messages if m.get("type") == "response" and not m["success"]]
+
+
+def test_stepping_in_a_replay_says_why_once(request: pytest.FixtureRequest, vscode: VSCode, workspace: Path,
+                                            shop: Path) -> None:
+    """F10, F11, Shift+F11 and F5, pressed as out of habit, each fail: the user is told why in one
+    notification, not one per command (VS Code shows an identical notification once)."""
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("checkout")
+    vscode.page.keyboard.press("F10")
+    expect(vscode.notification("A crash dump replay cannot continue, step or pause")).to_be_visible()
+    for key in ("F11", "Shift+F11", "F5", "F10"):
+        vscode.page.keyboard.press(key)
+    # VS Code has had every answer (a repeated toast may or may not show again: nothing to wait on in the UI).
+    deadline = time.monotonic() + 20
+    while failed_responses(request.node.name) != ["next", "stepIn", "stepOut", "continue", "next"]:
+        assert time.monotonic() < deadline, failed_responses(request.node.name)
+        time.sleep(0.1)  # polling a file the extension appends to, not synchronising the UI
+    # Every notification not cleared, shown as a toast or hidden since: still the one.
+    expect(vscode.notification_center().filter(has_text="replay")).to_have_count(1)
+    # And the session is as it was.
+    assert vscode.call_stack_names()[:3] == ["checkout", "main", "<module>"], vscode.call_stack_labels()
 
 
 def test_bad_dump_file_is_a_clear_error(vscode: VSCode, workspace: Path) -> None:
@@ -420,6 +488,25 @@ def test_restricted_mode_without_tblsp_shows_the_report(vscode: VSCode, workspac
     expect(vscode.toolbar).to_be_hidden()
     expect(vscode.dialog("trust")).to_have_count(0)
     assert not (workspace / "planted.marker").exists(), "the extension ran Python code from the untrusted folder"
+
+
+def test_opening_an_open_dump_again_asks_as_vs_code_does(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """"Open tbdump file" on a dump a session already shows asks first, in VS Code's words for starting a
+    running configuration again; Cancel starts nothing, Yes a second session (the dump may be newer)."""
+    open_dump_from_explorer(vscode, workspace)
+    vscode.wait_stopped("checkout")
+    sessions = vscode.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(r"^Session "))
+    question = vscode.dialog("'tbdump: traceback.pkl' is already running. Do you want to start another instance?")
+    for answer, count in (("Cancel", 0), ("Yes", 2)):
+        vscode.page.keyboard.press("Control+Shift+E")  # back to the Explorer, as a person clicks its icon
+        vscode.explorer_context_menu("traceback.pkl", "Open tbdump file")
+        question.get_by_role("button", name=answer).click()
+        expect(question).to_be_hidden()
+        vscode.show_run_and_debug()
+        # One session shows its threads without a session row; two, a row each.
+        expect(sessions).to_have_count(count, timeout=SESSION_TIMEOUT)
+    for row in sessions.all():
+        expect(row).to_have_attribute("aria-label", re.compile(r"^Session tbdump: traceback\.pkl\b"))
 
 
 def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspace: Path, shop: Path) -> None:

@@ -1,7 +1,8 @@
 // The commands: "tbdump: Open tbdump file" and the dump file picker for `${command:tbdump.pickDumpFile}`.
 
+import * as path from 'path';
 import * as vscode from 'vscode';
-import { launchConfigurationFor, SHOW_RUN_VIEW } from './launchArgs';
+import { DEBUG_TYPE, launchConfigurationFor, SHOW_RUN_VIEW } from './launchArgs';
 import { log } from './output';
 import { tellRestrictedModeOnce } from './trust';
 
@@ -20,6 +21,38 @@ export async function pickDumpFile(): Promise<string | undefined> {
         defaultUri,
     });
     return picked?.[0]?.fsPath;
+}
+
+/** The tbdump sessions running now (the API lists only the active one). */
+const running = new Set<vscode.DebugSession>();
+
+/** Keeps `running` as VS Code starts and ends sessions. */
+export function trackSessions(): vscode.Disposable {
+    return vscode.Disposable.from(
+        vscode.debug.onDidStartDebugSession((session) => {
+            if (session.type === DEBUG_TYPE) {
+                running.add(session);
+            }
+        }),
+        vscode.debug.onDidTerminateDebugSession((session) => running.delete(session)),
+    );
+}
+
+/**
+ * Whether to start a session on a dump that one already shows: VS Code's own question, as it asks
+ * when a configuration that is running is started again (F5). Not simply the running session shown
+ * instead: a new crash may have rewritten the dump since, and a second session shows that one.
+ */
+async function startAnother(file: string): Promise<boolean> {
+    const open = [...running].find((session) => typeof session.configuration.dumpFile === 'string'
+        && path.resolve(session.configuration.dumpFile) === path.resolve(file));
+    if (!open) {
+        return true;
+    }
+    const yes = 'Yes';
+    const choice = await vscode.window.showInformationMessage(
+        `'${open.name}' is already running. Do you want to start another instance?`, { modal: true }, yes);
+    return choice === yes;
 }
 
 /** What else shows a dump: tblsp (languageClient.ts). */
@@ -51,6 +84,9 @@ export async function openDumpFile(uri?: vscode.Uri, views?: DumpViews): Promise
         tellRestrictedModeOnce();
         await views?.showSafely(file);
         return true;
+    }
+    if (!(await startAnother(file))) {
+        return false;
     }
     log(`opening ${file}`);
     views?.debugging(file);

@@ -6,7 +6,7 @@
 
 import * as vscode from 'vscode';
 import { AdapterFactory } from './adapterFactory';
-import { openDumpFile, pickDumpFile } from './commands';
+import { openDumpFile, pickDumpFile, trackSessions } from './commands';
 import { ConfigurationProvider } from './configurationProvider';
 import { TblspClient } from './languageClient';
 import { DEBUG_TYPE, OPEN_DUMP_COMMAND, PICK_DUMP_COMMAND } from './launchArgs';
@@ -24,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
                 showSafely: (file) => lsp.showSafely(file),
             })),
         vscode.commands.registerCommand(PICK_DUMP_COMMAND, pickDumpFile),
+        trackSessions(),
         vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
         vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory()),
         lsp,
