@@ -277,7 +277,10 @@ class VariableTree:
             if found:
                 kids = [self._live_row(row, c) for c in preview.children(obj, 0, 0)
                         if c.name != LEN_NAME]
-                return group_rows(kids) + [self._len_row(row, len(obj))]
+                # The object decides, not the preview that made the row paged: in a crafted
+                # dump a "list" of 200 items may stand for an int, which has no len().
+                n = preview.child_count(obj)
+                return group_rows(kids) + ([] if n is None else [self._len_row(row, n)])
         rows = [r for r in self._preview_rows(row) if not _is_indexed(r.name, r.access)]
         rows = self._group_rows_left_out(row, why) + rows
         if not any(r.name == LEN_NAME for r in rows) and row.value.length is not None:
