@@ -215,7 +215,7 @@ class ContainerReader:
     def _read_manifest(self) -> Dict[str, Any]:
         size = os.fstat(self.file.fileno()).st_size
         head = self.file.read(len(MAGIC))
-        if head != MAGIC:
+        if head != MAGIC and not (head and MAGIC.startswith(head)):   # a dump cut inside its magic is one
             raise NotADumpError("%s: not a tbdump file (%s)" % (self.path, _sniff(head, size)))
         if size < len(MAGIC) + _TRAILER.size:
             raise CorruptDumpError("%s: the dump is truncated (%d bytes)" % (self.path, size))

@@ -563,7 +563,7 @@ class SafeLayer:
 
         def frame_of(i: Any) -> Frame:
             if type(i) is not int or not 0 <= i < len(frames):
-                raise BadField("expected an index into frames (0 to %d)" % (len(frames) - 1))
+                raise _no_such("frames", len(frames))
             return frames[i]
 
         namespaces = member(d, "namespaces", lambda ns: named(ns, values_by_name))
@@ -580,11 +580,17 @@ class SafeLayer:
         for n, exception in enumerate(exceptions):
             for step, i in exception.links():
                 if i is not None and i >= len(exceptions):
-                    raise BadField("expected an index into exceptions (0 to %d)" % (len(exceptions) - 1)).within(
-                        step).within("[%d]" % n).within(".exceptions")
+                    raise _no_such("exceptions", len(exceptions)).within(step).within("[%d]" % n).within(".exceptions")
         return cls(
             metadata=member(d, "metadata", Metadata.from_json), exceptions=exceptions,
             threads=member(d, "threads", lambda t: items(t, lambda x: Thread.from_json(x, frame_of))),
             sources=member(d, "sources", lambda s: named(s, Source.from_json)),
             namespaces=namespaces, omitted=omitted,
         )
+
+
+def _no_such(table: str, count: int) -> BadField:
+    """The error for an index that points at nothing in the layer's ``table`` of ``count``."""
+    if not count:
+        return BadField("expected no index: the dump has no %s" % table)
+    return BadField("expected an index into %s (0 to %d)" % (table, count - 1))

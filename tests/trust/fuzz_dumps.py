@@ -124,6 +124,7 @@ SEEDS: Dict[str, str] = {
         """,
 }
 SIGNED = {"signed": "web"}   # seeds written with TBDUMP_KEY set: name -> program
+SEED_FILES = ["%s.pkl" % name for name in list(SEEDS) + list(SIGNED)]   # as make_seeds names them
 
 
 class Seed(NamedTuple):
@@ -137,13 +138,13 @@ def make_seeds(directory: Path) -> List[Seed]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TBDUMP_")}
     env["PYTHONPATH"] = str(REPO)
     seeds = []
-    for name, program in [(n, n) for n in SEEDS] + list(SIGNED.items()):
+    for (name, program), dump in zip([(n, n) for n in SEEDS] + list(SIGNED.items()), SEED_FILES):
         (directory / ("%s.py" % program)).write_text(textwrap.dedent(SEEDS[program]).lstrip())
         key = KEY if name in SIGNED else None
-        subprocess.run([sys.executable, "-m", "tbdump", "-o", "%s.pkl" % name, "%s.py" % program],
+        subprocess.run([sys.executable, "-m", "tbdump", "-o", dump, "%s.py" % program],
                        cwd=str(directory), env=dict(env, **({"TBDUMP_KEY": key} if key else {})),
                        capture_output=True, timeout=120)
-        seeds.append(Seed(name, (directory / ("%s.pkl" % name)).read_bytes(), key))
+        seeds.append(Seed(name, (directory / dump).read_bytes(), key))
     return seeds
 
 
@@ -186,11 +187,12 @@ def _encodings(layout: Layout) -> Dict[str, str]:
     return {name: m.get("encoding", "raw") for name, m in layout.manifest["members"].items()}
 
 
-def _with_safe_text(seed: Seed, text: bytes, resign: bool = True) -> bytes:
-    """The seed with its safe layer's JSON replaced by ``text`` (compressed, checksummed)."""
+def _with_safe_text(seed: Seed, text: bytes) -> bytes:
+    """The seed with its safe layer's JSON replaced by ``text`` (compressed, checksummed, signed
+    again if the seed was)."""
     layout = take_apart(seed.data)
     members = dict(layout.members, safe=zlib.compress(text, 1))
-    return put_together(members, _encodings(layout), seed.key if resign else None)
+    return put_together(members, _encodings(layout), seed.key)
 
 
 def safe_json(seed: Seed) -> Dict[str, Any]:
@@ -252,13 +254,18 @@ def insert_bytes(rng: random.Random, seed: Seed) -> Mutant:
     return Mutant("%d bytes inserted at %d" % (n, i), seed.data[:i] + rng.randbytes(n) + seed.data[i:])
 
 
-@mutation
-def truncate(rng: random.Random, seed: Seed) -> Mutant:
-    layout = take_apart(seed.data)
-    ends = [len(MAGIC), layout.manifest_at, len(seed.data) - 16, len(seed.data) - 8]
+def boundaries(data: bytes) -> List[int]:
+    """Where a dump's parts meet (magic, members, manifest, trailer), and a byte either side."""
+    layout = take_apart(data)
+    ends = [len(MAGIC), layout.manifest_at, len(data) - 16, len(data) - 8]
     for m in layout.manifest["members"].values():
         ends += [m["offset"], m["offset"] + m["size"]]
-    at = max(0, rng.choice(ends) + rng.choice([-1, 0, 1]))
+    return sorted({max(0, end + step) for end in ends for step in (-1, 0, 1)} - {len(data)})
+
+
+@mutation
+def truncate(rng: random.Random, seed: Seed) -> Mutant:
+    at = rng.choice(boundaries(seed.data))
     return Mutant("cut at byte %d of %d" % (at, len(seed.data)), seed.data[:at])
 
 

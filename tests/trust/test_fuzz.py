@@ -15,6 +15,7 @@ from typing import List, NamedTuple
 
 import pytest
 
+import tbdump
 from ..conftest import REPO, env_for_child
 from ..crafted import memory_cap
 from . import fuzz_dumps
@@ -27,6 +28,7 @@ TOOLS = {"tbdump.report": "", "tbdebug": "where\nargs\nup\nll\nq\n", "tbpeep": "
 class Run(NamedTuple):
     output: List[str]   # the fuzzer's lines: one per finding, then the count
     cases: Path         # every case's file
+    seeds: List[Path]   # the real dumps the cases were made from
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +39,26 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Run:
                            str(SEED), "--work", str(work), "--keep", str(work / "cases")],
                           cwd=str(REPO), env=env_for_child(), capture_output=True, text=True, timeout=240)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
-    return Run(done.stdout.splitlines(), work / "cases")
+    return Run(done.stdout.splitlines(), work / "cases", [work / name for name in fuzz_dumps.SEED_FILES])
 
 
 def test_every_damaged_dump_is_refused_in_one_line_or_read_whole(fuzzed: Run) -> None:
     """tbdump.load and everything a viewer reads of a dump, in process, for each case."""
     assert fuzzed.output[-1:] == [json.dumps({"cases": CASES, "findings": 0})], "\n".join(fuzzed.output[:40])
+
+
+def test_a_dump_cut_at_any_boundary_of_its_parts_is_refused_in_one_line(fuzzed: Run, tmp_path: Path) -> None:
+    for seed in fuzzed.seeds:
+        data = seed.read_bytes()
+        for at in fuzz_dumps.boundaries(data):
+            cut = tmp_path / ("%s-%d.pkl" % (seed.stem, at))
+            cut.write_bytes(data[:at])
+            with pytest.raises(tbdump.DumpError) as refused:
+                tbdump.load(cut)
+            message = str(refused.value)
+            assert message.startswith("%s: " % cut) and "\n" not in message, message
+            assert "truncated" in message or "not a tbdump file (the file is empty)" in message, message
+        assert len(fuzz_dumps.boundaries(data)) >= 15, seed
 
 
 def _sample(cases: Path, refused: bool, count: int) -> List[Path]:
