@@ -355,10 +355,12 @@ class VariableTree:
         if not self._preview_is_enough(row, needed=0):
             found, obj, why = self._live(row)
             if found:
-                attributes, n = self.clock.run(lambda: (preview.children(obj, 0, 0), len(obj)),
+                # The object decides, not the preview that made the row paged: in a crafted
+                # dump a "list" of 200 items may stand for an int, which has no len().
+                attributes, n = self.clock.run(lambda: (preview.children(obj, 0, 0), preview.child_count(obj)),
                                                "listing its attributes")
                 kids = [self._live_row(row, c) for c in attributes if c.name != LEN_NAME]
-                return group_rows(kids) + [self._len_row(row, n)]
+                return group_rows(kids) + ([] if n is None else [self._len_row(row, n)])
         rows = [r for r in self._preview_rows(row) if not _is_indexed(r.name, r.access)]
         rows = self._group_rows_left_out(row, why) + rows
         if not any(r.name == LEN_NAME for r in rows) and row.value.length is not None:

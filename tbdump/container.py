@@ -19,7 +19,7 @@ import posixpath
 import stat
 import struct
 import zlib
-from typing import Any, BinaryIO, Dict, Optional, Tuple
+from typing import Any, BinaryIO, Dict, Optional, Set, Tuple
 
 from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError
 from .model import FORMAT_VERSION
@@ -215,7 +215,7 @@ class ContainerReader:
     def _read_manifest(self) -> Dict[str, Any]:
         size = os.fstat(self.file.fileno()).st_size
         head = self.file.read(len(MAGIC))
-        if head != MAGIC:
+        if head != MAGIC and not (head and MAGIC.startswith(head)):   # a dump cut inside its magic is one
             raise NotADumpError("%s: not a tbdump file (%s)" % (self.path, _sniff(head, size)))
         if size < len(MAGIC) + _TRAILER.size:
             raise CorruptDumpError("%s: the dump is truncated (%d bytes)" % (self.path, size))
@@ -228,7 +228,7 @@ class ContainerReader:
             manifest = json.loads(self.file.read(length).decode("utf-8"))
             fmt = manifest["format"]
             members = manifest["members"]
-            if not isinstance(fmt, int) or not isinstance(members, dict):
+            if type(fmt) is not int or fmt < 1 or not isinstance(members, dict):   # versions start at 1
                 raise ValueError
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
             raise CorruptDumpError("%s: the dump's manifest is damaged" % self.path) from None
@@ -237,18 +237,26 @@ class ContainerReader:
                 "%s: written by a newer tbdump (format %d; this tbdump reads up to %d) - upgrade tbdump"
                 % (self.path, fmt, FORMAT_VERSION))
         end_of_members = size - _TRAILER.size - length
-        for name, m in members.items():
-            if not (isinstance(m, dict) and isinstance(m.get("offset"), int) and isinstance(m.get("size"), int)
-                    and len(MAGIC) <= m["offset"] and 0 <= m["size"]
-                    and m["offset"] + m["size"] <= end_of_members):
-                raise CorruptDumpError("%s: the dump's member %r is out of bounds" % (self.path, name))
+        # A member whose entry is damaged is refused when it is read, not the file when it is
+        # opened: a damaged object layer leaves the safe layer to read (safe mode).
+        self.out_of_bounds: Set[str] = {
+            name for name, m in members.items()
+            if not (isinstance(m, dict) and type(m.get("offset")) is int and type(m.get("size")) is int
+                    and len(MAGIC) <= m["offset"] and 0 <= m["size"] and m["offset"] + m["size"] <= end_of_members)}
         return manifest
 
-    def raw(self, name: str) -> Tuple[memoryview, str]:
-        """The member's bytes, mapped read-only and verified against its hash."""
+    def entry(self, name: str) -> Dict[str, Any]:
+        """The manifest's entry of a member, its offset and size within the file."""
+        if name in self.out_of_bounds:
+            raise CorruptDumpError("%s: the dump's member %r is out of bounds" % (self.path, name))
         m = self.manifest["members"].get(name)
         if m is None:
             raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
+        return m
+
+    def raw(self, name: str) -> Tuple[memoryview, str]:
+        """The member's bytes, mapped read-only and verified against its hash."""
+        m = self.entry(name)
         if m["size"] == 0:
             view = memoryview(b"")
         else:
@@ -270,9 +278,7 @@ class ContainerReader:
         The hash is read in chunks, not through a mapping: a 200 MB member must
         not count twice in the reader's memory while its objects are built.
         """
-        m = self.manifest["members"].get(name)
-        if m is None:
-            raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
+        m = self.entry(name)
         stream = self.reopen()
         checksum, expected = _member_checksum(m)
         if checksum_of_range(stream, m["offset"], m["size"], checksum) != expected:
@@ -295,12 +301,13 @@ class ContainerReader:
         return io.BufferedReader(raw, 1 << 16)
 
     def member_size(self, name: str) -> int:
+        """The member's size in the file; 0 when the dump has none (or its entry is damaged)."""
         m = self.manifest["members"].get(name)
-        return m["size"] if m else 0
+        return m["size"] if m and name not in self.out_of_bounds else 0
 
     def read(self, name: str) -> bytes:
         """The member's bytes, verified and decoded: at most MAX_READ_BYTES, else refused."""
-        if self.member_size(name) > MAX_READ_BYTES:  # before hashing: a terabyte of holes takes minutes
+        if self.entry(name)["size"] > MAX_READ_BYTES:  # before hashing: a terabyte of holes takes minutes
             raise self._too_big(name)
         view, encoding = self.raw(name)
         if encoding != "zlib":

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 from . import settings
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
+from .fields import BadField
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
 from .placeholder import Placeholder
 from .tracetext import exception_line, format_chain
@@ -147,7 +148,7 @@ class Dump:
         from .objects import RecordReader, index_is_valid  # the unpickling machinery: only for the object layer
         try:
             index = json.loads(self._reader.read("objects.idx"))
-            if not index_is_valid(index, self._reader.member_size("objects")):
+            if not index_is_valid(index, self._reader.entry("objects")["size"]):
                 raise ValueError("bad index")
             stream, base = self._reader.open_member("objects")
         except DumpError as exc:
@@ -254,14 +255,17 @@ def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
         raise DumpError("%r: not a file name (it holds a NUL character)" % path)
     reader = ContainerReader(path)
     try:
+        damaged = "%s: the dump's safe layer is damaged" % path
         try:
             safe = SafeLayer.from_json(json.loads(reader.read("safe")))
         except DumpError:
             raise
-        except (ValueError, LookupError, TypeError, AttributeError):
-            raise CorruptDumpError("%s: the dump's safe layer is damaged" % path) from None
+        except BadField as exc:   # the model checks every field as it reads it, and names a bad one
+            raise CorruptDumpError("%s (%s)" % (damaged, exc)) from None
+        except ValueError:   # not JSON: not UTF-8, cut short, a number of 5000 digits
+            raise CorruptDumpError("%s (not JSON)" % damaged) from None
         except RecursionError:  # json and from_json recurse: a crafted file can nest past the stack
-            raise CorruptDumpError("%s: the dump's safe layer is damaged (nested too deeply)" % path) from None
+            raise CorruptDumpError("%s (nested too deeply)" % damaged) from None
         return Dump(path, reader, safe, trust_decision(reader, objects, key))
     except BaseException:
         reader.close()

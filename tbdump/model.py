@@ -7,11 +7,16 @@ the two.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .fields import (BOOL, COUNT, COUNT_OR_NULL, COUNTS, FLAG, INDEX_OR_NULL, INT, INT_OR_NULL, INTS, LINE,
+                     LINE_OR_NULL, OBJECT, TEXT, TEXT_OR_NULL, TEXTS, BadField, Kind, is_count, is_line, items,
+                     member, mismatch, named, of_kind, record, wrong)
+from .fields import field as read
 from .termtext import printable
 
 FORMAT_VERSION = 1
@@ -23,44 +28,12 @@ GROUP_CLASS = "class"          # classes
 
 
 # The safe layer comes from a file that may be damaged or crafted with valid
-# checksums: every field a viewer formats is checked as it is read, so a bad
-# one is a DumpError at load, never a viewer's traceback.  TypeError and
-# LookupError from here mean "damaged" to ``tbdump.load``.
-_TEXT = (str, type(None))
-_NUMBER = (int, type(None))
-
-
-def _typed(value: Any, kind: Any) -> Any:
-    if not isinstance(value, kind):
-        raise TypeError("expected %r, found %s" % (kind, type(value).__name__))
-    return value
-
-
-def _ints(value: Any) -> List[int]:
-    if type(value) is not list or not all(type(i) is int for i in value):
-        raise TypeError("expected a list of integers")
-    return value
-
-
-def _texts(value: Any) -> List[str]:
-    if type(value) is not list or not all(type(t) is str for t in value):
-        raise TypeError("expected a list of strings")
-    return value
-
-
-_C_INT = 1 << 31
-
-
-def _is_line(value: Any) -> bool:
-    """A line or column number as Python's own are, a C int: a crafted 10**100 would have
-    viewers build tables or loop that far (3.9's co_lnotab, say)."""
-    return type(value) is int and -_C_INT <= value < _C_INT
-
-
-def _line(value: Any) -> int:
-    if not _is_line(value):
-        raise ValueError("a line or column number out of range")
-    return value
+# checksums: every field is read through tbdump.fields, which checks it as it is
+# read and names a bad one (BadField), so a bad file is a DumpError at load,
+# never a viewer's traceback.
+GROUPS = (None, GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
+GROUP = Kind(lambda v: v in GROUPS, "null, %r, %r or %r" % GROUPS[1:])
+_CHILD = Kind(lambda v: type(v) is list and len(v) == 4, "[name, value, access, group]")
 
 
 def brief(text: str, limit: Optional[int] = 80) -> str:
@@ -88,12 +61,20 @@ class Child:
         return [self.name, self.value.to_json(), self.access, self.group]
 
     @classmethod
-    def from_json(cls, data: List[Any]) -> "Child":
+    def from_json(cls, data: Any) -> "Child":
+        if type(data) is not list or len(data) != 4:
+            raise mismatch(_CHILD, data)
         name, value, access, group = data
-        if type(name) is not str or not (access is None or type(access) is str) or not (
-                group is None or type(group) is str):
-            raise TypeError("a child's name, access and group are strings")
-        return cls(name, Value.from_json(value), access, group)
+        if type(name) is not str:
+            raise mismatch(TEXT, name).within("[0]")
+        if not (access is None or type(access) is str):
+            raise mismatch(TEXT_OR_NULL, access).within("[2]")
+        if group not in GROUPS:   # viewers lay groups out by these names
+            raise mismatch(GROUP, group).within("[3]")
+        try:
+            return cls(name, Value.from_json(value), access, group)
+        except BadField as exc:
+            raise exc.within("[1]")
 
 
 @dataclass
@@ -158,31 +139,52 @@ class Value:
         return d
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Value":
-        t, r = d["t"], d["r"]
-        if type(t) is not str or type(r) is not str:
-            raise TypeError("a value's type and repr are strings")
+    def from_json(cls, d: Any) -> "Value":
+        # The hot path of a load (a deep stack has tens of thousands of values): the checks
+        # are inline, and the common shapes return early.
+        try:
+            t, r = d["t"], d["r"]
+        except (KeyError, TypeError):   # not an object, or one without them
+            raise (wrong(d, "t" if "t" not in d else "r", TEXT) if type(d) is dict else
+                   mismatch(OBJECT, d)) from None
+        if type(t) is not str:
+            raise wrong(d, "t", TEXT)
+        if type(r) is not str:
+            raise wrong(d, "r", TEXT)
         if len(d) == 2:  # a scalar in a container: most of a deep stack's values
             return cls(t, r, t)
         get = d.get
         ref = get("ref")
         if len(d) == 3 and type(ref) is int:  # a scalar variable: the rest of a deep stack's
             return cls(t, r, t, None, None, None, 0, False, None, None, ref)
-        q, n, shape, children, more, why, rule, groups = (
-            get("q", t), get("n"), get("s"), get("c"), get("m", 0), get("x"), get("red"), get("g"))
-        if type(q) is not str or type(more) is not int or not (n is None or type(n) is int) or not (
-                why is None or type(why) is str) or not (rule is None or type(rule) is str) or not (
-                ref is None or type(ref) is int):
-            raise TypeError("a value's fields have the wrong types")
-        return cls(t, r, q, n, None if shape is None else _ints(shape),
-                   None if children is None else [Child.from_json(c) for c in _typed(children, list)],
-                   more, bool(get("e")), why, rule, ref, None if groups is None else _groups(groups))
+        q, n, shape, children, more, why, rule, groups, expandable = (
+            get("q", t), get("n"), get("s"), get("c"), get("m", 0), get("x"), get("red"), get("g"), get("e"))
+        if type(q) is not str:
+            raise wrong(d, "q", TEXT)
+        if n is not None and not is_count(n):
+            raise wrong(d, "n", COUNT_OR_NULL)
+        if not is_count(more):
+            raise wrong(d, "m", COUNT)
+        if why is not None and type(why) is not str:
+            raise wrong(d, "x", TEXT_OR_NULL)
+        if rule is not None and type(rule) is not str:
+            raise wrong(d, "red", TEXT_OR_NULL)
+        if ref is not None and type(ref) is not int:   # a record not in the index: a placeholder
+            raise wrong(d, "ref", INT_OR_NULL)
+        if expandable is not None and not FLAG.test(expandable):
+            raise wrong(d, "e", FLAG)
+        if children is not None:
+            try:
+                children = items(children, Child.from_json)
+            except BadField as exc:
+                raise exc.within(".c")
+        return cls(t, r, q, n, None if shape is None else read(d, "s", COUNTS), children, more,
+                   bool(expandable), why, rule, ref, None if groups is None else member(d, "g", _counts))
 
 
-def _groups(d: Any) -> Dict[str, int]:
-    if not all(type(k) is str and type(n) is int for k, n in _typed(d, dict).items()):
-        raise TypeError("group counts are numbers by name")
-    return d
+def _counts(data: Any) -> Dict[str, int]:
+    """A value's ``g``: how many attributes of each group its preview leaves out."""
+    return named(data, of_kind(COUNT))
 
 
 OMITTED_GLOBAL = Value(type="?", repr="<not captured: over the max_globals budget>",
@@ -208,8 +210,10 @@ class Position:
         return [self.lineno, self.end_lineno, self.col, self.end_col]
 
     @classmethod
-    def from_json(cls, d: Optional[List[int]]) -> Optional["Position"]:
-        return None if d is None else cls(*map(_line, _typed(d, list)))
+    def from_json(cls, d: Any) -> "Position":
+        if type(d) is not list or len(d) != 4 or not all(map(is_line, d)):
+            raise BadField("expected [line, end_line, col, end_col], numbers from -2**31 to 2**31-1")
+        return cls(*d)
 
 
 @dataclass
@@ -267,15 +271,21 @@ class Frame:
         return d
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Frame":
+    def from_json(cls, d: Any) -> "Frame":
+        d = record(d)
         return cls(
-            name=_typed(d["name"], str), qualname=_typed(d["qualname"], str),
-            filename=_typed(d["file"], str), lineno=_line(d["line"]),
-            module=_typed(d["module"], str), position=Position.from_json(d.get("pos")),
-            variables={k: Value.from_json(v) for k, v in _typed(d["vars"], dict).items()},
-            globals_key=_typed(d.get("globals"), _TEXT), above_handler=bool(d.get("above")),
-            library=bool(d.get("lib")), module_level=bool(d.get("modvars")),
+            name=read(d, "name", TEXT), qualname=read(d, "qualname", TEXT),
+            filename=read(d, "file", TEXT), lineno=read(d, "line", LINE),
+            module=read(d, "module", TEXT), position=member(d, "pos", Position.from_json, None),
+            variables=member(d, "vars", values_by_name), globals_key=read(d, "globals", TEXT_OR_NULL, None),
+            above_handler=bool(read(d, "above", FLAG, 0)), library=bool(read(d, "lib", FLAG, 0)),
+            module_level=bool(read(d, "modvars", FLAG, 0)),
         )
+
+
+def values_by_name(data: Any) -> Dict[str, Value]:
+    """A frame's variables or a module's globals: name -> value."""
+    return named(data, Value.from_json)
 
 
 @dataclass
@@ -301,7 +311,7 @@ class SyntaxDetail:
         numbers = [getattr(exc, name, None) for name in ("lineno", "offset", "end_lineno", "end_offset")]
         # Numbers the reader takes (a program may raise one at line 2**40): else the dump
         # would not open; such an exception is then shown as any other, by its str().
-        if not all(isinstance(t, _TEXT) for t in texts) or not all(n is None or _is_line(n) for n in numbers):
+        if not all(map(TEXT_OR_NULL.test, texts)) or not all(map(LINE_OR_NULL.test, numbers)):
             return None
         return cls(texts[0], texts[1], numbers[0], numbers[1], numbers[2], numbers[3], texts[2])
 
@@ -310,15 +320,11 @@ class SyntaxDetail:
                 "end_line": self.end_lineno, "end_offset": self.end_offset, "text": self.text}
 
     @classmethod
-    def from_json(cls, d: Any) -> Optional["SyntaxDetail"]:
-        if d is None:
-            return None
-        get = _typed(d, dict).get
-        def number(key: str) -> Optional[int]:
-            value = get(key)
-            return None if value is None else _line(value)
-        return cls(_typed(get("msg"), _TEXT), _typed(get("file"), _TEXT), number("line"), number("offset"),
-                   number("end_line"), number("end_offset"), _typed(get("text"), _TEXT))
+    def from_json(cls, d: Any) -> "SyntaxDetail":
+        d = record(d)
+        texts = [read(d, key, TEXT_OR_NULL, None) for key in ("msg", "file", "text")]
+        numbers = [read(d, key, LINE_OR_NULL, None) for key in ("line", "offset", "end_line", "end_offset")]
+        return cls(texts[0], texts[1], numbers[0], numbers[1], numbers[2], numbers[3], texts[2])
 
 
 @dataclass
@@ -370,17 +376,24 @@ class ExceptionRecord:
         return d
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any], frame_of: Callable[[Any], Frame]) -> "ExceptionRecord":
+    def from_json(cls, d: Any, frame_of: Callable[[Any], Frame]) -> "ExceptionRecord":
+        d = record(d)
+        context = read(d, "context", INDEX_OR_NULL)
         return cls(
-            type=_typed(d["type"], str), type_name=_typed(d["name"], str),
-            message=_typed(d["message"], str), frames=[frame_of(f) for f in _typed(d["frames"], list)],
-            notes=_texts(d["notes"]), cause=_typed(d["cause"], _NUMBER),
-            context=_typed(d["context"] if d["context"] is not None else d.get("suppressed_context"), _NUMBER),
-            suppress_context=bool(d["suppress"]),
-            members=_ints(d["members"]), is_group=bool(d["group"]),
-            value=None if d["value"] is None else Value.from_json(d["value"]),
-            syntax=SyntaxDetail.from_json(d.get("syntax")), hint=_typed(d.get("hint", ""), str),
+            type=read(d, "type", TEXT), type_name=read(d, "name", TEXT),
+            message=read(d, "message", TEXT), frames=member(d, "frames", lambda f: items(f, frame_of)),
+            notes=read(d, "notes", TEXTS), cause=read(d, "cause", INDEX_OR_NULL),
+            context=context if context is not None else read(d, "suppressed_context", INDEX_OR_NULL, None),
+            suppress_context=bool(read(d, "suppress", FLAG)),
+            members=read(d, "members", COUNTS), is_group=bool(read(d, "group", FLAG)),
+            value=member(d, "value", lambda v: None if v is None else Value.from_json(v)),
+            syntax=member(d, "syntax", SyntaxDetail.from_json, None), hint=read(d, "hint", TEXT, ""),
         )
+
+    def links(self) -> List[Tuple[str, Optional[int]]]:
+        """Where it points into the chain, by field: cause, context, each member."""
+        return [(".cause", self.cause), (".context", self.context)] + [
+            (".members[%d]" % n, i) for n, i in enumerate(self.members)]
 
 
 @dataclass
@@ -402,9 +415,10 @@ class Thread:
                 "crashed": self.crashed, "frames": [frame_ref(f) for f in self.frames]}
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any], frame_of: Callable[[Any], Frame]) -> "Thread":
-        return cls(_typed(d["id"], int), _typed(d["name"], str), bool(d["daemon"]), bool(d["crashed"]),
-                   [frame_of(f) for f in _typed(d["frames"], list)])
+    def from_json(cls, d: Any, frame_of: Callable[[Any], Frame]) -> "Thread":
+        d = record(d)
+        return cls(read(d, "id", INT), read(d, "name", TEXT), bool(read(d, "daemon", FLAG)),
+                   bool(read(d, "crashed", FLAG)), member(d, "frames", lambda f: items(f, frame_of)))
 
 
 @dataclass
@@ -432,9 +446,10 @@ class Source:
                 "reason": self.reason}
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Source":
-        return cls(_typed(d["file"], str), _typed(d["text"], _TEXT), _typed(d.get("sha256"), _TEXT),
-                   _typed(d.get("reason"), _TEXT))
+    def from_json(cls, d: Any) -> "Source":
+        d = record(d)
+        return cls(read(d, "file", TEXT), read(d, "text", TEXT_OR_NULL), read(d, "sha256", TEXT_OR_NULL, None),
+                   read(d, "reason", TEXT_OR_NULL, None))
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -486,22 +501,22 @@ class Metadata:
         return dict(self.__dict__)
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Metadata":
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        for name, kind in _METADATA_TYPES.items():
-            if name in known:
-                _typed(known[name], kind)
-        # The lists, item by item:
-        _ints(known.get("version_info", []))
-        _texts(known.get("argv", []))
-        _texts(known.get("cut", []))
-        return cls(**known)
+    def from_json(cls, d: Any) -> "Metadata":
+        d = record(d)
+        # Keys this reader does not know are a newer writer's: left for it to read.  A field
+        # with a default may be left out (older dumps); the others must be there.
+        return cls(**{name: member(d, name, reader) for name, reader in _METADATA.items()
+                      if name in d or name in _METADATA_REQUIRED})
 
 
-_METADATA_TYPES: Dict[str, Any] = {
-    "time": str, "python": str, "implementation": str, "platform": str, "hostname": str,
-    "pid": int, "cwd": str, "executable": str, "tbdump_version": str, "format_version": int,
-    "packages": dict, "partial": bool, "redaction": dict, "signed": bool}
+_METADATA: Dict[str, Callable[[Any], Any]] = {
+    "time": of_kind(TEXT), "python": of_kind(TEXT), "version_info": of_kind(INTS), "implementation": of_kind(TEXT),
+    "platform": of_kind(TEXT), "hostname": of_kind(TEXT), "pid": of_kind(INT), "argv": of_kind(TEXTS),
+    "cwd": of_kind(TEXT), "executable": of_kind(TEXT), "tbdump_version": of_kind(TEXT),
+    "format_version": of_kind(INT), "packages": lambda v: named(v, of_kind(TEXT)), "partial": of_kind(BOOL),
+    "cut": of_kind(TEXTS), "redaction": of_kind(OBJECT), "signed": of_kind(BOOL)}
+_METADATA_REQUIRED = {f.name for f in dataclasses.fields(Metadata)
+                      if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
 
 
 @dataclass
@@ -541,30 +556,41 @@ class SafeLayer:
         }
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "SafeLayer":
-        frames = [Frame.from_json(f) for f in _typed(d["frames"], list)]
+    def from_json(cls, d: Any) -> "SafeLayer":
+        """The layer from its JSON, every field checked: BadField names the first bad one."""
+        d = record(d)
+        frames = member(d, "frames", lambda f: items(f, Frame.from_json))
 
         def frame_of(i: Any) -> Frame:
-            return frames[_typed(i, int)]
+            if type(i) is not int or not 0 <= i < len(frames):
+                raise _no_such("frames", len(frames))
+            return frames[i]
 
-        namespaces = {k: {n: Value.from_json(v) for n, v in ns.items()}
-                      for k, ns in d["namespaces"].items()}
-        omitted = d.get("omitted", {})
-        for key, names in _typed(omitted, dict).items():
-            _texts(names)
+        namespaces = member(d, "namespaces", lambda ns: named(ns, values_by_name))
+        omitted = member(d, "omitted", lambda o: named(o, of_kind(TEXTS)), {})
+        for key, names in omitted.items():
             # Every name stays visible, as one shared placeholder (there may be 200 000).
             namespaces.setdefault(key, {}).update(dict.fromkeys(names, OMITTED_GLOBAL))
         for frame in frames:
             if frame.module_level:
                 frame.variables = namespaces.get(frame.globals_key or "", {})
-        exceptions = [ExceptionRecord.from_json(e, frame_of) for e in _typed(d["exceptions"], list)]
-        links = [i for e in exceptions for i in [e.cause, e.context, *e.members] if i is not None]
-        if not exceptions or not all(0 <= i < len(exceptions) for i in links):
-            raise LookupError("the exception chain refers to exceptions it does not hold")
+        exceptions = member(d, "exceptions", lambda e: items(e, lambda x: ExceptionRecord.from_json(x, frame_of)))
+        if not exceptions:
+            raise BadField("expected at least the exception that was raised").within(".exceptions")
+        for n, exception in enumerate(exceptions):
+            for step, i in exception.links():
+                if i is not None and i >= len(exceptions):
+                    raise _no_such("exceptions", len(exceptions)).within(step).within("[%d]" % n).within(".exceptions")
         return cls(
-            metadata=Metadata.from_json(_typed(d["metadata"], dict)),
-            exceptions=exceptions,
-            threads=[Thread.from_json(t, frame_of) for t in _typed(d["threads"], list)],
-            sources={k: Source.from_json(s) for k, s in _typed(d["sources"], dict).items()},
+            metadata=member(d, "metadata", Metadata.from_json), exceptions=exceptions,
+            threads=member(d, "threads", lambda t: items(t, lambda x: Thread.from_json(x, frame_of))),
+            sources=member(d, "sources", lambda s: named(s, Source.from_json)),
             namespaces=namespaces, omitted=omitted,
         )
+
+
+def _no_such(table: str, count: int) -> BadField:
+    """The error for an index that points at nothing in the layer's ``table`` of ``count``."""
+    if not count:
+        return BadField("expected no index: the dump has no %s" % table)
+    return BadField("expected an index into %s (0 to %d)" % (table, count - 1))

@@ -151,16 +151,21 @@ class Crashes:
     # -- positions --------------------------------------------------------------
 
     def _span(self, index: FileIndex, placement: _Placement, frame: Frame) -> Optional[Span]:
-        """Where a frame was, in the current text; None where its lines are gone."""
+        """Where a frame was, in the current text; None where its lines are gone.
+
+        A dump's numbers are any a C int holds (Python's own are): a line before the first
+        or past the last has no place, and a position that runs backwards or from a negative
+        column marks just its line."""
         pos = frame.position
-        if pos is not None and pos.lineno and pos.end_lineno:
+        if pos is not None and 1 <= pos.lineno <= pos.end_lineno and min(pos.col, pos.end_col) >= 0:
             start = placement.map.to_current(pos.lineno)
             end = placement.map.to_current(pos.end_lineno)
             if start is None or end is None or end > len(placement.lines):
                 return None
-            return Span(index.local, start, pos.col, end, pos.end_col)
+            end_col = max(pos.end_col, pos.col) if start == end else pos.end_col
+            return Span(index.local, start, pos.col, end, end_col)
         line = placement.map.to_current(frame.lineno)
-        if line is None or line > len(placement.lines):
+        if line is None or not 1 <= line <= len(placement.lines):
             return None
         text = placement.lines[line - 1].rstrip()
         return Span(index.local, line, len(text) - len(text.lstrip()), line, len(text))
@@ -332,7 +337,8 @@ class Crashes:
             for scope, site in groups:
                 frame = site.frame
                 stop = frame.position.end_lineno if frame.position else frame.lineno
-                for stored in range(scope.start, stop + 1):
+                # The scope's end bounds the loop: a dump's line may be 2**31 - 1.
+                for stored in range(scope.start, min(stop, scope.end) + 1):
                     line = placement.map.to_current(stored)
                     if line is None or not first <= line <= last or not scope.owns(stored) \
                             or line > len(placement.lines):

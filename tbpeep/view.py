@@ -84,7 +84,7 @@ class Crash(List[FrameView]):
             # Its preview in safe mode, or an instance of a class not importable here:
             # no exception, so the traceback is a plain attribute.
             self.exception = NotAvailable(captured) if isinstance(captured, tbdump.Placeholder) else captured
-            self.exception.__traceback__ = exception.__traceback__
+            _attach(self.exception, "__traceback__", exception.__traceback__)
         self.chain: List[Crash] = [self] if chain is None else chain
         self._title = f"{type(exception).__name__}: {exception}"
 
@@ -108,6 +108,16 @@ def crash_view(dump: tbdump.Dump) -> Crash:
             target = None if linked is None else chain[exceptions.index(linked)].exception
             # A real exception takes only an exception there.
             if target is None or isinstance(target, BaseException) or not isinstance(crash.exception, BaseException):
-                setattr(crash.exception, link, target)
-        crash.exception.__suppress_context__ = exc.__suppress_context__
+                _attach(crash.exception, link, target)
+        _attach(crash.exception, "__suppress_context__", exc.__suppress_context__)
     return chain[0]
+
+
+def _attach(obj: Any, name: str, value: Any) -> None:
+    """Set an exception's attribute on its object, where the object takes one: the value a
+    crafted or damaged dump holds for an exception may be an int or a str, which take none,
+    and is shown as it is."""
+    try:
+        setattr(obj, name, value)
+    except (AttributeError, TypeError):
+        pass

@@ -79,6 +79,14 @@ def _zip_bytes(tmp: Path) -> bytes:
 
 
 DAMAGED = "the dump's safe layer is damaged"
+LINE = "expected a line or column number (-2**31 to 2**31-1)"
+
+
+def _named(field: str) -> str:
+    """The refusal of a safe layer whose ``field`` is wrong: the message names it."""
+    return "%s (%s)" % (DAMAGED, field)
+
+
 CASES: dict = {
     "empty": (lambda d, t: b"", "the file is empty"),
     "text": (lambda d, t: b"hello world\n", "not a tbdump file (it looks like a text file)"),
@@ -88,14 +96,29 @@ CASES: dict = {
     "magic only": (lambda d, t: MAGIC, "truncated"),
     "corrupted": (lambda d, t: _flip(d, "safe"), "corrupted"),
     "newer format": (lambda d, t: _newer_format(d), "written by a newer tbdump"),
-    "crafted pid": (_retyped(_set("metadata/pid", "x")), DAMAGED),
-    "crafted version": (_retyped(_set("metadata/version_info", 3)), DAMAGED),
-    "crafted no exception": (_retyped(_set("exceptions", [])), DAMAGED),
-    "crafted cause": (_retyped(_set("exceptions/0/cause", 7)), DAMAGED),
-    "crafted frame index": (_retyped(_set("exceptions/0/frames/0", 99)), DAMAGED),
-    "crafted line": (_retyped(_set("frames/-1/line", "ten")), DAMAGED),
-    "crafted repr": (_retyped(lambda safe: _first_variable(safe).update(r=5)), DAMAGED),
-    "crafted source": (_retyped(lambda safe: next(iter(safe["sources"].values())).update(text=[1])), DAMAGED),
+    "crafted pid": (_retyped(_set("metadata/pid", "x")), _named("metadata.pid: expected an integer, found a string")),
+    "crafted version": (_retyped(_set("metadata/version_info", 3)),
+                        _named("metadata.version_info: expected a list of integers, found an integer")),
+    "crafted no exception": (_retyped(_set("exceptions", [])),
+                             _named("exceptions: expected at least the exception that was raised")),
+    "crafted cause": (_retyped(_set("exceptions/0/cause", 7)),
+                      _named("exceptions[0].cause: expected an index into exceptions (0 to 0)")),
+    "crafted frame index": (_retyped(_set("exceptions/0/frames/0", 99)),
+                            _named("exceptions[0].frames[0]: expected an index into frames (0 to 1)")),
+    "crafted line": (_retyped(_set("frames/-1/line", "ten")), _named("frames[1].line: %s, found a string" % LINE)),
+    "crafted repr": (_retyped(lambda safe: _first_variable(safe).update(r=5)),
+                     _named("frames[1].vars['x'].r: expected a string, found an integer")),
+    "crafted source": (_retyped(lambda safe: next(iter(safe["sources"].values())).update(text=[1])),
+                       "text: expected a string or null, found a list)"),
+    # Each of these was read, and a viewer failed on it: tbpeep on the group, tbdap on the version.
+    "crafted child group": (_retyped(lambda safe: _first_variable(safe).update(
+        c=[["a", {"t": "int", "r": "1"}, ".a", "bogus"]], e=1)),
+        _named("frames[1].vars['x'].c[0][3]: expected null, 'special', 'function' or 'class', found a string")),
+    "crafted package version": (_retyped(_set("metadata/packages", {"tbdump": 5})),
+                                _named("metadata.packages['tbdump']: expected a string, found an integer")),
+    "crafted length": (_retyped(lambda safe: _first_variable(safe).update(n=-1)),
+                       _named("frames[1].vars['x'].n: expected a count (0 to 2**63-1) or null, found one out of "
+                              "range")),
 }
 
 
@@ -162,6 +185,20 @@ def test_a_programs_type_checker_knows_what_load_takes(tmp_path: Path) -> None:
     assert done.stdout.splitlines() == [
         'user.py:6: error: Argument 1 to "load" has incompatible type "int"; expected '
         '"str | bytes | PathLike[str] | PathLike[bytes]"  [arg-type]'], done
+
+
+@pytest.mark.parametrize("entry", [{"offset": 10 ** 30}, {"size": -1}, {"offset": "8"}])
+def test_a_damaged_entry_of_the_object_layer_still_opens_the_safe_layer(parts: "Parts", tmp_path: Path,
+                                                                        entry: Dict[str, Any]) -> None:
+    """The manifest's entry of an object member out of range is that member damaged, not the
+    whole file: the safe layer opens, and the values say why they have no object."""
+    path = _container(tmp_path / "half.pkl", _members(parts), edit=lambda m: m["members"]["objects"].update(entry))
+    dump = tbdump.load(path)
+    assert dump.frames[-1].variables["x"].repr == "5"
+    value = dump.frames[-1].locals["x"]
+    assert isinstance(value, tbdump.Placeholder) and "member 'objects' is out of bounds" in value.reason, value
+    report = run([PYTHON, "-m", "tbdump.report", str(path)], tmp_path)
+    assert report.returncode == 0 and "ZeroDivisionError: division by zero" in report.stdout, report
 
 
 def test_object_layer_corruption_still_opens_the_safe_layer(good_dump: bytes, tmp_path: Path) -> None:
@@ -300,11 +337,16 @@ REFUSED: Dict[str, Tuple[Callable[[Parts, Path], Path], str]] = {
         "the dump's manifest is damaged"),
     "zlib bomb": (_with_stored("safe", lambda p: (_bomb(p), "zlib")), TOO_BIG),
     "sparse safe layer": (_with_stored("safe", lambda p: (TERABYTE, "zlib")), TOO_BIG),
-    "line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/line", 10 ** 100))), DAMAGED),
-    "module line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/0/line", 10 ** 100))), DAMAGED),
-    "column 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/pos", [5, 5, 0, 10 ** 100]))), DAMAGED),
+    "line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/line", 10 ** 100))),
+                     _named("frames[1].line: %s, found one out of range" % LINE)),
+    "module line 10**100": (_with_safe(lambda p: _edited(p, _set("frames/0/line", 10 ** 100))),
+                            _named("frames[0].line: %s, found one out of range" % LINE)),
+    "column 10**100": (_with_safe(lambda p: _edited(p, _set("frames/-1/pos", [5, 5, 0, 10 ** 100]))),
+                       _named("frames[1].pos: expected [line, end_line, col, end_col], numbers from -2**31 to "
+                              "2**31-1")),
     "syntax offset 10**100": (_with_safe(lambda p: _edited(p, _set("exceptions/0/syntax", dict(
-        SYNTAX, end_offset=10 ** 100)))), DAMAGED),
+        SYNTAX, end_offset=10 ** 100)))), _named("exceptions[0].syntax.end_offset: %s or null, found one out of "
+                                                 "range" % LINE)),
 }
 SYNTAX = {"msg": "invalid syntax", "file": "settings.py", "line": 1, "offset": 1, "end_line": 1,
           "end_offset": 2, "text": ""}
@@ -428,7 +470,8 @@ def test_far_lines_under_python_39(parts: Parts, tmp_path: Path) -> None:
     line Python has (a C int) takes seconds, not a Python loop of 17 million steps."""
     path = _with_safe(lambda p: _edited(p, _set("frames/0/line", 10 ** 100)))(parts, tmp_path / "far.pkl")
     debug = _limited([str(PYTHON39), "-m", "tbdebug", "--safe", str(path)], tmp_path, stdin="where\nq\n")
-    assert _clean(debug, 2) and debug.stderr == "tbdebug: %s: %s\n" % (path, DAMAGED), debug
+    assert _clean(debug, 2) and debug.stderr == "tbdebug: %s: %s\n" % (
+        path, _named("frames[0].line: %s, found one out of range" % LINE)), debug
     path = _with_safe(lambda p: _edited(p, _set("frames/0/line", 2 ** 31 - 1)))(parts, tmp_path / "last.pkl")
     debug = _limited([str(PYTHON39), "-m", "tbdebug", "--safe", str(path)], tmp_path, stdin="where\nq\n",
                      timeout=10)

@@ -107,3 +107,35 @@ def test_a_huge_local_file_is_not_read(tbdap: Callable[..., DapClient], crafted:
     content = session["client"].ok("source", {"source": source,
                                               "sourceReference": source["sourceReference"]})
     assert "def leaf(" in content["content"]
+
+
+def test_a_preview_that_promises_a_long_list_where_the_object_is_an_int(
+        tbdap: Callable[..., DapClient], crafted: Craft) -> None:
+    # The preview makes the row paged ("list", 200 items); the object behind its ref is the
+    # int 42, which has no len(): listing it was an internal error.
+    def edit(safe: Safe) -> None:
+        leaf = safe["frames"][safe["exceptions"][0]["frames"][-1]]
+        leaf["vars"]["total"].update(t="list", n=200, e=1)
+    session = replay(tbdap, crafted(edit))
+    client = session["client"]
+    scopes = client.ok("scopes", {"frameId": session["frame"]["id"]})["scopes"]
+    local = next(s for s in scopes if s["name"] == "Locals")
+    total = next(v for v in client.ok("variables", {"variablesReference": local["variablesReference"]})["variables"]
+                 if v["name"] == "total")
+    assert total["indexedVariables"] == 200, total
+    for flt in ("named", "indexed", None):
+        asked = {"variablesReference": total["variablesReference"], **({"filter": flt} if flt else {})}
+        client.ok("variables", asked)   # answers, whatever it holds: no internal error
+
+
+def test_a_launch_of_a_dump_with_a_field_of_the_wrong_type_is_refused_naming_it(
+        tbdap: Callable[..., DapClient], crafted: Craft) -> None:
+    # A package's version that is not a string went out in the `modules` response, which the
+    # protocol's schema refuses; the dump is refused at load instead, in one line.
+    dump = crafted(lambda safe: safe["metadata"]["packages"].update(tbdump=5))
+    client = tbdap()
+    client.initialize()
+    response = client.request("launch", {"dumpFile": str(dump)})
+    assert not response["success"] and response["body"]["error"]["showUser"], response
+    assert response["message"] == "%s: the dump's safe layer is damaged (metadata.packages['tbdump']: expected a " \
+                                  "string, found an integer)" % dump, response

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -13,12 +14,14 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Sequence
 
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
+
+from ..crafted import memory_cap
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -102,6 +105,42 @@ def make_client() -> Client:
     def register(ls: Client, params: types.RegistrationParams) -> None:
         ls.registrations.extend(params.registrations)
     return client
+
+
+@contextlib.asynccontextmanager
+async def capped_server() -> AsyncIterator[Client]:
+    """A client of its own, and its server under the hostile tests' memory cap.
+
+    When the block ends the server must shut down and exit with status 0, having logged no
+    traceback; if the block fails first, it is killed (a hung server would keep pytest-lsp
+    waiting forever).
+    """
+    client = make_client()
+    await client.start_io(SERVER[0], *SERVER[1:], env=ENV, preexec_fn=memory_cap())
+    server: Any = client._server
+    try:
+        yield client
+        await asyncio.wait_for(client.shutdown_async(None), WAIT)
+        client.exit(None)
+        assert await asyncio.wait_for(server.wait(), WAIT) == 0
+        errors = (await server.stderr.read()).decode("utf-8", "replace")
+        assert "Traceback" not in errors, errors[-3000:]
+    finally:
+        if server.returncode is None:
+            server.kill()
+        await client.stop()
+
+
+async def ask_about(client: LanguageClient, uri: str, lines: int) -> None:
+    """Inlay hints, inline values and code lenses over the first ``lines`` lines of a file:
+    what an editor asks as it shows it, each answered within WAIT."""
+    doc = types.TextDocumentIdentifier(uri)
+    whole = types.Range(types.Position(0, 0), types.Position(lines, 0))
+    for request in (client.text_document_inlay_hint_async(types.InlayHintParams(doc, whole)),
+                    client.text_document_inline_value_async(types.InlineValueParams(
+                        doc, whole, types.InlineValueContext(frame_id=0, stopped_location=whole))),
+                    client.text_document_code_lens_async(types.CodeLensParams(doc))):
+        await asyncio.wait_for(request, WAIT)
 
 
 async def start(client: LanguageClient, root: Path, caps: str = "visual-studio-code",

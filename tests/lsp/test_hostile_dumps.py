@@ -18,9 +18,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from ..conftest import rewrite_safe_layer
-from ..crafted import Safe, memory_cap, name_file
-from .lsp_support import (DIVIDE, ENV, SERVER, WAIT, by_severity, col_of, crash, diagnostics,
-                          hover_text, line_of, make_client, open_file, start)
+from ..crafted import Safe, name_file
+from .lsp_support import (DIVIDE, WAIT, ask_about, by_severity, capped_server, col_of, crash, diagnostics,
+                          hover_text, line_of, messages, open_file, start)
 
 pytestmark = pytest.mark.asyncio
 
@@ -77,22 +77,12 @@ async def test_a_named_file_that_is_not_a_regular_file_is_never_read(
         os.mkfifo(named)
     dump = rewrite_safe_layer(crash(workspace, DIVIDE, args=["5", "0"]), tmp_path / "named.pkl",
                               lambda safe: name_file(safe, named, sha256="0" * 64))
-    client = make_client()
-    await client.start_io(SERVER[0], *SERVER[1:], env=ENV, preexec_fn=memory_cap())
-    server: Any = client._server
-    try:
+    async with capped_server() as client:
         await asyncio.wait_for(start(client, workspace, dumpFiles=[str(dump)], pollInterval=0), WAIT)
         # Answered once the dump is shown, which reads the files it names.
         hovered = await asyncio.wait_for(client.text_document_hover_async(types.HoverParams(
             types.TextDocumentIdentifier(Path(named).as_uri()), types.Position(4, 11))), WAIT)
         assert hovered is None
-        await asyncio.wait_for(client.shutdown_async(None), WAIT)
-        client.exit(None)
-        assert await asyncio.wait_for(server.wait(), WAIT) == 0
-    finally:
-        if server.returncode is None:
-            server.kill()
-        await client.stop()
 
 
 async def test_a_file_the_dump_has_no_copy_of_is_not_quoted(
@@ -160,3 +150,41 @@ async def test_control_and_format_characters_reach_the_editor_as_escapes(
     assert "bad \\x1b[31mred\\r \\u2067admin\\u2069\\u200b\\ufeff\\u2028x\\u2029" in joined, joined
     assert "\\x1b]0;pwned\\x07" in joined and "bill\\u202e\\u2066fdp.exe\\u2069" in joined, joined
     assert "Evil\\u202eRorre" in [d.code for d in diags], diags
+
+
+def _every_frame(**fields: Any) -> Any:
+    """An edit setting ``fields`` in every frame of a dump (``pos=None`` removes the position)."""
+    def edit(safe: Safe) -> None:
+        for frame in safe["frames"]:
+            frame.update(fields)
+            if frame.get("pos", 0) is None:
+                del frame["pos"]
+    return edit
+
+
+# Numbers a dump may hold (a C int, as Python's own), none of them a place in the file.
+FAR_PLACES = {
+    "line 0": _every_frame(line=0, pos=None),
+    "line -3": _every_frame(line=-3, pos=None),
+    "line 2**31 - 1": _every_frame(line=2 ** 31 - 1, pos=None),
+    "position from line -5": _every_frame(pos=[-5, -2, 4, 9]),
+    "negative columns": _every_frame(pos=[5, 5, -5, -1]),
+    "position to line 2**31 - 1": _every_frame(pos=[1, 2 ** 31 - 1, 0, 1]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAR_PLACES))
+async def test_lines_and_columns_outside_the_file_are_answered(workspace: Path, tmp_path: Path,
+                                                               case: str) -> None:
+    # Each was an internal error of every request placing the crash (an LSP position is never
+    # negative), or a loop to line 2**31 that blocked the server for good.
+    dump = rewrite_safe_layer(crash(workspace, DIVIDE, args=["5", "0"]), tmp_path / "far.pkl",
+                              FAR_PLACES[case])
+    async with capped_server() as client:
+        await asyncio.wait_for(start(client, workspace, dumpFiles=[str(dump)]), WAIT)
+        prog = workspace / "prog.py"
+        uri = open_file(client, prog)
+        await asyncio.wait_for(client.text_document_hover_async(types.HoverParams(
+            types.TextDocumentIdentifier(uri), col_of(prog, "# crash", "x"))), WAIT)
+        await ask_about(client, uri, line_of(prog, "# call") + 1)
+        assert messages(client) == [], messages(client)

@@ -162,3 +162,14 @@ def test_text_no_encoding_can_print_is_shown_escaped(crash: Callable[..., Path],
                 env={"PYTHONIOENCODING": encoding} if encoding else None)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "ZeroDivisionError: div \\ud800 zero " in done.stdout and "(Pdb)" in done.stdout
+
+
+@pytest.mark.parametrize("viewer", ["tbdebug", "tbpeep"])
+def test_an_exception_whose_object_is_not_an_exception(crash: Callable[..., Path], viewer: str) -> None:
+    # The dump's exception names the object of another value (the int 5): tbpeep set the
+    # exception's __traceback__ on it, which an int refuses, and ended on a traceback.
+    def edit(safe: Safe) -> None:
+        safe["exceptions"][0]["value"]["ref"] = safe["frames"][-1]["vars"]["x"]["ref"]
+    done = view(viewer, crafted(crash, edit), commands(viewer))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "division by zero" in done.stdout, done.stdout

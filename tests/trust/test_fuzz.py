@@ -1,0 +1,93 @@
+"""Damaged dumps, fuzzed (fuzz_dumps.py): every reader refuses one in one line or reads it whole.
+
+The fuzzer runs in a child under a memory cap, each case under a time limit, with a
+fixed seed: the same 300 cases every run.  A sample of its files then goes through the
+command-line tools as a user runs them; tests/dap and tests/lsp open other samples in
+tbdap and tblsp.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, NamedTuple
+
+import pytest
+
+import tbdump
+from ..conftest import REPO, env_for_child
+from ..crafted import memory_cap
+from . import fuzz_dumps
+
+CASES = 300
+SEED = 20241127
+TOOLS = {"tbdump.report": "", "tbdebug": "where\nargs\nup\nll\nq\n", "tbpeep": "\n\nq\n"}
+
+
+class Run(NamedTuple):
+    output: List[str]   # the fuzzer's lines: one per finding, then the count
+    cases: Path         # every case's file
+    seeds: List[Path]   # the real dumps the cases were made from
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The fuzzer run in a child (it caps its own memory), its files kept for the tools."""
+    work = tmp_path_factory.mktemp("fuzz")
+    done = subprocess.run([sys.executable, "-m", "tests.trust.fuzz_dumps", "--cases", str(CASES), "--seed",
+                           str(SEED), "--work", str(work), "--keep", str(work / "cases")],
+                          cwd=str(REPO), env=env_for_child(), capture_output=True, text=True, timeout=240)
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return Run(done.stdout.splitlines(), work / "cases", [work / name for name in fuzz_dumps.SEED_FILES])
+
+
+def test_every_damaged_dump_is_refused_in_one_line_or_read_whole(fuzzed: Run) -> None:
+    """tbdump.load and everything a viewer reads of a dump, in process, for each case."""
+    assert fuzzed.output[-1:] == [json.dumps({"cases": CASES, "findings": 0})], "\n".join(fuzzed.output[:40])
+
+
+def test_a_dump_cut_at_any_boundary_of_its_parts_is_refused_in_one_line(fuzzed: Run, tmp_path: Path) -> None:
+    for seed in fuzzed.seeds:
+        data = seed.read_bytes()
+        for at in fuzz_dumps.boundaries(data):
+            cut = tmp_path / ("%s-%d.pkl" % (seed.stem, at))
+            cut.write_bytes(data[:at])
+            with pytest.raises(tbdump.DumpError) as refused:
+                tbdump.load(cut)
+            message = str(refused.value)
+            assert message.startswith("%s: " % cut) and "\n" not in message, message
+            assert "truncated" in message or "not a tbdump file (the file is empty)" in message, message
+        assert len(fuzz_dumps.boundaries(data)) >= 15, seed
+
+
+def _sample(cases: Path, refused: bool, count: int) -> List[Path]:
+    """The first ``count`` files of the run that tbdump.load refuses, or reads; read ones
+    from the mutations that get past its checks, the ones that test the viewers."""
+    found = []
+    for path in sorted(cases.iterdir()):
+        if not refused and path.stem.split("-", 2)[2] not in fuzz_dumps.READABLE:
+            continue
+        if fuzz_dumps.opens(path) is not refused:
+            found.append(path)
+        if len(found) == count:
+            break
+    return found
+
+
+@pytest.mark.parametrize("refused", [True, False], ids=["refused", "read"])
+def test_the_command_line_tools_on_a_sample(fuzzed: Run, refused: bool) -> None:
+    sample = _sample(fuzzed.cases, refused, 6)
+    assert len(sample) == 6
+    for path in sample:
+        for tool, keys in TOOLS.items():
+            done = subprocess.run([sys.executable, "-m", tool, str(path)], cwd=str(path.parent), input=keys,
+                                  env=env_for_child(), capture_output=True, text=True, errors="replace",
+                                  timeout=60, preexec_fn=memory_cap())
+            assert "Traceback" not in done.stderr, (path.name, tool, done.stderr[-3000:])
+            if refused:
+                assert done.returncode == 2 and done.stdout == "", (path.name, tool, done)
+                assert done.stderr.startswith("%s: %s: " % (tool, path)) and done.stderr.count("\n") == 1, (
+                    path.name, tool, done.stderr)
+            else:
+                assert done.returncode == 0, (path.name, tool, done.stderr[-3000:])
