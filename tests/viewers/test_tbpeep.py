@@ -44,6 +44,24 @@ def live_peep(program: str, *args: str) -> list:
     return [sys.executable, "-c", LIVE, program, *args]
 
 
+def opened(terminal, dump: Path, *options: str):
+    """tbpeep on ``dump`` at its first prompt; with --safe, past the notes it shows until Enter."""
+    peep = terminal(tbpeep(dump, *options))
+    if "--safe" in options:
+        peep.wait_screen(r"press Enter to open peepshow")
+        peep.press("Enter")
+    peep.wait_screen(r"^list \* >\s*$")
+    return peep
+
+
+def exception_attribute(peep, name: str) -> str:
+    """The screen of ``crash.exception.<name>``, walked to as a user walks there."""
+    peep.line(".exception")
+    peep.wait_screen(r"crash\.exception\s*$")
+    peep.line("." + name)
+    return peep.wait_screen(r"crash\.exception\.%s\s*$" % re.escape(name))
+
+
 def test_frames_and_variables_are_one_step_away(crash, terminal):
     peep = terminal(tbpeep(crash("divide.py", "5", "0")))
     screen = peep.wait_screen(r"^list \* >\s*$")
@@ -215,12 +233,8 @@ def test_ctrl_c_stops_a_slow_command_and_the_prompt_comes_back(crash, terminal):
 
 def test_the_exception_has_its_cause_and_context_as_the_live_one_has(crash, terminal):
     dump = crash("chained.py")
-    peep = terminal(tbpeep(dump))
-    peep.wait_screen(r"^list \* >\s*$")
-    peep.line(".exception")
-    peep.wait_screen(r"crash\.exception\s*$")
-    peep.line(".__cause__")
-    screen = peep.wait_screen(r"crash\.exception\.__cause__\s*$")
+    peep = opened(terminal, dump)
+    screen = exception_attribute(peep, "__cause__")
     assert "TYPE         : <class 'json.decoder.JSONDecodeError'>" in screen
     # `raise ... from exc` in `except ... as exc`: the context is the cause too, live, though
     # the traceback does not print it (__suppress_context__).
@@ -229,10 +243,7 @@ def test_the_exception_has_its_cause_and_context_as_the_live_one_has(crash, term
     peep.line("q")
     assert peep.exit_status() == 0
     # In safe mode the exception is its preview, browsed like a variable's (not a callable).
-    peep = terminal(tbpeep(dump, "--safe"))
-    peep.wait_screen(r"press Enter to open peepshow")
-    peep.press("Enter")
-    peep.wait_screen(r"^list \* >\s*$")
+    peep = opened(terminal, dump, "--safe")
     peep.line(".exception")
     screen = peep.wait_screen(r"^dict \*\* >\s*$")
     assert "<ConfigError: safe mode" in screen and "CALLABLE     : False" in screen
@@ -337,20 +348,13 @@ def test_the_exception_has_its_traceback_as_the_live_one_has(crash, terminal, tm
 
 def test_the_exceptions_traceback_walks_the_captured_frames_in_safe_mode_too(crash, terminal):
     dump = crash("chained.py")
-    peep = terminal(tbpeep(dump))
-    peep.wait_screen(r"^list \* >\s*$")
-    peep.line(".exception")
-    peep.wait_screen(r"crash\.exception\s*$")
-    peep.line(".__traceback__")
-    screen = peep.wait_screen(r"crash\.exception\.__traceback__\s*$")
+    peep = opened(terminal, dump)
+    screen = exception_attribute(peep, "__traceback__")
     assert "TYPE         : <class 'tbdump.standins.StandinTraceback'>" in screen
     peep.line("q")
     assert peep.exit_status() == 0
     # In safe mode the exception is its preview, which has the captured frames all the same.
-    peep = terminal(tbpeep(dump, "--safe"))
-    peep.wait_screen(r"press Enter to open peepshow")
-    peep.press("Enter")
-    peep.wait_screen(r"^list \* >\s*$")
+    peep = opened(terminal, dump, "--safe")
     peep.line("!tb = crash.exception.__traceback__.tb_next.tb_next")
     peep.line("!tb.tb_frame.f_code.co_name, tb.tb_lineno")
     peep.wait_screen(r"^\('load_config', 18\)$")
