@@ -1,5 +1,6 @@
 """Every sized container pages in the Variables view as a list does, whatever class it is:
-subclasses of the builtins, the collections types, numpy arrays; from the previews (safe
+subclasses of the builtins, the collections types, numpy arrays and their subclasses (as
+debugpy shows every ndarray subclass as an array); from the previews (safe
 mode) and from the loaded objects.  No request reads more of a container than the page it
 answers, and the program's own code that never returns (a __len__, an __iter__, a
 __getitem__ of the replayed object) is cut short, never a hang.
@@ -34,6 +35,7 @@ class Shown(NamedTuple):
     evaluate: Optional[str]
 
 
+ARRAY = ["dtype", "shape", "size", "ndim"]  # an array's attributes, as debugpy lists them
 CONTAINERS = {
     "batch": Shown("Batch", ["retries", "source"], "240", "240", "batch[240]"),
     "registry": Shown("Registry", ["owner"], "'k240'", "240", "registry['k240']"),
@@ -44,8 +46,12 @@ CONTAINERS = {
     "row": Shown("Row", [], "240", "240", "row[240]"),
     "members": Shown("Members", [], "240", "240", None),
     "frozen": Shown("Frozen", [], "240", "240", None),
-    "array": Shown("ndarray", ["dtype", "shape", "size", "ndim"], "240", None, "array[240]"),
+    "array": Shown("ndarray", ARRAY, "240", None, "array[240]"),
+    "matrix": Shown("matrix", ARRAY, "240", "matrix([[240]])", "matrix[240]"),
+    "masked": Shown("MaskedArray", ARRAY, "240", None, "masked[240]"),
+    "tagged": Shown("Tagged", ARRAY, "240", None, "tagged[240]"),
 }
+NUMPY = {"array", "matrix", "masked", "tagged"}
 
 
 def locals_of(client: DapClient) -> Dict[str, Dict[str, Any]]:
@@ -67,7 +73,7 @@ def names(rows: List[Dict[str, Any]]) -> List[str]:
 @pytest.mark.parametrize("name", sorted(CONTAINERS))
 def test_every_sized_container_pages_as_a_list_does(replay: Replay, name: str, safe: bool) -> None:
     shown = CONTAINERS[name]
-    if name == "array":
+    if name in NUMPY:
         pytest.importorskip("numpy")
     client = replay("containers", safe=safe)
     row = locals_of(client)[name]
