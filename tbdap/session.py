@@ -32,6 +32,12 @@ NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program 
 # ones value by value as they are opened.
 PRELOAD_LIMIT = 32 << 20
 
+# Lines tbdap says in the console go out together, in output events of about this many
+# characters: a dump listing 100 000 cuts (or sources) costs a client a few events, not 100 000.
+OUTPUT_CHUNK = 16 << 10
+# The partial dump's cuts the console lists; `python -m tbdump.report` lists them all.
+CUTS_SHOWN = 100
+
 
 class Coordinates:
     """The one place where lines and columns change base (and columns become UTF-16 units)."""
@@ -175,6 +181,19 @@ class Session:
         (VS Code's debug console acts on ANSI sequences)."""
         self.output(category, printable(text))
 
+    def tell_lines(self, category: str, lines: List[str]) -> None:
+        """``tell`` many lines in as few output events as OUTPUT_CHUNK allows."""
+        chunk: List[str] = []
+        size = 0
+        for line in lines:
+            if chunk and size + len(line) > OUTPUT_CHUNK:
+                self.tell(category, "\n".join(chunk))
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line) + 1
+        if chunk:
+            self.tell(category, "\n".join(chunk))
+
     def _replay(self) -> Replay:
         if self.replay is None:
             raise RequestError("No dump is open yet: send 'launch' with a \"dumpFile\" "
@@ -266,11 +285,14 @@ class Session:
         self.tell("console", "tbdump replay of %s\n  %s: %s\n  captured %s on %s (pid %s, Python %s)" % (
             dump.path, exc.type, exc.message, meta.time, meta.hostname, meta.pid,
             ".".join(map(str, meta.version_info))))
-        notes = [dump.safe_reason] if dump.safe_reason else []
-        notes += [n for n in [dump.version_note] if n]
-        notes += ["partial dump: %s" % cut for cut in meta.cut]
-        for note in notes:
-            self.tell("important" if note is dump.safe_reason else "console", "  " + note)
+        if dump.safe_reason:
+            self.tell("important", "  " + dump.safe_reason)
+        notes = ["  " + n for n in [dump.version_note] if n]
+        notes += ["  partial dump: %s" % cut for cut in meta.cut[:CUTS_SHOWN]]
+        if len(meta.cut) > CUTS_SHOWN:
+            notes.append("  partial dump: %d more cuts, which `python -m tbdump.report` lists"
+                         % (len(meta.cut) - CUTS_SHOWN))
+        self.tell_lines("console", notes)
         self.conn.send_event("initialized")
         self._maybe_stop()
 
@@ -372,7 +394,7 @@ class Session:
         replay.told_sources.update(p.remote for p in fresh)
         lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.has_copy else "")
                  for p in fresh]
-        self.tell("console", "Sources not taken from this machine:\n" + "\n".join(lines))
+        self.tell_lines("console", ["Sources not taken from this machine:"] + lines)
 
     def source_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
