@@ -74,7 +74,7 @@ class Replay:
 
     def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool, uri_paths: bool,
                  output: Callable[[str, str], None], user_code: Callable[[], ContextManager[None]],
-                 request_number: Callable[[], int]) -> None:
+                 request_number: Callable[[], int], cancelled: Callable[[], bool]) -> None:
         self.dump = dump
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
@@ -82,7 +82,7 @@ class Replay:
         self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
         # The program's code that showing a value runs gets capture's budgets (TBDUMP_VALUE_SECONDS a
         # value, TBDUMP_MAX_SECONDS a request): a __len__ that never returns must not hang the view.
-        self.clock = ViewClock(Budgets.from_env(), request_number)
+        self.clock = ViewClock(Budgets.from_env(), request_number, cancelled)
         self.tree = VariableTree(self.objects, self.clock)
         self.evaluator = Evaluator(self.objects, output, self.clock, user_code)
         self.contexts: Dict[int, FrameContext] = {}
@@ -263,7 +263,7 @@ class Session:
         mappings = parse_path_mappings(args.get("pathMappings"))
         dump = self._load(path, safe)
         self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code,
-                             lambda: self.conn.requests)
+                             lambda: self.conn.requests, lambda: self.conn.cancelled)
         self.conn.after_response(self._opened)
 
     def _load(self, path: str, safe: bool) -> Dump:
@@ -319,6 +319,12 @@ class Session:
 
     def setFunctionBreakpoints_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         return _never_hit(required(args, "breakpoints", list))
+
+    def cancel_request(self, args: Dict[str, Any]) -> None:
+        # The connection acted on it as it arrived (tbdap sends no progress to cancel); a request
+        # that has already been answered, or that is not cancellable, is left as it was.
+        argument(args, "requestId", int)
+        argument(args, "progressId", str)
 
     def disconnect_request(self, args: Dict[str, Any]) -> None:
         self.conn.closing = True

@@ -9,6 +9,7 @@ reads the page it answers and no more, under a ViewClock.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from tbdump import preview
@@ -52,12 +53,16 @@ class ViewClock:
     ``value_seconds`` a step, ``max_seconds`` the steps of one request together.
 
     Only the steps are timed, never the unpickling around them (cut short, it would lose
-    the values after it) nor code evaluated in the console (the user stops that).
+    the values after it) nor code evaluated in the console (the user stops that).  A step
+    also ends when the client cancels the request (``cancelled``), and the request's later
+    steps are refused.
     """
 
-    def __init__(self, budgets: Budgets, request_number: Callable[[], int]) -> None:
+    def __init__(self, budgets: Budgets, request_number: Callable[[], int],
+                 cancelled: Callable[[], bool] = lambda: False) -> None:
         self.budgets = budgets
         self._request_number = request_number
+        self._cancelled = cancelled
         self._clock: Optional[Clock] = None
         self._clock_for = -1  # the request whose steps the clock times
         self._armed = False
@@ -66,7 +71,7 @@ class ViewClock:
         """``fn()``, or Unavailable saying what ``doing`` met: an error, or no return in time."""
         if self._clock is None or self._clock_for != self._request_number():
             # A request's time starts at its first step: after the code it evaluates, if any.
-            self._clock, self._clock_for = Clock(self.budgets), self._request_number()
+            self._clock, self._clock_for = _RequestClock(self.budgets, self._cancelled), self._request_number()
         clock = self._clock
         outer = not self._armed
         if outer:
@@ -77,6 +82,8 @@ class ViewClock:
         except BudgetExceeded:
             if clock.interrupted:
                 why = "interrupted (Ctrl-C)"
+            elif self._cancelled():
+                why = "the request was cancelled"
             elif clock.expired:
                 why = "this request already ran the program's code for %g s (TBDUMP_MAX_SECONDS)" % (
                     self.budgets.max_seconds)
@@ -103,6 +110,25 @@ class ViewClock:
             value = preview.missing(obj, "not shown: %s" % exc)
             value.expandable = True  # its items or attributes may still be read
             return value
+
+
+class _RequestClock(Clock):
+    """Capture's clock, whose steps also end when the client cancels the request they serve
+    (checked at each of the clock's ticks: the step ends within 50 ms)."""
+
+    def __init__(self, budgets: Budgets, cancelled: Callable[[], bool]) -> None:
+        super().__init__(budgets)
+        self._cancelled = cancelled
+
+    def check(self) -> None:
+        if self._cancelled():
+            raise BudgetExceeded("cancelled")
+        super().check()
+
+    def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
+        if self._step_deadline is not None and self._cancelled():
+            raise BudgetExceeded("cancelled")
+        super()._on_alarm(signum, frame)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import pytest
 
+from .conftest import serving
 from .dapclient import DapClient
 
 Replay = Callable[..., DapClient]
@@ -230,6 +231,61 @@ def test_one_request_runs_the_programs_code_for_max_seconds_at_most(tbdap: Calla
     assert values[-1] == "<not shown: this request already ran the program's code for 2 s (TBDUMP_MAX_SECONDS)>"
     again = client.ok("evaluate", {"expression": "stalls[1].__dict__", "frameId": frame_id, "context": "watch"})
     assert again["result"] == "{'stall': '__iter__', 'replayed': True}"  # a new request has its own time
+
+
+def test_a_cancelled_request_is_cut_short_and_answered_cancelled(tbdap: Callable[..., DapClient],
+                                                                dumps: Callable[[str], Path]) -> None:
+    """The user moves on while the program's code spins (budgets of a minute): `cancel` ends the
+    request running now, answers one still waiting unrun, and interrupts an endless REPL line;
+    each answers as the spec says, success false and message "cancelled" (before, `cancel` was an
+    unknown command and the request ran its minute)."""
+    client = tbdap(env={"TBDUMP_VALUE_SECONDS": "60", "TBDUMP_MAX_SECONDS": "60"})
+    assert client.initialize()["supportsCancelRequest"] is True
+    client.start("launch", {"dumpFile": str(dumps("containers"))})
+    frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
+    by_getitem = client.ok("evaluate", {"expression": "stalls[2]", "frameId": frame_id, "context": "watch"})
+    started = time.monotonic()
+    spinning = client.send("variables", {"variablesReference": by_getitem["variablesReference"],
+                                         "filter": "indexed", "start": 0, "count": 100})
+    waiting = client.send("variables", {"variablesReference": by_getitem["variablesReference"], "filter": "named"})
+    time.sleep(1)  # spinning in __getitem__
+    cancels = [client.send("cancel", {"requestId": seq}) for seq in (waiting, spinning)]
+    for seq in (spinning, waiting):
+        answer = client.response(seq, timeout=FAST)
+        assert (answer["success"], answer["message"]) == (False, "cancelled"), answer
+    assert time.monotonic() - started < FAST
+    assert all(client.response(seq)["success"] for seq in cancels)
+
+    endless = client.send("evaluate", {"expression": "while True: pass", "frameId": frame_id, "context": "repl"})
+    time.sleep(0.5)  # it is running now
+    client.ok("cancel", {"requestId": endless})
+    answer = client.response(endless, timeout=FAST)
+    assert (answer["success"], answer["message"]) == (False, "cancelled"), answer
+    # The session goes on, each request with its own time; a cancel of a request already
+    # answered (or of none) changes nothing.
+    client.ok("cancel", {"requestId": endless})
+    client.ok("cancel", {})
+    again = client.ok("evaluate", {"expression": "stalls[1].__dict__", "frameId": frame_id, "context": "watch"})
+    assert again["result"] == "{'stall': '__iter__', 'replayed': True}"
+    assert "Traceback" not in client.stderr, client.stderr
+
+
+def test_the_programs_code_is_cut_short_in_server_mode_too(dumps: Callable[[str], Path]) -> None:
+    """`--port` serves its clients on the main thread, where the clock can end a __len__ that
+    never returns (a helper thread could not be interrupted)."""
+    with serving(dumps("containers")) as port:
+        client = DapClient.connect(port)
+        try:
+            client.initialize()
+            client.start("attach", {})
+            stalls = locals_of(client)["stalls"]
+            started = time.monotonic()
+            by_len = {r["name"]: r for r in listed(client, stalls)}["0"]
+            said = listed(client, by_len)
+            assert time.monotonic() - started < FAST + 10  # the default budgets: 1 s a step, 10 s a request
+            assert "ran the program's code for over 1 s (TBDUMP_VALUE_SECONDS)" in said[0]["value"], said
+        finally:
+            client.close()
 
 
 def test_ctrl_c_while_the_programs_code_runs_still_ends_the_adapter(tbdap: Callable[..., DapClient],
