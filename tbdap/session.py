@@ -79,10 +79,13 @@ class Replay:
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
         self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd, uri_paths)
-        self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
         # The program's code that showing a value runs gets capture's budgets (TBDUMP_VALUE_SECONDS a
-        # value, TBDUMP_MAX_SECONDS a request): a __len__ that never returns must not hang the view.
-        self.clock = ViewClock(Budgets.from_env(), request_number, cancelled)
+        # value, TBDUMP_MAX_SECONDS a request): a __len__ that never returns must not hang the view,
+        # nor a __setstate__ that never returns the restoring of a value.
+        budgets = Budgets.from_env()
+        self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve, dump.restored,
+                               budgets.max_seconds)
+        self.clock = ViewClock(budgets, request_number, cancelled)
         self.tree = VariableTree(self.objects, self.clock)
         self.evaluator = Evaluator(self.objects, output, self.clock, user_code)
         self.contexts: Dict[int, FrameContext] = {}

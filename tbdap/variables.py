@@ -8,6 +8,7 @@ reads the page it answers and no more, under a ViewClock.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
@@ -170,13 +171,23 @@ def join_access(parent: Optional[str], name: str, access: Optional[str]) -> Opti
 
 
 class Objects:
-    """How the tree reaches live objects: whether it may, why not, and how to resolve a preview."""
+    """How the tree reaches live objects: whether it may, why not, and how to resolve a preview.
 
-    def __init__(self, allowed: bool, reason: Optional[str],
-                 resolve: Callable[[Value], Any]) -> None:
+    Restoring an object runs the program's code (a ``__setstate__``, a ``__reduce__``
+    callable) that may never return: one reconnecting to a host that is gone.  It runs
+    in a helper thread, waited for ``seconds`` at most; cut short, it would lose the
+    values restored after it (they share its pickle memo), so it goes on there, and
+    while it does only the values restored already are had.
+    """
+
+    def __init__(self, allowed: bool, reason: Optional[str], resolve: Callable[[Value], Any],
+                 restored: Callable[[Value], bool] = lambda value: True, seconds: float = 0.0) -> None:
         self.allowed = allowed
         self.reason = reason or "objects are not loaded"
         self._resolve = resolve
+        self._restored = restored   # whether resolving a value runs nothing and waits for nothing
+        self.seconds = seconds
+        self._restoring: Optional[threading.Event] = None  # set when a restore given up on ends
         self.changed = False  # set once the replay is changed: previews may then be stale
 
     def resolve(self, value: Value) -> Any:
@@ -186,10 +197,35 @@ class Objects:
             raise Unavailable(value.missing or "redacted (%s)" % value.redacted)
         if value.ref is None:
             raise Unavailable("the value has no object in the dump")
-        obj = self._resolve(value)
+        obj = self._restore(value)
         if isinstance(obj, Placeholder):  # a lock's stand-in too: shown as the lock was
             raise Unavailable(obj.reason)
         return obj
+
+    def _restore(self, value: Value) -> Any:
+        if self._restored(value):
+            return self._resolve(value)
+        stuck = ("not restored: restoring it, or a value the dump holds before it, ran the program's code "
+                 "(a __setstate__ or __reduce__) for over %g s (TBDUMP_MAX_SECONDS)" % self.seconds)
+        if self._restoring is not None and not self._restoring.is_set():
+            raise Unavailable(stuck)
+        done = threading.Event()
+        outcome: List[Tuple[bool, Any]] = []
+
+        def restore() -> None:
+            try:
+                outcome.append((True, self._resolve(value)))
+            except BaseException as exc:  # handed to the request that asked
+                outcome.append((False, exc))
+            done.set()
+        threading.Thread(target=restore, name="tbdap-restore", daemon=True).start()
+        if not done.wait(self.seconds):
+            self._restoring = done
+            raise Unavailable(stuck)
+        ok, result = outcome[0]
+        if not ok:
+            raise result
+        return result
 
 
 class VariableTree:

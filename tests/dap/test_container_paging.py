@@ -6,7 +6,7 @@ answers, and the program's own code that never returns (a __len__, an __iter__, 
 __getitem__ of the replayed object) is cut short, never a hang.
 
 Through the real client over a pipe, every message checked against the DAP schema;
-programs/containers.py makes the dump.
+programs/containers.py makes the dump (programs/restoring.py one whose restoring never returns).
 """
 from __future__ import annotations
 
@@ -286,6 +286,32 @@ def test_the_programs_code_is_cut_short_in_server_mode_too(dumps: Callable[[str]
             assert "ran the program's code for over 1 s (TBDUMP_VALUE_SECONDS)" in said[0]["value"], said
         finally:
             client.close()
+
+
+def test_a_value_whose_restoring_never_returns_is_given_up_on(tbdap: Callable[..., DapClient],
+                                                             dumps: Callable[[str], Path]) -> None:
+    """programs/restoring.py: a __setstate__ that never returns (a reconnect) held the request that
+    needed that value, or any value restored after it, for ever; a server then served no one."""
+    client = tbdap(env={"TBDUMP_MAX_SECONDS": "2"})
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dumps("restoring"))})
+    rows = locals_of(client)
+    assert rows["conn"]["value"].startswith("<__main__.Reconnecting object"), rows  # the previews
+    stuck = ("not restored: restoring it, or a value the dump holds before it, ran the program's code "
+             "(a __setstate__ or __reduce__) for over 2 s (TBDUMP_MAX_SECONDS)")
+    started = time.monotonic()
+    page = listed(client, rows["numbers"], filter="indexed", start=250, count=50)
+    assert [r["name"] for r in page] == ["…"] and stuck in page[0]["value"], page
+    assert time.monotonic() - started < FAST
+    frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
+    started = time.monotonic()
+    said = client.fail("evaluate", {"expression": "numbers[250]", "frameId": frame_id, "context": "watch"})
+    assert "Not in the dump: numbers (%s)" % stuck in said, said
+    assert time.monotonic() - started < 1  # not waited for again while it runs
+    assert client.ok("evaluate", {"expression": "6 * 7", "frameId": frame_id, "context": "watch"})["result"] == "42"
+    assert listed(client, rows["numbers"], filter="indexed", start=0, count=2)[1]["value"] == "1"  # previewed
+    client.close()
+    assert client.proc is not None and client.proc.returncode == 0, client.stderr
 
 
 def test_ctrl_c_while_the_programs_code_runs_still_ends_the_adapter(tbdap: Callable[..., DapClient],
