@@ -24,6 +24,8 @@ CAPABILITIES: Dict[str, Any] = {
     "supportsValueFormattingOptions": True,
     # Long stacks (deep recursion) come in pages: startFrame/levels/totalFrames.
     "supportsDelayedStackTraceLoading": True,
+    # A request the client no longer waits for (completions as the user types on) is cut short.
+    "supportsCancelRequest": True,
     # "Stop" sends terminate first; the replay ends cleanly either way.
     "supportsTerminateRequest": True,
     # No exception filters: a replay is already stopped at the only exception there is.

@@ -7,7 +7,7 @@ import queue
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, overload
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Type, TypeVar, overload
 
 from .framing import BadMessage, BrokenStream, Framing, Unencodable
 
@@ -80,6 +80,13 @@ def _kind_name(kind: type) -> str:
 
 # Requests that end the session: arriving while evaluated code runs, they interrupt it.
 _ENDING = frozenset(("disconnect", "terminate"))
+# Requests that only read (or run code in the console) and may be cut short by a `cancel`:
+# one not yet begun is answered "cancelled" unrun, one running has its program code ended.
+# The others (launch, setVariable ...) change the session and always run to their end.
+CANCELLABLE = frozenset(("threads", "stackTrace", "scopes", "variables", "evaluate", "completions",
+                         "source", "exceptionInfo", "modules", "loadedSources"))
+# The spec's answer for a cancelled request: success false, message "cancelled".
+_CANCELLED = (4, "cancelled", False)
 # What a client may send before 'initialize' has succeeded: that, and a way to leave.
 _BEFORE_INITIALIZE = frozenset(("initialize", "disconnect"))
 
@@ -90,6 +97,7 @@ class Connection:
     Requests are read by a thread of their own, so that one that ends the session
     can interrupt code evaluated in the REPL that never returns (``while True``):
     the handler thread must be the main thread, which the interruption reaches.
+    A `cancel` is seen there too, as it arrives, while the request it names runs.
     """
 
     def __init__(self, framing: Framing) -> None:
@@ -102,6 +110,8 @@ class Connection:
         self._interrupting = False
         self._initialized = False
         self.requests = 0  # requests handled so far; the number of the one being handled
+        self._running: Optional[Tuple[int, str]] = None  # seq and command of the request being handled
+        self._cancelled: Set[int] = set()  # seqs a `cancel` named, until they are answered
 
     @contextlib.contextmanager
     def user_code(self) -> Iterator[None]:
@@ -113,6 +123,12 @@ class Connection:
         finally:
             with self._lock:
                 self._in_user_code = False
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the client cancelled the request being handled: its program code stops."""
+        running = self._running
+        return running is not None and running[1] in CANCELLABLE and running[0] in self._cancelled
 
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
         message: Dict[str, Any] = {"seq": self._next_seq(), "type": "event", "event": event}
@@ -166,6 +182,8 @@ class Connection:
                 return
             if message.get("type") == "request" and message.get("command") in _ENDING:
                 self._interrupt_user_code()
+            elif message.get("type") == "request" and message.get("command") == "cancel":
+                self._cancel(message.get("arguments"))
             incoming.put(("message", message))
 
     def _ended(self, incoming: "queue.Queue[Tuple[str, Any]]", item: Tuple[str, Any]) -> None:
@@ -175,11 +193,25 @@ class Connection:
         self._interrupt_user_code()
         incoming.put(item)
 
+    def _cancel(self, args: Any) -> None:
+        """Marks the request a `cancel` names; the one running now is cut short at once
+        (the `cancel` itself is answered in its turn, by the handler)."""
+        target = args.get("requestId") if isinstance(args, dict) else None
+        if not isinstance(target, int) or isinstance(target, bool):
+            return  # the handler says what is wrong with the arguments
+        with self._lock:
+            self._cancelled.add(target)
+            if self.cancelled:
+                self._interrupt_locked()
+
     def _interrupt_user_code(self) -> None:
         with self._lock:
-            if self._in_user_code and not self._interrupting:
-                self._interrupting = True
-                _thread.interrupt_main()  # a KeyboardInterrupt in the evaluated code
+            self._interrupt_locked()
+
+    def _interrupt_locked(self) -> None:
+        if self._in_user_code and not self._interrupting:
+            self._interrupting = True
+            _thread.interrupt_main()  # a KeyboardInterrupt in the evaluated code
 
     def _handle(self, handler: Any, message: Dict[str, Any]) -> None:
         if message.get("type") != "request":
@@ -196,22 +228,20 @@ class Connection:
             args = {}
         self._after_response = []
         self.requests += 1
+        with self._lock:
+            self._running = (seq, command)
         try:
-            if not isinstance(args, dict):
-                raise RequestError("The arguments of %r must be an object." % command)
-            method = getattr(handler, command + "_request", None)
-            if method is None:
-                raise RequestError("tbdap does not support the %r request." % command, error_id=2)
-            self._check_order(command)
-            body = method(args)
-        except RequestError as exc:
-            self._respond(seq, command, False, error=(exc.error_id, str(exc), exc.show_user))
-            return
-        except Exception as exc:  # a bug in tbdap: say so in one line, keep the traceback on stderr
-            log("internal error while handling %r:\n%s" % (command, traceback.format_exc()))
-            text = "Internal error in tbdap while handling %r: %s: %s (details on the adapter's stderr)." % (
-                command, type(exc).__name__, exc)
-            self._respond(seq, command, False, error=(99, text, True))
+            body, error = self._dispatch(handler, command, args)
+        finally:
+            with self._lock:
+                if self.cancelled:
+                    # Cut short or not begun: what it holds is not what was asked, and the client
+                    # has moved on.
+                    body, error = None, _CANCELLED
+                self._running = None
+                self._cancelled.discard(seq)
+        if error is not None:
+            self._respond(seq, command, False, error=error)
             return
         self._respond(seq, command, True, body=body)
         self._initialized = self._initialized or command == "initialize"
@@ -223,6 +253,31 @@ class Connection:
                 raise  # the client is gone: the caller ends the connection
             except Exception:  # a bug in tbdap: the response is out, and the session goes on
                 log("internal error after answering %r:\n%s" % (command, traceback.format_exc()))
+
+    def _dispatch(self, handler: Any, command: str, args: Any) -> Tuple[Optional[Dict[str, Any]], Optional[tuple]]:
+        """(body, None) of a request answered, or (None, (error id, text, showUser))."""
+        try:
+            if not isinstance(args, dict):
+                raise RequestError("The arguments of %r must be an object." % command)
+            method = getattr(handler, command + "_request", None)
+            if method is None:
+                raise RequestError("tbdap does not support the %r request." % command, error_id=2)
+            self._check_order(command)
+            if self.cancelled:
+                return None, _CANCELLED  # cancelled while it waited: nothing to run
+            return method(args), None
+        except RequestError as exc:
+            return None, (exc.error_id, str(exc), exc.show_user)
+        except KeyboardInterrupt:
+            if not (self._interrupting and self.cancelled):
+                raise
+            # The interruption meant for the cancelled evaluation came as it ended.
+            return None, _CANCELLED
+        except Exception as exc:  # a bug in tbdap: say so in one line, keep the traceback on stderr
+            log("internal error while handling %r:\n%s" % (command, traceback.format_exc()))
+            text = "Internal error in tbdap while handling %r: %s: %s (details on the adapter's stderr)." % (
+                command, type(exc).__name__, exc)
+            return None, (99, text, True)
 
     def _check_order(self, command: str) -> None:
         """The protocol's order: 'initialize' first, and once (debugpy refuses both the same way)."""

@@ -32,6 +32,12 @@ NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program 
 # ones value by value as they are opened.
 PRELOAD_LIMIT = 32 << 20
 
+# Lines tbdap says in the console go out together, in output events of about this many
+# characters: a dump listing 100 000 cuts (or sources) costs a client a few events, not 100 000.
+OUTPUT_CHUNK = 16 << 10
+# The partial dump's cuts the console lists; `python -m tbdump.report` lists them all.
+CUTS_SHOWN = 100
+
 
 class Coordinates:
     """The one place where lines and columns change base (and columns become UTF-16 units)."""
@@ -68,15 +74,18 @@ class Replay:
 
     def __init__(self, dump: Dump, mappings: List[PathMapping], just_my_code: bool, uri_paths: bool,
                  output: Callable[[str, str], None], user_code: Callable[[], ContextManager[None]],
-                 request_number: Callable[[], int]) -> None:
+                 request_number: Callable[[], int], cancelled: Callable[[], bool]) -> None:
         self.dump = dump
         self.just_my_code = just_my_code
         self.stacks = Stacks(dump.threads, dump.frames, dump.exceptions)
         self.sources = SourceMap(dump.sources, mappings, dump.metadata.cwd, uri_paths)
-        self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve)
         # The program's code that showing a value runs gets capture's budgets (TBDUMP_VALUE_SECONDS a
-        # value, TBDUMP_MAX_SECONDS a request): a __len__ that never returns must not hang the view.
-        self.clock = ViewClock(Budgets.from_env(), request_number)
+        # value, TBDUMP_MAX_SECONDS a request): a __len__ that never returns must not hang the view,
+        # nor a __setstate__ that never returns the restoring of a value.
+        budgets = Budgets.from_env()
+        self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve, dump.restored,
+                               budgets.max_seconds)
+        self.clock = ViewClock(budgets, request_number, cancelled)
         self.tree = VariableTree(self.objects, self.clock)
         self.evaluator = Evaluator(self.objects, output, self.clock, user_code)
         self.contexts: Dict[int, FrameContext] = {}
@@ -175,6 +184,19 @@ class Session:
         (VS Code's debug console acts on ANSI sequences)."""
         self.output(category, printable(text))
 
+    def tell_lines(self, category: str, lines: List[str]) -> None:
+        """``tell`` many lines in as few output events as OUTPUT_CHUNK allows."""
+        chunk: List[str] = []
+        size = 0
+        for line in lines:
+            if chunk and size + len(line) > OUTPUT_CHUNK:
+                self.tell(category, "\n".join(chunk))
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line) + 1
+        if chunk:
+            self.tell(category, "\n".join(chunk))
+
     def _replay(self) -> Replay:
         if self.replay is None:
             raise RequestError("No dump is open yet: send 'launch' with a \"dumpFile\" "
@@ -244,7 +266,7 @@ class Session:
         mappings = parse_path_mappings(args.get("pathMappings"))
         dump = self._load(path, safe)
         self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code,
-                             lambda: self.conn.requests)
+                             lambda: self.conn.requests, lambda: self.conn.cancelled)
         self.conn.after_response(self._opened)
 
     def _load(self, path: str, safe: bool) -> Dump:
@@ -266,11 +288,14 @@ class Session:
         self.tell("console", "tbdump replay of %s\n  %s: %s\n  captured %s on %s (pid %s, Python %s)" % (
             dump.path, exc.type, exc.message, meta.time, meta.hostname, meta.pid,
             ".".join(map(str, meta.version_info))))
-        notes = [dump.safe_reason] if dump.safe_reason else []
-        notes += [n for n in [dump.version_note] if n]
-        notes += ["partial dump: %s" % cut for cut in meta.cut]
-        for note in notes:
-            self.tell("important" if note is dump.safe_reason else "console", "  " + note)
+        if dump.safe_reason:
+            self.tell("important", "  " + dump.safe_reason)
+        notes = ["  " + n for n in [dump.version_note] if n]
+        notes += ["  partial dump: %s" % cut for cut in meta.cut[:CUTS_SHOWN]]
+        if len(meta.cut) > CUTS_SHOWN:
+            notes.append("  partial dump: %d more cuts, which `python -m tbdump.report` lists"
+                         % (len(meta.cut) - CUTS_SHOWN))
+        self.tell_lines("console", notes)
         self.conn.send_event("initialized")
         self._maybe_stop()
 
@@ -297,6 +322,12 @@ class Session:
 
     def setFunctionBreakpoints_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         return _never_hit(required(args, "breakpoints", list))
+
+    def cancel_request(self, args: Dict[str, Any]) -> None:
+        # The connection acted on it as it arrived (tbdap sends no progress to cancel); a request
+        # that has already been answered, or that is not cancellable, is left as it was.
+        argument(args, "requestId", int)
+        argument(args, "progressId", str)
 
     def disconnect_request(self, args: Dict[str, Any]) -> None:
         self.conn.closing = True
@@ -372,7 +403,7 @@ class Session:
         replay.told_sources.update(p.remote for p in fresh)
         lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.has_copy else "")
                  for p in fresh]
-        self.tell("console", "Sources not taken from this machine:\n" + "\n".join(lines))
+        self.tell_lines("console", ["Sources not taken from this machine:"] + lines)
 
     def source_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()

@@ -8,7 +8,9 @@ reads the page it answers and no more, under a ViewClock.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from tbdump import preview
@@ -52,12 +54,16 @@ class ViewClock:
     ``value_seconds`` a step, ``max_seconds`` the steps of one request together.
 
     Only the steps are timed, never the unpickling around them (cut short, it would lose
-    the values after it) nor code evaluated in the console (the user stops that).
+    the values after it) nor code evaluated in the console (the user stops that).  A step
+    also ends when the client cancels the request (``cancelled``), and the request's later
+    steps are refused.
     """
 
-    def __init__(self, budgets: Budgets, request_number: Callable[[], int]) -> None:
+    def __init__(self, budgets: Budgets, request_number: Callable[[], int],
+                 cancelled: Callable[[], bool] = lambda: False) -> None:
         self.budgets = budgets
         self._request_number = request_number
+        self._cancelled = cancelled
         self._clock: Optional[Clock] = None
         self._clock_for = -1  # the request whose steps the clock times
         self._armed = False
@@ -66,7 +72,7 @@ class ViewClock:
         """``fn()``, or Unavailable saying what ``doing`` met: an error, or no return in time."""
         if self._clock is None or self._clock_for != self._request_number():
             # A request's time starts at its first step: after the code it evaluates, if any.
-            self._clock, self._clock_for = Clock(self.budgets), self._request_number()
+            self._clock, self._clock_for = _RequestClock(self.budgets, self._cancelled), self._request_number()
         clock = self._clock
         outer = not self._armed
         if outer:
@@ -77,6 +83,8 @@ class ViewClock:
         except BudgetExceeded:
             if clock.interrupted:
                 why = "interrupted (Ctrl-C)"
+            elif self._cancelled():
+                why = "the request was cancelled"
             elif clock.expired:
                 why = "this request already ran the program's code for %g s (TBDUMP_MAX_SECONDS)" % (
                     self.budgets.max_seconds)
@@ -103,6 +111,25 @@ class ViewClock:
             value = preview.missing(obj, "not shown: %s" % exc)
             value.expandable = True  # its items or attributes may still be read
             return value
+
+
+class _RequestClock(Clock):
+    """Capture's clock, whose steps also end when the client cancels the request they serve
+    (checked at each of the clock's ticks: the step ends within 50 ms)."""
+
+    def __init__(self, budgets: Budgets, cancelled: Callable[[], bool]) -> None:
+        super().__init__(budgets)
+        self._cancelled = cancelled
+
+    def check(self) -> None:
+        if self._cancelled():
+            raise BudgetExceeded("cancelled")
+        super().check()
+
+    def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
+        if self._step_deadline is not None and self._cancelled():
+            raise BudgetExceeded("cancelled")
+        super()._on_alarm(signum, frame)
 
 
 @dataclass
@@ -144,13 +171,23 @@ def join_access(parent: Optional[str], name: str, access: Optional[str]) -> Opti
 
 
 class Objects:
-    """How the tree reaches live objects: whether it may, why not, and how to resolve a preview."""
+    """How the tree reaches live objects: whether it may, why not, and how to resolve a preview.
 
-    def __init__(self, allowed: bool, reason: Optional[str],
-                 resolve: Callable[[Value], Any]) -> None:
+    Restoring an object runs the program's code (a ``__setstate__``, a ``__reduce__``
+    callable) that may never return: one reconnecting to a host that is gone.  It runs
+    in a helper thread, waited for ``seconds`` at most; cut short, it would lose the
+    values restored after it (they share its pickle memo), so it goes on there, and
+    while it does only the values restored already are had.
+    """
+
+    def __init__(self, allowed: bool, reason: Optional[str], resolve: Callable[[Value], Any],
+                 restored: Callable[[Value], bool] = lambda value: True, seconds: float = 0.0) -> None:
         self.allowed = allowed
         self.reason = reason or "objects are not loaded"
         self._resolve = resolve
+        self._restored = restored   # whether resolving a value runs nothing and waits for nothing
+        self.seconds = seconds
+        self._restoring: Optional[threading.Event] = None  # set when a restore given up on ends
         self.changed = False  # set once the replay is changed: previews may then be stale
 
     def resolve(self, value: Value) -> Any:
@@ -160,10 +197,35 @@ class Objects:
             raise Unavailable(value.missing or "redacted (%s)" % value.redacted)
         if value.ref is None:
             raise Unavailable("the value has no object in the dump")
-        obj = self._resolve(value)
+        obj = self._restore(value)
         if isinstance(obj, Placeholder):  # a lock's stand-in too: shown as the lock was
             raise Unavailable(obj.reason)
         return obj
+
+    def _restore(self, value: Value) -> Any:
+        if self._restored(value):
+            return self._resolve(value)
+        stuck = ("not restored: restoring it, or a value the dump holds before it, ran the program's code "
+                 "(a __setstate__ or __reduce__) for over %g s (TBDUMP_MAX_SECONDS)" % self.seconds)
+        if self._restoring is not None and not self._restoring.is_set():
+            raise Unavailable(stuck)
+        done = threading.Event()
+        outcome: List[Tuple[bool, Any]] = []
+
+        def restore() -> None:
+            try:
+                outcome.append((True, self._resolve(value)))
+            except BaseException as exc:  # handed to the request that asked
+                outcome.append((False, exc))
+            done.set()
+        threading.Thread(target=restore, name="tbdap-restore", daemon=True).start()
+        if not done.wait(self.seconds):
+            self._restoring = done
+            raise Unavailable(stuck)
+        ok, result = outcome[0]
+        if not ok:
+            raise result
+        return result
 
 
 class VariableTree:

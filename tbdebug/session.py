@@ -1,4 +1,5 @@
 """Start a post-mortem debugging session over a loaded dump's stand-in frames."""
+import ast
 import bdb
 import contextlib
 import sys
@@ -196,6 +197,36 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             finally:
                 self._ahead = ()
 
+        def do_p(self, arg: str) -> None:
+            self._type_call(arg, super().do_p)
+
+        def do_pp(self, arg: str) -> None:
+            self._type_call(arg, super().do_pp)
+
+        def _type_call(self, arg: str, command: Any) -> None:
+            """``p type(x)``: for a placeholder, the class the value had, as ``whatis`` names it
+            (only that call is answered so: ``type(x).__name__`` is the placeholder's class)."""
+            inner = _type_call_argument(arg)
+            if inner is None or self._type_is_rebound():
+                command(arg)
+                return
+            try:
+                value = self._getval(inner)   # once, as `type(...)` would evaluate it
+            except Exception:   # pdb has printed why, as it would have for the whole call
+                return
+            name = captured_class(value) if isinstance(value, tbdump.Placeholder) else None
+            self._ahead = (_ClassText(name) if name is not None else type(value),)
+            try:
+                command(arg)
+            finally:
+                self._ahead = ()
+
+        def _type_is_rebound(self) -> bool:
+            """Whether ``type`` names something else than the builtin in the current frame."""
+            frame = self.curframe
+            spaces = (getattr(self, "curframe_locals", None) or {}, getattr(frame, "f_globals", None) or {})
+            return any("type" in space for space in spaces)
+
         def do_whatis(self, arg: str) -> None:
             # pdb names type(value): for a placeholder, tbdump's class, not the one the value had.
             def captured(value: tbdump.Placeholder) -> bool:
@@ -215,6 +246,29 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
                 self._unless_placeholder(arg, super().do_source, missing)
 
     return ReplayPdb()
+
+
+class _ClassText:
+    """Prints as ``type()`` of a value prints (``<class 'socket.socket'>``), for a class that
+    is not here to print itself: the one a placeholder's value had."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def _type_call_argument(arg: str) -> Optional[str]:
+    """The source of X when ``arg`` is exactly ``type(X)`` (one argument, no keywords), else None."""
+    try:
+        node = ast.parse(arg.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type"
+            and len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], ast.Starred)):
+        return ast.unparse(node.args[0])
+    return None
 
 
 def _pdb_post_mortem(target: Any, dump: tbdump.Dump) -> None:

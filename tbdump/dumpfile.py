@@ -170,6 +170,13 @@ class Dump:
         if self._records is not None and self._records.index:
             self._records.get(len(self._records.index) - 1)
 
+    def restored(self, value: Value) -> bool:
+        """Whether ``resolve(value)`` answers at once, unpickling nothing (and waiting for no
+        other thread's unpickling): the value has no object, or its object is restored already."""
+        if value.missing or value.redacted or value.ref is None or self.safe_reason is not None:
+            return True
+        return self._records is not None and self._records.restored(value.ref)
+
     def resolve(self, value: Value) -> Any:
         """The real object behind ``value``, or a Placeholder saying why there is none."""
         reason = value.missing or (value.redacted and "redacted (%s)" % value.redacted)

@@ -370,6 +370,10 @@ class RecordReader:
         """
         if not 0 <= record < len(self.index):  # a crafted ref: -1 would index from the end
             return None, "not restored: the dump has no object record %d" % record
+        if record < len(self.values):
+            # Restored already (values only grow, each error set before its value): read without
+            # the lock, so asking for it never waits on the restoring of a later record.
+            return self.values[record], self.errors.get(record)
         with self._lock:
             if len(self.values) <= record and record not in self._alone:
                 self._load_alone(record)
@@ -380,6 +384,10 @@ class RecordReader:
                 if len(self.values) <= record:
                     self._load_next()
         return self.values[record], self.errors.get(record)
+
+    def restored(self, record: int) -> bool:
+        """Whether ``get(record)`` answers at once: restored already, or no record at all."""
+        return not 0 <= record < len(self.index) or record < len(self.values)
 
     def _load_alone(self, record: int) -> None:
         entry = self.index[record]

@@ -11,6 +11,7 @@ import collections
 import inspect
 import itertools
 import os
+import sys
 import types
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
@@ -314,8 +315,10 @@ def _safe_len(obj: Any) -> Optional[int]:
 
 
 def _is_ndarray(obj: Any) -> bool:
-    t = type(obj)
-    return t.__name__ == "ndarray" and getattr(t, "__module__", "") == "numpy"
+    """A numpy array, of a subclass too (matrix, MaskedArray, memmap, the program's own): debugpy
+    shows them all as arrays.  numpy is not imported for it: an array means numpy already is."""
+    ndarray = getattr(sys.modules.get("numpy"), "ndarray", None)
+    return isinstance(ndarray, type) and issubclass(type(obj), ndarray)
 
 
 def _shape(obj: Any) -> Optional[List[int]]:

@@ -1,11 +1,12 @@
 """Every sized container pages in the Variables view as a list does, whatever class it is:
-subclasses of the builtins, the collections types, numpy arrays; from the previews (safe
+subclasses of the builtins, the collections types, numpy arrays and their subclasses (as
+debugpy shows every ndarray subclass as an array); from the previews (safe
 mode) and from the loaded objects.  No request reads more of a container than the page it
 answers, and the program's own code that never returns (a __len__, an __iter__, a
 __getitem__ of the replayed object) is cut short, never a hang.
 
 Through the real client over a pipe, every message checked against the DAP schema;
-programs/containers.py makes the dump.
+programs/containers.py makes the dump (programs/restoring.py one whose restoring never returns).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import pytest
 
+from .conftest import serving
 from .dapclient import DapClient
 
 Replay = Callable[..., DapClient]
@@ -34,6 +36,7 @@ class Shown(NamedTuple):
     evaluate: Optional[str]
 
 
+ARRAY = ["dtype", "shape", "size", "ndim"]  # an array's attributes, as debugpy lists them
 CONTAINERS = {
     "batch": Shown("Batch", ["retries", "source"], "240", "240", "batch[240]"),
     "registry": Shown("Registry", ["owner"], "'k240'", "240", "registry['k240']"),
@@ -44,8 +47,12 @@ CONTAINERS = {
     "row": Shown("Row", [], "240", "240", "row[240]"),
     "members": Shown("Members", [], "240", "240", None),
     "frozen": Shown("Frozen", [], "240", "240", None),
-    "array": Shown("ndarray", ["dtype", "shape", "size", "ndim"], "240", None, "array[240]"),
+    "array": Shown("ndarray", ARRAY, "240", None, "array[240]"),
+    "matrix": Shown("matrix", ARRAY, "240", "matrix([[240]])", "matrix[240]"),
+    "masked": Shown("MaskedArray", ARRAY, "240", None, "masked[240]"),
+    "tagged": Shown("Tagged", ARRAY, "240", None, "tagged[240]"),
 }
+NUMPY = {"array", "matrix", "masked", "tagged"}
 
 
 def locals_of(client: DapClient) -> Dict[str, Dict[str, Any]]:
@@ -67,7 +74,7 @@ def names(rows: List[Dict[str, Any]]) -> List[str]:
 @pytest.mark.parametrize("name", sorted(CONTAINERS))
 def test_every_sized_container_pages_as_a_list_does(replay: Replay, name: str, safe: bool) -> None:
     shown = CONTAINERS[name]
-    if name == "array":
+    if name in NUMPY:
         pytest.importorskip("numpy")
     client = replay("containers", safe=safe)
     row = locals_of(client)[name]
@@ -224,6 +231,87 @@ def test_one_request_runs_the_programs_code_for_max_seconds_at_most(tbdap: Calla
     assert values[-1] == "<not shown: this request already ran the program's code for 2 s (TBDUMP_MAX_SECONDS)>"
     again = client.ok("evaluate", {"expression": "stalls[1].__dict__", "frameId": frame_id, "context": "watch"})
     assert again["result"] == "{'stall': '__iter__', 'replayed': True}"  # a new request has its own time
+
+
+def test_a_cancelled_request_is_cut_short_and_answered_cancelled(tbdap: Callable[..., DapClient],
+                                                                dumps: Callable[[str], Path]) -> None:
+    """The user moves on while the program's code spins (budgets of a minute): `cancel` ends the
+    request running now, answers one still waiting unrun, and interrupts an endless REPL line;
+    each answers as the spec says, success false and message "cancelled" (before, `cancel` was an
+    unknown command and the request ran its minute)."""
+    client = tbdap(env={"TBDUMP_VALUE_SECONDS": "60", "TBDUMP_MAX_SECONDS": "60"})
+    assert client.initialize()["supportsCancelRequest"] is True
+    client.start("launch", {"dumpFile": str(dumps("containers"))})
+    frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
+    by_getitem = client.ok("evaluate", {"expression": "stalls[2]", "frameId": frame_id, "context": "watch"})
+    started = time.monotonic()
+    spinning = client.send("variables", {"variablesReference": by_getitem["variablesReference"],
+                                         "filter": "indexed", "start": 0, "count": 100})
+    waiting = client.send("variables", {"variablesReference": by_getitem["variablesReference"], "filter": "named"})
+    time.sleep(1)  # spinning in __getitem__
+    cancels = [client.send("cancel", {"requestId": seq}) for seq in (waiting, spinning)]
+    for seq in (spinning, waiting):
+        answer = client.response(seq, timeout=FAST)
+        assert (answer["success"], answer["message"]) == (False, "cancelled"), answer
+    assert time.monotonic() - started < FAST
+    assert all(client.response(seq)["success"] for seq in cancels)
+
+    endless = client.send("evaluate", {"expression": "while True: pass", "frameId": frame_id, "context": "repl"})
+    time.sleep(0.5)  # it is running now
+    client.ok("cancel", {"requestId": endless})
+    answer = client.response(endless, timeout=FAST)
+    assert (answer["success"], answer["message"]) == (False, "cancelled"), answer
+    # The session goes on, each request with its own time; a cancel of a request already
+    # answered (or of none) changes nothing.
+    client.ok("cancel", {"requestId": endless})
+    client.ok("cancel", {})
+    again = client.ok("evaluate", {"expression": "stalls[1].__dict__", "frameId": frame_id, "context": "watch"})
+    assert again["result"] == "{'stall': '__iter__', 'replayed': True}"
+    assert "Traceback" not in client.stderr, client.stderr
+
+
+def test_the_programs_code_is_cut_short_in_server_mode_too(dumps: Callable[[str], Path]) -> None:
+    """`--port` serves its clients on the main thread, where the clock can end a __len__ that
+    never returns (a helper thread could not be interrupted)."""
+    with serving(dumps("containers")) as port:
+        client = DapClient.connect(port)
+        try:
+            client.initialize()
+            client.start("attach", {})
+            stalls = locals_of(client)["stalls"]
+            started = time.monotonic()
+            by_len = {r["name"]: r for r in listed(client, stalls)}["0"]
+            said = listed(client, by_len)
+            assert time.monotonic() - started < FAST + 10  # the default budgets: 1 s a step, 10 s a request
+            assert "ran the program's code for over 1 s (TBDUMP_VALUE_SECONDS)" in said[0]["value"], said
+        finally:
+            client.close()
+
+
+def test_a_value_whose_restoring_never_returns_is_given_up_on(tbdap: Callable[..., DapClient],
+                                                             dumps: Callable[[str], Path]) -> None:
+    """programs/restoring.py: a __setstate__ that never returns (a reconnect) held the request that
+    needed that value, or any value restored after it, for ever; a server then served no one."""
+    client = tbdap(env={"TBDUMP_MAX_SECONDS": "2"})
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dumps("restoring"))})
+    rows = locals_of(client)
+    assert rows["conn"]["value"].startswith("<__main__.Reconnecting object"), rows  # the previews
+    stuck = ("not restored: restoring it, or a value the dump holds before it, ran the program's code "
+             "(a __setstate__ or __reduce__) for over 2 s (TBDUMP_MAX_SECONDS)")
+    started = time.monotonic()
+    page = listed(client, rows["numbers"], filter="indexed", start=250, count=50)
+    assert [r["name"] for r in page] == ["…"] and stuck in page[0]["value"], page
+    assert time.monotonic() - started < FAST
+    frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
+    started = time.monotonic()
+    said = client.fail("evaluate", {"expression": "numbers[250]", "frameId": frame_id, "context": "watch"})
+    assert "Not in the dump: numbers (%s)" % stuck in said, said
+    assert time.monotonic() - started < 1  # not waited for again while it runs
+    assert client.ok("evaluate", {"expression": "6 * 7", "frameId": frame_id, "context": "watch"})["result"] == "42"
+    assert listed(client, rows["numbers"], filter="indexed", start=0, count=2)[1]["value"] == "1"  # previewed
+    client.close()
+    assert client.proc is not None and client.proc.returncode == 0, client.stderr
 
 
 def test_ctrl_c_while_the_programs_code_runs_still_ends_the_adapter(tbdap: Callable[..., DapClient],

@@ -68,6 +68,21 @@ def test_the_consoles_lines_show_a_dumps_control_characters_as_escapes(
     assert said.count("\\x1b[8mhidden\\x1b[0m\\rFAKE\\u202e\\u2066evil\\u2069\\u2028") == 2, said
 
 
+def test_a_dump_cut_100000_times_says_so_in_a_few_console_events(
+        tbdap: Callable[..., DapClient], crafted: Craft) -> None:
+    # One output event per cut line: a client got 100 000 events for one note.
+    def edit(safe: Safe) -> None:
+        safe["metadata"]["cut"] = ["v%d: not captured: time budget exhausted" % n for n in range(100000)]
+    session = replay(tbdap, crafted(edit))
+    client = session["client"]
+    assert len(client.events("output")) <= 3, len(client.events("output"))
+    said = client.output_text()
+    assert "  partial dump: v0: not captured: time budget exhausted\n" in said, said[:300]
+    assert "  partial dump: v99: " in said and "v100:" not in said, said[-300:]
+    assert "  partial dump: 99900 more cuts, which `python -m tbdump.report` lists\n" in said, said[-300:]
+    assert client.ok("threads")["threads"]
+
+
 @pytest.mark.parametrize("text, sha256, listed", [
     (None, None, True),     # the dump holds neither the text nor a hash
     (None, KEEP, False),    # the frames name a file the dump has no entry for

@@ -117,7 +117,7 @@ def test_terminate_twice_then_disconnect(transport: Transport) -> None:
 # the session hands out (the top frame's Locals scope, its list `parts`).
 BAD_REQUESTS: List[Tuple[str, Any, str]] = [
     ("fly", {}, "tbdap does not support the 'fly' request."),
-    ("cancel", {"requestId": 1}, "tbdap does not support the 'cancel' request."),
+    ("cancel", {"requestId": "1"}, "The 'requestId' argument must be an integer, not '1'."),
     ("threads", [1], "The arguments of 'threads' must be an object."),
     ("stackTrace", {}, "The request needs the 'threadId' argument."),
     ("stackTrace", {"threadId": "1"}, "The 'threadId' argument must be an integer, not '1'."),

@@ -189,12 +189,15 @@ def test_values_are_true_or_false_as_they_were_in_safe_mode_too(crash, tmp_path)
     (("unpicklable.py",), (), ["sock", "pending", "port"]),
 ])
 def test_whatis_names_the_class_a_placeholder_stands_for(crash, tmp_path, program, options, names):
-    """Every value in safe mode, values no pickle holds in any mode: pdb names the class they had."""
+    """Every value in safe mode, values no pickle holds in any mode: pdb names the class they had,
+    asked by `whatis x`, `p type(x)` or `pp type(x)` (these two printed tbdump's Placeholder)."""
     dump = crash(*program)
-    commands = "".join(f"whatis {name}\n" for name in names) + "q\n"
-    live = answers(live_pdb(*program, cwd=tmp_path, stdin=commands).stdout)[:len(names)]
-    assert all(answer.startswith("<class '") for answer in live), live
-    assert answers(run(tbdebug(dump, *options), tmp_path, stdin=commands).stdout)[:len(names)] == live
+    asked = [ask.format(name) for name in names for ask in ("whatis {}", "p type({})", "pp type({})")]
+    commands = "".join(a + "\n" for a in asked) + "q\n"
+    live = answers(live_pdb(*program, cwd=tmp_path, stdin=commands).stdout)[:len(asked)]
+    assert len(live) == len(asked) and all(answer.startswith("<class '") for answer in live), live
+    replayed = answers(run(tbdebug(dump, *options), tmp_path, stdin=commands).stdout)[:len(asked)]
+    assert dict(zip(asked, replayed)) == dict(zip(asked, live))
 
 
 def test_source_shows_the_programs_classes_and_says_what_a_placeholder_lacks(crash, tmp_path):

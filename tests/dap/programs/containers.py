@@ -1,13 +1,19 @@
 """Every sized container the Variables view pages, as programs extend them: subclasses of the
-builtins with attributes of their own, the collections types, an array; one of a million
+builtins with attributes of their own, the collections types, an array and arrays of numpy's
+subclasses (a matrix, a masked array, one of the program's own); one of a million
 items; a dict that counts the keys read from it; and lists whose own __len__, __iter__ or
 __getitem__ never return once replayed, or whose __getitem__ raises there."""
 import collections
 
 try:
     import numpy
-except ImportError:  # the array is left out; the tests skip it
+    import numpy.ma
+except ImportError:  # the arrays are left out; the tests skip them
     numpy = None
+
+
+class Tagged(numpy.ndarray if numpy is not None else object):
+    """An array class of the program's own."""
 
 
 class Batch(list):
@@ -100,7 +106,7 @@ class Holder:
 
 
 def audit(batch, registry, ordered, defaults, counts, recent, row, members, frozen, array,
-          huge, holder, tally, stalls, refusing, dirless):
+          huge, holder, tally, stalls, refusing, dirless, matrix, masked, tagged):
     return len(batch) / (batch.retries - 2)
 
 
@@ -120,4 +126,7 @@ audit(Batch(range(N)),
       Tally(("k%06d" % i, i) for i in range(100000)),
       [Stalling(range(N), name) for name in ("__len__", "__iter__", "__getitem__")],
       Refusing(range(N)),
-      Stalling(range(N), "__dir__"))
+      Stalling(range(N), "__dir__"),
+      numpy.matrix(numpy.arange(N).reshape(N, 1)) if numpy is not None else None,
+      numpy.ma.masked_array(numpy.arange(N), mask=[i % 7 == 0 for i in range(N)]) if numpy is not None else None,
+      numpy.arange(N).view(Tagged) if numpy is not None else None)
