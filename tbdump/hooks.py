@@ -52,14 +52,35 @@ class DumpTarget:
     def __init__(self, filename: str) -> None:
         self.given = os.fspath(filename)
         self.cwd = _cwd()
-        self.path = os.path.join(self.cwd, self.given) if self.cwd else self.given
+        self.where = os.path.join(self.cwd, self.given) if self.cwd else self.given
+        self.pid = os.getpid()
 
     @classmethod
     def of(cls, filename: Union[str, "DumpTarget"]) -> "DumpTarget":
         return filename if isinstance(filename, DumpTarget) else cls(filename)
 
+    @property
+    def path(self) -> str:
+        return self._of_this_process(self.where)
+
     def shown(self) -> str:
-        return self.given if _cwd() == self.cwd else self.path
+        return self._of_this_process(self.given if _cwd() == self.cwd else self.where)
+
+    def _of_this_process(self, name: str) -> str:
+        """``name``, or in a child process (os.fork, multiprocessing) ``traceback.<pid>.pkl``:
+        a child's crash must not overwrite its parent's dump, nor a sibling's."""
+        if not _in_child_process(self.pid):
+            return name
+        root, ext = os.path.splitext(name)
+        return "%s.%d%s" % (root, os.getpid(), ext)
+
+
+def _in_child_process(pid: int) -> bool:
+    if os.getpid() != pid:
+        return True
+    # A spawned child that set its hook up itself (importing the program's main module again).
+    process = sys.modules.get("multiprocessing.process")
+    return process is not None and process.parent_process() is not None
 
 
 def _cwd() -> Optional[str]:
@@ -109,7 +130,12 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             except BaseException as err:
                 say(_not_dumped(err))
             end()
-        watchdog = start_capture_thread(give_up, "tbdump-give-up")
+        try:
+            watchdog = start_capture_thread(give_up, "tbdump-give-up")
+        except BaseException:
+            # Out of memory (a MemoryError's crash) or of threads: capture goes on without
+            # its watchdog rather than lose the dump.
+            watchdog = None
     try:
         path: Optional[str] = write_dump(exc, target.path, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key,
@@ -136,7 +162,13 @@ GIVE_UP_SECONDS = 5.0
 
 
 def _not_dumped(err: BaseException) -> str:
-    return "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
+    try:
+        text = str(err)
+    except BaseException:
+        text = ""
+    # A bare "MemoryError" as Python names it, not "MemoryError: ".
+    what = "%s: %s" % (type(err).__name__, text) if text else type(err).__name__
+    return "tbdump: failed to dump traceback (%s)\n" % what
 
 
 def end_uncaught(exc: BaseException) -> Callable[[], None]:
@@ -176,9 +208,11 @@ def _stderr_write(text: str) -> None:
 
 
 def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,
-                   threads: bool = True, *, budgets: Optional[Budgets] = None,
+                   threads: bool = True, *, processes: bool = True, budgets: Optional[Budgets] = None,
                    redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> None:
-    """Dump every uncaught exception (main thread and ``threading`` threads) to ``filename``.
+    """Dump every uncaught exception (main thread, ``threading`` threads and, with
+    ``processes``, ``multiprocessing`` children) to ``filename``; a child process's
+    crash to ``filename`` with its pid before the suffix.
 
     ``replace=False`` also runs the hooks installed before (which print Python's
     traceback); ``silent=True`` prints nothing; ``budgets``, ``redaction`` and
@@ -199,6 +233,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     sys.excepthook = excepthook
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
+    if processes:
+        follow_processes(target, replace, silent, **options)
 
 
 def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, replace: bool = True,
@@ -216,3 +252,94 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
         report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **options)
 
     threading.excepthook = thread_excepthook
+
+
+class _Following:
+    """How the multiprocessing children of this process dump their crash, as the hook
+    set up here would: ``Process._bootstrap`` catches a child's exception and prints it
+    itself, so no excepthook ever sees it."""
+
+    def __init__(self, target: DumpTarget, replace: bool, silent: bool, other_threads: bool,
+                 skip_codes: Iterable[types.CodeType], options: Dict[str, Any]) -> None:
+        self.target, self.replace, self.silent = target, replace, silent
+        self.other_threads, self.skip_codes, self.options = other_threads, skip_codes, options
+
+    def __reduce__(self) -> Any:
+        # Pickled with the Process object that a spawn or forkserver child unpickles before it
+        # runs: the child follows its own children too.  Code objects stay behind (they are
+        # the parent's runner frames, which a spawned child does not have).
+        return _arrive, (self.target, self.replace, self.silent, self.other_threads, self.options)
+
+    def wrap(self, process: Any) -> None:
+        """Make ``process.run`` dump what it raises, then end as ``_bootstrap`` ends it: status 1."""
+        run = process.run
+
+        def run_dumped() -> None:
+            try:
+                run()
+            except SystemExit:
+                raise
+            except BaseException as exc:
+                self.report(process, exc, sys._getframe(1))
+                raise SystemExit(1) from None  # what _bootstrap makes of any other exception
+
+        process.run = run_dumped
+
+    def report(self, process: Any, exc: BaseException, bootstrap: types.FrameType) -> None:
+        # The traceback as _bootstrap prints it: from its ``self.run()``, without run_dumped.
+        tb = exc.__traceback__
+        exc.__traceback__ = types.TracebackType(tb.tb_next if tb else None, bootstrap,
+                                                bootstrap.f_lasti, bootstrap.f_lineno)
+        if not self.silent:
+            _stderr_write("Process %s:\n" % process.name)
+            if not self.replace:
+                try:
+                    traceback.print_exception(type(exc), exc, exc.__traceback__)
+                except BaseException:
+                    pass
+        report_crash(exc, self.target, summary=self.replace, silent=self.silent, end=_end_child,
+                     other_threads=self.other_threads, skip_codes=self.skip_codes, **self.options)
+
+
+def _end_child() -> None:
+    _flush_std()
+    os._exit(1)
+
+
+_following: Optional[_Following] = None
+_unfollowed: Dict[str, Any] = {}  # BaseProcess's own start and _bootstrap, once patched
+
+
+def follow_processes(target: DumpTarget, replace: bool, silent: bool, other_threads: bool = True,
+                     skip_codes: Iterable[types.CodeType] = (), **options: Any) -> None:
+    """Dump the crash of every ``multiprocessing`` child started from now on into
+    ``target`` with the child's pid in its name (fork, spawn and forkserver alike)."""
+    global _following
+    from multiprocessing import process
+    # The frames above the child's _bootstrap are multiprocessing's and, after a fork, the parent's.
+    skip = set(skip_codes) | {_bootstrap_followed.__code__}
+    _following = _Following(target, replace, silent, other_threads, skip, options)
+    if not _unfollowed:  # patched once; the settings are read at each child's start
+        base = process.BaseProcess
+        _unfollowed.update(start=base.start, bootstrap=getattr(base, "_bootstrap"))
+        base.start = _start_followed  # type: ignore[method-assign]
+        setattr(base, "_bootstrap", _bootstrap_followed)  # private: not in typeshed
+
+
+def _start_followed(self: Any) -> None:
+    self._tbdump_following = _following  # travels to a spawned child with the Process object
+    _unfollowed["start"](self)
+
+
+def _bootstrap_followed(self: Any, *args: Any, **kwargs: Any) -> Any:
+    # In the child: a forked one inherits this patch, a spawned one made it unpickling.
+    if _following is not None:
+        _following.wrap(self)
+    return _unfollowed["bootstrap"](self, *args, **kwargs)
+
+
+def _arrive(target: DumpTarget, replace: bool, silent: bool, other_threads: bool,
+            options: Dict[str, Any]) -> None:
+    """In a spawned child: follow as the parent did, its threads and its own children."""
+    set_thread_excepthook(target, replace, silent, other_threads=other_threads, **options)
+    follow_processes(target, replace, silent, other_threads, **options)

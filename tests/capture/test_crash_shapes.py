@@ -225,3 +225,97 @@ def test_an_exceptions_str_cut_by_the_time_budget_is_listed_among_the_cuts(workd
     assert dump.exception.message == "<exception str() timed out>"
     assert dump.metadata.partial
     assert dump.metadata.cut == ["message of Slow: not captured: time budget exceeded while calling str()"]
+
+
+# A multiprocessing child that crashes, then its parent: Python prints the child's traceback from
+# Process._bootstrap, which never calls sys.excepthook, and the parent goes on to its own crash.
+CHILD_THEN_PARENT = """
+import multiprocessing, sys
+{hook}
+def work(n):
+    doubled = n * 2
+    raise ValueError('in child %d' % n)
+def parent(code):
+    raise RuntimeError('child ended with %s' % code)
+if __name__ == '__main__':
+    multiprocessing.set_start_method(sys.argv[1])
+    p = multiprocessing.Process(target=work, args=(3,))
+    p.start(); p.join()
+    print('child', p.pid, p.exitcode)
+    parent(p.exitcode)
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_a_multiprocessing_childs_crash_is_dumped_under_its_pid_beside_the_parents(
+        workdir: Path, method: str, way: str) -> None:
+    hook = "import tbdump; tbdump.set_excepthook()" if way == "hook" else ""
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook=hook))
+    proc = run([PYTHON, "prog.py", method] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", method],
+               workdir)
+    child, pid, code = proc.stdout.split()
+    assert (proc.returncode, child, code) == (1, "child", "1"), proc
+    assert proc.stderr == ("Process Process-1:\nValueError: in child 3\nTraceback dumped into: traceback.%s.pkl\n"
+                           "RuntimeError: child ended with 1\nTraceback dumped into: traceback.pkl\n" % pid)
+    dump = tbdump.load(workdir / ("traceback.%s.pkl" % pid))
+    assert dump.metadata.pid == int(pid)
+    # The frames Python's printout shows, from _bootstrap on: none of tbdump's, none of the parent's.
+    assert [f.name for f in dump.frames] == ["_bootstrap", "run", "work"]
+    assert dump.frames[-1].locals == {"n": 3, "doubled": 6}
+    assert tbdump.load(workdir / "traceback.pkl").exception.message == "child ended with 1"
+
+
+def test_a_multiprocessing_childs_traceback_is_pythons_own_under_the_traceback_option(workdir: Path) -> None:
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook=""))
+    plain = run([PYTHON, "prog.py", "spawn"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "-t", "prog.py", "spawn"], workdir)
+    pid = proc.stdout.split()[1]
+    child_part = plain.stderr[:plain.stderr.index("Traceback", plain.stderr.index("ValueError"))]
+    assert child_part.startswith("Process Process-1:\nTraceback (most recent call last):\n")
+    assert proc.stderr.startswith(child_part + "Traceback dumped into: traceback.%s.pkl\n" % pid)
+    assert proc.returncode == plain.returncode == 1
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_a_forked_childs_crash_does_not_take_the_parents_dump_file(workdir: Path, way: str) -> None:
+    write(workdir / "prog.py", """
+        import os, sys
+        if sys.argv[1] == 'hook':
+            import tbdump; tbdump.set_excepthook()
+        def child():
+            raise ValueError('in the child')
+        pid = os.fork()
+        if pid == 0:
+            child()
+        _, status = os.waitpid(pid, 0)
+        print(pid, os.waitstatus_to_exitcode(status))
+        raise RuntimeError('in the parent')
+    """)
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", way], workdir)
+    pid, code = proc.stdout.split()
+    assert (proc.returncode, code) == (1, "1")
+    assert proc.stderr == ("ValueError: in the child\nTraceback dumped into: traceback.%s.pkl\n"
+                           "RuntimeError: in the parent\nTraceback dumped into: traceback.pkl\n" % pid)
+    assert tbdump.load(workdir / ("traceback.%s.pkl" % pid)).exception.message == "in the child"
+    assert tbdump.load(workdir / "traceback.pkl").exception.message == "in the parent"
+
+
+def test_a_memory_error_with_no_memory_left_is_reported_in_one_line(workdir: Path) -> None:
+    """A real out-of-memory (an address-space limit): no thread can start and little can be
+    allocated, so capture may fail; the crash still ends as Python ends it, said in one line."""
+    write(workdir / "prog.py", """
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (400 * 2**20, 400 * 2**20))
+        def grow():
+            chunks = []
+            while True:
+                chunks.append(bytearray(2**20))
+        grow()
+    """)
+    plain = run([PYTHON, "prog.py"], workdir)
+    assert plain.returncode == 1 and plain.stderr.endswith("\nMemoryError\n")
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == 1
+    assert proc.stderr in ("MemoryError\nTraceback dumped into: traceback.pkl\n",
+                           "MemoryError\ntbdump: failed to dump traceback (MemoryError)\n"), proc.stderr
