@@ -319,3 +319,12 @@ def test_a_memory_error_with_no_memory_left_is_reported_in_one_line(workdir: Pat
     assert proc.returncode == 1
     assert proc.stderr in ("MemoryError\nTraceback dumped into: traceback.pkl\n",
                            "MemoryError\ntbdump: failed to dump traceback (MemoryError)\n"), proc.stderr
+
+
+def test_set_excepthook_leaves_child_processes_to_python_when_asked(workdir: Path) -> None:
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook="import tbdump; tbdump.set_excepthook(processes=False)"))
+    proc = run([PYTHON, "prog.py", "fork"], workdir)
+    assert proc.stderr.startswith("Process Process-1:\nTraceback (most recent call last):\n")
+    assert proc.stderr.endswith("ValueError: in child 3\nRuntimeError: child ended with 1\n"
+                                "Traceback dumped into: traceback.pkl\n")
+    assert sorted(p.name for p in workdir.iterdir()) == ["prog.py", "traceback.pkl"]
