@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -328,3 +329,48 @@ def test_set_excepthook_leaves_child_processes_to_python_when_asked(workdir: Pat
     assert proc.stderr.endswith("ValueError: in child 3\nRuntimeError: child ended with 1\n"
                                 "Traceback dumped into: traceback.pkl\n")
     assert sorted(p.name for p in workdir.iterdir()) == ["prog.py", "traceback.pkl"]
+
+
+@pytest.mark.parametrize("shape", ["__del__", "weakref callback", "atexit", "asyncio task never awaited"])
+def test_errors_python_reports_and_goes_past_are_left_as_python_leaves_them(workdir: Path, shape: str) -> None:
+    """sys.unraisablehook's "Exception ignored in", atexit's, the event loop's "Task exception was
+    never retrieved": the program goes on, prints what it printed and ends as it ended; no dump."""
+    body = {
+        "__del__": "class C:\n    def __del__(self): boom()\nc = C(); del c",
+        "weakref callback": "import weakref\nclass C: pass\nc = C(); r = weakref.ref(c, boom); del c",
+        "atexit": "import atexit\natexit.register(boom)",
+        "asyncio task never awaited": (
+            "import asyncio, gc\nasync def task(): boom()\nasync def main():\n"
+            "    t = asyncio.ensure_future(task()); await asyncio.sleep(0.01); del t; gc.collect()\n"
+            "asyncio.run(main())"),
+    }[shape]
+    program = "{hook}\ndef boom(*args):\n    raise ValueError('ignored')\n" + body + "\nprint('went on')\n"
+    write(workdir / "plain.py", program.format(hook="# the same lines, without tbdump"))
+    write(workdir / "hooked.py", program.format(hook="import tbdump; tbdump.set_excepthook()"))
+    plain = run([PYTHON, "plain.py"], workdir)
+    assert "ValueError: ignored" in plain.stderr
+    at = re.compile(r" at 0x[0-9a-f]+|(plain|hooked)\.py")
+    for way in ([PYTHON, "-m", "tbdump", "plain.py"], [PYTHON, "hooked.py"]):
+        proc = run(way, workdir)
+        assert (proc.returncode, proc.stdout) == (plain.returncode, plain.stdout) == (0, "went on\n")
+        assert at.sub("", proc.stderr) == at.sub("", plain.stderr), way
+        assert sorted(p.name for p in workdir.iterdir()) == ["hooked.py", "plain.py"]
+
+
+def test_a_process_pool_workers_exception_is_dumped_with_the_workers_traceback_as_its_cause(
+        workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        from concurrent.futures import ProcessPoolExecutor
+        def work(n):
+            raise ValueError('in worker %d' % n)
+        if __name__ == '__main__':
+            with ProcessPoolExecutor(1) as pool:
+                pool.submit(work, 3).result()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (1, "ValueError: in worker 3\nTraceback dumped into: traceback.pkl\n")
+    dump = tbdump.load(workdir / "traceback.pkl")
+    cause = dump.exceptions[dump.exception.cause]
+    assert cause.type == "concurrent.futures.process._RemoteTraceback"
+    assert "line 3, in work\n    raise ValueError('in worker %d' % n)\nValueError: in worker 3\n" in cause.message
+    assert "The above exception was the direct cause of the following exception:" in dump.traceback_text
