@@ -272,6 +272,13 @@ class _Following:
 
     def wrap(self, process: Any) -> None:
         """Make ``process.run`` dump what it raises, then end as ``_bootstrap`` ends it: status 1."""
+        target = getattr(process, "_target", None)
+        if getattr(target, "__module__", None) == "multiprocessing.pool" and \
+                getattr(target, "__name__", None) == "worker":
+            # A Pool worker hands its tasks' exceptions to the parent (dumped there); what ends
+            # the worker itself is Ctrl-C or a failing initializer, which Pool answers with a new
+            # worker, forever: a dump each would fill the disk.
+            return
         run = process.run
 
         def run_dumped() -> None:

@@ -374,3 +374,27 @@ def test_a_process_pool_workers_exception_is_dumped_with_the_workers_traceback_a
     assert cause.type == "concurrent.futures.process._RemoteTraceback"
     assert "line 3, in work\n    raise ValueError('in worker %d' % n)\nValueError: in worker 3\n" in cause.message
     assert "The above exception was the direct cause of the following exception:" in dump.traceback_text
+
+
+def test_a_pool_worker_that_fails_to_start_is_left_to_python(workdir: Path) -> None:
+    """Pool replaces a worker whose initializer raised, forever if it always raises: one dump
+    per worker would fill the disk.  Tasks' exceptions reach the parent, which is dumped."""
+    write(workdir / "prog.py", """
+        import multiprocessing, os, sys
+        def init():
+            if not os.path.exists('failed once'):
+                open('failed once', 'w').close()
+                raise RuntimeError('initializer')
+        def square(n):
+            return n * n
+        if __name__ == '__main__':
+            multiprocessing.set_start_method('fork')
+            with multiprocessing.Pool(1, initializer=init) as pool:
+                print(pool.map(square, [1, 2]))
+    """)
+    plain = run([PYTHON, "prog.py"], workdir)
+    os.remove(workdir / "failed once")
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (plain.returncode, plain.stdout) == (0, "[1, 4]\n")
+    assert proc.stderr == plain.stderr and "RuntimeError: initializer" in plain.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["failed once", "prog.py"]
