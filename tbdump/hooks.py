@@ -1,10 +1,12 @@
 """The ways a program hands its crash to tbdump: a hook, or a call in an ``except`` block."""
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Union
@@ -54,6 +56,7 @@ class DumpTarget:
         self.cwd = _cwd()
         self.where = os.path.join(self.cwd, self.given) if self.cwd else self.given
         self.pid = os.getpid()
+        self.since = time.time()
 
     @classmethod
     def of(cls, filename: Union[str, "DumpTarget"]) -> "DumpTarget":
@@ -73,6 +76,23 @@ class DumpTarget:
             return name
         root, ext = os.path.splitext(name)
         return "%s.%d%s" % (root, os.getpid(), ext)
+
+    def children_over_quota(self) -> bool:
+        """Whether this is a child and CHILD_DUMPS children of this run have dumped here already:
+        a child that a supervisor restarts each time it crashes must not fill the disk."""
+        if not _in_child_process(self.pid):
+            return False
+        root, ext = os.path.splitext(self.where)
+        count = 0
+        for name in glob.glob(glob.escape(root) + ".*" + glob.escape(ext)):
+            try:
+                count += os.stat(name).st_mtime >= self.since
+            except OSError:
+                pass
+        return count >= CHILD_DUMPS
+
+
+CHILD_DUMPS = 20
 
 
 def _in_child_process(pid: int) -> bool:
@@ -114,6 +134,11 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     def dumped(why: str = "") -> str:
         return "Traceback dumped into: %s%s\n" % (target.shown(), " (%s)" % why if why else "")
 
+    if target.children_over_quota():
+        root, ext = os.path.splitext(target.given)
+        say("tbdump: not dumped: %d child processes of this run have dumped into %s.*%s already\n"
+            % (CHILD_DUMPS, root, ext))
+        return None
     done = threading.Event()
     watchdog: Optional[threading.Thread] = None
     if end is not None:

@@ -398,3 +398,27 @@ def test_a_pool_worker_that_fails_to_start_is_left_to_python(workdir: Path) -> N
     assert (proc.returncode, proc.stdout) == (plain.returncode, plain.stdout) == (0, "[1, 4]\n")
     assert proc.stderr == plain.stderr and "RuntimeError: initializer" in plain.stderr
     assert sorted(p.name for p in workdir.iterdir()) == ["failed once", "prog.py"]
+
+
+def test_a_child_restarted_after_each_crash_dumps_a_bounded_number_of_times(workdir: Path) -> None:
+    """A supervisor that forks a new worker each time one crashes: 20 child dumps a run, then
+    each later crash says it was not dumped; a dump left by an earlier run does not count."""
+    write(workdir / "prog.py", """
+        import os
+        def serve():
+            raise ValueError('worker failed')
+        for _ in range(22):
+            pid = os.fork()
+            if pid == 0:
+                serve()
+            os.waitpid(pid, 0)
+        print('supervisor done')
+    """)
+    (workdir / "traceback.1.pkl").write_bytes(b"from an earlier run")
+    os.utime(workdir / "traceback.1.pkl", (0, 0))
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (0, "supervisor done\n")
+    dumped = [line for line in proc.stderr.splitlines() if line.startswith("Traceback dumped into: traceback.")]
+    assert len(dumped) == 20 and len(list(workdir.glob("traceback.*.pkl"))) == 21
+    assert proc.stderr.endswith(2 * ("ValueError: worker failed\ntbdump: not dumped: 20 child processes of this "
+                                     "run have dumped into traceback.*.pkl already\n"))
