@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from .budget import Budgets, start_capture_thread
 from .capture import type_display
@@ -49,7 +49,12 @@ def exception_summary(exc: BaseException) -> str:
 class DumpTarget:
     """Where a hook set up now writes a later crash: the file named relative to the
     working directory of today, though the program may change directory before it
-    crashes.  It is reported by the name given while that directory stays current."""
+    crashes.  It is reported by the name given while that directory stays current.
+
+    The first crash of the process that set the hook up takes that name; any other crash,
+    a later one of that process (a thread's while the program shuts down) or one of a
+    child process (os.fork, multiprocessing), gets ``traceback.<pid>.pkl``, so no crash
+    overwrites another's dump and every "Traceback dumped into" stays true."""
 
     def __init__(self, filename: str) -> None:
         self.given = os.fspath(filename)
@@ -57,25 +62,24 @@ class DumpTarget:
         self.where = os.path.join(self.cwd, self.given) if self.cwd else self.given
         self.pid = os.getpid()
         self.since = time.time()
+        self._first: Dict[str, object] = {}
 
     @classmethod
     def of(cls, filename: Union[str, "DumpTarget"]) -> "DumpTarget":
         return filename if isinstance(filename, DumpTarget) else cls(filename)
 
-    @property
-    def path(self) -> str:
-        return self._of_this_process(self.where)
+    def claim(self) -> Tuple[str, Callable[[], str]]:
+        """The path for the crash reported now, and its name as the message says it then."""
+        token = object()
+        # setdefault is atomic: of two threads crashing at once, one takes the name.
+        with_pid = _in_child_process(self.pid) or self._first.setdefault("claim", token) is not token
 
-    def shown(self) -> str:
-        return self._of_this_process(self.given if _cwd() == self.cwd else self.where)
-
-    def _of_this_process(self, name: str) -> str:
-        """``name``, or in a child process (os.fork, multiprocessing) ``traceback.<pid>.pkl``:
-        a child's crash must not overwrite its parent's dump, nor a sibling's."""
-        if not _in_child_process(self.pid):
-            return name
-        root, ext = os.path.splitext(name)
-        return "%s.%d%s" % (root, os.getpid(), ext)
+        def named(name: str) -> str:
+            if not with_pid:
+                return name
+            root, ext = os.path.splitext(name)
+            return "%s.%d%s" % (root, os.getpid(), ext)
+        return named(self.where), lambda: named(self.given if _cwd() == self.cwd else self.where)
 
     def children_over_quota(self) -> bool:
         """Whether this is a child and CHILD_DUMPS children of this run have dumped here already:
@@ -131,14 +135,15 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         if not silent:
             _stderr_write((exception_summary(exc) if summary else "") + message)
 
-    def dumped(why: str = "") -> str:
-        return "Traceback dumped into: %s%s\n" % (target.shown(), " (%s)" % why if why else "")
-
     if target.children_over_quota():
         root, ext = os.path.splitext(target.given)
         say("tbdump: not dumped: %d child processes of this run have dumped into %s.*%s already\n"
             % (CHILD_DUMPS, root, ext))
         return None
+    where, shown = target.claim()
+
+    def dumped(why: str = "") -> str:
+        return "Traceback dumped into: %s%s\n" % (shown(), " (%s)" % why if why else "")
     done = threading.Event()
     watchdog: Optional[threading.Thread] = None
     if end is not None:
@@ -150,7 +155,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
             try:
-                write_minimal(exc, target.path, why, key, redaction)
+                write_minimal(exc, where, why, key, redaction)
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
@@ -162,7 +167,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # its watchdog rather than lose the dump.
             watchdog = None
     try:
-        path: Optional[str] = write_dump(exc, target.path, skip_codes=skip_codes, thread=thread,
+        path: Optional[str] = write_dump(exc, where, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key,
                                          other_threads=other_threads)
         message = dumped()
@@ -170,7 +175,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         # The crash ends as it would have; the Ctrl-C only cut its dump short.
         path, message = stop.path, dumped("partial: capture interrupted by Ctrl-C")
     except DumpWriteError as err:
-        path, message = None, "tbdump: cannot write %s: %s\n" % (target.shown(), err.reason)
+        path, message = None, "tbdump: cannot write %s: %s\n" % (shown(), err.reason)
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err)
     finally:

@@ -422,3 +422,27 @@ def test_a_child_restarted_after_each_crash_dumps_a_bounded_number_of_times(work
     assert len(dumped) == 20 and len(list(workdir.glob("traceback.*.pkl"))) == 21
     assert proc.stderr.endswith(2 * ("ValueError: worker failed\ntbdump: not dumped: 20 child processes of this "
                                      "run have dumped into traceback.*.pkl already\n"))
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_a_threads_crash_after_the_programs_does_not_overwrite_its_dump(workdir: Path, way: str) -> None:
+    """The crash that ended the program keeps traceback.pkl; a thread that crashes while the
+    program shuts down goes to traceback.<pid>.pkl: both dumps are where the output says."""
+    write(workdir / "prog.py", """
+        import os, sys, threading
+        if sys.argv[1] == 'hook':
+            import tbdump; tbdump.set_excepthook()
+        def work():
+            threading.main_thread().join()   # returns as the interpreter shuts down
+            raise ValueError('thread at shutdown')
+        threading.Thread(target=work).start()
+        print(os.getpid())
+        raise RuntimeError('the program')
+    """)
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", way], workdir)
+    pid = proc.stdout.strip()
+    assert proc.returncode == 1
+    assert proc.stderr == ("RuntimeError: the program\nTraceback dumped into: traceback.pkl\n"
+                           "ValueError: thread at shutdown\nTraceback dumped into: traceback.%s.pkl\n" % pid)
+    assert tbdump.load(workdir / "traceback.pkl").exception.message == "the program"
+    assert tbdump.load(workdir / ("traceback.%s.pkl" % pid)).exception.message == "thread at shutdown"
