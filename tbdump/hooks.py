@@ -100,6 +100,7 @@ CHILD_DUMPS = 20
 
 
 def _in_child_process(pid: int) -> bool:
+    """Whether this is a child of process ``pid``, which set the hook up."""
     if os.getpid() != pid:
         return True
     # A spawned child that set its hook up itself (importing the program's main module again).
@@ -144,6 +145,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
 
     def dumped(why: str = "") -> str:
         return "Traceback dumped into: %s%s\n" % (shown(), " (%s)" % why if why else "")
+
     done = threading.Event()
     watchdog: Optional[threading.Thread] = None
     if end is not None:
@@ -242,7 +244,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
                    redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> None:
     """Dump every uncaught exception (main thread, ``threading`` threads and, with
     ``processes``, ``multiprocessing`` children) to ``filename``; a child process's
-    crash to ``filename`` with its pid before the suffix.
+    crash, or a later one of this process, to ``filename`` with its pid before the
+    suffix (see DumpTarget).
 
     ``replace=False`` also runs the hooks installed before (which print Python's
     traceback); ``silent=True`` prints nothing; ``budgets``, ``redaction`` and
