@@ -446,3 +446,33 @@ def test_a_threads_crash_after_the_programs_does_not_overwrite_its_dump(workdir:
                            "ValueError: thread at shutdown\nTraceback dumped into: traceback.%s.pkl\n" % pid)
     assert tbdump.load(workdir / "traceback.pkl").exception.message == "the program"
     assert tbdump.load(workdir / ("traceback.%s.pkl" % pid)).exception.message == "thread at shutdown"
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_a_recursion_error_at_the_real_limit_is_dumped_with_every_frame_python_shows(
+        workdir: Path, way: str) -> None:
+    program = """
+        {hook}
+        import sys, traceback
+        def down(n):
+            return down(n + 1)
+        if sys.argv[1] == 'count':
+            try:
+                down(0)
+            except RecursionError as exc:
+                print(len(traceback.extract_tb(exc.__traceback__)))
+        else:
+            down(0)
+    """
+    write(workdir / "plain.py", program.format(hook="# the same lines, without tbdump"))
+    write(workdir / "hooked.py", program.format(hook="import tbdump; tbdump.set_excepthook()"))
+    frames = int(run([PYTHON, "plain.py", "count"], workdir).stdout)
+    assert frames > 900
+    plain = run([PYTHON, "plain.py", "crash"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "plain.py", "crash"] if way == "runner" else [PYTHON, "hooked.py", "crash"],
+               workdir)
+    assert plain.returncode == proc.returncode == 1
+    assert proc.stderr == "RecursionError: maximum recursion depth exceeded\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert len(dump.frames) == frames and not dump.metadata.partial
+    assert dump.frames[-1].locals == {"n": frames - 2}
