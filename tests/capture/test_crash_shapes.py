@@ -476,3 +476,23 @@ def test_a_recursion_error_at_the_real_limit_is_dumped_with_every_frame_python_s
     dump = tbdump.load(workdir / "traceback.pkl")
     assert len(dump.frames) == frames and not dump.metadata.partial
     assert dump.frames[-1].locals == {"n": frames - 2}
+
+
+def test_an_exception_raised_by_a_signal_handler_is_dumped_with_the_handler_innermost(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import os, signal, time
+        def on_usr1(signum, frame):
+            raise RuntimeError('from the handler')
+        def main():
+            signal.signal(signal.SIGUSR1, on_usr1)
+            os.kill(os.getpid(), signal.SIGUSR1)
+            time.sleep(5)
+        main()
+    """)
+    plain = run([PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert plain.returncode == proc.returncode == 1
+    assert proc.stderr == "RuntimeError: from the handler\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "main", "on_usr1"]
+    assert dump.frames[-1].locals["signum"] == signal.SIGUSR1
