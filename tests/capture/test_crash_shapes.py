@@ -278,8 +278,9 @@ def test_a_multiprocessing_childs_traceback_is_pythons_own_under_the_traceback_o
     assert proc.returncode == plain.returncode == 1
 
 
-@pytest.mark.parametrize("way", ["runner", "hook"])
-def test_a_forked_childs_crash_does_not_take_the_parents_dump_file(workdir: Path, way: str) -> None:
+@pytest.mark.parametrize("way, name", [("runner", "traceback.pkl"), ("hook", "traceback.pkl"),
+                                       ("runner", "crash.tbdump")])
+def test_a_forked_childs_crash_does_not_take_the_parents_dump_file(workdir: Path, way: str, name: str) -> None:
     write(workdir / "prog.py", """
         import os, sys
         if sys.argv[1] == 'hook':
@@ -293,13 +294,16 @@ def test_a_forked_childs_crash_does_not_take_the_parents_dump_file(workdir: Path
         print(pid, os.waitstatus_to_exitcode(status))
         raise RuntimeError('in the parent')
     """)
-    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", way], workdir)
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "-o", name, "prog.py", way],
+               workdir)
     pid, code = proc.stdout.split()
+    root, ext = os.path.splitext(name)
+    child = "%s.%s%s" % (root, pid, ext)   # found by tblsp's *.tbdump too
     assert (proc.returncode, code) == (1, "1")
-    assert proc.stderr == ("ValueError: in the child\nTraceback dumped into: traceback.%s.pkl\n"
-                           "RuntimeError: in the parent\nTraceback dumped into: traceback.pkl\n" % pid)
-    assert tbdump.load(workdir / ("traceback.%s.pkl" % pid)).exception.message == "in the child"
-    assert tbdump.load(workdir / "traceback.pkl").exception.message == "in the parent"
+    assert proc.stderr == ("ValueError: in the child\nTraceback dumped into: %s\n"
+                           "RuntimeError: in the parent\nTraceback dumped into: %s\n" % (child, name))
+    assert tbdump.load(workdir / child).exception.message == "in the child"
+    assert tbdump.load(workdir / name).exception.message == "in the parent"
 
 
 def test_a_memory_error_with_no_memory_left_is_reported_in_one_line(workdir: Path) -> None:
