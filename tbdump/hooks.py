@@ -1,13 +1,15 @@
 """The ways a program hands its crash to tbdump: a hook, or a call in an ``except`` block."""
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from .budget import Budgets, start_capture_thread
 from .capture import type_display
@@ -47,19 +49,63 @@ def exception_summary(exc: BaseException) -> str:
 class DumpTarget:
     """Where a hook set up now writes a later crash: the file named relative to the
     working directory of today, though the program may change directory before it
-    crashes.  It is reported by the name given while that directory stays current."""
+    crashes.  It is reported by the name given while that directory stays current.
+
+    The first crash of the process that set the hook up takes that name; any other crash,
+    a later one of that process (a thread's while the program shuts down) or one of a
+    child process (os.fork, multiprocessing), gets ``traceback.<pid>.pkl``, so no crash
+    overwrites another's dump and every "Traceback dumped into" stays true."""
 
     def __init__(self, filename: str) -> None:
         self.given = os.fspath(filename)
         self.cwd = _cwd()
-        self.path = os.path.join(self.cwd, self.given) if self.cwd else self.given
+        self.where = os.path.join(self.cwd, self.given) if self.cwd else self.given
+        self.pid = os.getpid()
+        self.since = time.time()
+        self._first: Dict[str, object] = {}
 
     @classmethod
     def of(cls, filename: Union[str, "DumpTarget"]) -> "DumpTarget":
         return filename if isinstance(filename, DumpTarget) else cls(filename)
 
-    def shown(self) -> str:
-        return self.given if _cwd() == self.cwd else self.path
+    def claim(self) -> Tuple[str, Callable[[], str]]:
+        """The path for the crash reported now, and its name as the message says it then."""
+        token = object()
+        # setdefault is atomic: of two threads crashing at once, one takes the name.
+        with_pid = _in_child_process(self.pid) or self._first.setdefault("claim", token) is not token
+
+        def named(name: str) -> str:
+            if not with_pid:
+                return name
+            root, ext = os.path.splitext(name)
+            return "%s.%d%s" % (root, os.getpid(), ext)
+        return named(self.where), lambda: named(self.given if _cwd() == self.cwd else self.where)
+
+    def children_over_quota(self) -> bool:
+        """Whether this is a child and CHILD_DUMPS children of this run have dumped here already:
+        a child that a supervisor restarts each time it crashes must not fill the disk."""
+        if not _in_child_process(self.pid):
+            return False
+        root, ext = os.path.splitext(self.where)
+        count = 0
+        for name in glob.glob(glob.escape(root) + ".*" + glob.escape(ext)):
+            try:
+                count += os.stat(name).st_mtime >= self.since
+            except OSError:
+                pass
+        return count >= CHILD_DUMPS
+
+
+CHILD_DUMPS = 20
+
+
+def _in_child_process(pid: int) -> bool:
+    """Whether this is a child of process ``pid``, which set the hook up."""
+    if os.getpid() != pid:
+        return True
+    # A spawned child that set its hook up itself (importing the program's main module again).
+    process = sys.modules.get("multiprocessing.process")
+    return process is not None and process.parent_process() is not None
 
 
 def _cwd() -> Optional[str]:
@@ -90,8 +136,15 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         if not silent:
             _stderr_write((exception_summary(exc) if summary else "") + message)
 
+    if target.children_over_quota():
+        root, ext = os.path.splitext(target.given)
+        say("tbdump: not dumped: %d child processes of this run have dumped into %s.*%s already\n"
+            % (CHILD_DUMPS, root, ext))
+        return None
+    where, shown = target.claim()
+
     def dumped(why: str = "") -> str:
-        return "Traceback dumped into: %s%s\n" % (target.shown(), " (%s)" % why if why else "")
+        return "Traceback dumped into: %s%s\n" % (shown(), " (%s)" % why if why else "")
 
     done = threading.Event()
     watchdog: Optional[threading.Thread] = None
@@ -104,14 +157,19 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
             try:
-                write_minimal(exc, target.path, why, key, redaction)
+                write_minimal(exc, where, why, key, redaction)
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
             end()
-        watchdog = start_capture_thread(give_up, "tbdump-give-up")
+        try:
+            watchdog = start_capture_thread(give_up, "tbdump-give-up")
+        except BaseException:
+            # Out of memory (a MemoryError's crash) or of threads: capture goes on without
+            # its watchdog rather than lose the dump.
+            watchdog = None
     try:
-        path: Optional[str] = write_dump(exc, target.path, skip_codes=skip_codes, thread=thread,
+        path: Optional[str] = write_dump(exc, where, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key,
                                          other_threads=other_threads)
         message = dumped()
@@ -119,7 +177,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         # The crash ends as it would have; the Ctrl-C only cut its dump short.
         path, message = stop.path, dumped("partial: capture interrupted by Ctrl-C")
     except DumpWriteError as err:
-        path, message = None, "tbdump: cannot write %s: %s\n" % (target.shown(), err.reason)
+        path, message = None, "tbdump: cannot write %s: %s\n" % (shown(), err.reason)
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err)
     finally:
@@ -136,7 +194,13 @@ GIVE_UP_SECONDS = 5.0
 
 
 def _not_dumped(err: BaseException) -> str:
-    return "tbdump: failed to dump traceback (%s: %s)\n" % (type(err).__name__, err)
+    try:
+        text = str(err)
+    except BaseException:
+        text = ""
+    # A bare "MemoryError" as Python names it, not "MemoryError: ".
+    what = "%s: %s" % (type(err).__name__, text) if text else type(err).__name__
+    return "tbdump: failed to dump traceback (%s)\n" % what
 
 
 def end_uncaught(exc: BaseException) -> Callable[[], None]:
@@ -176,9 +240,12 @@ def _stderr_write(text: str) -> None:
 
 
 def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,
-                   threads: bool = True, *, budgets: Optional[Budgets] = None,
+                   threads: bool = True, *, processes: bool = True, budgets: Optional[Budgets] = None,
                    redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> None:
-    """Dump every uncaught exception (main thread and ``threading`` threads) to ``filename``.
+    """Dump every uncaught exception (main thread, ``threading`` threads and, with
+    ``processes``, ``multiprocessing`` children) to ``filename``; a child process's
+    crash, or a later one of this process, to ``filename`` with its pid before the
+    suffix (see DumpTarget).
 
     ``replace=False`` also runs the hooks installed before (which print Python's
     traceback); ``silent=True`` prints nothing; ``budgets``, ``redaction`` and
@@ -199,6 +266,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     sys.excepthook = excepthook
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
+    if processes:
+        follow_processes(target, replace, silent, **options)
 
 
 def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, replace: bool = True,
@@ -216,3 +285,101 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
         report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **options)
 
     threading.excepthook = thread_excepthook
+
+
+class _Following:
+    """How the multiprocessing children of this process dump their crash, as the hook
+    set up here would: ``Process._bootstrap`` catches a child's exception and prints it
+    itself, so no excepthook ever sees it."""
+
+    def __init__(self, target: DumpTarget, replace: bool, silent: bool, other_threads: bool,
+                 skip_codes: Iterable[types.CodeType], options: Dict[str, Any]) -> None:
+        self.target, self.replace, self.silent = target, replace, silent
+        self.other_threads, self.skip_codes, self.options = other_threads, skip_codes, options
+
+    def __reduce__(self) -> Any:
+        # Pickled with the Process object that a spawn or forkserver child unpickles before it
+        # runs: the child follows its own children too.  Code objects stay behind (they are
+        # the parent's runner frames, which a spawned child does not have).
+        return _arrive, (self.target, self.replace, self.silent, self.other_threads, self.options)
+
+    def wrap(self, process: Any) -> None:
+        """Make ``process.run`` dump what it raises, then end as ``_bootstrap`` ends it: status 1."""
+        target = getattr(process, "_target", None)
+        if getattr(target, "__module__", None) == "multiprocessing.pool" and \
+                getattr(target, "__name__", None) == "worker":
+            # A Pool worker hands its tasks' exceptions to the parent (dumped there); what ends
+            # the worker itself is Ctrl-C or a failing initializer, which Pool answers with a new
+            # worker, forever: a dump each would fill the disk.
+            return
+        run = process.run
+
+        def run_dumped() -> None:
+            try:
+                run()
+            except SystemExit:
+                raise
+            except BaseException as exc:
+                self.report(process, exc, sys._getframe(1))
+                raise SystemExit(1) from None  # what _bootstrap makes of any other exception
+
+        process.run = run_dumped
+
+    def report(self, process: Any, exc: BaseException, bootstrap: types.FrameType) -> None:
+        # The traceback as _bootstrap prints it: from its ``self.run()``, without run_dumped.
+        tb = exc.__traceback__
+        exc.__traceback__ = types.TracebackType(tb.tb_next if tb else None, bootstrap,
+                                                bootstrap.f_lasti, bootstrap.f_lineno)
+        if not self.silent:
+            _stderr_write("Process %s:\n" % process.name)
+            if not self.replace:
+                try:
+                    traceback.print_exception(type(exc), exc, exc.__traceback__)
+                except BaseException:
+                    pass
+        report_crash(exc, self.target, summary=self.replace, silent=self.silent, end=_end_child,
+                     other_threads=self.other_threads, skip_codes=self.skip_codes, **self.options)
+
+
+def _end_child() -> None:
+    _flush_std()
+    os._exit(1)
+
+
+_following: Optional[_Following] = None
+_unfollowed: Dict[str, Any] = {}  # BaseProcess's own start and _bootstrap, once patched
+
+
+def follow_processes(target: DumpTarget, replace: bool, silent: bool, other_threads: bool = True,
+                     skip_codes: Iterable[types.CodeType] = (), **options: Any) -> None:
+    """Dump the crash of every ``multiprocessing`` child started from now on into
+    ``target`` with the child's pid in its name (fork, spawn and forkserver alike)."""
+    global _following
+    from multiprocessing import process
+    # The frames above the child's _bootstrap are multiprocessing's and, after a fork, the parent's.
+    skip = set(skip_codes) | {_bootstrap_followed.__code__}
+    _following = _Following(target, replace, silent, other_threads, skip, options)
+    if not _unfollowed:  # patched once; the settings are read at each child's start
+        base = process.BaseProcess
+        _unfollowed.update(start=base.start, bootstrap=getattr(base, "_bootstrap"))
+        base.start = _start_followed  # type: ignore[method-assign]
+        setattr(base, "_bootstrap", _bootstrap_followed)  # private: not in typeshed
+
+
+def _start_followed(self: Any) -> None:
+    self._tbdump_following = _following  # travels to a spawned child with the Process object
+    _unfollowed["start"](self)
+
+
+def _bootstrap_followed(self: Any, *args: Any, **kwargs: Any) -> Any:
+    # In the child: a forked one inherits this patch, a spawned one made it unpickling.
+    if _following is not None:
+        _following.wrap(self)
+    return _unfollowed["bootstrap"](self, *args, **kwargs)
+
+
+def _arrive(target: DumpTarget, replace: bool, silent: bool, other_threads: bool,
+            options: Dict[str, Any]) -> None:
+    """In a spawned child: follow as the parent did, its threads and its own children."""
+    set_thread_excepthook(target, replace, silent, other_threads=other_threads, **options)
+    follow_processes(target, replace, silent, other_threads, **options)

@@ -13,7 +13,8 @@ from typing import Any, List, NoReturn, Optional, Set
 
 from .capture import remember_source
 from .command import prog_name, version_line
-from .hooks import DumpTarget, end_uncaught, print_python_traceback, report_crash, set_thread_excepthook
+from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
+                    set_thread_excepthook)
 from .dillimport import release_main
 from .writer import DEFAULT_FILENAME
 
@@ -190,6 +191,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     skip = _runner_codes()
     set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
                           skip_codes=skip)
+    follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,
+                     skip_codes=skip)
     try:
         _run(opts)
     except SystemExit:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -225,3 +226,277 @@ def test_an_exceptions_str_cut_by_the_time_budget_is_listed_among_the_cuts(workd
     assert dump.exception.message == "<exception str() timed out>"
     assert dump.metadata.partial
     assert dump.metadata.cut == ["message of Slow: not captured: time budget exceeded while calling str()"]
+
+
+# A multiprocessing child that crashes, then its parent: Python prints the child's traceback from
+# Process._bootstrap, which never calls sys.excepthook, and the parent goes on to its own crash.
+CHILD_THEN_PARENT = """
+import multiprocessing, sys
+{hook}
+def work(n):
+    doubled = n * 2
+    raise ValueError('in child %d' % n)
+def parent(code):
+    raise RuntimeError('child ended with %s' % code)
+if __name__ == '__main__':
+    multiprocessing.set_start_method(sys.argv[1])
+    p = multiprocessing.Process(target=work, args=(3,))
+    p.start(); p.join()
+    print('child', p.pid, p.exitcode)
+    parent(p.exitcode)
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_a_multiprocessing_childs_crash_is_dumped_under_its_pid_beside_the_parents(
+        workdir: Path, method: str, way: str) -> None:
+    hook = "import tbdump; tbdump.set_excepthook()" if way == "hook" else ""
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook=hook))
+    proc = run([PYTHON, "prog.py", method] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", method],
+               workdir)
+    child, pid, code = proc.stdout.split()
+    assert (proc.returncode, child, code) == (1, "child", "1"), proc
+    assert proc.stderr == ("Process Process-1:\nValueError: in child 3\nTraceback dumped into: traceback.%s.pkl\n"
+                           "RuntimeError: child ended with 1\nTraceback dumped into: traceback.pkl\n" % pid)
+    dump = tbdump.load(workdir / ("traceback.%s.pkl" % pid))
+    assert dump.metadata.pid == int(pid)
+    # The frames Python's printout shows, from _bootstrap on: none of tbdump's, none of the parent's.
+    assert [f.name for f in dump.frames] == ["_bootstrap", "run", "work"]
+    assert dump.frames[-1].locals == {"n": 3, "doubled": 6}
+    assert tbdump.load(workdir / "traceback.pkl").exception.message == "child ended with 1"
+
+
+def test_a_multiprocessing_childs_traceback_is_pythons_own_under_the_traceback_option(workdir: Path) -> None:
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook=""))
+    plain = run([PYTHON, "prog.py", "spawn"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "-t", "prog.py", "spawn"], workdir)
+    pid = proc.stdout.split()[1]
+    child_part = plain.stderr[:plain.stderr.index("Traceback", plain.stderr.index("ValueError"))]
+    assert child_part.startswith("Process Process-1:\nTraceback (most recent call last):\n")
+    assert proc.stderr.startswith(child_part + "Traceback dumped into: traceback.%s.pkl\n" % pid)
+    assert proc.returncode == plain.returncode == 1
+
+
+@pytest.mark.parametrize("way, name", [("runner", "traceback.pkl"), ("hook", "traceback.pkl"),
+                                       ("runner", "crash.tbdump")])
+def test_a_forked_childs_crash_does_not_take_the_parents_dump_file(workdir: Path, way: str, name: str) -> None:
+    write(workdir / "prog.py", """
+        import os, sys
+        if sys.argv[1] == 'hook':
+            import tbdump; tbdump.set_excepthook()
+        def child():
+            raise ValueError('in the child')
+        pid = os.fork()
+        if pid == 0:
+            child()
+        _, status = os.waitpid(pid, 0)
+        print(pid, os.waitstatus_to_exitcode(status))
+        raise RuntimeError('in the parent')
+    """)
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "-o", name, "prog.py", way],
+               workdir)
+    pid, code = proc.stdout.split()
+    root, ext = os.path.splitext(name)
+    child = "%s.%s%s" % (root, pid, ext)   # found by tblsp's *.tbdump too
+    assert (proc.returncode, code) == (1, "1")
+    assert proc.stderr == ("ValueError: in the child\nTraceback dumped into: %s\n"
+                           "RuntimeError: in the parent\nTraceback dumped into: %s\n" % (child, name))
+    assert tbdump.load(workdir / child).exception.message == "in the child"
+    assert tbdump.load(workdir / name).exception.message == "in the parent"
+
+
+def test_a_memory_error_with_no_memory_left_is_reported_in_one_line(workdir: Path) -> None:
+    """A real out-of-memory (an address-space limit): no thread can start and little can be
+    allocated, so capture may fail; the crash still ends as Python ends it, said in one line."""
+    write(workdir / "prog.py", """
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (400 * 2**20, 400 * 2**20))
+        def grow():
+            chunks = []
+            while True:
+                chunks.append(bytearray(2**20))
+        grow()
+    """)
+    plain = run([PYTHON, "prog.py"], workdir)
+    assert plain.returncode == 1 and plain.stderr.endswith("\nMemoryError\n")
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == 1
+    assert proc.stderr in ("MemoryError\nTraceback dumped into: traceback.pkl\n",
+                           "MemoryError\ntbdump: failed to dump traceback (MemoryError)\n"), proc.stderr
+
+
+def test_set_excepthook_leaves_child_processes_to_python_when_asked(workdir: Path) -> None:
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook="import tbdump; tbdump.set_excepthook(processes=False)"))
+    proc = run([PYTHON, "prog.py", "fork"], workdir)
+    assert proc.stderr.startswith("Process Process-1:\nTraceback (most recent call last):\n")
+    assert proc.stderr.endswith("ValueError: in child 3\nRuntimeError: child ended with 1\n"
+                                "Traceback dumped into: traceback.pkl\n")
+    assert sorted(p.name for p in workdir.iterdir()) == ["prog.py", "traceback.pkl"]
+
+
+@pytest.mark.parametrize("shape", ["__del__", "weakref callback", "atexit", "asyncio task never awaited"])
+def test_errors_python_reports_and_goes_past_are_left_as_python_leaves_them(workdir: Path, shape: str) -> None:
+    """sys.unraisablehook's "Exception ignored in", atexit's, the event loop's "Task exception was
+    never retrieved": the program goes on, prints what it printed and ends as it ended; no dump."""
+    body = {
+        "__del__": "class C:\n    def __del__(self): boom()\nc = C(); del c",
+        "weakref callback": "import weakref\nclass C: pass\nc = C(); r = weakref.ref(c, boom); del c",
+        "atexit": "import atexit\natexit.register(boom)",
+        "asyncio task never awaited": (
+            "import asyncio, gc\nasync def task(): boom()\nasync def main():\n"
+            "    t = asyncio.ensure_future(task()); await asyncio.sleep(0.01); del t; gc.collect()\n"
+            "asyncio.run(main())"),
+    }[shape]
+    program = "{hook}\ndef boom(*args):\n    raise ValueError('ignored')\n" + body + "\nprint('went on')\n"
+    write(workdir / "plain.py", program.format(hook="# the same lines, without tbdump"))
+    write(workdir / "hooked.py", program.format(hook="import tbdump; tbdump.set_excepthook()"))
+    plain = run([PYTHON, "plain.py"], workdir)
+    assert "ValueError: ignored" in plain.stderr
+    at = re.compile(r" at 0x[0-9a-f]+|(plain|hooked)\.py")
+    for way in ([PYTHON, "-m", "tbdump", "plain.py"], [PYTHON, "hooked.py"]):
+        proc = run(way, workdir)
+        assert (proc.returncode, proc.stdout) == (plain.returncode, plain.stdout) == (0, "went on\n")
+        assert at.sub("", proc.stderr) == at.sub("", plain.stderr), way
+        assert sorted(p.name for p in workdir.iterdir()) == ["hooked.py", "plain.py"]
+
+
+def test_a_process_pool_workers_exception_is_dumped_with_the_workers_traceback_as_its_cause(
+        workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        from concurrent.futures import ProcessPoolExecutor
+        def work(n):
+            raise ValueError('in worker %d' % n)
+        if __name__ == '__main__':
+            with ProcessPoolExecutor(1) as pool:
+                pool.submit(work, 3).result()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (1, "ValueError: in worker 3\nTraceback dumped into: traceback.pkl\n")
+    dump = tbdump.load(workdir / "traceback.pkl")
+    cause = dump.exceptions[dump.exception.cause]
+    assert cause.type == "concurrent.futures.process._RemoteTraceback"
+    assert "line 3, in work\n    raise ValueError('in worker %d' % n)\nValueError: in worker 3\n" in cause.message
+    assert "The above exception was the direct cause of the following exception:" in dump.traceback_text
+
+
+def test_a_pool_worker_that_fails_to_start_is_left_to_python(workdir: Path) -> None:
+    """Pool replaces a worker whose initializer raised, forever if it always raises: one dump
+    per worker would fill the disk.  Tasks' exceptions reach the parent, which is dumped."""
+    write(workdir / "prog.py", """
+        import multiprocessing, os, sys
+        def init():
+            if not os.path.exists('failed once'):
+                open('failed once', 'w').close()
+                raise RuntimeError('initializer')
+        def square(n):
+            return n * n
+        if __name__ == '__main__':
+            multiprocessing.set_start_method('fork')
+            with multiprocessing.Pool(1, initializer=init) as pool:
+                print(pool.map(square, [1, 2]))
+    """)
+    plain = run([PYTHON, "prog.py"], workdir)
+    os.remove(workdir / "failed once")
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (plain.returncode, plain.stdout) == (0, "[1, 4]\n")
+    assert proc.stderr == plain.stderr and "RuntimeError: initializer" in plain.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["failed once", "prog.py"]
+
+
+def test_a_child_restarted_after_each_crash_dumps_a_bounded_number_of_times(workdir: Path) -> None:
+    """A supervisor that forks a new worker each time one crashes: 20 child dumps a run, then
+    each later crash says it was not dumped; a dump left by an earlier run does not count."""
+    write(workdir / "prog.py", """
+        import os
+        def serve():
+            raise ValueError('worker failed')
+        for _ in range(22):
+            pid = os.fork()
+            if pid == 0:
+                serve()
+            os.waitpid(pid, 0)
+        print('supervisor done')
+    """)
+    (workdir / "traceback.1.pkl").write_bytes(b"from an earlier run")
+    os.utime(workdir / "traceback.1.pkl", (0, 0))
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (0, "supervisor done\n")
+    dumped = [line for line in proc.stderr.splitlines() if line.startswith("Traceback dumped into: traceback.")]
+    assert len(dumped) == 20 and len(list(workdir.glob("traceback.*.pkl"))) == 21
+    assert proc.stderr.endswith(2 * ("ValueError: worker failed\ntbdump: not dumped: 20 child processes of this "
+                                     "run have dumped into traceback.*.pkl already\n"))
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_a_threads_crash_after_the_programs_does_not_overwrite_its_dump(workdir: Path, way: str) -> None:
+    """The crash that ended the program keeps traceback.pkl; a thread that crashes while the
+    program shuts down goes to traceback.<pid>.pkl: both dumps are where the output says."""
+    write(workdir / "prog.py", """
+        import os, sys, threading
+        if sys.argv[1] == 'hook':
+            import tbdump; tbdump.set_excepthook()
+        def work():
+            threading.main_thread().join()   # returns as the interpreter shuts down
+            raise ValueError('thread at shutdown')
+        threading.Thread(target=work).start()
+        print(os.getpid())
+        raise RuntimeError('the program')
+    """)
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", way], workdir)
+    pid = proc.stdout.strip()
+    assert proc.returncode == 1
+    assert proc.stderr == ("RuntimeError: the program\nTraceback dumped into: traceback.pkl\n"
+                           "ValueError: thread at shutdown\nTraceback dumped into: traceback.%s.pkl\n" % pid)
+    assert tbdump.load(workdir / "traceback.pkl").exception.message == "the program"
+    assert tbdump.load(workdir / ("traceback.%s.pkl" % pid)).exception.message == "thread at shutdown"
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_a_recursion_error_at_the_real_limit_is_dumped_with_every_frame_python_shows(
+        workdir: Path, way: str) -> None:
+    program = """
+        {hook}
+        import sys, traceback
+        def down(n):
+            return down(n + 1)
+        if sys.argv[1] == 'count':
+            try:
+                down(0)
+            except RecursionError as exc:
+                print(len(traceback.extract_tb(exc.__traceback__)))
+        else:
+            down(0)
+    """
+    write(workdir / "plain.py", program.format(hook="# the same lines, without tbdump"))
+    write(workdir / "hooked.py", program.format(hook="import tbdump; tbdump.set_excepthook()"))
+    frames = int(run([PYTHON, "plain.py", "count"], workdir).stdout)
+    assert frames > 900
+    plain = run([PYTHON, "plain.py", "crash"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "plain.py", "crash"] if way == "runner" else [PYTHON, "hooked.py", "crash"],
+               workdir)
+    assert plain.returncode == proc.returncode == 1
+    assert proc.stderr == "RecursionError: maximum recursion depth exceeded\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert len(dump.frames) == frames and not dump.metadata.partial
+    assert dump.frames[-1].locals == {"n": frames - 2}
+
+
+def test_an_exception_raised_by_a_signal_handler_is_dumped_with_the_handler_innermost(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        import os, signal, time
+        def on_usr1(signum, frame):
+            raise RuntimeError('from the handler')
+        def main():
+            signal.signal(signal.SIGUSR1, on_usr1)
+            os.kill(os.getpid(), signal.SIGUSR1)
+            time.sleep(5)
+        main()
+    """)
+    plain = run([PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert plain.returncode == proc.returncode == 1
+    assert proc.stderr == "RuntimeError: from the handler\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "main", "on_usr1"]
+    assert dump.frames[-1].locals["signum"] == signal.SIGUSR1
