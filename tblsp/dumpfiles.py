@@ -5,8 +5,10 @@ import fnmatch
 import os
 from typing import Iterable, List, Optional, Tuple
 
-DUMP_PATTERNS = ("traceback.pkl", "*.tbdump")
-WATCH_GLOB = "**/{traceback.pkl,*.tbdump}"
+# traceback.<pid>.pkl: the crash of a child process, or a later crash of the same one
+# (tbdump.hooks.DumpTarget); -o crash.tbdump's become crash.<pid>.tbdump.
+DUMP_PATTERNS = ("traceback.pkl", "traceback.[0-9]*.pkl", "*.tbdump")
+WATCH_GLOB = "**/{traceback.pkl,traceback.[0-9]*.pkl,*.tbdump}"
 
 # Folders that hold environments, caches and checkouts, never a program's crash.
 _SKIP = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",

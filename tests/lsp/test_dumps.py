@@ -1,8 +1,12 @@
 """Which dumps are shown: bad files, new crashes, commands, discovery, moved and edited sources."""
 from __future__ import annotations
 
+import fnmatch
 import pickle
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,7 @@ from pytest_lsp import LanguageClient
 
 from tbdump.container import ContainerReader
 
-from .lsp_support import (DIVIDE, Client, by_severity, cleared, col_of, crash, diagnostics,
+from .lsp_support import (DIVIDE, ENV, Client, by_severity, cleared, col_of, crash, diagnostics,
                          hover_text, line_of, messages, open_file, set_format_version, start,
                          until)
 
@@ -158,6 +162,38 @@ async def test_discovery_finds_dumps_in_subfolders(client: LanguageClient,
     assert not client.diagnostics.get(ignored)
 
 
+CHILD = """\
+    import multiprocessing
+
+
+    def work(x, y):
+        return x / y  # crash
+
+
+    if __name__ == '__main__':
+        child = multiprocessing.Process(target=work, args=(5, 0))
+        child.start()
+        child.join()
+    """
+
+
+async def test_discovery_finds_a_child_processs_dump_named_with_its_pid(client: LanguageClient,
+                                                                        workspace: Path) -> None:
+    """A multiprocessing child's crash is dumped as traceback.<pid>.pkl (the parent lives on):
+    found in the workspace like traceback.pkl."""
+    folder = workspace / "jobs"
+    folder.mkdir()
+    (folder / "prog.py").write_text(textwrap.dedent(CHILD), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "tbdump", "prog.py"], cwd=folder, env=ENV,
+                          capture_output=True, text=True, timeout=600)
+    [dump] = folder.glob("traceback.*.pkl")
+    assert proc.returncode == 0 and dump.name != "traceback.pkl", proc.stderr
+    await start(client, workspace)
+    prog = folder / "prog.py"
+    [error] = by_severity(await diagnostics(client, open_file(client, prog)), types.DiagnosticSeverity.Error)
+    assert error.range.start.line == line_of(prog, "# crash")
+
+
 @pytest.mark.parametrize("relative", [False, True])
 async def test_path_mappings(client: LanguageClient, tmp_path: Path, workspace: Path, relative: bool) -> None:
     """A dump from another machine: its /remote paths are this checkout's files. A relative
@@ -277,8 +313,13 @@ async def test_editor_file_events_load_new_dumps(client: Client, workspace: Path
     [registration] = client.registrations
     assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
     assert registration.register_options is not None
-    assert registration.register_options["watchers"][0]["globPattern"] == \
-        "**/{traceback.pkl,*.tbdump}"
+    glob = registration.register_options["watchers"][0]["globPattern"]
+    assert glob.startswith("**/{") and glob.endswith("}")
+    names = glob[4:-1].split(",")   # the editor matches any of them in any folder
+    for name in ("traceback.pkl", "traceback.4242.pkl", "crash.tbdump", "crash.4242.tbdump"):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in names), name
+    for name in ("model.pkl", "traceback.pkl.bak", "prog.py"):
+        assert not any(fnmatch.fnmatch(name, pattern) for pattern in names), name
 
     deep = workspace / "a" / "b" / "c" / "d" / "e" / "f"
     dump = crash(deep, DIVIDE, args=["5", "0"])

@@ -28,7 +28,7 @@ export const DEBUG_CRASH_COMMAND = 'tbdump.debugCrash';
 export const SHOW_REPORT_COMMAND = 'tbdump.showReport';
 /** tblsp's command that loads one more dump while it runs. */
 const SERVER_OPEN_DUMP = 'tbdump.openDump';
-const DUMP_GLOB = '**/{traceback.pkl,*.tbdump}';
+const DUMP_GLOB = '**/{traceback.pkl,traceback.[0-9]*.pkl,*.tbdump}';
 /** How long tblsp's diagnostics may take to arrive after it answered that a dump is loaded. */
 const DIAGNOSTICS_TIMEOUT_MS = 10_000;
 
