@@ -107,6 +107,14 @@ def without_dump_line(stderr: bytes) -> bytes:
     return b"".join(kept)
 
 
+def last_dump(stderr: bytes, cwd: Path) -> Path:
+    """The dump of the crash that ended the program: the last "Traceback dumped into" line's
+    (a crash before it, in a thread, keeps its own file)."""
+    lines = [ln for ln in stderr.splitlines() if ln.startswith(DUMPED_PREFIX)]
+    assert lines, "expected a %r line in %r" % (DUMPED_PREFIX, stderr[-3000:])
+    return cwd / os.fsdecode(lines[-1][len(DUMPED_PREFIX):]).split(" (")[0]
+
+
 def snapshot(directory: Path) -> Dict[str, Tuple[int, int]]:
     """Every file under ``directory`` with its size and mtime (ns)."""
     out = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .cases import CASES
-from .harness import base_env, load_fresh, run_plain, run_tbdump, snapshot, without_dump_line, write_program
+from .harness import base_env, last_dump, load_fresh, run_plain, run_tbdump, snapshot, without_dump_line, write_program
 
 
 # Known bugs, kept visible: each must start passing (strict) once fixed.
@@ -29,13 +29,14 @@ def test_hostile_case(case_id: str, tmp_path: Path) -> None:
     plain_stderr = plain.stderr.replace(str(plain_dir).encode(), str(dump_dir).encode())
     dumped = run_tbdump(prog, [], env)
 
-    assert (dump_dir / "traceback.pkl").is_file(), dumped
+    dump = last_dump(dumped.stderr, dump_dir)
+    assert dump.is_file(), dumped
     assert dumped.returncode == plain.returncode, (plain, dumped)
     assert without_dump_line(dumped.stderr) == plain_stderr
     assert dumped.stdout == plain.stdout
 
     before = snapshot(dump_dir)
-    loaded, report = load_fresh(dump_dir / "traceback.pkl", dump_dir, env)
+    loaded, report = load_fresh(dump, dump_dir, env)
     assert report is not None, loaded
     assert snapshot(dump_dir) == before, "loading the dump changed or created files"
 
