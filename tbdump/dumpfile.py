@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import settings
+from .chain import link_chain
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
 from .fields import BadField
@@ -203,14 +204,13 @@ class Dump:
 
         Pickle keeps neither ``__cause__`` nor ``__context__``: they are linked again here to
         the chain's other exception objects, with ``__suppress_context__``, as the live ones
-        were.  ``__traceback__`` is None: the frames are ``exceptions[index].frames``.
+        were (``chain.link_chain``, the rule every viewer links by; placeholders are linked
+        too).  ``__traceback__`` is None: the frames are ``exceptions[index].frames``.
         """
         if self._exception_objects is None:
             found = [self.resolve(r.value) if r.value is not None else Placeholder(r.type, "not captured")
                      for r in self.exceptions]
-            for obj, linked in zip(found, self.exceptions):
-                if isinstance(obj, BaseException):
-                    _link_chain(obj, linked, found)
+            link_chain(found, self.exceptions)
             self._exception_objects = found
         return self._exception_objects[index]   # past the chain: IndexError, as a list says
 
@@ -224,19 +224,6 @@ class Dump:
         return "<tbdump.Dump %s: %s, %s, %s>" % (
             brief(os.path.basename(self.path), 60), brief(exception_line(self.exception)), plural(len(self.frames), "frame"),
             "objects available" if self.objects_allowed else "safe mode")
-
-
-def _link_chain(obj: BaseException, record: ExceptionRecord, found: List[Any]) -> None:
-    """Set ``obj``'s cause and context to the exception objects ``record`` names (a placeholder
-    in their place leaves the link as pickle left it: None)."""
-    try:
-        for name, index in (("__cause__", record.cause), ("__context__", record.context)):
-            target = None if index is None else found[index]
-            if target is None or isinstance(target, BaseException):
-                setattr(obj, name, target)
-        obj.__suppress_context__ = record.suppress_context
-    except Exception:  # a restored class's own __setattr__ may refuse: the object stays as it loaded
-        pass
 
 
 # What ``load`` takes, as ``open`` does: a path as text or bytes, or an os.PathLike (pathlib.Path).

@@ -172,7 +172,9 @@ def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code in skip:
         tb = tb.tb_next
-    exc.__traceback__ = tb
+    # BaseException's own setter, as `raise` sets it: an exception class may refuse
+    # attributes (immutable by design), and the crash must still be reported and dumped.
+    BaseException.with_traceback(exc, tb)
 
 
 def _check_target(opts: Options) -> None:

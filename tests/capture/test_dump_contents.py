@@ -90,6 +90,35 @@ def test_the_exception_object_comes_back_linked_to_its_chain(workdir: Path) -> N
     assert "exception_object()" in pydoc.render_doc(dump, renderer=pydoc.plaintext)
 
 
+@pytest.mark.parametrize("launch", [["-m", "tbdump", "prog.py"], ["prog.py", "--hook"]])
+def test_an_exception_class_refusing_attributes_is_dumped_and_linked_as_live(workdir: Path, launch) -> None:
+    # Error values made immutable: Python sets __cause__, __context__ and __traceback__ past
+    # the class's __setattr__, so the crash and its chain are there, under the runner and the hook.
+    write(workdir / "prog.py", """
+        import sys, tbdump
+        if "--hook" in sys.argv:
+            tbdump.set_excepthook()
+        class Refused(Exception):
+            def __setattr__(self, name, value):
+                raise AttributeError("%s is immutable" % type(self).__name__)
+        def lookup(key):
+            try:
+                return {}[key]
+            except KeyError as e:
+                raise Refused("no %s" % key) from e
+        lookup("ada")
+    """)
+    proc = run([PYTHON, *launch], workdir)
+    assert proc.stderr.splitlines() == ["Refused: no ada", "Traceback dumped into: traceback.pkl"], proc.stderr
+    assert proc.returncode == 1
+    dump = tbdump.load(workdir / "traceback.pkl")
+    raised = dump.exception_object()
+    assert type(raised).__name__ == "Refused" and raised.args == ("no ada",)
+    cause = dump.exception_object(dump.exception.cause)
+    assert repr(cause) == "KeyError('ada')"
+    assert raised.__cause__ is cause and raised.__context__ is cause and raised.__suppress_context__
+
+
 def test_explicit_cause_chain(workdir: Path) -> None:
     dump = crash(workdir, """
         def inner():
