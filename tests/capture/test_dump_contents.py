@@ -82,9 +82,11 @@ def test_the_exception_object_comes_back_linked_to_its_chain(workdir: Path) -> N
     assert dump.exception_object(0) is raised and raised.__traceback__ is None
     with pytest.raises(IndexError):
         dump.exception_object(2)
-    # In safe mode nothing is unpickled: a placeholder says why.
-    safe = tbdump.load(workdir / "traceback.pkl", objects=False).exception_object()
+    # In safe mode nothing is unpickled: a placeholder says why, linked to the others as live.
+    safe_dump = tbdump.load(workdir / "traceback.pkl", objects=False)
+    safe = safe_dump.exception_object()
     assert isinstance(safe, tbdump.Placeholder) and safe.reason == "safe mode"
+    assert safe.__cause__ is safe.__context__ is safe_dump.exception_object(1) and safe.__suppress_context__
     # Documented where a person at the prompt looks: help(dump).
     import pydoc
     assert "exception_object()" in pydoc.render_doc(dump, renderer=pydoc.plaintext)
