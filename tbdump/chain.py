@@ -62,13 +62,16 @@ def walk(exceptions: Sequence[ExceptionRecord], breadth_first: bool = False) -> 
     return out
 
 
-# BaseException's own slots, set as the interpreter sets them at a raise, past the class's
-# __setattr__: an exception class that refuses attributes (immutable by design) held its
-# cause live all the same.
-_CAUSE = BaseException.__dict__["__cause__"]
-_CONTEXT = BaseException.__dict__["__context__"]
-_SUPPRESS = BaseException.__dict__["__suppress_context__"]
+_SLOTS = {name: BaseException.__dict__[name]
+          for name in ("__cause__", "__context__", "__suppress_context__", "__traceback__")}
 EXCEPTION_GROUP: Any = getattr(builtins, "BaseExceptionGroup", ())   # none before Python 3.11
+
+
+def set_slot(exc: BaseException, name: str, value: Any) -> None:
+    """Set ``exc``'s ``__cause__``, ``__context__``, ``__suppress_context__`` or ``__traceback__``
+    as the interpreter sets it at a raise: BaseException's own, past the class's ``__setattr__``
+    (a class that refuses attributes, as immutable error values do, held them live all the same)."""
+    _SLOTS[name].__set__(exc, value)
 
 
 def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> None:
@@ -94,10 +97,10 @@ def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> No
         links: Dict[str, Any] = {}
         if isinstance(obj, BaseException):
             if cause is None or isinstance(cause, BaseException):
-                _CAUSE.__set__(obj, cause)
+                set_slot(obj, "__cause__", cause)
             if context is None or isinstance(context, BaseException):
-                _CONTEXT.__set__(obj, context)
-            _SUPPRESS.__set__(obj, record.suppress_context)
+                set_slot(obj, "__context__", context)
+            set_slot(obj, "__suppress_context__", record.suppress_context)
         else:
             links.update(__cause__=cause, __context__=context, __suppress_context__=record.suppress_context)
         if record.is_group and not isinstance(obj, EXCEPTION_GROUP):

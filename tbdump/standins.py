@@ -367,29 +367,40 @@ def traced(exc: BaseException, tb: Optional[StandinTraceback],
     """
     cls = type(exc)
     metaclass: Any = type(cls)
-    own = getattr(exc, "exceptions", ()) if isinstance(exc, EXCEPTION_GROUP) else ()
-    regroup = (len(members) == len(own) and all(isinstance(m, BaseException) for m in members)
-               and any(m is not o for m, o in zip(members, own)))
     try:
         sub = metaclass(cls.__name__, (cls,), {"__module__": cls.__module__,
                                                "__qualname__": cls.__qualname__,
                                                "__traceback__": tb})
-        if not regroup:
-            try:
-                object.__setattr__(exc, "__class__", sub)
-                return exc
-            except TypeError:
-                pass
+    except Exception:   # a class that refuses subclasses, a metaclass or __init_subclass__ that fails
+        return exc
+    own = getattr(exc, "exceptions", ()) if isinstance(exc, EXCEPTION_GROUP) else ()
+    if (len(members) == len(own) and all(isinstance(m, BaseException) for m in members)
+            and any(m is not o for m, o in zip(members, own))):
+        regrouped = _rebuilt(exc, sub, list(members))
+        if regrouped is not None:
+            return regrouped
+    try:
+        object.__setattr__(exc, "__class__", sub)
+        return exc
+    except TypeError:
+        copy = _rebuilt(exc, sub)
+        return exc if copy is None else copy
+
+
+def _rebuilt(exc: BaseException, sub: Any, members: Optional[List[Any]] = None) -> Optional[BaseException]:
+    """``exc`` built again as its subclass ``sub`` from what pickles it (``__reduce__``), a
+    group around ``members`` in place of its own; None where that does not work."""
+    try:
         reduced: Any = exc.__reduce__()
         rebuild, args, *state = reduced
-        if rebuild is not cls:
-            return exc
-        copy = sub(*(args[:1] + (list(members),) + args[2:] if regroup else args))
+        if rebuild is not type(exc):
+            return None
+        copy: BaseException = sub(*(args if members is None else args[:1] + (members,) + args[2:]))
         if state and state[0]:
             copy.__setstate__(state[0])
         return copy
-    except Exception:   # a class that refuses subclasses, a metaclass or __init_subclass__ that fails
-        return exc
+    except Exception:   # a class whose __init__ takes other arguments, state it refuses
+        return None
 
 
 def exception_frames(dump: "Dump", index: int) -> List[Frame]:
