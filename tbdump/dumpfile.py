@@ -179,7 +179,16 @@ class Dump:
         return self._records is not None and self._records.restored(value.ref)
 
     def resolve(self, value: Value) -> Any:
-        """The real object behind ``value``, or a Placeholder saying why there is none."""
+        """The real object behind ``value``, or a Placeholder saying why there is none.
+
+        An exception comes linked to its chain as ``exception_object`` links it (any reference
+        to it: a viewer's ``__exception__``, a handler's ``exc``), where pickle left it none."""
+        obj = self._unpickled(value)
+        if isinstance(obj, BaseException) and self._exception_objects is None:
+            self.exception_object()   # links the chain's objects, the very ones every reference shares
+        return obj
+
+    def _unpickled(self, value: Value) -> Any:
         reason = value.missing or (value.redacted and "redacted (%s)" % value.redacted)
         if reason:
             return Placeholder(value.type, reason, value.repr, value)
@@ -208,7 +217,7 @@ class Dump:
         too).  ``__traceback__`` is None: the frames are ``exceptions[index].frames``.
         """
         if self._exception_objects is None:
-            found = [self.resolve(r.value) if r.value is not None else Placeholder(r.type, "not captured")
+            found = [self._unpickled(r.value) if r.value is not None else Placeholder(r.type, "not captured")
                      for r in self.exceptions]
             link_chain(found, self.exceptions)
             self._exception_objects = found
