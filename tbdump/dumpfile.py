@@ -173,10 +173,23 @@ class Dump:
 
     def restored(self, value: Value) -> bool:
         """Whether ``resolve(value)`` answers at once, unpickling nothing (and waiting for no
-        other thread's unpickling): the value has no object, or its object is restored already."""
-        if value.missing or value.redacted or value.ref is None or self.safe_reason is not None:
+        other thread's unpickling): the value has no object, or its object is restored already
+        (and, an exception, so are the chain's others, which it links it to the first time)."""
+        ref = self._record_of(value)
+        if ref is None:
             return True
-        return self._records is not None and self._records.restored(value.ref)
+        if self._records is None or not self._records.restored(ref):
+            return False
+        if self._exception_objects is not None or not isinstance(self._records.get(ref)[0], BaseException):
+            return True
+        chain = (self._record_of(r.value) for r in self.exceptions if r.value is not None)
+        return all(self._records.restored(other) for other in chain if other is not None)
+
+    def _record_of(self, value: Value) -> Optional[int]:
+        """The object record ``resolve(value)`` reads, or None where it reads none."""
+        if value.missing or value.redacted or self.safe_reason is not None:
+            return None
+        return value.ref
 
     def resolve(self, value: Value) -> Any:
         """The real object behind ``value``, or a Placeholder saying why there is none.

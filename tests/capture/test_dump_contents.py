@@ -121,6 +121,32 @@ def test_an_exception_class_refusing_attributes_is_dumped_and_linked_as_live(wor
     assert raised.__cause__ is cause and raised.__context__ is cause and raised.__suppress_context__
 
 
+def test_an_exception_is_at_hand_only_with_its_chain(workdir: Path) -> None:
+    """dump.restored(value) says whether dump.resolve(value) answers at once (a viewer resolves
+    in the background what it does not): an exception is handed out linked to its chain, so it
+    is at hand only once the chain's other exceptions are restored too."""
+    dump = crash(workdir, """
+        def fetch(host):
+            conn = [host, 5432]
+            raise ConnectionError("%s is gone" % host)
+        def load(host):
+            try:
+                fetch(host)
+            except ConnectionError as exc:
+                raise RuntimeError("cannot load from %s" % host) from exc
+        load("db.internal")
+    """)
+    raised, cause = dump.exception.value, dump.exceptions[dump.exception.cause].value
+    assert raised is not None and cause is not None and raised.ref is not None and cause.ref is not None
+    # The object layer holds the raised error before the cause's frames, the cause after them.
+    conn = dump.exceptions[dump.exception.cause].frames[-1].variables["conn"]
+    assert conn.ref is not None and raised.ref < conn.ref < cause.ref
+    assert dump.resolve(conn) == ["db.internal", 5432]
+    assert not dump.restored(raised)   # restored itself, but not its cause
+    assert repr(dump.resolve(raised).__cause__) == "ConnectionError('db.internal is gone')"
+    assert dump.restored(raised) and dump.restored(cause)
+
+
 def test_explicit_cause_chain(workdir: Path) -> None:
     dump = crash(workdir, """
         def inner():
