@@ -1,8 +1,10 @@
-"""How a dump's exceptions hang together: causes, contexts and exception-group members."""
+"""How a dump's exceptions hang together: causes, contexts and exception-group members,
+and the one rule that links the objects standing for them as the live ones were."""
 from __future__ import annotations
 
+import builtins
 from collections import deque
-from typing import Deque, List, NamedTuple, Optional, Sequence, Set
+from typing import Any, Deque, Dict, List, NamedTuple, Optional, Sequence, Set
 
 from .model import ExceptionRecord
 
@@ -57,4 +59,72 @@ def walk(exceptions: Sequence[ExceptionRecord], breadth_first: bool = False) -> 
             pending.extend(below)
         else:
             pending.extendleft(reversed(below))
+    return out
+
+
+_SLOTS = {name: BaseException.__dict__[name]
+          for name in ("__cause__", "__context__", "__suppress_context__", "__traceback__")}
+EXCEPTION_GROUP: Any = getattr(builtins, "BaseExceptionGroup", ())   # none before Python 3.11
+
+
+def set_slot(exc: BaseException, name: str, value: Any) -> None:
+    """Set ``exc``'s ``__cause__``, ``__context__``, ``__suppress_context__`` or ``__traceback__``
+    as the interpreter sets it at a raise: BaseException's own, past the class's ``__setattr__``
+    (a class that refuses attributes, as immutable error values do, held them live all the same)."""
+    _SLOTS[name].__set__(exc, value)
+
+
+def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> None:
+    """Link ``objects[n]``, whatever stands for ``records[n]``, to the others as the live exceptions were.
+
+    What live Python holds: ``__cause__``, ``__context__`` (also where ``__suppress_context__``
+    keeps it out of the traceback), ``__suppress_context__``, and a group's ``exceptions``.
+    Each object comes back from the dump unlinked (pickle keeps no cause or context; a
+    stand-in or preview has none), so every viewer links its own objects here, by one rule:
+
+    - a real exception holds only an exception or None: where the linked exception did not
+      load (a placeholder), the link stays None; its ``exceptions`` (a real group's) are the
+      group's own, fixed when it was built (``standins.traced`` rebuilds it around others);
+    - anything else (a stand-in group, a preview in safe mode, a placeholder) takes every
+      link, the members as a tuple, where it takes attributes at all (a damaged dump's
+      object may be an int).
+
+    A chain that loops back needs nothing special: each link is one assignment.
+    """
+    for obj, record in zip(objects, records):
+        cause = None if record.cause is None else objects[record.cause]
+        context = None if record.context is None else objects[record.context]
+        links: Dict[str, Any] = {}
+        if isinstance(obj, BaseException):
+            if cause is None or isinstance(cause, BaseException):
+                set_slot(obj, "__cause__", cause)
+            if context is None or isinstance(context, BaseException):
+                set_slot(obj, "__context__", context)
+            set_slot(obj, "__suppress_context__", record.suppress_context)
+        else:
+            links.update(__cause__=cause, __context__=context, __suppress_context__=record.suppress_context)
+        if record.is_group and not isinstance(obj, EXCEPTION_GROUP):
+            links["exceptions"] = tuple(objects[m] for m in record.members)
+        for name, value in links.items():
+            try:
+                setattr(obj, name, value)
+            except Exception:  # an object that takes no attributes is shown as it is
+                pass
+
+
+def members_first(exceptions: Sequence[ExceptionRecord]) -> List[int]:
+    """Every index into ``exceptions``, each group after its members (a group is built
+    around its members); iterative, and a damaged dump's loop of members is cut anywhere."""
+    out: List[int] = []
+    seen: Set[int] = set()
+    for root in range(len(exceptions)):
+        pending = [(root, False)]
+        while pending:
+            index, expanded = pending.pop()
+            if expanded:
+                out.append(index)
+            elif index not in seen:
+                seen.add(index)
+                pending.append((index, True))
+                pending.extend((m, False) for m in reversed(exceptions[index].members) if m not in seen)
     return out

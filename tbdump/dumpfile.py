@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import settings
+from .chain import link_chain
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
 from .fields import BadField
@@ -172,13 +173,35 @@ class Dump:
 
     def restored(self, value: Value) -> bool:
         """Whether ``resolve(value)`` answers at once, unpickling nothing (and waiting for no
-        other thread's unpickling): the value has no object, or its object is restored already."""
-        if value.missing or value.redacted or value.ref is None or self.safe_reason is not None:
+        other thread's unpickling): the value has no object, or its object is restored already
+        (and, an exception, so are the chain's others, which it links it to the first time)."""
+        ref = self._record_of(value)
+        if ref is None:
             return True
-        return self._records is not None and self._records.restored(value.ref)
+        if self._records is None or not self._records.restored(ref):
+            return False
+        if self._exception_objects is not None or not isinstance(self._records.get(ref)[0], BaseException):
+            return True
+        chain = (self._record_of(r.value) for r in self.exceptions if r.value is not None)
+        return all(self._records.restored(other) for other in chain if other is not None)
+
+    def _record_of(self, value: Value) -> Optional[int]:
+        """The object record ``resolve(value)`` reads, or None where it reads none."""
+        if value.missing or value.redacted or self.safe_reason is not None:
+            return None
+        return value.ref
 
     def resolve(self, value: Value) -> Any:
-        """The real object behind ``value``, or a Placeholder saying why there is none."""
+        """The real object behind ``value``, or a Placeholder saying why there is none.
+
+        An exception comes linked to its chain as ``exception_object`` links it (any reference
+        to it: a viewer's ``__exception__``, a handler's ``exc``), where pickle left it none."""
+        obj = self._unpickled(value)
+        if isinstance(obj, BaseException) and self._exception_objects is None:
+            self.exception_object()   # links the chain's objects, the very ones every reference shares
+        return obj
+
+    def _unpickled(self, value: Value) -> Any:
         reason = value.missing or (value.redacted and "redacted (%s)" % value.redacted)
         if reason:
             return Placeholder(value.type, reason, value.repr, value)
@@ -203,14 +226,13 @@ class Dump:
 
         Pickle keeps neither ``__cause__`` nor ``__context__``: they are linked again here to
         the chain's other exception objects, with ``__suppress_context__``, as the live ones
-        were.  ``__traceback__`` is None: the frames are ``exceptions[index].frames``.
+        were (``chain.link_chain``, the rule every viewer links by; placeholders are linked
+        too).  ``__traceback__`` is None: the frames are ``exceptions[index].frames``.
         """
         if self._exception_objects is None:
-            found = [self.resolve(r.value) if r.value is not None else Placeholder(r.type, "not captured")
+            found = [self._unpickled(r.value) if r.value is not None else Placeholder(r.type, "not captured")
                      for r in self.exceptions]
-            for obj, linked in zip(found, self.exceptions):
-                if isinstance(obj, BaseException):
-                    _link_chain(obj, linked, found)
+            link_chain(found, self.exceptions)
             self._exception_objects = found
         return self._exception_objects[index]   # past the chain: IndexError, as a list says
 
@@ -224,19 +246,6 @@ class Dump:
         return "<tbdump.Dump %s: %s, %s, %s>" % (
             brief(os.path.basename(self.path), 60), brief(exception_line(self.exception)), plural(len(self.frames), "frame"),
             "objects available" if self.objects_allowed else "safe mode")
-
-
-def _link_chain(obj: BaseException, record: ExceptionRecord, found: List[Any]) -> None:
-    """Set ``obj``'s cause and context to the exception objects ``record`` names (a placeholder
-    in their place leaves the link as pickle left it: None)."""
-    try:
-        for name, index in (("__cause__", record.cause), ("__context__", record.context)):
-            target = None if index is None else found[index]
-            if target is None or isinstance(target, BaseException):
-                setattr(obj, name, target)
-        obj.__suppress_context__ = record.suppress_context
-    except Exception:  # a restored class's own __setattr__ may refuse: the object stays as it loaded
-        pass
 
 
 # What ``load`` takes, as ``open`` does: a path as text or bytes, or an os.PathLike (pathlib.Path).

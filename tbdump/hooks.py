@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from .budget import Budgets, start_capture_thread
 from .capture import type_display
+from .chain import set_slot
 from .redaction import Redaction
 from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
 
@@ -326,10 +327,11 @@ class _Following:
         process.run = run_dumped
 
     def report(self, process: Any, exc: BaseException, bootstrap: types.FrameType) -> None:
-        # The traceback as _bootstrap prints it: from its ``self.run()``, without run_dumped.
+        # The traceback as _bootstrap prints it: from its ``self.run()``, without run_dumped
+        # (set as a raise sets it: the exception's class may refuse attributes).
         tb = exc.__traceback__
-        exc.__traceback__ = types.TracebackType(tb.tb_next if tb else None, bootstrap,
-                                                bootstrap.f_lasti, bootstrap.f_lineno)
+        set_slot(exc, "__traceback__", types.TracebackType(tb.tb_next if tb else None, bootstrap,
+                                                           bootstrap.f_lasti, bootstrap.f_lineno))
         if not self.silent:
             _stderr_write("Process %s:\n" % process.name)
             if not self.replace:

@@ -12,6 +12,7 @@ import types
 from typing import Any, List, NoReturn, Optional, Set
 
 from .capture import remember_source
+from .chain import set_slot
 from .command import prog_name, version_line
 from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
                     set_thread_excepthook)
@@ -172,7 +173,8 @@ def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code in skip:
         tb = tb.tb_next
-    exc.__traceback__ = tb
+    # An exception class may refuse attributes: the crash is reported and dumped all the same.
+    set_slot(exc, "__traceback__", tb)
 
 
 def _check_target(opts: Options) -> None:
@@ -243,8 +245,8 @@ def _program_excepthook(exc: BaseException) -> object:
         return stop.code
     except BaseException as err:
         # As python prints it: from the hook's frame on, not chained to the crash.
-        err.__traceback__ = err.__traceback__.tb_next if err.__traceback__ else None
-        err.__suppress_context__ = True
+        set_slot(err, "__traceback__", err.__traceback__.tb_next if err.__traceback__ else None)
+        set_slot(err, "__suppress_context__", True)
         sys.stderr.write("Error in sys.excepthook:\n")
         print_python_traceback(err)
         sys.stderr.write("\nOriginal exception was:\n")

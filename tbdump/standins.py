@@ -17,8 +17,9 @@ import inspect
 import linecache
 import types
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from .chain import EXCEPTION_GROUP, link_chain
 from .model import ExceptionRecord, Frame
 
 if TYPE_CHECKING:
@@ -346,17 +347,23 @@ class StandinException(Exception):
         return getattr(captured, name)
 
 
-def traced(exc: BaseException, tb: Optional[StandinTraceback]) -> BaseException:
+def traced(exc: BaseException, tb: Optional[StandinTraceback],
+           members: Sequence[Any] = ()) -> BaseException:
     """The captured exception ``exc`` as it was raised: its ``__traceback__`` the stand-in ``tb``.
 
     A pickled exception comes back without its traceback, and a real exception
     takes only a real traceback, which needs real frames.  So the exception gets
     a class of its own, named as its class and derived from it, that answers
     ``__traceback__`` with ``tb``: everything else (``isinstance``, methods,
-    attributes, repr) is the captured exception's.  Its class is swapped in place;
-    a built-in class cannot be swapped, so the exception is rebuilt from what
-    pickles it (``__reduce__``), as the object layer built it.  An exception
-    neither works for is returned as it is.
+    attributes, repr) is the captured exception's.  Its class is swapped in place
+    (past the class's own ``__setattr__``, which an immutable exception class
+    overrides); a built-in class cannot be swapped, so the exception is rebuilt
+    from what pickles it (``__reduce__``), as the object layer built it.  An
+    exception neither works for is returned as it is.
+
+    ``members``, for an exception group, are its members as traced: a group's members
+    are fixed when it is built, so a group whose own are others (rebuilt copies) is
+    rebuilt around these, and holds them as the live group held its members.
     """
     cls = type(exc)
     metaclass: Any = type(cls)
@@ -364,21 +371,36 @@ def traced(exc: BaseException, tb: Optional[StandinTraceback]) -> BaseException:
         sub = metaclass(cls.__name__, (cls,), {"__module__": cls.__module__,
                                                "__qualname__": cls.__qualname__,
                                                "__traceback__": tb})
-        try:
-            exc.__class__ = sub
-            return exc
-        except TypeError:
-            pass
+    except Exception:   # a class that refuses subclasses, a metaclass or __init_subclass__ that fails
+        return exc
+    own = getattr(exc, "exceptions", ()) if isinstance(exc, EXCEPTION_GROUP) else ()
+    if (len(members) == len(own) and all(isinstance(m, BaseException) for m in members)
+            and any(m is not o for m, o in zip(members, own))):
+        regrouped = _rebuilt(exc, sub, list(members))
+        if regrouped is not None:
+            return regrouped
+    try:
+        object.__setattr__(exc, "__class__", sub)
+        return exc
+    except TypeError:
+        copy = _rebuilt(exc, sub)
+        return exc if copy is None else copy
+
+
+def _rebuilt(exc: BaseException, sub: Any, members: Optional[List[Any]] = None) -> Optional[BaseException]:
+    """``exc`` built again as its subclass ``sub`` from what pickles it (``__reduce__``), a
+    group around ``members`` in place of its own; None where that does not work."""
+    try:
         reduced: Any = exc.__reduce__()
         rebuild, args, *state = reduced
-        if rebuild is not cls:
-            return exc
-        copy = sub(*args)
+        if rebuild is not type(exc):
+            return None
+        copy: BaseException = sub(*(args if members is None else args[:1] + (members,) + args[2:]))
         if state and state[0]:
             copy.__setstate__(state[0])
         return copy
-    except Exception:   # a class that refuses subclasses, a metaclass or __init_subclass__ that fails
-        return exc
+    except Exception:   # a class whose __init__ takes other arguments, state it refuses
+        return None
 
 
 def exception_frames(dump: "Dump", index: int) -> List[Frame]:
@@ -407,7 +429,7 @@ def standin_exceptions(dump: "Dump") -> List[StandinException]:
     """One stand-in per ``dump.exceptions`` entry, same order, linked as the originals were.
 
     Each ``__traceback__`` walks ``exception_frames``; an exception that was
-    never raised has ``__traceback__`` None.
+    never raised has ``__traceback__`` None; a group's ``exceptions`` are its members' stand-ins.
     """
     namespaces = _Namespaces()
     result: List[StandinException] = []
@@ -423,8 +445,5 @@ def standin_exceptions(dump: "Dump") -> List[StandinException]:
         if record.notes:
             exc.__notes__ = list(record.notes)
         result.append(exc)
-    for exc, record in zip(result, dump.exceptions):
-        exc.__cause__ = None if record.cause is None else result[record.cause]
-        exc.__context__ = None if record.context is None else result[record.context]
-        exc.__suppress_context__ = record.suppress_context
+    link_chain(result, dump.exceptions)
     return result

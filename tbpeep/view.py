@@ -4,6 +4,7 @@ import os
 from typing import Any, Dict, List, Optional
 
 import tbdump
+from tbdump.chain import link_chain, members_first
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL
 from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions, traced
 from tbdump.termtext import printable
@@ -72,19 +73,11 @@ class Crash(List[FrameView]):
     exception of the chain, each a Crash like this one), .dump (the tbdump.Dump).
     """
 
-    def __init__(self, dump: tbdump.Dump, exception: StandinException,
+    def __init__(self, dump: tbdump.Dump, exception: StandinException, shown: Any,
                  chain: Optional[List["Crash"]] = None) -> None:
         super().__init__(_frames(exception.__traceback__))
         self.dump = dump
-        captured = exception.captured
-        self.exception: Any = exception
-        if isinstance(captured, BaseException):
-            self.exception = traced(captured, exception.__traceback__)
-        elif captured is not None:
-            # Its preview in safe mode, or an instance of a class not importable here:
-            # no exception, so the traceback is a plain attribute.
-            self.exception = NotAvailable(captured) if isinstance(captured, tbdump.Placeholder) else captured
-            _attach(self.exception, "__traceback__", exception.__traceback__)
+        self.exception: Any = shown
         self.chain: List[Crash] = [self] if chain is None else chain
         self._title = f"{type(exception).__name__}: {exception}"
 
@@ -92,24 +85,33 @@ class Crash(List[FrameView]):
         return printable(f"{self._title}  ({len(self)} frames)")
 
 
+def _shown(exception: StandinException, members: List[Any]) -> Any:
+    """What ``.exception`` is for one stand-in: the captured exception with the stand-in's
+    traceback (a group around ``members``, its members as shown), else its preview."""
+    captured = exception.captured
+    if isinstance(captured, BaseException):
+        return traced(captured, exception.__traceback__, members)
+    if captured is None:
+        return exception
+    # Its preview in safe mode, or an instance of a class not importable here:
+    # no exception, so the traceback is a plain attribute.
+    shown = NotAvailable(captured) if isinstance(captured, tbdump.Placeholder) else captured
+    _attach(shown, "__traceback__", exception.__traceback__)
+    return shown
+
+
 def crash_view(dump: tbdump.Dump) -> Crash:
     """The explorer's starting point: the raised exception's frames, with the chain beside them."""
     exceptions = standin_exceptions(dump)
-    chain: List[Crash] = []
-    chain.extend(Crash(dump, exc, chain) for exc in exceptions)
+    shown: List[Any] = list(exceptions)
+    for index in members_first(dump.exceptions):
+        shown[index] = _shown(exceptions[index], [shown[m] for m in dump.exceptions[index].members])
     # Each exception object comes out of its own pickle, which keeps neither __cause__ nor
     # __context__: link them again, so `.exception.__cause__` is the cause, as on the live one
-    # (in safe mode too, between the previews).  A stand-in is linked already.
-    for crash, exc in zip(chain, exceptions):
-        if crash.exception is exc:
-            continue
-        for link in ("__cause__", "__context__"):
-            linked = getattr(exc, link)
-            target = None if linked is None else chain[exceptions.index(linked)].exception
-            # A real exception takes only an exception there.
-            if target is None or isinstance(target, BaseException) or not isinstance(crash.exception, BaseException):
-                _attach(crash.exception, link, target)
-        _attach(crash.exception, "__suppress_context__", exc.__suppress_context__)
+    # (in safe mode too, between the previews).
+    link_chain(shown, dump.exceptions)
+    chain: List[Crash] = []
+    chain.extend(Crash(dump, exc, obj, chain) for exc, obj in zip(exceptions, shown))
     return chain[0]
 
 

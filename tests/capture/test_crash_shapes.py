@@ -230,12 +230,16 @@ def test_an_exceptions_str_cut_by_the_time_budget_is_listed_among_the_cuts(workd
 
 # A multiprocessing child that crashes, then its parent: Python prints the child's traceback from
 # Process._bootstrap, which never calls sys.excepthook, and the parent goes on to its own crash.
+# The child's error is a ValueError, or one whose class refuses attributes (immutable error values).
 CHILD_THEN_PARENT = """
 import multiprocessing, sys
 {hook}
+class Refused(Exception):
+    def __setattr__(self, name, value):
+        raise AttributeError('immutable')
 def work(n):
     doubled = n * 2
-    raise ValueError('in child %d' % n)
+    raise {error}('in child %d' % n)
 def parent(code):
     raise RuntimeError('child ended with %s' % code)
 if __name__ == '__main__':
@@ -247,18 +251,19 @@ if __name__ == '__main__':
 """
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+@pytest.mark.parametrize("method, error", [("fork", "ValueError"), ("spawn", "ValueError"),
+                                           ("forkserver", "ValueError"), ("fork", "Refused")])
 @pytest.mark.parametrize("way", ["runner", "hook"])
 def test_a_multiprocessing_childs_crash_is_dumped_under_its_pid_beside_the_parents(
-        workdir: Path, method: str, way: str) -> None:
+        workdir: Path, method: str, error: str, way: str) -> None:
     hook = "import tbdump; tbdump.set_excepthook()" if way == "hook" else ""
-    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook=hook))
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook=hook, error=error))
     proc = run([PYTHON, "prog.py", method] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", method],
                workdir)
     child, pid, code = proc.stdout.split()
     assert (proc.returncode, child, code) == (1, "child", "1"), proc
-    assert proc.stderr == ("Process Process-1:\nValueError: in child 3\nTraceback dumped into: traceback.%s.pkl\n"
-                           "RuntimeError: child ended with 1\nTraceback dumped into: traceback.pkl\n" % pid)
+    assert proc.stderr == ("Process Process-1:\n%s: in child 3\nTraceback dumped into: traceback.%s.pkl\n"
+                           "RuntimeError: child ended with 1\nTraceback dumped into: traceback.pkl\n" % (error, pid))
     dump = tbdump.load(workdir / ("traceback.%s.pkl" % pid))
     assert dump.metadata.pid == int(pid)
     # The frames Python's printout shows, from _bootstrap on: none of tbdump's, none of the parent's.
@@ -268,7 +273,7 @@ def test_a_multiprocessing_childs_crash_is_dumped_under_its_pid_beside_the_paren
 
 
 def test_a_multiprocessing_childs_traceback_is_pythons_own_under_the_traceback_option(workdir: Path) -> None:
-    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook=""))
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook="", error="ValueError"))
     plain = run([PYTHON, "prog.py", "spawn"], workdir)
     proc = run([PYTHON, "-m", "tbdump", "-t", "prog.py", "spawn"], workdir)
     pid = proc.stdout.split()[1]
@@ -327,7 +332,8 @@ def test_a_memory_error_with_no_memory_left_is_reported_in_one_line(workdir: Pat
 
 
 def test_set_excepthook_leaves_child_processes_to_python_when_asked(workdir: Path) -> None:
-    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook="import tbdump; tbdump.set_excepthook(processes=False)"))
+    write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook="import tbdump; tbdump.set_excepthook(processes=False)",
+                                                       error="ValueError"))
     proc = run([PYTHON, "prog.py", "fork"], workdir)
     assert proc.stderr.startswith("Process Process-1:\nTraceback (most recent call last):\n")
     assert proc.stderr.endswith("ValueError: in child 3\nRuntimeError: child ended with 1\n"

@@ -82,12 +82,69 @@ def test_the_exception_object_comes_back_linked_to_its_chain(workdir: Path) -> N
     assert dump.exception_object(0) is raised and raised.__traceback__ is None
     with pytest.raises(IndexError):
         dump.exception_object(2)
-    # In safe mode nothing is unpickled: a placeholder says why.
-    safe = tbdump.load(workdir / "traceback.pkl", objects=False).exception_object()
+    # In safe mode nothing is unpickled: a placeholder says why, linked to the others as live.
+    safe_dump = tbdump.load(workdir / "traceback.pkl", objects=False)
+    safe = safe_dump.exception_object()
     assert isinstance(safe, tbdump.Placeholder) and safe.reason == "safe mode"
+    assert safe.__cause__ is safe.__context__ is safe_dump.exception_object(1) and safe.__suppress_context__
     # Documented where a person at the prompt looks: help(dump).
     import pydoc
     assert "exception_object()" in pydoc.render_doc(dump, renderer=pydoc.plaintext)
+
+
+@pytest.mark.parametrize("launch", [["-m", "tbdump", "prog.py"], ["prog.py", "--hook"]])
+def test_an_exception_class_refusing_attributes_is_dumped_and_linked_as_live(workdir: Path, launch) -> None:
+    # Error values made immutable: Python sets __cause__, __context__ and __traceback__ past
+    # the class's __setattr__, so the crash and its chain are there, under the runner and the hook.
+    write(workdir / "prog.py", """
+        import sys, tbdump
+        if "--hook" in sys.argv:
+            tbdump.set_excepthook()
+        class Refused(Exception):
+            def __setattr__(self, name, value):
+                raise AttributeError("%s is immutable" % type(self).__name__)
+        def lookup(key):
+            try:
+                return {}[key]
+            except KeyError as e:
+                raise Refused("no %s" % key) from e
+        lookup("ada")
+    """)
+    proc = run([PYTHON, *launch], workdir)
+    assert proc.stderr.splitlines() == ["Refused: no ada", "Traceback dumped into: traceback.pkl"], proc.stderr
+    assert proc.returncode == 1
+    dump = tbdump.load(workdir / "traceback.pkl")
+    raised = dump.exception_object()
+    assert type(raised).__name__ == "Refused" and raised.args == ("no ada",)
+    cause = dump.exception_object(dump.exception.cause)
+    assert repr(cause) == "KeyError('ada')"
+    assert raised.__cause__ is cause and raised.__context__ is cause and raised.__suppress_context__
+
+
+def test_an_exception_is_at_hand_only_with_its_chain(workdir: Path) -> None:
+    """dump.restored(value) says whether dump.resolve(value) answers at once (a viewer resolves
+    in the background what it does not): an exception is handed out linked to its chain, so it
+    is at hand only once the chain's other exceptions are restored too."""
+    dump = crash(workdir, """
+        def fetch(host):
+            conn = [host, 5432]
+            raise ConnectionError("%s is gone" % host)
+        def load(host):
+            try:
+                fetch(host)
+            except ConnectionError as exc:
+                raise RuntimeError("cannot load from %s" % host) from exc
+        load("db.internal")
+    """)
+    raised, cause = dump.exception.value, dump.exceptions[dump.exception.cause].value
+    assert raised is not None and cause is not None and raised.ref is not None and cause.ref is not None
+    # The object layer holds the raised error before the cause's frames, the cause after them.
+    conn = dump.exceptions[dump.exception.cause].frames[-1].variables["conn"]
+    assert conn.ref is not None and raised.ref < conn.ref < cause.ref
+    assert dump.resolve(conn) == ["db.internal", 5432]
+    assert not dump.restored(raised)   # restored itself, but not its cause
+    assert repr(dump.resolve(raised).__cause__) == "ConnectionError('db.internal is gone')"
+    assert dump.restored(raised) and dump.restored(cause)
 
 
 def test_explicit_cause_chain(workdir: Path) -> None:

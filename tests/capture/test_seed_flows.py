@@ -145,18 +145,25 @@ def test_the_programs_own_excepthook_still_runs(workdir: Path) -> None:
     assert under.returncode == plain.returncode == 1
     assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n"
 
-    write(workdir / "broken.py", """
-        import sys
-        def hook(kind, value, tb):
-            raise OSError("log server down")
-        sys.excepthook = hook
-        1/0
-    """)
-    plain = run([PYTHON, "broken.py"], workdir)
-    under = run([PYTHON, "-m", "tbdump", "broken.py"], workdir)
-    assert plain.stderr.startswith("Error in sys.excepthook:\n") and "OSError: log server down" in plain.stderr
-    assert under.stderr == plain.stderr + SEED_MESSAGE
-    assert tbdump.load(workdir / "traceback.pkl").exception.type == "ZeroDivisionError"
+    # A hook that fails, with an exception whose class refuses attributes too (python
+    # prints it all the same).
+    for error in ("OSError", "Refused"):
+        write(workdir / "broken.py", """
+            import sys
+            class Refused(Exception):
+                def __setattr__(self, name, value):
+                    raise AttributeError("immutable")
+            def hook(kind, value, tb):
+                raise %s("log server down")
+            sys.excepthook = hook
+            1/0
+        """ % error)
+        plain = run([PYTHON, "broken.py"], workdir)
+        under = run([PYTHON, "-m", "tbdump", "broken.py"], workdir)
+        assert plain.stderr.startswith("Error in sys.excepthook:\n")
+        assert "%s: log server down" % error in plain.stderr
+        assert under.stderr == plain.stderr + SEED_MESSAGE
+        assert tbdump.load(workdir / "traceback.pkl").exception.type == "ZeroDivisionError"
 
     # A hook that exits: python ends with its status and prints nothing more.
     write(workdir / "exits.py", """

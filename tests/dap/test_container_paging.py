@@ -314,6 +314,26 @@ def test_a_value_whose_restoring_never_returns_is_given_up_on(tbdap: Callable[..
     assert client.proc is not None and client.proc.returncode == 0, client.stderr
 
 
+def test_an_exception_whose_cause_never_restores_is_given_up_on(tbdap: Callable[..., DapClient],
+                                                               dumps: Callable[[str], Path]) -> None:
+    """programs/restoring_cause.py: the raised error is restored, its cause (linked to it when it
+    is handed out) only after a value that never restores; asking for the error's cause is given
+    up on as for any value that waits on that one, never a request held for ever."""
+    client = tbdap(env={"TBDUMP_MAX_SECONDS": "2"})
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dumps("restoring_cause"))})
+    frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
+    time.sleep(2)  # the background restoring is past the error, in the value that never returns
+    started = time.monotonic()
+    said = client.fail("evaluate", {"expression": "__exception__[1].__cause__", "frameId": frame_id,
+                                    "context": "watch"})
+    assert "'__cause__' is not in the captured preview of this value" in said, said  # the object's
+    assert time.monotonic() - started < FAST
+    assert client.ok("evaluate", {"expression": "6 * 7", "frameId": frame_id, "context": "watch"})["result"] == "42"
+    client.close()
+    assert client.proc is not None and client.proc.returncode == 0, client.stderr
+
+
 def test_ctrl_c_while_the_programs_code_runs_still_ends_the_adapter(tbdap: Callable[..., DapClient],
                                                                    dumps: Callable[[str], Path]) -> None:
     """The clock that bounds the program's code takes SIGINT while it runs: it hands it on."""

@@ -146,12 +146,14 @@ def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[st
                            "endColumn": f.get("endColumn"), "path": f["source"]["path"],
                            "locals": local_rows})
     info = client.ok("exceptionInfo", {"threadId": thread_id})
-    # "Add to Watch" on the stopped frame's __exception__ row: the exception itself.
-    watched = client.ok("evaluate", {"expression": "__exception__[1]", "frameId": user[0][1]["id"],
-                                     "context": "watch"})
+    # "Add to Watch" on the stopped frame's __exception__ row: the exception itself, and
+    # what it is chained to.
+    watched = [client.ok("evaluate", {"expression": "__exception__[1]" + link, "frameId": user[0][1]["id"],
+                                      "context": "watch"})
+               for link in ("", ".__cause__", ".__context__", ".__suppress_context__")]
     return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
             "stopped": (stopped["body"]["reason"], stopped["body"].get("text")),
-            "watched": (ADDRESS.sub("0x…", watched["result"]), watched["type"])}
+            "watched": [(normal(w["result"]), w["type"]) for w in watched]}
 
 
 # What VS Code (1.139, no Python extension) sends as `evaluate` with context "hover" when the

@@ -427,6 +427,21 @@ def test_the_exception_shows_as_pdb_shows_it(crash, tmp_path, program):
         assert live[:3] == ["KeyError('b')\n", "('b',)\n", ">   0 KeyError('b')\n"]
 
 
+def test_a_groups_members_are_raised_and_chained_as_pdb_shows_them(crash, tmp_path):
+    """`$_exception.exceptions`: each member with its own traceback and cause, as the live
+    group's (3.13's pdb); in safe mode too, where the members are stand-ins."""
+    python = str(_venv("3.13.0"))
+    dump = crash("group_of_chains.py", python=python)
+    commands = ("p [(e.__traceback__.tb_lineno, e.__traceback__.tb_next.tb_lineno, e.__cause__)"
+                " for e in $_exception.exceptions]\nq\n")
+    live = answers(live_pdb("group_of_chains.py", cwd=tmp_path, stdin=commands, python=python).stdout)
+    assert live[0] == ('[(15, 8, ValueError("invalid literal for int() with base 10: \'x\'")), '
+                       '(15, 8, ValueError("invalid literal for int() with base 10: \'y\'"))]\n')
+    for options in ((), ("--safe",)):
+        replay = answers(run(tbdebug(dump, *options, python=python), tmp_path, stdin=commands).stdout)
+        assert replay[0] == live[0], options
+
+
 def test_a_crash_in_a_thread_opens_at_its_frame(crash, tmp_path):
     dump = crash("worker.py")
     done = run(tbdebug(dump), tmp_path, stdin="p total, i, items\nup\nq\n")
