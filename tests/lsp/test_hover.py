@@ -156,3 +156,23 @@ async def test_a_plain_text_client_gets_plain_text(client: LanguageClient, works
     text = await hover_text(client, uri, col_of(prog, "# call", "cart"))
     assert text is not None and "local in <module>() · frame 1 of 2" in text
     assert not {"`", "*", "\\"} & set(text), text
+
+
+async def test_names_inside_f_strings(client: LanguageClient, workspace: Path) -> None:
+    """A crash line's message is often an f-string: the names in its fields have their values,
+    whichever Python tblsp runs on (before 3.12 an f-string is one token); a `!r` is no name."""
+    crash(workspace, """\
+        def pay(total, r):
+            raise ValueError(f"cannot pay {total!r:>{r}} of {r + 1}")  # crash
+        pay(12, 5)
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = open_file(client, prog)
+    await diagnostics(client, uri)
+    text = await hover_at(client, prog, "# crash", "total")
+    assert text.startswith("**total**: `int`") and "\n12\n" in text
+    for field in ("{r}", "{r + 1}"):
+        text = await hover_at(client, prog, "# crash", field, offset=1)
+        assert text.startswith("**r**: `int`") and "\n5\n" in text
+    assert await hover_text(client, uri, col_of(prog, "# crash", "r:>")) is None
