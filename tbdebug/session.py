@@ -10,7 +10,8 @@ from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
 from tbdump.localsource import install_sources
 from tbdump.model import all_frames
 from tbdump.placeholder import captured_class
-from tbdump.standins import StandinException, StandinTraceback, exception_frames, standin_exceptions
+from tbdump.standins import (StandinException, StandinTraceback, exception_frames, locate_class,
+                             standin_exceptions)
 from tbdump.termtext import printable
 from tbdump.tracetext import exception_line
 
@@ -211,8 +212,12 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             def missing(value: tbdump.Placeholder) -> bool:
                 self.error(f"source code not available: {arg} is a placeholder for the value: {value!r}")
                 return True
+
+            def source(arg: str) -> None:
+                locate_class(self._ahead[0] if self._ahead else None)   # 3.13's inspect needs it
+                pdb.Pdb.do_source(self, arg)
             with _crashed_main(dump):
-                self._unless_placeholder(arg, super().do_source, missing)
+                self._unless_placeholder(arg, source, missing)
 
     return ReplayPdb()
 
