@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import inspect
 import linecache
@@ -20,13 +21,13 @@ import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
-from .model import ExceptionRecord, Frame
+from .model import ExceptionRecord, Frame, all_frames
 
 if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["StandinCode", "StandinFrame", "StandinTraceback", "StandinException",
-           "standin_exceptions", "exception_frames", "traced"]
+           "standin_exceptions", "exception_frames", "traced", "crashed_main", "locate_class"]
 
 
 # ---------------------------------------------------------------- code shape
@@ -80,6 +81,28 @@ def _first_line(node: Any) -> int:
     decorators = getattr(node, "decorator_list", None)
     line: int = decorators[0].lineno if decorators else node.lineno
     return line
+
+
+@contextlib.contextmanager
+def crashed_main(dump: "Dump") -> Iterator[None]:
+    """Meanwhile ``sys.modules["__main__"]`` has the ``__file__`` of the crashed program's main module.
+
+    inspect finds a class's source through its module's ``__file__``; a class the
+    program defined in ``__main__`` would otherwise be looked for in the viewer's own.
+    """
+    main = next((frame.filename for frame in all_frames(dump.exceptions, dump.threads)
+                 if frame.module == "__main__"), None)
+    saved = sys.modules.get("__main__")
+    if main is None or saved is None:
+        yield
+        return
+    stand_in = types.ModuleType("__main__")
+    stand_in.__file__ = main
+    sys.modules["__main__"] = stand_in
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
 
 
 def locate_class(cls: object) -> None:
