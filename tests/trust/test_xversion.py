@@ -33,7 +33,10 @@ WRITER = '''
         qty: int
     def make_adder(n):
         return lambda x: x + n
+    class Batch(list):
+        pass
     def crash(count):
+        batch = Batch([1, 2])   # before the others: under another Python its items must not cost theirs
         plain = {"ints": [1, 2, 3], "text": "héllo", "nested": {"t": (1.5, None, True)}}
         point = Point(1, 2)
         item = Item("bolt", count)
@@ -152,7 +155,7 @@ def test_every_writer_opens_under_every_reader(tmp_path: Path) -> None:
             (got["written_by"][:2] == [int(p) for p in writer.split(".")[:2]], "writer version recorded"),
             ((got["note"] is not None) == expect_note, "version note %r" % got["note"]),
             (got["exception"] == ["ValueError", "bad count 3"], "exception %r" % got["exception"]),
-            (got["names"] == sorted(["count", "plain", "point", "item", "adder", "code", "Local", "local"]),
+            (got["names"] == sorted(["count", "batch", "plain", "point", "item", "adder", "code", "Local", "local"]),
              "names %r" % got["names"]),
             (got["plain"] == {"ints": [1, 2, 3], "text": "héllo", "nested": {"t": [1.5, None, True]}},
              "plain data %r" % got["plain"]),

@@ -39,11 +39,16 @@ class Account:
         self.balance = balance
 
 
+class Batch(list):
+    pass
+
+
 def parse(text):
     return json.loads(text)  # parse
 
 
 def withdraw(account, request):
+    pending = Batch([request])
     r = request.strip()
     try:
         amount = parse(r)  # cause
@@ -92,7 +97,7 @@ def at_least(version: str, wanted: Tuple[int, int]) -> bool:
 @pytest.mark.parametrize("reader", READERS)
 def test_tbdebug(written: Written, reader: str) -> None:
     python = str(_venv(reader))
-    commands = ["where", "p request, account.owner, account.balance", "source Account", "up", "p __name__"]
+    commands = ["where", "p r, account.owner, account.balance, pending", "source Account", "up", "p __name__"]
     if at_least(reader, (3, 13)):    # pdb's own view of the chain: the dump's, not tbdebug's
         commands += ["exceptions", "exceptions 0", "p s"]
     for writer in sessions(reader):
@@ -108,7 +113,8 @@ def test_tbdebug(written: Written, reader: str) -> None:
         assert said["where"].rstrip().endswith(
             "prog.py(%d)withdraw()\n-> raise RuntimeError(f\"{account.owner!r} sent {r!r}\") "
             "from exc  # crash" % line("# crash")), (where, said["where"])
-        assert said["p request, account.owner, account.balance"] == "('{broken', 'ada', 100)\n", where
+        # The values after a list subclass of the program (a stand-in under another Python) load too.
+        assert said["p r, account.owner, account.balance, pending"].startswith("('{broken', 'ada', 100, "), where
         assert re.match(r"\s*%d\s+class Account:" % line("class Account"), said["source Account"]), \
             (where, said["source Account"])
         assert "prog.py(%d)<module>()" % line("# call") in said["up"], (where, said["up"])
@@ -168,9 +174,9 @@ def test_tbdap(written: Written, reader: str) -> None:
             scopes = client.ok("scopes", {"frameId": frames[0]["id"]})["scopes"]
             local = client.ok("variables", {"variablesReference": scopes[0]["variablesReference"]})["variables"]
             assert {v["name"]: (v["value"], v["type"]) for v in local}["request"] == ("'{broken'", "str")
-            answer = client.ok("evaluate", {"expression": "account.owner, account.balance",
+            answer = client.ok("evaluate", {"expression": "r, account.owner, account.balance",
                                             "frameId": frames[0]["id"], "context": "repl"})
-            assert answer["result"] == "('ada', 100)"
+            assert answer["result"] == "('{broken', 'ada', 100)"
             info = client.ok("exceptionInfo", {"threadId": 1})
             assert info["exceptionId"] == "RuntimeError" and "JSONDecodeError" in info["details"]["stackTrace"]
         finally:
