@@ -172,6 +172,13 @@ class MissingClass:
 
     __tbdump_missing__ = "?"
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> "MissingClass":
+        # A subclass of str, int, tuple... is made by __new__ alone (pickle's NEWOBJ): its value
+        # is in the arguments.
+        made = super().__new__(cls)
+        made.__dict__["_tbdump_args"] = args
+        return made
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.__dict__["_tbdump_args"] = args
 
