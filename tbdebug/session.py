@@ -3,15 +3,14 @@ import ast
 import bdb
 import contextlib
 import sys
-import types
 from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
 from tbdump.localsource import install_sources
-from tbdump.model import all_frames
 from tbdump.placeholder import captured_class
-from tbdump.standins import StandinException, StandinTraceback, exception_frames, standin_exceptions
+from tbdump.standins import (StandinException, StandinTraceback, crashed_main, exception_frames,
+                             locate_class, standin_exceptions)
 from tbdump.termtext import printable
 from tbdump.tracetext import exception_line
 
@@ -144,28 +143,6 @@ def _restart() -> Type[BaseException]:
     return restart if isinstance(restart, type) and issubclass(restart, BaseException) else _NoRestart
 
 
-@contextlib.contextmanager
-def _crashed_main(dump: tbdump.Dump) -> Iterator[None]:
-    """Meanwhile ``sys.modules["__main__"]`` has the ``__file__`` of the crashed program's main module.
-
-    inspect finds a class's source through its module's ``__file__``; a class the
-    program defined in ``__main__`` would otherwise be looked for in tbdebug's own.
-    """
-    main = next((frame.filename for frame in all_frames(dump.exceptions, dump.threads)
-                 if frame.module == "__main__"), None)
-    saved = sys.modules.get("__main__")
-    if main is None or saved is None:
-        yield
-        return
-    stand_in = types.ModuleType("__main__")
-    stand_in.__file__ = main
-    sys.modules["__main__"] = stand_in
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = saved
-
-
 def _replay_pdb(dump: tbdump.Dump) -> Any:
     """pdb's Pdb, answering for a placeholder what it answered for the value it stands for."""
     import pdb   # the standard library's: plain_pdb is checked against it
@@ -242,8 +219,12 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             def missing(value: tbdump.Placeholder) -> bool:
                 self.error(f"source code not available: {arg} is a placeholder for the value: {value!r}")
                 return True
-            with _crashed_main(dump):
-                self._unless_placeholder(arg, super().do_source, missing)
+
+            def source(arg: str) -> None:
+                locate_class(self._ahead[0] if self._ahead else None)   # 3.13's inspect needs it
+                pdb.Pdb.do_source(self, arg)
+            with crashed_main(dump):
+                self._unless_placeholder(arg, source, missing)
 
     return ReplayPdb()
 

@@ -1,7 +1,7 @@
 """Stand-ins for values a dump does not hold, in the object layer and in the viewers."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from .model import Value
 from .termtext import printable
@@ -172,6 +172,13 @@ class MissingClass:
 
     __tbdump_missing__ = "?"
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> "MissingClass":
+        # A subclass of str, int, tuple... is made by __new__ alone (pickle's NEWOBJ): its value
+        # is in the arguments.
+        made = super().__new__(cls)
+        made.__dict__["_tbdump_args"] = args
+        return made
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.__dict__["_tbdump_args"] = args
 
@@ -182,6 +189,17 @@ class MissingClass:
             self.__dict__.update(state)
         else:
             self.__dict__["_tbdump_state"] = state
+
+    # A list or dict subclass of the program gets its items from pickle after it is made
+    # (APPENDS, SETITEMS): kept beside its state, so it loads, and the values after it too.
+    def extend(self, items: Iterable[Any]) -> None:
+        self.__dict__.setdefault("_tbdump_items", []).extend(items)
+
+    def append(self, item: Any) -> None:
+        self.extend([item])
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.__dict__.setdefault("_tbdump_items", {})[key] = value
 
     def __repr__(self) -> str:
         return "<%s (not importable here: %s)>" % (type(self).__qualname__, self.__tbdump_missing__)

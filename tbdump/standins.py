@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import inspect
 import linecache
+import sys
 import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .chain import EXCEPTION_GROUP, link_chain
-from .model import ExceptionRecord, Frame
+from .model import ExceptionRecord, Frame, all_frames
 
 if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["StandinCode", "StandinFrame", "StandinTraceback", "StandinException",
-           "standin_exceptions", "exception_frames", "traced"]
+           "standin_exceptions", "exception_frames", "traced", "crashed_main", "locate_class"]
 
 
 # ---------------------------------------------------------------- code shape
@@ -80,6 +82,53 @@ def _first_line(node: Any) -> int:
     decorators = getattr(node, "decorator_list", None)
     line: int = decorators[0].lineno if decorators else node.lineno
     return line
+
+
+@contextlib.contextmanager
+def crashed_main(dump: "Dump") -> Iterator[None]:
+    """Meanwhile ``sys.modules["__main__"]`` has the ``__file__`` of the crashed program's main module.
+
+    inspect finds a class's source through its module's ``__file__``; a class the
+    program defined in ``__main__`` would otherwise be looked for in the viewer's own.
+    """
+    main = next((frame.filename for frame in all_frames(dump.exceptions, dump.threads)
+                 if frame.module == "__main__"), None)
+    saved = sys.modules.get("__main__")
+    if main is None or saved is None:
+        yield
+        return
+    stand_in = types.ModuleType("__main__")
+    stand_in.__file__ = main
+    sys.modules["__main__"] = stand_in
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
+def locate_class(cls: object) -> None:
+    """Give a class from a dump the ``__firstlineno__`` that Python 3.13+ gives a class it creates.
+
+    From 3.13 on, inspect finds a class's source by that attribute alone.  A class
+    made on load (a stand-in for one whose code cannot run here, an Enum rebuilt
+    from its members) or pickled by an older Python has none: it is found here as
+    inspect found it before 3.13, by its qualname in its module's source (the one
+    linecache serves, so the dump's copy when the local file is not the one that ran).
+    """
+    if sys.version_info < (3, 13) or not isinstance(cls, type) or "__firstlineno__" in vars(cls):
+        return
+    try:
+        filename = inspect.getsourcefile(cls)
+    except (TypeError, OSError):    # a builtin class, or a module without a file
+        return
+    tree = _tree(filename) if filename else None
+    found = [] if tree is None else [node for node, qualname in _definitions(tree)
+                                     if isinstance(node, ast.ClassDef) and qualname == cls.__qualname__]
+    if found:
+        try:
+            setattr(cls, "__firstlineno__", _first_line(found[0]))
+        except (TypeError, AttributeError):     # a class that takes no attributes: no source then
+            pass
 
 
 def _find_shape(frame: Frame) -> _Shape:

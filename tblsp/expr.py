@@ -32,15 +32,63 @@ class Chain:
         return line[self.start:self.end]
 
 
-def _tokens(line: str) -> List[tokenize.TokenInfo]:
-    """The line's tokens; a line cut out of a longer statement tokenizes up to where it breaks."""
+def _tokens(line: str, shift: int = 0) -> List[tokenize.TokenInfo]:
+    """The line's tokens, ``shift`` columns to the right; a line cut out of a longer statement
+    tokenizes up to where it breaks."""
     tokens: List[tokenize.TokenInfo] = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(line).readline):
-            tokens.append(tok)
+            if tok.type == tokenize.ERRORTOKEN and tok.string.strip() in ("'", '"'):
+                break   # a string left open: what follows is its text (3.12+ stops here too)
+            if tok.type == tokenize.STRING and tok.start[0] == tok.end[0] == 1:
+                # Before 3.12 an f-string is one STRING token (from 3.12 on, its parts are
+                # tokens of their own): the names in its replacement fields are found here.
+                tokens.append(tok._replace(start=(1, tok.start[1] + shift), end=(1, tok.end[1] + shift)))
+                for start, end in _fields(tok.string):
+                    tokens.extend(_tokens(tok.string[start:end], shift + tok.start[1] + start))
+                continue
+            tokens.append(tok._replace(start=(tok.start[0], tok.start[1] + shift),
+                                       end=(tok.end[0], tok.end[1] + shift)))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
-    return tokens
+    return [tok for tok in tokens if tok.type not in (tokenize.NEWLINE, tokenize.ENDMARKER)]
+
+
+def _fields(string: str) -> Iterator[Tuple[int, int]]:
+    """The spans of the expressions in the replacement fields of an f-string literal (none
+    for other strings); a field's format spec is scanned for fields of its own."""
+    quote = min((string.find(q) for q in "'\"" if q in string), default=-1)
+    if quote < 0 or "f" not in string[:quote].lower():
+        return
+    i = quote + 1
+    while i < len(string):
+        if string.startswith("{{", i) or string[i] != "{":
+            i += 2 if string.startswith("{{", i) else 1
+            continue
+        end = _field_end(string, i + 1)
+        yield i + 1, end
+        i = end
+
+
+def _field_end(string: str, i: int) -> int:
+    """Where the expression starting at ``i`` ends: a `!` conversion, `:` spec, `=` or `}` at
+    its top level (outside brackets and quotes), or the end of the string."""
+    depth, quote = 0, ""
+    while i < len(string):
+        c = string[i]
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}" and depth:
+            depth -= 1
+        elif depth == 0 and (c in "}:" or (c == "!" and string[i + 1:i + 2] != "=")
+                             or (c == "=" and string[i + 1:i + 2] != "=" and string[i - 1] not in "=!<>")):
+            return i
+        i += 1
+    return i
 
 
 def _is_name(tok: tokenize.TokenInfo) -> bool:
@@ -73,8 +121,9 @@ def _chains(line: str) -> Iterator[Tuple[Chain, List[Tuple[int, int]]]]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        after_dot = i > 0 and tokens[i - 1].string == "."
-        if not _is_name(tok) or after_dot or tok.start[0] != 1:
+        # After a dot: an attribute; after a `!`: an f-string's conversion (`{x!r}`), not a name.
+        qualified = i > 0 and tokens[i - 1].string in (".", "!")
+        if not _is_name(tok) or qualified or tok.start[0] != 1:
             i += 1
             continue
         steps: List[Step] = []

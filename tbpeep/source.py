@@ -12,6 +12,7 @@ from peepshow.core.exceptions import CommandError  # imported after tbpeep.loade
 
 import tbdump
 from tbdump.localsource import check_local, no_source_note
+from tbdump.standins import crashed_main, locate_class
 
 from .view import FrameView
 
@@ -20,20 +21,22 @@ _VIM = ["vim", "--not-a-term", "-c", "map q :qa<CR>", "-c", "map <CR> :qa<CR>",
         "-c", ":set number", "-RM"]
 
 
-def _where(target: Any) -> Tuple[str, int]:
+def _where(dump: tbdump.Dump, target: Any) -> Tuple[str, int]:
     """The file and first line of what `??` shows: a captured frame at its line, else the object's definition."""
     if isinstance(target, FrameView):
         return target.frame.f_code.co_filename, target.frame.f_lineno
-    try:
-        filename = inspect.getsourcefile(target)
-    except TypeError as exc:   # a builtin, an instance: no source of its own
-        raise CommandError(f"Cannot find source code: {exc}") from None
-    if filename is None or not linecache.getlines(filename):
-        return filename or inspect.getfile(target), 0
-    try:
-        return filename, inspect.getsourcelines(target)[1]
-    except OSError as exc:     # a class inspect cannot find in its module's source
-        raise CommandError(f"Cannot find source code: {exc}") from None
+    with crashed_main(dump):   # a class of the program's __main__ is in its file, not tbpeep's
+        locate_class(target)   # 3.13's inspect needs it
+        try:
+            filename = inspect.getsourcefile(target)
+        except TypeError as exc:   # a builtin, an instance: no source of its own
+            raise CommandError(f"Cannot find source code: {exc}") from None
+        if filename is None or not linecache.getlines(filename):
+            return filename or inspect.getfile(target), 0
+        try:
+            return filename, inspect.getsourcelines(target)[1]
+        except OSError as exc:     # a class inspect cannot find in its module's source
+            raise CommandError(f"Cannot find source code: {exc}") from None
 
 
 def _local_file(filename: str) -> Optional[str]:
@@ -59,7 +62,7 @@ def show_source(dump: tbdump.Dump, original: Callable[..., None]) -> Callable[..
     """
     @functools.wraps(original)   # keeps peepshow's name, help text and key for the command
     def cmd_source(commands: Any) -> None:
-        filename, line = _where(commands.ctx.target)
+        filename, line = _where(dump, commands.ctx.target)
         lines = linecache.getlines(filename)
         if not lines:
             source = dump.sources.get(filename)

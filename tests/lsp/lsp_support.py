@@ -37,11 +37,12 @@ WAIT = 20.0     # seconds: generous for a loaded CI machine; a hang still fails
 
 
 def crash(directory: Path, source: str, name: str = "prog.py", args: Sequence[str] = (),
-          output: Optional[Path] = None, env: Optional[Dict[str, str]] = None) -> Path:
+          output: Optional[Path] = None, env: Optional[Dict[str, str]] = None,
+          python: str = sys.executable) -> Path:
     """Write `source` as a program in `directory`, crash it under `python -m tbdump`."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / name).write_text(textwrap.dedent(source), encoding="utf-8")
-    cmd = [sys.executable, "-m", "tbdump"] + (["-o", str(output)] if output else [])
+    cmd = [python, "-m", "tbdump"] + (["-o", str(output)] if output else [])
     proc = subprocess.run(cmd + [name, *args], cwd=directory, env={**ENV, **(env or {})},
                           capture_output=True, text=True, timeout=600)
     dump = output or directory / "traceback.pkl"

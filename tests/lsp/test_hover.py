@@ -8,6 +8,7 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
+from ..trust.test_xversion import _venv
 from .lsp_support import col_of, crash, diagnostics, hover_text, line_of, open_file, start
 
 pytestmark = pytest.mark.asyncio
@@ -156,3 +157,48 @@ async def test_a_plain_text_client_gets_plain_text(client: LanguageClient, works
     text = await hover_text(client, uri, col_of(prog, "# call", "cart"))
     assert text is not None and "local in <module>() · frame 1 of 2" in text
     assert not {"`", "*", "\\"} & set(text), text
+
+
+async def test_names_inside_f_strings(client: LanguageClient, workspace: Path) -> None:
+    """A crash line's message is often an f-string: the names in its fields have their values,
+    whichever Python tblsp runs on (before 3.12 an f-string is one token); a `!r` is no name."""
+    crash(workspace, """\
+        def pay(total, r):
+            raise ValueError(f"cannot pay {total!r:>{r}} of {r + 1}")  # crash
+        pay(12, 5)
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = open_file(client, prog)
+    await diagnostics(client, uri)
+    text = await hover_at(client, prog, "# crash", "total")
+    assert text.startswith("**total**: `int`") and "\n12\n" in text
+    for field in ("{r}", "{r + 1}"):
+        text = await hover_at(client, prog, "# crash", field, offset=1)
+        assert text.startswith("**r**: `int`") and "\n5\n" in text
+    assert await hover_text(client, uri, col_of(prog, "# crash", "r:>")) is None
+
+
+async def test_a_source_newer_than_the_servers_python(client: LanguageClient, workspace: Path) -> None:
+    """A dump of a program written in syntax newer than the Python tblsp runs on (3.12's
+    generics, seen from the suite's 3.11): its defs are found by their indentation, so the
+    lines above the crash have their values and the call site its arguments, as when it parses."""
+    crash(workspace, """\
+        type Amount = int
+
+
+        def withdraw[T](balance: T, amount: Amount, *, note=(1, 2)):
+            fee = 2  # fee line
+            raise ValueError(f"insufficient funds: {balance} < {amount + fee}")  # crash
+
+
+        withdraw(88, 200)  # call
+        """, python=str(_venv("3.12.1")))
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = open_file(client, prog)
+    called = [d for d in await diagnostics(client, uri) if d.range.start.line == line_of(prog, "# call")]
+    assert [d.message for d in called] == \
+        ["called from here: `withdraw(88, 200)` with balance=88, amount=200, note=(1, 2)"]
+    text = await hover_at(client, prog, "# fee line", "fee")
+    assert text.startswith("**fee**: `int`") and "\n2\n" in text

@@ -1,8 +1,9 @@
 """Cross-version matrix: a dump written by each of Python 3.9-3.13 opens under each of them.
 
 Every interpreter runs tbdump from this source tree (PYTHONPATH) in a venv
-with the pinned dill, cached under ~/.cache/tbdump.  A missing interpreter
-fails the test: CI must have them all.
+with the pinned dill and the viewers' dependencies (xversion-requirements.txt),
+cached under ~/.cache/tbdump and shared with test_xversion_viewers.py.  A
+missing interpreter fails the test: CI must have them all.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..hostile.harness import REPO, base_env, write_program
 
 VERSIONS = ["3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
 PYENV = Path(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))) / "versions"
-DILL = "dill==0.4.1"
+REQUIREMENTS = Path(__file__).with_name("xversion-requirements.txt")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tbdump"
 
 WRITER = '''
@@ -32,7 +33,10 @@ WRITER = '''
         qty: int
     def make_adder(n):
         return lambda x: x + n
+    class Batch(list):
+        pass
     def crash(count):
+        batch = Batch([1, 2])   # before the others: under another Python its items must not cost theirs
         plain = {"ints": [1, 2, 3], "text": "héllo", "nested": {"t": (1.5, None, True)}}
         point = Point(1, 2)
         item = Item("bolt", count)
@@ -62,6 +66,7 @@ print(json.dumps({
     "exception": [dump.exception.type, dump.exception.message], "frame": frame.name,
     "names": sorted(frame.variables), "plain": values["plain"] if isinstance(values["plain"], dict) else None,
     "point": list(values["point"]) if isinstance(values["point"], tuple) else None,
+    "point_args": getattr(values["point"], "_tbdump_args", None),
     "fields": [getattr(values["local"], "v", None), getattr(values["item"], "name", None),
                getattr(values["item"], "qty", None)],
     "kinds": {n: "placeholder" if isinstance(o, tbdump.Placeholder) else "object" for n, o in values.items()},
@@ -75,19 +80,33 @@ def _interpreter(version: str) -> Path:
 
 
 def _venv(version: str) -> Path:
-    """A venv for ``version`` with the pinned dill, made once and cached (under a lock: test
-    workers ask for the same venvs at once)."""
-    key = hashlib.sha256(("%s %s" % (version, DILL)).encode()).hexdigest()[:12]
+    """A venv for ``version`` with the pinned requirements, made once and cached (under a lock:
+    test workers ask for the same venvs at once)."""
+    pins = REQUIREMENTS.read_bytes()
+    key = hashlib.sha256(version.encode() + b" " + pins).hexdigest()[:12]
     venv = CACHE / ("xver-%s-%s" % (version, key))
     python = venv / "bin" / "python"
     with locked(CACHE / ("xver-%s.lock" % version)):
         if not (venv / ".done").exists():
             subprocess.run([str(_interpreter(version)), "-m", "venv", "--clear", str(venv)], check=True,
                            capture_output=True)
-            subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", DILL],
-                           check=True, capture_output=True)
-            (venv / ".done").write_text(DILL)
+            done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                                   "-r", str(REQUIREMENTS)], capture_output=True, text=True)
+            assert done.returncode == 0, "cannot build the %s venv: %s" % (version, done.stderr[-1500:])
+            (venv / ".done").write_bytes(pins)
     return python
+
+
+def test_the_pins_are_the_locked_ones() -> None:
+    """A package pinned for every Python has the version the main test venv has: what the
+    viewers are tested with on 3.11 is what they are tested with on the others."""
+    def pins(path: Path) -> Dict[str, str]:
+        return {name.lower(): version for name, _, version in
+                (line.split("#")[0].strip().partition("==") for line in path.read_text().splitlines())
+                if version and ";" not in version}
+    locked_pins = pins(REPO / "requirements-test.lock")
+    wrong = {name: version for name, version in pins(REQUIREMENTS).items() if locked_pins.get(name) != version}
+    assert not wrong, "xversion-requirements.txt differs from requirements-test.lock: %s" % wrong
 
 
 def _env() -> Dict[str, str]:
@@ -137,7 +156,7 @@ def test_every_writer_opens_under_every_reader(tmp_path: Path) -> None:
             (got["written_by"][:2] == [int(p) for p in writer.split(".")[:2]], "writer version recorded"),
             ((got["note"] is not None) == expect_note, "version note %r" % got["note"]),
             (got["exception"] == ["ValueError", "bad count 3"], "exception %r" % got["exception"]),
-            (got["names"] == sorted(["count", "plain", "point", "item", "adder", "code", "Local", "local"]),
+            (got["names"] == sorted(["count", "batch", "plain", "point", "item", "adder", "code", "Local", "local"]),
              "names %r" % got["names"]),
             (got["plain"] == {"ints": [1, 2, 3], "text": "héllo", "nested": {"t": [1.5, None, True]}},
              "plain data %r" % got["plain"]),
@@ -145,6 +164,8 @@ def test_every_writer_opens_under_every_reader(tmp_path: Path) -> None:
             # A class pickled by value cannot run elsewhere; its instances still hold their data.
             (got["fields"] == [7, "bolt", 3], "instances of the program's classes %r" % got["fields"]),
         ]
+        if writer != reader:    # a tuple subclass's stand-in holds the values it was made of
+            checks.append((got["point_args"] == [1, 2], "namedtuple's stand-in %r" % got["point_args"]))
         if writer == reader:
             checks.append((got["point"] == [1, 2], "namedtuple %r" % got["point"]))
             checks.append((got["adder"] == 11, "lambda by value %r" % got["adder"]))

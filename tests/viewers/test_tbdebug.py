@@ -442,6 +442,19 @@ def test_a_groups_members_are_raised_and_chained_as_pdb_shows_them(crash, tmp_pa
         assert replay[0] == live[0], options
 
 
+@pytest.mark.parametrize("program, args, writer, name, line", [
+    ("bank.py", ["10", "200"], "3.11.7", "Account", 5),   # pickled by 3.11: a stand-in on 3.13
+    ("palette.py", [], "3.13.0", "Color", 5),             # an Enum rebuilt from its members
+], ids=["foreign-class", "enum"])
+def test_source_of_a_class_on_python_3_13(crash, tmp_path, program, args, writer, name, line):
+    """3.13's inspect finds a class by the `__firstlineno__` 3.13 gives the classes it creates;
+    a class from the dump has it only if 3.13 pickled it and pickle could rebuild it."""
+    python = str(_venv("3.13.0"))
+    dump = crash(program, *args, python=str(_venv(writer)))
+    shown = answers(run(tbdebug(dump, python=python), tmp_path, stdin=f"source {name}\nq\n").stdout)[0]
+    assert squash(shown).startswith(f" {line} class {name}"), shown
+
+
 def test_a_crash_in_a_thread_opens_at_its_frame(crash, tmp_path):
     dump = crash("worker.py")
     done = run(tbdebug(dump), tmp_path, stdin="p total, i, items\nup\nq\n")

@@ -11,6 +11,7 @@ from tbpeep.loader import PEEPSHOW
 
 from ..conftest import rewrite_safe_layer
 from ..crafted import name_file
+from ..trust.test_xversion import _venv
 from .children import run
 
 PROMPT = r"^(list|dict|int) [*i]+ > $"
@@ -366,5 +367,24 @@ def test_the_exceptions_traceback_walks_the_captured_frames_in_safe_mode_too(cra
     peep.line("!tb = crash.exception.__traceback__.tb_next.tb_next")
     peep.line("!tb.tb_frame.f_code.co_name, tb.tb_lineno")
     peep.wait_screen(r"^\('load_config', 18\)$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
+@pytest.mark.parametrize("reader", [None, "3.13.0"], ids=["same-python", "python-3.13"])
+def test_show_source_of_a_class_of_the_program(crash, terminal, vim, reader):
+    """`??` on a class the crashed program defined in __main__: its file, not tbpeep's own
+    __main__; on 3.13 too, whose inspect finds a class only by a `__firstlineno__` that a
+    class pickled by another Python lacks."""
+    dump = crash("bank.py", "10", "200")
+    peep = terminal(tbpeep(dump, python=sys.executable if reader is None else str(_venv(reader))))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("$Account")
+    peep.wait_screen(r"^type d >\s*$")
+    peep.line("??")
+    screen = peep.wait_screen(r"bank\.py.*\[readonly\].*\b5,")
+    assert re.search(r"^\s*5 class Account:$", screen, re.M), screen
+    peep.type("q")      # vim quits on q alone: an Enter after it could reach peepshow, or not
+    peep.wait_screen(r"^type i >\s*$")
     peep.line("q")
     assert peep.exit_status() == 0
