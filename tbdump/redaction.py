@@ -274,14 +274,32 @@ def _names_pattern(names: Tuple[str, ...]) -> Optional[Pattern[str]]:
 def _may_hold_entry(folded: str, names: Tuple[str, ...]) -> bool:
     """Whether a long folded text (a dict's joined keys, a repr) may hold a denylist entry:
     ``in`` for each entry that holds no other reads a text in a third of the instructions
-    the trie's search takes, which only a hit then runs. Short texts go to the search."""
-    return len(folded) < 256 or any(map(folded.__contains__, _anchors(names)))
+    the trie's search takes, which only a hit then runs. Short texts go to the search.
+    Each entry is looked for only where its rarest letter occurs: one memchr pass, a
+    tenth of a search, rules out most of them (a dict's keys seldom hold a "w" or a "k")."""
+    if len(folded) < 256:
+        return True
+    for letter, entry in _anchors(names):
+        if letter in folded and entry in folded:
+            return True
+    return False
+
+
+# English letters, most common first: an entry's last one here is the rarest in names.
+_LETTER_FREQUENCY = "etaoinsrhldcumfpgwybvkxjqz"
 
 
 @functools.lru_cache(maxsize=None)
-def _anchors(names: Tuple[str, ...]) -> Tuple[str, ...]:
-    """The entries that contain no other entry: a text holds an entry only if it holds one of these."""
-    return tuple(n for n in names if not any(other != n and other in n for other in names))
+def _anchors(names: Tuple[str, ...]) -> Tuple[Tuple[str, str], ...]:
+    """The entries that contain no other entry, each with its rarest letter: a text holds an
+    entry only if it holds one of these, and that letter."""
+    alone = [n for n in names if not any(other != n and other in n for other in names)]
+    return tuple((max(n, key=_rarity, default=""), n) for n in alone)
+
+
+def _rarity(letter: str) -> int:
+    rank = _LETTER_FREQUENCY.find(letter)
+    return len(_LETTER_FREQUENCY) if rank < 0 else rank
 
 
 def _trie_regex(node: dict) -> str:
