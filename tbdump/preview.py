@@ -13,7 +13,7 @@ import itertools
 import os
 import sys
 import types
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, cut_while
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
@@ -192,25 +192,26 @@ def _ndarray_attributes(obj: Any) -> List[LiveChild]:
 
 def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:
     try:
-        names = sorted((n for n in dir(obj) if isinstance(n, str)), key=debugpy_order)
+        listed = _listed(dir(obj))
     except BudgetExceeded:
         raise
     except BaseException:
-        names = []
+        listed = _Listed((), 0, frozenset())
         try:
-            names = sorted(vars(obj), key=debugpy_order)
+            listed = _facts(tuple(sorted(vars(obj), key=debugpy_order)))
         except BaseException:
             pass
+    names = listed.names
+    plain = len(names) - listed.special  # the dunders sort last
     out: List[LiveChild] = []
-    if groups is not None:
-        # Special by name alone: counted, never read (dunders sort last).
-        special = sum(1 for name in names if name.startswith("__") and name.endswith("__"))
-        if special:
-            groups[GROUP_SPECIAL] = groups.get(GROUP_SPECIAL, 0) + special
-            names = names[:len(names) - special]
+    if groups is not None and listed.special:
+        # Special by name alone: counted, never read.
+        groups[GROUP_SPECIAL] = groups.get(GROUP_SPECIAL, 0) + listed.special
+        names = names[:plain]
     methods = _class_methods(obj) if groups is not None else None
-    for name in names:
-        if groups is not None and methods is not None and name in methods and _groupable(name):
+    groupable = listed.groupable
+    for index, name in enumerate(names):
+        if groups is not None and methods is not None and name in methods and name in groupable:
             groups[GROUP_FUNCTION] = groups.get(GROUP_FUNCTION, 0) + 1
             continue
         try:
@@ -219,12 +220,52 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
             raise
         except BaseException as exc:
             attr = _Unreadable(exc)
-        group = _group(name, attr)
+        group = _group(index >= plain, name in groupable, attr)
         if groups is not None and group is not None:
             groups[group] = groups.get(group, 0) + 1
             continue
         out.append(LiveChild(name, attr, "." + name, group))
     return out
+
+
+class _Listed(NamedTuple):
+    """An object's attribute names as its preview lists them."""
+
+    names: Tuple[str, ...]   # in debugpy's order (debugpy_order)
+    special: int             # how many of them are __dunders__: the last ones
+    groupable: FrozenSet[str]  # those a group may take (_groupable)
+
+
+# dir() of the instances of one class, as _listed gives it.  Every Session or datetime of
+# a capture lists the same names: their order and kinds are worked out for the first one,
+# not again per name (a third of previewing a datetime).  Bounded: a long-lived viewer
+# meets many classes.
+_LISTED: Dict[Tuple[str, ...], _Listed] = {}
+_LISTED_MAX = 512
+
+
+def _listed(names: List[Any]) -> _Listed:
+    """The strings among ``names`` (what dir() gives) in debugpy's order, with their kinds."""
+    if not set(map(type, names)) <= _STR:
+        # A __dir__ of the program's own gave more than exact strings: their hashing and
+        # comparing are its code, which must not decide what a cache returns.
+        return _facts(tuple(sorted((n for n in names if isinstance(n, str)), key=debugpy_order)))
+    key = tuple(names)
+    found = _LISTED.get(key)
+    if found is None:
+        if len(_LISTED) >= _LISTED_MAX:
+            _LISTED.clear()
+        found = _LISTED[key] = _facts(tuple(sorted(key, key=debugpy_order)))
+    return found
+
+
+_STR = frozenset((str,))
+
+
+def _facts(names: Tuple[str, ...]) -> _Listed:
+    """``names``, already in debugpy's order, with their kinds."""
+    special = sum(1 for name in names if name.startswith("__") and name.endswith("__"))
+    return _Listed(names, special, frozenset(name for name in names if _groupable(name)))
 
 
 # What a class holds for a method; a classmethod or staticmethod only around a
@@ -289,10 +330,11 @@ def _groupable(name: str) -> bool:
     return not (name.startswith("_") or name.endswith("__"))
 
 
-def _group(name: str, attr: Any) -> Optional[str]:
-    if name.startswith("__") and name.endswith("__"):
+def _group(special: bool, groupable: bool, attr: Any) -> Optional[str]:
+    """The group of an attribute: by its name's kind (``_Listed``), then by what it holds."""
+    if special:
         return GROUP_SPECIAL
-    if not _groupable(name) or type(attr) in _SCALARS:
+    if not groupable or type(attr) in _SCALARS:
         return None
     if isinstance(attr, type):
         return GROUP_CLASS

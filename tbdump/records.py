@@ -126,15 +126,18 @@ _ALONE_ITEMS = frozenset((int, float, bool, type(None)))
 _PLAIN_DATA = _ALONE_ITEMS | {str, bytes}
 
 
-def item_types(obj: Any) -> Optional[Set[type]]:
+def item_types(obj: Any) -> Tuple[Optional[Set[type]], Optional[Set[type]]]:
     """The types of the items (keys and values) of an exact list, tuple, set, frozenset or
-    dict, in one C-speed pass; None for anything else."""
+    dict, in one C-speed pass, and those of a dict's values alone, which the redaction
+    check reads too (a second pass over a 1000-entry dict's values was 1% of a capture);
+    None for anything else."""
     t = type(obj)
     if t in (list, tuple, set, frozenset):
-        return set(map(type, obj))
+        return set(map(type, obj)), None
     if t is dict:
-        return set(map(type, obj)) | set(map(type, obj.values()))
-    return None
+        values = set(map(type, obj.values()))
+        return set(map(type, obj)) | values, values
+    return None, None
 
 
 def _loads_alone(obj: Any, items: Optional[Set[type]]) -> bool:
@@ -175,8 +178,8 @@ class RecordWriter:
         try:
             self.clock.pickling = True  # Ctrl-C may end the record anywhere here: it is rolled back
             try:
-                items = item_types(obj)
-                hides = self.policy.may_hide_secrets(obj, items)
+                items, values = item_types(obj)
+                hides = self.policy.may_hide_secrets(obj, items, values)
                 self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
                 if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
                     self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock

@@ -51,7 +51,11 @@ def rule_marker(rule: str) -> str:
 
 
 def _fold(name: str) -> str:
-    return name.lower().replace("_", "").replace("-", "")
+    return _unseparated(name.lower())
+
+
+def _unseparated(text: str) -> str:
+    return text.replace("_", "").replace("-", "")
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,9 @@ class Redaction:
         pattern = _names_pattern(self.names)
         if not self.enabled or pattern is None:
             return False
-        folded = _fold(joined)
-        found = pattern.search(folded) if _may_hold_entry(folded, self.names) else None
-        if found is None:
+        folded = _fold_if_may_hold(joined, self.names)
+        found = pattern.search(folded) if folded is not None else None
+        if folded is None or found is None:
             return False  # the common case: C-level searches, every entry taken as a substring
         # A hit may be a word entry inside an ordinary word (author, max_tokens): each
         # name hit is decided by itself, found by counting the separators before it.
@@ -146,8 +150,8 @@ class Redaction:
         pattern = _names_pattern(self.names)
         if not self.enabled or pattern is None:
             return False
-        folded = _fold(text)
-        return _may_hold_entry(folded, self.names) and pattern.search(folded) is not None
+        folded = _fold_if_may_hold(text, self.names)
+        return folded is not None and pattern.search(folded) is not None
 
     def rule_for_text(self, text: str) -> Optional[str]:
         """The value pattern that ``text`` hits, if any."""
@@ -271,17 +275,46 @@ def _names_pattern(names: Tuple[str, ...]) -> Optional[Pattern[str]]:
     return re.compile(_trie_regex(trie))
 
 
-def _may_hold_entry(folded: str, names: Tuple[str, ...]) -> bool:
-    """Whether a long folded text (a dict's joined keys, a repr) may hold a denylist entry:
-    ``in`` for each entry that holds no other reads a text in a third of the instructions
-    the trie's search takes, which only a hit then runs. Short texts go to the search."""
-    return len(folded) < 256 or any(map(folded.__contains__, _anchors(names)))
+def _fold_if_may_hold(text: str, names: Tuple[str, ...]) -> Optional[str]:
+    """``_fold(text)``, or None when it cannot hold a denylist entry (a dict's joined keys, a
+    repr): ``in`` for each entry that holds no other reads a long text in a third of the
+    instructions the trie's search takes, which only a hit then runs; short texts go to
+    the search.  An entry is looked for only where its two rarest letters occur, found by
+    memchr passes over the text lowered but not yet folded (folding only drops "_" and
+    "-"): most long texts hold none of the entries' pairs, and are not folded at all."""
+    lowered = text.lower()
+    if len(lowered) < 256:
+        return _unseparated(lowered)
+    folded = None
+    for first, second, entry in _anchors(names):
+        if first in lowered and second in lowered:
+            if folded is None:
+                folded = _unseparated(lowered)
+            if entry in folded:
+                return folded
+    return None
+
+
+# English letters, most common first: an entry's last ones here are the rarest in names.
+_LETTER_FREQUENCY = "etaoinsrhldcumfpgwybvkxjqz"
 
 
 @functools.lru_cache(maxsize=None)
-def _anchors(names: Tuple[str, ...]) -> Tuple[str, ...]:
-    """The entries that contain no other entry: a text holds an entry only if it holds one of these."""
-    return tuple(n for n in names if not any(other != n and other in n for other in names))
+def _anchors(names: Tuple[str, ...]) -> Tuple[Tuple[str, str, str], ...]:
+    """The entries that contain no other entry, each after its two rarest letters: a text
+    holds an entry only if it holds one of these, and both its letters."""
+    alone = [n for n in names if not any(other != n and other in n for other in names)]
+    return tuple(_rarest_two(n) + (n,) for n in alone)
+
+
+def _rarest_two(entry: str) -> Tuple[str, str]:
+    letters = sorted(set(entry), key=_rarity, reverse=True) or [""]
+    return letters[0], letters[min(1, len(letters) - 1)]
+
+
+def _rarity(letter: str) -> int:
+    rank = _LETTER_FREQUENCY.find(letter)
+    return len(_LETTER_FREQUENCY) if rank < 0 else rank
 
 
 def _trie_regex(node: dict) -> str:

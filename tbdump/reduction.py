@@ -368,12 +368,13 @@ class ReducePolicy:
         self._made.add(text)
         return text
 
-    def may_hide_secrets(self, obj: Any, items: Optional[Set[type]]) -> bool:
+    def may_hide_secrets(self, obj: Any, items: Optional[Set[type]], values: Optional[Set[type]] = None) -> bool:
         """Whether pickling ``obj`` needs the per-object redaction check.
 
         The check is a Python call for every object pickled; plain numbers and
         flat containers of them (a 1 000 000-item list) are cleared here at C
-        speed instead.  ``items``: ``tbdump.records.item_types(obj)``, which the caller needs too.
+        speed instead.  ``items``, ``values``: ``tbdump.records.item_types(obj)``, which the
+        caller needs too.
         """
         if not self.redaction.enabled:
             return False
@@ -398,7 +399,7 @@ class ReducePolicy:
                     return True
                 if texts_matter and not self.secrets.ints:
                     return False
-                return self._flat_hides(obj.values(), set(map(type, obj.values())))
+                return self._flat_hides(obj.values(), set(map(type, obj.values())) if values is None else values)
             if qualified_type(obj) == "numpy.ndarray":
                 return bool(obj.dtype.hasobject or (obj.dtype.kind in "US" and texts_matter))
         except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -662,6 +663,68 @@ def test_the_program_s_other_threads_keep_their_sys_stdout_during_capture(workdi
     assert proc.stderr.splitlines()[-1] == "kept", proc.stderr
     functions = tbdump.load(workdir / "traceback.pkl").frames[-1].locals["functions"]
     assert [f(3) for f in functions[:2]] == [4, 4]
+
+
+
+def test_a_script_function_comes_back_with_every_global_its_code_names(workdir: Path) -> None:
+    """The globals a __main__ function's code names, read from its code units: with
+    hundreds of globals about (an index past 255 takes EXTENDED_ARG), a nested function's
+    too, the function pickled by value runs after loading as it ran in the program."""
+    write(workdir / "prog.py", """
+        exec("\\n".join("g%d = %d" % (i, i) for i in range(400)))
+        def use():
+            global counter
+            counter = g399 + g0
+            def inner():
+                return g398
+            return counter + inner()
+        def crash():
+            fn = use
+            raise RuntimeError("stop")
+        crash()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    proc = run([PYTHON, "-c", "import tbdump; print(tbdump.load('traceback.pkl').frames[-1].locals['fn']())"],
+               workdir)
+    assert proc.stdout == "797\n", proc.stderr
+
+
+def test_instances_of_one_class_each_show_their_own_attributes(workdir: Path) -> None:
+    """An object's attribute names are put in order once per dir() listing: two instances of
+    a class with different attributes each list theirs, in debugpy's order, and objects whose
+    __dir__ gives more than exact strings still show theirs."""
+    dump = crash(workdir, """
+        class Name(str):
+            pass
+        class Point:
+            def __init__(self, x, y):
+                self.y, self.x = y, x
+            def norm(self):
+                return 0
+        class Subclassed:
+            def __init__(self):
+                self.b, self._a = 1, 2
+            def __dir__(self):
+                return [Name("b"), "_a", "__class__"]
+        class Unsortable:
+            def __init__(self):
+                self.b, self._a = 1, 2
+            def __dir__(self):
+                return ["b", 3]
+        def main():
+            first, second = Point(1, 2), Point(3, 4)
+            second.z, second._hidden = 5, 6
+            subclassed, unsortable = Subclassed(), Unsortable()
+            raise RuntimeError("stop")
+        main()
+    """)
+    variables = dump.frames[-1].variables
+    def names(name: str) -> List[str]:
+        return [child.name for child in variables[name].children or ()]
+    assert names("first") == ["x", "y"] and names("second") == ["x", "y", "z", "_hidden"]
+    assert [(variables[name].groups or {}).get("function") for name in ("first", "second")] == [1, 1]
+    assert names("subclassed") == ["b", "_a"] and variables["subclassed"].groups == {"special": 1}
+    assert names("unsortable") == ["b", "_a"]   # dir() cannot sort it: the instance's own names
 
 
 def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:

@@ -105,6 +105,29 @@ def test_redaction_can_be_configured_and_turned_off(tmp_path: Path) -> None:
     assert canary.encode() in (tmp_path / "traceback.pkl").read_bytes()
 
 
+
+def test_added_names_of_digits_or_other_letters_are_found_among_many_keys(tmp_path: Path) -> None:
+    """A long dict's joined keys are searched for an entry only where they hold the entry's
+    rarest letter: an added entry with a digit or a letter beyond English ones is found too,
+    past the keys its preview shows (where only that search finds it)."""
+    canary = "CANARY" + secrets.token_hex(12)
+    prog = write_program(tmp_path, '''
+        import os
+        def f():
+            fields = [("field_%d" % i, i) for i in range(100)]   # keys far past 256 characters
+            accented = dict(fields + [("API_CL\\u00c9", os.environ["VALUE"])])
+            numbered = dict(fields + [("pin-2", os.environ["VALUE"][::-1])])
+            raise RuntimeError("x")
+        f()
+    ''')
+    run_tbdump(prog, [], base_env(VALUE=canary, TBDUMP_REDACT_ADD="cl\u00e9,pin2"))
+    dump = tmp_path / "traceback.pkl"
+    for name, member in members(dump):
+        assert canary.encode() not in member and canary[::-1].encode() not in member, name
+    variables = tbdump.load(dump).frames[-1].locals
+    assert variables["accented"]["API_CL\u00c9"] == "<redacted: name matches 'cl\u00e9'>"
+    assert variables["numbered"]["pin-2"] == "<redacted: name matches 'pin2'>"
+
 # -- the red-team findings: each program crashes as a real one would, and the canary ----
 # -- must appear in no member of the dump, in no encoding, nor in any loaded object ----
 
