@@ -28,6 +28,10 @@ from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope
 NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program is not running. "
                "Inspect frames, variables and the debug console; stop the session when done.")
 
+# debugpy's description of an exception whose message is empty: the exception widget and CALL
+# STACK's header say it, where they would say nothing.
+NO_DESCRIPTION = "exception: no description"
+
 # Object layers up to this size are unpickled whole in the background; bigger
 # ones value by value as they are opened.
 PRELOAD_LIMIT = 32 << 20
@@ -308,8 +312,10 @@ class Session:
             return
         self.stopped_sent = True
         exc = self.replay.dump.exception
+        # The description is what VS Code writes in CALL STACK's header: debugpy sends the
+        # exception's description there, as in exceptionInfo.
         self.conn.send_event("stopped", {
-            "reason": "exception", "description": "Paused on exception", "text": exc.type_name,
+            "reason": "exception", "description": exc.message or NO_DESCRIPTION, "text": exc.type_name,
             "threadId": self.replay.stacks.threads[0].id, "allThreadsStopped": True,
             "preserveFocusHint": False})
 
@@ -422,7 +428,8 @@ class Session:
             raise RequestError("Thread %d did not raise the exception: it was running when the crash was dumped."
                                % thread.id)
         exc = replay.dump.exception
-        return {"exceptionId": exc.type_name, "description": exc.message, "breakMode": "unhandled",
+        return {"exceptionId": exc.type_name, "description": exc.message or NO_DESCRIPTION,
+                "breakMode": "unhandled",
                 "details": self._details(replay, exc, 0)}
 
     def _details(self, replay: Replay, exc: ExceptionRecord, index: int) -> Dict[str, Any]:

@@ -56,7 +56,7 @@ from .conftest import PROGRAMS, make_dump
 from .dapclient import DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library",
-             "subclasses", "longtext", "grouping", "batch", "stdlib"]
+             "subclasses", "longtext", "grouping", "batch", "stdlib", "bare"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
 GROUPS = {"special variables", "function variables", "class variables"}
 CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
@@ -152,7 +152,8 @@ def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[st
                                       "context": "watch"})
                for link in ("", ".__cause__", ".__context__", ".__suppress_context__")]
     return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
-            "stopped": (stopped["body"]["reason"], stopped["body"].get("text")),
+            # VS Code's CALL STACK header says the description (else "Paused on <reason>"), its hover the text.
+            "stopped": (stopped["body"]["reason"], stopped["body"].get("description"), stopped["body"].get("text")),
             "watched": [(normal(w["result"]), w["type"]) for w in watched]}
 
 
@@ -211,7 +212,8 @@ def test_replay_matches_live_debugpy(scenario: str, tmp_path: Path) -> None:
         assert got["locals"] == want["locals"], "locals of %s differ" % want["name"]
     assert actual["exception"] == expected["exception"]
     assert actual["watched"] == expected["watched"]
-    assert actual["stopped"][0] == expected["stopped"][0] == "exception"
+    assert expected["stopped"][0] == "exception"
+    assert actual["stopped"] == expected["stopped"]
 
 
 @pytest.mark.parametrize("scenario", sorted(HOVERS))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, _free_port
 from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
 
@@ -520,3 +520,39 @@ def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspac
     expect(sessions).to_have_count(2, timeout=SESSION_TIMEOUT)
     expect(sessions.nth(0)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: traceback\.pkl\b"))
     expect(sessions.nth(1)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: second\.pkl\b"))
+
+
+
+def test_call_stack_header_says_what_debugpy_says(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """CALL STACK's header, where VS Code says why the one thread of the one session is paused: the same
+    for the dump as for the same crash live under debugpy. VS Code writes the stopped event's
+    `description` there (or "Paused on <reason>" without one): debugpy's is the exception's message."""
+    port = _free_port()
+    debugpy = subprocess.Popen([sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workspace)
+    try:
+        # debugpy's own adapter, reached as VS Code reaches any running adapter ("debugServer"; the
+        # Python extension cannot be installed offline): VS Code sends it the program to launch.
+        (workspace / ".vscode").mkdir()
+        (workspace / ".vscode" / "launch.json").write_text(json.dumps({
+            "version": "0.2.0",
+            "configurations": [{
+                "type": "tbdump", "request": "launch", "name": "debugpy", "debugServer": port,
+                "dumpFile": str(workspace / "traceback.pkl"),  # asked for by the type; debugpy ignores it
+                "program": str(shop), "cwd": str(workspace), "console": "internalConsole", "justMyCode": True,
+            }],
+        }, indent=2))
+        vscode.open_folder(workspace)
+        vscode.show_run_and_debug()
+        vscode.press_f5()
+        vscode.wait_stopped("checkout")
+        expect(vscode.call_stack_state).to_have_text("division by zero")
+        vscode.page.keyboard.press("Shift+F5")
+        expect(vscode.toolbar).to_be_hidden(timeout=SESSION_TIMEOUT)
+    finally:
+        debugpy.kill()
+        debugpy.wait(timeout=10)
+    vscode.page.keyboard.press("Control+Shift+E")  # back to the Explorer, as a person clicks its icon
+    vscode.explorer_context_menu("traceback.pkl", "Open tbdump file")
+    vscode.wait_stopped("checkout")
+    expect(vscode.call_stack_state).to_have_text("division by zero")  # it said "Paused on exception"
