@@ -25,11 +25,6 @@ purpose, the difference is applied to debugpy's side here, by name:
 - GROUP_CONTENTS: the rows inside "special variables"/"function variables"
   are dunder methods and bound methods whose reprs carry addresses of the live
   process; the groups' presence is compared, not their contents.
-- CONTAINER_GROUPS: debugpy also lists "special variables" and "function
-  variables" under builtin containers (list, tuple, dict, set): the dunders and
-  methods of the type, the same for every instance.  tbdump's previews leave
-  them out of containers (they would multiply the dump's size), so they are
-  dropped from debugpy's side for those types.
 - EXCEPTION_LOCAL: debugpy adds `__exception__` to the locals of the frame it
   stops in; a chained segment that passes through that same live frame shows
   it there too (same frame object).  tbdap shows it in the stopped frame only,
@@ -59,7 +54,6 @@ SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals"
              "subclasses", "longtext", "grouping", "batch", "stdlib", "bare"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
 GROUPS = {"special variables", "function variables", "class variables"}
-CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 PAGE = 100
 FLAGS = ["-X", "frozen_modules=off"]  # as debugpy runs programs
@@ -69,11 +63,8 @@ def normal(text: str) -> str:
     return ADDRESS.sub("0x…", text)
 
 
-def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool,
-                  container: bool = False) -> List[Tuple[Any, ...]]:
+def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool) -> List[Tuple[Any, ...]]:
     rows = fetch_children(client, ref, paged_like_vscode)
-    if container:
-        rows = [r for r in rows if r["name"] not in GROUPS]  # CONTAINER_GROUPS
     out: List[Tuple[Any, ...]] = []
     is_set = rows and all(re.fullmatch(r"\d{6,}", r["name"]) for r in rows if r["name"] not in GROUPS | {"len()"})
     for row in rows:
@@ -87,8 +78,7 @@ def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bo
         kids: Any = None
         instrumented = row["type"] == "module" and row["value"].startswith("<module 'threading'")
         if depth > 1 and row["variablesReference"] and not instrumented:  # INSTRUMENTED
-            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode,
-                                 container=row["type"] in CONTAINERS)
+            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode)
         out.append((shown, normal(row["value"]), row["type"], kids))
     if is_set:
         out.sort(key=repr)
@@ -214,6 +204,35 @@ def test_replay_matches_live_debugpy(scenario: str, tmp_path: Path) -> None:
     assert actual["watched"] == expected["watched"]
     assert expected["stopped"][0] == "exception"
     assert actual["stopped"] == expected["stopped"]
+
+
+def container_groups(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Under each builtin container among the user frames' locals (a list, tuple, dict): every row
+    of its "special variables" and "function variables" groups, in order."""
+    frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+    shown: Dict[str, Any] = {}
+    for f in frames:
+        if not (f.get("source") or {}).get("path", "").startswith(str(PROGRAMS)):
+            continue
+        ref = client.ok("scopes", {"frameId": f["id"]})["scopes"][0]["variablesReference"]
+        for row in client.ok("variables", {"variablesReference": ref})["variables"]:
+            if row["type"] not in ("list", "tuple", "dict", "set", "frozenset"):
+                continue
+            kids = client.ok("variables", {"variablesReference": row["variablesReference"]})["variables"]
+            shown[f["name"] + ":" + row["name"]] = [
+                (k["name"], [(g["name"], normal(g["value"]), g["type"]) for g in
+                             client.ok("variables", {"variablesReference": k["variablesReference"]})["variables"]])
+                if k["name"] in GROUPS else k["name"] for k in kids]
+    return shown
+
+
+def test_builtin_containers_list_their_types_members_as_debugpy(tmp_path: Path) -> None:
+    """A list, tuple or dict opens on debugpy's "special variables" and "function variables" (the
+    type's dunders and methods, bound to the object), then its items and len(): row for row."""
+    program = PROGRAMS / "nested.py"
+    expected = live(program, container_groups)
+    assert {"middle:parts", "middle:table", "outer:values"} <= set(expected), expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), container_groups) == expected
 
 
 @pytest.mark.parametrize("scenario", sorted(HOVERS))
