@@ -73,6 +73,10 @@ class Coordinates:
         return offset
 
 
+def _first(entries: List[StackEntry]) -> Optional[StackEntry]:
+    return entries[0] if entries else None
+
+
 class Replay:
     """Everything a session derives from one opened dump."""
 
@@ -96,8 +100,11 @@ class Replay:
         # debugpy shows `__exception__` in the frame it stops in: the innermost one
         # it shows, which under justMyCode is the innermost user frame.
         raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
-        shown = [e for e in raised if not (just_my_code and e.frame is not None and e.frame.library)]
-        self.exception_entry: Optional[StackEntry] = (shown or raised)[0] if raised else None
+        mine = [e for e in raised if e.frame is not None and not e.frame.library]
+        self.exception_entry = _first((mine if just_my_code else []) or raised)
+        # The frame VS Code opens, justMyCode or not: the innermost of the program's own (it skips
+        # subtle frames), or, where there is none, the one that raised, kept plain.
+        self.opened_entry = _first(mine or raised)
         self.library_files = {e.frame.filename for e in self.stacks.entries.values()
                               if e.frame is not None and e.frame.library}
         self.told_sources: Set[str] = set()  # files already reported as not taken from disk
@@ -122,14 +129,14 @@ class Replay:
             pass
 
     def subtle(self, entry: StackEntry) -> bool:
-        """A library frame under justMyCode, shown de-emphasized; never the frame the replay stops in.
+        """A library frame, shown de-emphasized as debugpy shows every frame outside the program
+        (justMyCode or not); never the frame VS Code is to open.
 
         VS Code opens the first frame it does not de-emphasize and puts the exception widget
         there: with every frame de-emphasized (a thread running only library code, which
         debugpy would not even stop in) it would open no editor and select no frame at all.
         """
-        return bool(entry.frame is not None and entry.frame.library and self.just_my_code
-                    and entry is not self.exception_entry)
+        return bool(entry.frame is not None and entry.frame.library and entry is not self.opened_entry)
 
     def deemphasized(self, filename: str) -> bool:
         """A library file's source under justMyCode, but not the one the replay stops in.

@@ -169,22 +169,22 @@ def hovers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str,
     return shown
 
 
-def live(program: Path, look: Callable[..., Dict[str, Any]] = snapshot) -> Dict[str, Any]:
+def live(program: Path, look: Callable[..., Dict[str, Any]] = snapshot, just_my_code: bool = True) -> Dict[str, Any]:
     client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
     try:
         client.initialize()
         stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent),
-                                          "console": "internalConsole", "justMyCode": True})
+                                          "console": "internalConsole", "justMyCode": just_my_code})
         return look(client, stopped, tbdap=False)
     finally:
         client.close()
 
 
-def replayed(dump: Path, look: Callable[..., Dict[str, Any]] = snapshot) -> Dict[str, Any]:
+def replayed(dump: Path, look: Callable[..., Dict[str, Any]] = snapshot, just_my_code: bool = True) -> Dict[str, Any]:
     client = DapClient.spawn([sys.executable, *FLAGS, "-m", "tbdap"], name="tbdap")
     try:
         client.initialize()
-        stopped = client.start("launch", {"dumpFile": str(dump)})
+        stopped = client.start("launch", {"dumpFile": str(dump), "justMyCode": just_my_code})
         return look(client, stopped, tbdap=True)
     finally:
         client.close()
@@ -233,6 +233,38 @@ def test_builtin_containers_list_their_types_members_as_debugpy(tmp_path: Path) 
     expected = live(program, container_groups)
     assert {"middle:parts", "middle:table", "outer:values"} <= set(expected), expected
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), container_groups) == expected
+
+
+RUNPY = "runpy.py"  # debugpy's launcher runs the program through runpy; a dump starts at <module>
+
+
+def call_stack(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Each frame as VS Code draws it (de-emphasized or not, from the frame's hint or its source's),
+    and the frame holding `__exception__`."""
+    frames = [f for f in client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+              if not f["source"]["path"].endswith(RUNPY)]
+    rows, holder = [], None
+    for f in frames:
+        hint = f.get("presentationHint") or f["source"].get("presentationHint")
+        rows.append((f["name"], f["line"], hint in ("subtle", "deemphasize")))
+        ref = client.ok("scopes", {"frameId": f["id"]})["scopes"][0]["variablesReference"]
+        special = [r for r in client.ok("variables", {"variablesReference": ref})["variables"]
+                   if r["name"] == "special variables"]
+        if special and any(r["name"] == "__exception__" for r in client.ok(
+                "variables", {"variablesReference": special[0]["variablesReference"]})["variables"]):
+            holder = f["name"]
+    return {"frames": rows, "__exception__": holder}
+
+
+def test_just_my_code_false_shows_library_frames_as_debugpy(tmp_path: Path) -> None:
+    """`"justMyCode": false`: debugpy lists the library frames, marked subtle as every frame outside
+    the program (VS Code folds them and opens the innermost frame of the program), and puts
+    `__exception__` in the frame that raised."""
+    program = PROGRAMS / "library.py"
+    expected = live(program, call_stack, just_my_code=False)
+    assert expected["frames"][0] == ("raw_decode", expected["frames"][0][1], True), expected
+    got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), call_stack, just_my_code=False)
+    assert got == expected
 
 
 @pytest.mark.parametrize("scenario", sorted(HOVERS))
