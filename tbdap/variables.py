@@ -383,8 +383,9 @@ class VariableTree:
         except Unavailable:
             return None  # listed as an object: listing it then says why
 
-    def _live(self, row: Row) -> Tuple[bool, Any, str]:
-        """(found, object, why not) for a row."""
+    def _live(self, row: Row, keep: bool = True) -> Tuple[bool, Any, str]:
+        """(found, object, why not) for a row; ``keep`` False leaves the row as it was, so its
+        children still come from the preview."""
         if row.has_obj:
             return True, row.obj, ""
         if row.live is None:
@@ -393,7 +394,8 @@ class VariableTree:
             obj = row.live()
         except Unavailable as exc:
             return False, None, str(exc)
-        row.obj, row.has_obj = obj, True
+        if keep:
+            row.obj, row.has_obj = obj, True
         return True, obj, ""
 
     def _preview_is_enough(self, row: Row, needed: Optional[int] = None) -> bool:
@@ -443,7 +445,8 @@ class VariableTree:
         False: only from an object the row already holds."""
         if row.value.qualtype not in BUILTIN_CONTAINERS or not self.objects.allowed or not (load or row.has_obj):
             return []
-        found, obj, _ = self._live(row)
+        # Only the bound methods are read from it: the items stay the preview's while it holds them all.
+        found, obj, _ = self._live(row, keep=False)
         if not found:
             return []
         try:
