@@ -28,6 +28,10 @@ from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope
 NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program is not running. "
                "Inspect frames, variables and the debug console; stop the session when done.")
 
+# debugpy's description of an exception whose message is empty: the exception widget and CALL
+# STACK's header say it, where they would say nothing.
+NO_DESCRIPTION = "exception: no description"
+
 # Object layers up to this size are unpickled whole in the background; bigger
 # ones value by value as they are opened.
 PRELOAD_LIMIT = 32 << 20
@@ -69,6 +73,10 @@ class Coordinates:
         return offset
 
 
+def _first(entries: List[StackEntry]) -> Optional[StackEntry]:
+    return entries[0] if entries else None
+
+
 class Replay:
     """Everything a session derives from one opened dump."""
 
@@ -92,8 +100,11 @@ class Replay:
         # debugpy shows `__exception__` in the frame it stops in: the innermost one
         # it shows, which under justMyCode is the innermost user frame.
         raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
-        shown = [e for e in raised if not (just_my_code and e.frame is not None and e.frame.library)]
-        self.exception_entry: Optional[StackEntry] = (shown or raised)[0] if raised else None
+        mine = [e for e in raised if e.frame is not None and not e.frame.library]
+        self.exception_entry = _first((mine if just_my_code else []) or raised)
+        # The frame VS Code opens, justMyCode or not: the innermost of the program's own (it skips
+        # subtle frames), or, where there is none, the one that raised, kept plain.
+        self.opened_entry = _first(mine or raised)
         self.library_files = {e.frame.filename for e in self.stacks.entries.values()
                               if e.frame is not None and e.frame.library}
         self.told_sources: Set[str] = set()  # files already reported as not taken from disk
@@ -118,14 +129,14 @@ class Replay:
             pass
 
     def subtle(self, entry: StackEntry) -> bool:
-        """A library frame under justMyCode, shown de-emphasized; never the frame the replay stops in.
+        """A library frame, shown de-emphasized as debugpy shows every frame outside the program
+        (justMyCode or not); never the frame VS Code is to open.
 
         VS Code opens the first frame it does not de-emphasize and puts the exception widget
         there: with every frame de-emphasized (a thread running only library code, which
         debugpy would not even stop in) it would open no editor and select no frame at all.
         """
-        return bool(entry.frame is not None and entry.frame.library and self.just_my_code
-                    and entry is not self.exception_entry)
+        return bool(entry.frame is not None and entry.frame.library and entry is not self.opened_entry)
 
     def deemphasized(self, filename: str) -> bool:
         """A library file's source under justMyCode, but not the one the replay stops in.
@@ -308,8 +319,10 @@ class Session:
             return
         self.stopped_sent = True
         exc = self.replay.dump.exception
+        # The description is what VS Code writes in CALL STACK's header: debugpy sends the
+        # exception's description there, as in exceptionInfo.
         self.conn.send_event("stopped", {
-            "reason": "exception", "description": "Paused on exception", "text": exc.type_name,
+            "reason": "exception", "description": exc.message or NO_DESCRIPTION, "text": exc.type_name,
             "threadId": self.replay.stacks.threads[0].id, "allThreadsStopped": True,
             "preserveFocusHint": False})
 
@@ -422,7 +435,8 @@ class Session:
             raise RequestError("Thread %d did not raise the exception: it was running when the crash was dumped."
                                % thread.id)
         exc = replay.dump.exception
-        return {"exceptionId": exc.type_name, "description": exc.message, "breakMode": "unhandled",
+        return {"exceptionId": exc.type_name, "description": exc.message or NO_DESCRIPTION,
+                "breakMode": "unhandled",
                 "details": self._details(replay, exc, 0)}
 
     def _details(self, replay: Replay, exc: ExceptionRecord, index: int) -> Dict[str, Any]:

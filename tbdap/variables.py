@@ -29,6 +29,8 @@ LEN_NAME = preview.LEN_NAME
 GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function variables",
                 GROUP_CLASS: "class variables"}
 GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
+# The types whose dunders and methods only the loaded object shows (_type_rows), by qualified name.
+BUILTIN_CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
 PAGED_TYPES = {"list", "tuple", "dict", "set", "frozenset", "numpy.ndarray"}
 FUNCTION_TYPES = {"function", "builtin_function_or_method", "method", "method-wrapper",
                   "wrapper_descriptor", "method_descriptor", "classmethod_descriptor",
@@ -297,7 +299,9 @@ class VariableTree:
         paged = self._paged_count(row)
         if paged:
             out["indexedVariables"] = paged
-            out["namedVariables"] = len(self.children(row, "named"))
+            # A hint (clients ask for the named children anyway): not worth unpickling a big
+            # container for while its parent is listed, which its type's rows would take.
+            out["namedVariables"] = len(or_note(lambda: self.named_children(row, load=False)))
         return out
 
     def _hex(self, row: Row) -> Value:
@@ -379,8 +383,9 @@ class VariableTree:
         except Unavailable:
             return None  # listed as an object: listing it then says why
 
-    def _live(self, row: Row) -> Tuple[bool, Any, str]:
-        """(found, object, why not) for a row."""
+    def _live(self, row: Row, keep: bool = True) -> Tuple[bool, Any, str]:
+        """(found, object, why not) for a row; ``keep`` False leaves the row as it was, so its
+        children still come from the preview."""
         if row.has_obj:
             return True, row.obj, ""
         if row.live is None:
@@ -389,7 +394,8 @@ class VariableTree:
             obj = row.live()
         except Unavailable as exc:
             return False, None, str(exc)
-        row.obj, row.has_obj = obj, True
+        if keep:
+            row.obj, row.has_obj = obj, True
         return True, obj, ""
 
     def _preview_is_enough(self, row: Row, needed: Optional[int] = None) -> bool:
@@ -407,12 +413,12 @@ class VariableTree:
             if found:
                 # A container of more than PAGE items is paged: only one that changed since gets here.
                 kids = self.clock.run(lambda: preview.children(obj, 0, PAGE), "listing its children")
-                return group_rows([self._live_row(row, c) for c in kids])
+                return group_rows(self._type_rows(row) + [self._live_row(row, c) for c in kids])
             return (group_rows(self._group_rows_left_out(row, why) + self._preview_rows(row))
                     + self._missing_rows(row, why))
-        return group_rows(self._preview_rows(row))
+        return group_rows(self._type_rows(row) + self._preview_rows(row))
 
-    def named_children(self, row: Row) -> List[Row]:
+    def named_children(self, row: Row, load: bool = True) -> List[Row]:
         why = ""
         if not self._preview_is_enough(row, needed=0):
             found, obj, why = self._live(row)
@@ -422,14 +428,32 @@ class VariableTree:
                 attributes, n = self.clock.run(lambda: (preview.children(obj, 0, 0), preview.child_count(obj)),
                                                "listing its attributes")
                 kids = [self._live_row(row, c) for c in attributes if c.name != LEN_NAME]
-                return group_rows(kids) + ([] if n is None else [self._len_row(row, n)])
+                return group_rows(self._type_rows(row) + kids) + ([] if n is None else [self._len_row(row, n)])
         rows = [r for r in self._preview_rows(row) if not _is_indexed(r.name, r.access)]
-        rows = self._group_rows_left_out(row, why) + rows
+        rows = self._group_rows_left_out(row, why) + self._type_rows(row, load) + rows
         if not any(r.name == LEN_NAME for r in rows) and row.value.length is not None:
             rows.append(self._len_row(row, row.value.length))
         else:
             rows.sort(key=lambda r: r.name == LEN_NAME)
         return group_rows(rows)
+
+    def _type_rows(self, row: Row, load: bool = True) -> List[Row]:
+        """The dunders and methods debugpy groups under a builtin container (list, tuple, dict,
+        set): its type's, so no preview stores them (every container would carry the same ~50
+        rows).  Read from the loaded object, bound to it as debugpy shows them; without one
+        (safe mode, not restored) there is nothing true to show, and nothing is.  ``load``
+        False: only from an object the row already holds."""
+        if row.value.qualtype not in BUILTIN_CONTAINERS or not self.objects.allowed or not (load or row.has_obj):
+            return []
+        # Only the bound methods are read from it: the items stay the preview's while it holds them all.
+        found, obj, _ = self._live(row, keep=False)
+        if not found:
+            return []
+        try:
+            kids = self.clock.run(lambda: preview.type_attributes(obj), "listing its type's attributes")
+        except Unavailable:
+            return []  # the items are what the user came for: they still show
+        return [self._live_row(row, c) for c in kids]
 
     def _indexed_children(self, row: Row, start: int, count: int) -> List[Row]:
         if count <= 0:

@@ -157,6 +157,12 @@ def _own_attributes(obj: Any, start: int, groups: Optional[Dict[str, int]]) -> L
     return _attribute_children(obj, groups)
 
 
+def type_attributes(obj: Any) -> List[LiveChild]:
+    """A builtin container's attributes, all its type's (dunders and methods, bound to it), in
+    debugpy's order and groups: what debugpy lists under it and ``children`` leaves out."""
+    return _attribute_children(obj) if type(obj) in _CONTAINERS else []
+
+
 def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
     n = _safe_len(obj)
     if n is None or (stop is not None and stop < n):

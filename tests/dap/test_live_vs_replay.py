@@ -25,11 +25,6 @@ purpose, the difference is applied to debugpy's side here, by name:
 - GROUP_CONTENTS: the rows inside "special variables"/"function variables"
   are dunder methods and bound methods whose reprs carry addresses of the live
   process; the groups' presence is compared, not their contents.
-- CONTAINER_GROUPS: debugpy also lists "special variables" and "function
-  variables" under builtin containers (list, tuple, dict, set): the dunders and
-  methods of the type, the same for every instance.  tbdump's previews leave
-  them out of containers (they would multiply the dump's size), so they are
-  dropped from debugpy's side for those types.
 - EXCEPTION_LOCAL: debugpy adds `__exception__` to the locals of the frame it
   stops in; a chained segment that passes through that same live frame shows
   it there too (same frame object).  tbdap shows it in the stopped frame only,
@@ -56,10 +51,9 @@ from .conftest import PROGRAMS, make_dump
 from .dapclient import DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library",
-             "subclasses", "longtext", "grouping", "batch", "stdlib"]
+             "subclasses", "longtext", "grouping", "batch", "stdlib", "bare"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
 GROUPS = {"special variables", "function variables", "class variables"}
-CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 PAGE = 100
 FLAGS = ["-X", "frozen_modules=off"]  # as debugpy runs programs
@@ -69,11 +63,8 @@ def normal(text: str) -> str:
     return ADDRESS.sub("0x…", text)
 
 
-def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool,
-                  container: bool = False) -> List[Tuple[Any, ...]]:
+def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool) -> List[Tuple[Any, ...]]:
     rows = fetch_children(client, ref, paged_like_vscode)
-    if container:
-        rows = [r for r in rows if r["name"] not in GROUPS]  # CONTAINER_GROUPS
     out: List[Tuple[Any, ...]] = []
     is_set = rows and all(re.fullmatch(r"\d{6,}", r["name"]) for r in rows if r["name"] not in GROUPS | {"len()"})
     for row in rows:
@@ -87,8 +78,7 @@ def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bo
         kids: Any = None
         instrumented = row["type"] == "module" and row["value"].startswith("<module 'threading'")
         if depth > 1 and row["variablesReference"] and not instrumented:  # INSTRUMENTED
-            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode,
-                                 container=row["type"] in CONTAINERS)
+            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode)
         out.append((shown, normal(row["value"]), row["type"], kids))
     if is_set:
         out.sort(key=repr)
@@ -152,7 +142,8 @@ def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[st
                                       "context": "watch"})
                for link in ("", ".__cause__", ".__context__", ".__suppress_context__")]
     return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
-            "stopped": (stopped["body"]["reason"], stopped["body"].get("text")),
+            # VS Code's CALL STACK header says the description (else "Paused on <reason>"), its hover the text.
+            "stopped": (stopped["body"]["reason"], stopped["body"].get("description"), stopped["body"].get("text")),
             "watched": [(normal(w["result"]), w["type"]) for w in watched]}
 
 
@@ -178,22 +169,22 @@ def hovers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str,
     return shown
 
 
-def live(program: Path, look: Callable[..., Dict[str, Any]] = snapshot) -> Dict[str, Any]:
+def live(program: Path, look: Callable[..., Dict[str, Any]] = snapshot, just_my_code: bool = True) -> Dict[str, Any]:
     client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
     try:
         client.initialize()
         stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent),
-                                          "console": "internalConsole", "justMyCode": True})
+                                          "console": "internalConsole", "justMyCode": just_my_code})
         return look(client, stopped, tbdap=False)
     finally:
         client.close()
 
 
-def replayed(dump: Path, look: Callable[..., Dict[str, Any]] = snapshot) -> Dict[str, Any]:
+def replayed(dump: Path, look: Callable[..., Dict[str, Any]] = snapshot, just_my_code: bool = True) -> Dict[str, Any]:
     client = DapClient.spawn([sys.executable, *FLAGS, "-m", "tbdap"], name="tbdap")
     try:
         client.initialize()
-        stopped = client.start("launch", {"dumpFile": str(dump)})
+        stopped = client.start("launch", {"dumpFile": str(dump), "justMyCode": just_my_code})
         return look(client, stopped, tbdap=True)
     finally:
         client.close()
@@ -211,7 +202,69 @@ def test_replay_matches_live_debugpy(scenario: str, tmp_path: Path) -> None:
         assert got["locals"] == want["locals"], "locals of %s differ" % want["name"]
     assert actual["exception"] == expected["exception"]
     assert actual["watched"] == expected["watched"]
-    assert actual["stopped"][0] == expected["stopped"][0] == "exception"
+    assert expected["stopped"][0] == "exception"
+    assert actual["stopped"] == expected["stopped"]
+
+
+def container_groups(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Under each builtin container among the user frames' locals (a list, tuple, dict): every row
+    of its "special variables" and "function variables" groups, in order."""
+    frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+    shown: Dict[str, Any] = {}
+    for f in frames:
+        if not (f.get("source") or {}).get("path", "").startswith(str(PROGRAMS)):
+            continue
+        ref = client.ok("scopes", {"frameId": f["id"]})["scopes"][0]["variablesReference"]
+        for row in client.ok("variables", {"variablesReference": ref})["variables"]:
+            if row["type"] not in ("list", "tuple", "dict", "set", "frozenset"):
+                continue
+            kids = client.ok("variables", {"variablesReference": row["variablesReference"]})["variables"]
+            shown[f["name"] + ":" + row["name"]] = [
+                (k["name"], [(g["name"], normal(g["value"]), g["type"]) for g in
+                             client.ok("variables", {"variablesReference": k["variablesReference"]})["variables"]])
+                if k["name"] in GROUPS else k["name"] for k in kids]
+    return shown
+
+
+def test_builtin_containers_list_their_types_members_as_debugpy(tmp_path: Path) -> None:
+    """A list, tuple or dict opens on debugpy's "special variables" and "function variables" (the
+    type's dunders and methods, bound to the object), then its items and len(): row for row."""
+    program = PROGRAMS / "nested.py"
+    expected = live(program, container_groups)
+    assert {"middle:parts", "middle:table", "outer:values"} <= set(expected), expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), container_groups) == expected
+
+
+RUNPY = "runpy.py"  # debugpy's launcher runs the program through runpy; a dump starts at <module>
+
+
+def call_stack(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Each frame as VS Code draws it (de-emphasized or not, from the frame's hint or its source's),
+    and the frame holding `__exception__`."""
+    frames = [f for f in client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+              if not f["source"]["path"].endswith(RUNPY)]
+    rows, holder = [], None
+    for f in frames:
+        hint = f.get("presentationHint") or f["source"].get("presentationHint")
+        rows.append((f["name"], f["line"], hint in ("subtle", "deemphasize")))
+        ref = client.ok("scopes", {"frameId": f["id"]})["scopes"][0]["variablesReference"]
+        special = [r for r in client.ok("variables", {"variablesReference": ref})["variables"]
+                   if r["name"] == "special variables"]
+        if special and any(r["name"] == "__exception__" for r in client.ok(
+                "variables", {"variablesReference": special[0]["variablesReference"]})["variables"]):
+            holder = f["name"]
+    return {"frames": rows, "__exception__": holder}
+
+
+def test_just_my_code_false_shows_library_frames_as_debugpy(tmp_path: Path) -> None:
+    """`"justMyCode": false`: debugpy lists the library frames, marked subtle as every frame outside
+    the program (VS Code folds them and opens the innermost frame of the program), and puts
+    `__exception__` in the frame that raised."""
+    program = PROGRAMS / "library.py"
+    expected = live(program, call_stack, just_my_code=False)
+    assert expected["frames"][0] == ("raw_decode", expected["frames"][0][1], True), expected
+    got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), call_stack, just_my_code=False)
+    assert got == expected
 
 
 @pytest.mark.parametrize("scenario", sorted(HOVERS))

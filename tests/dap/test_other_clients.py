@@ -85,7 +85,8 @@ def test_a_client_that_does_not_page_gets_a_first_page_and_ranges(tbdap: Callabl
     numbers = next(v for v in client.ok("variables", {"variablesReference": scope["variablesReference"]})[
         "variables"] if v["name"] == "numbers")
     rows = client.ok("variables", {"variablesReference": numbers["variablesReference"]}, timeout=10)["variables"]
-    assert [r["name"] for r in rows[:3]] == ["len()", "000000", "000001"] and rows[-2]["name"] == "000099"
+    assert [r["name"] for r in rows[:5]] == ["special variables", "function variables", "len()", "000000",
+                                             "000001"] and rows[-2]["name"] == "000099"
     more = rows[-1]
     assert more["name"] == "more" and more["value"] == "999900 more items"
     assert more["presentationHint"] == {"kind": "virtual"}

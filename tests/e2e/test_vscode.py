@@ -7,6 +7,7 @@ UI. Screenshots land in artifacts/e2e/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -15,11 +16,12 @@ import sys
 import time
 import venv
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, _free_port
 from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
 
@@ -520,3 +522,84 @@ def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspac
     expect(sessions).to_have_count(2, timeout=SESSION_TIMEOUT)
     expect(sessions.nth(0)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: traceback\.pkl\b"))
     expect(sessions.nth(1)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: second\.pkl\b"))
+
+
+
+def launch_json(workspace: Path, **configurations: dict) -> None:
+    """.vscode/launch.json with these "tbdump" launch configurations, by name."""
+    (workspace / ".vscode").mkdir(exist_ok=True)
+    (workspace / ".vscode" / "launch.json").write_text(json.dumps({"version": "0.2.0", "configurations": [
+        {"type": "tbdump", "request": "launch", "name": name, **c} for name, c in configurations.items()]}, indent=2))
+
+
+def start_configuration(vscode: VSCode, name: str) -> None:
+    """Starts a launch configuration by its name, as "debug NAME" in the Quick Open box does."""
+    vscode.open_palette("debug " + name)
+    vscode.palette_row(name).click()
+    vscode.toolbar.wait_for(timeout=SESSION_TIMEOUT)
+    vscode.show_run_and_debug()
+
+
+@contextlib.contextmanager
+def debugpy_adapter(workspace: Path) -> Iterator[dict]:
+    """debugpy's own adapter, listening: the configuration that runs `program` under it, reached as VS
+    Code reaches any running adapter ("debugServer"; the Python extension cannot be installed offline)."""
+    port = _free_port()
+    debugpy = subprocess.Popen([sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workspace)
+    try:
+        # (dumpFile is asked for by the type; debugpy ignores it)
+        yield {"debugServer": port, "cwd": str(workspace), "console": "internalConsole",
+               "dumpFile": str(workspace / "traceback.pkl")}
+    finally:
+        debugpy.kill()
+        debugpy.wait(timeout=10)
+
+
+def stop_session(vscode: VSCode) -> None:
+    vscode.page.keyboard.press("Shift+F5")
+    expect(vscode.toolbar).to_be_hidden(timeout=SESSION_TIMEOUT)
+
+
+def test_call_stack_header_says_what_debugpy_says(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """CALL STACK's header, where VS Code says why the one thread of the one session is paused: the same
+    for the dump as for the same crash live under debugpy. VS Code writes the stopped event's
+    `description` there (or "Paused on <reason>" without one): debugpy's is the exception's message."""
+    with debugpy_adapter(workspace) as debugpy:
+        launch_json(workspace, live={**debugpy, "program": str(shop), "justMyCode": True})
+        vscode.open_folder(workspace)
+        start_configuration(vscode, "live")
+        vscode.wait_stopped("checkout")
+        expect(vscode.call_stack_state).to_have_text("division by zero")
+        stop_session(vscode)
+    vscode.page.keyboard.press("Control+Shift+E")  # back to the Explorer, as a person clicks its icon
+    vscode.explorer_context_menu("traceback.pkl", "Open tbdump file")
+    vscode.wait_stopped("checkout")
+    expect(vscode.call_stack_state).to_have_text("division by zero")  # it said "Paused on exception"
+
+
+def test_just_my_code_false_opens_what_debugpy_opens(vscode: VSCode, workspace: Path) -> None:
+    """`"justMyCode": false` and a crash inside json: debugpy marks the library frames subtle all the same,
+    so VS Code folds them and opens read_settings (with no exception widget: VS Code puts it in the
+    first frame whose source is not de-emphasized, json's, as for debugpy); the dump opened so, the
+    same (it opened json's decoder.py, every frame listed plainly)."""
+    program = copy_program("settings.py", workspace)
+    make_dump(program, workspace)
+    folded = vscode.call_stack_rows().filter(has_text=re.compile(r"^Show 3 More Stack Frames$"))
+
+    def expect_opened_as_debugpy_opens_it() -> None:
+        expect(folded).to_have_count(1, timeout=SESSION_TIMEOUT)
+        expect(vscode.active_tab()).to_contain_text("settings.py")
+        expect(vscode.top_stack_line()).to_have_count(1)
+        expect(vscode.active_line_number()).to_have_text(str(marked_line(program, "call")))
+        expect(vscode.call_stack_state).to_contain_text("Expecting property name enclosed in double quotes")
+
+    with debugpy_adapter(workspace) as debugpy:
+        launch_json(workspace, live={**debugpy, "program": str(program), "justMyCode": False},
+                    replay={"dumpFile": "${workspaceFolder}/traceback.pkl", "justMyCode": False})
+        vscode.open_folder(workspace)
+        start_configuration(vscode, "live")
+        expect_opened_as_debugpy_opens_it()
+        stop_session(vscode)
+    start_configuration(vscode, "replay")
+    expect_opened_as_debugpy_opens_it()

@@ -16,7 +16,7 @@ export interface PathMapping {
 /** Options that launch and attach share; tbdap reads them from either request. */
 interface CommonArgs {
     pathMappings?: PathMapping[];
-    /** Library frames de-emphasized (true) or shown as ordinary frames. */
+    /** As in debugpy: `__exception__` in the innermost frame of the program (true) or in the one that raised (false). */
     justMyCode?: boolean;
     /** Previews only: nothing is unpickled from the dump; evaluate answers names and attribute/item access from them. */
     safe?: boolean;
