@@ -28,8 +28,8 @@ from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope
 NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program is not running. "
                "Inspect frames, variables and the debug console; stop the session when done.")
 
-# debugpy's description of an exception whose message is empty: the exception widget and CALL
-# STACK's header say it, where they would say nothing.
+# debugpy's description of an exception whose message is empty: the exception widget says it,
+# where it would say nothing.
 NO_DESCRIPTION = "exception: no description"
 
 # Object layers up to this size are unpickled whole in the background; bigger
@@ -319,10 +319,8 @@ class Session:
             return
         self.stopped_sent = True
         exc = self.replay.dump.exception
-        # The description is what VS Code writes in CALL STACK's header: debugpy sends the
-        # exception's description there, as in exceptionInfo.
         self.conn.send_event("stopped", {
-            "reason": "exception", "description": exc.message or NO_DESCRIPTION, "text": exc.type_name,
+            "reason": "exception", "description": "Paused on exception", "text": exc.type_name,
             "threadId": self.replay.stacks.threads[0].id, "allThreadsStopped": True,
             "preserveFocusHint": False})
 

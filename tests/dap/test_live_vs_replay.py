@@ -32,6 +32,9 @@ purpose, the difference is applied to debugpy's side here, by name:
 - INSTRUMENTED: debugpy patches the live `threading` module (its own threads
   in `_active`, a wrapped `_start_new_thread`); a replay imports the module
   unpatched, so the `threading` module's children are not compared (its row is).
+- STOPPED_DESCRIPTION: debugpy's stopped event describes the exception by its
+  message; tbdap's says "Paused on exception", as DESIGN.md's DAP conventions
+  fix it (the message is in exceptionInfo, which is compared).
 Memory addresses (0x…) are the only values normalised.  debugpy runs the
 program with `-X frozen_modules=off`; the dump is made, and tbdap run, with the
 same flag so that module reprs ("from '…'" rather than "(frozen)") come out the
@@ -142,8 +145,8 @@ def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[st
                                       "context": "watch"})
                for link in ("", ".__cause__", ".__context__", ".__suppress_context__")]
     return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
-            # VS Code's CALL STACK header says the description (else "Paused on <reason>"), its hover the text.
-            "stopped": (stopped["body"]["reason"], stopped["body"].get("description"), stopped["body"].get("text")),
+            # STOPPED_DESCRIPTION: the description is left out.
+            "stopped": (stopped["body"]["reason"], stopped["body"].get("text")),
             "watched": [(normal(w["result"]), w["type"]) for w in watched]}
 
 

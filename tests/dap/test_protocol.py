@@ -33,10 +33,10 @@ def locals_of(client: DapClient, frame_id: int) -> dict:
 
 # -- lifecycle and errors a user sees ------------------------------------------------
 
-def test_stops_on_the_exception_as_debugpy_does(replay: Replay) -> None:
+def test_stops_on_the_exception_as_design_says(replay: Replay) -> None:
     client = replay("nested")
     stopped = client.events("stopped")[0]["body"]
-    assert stopped == {"reason": "exception", "description": "'missing-21'", "text": "KeyError",
+    assert stopped == {"reason": "exception", "description": "Paused on exception", "text": "KeyError",
                        "threadId": 1, "allThreadsStopped": True, "preserveFocusHint": False}
     info = client.ok("exceptionInfo", {"threadId": 1})
     assert info["breakMode"] == "unhandled" and info["exceptionId"] == "KeyError"

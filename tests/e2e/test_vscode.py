@@ -21,7 +21,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, _free_port
+from .conftest import ARTIFACTS
 from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
 
@@ -559,47 +559,3 @@ def debugpy_adapter(workspace: Path) -> Iterator[dict]:
 def stop_session(vscode: VSCode) -> None:
     vscode.page.keyboard.press("Shift+F5")
     expect(vscode.toolbar).to_be_hidden(timeout=SESSION_TIMEOUT)
-
-
-def test_call_stack_header_says_what_debugpy_says(vscode: VSCode, workspace: Path, shop: Path) -> None:
-    """CALL STACK's header, where VS Code says why the one thread of the one session is paused: the same
-    for the dump as for the same crash live under debugpy. VS Code writes the stopped event's
-    `description` there (or "Paused on <reason>" without one): debugpy's is the exception's message."""
-    with debugpy_adapter(workspace) as debugpy:
-        launch_json(workspace, live={**debugpy, "program": str(shop), "justMyCode": True})
-        vscode.open_folder(workspace)
-        start_configuration(vscode, "live")
-        vscode.wait_stopped("checkout")
-        expect(vscode.call_stack_state).to_have_text("division by zero")
-        stop_session(vscode)
-    vscode.page.keyboard.press("Control+Shift+E")  # back to the Explorer, as a person clicks its icon
-    vscode.explorer_context_menu("traceback.pkl", "Open tbdump file")
-    vscode.wait_stopped("checkout")
-    expect(vscode.call_stack_state).to_have_text("division by zero")  # it said "Paused on exception"
-
-
-def test_just_my_code_false_opens_what_debugpy_opens(vscode: VSCode, workspace: Path) -> None:
-    """`"justMyCode": false` and a crash inside json: debugpy marks the library frames subtle all the same,
-    so VS Code folds them and opens read_settings (with no exception widget: VS Code puts it in the
-    first frame whose source is not de-emphasized, json's, as for debugpy); the dump opened so, the
-    same (it opened json's decoder.py, every frame listed plainly)."""
-    program = copy_program("settings.py", workspace)
-    make_dump(program, workspace)
-    folded = vscode.call_stack_rows().filter(has_text=re.compile(r"^Show 3 More Stack Frames$"))
-
-    def expect_opened_as_debugpy_opens_it() -> None:
-        expect(folded).to_have_count(1, timeout=SESSION_TIMEOUT)
-        expect(vscode.active_tab()).to_contain_text("settings.py")
-        expect(vscode.top_stack_line()).to_have_count(1)
-        expect(vscode.active_line_number()).to_have_text(str(marked_line(program, "call")))
-        expect(vscode.call_stack_state).to_contain_text("Expecting property name enclosed in double quotes")
-
-    with debugpy_adapter(workspace) as debugpy:
-        launch_json(workspace, live={**debugpy, "program": str(program), "justMyCode": False},
-                    replay={"dumpFile": "${workspaceFolder}/traceback.pkl", "justMyCode": False})
-        vscode.open_folder(workspace)
-        start_configuration(vscode, "live")
-        expect_opened_as_debugpy_opens_it()
-        stop_session(vscode)
-    start_configuration(vscode, "replay")
-    expect_opened_as_debugpy_opens_it()

@@ -208,11 +208,6 @@ class VSCode:
         return self.page.locator(".debug-call-stack").get_by_role(
             "row", name=re.compile(rf"^Stack Frame {re.escape(name)},")).first
 
-    @property
-    def call_stack_state(self) -> Locator:
-        """What CALL STACK's header says of the paused session (one session with one thread)."""
-        return self.page.locator(".call-stack-state-message .label")
-
     def call_stack_labels(self) -> list[str]:
         """The CALL STACK rows as screen readers read them ("Stack Frame main, line 23, shop.py")."""
         return [row.get_attribute("aria-label") or row.inner_text() for row in self.call_stack_rows().all()]
