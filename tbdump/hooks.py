@@ -11,9 +11,10 @@ import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
-from .budget import Budgets, start_capture_thread
+from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
+from .greenlets import follow_greenlets
 from .redaction import Redaction
 from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
 
@@ -147,8 +148,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     def dumped(why: str = "") -> str:
         return "Traceback dumped into: %s%s\n" % (shown(), " (%s)" % why if why else "")
 
-    done = threading.Event()
-    watchdog: Optional[threading.Thread] = None
+    done = Event()
+    watchdog: Optional[CaptureThread] = None
     if end is not None:
         limit = (budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS
 
@@ -164,7 +165,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                 say(_not_dumped(err))
             end()
         try:
-            watchdog = start_capture_thread(give_up, "tbdump-give-up")
+            watchdog = CaptureThread(give_up)
         except BaseException:
             # Out of memory (a MemoryError's crash) or of threads: capture goes on without
             # its watchdog rather than lose the dump.
@@ -273,7 +274,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
 
 def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, replace: bool = True,
                           silent: bool = False, **options: Any) -> None:
-    """Dump uncaught exceptions of ``threading`` threads; see ``set_excepthook``."""
+    """Dump uncaught exceptions of ``threading`` threads, and of gevent's greenlets; see
+    ``set_excepthook``."""
     previous = threading.excepthook
     target = DumpTarget.of(filename)
 
@@ -285,7 +287,15 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
         exc = args.exc_value if args.exc_value is not None else args.exc_type()
         report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **options)
 
+    def greenlet_crash(exc: BaseException, as_gevent: Callable[[], None]) -> None:
+        # A gevent greenlet's crash is a thread's: its "... failed with ..." report is
+        # Python's "Exception in thread", which replace leaves out.
+        if not replace:
+            as_gevent()
+        report_crash(exc, target, summary=replace, silent=silent, **options)
+
     threading.excepthook = thread_excepthook
+    follow_greenlets(greenlet_crash)
 
 
 class _Following:
