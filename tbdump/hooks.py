@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import glob
 import os
-import signal
 import sys
 import threading
 import time
@@ -206,13 +205,13 @@ def _not_dumped(err: BaseException) -> str:
 
 
 def end_uncaught(exc: BaseException) -> Callable[[], None]:
-    """How the process ends after ``exc`` went uncaught in the main thread, as Python ends it:
-    killed by SIGINT after a KeyboardInterrupt, else status 1 (output flushed first)."""
+    """How the watchdog ends the process after ``exc`` went uncaught in the main thread and its
+    capture hung: status 1, or 130 after a KeyboardInterrupt (output flushed first).  Python
+    would die of SIGINT there; the watchdog's thread cannot make it (only the main thread may
+    restore SIGINT's default action, and it is the one stuck), so it exits with the status a
+    shell gives a process SIGINT ended."""
     def end() -> None:
         _flush_std()
-        if isinstance(exc, KeyboardInterrupt):
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGINT)
         os._exit(130 if isinstance(exc, KeyboardInterrupt) else 1)
     return end
 
