@@ -7,12 +7,15 @@ never fire.  Capture's helpers are made of what ``_thread`` was before the patch
 from __future__ import annotations
 
 import _thread
+import os
 import sys
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 
 def _original_thread_functions() -> Dict[str, Any]:
-    names = ["start_new_thread", "allocate_lock", "RLock", "get_ident", "get_native_id"]
+    # get_native_id is missing on a few platforms (see in_main_thread).
+    names = [name for name in ("start_new_thread", "allocate_lock", "RLock", "get_ident", "get_native_id")
+             if hasattr(_thread, name)]
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None:  # answers _thread's own functions where nothing was patched
         return dict(zip(names, monkey.get_original("_thread", names)))
@@ -29,16 +32,32 @@ allocate_lock: Callable[[], Any] = _ORIGINAL["allocate_lock"]
 RLock: Callable[[], Any] = _ORIGINAL["RLock"]
 get_ident: Callable[[], int] = _ORIGINAL["get_ident"]
 _start_new_thread: Callable[..., int] = _ORIGINAL["start_new_thread"]
-_get_native_id: Callable[[], int] = _ORIGINAL["get_native_id"]
+_get_native_id: Optional[Callable[[], int]] = _ORIGINAL.get("get_native_id")
 
 
 def in_main_thread() -> bool:
     """Whether this is the main OS thread, where signal handlers run: under gevent every
-    greenlet runs there, a patched ``threading.Thread`` too, though ``threading`` says
-    it is another thread.  (Its ident is no answer: gevent gives the main thread its main
-    greenlet's.)"""
+    greenlet runs there, a patched ``threading.Thread``'s too, though ``threading`` says
+    it is another thread."""
     import threading
-    return _get_native_id() == threading.main_thread().native_id
+    main = threading.main_thread()
+    if get_ident() == main.ident:
+        return True
+    # gevent gives the main thread its main greenlet's ident: the OS's id of the thread tells.
+    # After a fork threading keeps the parent's there (a gunicorn worker patches after its
+    # fork), so the thread that forked, the child's main one, is noted at the fork.
+    return _get_native_id is not None and _get_native_id() in (main.native_id, _forked_main[0])
+
+
+_forked_main: List[Optional[int]] = [None]
+
+
+def _note_forked_main() -> None:
+    _forked_main[0] = _get_native_id() if _get_native_id is not None else None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_note_forked_main)
 
 
 def start_thread(target: Callable[[], None]) -> int:

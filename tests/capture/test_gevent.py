@@ -193,3 +193,36 @@ def test_a_greenlets_crash_is_dumped_as_a_threads_and_the_program_goes_on(
     dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     assert (dump.exception.type, dump.exception.message) == ("KeyError", "'in greenlet'")
     assert dump.frames[-1].name == "work" and dump.frames[-1].variables["kept"].repr == "[1, 2]"
+
+
+def test_a_worker_forked_then_patched_as_gunicorns_dumps_its_crash_in_time(tmp_path: Path, python: Path) -> None:
+    # gunicorn's gevent worker patches after its fork, where threading still says the parent's
+    # main thread: the alarm must still bound the child's capture, and no hub print its end;
+    # the values' reprs run where the program runs, in its main OS thread (whose id is the pid),
+    # not in a helper thread, where the program's gevent objects belong to no hub.
+    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+        import os
+        pid = os.fork()
+        if pid == 0:
+            from gevent import monkey; monkey.patch_all()
+        """) + textwrap.dedent(SLEEPS_FOREVER) + textwrap.dedent("""
+        class Where:
+            def __repr__(self):
+                from gevent.monkey import get_original
+                return "main" if get_original("_thread", "get_native_id")() == os.getpid() else "elsewhere"
+        def f():
+            value = Slow()
+            where = Where()
+            raise ValueError("boom")
+        if pid == 0:
+            f()
+        print("worker exited", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+    """))
+    ran = run(python, ["-m", "tbdump", "prog.py"], tmp_path)
+    assert (ran.returncode, ran.stdout) == (0, "worker exited 1\n"), ran
+    dumps = [p.name for p in tmp_path.glob("traceback.*.pkl")]
+    assert len(dumps) == 1 and ran.stderr == "ValueError: boom\nTraceback dumped into: %s\n" % dumps[0], ran
+    assert ran.seconds < BUDGET + MARGIN, ran
+    variables = tbdump.load(tmp_path / dumps[0], objects=False).frames[-1].variables
+    assert "time budget" in (variables["value"].missing or ""), variables["value"]
+    assert variables["where"].repr == "main", variables["where"]
