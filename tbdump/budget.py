@@ -178,7 +178,7 @@ class Clock:
         # A value's step or record ends now; capture then ends within a moment, so a second
         # Ctrl-C only repeats the request (raised again, it could land in the clean-up).
         if first and (self._step_deadline is not None or self.pickling):
-            raise BudgetExceeded(INTERRUPTED)
+            self._raise_in_capture(INTERRUPTED)
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
         step = self._step_deadline
@@ -187,18 +187,21 @@ class Clock:
         now = time.monotonic()
         if now > self.deadline:
             self.expired = True
-        if now <= step:
-            return
+        if now > step:
+            self._raise_in_capture("time budget")
+
+    def _raise_in_capture(self, why: str) -> None:
+        """End the step in progress, from a signal handler."""
         current = native.current_greenlet()
         if current is self._greenlet:
-            raise BudgetExceeded("time budget")
-        # The capturing greenlet waits (a value's patched time.sleep) and the alarm landed in
+            raise BudgetExceeded(why)
+        # The capturing greenlet waits (a value's patched time.sleep) and the signal landed in
         # another: raised there, it would end that one (gevent's hub prints it and throws it to
         # the main greenlet).  From the hub, which the waiting greenlet will get the thread
         # back from, it is thrown into the capturing greenlet, as gevent.Timeout does;
         # elsewhere (a greenlet of the program's) the next tick tries again.
         if native.is_hub(current):
-            self._greenlet.throw(BudgetExceeded("time budget"))
+            self._greenlet.throw(BudgetExceeded(why))
 
 
 _WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump

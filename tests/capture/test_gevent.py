@@ -68,10 +68,10 @@ class Ran(NamedTuple):
     seconds: float
 
 
-def run(python: Path, args: List[str], cwd: Path, hang: float = 40) -> Ran:
+def run(python: Path, args: List[str], cwd: Path, hang: float = 40, value_seconds: float = 0.5) -> Ran:
     """The program under the venv's python, tbdump from this tree; a hang fails the test."""
     env: Dict[str, str] = {k: v for k, v in os.environ.items() if not k.startswith("TBDUMP_")}
-    env.update(PYTHONPATH=str(REPO), TBDUMP_MAX_SECONDS=str(BUDGET), TBDUMP_VALUE_SECONDS="0.5",
+    env.update(PYTHONPATH=str(REPO), TBDUMP_MAX_SECONDS=str(BUDGET), TBDUMP_VALUE_SECONDS=str(value_seconds),
                PYTHONWARNINGS="ignore")  # eventlet's import warns that it is deprecated
     start = time.monotonic()
     try:
@@ -125,6 +125,31 @@ def test_a_value_that_sleeps_is_cut_by_the_budget_and_the_crash_says_what_python
     assert "time budget" in (frame.variables["value"].missing or ""), frame.variables["value"]
     # The thread that captured is the crash's, not also one of the "other threads".
     assert [t.name for t in dump.threads] == ["MainThread"], dump.threads
+
+
+def test_a_ctrl_c_while_a_value_sleeps_cuts_the_dump_short_without_the_hub_printing_it(
+        tmp_path: Path, python: Path) -> None:
+    # Ctrl-C lands in gevent's hub, where the value waits, as the alarm does.
+    args = program(tmp_path, "gevent", "runner", """
+        import os, signal, time
+        from gevent.monkey import get_original
+        class Pressed:
+            def __repr__(self):
+                def press():
+                    get_original("time", "sleep")(0.3)
+                    os.kill(os.getpid(), signal.SIGINT)
+                get_original("_thread", "start_new_thread")(press, ())
+                time.sleep(1000)
+        def f():
+            value = Pressed()
+            raise ValueError("boom")
+        f()
+    """)
+    ran = run(python, args, tmp_path, value_seconds=BUDGET)
+    assert (ran.returncode, ran.stdout) == (1, ""), ran
+    assert ran.stderr == "ValueError: boom\n%s (partial: capture interrupted by Ctrl-C)\n" % DUMPED[:-1], ran
+    value = tbdump.load(tmp_path / "traceback.pkl", objects=False).frames[-1].variables["value"]
+    assert "capture interrupted (Ctrl-C)" in (value.missing or ""), value
 
 
 @EVERY_WAY
