@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
+from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .redaction import Redaction
 from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
@@ -162,6 +163,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
+            remove_unfinished()  # the stuck capture's half-written file
             end()
         try:
             watchdog = CaptureThread(give_up)
