@@ -161,6 +161,7 @@ def test_a_value_that_swallows_every_interruption_still_ends_the_program_in_time
     assert ran.seconds < BUDGET + GIVE_UP_SECONDS + MARGIN, ran
     dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     assert (dump.exception.type, dump.frames[-1].name) == ("ValueError", "f")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]  # nothing half written
 
 
 @pytest.mark.parametrize("library", ["gevent", "eventlet"])
