@@ -65,7 +65,7 @@ def _wrap(hub: types.ModuleType) -> None:
         # dumps; NOT_ERROR (GreenletExit) is no crash; a callback's error is only logged.
         if _report is None or greenlet is None or not isinstance(context, greenlet) \
                 or not isinstance(value, BaseException) \
-                or isinstance(value, tuple(self.NOT_ERROR) + tuple(self.SYSTEM_ERROR)):
+                or isinstance(value, self.NOT_ERROR) or isinstance(value, self.SYSTEM_ERROR):
             as_gevent()
             return
         try:
