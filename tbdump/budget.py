@@ -1,15 +1,14 @@
 """Capture budgets (bytes, time, preview size) and the clock that enforces them."""
 from __future__ import annotations
 
-import queue
+import _queue
 import signal
-import threading
 import time
 from dataclasses import dataclass, fields, replace
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Set
 
-from . import settings
+from . import native, settings
 
 
 class BudgetExceeded(BaseException):
@@ -85,6 +84,7 @@ class Clock:
         self.pickling = False  # plain data pickling in C: unbounded by time, but Ctrl-C ends it
         self._old_timer: Any = None
         self._worker: Optional[_Worker] = None
+        self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
 
     @property
     def why_cut(self) -> str:
@@ -121,9 +121,9 @@ class Clock:
         the step's time is up; ``on_abandon`` then stops what the step could
         still write from doing harm.
         """
-        if self._armed or threading.current_thread() is threading.main_thread():
+        if self._armed or native.in_main_thread():
             return self.run(fn, seconds)
-        if self._worker is not None and threading.current_thread() is self._worker.thread:
+        if self._worker is not None and native.get_ident() == self._worker.thread.ident:
             return self.run(fn, seconds)  # a step within a step: already bounded
         self.check()
         limit = self.value_seconds if seconds is None else seconds
@@ -140,8 +140,11 @@ class Clock:
             raise BudgetExceeded("time budget") from None
 
     def start(self) -> None:
-        if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        # Alarms land in the main OS thread: under gevent or eventlet, they bound the capture of
+        # every greenlet's crash, a patched threading.Thread's too.
+        if not native.in_main_thread() or not hasattr(signal, "setitimer"):
             return
+        self._greenlet = native.current_greenlet()
         try:
             self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
             self._old_timer = signal.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
@@ -175,7 +178,7 @@ class Clock:
         # A value's step or record ends now; capture then ends within a moment, so a second
         # Ctrl-C only repeats the request (raised again, it could land in the clean-up).
         if first and (self._step_deadline is not None or self.pickling):
-            raise BudgetExceeded(INTERRUPTED)
+            self._raise_in_capture(INTERRUPTED)
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
         step = self._step_deadline
@@ -185,7 +188,20 @@ class Clock:
         if now > self.deadline:
             self.expired = True
         if now > step:
-            raise BudgetExceeded("time budget")
+            self._raise_in_capture("time budget")
+
+    def _raise_in_capture(self, why: str) -> None:
+        """End the step in progress, from a signal handler."""
+        current = native.current_greenlet()
+        if current is self._greenlet:
+            raise BudgetExceeded(why)
+        # The capturing greenlet waits (a value's patched time.sleep) and the signal landed in
+        # another: raised there, it would end that one (gevent's hub prints it and throws it to
+        # the main greenlet).  From the hub, which the waiting greenlet will get the thread
+        # back from, it is thrown into the capturing greenlet, as gevent.Timeout does;
+        # elsewhere (a greenlet of the program's) the next tick tries again.
+        if native.is_hub(current):
+            self._greenlet.throw(BudgetExceeded(why))
 
 
 _WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump
@@ -196,18 +212,51 @@ def is_capture_thread(ident: Optional[int]) -> bool:
     return ident in _WORKERS
 
 
-def start_capture_thread(target: Callable[[], None], name: str) -> threading.Thread:
-    """A daemon thread of tbdump's own, which no capture lists among the program's threads."""
-    def run() -> None:
-        _WORKERS.add(threading.get_ident())
+class CaptureThread:
+    """A daemon OS thread of tbdump's own, which no capture lists among the program's threads.
+
+    Made of ``_thread`` as it was before gevent or eventlet patched it: a greenlet
+    would never run while the thread that started it computes (see tbdump.native).
+    """
+
+    def __init__(self, target: Callable[[], None]) -> None:
+        self._running = native.allocate_lock()
+        self._running.acquire()
+
+        def run() -> None:
+            _WORKERS.add(native.get_ident())
+            try:
+                target()
+            finally:
+                _WORKERS.discard(native.get_ident())
+                self._running.release()
+        self.ident = native.start_thread(run)
+        _WORKERS.add(self.ident)
+
+    def join(self) -> None:
+        self._running.acquire()
+        self._running.release()
+
+
+class Event:
+    """threading.Event made of an OS lock: set from one OS thread, waited for in another."""
+
+    def __init__(self) -> None:
+        self._lock = native.allocate_lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
         try:
-            target()
-        finally:
-            _WORKERS.discard(threading.get_ident())
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    _WORKERS.add(thread.ident or 0)
-    return thread
+            self._lock.release()
+        except RuntimeError:  # set already
+            pass
+
+    def wait(self, seconds: float) -> bool:
+        """Whether it was set within ``seconds``; it stays set."""
+        if not self._lock.acquire(timeout=max(seconds, 0)):
+            return False
+        self._lock.release()
+        return True
 
 
 class _Abandoned(Exception):
@@ -223,11 +272,12 @@ class _Worker:
 
     def __init__(self) -> None:
         self.stuck = False
-        self._jobs: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
-        self.thread = start_capture_thread(self._serve_jobs, "tbdump-capture-step")
+        # _queue's, in C, waits on an OS lock: queue.SimpleQueue may be a greenlet's.
+        self._jobs: "_queue.SimpleQueue[Any]" = _queue.SimpleQueue()
+        self.thread = CaptureThread(self._serve_jobs)
 
     def run(self, fn: Callable[[], Any], seconds: float) -> Any:
-        done = threading.Event()
+        done = Event()
         outcome: List[Any] = []
         self._jobs.put((fn, outcome, done))
         if not done.wait(seconds):
@@ -250,7 +300,7 @@ class _Worker:
             job = self._jobs.get()
 
 
-def _run_job(fn: Callable[[], Any], outcome: List[Any], done: threading.Event) -> None:
+def _run_job(fn: Callable[[], Any], outcome: List[Any], done: Event) -> None:
     try:
         outcome.append((True, fn()))
     except BaseException as exc:  # handed to the capturing thread

@@ -19,7 +19,7 @@ import tokenize
 import types
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-from . import __version__
+from . import __version__, native
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
 from .localsource import MAX_SOURCE_BYTES
@@ -408,7 +408,9 @@ class Capture:
         if not include_others:
             return result
         by_ident = {t.ident: t for t in threading.enumerate()}
-        for ident, stack in self._other_stacks((me.ident, threading.get_ident())):
+        # The OS thread capturing is skipped by its OS ident too: under gevent, threading
+        # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
+        for ident, stack in self._other_stacks((me.ident, threading.get_ident(), native.get_ident())):
             t = by_ident.get(ident)
             result.append(Thread(ident, t.name if t else "Thread-%d" % ident, bool(t and t.daemon),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)

@@ -123,6 +123,7 @@ class ContainerWriter:
         # one else can read the program's memory while it is written; renamed into place,
         # the dump keeps these permissions.
         fd = _open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        _UNFINISHED[self.tmp] = _getpid()
         self.file = _io.FileIO(fd, "r+")
         try:
             if _fchmod is not None:
@@ -161,15 +162,34 @@ class ContainerWriter:
         self.file.write(_TRAILER.pack(len(body), END_MAGIC))
         self.file.close()
         _replace(self.tmp, self.path)
+        _UNFINISHED.pop(self.tmp, None)
 
     def abort(self) -> None:
         try:
             self.file.close()
         finally:
-            try:
-                _unlink(self.tmp)
-            except OSError:
-                pass
+            _remove(self.tmp)
+
+
+# Temporary files of dumps being written, with the pid writing each: a capture that never
+# returns is given up on and the process ended while its file is half written (tbdump.hooks).
+_UNFINISHED: Dict[str, int] = {}
+
+
+def remove_unfinished() -> None:
+    """Remove this process's temporary files of the dumps still being written (not those a
+    parent was writing when it forked this one), before the process ends."""
+    for tmp, pid in list(_UNFINISHED.items()):
+        if pid == _getpid():
+            _remove(tmp)
+
+
+def _remove(tmp: str) -> None:
+    _UNFINISHED.pop(tmp, None)
+    try:
+        _unlink(tmp)
+    except OSError:
+        pass
 
 
 def _writable_target(path: str) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import glob
 import os
-import signal
 import sys
 import threading
 import time
@@ -11,9 +10,11 @@ import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
-from .budget import Budgets, start_capture_thread
+from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
+from .container import remove_unfinished
+from .greenlets import follow_greenlets
 from .redaction import Redaction
 from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
 
@@ -147,8 +148,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     def dumped(why: str = "") -> str:
         return "Traceback dumped into: %s%s\n" % (shown(), " (%s)" % why if why else "")
 
-    done = threading.Event()
-    watchdog: Optional[threading.Thread] = None
+    done = Event()
+    watchdog: Optional[CaptureThread] = None
     if end is not None:
         limit = (budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS
 
@@ -162,9 +163,10 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
+            remove_unfinished()  # the stuck capture's half-written file
             end()
         try:
-            watchdog = start_capture_thread(give_up, "tbdump-give-up")
+            watchdog = CaptureThread(give_up)
         except BaseException:
             # Out of memory (a MemoryError's crash) or of threads: capture goes on without
             # its watchdog rather than lose the dump.
@@ -205,13 +207,13 @@ def _not_dumped(err: BaseException) -> str:
 
 
 def end_uncaught(exc: BaseException) -> Callable[[], None]:
-    """How the process ends after ``exc`` went uncaught in the main thread, as Python ends it:
-    killed by SIGINT after a KeyboardInterrupt, else status 1 (output flushed first)."""
+    """How the watchdog ends the process after ``exc`` went uncaught in the main thread and its
+    capture hung: status 1, or 130 after a KeyboardInterrupt (output flushed first).  Python
+    would die of SIGINT there; the watchdog's thread cannot make it (only the main thread may
+    restore SIGINT's default action, and it is the one stuck), so it exits with the status a
+    shell gives a process SIGINT ended."""
     def end() -> None:
         _flush_std()
-        if isinstance(exc, KeyboardInterrupt):
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGINT)
         os._exit(130 if isinstance(exc, KeyboardInterrupt) else 1)
     return end
 
@@ -273,7 +275,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
 
 def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, replace: bool = True,
                           silent: bool = False, **options: Any) -> None:
-    """Dump uncaught exceptions of ``threading`` threads; see ``set_excepthook``."""
+    """Dump uncaught exceptions of ``threading`` threads, and of gevent's greenlets; see
+    ``set_excepthook``."""
     previous = threading.excepthook
     target = DumpTarget.of(filename)
 
@@ -285,7 +288,15 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
         exc = args.exc_value if args.exc_value is not None else args.exc_type()
         report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **options)
 
+    def greenlet_crash(exc: BaseException, as_gevent: Callable[[], None]) -> None:
+        # A gevent greenlet's crash is a thread's: its "... failed with ..." report is
+        # Python's "Exception in thread", which replace leaves out.
+        if not replace:
+            as_gevent()
+        report_crash(exc, target, summary=replace, silent=silent, **options)
+
     threading.excepthook = thread_excepthook
+    follow_greenlets(greenlet_crash)
 
 
 class _Following:

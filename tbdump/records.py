@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import collections
 import pickle
-import threading
 from typing import Any, BinaryIO, Callable, List, Optional, Set, Tuple
 
+from . import native
 from .budget import BudgetExceeded, Clock, cut_while
 from .redaction import Redaction
 from .reduction import PROTOCOL, ReducePolicy
@@ -50,8 +50,9 @@ class RecordSink:
         self._flushed = 0      # of which already in the file
         self._buffer = bytearray()
         # Reentrant: an alarm's BudgetExceeded landing between acquire and the with
-        # block must not leave the capturing thread locked out of its own sink.
-        self._lock = threading.RLock()
+        # block must not leave the capturing thread locked out of its own sink.  An OS
+        # lock, as the worker thread that may write here is one (tbdump.native).
+        self._lock = native.RLock()
 
     def write(self, data: Any) -> int:
         n = memoryview(data).nbytes  # bytes, memoryview, or a protocol-5 PickleBuffer

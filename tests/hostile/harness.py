@@ -51,6 +51,19 @@ def base_env(**extra: str) -> Dict[str, str]:
     return env
 
 
+# A value whose repr catches the time budget's interruption and goes on, forever: no alarm
+# ends it, only tbdump's giving up on the capture (GIVE_UP_SECONDS past the budget).
+SWALLOWS_EVERY_INTERRUPTION = """
+class Stubborn:
+    def __repr__(self):
+        while True:
+            try:
+                sum(range(10 ** 6))
+            except BaseException:
+                pass
+"""
+
+
 def write_program(directory: Path, source: str, name: str = "prog.py") -> Path:
     path = directory / name
     path.write_text(textwrap.dedent(source).lstrip())

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from tbdump.hooks import GIVE_UP_SECONDS
 
-from ..hostile.harness import PYTHON, REPO, base_env, load_fresh, members, run, run_tbdump, write_program
+from ..hostile.harness import (PYTHON, REPO, SWALLOWS_EVERY_INTERRUPTION, base_env, load_fresh, members, run,
+                               run_tbdump, write_program)
 
 MARGIN = 2.5  # seconds for interpreter start, imports and writing
 
@@ -84,16 +86,7 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
     # few texts are redacted as a full dump's are: what the environment, the command line and
     # the frames' names say is secret.
     hook = 'import tbdump; tbdump.set_excepthook(filename="traceback.pkl")' if how == "excepthook" else ""
-    prog = write_program(tmp_path, '''
-        import os, sys
-        %s
-        class Stubborn:
-            def __repr__(self):
-                while True:
-                    try:
-                        sum(range(10 ** 6))
-                    except BaseException:
-                        pass
+    prog = write_program(tmp_path, "import os, sys\n" + hook + SWALLOWS_EVERY_INTERRUPTION + textwrap.dedent('''
         def f():
             stubborn = Stubborn()
             client_secret = os.environ["SERVICE_VALUE"]
@@ -101,7 +94,7 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
             raise RuntimeError("stubborn, connecting with " + os.environ["SERVICE_TOKEN"] + " as "
                                + client_secret + ", " + sys.argv[2])
         f()
-    ''' % hook)
+    '''))
     budget = 2.0
     env = base_env(TBDUMP_MAX_SECONDS=str(budget), SERVICE_TOKEN="tok-in-the-environment",
                    SERVICE_VALUE="learned-from-the-frame")
@@ -114,6 +107,7 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
     assert result.seconds < budget + GIVE_UP_SECONDS + MARGIN, result
     assert b"output before the crash" in result.stdout, result
     assert b"RuntimeError: stubborn" in result.stderr and b"Traceback dumped into: traceback.pkl" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]  # nothing half written
     shown = run([PYTHON, "-c", "import json, tbdump; d = tbdump.load('traceback.pkl'); "
                  "print(json.dumps([d.exception.type, d.frames[-1].name, d.metadata.partial, "
                  "d.exception.message, d.metadata.argv[1:]]))"],
@@ -125,6 +119,25 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
     for name, data in members(tmp_path / "traceback.pkl"):
         for secret in (b"tok-in-the-environment", b"learned-from-the-frame", b"hunter22", b"abcd1234"):
             assert secret not in data, (secret, name)
+
+
+def test_a_ctrl_c_whose_capture_never_returns_ends_the_program_with_sigints_status(tmp_path: Path) -> None:
+    # The watchdog ends it from its own thread, where Python lets no signal handler be set: it
+    # exits 130 as a shell says SIGINT, rather than fail there and dump its own error.
+    prog = write_program(tmp_path, SWALLOWS_EVERY_INTERRUPTION + textwrap.dedent('''
+        def f():
+            stubborn = Stubborn()
+            raise KeyboardInterrupt
+        f()
+    '''))
+    budget = 1.0
+    result = run_tbdump(prog, [], base_env(TBDUMP_MAX_SECONDS=str(budget)), traceback=False)
+    assert result.returncode == 130, result
+    assert result.seconds < budget + GIVE_UP_SECONDS + MARGIN, result
+    assert result.stderr == (b"KeyboardInterrupt\nTraceback dumped into: traceback.pkl (capture was still running "
+                             b"5 s after its time budget (code in a value kept it from being interrupted))\n"), result
+    # No dump of the watchdog's own error, nor the stuck capture's half-written file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]
 
 
 def test_byte_budget_cuts_what_does_not_fit_and_says_so(tmp_path: Path) -> None:

@@ -1,0 +1,254 @@
+"""Crashes of programs whose threading gevent or eventlet monkey-patched, run as a user runs them.
+
+After ``monkey.patch_all()`` threads, locks and ``time.sleep`` are greenlets, which run only
+when the running one waits: the dump must still be written in its time budget, with the
+output and exit status the program has without tbdump.  gevent and eventlet are not in the
+test venv: they are in one of their own (gevent-requirements.txt), made once and cached
+under ~/.cache/tbdump; tbdump comes from this tree.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Dict, List, NamedTuple
+
+import pytest
+
+import tbdump
+from tbdump.hooks import GIVE_UP_SECONDS
+from ..conftest import REPO, locked
+from ..hostile.harness import SWALLOWS_EVERY_INTERRUPTION
+
+REQUIREMENTS = Path(__file__).with_name("gevent-requirements.txt")
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tbdump"
+BUDGET = 2.0
+MARGIN = 3.0  # seconds for interpreter start, gevent's import and writing
+
+PATCH = {
+    "gevent": "from gevent import monkey; monkey.patch_all()",
+    "eventlet": "import eventlet; eventlet.monkey_patch()",
+}
+HOOK = {"runner": "", "excepthook": "import tbdump; tbdump.set_excepthook()"}
+DUMPED = "Traceback dumped into: traceback.pkl\n"
+# Each library, each way to set tbdump up.
+EVERY_WAY = pytest.mark.parametrize("library, how", [(library, how) for library in PATCH for how in HOOK])
+
+
+def _venv() -> Path:
+    """The venv with gevent and eventlet, made once per pins and interpreter (under a lock:
+    test workers ask for it at once)."""
+    pins = REQUIREMENTS.read_bytes()
+    key = hashlib.sha256(sys.version.encode() + b" " + pins).hexdigest()[:12]
+    venv = CACHE / ("gevent-%s" % key)
+    python = venv / "bin" / "python"
+    with locked(CACHE / "gevent.lock"):
+        if not (venv / ".done").exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
+            done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                                   "-r", str(REQUIREMENTS)], capture_output=True, text=True)
+            assert done.returncode == 0, "cannot build the gevent venv: %s" % done.stderr[-1500:]
+            (venv / ".done").write_bytes(pins)
+    return python
+
+
+@pytest.fixture(scope="module")
+def python() -> Path:
+    return _venv()
+
+
+class Ran(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def run(python: Path, args: List[str], cwd: Path, hang: float = 40, value_seconds: float = 0.5) -> Ran:
+    """The program under the venv's python, tbdump from this tree; a hang fails the test."""
+    env: Dict[str, str] = {k: v for k, v in os.environ.items() if not k.startswith("TBDUMP_")}
+    env.update(PYTHONPATH=str(REPO), TBDUMP_MAX_SECONDS=str(BUDGET), TBDUMP_VALUE_SECONDS=str(value_seconds),
+               PYTHONWARNINGS="ignore")  # eventlet's import warns that it is deprecated
+    start = time.monotonic()
+    try:
+        proc = subprocess.run([str(python), *args], cwd=str(cwd), env=env, capture_output=True, text=True,
+                              timeout=hang, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail("still running after %gs; stderr: %r" % (hang, exc.stderr))
+    return Ran(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+
+
+def program(cwd: Path, library: str, how: str, *parts: str) -> List[str]:
+    """The arguments that run the program made of ``parts`` with ``library`` patching
+    everything first, as a program does, under ``python -m tbdump`` or with tbdump's excepthook."""
+    source = [PATCH[library], HOOK[how]] + [textwrap.dedent(part) for part in parts]
+    (cwd / "prog.py").write_text("\n".join(source))
+    return ["-m", "tbdump", "prog.py"] if how == "runner" else ["prog.py"]
+
+
+def crash_holding(tmp_path: Path, python: Path, library: str, how: str, source: str, cls: str) -> Ran:
+    """Run a program whose function ``f`` raises ValueError("boom") holding ``value``, an
+    instance of ``cls`` (defined by ``source``), and ``kept``, a plain list."""
+    return run(python, program(tmp_path, library, how, source, """
+        def f():
+            value = %s()
+            kept = [1, 2, 3]
+            raise ValueError("boom")
+        f()
+    """ % cls), tmp_path)
+
+
+SLEEPS_FOREVER = """
+    import time
+    class Slow:
+        def __repr__(self):
+            time.sleep(1000)   # patched: a greenlet's wait, which hands the thread to the hub
+            return "awake"
+"""
+
+
+@EVERY_WAY
+def test_a_value_that_sleeps_is_cut_by_the_budget_and_the_crash_says_what_python_says(
+        tmp_path: Path, python: Path, library: str, how: str) -> None:
+    # The alarm lands in the event loop's greenlet, where the value waits: it is thrown into the
+    # capture, not printed by gevent's hub as "BudgetExceeded ... failed" among the crash's output.
+    ran = crash_holding(tmp_path, python, library, how, SLEEPS_FOREVER, "Slow")
+    assert (ran.returncode, ran.stdout, ran.stderr) == (1, "", "ValueError: boom\n" + DUMPED), ran
+    assert ran.seconds < BUDGET + MARGIN, ran
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    frame = dump.frames[-1]
+    assert frame.name == "f" and frame.variables["kept"].repr == "[1, 2, 3]"
+    assert "time budget" in (frame.variables["value"].missing or ""), frame.variables["value"]
+    # The thread that captured is the crash's, not also one of the "other threads".
+    assert [t.name for t in dump.threads] == ["MainThread"], dump.threads
+
+
+def test_a_ctrl_c_while_a_value_sleeps_cuts_the_dump_short_without_the_hub_printing_it(
+        tmp_path: Path, python: Path) -> None:
+    # Ctrl-C lands in gevent's hub, where the value waits, as the alarm does.
+    args = program(tmp_path, "gevent", "runner", """
+        import os, signal, time
+        from gevent.monkey import get_original
+        class Pressed:
+            def __repr__(self):
+                def press():
+                    get_original("time", "sleep")(0.3)
+                    os.kill(os.getpid(), signal.SIGINT)
+                get_original("_thread", "start_new_thread")(press, ())
+                time.sleep(1000)
+        def f():
+            value = Pressed()
+            raise ValueError("boom")
+        f()
+    """)
+    ran = run(python, args, tmp_path, value_seconds=BUDGET)
+    assert (ran.returncode, ran.stdout) == (1, ""), ran
+    assert ran.stderr == "ValueError: boom\n%s (partial: capture interrupted by Ctrl-C)\n" % DUMPED[:-1], ran
+    value = tbdump.load(tmp_path / "traceback.pkl", objects=False).frames[-1].variables["value"]
+    assert "capture interrupted (Ctrl-C)" in (value.missing or ""), value
+
+
+@EVERY_WAY
+def test_a_value_that_swallows_every_interruption_still_ends_the_program_in_time(
+        tmp_path: Path, python: Path, library: str, how: str) -> None:
+    # The watchdog that ends such a crash is an OS thread: a greenlet would never run.
+    ran = crash_holding(tmp_path, python, library, how, SWALLOWS_EVERY_INTERRUPTION, "Stubborn")
+    assert ran.returncode == 1 and ran.stderr.startswith("ValueError: boom\n" + DUMPED[:-1]), ran
+    assert ran.seconds < BUDGET + GIVE_UP_SECONDS + MARGIN, ran
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert (dump.exception.type, dump.frames[-1].name) == ("ValueError", "f")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]  # nothing half written
+
+
+@pytest.mark.parametrize("library", ["gevent", "eventlet"])
+def test_a_patched_threads_crash_with_values_that_block_is_dumped_in_time_and_the_program_goes_on(
+        tmp_path: Path, python: Path, library: str) -> None:
+    # A thread is a greenlet in the main OS thread: the alarm bounds its capture.  (Under
+    # eventlet a value's sleep, cut for the dump, is waited out by the event loop afterwards:
+    # see the README; so only gevent's case has one.)
+    slow = "slow = Slow()" if library == "gevent" else ""
+    args = program(tmp_path, library, "runner", SLEEPS_FOREVER, """
+        import threading
+        class Busy:
+            def __repr__(self):
+                while True:
+                    pass
+        def work():
+            %s
+            busy = Busy()
+            kept = [1, 2, 3]
+            raise KeyError("in thread")
+        t = threading.Thread(target=work)
+        t.start(); t.join()
+        print("main goes on")
+    """ % slow)
+    ran = run(python, args, tmp_path)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "main goes on\n", "KeyError: 'in thread'\n" + DUMPED), ran
+    assert ran.seconds < BUDGET + MARGIN, ran
+    frame = tbdump.load(tmp_path / "traceback.pkl", objects=False).frames[-1]
+    assert frame.name == "work" and frame.variables["kept"].repr == "[1, 2, 3]"
+    for name in ("busy", "slow") if slow else ("busy",):
+        assert "time budget" in (frame.variables[name].missing or ""), frame.variables[name]
+
+
+@pytest.mark.parametrize("how", ["runner", "runner -t", "excepthook"])
+def test_a_greenlets_crash_is_dumped_as_a_threads_and_the_program_goes_on(
+        tmp_path: Path, python: Path, how: str) -> None:
+    # gevent's hub reports it ("<Greenlet ...> failed with KeyError"), no excepthook sees it.
+    args = program(tmp_path, "gevent", how.split()[0], """
+        import gevent
+        def work(n):
+            kept = [n, 2]
+            raise KeyError("in greenlet")
+        gevent.spawn(work, 1).join()
+        print("main goes on")
+    """)
+    if how == "runner -t":
+        args.insert(2, "-t")
+    ran = run(python, args, tmp_path)
+    assert (ran.returncode, ran.stdout) == (0, "main goes on\n"), ran
+    if how == "runner -t":  # gevent's own report, then where the dump is, as for a thread
+        assert ran.stderr.startswith("Traceback (most recent call last):\n"), ran
+        assert "failed with KeyError\n\n" + DUMPED in ran.stderr and ran.stderr.endswith(DUMPED), ran
+    else:
+        assert ran.stderr == "KeyError: 'in greenlet'\n" + DUMPED, ran
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert (dump.exception.type, dump.exception.message) == ("KeyError", "'in greenlet'")
+    assert dump.frames[-1].name == "work" and dump.frames[-1].variables["kept"].repr == "[1, 2]"
+
+
+def test_a_worker_forked_then_patched_as_gunicorns_dumps_its_crash_in_time(tmp_path: Path, python: Path) -> None:
+    # gunicorn's gevent worker patches after its fork, where threading still says the parent's
+    # main thread: the alarm must still bound the child's capture, and no hub print its end;
+    # the values' reprs run where the program runs, in its main OS thread (whose id is the pid),
+    # not in a helper thread, where the program's gevent objects belong to no hub.
+    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+        import os
+        pid = os.fork()
+        if pid == 0:
+            from gevent import monkey; monkey.patch_all()
+        """) + textwrap.dedent(SLEEPS_FOREVER) + textwrap.dedent("""
+        class Where:
+            def __repr__(self):
+                from gevent.monkey import get_original
+                return "main" if get_original("_thread", "get_native_id")() == os.getpid() else "elsewhere"
+        def f():
+            value = Slow()
+            where = Where()
+            raise ValueError("boom")
+        if pid == 0:
+            f()
+        print("worker exited", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+    """))
+    ran = run(python, ["-m", "tbdump", "prog.py"], tmp_path)
+    assert (ran.returncode, ran.stdout) == (0, "worker exited 1\n"), ran
+    dumps = [p.name for p in tmp_path.glob("traceback.*.pkl")]
+    assert len(dumps) == 1 and ran.stderr == "ValueError: boom\nTraceback dumped into: %s\n" % dumps[0], ran
+    assert ran.seconds < BUDGET + MARGIN, ran
+    variables = tbdump.load(tmp_path / dumps[0], objects=False).frames[-1].variables
+    assert "time budget" in (variables["value"].missing or ""), variables["value"]
+    assert variables["where"].repr == "main", variables["where"]
