@@ -327,8 +327,9 @@ def test_a_memory_error_with_no_memory_left_is_reported_in_one_line(workdir: Pat
     assert plain.returncode == 1 and plain.stderr.endswith("\nMemoryError\n")
     proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
     assert proc.returncode == 1
-    assert proc.stderr in ("MemoryError\nTraceback dumped into: traceback.pkl\n",
-                           "MemoryError\ntbdump: failed to dump traceback (MemoryError)\n"), proc.stderr
+    # Which allocation fails first (a value's, zlib's) is the machine's to decide.
+    assert re.fullmatch(r"MemoryError\n(Traceback dumped into: traceback\.pkl"
+                        r"|tbdump: failed to dump traceback \(MemoryError(: [^\n]+)?\))\n", proc.stderr), proc.stderr
 
 
 def test_set_excepthook_leaves_child_processes_to_python_when_asked(workdir: Path) -> None:
