@@ -90,6 +90,9 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
                      expandable=True)
     if t is _Unreadable:  # the error is the value: named by its type, nothing inside
         return Value(type=obj.error_type, repr=obj.text, qualtype=obj.error_type)
+    if t in _CONTAINERS:  # an exact builtin: its names and length are known without asking
+        return Value(type=t.__name__, repr=safe_repr(obj, hex_ints), qualtype=t.__qualname__,
+                     length=len(obj), expandable=True)
     value = Value(type=type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
     if isinstance(obj, _LEAF_TYPES):
         return value
@@ -452,7 +455,7 @@ class Previewer:
                 return value
             value.children = [self._child(c, level) for c in kids]
             value.groups = groups or None
-            if value.length is not None and child_count(obj) is not None:
+            if value.length is not None and (t in _CONTAINERS or child_count(obj) is not None):
                 value.more = max(0, value.length - limit)
         return value
 
