@@ -8,6 +8,7 @@ grouping and order follow debugpy's VARIABLES view.
 from __future__ import annotations
 
 import collections
+import functools
 import inspect
 import itertools
 import os
@@ -50,6 +51,11 @@ class LiveChild(NamedTuple):
     obj: Any
     access: Optional[str]   # expression suffix from the parent
     group: Optional[str]
+
+
+# A LiveChild made by tuple's own constructor, from (name, obj, access, group): calling
+# LiveChild runs its __new__, a Python function, and a capture makes one per child.
+_live: Callable[[Tuple[str, Any, Optional[str], Optional[str]]], LiveChild] = functools.partial(tuple.__new__, LiveChild)
 
 
 # type's own descriptors read a class's names as the interpreter does, past a metaclass
@@ -147,7 +153,7 @@ def item_children(obj: Any, start: int = 0, count: Optional[int] = None) -> List
         return _sequence_children(obj, start, stop)
     if isinstance(obj, (set, frozenset)):
         pad = len(str(max(len(obj) - 1, 0)))
-        return [LiveChild(str(i).zfill(pad), item, None, None)
+        return [_live((str(i).zfill(pad), item, None, None))
                 for i, item in enumerate(itertools.islice(obj, start, stop), start)]
     return []
 
@@ -164,7 +170,7 @@ def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
     n = _safe_len(obj)
     if n is None or (stop is not None and stop < n):
         return []
-    return [LiveChild(LEN_NAME, n, None, None)]
+    return [_live((LEN_NAME, n, None, None))]
 
 
 def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild]:
@@ -172,7 +178,7 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     out = []
     for key, item in list(itertools.islice(obj.items(), start, stop)):
         name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
-        out.append(LiveChild(name, item, "[%s]" % name if _literal_key(key) else None, None))
+        out.append(_live((name, item, "[%s]" % name if _literal_key(key) else None, None)))
     return out
 
 
@@ -186,11 +192,11 @@ def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveCh
     n = len(obj)
     pad = len(str(max(n - 1, 0)))
     end = n if stop is None else min(stop, n)
-    return [LiveChild(str(i).zfill(pad), obj[i], "[%d]" % i, None) for i in range(start, end)]
+    return [_live((str(i).zfill(pad), obj[i], "[%d]" % i, None)) for i in range(start, end)]
 
 
 def _ndarray_attributes(obj: Any) -> List[LiveChild]:
-    return [LiveChild(attr, getattr(obj, attr), "." + attr, None) for attr in ("dtype", "shape", "size", "ndim")]
+    return [_live((attr, getattr(obj, attr), "." + attr, None)) for attr in ("dtype", "shape", "size", "ndim")]
 
 
 def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:
@@ -227,7 +233,7 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
         if groups is not None and group is not None:
             groups[group] = groups.get(group, 0) + 1
             continue
-        out.append(LiveChild(name, attr, "." + name, group))
+        out.append(_live((name, attr, "." + name, group)))
     return out
 
 
