@@ -8,6 +8,7 @@ grouping and order follow debugpy's VARIABLES view.
 from __future__ import annotations
 
 import collections
+import functools
 import inspect
 import itertools
 import os
@@ -52,6 +53,11 @@ class LiveChild(NamedTuple):
     group: Optional[str]
 
 
+# A LiveChild made by tuple's own constructor, from (name, obj, access, group): calling
+# LiveChild runs its __new__, a Python function, and a capture makes one per child.
+_live: Callable[[Tuple[str, Any, Optional[str], Optional[str]]], LiveChild] = functools.partial(tuple.__new__, LiveChild)
+
+
 # type's own descriptors read a class's names as the interpreter does, past a metaclass
 # whose __getattribute__ lies or raises.
 class_name: Callable[[type], str] = type.__dict__["__name__"].__get__
@@ -90,6 +96,9 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
                      expandable=True)
     if t is _Unreadable:  # the error is the value: named by its type, nothing inside
         return Value(type=obj.error_type, repr=obj.text, qualtype=obj.error_type)
+    if t in _CONTAINERS:  # an exact builtin: its names and length are known without asking
+        return Value(type=t.__name__, repr=safe_repr(obj, hex_ints), qualtype=t.__qualname__,
+                     length=len(obj), expandable=True)
     value = Value(type=type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
     if isinstance(obj, _LEAF_TYPES):
         return value
@@ -144,7 +153,7 @@ def item_children(obj: Any, start: int = 0, count: Optional[int] = None) -> List
         return _sequence_children(obj, start, stop)
     if isinstance(obj, (set, frozenset)):
         pad = len(str(max(len(obj) - 1, 0)))
-        return [LiveChild(str(i).zfill(pad), item, None, None)
+        return [_live((str(i).zfill(pad), item, None, None))
                 for i, item in enumerate(itertools.islice(obj, start, stop), start)]
     return []
 
@@ -167,7 +176,7 @@ def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
     n = _safe_len(obj)
     if n is None or (stop is not None and stop < n):
         return []
-    return [LiveChild(LEN_NAME, n, None, None)]
+    return [_live((LEN_NAME, n, None, None))]
 
 
 def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild]:
@@ -175,7 +184,7 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     out = []
     for key, item in list(itertools.islice(obj.items(), start, stop)):
         name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
-        out.append(LiveChild(name, item, "[%s]" % name if _literal_key(key) else None, None))
+        out.append(_live((name, item, "[%s]" % name if _literal_key(key) else None, None)))
     return out
 
 
@@ -189,11 +198,11 @@ def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveCh
     n = len(obj)
     pad = len(str(max(n - 1, 0)))
     end = n if stop is None else min(stop, n)
-    return [LiveChild(str(i).zfill(pad), obj[i], "[%d]" % i, None) for i in range(start, end)]
+    return [_live((str(i).zfill(pad), obj[i], "[%d]" % i, None)) for i in range(start, end)]
 
 
 def _ndarray_attributes(obj: Any) -> List[LiveChild]:
-    return [LiveChild(attr, getattr(obj, attr), "." + attr, None) for attr in ("dtype", "shape", "size", "ndim")]
+    return [_live((attr, getattr(obj, attr), "." + attr, None)) for attr in ("dtype", "shape", "size", "ndim")]
 
 
 def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:
@@ -230,7 +239,7 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
         if groups is not None and group is not None:
             groups[group] = groups.get(group, 0) + 1
             continue
-        out.append(LiveChild(name, attr, "." + name, group))
+        out.append(_live((name, attr, "." + name, group)))
     return out
 
 
@@ -458,7 +467,7 @@ class Previewer:
                 return value
             value.children = [self._child(c, level) for c in kids]
             value.groups = groups or None
-            if value.length is not None and child_count(obj) is not None:
+            if value.length is not None and (t in _CONTAINERS or child_count(obj) is not None):
                 value.more = max(0, value.length - limit)
         return value
 
