@@ -165,6 +165,7 @@ class Clock:
             return
         self._armed = False
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        _drain_alarm()
         signal.signal(signal.SIGALRM, self._old_handler)
         if self._old_sigint is not None:
             signal.signal(signal.SIGINT, self._old_sigint)
@@ -202,6 +203,20 @@ class Clock:
         # elsewhere (a greenlet of the program's) the next tick tries again.
         if native.is_hub(current):
             self._greenlet.throw(BudgetExceeded(why))
+
+
+def _drain_alarm() -> None:
+    """Take a tick of the stopped timer that is still on its way: delivered once the program's
+    handler is back, it would kill the program ("Alarm clock", the default action) or call the
+    program's own handler.  Blocked in this thread, it waits in the process's pending set."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        if signal.SIGALRM in signal.sigpending():
+            signal.sigwait({signal.SIGALRM})
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 _WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump
