@@ -261,12 +261,14 @@ class VSCode:
             header.click()
         self.variable(probe).wait_for()
 
-    def expand_variable(self, name: str) -> None:
+    def expand_variable(self, name: str, expanded: bool = True) -> None:
+        """Opens (or, ``expanded=False``, closes) the VARIABLES row of `name` by its twistie."""
         row = self.variable(name)
         row.wait_for()
-        if row.get_attribute("aria-expanded") != "true":
+        state = "true" if expanded else "false"
+        if row.get_attribute("aria-expanded") != state:
             row.locator(".monaco-tl-twistie").click()
-        expect(row).to_have_attribute("aria-expanded", "true")
+        expect(row).to_have_attribute("aria-expanded", state)
 
     def scroll_variables_until(self, target: Locator, attempts: int = 200) -> None:
         """Scrolls the VARIABLES list (it is virtual: rows exist only when shown) until target shows."""
