@@ -109,15 +109,16 @@ def make_client() -> Client:
 
 
 @contextlib.asynccontextmanager
-async def capped_server() -> AsyncIterator[Client]:
-    """A client of its own, and its server under the hostile tests' memory cap.
+async def served(command: Sequence[str] = SERVER, env: Optional[Dict[str, str]] = None,
+                 preexec_fn: Optional[Callable[[], None]] = None) -> AsyncIterator[Client]:
+    """A client of its own, and the server ``command`` starts (``python -m tblsp``).
 
     When the block ends the server must shut down and exit with status 0, having logged no
     traceback; if the block fails first, it is killed (a hung server would keep pytest-lsp
     waiting forever).
     """
     client = make_client()
-    await client.start_io(SERVER[0], *SERVER[1:], env=ENV, preexec_fn=memory_cap())
+    await client.start_io(command[0], *command[1:], env=ENV if env is None else env, preexec_fn=preexec_fn)
     server: Any = client._server
     try:
         yield client
@@ -130,6 +131,11 @@ async def capped_server() -> AsyncIterator[Client]:
         if server.returncode is None:
             server.kill()
         await client.stop()
+
+
+def capped_server() -> "contextlib.AbstractAsyncContextManager[Client]":
+    """``served()``, the server under the hostile tests' memory cap."""
+    return served(preexec_fn=memory_cap())
 
 
 async def ask_about(client: LanguageClient, uri: str, lines: int) -> None:

@@ -20,7 +20,7 @@ import pytest
 from lsprotocol import types
 
 from ..dap.dapclient import DapClient
-from ..lsp.lsp_support import ENV, WAIT, col_of, diagnostics, hover_text, make_client, open_file, start
+from ..lsp.lsp_support import ENV, WAIT, col_of, diagnostics, hover_text, open_file, served, start
 from ..viewers.children import child_env
 from ..viewers.conftest import tmux  # noqa: F401  (the fixture)
 from ..viewers.terminal import Terminal
@@ -191,11 +191,7 @@ async def test_tblsp(written: Written, reader: str, tmp_path: Path) -> None:
     env = {**ENV, "TBLSP_CACHE_DIR": str(tmp_path / "cache")}
     for writer in sessions(reader):
         folder = written(writer).parent
-        client = make_client()
-        await client.start_io(str(_venv(reader)), "-m", "tblsp", env=env)
-        server = client._server
-        assert server is not None
-        try:
+        async with served([str(_venv(reader)), "-m", "tblsp"], env=env) as client:
             await asyncio.wait_for(start(client, folder), WAIT)
             prog = folder / "prog.py"
             uri = open_file(client, prog)
@@ -206,13 +202,3 @@ async def test_tblsp(written: Written, reader: str, tmp_path: Path) -> None:
             text = await hover_text(client, uri, types.Position(field.line, field.character + 1))
             assert text is not None and text.startswith("**r**: `str`") and "'{broken'" in text, text
             assert await hover_text(client, uri, col_of(prog, "# crash", "r} sent")) is None
-            await asyncio.wait_for(client.shutdown_async(None), WAIT)
-            client.exit(None)
-            assert await asyncio.wait_for(server.wait(), WAIT) == 0
-            assert server.stderr is not None
-            errors_logged = (await server.stderr.read()).decode("utf-8", "replace")
-            assert "Traceback" not in errors_logged, errors_logged[-3000:]
-        finally:
-            if server.returncode is None:
-                server.kill()
-            await client.stop()
