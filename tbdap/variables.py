@@ -8,13 +8,12 @@ reads the page it answers and no more, under a ViewClock.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from tbdump import preview
-from tbdump.budget import BudgetExceeded, Budgets, Clock
+from tbdump.budget import Abandoned, BudgetExceeded, Budgets, Clock, Job
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
 from tbdump.saferepr import describe_exception
@@ -189,7 +188,7 @@ class Objects:
         self._resolve = resolve
         self._restored = restored   # whether resolving a value runs nothing and waits for nothing
         self.seconds = seconds
-        self._restoring: Optional[threading.Event] = None  # set when a restore given up on ends
+        self._restoring: Optional[Job] = None  # a restore given up on, which may still end
         self.changed = False  # set once the replay is changed: previews may then be stale
 
     def resolve(self, value: Value) -> Any:
@@ -209,25 +208,14 @@ class Objects:
             return self._resolve(value)
         stuck = ("not restored: restoring it, or a value the dump holds before it, ran the program's code "
                  "(a __setstate__ or __reduce__) for over %g s (TBDUMP_MAX_SECONDS)" % self.seconds)
-        if self._restoring is not None and not self._restoring.is_set():
+        if self._restoring is not None and not self._restoring.finished:
             raise Unavailable(stuck)
-        done = threading.Event()
-        outcome: List[Tuple[bool, Any]] = []
-
-        def restore() -> None:
-            try:
-                outcome.append((True, self._resolve(value)))
-            except BaseException as exc:  # handed to the request that asked
-                outcome.append((False, exc))
-            done.set()
-        threading.Thread(target=restore, name="tbdap-restore", daemon=True).start()
-        if not done.wait(self.seconds):
-            self._restoring = done
-            raise Unavailable(stuck)
-        ok, result = outcome[0]
-        if not ok:
-            raise result
-        return result
+        job = Job(lambda: self._resolve(value)).start()
+        try:
+            return job.result(self.seconds)
+        except Abandoned:
+            self._restoring = job
+            raise Unavailable(stuck) from None
 
 
 class VariableTree:

@@ -132,7 +132,7 @@ class Clock:
             self._worker = _Worker()
         try:
             return self._worker.run(fn, limit)
-        except _Abandoned:
+        except Abandoned:
             if time.monotonic() > self.deadline:
                 self.expired = True
             if on_abandon is not None:
@@ -274,8 +274,44 @@ class Event:
         return True
 
 
-class _Abandoned(Exception):
-    """A worker's step did not finish in time."""
+class Abandoned(Exception):
+    """A job did not finish in time."""
+
+
+class Job:
+    """``fn()`` run once in another thread, its value or exception handed to the thread that
+    waits for it.  One that outlives its wait goes on running: no thread can be stopped from
+    outside."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn = fn
+        self._done = Event()
+        self._outcome: List[Any] = []
+
+    def start(self) -> "Job":
+        """Run it in a daemon OS thread of tbdump's own (CaptureThread)."""
+        CaptureThread(self.run)
+        return self
+
+    def run(self) -> None:
+        try:
+            self._outcome.append((True, self._fn()))
+        except BaseException as exc:  # handed to the waiting thread
+            self._outcome.append((False, exc))
+        self._done.set()
+
+    @property
+    def finished(self) -> bool:
+        return self._done.wait(0)
+
+    def result(self, seconds: float) -> Any:
+        """``fn``'s value, or its exception raised here; Abandoned when it runs on past ``seconds``."""
+        if not self._done.wait(seconds):
+            raise Abandoned()
+        ok, value = self._outcome[0]
+        if not ok:
+            raise value
+        return value
 
 
 class _Worker:
@@ -292,17 +328,14 @@ class _Worker:
         self.thread = CaptureThread(self._serve_jobs)
 
     def run(self, fn: Callable[[], Any], seconds: float) -> Any:
-        done = Event()
-        outcome: List[Any] = []
-        self._jobs.put((fn, outcome, done))
-        if not done.wait(seconds):
+        job = Job(fn)
+        self._jobs.put(job)
+        try:
+            return job.result(seconds)
+        except Abandoned:
             self.stuck = True
             self.close()  # ends the thread if the step ever returns
-            raise _Abandoned()
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return value
+            raise
 
     def close(self) -> None:
         self._jobs.put(None)
@@ -310,14 +343,6 @@ class _Worker:
     def _serve_jobs(self) -> None:
         job = self._jobs.get()
         while job is not None:
-            _run_job(*job)
+            job.run()
             job = None  # holds nothing of the program between jobs (or at its shutdown)
             job = self._jobs.get()
-
-
-def _run_job(fn: Callable[[], Any], outcome: List[Any], done: Event) -> None:
-    try:
-        outcome.append((True, fn()))
-    except BaseException as exc:  # handed to the capturing thread
-        outcome.append((False, exc))
-    done.set()

@@ -1,6 +1,7 @@
 """Writing a dump file: capture into the container, atomically, never failing the crash."""
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -9,7 +10,7 @@ import types
 import warnings
 from typing import Any, Iterable, List, Optional
 
-from .budget import Budgets, Clock
+from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
 from .container import ContainerWriter, json_dumps, new_checksum
 from .model import SafeLayer
@@ -47,9 +48,9 @@ class _HashingSink(RecordSink):
             self.hash.update(data)
         else:
             # A big buffer (an array): hash it in another thread while this one writes
-            # it; both release the GIL, so the two passes over the bytes overlap.
-            hasher = threading.Thread(target=self.hash.update, args=(data,))
-            hasher.start()
+            # it; both release the GIL, so the two passes over the bytes overlap.  An OS
+            # thread: under gevent a threading.Thread is a greenlet, run only at the join.
+            hasher = CaptureThread(functools.partial(self.hash.update, data))
             try:
                 super()._emit(data)
             finally:
