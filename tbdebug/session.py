@@ -8,6 +8,7 @@ from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type,
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
 from tbdump.localsource import install_sources
+from tbdump.model import plural
 from tbdump.placeholder import captured_class
 from tbdump.standins import (StandinException, StandinTraceback, crashed_main, exception_frames,
                              locate_class, standin_exceptions)
@@ -35,7 +36,7 @@ def describe_chain(dump: tbdump.Dump) -> List[str]:
     for index, record in enumerate(dump.exceptions):
         how = "raised" if index == 0 else links.get(index) or hidden.get(index, "chained")
         frames = len(exception_frames(dump, index))
-        where = f"{frames} frames" if frames else "never raised: no frames"
+        where = plural(frames, "frame") if frames else "never raised: no frames"
         lines.append(f"#{index} {exception_line(record)}  ({how}; {where})")
     return lines
 

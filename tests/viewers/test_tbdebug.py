@@ -355,7 +355,7 @@ def test_a_context_raise_from_none_suppressed_is_listed_and_opens(crash, termina
     opened = pdb.wait_transcript(PDB + r"\Z")
     assert "#0 ConfigError: port '80a' is not a number  (raised; 3 frames)" in opened
     assert ("#1 ValueError: invalid literal for int() with base 10: '80a'  (being handled when #0 "
-            "happened; suppressed: not in the traceback; 1 frames)") in opened
+            "happened; suppressed: not in the traceback; 1 frame)") in opened
     assert "suppressed.py(11)parse_port()" in opened
     assert pdb.ask("p text", PDB) == "'80a'"
     pdb.line("q")
