@@ -21,15 +21,18 @@ from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dum
 
 def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                    threads: bool = False, budgets: Optional[Budgets] = None,
-                   redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> str:
+                   redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
+                   above_handler: bool = True) -> str:
     """Dump ``exc`` (and the frames above the handler) to ``filename``; returns the path.
 
+    ``above_handler=False`` leaves out those frames: the dump's stack is the traceback's
+    (a test runner's frames above a test are not the test's).
     Raises DumpWriteError when no file can be written there, and KeyboardInterrupt, after
     writing what it captured (marked partial), when Ctrl-C comes while it captures.
     """
     try:
         return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                          other_threads=threads)
+                          other_threads=threads, above_handler=above_handler)
     except DumpInterrupted:
         # As a Ctrl-C during any call: the program gets its KeyboardInterrupt, a plain one.
         raise KeyboardInterrupt from None

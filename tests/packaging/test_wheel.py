@@ -59,6 +59,17 @@ def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[
     yield folder
 
 
+@pytest.fixture(scope="session")
+def with_pytest(built: Path) -> Path:
+    """The installed venv with pytest added, as the test lock pins it: where a user runs their tests."""
+    with locked(built / "pytest.lock"):
+        if not (built / ".pytest-done").exists():
+            _step([str(built / "venv" / "bin" / "python"), "-m", "pip", "install", "-q", "pytest",
+                   "-c", str(REPO / "requirements-test.lock")], built)
+            (built / ".pytest-done").touch()
+    return built
+
+
 @pytest.fixture
 def user(built: Path, tmp_path: Path):
     """Runs a command of the installed venv in an empty folder outside the clone."""
@@ -84,8 +95,10 @@ def test_the_wheel_holds_the_five_packages_typed_and_licensed_and_no_tests(built
         licence = [name for name in names if name.startswith(dist_info) and name.endswith("/LICENSE")]
         assert licence and archive.read(licence[0]) == (REPO / "LICENSE").read_bytes()
         metadata = archive.read(f"{dist_info}/METADATA").decode()
+        entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
     assert f"\nVersion: {VERSION}\n" in metadata and "\nLicense-Expression: MIT\n" in metadata
     assert "\nRequires-Dist: dill>=0.3.6\n" in metadata
+    assert "[pytest11]\ntbdump = tbdump.pytest_plugin\n" in entry_points   # `pytest --tbdump`
 
 
 def test_every_console_script_answers_version_and_help(user) -> None:
@@ -127,3 +140,19 @@ def test_a_missing_optional_part_is_one_line_naming_it(user, tmp_path: Path) -> 
     done = user("tbpeep", "traceback.pkl")
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == "tbpeep: peepshow is not installed; install it with: pip install peepshow==0.3.0\n"
+
+
+def test_pytest_loads_the_plugin_by_its_entry_point(with_pytest: Path, user, tmp_path: Path) -> None:
+    """Installing tbdump is all `pytest --tbdump` needs; without the option the run writes nothing."""
+    (tmp_path / "divide.py").write_text(DIVIDE)
+    (tmp_path / "test_divide.py").write_text("from divide import div\n\n\ndef test_div():\n    assert div(1, 0)\n")
+    done = user("pytest", "-p", "no:cacheprovider")
+    assert done.returncode == 1 and f"\nplugins: tbdump-{VERSION}\n" in done.stdout   # pytest's header says so
+    assert "Traceback dumped" not in done.stdout and not (tmp_path / "tbdumps").exists()
+    done = user("pytest", "--tbdump", "-p", "no:cacheprovider")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [dump] = (tmp_path / "tbdumps").glob("*.tbdump")
+    assert dump.name.startswith("test_divide.test_div-")
+    assert f"\nTraceback dumped into: tbdumps/{dump.name}\n" in done.stdout
+    done = user("tbdebug", str(dump), stdin="p x, y\nq\n")
+    assert done.returncode == 0 and "(1, 0)" in done.stdout, done.stderr

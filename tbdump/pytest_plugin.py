@@ -1,0 +1,266 @@
+"""The pytest plugin: ``pytest --tbdump`` dumps each failing test's exception into a file of its own.
+
+Registered through the ``pytest11`` entry point, so it is loaded into every pytest run where
+tbdump is installed: until ``--tbdump`` is given it only adds its options, and imports
+nothing of tbdump's capture (nor dill).  With it, a test whose setup, call or teardown
+raises, the failures ``--pdb`` would stop at, is dumped into the dump directory,
+frames from the test function (or the fixture) inwards, as pytest's report shows them.
+"""
+from __future__ import annotations
+
+import contextlib
+import copyreg
+import hashlib
+import os
+import re
+import sys
+import unicodedata
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Iterator, List, Optional, Tuple, Union
+
+import pytest
+
+DEFAULT_DIR = "tbdumps"
+SUFFIX = ".tbdump"          # a name tblsp and the VS Code extension find (DUMP_PATTERNS, DUMP_GLOB)
+MAX_STEM = 100              # characters of the node id a name keeps: names stay far below 255 bytes
+# The names this plugin gives, and the only files of the directory it removes.
+OWN_NAME = re.compile(r"-[0-9a-f]{8}" + re.escape(SUFFIX) + r"\Z")
+WORKER_KEY = "tbdump"       # what an xdist worker hands its controller in workeroutput
+
+# (the dump's path; None when it was written, else why it could not be)
+Outcome = Tuple[str, Optional[str]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tbdump", "post-mortem dumps of failing tests (tbdump)")
+    group.addoption("--tbdump", action="store_true", default=False,
+                    help="dump each failing test (its frames, locals and exception chain) into a "
+                         "file of the dump directory, to open later with tbdap, tbdebug, tbpeep or "
+                         "tbdump.load; the dumps of an earlier run there are removed first")
+    group.addoption("--tbdump-dir", metavar="DIR", default=None,
+                    help="the dump directory, relative to the current directory (default: the "
+                         "tbdump_dir ini value)")
+    parser.addini("tbdump_dir", default=DEFAULT_DIR,
+                  help="the directory --tbdump writes into, relative to the rootdir (default: %s)"
+                       % DEFAULT_DIR)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("tbdump"):
+        config.pluginmanager.register(Dumping(config, dump_directory(config)), "tbdump-dumping")
+
+
+def dump_directory(config: pytest.Config) -> Path:
+    """``--tbdump-dir`` from the directory pytest was started in, as ``--junitxml``; else the ini
+    value from the rootdir, as ``cache_dir``."""
+    given = config.getoption("tbdump_dir")
+    if given:
+        return Path(config.invocation_params.dir, given)
+    return Path(config.rootpath, os.path.expanduser(os.path.expandvars(str(config.getini("tbdump_dir")))))
+
+
+def dump_name(nodeid: str, when: str) -> str:
+    """A file name for the dump of ``nodeid``'s ``when`` phase: readable, portable and unique.
+
+    ``tests/test_calc.py::TestDiv::test_zero[1-0]`` is ``tests.test_calc.TestDiv.test_zero_1-0``
+    (as junitxml names it, its parameters after ``_``), then ``-setup``/``-teardown`` for those
+    phases, then 8 hex digits of the node id's hash: every other character is left out (names go
+    to any file system, shell and CI artifact store), so the hash keeps ``[a/b]`` and ``[a_b]``
+    apart.  A long id keeps its end, the test's name.
+    """
+    digest = hashlib.sha256(nodeid.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    path, inside, names = nodeid.partition("::")
+    text = re.sub(r"\.py\Z", "", path).replace("/", ".") + ("." + names.replace("::", ".") if inside else "")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+    stem = re.sub(r"\.{2,}", ".", text)[-MAX_STEM:].strip("._-") or "test"
+    phase = "" if when == "call" else "-" + when
+    return "%s%s-%s%s" % (stem, phase, digest, SUFFIX)
+
+
+class Dumping:
+    """The plugin at work, registered only under ``--tbdump``: dumps the failures, then lists them."""
+
+    def __init__(self, config: pytest.Config, directory: Path) -> None:
+        self.config = config
+        self.directory = directory
+        self.outcomes: List[Outcome] = []
+        self.worker = hasattr(config, "workerinput")
+
+    @pytest.hookimpl(tryfirst=True)   # before xdist starts its workers, which dump into it
+    def pytest_sessionstart(self) -> None:
+        if not self.worker:
+            remove_old_dumps(self.directory)
+
+    # tryfirst: dumped before --pdb's debugger, whose `q` ends the run.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_exception_interact(self, node: Union[pytest.Item, pytest.Collector],
+                                  call: pytest.CallInfo[Any]) -> None:
+        # Called where --pdb stops: an exception that fails the test (not a skip, not an xfail).
+        if not isinstance(node, pytest.Item) or call.excinfo is None:
+            return  # a collection error: no test of its own
+        path = str(self.directory / dump_name(node.nodeid, call.when))
+        self.outcomes.append((path, dump_test_exception(node, call.excinfo.value, call.excinfo.tb, path)))
+
+    def pytest_sessionfinish(self) -> None:
+        output = getattr(self.config, "workeroutput", None)
+        if output is not None:  # an xdist worker: its controller lists this worker's dumps
+            output[WORKER_KEY] = self.outcomes
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any) -> None:
+        self.outcomes += [(path, why) for path, why in getattr(node, "workeroutput", {}).get(WORKER_KEY, ())]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.outcomes:
+            return
+        start = self.config.invocation_params.dir
+        failed = ["tbdump: cannot write %s: %s" % (shown(path, start), why) for path, why in self.outcomes if why]
+        written = [shown(path, start) for path, why in self.outcomes if why is None]
+        if self.config.getoption("verbose") < 0:
+            lines = ["tbdump: %d traceback%s dumped into %s" % (len(written), "" if len(written) == 1 else "s",
+                                                               shown(str(self.directory), start))] if written else []
+        else:
+            terminalreporter.write_sep("-", "tbdump")
+            lines = ["Traceback dumped into: %s" % path for path in written]
+        for line in lines + failed:
+            terminalreporter.write_line(line)
+
+
+def shown(path: str, start: Path) -> str:
+    """``path`` as the person who started pytest types it: relative below their directory."""
+    try:
+        relative = os.path.relpath(path, start)
+    except ValueError:  # on another drive
+        return path
+    return path if relative.startswith(os.pardir) else relative
+
+
+def remove_old_dumps(directory: Path) -> None:
+    """The dumps an earlier run left in ``directory``, only those: a file named as this plugin
+    names them.  A dump of a test that passes now would say it still fails."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return  # none yet; or not readable, which writing the first dump will say
+    for entry in entries:
+        if OWN_NAME.search(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def dump_test_exception(item: pytest.Item, exc: BaseException, tb: Optional[TracebackType],
+                        path: str) -> Optional[str]:
+    """Dump ``exc``, with the frames from the test's own inwards, into ``path``; None when it is
+    written, else why not.  Never raises but Ctrl-C, and leaves the exception as it found it:
+    pytest, --pdb and the other plugins still read it."""
+    from .chain import set_slot
+    from .hooks import dump_exception
+    from .saferepr import describe_exception
+    from .writer import DumpWriteError
+    original = exc.__traceback__
+    try:
+        make_directory(Path(path).parent)
+        # The dump starts where the traceback enters the test; pytest's and pluggy's frames
+        # above it, and above the handler, are the runner's, not the test's.
+        set_slot(exc, "__traceback__", own_traceback(item, tb))
+        with run_objects_left_out(item):
+            dump_exception(exc, path, above_handler=False)
+        return None
+    except DumpWriteError as err:
+        return err.reason
+    except OSError as err:  # making the directory
+        return str(err.strerror or err)
+    except Exception as err:  # capture falls back to a smaller dump: only writing fails
+        return describe_exception(err)
+    finally:
+        set_slot(exc, "__traceback__", original)
+
+
+def make_directory(directory: Path) -> None:
+    """The dump directory, with a ``.gitignore`` when this run makes it (as pytest's cache has):
+    dumps hold the tests' values, which belong in no commit."""
+    try:
+        directory.mkdir(parents=True)
+    except FileExistsError:
+        return
+    (directory / ".gitignore").write_text("# Made by tbdump's pytest plugin: dumps of failing tests.\n*\n")
+
+
+def own_traceback(item: pytest.Item, tb: Optional[TracebackType]) -> Optional[TracebackType]:
+    """The part of ``tb`` that is the test's, as pytest's report shows it: from the test function
+    (past a decorator's wrapper too), else from the first frame that is neither pytest's nor
+    pluggy's (a fixture's, in its setup or teardown); to the last such frame, so that a dump of
+    ``pytest.fail()`` or ``pytest.raises`` opens on the test's line, as ``--pdb`` does."""
+    import _pytest
+    import pluggy
+    runner = tuple(os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep for module in (_pytest, pluggy))
+    entries: List[TracebackType] = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    own = [n for n, entry in enumerate(entries) if not entry.tb_frame.f_code.co_filename.startswith(runner)]
+    if not own:
+        return entries[0] if entries else None  # raised by pytest itself (an unknown fixture)
+    code = _function_code(item)
+    first = next((n for n, entry in enumerate(entries) if entry.tb_frame.f_code is code), own[0])
+    if own[-1] == len(entries) - 1:
+        return entries[first]
+    kept = None
+    for entry in reversed(entries[first:own[-1] + 1]):
+        kept = TracebackType(kept, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return kept
+
+
+def _function_code(item: pytest.Item) -> Any:
+    import inspect
+    try:
+        function = inspect.unwrap(getattr(item, "obj", None))  # type: ignore[arg-type]
+        return getattr(getattr(function, "__func__", function), "__code__", None)
+    except Exception:  # an item without a Python function (a doctest, a YAML test)
+        return None
+
+
+# pytest's objects of the whole run (module: class names, as each pytest version has them).
+RUN_OBJECTS = ("_pytest.config:Config", "_pytest.config:PytestPluginManager", "_pytest.main:Session",
+               "_pytest.fixtures:FixtureManager", "_pytest.fixtures:FixtureDef",
+               "_pytest.assertion.rewrite:AssertionRewritingHook", "_pytest.tmpdir:TempPathFactory",
+               "_pytest.legacypath:TempdirFactory")
+
+
+@contextlib.contextmanager
+def run_objects_left_out(item: pytest.Item) -> Iterator[None]:
+    """While a test is dumped, pytest's objects of the whole run pickle as placeholders (their
+    previews stay): the config, the session with every collected test, the fixture definitions.
+
+    A test module's ``__loader__`` (the assertion rewriter), ``request``, ``pytestconfig`` and
+    every node reach them: pickled, they made each dump 10 MB and 5 s in a run of 3000 tests,
+    and every fixture function of the run went through dill.  copyreg is where the object
+    layer looks first for how a type pickles."""
+    kinds = {type(item.config), type(item.session)}
+    for name in RUN_OBJECTS:
+        module, _, qualname = name.partition(":")
+        kind = getattr(sys.modules.get(module), qualname, None)
+        if isinstance(kind, type):
+            kinds.add(kind)
+    saved = {kind: copyreg.dispatch_table.get(kind) for kind in kinds}
+    copyreg.dispatch_table.update(dict.fromkeys(kinds, _left_out))
+    try:
+        yield
+    finally:
+        for kind, reducer in saved.items():
+            if reducer is None:
+                del copyreg.dispatch_table[kind]
+            else:
+                copyreg.dispatch_table[kind] = reducer
+
+
+class PytestRunObject(Exception):
+    """Why such an object is a placeholder, as the dump says it: "not captured: PytestRunObject: ..."."""
+
+
+def _left_out(obj: Any) -> Any:
+    raise PytestRunObject("pytest's own, shared by every test of the run")

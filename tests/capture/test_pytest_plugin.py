@@ -1,0 +1,392 @@
+"""`pytest --tbdump` as a user runs it: a real pytest on a small project, its dumps opened with tbdump's
+viewers.
+
+The plugin is loaded by module name with entry points off (PYTEST_DISABLE_PLUGIN_AUTOLOAD), so these
+tests run the same whether the venv's tbdump was installed with the ``pytest11`` entry point or before
+it; the entry point itself is tested on the wheel (tests/packaging/test_wheel.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import resource
+import subprocess
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, env_for_child, write
+from ..dap.dapclient import DapClient
+
+PLUGIN = ["-p", "tbdump.pytest_plugin"]
+XDIST = ["-p", "xdist.plugin"]
+
+CASES = """
+    import pytest
+
+    def lookup(table, key):
+        return find(table, key)
+
+    def find(table, key):
+        return table[key]
+
+    def test_passes():
+        assert True
+
+    def test_assert_with_locals():
+        total = 40 + 1
+        assert total == 42
+
+    def test_deep_in_helpers():
+        prices = {"apple": 3}
+        lookup(prices, "pear")
+
+    @pytest.fixture
+    def broken_setup():
+        port = 8080
+        raise ConnectionError("no server on %d" % port)
+
+    @pytest.fixture
+    def broken_teardown():
+        yield "resource"
+        leftovers = ["a.tmp"]
+        raise OSError("cannot remove " + leftovers[0])
+
+    def test_setup_error(broken_setup):
+        pass
+
+    def test_teardown_error(broken_teardown):
+        pass
+
+    @pytest.mark.xfail(reason="known")
+    def test_expected_failure():
+        assert False
+
+    @pytest.mark.xfail(strict=True)
+    def test_unexpected_pass():
+        pass
+
+    def test_skipped():
+        pytest.skip("not here")
+
+    def test_explicit_fail():
+        reason = "explicit"
+        pytest.fail("failed: " + reason)
+
+    def test_chained():
+        try:
+            {}["missing"]
+        except KeyError as exc:
+            raise RuntimeError("lookup failed") from exc
+"""
+# (test, phase) of each dump CASES gives, in the order the tests run.
+DUMPED = [("test_assert_with_locals", "call"), ("test_deep_in_helpers", "call"), ("test_setup_error", "setup"),
+          ("test_teardown_error", "teardown"), ("test_explicit_fail", "call"), ("test_chained", "call")]
+
+
+def name(test: str, when: str = "call", stem: str = "") -> str:
+    """The name of the dump of test_cases.py's ``test`` as the README says: the node id as junitxml
+    writes it (given as ``stem`` where it has other characters), the phase, the node id's hash."""
+    digest = hashlib.sha256(("test_cases.py::" + test).encode()).hexdigest()[:8]
+    return "%s%s-%s.tbdump" % (stem or "test_cases." + test, "" if when == "call" else "-" + when, digest)
+
+
+def project(folder: Path, tests: str = CASES, ini: str = "") -> Path:
+    """A project as a user has one: an ini file (which makes it the rootdir) and a test module."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pytest.ini").write_text("[pytest]\n" + ini)
+    write(folder / "test_cases.py", tests)
+    return folder
+
+
+def pytest_run(cwd: Path, *args: str, plugins: List[str] = PLUGIN, preexec_fn=None) -> subprocess.CompletedProcess:
+    """pytest in a child process, none of this run's own pytest settings leaking into it."""
+    env: Dict[str, str] = {k: v for k, v in env_for_child().items() if not k.startswith("PYTEST_")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    return subprocess.run([PYTHON, "-m", "pytest", *plugins, "-p", "no:cacheprovider", *args], cwd=str(cwd),
+                          env=env, capture_output=True, text=True, timeout=120, preexec_fn=preexec_fn)
+
+
+def section(stdout: str) -> List[str]:
+    """The lines of the summary's tbdump section."""
+    lines = stdout.splitlines()
+    start = next(n for n, line in enumerate(lines) if re.fullmatch(r"-+ tbdump -+", line))
+    end = next(n for n in range(start + 1, len(lines)) if lines[n].startswith("="))
+    return lines[start + 1:end]
+
+
+def without_section(stdout: str) -> str:
+    """pytest's own output: the tbdump section out, the durations as one."""
+    lines = stdout.splitlines()
+    kept = [line for line in lines if not re.fullmatch(r"-+ tbdump -+", line) and
+            not line.startswith(("Traceback dumped into: ", "tbdump: "))]
+    return re.sub(r"=+ (.*) in [0-9.]+s =+", r"\1", "\n".join(kept))
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project after `pytest --tbdump` ran in it; its output in run.out."""
+    folder = project(tmp_path_factory.mktemp("cases") / "app")
+    done = pytest_run(folder, "--tbdump")
+    (folder / "run.out").write_text(done.stdout)
+    assert done.returncode == 1, done.stdout + done.stderr
+    return folder
+
+
+def test_each_failing_test_and_fixture_error_is_dumped_and_nothing_else(cases: Path) -> None:
+    files = sorted(p.name for p in (cases / "tbdumps").iterdir())
+    assert files == sorted([".gitignore"] + [name(test, when) for test, when in DUMPED])
+    assert (cases / "tbdumps" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert section((cases / "run.out").read_text()) == \
+        ["Traceback dumped into: tbdumps/%s" % name(test, when) for test, when in DUMPED]
+
+
+def test_a_dump_holds_the_tests_frames_from_the_test_function_in(cases: Path) -> None:
+    def load(test: str, when: str = "call") -> tbdump.Dump:
+        return tbdump.load(cases / "tbdumps" / name(test, when))
+
+    dump = load("test_assert_with_locals")
+    assert [f.name for f in dump.frames] == ["test_assert_with_locals"]
+    assert dump.frames[0].locals["total"] == 41
+    assert (dump.exception.type, dump.exception.message) == ("AssertionError", "assert 41 == 42")
+
+    dump = load("test_deep_in_helpers")
+    assert [f.name for f in dump.frames] == ["test_deep_in_helpers", "lookup", "find"]
+    assert dump.frames[-1].locals == {"table": {"apple": 3}, "key": "pear"}
+    assert (dump.exception.type, dump.exception.message) == ("KeyError", "'pear'")
+    assert len(dump.threads) == 1       # dump_exception's default: the failing test's thread only
+
+    dump = load("test_setup_error", "setup")
+    assert [f.name for f in dump.frames] == ["broken_setup"] and dump.frames[0].locals == {"port": 8080}
+    assert (dump.exception.type, dump.exception.message) == ("ConnectionError", "no server on 8080")
+
+    dump = load("test_teardown_error", "teardown")
+    assert [f.name for f in dump.frames] == ["broken_teardown"]
+    assert dump.frames[0].locals == {"leftovers": ["a.tmp"]}
+
+    dump = load("test_explicit_fail")      # opens on the test's line, not in pytest.fail
+    assert [f.name for f in dump.frames] == ["test_explicit_fail"]
+    assert dump.exception.message == "failed: explicit" and dump.frames[0].locals == {"reason": "explicit"}
+
+    dump = load("test_chained")
+    assert [(e.type, e.message) for e in dump.exceptions] == [("RuntimeError", "lookup failed"),
+                                                             ("KeyError", "'missing'")]
+    assert dump.exception.cause == 1 and [f.name for f in dump.exceptions[1].frames] == ["test_chained"]
+    assert dump.traceback_text.startswith("Traceback (most recent call last):\n  File ")
+    for test, when in DUMPED:
+        frames = load(test, when).frames
+        assert not [f.filename for f in frames if "_pytest" in f.filename or "pluggy" in f.filename]
+
+
+def test_the_run_reports_and_ends_as_without_the_plugin(cases: Path) -> None:
+    plain = pytest_run(cases, plugins=[])
+    assert plain.returncode == 1
+    dumped = (cases / "run.out").read_text()
+    assert without_section(dumped) == without_section(plain.stdout)
+    assert "5 failed, 2 passed, 1 skipped, 1 xfailed, 2 errors in" in dumped
+
+
+def test_a_dump_opens_in_vs_codes_adapter_at_the_failing_line(cases: Path) -> None:
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(cases / "tbdumps" / name(*DUMPED[1]))})
+        assert stopped["body"]["text"] == "KeyError"
+        frames = client.ok("stackTrace", {"threadId": 1})["stackFrames"]
+        assert [(f["name"], f["line"]) for f in frames] == [("find", 7), ("lookup", 4), ("test_deep_in_helpers", 18)]
+        assert frames[0]["source"]["path"] == str(cases / "test_cases.py")
+        scope = client.ok("scopes", {"frameId": frames[2]["id"]})["scopes"][0]
+        shown = {v["name"]: v["value"] for v in client.ok("variables", {"variablesReference":
+                                                                         scope["variablesReference"]})["variables"]}
+        assert shown["prices"] == "{'apple': 3}"
+        answer = client.ok("evaluate", {"expression": "prices['apple'] * 2", "frameId": frames[2]["id"],
+                                        "context": "repl"})
+        assert answer["result"] == "6"
+    finally:
+        client.close()   # fails the test on any message the DAP schema rejects
+
+
+def test_a_fixtures_dump_opens_in_pdb_through_tbdebug(cases: Path) -> None:
+    dump = cases / "tbdumps" / name("test_setup_error", "setup")
+    done = subprocess.run([PYTHON, "-m", "tbdebug", str(dump)], cwd=str(cases), env=env_for_child(),
+                          input="where\np port\nq\n", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "ConnectionError: no server on 8080" in done.stdout
+    assert "test_cases.py(23)broken_setup()\n-> raise ConnectionError" in done.stdout
+    assert "(Pdb) 8080\n" in done.stdout
+
+
+def test_the_summary_is_brief_with_q_and_silent_without_dumps(tmp_path: Path) -> None:
+    folder = project(tmp_path / "app")
+    quiet = pytest_run(folder, "--tbdump", "-q")
+    assert "\ntbdump: 6 tracebacks dumped into tbdumps\n" in quiet.stdout
+    assert "Traceback dumped into" not in quiet.stdout
+
+    passing = project(tmp_path / "green", "def test_ok():\n    assert True\n")
+    done = pytest_run(passing, "--tbdump")
+    assert done.returncode == 0 and "tbdump" not in done.stdout + done.stderr
+    assert not (passing / "tbdumps").exists()
+
+
+PARAMETRIZED = """
+    import pytest
+
+    @pytest.mark.parametrize("path", ["a/b", "a_b", "[x]", "café", "дом", pytest.param("x" * 300, id="x" * 300),
+                                      "../up", "CON"])
+    def test_id(path):
+        assert not path
+
+    def test_café():
+        path = "é"
+        assert not path
+"""
+
+
+def test_odd_parametrized_ids_give_distinct_portable_bounded_names(tmp_path: Path) -> None:
+    folder = project(tmp_path / "app", PARAMETRIZED)
+    done = pytest_run(folder, "--tbdump")
+    assert done.returncode == 1 and "9 failed" in done.stdout
+    names = [line.split("tbdumps/")[1] for line in section(done.stdout)]
+    assert len(set(names)) == 9 and sorted(names) == sorted(p.name for p in (folder / "tbdumps").glob("*.tbdump"))
+    for written in names:   # what every file system, shell and artifact store takes; far below 255 bytes
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*-[0-9a-f]{8}\.tbdump", written) and len(written) <= 120
+    assert name("test_id[a/b]", stem="test_cases.test_id_a_b") in names
+    assert name("test_id[a_b]", stem="test_cases.test_id_a_b") in names
+    assert name("test_id[[x]]", stem="test_cases.test_id_x") in names
+    assert name("test_id[../up]", stem="test_cases.test_id_._up") in names
+    assert name("test_café", stem="test_cases.test_cafe") in names
+    assert name("test_id[%s]" % ("x" * 300), stem="x" * 99) in names   # the id's end, 100 characters at most
+    values = {tbdump.load(folder / "tbdumps" / n).frames[0].locals["path"] for n in names}
+    assert values == {"a/b", "a_b", "[x]", "café", "дом", "x" * 300, "../up", "CON", "é"}
+
+
+MODULES = """
+    import sys
+
+    def pytest_unconfigure(config):
+        loaded = [name for name in ("tbdump.pytest_plugin", "tbdump.hooks", "tbdump.capture", "dill")
+                  if name in sys.modules]
+        with open("modules.txt", "w") as out:
+            out.write(" ".join(loaded))
+"""
+
+
+def test_without_the_option_nothing_is_written_nor_imported(tmp_path: Path) -> None:
+    folder = project(tmp_path / "app")
+    write(folder / "conftest.py", MODULES)
+    done = pytest_run(folder)
+    assert done.returncode == 1 and "tbdump" not in done.stdout + done.stderr
+    assert not (folder / "tbdumps").exists()
+    assert (folder / "modules.txt").read_text() == "tbdump.pytest_plugin"   # loaded, and only that
+
+    pytest_run(folder, "--tbdump")     # which the check above would see
+    assert (folder / "modules.txt").read_text().startswith("tbdump.pytest_plugin tbdump.hooks tbdump.capture")
+
+    done = pytest_run(folder, "--help")
+    assert done.returncode == 0
+    assert re.search(r"^  --tbdump +dump each failing test", done.stdout, re.M)
+    assert re.search(r"^  --tbdump-dir=DIR", done.stdout, re.M)
+    assert re.search(r"^  tbdump_dir \(string\): +the directory --tbdump writes into", done.stdout, re.M)
+
+
+def test_a_new_run_removes_the_dumps_of_the_last_one_and_nothing_else(tmp_path: Path) -> None:
+    folder = project(tmp_path / "app", "def test_flaky():\n    assert False\n")
+    pytest_run(folder, "--tbdump")
+    stale = folder / "tbdumps" / name("test_flaky")
+    assert stale.exists()
+    mine = ["notes.txt", "crash.tbdump", "traceback.pkl", "crash.12345.tbdump", "run-1.tbdump"]
+    for other in mine:
+        (folder / "tbdumps" / other).write_text("not the plugin's")
+    write(folder / "test_cases.py", "def test_flaky():\n    assert True\n")
+
+    assert pytest_run(folder).returncode == 0
+    assert stale.exists()                                   # without --tbdump, nothing is touched
+    assert pytest_run(folder, "--tbdump").returncode == 0
+    assert not stale.exists()
+    assert sorted(p.name for p in (folder / "tbdumps").iterdir()) == sorted(mine + [".gitignore"])
+
+
+def test_the_directory_from_the_ini_file_and_from_the_command_line(tmp_path: Path) -> None:
+    folder = project(tmp_path / "app", "def test_red():\n    assert False\n",
+                     ini="addopts = --tbdump\ntbdump_dir = build/dumps\n")
+    (folder / "sub").mkdir()
+    dump = name("test_red")
+    done = pytest_run(folder / "sub", "..")              # the ini's: from the rootdir, wherever pytest starts
+    assert (folder / "build" / "dumps" / dump).exists()
+    assert section(done.stdout) == ["Traceback dumped into: %s" % (folder / "build" / "dumps" / dump)]
+
+    done = pytest_run(folder / "sub", "--tbdump-dir", "here", "..")   # the option's: from the current one
+    assert (folder / "sub" / "here" / dump).exists()
+    assert section(done.stdout) == ["Traceback dumped into: here/%s" % dump]
+
+
+XDIST_CASES = """
+    import os
+    import pytest
+
+    @pytest.mark.parametrize("n", range(6))
+    def test_on_a_worker(n):
+        worker = os.environ["PYTEST_XDIST_WORKER"]
+        assert n < 0
+"""
+
+
+def test_under_xdist_each_worker_dumps_its_tests_and_the_summary_lists_all(tmp_path: Path) -> None:
+    folder = project(tmp_path / "app", XDIST_CASES)
+    done = pytest_run(folder, "--tbdump", "-n", "2", plugins=PLUGIN + XDIST)
+    assert done.returncode == 1 and "6 failed" in done.stdout, done.stdout + done.stderr
+    expected = {name("test_on_a_worker[%d]" % n, stem="test_cases.test_on_a_worker_%d" % n) for n in range(6)}
+    assert {line.split("tbdumps/")[1] for line in section(done.stdout)} == expected
+    assert len(section(done.stdout)) == 6
+    dumps = [tbdump.load(folder / "tbdumps" / n) for n in expected]
+    assert {d.frames[0].locals["worker"] for d in dumps} == {"gw0", "gw1"}
+    assert len({d.metadata.pid for d in dumps}) == 2
+
+
+def _small_files() -> None:
+    """The disk that is full: no file grows past 100 bytes (the .gitignore fits)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+
+def test_a_dump_that_cannot_be_written_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    folder = project(tmp_path / "app", "def test_one():\n    assert False\n\ndef test_two():\n    assert False\n")
+    plain = pytest_run(folder, plugins=[])
+    (folder / "blocker").write_text("a file where the directory would be")
+    dumps = [name("test_one"), name("test_two")]
+
+    blocked = pytest_run(folder, "--tbdump", "--tbdump-dir", "blocker")
+    full = pytest_run(folder, "--tbdump", preexec_fn=_small_files)
+    for done, where, why in ((blocked, "blocker", "Not a directory"), (full, "tbdumps", "File too large")):
+        assert done.returncode == plain.returncode == 1 and done.stderr == ""
+        assert "INTERNALERROR" not in done.stdout and "Traceback dumped into" not in done.stdout
+        assert section(done.stdout) == ["tbdump: cannot write %s/%s: %s" % (where, dump, why) for dump in dumps]
+        assert without_section(done.stdout) == without_section(plain.stdout)
+    assert not list((folder / "tbdumps").glob("*.tbdump*"))
+
+
+FIXTURES = """
+    import pytest
+
+    @pytest.mark.parametrize("n", range(300))
+    def test_many(n, request, pytestconfig, tmp_path):
+        assert n != 299
+"""
+
+
+def test_pytests_objects_of_the_whole_run_are_previews_not_pickles(tmp_path: Path) -> None:
+    """`request`, `pytestconfig` and the module's `__loader__` reach the session with every
+    collected test: pickled, they made the dump grow with the suite."""
+    folder = project(tmp_path / "app", FIXTURES)
+    done = pytest_run(folder, "--tbdump")
+    assert "1 failed, 299 passed" in done.stdout
+    dump_file = folder / "tbdumps" / name("test_many[299]", stem="test_cases.test_many_299")
+    assert dump_file.stat().st_size < 50_000
+    test = tbdump.load(dump_file).frames[0]
+    assert test.locals["request"].node.name == "test_many[299]"     # the test's own objects load
+    config = test.locals["pytestconfig"]
+    assert isinstance(config, tbdump.Placeholder) and "pytest's own" in config.reason
+    assert test.variables["pytestconfig"].repr.startswith("<_pytest.config.Config object at ")
+    assert isinstance(test.globals["__loader__"], tbdump.Placeholder)
