@@ -37,7 +37,8 @@ chained exceptions:
   the exceptions of the chain are numbered as listed at start-up, #0 being
   the one raised; --exception N opens another.  On Python 3.13 and later,
   pdb's `exceptions` command also lists the chain and `exceptions N` switches
-  to one.
+  to one: as for pdb.post_mortem(exc), the exception opened and those it was
+  raised from, numbered by pdb from the earliest (0).
 
 exit status: 0 after the debugger quits, 2 when the dump cannot be opened or
 the debugger cannot be started.

@@ -159,7 +159,7 @@ class Capture:
         self.source(filename, f.f_globals)
         module = f.f_globals.get("__name__", "?") if isinstance(f.f_globals, dict) else "?"
         return Frame(
-            name=code.co_name, qualname=getattr(code, "co_qualname", code.co_name),
+            name=code.co_name, recorded_qualname=getattr(code, "co_qualname", code.co_name),
             filename=filename, lineno=lineno if lineno is not None else (f.f_lineno or 0),
             module=str(module), position=self._position(code, lasti, filename),
             variables=self._variables(f), globals_key=self._globals(f),

@@ -19,6 +19,7 @@ from .errors import CorruptDumpError, DumpError
 from .fields import BadField
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
 from .placeholder import Placeholder
+from .qualnames import qualname_in
 from .tracetext import exception_line, format_chain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +59,7 @@ class Dump:
     ``.frames``; ``.cause``, ``.context`` and ``.members`` index ``exceptions``; ``.context``
     is ``__context__`` also where ``.suppress_context`` keeps it out of the traceback).
     ``frames``: the crashing thread's stack, outermost first; each frame has ``.name``,
-    ``.filename``, ``.lineno``, ``.locals`` and ``.globals`` (the real objects, loaded on
+    ``.qualname``, ``.filename``, ``.lineno``, ``.locals`` and ``.globals`` (the real objects, loaded on
     first use) and ``.variables`` (the stored previews, which run nothing).
     ``threads``, ``sources``, ``metadata``, ``traceback_text``: the rest of the crash.
     ``exception_object()``: the exception object itself, as it was raised (``resolve``
@@ -117,6 +118,15 @@ class Dump:
     def frames(self) -> List[Frame]:
         """The crashing thread's stack, outermost first; the crashing frame is last."""
         return self.safe.threads[0].frames if self.safe.threads else self.exception.frames
+
+    def qualname_of(self, frame: Frame) -> str:
+        """``frame.qualname``: as recorded, or for code of Python 3.9/3.10, which records only
+        its name, found in the dump's copy of its source (the name alone where that cannot say)."""
+        source = self.sources.get(frame.filename)
+        if (tuple(self.metadata.version_info[:2]) >= (3, 11) or frame.recorded_qualname != frame.name
+                or source is None or source.text is None):
+            return frame.recorded_qualname
+        return qualname_in(frame.filename, source.text, frame.name, frame.lineno) or frame.recorded_qualname
 
     def globals_of(self, frame: Frame) -> Dict[str, Value]:
         """The previews of ``frame``'s module globals."""

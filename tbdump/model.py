@@ -220,8 +220,8 @@ class Position:
 class Frame:
     """One frame as captured: where it was and what it held (previews)."""
 
-    name: str
-    qualname: str
+    name: str                           # co_name
+    recorded_qualname: str              # co_qualname; co_name from 3.9/3.10, which have none (see qualname)
     filename: str
     lineno: int
     module: str                         # f_globals["__name__"]
@@ -243,6 +243,13 @@ class Frame:
         self._dump = dump
 
     @property
+    def qualname(self) -> str:
+        """The code's qualified name, as ``co_qualname`` gives it (``Class.method``,
+        ``f.<locals>.helper``); for a dump of Python 3.9/3.10, whose code has none, the
+        loaded Dump finds it in the source it holds."""
+        return self.recorded_qualname if self._dump is None else str(self._dump.qualname_of(self))
+
+    @property
     def locals(self) -> Dict[str, Any]:
         """The locals' real values (placeholders where a value is not available)."""
         return {name: self._dump.resolve(v) for name, v in self.variables.items()}
@@ -254,7 +261,7 @@ class Frame:
 
     def to_json(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {
-            "name": self.name, "qualname": self.qualname, "file": self.filename,
+            "name": self.name, "qualname": self.recorded_qualname, "file": self.filename,
             "line": self.lineno, "module": self.module,
             "vars": {} if self.module_level else {k: v.to_json() for k, v in self.variables.items()},
         }
@@ -274,7 +281,7 @@ class Frame:
     def from_json(cls, d: Any) -> "Frame":
         d = record(d)
         return cls(
-            name=read(d, "name", TEXT), qualname=read(d, "qualname", TEXT),
+            name=read(d, "name", TEXT), recorded_qualname=read(d, "qualname", TEXT),
             filename=read(d, "file", TEXT), lineno=read(d, "line", LINE),
             module=read(d, "module", TEXT), position=member(d, "pos", Position.from_json, None),
             variables=member(d, "vars", values_by_name), globals_key=read(d, "globals", TEXT_OR_NULL, None),

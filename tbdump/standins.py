@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence,
 
 from .chain import EXCEPTION_GROUP, link_chain
 from .model import ExceptionRecord, Frame, all_frames
+from .qualnames import FUNCTIONS, ParsedSource, find_code, first_line, parsed
 
 if TYPE_CHECKING:
     from .dumpfile import Dump
@@ -45,43 +46,9 @@ class _Shape:
     argnames: Tuple[str, ...] = ()
 
 
-_Def = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-_trees: Dict[str, Tuple[str, Optional[ast.AST]]] = {}
-
-
-def _tree(filename: str) -> Optional[ast.AST]:
-    """The parsed source linecache serves for the file (cached while that source stays the same)."""
-    text = "".join(linecache.getlines(filename))
-    cached = _trees.get(filename)
-    if cached is None or cached[0] != text:
-        try:
-            tree: Optional[ast.AST] = ast.parse(text, filename)
-        except (SyntaxError, ValueError):
-            tree = None
-        cached = _trees[filename] = (text, tree)
-    return cached[1]
-
-
-def _definitions(tree: ast.AST) -> Iterator[Tuple[Any, str]]:
-    """Every def, class and lambda with its ``__qualname__``; iterative, so deep nesting is fine."""
-    stack: List[Tuple[ast.AST, str]] = [(tree, "")]
-    while stack:
-        node, prefix = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _Def):
-                name = "<lambda>" if isinstance(child, ast.Lambda) else child.name
-                qualname = prefix + name
-                yield child, qualname
-                inner = qualname + ("." if isinstance(child, ast.ClassDef) else ".<locals>.")
-                stack.append((child, inner))
-            else:
-                stack.append((child, prefix))
-
-
-def _first_line(node: Any) -> int:
-    decorators = getattr(node, "decorator_list", None)
-    line: int = decorators[0].lineno if decorators else node.lineno
-    return line
+def _source(filename: str) -> ParsedSource:
+    """The source linecache serves for the file, parsed (once while it stays the same)."""
+    return parsed(filename, "".join(linecache.getlines(filename)))
 
 
 @contextlib.contextmanager
@@ -121,12 +88,11 @@ def locate_class(cls: object) -> None:
         filename = inspect.getsourcefile(cls)
     except (TypeError, OSError):    # a builtin class, or a module without a file
         return
-    tree = _tree(filename) if filename else None
-    found = [] if tree is None else [node for node, qualname in _definitions(tree)
-                                     if isinstance(node, ast.ClassDef) and qualname == cls.__qualname__]
+    found = [node for node, qualname in _source(filename).definitions
+             if isinstance(node, ast.ClassDef) and qualname == cls.__qualname__] if filename else []
     if found:
         try:
-            setattr(cls, "__firstlineno__", _first_line(found[0]))
+            setattr(cls, "__firstlineno__", first_line(found[0]))
         except (TypeError, AttributeError):     # a class that takes no attributes: no source then
             pass
 
@@ -135,19 +101,14 @@ def _find_shape(frame: Frame) -> _Shape:
     """Find the frame's def in its source to recover co_firstlineno and the argument names."""
     if frame.name == "<module>":
         return _Shape(firstlineno=1)
-    tree = _tree(frame.filename)
-    candidates = [] if tree is None else [
-        (node, qualname) for node, qualname in _definitions(tree)
-        if getattr(node, "name", "<lambda>") == frame.name
-        and _first_line(node) <= frame.lineno <= (node.end_lineno or node.lineno)]
-    # Same-named defs can nest (recursion helpers, redefinitions): the
-    # qualname decides, else the innermost one.
-    pool = [c for c in candidates if c[1] == frame.qualname] or candidates
-    if not pool:
+    found = find_code(_source(frame.filename), frame.name, frame.lineno, frame.qualname)
+    if found is None:
         return _Shape(firstlineno=frame.lineno, flags=inspect.CO_OPTIMIZED | inspect.CO_NEWLOCALS)
-    node = max(pool, key=lambda c: _first_line(c[0]))[0]
+    node = found[0]
     if isinstance(node, ast.ClassDef):
-        return _Shape(firstlineno=_first_line(node))
+        return _Shape(firstlineno=first_line(node))
+    if not isinstance(node, FUNCTIONS):    # a comprehension: no parameters of its own
+        return _Shape(firstlineno=first_line(node), flags=inspect.CO_OPTIMIZED | inspect.CO_NEWLOCALS)
     args = node.args
     positional = [a.arg for a in args.posonlyargs + args.args]
     kwonly = [a.arg for a in args.kwonlyargs]
@@ -157,7 +118,7 @@ def _find_shape(frame: Frame) -> _Shape:
         flags |= inspect.CO_VARARGS
     if args.kwarg is not None:
         flags |= inspect.CO_VARKEYWORDS
-    return _Shape(firstlineno=_first_line(node), posonly=len(args.posonlyargs),
+    return _Shape(firstlineno=first_line(node), posonly=len(args.posonlyargs),
                   positional=len(positional), kwonly=len(kwonly), flags=flags,
                   argnames=tuple(positional + kwonly + extra))
 
@@ -180,7 +141,11 @@ class StandinCode:
         self._frame = frame
         self.co_filename = frame.filename
         self.co_name = frame.name
-        self.co_qualname = frame.qualname
+
+    @property
+    def co_qualname(self) -> str:
+        # Asked of the dump only when read: for code of 3.9/3.10 it parses the source.
+        return self._frame.qualname
 
     # What only the source tells is looked up on first use, when the viewer
     # has put the dump's sources into linecache (localsource.install_sources).

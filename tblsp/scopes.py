@@ -7,16 +7,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-# The frame names Python gives to code objects that are not named by a def/class.
-_ANONYMOUS = {
-    ast.Lambda: "<lambda>",
-    ast.ListComp: "<listcomp>",
-    ast.SetComp: "<setcomp>",
-    ast.DictComp: "<dictcomp>",
-    ast.GeneratorExp: "<genexpr>",
-}
-_NAMED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+from tbdump.qualnames import FUNCTIONS, NAMED, code_name
 
 
 @dataclass(frozen=True)
@@ -63,12 +54,10 @@ class SourceScopes:
             self._nodes, self._module_holes = _indented(self._lines)
             return
         for node in ast.walk(self._module):
-            if not isinstance(node, (ast.stmt, ast.expr)):
-                continue
-            name = node.name if isinstance(node, _NAMED) else _ANONYMOUS.get(type(node))
-            if name is not None:
+            name = code_name(node)
+            if name is not None and isinstance(node, (ast.stmt, ast.expr)):
                 self._nodes.append(_Node(name, node.lineno, node.end_lineno or node.lineno,
-                                         isinstance(node, _FUNCTIONS), node))
+                                         isinstance(node, FUNCTIONS), node))
 
     def scope_of(self, name: str, lineno: int) -> Scope:
         """The scope of the frame called `name` that was at `lineno`."""
@@ -103,7 +92,7 @@ def _holes(node: ast.AST) -> Tuple[Tuple[int, int], ...]:
     stack = list(ast.iter_child_nodes(node))
     while stack:
         child = stack.pop()
-        if isinstance(child, _NAMED):
+        if isinstance(child, NAMED):
             # A one-line def's body shares the def line, which the outer frame runs.
             if child.body[0].lineno > child.lineno:
                 holes.append((child.body[0].lineno, child.end_lineno or child.lineno))
@@ -113,7 +102,7 @@ def _holes(node: ast.AST) -> Tuple[Tuple[int, int], ...]:
 
 
 def _params(node: ast.AST) -> Tuple[str, ...]:
-    if not isinstance(node, _FUNCTIONS):
+    if not isinstance(node, FUNCTIONS):
         return ()
     a = node.args
     names = [p.arg for p in a.posonlyargs + a.args]

@@ -61,28 +61,47 @@ withdraw(Account("ada", 100), "{broken")  # call
 MESSAGE = "RuntimeError: 'ada' sent '{broken'"
 
 
+# Methods of a nested class, a comprehension and a function inside them: what 3.9/3.10,
+# whose code records no co_qualname, name only `total`, `<listcomp>` and `share`.
+METHODS = '''\
+class Ledger:
+    class Entry:
+        def __init__(self, parts):
+            self.parts = parts
+
+        def total(self, amounts):
+            def share(amount):
+                return amount / self.parts  # crash
+            return sum([share(a) for a in amounts])
+
+
+Ledger.Entry(0).total([10, 20])
+'''
+
+
 def line(marker: str) -> int:
     """The 1-based line of PROGRAM that holds ``marker``."""
     return next(n for n, text in enumerate(PROGRAM.split("\n"), 1) if marker in text)
 
 
-Written = Callable[[str], Path]
+Written = Callable[..., Path]
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
-    """written("3.9.18") -> the dump of PROGRAM crashed by that Python, in the program's folder."""
-    dumps: Dict[str, Path] = {}
+    """written("3.9.18") -> the dump of PROGRAM (or the program given) crashed by that Python,
+    in the program's folder."""
+    dumps: Dict[Tuple[str, str], Path] = {}
 
-    def get(version: str) -> Path:
-        if version not in dumps:
+    def get(version: str, program: str = PROGRAM) -> Path:
+        if (version, program) not in dumps:
             folder = tmp_path_factory.mktemp("written-by-%s" % version)
-            (folder / "prog.py").write_text(PROGRAM)
+            (folder / "prog.py").write_text(program)
             done = subprocess.run([str(_venv(version)), "-m", "tbdump", "prog.py"], cwd=str(folder),
                                   env=child_env(), capture_output=True, text=True, timeout=120)
             assert done.returncode == 1 and (folder / "traceback.pkl").is_file(), done.stderr
-            dumps[version] = folder / "traceback.pkl"
-        return dumps[version]
+            dumps[version, program] = folder / "traceback.pkl"
+        return dumps[version, program]
     return get
 
 
@@ -202,3 +221,33 @@ async def test_tblsp(written: Written, reader: str, tmp_path: Path) -> None:
             text = await hover_text(client, uri, types.Position(field.line, field.character + 1))
             assert text is not None and text.startswith("**r**: `str`") and "'{broken'" in text, text
             assert await hover_text(client, uri, col_of(prog, "# crash", "r} sent")) is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("writer", ["3.9.18", "3.10.13", WRITTEN_BY])
+async def test_frames_have_their_qualified_names_whichever_python_wrote_them(
+        written: Written, writer: str, tmp_path: Path) -> None:
+    """A method's frame is `Class.method` (nested classes, `<locals>`, comprehensions as
+    CPython names them) for tbdump.load() and in tblsp's stack and hovers: from co_qualname
+    in a 3.11 dump, from the source the dump holds in a 3.9/3.10 one (whose code has no
+    co_qualname), read by that Python or by 3.11."""
+    dump = written(writer, METHODS)
+    names = ["<module>", "Ledger.Entry.total", "Ledger.Entry.total.<locals>.<listcomp>",
+             "Ledger.Entry.total.<locals>.share"]
+    env = {**ENV, "TBLSP_CACHE_DIR": str(tmp_path / "cache")}
+    for reader in dict.fromkeys([writer, WRITTEN_BY]):
+        where = "%s dump read by %s" % (writer, reader)
+        done = subprocess.run([str(_venv(reader)), "-c", "import sys, tbdump\n"
+                               "print([f.qualname for f in tbdump.load(sys.argv[1]).frames])", str(dump)],
+                              env=child_env(), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stdout == "%r\n" % names, (where, done.stdout, done.stderr)
+        async with served([str(_venv(reader)), "-m", "tblsp"], env=env) as client:
+            await asyncio.wait_for(start(client, dump.parent), WAIT)
+            prog = dump.parent / "prog.py"
+            uri = open_file(client, prog)
+            errors = [d for d in await diagnostics(client, uri) if d.severity == types.DiagnosticSeverity.Error]
+            assert [r.message for r in errors[0].related_information or []] == [
+                "1/4 <module>", "2/4 Ledger.Entry.total", "3/4 Ledger.Entry.total.<locals>.<listcomp>",
+                "4/4 Ledger.Entry.total.<locals>.share: ZeroDivisionError: division by zero"], where
+            text = await hover_text(client, uri, col_of(prog, "# crash", "amount /"))
+            assert text is not None and r"*local in Ledger.Entry.total.\<locals\>.share() · " in text, (where, text)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ..trust.test_xversion import _venv
+from ..trust.test_xversion import _interpreter, _venv
 from .children import run
+from .conftest import _unavailable
 
 PDB = r"\(Pdb\)"
 
@@ -23,18 +24,29 @@ def tbdebug(dump: Path, *options: str, python: str = sys.executable) -> list:
 
 
 # The reference: the same program crashing live into pdb.post_mortem() (3.13's takes
-# the exception, so its `exceptions` and `$_exception` work as in `python -m pdb`).
+# the exception, so its `exceptions` and `$_exception` work as in `python -m pdb`), of
+# the exception raised or of one chained to it.
 LIVE = ("import pdb, runpy, sys\n"
         "sys.argv = sys.argv[1:]\n"
         "try:\n"
         "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
         "except Exception as exc:\n"
-        "    pdb.post_mortem(exc if sys.version_info >= (3, 13) else exc.__traceback__)\n")
+        "    chosen = {chosen}\n"
+        "    pdb.post_mortem(chosen if sys.version_info >= (3, 13) else chosen.__traceback__)\n")
 
 
-def live_pdb(program: str, *args: str, cwd: Path, stdin: str, python: str = sys.executable):
-    """pdb's post-mortem of the crash itself; `crash` has put the program in cwd."""
-    return run([python, "-c", LIVE, program, *args], cwd, stdin=stdin)
+def live_pdb(program: str, *args: str, cwd: Path, stdin: str, python: str = sys.executable,
+             chosen: str = "exc"):
+    """pdb's post-mortem of the crash itself (of ``chosen``, an expression of the exception
+    raised, ``exc``); `crash` has put the program in cwd."""
+    return run([python, "-c", LIVE.format(chosen=chosen), program, *args], cwd, stdin=stdin)
+
+
+def python_3_13() -> str:
+    """The venv of Python 3.13, whose pdb shows exception objects (`exceptions`, `$_exception`)."""
+    if not _interpreter("3.13.0").is_file():
+        _unavailable("Python 3.13.0 is needed for pdb's `exceptions` (pyenv install 3.13.0)")
+    return str(_venv("3.13.0"))
 
 
 def answers(stdout: str) -> list:
@@ -417,7 +429,7 @@ def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
 @pytest.mark.parametrize("program", ["missing_key.py", "group.py"])
 def test_the_exception_shows_as_pdb_shows_it(crash, tmp_path, program):
     """Python 3.13's pdb shows the exception object: `$_exception`, `exceptions`."""
-    python = str(_venv("3.13.0"))
+    python = python_3_13()
     dump = crash(program, python=python)
     commands = "p $_exception\np $_exception.args\nexceptions\nq\n"
     live = answers(live_pdb(program, cwd=tmp_path, stdin=commands, python=python).stdout)
@@ -430,7 +442,7 @@ def test_the_exception_shows_as_pdb_shows_it(crash, tmp_path, program):
 def test_a_groups_members_are_raised_and_chained_as_pdb_shows_them(crash, tmp_path):
     """`$_exception.exceptions`: each member with its own traceback and cause, as the live
     group's (3.13's pdb); in safe mode too, where the members are stand-ins."""
-    python = str(_venv("3.13.0"))
+    python = python_3_13()
     dump = crash("group_of_chains.py", python=python)
     commands = ("p [(e.__traceback__.tb_lineno, e.__traceback__.tb_next.tb_lineno, e.__cause__)"
                 " for e in $_exception.exceptions]\nq\n")
@@ -442,6 +454,24 @@ def test_a_groups_members_are_raised_and_chained_as_pdb_shows_them(crash, tmp_pa
         assert replay[0] == live[0], options
 
 
+@pytest.mark.parametrize("program, option, chosen", [
+    ("chained.py", "1", "exc.__cause__"),
+    ("suppressed.py", "1", "exc.__context__"),               # kept out of the traceback by `from None`
+    ("group_of_chains.py", "1", "exc.exceptions[0]"),        # a group's member, raised from another
+])
+def test_another_exception_of_the_chain_is_what_pdb_makes_of_it(crash, tmp_path, program, option, chosen):
+    """`--exception N` is pdb.post_mortem() of that exception: 3.13's `exceptions` lists it and
+    the exceptions it was raised from (not the ones raised after it, as pdb cannot follow
+    links back), numbered as pdb numbers them, and switches between them, as live."""
+    python = python_3_13()
+    dump = crash(program, python=python)
+    commands = "exceptions\nexceptions 0\nwhere\np $_exception\nexceptions 1\nwhere\nexceptions 2\nq\n"
+    live = answers(live_pdb(program, cwd=tmp_path, stdin=commands, python=python, chosen=chosen).stdout)
+    replay = answers(run(tbdebug(dump, "--exception", option, python=python), tmp_path, stdin=commands).stdout)
+    assert replay == live
+    assert len(live) == 8 and "> " in live[0]
+
+
 @pytest.mark.parametrize("program, args, writer, name, line", [
     ("bank.py", ["10", "200"], "3.11.7", "Account", 5),   # pickled by 3.11: a stand-in on 3.13
     ("palette.py", [], "3.13.0", "Color", 5),             # an Enum rebuilt from its members
@@ -449,7 +479,7 @@ def test_a_groups_members_are_raised_and_chained_as_pdb_shows_them(crash, tmp_pa
 def test_source_of_a_class_on_python_3_13(crash, tmp_path, program, args, writer, name, line):
     """3.13's inspect finds a class by the `__firstlineno__` 3.13 gives the classes it creates;
     a class from the dump has it only if 3.13 pickled it and pickle could rebuild it."""
-    python = str(_venv("3.13.0"))
+    python = python_3_13()
     dump = crash(program, *args, python=str(_venv(writer)))
     shown = answers(run(tbdebug(dump, python=python), tmp_path, stdin=f"source {name}\nq\n").stdout)[0]
     assert squash(shown).startswith(f" {line} class {name}"), shown
