@@ -6,7 +6,7 @@ import sys
 from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
 
 import tbdump
-from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
+from tbdump.chain import CAUSE, CONTEXT, MEMBER, links_of, walk
 from tbdump.localsource import install_sources
 from tbdump.model import plural
 from tbdump.placeholder import captured_class
@@ -29,12 +29,16 @@ class SessionError(Exception):
 def describe_chain(dump: tbdump.Dump) -> List[str]:
     """One line per exception of the dump, numbered as ``--exception`` takes them."""
     links = {link.linked: _RELATIONS[link.relation].format(link.parent) for link in walk(dump.exceptions)}
-    # A context Python did not print (`raise ... from None` in its handler) is in the dump all the same.
-    hidden = {record.context: _SUPPRESSED.format(parent) for parent, record in enumerate(dump.exceptions)
-              if record.suppress_context and record.context is not None}
+    # Off the traceback, what links to what all the same: a context Python did not print
+    # (`raise ... from None` in its handler), and the causes, contexts and members below it.
+    for parent, record in enumerate(dump.exceptions):
+        if record.suppress_context and record.context is not None:
+            links.setdefault(record.context, _SUPPRESSED.format(parent))
+        for link in links_of(dump.exceptions, parent):
+            links.setdefault(link.linked, _RELATIONS[link.relation].format(parent))
     lines = []
     for index, record in enumerate(dump.exceptions):
-        how = "raised" if index == 0 else links.get(index) or hidden.get(index, "chained")
+        how = "raised" if index == 0 else links.get(index, "chained")
         frames = len(exception_frames(dump, index))
         where = plural(frames, "frame") if frames else "never raised: no frames"
         lines.append(f"#{index} {exception_line(record)}  ({how}; {where})")

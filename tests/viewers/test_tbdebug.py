@@ -374,6 +374,18 @@ def test_a_context_raise_from_none_suppressed_is_listed_and_opens(crash, termina
     assert pdb.exit_status() == 0
 
 
+def test_the_members_of_a_suppressed_group_are_listed_as_members(crash, terminal):
+    # Off the printed traceback, the group is still a group: its members are its own.
+    pdb = terminal(tbdebug(crash("suppressed_group.py"), "--exception", "1"))
+    opened = pdb.wait_transcript(PDB + r"\Z")
+    assert ("#1 ExceptionGroup: invalid items (2 sub-exceptions)  (being handled when #0 happened; "
+            "suppressed: not in the traceback; 2 frames)") in opened
+    assert "#2 ValueError: item -2 is negative  (in exception group #1; never raised: no frames)" in opened
+    assert "#3 ValueError: item -3 is negative  (in exception group #1; never raised: no frames)" in opened
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+
 def test_exception_group_members_and_unraised_causes(crash, terminal, tmp_path):
     dump = crash("group.py")
     pdb = terminal(tbdebug(dump, "--exception", "3"))
