@@ -8,7 +8,8 @@ budget on it.  The one place tbdump knows a library's types by name for viewing.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+import weakref
+from typing import Dict, Optional, Tuple
 
 _FRAME = {
     "T": "<transposed dataframe -- debugger:skipped eval>",
@@ -24,17 +25,19 @@ _VIEWS: Dict[str, Dict[str, str]] = {
     "pandas.Series": _FRAME, "pandas.core.series.Series": _FRAME,
     "pandas.io.formats.style.Styler": _STYLER,
 }
-_BY_TYPE: Dict[type, Optional[Dict[str, str]]] = {}
+# Each type's answer, by id and a weak reference: a class kept alive here would keep the
+# program's instances from being collected before the interpreter's streams are gone (their
+# __del__ would no longer print at exit).
+_BY_TYPE: Dict[int, Tuple["weakref.ref[type]", Optional[Dict[str, str]]]] = {}
 _BY_TYPE_MAX = 1024   # a long-lived viewer meets many classes
 
 
 def skipped_attributes(t: type) -> Optional[Dict[str, str]]:
     """For a type debugpy shows its own way: the attributes it does not evaluate, each with
     the text it shows instead (and then it lists no methods); None for every other type."""
-    try:
-        return _BY_TYPE[t]
-    except (KeyError, TypeError):
-        pass
+    known = _BY_TYPE.get(id(t))
+    if known is not None and known[0]() is t:
+        return known[1]
     view = None
     for klass in getattr(t, "__mro__", ()):
         view = _VIEWS.get("%s.%s" % (getattr(klass, "__module__", None), getattr(klass, "__qualname__", None)))
@@ -42,5 +45,5 @@ def skipped_attributes(t: type) -> Optional[Dict[str, str]]:
             break
     if len(_BY_TYPE) >= _BY_TYPE_MAX:
         _BY_TYPE.clear()
-    _BY_TYPE[t] = view
+    _BY_TYPE[id(t)] = (weakref.ref(t), view)
     return view
