@@ -48,8 +48,14 @@ def remember_source(filename: str, text: str) -> None:
 
 
 def is_library_file(filename: str) -> bool:
-    """Stdlib, site-packages and frozen modules: what justMyCode de-emphasises."""
+    """Stdlib, site-packages, frozen and compiled modules: what justMyCode de-emphasises."""
     if filename.startswith("<frozen") or "site-packages" in filename or "dist-packages" in filename:
+        return True
+    if not filename.startswith("<") and not os.path.isabs(filename):
+        # Cython's frames name their .pyx or .py source relative to the package's tree
+        # (SQLAlchemy's "lib/sqlalchemy/engine/_result_cy.py"), which is not on this machine;
+        # Python's own are absolute.  debugpy, which sees no such frame live, stops in the
+        # program's frame below.
         return True
     return any(filename.startswith(root + os.sep) for root in _LIBRARY_ROOTS)
 

@@ -63,8 +63,8 @@ class Learner:
         if secret_names:
             rule_of = redaction.rule_for
             named = [(name, value) for name, value in pairs if type(name) is str and rule_of(name, value)]
-            for _, value in named:
-                self.secrets.learn(value)
+            for name, value in named:
+                self.secrets.learn_named(name, value)
             shown = {id(value) for _, value in named}
             pairs = [(name, value) for name, value in pairs if id(value) not in shown]
         for _, value in pairs:

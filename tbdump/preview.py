@@ -21,6 +21,7 @@ from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
 from .scrubbing import Secrets, environ_probes, hide_named_values, hide_url_secrets, is_environ_copy
+from .views import skipped_attributes
 
 LEN_NAME = "len()"
 ENVIRON_RULE = "environment variable values are not stored (TBDUMP_KEEP_ENVIRON=1 keeps them)"
@@ -225,7 +226,12 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
         names = names[:plain]
     methods = _class_methods(obj) if groups is not None else None
     groupable = listed.groupable
+    skipped = skipped_attributes(type(obj))  # None but for pandas' (tbdump.views)
     for index, name in enumerate(names):
+        if skipped is not None and (name in skipped or (methods is not None and name in methods)):
+            if name in skipped:
+                out.append(_live((name, skipped[name], "." + name, None)))
+            continue
         if groups is not None and methods is not None and name in methods and name in groupable:
             groups[GROUP_FUNCTION] = groups.get(GROUP_FUNCTION, 0) + 1
             continue
@@ -234,13 +240,20 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
         except BudgetExceeded:
             raise
         except BaseException as exc:
-            attr = _Unreadable(exc)
+            attr = _Unreadable(exc) if skipped is None else _skipped_error(exc)
+        if skipped is not None and (inspect.isroutine(attr) or isinstance(attr, types.MethodWrapperType)):
+            continue
         group = _group(index >= plain, name in groupable, attr)
         if groups is not None and group is not None:
             groups[group] = groups.get(group, 0) + 1
             continue
         out.append(_live((name, attr, "." + name, group)))
     return out
+
+
+def _skipped_error(exc: BaseException) -> str:
+    # As debugpy's views show an attribute that raised (tbdump.views).
+    return "<unable to get>" if isinstance(exc, AttributeError) else "<error getting: %s>" % describe_exception(exc)
 
 
 class _Listed(NamedTuple):

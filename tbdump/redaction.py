@@ -28,6 +28,12 @@ DEFAULT_DENYLIST: Tuple[str, ...] = (
 # ending at "_", "-", ".", a space, a digit, a camelCase hump or the end.  Every
 # other entry, and every name added by configuration, matches anywhere (dbpassword).
 WORD_ENTRIES = frozenset(("auth", "token", "jwt", "csrf", "xsrf", "session", "bearer"))
+# These words name the objects that handle a secret as often as the secret itself: a
+# requests or SQLAlchemy ``session``, an ``auth`` handler, a ``csrf`` extension, a parser's
+# ``token``.  Under such a name only data is hidden whole (text, bytes, numbers and the
+# builtin containers, their subclasses too); an object of another class is shown, with what
+# it holds under secrets' names hidden by those names, as it is where it is ``self``.
+_DATA_TYPES = (str, bytes, bytearray, memoryview, int, float, complex, dict, list, tuple, set, frozenset)
 
 # A name whose last word counts or measures what the words before it name (token_count,
 # password_len, sessionSize) holds a number that is not the secret, whatever its size; one
@@ -43,6 +49,13 @@ SHORT_NUMBER = 100000   # ids below it are too common to be keys (Secrets.MIN_IN
 REDACTED_PREFIX = "<redacted"
 SECRET_MARKER = "<redacted>"          # what a secret becomes inside a longer text
 ENVIRON_MARKER = "<redacted: environment variable>"
+
+
+def _name_rule(entry: str) -> str:
+    return "name matches %r" % entry
+
+
+_WORD_RULES = frozenset(map(_name_rule, WORD_ENTRIES))
 
 
 def rule_marker(rule: str) -> str:
@@ -102,7 +115,8 @@ class Redaction:
         a number that the name counts or numbers with (``token_count = 7``, ``session_id = 42``,
         or ``"7"`` written after it in a text), which is not the secret."""
         rule = self.rule_for_name(name)
-        if rule is not None and _counts_or_numbers(str.__str__(name), value):
+        if rule is not None and (_counts_or_numbers(str.__str__(name), value)
+                                 or (rule in _WORD_RULES and not issubclass(type(value), _DATA_TYPES))):
             return None
         return rule
 
@@ -113,7 +127,7 @@ class Redaction:
             return None  # the common case, decided by one C-level search
         for rule in self.names:
             if rule in folded and (rule not in WORD_ENTRIES or _words_pattern((rule,)).search(name)):
-                return "name matches %r" % rule
+                return _name_rule(rule)
         return None
 
     def any_name_in(self, names: Iterable[Any]) -> bool:
@@ -179,6 +193,12 @@ def is_code(obj: Any) -> bool:
     """Whether ``obj`` is a function, class, module or descriptor: not a value to redact."""
     t = type(obj)
     return issubclass(t, _CODE_TYPES) or issubclass(t, type) or _is_field(t)
+
+
+def repeats_name(name: Any, item: Any) -> bool:
+    """Whether ``item``, inside a value reached by the secret's ``name``, is that name again (the
+    "Authorization" of requests' ("Authorization", value) header pair): names are no secrets."""
+    return type(item) is str and type(name) is str and item.lower() == name.lower()
 
 
 def _counts_or_numbers(name: str, value: Any) -> bool:

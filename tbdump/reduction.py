@@ -33,7 +33,7 @@ from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
 from .rebuilding import PROXY_TYPES, logger, proxy, refused
-from .redaction import ENVIRON_MARKER, Redaction, is_code, rule_marker
+from .redaction import ENVIRON_MARKER, Redaction, is_code, repeats_name, rule_marker
 from .saferepr import describe_exception, safe_repr
 from .scrubbing import Secrets, environ_probes, is_environ_copy
 
@@ -58,6 +58,8 @@ _SINGLETON_TYPES = (type(None), type(Ellipsis), type(NotImplemented))
 _NUMBERS = frozenset((int, float, complex, bool, type(None)))
 _NUMBERS_AND_TEXT = _NUMBERS | {str, bytes}
 SECRET_VALUE = "<redacted: a secret's value>"
+_PARTS = (dict, list, tuple)   # what a class's namespace is walked through (_note_class_parts)
+_CLASS_PARTS = 10000           # containers walked per class
 
 
 # Classes made by these are rebuilt as pickle rebuilds an object: created empty, remembered,
@@ -143,7 +145,7 @@ def _hide_named(pairs: List[Tuple[Any, Any]], redaction: Redaction,
     for name, value in pairs:
         rule = redaction.rule_for(name, value)
         if rule and not is_code(value):
-            secrets.learn(value)
+            secrets.learn_named(name, value)
             value, changed = rule_marker(rule), True
         out.append((name, value))
     return out if changed else None
@@ -271,8 +273,8 @@ class ReducePolicy:
         if not shaped:
             return []
         hidden = self.secrets.named(obj)
-        for _, value in hidden:
-            self.secrets.learn(value)
+        for name, value in hidden:
+            self.secrets.learn_named(name, value)
         return hidden
 
     def _hide_in(self, obj: Any, t: type, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
@@ -307,7 +309,41 @@ class ReducePolicy:
     def _in_place_of(self, name: Any, value: Any) -> Any:
         """``value``, or the marker of the rule its ``name`` hits (never checked again)."""
         rule = self.redaction.rule_for(name, value) if type(name) is str else None
-        return self._marker(rule_marker(rule)) if rule else value
+        return self._masked(name, value, rule_marker(rule)) if rule else value
+
+    def _masked(self, name: str, secret: Any, marker: str) -> Any:
+        """What a secret is pickled as: the marker, in the secret's shape where code unpacks it
+        (an ``auth=(user, password)``; requests' headers keep ``{"authorization":
+        ("Authorization", value)}``), so the object holding it still works.  An item that is
+        the secret's name again (that "Authorization") stays: names are not secrets."""
+        t = type(secret)
+        if (t is tuple or t is list) and 0 < len(secret) <= 16:
+            return t([item if repeats_name(name, item) else self._marker(marker) for item in secret])
+        return self._marker(marker)
+
+    def _hides(self, value: Any, holder: dict) -> bool:
+        """Whether ``value``, under a secret's name in ``holder``, is hidden.  In a class
+        pickled by value, what is held under a field's name (a pydantic model's schema and
+        FieldInfo for ``password``) describes the field: hidden, it would leave a class that
+        cannot be rebuilt, and learned, the schema's words ("model-field") hidden from every
+        text.  Text and numbers there still are."""
+        if is_code(value):
+            return False
+        parts = self.secrets.class_parts
+        return type(value) in _NUMBERS_AND_TEXT or parts.get(id(holder)) is not holder
+
+    def _note_class_parts(self, cls: type) -> None:
+        """Remember the dicts, lists and tuples in the namespace of ``cls``, which is pickled by
+        value, and in them (see ``_hides``): read as the interpreter stores them, bounded."""
+        parts = self.secrets.class_parts
+        todo = [v for v in dict(vars(cls)).values() if type(v) in _PARTS]
+        for _ in range(_CLASS_PARTS):
+            if not todo:
+                return
+            part = todo.pop()
+            if parts.get(id(part)) is not part:
+                parts[id(part)] = part
+                todo.extend(v for v in (dict.values(part) if type(part) is dict else part) if type(v) in _PARTS)
 
     def _environ(self, env: Any) -> Any:
         if self.redaction.keep_environ:
@@ -320,6 +356,8 @@ class ReducePolicy:
             return NotImplemented
         if isinstance(obj, enum.EnumMeta):
             return _enum_reduction(obj)
+        if isinstance(obj, type) and self.redaction.enabled:
+            self._note_class_parts(obj)
         if self.in_dill:
             if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
                 return _class_reduction(obj)
@@ -333,15 +371,26 @@ class ReducePolicy:
     def _by_value(self, obj: Any) -> Any:
         """Pickled by dill, nested as bytes: what the C pickler cannot save by itself."""
         try:
-            buf = io.BytesIO()
-            pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
-            pickler.dump(obj)
+            payload = self._dill_payload(obj)
+            if self.redaction.enabled and self.secrets.contains_blob(payload):
+                # A secret learned while it was written (a class's attribute before the dict that
+                # names it a secret): written again, now that it is known.
+                payload = self._dill_payload(obj)
         except BudgetExceeded as exc:
             return self._placeholder(obj, cut_while(exc, "pickling it"))
         except BaseException as exc:
             return self._placeholder(obj, "not captured: dill cannot pickle it (%s)" % describe_exception(exc))
-        return (_dill_loads, (buf.getvalue(), tuple(sys.version_info[:2]), isinstance(obj, type),
+        if self.redaction.enabled:
+            if self.secrets.contains_blob(payload):
+                return self._placeholder(obj, "not captured: it holds a secret where it cannot be hidden")
+            self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
+        return (_dill_loads, (payload, tuple(sys.version_info[:2]), isinstance(obj, type),
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
+
+    def _dill_payload(self, obj: Any) -> bytes:
+        buf = io.BytesIO()
+        _DillPickler(buf, self.redaction, self.clock, self.secrets).dump(obj)
+        return buf.getvalue()
 
     def _placeholder(self, obj: Any, reason: str) -> Any:
         text = safe_repr(obj)
@@ -467,13 +516,13 @@ class ReducePolicy:
         if len(obj) > 8 and not self.secrets.key_facts(obj)[0]:
             return None
         for key in obj:
-            if type(key) is str and rule_of(key, obj[key]) and not is_code(obj[key]):
+            if type(key) is str and rule_of(key, obj[key]) and self._hides(obj[key], obj):
                 pairs = []
                 for k, v in obj.items():
-                    rule = rule_of(k, v) if type(k) is str and not is_code(v) else None
+                    rule = rule_of(k, v) if type(k) is str and self._hides(v, obj) else None
                     if rule:
-                        self.secrets.learn(v)
-                        v = self._marker(rule_marker(rule))
+                        self.secrets.learn_named(k, v)
+                        v = self._masked(k, v, rule_marker(rule))
                     pairs.append((k, v))
                 # Pairs, not a dict: the id is pickled in turn, and a dict
                 # with the same keys would come back here forever.

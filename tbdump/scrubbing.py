@@ -14,7 +14,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
 
 from .redaction import (ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, joined_names,
-                        split_argv)
+                        repeats_name, split_argv)
 from .saferepr import string_repr
 
 
@@ -24,7 +24,8 @@ _AUTH_SCHEME = re.compile(r"(?i)(?:%s)\s+(\S{4,})\Z" % _SCHEMES)
 # A query parameter of a URL ("?token=X", "&api_key=X"), whose name decides.
 URL_QUERY_SECRET = re.compile(r"([?&;]([A-Za-z_][\w.\-\[\]]{0,80})=)(?!<redacted>)([^&#;\s'\"<>]+)")
 # The password of "scheme://user:password@host" (a DSN, a proxy URL, a git remote).
-URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*:)(?!<redacted>@)([^\s/?#@'\"]+)@")
+# A password already masked (SQLAlchemy's URL shows "***") is left as the program shows it.
+URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:'\"]*:)(?!<redacted>@|\*+@)([^\s/?#@'\"]+)@")
 # A string literal bound to a name in source: NAME = "...", NAME: str = "...",
 # f(name="..."), {"name": "..."}.
 _NAMED_LITERAL = re.compile(
@@ -78,6 +79,9 @@ class Secrets:
         self._layouts: Dict[type, Tuple[Any, ...]] = {}
         self._dict_getters: Dict[type, Any] = {}  # see _attributes
         self._keys: Dict[int, Tuple[dict, int, bool, bool]] = {}   # see key_facts
+        # The containers in the namespaces of classes pickled by value, by id (see
+        # ReducePolicy._hides): shared by the picklers of one capture, as the secrets are.
+        self.class_parts: Dict[int, Any] = {}
         if redaction.enabled:
             for name, value in list(os.environ.items()):
                 if len(value) >= self.ENVIRON_MIN_LENGTH and redaction.rule_for(name, value):
@@ -93,6 +97,13 @@ class Secrets:
     def learn(self, obj: Any) -> None:
         """Remember ``obj`` (reached by a secret's name) and what it holds, bounded."""
         self._learn(obj, 0, [self.LEARN_ITEMS])
+
+    def learn_named(self, name: Any, obj: Any) -> None:
+        """``learn`` what the secret's ``name`` holds, but for the name itself where a pair or
+        list repeats it (see ``repeats_name``)."""
+        if type(obj) in (tuple, list) and any(repeats_name(name, item) for item in obj):
+            obj = [item for item in obj if not repeats_name(name, item)]
+        self.learn(obj)
 
     def _learn(self, obj: Any, depth: int, budget: List[int]) -> None:
         t = type(obj)
@@ -240,8 +251,8 @@ class Secrets:
 
     def learn_fields(self, obj: Any) -> None:
         """Learn what ``obj`` holds under secrets' names (see ``named``)."""
-        for _, value in self.named(obj):
-            self.learn(value)
+        for name, value in self.named(obj):
+            self.learn_named(name, value)
 
     def named(self, obj: Any) -> List[Tuple[str, Any]]:
         """(name, value) one level below ``obj`` for every denylisted name: the keys of a
@@ -500,6 +511,11 @@ def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]
         start, end = match.span(kind)
         if end - start >= 2 and text[start] in "'\"" and text[end - 1] == text[start]:
             start, end = start + 1, end - 1
+        call = text.find("(", start, end) if kind == "value" else -1
+        if call >= 0:
+            end = _call_end(text, call + 1)  # a repr's call, password=SecretStr('...'): the whole call
+        if _MASKED.match(text, start, end) is not None:
+            continue  # already masked by the program (a SecretStr's '**********')
         scheme = _SCHEME_VALUE.match(text, start)
         if scheme is not None and _PLACEHOLDER.match(text, scheme.start(2)) is not None:
             continue  # "Authorization: Bearer {token}" is a template: code's, like "password=%s"
@@ -514,6 +530,22 @@ def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]
                 start, end = before[0], max(end, before[1])
             spans.append((start, end))
     return spans
+
+
+# A value its program masked already: "***", or a call on one, SecretStr('**********').
+_MASKED = re.compile(r"""(?:[A-Za-z_][\w.]*\()?(["']?)\*+\1\)?\Z""")
+
+
+def _call_end(text: str, start: int) -> int:
+    """Where the call whose arguments begin at ``start`` ends (after its ")"); the end of the
+    text when it does not (a cut repr)."""
+    depth = 1
+    for index in range(start, min(len(text), start + 4096)):
+        ch = text[index]
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return index + 1
+    return len(text)
 
 
 def _alternation(texts: Iterable[str]) -> Pattern[str]:

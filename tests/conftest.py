@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -65,6 +66,29 @@ def locked(lock: Path) -> Iterator[None]:
     with open(lock, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         yield
+
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tbdump"
+
+
+def cached_venv(requirements: Path, name: str) -> Path:
+    """The python of a venv with ``requirements`` installed, made once per pins and interpreter
+    under ~/.cache/tbdump (under a lock: test workers ask for it at once); tbdump is not in it,
+    a test puts this tree on PYTHONPATH.  Raises RuntimeError with pip's words when it cannot
+    be made (offline)."""
+    pins = requirements.read_bytes()
+    key = hashlib.sha256(sys.version.encode() + b" " + pins).hexdigest()[:12]
+    venv = CACHE / ("%s-%s" % (name, key))
+    python = venv / "bin" / "python"
+    with locked(CACHE / ("%s.lock" % name)):
+        if not (venv / ".done").exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
+            done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                                   "-r", str(requirements)], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError("cannot build the %s venv: %s" % (name, done.stderr[-1500:]))
+            (venv / ".done").write_bytes(pins)
+    return python
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ under ~/.cache/tbdump; tbdump comes from this tree.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -21,11 +19,10 @@ import pytest
 
 import tbdump
 from tbdump.hooks import GIVE_UP_SECONDS
-from ..conftest import REPO, locked
+from ..conftest import REPO, cached_venv
 from ..hostile.harness import SWALLOWS_EVERY_INTERRUPTION
 
 REQUIREMENTS = Path(__file__).with_name("gevent-requirements.txt")
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "tbdump"
 BUDGET = 2.0
 MARGIN = 3.0  # seconds for interpreter start, gevent's import and writing
 
@@ -39,26 +36,12 @@ DUMPED = "Traceback dumped into: traceback.pkl\n"
 EVERY_WAY = pytest.mark.parametrize("library, how", [(library, how) for library in PATCH for how in HOOK])
 
 
-def _venv() -> Path:
-    """The venv with gevent and eventlet, made once per pins and interpreter (under a lock:
-    test workers ask for it at once)."""
-    pins = REQUIREMENTS.read_bytes()
-    key = hashlib.sha256(sys.version.encode() + b" " + pins).hexdigest()[:12]
-    venv = CACHE / ("gevent-%s" % key)
-    python = venv / "bin" / "python"
-    with locked(CACHE / "gevent.lock"):
-        if not (venv / ".done").exists():
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
-            done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                                   "-r", str(REQUIREMENTS)], capture_output=True, text=True)
-            assert done.returncode == 0, "cannot build the gevent venv: %s" % done.stderr[-1500:]
-            (venv / ".done").write_bytes(pins)
-    return python
-
-
 @pytest.fixture(scope="module")
 def python() -> Path:
-    return _venv()
+    try:
+        return cached_venv(REQUIREMENTS, "gevent")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 class Ran(NamedTuple):
