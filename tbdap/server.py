@@ -32,7 +32,9 @@ def _claim_stdin() -> BinaryIO:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    sys.stdin = open(os.devnull)
+    # Over fd 0, now /dev/null, as Python's own stdin is over it: never closing the descriptor
+    # and never warning, at exit under -X dev, of a file left open.
+    sys.stdin = open(0, encoding="utf-8", closefd=False)
     return os.fdopen(fd, "rb")
 
 

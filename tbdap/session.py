@@ -413,8 +413,12 @@ class Session:
             return
         replay.told_sources.update(p.remote for p in fresh)
         lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.has_copy else "")
-                 for p in fresh]
-        self.tell_lines("console", ["Sources not taken from this machine:"] + lines)
+                 for p in fresh if not p.local_ok]
+        if lines:
+            self.tell_lines("console", ["Sources not taken from this machine:"] + lines)
+        noted = ["  %s: %s" % (p.remote, p.note) for p in fresh if p.note]
+        if noted:
+            self.tell_lines("console", ["Sources that may not be the code that ran:"] + noted)
 
     def source_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()

@@ -25,6 +25,7 @@ class Resolved:
     reference: int = 0               # sourceReference serving the dump's copy, or saying why there is none
     problem: Optional[str] = None    # why the local file is not used, for the console
     has_copy: bool = False           # the dump holds the text the reference serves
+    note: Optional[str] = None       # why the file's lines may not be the code that ran
 
 
 def parse_path_mappings(raw: Any) -> List[PathMapping]:
@@ -74,6 +75,8 @@ class SourceMap:
             # why there is nothing, instead of opening whatever the path names here.
             result = Resolved(remote, local, False, len(self._by_reference) + 1, problem, has_copy)
             self._by_reference[result.reference] = remote
+        if captured is not None and captured.text is not None:
+            result.note = captured.note
         self._resolved[remote] = result
         return result
 
@@ -99,6 +102,8 @@ class SourceMap:
             source["sourceReference"] = r.reference
             how = "as captured in the dump (%s)" if r.has_copy else "no source (%s)"
             source["origin"] = how % r.problem
+        if r.note:
+            source["origin"] = source["origin"] + "; " + r.note if "origin" in source else r.note
         if deemphasize:
             source["presentationHint"] = "deemphasize"
         return source
@@ -120,8 +125,9 @@ class SourceMap:
         return source.text
 
     def problems(self) -> List[Resolved]:
-        """Files seen so far that are not shown from the local disk."""
-        return [r for r in self._resolved.values() if not r.local_ok]
+        """Files seen so far that are not shown from the local disk, or whose lines may not be
+        the code that ran."""
+        return [r for r in self._resolved.values() if not r.local_ok or r.note]
 
     def loaded_sources(self, deemphasize: Callable[[str], bool]) -> List[Dict[str, Any]]:
         return [self.dap_source(name, deemphasize(name)) for name in self._sources]

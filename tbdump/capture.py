@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib.machinery
 import itertools
 import linecache
 import os
@@ -15,9 +16,10 @@ import re
 import sys
 import sysconfig
 import threading
+import time
 import tokenize
 import types
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import __version__, native
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
@@ -38,13 +40,19 @@ _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
                                if p}))
 
 
-# Source that neither a file nor linecache holds: the command of `python -m tbdump -c`.
-_REMEMBERED: Dict[str, str] = {}
+# Source that no file holds as it ran: the command of `python -m tbdump -c` (text), and
+# the bytes of the script the runner read and ran, which the program may change or remove.
+_REMEMBERED: Dict[str, Union[str, bytes]] = {}
+
+# When tbdump came into the program (at its start, for the runner and set_excepthook): a
+# source file changed on disk since then may hold other lines than the code that ran.
+_STARTED = time.time()
 
 
-def remember_source(filename: str, text: str) -> None:
-    """Keep ``text`` as the source of code compiled under ``filename``, for every dump."""
-    _REMEMBERED[filename] = text
+def remember_source(filename: str, source: Union[str, bytes]) -> None:
+    """Keep ``source`` as the source of code compiled under ``filename``, for every dump:
+    text where no file holds it; the bytes that ran in preference to the file."""
+    _REMEMBERED[filename] = source
 
 
 def is_library_file(filename: str) -> bool:
@@ -250,26 +258,34 @@ class Capture:
         text: Optional[str] = None
         digest: Optional[str] = None
         reason: Optional[str] = None
+        note: Optional[str] = None
         try:
-            if os.path.isfile(filename):
+            data = _REMEMBERED.get(filename)
+            if isinstance(data, bytes):
+                pass
+            elif os.path.isfile(filename):
                 with open_binary(filename) as fh:
                     data = fh.read(MAX_SOURCE_BYTES + 1)
-                if len(data) > MAX_SOURCE_BYTES:
-                    reason = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES
-                else:
-                    digest = hashlib.sha256(data).hexdigest()
-                    text = _decode_source(data)
+                    note = _changed_since_start(os.fstat(fh.fileno()).st_mtime)
             else:
+                data = None
                 lines = linecache.getlines(filename, module_globals if isinstance(module_globals, dict) else None)
                 if lines:
                     text = "".join(lines)
                 elif filename in _REMEMBERED:
-                    text = _REMEMBERED[filename]
+                    text = str(_REMEMBERED[filename])
                 else:
-                    reason = "no source available"
+                    reason = _why_no_source(module_globals)
+            if data is None:
+                pass
+            elif len(data) > MAX_SOURCE_BYTES:
+                reason, note = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES, None
+            else:
+                digest = hashlib.sha256(data).hexdigest()
+                text = _decode_source(data)
         except Exception as exc:
             reason = "not captured: %s" % describe_exception(exc)
-        self._sources[filename] = Source(filename, text, digest, reason)
+        self._sources[filename] = Source(filename, text, digest, reason, note)
 
     # -- exceptions ----------------------------------------------------------------
     def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:
@@ -478,6 +494,24 @@ def _names_used(exceptions: List[BaseException]) -> Set[str]:
     return names
 
 
+def _changed_since_start(mtime: float) -> Optional[str]:
+    """The note for a file last changed at ``mtime``: None unless it changed after the program
+    started, when the module may have been imported from other lines than it holds now (a
+    time still to come is a clock's skew, not a change)."""
+    if not _STARTED < mtime <= time.time():
+        return None
+    return "the file changed on disk at %s, after the program started: these lines may not be " \
+           "the code that ran" % datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
+
+
+def _why_no_source(module_globals: Any) -> str:
+    """Why a frame's file has no source: a module shipped as bytecode only (.pyc, no .py) says so."""
+    loader = dict.get(module_globals, "__loader__") if isinstance(module_globals, dict) else None
+    if isinstance(loader, importlib.machinery.SourcelessFileLoader):
+        return "no source: the module ran from bytecode only (%s)" % loader.path
+    return "no source available"
+
+
 def open_binary(filename: str) -> Any:
     import _io
     return _io.FileIO(filename, "r")
@@ -676,7 +710,7 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
         if source.text is not None:
             text = secrets.scrub_source(source.text)
             if text != source.text:
-                layer.sources[filename] = Source(source.filename, text, source.sha256, source.reason)
+                layer.sources[filename] = Source(source.filename, text, source.sha256, source.reason, source.note)
 
 
 def _redacted_text(text: str, redaction: Redaction) -> str:

@@ -49,6 +49,13 @@ _stat = _osimpl.stat
 _lstat = _osimpl.lstat
 _open = _osimpl.open
 _fchmod = getattr(_osimpl, "fchmod", None)  # Windows: no permissions to set
+_close = _osimpl.close
+_ftruncate = _osimpl.ftruncate
+_lseek = _osimpl.lseek
+try:
+    from fcntl import F_DUPFD_CLOEXEC as _DUPFD_CLOEXEC, fcntl as _fcntl
+except ImportError:  # pragma: no cover - Windows
+    _fcntl = None  # type: ignore[assignment]
 json_dumps = json.dumps  # bound now too: a leaked mock of json.dumps must not break a dump
 
 
@@ -122,7 +129,7 @@ class ContainerWriter:
         # Created for its owner only and never through a link planted at the name, so no
         # one else can read the program's memory while it is written; renamed into place,
         # the dump keeps these permissions.
-        fd = _open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = _above_std(_open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
         _UNFINISHED[self.tmp] = _getpid()
         self.file = _io.FileIO(fd, "r+")
         try:
@@ -169,6 +176,23 @@ class ContainerWriter:
             self.file.close()
         finally:
             _remove(self.tmp)
+
+
+def _above_std(fd: int) -> int:
+    """``fd`` of a file just made, moved above 0-2: where a program closed its stdin, stdout
+    or stderr (a daemon does), the dump would take that number, and what the program or its
+    threads write there while the dump is written would land in the dump.  What they wrote
+    in the moment before the move is cut off again."""
+    if fd > 2 or _fcntl is None:
+        return fd
+    try:
+        moved = _fcntl(fd, _DUPFD_CLOEXEC, 3)
+    except OSError:  # out of descriptors: the dump as it is
+        return fd
+    _close(fd)
+    _ftruncate(moved, 0)
+    _lseek(moved, 0, os.SEEK_SET)
+    return moved
 
 
 # Temporary files of dumps being written, with the pid writing each: a capture that never

@@ -5,6 +5,7 @@ import dis
 import os
 import sys
 import types
+import warnings
 from typing import Any, Iterable, List, Set
 
 
@@ -22,7 +23,11 @@ def import_dill() -> Any:
         if preset is None:
             tempfile.tempdir = os.environ.get("TMPDIR") or "/tmp"
         try:
-            import dill as imported
+            with warnings.catch_warnings():
+                # dill's own code warns as it is imported (an EncodingWarning under -X
+                # warn_default_encoding): under -W error it would not import at all.
+                warnings.simplefilter("ignore")
+                import dill as imported
         finally:
             tempfile.tempdir = preset
         dill = imported

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import settings
@@ -73,6 +74,10 @@ class Dump:
         self.safe_reason = safe_reason
         self._reader = reader
         self._records: Optional[RecordReader] = None
+        # Closed by close(), else when the dump is collected or at exit: a dump nobody closes
+        # (a script's, a viewer's) leaves no open file to warn about under -X dev.
+        self._files: List[Any] = [reader]
+        weakref.finalize(self, _close_all, self._files)
         self._open_lock = threading.Lock()
         self._exception_objects: Optional[List[Any]] = None
         for frame in all_frames(safe.exceptions, safe.threads):
@@ -169,6 +174,7 @@ class Dump:
             self.safe_reason = "safe mode: the dump's object index is damaged"
             return
         self._records = RecordReader(stream, base, index, reopen=self._reader.reopen)
+        self._files.append(self._records.stream)
 
     @property
     def objects_size(self) -> int:
@@ -248,14 +254,17 @@ class Dump:
 
     def close(self) -> None:
         """Close the file (a loaded dump keeps it open to read objects as they are asked for)."""
-        if self._records is not None:
-            self._records.stream.close()
-        self._reader.close()
+        _close_all(self._files)
 
     def __repr__(self) -> str:
         return "<tbdump.Dump %s: %s, %s, %s>" % (
             brief(os.path.basename(self.path), 60), brief(exception_line(self.exception)), plural(len(self.frames), "frame"),
             "objects available" if self.objects_allowed else "safe mode")
+
+
+def _close_all(files: List[Any]) -> None:
+    while files:
+        files.pop().close()
 
 
 # What ``load`` takes, as ``open`` does: a path as text or bytes, or an os.PathLike (pathlib.Path).

@@ -1,6 +1,7 @@
 """The ways a program hands its crash to tbdump: a hook, or a call in an ``except`` block."""
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import sys
@@ -124,11 +125,15 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                  thread: Optional[threading.Thread] = None, summary: bool = True,
                  silent: bool = False, budgets: Optional[Budgets] = None,
                  redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
-                 end: Optional[Callable[[], None]] = None, other_threads: bool = True) -> Optional[str]:
+                 end: Optional[Callable[[], None]] = None, other_threads: bool = True,
+                 python_report: Optional[Callable[[], None]] = None) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed);
     ``other_threads=False`` the stacks of the threads that did not crash.
+    ``python_report``: what Python prints for this crash, which the exception line stands
+    in for; printed in its stead when no dump is written (by default Python's traceback,
+    under "Exception in thread ..." for a thread's crash), so no crash goes unreported.
     ``end``: how the process ends after this report (an uncaught exception in the
     main thread).  Capture there is interrupted by an alarm, which user code can
     swallow in a loop; if capture is still running GIVE_UP_SECONDS past its time
@@ -137,14 +142,19 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     """
     target = DumpTarget.of(filename)
 
-    def say(message: str) -> None:
-        if not silent:
+    def say(message: str, dumped: bool = True) -> None:
+        if silent:
+            return
+        if summary and not dumped:
+            (python_report or functools.partial(_python_report, exc, thread))()
+            _stderr_write(message)
+        else:
             _stderr_write((exception_summary(exc) if summary else "") + message)
 
     if target.children_over_quota():
         root, ext = os.path.splitext(target.given)
         say("tbdump: not dumped: %d child processes of this run have dumped into %s.*%s already\n"
-            % (CHILD_DUMPS, root, ext))
+            % (CHILD_DUMPS, root, ext), dumped=False)
         return None
     where, shown = target.claim()
 
@@ -192,7 +202,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # Gone before the program ends: a daemon thread left holding the exception
             # would keep its frames' objects alive through shutdown (no __del__ runs).
             watchdog.join()
-    say(message)
+    say(message, dumped=path is not None)
     return path
 
 
@@ -229,6 +239,14 @@ def _flush_std() -> None:
             pass
 
 
+def _python_report(exc: BaseException, thread: Optional[threading.Thread]) -> None:
+    """What Python prints for ``exc`` uncaught, in ``thread`` (threading's default hook) or
+    in the main thread (or a multiprocessing child, which prints the same)."""
+    if thread is not None:
+        _stderr_write("Exception in thread %s:\n" % thread.name)
+    print_python_traceback(exc)
+
+
 def print_python_traceback(exc: BaseException) -> None:
     """Exactly what Python prints for an uncaught exception."""
     try:
@@ -238,11 +256,20 @@ def print_python_traceback(exc: BaseException) -> None:
 
 
 def _stderr_write(text: str) -> None:
+    """Say ``text`` on sys.stderr; where the program broke that (closed it, or set one that
+    raises), on file descriptor 2, where Python then writes its own "lost sys.stderr".  A
+    stderr of None (pythonw, a daemon) hears nothing, as from Python."""
+    stream = sys.stderr
+    if stream is None:
+        return
     try:
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        stream.write(text)
+        stream.flush()
     except BaseException:
-        pass
+        try:
+            os.write(2, text.encode(sys.getfilesystemencoding(), "backslashreplace"))
+        except BaseException:
+            pass
 
 
 def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,
@@ -296,7 +323,7 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
         # Python's "Exception in thread", which replace leaves out.
         if not replace:
             as_gevent()
-        report_crash(exc, target, summary=replace, silent=silent, **options)
+        report_crash(exc, target, summary=replace, silent=silent, python_report=as_gevent, **options)
 
     threading.excepthook = thread_excepthook
     follow_greenlets(greenlet_crash)

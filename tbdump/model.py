@@ -436,11 +436,12 @@ class Source:
     text: Optional[str]            # None when it could not be read
     sha256: Optional[str] = None   # of the file's bytes on disk at capture
     reason: Optional[str] = None   # why there is no text
+    note: Optional[str] = None     # with a text: why its lines may not be the code that ran
 
     def __repr__(self) -> str:
         held = plural(len(self.lines), "line") if self.text is not None else "no text: %s" % brief(
             self.reason or "not captured")
-        return "<Source %s, %s>" % (brief(self.filename, None), held)
+        return "<Source %s, %s%s>" % (brief(self.filename, None), held, "; " + brief(self.note) if self.note else "")
 
     @functools.cached_property
     def lines(self) -> List[str]:
@@ -450,13 +451,13 @@ class Source:
 
     def to_json(self) -> Dict[str, Any]:
         return {"file": self.filename, "text": self.text, "sha256": self.sha256,
-                "reason": self.reason}
+                "reason": self.reason, "note": self.note}
 
     @classmethod
     def from_json(cls, d: Any) -> "Source":
         d = record(d)
         return cls(read(d, "file", TEXT), read(d, "text", TEXT_OR_NULL), read(d, "sha256", TEXT_OR_NULL, None),
-                   read(d, "reason", TEXT_OR_NULL, None))
+                   read(d, "reason", TEXT_OR_NULL, None), read(d, "note", TEXT_OR_NULL, None))
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -67,6 +67,9 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
         out.write(style.where("  partial   %s\n" % ("; ".join(meta.cut) or "yes")))
     if dump.version_note:
         out.write(style.where("  note      %s\n" % dump.version_note))
+    for source in dump.sources.values():
+        if source.text is not None and source.note:
+            out.write(style.where("  source    %s: %s\n" % (source.filename, source.note)))
     out.write("\n")
     _render_exceptions(dump, out, style, show_globals)
     if len(dump.threads) > 1:
@@ -167,6 +170,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     except DumpError as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         raise SystemExit(2)
+    try:
+        # What a terminal's encoding cannot show (an ASCII one: LC_ALL=C with PYTHONUTF8=0)
+        # is escaped, as Python escapes it in the traceback it prints on stderr.
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    except (AttributeError, ValueError):  # not a text file of io's
+        pass
     try:
         render(dump, sys.stdout, Style(_colour(args.color)), args.globals)
         sys.stdout.flush()

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import builtins
 import importlib.machinery
+import importlib.util
 import linecache
+import marshal
 import os
 import runpy
 import zipfile
@@ -22,8 +24,9 @@ from .writer import DEFAULT_FILENAME
 USAGE = """\
 usage: {prog} [-o PATH] [-t] [--no-threads] (SCRIPT | -m MODULE | -c CODE) [ARGS...]
 
-Runs SCRIPT (or -m MODULE, or -c CODE) exactly as python would; an uncaught
-exception is dumped to PATH (default: traceback.pkl) and reported as
+Runs SCRIPT (a file, .pyc, zip app or directory; - for stdin), -m MODULE or
+-c CODE exactly as python would; an uncaught exception is dumped to PATH
+(default: traceback.pkl) and reported as
     ZeroDivisionError: division by zero
     Traceback dumped into: traceback.pkl
 with the exit status python would give.
@@ -104,22 +107,26 @@ def _usage_error(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _run(opts: Options) -> None:
+def _run(opts: Options, script: Optional[bytes]) -> None:
     if opts.kind == "script":
-        path = os.path.abspath(opts.target)
         sys.argv = [opts.target] + opts.args
-        sys.path[0] = os.path.dirname(os.path.realpath(path))  # a symlinked script imports beside its real file
-        if os.path.isfile(path) and not zipfile.is_zipfile(path):
-            _run_file(path)
+        if opts.target == "-":  # python - : the program comes from stdin, named as python names it
+            _set_path0("")
+            _run_file("<stdin>", script or b"")
+            return
+        path = os.path.abspath(opts.target)
+        _set_path0(os.path.dirname(os.path.realpath(path)))  # a symlinked script imports beside its real file
+        if script is not None:
+            _run_file(path, script)
         else:  # a directory or zip with __main__.py
             runpy.run_path(path, run_name="__main__")
     elif opts.kind == "module":
         sys.argv = [opts.target] + opts.args  # run_module sets argv[0] to the module's file
-        sys.path[0] = os.getcwd()
+        _set_path0(os.getcwd())
         runpy.run_module(opts.target, run_name="__main__", alter_sys=True)
     else:
         sys.argv = ["-c"] + opts.args
-        sys.path[0] = ""
+        _set_path0("")
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
         code = compile(opts.target, "<string>", "exec")
@@ -129,18 +136,38 @@ def _run(opts: Options) -> None:
         exec(code, main.__dict__)
 
 
-def _run_file(path: str) -> None:
-    """Run a script as ``python script.py`` does: __file__ absolute, argv untouched."""
+def _set_path0(entry: str) -> None:
+    """Put first on sys.path what python puts there for the program: where ``python -m
+    tbdump`` had it put the working directory.  Under -P, PYTHONSAFEPATH or -I python puts
+    nothing there, and sys.path[0] is the first of the program's own entries."""
+    if not (getattr(sys.flags, "safe_path", False) or sys.flags.isolated):
+        sys.path[0] = entry
+
+
+class _NotRunnable(Exception):
+    """Python refuses the script before running any of it; str() is python's words."""
+
+
+def _run_file(path: str, data: bytes) -> None:
+    """Run a script as ``python script.py`` does: __file__ absolute, argv untouched; source,
+    or the bytecode of a .pyc."""
     main = types.ModuleType("__main__")
     main.__file__ = path
-    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
     main.__builtins__ = builtins  # type: ignore[attr-defined]
     main.__cached__ = None  # type: ignore[attr-defined]  # what python gives a script's __main__
     main.__annotations__ = {}
+    if path.endswith(".pyc") or data[:2] == importlib.util.MAGIC_NUMBER[:2]:  # python's own test
+        if data[:4] != importlib.util.MAGIC_NUMBER:
+            raise _NotRunnable("Bad magic number in .pyc file")
+        code = marshal.loads(data[16:])  # past the header: magic, flags, source mtime and size (or hash)
+        main.__loader__ = importlib.machinery.SourcelessFileLoader("__main__", path)
+    else:
+        if path != "<stdin>":   # python gives a program read from stdin no loader of a file
+            main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+        # The program may change or remove its file while it runs: the dump keeps what ran.
+        remember_source(path, data)
+        code = compile(data, path, "exec", dont_inherit=True)
     sys.modules["__main__"] = main
-    with open(path, "rb") as fh:
-        source = fh.read()
-    code = compile(source, path, "exec", dont_inherit=True)
     _lift_recursion_limit()
     exec(code, main.__dict__)
 
@@ -177,16 +204,29 @@ def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
     set_slot(exc, "__traceback__", tb)
 
 
-def _check_target(opts: Options) -> None:
-    if opts.kind == "script" and not os.path.exists(opts.target):
-        sys.stderr.write("tbdump: can't open file %r: [Errno 2] No such file or directory\n"
-                         % os.path.abspath(opts.target))
+def _read_script(opts: Options) -> Optional[bytes]:
+    """The script's bytes, read once before it runs, as python reads them (a pipe, as
+    ``<(...)`` or ``cat x | ... /dev/stdin`` give, can be read only once); None for what
+    runpy runs: a directory or a zip with __main__.py.  A file python cannot open ends
+    the run with python's words and status."""
+    if opts.kind != "script":
+        return None
+    path = "<stdin>" if opts.target == "-" else os.path.abspath(opts.target)
+    try:
+        if opts.target == "-":
+            return sys.stdin.buffer.read() if sys.stdin is not None else b""
+        if os.path.isdir(path) or (os.path.isfile(path) and zipfile.is_zipfile(path)):
+            return None
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        sys.stderr.write("tbdump: can't open file %r: [Errno %s] %s\n" % (path, exc.errno, exc.strerror))
         raise SystemExit(2)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     opts = parse(sys.argv[1:] if argv is None else argv)
-    _check_target(opts)
+    script = _read_script(opts)
     interpreter_main = sys.modules["__main__"]
     target = DumpTarget(opts.output)  # before the program can change directory
     # A thread's crash shows the main thread's stack from the program's own frames, as a crash there does.
@@ -196,18 +236,19 @@ def main(argv: Optional[List[str]] = None) -> None:
     follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,
                      skip_codes=skip)
     try:
-        _run(opts)
+        _run(opts, script)
     except SystemExit:
         raise
     except BaseException as exc:
-        if _launcher_error(exc):
+        if isinstance(exc, _NotRunnable) or _launcher_error(exc):
             # python says this in one line, runs nothing and dumps nothing: so does tbdump.
             sys.stderr.write("tbdump: %s\n" % exc)
             raise SystemExit(1)
         _strip(exc, skip)
         exit_code: object = 1
         hook = sys.excepthook
-        if hook is not sys.__excepthook__ and not getattr(hook, "tbdump_hook", False):
+        program_hook = hook is not sys.__excepthook__ and not getattr(hook, "tbdump_hook", False)
+        if program_hook:
             # The program's own (a logger, Sentry): python would call it.  One of
             # tbdump's would dump a second time: the runner's dump is that dump.
             exit_code = _program_excepthook(exc)
@@ -215,7 +256,9 @@ def main(argv: Optional[List[str]] = None) -> None:
             print_python_traceback(exc)
         end = end_uncaught(exc)
         report_crash(exc, target, skip_codes=skip, summary=not opts.traceback and exit_code == 1, end=end,
-                     other_threads=opts.other_threads)
+                     other_threads=opts.other_threads,
+                     # Python's report of the crash: the program's hook has made it already.
+                     python_report=(lambda: None) if program_hook else None)
         release_main(interpreter_main)
         _remember_last(exc)
         interrupt = exc if isinstance(exc, KeyboardInterrupt) else None

@@ -215,7 +215,18 @@ def _open(path: str, signed: bool) -> ContainerWriter:
     try:
         return ContainerWriter(path, signed, file_mode())
     except OSError as exc:
-        raise DumpWriteError(path, str(exc.strerror or exc)) from None
+        raise DumpWriteError(path, _why_not(path, exc)) from None
+
+
+def _why_not(path: str, exc: OSError) -> str:
+    """Why no file could be made at ``path``, in words: a relative path in a working directory
+    that was removed (a program that deleted its temporary cwd) says so, not ENOENT."""
+    if not os.path.isabs(path):
+        try:
+            os.getcwd()
+        except OSError:
+            return "the working directory, which the path is relative to, was removed"
+    return str(exc.strerror or exc)
 
 
 def _depth() -> int:

@@ -198,8 +198,9 @@ class Crashes:
                 found.append((Finding(Severity.INFORMATION, span,
                                       self._called(loaded, placement, span, sites),
                                       "called-from", loaded.path), sites[0].stack))
-            if placement.differs:
-                out.append(self._mismatch(loaded, index, placement, dropped))
+            note = index.source.note if index.source is not None and index.source.text is not None else None
+            if placement.differs or note:
+                out.append(self._mismatch(loaded, index, placement, dropped, note))
             for finding, stack in found:
                 if stack.index not in related:
                     related[stack.index] = self._related(loaded, stack)
@@ -208,7 +209,9 @@ class Crashes:
         return out
 
     def _mismatch(self, loaded: LoadedDump, index: FileIndex, placement: _Placement,
-                  dropped: int) -> Finding:
+                  dropped: int, note: Optional[str]) -> Finding:
+        """The warning that the crash is not shown on the code that ran: this file differs from
+        the dump's copy, or the dump's copy itself may not be what ran (``note``)."""
         first = placement.lines[0].rstrip() if placement.lines else ""
         if placement.checked:
             how = "crash positions are placed where their lines still match"
@@ -216,8 +219,10 @@ class Crashes:
                 how += f"; {dropped} could not be placed and are not shown"
         else:
             how = "the dump holds no copy of the source, so positions may be off"
-        message = (f"This file differs from the source captured in {self.name(loaded.path)} "
-                   f"(crash at {loaded.dump.metadata.time}): {how}.")
+        crash = f"{self.name(loaded.path)} (crash at {loaded.dump.metadata.time})"
+        message = f"This file differs from the source captured in {crash}: {how}." if placement.differs else ""
+        if note:
+            message = (message + " " if message else "") + f"The source captured in {crash}: {note}."
         return Finding(Severity.WARNING, Span(index.local, 1, 0, 1, len(first)), message,
                        "source-changed", loaded.path)
 

@@ -68,10 +68,12 @@ def test_dump_goes_through_a_symlink_and_never_replaces_a_special_file(workdir: 
 
     os.mkfifo(workdir / "pipe")       # as /dev/null would be: renaming over it would replace it
     (workdir / "folder").mkdir()
+    plain = run([PYTHON, "prog.py"], workdir)
     for target in ("pipe", "folder"):
         proc = run([PYTHON, "-m", "tbdump", "-o", target, "prog.py"], workdir)
         assert proc.returncode == 1, proc
-        assert proc.stderr == "ValueError: boom\ntbdump: cannot write %s: not a regular file\n" % target, proc
+        # No dump: Python's report stands, then why.
+        assert proc.stderr == plain.stderr + "tbdump: cannot write %s: not a regular file\n" % target, proc
     assert stat.S_ISFIFO((workdir / "pipe").stat().st_mode) and (workdir / "folder").is_dir()
     assert not list(workdir.glob(".*.tmp"))
 

@@ -259,6 +259,29 @@ async def test_edited_source_is_mapped(client: LanguageClient, workspace: Path) 
     assert text is not None and "\n0\n" in text
 
 
+async def test_a_module_changed_while_the_program_ran_is_said_to_be_so(client: LanguageClient,
+                                                                       workspace: Path) -> None:
+    """The dump's copy is the file at the crash, which the program rewrote after importing it:
+    its lines may not be the code that ran, and the file says so where the crash is shown."""
+    (workspace / "mod.py").write_text("def f(x):\n    return x + 'b'  # crash\n")
+    crash(workspace, """\
+        import time, mod
+        time.sleep(0.01)
+        with open(mod.__file__, 'w') as fh:
+            fh.write('# rewritten while the program ran\\ndef f(x):\\n    return x + 1\\n')
+        mod.f(1)
+        """)
+    mod = workspace / "mod.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, mod))
+    [warning] = by_severity(diags, types.DiagnosticSeverity.Warning)
+    assert warning.range.start.line == 0
+    assert warning.message.startswith("The source captured in traceback.pkl (crash at ")
+    assert warning.message.endswith("after the program started: these lines may not be the code that ran.")
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    assert error.range.start.line == 1   # where the dump says, on the lines it holds
+
+
 async def test_removed_crash_line_is_dropped(client: LanguageClient, workspace: Path) -> None:
     crash(workspace, DIVIDE, args=["5", "0"])
     prog = workspace / "prog.py"
