@@ -22,7 +22,8 @@ PYTHON = sys.executable
 def env_for_child(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """The environment a child Python gets: this tree importable, no user secrets or keys."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TBDUMP_")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    # No empty entry: Python reads one as the working directory, which no child would have first.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PATH"] = str(Path(PYTHON).parent) + os.pathsep + env.get("PATH", "")
     env.pop("PYTHONBREAKPOINT", None)
     env.update(extra or {})

@@ -94,7 +94,7 @@ class DapClient:
               cwd: Optional[str] = None, name: str = "adapter",
               preexec_fn: Optional[Callable[[], None]] = None) -> "DapClient":
         full_env = dict(os.environ)
-        full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), full_env.get("PYTHONPATH")]))
         full_env.update(env or {})
         proc = subprocess.Popen(list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=full_env, cwd=cwd, preexec_fn=preexec_fn)
