@@ -40,3 +40,21 @@ def test_a_server_with_a_hundred_threads_is_dumped_whole_and_tbdumps_hooks_stay_
     assert sorted(map(repr, hooks)) == [  # threading.excepthook and sys.excepthook, as the thread started
         "<function: not captured: tbdump's own hook, not the program's <tbdump's sys.excepthook>>",
         "<function: not captured: tbdump's own hook, not the program's <tbdump's threading.excepthook>>"]
+
+
+def test_a_generated_module_over_the_globals_budget_keeps_those_the_crashing_function_uses(workdir: Path) -> None:
+    # The module's top level names every global it assigns: the function's own names come first.
+    lines = ["CONST_%d = %d" % (n, n) for n in range(6000)]
+    write(workdir / "generated.py", "\n".join(lines) + """
+def lookup(n):
+    wanted = CONST_5999
+    raise KeyError(n)
+lookup(-1)
+""")
+    proc = run([PYTHON, "-m", "tbdump", "generated.py"], workdir)
+    assert proc.stderr == "KeyError: -1\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.metadata.cut == ["globals of __main__: 5000 of 6009 captured (budget max_globals)"]
+    module = dump.globals_of(dump.frames[-1])
+    assert module["CONST_5999"].repr == "5999" and module["__name__"].repr == "'__main__'"
+    assert sum(1 for v in module.values() if v.missing == "not captured: over the max_globals budget") == 1009
