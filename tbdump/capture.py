@@ -563,9 +563,10 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
     if not tops:
         return {}
     installed = _installed_distributions()
+    owners = _owners({top for top in tops if _normalized(top) not in installed}, installed.values())
     versions: Dict[str, str] = {}
     for top in tops:
-        dist = installed.get(_normalized(top)) or _distribution_of(top, installed.values())
+        dist = installed.get(_normalized(top)) or owners.get(top)
         version = dist[0] if dist else getattr(sys.modules.get(top), "__version__", None)
         if isinstance(version, str):
             versions[top] = version
@@ -594,16 +595,22 @@ def _installed_distributions() -> Dict[str, Tuple[str, str]]:
     return found
 
 
-def _distribution_of(top: str, installed: Iterable[Tuple[str, str]]) -> Optional[Tuple[str, str]]:
-    """The distribution whose ``top_level.txt`` names ``top`` (PyYAML for yaml)."""
+def _owners(tops: Set[str], installed: Iterable[Tuple[str, str]]) -> Dict[str, Tuple[str, str]]:
+    """For each of ``tops``, the first distribution whose ``top_level.txt`` names it (PyYAML for
+    yaml), each file read once: a stack through 100 such packages read 100 times each of the
+    hundreds installed."""
+    found: Dict[str, Tuple[str, str]] = {}
     for dist in installed:
+        if len(found) == len(tops):
+            break
         try:
             with open_binary(os.path.join(dist[1], "top_level.txt")) as fh:
-                if top in fh.read().decode("utf-8", "replace").split():
-                    return dist
+                names = fh.read().decode("utf-8", "replace").split()
         except OSError:
             continue
-    return None
+        for top in tops.intersection(names):
+            found.setdefault(top, dist)
+    return found
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,

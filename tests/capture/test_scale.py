@@ -58,3 +58,32 @@ lookup(-1)
     module = dump.globals_of(dump.frames[-1])
     assert module["CONST_5999"].repr == "5999" and module["__name__"].repr == "'__main__'"
     assert sum(1 for v in module.values() if v.missing == "not captured: over the max_globals budget") == 1009
+
+
+def test_the_versions_of_a_hundred_packages_in_the_stack_read_each_distributions_metadata_once(
+        workdir: Path) -> None:
+    # Packages whose distribution has another name (PyYAML for yaml) are found by top_level.txt.
+    site = workdir / "site-packages"
+    for n in range(100):
+        (site / ("top%d" % n)).mkdir(parents=True)
+        write(site / ("top%d" % n) / "__init__.py", "def call(n):\n    __import__('top%d').call(n + 1)\n" % (n + 1)
+              if n < 99 else "def call(n):\n    raise RuntimeError('deep')\n")
+        info = site / ("Dist_%d-1.%d.dist-info" % (n, n))
+        info.mkdir()
+        (info / "top_level.txt").write_text("top%d\n" % n)
+    write(workdir / "prog.py", """
+        import sys
+        sys.path.append(sys.argv[1])
+        opened = []
+        sys.addaudithook(lambda event, args: event == 'open' and str(args[0]).endswith('top_level.txt')
+                         and opened.append(args[0]))
+        import atexit, top0
+        atexit.register(lambda: print(len(opened), len(set(opened))))
+        top0.call(0)
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py", str(site)], workdir)
+    assert proc.stderr == "RuntimeError: deep\nTraceback dumped into: traceback.pkl\n"
+    opened, files = proc.stdout.split()
+    assert opened == files   # each distribution's file read once at most
+    packages = tbdump.load(workdir / "traceback.pkl").metadata.packages
+    assert packages == {"top%d" % n: "1.%d" % n for n in range(100)}
