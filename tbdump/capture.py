@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 from . import __version__, native
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
-from .localsource import MAX_SOURCE_BYTES
+from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
@@ -248,9 +248,10 @@ class Capture:
             if os.path.isfile(filename):
                 with open_binary(filename) as fh:
                     data = fh.read(MAX_SOURCE_BYTES + 1)
-                if len(data) > MAX_SOURCE_BYTES:
-                    reason = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES
-                else:
+                    if len(data) > MAX_SOURCE_BYTES:
+                        reason = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES
+                        digest = self._digest(fh, data)
+                if reason is None:
                     digest = hashlib.sha256(data).hexdigest()
                     text = _decode_source(data)
             else:
@@ -264,6 +265,21 @@ class Capture:
         except Exception as exc:
             reason = "not captured: %s" % describe_exception(exc)
         self._sources[filename] = Source(filename, text, digest, reason)
+
+    def _digest(self, fh: Any, start: bytes) -> Optional[str]:
+        """The SHA-256 of a file too large to keep, ``start`` read already: a viewer shows the
+        local file when it is that one.  None past MAX_HASHED_BYTES or the time budget."""
+        hasher = hashlib.sha256(start)
+        size = len(start)
+        while not self.clock.expired:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                return hasher.hexdigest()
+            size += len(chunk)
+            if size > MAX_HASHED_BYTES:
+                return None
+            hasher.update(chunk)
+        return None
 
     # -- exceptions ----------------------------------------------------------------
     def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:
