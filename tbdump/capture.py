@@ -84,6 +84,7 @@ class Capture:
         self._frame_vars: Dict[int, Dict[str, Value]] = {}
         self._namespaces: Dict[str, Dict[str, Value]] = {}
         self._namespace_keys: Dict[int, str] = {}
+        self._unfilled: List[Tuple[str, str, Dict[str, Any]]] = []  # (key, module name, globals)
         self._sources: Dict[str, Source] = {}
         self._referenced: Set[str] = set()   # global names the traceback's code uses
         self._omitted: Dict[str, List[str]] = {}
@@ -199,19 +200,27 @@ class Capture:
             key = "%s#%d" % (base, n)
         self._namespace_keys[id(g)] = key
         self._keep_alive.append(g)
-        ns: Dict[str, Value] = {}
-        self._namespaces[key] = ns
-        names = [k for k in list(g) if k != "__builtins__"]
-        limit = self.budgets.max_globals
-        if len(names) > limit:
-            self._note_cut("globals of %s: %d of %d captured (budget max_globals)" % (base, limit, len(names)))
-            # Keep first the globals the crashing code names: those are the ones looked at.
-            names.sort(key=lambda n: n not in self._referenced)
-            self._omitted[key] = [str(n) for n in names[limit:]]
-            names = names[:limit]
-        for name in names:
-            ns[str(name)] = self.value(name, g.get(name))
+        self._namespaces[key] = {}   # filled by capture_globals
+        self._unfilled.append((key, base, g))
         return key
+
+    def capture_globals(self) -> None:
+        """The values of the module globals the frames run in, once every frame's locals are
+        captured: the big globals of a few inner modules took the time budget from the locals
+        of every frame outside them."""
+        for key, base, g in self._unfilled:
+            names = [k for k in list(g) if k != "__builtins__"]
+            limit = self.budgets.max_globals
+            if len(names) > limit:
+                self._note_cut("globals of %s: %d of %d captured (budget max_globals)" % (base, limit, len(names)))
+                # Keep first the globals the crashing code names: those are the ones looked at.
+                names.sort(key=lambda n: n not in self._referenced)
+                self._omitted[key] = [str(n) for n in names[limit:]]
+                names = names[:limit]
+            ns = self._namespaces[key]
+            for name in names:
+                ns[str(name)] = self.value(name, g.get(name))
+        self._unfilled = []
 
     def _position(self, code: types.CodeType, lasti: Optional[int], filename: str) -> Optional[Position]:
         # A recursion is one code at one instruction, hundreds of times.
@@ -640,6 +649,7 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
         report_own_error()
     exceptions = cap.exceptions(exc, above_handler)
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
+    cap.capture_globals()
     meta = metadata(redaction, all_frames(exceptions, threads))
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
                       sources=cap.sources(), namespaces=cap.namespaces(), omitted=cap.omitted())

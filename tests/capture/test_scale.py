@@ -87,3 +87,38 @@ def test_the_versions_of_a_hundred_packages_in_the_stack_read_each_distributions
     assert opened == files   # each distribution's file read once at most
     packages = tbdump.load(workdir / "traceback.pkl").metadata.packages
     assert packages == {"top%d" % n: "1.%d" % n for n in range(100)}
+
+
+def test_the_locals_of_every_frame_come_before_the_module_globals_that_do_not_fit_the_time_budget(
+        workdir: Path) -> None:
+    # Each module holds a global slow to capture: taken frame by frame with its module's globals,
+    # they used the budget up before the outer frames' locals were reached.
+    for n in range(6):
+        write(workdir / ("stage%d.py" % n), """
+            import time
+            class Slow:
+                def __repr__(self):
+                    time.sleep(0.5)
+                    return 'Slow()'
+            CACHE = Slow()
+            def run(n):
+                state = {'stage': n}
+                if n == 5:
+                    raise RuntimeError('stage 5 failed')
+                __import__('stage%d' % (n + 1)).run(n + 1)
+        """)
+    write(workdir / "prog.py", """
+        import stage0
+        def main():
+            options = ['--fast']
+            stage0.run(0)
+        main()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_MAX_SECONDS": "2"})
+    assert proc.stderr == "RuntimeError: stage 5 failed\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.metadata.partial
+    assert [(f.name, {k: v.repr for k, v in f.variables.items()}) for f in dump.frames[1:]] == [
+        ("main", {"options": "['--fast']"})] + [("run", {"n": str(n), "state": "{'stage': %d}" % n}) for n in range(6)]
+    cut = [dump.globals_of(f)["CACHE"].missing for f in dump.frames[2:]]
+    assert "not captured: time budget exhausted" in cut
