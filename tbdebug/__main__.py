@@ -35,7 +35,8 @@ inside pdb:
 
 chained exceptions:
   the exceptions of the chain are numbered as listed at start-up, #0 being
-  the one raised; --exception N opens another.  On Python 3.13 and later,
+  the one raised (of more than 15: the first ones, the last two and the one
+  opened); --exception N opens another.  On Python 3.13 and later,
   pdb's `exceptions` command also lists the chain and `exceptions N` switches
   to one: as for pdb.post_mortem(exc), the exception opened and those it was
   raised from, numbered by pdb from the earliest (0).
@@ -84,7 +85,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if len(dump.exceptions) > 1:
         notes.append(f"opening exception #{args.exception} of {len(dump.exceptions)}; "
                      "--exception N opens another:")
-        notes.extend("  " + line for line in describe_chain(dump))
+        notes.extend("  " + line for line in describe_chain(dump, args.exception))
     if debugger.post_mortem is None:
         notes.append(f"{debugger.name} has no post_mortem(); it opens the way breakpoint() "
                      "would, with `dump`, `exception` and `traceback` in reach")

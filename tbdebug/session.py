@@ -26,8 +26,9 @@ class SessionError(Exception):
     """The requested exception cannot be debugged; str() is one line."""
 
 
-def describe_chain(dump: tbdump.Dump) -> List[str]:
-    """One line per exception of the dump, numbered as ``--exception`` takes them."""
+def describe_chain(dump: tbdump.Dump, chosen: int = 0) -> List[str]:
+    """One line per exception of the dump, numbered as ``--exception`` takes them; of a long
+    chain or a big group, the first ones, the last two and ``chosen``, with a line for each gap."""
     links = {link.linked: _RELATIONS[link.relation].format(link.parent) for link in walk(dump.exceptions)}
     # Off the traceback, what links to what all the same: a context Python did not print
     # (`raise ... from None` in its handler), and the causes, contexts and members below it.
@@ -36,13 +37,25 @@ def describe_chain(dump: tbdump.Dump) -> List[str]:
             links.setdefault(record.context, _SUPPRESSED.format(parent))
         for link in links_of(dump.exceptions, parent):
             links.setdefault(link.linked, _RELATIONS[link.relation].format(parent))
+    count = len(dump.exceptions)
+    shown = range(count) if count <= LISTED else sorted({*range(LISTED - 3), count - 2, count - 1, chosen})
     lines = []
-    for index, record in enumerate(dump.exceptions):
+    last = -1
+    for index in shown:
+        if index > last + 1:
+            lines.append(f"... {plural(index - last - 1, 'more exception')}: #{last + 1} to #{index - 1}")
+        last = index
+        record = dump.exceptions[index]
         how = "raised" if index == 0 else links.get(index, "chained")
         frames = len(exception_frames(dump, index))
         where = plural(frames, "frame") if frames else "never raised: no frames"
         lines.append(f"#{index} {exception_line(record)}  ({how}; {where})")
     return lines
+
+
+# Exceptions listed at start-up, at most (Python's traceback prints 15 of a group's members):
+# a group of 5 000 listed whole would scroll the traceback away.
+LISTED = 15
 
 
 _RELATIONS = {CAUSE: "the direct cause of #{}", CONTEXT: "being handled when #{} happened",

@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
 from . import __version__, native
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
-from .localsource import MAX_SOURCE_BYTES
+from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
@@ -98,6 +98,7 @@ class Capture:
         self._frame_vars: Dict[int, Dict[str, Value]] = {}
         self._namespaces: Dict[str, Dict[str, Value]] = {}
         self._namespace_keys: Dict[int, str] = {}
+        self._unfilled: List[Tuple[str, str, Dict[str, Any]]] = []  # (key, module name, globals)
         self._sources: Dict[str, Source] = {}
         self._referenced: Set[str] = set()   # global names the traceback's code uses
         self._omitted: Dict[str, List[str]] = {}
@@ -213,19 +214,27 @@ class Capture:
             key = "%s#%d" % (base, n)
         self._namespace_keys[id(g)] = key
         self._keep_alive.append(g)
-        ns: Dict[str, Value] = {}
-        self._namespaces[key] = ns
-        names = [k for k in list(g) if k != "__builtins__"]
-        limit = self.budgets.max_globals
-        if len(names) > limit:
-            self._note_cut("globals of %s: %d of %d captured (budget max_globals)" % (base, limit, len(names)))
-            # Keep first the globals the crashing code names: those are the ones looked at.
-            names.sort(key=lambda n: n not in self._referenced)
-            self._omitted[key] = [str(n) for n in names[limit:]]
-            names = names[:limit]
-        for name in names:
-            ns[str(name)] = self.value(name, g.get(name))
+        self._namespaces[key] = {}   # filled by capture_globals
+        self._unfilled.append((key, base, g))
         return key
+
+    def capture_globals(self) -> None:
+        """The values of the module globals the frames run in, once every frame's locals are
+        captured: the big globals of a few inner modules took the time budget from the locals
+        of every frame outside them."""
+        for key, base, g in self._unfilled:
+            names = [k for k in list(g) if k != "__builtins__"]
+            limit = self.budgets.max_globals
+            if len(names) > limit:
+                self._note_cut("globals of %s: %d of %d captured (budget max_globals)" % (base, limit, len(names)))
+                # Keep first the globals the crashing code names: those are the ones looked at.
+                names.sort(key=lambda n: n not in self._referenced)
+                self._omitted[key] = [str(n) for n in names[limit:]]
+                names = names[:limit]
+            ns = self._namespaces[key]
+            for name in names:
+                ns[str(name)] = self.value(name, g.get(name))
+        self._unfilled = []
 
     def _position(self, code: types.CodeType, lasti: Optional[int], filename: str) -> Optional[Position]:
         # A recursion is one code at one instruction, hundreds of times.
@@ -267,6 +276,8 @@ class Capture:
                 with open_binary(filename) as fh:
                     data = fh.read(MAX_SOURCE_BYTES + 1)
                     note = _changed_since_start(os.fstat(fh.fileno()).st_mtime)
+                    if len(data) > MAX_SOURCE_BYTES:
+                        digest = self._digest(fh, data)
             else:
                 data = None
                 lines = linecache.getlines(filename, module_globals if isinstance(module_globals, dict) else None)
@@ -286,6 +297,21 @@ class Capture:
         except Exception as exc:
             reason = "not captured: %s" % describe_exception(exc)
         self._sources[filename] = Source(filename, text, digest, reason, note)
+
+    def _digest(self, fh: Any, start: bytes) -> Optional[str]:
+        """The SHA-256 of a file too large to keep, ``start`` read already: a viewer shows the
+        local file when it is that one.  None past MAX_HASHED_BYTES or the time budget."""
+        hasher = hashlib.sha256(start)
+        size = len(start)
+        while not self.clock.expired:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                return hasher.hexdigest()
+            size += len(chunk)
+            if size > MAX_HASHED_BYTES:
+                return None
+            hasher.update(chunk)
+        return None
 
     # -- exceptions ----------------------------------------------------------------
     def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:
@@ -484,12 +510,14 @@ def _links(exc: BaseException) -> List[Any]:
 
 
 def _names_used(exceptions: List[BaseException]) -> Set[str]:
-    """Every global name the code of the exceptions' traceback frames refers to."""
+    """Every global name the code of the exceptions' traceback frames refers to, but a module's
+    top level: it names every global it assigns (all 50 000 of a generated module's)."""
     names: Set[str] = set()
     for exc in exceptions:
         tb = getattr(exc, "__traceback__", None)
         while isinstance(tb, types.TracebackType):
-            names.update(tb.tb_frame.f_code.co_names)
+            if not is_module_level(tb.tb_frame):
+                names.update(tb.tb_frame.f_code.co_names)
             tb = tb.tb_next
     return names
 
@@ -601,9 +629,10 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
     if not tops:
         return {}
     installed = _installed_distributions()
+    owners = _owners({top for top in tops if _normalized(top) not in installed}, installed.values())
     versions: Dict[str, str] = {}
     for top in tops:
-        dist = installed.get(_normalized(top)) or _distribution_of(top, installed.values())
+        dist = installed.get(_normalized(top)) or owners.get(top)
         version = dist[0] if dist else getattr(sys.modules.get(top), "__version__", None)
         if isinstance(version, str):
             versions[top] = version
@@ -632,16 +661,22 @@ def _installed_distributions() -> Dict[str, Tuple[str, str]]:
     return found
 
 
-def _distribution_of(top: str, installed: Iterable[Tuple[str, str]]) -> Optional[Tuple[str, str]]:
-    """The distribution whose ``top_level.txt`` names ``top`` (PyYAML for yaml)."""
+def _owners(tops: Set[str], installed: Iterable[Tuple[str, str]]) -> Dict[str, Tuple[str, str]]:
+    """For each of ``tops``, the first distribution whose ``top_level.txt`` names it (PyYAML for
+    yaml), each file read once: a stack through 100 such packages read 100 times each of the
+    hundreds installed."""
+    found: Dict[str, Tuple[str, str]] = {}
     for dist in installed:
+        if len(found) == len(tops):
+            break
         try:
             with open_binary(os.path.join(dist[1], "top_level.txt")) as fh:
-                if top in fh.read().decode("utf-8", "replace").split():
-                    return dist
+                names = fh.read().decode("utf-8", "replace").split()
         except OSError:
             continue
-    return None
+        for top in tops.intersection(names):
+            found.setdefault(top, dist)
+    return found
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,
@@ -655,6 +690,7 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
         report_own_error()
     exceptions = cap.exceptions(exc, above_handler)
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
+    cap.capture_globals()
     meta = metadata(redaction, all_frames(exceptions, threads))
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
                       sources=cap.sources(), namespaces=cap.namespaces(), omitted=cap.omitted())

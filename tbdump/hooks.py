@@ -11,11 +11,13 @@ import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
-from .budget import Budgets, CaptureThread, Event
+from . import native
+from .budget import Budgets, CaptureThread, Event, is_capture_thread
 from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
+from .placeholder import Placeholder
 from .redaction import Redaction
 from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
 
@@ -32,11 +34,39 @@ def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     writing what it captured (marked partial), when Ctrl-C comes while it captures.
     """
     try:
-        return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                          other_threads=threads, above_handler=above_handler)
+        return _write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
+                           other_threads=threads, above_handler=above_handler)
     except DumpInterrupted:
         # As a Ctrl-C during any call: the program gets its KeyboardInterrupt, a plain one.
         raise KeyboardInterrupt from None
+
+
+_DUMPING: Dict[int, int] = {}  # OS threads writing a dump now: how many deep (a repr may dump in turn)
+
+
+def _write_dump(exc: BaseException, filename: str, **options: Any) -> str:
+    """write_dump, with this OS thread known meanwhile as writing one (see ``_in_dump``)."""
+    ident = native.get_ident()
+    _DUMPING[ident] = _DUMPING.get(ident, 0) + 1
+    try:
+        return write_dump(exc, filename, **options)
+    finally:
+        _DUMPING[ident] -= 1
+        if not _DUMPING[ident]:
+            del _DUMPING[ident]
+
+
+def _in_dump() -> bool:
+    """Whether what is pickled now goes into a dump (not to a child process): this thread, or
+    one of capture's workers, is writing one."""
+    ident = native.get_ident()
+    return ident in _DUMPING or is_capture_thread(ident)
+
+
+def _left_out(kind: str, what: str) -> Any:
+    """A hook of tbdump's as a dump holds it: a placeholder.  Restored, it would set tbdump up
+    in the viewer that opens the dump, and it holds the signing key."""
+    return Placeholder, (kind, "not captured: tbdump's own hook, not the program's", "<tbdump's %s>" % what)
 
 
 def exception_summary(exc: BaseException) -> str:
@@ -185,9 +215,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # its watchdog rather than lose the dump.
             watchdog = None
     try:
-        path: Optional[str] = write_dump(exc, where, skip_codes=skip_codes, thread=thread,
-                                         budgets=budgets, redaction=redaction, key=key,
-                                         other_threads=other_threads)
+        path: Optional[str] = _write_dump(exc, where, skip_codes=skip_codes, thread=thread,
+                                          budgets=budgets, redaction=redaction, key=key,
+                                          other_threads=other_threads)
         message = dumped()
     except DumpInterrupted as stop:
         # The crash ends as it would have; the Ctrl-C only cut its dump short.
@@ -295,8 +325,9 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
             previous(exc_type, exc, tb)
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), **options)
 
-    excepthook.tbdump_hook = True  # type: ignore[attr-defined]  # python -m tbdump dumps in its stead
-    sys.excepthook = excepthook
+    hook = _Hook(excepthook, "sys.excepthook")
+    hook.tbdump_hook = True  # python -m tbdump dumps in its stead
+    sys.excepthook = hook
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
     if processes:
@@ -325,8 +356,33 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
             as_gevent()
         report_crash(exc, target, summary=replace, silent=silent, python_report=as_gevent, **options)
 
-    threading.excepthook = thread_excepthook
-    follow_greenlets(greenlet_crash)
+    threading.excepthook = _Hook(thread_excepthook, "threading.excepthook")
+    follow_greenlets(_Hook(greenlet_crash, "report of a gevent greenlet's crash"))
+
+
+class _Hook:
+    """A hook tbdump installs: calls ``handle``; in a dump, a placeholder (``_left_out``).
+
+    Every Thread holds the ``threading.excepthook`` of its start (in its
+    ``_invoke_excepthook`` closure), so any dump holding threads holds the hook.  As a
+    closure it was pickled by value with everything it names, once per thread: a
+    server's 300 threads took the whole time budget.
+    """
+
+    tbdump_hook = False
+
+    def __init__(self, handle: Callable[..., None], what: str) -> None:
+        self._handle = handle
+        self._what = what
+
+    def __call__(self, *args: Any) -> None:
+        self._handle(*args)
+
+    def __repr__(self) -> str:
+        return "<tbdump's %s>" % self._what
+
+    def __reduce__(self) -> Any:
+        return _left_out("function", self._what)
 
 
 class _Following:
@@ -340,6 +396,8 @@ class _Following:
         self.other_threads, self.skip_codes, self.options = other_threads, skip_codes, options
 
     def __reduce__(self) -> Any:
+        if _in_dump():  # a Process object among a crash's values
+            return _left_out("_Following", "following of multiprocessing children")
         # Pickled with the Process object that a spawn or forkserver child unpickles before it
         # runs: the child follows its own children too.  Code objects stay behind (they are
         # the parent's runner frames, which a spawned child does not have).

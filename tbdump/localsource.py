@@ -23,17 +23,19 @@ from .pathmap import is_pseudo_file
 if TYPE_CHECKING:
     from .dumpfile import Dump
 
-__all__ = ["MAX_SOURCE_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local",
+__all__ = ["MAX_SOURCE_BYTES", "MAX_HASHED_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local",
            "no_source_note", "install_sources"]
 
-# The largest source a capture keeps (capture.py reads at most this much of a
-# file and keeps neither text nor hash of a larger one).
+# The largest source a capture keeps (capture.py keeps no text of a larger one).
 MAX_SOURCE_BYTES = 4 << 20
+# The largest file a capture keeps the SHA-256 of (a generated module of 20 MB): a viewer
+# then shows the local file when it is the one that ran; of a larger one, nothing.
+MAX_HASHED_BYTES = 64 << 20
 
 # Why a local file is not shown: each completes "the local file is ...".
 MISSING = "missing here"
 NOT_REGULAR = "not a regular file here"
-TOO_LARGE = "larger here than any source a dump holds (%d bytes)" % MAX_SOURCE_BYTES
+TOO_LARGE = "larger here than any source a dump records (%d bytes)" % MAX_HASHED_BYTES
 UNCHECKED = "not checked: the dump records no SHA-256 of the file that ran"
 DIFFERS = "differs from the file that ran"
 
@@ -43,8 +45,9 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTT
                | getattr(os, "O_BINARY", 0))
 
 
-def _read(path: str, sink: Callable[[bytes], object]) -> Optional[str]:
-    """Feed a regular file's bytes to ``sink`` in chunks; None when all were fed, else why not."""
+def _read(path: str, sink: Callable[[bytes], object], limit: int = MAX_HASHED_BYTES) -> Optional[str]:
+    """Feed a regular file's bytes to ``sink`` in chunks; None when all were fed, else why not
+    (a file over ``limit`` bytes is not read)."""
     try:
         # stat before open: opening a device can act by itself (a tape rewinds, a
         # watchdog arms), opening a FIFO waits for a writer.
@@ -53,7 +56,7 @@ def _read(path: str, sink: Callable[[bytes], object]) -> Optional[str]:
         return MISSING
     if not stat.S_ISREG(info.st_mode):
         return NOT_REGULAR
-    if info.st_size > MAX_SOURCE_BYTES:
+    if info.st_size > limit:
         return TOO_LARGE
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -69,7 +72,7 @@ def _read(path: str, sink: Callable[[bytes], object]) -> Optional[str]:
             if not chunk:
                 return None
             total += len(chunk)
-            if total > MAX_SOURCE_BYTES:   # it grew since stat
+            if total > limit:   # it grew since stat
                 return TOO_LARGE
             sink(chunk)
     except OSError as exc:
@@ -81,7 +84,7 @@ def _read(path: str, sink: Callable[[bytes], object]) -> Optional[str]:
 def read_local(path: str) -> Optional[bytes]:
     """A local file's bytes when it is a regular file no larger than any captured source; else None."""
     parts: List[bytes] = []
-    return b"".join(parts) if _read(path, parts.append) is None else None
+    return b"".join(parts) if _read(path, parts.append, MAX_SOURCE_BYTES) is None else None
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, TextIO
 from .command import add_version, prog_name
 from .dumpfile import Dump, load
 from .errors import DumpError
-from .model import Frame, Value
+from .model import OMITTED_GLOBAL, Frame, Value, plural
 from .termtext import printable
 from .tracetext import Piece, frame_text, padded, printout
 
@@ -130,12 +130,19 @@ def _without_dunders(variables: Dict[str, Value]) -> Dict[str, Value]:
 
 
 def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent: str) -> None:
+    omitted = 0
     for name, value in variables.items():
+        if value is OMITTED_GLOBAL:   # a generated module's 45 000: counted, not listed
+            omitted += 1
+            continue
         text = value.repr if len(value.repr) <= 200 else value.repr[:197] + "..."
         # A value whose preview was kept but whose object was not: said where it is shown.
         why = " [%s]" % value.missing if value.missing and value.missing not in value.repr else ""
         out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(text),
                                       style.dim("(%s)%s" % (value.type, why))))
+    if omitted:
+        out.write(indent + style.dim("(%s not captured: over the max_globals budget)\n"
+                                     % plural(omitted, "more global")))
 
 
 def _colour(choice: str) -> bool:

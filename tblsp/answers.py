@@ -20,6 +20,9 @@ from .linemap import LineMap
 Lines = Callable[[str], Optional[Sequence[str]]]   # a local file's current lines, or None
 
 _RELATED_HEAD, _RELATED_TAIL = 10, 30    # a 900-frame stack lists its ends, not every frame
+# Findings of one severity at one place, at most (Python's traceback prints 15 of a group's members):
+# a group of 5 000 raised at one line made 10 000 diagnostics, and took 9 s to publish.
+_SAME_PLACE_SHOWN = 15
 _ARGS_SHOWN = 4
 _OTHER_FRAMES_SHOWN = 4
 # Inline values are for data: a module or function beside every use of its name is noise.
@@ -201,10 +204,11 @@ class Crashes:
             note = index.source.note if index.source is not None and index.source.text is not None else None
             if placement.differs or note:
                 out.append(self._mismatch(loaded, index, placement, dropped, note))
-            for finding, stack in found:
-                if stack.index not in related:
-                    related[stack.index] = self._related(loaded, stack)
-                finding.related = related[stack.index]
+            for finding, stack in _capped(found):
+                if stack is not None:
+                    if stack.index not in related:
+                        related[stack.index] = self._related(loaded, stack)
+                    finding.related = related[stack.index]
                 out.append(finding)
         return out
 
@@ -369,6 +373,25 @@ class Crashes:
             if span is not None:
                 out.append(Lens(span, loaded.path, crash.stack.head))
         return out
+
+
+def _capped(found: List[Tuple[Finding, Stack]]) -> List[Tuple[Finding, Optional[Stack]]]:
+    """The first _SAME_PLACE_SHOWN findings of each severity at each place, then one there saying
+    how many more it leaves out."""
+    seen: Dict[Tuple[Severity, Span], List[Finding]] = {}
+    out: List[Tuple[Finding, Optional[Stack]]] = []
+    for finding, stack in found:
+        same = seen.setdefault((finding.severity, finding.span), [])
+        same.append(finding)
+        if len(same) <= _SAME_PLACE_SHOWN:
+            out.append((finding, stack))
+    for (severity, span), same in seen.items():
+        more = len(same) - _SAME_PLACE_SHOWN
+        if more > 0:
+            what = "exceptions raised here" if severity is Severity.ERROR else "calls from here"
+            out.append((Finding(severity, span, f"… and {more} more {what}, not listed",
+                                same[-1].code, same[-1].dump), None))
+    return out
 
 
 def _short_names(paths: Iterable[str]) -> Dict[str, str]:

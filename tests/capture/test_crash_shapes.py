@@ -272,6 +272,34 @@ def test_a_multiprocessing_childs_crash_is_dumped_under_its_pid_beside_the_paren
     assert tbdump.load(workdir / "traceback.pkl").exception.message == "child ended with 1"
 
 
+def test_a_process_object_in_a_dump_holds_neither_tbdumps_set_up_nor_its_key(workdir: Path) -> None:
+    # A started Process carries how its child is to dump (for spawn): restored from a dump, that
+    # set tbdump's hooks up in the viewer, and the dump held the signing key.
+    write(workdir / "prog.py", """
+        import multiprocessing, tbdump
+        def work():
+            pass
+        def parent(proc):
+            raise RuntimeError('after the child')
+        if __name__ == '__main__':
+            tbdump.set_excepthook(key=b'the-signing-key')
+            p = multiprocessing.Process(target=work)
+            p.start(); p.join()
+            parent(p)
+    """)
+    assert run([PYTHON, "prog.py"], workdir).stderr.endswith("Traceback dumped into: traceback.pkl\n")
+    assert b"the-signing-key" not in (workdir / "traceback.pkl").read_bytes()
+    viewer = run([PYTHON, "-c", """if True:
+        import multiprocessing.process, sys, threading, tbdump
+        hooks = threading.excepthook, sys.excepthook, multiprocessing.process.BaseProcess.start
+        proc = tbdump.load('traceback.pkl', key=b'the-signing-key').frames[-1].locals['proc']
+        print(proc.exitcode, proc._tbdump_following)
+        print(hooks == (threading.excepthook, sys.excepthook, multiprocessing.process.BaseProcess.start))
+    """], workdir)
+    assert viewer.stdout == ("0 <_Following: not captured: tbdump's own hook, not the program's "
+                             "<tbdump's following of multiprocessing children>>\nTrue\n"), viewer.stderr
+
+
 def test_a_multiprocessing_childs_traceback_is_pythons_own_under_the_traceback_option(workdir: Path) -> None:
     write(workdir / "prog.py", CHILD_THEN_PARENT.format(hook="", error="ValueError"))
     plain = run([PYTHON, "prog.py", "spawn"], workdir)

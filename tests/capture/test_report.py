@@ -212,3 +212,23 @@ def test_globals_are_listed_once_per_module_under_its_first_frame(workdir: Path)
     assert said["_find"][at + 1] == "      (globals of shelf: listed above, in lookup at line 3)"
     assert len([line for line in lines if line.endswith("listed above, in <module> at line 7)")]) == 4  # walk x4
     assert not [line for line in lines if re.match(r" *(\(global\) )?__\w+__ = ", line)], lines
+
+
+def test_globals_over_the_budget_are_counted_in_one_line_not_listed(workdir: Path) -> None:
+    # A generated module's top level: 1 009 names without values would be 1 009 lines of noise.
+    write(workdir / "generated.py", "\n".join("CONST_%d = %d" % (n, n) for n in range(6000)) + """
+import shelf
+shelf.lookup("nut")
+""")
+    write(workdir / "shelf.py", """
+        TABLE = {"bolt": 1}
+        def lookup(key):
+            return TABLE[key]
+    """)
+    assert run([PYTHON, "-m", "tbdump", "generated.py"], workdir).returncode == 1
+    for flags in ((), ("--globals",)):
+        lines = report(workdir, *flags).splitlines()
+        assert len(lines) < 5100
+        assert "  partial   globals of __main__: 5000 of 6009 captured (budget max_globals)" in lines
+        assert [line for line in lines if "not captured" in line] == [
+            "      (1009 more globals not captured: over the max_globals budget)"]

@@ -118,7 +118,7 @@ def test_a_huge_local_file_is_not_read(tbdap: Callable[..., DapClient], crafted:
     dump = crafted(lambda safe: name_file(safe, str(huge), sha256="0" * 64))
     session = replay(tbdap, dump, preexec_fn=memory_cap())
     source = session["frame"]["source"]
-    assert "larger here than any source a dump holds" in source["origin"]
+    assert "larger here than any source a dump records" in source["origin"]
     content = session["client"].ok("source", {"source": source,
                                               "sourceReference": source["sourceReference"]})
     assert "def leaf(" in content["content"]

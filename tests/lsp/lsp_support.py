@@ -83,6 +83,7 @@ class Client(LanguageClient):
         self.refreshes: List[str] = []
         self.registrations: List[types.Registration] = []
         self.publications: Dict[str, int] = {}  # URI -> publishDiagnostics received
+        self.published: List[str] = []          # the URI of each publishDiagnostics, in order
 
 
 def make_client() -> Client:
@@ -99,6 +100,7 @@ def make_client() -> Client:
 
     def published(params: types.PublishDiagnosticsParams) -> None:  # pygls bound keep to client
         client.publications[params.uri] = client.publications.get(params.uri, 0) + 1
+        client.published.append(params.uri)
         keep(params)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = published
 

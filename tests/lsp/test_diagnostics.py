@@ -187,3 +187,21 @@ async def test_group_members_are_marked(client: LanguageClient, workspace: Path)
     assert [m.splitlines()[0] for m in members] == ["ValueError: bad 0", "ValueError: bad 1"]
     assert "sub-exception 1 of ExceptionGroup: two failures" in members[0]
     assert "sub-exception 2 of ExceptionGroup: two failures" in members[1]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception groups are Python 3.11+")
+async def test_a_group_of_a_thousand_shows_fifteen_members_at_a_line_and_says_how_many_more(
+        client: LanguageClient, workspace: Path) -> None:
+    # As Python's traceback prints 15 of a group's members: 2 000 diagnostics on two lines were noise.
+    crash(workspace, GROUP.replace("range(2)", "range(1000)"))
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    members = [d.message.splitlines()[0] for d in by_severity(diags, types.DiagnosticSeverity.Error)
+               if d.range.start.line == line_of(prog, "# member")]
+    assert members == ["ValueError: bad %d" % n for n in range(15)] + [
+        "… and 985 more exceptions raised here, not listed"]
+    calls = [d.message.splitlines()[0] for d in by_severity(diags, types.DiagnosticSeverity.Information)
+             if d.range.start.line == line_of(prog, "  fail(n)")]
+    assert calls == ["called from here: `fail(n)` with n=%d" % n for n in range(15)] + [
+        "… and 985 more calls from here, not listed"]

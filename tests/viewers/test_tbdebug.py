@@ -405,6 +405,23 @@ def test_exception_group_members_and_unraised_causes(crash, terminal, tmp_path):
     assert done.stderr == "tbdebug: exception #1 was never raised: it has no frames to debug\n"
 
 
+def test_a_group_of_500_lists_a_few_members_and_says_which_it_leaves_out(crash, terminal):
+    pdb = terminal(tbdebug(crash("many_failures.py"), "--exception", "300"))
+    opened = pdb.wait_transcript(PDB + r"\Z")
+    listed = [line for line in opened.splitlines() if line.startswith("tbdebug:   ")]
+    assert listed == ["tbdebug:   #0 ExceptionGroup: 500 tasks failed (500 sub-exceptions)  (raised; 2 frames)"] + [
+        "tbdebug:   #%d ValueError: task %d failed  (in exception group #0; 2 frames)" % (n, n - 1)
+        for n in range(1, 12)] + [
+        "tbdebug:   ... 288 more exceptions: #12 to #299",
+        "tbdebug:   #300 ValueError: task 299 failed  (in exception group #0; 2 frames)",
+        "tbdebug:   ... 198 more exceptions: #301 to #498",
+        "tbdebug:   #499 ValueError: task 498 failed  (in exception group #0; 2 frames)",
+        "tbdebug:   #500 ValueError: task 499 failed  (in exception group #0; 2 frames)"]
+    assert pdb.ask("p number", PDB) == "299"
+    pdb.line("q")
+    assert pdb.exit_status() == 0
+
+
 def test_jump_is_refused_as_pdb_refuses_it(crash, tmp_path):
     dump = crash("divide.py", "5", "0")
     commands = "jump 4\nwhere\nq\n"

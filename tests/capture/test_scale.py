@@ -1,0 +1,124 @@
+"""Crash shapes of big programs (many threads, modules, files, exceptions), captured as a user runs them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import tbdump
+from tbdump.placeholder import Placeholder
+from ..conftest import PYTHON, run, write
+
+
+def test_a_server_with_a_hundred_threads_is_dumped_whole_and_tbdumps_hooks_stay_out_of_it(workdir: Path) -> None:
+    # Every Thread holds the threading.excepthook of its start; tbdump's, pickled by value,
+    # cost 30 ms a thread (a 300-thread server's whole time budget) and carried the signing key.
+    write(workdir / "server.py", """
+        import threading, tbdump
+        tbdump.set_excepthook(key=b'the-signing-key')
+        ready, stop = threading.Barrier(101), threading.Event()
+        def serve(n):
+            conn = {'peer': n, 'buf': b'x' * 100}
+            ready.wait()
+            stop.wait()
+        for n in range(100):
+            threading.Thread(target=serve, args=(n,), name='conn-%d' % n, daemon=True).start()
+        ready.wait()
+        def handle(worker):
+            raise RuntimeError('bad request')
+        handle(threading.enumerate()[-1])
+    """)
+    proc = run([PYTHON, "server.py"], workdir)
+    assert proc.stderr == "RuntimeError: bad request\nTraceback dumped into: traceback.pkl\n"
+    assert b"the-signing-key" not in (workdir / "traceback.pkl").read_bytes()
+    dump = tbdump.load(workdir / "traceback.pkl", key=b"the-signing-key")
+    assert not dump.metadata.partial, dump.metadata.cut
+    serving = [t for t in dump.threads if t.name.startswith("conn-")]
+    assert len(serving) == 100
+    assert all(f.variables["conn"].ref is not None for t in serving for f in t.frames if f.name == "serve")
+    worker = dump.frames[-1].locals["worker"]
+    hooks = [c.cell_contents for c in worker._invoke_excepthook.__closure__
+             if isinstance(c.cell_contents, Placeholder)]
+    assert sorted(map(repr, hooks)) == [  # threading.excepthook and sys.excepthook, as the thread started
+        "<function: not captured: tbdump's own hook, not the program's <tbdump's sys.excepthook>>",
+        "<function: not captured: tbdump's own hook, not the program's <tbdump's threading.excepthook>>"]
+
+
+def test_a_generated_module_over_the_globals_budget_keeps_those_the_crashing_function_uses(workdir: Path) -> None:
+    # The module's top level names every global it assigns: the function's own names come first.
+    lines = ["CONST_%d = %d" % (n, n) for n in range(6000)]
+    write(workdir / "generated.py", "\n".join(lines) + """
+def lookup(n):
+    wanted = CONST_5999
+    raise KeyError(n)
+lookup(-1)
+""")
+    proc = run([PYTHON, "-m", "tbdump", "generated.py"], workdir)
+    assert proc.stderr == "KeyError: -1\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.metadata.cut == ["globals of __main__: 5000 of 6009 captured (budget max_globals)"]
+    module = dump.globals_of(dump.frames[-1])
+    assert module["CONST_5999"].repr == "5999" and module["__name__"].repr == "'__main__'"
+    assert sum(1 for v in module.values() if v.missing == "not captured: over the max_globals budget") == 1009
+
+
+def test_the_versions_of_a_hundred_packages_in_the_stack_read_each_distributions_metadata_once(
+        workdir: Path) -> None:
+    # Packages whose distribution has another name (PyYAML for yaml) are found by top_level.txt.
+    site = workdir / "site-packages"
+    for n in range(100):
+        (site / ("top%d" % n)).mkdir(parents=True)
+        write(site / ("top%d" % n) / "__init__.py", "def call(n):\n    __import__('top%d').call(n + 1)\n" % (n + 1)
+              if n < 99 else "def call(n):\n    raise RuntimeError('deep')\n")
+        info = site / ("Dist_%d-1.%d.dist-info" % (n, n))
+        info.mkdir()
+        (info / "top_level.txt").write_text("top%d\n" % n)
+    write(workdir / "prog.py", """
+        import sys
+        sys.path.append(sys.argv[1])
+        opened = []
+        sys.addaudithook(lambda event, args: event == 'open' and str(args[0]).endswith('top_level.txt')
+                         and opened.append(args[0]))
+        import atexit, top0
+        atexit.register(lambda: print(len(opened), len(set(opened))))
+        top0.call(0)
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py", str(site)], workdir)
+    assert proc.stderr == "RuntimeError: deep\nTraceback dumped into: traceback.pkl\n"
+    opened, files = proc.stdout.split()
+    assert opened == files   # each distribution's file read once at most
+    packages = tbdump.load(workdir / "traceback.pkl").metadata.packages
+    assert packages == {"top%d" % n: "1.%d" % n for n in range(100)}
+
+
+def test_the_locals_of_every_frame_come_before_the_module_globals_that_do_not_fit_the_time_budget(
+        workdir: Path) -> None:
+    # Each module holds a global slow to capture: taken frame by frame with its module's globals,
+    # they used the budget up before the outer frames' locals were reached.
+    for n in range(6):
+        write(workdir / ("stage%d.py" % n), """
+            import time
+            class Slow:
+                def __repr__(self):
+                    time.sleep(0.5)
+                    return 'Slow()'
+            CACHE = Slow()
+            def run(n):
+                state = {'stage': n}
+                if n == 5:
+                    raise RuntimeError('stage 5 failed')
+                __import__('stage%d' % (n + 1)).run(n + 1)
+        """)
+    write(workdir / "prog.py", """
+        import stage0
+        def main():
+            options = ['--fast']
+            stage0.run(0)
+        main()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"TBDUMP_MAX_SECONDS": "2"})
+    assert proc.stderr == "RuntimeError: stage 5 failed\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.metadata.partial
+    assert [(f.name, {k: v.repr for k, v in f.variables.items()}) for f in dump.frames[1:]] == [
+        ("main", {"options": "['--fast']"})] + [("run", {"n": str(n), "state": "{'stage': %d}" % n}) for n in range(6)]
+    cut = [dump.globals_of(f)["CACHE"].missing for f in dump.frames[2:]]
+    assert "not captured: time budget exhausted" in cut
