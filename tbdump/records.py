@@ -12,8 +12,10 @@ with secrets replaced) is decided by ``tbdump.reduction``.  The read side is
 from __future__ import annotations
 
 import collections
+import itertools
+import operator
 import pickle
-from typing import Any, BinaryIO, Callable, List, Optional, Set, Tuple
+from typing import Any, BinaryIO, Callable, Iterable, List, Optional, Set, Tuple
 
 from . import native
 from .budget import BudgetExceeded, Clock, cut_while
@@ -134,11 +136,29 @@ def item_types(obj: Any) -> Tuple[Optional[Set[type]], Optional[Set[type]]]:
     None for anything else."""
     t = type(obj)
     if t in (list, tuple, set, frozenset):
-        return set(map(type, obj)), None
+        return set(map(type, obj)) if len(obj) < _RUNS_FROM else _types(obj), None
     if t is dict:
-        values = set(map(type, obj.values()))
-        return set(map(type, obj)) | values, values
+        if len(obj) < _RUNS_FROM:
+            values = set(map(type, obj.values()))
+            return set(map(type, obj)) | values, values
+        values = _types(obj.values())
+        return _types(obj) | values, values
     return None, None
+
+
+# Containers this long are read run by run (_types); at most this many runs.
+_RUNS_FROM = 256
+_MAX_RUNS = 64
+_RUN_TYPE = operator.itemgetter(0)
+
+
+def _types(items: Iterable[Any]) -> Set[type]:
+    """The types of a long container's ``items`` (read again if need be), read run by run:
+    groupby calls type() on each item and compares it with the one before, in C, so a list
+    of a million ints, one run, costs some 60% of set(map(type, ...)), which hashes every
+    item's type into the set.  Items whose type changes more often are read that way."""
+    runs = list(itertools.islice(map(_RUN_TYPE, itertools.groupby(items, type)), _MAX_RUNS))
+    return set(runs) if len(runs) < _MAX_RUNS else set(map(type, items))
 
 
 def _loads_alone(obj: Any, items: Optional[Set[type]]) -> bool:
@@ -162,10 +182,31 @@ class RecordWriter:
         self.clock = clock
         self.pickler = _CPickler(sink, self.policy)
         self._pid = self.policy.persistent_id
+        self._pid_set: Optional[Callable[[Any], Any]] = None  # what the pickler calls per object
         # (offset, length, fresh, alone): fresh records start with an empty memo;
         # alone ones can also be unpickled by themselves (see _loads_alone).
         self.index: List[Tuple[int, int, int, int]] = []
         self._fresh = 1
+
+    def _persistent_ids(self, on: bool) -> None:
+        """Redaction's persistent ids for the next records, or none (``add`` calls it when
+        that changes).
+
+        A C pickler calls its persistent_id for every object it saves, even one that
+        returns None in C (_NO_PID): a million ints took half as long again to pickle.  So
+        the pickler has none until a record needs them and, where Python lets it go (3.13
+        on), none again after.
+        """
+        if on:
+            self.pickler.persistent_id = self._pid  # type: ignore[method-assign]
+            self._pid_set = self._pid
+        else:
+            try:
+                del self.pickler.persistent_id
+                self._pid_set = None
+            except (AttributeError, TypeError):  # "attribute deletion is not supported"
+                self.pickler.persistent_id = _NO_PID  # type: ignore[method-assign]
+                self._pid_set = _NO_PID
 
     def add(self, obj: Any) -> Tuple[Optional[int], Optional[str]]:
         """Pickle one value as a record: (record number, None), (record number, reason) when
@@ -181,7 +222,8 @@ class RecordWriter:
             try:
                 items, values = item_types(obj)
                 hides = self.policy.may_hide_secrets(obj, items, values)
-                self.pickler.persistent_id = self._pid if hides else _NO_PID  # type: ignore[method-assign]
+                if hides != (self._pid_set is self._pid):
+                    self._persistent_ids(hides)
                 if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
                     self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock
                 else:
