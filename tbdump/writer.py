@@ -1,6 +1,7 @@
 """Writing a dump file: capture into the container, atomically, never failing the crash."""
 from __future__ import annotations
 
+import _queue
 import functools
 import gc
 import os
@@ -32,37 +33,73 @@ class DumpWriteError(Exception):
 
 
 class _HashingSink(RecordSink):
-    """RecordSink that checksums what reaches the file, so a 200 MB member is not read back."""
+    """RecordSink that checksums what reaches the file, so a 200 MB member is not read back.
+
+    From the first big buffer (an array) on, the checksum is taken in a thread of its
+    own, fed the buffers in order, a few megabytes at a time: it hashes while this
+    thread writes, and then while it goes on capturing, so neither waits for the other
+    before the member ends.  An OS thread: under gevent a threading.Thread is a
+    greenlet, run only at the join.
+    """
 
     OVERLAP = 4 << 20
 
     def __init__(self, raw: Any, limit: int, signed: bool) -> None:
         super().__init__(raw, limit)
         self.hash: Optional[Any] = new_checksum(signed)
+        # _queue's, in C, waits on an OS lock: queue.SimpleQueue may be a greenlet's.
+        self._feed: Optional["_queue.SimpleQueue[Optional[List[Any]]]"] = None
+        self._hasher: Optional[CaptureThread] = None
+        self._batch: List[Any] = []   # buffers written, not yet handed to the hashing thread
+        self._batched = 0
 
     def _emit(self, data: Any) -> None:
         if self.hash is None:
             super()._emit(data)
-        elif memoryview(data).nbytes < self.OVERLAP:
-            super()._emit(data)
-            self.hash.update(data)
-        else:
-            # A big buffer (an array): hash it in another thread while this one writes
-            # it; both release the GIL, so the two passes over the bytes overlap.  An OS
-            # thread: under gevent a threading.Thread is a greenlet, run only at the join.
-            hasher = CaptureThread(functools.partial(self.hash.update, data))
-            try:
+            return
+        n = memoryview(data).nbytes
+        if self._feed is None:
+            if n < self.OVERLAP:
                 super()._emit(data)
-            finally:
-                hasher.join()
+                self.hash.update(data)
+                return
+            self._feed = _queue.SimpleQueue()
+            self._hasher = CaptureThread(functools.partial(_hash_fed, self._feed, self.hash))
+        self._batch.append(data)
+        self._batched += n
+        if self._batched >= self.OVERLAP:  # handed over before the write: both run at once
+            self._feed.put(self._batch)
+            self._batch, self._batched = [], 0
+        super()._emit(data)
 
     def _rewound(self) -> None:
+        self.end_hashing()
         self.hash = None  # bytes were taken back: hash the member from the file instead
+
+    def end_hashing(self) -> None:
+        """Let the hashing thread finish what was written, and end it."""
+        if self._feed is not None and self._hasher is not None:
+            self._feed.put(self._batch)
+            self._feed.put(None)
+            self._hasher.join()
+            self._feed = self._hasher = None
+            self._batch, self._batched = [], 0
 
     def digest(self) -> Optional[str]:
         """The member's checksum once everything is in the file (None: compute it from the file)."""
         self.flush()
+        self.end_hashing()
         return None if self.hash is None else self.hash.hexdigest()
+
+
+def _hash_fed(feed: "_queue.SimpleQueue[Optional[List[Any]]]", checksum: Any) -> None:
+    """Update ``checksum`` with the buffers ``feed`` gives, in order, until it gives None."""
+    batch = feed.get()
+    while batch is not None:
+        for data in batch:
+            checksum.update(data)
+        batch = data = None  # holds nothing of the program while it waits
+        batch = feed.get()
 
 
 class DumpInterrupted(KeyboardInterrupt):
@@ -157,6 +194,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
            key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
            thread: Optional[threading.Thread], other_threads: bool) -> str:
     container = _open(path, key is not None)
+    sink: Optional[_HashingSink] = None
     try:
         clock = Clock(budgets)
         offset = container.begin_member()
@@ -174,7 +212,11 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         layer.metadata.partial = clock.expired or bool(cap.cut)
         _finish(container, path, layer, records.index, key)
     except BaseException:
-        container.abort()
+        try:
+            if sink is not None:
+                sink.end_hashing()
+        finally:
+            container.abort()
         raise
     if clock.interrupted:  # the Ctrl-C that cut capture short, delivered now the dump is whole
         raise DumpInterrupted(path)

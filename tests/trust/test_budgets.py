@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import tbdump
 from tbdump.hooks import GIVE_UP_SECONDS
 
 from ..hostile.harness import (PYTHON, REPO, SWALLOWS_EVERY_INTERRUPTION, base_env, load_fresh, members, run,
@@ -160,6 +161,32 @@ def test_byte_budget_cuts_what_does_not_fit_and_says_so(tmp_path: Path) -> None:
     frame = report["frames"][-1]
     assert frame["resolved"]["big"] == ["Placeholder", True]
     assert frame["resolved"]["small"] == ["list", False]
+
+
+@pytest.mark.parametrize("key", ["", "a signing key"])
+def test_a_value_cut_after_a_big_one_reached_the_file_leaves_a_whole_object_layer(tmp_path: Path,
+                                                                                   key: str) -> None:
+    # A big buffer is checksummed (CRC-32, or SHA-256 when signed) in a thread of its own
+    # while capture goes on; the value after it fills the byte budget halfway through, so its
+    # record is taken back from the file, and the checksum is taken from the file instead.
+    prog = write_program(tmp_path, '''
+        def f():
+            first = bytes(6 << 20)
+            pair = [b"a" * (5 << 20), b"b" * (5 << 20)]
+            after = list(range(10))
+            raise MemoryError("big")
+        f()
+    ''')
+    env = base_env(TBDUMP_MAX_BYTES=str(14 << 20), TBDUMP_KEY=key)
+    result = run_tbdump(prog, [], env)
+    assert result.returncode == 1, result
+    loaded, report = load_fresh(tmp_path / "traceback.pkl", tmp_path, env)
+    assert report is not None, loaded
+    assert report["objects_allowed"] is True and report["safe_reason"] is None, report
+    assert tbdump.load(tmp_path / "traceback.pkl", objects=False).metadata.signed is bool(key)
+    frame = report["frames"][-1]
+    assert frame["resolved"]["pair"] == ["Placeholder", True]
+    assert frame["resolved"]["first"] == ["bytes", False] and frame["resolved"]["after"] == ["list", False]
 
 
 def test_a_bad_setting_is_said_once_and_the_default_used(tmp_path: Path) -> None:
