@@ -73,6 +73,8 @@ class Learner:
                 self.value(value)
             elif t is str and (":" in value or "=" in value):
                 self.secrets.learn_named_values(value)
+            elif t is bytes and (b":" in value or b"=" in value) and value.isascii():
+                self.secrets.learn_named_values(value.decode("ascii"))  # a request's body or headers
 
     def value(self, obj: Any) -> None:
         """What ``obj`` (under an innocent name) holds under secrets' names."""

@@ -22,7 +22,7 @@ import sys
 import threading
 import types
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
@@ -35,7 +35,7 @@ from .preview import qualified_type, type_name
 from .rebuilding import PROXY_TYPES, logger, proxy, refused
 from .redaction import ENVIRON_MARKER, Redaction, is_code, repeats_name, rule_marker
 from .saferepr import describe_exception, safe_repr
-from .scrubbing import Secrets, environ_probes, is_environ_copy
+from .scrubbing import Secrets, environ_probes, is_environ_copy, may_name_values
 
 
 PROTOCOL = 5  # read by every supported Python (3.8+); big buffers are written without a copy
@@ -60,6 +60,7 @@ _NUMBERS_AND_TEXT = _NUMBERS | {str, bytes}
 SECRET_VALUE = "<redacted: a secret's value>"
 _PARTS = (dict, list, tuple)   # what a class's namespace is walked through (_note_class_parts)
 _CLASS_PARTS = 10000           # containers walked per class
+_is_ascii: Callable[[Any], bool] = bytes.isascii
 
 
 # Classes made by these are rebuilt as pickle rebuilds an object: created empty, remembered,
@@ -433,7 +434,7 @@ class ReducePolicy:
         t = type(obj)
         if t in plain:
             if t is str:
-                return "://" in obj   # a URL's password
+                return "://" in obj   # a URL's password (the learning pass read its named values)
             return t is int and obj in secrets.ints
         try:
             if t in (list, tuple, set, frozenset):
@@ -456,13 +457,25 @@ class ReducePolicy:
         return True
 
     def _flat_hides(self, values: Any, items: Set[type]) -> bool:
-        """Whether a flat container's items (all in the plain types) hold a URL's password or a
-        secret int; joined and searched at C speed."""
-        if str in items and not (self.secrets.texts or self.redaction.patterns):
-            joined = "\0".join(values if items == {str} else [x for x in values if type(x) is str])
-            if "://" in joined:
-                return True
+        """Whether a flat container's items (all in the plain types) hold what the persistent
+        ids hide: a secret int, or in a string or bytes item, a URL's password or a value
+        written after a secret's name (read by the pickling in every item, where the preview
+        learned them only from the items it shows)."""
+        if (str in items or bytes in items) and not (self.secrets.texts or self.redaction.patterns):
+            for kind in (str, bytes):
+                if kind in items and self._texts_hide(
+                        values if items == {kind} else [x for x in values if type(x) is kind], kind):
+                    return True
         return bool(self.secrets.ints) and int in items and not self.secrets.ints.isdisjoint(values)
+
+    def _texts_hide(self, texts: Iterable[Any], kind: type) -> bool:
+        """Whether strings or bytes (``kind``) may hold a URL's password or a value written after
+        a secret's name: joined and searched at C speed."""
+        if kind is str:
+            joined = "\0".join(texts)
+        else:  # bytes are read for them where they are ASCII text (_blob_id), not random data
+            joined = b"\0".join(filter(_is_ascii, texts)).decode("ascii")
+        return "://" in joined or may_name_values(joined, self.redaction)
 
     def persistent_id(self, obj: Any) -> Any:
         """Redaction of what the C pickler never shows reduce hooks: plain dicts, strings,

@@ -501,9 +501,15 @@ def hide_named_values(text: str, redaction: Redaction) -> str:
     return text
 
 
+def may_name_values(text: str, redaction: Redaction) -> bool:
+    """Whether ``text`` may write a value after a secret's name (``named_secret_spans``), by
+    C-level searches; whatever its length (joined texts are read by their parts)."""
+    return (":" in text or "=" in text) and _may_write_named_values(text) and redaction.may_name_a_secret(text)
+
+
 def named_secret_spans(text: str, redaction: Redaction) -> List[Tuple[int, int]]:
     """Where ``text`` writes a value after a secret's name (its quotes left out)."""
-    if len(text) > NAMED_TEXT_LIMIT or not _may_write_named_values(text) or not redaction.may_name_a_secret(text):
+    if len(text) > NAMED_TEXT_LIMIT or not may_name_values(text, redaction):
         return []
     spans: List[Tuple[int, int]] = []
     for match in NAMED_VALUE.finditer(text):

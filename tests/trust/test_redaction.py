@@ -477,6 +477,33 @@ def test_values_a_text_writes_after_a_secrets_name_are_hidden(tmp_path: Path) ->
     assert report["values"]["__main__.FORM"] == "'user=%s&password=%s'"
 
 
+def test_values_named_in_texts_past_what_a_preview_shows_are_hidden_too(tmp_path: Path) -> None:
+    # The preview reads a container's first items and a long text's ends; the pickling reads
+    # all of them: texts past the 20th item of a long list, set or dict, bytes among them,
+    # and the middle of a long bytes value, each with the only copy of its secret.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os
+        def secret(n):
+            return os.environ["VALUE"] + str(n)
+        def main():
+            lines = ["line %d" % i for i in range(100)] + ["user=bob&password=" + secret(1)]
+            counts = {"k%d" % i: i for i in range(100)}
+            counts["last"] = "api_key=" + secret(2)
+            bodies = tuple(b"body %d" % i for i in range(100)) + (b"token=" + secret(3).encode(),)
+            mixed = frozenset(range(100)) | {"password: " + secret(4)}
+            raw = b"x" * 5000 + b" password=" + secret(5).encode() + b" " + b"y" * 5000
+            raise RuntimeError("x")
+        main()
+    ''', canary, base_env(VALUE=canary))
+    values = {name.split(".")[-1]: shown for name, shown in report["values"].items()
+              if name.startswith("MainThread:main.")}
+    assert values["lines"].endswith("'user=bob&password=<redacted>']")
+    assert "'api_key=<redacted>'" in values["counts"]
+    assert values["bodies"].endswith("b'token=<redacted>')")
+    assert "'password: <redacted>'" in values["mixed"]
+
+
 def test_ordinary_names_and_environment_values_are_not_taken_for_secrets(tmp_path: Path) -> None:
     prog = write_program(tmp_path, '''
         def parse(src):
