@@ -7,6 +7,7 @@ capture clock and never let a hostile object break the walk.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import importlib.machinery
 import itertools
@@ -55,6 +56,7 @@ def remember_source(filename: str, source: Union[str, bytes]) -> None:
     _REMEMBERED[filename] = source
 
 
+@functools.lru_cache(maxsize=4096)  # a deep recursion asks about one file a thousand times
 def is_library_file(filename: str) -> bool:
     """Stdlib, site-packages, frozen and compiled modules: what justMyCode de-emphasises."""
     if filename.startswith("<frozen") or "site-packages" in filename or "dist-packages" in filename:
