@@ -38,7 +38,7 @@ with the exit status python would give.
   --version          print tbdump's version
 Options after SCRIPT (-m MODULE, -c CODE) are the program's own, --help too.
 Open a dump with: python -m tbdump.report PATH | python -m tbdebug PATH |
-python -m tbdap (VS Code) | python -m tbpeep PATH
+python -m tbdap (VS Code) | python -m tbpeep PATH | python -m tblsp (an editor)
 """
 
 
