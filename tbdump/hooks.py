@@ -12,13 +12,14 @@ import types
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from . import native
-from .budget import Budgets, CaptureThread, Event, is_capture_thread
+from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .placeholder import Placeholder
 from .redaction import Redaction
+from .reduction import DUMP_REDUCERS
 from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
 
 
@@ -34,33 +35,11 @@ def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     writing what it captured (marked partial), when Ctrl-C comes while it captures.
     """
     try:
-        return _write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                           other_threads=threads, above_handler=above_handler)
+        return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
+                          other_threads=threads, above_handler=above_handler)
     except DumpInterrupted:
         # As a Ctrl-C during any call: the program gets its KeyboardInterrupt, a plain one.
         raise KeyboardInterrupt from None
-
-
-_DUMPING: Dict[int, int] = {}  # OS threads writing a dump now: how many deep (a repr may dump in turn)
-
-
-def _write_dump(exc: BaseException, filename: str, **options: Any) -> str:
-    """write_dump, with this OS thread known meanwhile as writing one (see ``_in_dump``)."""
-    ident = native.get_ident()
-    _DUMPING[ident] = _DUMPING.get(ident, 0) + 1
-    try:
-        return write_dump(exc, filename, **options)
-    finally:
-        _DUMPING[ident] -= 1
-        if not _DUMPING[ident]:
-            del _DUMPING[ident]
-
-
-def _in_dump() -> bool:
-    """Whether what is pickled now goes into a dump (not to a child process): this thread, or
-    one of capture's workers, is writing one."""
-    ident = native.get_ident()
-    return ident in _DUMPING or is_capture_thread(ident)
 
 
 def _left_out(kind: str, what: str) -> Any:
@@ -215,9 +194,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # its watchdog rather than lose the dump.
             watchdog = None
     try:
-        path: Optional[str] = _write_dump(exc, where, skip_codes=skip_codes, thread=thread,
-                                          budgets=budgets, redaction=redaction, key=key,
-                                          other_threads=other_threads)
+        path: Optional[str] = write_dump(exc, where, skip_codes=skip_codes, thread=thread,
+                                         budgets=budgets, redaction=redaction, key=key,
+                                         other_threads=other_threads)
         message = dumped()
     except DumpInterrupted as stop:
         # The crash ends as it would have; the Ctrl-C only cut its dump short.
@@ -381,9 +360,6 @@ class _Hook:
     def __repr__(self) -> str:
         return "<tbdump's %s>" % self._what
 
-    def __reduce__(self) -> Any:
-        return _left_out("function", self._what)
-
 
 class _Following:
     """How the multiprocessing children of this process dump their crash, as the hook
@@ -396,8 +372,6 @@ class _Following:
         self.other_threads, self.skip_codes, self.options = other_threads, skip_codes, options
 
     def __reduce__(self) -> Any:
-        if _in_dump():  # a Process object among a crash's values
-            return _left_out("_Following", "following of multiprocessing children")
         # Pickled with the Process object that a spawn or forkserver child unpickles before it
         # runs: the child follows its own children too.  Code objects stay behind (they are
         # the parent's runner frames, which a spawned child does not have).
@@ -477,6 +451,12 @@ def _bootstrap_followed(self: Any, *args: Any, **kwargs: Any) -> Any:
     if _following is not None:
         _following.wrap(self)
     return _unfollowed["bootstrap"](self, *args, **kwargs)
+
+
+# A dump holds tbdump's hooks as placeholders.  A Process object among a crash's values holds
+# its _Following, which a spawned child's pickling of it carries whole (its __reduce__).
+DUMP_REDUCERS[_Hook] = lambda hook: _left_out("function", hook._what)
+DUMP_REDUCERS[_Following] = lambda following: _left_out("_Following", "following of multiprocessing children")
 
 
 def _arrive(target: DumpTarget, replace: bool, silent: bool, other_threads: bool,

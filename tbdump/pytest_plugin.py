@@ -9,7 +9,6 @@ frames from the test function (or the fixture) inwards, as pytest's report shows
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import hashlib
 import os
 import re
@@ -238,24 +237,16 @@ def run_objects_left_out(item: pytest.Item) -> Iterator[None]:
 
     A test module's ``__loader__`` (the assertion rewriter), ``request``, ``pytestconfig`` and
     every node reach them: pickled, they made each dump 10 MB and 5 s in a run of 3000 tests,
-    and every fixture function of the run went through dill.  copyreg is where the object
-    layer looks first for how a type pickles."""
+    and every fixture function of the run went through dill."""
+    from .reduction import reduced_in_dumps
     kinds = {type(item.config), type(item.session)}
     for name in RUN_OBJECTS:
         module, _, qualname = name.partition(":")
         kind = getattr(sys.modules.get(module), qualname, None)
         if isinstance(kind, type):
             kinds.add(kind)
-    saved = {kind: copyreg.dispatch_table.get(kind) for kind in kinds}
-    copyreg.dispatch_table.update(dict.fromkeys(kinds, _left_out))
-    try:
+    with reduced_in_dumps(dict.fromkeys(kinds, _left_out)):
         yield
-    finally:
-        for kind, reducer in saved.items():
-            if reducer is None:
-                del copyreg.dispatch_table[kind]
-            else:
-                copyreg.dispatch_table[kind] = reducer
 
 
 class PytestRunObject(Exception):

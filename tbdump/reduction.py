@@ -12,6 +12,7 @@ functions these reductions call on load live in ``tbdump.objects``.
 from __future__ import annotations
 
 import abc
+import contextlib
 import copyreg
 import dataclasses
 import enum
@@ -22,7 +23,7 @@ import sys
 import threading
 import types
 import weakref
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
@@ -597,10 +598,33 @@ _NO_TYPE = _NoType
 _IN_MAIN = object()
 
 
+# How a dump holds the objects of some types, looked up before copyreg's table: a dispatch
+# table of dumps alone, which the program's own pickling (a spawned child's Process object)
+# never consults.  tbdump's hooks are placeholders there, and a caller keeps what it owns out
+# of the dumps it writes for a while (reduced_in_dumps: pytest's objects of the whole run).
+DUMP_REDUCERS: Dict[type, Callable[[Any], Any]] = {}
+
+
+@contextlib.contextmanager
+def reduced_in_dumps(reducers: Dict[type, Callable[[Any], Any]]) -> Iterator[None]:
+    """``reducers`` in DUMP_REDUCERS for the dumps written meanwhile; then what was there before."""
+    saved = {t: DUMP_REDUCERS.get(t) for t in reducers}
+    DUMP_REDUCERS.update(reducers)
+    try:
+        yield
+    finally:
+        for t, reducer in saved.items():
+            if reducer is None:
+                del DUMP_REDUCERS[t]
+            else:
+                DUMP_REDUCERS[t] = reducer
+
+
 def _reduce_ex(obj: Any) -> Any:
-    """``obj``'s reduction as pickle finds it: a reducer registered with copyreg (re.Pattern's)
-    before ``__reduce_ex__``; _IN_MAIN for a name in ``__main__``."""
-    registered = copyreg.dispatch_table.get(type(obj))
+    """``obj``'s reduction as a dump pickles it: a reducer of DUMP_REDUCERS, else one
+    registered with copyreg (re.Pattern's), before ``__reduce_ex__``; _IN_MAIN for a name in
+    ``__main__``."""
+    registered = DUMP_REDUCERS.get(type(obj)) or copyreg.dispatch_table.get(type(obj))
     rv = registered(obj) if registered is not None else obj.__reduce_ex__(PROTOCOL)
     if isinstance(rv, str):
         module = getattr(obj, "__module__", None)
