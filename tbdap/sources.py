@@ -75,7 +75,7 @@ class SourceMap:
             # why there is nothing, instead of opening whatever the path names here.
             result = Resolved(remote, local, False, len(self._by_reference) + 1, problem, has_copy)
             self._by_reference[result.reference] = remote
-        if captured is not None and captured.text is not None:
+        if captured is not None:
             result.note = captured.note
         self._resolved[remote] = result
         return result

@@ -144,7 +144,7 @@ def install_sources(dump: "Dump") -> List[str]:
     names.update(dict.fromkeys(dump.sources))
     for filename in names:
         source = dump.sources.get(filename)
-        if source is not None and source.text is not None and source.note:
+        if source is not None and source.note:
             notes.append(f"{filename}: {source.note}")
         local = check_local(filename, source)
         if local.matches:

@@ -438,6 +438,10 @@ class Source:
     reason: Optional[str] = None   # why there is no text
     note: Optional[str] = None     # with a text: why its lines may not be the code that ran
 
+    def __post_init__(self) -> None:
+        if self.text is None:
+            self.note = None  # about lines there are not (a capture that could not decode them, a crafted file)
+
     def __repr__(self) -> str:
         held = plural(len(self.lines), "line") if self.text is not None else "no text: %s" % brief(
             self.reason or "not captured")

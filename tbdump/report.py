@@ -68,7 +68,7 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
     if dump.version_note:
         out.write(style.where("  note      %s\n" % dump.version_note))
     for source in dump.sources.values():
-        if source.text is not None and source.note:
+        if source.note:
             out.write(style.where("  source    %s: %s\n" % (source.filename, source.note)))
     out.write("\n")
     _render_exceptions(dump, out, style, show_globals)

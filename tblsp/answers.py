@@ -201,7 +201,7 @@ class Crashes:
                 found.append((Finding(Severity.INFORMATION, span,
                                       self._called(loaded, placement, span, sites),
                                       "called-from", loaded.path), sites[0].stack))
-            note = index.source.note if index.source is not None and index.source.text is not None else None
+            note = index.source.note if index.source is not None else None
             if placement.differs or note:
                 out.append(self._mismatch(loaded, index, placement, dropped, note))
             for finding, stack in _capped(found):
