@@ -218,6 +218,8 @@ class TbLanguageServer(LanguageServer):
         for uri in sorted(opened):
             self.publish(uri)
         rest = set(self.published) | {self.uri_of(p) for p in self.crashes.files() if os.path.exists(p)}
+        if self.publishing is not None:
+            self.publishing.cancel()   # its files not yet published are in this round's
         if rest - opened:
             self.publishing = asyncio.ensure_future(self._publish_each(sorted(rest - opened)))
         caps = self.client_capabilities.workspace
