@@ -30,7 +30,7 @@ GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function va
 GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
 # The types whose dunders and methods only the loaded object shows (_type_rows), by qualified name.
 BUILTIN_CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
-PAGED_TYPES = {"list", "tuple", "dict", "set", "frozenset", "numpy.ndarray"}
+PAGED_TYPES = BUILTIN_CONTAINERS | {"numpy.ndarray"}
 FUNCTION_TYPES = {"function", "builtin_function_or_method", "method", "method-wrapper",
                   "wrapper_descriptor", "method_descriptor", "classmethod_descriptor",
                   "cython_function_or_method"}
