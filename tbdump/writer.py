@@ -102,14 +102,17 @@ def _hash_fed(feed: "_queue.SimpleQueue[Optional[List[Any]]]", checksum: Any) ->
         batch = feed.get()
 
 
-class DumpInterrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT) cut the capture short; the dump at ``path`` holds what was captured
-    before it, marked partial.  Raised once the dump is whole: the interrupt is the
-    program's, and goes on to it."""
+class SignalsArrived(BaseException):
+    """Signals came while the dump was written and were held from the program (``signals``);
+    raised once the dump at ``path`` is whole, for the caller to deliver them or not.
+    ``stopped_by``: the signal that cut capture short (Ctrl-C, SIGTERM), the dump then
+    holding what was captured before it, marked partial."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, signals: List[int], stopped_by: Optional[str]) -> None:
         super().__init__()
         self.path = path
+        self.signals = signals
+        self.stopped_by = stopped_by
 
 
 def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
@@ -129,7 +132,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 
     Raises DumpWriteError only when no file can be written at all; any failure of
     capture itself falls back to a minimal dump that still opens.  Raises
-    DumpInterrupted after writing a partial dump when Ctrl-C cut capture short.
+    SignalsArrived after writing the dump when signals came while it was written.
     """
     budgets = budgets or Budgets.from_env()
     redaction = redaction or Redaction.from_env()
@@ -167,7 +170,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads)
-        except (DumpWriteError, DumpInterrupted):
+        except (DumpWriteError, SignalsArrived):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
             report_own_error()
@@ -218,8 +221,8 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         finally:
             container.abort()
         raise
-    if clock.interrupted:  # the Ctrl-C that cut capture short, delivered now the dump is whole
-        raise DumpInterrupted(path)
+    if clock.arrived:
+        raise SignalsArrived(path, clock.arrived, clock.stopped_by)
     return path
 
 
