@@ -16,7 +16,9 @@ import json
 import mmap
 import os
 import posixpath
+import re
 import stat
+import time
 import struct
 import zlib
 from typing import Any, BinaryIO, Dict, Optional, Set, Tuple
@@ -52,6 +54,8 @@ _fchmod = getattr(_osimpl, "fchmod", None)  # Windows: no permissions to set
 _close = _osimpl.close
 _ftruncate = _osimpl.ftruncate
 _lseek = _osimpl.lseek
+_scandir = _osimpl.scandir
+_kill = _osimpl.kill
 try:
     from fcntl import F_DUPFD_CLOEXEC as _DUPFD_CLOEXEC, fcntl as _fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -131,6 +135,7 @@ class ContainerWriter:
         # the dump keeps these permissions.
         fd = _above_std(_open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
         _UNFINISHED[self.tmp] = _getpid()
+        _remove_leftovers(directory, posixpath.basename(path))
         self.file = _io.FileIO(fd, "r+")
         try:
             if _fchmod is not None:
@@ -214,6 +219,43 @@ def _remove(tmp: str) -> None:
         _unlink(tmp)
     except OSError:
         pass
+
+
+# A writer killed in mid-write (SIGKILL, a signal's default action in a thread's dump, another
+# thread's os._exit) leaves its temporary file: the next dump of the same name removes it, once
+# its writer is gone and it is an hour old, far beyond any capture's time budget (a writer in
+# another container or on another host, whose pid means nothing here, still writes it).
+LEFTOVER_SECONDS = 3600
+
+
+def _remove_leftovers(directory: str, name: str) -> None:
+    """Remove the temporary files of dumps named ``name`` in ``directory`` that no one writes."""
+    if _osimpl.__name__ != "posix":  # Windows' os.kill(pid, 0) would end that process
+        return
+    leftover = re.compile(r"\.%s\.(\d+)\.[0-9a-f]{8}\.tmp\Z" % re.escape(name))
+    try:
+        entries = list(_scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = leftover.match(entry.name)
+        try:
+            if match is None or _alive(int(match.group(1))) or \
+                    entry.stat(follow_symlinks=False).st_mtime > time.time() - LEFTOVER_SECONDS:
+                continue
+            _unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        _kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: alive
+        return True
+    return True
 
 
 def _writable_target(path: str) -> str:
