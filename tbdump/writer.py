@@ -196,20 +196,34 @@ if hasattr(os, "register_at_fork"):  # a child forked during another thread's du
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
            key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
            thread: Optional[threading.Thread], other_threads: bool) -> str:
+    clock = Clock(budgets)
+    # From before the temporary file exists until it is renamed into place: a signal in between
+    # (SIGTERM's default action, a Ctrl-C while the safe layer is written) would leave the file
+    # behind, or lose a dump that was whole.
+    clock.start()
+    try:
+        stopped_by = _write_timed(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
+                                  other_threads, clock)
+    finally:
+        clock.stop()
+    if clock.arrived:
+        raise SignalsArrived(path, clock.arrived, stopped_by)
+    return path
+
+
+def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
+                 key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
+                 thread: Optional[threading.Thread], other_threads: bool, clock: Clock) -> Optional[str]:
+    """_write on its started clock; the signal that cut capture short, if one did."""
     container = _open(path, key is not None)
     sink: Optional[_HashingSink] = None
     try:
-        clock = Clock(budgets)
         offset = container.begin_member()
         sink = _HashingSink(container.file, budgets.max_bytes, container.signed)
         records = RecordWriter(sink, redaction, clock)
-        clock.start()
-        try:
-            layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
-                                 above_handler=above_handler, thread=thread,
-                                 other_threads=other_threads)
-        finally:
-            clock.stop()
+        layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
+                             above_handler=above_handler, thread=thread, other_threads=other_threads)
+        stopped_by = clock.stopped_by  # one that comes later finds the dump whole
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
@@ -221,9 +235,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         finally:
             container.abort()
         raise
-    if clock.arrived:
-        raise SignalsArrived(path, clock.arrived, clock.stopped_by)
-    return path
+    return stopped_by
 
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,

@@ -166,3 +166,27 @@ print('next period:', interval == 30 and 20 < left < 30)
     assert (proc.returncode, proc.stderr) == (0, ""), proc
     assert proc.stdout == "went on: True\nrang after the dump: [True]\nnext period: True\n"
     assert tbdump.load(workdir / "late.pkl").frames[-1].variables["value"].repr == "Slow()"
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_stop_signal_as_the_dump_is_renamed_into_place_keeps_the_whole_dump(workdir: Path, name: str) -> None:
+    # After capture, while the hashes and the safe layer were written, the program's handlers were
+    # back already: SIGTERM killed it there (a temporary file, no dump), a Ctrl-C lost a whole dump
+    # ("tbdump: failed to dump traceback (KeyboardInterrupt)").  An audit hook sends it at the rename.
+    write(workdir / "prog.py", """
+        import os, signal, sys
+        def hook(event, args):
+            if event == "os.rename" and str(args[1]).endswith("traceback.pkl"):
+                os.kill(os.getpid(), signal.%s)
+        sys.addaudithook(hook)
+        def work():
+            rows = list(range(10))
+            return 1 / 0
+        work()
+    """ % name)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (1, "ZeroDivisionError: division by zero\n"
+                                                 "Traceback dumped into: traceback.pkl\n"), proc
+    assert _files(workdir) == ["prog.py", "traceback.pkl"]
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert not dump.metadata.partial and dump.frames[-1].locals["rows"] == list(range(10))
