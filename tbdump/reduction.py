@@ -193,10 +193,10 @@ class ReducePolicy:
         self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
         # What a logger's reduction calls (None: the program has no logging, nor loggers).
         self._get_logger = getattr(sys.modules.get("logging"), "getLogger", None)
-        # The value a record is written for, and why it became a placeholder if it did:
-        # the safe layer then says so where it shows the value.
-        self.top: Any = None
-        self.top_reason: Optional[str] = None
+        # Why each value that became a placeholder did, by id (with the value, kept alive so
+        # that no other takes its id): a later record of it refers to that placeholder, and
+        # the safe layer says why wherever it shows the value, not only where it was first met.
+        self.placeholders: Dict[int, Tuple[Any, str]] = {}
 
     def reduce(self, obj: Any) -> Any:
         t = type(obj)
@@ -409,9 +409,13 @@ class ReducePolicy:
             rule = self.redaction.rule_for_text(reason)
             if rule:
                 reason = "not captured: <redacted: %s>" % rule
-        if obj is self.top:
-            self.top_reason = reason
+        self.placeholders[id(obj)] = (obj, reason)
         return (Placeholder, (type_name(obj), reason, text[:200]))
+
+    def missing(self, obj: Any) -> Optional[str]:
+        """Why ``obj`` is a placeholder in the object layer; None: it is not."""
+        made = self.placeholders.get(id(obj))
+        return made[1] if made is not None and made[0] is obj else None
 
     def _marker(self, text: str) -> str:
         """``text``, written in place of a secret: never checked again (a value pattern

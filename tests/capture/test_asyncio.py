@@ -1,0 +1,185 @@
+"""Crashes of asyncio and concurrent.futures programs, dumped as a user runs them and read
+back: the coroutines' frames, the tasks' exceptions, asyncio's own objects among the locals.
+
+The programs run under 3.11 (the suite's Python) and 3.13 (a cached venv of the
+cross-version suite): asyncio's frames and its C types differ between them.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, run, write
+from ..hostile.harness import run_tbdump, write_program
+from ..trust.test_xversion import _env
+from .test_traceback_text import python
+
+WRITERS = ["3.11", "3.13"]
+
+
+def crash(workdir: Path, writer: str, source: str) -> tbdump.Dump:
+    proc = run_tbdump(write_program(workdir, source), [], _env(), python=python(writer), traceback=False)
+    assert proc.returncode == 1, proc
+    return tbdump.load(workdir / "traceback.pkl")
+
+
+SERVER = """
+    import asyncio, contextvars
+
+    request_id = contextvars.ContextVar("request_id", default="-")
+
+    async def echo(reader, writer):
+        writer.write(await reader.readline())
+        await writer.drain()
+
+    async def leaf(n):
+        data = {"n": n}
+        await asyncio.sleep(0)
+        raise ValueError("bad %d" % n)
+
+    async def middle(n):
+        step = n * 2
+        return await leaf(step)
+
+    async def main():
+        request_id.set("req-42")
+        server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+        writer.write(b"hello\\n")
+        line = await reader.readline()
+        queue = asyncio.Queue()
+        queue.put_nowait(line)
+        lock = asyncio.Lock()
+        await lock.acquire()
+        current = asyncio.current_task()
+        sleeper = asyncio.create_task(asyncio.sleep(100), name="sleeper")
+        await middle(3)
+
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_a_coroutine_crash_holds_each_coroutine_frame_in_order_with_its_locals(workdir: Path, writer: str) -> None:
+    """The frames awaited one in another follow asyncio's (runners, base_events), as Python prints
+    them; those are library frames, the program's are not."""
+    dump = crash(workdir, writer, SERVER)
+    frames = [(f.name, f.library) for f in dump.frames]
+    mine = [(name, library) for name, library in frames if not library]
+    assert mine == [("<module>", False), ("main", False), ("middle", False), ("leaf", False)], frames
+    assert {"run", "run_until_complete"} <= {name for name, library in frames if library}, frames
+    assert [f.name for f in dump.frames][-3:] == ["main", "middle", "leaf"]
+    main, middle, leaf = dump.frames[-3:]
+    assert (leaf.locals["n"], leaf.locals["data"], middle.locals["step"]) == (6, {"n": 6}, 6)
+    assert main.locals["line"] == b"hello\n" and main.locals["queue"].get_nowait() == b"hello\n"
+    assert main.locals["lock"].locked()
+    assert "line 12, in leaf" in dump.traceback_text
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_every_frame_that_holds_the_crashed_task_says_it_is_not_captured(workdir: Path, writer: str) -> None:
+    """The main task is a local of the program's frame and of asyncio's (the Runner's, the loop's):
+    each shows its preview and why its object is missing, not only the frame met first."""
+    dump = crash(workdir, writer, SERVER)
+    holders = [(f.name, name, v) for f in dump.frames for name, v in f.variables.items()
+               if v.type == "Task" and "name='Task-1'" in v.repr]
+    assert len(holders) >= 3 and ("main", "current") in [(f, n) for f, n, _ in holders], holders
+    for frame, name, value in holders:
+        assert value.missing and "not captured" in value.missing, (frame, name, value)
+        assert "coro=<main() done" in value.repr and "exception=ValueError('bad 6')" in value.repr
+    report = run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], workdir).stdout
+    shown = [line for line in report.splitlines() if "(Task)" in line and "name='Task-1'" in line]
+    assert len(shown) == len(holders) and all("[not captured: " in line for line in shown), shown
+
+
+def test_loading_a_dump_of_a_server_opens_no_socket_and_starts_no_loop(workdir: Path) -> None:
+    """The streams, the server and the loop come back as the objects they were (their sockets as
+    placeholders): opening the dump and reading every value connects and listens to nothing."""
+    crash(workdir, "3.11", SERVER)
+    proc = run([PYTHON, "-c", """if 1:
+        import asyncio, json, os, threading, tbdump
+        before = set(os.listdir("/proc/self/fd"))
+        dump = tbdump.load("traceback.pkl")
+        values = {name: dump.resolve(v) for f in dump.frames for name, v in f.variables.items()}
+        kinds = sorted(os.readlink("/proc/self/fd/" + fd) for fd in set(os.listdir("/proc/self/fd")) - before
+                       if os.path.exists("/proc/self/fd/" + fd))
+        try:
+            asyncio.get_running_loop()
+            running = True
+        except RuntimeError:
+            running = False
+        writer = values["writer"]
+        print(json.dumps({"fds": kinds, "threads": threading.active_count(), "running": running,
+                          "writer": type(writer).__name__, "reader": type(values["reader"]).__name__,
+                          "socket": repr(writer.transport.get_extra_info("socket"))[:40]}))
+    """], workdir)
+    seen = json.loads(proc.stdout)
+    assert seen["fds"] == [str(workdir / "traceback.pkl")] and seen["threads"] == 1 and not seen["running"], seen
+    assert (seen["writer"], seen["reader"]) == ("StreamWriter", "StreamReader"), seen
+    assert ": not captured: " in seen["socket"], seen  # its socket, or the wrapper of it
+
+
+TASK_GROUP = """
+    import asyncio
+
+    async def fetch(n):
+        item = "item%d" % n
+        if n == 1:
+            raise ValueError("bad item %d" % n)
+        if n == 2:
+            try:
+                {}["missing"]
+            except KeyError as e:
+                raise TypeError("wrapped") from e
+        await asyncio.sleep(10)
+
+    async def main():
+        async with asyncio.TaskGroup() as tg:
+            for n in range(4):
+                tg.create_task(fetch(n), name="fetch-%d" % n)
+
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_a_task_groups_failed_tasks_are_members_with_their_own_frames(workdir: Path, writer: str) -> None:
+    dump = crash(workdir, writer, TASK_GROUP)
+    group = dump.exception
+    assert (group.type, group.message) == ("ExceptionGroup", "unhandled errors in a TaskGroup (2 sub-exceptions)")
+    members = [dump.exceptions[i] for i in group.members]
+    assert [(m.type, m.message) for m in members] == [("ValueError", "bad item 1"), ("TypeError", "wrapped")]
+    for n, member in enumerate(members, 1):
+        assert [f.name for f in member.frames] == ["fetch"], member.frames
+        assert member.frames[0].locals == {"n": n, "item": "item%d" % n}
+    cause = dump.exceptions[members[1].cause]
+    assert (cause.type, [f.name for f in cause.frames]) == ("KeyError", ["fetch"])
+    assert [f.name for f in group.frames if not f.library] == ["<module>", "main"]
+
+
+def test_a_thread_pool_workers_exception_holds_the_workers_frames(workdir: Path) -> None:
+    """future.result() raises the worker's exception again in the caller: its traceback runs on
+    into the worker's frames, which the dump holds with their locals."""
+    dump = crash(workdir, "3.11", """
+        from concurrent.futures import ThreadPoolExecutor
+
+        def parse(line):
+            fields = line.split(",")
+            return int(fields[1])
+
+        def main():
+            lines = ["a,1", "b,x", "c,3"]
+            with ThreadPoolExecutor(2) as pool:
+                futures = [pool.submit(parse, line) for line in lines]
+                return sum(f.result() for f in futures)
+
+        main()
+    """)
+    names: List[str] = [f.name for f in dump.frames]
+    assert names[:2] == ["<module>", "main"] and names[-1] == "parse" and "result" in names, names
+    assert dump.frames[-1].locals["fields"] == ["b", "x"]
+    assert dump.threads[0].crashed and dump.threads[0].name == "MainThread"
