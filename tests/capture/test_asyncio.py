@@ -183,3 +183,43 @@ def test_a_thread_pool_workers_exception_holds_the_workers_frames(workdir: Path)
     assert names[:2] == ["<module>", "main"] and names[-1] == "parse" and "result" in names, names
     assert dump.frames[-1].locals["fields"] == ["b", "x"]
     assert dump.threads[0].crashed and dump.threads[0].name == "MainThread"
+
+
+# The README's recipe for an error asyncio only reports (a callback's, a task nobody awaited).
+HANDLER = """
+    import asyncio
+    from tbdump import dump_exception
+
+    def on_error(loop, context):
+        loop.default_exception_handler(context)   # Python's message, as before
+        if 'exception' in context:
+            dump_exception(context['exception'], 'task.pkl')
+
+    def tick(n):
+        left = 3 - n
+        raise ZeroDivisionError("tick %d" % n)
+
+    async def main():
+        asyncio.get_running_loop().set_exception_handler(on_error)
+        asyncio.get_running_loop().call_soon(tick, 3)
+        await asyncio.sleep(0.05)
+        print("went on")
+
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("way", ["python", "python -m tbdump"])
+def test_the_readme_recipe_dumps_a_callbacks_error_and_the_program_goes_on(workdir: Path, way: str) -> None:
+    """The dump holds the callback's frame and the loop's frames that called it, up to the
+    program's: under ``python -m tbdump`` not tbdump's own nor runpy's above them."""
+    write(workdir / "prog.py", HANDLER)
+    proc = run([PYTHON, *way.split()[1:], "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (0, "went on\n"), proc
+    assert "Exception in callback tick(3)" in proc.stderr and "ZeroDivisionError: tick 3" in proc.stderr
+    dump = tbdump.load(workdir / "task.pkl")
+    assert dump.frames[0].name == "<module>" and dump.frames[0].filename.endswith("prog.py"), dump.frames
+    assert [(f.name, f.above_handler) for f in dump.frames[-2:]] == [("_run", False), ("tick", False)]
+    assert all(f.above_handler for f in dump.frames[:-2])
+    assert all("tbdump" not in f.filename and "runpy" not in f.filename for f in dump.frames), dump.frames
+    assert dump.frames[-1].locals == {"n": 3, "left": 0}
