@@ -33,7 +33,7 @@ from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module
                       _weak_ref, restore_object, restore_state)
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
-from .rebuilding import PROXY_TYPES, logger, proxy, refused
+from .rebuilding import PROXY_TYPES, event_loop, logger, proxy, refused
 from .redaction import ENVIRON_MARKER, Redaction, is_code, repeats_name, rule_marker
 from .saferepr import describe_exception, safe_repr
 from .scrubbing import Secrets, environ_probes, is_environ_copy, may_name_values
@@ -193,6 +193,8 @@ class ReducePolicy:
         self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
         # What a logger's reduction calls (None: the program has no logging, nor loggers).
         self._get_logger = getattr(sys.modules.get("logging"), "getLogger", None)
+        # asyncio's event loops (none: the program has no asyncio).
+        self._event_loop = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", _NO_TYPE)
         # Why each value that became a placeholder did, by id (with the value, kept alive so
         # that no other takes its id): a later record of it refers to that placeholder, and
         # the safe layer says why wherever it shows the value, not only where it was first met.
@@ -254,6 +256,8 @@ class ReducePolicy:
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
         if rv[0] is self._get_logger:
             rv = logger(obj)
+        elif isinstance(obj, self._event_loop):
+            rv = event_loop(rv)
         if hidden:
             rv = self._hide_in(obj, t, rv)
         if len(rv) > 2 and type(rv[2]) is dict and "args" in rv[2] and self.redaction.enabled:

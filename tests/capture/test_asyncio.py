@@ -223,3 +223,37 @@ def test_the_readme_recipe_dumps_a_callbacks_error_and_the_program_goes_on(workd
     assert all(f.above_handler for f in dump.frames[:-2])
     assert all("tbdump" not in f.filename and "runpy" not in f.filename for f in dump.frames), dump.frames
     assert dump.frames[-1].locals == {"n": 3, "left": 0}
+
+
+def test_a_loop_the_program_left_open_closes_nothing_of_the_viewer_that_lets_it_go(workdir: Path) -> None:
+    """A program that runs a loop of its own and never closes it (run_until_complete, a signal
+    handled on it): restored in a viewer and collected there, its loop closed itself, which left
+    "Exception ignored in ... BaseEventLoop.__del__" and a traceback on the viewer's stderr, and
+    could reset the viewer's handler of that signal."""
+    write(workdir / "prog.py", """
+        import asyncio, signal
+
+        async def job():
+            raise RuntimeError("job failed")
+
+        loop = asyncio.new_event_loop()
+        loop.add_signal_handler(signal.SIGTERM, lambda: None)
+        loop.run_until_complete(job())
+    """)
+    assert run([PYTHON, "-m", "tbdump", "prog.py"], workdir).returncode == 1
+    pdb = run([PYTHON, "-m", "tbdebug", "traceback.pkl"], workdir,
+              stdin="up\np self.is_closed(), self.is_running(), list(self._signal_handlers), type(self).__name__\nq\n")
+    assert "(False, False, [<Signals.SIGTERM: 15>], '_UnixSelectorEventLoop')" in pdb.stdout, pdb.stdout
+    assert "Traceback" not in pdb.stderr and "Exception ignored" not in pdb.stderr, pdb.stderr
+    viewer = run([PYTHON, "-W", "error::ResourceWarning", "-c", """if 1:
+        import gc, signal, tbdump
+        def mine(*args):
+            pass
+        signal.signal(signal.SIGTERM, mine)
+        dump = tbdump.load("traceback.pkl")
+        loop = dump.resolve(dump.frames[0].variables["loop"])
+        del loop, dump
+        gc.collect()
+        print(signal.getsignal(signal.SIGTERM) is mine)
+    """], workdir)
+    assert (viewer.stdout, viewer.stderr) == ("True\n", ""), viewer
