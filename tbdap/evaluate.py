@@ -11,7 +11,7 @@ import re
 import traceback
 import types
 from types import CodeType
-from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Mapping, Optional, Set, Tuple
 
 from tbdump.model import Frame, Value
 
@@ -32,7 +32,7 @@ class FrameContext:
     ``numbers[0]`` unpickles ``numbers``, not the frame's 200 MB array.
     """
 
-    def __init__(self, frame: Frame, globals_values: Dict[str, Value], objects: Objects) -> None:
+    def __init__(self, frame: Frame, globals_values: Mapping[str, Value], objects: Objects) -> None:
         self.frame = frame
         self.locals_values = dict(frame.variables)
         self.globals_values = globals_values
