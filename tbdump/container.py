@@ -293,6 +293,7 @@ class ContainerReader:
         except OSError as exc:
             raise DumpError("%s: cannot be read (%s)" % (path, exc.strerror or exc)) from None
         try:
+            self._identity = _identity(self.file)
             self.manifest = self._read_manifest()
         except BaseException:
             self.file.close()
@@ -340,8 +341,9 @@ class ContainerReader:
             raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
         return m
 
-    def raw(self, name: str) -> Tuple[memoryview, str]:
-        """The member's bytes, mapped read-only and verified against its hash."""
+    def raw(self, name: str, file: Optional[BinaryIO] = None) -> Tuple[memoryview, str]:
+        """The member's bytes, mapped read-only from ``file`` (default: the file opened) and
+        verified against its hash."""
         m = self.entry(name)
         if m["size"] == 0:
             view = memoryview(b"")
@@ -349,7 +351,7 @@ class ContainerReader:
             # Only the member is mapped: the whole file may be far larger (a
             # 200 MB object layer, or a crafted terabyte of holes).
             start = m["offset"] - m["offset"] % mmap.ALLOCATIONGRANULARITY
-            mapped = mmap.mmap(self.file.fileno(), m["offset"] + m["size"] - start,
+            mapped = mmap.mmap((file or self.file).fileno(), m["offset"] + m["size"] - start,
                                access=mmap.ACCESS_READ, offset=start)
             view = memoryview(mapped)[m["offset"] - start:]
         checksum, expected = _member_checksum(m)
@@ -378,10 +380,11 @@ class ContainerReader:
         Opened by path, so it is checked to be the file opened first: a new dump
         written to the same name meanwhile must not be read as this one.
         """
-        raw = _io.FileIO(self.path, "r")
-        first, now = os.fstat(self.file.fileno()), os.fstat(raw.fileno())
-        if (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != (
-                first.st_dev, first.st_ino, first.st_size, first.st_mtime_ns):
+        try:
+            raw = _io.FileIO(self.path, "r")
+        except OSError as exc:
+            raise CorruptDumpError("%s: the file is gone (%s)" % (self.path, exc.strerror or exc)) from None
+        if _identity(raw) != self._identity:
             raw.close()
             raise CorruptDumpError("%s: the file was replaced while it was open" % self.path)
         return io.BufferedReader(raw, 1 << 16)
@@ -392,10 +395,18 @@ class ContainerReader:
         return m["size"] if m and name not in self.out_of_bounds else 0
 
     def read(self, name: str) -> bytes:
-        """The member's bytes, verified and decoded: at most MAX_READ_BYTES, else refused."""
+        """The member's bytes, verified and decoded: at most MAX_READ_BYTES, else refused.
+
+        Once the reader is closed, from the file opened again (``reopen``): a viewer that must
+        not hold the file open (a new crash replaces it) still reads what it asks for later."""
         if self.entry(name)["size"] > MAX_READ_BYTES:  # before hashing: a terabyte of holes takes minutes
             raise self._too_big(name)
-        view, encoding = self.raw(name)
+        if self.file.closed:
+            with self.reopen() as again:
+                return self._decoded(name, *self.raw(name, again))
+        return self._decoded(name, *self.raw(name))
+
+    def _decoded(self, name: str, view: memoryview, encoding: str) -> bytes:
         if encoding != "zlib":
             return bytes(view)
         inflater = zlib.decompressobj()
@@ -423,6 +434,12 @@ class ContainerReader:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _identity(file: Any) -> Tuple[int, int, int, int]:
+    """What tells an open file from another put at its name since (a new dump written over it)."""
+    st = os.fstat(file.fileno())
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _sniff(head: bytes, size: int) -> str:

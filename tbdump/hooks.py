@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
 
 from . import native
 from .budget import Budgets, CaptureThread, Event
@@ -22,6 +22,17 @@ from .placeholder import Placeholder
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
 from .writer import DEFAULT_FILENAME, DumpWriteError, SignalsArrived, write_dump, write_minimal
+
+
+# The code of ``python -m tbdump``'s runner and of what called it, when it runs the program:
+# a dump_exception() of the program leaves out those frames above its handler, as a crash's
+# dump does (the runner reads them as its own).
+_RUNNER_CODES: Set[types.CodeType] = set()
+
+
+def run_by_runner(codes: Iterable[types.CodeType]) -> None:
+    """The program is run by ``python -m tbdump``, whose frames are ``codes``."""
+    _RUNNER_CODES.update(codes)
 
 
 def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
@@ -39,7 +50,7 @@ def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     """
     try:
         return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                          other_threads=threads, above_handler=above_handler)
+                          other_threads=threads, above_handler=above_handler, skip_codes=_RUNNER_CODES)
     except SignalsArrived as arrived:
         deliver(arrived.signals)
         return arrived.path

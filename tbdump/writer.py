@@ -257,7 +257,8 @@ def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List
     """Write the index and safe layer after the objects, then sign and rename into place."""
     container.add("objects.idx", _json_bytes(index))
     layer.metadata.signed = key is not None
-    container.add("safe", _json_bytes(layer.to_json()))
+    for name, tree in layer.to_members().items():
+        container.add(name, _json_bytes(tree))
     container.finish(key, {"tbdump": layer.metadata.tbdump_version})
     return path
 
