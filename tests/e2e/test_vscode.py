@@ -21,6 +21,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from ..conftest import env_for_child
 from .conftest import ARTIFACTS
 from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
@@ -227,7 +228,7 @@ def test_launch_json_f5(vscode: VSCode, workspace: Path, shop: Path) -> None:
 def test_attach_to_tbdap_port(vscode: VSCode, workspace: Path, shop: Path) -> None:
     server = subprocess.Popen(
         [sys.executable, "-m", "tbdap", "--port", "0", str(workspace / "traceback.pkl")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workspace,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workspace, env=env_for_child(),
     )
     try:
         assert server.stdout is not None
