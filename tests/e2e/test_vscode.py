@@ -7,7 +7,6 @@ UI. Screenshots land in artifacts/e2e/.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -16,7 +15,6 @@ import sys
 import time
 import venv
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -526,40 +524,3 @@ def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspac
     expect(sessions).to_have_count(2, timeout=SESSION_TIMEOUT)
     expect(sessions.nth(0)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: traceback\.pkl\b"))
     expect(sessions.nth(1)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: second\.pkl\b"))
-
-
-
-def launch_json(workspace: Path, **configurations: dict) -> None:
-    """.vscode/launch.json with these "tbdump" launch configurations, by name."""
-    (workspace / ".vscode").mkdir(exist_ok=True)
-    (workspace / ".vscode" / "launch.json").write_text(json.dumps({"version": "0.2.0", "configurations": [
-        {"type": "tbdump", "request": "launch", "name": name, **c} for name, c in configurations.items()]}, indent=2))
-
-
-def start_configuration(vscode: VSCode, name: str) -> None:
-    """Starts a launch configuration by its name, as "debug NAME" in the Quick Open box does."""
-    vscode.open_palette("debug " + name)
-    vscode.palette_row(name).click()
-    vscode.toolbar.wait_for(timeout=SESSION_TIMEOUT)
-    vscode.show_run_and_debug()
-
-
-@contextlib.contextmanager
-def debugpy_adapter(workspace: Path) -> Iterator[dict]:
-    """debugpy's own adapter, listening: the configuration that runs `program` under it, reached as VS
-    Code reaches any running adapter ("debugServer"; the Python extension cannot be installed offline)."""
-    port = _free_port()
-    debugpy = subprocess.Popen([sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workspace)
-    try:
-        # (dumpFile is asked for by the type; debugpy ignores it)
-        yield {"debugServer": port, "cwd": str(workspace), "console": "internalConsole",
-               "dumpFile": str(workspace / "traceback.pkl")}
-    finally:
-        debugpy.kill()
-        debugpy.wait(timeout=10)
-
-
-def stop_session(vscode: VSCode) -> None:
-    vscode.page.keyboard.press("Shift+F5")
-    expect(vscode.toolbar).to_be_hidden(timeout=SESSION_TIMEOUT)
