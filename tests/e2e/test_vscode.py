@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import expect
 
 from ..conftest import env_for_child
-from .conftest import ARTIFACTS
+from . import daptrace
+from .conftest import DAP_TRACE
 from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
 
@@ -253,11 +254,9 @@ def test_attach_to_tbdap_port(vscode: VSCode, workspace: Path, shop: Path) -> No
 
 
 def failed_responses(test: str) -> list[str]:
-    """The commands tbdap has answered with an error so far in `test`, from the DAP trace the
-    extension writes (TBDUMP_DAP_TRACE, set by conftest), each test's part under its name."""
-    part = (ARTIFACTS / "dap-trace.log").read_text().split(f"=== {test}\n")[-1].split("\n=== ")[0]
-    messages = [json.loads(line.split(" <- ", 1)[1]) for line in part.splitlines() if " <- " in line]
-    return [m["command"] for m in messages if m.get("type") == "response" and not m["success"]]
+    """The commands tbdap has answered with an error so far in `test`."""
+    return [m["command"] for direction, m in daptrace.messages(DAP_TRACE, test)
+            if direction == "<-" and m.get("type") == "response" and not m["success"]]
 
 
 def test_stepping_in_a_replay_says_why_once(request: pytest.FixtureRequest, vscode: VSCode, workspace: Path,
