@@ -25,11 +25,14 @@ from typing import Iterator
 
 import pytest
 
+from . import daptrace
 from .vscode import VSCode
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts" / "e2e"
 ARTIFACTS = REPO / "artifacts" / "e2e"
+# Every DAP message between VS Code and the tbdaps it starts, each test's part under its name.
+DAP_TRACE = ARTIFACTS / "dap-trace.log"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -158,8 +161,8 @@ def code_server(e2e_tools: Tools, vsix: Path, tmp_path_factory: pytest.TempPathF
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSCODE_IPC_HOOK_CLI")}
     # Every DAP message between VS Code and tbdap, for reading after a failure.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    env["TBDUMP_DAP_TRACE"] = str(ARTIFACTS / "dap-trace.log")
-    (ARTIFACTS / "dap-trace.log").write_text("")
+    env["TBDUMP_DAP_TRACE"] = str(DAP_TRACE)
+    DAP_TRACE.write_text("")
     env["PATH"] = f"{e2e_tools.node24_bin}{os.pathsep}{env.get('PATH', '')}"
     for name in ("CONFIG", "DATA", "CACHE"):
         (base / f"xdg-{name.lower()}").mkdir()
@@ -251,12 +254,12 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
     )
     context.set_default_timeout(30_000)
     page = context.pages[0] if context.pages else context.new_page()
-    vs = VSCode(page, code_server.url)
+    vs = VSCode(page, code_server.url, lambda: daptrace.messages(DAP_TRACE, request.node.name))
     # The browser's console says why VS Code shows "an unexpected error"; kept beside the screenshot.
     console: list[str] = []
     page.on("console", lambda message: console.append(f"[{message.type}] {message.text}"))
     page.on("pageerror", lambda error: console.append(f"[pageerror] {error}"))
-    with open(ARTIFACTS / "dap-trace.log", "a") as trace:
+    with open(DAP_TRACE, "a") as trace:
         trace.write(f"=== {request.node.name}\n")
     try:
         yield vs

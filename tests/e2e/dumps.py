@@ -7,14 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..conftest import env_for_child
+
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 
 def make_dump(program: Path, cwd: Path, *args: str, dump_name: str = "traceback.pkl") -> Path:
-    """Runs `python -m tbdump program` in cwd, as a user would; returns the dump it wrote."""
+    """Runs `python -m tbdump program` in cwd, as a user would; returns the dump it wrote.
+
+    The tbdump of this tree writes it, as this tree's tbdap reads it (the interpreter's own
+    install may be another clone's, whose format this tree cannot read).
+    """
     result = subprocess.run(
         [sys.executable, "-m", "tbdump", str(program), *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
+        cwd=cwd, env=env_for_child(), capture_output=True, text=True, timeout=120,
     )
     dump = cwd / "traceback.pkl"
     assert dump.exists(), (

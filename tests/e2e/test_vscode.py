@@ -7,7 +7,6 @@ UI. Screenshots land in artifacts/e2e/.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -16,12 +15,13 @@ import sys
 import time
 import venv
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS
+from ..conftest import env_for_child
+from . import daptrace
+from .conftest import DAP_TRACE
 from .dumps import copy_program, make_dump, marked_line
 from .vscode import SESSION_TIMEOUT, VSCode
 
@@ -227,7 +227,7 @@ def test_launch_json_f5(vscode: VSCode, workspace: Path, shop: Path) -> None:
 def test_attach_to_tbdap_port(vscode: VSCode, workspace: Path, shop: Path) -> None:
     server = subprocess.Popen(
         [sys.executable, "-m", "tbdap", "--port", "0", str(workspace / "traceback.pkl")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workspace,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workspace, env=env_for_child(),
     )
     try:
         assert server.stdout is not None
@@ -254,11 +254,9 @@ def test_attach_to_tbdap_port(vscode: VSCode, workspace: Path, shop: Path) -> No
 
 
 def failed_responses(test: str) -> list[str]:
-    """The commands tbdap has answered with an error so far in `test`, from the DAP trace the
-    extension writes (TBDUMP_DAP_TRACE, set by conftest), each test's part under its name."""
-    part = (ARTIFACTS / "dap-trace.log").read_text().split(f"=== {test}\n")[-1].split("\n=== ")[0]
-    messages = [json.loads(line.split(" <- ", 1)[1]) for line in part.splitlines() if " <- " in line]
-    return [m["command"] for m in messages if m.get("type") == "response" and not m["success"]]
+    """The commands tbdap has answered with an error so far in `test`."""
+    return [m["command"] for direction, m in daptrace.messages(DAP_TRACE, test)
+            if direction == "<-" and m.get("type") == "response" and not m["success"]]
 
 
 def test_stepping_in_a_replay_says_why_once(request: pytest.FixtureRequest, vscode: VSCode, workspace: Path,
@@ -525,40 +523,3 @@ def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspac
     expect(sessions).to_have_count(2, timeout=SESSION_TIMEOUT)
     expect(sessions.nth(0)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: traceback\.pkl\b"))
     expect(sessions.nth(1)).to_have_attribute("aria-label", re.compile(r"^Session tbdump: second\.pkl\b"))
-
-
-
-def launch_json(workspace: Path, **configurations: dict) -> None:
-    """.vscode/launch.json with these "tbdump" launch configurations, by name."""
-    (workspace / ".vscode").mkdir(exist_ok=True)
-    (workspace / ".vscode" / "launch.json").write_text(json.dumps({"version": "0.2.0", "configurations": [
-        {"type": "tbdump", "request": "launch", "name": name, **c} for name, c in configurations.items()]}, indent=2))
-
-
-def start_configuration(vscode: VSCode, name: str) -> None:
-    """Starts a launch configuration by its name, as "debug NAME" in the Quick Open box does."""
-    vscode.open_palette("debug " + name)
-    vscode.palette_row(name).click()
-    vscode.toolbar.wait_for(timeout=SESSION_TIMEOUT)
-    vscode.show_run_and_debug()
-
-
-@contextlib.contextmanager
-def debugpy_adapter(workspace: Path) -> Iterator[dict]:
-    """debugpy's own adapter, listening: the configuration that runs `program` under it, reached as VS
-    Code reaches any running adapter ("debugServer"; the Python extension cannot be installed offline)."""
-    port = _free_port()
-    debugpy = subprocess.Popen([sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workspace)
-    try:
-        # (dumpFile is asked for by the type; debugpy ignores it)
-        yield {"debugServer": port, "cwd": str(workspace), "console": "internalConsole",
-               "dumpFile": str(workspace / "traceback.pkl")}
-    finally:
-        debugpy.kill()
-        debugpy.wait(timeout=10)
-
-
-def stop_session(vscode: VSCode) -> None:
-    vscode.page.keyboard.press("Shift+F5")
-    expect(vscode.toolbar).to_be_hidden(timeout=SESSION_TIMEOUT)
