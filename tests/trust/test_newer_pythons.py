@@ -1,0 +1,129 @@
+"""What Python 3.12 and 3.13 changed, end to end: programs that use it crash under those
+Pythons, and their dumps open there and under the suite's 3.11.
+
+- PEP 695 generics and `type` aliases (3.12) come back from the dump as the program held them;
+
+Each Python runs this tree from the venv test_xversion.py makes for it; a Python that is not
+installed skips its cases, saying which.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from ..conftest import PYTHON, env_for_child, write
+from .test_xversion import _interpreter, _venv
+
+NEWER = ["3.12.1", "3.13.0"]
+
+
+def newer(version: str) -> str:
+    """The python of ``version``'s venv; the test is skipped where pyenv has no such Python."""
+    if not _interpreter(version).is_file():
+        pytest.skip("Python %s is not installed here (pyenv install %s)" % (version, version))
+    return str(_venv(version))
+
+
+def crashed(python: str, folder: Path, program: str) -> None:
+    write(folder / "prog.py", program)
+    done = subprocess.run([python, "-m", "tbdump", "prog.py"], cwd=str(folder), env=env_for_child(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and (folder / "traceback.pkl").is_file(), done.stderr
+
+
+# What the live program and a loaded dump are asked: each probe over the frame's globals and locals.
+ANSWERS = '''
+def answers(names, probes):
+    out = {}
+    for key, probe in probes.items():
+        try:
+            out[key] = repr(eval(probe, dict(names)))
+        except Exception as exc:
+            out[key] = "raised %r" % exc
+    return out
+'''
+
+PROBES = {
+    "pair": "(Pair.__name__, Pair.__value__, Pair.__type_params__, Pair[int])",
+    "alias": "Pair",
+    "box": "(type(box).__name__, box.item, Box.__type_params__, Box[int])",
+    "box_item": "box.item",
+    "old": "(type(old).__name__, OldBox.__parameters__, OldBox[int])",
+    "local": "(Local.__value__, Local.__type_params__, Local.__value__.__args__[0] is param)",
+    "param": "(type(param).__name__, param.__name__, param.__constraints__)",
+    "variance": "param.__infer_variance__",
+    "function": "(first.__qualname__, first.__code__.co_varnames[:1])",
+    "tree": "(Tree.__name__, getattr(Tree.__value__, 'reason', Tree.__value__))",
+    "missing": "(Missing.__name__, getattr(Missing.__value__, 'reason', Missing.__value__))",
+}
+
+GENERICS = ANSWERS + '''
+import atexit, json, typing
+
+type Pair[K] = tuple[K, K]
+type Tree = list[Tree] | int          # names itself
+T = typing.TypeVar("T")
+
+
+class Box[V]:
+    def __init__(self, item: V) -> None:
+        self.item = item
+
+
+class OldBox(typing.Generic[T]):
+    pass
+
+
+def first[S: (int, str)](xs: list[S]) -> S:
+    type Local = list[S]
+    type Missing = Undefined          # a value Python cannot work out
+    box = Box[int](5)
+    old = OldBox[str]()
+    param = S
+    held = {**globals(), **locals()}
+    atexit.register(lambda: json.dump(answers(held, %r), open("live.json", "w")))
+    return xs[len(xs)]
+
+
+first([1, 2])
+''' % (PROBES,)
+
+LOADER = ANSWERS + '''
+import json, sys, tbdump
+frame = tbdump.load("traceback.pkl").frames[-1]
+print(json.dumps(answers({**frame.globals, **frame.locals}, json.loads(sys.argv[1]))))
+'''
+
+
+def loaded(python: str, folder: Path) -> Dict[str, str]:
+    done = subprocess.run([python, "-c", LOADER, json.dumps(PROBES)], cwd=str(folder), env=env_for_child(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("version", NEWER)
+def test_generics_and_type_aliases_of_the_program_come_back(version: str, tmp_path: Path) -> None:
+    """`class Box[V]`, `def first[S]`, `type Pair[K] = ...` in the script and in a function, and a
+    `typing.Generic` class: the same Python gets them back as the program held them (a class
+    of Generic's could not be made again, nor the functions and instances that use it).  An
+    alias whose value names itself, or a name never defined, keeps its name, its value a
+    placeholder saying why.  Under 3.11, which has no `type` aliases, they are placeholders
+    saying so; the type parameters and the instances' data still load."""
+    python = newer(version)
+    crashed(python, tmp_path, GENERICS)
+    live = json.loads((tmp_path / "live.json").read_text())
+    same = loaded(python, tmp_path)
+    differ = {key: (live[key], same[key]) for key in PROBES if key not in ("tree", "missing")
+              and live[key] != same[key]}
+    assert not differ, differ
+    assert "it names the alias itself" in same["tree"] and same["tree"].startswith("('Tree', ")
+    assert "NameError" in live["missing"] and "not captured: NameError: name 'Undefined'" in same["missing"]
+
+    old = loaded(PYTHON, tmp_path)
+    assert old["param"] == live["param"] and old["box_item"] == "5", old
+    assert "not restored: type aliases are Python 3.12's" in old["alias"], old["alias"]
