@@ -2,6 +2,8 @@
 Pythons, and their dumps open there and under the suite's 3.11.
 
 - PEP 695 generics and `type` aliases (3.12) come back from the dump as the program held them;
+- `python -i -m tbdump` opens Python's prompt on the crash, kept in `sys.last_exc` (3.12), as
+  `python -i` does;
 
 Each Python runs this tree from the venv test_xversion.py makes for it; a Python that is not
 installed skips its cases, saying which.
@@ -127,3 +129,31 @@ def test_generics_and_type_aliases_of_the_program_come_back(version: str, tmp_pa
     old = loaded(PYTHON, tmp_path)
     assert old["param"] == live["param"] and old["box_item"] == "5", old
     assert "not restored: type aliases are Python 3.12's" in old["alias"], old["alias"]
+
+
+# Python's prompt after the program, as each Python shows it: the crash, and the program's globals.
+AT_PROMPT = "import sys\nprint(repr(sys.last_value), sys.last_traceback is sys.last_value.__traceback__, data)\n"
+FAILS = "data = [1, 0]\n\ndef div(a, b):\n    return a / b\n\ndiv(*data)\n"
+EXITS = "import sys\ndata = 3\nsys.exit(data)\n"
+
+
+@pytest.mark.parametrize("version", ["3.11"] + NEWER)
+def test_python_i_opens_its_prompt_on_the_crash(version: str, tmp_path: Path) -> None:
+    """`python -i -m tbdump prog.py` is `python -i prog.py`: after the crash is dumped, Python's
+    prompt opens in the program's globals with the crash in sys.last_value (and sys.last_exc),
+    rather than a SystemExit of tbdump's own and its traceback; a SystemExit of the program's
+    is printed from the program's frames, as Python prints it, and the prompt opens too."""
+    python = PYTHON if version == "3.11" else newer(version)
+    at_prompt = AT_PROMPT + ("print(sys.last_exc is sys.last_value)\n" if version != "3.11" else "")
+    for program in (FAILS, EXITS):
+        write(tmp_path / "prog.py", program)
+        plain, dumped = (subprocess.run([python, "-i", *runner, "prog.py"], cwd=str(tmp_path), input=at_prompt,
+                                        env=env_for_child(), capture_output=True, text=True, timeout=120)
+                         for runner in ([], ["-m", "tbdump"]))
+        assert dumped.stdout == plain.stdout and dumped.returncode == plain.returncode == 0, (dumped, plain)
+        if program is FAILS:
+            assert "ZeroDivisionError" in plain.stdout and "True" in plain.stdout
+            assert dumped.stderr.startswith("ZeroDivisionError: division by zero\n"
+                                            "Traceback dumped into: traceback.pkl\n>>> "), dumped.stderr
+        else:
+            assert "SystemExit(3)" in plain.stdout and dumped.stderr == plain.stderr, dumped.stderr
