@@ -4,6 +4,8 @@ Pythons, and their dumps open there and under the suite's 3.11.
 - PEP 695 generics and `type` aliases (3.12) come back from the dump as the program held them;
 - `python -i -m tbdump` opens Python's prompt on the crash, kept in `sys.last_exc` (3.12), as
   `python -i` does;
+- a crash typed at 3.13's new REPL, which is Python code calling `sys.excepthook`, is dumped
+  with the typed code's frames, as the REPL prints it;
 
 Each Python runs this tree from the venv test_xversion.py makes for it; a Python that is not
 installed skips its cases, saying which.
@@ -18,6 +20,8 @@ from typing import Dict
 import pytest
 
 from ..conftest import PYTHON, env_for_child, write
+from ..viewers.conftest import tmux  # noqa: F401  (the fixture)
+from ..viewers.terminal import Terminal
 from .test_xversion import _interpreter, _venv
 
 NEWER = ["3.12.1", "3.13.0"]
@@ -157,3 +161,29 @@ def test_python_i_opens_its_prompt_on_the_crash(version: str, tmp_path: Path) ->
                                             "Traceback dumped into: traceback.pkl\n>>> "), dumped.stderr
         else:
             assert "SystemExit(3)" in plain.stdout and dumped.stderr == plain.stderr, dumped.stderr
+
+
+def test_a_crash_typed_at_the_new_repl_is_the_typed_code_s(tmp_path: Path, tmux: str) -> None:  # noqa: F811
+    """3.13's REPL is Python code that calls sys.excepthook itself: the dump holds what the REPL
+    prints, the typed lines' frames with their source, not the REPL's own frames above them."""
+    python = newer("3.13.0")
+    repl = Terminal(tmux, tmp_path, [python], env_for_child({"TERM": "xterm"}))
+    try:
+        repl.wait_screen(r"^>>>\s*$")
+        for line in ('import tbdump; tbdump.set_excepthook("repl.pkl")', "def div(a, b): return a / b", "",
+                     "data = [1, 0]", "div(*data)"):
+            repl.line(line)
+        repl.wait_screen(r"^Traceback dumped into: repl.pkl")
+        repl.line("import sys; print(type(sys.last_exc).__name__)")
+        repl.wait_screen(r"^ZeroDivisionError$")
+    finally:
+        repl.close()
+    done = subprocess.run([PYTHON, "-c", "import tbdump\n"
+                           "d = tbdump.load('repl.pkl')\n"
+                           "print([(f.filename, f.name, d.sources[f.filename].text) for f in d.frames])\n"
+                           "print(d.frames[-1].locals, d.frames[0].locals['data'])"],
+                          cwd=str(tmp_path), env=env_for_child(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == [
+        "[('<python-input-3>', '<module>', 'div(*data)\\n'), "
+        "('<python-input-1>', 'div', 'def div(a, b): return a / b\\n')]", "{'a': 1, 'b': 0} [1, 0]"]
