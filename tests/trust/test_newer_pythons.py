@@ -6,20 +6,24 @@ Pythons, and their dumps open there and under the suite's 3.11.
   `python -i` does;
 - a crash typed at 3.13's new REPL, which is Python code calling `sys.excepthook`, is dumped
   with the typed code's frames, as the REPL prints it;
+- tblsp finds the names in an f-string that nests its own quotes (PEP 701), whichever Python
+  runs it;
 
 Each Python runs this tree from the venv test_xversion.py makes for it; a Python that is not
 installed skips its cases, saying which.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import pytest
 
 from ..conftest import PYTHON, env_for_child, write
+from ..lsp.lsp_support import ENV, WAIT, col_of, hover_text, open_file, served, start
 from ..viewers.conftest import tmux  # noqa: F401  (the fixture)
 from ..viewers.terminal import Terminal
 from .test_xversion import _interpreter, _venv
@@ -187,3 +191,34 @@ def test_a_crash_typed_at_the_new_repl_is_the_typed_code_s(tmp_path: Path, tmux:
     assert done.stdout.split("\n")[:2] == [
         "[('<python-input-3>', '<module>', 'div(*data)\\n'), "
         "('<python-input-1>', 'div', 'def div(a, b): return a / b\\n')]", "{'a': 1, 'b': 0} [1, 0]"]
+
+
+FSTRING = '''\
+def label(row, names):
+    return f"{row["id"]}: {", ".join(names)} {row['name']!r:>{width}}"  # crash
+
+
+width = 9
+label({"id": 1}, ["a", "b"])
+'''
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("reader", ["3.11", "3.12.1"])
+async def test_tblsp_finds_the_names_in_an_f_string_that_nests_its_quotes(reader: str, tmp_path: Path) -> None:
+    """PEP 701 lets an f-string's fields hold its own quotes (`f"{row["id"]}"`), which a tokenizer
+    before 3.12 reads as strings ending there: tblsp run by 3.11 for a 3.12 program must still
+    find the names after them."""
+    crashed(newer("3.12.1"), tmp_path, FSTRING)
+    server = [PYTHON if reader == "3.11" else newer(reader), "-m", "tblsp"]
+    prog = tmp_path / "prog.py"
+    async with served(server, env={**ENV, "TBLSP_CACHE_DIR": str(tmp_path / "cache")}) as client:
+        await asyncio.wait_for(start(client, tmp_path), WAIT)
+        uri = open_file(client, prog)
+        found: List[object] = []
+        for text in ('row["id"]', "names)", "row['name']", "width}"):
+            found.append(await hover_text(client, uri, col_of(prog, "# crash", text)))
+    row, names, row_again, width = found
+    assert row is not None and row.startswith("**row**: `dict`") and row == row_again, found
+    assert names is not None and names.startswith("**names**: `list`") and "'a'" in names, found
+    assert width is not None and width.startswith("**width**: `int`"), found
