@@ -6,8 +6,10 @@ Pythons, and their dumps open there and under the suite's 3.11.
   `python -i` does;
 - a crash typed at 3.13's new REPL, which is Python code calling `sys.excepthook`, is dumped
   with the typed code's frames, as the REPL prints it;
+- capture reads a frame without changing it, though 3.13's `f_locals` writes through (PEP 667);
 - tblsp finds the names in an f-string that nests its own quotes (PEP 701), whichever Python
   runs it;
+- 3.13's coloured traceback (PYTHON_COLORS) is Python's under `-t`, and plain text in the dump.
 
 Each Python runs this tree from the venv test_xversion.py makes for it; a Python that is not
 installed skips its cases, saying which.
@@ -193,6 +195,44 @@ def test_a_crash_typed_at_the_new_repl_is_the_typed_code_s(tmp_path: Path, tmux:
         "('<python-input-1>', 'div', 'def div(a, b): return a / b\\n')]", "{'a': 1, 'b': 0} [1, 0]"]
 
 
+# A handler dumps and goes on: the frame it dumped changes after, through a closure and a del.
+GOES_ON = '''
+import json, sys, tbdump
+def handle():
+    count = 1
+    gone = "deleted later"
+    def bump():
+        nonlocal count
+        count += 1
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        tbdump.dump_exception(exc, "traceback.pkl", above_handler=False)
+    bump()
+    del gone
+    print(json.dumps([count, sorted(sys._getframe().f_locals)]))
+handle()
+'''
+
+
+@pytest.mark.parametrize("version", NEWER)
+def test_capture_reads_the_frame_it_dumps_and_changes_nothing(version: str, tmp_path: Path) -> None:
+    """From 3.13 `frame.f_locals` is a proxy that writes through to the frame (PEP 667), where
+    3.12 gave a copy: a program that dumps and goes on keeps its variables as it had them (a
+    closure's cell, a deleted name), and the dump holds them as they were when it was taken.
+    (This worked before: capture only reads the frame.)"""
+    python = newer(version)
+    write(tmp_path / "prog.py", GOES_ON)
+    done = subprocess.run([python, "prog.py"], cwd=str(tmp_path), env=env_for_child(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout) == [2, ["bump", "count"]], done
+    got = subprocess.run([python, "-c", "import tbdump; print(sorted(tbdump.load('traceback.pkl').frames[-1]"
+                          ".locals.items(), key=str))"], cwd=str(tmp_path), env=env_for_child(),
+                         capture_output=True, text=True, timeout=120)
+    assert got.stdout.startswith("[('bump', <function handle.<locals>.bump at 0x") and got.stdout.endswith(
+        ">), ('count', 1), ('exc', KeyError('missing')), ('gone', 'deleted later')]\n"), got
+
+
 FSTRING = '''\
 def label(row, names):
     return f"{row["id"]}: {", ".join(names)} {row['name']!r:>{width}}"  # crash
@@ -222,3 +262,20 @@ async def test_tblsp_finds_the_names_in_an_f_string_that_nests_its_quotes(reader
     assert row is not None and row.startswith("**row**: `dict`") and row == row_again, found
     assert names is not None and names.startswith("**names**: `list`") and "'a'" in names, found
     assert width is not None and width.startswith("**width**: `int`"), found
+
+
+def test_a_coloured_traceback_is_python_s_and_the_dump_s_text_plain(tmp_path: Path) -> None:
+    """PYTHON_COLORS=1 has 3.13 colour its traceback even off a terminal: `-t` prints it as
+    Python does, colours and all, while the dump's traceback text is Python's plain one."""
+    python = newer("3.13.0")
+    write(tmp_path / "prog.py", "def div(a, b):\n    return a / b\n\ndiv(1, 0)\n")
+
+    def stderr(colours: str, *args: str) -> str:
+        return subprocess.run([python, *args], cwd=str(tmp_path), env=env_for_child({"PYTHON_COLORS": colours}),
+                              capture_output=True, text=True, timeout=120).stderr
+
+    coloured = stderr("1", "prog.py")
+    assert "\x1b[" in coloured
+    assert stderr("1", "-m", "tbdump", "-t", "prog.py") == coloured + "Traceback dumped into: traceback.pkl\n"
+    text = stderr("1", "-c", "import sys, tbdump; sys.stderr.write(tbdump.load('traceback.pkl').traceback_text)")
+    assert text == stderr("0", "prog.py"), text
