@@ -11,7 +11,7 @@ import re
 import traceback
 import types
 from types import CodeType
-from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Mapping, Optional, Set, Tuple
 
 from tbdump.model import Frame, Value
 
@@ -32,7 +32,7 @@ class FrameContext:
     ``numbers[0]`` unpickles ``numbers``, not the frame's 200 MB array.
     """
 
-    def __init__(self, frame: Frame, globals_values: Dict[str, Value], objects: Objects) -> None:
+    def __init__(self, frame: Frame, globals_values: Mapping[str, Value], objects: Objects) -> None:
         self.frame = frame
         self.locals_values = dict(frame.variables)
         self.globals_values = globals_values
@@ -84,14 +84,17 @@ class FrameContext:
             self._unavailable[name] = str(exc)
             return Missing(value, str(exc), self.objects.resolve)
 
-    def missing_note(self, expression: str) -> str:
-        """Names in the expression whose values the dump does not hold, said in one clause."""
+    def noted(self, error: str, expression: str) -> str:
+        """``error``, then the names in the expression whose values the dump does not hold, in one
+        sentence."""
         try:
             names = {n.id for n in ast.walk(ast.parse(expression)) if isinstance(n, ast.Name)}
         except SyntaxError:
-            return ""
+            return error
         missing = ["%s (%s)" % (n, self._unavailable[n]) for n in sorted(names) if n in self._unavailable]
-        return " Not in the dump: %s." % "; ".join(missing) if missing else ""
+        if not missing:
+            return error
+        return "%s%s Not in the dump: %s." % (error, "" if error.endswith(".") else ".", "; ".join(missing))
 
 
 def _names_in(code: CodeType) -> Set[str]:
@@ -141,6 +144,14 @@ def one_line(exc: BaseException) -> str:
     return text[-1] if text else type(exc).__name__
 
 
+def _printed(exc: BaseException) -> str:
+    """What Python's REPL prints for ``exc`` raised by an expression: its frames only, not this
+    module's (the evaluation's, and those of a value the dump lacks, ``Missing``, that refused)."""
+    shown = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    shown.stack = traceback.StackSummary.from_list([f for f in shown.stack if f.filename != __file__])
+    return "".join(shown.format()).rstrip()
+
+
 class Evaluator:
     """Evaluates for one session; `output` receives what evaluated code prints."""
 
@@ -182,10 +193,7 @@ class Evaluator:
             with self.user_code(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
         except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
-            if context == "repl":
-                lines = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
-                raise RequestError("".join(lines).rstrip() + ctx.missing_note(expression)) from None
-            raise RequestError(one_line(exc) + ctx.missing_note(expression)) from None
+            raise RequestError(ctx.noted(_printed(exc) if context == "repl" else one_line(exc), expression)) from None
         finally:
             if out.getvalue():
                 self.output("stdout", out.getvalue())

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from tbdump import preview
 from tbdump.budget import Abandoned, BudgetExceeded, Budgets, Clock, Job
+from tbdump.heldsignals import deliver
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
 from tbdump.saferepr import describe_exception
@@ -82,8 +83,8 @@ class ViewClock:
         try:
             return clock.run(fn)
         except BudgetExceeded:
-            if clock.interrupted:
-                why = "interrupted (Ctrl-C)"
+            if clock.stopped_by:
+                why = "interrupted (%s)" % clock.stopped_by
             elif self._cancelled():
                 why = "the request was cancelled"
             elif clock.expired:
@@ -99,8 +100,7 @@ class ViewClock:
             if outer:
                 self._armed = False
                 clock.stop()
-                if clock.interrupted:  # the clock took the Ctrl-C meant for tbdap: pass it on
-                    raise KeyboardInterrupt
+                deliver(clock.arrived)  # the signals the clock held from tbdap (Ctrl-C): passed on
 
     def describe(self, obj: Any, hex_ints: bool = False) -> Value:
         """preview.describe of a loaded object; a placeholder saying why when its code fails."""

@@ -9,6 +9,7 @@ from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Set
 
 from . import native, settings
+from .heldsignals import HeldSignals, signal_name
 
 
 class BudgetExceeded(BaseException):
@@ -19,18 +20,18 @@ class BudgetExceeded(BaseException):
     """
 
 
-INTERRUPTED = "capture interrupted (Ctrl-C)"
+_INTERRUPTED = "capture interrupted (%s)"
 
 
 def was_interrupted(exc: BudgetExceeded) -> bool:
-    """Whether Ctrl-C ended the step, rather than the time budget."""
-    return exc.args[:1] == (INTERRUPTED,)
+    """Whether a signal (Ctrl-C, SIGTERM) ended the step, rather than the time budget."""
+    return str(exc).startswith(_INTERRUPTED.partition("(")[0])
 
 
 def cut_while(exc: BudgetExceeded, doing: str) -> str:
     """A placeholder's reason when its step was ended (``doing``: "pickling it"): by the
-    time budget, or by Ctrl-C."""
-    why = INTERRUPTED if was_interrupted(exc) else "time budget exceeded"
+    time budget, or by a signal."""
+    why = str(exc) if was_interrupted(exc) else "time budget exceeded"
     return "not captured: %s while %s" % (why, doing)
 
 
@@ -76,20 +77,31 @@ class Clock:
         self.deadline = self.start_time + budgets.max_seconds
         self.value_seconds = budgets.value_seconds
         self.expired = False
-        self.interrupted = False  # by Ctrl-C (SIGINT) while capture ran
+        self.stopped_by: Optional[str] = None  # the signal that cut capture short: Ctrl-C, SIGTERM
         self._step_deadline: Optional[float] = None
         self._armed = False
         self._old_handler: Any = None
-        self._old_sigint: Any = None
+        self._held = HeldSignals(self._on_stop)
         self.pickling = False  # plain data pickling in C: unbounded by time, but Ctrl-C ends it
         self._old_timer: Any = None
+        self._armed_at = 0.0
         self._worker: Optional[_Worker] = None
         self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
 
     @property
+    def interrupted(self) -> Optional[str]:
+        """Why capture stopped, when a signal asked the program to: "capture interrupted (Ctrl-C)"."""
+        return _INTERRUPTED % self.stopped_by if self.stopped_by else None
+
+    @property
     def why_cut(self) -> str:
         """Why values after ``expired`` are not captured."""
-        return INTERRUPTED if self.interrupted else "time budget exhausted"
+        return self.interrupted or "time budget exhausted"
+
+    @property
+    def arrived(self) -> List[int]:
+        """The signals that came while capture ran, held from the program until ``stop``."""
+        return self._held.arrived
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -98,7 +110,7 @@ class Clock:
         if self.expired or time.monotonic() > self.deadline:
             self.expired = True
             # Every step after a Ctrl-C is refused for it, not for the time budget.
-            raise BudgetExceeded(INTERRUPTED if self.interrupted else "time budget")
+            raise BudgetExceeded(self.interrupted or "time budget")
 
     def run(self, fn: Callable[[], Any], seconds: Optional[float] = None) -> Any:
         """Run one bounded step of capture: ``seconds`` (default ``value_seconds``), never
@@ -150,12 +162,12 @@ class Clock:
             self._old_timer = signal.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
         except (ValueError, OSError):
             return
+        self._armed_at = time.monotonic()
         self._armed = True
-        # A Ctrl-C meant for the program would land in a value's repr or pickle, be taken
-        # for that value's failure and lost: it ends the capture instead (write_dump
-        # delivers it once the dump is whole).  A handler of the program's own stays.
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._old_sigint = signal.signal(signal.SIGINT, self._on_interrupt)
+        self._held = HeldSignals(self._on_stop)
+        # The program's signals wait for the dump (the caller delivers ``arrived``); a Ctrl-C or
+        # SIGTERM ends the capture first.
+        self._held.hold(skip=(signal.SIGALRM,))
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -167,19 +179,32 @@ class Clock:
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         _drain_alarm()
         signal.signal(signal.SIGALRM, self._old_handler)
-        if self._old_sigint is not None:
-            signal.signal(signal.SIGINT, self._old_sigint)
-            self._old_sigint = None
-        if self._old_timer and self._old_timer[0] > 0:
-            signal.setitimer(signal.ITIMER_REAL, *self._old_timer)
+        self._held.release()
+        self._restore_timer(time.monotonic() - self._armed_at)
 
-    def _on_interrupt(self, signum: int, frame: Optional[FrameType]) -> None:
-        first = not self.interrupted
-        self.interrupted = self.expired = True
+    def _restore_timer(self, elapsed: float) -> None:
+        """The program's own timer (``signal.alarm``, ``setitimer``), set as if it had gone on
+        through the ``elapsed`` seconds of capture: one that came due then is a held SIGALRM,
+        its handler run once the dump is written, late rather than lost."""
+        left, interval = self._old_timer
+        if left <= 0:
+            return
+        left -= elapsed
+        if left <= 0:
+            self._held.arrived.append(signal.SIGALRM)
+            if not interval:
+                return
+            left = interval - (-left % interval)  # the next of its periods
+        signal.setitimer(signal.ITIMER_REAL, left, interval)
+
+    def _on_stop(self, signum: int) -> None:
+        self.expired = True
         # A value's step or record ends now; capture then ends within a moment, so a second
         # Ctrl-C only repeats the request (raised again, it could land in the clean-up).
-        if first and (self._step_deadline is not None or self.pickling):
-            self._raise_in_capture(INTERRUPTED)
+        if self.stopped_by is None:
+            self.stopped_by = signal_name(signum)
+            if self._step_deadline is not None or self.pickling:
+                self._raise_in_capture(_INTERRUPTED % self.stopped_by)
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
         step = self._step_deadline

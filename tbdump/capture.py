@@ -380,7 +380,7 @@ class Capture:
         """What a message or note shows when its str() was ended, by the time budget or by
         Ctrl-C, said as it happened; the dump's cuts list it too."""
         self._note_cut("%s: %s" % (whose, cut_while(cut, "calling str()")))
-        return "<%s str() %s>" % (what, "interrupted (Ctrl-C)" if was_interrupted(cut) else "timed out")
+        return "<%s str() %s>" % (what, str(cut).partition(" ")[2] if was_interrupted(cut) else "timed out")
 
     def _notes(self, exc: BaseException) -> List[str]:
         """As Python prints them: str() of each (a note need not be a string), redacted as the message is."""

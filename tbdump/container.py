@@ -16,7 +16,9 @@ import json
 import mmap
 import os
 import posixpath
+import re
 import stat
+import time
 import struct
 import zlib
 from typing import Any, BinaryIO, Dict, Optional, Set, Tuple
@@ -52,6 +54,8 @@ _fchmod = getattr(_osimpl, "fchmod", None)  # Windows: no permissions to set
 _close = _osimpl.close
 _ftruncate = _osimpl.ftruncate
 _lseek = _osimpl.lseek
+_scandir = _osimpl.scandir
+_kill = _osimpl.kill
 try:
     from fcntl import F_DUPFD_CLOEXEC as _DUPFD_CLOEXEC, fcntl as _fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -131,6 +135,7 @@ class ContainerWriter:
         # the dump keeps these permissions.
         fd = _above_std(_open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
         _UNFINISHED[self.tmp] = _getpid()
+        _remove_leftovers(directory, posixpath.basename(path))
         self.file = _io.FileIO(fd, "r+")
         try:
             if _fchmod is not None:
@@ -216,6 +221,43 @@ def _remove(tmp: str) -> None:
         pass
 
 
+# A writer killed in mid-write (SIGKILL, a signal's default action in a thread's dump, another
+# thread's os._exit) leaves its temporary file: the next dump of the same name removes it, once
+# its writer is gone and it is an hour old, far beyond any capture's time budget (a writer in
+# another container or on another host, whose pid means nothing here, still writes it).
+LEFTOVER_SECONDS = 3600
+
+
+def _remove_leftovers(directory: str, name: str) -> None:
+    """Remove the temporary files of dumps named ``name`` in ``directory`` that no one writes."""
+    if _osimpl.__name__ != "posix":  # Windows' os.kill(pid, 0) would end that process
+        return
+    leftover = re.compile(r"\.%s\.(\d+)\.[0-9a-f]{8}\.tmp\Z" % re.escape(name))
+    try:
+        entries = list(_scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = leftover.match(entry.name)
+        try:
+            if match is None or _alive(int(match.group(1))) or \
+                    entry.stat(follow_symlinks=False).st_mtime > time.time() - LEFTOVER_SECONDS:
+                continue
+            _unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        _kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: alive
+        return True
+    return True
+
+
 def _writable_target(path: str) -> str:
     """Where the dump really goes: through a symlink to its file, and never over a
     device, pipe or directory (renaming over /dev/null would replace it)."""
@@ -251,6 +293,7 @@ class ContainerReader:
         except OSError as exc:
             raise DumpError("%s: cannot be read (%s)" % (path, exc.strerror or exc)) from None
         try:
+            self._identity = _identity(self.file)
             self.manifest = self._read_manifest()
         except BaseException:
             self.file.close()
@@ -298,8 +341,9 @@ class ContainerReader:
             raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
         return m
 
-    def raw(self, name: str) -> Tuple[memoryview, str]:
-        """The member's bytes, mapped read-only and verified against its hash."""
+    def raw(self, name: str, file: Optional[BinaryIO] = None) -> Tuple[memoryview, str]:
+        """The member's bytes, mapped read-only from ``file`` (default: the file opened) and
+        verified against its hash."""
         m = self.entry(name)
         if m["size"] == 0:
             view = memoryview(b"")
@@ -307,7 +351,7 @@ class ContainerReader:
             # Only the member is mapped: the whole file may be far larger (a
             # 200 MB object layer, or a crafted terabyte of holes).
             start = m["offset"] - m["offset"] % mmap.ALLOCATIONGRANULARITY
-            mapped = mmap.mmap(self.file.fileno(), m["offset"] + m["size"] - start,
+            mapped = mmap.mmap((file or self.file).fileno(), m["offset"] + m["size"] - start,
                                access=mmap.ACCESS_READ, offset=start)
             view = memoryview(mapped)[m["offset"] - start:]
         checksum, expected = _member_checksum(m)
@@ -336,10 +380,11 @@ class ContainerReader:
         Opened by path, so it is checked to be the file opened first: a new dump
         written to the same name meanwhile must not be read as this one.
         """
-        raw = _io.FileIO(self.path, "r")
-        first, now = os.fstat(self.file.fileno()), os.fstat(raw.fileno())
-        if (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != (
-                first.st_dev, first.st_ino, first.st_size, first.st_mtime_ns):
+        try:
+            raw = _io.FileIO(self.path, "r")
+        except OSError as exc:
+            raise CorruptDumpError("%s: the file is gone (%s)" % (self.path, exc.strerror or exc)) from None
+        if _identity(raw) != self._identity:
             raw.close()
             raise CorruptDumpError("%s: the file was replaced while it was open" % self.path)
         return io.BufferedReader(raw, 1 << 16)
@@ -350,10 +395,18 @@ class ContainerReader:
         return m["size"] if m and name not in self.out_of_bounds else 0
 
     def read(self, name: str) -> bytes:
-        """The member's bytes, verified and decoded: at most MAX_READ_BYTES, else refused."""
+        """The member's bytes, verified and decoded: at most MAX_READ_BYTES, else refused.
+
+        Once the reader is closed, from the file opened again (``reopen``): a viewer that must
+        not hold the file open (a new crash replaces it) still reads what it asks for later."""
         if self.entry(name)["size"] > MAX_READ_BYTES:  # before hashing: a terabyte of holes takes minutes
             raise self._too_big(name)
-        view, encoding = self.raw(name)
+        if self.file.closed:
+            with self.reopen() as again:
+                return self._decoded(name, *self.raw(name, again))
+        return self._decoded(name, *self.raw(name))
+
+    def _decoded(self, name: str, view: memoryview, encoding: str) -> bytes:
         if encoding != "zlib":
             return bytes(view)
         inflater = zlib.decompressobj()
@@ -381,6 +434,12 @@ class ContainerReader:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _identity(file: Any) -> Tuple[int, int, int, int]:
+    """What tells an open file from another put at its name since (a new dump written over it)."""
+    st = os.fstat(file.fileno())
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _sniff(head: bytes, size: int) -> str:

@@ -6,18 +6,20 @@ trusted (see ``trust_decision``).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
 from . import settings
 from .chain import link_chain
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
-from .fields import BadField
+from .fields import BadField, collector_paused
+from .lazyglobals import stored_globals
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
 from .placeholder import Placeholder
 from .qualnames import qualname_in
@@ -110,8 +112,9 @@ class Dump:
         return self.safe.sources
 
     @property
-    def namespaces(self) -> Dict[str, Dict[str, Value]]:
-        """Module globals' previews, keyed by ``Frame.globals_key``."""
+    def namespaces(self) -> Mapping[str, Mapping[str, Value]]:
+        """Module globals' previews, keyed by ``Frame.globals_key`` (each module's read from
+        the file when first asked for)."""
         return self.safe.namespaces
 
     @property
@@ -133,7 +136,7 @@ class Dump:
             return frame.recorded_qualname
         return qualname_in(frame.filename, source.text, frame.name, frame.lineno) or frame.recorded_qualname
 
-    def globals_of(self, frame: Frame) -> Dict[str, Value]:
+    def globals_of(self, frame: Frame) -> Mapping[str, Value]:
         """The previews of ``frame``'s module globals."""
         return self.safe.namespaces.get(frame.globals_key or "", {})
 
@@ -163,9 +166,10 @@ class Dump:
             return
         from .objects import RecordReader, index_is_valid  # the unpickling machinery: only for the object layer
         try:
-            index = json.loads(self._reader.read("objects.idx"))
-            if not index_is_valid(index, self._reader.entry("objects")["size"]):
-                raise ValueError("bad index")
+            with collector_paused():
+                index = json.loads(self._reader.read("objects.idx"))
+                if not index_is_valid(index, self._reader.entry("objects")["size"]):
+                    raise ValueError("bad index")
             stream, base = self._reader.open_member("objects")
         except DumpError as exc:
             self.safe_reason = "safe mode: %s" % exc
@@ -292,7 +296,8 @@ def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
     try:
         damaged = "%s: the dump's safe layer is damaged" % path
         try:
-            safe = SafeLayer.from_json(json.loads(reader.read("safe")))
+            with collector_paused():
+                safe = SafeLayer.from_json(json.loads(reader.read("safe")), functools.partial(stored_globals, reader.read))
         except DumpError:
             raise
         except BadField as exc:   # the model checks every field as it reads it, and names a bad one

@@ -10,7 +10,9 @@ types and never check them again.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, NamedTuple, TypeVar
+import contextlib
+import gc
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, TypeVar
 
 from .termtext import printable
 
@@ -173,6 +175,20 @@ def named(values: Any, read: Callable[[Any], T]) -> Dict[str, T]:
     except BadField as exc:
         raise exc.within("[%s]" % key_text(name))
     return out
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a layer is parsed and built: every list and
+    dict json makes, and every Value, counts towards its thresholds, and it went over all of
+    them again and again (an object index of 120 000 entries parsed in 3 times the time)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def key_text(name: str) -> str:

@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
 
 from . import native
 from .budget import Budgets, CaptureThread, Event
@@ -17,10 +17,22 @@ from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
+from .heldsignals import deliver
 from .placeholder import Placeholder
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
-from .writer import DEFAULT_FILENAME, DumpInterrupted, DumpWriteError, write_dump, write_minimal
+from .writer import DEFAULT_FILENAME, DumpWriteError, SignalsArrived, write_dump, write_minimal
+
+
+# The code of ``python -m tbdump``'s runner and of what called it, when it runs the program:
+# a dump_exception() of the program leaves out those frames above its handler, as a crash's
+# dump does (the runner reads them as its own).
+_RUNNER_CODES: Set[types.CodeType] = set()
+
+
+def run_by_runner(codes: Iterable[types.CodeType]) -> None:
+    """The program is run by ``python -m tbdump``, whose frames are ``codes``."""
+    _RUNNER_CODES.update(codes)
 
 
 def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
@@ -31,15 +43,17 @@ def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 
     ``above_handler=False`` leaves out those frames: the dump's stack is the traceback's
     (a test runner's frames above a test are not the test's).
-    Raises DumpWriteError when no file can be written there, and KeyboardInterrupt, after
-    writing what it captured (marked partial), when Ctrl-C comes while it captures.
+    Raises DumpWriteError when no file can be written there.  Signals that come while it
+    captures reach the program once the file is written, as during any call: a Ctrl-C's
+    KeyboardInterrupt, or a SIGTERM handler's SystemExit, comes out of here (a Ctrl-C or
+    SIGTERM first cuts the capture short: the dump holds what it had, marked partial).
     """
     try:
         return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                          other_threads=threads, above_handler=above_handler)
-    except DumpInterrupted:
-        # As a Ctrl-C during any call: the program gets its KeyboardInterrupt, a plain one.
-        raise KeyboardInterrupt from None
+                          other_threads=threads, above_handler=above_handler, skip_codes=_RUNNER_CODES)
+    except SignalsArrived as arrived:
+        deliver(arrived.signals)
+        return arrived.path
 
 
 def _left_out(kind: str, what: str) -> Any:
@@ -199,9 +213,11 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                                          budgets=budgets, redaction=redaction, key=key,
                                          other_threads=other_threads, above_handler=above_handler)
         message = dumped()
-    except DumpInterrupted as stop:
-        # The crash ends as it would have; the Ctrl-C only cut its dump short.
-        path, message = stop.path, dumped("partial: capture interrupted by Ctrl-C")
+    except SignalsArrived as arrived:
+        # The crash ends as it would have: the process is ending, and a Ctrl-C or SIGTERM
+        # only cut its dump short.
+        path = arrived.path
+        message = dumped("partial: capture interrupted by %s" % arrived.stopped_by if arrived.stopped_by else "")
     except DumpWriteError as err:
         path, message = None, "tbdump: cannot write %s: %s\n" % (shown(), err.reason)
     except BaseException as err:  # never let the dump change the crash

@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from .fields import (BOOL, COUNT, COUNT_OR_NULL, COUNTS, FLAG, INDEX_OR_NULL, INT, INT_OR_NULL, INTS, LINE,
                      LINE_OR_NULL, OBJECT, TEXT, TEXT_OR_NULL, TEXTS, BadField, Kind, is_count, is_line, items,
@@ -19,7 +19,9 @@ from .fields import (BOOL, COUNT, COUNT_OR_NULL, COUNTS, FLAG, INDEX_OR_NULL, IN
 from .fields import field as read
 from .termtext import printable
 
-FORMAT_VERSION = 1
+# 2: each module's globals in a member of their own ("globals"), read when first asked for;
+# format 1 held them in the safe layer ("namespaces"), which this reader still reads.
+FORMAT_VERSION = 2
 
 # Children groups, as debugpy groups them in VARIABLES.
 GROUP_SPECIAL = "special"      # dunder attributes
@@ -226,7 +228,7 @@ class Frame:
     lineno: int
     module: str                         # f_globals["__name__"]
     position: Optional[Position] = None
-    variables: Dict[str, Value] = field(default_factory=dict)   # locals, cells and frees
+    variables: Mapping[str, Value] = field(default_factory=dict)   # locals, cells and frees
     globals_key: Optional[str] = None   # key into Dump.namespaces
     above_handler: bool = False         # a caller of the frame that handled the exception
     library: bool = False               # stdlib or site-packages
@@ -539,10 +541,12 @@ class SafeLayer:
     exceptions: List[ExceptionRecord]       # [0] is the exception that was raised
     threads: List[Thread]                   # the crashing thread first
     sources: Dict[str, Source]
-    namespaces: Dict[str, Dict[str, Value]]  # module globals, keyed by Frame.globals_key
+    namespaces: Mapping[str, Mapping[str, Value]]  # module globals, keyed by Frame.globals_key
     omitted: Dict[str, List[str]] = field(default_factory=dict)  # globals over the budget, by key
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_members(self) -> Dict[str, Any]:
+        """The JSON of each member of the dump's safe layer, by member name: ``safe``, and
+        each module's globals in a ``globals.N`` of its own, which ``safe`` names."""
         # A frame is in its exception's traceback and in its thread's stack:
         # stored once in "frames", referred to by index everywhere else.
         table: List[Dict[str, Any]] = []
@@ -556,20 +560,25 @@ class SafeLayer:
 
         exceptions = [e.to_json(frame_ref) for e in self.exceptions]
         threads = [t.to_json(frame_ref) for t in self.threads]
-        return {
+        stored = {key: "globals.%d" % n for n, key in enumerate(self.namespaces)}
+        safe = {
             "metadata": self.metadata.to_json(),
             "frames": table,
             "exceptions": exceptions,
             "threads": threads,
             "sources": {k: s.to_json() for k, s in self.sources.items()},
-            "namespaces": {k: {n: v.to_json() for n, v in ns.items()}
-                           for k, ns in self.namespaces.items()},
+            "namespaces": {},   # format 1's place for them, read from older dumps
+            "globals": stored,
             "omitted": self.omitted,
         }
+        members = {name: {n: v.to_json() for n, v in self.namespaces[key].items()} for key, name in stored.items()}
+        return dict(members, safe=safe)
 
     @classmethod
-    def from_json(cls, d: Any) -> "SafeLayer":
-        """The layer from its JSON, every field checked: BadField names the first bad one."""
+    def from_json(cls, d: Any, stored: Callable[[str, List[str]], Mapping[str, Value]]) -> "SafeLayer":
+        """The layer from its JSON, every field checked: BadField names the first bad one.
+        ``stored(member, omitted)`` gives the globals a member of the dump holds, with the
+        names over the budget: read when first asked for, and checked then."""
         d = record(d)
         frames = member(d, "frames", lambda f: items(f, Frame.from_json))
 
@@ -578,11 +587,16 @@ class SafeLayer:
                 raise _no_such("frames", len(frames))
             return frames[i]
 
-        namespaces = member(d, "namespaces", lambda ns: named(ns, values_by_name))
+        inline = member(d, "namespaces", lambda ns: named(ns, values_by_name))
         omitted = member(d, "omitted", lambda o: named(o, of_kind(TEXTS)), {})
+        namespaces: Dict[str, Mapping[str, Value]] = {
+            key: stored(name, omitted.get(key, [])) for key, name in member(d, "globals", _member_names, {}).items()}
         for key, names in omitted.items():
-            # Every name stays visible, as one shared placeholder (there may be 200 000).
-            namespaces.setdefault(key, {}).update(dict.fromkeys(names, OMITTED_GLOBAL))
+            if key not in namespaces:
+                # Every name stays visible, as one shared placeholder (there may be 200 000).
+                inline.setdefault(key, {}).update(dict.fromkeys(names, OMITTED_GLOBAL))
+        for key, values in inline.items():
+            namespaces.setdefault(key, values)
         for frame in frames:
             if frame.module_level:
                 frame.variables = namespaces.get(frame.globals_key or "", {})
@@ -599,6 +613,11 @@ class SafeLayer:
             sources=member(d, "sources", lambda s: named(s, Source.from_json)),
             namespaces=namespaces, omitted=omitted,
         )
+
+
+def _member_names(data: Any) -> Dict[str, str]:
+    """The safe layer's ``globals``: namespace key -> the member holding its globals."""
+    return named(data, of_kind(TEXT))
 
 
 def _no_such(table: str, count: int) -> BadField:

@@ -212,6 +212,32 @@ def _asyncio_future(loop: Any, state: str, result: Any, exception: Any, cancel_m
         return Placeholder("Future", "not restored: %s" % describe_exception(exc))
 
 
+def _idle_event_loop(make: Any, args: Tuple[Any, ...]) -> Any:
+    """Load-side: an asyncio event loop as pickle makes it (its state follows), of a subclass
+    that does nothing when collected.  Its own ``__del__`` closes a loop that is neither
+    closed nor running: it would unregister its (placeholder) sockets from its selector,
+    which raises ("Exception ignored in ... __del__" on the viewer's stderr), and reset this
+    process's handlers of the signals the program's loop handled."""
+    loop = make(*args)
+    kind = type(loop)
+    try:
+        idle = _IDLE_LOOPS.get(kind)
+        if idle is None:
+            idle = _IDLE_LOOPS[kind] = type(kind.__name__, (kind,), {
+                "__del__": _leave_open, "__module__": kind.__module__, "__qualname__": kind.__qualname__})
+        loop.__class__ = idle
+    except TypeError:  # a class whose instances keep their class (a C type's): as pickle made it
+        pass
+    return loop
+
+
+def _leave_open(loop: Any) -> None:
+    """A restored loop's ``__del__``: it holds nothing of this process to close."""
+
+
+_IDLE_LOOPS: Dict[type, type] = {}
+
+
 def _type_parameter(kind: str, name: str, constraints: Tuple[Any, ...], options: Dict[str, Any],
                     module: Optional[str]) -> Any:
     """Load-side: a TypeVar, ParamSpec or TypeVarTuple made again, as its module made it."""

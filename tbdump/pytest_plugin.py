@@ -154,20 +154,23 @@ def remove_old_dumps(directory: Path) -> None:
 def dump_test_exception(item: pytest.Item, exc: BaseException, tb: Optional[TracebackType],
                         path: str) -> Optional[str]:
     """Dump ``exc``, with the frames from the test's own inwards, into ``path``; None when it is
-    written, else why not.  Never raises but Ctrl-C, and leaves the exception as it found it:
-    pytest, --pdb and the other plugins still read it."""
+    written, else why not.  Never raises but Ctrl-C (or a signal handler's SystemExit), and
+    leaves the exception as it found it: pytest, --pdb and the other plugins still read it."""
     from .chain import set_slot
-    from .hooks import dump_exception
     from .saferepr import describe_exception
-    from .writer import DumpWriteError
+    from .writer import DumpWriteError, SignalsArrived, write_dump
     original = exc.__traceback__
+    arrived: List[int] = []
     try:
         make_directory(Path(path).parent)
         # The dump starts where the traceback enters the test; pytest's and pluggy's frames
         # above it, and above the handler, are the runner's, not the test's.
         set_slot(exc, "__traceback__", own_traceback(item, tb))
         with run_objects_left_out(item):
-            dump_exception(exc, path, above_handler=False)
+            write_dump(exc, path, above_handler=False, other_threads=False)
+        return None
+    except SignalsArrived as held:
+        arrived = held.signals
         return None
     except DumpWriteError as err:
         return err.reason
@@ -177,6 +180,21 @@ def dump_test_exception(item: pytest.Item, exc: BaseException, tb: Optional[Trac
         return describe_exception(err)
     finally:
         set_slot(exc, "__traceback__", original)
+        _deliver_to_pytest(arrived)
+
+
+def _deliver_to_pytest(signals: List[int]) -> None:
+    """The signals held while a failure was dumped, delivered now: a Ctrl-C stops the run as
+    pytest stops it.  What another handler raises here is dropped: the test's own timer
+    (pytest-timeout's signal method) that ran out during its dump would fail a test that has
+    failed already, from inside pytest's hook, which ends the run with an internal error."""
+    from .heldsignals import deliver
+    try:
+        deliver(signals)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        pass
 
 
 def make_directory(directory: Path) -> None:

@@ -2,10 +2,11 @@
 written so that a dump gives them back as the program held them.
 
 ``tbdump.reduction`` asks here only where plain pickling would fail (a regex match, a
-memoryview, an asyncio Future, a TypeVar or type alias of ``__main__``) or would mislead (a weak
-proxy pickles as a copy of its referent; a logger as this machine's logger of that
-name): the values pickle handles faithfully never reach this module.  The functions
-these reductions call on load live in ``tbdump.objects``.
+memoryview, an asyncio Future, a TypeVar or type alias of ``__main__``) or would
+mislead (a weak proxy pickles as a copy of its referent; a logger as this machine's
+logger of that name; an event loop as one that closes this machine's signal handlers
+and selector when collected): the values pickle handles faithfully never reach this
+module.  The functions these reductions call on load live in ``tbdump.objects``.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import copyreg
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from .objects import (_asyncio_future, _match_again, _memory, _memory_slice, _type_alias_again, _type_parameter,
-                      _weak_proxy)
+from .objects import (_asyncio_future, _idle_event_loop, _match_again, _memory, _memory_slice, _type_alias_again,
+                      _type_parameter, _weak_proxy)
 from .placeholder import Placeholder
 from .preview import type_name
 from .saferepr import describe_exception, safe_repr
@@ -148,3 +149,9 @@ def logger(obj: Any) -> Reduction:
     """A logger as the program had set it (level, handlers, propagation, its parents'):
     pickle writes its name only, which gives the logger of that name of the process that loads it."""
     return (copyreg.__newobj__, (type(obj),), dict(obj.__dict__))  # type: ignore[attr-defined]
+
+
+def event_loop(rv: Reduction) -> Reduction:
+    """An asyncio event loop as pickle writes it (``rv``), made on load by ``_idle_event_loop``:
+    collected, pickle's would close itself, on this machine's signal handlers and selector."""
+    return (_idle_event_loop, (rv[0], rv[1])) + tuple(rv[2:])

@@ -216,7 +216,6 @@ class RecordWriter:
         if self.sink.closed:
             return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
-        self.policy.top, self.policy.top_reason = obj, None
         try:
             self.clock.pickling = True  # Ctrl-C may end the record anywhere here: it is rolled back
             try:
@@ -253,5 +252,4 @@ class RecordWriter:
         alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj, items))
         self.index.append((start, length, self._fresh, alone))
         self._fresh = 0
-        self.policy.top = None
-        return len(self.index) - 1, self.policy.top_reason
+        return len(self.index) - 1, self.policy.missing(obj)

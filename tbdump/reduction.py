@@ -33,7 +33,7 @@ from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module
                       _weak_ref, restore_object, restore_state)
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
-from .rebuilding import PROXY_TYPES, logger, proxy, refused
+from .rebuilding import PROXY_TYPES, event_loop, logger, proxy, refused
 from .redaction import ENVIRON_MARKER, Redaction, is_code, repeats_name, rule_marker
 from .saferepr import describe_exception, safe_repr
 from .scrubbing import Secrets, environ_probes, is_environ_copy, may_name_values
@@ -198,10 +198,12 @@ class ReducePolicy:
         self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
         # What a logger's reduction calls (None: the program has no logging, nor loggers).
         self._get_logger = getattr(sys.modules.get("logging"), "getLogger", None)
-        # The value a record is written for, and why it became a placeholder if it did:
-        # the safe layer then says so where it shows the value.
-        self.top: Any = None
-        self.top_reason: Optional[str] = None
+        # asyncio's event loops (none: the program has no asyncio).
+        self._event_loop = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", _NO_TYPE)
+        # Why each value that became a placeholder did, by id (with the value, kept alive so
+        # that no other takes its id): a later record of it refers to that placeholder, and
+        # the safe layer says why wherever it shows the value, not only where it was first met.
+        self.placeholders: Dict[int, Tuple[Any, str]] = {}
 
     def reduce(self, obj: Any) -> Any:
         t = type(obj)
@@ -259,6 +261,8 @@ class ReducePolicy:
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
         if rv[0] is self._get_logger:
             rv = logger(obj)
+        elif isinstance(obj, self._event_loop):
+            rv = event_loop(rv)
         if hidden:
             rv = self._hide_in(obj, t, rv)
         if len(rv) > 2 and type(rv[2]) is dict and "args" in rv[2] and self.redaction.enabled:
@@ -414,9 +418,13 @@ class ReducePolicy:
             rule = self.redaction.rule_for_text(reason)
             if rule:
                 reason = "not captured: <redacted: %s>" % rule
-        if obj is self.top:
-            self.top_reason = reason
+        self.placeholders[id(obj)] = (obj, reason)
         return (Placeholder, (type_name(obj), reason, text[:200]))
+
+    def missing(self, obj: Any) -> Optional[str]:
+        """Why ``obj`` is a placeholder in the object layer; None: it is not."""
+        made = self.placeholders.get(id(obj))
+        return made[1] if made is not None and made[0] is obj else None
 
     def _marker(self, text: str) -> str:
         """``text``, written in place of a secret: never checked again (a value pattern

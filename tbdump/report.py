@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Dict, List, Optional, TextIO
+from typing import Dict, List, Mapping, Optional, TextIO
 
 from .command import add_version, prog_name
 from .dumpfile import Dump, load
@@ -125,11 +125,11 @@ def _render_globals(dump: Dump, frame: Frame, listed: Dict[str, Frame], out: Tex
             frame.module, first.name, first.lineno)))
 
 
-def _without_dunders(variables: Dict[str, Value]) -> Dict[str, Value]:
+def _without_dunders(variables: Mapping[str, Value]) -> Dict[str, Value]:
     return {n: v for n, v in variables.items() if not (n.startswith("__") and n.endswith("__"))}
 
 
-def _render_vars(variables: Dict[str, Value], out: TextIO, style: Style, indent: str) -> None:
+def _render_vars(variables: Mapping[str, Value], out: TextIO, style: Style, indent: str) -> None:
     omitted = 0
     for name, value in variables.items():
         if value is OMITTED_GLOBAL:   # a generated module's 45 000: counted, not listed

@@ -17,7 +17,7 @@ from .capture import remember_source
 from .chain import set_slot
 from .command import prog_name, version_line
 from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
-                    set_thread_excepthook)
+                    run_by_runner, set_thread_excepthook)
 from .dillimport import release_main
 from .writer import DEFAULT_FILENAME
 
@@ -229,8 +229,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     script = _read_script(opts)
     interpreter_main = sys.modules["__main__"]
     target = DumpTarget(opts.output)  # before the program can change directory
-    # A thread's crash shows the main thread's stack from the program's own frames, as a crash there does.
+    # A thread's crash shows the main thread's stack from the program's own frames, as a crash there
+    # does, and so does a dump the program writes itself (dump_exception).
     skip = _runner_codes()
+    run_by_runner(skip)
     set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
                           skip_codes=skip)
     follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,

@@ -102,14 +102,17 @@ def _hash_fed(feed: "_queue.SimpleQueue[Optional[List[Any]]]", checksum: Any) ->
         batch = feed.get()
 
 
-class DumpInterrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT) cut the capture short; the dump at ``path`` holds what was captured
-    before it, marked partial.  Raised once the dump is whole: the interrupt is the
-    program's, and goes on to it."""
+class SignalsArrived(BaseException):
+    """Signals came while the dump was written and were held from the program (``signals``);
+    raised once the dump at ``path`` is whole, for the caller to deliver them or not.
+    ``stopped_by``: the signal that cut capture short (Ctrl-C, SIGTERM), the dump then
+    holding what was captured before it, marked partial."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, signals: List[int], stopped_by: Optional[str]) -> None:
         super().__init__()
         self.path = path
+        self.signals = signals
+        self.stopped_by = stopped_by
 
 
 def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
@@ -129,7 +132,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 
     Raises DumpWriteError only when no file can be written at all; any failure of
     capture itself falls back to a minimal dump that still opens.  Raises
-    DumpInterrupted after writing a partial dump when Ctrl-C cut capture short.
+    SignalsArrived after writing the dump when signals came while it was written.
     """
     budgets = budgets or Budgets.from_env()
     redaction = redaction or Redaction.from_env()
@@ -167,7 +170,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads)
-        except (DumpWriteError, DumpInterrupted):
+        except (DumpWriteError, SignalsArrived):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
             report_own_error()
@@ -193,20 +196,34 @@ if hasattr(os, "register_at_fork"):  # a child forked during another thread's du
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
            key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
            thread: Optional[threading.Thread], other_threads: bool) -> str:
+    clock = Clock(budgets)
+    # From before the temporary file exists until it is renamed into place: a signal in between
+    # (SIGTERM's default action, a Ctrl-C while the safe layer is written) would leave the file
+    # behind, or lose a dump that was whole.
+    clock.start()
+    try:
+        stopped_by = _write_timed(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
+                                  other_threads, clock)
+    finally:
+        clock.stop()
+    if clock.arrived:
+        raise SignalsArrived(path, clock.arrived, stopped_by)
+    return path
+
+
+def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
+                 key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
+                 thread: Optional[threading.Thread], other_threads: bool, clock: Clock) -> Optional[str]:
+    """_write on its started clock; the signal that cut capture short, if one did."""
     container = _open(path, key is not None)
     sink: Optional[_HashingSink] = None
     try:
-        clock = Clock(budgets)
         offset = container.begin_member()
         sink = _HashingSink(container.file, budgets.max_bytes, container.signed)
         records = RecordWriter(sink, redaction, clock)
-        clock.start()
-        try:
-            layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
-                                 above_handler=above_handler, thread=thread,
-                                 other_threads=other_threads)
-        finally:
-            clock.stop()
+        layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
+                             above_handler=above_handler, thread=thread, other_threads=other_threads)
+        stopped_by = clock.stopped_by  # one that comes later finds the dump whole
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
@@ -218,9 +235,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
         finally:
             container.abort()
         raise
-    if clock.interrupted:  # the Ctrl-C that cut capture short, delivered now the dump is whole
-        raise DumpInterrupted(path)
-    return path
+    return stopped_by
 
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
@@ -242,7 +257,8 @@ def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List
     """Write the index and safe layer after the objects, then sign and rename into place."""
     container.add("objects.idx", _json_bytes(index))
     layer.metadata.signed = key is not None
-    container.add("safe", _json_bytes(layer.to_json()))
+    for name, tree in layer.to_members().items():
+        container.add(name, _json_bytes(tree))
     container.finish(key, {"tbdump": layer.metadata.tbdump_version})
     return path
 

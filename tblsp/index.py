@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
@@ -56,7 +56,7 @@ class FileIndex:
     source: Optional[Source]
     library: bool
     sites: List[Site] = field(default_factory=list)
-    module_globals: Optional[Dict[str, Value]] = None
+    module_globals: Optional[Mapping[str, Value]] = None
     _scopes: Optional[SourceScopes] = None
 
     @property
@@ -130,7 +130,7 @@ class LoadedDump:
         """The index of the file a frame ran in; None for code without a local file."""
         return self._by_remote.get(frame.filename)
 
-    def globals_of(self, frame: Frame) -> Dict[str, Value]:
+    def globals_of(self, frame: Frame) -> Mapping[str, Value]:
         return self.dump.globals_of(frame)
 
     @property

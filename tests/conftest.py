@@ -51,7 +51,9 @@ def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]],
         change(safe)
         writer = ContainerWriter(str(out), signed=False, mode=0o644)
         writer.add("objects", reader.read("objects"), compress=False)
-        writer.add("objects.idx", reader.read("objects.idx"))
+        for name in reader.manifest["members"]:   # the index, each module's globals
+            if name not in ("objects", "safe"):
+                writer.add(name, reader.read(name))
         writer.add("safe", json.dumps(safe).encode())
         writer.finish(None, {})
     finally:

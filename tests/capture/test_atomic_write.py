@@ -56,6 +56,21 @@ def test_killed_writer_never_leaves_a_torn_dump(workdir: Path) -> None:
     assert (workdir / "traceback.pkl").read_bytes() == good
     assert tbdump.load(workdir / "traceback.pkl").exception.message == "first"
 
+    # Nothing can be done at a SIGKILL: its temporary file stays, named for its writer, until a
+    # later dump of that name finds the writer gone and the file an hour old (a writer elsewhere,
+    # whose pid means nothing here, is never that slow).
+    leftover, = workdir.glob(".traceback.pkl.%d.*.tmp" % proc.pid)
+    an_hour_ago = time.time() - 3601
+    os.utime(leftover, (an_hour_ago, an_hour_ago))
+    live = workdir / (".traceback.pkl.%d.0123abcd.tmp" % os.getpid())   # this test's: a writer still alive
+    live.write_bytes(b"")
+    os.utime(live, (an_hour_ago, an_hour_ago))
+    young = workdir / ".traceback.pkl.999999999.0123abcd.tmp"   # no such process, but written just now
+    young.write_bytes(b"")
+    run([PYTHON, "-m", "tbdump", "first.py"], workdir)
+    assert sorted(p.name for p in workdir.glob(".*.tmp")) == sorted([live.name, young.name])
+    assert tbdump.load(workdir / "traceback.pkl").exception.message == "first"
+
 
 def test_dump_goes_through_a_symlink_and_never_replaces_a_special_file(workdir: Path) -> None:
     write(workdir / "prog.py", "x = 1\nraise ValueError('boom')\n")

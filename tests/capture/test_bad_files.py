@@ -476,3 +476,24 @@ def test_far_lines_under_python_39(parts: Parts, tmp_path: Path) -> None:
     debug = _limited([str(PYTHON39), "-m", "tbdebug", "--safe", str(path)], tmp_path, stdin="where\nq\n",
                      timeout=10)
     assert _clean(debug) and "divide.py(2147483647)<module>()" in debug.stdout, debug
+
+
+def test_a_dump_of_format_1_with_the_globals_in_its_safe_layer_opens_with_them(good_dump: bytes,
+                                                                               tmp_path: Path) -> None:
+    # Format 2 keeps each module's globals in a member of its own; a dump written before holds them
+    # in the safe layer's "namespaces".
+    path = tmp_path / "new.pkl"
+    path.write_bytes(good_dump)
+    reader = ContainerReader(str(path))
+    try:
+        safe = json.loads(reader.read("safe"))
+        safe["namespaces"] = {key: json.loads(reader.read(name)) for key, name in safe.pop("globals").items()}
+        members: Dict[str, Stored] = {"objects": (reader.read("objects"), "raw"),
+                                      "objects.idx": (zlib.compress(reader.read("objects.idx")), "zlib"),
+                                      "safe": (zlib.compress(json.dumps(safe).encode()), "zlib")}
+    finally:
+        reader.close()
+    old, new = tbdump.load(_container(tmp_path / "old.pkl", members)), tbdump.load(path)
+    shown = [{name: v.repr for name, v in dump.globals_of(dump.frames[-1]).items()} for dump in (old, new)]
+    assert shown[0] == shown[1] and shown[0]["__name__"] == "'__main__'"
+    assert old.frames[-1].globals["div"].__name__ == "div"

@@ -283,7 +283,7 @@ def test_without_the_option_nothing_is_written_nor_imported(tmp_path: Path) -> N
     assert (folder / "modules.txt").read_text() == "tbdump.pytest_plugin"   # loaded, and only that
 
     pytest_run(folder, "--tbdump")     # which the check above would see
-    assert (folder / "modules.txt").read_text().startswith("tbdump.pytest_plugin tbdump.hooks tbdump.capture")
+    assert (folder / "modules.txt").read_text().startswith("tbdump.pytest_plugin tbdump.capture")
 
     done = pytest_run(folder, "--help")
     assert done.returncode == 0
@@ -344,6 +344,52 @@ def test_under_xdist_each_worker_dumps_its_tests_and_the_summary_lists_all(tmp_p
     dumps = [tbdump.load(folder / "tbdumps" / n) for n in expected]
     assert {d.frames[0].locals["worker"] for d in dumps} == {"gw0", "gw1"}
     assert len({d.metadata.pid for d in dumps}) == 2
+
+
+# pytest-timeout's signal method, as a conftest: an alarm for each test, whose handler fails it.
+TIMEOUT_CONFTEST = """
+    import signal, pytest
+    def on_timeout(signum, frame):
+        pytest.fail("Timeout >1s")
+    @pytest.fixture(autouse=True)
+    def timeout():
+        old = signal.signal(signal.SIGALRM, on_timeout)
+        signal.setitimer(signal.ITIMER_REAL, 1)
+        yield
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+"""
+
+TIMED_CASES = """
+    import time
+    class Slow:
+        def __repr__(self):
+            time.sleep(0.6)
+            return "Slow()"
+    def test_fails_with_slow_values():
+        a, b = Slow(), Slow()   # its dump outlasts the test's time
+        assert False
+    def test_hangs():
+        time.sleep(30)
+    def test_passes():
+        pass
+"""
+
+
+def test_a_tests_timeout_alarm_while_the_plugin_dumps_fails_no_run_and_the_next_test_still_times_out(
+        tmp_path: Path) -> None:
+    # Worked before (capture kept the test's timer as it was); guards the program's handlers being
+    # run once the dump is written: this one would fail, inside pytest's hook, a test that failed already.
+    folder = project(tmp_path / "app", TIMED_CASES)
+    write(folder / "conftest.py", TIMEOUT_CONFTEST)
+    done = pytest_run(folder, "--tbdump", "-q")
+    assert done.returncode == 1 and "INTERNALERROR" not in done.stdout, done.stdout + done.stderr
+    assert "FAILED test_cases.py::test_fails_with_slow_values - assert False" in done.stdout
+    assert "FAILED test_cases.py::test_hangs - Failed: Timeout >1s" in done.stdout
+    assert "2 failed, 1 passed" in done.stdout
+    slow = tbdump.load(folder / "tbdumps" / name("test_fails_with_slow_values"))
+    assert slow.frames[0].variables["a"].repr == "Slow()"
+    assert tbdump.load(folder / "tbdumps" / name("test_hangs")).exception.message == "Timeout >1s"
 
 
 def _small_files() -> None:

@@ -1,9 +1,11 @@
 """Crash shapes of big programs (many threads, modules, files, exceptions), captured as a user runs them."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import tbdump
+from tbdump.container import ContainerReader
 from tbdump.placeholder import Placeholder
 from ..conftest import PYTHON, run, write
 
@@ -122,3 +124,50 @@ def test_the_locals_of_every_frame_come_before_the_module_globals_that_do_not_fi
         ("main", {"options": "['--fast']"})] + [("run", {"n": str(n), "state": "{'stage': %d}" % n}) for n in range(6)]
     cut = [dump.globals_of(f)["CACHE"].missing for f in dump.frames[2:]]
     assert "not captured: time budget exhausted" in cut
+
+
+def test_a_frames_locals_read_no_modules_globals_and_each_modules_globals_are_read_alone(workdir: Path) -> None:
+    # 40 generated modules of 3 000 globals took tbdump.load 2-4 s: every module's globals were
+    # parsed with the stack, though the crashing frame's locals need none of them.
+    for n in range(6):
+        lines = ["C_%d_%d = %d" % (n, i, i) for i in range(3000)]
+        call = "    __import__('m%d').step(k + 1)\n" % (n + 1) if n < 5 else "    raise RuntimeError('deep')\n"
+        write(workdir / ("m%d.py" % n), "\n".join(lines) + "\ndef step(k):\n    here = k * 2\n" + call)
+    write(workdir / "prog.py", "import m0\nm0.step(0)\n")
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.stderr == "RuntimeError: deep\nTraceback dumped into: traceback.pkl\n"
+    path = workdir / "traceback.pkl"
+    # Damage m2's globals alone: the dump still opens, and only they say so.
+    reader = ContainerReader(str(path))
+    member = json.loads(reader.read("safe"))["globals"]["m2"]
+    at = reader.manifest["members"][member]["offset"] + 5
+    reader.close()
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+    dump = tbdump.load(path)
+    assert [f.locals for f in dump.frames[-6:]] == [{"k": n, "here": 2 * n} for n in range(6)]
+    steps = dump.frames[-6:]
+    assert [dump.globals_of(f)["C_%d_2999" % n].repr for n, f in enumerate(steps) if n != 2] == ["2999"] * 5
+    damaged = dump.globals_of(steps[2])
+    assert list(damaged) == ["<globals>"]
+    assert damaged["<globals>"].missing == "not readable: %s: the dump is corrupted (member %r fails its checksum)" % (
+        path, member)
+    report = run([PYTHON, "-m", "tbdump.report", "--globals", "traceback.pkl"], workdir)
+    assert report.returncode == 0 and "Traceback (most recent call last)" in report.stdout
+    assert "fails its checksum" in report.stdout and "C_4_2999 = 2999" in report.stdout
+
+
+def test_a_closed_dump_still_reads_the_globals_of_its_file_and_not_those_of_another_written_over_it(
+        workdir: Path) -> None:
+    # tblsp closes a dump once placed (a new crash replaces the file) and shows globals later.
+    write(workdir / "prog.py", "LIMIT = 10\ndef f():\n    raise ValueError(LIMIT)\nf()\n")
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    first, second = tbdump.load(workdir / "traceback.pkl"), tbdump.load(workdir / "traceback.pkl")
+    first.close()
+    assert first.globals_of(first.frames[-1])["LIMIT"].repr == "10"
+    second.close()
+    write(workdir / "prog.py", "LIMIT = 20\ndef f():\n    raise ValueError(LIMIT)\nf()\n")
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert second.globals_of(second.frames[-1])["<globals>"].missing == (
+        "not readable: %s: the file was replaced while it was open" % (workdir / "traceback.pkl"))

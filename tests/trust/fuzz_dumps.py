@@ -51,7 +51,7 @@ if str(REPO) not in sys.path:   # run as a script: the tree under test, not an i
 
 import tbdump  # noqa: E402
 from tbdump.container import END_MAGIC, MAGIC, manifest_mac  # noqa: E402
-from tbdump.model import Value  # noqa: E402
+from tbdump.model import FORMAT_VERSION, Value  # noqa: E402
 from tbdump.report import Style, render  # noqa: E402
 from tbpeep.view import crash_view  # noqa: E402
 
@@ -175,7 +175,8 @@ def put_together(members: Dict[str, bytes], encodings: Dict[str, str], key: Opti
         check = {"sha256": hashlib.sha256(stored).hexdigest()} if key else {"crc32": "%08x" % zlib.crc32(stored)}
         entries[name] = {"offset": len(out), "size": len(stored), "encoding": encodings.get(name, "raw"), **check}
         out += stored
-    manifest: Dict[str, Any] = {"format": 1, "members": entries, "tbdump": tbdump.__version__, "hmac": None}
+    manifest: Dict[str, Any] = {"format": FORMAT_VERSION, "members": entries, "tbdump": tbdump.__version__,
+                                "hmac": None}
     if key:
         manifest["hmac"] = manifest_mac(manifest, key.encode())
     edit(manifest)
@@ -332,15 +333,16 @@ def manifest_fields(rng: random.Random, seed: Seed) -> Mutant:
 @mutation
 def manifest_text(rng: random.Random, seed: Seed) -> Mutant:
     layout = take_apart(seed.data)
+    FORMAT = b'"format": %d' % FORMAT_VERSION
     change, how = rng.choice([
         (lambda t: t[:len(t) // 2], "cut"),
         (lambda t: b"[" * 100000 + b"]" * 100000, "nested 100000 deep"),
         (lambda t: t[:-1] + b', "x": ' + b"[" * 100000 + b"]" * 100000 + b"}", "with a member nested 100000 deep"),
         (lambda t: t.decode().encode("utf-16"), "in UTF-16"),
         (lambda t: b"\xef\xbb\xbf" + t, "after a BOM"),
-        (lambda t: t.replace(b'"format": 1', b'"format": NaN'), "format NaN"),
-        (lambda t: t.replace(b'"format": 1', b'"format": 1' + b"0" * 5000), "format of 5000 digits"),
-        (lambda t: t.replace(b'"format": 1', b'"format": 1e400'), "format 1e400"),
+        (lambda t: t.replace(FORMAT, b'"format": NaN'), "format NaN"),
+        (lambda t: t.replace(FORMAT, FORMAT + b"0" * 5000), "format of 5000 digits"),
+        (lambda t: t.replace(FORMAT, b'"format": 1e400'), "format 1e400"),
         (lambda t: b"\xff\xfe" + t[2:], "not UTF-8"),
         (lambda t: b"null", "null"),
     ])
@@ -372,7 +374,7 @@ def zlib_bomb() -> bytes:
 def member_content(rng: random.Random, seed: Seed) -> Mutant:
     """A member's bytes replaced, with valid checksums: a bomb, a broken or foreign stream."""
     layout = take_apart(seed.data)
-    name = rng.choice(["safe", "objects.idx"])
+    name = rng.choice(["safe", "objects.idx"] + sorted(n for n in layout.members if n.startswith("globals.")))
     stored = layout.members[name]
     content, how = rng.choice([
         (zlib_bomb(), "a zlib bomb"),

@@ -1,0 +1,76 @@
+"""The program's signals while capture runs in the main thread: held until the dump is written,
+then delivered as if they had come just after it."""
+from __future__ import annotations
+
+import signal
+from types import FrameType
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+# Run where they land, the program's handlers would run inside capture, in a value's repr or
+# pickling: what they raise (SystemExit from a SIGTERM handler, KeyboardInterrupt) would be taken
+# for that value's failure and lost.  SIGTERM's and SIGHUP's default actions (a container's stop,
+# a closed terminal) would end the process mid-write, leaving a temporary file and no dump.
+_ENDS_BY_DEFAULT = frozenset(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+# Asks the program to stop, whatever handles it: the dump is cut short, not waited for.
+_STOPS = frozenset(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+
+
+def signal_name(signum: int) -> str:
+    """How a user names the signal: Ctrl-C for SIGINT, else its name (SIGTERM)."""
+    if signum == signal.SIGINT:
+        return "Ctrl-C"
+    try:
+        return signal.Signals(signum).name
+    except ValueError:  # a real-time signal
+        return "signal %d" % signum
+
+
+class HeldSignals:
+    """Takes over, while held, every signal the program handles in Python and those whose default
+    would end the process; records which arrived, and calls ``on_stop`` for one that asks the
+    program to stop (Ctrl-C, SIGTERM, or a signal that would have ended it)."""
+
+    def __init__(self, on_stop: Callable[[int], None]) -> None:
+        self._on_stop = on_stop
+        self._handlers: Dict[int, Any] = {}
+        self.arrived: List[int] = []
+
+    def hold(self, skip: Iterable[int] = ()) -> None:
+        """In the main thread, where Python lets handlers be set; ``skip``: signals the caller owns."""
+        for signum in set(signal.valid_signals()) - set(skip):
+            try:
+                handler = signal.getsignal(signum)
+                if callable(handler) or (handler == signal.SIG_DFL and signum in _ENDS_BY_DEFAULT):
+                    self._handlers[signum] = signal.signal(signum, self._arrive)
+            except (OSError, ValueError):  # SIGKILL, SIGSTOP and the like
+                pass
+
+    def release(self) -> None:
+        """Give the program its handlers back."""
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
+        self._handlers.clear()
+
+    def _arrive(self, signum: int, frame: Optional[FrameType]) -> None:
+        if signum not in self.arrived:  # as Python runs a handler once for signals that came at once
+            self.arrived.append(signum)
+        if signum in _STOPS or self._handlers.get(signum) == signal.SIG_DFL:
+            self._on_stop(signum)
+
+
+def deliver(signums: List[int]) -> None:
+    """Raise ``signums`` again, the program's handlers back: each runs as Python runs handlers,
+    and a default action ends the process.  Raised while blocked and unblocked at once, so that
+    one handler's exception leaves the others to run at Python's next check, as it would."""
+    if not signums:
+        return
+    if not hasattr(signal, "pthread_sigmask"):
+        for signum in signums:
+            signal.raise_signal(signum)
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+    try:
+        for signum in signums:
+            signal.raise_signal(signum)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)

@@ -1,0 +1,192 @@
+"""Signals and timers from outside while a dump is written (a container's stop, a closed terminal,
+the program's own handlers and alarms), in real crashing programs."""
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, run, write
+
+# A value whose repr sends the program a signal: it arrives exactly while the dump is written.
+SIGNAL_IN_CAPTURE = """
+import os, signal, sys, time
+class Pressed:
+    def __init__(self, *signums):
+        self.signums = signums
+    def __repr__(self):
+        for signum in self.signums:
+            os.kill(os.getpid(), signum)
+        return 'Pressed()'
+def work(n, *signums):
+    first = Pressed(*signums)
+    rows = list(range(n))
+    return 1 / 0
+"""
+
+
+def _files(folder: Path) -> list:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("name, handler", [("SIGTERM", None), ("SIGTERM", "lambda *a: sys.exit(0)"),
+                                           ("SIGHUP", None)])
+def test_a_stop_signal_while_a_crash_is_dumped_cuts_the_dump_short_and_the_crash_ends_as_python_ends_it(
+        workdir: Path, name: str, handler: Optional[str]) -> None:
+    # A container's stop (SIGTERM) or a closed terminal (SIGHUP) during a big crash's dump: by
+    # default either kills the process in mid-write, which left a temporary file and no dump.
+    install = "signal.signal(signal.%s, %s)\n" % (name, handler) if handler else ""
+    write(workdir / "prog.py", SIGNAL_IN_CAPTURE + install + "work(100000, signal.%s)\n" % name)
+    plain = run([PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == plain.returncode == 1, proc
+    assert proc.stderr == ("ZeroDivisionError: division by zero\n"
+                           "Traceback dumped into: traceback.pkl (partial: capture interrupted by %s)\n" % name)
+    assert _files(workdir) == ["prog.py", "traceback.pkl"]   # nothing leaked
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.metadata.partial and "capture interrupted (%s)" % name in dump.metadata.cut[0]
+    assert dump.frames[-1].variables["rows"].missing == "not captured: capture interrupted (%s)" % name
+
+
+DUMP_THEN_GO_ON = """
+from tbdump import dump_exception
+try:
+    work(100000, signal.SIGTERM)
+except ZeroDivisionError as exc:
+    try:
+        dump_exception(exc, 'crash.pkl')
+    except SystemExit as stop:
+        print('SystemExit', stop.code, 'after the dump:', os.path.exists('crash.pkl'))
+        raise
+    print('went on')
+"""
+
+
+def test_sigterm_during_dump_exception_ends_the_program_once_its_dump_is_written(workdir: Path) -> None:
+    write(workdir / "prog.py", SIGNAL_IN_CAPTURE + DUMP_THEN_GO_ON)
+    proc = run([PYTHON, "prog.py"], workdir)
+    # Killed by SIGTERM, as Python is by its default action: the program does not go on.
+    assert (proc.returncode, proc.stdout, proc.stderr) == (-signal.SIGTERM, "", ""), proc
+    assert _files(workdir) == ["crash.pkl", "prog.py"]
+    dump = tbdump.load(workdir / "crash.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+
+
+def test_a_sigterm_handlers_exit_during_dump_exception_reaches_the_program(workdir: Path) -> None:
+    # The common `signal.signal(SIGTERM, lambda *a: sys.exit(3))`: its SystemExit landed in a
+    # value's repr, was taken for that value's failure, and the program went on, never stopping.
+    write(workdir / "prog.py", SIGNAL_IN_CAPTURE + "signal.signal(signal.SIGTERM, lambda *a: sys.exit(3))\n"
+          + DUMP_THEN_GO_ON)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "SystemExit 3 after the dump: True\n", ""), proc
+    assert _files(workdir) == ["crash.pkl", "prog.py"]
+    assert tbdump.load(workdir / "crash.pkl").metadata.partial
+
+
+def test_the_programs_signal_handlers_run_after_the_dump_and_what_they_raise_reaches_the_program(
+        workdir: Path) -> None:
+    write(workdir / "prog.py", SIGNAL_IN_CAPTURE + """
+from tbdump import dump_exception
+class Reload(Exception):
+    pass
+ran = []
+def on_usr1(signum, frame):
+    ran.append(('usr1', os.path.exists('crash.pkl')))
+    raise Reload()
+def on_child(signum, frame):
+    ran.append(('child', os.path.exists('crash.pkl')))
+samples = []
+def on_prof(signum, frame):   # a sampling profiler's
+    samples.append(frame)
+handlers = {signal.SIGUSR1: on_usr1, signal.SIGCHLD: on_child, signal.SIGPROF: on_prof}
+for signum, handler in handlers.items():
+    signal.signal(signum, handler)
+signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
+try:
+    work(10, signal.SIGCHLD, signal.SIGUSR1)
+except ZeroDivisionError as exc:
+    try:
+        dump_exception(exc, 'crash.pkl')
+    except Reload:
+        print('Reload out of dump_exception')
+print(sorted(ran))
+print('handlers back:', all(signal.getsignal(s) is h for s, h in handlers.items()))
+print('profiler on:', signal.getitimer(signal.ITIMER_PROF)[1] == 0.001)
+signal.setitimer(signal.ITIMER_PROF, 0)   # off before Python's exit gives SIGPROF its default: death
+""")
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc
+    # Each handler ran once the dump was written; the one that raised, out of dump_exception.
+    assert proc.stdout == ("Reload out of dump_exception\n"
+                           "[('child', True), ('usr1', True)]\n"
+                           "handlers back: True\n"
+                           "profiler on: True\n")
+    dump = tbdump.load(workdir / "crash.pkl")
+    assert not dump.metadata.partial   # neither asks the program to stop: the dump is whole
+    assert dump.frames[-1].variables["first"].repr == "Pressed()"
+
+
+def test_the_programs_alarm_goes_on_through_a_dump_and_one_due_meanwhile_rings_after_it(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+import os, signal, time
+from tbdump import dump_exception
+class Slow:
+    def __repr__(self):
+        time.sleep(0.5)
+        return 'Slow()'
+def work():
+    value = Slow()
+    return 1 / 0
+rang = []
+signal.signal(signal.SIGALRM, lambda signum, frame: rang.append(os.path.exists('late.pkl')))
+
+signal.alarm(100)   # a watchdog that ends a stuck program
+before = signal.getitimer(signal.ITIMER_REAL)[0]
+try:
+    work()
+except ZeroDivisionError as exc:
+    dump_exception(exc, 'first.pkl')
+left = signal.getitimer(signal.ITIMER_REAL)[0]
+# It went on through the dump, where the value's repr slept half a second.
+print('went on:', 0.5 <= before - left < 100)
+
+signal.setitimer(signal.ITIMER_REAL, 0.2, 30)   # due while the dump is written, then every 30 s
+try:
+    work()
+except ZeroDivisionError as exc:
+    dump_exception(exc, 'late.pkl')
+print('rang after the dump:', rang)
+left, interval = signal.getitimer(signal.ITIMER_REAL)
+print('next period:', interval == 30 and 20 < left < 30)
+""")
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc
+    assert proc.stdout == "went on: True\nrang after the dump: [True]\nnext period: True\n"
+    assert tbdump.load(workdir / "late.pkl").frames[-1].variables["value"].repr == "Slow()"
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_stop_signal_as_the_dump_is_renamed_into_place_keeps_the_whole_dump(workdir: Path, name: str) -> None:
+    # After capture, while the hashes and the safe layer were written, the program's handlers were
+    # back already: SIGTERM killed it there (a temporary file, no dump), a Ctrl-C lost a whole dump
+    # ("tbdump: failed to dump traceback (KeyboardInterrupt)").  An audit hook sends it at the rename.
+    write(workdir / "prog.py", """
+        import os, signal, sys
+        def hook(event, args):
+            if event == "os.rename" and str(args[1]).endswith("traceback.pkl"):
+                os.kill(os.getpid(), signal.%s)
+        sys.addaudithook(hook)
+        def work():
+            rows = list(range(10))
+            return 1 / 0
+        work()
+    """ % name)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (1, "ZeroDivisionError: division by zero\n"
+                                                 "Traceback dumped into: traceback.pkl\n"), proc
+    assert _files(workdir) == ["prog.py", "traceback.pkl"]
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert not dump.metadata.partial and dump.frames[-1].locals["rows"] == list(range(10))
