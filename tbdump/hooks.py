@@ -149,11 +149,12 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                  silent: bool = False, budgets: Optional[Budgets] = None,
                  redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
                  end: Optional[Callable[[], None]] = None, other_threads: bool = True,
-                 python_report: Optional[Callable[[], None]] = None) -> Optional[str]:
+                 python_report: Optional[Callable[[], None]] = None, above_handler: bool = True) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed);
-    ``other_threads=False`` the stacks of the threads that did not crash.
+    ``other_threads=False`` the stacks of the threads that did not crash;
+    ``above_handler=False`` the frames that called the one catching ``exc``.
     ``python_report``: what Python prints for this crash, which the exception line stands
     in for; printed in its stead when no dump is written (by default Python's traceback,
     under "Exception in thread ..." for a thread's crash), so no crash goes unreported.
@@ -210,7 +211,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     try:
         path: Optional[str] = write_dump(exc, where, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key,
-                                         other_threads=other_threads)
+                                         other_threads=other_threads, above_handler=above_handler)
         message = dumped()
     except SignalsArrived as arrived:
         # The crash ends as it would have: the process is ending, and a Ctrl-C or SIGTERM
@@ -318,7 +319,10 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
             exc = exc_type()
         if not replace:
             previous(exc_type, exc, tb)
-        report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), **options)
+        # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
+        # frame of the program's, but the REPL's own (Python code from 3.13 on).
+        report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
+                     **options)
 
     hook = _Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead

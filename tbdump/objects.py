@@ -241,6 +241,10 @@ _IDLE_LOOPS: Dict[type, type] = {}
 def _type_parameter(kind: str, name: str, constraints: Tuple[Any, ...], options: Dict[str, Any],
                     module: Optional[str]) -> Any:
     """Load-side: a TypeVar, ParamSpec or TypeVarTuple made again, as its module made it."""
+    if sys.version_info < (3, 12):
+        # TypeVar takes no infer_variance before 3.12; every `def f[T]` sets it, a hint to
+        # type checkers that changes nothing at run time.
+        options.pop("infer_variance", None)
     try:
         import typing
         param = getattr(typing, kind)(name, *constraints, **options)
@@ -251,6 +255,16 @@ def _type_parameter(kind: str, name: str, constraints: Tuple[Any, ...], options:
     except (AttributeError, TypeError):
         pass
     return param
+
+
+def _type_alias_again(name: str, value: Any, params: Tuple[Any, ...]) -> Any:
+    """Load-side: a `type` statement's alias (Python 3.12 on), its value the one it had."""
+    try:
+        import typing
+        return typing.TypeAliasType(name, value, type_params=params)  # type: ignore[attr-defined]
+    except BaseException as exc:
+        why = "type aliases are Python 3.12's" if sys.version_info < (3, 12) else describe_exception(exc)
+        return Placeholder("TypeAliasType", "not restored: %s" % why)
 
 
 def _identity(x: Any) -> Any:

@@ -2,21 +2,24 @@
 written so that a dump gives them back as the program held them.
 
 ``tbdump.reduction`` asks here only where plain pickling would fail (a regex match, a
-memoryview, an asyncio Future, a TypeVar of ``__main__``) or would mislead (a weak
-proxy pickles as a copy of its referent; a logger as this machine's logger of that
-name; an event loop as one that closes this machine's signal handlers and selector when
-collected): the values pickle handles faithfully never reach this module.  The functions
-these reductions call on load live in ``tbdump.objects``.
+memoryview, an asyncio Future, a TypeVar or type alias of ``__main__``) or would
+mislead (a weak proxy pickles as a copy of its referent; a logger as this machine's
+logger of that name; an event loop as one that closes this machine's signal handlers
+and selector when collected): the values pickle handles faithfully never reach this
+module.  The functions these reductions call on load live in ``tbdump.objects``.
 """
 from __future__ import annotations
 
 import array
 import copyreg
 import weakref
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from .objects import (_asyncio_future, _idle_event_loop, _match_again, _memory, _memory_slice, _type_parameter,
-                      _weak_proxy)
+from .objects import (_asyncio_future, _idle_event_loop, _match_again, _memory, _memory_slice, _type_alias_again,
+                      _type_parameter, _weak_proxy)
+from .placeholder import Placeholder
+from .preview import type_name
+from .saferepr import describe_exception, safe_repr
 
 Reduction = Tuple[Any, ...]
 
@@ -69,6 +72,40 @@ def _type_param(param: Any) -> Reduction:
     return (_type_parameter, (kind, param.__name__, constraints, options, getattr(param, "__module__", None)))
 
 
+def _type_alias(alias: Any) -> Reduction:
+    # Its value is worked out on first use (a `type` statement's is code): read here, where
+    # its names still are what the program had.
+    try:
+        value = alias.__value__
+    except Exception as exc:    # a name the program never defined: what using it raises
+        value = Placeholder("value", "not captured: %s" % describe_exception(exc))
+    else:
+        if _names_itself(value, alias):   # `type Tree = list[Tree] | int`: pickle would loop
+            value = Placeholder(type_name(value), "not captured: it names the alias itself", safe_repr(value))
+    return (_type_alias_again, (alias.__name__, value, alias.__type_params__))
+
+
+def _names_itself(value: Any, alias: Any, limit: int = 1000) -> bool:
+    """Whether ``alias`` is found in ``value`` (a union's or generic's arguments, other
+    aliases' values): a cycle no reduction of it can write."""
+    todo: List[Any] = [value]
+    seen: Set[int] = set()
+    while todo and len(seen) < limit:
+        item = todo.pop()
+        if item is alias:
+            return True
+        if id(item) not in seen:
+            seen.add(id(item))
+            args = getattr(item, "__args__", None)
+            todo += list(args) if type(args) is tuple else []
+            for name in ("__origin__", "__value__"):
+                try:
+                    todo.append(getattr(item, name))
+                except Exception:   # no such attribute, or an alias whose value cannot be worked out
+                    pass
+    return False
+
+
 # By the type's qualified name, so that asyncio, say, is never imported for this.
 _REFUSED: Dict[str, Callable[[Any], Reduction]] = {
     "re.Match": _match,
@@ -78,6 +115,7 @@ _REFUSED: Dict[str, Callable[[Any], Reduction]] = {
     "typing.TypeVar": _type_param,
     "typing.ParamSpec": _type_param,
     "typing.TypeVarTuple": _type_param,
+    "typing.TypeAliasType": _type_alias,   # `type Alias = ...` (3.12)
 }
 
 

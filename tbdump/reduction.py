@@ -73,13 +73,18 @@ _PLAIN_METACLASSES = frozenset((type, abc.ABCMeta))
 _HEAP_TYPE = 1 << 9   # Py_TPFLAGS_HEAPTYPE: a class statement's; C types are dill's to name
 # What a class makes for itself when it is created, not copied onto the empty one.
 _MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__"))
+# What the class statement must already hold when the class is made: its slots, and the
+# subscripted bases typing.Generic's __init_subclass__ reads (`class Box(Generic[T])`,
+# `class Box[T]`: without them, "Cannot inherit from plain Generic").
+_READ_AS_MADE = ("__slots__", "__orig_bases__")
 
 
 def _class_reduction(cls: type) -> Tuple[Any, ...]:
-    slots = cls.__dict__.get("__slots__")
-    made = {"__slots__": slots} if slots is not None else {}
+    made = {k: cls.__dict__[k] for k in _READ_AS_MADE if k in cls.__dict__}
+    slots = made.get("__slots__")
     slot_names = {slots} if isinstance(slots, str) else set(slots or ())
-    state = {k: v for k, v in cls.__dict__.items() if k not in _MADE_BY_CLASS and k not in slot_names}
+    state = {k: v for k, v in cls.__dict__.items()
+             if k not in _MADE_BY_CLASS and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
     return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made), state, None, None, _fill_class)
 

@@ -239,8 +239,14 @@ def main(argv: Optional[List[str]] = None) -> None:
                      skip_codes=skip)
     try:
         _run(opts, script)
-    except SystemExit:
-        raise
+    except SystemExit as stop:
+        if not _inspecting():
+            raise
+        # python -i prints it from the program's frames, keeps it in sys.last_exc, and opens its prompt.
+        _strip(stop, skip)
+        sys.excepthook(type(stop), stop, stop.__traceback__)
+        _remember_last(stop)
+        return
     except BaseException as exc:
         if isinstance(exc, _NotRunnable) or _launcher_error(exc):
             # python says this in one line, runs nothing and dumps nothing: so does tbdump.
@@ -266,6 +272,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         interrupt = exc if isinstance(exc, KeyboardInterrupt) else None
     else:
         return
+    if _inspecting():
+        return   # python -i opens its prompt after any crash, the crash in sys.last_exc
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
     if interrupt is not None:
@@ -297,6 +305,12 @@ def _program_excepthook(exc: BaseException) -> object:
         sys.stderr.write("\nOriginal exception was:\n")
         print_python_traceback(exc)
     return 1
+
+
+def _inspecting() -> bool:
+    """Whether python goes on to its prompt when the program ends (``-i``, or PYTHONINSPECT,
+    which python reads then, so the program may set it): it then ends no process for a crash."""
+    return bool(sys.flags.inspect) or (not sys.flags.ignore_environment and bool(os.environ.get("PYTHONINSPECT")))
 
 
 def _remember_last(exc: BaseException) -> None:

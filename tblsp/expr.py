@@ -43,9 +43,16 @@ def _tokens(line: str, shift: int = 0) -> List[tokenize.TokenInfo]:
             if tok.type == tokenize.STRING and tok.start[0] == tok.end[0] == 1:
                 # Before 3.12 an f-string is one STRING token (from 3.12 on, its parts are
                 # tokens of their own): the names in its replacement fields are found here.
-                tokens.append(tok._replace(start=(1, tok.start[1] + shift), end=(1, tok.end[1] + shift)))
-                for start, end in _fields(tok.string):
-                    tokens.extend(_tokens(tok.string[start:end], shift + tok.start[1] + start))
+                end = max(tok.end[1], _fstring_end(line, tok.start[1]))
+                string = line[tok.start[1]:end]
+                tokens.append(tok._replace(string=string, start=(1, tok.start[1] + shift), end=(1, end + shift)))
+                for start, stop in _fields(string):
+                    tokens.extend(_tokens(string[start:stop], shift + tok.start[1] + start))
+                if end > tok.end[1]:
+                    # The tokenizer before 3.12 ended it at its own quote inside a field
+                    # (`f"{d["key"]}"`, PEP 701): what follows the whole string is tokenized anew.
+                    tokens.extend(_tokens(line[end:], shift + end))
+                    break
                 continue
             tokens.append(tok._replace(start=(tok.start[0], tok.start[1] + shift),
                                        end=(tok.end[0], tok.end[1] + shift)))
@@ -68,6 +75,35 @@ def _fields(string: str) -> Iterator[Tuple[int, int]]:
         end = _field_end(string, i + 1)
         yield i + 1, end
         i = end
+
+
+def _fstring_end(line: str, start: int) -> int:
+    """Where the f-string literal at ``start`` ends as Python 3.12 reads it: its fields may
+    hold strings in its own quotes (PEP 701); ``start`` for another literal."""
+    quote_at = start
+    while quote_at < len(line) and line[quote_at] not in "'\"":
+        quote_at += 1
+    if "f" not in line[start:quote_at].lower():
+        return start    # not an f-string: the tokenizer's end is right
+    quote = line[quote_at] * (3 if line.startswith(line[quote_at] * 3, quote_at) else 1)
+    i = quote_at + len(quote)
+    while i < len(line) and not line.startswith(quote, i):
+        if line.startswith("{{", i) or line[i] == "\\":
+            i += 2
+        elif line[i] == "{":
+            i = _replacement_end(line, i + 1)
+        else:
+            i += 1
+    return min(i + len(quote), len(line))
+
+
+def _replacement_end(string: str, i: int) -> int:
+    """Past the `}` that closes the replacement field whose expression starts at ``i``: its
+    conversion and format spec, whose quotes are text, may hold fields of their own."""
+    i = _field_end(string, i)
+    while i < len(string) and string[i] != "}":
+        i = _replacement_end(string, i + 1) if string[i] == "{" else i + 1
+    return i + 1
 
 
 def _field_end(string: str, i: int) -> int:

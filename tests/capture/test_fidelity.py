@@ -82,6 +82,7 @@ CASES: Dict[str, Case] = {
     "type_var_tuple": Case("type_var_tuple = Ts", "(type(v).__name__, v.__name__)"),
     "list_int": Case("list_int = typing.List[int]", "(v.__origin__, v.__args__)"),
     "protocol": Case("protocol = Proto", "(v.__name__, v._is_protocol)"),
+    "generic": Case("generic = Shelf[int](5)", "(type(v).__name__, v.item, type(v).__parameters__, type(v)[str])"),
     # paths, times, ids, addresses
     "path": Case("path = pathlib.Path('/tmp/some/file.txt')", "(v, v.parts)"),
     "pure_path": Case("pure_path = pathlib.PurePosixPath('a/b')", "(v, v.parts)"),
@@ -216,6 +217,9 @@ P = typing.ParamSpec("P")
 Ts = typing.TypeVarTuple("Ts")
 class Proto(typing.Protocol):
     def size(self) -> int: ...
+class Shelf(typing.Generic[T]):
+    def __init__(self, item):
+        self.item = item
 class Both:
     __slots__ = ("s", "__dict__")
     def __init__(self):
