@@ -1,6 +1,5 @@
 """`python -m tbdebug [--safe] [--exception N] DUMP`: post-mortem debugging of a dump file."""
 import argparse
-import shlex
 import sys
 from typing import List, Optional
 
@@ -74,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         fail(PROG, str(exc))
     print(printable(dump.traceback_text.rstrip("\n")))
     meta = dump.metadata
-    notes[:0] = [f"{args.dump}: {shlex.join(meta.argv)} crashed at {meta.time} on "
+    notes[:0] = [f"{args.dump}: {meta.command} crashed at {meta.time} on "
                  f"{meta.hostname} (pid {meta.pid}, Python "
                  f"{'.'.join(map(str, meta.version_info))})"]
     notes.extend(f"cut by a capture budget: {line}" for line in meta.cut)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -506,10 +507,18 @@ class Metadata:
     redaction: Dict[str, Any] = field(default_factory=dict)
     signed: bool = False
 
+    @property
+    def command(self) -> str:
+        """The program's command line as a shell reads it.  Python at its prompt, or reading the
+        program from stdin, has the argv ``['']``: the command was the interpreter alone."""
+        if any(self.argv):
+            return shlex.join(self.argv)
+        return shlex.quote(self.executable.replace("\\", "/").rpartition("/")[2] or "python")
+
     def __repr__(self) -> str:
         return "<Metadata %s %s, %s on %s (pid %d): %s%s>" % (
             self.implementation, ".".join(map(str, self.version_info)), self.time, brief(self.hostname, 40),
-            self.pid, brief(" ".join(self.argv), 60), ", partial" if self.partial or self.cut else "")
+            self.pid, brief(self.command, 60), ", partial" if self.partial or self.cut else "")
 
     def to_json(self) -> Dict[str, Any]:
         return dict(self.__dict__)

@@ -59,7 +59,7 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
     out.write(style.title("tbdump report of %s\n" % dump.path))
     out.write(style.plain("  written   %s on %s (pid %d), Python %s %s\n" % (
         meta.time, meta.hostname, meta.pid, ".".join(map(str, meta.version_info)), meta.implementation)))
-    out.write(style.plain("  command   %s\n" % " ".join(meta.argv)))
+    out.write(style.plain("  command   %s\n" % meta.command))
     out.write(style.plain("  cwd       %s\n" % meta.cwd))
     if meta.packages:
         out.write(style.plain("  packages  %s\n" % ", ".join("%s %s" % kv for kv in sorted(meta.packages.items()))))

@@ -54,6 +54,19 @@ def answers(stdout: str) -> list:
     return stdout.split("(Pdb) ")[1:]
 
 
+def test_a_program_python_read_from_stdin_is_named_by_its_interpreter(tmp_path):
+    # Python at its prompt, or reading the program from stdin, has sys.argv == [''].
+    program = "import tbdump\ntbdump.set_excepthook()\n1 / 0\n"
+    crashed = run([sys.executable], tmp_path, stdin=program)
+    assert "Traceback dumped into: traceback.pkl" in crashed.stderr, crashed.stderr
+    interpreter = Path(sys.executable).name
+    opened = run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin="q\n")
+    assert re.search(rf"^tbdebug: \S+traceback.pkl: {re.escape(interpreter)} crashed at 20\d\d-", opened.stdout, re.M), \
+        opened.stdout
+    report = run([sys.executable, "-m", "tbdump.report", "traceback.pkl"], tmp_path)
+    assert re.search(rf"^  command   {re.escape(interpreter)}$", report.stdout, re.M), report.stdout
+
+
 def test_lands_at_the_crash_and_walks_the_stack(crash, terminal):
     dump = crash("divide.py", "5", "0")
     pdb = terminal(tbdebug(dump))
