@@ -251,6 +251,34 @@ def test_identity_across_frames(workdir: Path) -> None:
     assert leaf.locals["other"] is leaf.locals["shared"]["k"]
 
 
+def test_an_object_in_many_frames_is_previewed_once(workdir: Path) -> None:
+    # A thread's ``self`` is in threading's three bootstrap frames, in every thread's stack.
+    write(workdir / "prog.py", """
+        import atexit
+        asked = []
+        atexit.register(lambda: print(len(asked)))
+        class Session:
+            def __repr__(self):
+                asked.append(1)
+                return "Session()"
+        def inner(session):
+            raise RuntimeError("x")
+        def middle(session):
+            inner(session)
+        def outer():
+            session = Session()
+            middle(session)
+        outer()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.stdout == "1\n", proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    sessions = [f.variables["session"] for f in dump.frames[-3:]]
+    assert [v.repr for v in sessions] == ["Session()"] * 3
+    assert len({v.ref for v in sessions}) == 1
+    assert dump.frames[-1].locals["session"] is dump.frames[-3].locals["session"]
+
+
 def test_a_big_plain_value_loads_by_itself_and_identity_still_holds(workdir: Path) -> None:
     crash(workdir, """
         def leaf(blob, numbers, seen):
