@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import _queue
 import signal
+import sys
 import time
 from dataclasses import dataclass, fields, replace
 from types import FrameType
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import native, settings
 
@@ -59,6 +60,10 @@ class Budgets:
         return replace(cls(), **values)
 
 
+# The switch interval while capture's steps cross between threads (Clock._hurry_switching).
+HANDOFF_INTERVAL = 0.0001
+
+
 class Clock:
     """Tracks the capture deadline and interrupts code that blocks past it.
 
@@ -84,6 +89,7 @@ class Clock:
         self.pickling = False  # plain data pickling in C: unbounded by time, but Ctrl-C ends it
         self._old_timer: Any = None
         self._worker: Optional[_Worker] = None
+        self._switching: Optional[Tuple[float, float]] = None  # (program's, ours) switch intervals
         self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
 
     @property
@@ -140,9 +146,12 @@ class Clock:
             raise BudgetExceeded("time budget") from None
 
     def start(self) -> None:
+        if not native.in_main_thread():
+            self._hurry_switching()
+            return
         # Alarms land in the main OS thread: under gevent or eventlet, they bound the capture of
         # every greenlet's crash, a patched threading.Thread's too.
-        if not native.in_main_thread() or not hasattr(signal, "setitimer"):
+        if not hasattr(signal, "setitimer"):
             return
         self._greenlet = native.current_greenlet()
         try:
@@ -161,6 +170,7 @@ class Clock:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+        self._restore_switching()
         if not self._armed:
             return
         self._armed = False
@@ -172,6 +182,30 @@ class Clock:
             self._old_sigint = None
         if self._old_timer and self._old_timer[0] > 0:
             signal.setitimer(signal.ITIMER_REAL, *self._old_timer)
+
+    def _hurry_switching(self) -> None:
+        """Hand the GIL round faster while capture runs outside the main thread.
+
+        Its steps go to a worker thread and back (run_isolated): each hand-over waits for the
+        GIL, which a thread of the program that computes keeps for a whole switch interval
+        (5 ms by default) at a time, and every other such thread may be given it first.
+        """
+        program = sys.getswitchinterval()
+        if program <= HANDOFF_INTERVAL:  # the program's own, or a capture's in another thread
+            return
+        sys.setswitchinterval(HANDOFF_INTERVAL)
+        self._switching = (program, sys.getswitchinterval())
+
+    def _restore_switching(self) -> None:
+        """The program's switch interval back, unless it set one of its own meanwhile."""
+        if self._switching is None:
+            return
+        program, ours = self._switching
+        self._switching = None
+        if sys.getswitchinterval() == ours:
+            # Kept in whole microseconds, set by truncating seconds * 1e6: the value read is
+            # given back from the middle of its microsecond (as read, 86 us would set 85).
+            sys.setswitchinterval((round(program * 1e6) + 0.5) / 1e6)
 
     def _on_interrupt(self, signum: int, frame: Optional[FrameType]) -> None:
         first = not self.interrupted

@@ -780,6 +780,25 @@ def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:
     assert frame.variables["n"].repr == "3" and dump.metadata.partial
 
 
+def test_a_threads_crash_leaves_the_programs_switch_interval_as_it_was(workdir: Path) -> None:
+    """Capture in a thread hands the GIL round faster while it runs, then gives the program's
+    interval back to the microsecond (0.000115 s, read and set again as it is, becomes 114 us)."""
+    write(workdir / "prog.py", """
+        import sys, threading, tbdump
+        tbdump.set_excepthook(filename="thread.pkl")
+        sys.setswitchinterval(0.000115)
+        before = sys.getswitchinterval()
+        def work():
+            items = [object() for _ in range(3)]
+            raise ValueError("in a thread")
+        t = threading.Thread(target=work); t.start(); t.join()
+        print(sys.getswitchinterval() == before)
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert proc.stdout == "True\n", proc
+    assert (workdir / "thread.pkl").is_file()
+
+
 def test_what_a_developer_sees_typing_the_dump_s_parts_at_a_prompt(workdir: Path) -> None:
     """The helper script's ``breakpoint()`` after ``tbdump.load``: each part of the dump,
     typed at the prompt, is one short line saying what it is, not every field nested."""
