@@ -95,7 +95,7 @@ class Capture:
                                    redaction.rule_for_text if redaction.patterns else None,
                                    clock.run_isolated, records.policy.secrets,
                                    hide_environ=not redaction.keep_environ,
-                                   max_string=budgets.max_string)
+                                   max_string=budgets.max_string, whole=clock.run_whole)
         self.cut: List[str] = []
         self._frame_vars: Dict[int, Dict[str, Value]] = {}
         self._namespaces: Dict[str, Dict[str, Value]] = {}
