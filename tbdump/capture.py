@@ -29,7 +29,7 @@ from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
-from .preview import Previewer, class_module, class_name, class_qualname, missing, redacted
+from .preview import Previewer, class_module, class_name, class_qualname, is_scalar, missing, redacted
 from .redaction import Redaction, is_code, rule_marker, split_argv
 from .saferepr import describe_exception
 from .scrubbing import Secrets
@@ -95,7 +95,7 @@ class Capture:
                                    redaction.rule_for_text if redaction.patterns else None,
                                    clock.run_isolated, records.policy.secrets,
                                    hide_environ=not redaction.keep_environ,
-                                   max_string=budgets.max_string)
+                                   max_string=budgets.max_string, whole=clock.run_whole)
         self.cut: List[str] = []
         self._frame_vars: Dict[int, Dict[str, Value]] = {}
         self._namespaces: Dict[str, Dict[str, Value]] = {}
@@ -106,6 +106,7 @@ class Capture:
         self._omitted: Dict[str, List[str]] = {}
         self._positions: Dict[Tuple[types.CodeType, Optional[int]], Optional[Position]] = {}
         self._keep_alive: List[Any] = []  # ids above must not be reused during capture
+        self._seen: Dict[int, Value] = {}  # the values captured, by id(obj)
         self._learner = Learner(records.policy.secrets, clock)
 
     # -- secrets ----------------------------------------------------------------
@@ -152,6 +153,17 @@ class Capture:
             self._note_cut("%s: values after it are not captured" % self.clock.why_cut if self.clock.interrupted
                            else "time budget: values after the deadline are not captured")
             return missing(obj, "not captured: %s" % self.clock.why_cut)
+        if not is_scalar(obj):
+            # One object in many frames (a thread's ``self`` in threading's three bootstrap
+            # frames) is one preview and one record, previewed and pickled once.
+            seen = self._seen.get(id(obj))
+            if seen is None:
+                seen = self._seen[id(obj)] = self._new_value(name, obj)
+                self._keep_alive.append(obj)
+            return seen
+        return self._new_value(name, obj)
+
+    def _new_value(self, name: Any, obj: Any) -> Value:
         preview = self.previewer.value(obj)
         if preview.placeholder:
             if preview.missing and "budget" in preview.missing:

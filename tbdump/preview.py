@@ -405,7 +405,8 @@ class Previewer:
 
     ``redact`` returns the rule that hides a child reached by a given name (its
     value given too), or None; ``redact_text`` the rule a repr hits (None: no value patterns);
-    ``step`` runs one bounded piece of work (the capture clock).
+    ``step`` runs one bounded piece of work (the capture clock), ``whole`` a value's
+    steps together (Clock.run_whole).
     """
 
     def __init__(self, depth: int, items: int, inner_items: int,
@@ -413,13 +414,17 @@ class Previewer:
                  redact_text: Optional[Callable[[str], Optional[str]]],
                  step: Callable[[Callable[[], Any]], Any],
                  secrets: Secrets, hide_environ: bool = False,
-                 max_string: int = MAX_STRING_OUTER) -> None:
+                 max_string: int = MAX_STRING_OUTER,
+                 whole: Optional[Callable[[Callable[[], Any]], Any]] = None) -> None:
         self.depth = depth
         self.items = items
         self.inner_items = inner_items
         self.redact = redact
         self.redact_text = redact_text
         self.step = step
+        self.whole = whole
+        self._stepping: Any = None  # the object of the step in progress
+        self._given_up: Any = None  # the object of the step a run of steps was given up in
         self.secrets = secrets
         self.hide_environ = hide_environ
         self.max_string = max_string
@@ -429,12 +434,34 @@ class Previewer:
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
+        if level == 0 and self.whole is not None and not self._stepless(obj):
+            try:
+                return self.whole(lambda: self._guarded(obj, 0))
+            except BudgetExceeded:
+                # Taken again step by step, so that only its slow part is cut; that part is
+                # not asked again (a repr that blocks would take a second helper thread).
+                self._given_up = self._stepping
+        return self._guarded(obj, level)
+
+    def _step(self, obj: Any, fn: Callable[[], Any]) -> Any:
+        if obj is self._given_up:
+            raise BudgetExceeded("time budget")
+        self._stepping = obj
+        return self.step(fn)
+
+    def _guarded(self, obj: Any, level: int) -> Value:
         try:
             return self._value(obj, level)
         except BudgetExceeded as exc:
             return timed_out(obj, exc)
         except BaseException as exc:  # isinstance() itself raises for objects lying about __class__
             return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
+
+    @staticmethod
+    def _stepless(obj: Any) -> bool:
+        """Whether the preview of ``obj`` takes no step of the clock (see _value)."""
+        t = type(obj)
+        return t in _SCALARS or (t in FIXED_REPR_TYPES and _opaque(obj, t)) or (t in _CONTAINERS and _flat(obj))
 
     def _value(self, obj: Any, level: int) -> Value:
         t = type(obj)
@@ -448,7 +475,7 @@ class Previewer:
         flat = t in _CONTAINERS and _flat(obj)
         try:
             value: Value = (describe(obj) if flat or t in FIXED_REPR_TYPES
-                            else self.step(lambda: describe(obj)))
+                            else self._step(obj, lambda: describe(obj)))
         except BudgetExceeded as exc:
             return timed_out(obj, exc)
         value.repr = hide_named_values(value.repr, self.secrets.redaction)
@@ -472,7 +499,7 @@ class Previewer:
             groups: Dict[str, int] = {}
             try:
                 kids = (children(obj, 0, limit) if flat
-                        else self.step(lambda: children(obj, 0, limit, groups)))
+                        else self._step(obj, lambda: children(obj, 0, limit, groups)))
             except BudgetExceeded:
                 value.more = value.length or 0
                 return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import List
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -249,6 +249,34 @@ def test_identity_across_frames(workdir: Path) -> None:
     top, leaf = dump.frames[-2], dump.frames[-1]
     assert top.locals["shared"] is leaf.locals["shared"]
     assert leaf.locals["other"] is leaf.locals["shared"]["k"]
+
+
+def test_an_object_in_many_frames_is_previewed_once(workdir: Path) -> None:
+    # A thread's ``self`` is in threading's three bootstrap frames, in every thread's stack.
+    write(workdir / "prog.py", """
+        import atexit
+        asked = []
+        atexit.register(lambda: print(len(asked)))
+        class Session:
+            def __repr__(self):
+                asked.append(1)
+                return "Session()"
+        def inner(session):
+            raise RuntimeError("x")
+        def middle(session):
+            inner(session)
+        def outer():
+            session = Session()
+            middle(session)
+        outer()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.stdout == "1\n", proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    sessions = [f.variables["session"] for f in dump.frames[-3:]]
+    assert [v.repr for v in sessions] == ["Session()"] * 3
+    assert len({v.ref for v in sessions}) == 1
+    assert dump.frames[-1].locals["session"] is dump.frames[-3].locals["session"]
 
 
 def test_a_big_plain_value_loads_by_itself_and_identity_still_holds(workdir: Path) -> None:
@@ -750,6 +778,77 @@ def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:
     frame = dump.frames[-1]
     assert frame.variables["slow"].missing == "not captured: time budget exceeded while describing it"
     assert frame.variables["n"].repr == "3" and dump.metadata.partial
+
+
+def _holder_in_a_threads_crash(workdir: Path, sleeps: List[float], value_seconds: float) -> Tuple[int, Any]:
+    """A thread crashes holding an object whose attributes a, b, ... have a __repr__ that
+    sleeps as long as ``sleeps`` says: how many times a __repr__ was asked, and the dump."""
+    write(workdir / "prog.py", """
+        import sys, threading, time, tbdump
+        tbdump.set_excepthook(filename="thread.pkl")
+        asked = []
+        class Sleepy:
+            def __init__(self, seconds):
+                self.seconds = seconds
+            def __repr__(self):
+                asked.append(1)
+                time.sleep(self.seconds)
+                return "awake"
+        class Holder:
+            def __init__(self):
+                self.name = "kept"
+                for attr, seconds in zip("abcd", map(float, sys.argv[1:])):
+                    setattr(self, attr, Sleepy(seconds))
+        def work():
+            holder = Holder()
+            raise ValueError("in a thread")
+        t = threading.Thread(target=work); t.start(); t.join()
+        print(len(asked))
+    """)
+    proc = run([PYTHON, "prog.py", *map(str, sleeps)], workdir, env={"TBDUMP_VALUE_SECONDS": str(value_seconds)},
+               timeout=60)
+    assert proc.stderr.endswith("Traceback dumped into: thread.pkl\n"), proc.stderr
+    return int(proc.stdout), tbdump.load(workdir / "thread.pkl")
+
+
+def test_a_blocking_attribute_in_a_threads_crash_is_asked_once_and_cut_alone(workdir: Path) -> None:
+    """A value's preview is taken in one go by capture's helper thread; given up on in its
+    slow part, it is taken again step by step without asking that part again."""
+    asked, dump = _holder_in_a_threads_crash(workdir, [30], value_seconds=0.5)
+    assert asked == 1
+    children = {c.name: c.value for c in dump.frames[-1].variables["holder"].children}
+    assert children["name"].repr == "'kept'"
+    assert children["a"].missing == "not captured: time budget exceeded while describing it"
+
+
+def test_a_value_whose_parts_each_take_most_of_the_budget_is_captured_whole_in_a_threads_crash(
+        workdir: Path) -> None:
+    """Each step of a value's preview keeps its own time: the four reprs together outlast
+    TBDUMP_VALUE_SECONDS, none alone does, and none is asked twice."""
+    asked, dump = _holder_in_a_threads_crash(workdir, [0.3] * 4, value_seconds=0.8)
+    assert asked == 4
+    assert not dump.metadata.partial, dump.metadata.cut
+    holder = dump.frames[-1].variables["holder"]
+    assert [(c.name, c.value.repr) for c in holder.children] == [(n, "awake") for n in "abcd"] + [("name", "'kept'")]
+
+
+def test_a_threads_crash_leaves_the_programs_switch_interval_as_it_was(workdir: Path) -> None:
+    """Capture in a thread hands the GIL round faster while it runs, then gives the program's
+    interval back to the microsecond (0.000115 s, read and set again as it is, becomes 114 us)."""
+    write(workdir / "prog.py", """
+        import sys, threading, tbdump
+        tbdump.set_excepthook(filename="thread.pkl")
+        sys.setswitchinterval(0.000115)
+        before = sys.getswitchinterval()
+        def work():
+            items = [object() for _ in range(3)]
+            raise ValueError("in a thread")
+        t = threading.Thread(target=work); t.start(); t.join()
+        print(sys.getswitchinterval() == before)
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert proc.stdout == "True\n", proc
+    assert (workdir / "thread.pkl").is_file()
 
 
 def test_what_a_developer_sees_typing_the_dump_s_parts_at_a_prompt(workdir: Path) -> None:

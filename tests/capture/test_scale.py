@@ -1,6 +1,7 @@
 """Crash shapes of big programs (many threads, modules, files, exceptions), captured as a user runs them."""
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -42,6 +43,55 @@ def test_a_server_with_a_hundred_threads_is_dumped_whole_and_tbdumps_hooks_stay_
     assert sorted(map(repr, hooks)) == [  # threading.excepthook and sys.excepthook, as the thread started
         "<function: not captured: tbdump's own hook, not the program's <tbdump's sys.excepthook>>",
         "<function: not captured: tbdump's own hook, not the program's <tbdump's threading.excepthook>>"]
+
+
+def test_a_handler_threads_crash_while_twenty_threads_compute_is_dumped_whole(workdir: Path) -> None:
+    # Each of capture's steps was a trip to its helper thread and back, each waiting for the GIL
+    # behind the threads that compute: a few requests' worth of locals outlasted the time budget.
+    # (The budget is raised from 10 s so that a loaded test host cannot cut the dump: before, it
+    # was cut at 30 s too.)
+    write(workdir / "server.py", """
+        import datetime, threading, tbdump
+        tbdump.set_excepthook()
+        stop = threading.Event()
+        def spin():
+            n = 0
+            while not stop.is_set():
+                n += 1
+        for k in range(20):
+            threading.Thread(target=spin, name='busy-%d' % k, daemon=True).start()
+        class Request:
+            def __init__(self, n):
+                self.path = '/orders/%d' % n
+                self.headers = {'host': 'example.com', 'x-id': str(n), 'accept': ['json', 'html']}
+                self.when = datetime.datetime(2024, 5, 1, 12, n)
+        def handle(request, sessions):
+            cart = sessions[request.headers['x-id']]['cart']
+            raise RuntimeError('bad request')
+        def route(pending):
+            sessions = {str(n): {'orders': [n, n + 1], 'cart': {'items': [n]}} for n in range(20)}
+            handle(pending[3], sessions)
+        def serve():
+            pending = [Request(n) for n in range(10)]
+            route(pending)
+        handler = threading.Thread(target=serve, name='handler')
+        handler.start()
+        handler.join()
+        stop.set()
+    """)
+    proc = run([PYTHON, "server.py"], workdir, env={"TBDUMP_MAX_SECONDS": "30"}, timeout=120)
+    assert proc.stderr.endswith("RuntimeError: bad request\nTraceback dumped into: traceback.pkl\n"), proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert (dump.metadata.partial, dump.metadata.cut) == (False, [])
+    frames = {f.name: f for f in dump.frames}
+    variables = [v for name in ("serve", "route", "handle") for v in frames[name].variables.values()]
+    assert all(v.missing is None and v.ref is not None for v in variables)
+    assert frames["handle"].locals["cart"] == {"items": [3]}
+    assert frames["handle"].locals["request"].when == datetime.datetime(2024, 5, 1, 12, 3)
+    assert [c.name for c in frames["handle"].variables["request"].children] == ["headers", "path", "when"]
+    assert frames["route"].variables["sessions"].length == 20 and frames["serve"].variables["pending"].length == 10
+    busy = [t for t in dump.threads if t.name.startswith("busy-")]
+    assert len(busy) == 20 and all("spin" in [f.name for f in t.frames] for t in busy)
 
 
 def test_a_generated_module_over_the_globals_budget_keeps_those_the_crashing_function_uses(workdir: Path) -> None:
