@@ -21,6 +21,7 @@ from .errors import CorruptDumpError, DumpError
 from .fields import BadField, collector_paused
 from .lazyglobals import stored_globals
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
+from .objindex import read_index
 from .placeholder import Placeholder
 from .qualnames import qualname_in
 from .tracetext import exception_line, format_chain
@@ -164,12 +165,10 @@ class Dump:
     def _open_objects(self) -> None:
         if self._records is not None or self.safe_reason is not None:
             return
-        from .objects import RecordReader, index_is_valid  # the unpickling machinery: only for the object layer
+        from .objects import RecordReader  # the unpickling machinery: only for the object layer
         try:
-            with collector_paused():
-                index = json.loads(self._reader.read("objects.idx"))
-                if not index_is_valid(index, self._reader.entry("objects")["size"]):
-                    raise ValueError("bad index")
+            index = read_index(self._reader.read("objects.idx"), self._reader.manifest.get("format"),
+                               self._reader.entry("objects")["size"])
             stream, base = self._reader.open_member("objects")
         except DumpError as exc:
             self.safe_reason = "safe mode: %s" % exc
