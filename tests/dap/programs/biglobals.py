@@ -1,5 +1,6 @@
 """A big program's crash: the stack runs through 40 modules of 3 000 globals each (ints,
-strings, small dicts), which it generates beside itself (in ``biglobals_modules/``) first."""
+strings, small dicts), which it generates beside itself (in ``biglobals_modules/``) first.
+benchmarks/scenarios.py runs it in its working folder through ``run_in``."""
 import os
 import sys
 
@@ -26,9 +27,13 @@ def generate(folder):
             out.write("\n".join(lines))
 
 
-folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "biglobals_modules")
-generate(folder)
-sys.path.insert(0, folder)
-import m0  # noqa: E402
+def run_in(folder):
+    """Write the modules into ``folder``/biglobals_modules and crash through all of them."""
+    modules = os.path.join(folder, "biglobals_modules")
+    generate(modules)
+    sys.path.insert(0, modules)
+    __import__("m0").step(0)
 
-m0.step(0)
+
+if __name__ == "__main__":
+    run_in(os.path.dirname(os.path.abspath(__file__)))
