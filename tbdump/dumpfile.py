@@ -19,7 +19,7 @@ from .chain import link_chain
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
 from .fields import BadField, collector_paused
-from .lazyglobals import stored_globals
+from .lazyglobals import stored_globals, stored_text
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
 from .objindex import read_index
 from .placeholder import Placeholder
@@ -296,7 +296,8 @@ def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
         damaged = "%s: the dump's safe layer is damaged" % path
         try:
             with collector_paused():
-                safe = SafeLayer.from_json(json.loads(reader.read("safe")), functools.partial(stored_globals, reader.read))
+                safe = SafeLayer.from_json(json.loads(reader.read("safe")), functools.partial(stored_globals, reader.read),
+                                           functools.partial(stored_text, reader.read))
         except DumpError:
             raise
         except BadField as exc:   # the model checks every field as it reads it, and names a bad one

@@ -42,13 +42,23 @@ def write(path: Path, source: str) -> Path:
     return path
 
 
+def texts_inline(safe: Dict[str, Any], read: Callable[[str], bytes]) -> Dict[str, Any]:
+    """``safe`` with each source's text in its ``text``, where a writer may also keep it, and not
+    in the member that held it: what a test edits."""
+    for source in safe["sources"].values():
+        member = source.pop("member", None)
+        if member is not None:
+            source["text"] = json.loads(read(member))
+    return safe
+
+
 def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]], None]) -> Path:
-    """A copy of ``dump`` whose safe layer ``change`` edits, written with valid checksums:
-    what another machine, or someone crafting a file, could have written."""
+    """A copy of ``dump`` whose safe layer ``change`` edits (the sources' texts in it), written
+    with valid checksums: what another machine, or someone crafting a file, could have written."""
     from tbdump.container import ContainerReader, ContainerWriter
     reader = ContainerReader(str(dump))
     try:
-        safe = json.loads(reader.read("safe"))
+        safe = texts_inline(json.loads(reader.read("safe")), reader.read)
         change(safe)
         writer = ContainerWriter(str(out), signed=False, mode=0o644)
         writer.add("objects", reader.read("objects"), compress=False)

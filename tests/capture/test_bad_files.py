@@ -19,7 +19,7 @@ import tbdump
 from tbdump.container import END_MAGIC, MAGIC, ContainerReader, manifest_mac
 from tbdump.model import FORMAT_VERSION
 from tbdump.objindex import ENTRY, Entry, pack
-from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run
+from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run, texts_inline
 from ..crafted import TIMEOUT, memory_cap
 from ..trust.test_xversion import _interpreter
 
@@ -258,7 +258,8 @@ def parts(good_dump: bytes, tmp_path_factory: pytest.TempPathFactory) -> Parts:
     path.write_bytes(good_dump)
     reader = ContainerReader(str(path))
     try:
-        return json.loads(reader.read("safe")), reader.read("objects"), list(ENTRY.iter_unpack(reader.read("objects.idx")))
+        return (texts_inline(json.loads(reader.read("safe")), reader.read), reader.read("objects"),
+                list(ENTRY.iter_unpack(reader.read("objects.idx"))))
     finally:
         reader.close()
 
@@ -513,13 +514,13 @@ def test_far_lines_under_python_39(parts: Parts, tmp_path: Path) -> None:
 
 def test_a_dump_of_format_1_with_the_globals_in_its_safe_layer_opens_with_them(good_dump: bytes,
                                                                                tmp_path: Path) -> None:
-    # Format 2 keeps each module's globals in a member of its own and packs the object index; a dump
-    # written before holds them in the safe layer's "namespaces", and its index is JSON.
+    # Format 2 keeps each module's globals and each source's text in a member of its own and packs
+    # the object index; a dump written before holds them in the safe layer, its index is JSON.
     path = tmp_path / "new.pkl"
     path.write_bytes(good_dump)
     reader = ContainerReader(str(path))
     try:
-        safe = json.loads(reader.read("safe"))
+        safe = texts_inline(json.loads(reader.read("safe")), reader.read)
         safe["namespaces"] = {key: json.loads(reader.read(name)) for key, name in safe.pop("globals").items()}
         members: Dict[str, Stored] = {"objects": (reader.read("objects"), "raw"),
                                       "objects.idx": (zlib.compress(json.dumps(

@@ -375,7 +375,7 @@ def zlib_bomb() -> bytes:
 def member_content(rng: random.Random, seed: Seed) -> Mutant:
     """A member's bytes replaced, with valid checksums: a bomb, a broken or foreign stream."""
     layout = take_apart(seed.data)
-    name = rng.choice(["safe", "objects.idx"] + sorted(n for n in layout.members if n.startswith("globals.")))
+    name = rng.choice(["safe", "objects.idx"] + sorted(n for n in layout.members if n.startswith(("globals.", "source."))))
     stored = layout.members[name]
     content, how = rng.choice([
         (zlib_bomb(), "a zlib bomb"),
