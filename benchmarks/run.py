@@ -33,7 +33,7 @@ sys.path.insert(0, HERE)
 
 import scenarios  # noqa: E402
 
-SCENARIOS = ("small", "web", "deep", "bigdata", "hostile")
+SCENARIOS = ("small", "web", "deep", "bigdata", "hostile", "biglobals")
 PEERS = ("pydumpling", "pydumpling-unlimited", "pickle")
 # Opening a dump: which loads each dumper's file gets.
 LOADS_OF = {"tbdump": ("tbdump", "tbdump-safe"), "pydumpling": ("pydumpling",),

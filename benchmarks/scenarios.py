@@ -3,12 +3,17 @@
 All data lives in locals of functions of this module (an importable module, as a
 real application's code would be), never in globals, so every dumper sees the
 same values through the traceback.  ``fingerprint`` summarises a value so a
-loaded dump can be checked against what was really there.
+loaded dump can be checked against what was really there.  ``biglobals`` is a big
+program's shape instead: its stack runs through 40 generated modules of 3 000
+globals each (tests/dap/programs/biglobals.py), and a load still reads one
+frame's locals.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib.util
+import os
 import random
 import socket
 import threading
@@ -151,8 +156,28 @@ def hostile() -> None:
     raise ConnectionError("upstream went away")  # the socket is still open, as in a real crash
 
 
+# -- biglobals: the stack through 40 generated modules of 3 000 globals each ---------------
+BIGLOBALS_PROGRAM = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
+                                 "tests", "dap", "programs", "biglobals.py")
+
+
+def biglobals() -> None:
+    # In the working folder: the program writes its modules there.  No locals: plain pickle
+    # would refuse a module object, and a dumper's figures would differ by them.
+    _biglobals_program().run_in(os.getcwd())
+
+
+def _biglobals_program() -> Any:
+    spec = importlib.util.spec_from_file_location("biglobals", BIGLOBALS_PROGRAM)
+    assert spec is not None and spec.loader is not None
+    program = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(program)
+    return program
+
+
 SCENARIOS: Dict[str, Callable[[], None]] = {
     "small": small, "web": web, "deep": deep, "bigdata": bigdata, "hostile": hostile,
+    "biglobals": biglobals,
 }
 
 # Locals a complete dump may only hold as placeholders: they cannot be restored.

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Callable, Dict, List, Optional
@@ -145,5 +144,8 @@ def _as_uri(path: str) -> str:
 
 def _uri_path(uri: str) -> str:
     """The path a file URI from the client names (anything else is taken as a path)."""
+    # Imported here: urllib.request brings http.client and email, some 40 ms of every start
+    # that only a client speaking in URIs needs.
+    import urllib.request
     parts = urllib.parse.urlsplit(uri)
     return urllib.request.url2pathname(parts.path) if parts.scheme == "file" else uri

@@ -19,8 +19,9 @@ from .chain import link_chain
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
 from .fields import BadField, collector_paused
-from .lazyglobals import stored_globals
+from .lazymembers import stored_globals, stored_text
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
+from .objindex import read_index
 from .placeholder import Placeholder
 from .qualnames import qualname_in
 from .tracetext import exception_line, format_chain
@@ -164,12 +165,10 @@ class Dump:
     def _open_objects(self) -> None:
         if self._records is not None or self.safe_reason is not None:
             return
-        from .objects import RecordReader, index_is_valid  # the unpickling machinery: only for the object layer
+        from .objects import RecordReader  # the unpickling machinery: only for the object layer
         try:
-            with collector_paused():
-                index = json.loads(self._reader.read("objects.idx"))
-                if not index_is_valid(index, self._reader.entry("objects")["size"]):
-                    raise ValueError("bad index")
+            index = read_index(self._reader.read("objects.idx"), self._reader.manifest.get("format"),
+                               self._reader.entry("objects")["size"])
             stream, base = self._reader.open_member("objects")
         except DumpError as exc:
             self.safe_reason = "safe mode: %s" % exc
@@ -297,7 +296,8 @@ def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
         damaged = "%s: the dump's safe layer is damaged" % path
         try:
             with collector_paused():
-                safe = SafeLayer.from_json(json.loads(reader.read("safe")), functools.partial(stored_globals, reader.read))
+                safe = SafeLayer.from_json(json.loads(reader.read("safe")), functools.partial(stored_globals, reader.read),
+                                           functools.partial(stored_text, reader.read))
         except DumpError:
             raise
         except BadField as exc:   # the model checks every field as it reads it, and names a bad one

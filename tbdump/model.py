@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import re
 import shlex
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -20,8 +21,9 @@ from .fields import (BOOL, COUNT, COUNT_OR_NULL, COUNTS, FLAG, INDEX_OR_NULL, IN
 from .fields import field as read
 from .termtext import printable
 
-# 2: each module's globals in a member of their own ("globals"), read when first asked for;
-# format 1 held them in the safe layer ("namespaces"), which this reader still reads.
+# 2: each module's globals and each source's text in a member of their own, read when first
+# asked for, and the object index packed; format 1 held globals and texts in the safe layer
+# and the index as JSON, which this reader still reads.
 FORMAT_VERSION = 2
 
 # Children groups, as debugpy groups them in VARIABLES.
@@ -456,15 +458,50 @@ class Source:
         frame in the file reads them."""
         return source_lines(self.text) if self.text is not None else []
 
-    def to_json(self) -> Dict[str, Any]:
-        return {"file": self.filename, "text": self.text, "sha256": self.sha256,
-                "reason": self.reason, "note": self.note}
+    def to_json(self, stored_in: Optional[str] = None) -> Dict[str, Any]:
+        """The source's JSON; with ``stored_in``, the member that holds its text instead."""
+        out = {"file": self.filename, "text": None if stored_in else self.text, "sha256": self.sha256,
+               "reason": self.reason, "note": self.note}
+        return dict(out, member=stored_in) if stored_in else out
 
     @classmethod
-    def from_json(cls, d: Any) -> "Source":
+    def from_json(cls, d: Any, stored: Callable[[str], "TextLoader"]) -> "Source":
+        """The source from its JSON; ``stored(member)`` reads a text kept in a member of its own."""
         d = record(d)
-        return cls(read(d, "file", TEXT), read(d, "text", TEXT_OR_NULL), read(d, "sha256", TEXT_OR_NULL, None),
-                   read(d, "reason", TEXT_OR_NULL, None), read(d, "note", TEXT_OR_NULL, None))
+        filename, in_member = read(d, "file", TEXT), read(d, "member", TEXT_OR_NULL, None)
+        sha256, reason, note = (read(d, key, TEXT_OR_NULL, None) for key in ("sha256", "reason", "note"))
+        if in_member is not None:
+            return StoredSource(filename, sha256, reason, note, stored(in_member))
+        return cls(filename, read(d, "text", TEXT_OR_NULL), sha256, reason, note)
+
+
+# Reads a source's text from its member: (text, None), or (None, why it is not readable).
+TextLoader = Callable[[], Tuple[Optional[str], Optional[str]]]
+
+
+class StoredSource(Source):
+    """A source whose text is in a dump member of its own (format 2), read when first asked
+    for: a frame's locals need no file's text, and a big program's stack runs through dozens
+    of files of thousands of lines.  One that cannot be read has no text, and says why."""
+
+    def __init__(self, filename: str, sha256: Optional[str], reason: Optional[str], note: Optional[str],
+                 load: TextLoader) -> None:
+        # Not the dataclass's __init__: its __post_init__ would read the text at once.
+        self.filename, self.sha256, self.reason, self.note = filename, sha256, reason, note
+        self._load: Optional[TextLoader] = load
+        self._text: Optional[str] = None
+        self._lock = threading.Lock()   # a viewer's threads may ask at once: read once
+
+    @property
+    def text(self) -> Optional[str]:  # type: ignore[override]  # read-only: the dump's text
+        if self._load is not None:
+            with self._lock:
+                if self._load is not None:
+                    self._text, why = self._load()
+                    if why is not None:
+                        self.reason, self.note = why, None
+                    self._load = None
+        return self._text
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -554,8 +591,9 @@ class SafeLayer:
     omitted: Dict[str, List[str]] = field(default_factory=dict)  # globals over the budget, by key
 
     def to_members(self) -> Dict[str, Any]:
-        """The JSON of each member of the dump's safe layer, by member name: ``safe``, and
-        each module's globals in a ``globals.N`` of its own, which ``safe`` names."""
+        """The JSON of each member of the dump's safe layer, by member name: ``safe``, each
+        module's globals in a ``globals.N`` and each source's text in a ``source.N`` of its
+        own, which ``safe`` names."""
         # A frame is in its exception's traceback and in its thread's stack:
         # stored once in "frames", referred to by index everywhere else.
         table: List[Dict[str, Any]] = []
@@ -570,24 +608,29 @@ class SafeLayer:
         exceptions = [e.to_json(frame_ref) for e in self.exceptions]
         threads = [t.to_json(frame_ref) for t in self.threads]
         stored = {key: "globals.%d" % n for n, key in enumerate(self.namespaces)}
+        texts = {name: "source.%d" % n for n, name in enumerate(k for k, s in self.sources.items() if s.text)}
         safe = {
             "metadata": self.metadata.to_json(),
             "frames": table,
             "exceptions": exceptions,
             "threads": threads,
-            "sources": {k: s.to_json() for k, s in self.sources.items()},
+            "sources": {k: s.to_json(texts.get(k)) for k, s in self.sources.items()},
             "namespaces": {},   # format 1's place for them, read from older dumps
             "globals": stored,
             "omitted": self.omitted,
         }
-        members = {name: {n: v.to_json() for n, v in self.namespaces[key].items()} for key, name in stored.items()}
+        members: Dict[str, Any] = {name: {n: v.to_json() for n, v in self.namespaces[key].items()}
+                                   for key, name in stored.items()}
+        members.update((name, self.sources[key].text) for key, name in texts.items())
         return dict(members, safe=safe)
 
     @classmethod
-    def from_json(cls, d: Any, stored: Callable[[str, List[str]], Mapping[str, Value]]) -> "SafeLayer":
+    def from_json(cls, d: Any, stored: Callable[[str, List[str]], Mapping[str, Value]],
+                  stored_text: Callable[[str], TextLoader]) -> "SafeLayer":
         """The layer from its JSON, every field checked: BadField names the first bad one.
         ``stored(member, omitted)`` gives the globals a member of the dump holds, with the
-        names over the budget: read when first asked for, and checked then."""
+        names over the budget, and ``stored_text(member)`` a source's text: each read when
+        first asked for, and checked then."""
         d = record(d)
         frames = member(d, "frames", lambda f: items(f, Frame.from_json))
 
@@ -619,7 +662,7 @@ class SafeLayer:
         return cls(
             metadata=member(d, "metadata", Metadata.from_json), exceptions=exceptions,
             threads=member(d, "threads", lambda t: items(t, lambda x: Thread.from_json(x, frame_of))),
-            sources=member(d, "sources", lambda s: named(s, Source.from_json)),
+            sources=member(d, "sources", lambda s: named(s, lambda x: Source.from_json(x, stored_text))),
             namespaces=namespaces, omitted=omitted,
         )
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import importlib
 import io
-import itertools
 import math
-import operator
 import pickle
 import struct
 import sys
@@ -26,6 +24,7 @@ import weakref
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
 from .dillimport import import_dill
+from .objindex import DamagedEntry, ObjectIndex
 from .placeholder import Placeholder, missing_class
 from .preview import qualified_type
 from .saferepr import describe_exception
@@ -364,21 +363,6 @@ class _SequenceUnpickler(_Unpickler):
         return super().persistent_load(pid)
 
 
-def index_is_valid(index: Any, size: int) -> bool:
-    """Whether ``objects.idx`` can be followed: a list of ``[offset, length, fresh, alone]``
-    (three items in dumps older than ``alone``) of non-negative ints inside the member
-    of ``size`` bytes.  A crafted one must be a damaged object layer, not a crash."""
-    # Checked with C-level loops (map, min, max): a deep stack's index has thousands of entries.
-    if type(index) is not list or not index:
-        return type(index) is list
-    if set(map(type, index)) != {list} or not set(map(len, index)) <= {3, 4}:
-        return False
-    numbers = list(itertools.chain.from_iterable(index))
-    if set(map(type, numbers)) != {int} or min(numbers) < 0:
-        return False
-    return max(map(operator.add, map(operator.itemgetter(0), index), map(operator.itemgetter(1), index))) <= size
-
-
 class RecordReader:
     """Loads the records of an object member in order, as far as they are asked for.
 
@@ -389,7 +373,7 @@ class RecordReader:
     shows, not everything recorded before it.
     """
 
-    def __init__(self, stream: BinaryIO, base: int, index: List[List[int]],
+    def __init__(self, stream: BinaryIO, base: int, index: ObjectIndex,
                  reopen: Optional[Callable[[], BinaryIO]] = None) -> None:
         self.stream = _RecordStream(stream)
         self.base = base
@@ -430,19 +414,26 @@ class RecordReader:
         return not 0 <= record < len(self.index) or record < len(self.values)
 
     def _load_alone(self, record: int) -> None:
-        entry = self.index[record]
-        if len(entry) < 4 or not entry[3] or self._reopen is None:
+        try:
+            offset, _, _, alone = self.index.entry(record)
+        except DamagedEntry:
+            return  # the in-order reading says so
+        if not alone or self._reopen is None:
             return
         try:
             with self._reopen() as stream:
-                stream.seek(self.base + entry[0])
+                stream.seek(self.base + offset)
                 self._alone[record] = _Unpickler(stream).load()
         except Exception:
             pass  # unreadable by itself (the file was replaced, say): read in order
 
     def _load_next(self) -> None:
         number = len(self.values)
-        offset, length, fresh = self.index[number][:3]
+        try:
+            offset, length, fresh, _ = self.index.entry(number)
+        except DamagedEntry as exc:
+            self._fail(number, "not restored: %s" % exc)
+            return
         if fresh or self._unpickler is None:
             # Records after a failure share memo entries it never made; only a
             # record that starts a fresh memo can be trusted again.
@@ -460,9 +451,11 @@ class RecordReader:
         try:
             self.values.append(self._unpickler.load())
         except Exception as exc:
-            reason = "not restored: %s" % describe_exception(exc)
-            self.errors[number] = reason
-            self.values.append(None)
-            self._failed = "not restored: it shares objects with a value that failed to load (%s)" % reason
+            self._fail(number, "not restored: %s" % describe_exception(exc))
         finally:
             self.handing = None
+
+    def _fail(self, number: int, reason: str) -> None:
+        self.errors[number] = reason
+        self.values.append(None)
+        self._failed = "not restored: it shares objects with a value that failed to load (%s)" % reason

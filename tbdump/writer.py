@@ -15,6 +15,7 @@ from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
 from .container import ContainerWriter, json_dumps, new_checksum
 from .model import SafeLayer
+from .objindex import Entry, pack as pack_index
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
@@ -252,10 +253,10 @@ def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[byt
         raise
 
 
-def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List[Any],
+def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List[Entry],
             key: Optional[bytes]) -> str:
     """Write the index and safe layer after the objects, then sign and rename into place."""
-    container.add("objects.idx", _json_bytes(index))
+    container.add("objects.idx", pack_index(index))
     layer.metadata.signed = key is not None
     for name, tree in layer.to_members().items():
         container.add(name, _json_bytes(tree))

@@ -5,6 +5,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -41,13 +42,23 @@ def write(path: Path, source: str) -> Path:
     return path
 
 
+def texts_inline(safe: Dict[str, Any], read: Callable[[str], bytes]) -> Dict[str, Any]:
+    """``safe`` with each source's text in its ``text``, where a writer may also keep it, and not
+    in the member that held it: what a test edits."""
+    for source in safe["sources"].values():
+        member = source.pop("member", None)
+        if member is not None:
+            source["text"] = json.loads(read(member))
+    return safe
+
+
 def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]], None]) -> Path:
-    """A copy of ``dump`` whose safe layer ``change`` edits, written with valid checksums:
-    what another machine, or someone crafting a file, could have written."""
+    """A copy of ``dump`` whose safe layer ``change`` edits (the sources' texts in it), written
+    with valid checksums: what another machine, or someone crafting a file, could have written."""
     from tbdump.container import ContainerReader, ContainerWriter
     reader = ContainerReader(str(dump))
     try:
-        safe = json.loads(reader.read("safe"))
+        safe = texts_inline(json.loads(reader.read("safe")), reader.read)
         change(safe)
         writer = ContainerWriter(str(out), signed=False, mode=0o644)
         writer.add("objects", reader.read("objects"), compress=False)
@@ -59,6 +70,41 @@ def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]],
     finally:
         reader.close()
     return out
+
+
+BIGLOBALS = REPO / "tests" / "dap" / "programs" / "biglobals.py"
+
+
+def biglobals_dump(folder: Path) -> Path:
+    """The dump of programs/biglobals.py (its stack through 40 modules of 3 000 globals), run
+    from a copy in ``folder``, where it writes its modules."""
+    program = Path(shutil.copy(BIGLOBALS, folder))
+    proc = run([PYTHON, "-m", "tbdump", program.name], folder, env={"TBDUMP_MAX_SECONDS": "600"}, timeout=600)
+    assert proc.stderr == "RuntimeError: deep in module 39\nTraceback dumped into: traceback.pkl\n", proc
+    return folder / "traceback.pkl"
+
+
+def globals_entries_damaged(dump: Path, out: Path) -> List[int]:
+    """A copy of ``dump`` whose object index entries of every module global's record cannot be
+    followed (what a reader of them would find); the numbers of those records, in order."""
+    from tbdump.container import ContainerReader, ContainerWriter
+    from tbdump.objindex import ENTRY, pack
+    reader = ContainerReader(str(dump))
+    try:
+        members = {name: reader.read(name) for name in reader.manifest["members"]}
+    finally:
+        reader.close()
+    refs = sorted(value["ref"] for name in json.loads(members["safe"])["globals"].values()
+                  for value in json.loads(members[name]).values() if "ref" in value)
+    index = list(ENTRY.iter_unpack(members["objects.idx"]))
+    for ref in refs:
+        index[ref] = (2 ** 64 - 1, 2 ** 64 - 1, 1, 1)
+    members["objects.idx"] = pack(index)
+    writer = ContainerWriter(str(out), signed=False, mode=0o644)
+    for name, data in members.items():
+        writer.add(name, data, compress=name != "objects")
+    writer.finish(None, {})
+    return refs
 
 
 @contextmanager

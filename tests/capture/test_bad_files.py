@@ -17,7 +17,9 @@ import pytest
 
 import tbdump
 from tbdump.container import END_MAGIC, MAGIC, ContainerReader, manifest_mac
-from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run
+from tbdump.model import FORMAT_VERSION
+from tbdump.objindex import ENTRY, Entry, pack
+from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run, texts_inline
 from ..crafted import TIMEOUT, memory_cap
 from ..trust.test_xversion import _interpreter
 
@@ -245,7 +247,7 @@ def _clean(proc: "subprocess.CompletedProcess[str]", status: int = 0) -> bool:
     return proc.returncode == status and "Traceback" not in proc.stderr
 
 
-Parts = Tuple[Dict[str, Any], bytes, List[Any]]
+Parts = Tuple[Dict[str, Any], bytes, List[Entry]]
 Stored = Tuple[Union[bytes, int], str]  # a member's bytes (or a number of bytes of holes), its encoding
 
 
@@ -256,7 +258,8 @@ def parts(good_dump: bytes, tmp_path_factory: pytest.TempPathFactory) -> Parts:
     path.write_bytes(good_dump)
     reader = ContainerReader(str(path))
     try:
-        return json.loads(reader.read("safe")), reader.read("objects"), json.loads(reader.read("objects.idx"))
+        return (texts_inline(json.loads(reader.read("safe")), reader.read), reader.read("objects"),
+                list(ENTRY.iter_unpack(reader.read("objects.idx"))))
     finally:
         reader.close()
 
@@ -277,7 +280,7 @@ def _container(path: Path, members: Dict[str, Stored], key: Optional[bytes] = No
                 out.write(data)
             else:
                 out.seek(size, os.SEEK_CUR)
-        manifest: Dict[str, Any] = {"format": 1, "members": entries, "hmac": None}
+        manifest: Dict[str, Any] = {"format": FORMAT_VERSION, "members": entries, "hmac": None}
         if key:
             manifest["hmac"] = manifest_mac(manifest, key)
         edit(manifest)
@@ -286,12 +289,12 @@ def _container(path: Path, members: Dict[str, Stored], key: Optional[bytes] = No
     return path
 
 
-def _members(parts: Parts, safe: Optional[str] = None, idx: Optional[str] = None,
+def _members(parts: Parts, safe: Optional[str] = None, idx: Optional[bytes] = None,
              stored: Optional[Dict[str, Stored]] = None) -> Dict[str, Stored]:
-    """The good dump's members; the safe layer's or the index's JSON text replaced, or any as ``stored``."""
+    """The good dump's members; the safe layer's JSON text or the index's bytes replaced, or any as ``stored``."""
     members: Dict[str, Stored] = {
         "objects": (parts[1], "raw"),
-        "objects.idx": (zlib.compress((json.dumps(parts[2]) if idx is None else idx).encode()), "zlib"),
+        "objects.idx": (zlib.compress(pack(parts[2]) if idx is None else idx), "zlib"),
         "safe": (zlib.compress((json.dumps(parts[0]) if safe is None else safe).encode()), "zlib")}
     members.update(stored or {})
     return members
@@ -403,27 +406,58 @@ def test_a_sparse_object_member_is_not_read_for_the_safe_layer(parts: Parts, tmp
         path.unlink()
 
 
-# The object index as its JSON text; each is a damaged object layer, not a crash.
-BAD_INDEX: Dict[str, Callable[[Parts], str]] = {
-    "entries of one number": lambda p: json.dumps([[0]] * len(p[2])),
-    "negative offsets": lambda p: json.dumps([[-100000, 10, 1, 0]] * len(p[2])),
-    "strings": lambda p: json.dumps([["a", "b", "c", 0]] * len(p[2])),
-    "records past the member": lambda p: json.dumps([[len(p[1]) + 10, 5, 1, 0]] * len(p[2])),
-    "a dict": lambda p: '{"a": 1}',
-    "a number": lambda p: "5",
-    "nested 100000 deep": lambda p: "[" * 100000 + "]" * 100000,
+# The object index as stored, under the format the manifest gives; each is a damaged object layer,
+# not a crash.  Format 1 wrote JSON, format 2 packs entries of ENTRY.size bytes.
+BAD_INDEX: Dict[str, Tuple[int, Callable[[Parts], bytes]]] = {
+    "entries of one number": (1, lambda p: json.dumps([[0]] * len(p[2])).encode()),
+    "negative offsets": (1, lambda p: json.dumps([[-100000, 10, 1, 0]] * len(p[2])).encode()),
+    "strings": (1, lambda p: json.dumps([["a", "b", "c", 0]] * len(p[2])).encode()),
+    "records past the member": (1, lambda p: json.dumps([[len(p[1]) + 10, 5, 1, 0]] * len(p[2])).encode()),
+    "a dict": (1, lambda p: b'{"a": 1}'),
+    "a number": (1, lambda p: b"5"),
+    "nested 100000 deep": (1, lambda p: b"[" * 100000 + b"]" * 100000),
+    "an entry cut short": (FORMAT_VERSION, lambda p: pack(p[2])[:-1]),
+    "a byte past the last entry": (FORMAT_VERSION, lambda p: pack(p[2]) + b"\0"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INDEX))
 def test_a_damaged_object_index_leaves_the_safe_layer(case: str, parts: Parts, tmp_path: Path) -> None:
-    path = _container(tmp_path / "hostile.pkl", _members(parts, idx=BAD_INDEX[case](parts)))
+    version, index = BAD_INDEX[case]
+    path = _container(tmp_path / "hostile.pkl", _members(parts, idx=index(parts)),
+                      edit=lambda manifest: manifest.update(format=version))
     damaged = "safe mode: the dump's object index is damaged"
     loaded = _limited([PYTHON, "-c", LOAD, str(path)], tmp_path)
     assert _clean(loaded) and "values: {'x': \"%s\", 'y': \"%s\"}" % (damaged, damaged) in loaded.stdout, loaded
     assert "reason: %s\n" % damaged in loaded.stdout, loaded
     debug = _limited([PYTHON, "-m", "tbdebug", str(path)], tmp_path, stdin="p x\nq\n")
     assert _clean(debug) and "(Pdb) <int: %s 5>" % damaged in debug.stdout, debug
+
+
+# A format 2 entry is checked when its record is read: one that cannot be followed is its value's
+# placeholder (and, as for a record that fails, the values sharing its memo after it).
+BAD_ENTRY: Dict[str, Callable[[Entry, int], Entry]] = {
+    "its record past the member": lambda e, size: (size - 1, 2, e[2], e[3]),
+    "a huge length": lambda e, size: (e[0], 2 ** 64 - 1, e[2], e[3]),
+    "a fresh flag of 2": lambda e, size: (e[0], e[1], 2, e[3]),
+    "an alone flag of 255": lambda e, size: (e[0], e[1], e[2], 255),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ENTRY))
+def test_a_damaged_entry_of_the_object_index_is_its_values_placeholder(case: str, parts: Parts,
+                                                                       tmp_path: Path) -> None:
+    x, y = (parts[0]["frames"][-1]["vars"][name]["ref"] for name in "xy")
+    assert x < y   # x's record is read before y's
+    entries = list(parts[2])
+    entries[y] = BAD_ENTRY[case](entries[y], len(parts[1]))
+    path = _container(tmp_path / "hostile.pkl", _members(parts, idx=pack(entries)))
+    damaged = "not restored: the dump's object index entry %d is damaged" % y
+    loaded = _limited([PYTHON, "-c", LOAD, str(path)], tmp_path)
+    assert _clean(loaded) and "values: {'x': 5, 'y': \"%s\"}" % damaged in loaded.stdout, loaded
+    assert "reason: None\n" in loaded.stdout, loaded
+    debug = _limited([PYTHON, "-m", "tbdebug", str(path)], tmp_path, stdin="p x\np y\nq\n")
+    assert _clean(debug) and "(Pdb) 5\n(Pdb) <int: %s 0>" % damaged in debug.stdout, debug
 
 
 def test_a_value_naming_a_record_not_in_the_index_is_a_placeholder(parts: Parts, tmp_path: Path) -> None:
@@ -480,20 +514,22 @@ def test_far_lines_under_python_39(parts: Parts, tmp_path: Path) -> None:
 
 def test_a_dump_of_format_1_with_the_globals_in_its_safe_layer_opens_with_them(good_dump: bytes,
                                                                                tmp_path: Path) -> None:
-    # Format 2 keeps each module's globals in a member of its own; a dump written before holds them
-    # in the safe layer's "namespaces".
+    # Format 2 keeps each module's globals and each source's text in a member of its own and packs
+    # the object index; a dump written before holds them in the safe layer, its index is JSON.
     path = tmp_path / "new.pkl"
     path.write_bytes(good_dump)
     reader = ContainerReader(str(path))
     try:
-        safe = json.loads(reader.read("safe"))
+        safe = texts_inline(json.loads(reader.read("safe")), reader.read)
         safe["namespaces"] = {key: json.loads(reader.read(name)) for key, name in safe.pop("globals").items()}
         members: Dict[str, Stored] = {"objects": (reader.read("objects"), "raw"),
-                                      "objects.idx": (zlib.compress(reader.read("objects.idx")), "zlib"),
+                                      "objects.idx": (zlib.compress(json.dumps(
+                                          list(ENTRY.iter_unpack(reader.read("objects.idx")))).encode()), "zlib"),
                                       "safe": (zlib.compress(json.dumps(safe).encode()), "zlib")}
     finally:
         reader.close()
-    old, new = tbdump.load(_container(tmp_path / "old.pkl", members)), tbdump.load(path)
+    old = tbdump.load(_container(tmp_path / "old.pkl", members, edit=lambda manifest: manifest.update(format=1)))
+    new = tbdump.load(path)
     shown = [{name: v.repr for name, v in dump.globals_of(dump.frames[-1]).items()} for dump in (old, new)]
     assert shown[0] == shown[1] and shown[0]["__name__"] == "'__main__'"
     assert old.frames[-1].globals["div"].__name__ == "div"

@@ -4,11 +4,12 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
+from typing import Any, Callable, Dict
 
 import tbdump
 from tbdump.container import ContainerReader
 from tbdump.placeholder import Placeholder
-from ..conftest import PYTHON, run, write
+from ..conftest import PYTHON, biglobals_dump, globals_entries_damaged, run, write
 
 
 def test_a_server_with_a_hundred_threads_is_dumped_whole_and_tbdumps_hooks_stay_out_of_it(workdir: Path) -> None:
@@ -188,13 +189,7 @@ def test_a_frames_locals_read_no_modules_globals_and_each_modules_globals_are_re
     assert proc.stderr == "RuntimeError: deep\nTraceback dumped into: traceback.pkl\n"
     path = workdir / "traceback.pkl"
     # Damage m2's globals alone: the dump still opens, and only they say so.
-    reader = ContainerReader(str(path))
-    member = json.loads(reader.read("safe"))["globals"]["m2"]
-    at = reader.manifest["members"][member]["offset"] + 5
-    reader.close()
-    data = bytearray(path.read_bytes())
-    data[at] ^= 0xFF
-    path.write_bytes(bytes(data))
+    member = _damage_member(path, lambda safe: safe["globals"]["m2"])
     dump = tbdump.load(path)
     assert [f.locals for f in dump.frames[-6:]] == [{"k": n, "here": 2 * n} for n in range(6)]
     steps = dump.frames[-6:]
@@ -221,3 +216,54 @@ def test_a_closed_dump_still_reads_the_globals_of_its_file_and_not_those_of_anot
     run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
     assert second.globals_of(second.frames[-1])["<globals>"].missing == (
         "not readable: %s: the file was replaced while it was open" % (workdir / "traceback.pkl"))
+
+
+def test_a_frames_locals_follow_no_index_entry_of_the_modules_globals(workdir: Path) -> None:
+    # 40 modules of 3 000 globals make 120 000 object records, and their index was parsed and
+    # checked whole (some 100 ms) before the first frame's locals could be read.
+    refs = globals_entries_damaged(biglobals_dump(workdir), workdir / "damaged.pkl")
+    assert len(refs) >= 40 * 3000
+    dump = tbdump.load(workdir / "damaged.pkl")
+    assert [f.locals for f in dump.frames[-40:]] == [{"depth": n, "here": 2 * n, "name": "m%d" % n} for n in range(40)]
+    assert dump.safe_reason is None and dump.globals_of(dump.frames[-1])["V_2997"].repr == "119997"
+    first = next(name for name, value in dump.globals_of(dump.frames[-1]).items() if value.ref == refs[0])
+    missing = dump.frames[-1].globals[first]
+    assert isinstance(missing, Placeholder) and missing.reason == (
+        "not restored: the dump's object index entry %d is damaged" % refs[0])
+
+
+def test_a_source_is_read_when_its_text_is_asked_for_and_a_damaged_one_has_none_and_says_why(
+        workdir: Path) -> None:
+    # The texts of a big program's 40 files, 4 MB, were most of opening its dump, and a frame's
+    # locals need none of them.
+    for n in range(3):
+        call = "    __import__('m%d').step(k + 1)\n" % (n + 1) if n < 2 else "    raise RuntimeError('deep')\n"
+        write(workdir / ("m%d.py" % n), "def step(k):\n    here = k * 2\n" + call)
+    write(workdir / "prog.py", "import m0\nm0.step(0)\n")
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    path = workdir / "traceback.pkl"
+    member = _damage_member(path, lambda safe: safe["sources"][str(workdir / "m1.py")]["member"])
+    dump = tbdump.load(path)
+    assert [f.locals for f in dump.frames[-3:]] == [{"k": n, "here": 2 * n} for n in range(3)]
+    damaged, whole = dump.sources[str(workdir / "m1.py")], dump.sources[str(workdir / "m2.py")]
+    assert damaged.text is None and damaged.reason == (
+        "not readable: %s: the dump is corrupted (member %r fails its checksum)" % (path, member))
+    assert whole.lines == ["def step(k):", "    here = k * 2", "    raise RuntimeError('deep')"]
+    report = run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], workdir)
+    assert report.returncode == 0 and report.stderr == "", report
+    assert "__import__('m1').step(k + 1)" in report.stdout and "__import__('m2').step(k + 1)" not in report.stdout
+    assert "raise RuntimeError('deep')" in report.stdout
+
+
+def _damage_member(path: Path, name: Callable[[Dict[str, Any]], str]) -> str:
+    """Flip a byte of the member of the dump that ``name`` finds in its safe layer; its name."""
+    reader = ContainerReader(str(path))
+    try:
+        member = name(json.loads(reader.read("safe")))
+        at = reader.manifest["members"][member]["offset"] + 5
+    finally:
+        reader.close()
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return member

@@ -52,6 +52,7 @@ if str(REPO) not in sys.path:   # run as a script: the tree under test, not an i
 import tbdump  # noqa: E402
 from tbdump.container import END_MAGIC, MAGIC, manifest_mac  # noqa: E402
 from tbdump.model import FORMAT_VERSION, Value  # noqa: E402
+from tbdump.objindex import ENTRY, pack  # noqa: E402
 from tbdump.report import Style, render  # noqa: E402
 from tbpeep.view import crash_view  # noqa: E402
 
@@ -374,7 +375,7 @@ def zlib_bomb() -> bytes:
 def member_content(rng: random.Random, seed: Seed) -> Mutant:
     """A member's bytes replaced, with valid checksums: a bomb, a broken or foreign stream."""
     layout = take_apart(seed.data)
-    name = rng.choice(["safe", "objects.idx"] + sorted(n for n in layout.members if n.startswith("globals.")))
+    name = rng.choice(["safe", "objects.idx"] + sorted(n for n in layout.members if n.startswith(("globals.", "source."))))
     stored = layout.members[name]
     content, how = rng.choice([
         (zlib_bomb(), "a zlib bomb"),
@@ -553,26 +554,26 @@ def safe_values(rng: random.Random, seed: Seed) -> Mutant:
 
 @mutation
 def object_index(rng: random.Random, seed: Seed) -> Mutant:
-    """``objects.idx`` edited and checksummed: entries of the wrong shape or outside the member,
-    or real records in another order (only the seed's own pickles are ever read)."""
+    """``objects.idx`` edited and checksummed: not whole entries, entries outside the member or with
+    flags other than 0 and 1, or real records in another order (only the seed's own pickles are
+    ever read)."""
     layout = take_apart(seed.data)
-    index = json.loads(zlib.decompress(layout.members["objects.idx"]))
+    packed = zlib.decompress(layout.members["objects.idx"])
+    index = list(ENTRY.iter_unpack(packed))
     size = len(layout.members["objects"])
-    text, how = rng.choice([
-        (lambda: [], "empty"),
-        (lambda: {"a": 1}, "an object"),
-        (lambda: [[0]] * len(index), "entries of one number"),
-        (lambda: [[-1, 10, 1, 0]] + index[1:], "a negative offset"),
-        (lambda: [[size, 5, 1, 0]] + index[1:], "a record past the member"),
-        (lambda: [["0", 1, 1, 0]] + index[1:], "a string offset"),
-        (lambda: [[0, 2 ** 63, 1, 0]] + index[1:], "a huge length"),
-        (lambda: index[::-1], "its records in reverse order"),
-        (lambda: index[:len(index) // 2], "cut in half"),
-        (lambda: "NESTED", "nested 100000 deep"),
+    damage, how = rng.choice([
+        (lambda: b"", "empty"),
+        (lambda: packed[:-1], "its last entry cut short"),
+        (lambda: packed + b"\0" * rng.randint(1, ENTRY.size - 1), "bytes past its last entry"),
+        (lambda: json.dumps(index).encode(), "JSON"),
+        (lambda: pack([(size, 5, 1, 0)] + index[1:]), "a record past the member"),
+        (lambda: pack([(0, 2 ** 64 - 1, 1, 0)] + index[1:]), "a huge length"),
+        (lambda: pack(index[:-1] + [(2 ** 64 - 1, 2 ** 64 - 1, 1, 1)]), "a last entry of all ones"),
+        (lambda: pack([e[:2] + (rng.randint(2, 255), e[3]) for e in index]), "fresh flags past 1"),
+        (lambda: pack(index[::-1]), "its records in reverse order"),
+        (lambda: pack(index[:len(index) // 2]), "cut in half"),
     ])
-    nested = "[" * 100000 + "]" * 100000
-    members = dict(layout.members, **{"objects.idx": zlib.compress(json.dumps(text()).replace(
-        '"NESTED"', nested).encode())})
+    members = dict(layout.members, **{"objects.idx": zlib.compress(damage())})
     return Mutant("object index: %s" % how, put_together(members, _encodings(layout), seed.key), objects_only=True)
 
 
