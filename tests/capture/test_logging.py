@@ -369,3 +369,28 @@ def test_a_value_that_logs_an_exception_while_it_is_captured_gets_no_dump_of_its
     assert said(done.stderr, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
     dump = tbdump.load(path)
     assert dump.exception.type == "ValueError" and dump.frames[-1].variables["item"].repr == "<Noisy>"
+
+
+def test_an_asyncio_tasks_exception_nobody_retrieved_is_dumped_from_the_event_loops_log(tmp_path: Path) -> None:
+    program = write(tmp_path / "prog.py", """
+        import asyncio, gc, logging, tbdump
+        logging.getLogger().addHandler(tbdump.DumpHandler("out"))
+
+        async def fetch(url):
+            raise ConnectionError("refused: " + url)
+
+        async def main():
+            task = asyncio.create_task(fetch("http://db:5432"))
+            await asyncio.sleep(0.01)
+            del task
+            gc.collect()   # the task's end: the loop logs "Task exception was never retrieved"
+        asyncio.run(main())
+    """)
+    done = subprocess.run([PYTHON, str(program)], cwd=str(tmp_path), env=env_for_child(), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [path] = dumps_in(tmp_path / "out")
+    dump = tbdump.load(path)
+    assert dump.metadata.log["logger"] == "asyncio"
+    assert dump.metadata.log["message"].startswith("Task exception was never retrieved")
+    assert [f.name for f in dump.frames] == ["fetch"] and dump.frames[0].locals["url"] == "http://db:5432"
