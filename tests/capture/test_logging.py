@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, env_for_child, write
+from ..conftest import PYTHON, cached_venv, env_for_child, run, write
 from ..dap.dapclient import DapClient
 
 # A web framework's way with a view that raises: answer 500, log the exception, serve on.
@@ -103,6 +103,26 @@ ASYNC_SERVER = """
     asyncio.run(main())
 """
 
+# Flask's own: it answers a view's exception with 500 and logs it through app.logger.
+FLASK_SERVER = """
+    import json, logging.config, sys
+    from flask import Flask
+    from werkzeug.serving import make_server
+
+    logging.config.dictConfig(json.loads(sys.argv[1]))
+    app = Flask("shop")
+
+    @app.route("/price/<int:item_id>")
+    def price(item_id):
+        prices = {1: 3}
+        return str(prices[item_id])
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    print(server.port, flush=True)
+    server.serve_forever()
+"""
+FLASK_REQUIREMENTS = Path(__file__).with_name("flask-requirements.txt")
+
 DUMP_NAME = re.compile(r"\A\d{8}T\d{6}\.\d{6}Z-KeyError-\d+-\d+\.tbdump\Z")
 
 
@@ -118,10 +138,11 @@ def logging_config(**dumps: Any) -> Dict[str, Any]:
 class Server:
     """A server program of this module, running in ``cwd``."""
 
-    def __init__(self, cwd: Path, source: str, config: Dict[str, Any], preexec_fn: Any = None) -> None:
+    def __init__(self, cwd: Path, source: str, config: Dict[str, Any], preexec_fn: Any = None,
+                 python: str = PYTHON) -> None:
         cwd.mkdir(parents=True, exist_ok=True)
         write(cwd / "server.py", source)
-        self.process = subprocess.Popen([PYTHON, "server.py", json.dumps(config)], cwd=str(cwd), env=env_for_child(),
+        self.process = subprocess.Popen([python, "server.py", json.dumps(config)], cwd=str(cwd), env=env_for_child(),
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         preexec_fn=preexec_fn)
         assert self.process.stdout is not None
@@ -191,8 +212,8 @@ def test_a_failed_request_is_dumped_with_the_view_and_the_servers_frames_above_a
     above = [f.name for f in dump.frames if f.above_handler]
     assert {"run", "handle", "process_request_thread", "_bootstrap"} <= set(above)
     assert "emit" not in [f.name for f in dump.frames]   # nothing of logging's nor tbdump's
-    assert "logged    ERROR app.request: Internal Server Error: /price/7" in subprocess.run(
-        [PYTHON, "-m", "tbdump.report", str(path)], env=env_for_child(), capture_output=True, text=True).stdout
+    assert "logged    ERROR app.request: Internal Server Error: /price/7" in run(
+        [PYTHON, "-m", "tbdump.report", str(path)], tmp_path).stdout
 
 
 def test_two_requests_failing_at_once_write_two_dumps_each_of_its_own(tmp_path: Path) -> None:
@@ -278,8 +299,7 @@ def test_only_records_at_the_handlers_level_with_an_exception_are_dumped(tmp_pat
             log.info("below the level", exc_info=True)
             log.warning("retrying", exc_info=True)
     """)
-    done = subprocess.run([PYTHON, str(program)], cwd=str(tmp_path), env=env_for_child(), capture_output=True,
-                          text=True, timeout=60)
+    done = run([PYTHON, str(program)], tmp_path)
     assert done.returncode == 0 and "Traceback dumped into" not in done.stderr, done.stderr
     [path] = dumps_in(tmp_path / "out")
     assert tbdump.load(path).metadata.log == {"logger": "job", "level": "WARNING", "message": "retrying"}
@@ -298,7 +318,7 @@ def test_the_logged_message_is_redacted_as_an_exception_message_is(tmp_path: Pat
         except ConnectionError:
             log.exception("call failed with key %s", "sk-123456789")
     """)
-    subprocess.run([PYTHON, str(program)], cwd=str(tmp_path), env=env_for_child(), check=True, timeout=60)
+    assert run([PYTHON, str(program)], tmp_path).returncode == 0
     [path] = dumps_in(tmp_path / "out")
     message = tbdump.load(path).metadata.log["message"]
     assert "sk-123456789" not in message and message.startswith("call failed with key ")
@@ -310,8 +330,7 @@ def test_a_logged_exceptions_dump_opens_in_pdb_and_in_vs_codes_adapter(tmp_path:
     assert server.get("/price/9") == 500
     server.stop()
     [path] = dumps_in(tmp_path / "tbdumps")
-    done = subprocess.run([PYTHON, "-m", "tbdebug", str(path)], cwd=str(tmp_path), env=env_for_child(),
-                          input="p item_id\nq\n", capture_output=True, text=True, timeout=60)
+    done = run([PYTHON, "-m", "tbdebug", str(path)], tmp_path, stdin="p item_id\nq\n")
     assert done.returncode == 0, done.stderr
     line = (tmp_path / "server.py").read_text().splitlines().index("    return prices[item_id]") + 1
     assert "server.py(%d)view()\n-> return prices[item_id]" % line in done.stdout and "(Pdb) 9\n" in done.stdout
@@ -334,8 +353,7 @@ def test_a_bad_limit_is_refused_when_logging_is_configured(tmp_path: Path) -> No
         import json, logging.config, sys
         logging.config.dictConfig(json.loads(sys.argv[1]))
     """)
-    done = subprocess.run([PYTHON, str(program), json.dumps(logging_config(max_dumps=0))], cwd=str(tmp_path),
-                          env=env_for_child(), capture_output=True, text=True, timeout=60)
+    done = run([PYTHON, str(program), json.dumps(logging_config(max_dumps=0))], tmp_path)
     assert done.returncode == 1
     assert "DumpHandler: max_dumps must be a whole number of 1 or more, or None: 0" in done.stderr
     assert not os.path.exists(tmp_path / "tbdumps")
@@ -362,8 +380,7 @@ def test_a_value_that_logs_an_exception_while_it_is_captured_gets_no_dump_of_its
         except ValueError:
             log.exception("job failed")
     """)
-    done = subprocess.run([PYTHON, str(program)], cwd=str(tmp_path), env=env_for_child(), capture_output=True,
-                          text=True, timeout=60)
+    done = run([PYTHON, str(program)], tmp_path)
     assert done.returncode == 0, done.stderr
     [path] = dumps_in(tmp_path / "out")
     assert said(done.stderr, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
@@ -386,11 +403,30 @@ def test_an_asyncio_tasks_exception_nobody_retrieved_is_dumped_from_the_event_lo
             gc.collect()   # the task's end: the loop logs "Task exception was never retrieved"
         asyncio.run(main())
     """)
-    done = subprocess.run([PYTHON, str(program)], cwd=str(tmp_path), env=env_for_child(), capture_output=True,
-                          text=True, timeout=60)
+    done = run([PYTHON, str(program)], tmp_path)
     assert done.returncode == 0, done.stderr
     [path] = dumps_in(tmp_path / "out")
     dump = tbdump.load(path)
     assert dump.metadata.log["logger"] == "asyncio"
     assert dump.metadata.log["message"].startswith("Task exception was never retrieved")
     assert [f.name for f in dump.frames] == ["fetch"] and dump.frames[0].locals["url"] == "http://db:5432"
+
+
+def test_a_flask_views_exception_is_dumped_with_flasks_and_werkzeugs_frames_above(tmp_path: Path) -> None:
+    try:
+        python = cached_venv(FLASK_REQUIREMENTS, "flask")
+    except RuntimeError as exc:  # offline: the registry cannot be reached
+        pytest.skip(str(exc))
+    server = Server(tmp_path, FLASK_SERVER, logging_config(directory="tbdumps"), python=str(python))
+    assert [server.get("/price/7"), server.get("/price/1")] == [500, 200]
+    stderr = server.stop()
+    [path] = dumps_in(tmp_path / "tbdumps")
+    assert said(stderr, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
+    dump = tbdump.load(path)
+    assert dump.metadata.log == {"logger": "shop", "level": "ERROR", "message": "Exception on /price/7 [GET]"}
+    assert dump.frames[-1].name == "price" and dump.frames[-1].locals["item_id"] == 7
+    own = [f.name for f in dump.frames if not f.above_handler]
+    assert own[0] == "wsgi_app" and "dispatch_request" in own    # Flask's handler, and the view's callers
+    above = [f.name for f in dump.frames if f.above_handler]
+    assert {"__call__", "run_wsgi", "handle_one_request", "process_request_thread"} <= set(above)
+    assert dump.metadata.packages.get("flask") == "3.1.3"
