@@ -430,3 +430,24 @@ def test_a_flask_views_exception_is_dumped_with_flasks_and_werkzeugs_frames_abov
     above = [f.name for f in dump.frames if f.above_handler]
     assert {"__call__", "run_wsgi", "handle_one_request", "process_request_thread"} <= set(above)
     assert dump.metadata.packages.get("flask") == "3.1.3"
+
+
+def test_a_dump_holds_the_handler_as_a_placeholder_never_its_signing_key(tmp_path: Path) -> None:
+    program = write(tmp_path / "prog.py", """
+        import logging, tbdump
+        log = logging.getLogger("job")
+        log.addHandler(tbdump.DumpHandler("out", key=b"s3cret-signing-key", silent=True))
+
+        def work(n):
+            raise KeyError(n)
+        try:
+            work(1)
+        except KeyError:
+            log.exception("failed")
+    """)
+    assert run([PYTHON, str(program)], tmp_path).returncode == 0
+    [path] = dumps_in(tmp_path / "out")
+    assert b"s3cret-signing-key" not in path.read_bytes()
+    dump = tbdump.load(path, key=b"s3cret-signing-key")
+    [handler] = dump.frames[0].globals["log"].handlers
+    assert isinstance(handler, tbdump.Placeholder) and "tbdump's log handler" in repr(handler)
