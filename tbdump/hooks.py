@@ -376,12 +376,12 @@ class _Hook:
 
     tbdump_hook = False
 
-    def __init__(self, handle: Callable[..., None], what: str) -> None:
+    def __init__(self, handle: Callable[..., Any], what: str) -> None:
         self._handle = handle
         self._what = what
 
-    def __call__(self, *args: Any) -> None:
-        self._handle(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._handle(*args, **kwargs)
 
     def __repr__(self) -> str:
         return "<tbdump's %s>" % self._what

@@ -20,7 +20,7 @@ from typing import Any, Deque, Dict, Optional, Union
 
 from .budget import Budgets
 from .dumpdir import make_directory
-from .hooks import _left_out, _stderr_write, dump_delivering
+from .hooks import _Hook, _left_out, _stderr_write, dump_delivering
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
 from .writer import DumpWriteError
@@ -131,6 +131,24 @@ class DumpHandler(logging.Handler):
 
     def __repr__(self) -> str:
         return "<DumpHandler %s (%s)>" % (self.directory, logging.getLevelName(self.level))
+
+
+def dump_logged(directory: str) -> None:
+    """Dump each exception the program logs at ERROR or above into ``directory``, whatever handlers
+    its logging configuration sets (``python -m tbdump --log-dumps DIR``).
+
+    Through the log record factory, which basicConfig and dictConfig leave as it is: a handler on
+    the root logger would make the program's basicConfig() configure nothing, and a dictConfig of
+    the root logger would remove it."""
+    handler = DumpHandler(directory)
+    make = logging.getLogRecordFactory()
+
+    def dumped(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if record.levelno >= handler.level:
+            handler.handle(record)
+        return record
+    logging.setLogRecordFactory(_Hook(dumped, "log record factory"))
 
 
 def logged_exception(record: logging.LogRecord) -> Optional[BaseException]:

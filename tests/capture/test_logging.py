@@ -14,7 +14,7 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
 
@@ -123,6 +123,16 @@ FLASK_SERVER = """
 """
 FLASK_REQUIREMENTS = Path(__file__).with_name("flask-requirements.txt")
 
+# A job whose failure is logged, after a program's set-up that names its logger ``log``.
+FAILING_JOB = """
+        def work(n):
+            raise KeyError(n)
+        try:
+            work(1)
+        except KeyError:
+            log.exception("job failed")
+"""
+
 DUMP_NAME = re.compile(r"\A\d{8}T\d{6}\.\d{6}Z-KeyError-\d+-\d+\.tbdump\Z")
 
 
@@ -139,10 +149,11 @@ class Server:
     """A server program of this module, running in ``cwd``."""
 
     def __init__(self, cwd: Path, source: str, config: Dict[str, Any], preexec_fn: Any = None,
-                 python: str = PYTHON) -> None:
+                 python: str = PYTHON, runner: Sequence[str] = ()) -> None:
+        """``runner``: what runs the server before its name (``-m tbdump --log-dumps DIR``)."""
         cwd.mkdir(parents=True, exist_ok=True)
         write(cwd / "server.py", source)
-        self.process = subprocess.Popen([python, "server.py", json.dumps(config)], cwd=str(cwd), env=env_for_child(),
+        self.process = subprocess.Popen([python, *runner, "server.py", json.dumps(config)], cwd=str(cwd), env=env_for_child(),
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         preexec_fn=preexec_fn)
         assert self.process.stdout is not None
@@ -437,17 +448,46 @@ def test_a_dump_holds_the_handler_as_a_placeholder_never_its_signing_key(tmp_pat
         import logging, tbdump
         log = logging.getLogger("job")
         log.addHandler(tbdump.DumpHandler("out", key=b"s3cret-signing-key", silent=True))
-
-        def work(n):
-            raise KeyError(n)
-        try:
-            work(1)
-        except KeyError:
-            log.exception("failed")
-    """)
+    """ + FAILING_JOB)
     assert run([PYTHON, str(program)], tmp_path).returncode == 0
     [path] = dumps_in(tmp_path / "out")
     assert b"s3cret-signing-key" not in path.read_bytes()
     dump = tbdump.load(path, key=b"s3cret-signing-key")
     [handler] = dump.frames[0].globals["log"].handlers
     assert isinstance(handler, tbdump.Placeholder) and "tbdump's log handler" in repr(handler)
+
+
+PLAIN_LOGGING = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}},
+                 "root": {"handlers": ["console"], "level": "INFO"}}
+
+
+def test_python_m_tbdump_log_dumps_dumps_a_logging_configuration_without_tbdumps_handler(tmp_path: Path) -> None:
+    server = Server(tmp_path, WSGI_SERVER, PLAIN_LOGGING, runner=["-m", "tbdump", "--log-dumps", "tbdumps"])
+    assert [server.get("/price/7"), server.get("/price/1")] == [500, 200]
+    stderr = server.stop()
+    [path] = dumps_in(tmp_path / "tbdumps")
+    assert said(stderr, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
+    assert "Internal Server Error: /price/7" in stderr   # the program's own handler, as it set it up
+    dump = tbdump.load(path)
+    assert dump.metadata.log["message"] == "Internal Server Error: /price/7"
+    assert [f.name for f in dump.frames if not f.above_handler] == ["app", "view"]
+    above = [f.name for f in dump.frames if f.above_handler]
+    assert "process_request_thread" in above and "_run_file" not in above   # nothing of the runner's
+
+
+def test_log_dumps_leaves_the_programs_basic_config_as_it_was(tmp_path: Path) -> None:
+    program = write(tmp_path / "prog.py", """
+        import logging
+        logging.basicConfig(format="LOGGED %(levelname)s %(message)s")
+        log = logging.getLogger("job")
+    """ + FAILING_JOB + """
+        log.warning("a warning", exc_info=True)   # below ERROR: logged, not dumped
+    """)
+    plain = run([PYTHON, str(program)], tmp_path)
+    done = run([PYTHON, "-m", "tbdump", "--log-dumps=out", str(program)], tmp_path)
+    [path] = dumps_in(tmp_path / "out")
+    assert done.returncode == plain.returncode == 0
+    # Said as the record is made, while its frames are there: before the program's handler prints it.
+    assert done.stderr == "Traceback dumped into: %s\n" % path + plain.stderr
+    assert plain.stderr.startswith("LOGGED ERROR job failed\nTraceback") and "LOGGED WARNING a warning" in plain.stderr
+    assert tbdump.load(path).frames[-1].locals["n"] == 1
