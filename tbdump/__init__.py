@@ -1,8 +1,8 @@
 """tbdump: dump a Python crash into one file, and debug it later anywhere.
 
-The public surface: ``set_excepthook``, ``dump_exception`` and ``load``; what
-``load`` returns (``Dump``) and raises (``DumpError``); the ``Placeholder``
-that stands for a value a dump does not hold.  Names are imported on first
+The public surface: ``set_excepthook``, ``dump_exception``, ``DumpHandler`` (a logging
+handler) and ``load``; what ``load`` returns (``Dump``) and raises (``DumpError``); the
+``Placeholder`` that stands for a value a dump does not hold.  Names are imported on first
 use, so a viewer that only loads dumps never imports the capture machinery.
 """
 from __future__ import annotations
@@ -15,17 +15,18 @@ __version__ = "0.1.0"
 _HOMES = {
     "load": "dumpfile", "Dump": "dumpfile", "DumpError": "errors",
     "set_excepthook": "hooks", "dump_exception": "hooks", "Placeholder": "placeholder",
-    "DumpWriteError": "writer",
+    "DumpWriteError": "writer", "DumpHandler": "loghandler",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from .dumpfile import Dump, load
     from .errors import DumpError
     from .hooks import dump_exception, set_excepthook
+    from .loghandler import DumpHandler
     from .placeholder import Placeholder
     from .writer import DumpWriteError
 
-__all__ = ["set_excepthook", "dump_exception", "load", "Dump", "DumpError", "DumpWriteError",
+__all__ = ["set_excepthook", "dump_exception", "DumpHandler", "load", "Dump", "DumpError", "DumpWriteError",
            "Placeholder", "__version__"]
 
 

@@ -695,8 +695,10 @@ def _owners(tops: Set[str], installed: Iterable[Tuple[str, str]]) -> Dict[str, T
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,
             clock: Clock, *, skip_codes: Iterable[types.CodeType] = (), above_handler: bool = True,
-            thread: Optional[threading.Thread] = None, other_threads: bool = True) -> Tuple[SafeLayer, Capture]:
-    """Capture ``exc`` into a SafeLayer (object records go to ``records``)."""
+            thread: Optional[threading.Thread] = None, other_threads: bool = True,
+            log: Optional[Dict[str, str]] = None) -> Tuple[SafeLayer, Capture]:
+    """Capture ``exc`` into a SafeLayer (object records go to ``records``); ``log``: the log
+    record that carried it (Metadata.log)."""
     cap = Capture(records, budgets, redaction, clock, skip_codes)
     try:
         cap.learn(exc, above_handler, other_threads)
@@ -706,6 +708,8 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
     cap.capture_globals()
     meta = metadata(redaction, all_frames(exceptions, threads))
+    if log:
+        meta.log = dict(log, message=_redacted_text(log.get("message", ""), redaction))
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
                       sources=cap.sources(), namespaces=cap.namespaces(), omitted=cap.omitted())
     if redaction.enabled:
@@ -756,6 +760,8 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
     meta = layer.metadata
     meta.argv = [hide(a) if isinstance(a, str) else a for a in meta.argv]
     meta.cut = [hide(line) for line in meta.cut]
+    if "message" in meta.log:
+        meta.log["message"] = hide(meta.log["message"])
     for filename, source in list(layer.sources.items()):
         if source.text is not None:
             text = secrets.scrub_source(source.text)

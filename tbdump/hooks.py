@@ -48,9 +48,15 @@ def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     KeyboardInterrupt, or a SIGTERM handler's SystemExit, comes out of here (a Ctrl-C or
     SIGTERM first cuts the capture short: the dump holds what it had, marked partial).
     """
+    return dump_delivering(exc, filename, budgets=budgets, redaction=redaction, key=key,
+                           other_threads=threads, above_handler=above_handler)
+
+
+def dump_delivering(exc: BaseException, filename: str, **options: Any) -> str:
+    """``write_dump(exc, filename, **options)`` for a program that goes on: the signals held
+    meanwhile are delivered after it, and the runner's frames are left out."""
     try:
-        return write_dump(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                          other_threads=threads, above_handler=above_handler, skip_codes=_RUNNER_CODES)
+        return write_dump(exc, filename, skip_codes=_RUNNER_CODES, **options)
     except SignalsArrived as arrived:
         deliver(arrived.signals)
         return arrived.path
@@ -370,12 +376,12 @@ class _Hook:
 
     tbdump_hook = False
 
-    def __init__(self, handle: Callable[..., None], what: str) -> None:
+    def __init__(self, handle: Callable[..., Any], what: str) -> None:
         self._handle = handle
         self._what = what
 
-    def __call__(self, *args: Any) -> None:
-        self._handle(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._handle(*args, **kwargs)
 
     def __repr__(self) -> str:
         return "<tbdump's %s>" % self._what

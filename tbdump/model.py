@@ -543,6 +543,8 @@ class Metadata:
     cut: List[str] = field(default_factory=list)   # one line per thing a budget cut
     redaction: Dict[str, Any] = field(default_factory=dict)
     signed: bool = False
+    # A dump of a logged exception (DumpHandler): the record's logger, level and message.
+    log: Dict[str, str] = field(default_factory=dict)
 
     @property
     def command(self) -> str:
@@ -574,7 +576,8 @@ _METADATA: Dict[str, Callable[[Any], Any]] = {
     "platform": of_kind(TEXT), "hostname": of_kind(TEXT), "pid": of_kind(INT), "argv": of_kind(TEXTS),
     "cwd": of_kind(TEXT), "executable": of_kind(TEXT), "tbdump_version": of_kind(TEXT),
     "format_version": of_kind(INT), "packages": lambda v: named(v, of_kind(TEXT)), "partial": of_kind(BOOL),
-    "cut": of_kind(TEXTS), "redaction": of_kind(OBJECT), "signed": of_kind(BOOL)}
+    "cut": of_kind(TEXTS), "redaction": of_kind(OBJECT), "signed": of_kind(BOOL),
+    "log": lambda v: named(v, of_kind(TEXT))}
 _METADATA_REQUIRED = {f.name for f in dataclasses.fields(Metadata)
                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
 

@@ -157,12 +157,13 @@ def dump_test_exception(item: pytest.Item, exc: BaseException, tb: Optional[Trac
     written, else why not.  Never raises but Ctrl-C (or a signal handler's SystemExit), and
     leaves the exception as it found it: pytest, --pdb and the other plugins still read it."""
     from .chain import set_slot
+    from .dumpdir import make_directory
     from .saferepr import describe_exception
     from .writer import DumpWriteError, SignalsArrived, write_dump
     original = exc.__traceback__
     arrived: List[int] = []
     try:
-        make_directory(Path(path).parent)
+        make_directory(Path(path).parent, "tbdump's pytest plugin: dumps of failing tests")
         # The dump starts where the traceback enters the test; pytest's and pluggy's frames
         # above it, and above the handler, are the runner's, not the test's.
         set_slot(exc, "__traceback__", own_traceback(item, tb))
@@ -195,16 +196,6 @@ def _deliver_to_pytest(signals: List[int]) -> None:
         raise
     except BaseException:
         pass
-
-
-def make_directory(directory: Path) -> None:
-    """The dump directory, with a ``.gitignore`` when this run makes it (as pytest's cache has):
-    dumps hold the tests' values, which belong in no commit."""
-    try:
-        directory.mkdir(parents=True)
-    except FileExistsError:
-        return
-    (directory / ".gitignore").write_text("# Made by tbdump's pytest plugin: dumps of failing tests.\n*\n")
 
 
 def own_traceback(item: pytest.Item, tb: Optional[TracebackType]) -> Optional[TracebackType]:

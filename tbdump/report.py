@@ -61,6 +61,9 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
         meta.time, meta.hostname, meta.pid, ".".join(map(str, meta.version_info)), meta.implementation)))
     out.write(style.plain("  command   %s\n" % meta.command))
     out.write(style.plain("  cwd       %s\n" % meta.cwd))
+    if meta.log:
+        out.write(style.plain("  logged    %s %s: %s\n" % (meta.log.get("level", ""), meta.log.get("logger", ""),
+                                                         meta.log.get("message", ""))))
     if meta.packages:
         out.write(style.plain("  packages  %s\n" % ", ".join("%s %s" % kv for kv in sorted(meta.packages.items()))))
     if meta.partial or meta.cut:

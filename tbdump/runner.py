@@ -11,7 +11,7 @@ import runpy
 import zipfile
 import sys
 import types
-from typing import Any, List, NoReturn, Optional, Set
+from typing import Any, List, NoReturn, Optional, Set, Tuple
 
 from .capture import remember_source
 from .chain import set_slot
@@ -22,7 +22,7 @@ from .dillimport import release_main
 from .writer import DEFAULT_FILENAME
 
 USAGE = """\
-usage: {prog} [-o PATH] [-t] [--no-threads] (SCRIPT | -m MODULE | -c CODE) [ARGS...]
+usage: {prog} [-o PATH] [-t] [--no-threads] [--log-dumps DIR] (SCRIPT | -m MODULE | -c CODE) [ARGS...]
 
 Runs SCRIPT (a file, .pyc, zip app or directory; - for stdin), -m MODULE or
 -c CODE exactly as python would; an uncaught exception is dumped to PATH
@@ -34,6 +34,8 @@ with the exit status python would give.
   -o, --output PATH  where to write the dump
   -t, --traceback    also print Python's usual traceback
   --no-threads       leave out the stacks of the threads that did not crash
+  --log-dumps DIR    also dump each exception the program logs at ERROR into DIR
+                     (a server's failed request), as tbdump.DumpHandler does
   -h, --help         show this help
   --version          print tbdump's version
 Options after SCRIPT (-m MODULE, -c CODE) are the program's own, --help too.
@@ -49,6 +51,7 @@ class Options:
         self.output = DEFAULT_FILENAME
         self.traceback = False
         self.other_threads = True
+        self.log_dumps: Optional[str] = None
         self.kind = ""          # "script", "module" or "code"
         self.target = ""
         self.args: List[str] = []
@@ -66,13 +69,9 @@ def parse(argv: List[str]) -> Options:
             print(version_line("tbdump"))
             raise SystemExit(0)
         if arg in ("-o", "--output") or arg.startswith("--output="):
-            if "=" in arg:
-                opts.output = arg.partition("=")[2]
-            else:
-                i += 1
-                if i >= len(argv):
-                    _usage_error("%s needs a path" % arg)
-                opts.output = argv[i]
+            opts.output, i = _value(argv, i, "a path")
+        elif arg == "--log-dumps" or arg.startswith("--log-dumps="):
+            opts.log_dumps, i = _value(argv, i, "a directory")
         elif arg in ("-t", "--traceback"):
             opts.traceback = True
         elif arg == "--no-threads":
@@ -96,6 +95,17 @@ def parse(argv: List[str]) -> Options:
         _usage_error("nothing to run")
     opts.kind, opts.target, opts.args = "script", argv[i], argv[i + 1:]
     return opts
+
+
+def _value(argv: List[str], i: int, what: str) -> Tuple[str, int]:
+    """The value of the option at ``argv[i]`` (``--opt=VALUE`` or ``--opt VALUE``), and the index
+    of the last argument it took."""
+    option, equals, value = argv[i].partition("=")
+    if equals:
+        return value, i
+    if i + 1 >= len(argv):
+        _usage_error("%s needs %s" % (option, what))
+    return argv[i + 1], i + 1
 
 
 def _usage() -> str:
@@ -235,6 +245,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     run_by_runner(skip)
     set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
                           skip_codes=skip)
+    if opts.log_dumps is not None:
+        from .loghandler import dump_logged
+        dump_logged(opts.log_dumps)
     follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,
                      skip_codes=skip)
     try:

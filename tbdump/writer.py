@@ -9,7 +9,7 @@ import sys
 import threading
 import types
 import warnings
-from typing import Any, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
@@ -128,8 +128,9 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
                key: Optional[bytes] = None, skip_codes: Iterable[types.CodeType] = (),
                above_handler: bool = True, thread: Optional[threading.Thread] = None,
-               other_threads: bool = True) -> str:
+               other_threads: bool = True, log: Optional[Dict[str, str]] = None) -> str:
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
+    ``log``: the logger, level and message of the log record that carried ``exc``.
 
     Raises DumpWriteError only when no file can be written at all; any failure of
     capture itself falls back to a minimal dump that still opens.  Raises
@@ -148,7 +149,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     held = lock.acquire(timeout=budgets.max_seconds + 5)
     try:
         return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                              other_threads)
+                              other_threads, log)
     finally:
         if held:
             lock.release()
@@ -156,7 +157,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 
 def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                    key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
-                   thread: Optional[threading.Thread], other_threads: bool) -> str:
+                   thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
     """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
     old_limit = sys.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
@@ -170,7 +171,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                              other_threads)
+                              other_threads, log)
         except (DumpWriteError, SignalsArrived):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
@@ -196,7 +197,7 @@ if hasattr(os, "register_at_fork"):  # a child forked during another thread's du
 
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
            key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
-           thread: Optional[threading.Thread], other_threads: bool) -> str:
+           thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
     clock = Clock(budgets)
     # From before the temporary file exists until it is renamed into place: a signal in between
     # (SIGTERM's default action, a Ctrl-C while the safe layer is written) would leave the file
@@ -204,7 +205,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
     clock.start()
     try:
         stopped_by = _write_timed(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                                  other_threads, clock)
+                                  other_threads, log, clock)
     finally:
         clock.stop()
     if clock.arrived:
@@ -214,7 +215,8 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
 
 def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                  key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
-                 thread: Optional[threading.Thread], other_threads: bool, clock: Clock) -> Optional[str]:
+                 thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]],
+                 clock: Clock) -> Optional[str]:
     """_write on its started clock; the signal that cut capture short, if one did."""
     container = _open(path, key is not None)
     sink: Optional[_HashingSink] = None
@@ -223,7 +225,7 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
         sink = _HashingSink(container.file, budgets.max_bytes, container.signed)
         records = RecordWriter(sink, redaction, clock)
         layer, cap = capture(exc, records, budgets, redaction, clock, skip_codes=skip_codes,
-                             above_handler=above_handler, thread=thread, other_threads=other_threads)
+                             above_handler=above_handler, thread=thread, other_threads=other_threads, log=log)
         stopped_by = clock.stopped_by  # one that comes later finds the dump whole
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut

@@ -62,7 +62,7 @@ def test_version_and_help_are_tbdumps_only_before_the_program(workdir: Path) -> 
     proc = run([PYTHON, "-m", "tbdump", "--bogus"], workdir)
     assert proc.returncode == 2
     assert proc.stderr == "tbdump: unknown option --bogus\nusage: python -m tbdump [-o PATH] [-t] " \
-                          "[--no-threads] (SCRIPT | -m MODULE | -c CODE) [ARGS...]\n"
+                          "[--no-threads] [--log-dumps DIR] (SCRIPT | -m MODULE | -c CODE) [ARGS...]\n"
     proc = run([PYTHON, "-m", "tbdump.report", "--version"], workdir)
     assert proc.returncode == 0 and proc.stdout == "tbdump.report %s\n" % tbdump.__version__
 
