@@ -13,7 +13,7 @@ import re
 import shlex
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from .fields import (BOOL, COUNT, COUNT_OR_NULL, COUNTS, FLAG, INDEX_OR_NULL, INT, INT_OR_NULL, INTS, LINE,
                      LINE_OR_NULL, OBJECT, TEXT, TEXT_OR_NULL, TEXTS, BadField, Kind, is_count, is_line, items,
@@ -593,10 +593,12 @@ class SafeLayer:
     namespaces: Mapping[str, Mapping[str, Value]]  # module globals, keyed by Frame.globals_key
     omitted: Dict[str, List[str]] = field(default_factory=dict)  # globals over the budget, by key
 
-    def to_members(self) -> Dict[str, Any]:
-        """The JSON of each member of the dump's safe layer, by member name: ``safe``, each
-        module's globals in a ``globals.N`` and each source's text in a ``source.N`` of its
-        own, which ``safe`` names."""
+    def members(self) -> Iterator[Tuple[str, Any]]:
+        """The JSON of each member of the dump's safe layer, with its name: each module's
+        globals in a ``globals.N`` and each source's text in a ``source.N`` of its own, then
+        ``safe``, which names them.  Made one at a time as they are asked for: a big
+        program's previews (120 000 globals, some 200 MB of them) are not held twice, as
+        trees too."""
         # A frame is in its exception's traceback and in its thread's stack:
         # stored once in "frames", referred to by index everywhere else.
         table: List[Dict[str, Any]] = []
@@ -622,10 +624,11 @@ class SafeLayer:
             "globals": stored,
             "omitted": self.omitted,
         }
-        members: Dict[str, Any] = {name: {n: v.to_json() for n, v in self.namespaces[key].items()}
-                                   for key, name in stored.items()}
-        members.update((name, self.sources[key].text) for key, name in texts.items())
-        return dict(members, safe=safe)
+        for key, name in stored.items():
+            yield name, {n: v.to_json() for n, v in self.namespaces[key].items()}
+        for key, name in texts.items():
+            yield name, self.sources[key].text
+        yield "safe", safe
 
     @classmethod
     def from_json(cls, d: Any, stored: Callable[[str, List[str]], Mapping[str, Value]],

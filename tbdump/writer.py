@@ -260,8 +260,9 @@ def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List
     """Write the index and safe layer after the objects, then sign and rename into place."""
     container.add("objects.idx", pack_index(index))
     layer.metadata.signed = key is not None
-    for name, tree in layer.to_members().items():
+    for name, tree in layer.members():
         container.add(name, _json_bytes(tree))
+        del tree  # not held while the next member is made
     container.finish(key, {"tbdump": layer.metadata.tbdump_version})
     return path
 
