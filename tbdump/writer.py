@@ -15,7 +15,6 @@ from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
 from .container import ContainerWriter, json_dumps, new_checksum
 from .model import SafeLayer
-from .objindex import Entry, pack as pack_index
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
@@ -230,7 +229,7 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
-        _finish(container, path, layer, records.index, key)
+        _finish(container, path, layer, bytes(records.index), key)
     except BaseException:
         try:
             if sink is not None:
@@ -249,16 +248,17 @@ def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[byt
     container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)
-        return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env()), [], key)
+        return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env()), b"", key)
     except BaseException:
         container.abort()
         raise
 
 
-def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: List[Entry],
+def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: bytes,
             key: Optional[bytes]) -> str:
-    """Write the index and safe layer after the objects, then sign and rename into place."""
-    container.add("objects.idx", pack_index(index))
+    """Write the (packed) object index and safe layer after the objects, then sign and rename
+    into place."""
+    container.add("objects.idx", index)
     layer.metadata.signed = key is not None
     for name, tree in layer.members():
         container.add(name, _json_bytes(tree))
