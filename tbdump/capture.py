@@ -20,7 +20,7 @@ import threading
 import time
 import tokenize
 import types
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from . import __version__, native
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
@@ -34,6 +34,7 @@ from .redaction import Redaction, is_code, rule_marker, split_argv
 from .saferepr import describe_exception
 from .scrubbing import Secrets
 from .settings import report_own_error
+from .spool import SpooledGlobals
 from .suggestions import suggestion
 
 _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
@@ -97,16 +98,20 @@ class Capture:
                                    hide_environ=not redaction.keep_environ,
                                    max_string=budgets.max_string, whole=clock.run_whole)
         self.cut: List[str] = []
-        self._frame_vars: Dict[int, Dict[str, Value]] = {}
-        self._namespaces: Dict[str, Dict[str, Value]] = {}
+        self._frame_vars: Dict[int, Mapping[str, Value]] = {}
+        self._namespaces: Dict[str, Mapping[str, Value]] = {}
         self._namespace_keys: Dict[int, str] = {}
-        self._unfilled: List[Tuple[str, str, Dict[str, Any]]] = []  # (key, module name, globals)
+        # (key, module name, globals, the namespace capture_globals fills)
+        self._unfilled: List[Tuple[str, str, Dict[str, Any], Dict[str, Value]]] = []
         self._sources: Dict[str, Source] = {}
         self._referenced: Set[str] = set()   # global names the traceback's code uses
         self._omitted: Dict[str, List[str]] = {}
         self._positions: Dict[Tuple[types.CodeType, Optional[int]], Optional[Position]] = {}
         self._keep_alive: List[Any] = []  # ids above must not be reused during capture
-        self._seen: Dict[int, Value] = {}  # the values captured, by id(obj)
+        # The values captured, by id(obj); those of spooled globals as where they are stored.
+        self._seen: Dict[int, Union[Value, Tuple[SpooledGlobals, str]]] = {}
+        self._read_back: Optional[SpooledGlobals] = None  # the spooled globals last read back
+        self._module_level: Set[str] = set()  # namespaces that are a module-level frame's variables
         self._learner = Learner(records.policy.secrets, clock)
 
     # -- secrets ----------------------------------------------------------------
@@ -160,6 +165,8 @@ class Capture:
             if seen is None:
                 seen = self._seen[id(obj)] = self._new_value(name, obj)
                 self._keep_alive.append(obj)
+            elif not isinstance(seen, Value):
+                return self._stored(*seen)
             return seen
         return self._new_value(name, obj)
 
@@ -195,7 +202,7 @@ class Capture:
             above_handler=above, library=is_library_file(filename),
             module_level=is_module_level(f) and isinstance(f.f_globals, dict))
 
-    def _variables(self, f: types.FrameType) -> Dict[str, Value]:
+    def _variables(self, f: types.FrameType) -> Mapping[str, Value]:
         key = id(f)
         if key not in self._frame_vars:
             self._keep_alive.append(f)
@@ -203,6 +210,7 @@ class Capture:
                 # A module's locals are its globals: the same, budgeted, namespace.
                 namespace = self._globals(f)
                 if namespace is not None:
+                    self._module_level.add(namespace)
                     self._frame_vars[key] = self._namespaces[namespace]
                     return self._frame_vars[key]
             try:
@@ -228,15 +236,16 @@ class Capture:
             key = "%s#%d" % (base, n)
         self._namespace_keys[id(g)] = key
         self._keep_alive.append(g)
-        self._namespaces[key] = {}   # filled by capture_globals
-        self._unfilled.append((key, base, g))
+        ns: Dict[str, Value] = {}
+        self._namespaces[key] = ns
+        self._unfilled.append((key, base, g, ns))
         return key
 
     def capture_globals(self) -> None:
         """The values of the module globals the frames run in, once every frame's locals are
         captured: the big globals of a few inner modules took the time budget from the locals
         of every frame outside them."""
-        for key, base, g in self._unfilled:
+        for key, base, g, ns in self._unfilled:
             names = [k for k in list(g) if k != "__builtins__"]
             limit = self.budgets.max_globals
             if len(names) > limit:
@@ -245,10 +254,34 @@ class Capture:
                 names.sort(key=lambda n: n not in self._referenced)
                 self._omitted[key] = [str(n) for n in names[limit:]]
                 names = names[:limit]
-            ns = self._namespaces[key]
+            first_new = len(self._seen)
             for name in names:
                 ns[str(name)] = self.value(name, g.get(name))
+            if key not in self._module_level:  # a frame's variables stay previews
+                self._spool(key, ns, first_new)
         self._unfilled = []
+
+    def _spool(self, key: str, ns: Dict[str, Value], first_new: int) -> None:
+        """Encode a module's globals as their member now, and let their previews go: made
+        after every frame's, they are held by nothing else but ``_seen`` from ``first_new`` on,
+        which keeps instead where each is stored, for an object met again (``from m import x``)."""
+        spool = self._namespaces[key] = SpooledGlobals(ns)
+        stored_as = {id(value): name for name, value in ns.items()}
+        ns.clear()  # _unfilled holds it to the end of capture_globals
+        for i in list(itertools.islice(self._seen, first_new, None)):
+            value = self._seen[i]
+            if isinstance(value, Value) and id(value) in stored_as:
+                self._seen[i] = (spool, stored_as[id(value)])
+
+    def _stored(self, spool: SpooledGlobals, name: str) -> Value:
+        """The preview of spooled globals' ``name``, read back as it was written: previewed
+        again, an object pickled meanwhile would show what pickling added (a class's
+        ``__slotnames__``).  One module's globals are kept read at a time."""
+        if self._read_back is not spool:
+            if self._read_back is not None:
+                self._read_back.forget()
+            self._read_back = spool
+        return spool[name]
 
     def _position(self, code: types.CodeType, lasti: Optional[int], filename: str) -> Optional[Position]:
         # A recursion is one code at one instruction, hundreds of times.
@@ -482,7 +515,7 @@ class Capture:
     def sources(self) -> Dict[str, Source]:
         return self._sources
 
-    def namespaces(self) -> Dict[str, Dict[str, Value]]:
+    def namespaces(self) -> Dict[str, Mapping[str, Value]]:
         return self._namespaces
 
     def omitted(self) -> Dict[str, List[str]]:
@@ -735,13 +768,34 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
                 record.syntax.text = secrets.scrub_source(record.syntax.text)
     # Previews hid URLs' passwords as they were made: they need this pass (thousands of
     # values) only for the secrets learned meanwhile, or the items of an environment.
-    seen: Set[int] = set()
-    stack: List[Value] = []
     if secrets.texts or secrets.environ_seen:
-        stack += [v for ns in layer.namespaces.values() for v in ns.values()]
+        stack: List[Value] = []
+        for ns in layer.namespaces.values():
+            if isinstance(ns, SpooledGlobals):  # read back one at a time, written again
+                ns.change(lambda values: _scrub_values(list(values.values()), hide))
+            else:
+                stack += ns.values()
         stack += [record.value for record in layer.exceptions if record.value is not None]
         for frame in all_frames(layer.exceptions, layer.threads):
             stack.extend(frame.variables.values())
+        _scrub_values(stack, hide)
+    for thread in layer.threads:
+        thread.name = hide(thread.name)
+    meta = layer.metadata
+    meta.argv = [hide(a) if isinstance(a, str) else a for a in meta.argv]
+    meta.cut = [hide(line) for line in meta.cut]
+    if "message" in meta.log:
+        meta.log["message"] = hide(meta.log["message"])
+    for filename, source in list(layer.sources.items()):
+        if source.text is not None:
+            text = secrets.scrub_source(source.text)
+            if text != source.text:
+                layer.sources[filename] = Source(source.filename, text, source.sha256, source.reason, source.note)
+
+
+def _scrub_values(stack: List[Value], hide: Callable[[str], str]) -> None:
+    """``hide`` in the texts of these values and all below them, each value once."""
+    seen: Set[int] = set()
     while stack:
         value = stack.pop()
         if id(value) in seen:
@@ -755,18 +809,6 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
             if child.access is not None:
                 child.access = hide(child.access)
             stack.append(child.value)
-    for thread in layer.threads:
-        thread.name = hide(thread.name)
-    meta = layer.metadata
-    meta.argv = [hide(a) if isinstance(a, str) else a for a in meta.argv]
-    meta.cut = [hide(line) for line in meta.cut]
-    if "message" in meta.log:
-        meta.log["message"] = hide(meta.log["message"])
-    for filename, source in list(layer.sources.items()):
-        if source.text is not None:
-            text = secrets.scrub_source(source.text)
-            if text != source.text:
-                layer.sources[filename] = Source(source.filename, text, source.sha256, source.reason, source.note)
 
 
 def _redacted_text(text: str, redaction: Redaction) -> str:

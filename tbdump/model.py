@@ -582,6 +582,13 @@ _METADATA_REQUIRED = {f.name for f in dataclasses.fields(Metadata)
                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
 
 
+class EncodedMember:
+    """What a member of the dump will hold, already encoded and compressed (``payload``):
+    capture spools each module's globals so (tbdump.spool)."""
+
+    payload: bytes
+
+
 @dataclass
 class SafeLayer:
     """Everything in a dump that can be read without running code from it."""
@@ -595,10 +602,10 @@ class SafeLayer:
 
     def members(self) -> Iterator[Tuple[str, Any]]:
         """The JSON of each member of the dump's safe layer, with its name: each module's
-        globals in a ``globals.N`` and each source's text in a ``source.N`` of its own, then
-        ``safe``, which names them.  Made one at a time as they are asked for: a big
-        program's previews (120 000 globals, some 200 MB of them) are not held twice, as
-        trees too."""
+        globals in a ``globals.N`` (already encoded where capture spooled them: EncodedMember)
+        and each source's text in a ``source.N`` of its own, then ``safe``, which names them.
+        Made one at a time as they are asked for: a big program's previews are never held
+        twice, as trees too."""
         # A frame is in its exception's traceback and in its thread's stack:
         # stored once in "frames", referred to by index everywhere else.
         table: List[Dict[str, Any]] = []
@@ -625,7 +632,8 @@ class SafeLayer:
             "omitted": self.omitted,
         }
         for key, name in stored.items():
-            yield name, {n: v.to_json() for n, v in self.namespaces[key].items()}
+            ns = self.namespaces[key]
+            yield name, ns if isinstance(ns, EncodedMember) else {n: v.to_json() for n, v in ns.items()}
         for key, name in texts.items():
             yield name, self.sources[key].text
         yield "safe", safe

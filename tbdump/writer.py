@@ -13,12 +13,13 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
-from .container import ContainerWriter, json_dumps, new_checksum
-from .model import SafeLayer
+from .container import ContainerWriter, new_checksum
+from .model import EncodedMember, SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
 from .settings import file_mode, report_own_error
+from .spool import json_bytes
 
 DEFAULT_FILENAME = "traceback.pkl"
 
@@ -261,16 +262,13 @@ def _finish(container: ContainerWriter, path: str, layer: SafeLayer, index: byte
     container.add("objects.idx", index)
     layer.metadata.signed = key is not None
     for name, tree in layer.members():
-        container.add(name, _json_bytes(tree))
+        if isinstance(tree, EncodedMember):
+            container.add_encoded(name, tree.payload, "zlib")
+        else:
+            container.add(name, json_bytes(tree))
         del tree  # not held while the next member is made
     container.finish(key, {"tbdump": layer.metadata.tbdump_version})
     return path
-
-
-def _json_bytes(tree: Any) -> bytes:
-    # The trees are built fresh by to_json, so they hold no cycles: the encoder's
-    # check for them costs half of a 900-frame safe layer's encoding.
-    return json_dumps(tree, check_circular=False, separators=(",", ":")).encode()
 
 
 def _open(path: str, signed: bool) -> ContainerWriter:

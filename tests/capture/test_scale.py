@@ -177,6 +177,50 @@ def test_the_locals_of_every_frame_come_before_the_module_globals_that_do_not_fi
     assert "not captured: time budget exhausted" in cut
 
 
+def test_an_object_in_many_modules_globals_is_one_record_previewed_alike_and_a_secret_met_last_is_hidden_in_all(
+        workdir: Path) -> None:
+    # Each module's globals are written out as soon as they are captured (innermost module
+    # first), so a big program's previews are never all held: an object met again in an
+    # outer module's globals must still be the preview and the record made first (previewed
+    # again after it was pickled, THING's class showed the __slotnames__ pickling adds), and
+    # a secret learned in an outer module must still be hidden in the inner ones.
+    write(workdir / "m0.py", """
+        class Thing:
+            def __init__(self):
+                self.items = [1, 2, 3]
+        THING = Thing()
+        CONFIG = {'host': 'db.local', 'port': 5432}
+        settings = {'db': {'main': {'password': 'hunter2-' + 'secret-xyz'}}}
+        def step():
+            import m1
+            m1.step()
+    """)
+    write(workdir / "m1.py", """
+        from m0 import THING, CONFIG
+        def step():
+            import m2
+            m2.step()
+    """)
+    write(workdir / "m2.py", """
+        from m0 import THING, CONFIG
+        banner = 'connect with ' + 'hunter2-' + 'secret-xyz'
+        def step():
+            raise RuntimeError('deep')
+    """)
+    write(workdir / "prog.py", "import m0\nm0.step()\n")
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.stderr == "RuntimeError: deep\nTraceback dumped into: traceback.pkl\n"
+    assert b"hunter2-secret-xyz" not in (workdir / "traceback.pkl").read_bytes()
+    dump = tbdump.load(workdir / "traceback.pkl")
+    modules = [dump.globals_of(f) for f in dump.frames[-3:]]
+    for name in ("THING", "CONFIG"):
+        previews = [m[name] for m in modules]
+        assert previews[0].ref is not None and all(p == previews[0] for p in previews), name
+    assert modules[2]["banner"].repr == "'connect with <redacted>'"
+    assert dump.frames[-1].globals["THING"] is dump.frames[-3].globals["THING"]
+    assert dump.frames[-1].globals["THING"].items == [1, 2, 3]
+
+
 def test_a_frames_locals_read_no_modules_globals_and_each_modules_globals_are_read_alone(workdir: Path) -> None:
     # 40 generated modules of 3 000 globals took tbdump.load 2-4 s: every module's globals were
     # parsed with the stack, though the crashing frame's locals need none of them.
