@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
@@ -46,6 +48,18 @@ def framework_server(cwd: Path, python: str, args: Sequence[str], log_dumps: boo
     """The framework's own command line, under ``python -m tbdump --log-dumps tbdumps`` or not."""
     return Server(cwd, None, {}, python=python, runner=LOG_DUMPS if log_dumps else (), args=args,
                   announced=LISTENING)
+
+
+def accepting(port: int) -> None:
+    """Wait until ``port`` takes connections: uvicorn says its port when it has bound it, and its
+    --workers listen on it later."""
+    for _ in range(1200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=60).close()
+            return
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+    raise AssertionError("nothing listens on port %d" % port)
 
 
 def member_texts(path: Path) -> bytes:
@@ -145,16 +159,22 @@ FASTAPI_APP = """
 UVICORN_RECIPE = dict(RECIPE, loggers={"uvicorn.error": {"handlers": ["tbdump"]}})
 
 
-@pytest.mark.parametrize("log_dumps", [False, True], ids=["dictConfig", "log-dumps"])
+# uvicorn's --workers are spawned (multiprocessing), not forked: --log-dumps goes with them.
+@pytest.mark.parametrize("log_dumps, workers", [(False, 1), (True, 1), (True, 2)],
+                         ids=["dictConfig", "log-dumps", "log-dumps-workers"])
 def test_fastapi_endpoints_exceptions_under_uvicorn_are_dumped_with_the_asgi_stack_above(
-        tmp_path: Path, python: str, log_dumps: bool) -> None:
+        tmp_path: Path, python: str, log_dumps: bool, workers: int) -> None:
     setup = "" if log_dumps else "logging.config.dictConfig(json.loads(%r))" % json.dumps(UVICORN_RECIPE)
     write(tmp_path / "app.py", FASTAPI_APP % setup)
-    server = framework_server(tmp_path, python, ["-m", "uvicorn", "app:app", "--port", "0"], log_dumps)
+    server = framework_server(tmp_path, python, ["-m", "uvicorn", "app:app", "--port", "0", "--workers", str(workers)],
+                              log_dumps)
+    accepting(server.port)
     assert [server.get("/price/7"), server.get("/async-price/8"), server.get("/price/1")] == [500, 500, 200]
     output = server.stop()
     paths = dumps_in(tmp_path / "tbdumps")
-    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
+    # Two workers may say theirs in either order.
+    assert len(paths) == 2 and sorted(said(output, "Traceback dumped into")) == ["Traceback dumped into: %s" % p
+                                                                                 for p in paths]
     assert output.count("Exception in ASGI application") == 2   # uvicorn's own handler logged each, as before
     for path, endpoint, item in zip(paths, ("price", "async_price"), (7, 8)):
         dump = tbdump.load(path)
