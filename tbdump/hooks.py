@@ -393,15 +393,16 @@ class _Following:
     itself, so no excepthook ever sees it."""
 
     def __init__(self, target: DumpTarget, replace: bool, silent: bool, other_threads: bool,
-                 skip_codes: Iterable[types.CodeType], options: Dict[str, Any]) -> None:
+                 skip_codes: Iterable[types.CodeType], options: Dict[str, Any], log_dumps: Optional[str]) -> None:
         self.target, self.replace, self.silent = target, replace, silent
         self.other_threads, self.skip_codes, self.options = other_threads, skip_codes, options
+        self.log_dumps = log_dumps
 
     def __reduce__(self) -> Any:
         # Pickled with the Process object that a spawn or forkserver child unpickles before it
         # runs: the child follows its own children too.  Code objects stay behind (they are
         # the parent's runner frames, which a spawned child does not have).
-        return _arrive, (self.target, self.replace, self.silent, self.other_threads, self.options)
+        return _arrive, (self.target, self.replace, self.silent, self.other_threads, self.options, self.log_dumps)
 
     def wrap(self, process: Any) -> None:
         """Make ``process.run`` dump what it raises, then end as ``_bootstrap`` ends it: status 1."""
@@ -452,14 +453,17 @@ _unfollowed: Dict[str, Any] = {}  # BaseProcess's own start and _bootstrap, once
 
 
 def follow_processes(target: DumpTarget, replace: bool, silent: bool, other_threads: bool = True,
-                     skip_codes: Iterable[types.CodeType] = (), **options: Any) -> None:
+                     skip_codes: Iterable[types.CodeType] = (), log_dumps: Optional[str] = None,
+                     **options: Any) -> None:
     """Dump the crash of every ``multiprocessing`` child started from now on into
-    ``target`` with the child's pid in its name (fork, spawn and forkserver alike)."""
+    ``target`` with the child's pid in its name (fork, spawn and forkserver alike).
+    ``log_dumps``: the directory where a spawned child dumps what it logs, as
+    ``--log-dumps`` set up here (a forked one inherits that set-up)."""
     global _following
     from multiprocessing import process
     # The frames above the child's _bootstrap are multiprocessing's and, after a fork, the parent's.
     skip = set(skip_codes) | {_bootstrap_followed.__code__}
-    _following = _Following(target, replace, silent, other_threads, skip, options)
+    _following = _Following(target, replace, silent, other_threads, skip, options, log_dumps)
     if not _unfollowed:  # patched once; the settings are read at each child's start
         base = process.BaseProcess
         _unfollowed.update(start=base.start, bootstrap=getattr(base, "_bootstrap"))
@@ -486,7 +490,11 @@ DUMP_REDUCERS[_Following] = lambda following: _left_out("_Following", "following
 
 
 def _arrive(target: DumpTarget, replace: bool, silent: bool, other_threads: bool,
-            options: Dict[str, Any]) -> None:
-    """In a spawned child: follow as the parent did, its threads and its own children."""
+            options: Dict[str, Any], log_dumps: Optional[str] = None) -> None:
+    """In a spawned child: follow as the parent did, its threads, its own children and, under
+    ``--log-dumps``, what it logs (uvicorn's ``--workers`` are spawned)."""
     set_thread_excepthook(target, replace, silent, other_threads=other_threads, **options)
-    follow_processes(target, replace, silent, other_threads, **options)
+    if log_dumps is not None:
+        from .loghandler import dump_logged   # which imports this module
+        dump_logged(log_dumps)
+    follow_processes(target, replace, silent, other_threads, log_dumps=log_dumps, **options)

@@ -85,7 +85,6 @@ class DumpHandler(logging.Handler):
         path = os.path.join(self.directory, dump_name(record.created, exc, next(self._numbers)))
         try:
             make_directory(Path(self.directory), "tbdump's DumpHandler: dumps of logged exceptions")
-            self._make_room()
             path = dump_delivering(exc, path, log=log_entry(record), **self._options)
         except DumpWriteError as err:
             self._say("tbdump: cannot write %s: %s\n" % (path, err.reason))
@@ -93,6 +92,7 @@ class DumpHandler(logging.Handler):
             self._say("tbdump: cannot write %s: %s\n" % (path, err.strerror or err))
         else:
             self._say("Traceback dumped into: %s\n" % path)
+            self._make_room()
 
     def _allowed(self) -> bool:
         """Whether this record may be dumped under max_per_minute; the first one refused in a
@@ -114,11 +114,17 @@ class DumpHandler(logging.Handler):
 
     def _make_room(self) -> None:
         """Remove this directory's oldest dumps (named as this handler names them, by any process)
-        so that it keeps at most max_dumps with the next one."""
+        so that it keeps at most max_dumps.  After the dump is written, not before: server workers
+        that dump at once would each count the directory before any of them wrote, find room, and
+        all write.  Counted after, the last of them sees every dump, and each removes the oldest."""
         if self.max_dumps is None:
             return
-        own = sorted(name for name in os.listdir(self.directory) if OWN_NAME.match(name))
-        for name in own[:max(0, len(own) - self.max_dumps + 1)]:
+        try:
+            names = os.listdir(self.directory)
+        except OSError:   # removed meanwhile: nothing left to bound
+            return
+        own = sorted(name for name in names if OWN_NAME.match(name))
+        for name in own[:max(0, len(own) - self.max_dumps)]:
             try:
                 os.unlink(os.path.join(self.directory, name))
             except OSError:   # another worker removed it first

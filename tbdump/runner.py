@@ -245,11 +245,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     run_by_runner(skip)
     set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
                           skip_codes=skip)
-    if opts.log_dumps is not None:
+    # From the working directory of today, for a spawned child too: the program may change it.
+    log_dumps = None if opts.log_dumps is None else os.path.abspath(opts.log_dumps)
+    if log_dumps is not None:
         from .loghandler import dump_logged
-        dump_logged(opts.log_dumps)
+        dump_logged(log_dumps)
     follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,
-                     skip_codes=skip)
+                     skip_codes=skip, log_dumps=log_dumps)
     try:
         _run(opts, script)
     except SystemExit as stop:

@@ -148,25 +148,45 @@ def logging_config(**dumps: Any) -> Dict[str, Any]:
 class Server:
     """A server program of this module, running in ``cwd``."""
 
-    def __init__(self, cwd: Path, source: str, config: Dict[str, Any], preexec_fn: Any = None,
-                 python: str = PYTHON, runner: Sequence[str] = ()) -> None:
-        """``runner``: what runs the server before its name (``-m tbdump --log-dumps DIR``)."""
+    def __init__(self, cwd: Path, source: Optional[str], config: Dict[str, Any], preexec_fn: Any = None,
+                 python: str = PYTHON, runner: Sequence[str] = (), args: Optional[Sequence[str]] = None,
+                 announced: Optional["re.Pattern[str]"] = None) -> None:
+        """``runner``: what runs the server before its name (``-m tbdump --log-dumps DIR``).  This
+        module's servers print their port alone on stdout.  A framework's: ``source`` None (the
+        test wrote its files), ``args`` its command line after ``runner``, and ``announced`` the
+        line that says which port it took, in its output (stdout and stderr as one)."""
         cwd.mkdir(parents=True, exist_ok=True)
-        write(cwd / "server.py", source)
-        self.process = subprocess.Popen([python, *runner, "server.py", json.dumps(config)], cwd=str(cwd), env=env_for_child(),
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        preexec_fn=preexec_fn)
+        if source is not None:
+            write(cwd / "server.py", source)
+        self.process = subprocess.Popen(
+            [python, *runner, *(["server.py", json.dumps(config)] if args is None else args)], cwd=str(cwd),
+            env=env_for_child({"PYTHONUNBUFFERED": "1"}), stdout=subprocess.PIPE, text=True, preexec_fn=preexec_fn,
+            stderr=subprocess.PIPE if announced is None else subprocess.STDOUT)
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            self.process.wait(30)
-            raise AssertionError("the server did not start: %s" % self.process.stderr.read())  # type: ignore[union-attr]
-        self.port = int(line)
-
-    def get(self, path: str) -> int:
-        """The status of GET ``path``."""
+        self.said: List[str] = []   # a framework's output up to its port
+        # A server that never says its port (its logging configured away) ends the test, not the run.
+        hung = threading.Timer(120, self.process.kill)
+        hung.start()
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path), timeout=60) as answer:
+            for line in self.process.stdout:
+                self.said.append(line)
+                found = re.fullmatch(r"(\d+)\n", line) if announced is None else announced.search(line)
+                if found:
+                    self.port = int(found.group(1))
+                    return
+                if announced is None:
+                    break
+        finally:
+            hung.cancel()
+        self.process.kill()
+        raise AssertionError("the server did not start: %s%s" % ("".join(self.said),
+                                                                  self.process.communicate(timeout=60)))
+
+    def get(self, path: str, headers: Optional[Dict[str, str]] = None) -> int:
+        """The status of GET ``path``."""
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
                 return int(answer.status)
         except urllib.error.HTTPError as error:
             return error.code
@@ -184,10 +204,12 @@ class Server:
         return statuses  # type: ignore[return-value]
 
     def stop(self) -> str:
-        """Stop the server (it is still running: it went on after every failure); its stderr."""
+        """Stop the server (it is still running: it went on after every failure); its stderr (a
+        framework's: all its output)."""
         assert self.process.poll() is None, "the server ended"
         self.process.terminate()
-        return self.process.communicate(timeout=60)[1]
+        stdout, stderr = self.process.communicate(timeout=60)
+        return stderr if stderr is not None else "".join(self.said) + stdout
 
 
 def dumps_in(directory: Path) -> List[Path]:
