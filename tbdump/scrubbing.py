@@ -148,7 +148,9 @@ class Secrets:
         return (v for v in itertools.islice(dict.values(own), self.LEARN_ITEMS) if type(v) in _SCALAR_SECRETS)
 
     def _learn_text(self, text: str, weak: bool = False) -> None:
-        if len(text) < self.MIN_LENGTH or text.startswith(REDACTED_PREFIX):
+        if len(text) < self.MIN_LENGTH or text.startswith(REDACTED_PREFIX) or text in sys.modules:
+            # A module the program imported is named in the code, not a secret: a setting such as
+            # Django's SESSION_ENGINE names one, and its copies include every class's __module__.
             return
         if weak:
             if len(text) < self.ENVIRON_MIN_LENGTH:

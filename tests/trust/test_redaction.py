@@ -660,3 +660,22 @@ def test_counts_and_ids_named_after_a_secret_are_numbers_not_secrets(tmp_path: P
         assert shown[secret].startswith("<%s: redacted (name matches 'session" % kind), (secret, shown[secret])
     dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     assert dump.metadata.argv[-5:] == ["--token-count", "7", "--session-id=42", "--password", "<redacted>"]
+
+
+def test_a_setting_named_like_a_secret_that_names_a_module_hides_only_itself(tmp_path: Path) -> None:
+    # Django's SESSION_ENGINE names the module of the session store's class: taken for a secret
+    # copied everywhere, every class of that module lost its module's name and could not load.
+    prog = write_program(tmp_path, '''
+        from email.mime.text import MIMEText
+        SESSION_ENGINE = "email.mime.text"
+        def send(body):
+            message = MIMEText(body)
+            raise RuntimeError("mail server refused the message")
+        send("hello")
+    ''')
+    assert run_tbdump(prog, [], base_env()).returncode == 1
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    frame = dump.exception.frames[-1]
+    assert frame.variables["message"].repr.startswith("<email.mime.text.MIMEText object"), frame.variables["message"]
+    assert frame.locals["message"].get_payload() == "hello"
+    assert dump.frames[0].variables["SESSION_ENGINE"].redacted
