@@ -1,16 +1,20 @@
 """tbdap on fuzzed dumps (tests/trust/fuzz_dumps.py): a damaged one is refused at launch with one
-error response; one whose fields were changed within their types is browsed whole.
+error response; one whose fields were changed within their types is browsed whole.  A dump
+whose damage is found late, in a part read when first asked for, or written over while it is
+served, answers each request for that part with one message and the rest as before.
 
 Every message is checked against the protocol's schema by the real DAP client, and every
 request waits a bounded time: an internal error, a traceback or a hang fails the test.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
 
+from ..conftest import PYTHON, run, write
 from ..crafted import memory_cap
 from ..trust import fuzz_dumps
 from .dapclient import DapClient
@@ -73,3 +77,42 @@ def test_a_dump_whose_fields_were_changed_within_their_types_is_browsed_whole(
                 for scope in _answered(client, "scopes", {"frameId": frame["id"]}).get("scopes", []):
                     expand(scope["variablesReference"])
         assert "Traceback" not in client.stderr and "internal error" not in client.stderr, (dump.name, client.stderr)
+
+
+# Two crashes of one program whose object layer is past what tbdap unpickles ahead (PRELOAD_LIMIT):
+# its values are read from the file as they are shown.
+BIG_OBJECTS = """
+    WHERE = %r
+    def f():
+        blob = bytes(40 << 20)
+        word = "from " + WHERE
+        raise ValueError(word)
+    f()
+"""
+
+
+def test_a_dump_written_over_in_place_while_served_is_not_shown_as_the_first(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """cp, or a CI artifact fetched again, writes a new crash's dump into the file tbdap has open:
+    its bytes were read at the first dump's offsets (word.upper() gave 'FROM B' beside the preview 'from a')."""
+    for crash in "ab":
+        (tmp_path / crash).mkdir()
+        write(tmp_path / crash / "prog.py", BIG_OBJECTS % crash)
+        run([PYTHON, "-m", "tbdump", "prog.py"], tmp_path / crash)
+    path = tmp_path / "traceback.pkl"
+    shutil.copyfile(tmp_path / "a" / "traceback.pkl", path)
+    client = tbdap()
+    client.initialize()
+    stopped = client.start("launch", {"dumpFile": str(path)})
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    scopes = {s["name"]: s["variablesReference"] for s in client.ok("scopes", {"frameId": top["id"]})["scopes"]}
+    # The object layer opened, the first value read (and the module's globals, which evaluate reads).
+    assert client.ok("evaluate", {"expression": "len(blob)", "frameId": top["id"], "context": "repl"})["result"] \
+        == str(40 << 20)
+    shutil.copyfile(tmp_path / "b" / "traceback.pkl", path)
+    replaced = "%s: the file was replaced while it was open" % path
+    word = client.request("evaluate", {"expression": "word.upper()", "frameId": top["id"], "context": "repl"})
+    assert not word["success"] and replaced in word["message"], word   # not 'FROM B'
+    locals_ = client.ok("variables", {"variablesReference": scopes["Locals"]})["variables"]
+    assert {v["name"]: v["value"] for v in locals_}["word"] == "'from a'", locals_   # the preview, from the first
+    assert "Traceback" not in client.stderr, client.stderr
