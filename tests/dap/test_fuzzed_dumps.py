@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
@@ -28,11 +28,15 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> List[fuzz_dumps.Seed]:
     return fuzz_dumps.make_seeds(tmp_path_factory.mktemp("seeds"))
 
 
-def _answered(client: DapClient, command: str, arguments: Dict[str, Any]) -> Dict[str, Any]:
-    """The body of a request's response; a failure must be a sentence for the user, never a bug."""
+def _answered(client: DapClient, command: str, arguments: Dict[str, Any],
+              said: Optional[List[str]] = None) -> Dict[str, Any]:
+    """The body of a request's response; a failure must be a sentence for the user, never a bug
+    (kept in ``said``)."""
     response = client.request(command, arguments)
     if not response["success"]:
         assert "Internal error" not in response["message"], (command, arguments, response["message"])
+        if said is not None:
+            said.append(response["message"])
         return {}
     return response.get("body") or {}
 
@@ -51,32 +55,62 @@ def test_a_launch_of_a_damaged_dump_gets_one_error_response(
         assert not client.events("initialized") and "Traceback" not in client.stderr, (dump.name, client.stderr)
 
 
+def _browse(client: DapClient, dump: Path) -> List[str]:
+    """Launch ``dump`` and ask for everything a user opens: every frame's source and the first
+    levels of its scopes, and its globals evaluated by name; what was shown and said."""
+    stopped = client.start("launch", {"dumpFile": str(dump)})
+    _answered(client, "exceptionInfo", {"threadId": stopped["body"]["threadId"]})
+    _answered(client, "modules", {})
+    _answered(client, "loadedSources", {})
+    budget = [VARIABLES]
+    said: List[str] = []
+
+    def expand(reference: int) -> List[Dict[str, Any]]:
+        shown = _answered(client, "variables", {"variablesReference": reference}, said).get("variables", [])
+        said.extend(v["value"] for v in shown)
+        for variable in shown:
+            if variable["variablesReference"] and budget[0] > 0:
+                budget[0] -= 1
+                expand(variable["variablesReference"])
+        return shown
+    for thread in client.ok("threads")["threads"]:
+        for frame in _answered(client, "stackTrace", {"threadId": thread["id"]}).get("stackFrames", [])[:20]:
+            source = frame.get("source") or {}
+            if source.get("sourceReference"):
+                _answered(client, "source", {"source": source, "sourceReference": source["sourceReference"]}, said)
+            if frame.get("presentationHint") == "label":
+                continue
+            for scope in _answered(client, "scopes", {"frameId": frame["id"]}).get("scopes", []):
+                for variable in expand(scope["variablesReference"])[:5]:
+                    if scope["name"] == "Globals":
+                        _answered(client, "evaluate", {"expression": variable["name"], "frameId": frame["id"],
+                                                       "context": "hover"}, said)
+    assert "Traceback" not in client.stderr and "internal error" not in client.stderr, (dump.name, client.stderr)
+    return said
+
+
 def test_a_dump_whose_fields_were_changed_within_their_types_is_browsed_whole(
         seeds: List[fuzz_dumps.Seed], tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
     for dump in fuzz_dumps.sample(seeds, tmp_path, 8, SEED, refused=False, only=fuzz_dumps.READABLE):
         client = tbdap(preexec_fn=memory_cap())
         client.initialize()
-        stopped = client.start("launch", {"dumpFile": str(dump)})
-        _answered(client, "exceptionInfo", {"threadId": stopped["body"]["threadId"]})
-        _answered(client, "modules", {})
-        _answered(client, "loadedSources", {})
-        budget = [VARIABLES]
+        _browse(client, dump)
 
-        def expand(reference: int) -> None:
-            for variable in _answered(client, "variables", {"variablesReference": reference}).get("variables", []):
-                if variable["variablesReference"] and budget[0] > 0:
-                    budget[0] -= 1
-                    expand(variable["variablesReference"])
-        for thread in client.ok("threads")["threads"]:
-            for frame in _answered(client, "stackTrace", {"threadId": thread["id"]}).get("stackFrames", [])[:20]:
-                source = frame.get("source") or {}
-                if source.get("sourceReference"):
-                    _answered(client, "source", {"source": source, "sourceReference": source["sourceReference"]})
-                if frame.get("presentationHint") == "label":
-                    continue
-                for scope in _answered(client, "scopes", {"frameId": frame["id"]}).get("scopes", []):
-                    expand(scope["variablesReference"])
-        assert "Traceback" not in client.stderr and "internal error" not in client.stderr, (dump.name, client.stderr)
+
+def test_a_dump_damaged_in_a_part_read_late_is_browsed_whole_and_says_which(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """A module's globals or a source's text is read when the user first opens it: its damage is
+    found in the middle of the session, and said there, in that scope or that source request."""
+    seeds = fuzz_dumps.make_seeds(tmp_path)
+    for program in tmp_path.glob("*.py"):
+        program.unlink()   # so that each source shown is the dump's copy
+    dumps = fuzz_dumps.sample(seeds, tmp_path, 10, SEED, refused=False, only=fuzz_dumps.LAZY)
+    told = []
+    for dump in dumps:
+        client = tbdap(preexec_fn=memory_cap())
+        client.initialize()
+        told.append(any("not readable: " in text for text in _browse(client, dump)))
+    assert sum(told) >= len(dumps) // 2, list(zip([d.name for d in dumps], told))
 
 
 # Two crashes of one program whose object layer is past what tbdap unpickles ahead (PRELOAD_LIMIT):
