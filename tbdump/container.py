@@ -352,6 +352,7 @@ class ContainerReader:
         """The member's bytes, mapped read-only from ``file`` (default: the file opened) and
         verified against its hash."""
         m = self.entry(name)
+        self._unchanged(file or self.file)
         if m["size"] == 0:
             view = memoryview(b"")
         else:
@@ -388,13 +389,24 @@ class ContainerReader:
         written to the same name meanwhile must not be read as this one.
         """
         try:
-            raw = _io.FileIO(self.path, "r")
+            raw = _WatchedFile(self.path, self)
         except OSError as exc:
             raise CorruptDumpError("%s: the file is gone (%s)" % (self.path, exc.strerror or exc)) from None
-        if _identity(raw) != self._identity:
+        try:
+            self._unchanged(raw)
+        except CorruptDumpError:
             raw.close()
-            raise CorruptDumpError("%s: the file was replaced while it was open" % self.path)
+            raise
         return io.BufferedReader(raw, 1 << 16)
+
+    def _unchanged(self, file: Any) -> None:
+        """Refuse to read on from ``file`` (open on this dump's path) once it is not the file this
+        reader opened, as it was: another dump written over it in place (``cp``, a CI artifact
+        fetched again) keeps its inode, and its bytes read at this dump's offsets would be
+        shown as this dump's values.  Renamed over it (tbdump's own writer), the open file is
+        the old one, still whole; opened again by path, it is the new one."""
+        if _identity(file) != self._identity:
+            raise CorruptDumpError("%s: the file was replaced while it was open" % self.path)
 
     def member_size(self, name: str) -> int:
         """The member's size in the file; 0 when the dump has none (or its entry is damaged)."""
@@ -441,6 +453,20 @@ class ContainerReader:
 
     def close(self) -> None:
         self.file.close()
+
+
+class _WatchedFile(_io.FileIO):
+    """The dump file opened again, which checks it is still the dump opened first before
+    each read from the disk (a buffer's fill): the object layer is read long after it was
+    verified, as its values are asked for."""
+
+    def __init__(self, path: str, reader: ContainerReader) -> None:
+        super().__init__(path, "r")
+        self._reader = reader
+
+    def readinto(self, buffer: Any) -> Optional[int]:
+        self._reader._unchanged(self)
+        return super().readinto(buffer)
 
 
 def _identity(file: Any) -> Tuple[int, int, int, int]:

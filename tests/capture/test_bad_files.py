@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import struct
 import subprocess
 import zipfile
@@ -19,7 +20,7 @@ import tbdump
 from tbdump.container import END_MAGIC, MAGIC, ContainerReader, manifest_mac
 from tbdump.model import FORMAT_VERSION
 from tbdump.objindex import ENTRY, Entry, pack
-from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run, texts_inline
+from ..conftest import PYTHON, REPO, env_for_child, rewrite_safe_layer, run, texts_inline, write
 from ..crafted import TIMEOUT, memory_cap
 from ..trust.test_xversion import _interpreter
 
@@ -212,6 +213,45 @@ def test_object_layer_corruption_still_opens_the_safe_layer(good_dump: bytes, tm
     value = dump.frames[-1].locals["x"]
     assert isinstance(value, tbdump.Placeholder) and "fails its checksum" in value.reason
 
+
+
+# Two crashes of one program, "a" and "b": a dump of each.  Its locals past the 64 KB a reader
+# buffers, so that a value read late is read from the disk.
+WRITTEN_OVER = """
+    WHERE = %r
+    def f():
+        pad = list(range(100000))
+        word = "from " + WHERE
+        raise ValueError(word)
+    f()
+"""
+
+
+def two_crashes(folder: Path) -> Tuple[Path, Path]:
+    """The dumps of crashes "a" and "b" of one program, in ``folder``'s a/ and b/."""
+    for run_name in "ab":
+        (folder / run_name).mkdir()
+        write(folder / run_name / "prog.py", WRITTEN_OVER % run_name)
+        run([PYTHON, "-m", "tbdump", "prog.py"], folder / run_name)
+    return folder / "a" / "traceback.pkl", folder / "b" / "traceback.pkl"
+
+
+def test_a_dump_written_over_in_place_while_open_is_not_read_as_the_first(tmp_path: Path) -> None:
+    """cp, or a CI artifact fetched again, writes a new dump into the inode a viewer has open:
+    what the viewer reads after, as it is asked for, must not be the new dump's bytes at the
+    first one's offsets (its values were the second crash's: 'from b' beside a preview 'from a')."""
+    first, second = two_crashes(tmp_path)
+    path = tmp_path / "traceback.pkl"
+    shutil.copyfile(first, path)
+    dump = tbdump.load(path)
+    dump.load_objects()   # verified and opened: each value is read when it is asked for
+    shutil.copyfile(second, path)
+    frame = dump.frames[-1]
+    replaced = "%s: the file was replaced while it was open" % path
+    assert frame.variables["word"].repr == "'from a'"
+    word = frame.locals["word"]
+    assert isinstance(word, tbdump.Placeholder) and replaced in word.reason, word
+    assert dict(dump.globals_of(frame))["<globals>"].missing == "not readable: %s" % replaced
 
 
 # -- Hostile files: built to exhaust a reader (nesting, size, holes) or to trip a viewer on

@@ -1,5 +1,6 @@
 """tblsp on fuzzed dumps (tests/trust/fuzz_dumps.py) found in the workspace: at most one message
-per bad file, and the server keeps serving every request on the crashed programs.
+per bad file, and the server keeps serving every request on the crashed programs, also where
+the damage is found only when a hover reads a module's globals.
 
 Each request waits at most WAIT seconds: a server that hangs, fails a request or dies fails
 the test.
@@ -26,6 +27,8 @@ async def test_fuzzed_dumps_in_the_workspace(workspace: Path) -> None:
     bad = fuzz_dumps.sample(seeds, workspace, 6, SEED, refused=True, suffix=".tbdump")
     read = fuzz_dumps.sample(seeds, workspace, 6, SEED, refused=False, only=fuzz_dumps.READABLE,
                              suffix=".tbdump")
+    # Damaged where a hover first reads: a module's globals, a source's text.
+    read += fuzz_dumps.sample(seeds, workspace, 6, SEED, refused=False, only=fuzz_dumps.LAZY, suffix=".tbdump")
     async with capped_server() as client:
         await asyncio.wait_for(start(client, workspace), WAIT)
         await until(lambda: all(any(p.name in m for m in messages(client)) for p in bad), "a message per bad dump")

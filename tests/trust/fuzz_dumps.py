@@ -391,6 +391,61 @@ def member_content(rng: random.Random, seed: Seed) -> Mutant:
                   objects_only=name in OBJECT_MEMBERS)
 
 
+def _lazy_content(rng: random.Random, text: bytes) -> Tuple[bytes, str]:
+    """A lazily read member's JSON ``text`` damaged: its type, a field, its depth, its numbers."""
+    data = json.loads(text)
+    if isinstance(data, dict) and data:
+        name = rng.choice(sorted(data))
+        data[name] = copy.deepcopy(rng.choice(STRANGE)) if rng.random() < 0.5 else dict(
+            data[name], **{rng.choice(["t", "r", "n", "c", "ref", "q", "m"]): copy.deepcopy(rng.choice(STRANGE))})
+        return json.dumps(data).encode(), "%r changed" % name
+    return rng.choice([
+        (json.dumps(rng.choice(STRANGE)).encode(), "another JSON value"),
+        (b'{"x": ' + b'{"t":"list","r":"x","c":[["0",' * 3000 + b'{"t":"int","r":"1"}' + b",null,null]]}" * 3000
+         + b"}", "a value nested 3000 deep"),
+        (b"[" * 100000 + b"]" * 100000, "nested 100000 deep"),
+        (b"1" + b"0" * 5000, "a number of 5000 digits"),
+        (text[:len(text) // 2], "cut in half"),
+    ])
+
+
+@mutation
+def lazy_member(rng: random.Random, seed: Seed) -> Mutant:
+    """A module's globals or a source's text, the members read when first asked for, damaged with
+    valid checksums, or their manifest entry or safe layer entry: damage a viewer finds only in
+    the middle of a session."""
+    layout = take_apart(seed.data)
+    name = rng.choice(sorted(n for n in layout.members if n.startswith(("globals.", "source."))))
+    stored = layout.members[name]
+    roll = rng.random()
+    if roll < 0.4:
+        text, how = _lazy_content(rng, zlib.decompress(stored))
+        members = dict(layout.members, **{name: zlib.compress(text, 1)})
+        return Mutant("member %r: %s" % (name, how), put_together(members, _encodings(layout), seed.key))
+    if roll < 0.55:
+        flipped = bytearray(stored)
+        flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        members = dict(layout.members, **{name: bytes(flipped)})
+        return Mutant("member %r: a bit flipped, checksum made again" % name,
+                      put_together(members, _encodings(layout), seed.key))
+    if roll < 0.85:
+        other = rng.choice(sorted(n for n in layout.members if n != name))
+        change, how = rng.choice([
+            (lambda entries: entries.pop(name), "left out"),
+            (lambda entries: entries.__setitem__(name, dict(entries[other])), "the entry of %r" % other),
+            (lambda entries: entries[name].update(size=1 << 30), "1 GiB long"),
+        ])
+        return _manifest_edit(seed, layout, "member %r: %s" % (name, how), lambda manifest: change(manifest["members"]))
+    safe = safe_json(seed)
+    for entries in (safe.get("globals", {}), {k: s for k, s in safe["sources"].items() if s.get("member")}):
+        for key in entries:
+            if isinstance(entries[key], dict):
+                entries[key]["member"] = name
+            else:
+                entries[key] = name
+    return _rewritten(seed, safe, "every module's globals and every source in member %r" % name)
+
+
 @mutation
 def safe_text(rng: random.Random, seed: Seed) -> Mutant:
     """The safe layer's JSON text: re-encoded, cut, nested 100000 deep, numbers JSON cannot hold."""
@@ -728,6 +783,8 @@ def opens(path: Path) -> bool:
 
 # The mutations whose files get past the reader's checks: what viewers must cope with.
 READABLE = ["safe_values", "safe_structure", "safe_field"]
+# The ones whose damage is found only when a viewer reads a module's globals or a source's text.
+LAZY = ["lazy_member"]
 
 
 def _write(path: Path, data: bytes) -> str:
