@@ -1,8 +1,8 @@
 """The pytest plugin: ``pytest --tbdump`` dumps each failing test's exception into a file of its own.
 
 Registered through the ``pytest11`` entry point, so it is loaded into every pytest run where
-tbdump is installed: until ``--tbdump`` is given it only adds its options, and imports
-nothing of tbdump's capture (nor dill).  With it, a test whose setup, call or teardown
+tbdump is installed: until ``--tbdump`` is given (and not taken back by ``--no-tbdump``) it
+only adds its options, and imports nothing of tbdump's capture (nor dill).  With it, a test whose setup, call or teardown
 raises, the failures ``--pdb`` would stop at, is dumped into the dump directory,
 frames from the test function (or the fixture) inwards, as pytest's report shows them.
 """
@@ -37,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="dump each failing test (its frames, locals and exception chain) into a "
                          "file of the dump directory, to open later with tbdap, tbdebug, tbpeep or "
                          "tbdump.load; the dumps of an earlier run there are removed first")
+    group.addoption("--no-tbdump", action="store_true", default=False,
+                    help="turn off --tbdump, as where the ini file's addopts gives it: nothing is "
+                         "dumped, nor removed")
     group.addoption("--tbdump-dir", metavar="DIR", default=None,
                     help="the dump directory, relative to the current directory (default: the "
                          "tbdump_dir ini value)")
@@ -46,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("tbdump"):
+    if config.getoption("tbdump") and not config.getoption("no_tbdump"):
         config.pluginmanager.register(Dumping(config, dump_directory(config)), "tbdump-dumping")
 
 

@@ -436,3 +436,24 @@ def test_pytests_objects_of_the_whole_run_are_previews_not_pickles(tmp_path: Pat
     assert isinstance(config, tbdump.Placeholder) and "pytest's own" in config.reason
     assert test.variables["pytestconfig"].repr.startswith("<_pytest.config.Config object at ")
     assert isinstance(test.globals["__loader__"], tbdump.Placeholder)
+
+
+def test_no_tbdump_turns_off_the_inis_tbdump_and_no_plugin_is_one_usage_error(tmp_path: Path) -> None:
+    """As pytest-cov's --no-cov turns off the --cov of addopts: a run to debug by hand, say."""
+    folder = project(tmp_path / "app", "def test_red():\n    assert False\n", ini="addopts = --tbdump\n")
+    pytest_run(folder)
+    earlier = folder / "tbdumps" / name("test_red")
+    assert earlier.exists()
+    write(folder / "conftest.py", MODULES)
+
+    done = pytest_run(folder, "--no-tbdump")
+    assert done.returncode == 1 and done.stderr == "" and "Traceback dumped" not in done.stdout, done.stdout
+    assert "1 failed" in done.stdout and earlier.exists()    # nothing written, nothing removed
+    assert (folder / "modules.txt").read_text() == "tbdump.pytest_plugin"
+
+    # Worked before: without the plugin, pytest's own usage error names the option and the ini file.
+    done = pytest_run(folder, plugins=["-p", "no:tbdump"])
+    assert done.returncode == 4 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.startswith("ERROR: usage: ")
+    assert "error: unrecognized arguments: --tbdump\n  inifile: %s" % (folder / "pytest.ini") in done.stderr
+
