@@ -266,6 +266,16 @@ def _type_alias_again(name: str, value: Any, params: Tuple[Any, ...]) -> Any:
         return Placeholder("TypeAliasType", "not restored: %s" % why)
 
 
+def _type_params_again(function: Any, params: Tuple[Any, ...]) -> Any:
+    """Load-side: a generic function (``def first[T]``, Python 3.12 on) given back its type
+    parameters, which dill does not write; a function that takes none stays as dill made it."""
+    try:
+        function.__type_params__ = params
+    except BaseException:
+        pass
+    return function
+
+
 def _identity(x: Any) -> Any:
     return x
 

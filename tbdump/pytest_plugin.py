@@ -1,10 +1,11 @@
 """The pytest plugin: ``pytest --tbdump`` dumps each failing test's exception into a file of its own.
 
 Registered through the ``pytest11`` entry point, so it is loaded into every pytest run where
-tbdump is installed: until ``--tbdump`` is given it only adds its options, and imports
-nothing of tbdump's capture (nor dill).  With it, a test whose setup, call or teardown
-raises, the failures ``--pdb`` would stop at, is dumped into the dump directory,
-frames from the test function (or the fixture) inwards, as pytest's report shows them.
+tbdump is installed: until ``--tbdump`` is given (and not taken back by ``--no-tbdump``) it
+only adds its options, and imports nothing of tbdump's capture (nor dill).  With it, the
+failures ``--pdb`` would stop at are dumped into the dump directory: a test (or subtest) whose
+setup, call or teardown raises, frames from the test function (or the fixture) inwards, as
+pytest's report shows them; a module or conftest that cannot be imported, from its top level.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import sys
 import unicodedata
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Iterator, List, Optional, Tuple, Union
+from typing import Any, Generator, Iterable, Iterator, List, Optional, Tuple, Union
 
 import pytest
 
@@ -37,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="dump each failing test (its frames, locals and exception chain) into a "
                          "file of the dump directory, to open later with tbdap, tbdebug, tbpeep or "
                          "tbdump.load; the dumps of an earlier run there are removed first")
+    group.addoption("--no-tbdump", action="store_true", default=False,
+                    help="turn off --tbdump, as where the ini file's addopts gives it: nothing is "
+                         "dumped, nor removed")
     group.addoption("--tbdump-dir", metavar="DIR", default=None,
                     help="the dump directory, relative to the current directory (default: the "
                          "tbdump_dir ini value)")
@@ -46,14 +50,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("tbdump"):
-        config.pluginmanager.register(Dumping(config, dump_directory(config)), "tbdump-dumping")
+    if config.getoption("tbdump") and not config.getoption("no_tbdump"):
+        config.pluginmanager.register(Dumping(config, dump_directory(config, config.getoption("tbdump_dir"))),
+                                      "tbdump-dumping")
 
 
-def dump_directory(config: pytest.Config) -> Path:
-    """``--tbdump-dir`` from the directory pytest was started in, as ``--junitxml``; else the ini
-    value from the rootdir, as ``cache_dir``."""
-    given = config.getoption("tbdump_dir")
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, Any, None]:
+    """Dumps a conftest.py that pytest loads before the run (the rootdir's, those of the paths
+    given) and cannot import: pytest then stops with a usage error, before the plugin at work
+    is registered or any node collects anything."""
+    outcome = yield
+    from _pytest.config import ConftestImportFailure
+    failure = outcome.excinfo[1] if outcome.excinfo is not None else None
+    options = early_config.known_args_namespace
+    if (isinstance(failure, ConftestImportFailure) and getattr(options, "tbdump", False)
+            and not options.no_tbdump and not options.help):
+        directory = dump_directory(early_config, options.tbdump_dir)
+        remove_old_dumps(directory)
+        path = str(directory / dump_name(conftest_id(early_config, failure), "collect"))
+        why = dump_test_exception(failure.cause, own_traceback(None, failure.cause.__traceback__), path,
+                                  (type(early_config),))
+        shown_path = shown(path, early_config.invocation_params.dir)
+        sys.stderr.write("tbdump: cannot write %s: %s\n" % (shown_path, why) if why else
+                         "Traceback dumped into: %s\n" % shown_path)
+
+
+def dump_directory(config: pytest.Config, given: Optional[str]) -> Path:
+    """``--tbdump-dir`` (``given``) from the directory pytest was started in, as ``--junitxml``;
+    else the ini value from the rootdir, as ``cache_dir``."""
     if given:
         return Path(config.invocation_params.dir, given)
     return Path(config.rootpath, os.path.expanduser(os.path.expandvars(str(config.getini("tbdump_dir")))))
@@ -95,12 +120,16 @@ class Dumping:
     # tryfirst: dumped before --pdb's debugger, whose `q` ends the run.
     @pytest.hookimpl(tryfirst=True)
     def pytest_exception_interact(self, node: Union[pytest.Item, pytest.Collector],
-                                  call: pytest.CallInfo[Any]) -> None:
-        # Called where --pdb stops: an exception that fails the test (not a skip, not an xfail).
-        if not isinstance(node, pytest.Item) or call.excinfo is None:
-            return  # a collection error: no test of its own
-        path = str(self.directory / dump_name(node.nodeid, call.when))
-        self.outcomes.append((path, dump_test_exception(node, call.excinfo.value, call.excinfo.tb, path)))
+                                  call: pytest.CallInfo[Any], report: Any) -> None:
+        # Called where --pdb stops: an exception that fails a test or a subtest (not a skip, not
+        # an xfail), or the collection of a module or directory (a module or conftest that
+        # cannot be imported).
+        if call.excinfo is None:
+            return
+        exc = underlying(call.excinfo.value)
+        path = str(self.directory / dump_name(dumped_id(node, call.excinfo.value, report), call.when))
+        own = own_traceback(node, exc.__traceback__)
+        self.outcomes.append((path, dump_test_exception(exc, own, path, (type(node.config), type(node.session)))))
 
     def pytest_sessionfinish(self) -> None:
         output = getattr(self.config, "workeroutput", None)
@@ -112,11 +141,14 @@ class Dumping:
         self.outcomes += [(path, why) for path, why in getattr(node, "workeroutput", {}).get(WORKER_KEY, ())]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.outcomes:
+        # Each dump once, as it was last written: every xdist worker collects, and dumps, the
+        # same module that cannot be imported; --doctest-modules collects it twice.
+        outcomes = dict(self.outcomes)
+        if not outcomes:
             return
         start = self.config.invocation_params.dir
-        failed = ["tbdump: cannot write %s: %s" % (shown(path, start), why) for path, why in self.outcomes if why]
-        written = [shown(path, start) for path, why in self.outcomes if why is None]
+        failed = ["tbdump: cannot write %s: %s" % (shown(path, start), why) for path, why in outcomes.items() if why]
+        written = [shown(path, start) for path, why in outcomes.items() if why is None]
         if self.config.getoption("verbose") < 0:
             lines = ["tbdump: %d traceback%s dumped into %s" % (len(written), "" if len(written) == 1 else "s",
                                                                shown(str(self.directory), start))] if written else []
@@ -125,6 +157,43 @@ class Dumping:
             lines = ["Traceback dumped into: %s" % path for path in written]
         for line in lines + failed:
             terminalreporter.write_line(line)
+
+
+def underlying(exc: BaseException) -> BaseException:
+    """The exception ``--pdb`` opens on: a test module's ImportError or SyntaxError, not the
+    error pytest reports it as; a conftest's own exception; a doctest example's."""
+    from _pytest.config import ConftestImportFailure
+    if isinstance(exc, ConftestImportFailure):
+        return exc.cause
+    if isinstance(exc, pytest.Collector.CollectError) and exc.__cause__ is not None:
+        return exc.__cause__
+    doctest = sys.modules.get("doctest")
+    if doctest is not None and isinstance(exc, doctest.UnexpectedException):
+        return exc.exc_info[1]    # its traceback, __traceback__, is the example's
+    return exc
+
+
+def dumped_id(node: Union[pytest.Item, pytest.Collector], exc: BaseException, report: Any) -> str:
+    """The node id a dump is named by: the test's, with a subtest's message and parameters as
+    pytest shows them (``[msg] (i=1)``: each subtest's failure a dump of its own); for a
+    conftest that cannot be imported, its path, as a test module's node id is its path."""
+    from _pytest.config import ConftestImportFailure
+    if isinstance(exc, ConftestImportFailure):
+        return conftest_id(node.config, exc)
+    context = getattr(report, "context", None)   # a subtest's (pytest 9's and pytest-subtests')
+    if context is not None:
+        msg, params = getattr(context, "msg", None), dict(getattr(context, "kwargs", None) or {})
+        described = ["[%s]" % msg] if msg is not None else []
+        described += ["(%s)" % ", ".join("%s=%s" % pair for pair in params.items())] if params else []
+        return "%s %s" % (node.nodeid, " ".join(described) or "(<subtest>)")
+    return node.nodeid
+
+
+def conftest_id(config: pytest.Config, failure: Any) -> str:
+    """A conftest's path, as a test module's node id is its: from the rootdir, with ``/``."""
+    conftest = Path(failure.path)
+    inside = config.rootpath in conftest.parents
+    return conftest.relative_to(config.rootpath).as_posix() if inside else conftest.as_posix()
 
 
 def shown(path: str, start: Path) -> str:
@@ -151,11 +220,13 @@ def remove_old_dumps(directory: Path) -> None:
                 pass
 
 
-def dump_test_exception(item: pytest.Item, exc: BaseException, tb: Optional[TracebackType],
-                        path: str) -> Optional[str]:
-    """Dump ``exc``, with the frames from the test's own inwards, into ``path``; None when it is
-    written, else why not.  Never raises but Ctrl-C (or a signal handler's SystemExit), and
-    leaves the exception as it found it: pytest, --pdb and the other plugins still read it."""
+def dump_test_exception(exc: BaseException, own: Optional[TracebackType], path: str,
+                        run_kinds: Iterable[type]) -> Optional[str]:
+    """Dump ``exc``, with the frames of ``own`` (the test's, or the collected module's), into
+    ``path``, the objects of ``run_kinds`` and pytest's others of the whole run left out; None
+    when it is written, else why not.  Never raises but Ctrl-C (or a signal handler's
+    SystemExit), and leaves the exception as it found it: pytest, --pdb and the other plugins
+    still read it."""
     from .chain import set_slot
     from .dumpdir import make_directory
     from .saferepr import describe_exception
@@ -166,8 +237,8 @@ def dump_test_exception(item: pytest.Item, exc: BaseException, tb: Optional[Trac
         make_directory(Path(path).parent, "tbdump's pytest plugin: dumps of failing tests")
         # The dump starts where the traceback enters the test; pytest's and pluggy's frames
         # above it, and above the handler, are the runner's, not the test's.
-        set_slot(exc, "__traceback__", own_traceback(item, tb))
-        with run_objects_left_out(item):
+        set_slot(exc, "__traceback__", own)
+        with run_objects_left_out(run_kinds):
             write_dump(exc, path, above_handler=False, other_threads=False)
         return None
     except SignalsArrived as held:
@@ -198,14 +269,20 @@ def _deliver_to_pytest(signals: List[int]) -> None:
         pass
 
 
-def own_traceback(item: pytest.Item, tb: Optional[TracebackType]) -> Optional[TracebackType]:
+def own_traceback(node: Union[pytest.Item, pytest.Collector, None],
+                  tb: Optional[TracebackType]) -> Optional[TracebackType]:
     """The part of ``tb`` that is the test's, as pytest's report shows it: from the test function
     (past a decorator's wrapper too), else from the first frame that is neither pytest's nor
-    pluggy's (a fixture's, in its setup or teardown); to the last such frame, so that a dump of
-    ``pytest.fail()`` or ``pytest.raises`` opens on the test's line, as ``--pdb`` does."""
+    pluggy's (a fixture's, in its setup or teardown; a module's top level, past importlib's
+    frames too, where ``node`` is a collector or None); to the last such frame, so that a dump
+    of ``pytest.fail()`` or ``pytest.raises`` opens on the test's line, as ``--pdb`` does."""
+    import importlib
+
     import _pytest
     import pluggy
     runner = tuple(os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep for module in (_pytest, pluggy))
+    if not isinstance(node, pytest.Item):
+        runner += (os.path.dirname(os.path.abspath(importlib.__file__ or "")) + os.sep, "<frozen importlib.")
     entries: List[TracebackType] = []
     while tb is not None:
         entries.append(tb)
@@ -213,7 +290,8 @@ def own_traceback(item: pytest.Item, tb: Optional[TracebackType]) -> Optional[Tr
     own = [n for n, entry in enumerate(entries) if not entry.tb_frame.f_code.co_filename.startswith(runner)]
     if not own:
         return entries[0] if entries else None  # raised by pytest itself (an unknown fixture)
-    code = _function_code(item)
+    # A collector's obj would import its module again.
+    code = _function_code(node) if isinstance(node, pytest.Item) else None
     first = next((n for n, entry in enumerate(entries) if entry.tb_frame.f_code is code), own[0])
     if own[-1] == len(entries) - 1:
         return entries[first]
@@ -240,7 +318,7 @@ RUN_OBJECTS = ("_pytest.config:Config", "_pytest.config:PytestPluginManager", "_
 
 
 @contextlib.contextmanager
-def run_objects_left_out(item: pytest.Item) -> Iterator[None]:
+def run_objects_left_out(run_kinds: Iterable[type]) -> Iterator[None]:
     """While a test is dumped, pytest's objects of the whole run pickle as placeholders (their
     previews stay): the config, the session with every collected test, the fixture definitions.
 
@@ -248,7 +326,7 @@ def run_objects_left_out(item: pytest.Item) -> Iterator[None]:
     every node reach them: pickled, they made each dump 10 MB and 5 s in a run of 3000 tests,
     and every fixture function of the run went through dill."""
     from .reduction import reduced_in_dumps
-    kinds = {type(item.config), type(item.session)}
+    kinds = set(run_kinds)
     for name in RUN_OBJECTS:
         module, _, qualname = name.partition(":")
         kind = getattr(sys.modules.get(module), qualname, None)

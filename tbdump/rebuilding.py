@@ -16,7 +16,7 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .objects import (_asyncio_future, _idle_event_loop, _match_again, _memory, _memory_slice, _type_alias_again,
-                      _type_parameter, _weak_proxy)
+                      _type_parameter, _type_params_again, _weak_proxy)
 from .placeholder import Placeholder
 from .preview import type_name
 from .saferepr import describe_exception, safe_repr
@@ -83,6 +83,15 @@ def _type_alias(alias: Any) -> Reduction:
         if _names_itself(value, alias):   # `type Tree = list[Tree] | int`: pickle would loop
             value = Placeholder(type_name(value), "not captured: it names the alias itself", safe_repr(value))
     return (_type_alias_again, (alias.__name__, value, alias.__type_params__))
+
+
+def type_params(function: Any) -> Optional[Reduction]:
+    """A generic function (``def first[T]``, ``def get[U](self)``: Python 3.12) as dill writes it,
+    then given its type parameters on load: dill writes a function's code, names, defaults,
+    annotations and ``__dict__``, not its ``__type_params__``, which came back empty.  None:
+    it has none (or this Python has no such thing), dill's own is the whole function."""
+    params = getattr(function, "__type_params__", ())
+    return (_type_params_again, (function, params)) if type(params) is tuple and params else None
 
 
 def _names_itself(value: Any, alias: Any, limit: int = 1000) -> bool:

@@ -33,7 +33,7 @@ from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module
                       _weak_ref, restore_object, restore_state)
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
-from .rebuilding import PROXY_TYPES, event_loop, logger, proxy, refused
+from .rebuilding import PROXY_TYPES, event_loop, logger, proxy, refused, type_params
 from .redaction import ENVIRON_MARKER, Redaction, is_code, repeats_name, rule_marker
 from .saferepr import describe_exception, safe_repr
 from .scrubbing import Secrets, environ_probes, is_environ_copy, may_name_values
@@ -193,6 +193,7 @@ class ReducePolicy:
         self._probes = environ_probes() if redaction.enabled and not redaction.keep_environ else ()
         self._made: Set[Any] = {SECRET_VALUE, ENVIRON_MARKER}  # texts written in place of others: final
         self._made_ids: Dict[int, Any] = {}  # arrays likewise, and dict keys kept as they are
+        self._generic: Dict[int, Any] = {}   # generic functions whose type parameters are written
         self._shaped: Dict[type, bool] = {}  # types whose reduction may hold named fields
         numpy = sys.modules.get("numpy")
         self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
@@ -372,6 +373,13 @@ class ReducePolicy:
         if self.in_dill:
             if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
                 return _class_reduction(obj)
+            if isinstance(obj, types.FunctionType) and id(obj) not in self._generic:
+                generic = type_params(obj)
+                if generic is not None:
+                    # Its argument is the function itself, asked about again: dill's then (as
+                    # below), and the memo makes every reference to it the one given its params.
+                    self._generic[id(obj)] = obj
+                    return generic
             if isinstance(obj, types.FunctionType) and self.redaction.enabled:
                 safe = _redacted_function(obj, self.redaction, self.secrets)
                 if safe is not obj:

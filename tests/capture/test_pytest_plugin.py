@@ -90,8 +90,12 @@ DUMPED = [("test_assert_with_locals", "call"), ("test_deep_in_helpers", "call"),
 def name(test: str, when: str = "call", stem: str = "") -> str:
     """The name of the dump of test_cases.py's ``test`` as the README says: the node id as junitxml
     writes it (given as ``stem`` where it has other characters), the phase, the node id's hash."""
-    digest = hashlib.sha256(("test_cases.py::" + test).encode()).hexdigest()[:8]
-    return "%s%s-%s.tbdump" % (stem or "test_cases." + test, "" if when == "call" else "-" + when, digest)
+    return named("test_cases.py::" + test, stem or "test_cases." + test, when)
+
+
+def named(nodeid: str, stem: str, when: str = "call") -> str:
+    digest = hashlib.sha256(nodeid.encode()).hexdigest()[:8]
+    return "%s%s-%s.tbdump" % (stem, "" if when == "call" else "-" + when, digest)
 
 
 def project(folder: Path, tests: str = CASES, ini: str = "") -> Path:
@@ -436,3 +440,144 @@ def test_pytests_objects_of_the_whole_run_are_previews_not_pickles(tmp_path: Pat
     assert isinstance(config, tbdump.Placeholder) and "pytest's own" in config.reason
     assert test.variables["pytestconfig"].repr.startswith("<_pytest.config.Config object at ")
     assert isinstance(test.globals["__loader__"], tbdump.Placeholder)
+
+
+def test_no_tbdump_turns_off_the_inis_tbdump_and_no_plugin_is_one_usage_error(tmp_path: Path) -> None:
+    """As pytest-cov's --no-cov turns off the --cov of addopts: a run to debug by hand, say."""
+    folder = project(tmp_path / "app", "def test_red():\n    assert False\n", ini="addopts = --tbdump\n")
+    pytest_run(folder)
+    earlier = folder / "tbdumps" / name("test_red")
+    assert earlier.exists()
+    write(folder / "conftest.py", MODULES)
+
+    done = pytest_run(folder, "--no-tbdump")
+    assert done.returncode == 1 and done.stderr == "" and "Traceback dumped" not in done.stdout, done.stdout
+    assert "1 failed" in done.stdout and earlier.exists()    # nothing written, nothing removed
+    assert (folder / "modules.txt").read_text() == "tbdump.pytest_plugin"
+
+    # Worked before: without the plugin, pytest's own usage error names the option and the ini file.
+    done = pytest_run(folder, plugins=["-p", "no:tbdump"])
+    assert done.returncode == 4 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.startswith("ERROR: usage: ")
+    assert "error: unrecognized arguments: --tbdump\n  inifile: %s" % (folder / "pytest.ini") in done.stderr
+
+
+COLLECTION_ERRORS = {
+    "test_imports.py": "import settings\n\ndef test_never():\n    pass\n",
+    "settings.py": "import os\nMODE = 'strict'\nfrom missing_package import driver\n",
+    "test_undefined.py": "LIMIT = 3\nVALUES = [n * LIMIT for n in range(LIMIT)]\nTOTAL = undefined + sum(VALUES)\n",
+    "test_syntax.py": "def test_x(:\n    pass\n",
+    "sub/conftest.py": "SETTING = 'x'\nraise RuntimeError('bad conftest ' + SETTING)\n",
+    "sub/test_in_sub.py": "def test_in_sub():\n    pass\n",
+}
+COLLECTION_DUMPS = {"test_imports.py": named("test_imports.py", "test_imports", "collect"),
+                    "test_undefined.py": named("test_undefined.py", "test_undefined", "collect"),
+                    "test_syntax.py": named("test_syntax.py", "test_syntax", "collect"),
+                    "sub/conftest.py": named("sub/conftest.py", "sub.conftest", "collect")}
+
+
+@pytest.mark.parametrize("options", [[], ["-n", "2"], ["--doctest-modules"]], ids=["plain", "xdist", "doctest"])
+def test_a_module_or_conftest_that_cannot_be_imported_is_dumped_at_its_top_level(
+        tmp_path: Path, options: List[str]) -> None:
+    """A CI run that fails collecting: the dump of the import's crash, its module's frames and
+    globals, named by the module's node id and `-collect`; listed once, though every xdist worker
+    collects the module and --doctest-modules collects it twice."""
+    folder = project(tmp_path / "app", "def test_ok():\n    pass\n")
+    (folder / "sub").mkdir()
+    for path, source in COLLECTION_ERRORS.items():
+        (folder / path).write_text(source)
+    done = pytest_run(folder, "--tbdump", *options, plugins=PLUGIN + XDIST)
+    plain = pytest_run(folder, *options, plugins=XDIST)
+    assert done.returncode == plain.returncode != 0 and "errors" in done.stdout, done.stdout + done.stderr
+    # pytest's own output, in the order xdist's workers happened to report
+    assert sorted(without_section(done.stdout).splitlines()) == sorted(without_section(plain.stdout).splitlines())
+    dumps = dict(COLLECTION_DUMPS)
+    if "--doctest-modules" in options:   # which imports settings.py too, to find its doctests
+        dumps["settings.py"] = named("settings.py", "settings", "collect")
+    assert sorted(section(done.stdout)) == sorted("Traceback dumped into: tbdumps/" + n for n in dumps.values())
+
+    def load(path: str) -> tbdump.Dump:
+        return tbdump.load(folder / "tbdumps" / dumps[path])
+
+    dump = load("test_imports.py")      # pytest reports it as its own CollectError
+    assert (dump.exception.type, dump.exception.message) == ("ModuleNotFoundError", "No module named 'missing_package'")
+    assert [(Path(f.filename).name, f.name) for f in dump.frames] == [("test_imports.py", "<module>"),
+                                                                      ("settings.py", "<module>")]
+    assert dump.frames[1].globals["MODE"] == "strict"
+    dump = load("test_undefined.py")
+    assert [f.name for f in dump.frames] == ["<module>"] and dump.exception.type == "NameError"
+    assert dump.frames[0].globals["VALUES"] == [0, 3, 6]
+    dump = load("sub/conftest.py")      # pytest reports it as the directory's ConftestImportFailure
+    assert (dump.exception.type, dump.exception.message) == ("RuntimeError", "bad conftest x")
+    assert [f.name for f in dump.frames] == ["<module>"] and dump.frames[0].globals["SETTING"] == "x"
+    assert load("test_syntax.py").exception.type == "SyntaxError"
+    for path in dumps:
+        assert not [f.filename for f in load(path).frames if "_pytest" in f.filename or "importlib" in f.filename]
+
+
+def test_a_conftest_that_stops_pytest_before_the_run_is_dumped(tmp_path: Path) -> None:
+    """The rootdir's conftest.py is imported before the run: one that raises ends pytest with
+    its usage error, before any node collects it.  Its dump is said above that error; the
+    dumps of the last run are gone, as at the start of any run."""
+    folder = project(tmp_path / "app", "def test_red():\n    assert False\n")
+    pytest_run(folder, "--tbdump")
+    write(folder / "conftest.py", "MODE = 'ci'\nimport missing_plugin\n")
+    done = pytest_run(folder, "--tbdump")
+    plain = pytest_run(folder, plugins=[])
+    dump = named("conftest.py", "conftest", "collect")
+    assert done.returncode == plain.returncode == 4 and done.stdout == plain.stdout == ""
+    assert done.stderr == "Traceback dumped into: tbdumps/%s\n" % dump + plain.stderr
+    assert sorted(p.name for p in (folder / "tbdumps").iterdir()) == [".gitignore", dump]
+    conftest = tbdump.load(folder / "tbdumps" / dump)
+    assert (conftest.exception.type, conftest.exception.message) == ("ModuleNotFoundError",
+                                                                     "No module named 'missing_plugin'")
+    assert [f.name for f in conftest.frames] == ["<module>"] and conftest.frames[0].globals["MODE"] == "ci"
+
+
+SUBTESTS_AND_DOCTESTS = """
+    import unittest
+
+    class TestCase(unittest.TestCase):
+        def test_each(self):
+            for n in range(2):
+                with self.subTest(n=n):
+                    self.assertEqual(n, 7)
+
+    def test_subtests(subtests):
+        for n in range(2):
+            with subtests.test(msg="item", n=n):
+                assert n == 9
+
+    def half(n):
+        '''
+        >>> half(None)
+        0
+        '''
+        return n // 2
+"""
+
+
+def test_each_failing_subtest_and_a_doctests_exception_is_a_dump_of_its_own(tmp_path: Path) -> None:
+    """Each subtest's failure was dumped into its test's one name, the last overwriting the
+    others; a doctest example's exception was dumped as doctest's UnexpectedException, from
+    doctest's frames, not the example's crash --pdb opens on."""
+    if not hasattr(pytest, "Subtests"):
+        pytest.skip("subtests are pytest 9's")
+    folder = project(tmp_path / "app", SUBTESTS_AND_DOCTESTS)
+    done = pytest_run(folder, "--tbdump", "--doctest-modules")
+    assert done.returncode == 1 and "6 failed, 1 passed" in done.stdout, done.stdout
+    dumps = {"test_cases.py::TestCase::test_each (n=%d)" % n: "test_cases.TestCase.test_each_n_%d" % n
+             for n in range(2)}
+    dumps.update({"test_cases.py::test_subtests [item] (n=%d)" % n: "test_cases.test_subtests_item_n_%d" % n
+                  for n in range(2)})
+    dumps["test_cases.py::test_cases.half"] = "test_cases.test_cases.half"
+    files = {nodeid: named(nodeid, stem) for nodeid, stem in dumps.items()}
+    assert sorted(section(done.stdout)) == sorted("Traceback dumped into: tbdumps/" + f for f in files.values())
+    for n in range(2):
+        each = tbdump.load(folder / "tbdumps" / files["test_cases.py::TestCase::test_each (n=%d)" % n])
+        assert each.exception.message == "%d != 7" % n and each.frames[0].locals["n"] == n
+        sub = tbdump.load(folder / "tbdumps" / files["test_cases.py::test_subtests [item] (n=%d)" % n])
+        assert sub.exception.message == "assert %d == 9" % n and sub.frames[0].locals["n"] == n
+    doctest = tbdump.load(folder / "tbdumps" / files["test_cases.py::test_cases.half"])
+    assert doctest.exception.type == "TypeError" and doctest.frames[-1].name == "half"
+    assert doctest.frames[-1].locals == {"n": None}

@@ -69,6 +69,8 @@ PROBES = {
     "param": "(type(param).__name__, param.__name__, param.__constraints__)",
     "variance": "param.__infer_variance__",
     "function": "(first.__qualname__, first.__code__.co_varnames[:1])",
+    "generic_functions": "(first.__type_params__, Box.unwrap.__type_params__, keyed.__type_params__, "
+                         "first.__type_params__[0] is first.__annotations__['return'], plain.__type_params__)",
     "tree": "(Tree.__name__, getattr(Tree.__value__, 'reason', Tree.__value__))",
     "missing": "(Missing.__name__, getattr(Missing.__value__, 'reason', Missing.__value__))",
 }
@@ -84,6 +86,17 @@ T = typing.TypeVar("T")
 class Box[V]:
     def __init__(self, item: V) -> None:
         self.item = item
+
+    def unwrap[U](self, default: U) -> V | U:
+        return self.item
+
+
+def keyed[K, *Ks](key: K, token: str = "s3cr3t") -> K:   # its default hidden in the dump
+    return key
+
+
+def plain(x):
+    return x
 
 
 class OldBox(typing.Generic[T]):
@@ -122,7 +135,8 @@ def loaded(python: str, folder: Path) -> Dict[str, str]:
 def test_generics_and_type_aliases_of_the_program_come_back(version: str, tmp_path: Path) -> None:
     """`class Box[V]`, `def first[S]`, `type Pair[K] = ...` in the script and in a function, and a
     `typing.Generic` class: the same Python gets them back as the program held them (a class
-    of Generic's could not be made again, nor the functions and instances that use it).  An
+    of Generic's could not be made again, nor the functions and instances that use it; a
+    generic function or method lost its `__type_params__`, which dill does not write).  An
     alias whose value names itself, or a name never defined, keeps its name, its value a
     placeholder saying why.  Under 3.11, which has no `type` aliases, they are placeholders
     saying so; the type parameters and the instances' data still load."""
