@@ -178,7 +178,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         dump = load(args.dump, objects=False)
     except DumpError as exc:
-        sys.stderr.write("%s: %s\n" % (PROG, exc))
+        sys.stderr.write("%s: %s\n" % (PROG, printable(str(exc))))   # a name's control characters too
         raise SystemExit(2)
     try:
         # What a terminal's encoding cannot show (an ASCII one: LC_ALL=C with PYTHONUTF8=0)

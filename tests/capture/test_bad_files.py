@@ -158,6 +158,18 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stderr) == (2, "tbdump.report: nope.pkl: no such file\n")
 
 
+def test_a_files_name_cannot_act_on_the_terminal(tmp_path: Path) -> None:
+    """A name with an escape sequence (a file of a downloaded artifact, named by a glob) is
+    shown escaped by every tool, as tbdebug shows a dump's strings: the terminal's title stays."""
+    name = "nope\x1b]0;owned\x07.pkl"
+    shown = "nope\\x1b]0;owned\\x07.pkl: no such file\n"
+    for tool in ("tbdump.report", "tbdebug", "tbpeep"):
+        proc = run([PYTHON, "-m", tool, name], tmp_path)
+        assert (proc.returncode, proc.stderr) == (2, f"{tool}: {shown}"), proc
+    proc = run([PYTHON, "-m", "tbdap", "--port", "0", name], tmp_path)
+    assert (proc.returncode, proc.stderr) == (2, f"tbdap: {tmp_path}/{shown}"), proc
+
+
 def test_load_takes_a_path_as_text_bytes_or_path_like_and_nothing_else(good_dump: bytes, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "crash.pkl").write_bytes(good_dump)
