@@ -94,8 +94,10 @@ CASES: dict = {
     "text": (lambda d, t: b"hello world\n", "not a tbdump file (it looks like a text file)"),
     "plain pickle": (lambda d, t: pickle.dumps({"a": 1}), "not a tbdump file (it looks like a plain pickle)"),
     "zip": (lambda d, t: _zip_bytes(t), "not a tbdump file (it looks like a zip archive)"),
-    "truncated": (lambda d, t: d[: len(d) // 2], "truncated"),
-    "magic only": (lambda d, t: MAGIC, "truncated"),
+    # As docs/FORMAT.md names them: cut where the trailer should be, or before it fits.
+    "truncated": (lambda d, t: d[: len(d) // 2], "the dump is truncated or damaged (no valid end marker)"),
+    "magic only": (lambda d, t: MAGIC, "the dump is truncated (8 bytes)"),
+    "cut inside the magic": (lambda d, t: MAGIC[:4], "the dump is truncated (4 bytes)"),
     "corrupted": (lambda d, t: _flip(d, "safe"), "corrupted"),
     "newer format": (lambda d, t: _newer_format(d), "written by a newer tbdump"),
     "crafted pid": (_retyped(_set("metadata/pid", "x")), _named("metadata.pid: expected an integer, found a string")),
