@@ -28,7 +28,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario")
     parser.add_argument("--load", action="store_true", help="profile opening the dump instead")
-    parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
+    parser.add_argument("--sort", default="cumulative", choices=sorted(pstats.Stats.sort_arg_dict_default),
+                        metavar="KEY", help="pstats sort key (cumulative, tottime, ...)")
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--tbdump", default=os.path.dirname(HERE), metavar="DIR",
                         help="the tree whose tbdump package to profile (default: this checkout)")
@@ -36,6 +37,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     sys.path[:0] = [HERE, os.path.abspath(args.tbdump)]
     import measure
     import scenarios
+    if args.scenario not in scenarios.SCENARIOS:   # known only now: the module is found through sys.path
+        parser.error("unknown scenario %r (choose from %s)" % (args.scenario, ", ".join(sorted(scenarios.SCENARIOS))))
     importlib.import_module(measure.PRELOAD["tbdump"])
     # The dumper sits in the crashing stack, so the dump pickles it: taken from this
     # module by its importable name, it is pickled by reference as measure's own

@@ -9,6 +9,7 @@ from typing import List, Optional
 from tbdump.command import add_version, prog_name, tcp_port
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
+from tbdump.termtext import printable
 
 from .messaging import Connection
 from .server import serve_stdio, serve_tcp
@@ -42,11 +43,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         try:
             preloaded[0] = load(path, objects=False if args.safe else None)
         except DumpError as exc:
-            print("tbdap: %s" % exc, file=sys.stderr)
-            return 2
+            return _fail(str(exc))
         except OSError as exc:
-            print("tbdap: cannot open %s: %s" % (path, exc.strerror or exc), file=sys.stderr)
-            return 2
+            return _fail("cannot open %s: %s" % (path, exc.strerror or exc))
 
     def session(conn: Connection) -> Session:
         # The first client gets the dump opened at startup; later ones a fresh replay.
@@ -58,9 +57,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
-        print("tbdap: cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror or exc), file=sys.stderr)
-        return 2
+        return _fail("cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror or exc))
     return 0
+
+
+def _fail(message: str) -> int:
+    """One line on stderr, the status to exit with; a file's name may hold control characters,
+    shown as escapes as tbdebug shows them."""
+    print("tbdap: %s" % printable(message), file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -91,7 +91,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     for note in notes:
         say(PROG, note)
     sys.stdout.flush()
-    open_debugger(debugger, dump, chosen)
+    try:
+        open_debugger(debugger, dump, chosen)
+    except SessionError as exc:
+        fail(PROG, str(exc))
     return 0
 
 

@@ -70,7 +70,13 @@ def _open_with_hook(hook: Debugger, dump: tbdump.Dump, exception: StandinExcepti
     Its prompt then opens here, where ``dump``, ``exception`` and
     ``traceback`` are in reach, as in the seed's helper-script flow.
     """
-    hook.hook()
+    try:
+        hook.hook()
+    except (bdb.BdbQuit, _restart()):
+        raise   # leaving the debugger: as for any other
+    except Exception as exc:   # not a debugger (PYTHONBREAKPOINT=json.dumps): one line, as when it fails to import
+        raise SessionError(f'$PYTHONBREAKPOINT "{hook.name}" fails when breakpoint() calls it: '
+                           f'{type(exc).__name__}: {exc}') from None
 
 
 def choose(dump: tbdump.Dump, exception: int) -> Tuple[StandinException, List[str]]:

@@ -178,7 +178,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         dump = load(args.dump, objects=False)
     except DumpError as exc:
-        sys.stderr.write("%s: %s\n" % (PROG, exc))
+        sys.stderr.write("%s: %s\n" % (PROG, printable(str(exc))))   # a name's control characters too
         raise SystemExit(2)
     try:
         # What a terminal's encoding cannot show (an ASCII one: LC_ALL=C with PYTHONUTF8=0)
@@ -189,10 +189,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         render(dump, sys.stdout, Style(_colour(args.color)), args.globals)
         sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader went away (``| head -1``): stop quietly, as the Python docs advise;
-        # stdout goes to devnull so that flushing it at exit does not complain again.
+    except OSError as exc:
+        # The reader went away (``| head -1``): stop quietly, as the Python docs advise; the
+        # disk is full (``> report.txt``): say so. stdout goes to devnull so that flushing it
+        # at exit does not complain again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if not isinstance(exc, BrokenPipeError):
+            sys.stderr.write("%s: cannot write the report: %s\n" % (PROG, exc.strerror or exc))
         raise SystemExit(1)
 
 

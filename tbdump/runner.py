@@ -8,6 +8,7 @@ import linecache
 import marshal
 import os
 import runpy
+import shlex
 import zipfile
 import sys
 import types
@@ -16,6 +17,7 @@ from typing import Any, List, NoReturn, Optional, Set, Tuple
 from .capture import remember_source
 from .chain import set_slot
 from .command import prog_name, version_line
+from .container import MAGIC
 from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
                     run_by_runner, set_thread_excepthook)
 from .dillimport import release_main
@@ -101,11 +103,13 @@ def _value(argv: List[str], i: int, what: str) -> Tuple[str, int]:
     """The value of the option at ``argv[i]`` (``--opt=VALUE`` or ``--opt VALUE``), and the index
     of the last argument it took."""
     option, equals, value = argv[i].partition("=")
-    if equals:
-        return value, i
-    if i + 1 >= len(argv):
+    if not equals:
+        if i + 1 >= len(argv):
+            _usage_error("%s needs %s" % (option, what))
+        value, i = argv[i + 1], i + 1
+    if not value:   # -o "$UNSET": caught now, not when the crash finds nowhere to go
         _usage_error("%s needs %s" % (option, what))
-    return argv[i + 1], i + 1
+    return value, i
 
 
 def _usage() -> str:
@@ -234,9 +238,27 @@ def _read_script(opts: Options) -> Optional[bytes]:
         raise SystemExit(2)
 
 
+def _refuse_to_overwrite(opts: Options, script: Optional[bytes]) -> None:
+    """Refuse, in one line, a run whose crash would write over the file the person meant to
+    keep: a dump named as the program (its SyntaxError would be dumped over it), or the
+    program named as the dump's file."""
+    if script is not None and script.startswith(MAGIC):
+        sys.stderr.write("tbdump: %s is a dump, not a program; to open it: python -m tbdebug %s\n"
+                         % (opts.target, shlex.quote(opts.target)))
+        raise SystemExit(2)
+    try:
+        same = opts.kind == "script" and os.path.samefile(opts.output, opts.target)
+    except OSError:  # either is not there (yet): nothing to overwrite
+        same = False
+    if same:
+        sys.stderr.write("tbdump: -o %s is the program itself; its dump would overwrite it\n" % opts.output)
+        raise SystemExit(2)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     opts = parse(sys.argv[1:] if argv is None else argv)
     script = _read_script(opts)
+    _refuse_to_overwrite(opts, script)
     interpreter_main = sys.modules["__main__"]
     target = DumpTarget(opts.output)  # before the program can change directory
     # A thread's crash shows the main thread's stack from the program's own frames, as a crash there

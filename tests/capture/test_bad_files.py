@@ -95,8 +95,10 @@ CASES: dict = {
     "text": (lambda d, t: b"hello world\n", "not a tbdump file (it looks like a text file)"),
     "plain pickle": (lambda d, t: pickle.dumps({"a": 1}), "not a tbdump file (it looks like a plain pickle)"),
     "zip": (lambda d, t: _zip_bytes(t), "not a tbdump file (it looks like a zip archive)"),
-    "truncated": (lambda d, t: d[: len(d) // 2], "truncated"),
-    "magic only": (lambda d, t: MAGIC, "truncated"),
+    # As docs/FORMAT.md names them: cut where the trailer should be, or before it fits.
+    "truncated": (lambda d, t: d[: len(d) // 2], "the dump is truncated or damaged (no valid end marker)"),
+    "magic only": (lambda d, t: MAGIC, "the dump is truncated (8 bytes)"),
+    "cut inside the magic": (lambda d, t: MAGIC[:4], "the dump is truncated (4 bytes)"),
     "corrupted": (lambda d, t: _flip(d, "safe"), "corrupted"),
     "newer format": (lambda d, t: _newer_format(d), "written by a newer tbdump"),
     "crafted pid": (_retyped(_set("metadata/pid", "x")), _named("metadata.pid: expected an integer, found a string")),
@@ -157,6 +159,18 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         tbdump.load(tmp_path)
     proc = run([PYTHON, "-m", "tbdump.report", "nope.pkl"], tmp_path)
     assert (proc.returncode, proc.stderr) == (2, "tbdump.report: nope.pkl: no such file\n")
+
+
+def test_a_files_name_cannot_act_on_the_terminal(tmp_path: Path) -> None:
+    """A name with an escape sequence (a file of a downloaded artifact, named by a glob) is
+    shown escaped by every tool, as tbdebug shows a dump's strings: the terminal's title stays."""
+    name = "nope\x1b]0;owned\x07.pkl"
+    shown = "nope\\x1b]0;owned\\x07.pkl: no such file\n"
+    for tool in ("tbdump.report", "tbdebug", "tbpeep"):
+        proc = run([PYTHON, "-m", tool, name], tmp_path)
+        assert (proc.returncode, proc.stderr) == (2, f"{tool}: {shown}"), proc
+    proc = run([PYTHON, "-m", "tbdap", "--port", "0", name], tmp_path)
+    assert (proc.returncode, proc.stderr) == (2, f"tbdap: {tmp_path}/{shown}"), proc
 
 
 def test_load_takes_a_path_as_text_bytes_or_path_like_and_nothing_else(good_dump: bytes, tmp_path: Path,

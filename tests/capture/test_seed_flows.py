@@ -295,6 +295,30 @@ def test_a_target_python_cannot_start_is_one_line_and_keeps_the_last_dump(workdi
         assert (workdir / "traceback.pkl").read_bytes() == last
 
 
+def test_a_run_that_would_dump_over_the_file_to_keep_is_refused_in_one_line(workdir: Path) -> None:
+    """`python -m tbdump traceback.pkl` (the dump, run by mistake) and `-o divide.py divide.py`
+    would each write a crash's dump over the file the person meant to keep; an empty `-o` would
+    find nowhere to write only at the crash."""
+    write(workdir / "divide.py", DIVIDE)
+    run([PYTHON, "-m", "tbdump", "divide.py", "5", "0"], workdir)
+    last = (workdir / "traceback.pkl").read_bytes()
+    proc = run([PYTHON, "-m", "tbdump", "traceback.pkl"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == \
+        (2, "", "tbdump: traceback.pkl is a dump, not a program; to open it: python -m tbdebug traceback.pkl\n")
+    assert (workdir / "traceback.pkl").read_bytes() == last
+    proc = run([PYTHON, "-m", "tbdump", "-o", "./divide.py", "divide.py", "5", "0"], workdir)
+    assert (proc.returncode, proc.stdout, proc.stderr) == \
+        (2, "", "tbdump: -o ./divide.py is the program itself; its dump would overwrite it\n")
+    assert (workdir / "divide.py").read_text() == DIVIDE
+    usage = "usage: python -m tbdump [-o PATH]"
+    for option, says in ((["-o", ""], "-o needs a path"), (["--output="], "--output needs a path"),
+                         (["--log-dumps", ""], "--log-dumps needs a directory")):
+        proc = run([PYTHON, "-m", "tbdump", *option, "divide.py", "5", "0"], workdir)
+        assert proc.returncode == 2 and proc.stderr.startswith(f"tbdump: {says}\n{usage}"), proc
+    assert (workdir / "traceback.pkl").read_bytes() == last
+
+
+
 def test_runner_keeps_other_threads_stacks_unless_told_not_to(workdir: Path) -> None:
     write(workdir / "busy.py", """
         import sys, threading

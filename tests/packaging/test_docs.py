@@ -177,3 +177,16 @@ def test_the_extensions_settings_attributes_and_commands_are_described() -> None
         assert command["command"] in extension_readme or command["title"] in extension_readme, command
     table = _table_column(_section(EXTENSION_README, "Launch configurations"))[1:]
     assert table and {name.strip("`") for name in table} <= attributes["launch"], table
+
+
+def test_the_readmes_profiling_command_refuses_a_wrong_name_in_one_usage_line() -> None:
+    """`python benchmarks/profile_dump.py SCENARIO` (Development): a scenario or sort key it does
+    not know is a usage error listing the ones it knows, not a KeyError's traceback."""
+    assert "`python benchmarks/profile_dump.py SCENARIO`" in README.read_text(encoding="utf-8")
+    profile = [sys.executable, str(REPO / "benchmarks" / "profile_dump.py")]
+    for args, says, listed in ((["nosuch"], "unknown scenario 'nosuch'", "web"),
+                               (["web", "--sort", "bogus"], "argument --sort: invalid choice: 'bogus'", "tottime")):
+        done = run([*profile, *args], REPO)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done
+        error, _, choices = done.stderr.splitlines()[-1].partition(" (choose from ")
+        assert error == f"profile_dump.py: error: {says}" and listed in choices, done

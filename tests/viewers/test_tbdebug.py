@@ -303,6 +303,15 @@ def test_an_unimportable_pythonbreakpoint_is_one_line(crash, tmp_path):
                            '"no_such_debugger.set_trace"\n')
 
 
+def test_a_pythonbreakpoint_that_is_no_debugger_is_one_line(crash, tmp_path):
+    """It imports, but fails when called as breakpoint() calls it: one line and status 2, as
+    for a name that does not import, not a traceback of tbdebug's."""
+    done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, env={"PYTHONBREAKPOINT": "json.dumps"})
+    assert done.returncode == 2
+    assert done.stderr == ('tbdebug: $PYTHONBREAKPOINT "json.dumps" fails when breakpoint() calls it: '
+                           "TypeError: dumps() missing 1 required positional argument: 'obj'\n")
+
+
 def test_a_hook_without_post_mortem_opens_with_the_dump_in_reach(crash, tmp_path):
     crash("divide.py", "5", "0")
     (tmp_path / "plainhook.py").write_text(
