@@ -13,6 +13,7 @@ import types
 from types import CodeType
 from typing import Any, Callable, ContextManager, Dict, List, Mapping, Optional, Set, Tuple
 
+from tbdump.lazymembers import unreadable
 from tbdump.model import Frame, Value
 
 from .messaging import RequestError
@@ -92,6 +93,9 @@ class FrameContext:
         except SyntaxError:
             return error
         missing = ["%s (%s)" % (n, self._unavailable[n]) for n in sorted(names) if n in self._unavailable]
+        globals_missing = unreadable(self.globals_values)
+        if globals_missing is not None and error.startswith("NameError"):
+            missing.append("this module's globals (%s)" % globals_missing)
         if not missing:
             return error
         return "%s%s Not in the dump: %s." % (error, "" if error.endswith(".") else ".", "; ".join(missing))
@@ -213,8 +217,8 @@ class Evaluator:
             for space in (ctx.locals_values, ctx.globals_values):
                 if node.id in space:
                     return space[node.id]
-            raise RequestError("NameError: name %r is not defined in this frame's captured variables."
-                               % node.id)
+            raise RequestError(ctx.noted("NameError: name %r is not defined in this frame's captured variables."
+                                         % node.id, node.id))
         if isinstance(node, ast.Attribute):
             return self._child(self._lookup(node.value, ctx, why), "." + node.attr, ast.unparse(node), why)
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):

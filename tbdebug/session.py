@@ -7,6 +7,7 @@ from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type,
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, links_of, walk
+from tbdump.lazymembers import unreadable
 from tbdump.localsource import install_sources
 from tbdump.model import plural
 from tbdump.placeholder import captured_class
@@ -179,6 +180,14 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
                 (value,), self._ahead = self._ahead, ()
                 return value
             return super()._getval(arg)
+
+        def error(self, msg: str) -> None:
+            # A name of a module whose globals the dump could not read is only "not defined" to
+            # Python: say the globals are missing, as the dump's report and tbdap do.
+            missing = unreadable(getattr(self.curframe, "f_globals", None) or {})
+            if missing is not None and msg.startswith("NameError"):
+                msg = "%s (this module's globals are not in the dump: %s)" % (msg, missing)
+            super().error(msg)
 
         def _unless_placeholder(self, arg: str, command: Any, answer: Any) -> None:
             """Evaluate ``arg`` once, as pdb does; ``answer`` a placeholder (True: answered), or leave

@@ -17,12 +17,25 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 from .errors import DumpError
 from .fields import TEXT, BadField, collector_paused, of_kind
 from .model import OMITTED_GLOBAL, TextLoader, Value, values_by_name
+from .placeholder import Placeholder
 
 T = TypeVar("T")
 
 # The one entry of a module's globals whose member cannot be read: found after the dump
 # opened, it is said where the globals would be, as a damaged object is (a placeholder).
 UNREADABLE = "<globals>"
+
+
+def unreadable(namespace: Mapping[str, Any]) -> Optional[str]:
+    """Why a frame's module globals are not in ``namespace`` (previews, or the objects a
+    debugger looks names up in), or None when they were read: a name the program had
+    there is otherwise only "not defined"."""
+    entry = namespace.get(UNREADABLE)
+    if isinstance(entry, Value):
+        return entry.missing
+    if isinstance(entry, Placeholder):
+        return entry.reason
+    return None
 
 
 class LazyNamespace(Mapping[str, Value]):

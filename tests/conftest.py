@@ -52,24 +52,40 @@ def texts_inline(safe: Dict[str, Any], read: Callable[[str], bytes]) -> Dict[str
     return safe
 
 
-def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]], None]) -> Path:
-    """A copy of ``dump`` whose safe layer ``change`` edits (the sources' texts in it), written
-    with valid checksums: what another machine, or someone crafting a file, could have written."""
+def rewrite_members(dump: Path, out: Path, change: Callable[[Dict[str, bytes]], None]) -> Path:
+    """A copy of ``dump`` whose members (name -> bytes) ``change`` edits, written with valid
+    checksums: what another machine, or someone crafting a file, could have written."""
     from tbdump.container import ContainerReader, ContainerWriter
     reader = ContainerReader(str(dump))
     try:
-        safe = texts_inline(json.loads(reader.read("safe")), reader.read)
-        change(safe)
-        writer = ContainerWriter(str(out), signed=False, mode=0o644)
-        writer.add("objects", reader.read("objects"), compress=False)
-        for name in reader.manifest["members"]:   # the index, each module's globals
-            if name not in ("objects", "safe"):
-                writer.add(name, reader.read(name))
-        writer.add("safe", json.dumps(safe).encode())
-        writer.finish(None, {})
+        members = {name: reader.read(name) for name in reader.manifest["members"]}
     finally:
         reader.close()
+    change(members)
+    writer = ContainerWriter(str(out), signed=False, mode=0o644)
+    for name, data in members.items():
+        writer.add(name, data, compress=name != "objects")
+    writer.finish(None, {})
     return out
+
+
+def rewrite_safe_layer(dump: Path, out: Path, change: Callable[[Dict[str, Any]], None]) -> Path:
+    """A copy of ``dump`` whose safe layer ``change`` edits (the sources' texts in it)."""
+    def edit(members: Dict[str, bytes]) -> None:
+        safe = texts_inline(json.loads(members["safe"]), members.__getitem__)
+        change(safe)
+        members["safe"] = json.dumps(safe).encode()
+    return rewrite_members(dump, out, edit)
+
+
+def globals_unreadable(dump: Path, out: Path) -> Path:
+    """A copy of ``dump`` whose modules' globals members are not JSON: found damaged only when
+    a viewer first reads them."""
+    def damage(members: Dict[str, bytes]) -> None:
+        for name in members:
+            if name.startswith("globals."):
+                members[name] = b"{not json"
+    return rewrite_members(dump, out, damage)
 
 
 BIGLOBALS = REPO / "tests" / "dap" / "programs" / "biglobals.py"
@@ -87,23 +103,17 @@ def biglobals_dump(folder: Path) -> Path:
 def globals_entries_damaged(dump: Path, out: Path) -> List[int]:
     """A copy of ``dump`` whose object index entries of every module global's record cannot be
     followed (what a reader of them would find); the numbers of those records, in order."""
-    from tbdump.container import ContainerReader, ContainerWriter
     from tbdump.objindex import ENTRY, pack
-    reader = ContainerReader(str(dump))
-    try:
-        members = {name: reader.read(name) for name in reader.manifest["members"]}
-    finally:
-        reader.close()
-    refs = sorted(value["ref"] for name in json.loads(members["safe"])["globals"].values()
-                  for value in json.loads(members[name]).values() if "ref" in value)
-    index = list(ENTRY.iter_unpack(members["objects.idx"]))
-    for ref in refs:
-        index[ref] = (2 ** 64 - 1, 2 ** 64 - 1, 1, 1)
-    members["objects.idx"] = pack(index)
-    writer = ContainerWriter(str(out), signed=False, mode=0o644)
-    for name, data in members.items():
-        writer.add(name, data, compress=name != "objects")
-    writer.finish(None, {})
+    refs: List[int] = []
+
+    def edit(members: Dict[str, bytes]) -> None:
+        refs.extend(sorted(value["ref"] for name in json.loads(members["safe"])["globals"].values()
+                           for value in json.loads(members[name]).values() if "ref" in value))
+        index = list(ENTRY.iter_unpack(members["objects.idx"]))
+        for ref in refs:
+            index[ref] = (2 ** 64 - 1, 2 ** 64 - 1, 1, 1)
+        members["objects.idx"] = pack(index)
+    rewrite_members(dump, out, edit)
     return refs
 
 

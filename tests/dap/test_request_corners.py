@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
+from ..conftest import globals_unreadable
 from .conftest import PROGRAMS, serving
 from .dapclient import DapClient
 
@@ -267,3 +268,20 @@ def test_indexed_children_without_a_count_come_as_a_page_and_ranges(replay: Repl
                      timeout=10)["variables"]
     assert [r["name"] for r in rows[:2]] == ["500000", "500001"] and rows[99]["name"] == "500099"
     assert (rows[100]["name"], rows[100]["value"], len(rows)) == ("more", "499900 more items", 101)
+
+
+@pytest.mark.parametrize("safe", [False, True])
+def test_a_name_of_a_module_whose_globals_the_dump_cannot_read_says_so(
+        tbdap: Callable[..., DapClient], dumps: Callable[[str], Path], tmp_path: Path, safe: bool) -> None:
+    # A module's globals are read when first asked for: damaged, a NameError alone would say
+    # the program had no such name.
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(globals_unreadable(dumps("nested"), tmp_path / "damaged.pkl")),
+                            "safe": safe})
+    frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
+    assert client.ok("evaluate", {"expression": "label", "frameId": frame_id})["result"] == "'missing-21'"
+    said = client.fail("evaluate", {"expression": "Config", "frameId": frame_id, "context": "watch"})
+    assert said.startswith("NameError: name 'Config' is not defined") and said.endswith(
+        "Not in the dump: this module's globals (not readable: the dump's member 'globals.0' is damaged "
+        "(not JSON)).") and said.count("not readable") == 1, said

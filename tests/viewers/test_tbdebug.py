@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import globals_unreadable
 from ..trust.test_xversion import _interpreter, _venv
 from .children import run
 from .conftest import _unavailable
@@ -207,6 +208,19 @@ def test_values_are_true_or_false_as_they_were_in_safe_mode_too(crash, tmp_path)
     for options in ((), ("--safe",)):   # a safe-mode value is its preview: `if x:` still goes its way
         replay = answers(run(tbdebug(dump, *options), tmp_path, stdin=commands).stdout)
         assert replay[:2] == live[:2], options
+
+
+def test_a_name_of_a_module_whose_globals_the_dump_cannot_read_says_so(crash, tmp_path):
+    # A module's globals are read when first asked for: damaged, pdb's NameError alone would
+    # say the program had no such name.
+    damaged = globals_unreadable(crash("bank.py", "10", "200"), tmp_path / "damaged.pkl")
+    done = run(tbdebug(damaged), tmp_path, stdin="p amount\np Account\nq\n")
+    assert done.returncode == 0, done.stderr
+    amount, account = answers(done.stdout)[:2]
+    assert amount == "200\n"
+    assert re.fullmatch(r"\*\*\* NameError: name 'Account' is not defined \(this module's globals are not in "
+                        r"the dump: not readable: the dump's member 'globals\.\d+' is damaged \(not JSON\)\)\n",
+                        account), account
 
 
 @pytest.mark.parametrize("program, options, names", [
