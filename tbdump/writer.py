@@ -243,13 +243,17 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
                   redaction: Optional[Redaction] = None) -> str:
-    """The last-resort dump: the exception and its lines, no values; ``why`` says what failed."""
+    """The last-resort dump: the exception and its lines, no values; ``why`` says what failed.
+    Raises DumpWriteError when even it cannot be written (a full disk, a file size limit)."""
     path = os.fspath(filename)
     key = signing_key(key)
     container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)
         return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env()), b"", key)
+    except OSError as err:
+        container.abort()
+        raise DumpWriteError(path, _why_not(path, err)) from None
     except BaseException:
         container.abort()
         raise
