@@ -319,6 +319,33 @@ def test_a_dump_that_cannot_be_written_is_one_line_and_the_server_goes_on(tmp_pa
     assert not list(tmp_path.glob("**/*.tbdump*")) and not list(tmp_path.glob("**/.*.tmp"))
 
 
+def test_the_smaller_dump_made_when_the_full_one_does_not_fit_keeps_the_log_record(tmp_path: Path) -> None:
+    # The disk has room for the exception and its lines, not for the request's values: the last-resort
+    # dump still says which logger logged it and why, its message redacted as the full dump's is.
+    program = write(tmp_path / "prog.py", """
+        import logging, os, resource, tbdump
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
+        log = logging.getLogger("api")
+        log.addHandler(tbdump.DumpHandler("out"))
+
+        def call(api_key):
+            upload = os.urandom(50000)
+            raise ConnectionError("refused")
+        try:
+            call("sk-123456789")
+        except ConnectionError:
+            log.exception("call failed with key %s", "sk-123456789")
+    """)
+    done = run([PYTHON, str(program)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    [path] = dumps_in(tmp_path / "out")
+    assert said(done.stderr, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
+    dump = tbdump.load(path)
+    assert dump.metadata.cut == ["capture failed, only the exception and its lines are stored: "
+                                 "OSError: [Errno 27] File too large"]
+    assert dump.metadata.log == {"logger": "api", "level": "ERROR", "message": "call failed with key <redacted>"}
+
+
 def test_only_records_at_the_handlers_level_with_an_exception_are_dumped(tmp_path: Path) -> None:
     program = write(tmp_path / "prog.py", """
         import logging, tbdump
