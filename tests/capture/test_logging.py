@@ -162,25 +162,34 @@ class Server:
             [python, *runner, *(["server.py", json.dumps(config)] if args is None else args)], cwd=str(cwd),
             env=env_for_child({"PYTHONUNBUFFERED": "1"}), stdout=subprocess.PIPE, text=True, preexec_fn=preexec_fn,
             stderr=subprocess.PIPE if announced is None else subprocess.STDOUT)
+        self.announced = announced
+        self.said: List[str] = []   # a framework's output, as far as it was read
+        self.port = int(self.read_until(re.compile(r"\A(\d+)\n\Z") if announced is None else announced).group(1))
+
+    def read_until(self, pattern: "re.Pattern[str]", start: int = 0) -> "re.Match[str]":
+        """What ``pattern`` finds first in the server's output from its ``start``-th line on, read
+        as far as needed (this module's servers: in their first line)."""
+        for line in self.said[start:]:
+            found = pattern.search(line)
+            if found:
+                return found
         assert self.process.stdout is not None
-        self.said: List[str] = []   # a framework's output up to its port
-        # A server that never says its port (its logging configured away) ends the test, not the run.
+        # A server that never says it (its logging configured away) ends the test, not the run.
         hung = threading.Timer(120, self.process.kill)
         hung.start()
         try:
             for line in self.process.stdout:
                 self.said.append(line)
-                found = re.fullmatch(r"(\d+)\n", line) if announced is None else announced.search(line)
+                found = pattern.search(line)
                 if found:
-                    self.port = int(found.group(1))
-                    return
-                if announced is None:
+                    return found
+                if self.announced is None:
                     break
         finally:
             hung.cancel()
         self.process.kill()
-        raise AssertionError("the server did not start: %s%s" % ("".join(self.said),
-                                                                  self.process.communicate(timeout=60)))
+        raise AssertionError("the server did not say %r: %s%s" % (pattern.pattern, "".join(self.said),
+                                                                   self.process.communicate(timeout=60)))
 
     def get(self, path: str, headers: Optional[Dict[str, str]] = None) -> int:
         """The status of GET ``path``."""
