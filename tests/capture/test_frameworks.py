@@ -233,6 +233,50 @@ def test_fastapi_endpoints_exceptions_under_uvicorn_are_dumped_with_the_asgi_sta
         assert "run_forever" in frame_names(dump, above=True)            # the event loop that ran it
 
 
+# A user's own logging for uvicorn (--log-config; a file not .json nor .yaml goes to fileConfig, which
+# disables the loggers it does not name): its format on stderr, for uvicorn's loggers and the root.
+UVICORN_LOG_CONFIG = """
+    [loggers]
+    keys = root, error
+    [handlers]
+    keys = stderr
+    [formatters]
+    keys = mine
+    [logger_root]
+    level = INFO
+    handlers = stderr
+    [logger_error]
+    qualname = uvicorn.error
+    level = INFO
+    handlers = stderr
+    propagate = 0
+    [handler_stderr]
+    class = StreamHandler
+    args = (sys.stderr,)
+    formatter = mine
+    [formatter_mine]
+    format = MINE %(levelname)s %(name)s: %(message)s
+"""
+
+
+def test_log_dumps_under_uvicorns_log_config_leaves_the_users_logging_as_it_set_it(tmp_path: Path,
+                                                                                    python: str) -> None:
+    write(tmp_path / "app.py", FASTAPI_APP % "")
+    write(tmp_path / "logging.ini", UVICORN_LOG_CONFIG)
+    server = framework_server(tmp_path, python, ["-m", "uvicorn", "app:app", "--port", "0", "--log-config",
+                                                 "logging.ini"], log_dumps=True)
+    assert [server.get("/price/7"), server.get("/price/1")] == [500, 200]
+    output = server.stop()
+    [path] = dumps_in(tmp_path / "tbdumps")
+    assert said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
+    assert said(output, "MINE ERROR") == ["MINE ERROR uvicorn.error: Exception in ASGI application"]
+    assert not said(output, "ERROR:")   # uvicorn's own format is not back
+    dump = tbdump.load(path)
+    assert dump.metadata.log == {"logger": "uvicorn.error", "level": "ERROR",
+                                 "message": "Exception in ASGI application\n"}
+    assert dump.frames[-1].name == "price" and dump.frames[-1].locals["item_id"] == 7
+
+
 GUNICORN_APP = """
     import os, time
     WORKERS = %d
