@@ -137,6 +137,15 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
     # The session store shows as its class, though SESSION_ENGINE, which names its module, is hidden.
     assert request.child(".session").repr.startswith(   # type: ignore[union-attr]
         "<django.contrib.sessions.backends.signed_cookies.SessionStore object"), request.child(".session")
+    # The settings that name the cookies and header holding secrets, and the cache: names, shown and not
+    # hidden from other texts ("default" was, the keys of DATABASES and CACHES); SECRET_KEY stays hidden.
+    [handler] = [f for f in dump.frames if f.name == "_get_response"]
+    settings = dump.globals_of(handler)["settings"]
+    names = ("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "CSRF_HEADER_NAME", "SESSION_CACHE_ALIAS")
+    assert [settings.child("." + name).repr for name in names] == [   # type: ignore[union-attr]
+        "'sessionid'", "'csrftoken'", "'HTTP_X_CSRFTOKEN'", "'default'"]
+    assert settings.child(".CACHES").repr.startswith("{'default': ")   # type: ignore[union-attr]
+    assert settings.child(".SECRET_KEY").redacted   # type: ignore[union-attr]
     texts = member_texts(paths[0])
     for secret in (SECRET_KEY, SESSION_COOKIE, CSRF_COOKIE):
         assert secret.encode() not in texts, secret
