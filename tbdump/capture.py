@@ -741,13 +741,18 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
     cap.capture_globals()
     meta = metadata(redaction, all_frames(exceptions, threads))
-    if log:
-        meta.log = dict(log, message=_redacted_text(log.get("message", ""), redaction))
+    meta.log = _log_record(log, redaction)
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
                       sources=cap.sources(), namespaces=cap.namespaces(), omitted=cap.omitted())
     if redaction.enabled:
         scrub(layer, records.policy.secrets)
     return layer, cap
+
+
+def _log_record(log: Optional[Dict[str, str]], redaction: Redaction) -> Dict[str, str]:
+    """Metadata.log of the log record that carried the exception: its message redacted as the
+    exception's is."""
+    return dict(log, message=_redacted_text(log.get("message", ""), redaction)) if log else {}
 
 
 def scrub(layer: SafeLayer, secrets: Secrets) -> None:
@@ -817,8 +822,9 @@ def _redacted_text(text: str, redaction: Redaction) -> str:
     return rule_marker(rule) if rule else text
 
 
-def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
-    """The last-resort safe layer when full capture itself failed: type, message, lines."""
+def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Dict[str, str]] = None) -> SafeLayer:
+    """The last-resort safe layer when full capture itself failed: type, message, lines, and
+    ``log`` (as ``capture`` keeps it)."""
     frames = []
     tb = getattr(exc, "__traceback__", None)
     while isinstance(tb, types.TracebackType):
@@ -842,6 +848,7 @@ def minimal(exc: BaseException, why: str, redaction: Redaction) -> SafeLayer:
     record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), _redacted_text(message, redaction),
                              frames)
     meta = metadata(redaction, [])
+    meta.log = _log_record(log, redaction)
     meta.partial = True
     meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)
     thread = threading.current_thread()

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .writer import DumpWriteError
 
-def make_directory(directory: Path, made_by: str) -> None:
-    """``directory``, with a ``.gitignore`` of ``*`` when this call makes it (as pytest's cache
-    has): dumps hold the program's values, which belong in no commit.  ``made_by`` says who made
-    it, in the .gitignore's first line.  Raises OSError when it cannot be made."""
+
+def make_directory_of(path: str, made_by: str) -> None:
+    """The directory of the dump ``path``, with a ``.gitignore`` of ``*`` when this call makes it
+    (as pytest's cache has): dumps hold the program's values, which belong in no commit.
+    ``made_by`` says who made it, in the .gitignore's first line.  Raises DumpWriteError, as
+    writing the dump would, when it cannot be made."""
+    directory = Path(path).parent
     try:
         directory.mkdir(parents=True)
-    except FileExistsError:
+        (directory / ".gitignore").write_text("# Made by %s.\n*\n" % made_by)
+    except FileExistsError:   # made already (by another worker too)
         return
-    (directory / ".gitignore").write_text("# Made by %s.\n*\n" % made_by)
+    except OSError as err:
+        raise DumpWriteError(path, str(err.strerror or err)) from None

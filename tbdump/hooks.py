@@ -62,7 +62,7 @@ def dump_delivering(exc: BaseException, filename: str, **options: Any) -> str:
         return arrived.path
 
 
-def _left_out(kind: str, what: str) -> Any:
+def left_out(kind: str, what: str) -> Any:
     """A hook of tbdump's as a dump holds it: a placeholder.  Restored, it would set tbdump up
     in the viewer that opens the dump, and it holds the signing key."""
     return Placeholder, (kind, "not captured: tbdump's own hook, not the program's", "<tbdump's %s>" % what)
@@ -177,9 +177,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             return
         if summary and not dumped:
             (python_report or functools.partial(_python_report, exc, thread))()
-            _stderr_write(message)
+            stderr_write(message)
         else:
-            _stderr_write((exception_summary(exc) if summary else "") + message)
+            stderr_write((exception_summary(exc) if summary else "") + message)
 
     if target.children_over_quota():
         root, ext = os.path.splitext(target.given)
@@ -275,7 +275,7 @@ def _python_report(exc: BaseException, thread: Optional[threading.Thread]) -> No
     """What Python prints for ``exc`` uncaught, in ``thread`` (threading's default hook) or
     in the main thread (or a multiprocessing child, which prints the same)."""
     if thread is not None:
-        _stderr_write("Exception in thread %s:\n" % thread.name)
+        stderr_write("Exception in thread %s:\n" % thread.name)
     print_python_traceback(exc)
 
 
@@ -287,7 +287,7 @@ def print_python_traceback(exc: BaseException) -> None:
         pass
 
 
-def _stderr_write(text: str) -> None:
+def stderr_write(text: str) -> None:
     """Say ``text`` on sys.stderr; where the program broke that (closed it, or set one that
     raises), on file descriptor 2, where Python then writes its own "lost sys.stderr".  A
     stderr of None (pythonw, a daemon) hears nothing, as from Python."""
@@ -330,7 +330,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
                      **options)
 
-    hook = _Hook(excepthook, "sys.excepthook")
+    hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead
     sys.excepthook = hook
     if threads:
@@ -361,12 +361,12 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
             as_gevent()
         report_crash(exc, target, summary=replace, silent=silent, python_report=as_gevent, **options)
 
-    threading.excepthook = _Hook(thread_excepthook, "threading.excepthook")
-    follow_greenlets(_Hook(greenlet_crash, "report of a gevent greenlet's crash"))
+    threading.excepthook = Hook(thread_excepthook, "threading.excepthook")
+    follow_greenlets(Hook(greenlet_crash, "report of a gevent greenlet's crash"))
 
 
-class _Hook:
-    """A hook tbdump installs: calls ``handle``; in a dump, a placeholder (``_left_out``).
+class Hook:
+    """A hook tbdump installs: calls ``handle``; in a dump, a placeholder (``left_out``).
 
     Every Thread holds the ``threading.excepthook`` of its start (in its
     ``_invoke_excepthook`` closure), so any dump holding threads holds the hook.  As a
@@ -433,7 +433,7 @@ class _Following:
         set_slot(exc, "__traceback__", types.TracebackType(tb.tb_next if tb else None, bootstrap,
                                                            bootstrap.f_lasti, bootstrap.f_lineno))
         if not self.silent:
-            _stderr_write("Process %s:\n" % process.name)
+            stderr_write("Process %s:\n" % process.name)
             if not self.replace:
                 try:
                     traceback.print_exception(type(exc), exc, exc.__traceback__)
@@ -485,8 +485,8 @@ def _bootstrap_followed(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 # A dump holds tbdump's hooks as placeholders.  A Process object among a crash's values holds
 # its _Following, which a spawned child's pickling of it carries whole (its __reduce__).
-DUMP_REDUCERS[_Hook] = lambda hook: _left_out("function", hook._what)
-DUMP_REDUCERS[_Following] = lambda following: _left_out("_Following", "following of multiprocessing children")
+DUMP_REDUCERS[Hook] = lambda hook: left_out("function", hook._what)
+DUMP_REDUCERS[_Following] = lambda following: left_out("_Following", "following of multiprocessing children")
 
 
 def _arrive(target: DumpTarget, replace: bool, silent: bool, other_threads: bool,

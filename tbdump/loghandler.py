@@ -15,12 +15,11 @@ import os
 import re
 import threading
 import time
-from pathlib import Path
 from typing import Any, Deque, Dict, Optional, Union
 
 from .budget import Budgets
-from .dumpdir import make_directory
-from .hooks import _Hook, _left_out, _stderr_write, dump_delivering
+from .dumpdir import make_directory_of
+from .hooks import Hook, dump_delivering, left_out, stderr_write
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
 from .writer import DumpWriteError
@@ -84,12 +83,10 @@ class DumpHandler(logging.Handler):
             return
         path = os.path.join(self.directory, dump_name(record.created, exc, next(self._numbers)))
         try:
-            make_directory(Path(self.directory), "tbdump's DumpHandler: dumps of logged exceptions")
+            make_directory_of(path, "tbdump's DumpHandler: dumps of logged exceptions")
             path = dump_delivering(exc, path, log=log_entry(record), **self._options)
         except DumpWriteError as err:
             self._say("tbdump: cannot write %s: %s\n" % (path, err.reason))
-        except OSError as err:   # making the directory
-            self._say("tbdump: cannot write %s: %s\n" % (path, err.strerror or err))
         else:
             self._say("Traceback dumped into: %s\n" % path)
             self._make_room()
@@ -133,7 +130,7 @@ class DumpHandler(logging.Handler):
     def _say(self, text: str) -> None:
         # On stderr, not through logging: a record of this handler's own would come back here.
         if not self.silent:
-            _stderr_write(text)
+            stderr_write(text)
 
     def __repr__(self) -> str:
         return "<DumpHandler %s (%s)>" % (self.directory, logging.getLevelName(self.level))
@@ -154,7 +151,7 @@ def dump_logged(directory: str) -> None:
         if record.levelno >= handler.level:
             handler.handle(record)
         return record
-    logging.setLogRecordFactory(_Hook(dumped, "log record factory"))
+    logging.setLogRecordFactory(Hook(dumped, "log record factory"))
 
 
 def logged_exception(record: logging.LogRecord) -> Optional[BaseException]:
@@ -185,4 +182,4 @@ def dump_name(created: float, exc: BaseException, number: int) -> str:
 
 # A dump of a server holds its loggers and their handlers: this one as a placeholder, since
 # restored it would write dumps in the viewer, and it holds the signing key.
-DUMP_REDUCERS[DumpHandler] = lambda handler: _left_out("DumpHandler", "log handler")
+DUMP_REDUCERS[DumpHandler] = lambda handler: left_out("DumpHandler", "log handler")

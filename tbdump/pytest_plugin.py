@@ -228,13 +228,13 @@ def dump_test_exception(exc: BaseException, own: Optional[TracebackType], path: 
     SystemExit), and leaves the exception as it found it: pytest, --pdb and the other plugins
     still read it."""
     from .chain import set_slot
-    from .dumpdir import make_directory
+    from .dumpdir import make_directory_of
     from .saferepr import describe_exception
     from .writer import DumpWriteError, SignalsArrived, write_dump
     original = exc.__traceback__
     arrived: List[int] = []
     try:
-        make_directory(Path(path).parent, "tbdump's pytest plugin: dumps of failing tests")
+        make_directory_of(path, "tbdump's pytest plugin: dumps of failing tests")
         # The dump starts where the traceback enters the test; pytest's and pluggy's frames
         # above it, and above the handler, are the runner's, not the test's.
         set_slot(exc, "__traceback__", own)
@@ -246,8 +246,6 @@ def dump_test_exception(exc: BaseException, own: Optional[TracebackType], path: 
         return None
     except DumpWriteError as err:
         return err.reason
-    except OSError as err:  # making the directory
-        return str(err.strerror or err)
     except Exception as err:  # capture falls back to a smaller dump: only writing fails
         return describe_exception(err)
     finally:

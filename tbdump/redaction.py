@@ -45,6 +45,13 @@ _LAST_WORD = r"(?:(?<=[^A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:%s)\Z"
 _COUNT_WORD = re.compile(_LAST_WORD % "count|len|length|size|total")
 _ID_WORD = re.compile(_LAST_WORD % "id")
 SHORT_NUMBER = 100000   # ids below it are too common to be keys (Secrets.MIN_INT: to be secrets)
+# A name whose last word says it holds a name (Django's SESSION_COOKIE_NAME = "sessionid",
+# CSRF_HEADER_NAME = "HTTP_X_CSRFTOKEN", SESSION_CACHE_ALIAS = "default") holds the name of the
+# cookie, header or cache that holds the secret.  Hidden, it was learned as a secret and hidden
+# from every text: each "default" of the dump, the keys of DATABASES and CACHES.  Only a text that
+# cannot be a generated key or token is shown: letters, "_", "-", "." and no digit, short.
+_NAME_WORD = re.compile(_LAST_WORD % "name|alias")
+_A_NAME = re.compile(r"[A-Za-z_.-]{1,64}\Z")
 
 REDACTED_PREFIX = "<redacted"
 SECRET_MARKER = "<redacted>"          # what a secret becomes inside a longer text
@@ -117,9 +124,10 @@ class Redaction:
     def rule_for(self, name: Any, value: Any) -> Optional[str]:
         """The rule that hides ``value``, reached by ``name``: ``rule_for_name``'s, except for
         a number that the name counts or numbers with (``token_count = 7``, ``session_id = 42``,
-        or ``"7"`` written after it in a text), which is not the secret."""
+        or ``"7"`` written after it in a text), or a name it names (``SESSION_COOKIE_NAME =
+        "sessionid"``), which is not the secret."""
         rule = self.rule_for_name(name)
-        if rule is not None and (_counts_or_numbers(str.__str__(name), value)
+        if rule is not None and (_counts_or_numbers(str.__str__(name), value) or _names_a_name(str.__str__(name), value)
                                  or (rule in _WORD_RULES and not issubclass(type(value), _DATA_TYPES))):
             return None
         return rule
@@ -218,6 +226,12 @@ def _counts_or_numbers(name: str, value: Any) -> bool:
     if _COUNT_WORD.search(name) is not None:
         return True
     return t is int and -SHORT_NUMBER < value < SHORT_NUMBER and _ID_WORD.search(name) is not None
+
+
+def _names_a_name(name: str, value: Any) -> bool:
+    """Whether ``value`` is a text that ``name`` says is a name, and that no key could be (see
+    _NAME_WORD)."""
+    return type(value) is str and _A_NAME.match(value) is not None and _NAME_WORD.search(name) is not None
 
 
 def _is_field(t: type) -> bool:

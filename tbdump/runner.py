@@ -21,6 +21,7 @@ from .container import MAGIC
 from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
                     run_by_runner, set_thread_excepthook)
 from .dillimport import release_main
+from .reexec import keep_runner
 from .writer import DEFAULT_FILENAME
 
 USAGE = """\
@@ -274,6 +275,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         dump_logged(log_dumps)
     follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,
                      skip_codes=skip, log_dumps=log_dumps)
+    keep_runner(_options_again(opts, log_dumps))
     try:
         _run(opts, script)
     except SystemExit as stop:
@@ -320,6 +322,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.excepthook = _reported
         raise interrupt
     raise SystemExit(exit_code)
+
+
+def _options_again(opts: Options, log_dumps: Optional[str]) -> List[str]:
+    """The runner's options for a copy of the program that a reloader starts (tbdump.reexec), in
+    the working directory of today as this one started."""
+    return ([] if opts.output == DEFAULT_FILENAME else ["-o", opts.output]) + \
+        (["-t"] if opts.traceback else []) + ([] if opts.other_threads else ["--no-threads"]) + \
+        ([] if log_dumps is None else ["--log-dumps", log_dumps])
 
 
 def _reported(exc_type: Any, exc: Any, tb: Any) -> None:

@@ -176,7 +176,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
             report_own_error()
-            return write_minimal(exc, path, describe_exception(err), key, redaction)
+            return write_minimal(exc, path, describe_exception(err), key, redaction, log)
     finally:
         sys.setrecursionlimit(old_limit)
         if collecting:
@@ -242,14 +242,19 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
 
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
-                  redaction: Optional[Redaction] = None) -> str:
-    """The last-resort dump: the exception and its lines, no values; ``why`` says what failed."""
+                  redaction: Optional[Redaction] = None, log: Optional[Dict[str, str]] = None) -> str:
+    """The last-resort dump: the exception and its lines (and ``log``, as write_dump's), no
+    values; ``why`` says what failed.  Raises DumpWriteError when even it cannot be written (a
+    full disk, a file size limit)."""
     path = os.fspath(filename)
     key = signing_key(key)
     container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)
-        return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env()), b"", key)
+        return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env(), log), b"", key)
+    except OSError as err:
+        container.abort()
+        raise DumpWriteError(path, _why_not(path, err)) from None
     except BaseException:
         container.abort()
         raise

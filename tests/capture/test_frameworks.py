@@ -75,10 +75,10 @@ def frame_names(dump: Any, above: bool) -> List[str]:
     return [f.name for f in dump.frames if f.above_handler == above]
 
 
-@pytest.mark.parametrize("log_dumps", [False, True], ids=["LOGGING", "log-dumps"])
-def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_its_secrets_hidden(
-        tmp_path: Path, python: str, log_dumps: bool) -> None:
-    write(tmp_path / "settings.py", """
+def django_site(cwd: Path, logging: Dict[str, Any], settings: str = "") -> None:
+    """A Django project in ``cwd``: GET /price/N answers prices[N] (a KeyError but for 1), with
+    sessions and a CSRF token; ``logging`` its LOGGING setting, ``settings`` more of its settings."""
+    write(cwd / "settings.py", settings + """
         SECRET_KEY = %r
         DEBUG = False
         ALLOWED_HOSTS = ["127.0.0.1"]
@@ -88,8 +88,8 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
                       "django.middleware.csrf.CsrfViewMiddleware"]
         SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
         LOGGING = %r
-    """ % (SECRET_KEY, {} if log_dumps else RECIPE))
-    write(tmp_path / "shop.py", """
+    """ % (SECRET_KEY, logging))
+    write(cwd / "shop.py", """
         from django.http import HttpResponse
         from django.middleware.csrf import get_token
         from django.urls import path
@@ -101,14 +101,18 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
 
         urlpatterns = [path("price/<int:item_id>", price)]
     """)
-    write(tmp_path / "manage.py", """
+    write(cwd / "manage.py", """
         import os, sys
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
         from django.core.management import execute_from_command_line
         execute_from_command_line(sys.argv)
     """)
-    # Without --noreload runserver runs the site in a child it starts as `python manage.py`,
-    # which python -m tbdump does not reach (README).
+
+
+@pytest.mark.parametrize("log_dumps", [False, True], ids=["LOGGING", "log-dumps"])
+def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_its_secrets_hidden(
+        tmp_path: Path, python: str, log_dumps: bool) -> None:
+    django_site(tmp_path, {} if log_dumps else RECIPE)
     server = framework_server(tmp_path, python, ["manage.py", "runserver", "--noreload", "127.0.0.1:0"], log_dumps)
     cookies = {"Cookie": "sessionid=%s; csrftoken=%s" % (SESSION_COOKIE, CSRF_COOKIE)}
     assert [server.get("/price/7", cookies), server.get("/price/8"), server.get("/price/1")] == [500, 500, 200]
@@ -133,10 +137,58 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
     # The session store shows as its class, though SESSION_ENGINE, which names its module, is hidden.
     assert request.child(".session").repr.startswith(   # type: ignore[union-attr]
         "<django.contrib.sessions.backends.signed_cookies.SessionStore object"), request.child(".session")
+    # The settings that name the cookies and header holding secrets, and the cache: names, shown and not
+    # hidden from other texts ("default" was, the keys of DATABASES and CACHES); SECRET_KEY stays hidden.
+    [handler] = [f for f in dump.frames if f.name == "_get_response"]
+    settings = dump.globals_of(handler)["settings"]
+    names = ("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "CSRF_HEADER_NAME", "SESSION_CACHE_ALIAS")
+    assert [settings.child("." + name).repr for name in names] == [   # type: ignore[union-attr]
+        "'sessionid'", "'csrftoken'", "'HTTP_X_CSRFTOKEN'", "'default'"]
+    assert settings.child(".CACHES").repr.startswith("{'default': ")   # type: ignore[union-attr]
+    assert settings.child(".SECRET_KEY").redacted   # type: ignore[union-attr]
     texts = member_texts(paths[0])
     for secret in (SECRET_KEY, SESSION_COOKIE, CSRF_COOKIE):
         assert secret.encode() not in texts, secret
     assert tbdump.load(paths[1]).frames[-1].locals["item_id"] == 8
+
+
+# Django's autoreloader says when it has taken a file's modification time (changed after that, the
+# file reloads the site), in a line of each file: shop.py's alone, or they fill the output's pipe.
+SHOP_ONLY = """
+        import logging
+
+        class ShopOnly(logging.Filter):
+            def filter(self, record):
+                return "shop.py" in record.getMessage()
+"""
+AUTORELOAD_DEBUG = {"version": 1, "disable_existing_loggers": False,
+                    "filters": {"shop": {"()": "settings.ShopOnly"}},
+                    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["shop"]}},
+                    "loggers": {"django.utils.autoreload": {"handlers": ["console"], "level": "DEBUG"}}}
+
+
+def test_log_dumps_reaches_the_site_djangos_autoreloader_serves_and_reloads(tmp_path: Path, python: str) -> None:
+    # runserver serves from a child it starts with the program's command line, python manage.py
+    # runserver, and starts again when a file changes.
+    django_site(tmp_path, AUTORELOAD_DEBUG, SHOP_ONLY)
+    server = framework_server(tmp_path, python, ["manage.py", "runserver", "127.0.0.1:0"], log_dumps=True)
+    assert server.get("/price/7") == 500
+    server.read_until(re.compile(r"File .*shop\.py first seen"))
+    edited = len(server.said)
+    shop = tmp_path / "shop.py"
+    shop.write_text(shop.read_text().replace("prices = {1: 3}", "prices = {1: 4}"))
+    server.port = int(server.read_until(LISTENING, edited).group(1))   # the reloaded site's own port
+    assert [server.get("/price/8"), server.get("/price/1")] == [500, 200]
+    output = server.stop()
+
+    paths = dumps_in(tmp_path / "tbdumps")
+    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
+    first, reloaded = (tbdump.load(p) for p in paths)
+    assert [(d.frames[-1].locals["item_id"], d.frames[-1].locals["prices"]) for d in (first, reloaded)] == \
+        [(7, {1: 3}), (8, {1: 4})]
+    assert first.metadata.pid != reloaded.metadata.pid and first.metadata.argv == reloaded.metadata.argv == \
+        ["manage.py", "runserver", "127.0.0.1:0"]
+    assert "_run_file" not in frame_names(reloaded, above=True)   # nothing of the runner's
 
 
 FASTAPI_APP = """
@@ -162,15 +214,16 @@ FASTAPI_APP = """
 UVICORN_RECIPE = dict(RECIPE, loggers={"uvicorn.error": {"handlers": ["tbdump"]}})
 
 
-# uvicorn's --workers are spawned (multiprocessing), not forked: --log-dumps goes with them.
-@pytest.mark.parametrize("log_dumps, workers", [(False, 1), (True, 1), (True, 2)],
-                         ids=["dictConfig", "log-dumps", "log-dumps-workers"])
+# uvicorn's --workers, and the server its --reload runs, are spawned (multiprocessing), not forked:
+# --log-dumps goes with them.
+@pytest.mark.parametrize("log_dumps, how", [(False, "--workers=1"), (True, "--workers=1"), (True, "--workers=2"),
+                                            (True, "--reload")],
+                         ids=["dictConfig", "log-dumps", "log-dumps-workers", "log-dumps-reload"])
 def test_fastapi_endpoints_exceptions_under_uvicorn_are_dumped_with_the_asgi_stack_above(
-        tmp_path: Path, python: str, log_dumps: bool, workers: int) -> None:
+        tmp_path: Path, python: str, log_dumps: bool, how: str) -> None:
     setup = "" if log_dumps else "logging.config.dictConfig(json.loads(%r))" % json.dumps(UVICORN_RECIPE)
     write(tmp_path / "app.py", FASTAPI_APP % setup)
-    server = framework_server(tmp_path, python, ["-m", "uvicorn", "app:app", "--port", "0", "--workers", str(workers)],
-                              log_dumps)
+    server = framework_server(tmp_path, python, ["-m", "uvicorn", "app:app", "--port", "0", how], log_dumps)
     accepting(server.port)
     assert [server.get("/price/7"), server.get("/async-price/8"), server.get("/price/1")] == [500, 500, 200]
     output = server.stop()
@@ -187,6 +240,50 @@ def test_fastapi_endpoints_exceptions_under_uvicorn_are_dumped_with_the_asgi_sta
         own = frame_names(dump, above=False)
         assert own[0] == "run_asgi" and "run_endpoint_function" in own   # uvicorn's, then FastAPI's
         assert "run_forever" in frame_names(dump, above=True)            # the event loop that ran it
+
+
+# A user's own logging for uvicorn (--log-config; a file not .json nor .yaml goes to fileConfig, which
+# disables the loggers it does not name): its format on stderr, for uvicorn's loggers and the root.
+UVICORN_LOG_CONFIG = """
+    [loggers]
+    keys = root, error
+    [handlers]
+    keys = stderr
+    [formatters]
+    keys = mine
+    [logger_root]
+    level = INFO
+    handlers = stderr
+    [logger_error]
+    qualname = uvicorn.error
+    level = INFO
+    handlers = stderr
+    propagate = 0
+    [handler_stderr]
+    class = StreamHandler
+    args = (sys.stderr,)
+    formatter = mine
+    [formatter_mine]
+    format = MINE %(levelname)s %(name)s: %(message)s
+"""
+
+
+def test_log_dumps_under_uvicorns_log_config_leaves_the_users_logging_as_it_set_it(tmp_path: Path,
+                                                                                    python: str) -> None:
+    write(tmp_path / "app.py", FASTAPI_APP % "")
+    write(tmp_path / "logging.ini", UVICORN_LOG_CONFIG)
+    server = framework_server(tmp_path, python, ["-m", "uvicorn", "app:app", "--port", "0", "--log-config",
+                                                 "logging.ini"], log_dumps=True)
+    assert [server.get("/price/7"), server.get("/price/1")] == [500, 200]
+    output = server.stop()
+    [path] = dumps_in(tmp_path / "tbdumps")
+    assert said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
+    assert said(output, "MINE ERROR") == ["MINE ERROR uvicorn.error: Exception in ASGI application"]
+    assert not said(output, "ERROR:")   # uvicorn's own format is not back
+    dump = tbdump.load(path)
+    assert dump.metadata.log == {"logger": "uvicorn.error", "level": "ERROR",
+                                 "message": "Exception in ASGI application\n"}
+    assert dump.frames[-1].name == "price" and dump.frames[-1].locals["item_id"] == 7
 
 
 GUNICORN_APP = """

@@ -162,25 +162,34 @@ class Server:
             [python, *runner, *(["server.py", json.dumps(config)] if args is None else args)], cwd=str(cwd),
             env=env_for_child({"PYTHONUNBUFFERED": "1"}), stdout=subprocess.PIPE, text=True, preexec_fn=preexec_fn,
             stderr=subprocess.PIPE if announced is None else subprocess.STDOUT)
+        self.announced = announced
+        self.said: List[str] = []   # a framework's output, as far as it was read
+        self.port = int(self.read_until(re.compile(r"\A(\d+)\n\Z") if announced is None else announced).group(1))
+
+    def read_until(self, pattern: "re.Pattern[str]", start: int = 0) -> "re.Match[str]":
+        """What ``pattern`` finds first in the server's output from its ``start``-th line on, read
+        as far as needed (this module's servers: in their first line)."""
+        for line in self.said[start:]:
+            found = pattern.search(line)
+            if found:
+                return found
         assert self.process.stdout is not None
-        self.said: List[str] = []   # a framework's output up to its port
-        # A server that never says its port (its logging configured away) ends the test, not the run.
+        # A server that never says it (its logging configured away) ends the test, not the run.
         hung = threading.Timer(120, self.process.kill)
         hung.start()
         try:
             for line in self.process.stdout:
                 self.said.append(line)
-                found = re.fullmatch(r"(\d+)\n", line) if announced is None else announced.search(line)
+                found = pattern.search(line)
                 if found:
-                    self.port = int(found.group(1))
-                    return
-                if announced is None:
+                    return found
+                if self.announced is None:
                     break
         finally:
             hung.cancel()
         self.process.kill()
-        raise AssertionError("the server did not start: %s%s" % ("".join(self.said),
-                                                                  self.process.communicate(timeout=60)))
+        raise AssertionError("the server did not say %r: %s%s" % (pattern.pattern, "".join(self.said),
+                                                                   self.process.communicate(timeout=60)))
 
     def get(self, path: str, headers: Optional[Dict[str, str]] = None) -> int:
         """The status of GET ``path``."""
@@ -317,6 +326,33 @@ def test_a_dump_that_cannot_be_written_is_one_line_and_the_server_goes_on(tmp_pa
                             % (re.escape(str(tmp_path / where)), n, why), line), line
     assert "Logging error" not in stderr and stderr.count("Traceback (most recent call last)") == 2
     assert not list(tmp_path.glob("**/*.tbdump*")) and not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_the_smaller_dump_made_when_the_full_one_does_not_fit_keeps_the_log_record(tmp_path: Path) -> None:
+    # The disk has room for the exception and its lines, not for the request's values: the last-resort
+    # dump still says which logger logged it and why, its message redacted as the full dump's is.
+    program = write(tmp_path / "prog.py", """
+        import logging, os, resource, tbdump
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
+        log = logging.getLogger("api")
+        log.addHandler(tbdump.DumpHandler("out"))
+
+        def call(api_key):
+            upload = os.urandom(50000)
+            raise ConnectionError("refused")
+        try:
+            call("sk-123456789")
+        except ConnectionError:
+            log.exception("call failed with key %s", "sk-123456789")
+    """)
+    done = run([PYTHON, str(program)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    [path] = dumps_in(tmp_path / "out")
+    assert said(done.stderr, "Traceback dumped into") == ["Traceback dumped into: %s" % path]
+    dump = tbdump.load(path)
+    assert dump.metadata.cut == ["capture failed, only the exception and its lines are stored: "
+                                 "OSError: [Errno 27] File too large"]
+    assert dump.metadata.log == {"logger": "api", "level": "ERROR", "message": "call failed with key <redacted>"}
 
 
 def test_only_records_at_the_handlers_level_with_an_exception_are_dumped(tmp_path: Path) -> None:

@@ -279,6 +279,21 @@ def test_a_crash_that_cannot_be_dumped_is_reported_as_python_reports_it(workdir:
     assert proc.stderr == plain.stderr + "tbdump: cannot write missing/x.pkl: No such file or directory\n"
 
 
+def test_a_crash_on_a_full_disk_says_the_dump_cannot_be_written_in_words(workdir: Path) -> None:
+    """The file is created but cannot grow (a full disk; here a file size limit): the same one line
+    as any file that cannot be written, not "failed to dump traceback (OSError: [Errno 27] ...)"."""
+    write(workdir / "prog.py", """
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+        1/0
+    """)
+    plain = run([PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == plain.returncode == 1
+    assert proc.stderr == plain.stderr + "tbdump: cannot write traceback.pkl: File too large\n"
+    assert os.listdir(workdir) == ["prog.py"]   # nothing half written
+
+
 def test_a_hook_set_up_in_a_removed_working_directory_says_so(workdir: Path) -> None:
     write(workdir / "prog.py", """
         import os, tempfile

@@ -662,6 +662,30 @@ def test_counts_and_ids_named_after_a_secret_are_numbers_not_secrets(tmp_path: P
     assert dump.metadata.argv[-5:] == ["--token-count", "7", "--session-id=42", "--password", "<redacted>"]
 
 
+def test_a_setting_that_names_a_cookie_header_or_cache_shows_the_name_not_a_secret_under_such_a_name(
+        tmp_path: Path) -> None:
+    # Django's SESSION_COOKIE_NAME, CSRF_HEADER_NAME and SESSION_CACHE_ALIAS hold names: hidden, they
+    # were learned as secrets, and "default" was hidden from every text (the keys of CACHES). Under a
+    # name ending in "name" or "alias", only a text no key could be is shown: a key (digits), a
+    # passphrase (spaces) stay hidden.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import os
+        def read(SESSION_COOKIE_NAME, CSRF_HEADER_NAME, SESSION_CACHE_ALIAS, caches, cookie_name, sessionAlias):
+            raise KeyError(SESSION_COOKIE_NAME)
+        read("sessionid", "HTTP_X_CSRFTOKEN", "default", {"default": {"BACKEND": "locmem"}},
+             os.environ["VALUE"], "correct horse battery staple")
+    ''', canary, base_env(VALUE=canary))
+    shown = {name.split(".")[-1]: value for name, value in report["values"].items()
+             if name.startswith("MainThread:read.")}
+    assert [shown[name] for name in ("SESSION_COOKIE_NAME", "CSRF_HEADER_NAME", "SESSION_CACHE_ALIAS", "caches")] == [
+        "'sessionid'", "'HTTP_X_CSRFTOKEN'", "'default'", "{'default': {'BACKEND': 'locmem'}}"]
+    for secret in ("cookie_name", "sessionAlias"):
+        assert shown[secret].startswith("<str: redacted (name matches "), (secret, shown[secret])
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert dump.exception.message == "'sessionid'"
+
+
 def test_a_setting_named_like_a_secret_that_names_a_module_hides_only_itself(tmp_path: Path) -> None:
     # Django's SESSION_ENGINE names the module of the session store's class: taken for a secret
     # copied everywhere, every class of that module lost its module's name and could not load.
