@@ -627,8 +627,8 @@ def metadata(redaction: Redaction, frames: Iterable[Frame]) -> Metadata:
     return Metadata(
         time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
         implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
-        platform=_platform(), hostname=_hostname(), pid=os.getpid(), argv=_redact_argv(list(sys.argv), redaction),
-        cwd=_safe_cwd(), executable=sys.executable, tbdump_version=__version__,
+        platform=_platform(), hostname=_hostname(), pid=os.getpid(), argv=_redact_argv(_argv(), redaction),
+        cwd=_safe_cwd(), executable=_text_of(sys.executable) or "", tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe())
 
 
@@ -657,6 +657,34 @@ def _safe_cwd() -> str:
         return os.getcwd()
     except OSError:
         return "?"
+
+
+def _argv() -> List[str]:
+    """``sys.argv`` as texts, whatever the program put there (a Path, bytes, a number, None for
+    the list): the dump's metadata holds texts, or no viewer could open it."""
+    argv = sys.argv
+    if not isinstance(argv, (list, tuple)):
+        return []
+    texts = []
+    for arg in argv:
+        text = _text_of(arg)
+        if text is None and type(arg) in (int, float, bool):
+            text = repr(arg) if type(arg) is not int or arg.bit_length() < 64 else "<int>"
+        texts.append("<%s>" % type(arg).__name__ if text is None else text)
+    return texts
+
+
+def _text_of(value: Any) -> Optional[str]:
+    """A text, bytes or path as a plain ``str`` (never through the value's own ``__str__``,
+    which is the program's code); None for anything else."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, (bytes, os.PathLike)):
+        try:
+            return os.fsdecode(value)
+        except Exception:   # a path whose __fspath__ raises or returns no path
+            return None
+    return None
 
 
 def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:

@@ -593,6 +593,27 @@ def test_sources_and_metadata(workdir: Path) -> None:
     assert dump.exception.type == "json.decoder.JSONDecodeError"
 
 
+@pytest.mark.parametrize("argv, shown", [
+    ("[pathlib.Path('prog.py'), b'--token=abc123', 3, 2.5, object(), Word('plain')]",
+     ["prog.py", "--token=<redacted>", "3", "2.5", "<object>", "plain"]),
+    ("None", []),
+])
+def test_an_argv_or_executable_the_program_changed_to_non_texts_is_still_a_dump(
+        workdir: Path, argv: str, shown: List[str]) -> None:
+    # The metadata holds texts: a Path or bytes in sys.argv, or None for sys.executable, made
+    # no dump at all ("failed to dump traceback (TypeError: ...)").
+    dump = crash(workdir, """
+        import pathlib, sys
+        class Word(str):
+            def __str__(self):
+                raise RuntimeError("the program's own __str__ is not called")
+        sys.argv = %s
+        sys.executable = None
+        raise ValueError("boom")
+    """ % argv)
+    assert (dump.exception.type, dump.metadata.argv, dump.metadata.executable) == ("ValueError", shown, "")
+
+
 def test_metadata_names_the_versions_of_library_distributions(workdir: Path) -> None:
     import dill
     # json (stdlib) calls dill (a distribution) back, which fails.
