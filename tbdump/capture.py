@@ -723,6 +723,8 @@ def _installed_distributions() -> Dict[str, Tuple[str, str]]:
     ``name-version.dist-info`` (or ``.egg-info``) on sys.path; the first one wins, as for imports."""
     found: Dict[str, Tuple[str, str]] = {}
     for entry in sys.path:
+        if not isinstance(entry, str):   # a Path or bytes a program put there: imports skip it too
+            continue
         try:
             names = os.listdir(entry or ".")
         except OSError:

@@ -623,6 +623,20 @@ def test_metadata_names_the_versions_of_library_distributions(workdir: Path) -> 
     assert "json" not in dump.metadata.packages  # stdlib: the Python version says it
 
 
+def test_a_sys_path_entry_imports_skip_does_not_cost_the_capture(workdir: Path) -> None:
+    # A bytes entry made the search for distributions' versions fail, and with it the whole
+    # capture: a dump of the exception and its lines only.
+    import dill
+    dump = crash(workdir, """
+        import pathlib, sys
+        sys.path[:0] = [pathlib.Path("."), b".", None]
+        import dill
+        dill.loads(b"x")
+    """)
+    assert not dump.metadata.partial, dump.metadata.cut
+    assert dump.metadata.packages.get("dill") == dill.__version__
+
+
 def test_loading_has_no_side_effects(workdir: Path) -> None:
     out = workdir / "out.txt"
     dump_path = workdir / "traceback.pkl"
