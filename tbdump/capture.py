@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, 
 from . import __version__, native
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
+from .loaded import loaded
 from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
@@ -708,8 +709,8 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
     versions: Dict[str, str] = {}
     for top in tops:
         dist = installed.get(_normalized(top)) or owners.get(top)
-        version = dist[0] if dist else getattr(sys.modules.get(top), "__version__", None)
-        if isinstance(version, str):
+        version = dist[0] if dist else loaded(top, "__version__", str)
+        if version is not None:
             versions[top] = version
     return versions
 

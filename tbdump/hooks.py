@@ -18,6 +18,7 @@ from .chain import set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
+from .loaded import loaded
 from .placeholder import Placeholder
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
@@ -139,8 +140,8 @@ def _in_child_process(pid: int) -> bool:
     if os.getpid() != pid:
         return True
     # A spawned child that set its hook up itself (importing the program's main module again).
-    process = sys.modules.get("multiprocessing.process")
-    return process is not None and process.parent_process() is not None
+    parent_process = loaded("multiprocessing.process", "parent_process")
+    return parent_process is not None and parent_process() is not None
 
 
 def _cwd() -> Optional[str]:

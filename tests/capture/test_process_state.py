@@ -1,0 +1,67 @@
+"""Process state the crashing program controls, which capture reads besides the frames' values:
+whatever the program did to it, the dump is complete and the crash's output and status are Python's."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, run, write
+
+# A distribution (site-packages/lib) whose version the dump looks for: the crash goes
+# through it.
+LIBRARY = """
+import os, sys
+os.makedirs("site-packages/lib", exist_ok=True)
+with open("site-packages/lib/__init__.py", "w") as f:
+    f.write("def call(f):\\n    return f()\\n")
+sys.path.insert(0, os.path.abspath("site-packages"))
+import lib
+call = lib.call
+"""
+
+# The crash every test breaks some state before: its frame's values must be in the dump.
+CRASH = """
+def work(n, call):
+    label = "kept"
+    return call(lambda: 1 / (n - n))
+work(3, call)
+"""
+
+HOOK = "import tbdump; tbdump.set_excepthook()\n"
+
+
+def crash_with(workdir: Path, setup: str, how: str = "runner") -> tbdump.Dump:
+    """Run ``setup`` then a crash, under ``python -m tbdump`` or set_excepthook; the dump, once
+    the crash ended as Python ends it and said where its dump is."""
+    write(workdir / "prog.py", (HOOK if how == "hook" else "") + LIBRARY + textwrap.dedent(setup) + CRASH)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.endswith("ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"), \
+        proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert (dump.metadata.partial, dump.metadata.cut) == (False, [])
+    work = [frame for frame in dump.frames if frame.name == "work"]
+    assert [frame.variables["label"].repr for frame in work] == ["'kept'"]
+    return dump
+
+
+# A lazy importer's stand-in in sys.modules (lazy_loader, apipkg, a package's module
+# __getattr__) raises ImportError, not AttributeError, for a package that is not installed.
+LAZY = """
+import sys, types
+class Lazy(types.ModuleType):
+    def __getattr__(self, name):
+        raise ImportError("%s is not installed" % self.__name__)
+"""
+
+
+@pytest.mark.parametrize("module", ["numpy", "logging", "asyncio.base_events", "greenlet",
+                                    "multiprocessing.process", "lib"])
+def test_a_lazy_importers_stand_in_in_sys_modules_costs_no_value(workdir: Path, module: str) -> None:
+    # Read as modules whose missing attributes raise AttributeError, these made the capture
+    # fail (a partial dump, no values) or, for multiprocessing.process, no dump at all and
+    # tbdump's own traceback.
+    crash_with(workdir, LAZY + "sys.modules[%r] = Lazy(%r)\n" % (module, module))
