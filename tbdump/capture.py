@@ -17,12 +17,11 @@ import re
 import sys
 import sysconfig
 import threading
-import time
 import tokenize
 import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
-from . import __version__, native
+from . import __version__, native, unpatched
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
 from .loaded import loaded
@@ -49,7 +48,7 @@ _REMEMBERED: Dict[str, Union[str, bytes]] = {}
 
 # When tbdump came into the program (at its start, for the runner and set_excepthook): a
 # source file changed on disk since then may hold other lines than the code that ran.
-_STARTED = time.time()
+_STARTED = unpatched.wall_time()
 
 
 def remember_source(filename: str, source: Union[str, bytes]) -> None:
@@ -574,10 +573,10 @@ def _changed_since_start(mtime: float) -> Optional[str]:
     """The note for a file last changed at ``mtime``: None unless it changed after the program
     started, when the module may have been imported from other lines than it holds now (a
     time still to come is a clock's skew, not a change)."""
-    if not _STARTED < mtime <= time.time():
+    if not _STARTED < mtime <= unpatched.wall_time():
         return None
     return "the file changed on disk at %s, after the program started: these lines may not be " \
-           "the code that ran" % datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
+           "the code that ran" % unpatched.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
 
 
 def _why_no_source(module_globals: Any) -> str:
@@ -624,11 +623,11 @@ def _is_group(exc: BaseException) -> bool:
 
 
 def metadata(redaction: Redaction, frames: Iterable[Frame]) -> Metadata:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = unpatched.now(datetime.timezone.utc)
     return Metadata(
         time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
         implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
-        platform=_platform(), hostname=_hostname(), pid=os.getpid(), argv=_redact_argv(_argv(), redaction),
+        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(_argv(), redaction),
         cwd=_safe_cwd(), executable=_text_of(sys.executable) or "", tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe())
 
@@ -639,23 +638,23 @@ _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", 
 # The platform and socket modules take tens of milliseconds to import (a crash
 # dump should not wait for them); os.uname says the same where it exists.
 def _platform() -> str:
-    if hasattr(os, "uname"):
-        u = os.uname()
+    if unpatched.uname is not None:
+        u = unpatched.uname()
         return "%s-%s-%s" % (u.sysname, u.release, u.machine)
     import platform
     return platform.platform(terse=True)
 
 
 def _hostname() -> str:
-    if hasattr(os, "uname"):
-        return os.uname().nodename
+    if unpatched.uname is not None:
+        return unpatched.uname().nodename
     import socket
     return socket.gethostname()
 
 
 def _safe_cwd() -> str:
     try:
-        return os.getcwd()
+        return unpatched.getcwd()
     except OSError:
         return "?"
 

@@ -6,12 +6,11 @@ import glob
 import os
 import sys
 import threading
-import time
 import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
 
-from . import native
+from . import native, unpatched
 from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
@@ -96,8 +95,8 @@ class DumpTarget:
         self.given = os.fspath(filename)
         self.cwd = _cwd()
         self.where = os.path.join(self.cwd, self.given) if self.cwd else self.given
-        self.pid = os.getpid()
-        self.since = time.time()
+        self.pid = unpatched.getpid()
+        self.since = unpatched.wall_time()
         self._first: Dict[str, object] = {}
 
     @classmethod
@@ -114,7 +113,7 @@ class DumpTarget:
             if not with_pid:
                 return name
             root, ext = os.path.splitext(name)
-            return "%s.%d%s" % (root, os.getpid(), ext)
+            return "%s.%d%s" % (root, unpatched.getpid(), ext)
         return named(self.where), lambda: named(self.given if _cwd() == self.cwd else self.where)
 
     def children_over_quota(self) -> bool:
@@ -137,7 +136,7 @@ CHILD_DUMPS = 20
 
 def _in_child_process(pid: int) -> bool:
     """Whether this is a child of process ``pid``, which set the hook up."""
-    if os.getpid() != pid:
+    if unpatched.getpid() != pid:
         return True
     # A spawned child that set its hook up itself (importing the program's main module again).
     parent_process = loaded("multiprocessing.process", "parent_process")
@@ -146,7 +145,7 @@ def _in_child_process(pid: int) -> bool:
 
 def _cwd() -> Optional[str]:
     try:
-        return os.getcwd()
+        return unpatched.getcwd()
     except OSError:  # the directory was removed: relative paths name nothing
         return None
 

@@ -2,6 +2,7 @@
 whatever the program did to it, the dump is complete and the crash's output and status are Python's."""
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -65,3 +66,29 @@ def test_a_lazy_importers_stand_in_in_sys_modules_costs_no_value(workdir: Path, 
     # fail (a partial dump, no values) or, for multiprocessing.process, no dump at all and
     # tbdump's own traceback.
     crash_with(workdir, LAZY + "sys.modules[%r] = Lazy(%r)\n" % (module, module))
+
+
+@pytest.mark.parametrize("mocked, how", [
+    ("mock.patch('os.getpid', return_value=mock.MagicMock())", "runner"),
+    ("mock.patch('os.getpid', return_value='pid')", "hook"),
+    ("mock.patch('os.getcwd', return_value=mock.MagicMock())", "runner"),
+    ("mock.patch('os.uname', side_effect=OSError('mocked'))", "runner"),
+    ("mock.patch('datetime.datetime')", "hook"),
+    ("mock.patch('time.monotonic', side_effect=[1.0])", "runner"),
+    ("mock.patch('zlib.compress', side_effect=RuntimeError('mocked'))", "runner"),
+])
+def test_a_crash_inside_a_tests_mock_of_the_standard_library_is_dumped_as_it_is(
+        workdir: Path, mocked: str, how: str) -> None:
+    # A test's mock, still active when its code crashes: the dump's metadata held its
+    # MagicMock (no dump: not JSON), its StopIteration or OSError failed the capture
+    # (a partial dump, or "cannot write traceback.pkl: mocked"), and a pid that is no
+    # number ended the crash in tbdump's own traceback.
+    dump = crash_with(workdir, """
+        import os, datetime, time, zlib
+        from unittest import mock
+        pid, cwd = os.getpid(), os.getcwd()
+        %s.start()
+        time.monotonic()  # a side_effect's only value is used up
+    """ % mocked, how)
+    program = dump.frames[0].variables   # the module's: what the OS said before the mock
+    assert (dump.metadata.pid, dump.metadata.cwd) == (int(program["pid"].repr), ast.literal_eval(program["cwd"].repr))

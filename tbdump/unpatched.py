@@ -1,0 +1,25 @@
+"""The standard library's functions a capture calls, as they were when tbdump was imported.
+
+A crash inside a test's ``mock.patch("os.getpid")``, ``mock.patch("datetime.datetime")``
+or ``mock.patch("time.monotonic", side_effect=[...])`` is still the program's: its dump is
+written with what the OS and the clock say, not with the mock's MagicMock or its
+StopIteration (which made no dump at all, or one without values).  Like
+``container.json_dumps``, each is bound once, before the program runs.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import time
+import zlib
+from typing import Any, Callable, Optional
+
+getpid: Callable[[], int] = os.getpid
+getcwd: Callable[[], str] = os.getcwd
+uname: Optional[Callable[[], Any]] = getattr(os, "uname", None)
+now: Callable[[Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.now
+fromtimestamp: Callable[[float, Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.fromtimestamp
+wall_time: Callable[[], float] = time.time
+monotonic: Callable[[], float] = time.monotonic
+crc32: Callable[..., int] = zlib.crc32
+compress: Callable[[bytes, int], bytes] = zlib.compress
