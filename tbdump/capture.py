@@ -193,11 +193,10 @@ class Capture:
         code = f.f_code
         filename = code.co_filename
         self.source(filename, f.f_globals)
-        module = f.f_globals.get("__name__", "?") if isinstance(f.f_globals, dict) else "?"
         return Frame(
             name=code.co_name, recorded_qualname=getattr(code, "co_qualname", code.co_name),
             filename=filename, lineno=lineno if lineno is not None else (f.f_lineno or 0),
-            module=str(module), position=self._position(code, lasti, filename),
+            module=_module_name(f.f_globals), position=self._position(code, lasti, filename),
             variables=self._variables(f), globals_key=self._globals(f),
             above_handler=above, library=is_library_file(filename),
             module_level=is_module_level(f) and isinstance(f.f_globals, dict))
@@ -228,7 +227,7 @@ class Capture:
             return None
         if id(g) in self._namespace_keys:
             return self._namespace_keys[id(g)]
-        base = str(g.get("__name__", "?"))
+        base = _module_name(g)
         key = base
         n = 1
         while key in self._namespaces:
@@ -498,16 +497,17 @@ class Capture:
     # -- threads ----------------------------------------------------------------
     def threads(self, crashed: Optional[threading.Thread], crash_frames: List[Frame],
                 include_others: bool) -> List[Thread]:
-        me = crashed or threading.current_thread()
-        result = [Thread(me.ident or 0, me.name, bool(me.daemon), True, crash_frames)]
+        me = crashed or unpatched.current_thread()
+        result = [Thread(me.ident or 0, *_name_and_daemon(me, me.ident or 0), True, crash_frames)]
         if not include_others:
             return result
-        by_ident = {t.ident: t for t in threading.enumerate()}
+        # What the program put in threading._active too (a None, another object) is no thread.
+        by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, threading.Thread)}
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
         for ident, stack in self._other_stacks((me.ident, threading.get_ident(), native.get_ident())):
             t = by_ident.get(ident)
-            result.append(Thread(ident, t.name if t else "Thread-%d" % ident, bool(t and t.daemon),
+            result.append(Thread(ident, *_name_and_daemon(t, ident),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)
                                          for fr in reversed(stack)]))
         return result
@@ -520,6 +520,23 @@ class Capture:
 
     def omitted(self) -> Dict[str, List[str]]:
         return self._omitted
+
+
+def _name_and_daemon(thread: Any, ident: int) -> Tuple[str, bool]:
+    """A thread's name and daemon flag as the dump holds them: a Thread subclass's own ``name``
+    or ``daemon`` may raise, or give no text; None, a thread threading does not know, is named
+    by its ident."""
+    try:
+        name, daemon = thread.name, bool(thread.daemon)
+    except Exception:
+        return "Thread-%d" % ident, False
+    return (name if isinstance(name, str) else "Thread-%d" % ident), daemon
+
+
+def _module_name(module_globals: Any) -> str:
+    """The ``__name__`` of a frame's globals as a text, never through the program's own ``__str__``."""
+    name = dict.get(module_globals, "__name__") if isinstance(module_globals, dict) else None
+    return _text_of(name) or "?"
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -881,8 +898,8 @@ def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Di
     meta.log = _log_record(log, redaction)
     meta.partial = True
     meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)
-    thread = threading.current_thread()
-    layer = SafeLayer(meta, [record], [Thread(thread.ident or 0, thread.name, bool(thread.daemon), True, frames)],
+    thread = unpatched.current_thread()
+    layer = SafeLayer(meta, [record], [Thread(thread.ident or 0, *_name_and_daemon(thread, thread.ident or 0), True, frames)],
                       {}, {})
     if redaction.enabled:
         scrub(layer, secrets)

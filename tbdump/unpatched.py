@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime
 import os
+import threading
 import time
 import zlib
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional
 
 getpid: Callable[[], int] = os.getpid
 getcwd: Callable[[], str] = os.getcwd
@@ -21,5 +22,7 @@ now: Callable[[Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetim
 fromtimestamp: Callable[[float, Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.fromtimestamp
 wall_time: Callable[[], float] = time.time
 monotonic: Callable[[], float] = time.monotonic
+current_thread: Callable[[], threading.Thread] = threading.current_thread
+threads: Callable[[], List[threading.Thread]] = threading.enumerate
 crc32: Callable[..., int] = zlib.crc32
 compress: Callable[[bytes, int], bytes] = zlib.compress

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import textwrap
 from pathlib import Path
+from typing import Dict, Optional
 
 import pytest
 
@@ -34,11 +35,11 @@ work(3, call)
 HOOK = "import tbdump; tbdump.set_excepthook()\n"
 
 
-def crash_with(workdir: Path, setup: str, how: str = "runner") -> tbdump.Dump:
+def crash_with(workdir: Path, setup: str, how: str = "runner", env: Optional[Dict[str, str]] = None) -> tbdump.Dump:
     """Run ``setup`` then a crash, under ``python -m tbdump`` or set_excepthook; the dump, once
     the crash ended as Python ends it and said where its dump is."""
     write(workdir / "prog.py", (HOOK if how == "hook" else "") + LIBRARY + textwrap.dedent(setup) + CRASH)
-    proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir, env)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.endswith("ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"), \
         proc.stderr
@@ -92,3 +93,39 @@ def test_a_crash_inside_a_tests_mock_of_the_standard_library_is_dumped_as_it_is(
     """ % mocked, how)
     program = dump.frames[0].variables   # the module's: what the OS said before the mock
     assert (dump.metadata.pid, dump.metadata.cwd) == (int(program["pid"].repr), ast.literal_eval(program["cwd"].repr))
+
+
+@pytest.mark.parametrize("setup", [
+    "from unittest import mock\nmock.patch('threading.current_thread').start()\n",
+    "import threading\nthreading._active[12345] = None\n",
+    """
+    import threading
+    class Worker(threading.Thread):
+        @property
+        def name(self):
+            raise RuntimeError("no name yet")
+        @name.setter
+        def name(self, value):
+            pass
+    Worker(target=threading.Event().wait, daemon=True).start()
+    """,
+    "import threading\nthreading.current_thread()._name = 5\n",
+])
+def test_threads_the_program_mocked_or_misnamed_cost_no_value(workdir: Path, setup: str) -> None:
+    # The threads' names and flags are read besides the frames: a mocked current_thread()
+    # gave MagicMocks (no dump), a None in threading._active or a name property that raises
+    # failed the capture (partial), a name that is no text made no dump.
+    dump = crash_with(workdir, setup)
+    assert all(isinstance(thread.name, str) for thread in dump.threads)
+
+
+def test_a_module_name_that_is_no_plain_text_costs_no_value(workdir: Path) -> None:
+    # A frame's module is named by its globals' __name__, which was str()-ed: a str subclass
+    # whose __str__ raises failed the capture (partial).
+    dump = crash_with(workdir, """
+        class Name(str):
+            def __str__(self):
+                raise RuntimeError("not now")
+        __name__ = Name("app")
+    """)
+    assert {frame.module for frame in dump.frames if frame.name == "work"} == {"app"}
