@@ -13,8 +13,11 @@ import os
 import threading
 import time
 import zlib
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Mapping, Optional
 
+# The process's environment: a test's monkeypatch.setattr(os, "environ", {...}) is the program's
+# value, where tbdump's settings and the secrets to hide are not.
+environ: Mapping[str, str] = os.environ
 getpid: Callable[[], int] = os.getpid
 getcwd: Callable[[], str] = os.getcwd
 uname: Optional[Callable[[], Any]] = getattr(os, "uname", None)

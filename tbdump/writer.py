@@ -11,6 +11,7 @@ import types
 import warnings
 from typing import Any, Dict, Iterable, List, Optional
 
+from . import unpatched
 from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
 from .container import ContainerWriter, new_checksum
@@ -120,7 +121,7 @@ def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
     """The key to sign with: the argument, else ``TBDUMP_KEY``."""
     if key:
         return key
-    env = os.environ.get("TBDUMP_KEY")
+    env = unpatched.environ.get("TBDUMP_KEY")
     return env.encode("utf-8") if env else None
 
 

@@ -119,6 +119,17 @@ def test_threads_the_program_mocked_or_misnamed_cost_no_value(workdir: Path, set
     assert all(isinstance(thread.name, str) for thread in dump.threads)
 
 
+@pytest.mark.parametrize("environ", ["{'HOME': '/home/ada', 'PORT': 8080}", "None"])
+def test_an_environment_the_program_replaced_is_not_what_tbdump_reads(workdir: Path, environ: str) -> None:
+    # monkeypatch.setattr(os, "environ", {...}): tbdump's settings and the environment's
+    # secrets were read from the program's value, whose 8080 made no dump ("object of type
+    # 'int' has no len()") and whose None ended the crash in tbdump's own traceback.  The
+    # process's environment is what a secret there was learned from.
+    dump = crash_with(workdir, "import os\nleaked = os.environ['API_TOKEN']\nos.environ = %s\n" % environ,
+                      env={"API_TOKEN": "tok-5f2a9c41e7"})
+    assert "tok-5f2a9c41e7" not in dump.frames[0].variables["leaked"].repr
+
+
 def test_a_module_name_that_is_no_plain_text_costs_no_value(workdir: Path) -> None:
     # A frame's module is named by its globals' __name__, which was str()-ed: a str subclass
     # whose __str__ raises failed the capture (partial).
