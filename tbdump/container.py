@@ -40,10 +40,8 @@ _TRAILER = struct.Struct("<Q8s")
 # bomb or a member of holes in a sparse file must not cost gigabytes or minutes.
 MAX_READ_BYTES = 256 << 20
 
-try:  # bound now, so a test that mocks os.replace or os.unlink cannot break a dump
-    import posix as _osimpl
-except ImportError:  # pragma: no cover - Windows
-    import nt as _osimpl  # type: ignore[no-redef]
+# Bound now, so a test that mocks os.replace or os.unlink cannot break a dump.
+_osimpl = unpatched.osimpl
 _replace = _osimpl.replace
 _unlink = _osimpl.unlink
 _getpid = _osimpl.getpid

@@ -18,9 +18,13 @@ from typing import Any, Callable, List, Mapping, Optional
 # The process's environment: a test's monkeypatch.setattr(os, "environ", {...}) is the program's
 # value, where tbdump's settings and the secrets to hide are not.
 environ: Mapping[str, str] = os.environ
-getpid: Callable[[], int] = os.getpid
-getcwd: Callable[[], str] = os.getcwd
-uname: Optional[Callable[[], Any]] = getattr(os, "uname", None)
+try:  # the C module behind os: mock.patch("os.getpid") does not reach it, even imported later
+    import posix as osimpl
+except ImportError:  # pragma: no cover - Windows
+    import nt as osimpl  # type: ignore[no-redef]
+getpid: Callable[[], int] = osimpl.getpid
+getcwd: Callable[[], str] = osimpl.getcwd
+uname: Optional[Callable[[], Any]] = getattr(osimpl, "uname", None)
 now: Callable[[Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.now
 fromtimestamp: Callable[[float, Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.fromtimestamp
 wall_time: Callable[[], float] = time.time
