@@ -36,13 +36,17 @@ HOOK = "import tbdump; tbdump.set_excepthook()\n"
 
 
 def crash_with(workdir: Path, setup: str, how: str = "runner", env: Optional[Dict[str, str]] = None) -> tbdump.Dump:
-    """Run ``setup`` then a crash, under ``python -m tbdump`` or set_excepthook; the dump, once
-    the crash ended as Python ends it and said where its dump is."""
-    write(workdir / "prog.py", (HOOK if how == "hook" else "") + LIBRARY + textwrap.dedent(setup) + CRASH)
+    """Run ``setup`` then a crash, under ``python -m tbdump``, set_excepthook, or with a
+    dump_exception() that imports tbdump then ("call"); the dump, once the crash ended as
+    Python ends it and said where its dump is."""
+    crash = CRASH if how != "call" else \
+        "try:\n" + textwrap.indent(CRASH, "    ") + "except ZeroDivisionError as e:\n" \
+        "    import tbdump\n    tbdump.dump_exception(e)\n    raise\n"
+    write(workdir / "prog.py", (HOOK if how == "hook" else "") + LIBRARY + textwrap.dedent(setup) + crash)
     proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir, env)
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.endswith("ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"), \
-        proc.stderr
+    said = "" if how == "call" else "Traceback dumped into: traceback.pkl\n"
+    assert proc.stderr.endswith("ZeroDivisionError: division by zero\n" + said), proc.stderr
     dump = tbdump.load(workdir / "traceback.pkl")
     assert (dump.metadata.partial, dump.metadata.cut) == (False, [])
     work = [frame for frame in dump.frames if frame.name == "work"]
@@ -72,6 +76,7 @@ def test_a_lazy_importers_stand_in_in_sys_modules_costs_no_value(workdir: Path, 
 @pytest.mark.parametrize("mocked, how", [
     ("mock.patch('os.getpid', return_value=mock.MagicMock())", "runner"),
     ("mock.patch('os.getpid', return_value='pid')", "hook"),
+    ("mock.patch('os.getpid', return_value=mock.MagicMock())", "call"),
     ("mock.patch('os.getcwd', return_value=mock.MagicMock())", "runner"),
     ("mock.patch('os.uname', side_effect=OSError('mocked'))", "runner"),
     ("mock.patch('datetime.datetime')", "hook"),
