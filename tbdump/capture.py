@@ -502,7 +502,7 @@ class Capture:
         if not include_others:
             return result
         # What the program put in threading._active too (a None, another object) is no thread.
-        by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, threading.Thread)}
+        by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, unpatched.Thread)}
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
         for ident, stack in self._other_stacks((me.ident, threading.get_ident(), native.get_ident())):

@@ -358,7 +358,8 @@ def _program_excepthook(exc: BaseException) -> object:
 def _inspecting() -> bool:
     """Whether python goes on to its prompt when the program ends (``-i``, or PYTHONINSPECT,
     which python reads then, so the program may set it): it then ends no process for a crash."""
-    return bool(sys.flags.inspect) or (not sys.flags.ignore_environment and bool(unpatched.environ.get("PYTHONINSPECT")))
+    flags = unpatched.flags
+    return bool(flags.inspect) or (not flags.ignore_environment and bool(unpatched.environ.get("PYTHONINSPECT")))
 
 
 def _remember_last(exc: BaseException) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 import threading
 import time
 import zlib
@@ -22,6 +23,8 @@ try:  # the C module behind os: mock.patch("os.getpid") does not reach it, even 
     import posix as osimpl
 except ImportError:  # pragma: no cover - Windows
     import nt as osimpl  # type: ignore[no-redef]
+# The options Python runs with, which it reads at exit from its own state, not from sys.flags.
+flags = sys.flags
 getpid: Callable[[], int] = osimpl.getpid
 getcwd: Callable[[], str] = osimpl.getcwd
 uname: Optional[Callable[[], Any]] = getattr(osimpl, "uname", None)
@@ -29,6 +32,7 @@ now: Callable[[Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetim
 fromtimestamp: Callable[[float, Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.fromtimestamp
 wall_time: Callable[[], float] = time.time
 monotonic: Callable[[], float] = time.monotonic
+Thread = threading.Thread
 current_thread: Callable[[], threading.Thread] = threading.current_thread
 threads: Callable[[], List[threading.Thread]] = threading.enumerate
 crc32: Callable[..., int] = zlib.crc32

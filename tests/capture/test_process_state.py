@@ -82,15 +82,18 @@ def test_a_lazy_importers_stand_in_in_sys_modules_costs_no_value(workdir: Path, 
     ("mock.patch('datetime.datetime')", "hook"),
     ("mock.patch('time.monotonic', side_effect=[1.0])", "runner"),
     ("mock.patch('zlib.compress', side_effect=RuntimeError('mocked'))", "runner"),
+    ("mock.patch.object(sys, 'flags', mock.MagicMock())", "runner"),
+    ("mock.patch('threading.Thread')", "runner"),
 ])
 def test_a_crash_inside_a_tests_mock_of_the_standard_library_is_dumped_as_it_is(
         workdir: Path, mocked: str, how: str) -> None:
     # A test's mock, still active when its code crashes: the dump's metadata held its
     # MagicMock (no dump: not JSON), its StopIteration or OSError failed the capture
     # (a partial dump, or "cannot write traceback.pkl: mocked"), and a pid that is no
-    # number ended the crash in tbdump's own traceback.
+    # number ended the crash in tbdump's own traceback; a mocked sys.flags said "python -i",
+    # and the crash ended with status 0.
     dump = crash_with(workdir, """
-        import os, datetime, time, zlib
+        import datetime, os, sys, threading, time, zlib
         from unittest import mock
         pid, cwd = os.getpid(), os.getcwd()
         %s.start()
