@@ -191,8 +191,8 @@ class Clock:
             return
         self._greenlet = native.current_greenlet()
         try:
-            self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
-            self._old_timer = signal.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
+            self._old_handler = unpatched.signals.signal(signal.SIGALRM, self._on_alarm)
+            self._old_timer = unpatched.signals.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
         except (ValueError, OSError):
             return
         self._armed_at = unpatched.monotonic()
@@ -210,9 +210,9 @@ class Clock:
         if not self._armed:
             return
         self._armed = False
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
         _drain_alarm()
-        signal.signal(signal.SIGALRM, self._old_handler)
+        unpatched.signals.signal(signal.SIGALRM, self._old_handler)
         self._held.release()
         self._restore_timer(unpatched.monotonic() - self._armed_at)
 
@@ -229,7 +229,7 @@ class Clock:
             if not interval:
                 return
             left = interval - (-left % interval)  # the next of its periods
-        signal.setitimer(signal.ITIMER_REAL, left, interval)
+        unpatched.signals.setitimer(signal.ITIMER_REAL, left, interval)
 
     def _hurry_switching(self) -> None:
         """Hand the GIL round faster while capture runs outside the main thread.
@@ -294,12 +294,12 @@ def _drain_alarm() -> None:
     program's own handler.  Blocked in this thread, it waits in the process's pending set."""
     if not hasattr(signal, "pthread_sigmask"):
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    mask = unpatched.signals.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     try:
-        if signal.SIGALRM in signal.sigpending():
-            signal.sigwait({signal.SIGALRM})
+        if signal.SIGALRM in unpatched.signals.sigpending():
+            unpatched.signals.sigwait({signal.SIGALRM})
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        unpatched.signals.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 _WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump

@@ -23,6 +23,10 @@ try:  # the C module behind os: mock.patch("os.getpid") does not reach it, even 
     import posix as osimpl
 except ImportError:  # pragma: no cover - Windows
     import nt as osimpl  # type: ignore[no-redef]
+try:  # the C module behind signal: a test's mock.patch("signal.signal") does not reach it
+    import _signal as signals
+except ImportError:  # pragma: no cover - a Python without it
+    import signal as signals
 # The options Python runs with, which it reads at exit from its own state, not from sys.flags.
 flags = sys.flags
 getpid: Callable[[], int] = osimpl.getpid

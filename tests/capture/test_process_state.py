@@ -148,3 +148,21 @@ def test_a_module_name_that_is_no_plain_text_costs_no_value(workdir: Path) -> No
         __name__ = Name("app")
     """)
     assert {frame.module for frame in dump.frames if frame.name == "work"} == {"app"}
+
+
+@pytest.mark.parametrize("mocked", ["signal.signal", "signal.setitimer"])
+def test_a_crash_inside_a_tests_mock_of_signal_keeps_its_dump_and_its_process(workdir: Path, mocked: str) -> None:
+    # The capture's clock is a SIGALRM timer: under a mocked signal.signal its handler was
+    # never set, and the first tick of a capture longer than one killed the process
+    # ("Alarm clock", status 142, no dump, no traceback); a mocked setitimer's MagicMock
+    # failed the capture (partial).
+    crash_with(workdir, """
+        import time
+        from unittest import mock
+        class Slow:
+            def __repr__(self):
+                time.sleep(0.2)   # the capture outlasts a tick of its clock
+                return "Slow()"
+        slow = Slow()
+        mock.patch(%r).start()
+    """ % mocked)
