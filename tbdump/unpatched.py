@@ -32,10 +32,28 @@ flags = sys.flags
 getpid: Callable[[], int] = osimpl.getpid
 getcwd: Callable[[], str] = osimpl.getcwd
 uname: Optional[Callable[[], Any]] = getattr(osimpl, "uname", None)
-now: Callable[[Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.now
 fromtimestamp: Callable[[float, Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.fromtimestamp
-wall_time: Callable[[], float] = time.time
-monotonic: Callable[[], float] = time.monotonic
+
+# The clocks are read through clock_gettime where there is one: freezegun's freeze_time makes
+# time.time and time.monotonic its fakes, in the time module and in every module that holds
+# them, whenever tbdump was imported.  A stopped clock never ends a value's step (a repr that
+# loops hung dump_exception() for good), and the dump would say the crash came at the frozen time.
+_clock_gettime = getattr(time, "clock_gettime", None)
+_CLOCKS = (time.time, time.monotonic)   # elsewhere, as they were at import
+
+
+def wall_time() -> float:
+    return _clock_gettime(time.CLOCK_REALTIME) if _clock_gettime is not None else _CLOCKS[0]()
+
+
+def monotonic() -> float:
+    return _clock_gettime(time.CLOCK_MONOTONIC) if _clock_gettime is not None else _CLOCKS[1]()
+
+
+def now(tz: Optional[datetime.tzinfo]) -> datetime.datetime:
+    return fromtimestamp(wall_time(), tz)
+
+
 Thread = threading.Thread
 current_thread: Callable[[], threading.Thread] = threading.current_thread
 threads: Callable[[], List[threading.Thread]] = threading.enumerate

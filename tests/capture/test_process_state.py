@@ -35,10 +35,12 @@ work(3, call)
 HOOK = "import tbdump; tbdump.set_excepthook()\n"
 
 
-def crash_with(workdir: Path, setup: str, how: str = "runner", env: Optional[Dict[str, str]] = None) -> tbdump.Dump:
+def crash_with(workdir: Path, setup: str, how: str = "runner", env: Optional[Dict[str, str]] = None,
+               cut: int = 0) -> tbdump.Dump:
     """Run ``setup`` then a crash, under ``python -m tbdump``, set_excepthook, or with a
     dump_exception() that imports tbdump then ("call"); the dump, once the crash ended as
-    Python ends it and said where its dump is."""
+    Python ends it and said where its dump is; ``cut``: how many values alone it must say it
+    left out (the dump is then partial, by those alone)."""
     crash = CRASH if how != "call" else \
         "try:\n" + textwrap.indent(CRASH, "    ") + "except ZeroDivisionError as e:\n" \
         "    import tbdump\n    tbdump.dump_exception(e)\n    raise\n"
@@ -48,7 +50,7 @@ def crash_with(workdir: Path, setup: str, how: str = "runner", env: Optional[Dic
     said = "" if how == "call" else "Traceback dumped into: traceback.pkl\n"
     assert proc.stderr.endswith("ZeroDivisionError: division by zero\n" + said), proc.stderr
     dump = tbdump.load(workdir / "traceback.pkl")
-    assert (dump.metadata.partial, dump.metadata.cut) == (False, [])
+    assert (dump.metadata.partial, len(dump.metadata.cut)) == (cut > 0, cut), dump.metadata.cut
     work = [frame for frame in dump.frames if frame.name == "work"]
     assert [frame.variables["label"].repr for frame in work] == ["'kept'"]
     return dump
@@ -166,3 +168,26 @@ def test_a_crash_inside_a_tests_mock_of_signal_keeps_its_dump_and_its_process(wo
         slow = Slow()
         mock.patch(%r).start()
     """ % mocked)
+
+
+def test_a_clock_frozen_as_freezegun_freezes_it_still_ends_a_values_step(workdir: Path) -> None:
+    # freeze_time makes its fake of time.monotonic every module's attribute that was the real
+    # one, tbdump's too: a repr that loops was never cut, and dump_exception() hung for good
+    # (under python -m tbdump, the watchdog wrote only the minimal dump 15 s later).
+    # Checked by hand with freezegun 1.5.5 and time-machine 3.5.1; emulated here.
+    dump = crash_with(workdir, """
+        import sys, time
+        class Hang:
+            def __repr__(self):
+                while True:
+                    pass
+        hang = Hang()
+        real = (time.monotonic, time.time)
+        frozen = {id(real[0]): lambda: 1000.0, id(real[1]): lambda: 1577836800.0}
+        for module in list(sys.modules.values()):
+            for name, value in list(vars(module).items()):
+                if id(value) in frozen and value in real:
+                    setattr(module, name, frozen[id(value)])
+    """, "call", cut=1)
+    assert "not captured" in dump.frames[0].variables["hang"].missing
+    assert not dump.metadata.time.startswith("2020-01-01")   # the frozen time
