@@ -191,3 +191,18 @@ def test_a_clock_frozen_as_freezegun_freezes_it_still_ends_a_values_step(workdir
     """, "call", cut=1)
     assert "not captured" in dump.frames[0].variables["hang"].missing
     assert not dump.metadata.time.startswith("2020-01-01")   # the frozen time
+
+
+def test_classes_the_program_gave_extension_codes_are_restored(workdir: Path) -> None:
+    # copyreg.add_extension made pickle write those classes as numbers that only the crashed
+    # process knew: no viewer restored such a value ("unregistered extension code"), nor the
+    # values that share records with it.
+    dump = crash_with(workdir, """
+        import collections, copyreg
+        copyreg.add_extension("collections", "OrderedDict", 0x7ff0)
+        ordered = collections.OrderedDict(a=1)
+        plain = {"b": [2]}
+    """, "call")
+    program = dump.frames[0].locals
+    assert (program["ordered"], program["plain"]) == ({"a": 1}, {"b": [2]})
+    assert type(program["ordered"]).__name__ == "OrderedDict"
