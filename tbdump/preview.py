@@ -191,8 +191,11 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
 
 def _literal_key(key: Any) -> bool:
     # Only keys whose repr evaluates back to them make a usable evaluateName.
-    return type(key) in (str, int, float, bool, bytes, type(None)) or (
-        type(key) is tuple and all(_literal_key(k) for k in key))
+    return type(key) in _LITERAL_KEYS or (type(key) is tuple and all(_literal_key(k) for k in key))
+
+
+# A set made once: a tuple written out here, with type(None) in it, was built for every dict key.
+_LITERAL_KEYS = frozenset((str, int, float, bool, bytes, type(None)))
 
 
 def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
@@ -484,8 +487,9 @@ class Previewer:
             return redacted(obj, text_rule)
         # Below the top, only builtin containers open: an object's attributes
         # (a datetime has forty) would multiply the preview for little use.
-        opens = value.expandable and level < self.depth and not _opaque(obj, t) and (
-            level == 0 or t in _CONTAINERS)
+        # An exact builtin container is never opaque: not asked (isinstance of six types) for each.
+        opens = (value.expandable and level < self.depth and (t in _CONTAINERS or not _opaque(obj, t))
+                 and (level == 0 or t in _CONTAINERS))
         if not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
             # What its repr (and the reprs around it) show under secrets' names, but no
             # child of this preview names: a namedtuple's or a slotted dataclass's fields,
