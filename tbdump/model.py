@@ -517,7 +517,9 @@ def source_lines(text: str) -> List[str]:
     """A source's lines as Python numbers them, without their ends: split at \\n, \\r\\n
     and \\r only (str.splitlines also splits at form feeds and U+2028, which Python keeps
     inside a line, and every line after one would be numbered wrong)."""
-    lines = _LINE_BREAK.split(text)
+    # Without a \r (most sources) that is str.split at \n, in C: several times quicker than the
+    # regular expression over a 3 000-line module.
+    lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
     if lines[-1] == "":
         lines.pop()
     return lines
