@@ -268,9 +268,9 @@ class Capture:
         spool = self._namespaces[key] = SpooledGlobals(ns)
         stored_as = {id(value): name for name, value in ns.items()}
         ns.clear()  # _unfilled holds it to the end of capture_globals
-        # Only the entries this module's globals added: skipped in C, the earlier modules'
-        # (a hundred thousand by the last of forty) are not looked at again one by one.
-        for i, value in list(itertools.islice(self._seen.items(), first_new, None)):
+        # Only the entries this module's globals added, the last ones: read from the end, the
+        # earlier modules' (a hundred thousand by the last of forty) are not even skipped.
+        for i, value in list(itertools.islice(reversed(self._seen.items()), len(self._seen) - first_new)):
             name = stored_as.get(id(value))
             if name is not None:
                 self._seen[i] = (spool, name)
