@@ -198,7 +198,6 @@ class Clock:
             return
         self._armed_at = time.monotonic()
         self._armed = True
-        self._held = HeldSignals(self._on_stop)
         # The program's signals wait for the dump (the caller delivers ``arrived``); a Ctrl-C or
         # SIGTERM ends the capture first.
         self._held.hold(skip=(signal.SIGALRM,))

@@ -180,6 +180,19 @@ def test_the_dumps_copy_is_numbered_as_python_numbers_lines(crash, tmp_path):
     assert re.search(r"^\s*7\s+->\s+return amount / \(fee - fee\)$", done.stdout, re.M), done.stdout
 
 
+def test_a_source_with_carriage_returns_is_numbered_as_python_numbers_lines(tmp_path):
+    """\\r\\n and a lone \\r end lines for Python as \\n does: the crash line pdb marks in the
+    dump's copy is the one that ran."""
+    program = tmp_path / "returns.py"
+    program.write_bytes(b"def settle(amount):\r\n    # saved on Windows, one line by an old Mac editor\r"
+                        b"    fee = amount // 10\r\n    return amount / (fee - fee)\r\n\r\n\r\nsettle(30)\r\n")
+    assert run([sys.executable, "-m", "tbdump", program.name], tmp_path).returncode == 1
+    program.unlink()   # the dump's copy is what pdb shows
+    done = run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin="list\nq\n")
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s*4\s+->\s+return amount / \(fee - fee\)$", done.stdout, re.M), done.stdout
+
+
 def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
     dump = crash("bank.py", "10", "200")
     pdb = terminal(tbdebug(dump, "--safe"))
