@@ -117,7 +117,7 @@ def test_methods_arguments_objects_and_completion(crash, terminal):
     pdb.type("p self.bala")
     pdb.press("Tab")                   # readline completes from the captured object
     pdb.press("Enter")
-    assert pdb.wait_transcript(PDB + r"\Z", since=start).splitlines()[:2] == [
+    assert pdb.wait_answer(PDB, start).splitlines()[:2] == [
         "(Pdb) p self.balance", "88"]
     assert "bank.py(22)run()" in pdb.ask("up", PDB)
     assert pdb.ask("p account.owner, requests", PDB) == "('ada', [10, 200])"
@@ -279,7 +279,7 @@ def test_the_seed_helper_script_flow(crash, terminal):
     pdb.press("Tab")
     pdb.type(".message")
     pdb.press("Enter")
-    assert pdb.wait_transcript(PDB + r"\Z", since=start).splitlines()[:2] == [
+    assert pdb.wait_answer(PDB, start).splitlines()[:2] == [
         "(Pdb) p dump.exception.message", "'division by zero'"]
     assert "divide.py(5)div()" in pdb.ask("import tbdebug; tbdebug.debug(dump)", PDB)
     assert pdb.ask("p x, y", PDB) == "(5, 0)"
