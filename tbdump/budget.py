@@ -197,7 +197,6 @@ class Clock:
             return
         self._armed_at = unpatched.monotonic()
         self._armed = True
-        self._held = HeldSignals(self._on_stop)
         # The program's signals wait for the dump (the caller delivers ``arrived``); a Ctrl-C or
         # SIGTERM ends the capture first.
         self._held.hold(skip=(signal.SIGALRM,))
@@ -302,6 +301,18 @@ def _drain_alarm() -> None:
         unpatched.signals.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
+def _block_signals() -> Optional[Set[Any]]:
+    """Block every signal in this thread; the mask it had (None where there are no masks)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+
+
+def _set_signal_mask(mask: Optional[Set[Any]]) -> None:
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 _WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump
 
 
@@ -328,7 +339,15 @@ class CaptureThread:
             finally:
                 _WORKERS.discard(native.get_ident())
                 self._running.release()
-        self.ident = native.start_thread(run)
+        # Started with every signal blocked, which it keeps: a signal sent to the process (the
+        # clock's tick, a Ctrl-C) is then never taken here, where its C handler could run after
+        # Clock.stop gave the program its handler back ("OSError: Signal 14 ignored due to race
+        # condition" from the program's next line).  Python runs handlers in the main thread only.
+        mask = _block_signals()
+        try:
+            self.ident = native.start_thread(run)
+        finally:
+            _set_signal_mask(mask)
         _WORKERS.add(self.ident)
 
     def join(self) -> None:

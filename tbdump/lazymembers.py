@@ -66,6 +66,11 @@ class LazyNamespace(Mapping[str, Value]):
     def __contains__(self, name: object) -> bool:
         return name in self.loaded
 
+    def forget(self) -> None:
+        """Let the values read go (capture's spooled globals, kept read one module at a time):
+        the next question reads them again."""
+        self._values = None
+
     def __repr__(self) -> str:
         return "<module globals: %s>" % ("not read yet" if self._values is None else "%d names" % len(self._values))
 

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import re
 import shlex
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -53,7 +54,12 @@ def plural(count: int, what: str) -> str:
     return "%d %s%s" % (count, what, "" if count == 1 else "s")
 
 
-@dataclass
+# A capture makes a Value and a Child for every value it previews, tens of thousands: with
+# slots (Python 3.10 on) each is made and freed without an attribute dict of its own.
+_PER_VALUE: Dict[str, Any] = {"slots": True} if sys.version_info >= (3, 10) else {}
+
+
+@dataclass(**_PER_VALUE)
 class Child:
     """One entry below a value: a dict item, a list index, an attribute."""
 
@@ -82,7 +88,7 @@ class Child:
             raise exc.within("[1]")
 
 
-@dataclass
+@dataclass(**_PER_VALUE)
 class Value:
     """The bounded preview of one captured value."""
 
@@ -511,7 +517,9 @@ def source_lines(text: str) -> List[str]:
     """A source's lines as Python numbers them, without their ends: split at \\n, \\r\\n
     and \\r only (str.splitlines also splits at form feeds and U+2028, which Python keeps
     inside a line, and every line after one would be numbered wrong)."""
-    lines = _LINE_BREAK.split(text)
+    # Without a \r (most sources) that is str.split at \n, in C: several times quicker than the
+    # regular expression over a 3 000-line module.
+    lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
     if lines[-1] == "":
         lines.pop()
     return lines

@@ -191,8 +191,11 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
 
 def _literal_key(key: Any) -> bool:
     # Only keys whose repr evaluates back to them make a usable evaluateName.
-    return type(key) in (str, int, float, bool, bytes, type(None)) or (
-        type(key) is tuple and all(_literal_key(k) for k in key))
+    return type(key) in _LITERAL_KEYS or (type(key) is tuple and all(_literal_key(k) for k in key))
+
+
+# A set made once: a tuple written out here, with type(None) in it, was built for every dict key.
+_LITERAL_KEYS = frozenset((str, int, float, bool, bytes, type(None)))
 
 
 def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
@@ -434,14 +437,18 @@ class Previewer:
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
-        if level == 0 and self.whole is not None and not self._stepless(obj):
+        if level or self.whole is None:
+            return self._guarded(obj, level, None)
+        t = type(obj)
+        flat = t in _CONTAINERS and _flat(obj)  # read once, for _value too
+        if not (t in _SCALARS or flat or (t in FIXED_REPR_TYPES and _opaque(obj, t))):  # steps to take
             try:
-                return self.whole(lambda: self._guarded(obj, 0))
+                return self.whole(lambda: self._guarded(obj, 0, flat))
             except BudgetExceeded:
                 # Taken again step by step, so that only its slow part is cut; that part is
                 # not asked again (a repr that blocks would take a second helper thread).
                 self._given_up = self._stepping
-        return self._guarded(obj, level)
+        return self._guarded(obj, 0, flat)
 
     def _step(self, obj: Any, fn: Callable[[], Any]) -> Any:
         if obj is self._given_up:
@@ -449,21 +456,15 @@ class Previewer:
         self._stepping = obj
         return self.step(fn)
 
-    def _guarded(self, obj: Any, level: int) -> Value:
+    def _guarded(self, obj: Any, level: int, flat: Optional[bool]) -> Value:
         try:
-            return self._value(obj, level)
+            return self._value(obj, level, flat)
         except BudgetExceeded as exc:
             return timed_out(obj, exc)
         except BaseException as exc:  # isinstance() itself raises for objects lying about __class__
             return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
 
-    @staticmethod
-    def _stepless(obj: Any) -> bool:
-        """Whether the preview of ``obj`` takes no step of the clock (see _value)."""
-        t = type(obj)
-        return t in _SCALARS or (t in FIXED_REPR_TYPES and _opaque(obj, t)) or (t in _CONTAINERS and _flat(obj))
-
-    def _value(self, obj: Any, level: int) -> Value:
+    def _value(self, obj: Any, level: int, flat: Optional[bool]) -> Value:
         t = type(obj)
         if t in _SCALARS:
             return self._scalar(obj)
@@ -472,7 +473,8 @@ class Previewer:
             return redacted(obj, ENVIRON_RULE)
         # Builtin callables and flat builtin containers of scalars run no user
         # code while described: they skip the clock's step, the bulk of a capture.
-        flat = t in _CONTAINERS and _flat(obj)
+        if flat is None:
+            flat = t in _CONTAINERS and _flat(obj)
         try:
             value: Value = (describe(obj) if flat or t in FIXED_REPR_TYPES
                             else self._step(obj, lambda: describe(obj)))
@@ -485,8 +487,9 @@ class Previewer:
             return redacted(obj, text_rule)
         # Below the top, only builtin containers open: an object's attributes
         # (a datetime has forty) would multiply the preview for little use.
-        opens = value.expandable and level < self.depth and not _opaque(obj, t) and (
-            level == 0 or t in _CONTAINERS)
+        # An exact builtin container is never opaque: not asked (isinstance of six types) for each.
+        opens = (value.expandable and level < self.depth and (t in _CONTAINERS or not _opaque(obj, t))
+                 and (level == 0 or t in _CONTAINERS))
         if not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
             # What its repr (and the reprs around it) show under secrets' names, but no
             # child of this preview names: a namedtuple's or a slotted dataclass's fields,

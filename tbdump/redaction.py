@@ -62,6 +62,7 @@ def _name_rule(entry: str) -> str:
 
 
 _WORD_RULES = frozenset(map(_name_rule, WORD_ENTRIES))
+_UNDECIDED = "<a name not met yet>"  # no rule's text: rules are _name_rule's
 
 
 def rule_marker(rule: str) -> str:
@@ -125,8 +126,13 @@ class Redaction:
         a number that the name counts or numbers with (``token_count = 7``, ``session_id = 42``,
         or ``"7"`` written after it in a text), or a name it names (``SESSION_COOKIE_NAME =
         "sessionid"``), which is not the secret."""
-        rule = self.rule_for_name(name)
-        if rule is not None and (_counts_or_numbers(str.__str__(name), value) or _names_a_name(str.__str__(name), value)
+        # Asked for every variable and every child previewed: a name decided before is read
+        # from the cache here, without a second call.
+        rule = self._rules.get(name, _UNDECIDED) if type(name) is str else _UNDECIDED
+        if rule is _UNDECIDED:
+            rule = self.rule_for_name(name)
+        if rule is not None and (_counts_or_numbers(str.__str__(name), value)
+                                 or _names_a_name(str.__str__(name), value)
                                  or (rule in _WORD_RULES and not issubclass(type(value), _DATA_TYPES))):
             return None
         return rule

@@ -41,10 +41,6 @@ class SpooledGlobals(LazyNamespace, EncodedMember):
         self.payload = _encoded(self.loaded)
         self.forget()
 
-    def forget(self) -> None:
-        """Let the values read back go (the payload stays)."""
-        self._values = None
-
 
 def _encoded(values: Mapping[str, Value]) -> bytes:
     return deflate(json_bytes({n: v.to_json() for n, v in values.items()}))

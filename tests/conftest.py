@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,15 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 PYTHON = sys.executable
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The tests press Ctrl-C in their programs as a terminal does.  A run started in the
+    # background by a shell script (`make test &`, a job without job control) has SIGINT
+    # ignored, which every child inherits: Python then sets no KeyboardInterrupt handler, and a
+    # test's SIGINT did nothing (a gevent program's capture ran on to its budget, or hung).
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def env_for_child(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:

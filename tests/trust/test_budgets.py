@@ -8,12 +8,9 @@ from pathlib import Path
 import pytest
 
 import tbdump
-from tbdump.hooks import GIVE_UP_SECONDS
 
 from ..hostile.harness import (PYTHON, REPO, SWALLOWS_EVERY_INTERRUPTION, base_env, load_fresh, members, run,
                                run_tbdump, write_program)
-
-MARGIN = 2.5  # seconds for interpreter start, imports and writing
 
 
 def test_repr_that_sleeps_10s_is_cut_by_the_time_budget(tmp_path: Path) -> None:
@@ -21,7 +18,12 @@ def test_repr_that_sleeps_10s_is_cut_by_the_time_budget(tmp_path: Path) -> None:
         import time
         class Sleepy:
             def __repr__(self):
-                time.sleep(10)
+                try:
+                    time.sleep(10)
+                except BaseException as exc:
+                    print("interrupted by", type(exc).__name__, flush=True)
+                    raise
+                print("woke up", flush=True)
                 return "awake"
         def f():
             sleepers = [Sleepy() for _ in range(5)]
@@ -33,7 +35,9 @@ def test_repr_that_sleeps_10s_is_cut_by_the_time_budget(tmp_path: Path) -> None:
     env = base_env(TBDUMP_MAX_SECONDS=str(budget), TBDUMP_VALUE_SECONDS="0.5")
     result = run_tbdump(prog, [], env)
     assert result.returncode == 1, result
-    assert result.seconds < budget + MARGIN, result
+    # Each sleep is cut at its step's end, none waited out: no wall-clock bound is asserted,
+    # which a loaded machine's start-up alone can break.
+    assert b"interrupted by BudgetExceeded" in result.stdout and b"woke up" not in result.stdout, result.stdout
     loaded, report = load_fresh(tmp_path / "traceback.pkl", tmp_path, env)
     assert report is not None, loaded
     assert report["partial"] is True and report["cut"], report
@@ -59,11 +63,13 @@ def test_reduce_that_blocks_forever_in_a_thread_crash_is_given_up(tmp_path: Path
         t.start(); t.join()
         print("main goes on")
     ''')
-    budget = 3.0
-    env = base_env(TBDUMP_MAX_SECONDS=str(budget))
+    # The stuck step is given up on at its own time (TBDUMP_VALUE_SECONDS, 1 s); the whole
+    # capture's budget leaves a loaded machine room for the rest: at 3 s, a starved run cut
+    # `before`, `after` or the message's str() (1 run in 11 under load; 10 of 10 under nice 19).
+    env = base_env(TBDUMP_MAX_SECONDS="30")
     result = run_tbdump(prog, [], env)
+    # The pickling never returns: the program ends only because capture abandoned it.
     assert result.returncode == 0 and b"main goes on" in result.stdout, result
-    assert result.seconds < budget + MARGIN, result
     shown = run([PYTHON, "-c", """if 1:
         import json, tbdump
         dump = tbdump.load("traceback.pkl")
@@ -105,9 +111,10 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
     else:
         result = run([PYTHON, str(prog), *args], tmp_path, dict(env, PYTHONPATH=str(REPO)))
     assert result.returncode == 1, result
-    assert result.seconds < budget + GIVE_UP_SECONDS + MARGIN, result
     assert b"output before the crash" in result.stdout, result
-    assert b"RuntimeError: stubborn" in result.stderr and b"Traceback dumped into: traceback.pkl" in result.stderr
+    assert b"RuntimeError: stubborn" in result.stderr, result
+    assert b"Traceback dumped into: traceback.pkl (capture was still running 5 s after its time budget" \
+        in result.stderr, result
     assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]  # nothing half written
     shown = run([PYTHON, "-c", "import json, tbdump; d = tbdump.load('traceback.pkl'); "
                  "print(json.dumps([d.exception.type, d.frames[-1].name, d.metadata.partial, "
@@ -134,7 +141,6 @@ def test_a_ctrl_c_whose_capture_never_returns_ends_the_program_with_sigints_stat
     budget = 1.0
     result = run_tbdump(prog, [], base_env(TBDUMP_MAX_SECONDS=str(budget)), traceback=False)
     assert result.returncode == 130, result
-    assert result.seconds < budget + GIVE_UP_SECONDS + MARGIN, result
     assert result.stderr == (b"KeyboardInterrupt\nTraceback dumped into: traceback.pkl (capture was still running "
                              b"5 s after its time budget (code in a value kept it from being interrupted))\n"), result
     # No dump of the watchdog's own error, nor the stuck capture's half-written file.

@@ -82,11 +82,17 @@ class Terminal:
                 raise AssertionError(f"output never matched {pattern!r}; it is:\n{text}")
             time.sleep(0.1)
 
+    def wait_answer(self, prompt: Pattern, since: int, timeout: float = 30) -> str:
+        """Wait until what was typed at the prompt on line ``since`` is answered by the next
+        prompt; returns the lines from that one on.  The typed line must be followed by one: the
+        prompt alone, before the program has echoed the keys, matched at once on a loaded machine."""
+        return self.wait_transcript(rf"\n(?:{prompt})\Z", since=since, timeout=timeout)
+
     def ask(self, command: str, prompt: Pattern, timeout: float = 30) -> str:
         """Type a command at a line-oriented prompt; return what it printed before the next prompt."""
         start = max(len(self.transcript()) - 1, 0)   # the prompt line the command is typed on
         self.line(command)
-        text = self.wait_transcript(rf"\n(?:{prompt})\Z", since=start, timeout=timeout)
+        text = self.wait_answer(prompt, start, timeout)
         return text.split("\n", 1)[1].rsplit("\n", 1)[0] if text.count("\n") > 1 else ""
 
     # -- ending ------------------------------------------------------------------------

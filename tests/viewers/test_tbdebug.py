@@ -117,7 +117,7 @@ def test_methods_arguments_objects_and_completion(crash, terminal):
     pdb.type("p self.bala")
     pdb.press("Tab")                   # readline completes from the captured object
     pdb.press("Enter")
-    assert pdb.wait_transcript(PDB + r"\Z", since=start).splitlines()[:2] == [
+    assert pdb.wait_answer(PDB, start).splitlines()[:2] == [
         "(Pdb) p self.balance", "88"]
     assert "bank.py(22)run()" in pdb.ask("up", PDB)
     assert pdb.ask("p account.owner, requests", PDB) == "('ada', [10, 200])"
@@ -178,6 +178,19 @@ def test_the_dumps_copy_is_numbered_as_python_numbers_lines(crash, tmp_path):
     done = run(tbdebug(dump), tmp_path, stdin="list\nq\n")
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s*7\s+->\s+return amount / \(fee - fee\)$", done.stdout, re.M), done.stdout
+
+
+def test_a_source_with_carriage_returns_is_numbered_as_python_numbers_lines(tmp_path):
+    """\\r\\n and a lone \\r end lines for Python as \\n does: the crash line pdb marks in the
+    dump's copy is the one that ran."""
+    program = tmp_path / "returns.py"
+    program.write_bytes(b"def settle(amount):\r\n    # saved on Windows, one line by an old Mac editor\r"
+                        b"    fee = amount // 10\r\n    return amount / (fee - fee)\r\n\r\n\r\nsettle(30)\r\n")
+    assert run([sys.executable, "-m", "tbdump", program.name], tmp_path).returncode == 1
+    program.unlink()   # the dump's copy is what pdb shows
+    done = run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin="list\nq\n")
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s*4\s+->\s+return amount / \(fee - fee\)$", done.stdout, re.M), done.stdout
 
 
 def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
@@ -266,7 +279,7 @@ def test_the_seed_helper_script_flow(crash, terminal):
     pdb.press("Tab")
     pdb.type(".message")
     pdb.press("Enter")
-    assert pdb.wait_transcript(PDB + r"\Z", since=start).splitlines()[:2] == [
+    assert pdb.wait_answer(PDB, start).splitlines()[:2] == [
         "(Pdb) p dump.exception.message", "'division by zero'"]
     assert "divide.py(5)div()" in pdb.ask("import tbdebug; tbdebug.debug(dump)", PDB)
     assert pdb.ask("p x, y", PDB) == "(5, 0)"
