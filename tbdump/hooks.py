@@ -296,12 +296,16 @@ def stderr_write(text: str) -> None:
         return
     try:
         stream.write(text)
-        stream.flush()
     except BaseException:
         try:
             os.write(2, text.encode(sys.getfilesystemencoding(), "backslashreplace"))
         except BaseException:
             pass
+        return
+    try:
+        stream.flush()
+    except BaseException:  # a stream of the program's with no flush(): what it took is said
+        pass
 
 
 def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,

@@ -206,3 +206,24 @@ def test_classes_the_program_gave_extension_codes_are_restored(workdir: Path) ->
     program = dump.frames[0].locals
     assert (program["ordered"], program["plain"]) == ({"a": 1}, {"b": [2]})
     assert type(program["ordered"]).__name__ == "OrderedDict"
+
+
+@pytest.mark.parametrize("how", ["runner", "hook"])
+def test_a_stderr_without_flush_says_where_the_dump_is_once(workdir: Path, how: str) -> None:
+    # A program's stand-in for sys.stderr with write() alone (a tee, a stream to a logger):
+    # "Traceback dumped into" was written to it, then again to file descriptor 2, as if the
+    # write had failed, because flush() did.
+    program = """
+import sys
+class Tee:
+    def write(self, text):
+        sys.__stderr__.write(text)
+sys.stderr = Tee()
+1 / 0
+"""
+    write(workdir / "plain.py", program)
+    write(workdir / "prog.py", (HOOK if how == "hook" else "") + program)
+    python = run([PYTHON, "plain.py"], workdir)   # ends in 120: it cannot flush that stderr at exit
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr.count("Traceback dumped into: traceback.pkl")) == \
+        (python.returncode, 1), proc.stderr
