@@ -901,8 +901,8 @@ def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Di
     meta.partial = True
     meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)
     thread = unpatched.current_thread()
-    layer = SafeLayer(meta, [record], [Thread(thread.ident or 0, *_name_and_daemon(thread, thread.ident or 0), True, frames)],
-                      {}, {})
+    ident = thread.ident or 0
+    layer = SafeLayer(meta, [record], [Thread(ident, *_name_and_daemon(thread, ident), True, frames)], {}, {})
     if redaction.enabled:
         scrub(layer, secrets)
     return layer
