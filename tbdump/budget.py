@@ -4,12 +4,11 @@ from __future__ import annotations
 import _queue
 import signal
 import sys
-import time
 from dataclasses import dataclass, fields, replace
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from . import native, settings
+from . import native, settings, unpatched
 from .heldsignals import HeldSignals, signal_name
 
 
@@ -78,7 +77,7 @@ class Clock:
     TICK = 0.05
 
     def __init__(self, budgets: Budgets) -> None:
-        self.start_time = time.monotonic()
+        self.start_time = unpatched.monotonic()
         self.deadline = self.start_time + budgets.max_seconds
         self.value_seconds = budgets.value_seconds
         self.expired = False
@@ -111,10 +110,10 @@ class Clock:
         return self._held.arrived
 
     def remaining(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.deadline - unpatched.monotonic()
 
     def check(self) -> None:
-        if self.expired or time.monotonic() > self.deadline:
+        if self.expired or unpatched.monotonic() > self.deadline:
             self.expired = True
             # Every step after a Ctrl-C is refused for it, not for the time budget.
             raise BudgetExceeded(self.interrupted or "time budget")
@@ -124,7 +123,7 @@ class Clock:
         past the deadline nor past an enclosing step's bound."""
         self.check()
         outer = self._step_deadline
-        limit = min(time.monotonic() + (self.value_seconds if seconds is None else seconds), self.deadline)
+        limit = min(unpatched.monotonic() + (self.value_seconds if seconds is None else seconds), self.deadline)
         self._step_deadline = limit if outer is None else min(limit, outer)
         try:
             return fn()
@@ -162,7 +161,7 @@ class Clock:
             return self._worker.run(fn, limit)
         except Abandoned:
             self._given_up.add(self._worker.thread.ident)
-            if time.monotonic() > self.deadline:
+            if unpatched.monotonic() > self.deadline:
                 self.expired = True
             if on_abandon is not None:
                 on_abandon()
@@ -192,11 +191,11 @@ class Clock:
             return
         self._greenlet = native.current_greenlet()
         try:
-            self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
-            self._old_timer = signal.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
+            self._old_handler = unpatched.signals.signal(signal.SIGALRM, self._on_alarm)
+            self._old_timer = unpatched.signals.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
         except (ValueError, OSError):
             return
-        self._armed_at = time.monotonic()
+        self._armed_at = unpatched.monotonic()
         self._armed = True
         # The program's signals wait for the dump (the caller delivers ``arrived``); a Ctrl-C or
         # SIGTERM ends the capture first.
@@ -210,11 +209,11 @@ class Clock:
         if not self._armed:
             return
         self._armed = False
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
         _drain_alarm()
-        signal.signal(signal.SIGALRM, self._old_handler)
+        unpatched.signals.signal(signal.SIGALRM, self._old_handler)
         self._held.release()
-        self._restore_timer(time.monotonic() - self._armed_at)
+        self._restore_timer(unpatched.monotonic() - self._armed_at)
 
     def _restore_timer(self, elapsed: float) -> None:
         """The program's own timer (``signal.alarm``, ``setitimer``), set as if it had gone on
@@ -229,7 +228,7 @@ class Clock:
             if not interval:
                 return
             left = interval - (-left % interval)  # the next of its periods
-        signal.setitimer(signal.ITIMER_REAL, left, interval)
+        unpatched.signals.setitimer(signal.ITIMER_REAL, left, interval)
 
     def _hurry_switching(self) -> None:
         """Hand the GIL round faster while capture runs outside the main thread.
@@ -268,7 +267,7 @@ class Clock:
         step = self._step_deadline
         if step is None:
             return
-        now = time.monotonic()
+        now = unpatched.monotonic()
         if now > self.deadline:
             self.expired = True
         if now > step:
@@ -294,12 +293,12 @@ def _drain_alarm() -> None:
     program's own handler.  Blocked in this thread, it waits in the process's pending set."""
     if not hasattr(signal, "pthread_sigmask"):
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    mask = unpatched.signals.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     try:
-        if signal.SIGALRM in signal.sigpending():
-            signal.sigwait({signal.SIGALRM})
+        if signal.SIGALRM in unpatched.signals.sigpending():
+            unpatched.signals.sigwait({signal.SIGALRM})
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        unpatched.signals.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _block_signals() -> Optional[Set[Any]]:
@@ -438,11 +437,11 @@ class _Worker:
     def run(self, fn: Callable[[], Any], seconds: float) -> Any:
         job = Job(fn)
         self._jobs.put(job)
-        end = time.monotonic() + seconds
+        end = unpatched.monotonic() + seconds
         try:
             # Woken every tick, as the alarm is: a step of ``fn`` may have begun since.
-            while not job.wait(min(min(end, self._step_due) - time.monotonic(), Clock.TICK)):
-                if time.monotonic() > min(end, self._step_due):
+            while not job.wait(min(min(end, self._step_due) - unpatched.monotonic(), Clock.TICK)):
+                if unpatched.monotonic() > min(end, self._step_due):
                     raise Abandoned()
             return job.result(0)
         except Abandoned:
@@ -453,7 +452,7 @@ class _Worker:
     def step(self, fn: Callable[[], Any], seconds: float) -> Any:
         """One step of the job in progress, run in this worker: due within ``seconds``."""
         outer = self._step_due
-        self._step_due = min(outer, time.monotonic() + seconds)
+        self._step_due = min(outer, unpatched.monotonic() + seconds)
         try:
             return fn()
         finally:

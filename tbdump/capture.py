@@ -17,14 +17,14 @@ import re
 import sys
 import sysconfig
 import threading
-import time
 import tokenize
 import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
-from . import __version__, native
+from . import __version__, native, unpatched
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
+from .loaded import loaded
 from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
@@ -48,7 +48,7 @@ _REMEMBERED: Dict[str, Union[str, bytes]] = {}
 
 # When tbdump came into the program (at its start, for the runner and set_excepthook): a
 # source file changed on disk since then may hold other lines than the code that ran.
-_STARTED = time.time()
+_STARTED = unpatched.wall_time()
 
 
 def remember_source(filename: str, source: Union[str, bytes]) -> None:
@@ -193,11 +193,10 @@ class Capture:
         code = f.f_code
         filename = code.co_filename
         self.source(filename, f.f_globals)
-        module = f.f_globals.get("__name__", "?") if isinstance(f.f_globals, dict) else "?"
         return Frame(
             name=code.co_name, recorded_qualname=getattr(code, "co_qualname", code.co_name),
             filename=filename, lineno=lineno if lineno is not None else (f.f_lineno or 0),
-            module=str(module), position=self._position(code, lasti, filename),
+            module=_module_name(f.f_globals), position=self._position(code, lasti, filename),
             variables=self._variables(f), globals_key=self._globals(f),
             above_handler=above, library=is_library_file(filename),
             module_level=is_module_level(f) and isinstance(f.f_globals, dict))
@@ -228,7 +227,7 @@ class Capture:
             return None
         if id(g) in self._namespace_keys:
             return self._namespace_keys[id(g)]
-        base = str(g.get("__name__", "?"))
+        base = _module_name(g)
         key = base
         n = 1
         while key in self._namespaces:
@@ -500,16 +499,17 @@ class Capture:
     # -- threads ----------------------------------------------------------------
     def threads(self, crashed: Optional[threading.Thread], crash_frames: List[Frame],
                 include_others: bool) -> List[Thread]:
-        me = crashed or threading.current_thread()
-        result = [Thread(me.ident or 0, me.name, bool(me.daemon), True, crash_frames)]
+        me = crashed or unpatched.current_thread()
+        result = [Thread(me.ident or 0, *_name_and_daemon(me, me.ident or 0), True, crash_frames)]
         if not include_others:
             return result
-        by_ident = {t.ident: t for t in threading.enumerate()}
+        # What the program put in threading._active too (a None, another object) is no thread.
+        by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, unpatched.Thread)}
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
         for ident, stack in self._other_stacks((me.ident, threading.get_ident(), native.get_ident())):
             t = by_ident.get(ident)
-            result.append(Thread(ident, t.name if t else "Thread-%d" % ident, bool(t and t.daemon),
+            result.append(Thread(ident, *_name_and_daemon(t, ident),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)
                                          for fr in reversed(stack)]))
         return result
@@ -522,6 +522,23 @@ class Capture:
 
     def omitted(self) -> Dict[str, List[str]]:
         return self._omitted
+
+
+def _name_and_daemon(thread: Any, ident: int) -> Tuple[str, bool]:
+    """A thread's name and daemon flag as the dump holds them: a Thread subclass's own ``name``
+    or ``daemon`` may raise, or give no text; None, a thread threading does not know, is named
+    by its ident."""
+    try:
+        name, daemon = thread.name, bool(thread.daemon)
+    except Exception:
+        return "Thread-%d" % ident, False
+    return (name if isinstance(name, str) else "Thread-%d" % ident), daemon
+
+
+def _module_name(module_globals: Any) -> str:
+    """The ``__name__`` of a frame's globals as a text, never through the program's own ``__str__``."""
+    name = dict.get(module_globals, "__name__") if isinstance(module_globals, dict) else None
+    return _text_of(name) or "?"
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -575,10 +592,10 @@ def _changed_since_start(mtime: float) -> Optional[str]:
     """The note for a file last changed at ``mtime``: None unless it changed after the program
     started, when the module may have been imported from other lines than it holds now (a
     time still to come is a clock's skew, not a change)."""
-    if not _STARTED < mtime <= time.time():
+    if not _STARTED < mtime <= unpatched.wall_time():
         return None
     return "the file changed on disk at %s, after the program started: these lines may not be " \
-           "the code that ran" % datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
+           "the code that ran" % unpatched.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
 
 
 def _why_no_source(module_globals: Any) -> str:
@@ -625,11 +642,11 @@ def _is_group(exc: BaseException) -> bool:
 
 
 def metadata(redaction: Redaction, frames: Iterable[Frame]) -> Metadata:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = unpatched.now(datetime.timezone.utc)
     return Metadata(
         time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
         implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
-        platform=_platform(), hostname=_hostname(), pid=os.getpid(), argv=_redact_argv(_argv(), redaction),
+        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(_argv(), redaction),
         cwd=_safe_cwd(), executable=_text_of(sys.executable) or "", tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe())
 
@@ -640,23 +657,23 @@ _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", 
 # The platform and socket modules take tens of milliseconds to import (a crash
 # dump should not wait for them); os.uname says the same where it exists.
 def _platform() -> str:
-    if hasattr(os, "uname"):
-        u = os.uname()
+    if unpatched.uname is not None:
+        u = unpatched.uname()
         return "%s-%s-%s" % (u.sysname, u.release, u.machine)
     import platform
     return platform.platform(terse=True)
 
 
 def _hostname() -> str:
-    if hasattr(os, "uname"):
-        return os.uname().nodename
+    if unpatched.uname is not None:
+        return unpatched.uname().nodename
     import socket
     return socket.gethostname()
 
 
 def _safe_cwd() -> str:
     try:
-        return os.getcwd()
+        return unpatched.getcwd()
     except OSError:
         return "?"
 
@@ -710,8 +727,8 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
     versions: Dict[str, str] = {}
     for top in tops:
         dist = installed.get(_normalized(top)) or owners.get(top)
-        version = dist[0] if dist else getattr(sys.modules.get(top), "__version__", None)
-        if isinstance(version, str):
+        version = dist[0] if dist else loaded(top, "__version__", str)
+        if version is not None:
             versions[top] = version
     return versions
 
@@ -883,9 +900,9 @@ def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Di
     meta.log = _log_record(log, redaction)
     meta.partial = True
     meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)
-    thread = threading.current_thread()
-    layer = SafeLayer(meta, [record], [Thread(thread.ident or 0, thread.name, bool(thread.daemon), True, frames)],
-                      {}, {})
+    thread = unpatched.current_thread()
+    ident = thread.ident or 0
+    layer = SafeLayer(meta, [record], [Thread(ident, *_name_and_daemon(thread, ident), True, frames)], {}, {})
     if redaction.enabled:
         scrub(layer, secrets)
     return layer

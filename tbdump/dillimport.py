@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import dis
-import os
 import sys
 import types
 import warnings
 from typing import Any, Iterable, List, Set
+
+from . import unpatched
 
 
 def import_dill() -> Any:
@@ -21,7 +22,7 @@ def import_dill() -> Any:
         import tempfile
         preset = tempfile.tempdir
         if preset is None:
-            tempfile.tempdir = os.environ.get("TMPDIR") or "/tmp"
+            tempfile.tempdir = unpatched.environ.get("TMPDIR") or "/tmp"
         try:
             with warnings.catch_warnings():
                 # dill's own code warns as it is imported (an EncodingWarning under -X

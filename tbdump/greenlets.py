@@ -12,6 +12,8 @@ import sys
 import types
 from typing import Any, Callable, Optional, Sequence
 
+from .loaded import loaded
+
 # What is called for a greenlet's crash: (the exception, how gevent itself reports it).
 Report = Callable[[BaseException, Callable[[], None]], None]
 
@@ -22,7 +24,7 @@ def follow_greenlets(report: Report) -> None:
     """Hand every uncaught exception of a gevent greenlet to ``report``, now or once gevent is imported."""
     global _report
     _report = report
-    hub = sys.modules.get("gevent.hub")
+    hub = loaded("gevent.hub", "Hub", type)
     if hub is not None:
         _wrap(hub)
     elif not any(isinstance(finder, _HubFinder) for finder in sys.meta_path):
@@ -45,13 +47,13 @@ class _HubFinder:
 
         def exec_then_wrap(module: types.ModuleType) -> None:
             exec_module(module)
-            _wrap(module)
+            _wrap(getattr(module, "Hub", None))
         loader.exec_module = exec_then_wrap  # this loader loads gevent/hub.py alone
         return spec
 
 
-def _wrap(hub: types.ModuleType) -> None:
-    cls: Any = getattr(hub, "Hub", None)
+def _wrap(cls: Any) -> None:
+    """Make gevent's ``Hub`` class (None: gevent has none) report its greenlets' crashes."""
     handle_error = getattr(cls, "handle_error", None)
     if handle_error is None or getattr(handle_error, "tbdump_wrapped", False):
         return
@@ -59,7 +61,7 @@ def _wrap(hub: types.ModuleType) -> None:
     def dumping_handle_error(self: Any, context: Any, type: Any, value: Any, tb: Any) -> None:
         def as_gevent() -> None:
             handle_error(self, context, type, value, tb)
-        greenlet = getattr(sys.modules.get("gevent.greenlet"), "Greenlet", None)
+        greenlet = loaded("gevent.greenlet", "Greenlet")
         # Only a greenlet's own crash: errors that gevent throws to the main greenlet
         # (SYSTEM_ERROR: KeyboardInterrupt, SystemExit) crash the program, which its hook
         # dumps; NOT_ERROR (GreenletExit) is no crash; a callback's error is only logged.

@@ -6,18 +6,18 @@ import glob
 import os
 import sys
 import threading
-import time
 import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
 
-from . import native
+from . import native, unpatched
 from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
+from .loaded import loaded
 from .placeholder import Placeholder
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
@@ -95,8 +95,8 @@ class DumpTarget:
         self.given = os.fspath(filename)
         self.cwd = _cwd()
         self.where = os.path.join(self.cwd, self.given) if self.cwd else self.given
-        self.pid = os.getpid()
-        self.since = time.time()
+        self.pid = unpatched.getpid()
+        self.since = unpatched.wall_time()
         self._first: Dict[str, object] = {}
 
     @classmethod
@@ -113,7 +113,7 @@ class DumpTarget:
             if not with_pid:
                 return name
             root, ext = os.path.splitext(name)
-            return "%s.%d%s" % (root, os.getpid(), ext)
+            return "%s.%d%s" % (root, unpatched.getpid(), ext)
         return named(self.where), lambda: named(self.given if _cwd() == self.cwd else self.where)
 
     def children_over_quota(self) -> bool:
@@ -136,16 +136,16 @@ CHILD_DUMPS = 20
 
 def _in_child_process(pid: int) -> bool:
     """Whether this is a child of process ``pid``, which set the hook up."""
-    if os.getpid() != pid:
+    if unpatched.getpid() != pid:
         return True
     # A spawned child that set its hook up itself (importing the program's main module again).
-    process = sys.modules.get("multiprocessing.process")
-    return process is not None and process.parent_process() is not None
+    parent_process = loaded("multiprocessing.process", "parent_process")
+    return parent_process is not None and parent_process() is not None
 
 
 def _cwd() -> Optional[str]:
     try:
-        return os.getcwd()
+        return unpatched.getcwd()
     except OSError:  # the directory was removed: relative paths name nothing
         return None
 
@@ -296,12 +296,16 @@ def stderr_write(text: str) -> None:
         return
     try:
         stream.write(text)
-        stream.flush()
     except BaseException:
         try:
             os.write(2, text.encode(sys.getfilesystemencoding(), "backslashreplace"))
         except BaseException:
             pass
+        return
+    try:
+        stream.flush()
+    except BaseException:  # a stream of the program's with no flush(): what it took is said
+        pass
 
 
 def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,

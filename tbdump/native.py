@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import _thread
 import os
-import sys
 from typing import Any, Callable, Dict, List, Optional
+
+from .loaded import loaded
 
 
 def _original_thread_functions() -> Dict[str, Any]:
     # get_native_id is missing on a few platforms (see in_main_thread).
     names = [name for name in ("start_new_thread", "allocate_lock", "RLock", "get_ident", "get_native_id")
              if hasattr(_thread, name)]
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None:  # answers _thread's own functions where nothing was patched
-        return dict(zip(names, monkey.get_original("_thread", names)))
-    patcher = sys.modules.get("eventlet.patcher")
-    if patcher is not None:
-        original = patcher.original("_thread")
-        return {name: getattr(original, name) for name in names}
+    get_original = loaded("gevent.monkey", "get_original")
+    if get_original is not None:  # answers _thread's own functions where nothing was patched
+        return dict(zip(names, get_original("_thread", names)))
+    original = loaded("eventlet.patcher", "original")
+    if original is not None:
+        module = original("_thread")
+        return {name: getattr(module, name) for name in names}
     # Not patched yet (python -m tbdump imports this before the program runs): keep them.
     return {name: getattr(_thread, name) for name in names}
 
@@ -67,19 +68,16 @@ def start_thread(target: Callable[[], None]) -> int:
 
 def current_greenlet() -> Optional[Any]:
     """The running greenlet where the greenlet module is in use (gevent, eventlet), else None."""
-    module = sys.modules.get("greenlet")
-    return module.getcurrent() if module is not None else None
+    getcurrent = loaded("greenlet", "getcurrent")
+    return getcurrent() if getcurrent is not None else None
 
 
 def is_hub(current: Any) -> bool:
     """Whether ``current`` is the event loop's greenlet of gevent or eventlet: the one a greenlet
     that waits (a patched ``time.sleep``) hands the thread to."""
-    hub = sys.modules.get("gevent.hub")
-    if hub is not None and isinstance(current, hub.Hub):
+    hub = loaded("gevent.hub", "Hub", type)
+    if hub is not None and isinstance(current, hub):
         return True
-    hubs = sys.modules.get("eventlet.hubs")
-    if hubs is not None:
-        # The thread's hub if it has one: get_hub() would make one, here in a signal handler.
-        loop = getattr(getattr(hubs, "_threadlocal", None), "hub", None)
-        return loop is not None and getattr(loop, "greenlet", None) is current
-    return False
+    # The thread's hub of eventlet's if it has one: get_hub() would make one, here in a signal handler.
+    loop = getattr(loaded("eventlet.hubs", "_threadlocal"), "hub", None)
+    return loop is not None and getattr(loop, "greenlet", None) is current

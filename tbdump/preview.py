@@ -12,11 +12,11 @@ import functools
 import inspect
 import itertools
 import os
-import sys
 import types
 from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, cut_while
+from .loaded import loaded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
 from .redaction import is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
@@ -390,8 +390,8 @@ def _safe_len(obj: Any) -> Optional[int]:
 def _is_ndarray(obj: Any) -> bool:
     """A numpy array, of a subclass too (matrix, MaskedArray, memmap, the program's own): debugpy
     shows them all as arrays.  numpy is not imported for it: an array means numpy already is."""
-    ndarray = getattr(sys.modules.get("numpy"), "ndarray", None)
-    return isinstance(ndarray, type) and issubclass(type(obj), ndarray)
+    ndarray = loaded("numpy", "ndarray", type)
+    return ndarray is not None and issubclass(type(obj), ndarray)
 
 
 def _shape(obj: Any) -> Optional[List[int]]:

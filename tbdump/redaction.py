@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Tuple
 
-from . import settings
+from . import settings, unpatched
 
 
 # At least what Sentry's default scrubber covers, compared after lower-casing
@@ -99,7 +98,7 @@ class Redaction:
                  patterns: Iterable[str] = (), enabled: Optional[bool] = None,
                  keep_environ: Optional[bool] = None) -> "Redaction":
         """Defaults, changed by ``TBDUMP_REDACT*`` variables, then by the arguments."""
-        env = os.environ
+        env = unpatched.environ
         add = list(add) + _split(env.get("TBDUMP_REDACT_ADD", ""))
         remove = {_fold(n) for n in list(remove) + _split(env.get("TBDUMP_REDACT_REMOVE", ""))}
         pats = list(patterns) + [p for p in env.get("TBDUMP_REDACT_PATTERNS", "").split("\n") if p]

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set,
 
 from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
+from .loaded import loaded
 # What the pickles written here call when they load: named by module path in every
 # dump, so they live in tbdump.objects, the read side, under these names.
 from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
@@ -195,12 +196,11 @@ class ReducePolicy:
         self._made_ids: Dict[int, Any] = {}  # arrays likewise, and dict keys kept as they are
         self._generic: Dict[int, Any] = {}   # generic functions whose type parameters are written
         self._shaped: Dict[type, bool] = {}  # types whose reduction may hold named fields
-        numpy = sys.modules.get("numpy")
-        self._ndarray = getattr(numpy, "ndarray", _NO_TYPE)
+        self._ndarray = loaded("numpy", "ndarray", type) or _NO_TYPE
         # What a logger's reduction calls (None: the program has no logging, nor loggers).
-        self._get_logger = getattr(sys.modules.get("logging"), "getLogger", None)
+        self._get_logger = loaded("logging", "getLogger")
         # asyncio's event loops (none: the program has no asyncio).
-        self._event_loop = getattr(sys.modules.get("asyncio.base_events"), "BaseEventLoop", _NO_TYPE)
+        self._event_loop = loaded("asyncio.base_events", "BaseEventLoop", type) or _NO_TYPE
         # Why each value that became a placeholder did, by id (with the value, kept alive so
         # that no other takes its id): a later record of it refers to that placeholder, and
         # the safe layer says why wherever it shows the value, not only where it was first met.

@@ -14,6 +14,7 @@ import sys
 import types
 from typing import Any, List, NoReturn, Optional, Set, Tuple
 
+from . import unpatched
 from .capture import remember_source
 from .chain import set_slot
 from .command import prog_name, version_line
@@ -357,7 +358,8 @@ def _program_excepthook(exc: BaseException) -> object:
 def _inspecting() -> bool:
     """Whether python goes on to its prompt when the program ends (``-i``, or PYTHONINSPECT,
     which python reads then, so the program may set it): it then ends no process for a crash."""
-    return bool(sys.flags.inspect) or (not sys.flags.ignore_environment and bool(os.environ.get("PYTHONINSPECT")))
+    flags = unpatched.flags
+    return bool(flags.inspect) or (not flags.ignore_environment and bool(unpatched.environ.get("PYTHONINSPECT")))
 
 
 def _remember_last(exc: BaseException) -> None:

@@ -6,13 +6,13 @@ import ast
 import base64
 import gc
 import itertools
-import os
 import re
 import sys
 import types
 import urllib.parse
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
 
+from . import unpatched
 from .redaction import (ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, joined_names,
                         repeats_name, split_argv)
 from .saferepr import string_repr
@@ -83,7 +83,7 @@ class Secrets:
         # ReducePolicy._hides): shared by the picklers of one capture, as the secrets are.
         self.class_parts: Dict[int, Any] = {}
         if redaction.enabled:
-            for name, value in list(os.environ.items()):
+            for name, value in list(unpatched.environ.items()):
                 if len(value) >= self.ENVIRON_MIN_LENGTH and redaction.rule_for(name, value):
                     self._learn_text(value, weak=True)
             try:
@@ -432,7 +432,7 @@ class Secrets:
             text = _ENVIRON_REPR.sub("environ({%s})" % ENVIRON_MARKER, text)
         if self._environ_re is None:
             items: Dict[str, str] = {}
-            for name, value in list(os.environ.items()):
+            for name, value in list(unpatched.environ.items()):
                 key = repr(name) + ": "
                 for shown in (repr(value), string_repr(value, 1)):
                     items[key + shown] = key + repr(ENVIRON_MARKER)
@@ -648,7 +648,7 @@ _PROBES = ("PATH", "HOME", "USER", "LANG", "SHELL", "PWD")
 
 def environ_probes() -> Tuple[Tuple[str, str], ...]:
     """Up to three variables of this environment that a copy of it would hold."""
-    env = os.environ
+    env = unpatched.environ
     found = [(name, env[name]) for name in _PROBES if name in env][:3]
     if not found:
         found = list(itertools.islice(env.items(), 3))

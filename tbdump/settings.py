@@ -3,9 +3,10 @@ the default is used, so a typo never costs a crash its dump."""
 from __future__ import annotations
 
 import math
-import os
 import sys
 from typing import Optional, Set
+
+from . import unpatched
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -30,7 +31,7 @@ def ignored(name: str, raw: str, why: str) -> None:
 
 def flag(name: str, default: bool) -> bool:
     """A yes/no setting: 1/true/yes/on or 0/false/no/off, any case."""
-    raw = os.environ.get(name, "")
+    raw = unpatched.environ.get(name, "")
     if not raw:
         return default
     if raw.lower() in _TRUE:
@@ -52,7 +53,7 @@ def report_own_error() -> None:
 
 def number(name: str, integer: bool) -> Optional[float]:
     """A non-negative number setting, or None when it is unset or bad (then said)."""
-    raw = os.environ.get(name, "")
+    raw = unpatched.environ.get(name, "")
     if not raw:
         return None
     try:
@@ -72,7 +73,7 @@ DEFAULT_FILE_MODE = 0o600
 
 def file_mode() -> int:
     """``TBDUMP_FILE_MODE``: the permissions a dump is written with, in octal (600, 640, 644)."""
-    raw = os.environ.get("TBDUMP_FILE_MODE", "")
+    raw = unpatched.environ.get("TBDUMP_FILE_MODE", "")
     if not raw:
         return DEFAULT_FILE_MODE
     try:

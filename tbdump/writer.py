@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import _queue
+import contextlib
+import copyreg
 import functools
 import gc
 import os
@@ -9,8 +11,9 @@ import sys
 import threading
 import types
 import warnings
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from . import unpatched
 from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
 from .container import ContainerWriter, new_checksum
@@ -120,7 +123,7 @@ def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
     """The key to sign with: the argument, else ``TBDUMP_KEY``."""
     if key:
         return key
-    env = os.environ.get("TBDUMP_KEY")
+    env = unpatched.environ.get("TBDUMP_KEY")
     return env.encode("utf-8") if env else None
 
 
@@ -158,7 +161,8 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                    key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
                    thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
-    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
+    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings,
+    copyreg's extension codes)."""
     old_limit = sys.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
     sys.setrecursionlimit(max(old_limit, _depth() + 3000))
@@ -168,7 +172,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
     gc.disable()
     try:
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _without_extension_codes():
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads, log)
@@ -181,6 +185,22 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
         sys.setrecursionlimit(old_limit)
         if collecting:
             gc.enable()
+
+
+@contextlib.contextmanager
+def _without_extension_codes() -> Iterator[None]:
+    """Pickles that name every class, none by a code of ``copyreg.add_extension``'s: such a code
+    means a class only in a process that registered it, and no viewer could restore a value
+    of it, nor the values that share records with it ("unregistered extension code").
+    Emptied in place (pickle holds this very dict); what is added meanwhile is kept."""
+    registry: Dict[Tuple[str, str], int] = getattr(copyreg, "_extension_registry")  # private: not in typeshed
+    saved = dict(registry)
+    registry.clear()
+    try:
+        yield
+    finally:
+        for name, code in saved.items():
+            registry.setdefault(name, code)
 
 
 _ONE_DUMP = threading.RLock()  # reentrant: a value's repr may itself dump_exception

@@ -1,0 +1,61 @@
+"""The standard library's functions a capture calls, as they were when tbdump was imported.
+
+A crash inside a test's ``mock.patch("os.getpid")``, ``mock.patch("datetime.datetime")``
+or ``mock.patch("time.monotonic", side_effect=[...])`` is still the program's: its dump is
+written with what the OS and the clock say, not with the mock's MagicMock or its
+StopIteration (which made no dump at all, or one without values).  Like
+``container.json_dumps``, each is bound once, before the program runs.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+import threading
+import time
+import zlib
+from typing import Any, Callable, List, Mapping, Optional
+
+# The process's environment: a test's monkeypatch.setattr(os, "environ", {...}) is the program's
+# value, where tbdump's settings and the secrets to hide are not.
+environ: Mapping[str, str] = os.environ
+try:  # the C module behind os: mock.patch("os.getpid") does not reach it, even imported later
+    import posix as osimpl
+except ImportError:  # pragma: no cover - Windows
+    import nt as osimpl  # type: ignore[no-redef]
+try:  # the C module behind signal: a test's mock.patch("signal.signal") does not reach it
+    import _signal as signals
+except ImportError:  # pragma: no cover - a Python without it
+    import signal as signals
+# The options Python runs with, which it reads at exit from its own state, not from sys.flags.
+flags = sys.flags
+getpid: Callable[[], int] = osimpl.getpid
+getcwd: Callable[[], str] = osimpl.getcwd
+uname: Optional[Callable[[], Any]] = getattr(osimpl, "uname", None)
+fromtimestamp: Callable[[float, Optional[datetime.tzinfo]], datetime.datetime] = datetime.datetime.fromtimestamp
+
+# The clocks are read through clock_gettime where there is one: freezegun's freeze_time makes
+# time.time and time.monotonic its fakes, in the time module and in every module that holds
+# them, whenever tbdump was imported.  A stopped clock never ends a value's step (a repr that
+# loops hung dump_exception() for good), and the dump would say the crash came at the frozen time.
+_clock_gettime = getattr(time, "clock_gettime", None)
+_CLOCKS = (time.time, time.monotonic)   # elsewhere, as they were at import
+
+
+def wall_time() -> float:
+    return _clock_gettime(time.CLOCK_REALTIME) if _clock_gettime is not None else _CLOCKS[0]()
+
+
+def monotonic() -> float:
+    return _clock_gettime(time.CLOCK_MONOTONIC) if _clock_gettime is not None else _CLOCKS[1]()
+
+
+def now(tz: Optional[datetime.tzinfo]) -> datetime.datetime:
+    return fromtimestamp(wall_time(), tz)
+
+
+Thread = threading.Thread
+current_thread: Callable[[], threading.Thread] = threading.current_thread
+threads: Callable[[], List[threading.Thread]] = threading.enumerate
+crc32: Callable[..., int] = zlib.crc32
+compress: Callable[[bytes, int], bytes] = zlib.compress

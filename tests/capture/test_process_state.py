@@ -1,0 +1,229 @@
+"""Process state the crashing program controls, which capture reads besides the frames' values:
+whatever the program did to it, the dump is complete and the crash's output and status are Python's."""
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+from typing import Dict, Optional
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, run, write
+
+# A distribution (site-packages/lib) whose version the dump looks for: the crash goes
+# through it.
+LIBRARY = """
+import os, sys
+os.makedirs("site-packages/lib", exist_ok=True)
+with open("site-packages/lib/__init__.py", "w") as f:
+    f.write("def call(f):\\n    return f()\\n")
+sys.path.insert(0, os.path.abspath("site-packages"))
+import lib
+call = lib.call
+"""
+
+# The crash every test breaks some state before: its frame's values must be in the dump.
+CRASH = """
+def work(n, call):
+    label = "kept"
+    return call(lambda: 1 / (n - n))
+work(3, call)
+"""
+
+HOOK = "import tbdump; tbdump.set_excepthook()\n"
+
+
+def crash_with(workdir: Path, setup: str, how: str = "runner", env: Optional[Dict[str, str]] = None,
+               cut: int = 0) -> tbdump.Dump:
+    """Run ``setup`` then a crash, under ``python -m tbdump``, set_excepthook, or with a
+    dump_exception() that imports tbdump then ("call"); the dump, once the crash ended as
+    Python ends it and said where its dump is; ``cut``: how many values alone it must say it
+    left out (the dump is then partial, by those alone)."""
+    crash = CRASH if how != "call" else \
+        "try:\n" + textwrap.indent(CRASH, "    ") + "except ZeroDivisionError as e:\n" \
+        "    import tbdump\n    tbdump.dump_exception(e)\n    raise\n"
+    write(workdir / "prog.py", (HOOK if how == "hook" else "") + LIBRARY + textwrap.dedent(setup) + crash)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir, env)
+    assert proc.returncode == 1, proc.stderr
+    said = "" if how == "call" else "Traceback dumped into: traceback.pkl\n"
+    assert proc.stderr.endswith("ZeroDivisionError: division by zero\n" + said), proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert (dump.metadata.partial, len(dump.metadata.cut)) == (cut > 0, cut), dump.metadata.cut
+    work = [frame for frame in dump.frames if frame.name == "work"]
+    assert [frame.variables["label"].repr for frame in work] == ["'kept'"]
+    return dump
+
+
+# A lazy importer's stand-in in sys.modules (lazy_loader, apipkg, a package's module
+# __getattr__) raises ImportError, not AttributeError, for a package that is not installed.
+LAZY = """
+import sys, types
+class Lazy(types.ModuleType):
+    def __getattr__(self, name):
+        raise ImportError("%s is not installed" % self.__name__)
+"""
+
+
+@pytest.mark.parametrize("module", ["numpy", "logging", "asyncio.base_events", "greenlet",
+                                    "multiprocessing.process", "lib"])
+def test_a_lazy_importers_stand_in_in_sys_modules_costs_no_value(workdir: Path, module: str) -> None:
+    # Read as modules whose missing attributes raise AttributeError, these made the capture
+    # fail (a partial dump, no values) or, for multiprocessing.process, no dump at all and
+    # tbdump's own traceback.
+    crash_with(workdir, LAZY + "sys.modules[%r] = Lazy(%r)\n" % (module, module))
+
+
+@pytest.mark.parametrize("mocked, how", [
+    ("mock.patch('os.getpid', return_value=mock.MagicMock())", "runner"),
+    ("mock.patch('os.getpid', return_value='pid')", "hook"),
+    ("mock.patch('os.getpid', return_value=mock.MagicMock())", "call"),
+    ("mock.patch('os.getcwd', return_value=mock.MagicMock())", "runner"),
+    ("mock.patch('os.uname', side_effect=OSError('mocked'))", "runner"),
+    ("mock.patch('datetime.datetime')", "hook"),
+    ("mock.patch('time.monotonic', side_effect=[1.0])", "runner"),
+    ("mock.patch('zlib.compress', side_effect=RuntimeError('mocked'))", "runner"),
+    ("mock.patch.object(sys, 'flags', mock.MagicMock())", "runner"),
+    ("mock.patch('threading.Thread')", "runner"),
+])
+def test_a_crash_inside_a_tests_mock_of_the_standard_library_is_dumped_as_it_is(
+        workdir: Path, mocked: str, how: str) -> None:
+    # A test's mock, still active when its code crashes: the dump's metadata held its
+    # MagicMock (no dump: not JSON), its StopIteration or OSError failed the capture
+    # (a partial dump, or "cannot write traceback.pkl: mocked"), and a pid that is no
+    # number ended the crash in tbdump's own traceback; a mocked sys.flags said "python -i",
+    # and the crash ended with status 0.
+    dump = crash_with(workdir, """
+        import datetime, os, sys, threading, time, zlib
+        from unittest import mock
+        pid, cwd = os.getpid(), os.getcwd()
+        %s.start()
+        time.monotonic()  # a side_effect's only value is used up
+    """ % mocked, how)
+    program = dump.frames[0].variables   # the module's: what the OS said before the mock
+    assert (dump.metadata.pid, dump.metadata.cwd) == (int(program["pid"].repr), ast.literal_eval(program["cwd"].repr))
+
+
+@pytest.mark.parametrize("setup", [
+    "from unittest import mock\nmock.patch('threading.current_thread').start()\n",
+    "import threading\nthreading._active[12345] = None\n",
+    """
+    import threading
+    class Worker(threading.Thread):
+        @property
+        def name(self):
+            raise RuntimeError("no name yet")
+        @name.setter
+        def name(self, value):
+            pass
+    Worker(target=threading.Event().wait, daemon=True).start()
+    """,
+    "import threading\nthreading.current_thread()._name = 5\n",
+])
+def test_threads_the_program_mocked_or_misnamed_cost_no_value(workdir: Path, setup: str) -> None:
+    # The threads' names and flags are read besides the frames: a mocked current_thread()
+    # gave MagicMocks (no dump), a None in threading._active or a name property that raises
+    # failed the capture (partial), a name that is no text made no dump.
+    dump = crash_with(workdir, setup)
+    assert all(isinstance(thread.name, str) for thread in dump.threads)
+
+
+@pytest.mark.parametrize("environ", ["{'HOME': '/home/ada', 'PORT': 8080}", "None"])
+def test_an_environment_the_program_replaced_is_not_what_tbdump_reads(workdir: Path, environ: str) -> None:
+    # monkeypatch.setattr(os, "environ", {...}): tbdump's settings and the environment's
+    # secrets were read from the program's value, whose 8080 made no dump ("object of type
+    # 'int' has no len()") and whose None ended the crash in tbdump's own traceback.  The
+    # process's environment is what a secret there was learned from.
+    dump = crash_with(workdir, "import os\nleaked = os.environ['API_TOKEN']\nos.environ = %s\n" % environ,
+                      env={"API_TOKEN": "tok-5f2a9c41e7"})
+    assert "tok-5f2a9c41e7" not in dump.frames[0].variables["leaked"].repr
+
+
+def test_a_module_name_that_is_no_plain_text_costs_no_value(workdir: Path) -> None:
+    # A frame's module is named by its globals' __name__, which was str()-ed: a str subclass
+    # whose __str__ raises failed the capture (partial).
+    dump = crash_with(workdir, """
+        class Name(str):
+            def __str__(self):
+                raise RuntimeError("not now")
+        __name__ = Name("app")
+    """)
+    assert {frame.module for frame in dump.frames if frame.name == "work"} == {"app"}
+
+
+@pytest.mark.parametrize("mocked", ["signal.signal", "signal.setitimer"])
+def test_a_crash_inside_a_tests_mock_of_signal_keeps_its_dump_and_its_process(workdir: Path, mocked: str) -> None:
+    # The capture's clock is a SIGALRM timer: under a mocked signal.signal its handler was
+    # never set, and the first tick of a capture longer than one killed the process
+    # ("Alarm clock", status 142, no dump, no traceback); a mocked setitimer's MagicMock
+    # failed the capture (partial).
+    crash_with(workdir, """
+        import time
+        from unittest import mock
+        class Slow:
+            def __repr__(self):
+                time.sleep(0.2)   # the capture outlasts a tick of its clock
+                return "Slow()"
+        slow = Slow()
+        mock.patch(%r).start()
+    """ % mocked)
+
+
+def test_a_clock_frozen_as_freezegun_freezes_it_still_ends_a_values_step(workdir: Path) -> None:
+    # freeze_time makes its fake of time.monotonic every module's attribute that was the real
+    # one, tbdump's too: a repr that loops was never cut, and dump_exception() hung for good
+    # (under python -m tbdump, the watchdog wrote only the minimal dump 15 s later).
+    # Checked by hand with freezegun 1.5.5 and time-machine 3.5.1; emulated here.
+    dump = crash_with(workdir, """
+        import sys, time
+        class Hang:
+            def __repr__(self):
+                while True:
+                    pass
+        hang = Hang()
+        real = (time.monotonic, time.time)
+        frozen = {id(real[0]): lambda: 1000.0, id(real[1]): lambda: 1577836800.0}
+        for module in list(sys.modules.values()):
+            for name, value in list(vars(module).items()):
+                if id(value) in frozen and value in real:
+                    setattr(module, name, frozen[id(value)])
+    """, "call", cut=1)
+    assert "not captured" in dump.frames[0].variables["hang"].missing
+    assert not dump.metadata.time.startswith("2020-01-01")   # the frozen time
+
+
+def test_classes_the_program_gave_extension_codes_are_restored(workdir: Path) -> None:
+    # copyreg.add_extension made pickle write those classes as numbers that only the crashed
+    # process knew: no viewer restored such a value ("unregistered extension code"), nor the
+    # values that share records with it.
+    dump = crash_with(workdir, """
+        import collections, copyreg
+        copyreg.add_extension("collections", "OrderedDict", 0x7ff0)
+        ordered = collections.OrderedDict(a=1)
+        plain = {"b": [2]}
+    """, "call")
+    program = dump.frames[0].locals
+    assert (program["ordered"], program["plain"]) == ({"a": 1}, {"b": [2]})
+    assert type(program["ordered"]).__name__ == "OrderedDict"
+
+
+@pytest.mark.parametrize("how", ["runner", "hook"])
+def test_a_stderr_without_flush_says_where_the_dump_is_once(workdir: Path, how: str) -> None:
+    # A program's stand-in for sys.stderr with write() alone (a tee, a stream to a logger):
+    # "Traceback dumped into" was written to it, then again to file descriptor 2, as if the
+    # write had failed, because flush() did.
+    program = """
+import sys
+class Tee:
+    def write(self, text):
+        sys.__stderr__.write(text)
+sys.stderr = Tee()
+1 / 0
+"""
+    write(workdir / "plain.py", program)
+    write(workdir / "prog.py", (HOOK if how == "hook" else "") + program)
+    python = run([PYTHON, "plain.py"], workdir)   # ends in 120: it cannot flush that stderr at exit
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr.count("Traceback dumped into: traceback.pkl")) == \
+        (python.returncode, 1), proc.stderr
