@@ -114,6 +114,10 @@ class Dumping:
 
     @pytest.hookimpl(tryfirst=True)   # before xdist starts its workers, which dump into it
     def pytest_sessionstart(self) -> None:
+        # Capture binds the process's environment, clocks and OS calls as it is imported
+        # (tbdump.unpatched): imported at the first failure, inside the test's mocks, it took
+        # them for the real ones (a monkeypatched os.environ stopped the import itself).
+        from . import writer  # noqa: F401
         if not self.worker:
             remove_old_dumps(self.directory)
 

@@ -278,6 +278,42 @@ MODULES = """
 """
 
 
+def test_a_tests_mocks_do_not_get_into_the_dumps_making(tmp_path: Path) -> None:
+    # A failure inside the test's mocks of the OS, the environment, signals and a clock frozen
+    # as freezegun freezes it (every module's reference to time.monotonic and time.time) is
+    # dumped with the real ones: a frozen clock never cut the looping repr (a hang).
+    project(tmp_path, tests="""
+        import os, sys, time
+        from unittest import mock
+
+        class Hang:
+            def __repr__(self):
+                while True:
+                    pass
+
+        def freeze_time():
+            real = (time.monotonic, time.time)
+            frozen = {id(real[0]): lambda: 1000.0, id(real[1]): lambda: 1577836800.0}
+            for module in list(sys.modules.values()):
+                for name, value in list(vars(module).items()):
+                    if id(value) in frozen and value in real:
+                        setattr(module, name, frozen[id(value)])
+
+        def test_mocked(monkeypatch):
+            monkeypatch.setattr(os, "environ", {"HOME": 1})
+            hang = Hang()
+            with mock.patch("os.getpid", return_value="mocked"), mock.patch("signal.signal"):
+                freeze_time()
+                raise ValueError("boom")
+    """)
+    done = pytest_run(tmp_path, "--tbdump", "-q")
+    assert done.returncode == 1 and "1 failed" in done.stdout, done.stdout + done.stderr
+    dump = tbdump.load(tmp_path / "tbdumps" / name("test_mocked"))
+    assert (dump.exception.type, dump.frames[0].name) == ("ValueError", "test_mocked")
+    assert isinstance(dump.metadata.pid, int) and not dump.metadata.time.startswith("2020-01-01")
+    assert "not captured" in (dump.frames[0].variables["hang"].missing or ""), dump.frames[0].variables["hang"]
+
+
 def test_without_the_option_nothing_is_written_nor_imported(tmp_path: Path) -> None:
     folder = project(tmp_path / "app")
     write(folder / "conftest.py", MODULES)
