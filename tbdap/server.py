@@ -1,6 +1,7 @@
 """Transports: one DAP client over stdio, or one client after another on a TCP port."""
 from __future__ import annotations
 
+import io
 import ipaddress
 import os
 import socket
@@ -22,9 +23,16 @@ def serve_stdio(make_handler: HandlerFactory) -> None:
         connection.serve(make_handler(connection))
     except BrokenPipeError:
         pass  # the client went away while we answered
+    finally:
+        # Closed now, not left to the collector, which under -X dev warns of each file it
+        # closes at exit. The input through its raw file: after a disconnect the reader thread
+        # still waits in a read, holding the buffered stream's lock, and closing that stream
+        # would wait until the client closed its end. (Unbuffered, the output flushes nothing.)
+        protocol_in.raw.close()
+        protocol_out.close()
 
 
-def _claim_stdin() -> BinaryIO:
+def _claim_stdin() -> io.BufferedReader:
     # stdin belongs to the protocol too.  Code evaluated in the REPL sees an empty
     # stdin instead: input() must not eat requests, and exit() (which closes
     # sys.stdin) must not end the session.

@@ -658,6 +658,32 @@ def test_a_server_off_loopback_warns_and_ctrl_c_stops_it_quietly(host: str,
     assert err.startswith(warning if host != "127.0.0.1" else "tbdap: client connected"), err
     assert "WARNING" not in err.replace(warning, "") and "Traceback" not in err, err
 
+
+@pytest.mark.parametrize("ending", ["end of input", "disconnect"])
+def test_the_stdio_adapter_closes_its_streams(ending: str) -> None:
+    """Under -X dev, tbdap warned at exit of the duplicates of stdin and stdout it served on
+    ("unclosed file <_io.BufferedReader name=3>"). After a disconnect, while the client still
+    holds stdin open, the adapter ends by itself, as before."""
+    requests = [{"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "t"}}]
+    if ending == "disconnect":
+        requests.append({"seq": 2, "type": "request", "command": "disconnect", "arguments": {}})
+    proc = subprocess.Popen([sys.executable, "-X", "dev", "-W", "error", "-m", "tbdap"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONPATH": str(REPO)})
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    with proc:
+        try:
+            proc.stdin.write(b"".join(frame(request) for request in requests))
+            proc.stdin.flush()
+            if ending == "end of input":
+                proc.stdin.close()
+            proc.wait(timeout=30)   # after a disconnect, with stdin still open
+        finally:
+            proc.kill()
+        out, err = proc.stdout.read(), proc.stderr.read()
+    assert proc.returncode == 0 and b"supportsConfigurationDoneRequest" in out
+    assert err == b"", err.decode()
+
+
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
 def test_exception_group_members_are_labelled_segments(replay: Replay) -> None:
     client = replay("group")
