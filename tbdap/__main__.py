@@ -9,6 +9,7 @@ from typing import List, Optional
 from tbdump.command import add_version, prog_name, tcp_port
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
+from tbdump.listening import address
 from tbdump.termtext import printable
 
 from .messaging import Connection
@@ -57,7 +58,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
-        return _fail("cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror or exc))
+        return _fail("cannot listen on %s: %s" % (address(args.host, args.port), exc.strerror or exc))
     return 0
 
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import io
-import ipaddress
 import os
 import socket
 import sys
-from typing import BinaryIO, Callable, Optional
+from typing import BinaryIO, Callable
+
+from tbdump.listening import announce, listen
 
 from .framing import Framing
 from .messaging import Connection, log
@@ -57,16 +58,11 @@ def _claim_stdout() -> BinaryIO:
     return os.fdopen(fd, "wb", buffering=0)
 
 
-def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str,
-              ready: Optional[Callable[[str], None]] = None) -> None:
+def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str) -> None:
     """Listens on host:port and serves one client after another until interrupted."""
-    listener = socket.create_server((host, port), family=_family(host), reuse_port=False)
-    bound_port = listener.getsockname()[1]
-    say = ready or (lambda line: print(line, flush=True))
-    say("tbdap: serving %s to DAP clients on %s:%d (Ctrl+C to stop)" % (what, host, bound_port))
-    if not _is_loopback(host):
-        log("WARNING: listening on %s, not on loopback: anyone who can reach port %d can read "
-            "this dump (and, unless it is opened in safe mode, run code through evaluate)." % (host, bound_port))
+    listener = listen(host, port)
+    announce("tbdap", "%s to DAP clients" % what, listener, host,
+             "read this dump (and, unless it is opened in safe mode, run code through evaluate)")
     with listener:
         while True:
             client, address = listener.accept()
@@ -97,19 +93,3 @@ def _serve_socket(client: socket.socket, make_handler: HandlerFactory) -> None:
                     stream.close()
                 except OSError:
                     pass
-
-
-def _family(host: str) -> socket.AddressFamily:
-    try:
-        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
-    except ValueError:
-        return socket.AF_INET
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -632,31 +632,48 @@ def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
 
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", ""])
 def test_a_server_off_loopback_warns_and_ctrl_c_stops_it_quietly(host: str,
                                                                    dumps: Callable[[str], Path]) -> None:
     """docs/DAP.md: one line saying what is served where; a warning on stderr when the address
-    is not loopback, since anyone reaching the port can read the dump; Ctrl+C ends serving."""
+    is not loopback, since anyone reaching the port can read the dump; Ctrl+C ends serving.
+    The empty host is every address, and said so (it read "listening on , not on loopback")."""
     dump = dumps("nested")
     proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--host", host, "--port", "0", str(dump)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={"PYTHONPATH": str(REPO)})
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    match = re.fullmatch(r"tbdap: serving (.*) to DAP clients on (.*):(\d+) \(Ctrl\+C to stop\)\n", line)
-    assert match and match.group(1, 2) == (str(dump), host), line
-    client = DapClient.connect(int(match.group(3)))
+    match = re.fullmatch(r"tbdap: serving (.*) to DAP clients on (.*) \(Ctrl\+C to stop\)\n", line)
+    assert match, line
+    port = re.search(r"\d+", match.group(2).rpartition(":")[2])
+    assert port, line
+    where = f"{host}:{port.group()}" if host else f"port {port.group()} of every address"
+    assert match.group(1, 2) == (str(dump), where), line
+    client = DapClient.connect(int(port.group()))
     client.initialize()
     client.start("attach", {})
     client.close()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
     assert (proc.returncode, out) == (0, "")
-    warning = (f"tbdap: WARNING: listening on {host}, not on loopback: anyone who can reach port "
-               f"{match.group(3)} can read this dump (and, unless it is opened in safe mode, run code "
-               "through evaluate).\n")
+    warning = (f"tbdap: WARNING: listening on {host or 'every address'}, not on loopback: anyone who can "
+               f"reach port {port.group()} can read this dump (and, unless it is opened in safe mode, run "
+               "code through evaluate).\n")
     assert err.startswith(warning if host != "127.0.0.1" else "tbdap: client connected"), err
     assert "WARNING" not in err.replace(warning, "") and "Traceback" not in err, err
+
+
+def test_the_served_dumps_name_cannot_act_on_the_terminal(tmp_path: Path, dumps: Callable[[str], Path]) -> None:
+    """A name's control characters are shown as escapes, as in tbdap's error lines."""
+    dump = tmp_path / "crash\x1b[2J\u202e.pkl"
+    shutil.copyfile(dumps("nested"), dump)
+    with subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dump)], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, env={"PYTHONPATH": str(REPO)}) as proc:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        proc.terminate()
+    assert line.startswith("tbdap: serving %s\\x1b[2J\\u202e.pkl to DAP clients on " % (tmp_path / "crash")), line
 
 
 @pytest.mark.parametrize("ending", ["end of input", "disconnect"])
