@@ -676,6 +676,14 @@ def test_the_served_dumps_name_cannot_act_on_the_terminal(tmp_path: Path, dumps:
     assert line.startswith("tbdap: serving %s\\x1b[2J\\u202e.pkl to DAP clients on " % (tmp_path / "crash")), line
 
 
+def test_an_empty_dump_argument_is_a_usage_error() -> None:
+    """`tbdap --port 0 "$UNSET"` served as if no DUMP were given, as `python -m tbdump -o ''` no longer does."""
+    done = subprocess.run([sys.executable, "-m", "tbdap", "--port", "0", ""], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[-1] == "python -m tbdap: error: argument DUMP: no dump file named", done.stderr
+
+
 @pytest.mark.parametrize("ending", ["end of input", "disconnect"])
 def test_the_stdio_adapter_closes_its_streams(ending: str) -> None:
     """Under -X dev, tbdap warned at exit of the duplicates of stdin and stdout it served on
