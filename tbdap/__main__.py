@@ -6,9 +6,10 @@ import os
 import sys
 from typing import List, Optional
 
-from tbdump.command import add_version, prog_name, tcp_port
+from tbdump.command import add_version, dump_name, prog_name, tcp_port
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
+from tbdump.listening import address
 from tbdump.termtext import printable
 
 from .messaging import Connection
@@ -20,7 +21,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog=prog_name("tbdap"), description="Debug Adapter Protocol server replaying a tbdump dump "
         "as if the program were paused at its exception.")
-    parser.add_argument("dump", nargs="?", metavar="DUMP",
+    parser.add_argument("dump", nargs="?", type=dump_name, metavar="DUMP",
                         help="the dump to serve (with --port; over stdio it comes in the launch request)")
     parser.add_argument("--port", type=tcp_port, help="listen on this TCP port (0: pick a free one) instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on with --port (default 127.0.0.1)")
@@ -37,7 +38,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
         return 0
 
-    path = os.path.abspath(args.dump) if args.dump else None
+    path = None if args.dump is None else os.path.abspath(args.dump)
     preloaded: List[Optional[Dump]] = [None]
     if path is not None:
         try:
@@ -57,7 +58,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
-        return _fail("cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror or exc))
+        return _fail("cannot listen on %s: %s" % (address(args.host, args.port), exc.strerror or exc))
     return 0
 
 

@@ -1,11 +1,13 @@
 """Transports: one DAP client over stdio, or one client after another on a TCP port."""
 from __future__ import annotations
 
-import ipaddress
+import io
 import os
 import socket
 import sys
-from typing import BinaryIO, Callable, Optional
+from typing import BinaryIO, Callable
+
+from tbdump.listening import announce, listen
 
 from .framing import Framing
 from .messaging import Connection, log
@@ -22,9 +24,16 @@ def serve_stdio(make_handler: HandlerFactory) -> None:
         connection.serve(make_handler(connection))
     except BrokenPipeError:
         pass  # the client went away while we answered
+    finally:
+        # Closed now, not left to the collector, which under -X dev warns of each file it
+        # closes at exit. The input through its raw file: after a disconnect the reader thread
+        # still waits in a read, holding the buffered stream's lock, and closing that stream
+        # would wait until the client closed its end. (Unbuffered, the output flushes nothing.)
+        protocol_in.raw.close()
+        protocol_out.close()
 
 
-def _claim_stdin() -> BinaryIO:
+def _claim_stdin() -> io.BufferedReader:
     # stdin belongs to the protocol too.  Code evaluated in the REPL sees an empty
     # stdin instead: input() must not eat requests, and exit() (which closes
     # sys.stdin) must not end the session.
@@ -49,16 +58,11 @@ def _claim_stdout() -> BinaryIO:
     return os.fdopen(fd, "wb", buffering=0)
 
 
-def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str,
-              ready: Optional[Callable[[str], None]] = None) -> None:
+def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str) -> None:
     """Listens on host:port and serves one client after another until interrupted."""
-    listener = socket.create_server((host, port), family=_family(host), reuse_port=False)
-    bound_port = listener.getsockname()[1]
-    say = ready or (lambda line: print(line, flush=True))
-    say("tbdap: serving %s to DAP clients on %s:%d (Ctrl+C to stop)" % (what, host, bound_port))
-    if not _is_loopback(host):
-        log("WARNING: listening on %s, not on loopback: anyone who can reach port %d can read "
-            "this dump (and, unless it is opened in safe mode, run code through evaluate)." % (host, bound_port))
+    listener = listen(host, port)
+    announce("tbdap", "%s to DAP clients" % what, listener, host,
+             "read this dump (and, unless it is opened in safe mode, run code through evaluate)")
     with listener:
         while True:
             client, address = listener.accept()
@@ -89,19 +93,3 @@ def _serve_socket(client: socket.socket, make_handler: HandlerFactory) -> None:
                     stream.close()
                 except OSError:
                     pass
-
-
-def _family(host: str) -> socket.AddressFamily:
-    try:
-        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
-    except ValueError:
-        return socket.AF_INET
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

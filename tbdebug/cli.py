@@ -5,11 +5,12 @@ import sys
 from typing import NoReturn, Optional, TextIO
 
 import tbdump
+from tbdump.command import dump_name
 from tbdump.termtext import printable
 
 
 def add_dump_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dump", nargs="?", default="traceback.pkl", metavar="DUMP",
+    parser.add_argument("dump", nargs="?", default="traceback.pkl", type=dump_name, metavar="DUMP",
                         help="the dump file to open (default: traceback.pkl)")
     parser.add_argument("--safe", action="store_true",
                         help="open the safe layer only: nothing from the file is unpickled or run; "

@@ -1,4 +1,4 @@
-"""What every command-line tool of tbdump says about itself: its name as invoked, its version, a TCP port."""
+"""What every command-line tool of tbdump says about itself: its name as invoked, its version, a TCP port, a dump's name."""
 from __future__ import annotations
 
 import os
@@ -47,3 +47,12 @@ def tcp_port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError("%r is not a TCP port (0-65535)" % text)
     return port
+
+
+def dump_name(text: str) -> str:
+    """argparse type of a DUMP argument: an empty one (``"$UNSET"``) is a usage error, as
+    ``python -m tbdump -o ''`` is, rather than a file named nothing, or no file at all."""
+    import argparse
+    if not text:
+        raise argparse.ArgumentTypeError("no dump file named")
+    return text

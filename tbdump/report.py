@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Dict, List, Mapping, Optional, TextIO
 
-from .command import add_version, prog_name
+from .command import add_version, dump_name, prog_name
 from .dumpfile import Dump, load
 from .errors import DumpError
 from .model import OMITTED_GLOBAL, Frame, Value, plural
@@ -167,7 +167,8 @@ def _colour(choice: str) -> bool:
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog=prog_name(PROG),
                                      description="Show a tbdump dump in the terminal (safe: runs nothing from it).")
-    parser.add_argument("dump", nargs="?", default="traceback.pkl", help="the dump file (default: traceback.pkl)")
+    parser.add_argument("dump", nargs="?", default="traceback.pkl", type=dump_name, metavar="DUMP",
+                        help="the dump file (default: traceback.pkl)")
     parser.add_argument("--globals", action="store_true",
                         help="also list the module globals, each module's once: under its first frame")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",

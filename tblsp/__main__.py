@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, List, Optional
 
 from tbdump.command import add_version, prog_name, tcp_port
+from tbdump.listening import address, announce, listen
 
 from . import gencache
 from .stdio import InterruptibleStdin
@@ -54,14 +55,19 @@ def _serve(args: argparse.Namespace, stdin: InterruptibleStdin) -> int:
     except Unavailable as exc:
         print(f"tblsp: {exc}", file=sys.stderr)
         return 2
-    try:
-        if args.tcp:
-            server.start_tcp(args.host, args.port)
-        else:
-            server.start_io(stdin.stream)
-    except OSError as exc:
-        print(f"tblsp: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+    if args.tcp:
+        try:
+            listener = listen(args.host, args.port)
+        except OSError as exc:
+            print(f"tblsp: cannot listen on {address(args.host, args.port)}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
+        with listener:
+            announce("tblsp", "crash dumps to LSP clients", listener, args.host,
+                     "read any crash dump this account can open")
+            server.serve_tcp(listener)
+    else:
+        server.start_io(stdin.stream)
     # LSP: an exit without a shutdown before it is status 1. After Ctrl-C pygls returns as after
     # an exit (it catches KeyboardInterrupt), and Ctrl-C ends the server quietly.
     return 0 if server.shut_down or stdin.interrupted else 1

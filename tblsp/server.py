@@ -12,13 +12,16 @@ import asyncio
 import logging
 import os
 import re
+import socket
 import sys
+import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
 from pygls.exceptions import (FeatureRequestError, JsonRpcInvalidParams, JsonRpcInvalidRequest,
                               JsonRpcServerNotInitialized)
+from pygls.io_ import run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
@@ -127,6 +130,27 @@ class TbLanguageServer(LanguageServer):
             return      # the request's error response already says it
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         self.tell(f"could not handle a message from the editor: {first}")
+
+    def serve_tcp(self, listener: socket.socket) -> None:
+        """pygls's start_tcp, on a socket listening already: pygls binds its own and says
+        the port it got (--port 0) only in its log, where neither a person nor an editor looks."""
+        self._stop_event = stop_event = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            await run_async(stop_event=stop_event, reader=reader, protocol=self.protocol, logger=log,
+                            error_handler=self.report_server_error)
+            self.shutdown()     # one client, as pygls serves it: its exit ends tblsp
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(connection, sock=listener)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(serve())
+        except asyncio.CancelledError:
+            pass    # shutdown() closed the server
 
     # -- documents and positions ----------------------------------------------------
 

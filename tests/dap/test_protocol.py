@@ -632,31 +632,82 @@ def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
 
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", ""])
 def test_a_server_off_loopback_warns_and_ctrl_c_stops_it_quietly(host: str,
                                                                    dumps: Callable[[str], Path]) -> None:
     """docs/DAP.md: one line saying what is served where; a warning on stderr when the address
-    is not loopback, since anyone reaching the port can read the dump; Ctrl+C ends serving."""
+    is not loopback, since anyone reaching the port can read the dump; Ctrl+C ends serving.
+    The empty host is every address, and said so (it read "listening on , not on loopback")."""
     dump = dumps("nested")
     proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--host", host, "--port", "0", str(dump)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={"PYTHONPATH": str(REPO)})
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    match = re.fullmatch(r"tbdap: serving (.*) to DAP clients on (.*):(\d+) \(Ctrl\+C to stop\)\n", line)
-    assert match and match.group(1, 2) == (str(dump), host), line
-    client = DapClient.connect(int(match.group(3)))
+    match = re.fullmatch(r"tbdap: serving (.*) to DAP clients on (.*) \(Ctrl\+C to stop\)\n", line)
+    assert match, line
+    port = re.search(r"\d+", match.group(2).rpartition(":")[2])
+    assert port, line
+    where = f"{host}:{port.group()}" if host else f"port {port.group()} of every address"
+    assert match.group(1, 2) == (str(dump), where), line
+    client = DapClient.connect(int(port.group()))
     client.initialize()
     client.start("attach", {})
     client.close()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
     assert (proc.returncode, out) == (0, "")
-    warning = (f"tbdap: WARNING: listening on {host}, not on loopback: anyone who can reach port "
-               f"{match.group(3)} can read this dump (and, unless it is opened in safe mode, run code "
-               "through evaluate).\n")
+    warning = (f"tbdap: WARNING: listening on {host or 'every address'}, not on loopback: anyone who can "
+               f"reach port {port.group()} can read this dump (and, unless it is opened in safe mode, run "
+               "code through evaluate).\n")
     assert err.startswith(warning if host != "127.0.0.1" else "tbdap: client connected"), err
     assert "WARNING" not in err.replace(warning, "") and "Traceback" not in err, err
+
+
+def test_the_served_dumps_name_cannot_act_on_the_terminal(tmp_path: Path, dumps: Callable[[str], Path]) -> None:
+    """A name's control characters are shown as escapes, as in tbdap's error lines."""
+    dump = tmp_path / "crash\x1b[2J\u202e.pkl"
+    shutil.copyfile(dumps("nested"), dump)
+    with subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dump)], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, env={"PYTHONPATH": str(REPO)}) as proc:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        proc.terminate()
+    assert line.startswith("tbdap: serving %s\\x1b[2J\\u202e.pkl to DAP clients on " % (tmp_path / "crash")), line
+
+
+def test_an_empty_dump_argument_is_a_usage_error() -> None:
+    """`tbdap --port 0 "$UNSET"` served as if no DUMP were given, as `python -m tbdump -o ''` no longer does."""
+    done = subprocess.run([sys.executable, "-m", "tbdap", "--port", "0", ""], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[-1] == "python -m tbdap: error: argument DUMP: no dump file named", done.stderr
+
+
+@pytest.mark.parametrize("ending", ["end of input", "disconnect"])
+def test_the_stdio_adapter_closes_its_streams(ending: str) -> None:
+    """Under -X dev, tbdap warned at exit of the duplicates of stdin and stdout it served on
+    ("unclosed file <_io.BufferedReader name=3>"). After a disconnect, while the client still
+    holds stdin open, the adapter ends by itself, as before."""
+    requests = [{"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "t"}}]
+    if ending == "disconnect":
+        requests.append({"seq": 2, "type": "request", "command": "disconnect", "arguments": {}})
+    proc = subprocess.Popen([sys.executable, "-X", "dev", "-W", "error", "-m", "tbdap"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONPATH": str(REPO)})
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    with proc:
+        try:
+            proc.stdin.write(b"".join(frame(request) for request in requests))
+            proc.stdin.flush()
+            if ending == "end of input":
+                proc.stdin.close()
+            proc.wait(timeout=30)   # after a disconnect, with stdin still open
+        finally:
+            proc.kill()
+        out, err = proc.stdout.read(), proc.stderr.read()
+    assert proc.returncode == 0 and b"supportsConfigurationDoneRequest" in out
+    assert err == b"", err.decode()
+
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
 def test_exception_group_members_are_labelled_segments(replay: Replay) -> None:

@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -39,12 +40,6 @@ def replies(stdout: bytes) -> List[dict]:
     return [json.loads(part.split(b"\r\n\r\n", 1)[1]) for part in stdout.split(b"Content-Length")[1:]]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_version() -> None:
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout == f"tblsp {tbdump.__version__}\n"
@@ -70,7 +65,7 @@ def test_busy_port_is_one_line() -> None:
         proc = run("--tcp", "--port", str(busy.getsockname()[1]))
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
-    assert line.startswith("tblsp: cannot serve on 127.0.0.1:") and "in use" in line
+    assert line.startswith("tblsp: cannot listen on 127.0.0.1:") and "in use" in line
 
 
 def test_without_pygls_one_line_says_how_to_install_it() -> None:
@@ -130,21 +125,22 @@ def read_until(proc: subprocess.Popen, needle: bytes) -> bytes:
 
 
 @pytest.mark.asyncio
-async def test_tcp_serves_loopback(workspace: Path) -> None:
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", ""])
+async def test_tcp_says_its_port_and_warns_off_loopback(host: str, workspace: Path) -> None:
+    """As tbdap: one line on stdout says where tblsp serves, with the port --port 0 picked
+    (only --log-level INFO told it), and stderr warns, in tbdap's words, of an address that
+    is not loopback (tblsp said nothing); the empty host is every address, and said so."""
     crash(workspace, DIVIDE, args=["5", "0"])
-    port = free_port()
-    server = subprocess.Popen(SERVER + ["--tcp", "--port", str(port)], env=ENV,
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen(SERVER + ["--tcp", "--host", host, "--port", "0"], env=ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     client = make_test_lsp_client()
     try:
-        for _ in range(int(WAIT / 0.05)):
-            try:
-                await client.start_tcp("127.0.0.1", port)
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
-        else:
-            pytest.fail("tblsp --tcp never listened")
+        said = read_until(server, b")\n").decode()
+        match = re.fullmatch(r"tblsp: serving crash dumps to LSP clients on (.*) \(Ctrl\+C to stop\)\n", said)
+        assert match, said
+        port = match.group(1).rpartition(":")[2].split()[-1] if host else match.group(1).split()[1]
+        assert match.group(1) == (f"{host}:{port}" if host else f"port {port} of every address"), said
+        await client.start_tcp("127.0.0.1", int(port))
         await client.initialize_session(types.InitializeParams(
             capabilities=client_capabilities("neovim"), root_uri=workspace.as_uri()))
         diags = await diagnostics(client, open_file(client, workspace / "prog.py"))
@@ -152,8 +148,14 @@ async def test_tcp_serves_loopback(workspace: Path) -> None:
         await client.shutdown_session()
     finally:
         await client.stop()
-        server.kill()
-        server.wait()
+        if server.poll() is None:
+            server.kill()
+        _, err = server.communicate(timeout=WAIT)
+    warning = (f"tblsp: WARNING: listening on {host or 'every address'}, not on loopback: anyone who can "
+               f"reach port {port} can read any crash dump this account can open.\n")
+    said = err.decode()
+    assert said.startswith(warning) if host != "127.0.0.1" else "tblsp: WARNING" not in said, said
+    assert "tblsp: WARNING" not in said.replace(warning, "") and "Traceback" not in said, said
 
 
 def test_malformed_message_is_one_line_and_serving_goes_on() -> None:

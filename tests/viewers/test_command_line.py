@@ -28,3 +28,12 @@ def test_usage_errors_name_the_program_as_it_was_started(viewer: str, tmp_path: 
         assert done.returncode == 2
         assert done.stderr.startswith(f"usage: {name} ")
         assert done.stderr.splitlines()[-1] == f"{name}: error: unrecognized arguments: --bogus"
+
+
+@pytest.mark.parametrize("viewer", [*VIEWERS, "tbdump.report"])
+def test_an_empty_dump_name_is_a_usage_error(viewer: str, tmp_path: Path) -> None:
+    """`tbdebug "$UNSET"` said "tbdebug: : no such file"."""
+    done = run([sys.executable, "-m", viewer, ""], tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"usage: python -m {viewer} ")
+    assert done.stderr.splitlines()[-1] == f"python -m {viewer}: error: argument DUMP: no dump file named"
