@@ -92,7 +92,7 @@ class Replay:
         # nor a __setstate__ that never returns the restoring of a value.
         budgets = Budgets.from_env()
         self.objects = Objects(dump.objects_allowed, dump.safe_reason, dump.resolve, dump.restored,
-                               budgets.max_seconds)
+                               dump.restoring_read, budgets.max_seconds)
         self.clock = ViewClock(budgets, request_number, cancelled)
         self.tree = VariableTree(self.objects, self.clock)
         self.evaluator = Evaluator(self.objects, output, self.clock, user_code)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
-from tbdump import preview
-from tbdump.budget import Abandoned, BudgetExceeded, Budgets, Clock, Job
+from tbdump import preview, unpatched
+from tbdump.budget import BudgetExceeded, Budgets, Clock, Job
 from tbdump.heldsignals import deliver
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
@@ -176,17 +176,19 @@ class Objects:
 
     Restoring an object runs the program's code (a ``__setstate__``, a ``__reduce__``
     callable) that may never return: one reconnecting to a host that is gone.  It runs
-    in a helper thread, waited for ``seconds`` at most; cut short, it would lose the
-    values restored after it (they share its pickle memo), so it goes on there, and
-    while it does only the values restored already are had.
+    in a helper thread, waited for while the program's code has run ``seconds`` at most;
+    cut short, it would lose the values restored after it (they share its pickle memo),
+    so it goes on there, and while it does only the values restored already are had.
     """
 
     def __init__(self, allowed: bool, reason: Optional[str], resolve: Callable[[Value], Any],
-                 restored: Callable[[Value], bool] = lambda value: True, seconds: float = 0.0) -> None:
+                 restored: Callable[[Value], bool] = lambda value: True,
+                 read: Callable[[], int] = lambda: 0, seconds: float = 0.0) -> None:
         self.allowed = allowed
         self.reason = reason or "objects are not loaded"
         self._resolve = resolve
         self._restored = restored   # whether resolving a value runs nothing and waits for nothing
+        self._read = read           # how far restoring has read the dump (Dump.restoring_read)
         self.seconds = seconds
         self._restoring: Optional[Job] = None  # a restore given up on, which may still end
         self.changed = False  # set once the replay is changed: previews may then be stale
@@ -211,11 +213,29 @@ class Objects:
         if self._restoring is not None and not self._restoring.finished:
             raise Unavailable(stuck)
         job = Job(lambda: self._resolve(value)).start()
-        try:
-            return job.result(self.seconds)
-        except Abandoned:
+        if not self._waited(job):
             self._restoring = job
-            raise Unavailable(stuck) from None
+            raise Unavailable(stuck)
+        return job.result(0)
+
+    def _waited(self, job: Job) -> bool:
+        """Whether the restoring ``job`` ended before it stood ``seconds`` without reading the dump.
+
+        Only that time is the program's code: unpickling plain data reads on, however long
+        a loaded machine takes over a million items, and is no code of the program's to cut
+        short.  Plain data is read a frame (64 KiB) at a time, so many small values whose
+        own code is slow stand still too; a tick that read anything counts for nothing.
+        """
+        stood, read = 0.0, self._read()
+        while stood < self.seconds:
+            began = unpatched.monotonic()
+            if job.wait(min(Clock.TICK, self.seconds - stood)):
+                return True
+            now = self._read()
+            if now == read:
+                stood += unpatched.monotonic() - began
+            read = now
+        return job.finished
 
 
 class VariableTree:

@@ -190,6 +190,12 @@ class Dump:
         if self._records is not None and self._records.index:
             self._records.get(len(self._records.index) - 1)
 
+    def restoring_read(self) -> int:
+        """Bytes of the object layer restoring has read so far: the count grows while plain
+        data is unpickled and stands still while a value's own code runs (a __setstate__)."""
+        records = self._records
+        return records.read_bytes if records is not None else 0
+
     def restored(self, value: Value) -> bool:
         """Whether ``resolve(value)`` answers at once, unpickling nothing (and waiting for no
         other thread's unpickling): the value has no object, or its object is restored already

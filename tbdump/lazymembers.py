@@ -113,3 +113,5 @@ def _parsed(read: Callable[[str], bytes], member: str, build: Callable[[Any], T]
         return None, "the dump's member %r is damaged (not JSON)" % member
     except RecursionError:
         return None, "the dump's member %r is damaged (nested too deeply)" % member
+    except MemoryError:   # up to MAX_READ_BYTES inflated, and parsed: past a viewer's memory cap
+        return None, "the dump's member %r does not fit in memory" % member

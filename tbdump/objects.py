@@ -324,12 +324,17 @@ class _RecordStream:
 
     It has no ``peek``, so the C unpickler reads no further than each record
     (the position after one is exact), and it can put a hand-over pickle in
-    front of what comes next.
+    front of what comes next.  It tells ``counted`` the bytes it hands out.
     """
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, counted: Callable[[int], None]) -> None:
         self.raw = raw
         self.pending = b""
+        self._counted = counted
+
+    def _counting(self, data: bytes) -> bytes:
+        self._counted(len(data))
+        return data
 
     def seek(self, position: int) -> None:
         self.pending = b""
@@ -337,22 +342,24 @@ class _RecordStream:
 
     def read(self, size: int = -1) -> bytes:
         if not self.pending:
-            return self.raw.read(size)
+            return self._counting(self.raw.read(size))
         head = self.pending if size < 0 else self.pending[:size]
         self.pending = self.pending[len(head):]
         rest = size - len(head) if size >= 0 else -1
-        return head + (self.raw.read(rest) if rest else b"")
+        return head + (self._counting(self.raw.read(rest)) if rest else b"")
 
     def readinto(self, buffer: Any) -> int:
         if not self.pending:
-            return self.raw.readinto(buffer)
+            read = self.raw.readinto(buffer)
+            self._counted(read or 0)
+            return read
         data = self.read(len(buffer))
         buffer[:len(data)] = data
         return len(data)
 
     def readline(self, size: int = -1) -> bytes:
         if not self.pending:
-            return self.raw.readline(size)
+            return self._counting(self.raw.readline(size))
         cut = self.pending.find(b"\n") + 1 or len(self.pending)
         return self.read(cut if size < 0 else min(cut, size))
 
@@ -381,11 +388,16 @@ class RecordReader:
     A large record that needs nothing before it (a list of a million numbers)
     is read by itself when it is asked for first, so a viewer holds what it
     shows, not everything recorded before it.
+
+    ``read_bytes`` grows as restoring reads the member: it stands still only
+    while a value's own code runs (a ``__setstate__``, a ``__reduce__``
+    callable), as no plain data is unpickled then.
     """
 
     def __init__(self, stream: BinaryIO, base: int, index: ObjectIndex,
                  reopen: Optional[Callable[[], BinaryIO]] = None) -> None:
-        self.stream = _RecordStream(stream)
+        self.read_bytes = 0
+        self.stream = _RecordStream(stream, self._count)
         self.base = base
         self.index = index
         self.values: List[Any] = []
@@ -419,6 +431,9 @@ class RecordReader:
                     self._load_next()
         return self.values[record], self.errors.get(record)
 
+    def _count(self, read: int) -> None:
+        self.read_bytes += read  # by the thread restoring, which holds the lock
+
     def restored(self, record: int) -> bool:
         """Whether ``get(record)`` answers at once: restored already, or no record at all."""
         return not 0 <= record < len(self.index) or record < len(self.values)
@@ -433,7 +448,7 @@ class RecordReader:
         try:
             with self._reopen() as stream:
                 stream.seek(self.base + offset)
-                self._alone[record] = _Unpickler(stream).load()
+                self._alone[record] = _Unpickler(_RecordStream(stream, self._count)).load()
         except Exception:
             pass  # unreadable by itself (the file was replaced, say): read in order
 

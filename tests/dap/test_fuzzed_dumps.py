@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
-from ..conftest import PYTHON, run, write
+from ..conftest import PYTHON, rewrite_members, run, write
 from ..crafted import memory_cap
 from ..trust import fuzz_dumps
 from .dapclient import DapClient
@@ -149,4 +149,37 @@ def test_a_dump_written_over_in_place_while_served_is_not_shown_as_the_first(
     assert not word["success"] and replaced in word["message"], word   # not 'FROM B'
     locals_ = client.ok("variables", {"variablesReference": scopes["Locals"]})["variables"]
     assert {v["name"]: v["value"] for v in locals_}["word"] == "'from a'", locals_   # the preview, from the first
+    assert "Traceback" not in client.stderr, client.stderr
+
+
+def test_a_part_read_late_that_does_not_fit_in_memory_is_said_not_readable(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """A module's globals member may inflate to 256 MiB: under a memory cap (a container's, or the
+    1 GiB these tests set) reading it ran out of memory, and the Globals scope answered with an
+    internal error.  Here a 224 MiB member and a 512 MiB cap."""
+    write(tmp_path / "prog.py", """
+        LIMIT = 3
+        def f(x):
+            return x / 0
+        f(LIMIT)
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], tmp_path)
+
+    def swell(members: Dict[str, bytes]) -> None:
+        for name in members:
+            if name.startswith("globals."):
+                members[name] = b'"' + b" " * (224 << 20) + b'"'
+    dump = rewrite_members(tmp_path / "traceback.pkl", tmp_path / "swollen.pkl", swell)
+    client = tbdap(preexec_fn=memory_cap(512 << 20))
+    client.initialize()
+    stopped = client.start("launch", {"dumpFile": str(dump)})
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    scopes = {s["name"]: s["variablesReference"] for s in client.ok("scopes", {"frameId": top["id"]})["scopes"]}
+    shown = client.ok("variables", {"variablesReference": scopes["Globals"]})["variables"]
+    assert [v["value"] for v in shown] == [
+        "<not readable: the dump's member 'globals.0' does not fit in memory>"], shown
+    said = client.fail("evaluate", {"expression": "LIMIT", "frameId": top["id"], "context": "watch"})
+    assert said.endswith("(not readable: the dump's member 'globals.0' does not fit in memory)."), said
+    locals_ = client.ok("variables", {"variablesReference": scopes["Locals"]})["variables"]
+    assert {v["name"]: v["value"] for v in locals_}["x"] == "3", locals_   # the rest as before
     assert "Traceback" not in client.stderr, client.stderr
