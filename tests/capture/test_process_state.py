@@ -10,7 +10,7 @@ from typing import Dict, Optional
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, run, write
+from ..conftest import FREEZE_TIME, PYTHON, run, write
 
 # A distribution (site-packages/lib) whose version the dump looks for: the crash goes
 # through it.
@@ -174,21 +174,14 @@ def test_a_clock_frozen_as_freezegun_freezes_it_still_ends_a_values_step(workdir
     # freeze_time makes its fake of time.monotonic every module's attribute that was the real
     # one, tbdump's too: a repr that loops was never cut, and dump_exception() hung for good
     # (under python -m tbdump, the watchdog wrote only the minimal dump 15 s later).
-    # Checked by hand with freezegun 1.5.5 and time-machine 3.5.1; emulated here.
-    dump = crash_with(workdir, """
-        import sys, time
+    dump = crash_with(workdir, FREEZE_TIME + textwrap.dedent("""
         class Hang:
             def __repr__(self):
                 while True:
                     pass
         hang = Hang()
-        real = (time.monotonic, time.time)
-        frozen = {id(real[0]): lambda: 1000.0, id(real[1]): lambda: 1577836800.0}
-        for module in list(sys.modules.values()):
-            for name, value in list(vars(module).items()):
-                if id(value) in frozen and value in real:
-                    setattr(module, name, frozen[id(value)])
-    """, "call", cut=1)
+        freeze_time()
+    """), "call", cut=1)
     assert "not captured" in dump.frames[0].variables["hang"].missing
     assert not dump.metadata.time.startswith("2020-01-01")   # the frozen time
 

@@ -12,13 +12,14 @@ import os
 import re
 import resource
 import subprocess
+import textwrap
 from pathlib import Path
 from typing import Dict, List
 
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, env_for_child, write
+from ..conftest import FREEZE_TIME, PYTHON, env_for_child, write
 from ..dap.dapclient import DapClient
 
 PLUGIN = ["-p", "tbdump.pytest_plugin"]
@@ -282,8 +283,8 @@ def test_a_tests_mocks_do_not_get_into_the_dumps_making(tmp_path: Path) -> None:
     # A failure inside the test's mocks of the OS, the environment, signals and a clock frozen
     # as freezegun freezes it (every module's reference to time.monotonic and time.time) is
     # dumped with the real ones: a frozen clock never cut the looping repr (a hang).
-    project(tmp_path, tests="""
-        import os, sys, time
+    project(tmp_path, tests=FREEZE_TIME + textwrap.dedent("""
+        import os
         from unittest import mock
 
         class Hang:
@@ -291,21 +292,13 @@ def test_a_tests_mocks_do_not_get_into_the_dumps_making(tmp_path: Path) -> None:
                 while True:
                     pass
 
-        def freeze_time():
-            real = (time.monotonic, time.time)
-            frozen = {id(real[0]): lambda: 1000.0, id(real[1]): lambda: 1577836800.0}
-            for module in list(sys.modules.values()):
-                for name, value in list(vars(module).items()):
-                    if id(value) in frozen and value in real:
-                        setattr(module, name, frozen[id(value)])
-
         def test_mocked(monkeypatch):
             monkeypatch.setattr(os, "environ", {"HOME": 1})
             hang = Hang()
             with mock.patch("os.getpid", return_value="mocked"), mock.patch("signal.signal"):
                 freeze_time()
                 raise ValueError("boom")
-    """)
+    """))
     done = pytest_run(tmp_path, "--tbdump", "-q")
     assert done.returncode == 1 and "1 failed" in done.stdout, done.stdout + done.stderr
     dump = tbdump.load(tmp_path / "tbdumps" / name("test_mocked"))
