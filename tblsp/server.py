@@ -135,11 +135,17 @@ class TbLanguageServer(LanguageServer):
         """pygls's start_tcp, on a socket listening already: pygls binds its own and says
         the port it got (--port 0) only in its log, where neither a person nor an editor looks."""
         self._stop_event = stop_event = threading.Event()
+        exits: List[SystemExit] = []
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self.protocol.set_writer(writer)
-            await run_async(stop_event=stop_event, reader=reader, protocol=self.protocol, logger=log,
-                            error_handler=self.report_server_error)
+            try:
+                await run_async(stop_event=stop_event, reader=reader, protocol=self.protocol, logger=log,
+                                error_handler=self.report_server_error)
+            except SystemExit as stop:
+                # The client's `exit`: pygls calls sys.exit() inside this connection's task,
+                # which asyncio may also log as the task's crash, a traceback on stderr.
+                exits.append(stop)
             self.shutdown()     # one client, as pygls serves it: its exit ends tblsp
 
         async def serve() -> None:
@@ -151,6 +157,8 @@ class TbLanguageServer(LanguageServer):
             asyncio.run(serve())
         except asyncio.CancelledError:
             pass    # shutdown() closed the server
+        if exits:
+            raise exits[0]
 
     # -- documents and positions ----------------------------------------------------
 
