@@ -54,7 +54,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return Session(conn, dump_file=path, preloaded=dump, safe=args.safe)
 
     try:
-        serve_tcp(session, args.host, args.port, path or "the dump named in each launch request")
+        # Without a DUMP, each client's launch names the file: any this account can read.
+        reads = "read this dump" if path else "read any crash dump this account can open"
+        serve_tcp(session, args.host, args.port, path or "the dump named in each launch request",
+                  reads + " (and, unless it is opened in safe mode, run code through evaluate)")
     except KeyboardInterrupt:
         return 0
     except OSError as exc:

@@ -58,11 +58,11 @@ def _claim_stdout() -> BinaryIO:
     return os.fdopen(fd, "wb", buffering=0)
 
 
-def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str) -> None:
-    """Listens on host:port and serves one client after another until interrupted."""
+def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str, exposes: str) -> None:
+    """Listens on host:port and serves one client after another until interrupted; ``what`` it
+    serves and what anyone reaching the port ``exposes`` are said as it starts."""
     listener = listen(host, port)
-    announce("tbdap", "%s to DAP clients" % what, listener, host,
-             "read this dump (and, unless it is opened in safe mode, run code through evaluate)")
+    announce("tbdap", "%s to DAP clients" % what, listener, host, exposes)
     with listener:
         while True:
             client, address = listener.accept()

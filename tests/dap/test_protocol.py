@@ -664,6 +664,21 @@ def test_a_server_off_loopback_warns_and_ctrl_c_stops_it_quietly(host: str,
     assert "WARNING" not in err.replace(warning, "") and "Traceback" not in err, err
 
 
+def test_a_server_without_a_dump_warns_that_any_dump_can_be_read(tmp_path: Path) -> None:
+    """Each client's launch names the file then: the warning said "can read this dump"."""
+    proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--host", "0.0.0.0", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"PYTHONPATH": str(REPO)})
+    assert proc.stdout is not None and proc.stderr is not None
+    line = proc.stdout.readline()
+    warning = proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=10)
+    assert line.startswith("tbdap: serving the dump named in each launch request to DAP clients on "), line
+    assert warning.endswith(" can read any crash dump this account can open (and, unless it is opened in "
+                            "safe mode, run code through evaluate).\n"), warning
+
+
 def test_the_served_dumps_name_cannot_act_on_the_terminal(tmp_path: Path, dumps: Callable[[str], Path]) -> None:
     """A name's control characters are shown as escapes, as in tbdap's error lines."""
     dump = tmp_path / "crash\x1b[2J\u202e.pkl"
