@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import _queue
+import contextlib
 import signal
 import sys
 from dataclasses import dataclass, fields, replace
 from types import FrameType
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import native, settings, unpatched
 from .heldsignals import HeldSignals, signal_name
@@ -293,24 +294,22 @@ def _drain_alarm() -> None:
     program's own handler.  Blocked in this thread, it waits in the process's pending set."""
     if not hasattr(signal, "pthread_sigmask"):
         return
-    mask = unpatched.signals.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-    try:
+    with _blocked({signal.SIGALRM}):
         if signal.SIGALRM in unpatched.signals.sigpending():
             unpatched.signals.sigwait({signal.SIGALRM})
+
+
+@contextlib.contextmanager
+def _blocked(signums: Iterable[int]) -> Iterator[None]:
+    """``signums`` blocked in this thread meanwhile (nothing where there are no masks)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    mask = unpatched.signals.pthread_sigmask(signal.SIG_BLOCK, signums)
+    try:
+        yield
     finally:
         unpatched.signals.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
-def _block_signals() -> Optional[Set[Any]]:
-    """Block every signal in this thread; the mask it had (None where there are no masks)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
-
-
-def _set_signal_mask(mask: Optional[Set[Any]]) -> None:
-    if mask is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 _WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump
@@ -343,11 +342,8 @@ class CaptureThread:
         # clock's tick, a Ctrl-C) is then never taken here, where its C handler could run after
         # Clock.stop gave the program its handler back ("OSError: Signal 14 ignored due to race
         # condition" from the program's next line).  Python runs handlers in the main thread only.
-        mask = _block_signals()
-        try:
+        with _blocked(signal.valid_signals()):
             self.ident = native.start_thread(run)
-        finally:
-            _set_signal_mask(mask)
         _WORKERS.add(self.ident)
 
     def join(self) -> None:
