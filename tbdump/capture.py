@@ -641,14 +641,15 @@ def _is_group(exc: BaseException) -> bool:
     return group is not None and isinstance(exc, group)
 
 
-def metadata(redaction: Redaction, frames: Iterable[Frame]) -> Metadata:
+def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[str, str]] = None) -> Metadata:
+    """The dump's metadata; ``log``: the log record that carried the exception (Metadata.log)."""
     now = unpatched.now(datetime.timezone.utc)
     return Metadata(
         time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
         implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
         platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(_argv(), redaction),
         cwd=_safe_cwd(), executable=_text_of(sys.executable) or "", tbdump_version=__version__,
-        packages=_package_versions(frames), redaction=redaction.describe())
+        packages=_package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
 
 
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
@@ -789,8 +790,7 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     exceptions = cap.exceptions(exc, above_handler)
     threads = cap.threads(thread, exceptions[0].frames, other_threads)
     cap.capture_globals()
-    meta = metadata(redaction, all_frames(exceptions, threads))
-    meta.log = _log_record(log, redaction)
+    meta = metadata(redaction, all_frames(exceptions, threads), log)
     layer = SafeLayer(metadata=meta, exceptions=exceptions, threads=threads,
                       sources=cap.sources(), namespaces=cap.namespaces(), omitted=cap.omitted())
     if redaction.enabled:
@@ -836,7 +836,7 @@ def scrub(layer: SafeLayer, secrets: Secrets) -> None:
     for thread in layer.threads:
         thread.name = hide(thread.name)
     meta = layer.metadata
-    meta.argv = [hide(a) if isinstance(a, str) else a for a in meta.argv]
+    meta.argv = [hide(a) for a in meta.argv]
     meta.cut = [hide(line) for line in meta.cut]
     if "message" in meta.log:
         meta.log["message"] = hide(meta.log["message"])
@@ -896,8 +896,7 @@ def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Di
         learner.exception(exc)
     record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), _redacted_text(message, redaction),
                              frames)
-    meta = metadata(redaction, [])
-    meta.log = _log_record(log, redaction)
+    meta = metadata(redaction, [], log)
     meta.partial = True
     meta.cut.append("capture failed, only the exception and its lines are stored: %s" % why)
     thread = unpatched.current_thread()
