@@ -180,6 +180,9 @@ SCENARIOS: Dict[str, Callable[[], None]] = {
     "biglobals": biglobals,
 }
 
+# Bytes a scenario's dumps write, about: measure.py readies that much page cache first.
+WRITES: Dict[str, int] = {"bigdata": BIG_FLOATS * 8 + (64 << 20)}
+
 # Locals a complete dump may only hold as placeholders: they cannot be restored.
 EXPECTED_PLACEHOLDERS: Dict[str, FrozenSet[str]] = {
     "hostile": frozenset({"lock", "sock", "gen", "bad_reduce"}),
