@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import sys
+import textwrap
 import unicodedata
 from pathlib import Path
 from types import TracebackType
@@ -133,7 +134,9 @@ class Dumping:
         exc = underlying(call.excinfo.value)
         path = str(self.directory / dump_name(dumped_id(node, call.excinfo.value, report), call.when))
         own = own_traceback(node, exc.__traceback__)
-        self.outcomes.append((path, dump_test_exception(exc, own, path, (type(node.config), type(node.session)))))
+        with noted(exc, doctest_notes(exc)):
+            why = dump_test_exception(exc, own, path, (type(node.config), type(node.session)))
+        self.outcomes.append((path, why))
 
     def pytest_sessionfinish(self) -> None:
         output = getattr(self.config, "workeroutput", None)
@@ -175,6 +178,50 @@ def underlying(exc: BaseException) -> BaseException:
     if doctest is not None and isinstance(exc, doctest.UnexpectedException):
         return exc.exc_info[1]    # its traceback, __traceback__, is the example's
     return exc
+
+
+def doctest_notes(exc: BaseException) -> List[str]:
+    """What a doctest's failed examples were, as doctest reports them, for a failure whose
+    exception says none of it: an example whose output differs (DocTestFailure's str() is the
+    docstring's name, its frames are doctest's), or each example that failed under
+    ``--doctest-continue-on-failure`` (pytest's MultipleDoctestFailures, raised by pytest)."""
+    import doctest
+    import traceback
+    pytest_doctest = sys.modules.get("_pytest.doctest")
+    several = getattr(pytest_doctest, "MultipleDoctestFailures", ())
+    notes = []
+    for failure in exc.failures if isinstance(exc, several) else [exc]:
+        if isinstance(failure, doctest.DocTestFailure):
+            said = doctest.OutputChecker().output_difference(failure.example, failure.got, 0)
+        elif isinstance(failure, doctest.UnexpectedException):
+            said = "Exception raised:\n" + textwrap.indent(
+                "".join(traceback.format_exception_only(*failure.exc_info[:2])), "    ")
+        else:
+            continue
+        test, example = failure.test, failure.example
+        line = "?" if test.lineno is None or example.lineno is None else test.lineno + example.lineno + 1
+        notes.append('File "%s", line %s, in %s\nFailed example:\n%s%s' % (
+            test.filename, line, test.name, textwrap.indent(example.source, "    "), said.rstrip("\n")))
+    return notes
+
+
+@contextlib.contextmanager
+def noted(exc: BaseException, notes: List[str]) -> Iterator[None]:
+    """``exc`` with ``notes`` after its own while it is dumped; as it was after, for pytest's
+    report and the other plugins."""
+    if not notes:
+        yield
+        return
+    missing = object()
+    own = getattr(exc, "__notes__", missing)
+    exc.__notes__ = (list(own) if isinstance(own, list) else []) + notes  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        if own is missing:
+            del exc.__notes__  # type: ignore[attr-defined]
+        else:
+            exc.__notes__ = own  # type: ignore[attr-defined]
 
 
 def dumped_id(node: Union[pytest.Item, pytest.Collector], exc: BaseException, report: Any) -> str:
@@ -278,20 +325,20 @@ def own_traceback(node: Union[pytest.Item, pytest.Collector, None],
     pluggy's (a fixture's, in its setup or teardown; a module's top level, past importlib's
     frames too, where ``node`` is a collector or None); to the last such frame, so that a dump
     of ``pytest.fail()`` or ``pytest.raises`` opens on the test's line, as ``--pdb`` does."""
-    import importlib
-
     import _pytest
     import pluggy
+
+    from .importframes import IMPORT_MACHINERY
     runner = tuple(os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep for module in (_pytest, pluggy))
     if not isinstance(node, pytest.Item):
-        runner += (os.path.dirname(os.path.abspath(importlib.__file__ or "")) + os.sep, "<frozen importlib.")
+        runner += IMPORT_MACHINERY
     entries: List[TracebackType] = []
     while tb is not None:
         entries.append(tb)
         tb = tb.tb_next
     own = [n for n, entry in enumerate(entries) if not entry.tb_frame.f_code.co_filename.startswith(runner)]
-    if not own:
-        return entries[0] if entries else None  # raised by pytest itself (an unknown fixture)
+    if not own:   # raised by pytest itself (an unknown fixture, a doctest's several failures): there
+        return entries[-1] if entries else None
     # A collector's obj would import its module again.
     code = _function_code(node) if isinstance(node, pytest.Item) else None
     first = next((n for n, entry in enumerate(entries) if entry.tb_frame.f_code is code), own[0])

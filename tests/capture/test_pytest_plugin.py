@@ -12,6 +12,7 @@ import os
 import re
 import resource
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Dict, List
@@ -19,7 +20,7 @@ from typing import Dict, List
 import pytest
 
 import tbdump
-from ..conftest import FREEZE_TIME, PYTHON, env_for_child, write
+from ..conftest import FREEZE_TIME, PYTHON, env_for_child, run, write
 from ..dap.dapclient import DapClient
 
 PLUGIN = ["-p", "tbdump.pytest_plugin"]
@@ -610,3 +611,53 @@ def test_each_failing_subtest_and_a_doctests_exception_is_a_dump_of_its_own(tmp_
     doctest = tbdump.load(folder / "tbdumps" / files["test_cases.py::test_cases.half"])
     assert doctest.exception.type == "TypeError" and doctest.frames[-1].name == "half"
     assert doctest.frames[-1].locals == {"n": None}
+
+
+DOCTESTS = """
+    def half(n):
+        '''
+        >>> half(4)
+        3
+        '''
+        return n // 2
+
+    def third(n):
+        '''
+        >>> x = 9
+        >>> third(x)
+        4
+        >>> third(None)
+        0
+        '''
+        return n // 3
+"""
+
+
+def test_a_doctest_whose_output_differs_is_dumped_naming_the_example_expected_and_got(tmp_path: Path) -> None:
+    """doctest's DocTestFailure says only the docstring's name, and its frames are doctest's: the
+    dump said nothing of which example failed, nor how.  Each failed example is now a note, as
+    doctest reports it; under --doctest-continue-on-failure, pytest's MultipleDoctestFailures (raised
+    by pytest, none of the test's frames) opens where it was raised, not at pluggy's outermost frame."""
+    folder = project(tmp_path / "app", DOCTESTS)
+    source = str(folder / "test_cases.py")
+    half = 'File "%s", line 3, in test_cases.half\nFailed example:\n    half(4)\nExpected:\n    3\nGot:\n    2' % source
+    third = 'File "%s", line 11, in test_cases.third\nFailed example:\n    third(x)\nExpected:\n    4\nGot:\n    3' % source
+    unexpected = ('File "%s", line 13, in test_cases.third\nFailed example:\n    third(None)\nException raised:\n'
+                  "    TypeError: unsupported operand type(s) for //: 'NoneType' and 'int'" % source)
+
+    done = pytest_run(folder, "--tbdump", "--doctest-modules", "-q")
+    assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout + done.stderr
+    dump = tbdump.load(folder / "tbdumps" / named("test_cases.py::test_cases.half", "test_cases.test_cases.half"))
+    assert (dump.exception.type, dump.exception.notes) == ("doctest.DocTestFailure", [half])
+    assert dump.frames[-1].locals["got"] == "2\n" and dump.frames[-1].locals["example"].source == "half(4)\n"
+    report = run([PYTHON, "-m", "tbdump.report", str(folder / "tbdumps" / named("test_cases.py::test_cases.third",
+                                                                                   "test_cases.test_cases.third"))],
+                 folder)
+    assert report.returncode == 0
+    assert third in report.stdout or sys.version_info < (3, 11), report.stdout   # notes are printed from 3.11
+
+    done = pytest_run(folder, "--tbdump", "--doctest-modules", "--doctest-continue-on-failure", "-q")
+    assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout + done.stderr
+    dump = tbdump.load(folder / "tbdumps" / named("test_cases.py::test_cases.third", "test_cases.test_cases.third"))
+    assert (dump.exception.type, dump.exception.notes) == ("_pytest.doctest.MultipleDoctestFailures", [third, unexpected])
+    assert [f.name for f in dump.frames] == ["runtest"] and len(dump.frames[0].locals["failures"]) == 2
