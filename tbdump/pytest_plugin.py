@@ -322,9 +322,10 @@ def own_traceback(node: Union[pytest.Item, pytest.Collector, None],
                   tb: Optional[TracebackType]) -> Optional[TracebackType]:
     """The part of ``tb`` that is the test's, as pytest's report shows it: from the test function
     (past a decorator's wrapper too), else from the first frame that is neither pytest's nor
-    pluggy's (a fixture's, in its setup or teardown; a module's top level, past importlib's
-    frames too, where ``node`` is a collector or None); to the last such frame, so that a dump
-    of ``pytest.fail()`` or ``pytest.raises`` opens on the test's line, as ``--pdb`` does."""
+    pluggy's nor unittest's (a fixture's, in its setup or teardown; a TestCase's ``setUp``; a
+    module's top level, past importlib's frames too, where ``node`` is a collector or None); to
+    the last such frame, so that a dump of ``pytest.fail()``, ``pytest.raises`` or
+    ``self.assertEqual`` opens on the test's line, as pytest's report shows it."""
     import _pytest
     import pluggy
 
@@ -336,7 +337,9 @@ def own_traceback(node: Union[pytest.Item, pytest.Collector, None],
     while tb is not None:
         entries.append(tb)
         tb = tb.tb_next
-    own = [n for n, entry in enumerate(entries) if not entry.tb_frame.f_code.co_filename.startswith(runner)]
+    # unittest marks its modules' frames with __unittest, as pytest's report of a TestCase prunes them.
+    own = [n for n, entry in enumerate(entries) if not entry.tb_frame.f_code.co_filename.startswith(runner)
+           and not entry.tb_frame.f_globals.get("__unittest")]
     if not own:   # raised by pytest itself (an unknown fixture, a doctest's several failures): there
         return entries[-1] if entries else None
     # A collector's obj would import its module again.

@@ -661,3 +661,48 @@ def test_a_doctest_whose_output_differs_is_dumped_naming_the_example_expected_an
     dump = tbdump.load(folder / "tbdumps" / named("test_cases.py::test_cases.third", "test_cases.test_cases.third"))
     assert (dump.exception.type, dump.exception.notes) == ("_pytest.doctest.MultipleDoctestFailures", [third, unexpected])
     assert [f.name for f in dump.frames] == ["runtest"] and len(dump.frames[0].locals["failures"]) == 2
+
+
+TEST_CASES = """
+    import unittest
+
+    class TestValues(unittest.TestCase):
+        def test_equal(self):
+            value = 3
+            self.assertEqual(value, 4)
+
+    class TestSetUp(unittest.TestCase):
+        def setUp(self):
+            host = "db"
+            raise ConnectionError("no " + host)
+
+        def test_a(self):
+            pass
+
+    class TestTearDown(unittest.TestCase):
+        def tearDown(self):
+            path = "a.tmp"
+            raise OSError("cannot remove " + path)
+
+        def test_b(self):
+            pass
+"""
+
+
+def test_a_unittest_testcases_failure_opens_on_its_own_line_not_in_unittests_frames(tmp_path: Path) -> None:
+    """An assertEqual's dump opened in unittest's _baseAssertEqual, a setUp's or tearDown's in
+    unittest's run and testPartExecutor: frames pytest's report of a TestCase leaves out."""
+    folder = project(tmp_path / "app", TEST_CASES)
+    done = pytest_run(folder, "--tbdump", "-q")
+    assert done.returncode == 1 and "3 failed" in done.stdout, done.stdout + done.stderr
+
+    def load(test: str) -> tbdump.Dump:
+        return tbdump.load(folder / "tbdumps" / name(test, stem="test_cases." + test.replace("::", ".")))
+
+    dump = load("TestValues::test_equal")
+    assert [f.name for f in dump.frames] == ["test_equal"] and dump.frames[0].locals["value"] == 3
+    assert (dump.exception.type, dump.exception.message) == ("AssertionError", "3 != 4")
+    dump = load("TestSetUp::test_a")
+    assert [f.name for f in dump.frames] == ["setUp"] and dump.frames[0].locals["host"] == "db"
+    dump = load("TestTearDown::test_b")
+    assert [f.name for f in dump.frames] == ["tearDown"] and dump.frames[0].locals["path"] == "a.tmp"
