@@ -18,7 +18,7 @@ import textwrap
 import unicodedata
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generator, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, Union
 
 import pytest
 
@@ -154,7 +154,14 @@ class Dumping:
         if not outcomes:
             return
         start = self.config.invocation_params.dir
-        failed = ["tbdump: cannot write %s: %s" % (shown(path, start), why) for path, why in outcomes.items() if why]
+        # A directory that cannot be written (a read-only rootdir) fails every dump alike: one line.
+        alike: Dict[Tuple[str, str], List[str]] = {}
+        for path, why in outcomes.items():
+            if why:
+                alike.setdefault((os.path.dirname(path), why), []).append(path)
+        failed = ["tbdump: cannot write %s: %s" % (shown(paths[0], start) if len(paths) == 1 else
+                                                  "%d dumps into %s" % (len(paths), shown(folder, start)), why)
+                  for (folder, why), paths in alike.items()]
         written = [shown(path, start) for path, why in outcomes.items() if why is None]
         if self.config.getoption("verbose") < 0:
             lines = ["tbdump: %d traceback%s dumped into %s" % (len(written), "" if len(written) == 1 else "s",

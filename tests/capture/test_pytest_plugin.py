@@ -431,20 +431,23 @@ def _small_files() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
 
 
-def test_a_dump_that_cannot_be_written_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+def test_dumps_that_cannot_be_written_are_one_line_and_change_nothing(tmp_path: Path) -> None:
+    """Each dump was a line of its own, the same reason each time: a read-only rootdir, or a
+    --tbdump-dir that is a file, gave as many lines as failed tests."""
     folder = project(tmp_path / "app", "def test_one():\n    assert False\n\ndef test_two():\n    assert False\n")
     plain = pytest_run(folder, plugins=[])
     (folder / "blocker").write_text("a file where the directory would be")
-    dumps = [name("test_one"), name("test_two")]
 
     blocked = pytest_run(folder, "--tbdump", "--tbdump-dir", "blocker")
     full = pytest_run(folder, "--tbdump", preexec_fn=_small_files)
     for done, where, why in ((blocked, "blocker", "Not a directory"), (full, "tbdumps", "File too large")):
         assert done.returncode == plain.returncode == 1 and done.stderr == ""
         assert "INTERNALERROR" not in done.stdout and "Traceback dumped into" not in done.stdout
-        assert section(done.stdout) == ["tbdump: cannot write %s/%s: %s" % (where, dump, why) for dump in dumps]
+        assert section(done.stdout) == ["tbdump: cannot write 2 dumps into %s: %s" % (where, why)]
         assert without_section(done.stdout) == without_section(plain.stdout)
     assert not list((folder / "tbdumps").glob("*.tbdump*"))
+    one = pytest_run(folder, "--tbdump", "--tbdump-dir", "blocker", "-k", "test_one")
+    assert section(one.stdout) == ["tbdump: cannot write blocker/%s: Not a directory" % name("test_one")]
 
 
 FIXTURES = """
