@@ -614,6 +614,11 @@ def test_each_failing_subtest_and_a_doctests_exception_is_a_dump_of_its_own(tmp_
     doctest = tbdump.load(folder / "tbdumps" / files["test_cases.py::test_cases.half"])
     assert doctest.exception.type == "TypeError" and doctest.frames[-1].name == "half"
     assert doctest.frames[-1].locals == {"n": None}
+    # Worked before: test_subtests's own failure ('contains 2 failed subtests') raised nothing and
+    # is not dumped; the summary counts the dumps, not the failed tests, and says nothing is missing.
+    quiet = pytest_run(folder, "--tbdump", "--doctest-modules", "-q")
+    assert "FAILED test_cases.py::test_subtests - contains 2 failed subtests" in quiet.stdout
+    assert "\ntbdump: 5 tracebacks dumped into tbdumps\n" in quiet.stdout and "cannot" not in quiet.stdout
 
 
 DOCTESTS = """
