@@ -192,10 +192,13 @@ def doctest_notes(exc: BaseException) -> List[str]:
     exception says none of it: an example whose output differs (DocTestFailure's str() is the
     docstring's name, its frames are doctest's), or each example that failed under
     ``--doctest-continue-on-failure`` (pytest's MultipleDoctestFailures, raised by pytest)."""
-    import doctest
     import traceback
-    pytest_doctest = sys.modules.get("_pytest.doctest")
-    several = getattr(pytest_doctest, "MultipleDoctestFailures", ())
+    # Not imported here: a run without doctests has no such failure, and an import now would
+    # run inside the failed test's mocks.
+    doctest = sys.modules.get("doctest")
+    if doctest is None:
+        return []
+    several = getattr(sys.modules.get("_pytest.doctest"), "MultipleDoctestFailures", ())
     notes = []
     for failure in exc.failures if isinstance(exc, several) else [exc]:
         if isinstance(failure, doctest.DocTestFailure):
