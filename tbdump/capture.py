@@ -406,7 +406,7 @@ class Capture:
         if detail is not None:
             detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
             detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
-            if detail.filename and os.path.isfile(detail.filename):
+            if detail.filename and (os.path.isfile(detail.filename) or detail.filename in _REMEMBERED):
                 self.source(detail.filename, None)
                 text = self._sources[detail.filename].text
                 if text is not None:  # a file that failed to compile: its secrets never ran
