@@ -13,6 +13,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
 
 from . import unpatched
+from .argvtexts import argv_texts
 from .redaction import (ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, joined_names,
                         repeats_name, split_argv)
 from .saferepr import string_repr
@@ -62,7 +63,7 @@ class Secrets:
     LONG_TEXT = 1024         # past this, one C search per secret beats one regular expression
     SOURCE_MIN_LENGTH = 8    # shorter secrets are hidden from sources only as whole string literals
 
-    def __init__(self, redaction: Redaction, argv: Optional[List[str]] = None) -> None:
+    def __init__(self, redaction: Redaction) -> None:
         self.redaction = redaction
         self.texts: Set[str] = set()      # every secret as text, and as a repr shows it
         self.blobs: Set[bytes] = set()    # every secret as bytes
@@ -86,11 +87,7 @@ class Secrets:
             for name, value in list(unpatched.environ.items()):
                 if len(value) >= self.ENVIRON_MIN_LENGTH and redaction.rule_for(name, value):
                     self._learn_text(value, weak=True)
-            try:
-                args = list(sys.argv if argv is None else argv)
-            except Exception:
-                args = []
-            for value in split_argv(args, redaction)[1]:
+            for value in split_argv(argv_texts(), redaction)[1]:
                 self.learn(value)
 
     # -- learning ------------------------------------------------------------------

@@ -370,6 +370,22 @@ def test_command_line_secrets_are_learned_and_patterns_apply_to_it(tmp_path: Pat
     assert "<redacted" in report["values"]["MainThread:run.args"]
 
 
+def test_command_line_secrets_given_as_bytes_or_paths_are_learned_too(tmp_path: Path) -> None:
+    # A program (or a test driving it) may set sys.argv to bytes or paths: the secret they carry
+    # is hidden from the metadata and from the copies the program holds under innocent names.
+    canary = new_canary()
+    dump_nowhere(tmp_path, '''
+        import os, pathlib, sys
+        sys.argv[1:] = [b"--token", os.environb[b"VALUE"] + b"a", b"--api-key=" + os.environb[b"VALUE"] + b"b",
+                        pathlib.Path("DB_PASSWORD=" + os.environ["VALUE"] + "c")]
+        def run(first, second, third):
+            raise RuntimeError("unknown command")
+        run(os.environ["VALUE"] + "a", os.environb[b"VALUE"] + b"b", str(sys.argv[-1]).split("=")[1])
+    ''', canary, base_env(VALUE=canary))
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert dump.metadata.argv[1:] == ["--token", "<redacted>", "--api-key=<redacted>", "DB_PASSWORD=<redacted>"]
+
+
 def test_default_argument_values_named_like_secrets_are_not_pickled(tmp_path: Path) -> None:
     canary = new_canary()
     report = dump_nowhere(tmp_path, '''
