@@ -662,5 +662,13 @@ def is_environ_copy(d: dict, probes: Tuple[Tuple[str, str], ...]) -> bool:
     return all(_same_text(d.get(name), value) for name, value in probes[1:])
 
 
+def environ_masked(d: dict, hide: Callable[[Any], Any]) -> dict:
+    """A copy of the environment ``d`` with ``hide`` of the values of this environment's
+    variables: what the program added to it is its own, shown as any dict's items are (a WSGI
+    server's request: PATH_INFO, REQUEST_METHOD; HTTP_COOKIE is hidden by its name)."""
+    env = unpatched.environ
+    return {k: hide(v) if type(k) is str and k in env else v for k, v in d.items()}
+
+
 def _same_text(found: Any, value: str) -> bool:
     return type(found) is str and found == value

@@ -134,6 +134,10 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
     assert [request.child(a).repr for a in (".method", ".path")] == ["'GET'", "'/price/7'"]   # type: ignore[union-attr]
     assert "kwargs={'item_id': 7}" in request.child(".resolver_match").repr   # type: ignore[union-attr]
     assert request.child(".COOKIES").redacted and view.variables["token"].redacted   # type: ignore[union-attr]
+    # runserver's environ is a copy of the environment, with the request's own items: those show.
+    meta = view.locals["request"].META
+    assert (meta["REQUEST_METHOD"], meta["PATH_INFO"]) == ("GET", "/price/7")
+    assert meta["HTTP_COOKIE"] == "<redacted: name matches 'cookie'>" and meta["PATH"] == "<redacted: environment variable>"
     # The session store shows as its class, though SESSION_ENGINE, which names its module, is hidden.
     assert request.child(".session").repr.startswith(   # type: ignore[union-attr]
         "<django.contrib.sessions.backends.signed_cookies.SessionStore object"), request.child(".session")

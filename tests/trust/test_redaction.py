@@ -327,8 +327,70 @@ def test_copies_of_the_environment_keep_names_only(tmp_path: Path) -> None:
     ''', canary, base_env(APP_CONFIG=canary))   # an innocent name: only the environment holds it
     dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     shown = dump.exception.frames[-2].variables
-    assert shown["env"].redacted == shown["env2"].redacted == ENVIRON_RULE
-    assert "'MODE': '<redacted: environment variable>'" in report["values"]["MainThread:run.kwargs"]
+    for copy in ("env", "env2"):
+        items = [child.value for child in shown[copy].children or [] if child.name != "len()"]
+        assert items and all(item.redacted == ENVIRON_RULE for item in items), shown[copy]
+    # What the program added is its own, shown as any dict's items are.
+    assert "'MODE': '1'" in report["values"]["MainThread:run.kwargs"]
+    assert "'APP_CONFIG': '<redacted: environment variable>'" in report["values"]["MainThread:run.kwargs"]
+
+
+# A WSGI app served by wsgiref (as Django's runserver serves it): its server copies the process's
+# environment into each request's environ, next to the request's own items.
+WSGI_SERVER = '''
+    import os, threading, urllib.error, urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+    failed = []
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+    def view(environ):
+        prices = {1: 3}
+        return prices[int(environ["PATH_INFO"].rsplit("/", 1)[1])]
+    def app(environ, start_response):
+        try:
+            body = b"%d" % view(environ)
+        except KeyError as exc:
+            failed.append(exc)   # raised again, uncaught, once the server has answered
+            raise
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    serving = threading.Thread(target=server.handle_request)
+    serving.start()
+    with open("secret.txt") as fh:   # not in the environment: the loader's wsgiref would hold it
+        password = fh.read()
+    request = urllib.request.Request("http://127.0.0.1:%d/price/7?q=1" % server.server_port, headers={
+        "Cookie": "sessionid=" + password + "c", "Authorization": "Bearer " + password + "a", "X-Mode": "1"})
+    try:
+        urllib.request.urlopen(request)
+    except urllib.error.HTTPError as error:
+        status = error.code
+    serving.join()
+    raise failed[0]
+'''
+
+
+def test_a_wsgi_requests_environ_hides_the_environments_values_and_the_requests_secrets_alone(
+        tmp_path: Path) -> None:
+    # The request's environ is a copy of the environment: it was hidden whole, PATH_INFO and
+    # REQUEST_METHOD with it. Only the environment's variables and the secrets' names are hidden.
+    canary = new_canary()
+    env = base_env(APP_MODE="blue")
+    dump_nowhere(tmp_path, WSGI_SERVER, canary, env, files={"secret.txt": canary})
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    view = dump.exception.frames[-1]
+    shown = view.variables["environ"]
+    assert view.name == "view" and shown.redacted is None, shown
+    environment = [child.value for child in shown.children or [] if child.name.strip("'") in env]
+    assert environment and all(item.redacted == ENVIRON_RULE for item in environment), shown
+    assert "'PATH_INFO': '/price/7'" in shown.repr and "'REQUEST_METHOD': 'GET'" in shown.repr
+    environ = view.locals["environ"]
+    assert (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"]) == ("GET", "/price/7", "q=1")
+    assert environ["HTTP_COOKIE"] == "<redacted: name matches 'cookie'>"
+    assert environ["HTTP_AUTHORIZATION"] == "<redacted: name matches 'authorization'>"
+    assert environ["HTTP_X_MODE"] == "1"
+    assert environ["APP_MODE"] == environ["PATH"] == "<redacted: environment variable>"
 
 
 def test_sources_are_stored_without_the_secrets_they_hold(tmp_path: Path) -> None:
