@@ -150,6 +150,14 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
         "'sessionid'", "'csrftoken'", "'HTTP_X_CSRFTOKEN'", "'default'"]
     assert settings.child(".CACHES").repr.startswith("{'default': ")   # type: ignore[union-attr]
     assert settings.child(".SECRET_KEY").redacted   # type: ignore[union-attr]
+    # Settings whose last word says what they hold (a time, a model, code, a flag) hold no secret.
+    kinds = ("AUTH_USER_MODEL", "SESSION_COOKIE_AGE", "PASSWORD_RESET_TIMEOUT", "SESSION_COOKIE_PATH",
+             "CSRF_COOKIE_SECURE")
+    assert [settings.child("." + name).repr for name in kinds] == [   # type: ignore[union-attr]
+        "'auth.User'", "1209600", "259200", "'/'", "False"]
+    assert settings.child(".PASSWORD_HASHERS").repr.startswith(   # type: ignore[union-attr]
+        "['django.contrib.auth.hashers.PBKDF2PasswordHasher', ")
+    assert settings.child(".EMAIL_HOST_PASSWORD").redacted   # type: ignore[union-attr]
     texts = member_texts(paths[0])
     for secret in (SECRET_KEY, SESSION_COOKIE, CSRF_COOKIE):
         assert secret.encode() not in texts, secret

@@ -781,3 +781,43 @@ def test_a_setting_named_like_a_secret_that_names_a_module_hides_only_itself(tmp
     assert frame.variables["message"].repr.startswith("<email.mime.text.MIMEText object"), frame.variables["message"]
     assert frame.locals["message"].get_payload() == "hello"
     assert dump.frames[0].variables["SESSION_ENGINE"].redacted
+
+
+def test_settings_whose_last_word_says_what_they_hold_are_shown_and_secrets_are_not(tmp_path: Path) -> None:
+    # Django's settings named after what they configure (PASSWORD, AUTH, COOKIE, SESSION) hold no
+    # secret where their last word says what they hold: a time, a model's or cookie's name, a path,
+    # code, a flag. Each was hidden, and its text learned and hidden from every text ("auth.User").
+    # A secret's shape under those names, and the genuine secrets beside them, stay hidden.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import json.decoder, os
+        def c(tag):
+            return os.environ["VALUE"] + tag
+        def configure(AUTH_USER_MODEL, PASSWORD_HASHERS, AUTH_PASSWORD_VALIDATORS, SESSION_COOKIE_AGE,
+                      PASSWORD_RESET_TIMEOUT, CSRF_COOKIE_NAME, SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN,
+                      SESSION_COOKIE_SECURE, SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE, user_repr,
+                      SECRET_KEY, DATABASES, API_TOKEN, AUTH_TOKEN, API_KEY, WEBHOOK_SECRET, cookie, headers,
+                      TOKEN_MODEL, SESSION_TOKEN_AGE, COOKIE_PATH, LEGACY_PASSWORD_HASHERS, AUTH_BACKENDS):
+            raise RuntimeError("misconfigured")
+        configure("auth.User", ["json.decoder.JSONDecoder", "json.JSONEncoder"],
+                  [{"NAME": "json.decoder.JSONDecoder", "OPTIONS": {"min_length": 9}}], 1209600, 259200,
+                  "csrftoken", "/", None, True, False, "Lax", "<User: auth.User bob>",
+                  c("1"), {"default": {"NAME": "shop", "PASSWORD": c("2")}}, c("3"), c("4"), c("5"), c("6"),
+                  "sessionid=" + c("7"), {"Authorization": "Bearer " + c("8")},
+                  c("9"), c("10"), "/" + c("11"), [c("12")], ["json.decoder", c("13") + ".x.y"])
+    ''', canary, base_env(VALUE=canary))
+    shown = {name.split(".")[-1]: value for name, value in report["values"].items()
+             if name.startswith("MainThread:configure.")}
+    assert [shown[name] for name in ("AUTH_USER_MODEL", "PASSWORD_HASHERS", "AUTH_PASSWORD_VALIDATORS",
+                                     "SESSION_COOKIE_AGE", "PASSWORD_RESET_TIMEOUT", "CSRF_COOKIE_NAME",
+                                     "SESSION_COOKIE_PATH", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_SECURE",
+                                     "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "user_repr")] == [
+        "'auth.User'", "['json.decoder.JSONDecoder', 'json.JSONEncoder']",
+        "[{'NAME': 'json.decoder.JSONDecoder', 'OPTIONS': {'min_length': 9}}]", "1209600", "259200",
+        "'csrftoken'", "'/'", "None", "True", "False", "'Lax'", "'<User: auth.User bob>'"]
+    assert shown["DATABASES"] == """{'default': {'NAME': 'shop', 'PASSWORD': "<redacted: name matches 'password'>"}}"""
+    assert shown["headers"] == """{'Authorization': "<redacted: name matches 'authorization'>"}"""
+    for secret in ("SECRET_KEY", "API_TOKEN", "AUTH_TOKEN", "API_KEY", "WEBHOOK_SECRET", "cookie", "TOKEN_MODEL",
+                   "SESSION_TOKEN_AGE", "COOKIE_PATH", "LEGACY_PASSWORD_HASHERS", "AUTH_BACKENDS"):
+        assert shown[secret].startswith("<"), (secret, shown[secret])
+        assert "redacted" in shown[secret], (secret, shown[secret])
