@@ -6,8 +6,10 @@ answering real HTTP requests; the README's logging recipe in each framework's ow
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
@@ -356,3 +358,41 @@ def test_log_dumps_reaches_gunicorns_workers(tmp_path: Path, python: str) -> Non
                                  "message": "Error handling request GET /price/7"}
     assert frame_names(dump, above=False) == ["handle", "handle_request", "app", "view"]
     assert {"spawn_worker", "init_process"} <= set(frame_names(dump, above=True))   # forked by the master
+
+
+def test_log_dumps_reaches_the_worker_gunicorns_reload_starts_again(tmp_path: Path, python: str) -> None:
+    # --reload: a worker whose file changed ends (its reloader thread's sys.exit) and the master
+    # forks a new one, which loads the edited app.
+    write(tmp_path / "app.py", GUNICORN_APP % 1)
+    server = framework_server(tmp_path, python, ["-m", "gunicorn", "--reload", "--bind", "127.0.0.1:0",
+                                                 "--no-control-socket", "app:app"], log_dumps=True)
+    assert server.get("/price/7") == 500
+    edited = len(server.said)
+    app = tmp_path / "app.py"
+    app.write_text(app.read_text().replace("prices = {1: 3}", "prices = {1: 4}"))
+    # The reloader takes each file's time on its first pass, which may come after the edit: the
+    # file's time goes on moving until it says it saw the change.
+    seen = threading.Event()
+
+    def touch_until_seen() -> None:
+        while not seen.wait(0.2):
+            os.utime(app)
+    touching = threading.Thread(target=touch_until_seen)
+    touching.start()
+    try:
+        reloading = server.read_until(re.compile(r"Worker reloading: (.*) modified"), edited)
+    finally:
+        seen.set()
+        touching.join()
+    assert reloading.group(1) == str(app)
+    server.read_until(re.compile(r"Booting worker with pid"), len(server.said) - 1)
+    assert [server.get("/price/8"), server.get("/price/1")] == [500, 200]
+    output = server.stop()
+
+    paths = dumps_in(tmp_path / "tbdumps")
+    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
+    first, reloaded = (tbdump.load(p) for p in paths)
+    assert [(d.frames[-1].locals["item_id"], d.frames[-1].locals["prices"]) for d in (first, reloaded)] == \
+        [(7, {1: 3}), (8, {1: 4})]
+    assert first.metadata.pid != reloaded.metadata.pid
+    assert reloaded.metadata.log["message"] == "Error handling request GET /price/8"
