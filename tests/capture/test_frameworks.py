@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import pytest
 
@@ -166,6 +166,20 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
     assert tbdump.load(paths[1]).frames[-1].locals["item_id"] == 8
 
 
+def crashes_before_and_after_reload(server: Server, cwd: Path) -> Tuple[Any, Any]:
+    """After /price/7 failed and the app's prices became {1: 4} in a reloaded server: /price/8 fails,
+    /price/1 answers, and the server's two dumps, each said, of processes of their own."""
+    assert [server.get("/price/8"), server.get("/price/1")] == [500, 200]
+    output = server.stop()
+    paths = dumps_in(cwd / "tbdumps")
+    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
+    first, reloaded = (tbdump.load(p) for p in paths)
+    assert [(d.frames[-1].locals["item_id"], d.frames[-1].locals["prices"]) for d in (first, reloaded)] == \
+        [(7, {1: 3}), (8, {1: 4})]
+    assert first.metadata.pid != reloaded.metadata.pid
+    return first, reloaded
+
+
 # Django's autoreloader says when it has taken a file's modification time (changed after that, the
 # file reloads the site), in a line of each file: shop.py's alone, or they fill the output's pipe.
 SHOP_ONLY = """
@@ -192,16 +206,8 @@ def test_log_dumps_reaches_the_site_djangos_autoreloader_serves_and_reloads(tmp_
     shop = tmp_path / "shop.py"
     shop.write_text(shop.read_text().replace("prices = {1: 3}", "prices = {1: 4}"))
     server.port = int(server.read_until(LISTENING, edited).group(1))   # the reloaded site's own port
-    assert [server.get("/price/8"), server.get("/price/1")] == [500, 200]
-    output = server.stop()
-
-    paths = dumps_in(tmp_path / "tbdumps")
-    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
-    first, reloaded = (tbdump.load(p) for p in paths)
-    assert [(d.frames[-1].locals["item_id"], d.frames[-1].locals["prices"]) for d in (first, reloaded)] == \
-        [(7, {1: 3}), (8, {1: 4})]
-    assert first.metadata.pid != reloaded.metadata.pid and first.metadata.argv == reloaded.metadata.argv == \
-        ["manage.py", "runserver", "127.0.0.1:0"]
+    first, reloaded = crashes_before_and_after_reload(server, tmp_path)
+    assert first.metadata.argv == reloaded.metadata.argv == ["manage.py", "runserver", "127.0.0.1:0"]
     assert "_run_file" not in frame_names(reloaded, above=True)   # nothing of the runner's
 
 
@@ -386,13 +392,5 @@ def test_log_dumps_reaches_the_worker_gunicorns_reload_starts_again(tmp_path: Pa
         touching.join()
     assert reloading.group(1) == str(app)
     server.read_until(re.compile(r"Booting worker with pid"), len(server.said) - 1)
-    assert [server.get("/price/8"), server.get("/price/1")] == [500, 200]
-    output = server.stop()
-
-    paths = dumps_in(tmp_path / "tbdumps")
-    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
-    first, reloaded = (tbdump.load(p) for p in paths)
-    assert [(d.frames[-1].locals["item_id"], d.frames[-1].locals["prices"]) for d in (first, reloaded)] == \
-        [(7, {1: 3}), (8, {1: 4})]
-    assert first.metadata.pid != reloaded.metadata.pid
+    first, reloaded = crashes_before_and_after_reload(server, tmp_path)
     assert reloaded.metadata.log["message"] == "Error handling request GET /price/8"
