@@ -22,6 +22,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from . import __version__, native, unpatched
+from .argvtexts import argv_texts, text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
 from .loaded import loaded
@@ -538,7 +539,7 @@ def _name_and_daemon(thread: Any, ident: int) -> Tuple[str, bool]:
 def _module_name(module_globals: Any) -> str:
     """The ``__name__`` of a frame's globals as a text, never through the program's own ``__str__``."""
     name = dict.get(module_globals, "__name__") if isinstance(module_globals, dict) else None
-    return _text_of(name) or "?"
+    return text_of(name) or "?"
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -647,8 +648,8 @@ def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[s
     return Metadata(
         time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
         implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
-        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(_argv(), redaction),
-        cwd=_safe_cwd(), executable=_text_of(sys.executable) or "", tbdump_version=__version__,
+        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(argv_texts(), redaction),
+        cwd=_safe_cwd(), executable=text_of(sys.executable) or "", tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
 
 
@@ -677,34 +678,6 @@ def _safe_cwd() -> str:
         return unpatched.getcwd()
     except OSError:
         return "?"
-
-
-def _argv() -> List[str]:
-    """``sys.argv`` as texts, whatever the program put there (a Path, bytes, a number, None for
-    the list): the dump's metadata holds texts, or no viewer could open it."""
-    argv = sys.argv
-    if not isinstance(argv, (list, tuple)):
-        return []
-    texts = []
-    for arg in argv:
-        text = _text_of(arg)
-        if text is None and type(arg) in (int, float, bool):
-            text = repr(arg) if type(arg) is not int or arg.bit_length() < 64 else "<int>"
-        texts.append("<%s>" % type(arg).__name__ if text is None else text)
-    return texts
-
-
-def _text_of(value: Any) -> Optional[str]:
-    """A text, bytes or path as a plain ``str`` (never through the value's own ``__str__``,
-    which is the program's code); None for anything else."""
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, (bytes, os.PathLike)):
-        try:
-            return os.fsdecode(value)
-        except Exception:   # a path whose __fspath__ raises or returns no path
-            return None
-    return None
 
 
 def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:

@@ -18,9 +18,10 @@ from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, S
 from .budget import BudgetExceeded, cut_while
 from .loaded import loaded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
-from .redaction import is_code, rule_marker
+from .redaction import ENVIRON_MARKER, is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
-from .scrubbing import Secrets, environ_probes, hide_named_values, hide_url_secrets, is_environ_copy
+from .scrubbing import (Secrets, environ_masked, environ_probes, hide_named_values, hide_url_secrets,
+                        is_environ_copy)
 from .views import skipped_attributes
 
 LEN_NAME = "len()"
@@ -470,7 +471,9 @@ class Previewer:
             return self._scalar(obj)
         if self.hide_environ and (t is _ENVIRON_TYPE or (t is dict and is_environ_copy(obj, self._probes))):
             self.secrets.hide_environ()  # its items are scrubbed from the reprs around it
-            return redacted(obj, ENVIRON_RULE)
+            if t is _ENVIRON_TYPE:
+                return redacted(obj, ENVIRON_RULE)
+            obj, flat = environ_masked(obj, _EnvironValue), False
         # Builtin callables and flat builtin containers of scalars run no user
         # code while described: they skip the clock's step, the bulk of a capture.
         if flat is None:
@@ -547,10 +550,13 @@ class Previewer:
         return Value(name, text, name)
 
     def _child(self, child: LiveChild, level: int) -> Child:
-        rule = self.redact(child.name.strip("'\""), child.obj) if child.name != LEN_NAME else None
+        environ = type(child.obj) is _EnvironValue   # hidden as the environment's, whatever its name
+        rule = self.redact(child.name.strip("'\""), child.obj) if child.name != LEN_NAME and not environ else None
         if rule and is_code(child.obj):
             rule = None  # `def get_token()`: code, not a secret
-        if rule:
+        if environ:
+            v = redacted(child.obj.value, ENVIRON_RULE)
+        elif rule:
             self.secrets.learn(child.obj)
             v = redacted(child.obj, rule)
         elif type(child.obj) in _SCALARS:
@@ -561,6 +567,19 @@ class Previewer:
         if ":" in name or "=" in name:  # a dict's key, seldom
             name = hide_named_values(name, self.secrets.redaction)
         return Child(name, v, child.access, child.group)
+
+
+class _EnvironValue:
+    """An environment variable's value in a copy of the environment, previewed as hidden; its
+    repr is the marker the object layer holds in its place."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(ENVIRON_MARKER)
 
 
 _SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))

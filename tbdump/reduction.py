@@ -37,7 +37,7 @@ from .preview import qualified_type, type_name
 from .rebuilding import PROXY_TYPES, event_loop, logger, proxy, refused, type_params
 from .redaction import ENVIRON_MARKER, Redaction, is_code, repeats_name, rule_marker
 from .saferepr import describe_exception, safe_repr
-from .scrubbing import Secrets, environ_probes, is_environ_copy, may_name_values
+from .scrubbing import Secrets, environ_masked, environ_probes, is_environ_copy, may_name_values
 
 
 PROTOCOL = 5  # read by every supported Python (3.8+); big buffers are written without a copy
@@ -539,30 +539,33 @@ class ReducePolicy:
         return id(obj) in self._made_ids and self._made_ids[id(obj)] is obj
 
     def _dict_id(self, obj: dict) -> Any:
-        if self._probes and is_environ_copy(obj, self._probes):
+        environ = bool(self._probes) and is_environ_copy(obj, self._probes)
+        if environ:
             self.secrets.hide_environ()
-            return ("R", [(k, ENVIRON_MARKER) for k in obj])
+            obj = environ_masked(obj, _environ_marker)
         weak = self.secrets.weak
         if weak and not weak.isdisjoint(obj):
             for key in obj:
                 if type(key) is str and key in weak:
                     self._made_ids[id(key)] = key
         rule_of = self.redaction.rule_for
+        # Pairs, not a dict: the id is pickled in turn, and a dict with the same keys would come
+        # back here forever.
+        masked = ("R", list(obj.items())) if environ else None
         if len(obj) > 8 and not self.secrets.key_facts(obj)[0]:
-            return None
+            return masked
         for key in obj:
             if type(key) is str and rule_of(key, obj[key]) and self._hides(obj[key], obj):
                 pairs = []
                 for k, v in obj.items():
-                    rule = rule_of(k, v) if type(k) is str and self._hides(v, obj) else None
+                    # The environment's value stays its marker (as its preview says), whatever its name.
+                    rule = rule_of(k, v) if type(k) is str and v is not ENVIRON_MARKER and self._hides(v, obj) else None
                     if rule:
                         self.secrets.learn_named(k, v)
                         v = self._masked(k, v, rule_marker(rule))
                     pairs.append((k, v))
-                # Pairs, not a dict: the id is pickled in turn, and a dict
-                # with the same keys would come back here forever.
                 return ("R", pairs)
-        return None
+        return masked
 
     def _blob_id(self, obj: Any, t: type) -> Any:
         secrets = self.secrets
@@ -603,6 +606,10 @@ class ReducePolicy:
             return None
         self._made_ids[id(copy)] = copy
         return ("S", copy)
+
+
+def _environ_marker(value: Any) -> str:
+    return ENVIRON_MARKER
 
 
 _NEWOBJ = getattr(copyreg, "__newobj__")   # what object.__reduce_ex__ gives a tuple subclass
