@@ -6,10 +6,13 @@ capture clock and never let a hostile object break the walk.
 """
 from __future__ import annotations
 
+import _io
+import builtins
 import datetime
 import functools
 import hashlib
 import importlib.machinery
+import io
 import itertools
 import linecache
 import os
@@ -134,7 +137,7 @@ class Capture:
             frames += self._callers(entries[0][0] if above_handler and n == 0 and entries else None)
             self._learner.exception(exc)
         if other_threads:
-            for _, stack in self._other_stacks((threading.get_ident(),)):
+            for _, stack in self._other_stacks((native.get_ident(),)):
                 frames += stack
         for f in frames:
             if self.clock.expired:
@@ -480,7 +483,7 @@ class Capture:
         """(ident, frames innermost first) of every thread but ``skip`` and tbdump's own,
         without tbdump's frames."""
         out = []
-        for ident, top in sys._current_frames().items():
+        for ident, top in unpatched.current_frames().items():
             if ident in skip or is_capture_thread(ident):
                 continue
             stack = []
@@ -507,7 +510,7 @@ class Capture:
         by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, unpatched.Thread)}
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
-        for ident, stack in self._other_stacks((me.ident, threading.get_ident(), native.get_ident())):
+        for ident, stack in self._other_stacks((me.ident, native.get_ident())):
             t = by_ident.get(ident)
             result.append(Thread(ident, *_name_and_daemon(t, ident),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)
@@ -607,12 +610,10 @@ def _why_no_source(module_globals: Any) -> str:
 
 
 def open_binary(filename: str) -> Any:
-    import _io
     return _io.FileIO(filename, "r")
 
 
 def _decode_source(data: bytes) -> str:
-    import io
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return data.decode(encoding, errors="replace")
@@ -637,7 +638,7 @@ def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
 
 
 def _is_group(exc: BaseException) -> bool:
-    group = getattr(__import__("builtins"), "BaseExceptionGroup", None)
+    group = getattr(builtins, "BaseExceptionGroup", None)
     return group is not None and isinstance(exc, group)
 
 

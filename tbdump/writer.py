@@ -5,9 +5,7 @@ import _queue
 import contextlib
 import copyreg
 import functools
-import gc
 import os
-import sys
 import threading
 import types
 import warnings
@@ -163,13 +161,13 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
                    thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
     """write_dump with the interpreter settled for capture (recursion limit, gc, warnings,
     copyreg's extension codes)."""
-    old_limit = sys.getrecursionlimit()
+    old_limit = unpatched.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
-    sys.setrecursionlimit(max(old_limit, _depth() + 3000))
+    unpatched.setrecursionlimit(max(old_limit, _depth() + 3000))
     # Capture makes thousands of short-lived objects among the program's many: a
     # full collection then would trace them all (50 ms of a 100 ms capture).
-    collecting = gc.isenabled()
-    gc.disable()
+    collecting = unpatched.gc_enabled()
+    unpatched.gc_disable()
     try:
         try:
             with warnings.catch_warnings(), _without_extension_codes():
@@ -182,9 +180,9 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
             report_own_error()
             return write_minimal(exc, path, describe_exception(err), key, redaction, log)
     finally:
-        sys.setrecursionlimit(old_limit)
+        unpatched.setrecursionlimit(old_limit)
         if collecting:
-            gc.enable()
+            unpatched.gc_enable()
 
 
 @contextlib.contextmanager
@@ -315,7 +313,7 @@ def _why_not(path: str, exc: OSError) -> str:
 
 
 def _depth() -> int:
-    f: Any = sys._getframe()
+    f: Any = unpatched.getframe()
     n = 0
     while f is not None:
         n += 1

@@ -220,3 +220,60 @@ sys.stderr = Tee()
     proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir)
     assert (proc.returncode, proc.stderr.count("Traceback dumped into: traceback.pkl")) == \
         (python.returncode, 1), proc.stderr
+
+
+@pytest.mark.parametrize("effect", ["return_value=1", "side_effect=RuntimeError('mocked')"])
+def test_a_mock_of_threading_get_ident_still_names_the_crashs_own_thread(workdir: Path, effect: str) -> None:
+    # threading.current_thread() finds the thread by threading.get_ident(): under a test's mock
+    # the crash was dumped as thread "Dummy-1" of ident 1 (a _DummyThread made for it, whose
+    # end Python 3.13 reports at exit), or not at all.  The mock is stopped before the program
+    # ends: left on with return_value=1, Python 3.9-3.12 itself hangs at exit, tbdump or not.
+    dump = crash_with(workdir, """
+        import sys, threading
+        from unittest import mock
+        ident, name = threading.get_ident(), threading.current_thread().name
+        def stop_then_report(*exc_info):
+            mock.patch.stopall()
+            sys.__excepthook__(*exc_info)
+        sys.excepthook = stop_then_report
+        mock.patch("threading.get_ident", %s).start()
+    """ % effect, "call")
+    program = dump.frames[0].variables
+    assert [(t.ident, t.name) for t in dump.threads if t.crashed] == \
+        [(int(program["ident"].repr), ast.literal_eval(program["name"].repr))]
+
+
+@pytest.mark.parametrize("mocked", [
+    "gc.disable", "gc.enable", "gc.isenabled", "sys.getrecursionlimit", "sys.setrecursionlimit",
+    "sys._getframe", "sys._current_frames", "threading.main_thread", "re.compile",
+    # These already worked: the dump does not call them, or not through what a mock reaches.
+    "json.dumps", "time.time", "socket.gethostname", "platform.platform", "importlib.metadata.version",
+    "linecache.getlines", "inspect.getmodule", "traceback.format_exception",
+])
+def test_a_crash_inside_a_tests_mock_that_raises_is_dumped_as_it_is(workdir: Path, mocked: str) -> None:
+    # What the dump's writing calls, mocked to raise: it was set or given back around the
+    # capture (gc, the recursion limit), or read for it (the stacks, the main thread, the
+    # pattern of leftover files), and the crash had no dump ("tbdump: failed to dump
+    # traceback (RuntimeError: mocked)"), or one without values.
+    # Redaction's own patterns of names are compiled when first used (redaction.py, not this
+    # test's): re.compile's case is the dump's writing alone.
+    crash_with(workdir, """
+        import %s
+        from unittest import mock
+        mock.patch(%r, side_effect=RuntimeError("mocked")).start()
+    """ % (mocked.rpartition(".")[0], mocked), env={"TBDUMP_REDACT": "0"} if mocked == "re.compile" else None)
+
+
+def test_a_crash_inside_a_tests_mock_of_import_is_dumped_as_it_is(workdir: Path) -> None:
+    # A mock of builtins.__import__ that refuses names: capture's own late imports (threading's
+    # in finding the main thread) made a dump without values.
+    crash_with(workdir, """
+        import builtins
+        from unittest import mock
+        imported = builtins.__import__
+        def refuse(name, *args, **kwargs):
+            if name not in ("unittest", "unittest.mock"):
+                raise ImportError("mocked import of %s" % name)
+            return imported(name, *args, **kwargs)
+        mock.patch("builtins.__import__", side_effect=refuse).start()
+    """)
