@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import _queue
-import contextlib
-import copyreg
 import functools
 import os
 import threading
 import types
 import warnings
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 from . import unpatched
 from .budget import Budgets, CaptureThread, Clock
@@ -159,8 +157,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                    key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
                    thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
-    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings,
-    copyreg's extension codes)."""
+    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
     old_limit = unpatched.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
     unpatched.setrecursionlimit(max(old_limit, _depth() + 3000))
@@ -170,7 +167,7 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
     unpatched.gc_disable()
     try:
         try:
-            with warnings.catch_warnings(), _without_extension_codes():
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads, log)
@@ -183,22 +180,6 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
         unpatched.setrecursionlimit(old_limit)
         if collecting:
             unpatched.gc_enable()
-
-
-@contextlib.contextmanager
-def _without_extension_codes() -> Iterator[None]:
-    """Pickles that name every class, none by a code of ``copyreg.add_extension``'s: such a code
-    means a class only in a process that registered it, and no viewer could restore a value
-    of it, nor the values that share records with it ("unregistered extension code").
-    Emptied in place (pickle holds this very dict); what is added meanwhile is kept."""
-    registry: Dict[Tuple[str, str], int] = getattr(copyreg, "_extension_registry")  # private: not in typeshed
-    saved = dict(registry)
-    registry.clear()
-    try:
-        yield
-    finally:
-        for name, code in saved.items():
-            registry.setdefault(name, code)
 
 
 _ONE_DUMP = threading.RLock()  # reentrant: a value's repr may itself dump_exception

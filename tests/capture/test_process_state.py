@@ -201,6 +201,39 @@ def test_classes_the_program_gave_extension_codes_are_restored(workdir: Path) ->
     assert type(program["ordered"]).__name__ == "OrderedDict"
 
 
+def test_the_programs_own_pickles_keep_their_extension_codes_while_a_dump_is_written(workdir: Path) -> None:
+    # The dump's pickles name such classes (the test above) without emptying copyreg's registry
+    # while it is written, as it was: a thread of the program pickling meanwhile wrote the class
+    # by name, not by the code the program gave it.  The value's repr lasts until that thread
+    # has made 100 pickles; each is compared with the one made before the crash.
+    crash_with(workdir, """
+        import collections, copyreg, pickle, sys, threading, time
+        copyreg.add_extension("collections", "OrderedDict", 0x7ff0)
+        coded = pickle.dumps(collections.OrderedDict, 2)
+        wrong, made, done = [], [0], threading.Event()
+        def pickle_on():
+            while not done.is_set():
+                if pickle.dumps(collections.OrderedDict, 2) != coded:
+                    wrong.append(made[0])
+                made[0] += 1
+        class Meanwhile:
+            def __repr__(self):
+                start = made[0]
+                while made[0] < start + 100:
+                    time.sleep(0.001)
+                return "Meanwhile()"
+        meanwhile = Meanwhile()
+        def report(*exc_info):
+            done.set()
+            with open("wrong.txt", "w") as f:
+                f.write(repr(wrong))
+            sys.__excepthook__(*exc_info)
+        sys.excepthook = report
+        threading.Thread(target=pickle_on).start()
+    """, "call")
+    assert (workdir / "wrong.txt").read_text() == "[]"
+
+
 @pytest.mark.parametrize("how", ["runner", "hook"])
 def test_a_stderr_without_flush_says_where_the_dump_is_once(workdir: Path, how: str) -> None:
     # A program's stand-in for sys.stderr with write() alone (a tee, a stream to a logger):
