@@ -8,12 +8,14 @@ StopIteration (which made no dump at all, or one without values).  Like
 """
 from __future__ import annotations
 
+import builtins
 import datetime
 import gc
 import os
 import sys
 import threading
 import time
+import types
 import zlib
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
@@ -87,3 +89,14 @@ def current_thread() -> threading.Thread:
         if isinstance(thread, Thread):
             return thread
     return _current_thread()
+
+
+def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+# fn(*args) with the __import__ of tbdump's start: the C pickler imports a class's module (to see
+# that the class is found there) through the __import__ of the builtins of the frame it was
+# called from, and a test's mock of builtins.__import__ that refuses the name left every value
+# of that class not captured.
+with_own_import: Callable[..., Any] = types.FunctionType(_call.__code__, {"__builtins__": {"__import__": builtins.__import__}})

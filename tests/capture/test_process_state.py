@@ -299,10 +299,12 @@ def test_a_crash_inside_a_tests_mock_that_raises_is_dumped_as_it_is(workdir: Pat
 
 def test_a_crash_inside_a_tests_mock_of_import_is_dumped_as_it_is(workdir: Path) -> None:
     # A mock of builtins.__import__ that refuses names: capture's own late imports (threading's
-    # in finding the main thread) made a dump without values.
-    crash_with(workdir, """
-        import builtins
+    # in finding the main thread) made a dump without values, and the pickler's import of a
+    # class's module (which it makes to see the class is there) left its values not captured.
+    dump = crash_with(workdir, """
+        import builtins, collections
         from unittest import mock
+        ordered = collections.OrderedDict(a=1)
         imported = builtins.__import__
         def refuse(name, *args, **kwargs):
             if name not in ("unittest", "unittest.mock"):
@@ -310,3 +312,5 @@ def test_a_crash_inside_a_tests_mock_of_import_is_dumped_as_it_is(workdir: Path)
             return imported(name, *args, **kwargs)
         mock.patch("builtins.__import__", side_effect=refuse).start()
     """)
+    ordered = dump.frames[0].locals["ordered"]
+    assert (type(ordered).__name__, ordered) == ("OrderedDict", {"a": 1})
