@@ -646,8 +646,8 @@ def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[s
     """The dump's metadata; ``log``: the log record that carried the exception (Metadata.log)."""
     now = unpatched.now(datetime.timezone.utc)
     return Metadata(
-        time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
-        implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
+        time=now.isoformat(), python=unpatched.version, version_info=list(unpatched.version_info[:3]),
+        implementation=_IMPLEMENTATIONS.get(unpatched.implementation, unpatched.implementation),
         platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(_argv(), redaction),
         cwd=_safe_cwd(), executable=_text_of(sys.executable) or "", tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
@@ -720,8 +720,7 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
     Read from the ``*.dist-info`` folder names on ``sys.path`` rather than with
     importlib.metadata, whose import alone takes longer than a small capture.
     """
-    stdlib = getattr(sys, "stdlib_module_names", ())
-    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - set(stdlib))
+    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - unpatched.stdlib_names)
     if not tops:
         return {}
     installed = _installed_distributions()
@@ -743,7 +742,7 @@ def _installed_distributions() -> Dict[str, Tuple[str, str]]:
     """Normalized distribution name -> (version, metadata folder), for every
     ``name-version.dist-info`` (or ``.egg-info``) on sys.path; the first one wins, as for imports."""
     found: Dict[str, Tuple[str, str]] = {}
-    for entry in sys.path:
+    for entry in sys.path if isinstance(sys.path, list) else ():   # None: the program imports nothing more
         if not isinstance(entry, str):   # a Path or bytes a program put there: imports skip it too
             continue
         try:

@@ -25,6 +25,7 @@ import types
 import weakref
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
+from . import unpatched
 from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
 from .loaded import loaded
@@ -407,7 +408,7 @@ class ReducePolicy:
             if self.secrets.contains_blob(payload):
                 return self._placeholder(obj, "not captured: it holds a secret where it cannot be hidden")
             self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
-        return (_dill_loads, (payload, tuple(sys.version_info[:2]), isinstance(obj, type),
+        return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), isinstance(obj, type),
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
 
     def _dill_payload(self, obj: Any) -> bytes:

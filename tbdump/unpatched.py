@@ -17,7 +17,7 @@ import threading
 import time
 import types
 import zlib
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional
 
 from . import native
 
@@ -34,6 +34,12 @@ except ImportError:  # pragma: no cover - a Python without it
     import signal as signals
 # The options Python runs with, which it reads at exit from its own state, not from sys.flags.
 flags = sys.flags
+# The Python that runs, whatever a test made of sys.version_info (mock.patch.object(sys,
+# "version_info", (3, 7))): the dump says which it was, and its viewers read dill's pickles as its.
+version: str = sys.version
+version_info = sys.version_info
+implementation: str = sys.implementation.name
+stdlib_names: FrozenSet[str] = getattr(sys, "stdlib_module_names", frozenset())
 getpid: Callable[[], int] = osimpl.getpid
 getcwd: Callable[[], str] = osimpl.getcwd
 uname: Optional[Callable[[], Any]] = getattr(osimpl, "uname", None)

@@ -3,6 +3,7 @@ whatever the program did to it, the dump is complete and the crash's output and 
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 from pathlib import Path
 from typing import Dict, Optional
@@ -295,6 +296,24 @@ def test_a_crash_inside_a_tests_mock_that_raises_is_dumped_as_it_is(workdir: Pat
         from unittest import mock
         mock.patch(%r, side_effect=RuntimeError("mocked")).start()
     """ % (mocked.rpartition(".")[0], mocked), env={"TBDUMP_REDACT": "0"} if mocked == "re.compile" else None)
+
+
+@pytest.mark.parametrize("replaced", [
+    "mock.patch.object(sys, 'version_info', (3, 7, 0)).start()",
+    "mock.patch.object(sys, 'version_info', None).start()",
+    "mock.patch.object(sys, 'version', mock.MagicMock()).start()",
+    "mock.patch.object(sys, 'implementation', mock.MagicMock()).start()",
+    "sys.stdlib_module_names = None",
+    "sys.path = None",
+])
+def test_the_python_a_test_made_of_sys_is_not_what_the_dump_says_ran(workdir: Path, replaced: str) -> None:
+    # The dump said the mock's Python ran the program (3.7, which its viewers would have read
+    # dill's pickles as), or had no dump (a MagicMock is no JSON), or ended the crash in
+    # tbdump's own traceback (version_info None, under python -m tbdump); a sys.path or
+    # stdlib_module_names of None failed the capture.
+    dump = crash_with(workdir, "import sys\nfrom unittest import mock\n%s\n" % replaced)
+    assert (dump.metadata.python, dump.metadata.version_info, dump.metadata.implementation) == \
+        (sys.version, list(sys.version_info[:3]), {"cpython": "CPython", "pypy": "PyPy"}[sys.implementation.name])
 
 
 def test_a_crash_inside_a_tests_mock_of_import_is_dumped_as_it_is(workdir: Path) -> None:
