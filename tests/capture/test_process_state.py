@@ -333,3 +333,52 @@ def test_a_crash_inside_a_tests_mock_of_import_is_dumped_as_it_is(workdir: Path)
     """)
     ordered = dump.frames[0].locals["ordered"]
     assert (type(ordered).__name__, ordered) == ("OrderedDict", {"a": 1})
+
+
+@pytest.mark.parametrize("setup", [
+    "import sys\nsys.stdout.close()\n",
+    # Another thread adds and removes modules while the capture reads them; others end meanwhile.
+    """
+    import sys, threading, types
+    def churn():
+        for i in range(200000):
+            sys.modules["churned_%d" % (i % 100)] = types.ModuleType("churned")
+            sys.modules.pop("churned_%d" % ((i + 50) % 100), None)
+    threading.Thread(target=churn, daemon=True).start()
+    go = threading.Event()
+    for _ in range(20):
+        threading.Thread(target=go.wait).start()
+    class Meanwhile:
+        def __repr__(self):
+            go.set()
+            return "Meanwhile()"
+    meanwhile = Meanwhile()
+    """,
+])
+def test_streams_modules_and_threads_that_change_under_the_capture_cost_no_value(workdir: Path, setup: str) -> None:
+    # These already worked: a closed stdout, sys.modules changed by another thread while the
+    # capture reads it, threads that end while it lists them.
+    crash_with(workdir, setup)
+
+
+def test_a_stderr_whose_write_raises_keeps_pythons_status_and_the_dump(workdir: Path) -> None:
+    # This already worked: Python, finding no stderr to report on, ends in 120; the dump is
+    # written, and where it is said once, on file descriptor 2.
+    program = """
+import sys
+class Broken:
+    def write(self, text):
+        raise OSError("stderr is gone")
+    def flush(self):
+        raise OSError("stderr is gone")
+label = "kept"
+sys.stderr = Broken()
+1 / 0
+"""
+    write(workdir / "plain.py", program)
+    write(workdir / "prog.py", program)
+    python = run([PYTHON, "plain.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr.count("Traceback dumped into: traceback.pkl")) == \
+        (python.returncode, 1), proc.stderr
+    assert tbdump.load(workdir / "traceback.pkl").frames[0].variables["label"].repr == "'kept'"
