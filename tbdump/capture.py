@@ -6,10 +6,13 @@ capture clock and never let a hostile object break the walk.
 """
 from __future__ import annotations
 
+import _io
+import builtins
 import datetime
 import functools
 import hashlib
 import importlib.machinery
+import io
 import itertools
 import linecache
 import os
@@ -135,7 +138,7 @@ class Capture:
             frames += self._callers(entries[0][0] if above_handler and n == 0 and entries else None)
             self._learner.exception(exc)
         if other_threads:
-            for _, stack in self._other_stacks((threading.get_ident(),)):
+            for _, stack in self._other_stacks((native.get_ident(),)):
                 frames += stack
         for f in frames:
             if self.clock.expired:
@@ -481,7 +484,7 @@ class Capture:
         """(ident, frames innermost first) of every thread but ``skip`` and tbdump's own,
         without tbdump's frames."""
         out = []
-        for ident, top in sys._current_frames().items():
+        for ident, top in unpatched.current_frames().items():
             if ident in skip or is_capture_thread(ident):
                 continue
             stack = []
@@ -508,7 +511,7 @@ class Capture:
         by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, unpatched.Thread)}
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
-        for ident, stack in self._other_stacks((me.ident, threading.get_ident(), native.get_ident())):
+        for ident, stack in self._other_stacks((me.ident, native.get_ident())):
             t = by_ident.get(ident)
             result.append(Thread(ident, *_name_and_daemon(t, ident),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)
@@ -608,12 +611,10 @@ def _why_no_source(module_globals: Any) -> str:
 
 
 def open_binary(filename: str) -> Any:
-    import _io
     return _io.FileIO(filename, "r")
 
 
 def _decode_source(data: bytes) -> str:
-    import io
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return data.decode(encoding, errors="replace")
@@ -638,7 +639,7 @@ def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
 
 
 def _is_group(exc: BaseException) -> bool:
-    group = getattr(__import__("builtins"), "BaseExceptionGroup", None)
+    group = getattr(builtins, "BaseExceptionGroup", None)
     return group is not None and isinstance(exc, group)
 
 
@@ -646,8 +647,8 @@ def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[s
     """The dump's metadata; ``log``: the log record that carried the exception (Metadata.log)."""
     now = unpatched.now(datetime.timezone.utc)
     return Metadata(
-        time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
-        implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
+        time=now.isoformat(), python=unpatched.version, version_info=list(unpatched.version_info[:3]),
+        implementation=_IMPLEMENTATIONS.get(unpatched.implementation, unpatched.implementation),
         platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(argv_texts(), redaction),
         cwd=_safe_cwd(), executable=text_of(sys.executable) or "", tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
@@ -692,8 +693,7 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
     Read from the ``*.dist-info`` folder names on ``sys.path`` rather than with
     importlib.metadata, whose import alone takes longer than a small capture.
     """
-    stdlib = getattr(sys, "stdlib_module_names", ())
-    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - set(stdlib))
+    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - unpatched.stdlib_names)
     if not tops:
         return {}
     installed = _installed_distributions()
@@ -715,7 +715,7 @@ def _installed_distributions() -> Dict[str, Tuple[str, str]]:
     """Normalized distribution name -> (version, metadata folder), for every
     ``name-version.dist-info`` (or ``.egg-info``) on sys.path; the first one wins, as for imports."""
     found: Dict[str, Tuple[str, str]] = {}
-    for entry in sys.path:
+    for entry in sys.path if isinstance(sys.path, list) else ():   # None: the program imports nothing more
         if not isinstance(entry, str):   # a Path or bytes a program put there: imports skip it too
             continue
         try:

@@ -232,21 +232,23 @@ def _remove(tmp: str) -> None:
 # its writer is gone and it is an hour old, far beyond any capture's time budget (a writer in
 # another container or on another host, whose pid means nothing here, still writes it).
 LEFTOVER_SECONDS = 3600
+# A temporary file's name: its dump's, the writer's pid.  Compiled once: a test's mock of re.compile
+# still active at the crash is the program's.
+_LEFTOVER = re.compile(r"\.(.*)\.(\d+)\.[0-9a-f]{8}\.tmp\Z", re.DOTALL)
 
 
 def _remove_leftovers(directory: str, name: str) -> None:
     """Remove the temporary files of dumps named ``name`` in ``directory`` that no one writes."""
     if _osimpl.__name__ != "posix":  # Windows' os.kill(pid, 0) would end that process
         return
-    leftover = re.compile(r"\.%s\.(\d+)\.[0-9a-f]{8}\.tmp\Z" % re.escape(name))
     try:
         entries = list(_scandir(directory))
     except OSError:
         return
     for entry in entries:
-        match = leftover.match(entry.name)
+        match = _LEFTOVER.match(entry.name)
         try:
-            if match is None or _alive(int(match.group(1))) or \
+            if match is None or match.group(1) != name or _alive(int(match.group(2))) or \
                     entry.stat(follow_symlinks=False).st_mtime > time.time() - LEFTOVER_SECONDS:
                 continue
             _unlink(entry.path)

@@ -25,12 +25,13 @@ import types
 import weakref
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
+from . import unpatched
 from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
 from .loaded import loaded
 # What the pickles written here call when they load: named by module path in every
 # dump, so they live in tbdump.objects, the read side, under these names.
-from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
+from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
                       _weak_ref, restore_object, restore_state)
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
@@ -53,6 +54,10 @@ _TRUSTED_REDUCE = frozenset(
 # The pure-Python pickler (dill's) asks reducer_override about everything.
 _PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tuple, list, dict,
                           set, frozenset, bytearray, type(Ellipsis), type(NotImplemented)))
+# The program's codes of copyreg.add_extension, by (module, name): pickle writes such a global as
+# its code, which only a process that registered it can read.  The program's own picklers keep
+# them: tbdump's write those globals by name instead (_by_name), whatever another thread pickles.
+_EXTENSION_CODES: Dict[Tuple[str, str], int] = getattr(copyreg, "_extension_registry")  # private: not in typeshed
 # Classes the C pickler saves by itself although no module exports them by name.
 _SINGLETON_TYPES = (type(None), type(Ellipsis), type(NotImplemented))
 
@@ -257,7 +262,7 @@ class ReducePolicy:
                 return rebuilt
             return NotImplemented if self.in_dill else self._by_value(obj)
         if isinstance(rv, str):
-            return NotImplemented
+            return _without_code(obj, rv)
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
         if rv[0] is self._get_logger:
@@ -365,7 +370,7 @@ class ReducePolicy:
 
     def _by_reference_or_value(self, obj: Any) -> Any:
         if _importable(obj):
-            return NotImplemented
+            return _without_code(obj, obj.__qualname__)
         if isinstance(obj, enum.EnumMeta):
             return _enum_reduction(obj)
         if isinstance(obj, type) and self.redaction.enabled:
@@ -403,7 +408,7 @@ class ReducePolicy:
             if self.secrets.contains_blob(payload):
                 return self._placeholder(obj, "not captured: it holds a secret where it cannot be hidden")
             self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
-        return (_dill_loads, (payload, tuple(sys.version_info[:2]), isinstance(obj, type),
+        return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), isinstance(obj, type),
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
 
     def _dill_payload(self, obj: Any) -> bytes:
@@ -697,6 +702,16 @@ def _dill_dispatch() -> Dict[type, Any]:
 
 
 os_environ_type = type(os.environ)
+
+
+def _without_code(obj: Any, name: str) -> Any:
+    """How to pickle ``obj``, which the pickler saves as the global ``name`` of its module:
+    by that name where the program gave it an extension code, else as the pickler would."""
+    if not _EXTENSION_CODES:
+        return NotImplemented
+    module = getattr(obj, "__module__", None)
+    return (_by_name, (module, name)) if isinstance(module, str) and (module, name) in _EXTENSION_CODES \
+        else NotImplemented
 
 
 def _importable(obj: Any) -> bool:

@@ -372,8 +372,8 @@ def _inspecting() -> bool:
 def _remember_last(exc: BaseException) -> None:
     """What Python's own handling of an uncaught exception leaves in sys."""
     sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
-    if sys.version_info >= (3, 12):
-        sys.last_exc = exc
+    if unpatched.version_info >= (3, 12):   # the program's sys.version_info may be a test's mock
+        setattr(sys, "last_exc", exc)   # mypy cannot narrow to 3.12 by unpatched's
 
 
 def _lift_recursion_limit() -> None:
