@@ -321,7 +321,7 @@ def split_argv(argv: List[Any], redaction: Redaction) -> Tuple[List[Any], List[s
 def _words_pattern(entries: Tuple[str, ...]) -> Pattern[str]:
     """The entries, in any case, where a word of a name ends (the name unfolded)."""
     alternatives = "|".join(sorted(map(re.escape, entries), key=len, reverse=True))
-    return re.compile(r"(?i:%s)(?=\Z|[^A-Za-z]|(?<=[a-z])[A-Z]|[A-Z][a-z])" % alternatives)
+    return unpatched.compile_pattern(r"(?i:%s)(?=\Z|[^A-Za-z]|(?<=[a-z])[A-Z]|[A-Z][a-z])" % alternatives)
 
 
 def joined_names(names: Iterable[Any]) -> str:
@@ -345,7 +345,7 @@ def _names_pattern(names: Tuple[str, ...]) -> Optional[Pattern[str]]:
         for ch in name:
             node = node.setdefault(ch, {})
         node[""] = {}
-    return re.compile(_trie_regex(trie))
+    return unpatched.compile_pattern(_trie_regex(trie))
 
 
 def _fold_if_may_hold(text: str, names: Tuple[str, ...]) -> Optional[str]:
@@ -406,8 +406,8 @@ def _split(text: str) -> List[str]:
 
 def _compile(pattern: str) -> Pattern[str]:
     try:
-        return re.compile(pattern)
+        return unpatched.compile_pattern(pattern)
     except re.error as exc:
         settings.say_once("redaction pattern %r is not a regular expression (%s): it is matched as "
                           "plain text" % (pattern, exc))
-        return re.compile(re.escape(pattern))
+        return unpatched.compile_pattern(re.escape(pattern))

@@ -434,7 +434,7 @@ class Secrets:
                 for shown in (repr(value), string_repr(value, 1)):
                     items[key + shown] = key + repr(ENVIRON_MARKER)
             alternatives = "|".join(map(re.escape, sorted(items, key=len, reverse=True)))
-            self._environ_re = (re.compile(alternatives or "(?!)"), items)
+            self._environ_re = (unpatched.compile_pattern(alternatives or "(?!)"), items)
         pattern, replacements = self._environ_re
         return pattern.sub(lambda m: replacements[m.group(0)], text)
 
@@ -556,7 +556,7 @@ def _call_end(text: str, start: int) -> int:
 
 def _alternation(texts: Iterable[str]) -> Pattern[str]:
     # Longest first, so a secret that contains another is replaced whole.
-    return re.compile("|".join(map(re.escape, sorted(texts, key=len, reverse=True))) or "(?!)")
+    return unpatched.compile_pattern("|".join(map(re.escape, sorted(texts, key=len, reverse=True))) or "(?!)")
 
 
 def _keep_lines(match: "re.Match[str]") -> str:

@@ -12,6 +12,7 @@ import builtins
 import datetime
 import gc
 import os
+import re
 import sys
 import threading
 import time
@@ -65,6 +66,8 @@ def now(tz: Optional[datetime.tzinfo]) -> datetime.datetime:
     return fromtimestamp(wall_time(), tz)
 
 
+# Patterns made of what the dump meets (the denylist, the secrets learned) are compiled then.
+compile_pattern: Callable[..., "re.Pattern[str]"] = re.compile
 crc32: Callable[..., int] = zlib.crc32
 compress: Callable[[bytes, int], bytes] = zlib.compress
 
