@@ -237,6 +237,13 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             spaces = (getattr(self, "curframe_locals", None) or {}, getattr(frame, "f_globals", None) or {})
             return any("type" in space for space in spaces)
 
+        def do_debug(self, arg: str) -> None:
+            super().do_debug(arg)
+            # pdb ends `debug` by tracing again, as over a running program; a post-mortem traces
+            # nothing, and tracing would stop the session in pdb's own code (cmd.py's postcmd),
+            # off the dump's frames, where `quit` raises BdbQuit out of the prompt.
+            sys.settrace(None)
+
         def do_whatis(self, arg: str) -> None:
             # pdb names type(value): for a placeholder, tbdump's class, not the one the value had.
             def captured(value: tbdump.Placeholder) -> bool:

@@ -496,6 +496,22 @@ def test_running_on_ends_the_post_mortem_and_says_why(crash, tmp_path, command):
                                   "so it cannot go on; the post-mortem has ended\n")
 
 
+def test_debug_steps_through_the_dumps_code_and_the_session_goes_on_at_the_crash(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    # A breakpoint stops the code `debug` runs, in the dump's function restored.
+    commands = "break div\ndebug div(6, 3)\nc\np x, y\nc\nwhere\np x, y\nq\np 'after quit'\n"
+    done = run(tbdebug(dump), tmp_path, stdin=commands)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    replay = answers(done.stdout)
+    assert "((Pdb)) (6, 3)\n((Pdb)) LEAVING RECURSIVE DEBUGGER\n" in replay[1]
+    # pdb.post_mortem() then traces its own code (cmd.py) and `quit` ends it in a BdbQuit
+    # traceback; the replay is back at the crash, its frames and values, and quits.
+    assert replay[2].endswith("divide.py(11)<module>()\n-> print(div(x, y))\n"
+                              f"> {dump.parent}/divide.py(5)div()\n-> return x / y\n")
+    assert replay[3] == "(5, 0)\n"
+    assert "after quit" not in done.stdout
+
+
 @pytest.mark.parametrize("command", ["restart", "run"])
 def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
     done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, stdin=f"{command}\n")
