@@ -29,7 +29,7 @@ inside pdb:
   TBDUMP_KEY the dump's signature does not verify with) are placeholders that
   show their captured preview.  Nothing can be stepped, resumed, jumped or
   restarted: the program is not running; next/step/continue/until/return end
-  the session saying so.  Control characters in what the dump holds are shown as
+  the session saying so; a breakpoint stops only what `debug EXPR` runs.  Control characters in what the dump holds are shown as
   escapes (\\x1b), so a dump cannot act on the terminal.
 
 chained exceptions:

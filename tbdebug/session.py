@@ -237,6 +237,15 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             spaces = (getattr(self, "curframe_locals", None) or {}, getattr(frame, "f_globals", None) or {})
             return any("type" in space for space in spaces)
 
+        def do_break(self, arg: str, temporary: bool = False) -> None:   # tbreak's too
+            before = len(bdb.Breakpoint.bpbynumber)
+            super().do_break(arg, temporary)
+            if len(bdb.Breakpoint.bpbynumber) > before:
+                # Set, as pdb sets it, for `debug`; a person expecting `continue` to reach it
+                # would end the post-mortem instead.
+                self.message(f"{PROG}: the program is not running: a breakpoint stops only "
+                             "what `debug` runs")
+
         def do_debug(self, arg: str) -> None:
             super().do_debug(arg)
             # pdb ends `debug` by tracing again, as over a running program; a post-mortem traces

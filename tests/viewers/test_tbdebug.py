@@ -496,6 +496,18 @@ def test_running_on_ends_the_post_mortem_and_says_why(crash, tmp_path, command):
                                   "so it cannot go on; the post-mortem has ended\n")
 
 
+def test_a_breakpoint_says_that_only_debug_reaches_it(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    commands = "break div\ntbreak 11\nbreak nothing_of_the_program\nq\n"
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands).stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands).stdout)
+    note = "tbdebug: the program is not running: a breakpoint stops only what `debug` runs\n"
+    # Set as pdb sets them (`continue` would end the post-mortem, not reach them).
+    assert [replay[0], replay[1]] == [live[0] + note, live[1] + note]
+    assert live[0].startswith("Breakpoint 1 at ") and live[1].startswith("Breakpoint 2 at ")
+    assert replay[2] == live[2] and replay[2].startswith("*** ")   # none set: no note
+
+
 def test_debug_steps_through_the_dumps_code_and_the_session_goes_on_at_the_crash(crash, tmp_path):
     dump = crash("divide.py", "5", "0")
     # A breakpoint stops the code `debug` runs, in the dump's function restored.
