@@ -35,8 +35,8 @@ inside pdb:
 chained exceptions:
   the exceptions of the chain are numbered as listed at start-up, #0 being
   the one raised (of more than 15: the first ones, the last two and the one
-  opened); --exception N opens another.  On Python 3.13 and later,
-  pdb's `exceptions` command also lists the chain and `exceptions N` switches
+  opened); --exception N opens another.  pdb's `exceptions` command (Python
+  3.13's, on every Python) also lists the chain and `exceptions N` switches
   to one: as for pdb.post_mortem(exc), the exception opened and those it was
   raised from, numbered by pdb from the earliest (0).
 

@@ -17,6 +17,7 @@ from tbdump.termtext import printable
 from tbdump.tracetext import exception_line
 
 from .cli import say
+from .exceptions import ExceptionsCommand
 from .hook import Debugger, find_debugger
 
 
@@ -144,9 +145,7 @@ def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinExceptio
             if debugger.post_mortem is None:
                 _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
             elif debugger.plain_pdb:
-                _pdb_post_mortem(chosen if debugger.takes_exceptions else chosen.__traceback__, dump)
-            elif debugger.takes_exceptions:
-                debugger.post_mortem(chosen)
+                _pdb_post_mortem(chosen, dump)
             elif debugger.takes_exc_info:
                 debugger.post_mortem(chosen.__traceback__, type(chosen), chosen)
             else:
@@ -172,7 +171,7 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
     """pdb's Pdb, answering for a placeholder what it answered for the value it stands for."""
     import pdb   # the standard library's: plain_pdb is checked against it
 
-    class ReplayPdb(pdb.Pdb):
+    class ReplayPdb(pdb.Pdb, ExceptionsCommand):
         _ahead: Tuple[Any, ...] = ()
 
         def _getval(self, arg: str) -> Any:
@@ -237,7 +236,7 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             spaces = (getattr(self, "curframe_locals", None) or {}, getattr(frame, "f_globals", None) or {})
             return any("type" in space for space in spaces)
 
-        def do_break(self, arg: str, temporary: bool = False) -> None:   # tbreak's too
+        def do_break(self, arg: str, temporary: Any = False) -> None:   # tbreak's too
             before = len(bdb.Breakpoint.bpbynumber)
             super().do_break(arg, temporary)
             if len(bdb.Breakpoint.bpbynumber) > before:
@@ -301,8 +300,9 @@ def _type_call_argument(arg: str) -> Optional[str]:
     return None
 
 
-def _pdb_post_mortem(target: Any, dump: tbdump.Dump) -> None:
-    """What pdb.post_mortem(target) does on every Python version, keeping the Pdb to ask how it ended.
+def _pdb_post_mortem(exception: StandinException, dump: tbdump.Dump) -> None:
+    """What 3.13's pdb.post_mortem(exception) does, on every Python version (its `exceptions`
+    command too), keeping the Pdb to ask how it ended.
 
     ``next``, ``step``, ``continue``, ``until`` and ``return`` end pdb's
     post-mortem without quitting (in ``python -m pdb`` they run the program
@@ -310,7 +310,7 @@ def _pdb_post_mortem(target: Any, dump: tbdump.Dump) -> None:
     """
     session = _replay_pdb(dump)
     session.reset()
-    session.interaction(None, target)
+    session.post_mortem_of(exception)
     if not session.quitting:
         command = session.lastcmd.split(maxsplit=1)[0] if session.lastcmd.strip() else "that command"
         say(PROG, f"{command}: the program is not running, so it cannot go on; the post-mortem has ended")

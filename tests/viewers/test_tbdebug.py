@@ -578,6 +578,30 @@ def test_another_exception_of_the_chain_is_what_pdb_makes_of_it(crash, tmp_path,
     assert len(live) == 8 and "> " in live[0]
 
 
+def _stdlib_lines(text: str) -> str:
+    """The standard library's files and lines, which differ from one Python to the next, as one."""
+    return re.sub(r"\S*/python3\.\d+/(\S+?)\(\d+\)", r"<stdlib>/\1(N)", re.sub(r"^.*<frozen .*\n", "", text, flags=re.M))
+
+
+@pytest.mark.parametrize("program, option, chosen", [
+    ("chained.py", "0", "exc"),
+    ("suppressed.py", "1", "exc.__context__"),
+    ("group_of_chains.py", "1", "exc.exceptions[0]"),
+])
+def test_the_exceptions_command_on_every_python_is_3_13s(crash, tmp_path, program, option, chosen):
+    """Before 3.13 pdb has no `exceptions`: tbdebug's lists and switches as 3.13's does (here
+    on the Python the tests run on, against a live crash in 3.13's pdb), and `help` explains it."""
+    python = python_3_13()
+    dump = crash(program)
+    commands = ("exceptions\nexceptions 0\nup\nexceptions 1\nexceptions 2\nexceptions one\n"
+                "help exceptions\nq\n")
+    live = answers(live_pdb(program, cwd=tmp_path, stdin=commands, python=python, chosen=chosen).stdout)
+    replay = answers(run(tbdebug(dump, "--exception", option), tmp_path, stdin=commands).stdout)
+    assert [_stdlib_lines(answer) for answer in replay[:6]] == [_stdlib_lines(answer) for answer in live[:6]]
+    assert re.match(r">? +0 \w+", live[0]) and live[4].startswith("*** ") and live[5].startswith("*** ")
+    assert "List or change current exception in an exception chain." in replay[6]
+
+
 @pytest.mark.parametrize("program, args, writer, name, line", [
     ("bank.py", ["10", "200"], "3.11.7", "Account", 5),   # pickled by 3.11: a stand-in on 3.13
     ("palette.py", [], "3.13.0", "Color", 5),             # an Enum rebuilt from its members
