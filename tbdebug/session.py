@@ -292,7 +292,7 @@ def _type_call_argument(arg: str) -> Optional[str]:
     """The source of X when ``arg`` is exactly ``type(X)`` (one argument, no keywords), else None."""
     try:
         node = ast.parse(arg.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError):   # also text Python cannot compile: pdb says why
         return None
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type"
             and len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], ast.Starred)):

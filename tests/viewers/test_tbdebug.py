@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Dict, Optional
 
 import pytest
 
@@ -37,10 +38,10 @@ LIVE = ("import pdb, runpy, sys\n"
 
 
 def live_pdb(program: str, *args: str, cwd: Path, stdin: str, python: str = sys.executable,
-             chosen: str = "exc"):
+             chosen: str = "exc", env: Optional[Dict[str, str]] = None):
     """pdb's post-mortem of the crash itself (of ``chosen``, an expression of the exception
     raised, ``exc``); `crash` has put the program in cwd."""
-    return run([python, "-c", LIVE.format(chosen=chosen), program, *args], cwd, stdin=stdin)
+    return run([python, "-c", LIVE.format(chosen=chosen), program, *args], cwd, env=env, stdin=stdin)
 
 
 def python_3_13() -> str:
@@ -494,6 +495,19 @@ def test_running_on_ends_the_post_mortem_and_says_why(crash, tmp_path, command):
     assert replay.returncode == 0 and replay.stderr == ""
     assert replay.stdout.endswith(f"(Pdb) tbdebug: {command}: the program is not running, "
                                   "so it cannot go on; the post-mortem has ended\n")
+
+
+def test_what_the_locale_cannot_read_is_pdbs_one_line_error(crash, tmp_path):
+    """In the C locale (ASCII, PYTHONUTF8=0) a typed "é" reaches pdb as surrogates, which
+    Python cannot compile: pdb says so and goes on; tbdebug ended in a traceback at `p` and `pp`."""
+    dump = crash("divide.py", "5", "0")
+    commands = 'p "é"\npp "é"\np x\nq\n'
+    c_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}
+    live = live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands, env=c_locale)
+    replay = run(tbdebug(dump), tmp_path, env=c_locale, stdin=commands)
+    assert replay.returncode == 0 and replay.stderr == "", replay.stderr
+    assert answers(replay.stdout) == answers(live.stdout)
+    assert answers(live.stdout)[0].startswith("*** UnicodeEncodeError: ") and answers(live.stdout)[2] == "5\n"
 
 
 def test_a_breakpoint_says_that_only_debug_reaches_it(crash, tmp_path):
