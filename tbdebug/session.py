@@ -245,6 +245,8 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
                 self.message(f"{PROG}: the program is not running: a breakpoint stops only "
                              "what `debug` runs")
 
+        do_b = do_break
+
         def do_debug(self, arg: str) -> None:
             super().do_debug(arg)
             # pdb ends `debug` by tracing again, as over a running program; a post-mortem traces
@@ -274,6 +276,9 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             with crashed_main(dump):
                 self._unless_placeholder(arg, source, missing)
 
+    for name, command in vars(ReplayPdb).items():
+        if name.startswith("do_") and command.__doc__ is None:
+            command.__doc__ = getattr(pdb.Pdb, name).__doc__   # pdb's `help` for its command
     return ReplayPdb()
 
 

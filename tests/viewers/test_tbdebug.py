@@ -512,14 +512,26 @@ def test_what_the_locale_cannot_read_is_pdbs_one_line_error(crash, tmp_path):
 
 def test_a_breakpoint_says_that_only_debug_reaches_it(crash, tmp_path):
     dump = crash("divide.py", "5", "0")
-    commands = "break div\ntbreak 11\nbreak nothing_of_the_program\nq\n"
+    commands = "break div\ntbreak 11\nb 5\nbreak nothing_of_the_program\nq\n"
     live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands).stdout)
     replay = answers(run(tbdebug(dump), tmp_path, stdin=commands).stdout)
     note = "tbdebug: the program is not running: a breakpoint stops only what `debug` runs\n"
     # Set as pdb sets them (`continue` would end the post-mortem, not reach them).
-    assert [replay[0], replay[1]] == [live[0] + note, live[1] + note]
-    assert live[0].startswith("Breakpoint 1 at ") and live[1].startswith("Breakpoint 2 at ")
-    assert replay[2] == live[2] and replay[2].startswith("*** ")   # none set: no note
+    assert replay[:3] == [answer + note for answer in live[:3]]
+    assert [answer.split(" at ")[0] for answer in live[:3]] == ["Breakpoint 1", "Breakpoint 2", "Breakpoint 3"]
+    assert replay[3] == live[3] and replay[3].startswith("*** ")   # none set: no note
+
+
+def test_help_explains_each_command_as_pdbs_does(crash, tmp_path):
+    """The commands tbdebug answers in its own way keep pdb's help (`help p` said
+    "No help for 'p'; __doc__ string missing", and `help` listed them as undocumented)."""
+    dump = crash("divide.py", "5", "0")
+    commands = "".join(f"help {command}\n" for command in
+                       ("p", "pp", "whatis", "source", "debug", "break", "b", "tbreak", "jump"))
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands + "q\n").stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands + "help\nq\n").stdout)
+    assert replay[:9] == live[:9] and not any(answer.startswith("***") for answer in live[:9])
+    assert "Documented commands" in replay[9] and "Undocumented" not in replay[9]
 
 
 def test_debug_steps_through_the_dumps_code_and_the_session_goes_on_at_the_crash(crash, tmp_path):
