@@ -2,6 +2,7 @@
 import ast
 import bdb
 import contextlib
+import os
 import sys
 from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
 
@@ -279,7 +280,25 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
     for name, command in vars(ReplayPdb).items():
         if name.startswith("do_") and command.__doc__ is None:
             command.__doc__ = getattr(pdb.Pdb, name).__doc__   # pdb's `help` for its command
-    return ReplayPdb()
+    session = ReplayPdb(readrc=False)
+    session.rcLines = _rc_lines()
+    return session
+
+
+def _rc_lines() -> List[str]:
+    """The lines of pdb's start-up files, read as Pdb() reads them (~/.pdbrc, then ./.pdbrc),
+    except that one it cannot decode is named in one line and left out: pdb would end in a
+    UnicodeDecodeError traceback."""
+    lines: List[str] = []
+    for path in (os.path.expanduser("~/.pdbrc"), ".pdbrc"):
+        try:
+            with open(path, encoding="utf-8" if sys.version_info >= (3, 11) else None) as rc:
+                lines.extend(rc)
+        except OSError:
+            pass
+        except UnicodeDecodeError as exc:
+            say(PROG, f"{path}: not read: it is not {exc.encoding} text (byte {exc.start}: {exc.reason})")
+    return lines
 
 
 class _ClassText:

@@ -510,6 +510,31 @@ def test_what_the_locale_cannot_read_is_pdbs_one_line_error(crash, tmp_path):
     assert answers(live.stdout)[0].startswith("*** UnicodeEncodeError: ") and answers(live.stdout)[2] == "5\n"
 
 
+def test_pdbrc_files_are_run_as_pdb_runs_them_and_one_it_cannot_read_is_named(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".pdbrc").write_text('alias hi p "hello from ~/.pdbrc"\nup\n')
+    (tmp_path / ".pdbrc").write_text("p 'from ./.pdbrc', x\n")
+    commands = "hi\nq\n"
+    live = live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands, env={"HOME": str(home)})
+    replay = run(tbdebug(dump), tmp_path, stdin=commands, env={"HOME": str(home)})
+    assert live.stdout.split("(Pdb) ")[0].endswith("('from ./.pdbrc', 5)\n> "
+                                                   f"{tmp_path}/divide.py(11)<module>()\n-> print(div(x, y))\n")
+    assert replay.stdout.split("(Pdb) ")[0].endswith("('from ./.pdbrc', 5)\n> "
+                                                     f"{tmp_path}/divide.py(11)<module>()\n-> print(div(x, y))\n")
+    assert answers(replay.stdout) == answers(live.stdout) == ["'hello from ~/.pdbrc'\n", ""]
+
+    # Not UTF-8 (Latin-1): pdb ends in a UnicodeDecodeError traceback; tbdebug names the file
+    # and goes on without it.
+    (tmp_path / ".pdbrc").write_bytes(b"p 'caf\xe9'\n")
+    replay = run(tbdebug(dump), tmp_path, stdin=commands, env={"HOME": str(home)})
+    assert replay.returncode == 0 and replay.stderr == "", replay.stderr
+    assert "\ntbdebug: .pdbrc: not read: it is not utf-8 text (byte 6: invalid continuation byte)\n" \
+        in replay.stdout
+    assert answers(replay.stdout) == ["'hello from ~/.pdbrc'\n", ""]
+
+
 def test_a_breakpoint_says_that_only_debug_reaches_it(crash, tmp_path):
     dump = crash("divide.py", "5", "0")
     commands = "break div\ntbreak 11\nb 5\nbreak nothing_of_the_program\nq\n"
