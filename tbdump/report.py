@@ -33,7 +33,13 @@ class Style:
         self.colour = colour
 
     def _wrap(self, code: str, text: str) -> str:
-        return "\x1b[%sm%s\x1b[0m" % (code, printable(text)) if self.colour else printable(text)
+        if not self.colour:
+            return printable(text)
+        # The line ends stay outside the colour: each line closes what it opens, so a line
+        # taken alone (`| head -1`, grep) leaves the terminal as it found it.
+        body = text.strip("\n")
+        lead = text[:len(text) - len(text.lstrip("\n"))]
+        return "%s\x1b[%sm%s\x1b[0m%s" % (lead, code, printable(body), text[len(lead) + len(body):])
 
     def plain(self, text: str) -> str:
         return printable(text)
