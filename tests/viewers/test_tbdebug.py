@@ -208,6 +208,11 @@ def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
     assert pdb.ask("p notes[-1]", PDB) == "<str: safe mode 'rent'>"
     assert pdb.ask("p history['gone']", PDB) == (
         "*** LookupError: 'gone' is not in the captured preview of this dict (safe mode)")
+    start = len(pdb.transcript()) - 1
+    pdb.type("p self.bala")
+    pdb.press("Tab")                   # readline completes from the preview's attributes
+    pdb.press("Enter")
+    assert pdb.wait_answer(PDB, start).splitlines()[:2] == ["(Pdb) p self.balance", "<int: safe mode 88>"]
     pdb.line("q")
     assert pdb.exit_status() == 0
 
