@@ -67,6 +67,30 @@ async def test_a_form_feed_line_moves_nothing(client: LanguageClient, workspace:
                      (line_of(prog, "h(41)"), "called from here: `h(41)` with b=41")], calls
 
 
+@pytest.mark.parametrize("encoding, cookie", [("latin-1", "# -*- coding: latin-1 -*-\n"),
+                                              ("utf-8-sig", "")])
+async def test_a_file_not_opened_is_read_as_python_reads_it(client: LanguageClient, workspace: Path,
+                                                            encoding: str, cookie: str) -> None:
+    """A module in latin-1 (as its coding cookie says) or starting with a UTF-8 BOM has its crash in
+    the Problems panel before it is opened, at the columns the editor shows it at."""
+    crash(workspace, cookie + 'ratio = lambda n: len("é") / n; ratio(0)  # crash\n', encoding=encoding)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, prog.as_uri())
+    assert not by_severity(diags, types.DiagnosticSeverity.Warning), diags   # not "differs"
+    # As an editor shows the file: decoded as its cookie says, the BOM hidden.
+    lines = prog.read_text(encoding=encoding).split("\n")
+    line = next(n for n, text in enumerate(lines) if "# crash" in text)
+    shown = [(d.severity, d.range.start.line, d.range.start.character, d.range.end.character,
+              d.message) for d in diags]
+    raised, called = lines[line].index('len("é") / n'), lines[line].index("ratio(0)")
+    assert shown == [
+        (types.DiagnosticSeverity.Error, line, raised, raised + len('len("é") / n'),
+         "ZeroDivisionError: division by zero"),
+        (types.DiagnosticSeverity.Information, line, called, called + len("ratio(0)"),
+         "called from here: `ratio(0)` with n=0")], shown
+
+
 async def test_published_for_user_files_without_opening(client: LanguageClient,
                                                         workspace: Path) -> None:
     """The Problems panel lists the crash as soon as the dump loads."""
