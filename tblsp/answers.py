@@ -262,13 +262,16 @@ class Crashes:
         call = call if len(call) <= 80 else call[:79] + "…"
         quoted = f": `{call}`" if call else ""
         inner = self._args(loaded, sites[-1])
-        if len(sites) == 1:
+        # Before 3.12 a comprehension is a frame of its own at its function's line: that is
+        # one call from here, not a recursion; the frames of the innermost's function are.
+        again = [s for s in sites if s.frame.qualname == sites[-1].frame.qualname]
+        if len(again) == 1:
             message = f"called from here{quoted}" + (f" with {inner}" if inner else "")
         else:
-            message = f"called from here {len(sites)} times (recursion){quoted}"
+            message = f"called from here {len(again)} times (recursion){quoted}"
             if inner:
                 message += f"; innermost call with {inner}, outermost with " \
-                           f"{self._args(loaded, sites[0])}"
+                           f"{self._args(loaded, again[0])}"
         stack = sites[0].stack
         if stack.role:
             message += f"\n(in the traceback of {stack.head}, {stack.role})"

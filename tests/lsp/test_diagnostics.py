@@ -91,6 +91,30 @@ async def test_a_file_not_opened_is_read_as_python_reads_it(client: LanguageClie
          "called from here: `ratio(0)` with n=0")], shown
 
 
+async def test_a_comprehension_over_a_generator_is_one_call_not_a_recursion(
+        client: LanguageClient, workspace: Path) -> None:
+    """Before Python 3.12 a comprehension runs in a frame of its own, at the same place as its
+    function's: the generator it runs is called from there once, with its arguments, not in a
+    recursion of two calls."""
+    crash(workspace, """\
+        def ratios(limit):
+            for n in range(limit):
+                yield 10 // (2 - n)  # crash
+
+        def table(limit):
+            return [r for r in ratios(limit)]  # call
+
+        table(5)
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    calls = [(d.range.start.line, d.message) for d in by_severity(diags, types.DiagnosticSeverity.Information)]
+    assert calls == [(line_of(prog, "table(5)"), "called from here: `table(5)` with limit=5"),
+                     (line_of(prog, "# call"),
+                      "called from here: `[r for r in ratios(limit)]` with limit=5")], calls
+
+
 async def test_published_for_user_files_without_opening(client: LanguageClient,
                                                         workspace: Path) -> None:
     """The Problems panel lists the crash as soon as the dump loads."""
