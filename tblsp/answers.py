@@ -324,7 +324,10 @@ class Crashes:
                     f"{self.name(loaded.path)}"
             body = render.hover(text if missing is None else reached, value, where, missing,
                                 markup)
-            others = [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
+            # A global is one value for every frame of this code: listing it again for each
+            # (a recursion's frames, the same frame in a chained exception's traceback) says nothing.
+            others = [] if kind == "global" else \
+                [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
             if others:
                 body += "\n\n" + _others(others, markup)
             return body
