@@ -195,7 +195,7 @@ class Crashes:
                 elif site.innermost:
                     found.append((Finding(Severity.ERROR, span, _raised(site.stack),
                                           site.stack.record.type_name, loaded.path), site.stack))
-                else:
+                elif not _calls_a_comprehension(site):
                     calls.setdefault((site.stack.index, span), []).append(site)
             for (_, span), sites in calls.items():
                 found.append((Finding(Severity.INFORMATION, span,
@@ -262,16 +262,13 @@ class Crashes:
         call = call if len(call) <= 80 else call[:79] + "…"
         quoted = f": `{call}`" if call else ""
         inner = self._args(loaded, sites[-1])
-        # Before 3.12 a comprehension is a frame of its own at its function's line: that is
-        # one call from here, not a recursion; the frames of the innermost's function are.
-        again = [s for s in sites if s.frame.qualname == sites[-1].frame.qualname]
-        if len(again) == 1:
+        if len(sites) == 1:
             message = f"called from here{quoted}" + (f" with {inner}" if inner else "")
         else:
-            message = f"called from here {len(again)} times (recursion){quoted}"
+            message = f"called from here {len(sites)} times (recursion){quoted}"
             if inner:
                 message += f"; innermost call with {inner}, outermost with " \
-                           f"{self._args(loaded, again[0])}"
+                           f"{self._args(loaded, sites[0])}"
         stack = sites[0].stack
         if stack.role:
             message += f"\n(in the traceback of {stack.head}, {stack.role})"
@@ -398,6 +395,16 @@ def _capped(found: List[Tuple[Finding, Stack]]) -> List[Tuple[Finding, Optional[
             out.append((Finding(severity, span, f"… and {more} more {what}, not listed",
                                 same[-1].code, same[-1].dump), None))
     return out
+
+
+# Before Python 3.12 a list, set or dict comprehension runs in a frame of its own, called from
+# its function's frame at the comprehension's place: a call site without arguments beside the
+# comprehension's own calls (3.12 inlines it), or mistaken for a recursion where both are at one place.
+_COMPREHENSIONS = {"<listcomp>", "<setcomp>", "<dictcomp>"}
+
+
+def _calls_a_comprehension(site: Site) -> bool:
+    return site.stack.frames[site.depth + 1].name in _COMPREHENSIONS
 
 
 def _short_names(paths: Iterable[str]) -> Dict[str, str]:
