@@ -12,7 +12,6 @@ import datetime
 import functools
 import hashlib
 import importlib.machinery
-import io
 import itertools
 import linecache
 import os
@@ -20,7 +19,6 @@ import re
 import sys
 import sysconfig
 import threading
-import tokenize
 import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
@@ -29,7 +27,7 @@ from .argvtexts import argv_texts, text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
 from .loaded import loaded
-from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES
+from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES, decode_source
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
@@ -345,7 +343,7 @@ class Capture:
                 reason, note = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES, None
             else:
                 digest = hashlib.sha256(data).hexdigest()
-                text = _decode_source(data)
+                text = decode_source(data)
         except Exception as exc:
             reason = "not captured: %s" % describe_exception(exc)
         self._sources[filename] = Source(filename, text, digest, reason, note)
@@ -612,14 +610,6 @@ def _why_no_source(module_globals: Any) -> str:
 
 def open_binary(filename: str) -> Any:
     return _io.FileIO(filename, "r")
-
-
-def _decode_source(data: bytes) -> str:
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding, errors="replace")
-    except (SyntaxError, LookupError):
-        return data.decode("utf-8", errors="replace")
 
 
 def _char_col(lines: List[str], lineno: int, byte_col: int) -> int:

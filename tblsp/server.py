@@ -9,7 +9,6 @@ Vim) show hovers and diagnostics on the terminal.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import os
 import re
@@ -17,7 +16,6 @@ import socket
 import sys
 import threading
 import time
-import tokenize
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
 
 from lsprotocol import types
@@ -30,7 +28,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 import tbdump
-from tbdump.localsource import read_local
+from tbdump.localsource import decode_source, read_local
 from tbdump.termtext import printable
 
 from . import __version__, dumpfiles, render
@@ -61,17 +59,6 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 def split_lines(text: str) -> List[str]:
     """Lines as Python and LSP count them (\\n, \\r\\n, \\r; not str.splitlines's \\f etc.)."""
     return _LINE.findall(text)
-
-
-def decode_source(data: bytes) -> str:
-    """A source file's text as Python reads it, and as an editor shows it: in the encoding its
-    coding cookie names (latin-1 read as UTF-8 matched none of the dump's lines), without
-    a UTF-8 BOM (an editor hides it, and it would move line 1's columns by one)."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding, errors="replace")
-    except (SyntaxError, LookupError):   # a cookie naming no codec, or a BOM it contradicts
-        return data.decode("utf-8", errors="replace")
 
 
 class _Protocol(LanguageServerProtocol):
