@@ -1,0 +1,42 @@
+"""What the viewers say when they cannot do their job: a dump that cannot be opened, a stdout that
+cannot be written, a port that cannot be listened on, a dump cut short while it is read."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Dict
+
+import pytest
+
+from ..conftest import rewrite_members
+from .children import run
+
+def test_a_dump_cut_short_while_a_member_is_read_is_said_damaged(crash: Callable[..., Path]) -> None:
+    """Another process truncates the dump (a new one copied over it) while a viewer reads a
+    module's globals: read through a memory mapping, the viewer died of SIGBUS, without a word."""
+    dump = crash("divide.py", "5", "0")
+
+    def swell(members: Dict[str, bytes]) -> None:   # 100 MiB of globals: inflated and parsed for a while
+        for name in members:
+            if name.startswith("globals."):
+                members[name] = json.dumps({"g%d" % i: {"t": "str", "r": repr("x%d" % i * 30)}
+                                            for i in range(400000)}).encode()
+    big = rewrite_members(dump, dump.parent / "big.pkl", swell)
+    program = """if True:
+        import os, sys, threading, tbdump
+        dump = tbdump.load(sys.argv[1], objects=False)
+        namespace = dump.globals_of(dump.frames[-1])
+        cut = threading.Thread(target=os.truncate, args=(sys.argv[1], 4096))
+        cut.start()     # while the globals are read: when exactly does not matter
+        names = list(namespace)
+        cut.join()
+        print(len(names), tbdump.lazymembers.unreadable(namespace))
+    """
+    for _ in range(3):
+        copy = dump.parent / "cut.pkl"
+        copy.write_bytes(big.read_bytes())
+        done = run([sys.executable, "-c", program, str(copy)], dump.parent)
+        assert done.returncode == 0 and done.stderr == "", done
+        # Read before the cut, or said damaged as any change under an open dump is.
+        assert done.stdout in ("400000 None\n", "1 not readable: %s: the file was replaced while it was open\n" % copy)
