@@ -9,7 +9,7 @@ from typing import List, Optional
 from tbdump.command import add_version, dump_name, prog_name, tcp_port
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
-from tbdump.listening import address
+from tbdump.listening import CannotListen
 from tbdump.termtext import printable
 
 from .messaging import Connection
@@ -60,8 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                   reads + " (and, unless it is opened in safe mode, run code through evaluate)")
     except KeyboardInterrupt:
         return 0
-    except OSError as exc:
-        return _fail("cannot listen on %s: %s" % (address(args.host, args.port), exc.strerror or exc))
+    except CannotListen as exc:
+        return _fail(str(exc))
     return 0
 
 

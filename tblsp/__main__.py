@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, List, Optional
 
 from tbdump.command import add_version, prog_name, tcp_port
-from tbdump.listening import address, announce, listen
+from tbdump.listening import CannotListen, announce, listen
 
 from . import gencache
 from .stdio import InterruptibleStdin
@@ -58,9 +58,8 @@ def _serve(args: argparse.Namespace, stdin: InterruptibleStdin) -> int:
     if args.tcp:
         try:
             listener = listen(args.host, args.port)
-        except OSError as exc:
-            print(f"tblsp: cannot listen on {address(args.host, args.port)}: {exc.strerror or exc}",
-                  file=sys.stderr)
+        except CannotListen as exc:
+            print(f"tblsp: {exc}", file=sys.stderr)
             return 2
         with listener:
             announce("tblsp", "crash dumps to LSP clients", listener, args.host,

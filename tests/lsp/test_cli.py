@@ -8,7 +8,6 @@ import pty
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -56,16 +55,6 @@ def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
     proc = run("--tcp", "--port", port)
     assert proc.returncode == 2 and proc.stderr.endswith(
         "python -m tblsp: error: argument --port: %r is not a TCP port (0-65535)\n" % port), proc.stderr
-
-
-def test_busy_port_is_one_line() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        proc = run("--tcp", "--port", str(busy.getsockname()[1]))
-    assert proc.returncode == 2
-    [line] = proc.stderr.splitlines()
-    assert line.startswith("tblsp: cannot listen on 127.0.0.1:") and "in use" in line
 
 
 def test_without_pygls_one_line_says_how_to_install_it() -> None:

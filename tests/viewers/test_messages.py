@@ -3,14 +3,37 @@ cannot be written, a port that cannot be listened on, a dump cut short while it 
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Callable, Dict, List
 
 import pytest
 
 from ..conftest import rewrite_members
 from .children import run
+
+
+@pytest.mark.parametrize("tool", [["tbdap", "--port"], ["tblsp", "--tcp", "--port"]])
+def test_a_port_in_use_is_said_in_words(tool: List[str], tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run([sys.executable, "-m", *tool, str(port)], tmp_path)
+    assert (done.returncode, done.stderr) == (2, f"{tool[0]}: cannot listen on 127.0.0.1:{port}: address already in use\n")
+
+
+@pytest.mark.parametrize("tool", [["tbdap", "--port"], ["tblsp", "--tcp", "--port"]])
+def test_a_host_that_does_not_resolve_is_said_in_words(tool: List[str], tmp_path: Path) -> None:
+    """The resolver's words (they vary: no name, no network), without what Python's create_server
+    puts around them ("(while attempting to bind on address ('nosuch.invalid', 5678))")."""
+    done = run([sys.executable, "-m", *tool, "5678", "--host", "nosuch.invalid"], tmp_path)
+    prefix = f"{tool[0]}: cannot listen on nosuch.invalid:5678: "
+    assert done.returncode == 2 and done.stderr.startswith(prefix), done.stderr
+    words = done.stderr[len(prefix):]
+    assert words.rstrip("\n").replace(" ", "").isalpha() and words[0].islower() and "\n" not in words[:-1], words
+
 
 def test_a_dump_cut_short_while_a_member_is_read_is_said_damaged(crash: Callable[..., Path]) -> None:
     """Another process truncates the dump (a new one copied over it) while a viewer reads a
