@@ -3,7 +3,9 @@ cannot be written, a port that cannot be listened on, a dump cut short while it 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Dict, List
@@ -11,7 +13,48 @@ from typing import Callable, Dict, List
 import pytest
 
 from ..conftest import rewrite_members
-from .children import run
+from .children import child_env, run
+
+
+def _command(tool: str, dump: Path) -> List[str]:
+    port = ["--port", "0"] if tool == "tbdap" else []   # tbdap opens a named dump before it serves
+    return [sys.executable, "-m", tool, *port, str(dump)]
+
+
+def _in_every_tool(dump: Path) -> Dict[str, List[str]]:
+    """Each tool's command line, named as TOOLS names it."""
+    return {"tbdebug": _command("tbdebug", dump), "tbpeep": _command("tbpeep", dump),
+            "tbdump.report": _command("tbdump.report", dump), "tbdap": [sys.executable, "-m", "tbdap"],
+            "tbdap --port": _command("tbdap", dump), "tblsp": [sys.executable, "-m", "tblsp"],
+            "tblsp --tcp": [sys.executable, "-m", "tblsp", "--tcp", "--port", "0"]}
+
+
+TOOLS = ["tbdebug", "tbpeep", "tbdump.report", "tbdap", "tbdap --port", "tblsp", "tblsp --tcp"]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_closed_stdout_is_one_line_and_status_1(crash: Callable[..., Path], tool: str) -> None:
+    """`tbdebug dump >&-`: Python's sys.stdout is None, and the first print was a traceback
+    (tbdap --port 0 served on a port nobody could learn)."""
+    dump = crash("divide.py", "5", "0")
+    done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *_in_every_tool(dump)[tool]], cwd=dump.parent,
+                          env=child_env(), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
+    prog = tool.split()[0]
+    assert (done.returncode, done.stderr) == (1, f"{prog}: cannot write to stdout: it is closed\n")
+
+
+@pytest.mark.parametrize("tool", ["tbdebug", "tbpeep", "tbdump.report", "tbdap --port", "tblsp --tcp"])
+def test_a_reader_gone_from_stdout_ends_the_tool_quietly(crash: Callable[..., Path], tool: str) -> None:
+    """`tbdebug dump | head -1`: as `cat` ends, status 1 and no word (a traceback before)."""
+    dump = crash("divide.py", "5", "0")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(_in_every_tool(dump)[tool], cwd=dump.parent, env=child_env(), stdout=write,
+                              stderr=subprocess.PIPE, input="q\n", text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, "")
 
 
 @pytest.mark.parametrize("tool", [["tbdap", "--port"], ["tblsp", "--tcp", "--port"]])
