@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +14,99 @@ from typing import Callable, Dict, List
 
 import pytest
 
+import tbdump
+
 from ..conftest import rewrite_members
+from ..dap.dapclient import DapClient
 from .children import child_env, run
+from .conftest import PROGRAMS
 
 
 def _command(tool: str, dump: Path) -> List[str]:
     port = ["--port", "0"] if tool == "tbdap" else []   # tbdap opens a named dump before it serves
     return [sys.executable, "-m", tool, *port, str(dump)]
+
+
+DUMPS = ["tbdebug", "tbpeep", "tbdump.report", "tbdap"]
+
+
+def _directory(dump: Path) -> None:
+    dump.unlink()
+    dump.mkdir()
+
+
+def _newer(dump: Path) -> None:
+    data = dump.read_bytes()
+    length, end = struct.unpack("<Q8s", data[-16:])
+    manifest = json.loads(data[-16 - length:-16])
+    manifest["format"] = 99
+    body = json.dumps(manifest).encode()
+    dump.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
+
+
+def _unreadable(dump: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads a file of mode 000")
+    dump.chmod(0)
+
+
+# What each tool says after "PROG: DUMP: ", and how the file is made so.
+SITUATIONS: Dict[str, Callable[[Path], object]] = {
+    "no such file": lambda dump: dump.unlink(),
+    "is a directory, not a dump file": _directory,
+    "not a tbdump file (the file is empty)": lambda dump: dump.write_bytes(b""),
+    "not a tbdump file (it looks like a text file)": lambda dump: dump.write_text("hello\n"),
+    "the dump is truncated or damaged (no valid end marker)":
+        lambda dump: dump.write_bytes(dump.read_bytes()[:dump.stat().st_size // 2]),
+    "written by a newer tbdump (format 99; this tbdump reads up to 2) - upgrade tbdump": _newer,
+    "cannot be read (Permission denied)": _unreadable,
+}
+
+
+@pytest.mark.parametrize("words", list(SITUATIONS))
+def test_a_dump_that_cannot_be_opened_reads_the_same_in_every_tool(crash: Callable[..., Path], words: str) -> None:
+    """The same words after "PROG: DUMP: " from every command line, status 2 and nothing else;
+    the same from tbdump.load, in VS Code (tbdap's answer to the launch) and in an LSP editor."""
+    dump = crash("divide.py", "5", "0")
+    SITUATIONS[words](dump)
+    for tool in DUMPS:
+        done = run(_command(tool, dump), dump.parent, env={"PYTHONBREAKPOINT": "0"})
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", f"{tool}: {dump}: {words}\n"), tool
+    with pytest.raises(tbdump.DumpError) as loading:
+        tbdump.load(dump)
+    assert str(loading.value) == f"{dump}: {words}"
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        assert client.fail("launch", {"dumpFile": str(dump)}) == f"{dump}: {words}"
+    finally:
+        client.close()
+    assert _tblsp_says(dump) == f"tblsp: {dump}: {words}"
+
+
+def _tblsp_says(dump: Path) -> str:
+    """What tblsp shows the editor (window/showMessage) that asks it to show ``dump``."""
+    def frame(message: Dict[str, object]) -> bytes:
+        body = json.dumps(message).encode()
+        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    server = subprocess.Popen([sys.executable, "-m", "tblsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=child_env(), cwd=dump.parent)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": None, "rootUri": None, "capabilities": {},
+        "initializationOptions": {"dumpFiles": [str(dump)]}}}))
+    server.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+    server.stdin.flush()
+    while True:
+        length = int(server.stdout.readline().split(b":")[1])
+        while server.stdout.readline().strip():
+            pass
+        message = json.loads(server.stdout.read(length))
+        if message.get("method") == "window/showMessage":
+            break
+    server.communicate(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+                       + frame({"jsonrpc": "2.0", "method": "exit"}), timeout=60)
+    return str(message["params"]["message"])
 
 
 def _in_every_tool(dump: Path) -> Dict[str, List[str]]:
@@ -106,3 +194,40 @@ def test_a_dump_cut_short_while_a_member_is_read_is_said_damaged(crash: Callable
         assert done.returncode == 0 and done.stderr == "", done
         # Read before the cut, or said damaged as any change under an open dump is.
         assert done.stdout in ("400000 None\n", "1 not readable: %s: the file was replaced while it was open\n" % copy)
+
+
+def _tampered(signed: Path) -> None:
+    data = signed.read_bytes()
+    length, end = struct.unpack("<Q8s", data[-16:])
+    manifest = json.loads(data[-16 - length:-16])
+    manifest["tampered"] = True   # covered by the signature; the members and their checksums are intact
+    body = json.dumps(manifest).encode()
+    signed.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
+
+
+@pytest.mark.parametrize("situation, key, why", [
+    ("tampered", "k1", "the dump's signature does not verify with TBDUMP_KEY"),
+    ("another key", "k2", "the dump's signature does not verify with TBDUMP_KEY"),
+    ("not signed", "k1", "the dump is not signed and TBDUMP_KEY is set")])
+def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Path, situation: str, key: str,
+                                                                     why: str) -> None:
+    """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load."""
+    shutil.copy(PROGRAMS / "divide.py", tmp_path)
+    signing = {} if situation == "not signed" else {"TBDUMP_KEY": "k1"}
+    run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path, env=signing)
+    dump = tmp_path / "traceback.pkl"
+    if situation == "tampered":
+        _tampered(dump)
+    reason = f"safe mode: {why}, so objects are not loaded"
+    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
+        done = run([sys.executable, "-m", tool, str(dump)], tmp_path, env={"TBDUMP_KEY": key}, stdin="q\n")
+        said = getattr(done, out).splitlines()
+        assert f"{tool}: {reason}; values are placeholders showing their previews" in said, done
+    client = DapClient.tbdap(env={"TBDUMP_KEY": key})
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(dump)})
+        assert f"  {reason}\n" in client.output_text(), client.output_text()
+    finally:
+        client.close()
+    assert tbdump.load(dump, key=key.encode()).safe_reason == reason
