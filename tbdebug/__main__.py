@@ -41,7 +41,8 @@ chained exceptions:
   raised from, numbered by pdb from the earliest (0).
 
 exit status: 0 after the debugger quits, 2 when the dump cannot be opened or
-the debugger cannot be started.
+the debugger cannot be started, 1 when stdout cannot be written (closed, or
+its reader gone).
 """
 
 
