@@ -3,7 +3,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from tbdump.command import add_version, prog_name
+from tbdump.command import add_version, prog_name, quiet_broken_pipe, require_stdout
 from tbdump.termtext import printable
 
 from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
@@ -41,7 +41,8 @@ chained exceptions:
   raised from, numbered by pdb from the earliest (0).
 
 exit status: 0 after the debugger quits, 2 when the dump cannot be opened or
-the debugger cannot be started.
+the debugger cannot be started, 1 when stdout cannot be written (closed, or
+its reader gone).
 """
 
 
@@ -58,6 +59,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    require_stdout(PROG)
+    with quiet_broken_pipe():
+        return _debug(args)
+
+
+def _debug(args: argparse.Namespace) -> int:
     prepare_output()
     dump = open_dump(PROG, args)
     try:
