@@ -253,11 +253,14 @@ class Evaluator:
         if dot:
             names = self._attributes(base, ctx)
         else:
-            names = {**{k: "keyword" for k in keyword.kwlist}, **{k: "function" for k in dir(builtins)},
+            names = {**{k: "keyword" for k in keyword.kwlist},
+                     **{k: _static_kind(builtins, k) for k in dir(builtins)},
                      **{k: _kind(v) for k, v in ctx.globals_values.items()},
                      **{k: _kind(v) for k, v in ctx.locals_values.items()}}
+        # Case aside, as debugpy matches: "none" offers None, "valuee" ValueError.
+        prefix = prefix.casefold()
         return [{"label": name, "type": kind} for name, kind in sorted(names.items())
-                if name.startswith(prefix)]
+                if name.casefold().startswith(prefix)]
 
     def _attributes(self, base: str, ctx: FrameContext) -> Dict[str, str]:
         try:

@@ -278,3 +278,28 @@ def test_hovers_show_what_debugpy_shows(scenario: str, tmp_path: Path) -> None:
     expected = live(program, hovers)
     assert any(not ok for ok, *_ in expected.values()), "the case holds: some hovers fail"
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), hovers) == expected
+
+
+# What the user types in the debug console of the top frame, completions asked for at its end.
+TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt"]}
+
+
+def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Each typed text's completions: label -> kind."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    return {text: {t["label"]: t.get("type") for t in client.ok("completions", {
+        "text": text, "column": len(text) + 1, "frameId": top["id"]})["targets"]} for text in TYPED["method"]}
+
+
+def test_console_completions_offer_what_debugpy_offers(tmp_path: Path) -> None:
+    """Typing in the debug console: every name debugpy offers is offered, whatever its case ("n" offers
+    None and NameError), and a class or a module is one (debugpy calls some builtin functions
+    "keyword": kinds are compared for classes and modules only)."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, completions)
+    assert "None" in expected["n"] and expected["Runt"].get("RuntimeError") == "class", expected
+    got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), completions)
+    for text, offered in expected.items():
+        assert set(offered) <= set(got[text]), (text, set(offered) - set(got[text]))
+        kinds = {label: kind for label, kind in offered.items() if kind in ("class", "module")}
+        assert {label: got[text][label] for label in kinds} == kinds, text
