@@ -32,6 +32,9 @@ NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program 
 # where it would say nothing.
 NO_DESCRIPTION = "exception: no description"
 
+# The parts of a Variable that a setVariable response carries (the schema's SetVariableResponse).
+SET_VARIABLE_KEYS = ("value", "type", "variablesReference", "indexedVariables", "namedVariables")
+
 # Object layers up to this size are unpickled whole in the background; bigger
 # ones value by value as they are opened.
 PRELOAD_LIMIT = 32 << 20
@@ -540,23 +543,24 @@ class Session:
             if not match.evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
             target = match.evaluate_name
-        return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args)
+        return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args, SET_VARIABLE_KEYS)
 
     def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         expression = required(args, "expression", str)
         value = required(args, "value", str)
         ctx = replay.context(self._entry(args))
-        return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), args)
+        # Its answer also says how to show the value (a str is a rawString), as debugpy's does.
+        return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), args,
+                              SET_VARIABLE_KEYS + ("presentationHint",))
 
-    def _assigned(self, replay: Replay, row: Row, args: Dict[str, Any]) -> Dict[str, Any]:
+    def _assigned(self, replay: Replay, row: Row, args: Dict[str, Any], keys: Tuple[str, ...]) -> Dict[str, Any]:
         if not self.told_changes:
             self.told_changes = True
             self.output("console", "Changed in this replay only: the dump file stays as it was.")
         fmt = argument(args, "format", dict, {})
         variable = replay.tree.variable(row, 0, hex_ints=bool(fmt.get("hex")))
-        return {k: variable[k] for k in ("value", "type", "variablesReference", "indexedVariables",
-                                         "namedVariables") if k in variable}
+        return {k: variable[k] for k in keys if k in variable}
 
     # -- evaluation -------------------------------------------------------------
 

@@ -303,3 +303,32 @@ def test_console_completions_offer_what_debugpy_offers(tmp_path: Path) -> None:
         assert set(offered) <= set(got[text]), (text, set(offered) - set(got[text]))
         kinds = {label: kind for label, kind in offered.items() if kind in ("class", "module")}
         assert {label: got[text][label] for label in kinds} == kinds, text
+
+
+def set_values(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """"Set Value" on a local in the Variables view and on watched expressions, then what the view and
+    the watches show."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    local_ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][0]["variablesReference"]
+    client.ok("variables", {"variablesReference": local_ref})
+    answers = [client.ok("setVariable", {"variablesReference": local_ref, "name": "amount", "value": "5"})]
+    answers += [client.ok("setExpression", {"expression": target, "value": value, "frameId": top["id"]})
+                for target, value in (("self.owner", "'bob'"), ("self._history", "[1, 2]"))]
+    shown = {r["name"]: (r["value"], r["type"]) for r in
+             client.ok("variables", {"variablesReference": local_ref})["variables"] if r["name"] != "special variables"}
+    watched = [client.ok("evaluate", {"expression": e, "frameId": top["id"], "context": "watch"})["result"]
+               for e in ("self.owner", "self._history", "amount")]
+    for answer in answers:
+        answer["variablesReference"] = bool(answer["variablesReference"])
+        if not answer.get("presentationHint"):  # debugpy sends an empty one, which says nothing
+            answer.pop("presentationHint", None)
+    return {"answers": answers, "shown": {k: (normal(v), t) for k, (v, t) in shown.items()}, "watched": watched}
+
+
+def test_set_value_answers_and_shows_as_debugpy(tmp_path: Path) -> None:
+    """A replay lets the user change values in the session as debugpy does live: the same answers
+    (a str's is a rawString), then the same Variables view and watches."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, set_values)
+    assert expected["watched"] == ["'bob'", "[1, 2]", "5"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), set_values) == expected
