@@ -28,6 +28,9 @@ from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope
 NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program is not running. "
                "Inspect frames, variables and the debug console; stop the session when done.")
 
+NO_RESTART_FRAME = ("A crash dump replay cannot restart a frame: the program is not running, and its frames "
+                    "stay as the crash left them.")
+
 # debugpy's description of an exception whose message is empty: the exception widget says it,
 # where it would say nothing.
 NO_DESCRIPTION = "exception: no description"
@@ -352,11 +355,11 @@ class Session:
             self.terminated = True
             self.conn.after_response(lambda: self.conn.send_event("terminated"))
 
-    def _cannot(self) -> None:
+    def _cannot(self, why: str = NOT_RUNNING) -> None:
         self._replay()
         # showUser: "Debug: Step Over" run from the command palette says it only then (VS Code
         # 1.139); F10 and the toolbar's buttons show a failed command as a warning anyway.
-        raise RequestError(NOT_RUNNING, error_id=3, show_user=True)
+        raise RequestError(why, error_id=3, show_user=True)
 
     def continue_request(self, args: Dict[str, Any]) -> None:
         self._cannot()
@@ -372,6 +375,20 @@ class Session:
 
     def pause_request(self, args: Dict[str, Any]) -> None:
         self._cannot()
+
+    # Not advertised, so VS Code offers none of these; a client that sends them anyway hears why
+    # they cannot be, not that tbdap lacks them.
+    def stepBack_request(self, args: Dict[str, Any]) -> None:
+        self._cannot()
+
+    def reverseContinue_request(self, args: Dict[str, Any]) -> None:
+        self._cannot()
+
+    def goto_request(self, args: Dict[str, Any]) -> None:
+        self._cannot()
+
+    def restartFrame_request(self, args: Dict[str, Any]) -> None:
+        self._cannot(NO_RESTART_FRAME)
 
     # -- threads and stacks -----------------------------------------------------
 

@@ -135,9 +135,14 @@ def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
     """One sentence for all of them: VS Code shows an identical notification once, however often and
     whichever of F5, F10, F11, Shift+F11 is pressed, instead of a toast per command."""
     client = replay("nested")
-    said = {client.fail(command, {"threadId": 1}) for command in ("continue", "next", "stepIn", "stepOut", "pause")}
+    said = {client.fail(command, {"threadId": 1}) for command in ("continue", "next", "stepIn", "stepOut", "pause",
+                                                                  "stepBack", "reverseContinue")}
+    said.add(client.fail("goto", {"threadId": 1, "targetId": 1}))
     assert len(said) == 1, said
     assert said.pop().startswith("A crash dump replay cannot continue, step or pause: the program is not running.")
+    restart = client.request("restartFrame", {"frameId": first_frame(client)["id"]})
+    assert not restart["success"] and restart["body"]["error"]["showUser"]
+    assert restart["message"].startswith("A crash dump replay cannot restart a frame: the program is not running")
     assert first_frame(client)["name"] == "leaf"
 
 
