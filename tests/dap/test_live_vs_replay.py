@@ -332,3 +332,40 @@ def test_set_value_answers_and_shows_as_debugpy(tmp_path: Path) -> None:
     expected = live(program, set_values)
     assert expected["watched"] == ["'bob'", "[1, 2]", "5"], expected
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), set_values) == expected
+
+
+def watched_keys(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """"Add to Watch" on each item of the top frame's dict `table`: item value (each is unique, where
+    the names of long or nested keys are cut differently) -> whether the watch shows the item's value
+    (None: the row has no evaluateName, so nothing to add)."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    local_ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][0]["variablesReference"]
+    table = next(r for r in client.ok("variables", {"variablesReference": local_ref})["variables"]
+                 if r["name"] == "table")
+    shown: Dict[str, Optional[bool]] = {}
+    for row in client.ok("variables", {"variablesReference": table["variablesReference"]})["variables"]:
+        if row["name"] in GROUPS or row["name"] == "len()":
+            continue
+        name = row["value"]
+        if "evaluateName" not in row:
+            shown[name] = None
+            continue
+        watch = client.request("evaluate", {"expression": row["evaluateName"], "frameId": top["id"],
+                                            "context": "watch"})
+        shown[name] = watch["success"] and watch["body"]["result"] == row["value"]
+    if not tbdap:
+        client.violations.clear()  # debugpy's error responses have no body
+    return shown
+
+
+def test_every_dict_item_debugpy_can_watch_is_watched(tmp_path: Path) -> None:
+    """Each dict item that debugpy's "Add to Watch" shows (a frozenset or complex key too) is watched
+    as well, and a key whose repr does not evaluate back to it (inf, nan, an object) gives no
+    evaluateName rather than one that fails."""
+    program = PROGRAMS / "oddkeys.py"
+    expected = live(program, watched_keys)
+    assert expected["'frozenset'"] and expected["'complex'"] and expected["'long text in a tuple'"], expected
+    got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), watched_keys)
+    assert {k for k, ok in expected.items() if ok} <= {k for k, ok in got.items() if ok}, (expected, got)
+    assert False not in got.values(), got
+    assert got["'inf'"] is got["'nan'"] is got["'object'"] is None, got
