@@ -7,7 +7,7 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tup
 
 from tbdump import preview
 from tbdump.budget import Budgets
-from tbdump.chain import chained_from
+from tbdump.chain import walk
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 from tbdump.model import Child, ExceptionRecord, Frame, Value
@@ -37,6 +37,12 @@ NO_DESCRIPTION = "exception: no description"
 
 # The parts of a Variable that a setVariable response carries (the schema's SetVariableResponse).
 SET_VARIABLE_KEYS = ("value", "type", "variablesReference", "indexedVariables", "namedVariables")
+
+# exceptionInfo's innerException holds so many of the chained exceptions and group members, so
+# deep, at most: a chain or a group of thousands would be one deeply nested message (the whole
+# chain is in details.stackTrace and the call stack).
+INNER_EXCEPTIONS = 100
+INNER_DEPTH = 10
 
 # Object layers up to this size are unpickled whole in the background; bigger
 # ones value by value as they are opened.
@@ -457,23 +463,13 @@ class Session:
             raise RequestError("Thread %d did not raise the exception: it was running when the crash was dumped."
                                % thread.id)
         exc = replay.dump.exception
+        details = _details(exc)
+        details["stackTrace"] = replay.dump.traceback_text
+        if exc.frames:
+            details["source"] = exc.frames[-1].filename
+        _nest_inner_exceptions(details, replay.dump.exceptions)
         return {"exceptionId": exc.type_name, "description": exc.message or NO_DESCRIPTION,
-                "breakMode": "unhandled",
-                "details": self._details(replay, exc, 0)}
-
-    def _details(self, replay: Replay, exc: ExceptionRecord, index: int) -> Dict[str, Any]:
-        details: Dict[str, Any] = {"message": exc.message, "typeName": exc.type_name,
-                                   "fullTypeName": exc.type}
-        if index == 0:
-            details["stackTrace"] = replay.dump.traceback_text
-            if exc.frames:
-                details["source"] = exc.frames[-1].filename
-        inner = chained_from(replay.dump.exceptions, index)
-        if inner is not None and inner.linked != index:
-            inner_exc = replay.dump.exceptions[inner.linked]
-            details["innerException"] = [{"message": inner_exc.message, "typeName": inner_exc.type_name,
-                                          "fullTypeName": inner_exc.type}]
-        return details
+                "breakMode": "unhandled", "details": details}
 
     # -- variables --------------------------------------------------------------
 
@@ -642,6 +638,25 @@ class Session:
     def loadedSources_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         return {"sources": replay.sources.loaded_sources(replay.deemphasized)}
+
+
+def _details(exc: ExceptionRecord) -> Dict[str, Any]:
+    return {"message": exc.message, "typeName": exc.type_name, "fullTypeName": exc.type}
+
+
+def _nest_inner_exceptions(details: Dict[str, Any], exceptions: List[ExceptionRecord]) -> None:
+    """Each exception's innerException: its cause (or context), then its members if it is a group,
+    as the traceback shows them; INNER_EXCEPTIONS of them at most, INNER_DEPTH deep."""
+    nodes = {0: (details, 0)}
+    for link in walk(exceptions):  # parents before their children
+        parent = nodes.get(link.parent)
+        if len(nodes) > INNER_EXCEPTIONS:
+            break
+        if parent is None or parent[1] >= INNER_DEPTH:
+            continue
+        node = _details(exceptions[link.linked])
+        parent[0].setdefault("innerException", []).append(node)
+        nodes[link.linked] = (node, parent[1] + 1)
 
 
 def _never_hit(wanted: List[Any]) -> Dict[str, Any]:

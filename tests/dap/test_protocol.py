@@ -1,6 +1,7 @@
 """tbdap through a real client over a real pipe or socket: lifecycle, features, and bad input."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -740,6 +741,38 @@ def test_exception_group_members_are_labelled_segments(replay: Replay) -> None:
     for label in labels:
         at = [f["name"] for f in frames].index(label)
         assert [f["name"] for f in frames[at + 1:at + 3]] == ["check", "validate"]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_the_exception_widgets_inner_exceptions_are_the_groups_members(replay: Replay) -> None:
+    details = replay("group").ok("exceptionInfo", {"threadId": 1})["details"]
+    assert [(e["typeName"], e["message"]) for e in details["innerException"]] == [
+        ("ValueError", "bad item 1"), ("ValueError", "bad item 2")]
+
+
+def test_inner_exceptions_nest_as_the_chain_does_and_stop_deep_down(tbdap: Callable[..., DapClient],
+                                                                     tmp_path: Path) -> None:
+    """Each exception's cause is its innerException, and so on down a chain, which a client gets
+    in one message: 10 deep at most, of a chain of 500 (the whole chain is in the traceback)."""
+    program = tmp_path / "chain.py"
+    program.write_text("def fail(n):\n"
+                       "    try:\n"
+                       "        raise KeyError(n) if n == 0 else fail(n - 1)\n"
+                       "    except Exception as exc:\n"
+                       "        raise ValueError('level %d' % n) from exc\n"
+                       "fail(499)\n")
+    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(tmp_path / "chain.pkl"), str(program)],
+                   cwd=str(tmp_path), capture_output=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(tmp_path / "chain.pkl")})
+    details = client.ok("exceptionInfo", {"threadId": 1})["details"]
+    assert details["message"] == "level 499" and "level 0" in details["stackTrace"]
+    levels = []
+    while "innerException" in details:
+        [details] = details["innerException"]
+        levels.append(details["message"])
+    assert levels == ["level %d" % n for n in range(498, 488, -1)]
 
 
 def test_frames_above_the_handler_follow_a_label(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
