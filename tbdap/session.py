@@ -370,28 +370,11 @@ class Session:
     def continue_request(self, args: Dict[str, Any]) -> None:
         self._cannot()
 
-    def next_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    def stepIn_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    def stepOut_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    def pause_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    # Not advertised, so VS Code offers none of these; a client that sends them anyway hears why
-    # they cannot be, not that tbdap lacks them.
-    def stepBack_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    def reverseContinue_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    def goto_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
+    # Every step and pause alike. stepBack, reverseContinue and goto are not advertised, so VS Code
+    # offers none of them; a client that sends them anyway hears why they cannot be, not that
+    # tbdap lacks them.
+    next_request = stepIn_request = stepOut_request = pause_request = continue_request
+    stepBack_request = reverseContinue_request = goto_request = continue_request
 
     def restartFrame_request(self, args: Dict[str, Any]) -> None:
         self._cannot(NO_RESTART_FRAME)
