@@ -143,6 +143,23 @@ class Missing:
         return Missing(child, self._tbdap_reason, self._tbdap_resolve)
 
 
+class _Written(io.StringIO):
+    """sys.stdout or sys.stderr for evaluated code: what it writes joins ``runs`` under its category,
+    so the console shows both in the order written, stderr as stderr (VS Code colours it), as debugpy."""
+
+    def __init__(self, runs: List[Tuple[str, List[str]]], category: str) -> None:
+        super().__init__()
+        self._runs = runs
+        self._category = category
+
+    def write(self, text: str) -> int:
+        written = super().write(text)  # a str only, as sys.stdout takes
+        if not self._runs or self._runs[-1][0] != self._category:
+            self._runs.append((self._category, []))
+        self._runs[-1][1].append(text)
+        return written
+
+
 def one_line(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     return text[-1] if text else type(exc).__name__
@@ -192,15 +209,16 @@ class Evaluator:
 
     def _run(self, code: Any, g: Dict[str, Any], loc: Dict[str, Any], expression: str,
              ctx: FrameContext, context: str) -> Any:
-        out = io.StringIO()
+        runs: List[Tuple[str, List[str]]] = []
         try:
-            with self.user_code(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with self.user_code(), contextlib.redirect_stdout(_Written(runs, "stdout")), \
+                    contextlib.redirect_stderr(_Written(runs, "stderr")):
                 return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
         except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
             raise RequestError(ctx.noted(_printed(exc) if context == "repl" else one_line(exc), expression)) from None
         finally:
-            if out.getvalue():
-                self.output("stdout", out.getvalue())
+            for category, parts in runs:
+                self.output(category, "".join(parts))
 
     def _from_previews(self, expression: str, ctx: FrameContext) -> Row:
         """Safe mode: names, attributes and constant subscripts, answered from the previews."""

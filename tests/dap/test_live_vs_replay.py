@@ -369,3 +369,22 @@ def test_every_dict_item_debugpy_can_watch_is_watched(tmp_path: Path) -> None:
     assert {k for k, ok in expected.items() if ok} <= {k for k, ok in got.items() if ok}, (expected, got)
     assert False not in got.values(), got
     assert got["'inf'"] is got["'nan'"] is got["'object'"] is None, got
+
+
+def console_output(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """A console line writing to stdout and stderr: the text of each category's output events."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    client.ok("evaluate", {"expression": "import sys; print('out 1'); sys.stderr.write('err\\n'); print('out 2')",
+                           "frameId": top["id"], "context": "repl"})
+    client.ok("evaluate", {"expression": "1", "frameId": top["id"], "context": "repl"})  # its events came before
+    return {category: "".join(e["body"]["output"] for e in client.events("output")
+                              if e["body"].get("category") == category) for category in ("stdout", "stderr")}
+
+
+def test_console_output_keeps_stderr_apart_as_debugpy(tmp_path: Path) -> None:
+    """What a console line writes to sys.stderr is stderr output (VS Code shows it in red), as debugpy
+    sends it; it was stdout."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, console_output)
+    assert expected == {"stdout": "out 1\nout 2\n", "stderr": "err\n"}, expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), console_output) == expected
