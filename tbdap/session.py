@@ -16,7 +16,7 @@ from tbdump.termtext import printable
 from tbdump.framelines import source_line
 
 from .capabilities import CAPABILITIES
-from .evaluate import Evaluator, FrameContext, Missing
+from .evaluate import Evaluator, FrameContext, Missing, ModuleGlobals
 from .messaging import Connection, RequestError, argument, page, position, required
 from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks, ThreadStack, display_columns
@@ -109,6 +109,7 @@ class Replay:
         self.tree = VariableTree(self.objects, self.clock)
         self.evaluator = Evaluator(self.objects, output, self.clock, user_code)
         self.contexts: Dict[int, FrameContext] = {}
+        self.module_globals: Dict[str, ModuleGlobals] = {}  # by the frames' globals_key
         # debugpy shows `__exception__` in the frame it stops in: the innermost one
         # it shows, which under justMyCode is the innermost user frame.
         raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
@@ -164,7 +165,9 @@ class Replay:
     def context(self, entry: StackEntry) -> FrameContext:
         assert entry.frame is not None
         if entry.id not in self.contexts:
-            ctx = FrameContext(entry.frame, self.dump.globals_of(entry.frame), self.objects)
+            key = entry.frame.globals_key
+            shared = self.module_globals.setdefault(key, ModuleGlobals()) if key else None
+            ctx = FrameContext(entry.frame, self.dump.globals_of(entry.frame), self.objects, shared)
             if entry is self.exception_entry:  # a local there, as in debugpy: shown and evaluated
                 ctx.locals_values["__exception__"] = exception_tuple(self.dump.exceptions[0])
             self.contexts[entry.id] = ctx
@@ -484,8 +487,9 @@ class Session:
         items: List[Tuple[str, Value, Optional[Callable[[], Any]]]]
         if replay.objects.changed:
             live_g, live_l = ctx.live()
-            live = live_l if kind == "locals" else {k: v for k, v in live_g.items() if k != "__builtins__"
-                                                    or "__builtins__" in values}
+            # A module frame's locals are its globals, which hold __builtins__ for evaluating.
+            live = {k: v for k, v in (live_l if kind == "locals" else live_g).items()
+                    if k != "__builtins__" or "__builtins__" in values}
             items = [(name, values[name] if isinstance(obj, Missing) and name in values else replay.clock.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
@@ -526,8 +530,9 @@ class Session:
         parent = replay.tree.row(ref)
         if ctx is None or parent is None:
             raise RequestError("There is no variablesReference %d in this replay." % ref)
+        a_global = False
         if ref in self._scopes:
-            target = name
+            target, a_global = name, self._scopes[ref][1] == "globals"
         else:
             shown = self._listed.get(ref, {})
             match = shown.get(name) if name in shown else next(
@@ -539,7 +544,8 @@ class Session:
             if not match.evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
             target = match.evaluate_name
-        return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args, SET_VARIABLE_KEYS)
+        return self._assigned(replay, replay.evaluator.assign(target, value, ctx, a_global), args,
+                              SET_VARIABLE_KEYS)
 
     def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()

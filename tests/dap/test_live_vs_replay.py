@@ -388,3 +388,34 @@ def test_console_output_keeps_stderr_apart_as_debugpy(tmp_path: Path) -> None:
     expected = live(program, console_output)
     assert expected == {"stdout": "out 1\nout 2\n", "stderr": "err\n"}, expected
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), console_output) == expected
+
+
+def set_global(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """"Set Value" on a row of the top frame's Globals scope, then every scope of the top frame and
+    of the module's own frame, and a watch in each."""
+    frames = [f for f in client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+              if (f.get("source") or {}).get("path", "").startswith(str(PROGRAMS))]
+    top, module = frames[0], next(f for f in frames if f["name"] == "<module>")
+    globals_ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][1]["variablesReference"]
+    client.ok("variables", {"variablesReference": globals_ref})
+    answer = client.ok("setVariable", {"variablesReference": globals_ref, "name": "acct", "value": "7"})
+    shown: Dict[str, Any] = {"answer": (answer["value"], answer["type"])}
+    for f in (top, module):
+        for scope in client.ok("scopes", {"frameId": f["id"]})["scopes"]:
+            rows = client.ok("variables", {"variablesReference": scope["variablesReference"]})["variables"]
+            shown[f["name"] + " " + scope["name"]] = sorted(
+                (r["name"], normal(r["value"])) for r in rows if r["name"] not in GROUPS)
+        shown[f["name"] + " watch"] = client.ok("evaluate", {"expression": "acct", "frameId": f["id"],
+                                                             "context": "watch"})["result"]
+    return shown
+
+
+def test_set_value_on_a_global_changes_the_modules_variable_as_debugpy(tmp_path: Path) -> None:
+    """Setting a row of the Globals scope changes the module's variable, seen from every frame of the
+    module (its own frame's locals are its globals), as live; it made a local of that name in the
+    selected frame, and the Globals scope and other frames kept the old value."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, set_global)
+    assert expected["<module> watch"] == expected["withdraw watch"] == "7", expected
+    assert ("acct", "7") in expected["<module> Locals"] and ("acct", "7") in expected["withdraw Globals"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), set_global) == expected
