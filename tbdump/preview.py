@@ -193,9 +193,12 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
 def _key_access(key: Any) -> Optional[str]:
     """``[repr(key)]``, the item's evaluateName suffix, for a key whose repr evaluates back to
     it; Python's whole repr, not the name shown, which cuts a long text inside a tuple."""
-    if not _literal_key(key):
+    try:
+        if not _literal_key(key):
+            return None
+        text = repr(key)  # of literals only: runs none of the program's code
+    except RecursionError:  # a key nested too deep to write out: its item is still listed
         return None
-    text = repr(key)  # of literals only: runs none of the program's code
     return "[%s]" % text if len(text) <= MAX_STRING_OUTER else None
 
 

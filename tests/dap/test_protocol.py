@@ -775,6 +775,28 @@ def test_inner_exceptions_nest_as_the_chain_does_and_stop_deep_down(tbdap: Calla
     assert levels == ["level %d" % n for n in range(498, 488, -1)]
 
 
+def test_a_dict_keyed_by_a_deeply_nested_tuple_lists_its_items(tbdap: Callable[..., DapClient],
+                                                                tmp_path: Path) -> None:
+    """A key too deep to write out as an expression has no evaluateName; the dict's items still show
+    (working out whether the key could be written out failed, and with it the whole listing)."""
+    program = tmp_path / "deep.py"
+    program.write_text("key = ()\n"
+                       "for _ in range(5000):\n"
+                       "    key = (key,)\n"
+                       "table = {key: 'deep', 'plain': 'flat'}\n"
+                       "table['absent']\n")
+    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(tmp_path / "deep.pkl"), str(program)],
+                   cwd=str(tmp_path), capture_output=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(tmp_path / "deep.pkl")})
+    table = locals_of(client, first_frame(client)["id"])["table"]
+    items = {r["value"]: r.get("evaluateName") for r in
+             client.ok("variables", {"variablesReference": table["variablesReference"]})["variables"]
+             if r["value"] in ("'deep'", "'flat'")}
+    assert items == {"'deep'": None, "'flat'": "table['plain']"}
+
+
 def test_frames_above_the_handler_follow_a_label(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
     program = tmp_path / "handled.py"
     shutil.copy(Path(__file__).parent / "programs" / "handled.py", program)
