@@ -1,7 +1,6 @@
 """tbdap through a real client over a real pipe or socket: lifecycle, features, and bad input."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -18,6 +17,7 @@ import pytest
 import tbdump
 
 from ..conftest import rewrite_safe_layer
+from .conftest import make_dump
 from .dapclient import REPO, DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -25,6 +25,14 @@ Replay = Callable[..., DapClient]
 
 def first_frame(client: DapClient) -> dict:
     return client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]
+
+
+def replay_of(tbdap: Callable[..., DapClient], program: Path) -> DapClient:
+    """A client stopped at the crash of ``program``, run under tbdump as a user would."""
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(make_dump(program, program.with_suffix(".pkl")))})
+    return client
 
 
 def locals_of(client: DapClient, frame_id: int) -> dict:
@@ -761,11 +769,7 @@ def test_inner_exceptions_nest_as_the_chain_does_and_stop_deep_down(tbdap: Calla
                        "    except Exception as exc:\n"
                        "        raise ValueError('level %d' % n) from exc\n"
                        "fail(499)\n")
-    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(tmp_path / "chain.pkl"), str(program)],
-                   cwd=str(tmp_path), capture_output=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    client = tbdap()
-    client.initialize()
-    client.start("launch", {"dumpFile": str(tmp_path / "chain.pkl")})
+    client = replay_of(tbdap, program)
     details = client.ok("exceptionInfo", {"threadId": 1})["details"]
     assert details["message"] == "level 499" and "level 0" in details["stackTrace"]
     levels = []
@@ -785,11 +789,7 @@ def test_a_dict_keyed_by_a_deeply_nested_tuple_lists_its_items(tbdap: Callable[.
                        "    key = (key,)\n"
                        "table = {key: 'deep', 'plain': 'flat'}\n"
                        "table['absent']\n")
-    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(tmp_path / "deep.pkl"), str(program)],
-                   cwd=str(tmp_path), capture_output=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    client = tbdap()
-    client.initialize()
-    client.start("launch", {"dumpFile": str(tmp_path / "deep.pkl")})
+    client = replay_of(tbdap, program)
     table = locals_of(client, first_frame(client)["id"])["table"]
     items = {r["value"]: r.get("evaluateName") for r in
              client.ok("variables", {"variablesReference": table["variablesReference"]})["variables"]
