@@ -11,6 +11,7 @@ import collections
 import functools
 import inspect
 import itertools
+import math
 import os
 import types
 from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
@@ -186,17 +187,34 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     out = []
     for key, item in list(itertools.islice(obj.items(), start, stop)):
         name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
-        out.append(_live((name, item, "[%s]" % name if _literal_key(key) else None, None)))
+        out.append(_live((name, item, _key_access(key), None)))
     return out
 
 
+def _key_access(key: Any) -> Optional[str]:
+    """``[repr(key)]``, the item's evaluateName suffix, for a key whose repr evaluates back to
+    it; Python's whole repr, not the name shown, which cuts a long text inside a tuple."""
+    try:
+        if not _literal_key(key):
+            return None
+        text = repr(key)  # of literals only: runs none of the program's code
+    except RecursionError:  # a key nested too deep to write out: its item is still listed
+        return None
+    return "[%s]" % text if len(text) <= MAX_STRING_OUTER else None
+
+
 def _literal_key(key: Any) -> bool:
-    # Only keys whose repr evaluates back to them make a usable evaluateName.
-    return type(key) in _LITERAL_KEYS or (type(key) is tuple and all(_literal_key(k) for k in key))
+    # Only keys whose repr evaluates back to them make a usable evaluateName: not inf or nan.
+    kind = type(key)
+    if kind in (float, complex):
+        return math.isfinite(key.real) and math.isfinite(key.imag)
+    if kind in (tuple, frozenset):
+        return all(_literal_key(k) for k in key)
+    return kind in _LITERAL_KEYS
 
 
 # A set made once: a tuple written out here, with type(None) in it, was built for every dict key.
-_LITERAL_KEYS = frozenset((str, int, float, bool, bytes, type(None)))
+_LITERAL_KEYS = frozenset((str, int, bool, bytes, type(None)))
 
 
 def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
