@@ -392,6 +392,10 @@ class _SequenceUnpickler(_Unpickler):
         return super().persistent_load(pid)
 
 
+_INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be read on from where it "
+               "stopped; open the dump again to restore it")
+
+
 class RecordReader:
     """Loads the records of an object member in order, as far as they are asked for.
 
@@ -419,6 +423,7 @@ class RecordReader:
         self._reopen = reopen
         self._unpickler: Optional[_SequenceUnpickler] = None
         self._failed: Optional[str] = None
+        self._reading: Optional[int] = None   # the record being read, until it is in values
         self._lock = threading.Lock()
 
     def get(self, record: int) -> Tuple[Any, Optional[str]]:
@@ -471,6 +476,16 @@ class RecordReader:
         except DamagedEntry as exc:
             self._fail(number, "not restored: %s" % exc)
             return
+        if self._reading == number:
+            # A KeyboardInterrupt (Ctrl-C, tbdap cancelling an evaluate) cut the last reading of
+            # this record short: the unpickler stands somewhere inside it, its memo holds part of
+            # it.  A record that starts a fresh memo is read again from its start; any other
+            # would meet memo entries numbered after the part read, so it is lost, said so.
+            self._reading = None
+            if not fresh:
+                self._fail(number, _INTERRUPTED)
+                return
+            self._unpickler = None
         if fresh or self._unpickler is None:
             # Records after a failure share memo entries it never made; only a
             # record that starts a fresh memo can be trusted again.
@@ -481,8 +496,9 @@ class RecordReader:
             self.errors[number] = self._failed
             self.values.append(None)
             return
+        self._reading = number   # until the record is in values, whatever cuts this short
         if number in self._alone:  # read by itself before: hand the same object over
-            self.handing = self._alone.pop(number)
+            self.handing = self._alone[number]
             self.stream.seek(self.base + offset + length)
             self.stream.pending = _HAND_OVER
         try:
@@ -491,6 +507,8 @@ class RecordReader:
             self._fail(number, "not restored: %s" % describe_exception(exc))
         finally:
             self.handing = None
+        self._reading = None
+        self._alone.pop(number, None)
 
     def _fail(self, number: int, reason: str) -> None:
         self.errors[number] = reason
