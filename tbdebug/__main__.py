@@ -3,7 +3,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from tbdump.command import add_version, prog_name, quiet_broken_pipe, require_stdout
+from tbdump.command import add_version, prog_name, quiet_broken_pipe, quiet_interrupt, require_stdout
 from tbdump.termtext import printable
 
 from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
@@ -42,7 +42,8 @@ chained exceptions:
 
 exit status: 0 after the debugger quits, 2 when the dump cannot be opened or
 the debugger cannot be started, 1 when stdout cannot be written (closed, or
-its reader gone).
+its reader gone); Ctrl-C outside the debugger's prompt (while the dump is
+read) ends it as it ends Python, without a traceback (status 130).
 """
 
 
@@ -60,7 +61,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     require_stdout(PROG)
-    with quiet_broken_pipe():
+    with quiet_interrupt(), quiet_broken_pipe():
         return _debug(args)
 
 

@@ -1,11 +1,11 @@
 """What every command-line tool of tbdump says about itself (its name as invoked, its version, a TCP
-port, a dump's name) and how it ends when its stdout cannot be written."""
+port, a dump's name) and how it ends when its stdout cannot be written or Ctrl-C is pressed."""
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Type
 
 from . import __version__
 
@@ -79,6 +79,23 @@ def quiet_broken_pipe() -> Iterator[None]:
     except BrokenPipeError:
         silence_stdout()
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def quiet_interrupt() -> Iterator[None]:
+    """Ctrl-C ends the tool as it ends any Python program, without the traceback: Python runs
+    its exit handlers, then ends itself by SIGINT, which a shell shows as status 130 (and which
+    stops a shell loop that runs the tool, as an exit status of 130 would not)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.excepthook = _no_traceback_for_ctrl_c
+        raise
+
+
+def _no_traceback_for_ctrl_c(kind: Type[BaseException], exc: BaseException, tb: Any) -> None:
+    if not issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, tb)
 
 
 def silence_stdout() -> None:

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Dict, List, Mapping, Optional, TextIO
 
-from .command import add_version, dump_name, prog_name, require_stdout, silence_stdout
+from .command import add_version, dump_name, prog_name, quiet_interrupt, require_stdout, silence_stdout
 from .dumpfile import Dump, load
 from .errors import DumpError
 from .model import OMITTED_GLOBAL, Frame, Value, plural
@@ -183,6 +183,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     add_version(parser, PROG)
     args = parser.parse_args(argv)
     require_stdout(PROG)
+    with quiet_interrupt():
+        _report(args)
+
+
+def _report(args: argparse.Namespace) -> None:
     try:
         dump = load(args.dump, objects=False)
     except DumpError as exc:

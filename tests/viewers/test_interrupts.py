@@ -1,0 +1,83 @@
+"""Ctrl-C pressed in the tools as a person presses it, at the stage where it hurt: while a dump's
+values are restored.  The signal is sent once the tool shows it is restoring (a value of the
+crashed program says so on stderr as it is restored); what is asserted holds whichever instant
+it lands: no traceback, the tool ends as Python ends on Ctrl-C, a session goes on with right
+values."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, List, Sequence, Tuple
+
+import pytest
+
+from .children import child_env
+
+READY = "restoring\n"   # what slow_restore.py's Ready writes on stderr as it is restored
+
+
+def _interrupted(command: Sequence[str], cwd: Path, first: str = "", then: str = "") -> Tuple[int, str, str]:
+    """Run ``command`` and type ``first``; press Ctrl-C once the dump's restoring has begun, then
+    type ``then`` and close stdin.  The status, stdout and stderr."""
+    proc = subprocess.Popen(list(command), cwd=str(cwd), env=child_env(), text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(first)
+    proc.stdin.flush()
+    out: List[str] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()))   # type: ignore[union-attr]
+    reader.start()
+    err = []
+    for line in proc.stderr:
+        err.append(line)
+        if line.endswith(READY):
+            break
+    proc.send_signal(signal.SIGINT)
+    proc.stdin.write(then)
+    proc.stdin.close()
+    err.append(proc.stderr.read())
+    proc.wait(timeout=120)
+    reader.join()
+    return proc.returncode, "".join(out), "".join(err)
+
+
+@pytest.mark.parametrize("tool, prompt", [("tbdebug", "(Pdb) "), ("tbpeep", "[")])
+def test_ctrl_c_while_a_viewer_restores_the_crash_ends_it_as_python_ends_on_ctrl_c_without_a_traceback(
+        crash: Callable[..., Path], tool: str, prompt: str) -> None:
+    # It ended in a KeyboardInterrupt traceback out of the unpickling of the object layer.
+    dump = crash("slow_restore.py")
+    status, out, err = _interrupted([sys.executable, "-m", tool, str(dump)], dump.parent)
+    assert READY in err and "Traceback" not in err, err
+    # Killed by SIGINT after its exit handlers, as Python ends (a shell's status 130); or, had
+    # Ctrl-C come once restoring was done, at the debugger's prompt, which goes on.
+    assert status == -signal.SIGINT or (status == 0 and prompt in out), (status, out, err)
+
+
+REPL_LOAD = """\
+import tbdump
+dump = tbdump.load('traceback.pkl')
+first = dict(dump.frames[-1].locals)
+"""
+REPL_AGAIN = """\
+rows = dump.frames[-1].locals['rows']
+print('rows:', (len(rows), rows[0], rows[-1]) if isinstance(rows, list) else rows.reason)
+print('loaded again:', tbdump.load('traceback.pkl').frames[-1].locals['rows'][-1])
+"""
+
+
+def test_a_restore_interrupted_in_a_repl_gives_the_right_values_the_next_time_or_says_it_was_interrupted(
+        crash: Callable[..., Path]) -> None:
+    # The unpickler was left inside the interrupted record: asked again, the dump read the rest
+    # of that record as if it were the record asked for.
+    dump = crash("slow_restore.py")
+    status, out, err = _interrupted([sys.executable, "-i", "-q"], dump.parent, REPL_LOAD, REPL_AGAIN)
+    assert status == 0 and READY in err, (status, out, err)
+    lines = out.splitlines()
+    assert lines[-1] == "loaded again: 2999999", out   # the dump is whole, and the session goes on
+    rows = lines[-2]
+    assert rows in ("rows: (3000000, '0', '2999999')",
+                    "rows: not restored: restoring it was interrupted, and it cannot be read on from "
+                    "where it stopped; open the dump again to restore it"), out
