@@ -30,18 +30,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     # Over stdio stdout is the protocol's; with --port it says where tbdap serves.
     require_stdout("tbdap")
-    with quiet_broken_pipe():
-        return _serve(args, parser)
+    try:
+        with quiet_broken_pipe():
+            return _serve(args, parser)
+    except KeyboardInterrupt:  # Ctrl+C ends the adapter quietly, as it ends the server, also while it opens the dump
+        return 0
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.port is None:
         if args.dump is not None:
             parser.error("DUMP is given in the launch request over stdio; to serve a file, add --port N")
-        try:
-            serve_stdio(lambda conn: Session(conn, safe=args.safe))
-        except KeyboardInterrupt:  # Ctrl+C ends the adapter quietly, as it ends the server
-            pass
+        serve_stdio(lambda conn: Session(conn, safe=args.safe))
         return 0
 
     path = None if args.dump is None else os.path.abspath(args.dump)
@@ -64,8 +64,6 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         reads = "read this dump" if path else "read any crash dump this account can open"
         serve_tcp(session, args.host, args.port, path or "the dump named in each launch request",
                   reads + " (and, unless it is opened in safe mode, run code through evaluate)")
-    except KeyboardInterrupt:
-        return 0
     except CannotListen as exc:
         return _fail(str(exc))
     return 0
