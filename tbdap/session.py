@@ -10,7 +10,8 @@ from tbdump.budget import Budgets
 from tbdump.chain import walk
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
-from tbdump.model import Child, ExceptionRecord, Frame, Value
+from tbdump.frameless import location_columns, syntax_location
+from tbdump.model import Child, ExceptionRecord, Frame, SyntaxDetail, Value
 from tbdump.pathmap import PathMapping
 from tbdump.termtext import printable
 from tbdump.framelines import source_line
@@ -19,7 +20,7 @@ from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, ModuleGlobals
 from .messaging import Connection, RequestError, argument, page, position, required
 from .sources import SourceMap, parse_path_mappings
-from .stack import StackEntry, Stacks, ThreadStack, display_columns
+from .stack import NO_FRAMES, StackEntry, Stacks, ThreadStack, display_columns
 from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope_rows
 
 # One sentence for continue, every step and pause alike: VS Code shows an identical notification
@@ -234,11 +235,20 @@ class Session:
         replay = self._replay()
         frame_id = argument(args, "frameId", int)
         if frame_id is None:
+            # The innermost frame, or what stands where there is none (it says why).
             entries = replay.stacks.threads[0].entries
-            return next(e for e in entries if e.frame is not None)
-        entry = replay.stacks.entries.get(frame_id)
-        if entry is None:
-            raise RequestError("There is no frame with id %d in this replay." % frame_id)
+            entry = next((e for e in entries if e.frame is not None), entries[0])
+        else:
+            found = replay.stacks.entries.get(frame_id)
+            if found is None:
+                raise RequestError("There is no frame with id %d in this replay." % frame_id)
+            entry = found
+        if entry.syntax is not None:
+            raise RequestError("%s: the file did not compile, so no code of it ran: there are no "
+                               "variables to evaluate." % entry.syntax.filename)
+        if entry.frame is None and entry.label == NO_FRAMES:
+            raise RequestError("The exception was never raised: this dump has no frames, so no "
+                               "variables to evaluate.")
         if entry.frame is None:
             raise RequestError("%r is a label in the call stack, not a frame: select a frame." % entry.label)
         return entry
@@ -404,6 +414,8 @@ class Session:
         return {"stackFrames": frames, "totalFrames": len(thread.entries)}
 
     def _stack_frame(self, replay: Replay, entry: StackEntry) -> Dict[str, Any]:
+        if entry.syntax is not None:
+            return self._syntax_frame(replay, entry, entry.syntax)
         if entry.frame is None:
             return {"id": entry.id, "name": entry.label, "line": 0, "column": 0, "presentationHint": "label"}
         frame = entry.frame
@@ -417,6 +429,22 @@ class Session:
             out["endColumn"] = self.coords.column(end_col, line_text)
         if replay.subtle(entry):
             out["presentationHint"] = "subtle"
+        return out
+
+    def _syntax_frame(self, replay: Replay, entry: StackEntry, detail: SyntaxDetail) -> Dict[str, Any]:
+        """The line a SyntaxError without frames points at, as a frame: VS Code opens it and puts
+        the exception widget there, as the terminal's link to a SyntaxError opens the file there."""
+        assert detail.filename is not None and detail.lineno is not None   # syntax_location's
+        line_text = detail.text or ""
+        col, end_col = location_columns(detail)
+        out: Dict[str, Any] = {
+            "id": entry.id, "name": entry.label, "line": self.coords.line(detail.lineno),
+            "column": self.coords.column(col, line_text),
+            "source": replay.sources.dap_source(detail.filename, False)}
+        if detail.end_lineno is not None and detail.end_lineno >= detail.lineno:
+            out["endLine"] = self.coords.line(detail.end_lineno)
+        if end_col is not None:
+            out["endColumn"] = self.coords.column(end_col, line_text)
         return out
 
     def _tell_source_problems(self, replay: Replay) -> None:
@@ -451,8 +479,11 @@ class Session:
         exc = replay.dump.exception
         details = _details(exc)
         details["stackTrace"] = replay.dump.traceback_text
+        located = syntax_location(exc)
         if exc.frames:
             details["source"] = exc.frames[-1].filename
+        elif located is not None:
+            details["source"] = located.filename
         _nest_inner_exceptions(details, replay.dump.exceptions)
         return {"exceptionId": exc.type_name, "description": exc.message or NO_DESCRIPTION,
                 "breakMode": "unhandled", "details": details}

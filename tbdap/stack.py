@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from tbdump.chain import CAUSE, CONTEXT, walk
-from tbdump.model import ExceptionRecord, Frame, Position, Thread
+from tbdump.frameless import NEVER_RAISED, location_name, syntax_location
+from tbdump.model import ExceptionRecord, Frame, Position, SyntaxDetail, Thread
 from tbdump.framelines import caret_anchors
 from tbdump.tracetext import exception_line
 
@@ -18,6 +19,7 @@ class StackEntry:
     frame: Optional[Frame] = None           # None for a label
     label: str = ""
     exception: Optional[int] = None         # the exception (index) whose traceback holds the frame
+    syntax: Optional[SyntaxDetail] = None   # with no frame: the place a SyntaxError without frames points at
 
 
 @dataclass
@@ -26,6 +28,9 @@ class ThreadStack:
     name: str
     entries: List[StackEntry]
 
+
+# The one entry of a crash whose exception has no frames and points nowhere: the stack says so.
+NO_FRAMES = "No frames: the exception was never raised (it has no traceback)"
 
 # How a chained exception's segment of the call stack is introduced (debugpy's wording).
 _LABELS = {CAUSE: "Direct cause of the exception above: %s",
@@ -39,7 +44,11 @@ def chain_segments(exceptions: List[ExceptionRecord]) -> List[Tuple[int, str]]:
         parent = exceptions[link.parent]
         template = _LABELS.get(link.relation) or "Member %d of %d of %s: %%s" % (
             link.number, len(parent.members), parent.type)
-        out.append((link.linked, template % exception_line(exceptions[link.linked])))
+        linked = exceptions[link.linked]
+        text = template % exception_line(linked)
+        if not linked.frames and syntax_location(linked) is None:
+            text += "  (%s)" % NEVER_RAISED
+        out.append((link.linked, text))
     return out
 
 
@@ -60,8 +69,9 @@ class Stacks:
         if not self.threads:  # a dump without thread records still has its exception
             self.threads.append(ThreadStack(1, "MainThread", self._crashing(crashing_frames, exceptions)))
 
-    def _frame(self, frame: Optional[Frame], label: str = "", exception: Optional[int] = None) -> StackEntry:
-        entry = StackEntry(self._next_id, frame, label, exception)
+    def _frame(self, frame: Optional[Frame], label: str = "", exception: Optional[int] = None,
+               syntax: Optional[SyntaxDetail] = None) -> StackEntry:
+        entry = StackEntry(self._next_id, frame, label, exception, syntax)
         self.entries[entry.id] = entry
         self._next_id += 1
         return entry
@@ -72,6 +82,8 @@ class Stacks:
         if not running and exceptions:
             running = list(reversed(exceptions[0].frames))
         entries = [self._frame(f, exception=0) for f in running]
+        if not entries and exceptions:
+            entries = self._frameless(exceptions[0], 0) or [self._frame(None, NO_FRAMES)]
         if above:
             entries.append(self._frame(None, "Callers of the frame that handled the exception "
                                              "(still running when it was dumped)"))
@@ -79,7 +91,16 @@ class Stacks:
         for index, text in chain_segments(exceptions):
             entries.append(self._frame(None, text))
             entries += [self._frame(f, exception=index) for f in reversed(exceptions[index].frames)]
+            entries += self._frameless(exceptions[index], index)
         return entries
+
+    def _frameless(self, record: ExceptionRecord, index: int) -> List[StackEntry]:
+        """The place a SyntaxError without frames points at, as the one entry of its segment:
+        a file that did not compile is where the user expects to land."""
+        detail = syntax_location(record)
+        if detail is None:
+            return []
+        return [self._frame(None, location_name(record, detail), index, detail)]
 
     def thread(self, thread_id: int) -> Optional[ThreadStack]:
         for t in self.threads:

@@ -8,7 +8,7 @@ from tbdump.termtext import printable
 
 from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
 from .hook import HookError, find_debugger
-from .session import PROG, SessionError, choose, describe_chain, open_debugger
+from .session import PROG, NoFrames, SessionError, choose, describe_chain, open_debugger
 
 DESCRIPTION = """\
 Open a tbdump file in a post-mortem debugger, at the frame that raised, as if
@@ -77,6 +77,11 @@ def _debug(args: argparse.Namespace) -> int:
         return 0
     try:
         chosen, notes = choose(dump, args.exception)
+    except NoFrames as exc:
+        # What there is to see all the same: the exception as Python printed it, and the
+        # lines of source a SyntaxError points at.
+        print(printable("\n".join([dump.traceback_text.rstrip("\n")] + exc.listing)))
+        fail(PROG, str(exc))
     except SessionError as exc:
         fail(PROG, str(exc))
     print(printable(dump.traceback_text.rstrip("\n")))

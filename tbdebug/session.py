@@ -8,6 +8,7 @@ from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type,
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, links_of, walk
+from tbdump.frameless import NEVER_RAISED, location_name, syntax_location
 from tbdump.lazymembers import unreadable
 from tbdump.localsource import install_sources
 from tbdump.model import plural
@@ -27,6 +28,34 @@ PROG = "tbdebug"
 
 class SessionError(Exception):
     """The requested exception cannot be debugged; str() is one line."""
+
+
+class NoFrames(SessionError):
+    """The chosen exception has no frames for a debugger to open; ``listing`` is the source
+    around the line a SyntaxError points at (none for an exception never raised)."""
+
+    def __init__(self, message: str, listing: List[str]) -> None:
+        super().__init__(message)
+        self.listing = listing
+
+
+# Lines of source shown on each side of a SyntaxError's line, as pdb's `list` shows them.
+LISTING_CONTEXT = 5
+
+
+def _no_frames(dump: tbdump.Dump, exception: int) -> NoFrames:
+    record = dump.exceptions[exception]
+    detail = syntax_location(record)
+    if detail is None or detail.lineno is None:
+        return NoFrames(f"exception #{exception} was never raised: it has no frames to debug", [])
+    source = dump.sources.get(detail.filename or "")
+    lines = source.lines if source is not None and source.text is not None else []
+    first = max(detail.lineno - LISTING_CONTEXT, 1)
+    # pdb's `list` format; ">>" marks the line an exception points at, as in its post-mortem.
+    listing = [f"{n:>3} {'>>' if n == detail.lineno else '  '}\t{lines[n - 1].rstrip()}"
+               for n in range(first, min(detail.lineno + LISTING_CONTEXT, len(lines)) + 1)]
+    return NoFrames(f"{detail.filename} did not compile, so none of its code ran: there is no frame "
+                    f"to debug ({location_name(record, detail)}, line {detail.lineno})", listing)
 
 
 def describe_chain(dump: tbdump.Dump, chosen: int = 0) -> List[str]:
@@ -51,7 +80,7 @@ def describe_chain(dump: tbdump.Dump, chosen: int = 0) -> List[str]:
         record = dump.exceptions[index]
         how = "raised" if index == 0 else links.get(index, "chained")
         frames = len(exception_frames(dump, index))
-        where = plural(frames, "frame") if frames else "never raised: no frames"
+        where = plural(frames, "frame") if frames else NEVER_RAISED
         lines.append(f"#{index} {exception_line(record)}  ({how}; {where})")
     return lines
 
@@ -90,7 +119,7 @@ def choose(dump: tbdump.Dump, exception: int) -> Tuple[StandinException, List[st
     notes = install_sources(dump)
     chosen = standin_exceptions(dump)[exception]
     if chosen.__traceback__ is None:
-        raise SessionError(f"exception #{exception} was never raised: it has no frames to debug")
+        raise _no_frames(dump, exception)
     return chosen, notes
 
 

@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from tbdump.model import Frame, Value
+from tbdump.frameless import location_columns
+from tbdump.model import Frame, SyntaxDetail, Value
 
 from . import expr, render
 from .index import FileIndex, LoadedDump, Site, Stack, file_key
@@ -173,6 +174,15 @@ class Crashes:
         text = placement.lines[line - 1].rstrip()
         return Span(index.local, line, len(text) - len(text.lstrip()), line, len(text))
 
+    def _syntax_span(self, index: FileIndex, placement: _Placement, detail: SyntaxDetail) -> Optional[Span]:
+        """What a SyntaxError marks, in the current text (as Python's carets: from offset to
+        end_offset on its line, else the one character at offset)."""
+        line = placement.map.to_current(detail.lineno or 0)
+        if line is None or not 1 <= line <= len(placement.lines):
+            return None
+        col, end_col = location_columns(detail)
+        return Span(index.local, line, col, line, end_col if end_col is not None else col + 1)
+
     def _frame_span(self, loaded: LoadedDump, frame: Frame) -> Optional[Span]:
         index = loaded.file_of(frame)
         placement = None if index is None else self._place(loaded, index)
@@ -197,6 +207,13 @@ class Crashes:
                                           site.stack.record.type_name, loaded.path), site.stack))
                 elif not _calls_a_comprehension(site):
                     calls.setdefault((site.stack.index, span), []).append(site)
+            for failed, detail in index.syntax_errors:
+                span = self._syntax_span(index, placement, detail)
+                if span is None:
+                    dropped += 1
+                else:
+                    found.append((Finding(Severity.ERROR, span, _raised(failed), failed.record.type_name,
+                                          loaded.path), failed))
             for (_, span), sites in calls.items():
                 found.append((Finding(Severity.INFORMATION, span,
                                       self._called(loaded, placement, span, sites),

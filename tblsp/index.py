@@ -7,7 +7,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, walk
-from tbdump.model import ExceptionRecord, Frame, Source, Value
+from tbdump.frameless import syntax_location
+from tbdump.model import ExceptionRecord, Frame, Source, SyntaxDetail, Value
 from tbdump.pathmap import PathMapping, is_pseudo_file, to_local
 from tbdump.tracetext import exception_line
 
@@ -56,6 +57,7 @@ class FileIndex:
     source: Optional[Source]
     library: bool
     sites: List[Site] = field(default_factory=list)
+    syntax_errors: List[Tuple[Stack, SyntaxDetail]] = field(default_factory=list)  # frameless, pointing here
     module_globals: Optional[Mapping[str, Value]] = None
     _scopes: Optional[SourceScopes] = None
 
@@ -104,27 +106,39 @@ class LoadedDump:
         cwd = self.dump.metadata.cwd or os.path.dirname(path)
         # Per recorded filename, its local path and key: a 900-frame recursion is one file,
         # and file_key's realpath is system calls.
-        keys: Dict[str, Optional[Tuple[str, str]]] = {}
+        self._keys: Dict[str, Optional[Tuple[str, str]]] = {}
         for stack in self.stacks:
             for depth, frame in enumerate(stack.frames):
-                if frame.filename not in keys:
-                    mapped = None if is_pseudo_file(frame.filename) else to_local(frame.filename, mappings, cwd)
-                    keys[frame.filename] = None if mapped is None else (mapped, file_key(mapped))
-                known = keys[frame.filename]
-                if known is None:
-                    continue
-                local, key = known
-                index = self.files.get(key)
+                index = self._index(frame.filename, frame.library, mappings, cwd)
                 if index is None:
-                    index = self.files[key] = FileIndex(
-                        local, frame.filename, self.dump.sources.get(frame.filename),
-                        frame.library)
+                    continue
                 index.sites.append(Site(stack, depth, frame))
-                self._by_remote[frame.filename] = index
                 if index.module_globals is None and frame.globals_key is not None:
                     index.module_globals = self.dump.globals_of(frame)
+            # A file that did not compile ran no frame: the SyntaxError's line is its crash site.
+            detail = syntax_location(stack.record)
+            index = None if detail is None else self._index(detail.filename or "", False, mappings, cwd)
+            if index is not None and detail is not None:
+                index.syntax_errors.append((stack, detail))
         # Everything needed is parsed; the file must not stay open (a new crash replaces it).
         self.dump.close()
+
+    def _index(self, filename: str, library: bool, mappings: Sequence[PathMapping],
+               cwd: str) -> Optional[FileIndex]:
+        """The index of a recorded filename's local file, made on first use; None for code
+        without a local file."""
+        if filename not in self._keys:
+            mapped = None if is_pseudo_file(filename) else to_local(filename, mappings, cwd)
+            self._keys[filename] = None if mapped is None else (mapped, file_key(mapped))
+        known = self._keys[filename]
+        if known is None:
+            return None
+        local, key = known
+        index = self.files.get(key)
+        if index is None:
+            index = self.files[key] = FileIndex(local, filename, self.dump.sources.get(filename), library)
+        self._by_remote[filename] = index
+        return index
 
     def file_of(self, frame: Frame) -> Optional[FileIndex]:
         """The index of the file a frame ran in; None for code without a local file."""

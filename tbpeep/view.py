@@ -5,7 +5,8 @@ from typing import Any, Dict, List, Optional
 
 import tbdump
 from tbdump.chain import link_chain, members_first
-from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, plural
+from tbdump.frameless import NEVER_RAISED, syntax_location
+from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, ExceptionRecord, plural
 from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions, traced
 from tbdump.termtext import printable
 
@@ -73,16 +74,27 @@ class Crash(List[FrameView]):
     exception of the chain, each a Crash like this one), .dump (the tbdump.Dump).
     """
 
-    def __init__(self, dump: tbdump.Dump, exception: StandinException, shown: Any,
+    def __init__(self, dump: tbdump.Dump, exception: StandinException, shown: Any, record: ExceptionRecord,
                  chain: Optional[List["Crash"]] = None) -> None:
         super().__init__(_frames(exception.__traceback__))
         self.dump = dump
         self.exception: Any = shown
         self.chain: List[Crash] = [self] if chain is None else chain
         self._title = f"{type(exception).__name__}: {exception}"
+        self._where = plural(len(self), "frame") if self else _no_frames(record)
 
     def __repr__(self) -> str:
-        return printable(f"{self._title}  ({plural(len(self), 'frame')})")
+        return printable(f"{self._title}  ({self._where})")
+
+
+def _no_frames(record: ExceptionRecord) -> str:
+    """What the listing says of an exception without frames: where a SyntaxError points (its
+    file did not compile, so none of it ran), or that it was never raised."""
+    detail = syntax_location(record)
+    if detail is None:
+        return NEVER_RAISED
+    where = f"{os.path.basename(detail.filename or '')}:{detail.lineno}"
+    return f"no frames: {where} did not compile  {(detail.text or '').strip()}"
 
 
 def _shown(exception: StandinException, members: List[Any]) -> Any:
@@ -111,7 +123,8 @@ def crash_view(dump: tbdump.Dump) -> Crash:
     # (in safe mode too, between the previews).
     link_chain(shown, dump.exceptions)
     chain: List[Crash] = []
-    chain.extend(Crash(dump, exc, obj, chain) for exc, obj in zip(exceptions, shown))
+    chain.extend(Crash(dump, exc, obj, record, chain)
+                 for exc, obj, record in zip(exceptions, shown, dump.exceptions))
     return chain[0]
 
 
