@@ -79,8 +79,10 @@ class Stacks:
     def _crashing(self, frames: List[Frame], exceptions: List[ExceptionRecord]) -> List[StackEntry]:
         running = [f for f in reversed(frames) if not f.above_handler]
         above = [f for f in reversed(frames) if f.above_handler]
-        if not running and exceptions:
+        if not running and not above and exceptions:
             running = list(reversed(exceptions[0].frames))
+        if not running:   # an exception never raised: the stack that dumped it is where the program was
+            running, above = above, []
         entries = [self._frame(f, exception=0) for f in running]
         if not entries and exceptions:
             entries = self._frameless(exceptions[0], 0) or [self._frame(None, NO_FRAMES)]

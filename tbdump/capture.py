@@ -133,7 +133,7 @@ class Capture:
         for n, exc in enumerate(_chain(root)):
             entries = self._traceback_entries(exc)
             frames += [f for f, _, _ in entries]
-            frames += self._callers(entries[0][0] if above_handler and n == 0 and entries else None)
+            frames += self._above(exc, entries) if above_handler and n == 0 else []
             self._learner.exception(exc)
         if other_threads:
             for _, stack in self._other_stacks((native.get_ident(),)):
@@ -454,7 +454,7 @@ class Capture:
         # object records, so a viewer that reads them loads only a prefix.
         inner = [self.frame(f, line, lasti, False) for f, line, lasti in reversed(entries)]
         callers = [self.frame(f, f.f_lineno, f.f_lasti, True)
-                   for f in self._callers(entries[0][0] if above_handler and entries else None)]
+                   for f in (self._above(exc, entries) if above_handler else [])]
         return callers[::-1] + inner[::-1]
 
     # The frames a dump holds, found once for capture and for the learning pass before it.
@@ -467,6 +467,19 @@ class Capture:
                 entries.append((tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
             tb = tb.tb_next
         return entries
+
+    def _above(self, exc: BaseException, entries: List[Tuple[types.FrameType, int, Optional[int]]]) -> List[types.FrameType]:
+        """The frames above the handler, innermost first: the callers of the traceback's first
+        frame (the one with the ``try``); of an exception never raised (no traceback) given to
+        ``dump_exception()``, the stack that called it, where the program had it."""
+        if entries:
+            return self._callers(entries[0][0])
+        if getattr(exc, "__traceback__", None) is not None:
+            return []   # raised in frames left out (the runner's, importlib's): none of the program's
+        f: Optional[types.FrameType] = unpatched.getframe()
+        while f is not None and not (f.f_code.co_name == "dump_exception" and _is_dumping(f.f_code)):
+            f = f.f_back
+        return self._callers(f)
 
     def _callers(self, handler: Optional[types.FrameType]) -> List[types.FrameType]:
         """The frames above ``handler`` (the one that handled the exception), innermost first,

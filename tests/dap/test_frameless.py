@@ -75,11 +75,17 @@ def report(order):
     tbdump.dump_exception(ValueError("order %r is not valid" % order), {dump!r})
 
 
-report(42)
+def check(orders):
+    report(orders[0])
+
+
+check([42])
 """
 
 
-def test_an_exception_never_raised_says_it_has_no_frames(tbdap: TBDAP, tmp_path: Path) -> None:
+def test_an_exception_never_raised_opens_where_dump_exception_was_called(tbdap: TBDAP, tmp_path: Path) -> None:
+    # It has no traceback: the dump holds the stack that called dump_exception(), as the
+    # frames above the handler of a raised one, and the session opens in the innermost.
     program = tmp_path / "never.py"
     dump = tmp_path / "never.pkl"
     program.write_text(NEVER_RAISED.format(dump=str(dump)))
@@ -88,10 +94,12 @@ def test_an_exception_never_raised_says_it_has_no_frames(tbdap: TBDAP, tmp_path:
     client = tbdap()
     client.initialize()
     client.start("launch", {"dumpFile": str(dump)})
-    (entry,) = stack_of(client)
-    assert entry["presentationHint"] == "label" and "never raised" in entry["name"]
-    message = client.fail("evaluate", {"expression": "order", "context": "repl"})
-    assert "never raised" in message and "Traceback" not in message
+    stack = stack_of(client)
+    assert [(f["name"], f["line"]) for f in stack] == [("report", 5), ("check", 9), ("<module>", 12)]
+    assert all(f["source"]["path"] == str(program) for f in stack)
+    for frame, expression, value in ((stack[0], "order", "42"), (stack[1], "orders", "[42]")):
+        answer = client.ok("evaluate", {"expression": expression, "context": "repl", "frameId": frame["id"]})
+        assert answer["result"] == value
 
 
 UNRAISED_CAUSES = """\

@@ -43,11 +43,12 @@ def test_tbdebug_shows_where_a_program_that_does_not_compile_fails_and_why_pdb_c
                            "debug (SyntaxError: invalid syntax, line 5)\n" % (tmp_path / "prog.py"))
 
 
-def test_tbdebug_shows_an_exception_never_raised_before_saying_it_has_no_frames(tmp_path):
-    done = run(tbdebug(crashed(tmp_path, NEVER_RAISED)), tmp_path)
-    assert done.returncode == 2
-    assert done.stdout == "ValueError: order 42 is not valid\n"
-    assert done.stderr == "tbdebug: exception #0 was never raised: it has no frames to debug\n"
+def test_tbdebug_opens_an_exception_never_raised_where_dump_exception_was_called(tmp_path):
+    # No traceback: the dump holds the stack that called dump_exception(), and pdb opens there.
+    done = run(tbdebug(crashed(tmp_path, NEVER_RAISED)), tmp_path, stdin="p order\nup\nq\n")
+    assert done.returncode == 0, done.stderr
+    assert "-> tbdump.dump_exception(ValueError(\"order %r is not valid\" % order), \"traceback.pkl\")" in done.stdout
+    assert "(Pdb) 42\n(Pdb) > " in done.stdout and "<module>()\n-> report(42)" in done.stdout
 
 
 def test_tbpeep_says_where_the_error_is_instead_of_0_frames(tmp_path, terminal):
@@ -61,11 +62,11 @@ def test_tbpeep_says_where_the_error_is_instead_of_0_frames(tmp_path, terminal):
     assert peep.exit_status() == 0
 
 
-def test_tbpeep_says_an_exception_was_never_raised(tmp_path, terminal):
+def test_tbpeep_shows_an_exception_never_raised_with_the_frames_that_dumped_it(tmp_path, terminal):
     peep = terminal(tbpeep(crashed(tmp_path, NEVER_RAISED)))
     peep.wait_screen(r"^list \* >\s*$")
     peep.line("!crash")
-    assert "ValueError: order 42 is not valid  (never raised: no frames)" in peep.wait_screen(r"no frames\)$")
+    assert "ValueError: order 42 is not valid  (2 frames)" in peep.wait_screen(r"frames\)'?$")
     peep.line("q")
     assert peep.exit_status() == 0
 
