@@ -1,4 +1,5 @@
-"""tbdap's speed figures (issue 4): spawn to first stackTrace, paging, peak memory, and debugpy live for the ratio.
+"""tbdap's speed figures (issue 4): spawn to first stackTrace, paging (a big list's items, a big
+module's Globals), peak memory, and debugpy live for the ratio.
 
 Run `python benchmarks/bench_dap.py` for a table, or call `run(report)` where
 `report(name, value, unit, target)` receives each figure (`target` is the
@@ -19,6 +20,8 @@ from typing import Callable, Dict, List, Optional
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "dap"))
 from dapclient import DapClient  # noqa: E402
+
+PAGE = 100  # rows VS Code asks for at a time
 
 Report = Callable[[str, float, str, Optional[float]], None]
 
@@ -63,19 +66,60 @@ PROGRAMS: Dict[str, str] = {
 }
 
 
+# benchmarks/scenarios.py's biglobals: the stack through 40 generated modules of 3 000 globals each,
+# which it writes in the working folder; dumped with time enough to capture them all.
+BIGLOBALS = """
+    import sys
+    sys.path.insert(0, %r)
+    import biglobals
+    biglobals.run_in(".")
+""" % str(REPO / "tests" / "dap" / "programs")
+
+# One module of 200 000 globals, all captured: each page of its Globals was built from all of them.
+HUGEGLOBALS = """
+    names = globals()
+    for i in range(200000):
+        names["V_%d" % i] = i if i % 2 else "text %d" % i
+    def crash():
+        raise RuntimeError("in a module of 200 000 globals")
+    crash()
+"""
+
+
 def make_dumps(folder: Path) -> Dict[str, Path]:
-    out = {}
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    for name, code in PROGRAMS.items():
-        program = folder / (name + ".py")
-        program.write_text(textwrap.dedent(code))
-        dump = folder / (name + ".pkl")
-        subprocess.run([sys.executable, "-m", "tbdump", "-o", str(dump), str(program)], env=env,
-                       cwd=str(folder), capture_output=True, timeout=600)
-        if not dump.exists():
-            raise RuntimeError("no dump for %s" % name)
-        out[name] = dump
-    return out
+    return {name: make_dump(folder, name, code) for name, code in PROGRAMS.items()}
+
+
+def make_dump(folder: Path, name: str, code: str, **env: str) -> Path:
+    program = folder / (name + ".py")
+    program.write_text(textwrap.dedent(code))
+    dump = folder / (name + ".pkl")
+    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(dump), str(program)],
+                   env=dict(os.environ, PYTHONPATH=str(REPO), **env), cwd=str(folder), capture_output=True,
+                   timeout=600)
+    if not dump.exists():
+        raise RuntimeError("no dump for %s" % name)
+    return dump
+
+
+def globals_pages(dump: Path, starts: List[int]) -> List[float]:
+    """Seconds from spawning the adapter to the top frame's first Globals page of PAGE rows, then
+    the seconds each page from ``starts`` takes, as VS Code asks them while the user scrolls."""
+    started = time.perf_counter()
+    client = DapClient.spawn([sys.executable, "-m", "tbdap"], name="tbdap")
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(dump)})
+        frame = client.ok("stackTrace", {"threadId": 1, "startFrame": 0, "levels": 20})["stackFrames"][0]
+        ref = client.ok("scopes", {"frameId": frame["id"]})["scopes"][1]["variablesReference"]
+        times = []
+        for start in [0] + starts:
+            client.ok("variables", {"variablesReference": ref, "start": start, "count": PAGE})
+            times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+        return times
+    finally:
+        client.close()
 
 
 def first_stack_trace(args: List[str], launch: Dict[str, object], name: str) -> float:
@@ -167,6 +211,20 @@ def run(report: Report, runs: int = 7) -> None:
         report("debugpy live spawn -> first stackTrace, small, median ms", live, "ms", None)
         report("ratio debugpy live / tbdap replay (small)", live / results["small"], "x", None)
         paging(dumps["bigdata"], report)
+        big = make_dump(folder, "biglobals", BIGLOBALS, TBDUMP_MAX_SECONDS="600")
+        globals_paging("biglobals (3 000 globals)", [globals_pages(big, [1000, 2000, 2900, 500])
+                                                     for _ in range(runs)], report)
+        huge = make_dump(folder, "hugeglobals", HUGEGLOBALS, TBDUMP_MAX_GLOBALS="200000",
+                         TBDUMP_MAX_SECONDS="600")
+        globals_paging("hugeglobals (200 000 globals)", [globals_pages(huge, [1000, 100000, 199900, 500])
+                                                         for _ in range(3)], report)
+
+
+def globals_paging(name: str, sessions: List[List[float]], report: Report) -> None:
+    report("%s: spawn -> first Globals page, median ms" % name,
+           statistics.median(s[0] for s in sessions) * 1000, "ms", None)
+    report("%s: a later Globals page, median ms" % name,
+           statistics.median(t for s in sessions for t in s[1:]) * 1000, "ms", None)
 
 
 def main() -> None:

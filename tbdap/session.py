@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional, Set, Tuple
 
 from tbdump import preview
 from tbdump.budget import Budgets
@@ -194,7 +194,10 @@ class Session:
         self.stopped_sent = False
         self.told_changes = False
         self.terminated = False
-        self._scopes: Dict[int, Tuple[FrameContext, str, Optional[StackEntry]]] = {}
+        self._scopes: Dict[int, Tuple[FrameContext, str, StackEntry]] = {}
+        # Each frame's scope rows (by frame id and scope kind), as built at a count of the replay's
+        # changes: a module's 640 000 globals are sorted and grouped once, not for each page of them.
+        self._scope_built: Dict[Tuple[int, str], Tuple[int, List[Row]]] = {}
         self._ref_context: Dict[int, FrameContext] = {}
         # The rows each variablesReference last listed, by name: setVariable finds its
         # target there, without listing a million-item container again.
@@ -512,10 +515,21 @@ class Session:
             scopes.append(scope)
         return {"scopes": scopes}
 
-    def _scope_rows(self, ctx: FrameContext, kind: str, entry: Optional[StackEntry]) -> List[Row]:
+    def _scope_rows(self, ctx: FrameContext, kind: str, entry: StackEntry) -> List[Row]:
+        """A scope's rows, built again only after the replay changed (a setVariable, a
+        setExpression, a console input): a change to a module's globals shows in every frame
+        of the module, which share them."""
+        changes = self._replay().objects.changes
+        built = self._scope_built.get((entry.id, kind))
+        if built is None or built[0] != changes:
+            built = changes, self._build_scope_rows(ctx, kind)
+            self._scope_built[entry.id, kind] = built
+        return built[1]
+
+    def _build_scope_rows(self, ctx: FrameContext, kind: str) -> List[Row]:
         replay = self._replay()
         values = ctx.locals_values if kind == "locals" else ctx.globals_values
-        items: List[Tuple[str, Value, Optional[Callable[[], Any]]]]
+        items: Iterable[Tuple[str, Value, Optional[Callable[[], Any]]]]
         if replay.objects.changed:
             live_g, live_l = ctx.live()
             # A module frame's locals are its globals, which hold __builtins__ for evaluating.
@@ -524,7 +538,7 @@ class Session:
             items = [(name, values[name] if isinstance(obj, Missing) and name in values else replay.clock.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
-            items = [(name, value, _context_getter(ctx, kind, name)) for name, value in values.items()]
+            items = ((name, value, _context_getter(ctx, kind, name)) for name, value in values.items())
         return scope_rows(items)
 
     def variables_request(self, args: Dict[str, Any]) -> Dict[str, Any]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
 
 from tbdump import preview, unpatched
 from tbdump.budget import BudgetExceeded, Budgets, Clock, Job
+from tbdump.fields import collector_paused
 from tbdump.heldsignals import deliver
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
@@ -191,7 +192,18 @@ class Objects:
         self._read = read           # how far restoring has read the dump (Dump.restoring_read)
         self.seconds = seconds
         self._restoring: Optional[Job] = None  # a restore given up on, which may still end
-        self.changed = False  # set once the replay is changed: previews may then be stale
+        self.changes = 0  # how often the replay was changed: what was built before a change is stale
+
+    @property
+    def changed(self) -> bool:
+        """Whether the replay was changed: previews may then be stale."""
+        return self.changes > 0
+
+    @changed.setter
+    def changed(self, value: bool) -> None:
+        # Each change counts, not only the first: a scope's rows built before it are stale.
+        if value:
+            self.changes += 1
 
     def resolve(self, value: Value) -> Any:
         if not self.allowed:
@@ -584,8 +596,11 @@ def _is_indexed(name: str, access: Optional[str]) -> bool:
     return not (access or "").startswith(".")
 
 
-def scope_rows(items: List[Tuple[str, Value, Optional[LiveGetter]]]) -> List[Row]:
+def scope_rows(items: Iterable[Tuple[str, Value, Optional[LiveGetter]]]) -> List[Row]:
     """A frame's variables as debugpy lists them: groups first, then sorted names."""
-    rows = [Row(name, value, name, live=getter, group=scope_group(name, value))
-            for name, value, getter in sorted(items, key=lambda item: preview.debugpy_order(item[0]))]
-    return group_rows(rows, named_heads=True)
+    # A module of 640 000 globals is as many rows: the collector, let run, walked them all again
+    # and again while they were made (over twice the time of making them).
+    with collector_paused():
+        rows = [Row(name, value, name, live=getter, group=scope_group(name, value))
+                for name, value, getter in sorted(items, key=lambda item: preview.debugpy_order(item[0]))]
+        return group_rows(rows, named_heads=True)
