@@ -111,7 +111,7 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
 
 def is_scalar(obj: Any) -> bool:
     """An exact builtin scalar: describing it runs none of the program's code, and it has no children."""
-    return type(obj) in _SCALARS
+    return type(obj) in SCALARS
 
 
 def child_count(obj: Any) -> Optional[int]:
@@ -184,7 +184,7 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     # A copy of the page only (not of a 200 000-entry dict), safe if the dict changes meanwhile.
     out = []
     for key, item in list(itertools.islice(obj.items(), start, stop)):
-        name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
+        name = scalar_repr(key) if type(key) in SCALARS else safe_repr(key)
         out.append(_live((name, item, "[%s]" % name if _literal_key(key) else None, None)))
     return out
 
@@ -365,7 +365,7 @@ def _group(special: bool, groupable: bool, attr: Any) -> Optional[str]:
     """The group of an attribute: by its name's kind (``_Listed``), then by what it holds."""
     if special:
         return GROUP_SPECIAL
-    if not groupable or type(attr) in _SCALARS:
+    if not groupable or type(attr) in SCALARS:
         return None
     if isinstance(attr, type):
         return GROUP_CLASS
@@ -437,11 +437,16 @@ class Previewer:
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
+        t = type(obj)
+        if t in SCALARS:  # most of a capture's values: straight to _scalar, which runs no user code
+            try:
+                return self._scalar(obj)
+            except BaseException as exc:
+                return _failed(obj, exc)
         if level or self.whole is None:
             return self._guarded(obj, level, None)
-        t = type(obj)
         flat = t in _CONTAINERS and _flat(obj)  # read once, for _value too
-        if not (t in _SCALARS or flat or (t in FIXED_REPR_TYPES and _opaque(obj, t))):  # steps to take
+        if not (flat or (t in FIXED_REPR_TYPES and _opaque(obj, t))):  # steps to take
             try:
                 return self.whole(lambda: self._guarded(obj, 0, flat))
             except BudgetExceeded:
@@ -459,15 +464,12 @@ class Previewer:
     def _guarded(self, obj: Any, level: int, flat: Optional[bool]) -> Value:
         try:
             return self._value(obj, level, flat)
-        except BudgetExceeded as exc:
-            return timed_out(obj, exc)
-        except BaseException as exc:  # isinstance() itself raises for objects lying about __class__
-            return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
+        except BaseException as exc:
+            return _failed(obj, exc)
 
     def _value(self, obj: Any, level: int, flat: Optional[bool]) -> Value:
+        """The preview of anything but an exact scalar."""
         t = type(obj)
-        if t in _SCALARS:
-            return self._scalar(obj)
         if self.hide_environ and (t is _ENVIRON_TYPE or (t is dict and is_environ_copy(obj, self._probes))):
             self.secrets.hide_environ()  # its items are scrubbed from the reprs around it
             return redacted(obj, ENVIRON_RULE)
@@ -553,7 +555,7 @@ class Previewer:
         if rule:
             self.secrets.learn(child.obj)
             v = redacted(child.obj, rule)
-        elif type(child.obj) in _SCALARS:
+        elif type(child.obj) in SCALARS:
             v = self._scalar(child.obj)
         else:
             v = self.value(child.obj, level + 1)
@@ -563,7 +565,8 @@ class Previewer:
         return Child(name, v, child.access, child.group)
 
 
-_SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
+# Exact builtin scalars: describing one runs none of the program's code, and it has no children.
+SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
 _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
@@ -571,9 +574,9 @@ _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 def _flat(obj: Any) -> bool:
     """Whether the items a preview reads from this exact builtin container are all exact scalars."""
     if type(obj) is dict:
-        return (set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= _SCALARS
-                and set(map(type, itertools.islice(obj.values(), _FLAT_PROBE))) <= _SCALARS)
-    return set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= _SCALARS
+        return (set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= SCALARS
+                and set(map(type, itertools.islice(obj.values(), _FLAT_PROBE))) <= SCALARS)
+    return set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= SCALARS
 
 
 def scalar_repr(obj: Any) -> str:
@@ -625,6 +628,14 @@ def redacted(obj: Any, rule: str) -> Value:
     """What a redacted value shows: its type, never its content."""
     return Value(type=type_name(obj), repr=rule_marker(rule), qualtype=qualified_type(obj),
                  redacted=rule)
+
+
+def _failed(obj: Any, exc: BaseException) -> Value:
+    """The preview of a value whose previewing raised ``exc``."""
+    if isinstance(exc, BudgetExceeded):
+        return timed_out(obj, exc)
+    # isinstance() itself raises for objects lying about __class__
+    return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
 
 
 def timed_out(obj: Any, exc: BudgetExceeded) -> Value:
