@@ -434,6 +434,8 @@ class Previewer:
         self._secret_texts = secrets.texts
         self._short_text = min(max_string, MAX_STRING_OUTER)  # a repr longer is cut
         self._probes = environ_probes() if hide_environ else ()  # how a copy of the environment is known
+        # Children's names that no rule hides and that show nothing to hide: decided once each.
+        self._plain_names: Set[str] = {LEN_NAME}
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
@@ -549,20 +551,26 @@ class Previewer:
         return Value(name, text, name)
 
     def _child(self, child: LiveChild, level: int) -> Child:
-        rule = self.redact(child.name.strip("'\""), child.obj) if child.name != LEN_NAME else None
-        if rule and is_code(child.obj):
+        name, obj, access, group = child
+        if name in self._plain_names:  # most children: "0", "'id'", "len()", met before
+            return Child(name, self._scalar(obj) if type(obj) in SCALARS else self.value(obj, level + 1),
+                         access, group)
+        key = name.strip("'\"")
+        rule = self.redact(key, obj)
+        if rule and is_code(obj):
             rule = None  # `def get_token()`: code, not a secret
         if rule:
-            self.secrets.learn(child.obj)
-            v = redacted(child.obj, rule)
-        elif type(child.obj) in SCALARS:
-            v = self._scalar(child.obj)
+            self.secrets.learn(obj)
+            v = redacted(obj, rule)
+        elif type(obj) in SCALARS:
+            v = self._scalar(obj)
         else:
-            v = self.value(child.obj, level + 1)
-        name = child.name
+            v = self.value(obj, level + 1)
         if ":" in name or "=" in name:  # a dict's key, seldom
             name = hide_named_values(name, self.secrets.redaction)
-        return Child(name, v, child.access, child.group)
+        elif self.secrets.redaction.rule_for_name(key) is None:
+            self._plain_names.add(name)  # no rule hides what it names, whatever that is
+        return Child(name, v, access, group)
 
 
 # Exact builtin scalars: describing one runs none of the program's code, and it has no children.
