@@ -131,9 +131,11 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
     grouped attributes (dunders, methods, classes) are counted there by group
     instead of listed.
     """
+    stop = None if count is None else start + count
+    if type(obj) in _CONTAINERS:  # most containers: an exact builtin has no attributes of its own to list
+        return item_children(obj, start, count) + _len_entry(obj, stop)
     if isinstance(obj, _LEAF_TYPES) or type(obj) is _Unreadable:
         return []
-    stop = None if count is None else start + count
     if isinstance(obj, (dict, list, tuple, collections.deque, set, frozenset)):
         return _own_attributes(obj, start, groups) + item_children(obj, start, count) + _len_entry(obj, stop)
     if _is_ndarray(obj):
@@ -174,7 +176,7 @@ def type_attributes(obj: Any) -> List[LiveChild]:
 
 
 def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
-    n = _safe_len(obj)
+    n = len(obj) if type(obj) in _CONTAINERS else _safe_len(obj)
     if n is None or (stop is not None and stop < n):
         return []
     return [_live((LEN_NAME, n, None, None))]
@@ -184,9 +186,23 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     # A copy of the page only (not of a 200 000-entry dict), safe if the dict changes meanwhile.
     out = []
     for key, item in list(itertools.islice(obj.items(), start, stop)):
-        name = scalar_repr(key) if type(key) in SCALARS else safe_repr(key)
-        out.append(_live((name, item, "[%s]" % name if _literal_key(key) else None, None)))
+        known = _KEY_NAMES.get(key) if type(key) is str else None
+        if known is None:
+            name = scalar_repr(key) if type(key) in SCALARS else safe_repr(key)
+            known = (name, "[%s]" % name if _literal_key(key) else None)
+            if type(key) is str and len(key) <= _KEY_NAMED_UP_TO:
+                if len(_KEY_NAMES) >= _KEY_NAMES_MAX:
+                    _KEY_NAMES.clear()
+                _KEY_NAMES[key] = known
+        out.append(_live((known[0], item, known[1], None)))
     return out
+
+
+# The name and access of a dict's short text key: the same keys recur in many dicts (every
+# record's "id"), each worked out once.  Bounded: a long-lived viewer meets many.
+_KEY_NAMES: Dict[str, Tuple[str, Optional[str]]] = {}
+_KEY_NAMED_UP_TO = 64
+_KEY_NAMES_MAX = 4096
 
 
 def _literal_key(key: Any) -> bool:
@@ -202,7 +218,22 @@ def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveCh
     n = len(obj)
     pad = len(str(max(n - 1, 0)))
     end = n if stop is None else min(stop, n)
+    if end <= _INDEXES_NAMED:
+        names = _index_names(pad)
+        return [_live((names[i], obj[i], _INDEX_ACCESS[i], None)) for i in range(start, end)]
     return [_live((str(i).zfill(pad), obj[i], "[%d]" % i, None)) for i in range(start, end)]
+
+
+# The names and accesses of a sequence's first items (a preview shows 20), made once.
+_INDEXES_NAMED = 64
+_INDEX_ACCESS = ["[%d]" % i for i in range(_INDEXES_NAMED)]
+
+
+@functools.lru_cache(maxsize=None)
+def _index_names(pad: int) -> List[str]:
+    """The names of items 0 to 63, zero-padded to ``pad`` digits as debugpy names a longer
+    sequence's items."""
+    return [str(i).zfill(pad) for i in range(_INDEXES_NAMED)]
 
 
 def _ndarray_attributes(obj: Any) -> List[LiveChild]:
