@@ -13,7 +13,7 @@ import inspect
 import itertools
 import os
 import types
-from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, cut_while
 from .loaded import loaded
@@ -610,12 +610,25 @@ _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 
-def _flat(obj: Any) -> bool:
-    """Whether the items a preview reads from this exact builtin container are all exact scalars."""
+def _flat(obj: Any, nested: bool = True) -> bool:
+    """Whether the items a preview reads from this exact builtin container are all exact scalars
+    or (``nested``) exact builtin containers of exact scalars (a record's ``{'id': 1, 'tags':
+    ['a']}``): describing it runs none of the program's code."""
+    found = set(map(type, _probed(obj)))
+    if found <= SCALARS:
+        return True
+    return nested and found <= _NESTABLE and all(_flat(item, False) for item in _probed(obj)
+                                                 if type(item) in _CONTAINERS)
+
+
+def _probed(obj: Any) -> Iterable[Any]:
+    """The items (a dict's keys and values) that a preview or repr of ``obj`` may read."""
     if type(obj) is dict:
-        return (set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= SCALARS
-                and set(map(type, itertools.islice(obj.values(), _FLAT_PROBE))) <= SCALARS)
-    return set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= SCALARS
+        return itertools.chain(itertools.islice(obj, _FLAT_PROBE), itertools.islice(obj.values(), _FLAT_PROBE))
+    return itertools.islice(obj, _FLAT_PROBE)
+
+
+_NESTABLE = SCALARS | _CONTAINERS
 
 
 def scalar_repr(obj: Any) -> str:
