@@ -94,9 +94,8 @@ def run_all(names: List[str], runs: int, tbdump_dir: str, timeout: float,
             progress: Callable[[str], None]) -> Samples:
     """Repetitions outermost, so drift on the machine spreads over every tool alike.
 
-    The tools take turns at going first: on a VM, a 200 MB write is several times
-    faster when it lands on memory another process has just freed, which would
-    otherwise always favour the tool that follows the same one.
+    The tools take turns at going first, so that none always follows the same one
+    (the page cache a dump writes into is readied in measure.py for the same reason).
     """
     tools = ("tbdump",) + PEERS
     samples: Samples = {s: {t: {} for t in tools} for s in names}
@@ -427,7 +426,10 @@ def markdown(report: Dict[str, Any]) -> str:
         "faster). `load+locals`: a fresh process imports the reader, opens the file and reads "
         "the crashing frame's locals (interpreter start-up excluded); `safe open`: "
         "`tbdump.load(path, objects=False)` and the frame's previews. `writer mem`: peak "
-        "resident size during the dump over the size just before it.",
+        "resident size during the dump over the size just before it. Before a bigdata dump, "
+        "the measuring process writes and deletes as much as the dump writes, for every tool "
+        "alike: on a VM, a 200 MB write into memory left free for a few seconds took 450 ms "
+        "instead of 40 ms, whichever tool met it.",
         "",
         "```", report["table"], "```", "",
         "## Targets (issue 2)", "",

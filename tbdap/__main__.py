@@ -6,10 +6,10 @@ import os
 import sys
 from typing import List, Optional
 
-from tbdump.command import add_version, dump_name, prog_name, tcp_port
+from tbdump.command import add_version, dump_name, prog_name, quiet_broken_pipe, require_stdout, tcp_port
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
-from tbdump.listening import address
+from tbdump.listening import CannotListen
 from tbdump.termtext import printable
 
 from .messaging import Connection
@@ -28,7 +28,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--safe", action="store_true", help="safe mode: never unpickle objects from the dump")
     add_version(parser, "tbdap")
     args = parser.parse_args(argv)
+    # Over stdio stdout is the protocol's; with --port it says where tbdap serves.
+    require_stdout("tbdap")
+    with quiet_broken_pipe():
+        return _serve(args, parser)
 
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.port is None:
         if args.dump is not None:
             parser.error("DUMP is given in the launch request over stdio; to serve a file, add --port N")
@@ -60,8 +66,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                   reads + " (and, unless it is opened in safe mode, run code through evaluate)")
     except KeyboardInterrupt:
         return 0
-    except OSError as exc:
-        return _fail("cannot listen on %s: %s" % (address(args.host, args.port), exc.strerror or exc))
+    except CannotListen as exc:
+        return _fail(str(exc))
     return 0
 
 

@@ -26,6 +26,15 @@ _TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 _DYNAMIC_NAMES = frozenset(("locals", "globals", "vars", "dir", "eval", "exec"))
 
 
+class ModuleGlobals:
+    """One module's globals as real objects, shared by the contexts of all its frames as the live
+    frames shared them: a global changed in one frame is changed in the others."""
+
+    def __init__(self) -> None:
+        self.values: Dict[str, Any] = {"__builtins__": builtins}
+        self.resolved: Set[str] = set()  # names put in ``values`` once
+
+
 class FrameContext:
     """One frame's namespaces: previews always, real objects once asked for (and allowed).
 
@@ -33,13 +42,19 @@ class FrameContext:
     ``numbers[0]`` unpickles ``numbers``, not the frame's 200 MB array.
     """
 
-    def __init__(self, frame: Frame, globals_values: Mapping[str, Value], objects: Objects) -> None:
+    def __init__(self, frame: Frame, globals_values: Mapping[str, Value], objects: Objects,
+                 module_globals: Optional[ModuleGlobals] = None) -> None:
         self.frame = frame
         self.locals_values = dict(frame.variables)
         self.globals_values = globals_values
         self.objects = objects
-        self._live: Tuple[Dict[str, Any], Dict[str, Any]] = ({"__builtins__": builtins}, {})
-        self._resolved: Set[Tuple[bool, str]] = set()   # (is a local, name): in the namespaces once
+        self._globals = module_globals or ModuleGlobals()
+        # A module's own frame has its globals as locals: one dict, as live, so an assignment
+        # in it (or to the module's globals anywhere) shows in both scopes.
+        shared = frame.module_level and module_globals is not None
+        self._live: Tuple[Dict[str, Any], Dict[str, Any]] = (
+            self._globals.values, self._globals.values if shared else {})
+        self._resolved_locals: Set[str] = self._globals.resolved if shared else set()
         self._unavailable: Dict[str, str] = {}
 
     def live(self, code: Optional[CodeType] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -74,8 +89,9 @@ class FrameContext:
         """Puts a captured variable's object in its namespace, the first time only (a REPL
         statement may have changed or deleted it since)."""
         values = self.locals_values if is_local else self.globals_values
-        if (is_local, name) not in self._resolved and name in values:
-            self._resolved.add((is_local, name))
+        resolved = self._resolved_locals if is_local else self._globals.resolved
+        if name not in resolved and name in values:
+            resolved.add(name)
             self._live[is_local][name] = self._real(name, values[name])
 
     def _real(self, name: str, value: Value) -> Any:
@@ -143,6 +159,23 @@ class Missing:
         return Missing(child, self._tbdap_reason, self._tbdap_resolve)
 
 
+class _Written(io.StringIO):
+    """sys.stdout or sys.stderr for evaluated code: what it writes joins ``runs`` under its category,
+    so the console shows both in the order written, stderr as stderr (VS Code colours it), as debugpy."""
+
+    def __init__(self, runs: List[Tuple[str, List[str]]], category: str) -> None:
+        super().__init__()
+        self._runs = runs
+        self._category = category
+
+    def write(self, text: str) -> int:
+        written = super().write(text)  # a str only, as sys.stdout takes
+        if not self._runs or self._runs[-1][0] != self._category:
+            self._runs.append((self._category, []))
+        self._runs[-1][1].append(text)
+        return written
+
+
 def one_line(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     return text[-1] if text else type(exc).__name__
@@ -192,15 +225,16 @@ class Evaluator:
 
     def _run(self, code: Any, g: Dict[str, Any], loc: Dict[str, Any], expression: str,
              ctx: FrameContext, context: str) -> Any:
-        out = io.StringIO()
+        runs: List[Tuple[str, List[str]]] = []
         try:
-            with self.user_code(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with self.user_code(), contextlib.redirect_stdout(_Written(runs, "stdout")), \
+                    contextlib.redirect_stderr(_Written(runs, "stderr")):
                 return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
         except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
             raise RequestError(ctx.noted(_printed(exc) if context == "repl" else one_line(exc), expression)) from None
         finally:
-            if out.getvalue():
-                self.output("stdout", out.getvalue())
+            for category, parts in runs:
+                self.output(category, "".join(parts))
 
     def _from_previews(self, expression: str, ctx: FrameContext) -> Row:
         """Safe mode: names, attributes and constant subscripts, answered from the previews."""
@@ -233,17 +267,24 @@ class Evaluator:
             raise RequestError("%s is not in the captured preview, and %s." % (text, why))
         return child
 
-    def assign(self, target: str, value_expression: str, ctx: FrameContext) -> Row:
-        """Runs `target = value` in the replay (setVariable/setExpression) and returns the new value."""
+    def assign(self, target: str, value_expression: str, ctx: FrameContext, a_global: bool = False) -> Row:
+        """Runs `target = value` in the replay (setVariable/setExpression) and returns the new value.
+
+        ``a_global``: ``target`` names a variable of the frame's module (a row of its Globals
+        scope), which the assignment changes, not a local of the same name it would make.
+        """
         if not self.objects.allowed:
             raise RequestError("Values cannot be changed here: %s." % self.objects.reason)
+        statement = "%s = %s" % (target, value_expression)
         try:
-            code = compile("%s = %s" % (target, value_expression), "<set>", "exec")
+            code = compile("global %s\n%s" % (target, statement) if a_global else statement, "<set>", "exec")
         except SyntaxError as exc:
             raise RequestError(one_line(exc)) from None
         g, loc = ctx.live(code)
         self._run(code, g, loc, value_expression, ctx, "watch")
         self.objects.changed = True
+        if a_global:  # a local of the same name would hide it from the expression
+            return Row(target, self.clock.describe(g[target]), target, obj=g[target], has_obj=True)
         return self.evaluate(target, ctx, "watch")
 
     def completions(self, text: str, ctx: FrameContext) -> List[Dict[str, Any]]:
@@ -253,11 +294,14 @@ class Evaluator:
         if dot:
             names = self._attributes(base, ctx)
         else:
-            names = {**{k: "keyword" for k in keyword.kwlist}, **{k: "function" for k in dir(builtins)},
+            names = {**{k: "keyword" for k in keyword.kwlist},
+                     **{k: _static_kind(builtins, k) for k in dir(builtins)},
                      **{k: _kind(v) for k, v in ctx.globals_values.items()},
                      **{k: _kind(v) for k, v in ctx.locals_values.items()}}
+        # Case aside, as debugpy matches: "none" offers None, "valuee" ValueError.
+        prefix = prefix.casefold()
         return [{"label": name, "type": kind} for name, kind in sorted(names.items())
-                if name.startswith(prefix)]
+                if name.casefold().startswith(prefix)]
 
     def _attributes(self, base: str, ctx: FrameContext) -> Dict[str, str]:
         try:

@@ -7,7 +7,7 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional, Set, Tup
 
 from tbdump import preview
 from tbdump.budget import Budgets
-from tbdump.chain import chained_from
+from tbdump.chain import walk
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 from tbdump.model import Child, ExceptionRecord, Frame, Value
@@ -16,7 +16,7 @@ from tbdump.termtext import printable
 from tbdump.framelines import source_line
 
 from .capabilities import CAPABILITIES
-from .evaluate import Evaluator, FrameContext, Missing
+from .evaluate import Evaluator, FrameContext, Missing, ModuleGlobals
 from .messaging import Connection, RequestError, argument, page, position, required
 from .sources import SourceMap, parse_path_mappings
 from .stack import StackEntry, Stacks, ThreadStack, display_columns
@@ -28,9 +28,21 @@ from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope
 NOT_RUNNING = ("A crash dump replay cannot continue, step or pause: the program is not running. "
                "Inspect frames, variables and the debug console; stop the session when done.")
 
+NO_RESTART_FRAME = ("A crash dump replay cannot restart a frame: the program is not running, and its frames "
+                    "stay as the crash left them.")
+
 # debugpy's description of an exception whose message is empty: the exception widget says it,
 # where it would say nothing.
 NO_DESCRIPTION = "exception: no description"
+
+# The parts of a Variable that a setVariable response carries (the schema's SetVariableResponse).
+SET_VARIABLE_KEYS = ("value", "type", "variablesReference", "indexedVariables", "namedVariables")
+
+# exceptionInfo's innerException holds so many of the chained exceptions and group members, so
+# deep, at most: a chain or a group of thousands would be one deeply nested message (the whole
+# chain is in details.stackTrace and the call stack).
+INNER_EXCEPTIONS = 100
+INNER_DEPTH = 10
 
 # Object layers up to this size are unpickled whole in the background; bigger
 # ones value by value as they are opened.
@@ -97,6 +109,7 @@ class Replay:
         self.tree = VariableTree(self.objects, self.clock)
         self.evaluator = Evaluator(self.objects, output, self.clock, user_code)
         self.contexts: Dict[int, FrameContext] = {}
+        self.module_globals: Dict[str, ModuleGlobals] = {}  # by the frames' globals_key
         # debugpy shows `__exception__` in the frame it stops in: the innermost one
         # it shows, which under justMyCode is the innermost user frame.
         raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
@@ -152,7 +165,9 @@ class Replay:
     def context(self, entry: StackEntry) -> FrameContext:
         assert entry.frame is not None
         if entry.id not in self.contexts:
-            ctx = FrameContext(entry.frame, self.dump.globals_of(entry.frame), self.objects)
+            key = entry.frame.globals_key
+            shared = self.module_globals.setdefault(key, ModuleGlobals()) if key else None
+            ctx = FrameContext(entry.frame, self.dump.globals_of(entry.frame), self.objects, shared)
             if entry is self.exception_entry:  # a local there, as in debugpy: shown and evaluated
                 ctx.locals_values["__exception__"] = exception_tuple(self.dump.exceptions[0])
             self.contexts[entry.id] = ctx
@@ -349,26 +364,23 @@ class Session:
             self.terminated = True
             self.conn.after_response(lambda: self.conn.send_event("terminated"))
 
-    def _cannot(self) -> None:
+    def _cannot(self, why: str = NOT_RUNNING) -> None:
         self._replay()
         # showUser: "Debug: Step Over" run from the command palette says it only then (VS Code
         # 1.139); F10 and the toolbar's buttons show a failed command as a warning anyway.
-        raise RequestError(NOT_RUNNING, error_id=3, show_user=True)
+        raise RequestError(why, error_id=3, show_user=True)
 
     def continue_request(self, args: Dict[str, Any]) -> None:
         self._cannot()
 
-    def next_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
+    # Every step and pause alike. stepBack, reverseContinue and goto are not advertised, so VS Code
+    # offers none of them; a client that sends them anyway hears why they cannot be, not that
+    # tbdap lacks them.
+    next_request = stepIn_request = stepOut_request = pause_request = continue_request
+    stepBack_request = reverseContinue_request = goto_request = continue_request
 
-    def stepIn_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    def stepOut_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
-
-    def pause_request(self, args: Dict[str, Any]) -> None:
-        self._cannot()
+    def restartFrame_request(self, args: Dict[str, Any]) -> None:
+        self._cannot(NO_RESTART_FRAME)
 
     # -- threads and stacks -----------------------------------------------------
 
@@ -437,23 +449,13 @@ class Session:
             raise RequestError("Thread %d did not raise the exception: it was running when the crash was dumped."
                                % thread.id)
         exc = replay.dump.exception
+        details = _details(exc)
+        details["stackTrace"] = replay.dump.traceback_text
+        if exc.frames:
+            details["source"] = exc.frames[-1].filename
+        _nest_inner_exceptions(details, replay.dump.exceptions)
         return {"exceptionId": exc.type_name, "description": exc.message or NO_DESCRIPTION,
-                "breakMode": "unhandled",
-                "details": self._details(replay, exc, 0)}
-
-    def _details(self, replay: Replay, exc: ExceptionRecord, index: int) -> Dict[str, Any]:
-        details: Dict[str, Any] = {"message": exc.message, "typeName": exc.type_name,
-                                   "fullTypeName": exc.type}
-        if index == 0:
-            details["stackTrace"] = replay.dump.traceback_text
-            if exc.frames:
-                details["source"] = exc.frames[-1].filename
-        inner = chained_from(replay.dump.exceptions, index)
-        if inner is not None and inner.linked != index:
-            inner_exc = replay.dump.exceptions[inner.linked]
-            details["innerException"] = [{"message": inner_exc.message, "typeName": inner_exc.type_name,
-                                          "fullTypeName": inner_exc.type}]
-        return details
+                "breakMode": "unhandled", "details": details}
 
     # -- variables --------------------------------------------------------------
 
@@ -485,8 +487,9 @@ class Session:
         items: List[Tuple[str, Value, Optional[Callable[[], Any]]]]
         if replay.objects.changed:
             live_g, live_l = ctx.live()
-            live = live_l if kind == "locals" else {k: v for k, v in live_g.items() if k != "__builtins__"
-                                                    or "__builtins__" in values}
+            # A module frame's locals are its globals, which hold __builtins__ for evaluating.
+            live = {k: v for k, v in (live_l if kind == "locals" else live_g).items()
+                    if k != "__builtins__" or "__builtins__" in values}
             items = [(name, values[name] if isinstance(obj, Missing) and name in values else replay.clock.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
@@ -527,8 +530,9 @@ class Session:
         parent = replay.tree.row(ref)
         if ctx is None or parent is None:
             raise RequestError("There is no variablesReference %d in this replay." % ref)
+        a_global = False
         if ref in self._scopes:
-            target = name
+            target, a_global = name, self._scopes[ref][1] == "globals"
         else:
             shown = self._listed.get(ref, {})
             match = shown.get(name) if name in shown else next(
@@ -540,23 +544,25 @@ class Session:
             if not match.evaluate_name:
                 raise RequestError("%s cannot be assigned to: it has no expression that reaches it." % name)
             target = match.evaluate_name
-        return self._assigned(replay, replay.evaluator.assign(target, value, ctx), args)
+        return self._assigned(replay, replay.evaluator.assign(target, value, ctx, a_global), args,
+                              SET_VARIABLE_KEYS)
 
     def setExpression_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         expression = required(args, "expression", str)
         value = required(args, "value", str)
         ctx = replay.context(self._entry(args))
-        return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), args)
+        # Its answer also says how to show the value (a str is a rawString), as debugpy's does.
+        return self._assigned(replay, replay.evaluator.assign(expression, value, ctx), args,
+                              SET_VARIABLE_KEYS + ("presentationHint",))
 
-    def _assigned(self, replay: Replay, row: Row, args: Dict[str, Any]) -> Dict[str, Any]:
+    def _assigned(self, replay: Replay, row: Row, args: Dict[str, Any], keys: Tuple[str, ...]) -> Dict[str, Any]:
         if not self.told_changes:
             self.told_changes = True
             self.output("console", "Changed in this replay only: the dump file stays as it was.")
         fmt = argument(args, "format", dict, {})
         variable = replay.tree.variable(row, 0, hex_ints=bool(fmt.get("hex")))
-        return {k: variable[k] for k in ("value", "type", "variablesReference", "indexedVariables",
-                                         "namedVariables") if k in variable}
+        return {k: variable[k] for k in keys if k in variable}
 
     # -- evaluation -------------------------------------------------------------
 
@@ -621,6 +627,25 @@ class Session:
     def loadedSources_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         return {"sources": replay.sources.loaded_sources(replay.deemphasized)}
+
+
+def _details(exc: ExceptionRecord) -> Dict[str, Any]:
+    return {"message": exc.message, "typeName": exc.type_name, "fullTypeName": exc.type}
+
+
+def _nest_inner_exceptions(details: Dict[str, Any], exceptions: List[ExceptionRecord]) -> None:
+    """Each exception's innerException: its cause (or context), then its members if it is a group,
+    as the traceback shows them; INNER_EXCEPTIONS of them at most, INNER_DEPTH deep."""
+    nodes = {0: (details, 0)}
+    for link in walk(exceptions):  # parents before their children
+        parent = nodes.get(link.parent)
+        if len(nodes) > INNER_EXCEPTIONS:
+            break
+        if parent is None or parent[1] >= INNER_DEPTH:
+            continue
+        node = _details(exceptions[link.linked])
+        parent[0].setdefault("innerException", []).append(node)
+        nodes[link.linked] = (node, parent[1] + 1)
 
 
 def _never_hit(wanted: List[Any]) -> Dict[str, Any]:

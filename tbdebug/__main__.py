@@ -3,7 +3,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from tbdump.command import add_version, prog_name
+from tbdump.command import add_version, prog_name, quiet_broken_pipe, require_stdout
 from tbdump.termtext import printable
 
 from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
@@ -29,19 +29,20 @@ inside pdb:
   TBDUMP_KEY the dump's signature does not verify with) are placeholders that
   show their captured preview.  Nothing can be stepped, resumed, jumped or
   restarted: the program is not running; next/step/continue/until/return end
-  the session saying so.  Control characters in what the dump holds are shown as
+  the session saying so; a breakpoint stops only what `debug EXPR` runs.  Control characters in what the dump holds are shown as
   escapes (\\x1b), so a dump cannot act on the terminal.
 
 chained exceptions:
   the exceptions of the chain are numbered as listed at start-up, #0 being
   the one raised (of more than 15: the first ones, the last two and the one
-  opened); --exception N opens another.  On Python 3.13 and later,
-  pdb's `exceptions` command also lists the chain and `exceptions N` switches
+  opened); --exception N opens another.  pdb's `exceptions` command (Python
+  3.13's, on every Python) also lists the chain and `exceptions N` switches
   to one: as for pdb.post_mortem(exc), the exception opened and those it was
   raised from, numbered by pdb from the earliest (0).
 
 exit status: 0 after the debugger quits, 2 when the dump cannot be opened or
-the debugger cannot be started.
+the debugger cannot be started, 1 when stdout cannot be written (closed, or
+its reader gone).
 """
 
 
@@ -58,6 +59,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    require_stdout(PROG)
+    with quiet_broken_pipe():
+        return _debug(args)
+
+
+def _debug(args: argparse.Namespace) -> int:
     prepare_output()
     dump = open_dump(PROG, args)
     try:

@@ -22,7 +22,6 @@ class Debugger:
     name: str                                  # as PYTHONBREAKPOINT says, or the default
     hook: Callable[[], Any]                    # what breakpoint() would call
     post_mortem: Optional[Callable[..., Any]]  # the hook's module's post_mortem(), if it has one
-    takes_exceptions: bool                     # it browses chained exceptions (pdb 3.13's `exceptions`)
     takes_exc_info: bool                       # post_mortem(tb, e_type, e_value), as pudb's
     plain_pdb: bool = False                    # the standard library's pdb: it writes no escapes of its own
 
@@ -61,9 +60,5 @@ def find_debugger() -> Optional[Debugger]:
         parameters = {}
     plain_pdb = module.__name__ == "pdb" and _in_stdlib(module)   # not pdb++, which replaces it
     return Debugger(name=name, hook=hook, post_mortem=post_mortem,
-                    # Only the standard pdb is known to take an exception there
-                    # (3.13+, with its `exceptions` command); look-alikes that
-                    # subclass it (pdb++) inherit the command but not the entry.
-                    takes_exceptions=plain_pdb and hasattr(getattr(module, "Pdb", None), "do_exceptions"),
                     takes_exc_info="e_type" in parameters and "e_value" in parameters,
                     plain_pdb=plain_pdb)

@@ -2,6 +2,7 @@
 import ast
 import bdb
 import contextlib
+import os
 import sys
 from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
 
@@ -17,6 +18,7 @@ from tbdump.termtext import printable
 from tbdump.tracetext import exception_line
 
 from .cli import say
+from .exceptions import ExceptionsCommand
 from .hook import Debugger, find_debugger
 
 
@@ -144,9 +146,7 @@ def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinExceptio
             if debugger.post_mortem is None:
                 _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
             elif debugger.plain_pdb:
-                _pdb_post_mortem(chosen if debugger.takes_exceptions else chosen.__traceback__, dump)
-            elif debugger.takes_exceptions:
-                debugger.post_mortem(chosen)
+                _pdb_post_mortem(chosen, dump)
             elif debugger.takes_exc_info:
                 debugger.post_mortem(chosen.__traceback__, type(chosen), chosen)
             else:
@@ -172,7 +172,7 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
     """pdb's Pdb, answering for a placeholder what it answered for the value it stands for."""
     import pdb   # the standard library's: plain_pdb is checked against it
 
-    class ReplayPdb(pdb.Pdb):
+    class ReplayPdb(pdb.Pdb, ExceptionsCommand):
         _ahead: Tuple[Any, ...] = ()
 
         def _getval(self, arg: str) -> Any:
@@ -237,6 +237,24 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             spaces = (getattr(self, "curframe_locals", None) or {}, getattr(frame, "f_globals", None) or {})
             return any("type" in space for space in spaces)
 
+        def do_break(self, arg: str, temporary: Any = False) -> None:   # tbreak's too
+            before = len(bdb.Breakpoint.bpbynumber)
+            super().do_break(arg, temporary)
+            if len(bdb.Breakpoint.bpbynumber) > before:
+                # Set, as pdb sets it, for `debug`; a person expecting `continue` to reach it
+                # would end the post-mortem instead.
+                self.message(f"{PROG}: the program is not running: a breakpoint stops only "
+                             "what `debug` runs")
+
+        do_b = do_break
+
+        def do_debug(self, arg: str) -> None:
+            super().do_debug(arg)
+            # pdb ends `debug` by tracing again, as over a running program; a post-mortem traces
+            # nothing, and tracing would stop the session in pdb's own code (cmd.py's postcmd),
+            # off the dump's frames, where `quit` raises BdbQuit out of the prompt.
+            sys.settrace(None)
+
         def do_whatis(self, arg: str) -> None:
             # pdb names type(value): for a placeholder, tbdump's class, not the one the value had.
             def captured(value: tbdump.Placeholder) -> bool:
@@ -259,7 +277,28 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             with crashed_main(dump):
                 self._unless_placeholder(arg, source, missing)
 
-    return ReplayPdb()
+    for name, command in vars(ReplayPdb).items():
+        if name.startswith("do_") and command.__doc__ is None:
+            command.__doc__ = getattr(pdb.Pdb, name).__doc__   # pdb's `help` for its command
+    session = ReplayPdb(readrc=False)
+    session.rcLines = _rc_lines()
+    return session
+
+
+def _rc_lines() -> List[str]:
+    """The lines of pdb's start-up files, read as Pdb() reads them (~/.pdbrc, then ./.pdbrc),
+    except that one it cannot decode is named in one line and left out: pdb would end in a
+    UnicodeDecodeError traceback."""
+    lines: List[str] = []
+    for path in (os.path.expanduser("~/.pdbrc"), ".pdbrc"):
+        try:
+            with open(path, encoding="utf-8" if sys.version_info >= (3, 11) else None) as rc:
+                lines.extend(rc)
+        except OSError:
+            pass
+        except UnicodeDecodeError as exc:
+            say(PROG, f"{path}: not read: it is not {exc.encoding} text (byte {exc.start}: {exc.reason})")
+    return lines
 
 
 class _ClassText:
@@ -277,7 +316,7 @@ def _type_call_argument(arg: str) -> Optional[str]:
     """The source of X when ``arg`` is exactly ``type(X)`` (one argument, no keywords), else None."""
     try:
         node = ast.parse(arg.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError):   # also text Python cannot compile: pdb says why
         return None
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type"
             and len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], ast.Starred)):
@@ -285,8 +324,9 @@ def _type_call_argument(arg: str) -> Optional[str]:
     return None
 
 
-def _pdb_post_mortem(target: Any, dump: tbdump.Dump) -> None:
-    """What pdb.post_mortem(target) does on every Python version, keeping the Pdb to ask how it ended.
+def _pdb_post_mortem(exception: StandinException, dump: tbdump.Dump) -> None:
+    """What 3.13's pdb.post_mortem(exception) does, on every Python version (its `exceptions`
+    command too), keeping the Pdb to ask how it ended.
 
     ``next``, ``step``, ``continue``, ``until`` and ``return`` end pdb's
     post-mortem without quitting (in ``python -m pdb`` they run the program
@@ -294,7 +334,7 @@ def _pdb_post_mortem(target: Any, dump: tbdump.Dump) -> None:
     """
     session = _replay_pdb(dump)
     session.reset()
-    session.interaction(None, target)
+    session.post_mortem_of(exception)
     if not session.quitting:
         command = session.lastcmd.split(maxsplit=1)[0] if session.lastcmd.strip() else "that command"
         say(PROG, f"{command}: the program is not running, so it cannot go on; the post-mortem has ended")

@@ -6,6 +6,8 @@ capture clock and never let a hostile object break the walk.
 """
 from __future__ import annotations
 
+import _io
+import builtins
 import datetime
 import functools
 import hashlib
@@ -17,15 +19,15 @@ import re
 import sys
 import sysconfig
 import threading
-import tokenize
 import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from . import __version__, native, unpatched
+from .argvtexts import argv_texts, text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
 from .loaded import loaded
-from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES
+from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES, decode_source
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
@@ -134,7 +136,7 @@ class Capture:
             frames += self._callers(entries[0][0] if above_handler and n == 0 and entries else None)
             self._learner.exception(exc)
         if other_threads:
-            for _, stack in self._other_stacks((threading.get_ident(),)):
+            for _, stack in self._other_stacks((native.get_ident(),)):
                 frames += stack
         for f in frames:
             if self.clock.expired:
@@ -341,7 +343,7 @@ class Capture:
                 reason, note = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES, None
             else:
                 digest = hashlib.sha256(data).hexdigest()
-                text = _decode_source(data)
+                text = decode_source(data)
         except Exception as exc:
             reason = "not captured: %s" % describe_exception(exc)
         self._sources[filename] = Source(filename, text, digest, reason, note)
@@ -406,7 +408,7 @@ class Capture:
         if detail is not None:
             detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
             detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
-            if detail.filename and os.path.isfile(detail.filename):
+            if detail.filename and (os.path.isfile(detail.filename) or detail.filename in _REMEMBERED):
                 self.source(detail.filename, None)
                 text = self._sources[detail.filename].text
                 if text is not None:  # a file that failed to compile: its secrets never ran
@@ -480,7 +482,7 @@ class Capture:
         """(ident, frames innermost first) of every thread but ``skip`` and tbdump's own,
         without tbdump's frames."""
         out = []
-        for ident, top in sys._current_frames().items():
+        for ident, top in unpatched.current_frames().items():
             if ident in skip or is_capture_thread(ident):
                 continue
             stack = []
@@ -507,7 +509,7 @@ class Capture:
         by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, unpatched.Thread)}
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
-        for ident, stack in self._other_stacks((me.ident, threading.get_ident(), native.get_ident())):
+        for ident, stack in self._other_stacks((me.ident, native.get_ident())):
             t = by_ident.get(ident)
             result.append(Thread(ident, *_name_and_daemon(t, ident),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)
@@ -538,7 +540,7 @@ def _name_and_daemon(thread: Any, ident: int) -> Tuple[str, bool]:
 def _module_name(module_globals: Any) -> str:
     """The ``__name__`` of a frame's globals as a text, never through the program's own ``__str__``."""
     name = dict.get(module_globals, "__name__") if isinstance(module_globals, dict) else None
-    return _text_of(name) or "?"
+    return text_of(name) or "?"
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -607,17 +609,7 @@ def _why_no_source(module_globals: Any) -> str:
 
 
 def open_binary(filename: str) -> Any:
-    import _io
     return _io.FileIO(filename, "r")
-
-
-def _decode_source(data: bytes) -> str:
-    import io
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding, errors="replace")
-    except (SyntaxError, LookupError):
-        return data.decode("utf-8", errors="replace")
 
 
 def _char_col(lines: List[str], lineno: int, byte_col: int) -> int:
@@ -637,7 +629,7 @@ def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
 
 
 def _is_group(exc: BaseException) -> bool:
-    group = getattr(__import__("builtins"), "BaseExceptionGroup", None)
+    group = getattr(builtins, "BaseExceptionGroup", None)
     return group is not None and isinstance(exc, group)
 
 
@@ -645,10 +637,10 @@ def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[s
     """The dump's metadata; ``log``: the log record that carried the exception (Metadata.log)."""
     now = unpatched.now(datetime.timezone.utc)
     return Metadata(
-        time=now.isoformat(), python=sys.version, version_info=list(sys.version_info[:3]),
-        implementation=_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name),
-        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(_argv(), redaction),
-        cwd=_safe_cwd(), executable=_text_of(sys.executable) or "", tbdump_version=__version__,
+        time=now.isoformat(), python=unpatched.version, version_info=list(unpatched.version_info[:3]),
+        implementation=_IMPLEMENTATIONS.get(unpatched.implementation, unpatched.implementation),
+        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(argv_texts(), redaction),
+        cwd=_safe_cwd(), executable=text_of(sys.executable) or "", tbdump_version=__version__,
         packages=_package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
 
 
@@ -679,34 +671,6 @@ def _safe_cwd() -> str:
         return "?"
 
 
-def _argv() -> List[str]:
-    """``sys.argv`` as texts, whatever the program put there (a Path, bytes, a number, None for
-    the list): the dump's metadata holds texts, or no viewer could open it."""
-    argv = sys.argv
-    if not isinstance(argv, (list, tuple)):
-        return []
-    texts = []
-    for arg in argv:
-        text = _text_of(arg)
-        if text is None and type(arg) in (int, float, bool):
-            text = repr(arg) if type(arg) is not int or arg.bit_length() < 64 else "<int>"
-        texts.append("<%s>" % type(arg).__name__ if text is None else text)
-    return texts
-
-
-def _text_of(value: Any) -> Optional[str]:
-    """A text, bytes or path as a plain ``str`` (never through the value's own ``__str__``,
-    which is the program's code); None for anything else."""
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, (bytes, os.PathLike)):
-        try:
-            return os.fsdecode(value)
-        except Exception:   # a path whose __fspath__ raises or returns no path
-            return None
-    return None
-
-
 def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
     """``--password X`` and ``--token=X`` keep their flag and lose their value; what a value
     pattern hits is hidden (``Secrets`` learns the values, so copies are hidden too)."""
@@ -719,8 +683,7 @@ def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
     Read from the ``*.dist-info`` folder names on ``sys.path`` rather than with
     importlib.metadata, whose import alone takes longer than a small capture.
     """
-    stdlib = getattr(sys, "stdlib_module_names", ())
-    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - set(stdlib))
+    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - unpatched.stdlib_names)
     if not tops:
         return {}
     installed = _installed_distributions()
@@ -742,7 +705,7 @@ def _installed_distributions() -> Dict[str, Tuple[str, str]]:
     """Normalized distribution name -> (version, metadata folder), for every
     ``name-version.dist-info`` (or ``.egg-info``) on sys.path; the first one wins, as for imports."""
     found: Dict[str, Tuple[str, str]] = {}
-    for entry in sys.path:
+    for entry in sys.path if isinstance(sys.path, list) else ():   # None: the program imports nothing more
         if not isinstance(entry, str):   # a Path or bytes a program put there: imports skip it too
             continue
         try:

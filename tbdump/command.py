@@ -1,9 +1,11 @@
-"""What every command-line tool of tbdump says about itself: its name as invoked, its version, a TCP port, a dump's name."""
+"""What every command-line tool of tbdump says about itself (its name as invoked, its version, a TCP
+port, a dump's name) and how it ends when its stdout cannot be written."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from . import __version__
 
@@ -56,3 +58,32 @@ def dump_name(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("no dump file named")
     return text
+
+
+def require_stdout(prog: str) -> None:
+    """End the tool with one line on stderr and status 1, as ``cat >&-`` ends, when it was started
+    with stdout closed: Python's ``sys.stdout`` is then None, and its first print or flush a
+    traceback (or, at a prompt, "lost sys.stdout")."""
+    if sys.stdout is None:
+        print("%s: cannot write to stdout: it is closed" % prog, file=sys.stderr)
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def quiet_broken_pipe() -> Iterator[None]:
+    """A reader of stdout that went away (``| head -1``) ends the tool quietly with status 1, as
+    it ends ``cat``: no traceback, and, stdout pointed at devnull, no second complaint when Python
+    flushes it at exit (the recipe of Python's documentation of SIGPIPE)."""
+    try:
+        yield
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(1)
+
+
+def silence_stdout() -> None:
+    """Point stdout at devnull, after a write to it failed: what Python flushes at exit then
+    goes nowhere instead of failing again ("Exception ignored ... BrokenPipeError")."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)

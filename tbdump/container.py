@@ -13,13 +13,13 @@ import hashlib
 import io
 import hmac
 import json
-import mmap
 import os
 import posixpath
 import re
 import stat
 import time
 import struct
+import threading
 import zlib
 from typing import Any, BinaryIO, Dict, Optional, Set, Tuple
 
@@ -232,21 +232,23 @@ def _remove(tmp: str) -> None:
 # its writer is gone and it is an hour old, far beyond any capture's time budget (a writer in
 # another container or on another host, whose pid means nothing here, still writes it).
 LEFTOVER_SECONDS = 3600
+# A temporary file's name: its dump's, the writer's pid.  Compiled once: a test's mock of re.compile
+# still active at the crash is the program's.
+_LEFTOVER = re.compile(r"\.(.*)\.(\d+)\.[0-9a-f]{8}\.tmp\Z", re.DOTALL)
 
 
 def _remove_leftovers(directory: str, name: str) -> None:
     """Remove the temporary files of dumps named ``name`` in ``directory`` that no one writes."""
     if _osimpl.__name__ != "posix":  # Windows' os.kill(pid, 0) would end that process
         return
-    leftover = re.compile(r"\.%s\.(\d+)\.[0-9a-f]{8}\.tmp\Z" % re.escape(name))
     try:
         entries = list(_scandir(directory))
     except OSError:
         return
     for entry in entries:
-        match = leftover.match(entry.name)
+        match = _LEFTOVER.match(entry.name)
         try:
-            if match is None or _alive(int(match.group(1))) or \
+            if match is None or match.group(1) != name or _alive(int(match.group(2))) or \
                     entry.stat(follow_symlinks=False).st_mtime > time.time() - LEFTOVER_SECONDS:
                 continue
             _unlink(entry.path)
@@ -298,6 +300,7 @@ class ContainerReader:
             raise DumpError("%s: is a directory, not a dump file" % path) from None
         except OSError as exc:
             raise DumpError("%s: cannot be read (%s)" % (path, exc.strerror or exc)) from None
+        self._reading = threading.Lock()
         try:
             self._identity = _identity(self.file)
             self.manifest = self._read_manifest()
@@ -347,25 +350,33 @@ class ContainerReader:
             raise CorruptDumpError("%s: the dump has no %r member" % (self.path, name))
         return m
 
-    def raw(self, name: str, file: Optional[BinaryIO] = None) -> Tuple[memoryview, str]:
-        """The member's bytes, mapped read-only from ``file`` (default: the file opened) and
-        verified against its hash."""
+    def raw(self, name: str, file: Optional[BinaryIO] = None) -> Tuple[bytes, str]:
+        """The member's stored bytes, read from ``file`` (default: the file opened) and verified
+        against its hash.
+
+        Read, not mapped: a page of a mapping whose file another process truncated meanwhile
+        (a new dump copied over it) ends the viewer with SIGBUS, no message at all; a read
+        comes back short.  Only the member is read: the file may be far larger (a 200 MB
+        object layer, or a crafted terabyte of holes)."""
         m = self.entry(name)
-        self._unchanged(file or self.file)
-        if m["size"] == 0:
-            view = memoryview(b"")
-        else:
-            # Only the member is mapped: the whole file may be far larger (a
-            # 200 MB object layer, or a crafted terabyte of holes).
-            start = m["offset"] - m["offset"] % mmap.ALLOCATIONGRANULARITY
-            mapped = mmap.mmap((file or self.file).fileno(), m["offset"] + m["size"] - start,
-                               access=mmap.ACCESS_READ, offset=start)
-            view = memoryview(mapped)[m["offset"] - start:]
+        source = file or self.file
+        self._unchanged(source)
+        with self._reading:   # the file's position is shared by a viewer's threads
+            source.seek(m["offset"])
+            data = source.read(m["size"])
+            while 0 < len(data) < m["size"]:   # a read a signal cut short
+                more = source.read(m["size"] - len(data))
+                if not more:
+                    break
+                data += more
+        if len(data) != m["size"]:
+            self._unchanged(source)   # cut short since it was opened: said as any change is
+            raise CorruptDumpError("%s: the dump is truncated (member %r ends past the file's end)" % (self.path, name))
         checksum, expected = _member_checksum(m)
-        checksum.update(view)
+        checksum.update(data)
         if checksum.hexdigest() != expected:
             raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
-        return view, m.get("encoding", "raw")
+        return data, m.get("encoding", "raw")
 
     def open_member(self, name: str) -> Tuple[BinaryIO, int]:
         """A fresh read-only file and the member's offset in it, after verifying its hash.
@@ -424,12 +435,12 @@ class ContainerReader:
                 return self._decoded(name, *self.raw(name, again))
         return self._decoded(name, *self.raw(name))
 
-    def _decoded(self, name: str, view: memoryview, encoding: str) -> bytes:
+    def _decoded(self, name: str, stored: bytes, encoding: str) -> bytes:
         if encoding != "zlib":
-            return bytes(view)
+            return stored
         inflater = zlib.decompressobj()
         try:
-            data: Optional[bytes] = inflater.decompress(view, MAX_READ_BYTES + 1)  # a zlib bomb stops here
+            data: Optional[bytes] = inflater.decompress(stored, MAX_READ_BYTES + 1)  # a zlib bomb stops here
         except zlib.error:
             data = None
         if data is not None and len(data) > MAX_READ_BYTES:

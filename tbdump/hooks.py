@@ -425,7 +425,7 @@ class _Following:
             except SystemExit:
                 raise
             except BaseException as exc:
-                self.report(process, exc, sys._getframe(1))
+                self.report(process, exc, unpatched.getframe(1))
                 raise SystemExit(1) from None  # what _bootstrap makes of any other exception
 
         process.run = run_dumped

@@ -2,18 +2,43 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 
 from .termtext import printable
 
 
+class CannotListen(Exception):
+    """The system refuses to listen where asked; ``str()`` is the line to say after "PROG: ",
+    ``cannot listen on 127.0.0.1:5678: address already in use``."""
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A socket listening on host:port; ``""`` is every address, IPv6 as well where the system
-    has both. OSError as the system refuses (a port in use, an address not of this machine)."""
-    if host == "" and socket.has_dualstack_ipv6():
-        return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
-    return socket.create_server((host, port), family=_family(host))
+    has both. CannotListen as the system refuses (a port in use, an address not of this machine,
+    a name that does not resolve)."""
+    try:
+        if host == "" and socket.has_dualstack_ipv6():
+            return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
+        return socket.create_server((_resolved(host, port), port), family=_family(host))
+    except OSError as exc:
+        raise CannotListen("cannot listen on %s: %s" % (address(host, port), _reason(exc))) from None
+
+
+def _resolved(host: str, port: int) -> str:
+    """A host name's address, resolved here: resolved by create_server, a name that does not
+    resolve gets no words of its own (create_server puts its own around the system's)."""
+    if not host or _is_address(host):
+        return host
+    return str(socket.getaddrinfo(host, port, _family(host), socket.SOCK_STREAM)[0][4][0])
+
+
+def _reason(exc: OSError) -> str:
+    """The system's words for ``exc`` as a clause (``address already in use``), without what
+    create_server adds around them ("(while attempting to bind on address ('127.0.0.1', 5678))")."""
+    text = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror or str(exc)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def address(host: str, port: int) -> str:
@@ -43,10 +68,13 @@ def _family(host: str) -> socket.AddressFamily:
         return socket.AF_INET
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _is_address(host: str) -> bool:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        ipaddress.ip_address(host)
     except ValueError:
         return False
+    return True
+
+
+def _is_loopback(host: str) -> bool:
+    return host == "localhost" or _is_address(host) and ipaddress.ip_address(host).is_loopback

@@ -11,9 +11,11 @@ own size limit: a larger file was never captured, so it cannot match.
 from __future__ import annotations
 
 import hashlib
+import io
 import linecache
 import os
 import stat
+import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional
 
@@ -23,7 +25,7 @@ from .pathmap import is_pseudo_file
 if TYPE_CHECKING:
     from .dumpfile import Dump
 
-__all__ = ["MAX_SOURCE_BYTES", "MAX_HASHED_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local",
+__all__ = ["MAX_SOURCE_BYTES", "MAX_HASHED_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local", "decode_source",
            "no_source_note", "install_sources"]
 
 # The largest source a capture keeps (capture.py keeps no text of a larger one).
@@ -43,6 +45,17 @@ _CHUNK = 1 << 16
 # Never wait (a FIFO without a writer), never take a terminal as ours.
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                | getattr(os, "O_BINARY", 0))
+
+
+def decode_source(data: bytes) -> str:
+    """A source file's text as Python reads it, and as an editor shows it: in the encoding its
+    coding cookie names (latin-1 read as UTF-8 matched none of the dump's lines), without
+    a UTF-8 BOM (an editor hides it, and it would move line 1's columns by one)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding, errors="replace")
+    except (SyntaxError, LookupError):   # a cookie naming no codec, or a BOM it contradicts
+        return data.decode("utf-8", errors="replace")
 
 
 def _read(path: str, sink: Callable[[bytes], object], limit: int = MAX_HASHED_BYTES) -> Optional[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import threading
 from typing import Any, Callable, Dict, List, Optional
 
 from .loaded import loaded
@@ -40,8 +41,7 @@ def in_main_thread() -> bool:
     """Whether this is the main OS thread, where signal handlers run: under gevent every
     greenlet runs there, a patched ``threading.Thread``'s too, though ``threading`` says
     it is another thread."""
-    import threading
-    main = threading.main_thread()
+    main = _main_thread()
     if get_ident() == main.ident:
         return True
     # gevent gives the main thread its main greenlet's ident: the OS's id of the thread tells.
@@ -50,6 +50,7 @@ def in_main_thread() -> bool:
     return _get_native_id is not None and _get_native_id() in (main.native_id, _forked_main[0])
 
 
+_main_thread: Callable[[], threading.Thread] = threading.main_thread   # a test may mock threading's
 _forked_main: List[Optional[int]] = [None]
 
 

@@ -39,6 +39,16 @@ def _module_stand_in(name: str) -> Any:
         return mod
 
 
+def _by_name(module: str, qualname: str) -> Any:
+    """Load-side: the class or function ``module.qualname``, which the program had given a code
+    of ``copyreg.add_extension``'s that only its process knew.  tbdump's unpicklers find it as
+    they find every global (_Tolerant.find_class: a stand-in when it is missing here)."""
+    found: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
+
+
 def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None, is_class: bool = False,
                 module: Optional[str] = None, qualname: Optional[str] = None) -> Any:
     """Load-side: a value dill pickled by value (code inside), when its bytecode can run here."""
@@ -284,6 +294,8 @@ class _Tolerant:
     """What both unpicklers add: stand-ins for missing classes, redacted values back."""
 
     def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_by_name":
+            return self.find_class
         try:
             return super().find_class(module, name)  # type: ignore[misc]
         except BaseException as exc:

@@ -1,7 +1,7 @@
 """Stand-ins for values a dump does not hold, in the object layer and in the viewers."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, List, Optional
 
 from .model import Value
 from .termtext import printable
@@ -66,6 +66,14 @@ class Placeholder:
             return child
         return _unknown("%s.%s" % (self.__dict__.get("type", "?"), name),
                         "attribute %r of a value that is not available" % name)
+
+    def __dir__(self) -> List[str]:
+        """The attributes the recorded preview shows, and the placeholder's own: what completion
+        offers (``acct.ow<Tab>``)."""
+        preview = self.__dict__.get("value")
+        children = preview.children if preview is not None else None
+        shown = [child.access[1:] for child in children or () if child.access and child.access.startswith(".")]
+        return sorted(set(shown) | {"type", "reason", "preview", "value"})
 
     def __len__(self) -> int:
         length = self._preview_length()

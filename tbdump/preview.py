@@ -11,6 +11,7 @@ import collections
 import functools
 import inspect
 import itertools
+import math
 import os
 import types
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
@@ -18,9 +19,10 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, O
 from .budget import BudgetExceeded, cut_while
 from .loaded import loaded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
-from .redaction import is_code, rule_marker
+from .redaction import ENVIRON_MARKER, is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
-from .scrubbing import Secrets, environ_probes, hide_named_values, hide_url_secrets, is_environ_copy
+from .scrubbing import (Secrets, environ_masked, environ_probes, hide_named_values, hide_url_secrets,
+                        is_environ_copy)
 from .views import skipped_attributes
 
 LEN_NAME = "len()"
@@ -188,8 +190,7 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     for key, item in list(itertools.islice(obj.items(), start, stop)):
         known = _KEY_NAMES.get(key) if type(key) is str else None
         if known is None:
-            name = scalar_repr(key) if type(key) in SCALARS else safe_repr(key)
-            known = (name, "[%s]" % name if _literal_key(key) else None)
+            known = (scalar_repr(key) if type(key) in SCALARS else safe_repr(key), _key_access(key))
             if type(key) is str and len(key) <= _KEY_NAMED_UP_TO:
                 if len(_KEY_NAMES) >= _KEY_NAMES_MAX:
                     _KEY_NAMES.clear()
@@ -205,13 +206,30 @@ _KEY_NAMED_UP_TO = 64
 _KEY_NAMES_MAX = 4096
 
 
+def _key_access(key: Any) -> Optional[str]:
+    """``[repr(key)]``, the item's evaluateName suffix, for a key whose repr evaluates back to
+    it; Python's whole repr, not the name shown, which cuts a long text inside a tuple."""
+    try:
+        if not _literal_key(key):
+            return None
+        text = repr(key)  # of literals only: runs none of the program's code
+    except RecursionError:  # a key nested too deep to write out: its item is still listed
+        return None
+    return "[%s]" % text if len(text) <= MAX_STRING_OUTER else None
+
+
 def _literal_key(key: Any) -> bool:
-    # Only keys whose repr evaluates back to them make a usable evaluateName.
-    return type(key) in _LITERAL_KEYS or (type(key) is tuple and all(_literal_key(k) for k in key))
+    # Only keys whose repr evaluates back to them make a usable evaluateName: not inf or nan.
+    kind = type(key)
+    if kind in (float, complex):
+        return math.isfinite(key.real) and math.isfinite(key.imag)
+    if kind in (tuple, frozenset):
+        return all(_literal_key(k) for k in key)
+    return kind in _LITERAL_KEYS
 
 
 # A set made once: a tuple written out here, with type(None) in it, was built for every dict key.
-_LITERAL_KEYS = frozenset((str, int, float, bool, bytes, type(None)))
+_LITERAL_KEYS = frozenset((str, int, bool, bytes, type(None)))
 
 
 def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
@@ -505,7 +523,9 @@ class Previewer:
         t = type(obj)
         if self.hide_environ and (t is _ENVIRON_TYPE or (t is dict and is_environ_copy(obj, self._probes))):
             self.secrets.hide_environ()  # its items are scrubbed from the reprs around it
-            return redacted(obj, ENVIRON_RULE)
+            if t is _ENVIRON_TYPE:
+                return redacted(obj, ENVIRON_RULE)
+            obj, flat = environ_masked(obj, _EnvironValue), False
         # Builtin callables and flat builtin containers of scalars run no user
         # code while described: they skip the clock's step, the bulk of a capture.
         if flat is None:
@@ -583,14 +603,17 @@ class Previewer:
 
     def _child(self, child: LiveChild, level: int) -> Child:
         name, obj, access, group = child
-        if name in self._plain_names:  # most children: "0", "'id'", "len()", met before
+        environ = type(obj) is _EnvironValue   # hidden as the environment's, whatever its name
+        if name in self._plain_names and not environ:  # most children: "0", "'id'", "len()", met before
             return Child(name, self._scalar(obj) if type(obj) in SCALARS else self.value(obj, level + 1),
                          access, group)
         key = name.strip("'\"")
-        rule = self.redact(key, obj)
+        rule = self.redact(key, obj) if name != LEN_NAME and not environ else None
         if rule and is_code(obj):
             rule = None  # `def get_token()`: code, not a secret
-        if rule:
+        if environ:
+            v = redacted(obj.value, ENVIRON_RULE)
+        elif rule:
             self.secrets.learn(obj)
             v = redacted(obj, rule)
         elif type(obj) in SCALARS:
@@ -602,6 +625,19 @@ class Previewer:
         elif self.secrets.redaction.rule_for_name(key) is None:
             self._plain_names.add(name)  # no rule hides what it names, whatever that is
         return Child(name, v, access, group)
+
+
+class _EnvironValue:
+    """An environment variable's value in a copy of the environment, previewed as hidden; its
+    repr is the marker the object layer holds in its place."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(ENVIRON_MARKER)
 
 
 # Exact builtin scalars: describing one runs none of the program's code, and it has no children.

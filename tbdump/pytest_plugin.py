@@ -14,10 +14,11 @@ import hashlib
 import os
 import re
 import sys
+import textwrap
 import unicodedata
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generator, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, Union
 
 import pytest
 
@@ -133,7 +134,9 @@ class Dumping:
         exc = underlying(call.excinfo.value)
         path = str(self.directory / dump_name(dumped_id(node, call.excinfo.value, report), call.when))
         own = own_traceback(node, exc.__traceback__)
-        self.outcomes.append((path, dump_test_exception(exc, own, path, (type(node.config), type(node.session)))))
+        with noted(exc, doctest_notes(exc)):
+            why = dump_test_exception(exc, own, path, (type(node.config), type(node.session)))
+        self.outcomes.append((path, why))
 
     def pytest_sessionfinish(self) -> None:
         output = getattr(self.config, "workeroutput", None)
@@ -151,7 +154,14 @@ class Dumping:
         if not outcomes:
             return
         start = self.config.invocation_params.dir
-        failed = ["tbdump: cannot write %s: %s" % (shown(path, start), why) for path, why in outcomes.items() if why]
+        # A directory that cannot be written (a read-only rootdir) fails every dump alike: one line.
+        alike: Dict[Tuple[str, str], List[str]] = {}
+        for path, why in outcomes.items():
+            if why:
+                alike.setdefault((os.path.dirname(path), why), []).append(path)
+        failed = ["tbdump: cannot write %s: %s" % (shown(paths[0], start) if len(paths) == 1 else
+                                                  "%d dumps into %s" % (len(paths), shown(folder, start)), why)
+                  for (folder, why), paths in alike.items()]
         written = [shown(path, start) for path, why in outcomes.items() if why is None]
         if self.config.getoption("verbose") < 0:
             lines = ["tbdump: %d traceback%s dumped into %s" % (len(written), "" if len(written) == 1 else "s",
@@ -175,6 +185,53 @@ def underlying(exc: BaseException) -> BaseException:
     if doctest is not None and isinstance(exc, doctest.UnexpectedException):
         return exc.exc_info[1]    # its traceback, __traceback__, is the example's
     return exc
+
+
+def doctest_notes(exc: BaseException) -> List[str]:
+    """What a doctest's failed examples were, as doctest reports them, for a failure whose
+    exception says none of it: an example whose output differs (DocTestFailure's str() is the
+    docstring's name, its frames are doctest's), or each example that failed under
+    ``--doctest-continue-on-failure`` (pytest's MultipleDoctestFailures, raised by pytest)."""
+    import traceback
+    # Not imported here: a run without doctests has no such failure, and an import now would
+    # run inside the failed test's mocks.
+    doctest = sys.modules.get("doctest")
+    if doctest is None:
+        return []
+    several = getattr(sys.modules.get("_pytest.doctest"), "MultipleDoctestFailures", ())
+    notes = []
+    for failure in exc.failures if isinstance(exc, several) else [exc]:
+        if isinstance(failure, doctest.DocTestFailure):
+            said = doctest.OutputChecker().output_difference(failure.example, failure.got, 0)
+        elif isinstance(failure, doctest.UnexpectedException):
+            said = "Exception raised:\n" + textwrap.indent(
+                "".join(traceback.format_exception_only(*failure.exc_info[:2])), "    ")
+        else:
+            continue
+        test, example = failure.test, failure.example
+        line = "?" if test.lineno is None or example.lineno is None else test.lineno + example.lineno + 1
+        notes.append('File "%s", line %s, in %s\nFailed example:\n%s%s' % (
+            test.filename, line, test.name, textwrap.indent(example.source, "    "), said.rstrip("\n")))
+    return notes
+
+
+@contextlib.contextmanager
+def noted(exc: BaseException, notes: List[str]) -> Iterator[None]:
+    """``exc`` with ``notes`` after its own while it is dumped; as it was after, for pytest's
+    report and the other plugins."""
+    if not notes:
+        yield
+        return
+    missing = object()
+    own = getattr(exc, "__notes__", missing)
+    exc.__notes__ = (list(own) if isinstance(own, list) else []) + notes  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        if own is missing:
+            del exc.__notes__  # type: ignore[attr-defined]
+        else:
+            exc.__notes__ = own  # type: ignore[attr-defined]
 
 
 def dumped_id(node: Union[pytest.Item, pytest.Collector], exc: BaseException, report: Any) -> str:
@@ -275,23 +332,26 @@ def own_traceback(node: Union[pytest.Item, pytest.Collector, None],
                   tb: Optional[TracebackType]) -> Optional[TracebackType]:
     """The part of ``tb`` that is the test's, as pytest's report shows it: from the test function
     (past a decorator's wrapper too), else from the first frame that is neither pytest's nor
-    pluggy's (a fixture's, in its setup or teardown; a module's top level, past importlib's
-    frames too, where ``node`` is a collector or None); to the last such frame, so that a dump
-    of ``pytest.fail()`` or ``pytest.raises`` opens on the test's line, as ``--pdb`` does."""
-    import importlib
-
+    pluggy's nor unittest's (a fixture's, in its setup or teardown; a TestCase's ``setUp``; a
+    module's top level, past importlib's frames too, where ``node`` is a collector or None); to
+    the last such frame, so that a dump of ``pytest.fail()``, ``pytest.raises`` or
+    ``self.assertEqual`` opens on the test's line, as pytest's report shows it."""
     import _pytest
     import pluggy
+
+    from .importframes import IMPORT_MACHINERY
     runner = tuple(os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep for module in (_pytest, pluggy))
     if not isinstance(node, pytest.Item):
-        runner += (os.path.dirname(os.path.abspath(importlib.__file__ or "")) + os.sep, "<frozen importlib.")
+        runner += IMPORT_MACHINERY
     entries: List[TracebackType] = []
     while tb is not None:
         entries.append(tb)
         tb = tb.tb_next
-    own = [n for n, entry in enumerate(entries) if not entry.tb_frame.f_code.co_filename.startswith(runner)]
-    if not own:
-        return entries[0] if entries else None  # raised by pytest itself (an unknown fixture)
+    # unittest marks its modules' frames with __unittest, as pytest's report of a TestCase prunes them.
+    own = [n for n, entry in enumerate(entries) if not entry.tb_frame.f_code.co_filename.startswith(runner)
+           and not entry.tb_frame.f_globals.get("__unittest")]
+    if not own:   # raised by pytest itself (an unknown fixture, a doctest's several failures): there
+        return entries[-1] if entries else None
     # A collector's obj would import its module again.
     code = _function_code(node) if isinstance(node, pytest.Item) else None
     first = next((n for n, entry in enumerate(entries) if entry.tb_frame.f_code is code), own[0])

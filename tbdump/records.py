@@ -17,7 +17,7 @@ import operator
 import pickle
 from typing import Any, BinaryIO, Callable, Iterable, Optional, Set, Tuple
 
-from . import native
+from . import native, unpatched
 from .budget import BudgetExceeded, Clock, cut_while
 from .objindex import ENTRY
 from .redaction import Redaction
@@ -234,7 +234,7 @@ class RecordWriter:
                 else:
                     # Without the alarm (outside the main thread), a record that blocks is given
                     # up on, leaving the other half of the time to the values after it.
-                    self.clock.run_isolated(lambda: self.pickler.dump(obj),
+                    self.clock.run_isolated(lambda: unpatched.with_own_import(self.pickler.dump, obj),
                                             seconds=max(self.clock.value_seconds, self.clock.remaining() / 2),
                                             on_abandon=lambda: self.sink.close_at(start))
             finally:

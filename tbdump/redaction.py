@@ -41,16 +41,26 @@ _DATA_TYPES = (str, bytes, bytearray, memoryview, int, float, complex, dict, lis
 # (session_id = "3f9a..."), a session cookie's value: those stay secrets.  Words end as in
 # WORD_ENTRIES, so "sessionid" (Django's cookie) stays a secret whatever it holds.
 _LAST_WORD = r"(?:(?<=[^A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:%s)\Z"
-_COUNT_WORD = re.compile(_LAST_WORD % "count|len|length|size|total")
+# Measures of time count too: Django's SESSION_COOKIE_AGE = 1209600, PASSWORD_RESET_TIMEOUT.
+_COUNT_WORD = re.compile(_LAST_WORD % "count|len|length|size|total|age|timeout|ttl")
 _ID_WORD = re.compile(_LAST_WORD % "id")
 SHORT_NUMBER = 100000   # ids below it are too common to be keys (Secrets.MIN_INT: to be secrets)
 # A name whose last word says it holds a name (Django's SESSION_COOKIE_NAME = "sessionid",
-# CSRF_HEADER_NAME = "HTTP_X_CSRFTOKEN", SESSION_CACHE_ALIAS = "default") holds the name of the
-# cookie, header or cache that holds the secret.  Hidden, it was learned as a secret and hidden
-# from every text: each "default" of the dump, the keys of DATABASES and CACHES.  Only a text that
-# cannot be a generated key or token is shown: letters, "_", "-", "." and no digit, short.
-_NAME_WORD = re.compile(_LAST_WORD % "name|alias")
-_A_NAME = re.compile(r"[A-Za-z_.-]{1,64}\Z")
+# CSRF_HEADER_NAME = "HTTP_X_CSRFTOKEN", SESSION_CACHE_ALIAS = "default", AUTH_USER_MODEL =
+# "auth.User", SESSION_COOKIE_PATH = "/", CSRF_COOKIE_SAMESITE = "Lax", CSRF_FAILURE_VIEW =
+# "django.views.csrf.csrf_failure") holds the name of the cookie, header, cache, model, path or
+# code that handles the secret.  Hidden, it was learned as a secret and hidden from every text:
+# each "default" of the dump, the keys of DATABASES and CACHES.  Only a text that cannot be a
+# generated key or token is shown: letters, "_", "-", ".", "/" and no digit, short; or the dotted
+# path of code under a package the program imported.
+_NAME_WORD = re.compile(_LAST_WORD % "name|alias|model|path|domain|samesite|view|serializer")
+_A_NAME = re.compile(r"[A-Za-z_./-]{1,64}\Z")
+# A name whose last word says it lists code (Django's PASSWORD_HASHERS, AUTH_PASSWORD_VALIDATORS,
+# AUTHENTICATION_BACKENDS) holds dotted paths of code, or dicts that name it ({"NAME": path}), whose
+# own keys decide what they hide.
+_CODE_LIST_WORD = re.compile(_LAST_WORD % "hashers|validators|backends")
+_CODE_PATH = re.compile(r"([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)+\Z")
+MAX_CODE_LIST = 64
 
 REDACTED_PREFIX = "<redacted"
 SECRET_MARKER = "<redacted>"          # what a secret becomes inside a longer text
@@ -131,8 +141,10 @@ class Redaction:
         rule = self._rules.get(name, _UNDECIDED) if type(name) is str else _UNDECIDED
         if rule is _UNDECIDED:
             rule = self.rule_for_name(name)
-        if rule is not None and (_counts_or_numbers(str.__str__(name), value)
+        if rule is not None and (value is None or type(value) is bool   # one bit, or nothing
+                                 or _counts_or_numbers(str.__str__(name), value)
                                  or _names_a_name(str.__str__(name), value)
+                                 or _lists_code(str.__str__(name), value)
                                  or (rule in _WORD_RULES and not issubclass(type(value), _DATA_TYPES))):
             return None
         return rule
@@ -236,7 +248,25 @@ def _counts_or_numbers(name: str, value: Any) -> bool:
 def _names_a_name(name: str, value: Any) -> bool:
     """Whether ``value`` is a text that ``name`` says is a name, and that no key could be (see
     _NAME_WORD)."""
-    return type(value) is str and _A_NAME.match(value) is not None and _NAME_WORD.search(name) is not None
+    return (type(value) is str and (_A_NAME.match(value) is not None or _is_code_path(value))
+            and _NAME_WORD.search(name) is not None)
+
+
+def _lists_code(name: str, value: Any) -> bool:
+    """Whether ``value`` is a list or tuple of code's dotted paths, or of dicts, that ``name``
+    says lists code (see _CODE_LIST_WORD)."""
+    t = type(value)
+    return ((t is list or t is tuple) and len(value) <= MAX_CODE_LIST
+            and all(type(item) is dict or (type(item) is str and _is_code_path(item)) for item in value)
+            and _CODE_LIST_WORD.search(name) is not None)
+
+
+def _is_code_path(text: str) -> bool:
+    """Whether ``text`` is the dotted path of code under a package the program imported
+    (``django.contrib.auth.hashers.PBKDF2PasswordHasher``): a token with dots (a JWT) starts
+    with no module's name."""
+    path = _CODE_PATH.match(text) if len(text) <= 256 else None
+    return path is not None and path.group(1) in sys.modules
 
 
 def _is_field(t: type) -> bool:
@@ -291,7 +321,7 @@ def split_argv(argv: List[Any], redaction: Redaction) -> Tuple[List[Any], List[s
 def _words_pattern(entries: Tuple[str, ...]) -> Pattern[str]:
     """The entries, in any case, where a word of a name ends (the name unfolded)."""
     alternatives = "|".join(sorted(map(re.escape, entries), key=len, reverse=True))
-    return re.compile(r"(?i:%s)(?=\Z|[^A-Za-z]|(?<=[a-z])[A-Z]|[A-Z][a-z])" % alternatives)
+    return unpatched.compile_pattern(r"(?i:%s)(?=\Z|[^A-Za-z]|(?<=[a-z])[A-Z]|[A-Z][a-z])" % alternatives)
 
 
 def joined_names(names: Iterable[Any]) -> str:
@@ -315,7 +345,7 @@ def _names_pattern(names: Tuple[str, ...]) -> Optional[Pattern[str]]:
         for ch in name:
             node = node.setdefault(ch, {})
         node[""] = {}
-    return re.compile(_trie_regex(trie))
+    return unpatched.compile_pattern(_trie_regex(trie))
 
 
 def _fold_if_may_hold(text: str, names: Tuple[str, ...]) -> Optional[str]:
@@ -376,8 +406,8 @@ def _split(text: str) -> List[str]:
 
 def _compile(pattern: str) -> Pattern[str]:
     try:
-        return re.compile(pattern)
+        return unpatched.compile_pattern(pattern)
     except re.error as exc:
         settings.say_once("redaction pattern %r is not a regular expression (%s): it is matched as "
                           "plain text" % (pattern, exc))
-        return re.compile(re.escape(pattern))
+        return unpatched.compile_pattern(re.escape(pattern))

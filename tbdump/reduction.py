@@ -25,19 +25,20 @@ import types
 import weakref
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
+from . import unpatched
 from .budget import BudgetExceeded, Clock, cut_while
 from .dillimport import import_dill
 from .loaded import loaded
 # What the pickles written here call when they load: named by module path in every
 # dump, so they live in tbdump.objects, the read side, under these names.
-from .objects import (_dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
+from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
                       _weak_ref, restore_object, restore_state)
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
 from .rebuilding import PROXY_TYPES, event_loop, logger, proxy, refused, type_params
 from .redaction import ENVIRON_MARKER, Redaction, is_code, repeats_name, rule_marker
 from .saferepr import describe_exception, safe_repr
-from .scrubbing import Secrets, environ_probes, is_environ_copy, may_name_values
+from .scrubbing import Secrets, environ_masked, environ_probes, is_environ_copy, may_name_values
 
 
 PROTOCOL = 5  # read by every supported Python (3.8+); big buffers are written without a copy
@@ -53,6 +54,10 @@ _TRUSTED_REDUCE = frozenset(
 # The pure-Python pickler (dill's) asks reducer_override about everything.
 _PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tuple, list, dict,
                           set, frozenset, bytearray, type(Ellipsis), type(NotImplemented)))
+# The program's codes of copyreg.add_extension, by (module, name): pickle writes such a global as
+# its code, which only a process that registered it can read.  The program's own picklers keep
+# them: tbdump's write those globals by name instead (_by_name), whatever another thread pickles.
+_EXTENSION_CODES: Dict[Tuple[str, str], int] = getattr(copyreg, "_extension_registry")  # private: not in typeshed
 # Classes the C pickler saves by itself although no module exports them by name.
 _SINGLETON_TYPES = (type(None), type(Ellipsis), type(NotImplemented))
 
@@ -257,7 +262,7 @@ class ReducePolicy:
                 return rebuilt
             return NotImplemented if self.in_dill else self._by_value(obj)
         if isinstance(rv, str):
-            return NotImplemented
+            return _without_code(obj, rv)
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
         if rv[0] is self._get_logger:
@@ -365,7 +370,7 @@ class ReducePolicy:
 
     def _by_reference_or_value(self, obj: Any) -> Any:
         if _importable(obj):
-            return NotImplemented
+            return _without_code(obj, obj.__qualname__)
         if isinstance(obj, enum.EnumMeta):
             return _enum_reduction(obj)
         if isinstance(obj, type) and self.redaction.enabled:
@@ -403,7 +408,7 @@ class ReducePolicy:
             if self.secrets.contains_blob(payload):
                 return self._placeholder(obj, "not captured: it holds a secret where it cannot be hidden")
             self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
-        return (_dill_loads, (payload, tuple(sys.version_info[:2]), isinstance(obj, type),
+        return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), isinstance(obj, type),
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
 
     def _dill_payload(self, obj: Any) -> bytes:
@@ -539,30 +544,33 @@ class ReducePolicy:
         return id(obj) in self._made_ids and self._made_ids[id(obj)] is obj
 
     def _dict_id(self, obj: dict) -> Any:
-        if self._probes and is_environ_copy(obj, self._probes):
+        environ = bool(self._probes) and is_environ_copy(obj, self._probes)
+        if environ:
             self.secrets.hide_environ()
-            return ("R", [(k, ENVIRON_MARKER) for k in obj])
+            obj = environ_masked(obj, _environ_marker)
         weak = self.secrets.weak
         if weak and not weak.isdisjoint(obj):
             for key in obj:
                 if type(key) is str and key in weak:
                     self._made_ids[id(key)] = key
         rule_of = self.redaction.rule_for
+        # Pairs, not a dict: the id is pickled in turn, and a dict with the same keys would come
+        # back here forever.
+        masked = ("R", list(obj.items())) if environ else None
         if len(obj) > 8 and not self.secrets.key_facts(obj)[0]:
-            return None
+            return masked
         for key in obj:
             if type(key) is str and rule_of(key, obj[key]) and self._hides(obj[key], obj):
                 pairs = []
                 for k, v in obj.items():
-                    rule = rule_of(k, v) if type(k) is str and self._hides(v, obj) else None
+                    # The environment's value stays its marker (as its preview says), whatever its name.
+                    rule = rule_of(k, v) if type(k) is str and v is not ENVIRON_MARKER and self._hides(v, obj) else None
                     if rule:
                         self.secrets.learn_named(k, v)
                         v = self._masked(k, v, rule_marker(rule))
                     pairs.append((k, v))
-                # Pairs, not a dict: the id is pickled in turn, and a dict
-                # with the same keys would come back here forever.
                 return ("R", pairs)
-        return None
+        return masked
 
     def _blob_id(self, obj: Any, t: type) -> Any:
         secrets = self.secrets
@@ -603,6 +611,10 @@ class ReducePolicy:
             return None
         self._made_ids[id(copy)] = copy
         return ("S", copy)
+
+
+def _environ_marker(value: Any) -> str:
+    return ENVIRON_MARKER
 
 
 _NEWOBJ = getattr(copyreg, "__newobj__")   # what object.__reduce_ex__ gives a tuple subclass
@@ -690,6 +702,16 @@ def _dill_dispatch() -> Dict[type, Any]:
 
 
 os_environ_type = type(os.environ)
+
+
+def _without_code(obj: Any, name: str) -> Any:
+    """How to pickle ``obj``, which the pickler saves as the global ``name`` of its module:
+    by that name where the program gave it an extension code, else as the pickler would."""
+    if not _EXTENSION_CODES:
+        return NotImplemented
+    module = getattr(obj, "__module__", None)
+    return (_by_name, (module, name)) if isinstance(module, str) and (module, name) in _EXTENSION_CODES \
+        else NotImplemented
 
 
 def _importable(obj: Any) -> bool:

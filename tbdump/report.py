@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Dict, List, Mapping, Optional, TextIO
 
-from .command import add_version, dump_name, prog_name
+from .command import add_version, dump_name, prog_name, require_stdout, silence_stdout
 from .dumpfile import Dump, load
 from .errors import DumpError
 from .model import OMITTED_GLOBAL, Frame, Value, plural
@@ -33,7 +33,13 @@ class Style:
         self.colour = colour
 
     def _wrap(self, code: str, text: str) -> str:
-        return "\x1b[%sm%s\x1b[0m" % (code, printable(text)) if self.colour else printable(text)
+        if not self.colour:
+            return printable(text)
+        # The line ends stay outside the colour: each line closes what it opens, so a line
+        # taken alone (`| head -1`, grep) leaves the terminal as it found it.
+        body = text.strip("\n")
+        lead = text[:len(text) - len(text.lstrip("\n"))]
+        return "%s\x1b[%sm%s\x1b[0m%s" % (lead, code, printable(body), text[len(lead) + len(body):])
 
     def plain(self, text: str) -> str:
         return printable(text)
@@ -176,6 +182,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                              "(PYTHON_COLORS, NO_COLOR, FORCE_COLOR, TERM=dumb, else on a terminal)")
     add_version(parser, PROG)
     args = parser.parse_args(argv)
+    require_stdout(PROG)
     try:
         dump = load(args.dump, objects=False)
     except DumpError as exc:
@@ -192,9 +199,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.stdout.flush()
     except OSError as exc:
         # The reader went away (``| head -1``): stop quietly, as the Python docs advise; the
-        # disk is full (``> report.txt``): say so. stdout goes to devnull so that flushing it
-        # at exit does not complain again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # disk is full (``> report.txt``): say so.
+        silence_stdout()
         if not isinstance(exc, BrokenPipeError):
             sys.stderr.write("%s: cannot write the report: %s\n" % (PROG, exc.strerror or exc))
         raise SystemExit(1)

@@ -22,6 +22,7 @@ from .container import MAGIC
 from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
                     run_by_runner, set_thread_excepthook)
 from .dillimport import release_main
+from .importframes import only_import_machinery
 from .reexec import keep_runner
 from .writer import DEFAULT_FILENAME
 
@@ -145,8 +146,8 @@ def _run(opts: Options, script: Optional[bytes]) -> None:
         _set_path0("")
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
+        remember_source("<string>", opts.target)   # a command that does not compile too
         code = compile(opts.target, "<string>", "exec")
-        remember_source("<string>", opts.target)
         if sys.version_info >= (3, 13):  # python -c shows the command's lines in tracebacks since 3.13
             linecache.cache["<string>"] = (len(opts.target), None, opts.target.splitlines(True), "<string>")
         exec(code, main.__dict__)
@@ -213,9 +214,15 @@ def _launcher_error(exc: BaseException) -> bool:
 
 
 def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
+    """The crash from the program's first frame on, as python reports a script's.  A module,
+    directory or zip app that does not compile (a SyntaxError) raises in importlib's or
+    zipimport's frames, which ran none of the program: the crash then has no frame, as a
+    script's has, and opens at the program's file and line (the SyntaxError's)."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code in skip:
         tb = tb.tb_next
+    if only_import_machinery(tb):
+        tb = None
     # An exception class may refuse attributes: the crash is reported and dumped all the same.
     set_slot(exc, "__traceback__", tb)
 
@@ -365,8 +372,8 @@ def _inspecting() -> bool:
 def _remember_last(exc: BaseException) -> None:
     """What Python's own handling of an uncaught exception leaves in sys."""
     sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
-    if sys.version_info >= (3, 12):
-        sys.last_exc = exc
+    if unpatched.version_info >= (3, 12):   # the program's sys.version_info may be a test's mock
+        setattr(sys, "last_exc", exc)   # mypy cannot narrow to 3.12 by unpatched's
 
 
 def _lift_recursion_limit() -> None:

@@ -13,6 +13,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Pattern, Set, Tuple
 
 from . import unpatched
+from .argvtexts import argv_texts
 from .redaction import (ENVIRON_MARKER, REDACTED_PREFIX, SECRET_MARKER, Redaction, is_code, joined_names,
                         repeats_name, split_argv)
 from .saferepr import string_repr
@@ -62,7 +63,7 @@ class Secrets:
     LONG_TEXT = 1024         # past this, one C search per secret beats one regular expression
     SOURCE_MIN_LENGTH = 8    # shorter secrets are hidden from sources only as whole string literals
 
-    def __init__(self, redaction: Redaction, argv: Optional[List[str]] = None) -> None:
+    def __init__(self, redaction: Redaction) -> None:
         self.redaction = redaction
         self.texts: Set[str] = set()      # every secret as text, and as a repr shows it
         self.blobs: Set[bytes] = set()    # every secret as bytes
@@ -86,11 +87,7 @@ class Secrets:
             for name, value in list(unpatched.environ.items()):
                 if len(value) >= self.ENVIRON_MIN_LENGTH and redaction.rule_for(name, value):
                     self._learn_text(value, weak=True)
-            try:
-                args = list(sys.argv if argv is None else argv)
-            except Exception:
-                args = []
-            for value in split_argv(args, redaction)[1]:
+            for value in split_argv(argv_texts(), redaction)[1]:
                 self.learn(value)
 
     # -- learning ------------------------------------------------------------------
@@ -437,7 +434,7 @@ class Secrets:
                 for shown in (repr(value), string_repr(value, 1)):
                     items[key + shown] = key + repr(ENVIRON_MARKER)
             alternatives = "|".join(map(re.escape, sorted(items, key=len, reverse=True)))
-            self._environ_re = (re.compile(alternatives or "(?!)"), items)
+            self._environ_re = (unpatched.compile_pattern(alternatives or "(?!)"), items)
         pattern, replacements = self._environ_re
         return pattern.sub(lambda m: replacements[m.group(0)], text)
 
@@ -559,7 +556,7 @@ def _call_end(text: str, start: int) -> int:
 
 def _alternation(texts: Iterable[str]) -> Pattern[str]:
     # Longest first, so a secret that contains another is replaced whole.
-    return re.compile("|".join(map(re.escape, sorted(texts, key=len, reverse=True))) or "(?!)")
+    return unpatched.compile_pattern("|".join(map(re.escape, sorted(texts, key=len, reverse=True))) or "(?!)")
 
 
 def _keep_lines(match: "re.Match[str]") -> str:
@@ -663,6 +660,14 @@ def is_environ_copy(d: dict, probes: Tuple[Tuple[str, str], ...]) -> bool:
     if not probes or not _same_text(d.get(probes[0][0]), probes[0][1]):
         return False
     return all(_same_text(d.get(name), value) for name, value in probes[1:])
+
+
+def environ_masked(d: dict, hide: Callable[[Any], Any]) -> dict:
+    """A copy of the environment ``d`` with ``hide`` of the values of this environment's
+    variables: what the program added to it is its own, shown as any dict's items are (a WSGI
+    server's request: PATH_INFO, REQUEST_METHOD; HTTP_COOKIE is hidden by its name)."""
+    env = unpatched.environ
+    return {k: hide(v) if type(k) is str and k in env else v for k, v in d.items()}
 
 
 def _same_text(found: Any, value: str) -> bool:

@@ -11,13 +11,15 @@ import sys
 import traceback
 from typing import Any, Iterable, List, Optional
 
+from . import unpatched
+
 
 def suggestion(exc: BaseException) -> str:
     """What this interpreter prints after ``exc``'s message: ". Did you mean: 'count'?", or ""."""
     compute = getattr(traceback, "_compute_suggestion_error", None)
     if compute is not None:
         return _traceback_rules(exc, compute)
-    if sys.version_info >= (3, 10):
+    if unpatched.version_info >= (3, 10):
         found = _c_suggestion(exc)
         return ". Did you mean: '%s'?" % found if found is not None else ""
     return ""
@@ -26,7 +28,7 @@ def suggestion(exc: BaseException) -> str:
 def _traceback_rules(exc: BaseException, compute: Any) -> str:
     """As Python 3.12 and 3.13 print it for an uncaught exception (TracebackException's rules,
     with the question mark their printers end every hint with)."""
-    if sys.version_info < (3, 13) and type(exc) not in (ImportError, NameError, AttributeError):
+    if unpatched.version_info < (3, 13) and type(exc) not in (ImportError, NameError, AttributeError):
         return ""   # 3.12's printer (C) offers hints to these exact types only, not to subclasses
     if isinstance(exc, ImportError):
         wrong = getattr(exc, "name_from", None)

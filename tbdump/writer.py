@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import _queue
-import contextlib
-import copyreg
 import functools
-import gc
 import os
-import sys
 import threading
 import types
 import warnings
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 from . import unpatched
 from .budget import Budgets, CaptureThread, Clock
@@ -161,18 +157,17 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                    key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
                    thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
-    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings,
-    copyreg's extension codes)."""
-    old_limit = sys.getrecursionlimit()
+    """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
+    old_limit = unpatched.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
-    sys.setrecursionlimit(max(old_limit, _depth() + 3000))
+    unpatched.setrecursionlimit(max(old_limit, _depth() + 3000))
     # Capture makes thousands of short-lived objects among the program's many: a
     # full collection then would trace them all (50 ms of a 100 ms capture).
-    collecting = gc.isenabled()
-    gc.disable()
+    collecting = unpatched.gc_enabled()
+    unpatched.gc_disable()
     try:
         try:
-            with warnings.catch_warnings(), _without_extension_codes():
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads, log)
@@ -182,25 +177,9 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
             report_own_error()
             return write_minimal(exc, path, describe_exception(err), key, redaction, log)
     finally:
-        sys.setrecursionlimit(old_limit)
+        unpatched.setrecursionlimit(old_limit)
         if collecting:
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _without_extension_codes() -> Iterator[None]:
-    """Pickles that name every class, none by a code of ``copyreg.add_extension``'s: such a code
-    means a class only in a process that registered it, and no viewer could restore a value
-    of it, nor the values that share records with it ("unregistered extension code").
-    Emptied in place (pickle holds this very dict); what is added meanwhile is kept."""
-    registry: Dict[Tuple[str, str], int] = getattr(copyreg, "_extension_registry")  # private: not in typeshed
-    saved = dict(registry)
-    registry.clear()
-    try:
-        yield
-    finally:
-        for name, code in saved.items():
-            registry.setdefault(name, code)
+            unpatched.gc_enable()
 
 
 _ONE_DUMP = threading.RLock()  # reentrant: a value's repr may itself dump_exception
@@ -315,7 +294,7 @@ def _why_not(path: str, exc: OSError) -> str:
 
 
 def _depth() -> int:
-    f: Any = sys._getframe()
+    f: Any = unpatched.getframe()
     n = 0
     while f is not None:
         n += 1

@@ -7,8 +7,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING, List, Optional
 
-from tbdump.command import add_version, prog_name, tcp_port
-from tbdump.listening import address, announce, listen
+from tbdump.command import add_version, prog_name, quiet_broken_pipe, require_stdout, tcp_port
+from tbdump.listening import CannotListen, announce, listen
 
 from . import gencache
 from .stdio import InterruptibleStdin
@@ -38,13 +38,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="on stderr")
     add_version(parser, "tblsp")
     args = parser.parse_args(argv)
+    require_stdout("tblsp")   # over stdio the protocol's; with --tcp it says where tblsp serves
     # stdout belongs to the protocol; logs go to stderr, which editors keep as the server log.
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="tblsp %(levelname)s %(name)s: %(message)s")
     stdin = InterruptibleStdin()
     stdin.install()     # from the start: Ctrl-C while pygls loads ends tblsp quietly too
     try:
-        return _serve(args, stdin)
+        with quiet_broken_pipe():
+            return _serve(args, stdin)
     except KeyboardInterrupt:   # Ctrl-C ends the server quietly, as it ends tbdap
         return 0
 
@@ -58,9 +60,8 @@ def _serve(args: argparse.Namespace, stdin: InterruptibleStdin) -> int:
     if args.tcp:
         try:
             listener = listen(args.host, args.port)
-        except OSError as exc:
-            print(f"tblsp: cannot listen on {address(args.host, args.port)}: {exc.strerror or exc}",
-                  file=sys.stderr)
+        except CannotListen as exc:
+            print(f"tblsp: {exc}", file=sys.stderr)
             return 2
         with listener:
             announce("tblsp", "crash dumps to LSP clients", listener, args.host,

@@ -195,7 +195,7 @@ class Crashes:
                 elif site.innermost:
                     found.append((Finding(Severity.ERROR, span, _raised(site.stack),
                                           site.stack.record.type_name, loaded.path), site.stack))
-                else:
+                elif not _calls_a_comprehension(site):
                     calls.setdefault((site.stack.index, span), []).append(site)
             for (_, span), sites in calls.items():
                 found.append((Finding(Severity.INFORMATION, span,
@@ -321,7 +321,10 @@ class Crashes:
                     f"{self.name(loaded.path)}"
             body = render.hover(text if missing is None else reached, value, where, missing,
                                 markup)
-            others = [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
+            # A global is one value for every frame of this code: listing it again for each
+            # (a recursion's frames, the same frame in a chained exception's traceback) says nothing.
+            others = [] if kind == "global" else \
+                [(s, _follow(v, chain.steps, chain.base)[0]) for s, (_, v) in found[1:]]
             if others:
                 body += "\n\n" + _others(others, markup)
             return body
@@ -392,6 +395,16 @@ def _capped(found: List[Tuple[Finding, Stack]]) -> List[Tuple[Finding, Optional[
             out.append((Finding(severity, span, f"… and {more} more {what}, not listed",
                                 same[-1].code, same[-1].dump), None))
     return out
+
+
+# Before Python 3.12 a list, set or dict comprehension runs in a frame of its own, called from
+# its function's frame at the comprehension's place: a call site without arguments beside the
+# comprehension's own calls (3.12 inlines it), or mistaken for a recursion where both are at one place.
+_COMPREHENSIONS = {"<listcomp>", "<setcomp>", "<dictcomp>"}
+
+
+def _calls_a_comprehension(site: Site) -> bool:
+    return site.stack.frames[site.depth + 1].name in _COMPREHENSIONS
 
 
 def _short_names(paths: Iterable[str]) -> Dict[str, str]:

@@ -28,7 +28,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 import tbdump
-from tbdump.localsource import read_local
+from tbdump.localsource import decode_source, read_local
 from tbdump.termtext import printable
 
 from . import __version__, dumpfiles, render
@@ -189,7 +189,7 @@ class TbLanguageServer(LanguageServer):
         data = read_local(path)
         if data is None:
             return None
-        lines = split_lines(data.decode("utf-8", errors="replace"))
+        lines = split_lines(decode_source(data))
         self._disk[path] = (st, lines)
         return lines
 

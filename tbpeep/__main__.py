@@ -5,7 +5,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional
 
 from tbdebug.cli import add_dump_arguments, fail, open_dump, prepare_output, say
-from tbdump.command import add_version, prog_name
+from tbdump.command import add_version, prog_name, quiet_broken_pipe, require_stdout
 from tbdump.localsource import install_sources
 
 from .loader import PEEPSHOW, PeepshowMissing, import_peepshow
@@ -69,6 +69,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     add_dump_arguments(parser)
     add_version(parser, PROG)
     args = parser.parse_args(argv)
+    require_stdout(PROG)
+    with quiet_broken_pipe():
+        return _explore(args)
+
+
+def _explore(args: argparse.Namespace) -> int:
     prepare_output()
     try:
         import_peepshow()

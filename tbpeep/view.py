@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Optional
 
 import tbdump
 from tbdump.chain import link_chain, members_first
-from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL
+from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, plural
 from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions, traced
 from tbdump.termtext import printable
 
@@ -82,7 +82,7 @@ class Crash(List[FrameView]):
         self._title = f"{type(exception).__name__}: {exception}"
 
     def __repr__(self) -> str:
-        return printable(f"{self._title}  ({len(self)} frames)")
+        return printable(f"{self._title}  ({plural(len(self), 'frame')})")
 
 
 def _shown(exception: StandinException, members: List[Any]) -> Any:

@@ -6,11 +6,13 @@ answering real HTTP requests; the README's logging recipe in each framework's ow
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import pytest
 
@@ -134,6 +136,10 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
     assert [request.child(a).repr for a in (".method", ".path")] == ["'GET'", "'/price/7'"]   # type: ignore[union-attr]
     assert "kwargs={'item_id': 7}" in request.child(".resolver_match").repr   # type: ignore[union-attr]
     assert request.child(".COOKIES").redacted and view.variables["token"].redacted   # type: ignore[union-attr]
+    # runserver's environ is a copy of the environment, with the request's own items: those show.
+    meta = view.locals["request"].META
+    assert (meta["REQUEST_METHOD"], meta["PATH_INFO"]) == ("GET", "/price/7")
+    assert meta["HTTP_COOKIE"] == "<redacted: name matches 'cookie'>" and meta["PATH"] == "<redacted: environment variable>"
     # The session store shows as its class, though SESSION_ENGINE, which names its module, is hidden.
     assert request.child(".session").repr.startswith(   # type: ignore[union-attr]
         "<django.contrib.sessions.backends.signed_cookies.SessionStore object"), request.child(".session")
@@ -146,10 +152,32 @@ def test_a_django_views_exception_is_dumped_with_djangos_frames_and_the_request_
         "'sessionid'", "'csrftoken'", "'HTTP_X_CSRFTOKEN'", "'default'"]
     assert settings.child(".CACHES").repr.startswith("{'default': ")   # type: ignore[union-attr]
     assert settings.child(".SECRET_KEY").redacted   # type: ignore[union-attr]
+    # Settings whose last word says what they hold (a time, a model, code, a flag) hold no secret.
+    kinds = ("AUTH_USER_MODEL", "SESSION_COOKIE_AGE", "PASSWORD_RESET_TIMEOUT", "SESSION_COOKIE_PATH",
+             "CSRF_COOKIE_SECURE")
+    assert [settings.child("." + name).repr for name in kinds] == [   # type: ignore[union-attr]
+        "'auth.User'", "1209600", "259200", "'/'", "False"]
+    assert settings.child(".PASSWORD_HASHERS").repr.startswith(   # type: ignore[union-attr]
+        "['django.contrib.auth.hashers.PBKDF2PasswordHasher', ")
+    assert settings.child(".EMAIL_HOST_PASSWORD").redacted   # type: ignore[union-attr]
     texts = member_texts(paths[0])
     for secret in (SECRET_KEY, SESSION_COOKIE, CSRF_COOKIE):
         assert secret.encode() not in texts, secret
     assert tbdump.load(paths[1]).frames[-1].locals["item_id"] == 8
+
+
+def crashes_before_and_after_reload(server: Server, cwd: Path) -> Tuple[Any, Any]:
+    """After /price/7 failed and the app's prices became {1: 4} in a reloaded server: /price/8 fails,
+    /price/1 answers, and the server's two dumps, each said, of processes of their own."""
+    assert [server.get("/price/8"), server.get("/price/1")] == [500, 200]
+    output = server.stop()
+    paths = dumps_in(cwd / "tbdumps")
+    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
+    first, reloaded = (tbdump.load(p) for p in paths)
+    assert [(d.frames[-1].locals["item_id"], d.frames[-1].locals["prices"]) for d in (first, reloaded)] == \
+        [(7, {1: 3}), (8, {1: 4})]
+    assert first.metadata.pid != reloaded.metadata.pid
+    return first, reloaded
 
 
 # Django's autoreloader says when it has taken a file's modification time (changed after that, the
@@ -178,16 +206,8 @@ def test_log_dumps_reaches_the_site_djangos_autoreloader_serves_and_reloads(tmp_
     shop = tmp_path / "shop.py"
     shop.write_text(shop.read_text().replace("prices = {1: 3}", "prices = {1: 4}"))
     server.port = int(server.read_until(LISTENING, edited).group(1))   # the reloaded site's own port
-    assert [server.get("/price/8"), server.get("/price/1")] == [500, 200]
-    output = server.stop()
-
-    paths = dumps_in(tmp_path / "tbdumps")
-    assert len(paths) == 2 and said(output, "Traceback dumped into") == ["Traceback dumped into: %s" % p for p in paths]
-    first, reloaded = (tbdump.load(p) for p in paths)
-    assert [(d.frames[-1].locals["item_id"], d.frames[-1].locals["prices"]) for d in (first, reloaded)] == \
-        [(7, {1: 3}), (8, {1: 4})]
-    assert first.metadata.pid != reloaded.metadata.pid and first.metadata.argv == reloaded.metadata.argv == \
-        ["manage.py", "runserver", "127.0.0.1:0"]
+    first, reloaded = crashes_before_and_after_reload(server, tmp_path)
+    assert first.metadata.argv == reloaded.metadata.argv == ["manage.py", "runserver", "127.0.0.1:0"]
     assert "_run_file" not in frame_names(reloaded, above=True)   # nothing of the runner's
 
 
@@ -344,3 +364,33 @@ def test_log_dumps_reaches_gunicorns_workers(tmp_path: Path, python: str) -> Non
                                  "message": "Error handling request GET /price/7"}
     assert frame_names(dump, above=False) == ["handle", "handle_request", "app", "view"]
     assert {"spawn_worker", "init_process"} <= set(frame_names(dump, above=True))   # forked by the master
+
+
+def test_log_dumps_reaches_the_worker_gunicorns_reload_starts_again(tmp_path: Path, python: str) -> None:
+    # --reload: a worker whose file changed ends (its reloader thread's sys.exit) and the master
+    # forks a new one, which loads the edited app.
+    write(tmp_path / "app.py", GUNICORN_APP % 1)
+    server = framework_server(tmp_path, python, ["-m", "gunicorn", "--reload", "--bind", "127.0.0.1:0",
+                                                 "--no-control-socket", "app:app"], log_dumps=True)
+    assert server.get("/price/7") == 500
+    edited = len(server.said)
+    app = tmp_path / "app.py"
+    app.write_text(app.read_text().replace("prices = {1: 3}", "prices = {1: 4}"))
+    # The reloader takes each file's time on its first pass, which may come after the edit: the
+    # file's time goes on moving until it says it saw the change.
+    seen = threading.Event()
+
+    def touch_until_seen() -> None:
+        while not seen.wait(0.2):
+            os.utime(app)
+    touching = threading.Thread(target=touch_until_seen)
+    touching.start()
+    try:
+        reloading = server.read_until(re.compile(r"Worker reloading: (.*) modified"), edited)
+    finally:
+        seen.set()
+        touching.join()
+    assert reloading.group(1) == str(app)
+    server.read_until(re.compile(r"Booting worker with pid"), len(server.said) - 1)
+    first, reloaded = crashes_before_and_after_reload(server, tmp_path)
+    assert reloaded.metadata.log["message"] == "Error handling request GET /price/8"

@@ -3,6 +3,7 @@ whatever the program did to it, the dump is complete and the crash's output and 
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 from pathlib import Path
 from typing import Dict, Optional
@@ -201,6 +202,39 @@ def test_classes_the_program_gave_extension_codes_are_restored(workdir: Path) ->
     assert type(program["ordered"]).__name__ == "OrderedDict"
 
 
+def test_the_programs_own_pickles_keep_their_extension_codes_while_a_dump_is_written(workdir: Path) -> None:
+    # The dump's pickles name such classes (the test above) without emptying copyreg's registry
+    # while it is written, as it was: a thread of the program pickling meanwhile wrote the class
+    # by name, not by the code the program gave it.  The value's repr lasts until that thread
+    # has made 100 pickles; each is compared with the one made before the crash.
+    crash_with(workdir, """
+        import collections, copyreg, pickle, sys, threading, time
+        copyreg.add_extension("collections", "OrderedDict", 0x7ff0)
+        coded = pickle.dumps(collections.OrderedDict, 2)
+        wrong, made, done = [], [0], threading.Event()
+        def pickle_on():
+            while not done.is_set():
+                if pickle.dumps(collections.OrderedDict, 2) != coded:
+                    wrong.append(made[0])
+                made[0] += 1
+        class Meanwhile:
+            def __repr__(self):
+                start = made[0]
+                while made[0] < start + 100:
+                    time.sleep(0.001)
+                return "Meanwhile()"
+        meanwhile = Meanwhile()
+        def report(*exc_info):
+            done.set()
+            with open("wrong.txt", "w") as f:
+                f.write(repr(wrong))
+            sys.__excepthook__(*exc_info)
+        sys.excepthook = report
+        threading.Thread(target=pickle_on).start()
+    """, "call")
+    assert (workdir / "wrong.txt").read_text() == "[]"
+
+
 @pytest.mark.parametrize("how", ["runner", "hook"])
 def test_a_stderr_without_flush_says_where_the_dump_is_once(workdir: Path, how: str) -> None:
     # A program's stand-in for sys.stderr with write() alone (a tee, a stream to a logger):
@@ -220,3 +254,130 @@ sys.stderr = Tee()
     proc = run([PYTHON, "-m", "tbdump", "prog.py"] if how == "runner" else [PYTHON, "prog.py"], workdir)
     assert (proc.returncode, proc.stderr.count("Traceback dumped into: traceback.pkl")) == \
         (python.returncode, 1), proc.stderr
+
+
+@pytest.mark.parametrize("effect", ["return_value=1", "side_effect=RuntimeError('mocked')"])
+def test_a_mock_of_threading_get_ident_still_names_the_crashs_own_thread(workdir: Path, effect: str) -> None:
+    # threading.current_thread() finds the thread by threading.get_ident(): under a test's mock
+    # the crash was dumped as thread "Dummy-1" of ident 1 (a _DummyThread made for it, whose
+    # end Python 3.13 reports at exit), or not at all.  The mock is stopped before the program
+    # ends: left on with return_value=1, Python 3.9-3.12 itself hangs at exit, tbdump or not.
+    dump = crash_with(workdir, """
+        import sys, threading
+        from unittest import mock
+        ident, name = threading.get_ident(), threading.current_thread().name
+        def stop_then_report(*exc_info):
+            mock.patch.stopall()
+            sys.__excepthook__(*exc_info)
+        sys.excepthook = stop_then_report
+        mock.patch("threading.get_ident", %s).start()
+    """ % effect, "call")
+    program = dump.frames[0].variables
+    assert [(t.ident, t.name) for t in dump.threads if t.crashed] == \
+        [(int(program["ident"].repr), ast.literal_eval(program["name"].repr))]
+
+
+@pytest.mark.parametrize("mocked", [
+    "gc.disable", "gc.enable", "gc.isenabled", "sys.getrecursionlimit", "sys.setrecursionlimit",
+    "sys._getframe", "sys._current_frames", "threading.main_thread", "re.compile",
+    # These already worked: the dump does not call them, or not through what a mock reaches.
+    "json.dumps", "time.time", "socket.gethostname", "platform.platform", "importlib.metadata.version",
+    "linecache.getlines", "inspect.getmodule", "traceback.format_exception",
+])
+def test_a_crash_inside_a_tests_mock_that_raises_is_dumped_as_it_is(workdir: Path, mocked: str) -> None:
+    # What the dump's writing calls, mocked to raise: it was set or given back around the
+    # capture (gc, the recursion limit), or read for it (the stacks, the main thread, the
+    # pattern of leftover files), and the crash had no dump ("tbdump: failed to dump
+    # traceback (RuntimeError: mocked)"), or one without values.
+    # Redaction's patterns of the denylist and of the secrets it learns are compiled then too.
+    crash_with(workdir, """
+        import %s
+        from unittest import mock
+        mock.patch(%r, side_effect=RuntimeError("mocked")).start()
+    """ % (mocked.rpartition(".")[0], mocked))
+
+
+@pytest.mark.parametrize("replaced", [
+    "mock.patch.object(sys, 'version_info', (3, 7, 0)).start()",
+    "mock.patch.object(sys, 'version_info', None).start()",
+    "mock.patch.object(sys, 'version', mock.MagicMock()).start()",
+    "mock.patch.object(sys, 'implementation', mock.MagicMock()).start()",
+    "sys.stdlib_module_names = None",
+    "sys.path = None",
+])
+def test_the_python_a_test_made_of_sys_is_not_what_the_dump_says_ran(workdir: Path, replaced: str) -> None:
+    # The dump said the mock's Python ran the program (3.7, which its viewers would have read
+    # dill's pickles as), or had no dump (a MagicMock is no JSON), or ended the crash in
+    # tbdump's own traceback (version_info None, under python -m tbdump); a sys.path or
+    # stdlib_module_names of None failed the capture.
+    dump = crash_with(workdir, "import sys\nfrom unittest import mock\n%s\n" % replaced)
+    assert (dump.metadata.python, dump.metadata.version_info, dump.metadata.implementation) == \
+        (sys.version, list(sys.version_info[:3]), {"cpython": "CPython", "pypy": "PyPy"}[sys.implementation.name])
+
+
+def test_a_crash_inside_a_tests_mock_of_import_is_dumped_as_it_is(workdir: Path) -> None:
+    # A mock of builtins.__import__ that refuses names: capture's own late imports (threading's
+    # in finding the main thread) made a dump without values, and the pickler's import of a
+    # class's module (which it makes to see the class is there) left its values not captured.
+    dump = crash_with(workdir, """
+        import builtins, collections
+        from unittest import mock
+        ordered = collections.OrderedDict(a=1)
+        imported = builtins.__import__
+        def refuse(name, *args, **kwargs):
+            if name not in ("unittest", "unittest.mock"):
+                raise ImportError("mocked import of %s" % name)
+            return imported(name, *args, **kwargs)
+        mock.patch("builtins.__import__", side_effect=refuse).start()
+    """)
+    ordered = dump.frames[0].locals["ordered"]
+    assert (type(ordered).__name__, ordered) == ("OrderedDict", {"a": 1})
+
+
+@pytest.mark.parametrize("setup", [
+    "import sys\nsys.stdout.close()\n",
+    # Another thread adds and removes modules while the capture reads them; others end meanwhile.
+    """
+    import sys, threading, types
+    def churn():
+        for i in range(200000):
+            sys.modules["churned_%d" % (i % 100)] = types.ModuleType("churned")
+            sys.modules.pop("churned_%d" % ((i + 50) % 100), None)
+    threading.Thread(target=churn, daemon=True).start()
+    go = threading.Event()
+    for _ in range(20):
+        threading.Thread(target=go.wait).start()
+    class Meanwhile:
+        def __repr__(self):
+            go.set()
+            return "Meanwhile()"
+    meanwhile = Meanwhile()
+    """,
+])
+def test_streams_modules_and_threads_that_change_under_the_capture_cost_no_value(workdir: Path, setup: str) -> None:
+    # These already worked: a closed stdout, sys.modules changed by another thread while the
+    # capture reads it, threads that end while it lists them.
+    crash_with(workdir, setup)
+
+
+def test_a_stderr_whose_write_raises_keeps_pythons_status_and_the_dump(workdir: Path) -> None:
+    # This already worked: Python, finding no stderr to report on, ends in 120; the dump is
+    # written, and where it is said once, on file descriptor 2.
+    program = """
+import sys
+class Broken:
+    def write(self, text):
+        raise OSError("stderr is gone")
+    def flush(self):
+        raise OSError("stderr is gone")
+label = "kept"
+sys.stderr = Broken()
+1 / 0
+"""
+    write(workdir / "plain.py", program)
+    write(workdir / "prog.py", program)
+    python = run([PYTHON, "plain.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr.count("Traceback dumped into: traceback.pkl")) == \
+        (python.returncode, 1), proc.stderr
+    assert tbdump.load(workdir / "traceback.pkl").frames[0].variables["label"].repr == "'kept'"

@@ -12,6 +12,7 @@ import os
 import re
 import resource
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Dict, List
@@ -19,7 +20,7 @@ from typing import Dict, List
 import pytest
 
 import tbdump
-from ..conftest import FREEZE_TIME, PYTHON, env_for_child, write
+from ..conftest import FREEZE_TIME, PYTHON, env_for_child, run, write
 from ..dap.dapclient import DapClient
 
 PLUGIN = ["-p", "tbdump.pytest_plugin"]
@@ -430,20 +431,23 @@ def _small_files() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
 
 
-def test_a_dump_that_cannot_be_written_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+def test_dumps_that_cannot_be_written_are_one_line_and_change_nothing(tmp_path: Path) -> None:
+    """Each dump was a line of its own, the same reason each time: a read-only rootdir, or a
+    --tbdump-dir that is a file, gave as many lines as failed tests."""
     folder = project(tmp_path / "app", "def test_one():\n    assert False\n\ndef test_two():\n    assert False\n")
     plain = pytest_run(folder, plugins=[])
     (folder / "blocker").write_text("a file where the directory would be")
-    dumps = [name("test_one"), name("test_two")]
 
     blocked = pytest_run(folder, "--tbdump", "--tbdump-dir", "blocker")
     full = pytest_run(folder, "--tbdump", preexec_fn=_small_files)
     for done, where, why in ((blocked, "blocker", "Not a directory"), (full, "tbdumps", "File too large")):
         assert done.returncode == plain.returncode == 1 and done.stderr == ""
         assert "INTERNALERROR" not in done.stdout and "Traceback dumped into" not in done.stdout
-        assert section(done.stdout) == ["tbdump: cannot write %s/%s: %s" % (where, dump, why) for dump in dumps]
+        assert section(done.stdout) == ["tbdump: cannot write 2 dumps into %s: %s" % (where, why)]
         assert without_section(done.stdout) == without_section(plain.stdout)
     assert not list((folder / "tbdumps").glob("*.tbdump*"))
+    one = pytest_run(folder, "--tbdump", "--tbdump-dir", "blocker", "-k", "test_one")
+    assert section(one.stdout) == ["tbdump: cannot write blocker/%s: Not a directory" % name("test_one")]
 
 
 FIXTURES = """
@@ -610,3 +614,103 @@ def test_each_failing_subtest_and_a_doctests_exception_is_a_dump_of_its_own(tmp_
     doctest = tbdump.load(folder / "tbdumps" / files["test_cases.py::test_cases.half"])
     assert doctest.exception.type == "TypeError" and doctest.frames[-1].name == "half"
     assert doctest.frames[-1].locals == {"n": None}
+    # Worked before: test_subtests's own failure ('contains 2 failed subtests') raised nothing and
+    # is not dumped; the summary counts the dumps, not the failed tests, and says nothing is missing.
+    quiet = pytest_run(folder, "--tbdump", "--doctest-modules", "-q")
+    assert "FAILED test_cases.py::test_subtests - contains 2 failed subtests" in quiet.stdout
+    assert "\ntbdump: 5 tracebacks dumped into tbdumps\n" in quiet.stdout and "cannot" not in quiet.stdout
+
+
+DOCTESTS = """
+    def half(n):
+        '''
+        >>> half(4)
+        3
+        '''
+        return n // 2
+
+    def third(n):
+        '''
+        >>> x = 9
+        >>> third(x)
+        4
+        >>> third(None)
+        0
+        '''
+        return n // 3
+"""
+
+
+def test_a_doctest_whose_output_differs_is_dumped_naming_the_example_expected_and_got(tmp_path: Path) -> None:
+    """doctest's DocTestFailure says only the docstring's name, and its frames are doctest's: the
+    dump said nothing of which example failed, nor how.  Each failed example is now a note, as
+    doctest reports it; under --doctest-continue-on-failure, pytest's MultipleDoctestFailures (raised
+    by pytest, none of the test's frames) opens where it was raised, not at pluggy's outermost frame."""
+    folder = project(tmp_path / "app", DOCTESTS)
+    source = str(folder / "test_cases.py")
+    half = 'File "%s", line 3, in test_cases.half\nFailed example:\n    half(4)\nExpected:\n    3\nGot:\n    2' % source
+    third = 'File "%s", line 11, in test_cases.third\nFailed example:\n    third(x)\nExpected:\n    4\nGot:\n    3' % source
+    unexpected = ('File "%s", line 13, in test_cases.third\nFailed example:\n    third(None)\nException raised:\n'
+                  "    TypeError: unsupported operand type(s) for //: 'NoneType' and 'int'" % source)
+
+    done = pytest_run(folder, "--tbdump", "--doctest-modules", "-q")
+    assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout + done.stderr
+    dump = tbdump.load(folder / "tbdumps" / named("test_cases.py::test_cases.half", "test_cases.test_cases.half"))
+    assert (dump.exception.type, dump.exception.notes) == ("doctest.DocTestFailure", [half])
+    assert dump.frames[-1].locals["got"] == "2\n" and dump.frames[-1].locals["example"].source == "half(4)\n"
+    report = run([PYTHON, "-m", "tbdump.report", str(folder / "tbdumps" / named("test_cases.py::test_cases.third",
+                                                                                   "test_cases.test_cases.third"))],
+                 folder)
+    assert report.returncode == 0
+    assert third in report.stdout or sys.version_info < (3, 11), report.stdout   # notes are printed from 3.11
+
+    done = pytest_run(folder, "--tbdump", "--doctest-modules", "--doctest-continue-on-failure", "-q")
+    assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout + done.stderr
+    dump = tbdump.load(folder / "tbdumps" / named("test_cases.py::test_cases.third", "test_cases.test_cases.third"))
+    assert (dump.exception.type, dump.exception.notes) == ("_pytest.doctest.MultipleDoctestFailures", [third, unexpected])
+    assert [f.name for f in dump.frames] == ["runtest"] and len(dump.frames[0].locals["failures"]) == 2
+
+
+TEST_CASES = """
+    import unittest
+
+    class TestValues(unittest.TestCase):
+        def test_equal(self):
+            value = 3
+            self.assertEqual(value, 4)
+
+    class TestSetUp(unittest.TestCase):
+        def setUp(self):
+            host = "db"
+            raise ConnectionError("no " + host)
+
+        def test_a(self):
+            pass
+
+    class TestTearDown(unittest.TestCase):
+        def tearDown(self):
+            path = "a.tmp"
+            raise OSError("cannot remove " + path)
+
+        def test_b(self):
+            pass
+"""
+
+
+def test_a_unittest_testcases_failure_opens_on_its_own_line_not_in_unittests_frames(tmp_path: Path) -> None:
+    """An assertEqual's dump opened in unittest's _baseAssertEqual, a setUp's or tearDown's in
+    unittest's run and testPartExecutor: frames pytest's report of a TestCase leaves out."""
+    folder = project(tmp_path / "app", TEST_CASES)
+    done = pytest_run(folder, "--tbdump", "-q")
+    assert done.returncode == 1 and "3 failed" in done.stdout, done.stdout + done.stderr
+
+    def load(test: str) -> tbdump.Dump:
+        return tbdump.load(folder / "tbdumps" / name(test, stem="test_cases." + test.replace("::", ".")))
+
+    dump = load("TestValues::test_equal")
+    assert [f.name for f in dump.frames] == ["test_equal"] and dump.frames[0].locals["value"] == 3
+    assert (dump.exception.type, dump.exception.message) == ("AssertionError", "3 != 4")
+    dump = load("TestSetUp::test_a")
+    assert [f.name for f in dump.frames] == ["setUp"] and dump.frames[0].locals["host"] == "db"
+    dump = load("TestTearDown::test_b")
+    assert [f.name for f in dump.frames] == ["tearDown"] and dump.frames[0].locals["path"] == "a.tmp"

@@ -8,6 +8,8 @@ import stat
 import sys
 from pathlib import Path
 
+import pytest
+
 import tbdump
 from ..conftest import PYTHON, REPO, run, write
 
@@ -191,6 +193,59 @@ def test_runner_frames_never_appear(workdir: Path) -> None:
     files = {f.filename for t in dump.threads for f in t.frames} | {f.filename for f in dump.frames}
     assert not any("runpy" in f or os.sep + "tbdump" + os.sep in f for f in files)
     assert "runpy" not in dump.traceback_text and "tbdump" not in dump.traceback_text
+
+
+# A program that does not compile, each way `python -m tbdump` runs one: (what is run, the file
+# with the SyntaxError, its line, the program's frames above it: an import inside the program).
+NOT_COMPILING = {
+    "script": (["broken.py"], "broken.py", 2, []),
+    "command": (["-c", "total = 1\nx = (1 +"], "<string>", 2, []),
+    "module": (["-m", "pkg.broken"], os.path.join("pkg", "broken.py"), 2, []),
+    "package": (["-m", "pkg"], os.path.join("pkg", "__main__.py"), 2, []),
+    "directory": (["app"], os.path.join("app", "__main__.py"), 2, []),
+    "zip app": (["app.pyz"], os.path.join("app.pyz", "__main__.py"), 2, []),
+    "import": (["main.py"], "broken.py", 2, ["main.py"]),
+}
+
+
+@pytest.mark.parametrize("case", NOT_COMPILING)
+def test_a_syntax_error_is_said_as_python_says_it_and_dumped_at_the_programs_file_and_line(
+        workdir: Path, case: str) -> None:
+    """A module, directory or zip app that does not compile raised in importlib's or zipimport's
+    frames, and its dump opened there, in code that ran none of the program."""
+    args, filename, line, frames = NOT_COMPILING[case]
+    broken = "total = 1\ndef f(:\n    pass\n"
+    write(workdir / "broken.py", broken)
+    write(workdir / "main.py", "import broken\n")
+    for folder in (workdir / "pkg", workdir / "app"):
+        folder.mkdir()
+        write(folder / "__init__.py", "")
+        write(folder / "broken.py", broken)
+        write(folder / "__main__.py", broken)
+    (workdir / "app" / "__init__.py").unlink()
+    shutil.make_archive(str(workdir / "app"), "zip", str(workdir / "app"))
+    (workdir / "app.zip").rename(workdir / "app.pyz")
+    where = filename if filename.startswith("<") else str(workdir / filename)
+
+    plain = run([PYTHON, *args], workdir)
+    under = run([PYTHON, "-m", "tbdump", *args], workdir)
+    said = plain.stderr[plain.stderr.index('  File "%s", line %d\n' % (where, line)):]
+    assert said.endswith("^\nSyntaxError: invalid syntax\n" if case != "command" else "SyntaxError: '(' was never closed\n"
+                         if sys.version_info >= (3, 10) else "SyntaxError: unexpected EOF while parsing\n"), said
+    assert under.returncode == plain.returncode == 1
+    assert under.stderr == said + "Traceback dumped into: traceback.pkl\n"
+    traced = run([PYTHON, "-m", "tbdump", "-t", *args], workdir)    # python's, without its launch's frames
+    assert traced.stderr == (plain.stderr if frames else said) + "Traceback dumped into: traceback.pkl\n"
+
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert [Path(f.filename).name for f in dump.frames] == frames
+    syntax = dump.exception.syntax
+    assert (dump.exception.type, syntax.filename, syntax.lineno) == ("SyntaxError", where, line)
+    if case != "zip app":   # which the dump does not keep (no file, nor remembered by the runner)
+        assert dump.sources[where].text == (broken if case != "command" else args[1])
+    report = run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], workdir)
+    assert report.returncode == 0 and said.rstrip("\n").split("\n")[0] in report.stdout
+    assert "frozen" not in report.stdout and "runpy" not in report.stdout
 
 
 def test_shebang(workdir: Path) -> None:

@@ -278,3 +278,144 @@ def test_hovers_show_what_debugpy_shows(scenario: str, tmp_path: Path) -> None:
     expected = live(program, hovers)
     assert any(not ok for ok, *_ in expected.values()), "the case holds: some hovers fail"
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), hovers) == expected
+
+
+# What the user types in the debug console of the top frame, completions asked for at its end.
+TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt"]}
+
+
+def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Each typed text's completions: label -> kind."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    return {text: {t["label"]: t.get("type") for t in client.ok("completions", {
+        "text": text, "column": len(text) + 1, "frameId": top["id"]})["targets"]} for text in TYPED["method"]}
+
+
+def test_console_completions_offer_what_debugpy_offers(tmp_path: Path) -> None:
+    """Typing in the debug console: every name debugpy offers is offered, whatever its case ("n" offers
+    None and NameError), and a class or a module is one (debugpy calls some builtin functions
+    "keyword": kinds are compared for classes and modules only)."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, completions)
+    assert "None" in expected["n"] and expected["Runt"].get("RuntimeError") == "class", expected
+    got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), completions)
+    for text, offered in expected.items():
+        assert set(offered) <= set(got[text]), (text, set(offered) - set(got[text]))
+        kinds = {label: kind for label, kind in offered.items() if kind in ("class", "module")}
+        assert {label: got[text][label] for label in kinds} == kinds, text
+
+
+def set_values(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """"Set Value" on a local in the Variables view and on watched expressions, then what the view and
+    the watches show."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    local_ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][0]["variablesReference"]
+    client.ok("variables", {"variablesReference": local_ref})
+    answers = [client.ok("setVariable", {"variablesReference": local_ref, "name": "amount", "value": "5"})]
+    answers += [client.ok("setExpression", {"expression": target, "value": value, "frameId": top["id"]})
+                for target, value in (("self.owner", "'bob'"), ("self._history", "[1, 2]"))]
+    shown = {r["name"]: (r["value"], r["type"]) for r in
+             client.ok("variables", {"variablesReference": local_ref})["variables"] if r["name"] != "special variables"}
+    watched = [client.ok("evaluate", {"expression": e, "frameId": top["id"], "context": "watch"})["result"]
+               for e in ("self.owner", "self._history", "amount")]
+    for answer in answers:
+        answer["variablesReference"] = bool(answer["variablesReference"])
+        if not answer.get("presentationHint"):  # debugpy sends an empty one, which says nothing
+            answer.pop("presentationHint", None)
+    return {"answers": answers, "shown": {k: (normal(v), t) for k, (v, t) in shown.items()}, "watched": watched}
+
+
+def test_set_value_answers_and_shows_as_debugpy(tmp_path: Path) -> None:
+    """A replay lets the user change values in the session as debugpy does live: the same answers
+    (a str's is a rawString), then the same Variables view and watches."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, set_values)
+    assert expected["watched"] == ["'bob'", "[1, 2]", "5"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), set_values) == expected
+
+
+def watched_keys(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """"Add to Watch" on each item of the top frame's dict `table`: item value (each is unique, where
+    the names of long or nested keys are cut differently) -> whether the watch shows the item's value
+    (None: the row has no evaluateName, so nothing to add)."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    local_ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][0]["variablesReference"]
+    table = next(r for r in client.ok("variables", {"variablesReference": local_ref})["variables"]
+                 if r["name"] == "table")
+    shown: Dict[str, Optional[bool]] = {}
+    for row in client.ok("variables", {"variablesReference": table["variablesReference"]})["variables"]:
+        if row["name"] in GROUPS or row["name"] == "len()":
+            continue
+        name = row["value"]
+        if "evaluateName" not in row:
+            shown[name] = None
+            continue
+        watch = client.request("evaluate", {"expression": row["evaluateName"], "frameId": top["id"],
+                                            "context": "watch"})
+        shown[name] = watch["success"] and watch["body"]["result"] == row["value"]
+    if not tbdap:
+        client.violations.clear()  # debugpy's error responses have no body
+    return shown
+
+
+def test_every_dict_item_debugpy_can_watch_is_watched(tmp_path: Path) -> None:
+    """Each dict item that debugpy's "Add to Watch" shows (a frozenset or complex key too) is watched
+    as well, and a key whose repr does not evaluate back to it (inf, nan, an object) gives no
+    evaluateName rather than one that fails."""
+    program = PROGRAMS / "oddkeys.py"
+    expected = live(program, watched_keys)
+    assert expected["'frozenset'"] and expected["'complex'"] and expected["'long text in a tuple'"], expected
+    got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), watched_keys)
+    assert {k for k, ok in expected.items() if ok} <= {k for k, ok in got.items() if ok}, (expected, got)
+    assert False not in got.values(), got
+    assert got["'inf'"] is got["'nan'"] is got["'object'"] is None, got
+
+
+def console_output(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """A console line writing to stdout and stderr: the text of each category's output events."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    client.ok("evaluate", {"expression": "import sys; print('out 1'); sys.stderr.write('err\\n'); print('out 2')",
+                           "frameId": top["id"], "context": "repl"})
+    client.ok("evaluate", {"expression": "1", "frameId": top["id"], "context": "repl"})  # its events came before
+    return {category: "".join(e["body"]["output"] for e in client.events("output")
+                              if e["body"].get("category") == category) for category in ("stdout", "stderr")}
+
+
+def test_console_output_keeps_stderr_apart_as_debugpy(tmp_path: Path) -> None:
+    """What a console line writes to sys.stderr is stderr output (VS Code shows it in red), as debugpy
+    sends it; it was stdout."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, console_output)
+    assert expected == {"stdout": "out 1\nout 2\n", "stderr": "err\n"}, expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), console_output) == expected
+
+
+def set_global(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """"Set Value" on a row of the top frame's Globals scope, then every scope of the top frame and
+    of the module's own frame, and a watch in each."""
+    frames = [f for f in client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+              if (f.get("source") or {}).get("path", "").startswith(str(PROGRAMS))]
+    top, module = frames[0], next(f for f in frames if f["name"] == "<module>")
+    globals_ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][1]["variablesReference"]
+    client.ok("variables", {"variablesReference": globals_ref})
+    answer = client.ok("setVariable", {"variablesReference": globals_ref, "name": "acct", "value": "7"})
+    shown: Dict[str, Any] = {"answer": (answer["value"], answer["type"])}
+    for f in (top, module):
+        for scope in client.ok("scopes", {"frameId": f["id"]})["scopes"]:
+            rows = client.ok("variables", {"variablesReference": scope["variablesReference"]})["variables"]
+            shown[f["name"] + " " + scope["name"]] = sorted(
+                (r["name"], normal(r["value"])) for r in rows if r["name"] not in GROUPS)
+        shown[f["name"] + " watch"] = client.ok("evaluate", {"expression": "acct", "frameId": f["id"],
+                                                             "context": "watch"})["result"]
+    return shown
+
+
+def test_set_value_on_a_global_changes_the_modules_variable_as_debugpy(tmp_path: Path) -> None:
+    """Setting a row of the Globals scope changes the module's variable, seen from every frame of the
+    module (its own frame's locals are its globals), as live; it made a local of that name in the
+    selected frame, and the Globals scope and other frames kept the old value."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, set_global)
+    assert expected["<module> watch"] == expected["withdraw watch"] == "7", expected
+    assert ("acct", "7") in expected["<module> Locals"] and ("acct", "7") in expected["withdraw Globals"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), set_global) == expected

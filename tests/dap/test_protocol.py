@@ -17,6 +17,7 @@ import pytest
 import tbdump
 
 from ..conftest import rewrite_safe_layer
+from .conftest import make_dump
 from .dapclient import REPO, DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -24,6 +25,14 @@ Replay = Callable[..., DapClient]
 
 def first_frame(client: DapClient) -> dict:
     return client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]
+
+
+def replay_of(tbdap: Callable[..., DapClient], program: Path) -> DapClient:
+    """A client stopped at the crash of ``program``, run under tbdump as a user would."""
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(make_dump(program, program.with_suffix(".pkl")))})
+    return client
 
 
 def locals_of(client: DapClient, frame_id: int) -> dict:
@@ -135,9 +144,14 @@ def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
     """One sentence for all of them: VS Code shows an identical notification once, however often and
     whichever of F5, F10, F11, Shift+F11 is pressed, instead of a toast per command."""
     client = replay("nested")
-    said = {client.fail(command, {"threadId": 1}) for command in ("continue", "next", "stepIn", "stepOut", "pause")}
+    said = {client.fail(command, {"threadId": 1}) for command in ("continue", "next", "stepIn", "stepOut", "pause",
+                                                                  "stepBack", "reverseContinue")}
+    said.add(client.fail("goto", {"threadId": 1, "targetId": 1}))
     assert len(said) == 1, said
     assert said.pop().startswith("A crash dump replay cannot continue, step or pause: the program is not running.")
+    restart = client.request("restartFrame", {"frameId": first_frame(client)["id"]})
+    assert not restart["success"] and restart["body"]["error"]["showUser"]
+    assert restart["message"].startswith("A crash dump replay cannot restart a frame: the program is not running")
     assert first_frame(client)["name"] == "leaf"
 
 
@@ -735,6 +749,52 @@ def test_exception_group_members_are_labelled_segments(replay: Replay) -> None:
     for label in labels:
         at = [f["name"] for f in frames].index(label)
         assert [f["name"] for f in frames[at + 1:at + 3]] == ["check", "validate"]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
+def test_the_exception_widgets_inner_exceptions_are_the_groups_members(replay: Replay) -> None:
+    details = replay("group").ok("exceptionInfo", {"threadId": 1})["details"]
+    assert [(e["typeName"], e["message"]) for e in details["innerException"]] == [
+        ("ValueError", "bad item 1"), ("ValueError", "bad item 2")]
+
+
+def test_inner_exceptions_nest_as_the_chain_does_and_stop_deep_down(tbdap: Callable[..., DapClient],
+                                                                     tmp_path: Path) -> None:
+    """Each exception's cause is its innerException, and so on down a chain, which a client gets
+    in one message: 10 deep at most, of a chain of 500 (the whole chain is in the traceback)."""
+    program = tmp_path / "chain.py"
+    program.write_text("def fail(n):\n"
+                       "    try:\n"
+                       "        raise KeyError(n) if n == 0 else fail(n - 1)\n"
+                       "    except Exception as exc:\n"
+                       "        raise ValueError('level %d' % n) from exc\n"
+                       "fail(499)\n")
+    client = replay_of(tbdap, program)
+    details = client.ok("exceptionInfo", {"threadId": 1})["details"]
+    assert details["message"] == "level 499" and "level 0" in details["stackTrace"]
+    levels = []
+    while "innerException" in details:
+        [details] = details["innerException"]
+        levels.append(details["message"])
+    assert levels == ["level %d" % n for n in range(498, 488, -1)]
+
+
+def test_a_dict_keyed_by_a_deeply_nested_tuple_lists_its_items(tbdap: Callable[..., DapClient],
+                                                                tmp_path: Path) -> None:
+    """A key too deep to write out as an expression has no evaluateName; the dict's items still show
+    (working out whether the key could be written out failed, and with it the whole listing)."""
+    program = tmp_path / "deep.py"
+    program.write_text("key = ()\n"
+                       "for _ in range(5000):\n"
+                       "    key = (key,)\n"
+                       "table = {key: 'deep', 'plain': 'flat'}\n"
+                       "table['absent']\n")
+    client = replay_of(tbdap, program)
+    table = locals_of(client, first_frame(client)["id"])["table"]
+    items = {r["value"]: r.get("evaluateName") for r in
+             client.ok("variables", {"variablesReference": table["variablesReference"]})["variables"]
+             if r["value"] in ("'deep'", "'flat'")}
+    assert items == {"'deep'": None, "'flat'": "table['plain']"}
 
 
 def test_frames_above_the_handler_follow_a_label(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:

@@ -38,10 +38,10 @@ WAIT = 20.0     # seconds: generous for a loaded CI machine; a hang still fails
 
 def crash(directory: Path, source: str, name: str = "prog.py", args: Sequence[str] = (),
           output: Optional[Path] = None, env: Optional[Dict[str, str]] = None,
-          python: str = sys.executable) -> Path:
+          python: str = sys.executable, encoding: str = "utf-8") -> Path:
     """Write `source` as a program in `directory`, crash it under `python -m tbdump`."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_text(textwrap.dedent(source), encoding="utf-8")
+    (directory / name).write_text(textwrap.dedent(source), encoding=encoding)
     cmd = [python, "-m", "tbdump"] + (["-o", str(output)] if output else [])
     proc = subprocess.run(cmd + [name, *args], cwd=directory, env={**ENV, **(env or {})},
                           capture_output=True, text=True, timeout=600)

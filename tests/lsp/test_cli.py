@@ -8,7 +8,6 @@ import pty
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -56,16 +55,6 @@ def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
     proc = run("--tcp", "--port", port)
     assert proc.returncode == 2 and proc.stderr.endswith(
         "python -m tblsp: error: argument --port: %r is not a TCP port (0-65535)\n" % port), proc.stderr
-
-
-def test_busy_port_is_one_line() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        proc = run("--tcp", "--port", str(busy.getsockname()[1]))
-    assert proc.returncode == 2
-    [line] = proc.stderr.splitlines()
-    assert line.startswith("tblsp: cannot listen on 127.0.0.1:") and "in use" in line
 
 
 def test_without_pygls_one_line_says_how_to_install_it() -> None:
@@ -173,7 +162,8 @@ def test_malformed_message_is_one_line_and_serving_goes_on() -> None:
     shutdown = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}).encode()
     proc = subprocess.run(SERVER, input=frame(initialize) + frame(shutdown) + frame(exit_),
                           env=ENV, capture_output=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
+    # pygls's own INFO logs ("Shutting down the server") only with --log-level INFO.
+    assert (proc.returncode, proc.stderr) == (0, b"")
 
 
 def test_messages_before_initialize_get_lsps_answer() -> None:

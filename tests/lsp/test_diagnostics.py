@@ -67,6 +67,60 @@ async def test_a_form_feed_line_moves_nothing(client: LanguageClient, workspace:
                      (line_of(prog, "h(41)"), "called from here: `h(41)` with b=41")], calls
 
 
+@pytest.mark.parametrize("encoding, cookie", [("latin-1", "# -*- coding: latin-1 -*-\n"),
+                                              ("utf-8-sig", "")])
+async def test_a_file_not_opened_is_read_as_python_reads_it(client: LanguageClient, workspace: Path,
+                                                            encoding: str, cookie: str) -> None:
+    """A module in latin-1 (as its coding cookie says) or starting with a UTF-8 BOM has its crash in
+    the Problems panel before it is opened, at the columns the editor shows it at."""
+    crash(workspace, cookie + 'ratio = lambda n: len("é") / n; ratio(0)  # crash\n', encoding=encoding)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, prog.as_uri())
+    assert not by_severity(diags, types.DiagnosticSeverity.Warning), diags   # not "differs"
+    # As an editor shows the file: decoded as its cookie says, the BOM hidden.
+    lines = prog.read_text(encoding=encoding).split("\n")
+    line = next(n for n, text in enumerate(lines) if "# crash" in text)
+    shown = [(d.severity, d.range.start.line, d.range.start.character, d.range.end.character,
+              d.message) for d in diags]
+    raised, called = lines[line].index('len("é") / n'), lines[line].index("ratio(0)")
+    assert shown == [
+        (types.DiagnosticSeverity.Error, line, raised, raised + len('len("é") / n'),
+         "ZeroDivisionError: division by zero"),
+        (types.DiagnosticSeverity.Information, line, called, called + len("ratio(0)"),
+         "called from here: `ratio(0)` with n=0")], shown
+
+
+@pytest.mark.parametrize("comprehension, call", [
+    ("[r for r in ratios(limit)]", "called from here: `[r for r in ratios(limit)]` with limit=5"),
+    ("[scaled(n) for n in range(limit)]", "called from here: `scaled(n)` with n=2")])
+async def test_a_comprehension_is_no_call_of_its_own(client: LanguageClient, workspace: Path,
+                                                     comprehension: str, call: str) -> None:
+    """Before Python 3.12 a comprehension runs in a frame of its own, called from its function's:
+    only the calls the comprehension makes are shown, with their arguments, as from 3.12 on (the
+    comprehension's call beside them, without arguments, was noise, and where both were at one
+    place, "called from here 2 times (recursion)")."""
+    crash(workspace, f"""\
+        def ratios(limit):
+            for n in range(limit):
+                yield 10 // (2 - n)
+
+        def scaled(n):
+            return 10 // (2 - n)
+
+        def table(limit):
+            return {comprehension}  # call
+
+        table(5)
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    calls = [(d.range.start.line, d.message) for d in by_severity(diags, types.DiagnosticSeverity.Information)]
+    assert calls == [(line_of(prog, "table(5)"), "called from here: `table(5)` with limit=5"),
+                     (line_of(prog, "# call"), call)], calls
+
+
 async def test_published_for_user_files_without_opening(client: LanguageClient,
                                                         workspace: Path) -> None:
     """The Problems panel lists the crash as soon as the dump loads."""

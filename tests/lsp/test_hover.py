@@ -112,6 +112,27 @@ async def test_global_through_a_frame(client: LanguageClient, cart: Path) -> Non
     assert text.startswith('**LIMITS\\["max"\\]**: `int`') and "\n10\n" in text
 
 
+async def test_a_global_is_one_value_in_a_recursion(client: LanguageClient, workspace: Path) -> None:
+    """A recursion's frames each list the local they held; a global, the one value they all read, is
+    not listed again for each."""
+    crash(workspace, """\
+        STEP = 2
+
+        def down(depth):
+            return down(depth - STEP) if depth else 1 / depth  # line
+
+        down(4)
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    await diagnostics(client, open_file(client, prog))
+    local = await hover_at(client, prog, "# line", "depth")
+    assert "In the other frames of this code: `2` (frame 3 of 4), `4` (frame 2 of 4)" in local, local
+    text = await hover_at(client, prog, "# line", "STEP")
+    assert text.startswith("**STEP**: `int`") and "global in down() · innermost frame" in text, text
+    assert "other frames" not in text, text
+
+
 async def test_redacted_value_says_so(client: LanguageClient, cart: Path) -> None:
     text = await hover_at(client, cart, "api_token =", "api_token")
     assert "redacted" in text

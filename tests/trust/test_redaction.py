@@ -327,8 +327,70 @@ def test_copies_of_the_environment_keep_names_only(tmp_path: Path) -> None:
     ''', canary, base_env(APP_CONFIG=canary))   # an innocent name: only the environment holds it
     dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
     shown = dump.exception.frames[-2].variables
-    assert shown["env"].redacted == shown["env2"].redacted == ENVIRON_RULE
-    assert "'MODE': '<redacted: environment variable>'" in report["values"]["MainThread:run.kwargs"]
+    for copy in ("env", "env2"):
+        items = [child.value for child in shown[copy].children or [] if child.name != "len()"]
+        assert items and all(item.redacted == ENVIRON_RULE for item in items), shown[copy]
+    # What the program added is its own, shown as any dict's items are.
+    assert "'MODE': '1'" in report["values"]["MainThread:run.kwargs"]
+    assert "'APP_CONFIG': '<redacted: environment variable>'" in report["values"]["MainThread:run.kwargs"]
+
+
+# A WSGI app served by wsgiref (as Django's runserver serves it): its server copies the process's
+# environment into each request's environ, next to the request's own items.
+WSGI_SERVER = '''
+    import os, threading, urllib.error, urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+    failed = []
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+    def view(environ):
+        prices = {1: 3}
+        return prices[int(environ["PATH_INFO"].rsplit("/", 1)[1])]
+    def app(environ, start_response):
+        try:
+            body = b"%d" % view(environ)
+        except KeyError as exc:
+            failed.append(exc)   # raised again, uncaught, once the server has answered
+            raise
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    serving = threading.Thread(target=server.handle_request)
+    serving.start()
+    with open("secret.txt") as fh:   # not in the environment: the loader's wsgiref would hold it
+        password = fh.read()
+    request = urllib.request.Request("http://127.0.0.1:%d/price/7?q=1" % server.server_port, headers={
+        "Cookie": "sessionid=" + password + "c", "Authorization": "Bearer " + password + "a", "X-Mode": "1"})
+    try:
+        urllib.request.urlopen(request)
+    except urllib.error.HTTPError as error:
+        status = error.code
+    serving.join()
+    raise failed[0]
+'''
+
+
+def test_a_wsgi_requests_environ_hides_the_environments_values_and_the_requests_secrets_alone(
+        tmp_path: Path) -> None:
+    # The request's environ is a copy of the environment: it was hidden whole, PATH_INFO and
+    # REQUEST_METHOD with it. Only the environment's variables and the secrets' names are hidden.
+    canary = new_canary()
+    env = base_env(APP_MODE="blue")
+    dump_nowhere(tmp_path, WSGI_SERVER, canary, env, files={"secret.txt": canary})
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    view = dump.exception.frames[-1]
+    shown = view.variables["environ"]
+    assert view.name == "view" and shown.redacted is None, shown
+    environment = [child.value for child in shown.children or [] if child.name.strip("'") in env]
+    assert environment and all(item.redacted == ENVIRON_RULE for item in environment), shown
+    assert "'PATH_INFO': '/price/7'" in shown.repr and "'REQUEST_METHOD': 'GET'" in shown.repr
+    environ = view.locals["environ"]
+    assert (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"]) == ("GET", "/price/7", "q=1")
+    assert environ["HTTP_COOKIE"] == "<redacted: name matches 'cookie'>"
+    assert environ["HTTP_AUTHORIZATION"] == "<redacted: name matches 'authorization'>"
+    assert environ["HTTP_X_MODE"] == "1"
+    assert environ["APP_MODE"] == environ["PATH"] == "<redacted: environment variable>"
 
 
 def test_sources_are_stored_without_the_secrets_they_hold(tmp_path: Path) -> None:
@@ -368,6 +430,22 @@ def test_command_line_secrets_are_learned_and_patterns_apply_to_it(tmp_path: Pat
     assert dump.metadata.argv[1:] == ["sync", "--token", "<redacted>", "--x=<redacted>",
                                       "DB_PASSWORD=<redacted>"]
     assert "<redacted" in report["values"]["MainThread:run.args"]
+
+
+def test_command_line_secrets_given_as_bytes_or_paths_are_learned_too(tmp_path: Path) -> None:
+    # A program (or a test driving it) may set sys.argv to bytes or paths: the secret they carry
+    # is hidden from the metadata and from the copies the program holds under innocent names.
+    canary = new_canary()
+    dump_nowhere(tmp_path, '''
+        import os, pathlib, sys
+        sys.argv[1:] = [b"--token", os.environb[b"VALUE"] + b"a", b"--api-key=" + os.environb[b"VALUE"] + b"b",
+                        pathlib.Path("DB_PASSWORD=" + os.environ["VALUE"] + "c")]
+        def run(first, second, third):
+            raise RuntimeError("unknown command")
+        run(os.environ["VALUE"] + "a", os.environb[b"VALUE"] + b"b", str(sys.argv[-1]).split("=")[1])
+    ''', canary, base_env(VALUE=canary))
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert dump.metadata.argv[1:] == ["--token", "<redacted>", "--api-key=<redacted>", "DB_PASSWORD=<redacted>"]
 
 
 def test_default_argument_values_named_like_secrets_are_not_pickled(tmp_path: Path) -> None:
@@ -703,3 +781,43 @@ def test_a_setting_named_like_a_secret_that_names_a_module_hides_only_itself(tmp
     assert frame.variables["message"].repr.startswith("<email.mime.text.MIMEText object"), frame.variables["message"]
     assert frame.locals["message"].get_payload() == "hello"
     assert dump.frames[0].variables["SESSION_ENGINE"].redacted
+
+
+def test_settings_whose_last_word_says_what_they_hold_are_shown_and_secrets_are_not(tmp_path: Path) -> None:
+    # Django's settings named after what they configure (PASSWORD, AUTH, COOKIE, SESSION) hold no
+    # secret where their last word says what they hold: a time, a model's or cookie's name, a path,
+    # code, a flag. Each was hidden, and its text learned and hidden from every text ("auth.User").
+    # A secret's shape under those names, and the genuine secrets beside them, stay hidden.
+    canary = new_canary()
+    report = dump_nowhere(tmp_path, '''
+        import json.decoder, os
+        def c(tag):
+            return os.environ["VALUE"] + tag
+        def configure(AUTH_USER_MODEL, PASSWORD_HASHERS, AUTH_PASSWORD_VALIDATORS, SESSION_COOKIE_AGE,
+                      PASSWORD_RESET_TIMEOUT, CSRF_COOKIE_NAME, SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN,
+                      SESSION_COOKIE_SECURE, SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE, user_repr,
+                      SECRET_KEY, DATABASES, API_TOKEN, AUTH_TOKEN, API_KEY, WEBHOOK_SECRET, cookie, headers,
+                      TOKEN_MODEL, SESSION_TOKEN_AGE, COOKIE_PATH, LEGACY_PASSWORD_HASHERS, AUTH_BACKENDS):
+            raise RuntimeError("misconfigured")
+        configure("auth.User", ["json.decoder.JSONDecoder", "json.JSONEncoder"],
+                  [{"NAME": "json.decoder.JSONDecoder", "OPTIONS": {"min_length": 9}}], 1209600, 259200,
+                  "csrftoken", "/", None, True, False, "Lax", "<User: auth.User bob>",
+                  c("1"), {"default": {"NAME": "shop", "PASSWORD": c("2")}}, c("3"), c("4"), c("5"), c("6"),
+                  "sessionid=" + c("7"), {"Authorization": "Bearer " + c("8")},
+                  c("9"), c("10"), "/" + c("11"), [c("12")], ["json.decoder", c("13") + ".x.y"])
+    ''', canary, base_env(VALUE=canary))
+    shown = {name.split(".")[-1]: value for name, value in report["values"].items()
+             if name.startswith("MainThread:configure.")}
+    assert [shown[name] for name in ("AUTH_USER_MODEL", "PASSWORD_HASHERS", "AUTH_PASSWORD_VALIDATORS",
+                                     "SESSION_COOKIE_AGE", "PASSWORD_RESET_TIMEOUT", "CSRF_COOKIE_NAME",
+                                     "SESSION_COOKIE_PATH", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_SECURE",
+                                     "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "user_repr")] == [
+        "'auth.User'", "['json.decoder.JSONDecoder', 'json.JSONEncoder']",
+        "[{'NAME': 'json.decoder.JSONDecoder', 'OPTIONS': {'min_length': 9}}]", "1209600", "259200",
+        "'csrftoken'", "'/'", "None", "True", "False", "'Lax'", "'<User: auth.User bob>'"]
+    assert shown["DATABASES"] == """{'default': {'NAME': 'shop', 'PASSWORD': "<redacted: name matches 'password'>"}}"""
+    assert shown["headers"] == """{'Authorization': "<redacted: name matches 'authorization'>"}"""
+    for secret in ("SECRET_KEY", "API_TOKEN", "AUTH_TOKEN", "API_KEY", "WEBHOOK_SECRET", "cookie", "TOKEN_MODEL",
+                   "SESSION_TOKEN_AGE", "COOKIE_PATH", "LEGACY_PASSWORD_HASHERS", "AUTH_BACKENDS"):
+        assert shown[secret].startswith("<"), (secret, shown[secret])
+        assert "redacted" in shown[secret], (secret, shown[secret])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Dict, Optional
 
 import pytest
 
@@ -37,10 +38,10 @@ LIVE = ("import pdb, runpy, sys\n"
 
 
 def live_pdb(program: str, *args: str, cwd: Path, stdin: str, python: str = sys.executable,
-             chosen: str = "exc"):
+             chosen: str = "exc", env: Optional[Dict[str, str]] = None):
     """pdb's post-mortem of the crash itself (of ``chosen``, an expression of the exception
     raised, ``exc``); `crash` has put the program in cwd."""
-    return run([python, "-c", LIVE.format(chosen=chosen), program, *args], cwd, stdin=stdin)
+    return run([python, "-c", LIVE.format(chosen=chosen), program, *args], cwd, env=env, stdin=stdin)
 
 
 def python_3_13() -> str:
@@ -207,6 +208,11 @@ def test_safe_mode_shows_previews_and_runs_nothing(crash, terminal):
     assert pdb.ask("p notes[-1]", PDB) == "<str: safe mode 'rent'>"
     assert pdb.ask("p history['gone']", PDB) == (
         "*** LookupError: 'gone' is not in the captured preview of this dict (safe mode)")
+    start = len(pdb.transcript()) - 1
+    pdb.type("p self.bala")
+    pdb.press("Tab")                   # readline completes from the preview's attributes
+    pdb.press("Enter")
+    assert pdb.wait_answer(PDB, start).splitlines()[:2] == ["(Pdb) p self.balance", "<int: safe mode 88>"]
     pdb.line("q")
     assert pdb.exit_status() == 0
 
@@ -496,6 +502,84 @@ def test_running_on_ends_the_post_mortem_and_says_why(crash, tmp_path, command):
                                   "so it cannot go on; the post-mortem has ended\n")
 
 
+def test_what_the_locale_cannot_read_is_pdbs_one_line_error(crash, tmp_path):
+    """In the C locale (ASCII, PYTHONUTF8=0) a typed "é" reaches pdb as surrogates, which
+    Python cannot compile: pdb says so and goes on; tbdebug ended in a traceback at `p` and `pp`."""
+    dump = crash("divide.py", "5", "0")
+    commands = 'p "é"\npp "é"\np x\nq\n'
+    c_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}
+    live = live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands, env=c_locale)
+    replay = run(tbdebug(dump), tmp_path, env=c_locale, stdin=commands)
+    assert replay.returncode == 0 and replay.stderr == "", replay.stderr
+    assert answers(replay.stdout) == answers(live.stdout)
+    assert answers(live.stdout)[0].startswith("*** UnicodeEncodeError: ") and answers(live.stdout)[2] == "5\n"
+
+
+def test_pdbrc_files_are_run_as_pdb_runs_them_and_one_it_cannot_read_is_named(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".pdbrc").write_text('alias hi p "hello from ~/.pdbrc"\nup\n')
+    (tmp_path / ".pdbrc").write_text("p 'from ./.pdbrc', x\n")
+    commands = "hi\nq\n"
+    live = live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands, env={"HOME": str(home)})
+    replay = run(tbdebug(dump), tmp_path, stdin=commands, env={"HOME": str(home)})
+    assert live.stdout.split("(Pdb) ")[0].endswith("('from ./.pdbrc', 5)\n> "
+                                                   f"{tmp_path}/divide.py(11)<module>()\n-> print(div(x, y))\n")
+    assert replay.stdout.split("(Pdb) ")[0].endswith("('from ./.pdbrc', 5)\n> "
+                                                     f"{tmp_path}/divide.py(11)<module>()\n-> print(div(x, y))\n")
+    assert answers(replay.stdout) == answers(live.stdout) == ["'hello from ~/.pdbrc'\n", ""]
+
+    # Not UTF-8 (Latin-1): pdb ends in a UnicodeDecodeError traceback; tbdebug names the file
+    # and goes on without it.
+    (tmp_path / ".pdbrc").write_bytes(b"p 'caf\xe9'\n")
+    replay = run(tbdebug(dump), tmp_path, stdin=commands, env={"HOME": str(home)})
+    assert replay.returncode == 0 and replay.stderr == "", replay.stderr
+    assert "\ntbdebug: .pdbrc: not read: it is not utf-8 text (byte 6: invalid continuation byte)\n" \
+        in replay.stdout
+    assert answers(replay.stdout) == ["'hello from ~/.pdbrc'\n", ""]
+
+
+def test_a_breakpoint_says_that_only_debug_reaches_it(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    commands = "break div\ntbreak 11\nb 5\nbreak nothing_of_the_program\nq\n"
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands).stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands).stdout)
+    note = "tbdebug: the program is not running: a breakpoint stops only what `debug` runs\n"
+    # Set as pdb sets them (`continue` would end the post-mortem, not reach them).
+    assert replay[:3] == [answer + note for answer in live[:3]]
+    assert [answer.split(" at ")[0] for answer in live[:3]] == ["Breakpoint 1", "Breakpoint 2", "Breakpoint 3"]
+    assert replay[3] == live[3] and replay[3].startswith("*** ")   # none set: no note
+
+
+def test_help_explains_each_command_as_pdbs_does(crash, tmp_path):
+    """The commands tbdebug answers in its own way keep pdb's help (`help p` said
+    "No help for 'p'; __doc__ string missing", and `help` listed them as undocumented)."""
+    dump = crash("divide.py", "5", "0")
+    commands = "".join(f"help {command}\n" for command in
+                       ("p", "pp", "whatis", "source", "debug", "break", "b", "tbreak", "jump"))
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands + "q\n").stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands + "help\nq\n").stdout)
+    assert replay[:9] == live[:9] and not any(answer.startswith("***") for answer in live[:9])
+    assert "Documented commands" in replay[9] and "Undocumented" not in replay[9]
+
+
+def test_debug_steps_through_the_dumps_code_and_the_session_goes_on_at_the_crash(crash, tmp_path):
+    dump = crash("divide.py", "5", "0")
+    # A breakpoint stops the code `debug` runs, in the dump's function restored.
+    commands = "break div\ndebug div(6, 3)\nc\np x, y\nc\nwhere\np x, y\nq\np 'after quit'\n"
+    done = run(tbdebug(dump), tmp_path, stdin=commands)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    replay = answers(done.stdout)
+    assert "((Pdb)) (6, 3)\n((Pdb)) LEAVING RECURSIVE DEBUGGER\n" in replay[1]
+    # pdb.post_mortem() then traces its own code (cmd.py) and `quit` ends it in a BdbQuit
+    # traceback; the replay is back at the crash, its frames and values, and quits.
+    assert replay[2].endswith("divide.py(11)<module>()\n-> print(div(x, y))\n"
+                              f"> {dump.parent}/divide.py(5)div()\n-> return x / y\n")
+    assert replay[3] == "(5, 0)\n"
+    assert "after quit" not in done.stdout
+
+
 @pytest.mark.parametrize("command", ["restart", "run"])
 def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
     done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, stdin=f"{command}\n")
@@ -548,6 +632,30 @@ def test_another_exception_of_the_chain_is_what_pdb_makes_of_it(crash, tmp_path,
     replay = answers(run(tbdebug(dump, "--exception", option, python=python), tmp_path, stdin=commands).stdout)
     assert replay == live
     assert len(live) == 8 and "> " in live[0]
+
+
+def _stdlib_lines(text: str) -> str:
+    """The standard library's files and lines, which differ from one Python to the next, as one."""
+    return re.sub(r"\S*/python3\.\d+/(\S+?)\(\d+\)", r"<stdlib>/\1(N)", re.sub(r"^.*<frozen .*\n", "", text, flags=re.M))
+
+
+@pytest.mark.parametrize("program, option, chosen", [
+    ("chained.py", "0", "exc"),
+    ("suppressed.py", "1", "exc.__context__"),
+    ("group_of_chains.py", "1", "exc.exceptions[0]"),
+])
+def test_the_exceptions_command_on_every_python_is_3_13s(crash, tmp_path, program, option, chosen):
+    """Before 3.13 pdb has no `exceptions`: tbdebug's lists and switches as 3.13's does (here
+    on the Python the tests run on, against a live crash in 3.13's pdb), and `help` explains it."""
+    python = python_3_13()
+    dump = crash(program)
+    commands = ("exceptions\nexceptions 0\nup\nexceptions 1\nexceptions 2\nexceptions one\n"
+                "help exceptions\nq\n")
+    live = answers(live_pdb(program, cwd=tmp_path, stdin=commands, python=python, chosen=chosen).stdout)
+    replay = answers(run(tbdebug(dump, "--exception", option), tmp_path, stdin=commands).stdout)
+    assert [_stdlib_lines(answer) for answer in replay[:6]] == [_stdlib_lines(answer) for answer in live[:6]]
+    assert re.match(r">? +0 \w+", live[0]) and live[4].startswith("*** ") and live[5].startswith("*** ")
+    assert "List or change current exception in an exception chain." in replay[6]
 
 
 @pytest.mark.parametrize("program, args, writer, name, line", [

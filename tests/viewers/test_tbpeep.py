@@ -121,6 +121,17 @@ def test_the_chain_and_the_dump_are_reachable(crash, terminal):
     assert peep.exit_status() == 0
 
 
+def test_an_exception_of_one_frame_says_one_frame(crash, terminal):
+    peep = terminal(tbpeep(crash("suppressed.py")))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("!crash.chain")
+    screen = peep.wait_screen(r"\(1 frames?\)\]$")
+    assert ("[ConfigError: port '80a' is not a number  (3 frames), "
+            "ValueError: invalid literal for int() with base 10: '80a'  (1 frame)]") in screen.replace("\n", "")
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
 def test_safe_mode_shows_placeholders(crash, terminal):
     peep = terminal(tbpeep(crash("bank.py", "10", "200"), "--safe"))
     peep.wait_screen(r"tbpeep: safe mode.*placeholders showing their previews")

@@ -1,0 +1,233 @@
+"""What the viewers say when they cannot do their job: a dump that cannot be opened, a stdout that
+cannot be written, a port that cannot be listened on, a dump cut short while it is read."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import pytest
+
+import tbdump
+
+from ..conftest import rewrite_members
+from ..dap.dapclient import DapClient
+from .children import child_env, run
+from .conftest import PROGRAMS
+
+
+def _command(tool: str, dump: Path) -> List[str]:
+    port = ["--port", "0"] if tool == "tbdap" else []   # tbdap opens a named dump before it serves
+    return [sys.executable, "-m", tool, *port, str(dump)]
+
+
+DUMPS = ["tbdebug", "tbpeep", "tbdump.report", "tbdap"]
+
+
+def _directory(dump: Path) -> None:
+    dump.unlink()
+    dump.mkdir()
+
+
+def _newer(dump: Path) -> None:
+    data = dump.read_bytes()
+    length, end = struct.unpack("<Q8s", data[-16:])
+    manifest = json.loads(data[-16 - length:-16])
+    manifest["format"] = 99
+    body = json.dumps(manifest).encode()
+    dump.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
+
+
+def _unreadable(dump: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads a file of mode 000")
+    dump.chmod(0)
+
+
+# What each tool says after "PROG: DUMP: ", and how the file is made so.
+SITUATIONS: Dict[str, Callable[[Path], object]] = {
+    "no such file": lambda dump: dump.unlink(),
+    "is a directory, not a dump file": _directory,
+    "not a tbdump file (the file is empty)": lambda dump: dump.write_bytes(b""),
+    "not a tbdump file (it looks like a text file)": lambda dump: dump.write_text("hello\n"),
+    "the dump is truncated or damaged (no valid end marker)":
+        lambda dump: dump.write_bytes(dump.read_bytes()[:dump.stat().st_size // 2]),
+    "written by a newer tbdump (format 99; this tbdump reads up to 2) - upgrade tbdump": _newer,
+    "cannot be read (Permission denied)": _unreadable,
+}
+
+
+@pytest.mark.parametrize("words", list(SITUATIONS))
+def test_a_dump_that_cannot_be_opened_reads_the_same_in_every_tool(crash: Callable[..., Path], words: str) -> None:
+    """The same words after "PROG: DUMP: " from every command line, status 2 and nothing else;
+    the same from tbdump.load, in VS Code (tbdap's answer to the launch) and in an LSP editor."""
+    dump = crash("divide.py", "5", "0")
+    SITUATIONS[words](dump)
+    for tool in DUMPS:
+        done = run(_command(tool, dump), dump.parent, env={"PYTHONBREAKPOINT": "0"})
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", f"{tool}: {dump}: {words}\n"), tool
+    with pytest.raises(tbdump.DumpError) as loading:
+        tbdump.load(dump)
+    assert str(loading.value) == f"{dump}: {words}"
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        assert client.fail("launch", {"dumpFile": str(dump)}) == f"{dump}: {words}"
+    finally:
+        client.close()
+    assert _tblsp_says(dump) == f"tblsp: {dump}: {words}"
+
+
+def _tblsp_says(dump: Path) -> str:
+    """What tblsp shows the editor (window/showMessage) that asks it to show ``dump``."""
+    def frame(message: Dict[str, object]) -> bytes:
+        body = json.dumps(message).encode()
+        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    server = subprocess.Popen([sys.executable, "-m", "tblsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=child_env(), cwd=dump.parent)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": None, "rootUri": None, "capabilities": {},
+        "initializationOptions": {"dumpFiles": [str(dump)]}}}))
+    server.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+    server.stdin.flush()
+    while True:
+        length = int(server.stdout.readline().split(b":")[1])
+        while server.stdout.readline().strip():
+            pass
+        message = json.loads(server.stdout.read(length))
+        if message.get("method") == "window/showMessage":
+            break
+    server.communicate(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+                       + frame({"jsonrpc": "2.0", "method": "exit"}), timeout=60)
+    return str(message["params"]["message"])
+
+
+def _in_every_tool(dump: Path) -> Dict[str, List[str]]:
+    """Each tool's command line, named as TOOLS names it."""
+    return {"tbdebug": _command("tbdebug", dump), "tbpeep": _command("tbpeep", dump),
+            "tbdump.report": _command("tbdump.report", dump), "tbdap": [sys.executable, "-m", "tbdap"],
+            "tbdap --port": _command("tbdap", dump), "tblsp": [sys.executable, "-m", "tblsp"],
+            "tblsp --tcp": [sys.executable, "-m", "tblsp", "--tcp", "--port", "0"]}
+
+
+TOOLS = ["tbdebug", "tbpeep", "tbdump.report", "tbdap", "tbdap --port", "tblsp", "tblsp --tcp"]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_closed_stdout_is_one_line_and_status_1(crash: Callable[..., Path], tool: str) -> None:
+    """`tbdebug dump >&-`: Python's sys.stdout is None, and the first print was a traceback
+    (tbdap --port 0 served on a port nobody could learn)."""
+    dump = crash("divide.py", "5", "0")
+    done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *_in_every_tool(dump)[tool]], cwd=dump.parent,
+                          env=child_env(), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
+    prog = tool.split()[0]
+    assert (done.returncode, done.stderr) == (1, f"{prog}: cannot write to stdout: it is closed\n")
+
+
+@pytest.mark.parametrize("tool", ["tbdebug", "tbpeep", "tbdump.report", "tbdap --port", "tblsp --tcp"])
+def test_a_reader_gone_from_stdout_ends_the_tool_quietly(crash: Callable[..., Path], tool: str) -> None:
+    """`tbdebug dump | head -1`: as `cat` ends, status 1 and no word (a traceback before)."""
+    dump = crash("divide.py", "5", "0")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(_in_every_tool(dump)[tool], cwd=dump.parent, env=child_env(), stdout=write,
+                              stderr=subprocess.PIPE, input="q\n", text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, "")
+
+
+@pytest.mark.parametrize("tool", [["tbdap", "--port"], ["tblsp", "--tcp", "--port"]])
+def test_a_port_in_use_is_said_in_words(tool: List[str], tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run([sys.executable, "-m", *tool, str(port)], tmp_path)
+    assert (done.returncode, done.stderr) == (2, f"{tool[0]}: cannot listen on 127.0.0.1:{port}: address already in use\n")
+
+
+@pytest.mark.parametrize("tool", [["tbdap", "--port"], ["tblsp", "--tcp", "--port"]])
+def test_a_host_that_does_not_resolve_is_said_in_words(tool: List[str], tmp_path: Path) -> None:
+    """The resolver's words (they vary: no name, no network), without what Python's create_server
+    puts around them ("(while attempting to bind on address ('nosuch.invalid', 5678))")."""
+    done = run([sys.executable, "-m", *tool, "5678", "--host", "nosuch.invalid"], tmp_path)
+    prefix = f"{tool[0]}: cannot listen on nosuch.invalid:5678: "
+    assert done.returncode == 2 and done.stderr.startswith(prefix), done.stderr
+    words = done.stderr[len(prefix):]
+    assert words.rstrip("\n").replace(" ", "").isalpha() and words[0].islower() and "\n" not in words[:-1], words
+
+
+def test_a_dump_cut_short_while_a_member_is_read_is_said_damaged(crash: Callable[..., Path]) -> None:
+    """Another process truncates the dump (a new one copied over it) while a viewer reads a
+    module's globals: read through a memory mapping, the viewer died of SIGBUS, without a word."""
+    dump = crash("divide.py", "5", "0")
+
+    def swell(members: Dict[str, bytes]) -> None:   # 100 MiB of globals: inflated and parsed for a while
+        for name in members:
+            if name.startswith("globals."):
+                members[name] = json.dumps({"g%d" % i: {"t": "str", "r": repr("x%d" % i * 30)}
+                                            for i in range(400000)}).encode()
+    big = rewrite_members(dump, dump.parent / "big.pkl", swell)
+    program = """if True:
+        import os, sys, threading, tbdump
+        dump = tbdump.load(sys.argv[1], objects=False)
+        namespace = dump.globals_of(dump.frames[-1])
+        cut = threading.Thread(target=os.truncate, args=(sys.argv[1], 4096))
+        cut.start()     # while the globals are read: when exactly does not matter
+        names = list(namespace)
+        cut.join()
+        print(len(names), tbdump.lazymembers.unreadable(namespace))
+    """
+    for _ in range(3):
+        copy = dump.parent / "cut.pkl"
+        copy.write_bytes(big.read_bytes())
+        done = run([sys.executable, "-c", program, str(copy)], dump.parent)
+        assert done.returncode == 0 and done.stderr == "", done
+        # Read before the cut, or said damaged as any change under an open dump is.
+        assert done.stdout in ("400000 None\n", "1 not readable: %s: the file was replaced while it was open\n" % copy)
+
+
+def _tampered(signed: Path) -> None:
+    data = signed.read_bytes()
+    length, end = struct.unpack("<Q8s", data[-16:])
+    manifest = json.loads(data[-16 - length:-16])
+    manifest["tampered"] = True   # covered by the signature; the members and their checksums are intact
+    body = json.dumps(manifest).encode()
+    signed.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
+
+
+@pytest.mark.parametrize("situation, key, why", [
+    ("tampered", "k1", "the dump's signature does not verify with TBDUMP_KEY"),
+    ("another key", "k2", "the dump's signature does not verify with TBDUMP_KEY"),
+    ("not signed", "k1", "the dump is not signed and TBDUMP_KEY is set")])
+def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Path, situation: str, key: str,
+                                                                     why: str) -> None:
+    """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load."""
+    shutil.copy(PROGRAMS / "divide.py", tmp_path)
+    signing = {} if situation == "not signed" else {"TBDUMP_KEY": "k1"}
+    run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path, env=signing)
+    dump = tmp_path / "traceback.pkl"
+    if situation == "tampered":
+        _tampered(dump)
+    reason = f"safe mode: {why}, so objects are not loaded"
+    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
+        done = run([sys.executable, "-m", tool, str(dump)], tmp_path, env={"TBDUMP_KEY": key}, stdin="q\n")
+        said = getattr(done, out).splitlines()
+        assert f"{tool}: {reason}; values are placeholders showing their previews" in said, done
+    client = DapClient.tbdap(env={"TBDUMP_KEY": key})
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(dump)})
+        assert f"  {reason}\n" in client.output_text(), client.output_text()
+    finally:
+        client.close()
+    assert tbdump.load(dump, key=key.encode()).safe_reason == reason
