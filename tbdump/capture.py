@@ -31,7 +31,7 @@ from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES, decode_source
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
-from .preview import Previewer, class_module, class_name, class_qualname, is_scalar, missing, redacted
+from .preview import SCALARS, Previewer, class_module, class_name, class_qualname, missing, redacted
 from .redaction import Redaction, is_code, rule_marker, split_argv
 from .saferepr import describe_exception
 from .scrubbing import Secrets
@@ -160,7 +160,7 @@ class Capture:
             self._note_cut("%s: values after it are not captured" % self.clock.why_cut if self.clock.interrupted
                            else "time budget: values after the deadline are not captured")
             return missing(obj, "not captured: %s" % self.clock.why_cut)
-        if not is_scalar(obj):
+        if type(obj) not in SCALARS:
             # One object in many frames (a thread's ``self`` in threading's three bootstrap
             # frames) is one preview and one record, previewed and pickled once.
             seen = self._seen.get(id(obj))

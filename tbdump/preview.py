@@ -14,7 +14,7 @@ import itertools
 import math
 import os
 import types
-from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, cut_while
 from .loaded import loaded
@@ -113,7 +113,7 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
 
 def is_scalar(obj: Any) -> bool:
     """An exact builtin scalar: describing it runs none of the program's code, and it has no children."""
-    return type(obj) in _SCALARS
+    return type(obj) in SCALARS
 
 
 def child_count(obj: Any) -> Optional[int]:
@@ -133,9 +133,11 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
     grouped attributes (dunders, methods, classes) are counted there by group
     instead of listed.
     """
+    stop = None if count is None else start + count
+    if type(obj) in _CONTAINERS:  # most containers: an exact builtin has no attributes of its own to list
+        return item_children(obj, start, count) + _len_entry(obj, stop)
     if isinstance(obj, _LEAF_TYPES) or type(obj) is _Unreadable:
         return []
-    stop = None if count is None else start + count
     if isinstance(obj, (dict, list, tuple, collections.deque, set, frozenset)):
         return _own_attributes(obj, start, groups) + item_children(obj, start, count) + _len_entry(obj, stop)
     if _is_ndarray(obj):
@@ -176,7 +178,7 @@ def type_attributes(obj: Any) -> List[LiveChild]:
 
 
 def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
-    n = _safe_len(obj)
+    n = len(obj) if type(obj) in _CONTAINERS else _safe_len(obj)
     if n is None or (stop is not None and stop < n):
         return []
     return [_live((LEN_NAME, n, None, None))]
@@ -186,9 +188,22 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     # A copy of the page only (not of a 200 000-entry dict), safe if the dict changes meanwhile.
     out = []
     for key, item in list(itertools.islice(obj.items(), start, stop)):
-        name = scalar_repr(key) if type(key) in _SCALARS else safe_repr(key)
-        out.append(_live((name, item, _key_access(key), None)))
+        known = _KEY_NAMES.get(key) if type(key) is str else None
+        if known is None:
+            known = (scalar_repr(key) if type(key) in SCALARS else safe_repr(key), _key_access(key))
+            if type(key) is str and len(key) <= _KEY_NAMED_UP_TO:
+                if len(_KEY_NAMES) >= _KEY_NAMES_MAX:
+                    _KEY_NAMES.clear()
+                _KEY_NAMES[key] = known
+        out.append(_live((known[0], item, known[1], None)))
     return out
+
+
+# The name and access of a dict's short text key: the same keys recur in many dicts (every
+# record's "id"), each worked out once.  Bounded: a long-lived viewer meets many.
+_KEY_NAMES: Dict[str, Tuple[str, Optional[str]]] = {}
+_KEY_NAMED_UP_TO = 64
+_KEY_NAMES_MAX = 4096
 
 
 def _key_access(key: Any) -> Optional[str]:
@@ -221,7 +236,22 @@ def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveCh
     n = len(obj)
     pad = len(str(max(n - 1, 0)))
     end = n if stop is None else min(stop, n)
+    if end <= _INDEXES_NAMED:
+        names = _index_names(pad)
+        return [_live((names[i], obj[i], _INDEX_ACCESS[i], None)) for i in range(start, end)]
     return [_live((str(i).zfill(pad), obj[i], "[%d]" % i, None)) for i in range(start, end)]
+
+
+# The names and accesses of a sequence's first items (a preview shows 20), made once.
+_INDEXES_NAMED = 64
+_INDEX_ACCESS = ["[%d]" % i for i in range(_INDEXES_NAMED)]
+
+
+@functools.lru_cache(maxsize=None)
+def _index_names(pad: int) -> List[str]:
+    """The names of items 0 to 63, zero-padded to ``pad`` digits as debugpy names a longer
+    sequence's items."""
+    return [str(i).zfill(pad) for i in range(_INDEXES_NAMED)]
 
 
 def _ndarray_attributes(obj: Any) -> List[LiveChild]:
@@ -384,7 +414,7 @@ def _group(special: bool, groupable: bool, attr: Any) -> Optional[str]:
     """The group of an attribute: by its name's kind (``_Listed``), then by what it holds."""
     if special:
         return GROUP_SPECIAL
-    if not groupable or type(attr) in _SCALARS:
+    if not groupable or type(attr) in SCALARS:
         return None
     if isinstance(attr, type):
         return GROUP_CLASS
@@ -453,14 +483,21 @@ class Previewer:
         self._secret_texts = secrets.texts
         self._short_text = min(max_string, MAX_STRING_OUTER)  # a repr longer is cut
         self._probes = environ_probes() if hide_environ else ()  # how a copy of the environment is known
+        # Children's names that no rule hides and that show nothing to hide: decided once each.
+        self._plain_names: Set[str] = {LEN_NAME}
 
     def value(self, obj: Any, level: int = 0) -> Value:
         """The preview of ``obj`` with children down to the depth budget; never raises."""
+        t = type(obj)
+        if t in SCALARS:  # most of a capture's values: straight to _scalar, which runs no user code
+            try:
+                return self._scalar(obj)
+            except BaseException as exc:
+                return _failed(obj, exc)
         if level or self.whole is None:
             return self._guarded(obj, level, None)
-        t = type(obj)
         flat = t in _CONTAINERS and _flat(obj)  # read once, for _value too
-        if not (t in _SCALARS or flat or (t in FIXED_REPR_TYPES and _opaque(obj, t))):  # steps to take
+        if not (flat or (t in FIXED_REPR_TYPES and _opaque(obj, t))):  # steps to take
             try:
                 return self.whole(lambda: self._guarded(obj, 0, flat))
             except BudgetExceeded:
@@ -478,15 +515,12 @@ class Previewer:
     def _guarded(self, obj: Any, level: int, flat: Optional[bool]) -> Value:
         try:
             return self._value(obj, level, flat)
-        except BudgetExceeded as exc:
-            return timed_out(obj, exc)
-        except BaseException as exc:  # isinstance() itself raises for objects lying about __class__
-            return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
+        except BaseException as exc:
+            return _failed(obj, exc)
 
     def _value(self, obj: Any, level: int, flat: Optional[bool]) -> Value:
+        """The preview of anything but an exact scalar."""
         t = type(obj)
-        if t in _SCALARS:
-            return self._scalar(obj)
         if self.hide_environ and (t is _ENVIRON_TYPE or (t is dict and is_environ_copy(obj, self._probes))):
             self.secrets.hide_environ()  # its items are scrubbed from the reprs around it
             if t is _ENVIRON_TYPE:
@@ -568,23 +602,29 @@ class Previewer:
         return Value(name, text, name)
 
     def _child(self, child: LiveChild, level: int) -> Child:
-        environ = type(child.obj) is _EnvironValue   # hidden as the environment's, whatever its name
-        rule = self.redact(child.name.strip("'\""), child.obj) if child.name != LEN_NAME and not environ else None
-        if rule and is_code(child.obj):
+        name, obj, access, group = child
+        environ = type(obj) is _EnvironValue   # hidden as the environment's, whatever its name
+        if name in self._plain_names and not environ:  # most children: "0", "'id'", "len()", met before
+            return Child(name, self._scalar(obj) if type(obj) in SCALARS else self.value(obj, level + 1),
+                         access, group)
+        key = name.strip("'\"")
+        rule = self.redact(key, obj) if name != LEN_NAME and not environ else None
+        if rule and is_code(obj):
             rule = None  # `def get_token()`: code, not a secret
         if environ:
-            v = redacted(child.obj.value, ENVIRON_RULE)
+            v = redacted(obj.value, ENVIRON_RULE)
         elif rule:
-            self.secrets.learn(child.obj)
-            v = redacted(child.obj, rule)
-        elif type(child.obj) in _SCALARS:
-            v = self._scalar(child.obj)
+            self.secrets.learn(obj)
+            v = redacted(obj, rule)
+        elif type(obj) in SCALARS:
+            v = self._scalar(obj)
         else:
-            v = self.value(child.obj, level + 1)
-        name = child.name
+            v = self.value(obj, level + 1)
         if ":" in name or "=" in name:  # a dict's key, seldom
             name = hide_named_values(name, self.secrets.redaction)
-        return Child(name, v, child.access, child.group)
+        elif self.secrets.redaction.rule_for_name(key) is None:
+            self._plain_names.add(name)  # no rule hides what it names, whatever that is
+        return Child(name, v, access, group)
 
 
 class _EnvironValue:
@@ -600,17 +640,31 @@ class _EnvironValue:
         return repr(ENVIRON_MARKER)
 
 
-_SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
+# Exact builtin scalars: describing one runs none of the program's code, and it has no children.
+SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
 _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 
-def _flat(obj: Any) -> bool:
-    """Whether the items a preview reads from this exact builtin container are all exact scalars."""
+def _flat(obj: Any, nested: bool = True) -> bool:
+    """Whether the items a preview reads from this exact builtin container are all exact scalars
+    or (``nested``) exact builtin containers of exact scalars (a record's ``{'id': 1, 'tags':
+    ['a']}``): describing it runs none of the program's code."""
+    found = set(map(type, _probed(obj)))
+    if found <= SCALARS:
+        return True
+    return nested and found <= _NESTABLE and all(_flat(item, False) for item in _probed(obj)
+                                                 if type(item) in _CONTAINERS)
+
+
+def _probed(obj: Any) -> Iterable[Any]:
+    """The items (a dict's keys and values) that a preview or repr of ``obj`` may read."""
     if type(obj) is dict:
-        return (set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= _SCALARS
-                and set(map(type, itertools.islice(obj.values(), _FLAT_PROBE))) <= _SCALARS)
-    return set(map(type, itertools.islice(obj, _FLAT_PROBE))) <= _SCALARS
+        return itertools.chain(itertools.islice(obj, _FLAT_PROBE), itertools.islice(obj.values(), _FLAT_PROBE))
+    return itertools.islice(obj, _FLAT_PROBE)
+
+
+_NESTABLE = SCALARS | _CONTAINERS
 
 
 def scalar_repr(obj: Any) -> str:
@@ -662,6 +716,14 @@ def redacted(obj: Any, rule: str) -> Value:
     """What a redacted value shows: its type, never its content."""
     return Value(type=type_name(obj), repr=rule_marker(rule), qualtype=qualified_type(obj),
                  redacted=rule)
+
+
+def _failed(obj: Any, exc: BaseException) -> Value:
+    """The preview of a value whose previewing raised ``exc``."""
+    if isinstance(exc, BudgetExceeded):
+        return timed_out(obj, exc)
+    # isinstance() itself raises for objects lying about __class__
+    return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
 
 
 def timed_out(obj: Any, exc: BudgetExceeded) -> Value:

@@ -220,14 +220,16 @@ class RecordWriter:
         if self.sink.closed:
             return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
         start = self.sink.size
+        t = type(obj)
         try:
             self.clock.pickling = True  # Ctrl-C may end the record anywhere here: it is rolled back
             try:
-                items, values = item_types(obj)
+                items, values = (None, None) if t in _PLAIN_DATA else item_types(obj)
                 hides = self.policy.may_hide_secrets(obj, items, values)
                 if hides != (self._pid_set is self._pid):
                     self._persistent_ids(hides)
-                if not hides and (type(obj) in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA)):
+                plain = not hides and (t in _PLAIN_DATA or (items is not None and items <= _PLAIN_DATA))
+                if plain:
                     self.pickler.dump(obj)  # no Python code runs while plain data pickles: no clock
                 else:
                     # Without the alarm (outside the main thread), a record that blocks is given
@@ -257,4 +259,5 @@ class RecordWriter:
         self.index += ENTRY.pack(start, length, self._fresh, alone)
         self._fresh = 0
         self.records += 1
-        return self.records - 1, self.policy.missing(obj)
+        # The C pickler saves plain data without asking the reduction hooks that make placeholders.
+        return self.records - 1, None if plain else self.policy.missing(obj)

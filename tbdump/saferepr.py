@@ -10,7 +10,7 @@ from __future__ import annotations
 import types
 from collections import OrderedDict, deque
 from itertools import islice
-from typing import Any, Iterable, Iterator, List, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded
 
@@ -104,16 +104,21 @@ _TEXTS = frozenset((str, bytes))
 
 
 def _flat_repr(obj: Any, t: type, level: int) -> Any:
-    """What _repr_iter/_repr_dict give for an exact builtin container of scalars, in one
-    join; None when an item shown is not a scalar."""
+    """What _repr_iter/_repr_dict give for an exact builtin container of scalars, or at the top
+    of scalars and such containers (a record's ``{'id': 1, 'tags': ['a']}``), in one join;
+    None when an item shown is anything else."""
     count = MAX_COLLECTION[level]
     items = list(islice(obj.items() if t is dict else obj, count))
     shown = items[:count - 1]
     scalars = [x for pair in shown for x in pair] if t is dict else shown
     found = set(map(type, scalars))
     if not found <= _FLAT_ITEMS:
-        return None
-    if found.isdisjoint(_TEXTS) or max(len(x) for x in scalars if type(x) in _TEXTS) <= MAX_STRING_INNER:
+        texts = _nested_texts(obj, scalars, found, level + 1)
+        if texts is None:
+            return None
+        body = ", ".join(["%s: %s" % pair for pair in zip(texts[::2], texts[1::2])] if t is dict else texts)
+    elif found.isdisjoint(_TEXTS) or max(map(len, scalars if found <= _TEXTS else
+                                             [x for x in scalars if type(x) in _TEXTS])) <= MAX_STRING_INNER:
         # Nothing to cut: the items' own reprs, joined by the C repr of a dict or list.
         body = repr(dict(shown) if t is dict else shown)[1:-1]
     elif t is dict:
@@ -126,6 +131,27 @@ def _flat_repr(obj: Any, t: type, level: int) -> Any:
     elif comma and len(shown) == 1:
         suffix = "," + suffix
     return prefix + body + suffix
+
+
+def _nested_texts(outer: Any, items: List[Any], found: Set[type], level: int) -> Optional[List[str]]:
+    """The reprs of ``items`` (of ``outer``, at ``level``) when each is a scalar or an exact
+    builtin container of scalars (_flat_repr); None otherwise, and for ``outer`` itself."""
+    if level >= len(MAX_COLLECTION) or not found <= _NESTABLE:
+        return None
+    texts = []
+    for item in items:
+        t = type(item)
+        if t in _FLAT_TYPES:
+            text = None if item is outer else _flat_repr(item, t, level)
+            if text is None:
+                return None
+            texts.append(text)
+        else:
+            texts.append(_scalar_text(item, level))
+    return texts
+
+
+_NESTABLE = _FLAT_ITEMS | frozenset(_FLAT_TYPES)
 
 
 def _scalar_text(obj: Any, level: int) -> str:
