@@ -23,6 +23,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from . import __version__, native, unpatched
+from .archived import in_archive, read_archived
 from .argvtexts import argv_texts, text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
@@ -328,6 +329,9 @@ class Capture:
                     note = _changed_since_start(os.fstat(fh.fileno()).st_mtime)
                     if len(data) > MAX_SOURCE_BYTES:
                         digest = self._digest(fh, data)
+            elif (archived := read_archived(filename, MAX_SOURCE_BYTES)) is not None:
+                data = archived.data
+                note = _changed_since_start(archived.mtime)
             else:
                 data = None
                 lines = linecache.getlines(filename, module_globals if isinstance(module_globals, dict) else None)
@@ -408,7 +412,7 @@ class Capture:
         if detail is not None:
             detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
             detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
-            if detail.filename and (os.path.isfile(detail.filename) or detail.filename in _REMEMBERED):
+            if detail.filename and _holds_source(detail.filename):
                 self.source(detail.filename, None)
                 text = self._sources[detail.filename].text
                 if text is not None:  # a file that failed to compile: its secrets never ran
@@ -611,6 +615,12 @@ def _changed_since_start(mtime: float) -> Optional[str]:
         return None
     return "the file changed on disk at %s, after the program started: these lines may not be " \
            "the code that ran" % unpatched.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
+
+
+def _holds_source(filename: str) -> bool:
+    """Whether the source of code that did not compile is kept: its file or zip member, or what
+    the runner remembered."""
+    return filename in _REMEMBERED or os.path.isfile(filename) or in_archive(filename) is not None
 
 
 def _why_no_source(module_globals: Any) -> str:
