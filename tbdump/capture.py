@@ -334,7 +334,7 @@ class Capture:
                 note = _changed_since_start(archived.mtime)
             else:
                 data = None
-                lines = linecache.getlines(filename, module_globals if isinstance(module_globals, dict) else None)
+                lines = _registered_lines(filename)
                 if lines:
                     text = "".join(lines)
                 elif filename in _REMEMBERED:
@@ -618,9 +618,25 @@ def _changed_since_start(mtime: float) -> Optional[str]:
 
 
 def _holds_source(filename: str) -> bool:
-    """Whether the source of code that did not compile is kept: its file or zip member, or what
-    the runner remembered."""
-    return filename in _REMEMBERED or os.path.isfile(filename) or in_archive(filename) is not None
+    """Whether the source of code that did not compile is kept: its file or zip member, what
+    the runner remembered or linecache holds.  No other name is searched for (a relative one
+    on sys.path would find another file of that name)."""
+    return (filename in _REMEMBERED or os.path.isfile(filename) or in_archive(filename) is not None
+            or (filename in linecache.cache and not _is_lazy(filename)))
+
+
+def _registered_lines(filename: str) -> List[str]:
+    """The lines linecache holds or finds for code no file holds: IPython's and Jupyter's cells,
+    doctest's examples (it patches getlines), a relative name found on sys.path.  Never from
+    a module's loader (the program's code, which may block or fail): a zip's member is read
+    apart, with zipfile."""
+    return [] if _is_lazy(filename) else linecache.getlines(filename)
+
+
+def _is_lazy(filename: str) -> bool:
+    """Whether linecache holds, for ``filename``, a module loader's get_source to call."""
+    entry = linecache.cache.get(filename)
+    return entry is not None and len(entry) == 1
 
 
 def _why_no_source(module_globals: Any) -> str:

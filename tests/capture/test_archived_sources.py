@@ -1,4 +1,5 @@
-"""Sources no file holds: a zip app's and a zipped package's members are kept in the dump as they ran."""
+"""Sources no file holds: a zip app's and a zipped package's members, and code a program
+registered in linecache (as IPython, Jupyter and doctest do) are kept in the dump as they ran."""
 from __future__ import annotations
 
 import hashlib
@@ -83,3 +84,50 @@ def test_a_zip_app_that_does_not_compile_keeps_the_source_tbdebug_lists(workdir:
     listing = run([PYTHON, "-m", "tbdebug", "traceback.pkl"], workdir, stdin="")
     assert "  2 >>\titems = (total,\n" in listing.stdout, listing.stdout
 
+
+# Code a program compiled from a string it built, registered in linecache under a name of its
+# own as IPython registers its cells (Jupyter names them as files: /tmp/ipykernel_1/2.py).
+REGISTERED = """
+    import linecache, sys, tbdump
+    def register(name, text):
+        linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+        return compile(text, name, "exec")
+    cell = "def check(n):\\n    limit = 3\\n    assert n < limit, n\\ncheck(5)\\n"
+    for n, name in enumerate(("<ipython-input-1-abc>", "/tmp/ipykernel_1/no-such-dir/2.py")):
+        try:
+            exec(register(name, cell), {})
+        except AssertionError as exc:
+            tbdump.dump_exception(exc, "cell%d.pkl" % n)
+    try:
+        register("<ipython-input-2-def>", "x = (1 +\\n")
+    except SyntaxError as exc:
+        tbdump.dump_exception(exc, "syntax.pkl")
+
+    # A module whose loader is the program's own: linecache would call it for the source.
+    class Loader:
+        def get_source(self, name):
+            open("loader-ran", "w").close()
+            return "def f():\\n    raise KeyError(1)\\n"
+    virtual = {"__name__": "virtual", "__loader__": Loader()}
+    exec(compile("def f():\\n    raise KeyError(1)\\n", "/nowhere/virtual.py", "exec"), virtual)
+    try:
+        virtual["f"]()
+    except KeyError as exc:
+        tbdump.dump_exception(exc, "loader.pkl")
+"""
+
+
+def test_code_registered_in_linecache_is_kept_and_a_lazy_entry_is_never_called(workdir: Path) -> None:
+    write(workdir / "prog.py", REGISTERED)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert proc.returncode == 0, proc.stderr
+    cell = "def check(n):\n    limit = 3\n    assert n < limit, n\ncheck(5)\n"
+    for n, filename in enumerate(("<ipython-input-1-abc>", "/tmp/ipykernel_1/no-such-dir/2.py")):
+        dump = tbdump.load(workdir / ("cell%d.pkl" % n))
+        assert [f.filename for f in dump.frames[-2:]] == [filename, filename]
+        assert dump.sources[filename].text == cell
+    syntax = tbdump.load(workdir / "syntax.pkl")
+    assert syntax.sources["<ipython-input-2-def>"].text == "x = (1 +\n"
+    # The program's loader may block or fail: capture never calls it.
+    assert tbdump.load(workdir / "loader.pkl").sources["/nowhere/virtual.py"].text is None
+    assert not (workdir / "loader-ran").exists()
