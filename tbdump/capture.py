@@ -23,6 +23,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from . import __version__, native, unpatched
+from .archived import in_archive, read_archived
 from .argvtexts import argv_texts, text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
@@ -328,9 +329,12 @@ class Capture:
                     note = _changed_since_start(os.fstat(fh.fileno()).st_mtime)
                     if len(data) > MAX_SOURCE_BYTES:
                         digest = self._digest(fh, data)
+            elif (archived := read_archived(filename, MAX_SOURCE_BYTES)) is not None:
+                data = archived.data
+                note = _changed_since_start(archived.mtime)
             else:
                 data = None
-                lines = linecache.getlines(filename, module_globals if isinstance(module_globals, dict) else None)
+                lines = _registered_lines(filename)
                 if lines:
                     text = "".join(lines)
                 elif filename in _REMEMBERED:
@@ -408,7 +412,7 @@ class Capture:
         if detail is not None:
             detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
             detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
-            if detail.filename and (os.path.isfile(detail.filename) or detail.filename in _REMEMBERED):
+            if detail.filename and _holds_source(detail.filename):
                 self.source(detail.filename, None)
                 text = self._sources[detail.filename].text
                 if text is not None:  # a file that failed to compile: its secrets never ran
@@ -611,6 +615,28 @@ def _changed_since_start(mtime: float) -> Optional[str]:
         return None
     return "the file changed on disk at %s, after the program started: these lines may not be " \
            "the code that ran" % unpatched.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
+
+
+def _holds_source(filename: str) -> bool:
+    """Whether the source of code that did not compile is kept: its file or zip member, what
+    the runner remembered or linecache holds.  No other name is searched for (a relative one
+    on sys.path would find another file of that name)."""
+    return (filename in _REMEMBERED or os.path.isfile(filename) or in_archive(filename) is not None
+            or (filename in linecache.cache and not _is_lazy(filename)))
+
+
+def _registered_lines(filename: str) -> List[str]:
+    """The lines linecache holds or finds for code no file holds: IPython's and Jupyter's cells,
+    doctest's examples (it patches getlines), a relative name found on sys.path.  Never from
+    a module's loader (the program's code, which may block or fail): a zip's member is read
+    apart, with zipfile."""
+    return [] if _is_lazy(filename) else linecache.getlines(filename)
+
+
+def _is_lazy(filename: str) -> bool:
+    """Whether linecache holds, for ``filename``, a module loader's get_source to call."""
+    entry = linecache.cache.get(filename)
+    return entry is not None and len(entry) == 1
 
 
 def _why_no_source(module_globals: Any) -> str:

@@ -36,6 +36,8 @@ MAX_HASHED_BYTES = 64 << 20
 
 # Why a local file is not shown: each completes "the local file is ...".
 MISSING = "missing here"
+# A zip app's ``app.pyz/__main__.py``: its lines are the dump's copy, never a member read here.
+IN_ARCHIVE = "in an archive here, not a file of its own"
 NOT_REGULAR = "not a regular file here"
 TOO_LARGE = "larger here than any source a dump records (%d bytes)" % MAX_HASHED_BYTES
 UNCHECKED = "not checked: the dump records no SHA-256 of the file that ran"
@@ -65,6 +67,8 @@ def _read(path: str, sink: Callable[[bytes], object], limit: int = MAX_HASHED_BY
         # stat before open: opening a device can act by itself (a tape rewinds, a
         # watchdog arms), opening a FIFO waits for a writer.
         info = os.stat(path)
+    except NotADirectoryError:
+        return IN_ARCHIVE
     except (OSError, ValueError):   # ValueError: a NUL in the name
         return MISSING
     if not stat.S_ISREG(info.st_mode):

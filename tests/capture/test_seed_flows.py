@@ -241,8 +241,7 @@ def test_a_syntax_error_is_said_as_python_says_it_and_dumped_at_the_programs_fil
     assert [Path(f.filename).name for f in dump.frames] == frames
     syntax = dump.exception.syntax
     assert (dump.exception.type, syntax.filename, syntax.lineno) == ("SyntaxError", where, line)
-    if case != "zip app":   # which the dump does not keep (no file, nor remembered by the runner)
-        assert dump.sources[where].text == (broken if case != "command" else args[1])
+    assert dump.sources[where].text == (broken if case != "command" else args[1])
     report = run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], workdir)
     assert report.returncode == 0 and said.rstrip("\n").split("\n")[0] in report.stdout
     assert "frozen" not in report.stdout and "runpy" not in report.stdout

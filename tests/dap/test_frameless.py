@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -65,6 +66,25 @@ def test_code_given_with_c_that_does_not_compile_is_served_from_the_dump(tbdap: 
     source = frame["source"]
     assert source["name"] == "<string>"
     assert client.ok("source", {"source": source, "sourceReference": source["sourceReference"]})["content"] == code
+
+
+def test_a_zip_app_that_does_not_compile_is_served_from_the_dump(tbdap: TBDAP, tmp_path: Path) -> None:
+    """`app.pyz/__main__.py` is no file: its lines are the dump's copy, said to be one."""
+    app = tmp_path / "app.pyz"
+    with zipfile.ZipFile(app, "w") as zf:
+        zf.writestr("__main__.py", BROKEN)
+    dump = tmp_path / "app.pkl"
+    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(dump), str(app)], cwd=str(tmp_path),
+                   env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, timeout=120)
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dump)})
+    (frame,) = stack_of(client)
+    assert (frame["line"], frame["column"]) == (BROKEN.splitlines().index(BROKEN_LINE) + 1, BROKEN_LINE.index("*") + 1)
+    source = frame["source"]
+    assert (source["path"], source["origin"]) == (
+        str(app / "__main__.py"), "as captured in the dump (in an archive here, not a file of its own)")
+    assert client.ok("source", {"source": source, "sourceReference": source["sourceReference"]})["content"] == BROKEN
 
 
 NEVER_RAISED = """\
