@@ -25,6 +25,11 @@ _TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 # Code that names these can reach any variable of the frame, not only those it names.
 _DYNAMIC_NAMES = frozenset(("locals", "globals", "vars", "dir", "eval", "exec"))
 
+# What an expression that only reads is made of (a hover's `order.items[0]`): any other node may
+# run a function of the program, which may change what the Variables view shows.
+_READS = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Slice, ast.Tuple,
+          ast.expr_context)
+
 
 class ModuleGlobals:
     """One module's globals as real objects, shared by the contexts of all its frames as the live
@@ -222,9 +227,13 @@ class Evaluator:
                 raise RequestError(one_line(exc)) from None
             statement = True
         g, loc = ctx.live(code)
-        result = self._run(code, g, loc, expression, ctx, context)
-        if context == "repl":
-            self.objects.changed = True  # a call may have changed what the Variables view shows
+        try:
+            result = self._run(code, g, loc, expression, ctx, context)
+        finally:
+            # A watch that calls (`items.pop()`) changes the program as the console does, as in
+            # debugpy: the Variables view must show it. A hover's name or attribute changes nothing.
+            if statement or context == "repl" or not _reads_only(expression):
+                self.objects.changed = True
         if statement or (context == "repl" and result is None):
             return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
         if isinstance(result, Missing):  # what the dump has of it: its preview
@@ -324,6 +333,14 @@ class Evaluator:
             return {name: _static_kind(row.obj, name) for name in names}
         return {c.access[1:]: _kind(c.value) for c in row.value.children or []
                 if c.access and c.access.startswith(".")}
+
+
+def _reads_only(expression: str) -> bool:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return False
+    return all(isinstance(node, _READS) for node in ast.walk(tree))
 
 
 def _dir(obj: Any) -> List[str]:

@@ -59,6 +59,17 @@ def shown(client: DapClient, ref: int) -> Dict[str, str]:
     return {r["name"]: r["value"] for r in rows}
 
 
+def test_a_watch_that_changes_a_value_shows_in_the_variables_view(
+        tbdap: Callable[..., DapClient], witness_dump: Path) -> None:
+    # The rows listed before the watch were listed again unchanged until a Set Value or a console
+    # input, though the watch had changed the list (debugpy's watch changes the live program).
+    client, frame_id, ref = crash_locals(tbdap, witness_dump)
+    assert shown(client, ref)["items"] == "[1, 2]"
+    client.ok("evaluate", {"expression": "items.append(3)", "frameId": frame_id, "context": "watch"})
+    after = shown(client, ref)
+    assert (after["items"], after["count"]) == ("[1, 2, 3]", "2")
+
+
 def test_a_functions_locals_shown_after_a_change_restore_none_of_its_modules_globals(
         tbdap: Callable[..., DapClient], witness_dump: Path) -> None:
     # They were built from every namespace of the frame: each of the module's globals was restored.
