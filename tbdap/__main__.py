@@ -1,23 +1,32 @@
 """`python -m tbdap`: serve DAP on stdio (how editors spawn it) or, with --port, on TCP."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-from tbdump.command import add_version, dump_name, prog_name, quiet_broken_pipe, require_stdout, tcp_port
-from tbdump.dumpfile import Dump, load
-from tbdump.errors import DumpError
-from tbdump.listening import CannotListen
-from tbdump.termtext import printable
+if TYPE_CHECKING:  # pragma: no cover
+    import argparse
 
-from .messaging import Connection
-from .server import serve_stdio, serve_tcp
-from .session import Session
+    from tbdump.dumpfile import Dump
+
+    from .messaging import Connection
+    from .session import Session
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl+C ends the adapter quietly, as it ends the server, also while it starts
+        return 0
+
+
+def _main(argv: Optional[List[str]]) -> int:
+    # Imported here, not above: Ctrl-C while they load (a good part of start-up) is then quiet too.
+    import argparse
+
+    from tbdump.command import add_version, dump_name, prog_name, quiet_broken_pipe, require_stdout, tcp_port
+
     parser = argparse.ArgumentParser(
         prog=prog_name("tbdap"), description="Debug Adapter Protocol server replaying a tbdump dump "
         "as if the program were paused at its exception.")
@@ -30,14 +39,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     # Over stdio stdout is the protocol's; with --port it says where tbdap serves.
     require_stdout("tbdap")
-    try:
-        with quiet_broken_pipe():
-            return _serve(args, parser)
-    except KeyboardInterrupt:  # Ctrl+C ends the adapter quietly, as it ends the server, also while it opens the dump
-        return 0
+    with quiet_broken_pipe():
+        return _serve(args, parser)
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from tbdump.dumpfile import load
+    from tbdump.errors import DumpError
+    from tbdump.listening import CannotListen
+
+    from .server import serve_stdio, serve_tcp
+    from .session import Session
+
     if args.port is None:
         if args.dump is not None:
             parser.error("DUMP is given in the launch request over stdio; to serve a file, add --port N")
@@ -72,6 +85,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _fail(message: str) -> int:
     """One line on stderr, the status to exit with; a file's name may hold control characters,
     shown as escapes as tbdebug shows them."""
+    from tbdump.termtext import printable
     print("tbdap: %s" % printable(message), file=sys.stderr)
     return 2
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import inspect
 import io
+import itertools
 import keyword
 import re
 import traceback
 import types
 from types import CodeType
-from typing import Any, Callable, ContextManager, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from tbdump.lazymembers import unreadable
 from tbdump.model import Frame, Value
@@ -24,6 +26,15 @@ _TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 
 # Code that names these can reach any variable of the frame, not only those it names.
 _DYNAMIC_NAMES = frozenset(("locals", "globals", "vars", "dir", "eval", "exec"))
+
+# What an expression that only reads is made of (a hover's `order.items[0]`): any other node may
+# run a function of the program, which may change what the Variables view shows.
+_READS = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Slice, ast.Tuple,
+          ast.expr_context)
+
+# A completions response lists so many names at most, the first in order: a module of 200 000
+# globals offered 111 111 of them for "V_1" (debugpy sends every match), some 5 MB a keystroke.
+COMPLETIONS_SHOWN = 1000
 
 
 class ModuleGlobals:
@@ -56,6 +67,8 @@ class FrameContext:
             self._globals.values, self._globals.values if shared else {})
         self._resolved_locals: Set[str] = self._globals.resolved if shared else set()
         self._unavailable: Dict[str, str] = {}
+        # The names completions offer, as at a count of the replay's changes: the set, and sorted.
+        self.completion_names: Optional[Tuple[int, Set[str], List[Tuple[str, str]]]] = None
 
     def live(self, code: Optional[CodeType] = None) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         """(globals, locals) as dicts of real objects; placeholders where a value is missing.
@@ -71,6 +84,38 @@ class FrameContext:
             for name in (values if names is None else names & values.keys()):
                 self._ensure(is_local, name)
         return self._live
+
+    def namespace(self, is_local: bool) -> Dict[str, Any]:
+        """The locals (or globals) alone as real objects, every variable of them in: a function's
+        Locals need none of its module's 200 000 globals restored."""
+        self._require_objects()
+        for name in (self.locals_values if is_local else self.globals_values):
+            self._ensure(is_local, name)
+        return self._live[is_local]
+
+    def names(self) -> Set[str]:
+        """Every variable's name as the namespaces hold them now: those the console deleted left
+        out, those it made in."""
+        names: Set[str] = set()
+        for is_local, values in ((False, self.globals_values), (True, self.locals_values)):
+            live = self._live[is_local]
+            resolved = self._resolved_locals if is_local else self._globals.resolved
+            deleted = resolved - live.keys()
+            names.update(values.keys() - deleted if deleted else values.keys(), live.keys())
+            if "__builtins__" not in values:
+                names.discard("__builtins__")
+        return names
+
+    def kind(self, name: str) -> Optional[str]:
+        """A variable's kind as completions say it (None: no variable of that name), the object
+        the console put there told by itself."""
+        for is_local, values in ((True, self.locals_values), (False, self.globals_values)):
+            live = self._live[is_local]
+            if name in live and (name != "__builtins__" or name in values):
+                return _object_kind(live[name])
+            if name in values and name not in (self._resolved_locals if is_local else self._globals.resolved):
+                return _kind(values[name])
+        return None
 
     def real(self, is_local: bool, name: str) -> Any:
         """One variable's real object, as the namespaces hold it now (changes included)."""
@@ -214,9 +259,13 @@ class Evaluator:
                 raise RequestError(one_line(exc)) from None
             statement = True
         g, loc = ctx.live(code)
-        result = self._run(code, g, loc, expression, ctx, context)
-        if context == "repl":
-            self.objects.changed = True  # a call may have changed what the Variables view shows
+        try:
+            result = self._run(code, g, loc, expression, ctx, context)
+        finally:
+            # A watch that calls (`items.pop()`) changes the program as the console does, as in
+            # debugpy: the Variables view must show it. A hover's name or attribute changes nothing.
+            if statement or context == "repl" or not _reads_only(expression):
+                self.objects.changed = True
         if statement or (context == "repl" and result is None):
             return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
         if isinstance(result, Missing):  # what the dump has of it: its preview
@@ -292,16 +341,26 @@ class Evaluator:
         word = match.group(0) if match else ""
         base, dot, prefix = word.rpartition(".")
         if dot:
-            names = self._attributes(base, ctx)
+            kinds = self._attributes(base, ctx)
+            offered, kind = _sorted(kinds.keys()), kinds.__getitem__
         else:
-            names = {**{k: "keyword" for k in keyword.kwlist},
-                     **{k: _static_kind(builtins, k) for k in dir(builtins)},
-                     **{k: _kind(v) for k, v in ctx.globals_values.items()},
-                     **{k: _kind(v) for k, v in ctx.locals_values.items()}}
+            offered, kind = self._variables(ctx), lambda name: ctx.kind(name) or _builtin_names()[name]
         # Case aside, as debugpy matches: "none" offers None, "valuee" ValueError.
         prefix = prefix.casefold()
-        return [{"label": name, "type": kind} for name, kind in sorted(names.items())
-                if name.casefold().startswith(prefix)]
+        matches = (name for folded, name in offered if folded.startswith(prefix))
+        # A kind for those shown only: one for each of 200 000 globals took half a second a keystroke.
+        return [{"label": name, "type": kind(name)} for name in itertools.islice(matches, COMPLETIONS_SHOWN)]
+
+    def _variables(self, ctx: FrameContext) -> List[Tuple[str, str]]:
+        """What a bare name may complete to, sorted; looked at again only after the replay changed,
+        and sorted again only if the console made or deleted a name."""
+        changes = self.objects.changes
+        cached = ctx.completion_names
+        if cached is None or cached[0] != changes:
+            names = ctx.names() | _builtin_names().keys()
+            cached = changes, names, (cached[2] if cached is not None and cached[1] == names else _sorted(names))
+            ctx.completion_names = cached
+        return cached[2]
 
     def _attributes(self, base: str, ctx: FrameContext) -> Dict[str, str]:
         try:
@@ -318,6 +377,24 @@ class Evaluator:
                 if c.access and c.access.startswith(".")}
 
 
+def _sorted(names: Iterable[str]) -> List[Tuple[str, str]]:
+    """(casefolded name, name), sorted by name."""
+    return [(name.casefold(), name) for name in sorted(names)]
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_names() -> Dict[str, str]:
+    return {**{k: "keyword" for k in keyword.kwlist}, **{k: _static_kind(builtins, k) for k in dir(builtins)}}
+
+
+def _reads_only(expression: str) -> bool:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return False
+    return all(isinstance(node, _READS) for node in ast.walk(tree))
+
+
 def _dir(obj: Any) -> List[str]:
     try:
         return [n for n in dir(obj) if isinstance(n, str)]
@@ -331,6 +408,12 @@ def _static_kind(obj: Any, name: str) -> str:
         attr = inspect.getattr_static(obj, name)
     except AttributeError:
         return "variable"
+    return _object_kind(attr)
+
+
+def _object_kind(attr: Any) -> str:
+    if isinstance(attr, Missing):  # the dump does not hold it: its preview says
+        return _kind(attr._tbdap_value)
     if isinstance(attr, type):
         return "class"
     if isinstance(attr, types.ModuleType):

@@ -531,9 +531,8 @@ class Session:
         values = ctx.locals_values if kind == "locals" else ctx.globals_values
         items: Iterable[Tuple[str, Value, Optional[Callable[[], Any]]]]
         if replay.objects.changed:
-            live_g, live_l = ctx.live()
             # A module frame's locals are its globals, which hold __builtins__ for evaluating.
-            live = {k: v for k, v in (live_l if kind == "locals" else live_g).items()
+            live = {k: v for k, v in ctx.namespace(kind == "locals").items()
                     if k != "__builtins__" or "__builtins__" in values}
             items = [(name, values[name] if isinstance(obj, Missing) and name in values else replay.clock.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]

@@ -1,14 +1,13 @@
 """`python -m tbdebug [--safe] [--exception N] DUMP`: post-mortem debugging of a dump file."""
-import argparse
+from __future__ import annotations
+
 import sys
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
-from tbdump.command import add_version, prog_name, quiet_broken_pipe, quiet_interrupt, require_stdout
-from tbdump.termtext import printable
+from tbdump.command import quiet_broken_pipe, quiet_interrupt, require_stdout
 
-from .cli import add_dump_arguments, fail, open_dump, prepare_output, say
-from .hook import HookError, find_debugger
-from .session import PROG, NoFrames, SessionError, choose, describe_chain, open_debugger
+if TYPE_CHECKING:  # pragma: no cover
+    import argparse
 
 DESCRIPTION = """\
 Open a tbdump file in a post-mortem debugger, at the frame that raised, as if
@@ -48,6 +47,13 @@ read) ends it as it ends Python, without a traceback (status 130).
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    import argparse
+
+    from tbdump.command import add_version, prog_name
+
+    from .cli import add_dump_arguments
+    from .session import PROG
+
     parser = argparse.ArgumentParser(
         prog=prog_name(PROG), description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,13 +65,21 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    require_stdout(PROG)
-    with quiet_interrupt(), quiet_broken_pipe():
-        return _debug(args)
+    # From the start: the modules imported below are a good part of start-up, Ctrl-C among them included.
+    with quiet_interrupt():
+        args = parse_args(argv)
+        require_stdout("tbdebug")
+        with quiet_broken_pipe():
+            return _debug(args)
 
 
 def _debug(args: argparse.Namespace) -> int:
+    from tbdump.termtext import printable
+
+    from .cli import fail, open_dump, prepare_output, say
+    from .hook import HookError, find_debugger
+    from .session import PROG, NoFrames, SessionError, choose, describe_chain, open_debugger
+
     prepare_output()
     dump = open_dump(PROG, args)
     try:

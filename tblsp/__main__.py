@@ -1,20 +1,15 @@
 """Entry point: `python -m tblsp` / `tblsp` — LSP over stdio, or TCP with --tcp."""
 from __future__ import annotations
 
-import argparse
 import gc
-import logging
 import sys
 from typing import TYPE_CHECKING, List, Optional
 
-from tbdump.command import add_version, prog_name, quiet_broken_pipe, require_stdout, tcp_port
-from tbdump.listening import CannotListen, announce, listen
-
-from . import gencache
-from .stdio import InterruptibleStdin
-
 if TYPE_CHECKING:  # pragma: no cover
+    import argparse
+
     from .server import TbLanguageServer
+    from .stdio import InterruptibleStdin
 
 # The extra `lsp` of pyproject.toml, installed by its own name: the `tbdump` on PyPI is
 # another project, so `pip install 'tbdump[lsp]'` would install that one.
@@ -27,6 +22,21 @@ class Unavailable(Exception):
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:   # Ctrl-C ends the server quietly, as it ends tbdap, also while it starts
+        return 0
+
+
+def _main(argv: Optional[List[str]]) -> int:
+    # Imported here, not above: Ctrl-C while they load (a good part of start-up) is then quiet too.
+    import argparse
+    import logging
+
+    from tbdump.command import add_version, prog_name, quiet_broken_pipe, require_stdout, tcp_port
+
+    from .stdio import InterruptibleStdin
+
     parser = argparse.ArgumentParser(
         prog=prog_name("tblsp"), description="Language server that shows a tbdump crash dump on the source.")
     parser.add_argument("--stdio", action="store_true",
@@ -44,14 +54,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                         format="tblsp %(levelname)s %(name)s: %(message)s")
     stdin = InterruptibleStdin()
     stdin.install()     # from the start: Ctrl-C while pygls loads ends tblsp quietly too
-    try:
-        with quiet_broken_pipe():
-            return _serve(args, stdin)
-    except KeyboardInterrupt:   # Ctrl-C ends the server quietly, as it ends tbdap
-        return 0
+    with quiet_broken_pipe():
+        return _serve(args, stdin)
 
 
 def _serve(args: argparse.Namespace, stdin: InterruptibleStdin) -> int:
+    from tbdump.listening import CannotListen, announce, listen
+
     try:
         server = _import_server()
     except Unavailable as exc:
@@ -81,6 +90,8 @@ def _import_server() -> "TbLanguageServer":
     # so it is off meanwhile, and what is there then is kept out of its later rounds.
     gc.disable()
     try:
+        from . import gencache
+
         # The code attrs and cattrs generate comes from a cache from now on (gencache.py).
         cache = gencache.install()
         try:

@@ -1,14 +1,16 @@
 """`python -m tbpeep [--safe] DUMP`: explore a dump file in peepshow."""
-import argparse
+from __future__ import annotations
+
 import shutil
 import sys
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from tbdebug.cli import add_dump_arguments, fail, open_dump, prepare_output, say
-from tbdump.command import add_version, prog_name, quiet_broken_pipe, quiet_interrupt, require_stdout
-from tbdump.localsource import install_sources
+from tbdump.command import quiet_broken_pipe, quiet_interrupt, require_stdout
 
-from .loader import PEEPSHOW, PeepshowMissing, import_peepshow
+from .loader import PEEPSHOW
+
+if TYPE_CHECKING:  # pragma: no cover
+    import argparse
 
 PROG = "tbpeep"
 
@@ -64,17 +66,29 @@ def _interruptible(execute: Callable[..., None]) -> Callable[..., None]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog=prog_name(PROG), description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_dump_arguments(parser)
-    add_version(parser, PROG)
-    args = parser.parse_args(argv)
-    require_stdout(PROG)
-    with quiet_interrupt(), quiet_broken_pipe():
-        return _explore(args)
+    # From the start: the modules imported below are a good part of start-up, Ctrl-C among them included.
+    with quiet_interrupt():
+        import argparse
+
+        from tbdebug.cli import add_dump_arguments
+        from tbdump.command import add_version, prog_name
+
+        parser = argparse.ArgumentParser(prog=prog_name(PROG), description=DESCRIPTION,
+                                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_dump_arguments(parser)
+        add_version(parser, PROG)
+        args = parser.parse_args(argv)
+        require_stdout(PROG)
+        with quiet_broken_pipe():
+            return _explore(args)
 
 
 def _explore(args: argparse.Namespace) -> int:
+    from tbdebug.cli import fail, open_dump, prepare_output, say
+    from tbdump.localsource import install_sources
+
+    from .loader import PeepshowMissing, import_peepshow
+
     prepare_output()
     try:
         import_peepshow()

@@ -8,6 +8,8 @@ from typing import Callable, Dict, List, Tuple
 
 import pytest
 
+from tbdap.evaluate import COMPLETIONS_SHOWN
+
 from .conftest import make_dump
 from .dapclient import DapClient
 
@@ -122,3 +124,25 @@ def test_a_global_changed_between_pages_shows_on_the_next_page_in_every_frame_of
     client.ok("evaluate", {"expression": "globals()['V_0001'] = 'again'", "frameId": frames["outer"]["id"],
                            "context": "repl"})
     assert paged(client, ref)[3 + 1]["value"] == "'again'"
+
+
+def completed(client: DapClient, text: str, frame: Dict[str, int]) -> List[Tuple[str, str]]:
+    targets = client.ok("completions", {"text": text, "column": len(text) + 1, "frameId": frame["id"]})["targets"]
+    return [(t["label"], t["type"]) for t in targets]
+
+
+def test_console_completions_of_a_big_module_are_bounded_and_follow_the_consoles_changes(
+        tbdap: Callable[..., DapClient], big_module_dump: Path) -> None:
+    # Every one of the 2 000 V_ globals came back for "V_" (111 111 of a module's 200 000 for
+    # "V_1"), and a name the console made was never offered.
+    client, frames = opened(tbdap, big_module_dump)
+    inner = frames["inner"]
+    assert completed(client, "V_", inner) == [(name, "variable") for name in PLAIN[:COMPLETIONS_SHOWN]]
+    assert completed(client, "x = v_15", inner) == [(name, "variable") for name in PLAIN[1500:1600]]
+    assert completed(client, "acc", inner) == [("Account", "class")]
+    client.ok("evaluate", {"expression": "V_1500 = len; del V_1501; V_15x = Account",
+                           "frameId": frames["<module>"]["id"], "context": "repl"})
+    after = completed(client, "V_15", inner)
+    assert after[:2] == [("V_1500", "function"), ("V_1502", "variable")]
+    assert [name for name, _ in after] == sorted(set(PLAIN[1500:1600] + ["V_15x"]) - {"V_1501"})
+    assert after[-1] == ("V_15x", "class")

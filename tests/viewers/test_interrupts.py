@@ -1,16 +1,19 @@
-"""Ctrl-C pressed in the tools as a person presses it, at the stage where it hurt: while a dump's
-values are restored.  The signal is sent once the tool shows it is restoring (a value of the
-crashed program says so on stderr as it is restored); what is asserted holds whichever instant
-it lands: no traceback, the tool ends as Python ends on Ctrl-C, a session goes on with right
-values."""
+"""Ctrl-C pressed in the tools as a person presses it, at the stages where it hurt: while a dump's
+values are restored, and while the tool starts.  The signal is sent once the tool shows it is
+at that stage (a value of the crashed program says so on stderr as it is restored; a module
+the tool imports at start-up, held, says so as it is imported); what is asserted holds
+whichever instant it lands: no traceback, the tool ends as Python ends on Ctrl-C, a session
+goes on with right values."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -19,10 +22,11 @@ from .children import child_env
 READY = "restoring\n"   # what slow_restore.py's Ready writes on stderr as it is restored
 
 
-def _interrupted(command: Sequence[str], cwd: Path, first: str = "", then: str = "") -> Tuple[int, str, str]:
-    """Run ``command`` and type ``first``; press Ctrl-C once the dump's restoring has begun, then
-    type ``then`` and close stdin.  The status, stdout and stderr."""
-    proc = subprocess.Popen(list(command), cwd=str(cwd), env=child_env(), text=True,
+def _interrupted(command: Sequence[str], cwd: Path, first: str = "", then: str = "", ready: str = READY,
+                 env: Optional[Dict[str, str]] = None) -> Tuple[int, str, str]:
+    """Run ``command`` and type ``first``; press Ctrl-C once stderr says ``ready`` (the dump's
+    restoring has begun), then type ``then`` and close stdin.  The status, stdout and stderr."""
+    proc = subprocess.Popen(list(command), cwd=str(cwd), env=child_env(env), text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write(first)
@@ -33,7 +37,7 @@ def _interrupted(command: Sequence[str], cwd: Path, first: str = "", then: str =
     err = []
     for line in proc.stderr:
         err.append(line)
-        if line.endswith(READY):
+        if line.endswith(ready):
             break
     proc.send_signal(signal.SIGINT)
     proc.stdin.write(then)
@@ -81,3 +85,40 @@ def test_a_restore_interrupted_in_a_repl_gives_the_right_values_the_next_time_or
     assert rows in ("rows: (3000000, '0', '2999999')",
                     "rows: not restored: restoring it was interrupted, and it cannot be read on from "
                     "where it stopped; open the dump again to restore it"), out
+
+
+# Holds the import of the module HOLD_IMPORT names, saying so on stderr, until Ctrl-C: the signal
+# then lands in the tool's start-up, before or inside its main() as the tool imports that module.
+HOLD_IMPORT = """
+    import os
+    import sys
+    import time
+
+    class Hold:
+        def find_spec(self, name, path=None, target=None):
+            if name == os.environ["HOLD_IMPORT"]:
+                sys.meta_path.remove(self)
+                sys.stderr.write("importing %s\\n" % name)
+                sys.stderr.flush()
+                time.sleep(60)
+            return None
+
+    sys.meta_path.insert(0, Hold())
+"""
+
+
+@pytest.mark.parametrize("tool, module", [
+    ("tbdap", "tbdap.session"), ("tblsp", "tblsp.gencache"), ("tbdebug", "tbdebug.session"),
+    ("tbpeep", "tbdebug.cli")])
+def test_ctrl_c_while_a_tool_starts_ends_it_without_a_traceback(tmp_path: Path, tool: str, module: str) -> None:
+    # Each imported these (a good part of its start-up) before its main() and its Ctrl-C handling:
+    # a KeyboardInterrupt traceback, where the same Ctrl-C a moment later ended the tool quietly.
+    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent(HOLD_IMPORT))
+    path = os.pathsep.join([str(tmp_path), child_env()["PYTHONPATH"]])
+    ready = "importing %s\n" % module
+    dump = [] if tool in ("tbdap", "tblsp") else ["traceback.pkl"]
+    status, out, err = _interrupted([sys.executable, "-m", tool, *dump], tmp_path, ready=ready,
+                                    env={"PYTHONPATH": path, "HOLD_IMPORT": module})
+    assert ready in err and "Traceback" not in err, err
+    # The servers end with status 0 on Ctrl-C, the viewers as Python ends (a shell's 130).
+    assert status == (0 if tool in ("tbdap", "tblsp") else -signal.SIGINT), (status, out, err)
