@@ -265,7 +265,7 @@ class Evaluator:
             # A watch that calls (`items.pop()`) changes the program as the console does, as in
             # debugpy: the Variables view must show it. A hover's name or attribute changes nothing.
             if statement or context == "repl" or not _reads_only(expression):
-                self.objects.changed = True
+                self.objects.mark_changed()
         if statement or (context == "repl" and result is None):
             return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
         if isinstance(result, Missing):  # what the dump has of it: its preview
@@ -331,7 +331,7 @@ class Evaluator:
             raise RequestError(one_line(exc)) from None
         g, loc = ctx.live(code)
         self._run(code, g, loc, value_expression, ctx, "watch")
-        self.objects.changed = True
+        self.objects.mark_changed()
         if a_global:  # a local of the same name would hide it from the expression
             return Row(target, self.clock.describe(g[target]), target, obj=g[target], has_obj=True)
         return self.evaluate(target, ctx, "watch")

@@ -199,11 +199,10 @@ class Objects:
         """Whether the replay was changed: previews may then be stale."""
         return self.changes > 0
 
-    @changed.setter
-    def changed(self, value: bool) -> None:
-        # Each change counts, not only the first: a scope's rows built before it are stale.
-        if value:
-            self.changes += 1
+    def mark_changed(self) -> None:
+        """Count a change of the replay: each counts, not only the first, as a scope's rows
+        built before it are stale."""
+        self.changes += 1
 
     def resolve(self, value: Value) -> Any:
         if not self.allowed:
