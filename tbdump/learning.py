@@ -7,9 +7,9 @@ import types
 from typing import Any, Dict, List, Optional, Set
 
 from .budget import Clock
+from .preview import SCALARS
 from .redaction import split_argv
 from .scrubbing import Secrets
-
 
 
 class Learner:
@@ -69,7 +69,7 @@ class Learner:
             pairs = [(name, value) for name, value in pairs if id(value) not in shown]
         for _, value in pairs:
             t = type(value)
-            if t not in _SCALARS:
+            if t not in SCALARS:
                 self.value(value)
             elif t is str and (":" in value or "=" in value):
                 self.secrets.learn_named_values(value)
@@ -79,7 +79,7 @@ class Learner:
     def value(self, obj: Any) -> None:
         """What ``obj`` (under an innocent name) holds under secrets' names."""
         t = type(obj)
-        if t in _SCALARS:
+        if t in SCALARS:
             return
         if t is list or t is tuple or t is set or t is frozenset:
             self._sequence(obj if t is list or t is tuple else list(itertools.islice(obj, self.SEQUENCE_ITEMS + 1)))
@@ -115,9 +115,6 @@ class Learner:
             for pair in items:
                 if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and rule_of(*pair):
                     self.secrets.learn(pair[1])
-
-
-_SCALARS = frozenset((int, float, complex, bool, type(None), bytes, str))
 
 
 def is_module_level(f: types.FrameType) -> bool:
