@@ -248,8 +248,12 @@ class Evaluator:
         if not self.objects.allowed:
             return self._from_previews(expression, ctx)
         try:
-            code = compile(expression, "<%s>" % context, "eval")
+            tree = ast.parse(expression, "<%s>" % context, "eval")
+            code = compile(tree, "<%s>" % context, "eval")
             statement = False
+            # A watch that calls (`items.pop()`) changes the program as the console does, as in
+            # debugpy: the Variables view must show it. A hover's name or attribute changes nothing.
+            changes = context == "repl" or not _reads_only(tree)
         except SyntaxError as exc:
             if context != "repl":
                 raise RequestError(one_line(exc)) from None
@@ -257,14 +261,12 @@ class Evaluator:
                 code = compile(expression, "<repl>", "exec")
             except SyntaxError as exc:
                 raise RequestError(one_line(exc)) from None
-            statement = True
+            statement = changes = True
         g, loc = ctx.live(code)
         try:
             result = self._run(code, g, loc, expression, ctx, context)
         finally:
-            # A watch that calls (`items.pop()`) changes the program as the console does, as in
-            # debugpy: the Variables view must show it. A hover's name or attribute changes nothing.
-            if statement or context == "repl" or not _reads_only(expression):
+            if changes:
                 self.objects.mark_changed()
         if statement or (context == "repl" and result is None):
             return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
@@ -387,11 +389,7 @@ def _builtin_names() -> Dict[str, str]:
     return {**{k: "keyword" for k in keyword.kwlist}, **{k: _static_kind(builtins, k) for k in dir(builtins)}}
 
 
-def _reads_only(expression: str) -> bool:
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
-        return False
+def _reads_only(tree: ast.AST) -> bool:
     return all(isinstance(node, _READS) for node in ast.walk(tree))
 
 
