@@ -15,7 +15,7 @@ import types
 from types import CodeType
 from typing import Any, Callable, ContextManager, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-from tbdump.lazymembers import unreadable
+from tbdump.lazymembers import unread_globals
 from tbdump.model import Frame, Value
 
 from .messaging import RequestError
@@ -154,8 +154,8 @@ class FrameContext:
         except SyntaxError:
             return error
         missing = ["%s (%s)" % (n, self._unavailable[n]) for n in sorted(names) if n in self._unavailable]
-        globals_missing = unreadable(self.globals_values)
-        if globals_missing is not None and error.startswith("NameError"):
+        globals_missing = unread_globals(error, self.globals_values)
+        if globals_missing is not None:
             missing.append("this module's globals (%s)" % globals_missing)
         if not missing:
             return error

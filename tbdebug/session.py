@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type,
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, links_of, walk
 from tbdump.frameless import NEVER_RAISED, location_name, syntax_location
-from tbdump.lazymembers import unreadable
+from tbdump.lazymembers import unread_globals
 from tbdump.localsource import install_sources
 from tbdump.model import plural
 from tbdump.placeholder import captured_class
@@ -213,8 +213,8 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
         def error(self, msg: str) -> None:
             # A name of a module whose globals the dump could not read is only "not defined" to
             # Python: say the globals are missing, as the dump's report and tbdap do.
-            missing = unreadable(getattr(self.curframe, "f_globals", None) or {})
-            if missing is not None and msg.startswith("NameError"):
+            missing = unread_globals(msg, getattr(self.curframe, "f_globals", None) or {})
+            if missing is not None:
                 msg = "%s (this module's globals are not in the dump: %s)" % (msg, missing)
             super().error(msg)
 

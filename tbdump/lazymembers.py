@@ -38,6 +38,13 @@ def unreadable(namespace: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
+def unread_globals(error: str, namespace: Mapping[str, Any]) -> Optional[str]:
+    """What every viewer adds to ``error``, evaluated in a frame whose module globals are in
+    ``namespace``: why they are not in the dump, when it is a NameError (the name may have
+    been one of them); else None."""
+    return unreadable(namespace) if error.startswith("NameError") else None
+
+
 class LazyNamespace(Mapping[str, Value]):
     """A module's globals (name -> preview), read from the dump the first time they are asked for."""
 
