@@ -12,7 +12,7 @@ import stat
 import zipfile
 from typing import NamedTuple, Optional, Tuple
 
-__all__ = ["Archived", "in_archive", "read_archived"]
+__all__ = ["Archived", "read_archived"]
 
 
 class Archived(NamedTuple):
@@ -20,7 +20,7 @@ class Archived(NamedTuple):
     mtime: float     # the archive's last change
 
 
-def in_archive(filename: str) -> Optional[Tuple[str, str]]:
+def _in_archive(filename: str) -> Optional[Tuple[str, str]]:
     """The archive (a regular file) and the member name ``filename`` stands for; None when no
     ancestor of it is a regular file."""
     if filename.startswith("<"):
@@ -45,7 +45,7 @@ def in_archive(filename: str) -> Optional[Tuple[str, str]]:
 def read_archived(filename: str, limit: int) -> Optional[Archived]:
     """The member of a zip archive that ``filename`` names, at most ``limit + 1`` bytes of it
     (a member that inflates without end is never read whole); None when it names none."""
-    where = in_archive(filename)
+    where = _in_archive(filename)
     if where is None:
         return None
     archive, member = where

@@ -23,7 +23,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from . import __version__, native, unpatched
-from .archived import in_archive, read_archived
+from .archived import read_archived
 from .argvtexts import argv_texts, text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
@@ -312,7 +312,11 @@ class Capture:
             return None
 
     # -- sources ----------------------------------------------------------------
-    def source(self, filename: str, module_globals: Any) -> None:
+    def source(self, filename: str, module_globals: Any, held_only: bool = False) -> None:
+        """Keeps ``filename``'s source, or why none is kept.  ``held_only`` (a SyntaxError's file,
+        no frame's): only a file, a zip member, what the runner remembered or linecache holds,
+        and nothing at all for another name (a relative one on sys.path would find another
+        file of that name)."""
         if filename in self._sources:
             return
         text: Optional[str] = None
@@ -332,6 +336,8 @@ class Capture:
             elif (archived := read_archived(filename, MAX_SOURCE_BYTES)) is not None:
                 data = archived.data
                 note = _changed_since_start(archived.mtime)
+            elif held_only and filename not in _REMEMBERED and not _is_cached(filename):
+                return
             else:
                 data = None
                 lines = _registered_lines(filename)
@@ -412,11 +418,11 @@ class Capture:
         if detail is not None:
             detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
             detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
-            if detail.filename and _holds_source(detail.filename):
-                self.source(detail.filename, None)
-                text = self._sources[detail.filename].text
-                if text is not None:  # a file that failed to compile: its secrets never ran
-                    self.records.policy.secrets.learn_source(text)
+            if detail.filename:
+                self.source(detail.filename, None, held_only=True)
+                held = self._sources.get(detail.filename)
+                if held is not None and held.text is not None:  # a file that failed to compile: its secrets never ran
+                    self.records.policy.secrets.learn_source(held.text)
         return detail
 
     def _message(self, exc: BaseException) -> str:
@@ -617,20 +623,17 @@ def _changed_since_start(mtime: float) -> Optional[str]:
            "the code that ran" % unpatched.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
 
 
-def _holds_source(filename: str) -> bool:
-    """Whether the source of code that did not compile is kept: its file or zip member, what
-    the runner remembered or linecache holds.  No other name is searched for (a relative one
-    on sys.path would find another file of that name)."""
-    return (filename in _REMEMBERED or os.path.isfile(filename) or in_archive(filename) is not None
-            or (filename in linecache.cache and not _is_lazy(filename)))
-
-
 def _registered_lines(filename: str) -> List[str]:
     """The lines linecache holds or finds for code no file holds: IPython's and Jupyter's cells,
     doctest's examples (it patches getlines), a relative name found on sys.path.  Never from
     a module's loader (the program's code, which may block or fail): a zip's member is read
     apart, with zipfile."""
     return [] if _is_lazy(filename) else linecache.getlines(filename)
+
+
+def _is_cached(filename: str) -> bool:
+    """Whether linecache holds lines for ``filename`` (not a loader's get_source to call)."""
+    return filename in linecache.cache and not _is_lazy(filename)
 
 
 def _is_lazy(filename: str) -> bool:
