@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections import deque
-from typing import Any, Deque, Dict, List, NamedTuple, Optional, Sequence, Set
+from typing import Any, Deque, Dict, List, NamedTuple, Sequence, Set
 
 from .model import ExceptionRecord
 
@@ -33,11 +33,6 @@ def links_of(exceptions: Sequence[ExceptionRecord], index: int) -> List[ChainLin
         out.append(ChainLink(record.context, index, CONTEXT))
     out += [ChainLink(m, index, MEMBER, n) for n, m in enumerate(record.members, 1)]
     return out
-
-
-def chained_from(exceptions: Sequence[ExceptionRecord], index: int) -> Optional[ChainLink]:
-    """The cause of ``exceptions[index]``, else its context: what Python prints before it."""
-    return next((link for link in links_of(exceptions, index) if link.relation != MEMBER), None)
 
 
 def walk(exceptions: Sequence[ExceptionRecord], breadth_first: bool = False) -> List[ChainLink]:
