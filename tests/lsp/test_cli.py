@@ -1,7 +1,6 @@
 """The `python -m tblsp` command line: version, bad arguments, TCP transport, Ctrl-C, no pygls."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import pty

@@ -7,7 +7,6 @@ must leave no marker, through ``tbdump.load`` and each command-line tool.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
