@@ -230,6 +230,11 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
                 return
             if isinstance(value, tbdump.Placeholder) and answer(value):
                 return
+            self._handed(command, arg, value)
+
+        def _handed(self, command: Any, arg: str, value: Any) -> None:
+            """pdb's ``command`` on ``arg``, handed ``value`` as what evaluating it gives: the
+            program's code that ``arg`` calls ran once already."""
             self._ahead = (value,)
             try:
                 command(arg)
@@ -254,11 +259,7 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
             except Exception:   # pdb has printed why, as it would have for the whole call
                 return
             name = captured_class(value) if isinstance(value, tbdump.Placeholder) else None
-            self._ahead = (_ClassText(name) if name is not None else type(value),)
-            try:
-                command(arg)
-            finally:
-                self._ahead = ()
+            self._handed(command, arg, _ClassText(name) if name is not None else type(value))
 
         def _type_is_rebound(self) -> bool:
             """Whether ``type`` names something else than the builtin in the current frame."""
