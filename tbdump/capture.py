@@ -328,7 +328,7 @@ class Capture:
             if isinstance(data, bytes):
                 pass
             elif os.path.isfile(filename):
-                with open_binary(filename) as fh:
+                with _open_binary(filename) as fh:
                     data = fh.read(MAX_SOURCE_BYTES + 1)
                     note = _changed_since_start(os.fstat(fh.fileno()).st_mtime)
                     if len(data) > MAX_SOURCE_BYTES:
@@ -650,7 +650,9 @@ def _why_no_source(module_globals: Any) -> str:
     return "no source available"
 
 
-def open_binary(filename: str) -> Any:
+def _open_binary(filename: str) -> _io.FileIO:
+    """A file opened by the C FileIO itself: a failing test's mock of open() or io.open must
+    not stop its dump from keeping the source."""
     return _io.FileIO(filename, "r")
 
 
@@ -772,7 +774,7 @@ def _owners(tops: Set[str], installed: Iterable[Tuple[str, str]]) -> Dict[str, T
         if len(found) == len(tops):
             break
         try:
-            with open_binary(os.path.join(dist[1], "top_level.txt")) as fh:
+            with _open_binary(os.path.join(dist[1], "top_level.txt")) as fh:
                 names = fh.read().decode("utf-8", "replace").split()
         except OSError:
             continue
