@@ -21,7 +21,7 @@ import time
 import struct
 import threading
 import zlib
-from typing import Any, BinaryIO, Dict, Optional, Set, Tuple
+from typing import Any, BinaryIO, Dict, Optional, Protocol, Set, Tuple
 
 from . import unpatched
 from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError
@@ -69,6 +69,14 @@ def manifest_mac(manifest: Dict[str, Any], key: bytes) -> str:
     return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
+class Checksum(Protocol):
+    """What a member's checksum is: hashlib's SHA-256 or Crc32."""
+
+    def update(self, data: Any, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
 class Crc32:
     """CRC-32 with hashlib's interface: what an unsigned dump's members carry.
 
@@ -94,7 +102,7 @@ def deflate(data: bytes) -> bytes:
     return unpatched.compress(data, 1)  # level 1: 3x faster, JSON still shrinks ~8x
 
 
-def new_checksum(signed: bool, data: Any = b"") -> Any:
+def new_checksum(signed: bool, data: Any = b"") -> Checksum:
     """The checksum a member carries: SHA-256 in a signed dump, else CRC-32."""
     return hashlib.sha256(data) if signed else Crc32(data)
 
@@ -104,13 +112,13 @@ def _checksum_key(signed: bool) -> str:
     return "sha256" if signed else Crc32.name
 
 
-def _member_checksum(member: Dict[str, Any]) -> Tuple[Any, Optional[str]]:
+def _member_checksum(member: Dict[str, Any]) -> Tuple[Checksum, Optional[str]]:
     """A fresh checksum of the kind a member's entry names, and the expected value."""
     signed = _checksum_key(True) in member
     return new_checksum(signed), member.get(_checksum_key(signed))
 
 
-def checksum_of_range(f: Any, offset: int, size: int, checksum: Any) -> str:
+def checksum_of_range(f: Any, offset: int, size: int, checksum: Checksum) -> str:
     """``checksum`` over ``size`` bytes of an open file from ``offset``, read in 1 MB chunks."""
     f.seek(offset)
     left = size

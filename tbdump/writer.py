@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from . import unpatched
 from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
-from .container import ContainerWriter, new_checksum
+from .container import Checksum, ContainerWriter, new_checksum
 from .model import EncodedMember, SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
@@ -46,7 +46,7 @@ class _HashingSink(RecordSink):
 
     def __init__(self, raw: Any, limit: int, signed: bool) -> None:
         super().__init__(raw, limit)
-        self.hash: Optional[Any] = new_checksum(signed)
+        self.hash: Optional[Checksum] = new_checksum(signed)
         # _queue's, in C, waits on an OS lock: queue.SimpleQueue may be a greenlet's.
         self._feed: Optional["_queue.SimpleQueue[Optional[List[Any]]]"] = None
         self._hasher: Optional[CaptureThread] = None
@@ -92,7 +92,7 @@ class _HashingSink(RecordSink):
         return None if self.hash is None else self.hash.hexdigest()
 
 
-def _hash_fed(feed: "_queue.SimpleQueue[Optional[List[Any]]]", checksum: Any) -> None:
+def _hash_fed(feed: "_queue.SimpleQueue[Optional[List[Any]]]", checksum: Checksum) -> None:
     """Update ``checksum`` with the buffers ``feed`` gives, in order, until it gives None."""
     batch = feed.get()
     while batch is not None:
