@@ -76,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _debug(args: argparse.Namespace) -> int:
     from tbdump.termtext import printable
 
-    from .cli import fail, open_dump, prepare_output, say
+    from .cli import fail, open_dump, prepare_output, safe_mode_notes, say
     from .hook import HookError, find_debugger
     from .session import PROG, NoFrames, SessionError, choose, describe_chain, open_debugger
 
@@ -106,8 +106,7 @@ def _debug(args: argparse.Namespace) -> int:
     notes.extend(f"cut by a capture budget: {line}" for line in meta.cut)
     if dump.version_note:
         notes.append(dump.version_note)
-    if not dump.objects_allowed:
-        notes.append(f"{dump.safe_reason}; values are placeholders showing their previews")
+    notes += safe_mode_notes(dump)
     if len(dump.exceptions) > 1:
         notes.append(f"opening exception #{args.exception} of {len(dump.exceptions)}; "
                      "--exception N opens another:")

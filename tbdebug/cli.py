@@ -2,7 +2,7 @@
 import argparse
 import io
 import sys
-from typing import NoReturn, Optional, TextIO
+from typing import List, NoReturn, Optional, TextIO
 
 import tbdump
 from tbdump.command import dump_name
@@ -46,3 +46,9 @@ def open_dump(prog: str, args: argparse.Namespace) -> tbdump.Dump:
         return tbdump.load(args.dump, objects=False if args.safe else None)
     except tbdump.DumpError as exc:
         fail(prog, str(exc))
+
+
+def safe_mode_notes(dump: tbdump.Dump) -> List[str]:
+    """What a viewer says first of a dump whose objects do not load: why, and that every value
+    it shows is a placeholder (none when they load)."""
+    return [] if dump.objects_allowed else [f"{dump.safe_reason}; values are placeholders showing their previews"]
