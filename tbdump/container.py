@@ -383,7 +383,7 @@ class ContainerReader:
         checksum, expected = _member_checksum(m)
         checksum.update(data)
         if checksum.hexdigest() != expected:
-            raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
+            raise self._fails_checksum(name)
         return data, m.get("encoding", "raw")
 
     def open_member(self, name: str) -> Tuple[BinaryIO, int]:
@@ -397,8 +397,11 @@ class ContainerReader:
         checksum, expected = _member_checksum(m)
         if checksum_of_range(stream, m["offset"], m["size"], checksum) != expected:
             stream.close()
-            raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
+            raise self._fails_checksum(name)
         return stream, m["offset"]
+
+    def _fails_checksum(self, name: str) -> CorruptDumpError:
+        return CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
 
     def reopen(self) -> BinaryIO:
         """Another read-only stream on the same file, for reading a member in two places at once.
