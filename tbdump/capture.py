@@ -15,7 +15,6 @@ import importlib.machinery
 import itertools
 import linecache
 import os
-import re
 import sys
 import sysconfig
 import threading
@@ -26,8 +25,8 @@ from . import __version__, native, unpatched
 from .archived import read_archived
 from .argvtexts import argv_texts, text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
+from .distributions import package_versions
 from .learning import Learner, is_module_level
-from .loaded import loaded
 from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES, decode_source
 from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
@@ -685,7 +684,7 @@ def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[s
         implementation=_IMPLEMENTATIONS.get(unpatched.implementation, unpatched.implementation),
         platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(argv_texts(), redaction),
         cwd=_safe_cwd(), executable=text_of(sys.executable) or "", tbdump_version=__version__,
-        packages=_package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
+        packages=package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
 
 
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
@@ -719,68 +718,6 @@ def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
     """``--password X`` and ``--token=X`` keep their flag and lose their value; what a value
     pattern hits is hidden (``Secrets`` learns the values, so copies are hidden too)."""
     return split_argv(argv, redaction)[0] if redaction.enabled else argv
-
-
-def _package_versions(frames: Iterable[Frame]) -> Dict[str, str]:
-    """Versions of the distributions whose modules appear in the stack.
-
-    Read from the ``*.dist-info`` folder names on ``sys.path`` rather than with
-    importlib.metadata, whose import alone takes longer than a small capture.
-    """
-    tops = sorted({f.module.partition(".")[0] for f in frames if f.library} - unpatched.stdlib_names)
-    if not tops:
-        return {}
-    installed = _installed_distributions()
-    owners = _owners({top for top in tops if _normalized(top) not in installed}, installed.values())
-    versions: Dict[str, str] = {}
-    for top in tops:
-        dist = installed.get(_normalized(top)) or owners.get(top)
-        version = dist[0] if dist else loaded(top, "__version__", str)
-        if version is not None:
-            versions[top] = version
-    return versions
-
-
-def _normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def _installed_distributions() -> Dict[str, Tuple[str, str]]:
-    """Normalized distribution name -> (version, metadata folder), for every
-    ``name-version.dist-info`` (or ``.egg-info``) on sys.path; the first one wins, as for imports."""
-    found: Dict[str, Tuple[str, str]] = {}
-    for entry in sys.path if isinstance(sys.path, list) else ():   # None: the program imports nothing more
-        if not isinstance(entry, str):   # a Path or bytes a program put there: imports skip it too
-            continue
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem, dot, kind = name.rpartition(".")
-            if dot and kind in ("dist-info", "egg-info") and "-" in stem:
-                dist, _, version = stem.partition("-")
-                found.setdefault(_normalized(dist), (version.partition("-")[0],
-                                                     os.path.join(entry or ".", name)))
-    return found
-
-
-def _owners(tops: Set[str], installed: Iterable[Tuple[str, str]]) -> Dict[str, Tuple[str, str]]:
-    """For each of ``tops``, the first distribution whose ``top_level.txt`` names it (PyYAML for
-    yaml), each file read once: a stack through 100 such packages read 100 times each of the
-    hundreds installed."""
-    found: Dict[str, Tuple[str, str]] = {}
-    for dist in installed:
-        if len(found) == len(tops):
-            break
-        try:
-            with _open_binary(os.path.join(dist[1], "top_level.txt")) as fh:
-                names = fh.read().decode("utf-8", "replace").split()
-        except OSError:
-            continue
-        for top in tops.intersection(names):
-            found.setdefault(top, dist)
-    return found
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,
