@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["MAX_SOURCE_BYTES", "MAX_HASHED_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local", "decode_source",
-           "no_source_note", "install_sources"]
+           "no_copy_reason", "no_source_note", "install_sources"]
 
 # The largest source a capture keeps (capture.py keeps no text of a larger one).
 MAX_SOURCE_BYTES = 4 << 20
