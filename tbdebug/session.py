@@ -213,7 +213,8 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
         def error(self, msg: str) -> None:
             # A name of a module whose globals the dump could not read is only "not defined" to
             # Python: say the globals are missing, as the dump's report and tbdap do.
-            missing = unread_globals(msg, getattr(self.curframe, "f_globals", None) or {})
+            # str(): pdb hands some errors over as the exception itself (`ll` without source: an OSError).
+            missing = unread_globals(str(msg), getattr(self.curframe, "f_globals", None) or {})
             if missing is not None:
                 msg = "%s (this module's globals are not in the dump: %s)" % (msg, missing)
             super().error(msg)

@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional
 
 import pytest
 
-from ..conftest import rewrite_safe_layer
+from ..conftest import globals_unreadable, rewrite_safe_layer
 from ..crafted import TIMEOUT, Safe, memory_cap, name_file
 from .children import child_env
 
@@ -84,6 +84,21 @@ def test_a_local_file_the_dump_has_no_copy_of_is_not_shown(crash: Callable[..., 
     assert done.returncode == 0, done.stderr
     assert "TOP SECRET" not in done.stdout + done.stderr
     assert f"{named}: no source to show: the dump holds no copy" in done.stdout + done.stderr
+
+
+def test_longlist_of_a_frame_without_source_whose_module_globals_are_damaged(crash: Callable[..., Path],
+                                                                            tmp_path: Path) -> None:
+    # pdb hands `longlist`'s error to Pdb.error as the OSError itself, not a str: tbdebug's
+    # note for a module whose globals the dump cannot read took it for text and died of an
+    # AttributeError, a traceback instead of pdb's own line.
+    gone = str(tmp_path / "gone.py")
+    dump = globals_unreadable(crafted(crash, lambda safe: name_file(safe, gone, text=None, sha256=None)),
+                              tmp_path / "damaged.pkl")
+    done = view("tbdebug", dump, "longlist\np undefined_name\nq\n")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "*** could not get source code" in done.stdout
+    assert "*** NameError: name 'undefined_name' is not defined (this module's globals are not in the dump" \
+        in done.stdout
 
 
 ESC = "\x1b]0;PWNED\x07\x1b[2J\x1b[H"       # retitle the window, clear the screen
