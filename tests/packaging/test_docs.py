@@ -47,10 +47,15 @@ def _section(path: Path, heading: str) -> str:
     return text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
 
 
+def _table_rows(text: str) -> List[List[str]]:
+    """The cells of every row of the Markdown tables in ``text``, header rows included."""
+    return [[cell.strip() for cell in line.strip().strip("|").split(" | ")] for line in text.splitlines()
+            if line.startswith("|") and not re.match(r"\|\s*-", line)]
+
+
 def _table_column(text: str) -> List[str]:
     """The first cell of every row of the Markdown tables in ``text``."""
-    return [line.split("|")[1].strip() for line in text.splitlines()
-            if line.startswith("|") and not re.match(r"\|\s*-", line)]
+    return [row[0] for row in _table_rows(text)]
 
 
 def test_every_variable_the_code_reads_is_documented_and_no_other() -> None:
@@ -190,3 +195,18 @@ def test_the_readmes_profiling_command_refuses_a_wrong_name_in_one_usage_line() 
         assert done.returncode == 2 and "Traceback" not in done.stderr, done
         error, _, choices = done.stderr.splitlines()[-1].partition(" (choose from ")
         assert error == f"profile_dump.py: error: {says}" and listed in choices, done
+
+
+def _help_lines(tool: str) -> List[str]:
+    done = run([sys.executable, "-m", tool, "--help"], REPO, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_every_tools_help_fits_an_80_column_terminal(tool: str) -> None:
+    """Text a tool lays out itself (tbdebug's description and epilog, tbdump's whole help) is
+    wrapped as argparse wraps the rest; tbdump's usage line is exempt: its usage errors print it
+    as their one line."""
+    wide = [line for line in _help_lines(tool) if len(line) > 80 and not line.startswith("usage:")]
+    assert wide == []
