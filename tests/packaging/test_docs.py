@@ -27,7 +27,8 @@ DOCS = [README, *sorted((REPO / "docs").glob("*.md")), EXTENSION_README]
 # A whole name; one that ends in "_" is a prefix ("TBDUMP_" + name, `TBDUMP_PREVIEW_*`), not a variable.
 VARIABLE = re.compile(r"\b(?:TBDUMP|TBLSP)_[A-Z0-9_]+")
 TOOLS = ["tbdump", "tbdap", "tbdebug", "tbpeep", "tblsp", "tbdump.report"]
-LONG_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+# A long option, or a short one standing alone (`-e`, not the `-e` of `--exception` or `-eN`).
+OPTION = re.compile(r"(?<![\w-])(?:--[a-z][a-z-]*|-[a-zA-Z](?![\w-]))")
 
 
 def _named(files: Iterable[Path]) -> Set[str]:
@@ -120,10 +121,10 @@ def test_every_relative_link_resolves(doc: Path) -> None:
 
 
 def _options(tool: str) -> Set[str]:
-    """The long options ``python -m tool --help`` lists."""
+    """The options, long and short, ``python -m tool --help`` lists."""
     done = run([sys.executable, "-m", tool, "--help"], REPO)
     assert done.returncode == 0, done.stderr
-    return set(LONG_OPTION.findall(done.stdout)) - {"--help"}
+    return set(OPTION.findall(done.stdout.replace("python -m ", ""))) - {"--help", "-h"}
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +140,7 @@ def test_every_option_of_every_tool_is_documented(options: Dict[str, Set[str]]) 
 
 
 def _documented_commands() -> Iterator[Tuple[str, str, List[str]]]:
-    """(document, tool, the long options it is given) for each `python -m tool ...` the docs show.
+    """(document, tool, the options it is given) for each `python -m tool ...` the docs show.
     tbdump's own options end at the program it runs: what follows is the program's."""
     tool_name = "|".join(re.escape(tool) for tool in sorted(TOOLS, key=len, reverse=True))
     for path in DOCS:
@@ -153,7 +154,7 @@ def _documented_commands() -> Iterator[Tuple[str, str, List[str]]]:
                         break                                            # the program
                     if tool == "tbdump" and word in ("-m", "-c"):
                         break
-                    given += [part for part in re.split(r"[\[\]/=]", word) if LONG_OPTION.fullmatch(part)]
+                    given += [part for part in re.split(r"[\[\]/=]", word) if OPTION.fullmatch(part)]
                 yield str(path.relative_to(REPO)), tool, given
 
 
