@@ -2,7 +2,8 @@
 tools and the VS Code extension read is documented (in the README's Configuration table), and
 every one the documents name is read; every option of every tool is documented, and every one a
 documented command line uses exists; the extension's settings and launch attributes are
-described; every relative link leads somewhere."""
+described; every relative link leads somewhere; each tool's help fits 80 columns; the budgets'
+documented defaults are the code's; and FORMAT.md names every key a real dump writes."""
 from __future__ import annotations
 
 import json
