@@ -44,15 +44,19 @@ def trust_decision(reader: ContainerReader, objects: Optional[bool],
         return SAFE_MODE_REQUESTED
     if objects is None and settings.flag("TBDUMP_SAFE", False):
         return SAFE_MODE_REQUESTED + " (TBDUMP_SAFE is set)"
+    # The reason names where the key came from: a script's key= is not TBDUMP_KEY, and a
+    # user told "TBDUMP_KEY" would look for a variable that is not set.
+    named, given = "the key given", "a key is given"
     if key is None:
         env = os.environ.get("TBDUMP_KEY")
         key = env.encode("utf-8") if env else None
+        named, given = "TBDUMP_KEY", "TBDUMP_KEY is set"
     if key is None:
         return None
     if reader.manifest.get("hmac") is None:
-        return "safe mode: the dump is not signed and TBDUMP_KEY is set, so objects are not loaded"
+        return "safe mode: the dump is not signed and %s, so objects are not loaded" % given
     if not reader.signature_ok(key):
-        return "safe mode: the dump's signature does not verify with TBDUMP_KEY, so objects are not loaded"
+        return "safe mode: the dump's signature does not verify with %s, so objects are not loaded" % named
     return None
 
 

@@ -210,7 +210,7 @@ def _tampered(signed: Path) -> None:
     ("another key", "k2", "the dump's signature does not verify with TBDUMP_KEY"),
     ("not signed", "k1", "the dump is not signed and TBDUMP_KEY is set")])
 def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Path, situation: str, key: str,
-                                                                     why: str) -> None:
+                                                                     why: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load."""
     shutil.copy(PROGRAMS / "divide.py", tmp_path)
     signing = {} if situation == "not signed" else {"TBDUMP_KEY": "k1"}
@@ -230,4 +230,5 @@ def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Pa
         assert f"  {reason}\n" in client.output_text(), client.output_text()
     finally:
         client.close()
-    assert tbdump.load(dump, key=key.encode()).safe_reason == reason
+    monkeypatch.setenv("TBDUMP_KEY", key)
+    assert tbdump.load(dump).safe_reason == reason
