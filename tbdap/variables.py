@@ -27,6 +27,8 @@ PAGE = 100  # VS Code asks for indexed children 100 at a time
 # holding the rest in ranges of BUCKET (or BUCKET**2, ...) items, as debugpy lays them out.
 BUCKET = 1000
 LEN_NAME = preview.LEN_NAME
+# The rows a preview makes up about a container's items, reached by no expression of their own.
+SUMMARY_NAMES = frozenset((LEN_NAME, preview.ARRAY_MIN, preview.ARRAY_MAX))
 GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function variables",
                 GROUP_CLASS: "class variables"}
 GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
@@ -589,8 +591,9 @@ def group_rows(rows: List[Row], named_heads: bool = False) -> List[Row]:
 
 
 def _is_indexed(name: str, access: Optional[str]) -> bool:
-    """Items of a container (list index, dict key, set member), as opposed to attributes and len()."""
-    if name == LEN_NAME or name in GROUP_LABELS.values():
+    """Items of a container (list index, dict key, set member), as opposed to attributes, len()
+    and an array's min and max."""
+    if (access is None and name in SUMMARY_NAMES) or name in GROUP_LABELS.values():
         return False
     return not (access or "").startswith(".")
 
