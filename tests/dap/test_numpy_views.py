@@ -142,8 +142,9 @@ def test_arrays_show_what_debugpy_shows(debugpy_view: Dict[str, Any], dump: Path
 
 
 def rows_of(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
-    """Under each array local: every row (items: the first page) as (name, value, type), and
-    what "Add to Watch" on a row with an evaluateName shows (None: it has none)."""
+    """Under each array local: every row (items: the first page) as (name, value, type), what
+    "Add to Watch" on a row with an evaluateName shows (None: it has none), and whether the row
+    is read-only."""
     frame_id = top_frame(client, stopped)
     local_ref = client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"]
     shown: Dict[str, Any] = {}
@@ -155,7 +156,9 @@ def rows_of(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str
         # len()'s watch, len(huge), is a call: in safe mode only names, attributes and items evaluate.
         shown[row["name"]] = [shown_row(k) + (k.get("evaluateName") and k["name"] != "len()" and normal(
             client.ok("evaluate", {"expression": k["evaluateName"], "frameId": frame_id,
-                                   "context": "watch"})["result"]) or None,) for k in kids]
+                                   "context": "watch"})["result"]) or None,
+                                              "readOnly" in (k.get("presentationHint") or {}).get("attributes", []))
+                              for k in kids]
     return shown
 
 
@@ -163,16 +166,17 @@ def rows_of(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str
 def test_add_to_watch_on_an_arrays_rows_shows_the_row(dump: Path, safe: bool) -> None:
     """Each row under an array that has an evaluateName (dtype, shape, size, each item) watches to
     what the row shows; max and min have none, as under debugpy (one may be a text saying why it
-    was not worked out).  A min() of the program's own that fails is that row's value: the
+    was not worked out), and are read-only, so VS Code offers no Set Value on them.  A min() of the program's own that fails is that row's value: the
     array's other rows and its items still show (debugpy shows one traceback in their place)."""
     got = replayed(dump, rows_of, safe=safe)
     assert set(got) == ARRAYS | {"readings"}, sorted(got)
     for name, rows in got.items():
         summaries = [r for r in rows if r[0] in ("max", "min")]
-        assert [r[0] for r in summaries] == ["max", "min"] and all(r[3] is None for r in summaries), (name, rows)
+        assert [r[0] for r in summaries] == ["max", "min"], (name, rows)
+        assert all(r[3] is None and r[4] for r in summaries), (name, summaries)
         watched = [r for r in rows if r[0] not in ("max", "min", "len()", "…")]
-        assert watched and all(r[3] == r[1] for r in watched), (name, watched)
-    assert got["readings"] == [
+        assert watched and all(r[3] == r[1] and not r[4] for r in watched), (name, watched)
+    assert [r[:4] for r in got["readings"]] == [
         ("dtype", "dtype('float64')", "Float64DType", "dtype('float64')"),
         ("max", "Readings(2.)", "Readings", None),
         ("min", "<error: ValueError: sensor offline>", "ValueError", None),
