@@ -1,13 +1,14 @@
 """numpy arrays and scalars in a replay's Variables view, hovers and Copy Value, next to the same
 program stopped live under debugpy.
 
-programs/arrays.py fails holding a 1-d, a 2-d, a 0-d, an empty and a two-million-item array,
-one with a NaN, a structured one, one of objects, one of text, a masked array, and numpy
-scalars.  For each local of its failing frame the same client reads, from debugpy live and
-from tbdap (objects loaded, and in safe mode from the previews alone): the row (value, type),
-its hover and Copy Value, a scalar's children, and under an array the rows debugpy lists
-above its items (dtype, max, min, shape, size: max and min worked out as debugpy does, of
-numbers only and of a million items at most, else its text saying why) and its items.
+programs/arrays.py fails holding a 1-d, a 2-d, a 0-d, an empty and a two-million-item array, one
+with a NaN, a structured one, one of objects, one of text, a masked array, numpy scalars, and an
+array of its own class whose min() raises. For each local of its failing frame the same client
+reads, from debugpy live and from tbdap (objects loaded, and in safe mode from the previews
+alone): the row (value, type), its hover and Copy Value, a scalar's children, and under an array
+the rows debugpy lists above its items (dtype, max, min, shape, size: max and min worked out as
+debugpy does, of numbers only and of a million items at most, else its text saying why) and its
+items.
 Where tbdap shows an array otherwise on purpose, the difference is applied here, by name:
 
 - ITEMS: debugpy puts an array's items under one "[0:n] " row, a list of the first 500
@@ -23,7 +24,7 @@ Memory addresses are normalised, as in test_live_vs_replay.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -143,31 +144,37 @@ def test_arrays_show_what_debugpy_shows(debugpy_view: Dict[str, Any], dump: Path
 
 def rows_of(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
     """Under each array local: every row (items: the first page) as (name, value, type), what
-    "Add to Watch" on a row with an evaluateName shows (None: it has none), and whether the row
-    is read-only."""
+    "Add to Watch" on it shows (None: it has no evaluateName), and whether it is read-only."""
     frame_id = top_frame(client, stopped)
     local_ref = client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"]
     shown: Dict[str, Any] = {}
     for row in listed(client, local_ref):
-        if row["name"] not in ARRAYS | {"readings"}:
-            continue
-        paging = {"start": 0, "count": PAGE} if row.get("indexedVariables") else {}
-        kids = listed(client, row["variablesReference"], **paging)
-        # len()'s watch, len(huge), is a call: in safe mode only names, attributes and items evaluate.
-        shown[row["name"]] = [shown_row(k) + (k.get("evaluateName") and k["name"] != "len()" and normal(
-            client.ok("evaluate", {"expression": k["evaluateName"], "frameId": frame_id,
-                                   "context": "watch"})["result"]) or None,
-                                              "readOnly" in (k.get("presentationHint") or {}).get("attributes", []))
-                              for k in kids]
+        if row["name"] in ARRAYS | {"readings"}:
+            paging = {"start": 0, "count": PAGE} if row.get("indexedVariables") else {}
+            shown[row["name"]] = [shown_row(k) + (watched(client, frame_id, k), read_only(k))
+                                  for k in listed(client, row["variablesReference"], **paging)]
     return shown
+
+
+def watched(client: DapClient, frame_id: int, row: Dict[str, Any]) -> Optional[str]:
+    # len()'s watch, len(huge), is a call: in safe mode only names, attributes and items evaluate.
+    if "evaluateName" not in row or row["name"] == "len()":
+        return None
+    return normal(client.ok("evaluate", {"expression": row["evaluateName"], "frameId": frame_id,
+                                         "context": "watch"})["result"])
+
+
+def read_only(row: Dict[str, Any]) -> bool:
+    return "readOnly" in (row.get("presentationHint") or {}).get("attributes", [])
 
 
 @pytest.mark.parametrize("safe", [False, True], ids=["loaded", "safe"])
 def test_add_to_watch_on_an_arrays_rows_shows_the_row(dump: Path, safe: bool) -> None:
     """Each row under an array that has an evaluateName (dtype, shape, size, each item) watches to
     what the row shows; max and min have none, as under debugpy (one may be a text saying why it
-    was not worked out), and are read-only, so VS Code offers no Set Value on them.  A min() of the program's own that fails is that row's value: the
-    array's other rows and its items still show (debugpy shows one traceback in their place)."""
+    was not worked out), and are read-only, so VS Code offers no Set Value on them.  A min() of
+    the program's own that fails is that row's value: the array's other rows and its items
+    still show (debugpy shows one traceback in their place)."""
     got = replayed(dump, rows_of, safe=safe)
     assert set(got) == ARRAYS | {"readings"}, sorted(got)
     for name, rows in got.items():
