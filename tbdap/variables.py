@@ -27,6 +27,8 @@ PAGE = 100  # VS Code asks for indexed children 100 at a time
 # holding the rest in ranges of BUCKET (or BUCKET**2, ...) items, as debugpy lays them out.
 BUCKET = 1000
 LEN_NAME = preview.LEN_NAME
+# The rows a preview makes up about a container's items (their access None).
+SUMMARY_NAMES = frozenset((LEN_NAME, preview.ARRAY_MIN, preview.ARRAY_MAX))
 GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function variables",
                 GROUP_CLASS: "class variables"}
 GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
@@ -499,7 +501,7 @@ class VariableTree:
             position += indexed
             out.append(Row(child.name, child.value, join_access(row.evaluate_name, child.name, child.access),
                            live=getter, group=child.group, access=child.access,
-                           read_only=child.name == LEN_NAME))
+                           read_only=_is_summary(child.name, child.access)))
         return out
 
     def _child_getter(self, parent: Row, name: str, position: Optional[int]) -> LiveGetter:
@@ -521,7 +523,8 @@ class VariableTree:
     def _live_row(self, parent: Row, child: "preview.LiveChild") -> Row:
         return Row(child.name, self.clock.describe(child.obj),
                    join_access(parent.evaluate_name, child.name, child.access), obj=child.obj,
-                   has_obj=True, group=child.group, access=child.access, read_only=child.name == LEN_NAME)
+                   has_obj=True, group=child.group, access=child.access,
+                   read_only=_is_summary(child.name, child.access))
 
     def _len_row(self, parent: Row, n: int) -> Row:
         return Row(LEN_NAME, preview.describe(n), join_access(parent.evaluate_name, LEN_NAME, None),
@@ -588,9 +591,16 @@ def group_rows(rows: List[Row], named_heads: bool = False) -> List[Row]:
     return heads + inline
 
 
+def _is_summary(name: str, access: Optional[str]) -> bool:
+    """A row made up about a container's items (len(), an array's min and max): named, and
+    read-only (no assignment reaches it)."""
+    return access is None and name in SUMMARY_NAMES
+
+
 def _is_indexed(name: str, access: Optional[str]) -> bool:
-    """Items of a container (list index, dict key, set member), as opposed to attributes and len()."""
-    if name == LEN_NAME or name in GROUP_LABELS.values():
+    """Items of a container (list index, dict key, set member), as opposed to attributes and
+    the rows made up about the items."""
+    if _is_summary(name, access) or name in GROUP_LABELS.values():
         return False
     return not (access or "").startswith(".")
 
