@@ -1,0 +1,87 @@
+"""Where a replay told less than the truth, or more than the program holds, checked against live debugpy:
+how a caught exception's stop reads, console completions' ranges, and what a stand-in or a
+placeholder shows in the Variables view."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, Sequence
+
+from .conftest import PROGRAMS
+from .dapclient import REPO, DapClient
+
+CHILD_ENV = dict(os.environ, PYTHONPATH=str(REPO))
+
+
+def stop(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:
+    """What VS Code shows of the stop: the stopped event's text, the exception widget's heading."""
+    info = client.ok("exceptionInfo", {"threadId": stopped["body"]["threadId"]})
+    return {"text": stopped["body"].get("text"), "breakMode": info["breakMode"],
+            "exceptionId": info["exceptionId"], "description": info["description"]}
+
+
+def debugpy_stop(program: Path, filters: Sequence[str]) -> Dict[str, Any]:
+    client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent), "env": {
+            "PYTHONPATH": str(REPO)}, "console": "internalConsole", "justMyCode": True}, filters=filters)
+        return dict(stop(client, stopped), description_event=stopped["body"].get("description"))
+    finally:
+        client.close()
+
+
+def replay_stop(tbdap: Callable[..., DapClient], dump: Path) -> Dict[str, Any]:
+    client = tbdap()
+    client.initialize()
+    stopped = client.start("launch", {"dumpFile": str(dump)})
+    return dict(stop(client, stopped), description_event=stopped["body"].get("description"))
+
+
+def test_a_dump_of_a_caught_exception_stops_as_debugpy_on_a_raised_one(tbdap: Callable[..., DapClient],
+                                                                       tmp_path: Path) -> None:
+    """dump_exception() in an `except` block: the exception was caught and the program went on.
+    debugpy, stopping on such an exception ("Raised Exceptions"), says breakMode "always"; the replay
+    said "unhandled", as for a crash, and its call stack "Paused on exception" as for a crash."""
+    program = tmp_path / "handled.py"
+    shutil.copy(PROGRAMS / "handled.py", program)
+    expected = debugpy_stop(program, ["raised"])
+    assert expected["breakMode"] == "always", expected
+    subprocess.run([sys.executable, str(program)], cwd=str(tmp_path), env=CHILD_ENV, capture_output=True,
+                   timeout=120)
+    got = replay_stop(tbdap, tmp_path / "handled.pkl")
+    for key in ("text", "breakMode", "exceptionId", "description"):
+        assert got[key] == expected[key], (key, got, expected)
+    assert got["description_event"] == "Paused on caught exception"
+
+
+def test_a_crash_still_stops_as_unhandled(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """An uncaught exception (`python -m tbdump`): breakMode "unhandled", "Paused on exception", as
+    debugpy's stop on an uncaught exception (a guard: this worked before)."""
+    program = PROGRAMS / "nested.py"
+    expected = debugpy_stop(program, ["uncaught"])
+    assert expected["breakMode"] == "unhandled", expected
+    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(tmp_path / "crash.pkl"), str(program)],
+                   cwd=str(program.parent), env=CHILD_ENV, capture_output=True, timeout=120)
+    got = replay_stop(tbdap, tmp_path / "crash.pkl")
+    for key in ("text", "breakMode", "exceptionId", "description"):
+        assert got[key] == expected[key], (key, got, expected)
+    assert got["description_event"] == "Paused on exception"
+
+
+def test_a_failing_tests_dump_is_of_a_caught_exception(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """The pytest plugin's dump: pytest caught the test's exception (debugpy stops there with "always",
+    as on any exception the program's own code does not let through)."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_one.py").write_text("def test_div():\n    n = 0\n    assert 10 / n\n")
+    env = {k: v for k, v in CHILD_ENV.items() if not k.startswith("PYTEST_")}
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "tbdump.pytest_plugin", "-p", "no:cacheprovider",
+                    "--tbdump", "--tbdump-dir", str(tmp_path / "dumps")], cwd=str(tmp_path), env=dict(
+                        env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"), capture_output=True, timeout=120)
+    dumps = sorted((tmp_path / "dumps").glob("*.tbdump"))
+    assert len(dumps) == 1, dumps
+    got = replay_stop(tbdap, dumps[0])
+    assert (got["breakMode"], got["description_event"]) == ("always", "Paused on caught exception"), got
