@@ -85,3 +85,60 @@ def test_a_failing_tests_dump_is_of_a_caught_exception(tbdap: Callable[..., DapC
     assert len(dumps) == 1, dumps
     got = replay_stop(tbdap, dumps[0])
     assert (got["breakMode"], got["description_event"]) == ("always", "Paused on caught exception"), got
+
+
+def live(program: Path, look: Callable[[DapClient, Dict[str, Any]], Any]) -> Any:
+    client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent),
+                                          "console": "internalConsole", "justMyCode": True})
+        return look(client, stopped)
+    finally:
+        client.close()
+
+
+def replayed(tbdap: Callable[..., DapClient], dump: Path, look: Callable[[DapClient, Dict[str, Any]], Any]) -> Any:
+    client = tbdap()
+    client.initialize()
+    return look(client, client.start("launch", {"dumpFile": str(dump)}))
+
+
+def crash_dump(program: Path, out: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(out), str(program)], cwd=str(program.parent),
+                   env=CHILD_ENV, capture_output=True, timeout=120)
+    assert out.exists()
+    return out
+
+
+def top_frame(client: DapClient, stopped: Dict[str, Any]) -> int:
+    return int(client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]["id"])
+
+
+# What the user has typed in the debug console, and where the cursor is (None: at the end).
+TYPED = [("order.at", None), ('table["k', None), ("x = order.at + 1", 12), ("val", None), ("print(order.ot", None),
+         ("order.", None), ("  order.at", None), ("order.at_x", 8)]
+
+
+def ranges(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:
+    """Each typed text's targets: label -> (start, length)."""
+    frame = top_frame(client, stopped)
+    shown = {}
+    for text, cursor in TYPED:
+        column = (len(text) if cursor is None else cursor) + 1
+        targets = client.ok("completions", {"text": text, "column": column, "frameId": frame})["targets"]
+        shown[text] = {t["label"]: (t.get("start"), t.get("length")) for t in targets}
+    return shown
+
+
+def test_console_completions_say_what_they_replace_as_debugpy(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """Each completion target carries debugpy's `start` and `length`: where the name being typed
+    begins and how long it is (`at` of `order.at`, mid-line too), which a client replaces with the
+    label; tbdap sent neither, so a client that reads them (rather than guessing the word) had nothing."""
+    program = PROGRAMS / "leftovers.py"
+    expected = live(program, ranges)
+    assert expected["order.at"]["attr_one"] == (6, 2), expected
+    got = replayed(tbdap, crash_dump(program, tmp_path / "dump.pkl"), ranges)
+    for text, targets in expected.items():
+        assert {label: got[text].get(label) for label in targets} == targets, text
+
