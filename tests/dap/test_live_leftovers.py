@@ -142,3 +142,26 @@ def test_console_completions_say_what_they_replace_as_debugpy(tbdap: Callable[..
     for text, targets in expected.items():
         assert {label: got[text].get(label) for label in targets} == targets, text
 
+
+def key_names(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:
+    """The row names of the dict `keys` and of its nested dict."""
+    frame = top_frame(client, stopped)
+    ref = client.ok("scopes", {"frameId": frame})["scopes"][0]["variablesReference"]
+    rows = {r["name"]: r for r in client.ok("variables", {"variablesReference": ref})["variables"]}
+
+    def names(row: Dict[str, Any]) -> Any:
+        kids = client.ok("variables", {"variablesReference": row["variablesReference"]})["variables"]
+        return [(k["name"], names(k) if k["name"] == "'outer'" else k["value"]) for k in kids
+                if k["name"] not in ("special variables", "function variables", "len()")]
+    return names(rows["keys"])
+
+
+def test_dict_keys_are_named_whole_as_debugpy_names_them(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """A tuple key is named by its whole repr, as debugpy names it, in a dict and in a nested one: two
+    keys of 61 items that differ in the last one were both named `(0, 1, ..., 58, ...)`, and two nested
+    tuples both `(((...),),)`."""
+    program = PROGRAMS / "leftovers.py"
+    expected = live(program, key_names)
+    assert len({name for name, _ in expected}) == len(expected) == 5, expected
+    assert replayed(tbdap, crash_dump(program, tmp_path / "dump.pkl"), key_names) == expected
+
