@@ -165,3 +165,28 @@ def test_dict_keys_are_named_whole_as_debugpy_names_them(tbdap: Callable[..., Da
     assert len({name for name, _ in expected}) == len(expected) == 5, expected
     assert replayed(tbdap, crash_dump(program, tmp_path / "dump.pkl"), key_names) == expected
 
+
+def socket_rows(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:
+    """Under the socket `sock`: every row's text, two levels down, and which rows open."""
+    frame = top_frame(client, stopped)
+    ref = client.ok("scopes", {"frameId": frame})["scopes"][0]["variablesReference"]
+    sock = next(r for r in client.ok("variables", {"variablesReference": ref})["variables"] if r["name"] == "sock")
+    texts, opening = [], []
+    for row in client.ok("variables", {"variablesReference": sock["variablesReference"]})["variables"]:
+        if row["variablesReference"]:
+            opening.append(row["name"])
+            texts += [k["value"] for k in client.ok("variables", {"variablesReference": row["variablesReference"]})[
+                "variables"]]
+    return {"texts": texts, "opening": opening}
+
+
+def test_a_socket_says_once_why_its_parts_are_missing(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """A socket is not pickled; its preview lists its attributes. Each of its bound methods opened on
+    one row that said again "not captured: its contents (not captured: TypeError: cannot pickle
+    'socket' object)": now they do not open (nothing of them is in the dump), and the groups say why
+    once each, without "not captured" twice in a line."""
+    got = replayed(tbdap, crash_dump(PROGRAMS / "leftovers.py", tmp_path / "dump.pkl"), socket_rows)
+    assert set(got["opening"]) == {"special variables", "function variables"}, got
+    reasons = [t for t in got["texts"] if "cannot pickle" in t]
+    assert len(reasons) == 2 and not any(t.count("not captured") > 1 for t in reasons), got
+
