@@ -190,3 +190,51 @@ def test_a_socket_says_once_why_its_parts_are_missing(tbdap: Callable[..., DapCl
     reasons = [t for t in got["texts"] if "cannot pickle" in t]
     assert len(reasons) == 2 and not any(t.count("not captured") > 1 for t in reasons), got
 
+
+MISSING_MODULE = '''
+class Account:
+    def __init__(self, owner, balance):
+        self.owner = owner
+        self.balance = balance
+'''
+USES_IT = '''
+from shop import Account
+
+
+def main():
+    acct = Account("ann", 10)
+    raise ValueError("insufficient funds")
+
+
+main()
+'''
+LOADING_ONLY = {"_tbdump_args", "append", "extend", "__setitem__", "__setstate__", "__tbdump_missing__"}
+
+
+def test_an_object_whose_class_is_gone_shows_only_its_own_attributes(tbdap: Callable[..., DapClient],
+                                                                      tmp_path: Path) -> None:
+    """The dump's class cannot be imported where it is opened (its module is gone): the object loads as
+    a stand-in, whose Variables rows, console completions and dir() listed what loading it needed
+    (`_tbdump_args`, `append`, `extend`) as if they were the program's."""
+    (tmp_path / "shop.py").write_text(MISSING_MODULE)
+    (tmp_path / "prog.py").write_text(USES_IT)
+    dump = crash_dump(tmp_path / "prog.py", tmp_path / "dump.pkl")
+    (tmp_path / "shop.py").unlink()
+    client = tbdap(cwd=str(tmp_path.parent))
+    client.initialize()
+    frame = top_frame(client, client.start("launch", {"dumpFile": str(dump)}))
+    ref = client.ok("scopes", {"frameId": frame})["scopes"][0]["variablesReference"]
+    acct = next(r for r in client.ok("variables", {"variablesReference": ref})["variables"] if r["name"] == "acct")
+    shown = []
+    for row in client.ok("variables", {"variablesReference": acct["variablesReference"]})["variables"]:
+        shown.append(row["name"])
+        if row["name"] in ("special variables", "function variables"):
+            shown += [r["name"] for r in client.ok("variables", {"variablesReference": row["variablesReference"]})[
+                "variables"]]
+    assert {"owner", "balance", "__dict__"} <= set(shown) and not LOADING_ONLY & set(shown), shown
+    offered = {t["label"] for t in client.ok("completions", {"text": "acct.", "column": 6, "frameId": frame})["targets"]}
+    assert {"owner", "balance"} <= offered and not LOADING_ONLY & offered, offered
+    listed = client.ok("evaluate", {"expression": "dir(acct)", "frameId": frame, "context": "repl"})["result"]
+    assert "'owner'" in listed and not any(repr(name) in listed for name in LOADING_ONLY), listed
+    attributes = client.ok("evaluate", {"expression": "vars(acct)", "frameId": frame, "context": "repl"})["result"]
+    assert attributes == "{'owner': 'ann', 'balance': 10}", attributes
