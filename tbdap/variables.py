@@ -8,7 +8,7 @@ reads the page it answers and no more, under a ViewClock.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
 
@@ -495,11 +495,18 @@ class VariableTree:
     def _preview_rows(self, row: Row) -> List[Row]:
         out = []
         position = 0  # among the items: the preview holds the first ones, in order
+        # A part of an object that was not captured (a socket's bound method) is reached through
+        # it: opening the part could only say again why the object is missing, as each of a
+        # socket's dozen methods did.  Its groups say it once.
+        parent_missing = row.value.missing is not None and not row.has_obj
         for child in row.value.children or []:
             indexed = _is_indexed(child.name, child.access)
             getter = self._child_getter(row, child.name, position if indexed else None)
             position += indexed
-            out.append(Row(child.name, child.value, join_access(row.evaluate_name, child.name, child.access),
+            value = child.value
+            if parent_missing and value.expandable and value.ref is None and value.children is None:
+                value = replace(value, expandable=False)
+            out.append(Row(child.name, value, join_access(row.evaluate_name, child.name, child.access),
                            live=getter, group=child.group, access=child.access,
                            read_only=_is_summary(child.name, child.access)))
         return out
@@ -535,7 +542,7 @@ class VariableTree:
         out = []
         for group, count in (row.value.groups or {}).items():
             if group in GROUP_LABELS:
-                out.append(note_row("not captured: %d %s (%s)" % (count, GROUP_LABELS[group], why), group))
+                out.append(note_row("not captured: %d %s (%s)" % (count, GROUP_LABELS[group], _bare(why)), group))
         return out
 
     def _missing_rows(self, row: Row, why: str, first: Optional[int] = None) -> List[Row]:
@@ -549,7 +556,15 @@ class VariableTree:
             what = "its contents"
         else:
             what = "%d more item(s) after the first %d" % (row.value.more or (total or 0) - shown, shown)
-        return [note_row("not captured: %s (%s)" % (what, why))]
+        return [note_row("not captured: %s (%s)" % (what, _bare(why)))]
+
+
+def _bare(why: str) -> str:
+    """A reason inside "not captured: ... (reason)", without its own "not captured: "."""
+    return why[len(NOT_CAPTURED):] if why.startswith(NOT_CAPTURED) else why
+
+
+NOT_CAPTURED = "not captured: "
 
 
 def or_note(rows: Callable[[], List[Row]]) -> List[Row]:

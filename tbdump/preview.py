@@ -190,7 +190,11 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     for key, item in list(itertools.islice(obj.items(), start, stop)):
         known = _KEY_NAMES.get(key) if type(key) is str else None
         if known is None:
-            known = (scalar_repr(key) if type(key) in SCALARS else safe_repr(key), _key_access(key))
+            access = _key_access(key)
+            # A tuple or frozenset key by its whole repr, as debugpy names it: the value's shortened
+            # repr made two keys alike, (0, 1, ..., 58, ...) for keys that differ in their last item.
+            name = scalar_repr(key) if type(key) in SCALARS else access[1:-1] if access else safe_repr(key)
+            known = (name, access)
             if type(key) is str and len(key) <= _KEY_NAMED_UP_TO:
                 if len(_KEY_NAMES) >= _KEY_NAMES_MAX:
                     _KEY_NAMES.clear()

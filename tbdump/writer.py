@@ -127,9 +127,10 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
                key: Optional[bytes] = None, skip_codes: Iterable[types.CodeType] = (),
                above_handler: bool = True, thread: Optional[threading.Thread] = None,
-               other_threads: bool = True, log: Optional[Dict[str, str]] = None) -> str:
+               other_threads: bool = True, log: Optional[Dict[str, str]] = None, caught: bool = False) -> str:
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
     ``log``: the logger, level and message of the log record that carried ``exc``.
+    ``caught``: the program caught ``exc`` and goes on (Metadata.caught), not a crash.
 
     Raises DumpWriteError only when no file can be written at all; any failure of
     capture itself falls back to a minimal dump that still opens.  Raises
@@ -148,7 +149,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     held = lock.acquire(timeout=budgets.max_seconds + 5)
     try:
         return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                              other_threads, log)
+                              other_threads, log, caught)
     finally:
         if held:
             lock.release()
@@ -156,7 +157,8 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 
 def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                    key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
-                   thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
+                   thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]],
+                   caught: bool) -> str:
     """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
     old_limit = unpatched.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
@@ -170,12 +172,12 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                              other_threads, log)
+                              other_threads, log, caught)
         except (DumpWriteError, SignalsArrived):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
             report_own_error()
-            return write_minimal(exc, path, describe_exception(err), key, redaction, log)
+            return write_minimal(exc, path, describe_exception(err), key, redaction, log, caught)
     finally:
         unpatched.setrecursionlimit(old_limit)
         if collecting:
@@ -196,7 +198,8 @@ if hasattr(os, "register_at_fork"):  # a child forked during another thread's du
 
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
            key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
-           thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
+           thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]],
+           caught: bool) -> str:
     clock = Clock(budgets)
     # From before the temporary file exists until it is renamed into place: a signal in between
     # (SIGTERM's default action, a Ctrl-C while the safe layer is written) would leave the file
@@ -204,7 +207,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
     clock.start()
     try:
         stopped_by = _write_timed(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                                  other_threads, log, clock)
+                                  other_threads, log, caught, clock)
     finally:
         clock.stop()
     if clock.arrived:
@@ -215,7 +218,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
 def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                  key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
                  thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]],
-                 clock: Clock) -> Optional[str]:
+                 caught: bool, clock: Clock) -> Optional[str]:
     """_write on its started clock; the signal that cut capture short, if one did."""
     container = _open(path, key is not None)
     sink: Optional[_HashingSink] = None
@@ -229,6 +232,7 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
+        layer.metadata.caught = caught
         _finish(container, path, layer, bytes(records.index), key)
     except BaseException:
         try:
@@ -241,8 +245,9 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
 
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
-                  redaction: Optional[Redaction] = None, log: Optional[Dict[str, str]] = None) -> str:
-    """The last-resort dump: the exception and its lines (and ``log``, as write_dump's), no
+                  redaction: Optional[Redaction] = None, log: Optional[Dict[str, str]] = None,
+                  caught: bool = False) -> str:
+    """The last-resort dump: the exception and its lines (and ``log`` and ``caught``, as write_dump's), no
     values; ``why`` says what failed.  Raises DumpWriteError when even it cannot be written (a
     full disk, a file size limit)."""
     path = os.fspath(filename)
@@ -250,7 +255,9 @@ def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[byt
     container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)
-        return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env(), log), b"", key)
+        layer = minimal(exc, why, redaction or Redaction.from_env(), log)
+        layer.metadata.caught = caught
+        return _finish(container, path, layer, b"", key)
     except OSError as err:
         container.abort()
         raise DumpWriteError(path, _why_not(path, err)) from None
