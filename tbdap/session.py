@@ -347,10 +347,8 @@ class Session:
             return
         self.stopped_sent = True
         exc = self.replay.dump.exception
-        caught = self.replay.dump.metadata.caught
         self.conn.send_event("stopped", {
-            "reason": "exception", "description": "Paused on caught exception" if caught else "Paused on exception",
-            "text": exc.type_name,
+            "reason": "exception", "description": "Paused on exception", "text": exc.type_name,
             "threadId": self.replay.stacks.threads[0].id, "allThreadsStopped": True,
             "preserveFocusHint": False})
 
@@ -490,10 +488,8 @@ class Session:
         elif located is not None:
             details["source"] = located.filename
         _nest_inner_exceptions(details, replay.dump.exceptions)
-        # debugpy's: "always" where it stops on an exception the program catches, as a dump that
-        # dump_exception(), DumpHandler or the pytest plugin wrote holds; "unhandled" on a crash.
         return {"exceptionId": exc.type_name, "description": exc.message or NO_DESCRIPTION,
-                "breakMode": "always" if replay.dump.metadata.caught else "unhandled", "details": details}
+                "breakMode": "unhandled", "details": details}
 
     # -- variables --------------------------------------------------------------
 

@@ -56,7 +56,7 @@ def dump_delivering(exc: BaseException, filename: str, **options: Any) -> str:
     """``write_dump(exc, filename, **options)`` for a program that goes on: the signals held
     meanwhile are delivered after it, and the runner's frames are left out."""
     try:
-        return write_dump(exc, filename, skip_codes=_RUNNER_CODES, caught=True, **options)
+        return write_dump(exc, filename, skip_codes=_RUNNER_CODES, **options)
     except SignalsArrived as arrived:
         deliver(arrived.signals)
         return arrived.path

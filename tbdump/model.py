@@ -553,9 +553,6 @@ class Metadata:
     signed: bool = False
     # A dump of a logged exception (DumpHandler): the record's logger, level and message.
     log: Dict[str, str] = field(default_factory=dict)
-    # The program caught the exception and went on (dump_exception(), DumpHandler, the pytest
-    # plugin): a viewer says it stopped on a caught exception, not on a crash.
-    caught: bool = False
 
     @property
     def command(self) -> str:
@@ -588,7 +585,7 @@ _METADATA: Dict[str, Callable[[Any], Any]] = {
     "cwd": of_kind(TEXT), "executable": of_kind(TEXT), "tbdump_version": of_kind(TEXT),
     "format_version": of_kind(INT), "packages": lambda v: named(v, of_kind(TEXT)), "partial": of_kind(BOOL),
     "cut": of_kind(TEXTS), "redaction": of_kind(OBJECT), "signed": of_kind(BOOL),
-    "log": lambda v: named(v, of_kind(TEXT)), "caught": of_kind(BOOL)}
+    "log": lambda v: named(v, of_kind(TEXT))}
 _METADATA_REQUIRED = {f.name for f in dataclasses.fields(Metadata)
                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
 

@@ -300,7 +300,7 @@ def dump_test_exception(exc: BaseException, own: Optional[TracebackType], path: 
         # above it, and above the handler, are the runner's, not the test's.
         set_slot(exc, "__traceback__", own)
         with run_objects_left_out(run_kinds):
-            write_dump(exc, path, above_handler=False, other_threads=False, caught=True)
+            write_dump(exc, path, above_handler=False, other_threads=False)
         return None
     except SignalsArrived as held:
         arrived = held.signals

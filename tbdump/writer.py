@@ -127,10 +127,9 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
                key: Optional[bytes] = None, skip_codes: Iterable[types.CodeType] = (),
                above_handler: bool = True, thread: Optional[threading.Thread] = None,
-               other_threads: bool = True, log: Optional[Dict[str, str]] = None, caught: bool = False) -> str:
+               other_threads: bool = True, log: Optional[Dict[str, str]] = None) -> str:
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
     ``log``: the logger, level and message of the log record that carried ``exc``.
-    ``caught``: the program caught ``exc`` and goes on (Metadata.caught), not a crash.
 
     Raises DumpWriteError only when no file can be written at all; any failure of
     capture itself falls back to a minimal dump that still opens.  Raises
@@ -149,7 +148,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     held = lock.acquire(timeout=budgets.max_seconds + 5)
     try:
         return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                              other_threads, log, caught)
+                              other_threads, log)
     finally:
         if held:
             lock.release()
@@ -157,8 +156,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
 
 def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                    key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
-                   thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]],
-                   caught: bool) -> str:
+                   thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
     """write_dump with the interpreter settled for capture (recursion limit, gc, warnings)."""
     old_limit = unpatched.getrecursionlimit()
     # Capture may start deep in a stack or under a lowered limit; give it room.
@@ -172,12 +170,12 @@ def _write_settled(exc: BaseException, path: str, budgets: Budgets, redaction: R
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # dill warns on stderr; the crash output stays Python's
                 return _write(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                              other_threads, log, caught)
+                              other_threads, log)
         except (DumpWriteError, SignalsArrived):
             raise
         except BaseException as err:  # a bug or a hostile object got through: keep the crash
             report_own_error()
-            return write_minimal(exc, path, describe_exception(err), key, redaction, log, caught)
+            return write_minimal(exc, path, describe_exception(err), key, redaction, log)
     finally:
         unpatched.setrecursionlimit(old_limit)
         if collecting:
@@ -198,8 +196,7 @@ if hasattr(os, "register_at_fork"):  # a child forked during another thread's du
 
 def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
            key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
-           thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]],
-           caught: bool) -> str:
+           thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]]) -> str:
     clock = Clock(budgets)
     # From before the temporary file exists until it is renamed into place: a signal in between
     # (SIGTERM's default action, a Ctrl-C while the safe layer is written) would leave the file
@@ -207,7 +204,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
     clock.start()
     try:
         stopped_by = _write_timed(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                                  other_threads, log, caught, clock)
+                                  other_threads, log, clock)
     finally:
         clock.stop()
     if clock.arrived:
@@ -218,7 +215,7 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
 def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction,
                  key: Optional[bytes], skip_codes: Iterable[types.CodeType], above_handler: bool,
                  thread: Optional[threading.Thread], other_threads: bool, log: Optional[Dict[str, str]],
-                 caught: bool, clock: Clock) -> Optional[str]:
+                 clock: Clock) -> Optional[str]:
     """_write on its started clock; the signal that cut capture short, if one did."""
     container = _open(path, key is not None)
     sink: Optional[_HashingSink] = None
@@ -232,7 +229,6 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
         container.end_member("objects", offset, sink.digest())
         layer.metadata.cut += cap.cut
         layer.metadata.partial = clock.expired or bool(cap.cut)
-        layer.metadata.caught = caught
         _finish(container, path, layer, bytes(records.index), key)
     except BaseException:
         try:
@@ -245,9 +241,8 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
 
 
 def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
-                  redaction: Optional[Redaction] = None, log: Optional[Dict[str, str]] = None,
-                  caught: bool = False) -> str:
-    """The last-resort dump: the exception and its lines (and ``log`` and ``caught``, as write_dump's), no
+                  redaction: Optional[Redaction] = None, log: Optional[Dict[str, str]] = None) -> str:
+    """The last-resort dump: the exception and its lines (and ``log``, as write_dump's), no
     values; ``why`` says what failed.  Raises DumpWriteError when even it cannot be written (a
     full disk, a file size limit)."""
     path = os.fspath(filename)
@@ -255,9 +250,7 @@ def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[byt
     container = _open(path, key is not None)
     try:
         container.add("objects", b"", compress=False)
-        layer = minimal(exc, why, redaction or Redaction.from_env(), log)
-        layer.metadata.caught = caught
-        return _finish(container, path, layer, b"", key)
+        return _finish(container, path, minimal(exc, why, redaction or Redaction.from_env(), log), b"", key)
     except OSError as err:
         container.abort()
         raise DumpWriteError(path, _why_not(path, err)) from None
