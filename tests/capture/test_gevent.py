@@ -9,6 +9,7 @@ under ~/.cache/tbdump; tbdump comes from this tree.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import textwrap
 from pathlib import Path
@@ -171,6 +172,39 @@ def test_a_ctrl_c_that_comes_with_a_tick_of_the_clock_leaves_no_race_message(
     assert ran.stderr == "ValueError: boom\n%s (partial: capture interrupted by Ctrl-C)\n" % DUMPED[:-1], ran
     assert (ran.returncode, ran.stdout) == (1, ""), ran
     value = tbdump.load(tmp_path / "traceback.pkl", objects=False).frames[-1].variables["value"]
+    assert "capture interrupted (Ctrl-C)" in (value.missing or ""), value
+
+
+@pytest.mark.parametrize("library", list(PATCH))
+def test_a_sigterm_that_comes_with_a_ctrl_c_during_dump_exception_still_ends_the_program(
+        tmp_path: Path, python: Path, library: str) -> None:
+    # The same order of handlers lost a held SIGTERM: its handler, run after the capture had ended
+    # and given the program its handlers back, found the default one ("Signal 15 ignored due to race
+    # condition"), and the program went on.  It ends by SIGTERM once the dump is written, as the
+    # SIGTERM would have ended it without tbdump.
+    args = program(tmp_path, library, "excepthook", LATER[library], """
+        import os, signal, time
+        BOTH = {signal.SIGINT, signal.SIGTERM}
+        class Pressed:
+            def __repr__(self):
+                signal.pthread_sigmask(signal.SIG_BLOCK, BOTH)
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGTERM)
+                later(signal.pthread_sigmask, signal.SIG_UNBLOCK, BOTH)
+                time.sleep(1000)
+        def f():
+            value = Pressed()
+            raise ValueError("boom")
+        try:
+            f()
+        except ValueError as exc:
+            tbdump.dump_exception(exc, "crash.pkl")
+        time.sleep(0.5)
+        print("went on")
+    """)
+    ran = run(python, args, tmp_path, value_seconds=60, budget=60)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (-signal.SIGTERM, "", ""), ran
+    value = tbdump.load(tmp_path / "crash.pkl", objects=False).frames[-1].variables["value"]
     assert "capture interrupted (Ctrl-C)" in (value.missing or ""), value
 
 
