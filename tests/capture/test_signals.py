@@ -12,6 +12,7 @@ import pytest
 
 import tbdump
 from ..conftest import PYTHON, env_for_child, run, write
+from ..viewers.test_interrupts import HOLD_IMPORT
 
 # A value whose repr sends the program a signal: it arrives exactly while the dump is written.
 SIGNAL_IN_CAPTURE = """
@@ -194,27 +195,12 @@ def test_a_stop_signal_as_the_dump_is_renamed_into_place_keeps_the_whole_dump(wo
     assert not dump.metadata.partial and dump.frames[-1].locals["rows"] == list(range(10))
 
 
-# Holds the import of the module HOLD_IMPORT names, saying so on stderr, until Ctrl-C: the signal
-# then lands while python -m tbdump starts, before the program runs.
-HOLD_IMPORT = """
-import os, sys, time
-class Hold:
-    def find_spec(self, name, path=None, target=None):
-        if name == os.environ["HOLD_IMPORT"]:
-            sys.meta_path.remove(self)
-            sys.stderr.write("importing %s\\n" % name)
-            sys.stderr.flush()
-            time.sleep(60)
-        return None
-sys.meta_path.insert(0, Hold())
-"""
-
-
 @pytest.mark.parametrize("module, options", [("tbdump.writer", []), ("tbdump.loghandler", ["--log-dumps", "logged"])])
 def test_ctrl_c_while_the_runner_starts_ends_as_python_ends_on_ctrl_c_without_tbdumps_traceback(
         workdir: Path, module: str, options: list) -> None:
     # tbdump's modules load for a good part of its start-up (the runner's import, then its set-up in
-    # main()): a Ctrl-C there ended in a KeyboardInterrupt traceback through runpy and tbdump.
+    # main()): a Ctrl-C there ended in a KeyboardInterrupt traceback through runpy and tbdump.  The
+    # module named is held as it is imported, so the signal lands there.
     write(workdir / "sitecustomize.py", HOLD_IMPORT)
     write(workdir / "prog.py", "print('the program ran')\n")
     env = env_for_child({"HOLD_IMPORT": module})
