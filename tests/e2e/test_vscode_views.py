@@ -1,5 +1,5 @@
 """What a person does daily with a paused dump in a real VS Code: other threads, WATCH, Set Value,
-Copy Value, a source edited since the crash.
+Copy Value, the toolbar's Restart and Stop, a source edited since the crash.
 
 As test_vscode.py: a real program crashed under `python -m tbdump`, its dump opened through VS Code's
 UI on the session's code-server; screenshots land in artifacts/e2e/.
@@ -7,8 +7,11 @@ UI on the session's code-server; screenshots land in artifacts/e2e/.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from pathlib import Path
+from typing import Callable, List
 
 import pytest
 from playwright.sync_api import expect
@@ -85,6 +88,54 @@ def test_set_value_shows_in_console_and_watch_copy_value_is_whole(vscode: VSCode
     expect(row).to_have_attribute("aria-label", re.compile(r"\.\.\.\]$"))
     vscode.variable_context_menu("order_ids", "Copy Value")
     vscode.wait_clipboard(repr(list(range(10000))))
+
+
+def tbdaps(folder: Path) -> List[int]:
+    """The tbdap processes running in `folder` (the extension starts tbdap in the dump's folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:  # gone meanwhile, or another user's
+            continue
+        if b"tbdap" in args and b"-m" in args and Path(cwd) == folder:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)  # polling the process table, not synchronising the UI
+
+
+def test_restart_reopens_the_dump_and_stop_ends_tbdap(vscode: VSCode, workspace: Path, shop: Path) -> None:
+    """Restart reads the dump again (the program crashed anew since) in a new tbdap, the old one ending
+    by itself, not killed; Stop ends the session and its tbdap, leaving no process behind."""
+    vscode.open_dump_from_explorer(workspace)
+    vscode.wait_stopped("checkout")
+    [first] = tbdaps(workspace)
+
+    # The program crashed again, elsewhere: its new dump replaces the one open.
+    make_dump(copy_program("chained.py", workspace), workspace)
+    vscode.toolbar_button("Restart").click()
+    vscode.wait_stopped("load_config")
+    expect(vscode.exception_widget).to_contain_text("RuntimeError")
+    wait_until(lambda: first not in tbdaps(workspace), "the first tbdap still runs after Restart")
+    assert len(tbdaps(workspace)) == 1, "Restart runs one new tbdap"
+
+    vscode.toolbar_button("Stop").click()
+    expect(vscode.toolbar).to_be_hidden()
+    wait_until(lambda: not tbdaps(workspace), "tbdap still runs after Stop")
+    # Each tbdap ended as a session ends, by itself: none had to be killed.
+    output = vscode.output_channel("tbdump")
+    exited = r"adapter\sexited\swith\scode\s0"  # (\s: the Output view draws spaces as no-break spaces)
+    expect(output).to_contain_text(re.compile(rf"{exited}[\s\S]*{exited}"))
+    expect(output).not_to_contain_text("killed")
 
 
 def test_source_edited_since_the_crash_shows_the_code_that_ran(vscode: VSCode, workspace: Path,
