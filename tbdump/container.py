@@ -24,7 +24,7 @@ import zlib
 from typing import Any, BinaryIO, Dict, Optional, Set, Tuple
 
 from . import unpatched
-from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError
+from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError, system_words
 from .model import FORMAT_VERSION
 
 MAGIC = b"\x89TBDUMP\n"
@@ -299,7 +299,7 @@ class ContainerReader:
         except IsADirectoryError:
             raise DumpError("%s: is a directory, not a dump file" % path) from None
         except OSError as exc:
-            raise DumpError("%s: cannot be read (%s)" % (path, exc.strerror or exc)) from None
+            raise DumpError("%s: %s" % (path, system_words(exc))) from None   # as cat says it
         self._reading = threading.Lock()
         try:
             self._identity = _identity(self.file)
@@ -401,7 +401,7 @@ class ContainerReader:
         try:
             raw = _WatchedFile(self.path, self)
         except OSError as exc:
-            raise CorruptDumpError("%s: the file is gone (%s)" % (self.path, exc.strerror or exc)) from None
+            raise CorruptDumpError("%s: the file is gone (%s)" % (self.path, system_words(exc))) from None
         try:
             self._unchanged(raw)
         except CorruptDumpError:
