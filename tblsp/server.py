@@ -301,6 +301,8 @@ class TbLanguageServer(LanguageServer):
             self.tell(problem)
         else:
             self.crashes.add(loaded)
+            if loaded.dump.signature_problem:   # what it shows is not vouched for, as tbdebug says
+                self.tell(f"{path}: {loaded.dump.signature_problem}", types.MessageType.Warning)
             self._say_if_elsewhere(loaded)
         self.refresh()
 

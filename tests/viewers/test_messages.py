@@ -121,13 +121,13 @@ def test_a_dump_that_cannot_be_opened_reads_the_same_in_every_tool(crash: Callab
     assert _tblsp_says(dump) == f"tblsp: {dump}: {words}"
 
 
-def _tblsp_says(dump: Path) -> str:
+def _tblsp_says(dump: Path, env: Optional[Dict[str, str]] = None) -> str:
     """What tblsp shows the editor (window/showMessage) that asks it to show ``dump``."""
     def frame(message: Dict[str, object]) -> bytes:
         body = json.dumps(message).encode()
         return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
     server = subprocess.Popen([sys.executable, "-m", "tblsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              env=child_env(), cwd=dump.parent, preexec_fn=_AS_OWNER)
+                              env=child_env(env), cwd=dump.parent, preexec_fn=_AS_OWNER)
     assert server.stdin is not None and server.stdout is not None
     server.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "processId": None, "rootUri": None, "capabilities": {},
@@ -248,7 +248,9 @@ def _tampered(signed: Path) -> None:
     ("not signed", "k1", "the dump is not signed and TBDUMP_KEY is set")])
 def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Path, situation: str, key: str,
                                                                      why: str) -> None:
-    """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load."""
+    """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load; the
+    report and tblsp, which load no objects whatever the key, say why the key does not vouch for
+    it in the same words (they said nothing)."""
     shutil.copy(PROGRAMS / "divide.py", tmp_path)
     signing = {} if situation == "not signed" else {"TBDUMP_KEY": "k1"}
     run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path, env=signing)
@@ -268,3 +270,21 @@ def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Pa
     finally:
         client.close()
     assert tbdump.load(dump, key=key.encode()).safe_reason == reason
+    report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path, env={"TBDUMP_KEY": key})
+    assert report.returncode == 0 and report.stdout.splitlines()[1] == f"  trust     {why}", report
+    assert _tblsp_says(dump, {"TBDUMP_KEY": key}) == f"tblsp: {dump}: {why}"
+
+
+@pytest.mark.parametrize("signing, key", [("k1", "k1"), (None, None)])
+def test_a_dump_the_key_vouches_for_raises_no_doubt(tmp_path: Path, signing: Optional[str],
+                                                    key: Optional[str]) -> None:
+    """Signed with the key it is opened with, or opened with no key at all: the report says
+    nothing of trust (guards what the trust line must not say)."""
+    shutil.copy(PROGRAMS / "divide.py", tmp_path)
+    run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path,
+        env={"TBDUMP_KEY": signing} if signing else None)
+    dump = tmp_path / "traceback.pkl"
+    opening = {"TBDUMP_KEY": key} if key else None
+    report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path, env=opening)
+    assert report.returncode == 0 and "trust" not in report.stdout, report
+    assert tbdump.load(dump, key=key.encode() if key else None).signature_problem is None
