@@ -418,6 +418,15 @@ class ContainerReader:
         if _identity(file) != self._identity:
             raise CorruptDumpError("%s: the file was replaced while it was open" % self.path)
 
+    def superseded(self) -> bool:
+        """Whether the path no longer holds the file opened as it was: written over or cut short
+        in place, or another file put there.  A file removed since is not: nothing newer is
+        there to read, and the open file is still whole."""
+        try:
+            return _identity_of(_stat(self.path)) != self._identity
+        except OSError:
+            return False
+
     def member_size(self, name: str) -> int:
         """The member's size in the file; 0 when the dump has none (or its entry is damaged)."""
         m = self.manifest["members"].get(name)
@@ -481,7 +490,10 @@ class _WatchedFile(_io.FileIO):
 
 def _identity(file: Any) -> Tuple[int, int, int, int]:
     """What tells an open file from another put at its name since (a new dump written over it)."""
-    st = os.fstat(file.fileno())
+    return _identity_of(os.fstat(file.fileno()))
+
+
+def _identity_of(st: os.stat_result) -> Tuple[int, int, int, int]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 

@@ -272,6 +272,13 @@ class Dump:
             self._exception_objects = found
         return self._exception_objects[index]   # past the chain: IndexError, as a list says
 
+    def superseded(self) -> bool:
+        """Whether the dump's path now holds something else than the file this dump was read
+        from, as it was: a dump kept open a while (tbdap's server keeps the one it opened at
+        its start) may have been cut short, or rewritten by a new crash, meanwhile.  Not when
+        the file was only removed: this dump is then still the one to show."""
+        return self._reader.superseded()
+
     def close(self) -> None:
         """Close the file (a loaded dump keeps it open to read objects as they are asked for)."""
         _close_all(self._files)

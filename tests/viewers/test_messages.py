@@ -233,6 +233,40 @@ def test_a_dump_cut_short_while_a_member_is_read_is_said_damaged(crash: Callable
         assert done.stdout in ("400000 None\n", "1 not readable: %s: the file was replaced while it was open\n" % copy)
 
 
+@pytest.mark.parametrize("change, launched", [
+    ("cut short", "the dump is truncated or damaged (no valid end marker)"),
+    ("a new crash", "ValueError")])
+def test_a_dump_served_from_the_start_and_changed_before_the_launch_is_read_as_it_is(
+        crash: Callable[..., Path], change: str, launched: str) -> None:
+    """`tbdap --port N DUMP` opens DUMP at its start; cut short (or rewritten by a new crash)
+    before a client came, the launch showed the start's copy, whose globals then said "the file
+    was replaced while it was open" (of a file the user changed before opening it in VS Code).
+    The launch reads the file as it is: its damage said, or the new crash shown."""
+    dump = crash("divide.py", "5", "0")
+    server = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dump)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=child_env(), cwd=dump.parent)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split(":")[-1].split()[0])
+        if change == "cut short":
+            os.truncate(dump, dump.stat().st_size // 2)
+        else:
+            crash("divide.py", "5", "zero")
+        client = DapClient.connect(port)
+        try:
+            client.initialize()
+            if change == "cut short":
+                assert client.fail("launch", {"dumpFile": str(dump)}) == f"{dump}: {launched}"
+            else:
+                stopped = client.start("launch", {"dumpFile": str(dump)})
+                assert stopped["body"]["text"] == launched, stopped
+        finally:
+            client.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def _tampered(signed: Path) -> None:
     data = signed.read_bytes()
     length, end = struct.unpack("<Q8s", data[-16:])
