@@ -299,11 +299,14 @@ class ContainerReader:
         except IsADirectoryError:
             raise DumpError("%s: is a directory, not a dump file" % path) from None
         except OSError as exc:
-            raise DumpError("%s: %s" % (path, system_words(exc))) from None   # as cat says it
+            raise self._unreadable(exc) from None
         self._reading = threading.Lock()
         try:
             self._identity = _identity(self.file)
             self.manifest = self._read_manifest()
+        except OSError as exc:   # a read the system fails (a bad disk, /proc/self/mem)
+            self.file.close()
+            raise self._unreadable(exc) from None
         except BaseException:
             self.file.close()
             raise
@@ -362,13 +365,16 @@ class ContainerReader:
         source = file or self.file
         self._unchanged(source)
         with self._reading:   # the file's position is shared by a viewer's threads
-            source.seek(m["offset"])
-            data = source.read(m["size"])
-            while 0 < len(data) < m["size"]:   # a read a signal cut short
-                more = source.read(m["size"] - len(data))
-                if not more:
-                    break
-                data += more
+            try:
+                source.seek(m["offset"])
+                data = source.read(m["size"])
+                while 0 < len(data) < m["size"]:   # a read a signal cut short
+                    more = source.read(m["size"] - len(data))
+                    if not more:
+                        break
+                    data += more
+            except OSError as exc:
+                raise self._unreadable(exc) from None
         if len(data) != m["size"]:
             self._unchanged(source)   # cut short since it was opened: said as any change is
             raise CorruptDumpError("%s: the dump is truncated (member %r ends past the file's end)" % (self.path, name))
@@ -387,10 +393,19 @@ class ContainerReader:
         m = self.entry(name)
         stream = self.reopen()
         checksum, expected = _member_checksum(m)
-        if checksum_of_range(stream, m["offset"], m["size"], checksum) != expected:
+        try:
+            digest = checksum_of_range(stream, m["offset"], m["size"], checksum)
+        except OSError as exc:
+            stream.close()
+            raise self._unreadable(exc) from None
+        if digest != expected:
             stream.close()
             raise CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
         return stream, m["offset"]
+
+    def _unreadable(self, exc: OSError) -> DumpError:
+        """A read of the file that the system failed, said as opening it failed: as cat says it."""
+        return DumpError("%s: %s" % (self.path, system_words(exc)))
 
     def reopen(self) -> BinaryIO:
         """Another read-only stream on the same file, for reading a member in two places at once.

@@ -93,6 +93,8 @@ SITUATIONS: Dict[str, Callable[[Path], object]] = {
     "written by a newer tbdump (format 99; this tbdump reads up to 2) - upgrade tbdump": _newer,
     "permission denied": _unreadable,
     "too many levels of symbolic links": _symlink_loop,
+    # A regular file whose first read the system fails: a failing disk's, here each process's own.
+    "input/output error": lambda dump: (dump.unlink(), dump.symlink_to("/proc/self/mem")),
     # Opening a FIFO waits for a writer: refused before it is opened, by each tool.
     "not a regular file (a pipe or a device): save the dump to a file first":
         lambda dump: (dump.unlink(), os.mkfifo(dump)),
