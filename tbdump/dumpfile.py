@@ -35,15 +35,19 @@ SAFE_MODE_REQUESTED = "safe mode: objects are not loaded (nothing from the file 
 def signature_problem(reader: ContainerReader, key: Optional[bytes]) -> Optional[str]:
     """Why the key does not vouch for the dump, in words every viewer says it in; None when
     no key is configured (``key``, else ``TBDUMP_KEY``) or the dump's signature verifies."""
+    # Named for where the key came from: a script's key= is not TBDUMP_KEY, and a user
+    # told "TBDUMP_KEY" would look for a variable that is not set.
+    named, given = "the key given", "a key is given"
     if key is None:
         env = os.environ.get("TBDUMP_KEY")
         key = env.encode("utf-8") if env else None
+        named, given = "TBDUMP_KEY", "TBDUMP_KEY is set"
     if key is None:
         return None
     if reader.manifest.get("hmac") is None:
-        return "the dump is not signed and TBDUMP_KEY is set"
+        return "the dump is not signed and %s" % given
     if not reader.signature_ok(key):
-        return "the dump's signature does not verify with TBDUMP_KEY"
+        return "the dump's signature does not verify with %s" % named
     return None
 
 
