@@ -70,6 +70,12 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     def session(conn: Connection) -> Session:
         # The first client gets the dump opened at startup; later ones a fresh replay.
         dump, preloaded[0] = preloaded[0], None
+        if dump is not None and dump.superseded():
+            # Cut short or rewritten since the start: the launch reads the file as it is now,
+            # as for any later client (the start's copy said "replaced while it was open").
+            # A file removed since is still served as it was opened.
+            dump.close()
+            dump = None
         return Session(conn, dump_file=path, preloaded=dump, safe=args.safe)
 
     try:

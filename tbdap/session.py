@@ -314,10 +314,8 @@ class Session:
             return preloaded
         try:
             return load(path, objects=False if safe else None)
-        except DumpError as exc:
+        except DumpError as exc:   # every error opening or reading the file, in the system's words
             raise RequestError(str(exc)) from None
-        except OSError as exc:
-            raise RequestError("Cannot open %s: %s." % (path, exc.strerror or exc)) from None
 
     def _opened(self) -> None:
         replay = self._replay()

@@ -8,7 +8,7 @@ reads the page it answers and no more, under a ViewClock.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
 
@@ -27,6 +27,8 @@ PAGE = 100  # VS Code asks for indexed children 100 at a time
 # holding the rest in ranges of BUCKET (or BUCKET**2, ...) items, as debugpy lays them out.
 BUCKET = 1000
 LEN_NAME = preview.LEN_NAME
+# The rows a preview makes up about a container's items (their access None).
+SUMMARY_NAMES = frozenset((LEN_NAME, preview.ARRAY_MIN, preview.ARRAY_MAX))
 GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function variables",
                 GROUP_CLASS: "class variables"}
 GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
@@ -493,13 +495,20 @@ class VariableTree:
     def _preview_rows(self, row: Row) -> List[Row]:
         out = []
         position = 0  # among the items: the preview holds the first ones, in order
+        # A part of an object that was not captured (a socket's bound method) is reached through
+        # it: opening the part could only say again why the object is missing, as each of a
+        # socket's dozen methods did.  Its groups say it once.
+        parent_missing = row.value.missing is not None and not row.has_obj
         for child in row.value.children or []:
             indexed = _is_indexed(child.name, child.access)
             getter = self._child_getter(row, child.name, position if indexed else None)
             position += indexed
-            out.append(Row(child.name, child.value, join_access(row.evaluate_name, child.name, child.access),
+            value = child.value
+            if parent_missing and value.expandable and value.ref is None and value.children is None:
+                value = replace(value, expandable=False)
+            out.append(Row(child.name, value, join_access(row.evaluate_name, child.name, child.access),
                            live=getter, group=child.group, access=child.access,
-                           read_only=child.name == LEN_NAME))
+                           read_only=_is_summary(child.name, child.access)))
         return out
 
     def _child_getter(self, parent: Row, name: str, position: Optional[int]) -> LiveGetter:
@@ -521,7 +530,8 @@ class VariableTree:
     def _live_row(self, parent: Row, child: "preview.LiveChild") -> Row:
         return Row(child.name, self.clock.describe(child.obj),
                    join_access(parent.evaluate_name, child.name, child.access), obj=child.obj,
-                   has_obj=True, group=child.group, access=child.access, read_only=child.name == LEN_NAME)
+                   has_obj=True, group=child.group, access=child.access,
+                   read_only=_is_summary(child.name, child.access))
 
     def _len_row(self, parent: Row, n: int) -> Row:
         return Row(LEN_NAME, preview.describe(n), join_access(parent.evaluate_name, LEN_NAME, None),
@@ -532,7 +542,7 @@ class VariableTree:
         out = []
         for group, count in (row.value.groups or {}).items():
             if group in GROUP_LABELS:
-                out.append(note_row("not captured: %d %s (%s)" % (count, GROUP_LABELS[group], why), group))
+                out.append(note_row("not captured: %d %s (%s)" % (count, GROUP_LABELS[group], _bare(why)), group))
         return out
 
     def _missing_rows(self, row: Row, why: str, first: Optional[int] = None) -> List[Row]:
@@ -546,7 +556,15 @@ class VariableTree:
             what = "its contents"
         else:
             what = "%d more item(s) after the first %d" % (row.value.more or (total or 0) - shown, shown)
-        return [note_row("not captured: %s (%s)" % (what, why))]
+        return [note_row("not captured: %s (%s)" % (what, _bare(why)))]
+
+
+def _bare(why: str) -> str:
+    """A reason inside "not captured: ... (reason)", without its own "not captured: "."""
+    return why[len(NOT_CAPTURED):] if why.startswith(NOT_CAPTURED) else why
+
+
+NOT_CAPTURED = "not captured: "
 
 
 def or_note(rows: Callable[[], List[Row]]) -> List[Row]:
@@ -588,9 +606,16 @@ def group_rows(rows: List[Row], named_heads: bool = False) -> List[Row]:
     return heads + inline
 
 
+def _is_summary(name: str, access: Optional[str]) -> bool:
+    """A row made up about a container's items (len(), an array's min and max): named, and
+    read-only (no assignment reaches it)."""
+    return access is None and name in SUMMARY_NAMES
+
+
 def _is_indexed(name: str, access: Optional[str]) -> bool:
-    """Items of a container (list index, dict key, set member), as opposed to attributes and len()."""
-    if name == LEN_NAME or name in GROUP_LABELS.values():
+    """Items of a container (list index, dict key, set member), as opposed to attributes and
+    the rows made up about the items."""
+    if _is_summary(name, access) or name in GROUP_LABELS.values():
         return False
     return not (access or "").startswith(".")
 

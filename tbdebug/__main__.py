@@ -12,10 +12,10 @@ if TYPE_CHECKING:  # pragma: no cover
 DESCRIPTION = """\
 Open a tbdump file in a post-mortem debugger, at the frame that raised, as if
 the crashed program were still paused there.  The debugger is the one
-breakpoint() would start: pdb, or whatever PYTHONBREAKPOINT names (ipdb.set_trace,
-pudb.set_trace, ...; pdbpp replaces pdb when installed).  PYTHONBREAKPOINT=0
-disables it, as it disables breakpoint().  A debugger module without a
-post_mortem() is started as breakpoint() would start it, with `dump`,
+breakpoint() would start: pdb, or whatever PYTHONBREAKPOINT names
+(ipdb.set_trace, pudb.set_trace, ...; pdbpp replaces pdb when installed).
+PYTHONBREAKPOINT=0 disables it, as it disables breakpoint().  A debugger module
+without a post_mortem() is started as breakpoint() would start it, with `dump`,
 `exception` and `traceback` in reach.
 """
 
@@ -28,8 +28,9 @@ inside pdb:
   TBDUMP_KEY the dump's signature does not verify with) are placeholders that
   show their captured preview.  Nothing can be stepped, resumed, jumped or
   restarted: the program is not running; next/step/continue/until/return end
-  the session saying so; a breakpoint stops only what `debug EXPR` runs.  Control characters in what the dump holds are shown as
-  escapes (\\x1b), so a dump cannot act on the terminal.
+  the session saying so; a breakpoint stops only what `debug EXPR` runs.
+  Control characters in what the dump holds are shown as escapes (\\x1b), so
+  a dump cannot act on the terminal.
 
 chained exceptions:
   the exceptions of the chain are numbered as listed at start-up, #0 being

@@ -211,6 +211,7 @@ class Clock:
             return
         self._armed = False
         unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
+        _run_tripped_handlers()
         _drain_alarm()
         unpatched.signals.signal(signal.SIGALRM, self._old_handler)
         self._held.release()
@@ -286,6 +287,17 @@ class Clock:
         # elsewhere (a greenlet of the program's) the next tick tries again.
         if native.is_hub(current):
             self._greenlet.throw(BudgetExceeded(why))
+
+
+def _run_tripped_handlers() -> None:
+    """Run, capture's handlers still in place, those of the signals that came at once with one
+    whose handler is running still.  Python runs them in turn, and under gevent or eventlet the
+    handler of a Ctrl-C or a tick that lands in the hub throws into the capture, which then goes
+    on to its end inside that handler: the others would run after it, the program's handlers back
+    ("OSError: Signal 14 ignored due to race condition" on stderr, a held SIGTERM lost).  Python
+    runs every handler whose signal came at a signal raised here, its handler ours (a tick's);
+    one the program blocks in this thread waits for _drain_alarm."""
+    unpatched.signals.raise_signal(signal.SIGALRM)
 
 
 def _drain_alarm() -> None:

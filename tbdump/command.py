@@ -82,20 +82,29 @@ def quiet_broken_pipe() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def quiet_interrupt() -> Iterator[None]:
+def quiet_interrupt(last_line: bool = False) -> Iterator[None]:
     """Ctrl-C ends the tool as it ends any Python program, without the traceback: Python runs
     its exit handlers, then ends itself by SIGINT, which a shell shows as status 130 (and which
-    stops a shell loop that runs the tool, as an exit status of 130 would not)."""
+    stops a shell loop that runs the tool, as an exit status of 130 would not).  ``last_line``:
+    the traceback's last line is said, ``KeyboardInterrupt``, as for a program interrupted."""
     try:
         yield
     except KeyboardInterrupt:
-        sys.excepthook = _no_traceback_for_ctrl_c
+        sys.excepthook = _last_line_for_ctrl_c if last_line else _no_traceback_for_ctrl_c
         raise
 
 
 def _no_traceback_for_ctrl_c(kind: Type[BaseException], exc: BaseException, tb: Any) -> None:
     if not issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, exc, tb)
+
+
+def _last_line_for_ctrl_c(kind: Type[BaseException], exc: BaseException, tb: Any) -> None:
+    if not issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, tb)
+        return
+    import traceback
+    sys.stderr.write("".join(traceback.format_exception_only(kind, exc)))
 
 
 def silence_stdout() -> None:

@@ -24,7 +24,7 @@ import zlib
 from typing import Any, BinaryIO, Dict, Optional, Protocol, Set, Tuple
 
 from . import unpatched
-from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError
+from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError, system_words
 from .model import FORMAT_VERSION
 
 MAGIC = b"\x89TBDUMP\n"
@@ -307,11 +307,14 @@ class ContainerReader:
         except IsADirectoryError:
             raise DumpError("%s: is a directory, not a dump file" % path) from None
         except OSError as exc:
-            raise DumpError("%s: cannot be read (%s)" % (path, exc.strerror or exc)) from None
+            raise self._unreadable(exc) from None
         self._reading = threading.Lock()
         try:
             self._identity = _identity(self.file)
             self.manifest = self._read_manifest()
+        except OSError as exc:   # a read the system fails (a bad disk, /proc/self/mem)
+            self.file.close()
+            raise self._unreadable(exc) from None
         except BaseException:
             self.file.close()
             raise
@@ -370,13 +373,16 @@ class ContainerReader:
         source = file or self.file
         self._unchanged(source)
         with self._reading:   # the file's position is shared by a viewer's threads
-            source.seek(m["offset"])
-            data = source.read(m["size"])
-            while 0 < len(data) < m["size"]:   # a read a signal cut short
-                more = source.read(m["size"] - len(data))
-                if not more:
-                    break
-                data += more
+            try:
+                source.seek(m["offset"])
+                data = source.read(m["size"])
+                while 0 < len(data) < m["size"]:   # a read a signal cut short
+                    more = source.read(m["size"] - len(data))
+                    if not more:
+                        break
+                    data += more
+            except OSError as exc:
+                raise self._unreadable(exc) from None
         if len(data) != m["size"]:
             self._unchanged(source)   # cut short since it was opened: said as any change is
             raise CorruptDumpError("%s: the dump is truncated (member %r ends past the file's end)" % (self.path, name))
@@ -395,13 +401,22 @@ class ContainerReader:
         m = self.entry(name)
         stream = self.reopen()
         checksum, expected = _member_checksum(m)
-        if checksum_of_range(stream, m["offset"], m["size"], checksum) != expected:
+        try:
+            digest = checksum_of_range(stream, m["offset"], m["size"], checksum)
+        except OSError as exc:
+            stream.close()
+            raise self._unreadable(exc) from None
+        if digest != expected:
             stream.close()
             raise self._fails_checksum(name)
         return stream, m["offset"]
 
     def _fails_checksum(self, name: str) -> CorruptDumpError:
         return CorruptDumpError("%s: the dump is corrupted (member %r fails its checksum)" % (self.path, name))
+
+    def _unreadable(self, exc: OSError) -> DumpError:
+        """A read of the file that the system failed, said as opening it failed: as cat says it."""
+        return DumpError("%s: %s" % (self.path, system_words(exc)))
 
     def reopen(self) -> BinaryIO:
         """Another read-only stream on the same file, for reading a member in two places at once.
@@ -412,7 +427,7 @@ class ContainerReader:
         try:
             raw = _WatchedFile(self.path, self)
         except OSError as exc:
-            raise CorruptDumpError("%s: the file is gone (%s)" % (self.path, exc.strerror or exc)) from None
+            raise CorruptDumpError("%s: the file is gone (%s)" % (self.path, system_words(exc))) from None
         try:
             self._unchanged(raw)
         except CorruptDumpError:
@@ -428,6 +443,15 @@ class ContainerReader:
         the old one, still whole; opened again by path, it is the new one."""
         if _identity(file) != self._identity:
             raise CorruptDumpError("%s: the file was replaced while it was open" % self.path)
+
+    def superseded(self) -> bool:
+        """Whether the path no longer holds the file opened as it was: written over or cut short
+        in place, or another file put there.  A file removed since is not: nothing newer is
+        there to read, and the open file is still whole."""
+        try:
+            return _identity_of(_stat(self.path)) != self._identity
+        except OSError:
+            return False
 
     def member_size(self, name: str) -> int:
         """The member's size in the file; 0 when the dump has none (or its entry is damaged)."""
@@ -492,7 +516,10 @@ class _WatchedFile(_io.FileIO):
 
 def _identity(file: Any) -> Tuple[int, int, int, int]:
     """What tells an open file from another put at its name since (a new dump written over it)."""
-    st = os.fstat(file.fileno())
+    return _identity_of(os.fstat(file.fileno()))
+
+
+def _identity_of(st: os.stat_result) -> Tuple[int, int, int, int]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 

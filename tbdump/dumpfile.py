@@ -32,6 +32,25 @@ if TYPE_CHECKING:  # pragma: no cover
 SAFE_MODE_REQUESTED = "safe mode: objects are not loaded (nothing from the file is run)"
 
 
+def signature_problem(reader: ContainerReader, key: Optional[bytes]) -> Optional[str]:
+    """Why the key does not vouch for the dump, in words every viewer says it in; None when
+    no key is configured (``key``, else ``TBDUMP_KEY``) or the dump's signature verifies."""
+    # Named for where the key came from: a script's key= is not TBDUMP_KEY, and a user
+    # told "TBDUMP_KEY" would look for a variable that is not set.
+    named, given = "the key given", "a key is given"
+    if key is None:
+        env = os.environ.get("TBDUMP_KEY")
+        key = env.encode("utf-8") if env else None
+        named, given = "TBDUMP_KEY", "TBDUMP_KEY is set"
+    if key is None:
+        return None
+    if reader.manifest.get("hmac") is None:
+        return "the dump is not signed and %s" % given
+    if not reader.signature_ok(key):
+        return "the dump's signature does not verify with %s" % named
+    return None
+
+
 def trust_decision(reader: ContainerReader, objects: Optional[bool],
                    key: Optional[bytes]) -> Optional[str]:
     """None when the object layer may load, else the one-line reason it may not.
@@ -44,16 +63,8 @@ def trust_decision(reader: ContainerReader, objects: Optional[bool],
         return SAFE_MODE_REQUESTED
     if objects is None and settings.flag("TBDUMP_SAFE", False):
         return SAFE_MODE_REQUESTED + " (TBDUMP_SAFE is set)"
-    if key is None:
-        env = os.environ.get("TBDUMP_KEY")
-        key = env.encode("utf-8") if env else None
-    if key is None:
-        return None
-    if reader.manifest.get("hmac") is None:
-        return "safe mode: the dump is not signed and TBDUMP_KEY is set, so objects are not loaded"
-    if not reader.signature_ok(key):
-        return "safe mode: the dump's signature does not verify with TBDUMP_KEY, so objects are not loaded"
-    return None
+    problem = signature_problem(reader, key)
+    return None if problem is None else "safe mode: %s, so objects are not loaded" % problem
 
 
 class Dump:
@@ -68,13 +79,17 @@ class Dump:
     ``threads``, ``sources``, ``metadata``, ``traceback_text``: the rest of the crash.
     ``exception_object()``: the exception object itself, as it was raised (``resolve``
     gives any other value's object).
+    ``signature_problem``: why the key configured does not vouch for the dump (unsigned, or
+    its signature does not verify), else None; said also where objects are never loaded
+    (safe mode, the report, tblsp), as what the dump shows is then unvouched for too.
     """
 
     def __init__(self, path: str, reader: ContainerReader, safe: SafeLayer,
-                 safe_reason: Optional[str]) -> None:
+                 safe_reason: Optional[str], signature_problem: Optional[str] = None) -> None:
         self.path = path
         self.safe = safe
         self.safe_reason = safe_reason
+        self.signature_problem = signature_problem
         self._reader = reader
         self._records: Optional[RecordReader] = None
         # Closed by close(), else when the dump is collected or at exit: a dump nobody closes
@@ -261,6 +276,13 @@ class Dump:
             self._exception_objects = found
         return self._exception_objects[index]   # past the chain: IndexError, as a list says
 
+    def superseded(self) -> bool:
+        """Whether the dump's path now holds something else than the file this dump was read
+        from, as it was: a dump kept open a while (tbdap's server keeps the one it opened at
+        its start) may have been cut short, or rewritten by a new crash, meanwhile.  Not when
+        the file was only removed: this dump is then still the one to show."""
+        return self._reader.superseded()
+
     def close(self) -> None:
         """Close the file (a loaded dump keeps it open to read objects as they are asked for)."""
         _close_all(self._files)
@@ -312,7 +334,7 @@ def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
             raise CorruptDumpError("%s (not JSON)" % damaged) from None
         except RecursionError:  # json and from_json recurse: a crafted file can nest past the stack
             raise CorruptDumpError("%s (nested too deeply)" % damaged) from None
-        return Dump(path, reader, safe, trust_decision(reader, objects, key))
+        return Dump(path, reader, safe, trust_decision(reader, objects, key), signature_problem(reader, key))
     except BaseException:
         reader.close()
         raise

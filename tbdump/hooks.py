@@ -69,9 +69,10 @@ def left_out(kind: str, what: str) -> Any:
 
 
 def exception_summary(exc: BaseException) -> str:
-    """The last line(s) Python prints for ``exc``: ``ZeroDivisionError: division by zero``."""
+    """The last line(s) Python prints for ``exc``: ``ZeroDivisionError: division by zero``, and
+    its notes below (from 3.11 on Python's own; before, as 3.11 shows them: see _notes_before_311)."""
     try:
-        return "".join(traceback.format_exception_only(type(exc), exc))
+        return "".join(traceback.format_exception_only(type(exc), exc)) + _notes_before_311(exc)
     except BaseException:  # a class whose attributes raise: the line pythonrun.c prints
         try:
             text = str(exc)
@@ -79,6 +80,22 @@ def exception_summary(exc: BaseException) -> str:
             text = "<exception str() failed>"
         name = type_display(type(exc))
         return "%s: %s\n" % (name, text) if text else name + "\n"
+
+
+def _notes_before_311(exc: BaseException) -> str:
+    """Before 3.11 Python prints no notes, yet exceptions have them: those exceptiongroup's
+    add_note() makes (which prints them), a doctest's failed example.  The lines 3.11 prints."""
+    notes = getattr(exc, "__notes__", None)
+    if unpatched.version_info >= (3, 11) or not isinstance(notes, (list, tuple)):
+        return ""
+    return "".join(line + "\n" for note in notes for line in _note_text(note).split("\n"))
+
+
+def _note_text(note: Any) -> str:
+    try:
+        return str(note)
+    except BaseException:
+        return "<note str() failed>"
 
 
 class DumpTarget:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 import sys
 
+from .errors import system_words
 from .termtext import printable
 
 
@@ -23,7 +23,7 @@ def listen(host: str, port: int) -> socket.socket:
             return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
         return socket.create_server((_resolved(host, port), port), family=_family(host))
     except OSError as exc:
-        raise CannotListen("cannot listen on %s: %s" % (address(host, port), _reason(exc))) from None
+        raise CannotListen("cannot listen on %s: %s" % (address(host, port), system_words(exc))) from None
 
 
 def _resolved(host: str, port: int) -> str:
@@ -32,13 +32,6 @@ def _resolved(host: str, port: int) -> str:
     if not host or _is_address(host):
         return host
     return str(socket.getaddrinfo(host, port, _family(host), socket.SOCK_STREAM)[0][4][0])
-
-
-def _reason(exc: OSError) -> str:
-    """The system's words for ``exc`` as a clause (``address already in use``), without what
-    create_server adds around them ("(while attempting to bind on address ('127.0.0.1', 5678))")."""
-    text = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror or str(exc)
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def address(host: str, port: int) -> str:

@@ -10,6 +10,7 @@ own size limit: a larger file was never captured, so it cannot match.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import linecache
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["MAX_SOURCE_BYTES", "MAX_HASHED_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local", "decode_source",
-           "no_copy_reason", "no_source_note", "install_sources"]
+           "no_copy_reason", "source_bytes", "no_source_note", "install_sources"]
 
 # The largest source a capture keeps (capture.py keeps no text of a larger one).
 MAX_SOURCE_BYTES = 4 << 20
@@ -58,6 +59,22 @@ def decode_source(data: bytes) -> str:
         return data.decode(encoding, errors="replace")
     except (SyntaxError, LookupError):   # a cookie naming no codec, or a BOM it contradicts
         return data.decode("utf-8", errors="replace")
+
+
+def source_bytes(text: str) -> List[bytes]:
+    """What a file that ``decode_source`` read as ``text`` held: the text in the encoding its
+    coding cookie names, and, in UTF-8, with the BOM decoding dropped too.  A viewer that has
+    only the text (an editor's buffer) hashes these to tell whether it is the file that ran."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(text.encode("utf-8", "surrogatepass")).readline)
+    except (SyntaxError, LookupError):   # decode_source read such a file as UTF-8
+        encoding = "utf-8"
+    encoding = "utf-8" if encoding == "utf-8-sig" else encoding   # a BOM the text kept stays one
+    try:
+        data = text.encode(encoding)
+    except (UnicodeError, LookupError):   # not what any file of that encoding decodes to
+        return []
+    return [data, codecs.BOM_UTF8 + data] if encoding == "utf-8" else [data]
 
 
 def _read(path: str, sink: Callable[[bytes], object], limit: int = MAX_HASHED_BYTES) -> Optional[str]:

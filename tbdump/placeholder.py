@@ -1,7 +1,7 @@
 """Stand-ins for values a dump does not hold, in the object layer and in the viewers."""
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, List, Optional, Tuple
 
 from .model import Value
 from .termtext import printable
@@ -184,11 +184,15 @@ class MissingClass:
         # A subclass of str, int, tuple... is made by __new__ alone (pickle's NEWOBJ): its value
         # is in the arguments.
         made = super().__new__(cls)
-        made.__dict__["_tbdump_args"] = args
+        made._tbdump_keep_args(args)
         return made
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.__dict__["_tbdump_args"] = args
+        self._tbdump_keep_args(args)
+
+    def _tbdump_keep_args(self, args: Tuple[Any, ...]) -> None:
+        if args:  # a plain object's (pickle gives it none) would show as `_tbdump_args` in its __dict__
+            self.__dict__["_tbdump_args"] = args
 
     def __setstate__(self, state: Any) -> None:
         if isinstance(state, tuple) and len(state) == 2:
@@ -211,6 +215,15 @@ class MissingClass:
 
     def __repr__(self) -> str:
         return "<%s (not importable here: %s)>" % (type(self).__qualname__, self.__tbdump_missing__)
+
+    def __dir__(self) -> Iterable[str]:
+        # The methods that take what pickle gives are not the program's class: listed, they showed
+        # as `append` and `extend` in the Variables view and completions.  What they kept of the
+        # program's data (_tbdump_items, _tbdump_args of a str subclass) stays listed: it is seen nowhere else.
+        return [name for name in super().__dir__() if name not in _LOADING_ONLY]
+
+
+_LOADING_ONLY = frozenset(vars(MissingClass)) - frozenset(dir(object)) - {"__dict__", "__weakref__", "__module__"}
 
 
 def missing_class(module: str, name: str, why: str) -> type:

@@ -190,7 +190,11 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
     for key, item in list(itertools.islice(obj.items(), start, stop)):
         known = _KEY_NAMES.get(key) if type(key) is str else None
         if known is None:
-            known = (scalar_repr(key) if type(key) in SCALARS else safe_repr(key), _key_access(key))
+            access = _key_access(key)
+            # A tuple or frozenset key by its whole repr, as debugpy names it: the value's shortened
+            # repr made two keys alike, (0, 1, ..., 58, ...) for keys that differ in their last item.
+            name = scalar_repr(key) if type(key) in SCALARS else access[1:-1] if access else safe_repr(key)
+            known = (name, access)
             if type(key) is str and len(key) <= _KEY_NAMED_UP_TO:
                 if len(_KEY_NAMES) >= _KEY_NAMES_MAX:
                     _KEY_NAMES.clear()
@@ -255,7 +259,42 @@ def _index_names(pad: int) -> List[str]:
 
 
 def _ndarray_attributes(obj: Any) -> List[LiveChild]:
-    return [_live((attr, getattr(obj, attr), "." + attr, None)) for attr in ("dtype", "shape", "size", "ndim")]
+    """The rows debugpy lists above an array's items, in its order: dtype, max, min, shape, size.
+    No expression gives max and min (one may be a text saying why it is not worked out)."""
+    low, high = _array_extremes(obj)
+    return [_live(("dtype", obj.dtype, ".dtype", None)), _live((ARRAY_MAX, high, None, None)),
+            _live((ARRAY_MIN, low, None, None)), _live(("shape", obj.shape, ".shape", None)),
+            _live(("size", obj.size, ".size", None))]
+
+
+# An array's min and max, as debugpy works them out: of numbers only, and not of more than
+# a million items (its limit: a capture and a view each have a time budget to keep).
+ARRAY_MIN, ARRAY_MAX = "min", "max"
+_EXTREMES_UP_TO = 1024 * 1024
+_NUMERIC_KINDS = "biufc"
+
+
+def _array_extremes(obj: Any) -> Tuple[Any, Any]:
+    """(min, max) of an array, each else debugpy's text saying why not."""
+    size = obj.size
+    if size > _EXTREMES_UP_TO:
+        return ("ndarray too big, calculating min would slow down debugging",
+                "ndarray too big, calculating max would slow down debugging")
+    if size == 0:
+        return "array is empty", "array is empty"
+    if obj.dtype.kind not in _NUMERIC_KINDS:
+        return "not a numeric object", "not a numeric object"
+    return _called(obj.min), _called(obj.max)
+
+
+def _called(fn: Callable[[], Any]) -> Any:
+    # A subclass's own min() may raise: its error is then the value shown.
+    try:
+        return fn()
+    except BudgetExceeded:
+        raise
+    except BaseException as exc:
+        return _Unreadable(exc)
 
 
 def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:

@@ -129,7 +129,7 @@ class Dumping:
         # Called where --pdb stops: an exception that fails a test or a subtest (not a skip, not
         # an xfail), or the collection of a module or directory (a module or conftest that
         # cannot be imported).
-        if call.excinfo is None:
+        if call.excinfo is None or unexpected_success(call.excinfo.value):
             return
         exc = underlying(call.excinfo.value)
         path = str(self.directory / dump_name(dumped_id(node, call.excinfo.value, report), call.when))
@@ -185,6 +185,21 @@ def underlying(exc: BaseException) -> BaseException:
     if doctest is not None and isinstance(exc, doctest.UnexpectedException):
         return exc.exc_info[1]    # its traceback, __traceback__, is the example's
     return exc
+
+
+def unexpected_success(exc: BaseException) -> bool:
+    """Whether ``exc`` is how pytest fails a unittest test that passed under ``@expectedFailure``:
+    ``pytest.fail("Unexpected success")`` in its own addUnexpectedSuccess, once the test has
+    returned (older pytest reported it with no exception at all).  Not dumped, as a strict xpass
+    is not: the test raised nothing, its frames are gone, and the dump would hold pytest's one
+    frame."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "addUnexpectedSuccess" and frame.f_globals.get("__name__") == "_pytest.unittest":
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def doctest_notes(exc: BaseException) -> List[str]:

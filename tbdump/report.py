@@ -63,6 +63,8 @@ class Style:
 def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) -> None:
     meta = dump.metadata
     out.write(style.title("tbdump report of %s\n" % dump.path))
+    if dump.signature_problem:   # what follows is not vouched for: said before it
+        out.write(style.where("  trust     %s\n" % dump.signature_problem))
     out.write(style.plain("  written   %s on %s (pid %d), Python %s %s\n" % (
         meta.time, meta.hostname, meta.pid, ".".join(map(str, meta.version_info)), meta.implementation)))
     out.write(style.plain("  command   %s\n" % meta.command))

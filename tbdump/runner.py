@@ -17,7 +17,7 @@ from typing import Any, List, NoReturn, Optional, Set, Tuple
 from . import unpatched
 from .capture import remember_source
 from .chain import set_slot
-from .command import prog_name, version_line
+from .command import prog_name, quiet_interrupt, version_line
 from .container import MAGIC
 from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
                     run_by_runner, set_thread_excepthook)
@@ -265,25 +265,27 @@ def _refuse_to_overwrite(opts: Options, script: Optional[bytes]) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    opts = parse(sys.argv[1:] if argv is None else argv)
-    script = _read_script(opts)
-    _refuse_to_overwrite(opts, script)
-    interpreter_main = sys.modules["__main__"]
-    target = DumpTarget(opts.output)  # before the program can change directory
-    # A thread's crash shows the main thread's stack from the program's own frames, as a crash there
-    # does, and so does a dump the program writes itself (dump_exception).
-    skip = _runner_codes()
-    run_by_runner(skip)
-    set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
-                          skip_codes=skip)
-    # From the working directory of today, for a spawned child too: the program may change it.
-    log_dumps = None if opts.log_dumps is None else os.path.abspath(opts.log_dumps)
-    if log_dumps is not None:
-        from .loghandler import dump_logged
-        dump_logged(log_dumps)
-    follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,
-                     skip_codes=skip, log_dumps=log_dumps)
-    keep_runner(_options_again(opts, log_dumps))
+    # Ctrl-C before the program runs is not the program's crash: no dump, no traceback of tbdump's.
+    with quiet_interrupt(last_line=True):
+        opts = parse(sys.argv[1:] if argv is None else argv)
+        script = _read_script(opts)
+        _refuse_to_overwrite(opts, script)
+        interpreter_main = sys.modules["__main__"]
+        target = DumpTarget(opts.output)  # before the program can change directory
+        # A thread's crash shows the main thread's stack from the program's own frames, as a crash
+        # there does, and so does a dump the program writes itself (dump_exception).
+        skip = _runner_codes()
+        run_by_runner(skip)
+        set_thread_excepthook(target, replace=not opts.traceback, other_threads=opts.other_threads,
+                              skip_codes=skip)
+        # From the working directory of today, for a spawned child too: the program may change it.
+        log_dumps = None if opts.log_dumps is None else os.path.abspath(opts.log_dumps)
+        if log_dumps is not None:
+            from .loghandler import dump_logged
+            dump_logged(log_dumps)
+        follow_processes(target, replace=not opts.traceback, silent=False, other_threads=opts.other_threads,
+                         skip_codes=skip, log_dumps=log_dumps)
+        keep_runner(_options_again(opts, log_dumps))
     try:
         _run(opts, script)
     except SystemExit as stop:

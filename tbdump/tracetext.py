@@ -260,8 +260,9 @@ class _Printer:
         else:
             for kind, margin, text in lines:
                 yield Piece(pad if margin else "", kind, text, every_line=every_line)
-        if self.version < (3, 11):
-            return   # notes are 3.11's
+        # Python prints notes from 3.11 on; before, a dump holds those that exceptiongroup's
+        # add_note() made (it prints them too) and those tbdump's pytest plugin adds (which
+        # example of a doctest failed, and how): shown as 3.11 shows them.
         for note in record.notes:
             if self.by_c:   # each of its str.splitlines with the margin, then a line end
                 yield Piece(pad, "note", note)

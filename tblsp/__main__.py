@@ -45,7 +45,8 @@ def _main(argv: Optional[List[str]]) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address for --tcp (default: loopback)")
     parser.add_argument("--port", type=tcp_port, default=2087, help="port for --tcp (default: 2087)")
     parser.add_argument("--log-level", default="WARNING",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="on stderr")
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="how much to log on stderr, the editor's server log (default: WARNING)")
     add_version(parser, "tblsp")
     args = parser.parse_args(argv)
     require_stdout("tblsp")   # over stdio the protocol's; with --tcp it says where tblsp serves

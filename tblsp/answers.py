@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from tbdump.frameless import location_columns
+from tbdump.localsource import source_bytes
 from tbdump.model import Frame, SyntaxDetail, Value
 
 from . import expr, render
@@ -142,7 +143,8 @@ class Crashes:
             return cached
         stored = index.stored_lines
         digest = index.source.sha256 if index.source is not None else None
-        ran = digest is not None and hashlib.sha256(text.encode()).hexdigest() == digest
+        # Hashed as the file's bytes (its text in the encoding it was read in), not as UTF-8.
+        ran = digest is not None and any(hashlib.sha256(data).hexdigest() == digest for data in source_bytes(text))
         # The file that ran: its stored copy may differ only where redaction hid a secret.
         linemap = LineMap(None if ran else stored, lines)
         if stored is not None:

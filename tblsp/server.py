@@ -301,6 +301,8 @@ class TbLanguageServer(LanguageServer):
             self.tell(problem)
         else:
             self.crashes.add(loaded)
+            if loaded.dump.signature_problem:   # what it shows is not vouched for, as tbdebug says
+                self.tell(f"{path}: {loaded.dump.signature_problem}", types.MessageType.Warning)
             self._say_if_elsewhere(loaded)
         self.refresh()
 
@@ -410,12 +412,16 @@ def initialize(ls: TbLanguageServer, params: types.InitializeParams) -> None:
     found = [] if ls.options.dump_files else dumpfiles.discover(ls.folders)
     for path in sorted(ls.explicit) + found:
         ls.load(path)
+    # Here, not on `initialized`, which some clients never send: their dumps are watched too.
+    # Polling sends the client nothing before its first round, well after this answer.
+    if ls.options.poll_interval > 0:
+        asyncio.ensure_future(ls.watch())
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: TbLanguageServer, params: types.InitializedParams) -> None:
-    if ls.options.poll_interval > 0:
-        asyncio.ensure_future(ls.watch())
+    # Registering the editor's file watcher is a request to the client: only once it said it
+    # is ready for them. Without it the polls still find new dumps.
     caps = ls.client_capabilities.workspace
     if caps is None or caps.did_change_watched_files is None \
             or not caps.did_change_watched_files.dynamic_registration:

@@ -662,7 +662,7 @@ def test_a_doctest_whose_output_differs_is_dumped_naming_the_example_expected_an
                                                                                    "test_cases.test_cases.third"))],
                  folder)
     assert report.returncode == 0
-    assert third in report.stdout or sys.version_info < (3, 11), report.stdout   # notes are printed from 3.11
+    assert third in report.stdout, report.stdout   # shown before 3.11 too (test_traceback_text.py)
 
     done = pytest_run(folder, "--tbdump", "--doctest-modules", "--doctest-continue-on-failure", "-q")
     assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout + done.stderr
@@ -695,6 +695,38 @@ TEST_CASES = """
         def test_b(self):
             pass
 """
+
+
+EXPECTED_FAILURES = """
+    import unittest
+
+    class TestKnown(unittest.TestCase):
+        @unittest.expectedFailure
+        def test_fixed_now(self):
+            value = 2 + 2
+            self.assertEqual(value, 4)
+
+        @unittest.expectedFailure
+        def test_still_broken(self):
+            self.assertEqual(2 + 2, 5)
+
+        def test_broken(self):
+            value = 2 + 2
+            self.assertEqual(value, 5)
+"""
+
+
+def test_a_unittest_expected_failure_that_passes_fails_the_run_but_is_not_dumped(tmp_path: Path) -> None:
+    """pytest fails it ("Unexpected success") with pytest.fail() in its own addUnexpectedSuccess,
+    after the test returned: the dump held that one frame of pytest's, none of the test.  As for a
+    strict xpass, nothing is dumped: the test raised nothing.  The failing test beside it still is."""
+    folder = project(tmp_path / "app", EXPECTED_FAILURES)
+    done = pytest_run(folder, "--tbdump", "-q")
+    assert done.returncode == 1 and "2 failed, 1 xfailed" in done.stdout, done.stdout + done.stderr
+    assert "FAILED test_cases.py::TestKnown::test_fixed_now - Failed: Unexpected success" in done.stdout
+    assert "tbdump: 1 traceback dumped into tbdumps" in done.stdout, done.stdout
+    dumps = sorted(p.name for p in (folder / "tbdumps").glob("*.tbdump"))
+    assert dumps == [name("TestKnown::test_broken", stem="test_cases.TestKnown.test_broken")]
 
 
 def test_a_unittest_testcases_failure_opens_on_its_own_line_not_in_unittests_frames(tmp_path: Path) -> None:

@@ -2,14 +2,17 @@
 the program's own handlers and alarms), in real crashing programs."""
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 from pathlib import Path
 from typing import Optional
 
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, run, write
+from ..conftest import PYTHON, env_for_child, run, write
+from ..viewers.test_interrupts import HOLD_IMPORT
 
 # A value whose repr sends the program a signal: it arrives exactly while the dump is written.
 SIGNAL_IN_CAPTURE = """
@@ -190,3 +193,25 @@ def test_a_stop_signal_as_the_dump_is_renamed_into_place_keeps_the_whole_dump(wo
     assert _files(workdir) == ["prog.py", "traceback.pkl"]
     dump = tbdump.load(workdir / "traceback.pkl")
     assert not dump.metadata.partial and dump.frames[-1].locals["rows"] == list(range(10))
+
+
+@pytest.mark.parametrize("module, options", [("tbdump.writer", []), ("tbdump.loghandler", ["--log-dumps", "logged"])])
+def test_ctrl_c_while_the_runner_starts_ends_as_python_ends_on_ctrl_c_without_tbdumps_traceback(
+        workdir: Path, module: str, options: list) -> None:
+    # tbdump's modules load for a good part of its start-up (the runner's import, then its set-up in
+    # main()): a Ctrl-C there ended in a KeyboardInterrupt traceback through runpy and tbdump.  The
+    # module named is held as it is imported, so the signal lands there.
+    write(workdir / "sitecustomize.py", HOLD_IMPORT)
+    write(workdir / "prog.py", "print('the program ran')\n")
+    env = env_for_child({"HOLD_IMPORT": module})
+    env["PYTHONPATH"] = os.pathsep.join([str(workdir), env["PYTHONPATH"]])
+    proc = subprocess.Popen([PYTHON, "-m", "tbdump", *options, "prog.py"], cwd=str(workdir), env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    ready = proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert ready == "importing %s\n" % module, (ready, err)
+    # Python's end on Ctrl-C (a shell's status 130), its last line alone; nothing ran, nothing dumped.
+    assert (proc.returncode, out, err) == (-signal.SIGINT, "", "KeyboardInterrupt\n")
+    assert _files(workdir) == ["prog.py", "sitecustomize.py"]

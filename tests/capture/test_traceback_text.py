@@ -390,6 +390,26 @@ def test_notes_that_are_not_strings_print_as_python_printed_them(workdir: Path, 
     assert dump.traceback_text == expected, dump.traceback_text
 
 
+@pytest.mark.parametrize("writer", ["3.9", "3.10", "3.11"])
+def test_notes_before_311_are_shown_as_311_shows_them(workdir: Path, writer: str) -> None:
+    """Python prints notes from 3.11 on, but exceptions have them before too: exceptiongroup's
+    add_note() (which prints them), and the failed example of a doctest, which tbdump's pytest
+    plugin notes as the test is dumped (what was expected, what it got).  On 3.9 and 3.10 they
+    were in the dump, yet neither after the crash's line nor in the dump's text.  (3.11: a guard.)"""
+    prog = write_program(workdir, """
+        def half(n):
+            error = AssertionError("half(4) is wrong")
+            error.__notes__ = ["Failed example:\\n    half(4)", "Expected:\\n    3\\nGot:\\n    2"]
+            raise error
+        half(4)
+    """, "main.py")
+    proc = run_tbdump(prog, [], _env(), python=python(writer), traceback=False)
+    shown = "AssertionError: half(4) is wrong\nFailed example:\n    half(4)\nExpected:\n    3\nGot:\n    2\n"
+    assert proc.stderr.decode() == shown + "Traceback dumped into: traceback.pkl\n", proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl", objects=False)
+    assert dump.traceback_text.endswith("    raise error\n" + shown), dump.traceback_text
+
+
 def test_a_syntax_error_past_any_real_line_still_opens(workdir: Path) -> None:
     """A program may raise a SyntaxError at any line number; one past what a dump may hold
     is kept as its message, so the dump opens instead of being refused as damaged."""

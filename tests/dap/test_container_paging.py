@@ -36,7 +36,7 @@ class Shown(NamedTuple):
     evaluate: Optional[str]
 
 
-ARRAY = ["dtype", "shape", "size", "ndim"]  # an array's attributes, as debugpy lists them
+ARRAY = ["dtype", "max", "min", "shape", "size"]  # the rows above an array's items, as debugpy lists them
 CONTAINERS = {
     "batch": Shown("Batch", ["retries", "source"], "240", "240", "batch[240]"),
     "registry": Shown("Registry", ["owner"], "'k240'", "240", "registry['k240']"),

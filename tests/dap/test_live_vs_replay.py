@@ -183,11 +183,13 @@ def live(program: Path, look: Callable[..., Dict[str, Any]] = snapshot, just_my_
         client.close()
 
 
-def replayed(dump: Path, look: Callable[..., Dict[str, Any]] = snapshot, just_my_code: bool = True) -> Dict[str, Any]:
+def replayed(dump: Path, look: Callable[..., Dict[str, Any]] = snapshot, just_my_code: bool = True,
+             **launch: Any) -> Dict[str, Any]:
+    """What ``look`` reads of ``dump`` in tbdap, launched with ``launch``'s further arguments."""
     client = DapClient.spawn([sys.executable, *FLAGS, "-m", "tbdap"], name="tbdap")
     try:
         client.initialize()
-        stopped = client.start("launch", {"dumpFile": str(dump), "justMyCode": just_my_code})
+        stopped = client.start("launch", dict(launch, dumpFile=str(dump), justMyCode=just_my_code))
         return look(client, stopped, tbdap=True)
     finally:
         client.close()

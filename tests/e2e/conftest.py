@@ -26,6 +26,7 @@ from typing import Iterator
 import pytest
 
 from . import daptrace
+from .dumps import copy_program, make_dump
 from .vscode import VSCode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -224,6 +225,14 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def shop(workspace: Path) -> Path:
+    """The workspace with shop.py and the dump of its crash (traceback.pkl)."""
+    program = copy_program("shop.py", workspace)
+    make_dump(program, workspace)
+    return program
+
+
+@pytest.fixture
 def restricted_mode(code_server: CodeServer) -> Iterator[None]:
     """Workspace trust on for this test, so the folder it opens is untrusted (Restricted Mode).
 
@@ -253,6 +262,8 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
         viewport={"width": 1600, "height": 1000},
     )
     context.set_default_timeout(30_000)
+    # "Copy Value" writes the clipboard; a test reads it back as the page.
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=code_server.url)
     page = context.pages[0] if context.pages else context.new_page()
     vs = VSCode(page, code_server.url, lambda: daptrace.messages(DAP_TRACE, request.node.name))
     # The browser's console says why VS Code shows "an unexpected error"; kept beside the screenshot.

@@ -29,14 +29,6 @@ from .vscode import SESSION_TIMEOUT, VSCode
 pytestmark = [pytest.mark.e2e]
 
 
-@pytest.fixture
-def shop(workspace: Path) -> Path:
-    """The workspace with shop.py and the dump of its crash (traceback.pkl)."""
-    program = copy_program("shop.py", workspace)
-    make_dump(program, workspace)
-    return program
-
-
 def plant(folder: Path, package: str) -> None:
     """A package named like one of ours that leaves planted.marker when imported (untrusted code)."""
     (folder / package).mkdir()
@@ -45,13 +37,8 @@ def plant(folder: Path, package: str) -> None:
     (folder / package / "__main__.py").write_text("")
 
 
-def open_dump_from_explorer(vscode: VSCode, folder: Path, dump: str = "traceback.pkl") -> None:
-    vscode.open_folder(folder)
-    vscode.explorer_context_menu(dump, "Open tbdump file")
-
-
 def test_open_from_explorer_shows_the_crash(vscode: VSCode, workspace: Path, shop: Path) -> None:
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
 
     # CALL STACK: the dump's frames, innermost first, the crashing one selected.
@@ -83,7 +70,7 @@ def test_palette_command_with_file_picker(vscode: VSCode, workspace: Path, shop:
 
 
 def test_expand_dict_object_and_page_a_long_list(vscode: VSCode, workspace: Path, shop: Path) -> None:
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
     vscode.ensure_scope_expanded("Locals", "inventory")
 
@@ -109,7 +96,7 @@ def test_expand_dict_object_and_page_a_long_list(vscode: VSCode, workspace: Path
 
 
 def test_debug_console_and_hover(vscode: VSCode, workspace: Path, shop: Path) -> None:
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
 
     answer = vscode.evaluate_in_console("total * 10 + items")
@@ -120,7 +107,7 @@ def test_debug_console_and_hover(vscode: VSCode, workspace: Path, shop: Path) ->
 
 
 def test_caller_frame_moves_editor_and_variables(vscode: VSCode, workspace: Path, shop: Path) -> None:
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
     vscode.ensure_scope_expanded("Locals", "total")
 
@@ -134,9 +121,14 @@ def test_caller_frame_moves_editor_and_variables(vscode: VSCode, workspace: Path
 def test_chained_exception_shows_label_and_cause_frames(vscode: VSCode, workspace: Path) -> None:
     program = copy_program("chained.py", workspace)
     make_dump(program, workspace)
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("load_config")
-    expect(vscode.exception_widget).to_contain_text("RuntimeError")
+    # The widget reads as Python's own report of the chain: the cause first, then the exception.
+    expect(vscode.exception_widget).to_contain_text(re.compile(
+        r"^Exception has occurred: RuntimeError\s*config is broken\s*Traceback[\s\S]*"
+        r"ValueError: invalid literal for int\(\) with base 10: '80x'\s*"
+        r"The above exception was the direct cause of the following exception:[\s\S]*"
+        r"RuntimeError: config is broken\s*$"))
 
     label = vscode.page.locator(".debug-call-stack .monaco-list-row .stack-frame.label")
     expect(label.first).to_contain_text(re.compile("cause", re.IGNORECASE))
@@ -157,7 +149,7 @@ def test_deep_recursion_pages_its_call_stack_as_with_debugpy(vscode: VSCode, wor
     <module> (what it shows for debugpy's live session of the same crash); the deepest call's variables."""
     program = copy_program("deep.py", workspace)
     make_dump(program, workspace)
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("descend")
     load_more = vscode.call_stack_rows().filter(has_text="Load More Stack Frames")
     vscode.call_stack_frame("descend").click()
@@ -181,7 +173,7 @@ def test_crash_in_library_code_only_opens_where_it_raised(vscode: VSCode, worksp
     """No frame is the program's own (a thread running json.loads): under justMyCode the library frames
     are de-emphasized, but VS Code still opens the one the exception was raised in, with its widget."""
     make_dump(copy_program("parser_thread.py", workspace), workspace)
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("raw_decode")
     expect(vscode.active_tab()).to_contain_text("decoder.py")
     expect(vscode.exception_widget).to_contain_text("JSONDecodeError")
@@ -197,7 +189,7 @@ def test_source_missing_from_workspace_comes_from_the_dump(vscode: VSCode, works
     shutil.move(str(dump), workspace / "traceback.pkl")
     shutil.rmtree(elsewhere)  # the source is gone: only the dump has it
 
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
     expect(vscode.editor_line("(items - len(cart))")).to_be_visible()
     expect(vscode.exception_widget).to_contain_text("ZeroDivisionError")
@@ -263,7 +255,7 @@ def test_stepping_in_a_replay_says_why_once(request: pytest.FixtureRequest, vsco
                                             shop: Path) -> None:
     """F10, F11, Shift+F11 and F5, pressed as out of habit, each fail: the user is told why in one
     notification, not one per command (VS Code shows an identical notification once)."""
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
     vscode.page.keyboard.press("F10")
     expect(vscode.notification("A crash dump replay cannot continue, step or pause")).to_be_visible()
@@ -282,7 +274,7 @@ def test_stepping_in_a_replay_says_why_once(request: pytest.FixtureRequest, vsco
 
 def test_bad_dump_file_is_a_clear_error(vscode: VSCode, workspace: Path) -> None:
     (workspace / "broken.pkl").write_bytes(b"this is not a tbdump file\n" * 10)
-    open_dump_from_explorer(vscode, workspace, "broken.pkl")
+    vscode.open_dump_from_explorer(workspace, "broken.pkl")
     error = vscode.page.locator(".notifications-toasts .notification-toast, .monaco-dialog-box").filter(
         has_text="broken.pkl")
     error.first.wait_for(timeout=SESSION_TIMEOUT)
@@ -299,7 +291,7 @@ def test_tbdump_missing_from_interpreter(vscode: VSCode, workspace: Path, shop: 
     (workspace / ".vscode").mkdir()
     (workspace / ".vscode" / "settings.json").write_text(json.dumps({"tbdump.python": str(python)}))
 
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     message = vscode.notification("tbdump is not installed")
     message.wait_for(timeout=SESSION_TIMEOUT)
     expect(message).to_contain_text(str(bare))
@@ -496,7 +488,7 @@ def test_restricted_mode_without_tblsp_shows_the_report(vscode: VSCode, workspac
 def test_opening_an_open_dump_again_asks_as_vs_code_does(vscode: VSCode, workspace: Path, shop: Path) -> None:
     """"Open tbdump file" on a dump a session already shows asks first, in VS Code's words for starting a
     running configuration again; Cancel starts nothing, Yes a second session (the dump may be newer)."""
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
     sessions = vscode.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(r"^Session "))
     question = vscode.dialog("'tbdump: traceback.pkl' is already running. Do you want to start another instance?")
@@ -515,7 +507,7 @@ def test_opening_an_open_dump_again_asks_as_vs_code_does(vscode: VSCode, workspa
 def test_two_dumps_open_side_by_side_say_which_is_which(vscode: VSCode, workspace: Path, shop: Path) -> None:
     """A second dump opened while the first is debugged: CALL STACK lists both sessions by their dump."""
     shutil.copy(workspace / "traceback.pkl", workspace / "second.pkl")
-    open_dump_from_explorer(vscode, workspace)
+    vscode.open_dump_from_explorer(workspace)
     vscode.wait_stopped("checkout")
     vscode.page.keyboard.press("Control+Shift+E")  # back to the Explorer, as a person clicks its icon
     vscode.explorer_context_menu("second.pkl", "Open tbdump file")

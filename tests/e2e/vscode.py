@@ -16,6 +16,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .daptrace import Message, refetched_paused_stack
 
+def literal(text: str) -> str:
+    """`text` as a regular expression for a locator's accessible name: Playwright's selector parser
+    ends the pattern at a bare "/" ('https://...'), which re.escape leaves bare."""
+    return re.escape(text).replace("/", r"\/")
+
+
 # How long a debug session may take to show its first stop (tbdap starts, loads the dump).
 SESSION_TIMEOUT = 45_000
 
@@ -35,6 +41,11 @@ class VSCode:
         self.page.locator(".explorer-folders-view").wait_for()
         self.wait_for_extension()
         self.wait_for_startup_finished()
+
+    def open_dump_from_explorer(self, folder: Path, dump: str = "traceback.pkl") -> None:
+        """Opens the folder and the dump in it with the Explorer's "Open tbdump file"."""
+        self.open_folder(folder)
+        self.explorer_context_menu(dump, "Open tbdump file")
 
     def wait_for_startup_finished(self) -> None:
         """Waits until the workbench has created its last ("Eventually") contributions.
@@ -110,9 +121,14 @@ class VSCode:
 
     def explorer_context_menu(self, name: str, item: str) -> None:
         """Right-clicks a file in the Explorer and chooses a menu item."""
-        row = self.explorer_row(name)
+        self.context_menu(self.explorer_row(name), name, item)
+
+    def context_menu(self, row: Locator, name: str, item: str) -> None:
+        """Right-clicks `row` (a file, a variable: `name` in messages) and chooses a menu item."""
         row.wait_for()
-        entry = self.page.locator(".context-view .action-item", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$"))
+        # The item's label alone: an item shows its keybinding beside it ("Set Value F2").
+        entry = self.page.locator(".context-view .action-item", has=self.page.locator(
+            ".action-label", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$")))
         for _ in range(3):
             try:
                 # A hover left open (a path shown over the Explorer) would take the click.
@@ -124,7 +140,7 @@ class VSCode:
                 entry.click(delay=80, timeout=5_000)
                 break
             except PlaywrightTimeout:
-                # The menu closed before the click (the Explorer re-rendered under it, on a busy
+                # The menu closed before the click (the view re-rendered under it, on a busy
                 # machine), or a hover covered the row: nothing was chosen, so a person tries again.
                 warnings.warn(f"the context menu of {name!r} closed before {item!r} was clicked; again")
                 self.page.keyboard.press("Escape")
@@ -269,7 +285,7 @@ class VSCode:
     def variable(self, name: str, value: Optional[str] = None) -> Locator:
         """The VARIABLES row of `name` (with `value` when given), found by its accessible label."""
         # (accessible names are trimmed: a row with an empty value reads "name, value")
-        label = rf"^{re.escape(name)}, value" + (rf" {re.escape(value)}$" if value is not None else r"( |$)")
+        label = rf"^{literal(name)}, value" + (rf" {literal(value)}$" if value is not None else r"( |$)")
         return self.page.locator(".debug-variables").get_by_role("treeitem", name=re.compile(label)).first
 
     def ensure_scope_expanded(self, scope: str, probe: str) -> None:
@@ -303,6 +319,68 @@ class VSCode:
             self.page.mouse.wheel(0, 400)
             # the next check waits on the DOM; a wheel event renders synchronously in VS Code's list
         target.wait_for(timeout=1)
+
+    def variable_context_menu(self, name: str, item: str) -> None:
+        """Right-clicks the VARIABLES row of `name` and chooses a menu item ("Copy Value", "Add to Watch")."""
+        self.context_menu(self.variable(name), name, item)
+
+    def set_value(self, name: str, text: str) -> None:
+        """"Set Value" on the VARIABLES row of `name`: types `text` over the value and presses Enter."""
+        self.variable_context_menu(name, "Set Value")
+        # (a row edited before keeps its input box, hidden)
+        box = self.variable(name).locator("input[aria-label='Type new variable value']")
+        expect(box).to_be_focused()
+        box.fill(text)
+        box.press("Enter")
+        expect(box).to_be_hidden()
+
+    def wait_clipboard(self, text: str) -> None:
+        """Waits until the clipboard holds `text` (VS Code writes it once tbdap has answered; the page
+        may read it: see the vscode fixture)."""
+        try:
+            self.page.wait_for_function("async (text) => (await navigator.clipboard.readText()) === text",
+                                        arg=text, polling=100, timeout=10_000)
+        except PlaywrightTimeout:
+            held = self.page.evaluate("navigator.clipboard.readText()")
+            raise AssertionError(f"the clipboard holds {held[:200]!r}, not {text[:200]!r}") from None
+
+    # threads
+
+    def thread(self, name: str) -> Locator:
+        """The CALL STACK row of a thread ("Thread downloader Paused")."""
+        return self.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(rf"^Thread {re.escape(name)} "))
+
+    def expand_thread(self, name: str) -> None:
+        """Opens a thread's frames in CALL STACK by its twistie."""
+        row = self.thread(name)
+        row.wait_for()
+        if row.get_attribute("aria-expanded") != "true":
+            row.locator(".monaco-tl-twistie").click()
+        expect(row).to_have_attribute("aria-expanded", "true")
+
+    # watch
+
+    def add_watch(self, expression: str) -> None:
+        """Adds a WATCH expression with the view's "Add Expression" button, as a person types it."""
+        header = self.page.locator(".pane-header", has_text=re.compile(r"^\s*Watch"))
+        header.hover()  # the view's buttons show while the pointer is over its header
+        header.get_by_role("button", name="Add Expression").click()
+        box = self.page.locator(".debug-watch input[aria-label='Type watch expression']")
+        expect(box).to_be_focused()
+        box.fill(expression)
+        box.press("Enter")
+        expect(box).to_be_hidden()
+
+    def watch(self, expression: str) -> Locator:
+        """The WATCH row of `expression` (its accessible label: "expression, value VALUE")."""
+        label = rf"^{literal(expression)}, value( |$)"
+        return self.page.locator(".debug-watch").get_by_role("treeitem", name=re.compile(label)).first
+
+    # toolbar
+
+    def toolbar_button(self, name: str) -> Locator:
+        """A button of the debug toolbar by its name ("Restart", "Stop")."""
+        return self.toolbar.get_by_role("button", name=re.compile(rf"^{re.escape(name)}\b"))
 
     # editor
 

@@ -91,6 +91,28 @@ async def test_a_file_not_opened_is_read_as_python_reads_it(client: LanguageClie
          "called from here: `ratio(0)` with n=0")], shown
 
 
+@pytest.mark.parametrize("encoding, cookie", [("utf-8", ""), ("latin-1", "# -*- coding: latin-1 -*-\n"),
+                                              ("utf-8-sig", "")])
+@pytest.mark.parametrize("opened", [False, True])
+async def test_a_secret_the_dump_hid_from_its_copy_is_no_change_of_the_file(
+        client: LanguageClient, workspace: Path, encoding: str, cookie: str, opened: bool) -> None:
+    """The dump's copy of the source has a secret literal redacted, the file here has it whole:
+    it is still the file that ran, in any encoding.  A latin-1 file (or one with a UTF-8 BOM)
+    was hashed as the UTF-8 of its text, so it never was, and its copy's redaction was taken
+    for an edit: a false "This file differs" warning."""
+    crash(workspace, cookie + 'API_KEY = "sk_live_4f9a8b7c6d"  # é\nratio = lambda n: 1 / n; ratio(0)  # crash\n',
+          encoding=encoding)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    uri = prog.as_uri()
+    if opened:   # the editor's buffer: the text it decoded, as it shows it
+        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+            uri=uri, language_id="python", version=1, text=prog.read_text(encoding=encoding))))
+    diags = await diagnostics(client, uri)
+    assert [d.severity for d in diags] == [types.DiagnosticSeverity.Error,
+                                           types.DiagnosticSeverity.Information], diags   # no "differs"
+
+
 @pytest.mark.parametrize("comprehension, call", [
     ("[r for r in ratios(limit)]", "called from here: `[r for r in ratios(limit)]` with limit=5"),
     ("[scaled(n) for n in range(limit)]", "called from here: `scaled(n)` with n=2")])

@@ -101,6 +101,26 @@ async def test_new_crash_refreshes(client: Client, workspace: Path) -> None:
     assert text is not None and "local in \\<module\\>() · innermost frame" in text   # not an HTML tag
 
 
+async def test_a_client_that_never_sends_initialized_still_sees_new_crashes(client: Client,
+                                                                           workspace: Path) -> None:
+    """Some clients answer `initialize` and go on without the `initialized` notification: the
+    polls for a new crash were started only by it, so such an editor kept the first crash for good."""
+    crash(workspace, DIVIDE, args=["5", "0"])
+    prog = workspace / "prog.py"
+    client.capabilities = types.ClientCapabilities()   # pytest-lsp's initialize_session sets it, and sends `initialized`
+    await client.initialize_async(types.InitializeParams(
+        capabilities=client.capabilities, root_uri=workspace.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(workspace.as_uri(), workspace.name)],
+        initialization_options={"pollInterval": 0.2}))
+    await diagnostics(client, prog.as_uri())
+    crash(workspace, DIVIDE.replace("int(sys.argv[2])", "int(sys.argv[2])  # parse"), args=["5", "zero"])
+    diags = await diagnostics(client, prog.as_uri(), lambda ds: any(
+        d.severity == types.DiagnosticSeverity.Error and d.range.start.line == line_of(prog, "# parse")
+        for d in ds))
+    [error] = by_severity(diags, types.DiagnosticSeverity.Error)
+    assert error.message.startswith("ValueError: invalid literal for int()"), error
+
+
 async def test_the_open_files_diagnostics_come_before_those_of_the_stacks_other_files(
         client: Client, tmp_path: Path, workspace: Path) -> None:
     # Placing a dump on each file of a stack through 40 big modules took 10 s: the file the

@@ -2,7 +2,8 @@
 tools and the VS Code extension read is documented (in the README's Configuration table), and
 every one the documents name is read; every option of every tool is documented, and every one a
 documented command line uses exists; the extension's settings and launch attributes are
-described; every relative link leads somewhere."""
+described; every relative link leads somewhere; each tool's help fits 80 columns; the budgets'
+documented defaults are the code's; and FORMAT.md names every key a real dump writes."""
 from __future__ import annotations
 
 import json
@@ -27,7 +28,8 @@ DOCS = [README, *sorted((REPO / "docs").glob("*.md")), EXTENSION_README]
 # A whole name; one that ends in "_" is a prefix ("TBDUMP_" + name, `TBDUMP_PREVIEW_*`), not a variable.
 VARIABLE = re.compile(r"\b(?:TBDUMP|TBLSP)_[A-Z0-9_]+")
 TOOLS = ["tbdump", "tbdap", "tbdebug", "tbpeep", "tblsp", "tbdump.report"]
-LONG_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+# A long option, or a short one standing alone (`-e`, not the `-e` of `--exception` or `-eN`).
+OPTION = re.compile(r"(?<![\w-])(?:--[a-z][a-z-]*|-[a-zA-Z](?![\w-]))")
 
 
 def _named(files: Iterable[Path]) -> Set[str]:
@@ -47,10 +49,15 @@ def _section(path: Path, heading: str) -> str:
     return text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
 
 
+def _table_rows(text: str) -> List[List[str]]:
+    """The cells of every row of the Markdown tables in ``text``, header rows included."""
+    return [[cell.strip() for cell in line.strip().strip("|").split(" | ")] for line in text.splitlines()
+            if line.startswith("|") and not re.match(r"\|\s*-", line)]
+
+
 def _table_column(text: str) -> List[str]:
     """The first cell of every row of the Markdown tables in ``text``."""
-    return [line.split("|")[1].strip() for line in text.splitlines()
-            if line.startswith("|") and not re.match(r"\|\s*-", line)]
+    return [row[0] for row in _table_rows(text)]
 
 
 def test_every_variable_the_code_reads_is_documented_and_no_other() -> None:
@@ -115,10 +122,10 @@ def test_every_relative_link_resolves(doc: Path) -> None:
 
 
 def _options(tool: str) -> Set[str]:
-    """The long options ``python -m tool --help`` lists."""
+    """The options, long and short, ``python -m tool --help`` lists."""
     done = run([sys.executable, "-m", tool, "--help"], REPO)
     assert done.returncode == 0, done.stderr
-    return set(LONG_OPTION.findall(done.stdout)) - {"--help"}
+    return set(OPTION.findall(done.stdout.replace("python -m ", ""))) - {"--help", "-h"}
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +141,7 @@ def test_every_option_of_every_tool_is_documented(options: Dict[str, Set[str]]) 
 
 
 def _documented_commands() -> Iterator[Tuple[str, str, List[str]]]:
-    """(document, tool, the long options it is given) for each `python -m tool ...` the docs show.
+    """(document, tool, the options it is given) for each `python -m tool ...` the docs show.
     tbdump's own options end at the program it runs: what follows is the program's."""
     tool_name = "|".join(re.escape(tool) for tool in sorted(TOOLS, key=len, reverse=True))
     for path in DOCS:
@@ -148,7 +155,7 @@ def _documented_commands() -> Iterator[Tuple[str, str, List[str]]]:
                         break                                            # the program
                     if tool == "tbdump" and word in ("-m", "-c"):
                         break
-                    given += [part for part in re.split(r"[\[\]/=]", word) if LONG_OPTION.fullmatch(part)]
+                    given += [part for part in re.split(r"[\[\]/=]", word) if OPTION.fullmatch(part)]
                 yield str(path.relative_to(REPO)), tool, given
 
 
@@ -190,3 +197,138 @@ def test_the_readmes_profiling_command_refuses_a_wrong_name_in_one_usage_line() 
         assert done.returncode == 2 and "Traceback" not in done.stderr, done
         error, _, choices = done.stderr.splitlines()[-1].partition(" (choose from ")
         assert error == f"profile_dump.py: error: {says}" and listed in choices, done
+
+
+def _help_lines(tool: str) -> List[str]:
+    done = run([sys.executable, "-m", tool, "--help"], REPO, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_every_tools_help_fits_an_80_column_terminal(tool: str) -> None:
+    """Text a tool lays out itself (tbdebug's description and epilog, tbdump's whole help) is
+    wrapped as argparse wraps the rest; tbdump's usage line is exempt: its usage errors print it
+    as their one line."""
+    wide = [line for line in _help_lines(tool) if len(line) > 80 and not line.startswith("usage:")]
+    assert wide == []
+
+
+_UNITS = {"": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+
+
+def _defaults_documented(path: Path) -> Iterator[Tuple[str, str]]:
+    """(variable, default) for each variable of a table row whose next cell is its default; a
+    cell of several (`A` / `B`) has as many defaults (`20 / 10`)."""
+    for row in _table_rows(path.read_text(encoding="utf-8")):
+        for index, cell in enumerate(row[:-1]):
+            names = VARIABLE.findall(cell)
+            if names and all(VARIABLE.fullmatch(name.strip("` ")) for name in re.split(r"[,/]", cell)):
+                defaults = row[index + 1].split(" / ")
+                yield from zip(names, defaults if len(defaults) == len(names) else [row[index + 1]] * len(names))
+
+
+@pytest.mark.parametrize("doc", [README, REPO / "docs" / "SECURITY.md"], ids=lambda path: path.name)
+def test_the_budgets_documented_defaults_are_the_code_defaults(doc: Path) -> None:
+    """The README's Configuration table and SECURITY.md's budgets table give each budget's default
+    (`1 GiB`, `10 s`, `20`): the values a crash is dumped with when nothing is set."""
+    code = {"TBDUMP_" + f.name.upper(): getattr(Budgets(), f.name) for f in fields(Budgets)}
+    documented = {}
+    for name, default in _defaults_documented(doc):
+        if name in code:
+            number = re.match(r"([\d.]+)\s*(GiB|MiB|KiB)?", default)
+            assert number, f"{doc.name}: {name}'s default {default!r} is not a number"
+            documented[name] = float(number.group(1)) * _UNITS[number.group(2) or ""]
+    assert documented == code
+
+
+def _dump_of_many_shapes(folder: Path) -> Path:
+    """A dump whose exception has a cause and a note, whose frames run through a library and
+    above the handler, with another thread's stack and a redacted value: most fields a dump can
+    hold."""
+    (folder / "shapes.py").write_text(
+        "import json, threading, tbdump\n"
+        "SETTINGS = {'retries': 3, 'names': ['a', 'b']}\n"
+        "def parse(text):\n"
+        "    try:\n"
+        "        return json.loads(text)\n"
+        "    except ValueError as exc:\n"
+        "        exc.add_note('while parsing the config')\n"
+        "        raise KeyError('config') from exc\n"
+        "def main():\n"
+        "    password = 'hunter2'\n"
+        "    try:\n"
+        "        parse('{')\n"
+        "    except KeyError as exc:\n"
+        "        tbdump.dump_exception(exc, 'shapes.tbdump', threads=True)\n"
+        "stop = threading.Event()\n"
+        "threading.Thread(target=stop.wait, name='idle').start()\n"
+        "main()\n"
+        "stop.set()\n", encoding="utf-8")
+    done = run([sys.executable, "shapes.py"], folder)
+    assert done.returncode == 0, done.stderr
+    return folder / "shapes.tbdump"
+
+
+def _spans(text: str) -> Set[str]:
+    return set(re.findall(r"`([^`\n]+)`", text))
+
+
+def _previews(value: object) -> Iterator[Dict[str, object]]:
+    """Every preview within ``value``: a value, its children's values, theirs..."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(child[1] for child in item.get("c", ()))
+
+
+def test_format_md_names_every_field_a_real_dump_writes(tmp_path: Path) -> None:
+    """docs/FORMAT.md is the reference for readers in other languages: the container it lays out
+    (magic, trailer, manifest) reads a real dump as it says, and every key the dump writes, in the
+    manifest, the safe layer and its records, the frames and the value previews, is one it names."""
+    import struct
+    import zlib
+
+    from tbdump.model import FORMAT_VERSION
+
+    doc = (REPO / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    data = _dump_of_many_shapes(tmp_path).read_bytes()
+    assert re.match(rf"# The tbdump file format \(version {FORMAT_VERSION}\)\n", doc)
+    assert data[:8] == b"\x89TBDUMP\n" and data[-8:] == b"\nTBDEND\x1a"
+    length, = struct.unpack("<Q", data[-16:-8])
+    manifest = json.loads(data[-16 - length:-16])
+    example = json.loads(_section(REPO / "docs" / "FORMAT.md", "Container").split("```json\n")[1].split("```")[0])
+    assert manifest["format"] == FORMAT_VERSION and set(manifest) <= set(example)
+    assert all(re.fullmatch(r"objects|objects\.idx|safe|(globals|source)\.\d+", name) for name in manifest["members"])
+    member_keys = set(example["members"]["safe"])
+    assert all(set(entry) <= member_keys for entry in manifest["members"].values())
+
+    def member(name: str) -> object:
+        entry = manifest["members"][name]
+        raw = data[entry["offset"]:entry["offset"] + entry["size"]]
+        return json.loads(zlib.decompress(raw) if entry["encoding"] == "zlib" else raw)
+
+    safe = member("safe")
+    assert isinstance(safe, dict)
+    rows = {row[0].strip("`"): row[1] for row in _table_rows(_section(REPO / "docs" / "FORMAT.md",
+                                                                        "Member `safe`: the safe layer"))}
+    undocumented = sorted(set(safe) - set(rows))
+    for key in ("metadata", "threads", "exceptions"):
+        records = [safe[key]] if key == "metadata" else safe[key]
+        undocumented += sorted(f"{key}.{field}" for record in records for field in set(record) - _spans(rows[key]))
+    undocumented += sorted(f"sources.{field}" for source in safe["sources"].values()
+                           for field in set(source) - set(re.findall(r"\b\w+\b", rows["sources"])))
+    frame_text = doc.split("\nA frame: ", 1)[1].split("\n\n", 1)[0]
+    undocumented += sorted(f"frames.{field}" for frame in safe["frames"] for field in set(frame) - _spans(frame_text))
+    value_keys = set(_table_column(doc.split("\nA value (preview)", 1)[1].split("\n## ", 1)[0])[1:])
+    values = [value for frame in safe["frames"] for value in frame["vars"].values()]
+    values += [value for name in safe["globals"].values() for value in member(name).values()]
+    values += [record["value"] for record in safe["exceptions"]]
+    undocumented += sorted({f"value.{key}" for value in values for preview in _previews(value)
+                            for key in set(preview) - {key.strip("`") for key in value_keys}})
+    assert undocumented == []
+    # the shapes were there: a cause, a caller above the handler, a redacted value
+    assert safe["exceptions"][0]["cause"] is not None and any(frame.get("above") for frame in safe["frames"])
+    assert any("red" in preview for value in values for preview in _previews(value))

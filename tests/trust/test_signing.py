@@ -138,6 +138,21 @@ def test_load_never_unpickles_untrusted(scenario: str, evil: Dict[str, Path], tm
         assert "corrupt" in report["safe_reason"]
 
 
+@pytest.mark.parametrize("which, why", [
+    ("signed", "the dump's signature does not verify with the key given"),
+    ("unsigned", "the dump is not signed and a key is given")])
+def test_a_key_given_to_load_is_named_as_given_not_as_tbdump_key(which: str, why: str, evil: Dict[str, Path],
+                                                                 tmp_path: Path) -> None:
+    """A script's tbdump.load(key=...) with no TBDUMP_KEY in its environment: the reason must not
+    send its user looking for a variable that is not set."""
+    script = "import tbdump, sys; print(tbdump.load(sys.argv[1], key=b'k2').safe_reason)"
+    result = run([sys.executable, "-c", script, str(_copy(evil, which, tmp_path))], tmp_path,
+                 dict(_env(evil), PYTHONPATH=str(REPO)))
+    assert result.returncode == 0, result
+    assert result.stdout.decode() == "safe mode: %s, so objects are not loaded\n" % why, result
+    assert not evil["marker"].exists()
+
+
 def test_corrupt_safe_layer_is_a_clear_dump_error(evil: Dict[str, Path], tmp_path: Path) -> None:
     dump = _copy(evil, "unsigned", tmp_path)
     _flip_in_member(dump, "safe")

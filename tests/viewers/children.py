@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,8 @@ def console_script(directory: Path, name: str) -> Path:
 
 
 def run(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None,
-        stdin: Optional[str] = None) -> "subprocess.CompletedProcess[str]":
+        stdin: Optional[str] = None, preexec_fn: Optional[Callable[[], None]] = None
+        ) -> "subprocess.CompletedProcess[str]":
     return subprocess.run(list(args), cwd=str(cwd), env=child_env(env), input=stdin,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, preexec_fn=preexec_fn)
 

@@ -2,6 +2,7 @@
 cannot be written, a port that cannot be listened on, a dump cut short while it is read."""
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -10,7 +11,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import pytest
 
@@ -45,9 +46,40 @@ def _newer(dump: Path) -> None:
 
 
 def _unreadable(dump: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads a file of mode 000")
+    if os.geteuid() == 0 and _AS_OWNER is None:
+        pytest.skip("root reads a file of mode 000, and cannot give up the capabilities that let it here")
     dump.chmod(0)
+
+
+def _drop_reading_any_file() -> None:
+    """Takes the capabilities that let root read any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)
+    out of the bounding set: the program exec'd next reads as the file's owner does, and a file
+    of mode 000 is refused it as it is anyone's."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):
+        if libc.prctl(24, cap, 0, 0, 0) != 0:   # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _as_owner() -> Optional[Callable[[], None]]:
+    """The ``preexec_fn`` that runs the tools as a file's owner who is not root: for root,
+    ``_drop_reading_any_file`` where root may drop them (not in a container without
+    CAP_SETPCAP); else none is needed."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        subprocess.run(["true"], preexec_fn=_drop_reading_any_file, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return _drop_reading_any_file
+
+
+_AS_OWNER = _as_owner()
+
+
+def _symlink_loop(dump: Path) -> None:
+    dump.unlink()
+    dump.symlink_to(dump.name)
 
 
 # What each tool says after "PROG: DUMP: ", and how the file is made so.
@@ -59,7 +91,13 @@ SITUATIONS: Dict[str, Callable[[Path], object]] = {
     "the dump is truncated or damaged (no valid end marker)":
         lambda dump: dump.write_bytes(dump.read_bytes()[:dump.stat().st_size // 2]),
     "written by a newer tbdump (format 99; this tbdump reads up to 2) - upgrade tbdump": _newer,
-    "cannot be read (Permission denied)": _unreadable,
+    "permission denied": _unreadable,
+    "too many levels of symbolic links": _symlink_loop,
+    # A regular file whose first read the system fails: a failing disk's, here each process's own.
+    "input/output error": lambda dump: (dump.unlink(), dump.symlink_to("/proc/self/mem")),
+    # Opening a FIFO waits for a writer: refused before it is opened, by each tool.
+    "not a regular file (a pipe or a device): save the dump to a file first":
+        lambda dump: (dump.unlink(), os.mkfifo(dump)),
 }
 
 
@@ -70,12 +108,13 @@ def test_a_dump_that_cannot_be_opened_reads_the_same_in_every_tool(crash: Callab
     dump = crash("divide.py", "5", "0")
     SITUATIONS[words](dump)
     for tool in DUMPS:
-        done = run(_command(tool, dump), dump.parent, env={"PYTHONBREAKPOINT": "0"})
+        done = run(_command(tool, dump), dump.parent, env={"PYTHONBREAKPOINT": "0"}, preexec_fn=_AS_OWNER)
         assert (done.returncode, done.stdout, done.stderr) == (2, "", f"{tool}: {dump}: {words}\n"), tool
-    with pytest.raises(tbdump.DumpError) as loading:
-        tbdump.load(dump)
-    assert str(loading.value) == f"{dump}: {words}"
-    client = DapClient.tbdap()
+    # tbdump.load in a program of its own: one that runs as root without reading any file, as the tools.
+    loading = run([sys.executable, "-c", "import sys, tbdump\ntry: tbdump.load(sys.argv[1])\n"
+                   "except tbdump.DumpError as exc: print(exc)", str(dump)], dump.parent, preexec_fn=_AS_OWNER)
+    assert (loading.stdout, loading.stderr) == (f"{dump}: {words}\n", "")
+    client = DapClient.tbdap(preexec_fn=_AS_OWNER)
     try:
         client.initialize()
         assert client.fail("launch", {"dumpFile": str(dump)}) == f"{dump}: {words}"
@@ -84,13 +123,13 @@ def test_a_dump_that_cannot_be_opened_reads_the_same_in_every_tool(crash: Callab
     assert _tblsp_says(dump) == f"tblsp: {dump}: {words}"
 
 
-def _tblsp_says(dump: Path) -> str:
+def _tblsp_says(dump: Path, env: Optional[Dict[str, str]] = None) -> str:
     """What tblsp shows the editor (window/showMessage) that asks it to show ``dump``."""
     def frame(message: Dict[str, object]) -> bytes:
         body = json.dumps(message).encode()
         return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
     server = subprocess.Popen([sys.executable, "-m", "tblsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              env=child_env(), cwd=dump.parent)
+                              env=child_env(env), cwd=dump.parent, preexec_fn=_AS_OWNER)
     assert server.stdin is not None and server.stdout is not None
     server.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "processId": None, "rootUri": None, "capabilities": {},
@@ -196,6 +235,40 @@ def test_a_dump_cut_short_while_a_member_is_read_is_said_damaged(crash: Callable
         assert done.stdout in ("400000 None\n", "1 not readable: %s: the file was replaced while it was open\n" % copy)
 
 
+@pytest.mark.parametrize("change, launched", [
+    ("cut short", "the dump is truncated or damaged (no valid end marker)"),
+    ("a new crash", "ValueError")])
+def test_a_dump_served_from_the_start_and_changed_before_the_launch_is_read_as_it_is(
+        crash: Callable[..., Path], change: str, launched: str) -> None:
+    """`tbdap --port N DUMP` opens DUMP at its start; cut short (or rewritten by a new crash)
+    before a client came, the launch showed the start's copy, whose globals then said "the file
+    was replaced while it was open" (of a file the user changed before opening it in VS Code).
+    The launch reads the file as it is: its damage said, or the new crash shown."""
+    dump = crash("divide.py", "5", "0")
+    server = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dump)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=child_env(), cwd=dump.parent)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split(":")[-1].split()[0])
+        if change == "cut short":
+            os.truncate(dump, dump.stat().st_size // 2)
+        else:
+            crash("divide.py", "5", "zero")
+        client = DapClient.connect(port)
+        try:
+            client.initialize()
+            if change == "cut short":
+                assert client.fail("launch", {"dumpFile": str(dump)}) == f"{dump}: {launched}"
+            else:
+                stopped = client.start("launch", {"dumpFile": str(dump)})
+                assert stopped["body"]["text"] == launched, stopped
+        finally:
+            client.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def _tampered(signed: Path) -> None:
     data = signed.read_bytes()
     length, end = struct.unpack("<Q8s", data[-16:])
@@ -210,8 +283,10 @@ def _tampered(signed: Path) -> None:
     ("another key", "k2", "the dump's signature does not verify with TBDUMP_KEY"),
     ("not signed", "k1", "the dump is not signed and TBDUMP_KEY is set")])
 def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Path, situation: str, key: str,
-                                                                     why: str) -> None:
-    """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load."""
+                                                                     why: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load; the
+    report and tblsp, which load no objects whatever the key, say why the key does not vouch for
+    it in the same words (they said nothing)."""
     shutil.copy(PROGRAMS / "divide.py", tmp_path)
     signing = {} if situation == "not signed" else {"TBDUMP_KEY": "k1"}
     run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path, env=signing)
@@ -230,4 +305,23 @@ def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Pa
         assert f"  {reason}\n" in client.output_text(), client.output_text()
     finally:
         client.close()
-    assert tbdump.load(dump, key=key.encode()).safe_reason == reason
+    monkeypatch.setenv("TBDUMP_KEY", key)
+    assert tbdump.load(dump).safe_reason == reason
+    report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path, env={"TBDUMP_KEY": key})
+    assert report.returncode == 0 and report.stdout.splitlines()[1] == f"  trust     {why}", report
+    assert _tblsp_says(dump, {"TBDUMP_KEY": key}) == f"tblsp: {dump}: {why}"
+
+
+@pytest.mark.parametrize("signing, key", [("k1", "k1"), (None, None)])
+def test_a_dump_the_key_vouches_for_raises_no_doubt(tmp_path: Path, signing: Optional[str],
+                                                    key: Optional[str]) -> None:
+    """Signed with the key it is opened with, or opened with no key at all: the report says
+    nothing of trust (guards what the trust line must not say)."""
+    shutil.copy(PROGRAMS / "divide.py", tmp_path)
+    run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path,
+        env={"TBDUMP_KEY": signing} if signing else None)
+    dump = tmp_path / "traceback.pkl"
+    opening = {"TBDUMP_KEY": key} if key else None
+    report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path, env=opening)
+    assert report.returncode == 0 and "trust" not in report.stdout, report
+    assert tbdump.load(dump, key=key.encode() if key else None).signature_problem is None

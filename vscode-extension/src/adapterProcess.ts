@@ -19,6 +19,8 @@ type Message = vscode.DebugProtocolMessage & {
 };
 
 const STARTUP_REQUESTS = new Set(['initialize', 'launch', 'attach']);
+// How long a tbdap whose session ended may take to exit by itself before it is killed.
+const EXIT_GRACE_MS = 3_000;
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /** Splits a byte stream into DAP messages (Content-Length framing, UTF-8 bodies). */
@@ -132,7 +134,12 @@ export class AdapterProcess implements vscode.DebugAdapter {
     dispose(): void {
         this.disposed = true;
         if (!this.exited) {
-            this.child.kill();
+            // VS Code disposes the adapter as soon as `disconnect` is answered (at once on Restart),
+            // while tbdap is ending by itself: its stdin closed ends it too (even in a console
+            // evaluation), and only one still there after EXIT_GRACE_MS is killed.
+            this.child.stdin!.end();
+            const kill = setTimeout(() => this.child.kill(), EXIT_GRACE_MS);
+            this.child.once('exit', () => clearTimeout(kill));
         }
         this.sendMessage.dispose();
     }
