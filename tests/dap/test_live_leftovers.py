@@ -4,7 +4,6 @@ placeholder shows in the Variables view."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
