@@ -327,6 +327,9 @@ class Session:
             ".".join(map(str, meta.version_info))))
         if dump.safe_reason:
             self.tell("important", "  " + dump.safe_reason)
+            # Safe mode asked for is the reason given: the key's doubt holds for the previews too.
+            if dump.signature_problem and dump.signature_problem not in dump.safe_reason:
+                self.tell("important", "  " + dump.signature_problem)
         notes = ["  " + n for n in [dump.version_note] if n]
         notes += ["  partial dump: %s" % cut for cut in meta.cut[:CUTS_SHOWN]]
         if len(meta.cut) > CUTS_SHOWN:

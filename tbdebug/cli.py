@@ -50,5 +50,11 @@ def open_dump(prog: str, args: argparse.Namespace) -> tbdump.Dump:
 
 def safe_mode_notes(dump: tbdump.Dump) -> List[str]:
     """What a viewer says first of a dump whose objects do not load: why, and that every value
-    it shows is a placeholder (none when they load)."""
-    return [] if dump.objects_allowed else [f"{dump.safe_reason}; values are placeholders showing their previews"]
+    it shows is a placeholder (none when they load); then why the key does not vouch for the
+    dump, where --safe is the reason given: the previews shown are not vouched for either."""
+    if dump.objects_allowed:
+        return []
+    notes = [f"{dump.safe_reason}; values are placeholders showing their previews"]
+    if dump.signature_problem and dump.signature_problem not in (dump.safe_reason or ""):
+        notes.append(dump.signature_problem)
+    return notes

@@ -278,6 +278,17 @@ def _tampered(signed: Path) -> None:
     signed.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
 
 
+def _untrusted(folder: Path, situation: str) -> Path:
+    """A crash's dump: signed with k1, and then "tampered" with, or "not signed"."""
+    shutil.copy(PROGRAMS / "divide.py", folder)
+    signing = {} if situation == "not signed" else {"TBDUMP_KEY": "k1"}
+    run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], folder, env=signing)
+    dump = folder / "traceback.pkl"
+    if situation == "tampered":
+        _tampered(dump)
+    return dump
+
+
 @pytest.mark.parametrize("situation, key, why", [
     ("tampered", "k1", "the dump's signature does not verify with TBDUMP_KEY"),
     ("another key", "k2", "the dump's signature does not verify with TBDUMP_KEY"),
@@ -287,12 +298,7 @@ def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Pa
     """Opened in safe mode, with the same line in tbdebug, tbpeep, VS Code and tbdump.load; the
     report and tblsp, which load no objects whatever the key, say why the key does not vouch for
     it in the same words (they said nothing)."""
-    shutil.copy(PROGRAMS / "divide.py", tmp_path)
-    signing = {} if situation == "not signed" else {"TBDUMP_KEY": "k1"}
-    run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path, env=signing)
-    dump = tmp_path / "traceback.pkl"
-    if situation == "tampered":
-        _tampered(dump)
+    dump = _untrusted(tmp_path, situation)
     reason = f"safe mode: {why}, so objects are not loaded"
     for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
         done = run([sys.executable, "-m", tool, str(dump)], tmp_path, env={"TBDUMP_KEY": key}, stdin="q\n")
@@ -310,6 +316,33 @@ def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Pa
     report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path, env={"TBDUMP_KEY": key})
     assert report.returncode == 0 and report.stdout.splitlines()[1] == f"  trust     {why}", report
     assert _tblsp_says(dump, {"TBDUMP_KEY": key}) == f"tblsp: {dump}: {why}"
+
+
+@pytest.mark.parametrize("situation, why", [
+    ("tampered", "the dump's signature does not verify with TBDUMP_KEY"),
+    ("not signed", "the dump is not signed and TBDUMP_KEY is set")])
+@pytest.mark.parametrize("asked", ["--safe", "TBDUMP_SAFE=1"])
+def test_safe_mode_asked_for_still_says_why_the_key_does_not_vouch(tmp_path: Path, situation: str, why: str,
+                                                                   asked: str) -> None:
+    """Opened in safe mode on purpose, tbdebug, tbpeep and VS Code gave safe mode as the only
+    reason, and said nothing of the signature: a user trusted the previews of a tampered dump.
+    Each says it too, in the words of the report and tblsp."""
+    dump = _untrusted(tmp_path, situation)
+    env = {"TBDUMP_KEY": "k1", **({"TBDUMP_SAFE": "1"} if asked == "TBDUMP_SAFE=1" else {})}
+    flags = ["--safe"] if asked == "--safe" else []
+    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
+        done = run([sys.executable, "-m", tool, *flags, str(dump)], tmp_path, env=env, stdin="q\n")
+        said = getattr(done, out).splitlines()
+        assert f"{tool}: {why}" in said, done
+        assert any(line.startswith(f"{tool}: safe mode: objects are not loaded") for line in said), done
+    client = DapClient.tbdap(env=env)
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(dump), "safe": asked == "--safe"})
+        assert "  safe mode: objects are not loaded" in client.output_text(), client.output_text()
+        assert f"  {why}\n" in client.output_text(), client.output_text()
+    finally:
+        client.close()
 
 
 @pytest.mark.parametrize("signing, key", [("k1", "k1"), (None, None)])
