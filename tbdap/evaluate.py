@@ -15,11 +15,12 @@ import types
 from types import CodeType
 from typing import Any, Callable, ContextManager, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
+from tbdump import preview
 from tbdump.lazymembers import unread_globals
 from tbdump.model import Frame, Value
 
 from .messaging import RequestError
-from .variables import CLASS_REPRS, Objects, Row, Unavailable, ViewClock
+from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
 
 _TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
 
@@ -288,13 +289,18 @@ class Evaluator:
                 self.output(category, "".join(parts))
 
     def _from_previews(self, expression: str, ctx: FrameContext) -> Row:
-        """Safe mode: names, attributes and constant subscripts, answered from the previews."""
+        """Safe mode: what the Variables view offers to watch (names, attributes, items by a
+        literal key, len()), answered from the previews; nothing of the program runs."""
         why = self.objects.reason
         try:
             node = ast.parse(expression.strip(), mode="eval").body
         except SyntaxError:
-            raise RequestError("Only names and attribute/item access can be evaluated here: %s." % why) from None
-        value = self._lookup(node, ctx, why)
+            raise RequestError(_PREVIEWS_ONLY % why) from None
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+                and len(node.args) == 1 and not node.keywords):
+            value = _length(self._lookup(node.args[0], ctx, why), ast.unparse(node), why)
+        else:
+            value = self._lookup(node, ctx, why)
         return Row(expression, value, expression)
 
     def _lookup(self, node: ast.AST, ctx: FrameContext, why: str) -> Value:
@@ -305,18 +311,15 @@ class Evaluator:
             raise RequestError(ctx.noted("NameError: name %r is not defined in this frame's captured variables."
                                          % node.id, node.id))
         if isinstance(node, ast.Attribute):
-            return self._child(self._lookup(node.value, ctx, why), "." + node.attr, ast.unparse(node), why)
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-            key = node.slice.value
-            return self._child(self._lookup(node.value, ctx, why), "[%r]" % (key,), ast.unparse(node), why)
-        raise RequestError("Only names and attribute/item access can be evaluated here: %s." % why)
-
-    @staticmethod
-    def _child(parent: Value, access: str, text: str, why: str) -> Value:
-        child = parent.child(access)
-        if child is None:
-            raise RequestError("%s is not in the captured preview, and %s." % (text, why))
-        return child
+            return _child(self._lookup(node.value, ctx, why), "." + node.attr, ast.unparse(node), why)
+        if isinstance(node, ast.Subscript):
+            try:
+                key = _literal(node.slice)
+                hash(key)
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                raise RequestError(_PREVIEWS_ONLY % why) from None
+            return _item(self._lookup(node.value, ctx, why), key, ast.unparse(node), why)
+        raise RequestError(_PREVIEWS_ONLY % why)
 
     def assign(self, target: str, value_expression: str, ctx: FrameContext, a_global: bool = False) -> Row:
         """Runs `target = value` in the replay (setVariable/setExpression) and returns the new value.
@@ -386,6 +389,66 @@ class Evaluator:
         kinds = {c.access[1:]: _kind(c.value) for c in row.value.children or []
                  if c.access and c.access.startswith(".")}
         return _sorted(kinds), kinds.__getitem__
+
+
+_PREVIEWS_ONLY = "Only names and attribute/item access can be evaluated here: %s."
+_SEQUENCES = frozenset(("list", "tuple", "collections.deque", "numpy.ndarray"))
+
+
+def _child(parent: Value, access: str, text: str, why: str) -> Value:
+    child = parent.child(access)
+    if child is None:
+        raise _not_previewed(text, why)
+    return child
+
+
+def _not_previewed(text: str, why: str) -> RequestError:
+    return RequestError("%s is not in the captured preview, and %s." % (text, why))
+
+
+def _item(parent: Value, key: Any, text: str, why: str) -> Value:
+    """The previewed item under ``key``: by the access the preview wrote, ``[repr(key)]``, else
+    by the key each access stands for (a frozenset of texts lists them in its process's order)."""
+    if type(key) is int and key < 0 and parent.length is not None and parent.qualtype in _SEQUENCES:
+        key += parent.length  # queue[-1]: from the end of a sequence, as Python counts
+    found = parent.child("[%r]" % (key,))
+    if found is not None:
+        return found
+    for child in parent.children or ():
+        if child.access and child.access.startswith("[") and _same_key(child.access[1:-1], key):
+            return child.value
+    raise _not_previewed(text, why)
+
+
+def _same_key(text: str, key: Any) -> bool:
+    try:
+        return bool(_literal(ast.parse(text, mode="eval").body) == key)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return False
+
+
+def _literal(node: ast.AST) -> Any:
+    """A key written as Python writes its repr, run as no code: ast.literal_eval's literals, and
+    frozenset({...}), which has no literal of its own."""
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    if isinstance(node, ast.Set):
+        return {_literal(e) for e in node.elts}
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "frozenset"
+            and len(node.args) <= 1 and not node.keywords):
+        return frozenset(_literal(node.args[0]) if node.args else ())
+    return ast.literal_eval(node)
+
+
+def _length(value: Value, text: str, why: str) -> Value:
+    """len() of a previewed value, as its len() row shows it: the preview's own row, else the
+    length stored with it."""
+    for child in value.children or ():
+        if child.name == LEN_NAME and child.access is None:
+            return child.value
+    if value.length is None:
+        raise _not_previewed(text, why)
+    return preview.describe(value.length)
 
 
 def _sorted(names: Iterable[str]) -> List[Tuple[str, str]]:

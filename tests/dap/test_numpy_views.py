@@ -157,7 +157,7 @@ def rows_of(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str
 
 
 def watched(client: DapClient, frame_id: int, row: Dict[str, Any]) -> Optional[str]:
-    # len()'s watch, len(huge), is a call: in safe mode only names, attributes and items evaluate.
+    # A len() row (read-only, unlike those this test checks) watches to its value: test_safe_watches.
     if "evaluateName" not in row or row["name"] == "len()":
         return None
     return normal(client.ok("evaluate", {"expression": row["evaluateName"], "frameId": frame_id,
