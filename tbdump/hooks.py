@@ -10,7 +10,7 @@ import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
 
-from . import native, unpatched
+from . import unpatched
 from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
