@@ -5,6 +5,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, List, Optional
 
+from tbdump.command import stopped_quietly
+
 if TYPE_CHECKING:  # pragma: no cover
     import argparse
 
@@ -15,10 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:  # Ctrl+C ends the adapter quietly, as it ends the server, also while it starts
-        return 0
+    return stopped_quietly(lambda: _main(argv))
 
 
 def _main(argv: Optional[List[str]]) -> int:
@@ -46,7 +45,7 @@ def _main(argv: Optional[List[str]]) -> int:
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tbdump.dumpfile import load
     from tbdump.errors import DumpError
-    from tbdump.listening import CannotListen
+    from tbdump.listening import READS_ANY_DUMP, CannotListen
 
     from .server import serve_stdio, serve_tcp
     from .session import Session
@@ -80,7 +79,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     try:
         # Without a DUMP, each client's launch names the file: any this account can read.
-        reads = "read this dump" if path else "read any crash dump this account can open"
+        reads = "read this dump" if path else READS_ANY_DUMP
         serve_tcp(session, args.host, args.port, path or "the dump named in each launch request",
                   reads + " (and, unless it is opened in safe mode, run code through evaluate)")
     except CannotListen as exc:

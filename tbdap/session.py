@@ -242,10 +242,7 @@ class Session:
             entries = replay.stacks.threads[0].entries
             entry = next((e for e in entries if e.frame is not None), entries[0])
         else:
-            found = replay.stacks.entries.get(frame_id)
-            if found is None:
-                raise RequestError("There is no frame with id %d in this replay." % frame_id)
-            entry = found
+            entry = self._frame(frame_id)
         if entry.syntax is not None:
             raise RequestError("%s: the file did not compile, so no code of it ran: there are no "
                                "variables to evaluate." % entry.syntax.filename)
@@ -255,6 +252,21 @@ class Session:
         if entry.frame is None:
             raise RequestError("%r is a label in the call stack, not a frame: select a frame." % entry.label)
         return entry
+
+    def _frame(self, frame_id: int) -> StackEntry:
+        """The entry of the call stack a request's 'frameId' names."""
+        entry = self._replay().stacks.entries.get(frame_id)
+        if entry is None:
+            raise RequestError("There is no frame with id %d in this replay." % frame_id)
+        return entry
+
+    def _row(self, ref: int, in_frame: bool = False) -> Row:
+        """The row a request's 'variablesReference' names; ``in_frame``: only one listed in a
+        frame's context (where an assignment to it runs)."""
+        row = self._replay().tree.row(ref)
+        if row is None or (in_frame and ref not in self._ref_context):
+            raise RequestError("There is no variablesReference %d in this replay." % ref)
+        return row
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -496,10 +508,7 @@ class Session:
 
     def scopes_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
-        frame_id = required(args, "frameId", int)
-        entry = replay.stacks.entries.get(frame_id)
-        if entry is None:
-            raise RequestError("There is no frame with id %d in this replay." % frame_id)
+        entry = self._frame(required(args, "frameId", int))
         if entry.frame is None:
             return {"scopes": []}
         ctx = replay.context(entry)
@@ -550,9 +559,7 @@ class Session:
         start = position(args, "start")
         count = position(args, "count")
         fmt = argument(args, "format", dict, {})
-        row = replay.tree.row(ref)
-        if row is None:
-            raise RequestError("There is no variablesReference %d in this replay." % ref)
+        row = self._row(ref)
         if ref in self._scopes:
             row.children = self._scope_rows(*self._scopes[ref])
         kids = replay.tree.children(row, flt, start, count)
@@ -571,10 +578,8 @@ class Session:
         ref = required(args, "variablesReference", int)
         name = required(args, "name", str)
         value = required(args, "value", str)
-        ctx = self._ref_context.get(ref)
-        parent = replay.tree.row(ref)
-        if ctx is None or parent is None:
-            raise RequestError("There is no variablesReference %d in this replay." % ref)
+        parent = self._row(ref, in_frame=True)
+        ctx = self._ref_context[ref]
         a_global = False
         if ref in self._scopes:
             target, a_global = name, self._scopes[ref][1] == "globals"

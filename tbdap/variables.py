@@ -16,7 +16,7 @@ from tbdump import preview, unpatched
 from tbdump.budget import BudgetExceeded, Budgets, Clock, Job
 from tbdump.fields import collector_paused
 from tbdump.heldsignals import deliver
-from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
+from tbdump.model import FUNCTION_TYPES, GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
 from tbdump.placeholder import Placeholder
 from tbdump.saferepr import describe_exception
 
@@ -35,9 +35,6 @@ GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
 # The types whose dunders and methods only the loaded object shows (_type_rows), by qualified name.
 BUILTIN_CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
 PAGED_TYPES = BUILTIN_CONTAINERS | {"numpy.ndarray"}
-FUNCTION_TYPES = {"function", "builtin_function_or_method", "method", "method-wrapper",
-                  "wrapper_descriptor", "method_descriptor", "classmethod_descriptor",
-                  "cython_function_or_method"}
 # How a class's repr starts, the class an Enum or a Flag included.
 CLASS_REPRS = ("<class '", "<enum '", "<flag '")
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}

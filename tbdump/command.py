@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Iterator, Type
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Type
 
 from . import __version__
 
@@ -92,6 +92,15 @@ def quiet_interrupt(last_line: bool = False) -> Iterator[None]:
     except KeyboardInterrupt:
         sys.excepthook = _last_line_for_ctrl_c if last_line else _no_traceback_for_ctrl_c
         raise
+
+
+def stopped_quietly(serve: Callable[[], int]) -> int:
+    """A server's exit status: ``serve()``'s, or 0 when Ctrl-C stops it, also while it starts (its
+    imports are a good part of start-up): Ctrl-C is how a server is meant to end, not a failure."""
+    try:
+        return serve()
+    except KeyboardInterrupt:
+        return 0
 
 
 def _no_traceback_for_ctrl_c(kind: Type[BaseException], exc: BaseException, tb: Any) -> None:

@@ -10,7 +10,7 @@ import traceback
 import types
 from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
 
-from . import native, unpatched
+from . import unpatched
 from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
 from .chain import set_slot
@@ -21,7 +21,8 @@ from .loaded import loaded
 from .placeholder import Placeholder
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
-from .writer import DEFAULT_FILENAME, DumpWriteError, SignalsArrived, write_dump, write_minimal
+from .writer import (DEFAULT_FILENAME, DumpWriteError, SignalsArrived, dumped_line, not_written_line, write_dump,
+                     write_minimal)
 
 
 # The code of ``python -m tbdump``'s runner and of what called it, when it runs the program:
@@ -206,7 +207,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     where, shown = target.claim()
 
     def dumped(why: str = "") -> str:
-        return "Traceback dumped into: %s%s\n" % (shown(), " (%s)" % why if why else "")
+        return dumped_line(shown(), why) + "\n"
 
     done = Event()
     watchdog: Optional[CaptureThread] = None
@@ -242,7 +243,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         path = arrived.path
         message = dumped("partial: capture interrupted by %s" % arrived.stopped_by if arrived.stopped_by else "")
     except DumpWriteError as err:
-        path, message = None, "tbdump: cannot write %s: %s\n" % (shown(), err.reason)
+        path, message = None, not_written_line(shown(), err.reason) + "\n"
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err)
     finally:

@@ -9,6 +9,10 @@ from .errors import system_words
 from .termtext import printable
 
 
+# What anyone who reaches a server that opens the dump each client names can do (see announce).
+READS_ANY_DUMP = "read any crash dump this account can open"
+
+
 class CannotListen(Exception):
     """The system refuses to listen where asked; ``str()`` is the line to say after "PROG: ",
     ``cannot listen on 127.0.0.1:5678: address already in use``."""

@@ -22,7 +22,7 @@ from .dumpdir import make_directory_of
 from .hooks import Hook, dump_delivering, left_out, stderr_write
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
-from .writer import DumpWriteError
+from .writer import DumpWriteError, dumped_line, not_written_line
 
 SUFFIX = ".tbdump"      # a name tblsp and the VS Code extension find
 # The names this handler gives, and the only files of the directory it removes.
@@ -86,9 +86,9 @@ class DumpHandler(logging.Handler):
             make_directory_of(path, "tbdump's DumpHandler: dumps of logged exceptions")
             path = dump_delivering(exc, path, log=log_entry(record), **self._options)
         except DumpWriteError as err:
-            self._say("tbdump: cannot write %s: %s\n" % (path, err.reason))
+            self._say(not_written_line(path, err.reason) + "\n")
         else:
-            self._say("Traceback dumped into: %s\n" % path)
+            self._say(dumped_line(path) + "\n")
             self._make_room()
 
     def _allowed(self) -> bool:

@@ -31,6 +31,11 @@ FORMAT_VERSION = 2
 GROUP_SPECIAL = "special"      # dunder attributes
 GROUP_FUNCTION = "function"    # methods and functions
 GROUP_CLASS = "class"          # classes
+# The Value.type of a function or method (Python's, a C type's, Cython's), which the viewers
+# show as code, not data.
+FUNCTION_TYPES = frozenset({"function", "builtin_function_or_method", "method", "method-wrapper",
+                            "wrapper_descriptor", "method_descriptor", "classmethod_descriptor",
+                            "cython_function_or_method"})
 
 
 # The safe layer comes from a file that may be damaged or crafted with valid

@@ -73,8 +73,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
         why = dump_test_exception(failure.cause, own_traceback(None, failure.cause.__traceback__), path,
                                   (type(early_config),))
         shown_path = shown(path, early_config.invocation_params.dir)
-        sys.stderr.write("tbdump: cannot write %s: %s\n" % (shown_path, why) if why else
-                         "Traceback dumped into: %s\n" % shown_path)
+        from .writer import dumped_line, not_written_line   # imported by the dump already
+        sys.stderr.write((not_written_line(shown_path, why) if why else dumped_line(shown_path)) + "\n")
 
 
 def dump_directory(config: pytest.Config, given: Optional[str]) -> Path:
@@ -153,14 +153,15 @@ class Dumping:
         outcomes = dict(self.outcomes)
         if not outcomes:
             return
+        from .writer import dumped_line, not_written_line
         start = self.config.invocation_params.dir
         # A directory that cannot be written (a read-only rootdir) fails every dump alike: one line.
         alike: Dict[Tuple[str, str], List[str]] = {}
         for path, why in outcomes.items():
             if why:
                 alike.setdefault((os.path.dirname(path), why), []).append(path)
-        failed = ["tbdump: cannot write %s: %s" % (shown(paths[0], start) if len(paths) == 1 else
-                                                  "%d dumps into %s" % (len(paths), shown(folder, start)), why)
+        failed = [not_written_line(shown(paths[0], start) if len(paths) == 1 else
+                                   "%d dumps into %s" % (len(paths), shown(folder, start)), why)
                   for (folder, why), paths in alike.items()]
         written = [shown(path, start) for path, why in outcomes.items() if why is None]
         if self.config.getoption("verbose") < 0:
@@ -168,7 +169,7 @@ class Dumping:
                                                                shown(str(self.directory), start))] if written else []
         else:
             terminalreporter.write_sep("-", "tbdump")
-            lines = ["Traceback dumped into: %s" % path for path in written]
+            lines = [dumped_line(path) for path in written]
         for line in lines + failed:
             terminalreporter.write_line(line)
 

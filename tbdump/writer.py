@@ -32,6 +32,19 @@ class DumpWriteError(Exception):
         self.reason = reason
 
 
+# What tbdump says of each dump, one line whichever way it came (a hook, a log handler, pytest),
+# and what the docs and people's scripts look for.
+def dumped_line(path: str, note: str = "") -> str:
+    """``Traceback dumped into: PATH``, with `` (NOTE)`` after it when there is more to say
+    (a partial dump's why)."""
+    return "Traceback dumped into: %s%s" % (path, " (%s)" % note if note else "")
+
+
+def not_written_line(path: str, reason: str) -> str:
+    """``tbdump: cannot write PATH: REASON``, a DumpWriteError's ``reason``."""
+    return "tbdump: cannot write %s: %s" % (path, reason)
+
+
 class _HashingSink(RecordSink):
     """RecordSink that checksums what reaches the file, so a 200 MB member is not read back.
 

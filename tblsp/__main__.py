@@ -5,6 +5,8 @@ import gc
 import sys
 from typing import TYPE_CHECKING, List, Optional
 
+from tbdump.command import stopped_quietly
+
 if TYPE_CHECKING:  # pragma: no cover
     import argparse
 
@@ -22,10 +24,7 @@ class Unavailable(Exception):
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:   # Ctrl-C ends the server quietly, as it ends tbdap, also while it starts
-        return 0
+    return stopped_quietly(lambda: _main(argv))
 
 
 def _main(argv: Optional[List[str]]) -> int:
@@ -60,7 +59,7 @@ def _main(argv: Optional[List[str]]) -> int:
 
 
 def _serve(args: argparse.Namespace, stdin: InterruptibleStdin) -> int:
-    from tbdump.listening import CannotListen, announce, listen
+    from tbdump.listening import READS_ANY_DUMP, CannotListen, announce, listen
 
     try:
         server = _import_server()
@@ -74,8 +73,7 @@ def _serve(args: argparse.Namespace, stdin: InterruptibleStdin) -> int:
             print(f"tblsp: {exc}", file=sys.stderr)
             return 2
         with listener:
-            announce("tblsp", "crash dumps to LSP clients", listener, args.host,
-                     "read any crash dump this account can open")
+            announce("tblsp", "crash dumps to LSP clients", listener, args.host, READS_ANY_DUMP)
             server.serve_tcp(listener)
     else:
         server.start_io(stdin.stream)

@@ -13,7 +13,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from tbdump.frameless import location_columns
 from tbdump.localsource import source_bytes
-from tbdump.model import Frame, SyntaxDetail, Value
+from tbdump.model import FUNCTION_TYPES, Frame, SyntaxDetail, Value
 
 from . import expr, render
 from .index import FileIndex, LoadedDump, Site, Stack, file_key
@@ -28,8 +28,7 @@ _SAME_PLACE_SHOWN = 15
 _ARGS_SHOWN = 4
 _OTHER_FRAMES_SHOWN = 4
 # Inline values are for data: a module or function beside every use of its name is noise.
-_CODE_TYPES = {"module", "function", "builtin_function_or_method", "method", "type",
-               "method-wrapper", "wrapper_descriptor", "method_descriptor"}
+_CODE_TYPES = FUNCTION_TYPES | {"module", "type"}
 
 
 class Severity(enum.IntEnum):

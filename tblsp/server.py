@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, cast
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union, cast
 
 from lsprotocol import types
 from pygls.exceptions import (FeatureRequestError, JsonRpcInvalidParams, JsonRpcInvalidRequest,
@@ -491,13 +491,11 @@ async def did_open(ls: TbLanguageServer, params: types.DidOpenTextDocumentParams
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(ls: TbLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.publish(params.text_document.uri)
-
-
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-def did_close(ls: TbLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-    # The file on disk may differ from the buffer that was closed.
+def did_change_or_close(ls: TbLanguageServer,
+                        params: Union[types.DidChangeTextDocumentParams, types.DidCloseTextDocumentParams]) -> None:
+    # The diagnostics again, placed on the text as it is now: the edited buffer's, or, once it is
+    # closed, the file's on disk, which may differ from the buffer.
     ls.publish(params.text_document.uri)
 
 

@@ -346,6 +346,11 @@ async def test_unsaved_edits_move_the_diagnostics(client: LanguageClient,
     await diagnostics(client, uri, lambda ds: any(
         d.severity == types.DiagnosticSeverity.Error and d.range.start.line == crash_line
         for d in ds))
+    # Closed unsaved, the buffer is gone: the diagnostics go back on the file as it is on disk.
+    client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    await diagnostics(client, uri, lambda ds: any(
+        d.severity == types.DiagnosticSeverity.Error and d.range.start.line == crash_line - 2
+        for d in ds))
 
 
 async def test_utf16_columns(client: LanguageClient, workspace: Path) -> None:

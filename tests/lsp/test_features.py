@@ -48,6 +48,26 @@ async def test_inline_values(client: LanguageClient, workspace: Path) -> None:
                       (text.index("x / y") + 4, text.index("x / y") + 5)]
 
 
+async def test_inline_values_leave_out_every_kind_of_function(client: LanguageClient, workspace: Path) -> None:
+    """A method of a class taken from its __dict__ is code too, as the Variables view groups it."""
+    crash(workspace, """\
+        def boom(make, keys):
+            return make(dict, keys) / 0  # crash
+
+
+        boom(dict.__dict__["fromkeys"], "ab")
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    await diagnostics(client, open_file(client, prog))
+    values = await client.text_document_inline_value_async(types.InlineValueParams(
+        types.TextDocumentIdentifier(prog.as_uri()), whole(prog),
+        types.InlineValueContext(frame_id=0, stopped_location=whole(prog))))
+    got = [v.text for v in values or () if isinstance(v, types.InlineValueText)
+           and v.range.start.line == line_of(prog, "# crash")]
+    assert got == ["keys = 'ab'"]
+
+
 async def test_inline_values_only_in_range(client: LanguageClient, workspace: Path) -> None:
     prog = await divide(client, workspace)
     crash_line = line_of(prog, "# crash")
