@@ -15,24 +15,23 @@ import importlib.machinery
 import itertools
 import linecache
 import os
-import sys
 import sysconfig
 import threading
 import types
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
-from . import __version__, native, unpatched
+from . import native, unpatched
 from .archived import read_archived
-from .argvtexts import argv_texts, text_of
+from .argvtexts import text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
-from .distributions import package_versions
 from .learning import Learner, is_module_level
 from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES, decode_source
-from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
+from .metadata import metadata, redacted_text
+from .model import (ExceptionRecord, all_frames, char_index, Frame, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
 from .preview import SCALARS, Previewer, class_module, class_name, class_qualname, missing, redacted
-from .redaction import Redaction, is_code, rule_marker, split_argv
+from .redaction import Redaction, is_code
 from .saferepr import describe_exception
 from .scrublayer import scrub
 from .scrubbing import Secrets
@@ -416,8 +415,8 @@ class Capture:
         except BaseException:
             return None
         if detail is not None:
-            detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
-            detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
+            detail.msg = None if detail.msg is None else redacted_text(detail.msg, self.redaction)
+            detail.text = None if detail.text is None else redacted_text(detail.text, self.redaction)
             if detail.filename:
                 self.source(detail.filename, None, held_only=True)
                 held = self._sources.get(detail.filename)
@@ -432,7 +431,7 @@ class Capture:
             return self._cut_text("exception", "message of %s" % type_display(type(exc)), cut)
         except BaseException:
             return "<exception str() failed>"
-        return _redacted_text(text, self.redaction)
+        return redacted_text(text, self.redaction)
 
     def _cut_text(self, what: str, whose: str, cut: BudgetExceeded) -> str:
         """What a message or note shows when its str() was ended, by the time budget or by
@@ -446,7 +445,7 @@ class Capture:
         if not isinstance(notes, (list, tuple)):
             return []
         whose = "a note of %s" % type_display(type(exc))
-        return [_redacted_text(self._note_text(note, whose), self.redaction) for note in notes]
+        return [redacted_text(self._note_text(note, whose), self.redaction) for note in notes]
 
     def _note_text(self, note: Any, whose: str) -> str:
         if isinstance(note, str):
@@ -677,50 +676,6 @@ def _is_group(exc: BaseException) -> bool:
     return group is not None and isinstance(exc, group)
 
 
-def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[str, str]] = None) -> Metadata:
-    """The dump's metadata; ``log``: the log record that carried the exception (Metadata.log)."""
-    now = unpatched.now(datetime.timezone.utc)
-    return Metadata(
-        time=now.isoformat(), python=unpatched.version, version_info=list(unpatched.version_info[:3]),
-        implementation=_IMPLEMENTATIONS.get(unpatched.implementation, unpatched.implementation),
-        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(argv_texts(), redaction),
-        cwd=_safe_cwd(), executable=text_of(sys.executable) or "", tbdump_version=__version__,
-        packages=package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
-
-
-_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
-
-
-# The platform and socket modules take tens of milliseconds to import (a crash
-# dump should not wait for them); os.uname says the same where it exists.
-def _platform() -> str:
-    if unpatched.uname is not None:
-        u = unpatched.uname()
-        return "%s-%s-%s" % (u.sysname, u.release, u.machine)
-    import platform
-    return platform.platform(terse=True)
-
-
-def _hostname() -> str:
-    if unpatched.uname is not None:
-        return unpatched.uname().nodename
-    import socket
-    return socket.gethostname()
-
-
-def _safe_cwd() -> str:
-    try:
-        return unpatched.getcwd()
-    except OSError:
-        return "?"
-
-
-def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
-    """``--password X`` and ``--token=X`` keep their flag and lose their value; what a value
-    pattern hits is hidden (``Secrets`` learns the values, so copies are hidden too)."""
-    return split_argv(argv, redaction)[0] if redaction.enabled else argv
-
-
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,
             clock: Clock, *, skip_codes: Iterable[types.CodeType] = (), above_handler: bool = True,
             thread: Optional[threading.Thread] = None, other_threads: bool = True,
@@ -741,18 +696,6 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     if redaction.enabled:
         scrub(layer, records.policy.secrets)
     return layer, cap
-
-
-def _log_record(log: Optional[Dict[str, str]], redaction: Redaction) -> Dict[str, str]:
-    """Metadata.log of the log record that carried the exception: its message redacted as the
-    exception's is."""
-    return dict(log, message=_redacted_text(log.get("message", ""), redaction)) if log else {}
-
-
-def _redacted_text(text: str, redaction: Redaction) -> str:
-    """An exception's message, or the redaction marker when a value pattern hits it."""
-    rule = redaction.rule_for_text(text)
-    return rule_marker(rule) if rule else text
 
 
 def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Dict[str, str]] = None) -> SafeLayer:
@@ -778,7 +721,7 @@ def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Di
             learner.frame(tb.tb_frame)
             tb = tb.tb_next
         learner.exception(exc)
-    record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), _redacted_text(message, redaction),
+    record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), redacted_text(message, redaction),
                              frames)
     meta = metadata(redaction, [], log)
     meta.partial = True
