@@ -1,4 +1,5 @@
-"""Capture: walk a crash (exception chain, frames, threads, sources) into the model.
+"""Capture: walk a crash (exception chain, frames, variables, threads) into the model; the
+sources of its files are kept by sources.py, its metadata made by metadata.py.
 
 Every value goes twice through here, once as a bounded preview for the safe
 layer and once as a record of the object layer; both steps are bounded by the
@@ -6,58 +7,36 @@ capture clock and never let a hostile object break the walk.
 """
 from __future__ import annotations
 
-import _io
 import builtins
-import datetime
 import functools
-import hashlib
-import importlib.machinery
 import itertools
-import linecache
 import os
-import sys
 import sysconfig
 import threading
 import types
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
-from . import __version__, native, unpatched
-from .archived import read_archived
-from .argvtexts import argv_texts, text_of
+from . import native, unpatched
+from .argvtexts import text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
-from .distributions import package_versions
 from .learning import Learner, is_module_level
-from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES, decode_source
-from .model import (ExceptionRecord, all_frames, char_index, Frame, Metadata, Position, SafeLayer, Source,
+from .metadata import metadata, redacted_text
+from .model import (ExceptionRecord, all_frames, Frame, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
 from .preview import SCALARS, Previewer, class_module, class_name, class_qualname, missing, redacted
-from .redaction import Redaction, is_code, rule_marker, split_argv
+from .redaction import Redaction, is_code
 from .saferepr import describe_exception
 from .scrublayer import scrub
 from .scrubbing import Secrets
 from .settings import report_own_error
+from .sources import Sources
 from .spool import SpooledGlobals
 from .suggestions import suggestion
 
 _LIBRARY_ROOTS = tuple(sorted({p for p in (sysconfig.get_paths().get("stdlib"),
                                            sysconfig.get_paths().get("platstdlib"))
                                if p}))
-
-
-# Source that no file holds as it ran: the command of `python -m tbdump -c` (text), and
-# the bytes of the script the runner read and ran, which the program may change or remove.
-_REMEMBERED: Dict[str, Union[str, bytes]] = {}
-
-# When tbdump came into the program (at its start, for the runner and set_excepthook): a
-# source file changed on disk since then may hold other lines than the code that ran.
-_STARTED = unpatched.wall_time()
-
-
-def remember_source(filename: str, source: Union[str, bytes]) -> None:
-    """Keep ``source`` as the source of code compiled under ``filename``, for every dump:
-    text where no file holds it; the bytes that ran in preference to the file."""
-    _REMEMBERED[filename] = source
 
 
 @functools.lru_cache(maxsize=4096)  # a deep recursion asks about one file a thousand times
@@ -106,7 +85,7 @@ class Capture:
         self._namespace_keys: Dict[int, str] = {}
         # (key, module name, globals, the namespace capture_globals fills)
         self._unfilled: List[Tuple[str, str, Dict[str, Any], Dict[str, Value]]] = []
-        self._sources: Dict[str, Source] = {}
+        self._sources = Sources(clock)
         self._referenced: Set[str] = set()   # global names the traceback's code uses
         self._omitted: Dict[str, List[str]] = {}
         self._positions: Dict[Tuple[types.CodeType, Optional[int]], Optional[Position]] = {}
@@ -143,9 +122,9 @@ class Capture:
             if self.clock.expired:
                 return
             filename = f.f_code.co_filename
-            if filename not in self._sources:
-                self.source(filename, f.f_globals)
-                text = self._sources[filename].text
+            if filename not in self._sources.held:
+                self._sources.keep(filename, f.f_globals)
+                text = self._sources.held[filename].text
                 if text is not None and not is_library_file(filename):
                     self._learner.secrets.learn_source(text)
             self._learner.frame(f)
@@ -195,7 +174,7 @@ class Capture:
     def frame(self, f: types.FrameType, lineno: int, lasti: Optional[int], above: bool) -> Frame:
         code = f.f_code
         filename = code.co_filename
-        self.source(filename, f.f_globals)
+        self._sources.keep(filename, f.f_globals)
         return Frame(
             name=code.co_name, recorded_qualname=getattr(code, "co_qualname", code.co_name),
             filename=filename, lineno=lineno if lineno is not None else (f.f_lineno or 0),
@@ -304,74 +283,10 @@ class Capture:
             lineno, end_lineno, col, end_col = pos
             if None in (lineno, end_lineno, col, end_col):
                 return None
-            src = self._sources.get(filename)
-            lines = src.lines if src is not None else []
-            return Position(lineno, end_lineno, _char_col(lines, lineno, col),
-                            _char_col(lines, end_lineno, end_col))
+            return Position(lineno, end_lineno, self._sources.char_col(filename, lineno, col),
+                            self._sources.char_col(filename, end_lineno, end_col))
         except Exception:
             return None
-
-    # -- sources ----------------------------------------------------------------
-    def source(self, filename: str, module_globals: Any, held_only: bool = False) -> None:
-        """Keeps ``filename``'s source, or why none is kept.  ``held_only`` (a SyntaxError's file,
-        no frame's): only a file, a zip member, what the runner remembered or linecache holds,
-        and nothing at all for another name (a relative one on sys.path would find another
-        file of that name)."""
-        if filename in self._sources:
-            return
-        text: Optional[str] = None
-        digest: Optional[str] = None
-        reason: Optional[str] = None
-        note: Optional[str] = None
-        try:
-            data = _REMEMBERED.get(filename)
-            if isinstance(data, bytes):
-                pass
-            elif os.path.isfile(filename):
-                with _open_binary(filename) as fh:
-                    data = fh.read(MAX_SOURCE_BYTES + 1)
-                    note = _changed_since_start(os.fstat(fh.fileno()).st_mtime)
-                    if len(data) > MAX_SOURCE_BYTES:
-                        digest = self._digest(fh, data)
-            elif (archived := read_archived(filename, MAX_SOURCE_BYTES)) is not None:
-                data = archived.data
-                note = _changed_since_start(archived.mtime)
-            elif held_only and filename not in _REMEMBERED and not _is_cached(filename):
-                return
-            else:
-                data = None
-                lines = _registered_lines(filename)
-                if lines:
-                    text = "".join(lines)
-                elif filename in _REMEMBERED:
-                    text = str(_REMEMBERED[filename])
-                else:
-                    reason = _why_no_source(module_globals)
-            if data is None:
-                pass
-            elif len(data) > MAX_SOURCE_BYTES:
-                reason, note = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES, None
-            else:
-                digest = hashlib.sha256(data).hexdigest()
-                text = decode_source(data)
-        except Exception as exc:
-            reason = "not captured: %s" % describe_exception(exc)
-        self._sources[filename] = Source(filename, text, digest, reason, note)
-
-    def _digest(self, fh: Any, start: bytes) -> Optional[str]:
-        """The SHA-256 of a file too large to keep, ``start`` read already: a viewer shows the
-        local file when it is that one.  None past MAX_HASHED_BYTES or the time budget."""
-        hasher = hashlib.sha256(start)
-        size = len(start)
-        while not self.clock.expired:
-            chunk = fh.read(1 << 20)
-            if not chunk:
-                return hasher.hexdigest()
-            size += len(chunk)
-            if size > MAX_HASHED_BYTES:
-                return None
-            hasher.update(chunk)
-        return None
 
     # -- exceptions ----------------------------------------------------------------
     def exceptions(self, root: BaseException, above_handler: bool) -> List[ExceptionRecord]:
@@ -416,11 +331,11 @@ class Capture:
         except BaseException:
             return None
         if detail is not None:
-            detail.msg = None if detail.msg is None else _redacted_text(detail.msg, self.redaction)
-            detail.text = None if detail.text is None else _redacted_text(detail.text, self.redaction)
+            detail.msg = None if detail.msg is None else redacted_text(detail.msg, self.redaction)
+            detail.text = None if detail.text is None else redacted_text(detail.text, self.redaction)
             if detail.filename:
-                self.source(detail.filename, None, held_only=True)
-                held = self._sources.get(detail.filename)
+                self._sources.keep(detail.filename, None, held_only=True)
+                held = self._sources.held.get(detail.filename)
                 if held is not None and held.text is not None:  # a file that failed to compile: its secrets never ran
                     self.records.policy.secrets.learn_source(held.text)
         return detail
@@ -432,7 +347,7 @@ class Capture:
             return self._cut_text("exception", "message of %s" % type_display(type(exc)), cut)
         except BaseException:
             return "<exception str() failed>"
-        return _redacted_text(text, self.redaction)
+        return redacted_text(text, self.redaction)
 
     def _cut_text(self, what: str, whose: str, cut: BudgetExceeded) -> str:
         """What a message or note shows when its str() was ended, by the time budget or by
@@ -446,7 +361,7 @@ class Capture:
         if not isinstance(notes, (list, tuple)):
             return []
         whose = "a note of %s" % type_display(type(exc))
-        return [_redacted_text(self._note_text(note, whose), self.redaction) for note in notes]
+        return [redacted_text(self._note_text(note, whose), self.redaction) for note in notes]
 
     def _note_text(self, note: Any, whose: str) -> str:
         if isinstance(note, str):
@@ -540,7 +455,7 @@ class Capture:
         return result
 
     def sources(self) -> Dict[str, Source]:
-        return self._sources
+        return self._sources.held
 
     def namespaces(self) -> Dict[str, Mapping[str, Value]]:
         return self._namespaces
@@ -613,56 +528,6 @@ def _names_used(exceptions: List[BaseException]) -> Set[str]:
     return names
 
 
-def _changed_since_start(mtime: float) -> Optional[str]:
-    """The note for a file last changed at ``mtime``: None unless it changed after the program
-    started, when the module may have been imported from other lines than it holds now (a
-    time still to come is a clock's skew, not a change)."""
-    if not _STARTED < mtime <= unpatched.wall_time():
-        return None
-    return "the file changed on disk at %s, after the program started: these lines may not be " \
-           "the code that ran" % unpatched.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
-
-
-def _registered_lines(filename: str) -> List[str]:
-    """The lines linecache holds or finds for code no file holds: IPython's and Jupyter's cells,
-    doctest's examples (it patches getlines), a relative name found on sys.path.  Never from
-    a module's loader (the program's code, which may block or fail): a zip's member is read
-    apart, with zipfile."""
-    return [] if _is_lazy(filename) else linecache.getlines(filename)
-
-
-def _is_cached(filename: str) -> bool:
-    """Whether linecache holds lines for ``filename`` (not a loader's get_source to call)."""
-    return filename in linecache.cache and not _is_lazy(filename)
-
-
-def _is_lazy(filename: str) -> bool:
-    """Whether linecache holds, for ``filename``, a module loader's get_source to call."""
-    entry = linecache.cache.get(filename)
-    return entry is not None and len(entry) == 1
-
-
-def _why_no_source(module_globals: Any) -> str:
-    """Why a frame's file has no source: a module shipped as bytecode only (.pyc, no .py) says so."""
-    loader = dict.get(module_globals, "__loader__") if isinstance(module_globals, dict) else None
-    if isinstance(loader, importlib.machinery.SourcelessFileLoader):
-        return "no source: the module ran from bytecode only (%s)" % loader.path
-    return "no source available"
-
-
-def _open_binary(filename: str) -> _io.FileIO:
-    """A file opened by the C FileIO itself: a failing test's mock of open() or io.open must
-    not stop its dump from keeping the source."""
-    return _io.FileIO(filename, "r")
-
-
-def _char_col(lines: List[str], lineno: int, byte_col: int) -> int:
-    """co_positions columns are UTF-8 byte offsets; viewers want characters."""
-    if not 1 <= lineno <= len(lines):
-        return byte_col
-    return char_index(lines[lineno - 1], byte_col)
-
-
 def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
     if not _is_group(exc):
         return None
@@ -675,50 +540,6 @@ def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
 def _is_group(exc: BaseException) -> bool:
     group = getattr(builtins, "BaseExceptionGroup", None)
     return group is not None and isinstance(exc, group)
-
-
-def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[str, str]] = None) -> Metadata:
-    """The dump's metadata; ``log``: the log record that carried the exception (Metadata.log)."""
-    now = unpatched.now(datetime.timezone.utc)
-    return Metadata(
-        time=now.isoformat(), python=unpatched.version, version_info=list(unpatched.version_info[:3]),
-        implementation=_IMPLEMENTATIONS.get(unpatched.implementation, unpatched.implementation),
-        platform=_platform(), hostname=_hostname(), pid=unpatched.getpid(), argv=_redact_argv(argv_texts(), redaction),
-        cwd=_safe_cwd(), executable=text_of(sys.executable) or "", tbdump_version=__version__,
-        packages=package_versions(frames), redaction=redaction.describe(), log=_log_record(log, redaction))
-
-
-_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
-
-
-# The platform and socket modules take tens of milliseconds to import (a crash
-# dump should not wait for them); os.uname says the same where it exists.
-def _platform() -> str:
-    if unpatched.uname is not None:
-        u = unpatched.uname()
-        return "%s-%s-%s" % (u.sysname, u.release, u.machine)
-    import platform
-    return platform.platform(terse=True)
-
-
-def _hostname() -> str:
-    if unpatched.uname is not None:
-        return unpatched.uname().nodename
-    import socket
-    return socket.gethostname()
-
-
-def _safe_cwd() -> str:
-    try:
-        return unpatched.getcwd()
-    except OSError:
-        return "?"
-
-
-def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
-    """``--password X`` and ``--token=X`` keep their flag and lose their value; what a value
-    pattern hits is hidden (``Secrets`` learns the values, so copies are hidden too)."""
-    return split_argv(argv, redaction)[0] if redaction.enabled else argv
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,
@@ -741,18 +562,6 @@ def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redacti
     if redaction.enabled:
         scrub(layer, records.policy.secrets)
     return layer, cap
-
-
-def _log_record(log: Optional[Dict[str, str]], redaction: Redaction) -> Dict[str, str]:
-    """Metadata.log of the log record that carried the exception: its message redacted as the
-    exception's is."""
-    return dict(log, message=_redacted_text(log.get("message", ""), redaction)) if log else {}
-
-
-def _redacted_text(text: str, redaction: Redaction) -> str:
-    """An exception's message, or the redaction marker when a value pattern hits it."""
-    rule = redaction.rule_for_text(text)
-    return rule_marker(rule) if rule else text
 
 
 def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Dict[str, str]] = None) -> SafeLayer:
@@ -778,7 +587,7 @@ def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Di
             learner.frame(tb.tb_frame)
             tb = tb.tb_next
         learner.exception(exc)
-    record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), _redacted_text(message, redaction),
+    record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), redacted_text(message, redaction),
                              frames)
     meta = metadata(redaction, [], log)
     meta.partial = True

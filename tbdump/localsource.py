@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_SOURCE_BYTES", "MAX_HASHED_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local", "decode_source",
            "no_copy_reason", "source_bytes", "no_source_note", "install_sources"]
 
-# The largest source a capture keeps (capture.py keeps no text of a larger one).
+# The largest source a capture keeps (sources.py keeps no text of a larger one).
 MAX_SOURCE_BYTES = 4 << 20
 # The largest file a capture keeps the SHA-256 of (a generated module of 20 MB): a viewer
 # then shows the local file when it is the one that ran; of a larger one, nothing.

@@ -15,7 +15,7 @@ import types
 from typing import Any, List, NoReturn, Optional, Set, Tuple
 
 from . import unpatched
-from .capture import remember_source
+from .sources import remember_source
 from .chain import set_slot
 from .command import prog_name, quiet_interrupt, version_line
 from .container import MAGIC
