@@ -20,7 +20,7 @@ from . import native, unpatched
 from .argvtexts import text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
 from .learning import Learner, is_module_level
-from .metadata import metadata, redacted_text
+from .metadata import metadata
 from .model import (ExceptionRecord, all_frames, Frame, Position, SafeLayer, Source,
                     SyntaxDetail, Thread, Value)
 from .records import RecordWriter
@@ -331,8 +331,8 @@ class Capture:
         except BaseException:
             return None
         if detail is not None:
-            detail.msg = None if detail.msg is None else redacted_text(detail.msg, self.redaction)
-            detail.text = None if detail.text is None else redacted_text(detail.text, self.redaction)
+            detail.msg = None if detail.msg is None else self.redaction.text_or_marker(detail.msg)
+            detail.text = None if detail.text is None else self.redaction.text_or_marker(detail.text)
             if detail.filename:
                 self._sources.keep(detail.filename, None, held_only=True)
                 held = self._sources.held.get(detail.filename)
@@ -347,7 +347,7 @@ class Capture:
             return self._cut_text("exception", "message of %s" % type_display(type(exc)), cut)
         except BaseException:
             return "<exception str() failed>"
-        return redacted_text(text, self.redaction)
+        return self.redaction.text_or_marker(text)
 
     def _cut_text(self, what: str, whose: str, cut: BudgetExceeded) -> str:
         """What a message or note shows when its str() was ended, by the time budget or by
@@ -361,7 +361,7 @@ class Capture:
         if not isinstance(notes, (list, tuple)):
             return []
         whose = "a note of %s" % type_display(type(exc))
-        return [redacted_text(self._note_text(note, whose), self.redaction) for note in notes]
+        return [self.redaction.text_or_marker(self._note_text(note, whose)) for note in notes]
 
     def _note_text(self, note: Any, whose: str) -> str:
         if isinstance(note, str):
@@ -587,7 +587,7 @@ def minimal(exc: BaseException, why: str, redaction: Redaction, log: Optional[Di
             learner.frame(tb.tb_frame)
             tb = tb.tb_next
         learner.exception(exc)
-    record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), redacted_text(message, redaction),
+    record = ExceptionRecord(type_display(type(exc)), class_name(type(exc)), redaction.text_or_marker(message),
                              frames)
     meta = metadata(redaction, [], log)
     meta.partial = True

@@ -10,9 +10,9 @@ from . import __version__, unpatched
 from .argvtexts import argv_texts, text_of
 from .distributions import package_versions
 from .model import Frame, Metadata
-from .redaction import Redaction, rule_marker, split_argv
+from .redaction import Redaction, split_argv
 
-__all__ = ["metadata", "redacted_text"]
+__all__ = ["metadata"]
 
 
 def metadata(redaction: Redaction, frames: Iterable[Frame], log: Optional[Dict[str, str]] = None) -> Metadata:
@@ -62,10 +62,5 @@ def _redact_argv(argv: List[str], redaction: Redaction) -> List[str]:
 def _log_record(log: Optional[Dict[str, str]], redaction: Redaction) -> Dict[str, str]:
     """Metadata.log of the log record that carried the exception: its message redacted as the
     exception's is."""
-    return dict(log, message=redacted_text(log.get("message", ""), redaction)) if log else {}
+    return dict(log, message=redaction.text_or_marker(log.get("message", ""))) if log else {}
 
-
-def redacted_text(text: str, redaction: Redaction) -> str:
-    """An exception's message, or the redaction marker when a value pattern hits it."""
-    rule = redaction.rule_for_text(text)
-    return rule_marker(rule) if rule else text

@@ -205,6 +205,12 @@ class Redaction:
                 return "value matches /%s/" % pat.pattern
         return None
 
+    def text_or_marker(self, text: str) -> str:
+        """A text the dump shows whole (an exception's message, a note), or the redaction
+        marker in its place when a value pattern hits it."""
+        rule = self.rule_for_text(text)
+        return rule_marker(rule) if rule else text
+
     def describe(self) -> dict:
         return {"enabled": self.enabled, "names": list(self.names),
                 "words": [n for n in self.names if n in WORD_ENTRIES],
