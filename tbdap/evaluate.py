@@ -481,7 +481,7 @@ def _static_kind(obj: Any, name: str) -> str:
     try:
         attr = inspect.getattr_static(obj, name)
     except AttributeError:
-        return "variable"
+        return "field"
     return _object_kind(attr)
 
 
@@ -492,7 +492,8 @@ def _object_kind(attr: Any) -> str:
         return "class"
     if isinstance(attr, types.ModuleType):
         return "module"
-    return "function" if callable(attr) or isinstance(attr, (classmethod, staticmethod)) else "variable"
+    # "field", not "variable": debugpy's kind of a plain value, whose icon VS Code users know.
+    return "function" if callable(attr) or isinstance(attr, (classmethod, staticmethod)) else "field"
 
 
 def _kind(value: Value) -> str:
@@ -502,4 +503,4 @@ def _kind(value: Value) -> str:
         return "module"
     if "function" in value.type or "method" in value.type:
         return "function"
-    return "variable"
+    return "field"

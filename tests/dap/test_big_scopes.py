@@ -137,12 +137,12 @@ def test_console_completions_of_a_big_module_are_bounded_and_follow_the_consoles
     # "V_1"), and a name the console made was never offered.
     client, frames = opened(tbdap, big_module_dump)
     inner = frames["inner"]
-    assert completed(client, "V_", inner) == [(name, "variable") for name in PLAIN[:COMPLETIONS_SHOWN]]
-    assert completed(client, "x = v_15", inner) == [(name, "variable") for name in PLAIN[1500:1600]]
+    assert completed(client, "V_", inner) == [(name, "field") for name in PLAIN[:COMPLETIONS_SHOWN]]
+    assert completed(client, "x = v_15", inner) == [(name, "field") for name in PLAIN[1500:1600]]
     assert completed(client, "acc", inner) == [("Account", "class")]
     client.ok("evaluate", {"expression": "V_1500 = len; del V_1501; V_15x = Account",
                            "frameId": frames["<module>"]["id"], "context": "repl"})
     after = completed(client, "V_15", inner)
-    assert after[:2] == [("V_1500", "function"), ("V_1502", "variable")]
+    assert after[:2] == [("V_1500", "function"), ("V_1502", "field")]
     assert [name for name, _ in after] == sorted(set(PLAIN[1500:1600] + ["V_15x"]) - {"V_1501"})
     assert after[-1] == ("V_15x", "class")

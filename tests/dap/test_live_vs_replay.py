@@ -295,15 +295,15 @@ def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict
 
 def test_console_completions_offer_what_debugpy_offers(tmp_path: Path) -> None:
     """Typing in the debug console: every name debugpy offers is offered, whatever its case ("n" offers
-    None and NameError), and a class or a module is one (debugpy calls some builtin functions
-    "keyword": kinds are compared for classes and modules only)."""
+    None and NameError), and a class, a module or a plain value (a "field", whose icon VS Code
+    shows) is one (debugpy calls some builtin functions "keyword": those kinds are not compared)."""
     program = PROGRAMS / "method.py"
     expected = live(program, completions)
     assert "None" in expected["n"] and expected["Runt"].get("RuntimeError") == "class", expected
     got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), completions)
     for text, offered in expected.items():
         assert set(offered) <= set(got[text]), (text, set(offered) - set(got[text]))
-        kinds = {label: kind for label, kind in offered.items() if kind in ("class", "module")}
+        kinds = {label: kind for label, kind in offered.items() if kind in ("class", "module", "field")}
         assert {label: got[text][label] for label in kinds} == kinds, text
 
 
