@@ -391,7 +391,7 @@ class Evaluator:
         return _sorted(kinds), kinds.__getitem__
 
 
-_PREVIEWS_ONLY = "Only names and attribute/item access can be evaluated here: %s."
+_PREVIEWS_ONLY = "Only names, attribute/item access and len() can be evaluated here: %s."
 _SEQUENCES = frozenset(("list", "tuple", "collections.deque", "numpy.ndarray"))
 
 

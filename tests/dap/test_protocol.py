@@ -377,7 +377,7 @@ def test_safe_mode_answers_from_previews_only(replay: Replay) -> None:
     assert [v["name"] for v in kids] == ["0", "1", "len()"]
     assert client.ok("evaluate", {"expression": "config.name", "frameId": frame_id})["result"] == "'prod'"
     error = client.fail("evaluate", {"expression": "total + 1", "frameId": frame_id, "context": "repl"})
-    assert error == ("Only names and attribute/item access can be evaluated here: safe mode: "
+    assert error == ("Only names, attribute/item access and len() can be evaluated here: safe mode: "
                      "objects are not loaded (nothing from the file is run)."), error
     assert "safe mode" in client.fail("setVariable", {
         "variablesReference": client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"],

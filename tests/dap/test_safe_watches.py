@@ -15,7 +15,7 @@ from .dapclient import DapClient
 
 Replay = Callable[..., DapClient]
 
-SAFE_ONLY = ("Only names and attribute/item access can be evaluated here: safe mode: objects are not loaded "
+SAFE_ONLY = ("Only names, attribute/item access and len() can be evaluated here: safe mode: objects are not loaded "
              "(nothing from the file is run).")
 # The group rows of a scope carry their label as evaluateName, as under debugpy: a label, which
 # no mode evaluates.
