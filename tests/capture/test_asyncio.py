@@ -162,7 +162,7 @@ def test_a_thread_pool_workers_exception_holds_the_workers_frames(workdir: Path)
     assert dump.threads[0].crashed and dump.threads[0].name == "MainThread"
 
 
-# The README's recipe for an error asyncio only reports (a callback's, a task nobody awaited).
+# docs/LIMITATIONS.md's recipe for an error asyncio only reports (a callback's, a task nobody awaited).
 HANDLER = """
     import asyncio
     from tbdump import dump_exception

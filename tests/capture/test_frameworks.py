@@ -230,7 +230,7 @@ FASTAPI_APP = """
 """
 
 # uvicorn's loggers do not propagate to the root logger: its "Exception in ASGI application"
-# reaches the recipe's handler named on its error logger (README).
+# reaches the recipe's handler named on its error logger (docs/SERVERS.md).
 UVICORN_RECIPE = dict(RECIPE, loggers={"uvicorn.error": {"handlers": ["tbdump"]}})
 
 
@@ -333,7 +333,7 @@ GUNICORN = ["-m", "gunicorn", "--workers", str(WORKERS), "--bind", "127.0.0.1:0"
 def test_gunicorn_workers_failing_at_once_write_dumps_of_their_own_and_keep_max_dumps(tmp_path: Path,
                                                                                       python: str) -> None:
     write(tmp_path / "app.py", GUNICORN_APP % WORKERS)
-    # gunicorn lays logconfig_dict over its defaults key by key: its loggers name these handlers (README).
+    # gunicorn lays logconfig_dict over its defaults key by key: its loggers name these handlers (docs/SERVERS.md).
     config = dict(RECIPE, handlers=dict(RECIPE["handlers"], console={"class": "logging.StreamHandler"},
                                         error_console={"class": "logging.StreamHandler"}))
     config["handlers"]["tbdump"] = dict(config["handlers"]["tbdump"], max_dumps=2)

@@ -224,7 +224,7 @@ def test_a_patched_threads_crash_with_values_that_block_is_dumped_in_time_and_th
         tmp_path: Path, python: Path, library: str) -> None:
     # A thread is a greenlet in the main OS thread: the alarm bounds its capture.  (Under
     # eventlet a value's sleep, cut for the dump, is waited out by the event loop afterwards:
-    # see the README; so only gevent's case has one.)
+    # see docs/LIMITATIONS.md; so only gevent's case has one.)
     slow = "slow = Slow()" if library == "gevent" else ""
     args = program(tmp_path, library, "runner", SLEEPS_FOREVER, """
         import threading

@@ -90,7 +90,7 @@ DUMPED = [("test_assert_with_locals", "call"), ("test_deep_in_helpers", "call"),
 
 
 def name(test: str, when: str = "call", stem: str = "") -> str:
-    """The name of the dump of test_cases.py's ``test`` as the README says: the node id as junitxml
+    """The name of the dump of test_cases.py's ``test`` as docs/PYTEST.md says: the node id as junitxml
     writes it (given as ``stem`` where it has other characters), the phase, the node id's hash."""
     return named("test_cases.py::" + test, stem or "test_cases." + test, when)
 

@@ -188,7 +188,7 @@ def test_a_pydantic_model_of_the_script_comes_back_and_its_schema_hides_nothing_
         venv_python: Path, tmp_path: Path) -> None:
     """A model class defined in the crashed script is pickled with its schema, which names its
     fields: a ``password`` field's schema is no secret, and its words ("string_type") are not
-    hidden from the exception's message.  The class comes back as a stand-in (README,
+    hidden from the exception's message.  The class comes back as a stand-in (docs/LIMITATIONS.md,
     Limitations), not as a placeholder of a pickle that cannot load."""
     program = tmp_path / "signup.py"
     program.write_text(
