@@ -41,13 +41,18 @@ def _main(argv: Optional[List[str]]) -> int:
     parser.add_argument("--stdio", action="store_true",
                         help="serve on stdin/stdout (the default; accepted because LSP clients pass it)")
     parser.add_argument("--tcp", action="store_true", help="serve on a TCP port instead of stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="address for --tcp (default: loopback)")
-    parser.add_argument("--port", type=tcp_port, default=2087, help="port for --tcp (default: 2087)")
+    parser.add_argument("--host", help="address for --tcp (default: loopback)")
+    parser.add_argument("--port", type=tcp_port, help="port for --tcp (default: 2087)")
     parser.add_argument("--log-level", default="WARNING",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="how much to log on stderr, the editor's server log (default: WARNING)")
     add_version(parser, "tblsp")
     args = parser.parse_args(argv)
+    if not args.tcp and (args.host is not None or args.port is not None):
+        # Served over stdio, a port would be ignored: the editor told to connect there would wait.
+        parser.error("--host and --port need --tcp")
+    args.host = "127.0.0.1" if args.host is None else args.host
+    args.port = 2087 if args.port is None else args.port
     require_stdout("tblsp")   # over stdio the protocol's; with --tcp it says where tblsp serves
     # stdout belongs to the protocol; logs go to stderr, which editors keep as the server log.
     logging.basicConfig(stream=sys.stderr, level=args.log_level,

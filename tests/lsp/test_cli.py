@@ -56,6 +56,14 @@ def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
         "python -m tblsp: error: argument --port: %r is not a TCP port (0-65535)\n" % port), proc.stderr
 
 
+@pytest.mark.parametrize("given", [["--port", "3000"], ["--host", "0.0.0.0"], ["--stdio", "--port", "3000"]])
+def test_host_or_port_without_tcp_is_a_usage_error(given: List[str]) -> None:
+    """Served over stdio, the port was ignored without a word: an editor told to connect to it waited."""
+    proc = run(*given)
+    assert proc.returncode == 2 and proc.stderr.endswith(
+        "python -m tblsp: error: --host and --port need --tcp\n"), proc
+
+
 def test_without_pygls_one_line_says_how_to_install_it() -> None:
     """The `tblsp` script is installed whether or not the `lsp` extra is: without pygls it says
     so, naming pygls itself (`pip install 'tbdump[lsp]'` would bring PyPI's other tbdump)."""
