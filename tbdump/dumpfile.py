@@ -51,19 +51,17 @@ def signature_problem(reader: ContainerReader, key: Optional[bytes]) -> Optional
     return None
 
 
-def trust_decision(reader: ContainerReader, objects: Optional[bool],
-                   key: Optional[bytes]) -> Optional[str]:
+def trust_decision(objects: Optional[bool], problem: Optional[str]) -> Optional[str]:
     """None when the object layer may load, else the one-line reason it may not.
 
     With no key configured where the dump is opened, a dump is trusted like any
     pickle; with ``TBDUMP_KEY`` (or ``key``) set, only a dump whose signature
-    verifies with it loads objects.
+    verifies with it loads objects: ``problem`` is signature_problem()'s answer.
     """
     if objects is False:
         return SAFE_MODE_REQUESTED
     if objects is None and settings.flag("TBDUMP_SAFE", False):
         return SAFE_MODE_REQUESTED + " (TBDUMP_SAFE is set)"
-    problem = signature_problem(reader, key)
     return None if problem is None else "safe mode: %s, so objects are not loaded" % problem
 
 
@@ -334,7 +332,8 @@ def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
             raise CorruptDumpError("%s (not JSON)" % damaged) from None
         except RecursionError:  # json and from_json recurse: a crafted file can nest past the stack
             raise CorruptDumpError("%s (nested too deeply)" % damaged) from None
-        return Dump(path, reader, safe, trust_decision(reader, objects, key), signature_problem(reader, key))
+        problem = signature_problem(reader, key)
+        return Dump(path, reader, safe, trust_decision(objects, problem), problem)
     except BaseException:
         reader.close()
         raise
