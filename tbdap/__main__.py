@@ -32,10 +32,14 @@ def _main(argv: Optional[List[str]]) -> int:
     parser.add_argument("dump", nargs="?", type=dump_name, metavar="DUMP",
                         help="the dump to serve (with --port; over stdio it comes in the launch request)")
     parser.add_argument("--port", type=tcp_port, help="listen on this TCP port (0: pick a free one) instead of stdio")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on with --port (default 127.0.0.1)")
+    parser.add_argument("--host", help="address to listen on with --port (default 127.0.0.1)")
     parser.add_argument("--safe", action="store_true", help="safe mode: never unpickle objects from the dump")
     add_version(parser, "tbdap")
     args = parser.parse_args(argv)
+    if args.port is None and args.host is not None:
+        # Served over stdio, the address would be ignored: a client told to connect there would wait.
+        parser.error("--host needs --port")
+    args.host = "127.0.0.1" if args.host is None else args.host
     # Over stdio stdout is the protocol's; with --port it says where tbdap serves.
     require_stdout("tbdap")
     with quiet_broken_pipe():

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, List
 
 import pytest
 
@@ -560,6 +560,16 @@ def test_dump_argument_without_port_is_a_usage_error() -> None:
     done = subprocess.run([sys.executable, "-m", "tbdap", "x.pkl"], capture_output=True, text=True,
                           env={"PYTHONPATH": str(REPO)}, timeout=30)
     assert done.returncode == 2 and "--port" in done.stderr
+
+
+@pytest.mark.parametrize("given", [["--host", "0.0.0.0"], ["--host", "127.0.0.1", "--safe"]])
+def test_host_without_port_is_a_usage_error(given: List[str]) -> None:
+    """Served over stdio, the address was ignored without a word: a client told to connect
+    there waited (tblsp's --host without --tcp is refused the same way)."""
+    done = subprocess.run([sys.executable, "-m", "tbdap", *given], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert done.returncode == 2 and done.stderr.endswith(
+        "python -m tbdap: error: --host needs --port\n"), done
 
 
 @pytest.mark.parametrize("port", ["70000", "-1", "http"])
