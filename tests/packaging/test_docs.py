@@ -284,9 +284,16 @@ def _previews(value: object) -> Iterator[Dict[str, object]]:
             stack.extend(child[1] for child in item.get("c", ()))
 
 
+def _member_order(members: Dict[str, Dict[str, int]]) -> List[str]:
+    """The kinds of member (``globals.0`` and ``globals.1`` are ``globals``) as they lie in the file."""
+    by_offset = sorted(members, key=lambda name: members[name]["offset"])
+    return list(dict.fromkeys(re.sub(r"\.\d+$", "", name) for name in by_offset))
+
+
 def test_format_md_names_every_field_a_real_dump_writes(tmp_path: Path) -> None:
     """docs/FORMAT.md is the reference for readers in other languages: the container it lays out
-    (magic, trailer, manifest) reads a real dump as it says, and every key the dump writes, in the
+    (magic, trailer, manifest; its example's members one after the other, in the order a dump
+    writes them) reads a real dump as it says, and every key the dump writes, in the
     manifest, the safe layer and its records, the frames and the value previews, is one it names."""
     import struct
     import zlib
@@ -304,6 +311,10 @@ def test_format_md_names_every_field_a_real_dump_writes(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"objects|objects\.idx|safe|(globals|source)\.\d+", name) for name in manifest["members"])
     member_keys = set(example["members"]["safe"])
     assert all(set(entry) <= member_keys for entry in manifest["members"].values())
+    for members in (manifest["members"], example["members"]):   # "one after the other", from offset 8
+        spans = sorted((entry["offset"], entry["size"]) for entry in members.values())
+        assert spans[0][0] == 8 and all(a + n == b for (a, n), (b, _) in zip(spans, spans[1:])), spans
+    assert _member_order(example["members"]) == _member_order(manifest["members"])
 
     def member(name: str) -> object:
         entry = manifest["members"][name]
