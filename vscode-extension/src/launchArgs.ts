@@ -18,7 +18,7 @@ interface CommonArgs {
     pathMappings?: PathMapping[];
     /** As in debugpy: `__exception__` in the innermost frame of the program (true) or in the one that raised (false). */
     justMyCode?: boolean;
-    /** Previews only: nothing is unpickled from the dump; evaluate answers names and attribute/item access from them. */
+    /** Previews only: nothing is unpickled from the dump; evaluate answers names, attributes, items by a literal key and len() from them. */
     safe?: boolean;
 }
 
