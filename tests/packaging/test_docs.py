@@ -3,12 +3,15 @@ tools and the VS Code extension read is documented (in the README's Configuratio
 every one the documents name is read; every option of every tool is documented, and every one a
 documented command line uses exists; the extension's settings and launch attributes are
 described; every relative link leads somewhere; each tool's help fits 80 columns; the budgets'
-documented defaults are the code's; and FORMAT.md names every key a real dump writes."""
+documented defaults are the code's; the README's first outputs are what the tools print; and
+FORMAT.md names every key a real dump writes."""
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
+import textwrap
 from dataclasses import fields
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Set, Tuple
@@ -197,6 +200,29 @@ def test_the_readmes_profiling_command_refuses_a_wrong_name_in_one_usage_line() 
         assert done.returncode == 2 and "Traceback" not in done.stderr, done
         error, _, choices = done.stderr.splitlines()[-1].partition(" (choose from ")
         assert error == f"profile_dump.py: error: {says}" and listed in choices, done
+
+
+def _output_of(doc: Path, command: str) -> str:
+    """The output the document shows in the block right after the code block that runs ``command``."""
+    shown = re.search(r"```\w*\n[ ]*%s\n[ ]*```\n[ ]*```\n(.*?\n)[ ]*```" % re.escape(command),
+                      doc.read_text(encoding="utf-8"), re.S)
+    assert shown, f"{doc.name} shows no output of {command}"
+    return textwrap.dedent(shown.group(1))
+
+
+def test_the_output_the_docs_show_is_what_the_commands_print(tmp_path: Path) -> None:
+    """The README's first two outputs, as a user who copies its commands sees them: the crash of
+    examples/divide.py under tbdump, and a failing test's dump under `pytest --tbdump` (named by
+    the test's node id; pytest's rule 80 columns wide, as it prints where there is no terminal)."""
+    shutil.copy(REPO / "examples" / "divide.py", tmp_path)
+    crashed = run([sys.executable, "-m", "tbdump", "divide.py", "5", "0"], tmp_path)
+    assert crashed.stderr == _output_of(README, "python -m tbdump divide.py 5 0")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_calc.py").write_text(
+        "def test_divide_by_zero():\n    assert 1 / 0\n", encoding="utf-8")
+    tested = run([sys.executable, "-m", "pytest", "--tbdump", "tests"], tmp_path, env={"COLUMNS": "80"})
+    for doc in (README, REPO / "docs" / "PYTEST.md"):
+        assert _output_of(doc, "pytest --tbdump") in tested.stdout, (doc.name, tested.stdout)
 
 
 def _help_lines(tool: str) -> List[str]:
