@@ -80,9 +80,15 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
 def dump_directory(config: pytest.Config, given: Optional[str]) -> Path:
     """``--tbdump-dir`` (``given``) from the directory pytest was started in, as ``--junitxml``;
     else the ini value from the rootdir, as ``cache_dir``."""
-    if given:
-        return Path(config.invocation_params.dir, given)
-    return Path(config.rootpath, os.path.expanduser(os.path.expandvars(str(config.getini("tbdump_dir")))))
+    if given:   # the shell leaves the ~ of --tbdump-dir=~/dumps, which pytest expands in --junitxml=~/...
+        return _path_from(config.invocation_params.dir, given)
+    return _path_from(config.rootpath, str(config.getini("tbdump_dir")))
+
+
+def _path_from(start: Path, given: str) -> Path:
+    """``given`` as pytest reads a path setting: ``~`` and ``$VARS`` expanded, from ``start``,
+    ``..`` resolved (the summary names it as a person would type it)."""
+    return Path(os.path.normpath(os.path.join(start, os.path.expanduser(os.path.expandvars(given)))))
 
 
 def dump_name(nodeid: str, when: str) -> str:

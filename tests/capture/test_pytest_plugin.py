@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pytest
 
@@ -108,9 +108,10 @@ def project(folder: Path, tests: str = CASES, ini: str = "") -> Path:
     return folder
 
 
-def pytest_run(cwd: Path, *args: str, plugins: List[str] = PLUGIN, preexec_fn=None) -> subprocess.CompletedProcess:
+def pytest_run(cwd: Path, *args: str, plugins: List[str] = PLUGIN, preexec_fn=None,
+               extra_env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
     """pytest in a child process, none of this run's own pytest settings leaking into it."""
-    env: Dict[str, str] = {k: v for k, v in env_for_child().items() if not k.startswith("PYTEST_")}
+    env: Dict[str, str] = {k: v for k, v in env_for_child(extra_env).items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     return subprocess.run([PYTHON, "-m", "pytest", *plugins, "-p", "no:cacheprovider", *args], cwd=str(cwd),
                           env=env, capture_output=True, text=True, timeout=120, preexec_fn=preexec_fn)
@@ -355,6 +356,18 @@ def test_the_directory_from_the_ini_file_and_from_the_command_line(tmp_path: Pat
     done = pytest_run(folder / "sub", "--tbdump-dir", "here", "..")   # the option's: from the current one
     assert (folder / "sub" / "here" / dump).exists()
     assert section(done.stdout) == ["Traceback dumped into: here/%s" % dump]
+
+
+def test_the_command_lines_directory_is_read_as_pytest_reads_junitxmls(tmp_path: Path) -> None:
+    """`--tbdump-dir=~/dumps` (a shell leaves the ~ after `=`) went into a folder named `~` in
+    the current directory while the summary said ~/dumps; a `..` was shown unresolved."""
+    folder = project(tmp_path / "app", "def test_red():\n    assert False\n")
+    home, dump = tmp_path / "home", name("test_red")
+    done = pytest_run(folder, "--tbdump", "--tbdump-dir=~/dumps", extra_env={"HOME": str(home)})
+    assert (home / "dumps" / dump).exists() and not (folder / "~").exists()
+    assert section(done.stdout) == ["Traceback dumped into: %s" % (home / "dumps" / dump)]
+    done = pytest_run(folder, "--tbdump", "--tbdump-dir", "../elsewhere")
+    assert section(done.stdout) == ["Traceback dumped into: %s" % (tmp_path / "elsewhere" / dump)]
 
 
 XDIST_CASES = """
