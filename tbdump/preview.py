@@ -194,7 +194,7 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
             # A tuple or frozenset key by its whole repr, as debugpy names it: the value's shortened
             # repr made two keys alike, (0, 1, ..., 58, ...) for keys that differ in their last item.
             name = scalar_repr(key) if type(key) in SCALARS else access[1:-1] if access else safe_repr(key)
-            known = (name, access)
+            known = (name, access or _numpy_key_access(key))
             if type(key) is str and len(key) <= _KEY_NAMED_UP_TO:
                 if len(_KEY_NAMES) >= _KEY_NAMES_MAX:
                     _KEY_NAMES.clear()
@@ -234,6 +234,34 @@ def _literal_key(key: Any) -> bool:
 
 # A set made once: a tuple written out here, with type(None) in it, was built for every dict key.
 _LITERAL_KEYS = frozenset((str, int, bool, bytes, type(None)))
+
+
+def _numpy_key_access(key: Any) -> Optional[str]:
+    """``[repr(value)]`` for a numpy scalar key that equals a plain Python value with its hash
+    (``np.int64(3)`` and ``3``: a dict holds them as one key), so Add to Watch on its item works
+    wherever ``np`` is not a name, and in safe mode, which evaluates literals only; debugpy
+    offers ``[repr(key)]`` for some of them, and nothing for np.int64 or np.bool_."""
+    if type(key) not in _numpy_scalar_types():
+        return None
+    try:
+        value = key.item()   # numpy's own code, not the program's: no subclass gets here
+        same = type(value) in SCALARS and bool(value == key) and hash(value) == hash(key)
+    except Exception:
+        return None
+    return _key_access(value) if same else None
+
+
+def _numpy_scalar_types() -> FrozenSet[type]:
+    """numpy's own scalar types (a program's subclass of one may redefine == and hash); none
+    while numpy is not imported: a numpy key means it is."""
+    global _NUMPY_SCALARS
+    if not _NUMPY_SCALARS:
+        types_by_name = loaded("numpy", "sctypeDict", dict)
+        _NUMPY_SCALARS = frozenset(t for t in (types_by_name or {}).values() if isinstance(t, type))
+    return _NUMPY_SCALARS
+
+
+_NUMPY_SCALARS: FrozenSet[type] = frozenset()
 
 
 def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
