@@ -22,7 +22,10 @@ from tbdump.model import Frame, Value
 from .messaging import RequestError
 from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
 
-_TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
+# The dotted name being typed, or a number (``x = 1``, ``1.5``): a token that begins with a digit,
+# which no name completes, as none does in debugpy or Python's own prompt.  Matched on the text
+# reversed: a search for it at the end tried every start, 1.6 s for a pasted line of 20 000 letters.
+_TOKEN_REVERSED = re.compile(r"[\w.]*")
 
 
 # Code that names these can reach any variable of the frame, not only those it names.
@@ -345,8 +348,10 @@ class Evaluator:
         """What ``text`` (the line up to the cursor) may complete to; each target replaces the
         name being typed: ``start`` (0-based, in UTF-16 units, as debugpy sends it and VS Code
         reads it) and ``length`` say where it is."""
-        match = _TRAILING_NAME.search(text)
-        word = match.group(0) if match else ""
+        match = _TOKEN_REVERSED.match(text[::-1])
+        word = match.group(0)[::-1] if match else ""
+        if word[:1].isdigit():
+            return []
         base, dot, prefix = word.rpartition(".")
         if dot:
             offered, kind = self._attributes(base, ctx)
