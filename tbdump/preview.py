@@ -607,11 +607,11 @@ class Previewer:
         text_rule = self.redact_text(value.repr) if self.redact_text is not None else None
         if text_rule is not None:
             return redacted(obj, text_rule)
-        # Below the top, only builtin containers open: an object's attributes
-        # (a datetime has forty) would multiply the preview for little use.
+        # Below the top, only builtin containers and arrays (a 2-d array's rows) open: an
+        # object's attributes (a datetime has forty) would multiply the preview for little use.
         # An exact builtin container is never opaque: not asked (isinstance of six types) for each.
         opens = (value.expandable and level < self.depth and (t in _CONTAINERS or not _opaque(obj, t))
-                 and (level == 0 or t in _CONTAINERS))
+                 and (level == 0 or t in _CONTAINERS or _is_ndarray(obj)))
         if not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
             # What its repr (and the reprs around it) show under secrets' names, but no
             # child of this preview names: a namedtuple's or a slotted dataclass's fields,
