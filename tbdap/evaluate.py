@@ -17,7 +17,7 @@ from typing import Any, Callable, ContextManager, Dict, Iterable, List, Mapping,
 
 from tbdump import preview
 from tbdump.lazymembers import unread_globals
-from tbdump.model import Frame, Value
+from tbdump.model import Frame, Value, not_captured
 
 from .messaging import RequestError
 from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
@@ -185,7 +185,7 @@ class Missing:
         self._tbdap_resolve = resolve   # for a part that has an object of its own in the dump
 
     def __repr__(self) -> str:
-        return self._tbdap_value.repr or "<not captured: %s>" % self._tbdap_reason
+        return self._tbdap_value.repr or "<%s>" % not_captured(self._tbdap_reason)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_tbdap_"):  # not yet set (copy, pickle): never recurse

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, O
 
 from .budget import BudgetExceeded, cut_while
 from .loaded import loaded
-from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
+from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value, not_captured
 from .redaction import ENVIRON_MARKER, is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
 from .scrubbing import (Secrets, environ_masked, environ_probes, hide_named_values, hide_url_secrets,
@@ -790,7 +790,7 @@ def _failed(obj: Any, exc: BaseException) -> Value:
     if isinstance(exc, BudgetExceeded):
         return timed_out(obj, exc)
     # isinstance() itself raises for objects lying about __class__
-    return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
+    return missing(obj, not_captured("previewing it raised %s" % describe_exception(exc)))
 
 
 def timed_out(obj: Any, exc: BudgetExceeded) -> Value:

@@ -152,8 +152,7 @@ def _render_vars(variables: Mapping[str, Value], out: TextIO, style: Style, inde
         out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(text),
                                       style.dim("(%s)%s" % (value.type, why))))
     if omitted:
-        out.write(indent + style.dim("(%s not captured: over the max_globals budget)\n"
-                                     % plural(omitted, "more global")))
+        out.write(indent + style.dim("(%s %s)\n" % (plural(omitted, "more global"), OMITTED_GLOBAL.missing)))
 
 
 def _colour(choice: str) -> bool:
