@@ -445,7 +445,7 @@ def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
                 print('error:', err)
     """)
     proc = run([PYTHON, "prog.py"], workdir)
-    assert proc.stdout.startswith("error: cannot write /nonexistent-dir/x.pkl: No such file or directory")
+    assert proc.stdout.startswith("error: cannot write /nonexistent-dir/x.pkl: no such file or directory")
 
 
 def test_make_demo_crashes_the_calculator_and_shows_the_dump(workdir: Path) -> None:
