@@ -48,7 +48,7 @@ def _main(argv: Optional[List[str]]) -> int:
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tbdump.dumpfile import load
-    from tbdump.errors import DumpError
+    from tbdump.errors import DumpError, system_words
     from tbdump.listening import READS_ANY_DUMP, CannotListen
 
     from .server import serve_stdio, serve_tcp
@@ -68,7 +68,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except DumpError as exc:
             return _fail(str(exc))
         except OSError as exc:
-            return _fail("cannot open %s: %s" % (path, exc.strerror or exc))
+            return _fail("cannot open %s: %s" % (path, system_words(exc)))
 
     def session(conn: Connection) -> Session:
         # The first client gets the dump opened at startup; later ones a fresh replay.

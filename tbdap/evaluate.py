@@ -17,12 +17,15 @@ from typing import Any, Callable, ContextManager, Dict, Iterable, List, Mapping,
 
 from tbdump import preview
 from tbdump.lazymembers import unread_globals
-from tbdump.model import Frame, Value
+from tbdump.model import Frame, Value, not_captured
 
 from .messaging import RequestError
 from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
 
-_TRAILING_NAME = re.compile(r"[A-Za-z_][\w.]*$")
+# The dotted name being typed, or a number (``x = 1``, ``1.5``): a token that begins with a digit,
+# which no name completes, as none does in debugpy or Python's own prompt.  Matched on the text
+# reversed: a search for it at the end tried every start, 1.6 s for a pasted line of 20 000 letters.
+_TOKEN_REVERSED = re.compile(r"[\w.]*")
 
 
 # Code that names these can reach any variable of the frame, not only those it names.
@@ -182,7 +185,7 @@ class Missing:
         self._tbdap_resolve = resolve   # for a part that has an object of its own in the dump
 
     def __repr__(self) -> str:
-        return self._tbdap_value.repr or "<not captured: %s>" % self._tbdap_reason
+        return self._tbdap_value.repr or "<%s>" % not_captured(self._tbdap_reason)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_tbdap_"):  # not yet set (copy, pickle): never recurse
@@ -345,8 +348,10 @@ class Evaluator:
         """What ``text`` (the line up to the cursor) may complete to; each target replaces the
         name being typed: ``start`` (0-based, in UTF-16 units, as debugpy sends it and VS Code
         reads it) and ``length`` say where it is."""
-        match = _TRAILING_NAME.search(text)
-        word = match.group(0) if match else ""
+        match = _TOKEN_REVERSED.match(text[::-1])
+        word = match.group(0)[::-1] if match else ""
+        if word[:1].isdigit():
+            return []
         base, dot, prefix = word.rpartition(".")
         if dot:
             offered, kind = self._attributes(base, ctx)

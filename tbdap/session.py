@@ -11,7 +11,7 @@ from tbdump.chain import walk
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 from tbdump.frameless import location_columns, syntax_location
-from tbdump.model import Child, ExceptionRecord, Frame, SyntaxDetail, Value
+from tbdump.model import Child, ExceptionRecord, Frame, SyntaxDetail, Value, not_captured
 from tbdump.pathmap import PathMapping
 from tbdump.termtext import printable
 from tbdump.framelines import source_line
@@ -714,7 +714,7 @@ def exception_tuple(record: ExceptionRecord) -> Value:
     exc_value = record.value or Value(type=record.type_name, repr="%s(%r)" % (record.type_name, record.message))
     cls = Value(type="type", repr="<class '%s'>" % (exc_value.qualtype or record.type))
     tb = Value(type="traceback", repr="<traceback object>",
-               missing="not captured: the traceback is shown as the call stack")
+               missing=not_captured("the traceback is shown as the call stack"))
     children = [Child("0", cls, "[0]"), Child("1", exc_value, "[1]"), Child("2", tb, "[2]"),
                 Child("len()", preview.describe(3))]
     return Value(type="tuple", repr="(%s, %s, %s)" % (cls.repr, exc_value.repr, tb.repr),

@@ -16,7 +16,8 @@ from tbdump import preview, unpatched
 from tbdump.budget import BudgetExceeded, Budgets, Clock, Job
 from tbdump.fields import collector_paused
 from tbdump.heldsignals import deliver
-from tbdump.model import FUNCTION_TYPES, GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value
+from tbdump.model import (FUNCTION_TYPES, GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value, not_captured,
+                          reason_not_captured)
 from tbdump.placeholder import Placeholder
 from tbdump.saferepr import describe_exception
 
@@ -539,7 +540,8 @@ class VariableTree:
         out = []
         for group, count in (row.value.groups or {}).items():
             if group in GROUP_LABELS:
-                out.append(note_row("not captured: %d %s (%s)" % (count, GROUP_LABELS[group], _bare(why)), group))
+                out.append(note_row(not_captured("%d %s (%s)" % (count, GROUP_LABELS[group],
+                                                                 reason_not_captured(why))), group))
         return out
 
     def _missing_rows(self, row: Row, why: str, first: Optional[int] = None) -> List[Row]:
@@ -553,15 +555,7 @@ class VariableTree:
             what = "its contents"
         else:
             what = "%d more item(s) after the first %d" % (row.value.more or (total or 0) - shown, shown)
-        return [note_row("not captured: %s (%s)" % (what, _bare(why)))]
-
-
-def _bare(why: str) -> str:
-    """A reason inside "not captured: ... (reason)", without its own "not captured: "."""
-    return why[len(NOT_CAPTURED):] if why.startswith(NOT_CAPTURED) else why
-
-
-NOT_CAPTURED = "not captured: "
+        return [note_row(not_captured("%s (%s)" % (what, reason_not_captured(why))))]
 
 
 def or_note(rows: Callable[[], List[Row]]) -> List[Row]:

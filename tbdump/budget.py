@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set,
 
 from . import native, settings, unpatched
 from .heldsignals import HeldSignals, signal_name
+from .model import not_captured
 
 
 class BudgetExceeded(BaseException):
@@ -33,7 +34,7 @@ def cut_while(exc: BudgetExceeded, doing: str) -> str:
     """A placeholder's reason when its step was ended (``doing``: "pickling it"): by the
     time budget, or by a signal."""
     why = str(exc) if was_interrupted(exc) else "time budget exceeded"
-    return "not captured: %s while %s" % (why, doing)
+    return not_captured("%s while %s" % (why, doing))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread
 from .learning import Learner, is_module_level
 from .metadata import metadata
 from .model import (ExceptionRecord, all_frames, Frame, Position, SafeLayer, Source,
-                    SyntaxDetail, Thread, Value)
+                    SyntaxDetail, Thread, Value, not_captured)
 from .records import RecordWriter
 from .preview import SCALARS, Previewer, class_module, class_name, class_qualname, missing, redacted
 from .redaction import Redaction, is_code
@@ -139,7 +139,7 @@ class Capture:
         if self.clock.expired:
             self._note_cut("%s: values after it are not captured" % self.clock.why_cut if self.clock.interrupted
                            else "time budget: values after the deadline are not captured")
-            return missing(obj, "not captured: %s" % self.clock.why_cut)
+            return missing(obj, not_captured(self.clock.why_cut))
         if type(obj) not in SCALARS:
             # One object in many frames (a thread's ``self`` in threading's three bootstrap
             # frames) is one preview and one record, previewed and pickled once.

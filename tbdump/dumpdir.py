@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import system_words
 from .writer import DumpWriteError
 
 
@@ -18,4 +19,4 @@ def make_directory_of(path: str, made_by: str) -> None:
     except FileExistsError:   # made already (by another worker too)
         return
     except OSError as err:
-        raise DumpWriteError(path, str(err.strerror or err)) from None
+        raise DumpWriteError(path, system_words(err)) from None

@@ -18,6 +18,7 @@ from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
 from .loaded import loaded
+from .model import not_captured
 from .placeholder import Placeholder
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
@@ -66,7 +67,7 @@ def dump_delivering(exc: BaseException, filename: str, **options: Any) -> str:
 def left_out(kind: str, what: str) -> Any:
     """A hook of tbdump's as a dump holds it: a placeholder.  Restored, it would set tbdump up
     in the viewer that opens the dump, and it holds the signing key."""
-    return Placeholder, (kind, "not captured: tbdump's own hook, not the program's", "<tbdump's %s>" % what)
+    return Placeholder, (kind, not_captured("tbdump's own hook, not the program's"), "<tbdump's %s>" % what)
 
 
 def exception_summary(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional
 
+from .errors import system_words
 from .model import Source, all_frames
 from .pathmap import is_pseudo_file
 
@@ -95,7 +96,7 @@ def _read(path: str, sink: Callable[[bytes], object], limit: int = MAX_HASHED_BY
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except (OSError, ValueError) as exc:
-        return "not readable here (%s)" % (getattr(exc, "strerror", None) or exc)
+        return "not readable here (%s)" % (system_words(exc) if isinstance(exc, OSError) else exc)
     try:
         # What was opened is checked again: the name may have been replaced since stat.
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -110,7 +111,7 @@ def _read(path: str, sink: Callable[[bytes], object], limit: int = MAX_HASHED_BY
                 return TOO_LARGE
             sink(chunk)
     except OSError as exc:
-        return "not readable here (%s)" % exc.strerror
+        return "not readable here (%s)" % system_words(exc)
     finally:
         os.close(fd)
 

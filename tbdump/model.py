@@ -105,7 +105,7 @@ class Value:
     children: Optional[List[Child]] = None  # None: not expanded in the preview
     more: int = 0                   # children that exist beyond the preview's budget
     expandable: bool = False        # the real object has children
-    missing: Optional[str] = None   # why the object itself is not captured ("not captured: ...")
+    missing: Optional[str] = None   # why the object itself is not captured (not_captured(...))
     redacted: Optional[str] = None  # the redaction rule that replaced the value
     ref: Optional[int] = None       # object-layer record holding the full value
     groups: Optional[Dict[str, int]] = None  # GROUP_* -> how many such attributes the preview leaves out
@@ -203,8 +203,24 @@ def _counts(data: Any) -> Dict[str, int]:
     return named(data, of_kind(COUNT))
 
 
-OMITTED_GLOBAL = Value(type="?", repr="<not captured: over the max_globals budget>",
-                      missing="not captured: over the max_globals budget")
+# The words before every reason a dump gives for what it does not hold (a value, a source),
+# which every viewer shows and the docs quote.
+NOT_CAPTURED = "not captured: "
+
+
+def not_captured(reason: str) -> str:
+    """``not captured: REASON``: a placeholder's or a source's why."""
+    return NOT_CAPTURED + reason
+
+
+def reason_not_captured(why: str) -> str:
+    """The REASON of ``not captured: REASON`` (any other text as it is), for a line that says
+    "not captured" before it already."""
+    return why[len(NOT_CAPTURED):] if why.startswith(NOT_CAPTURED) else why
+
+
+OMITTED_GLOBAL = Value(type="?", repr="<%s>" % not_captured("over the max_globals budget"),
+                       missing=not_captured("over the max_globals budget"))
 
 
 def char_index(text: str, byte_offset: int) -> int:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, O
 
 from .budget import BudgetExceeded, cut_while
 from .loaded import loaded
-from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value
+from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value, not_captured
 from .redaction import ENVIRON_MARKER, is_code, rule_marker
 from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
 from .scrubbing import (Secrets, environ_masked, environ_probes, hide_named_values, hide_url_secrets,
@@ -194,7 +194,7 @@ def _dict_children(obj: dict, start: int, stop: Optional[int]) -> List[LiveChild
             # A tuple or frozenset key by its whole repr, as debugpy names it: the value's shortened
             # repr made two keys alike, (0, 1, ..., 58, ...) for keys that differ in their last item.
             name = scalar_repr(key) if type(key) in SCALARS else access[1:-1] if access else safe_repr(key)
-            known = (name, access)
+            known = (name, access or _numpy_key_access(key))
             if type(key) is str and len(key) <= _KEY_NAMED_UP_TO:
                 if len(_KEY_NAMES) >= _KEY_NAMES_MAX:
                     _KEY_NAMES.clear()
@@ -234,6 +234,34 @@ def _literal_key(key: Any) -> bool:
 
 # A set made once: a tuple written out here, with type(None) in it, was built for every dict key.
 _LITERAL_KEYS = frozenset((str, int, bool, bytes, type(None)))
+
+
+def _numpy_key_access(key: Any) -> Optional[str]:
+    """``[repr(value)]`` for a numpy scalar key that equals a plain Python value with its hash
+    (``np.int64(3)`` and ``3``: a dict holds them as one key), so Add to Watch on its item works
+    wherever ``np`` is not a name, and in safe mode, which evaluates literals only; debugpy
+    offers ``[repr(key)]`` for some of them, and nothing for np.int64 or np.bool_."""
+    if type(key) not in _numpy_scalar_types():
+        return None
+    try:
+        value = key.item()   # numpy's own code, not the program's: no subclass gets here
+        same = type(value) in SCALARS and bool(value == key) and hash(value) == hash(key)
+    except Exception:
+        return None
+    return _key_access(value) if same else None
+
+
+def _numpy_scalar_types() -> FrozenSet[type]:
+    """numpy's own scalar types (a program's subclass of one may redefine == and hash); none
+    while numpy is not imported: a numpy key means it is."""
+    global _NUMPY_SCALARS
+    if not _NUMPY_SCALARS:
+        types_by_name = loaded("numpy", "sctypeDict", dict)
+        _NUMPY_SCALARS = frozenset(t for t in (types_by_name or {}).values() if isinstance(t, type))
+    return _NUMPY_SCALARS
+
+
+_NUMPY_SCALARS: FrozenSet[type] = frozenset()
 
 
 def _sequence_children(obj: Any, start: int, stop: Optional[int]) -> List[LiveChild]:
@@ -579,11 +607,11 @@ class Previewer:
         text_rule = self.redact_text(value.repr) if self.redact_text is not None else None
         if text_rule is not None:
             return redacted(obj, text_rule)
-        # Below the top, only builtin containers open: an object's attributes
-        # (a datetime has forty) would multiply the preview for little use.
+        # Below the top, only builtin containers and arrays (a 2-d array's rows) open: an
+        # object's attributes (a datetime has forty) would multiply the preview for little use.
         # An exact builtin container is never opaque: not asked (isinstance of six types) for each.
         opens = (value.expandable and level < self.depth and (t in _CONTAINERS or not _opaque(obj, t))
-                 and (level == 0 or t in _CONTAINERS))
+                 and (level == 0 or t in _CONTAINERS or _is_ndarray(obj)))
         if not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
             # What its repr (and the reprs around it) show under secrets' names, but no
             # child of this preview names: a namedtuple's or a slotted dataclass's fields,
@@ -762,7 +790,7 @@ def _failed(obj: Any, exc: BaseException) -> Value:
     if isinstance(exc, BudgetExceeded):
         return timed_out(obj, exc)
     # isinstance() itself raises for objects lying about __class__
-    return missing(obj, "not captured: previewing it raised %s" % describe_exception(exc))
+    return missing(obj, not_captured("previewing it raised %s" % describe_exception(exc)))
 
 
 def timed_out(obj: Any, exc: BudgetExceeded) -> Value:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .objects import (_asyncio_future, _idle_event_loop, _match_again, _memory, _memory_slice, _type_alias_again,
                       _type_parameter, _type_params_again, _weak_proxy)
+from .model import not_captured
 from .placeholder import Placeholder
 from .preview import type_name
 from .saferepr import describe_exception, safe_repr
@@ -78,10 +79,10 @@ def _type_alias(alias: Any) -> Reduction:
     try:
         value = alias.__value__
     except Exception as exc:    # a name the program never defined: what using it raises
-        value = Placeholder("value", "not captured: %s" % describe_exception(exc))
+        value = Placeholder("value", not_captured(describe_exception(exc)))
     else:
         if _names_itself(value, alias):   # `type Tree = list[Tree] | int`: pickle would loop
-            value = Placeholder(type_name(value), "not captured: it names the alias itself", safe_repr(value))
+            value = Placeholder(type_name(value), not_captured("it names the alias itself"), safe_repr(value))
     return (_type_alias_again, (alias.__name__, value, alias.__type_params__))
 
 

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Optional, Set, Tuple
 
 from . import native, unpatched
 from .budget import BudgetExceeded, Clock, cut_while
+from .model import not_captured
 from .objindex import ENTRY
 from .redaction import Redaction
 from .reduction import PROTOCOL, ReducePolicy
@@ -216,9 +217,9 @@ class RecordWriter:
         """Pickle one value as a record: (record number, None), (record number, reason) when
         the value itself became a placeholder in it, or (None, reason) when nothing was written."""
         if self.clock.expired:
-            return None, "not captured: %s" % self.clock.why_cut
+            return None, not_captured(self.clock.why_cut)
         if self.sink.closed:
-            return None, "not captured: pickling an earlier value blocked, so no later value is pickled"
+            return None, not_captured("pickling an earlier value blocked, so no later value is pickled")
         start = self.sink.size
         t = type(obj)
         try:
@@ -241,7 +242,7 @@ class RecordWriter:
                 self.clock.pickling = False
         except BaseException as exc:
             if self.sink.closed:
-                return None, "not captured: pickling it blocked past its time budget"
+                return None, not_captured("pickling it blocked past its time budget")
             self.sink.rollback(start)
             # Memo entries made during the failed record point at bytes that are gone.
             self.pickler.clear_memo()
@@ -249,10 +250,10 @@ class RecordWriter:
             if isinstance(exc, BudgetExceeded):
                 return None, cut_while(exc, "pickling it")
             if isinstance(exc, ByteBudgetExceeded):
-                return None, "not captured: %s" % exc
+                return None, not_captured(str(exc))
             if isinstance(exc, RecursionError):
-                return None, "not captured: nested too deeply to pickle"
-            return None, "not captured: %s" % describe_exception(exc)
+                return None, not_captured("nested too deeply to pickle")
+            return None, not_captured(describe_exception(exc))
         length = self.sink.size - start
         # Not with redaction at work: its persistent ids are memo entries of their own.
         alone = int(length >= ALONE_MIN_BYTES and not hides and _loads_alone(obj, items))

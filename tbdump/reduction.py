@@ -33,6 +33,7 @@ from .loaded import loaded
 # dump, so they live in tbdump.objects, the read side, under these names.
 from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
                       _weak_ref, restore_object, restore_state)
+from .model import not_captured
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
 from .rebuilding import PROXY_TYPES, event_loop, logger, proxy, refused, type_params
@@ -220,21 +221,22 @@ class ReducePolicy:
         if qual in _TRUSTED_REDUCE and not hidden:
             return NotImplemented
         if t in PROXY_TYPES:  # before isinstance(), which a proxy answers for its referent
-            return proxy(obj) or self._placeholder(obj, "not captured: the object this weak proxy "
-                                                        "refers to cannot be found")
+            return proxy(obj) or self._placeholder(obj, not_captured("the object this weak proxy "
+                                                                     "refers to cannot be found"))
         if isinstance(obj, types.ModuleType):
             return (_module_stand_in, (obj.__name__,))
         if isinstance(obj, os_environ_type):
             return self._environ(obj)
         if t in _LOCK_TYPES:
             text = safe_repr(obj)[:200]
-            return (LockPlaceholder, (type_name(obj), "not captured: a lock; restored as a stand-in "
-                                      "that acquires without waiting", text, text.startswith("<locked")))
+            return (LockPlaceholder, (type_name(obj), not_captured("a lock; restored as a stand-in "
+                                                                   "that acquires without waiting"),
+                                      text, text.startswith("<locked")))
         if (isinstance(obj, io.IOBase) and not isinstance(obj, _IN_MEMORY_IO)) or isinstance(
                 obj, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
                       types.FrameType, types.TracebackType)):
             # dill would pickle some of these, and re-open files on load; never.
-            return self._placeholder(obj, "not captured: %s objects cannot be restored" % type_name(obj))
+            return self._placeholder(obj, not_captured("%s objects cannot be restored" % type_name(obj)))
         if isinstance(obj, (types.FunctionType, type, types.CodeType)):
             if any(obj is t for t in _SINGLETON_TYPES):  # identity: a metaclass may break ==
                 return NotImplemented
@@ -255,7 +257,7 @@ class ReducePolicy:
                 return rebuilt
             if not self.in_dill and t in _DILL_ONLY_TYPES:
                 return self._by_value(obj)
-            return self._placeholder(obj, "not captured: %s" % describe_exception(exc))
+            return self._placeholder(obj, not_captured(describe_exception(exc)))
         if rv is _IN_MAIN:
             rebuilt = refused(obj, qual)
             if rebuilt is not None:
@@ -264,7 +266,7 @@ class ReducePolicy:
         if isinstance(rv, str):
             return _without_code(obj, rv)
         if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
-            return self._placeholder(obj, "not captured: __reduce_ex__ returned %s" % type_name(rv))
+            return self._placeholder(obj, not_captured("__reduce_ex__ returned %s" % type_name(rv)))
         if rv[0] is self._get_logger:
             rv = logger(obj)
         elif isinstance(obj, self._event_loop):
@@ -403,10 +405,10 @@ class ReducePolicy:
         except BudgetExceeded as exc:
             return self._placeholder(obj, cut_while(exc, "pickling it"))
         except BaseException as exc:
-            return self._placeholder(obj, "not captured: dill cannot pickle it (%s)" % describe_exception(exc))
+            return self._placeholder(obj, not_captured("dill cannot pickle it (%s)" % describe_exception(exc)))
         if self.redaction.enabled:
             if self.secrets.contains_blob(payload):
-                return self._placeholder(obj, "not captured: it holds a secret where it cannot be hidden")
+                return self._placeholder(obj, not_captured("it holds a secret where it cannot be hidden"))
             self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
         return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), isinstance(obj, type),
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
@@ -430,7 +432,7 @@ class ReducePolicy:
                 text = rule_marker(rule)
             rule = self.redaction.rule_for_text(reason)
             if rule:
-                reason = "not captured: <redacted: %s>" % rule
+                reason = not_captured("<redacted: %s>" % rule)
         self.placeholders[id(obj)] = (obj, reason)
         return (Placeholder, (type_name(obj), reason, text[:200]))
 

@@ -12,7 +12,7 @@ from typing import Dict, List, Mapping, Optional, TextIO
 
 from .command import add_version, dump_name, prog_name, quiet_interrupt, require_stdout, silence_stdout
 from .dumpfile import Dump, load
-from .errors import DumpError
+from .errors import DumpError, system_words
 from .model import OMITTED_GLOBAL, Frame, Value, plural
 from .termtext import printable
 from .tracetext import Piece, frame_text, padded, printout
@@ -152,8 +152,7 @@ def _render_vars(variables: Mapping[str, Value], out: TextIO, style: Style, inde
         out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(text),
                                       style.dim("(%s)%s" % (value.type, why))))
     if omitted:
-        out.write(indent + style.dim("(%s not captured: over the max_globals budget)\n"
-                                     % plural(omitted, "more global")))
+        out.write(indent + style.dim("(%s %s)\n" % (plural(omitted, "more global"), OMITTED_GLOBAL.missing)))
 
 
 def _colour(choice: str) -> bool:
@@ -209,7 +208,7 @@ def _report(args: argparse.Namespace) -> None:
         # disk is full (``> report.txt``): say so.
         silence_stdout()
         if not isinstance(exc, BrokenPipeError):
-            sys.stderr.write("%s: cannot write the report: %s\n" % (PROG, exc.strerror or exc))
+            sys.stderr.write("%s: cannot write the report: %s\n" % (PROG, system_words(exc)))
         raise SystemExit(1)
 
 

@@ -26,8 +26,11 @@ from .importframes import only_import_machinery
 from .reexec import keep_runner
 from .writer import DEFAULT_FILENAME
 
+# Wrapped as argparse wraps the other tools' usage, to fit 80 columns: the second line lines up
+# under the first option, after "usage: {prog} ".
 USAGE = """\
-usage: {prog} [-o PATH] [-t] [--no-threads] [--log-dumps DIR] (SCRIPT | -m MODULE | -c CODE) [ARGS...]
+usage: {prog} [-o PATH] [-t] [--no-threads] [--log-dumps DIR]
+{indent}(SCRIPT | -m MODULE | -c CODE) [ARGS...]
 
 Runs SCRIPT (a file, .pyc, zip app or directory; - for stdin), -m MODULE or
 -c CODE exactly as python would; an uncaught exception is dumped to PATH
@@ -116,11 +119,13 @@ def _value(argv: List[str], i: int, what: str) -> Tuple[str, int]:
 
 
 def _usage() -> str:
-    return USAGE.format(prog=prog_name("tbdump"))
+    prog = prog_name("tbdump")
+    return USAGE.format(prog=prog, indent=" " * len("usage: %s " % prog))
 
 
 def _usage_error(message: str) -> NoReturn:
-    sys.stderr.write("tbdump: %s\n%s" % (message, _usage().splitlines()[0] + "\n"))
+    """The message, then the usage's lines up to the description, as argparse gives both."""
+    sys.stderr.write("tbdump: %s\n%s" % (message, _usage().partition("\n\n")[0] + "\n"))
     raise SystemExit(2)
 
 

@@ -15,7 +15,7 @@ from . import unpatched
 from .archived import read_archived
 from .budget import Clock
 from .localsource import MAX_HASHED_BYTES, MAX_SOURCE_BYTES, decode_source
-from .model import Source, char_index
+from .model import Source, char_index, not_captured
 from .saferepr import describe_exception
 
 __all__ = ["Sources", "remember_source"]
@@ -81,12 +81,12 @@ class Sources:
             if data is None:
                 pass
             elif len(data) > MAX_SOURCE_BYTES:
-                reason, note = "not captured: source larger than %d bytes" % MAX_SOURCE_BYTES, None
+                reason, note = not_captured("source larger than %d bytes" % MAX_SOURCE_BYTES), None
             else:
                 digest = hashlib.sha256(data).hexdigest()
                 text = decode_source(data)
         except Exception as exc:
-            reason = "not captured: %s" % describe_exception(exc)
+            reason = not_captured(describe_exception(exc))
         self.held[filename] = Source(filename, text, digest, reason, note)
 
     def _digest(self, fh: Any, start: bytes) -> Optional[str]:

@@ -13,6 +13,7 @@ from . import unpatched
 from .budget import Budgets, CaptureThread, Clock
 from .capture import capture, minimal
 from .container import Checksum, ContainerWriter, new_checksum
+from .errors import system_words
 from .model import EncodedMember, SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
@@ -303,7 +304,7 @@ def _why_not(path: str, exc: OSError) -> str:
             os.getcwd()
         except OSError:
             return "the working directory, which the path is relative to, was removed"
-    return str(exc.strerror or exc)
+    return system_words(exc)
 
 
 def _depth() -> int:

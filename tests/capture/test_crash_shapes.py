@@ -92,13 +92,14 @@ def test_the_report_piped_into_a_reader_that_quits_stops_quietly(workdir: Path) 
 
 def test_a_report_that_cannot_be_written_is_one_line(workdir: Path) -> None:
     """`python -m tbdump.report traceback.pkl > report.txt` on a full disk (/dev/full, which
-    answers every write so): one line saying why, as cat says it, not an OSError's traceback."""
+    answers every write so): one line saying why, in the system's words as a clause as every
+    tool's line about a file says them ("DUMP: permission denied"), not an OSError's traceback."""
     write(workdir / "prog.py", "def f(x):\n    return 1 / x\nf(0)\n")
     run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
     with open("/dev/full", "w") as full:
         proc = subprocess.run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], cwd=workdir, env=env_for_child(),
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
-    assert (proc.returncode, proc.stderr) == (1, "tbdump.report: cannot write the report: No space left on device\n")
+    assert (proc.returncode, proc.stderr) == (1, "tbdump.report: cannot write the report: no space left on device\n")
 
 
 # A value whose repr presses Ctrl-C: a real SIGINT, arriving exactly while its dump is written.

@@ -311,12 +311,12 @@ def _small_files() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
 
 
-@pytest.mark.parametrize("where, why", [("blocker/tbdumps", "Not a directory"), ("tbdumps", "File too large")])
+@pytest.mark.parametrize("where, why", [("blocker/tbdumps", "not a directory"), ("tbdumps", "file too large")])
 def test_a_dump_that_cannot_be_written_is_one_line_and_the_server_goes_on(tmp_path: Path, where: str,
                                                                           why: str) -> None:
     (tmp_path / "blocker").write_text("a file where the directory would be")
     server = Server(tmp_path, WSGI_SERVER, logging_config(directory=where),
-                    preexec_fn=_small_files if why == "File too large" else None)
+                    preexec_fn=_small_files if why == "file too large" else None)
     assert [server.get("/price/7"), server.get("/price/8"), server.get("/price/1")] == [500, 500, 200]
     stderr = server.stop()
     lines = said(stderr, "tbdump")

@@ -453,14 +453,14 @@ def test_dumps_that_cannot_be_written_are_one_line_and_change_nothing(tmp_path: 
 
     blocked = pytest_run(folder, "--tbdump", "--tbdump-dir", "blocker")
     full = pytest_run(folder, "--tbdump", preexec_fn=_small_files)
-    for done, where, why in ((blocked, "blocker", "Not a directory"), (full, "tbdumps", "File too large")):
+    for done, where, why in ((blocked, "blocker", "not a directory"), (full, "tbdumps", "file too large")):
         assert done.returncode == plain.returncode == 1 and done.stderr == ""
         assert "INTERNALERROR" not in done.stdout and "Traceback dumped into" not in done.stdout
         assert section(done.stdout) == ["tbdump: cannot write 2 dumps into %s: %s" % (where, why)]
         assert without_section(done.stdout) == without_section(plain.stdout)
     assert not list((folder / "tbdumps").glob("*.tbdump*"))
     one = pytest_run(folder, "--tbdump", "--tbdump-dir", "blocker", "-k", "test_one")
-    assert section(one.stdout) == ["tbdump: cannot write blocker/%s: Not a directory" % name("test_one")]
+    assert section(one.stdout) == ["tbdump: cannot write blocker/%s: not a directory" % name("test_one")]
 
 
 FIXTURES = """

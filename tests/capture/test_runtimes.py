@@ -276,7 +276,7 @@ def test_a_crash_that_cannot_be_dumped_is_reported_as_python_reports_it(workdir:
         proc = run([PYTHON, "prog.py"], workdir, env={"HOOK": "1"})
     assert "Traceback (most recent call last):" in plain.stderr
     assert proc.returncode == plain.returncode == (0 if way == "thread" else 1)
-    assert proc.stderr == plain.stderr + "tbdump: cannot write missing/x.pkl: No such file or directory\n"
+    assert proc.stderr == plain.stderr + "tbdump: cannot write missing/x.pkl: no such file or directory\n"
 
 
 def test_a_crash_on_a_full_disk_says_the_dump_cannot_be_written_in_words(workdir: Path) -> None:
@@ -290,7 +290,7 @@ def test_a_crash_on_a_full_disk_says_the_dump_cannot_be_written_in_words(workdir
     plain = run([PYTHON, "prog.py"], workdir)
     proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
     assert proc.returncode == plain.returncode == 1
-    assert proc.stderr == plain.stderr + "tbdump: cannot write traceback.pkl: File too large\n"
+    assert proc.stderr == plain.stderr + "tbdump: cannot write traceback.pkl: file too large\n"
     assert os.listdir(workdir) == ["prog.py"]   # nothing half written
 
 

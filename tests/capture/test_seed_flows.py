@@ -63,8 +63,9 @@ def test_version_and_help_are_tbdumps_only_before_the_program(workdir: Path) -> 
     assert "--version" in proc.stdout
     proc = run([PYTHON, "-m", "tbdump", "--bogus"], workdir)
     assert proc.returncode == 2
-    assert proc.stderr == "tbdump: unknown option --bogus\nusage: python -m tbdump [-o PATH] [-t] " \
-                          "[--no-threads] [--log-dumps DIR] (SCRIPT | -m MODULE | -c CODE) [ARGS...]\n"
+    assert proc.stderr == "tbdump: unknown option --bogus\n" \
+                          "usage: python -m tbdump [-o PATH] [-t] [--no-threads] [--log-dumps DIR]\n" \
+                          "                        (SCRIPT | -m MODULE | -c CODE) [ARGS...]\n"
     proc = run([PYTHON, "-m", "tbdump.report", "--version"], workdir)
     assert proc.returncode == 0 and proc.stdout == "tbdump.report %s\n" % tbdump.__version__
 
@@ -444,7 +445,7 @@ def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
                 print('error:', err)
     """)
     proc = run([PYTHON, "prog.py"], workdir)
-    assert proc.stdout.startswith("error: cannot write /nonexistent-dir/x.pkl: No such file or directory")
+    assert proc.stdout.startswith("error: cannot write /nonexistent-dir/x.pkl: no such file or directory")
 
 
 def test_make_demo_crashes_the_calculator_and_shows_the_dump(workdir: Path) -> None:

@@ -82,9 +82,13 @@ def top_frame(client: DapClient, stopped: Dict[str, Any]) -> int:
     return int(client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]["id"])
 
 
-# What the user has typed in the debug console, and where the cursor is (None: at the end).
+# What the user has typed in the debug console, and where the cursor is: the end (None), a 0-based
+# column of the last line, or (1-based line, column): a multi-line input is sent whole, as VS Code
+# sends it, with the cursor's line.
 TYPED = [("order.at", None), ('table["k', None), ("x = order.at + 1", 12), ("val", None), ("print(order.ot", None),
-         ("order.", None), ("  order.at", None), ("order.at_x", 8)]
+         ("order.", None), ("  order.at", None), ("order.at_x", 8),
+         ("x = 1\norder.at", None), ("if value_a:\n    order.at", None), ("order.at\nvalue_a", (1, 8)),
+         ("x = 1", None), ("12", None), ("x = 1.5", None), ("order.attr_one + 2", None)]
 
 
 def ranges(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:
@@ -92,22 +96,30 @@ def ranges(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:
     frame = top_frame(client, stopped)
     shown = {}
     for text, cursor in TYPED:
-        column = (len(text) if cursor is None else cursor) + 1
-        targets = client.ok("completions", {"text": text, "column": column, "frameId": frame})["targets"]
+        lines = text.split("\n")
+        line, column = cursor if isinstance(cursor, tuple) else (len(lines), len(lines[-1]) if cursor is None
+                                                                 else cursor)
+        targets = client.ok("completions", {"text": text, "line": line, "column": column + 1,
+                                            "frameId": frame})["targets"]
         shown[text] = {t["label"]: (t.get("start"), t.get("length")) for t in targets}
     return shown
 
 
 def test_console_completions_say_what_they_replace_as_debugpy(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
     """Each completion target carries debugpy's `start` and `length`: where the name being typed
-    begins and how long it is (`at` of `order.at`, mid-line too), which a client replaces with the
-    label; tbdap sent neither, so a client that reads them (rather than guessing the word) had nothing."""
+    begins and how long it is (`at` of `order.at`, mid-line too, on any line of a multi-line input:
+    counted in that line, as debugpy counts), which a client replaces with the label; tbdap sent
+    neither, so a client that reads them (rather than guessing the word) had nothing.  A number
+    being typed (`x = 1`) completes to nothing, as under debugpy: tbdap offered every name, which
+    a client put after the digits (`x = 1ArithmeticError`)."""
     program = PROGRAMS / "leftovers.py"
     expected = live(program, ranges)
-    assert expected["order.at"]["attr_one"] == (6, 2), expected
+    assert expected["order.at"]["attr_one"] == (6, 2) == expected["x = 1\norder.at"]["attr_one"], expected
+    assert expected["x = 1"] == {} and expected["order.at\nvalue_a"], expected
     got = replayed(tbdap, crash_dump(program, tmp_path / "dump.pkl"), ranges)
     for text, targets in expected.items():
         assert {label: got[text].get(label) for label in targets} == targets, text
+        assert bool(got[text]) == bool(targets), (text, got[text])
 
 
 def key_names(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:

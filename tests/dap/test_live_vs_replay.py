@@ -43,6 +43,7 @@ process).
 """
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -371,6 +372,32 @@ def test_every_dict_item_debugpy_can_watch_is_watched(tmp_path: Path) -> None:
     assert {k for k, ok in expected.items() if ok} <= {k for k, ok in got.items() if ok}, (expected, got)
     assert False not in got.values(), got
     assert got["'inf'"] is got["'nan'"] is got["'object'"] is None, got
+
+
+def numpy_keys(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """The names of the dict `table`'s items, and what "Add to Watch" shows of each (watched_keys)."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    local_ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][0]["variablesReference"]
+    table = next(r for r in client.ok("variables", {"variablesReference": local_ref})["variables"]
+                 if r["name"] == "table")
+    rows = client.ok("variables", {"variablesReference": table["variablesReference"]})["variables"]
+    return {"names": [r["name"] for r in rows], "watched": watched_keys(client, stopped, tbdap)}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="numpy is not installed")
+def test_an_item_under_a_numpy_scalar_key_is_watched(tmp_path: Path) -> None:
+    """debugpy watches an item under a numpy float, complex, str or bytes key (``table[np.float64(2.5)]``,
+    which needs the program's ``np``) and offers nothing under an int or bool one; a replay offered
+    nothing under any.  It now watches all of them by the plain value the key equals (``table[2.5]``,
+    ``table[3]``), the rows named as debugpy names them; a nan or a date key gives no evaluateName."""
+    program = PROGRAMS / "numpykeys.py"
+    expected = live(program, numpy_keys)
+    assert expected["watched"]["'float64'"] and expected["watched"]["'int64'"] is None, expected
+    got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), numpy_keys)
+    assert got["names"] == expected["names"]
+    unnamed = {"'nan'", "'datetime64'"}
+    assert {k for k, ok in got["watched"].items() if ok} == set(expected["watched"]) - unnamed, got
+    assert {k for k, ok in got["watched"].items() if ok is None} == unnamed, got
 
 
 def console_output(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:

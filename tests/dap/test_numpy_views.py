@@ -142,6 +142,30 @@ def test_arrays_show_what_debugpy_shows(debugpy_view: Dict[str, Any], dump: Path
     assert [got[e] for e in HOVERED] == [expected[e] for e in HOVERED]
 
 
+def grid_rows(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> List[Dict[str, Any]]:
+    """Each row of the 2-d array `grid` opened as array_children reads an array."""
+    local_ref = client.ok("scopes", {"frameId": top_frame(client, stopped)})["scopes"][0]["variablesReference"]
+    grid = next(r for r in listed(client, local_ref) if r["name"] == "grid")
+    rows: List[Dict[str, Any]] = []
+    for row in listed(client, grid["variablesReference"]):
+        if row["name"].startswith("["):  # ITEMS
+            rows += [r for r in listed(client, row["variablesReference"]) if is_item(r["name"])]
+        elif is_item(row["name"]):
+            rows.append(row)
+    return [array_children(client, row) for row in rows]
+
+
+def test_a_2d_arrays_rows_open_in_safe_mode_as_debugpy_shows_them(dump: Path) -> None:
+    """Each row of a 2-d array opens on its dtype, max, min, shape, size and items, as under
+    debugpy, in safe mode too (from the preview): safe mode said only "not captured" under
+    each, where a list of lists shows its rows' items."""
+    expected = live(PROGRAM, grid_rows)
+    assert len(expected) == 3 and expected[0]["items"] and expected[0]["named"], expected
+    for safe in (False, True):
+        got = replayed(dump, grid_rows, safe=safe)
+        assert got == expected, safe
+
+
 def rows_of(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
     """Under each array local: every row (items: the first page) as (name, value, type), what
     "Add to Watch" on it shows (None: it has no evaluateName), and whether it is read-only."""

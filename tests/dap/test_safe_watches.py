@@ -55,8 +55,9 @@ def answer(client: DapClient, frame_id: int, expression: str, context: str = "ho
     "oddkeys",      # dict keys of every literal kind: tuples, frozensets, complex, bytes, None
     "containers",   # subclasses of the builtins, the collections types, big ones paged
     "watches",      # a frozenset key, negative keys, a deque
-    pytest.param("arrays", marks=pytest.mark.skipif(importlib.util.find_spec("numpy") is None,
-                                                    reason="numpy is not installed")),
+    *(pytest.param(program, marks=pytest.mark.skipif(importlib.util.find_spec("numpy") is None,
+                                                     reason="numpy is not installed"))
+      for program in ("arrays", "numpykeys")),   # numpy arrays and scalars; dict keys of numpy scalars
 ])
 @pytest.mark.parametrize("context", ["watch", "hover"])
 def test_every_expression_the_view_offers_evaluates_to_the_row_in_safe_mode(replay: Replay, program: str,

@@ -123,6 +123,22 @@ def test_a_dump_that_cannot_be_opened_reads_the_same_in_every_tool(crash: Callab
     assert _tblsp_says(dump) == f"tblsp: {dump}: {words}"
 
 
+def test_a_source_the_system_will_not_read_says_why_in_its_words(crash: Callable[..., Path]) -> None:
+    """A program's file that is there but unreadable: tbdap shows the dump's copy and says why in
+    the system's words as a clause, as every line about a file says them (it said "Permission
+    denied", the OSError's strerror)."""
+    dump = crash("divide.py", "5", "0")
+    _unreadable(dump.parent / "divide.py")
+    client = DapClient.tbdap(preexec_fn=_AS_OWNER)
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(dump)})
+        frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+    finally:
+        client.close()
+    assert frames[0]["source"]["origin"] == "as captured in the dump (not readable here (permission denied))"
+
+
 def _tblsp_says(dump: Path, env: Optional[Dict[str, str]] = None) -> str:
     """What tblsp shows the editor (window/showMessage) that asks it to show ``dump``."""
     def frame(message: Dict[str, object]) -> bytes:
