@@ -285,11 +285,9 @@ def test_a_million_items_page_by_hundreds(replay: Replay) -> None:
     named = client.ok("variables", {"variablesReference": ref, "filter": "named"})["variables"]
     assert [(v["name"], v["value"]) for v in named] == [("special variables", ""), ("function variables", ""),
                                                         ("len()", "1000000")]
-    started = time.perf_counter()
     page = client.ok("variables", {"variablesReference": ref, "filter": "indexed",
                                    "start": 500000, "count": 100})["variables"]
-    assert time.perf_counter() - started < 5
-    assert [v["name"] for v in page][:2] == ["500000", "500001"]
+    assert [v["name"] for v in page] == [str(n) for n in range(500000, 500100)]
     assert page[0]["value"] == "500000" and page[0]["evaluateName"] == "numbers[500000]"
 
 
