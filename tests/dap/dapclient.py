@@ -293,6 +293,15 @@ class DapClient:
                     pass
         finally:
             self.shutdown(timeout)
+        self._check_violations()
+
+    def vanish(self, timeout: float = 10.0) -> None:
+        """Goes away without a disconnect, as an editor that is closed or crashes; fails on schema
+        violations in what the adapter sent until then, as close() does."""
+        self.shutdown(timeout)
+        self._check_violations()
+
+    def _check_violations(self) -> None:
         if self.violations:
             raise AssertionError(f"{self.name} sent messages the DAP schema rejects:\n"
                                  + "\n".join(self.violations[:20]))

@@ -41,7 +41,7 @@ def test_a_client_gone_mid_evaluation_leaves_the_server_to_the_next(server: int)
     client.send("evaluate", {"expression": "while True: pass", "frameId": top_frame(client)["id"],
                              "context": "repl"})
     time.sleep(0.5)
-    client.shutdown()  # the socket closes under the running evaluation
+    client.vanish()  # the socket closes under the running evaluation
     client = DapClient.connect(server)
     client.initialize()
     client.start("attach", {})

@@ -1,6 +1,7 @@
 """tbdap through a real client over a real pipe or socket: lifecycle, features, and bad input."""
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import signal
@@ -599,14 +600,14 @@ def test_server_survives_clients_that_vanish_or_misbehave(server: int) -> None:
     half = socket.create_connection(("127.0.0.1", server))
     half.sendall(b"Content-Length: 50\r\n\r\n{\"seq\": 1, \"type\"")
     half.close()
-    huge = socket.create_connection(("127.0.0.1", server))
-    huge.sendall(b"Content-Length: 999999999999\r\n\r\n")
-    huge.recv(65536)
-    huge.close()
+    huge = DapClient.connect(server)
+    huge.send_raw(b"Content-Length: 999999999999\r\n\r\n")
+    assert huge.closed.wait(10), "the server kept a connection whose message it cannot read"
+    huge.vanish()   # what it said before closing is checked against the schema
     client = DapClient.connect(server)
     client.initialize()
     client.send("launch", {})
-    client.shutdown()  # disconnect mid-request
+    client.vanish()  # disconnect mid-request
     client = DapClient.connect(server)
     client.initialize()
     client.start("launch", {})
@@ -732,7 +733,10 @@ def test_the_stdio_adapter_closes_its_streams(ending: str) -> None:
         finally:
             proc.kill()
         out, err = proc.stdout.read(), proc.stderr.read()
-    assert proc.returncode == 0 and b"supportsConfigurationDoneRequest" in out
+    said = DapClient(io.BytesIO(out), io.BytesIO(), name="tbdap's stdout")  # read and checked against the schema
+    assert said.closed.wait(10) and not said.violations, said.violations
+    assert proc.returncode == 0 and [m.get("command") for m in said.received if m["type"] == "response"] == [
+        r["command"] for r in requests]
     assert err == b"", err.decode()
 
 
