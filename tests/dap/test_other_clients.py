@@ -115,6 +115,23 @@ def test_completions_count_the_column_in_the_line_asked_for(tbdap: Callable[...,
     assert [t["label"] for t in targets] == ["total"]
 
 
+def test_a_client_counting_from_0_gets_the_stacks_lines_and_columns_from_0(tbdap: Callable[..., DapClient],
+                                                                         dumps: Callable[[str], Path]) -> None:
+    """linesStartAt1 and columnsStartAt1 false: every frame's line and columns are one less than a
+    client counting from 1 is told, the crash's line its index in the file."""
+    shown = {}
+    for base in (1, 0):
+        client = tbdap()
+        client.initialize(linesStartAt1=bool(base), columnsStartAt1=bool(base))
+        client.start("launch", {"dumpFile": str(dumps("nested"))})
+        shown[base] = [(f["line"], f["column"], f.get("endColumn"))
+                       for f in client.ok("stackTrace", {"threadId": 1})["stackFrames"]]
+    lines = (PROGRAMS / "nested.py").read_text().splitlines()
+    crash = next(n for n, text in enumerate(lines) if "# KeyError" in text)
+    assert (shown[0][0][0], shown[1][0][0]) == (crash, crash + 1), shown
+    assert shown[0] == [(line - 1, column - 1, end and end - 1) for line, column, end in shown[1]], shown
+
+
 # -- paths ---------------------------------------------------------------------------
 
 def test_path_format_uri_sends_and_takes_file_uris(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path],

@@ -276,6 +276,26 @@ def test_path_mappings_find_the_local_copy(tbdap: Callable[..., DapClient], tmp_
     assert source["path"] == str(local / "nested.py") and not source.get("sourceReference")
 
 
+@pytest.mark.parametrize("outer_first", [True, False])
+def test_of_two_matching_path_mappings_the_longest_remote_root_wins(tbdap: Callable[..., DapClient],
+                                                                     tmp_path: Path, outer_first: bool) -> None:
+    """docs/DAP.md: "the longest matching `remoteRoot` wins", whatever order the mappings come in: a
+    mapping of the whole remote tree elsewhere does not hide the one for the program's own folder."""
+    from .conftest import PROGRAMS, make_dump
+    remote, local = tmp_path / "remote", tmp_path / "local"
+    remote.mkdir()
+    shutil.copy(PROGRAMS / "nested.py", remote / "nested.py")
+    dump = make_dump(remote / "nested.py", tmp_path / "d.pkl")
+    shutil.move(str(remote), str(local))
+    mappings = [{"localRoot": str(tmp_path / "elsewhere"), "remoteRoot": str(tmp_path)},
+                {"localRoot": str(local), "remoteRoot": str(remote)}]
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dump), "pathMappings": mappings if outer_first else mappings[::-1]})
+    source = first_frame(client)["source"]
+    assert source["path"] == str(local / "nested.py") and not source.get("sourceReference"), source
+
+
 # -- variables and evaluation ----------------------------------------------------------
 
 def test_a_million_items_page_by_hundreds(replay: Replay) -> None:
