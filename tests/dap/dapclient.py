@@ -163,6 +163,10 @@ class DapClient:
             while True:
                 try:
                     message = self._read_message()
+                except ConnectionResetError:
+                    # The connection ended abruptly: an answer reached a client that had gone
+                    # (vanish()), or the adapter closed with our bytes unread. Not a message.
+                    return
                 except (ValueError, OSError) as exc:
                     self.violations.append(f"unreadable output from {self.name}: {exc!r}")
                     return
