@@ -163,6 +163,10 @@ class DapClient:
             while True:
                 try:
                     message = self._read_message()
+                except ConnectionResetError:
+                    # The connection ended abruptly: an answer reached a client that had gone
+                    # (vanish()), or the adapter closed with our bytes unread. Not a message.
+                    return
                 except (ValueError, OSError) as exc:
                     self.violations.append(f"unreadable output from {self.name}: {exc!r}")
                     return
@@ -293,6 +297,15 @@ class DapClient:
                     pass
         finally:
             self.shutdown(timeout)
+        self._check_violations()
+
+    def vanish(self, timeout: float = 10.0) -> None:
+        """Goes away without a disconnect, as an editor that is closed or crashes; fails on schema
+        violations in what the adapter sent until then, as close() does."""
+        self.shutdown(timeout)
+        self._check_violations()
+
+    def _check_violations(self) -> None:
         if self.violations:
             raise AssertionError(f"{self.name} sent messages the DAP schema rejects:\n"
                                  + "\n".join(self.violations[:20]))

@@ -8,14 +8,13 @@ from typing import Callable, Dict, List, Tuple
 
 import pytest
 
-from tbdap.evaluate import COMPLETIONS_SHOWN
-
 from .conftest import make_dump
 from .dapclient import DapClient
 
 PLAIN = ["V_%04d" % i for i in range(2000)]
 PRIVATE = ["_p_%04d" % i for i in range(600)]
 PAGE = 100
+COMPLETIONS_SHOWN = 1000   # docs/DAP.md: "the first 1 000 matches in order"
 
 PROGRAM = """
     names = globals()

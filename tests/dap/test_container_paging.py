@@ -22,7 +22,7 @@ from .dapclient import DapClient
 
 Replay = Callable[..., DapClient]
 GROUPS = {"special variables", "function variables", "class variables"}
-FAST = 10.0  # seconds: what "answers at once" allows on a loaded machine (the old code took minutes)
+FAST = 10.0  # seconds a request may take on a loaded machine before it counts as a hang (the old code took minutes)
 
 
 class Shown(NamedTuple):
@@ -113,7 +113,7 @@ def test_a_million_item_subclass_opens_at_once(replay: Replay, safe: bool) -> No
     assert (rows[-1]["name"], rows[-1]["value"]) == ("more", "999900 more items")
     ranges = listed(client, rows[-1])
     assert names(ranges[:2]) == ["[100:1100]", "[1100:2100]"] and len(ranges) == 1000, names(ranges[:3])
-    end = listed(client, huge, filter="indexed", start=999990, count=100)  # within FAST: the old code took minutes
+    end = listed(client, huge, filter="indexed", start=999990, count=100)  # the old code took minutes
     if not safe:
         assert [(r["name"], r["value"], r["evaluateName"]) for r in end[-2:]] == [
             ("999998", "999998", "huge[999998]"), ("999999", "999999", "huge[999999]")], end[-2:]
@@ -137,9 +137,8 @@ def test_completions_of_an_object_whose_dir_never_returns_come_back(tbdap: Calla
     object's __dir__ spins, so its attributes are not offered, and the session goes on."""
     client = stalling(tbdap, dumps, 0.5, 3)
     frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
-    started = time.monotonic()
     said = client.ok("completions", {"text": "dirless.ap", "column": 11, "frameId": frame_id}, timeout=FAST)
-    assert time.monotonic() - started < FAST and said["targets"] == [], said
+    assert said["targets"] == [], said
     said = client.ok("completions", {"text": "refusing.ap", "column": 12, "frameId": frame_id}, timeout=FAST)
     assert [t["label"] for t in said["targets"]] == ["append"], said
 
@@ -173,15 +172,11 @@ def test_the_programs_code_that_never_returns_is_cut_short(tbdap: Callable[..., 
     step that runs it ends after TBDUMP_VALUE_SECONDS, saying so, and the session goes on."""
     client = stalling(tbdap, dumps, 0.5, 3)
     stalls = locals_of(client)["stalls"]
-    started = time.monotonic()
     rows = {r["name"]: r for r in listed(client, stalls)}
-    assert time.monotonic() - started < FAST
     by_len, by_iter, by_getitem = rows["0"], rows["1"], rows["2"]
     cut = "ran the program's code for over 0.5 s (TBDUMP_VALUE_SECONDS)"
     for row, shows in ((by_len, {}), (by_getitem, {"filter": "indexed", "start": 0, "count": 100})):
-        started = time.monotonic()
         said = listed(client, row, **shows)
-        assert time.monotonic() - started < FAST
         assert len(said) == 1 and said[0]["name"] == "…" and cut in said[0]["value"], said
     assert "indexedVariables" not in by_len  # how many items it has cannot be told
     assert by_iter["indexedVariables"] == by_getitem["indexedVariables"] == 250
@@ -245,7 +240,6 @@ def test_a_cancelled_request_is_cut_short_and_answered_cancelled(tbdap: Callable
     client.start("launch", {"dumpFile": str(dumps("containers"))})
     frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
     by_getitem = client.ok("evaluate", {"expression": "stalls[2]", "frameId": frame_id, "context": "watch"})
-    started = time.monotonic()
     spinning = client.send("variables", {"variablesReference": by_getitem["variablesReference"],
                                          "filter": "indexed", "start": 0, "count": 100})
     waiting = client.send("variables", {"variablesReference": by_getitem["variablesReference"], "filter": "named"})
@@ -254,7 +248,6 @@ def test_a_cancelled_request_is_cut_short_and_answered_cancelled(tbdap: Callable
     for seq in (spinning, waiting):
         answer = client.response(seq, timeout=FAST)
         assert (answer["success"], answer["message"]) == (False, "cancelled"), answer
-    assert time.monotonic() - started < FAST
     assert all(client.response(seq)["success"] for seq in cancels)
 
     endless = client.send("evaluate", {"expression": "while True: pass", "frameId": frame_id, "context": "repl"})
@@ -280,10 +273,8 @@ def test_the_programs_code_is_cut_short_in_server_mode_too(dumps: Callable[[str]
             client.initialize()
             client.start("attach", {})
             stalls = locals_of(client)["stalls"]
-            started = time.monotonic()
             by_len = {r["name"]: r for r in listed(client, stalls)}["0"]
-            said = listed(client, by_len)
-            assert time.monotonic() - started < FAST + 10  # the default budgets: 1 s a step, 10 s a request
+            said = listed(client, by_len, timeout=FAST + 10)  # the default budgets: 1 s a step, 10 s a request
             assert "ran the program's code for over 1 s (TBDUMP_VALUE_SECONDS)" in said[0]["value"], said
         finally:
             client.close()
@@ -300,10 +291,8 @@ def test_a_value_whose_restoring_never_returns_is_given_up_on(tbdap: Callable[..
     assert rows["conn"]["value"].startswith("<__main__.Reconnecting object"), rows  # the previews
     stuck = ("not restored: restoring it, or a value the dump holds before it, ran the program's code "
              "(a __setstate__ or __reduce__) for over 2 s (TBDUMP_MAX_SECONDS)")
-    started = time.monotonic()
     page = listed(client, rows["numbers"], filter="indexed", start=250, count=50)
     assert [r["name"] for r in page] == ["…"] and stuck in page[0]["value"], page
-    assert time.monotonic() - started < FAST
     frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
     started = time.monotonic()
     said = client.fail("evaluate", {"expression": "numbers[250]", "frameId": frame_id, "context": "watch"})
@@ -325,11 +314,9 @@ def test_an_exception_whose_cause_never_restores_is_given_up_on(tbdap: Callable[
     client.start("launch", {"dumpFile": str(dumps("restoring_cause"))})
     frame_id = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]["id"]
     time.sleep(2)  # the background restoring is past the error, in the value that never returns
-    started = time.monotonic()
     said = client.fail("evaluate", {"expression": "__exception__[1].__cause__", "frameId": frame_id,
                                     "context": "watch"})
     assert "'__cause__' is not in the captured preview of this value" in said, said  # the object's
-    assert time.monotonic() - started < FAST
     assert client.ok("evaluate", {"expression": "6 * 7", "frameId": frame_id, "context": "watch"})["result"] == "42"
     client.close()
     assert client.proc is not None and client.proc.returncode == 0, client.stderr

@@ -41,7 +41,7 @@ def test_a_client_gone_mid_evaluation_leaves_the_server_to_the_next(server: int)
     client.send("evaluate", {"expression": "while True: pass", "frameId": top_frame(client)["id"],
                              "context": "repl"})
     time.sleep(0.5)
-    client.shutdown()  # the socket closes under the running evaluation
+    client.vanish()  # the socket closes under the running evaluation
     client = DapClient.connect(server)
     client.initialize()
     client.start("attach", {})
@@ -113,6 +113,23 @@ def test_completions_count_the_column_in_the_line_asked_for(tbdap: Callable[...,
     assert [t["label"] for t in targets] == ["total"]
     targets = client.ok("completions", {"text": "tot\nx", "column": 3 + base})["targets"]
     assert [t["label"] for t in targets] == ["total"]
+
+
+def test_a_client_counting_from_0_gets_the_stacks_lines_and_columns_from_0(tbdap: Callable[..., DapClient],
+                                                                         dumps: Callable[[str], Path]) -> None:
+    """linesStartAt1 and columnsStartAt1 false: every frame's line and columns are one less than a
+    client counting from 1 is told, the crash's line its index in the file."""
+    shown = {}
+    for base in (1, 0):
+        client = tbdap()
+        client.initialize(linesStartAt1=bool(base), columnsStartAt1=bool(base))
+        client.start("launch", {"dumpFile": str(dumps("nested"))})
+        shown[base] = [(f["line"], f["column"], f.get("endColumn"))
+                       for f in client.ok("stackTrace", {"threadId": 1})["stackFrames"]]
+    lines = (PROGRAMS / "nested.py").read_text().splitlines()
+    crash = next(n for n, text in enumerate(lines) if "# KeyError" in text)
+    assert (shown[0][0][0], shown[1][0][0]) == (crash, crash + 1), shown
+    assert shown[0] == [(line - 1, column - 1, end and end - 1) for line, column, end in shown[1]], shown
 
 
 # -- paths ---------------------------------------------------------------------------

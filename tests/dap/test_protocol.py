@@ -1,6 +1,7 @@
 """tbdap through a real client over a real pipe or socket: lifecycle, features, and bad input."""
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import signal
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
@@ -275,6 +276,26 @@ def test_path_mappings_find_the_local_copy(tbdap: Callable[..., DapClient], tmp_
     assert source["path"] == str(local / "nested.py") and not source.get("sourceReference")
 
 
+@pytest.mark.parametrize("outer_first", [True, False])
+def test_of_two_matching_path_mappings_the_longest_remote_root_wins(tbdap: Callable[..., DapClient],
+                                                                     tmp_path: Path, outer_first: bool) -> None:
+    """docs/DAP.md: "the longest matching `remoteRoot` wins", whatever order the mappings come in: a
+    mapping of the whole remote tree elsewhere does not hide the one for the program's own folder."""
+    from .conftest import PROGRAMS, make_dump
+    remote, local = tmp_path / "remote", tmp_path / "local"
+    remote.mkdir()
+    shutil.copy(PROGRAMS / "nested.py", remote / "nested.py")
+    dump = make_dump(remote / "nested.py", tmp_path / "d.pkl")
+    shutil.move(str(remote), str(local))
+    mappings = [{"localRoot": str(tmp_path / "elsewhere"), "remoteRoot": str(tmp_path)},
+                {"localRoot": str(local), "remoteRoot": str(remote)}]
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dump), "pathMappings": mappings if outer_first else mappings[::-1]})
+    source = first_frame(client)["source"]
+    assert source["path"] == str(local / "nested.py") and not source.get("sourceReference"), source
+
+
 # -- variables and evaluation ----------------------------------------------------------
 
 def test_a_million_items_page_by_hundreds(replay: Replay) -> None:
@@ -285,11 +306,9 @@ def test_a_million_items_page_by_hundreds(replay: Replay) -> None:
     named = client.ok("variables", {"variablesReference": ref, "filter": "named"})["variables"]
     assert [(v["name"], v["value"]) for v in named] == [("special variables", ""), ("function variables", ""),
                                                         ("len()", "1000000")]
-    started = time.perf_counter()
     page = client.ok("variables", {"variablesReference": ref, "filter": "indexed",
                                    "start": 500000, "count": 100})["variables"]
-    assert time.perf_counter() - started < 5
-    assert [v["name"] for v in page][:2] == ["500000", "500001"]
+    assert [v["name"] for v in page] == [str(n) for n in range(500000, 500100)]
     assert page[0]["value"] == "500000" and page[0]["evaluateName"] == "numbers[500000]"
 
 
@@ -475,11 +494,24 @@ def test_opening_a_value_unpickles_that_value_only(replay: Replay, dumps: Callab
     marker.unlink()
 
 
-def test_placeholders_say_what_they_are(replay: Replay) -> None:
-    client = replay("oddlocals", safe=True)
-    rows = locals_of(client, first_frame(client)["id"])
-    for row in rows.values():
-        assert row["value"] != "" or row["name"].endswith("variables")
+@pytest.mark.parametrize("safe", [True, False])
+def test_placeholders_say_what_they_are(replay: Replay, safe: bool) -> None:
+    """A generator, a lambda and a lock (programs/oddlocals.py) cannot be pickled whole: what the dump
+    lacks of them is `<not captured: why>`, never an empty value, two levels down as a user expands."""
+    client = replay("oddlocals", safe=safe)
+
+    def walk(ref: int, path: str, depth: int) -> Iterator[Tuple[str, dict]]:
+        for row in client.ok("variables", {"variablesReference": ref, "start": 0, "count": 30})["variables"]:
+            yield path + row["name"], row
+            if row["variablesReference"] and depth < 2:
+                yield from walk(row["variablesReference"], path + row["name"] + " > ", depth + 1)
+
+    frame_ref = client.ok("scopes", {"frameId": first_frame(client)["id"]})["scopes"][0]["variablesReference"]
+    rows = dict(walk(frame_ref, "", 0))
+    assert [p for p, row in rows.items() if row["value"] == "" and not p.endswith(" variables")] == []
+    why = "safe mode: objects are not loaded" if safe else "generator objects cannot be restored"
+    said = rows["gen > special variables > …"]["value"]
+    assert re.fullmatch(r"<not captured: \d+ special variables \(%s.*\)>" % why, said), said
 
 
 def test_a_users_class_named_like_the_stand_in_is_a_value(replay: Replay) -> None:
@@ -611,14 +643,14 @@ def test_server_survives_clients_that_vanish_or_misbehave(server: int) -> None:
     half = socket.create_connection(("127.0.0.1", server))
     half.sendall(b"Content-Length: 50\r\n\r\n{\"seq\": 1, \"type\"")
     half.close()
-    huge = socket.create_connection(("127.0.0.1", server))
-    huge.sendall(b"Content-Length: 999999999999\r\n\r\n")
-    huge.recv(65536)
-    huge.close()
+    huge = DapClient.connect(server)
+    huge.send_raw(b"Content-Length: 999999999999\r\n\r\n")
+    assert huge.closed.wait(10), "the server kept a connection whose message it cannot read"
+    huge.vanish()   # what it said before closing is checked against the schema
     client = DapClient.connect(server)
     client.initialize()
     client.send("launch", {})
-    client.shutdown()  # disconnect mid-request
+    client.vanish()  # disconnect mid-request
     client = DapClient.connect(server)
     client.initialize()
     client.start("launch", {})
@@ -744,7 +776,10 @@ def test_the_stdio_adapter_closes_its_streams(ending: str) -> None:
         finally:
             proc.kill()
         out, err = proc.stdout.read(), proc.stderr.read()
-    assert proc.returncode == 0 and b"supportsConfigurationDoneRequest" in out
+    said = DapClient(io.BytesIO(out), io.BytesIO(), name="tbdap's stdout")  # read and checked against the schema
+    assert said.closed.wait(10) and not said.violations, said.violations
+    assert proc.returncode == 0 and [m.get("command") for m in said.received if m["type"] == "response"] == [
+        r["command"] for r in requests]
     assert err == b"", err.decode()
 
 

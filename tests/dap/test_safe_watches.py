@@ -74,9 +74,10 @@ def test_every_expression_the_view_offers_evaluates_to_the_row_in_safe_mode(repl
             wrong[row["evaluateName"]] = (row["value"], got)
     assert not wrong, wrong
     # A group's label is no expression: one line says what evaluates here.
-    for row in rows:
-        if row["name"] in GROUP_LABELS and "evaluateName" in row:
-            assert answer(client, frame_id, row["evaluateName"], context) == SAFE_ONLY
+    labelled = [row for row in rows if row["name"] in GROUP_LABELS and "evaluateName" in row]
+    assert labelled, "the case holds: a scope's groups carry their label"
+    for row in labelled:
+        assert answer(client, frame_id, row["evaluateName"], context) == SAFE_ONLY
 
 
 def test_a_hover_reads_what_the_preview_holds_and_says_what_it_cannot(replay: Replay) -> None:

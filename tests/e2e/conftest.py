@@ -285,3 +285,5 @@ def vscode(request: pytest.FixtureRequest, code_server: CodeServer, playwright_i
         except Exception as error:  # a screenshot must never hide the test's own result
             print(f"screenshot failed: {error}", file=sys.stderr)
         context.close()
+    violations = daptrace.schema_violations(DAP_TRACE, request.node.name)
+    assert not violations, "tbdap sent VS Code messages the DAP schema rejects:\n" + "\n".join(violations[:20])

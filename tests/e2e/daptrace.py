@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..dap.dapclient import schema_errors
+
 Message = Tuple[str, Dict[str, Any]]  # (direction "->" or "<-", the message)
 
 
@@ -25,6 +27,14 @@ def messages(trace: Path, test: str) -> List[Message]:
             _time, direction, body = line.split(" ", 2)
             out.append((direction, json.loads(body)))
     return out
+
+
+def schema_violations(trace: Path, test: str) -> List[str]:
+    """What the official DAP schema rejects of the messages tbdap sent VS Code in `test`, as the DAP
+    tests' client checks every message it receives."""
+    return ["%s in %s" % (error, json.dumps(message)[:300])
+            for direction, message in messages(trace, test) if direction == "<-"
+            for error in schema_errors(message)]
 
 
 def refetched_paused_stack(traced: List[Message]) -> Optional[bool]:

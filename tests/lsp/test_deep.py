@@ -1,7 +1,6 @@
-"""A huge dump (900 frames, 200 000 globals): grouped diagnostics, bounded lists, quick answers."""
+"""A huge dump (900 frames, 200 000 globals): grouped diagnostics, bounded lists."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -57,12 +56,10 @@ async def test_deep_dump(client: LanguageClient, workspace: Path) -> None:
     assert related[10].message == "871/900 down (after 860 frames not listed)"
     assert related[-1].message == "900/900 down: KeyError: 'bottom'"
 
-    started = time.perf_counter()
+    # How fast the hover answers is measured in benchmarks/bench_lsp.py (the "deep" dump).
     text = await hover_text(client, uri, col_of(prog, "# recurse", "n - 1"))
-    took = time.perf_counter() - started
     assert text is not None and text.startswith("**n**: `int`") and "\n0\n" in text
     assert "(frame 899 of 900)" in text and "and 894 more" in text
-    assert took < 2.0, f"hover took {took:.2f} s"
 
     text = await hover_text(client, uri, col_of(prog, "# start", "down"))
     assert text is not None and "function" in text
