@@ -335,6 +335,42 @@ def test_thread_crash_is_dumped(workdir: Path) -> None:
     assert "MainThread" in [t.name for t in dump.threads[1:]]
 
 
+def test_set_excepthook_leaves_threads_to_python_when_asked(workdir: Path) -> None:
+    write(workdir / "threads.py", """
+        import threading
+        import tbdump
+        tbdump.set_excepthook(filename='thread.pkl', threads=False)
+        def work(job):
+            return {'job': job}['missing']
+        t = threading.Thread(target=work, args=(7,), name='worker-1')
+        t.start(); t.join()
+        print('main goes on')
+    """)
+    proc = run([PYTHON, "threads.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (0, "main goes on\n"), proc.stderr
+    assert proc.stderr.startswith("Exception in thread worker-1:\nTraceback (most recent call last):\n")
+    assert proc.stderr.endswith("KeyError: 'missing'\n") and "Traceback dumped into" not in proc.stderr
+    assert not (workdir / "thread.pkl").exists()
+
+
+@pytest.mark.parametrize("launch", [["-m", "tbdump", "threads.py"], ["threads.py", "--hook"]])
+def test_a_threads_sys_exit_ends_that_thread_alone_and_silently_as_under_python(workdir: Path, launch) -> None:
+    """Python's threading.excepthook ignores SystemExit: a worker's sys.exit() is no crash."""
+    write(workdir / "threads.py", """
+        import sys, threading, tbdump
+        if "--hook" in sys.argv:
+            tbdump.set_excepthook()
+        t = threading.Thread(target=sys.exit, args=(3,))
+        t.start(); t.join()
+        print('main goes on')
+    """)
+    plain = run([PYTHON, "threads.py"], workdir)
+    proc = run([PYTHON, *launch], workdir)
+    assert (plain.returncode, plain.stdout, plain.stderr) == (0, "main goes on\n", "")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "main goes on\n", ""), proc
+    assert not (workdir / "traceback.pkl").exists()
+
+
 def test_a_target_python_cannot_start_is_one_line_and_keeps_the_last_dump(workdir: Path) -> None:
     write(workdir / "divide.py", DIVIDE)
     run([PYTHON, "-m", "tbdump", "divide.py", "5", "0"], workdir)
@@ -430,6 +466,30 @@ def test_dump_exception_seed_program_keeps_frames_above_handler(workdir: Path) -
     assert [(f.name, f.above_handler) for f in dump.frames] == [
         ("<module>", True), ("main", True), ("compute", False), ("div", False)]
     assert dump.frames[2].locals["a"] == "5"
+
+
+def test_dump_exception_leaves_the_frames_above_the_handler_out_when_asked(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        from tbdump import dump_exception
+        def div(x, y):
+            return x / y
+        def compute():
+            try:
+                div(5, 0)
+            except ZeroDivisionError as exc:
+                dump_exception(exc, 'above.pkl')
+                dump_exception(exc, 'alone.pkl', above_handler=False)
+        def main():
+            compute()
+        main()
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    above = tbdump.load(workdir / "above.pkl")
+    assert [(f.name, f.above_handler) for f in above.frames] == [
+        ("<module>", True), ("main", True), ("compute", False), ("div", False)]
+    alone = tbdump.load(workdir / "alone.pkl")
+    assert [(f.name, f.above_handler) for f in alone.frames] == [("compute", False), ("div", False)]
 
 
 def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
