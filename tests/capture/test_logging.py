@@ -539,7 +539,10 @@ def test_log_dumps_leaves_the_programs_basic_config_as_it_was(tmp_path: Path) ->
         logging.basicConfig(format="LOGGED %(levelname)s %(message)s")
         log = logging.getLogger("job")
     """ + FAILING_JOB + """
-        log.warning("a warning", exc_info=True)   # below ERROR: logged, not dumped
+        try:
+            work(2)
+        except KeyError:
+            log.warning("a warning", exc_info=True)   # below ERROR: logged, not dumped
     """)
     plain = run([PYTHON, str(program)], tmp_path)
     done = run([PYTHON, "-m", "tbdump", "--log-dumps=out", str(program)], tmp_path)
