@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any, List, Tuple
 
@@ -793,11 +792,11 @@ def test_instances_of_one_class_each_show_their_own_attributes(workdir: Path) ->
 def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:
     """No alarm reaches other threads: a blocking __repr__ is left behind, not waited for."""
     write(workdir / "prog.py", """
-        import threading, time, tbdump
+        import threading, tbdump
         tbdump.set_excepthook(filename="thread.pkl")
         class Slow:
             def __repr__(self):
-                time.sleep(30)
+                threading.Event().wait()   # for ever: waited for, the program would never end
                 return "slow"
         def work():
             slow = Slow(); n = 3
@@ -805,10 +804,8 @@ def test_time_budget_holds_for_a_crash_in_a_thread(workdir: Path) -> None:
         t = threading.Thread(target=work); t.start(); t.join()
         print("main goes on")
     """)
-    started = time.monotonic()
     proc = run([PYTHON, "prog.py"], workdir, env={"TBDUMP_MAX_SECONDS": "3"}, timeout=60)
-    assert time.monotonic() - started < 20, "the capture waited for the blocked __repr__"
-    assert proc.stdout == "main goes on\n"
+    assert (proc.returncode, proc.stdout) == (0, "main goes on\n"), proc.stderr
     dump = tbdump.load(workdir / "thread.pkl")
     frame = dump.frames[-1]
     assert frame.variables["slow"].missing == "not captured: time budget exceeded while describing it"
