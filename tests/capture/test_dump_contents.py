@@ -174,6 +174,7 @@ def test_long_and_cyclic_chains(workdir: Path) -> None:
                 err = e
         a, b = KeyError("a"), KeyError("b")
         a.__context__, b.__context__ = b, a
+        err.__context__ = a   # the chain ends in a cycle
         raise RuntimeError("end") from err
     """)
     seen, index = 0, dump.exception.cause
@@ -181,6 +182,12 @@ def test_long_and_cyclic_chains(workdir: Path) -> None:
         seen += 1
         index = dump.exceptions[index].cause
     assert seen == 1000
+    # Each exception of the cycle is held once, linked to the other as the live ones are.
+    a = dump.exceptions[dump.exception.cause].context
+    assert a is not None and dump.exceptions[a].message == "'a'"
+    b = dump.exceptions[a].context
+    assert b is not None and dump.exceptions[b].message == "'b'" and dump.exceptions[b].context == a
+    assert [e.type for e in dump.exceptions].count("KeyError") == 2
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
