@@ -243,6 +243,34 @@ def test_frames_positions_cells_and_globals(workdir: Path) -> None:
     assert type(check.locals["self"]).__name__ == "Box"
 
 
+def test_a_value_whose_repr_raises_anything_is_previewed_as_such_and_still_comes_back(workdir: Path) -> None:
+    """A broken __repr__ costs its preview alone, whatever it raises (SystemExit and Ctrl-C's
+    KeyboardInterrupt too): the value itself is captured."""
+    dump = crash(workdir, """
+        class Broken:
+            def __init__(self, error):
+                self.error = error
+            def __repr__(self):
+                raise self.error
+        def work():
+            value = Broken(ValueError("no repr"))
+            exits = Broken(SystemExit(4))
+            stops = Broken(KeyboardInterrupt())
+            raise RuntimeError("stop")
+        work()
+    """)
+    frame = dump.frames[-1]
+    shown = {name: (v.repr, v.missing) for name, v in frame.variables.items()}
+    assert shown == {"value": ("<repr failed: ValueError: no repr>", None),
+                     "exits": ("<repr failed: SystemExit: 4>", None),
+                     "stops": ("<repr failed: KeyboardInterrupt>", None)}
+    assert {name: type(value.error).__name__ for name, value in frame.locals.items()} == {
+        "value": "ValueError", "exits": "SystemExit", "stops": "KeyboardInterrupt"}
+    assert not dump.metadata.partial, dump.metadata.cut
+    report = run([PYTHON, "-m", "tbdump.report", "traceback.pkl"], workdir).stdout
+    assert "    exits = <repr failed: SystemExit: 4> (Broken)\n" in report, report
+
+
 def test_identity_across_frames(workdir: Path) -> None:
     dump = crash(workdir, """
         def leaf(shared, other):
