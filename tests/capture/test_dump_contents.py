@@ -716,24 +716,39 @@ def test_set_excepthook_takes_redaction_and_budgets_from_code(workdir: Path) -> 
 
 
 def test_previews_hold_what_the_documented_budgets_say(workdir: Path) -> None:
-    """README's Configuration: TBDUMP_PREVIEW_DEPTH / _ITEMS / _INNER_ITEMS default to 2 / 20 / 10
-    (what tblsp's hovers and every safe-mode view show), and each variable changes its own."""
+    """README's Configuration: TBDUMP_PREVIEW_DEPTH / _ITEMS / _INNER_ITEMS / TBDUMP_MAX_STRING
+    default to 2 / 20 / 10 / 4096 (what tblsp's hovers and every safe-mode view show), and each
+    variable changes its own; the object layer keeps the whole value."""
     source = """
         items = list(range(200))
         rows = [list(range(50)), [list(range(50))]]
+        text = "ab" * 5000
+        class Long:
+            def __repr__(self):
+                return "<" + "x" * 9998 + ">"
+        long = Long()
         raise ValueError("previews")
     """
-    for env, (top, inner, depth) in [({}, (20, 10, 2)),
-                                     ({"TBDUMP_PREVIEW_ITEMS": "5", "TBDUMP_PREVIEW_INNER_ITEMS": "3",
-                                       "TBDUMP_PREVIEW_DEPTH": "3"}, (5, 3, 3))]:
+    for env, (top, inner, depth, characters) in [
+            ({}, (20, 10, 2, 4096)),
+            ({"TBDUMP_PREVIEW_ITEMS": "5", "TBDUMP_PREVIEW_INNER_ITEMS": "3", "TBDUMP_PREVIEW_DEPTH": "3",
+              "TBDUMP_MAX_STRING": "100"}, (5, 3, 3, 100))]:
         write(workdir / "prog.py", source)
         run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env=env)
-        values = tbdump.load(workdir / "traceback.pkl", objects=False).frames[-1].variables
+        dump = tbdump.load(workdir / "traceback.pkl")
+        values = dump.frames[-1].variables
         assert values["items"].more == 200 - top, env
         first, nested = (child.value for child in values["rows"].children[:2])
         assert first.more == 50 - inner, env
         below = nested.children[0].value          # the third level: previewed only from depth 3
         assert (below.children is not None) == (depth >= 3), env
+        # A string's preview, and any repr's: its two ends, "..." between (and a string's quotes).
+        for name, start, end in (("text", "'abab", "abab'"), ("long", "<xx", "xx>")):
+            shown = values[name].repr
+            assert characters <= len(shown) <= characters + 3, (env, name, len(shown))
+            assert shown.startswith(start) and "..." in shown and shown.endswith(end), (env, name)
+        assert dump.frames[-1].locals["text"] == "ab" * 5000
+
 
 def test_the_program_s_other_threads_keep_their_sys_stdout_during_capture(workdir: Path) -> None:
     """dill read the globals of each function it pickles from dis output printed into a
