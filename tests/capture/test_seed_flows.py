@@ -316,16 +316,19 @@ def test_set_excepthook_options(workdir: Path) -> None:
     assert tbdump.load(workdir / "q.pkl").exception.type == "ZeroDivisionError"
 
 
+THREAD_CRASH = """
+    import threading, tbdump
+    tbdump.set_excepthook(filename='thread.pkl'%s)
+    def work(job):
+        return {'job': job}['missing']
+    t = threading.Thread(target=work, args=(7,), name='worker-1')
+    t.start(); t.join()
+    print('main goes on')
+"""
+
+
 def test_thread_crash_is_dumped(workdir: Path) -> None:
-    write(workdir / "threads.py", """
-        import threading, tbdump
-        tbdump.set_excepthook(filename='thread.pkl')
-        def work(job):
-            return {'job': job}['missing']
-        t = threading.Thread(target=work, args=(7,), name='worker-1')
-        t.start(); t.join()
-        print('main goes on')
-    """)
+    write(workdir / "threads.py", THREAD_CRASH % "")
     proc = run([PYTHON, "threads.py"], workdir)
     assert proc.returncode == 0 and proc.stdout == "main goes on\n"
     assert proc.stderr == "KeyError: 'missing'\nTraceback dumped into: thread.pkl\n"
@@ -336,16 +339,7 @@ def test_thread_crash_is_dumped(workdir: Path) -> None:
 
 
 def test_set_excepthook_leaves_threads_to_python_when_asked(workdir: Path) -> None:
-    write(workdir / "threads.py", """
-        import threading
-        import tbdump
-        tbdump.set_excepthook(filename='thread.pkl', threads=False)
-        def work(job):
-            return {'job': job}['missing']
-        t = threading.Thread(target=work, args=(7,), name='worker-1')
-        t.start(); t.join()
-        print('main goes on')
-    """)
+    write(workdir / "threads.py", THREAD_CRASH % ", threads=False")
     proc = run([PYTHON, "threads.py"], workdir)
     assert (proc.returncode, proc.stdout) == (0, "main goes on\n"), proc.stderr
     assert proc.stderr.startswith("Exception in thread worker-1:\nTraceback (most recent call last):\n")
