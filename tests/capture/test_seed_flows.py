@@ -317,16 +317,19 @@ def test_set_excepthook_options(workdir: Path) -> None:
     assert tbdump.load(workdir / "q.pkl").exception.type == "ZeroDivisionError"
 
 
+THREAD_CRASH = """
+    import threading, tbdump
+    tbdump.set_excepthook(filename='thread.pkl'%s)
+    def work(job):
+        return {'job': job}['missing']
+    t = threading.Thread(target=work, args=(7,), name='worker-1')
+    t.start(); t.join()
+    print('main goes on')
+"""
+
+
 def test_thread_crash_is_dumped(workdir: Path) -> None:
-    write(workdir / "threads.py", """
-        import threading, tbdump
-        tbdump.set_excepthook(filename='thread.pkl')
-        def work(job):
-            return {'job': job}['missing']
-        t = threading.Thread(target=work, args=(7,), name='worker-1')
-        t.start(); t.join()
-        print('main goes on')
-    """)
+    write(workdir / "threads.py", THREAD_CRASH % "")
     proc = run([PYTHON, "threads.py"], workdir)
     assert proc.returncode == 0 and proc.stdout == "main goes on\n"
     assert proc.stderr == "KeyError: 'missing'\nTraceback dumped into: thread.pkl\n"
@@ -334,6 +337,33 @@ def test_thread_crash_is_dumped(workdir: Path) -> None:
     assert dump.threads[0].name == "worker-1" and dump.threads[0].crashed
     assert dump.frames[-1].name == "work" and dump.frames[-1].locals == {"job": 7}
     assert "MainThread" in [t.name for t in dump.threads[1:]]
+
+
+def test_set_excepthook_leaves_threads_to_python_when_asked(workdir: Path) -> None:
+    write(workdir / "threads.py", THREAD_CRASH % ", threads=False")
+    proc = run([PYTHON, "threads.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (0, "main goes on\n"), proc.stderr
+    assert proc.stderr.startswith("Exception in thread worker-1:\nTraceback (most recent call last):\n")
+    assert proc.stderr.endswith("KeyError: 'missing'\n") and "Traceback dumped into" not in proc.stderr
+    assert not (workdir / "thread.pkl").exists()
+
+
+@pytest.mark.parametrize("launch", [["-m", "tbdump", "threads.py"], ["threads.py", "--hook"]])
+def test_a_threads_sys_exit_ends_that_thread_alone_and_silently_as_under_python(workdir: Path, launch) -> None:
+    """Python's threading.excepthook ignores SystemExit: a worker's sys.exit() is no crash."""
+    write(workdir / "threads.py", """
+        import sys, threading, tbdump
+        if "--hook" in sys.argv:
+            tbdump.set_excepthook()
+        t = threading.Thread(target=sys.exit, args=(3,))
+        t.start(); t.join()
+        print('main goes on')
+    """)
+    plain = run([PYTHON, "threads.py"], workdir)
+    proc = run([PYTHON, *launch], workdir)
+    assert (plain.returncode, plain.stdout, plain.stderr) == (0, "main goes on\n", "")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "main goes on\n", ""), proc
+    assert not (workdir / "traceback.pkl").exists()
 
 
 def test_a_target_python_cannot_start_is_one_line_and_keeps_the_last_dump(workdir: Path) -> None:
@@ -433,6 +463,30 @@ def test_dump_exception_seed_program_keeps_frames_above_handler(workdir: Path) -
     assert dump.frames[2].locals["a"] == "5"
 
 
+def test_dump_exception_leaves_the_frames_above_the_handler_out_when_asked(workdir: Path) -> None:
+    write(workdir / "prog.py", """
+        from tbdump import dump_exception
+        def div(x, y):
+            return x / y
+        def compute():
+            try:
+                div(5, 0)
+            except ZeroDivisionError as exc:
+                dump_exception(exc, 'above.pkl')
+                dump_exception(exc, 'alone.pkl', above_handler=False)
+        def main():
+            compute()
+        main()
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    above = tbdump.load(workdir / "above.pkl")
+    assert [(f.name, f.above_handler) for f in above.frames] == [
+        ("<module>", True), ("main", True), ("compute", False), ("div", False)]
+    alone = tbdump.load(workdir / "alone.pkl")
+    assert [(f.name, f.above_handler) for f in alone.frames] == [("compute", False), ("div", False)]
+
+
 def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
     write(workdir / "prog.py", """
         import tbdump
@@ -451,7 +505,9 @@ def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
 def test_make_demo_crashes_the_calculator_and_shows_the_dump(workdir: Path) -> None:
     if shutil.which("make") is None:
         raise AssertionError("make is required")
-    proc = run(["make", "--no-print-directory", "-s", "demo"], REPO, timeout=600)
+    # -o venv: the venv step would reinstall the shared venv's editable tbdump from this tree
+    # for every clone using that venv (DEVELOPMENT.md); the demo's own commands run this tree.
+    proc = run(["make", "--no-print-directory", "-s", "-o", "venv", "demo"], REPO, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == SEED_MESSAGE  # the crash's two lines, and nothing from make
     assert 'File "%s", line 5, in div' % (REPO / "examples" / "divide.py") in proc.stdout

@@ -15,7 +15,6 @@ from .cases import CASES
 from .harness import base_env, last_dump, load_fresh, run_plain, run_tbdump, snapshot, without_dump_line, write_program
 
 
-# Known bugs, kept visible: each must start passing (strict) once fixed.
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_hostile_case(case_id: str, tmp_path: Path) -> None:
     case = CASES[case_id]
