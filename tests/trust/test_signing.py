@@ -8,6 +8,7 @@ must leave no marker, through ``tbdump.load`` and each command-line tool.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from ..dap.dapclient import DapClient
 from ..hostile.harness import REPO, base_env, load_fresh, members, run, run_tbdump, write_program
 
 EVIL = '''
@@ -197,16 +199,27 @@ def test_report_never_unpickles(evil: Dict[str, Path], tmp_path: Path) -> None:
 
 def test_tbdebug_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) -> None:
     assert _has("tbdebug"), "python -m tbdebug is missing"
-    commands = b"p evil\np nested\npp locals()\nup\nwhere\nq\n"
-    for dump, extra, flags in _untrusted_dumps(evil, tmp_path):
+    def session(dump: Path, extra: Dict[str, str], flags: List[str]) -> "subprocess.CompletedProcess[bytes]":
         proc = subprocess.run([sys.executable, "-m", "tbdebug", *flags, str(dump)], cwd=str(tmp_path),
-                              env=_tool_env(evil, **extra), input=commands, capture_output=True, timeout=60)
+                              env=_tool_env(evil, **extra), input=b"p evil\np nested\npp locals()\nup\nwhere\nq\n",
+                              capture_output=True, timeout=60)
+        assert proc.returncode == 0 and b"Traceback (most recent call last)" not in proc.stderr, proc
+        return proc
+
+    for dump, extra, flags in _untrusted_dumps(evil, tmp_path):
+        proc = session(dump, extra, flags)
         assert not evil["marker"].exists(), (dump.name, extra, flags, proc.stdout[-2000:], proc.stderr[-2000:])
-        assert b"Traceback (most recent call last)" not in proc.stderr, proc.stderr[-2000:]
+        # pdb was asked for the value, and showed its preview: the session reached it.
+        assert re.search(rb"\(Pdb\) <Evil: safe mode[^<>]*<__main__\.Evil object at ", proc.stdout), proc.stdout
+    # The control: the same commands on a dump it trusts reach the object (a session that ended
+    # before `p evil`, or never asked for a value, would have passed the loop above too).
+    session(_copy(evil, "unsigned", tmp_path), {}, [])
+    assert evil["marker"].exists(), "control: the tbdebug session above never reached an object"
+    evil["marker"].rmdir()
 
 
 class _JsonRpcPipe:
-    """Content-Length framed JSON over a child's stdin/stdout (DAP and LSP share the framing)."""
+    """LSP's Content-Length framed JSON-RPC over a child's stdin/stdout."""
 
     def __init__(self, argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
         self.proc = subprocess.Popen(argv, cwd=str(cwd), env=env, stdin=subprocess.PIPE,
@@ -240,43 +253,26 @@ class _JsonRpcPipe:
             self.proc.wait()
 
 
-def _dap_session(argv: List[str], cwd: Path, env: Dict[str, str], launch: Dict[str, Any]) -> None:
-    """Launch, then ask for every frame's every variable and evaluate `evil` in each."""
-    pipe = _JsonRpcPipe(argv, cwd, env)
-    seq = [0]
-
-    def request(command: str, arguments: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        seq[0] += 1
-        pipe.send({"seq": seq[0], "type": "request", "command": command, "arguments": arguments or {}})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            msg = pipe.read()
-            if msg is None:
-                return {}
-            if msg.get("type") == "response" and msg.get("request_seq") == seq[0]:
-                return msg
-        return {}
-
+def _dap_session(options: List[str], cwd: Path, env: Dict[str, str], launch: Dict[str, Any]) -> None:
+    """Launch (it must stop at the exception), then ask for every frame's every variable and
+    evaluate `evil` in each, over the schema-checking DAP client."""
+    client = DapClient.tbdap(*options, env=env, cwd=str(cwd))
     try:
-        request("initialize", {"adapterID": "tbdump", "linesStartAt1": True, "columnsStartAt1": True})
-        request("launch", launch)
-        request("configurationDone")
-        threads = request("threads").get("body", {}).get("threads", [])
-        for thread in threads:
-            frames = request("stackTrace", {"threadId": thread["id"]}).get("body", {}).get("stackFrames", [])
-            for frame in frames:
+        client.initialize()
+        client.start("launch", launch)
+        for thread in client.ok("threads")["threads"]:
+            for frame in client.ok("stackTrace", {"threadId": thread["id"]})["stackFrames"]:
                 for expr in ("evil", "nested['inside'][0]", "__import__('os').getcwd()"):
-                    request("evaluate", {"expression": expr, "frameId": frame["id"], "context": "repl"})
-                scopes = request("scopes", {"frameId": frame["id"]}).get("body", {}).get("scopes", [])
-                refs = [s["variablesReference"] for s in scopes]
+                    client.request("evaluate", {"expression": expr, "frameId": frame["id"], "context": "repl"})
+                scopes = client.ok("scopes", {"frameId": frame["id"]})["scopes"]
+                refs = [scope["variablesReference"] for scope in scopes]
                 for _ in range(50):
                     if not refs:
                         break
-                    body = request("variables", {"variablesReference": refs.pop()}).get("body", {})
-                    refs += [v["variablesReference"] for v in body.get("variables", []) if v.get("variablesReference")]
-        request("disconnect")
+                    variables = client.ok("variables", {"variablesReference": refs.pop()})["variables"]
+                    refs += [v["variablesReference"] for v in variables if v.get("variablesReference")]
     finally:
-        pipe.close()
+        client.close()
 
 
 def test_tbdap_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) -> None:
@@ -285,13 +281,13 @@ def test_tbdap_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) 
         launch = {"dumpFile": str(dump)}
         if flags:
             launch["safe"] = True
-        _dap_session([sys.executable, "-m", "tbdap"], tmp_path, _tool_env(evil, **extra), launch)
+        _dap_session([], tmp_path, _tool_env(evil, **extra), launch)
         assert not evil["marker"].exists(), (dump.name, extra, launch)
     # The same with --safe on the command line, and the control: a trusted dump does load.
     dump = _copy(evil, "unsigned", tmp_path)
-    _dap_session([sys.executable, "-m", "tbdap", "--safe"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
+    _dap_session(["--safe"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
     assert not evil["marker"].exists()
-    _dap_session([sys.executable, "-m", "tbdap"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
+    _dap_session([], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
     assert evil["marker"].exists(), "control: the DAP session above never reached an object"
     evil["marker"].rmdir()
 
