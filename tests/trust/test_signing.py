@@ -7,6 +7,8 @@ must leave no marker, through ``tbdump.load`` and each command-line tool.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import shutil
@@ -80,7 +82,6 @@ def _flip_in_member(path: Path, member: str) -> None:
 
 def _tamper_and_rehash(path: Path) -> None:
     """What an attacker without the key does: change the objects and fix every hash."""
-    import hashlib
     sys.path.insert(0, str(REPO))
     from tbdump.container import ContainerReader, _TRAILER
     sys.path.remove(str(REPO))
@@ -138,6 +139,44 @@ def test_load_never_unpickles_untrusted(scenario: str, evil: Dict[str, Path], tm
         assert "signature" in report["safe_reason"]
     if scenario.startswith("corrupt"):
         assert "corrupt" in report["safe_reason"]
+
+
+def _manifest(path: Path) -> Dict[str, Any]:
+    """The manifest of a dump, read as docs/FORMAT.md lays the file out."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[-16:-8], "little")
+    return json.loads(data[-16 - length:-16])
+
+
+def _signed_as_documented(path: Path, key: bytes) -> None:
+    """Sign a dump's manifest as docs/FORMAT.md says a writer does, whatever its members carry."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[-16:-8], "little")
+    manifest = _manifest(path)
+    manifest.pop("hmac", None)
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+    manifest["hmac"] = hmac.new(key, text, hashlib.sha256).hexdigest()
+    body = json.dumps(manifest).encode()
+    path.write_bytes(data[:-16 - length] + body + len(body).to_bytes(8, "little") + data[-8:])
+
+
+def test_a_signature_over_crc32_checksums_loads_no_objects(evil: Dict[str, Path], tmp_path: Path) -> None:
+    """FORMAT.md: "a signature needs SHA-256, and a reader treats a signed manifest whose members
+    carry anything else as unsigned": a CRC-32 is forged at will, so a member could be swapped
+    under a signature that still verifies."""
+    signed = _copy(evil, "signed", tmp_path)
+    stored = _manifest(signed)["hmac"]
+    _signed_as_documented(signed, b"k1")
+    assert _manifest(signed)["hmac"] == stored     # the control: signed here as tbdump signs
+    weak = _copy(evil, "unsigned", tmp_path)
+    assert all("crc32" in member for member in _manifest(weak)["members"].values())
+    _signed_as_documented(weak, b"k1")
+    loaded, report = load_fresh(weak, tmp_path, _env(evil, TBDUMP_KEY="k1"))
+    assert report is not None, loaded
+    assert not evil["marker"].exists()
+    assert report["frames"][-1]["resolved"]["evil"] == ["Placeholder", True]
+    assert report["safe_reason"] == "safe mode: the dump's signature does not verify with TBDUMP_KEY, " \
+                                    "so objects are not loaded", report
 
 
 @pytest.mark.parametrize("which, why", [
