@@ -219,6 +219,9 @@ def test_safe_mode_unpickles_nothing(crash, terminal, tmp_path, monkeypatch):
     peep.line("q")
     assert peep.exit_status() == 0
     assert not marker.exists()
+    # The control: without --safe the same dump sets the trap off (else the above proves nothing).
+    assert run(tbpeep(dump), tmp_path, stdin="q\n").returncode == 0
+    assert marker.exists()
 
 
 def test_ctrl_c_or_ctrl_d_at_the_notes_leaves_without_a_traceback(crash, terminal):
