@@ -351,21 +351,23 @@ def test_tblsp_never_unpickles(evil: Dict[str, Path], tmp_path: Path) -> None:
         pipe.send({"jsonrpc": "2.0", "id": 3, "method": "textDocument/inlayHint", "params": {
             "textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0},
                                                     "end": {"line": len(lines), "character": 0}}}})
-        answered = set()
+        answered: Dict[int, Any] = {}
         deadline = time.monotonic() + 30
 
         def wait_for(ids: set) -> None:
-            while time.monotonic() < deadline and not ids <= answered:
+            while time.monotonic() < deadline and not ids <= answered.keys():
                 msg = pipe.read()
                 if msg is None:
                     break
                 if "id" in msg and "method" not in msg:
-                    answered.add(msg["id"])
+                    answered[msg["id"]] = msg.get("result")
         wait_for({1, 2, 3})  # the answers come when the dump is read, maybe after a later request
         pipe.send({"jsonrpc": "2.0", "id": 4, "method": "shutdown", "params": None})
         wait_for({4})
         pipe.send({"jsonrpc": "2.0", "method": "exit", "params": None})
-        assert {1, 2, 3, 4} <= answered, answered
+        assert {1, 2, 3, 4} <= answered.keys(), answered
+        # The hover reached the value: its captured preview, read from the safe layer.
+        assert "<__main__.Evil object at " in json.dumps(answered[2]), answered[2]
     finally:
         pipe.close()
     assert not evil["marker"].exists()
