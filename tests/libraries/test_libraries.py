@@ -32,7 +32,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -50,7 +49,6 @@ IMPORTS = {"frames": "pandas", "web": "requests", "models": "pydantic,schemas",
            "database": "sqlalchemy,ledger,offline_dbapi", "records": "attr"}
 SECRETS = ["basic-pass-1234", "sk-live-abcdef123456", "header-key-31337", "url-pass-5678", "query-key-2468",
            "cookie-value-4242", "model-pass-1357", "model-key-8642", "db-pass-9753", "attrs-pass-2468"]
-BUDGET = 10.0   # TBDUMP_MAX_SECONDS's default: the dump is written within it
 BARE_ADDRESS = re.compile(r"\bat [0-9a-f]{9,}\b")
 OWN_PICKLING = {"Response": {"next", "_next", "_content_consumed"}}
 # What the programs name their secrets (REDACTED): the rows hidden whole, and all inside them.
@@ -80,12 +78,10 @@ def crash(scenario: str, python: Path, folder: Path) -> Path:
     """Run the program under ``python -m tbdump`` in ``folder``, as a user would; its dump."""
     folder.mkdir()
     dump = folder / "traceback.pkl"
-    start = time.monotonic()
     ran = subprocess.run([str(python), *FLAGS, "-m", "tbdump", str(PROGRAMS / (scenario + ".py"))], cwd=str(folder),
                          env=child_env(), capture_output=True, text=True, timeout=60)
-    seconds = time.monotonic() - start
     assert (ran.returncode, ran.stderr.splitlines()[-1:]) == (1, ["Traceback dumped into: traceback.pkl"]), ran
-    assert seconds < BUDGET, "the capture took %.1fs" % seconds
+    # Within the capture's budgets: nothing cut (how long it takes is benchmarks/' to measure).
     assert not tbdump.load(dump, objects=False).metadata.partial
     return dump
 

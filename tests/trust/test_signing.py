@@ -7,7 +7,10 @@ must leave no marker, through ``tbdump.load`` and each command-line tool.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +20,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from ..dap.dapclient import DapClient
 from ..hostile.harness import REPO, base_env, load_fresh, members, run, run_tbdump, write_program
 
 EVIL = '''
@@ -78,7 +82,6 @@ def _flip_in_member(path: Path, member: str) -> None:
 
 def _tamper_and_rehash(path: Path) -> None:
     """What an attacker without the key does: change the objects and fix every hash."""
-    import hashlib
     sys.path.insert(0, str(REPO))
     from tbdump.container import ContainerReader, _TRAILER
     sys.path.remove(str(REPO))
@@ -136,6 +139,44 @@ def test_load_never_unpickles_untrusted(scenario: str, evil: Dict[str, Path], tm
         assert "signature" in report["safe_reason"]
     if scenario.startswith("corrupt"):
         assert "corrupt" in report["safe_reason"]
+
+
+def _manifest(path: Path) -> Dict[str, Any]:
+    """The manifest of a dump, read as docs/FORMAT.md lays the file out."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[-16:-8], "little")
+    return json.loads(data[-16 - length:-16])
+
+
+def _signed_as_documented(path: Path, key: bytes) -> None:
+    """Sign a dump's manifest as docs/FORMAT.md says a writer does, whatever its members carry."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[-16:-8], "little")
+    manifest = _manifest(path)
+    manifest.pop("hmac", None)
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+    manifest["hmac"] = hmac.new(key, text, hashlib.sha256).hexdigest()
+    body = json.dumps(manifest).encode()
+    path.write_bytes(data[:-16 - length] + body + len(body).to_bytes(8, "little") + data[-8:])
+
+
+def test_a_signature_over_crc32_checksums_loads_no_objects(evil: Dict[str, Path], tmp_path: Path) -> None:
+    """FORMAT.md: "a signature needs SHA-256, and a reader treats a signed manifest whose members
+    carry anything else as unsigned": a CRC-32 is forged at will, so a member could be swapped
+    under a signature that still verifies."""
+    signed = _copy(evil, "signed", tmp_path)
+    stored = _manifest(signed)["hmac"]
+    _signed_as_documented(signed, b"k1")
+    assert _manifest(signed)["hmac"] == stored     # the control: signed here as tbdump signs
+    weak = _copy(evil, "unsigned", tmp_path)
+    assert all("crc32" in member for member in _manifest(weak)["members"].values())
+    _signed_as_documented(weak, b"k1")
+    loaded, report = load_fresh(weak, tmp_path, _env(evil, TBDUMP_KEY="k1"))
+    assert report is not None, loaded
+    assert not evil["marker"].exists()
+    assert report["frames"][-1]["resolved"]["evil"] == ["Placeholder", True]
+    assert report["safe_reason"] == "safe mode: the dump's signature does not verify with TBDUMP_KEY, " \
+                                    "so objects are not loaded", report
 
 
 @pytest.mark.parametrize("which, why", [
@@ -197,16 +238,27 @@ def test_report_never_unpickles(evil: Dict[str, Path], tmp_path: Path) -> None:
 
 def test_tbdebug_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) -> None:
     assert _has("tbdebug"), "python -m tbdebug is missing"
-    commands = b"p evil\np nested\npp locals()\nup\nwhere\nq\n"
-    for dump, extra, flags in _untrusted_dumps(evil, tmp_path):
+    def session(dump: Path, extra: Dict[str, str], flags: List[str]) -> "subprocess.CompletedProcess[bytes]":
         proc = subprocess.run([sys.executable, "-m", "tbdebug", *flags, str(dump)], cwd=str(tmp_path),
-                              env=_tool_env(evil, **extra), input=commands, capture_output=True, timeout=60)
+                              env=_tool_env(evil, **extra), input=b"p evil\np nested\npp locals()\nup\nwhere\nq\n",
+                              capture_output=True, timeout=60)
+        assert proc.returncode == 0 and b"Traceback (most recent call last)" not in proc.stderr, proc
+        return proc
+
+    for dump, extra, flags in _untrusted_dumps(evil, tmp_path):
+        proc = session(dump, extra, flags)
         assert not evil["marker"].exists(), (dump.name, extra, flags, proc.stdout[-2000:], proc.stderr[-2000:])
-        assert b"Traceback (most recent call last)" not in proc.stderr, proc.stderr[-2000:]
+        # pdb was asked for the value, and showed its preview: the session reached it.
+        assert re.search(rb"\(Pdb\) <Evil: safe mode[^<>]*<__main__\.Evil object at ", proc.stdout), proc.stdout
+    # The control: the same commands on a dump it trusts reach the object (a session that ended
+    # before `p evil`, or never asked for a value, would have passed the loop above too).
+    session(_copy(evil, "unsigned", tmp_path), {}, [])
+    assert evil["marker"].exists(), "control: the tbdebug session above never reached an object"
+    evil["marker"].rmdir()
 
 
 class _JsonRpcPipe:
-    """Content-Length framed JSON over a child's stdin/stdout (DAP and LSP share the framing)."""
+    """LSP's Content-Length framed JSON-RPC over a child's stdin/stdout."""
 
     def __init__(self, argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
         self.proc = subprocess.Popen(argv, cwd=str(cwd), env=env, stdin=subprocess.PIPE,
@@ -240,43 +292,26 @@ class _JsonRpcPipe:
             self.proc.wait()
 
 
-def _dap_session(argv: List[str], cwd: Path, env: Dict[str, str], launch: Dict[str, Any]) -> None:
-    """Launch, then ask for every frame's every variable and evaluate `evil` in each."""
-    pipe = _JsonRpcPipe(argv, cwd, env)
-    seq = [0]
-
-    def request(command: str, arguments: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        seq[0] += 1
-        pipe.send({"seq": seq[0], "type": "request", "command": command, "arguments": arguments or {}})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            msg = pipe.read()
-            if msg is None:
-                return {}
-            if msg.get("type") == "response" and msg.get("request_seq") == seq[0]:
-                return msg
-        return {}
-
+def _dap_session(options: List[str], cwd: Path, env: Dict[str, str], launch: Dict[str, Any]) -> None:
+    """Launch (it must stop at the exception), then ask for every frame's every variable and
+    evaluate `evil` in each, over the schema-checking DAP client."""
+    client = DapClient.tbdap(*options, env=env, cwd=str(cwd))
     try:
-        request("initialize", {"adapterID": "tbdump", "linesStartAt1": True, "columnsStartAt1": True})
-        request("launch", launch)
-        request("configurationDone")
-        threads = request("threads").get("body", {}).get("threads", [])
-        for thread in threads:
-            frames = request("stackTrace", {"threadId": thread["id"]}).get("body", {}).get("stackFrames", [])
-            for frame in frames:
+        client.initialize()
+        client.start("launch", launch)
+        for thread in client.ok("threads")["threads"]:
+            for frame in client.ok("stackTrace", {"threadId": thread["id"]})["stackFrames"]:
                 for expr in ("evil", "nested['inside'][0]", "__import__('os').getcwd()"):
-                    request("evaluate", {"expression": expr, "frameId": frame["id"], "context": "repl"})
-                scopes = request("scopes", {"frameId": frame["id"]}).get("body", {}).get("scopes", [])
-                refs = [s["variablesReference"] for s in scopes]
+                    client.request("evaluate", {"expression": expr, "frameId": frame["id"], "context": "repl"})
+                scopes = client.ok("scopes", {"frameId": frame["id"]})["scopes"]
+                refs = [scope["variablesReference"] for scope in scopes]
                 for _ in range(50):
                     if not refs:
                         break
-                    body = request("variables", {"variablesReference": refs.pop()}).get("body", {})
-                    refs += [v["variablesReference"] for v in body.get("variables", []) if v.get("variablesReference")]
-        request("disconnect")
+                    variables = client.ok("variables", {"variablesReference": refs.pop()})["variables"]
+                    refs += [v["variablesReference"] for v in variables if v.get("variablesReference")]
     finally:
-        pipe.close()
+        client.close()
 
 
 def test_tbdap_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) -> None:
@@ -285,13 +320,13 @@ def test_tbdap_never_unpickles_untrusted(evil: Dict[str, Path], tmp_path: Path) 
         launch = {"dumpFile": str(dump)}
         if flags:
             launch["safe"] = True
-        _dap_session([sys.executable, "-m", "tbdap"], tmp_path, _tool_env(evil, **extra), launch)
+        _dap_session([], tmp_path, _tool_env(evil, **extra), launch)
         assert not evil["marker"].exists(), (dump.name, extra, launch)
     # The same with --safe on the command line, and the control: a trusted dump does load.
     dump = _copy(evil, "unsigned", tmp_path)
-    _dap_session([sys.executable, "-m", "tbdap", "--safe"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
+    _dap_session(["--safe"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
     assert not evil["marker"].exists()
-    _dap_session([sys.executable, "-m", "tbdap"], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
+    _dap_session([], tmp_path, _tool_env(evil), {"dumpFile": str(dump)})
     assert evil["marker"].exists(), "control: the DAP session above never reached an object"
     evil["marker"].rmdir()
 
@@ -316,21 +351,23 @@ def test_tblsp_never_unpickles(evil: Dict[str, Path], tmp_path: Path) -> None:
         pipe.send({"jsonrpc": "2.0", "id": 3, "method": "textDocument/inlayHint", "params": {
             "textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0},
                                                     "end": {"line": len(lines), "character": 0}}}})
-        answered = set()
+        answered: Dict[int, Any] = {}
         deadline = time.monotonic() + 30
 
         def wait_for(ids: set) -> None:
-            while time.monotonic() < deadline and not ids <= answered:
+            while time.monotonic() < deadline and not ids <= answered.keys():
                 msg = pipe.read()
                 if msg is None:
                     break
                 if "id" in msg and "method" not in msg:
-                    answered.add(msg["id"])
+                    answered[msg["id"]] = msg.get("result")
         wait_for({1, 2, 3})  # the answers come when the dump is read, maybe after a later request
         pipe.send({"jsonrpc": "2.0", "id": 4, "method": "shutdown", "params": None})
         wait_for({4})
         pipe.send({"jsonrpc": "2.0", "method": "exit", "params": None})
-        assert {1, 2, 3, 4} <= answered, answered
+        assert {1, 2, 3, 4} <= answered.keys(), answered
+        # The hover reached the value: its captured preview, read from the safe layer.
+        assert "<__main__.Evil object at " in json.dumps(answered[2]), answered[2]
     finally:
         pipe.close()
     assert not evil["marker"].exists()

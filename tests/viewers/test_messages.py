@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pickle
 import shutil
 import socket
 import struct
@@ -88,6 +89,8 @@ SITUATIONS: Dict[str, Callable[[Path], object]] = {
     "is a directory, not a dump file": _directory,
     "not a tbdump file (the file is empty)": lambda dump: dump.write_bytes(b""),
     "not a tbdump file (it looks like a text file)": lambda dump: dump.write_text("hello\n"),
+    # What another post-mortem tool (pydumpling) writes, given to tbdump's by mistake.
+    "not a tbdump file (it looks like a plain pickle)": lambda dump: dump.write_bytes(pickle.dumps({"x": 5})),
     "the dump is truncated or damaged (no valid end marker)":
         lambda dump: dump.write_bytes(dump.read_bytes()[:dump.stat().st_size // 2]),
     "written by a newer tbdump (format 99; this tbdump reads up to 2) - upgrade tbdump": _newer,

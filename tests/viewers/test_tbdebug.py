@@ -135,10 +135,10 @@ def test_chained_exceptions_are_reachable(crash, terminal):
     assert "(the direct cause of #0; 5 frames)" in opened
     assert "chained.py(18)load_config()" in opened
     assert pdb.ask("p defaults, text", PDB) == "({'retries': 3}, '{broken')"
-    if sys.version_info >= (3, 13):
-        listed = pdb.ask("exceptions", PDB)
-        assert "JSONDecodeError" in listed and "> " in listed
-        assert "decoder.py" in pdb.ask("exceptions 0", PDB)
+    # `exceptions` on every Python: 3.13's pdb has it, tbdebug gives it to the older ones.
+    listed = pdb.ask("exceptions", PDB)
+    assert "JSONDecodeError" in listed and "> " in listed
+    assert "decoder.py" in pdb.ask("exceptions 0", PDB)
     pdb.line("q")
     assert pdb.exit_status() == 0
 
@@ -292,25 +292,6 @@ def test_the_seed_helper_script_flow(crash, terminal):
     pdb.ask("quit", PDB)               # leaves the post-mortem, back in the script
     pdb.line("continue")
     assert pdb.exit_status() == 0
-
-
-@pytest.mark.parametrize("content, message", [
-    (None, "no such file"),
-    (b"", "not a tbdump file"),
-    (b"\x80\x04\x95 a plain pickle", "not a tbdump file"),
-    ("truncated", "truncated"),
-])
-def test_bad_files_get_one_line_and_status_2(crash, tmp_path, content, message):
-    bad = tmp_path / "bad.pkl"
-    if content == "truncated":
-        data = crash("divide.py", "5", "0").read_bytes()
-        bad.write_bytes(data[: len(data) // 2])
-    elif content is not None:
-        bad.write_bytes(content)
-    done = run(tbdebug(bad), tmp_path)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"tbdebug: {bad}")
-    assert message in done.stderr and done.stdout == ""
 
 
 def test_a_missing_exception_number_is_one_line(crash, tmp_path):

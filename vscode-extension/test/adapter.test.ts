@@ -250,21 +250,22 @@ describe('tbdap over a TCP port', { timeout: 60_000 }, () => {
 });
 
 describe('tbdap on a bad dump', { timeout: 60_000 }, () => {
-    for (const [what, content] of [['a file that is not a dump', 'this is not a dump\n'], ['a missing file', undefined]] as const) {
+    // What VS Code shows for the launch: the path, and why it cannot be opened, in one line.
+    const cases = [
+        ['a file that is not a dump', 'bad-text.pkl', 'this is not a dump\n', 'not a tbdump file (it looks like a text file)'],
+        ['a missing file', 'bad-missing.pkl', undefined, 'no such file'],
+    ] as const;
+    for (const [what, name, content, why] of cases) {
         it(`answers launch of ${what} with one clear error, not a traceback`, async () => {
-            const dump = path.join(work, `bad-${content === undefined ? 'missing' : 'text'}.pkl`);
+            const dump = path.join(work, name);
             if (content !== undefined) {
                 fs.writeFileSync(dump, content);
             }
             const dc = await stdioClient();
             try {
                 await dc.initializeRequest();
-                await assert.rejects(dc.launchRequest({ dumpFile: dump } as DebugProtocol.LaunchRequestArguments), (error: Error) => {
-                    assert.ok(error.message.length > 0, 'empty error message');
-                    assert.doesNotMatch(error.message, /Traceback \(most recent call last\)/);
-                    assert.ok(error.message.includes(path.basename(dump)) || /dump|file/i.test(error.message), error.message);
-                    return true;
-                });
+                await assert.rejects(dc.launchRequest({ dumpFile: dump } as DebugProtocol.LaunchRequestArguments),
+                    { message: `${dump}: ${why}` });
             } finally {
                 await dc.stop();
             }
