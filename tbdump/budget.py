@@ -53,13 +53,11 @@ class Budgets:
     @classmethod
     def from_env(cls, **overrides: Any) -> "Budgets":
         """Defaults, then ``TBDUMP_*`` variables, then explicit keyword overrides."""
-        values: Dict[str, Any] = {}
-        for f in fields(cls):
-            value = settings.number("TBDUMP_" + f.name.upper(), integer=f.type == "int")
-            if value is not None:
-                values[f.name] = value
+        defaults = cls()
+        values: Dict[str, Any] = {f.name: settings.number("TBDUMP_" + f.name.upper(), getattr(defaults, f.name))
+                                  for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)
+        return replace(defaults, **values)
 
 
 # The switch interval while capture's steps cross between threads (Clock._hurry_switching).

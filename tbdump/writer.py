@@ -18,7 +18,7 @@ from .model import EncodedMember, SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
-from .settings import file_mode, report_own_error
+from .settings import file_mode, flag, report_own_error
 from .spool import json_bytes
 
 DEFAULT_FILENAME = "traceback.pkl"
@@ -152,6 +152,9 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     budgets = budgets or Budgets.from_env()
     redaction = redaction or Redaction.from_env()
     key = signing_key(key)
+    # Read with the others, for a bad value to be said at every crash: report_own_error reads
+    # it only when tbdump errs, and a user who set it for that day would learn of it too late.
+    flag("TBDUMP_DEBUG", False)
     path = os.fspath(filename)
     # One dump at a time: two threads crashing at once would each save and restore
     # the recursion limit and the warning filters around the other's capture, leaving

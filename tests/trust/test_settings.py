@@ -1,0 +1,77 @@
+"""Every setting's bad values, given as a user gives them: a crashing program under a TBDUMP_*
+variable.  A bad value is said in one line naming the
+setting and the value, and the crash is still dumped, its output and status Python's."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+import tbdump
+from tbdump.model import Value
+
+from ..conftest import PYTHON, run, write
+
+CRASH = "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"
+
+
+def _crash(workdir: Path, **env: str) -> str:
+    """``python -m tbdump prog.py`` under ``env``, a program that divides by zero holding nested
+    lists and a password; its stderr, once its status is checked to be Python's."""
+    write(workdir / "prog.py", """
+        def f(x):
+            nested = [[[["deep"]]]]
+            password = "hunter22"
+            return 1 / x
+        f(0)
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env=env)
+    assert proc.returncode == 1, proc.stderr
+    return proc.stderr
+
+
+def _depth(value: Optional[Value]) -> int:
+    """The levels of children a preview holds below ``value``."""
+    children = value.children if value is not None else None
+    return 1 + max(_depth(c.value) for c in children) if children else 0
+
+
+def _nested_depth(workdir: Path) -> int:
+    return _depth(tbdump.load(workdir / "traceback.pkl").frames[-1].variables["nested"])
+
+
+@pytest.mark.parametrize("value", ["1.5", "2.5", "-1", "two"])
+def test_a_count_that_is_not_a_whole_number_is_said_and_its_default_used(workdir: Path, value: str) -> None:
+    """TBDUMP_PREVIEW_DEPTH=1.5 was cut to 1 without a word: the previews went one level less
+    deep than the default, where the user asked for more."""
+    assert _crash(workdir) == CRASH
+    default = _nested_depth(workdir)
+    assert _crash(workdir, TBDUMP_PREVIEW_DEPTH="1") == CRASH
+    assert _nested_depth(workdir) == 1 != default
+    stderr = _crash(workdir, TBDUMP_PREVIEW_DEPTH=value)
+    assert stderr == ("tbdump: ignoring TBDUMP_PREVIEW_DEPTH=%r: expected a whole number, 0 or more; "
+                      "the default (%d) is used\n" % (value, default)) + CRASH
+    assert _nested_depth(workdir) == default
+
+
+def test_a_whole_number_written_as_a_float_is_a_count(workdir: Path) -> None:
+    """A guard: the README's TBDUMP_MAX_BYTES=1e9 form is a whole number, taken as one."""
+    assert _crash(workdir, TBDUMP_PREVIEW_DEPTH="1e0") == CRASH
+    assert _nested_depth(workdir) == 1
+
+
+@pytest.mark.parametrize("value", [" 0 ", "off\n", "\tno"])
+def test_a_setting_is_read_without_the_spaces_around_it(workdir: Path, value: str) -> None:
+    """An env file's TBDUMP_REDACT=0 with a space after it was a bad value: said, and redaction
+    left on, where numbers (TBDUMP_MAX_BYTES=' 1e9 ') were read without their spaces."""
+    assert _crash(workdir, TBDUMP_REDACT=value) == CRASH
+    assert tbdump.load(workdir / "traceback.pkl").frames[-1].variables["password"].repr == "'hunter22'"
+
+
+def test_a_bad_tbdump_debug_is_said_at_any_crash(workdir: Path) -> None:
+    """TBDUMP_DEBUG=maybe was read, and said to be bad, only when tbdump itself erred: a user
+    who set it to report such an error learnt it had not been read only after it was needed."""
+    assert _crash(workdir, TBDUMP_DEBUG="maybe") == (
+        "tbdump: ignoring TBDUMP_DEBUG='maybe': expected 1/true/yes/on or 0/false/no/off; "
+        "the default (off) is used\n" + CRASH)
