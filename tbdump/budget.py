@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import _queue
+import _thread
 import contextlib
 import signal
 import sys
@@ -58,6 +59,12 @@ class Budgets:
                                   for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(defaults, **values)
+
+
+def lock_wait(seconds: float) -> float:
+    """``seconds`` as a lock's acquire takes them: a budget may be any number (1e30, for no
+    limit), where acquire raises OverflowError past _thread.TIMEOUT_MAX (292 years)."""
+    return min(max(seconds, 0), _thread.TIMEOUT_MAX)
 
 
 # The switch interval while capture's steps cross between threads (Clock._hurry_switching).
@@ -377,7 +384,7 @@ class Event:
 
     def wait(self, seconds: float) -> bool:
         """Whether it was set within ``seconds``; it stays set."""
-        if not self._lock.acquire(timeout=max(seconds, 0)):
+        if not self._lock.acquire(timeout=lock_wait(seconds)):
             return False
         self._lock.release()
         return True

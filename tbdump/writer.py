@@ -10,7 +10,7 @@ import warnings
 from typing import Any, Dict, Iterable, List, Optional
 
 from . import unpatched
-from .budget import Budgets, CaptureThread, Clock
+from .budget import Budgets, CaptureThread, Clock, lock_wait
 from .capture import capture, minimal
 from .container import Checksum, ContainerWriter, new_checksum
 from .errors import system_words
@@ -162,7 +162,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     # bounded by its time budget; one that is not (stuck in a thread) is waited for no
     # longer than that.
     lock = _ONE_DUMP
-    held = lock.acquire(timeout=budgets.max_seconds + 5)
+    held = lock.acquire(timeout=lock_wait(budgets.max_seconds + 5))
     try:
         return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads, log)

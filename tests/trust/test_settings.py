@@ -69,6 +69,16 @@ def test_a_setting_is_read_without_the_spaces_around_it(workdir: Path, value: st
     assert tbdump.load(workdir / "traceback.pkl").frames[-1].variables["password"].repr == "'hunter22'"
 
 
+@pytest.mark.parametrize("name", ["TBDUMP_MAX_SECONDS", "TBDUMP_VALUE_SECONDS"])
+def test_a_time_budget_of_any_size_still_dumps_the_crash(workdir: Path, name: str) -> None:
+    """TBDUMP_MAX_SECONDS=1e30 (for no limit) lost the crash's dump: 'tbdump: failed to dump
+    traceback (OverflowError: timestamp out of range for platform time_t)', after the traceback
+    of tbdump's own watchdog thread, as a lock's wait takes no more than _thread.TIMEOUT_MAX."""
+    assert _crash(workdir, **{name: "1e30"}) == CRASH
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert not dump.metadata.partial and dump.frames[-1].variables["x"].repr == "0"
+
+
 def test_a_bad_tbdump_debug_is_said_at_any_crash(workdir: Path) -> None:
     """TBDUMP_DEBUG=maybe was read, and said to be bad, only when tbdump itself erred: a user
     who set it to report such an error learnt it had not been read only after it was needed."""
