@@ -51,6 +51,17 @@ class Budgets:
     max_string: int = 4096            # characters of one preview's repr (the object keeps all)
     max_globals: int = 5000           # globals captured per module; the rest are listed as not captured
 
+    def __post_init__(self) -> None:
+        # Checked as the TBDUMP_* variables are, here where the program sets them up: a bad one
+        # found only at its crash would cost that crash its dump.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            try:
+                checked = settings.budget_value(value, isinstance(f.default, int))
+            except ValueError as exc:
+                raise ValueError("Budgets: %s=%r: %s" % (f.name, value, exc)) from None
+            object.__setattr__(self, f.name, checked)   # frozen; 1e9 bytes as the int they count
+
     @classmethod
     def from_env(cls, **overrides: Any) -> "Budgets":
         """Defaults, then ``TBDUMP_*`` variables, then explicit keyword overrides."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Set
+from typing import Optional, Set, Union
 
 from . import unpatched
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _said: Set[str] = set()
+
+# A signing key from code: bytes, or text read as TBDUMP_KEY's is (UTF-8).
+Key = Union[bytes, str]
 
 
 def say_once(text: str) -> None:
@@ -86,6 +89,15 @@ def budget_value(value: object, integer: bool) -> float:
         if float(value).is_integer():
             return int(value)
     raise ValueError("expected %s, 0 or more" % ("a whole number" if integer else "a number of seconds"))
+
+
+def signing_key(given: Optional[Key]) -> Optional[bytes]:
+    """The key that signs dumps and checks them: ``given``, else ``TBDUMP_KEY``, else None.
+    Taken whole, spaces and all: a secret's spaces may be part of it."""
+    if given:
+        return given.encode("utf-8") if isinstance(given, str) else bytes(given)
+    env = unpatched.environ.get("TBDUMP_KEY")
+    return env.encode("utf-8") if env else None
 
 
 # A dump holds the program's memory: like a core dump, it is for its owner alone

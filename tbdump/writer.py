@@ -18,7 +18,7 @@ from .model import EncodedMember, SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
-from .settings import file_mode, flag, report_own_error
+from .settings import Key, file_mode, flag, report_own_error, signing_key
 from .spool import json_bytes
 
 DEFAULT_FILENAME = "traceback.pkl"
@@ -129,17 +129,9 @@ class SignalsArrived(BaseException):
         self.stopped_by = stopped_by
 
 
-def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
-    """The key to sign with: the argument, else ``TBDUMP_KEY``."""
-    if key:
-        return key
-    env = unpatched.environ.get("TBDUMP_KEY")
-    return env.encode("utf-8") if env else None
-
-
 def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
-               key: Optional[bytes] = None, skip_codes: Iterable[types.CodeType] = (),
+               key: Optional[Key] = None, skip_codes: Iterable[types.CodeType] = (),
                above_handler: bool = True, thread: Optional[threading.Thread] = None,
                other_threads: bool = True, log: Optional[Dict[str, str]] = None) -> str:
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
@@ -257,7 +249,7 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
     return stopped_by
 
 
-def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
+def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[Key] = None,
                   redaction: Optional[Redaction] = None, log: Optional[Dict[str, str]] = None) -> str:
     """The last-resort dump: the exception and its lines (and ``log``, as write_dump's), no
     values; ``why`` says what failed.  Raises DumpWriteError when even it cannot be written (a

@@ -1,5 +1,5 @@
 """Every setting's bad values, given as a user gives them: a crashing program under a TBDUMP_*
-variable.  A bad value is said in one line naming the
+variable, or with a bad argument of set_excepthook.  A bad value is said in one line naming the
 setting and the value, and the crash is still dumped, its output and status Python's."""
 from __future__ import annotations
 
@@ -85,3 +85,45 @@ def test_a_bad_tbdump_debug_is_said_at_any_crash(workdir: Path) -> None:
     assert _crash(workdir, TBDUMP_DEBUG="maybe") == (
         "tbdump: ignoring TBDUMP_DEBUG='maybe': expected 1/true/yes/on or 0/false/no/off; "
         "the default (off) is used\n" + CRASH)
+
+
+def test_bad_budgets_or_options_from_code_are_refused_where_they_are_given(workdir: Path) -> None:
+    """Budgets(preview_depth=1.5) or set_excepthook(budgets={...}) were taken without a word: the
+    first cut to 1, the second lost the crash's dump (an AttributeError in the hook at the crash)."""
+    write(workdir / "prog.py", """
+        import tbdump
+        from tbdump.budget import Budgets
+        for bad in (lambda: Budgets(preview_depth=1.5), lambda: Budgets.from_env(max_seconds=-1),
+                    lambda: Budgets(max_string="4096"), lambda: tbdump.set_excepthook(budgets={"max_bytes": 5}),
+                    lambda: tbdump.DumpHandler(redaction="off")):
+            try:
+                bad()
+            except (TypeError, ValueError) as exc:
+                print(type(exc).__name__, exc)
+        tbdump.set_excepthook(budgets=Budgets(max_bytes=1e9))   # a whole number, as TBDUMP_MAX_BYTES takes it
+        1 / 0
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert proc.stdout.splitlines() == [
+        "ValueError Budgets: preview_depth=1.5: expected a whole number, 0 or more",
+        "ValueError Budgets: max_seconds=-1: expected a number of seconds, 0 or more",
+        "ValueError Budgets: max_string='4096': expected a whole number, 0 or more",
+        "TypeError budgets= takes a tbdump.budget.Budgets or None, not dict",
+        "TypeError redaction= takes a tbdump.redaction.Redaction or None, not str"]
+    assert (proc.returncode, proc.stderr) == (1, CRASH)
+
+
+def test_a_key_given_as_text_signs_as_tbdump_key_does(workdir: Path) -> None:
+    """set_excepthook(key="secret") lost the crash's dump ('tbdump: failed to dump traceback
+    (TypeError: key: expected bytes or bytearray, but got 'str')'), where TBDUMP_KEY is text."""
+    write(workdir / "prog.py", """
+        import tbdump
+        tbdump.set_excepthook(key="secret")
+        1 / 0
+    """)
+    proc = run([PYTHON, "prog.py"], workdir)
+    assert (proc.returncode, proc.stderr) == (1, CRASH)
+    dump = workdir / "traceback.pkl"
+    assert tbdump.load(dump, key=b"secret").safe_reason is None
+    assert tbdump.load(dump, key="secret").safe_reason is None
+    assert "does not verify" in str(tbdump.load(dump, key="other").safe_reason)
