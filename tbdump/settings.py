@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Optional, Set, Union
+from typing import List, Optional, Set, Union
 
 from . import unpatched
 
@@ -37,6 +37,13 @@ def given(name: str) -> str:
     """The setting's value; spaces around it are no part of it (an env file's ``NAME=0 ``
     read as a bad value would leave redaction on), and one of spaces only is unset."""
     return unpatched.environ.get(name, "").strip()
+
+
+def items(name: str, separator: str) -> List[str]:
+    """A list setting, its items without the spaces around them: a pattern per line indented in
+    a YAML block or a shell script was its indent too, a line of spaces only a pattern that hid
+    every value with such a run of spaces, and '    Bearer \\S+' missed 'Bearer abc'."""
+    return [item.strip() for item in given(name).split(separator) if item.strip()]
 
 
 def flag(name: str, default: bool) -> bool:

@@ -69,6 +69,25 @@ def test_a_setting_is_read_without_the_spaces_around_it(workdir: Path, value: st
     assert tbdump.load(workdir / "traceback.pkl").frames[-1].variables["password"].repr == "'hunter22'"
 
 
+def test_redaction_patterns_one_per_line_are_read_without_their_indent(workdir: Path) -> None:
+    """TBDUMP_REDACT_PATTERNS written one per line in an indented block (YAML, a shell script)
+    kept each line's indent: '    Bearer \\S+' missed 'Bearer abc123', a secret left in the dump,
+    and the last line, spaces only, hid every value holding four spaces."""
+    write(workdir / "prog.py", """
+        def f(x):
+            greeting = "Bearer abc123"
+            note = "two words    apart"
+            return 1 / x
+        f(0)
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir,
+               env={"TBDUMP_REDACT_PATTERNS": "\n    Bearer \\S+\n    "})
+    assert (proc.returncode, proc.stderr) == (1, CRASH)
+    variables = tbdump.load(workdir / "traceback.pkl").frames[-1].variables
+    assert variables["greeting"].redacted and "abc123" not in variables["greeting"].repr
+    assert variables["note"].repr == "'two words    apart'"
+
+
 @pytest.mark.parametrize("name", ["TBDUMP_MAX_SECONDS", "TBDUMP_VALUE_SECONDS"])
 def test_a_time_budget_of_any_size_still_dumps_the_crash(workdir: Path, name: str) -> None:
     """TBDUMP_MAX_SECONDS=1e30 (for no limit) lost the crash's dump: 'tbdump: failed to dump
