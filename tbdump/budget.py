@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import _queue
+import _thread
 import contextlib
 import signal
 import sys
@@ -50,16 +51,31 @@ class Budgets:
     max_string: int = 4096            # characters of one preview's repr (the object keeps all)
     max_globals: int = 5000           # globals captured per module; the rest are listed as not captured
 
+    def __post_init__(self) -> None:
+        # Checked as the TBDUMP_* variables are, here where the program sets them up: a bad one
+        # found only at its crash would cost that crash its dump.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            try:
+                checked = settings.budget_value(value, isinstance(f.default, int))
+            except ValueError as exc:
+                raise ValueError("Budgets: %s=%r: %s" % (f.name, value, exc)) from None
+            object.__setattr__(self, f.name, checked)   # frozen; 1e9 bytes as the int they count
+
     @classmethod
     def from_env(cls, **overrides: Any) -> "Budgets":
         """Defaults, then ``TBDUMP_*`` variables, then explicit keyword overrides."""
-        values: Dict[str, Any] = {}
-        for f in fields(cls):
-            value = settings.number("TBDUMP_" + f.name.upper(), integer=f.type == "int")
-            if value is not None:
-                values[f.name] = value
+        defaults = cls()
+        values: Dict[str, Any] = {f.name: settings.number("TBDUMP_" + f.name.upper(), getattr(defaults, f.name))
+                                  for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)
+        return replace(defaults, **values)
+
+
+def lock_wait(seconds: float) -> float:
+    """``seconds`` as a lock's acquire takes them: a budget may be any number (1e30, for no
+    limit), where acquire raises OverflowError past _thread.TIMEOUT_MAX (292 years)."""
+    return min(max(seconds, 0), _thread.TIMEOUT_MAX)
 
 
 # The switch interval while capture's steps cross between threads (Clock._hurry_switching).
@@ -379,7 +395,7 @@ class Event:
 
     def wait(self, seconds: float) -> bool:
         """Whether it was set within ``seconds``; it stays set."""
-        if not self._lock.acquire(timeout=max(seconds, 0)):
+        if not self._lock.acquire(timeout=lock_wait(seconds)):
             return False
         self._lock.release()
         return True

@@ -32,21 +32,18 @@ if TYPE_CHECKING:  # pragma: no cover
 SAFE_MODE_REQUESTED = "safe mode: objects are not loaded (nothing from the file is run)"
 
 
-def signature_problem(reader: ContainerReader, key: Optional[bytes]) -> Optional[str]:
+def signature_problem(reader: ContainerReader, key: Optional[settings.Key]) -> Optional[str]:
     """Why the key does not vouch for the dump, in words every viewer says it in; None when
     no key is configured (``key``, else ``TBDUMP_KEY``) or the dump's signature verifies."""
     # Named for where the key came from: a script's key= is not TBDUMP_KEY, and a user
     # told "TBDUMP_KEY" would look for a variable that is not set.
-    named, given = "the key given", "a key is given"
-    if key is None:
-        env = os.environ.get("TBDUMP_KEY")
-        key = env.encode("utf-8") if env else None
-        named, given = "TBDUMP_KEY", "TBDUMP_KEY is set"
-    if key is None:
+    named, given = ("the key given", "a key is given") if key else ("TBDUMP_KEY", "TBDUMP_KEY is set")
+    checking = settings.signing_key(key)
+    if checking is None:
         return None
     if reader.manifest.get("hmac") is None:
         return "the dump is not signed and %s" % given
-    if not reader.signature_ok(key):
+    if not reader.signature_ok(checking):
         return "the dump's signature does not verify with %s" % named
     return None
 
@@ -301,7 +298,7 @@ DumpPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 
 def load(path: DumpPath = "traceback.pkl", objects: Optional[bool] = None,
-         key: Optional[bytes] = None) -> Dump:
+         key: Optional[settings.Key] = None) -> Dump:
     """Open a dump file.
 
     ``path`` is a str, bytes or os.PathLike (pathlib.Path); ``Dump.path`` is it as text.

@@ -22,6 +22,7 @@ from .model import not_captured
 from .placeholder import Placeholder
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
+from .settings import Key
 from .writer import (DEFAULT_FILENAME, DumpWriteError, SignalsArrived, dumped_line, not_written_line, write_dump,
                      write_minimal)
 
@@ -39,7 +40,7 @@ def run_by_runner(codes: Iterable[types.CodeType]) -> None:
 
 def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                    threads: bool = False, budgets: Optional[Budgets] = None,
-                   redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
+                   redaction: Optional[Redaction] = None, key: Optional[Key] = None,
                    above_handler: bool = True) -> str:
     """Dump ``exc`` (and the frames above the handler) to ``filename``; returns the path.
 
@@ -50,8 +51,19 @@ def dump_exception(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     KeyboardInterrupt, or a SIGTERM handler's SystemExit, comes out of here (a Ctrl-C or
     SIGTERM first cuts the capture short: the dump holds what it had, marked partial).
     """
-    return dump_delivering(exc, filename, budgets=budgets, redaction=redaction, key=key,
-                           other_threads=threads, above_handler=above_handler)
+    return dump_delivering(exc, filename, other_threads=threads, above_handler=above_handler,
+                           **capture_options(budgets, redaction, key))
+
+
+def capture_options(budgets: Optional[Budgets], redaction: Optional[Redaction], key: Optional[Key]) -> Dict[str, Any]:
+    """The options every way of dumping takes, checked where the program gives them: one of
+    the wrong kind (a dict of budgets) found only at the crash would cost it its dump."""
+    for name, value, kind, named in (("budgets", budgets, Budgets, "tbdump.budget.Budgets"),
+                                     ("redaction", redaction, Redaction, "tbdump.redaction.Redaction"),
+                                     ("key", key, (bytes, str), "bytes or str")):
+        if value is not None and not isinstance(value, kind):
+            raise TypeError("%s= takes a %s or None, not %s" % (name, named, type(value).__name__))
+    return {"budgets": budgets, "redaction": redaction, "key": key}
 
 
 def dump_delivering(exc: BaseException, filename: str, **options: Any) -> str:
@@ -172,7 +184,7 @@ def _cwd() -> Optional[str]:
 def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_codes: Iterable[types.CodeType] = (),
                  thread: Optional[threading.Thread] = None, summary: bool = True,
                  silent: bool = False, budgets: Optional[Budgets] = None,
-                 redaction: Optional[Redaction] = None, key: Optional[bytes] = None,
+                 redaction: Optional[Redaction] = None, key: Optional[Key] = None,
                  end: Optional[Callable[[], None]] = None, other_threads: bool = True,
                  python_report: Optional[Callable[[], None]] = None, above_handler: bool = True) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
@@ -329,7 +341,7 @@ def stderr_write(text: str) -> None:
 
 def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silent: bool = False,
                    threads: bool = True, *, processes: bool = True, budgets: Optional[Budgets] = None,
-                   redaction: Optional[Redaction] = None, key: Optional[bytes] = None) -> None:
+                   redaction: Optional[Redaction] = None, key: Optional[Key] = None) -> None:
     """Dump every uncaught exception (main thread, ``threading`` threads and, with
     ``processes``, ``multiprocessing`` children) to ``filename``; a child process's
     crash, or a later one of this process, to ``filename`` with its pid before the
@@ -339,7 +351,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     traceback); ``silent=True`` prints nothing; ``budgets``, ``redaction`` and
     ``key`` are as for ``dump_exception``.
     """
-    options: Dict[str, Any] = {"budgets": budgets, "redaction": redaction, "key": key}
+    options = capture_options(budgets, redaction, key)
     previous = sys.excepthook
     target = DumpTarget(filename)
 

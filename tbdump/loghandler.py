@@ -19,9 +19,10 @@ from typing import Any, Deque, Dict, Optional, Union
 
 from .budget import Budgets
 from .dumpdir import make_directory_of
-from .hooks import Hook, dump_delivering, left_out, stderr_write
+from .hooks import Hook, capture_options, dump_delivering, left_out, stderr_write
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
+from .settings import Key
 from .writer import DumpWriteError, dumped_line, not_written_line
 
 SUFFIX = ".tbdump"      # a name tblsp and the VS Code extension find
@@ -45,7 +46,7 @@ class DumpHandler(logging.Handler):
     def __init__(self, directory: Union[str, "os.PathLike[str]"] = "tbdumps", level: Union[int, str] = logging.ERROR,
                  *, max_dumps: Optional[int] = 100, max_per_minute: Optional[int] = 10, threads: bool = False,
                  silent: bool = False, budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
-                 key: Optional[bytes] = None) -> None:
+                 key: Optional[Key] = None) -> None:
         super().__init__(level)
         for name, limit in (("max_dumps", max_dumps), ("max_per_minute", max_per_minute)):
             if limit is not None and (not isinstance(limit, int) or limit < 1):
@@ -55,8 +56,7 @@ class DumpHandler(logging.Handler):
         self.max_dumps = max_dumps
         self.max_per_minute = max_per_minute
         self.silent = silent
-        self._options: Dict[str, Any] = {"other_threads": threads, "budgets": budgets, "redaction": redaction,
-                                         "key": key}
+        self._options: Dict[str, Any] = {"other_threads": threads, **capture_options(budgets, redaction, key)}
         self._written: Deque[float] = collections.deque()   # when this minute's dumps were written
         self._told = False              # the minute's first record past the limit was said
         self._numbers = itertools.count(1)

@@ -108,10 +108,9 @@ class Redaction:
                  patterns: Iterable[str] = (), enabled: Optional[bool] = None,
                  keep_environ: Optional[bool] = None) -> "Redaction":
         """Defaults, changed by ``TBDUMP_REDACT*`` variables, then by the arguments."""
-        env = unpatched.environ
-        add = list(add) + _split(env.get("TBDUMP_REDACT_ADD", ""))
-        remove = {_fold(n) for n in list(remove) + _split(env.get("TBDUMP_REDACT_REMOVE", ""))}
-        pats = list(patterns) + [p for p in env.get("TBDUMP_REDACT_PATTERNS", "").split("\n") if p]
+        add = list(add) + settings.items("TBDUMP_REDACT_ADD", ",")
+        remove = {_fold(n) for n in list(remove) + settings.items("TBDUMP_REDACT_REMOVE", ",")}
+        pats = list(patterns) + settings.items("TBDUMP_REDACT_PATTERNS", "\n")
         if enabled is None:
             enabled = settings.flag("TBDUMP_REDACT", True)
         if keep_environ is None:
@@ -404,10 +403,6 @@ def _trie_regex(node: dict) -> str:
     # A name may end here: what follows is optional (an entry that is a prefix of
     # another, "csrf" of "csrftoken"; a search only needs the shorter one to match).
     return "" if "" in node else body
-
-
-def _split(text: str) -> List[str]:
-    return [p.strip() for p in text.split(",") if p.strip()]
 
 
 def _compile(pattern: str) -> Pattern[str]:

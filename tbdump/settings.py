@@ -1,16 +1,20 @@
 """``TBDUMP_*`` settings read from the environment: a bad value is said once, on stderr, and
-the default is used, so a typo never costs a crash its dump."""
+the default is used, so a typo never costs a crash its dump.  Every setting is read here, one
+reader per kind (on/off, number, octal mode), each taking its value without the spaces around it."""
 from __future__ import annotations
 
 import math
 import sys
-from typing import Optional, Set
+from typing import List, Optional, Set, Union
 
 from . import unpatched
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _said: Set[str] = set()
+
+# A signing key from code: bytes, or text read as TBDUMP_KEY's is (UTF-8).
+Key = Union[bytes, str]
 
 
 def say_once(text: str) -> None:
@@ -29,9 +33,22 @@ def ignored(name: str, raw: str, why: str) -> None:
     say_once("ignoring %s=%r: %s" % (name, raw, why))
 
 
+def given(name: str) -> str:
+    """The setting's value; spaces around it are no part of it (an env file's ``NAME=0 ``
+    read as a bad value would leave redaction on), and one of spaces only is unset."""
+    return unpatched.environ.get(name, "").strip()
+
+
+def items(name: str, separator: str) -> List[str]:
+    """A list setting, its items without the spaces around them: a pattern per line indented in
+    a YAML block or a shell script was its indent too, a line of spaces only a pattern that hid
+    every value with such a run of spaces, and '    Bearer \\S+' missed 'Bearer abc'."""
+    return [item.strip() for item in given(name).split(separator) if item.strip()]
+
+
 def flag(name: str, default: bool) -> bool:
     """A yes/no setting: 1/true/yes/on or 0/false/no/off, any case."""
-    raw = unpatched.environ.get(name, "")
+    raw = given(name)
     if not raw:
         return default
     if raw.lower() in _TRUE:
@@ -51,19 +68,43 @@ def report_own_error() -> None:
         traceback.print_exc()
 
 
-def number(name: str, integer: bool) -> Optional[float]:
-    """A non-negative number setting, or None when it is unset or bad (then said)."""
-    raw = unpatched.environ.get(name, "")
+def number(name: str, default: float) -> float:
+    """A budget's setting, ``default`` when unset or bad (then said): seconds where ``default``
+    is a float, else a count or bytes (see budget_value)."""
+    raw = given(name)
     if not raw:
-        return None
+        return default
+    integer = isinstance(default, int)
     try:
-        value = float(raw)
+        value = float(raw)   # 1e9, as the README shows; 1_000 as Python reads it
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
-        ignored(name, raw, "not a %s; the default is used" % ("whole number" if integer else "number of seconds"))
-        return None
-    return int(value) if integer else value
+    try:
+        return budget_value(value, integer)
+    except ValueError as exc:
+        ignored(name, raw, "%s; the default (%s) is used" % (exc, format(default, "d" if integer else "g")))
+        return default
+
+
+def budget_value(value: object, integer: bool) -> float:
+    """``value`` as a budget, from the environment or from code alike: a finite number of 0
+    or more, and a whole one where ``integer`` (1e9 bytes is one; a depth of 1.5 cut to 1 would
+    not be what was asked).  ValueError saying what is expected otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+        if not integer:
+            return float(value)
+        if float(value).is_integer():
+            return int(value)
+    raise ValueError("expected %s, 0 or more" % ("a whole number" if integer else "a number of seconds"))
+
+
+def signing_key(given: Optional[Key]) -> Optional[bytes]:
+    """The key that signs dumps and checks them: ``given``, else ``TBDUMP_KEY``, else None.
+    Taken whole, spaces and all: a secret's spaces may be part of it."""
+    if given:
+        return given.encode("utf-8") if isinstance(given, str) else bytes(given)
+    env = unpatched.environ.get("TBDUMP_KEY")
+    return env.encode("utf-8") if env else None
 
 
 # A dump holds the program's memory: like a core dump, it is for its owner alone
@@ -73,7 +114,7 @@ DEFAULT_FILE_MODE = 0o600
 
 def file_mode() -> int:
     """``TBDUMP_FILE_MODE``: the permissions a dump is written with, in octal (600, 640, 644)."""
-    raw = unpatched.environ.get("TBDUMP_FILE_MODE", "")
+    raw = given("TBDUMP_FILE_MODE")
     if not raw:
         return DEFAULT_FILE_MODE
     try:

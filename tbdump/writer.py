@@ -10,7 +10,7 @@ import warnings
 from typing import Any, Dict, Iterable, List, Optional
 
 from . import unpatched
-from .budget import Budgets, CaptureThread, Clock
+from .budget import Budgets, CaptureThread, Clock, lock_wait
 from .capture import capture, minimal
 from .container import Checksum, ContainerWriter, new_checksum
 from .errors import system_words
@@ -18,7 +18,7 @@ from .model import EncodedMember, SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
 from .saferepr import describe_exception
-from .settings import file_mode, report_own_error
+from .settings import Key, file_mode, flag, report_own_error, signing_key
 from .spool import json_bytes
 
 DEFAULT_FILENAME = "traceback.pkl"
@@ -129,17 +129,9 @@ class SignalsArrived(BaseException):
         self.stopped_by = stopped_by
 
 
-def signing_key(key: Optional[bytes] = None) -> Optional[bytes]:
-    """The key to sign with: the argument, else ``TBDUMP_KEY``."""
-    if key:
-        return key
-    env = unpatched.environ.get("TBDUMP_KEY")
-    return env.encode("utf-8") if env else None
-
-
 def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
-               key: Optional[bytes] = None, skip_codes: Iterable[types.CodeType] = (),
+               key: Optional[Key] = None, skip_codes: Iterable[types.CodeType] = (),
                above_handler: bool = True, thread: Optional[threading.Thread] = None,
                other_threads: bool = True, log: Optional[Dict[str, str]] = None) -> str:
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
@@ -152,6 +144,9 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     budgets = budgets or Budgets.from_env()
     redaction = redaction or Redaction.from_env()
     key = signing_key(key)
+    # Read with the others, for a bad value to be said at every crash: report_own_error reads
+    # it only when tbdump errs, and a user who set it for that day would learn of it too late.
+    flag("TBDUMP_DEBUG", False)
     path = os.fspath(filename)
     # One dump at a time: two threads crashing at once would each save and restore
     # the recursion limit and the warning filters around the other's capture, leaving
@@ -159,7 +154,7 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     # bounded by its time budget; one that is not (stuck in a thread) is waited for no
     # longer than that.
     lock = _ONE_DUMP
-    held = lock.acquire(timeout=budgets.max_seconds + 5)
+    held = lock.acquire(timeout=lock_wait(budgets.max_seconds + 5))
     try:
         return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                               other_threads, log)
@@ -254,7 +249,7 @@ def _write_timed(exc: BaseException, path: str, budgets: Budgets, redaction: Red
     return stopped_by
 
 
-def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[bytes] = None,
+def write_minimal(exc: BaseException, filename: str, why: str, key: Optional[Key] = None,
                   redaction: Optional[Redaction] = None, log: Optional[Dict[str, str]] = None) -> str:
     """The last-resort dump: the exception and its lines (and ``log``, as write_dump's), no
     values; ``why`` says what failed.  Raises DumpWriteError when even it cannot be written (a

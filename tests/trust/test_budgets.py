@@ -205,8 +205,10 @@ def test_a_bad_setting_is_said_once_and_the_default_used(tmp_path: Path) -> None
     result = run_tbdump(prog, [], env, traceback=False)
     assert result.returncode == 1, result
     assert result.stderr.decode().splitlines() == [
-        "tbdump: ignoring TBDUMP_MAX_BYTES='1GiB': not a whole number; the default is used",
-        "tbdump: ignoring TBDUMP_MAX_SECONDS='nan': not a number of seconds; the default is used",
+        "tbdump: ignoring TBDUMP_MAX_BYTES='1GiB': expected a whole number, 0 or more; "
+        "the default (1073741824) is used",
+        "tbdump: ignoring TBDUMP_MAX_SECONDS='nan': expected a number of seconds, 0 or more; "
+        "the default (10) is used",
         "tbdump: ignoring TBDUMP_REDACT='maybe': expected 1/true/yes/on or 0/false/no/off; "
         "the default (on) is used",
         "tbdump: redaction pattern '[' is not a regular expression (unterminated character set at "
