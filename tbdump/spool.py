@@ -19,8 +19,13 @@ from .model import EncodedMember, Value, values_by_name
 def json_bytes(tree: Any) -> bytes:
     """A safe-layer member's JSON, as the dump holds it."""
     # The trees are built fresh by to_json, so they hold no cycles: the encoder's
-    # check for them costs half of a 900-frame safe layer's encoding.
-    return json_dumps(tree, check_circular=False, separators=(",", ":")).encode()
+    # check for them costs half of a 900-frame safe layer's encoding.  Texts go out as
+    # UTF-8, not escaped: a seventh less of the encoding's time.
+    text = json_dumps(tree, check_circular=False, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (a file name's undecodable byte): escaped
+        return json_dumps(tree, check_circular=False, separators=(",", ":")).encode()
 
 
 class SpooledGlobals(LazyNamespace, EncodedMember):
