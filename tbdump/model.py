@@ -643,11 +643,11 @@ class SafeLayer:
     omitted: Dict[str, List[str]] = field(default_factory=dict)  # globals over the budget, by key
 
     def members(self) -> Iterator[Tuple[str, Any]]:
-        """The JSON of each member of the dump's safe layer, with its name: each module's
-        globals in a ``globals.N`` (already encoded where capture spooled them: EncodedMember)
-        and each source's text in a ``source.N`` of its own, then ``safe``, which names them.
-        Made one at a time as they are asked for: a big program's previews are never held
-        twice, as trees too."""
+        """The JSON of each member of the dump's safe layer, with its name, its previews left
+        as Values for json_default: each module's globals in a ``globals.N`` (already encoded
+        where capture spooled them: EncodedMember) and each source's text in a ``source.N`` of
+        its own, then ``safe``, which names them.  Made one at a time as they are asked for: a
+        big program's previews are never held twice, as trees too."""
         # A frame is in its exception's traceback and in its thread's stack:
         # stored once in "frames", referred to by index everywhere else.
         table: List[Dict[str, Any]] = []
