@@ -95,13 +95,13 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
     """Type, bounded repr, length/shape and whether it has children; no children."""
     t = type(obj)
     if t in FIXED_REPR_TYPES:  # the attributes of every object: the short way
-        return Value(type=t.__name__, repr=safe_repr(obj, hex_ints), qualtype=t.__qualname__,
-                     expandable=True)
+        name = _BUILTIN_NAMES[t]
+        return Value(type=name, repr=safe_repr(obj, hex_ints), qualtype=name, expandable=True)
     if t is _Unreadable:  # the error is the value: named by its type, nothing inside
         return Value(type=obj.error_type, repr=obj.text, qualtype=obj.error_type)
     if t in _CONTAINERS:  # an exact builtin: its names and length are known without asking
-        return Value(type=t.__name__, repr=safe_repr(obj, hex_ints), qualtype=t.__qualname__,
-                     length=len(obj), expandable=True)
+        name = _BUILTIN_NAMES[t]
+        return Value(type=name, repr=safe_repr(obj, hex_ints), qualtype=name, length=len(obj), expandable=True)
     value = Value(type=type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
     if isinstance(obj, _LEAF_TYPES):
         return value
@@ -665,7 +665,7 @@ class Previewer:
         rule = self.redact_text(text) if self.redact_text is not None else None
         if rule:
             return redacted(obj, rule)
-        name = t.__name__
+        name = _BUILTIN_NAMES[t]
         return Value(name, text, name)
 
     def _child(self, child: LiveChild, level: int) -> Child:
@@ -708,8 +708,11 @@ class _EnvironValue:
 
 
 # Exact builtin scalars: describing one runs none of the program's code, and it has no children.
-SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
+SCALARS: FrozenSet[type] = frozenset((int, float, str, bytes, bool, type(None), complex))
 _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
+# Their names, and their qualnames, the same: a builtin type's __name__ is a new string each time
+# it is read, one a preview held (ten thousand of a 900-frame capture).
+_BUILTIN_NAMES: Dict[type, str] = {t: class_name(t) for t in SCALARS | _CONTAINERS | FIXED_REPR_TYPES}
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import types
 from collections import OrderedDict, deque
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Iterable, Iterator, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded
@@ -108,6 +108,13 @@ def _flat_repr(obj: Any, t: type, level: int) -> Any:
     of scalars and such containers (a record's ``{'id': 1, 'tags': ['a']}``), in one join;
     None when an item shown is anything else."""
     count = MAX_COLLECTION[level]
+    if len(obj) < count and t in _WHOLE_REPR:
+        # Shown whole (most containers): the C repr of the container itself, when its items
+        # are plain scalars and no text is long enough to be cut.
+        found = set(map(type, obj)) | set(map(type, obj.values())) if t is dict else set(map(type, obj))
+        if found <= _FLAT_ITEMS and (found.isdisjoint(_TEXTS) or
+                                     _texts_fit(chain(obj, obj.values()) if t is dict else obj, found)):
+            return repr(obj)
     items = list(islice(obj.items() if t is dict else obj, count))
     shown = items[:count - 1]
     scalars = [x for pair in shown for x in pair] if t is dict else shown
@@ -117,8 +124,7 @@ def _flat_repr(obj: Any, t: type, level: int) -> Any:
         if texts is None:
             return None
         body = ", ".join(["%s: %s" % pair for pair in zip(texts[::2], texts[1::2])] if t is dict else texts)
-    elif found.isdisjoint(_TEXTS) or max(map(len, scalars if found <= _TEXTS else
-                                             [x for x in scalars if type(x) in _TEXTS])) <= MAX_STRING_INNER:
+    elif found.isdisjoint(_TEXTS) or _texts_fit(scalars, found):
         # Nothing to cut: the items' own reprs, joined by the C repr of a dict or list.
         body = repr(dict(shown) if t is dict else shown)[1:-1]
     elif t is dict:
@@ -131,6 +137,15 @@ def _flat_repr(obj: Any, t: type, level: int) -> Any:
     elif comma and len(shown) == 1:
         suffix = "," + suffix
     return prefix + body + suffix
+
+
+# Exact containers whose C repr is the one _flat_repr joins, an empty one's too ("set()" is not).
+_WHOLE_REPR = frozenset((dict, list, tuple))
+
+
+def _texts_fit(items: Iterable[Any], found: Set[type]) -> bool:
+    """Whether no text among ``items`` (of the types ``found``) is cut at the next level."""
+    return max(map(len, items if found <= _TEXTS else [x for x in items if type(x) in _TEXTS])) <= MAX_STRING_INNER
 
 
 def _nested_texts(outer: Any, items: List[Any], found: Set[type], level: int) -> Optional[List[str]]:

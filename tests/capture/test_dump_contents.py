@@ -627,6 +627,21 @@ def test_sources_and_metadata(workdir: Path) -> None:
     assert dump.exception.type == "json.decoder.JSONDecodeError"
 
 
+def test_texts_beyond_ascii_and_a_lone_surrogate_come_back_as_they_were(workdir: Path) -> None:
+    # The safe layer's JSON holds texts as UTF-8; a lone surrogate (a file name's undecodable
+    # byte) has no UTF-8 form, and its member is written escaped instead.
+    dump = crash(workdir, """
+        # café 雪
+        def open_city(city):
+            raise ValueError("no file \\udcff.csv for " + city)
+        open_city("Zürich 雪")
+    """)
+    assert dump.exception.message == "no file \udcff.csv for Zürich 雪"
+    assert dump.frames[-1].variables["city"].repr == "'Zürich 雪'"
+    assert "# café 雪\n" in dump.sources[dump.frames[-1].filename].text
+    assert dump.frames[-1].locals["city"] == "Zürich 雪"
+
+
 @pytest.mark.parametrize("argv, shown", [
     ("[pathlib.Path('prog.py'), b'--token=abc123', 3, 2.5, object(), Word('plain')]",
      ["prog.py", "--token=<redacted>", "3", "2.5", "<object>", "plain"]),
