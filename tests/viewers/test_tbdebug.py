@@ -585,6 +585,16 @@ def test_debug_leaves_the_crash_as_it_found_it(crash, tmp_path, version):
         assert before[3] == "(5, ZeroDivisionError('division by zero'), 'kept')\n"
 
 
+def test_an_assignment_stays_when_the_frame_changes_as_in_3_13s_pdb(crash, tmp_path):
+    """`!x = 50` then `up` and `down`: Python 3.13's pdb keeps it (PEP 667), older ones put the
+    local's value back; tbdebug keeps it on every Python, as TERMINAL.md says."""
+    dump = crash("divide.py", "5", "0")
+    commands = "!x = 50\n!z = 1\nup\ndown\np x, z\nq\n"
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands, python=python_3_13()).stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands).stdout)
+    assert replay[4] == live[4] == "(50, 1)\n"
+
+
 @pytest.mark.parametrize("command", ["restart", "run"])
 def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
     done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, stdin=f"{command}\n")
