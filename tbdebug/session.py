@@ -4,7 +4,7 @@ import bdb
 import contextlib
 import os
 import sys
-from typing import Any, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
+from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, links_of, walk
@@ -280,11 +280,19 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
         do_b = do_break
 
         def do_debug(self, arg: str) -> None:
-            super().do_debug(arg)
-            # pdb ends `debug` by tracing again, as over a running program; a post-mortem traces
-            # nothing, and tracing would stop the session in pdb's own code (cmd.py's postcmd),
-            # off the dump's frames, where `quit` raises BdbQuit out of the prompt.
-            sys.settrace(None)
+            # The code `debug` runs has the crash frame's namespaces, where its pdb keeps books
+            # that would outlast it: `__return__` (`where` then shows the crashed call as
+            # returned, `div()->None`), `__exception__`, and (3.12+) the convenience variables,
+            # which it clears as it ends ($_frame, $_exception, $name: NameError).
+            with _books_kept([self.curframe_locals, *(frame.f_globals for frame, _ in self.stack)]):
+                try:
+                    super().do_debug(arg)
+                finally:
+                    # pdb ends `debug` by tracing again, as over a running program; a post-mortem
+                    # traces nothing, and tracing would stop the session in the next Python code
+                    # called (cmd.py's postcmd, _books_kept's exit), off the dump's frames, where
+                    # `quit` raises BdbQuit out of the prompt.
+                    sys.settrace(None)
 
         def do_whatis(self, arg: str) -> None:
             # pdb names type(value): for a placeholder, tbdump's class, not the one the value had.
@@ -314,6 +322,27 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
     session = ReplayPdb(readrc=False)
     session.rcLines = _rc_lines()
     return session
+
+
+# What pdb writes into the namespaces of the frames it stops in.
+_CONVENIENCE = "__pdb_convenience_variables"
+_BOOKS = ("__return__", "__exception__", _CONVENIENCE)
+
+
+@contextlib.contextmanager
+def _books_kept(namespaces: Iterable[Any]) -> Iterator[None]:
+    """Each namespace's _BOOKS as they were before, after whatever pdb wrote there meanwhile
+    (its convenience variables copied: pdb changes that dict in place)."""
+    unique = {id(space): cast(Dict[str, Any], space) for space in namespaces}.values()
+    kept = [(space, {name: dict(space[name]) if name == _CONVENIENCE else space[name]
+                     for name in _BOOKS if name in space}) for space in unique]
+    try:
+        yield
+    finally:
+        for space, books in kept:
+            for name in _BOOKS:
+                space.pop(name, None)
+            space.update(books)
 
 
 def _rc_lines() -> List[str]:

@@ -561,6 +561,40 @@ def test_debug_steps_through_the_dumps_code_and_the_session_goes_on_at_the_crash
     assert "after quit" not in done.stdout
 
 
+@pytest.mark.parametrize("version", ["the tests' own", "3.13"])
+def test_debug_leaves_the_crash_as_it_found_it(crash, tmp_path, version):
+    """The code `debug` runs shares the crash frame's namespaces, where pdb keeps its books: it
+    left `__return__` there (`where` then showed `div()->None` and `retval` None, as if the crashed
+    call had returned), `__exception__`, and (3.12+) cleared the convenience variables as it ended
+    (`p $_exception`: NameError).  pdb.post_mortem() is lost in its own code after `debug`, so the
+    reference is the same session before it."""
+    python = sys.executable if version != "3.13" else python_3_13()
+    dump = crash("divide.py", "5", "0", python=python)
+    probes = "where\nretval\np sorted(locals())\np $_frame.f_lineno, $_exception, $mark\n"
+    # Stepped to the expression's return (`--Return--`), then to an exception it raises.
+    commands = ("$mark = 'kept'\n" + probes + "debug div(6, 3)\nn\nc\ndebug div(1, 0)\nn\nc\n"
+                + probes + "q\n")
+    done = run(tbdebug(dump, python=python), tmp_path, stdin=commands)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    replay = answers(done.stdout)
+    before, after = replay[1:5], replay[7:11]
+    assert "--Return--" in replay[5] and "ZeroDivisionError" in replay[6]
+    assert after == before
+    assert before[0].endswith("divide.py(5)div()\n-> return x / y\n") and before[1] == "*** Not yet returned!\n"
+    if version == "3.13":
+        assert before[3] == "(5, ZeroDivisionError('division by zero'), 'kept')\n"
+
+
+def test_an_assignment_stays_when_the_frame_changes_as_in_3_13s_pdb(crash, tmp_path):
+    """`!x = 50` then `up` and `down`: Python 3.13's pdb keeps it (PEP 667), older ones put the
+    local's value back; tbdebug keeps it on every Python, as TERMINAL.md says."""
+    dump = crash("divide.py", "5", "0")
+    commands = "!x = 50\n!z = 1\nup\ndown\np x, z\nq\n"
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands, python=python_3_13()).stdout)
+    replay = answers(run(tbdebug(dump), tmp_path, stdin=commands).stdout)
+    assert replay[4] == live[4] == "(50, 1)\n"
+
+
 @pytest.mark.parametrize("command", ["restart", "run"])
 def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
     done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path, stdin=f"{command}\n")
