@@ -38,6 +38,9 @@ PAGED_TYPES = BUILTIN_CONTAINERS | {"numpy.ndarray"}
 # The exact builtins whose dunders and methods only the loaded object shows (_type_rows), by
 # qualified name: the containers, and bytes, which debugpy opens on them alone (no items).
 TYPE_ROW_TYPES = BUILTIN_CONTAINERS | {"bytes"}
+# What debugpy groups as a function besides FUNCTION_TYPES: the method descriptors a class body
+# makes (inspect.isroutine), by qualified name.
+ROUTINE_DESCRIPTORS = frozenset({"staticmethod", "classmethod", "functools.partialmethod"})
 # How a class's repr starts, the class an Enum or a Flag included.
 CLASS_REPRS = ("<class '", "<enum '", "<flag '")
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
@@ -159,7 +162,7 @@ def scope_group(name: str, value: Value) -> Optional[str]:
         return GROUP_SPECIAL
     if name.startswith("_") or name.endswith("__"):
         return None
-    if value.type in FUNCTION_TYPES or value.qualtype in FUNCTION_TYPES:
+    if value.type in FUNCTION_TYPES or value.qualtype in FUNCTION_TYPES or value.qualtype in ROUTINE_DESCRIPTORS:
         return GROUP_FUNCTION
     if value.repr.startswith(CLASS_REPRS):
         return GROUP_CLASS
