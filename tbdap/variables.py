@@ -36,11 +36,13 @@ GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
 BUILTIN_CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
 PAGED_TYPES = BUILTIN_CONTAINERS | {"numpy.ndarray"}
 # The exact builtins whose dunders and methods only the loaded object shows (_type_rows), by
-# qualified name: the containers, and bytes, which debugpy opens on them alone (no items).
-TYPE_ROW_TYPES = BUILTIN_CONTAINERS | {"bytes"}
+# qualified name: the containers, and the leaves debugpy opens on them alone (no items).
+LEAVES_WITH_TYPE_ROWS = {"bytes", "ellipsis", "NotImplementedType"}
+TYPE_ROW_TYPES = BUILTIN_CONTAINERS | LEAVES_WITH_TYPE_ROWS
 # What debugpy groups as a function besides FUNCTION_TYPES: the method descriptors a class body
 # makes (inspect.isroutine), by qualified name.
-ROUTINE_DESCRIPTORS = frozenset({"staticmethod", "classmethod", "functools.partialmethod"})
+ROUTINE_DESCRIPTORS = frozenset({"staticmethod", "classmethod", "functools.partialmethod",
+                                 "functools.cached_property"})
 # How a class's repr starts, the class an Enum or a Flag included.
 CLASS_REPRS = ("<class '", "<enum '", "<flag '")
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
@@ -290,7 +292,7 @@ class VariableTree:
             return True
         value = row.value
         return (value.expandable or bool(value.children)
-                or (value.qualtype == "bytes" and not value.placeholder and self.objects.allowed))
+                or (value.qualtype in LEAVES_WITH_TYPE_ROWS and not value.placeholder and self.objects.allowed))
 
     # -- rendering ------------------------------------------------------------
 

@@ -172,7 +172,7 @@ def _own_attributes(obj: Any, start: int, groups: Optional[Dict[str, int]]) -> L
 
 
 def type_attributes(obj: Any) -> List[LiveChild]:
-    """A builtin container's (or bytes') attributes, all its type's (dunders and methods, bound to it), in
+    """A builtin container's (or bytes', Ellipsis's) attributes, all its type's (dunders and methods, bound to it), in
     debugpy's order and groups: what debugpy lists under it and ``children`` leaves out."""
     return _attribute_children(obj) if type(obj) in _TYPE_ROWS else []
 
@@ -721,7 +721,7 @@ class _EnvironValue:
 # Exact builtin scalars: describing one runs none of the program's code, and it has no children.
 SCALARS = frozenset((int, float, str, bytes, bool, type(None), complex))
 _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
-_TYPE_ROWS = _CONTAINERS | {bytes}  # as tbdap.variables.TYPE_ROW_TYPES
+_TYPE_ROWS = _CONTAINERS | {bytes, type(Ellipsis), type(NotImplemented)}  # as tbdap.variables.TYPE_ROW_TYPES
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 
