@@ -38,12 +38,17 @@ purpose, the difference is applied to debugpy's side here, by name:
 - RESTORED_CACHE: an attribute a class caches when first asked and its pickle leaves
   out is on the live object, not on the one a replay restores: pathlib's `_str`, set
   once the path is printed, which a safe-mode replay shows from the dump's preview.
-- SAFE_TYPE_ROWS: in safe mode a list, tuple, dict, set, frozenset or bytes has no
-  "special variables"/"function variables" groups (its type's dunders and methods,
-  which only a loaded object shows, as docs/DAP.md says): a bytes then has no children.
+- SAFE_TYPE_ROWS: in safe mode a list, tuple, dict, set, frozenset, bytes, Ellipsis or
+  NotImplemented has no "special variables"/"function variables" groups (its type's
+  dunders and methods, which only a loaded object shows, as docs/DAP.md says): the
+  last three then have no children.
 - SAFE_OPAQUE: in safe mode a module's or a typing object's contents (which capture
   does not preview: a module is pickled by reference, typing's aliases list their
   attributes slowly) are one row saying they are not loaded.
+- SAFE_LONG_TEXT: in safe mode a str or bytes longer than a preview keeps
+  (TBDUMP_MAX_STRING, 4096 characters) is the preview's, cut in the middle with
+  "...", where debugpy shows 64 KiB of it: only their first 2000 characters are
+  compared.
 - HASH_SEED: the live program, its capture and tbdap run with one PYTHONHASHSEED, so
   that a set of strings (ipaddress's `_HEX_DIGITS`) lists in one order everywhere.
 Memory addresses (0x…) are the only values normalised.  debugpy runs the
@@ -474,7 +479,8 @@ def values(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str,
     return {f["name"]: f["locals"] for f in user_frames(client, stopped, tbdap)[1]}
 
 
-TYPE_ROWS = {"list", "tuple", "dict", "set", "frozenset", "bytes"}
+TYPE_ROWS = {"list", "tuple", "dict", "set", "frozenset", "bytes", "ellipsis", "NotImplementedType"}
+PREVIEWED_TEXT = 4096
 NOT_LOADED = [("…", "<not captured: its contents (safe mode: objects are not loaded (nothing from the file is run))>",
                "", None)]
 
@@ -487,6 +493,8 @@ def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]
             out.append(row)
             continue
         name, value, typ, kids = row
+        if safe and typ in ("str", "bytes") and len(value) > PREVIEWED_TEXT:
+            value = value[:2000]  # SAFE_LONG_TEXT
         if kids is not None and safe and (typ == "module" or value.startswith("typing.")):
             kids = NOT_LOADED  # SAFE_OPAQUE
         elif kids is not None and safe and typ in TYPE_ROWS:
@@ -501,7 +509,7 @@ def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]
 def test_everyday_values_show_as_debugpy_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Paths, times and zones, enums, dataclasses, named tuples, the collections types, buffers,
     classes and their descriptors, a module, typing objects, addresses, namespaces, slotted
-    objects, a long text and raw bytes: every row as under debugpy, replayed and replayed in safe
+    objects, a long text and long raw bytes: every row as under debugpy, replayed and replayed in safe
     mode.  A bytes has debugpy's groups of its type's dunders and methods (it had no children); a
     staticmethod, classmethod or partialmethod local is under "function variables" (it was a row
     of its own); an attribute that raises AttributeError (a slot never set) has no row (it was an
@@ -514,4 +522,10 @@ def test_everyday_values_show_as_debugpy_in_both_modes(tmp_path: Path, monkeypat
     dump = make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS)
     for safe in (False, True):
         want = {frame: as_replayed(rows, safe) for frame, rows in expected.items()}
-        assert replayed(dump, values, safe=safe) == want, "safe" if safe else "normal"
+        got = replayed(dump, values, safe=safe)
+        if safe:
+            cut = [r for r in got["check"] if r[0] in ("text", "raw")]
+            assert [r[1][2000:].count("...") for r in cut] == [1, 1], cut
+            got = {frame: [r[:1] + (r[1][:2000],) + r[2:] if r[0] in ("text", "raw") else r for r in rows]
+                   for frame, rows in got.items()}
+        assert got == want, "safe" if safe else "normal"

@@ -6,13 +6,13 @@ import collections
 import dataclasses
 import datetime
 import enum
+import functools
 import ipaddress
 import json
 import pathlib
 import types
 import weakref
 import zoneinfo
-from functools import partialmethod
 from typing import List, NamedTuple, Optional, TypedDict
 
 
@@ -67,6 +67,10 @@ class Plugin(metaclass=Meta):
     def label(self):
         return self.kind
 
+    @functools.cached_property
+    def slug(self):
+        return self.kind.lower()
+
     @staticmethod
     def make():
         return Plugin()
@@ -75,7 +79,7 @@ class Plugin(metaclass=Meta):
     def named(cls):
         return cls()
 
-    renamed = partialmethod(setattr, "kind")
+    renamed = functools.partialmethod(setattr, "kind")
 
 
 class Compact:
@@ -118,7 +122,8 @@ def check(rows):
     cut = slice(1, 10, 2)
     node = Node()
     caches = [weakref.WeakValueDictionary({"n": node})]  # its own children hold a closure no dump restores
-    prop, static, klass, partial_method = (Plugin.__dict__[name] for name in ("label", "make", "named", "renamed"))
+    prop, static, klass, partial_method, cached = (Plugin.__dict__[name]
+                                                   for name in ("label", "make", "named", "renamed", "slug"))
     plugin_class, meta = Plugin, Meta
     module = json
     error = KeyError("missing")
@@ -128,8 +133,9 @@ def check(rows):
     space = types.SimpleNamespace(a=1, b="x")
     frozen = types.MappingProxyType({"k": 1})
     compact, mixed = Compact(), Mixed()
-    text = "lorem ipsum " * 200
-    raw = bytes(range(0, 256, 15))
+    text = "lorem ipsum " * 9000  # past what a preview keeps
+    raw = bytes(range(0, 256, 15)) * 400
+    dots, unsupported = ..., NotImplemented
     return rows[0]
 
 
