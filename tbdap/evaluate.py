@@ -304,7 +304,8 @@ class Evaluator:
             value = _length(self._lookup(node.args[0], ctx, why), ast.unparse(node), why)
         else:
             value = self._lookup(node, ctx, why)
-        return Row(expression, value, expression)
+        # Opened, a value the preview holds no contents of says why, as the Variables view does.
+        return Row(expression, value, expression, live=functools.partial(self.objects.resolve, value))
 
     def _lookup(self, node: ast.AST, ctx: FrameContext, why: str) -> Value:
         if isinstance(node, ast.Name):

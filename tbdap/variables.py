@@ -33,9 +33,16 @@ SUMMARY_NAMES = frozenset((LEN_NAME, preview.ARRAY_MIN, preview.ARRAY_MAX))
 GROUP_LABELS = {GROUP_SPECIAL: "special variables", GROUP_FUNCTION: "function variables",
                 GROUP_CLASS: "class variables"}
 GROUP_ORDER = (GROUP_SPECIAL, GROUP_FUNCTION, GROUP_CLASS)
-# The types whose dunders and methods only the loaded object shows (_type_rows), by qualified name.
 BUILTIN_CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
 PAGED_TYPES = BUILTIN_CONTAINERS | {"numpy.ndarray"}
+# The exact builtins whose dunders and methods only the loaded object shows (_type_rows), by
+# qualified name: the containers, and the leaves debugpy opens on them alone (no items).
+LEAVES_WITH_TYPE_ROWS = {"bytes", "ellipsis", "NotImplementedType"}
+TYPE_ROW_TYPES = BUILTIN_CONTAINERS | LEAVES_WITH_TYPE_ROWS
+# What debugpy groups as a function besides FUNCTION_TYPES: the method descriptors a class body
+# makes (inspect.isroutine), by qualified name.
+ROUTINE_DESCRIPTORS = frozenset({"staticmethod", "classmethod", "functools.partialmethod",
+                                 "functools.cached_property"})
 # How a class's repr starts, the class an Enum or a Flag included.
 CLASS_REPRS = ("<class '", "<enum '", "<flag '")
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
@@ -157,7 +164,7 @@ def scope_group(name: str, value: Value) -> Optional[str]:
         return GROUP_SPECIAL
     if name.startswith("_") or name.endswith("__"):
         return None
-    if value.type in FUNCTION_TYPES or value.qualtype in FUNCTION_TYPES:
+    if value.type in FUNCTION_TYPES or value.qualtype in FUNCTION_TYPES or value.qualtype in ROUTINE_DESCRIPTORS:
         return GROUP_FUNCTION
     if value.repr.startswith(CLASS_REPRS):
         return GROUP_CLASS
@@ -283,7 +290,9 @@ class VariableTree:
     def _expandable(self, row: Row) -> bool:
         if row.children is not None or row.items is not None:
             return True
-        return row.value.expandable or bool(row.value.children)
+        value = row.value
+        return (value.expandable or bool(value.children)
+                or (value.qualtype in LEAVES_WITH_TYPE_ROWS and not value.placeholder and self.objects.allowed))
 
     # -- rendering ------------------------------------------------------------
 
@@ -462,7 +471,7 @@ class VariableTree:
         rows).  Read from the loaded object, bound to it as debugpy shows them; without one
         (safe mode, not restored) there is nothing true to show, and nothing is.  ``load``
         False: only from an object the row already holds."""
-        if row.value.qualtype not in BUILTIN_CONTAINERS or not self.objects.allowed or not (load or row.has_obj):
+        if row.value.qualtype not in TYPE_ROW_TYPES or not self.objects.allowed or not (load or row.has_obj):
             return []
         # Only the bound methods are read from it: the items stay the preview's while it holds them all.
         found, obj, _ = self._live(row, keep=False)

@@ -172,9 +172,9 @@ def _own_attributes(obj: Any, start: int, groups: Optional[Dict[str, int]]) -> L
 
 
 def type_attributes(obj: Any) -> List[LiveChild]:
-    """A builtin container's attributes, all its type's (dunders and methods, bound to it), in
+    """A builtin container's (or bytes', Ellipsis's) attributes, all its type's (dunders and methods, bound to it), in
     debugpy's order and groups: what debugpy lists under it and ``children`` leaves out."""
-    return _attribute_children(obj) if type(obj) in _CONTAINERS else []
+    return _attribute_children(obj) if type(obj) in _TYPE_ROWS else []
 
 
 def _len_entry(obj: Any, stop: Optional[int]) -> List[LiveChild]:
@@ -331,14 +331,13 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
     except BudgetExceeded:
         raise
     except BaseException:
-        listed = _Listed((), 0, frozenset())
+        listed = _Listed((), 0, frozenset(), ())
         try:
             listed = _facts(tuple(sorted(vars(obj), key=debugpy_order)))
         except BaseException:
             pass
     names = listed.names
     plain = len(names) - listed.special  # the dunders sort last
-    out: List[LiveChild] = []
     if groups is not None and listed.special:
         # Special by name alone: counted, never read.
         groups[GROUP_SPECIAL] = groups.get(GROUP_SPECIAL, 0) + listed.special
@@ -346,10 +345,16 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
     methods = _class_methods(obj) if groups is not None else None
     groupable = listed.groupable
     skipped = skipped_attributes(type(obj))  # None but for pandas' (tbdump.views)
-    for index, name in enumerate(names):
+    # Read in dir()'s order, as debugpy reads them, and listed in debugpy's: reading a
+    # property that caches (a path's `parts` sets `_pparts`) decides what a later name shows.
+    found: List[Optional[LiveChild]] = [None] * len(names)
+    for index in listed.reads:
+        if index >= len(names):
+            continue  # a dunder only counted
+        name = names[index]
         if skipped is not None and (name in skipped or (methods is not None and name in methods)):
             if name in skipped:
-                out.append(_live((name, skipped[name], "." + name, None)))
+                found[index] = _live((name, skipped[name], "." + name, None))
             continue
         if groups is not None and methods is not None and name in methods and name in groupable:
             groups[GROUP_FUNCTION] = groups.get(GROUP_FUNCTION, 0) + 1
@@ -358,6 +363,10 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
             attr = getattr(obj, name)
         except BudgetExceeded:
             raise
+        except AttributeError as exc:
+            if skipped is None:
+                continue  # a slot never set, a property that found nothing: debugpy lists no row
+            attr = _skipped_error(exc)
         except BaseException as exc:
             attr = _Unreadable(exc) if skipped is None else _skipped_error(exc)
         if skipped is not None and (inspect.isroutine(attr) or isinstance(attr, types.MethodWrapperType)):
@@ -366,8 +375,8 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
         if groups is not None and group is not None:
             groups[group] = groups.get(group, 0) + 1
             continue
-        out.append(_live((name, attr, "." + name, group)))
-    return out
+        found[index] = _live((name, attr, "." + name, group))
+    return [child for child in found if child is not None]
 
 
 def _skipped_error(exc: BaseException) -> str:
@@ -381,6 +390,7 @@ class _Listed(NamedTuple):
     names: Tuple[str, ...]   # in debugpy's order (debugpy_order)
     special: int             # how many of them are __dunders__: the last ones
     groupable: FrozenSet[str]  # those a group may take (_groupable)
+    reads: Tuple[int, ...]   # the indices of names in the order debugpy reads them (dir()'s, sorted)
 
 
 # dir() of the instances of one class, as _listed gives it.  Every Session or datetime of
@@ -412,7 +422,8 @@ _STR = frozenset((str,))
 def _facts(names: Tuple[str, ...]) -> _Listed:
     """``names``, already in debugpy's order, with their kinds."""
     special = sum(1 for name in names if name.startswith("__") and name.endswith("__"))
-    return _Listed(names, special, frozenset(name for name in names if _groupable(name)))
+    return _Listed(names, special, frozenset(name for name in names if _groupable(name)),
+                   tuple(sorted(range(len(names)), key=names.__getitem__)))
 
 
 # What a class holds for a method; a classmethod or staticmethod only around a
@@ -713,6 +724,7 @@ _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 # Their names, and their qualnames, the same: a builtin type's __name__ is a new string each time
 # it is read, one a preview held (ten thousand of a 900-frame capture).
 _BUILTIN_NAMES: Dict[type, str] = {t: class_name(t) for t in SCALARS | _CONTAINERS | FIXED_REPR_TYPES}
+_TYPE_ROWS = _CONTAINERS | {bytes, type(Ellipsis), type(NotImplemented)}  # as tbdap.variables.TYPE_ROW_TYPES
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 

@@ -35,6 +35,22 @@ purpose, the difference is applied to debugpy's side here, by name:
 - STOPPED_DESCRIPTION: debugpy's stopped event describes the exception by its
   message; tbdap's says "Paused on exception", as DESIGN.md's DAP conventions
   fix it (the message is in exceptionInfo, which is compared).
+- RESTORED_CACHE: an attribute a class caches when first asked and its pickle leaves
+  out is on the live object, not on the one a replay restores: pathlib's `_str`, set
+  once the path is printed, which a safe-mode replay shows from the dump's preview.
+- SAFE_TYPE_ROWS: in safe mode a list, tuple, dict, set, frozenset, bytes, Ellipsis or
+  NotImplemented has no "special variables"/"function variables" groups (its type's
+  dunders and methods, which only a loaded object shows, as docs/DAP.md says): the
+  last three then have no children.
+- SAFE_OPAQUE: in safe mode a module's or a typing object's contents (which capture
+  does not preview: a module is pickled by reference, typing's aliases list their
+  attributes slowly) are one row saying they are not loaded.
+- SAFE_LONG_TEXT: in safe mode a str or bytes longer than a preview keeps
+  (TBDUMP_MAX_STRING, 4096 characters) is the preview's, cut in the middle with
+  "...", where debugpy shows 64 KiB of it: only their first 2000 characters are
+  compared.
+- HASH_SEED: the live program, its capture and tbdap run with one PYTHONHASHSEED, so
+  that a set of strings (ipaddress's `_HEX_DIGITS`) lists in one order everywhere.
 Memory addresses (0x…) are the only values normalised.  debugpy runs the
 program with `-X frozen_modules=off`; the dump is made, and tbdap run, with the
 same flag so that module reprs ("from '…'" rather than "(frozen)") come out the
@@ -112,7 +128,24 @@ _parents: Dict[Tuple[int, int], Dict[str, Any]] = {}
 
 def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
     thread_id = stopped["body"]["threadId"]
-    frames = client.ok("stackTrace", {"threadId": thread_id})["stackFrames"]
+    user, out_frames = user_frames(client, stopped, tbdap)
+    info = client.ok("exceptionInfo", {"threadId": thread_id})
+    # "Add to Watch" on the stopped frame's __exception__ row: the exception itself, and
+    # what it is chained to.
+    watched = [client.ok("evaluate", {"expression": "__exception__[1]" + link, "frameId": user[0][1]["id"],
+                                      "context": "watch"})
+               for link in ("", ".__cause__", ".__context__", ".__suppress_context__")]
+    return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
+            # STOPPED_DESCRIPTION: the description is left out.
+            "stopped": (stopped["body"]["reason"], stopped["body"].get("text")),
+            "watched": [(normal(w["result"]), w["type"]) for w in watched]}
+
+
+def user_frames(client: DapClient, stopped: Dict[str, Any],
+                tbdap: bool) -> Tuple[List[Tuple[int, Dict[str, Any]]], List[Dict[str, Any]]]:
+    """The program's frames, each with its segment, and what each shows: where, and its locals'
+    variable tree."""
+    frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
     segments: List[List[Dict[str, Any]]] = [[]]
     segment_of = ""
     for f in frames:
@@ -139,16 +172,7 @@ def snapshot(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[st
         out_frames.append({"name": name, "line": f["line"], "column": f["column"],
                            "endColumn": f.get("endColumn"), "path": f["source"]["path"],
                            "locals": local_rows})
-    info = client.ok("exceptionInfo", {"threadId": thread_id})
-    # "Add to Watch" on the stopped frame's __exception__ row: the exception itself, and
-    # what it is chained to.
-    watched = [client.ok("evaluate", {"expression": "__exception__[1]" + link, "frameId": user[0][1]["id"],
-                                      "context": "watch"})
-               for link in ("", ".__cause__", ".__context__", ".__suppress_context__")]
-    return {"frames": out_frames, "exception": (info["exceptionId"], info["description"]),
-            # STOPPED_DESCRIPTION: the description is left out.
-            "stopped": (stopped["body"]["reason"], stopped["body"].get("text")),
-            "watched": [(normal(w["result"]), w["type"]) for w in watched]}
+    return user, out_frames
 
 
 # What VS Code (1.139, no Python extension) sends as `evaluate` with context "hover" when the
@@ -448,3 +472,60 @@ def test_set_value_on_a_global_changes_the_modules_variable_as_debugpy(tmp_path:
     assert expected["<module> watch"] == expected["withdraw watch"] == "7", expected
     assert ("acct", "7") in expected["<module> Locals"] and ("acct", "7") in expected["withdraw Globals"], expected
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), set_global) == expected
+
+
+def values(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Each program frame's locals, as variable trees (user_frames)."""
+    return {f["name"]: f["locals"] for f in user_frames(client, stopped, tbdap)[1]}
+
+
+TYPE_ROWS = {"list", "tuple", "dict", "set", "frozenset", "bytes", "ellipsis", "NotImplementedType"}
+PREVIEWED_TEXT = 4096
+NOT_LOADED = [("…", "<not captured: its contents (safe mode: objects are not loaded (nothing from the file is run))>",
+               "", None)]
+
+
+def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]]:
+    """debugpy's variable tree as a replay shows it, by the rules above."""
+    out: List[Tuple[Any, ...]] = []
+    for row in rows:
+        if len(row) == 1:
+            out.append(row)
+            continue
+        name, value, typ, kids = row
+        if safe and typ in ("str", "bytes") and len(value) > PREVIEWED_TEXT:
+            value = value[:2000]  # SAFE_LONG_TEXT
+        if kids is not None and safe and (typ == "module" or value.startswith("typing.")):
+            kids = NOT_LOADED  # SAFE_OPAQUE
+        elif kids is not None and safe and typ in TYPE_ROWS:
+            kids = [k for k in kids if k[0] not in GROUPS] or None  # SAFE_TYPE_ROWS
+        elif kids is not None:
+            kids = [k for k in as_replayed(kids, safe)
+                    if safe or not (k[0] == "_str" and typ.endswith("Path"))]  # RESTORED_CACHE
+        out.append((name, value, typ, kids))
+    return out
+
+
+def test_everyday_values_show_as_debugpy_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths, times and zones, enums, dataclasses, named tuples, the collections types, buffers,
+    classes and their descriptors, a module, typing objects, addresses, namespaces, slotted
+    objects, a long text and long raw bytes: every row as under debugpy, replayed and replayed in safe
+    mode.  A bytes has debugpy's groups of its type's dunders and methods (it had no children); a
+    staticmethod, classmethod or partialmethod local is under "function variables" (it was a row
+    of its own); an attribute that raises AttributeError (a slot never set) has no row (it was an
+    error row), and a property that caches is read in debugpy's order (a path's `_pparts` was
+    set by reading `parts` first)."""
+    monkeypatch.setenv("PYTHONHASHSEED", "0")  # HASH_SEED
+    program = PROGRAMS / "everyday.py"
+    expected = live(program, values)
+    assert len(expected.get("check", ())) > 40, expected
+    dump = make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS)
+    for safe in (False, True):
+        want = {frame: as_replayed(rows, safe) for frame, rows in expected.items()}
+        got = replayed(dump, values, safe=safe)
+        if safe:
+            cut = [r for r in got["check"] if r[0] in ("text", "raw")]
+            assert [r[1][2000:].count("...") for r in cut] == [1, 1], cut
+            got = {frame: [r[:1] + (r[1][:2000],) + r[2:] if r[0] in ("text", "raw") else r for r in rows]
+                   for frame, rows in got.items()}
+        assert got == want, "safe" if safe else "normal"

@@ -109,3 +109,23 @@ def test_a_key_matches_whatever_order_it_is_written_in(replay: Replay) -> None:
     assert result("ledger[frozenset({-1, -2})]") == result("ledger[frozenset({-2, -1})]") == "'pair'"
     assert result("ledger[-1]") == "'minus one'"
     assert [result(e) for e in ("recent[-1]", "totals[-3]", "pair[-1]")] == ["'c'", "10", "'right'"]
+
+
+def test_a_watch_whose_contents_the_preview_lacks_says_why_as_the_view_does(replay: Replay) -> None:
+    """A watched module or typing object opens on the row its Variables view row opens on,
+    which says safe mode is why its contents are not shown; the watch said "no object stands
+    behind this preview"."""
+    client = replay("everyday", safe=True)
+    frame_id = top_frame(client)
+
+    def rows(ref: int) -> List[Dict[str, Any]]:
+        return client.ok("variables", {"variablesReference": ref})["variables"]
+
+    def opened(ref: int) -> List[Any]:
+        return [(r["name"], r["value"]) for r in rows(ref)]
+    listed = {r["name"]: r for r in rows(client.ok("scopes", {"frameId": frame_id})["scopes"][0]["variablesReference"])}
+    for name in ("module", "hint"):
+        in_view = opened(listed[name]["variablesReference"])
+        assert "safe mode" in in_view[0][1], in_view  # the case holds: the preview has no contents
+        watched = client.ok("evaluate", {"expression": name, "frameId": frame_id, "context": "watch"})
+        assert opened(watched["variablesReference"]) == in_view, name
