@@ -59,9 +59,11 @@ process).
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -441,6 +443,38 @@ def test_console_output_keeps_stderr_apart_as_debugpy(tmp_path: Path) -> None:
     expected = live(program, console_output)
     assert expected == {"stdout": "out 1\nout 2\n", "stderr": "err\n"}, expected
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), console_output) == expected
+
+
+def printed_while_running(client: DapClient, stopped: Dict[str, Any], tbdap: bool, release: Path) -> Dict[str, Any]:
+    """A console line that prints, then runs on until the test makes ``release``: whether its
+    output reached the console while it ran."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    seq = client.send("evaluate", {"expression": "print('waiting'); [__import__('time').sleep(0.02) for _ in "
+                                                 "iter(lambda: __import__('os').path.exists(%r), True)]"
+                                                 % str(release), "frameId": top["id"], "context": "repl"})
+    try:
+        deadline = time.monotonic() + 30
+        while not stdout(client) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen = stdout(client)
+    finally:
+        release.touch()
+    client.response(seq)
+    return {"shown while running": seen}
+
+
+def stdout(client: DapClient) -> str:
+    return "".join(e["body"]["output"] for e in client.events("output") if e["body"].get("category") == "stdout")
+
+
+def test_console_output_shows_as_it_is_printed_as_debugpy(tmp_path: Path) -> None:
+    """A console line that prints as it goes (a loop, a slow call) shows each line as printed, as
+    under debugpy; tbdap sent it all once the line had run."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, functools.partial(printed_while_running, release=tmp_path / "live"))
+    assert expected == {"shown while running": "waiting\n"}, expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS),
+                    functools.partial(printed_while_running, release=tmp_path / "replay")) == expected
 
 
 def set_global(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
