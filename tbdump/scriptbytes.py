@@ -27,7 +27,8 @@ def non_utf8_error(path: str, data: bytes) -> Optional[SyntaxError]:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        # 3.10's tokenizer has read the next line when it says so, and names that one.
+        line = data.count(b"\n", 0, exc.start) + (2 if sys.version_info[:2] == (3, 10) else 1)
         return SyntaxError(f"Non-UTF-8 code starting with '\\x{data[exc.start]:02x}' in file {path} "
                            f"on line {line}, but no encoding declared; see {_PEP_263} for details")
     return None
