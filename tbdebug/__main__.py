@@ -77,11 +77,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _debug(args: argparse.Namespace) -> int:
     from tbdump.termtext import printable
 
-    from .cli import fail, open_dump, prepare_output, safe_mode_notes, say
+    from .cli import fail, open_dump, prepare_terminal, safe_mode_notes, say
     from .hook import HookError, find_debugger
     from .session import PROG, NoFrames, SessionError, choose, describe_chain, open_debugger
 
-    prepare_output()
+    prepare_terminal()
     dump = open_dump(PROG, args)
     try:
         debugger = find_debugger()

@@ -18,16 +18,22 @@ def add_dump_arguments(parser: argparse.ArgumentParser) -> None:
                              "(also TBDUMP_SAFE=1)")
 
 
-def prepare_output() -> None:
-    """Whatever a dump holds prints: a character the terminal's encoding lacks shows as an escape.
+def prepare_terminal() -> None:
+    """Whatever a dump holds prints, and whatever is typed is read, in any terminal encoding.
 
-    Lone surrogates and control characters are escaped by ``say`` and (in pdb)
-    by tbdebug's session; this covers the rest, such as CJK text on a Latin-1
-    terminal, which would otherwise end the viewer with a UnicodeEncodeError.
+    On output, a character the encoding lacks shows as an escape. Lone surrogates and
+    control characters are escaped by ``say`` and (in pdb) by tbdebug's session; this
+    covers the rest, such as CJK text on a Latin-1 terminal, which would otherwise end
+    the viewer with a UnicodeEncodeError. On input, bytes the encoding cannot decode
+    (``p données`` typed under PYTHONIOENCODING=ascii) become surrogates, as Python
+    reads them in the C locale, so the prompt answers them with one line where the
+    strict decoder ended the viewer in a UnicodeDecodeError traceback.
     """
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    if isinstance(sys.stdin, io.TextIOWrapper) and sys.stdin.errors == "strict":
+        sys.stdin.reconfigure(errors="surrogateescape")
 
 
 def say(prog: str, text: str, file: Optional[TextIO] = None) -> None:

@@ -24,14 +24,13 @@ from pygls.exceptions import (FeatureRequestError, JsonRpcInvalidParams, JsonRpc
 from pygls.io_ import run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
-from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 import tbdump
 from tbdump.localsource import decode_source, read_local
 from tbdump.termtext import printable
 
-from . import __version__, dumpfiles, render
+from . import __version__, dumpfiles, render, uris
 from . import options as opts
 from .answers import Crashes, Finding, Severity, Span
 from .index import LoadedDump, file_key
@@ -165,7 +164,7 @@ class TbLanguageServer(LanguageServer):
     def _open_doc(self, path: str) -> Optional[TextDocument]:
         key = file_key(path)
         for uri, doc in self.workspace.text_documents.items():
-            local = to_fs_path(uri)
+            local = uris.path_of(uri)
             if local is not None and file_key(local) == key:
                 return cast(TextDocument, doc)
         return None
@@ -195,7 +194,7 @@ class TbLanguageServer(LanguageServer):
 
     def uri_of(self, path: str) -> str:
         doc = self._open_doc(path)
-        return doc.uri if doc is not None else (from_fs_path(path) or path)
+        return doc.uri if doc is not None else uris.uri_of(path)
 
     def to_range(self, span: Span) -> types.Range:
         lines = self.lines_of(span.path) or []
@@ -225,7 +224,7 @@ class TbLanguageServer(LanguageServer):
             related_information=related or None, data={"dump": finding.dump})
 
     def publish(self, uri: str) -> None:
-        path = to_fs_path(uri)
+        path = uris.path_of(uri)
         findings = self.crashes.findings(path) if path is not None else []
         diagnostics = [self.diagnostic(f) for f in findings]
         # Opening a file right after the dumps loaded would otherwise send the same list
@@ -381,7 +380,7 @@ class TbLanguageServer(LanguageServer):
                 await self.check(path)
 
     def workspace_folders(self) -> List[str]:
-        return [p for p in (to_fs_path(f.uri) for f in self.workspace.folders.values()) if p]
+        return [p for p in (uris.path_of(f.uri) for f in self.workspace.folders.values()) if p]
 
     def resolve(self, path: str) -> str:
         """A dump path from the user: relative ones are taken from the first workspace folder."""
@@ -447,7 +446,7 @@ def shutdown(ls: TbLanguageServer, params: None) -> None:
 async def watched_files_changed(ls: TbLanguageServer,
                                 params: types.DidChangeWatchedFilesParams) -> None:
     for event in params.changes:
-        path = to_fs_path(event.uri)
+        path = uris.path_of(event.uri)
         if path is not None and dumpfiles.is_dump(path) and path not in ls.closed \
                 and (not ls.options.dump_files or path in ls.explicit):
             await ls.check(path)
@@ -480,7 +479,7 @@ def _under(path: str, folders: Sequence[str]) -> bool:
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: TbLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-    path = to_fs_path(params.text_document.uri)
+    path = uris.path_of(params.text_document.uri)
     if path is not None and not ls.options.dump_files:
         # An editor started on a single file has no workspace: look beside the file.
         for dump in dumpfiles.discover([os.path.dirname(path)], deep=False):
@@ -502,7 +501,7 @@ def did_change_or_close(ls: TbLanguageServer,
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: TbLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
     await ls.ready()
-    path = to_fs_path(params.text_document.uri)
+    path = uris.path_of(params.text_document.uri)
     lines = ls.lines_of(path) if path is not None else None
     if path is None or lines is None or params.position.line >= len(lines):
         return None
@@ -523,7 +522,7 @@ async def hover(ls: TbLanguageServer, params: types.HoverParams) -> Optional[typ
 async def inline_value(ls: TbLanguageServer,
                        params: types.InlineValueParams) -> List[types.InlineValue]:
     await ls.ready()
-    path = to_fs_path(params.text_document.uri)
+    path = uris.path_of(params.text_document.uri)
     if path is None:
         return []
     values = ls.crashes.values(path, params.range.start.line + 1, params.range.end.line + 1)
@@ -538,7 +537,7 @@ def _tagged(text: str, dump: str) -> str:
 async def inlay_hint(ls: TbLanguageServer,
                      params: types.InlayHintParams) -> List[types.InlayHint]:
     await ls.ready()
-    path = to_fs_path(params.text_document.uri)
+    path = uris.path_of(params.text_document.uri)
     if path is None or not ls.options.inlay_hints:
         return []
     lines = ls.lines_of(path) or []
@@ -558,7 +557,7 @@ async def inlay_hint(ls: TbLanguageServer,
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
 async def code_lens(ls: TbLanguageServer, params: types.CodeLensParams) -> List[types.CodeLens]:
     await ls.ready()
-    path = to_fs_path(params.text_document.uri)
+    path = uris.path_of(params.text_document.uri)
     if path is None:
         return []
     lenses = []

@@ -84,12 +84,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from tbdebug.cli import fail, open_dump, prepare_output, safe_mode_notes, say
+    from tbdebug.cli import fail, open_dump, prepare_terminal, safe_mode_notes, say
     from tbdump.localsource import install_sources
 
     from .loader import PeepshowMissing, import_peepshow
 
-    prepare_output()
+    prepare_terminal()
     try:
         import_peepshow()
     except PeepshowMissing as exc:

@@ -90,6 +90,20 @@ def test_a_compiled_script_runs_as_python_runs_it(workdir: Path) -> None:
     assert (proc.returncode, proc.stderr) == (1, "tbdump: Bad magic number in .pyc file\n")
 
 
+@pytest.mark.parametrize("latin1", [
+    b"print('ran')\n# \xe9t\xe9 in a comment\n",   # tbdump ran it, which python refuses
+    b"x = 1\ns = 'caf\xe9'\n",                       # tbdump said "(unicode error) 'utf-8' codec ..."
+], ids=["comment", "string"])
+def test_a_script_not_in_utf8_without_a_coding_cookie_is_refused_as_python_refuses_it(
+        workdir: Path, latin1: bytes) -> None:
+    (workdir / "latin.py").write_bytes(latin1)
+    plain = run([PYTHON, "latin.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "latin.py"], workdir)
+    assert plain.stderr.startswith("SyntaxError: Non-UTF-8 code starting with '\\xe9' in file ")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        plain.returncode, plain.stdout, plain.stderr + "Traceback dumped into: traceback.pkl\n")
+
+
 def test_a_zip_app_and_a_package_from_a_zip_are_dumped_with_their_source(workdir: Path) -> None:
     """A guard (this worked): the zipimporter's get_source gives the lines Python shows."""
     with zipfile.ZipFile(workdir / "libs.zip", "w") as libs:

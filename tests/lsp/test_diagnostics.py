@@ -1,6 +1,7 @@
 """Diagnostics: the crash, its call sites and chained exceptions, on the files of a real dump."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -151,6 +152,22 @@ async def test_published_for_user_files_without_opening(client: LanguageClient,
     diags = await diagnostics(client, (workspace / "prog.py").as_uri())
     assert {d.severity for d in diags} == {types.DiagnosticSeverity.Error,
                                           types.DiagnosticSeverity.Information}
+
+
+async def test_a_folder_whose_name_is_not_utf8_has_its_crash_published(client: LanguageClient,
+                                                                       workspace: Path) -> None:
+    """A name's bytes that are not UTF-8 ("caf\\xe9", Latin-1) are escapes in its URI, as
+    Neovim and pathlib write it: the crash is published there and its stack points there.
+    tblsp took the folder for 'caf\\ufffd', which does not exist, and published nothing."""
+    folder = Path(os.fsdecode(os.fsencode(workspace) + b"/caf\xe9"))
+    crash(folder, DIVIDE, args=["5", "0"])
+    await start(client, folder)
+    uri = (folder / "prog.py").as_uri()
+    assert "/caf%E9/prog.py" in uri
+    [error] = by_severity(await diagnostics(client, uri), types.DiagnosticSeverity.Error)
+    assert error.message == "ZeroDivisionError: division by zero"
+    assert error.related_information is not None
+    assert {r.location.uri for r in error.related_information} == {uri}
 
 
 async def test_opening_a_file_does_not_publish_again(client: Client, workspace: Path) -> None:

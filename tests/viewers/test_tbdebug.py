@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, Optional
@@ -10,7 +11,7 @@ import pytest
 
 from ..conftest import globals_unreadable
 from ..trust.test_xversion import _interpreter, _venv
-from .children import run
+from .children import child_env, run
 from .conftest import _unavailable
 
 PDB = r"\(Pdb\)"
@@ -519,6 +520,29 @@ def test_pdbrc_files_are_run_as_pdb_runs_them_and_one_it_cannot_read_is_named(cr
     assert "\ntbdebug: .pdbrc: not read: it is not utf-8 text (byte 6: invalid continuation byte)\n" \
         in replay.stdout
     assert answers(replay.stdout) == ["'hello from ~/.pdbrc'\n", ""]
+
+
+@pytest.mark.parametrize("terminal_env, typed", [
+    ({"PYTHONIOENCODING": "ascii"}, "é".encode("utf-8")),   # a UTF-8 terminal, an ASCII Python
+    # A Latin-1 terminal, a Python reading UTF-8 strictly (as in en_US.UTF-8; C.UTF-8 escapes).
+    ({"PYTHONIOENCODING": "utf-8"}, "é".encode("latin-1")),
+], ids=["ascii-python", "latin1-terminal"])
+def test_typed_bytes_the_encoding_cannot_decode_are_pdbs_one_line_error(crash, tmp_path, terminal_env, typed):
+    """Typed bytes stdin's encoding cannot decode reach pdb as surrogates, as Python reads them
+    in the C locale, and pdb answers as it does there; tbdebug, like pdb outside the C locale,
+    ended in a UnicodeDecodeError traceback at `input()`."""
+    dump = crash("divide.py", "5", "0")
+    commands = b'p "' + typed + b'"\np x\nq\n'
+    c_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}
+    live = subprocess.run([sys.executable, "-c", LIVE.format(chosen="exc"), "divide.py", "5", "0"],
+                          cwd=tmp_path, env=child_env(c_locale), input=commands, capture_output=True,
+                          timeout=120)
+    replay = subprocess.run(tbdebug(dump), cwd=tmp_path, env=child_env(terminal_env), input=commands,
+                            capture_output=True, timeout=120)
+    assert replay.returncode == 0 and replay.stderr == b"", replay.stderr.decode(errors="replace")
+    assert answers(replay.stdout.decode()) == answers(live.stdout.decode())
+    assert answers(live.stdout.decode())[0].startswith("*** UnicodeEncodeError: ")
+    assert answers(live.stdout.decode())[1] == "5\n"
 
 
 def test_a_breakpoint_says_that_only_debug_reaches_it(crash, tmp_path):

@@ -216,6 +216,20 @@ def test_safe_mode_unpickles_nothing(crash, terminal, tmp_path, monkeypatch):
     assert marker.exists()
 
 
+def test_typed_text_the_encoding_cannot_decode_is_an_unknown_command(crash, terminal):
+    """In a UTF-8 terminal, a Python whose stdin is ASCII reads "données" as surrogates (as
+    in the C locale): peepshow says it knows no such command and goes on, where tbpeep
+    ended in a UnicodeDecodeError traceback."""
+    peep = terminal(tbpeep(crash("divide.py", "5", "0")), env={"PYTHONIOENCODING": "ascii"})
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.line("données")
+    peep.wait_transcript(r"^Unknown command 'donn\\udcc3\\udca9es'\.$")
+    peep.wait_screen(r"^list i >\s*$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+    assert not any("Traceback" in line for line in peep.transcript())
+
+
 def test_ctrl_c_or_ctrl_d_at_the_notes_leaves_without_a_traceback(crash, terminal):
     dump = crash("divide.py", "5", "0")
     for key in ("C-c", "C-d"):
