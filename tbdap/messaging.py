@@ -29,8 +29,9 @@ class RequestError(Exception):
 
 
 def log(text: str) -> None:
-    """A diagnostic line for whoever reads the adapter's stderr (never stdout: it carries DAP)."""
-    print("tbdap: " + text, file=sys.stderr, flush=True)
+    """A diagnostic line for whoever reads the adapter's stderr (never stdout: it carries DAP; nor
+    sys.stderr, which shows the replay's output in the client's console while it is served)."""
+    print("tbdap: " + text, file=sys.__stderr__, flush=True)
 
 
 @overload
@@ -130,6 +131,11 @@ class Connection:
         """Whether the client cancelled the request being handled: its program code stops."""
         running = self._running
         return running is not None and running[1] in CANCELLABLE and running[0] in self._cancelled
+
+    def send_output(self, category: str, text: str) -> None:
+        """``text`` in the client's console; a line end is added where it lacks one (VS Code would
+        run the next output on)."""
+        self.send_event("output", {"category": category, "output": text if text.endswith("\n") else text + "\n"})
 
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
         message: Dict[str, Any] = {"seq": 0, "type": "event", "event": event}
@@ -323,6 +329,6 @@ class Connection:
     def _report_bad_input(self, text: str) -> None:
         log(text)
         try:
-            self.send_event("output", {"category": "stderr", "output": "tbdap: %s\n" % text})
+            self.send_output("stderr", "tbdap: %s" % text)
         except OSError:
             pass
