@@ -5,7 +5,7 @@ import contextlib
 import io
 import sys
 import threading
-from typing import Callable, Iterator, List, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 
 class Console:
@@ -50,10 +50,19 @@ class Written(io.TextIOBase):
     """sys.stdout or sys.stderr, writing to the console under its category (and keeping nothing:
     a session's program output would otherwise pile up for as long as the session lasts)."""
 
-    def __init__(self, console: Console, category: str) -> None:
+    def __init__(self, console: Console, category: str, fd: Optional[int] = None) -> None:
         super().__init__()
         self._console = console
         self._category = category
+        self._fd = fd
+
+    def fileno(self) -> int:
+        """The descriptor the stream stands in for, where there is one: a library that hands it to C
+        (faulthandler.enable() as it is imported) works as it did, its C output on the adapter's own
+        stream, never the protocol's (over stdio fd 1 is stderr too)."""
+        if self._fd is None:
+            raise io.UnsupportedOperation("fileno")
+        return self._fd
 
     def writable(self) -> bool:
         return True
@@ -77,9 +86,17 @@ def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
     """
     console = Console(output)
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = Written(console, "stdout"), Written(console, "stderr")
+    sys.stdout, sys.stderr = (Written(console, category, _fd(stream))
+                              for category, stream in (("stdout", saved[0]), ("stderr", saved[1])))
     try:
         yield
     finally:
         sys.stdout, sys.stderr = saved
         console.send()
+
+
+def _fd(stream: Any) -> Optional[int]:
+    try:
+        return int(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None

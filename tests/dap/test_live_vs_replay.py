@@ -582,7 +582,8 @@ def test_what_a_value_prints_as_it_is_shown_reaches_the_console_as_debugpy(tmp_p
     own stderr, which VS Code shows only in its Output panel. A warning: debugpy silences those of the
     code it runs to show a value; tbdap shows it, once, as stderr, as it shows those of restoring
     (scikit-learn's InconsistentVersionWarning says a value may be wrong), which it cannot tell apart
-    while both run at once."""
+    while both run at once. The restoring enables faulthandler, as a library may as it is imported:
+    the console's sys.stderr has the descriptor it stands in for, as the adapter's had."""
     program = PROGRAMS / "noisy.py"
     expected = live(program, shown_noisy)
     assert expected == {"value": "Noisy()", "printed": ["repr of Noisy"], "warned": []}, expected

@@ -1,4 +1,5 @@
 """A value whose restoring and whose repr print and warn, as some classes do."""
+import faulthandler
 import warnings
 
 
@@ -7,6 +8,7 @@ class Noisy:
         self.size = 1
 
     def __setstate__(self, state):
+        faulthandler.enable()  # as a library may as it is imported: sys.stderr has a descriptor
         print("restoring Noisy")
         self.__dict__.update(state)
 
