@@ -6,7 +6,6 @@ import builtins
 import contextlib
 import functools
 import inspect
-import io
 import itertools
 import keyword
 import re
