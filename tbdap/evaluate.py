@@ -6,7 +6,6 @@ import builtins
 import contextlib
 import functools
 import inspect
-import io
 import itertools
 import keyword
 import re
@@ -19,6 +18,7 @@ from tbdump import preview
 from tbdump.lazymembers import unread_globals
 from tbdump.model import Frame, Value, not_captured
 
+from .console import Console, Written
 from .messaging import RequestError
 from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
 
@@ -208,54 +208,6 @@ class Missing:
         return Missing(child, self._tbdap_reason, self._tbdap_resolve)
 
 
-class _Console:
-    """What evaluated code writes to sys.stdout and sys.stderr, sent a line at a time as written (a
-    loop that prints shows as it runs, as under debugpy), in the order written, stderr as stderr
-    (VS Code colours it)."""
-
-    def __init__(self, output: Callable[[str, str], None]) -> None:
-        self._output = output
-        self._runs: List[Tuple[str, List[str]]] = []   # (category, parts), not sent yet
-
-    def write(self, category: str, text: str) -> None:
-        if not self._runs or self._runs[-1][0] != category:
-            self._runs.append((category, []))
-        self._runs[-1][1].append(text)
-        if "\n" in text:
-            self.send(whole_lines=True)
-
-    def send(self, whole_lines: bool = False) -> None:
-        """Sends what was written; with ``whole_lines``, the last line waits for its end (the
-        client ends every output event with a line end)."""
-        rest: List[Tuple[str, List[str]]] = []
-        if whole_lines and self._runs:
-            category, parts = self._runs[-1]
-            text = "".join(parts)
-            cut = text.rfind("\n") + 1
-            self._runs[-1] = (category, [text[:cut]])
-            if cut < len(text):
-                rest = [(category, [text[cut:]])]
-        for category, parts in self._runs:
-            text = "".join(parts)
-            if text:
-                self._output(category, text)
-        self._runs = rest
-
-
-class _Written(io.StringIO):
-    """sys.stdout or sys.stderr for evaluated code, writing to the console under its category."""
-
-    def __init__(self, console: _Console, category: str) -> None:
-        super().__init__()
-        self._console = console
-        self._category = category
-
-    def write(self, text: str) -> int:
-        written = super().write(text)  # a str only, as sys.stdout takes
-        self._console.write(self._category, text)
-        return written
-
-
 def one_line(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     return text[-1] if text else type(exc).__name__
@@ -311,10 +263,10 @@ class Evaluator:
 
     def _run(self, code: Any, g: Dict[str, Any], loc: Dict[str, Any], expression: str,
              ctx: FrameContext, context: str) -> Any:
-        console = _Console(self.output)
+        console = Console(self.output)
         try:
-            with self.user_code(), contextlib.redirect_stdout(_Written(console, "stdout")), \
-                    contextlib.redirect_stderr(_Written(console, "stderr")):
+            with self.user_code(), contextlib.redirect_stdout(Written(console, "stdout")), \
+                    contextlib.redirect_stderr(Written(console, "stderr")):
                 return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
         except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
             raise RequestError(ctx.noted(_printed(exc) if context == "repl" else one_line(exc), expression)) from None

@@ -29,8 +29,9 @@ class RequestError(Exception):
 
 
 def log(text: str) -> None:
-    """A diagnostic line for whoever reads the adapter's stderr (never stdout: it carries DAP)."""
-    print("tbdap: " + text, file=sys.stderr, flush=True)
+    """A diagnostic line for whoever reads the adapter's stderr (never stdout: it carries DAP; nor
+    sys.stderr, which shows the replay's output in the client's console while it is served)."""
+    print("tbdap: " + text, file=sys.__stderr__, flush=True)
 
 
 @overload
@@ -103,6 +104,7 @@ class Connection:
     def __init__(self, framing: Framing) -> None:
         self._framing = framing
         self._seq = 0
+        self._send_lock = threading.Lock()
         self._after_response: List[Callable[[], None]] = []
         self.closing = False
         self._lock = threading.Lock()
@@ -130,8 +132,13 @@ class Connection:
         running = self._running
         return running is not None and running[1] in CANCELLABLE and running[0] in self._cancelled
 
+    def send_output(self, category: str, text: str) -> None:
+        """``text`` in the client's console; a line end is added where it lacks one (VS Code would
+        run the next output on)."""
+        self.send_event("output", {"category": category, "output": text if text.endswith("\n") else text + "\n"})
+
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
-        message: Dict[str, Any] = {"seq": self._next_seq(), "type": "event", "event": event}
+        message: Dict[str, Any] = {"seq": 0, "type": "event", "event": event}
         if body is not None:
             message["body"] = body
         self._write(message)
@@ -288,7 +295,7 @@ class Connection:
 
     def _respond(self, request_seq: int, command: str, success: bool,
                  body: Optional[Dict[str, Any]] = None, error: Optional[tuple] = None) -> None:
-        message: Dict[str, Any] = {"seq": self._next_seq(), "type": "response",
+        message: Dict[str, Any] = {"seq": 0, "type": "response",
                                    "request_seq": request_seq, "success": success, "command": command}
         if error is not None:
             error_id, text, show_user = error
@@ -305,7 +312,12 @@ class Connection:
         waiting; such an event is dropped.
         """
         try:
-            self._framing.write(message)
+            # Numbered as written: the program's code restoring a value in the background prints
+            # from its own thread, and each message has a seq of its own, rising in the order sent.
+            with self._send_lock:
+                self._seq += 1
+                message["seq"] = self._seq
+                self._framing.write(message)
         except Unencodable as exc:
             what = message.get("command") or message.get("event")
             log("internal error: could not encode the %s %r: %s" % (message.get("type"), what, exc))
@@ -317,10 +329,6 @@ class Connection:
     def _report_bad_input(self, text: str) -> None:
         log(text)
         try:
-            self.send_event("output", {"category": "stderr", "output": "tbdap: %s\n" % text})
+            self.send_output("stderr", "tbdap: %s" % text)
         except OSError:
             pass
-
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq

@@ -9,6 +9,7 @@ from typing import BinaryIO, Callable
 
 from tbdump.listening import announce, listen
 
+from .console import program_streams
 from .framing import Framing
 from .messaging import Connection, log
 
@@ -21,7 +22,7 @@ def serve_stdio(make_handler: HandlerFactory) -> None:
     protocol_in, protocol_out = _claim_stdin(), _claim_stdout()
     connection = Connection(Framing(protocol_in, protocol_out))
     try:
-        connection.serve(make_handler(connection))
+        _serve(connection, make_handler)
     except BrokenPipeError:
         pass  # the client went away while we answered
     finally:
@@ -31,6 +32,18 @@ def serve_stdio(make_handler: HandlerFactory) -> None:
         # would wait until the client closed its end. (Unbuffered, the output flushes nothing.)
         protocol_in.raw.close()
         protocol_out.close()
+
+
+def _serve(connection: Connection, make_handler: HandlerFactory) -> None:
+    """Serves one client; what the replay's code prints meanwhile shows in its debug console."""
+    def output(category: str, text: str) -> None:
+        try:
+            connection.send_output(category, text)
+        except OSError:
+            pass  # the client went away: there is no console left to show it in
+
+    with program_streams(output):
+        connection.serve(make_handler(connection))
 
 
 def _claim_stdin() -> io.BufferedReader:
@@ -77,7 +90,7 @@ def _serve_socket(client: socket.socket, make_handler: HandlerFactory) -> None:
         writer = client.makefile("wb")
         connection = Connection(Framing(reader, writer))
         try:
-            connection.serve(make_handler(connection))
+            _serve(connection, make_handler)
         except OSError as exc:  # the client vanished mid-answer: the next one is still welcome
             log("connection lost: %s" % exc)
         finally:

@@ -206,7 +206,7 @@ class Session:
     # -- helpers --------------------------------------------------------------
 
     def output(self, category: str, text: str) -> None:
-        self.conn.send_event("output", {"category": category, "output": text if text.endswith("\n") else text + "\n"})
+        self.conn.send_output(category, text)
 
     def tell(self, category: str, text: str) -> None:
         """Say something of tbdap's own, holding the dump's text: its control characters

@@ -563,3 +563,38 @@ def test_everyday_values_show_as_debugpy_in_both_modes(tmp_path: Path, monkeypat
             got = {frame: [r[:1] + (r[1][:2000],) + r[2:] if r[0] in ("text", "raw") else r for r in rows]
                    for frame, rows in got.items()}
         assert got == want, "safe" if safe else "normal"
+
+
+def shown_noisy(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """A hover on a value whose restoring and repr print, and whose repr warns: what reached the console."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    hover = client.ok("evaluate", {"expression": "noisy", "frameId": top["id"], "context": "hover"})
+    client.ok("evaluate", {"expression": "1", "frameId": top["id"], "context": "repl"})  # its events came before
+    printed = {category: "".join(e["body"]["output"] for e in client.events("output")
+                                 if e["body"].get("category") == category) for category in ("stdout", "stderr")}
+    return {"value": hover["result"], "printed": [line for line in printed["stdout"].splitlines() if "Noisy" in line],
+            "warned": [line for line in printed["stderr"].splitlines() if "Warning" in line]}
+
+
+def test_what_a_value_prints_as_it_is_shown_reaches_the_console_as_debugpy(tmp_path: Path) -> None:
+    """A repr that prints as a hover shows its value: the print is stdout in the debug console, as
+    under debugpy, and so is what restoring the value printed (a __setstate__); tbdap left both on its
+    own stderr, which VS Code shows only in its Output panel. A warning: debugpy silences those of the
+    code it runs to show a value; tbdap shows it, once, as stderr, as it shows those of restoring
+    (scikit-learn's InconsistentVersionWarning says a value may be wrong), which it cannot tell apart
+    while both run at once. The restoring enables faulthandler, as a library may as it is imported:
+    the console's sys.stderr has the descriptor it stands in for, as the adapter's had."""
+    program = PROGRAMS / "noisy.py"
+    expected = live(program, shown_noisy)
+    assert expected == {"value": "Noisy()", "printed": ["repr of Noisy"], "warned": []}, expected
+    client = DapClient.spawn([sys.executable, *FLAGS, "-m", "tbdap"], name="tbdap")
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(make_dump(program, tmp_path / "dump.pkl", FLAGS))})
+        got = shown_noisy(client, stopped, tbdap=True)
+    finally:
+        client.close()
+    warns = program.read_text().splitlines().index('        warnings.warn("Noisy is deprecated")') + 1
+    assert got == dict(expected, printed=["restoring Noisy", "repr of Noisy"],
+                       warned=["%s:%d: UserWarning: Noisy is deprecated" % (program, warns)]), got
+    assert "Noisy" not in client.stderr, client.stderr

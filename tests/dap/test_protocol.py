@@ -856,3 +856,16 @@ def test_frames_above_the_handler_follow_a_label(tbdap: Callable[..., DapClient]
     assert label["name"].startswith("Callers of the frame that handled the exception")
     assert names[:2] == ["risky", "guarded"]
     assert names[names.index(label["name"]) + 1:] == ["main", "<module>"]
+
+
+def test_a_setting_ignored_is_said_in_the_debug_console(tbdap: Callable[..., DapClient],
+                                                        dumps: Callable[[str], Path]) -> None:
+    """A TBDUMP_ setting tbdap cannot read is said once in the debug console, in the terminal tools'
+    words; it went only to the adapter's stderr, which VS Code keeps in its Output panel."""
+    client = tbdap(env={"TBDUMP_SAFE": "maybe", "TBDUMP_MAX_SECONDS": "soon"})
+    client.initialize()
+    client.start("launch", {"dumpFile": str(dumps("nested"))})
+    client.ok("threads")  # the events of the launch came before its answer
+    said = client.output_text()
+    for name, raw in (("TBDUMP_SAFE", "maybe"), ("TBDUMP_MAX_SECONDS", "soon")):
+        assert said.count("tbdump: ignoring %s=%r: expected " % (name, raw)) == 1, said

@@ -1,0 +1,102 @@
+"""What code run in the replay writes to sys.stdout and sys.stderr, sent to the client's debug console."""
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import threading
+from typing import Any, Callable, Iterator, List, Optional, Tuple
+
+
+class Console:
+    """What is written to sys.stdout and sys.stderr, sent a line at a time as written (a loop that
+    prints shows as it runs, as under debugpy), in the order written, stderr as stderr (VS Code
+    colours it). Written to from any thread: the background restoring of values runs the
+    program's code too."""
+
+    def __init__(self, output: Callable[[str, str], None]) -> None:
+        self._output = output
+        self._runs: List[Tuple[str, List[str]]] = []   # (category, parts), not sent yet
+        self._lock = threading.RLock()
+
+    def write(self, category: str, text: str) -> None:
+        with self._lock:
+            if not self._runs or self._runs[-1][0] != category:
+                self._runs.append((category, []))
+            self._runs[-1][1].append(text)
+            if "\n" in text:
+                self.send(whole_lines=True)
+
+    def send(self, whole_lines: bool = False) -> None:
+        """Sends what was written; with ``whole_lines``, the last line waits for its end (the
+        client ends every output event with a line end)."""
+        with self._lock:
+            rest: List[Tuple[str, List[str]]] = []
+            if whole_lines and self._runs:
+                category, parts = self._runs[-1]
+                text = "".join(parts)
+                cut = text.rfind("\n") + 1
+                self._runs[-1] = (category, [text[:cut]])
+                if cut < len(text):
+                    rest = [(category, [text[cut:]])]
+            runs, self._runs = self._runs, rest
+            for category, parts in runs:
+                text = "".join(parts)
+                if text:
+                    self._output(category, text)
+
+
+class Written(io.TextIOBase):
+    """sys.stdout or sys.stderr, writing to the console under its category (and keeping nothing:
+    a session's program output would otherwise pile up for as long as the session lasts)."""
+
+    def __init__(self, console: Console, category: str, fd: Optional[int] = None) -> None:
+        super().__init__()
+        self._console = console
+        self._category = category
+        self._fd = fd
+
+    def fileno(self) -> int:
+        """The descriptor the stream stands in for, where there is one: a library that hands it to C
+        (faulthandler.enable() as it is imported) works as it did, its C output on the adapter's own
+        stream, never the protocol's (over stdio fd 1 is stderr too)."""
+        if self._fd is None:
+            raise io.UnsupportedOperation("fileno")
+        return self._fd
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # as sys.stdout refuses it
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        self._console.write(self._category, text)
+        return len(text)
+
+
+@contextlib.contextmanager
+def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
+    """sys.stdout and sys.stderr write to the console while a client is served.
+
+    What the program's code prints or warns while a value is restored or shown (a __setstate__,
+    a __repr__), and a ``tbdump: ignoring TBDUMP_...`` line about a setting read for the replay,
+    then show in the debug console, where debugpy shows a program's output, not on the adapter's
+    stderr, which VS Code keeps in its Output panel. tbdap's own diagnostics stay on stderr
+    (messaging.log).
+    """
+    console = Console(output)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (Written(console, category, _fd(stream))
+                              for category, stream in (("stdout", saved[0]), ("stderr", saved[1])))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        console.send()
+
+
+def _fd(stream: Any) -> Optional[int]:
+    try:
+        return int(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
