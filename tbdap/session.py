@@ -204,6 +204,14 @@ class Session:
         # million-item container again.
         self._listed: Dict[int, Tuple[Row, Dict[str, Row]]] = {}
 
+    def close(self) -> None:
+        """Closes the session's dump once its client is gone: its file now, not when the
+        collector gets to it (a server would hold one more file open for each client)."""
+        for dump in (self.preloaded, self.replay.dump if self.replay is not None else None):
+            if dump is not None:
+                dump.close()
+        self.preloaded = self.replay = None
+
     # -- helpers --------------------------------------------------------------
 
     def output(self, category: str, text: str) -> None:
