@@ -1,31 +1,43 @@
 """Transports: one DAP client over stdio, or one client after another on a TCP port."""
 from __future__ import annotations
 
+import gc
 import io
 import os
 import socket
 import sys
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Protocol
 
+from tbdump.heldsignals import HeldSignals, deliver
 from tbdump.listening import announce, listen
 
 from .console import program_streams
 from .framing import Framing
 from .messaging import Connection, log
 
+
+class Handler(Protocol):
+    """The request handler of one connection (its `<command>_request` methods are looked up)."""
+
+    def close(self) -> None:
+        """Frees what the connection's session holds, once it has ended."""
+
+
 # Builds the request handler for one connection (a fresh replay per client).
-HandlerFactory = Callable[[Connection], object]
+HandlerFactory = Callable[[Connection], Handler]
 
 
 def serve_stdio(make_handler: HandlerFactory) -> None:
     """Serves the client on stdin/stdout; anything else printed goes to stderr."""
     protocol_in, protocol_out = _claim_stdin(), _claim_stdout()
     connection = Connection(Framing(protocol_in, protocol_out))
+    handler = make_handler(connection)
     try:
-        _serve(connection, make_handler)
+        _serve(connection, handler)
     except BrokenPipeError:
         pass  # the client went away while we answered
     finally:
+        handler.close()
         # Closed now, not left to the collector, which under -X dev warns of each file it
         # closes at exit. The input through its raw file: after a disconnect the reader thread
         # still waits in a read, holding the buffered stream's lock, and closing that stream
@@ -34,7 +46,7 @@ def serve_stdio(make_handler: HandlerFactory) -> None:
         protocol_out.close()
 
 
-def _serve(connection: Connection, make_handler: HandlerFactory) -> None:
+def _serve(connection: Connection, handler: Handler) -> None:
     """Serves one client; what the replay's code prints meanwhile shows in its debug console."""
     def output(category: str, text: str) -> None:
         try:
@@ -43,7 +55,7 @@ def _serve(connection: Connection, make_handler: HandlerFactory) -> None:
             pass  # the client went away: there is no console left to show it in
 
     with program_streams(output):
-        connection.serve(make_handler(connection))
+        connection.serve(handler)
 
 
 def _claim_stdin() -> io.BufferedReader:
@@ -81,7 +93,26 @@ def serve_tcp(make_handler: HandlerFactory, host: str, port: int, what: str, exp
             client, address = listener.accept()
             log("client connected from %s:%s" % address[:2])
             _serve_socket(client, make_handler)
+            _free_the_replay()
             log("client %s:%s disconnected; waiting for the next one" % address[:2])
+
+
+def _free_the_replay() -> None:
+    """Frees the replay of the client just gone before the next one loads its own.
+
+    Its objects are in reference cycles (a frame's locals, the program's own objects) that only
+    a full collection frees, and tbdap builds most of what it makes with the collector paused
+    (tbdump.fields.collector_paused), so that one would hardly ever come: a server grew by each
+    client's replay, to a GiB after 200 of them. Ctrl-C is held meanwhile: landing in a
+    finalizer the collection runs, it would be "Exception ignored" and the server go on.
+    """
+    held = HeldSignals(lambda signum: None)
+    held.hold()
+    try:
+        gc.collect()
+    finally:
+        held.release()
+    deliver(held.arrived)
 
 
 def _serve_socket(client: socket.socket, make_handler: HandlerFactory) -> None:
@@ -89,11 +120,13 @@ def _serve_socket(client: socket.socket, make_handler: HandlerFactory) -> None:
         reader = client.makefile("rb")
         writer = client.makefile("wb")
         connection = Connection(Framing(reader, writer))
+        handler = make_handler(connection)
         try:
-            _serve(connection, make_handler)
+            _serve(connection, handler)
         except OSError as exc:  # the client vanished mid-answer: the next one is still welcome
             log("connection lost: %s" % exc)
         finally:
+            handler.close()
             # Ends the reader thread's wait on a client that stays connected after its
             # disconnect: closing the stream under that wait would block until the client
             # went away, and with it every client after this one.

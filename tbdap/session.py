@@ -199,9 +199,18 @@ class Session:
         # changes: a module's 640 000 globals are sorted and grouped once, not for each page of them.
         self._scope_built: Dict[Tuple[int, str], Tuple[int, List[Row]]] = {}
         self._ref_context: Dict[int, FrameContext] = {}
-        # The rows each variablesReference last listed, by name: setVariable finds its
-        # target there, without listing a million-item container again.
-        self._listed: Dict[int, Dict[str, Row]] = {}
+        # The rows each variablesReference listed, by name, since it last stood for another row
+        # (a hover asked again): setVariable finds its target there, without listing a
+        # million-item container again.
+        self._listed: Dict[int, Tuple[Row, Dict[str, Row]]] = {}
+
+    def close(self) -> None:
+        """Closes the session's dump once its client is gone: its file now, not when the
+        collector gets to it (a server would hold one more file open for each client)."""
+        for dump in (self.preloaded, self.replay.dump if self.replay is not None else None):
+            if dump is not None:
+                dump.close()
+        self.preloaded = self.replay = None
 
     # -- helpers --------------------------------------------------------------
 
@@ -516,7 +525,7 @@ class Session:
         scopes = []
         for name, kind in (("Locals", "locals"), ("Globals", "globals")):
             row = Row(name, Value(type="", repr=""), children=[])
-            ref = replay.tree.handle(row)
+            ref = replay.tree.handle(row, slot=("scope", entry.id, kind))
             self._scopes[ref] = (ctx, kind, entry)
             self._ref_context[ref] = ctx
             scope = {"name": name, "variablesReference": ref, "expensive": False}
@@ -564,7 +573,10 @@ class Session:
             row.children = self._scope_rows(*self._scopes[ref])
         kids = replay.tree.children(row, flt, start, count)
         ctx = self._ref_context.get(ref)
-        self._listed.setdefault(ref, {}).update((kid.name, kid) for kid in kids)
+        listed = self._listed.get(ref)
+        if listed is None or listed[0] is not row:
+            listed = self._listed[ref] = row, {}
+        listed[1].update((kid.name, kid) for kid in kids)
         out = []
         for kid in kids:
             variable = replay.tree.variable(kid, ref, hex_ints=bool(fmt.get("hex")))
@@ -584,7 +596,8 @@ class Session:
         if ref in self._scopes:
             target, a_global = name, self._scopes[ref][1] == "globals"
         else:
-            shown = self._listed.get(ref, {})
+            listed = self._listed.get(ref)
+            shown = listed[1] if listed is not None and listed[0] is parent else {}
             match = shown.get(name) if name in shown else next(
                 (r for r in replay.tree.children(parent) if r.name == name), None)
             if match is None:
@@ -632,7 +645,9 @@ class Session:
                 raise RequestError("%s." % exc) from None
             row.value = Value(type=row.value.type, repr=text, qualtype=row.value.qualtype,
                               expandable=row.value.expandable)
-        variable = replay.tree.variable(row, 0, hex_ints=bool(fmt.get("hex")))
+        # A hover or watch asked again keeps its reference; a console output gets its own.
+        slot = None if context == "repl" else ("evaluate", entry.id, context, expression)
+        variable = replay.tree.variable(row, 0, hex_ints=bool(fmt.get("hex")), slot=slot)
         if variable["variablesReference"]:
             self._ref_context[variable["variablesReference"]] = ctx
         out = {"result": variable["value"], "type": variable["type"],

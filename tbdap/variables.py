@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from types import FrameType
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Tuple, TypeVar
 
 from tbdump import preview, unpatched
 from tbdump.budget import BudgetExceeded, Budgets, Clock, Job
@@ -263,24 +263,32 @@ class VariableTree:
         self.objects = objects
         self.clock = clock
         self._rows: Dict[int, Row] = {}
-        self._handles: Dict[Tuple[int, str], int] = {}
+        self._handles: Dict[Hashable, int] = {}
         self._next = 1
 
     # -- handles --------------------------------------------------------------
 
-    def handle(self, row: Row, parent: int = 0) -> int:
-        """The reference of an expandable row (0 for a leaf)."""
+    def handle(self, row: Row, parent: int = 0, slot: Optional[Hashable] = None) -> int:
+        """The reference of an expandable row (0 for a leaf).
+
+        A replay never resumes, so no stop ever frees a reference, and a session open for
+        hours asks for the same scopes, watches and hovers thousands of times: a child row
+        keeps the reference of its parent's and its name, and a top-level row the one of its
+        ``slot`` (a frame's scope, an expression in a frame and context), its row brought up
+        to date. Only a row with neither, a console output, which the console keeps showing
+        as it was, gets a new one each time.
+        """
         if not self._expandable(row):
             return 0
-        key = (parent, row.name)
-        if parent and key in self._handles:
+        key = (parent, row.name) if parent else slot
+        if key is not None and key in self._handles:
             ref = self._handles[key]
             self._rows[ref] = row
             return ref
         ref = self._next
         self._next += 1
         self._rows[ref] = row
-        if parent:
+        if key is not None:
             self._handles[key] = ref
         return ref
 
@@ -296,8 +304,9 @@ class VariableTree:
 
     # -- rendering ------------------------------------------------------------
 
-    def variable(self, row: Row, parent: int = 0, hex_ints: bool = False) -> Dict[str, Any]:
-        """The DAP Variable for a row."""
+    def variable(self, row: Row, parent: int = 0, hex_ints: bool = False,
+                 slot: Optional[Hashable] = None) -> Dict[str, Any]:
+        """The DAP Variable for a row (``parent`` and ``slot`` as for its handle)."""
         value = row.value
         if hex_ints:
             value = self._hex(row)
@@ -311,7 +320,7 @@ class VariableTree:
             text = "<%s>" % (value.missing or "redacted: %s" % value.redacted)
         out: Dict[str, Any] = {"name": row.name, "value": text,
                                "type": "" if row.children is not None and row.group else value.type,
-                               "variablesReference": self.handle(row, parent)}
+                               "variablesReference": self.handle(row, parent, slot)}
         if row.evaluate_name:
             out["evaluateName"] = row.evaluate_name
         attributes = []

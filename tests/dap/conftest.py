@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import pytest
 
@@ -70,6 +70,13 @@ def replay(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path]) -> Cal
 @contextlib.contextmanager
 def serving(dump: Path) -> Iterator[int]:
     """A `python -m tbdap --port 0 DUMP` server while the block runs; yields its port."""
+    with server_process(dump) as (port, _):
+        yield port
+
+
+@contextlib.contextmanager
+def server_process(dump: Path) -> Iterator[Tuple[int, subprocess.Popen]]:
+    """``serving``, yielding the server's process too (what it holds is read from /proc)."""
     proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dump)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={"PYTHONPATH": str(REPO)})
@@ -78,7 +85,7 @@ def serving(dump: Path) -> Iterator[int]:
         line = proc.stdout.readline()
         match = re.search(r"127\.0\.0\.1:(\d+)", line)
         assert match, line
-        yield int(match.group(1))
+        yield int(match.group(1)), proc
     finally:
         proc.terminate()
         proc.wait(10)
