@@ -11,7 +11,7 @@ from tbdump.chain import walk
 from tbdump.dumpfile import Dump, load
 from tbdump.errors import DumpError
 from tbdump.frameless import location_columns, syntax_location
-from tbdump.model import Child, ExceptionRecord, Frame, SyntaxDetail, Value, not_captured
+from tbdump.model import CUTS_SHOWN, Child, ExceptionRecord, Frame, SyntaxDetail, Value, not_captured
 from tbdump.pathmap import PathMapping
 from tbdump.termtext import printable
 from tbdump.framelines import source_line
@@ -52,8 +52,6 @@ PRELOAD_LIMIT = 32 << 20
 # Lines tbdap says in the console go out together, in output events of about this many
 # characters: a dump listing 100 000 cuts (or sources) costs a client a few events, not 100 000.
 OUTPUT_CHUNK = 16 << 10
-# The partial dump's cuts the console lists; `python -m tbdump.report` lists them all.
-CUTS_SHOWN = 100
 
 
 class Coordinates:
@@ -352,10 +350,7 @@ class Session:
             if dump.signature_problem and dump.signature_problem not in dump.safe_reason:
                 self.tell("important", "  " + dump.signature_problem)
         notes = ["  " + n for n in [dump.version_note] if n]
-        notes += ["  partial dump: %s" % cut for cut in meta.cut[:CUTS_SHOWN]]
-        if len(meta.cut) > CUTS_SHOWN:
-            notes.append("  partial dump: %d more cuts, which `python -m tbdump.report` lists"
-                         % (len(meta.cut) - CUTS_SHOWN))
+        notes += ["  " + note for note in meta.cut_notes(CUTS_SHOWN)]
         self.tell_lines("console", notes)
         self.conn.send_event("initialized")
         self._maybe_stop()

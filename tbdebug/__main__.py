@@ -77,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _debug(args: argparse.Namespace) -> int:
     from tbdump.termtext import printable
 
-    from .cli import fail, open_dump, prepare_terminal, safe_mode_notes, say
+    from .cli import dump_notes, fail, open_dump, prepare_terminal, say
     from .hook import HookError, find_debugger
     from .session import PROG, NoFrames, SessionError, choose, describe_chain, open_debugger
 
@@ -104,10 +104,7 @@ def _debug(args: argparse.Namespace) -> int:
     notes[:0] = [f"{args.dump}: {meta.command} crashed at {meta.time} on "
                  f"{meta.hostname} (pid {meta.pid}, Python "
                  f"{'.'.join(map(str, meta.version_info))})"]
-    notes.extend(f"cut by a capture budget: {line}" for line in meta.cut)
-    if dump.version_note:
-        notes.append(dump.version_note)
-    notes += safe_mode_notes(dump)
+    notes += dump_notes(dump)
     if len(dump.exceptions) > 1:
         notes.append(f"opening exception #{args.exception} of {len(dump.exceptions)}; "
                      "--exception N opens another:")

@@ -6,6 +6,7 @@ from typing import List, NoReturn, Optional, TextIO
 
 import tbdump
 from tbdump.command import dump_name
+from tbdump.model import CUTS_SHOWN
 from tbdump.termtext import printable
 
 
@@ -54,7 +55,14 @@ def open_dump(prog: str, args: argparse.Namespace) -> tbdump.Dump:
         fail(prog, str(exc))
 
 
-def safe_mode_notes(dump: tbdump.Dump) -> List[str]:
+def dump_notes(dump: tbdump.Dump) -> List[str]:
+    """What a terminal viewer says of the dump on opening: what its capture did not finish,
+    what its format version means here, why its objects do not load."""
+    return (dump.metadata.cut_notes(CUTS_SHOWN) + [note for note in [dump.version_note] if note]
+            + _safe_mode_notes(dump))
+
+
+def _safe_mode_notes(dump: tbdump.Dump) -> List[str]:
     """What a viewer says first of a dump whose objects do not load: why, and that every value
     it shows is a placeholder (none when they load); then why the key does not vouch for the
     dump, where --safe is the reason given: the previews shown are not vouched for either."""

@@ -564,6 +564,10 @@ def all_frames(exceptions: List[ExceptionRecord], threads: List[Thread]) -> List
     return [f for e in exceptions for f in e.frames] + [f for t in threads for f in t.frames]
 
 
+# The cuts of a partial dump a viewer lists on opening; `python -m tbdump.report` lists them all.
+CUTS_SHOWN = 100
+
+
 @dataclass
 class Metadata:
     """Where and when the dump was written, and what was cut from it."""
@@ -600,6 +604,16 @@ class Metadata:
         return "<Metadata %s %s, %s on %s (pid %d): %s%s>" % (
             self.implementation, ".".join(map(str, self.version_info)), self.time, brief(self.hostname, 40),
             self.pid, brief(self.command, 60), ", partial" if self.partial or self.cut else "")
+
+    def cut_notes(self, shown: Optional[int] = None) -> List[str]:
+        """What every viewer says of a dump whose capture was cut short: one line per cut,
+        each naming what is missing and why (a budget, a signal, a capture that failed), the
+        first ``shown`` of them and then how many more (a dump may list 100 000)."""
+        cuts = self.cut or (["capture stopped before it ended"] if self.partial else [])
+        notes = ["partial dump: %s" % cut for cut in cuts[:shown]]
+        if shown is not None and len(cuts) > shown:
+            notes.append("partial dump: %d more cuts, which `python -m tbdump.report` lists" % (len(cuts) - shown))
+        return notes
 
     def to_json(self) -> Dict[str, Any]:
         return dict(self.__dict__)

@@ -74,8 +74,8 @@ def render(dump: Dump, out: TextIO, style: Style, show_globals: bool = False) ->
                                                          meta.log.get("message", ""))))
     if meta.packages:
         out.write(style.plain("  packages  %s\n" % ", ".join("%s %s" % kv for kv in sorted(meta.packages.items()))))
-    if meta.partial or meta.cut:
-        out.write(style.where("  partial   %s\n" % ("; ".join(meta.cut) or "yes")))
+    for note in meta.cut_notes():
+        out.write(style.where("  %s\n" % note))
     if dump.version_note:
         out.write(style.where("  note      %s\n" % dump.version_note))
     for source in dump.sources.values():

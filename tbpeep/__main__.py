@@ -84,7 +84,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from tbdebug.cli import fail, open_dump, prepare_terminal, safe_mode_notes, say
+    from tbdebug.cli import dump_notes, fail, open_dump, prepare_terminal, say
     from tbdump.localsource import install_sources
 
     from .loader import PeepshowMissing, import_peepshow
@@ -95,7 +95,7 @@ def _explore(args: argparse.Namespace) -> int:
     except PeepshowMissing as exc:
         fail(PROG, str(exc))
     dump = open_dump(PROG, args)
-    notes = check_tools() + install_sources(dump) + safe_mode_notes(dump)
+    notes = check_tools() + install_sources(dump) + dump_notes(dump)
     for note in notes:
         say(PROG, note, sys.stderr)
     if notes and sys.stdin.isatty():

@@ -229,6 +229,6 @@ shelf.lookup("nut")
     for flags in ((), ("--globals",)):
         lines = report(workdir, *flags).splitlines()
         assert len(lines) < 5100
-        assert "  partial   globals of __main__: 5000 of 6009 captured (budget max_globals)" in lines
+        assert "  partial dump: globals of __main__: 5000 of 6009 captured (budget max_globals)" in lines
         assert [line for line in lines if "not captured" in line] == [
             "      (1009 more globals not captured: over the max_globals budget)"]

@@ -377,3 +377,39 @@ def test_a_dump_the_key_vouches_for_raises_no_doubt(tmp_path: Path, signing: Opt
     report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path, env=opening)
     assert report.returncode == 0 and "trust" not in report.stdout, report
     assert tbdump.load(dump, key=key.encode() if key else None).signature_problem is None
+
+
+# A dump cut short two ways: by a budget (the globals over TBDUMP_MAX_GLOBALS), and by a capture
+# that failed (the disk took the exception and its lines, not the values), which no budget cut.
+CUT_SHORT = {
+    "budget": ("import os\nbig = [os.urandom(8) for _ in range(3)]\nrow1 = row2 = row3 = 0\n1 / 0\n",
+               {"TBDUMP_MAX_GLOBALS": "2"}, "globals of __main__: 2 of "),
+    "capture failed": ("import os, resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
+                       "upload = os.urandom(50000)\n1 / 0\n", {}, "capture failed, "),
+}
+
+
+@pytest.mark.parametrize("how", list(CUT_SHORT))
+def test_a_dump_cut_short_reads_the_same_in_every_viewer(tmp_path: Path, how: str) -> None:
+    """Each cut as one line, in the same words, from tbdebug, tbpeep, the report and VS Code, right
+    for every kind of cut: tbdebug called a failed capture a budget's cut, tbdap and the report
+    worded it each their own way, tbpeep said nothing."""
+    program, env, begins = CUT_SHORT[how]
+    (tmp_path / "prog.py").write_text(program)
+    run([sys.executable, "-m", "tbdump", "prog.py"], tmp_path, env=env)
+    dump = tmp_path / "traceback.pkl"
+    [cut] = tbdump.load(dump).metadata.cut
+    assert cut.startswith(begins), cut
+    line = f"partial dump: {cut}"
+    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
+        done = run([sys.executable, "-m", tool, str(dump)], tmp_path, stdin="q\n")
+        assert f"{tool}: {line}" in getattr(done, out).splitlines(), done
+    report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path)
+    assert f"  {line}" in report.stdout.splitlines(), report.stdout
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(dump)})
+        assert f"  {line}\n" in client.output_text(), client.output_text()
+    finally:
+        client.close()
