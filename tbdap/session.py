@@ -472,8 +472,7 @@ class Session:
         if not fresh:
             return
         replay.told_sources.update(p.remote for p in fresh)
-        lines = ["  %s: %s%s" % (p.remote, p.problem, "; showing the dump's copy" if p.has_copy else "")
-                 for p in fresh if not p.local_ok]
+        lines = ["  %s" % p.told for p in fresh if p.told]
         if lines:
             self.tell_lines("console", ["Sources not taken from this machine:"] + lines)
         noted = ["  %s: %s" % (p.remote, p.note) for p in fresh if p.note]

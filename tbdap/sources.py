@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Callable, Dict, List, Optional
 
-from tbdump.localsource import check_local, no_copy_reason
+from tbdump.localsource import check_local, no_copy_reason, source_note
 from tbdump.model import Source
 from tbdump.pathmap import PathMapping, to_local
 
@@ -25,6 +25,7 @@ class Resolved:
     problem: Optional[str] = None    # why the local file is not used, for the console
     has_copy: bool = False           # the dump holds the text the reference serves
     note: Optional[str] = None       # why the file's lines may not be the code that ran
+    told: Optional[str] = None       # why the local file is not used, as every viewer says it
 
 
 def parse_path_mappings(raw: Any) -> List[PathMapping]:
@@ -72,7 +73,8 @@ class SourceMap:
                 problem = "%s, and the dump has no copy (%s)" % (problem, no_copy_reason(captured))
             # Served by reference even without a copy: the client then asks us, and hears
             # why there is nothing, instead of opening whatever the path names here.
-            result = Resolved(remote, local, False, len(self._by_reference) + 1, problem, has_copy)
+            result = Resolved(remote, local, False, len(self._by_reference) + 1, problem, has_copy,
+                              told=source_note(remote, captured, checked))
             self._by_reference[result.reference] = remote
         if captured is not None:
             result.note = captured.note

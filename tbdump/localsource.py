@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .dumpfile import Dump
 
 __all__ = ["MAX_SOURCE_BYTES", "MAX_HASHED_BYTES", "DIFFERS", "LocalFile", "check_local", "read_local", "decode_source",
-           "no_copy_reason", "source_bytes", "no_source_note", "install_sources"]
+           "no_copy_reason", "source_bytes", "source_note", "no_source_note", "install_sources"]
 
 # The largest source a capture keeps (sources.py keeps no text of a larger one).
 MAX_SOURCE_BYTES = 4 << 20
@@ -152,10 +152,25 @@ def no_copy_reason(source: Optional[Source]) -> str:
     return source.reason if source is not None and source.reason else "none was captured"
 
 
+def source_note(filename: str, source: Optional[Source], local: LocalFile) -> Optional[str]:
+    """Why a viewer shows the dump's copy of ``filename``, or no source, rather than the local
+    file, as every viewer says it; None when it shows the local file."""
+    if local.matches:
+        return None
+    if source is not None and source.text is not None:
+        return f"{filename}: the local file{_mapped(filename, local)} is not used ({local.problem}); showing the dump's copy"
+    return no_source_note(filename, source, local)
+
+
 def no_source_note(filename: str, source: Optional[Source], local: LocalFile) -> str:
-    """Why a viewer shows no source for ``filename``, as every terminal viewer says it."""
+    """Why a viewer shows no source for ``filename``, as every viewer says it."""
     return (f"{filename}: no source to show: the dump holds no copy ({no_copy_reason(source)}) "
-            f"and the local file is not used ({local.problem})")
+            f"and the local file{_mapped(filename, local)} is not used ({local.problem})")
+
+
+def _mapped(filename: str, local: LocalFile) -> str:
+    """The local file's path, when a path mapping made it another than the dump's name."""
+    return f" {local.path}" if local.path != filename else ""
 
 
 def _canonic(filename: str) -> str:
@@ -185,18 +200,14 @@ def install_sources(dump: "Dump") -> List[str]:
         if local.matches:
             continue
         text = source.text if source is not None else None
-        if source is not None and text is not None:
-            # Numbered as Python numbers them (a form feed stays inside its line), as the
-            # traceback and every other viewer number them.
-            lines = [line + "\n" for line in source.lines]
-            if local.problem == DIFFERS:
-                notes.append(f"{filename} differs from the copy in the dump; showing the dump's copy")
-        else:
-            lines = []
-            # "<frozen runpy>", "<string>": Python shows no lines for such a name
-            # either, so its missing source is nothing to tell the user.
-            if not is_pseudo_file(filename):
-                notes.append(no_source_note(filename, source, local))
+        # Numbered as Python numbers them (a form feed stays inside its line), as the
+        # traceback and every other viewer number them.
+        lines = [line + "\n" for line in source.lines] if source is not None and text is not None else []
+        note = source_note(filename, source, local)
+        # "<frozen runpy>", "<string>": Python shows no lines for such a name
+        # either, so its missing source is nothing to tell the user.
+        if note and (text is not None or not is_pseudo_file(filename)):
+            notes.append(note)
         # mtime None: linecache.checkcache() keeps such entries, as it does
         # for sources that came from a module's loader.
         entry = (len(text or ""), None, lines, filename)

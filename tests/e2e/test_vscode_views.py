@@ -152,4 +152,4 @@ def test_source_edited_since_the_crash_shows_the_code_that_ran(vscode: VSCode, w
     expect(vscode.editor_line("/ (items - len(cart))")).to_be_visible()
     expect(vscode.editor_line("a line added after the crash")).to_have_count(0)
     expect(vscode.page.locator(".repl")).to_contain_text(
-        f"{shop}: differs from the file that ran; showing the dump's copy")
+        f"{shop}: the local file is not used (differs from the file that ran); showing the dump's copy")

@@ -413,3 +413,29 @@ def test_a_dump_cut_short_reads_the_same_in_every_viewer(tmp_path: Path, how: st
         assert f"  {line}\n" in client.output_text(), client.output_text()
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("problem", ["differs from the file that ran", "missing here"])
+def test_a_source_shown_from_the_dump_is_said_the_same_in_every_viewer(crash: Callable[..., Path],
+                                                                       problem: str) -> None:
+    """The program's file changed or gone since the crash: tbdebug, tbpeep and VS Code name it in
+    the same line. tbdebug and tbpeep said "differs from the copy in the dump" and nothing of a
+    file gone, tbdap its own words."""
+    dump = crash("divide.py", "5", "0")
+    program = dump.parent / "divide.py"
+    if problem == "missing here":
+        program.unlink()
+    else:
+        program.write_text("# rewritten since the crash\n")
+    line = f"{program}: the local file is not used ({problem}); showing the dump's copy"
+    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
+        done = run([sys.executable, "-m", tool, str(dump)], dump.parent, stdin="q\n")
+        assert f"{tool}: {line}" in getattr(done, out).splitlines(), done
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(dump)})
+        client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})
+        assert f"  {line}\n" in client.output_text(), client.output_text()
+    finally:
+        client.close()

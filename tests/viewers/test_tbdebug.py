@@ -166,7 +166,8 @@ def test_sources_come_from_the_dump_when_the_local_file_is_gone_or_changed(crash
     program.write_text("# rewritten since the crash\n" * 20)
     pdb = terminal(tbdebug(dump))
     opened = pdb.wait_transcript(PDB + r"\Z")
-    assert f"tbdebug: {program} differs from the copy in the dump; showing the dump's copy" in opened
+    assert (f"tbdebug: {program}: the local file is not used (differs from the file that ran); "
+            "showing the dump's copy") in squash(opened)
     assert " 5 -> return x / y" in squash(pdb.ask("list", PDB))
     assert "rewritten" not in pdb.ask("longlist", PDB)
     pdb.line("q")

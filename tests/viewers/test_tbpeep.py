@@ -298,6 +298,8 @@ def test_show_source_is_the_code_that_ran_or_one_line_saying_why_not(crash, term
     program.unlink()
     # Missing here: `??` on a function (peepshow's vim) and on a frame show the dump's copy.
     peep = terminal(tbpeep(dump))
+    peep.wait_screen(r"press Enter to open peepshow")   # the start-up note says it is missing
+    peep.press("Enter")
     peep.wait_screen(r"^list \* >\s*$")
     peep.line("$div")
     peep.wait_screen(r"^d >\s*$")
@@ -400,6 +402,9 @@ def test_show_source_of_a_class_of_the_program(crash, terminal, vim, reader):
     class pickled by another Python lacks."""
     dump = crash("bank.py", "10", "200")
     peep = terminal(tbpeep(dump, python=sys.executable if reader is None else str(_venv(reader))))
+    if reader is not None:   # the start-up note that another Python wrote the dump
+        peep.wait_screen(r"press Enter to open peepshow")
+        peep.press("Enter")
     peep.wait_screen(r"^list \* >\s*$")
     peep.line("$Account")
     peep.wait_screen(r"^type d >\s*$")
