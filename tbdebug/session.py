@@ -182,14 +182,31 @@ def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinExceptio
                 debugger.post_mortem(chosen.__traceback__)
     except bdb.BdbQuit:
         pass  # some debuggers leave post-mortem by raising it; quitting is not an error
-    except _restart():
+    except _restart() as restart:
         # pdb's `restart`/`run` raise it for `python -m pdb` to run the program again;
         # anywhere else it would end the viewer in a traceback.
-        say(PROG, "restart: a dump cannot be restarted; the program is not running")
+        say(PROG, f"{_typed(_raised_by(restart), 'restart')}: a dump cannot be restarted; "
+                  "the program is not running")
 
 
 class _NoRestart(Exception):
     """Caught in place of pdb's Restart when no pdb was imported: nothing raises it."""
+
+
+def _raised_by(restart: BaseException) -> Any:
+    """The debugger whose command raised ``restart``: the ``self`` of pdb's ``do_run``, the
+    innermost frame, in pdb and in the debuggers built on it (ipdb, pdb++)."""
+    tb = restart.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_locals.get("self") if tb is not None else None
+
+
+def _typed(session: Any, otherwise: str) -> str:
+    """The command the user typed last, as the debugger recorded it (an alias expanded): `run`
+    and `restart` are one command in pdb, and the user is told of the one typed."""
+    lastcmd = getattr(session, "lastcmd", "")
+    return lastcmd.split(maxsplit=1)[0] if isinstance(lastcmd, str) and lastcmd.strip() else otherwise
 
 
 def _restart() -> Type[BaseException]:
@@ -396,8 +413,8 @@ def _pdb_post_mortem(exception: StandinException, dump: tbdump.Dump) -> None:
     session.reset()
     session.post_mortem_of(exception)
     if not session.quitting:
-        command = session.lastcmd.split(maxsplit=1)[0] if session.lastcmd.strip() else "that command"
-        say(PROG, f"{command}: the program is not running, so it cannot go on; the post-mortem has ended")
+        say(PROG, f"{_typed(session, 'that command')}: the program is not running, so it cannot go on; "
+                  "the post-mortem has ended")
 
 
 def debug(dump: tbdump.Dump, exception: int = 0) -> None:
