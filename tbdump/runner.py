@@ -24,7 +24,7 @@ from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_tra
 from .dillimport import release_main
 from .importframes import only_import_machinery
 from .reexec import keep_runner
-from .scriptbytes import non_utf8_error
+from .scriptbytes import refusal
 from .writer import DEFAULT_FILENAME
 
 # Wrapped as argparse wraps the other tools' usage, to fit 80 columns: the second line lines up
@@ -189,7 +189,7 @@ def _run_file(path: str, data: bytes) -> None:
             main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
         # The program may change or remove its file while it runs: the dump keeps what ran.
         remember_source(path, data)
-        refused = non_utf8_error(path, data)
+        refused = refusal(path, data)
         if refused is not None:
             raise refused
         code = compile(data, path, "exec", dont_inherit=True)

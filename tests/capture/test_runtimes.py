@@ -104,6 +104,25 @@ def test_a_script_not_in_utf8_without_a_coding_cookie_is_refused_as_python_refus
         plain.returncode, plain.stdout, plain.stderr + "Traceback dumped into: traceback.pkl\n")
 
 
+@pytest.mark.parametrize("script", [
+    b"# coding: ascii\nprint('caf\xc3\xa9')\n",          # tbdump: "'ascii' codec can't decode byte 0xc3"
+    b"#!/usr/bin/python\n# vim: fileencoding=ascii\n# \xc3\xa9\n",   # a comment too, the cookie on line 2
+    b"# coding: foobar\nprint(1)\n",                      # tbdump: "unknown encoding: foobar"
+    b"# coding: rot13\nprint(1)\n",                       # a codec, of bytes: tbdump ended in a TypeError
+    b"\xef\xbb\xbf# coding: latin-1\nprint(1)\n",           # the words were python's, at "line 0"
+], ids=["ascii", "comment", "unknown", "bytes-codec", "bom"])
+def test_a_script_its_declared_encoding_cannot_read_is_refused_as_python_refuses_it(
+        workdir: Path, script: bytes) -> None:
+    """``SyntaxError: encoding problem: ascii`` and no place, as python says it (tbdump said the
+    codec's own words at `File "prog.py", line 0`)."""
+    (workdir / "prog.py").write_bytes(script)
+    plain = run([PYTHON, "prog.py"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert plain.stderr.startswith("SyntaxError: encoding problem: "), plain.stderr
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        plain.returncode, plain.stdout, plain.stderr + "Traceback dumped into: traceback.pkl\n")
+
+
 def test_a_zip_app_and_a_package_from_a_zip_are_dumped_with_their_source(workdir: Path) -> None:
     """A guard (this worked): the zipimporter's get_source gives the lines Python shows."""
     with zipfile.ZipFile(workdir / "libs.zip", "w") as libs:
