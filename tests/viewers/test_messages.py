@@ -297,6 +297,28 @@ def _tampered(signed: Path) -> None:
     signed.write_bytes(data[:-16 - length] + body + struct.pack("<Q8s", len(body), end))
 
 
+def _terminal_viewers_say(dump: Path, env: Optional[Dict[str, str]] = None) -> Dict[str, List[str]]:
+    """The lines tbdebug (on stdout) and tbpeep (on stderr) say of ``dump`` before their prompt."""
+    said = {}
+    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
+        done = run([sys.executable, "-m", tool, str(dump)], dump.parent, env=env, stdin="q\n")
+        said[tool] = [line[len(tool) + 2:] for line in getattr(done, out).splitlines()
+                      if line.startswith(tool + ": ")]
+    return said
+
+
+def _tbdap_console(dump: Path, env: Optional[Dict[str, str]] = None) -> str:
+    """What VS Code's debug console shows once ``dump`` is launched and its stack shown."""
+    client = DapClient.tbdap(env=env)
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(dump)})
+        client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})
+        return client.output_text()
+    finally:
+        client.close()
+
+
 def _untrusted(folder: Path, situation: str) -> Path:
     """A crash's dump: signed with k1, and then "tampered" with, or "not signed"."""
     shutil.copy(PROGRAMS / "divide.py", folder)
@@ -319,17 +341,10 @@ def test_a_dump_the_key_does_not_trust_reads_the_same_in_every_tool(tmp_path: Pa
     it in the same words (they said nothing)."""
     dump = _untrusted(tmp_path, situation)
     reason = f"safe mode: {why}, so objects are not loaded"
-    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
-        done = run([sys.executable, "-m", tool, str(dump)], tmp_path, env={"TBDUMP_KEY": key}, stdin="q\n")
-        said = getattr(done, out).splitlines()
-        assert f"{tool}: {reason}; values are placeholders showing their previews" in said, done
-    client = DapClient.tbdap(env={"TBDUMP_KEY": key})
-    try:
-        client.initialize()
-        client.start("launch", {"dumpFile": str(dump)})
-        assert f"  {reason}\n" in client.output_text(), client.output_text()
-    finally:
-        client.close()
+    for tool, said in _terminal_viewers_say(dump, {"TBDUMP_KEY": key}).items():
+        assert f"{reason}; values are placeholders showing their previews" in said, (tool, said)
+    console = _tbdap_console(dump, {"TBDUMP_KEY": key})
+    assert f"  {reason}\n" in console, console
     monkeypatch.setenv("TBDUMP_KEY", key)
     assert tbdump.load(dump).safe_reason == reason
     report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path, env={"TBDUMP_KEY": key})
@@ -401,18 +416,12 @@ def test_a_dump_cut_short_reads_the_same_in_every_viewer(tmp_path: Path, how: st
     [cut] = tbdump.load(dump).metadata.cut
     assert cut.startswith(begins), cut
     line = f"partial dump: {cut}"
-    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
-        done = run([sys.executable, "-m", tool, str(dump)], tmp_path, stdin="q\n")
-        assert f"{tool}: {line}" in getattr(done, out).splitlines(), done
+    for tool, said in _terminal_viewers_say(dump).items():
+        assert line in said, (tool, said)
     report = run([sys.executable, "-m", "tbdump.report", str(dump)], tmp_path)
     assert f"  {line}" in report.stdout.splitlines(), report.stdout
-    client = DapClient.tbdap()
-    try:
-        client.initialize()
-        client.start("launch", {"dumpFile": str(dump)})
-        assert f"  {line}\n" in client.output_text(), client.output_text()
-    finally:
-        client.close()
+    console = _tbdap_console(dump)
+    assert f"  {line}\n" in console, console
 
 
 @pytest.mark.parametrize("problem", ["differs from the file that ran", "missing here"])
@@ -428,14 +437,7 @@ def test_a_source_shown_from_the_dump_is_said_the_same_in_every_viewer(crash: Ca
     else:
         program.write_text("# rewritten since the crash\n")
     line = f"{program}: the local file is not used ({problem}); showing the dump's copy"
-    for tool, out in (("tbdebug", "stdout"), ("tbpeep", "stderr")):
-        done = run([sys.executable, "-m", tool, str(dump)], dump.parent, stdin="q\n")
-        assert f"{tool}: {line}" in getattr(done, out).splitlines(), done
-    client = DapClient.tbdap()
-    try:
-        client.initialize()
-        stopped = client.start("launch", {"dumpFile": str(dump)})
-        client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})
-        assert f"  {line}\n" in client.output_text(), client.output_text()
-    finally:
-        client.close()
+    for tool, said in _terminal_viewers_say(dump).items():
+        assert line in said, (tool, said)
+    console = _tbdap_console(dump)
+    assert f"  {line}\n" in console, console
