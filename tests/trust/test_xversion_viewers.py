@@ -150,7 +150,10 @@ def test_tbpeep(written: Written, reader: str, tmux: str) -> None:  # noqa: F811
         dump = written(writer)
         peep = Terminal(tmux, dump.parent, [str(_venv(reader)), "-m", "tbpeep", str(dump)], child_env())
         try:
-            screen = peep.wait_screen(r"^list \* >\s*$")
+            screen = peep.wait_screen(r"^list \* >\s*$|press Enter to open peepshow")
+            if "press Enter to open peepshow" in screen:   # a dump another Python wrote says so first
+                peep.press("Enter")
+                screen = peep.wait_screen(r"^list \* >\s*$")
             assert "REPR         : \"%s  (2 frames)\"" % MESSAGE in screen, screen
             peep.press("Enter")                          # the frames
             screen = peep.wait_screen(r"^list i >\s*$")
