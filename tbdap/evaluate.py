@@ -19,7 +19,7 @@ from tbdump.lazymembers import unread_globals
 from tbdump.model import Frame, Value, not_captured
 
 from .console import Console, Written
-from .messaging import RequestError
+from .messaging import RequestError, utf16_length
 from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
 
 # The dotted name being typed, or a number (``x = 1``, ``1.5``): a token that begins with a digit,
@@ -340,8 +340,8 @@ class Evaluator:
             offered, kind = self._attributes(base, ctx)
         else:
             offered, kind = self._variables(ctx), lambda name: ctx.kind(name) or _builtin_names()[name]
-        length = _utf16_length(prefix)
-        start = _utf16_length(text) - length
+        length = utf16_length(prefix)
+        start = utf16_length(text) - length
         # Case aside, as debugpy matches: "none" offers None, "valuee" ValueError.
         folded = prefix.casefold()
         matches = (name for low, name in offered if low.startswith(folded))
@@ -447,10 +447,6 @@ def _sorted(names: Iterable[str]) -> List[Tuple[str, str]]:
 @functools.lru_cache(maxsize=1)
 def _builtin_names() -> Dict[str, str]:
     return {**{k: "keyword" for k in keyword.kwlist}, **{k: _static_kind(builtins, k) for k in dir(builtins)}}
-
-
-def _utf16_length(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 def _reads_only(tree: ast.AST) -> bool:

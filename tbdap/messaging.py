@@ -61,6 +61,12 @@ def position(args: Dict[str, Any], name: str, needed: bool = False) -> int:
     return value
 
 
+def utf16_length(text: str) -> int:
+    """``text``'s length as DAP counts columns and offsets: in UTF-16 units, a character beyond
+    the Basic Multilingual Plane (an emoji) two."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
 def page(items: List[T], start: int, count: int) -> List[T]:
     """The part of ``items`` a DAP start/count asks for: a count of 0 (or none) runs to the end."""
     return items[start:start + count] if count else items[start:]

@@ -18,7 +18,7 @@ from tbdump.framelines import source_line
 
 from .capabilities import CAPABILITIES
 from .evaluate import Evaluator, FrameContext, Missing, ModuleGlobals
-from .messaging import Connection, RequestError, argument, page, position, required
+from .messaging import Connection, RequestError, argument, page, position, required, utf16_length
 from .sources import SourceMap, parse_path_mappings
 from .stack import NO_FRAMES, StackEntry, Stacks, ThreadStack, display_columns
 from .variables import Objects, Row, Unavailable, VariableTree, ViewClock, scope_rows
@@ -67,7 +67,7 @@ class Coordinates:
 
     def column(self, col: int, line_text: str) -> int:
         """A 0-based character offset in ``line_text`` for the client (UTF-16 units)."""
-        units = col + sum(1 for ch in line_text[:col] if ord(ch) > 0xFFFF)
+        units = utf16_length(line_text[:col])
         return units + 1 if self.columns_at_1 else units
 
     def line_in(self, line: int) -> int:
