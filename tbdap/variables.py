@@ -37,7 +37,7 @@ BUILTIN_CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
 PAGED_TYPES = BUILTIN_CONTAINERS | {"numpy.ndarray"}
 # The exact builtins whose dunders and methods only the loaded object shows (_type_rows), by
 # qualified name: the containers, and the leaves debugpy opens on them alone (no items).
-LEAVES_WITH_TYPE_ROWS = {"bytes", "ellipsis", "NotImplementedType"}
+LEAVES_WITH_TYPE_ROWS = frozenset(preview.class_qualname(t) for t in preview.LEAVES_WITH_TYPE_ROWS)
 TYPE_ROW_TYPES = BUILTIN_CONTAINERS | LEAVES_WITH_TYPE_ROWS
 # What debugpy groups as a function besides FUNCTION_TYPES: the method descriptors a class body
 # makes (inspect.isroutine), by qualified name.

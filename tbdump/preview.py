@@ -724,7 +724,10 @@ _CONTAINERS = frozenset((dict, list, tuple, set, frozenset))
 # Their names, and their qualnames, the same: a builtin type's __name__ is a new string each time
 # it is read, one a preview held (ten thousand of a 900-frame capture).
 _BUILTIN_NAMES: Dict[type, str] = {t: class_name(t) for t in SCALARS | _CONTAINERS | FIXED_REPR_TYPES}
-_TYPE_ROWS = _CONTAINERS | {bytes, type(Ellipsis), type(NotImplemented)}  # as tbdap.variables.TYPE_ROW_TYPES
+# The exact builtins besides the containers that debugpy opens on their type's dunders and
+# methods alone (type_attributes), having no items.
+LEAVES_WITH_TYPE_ROWS: FrozenSet[type] = frozenset((bytes, type(Ellipsis), type(NotImplemented)))
+_TYPE_ROWS = _CONTAINERS | LEAVES_WITH_TYPE_ROWS
 _FLAT_PROBE = max(MAX_COLLECTION)  # as many items as any preview or repr reads
 
 
