@@ -17,6 +17,7 @@ from .chain import set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
+from .ipythonshell import follow_cells
 from .loaded import loaded
 from .model import not_captured
 from .placeholder import Placeholder
@@ -350,6 +351,9 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     ``replace=False`` also runs the hooks installed before (which print Python's
     traceback); ``silent=True`` prints nothing; ``budgets``, ``redaction`` and
     ``key`` are as for ``dump_exception``.
+
+    Under IPython (its prompt, a Jupyter kernel), which shows a cell's exception itself and
+    never calls sys.excepthook, each cell's crash is dumped too, after IPython's traceback.
     """
     options = capture_options(budgets, redaction, key)
     previous = sys.excepthook
@@ -368,6 +372,13 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead
     sys.excepthook = hook
+
+    def cell_crash(exc: BaseException, ipython_codes: Iterable[types.CodeType]) -> None:
+        # After IPython's own traceback, whatever ``replace``: a cell's output is all a
+        # notebook keeps of its crash.  The session goes on.
+        report_crash(exc, target, summary=False, silent=silent, skip_codes=ipython_codes, above_handler=False,
+                     **options)
+    follow_cells(Hook(cell_crash, "report of an IPython cell's crash"))
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
     if processes:

@@ -14,9 +14,11 @@ from .budget import Budgets, CaptureThread, Clock, lock_wait
 from .capture import capture, minimal
 from .container import Checksum, ContainerWriter, new_checksum
 from .errors import system_words
+from .ipythonshell import shell_left_out
 from .model import EncodedMember, SafeLayer
 from .records import RecordSink, RecordWriter
 from .redaction import Redaction
+from .reduction import reduced_in_dumps
 from .saferepr import describe_exception
 from .settings import Key, file_mode, flag, report_own_error, signing_key
 from .spool import json_bytes
@@ -156,8 +158,9 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     lock = _ONE_DUMP
     held = lock.acquire(timeout=lock_wait(budgets.max_seconds + 5))
     try:
-        return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
-                              other_threads, log)
+        with reduced_in_dumps(shell_left_out()):
+            return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
+                                  other_threads, log)
     finally:
         if held:
             lock.release()

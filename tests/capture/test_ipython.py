@@ -1,0 +1,186 @@
+"""tbdump under IPython and Jupyter, as their users run them: a notebook executed headless by
+``jupyter execute`` (nbclient, which papermill runs too) in a real kernel, IPython's prompt fed on
+stdin, and ``ipython -c``; each in a subprocess of one cached venv pinned in ipython-requirements.txt.
+IPython catches a cell's exception and shows it itself, never calling sys.excepthook: under
+``tbdump.set_excepthook()`` the cell's crash is dumped after IPython's traceback, which shows as
+without tbdump, and the session goes on to the next cell.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, cached_venv, run
+from ..dap.dapclient import DapClient
+
+REQUIREMENTS = Path(__file__).with_name("ipython-requirements.txt")
+
+CRASH_CELL = """def f(n):
+    y = n + 1
+    return y / 0
+x = 5
+f(x)"""
+
+
+@pytest.fixture(scope="module")
+def venv_bin() -> Path:
+    try:
+        return cached_venv(REQUIREMENTS, "ipython").parent
+    except RuntimeError as exc:  # offline: a skip would pass a run that tested no IPython
+        pytest.fail(str(exc))
+
+
+def ipython_env(cwd: Path) -> Dict[str, str]:
+    """IPython's profile and history in the test's folder: none of the user's, none shared by two tests."""
+    return {"IPYTHONDIR": str(cwd / ".ipython")}
+
+
+def execute_notebook(venv_bin: Path, cwd: Path, cells: List[str]) -> List[List[Dict[str, Any]]]:
+    """Each cell's outputs once ``jupyter execute --allow-errors`` has run ``cells`` as a notebook
+    in ``cwd`` (the kernel's working directory), as a night batch runs one."""
+    notebook = cwd / "batch.ipynb"
+    notebook.write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [{"cell_type": "code", "id": "cell%d" % n, "metadata": {}, "execution_count": None,
+                   "outputs": [], "source": source} for n, source in enumerate(cells)]}))
+    proc = run([str(venv_bin / "jupyter-execute"), "--inplace", "--allow-errors", notebook.name], cwd,
+               env=ipython_env(cwd), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    cells_run = json.loads(notebook.read_text())["cells"]
+    for output in (output for cell in cells_run for output in cell["outputs"]):
+        if isinstance(output.get("text"), list):   # a saved notebook keeps a stream's text as lines
+            output["text"] = "".join(output["text"])
+    return [cell["outputs"] for cell in cells_run]
+
+
+def stderr_output(text: str) -> Dict[str, Any]:
+    return {"output_type": "stream", "name": "stderr", "text": text}
+
+
+@pytest.mark.parametrize("setup", ["tbdump.set_excepthook()", "tbdump.set_excepthook(replace=False)",
+                                   "tbdump.set_excepthook(silent=True)"])
+def test_a_notebook_cells_crash_is_dumped_from_the_cell_down_and_the_kernel_runs_the_next_cell(
+        tmp_path: Path, venv_bin: Path, setup: str) -> None:
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump", CRASH_CELL, "print('next cell', x)"])
+    assert not (tmp_path / "traceback.pkl").exists()
+    outputs = execute_notebook(venv_bin, tmp_path, ["import tbdump; " + setup, CRASH_CELL, "print('next cell', x)"])
+    # IPython's traceback, as without tbdump, then where the dump is.
+    [error] = plain[1]
+    assert error["output_type"] == "error" and error["ename"] == "ZeroDivisionError"
+    said = [] if "silent" in setup else [stderr_output("Traceback dumped into: traceback.pkl\n")]
+    assert outputs[1] == [error] + said
+    assert outputs[2] == plain[2] == [{"output_type": "stream", "name": "stdout", "text": "next cell 5\n"}]
+
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert dump.exception.type == "ZeroDivisionError"
+    assert [f.name for f in dump.frames] == ["<module>", "f"]   # none of IPython's or ipykernel's
+    assert dump.frames[0].locals["x"] == 5 and dump.frames[-1].locals == {"n": 5, "y": 6}
+    cell = dump.frames[0].filename
+    assert dump.frames[-1].filename == cell and dump.sources[cell].text == CRASH_CELL + "\n"
+
+
+def test_a_dump_written_in_a_kernel_restores_the_cells_names_where_no_jupyter_is_installed(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """IPython's shell and kernel are placeholders: the cell's names reach them (get_ipython,
+    exit), and a value of theirs that failed to load here (a dateutil time zone) made every
+    name of the cell a placeholder too.  Loaded here, where neither IPython, ipykernel nor
+    dateutil is installed (requirements-test.lock)."""
+    [[output]] = execute_notebook(venv_bin, tmp_path, ["""import tbdump
+x = 5
+try:
+    1/0
+except ZeroDivisionError as exc:
+    print(tbdump.dump_exception(exc, above_handler=False))"""])
+    assert output["text"] == "traceback.pkl\n"
+    names = tbdump.load(tmp_path / "traceback.pkl").frames[0].locals
+    assert names["x"] == 5 and names["In"] == ["", names["_i1"]] and names["tbdump"] is tbdump
+
+
+def test_a_cell_dumped_in_a_kernel_shows_its_source_in_tbdebug_and_tbdap(tmp_path: Path, venv_bin: Path) -> None:
+    """The cell's file (/tmp/ipykernel_<pid>/<hash>.py) never existed on disk: its lines are the dump's."""
+    execute_notebook(venv_bin, tmp_path, ["import tbdump; tbdump.set_excepthook()", CRASH_CELL])
+    proc = run([PYTHON, "-m", "tbdebug", "traceback.pkl"], tmp_path, stdin="ll\nq\n")
+    assert "  1  \tdef f(n):\n  2  \t    y = n + 1\n  3  ->\t    return y / 0\n" in proc.stdout, proc
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(tmp_path / "traceback.pkl")})
+        crash = client.ok("stackTrace", {"threadId": 1})["stackFrames"][0]
+        source = crash["source"]
+        assert (crash["name"], crash["line"]) == ("f", 3)
+        assert client.ok("source", {"source": source, "sourceReference": source["sourceReference"]})["content"] \
+            == CRASH_CELL + "\n"
+    finally:
+        client.shutdown()
+
+
+def test_each_crash_of_a_notebook_is_dumped_once_a_keyboard_interrupt_too_and_a_cell_that_does_not_compile_is_not(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """The first cell run twice sets the hook twice; a cell interrupted (the kernel's interrupt, as
+    nbclient's timeout sends) is dumped as ``python -m tbdump`` dumps a Ctrl-C; a cell that does not
+    compile never ran, and IPython says so as ever."""
+    cells = ["1/0", "raise KeyboardInterrupt", "x = (1 +", "print('next cell')"]
+    setup = "import tbdump; tbdump.set_excepthook()"
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump", "import tbdump"] + cells)
+    outputs = execute_notebook(venv_bin, tmp_path, [setup, setup] + cells)
+    second = re.fullmatch(r"Traceback dumped into: (traceback\.\d+\.pkl)\n", outputs[3][-1].get("text", ""))
+    assert second is not None, outputs[3]
+    assert outputs == plain[:2] + [plain[2] + [stderr_output("Traceback dumped into: traceback.pkl\n")],
+                                   plain[3] + [stderr_output(second.group(0))]] + plain[4:]
+    assert plain[4][0]["ename"] == "SyntaxError" and plain[5][0]["text"] == "next cell\n"
+    assert sorted(p.name for p in tmp_path.glob("traceback*.pkl")) == sorted(["traceback.pkl", second.group(1)])
+    assert tbdump.load(tmp_path / "traceback.pkl").exception.type == "ZeroDivisionError"
+    interrupted = tbdump.load(tmp_path / second.group(1))
+    assert interrupted.exception.type == "KeyboardInterrupt" and [f.name for f in interrupted.frames] == ["<module>"]
+
+
+# Lines typed at IPython's prompt: a custom exception handler of the program's own shows
+# LookupErrors; what it shows stays, and they are dumped too.
+PROMPT_LINES = [
+    "get_ipython().set_custom_exc((LookupError,), lambda shell, etype, value, tb, tb_offset=None: print('custom:', value))",
+    "",   # the line that sets tbdump up, or not
+    "x = 5",
+    "1/0",
+    "print('alive', x)",
+    "[][x]",
+]
+
+
+def test_the_crashes_of_lines_typed_at_ipythons_prompt_are_dumped_and_ipython_shows_them_as_ever(
+        tmp_path: Path, venv_bin: Path) -> None:
+    def prompt(setup: str) -> Any:
+        lines = PROMPT_LINES[:1] + [setup] + PROMPT_LINES[2:]
+        return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
+                   env=ipython_env(tmp_path), stdin="\n".join(lines) + "\n", timeout=120)
+    plain = prompt("import tbdump")
+    under = prompt("import tbdump; tbdump.set_excepthook()")
+    assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0
+    assert "ZeroDivisionError" in plain.stdout and "custom: list index out of range" in plain.stdout
+    assert "alive 5" in plain.stdout
+    lookup = tmp_path / ("traceback.%d.pkl" % tbdump.load(tmp_path / "traceback.pkl").metadata.pid)
+    assert under.stderr == "Traceback dumped into: traceback.pkl\nTraceback dumped into: %s\n" % lookup.name
+    crash = tbdump.load(tmp_path / "traceback.pkl")
+    assert crash.exception.type == "ZeroDivisionError" and [f.name for f in crash.frames] == ["<module>"]
+    assert crash.frames[0].locals["x"] == 5 and crash.sources[crash.frames[0].filename].text == "1/0\n"
+    assert tbdump.load(lookup).exception.type == "IndexError"
+
+
+def test_ipython_c_dumps_the_crash_of_its_code(tmp_path: Path, venv_bin: Path) -> None:
+    code = "import tbdump; tbdump.set_excepthook()\nx = 5\n1/0"
+    # Without tbdump: the same code, its tbdump a module that does nothing (IPython shows line 1 too).
+    plain_dir = tmp_path / "plain"
+    plain_dir.mkdir()
+    (plain_dir / "tbdump.py").write_text("def set_excepthook():\n    pass\n")
+    plain = run([str(venv_bin / "ipython"), "-c", code], plain_dir,
+                env=dict(ipython_env(plain_dir), PYTHONPATH=str(plain_dir)))
+    under = run([str(venv_bin / "ipython"), "-c", code], tmp_path, env=ipython_env(tmp_path))
+    assert under.stdout == plain.stdout and "ZeroDivisionError" in plain.stdout and plain.stderr == ""
+    assert under.returncode == plain.returncode and under.stderr == "Traceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert dump.frames[0].locals["x"] == 5 and dump.sources[dump.frames[0].filename].text == code + "\n"
