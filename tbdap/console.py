@@ -7,6 +7,8 @@ import sys
 import threading
 from typing import Any, Callable, Iterator, List, Optional, Tuple
 
+from tbdump.settings import said_afresh
+
 
 class Console:
     """What is written to sys.stdout and sys.stderr, sent a line at a time as written (a loop that
@@ -82,14 +84,16 @@ def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
     a __repr__), and a ``tbdump: ignoring TBDUMP_...`` line about a setting read for the replay,
     then show in the debug console, where debugpy shows a program's output, not on the adapter's
     stderr, which VS Code keeps in its Output panel. tbdap's own diagnostics stay on stderr
-    (messaging.log).
+    (messaging.log). Each client's console is told of such a setting, not only the first
+    client's of a server: the line is said once per process otherwise.
     """
     console = Console(output)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = (Written(console, category, _fd(stream))
                               for category, stream in (("stdout", saved[0]), ("stderr", saved[1])))
     try:
-        yield
+        with said_afresh():
+            yield
     finally:
         sys.stdout, sys.stderr = saved
         console.send()
