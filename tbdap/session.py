@@ -217,6 +217,10 @@ class Session:
     def output(self, category: str, text: str) -> None:
         self.conn.send_output(category, text)
 
+    def written(self, category: str, text: str) -> None:
+        """What the program's code run for this session writes, sent as written."""
+        self.conn.send_output(category, text, as_written=True)
+
     def tell(self, category: str, text: str) -> None:
         """Say something of tbdap's own, holding the dump's text: its control characters
         as escapes, so a crafted dump cannot colour, hide or rewrite the console's lines
@@ -325,7 +329,7 @@ class Session:
         # opened at startup, which the retry would then load again.
         mappings = parse_path_mappings(args.get("pathMappings"))
         dump = self._load(path, safe)
-        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code,
+        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.written, self.conn.user_code,
                              lambda: self.conn.requests, lambda: self.conn.cancelled)
         self.conn.after_response(self._opened)
 
