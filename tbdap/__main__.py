@@ -50,6 +50,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tbdump.dumpfile import load
     from tbdump.errors import DumpError, system_words
     from tbdump.listening import READS_ANY_DUMP, CannotListen
+    from tbdump.settings import said_afresh
 
     from .server import serve_stdio, serve_tcp
     from .session import Session
@@ -62,9 +63,11 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     path = None if args.dump is None else os.path.abspath(args.dump)
     preloaded: List[Optional[Dump]] = [None]
+    said: List[str] = []
     if path is not None:
         try:
-            preloaded[0] = load(path, objects=False if args.safe else None)
+            with said_afresh() as said:
+                preloaded[0] = load(path, objects=False if args.safe else None)
         except DumpError as exc:
             return _fail(str(exc))
         except OSError as exc:
@@ -79,7 +82,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             # A file removed since is still served as it was opened.
             dump.close()
             dump = None
-        return Session(conn, dump_file=path, preloaded=dump, safe=args.safe)
+        return Session(conn, dump_file=path, preloaded=dump, safe=args.safe, preloaded_said=said)
 
     try:
         # Without a DUMP, each client's launch names the file: any this account can read.

@@ -7,17 +7,26 @@ import sys
 import threading
 from typing import Any, Callable, Iterator, List, Optional, Tuple
 
+from tbdump.settings import said_afresh
+
+
+# Seconds a line without its end waits for more text before it is sent as it is: the pieces of one
+# `print(a, b)` go out together, and `print("x", end="")` before a long call shows while it runs.
+PARTIAL_WAIT = 0.05
+
 
 class Console:
     """What is written to sys.stdout and sys.stderr, sent a line at a time as written (a loop that
-    prints shows as it runs, as under debugpy), in the order written, stderr as stderr (VS Code
-    colours it). Written to from any thread: the background restoring of values runs the
-    program's code too."""
+    prints shows as it runs, as under debugpy), a line not ended yet once writing pauses, in the
+    order written, stderr as stderr (VS Code colours it). Sent as written, no line end added, as
+    debugpy sends it: VS Code runs a line's pieces on. Written to from any thread: the
+    background restoring of values runs the program's code too."""
 
     def __init__(self, output: Callable[[str, str], None]) -> None:
         self._output = output
         self._runs: List[Tuple[str, List[str]]] = []   # (category, parts), not sent yet
         self._lock = threading.RLock()
+        self._waiting: Optional[threading.Timer] = None   # sends a partial line when writing pauses
 
     def write(self, category: str, text: str) -> None:
         with self._lock:
@@ -26,10 +35,19 @@ class Console:
             self._runs[-1][1].append(text)
             if "\n" in text:
                 self.send(whole_lines=True)
+            if self._runs and self._waiting is None:
+                self._waiting = threading.Timer(PARTIAL_WAIT, self._send_partial)
+                self._waiting.daemon = True
+                self._waiting.start()
+
+    def _send_partial(self) -> None:
+        with self._lock:
+            self._waiting = None
+            self.send()
 
     def send(self, whole_lines: bool = False) -> None:
-        """Sends what was written; with ``whole_lines``, the last line waits for its end (the
-        client ends every output event with a line end)."""
+        """Sends what was written; with ``whole_lines``, the last line waits for its end, or for
+        writing to pause."""
         with self._lock:
             rest: List[Tuple[str, List[str]]] = []
             if whole_lines and self._runs:
@@ -82,14 +100,16 @@ def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
     a __repr__), and a ``tbdump: ignoring TBDUMP_...`` line about a setting read for the replay,
     then show in the debug console, where debugpy shows a program's output, not on the adapter's
     stderr, which VS Code keeps in its Output panel. tbdap's own diagnostics stay on stderr
-    (messaging.log).
+    (messaging.log). Each client's console is told of such a setting, not only the first
+    client's of a server: the line is said once per process otherwise.
     """
     console = Console(output)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = (Written(console, category, _fd(stream))
                               for category, stream in (("stdout", saved[0]), ("stderr", saved[1])))
     try:
-        yield
+        with said_afresh():
+            yield
     finally:
         sys.stdout, sys.stderr = saved
         console.send()

@@ -138,10 +138,12 @@ class Connection:
         running = self._running
         return running is not None and running[1] in CANCELLABLE and running[0] in self._cancelled
 
-    def send_output(self, category: str, text: str) -> None:
+    def send_output(self, category: str, text: str, as_written: bool = False) -> None:
         """``text`` in the client's console; a line end is added where it lacks one (VS Code would
-        run the next output on)."""
-        self.send_event("output", {"category": category, "output": text if text.endswith("\n") else text + "\n"})
+        run the next output on), unless it is the program's output ``as_written``, which debugpy
+        sends as the program wrote it: its line goes on in the next output."""
+        self.send_event("output", {"category": category,
+                                   "output": text if as_written or text.endswith("\n") else text + "\n"})
 
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
         message: Dict[str, Any] = {"seq": 0, "type": "event", "event": event}

@@ -50,7 +50,7 @@ def _serve(connection: Connection, handler: Handler) -> None:
     """Serves one client; what the replay's code prints meanwhile shows in its debug console."""
     def output(category: str, text: str) -> None:
         try:
-            connection.send_output(category, text)
+            connection.send_output(category, text, as_written=True)
         except OSError:
             pass  # the client went away: there is no console left to show it in
 

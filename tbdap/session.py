@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from tbdump import preview
 from tbdump.budget import Budgets
@@ -13,6 +13,7 @@ from tbdump.errors import DumpError
 from tbdump.frameless import location_columns, syntax_location
 from tbdump.model import CUTS_SHOWN, Child, ExceptionRecord, Frame, SyntaxDetail, Value, not_captured
 from tbdump.pathmap import PathMapping
+from tbdump.settings import say_once
 from tbdump.termtext import printable
 from tbdump.framelines import source_line
 
@@ -180,10 +181,11 @@ class Session:
     """Answers one client's requests about one dump (handlers are `<command>_request`)."""
 
     def __init__(self, connection: Connection, dump_file: Optional[str] = None,
-                 preloaded: Optional[Dump] = None, safe: bool = False) -> None:
+                 preloaded: Optional[Dump] = None, safe: bool = False, preloaded_said: Sequence[str] = ()) -> None:
         self.conn = connection
         self.default_dump_file = dump_file
         self.preloaded = preloaded
+        self.preloaded_said = preloaded_said   # the settings lines loading it said, before any console
         self.default_safe = safe
         self.coords = Coordinates()
         self.uri_paths = False  # the client's pathFormat is "uri": Source and Module paths are file URIs
@@ -214,6 +216,10 @@ class Session:
 
     def output(self, category: str, text: str) -> None:
         self.conn.send_output(category, text)
+
+    def written(self, category: str, text: str) -> None:
+        """What the program's code run for this session writes, sent as written."""
+        self.conn.send_output(category, text, as_written=True)
 
     def tell(self, category: str, text: str) -> None:
         """Say something of tbdap's own, holding the dump's text: its control characters
@@ -323,13 +329,15 @@ class Session:
         # opened at startup, which the retry would then load again.
         mappings = parse_path_mappings(args.get("pathMappings"))
         dump = self._load(path, safe)
-        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.output, self.conn.user_code,
+        self.replay = Replay(dump, mappings, just_my_code, self.uri_paths, self.written, self.conn.user_code,
                              lambda: self.conn.requests, lambda: self.conn.cancelled)
         self.conn.after_response(self._opened)
 
     def _load(self, path: str, safe: bool) -> Dump:
         preloaded, self.preloaded = self.preloaded, None
         if preloaded is not None and preloaded.path == path and (preloaded.objects_allowed or safe) is not safe:
+            for text in self.preloaded_said:   # to this console, as loading it here would have said them
+                say_once(text)
             return preloaded
         try:
             return load(path, objects=False if safe else None)

@@ -1,4 +1,4 @@
-"""`python -m tbdebug [--safe] [--exception N] DUMP`: post-mortem debugging of a dump file."""
+"""`python -m tbdebug [--safe] [--exception N] [-c COMMAND] DUMP`: post-mortem debugging of a dump file."""
 from __future__ import annotations
 
 import sys
@@ -61,6 +61,10 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     add_dump_arguments(parser)
     parser.add_argument("-e", "--exception", type=int, default=0, metavar="N",
                         help="open exception #N of the chain instead of the one raised (#0)")
+    parser.add_argument("-c", "--command", action="append", default=[], metavar="COMMAND",
+                        help="a pdb command to run first, as `python -m pdb -c` runs it: after "
+                             "~/.pdbrc and ./.pdbrc, in the order given; repeat it for more "
+                             "(-c 'p x' -c q prints x and leaves, for a script)")
     add_version(parser, PROG)
     return parser.parse_args(argv)
 
@@ -90,6 +94,9 @@ def _debug(args: argparse.Namespace) -> int:
     if debugger is None:
         say(PROG, "PYTHONBREAKPOINT=0 disables the debugger; nothing opened", sys.stderr)
         return 0
+    if args.command and not debugger.plain_pdb:
+        fail(PROG, f"-c runs pdb's commands: PYTHONBREAKPOINT names {debugger.name}, "
+                   "whose post-mortem takes no commands")
     try:
         chosen, notes = choose(dump, args.exception)
     except NoFrames as exc:
@@ -116,7 +123,7 @@ def _debug(args: argparse.Namespace) -> int:
         say(PROG, note)
     sys.stdout.flush()
     try:
-        open_debugger(debugger, dump, chosen)
+        open_debugger(debugger, dump, chosen, args.command)
     except SessionError as exc:
         fail(PROG, str(exc))
     return 0

@@ -4,7 +4,7 @@ import bdb
 import contextlib
 import os
 import sys
-from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple, Type, cast
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple, Type, cast
 
 import tbdump
 from tbdump.chain import CAUSE, CONTEXT, MEMBER, links_of, walk
@@ -163,8 +163,10 @@ def _escaped_output() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
-def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinException) -> None:
-    """Start the debugger post-mortem on the chosen exception, at its crashing frame.
+def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinException,
+                  commands: Sequence[str] = ()) -> None:
+    """Start the debugger post-mortem on the chosen exception, at its crashing frame; plain pdb
+    runs ``commands`` first, after its start-up files, as ``python -m pdb -c`` runs them.
 
     Plain pdb's output is escaped (``_escaped_output``); other debuggers draw
     with escape sequences of their own (ipdb's and pdb++'s colours, pudb's
@@ -175,7 +177,7 @@ def open_debugger(debugger: Debugger, dump: tbdump.Dump, chosen: StandinExceptio
             if debugger.post_mortem is None:
                 _open_with_hook(debugger, dump, chosen, chosen.__traceback__)
             elif debugger.plain_pdb:
-                _pdb_post_mortem(chosen, dump)
+                _pdb_post_mortem(chosen, dump, commands)
             elif debugger.takes_exc_info:
                 debugger.post_mortem(chosen.__traceback__, type(chosen), chosen)
             else:
@@ -214,7 +216,7 @@ def _restart() -> Type[BaseException]:
     return restart if isinstance(restart, type) and issubclass(restart, BaseException) else _NoRestart
 
 
-def _replay_pdb(dump: tbdump.Dump) -> Any:
+def _replay_pdb(dump: tbdump.Dump, commands: Sequence[str]) -> Any:
     """pdb's Pdb, answering for a placeholder what it answered for the value it stands for."""
     import pdb   # the standard library's: plain_pdb is checked against it
 
@@ -337,7 +339,7 @@ def _replay_pdb(dump: tbdump.Dump) -> Any:
         if name.startswith("do_") and command.__doc__ is None:
             command.__doc__ = getattr(pdb.Pdb, name).__doc__   # pdb's `help` for its command
     session = ReplayPdb(readrc=False)
-    session.rcLines = _rc_lines()
+    session.rcLines = _rc_lines() + list(commands)   # as pdb's main() extends them with -c's
     return session
 
 
@@ -401,7 +403,7 @@ def _type_call_argument(arg: str) -> Optional[str]:
     return None
 
 
-def _pdb_post_mortem(exception: StandinException, dump: tbdump.Dump) -> None:
+def _pdb_post_mortem(exception: StandinException, dump: tbdump.Dump, commands: Sequence[str]) -> None:
     """What 3.13's pdb.post_mortem(exception) does, on every Python version (its `exceptions`
     command too), keeping the Pdb to ask how it ended.
 
@@ -409,7 +411,7 @@ def _pdb_post_mortem(exception: StandinException, dump: tbdump.Dump) -> None:
     post-mortem without quitting (in ``python -m pdb`` they run the program
     again); a dump has no program to run on, and its user is told so.
     """
-    session = _replay_pdb(dump)
+    session = _replay_pdb(dump, commands)
     session.reset()
     session.post_mortem_of(exception)
     if not session.quitting:

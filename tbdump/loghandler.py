@@ -8,14 +8,16 @@ still there to capture.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime
+import inspect
 import itertools
 import logging
 import os
 import re
 import threading
 import time
-from typing import Any, Deque, Dict, Optional, Union
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Union
 
 from .budget import Budgets
 from .dumpdir import make_directory_of
@@ -40,13 +42,15 @@ class DumpHandler(logging.Handler):
     oldest (None: all).  ``max_per_minute``: how many this handler writes in any minute; the
     records past it are not dumped (None: no limit).  ``threads=True`` adds the other threads'
     stacks; ``silent=True`` prints nothing; ``budgets``, ``redaction`` and ``key`` are as for
-    ``dump_exception``.  Each dump says on stderr where it went, in one line.
+    ``dump_exception``, and ``budgets`` and ``redaction`` may also be a mapping of the keywords
+    of their ``from_env`` (``{"preview_depth": 1}``), as a logging configuration gives them.
+    Each dump says on stderr where it went, in one line.
     """
 
     def __init__(self, directory: Union[str, "os.PathLike[str]"] = "tbdumps", level: Union[int, str] = logging.ERROR,
                  *, max_dumps: Optional[int] = 100, max_per_minute: Optional[int] = 10, threads: bool = False,
-                 silent: bool = False, budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
-                 key: Optional[Key] = None) -> None:
+                 silent: bool = False, budgets: Union[Budgets, Mapping[str, Any], None] = None,
+                 redaction: Union[Redaction, Mapping[str, Any], None] = None, key: Optional[Key] = None) -> None:
         super().__init__(level)
         for name, limit in (("max_dumps", max_dumps), ("max_per_minute", max_per_minute)):
             if limit is not None and (not isinstance(limit, int) or limit < 1):
@@ -56,7 +60,10 @@ class DumpHandler(logging.Handler):
         self.max_dumps = max_dumps
         self.max_per_minute = max_per_minute
         self.silent = silent
-        self._options: Dict[str, Any] = {"other_threads": threads, **capture_options(budgets, redaction, key)}
+        self._options: Dict[str, Any] = {"other_threads": threads, **capture_options(
+            _built("budgets", budgets, Budgets.from_env, [f.name for f in dataclasses.fields(Budgets)]),
+            _built("redaction", redaction, Redaction.from_env, list(inspect.signature(Redaction.from_env).parameters)),
+            key)}
         self._written: Deque[float] = collections.deque()   # when this minute's dumps were written
         self._told = False              # the minute's first record past the limit was said
         self._numbers = itertools.count(1)
@@ -134,6 +141,18 @@ class DumpHandler(logging.Handler):
 
     def __repr__(self) -> str:
         return "<DumpHandler %s (%s)>" % (self.directory, logging.getLevelName(self.level))
+
+
+def _built(option: str, value: Any, from_env: Callable[..., Any], keywords: List[str]) -> Any:
+    """``value`` as given from code, or built by ``from_env`` from a mapping of its keywords:
+    dictConfig and fileConfig give a handler plain data, which cannot hold a Budgets or a Redaction."""
+    if not isinstance(value, Mapping):
+        return value
+    unknown = [name for name in value if name not in keywords]
+    if unknown:
+        raise ValueError("DumpHandler: %s: no setting named %s (the settings: %s)"
+                         % (option, ", ".join(map(repr, unknown)), ", ".join(keywords)))
+    return from_env(**value)
 
 
 def dump_logged(directory: str) -> None:

@@ -108,6 +108,10 @@ class Redaction:
                  patterns: Iterable[str] = (), enabled: Optional[bool] = None,
                  keep_environ: Optional[bool] = None) -> "Redaction":
         """Defaults, changed by ``TBDUMP_REDACT*`` variables, then by the arguments."""
+        for name, given in (("add", add), ("remove", remove), ("patterns", patterns)):
+            # A string is iterable too: each of its letters would become a name to redact.
+            if isinstance(given, (str, bytes)):
+                raise TypeError("Redaction: %s= takes a list of strings, not one string: %r" % (name, given))
         add = list(add) + settings.items("TBDUMP_REDACT_ADD", ",")
         remove = {_fold(n) for n in list(remove) + settings.items("TBDUMP_REDACT_REMOVE", ",")}
         pats = list(patterns) + settings.items("TBDUMP_REDACT_PATTERNS", "\n")

@@ -3,30 +3,45 @@ the default is used, so a typo never costs a crash its dump.  Every setting is r
 reader per kind (on/off, number, octal mode), each taking its value without the spaces around it."""
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
-from typing import List, Optional, Set, Union
+from typing import Iterator, List, Optional, Union
 
 from . import unpatched
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
-_said: Set[str] = set()
+_said: List[str] = []   # in the order said: a few lines at most
 
 # A signing key from code: bytes, or text read as TBDUMP_KEY's is (UTF-8).
 Key = Union[bytes, str]
 
 
 def say_once(text: str) -> None:
-    """One line on stderr, once per process, about a setting that is not used as given."""
+    """One line on stderr, once per process (per listener: ``said_afresh``), about a setting
+    that is not used as given."""
     if text in _said:
         return
-    _said.add(text)
+    _said.append(text)
     try:
         sys.stderr.write("tbdump: %s\n" % text)
         sys.stderr.flush()
     except Exception:  # a closed or broken stderr must not stop a dump
         pass
+
+
+@contextlib.contextmanager
+def said_afresh() -> Iterator[List[str]]:
+    """Meanwhile ``say_once`` says each line again, once: stderr is shown to someone new (a DAP
+    server's next client, in its debug console), who has heard none of them.  Yields the list of
+    the lines said meanwhile, to be told again to whoever was not listening then."""
+    global _said
+    saved, _said = _said, []
+    try:
+        yield _said
+    finally:
+        _said = saved
 
 
 def ignored(name: str, raw: str, why: str) -> None:

@@ -39,9 +39,11 @@ ENV_DIR = "TBLSP_CACHE_DIR"
 def cache_file() -> Optional[str]:
     """The cache's path for this interpreter; None when it is turned off."""
     if ENV_DIR in os.environ:
-        folder = os.environ[ENV_DIR]
-        if not folder:
+        if not os.environ[ENV_DIR]:
             return None
+        # Read as a shell would have read it unquoted (`~/x`, `$HOME/x`): an editor's settings
+        # pass the text as typed, and `~` taken literally made a folder named `~`.
+        folder = os.path.expanduser(os.path.expandvars(os.environ[ENV_DIR]))
     else:
         base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") \
             or os.path.join(os.path.expanduser("~"), ".cache")

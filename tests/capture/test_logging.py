@@ -428,6 +428,76 @@ def test_a_bad_limit_is_refused_when_logging_is_configured(tmp_path: Path) -> No
     assert not os.path.exists(tmp_path / "tbdumps")
 
 
+CONFIGURED_JOB = """
+        import json, logging.config, sys
+        if sys.argv[1] == "dict":
+            logging.config.dictConfig(json.loads(sys.argv[2]))
+        else:
+            logging.config.fileConfig(sys.argv[2])
+        log = logging.getLogger("job")
+
+        def work(customer, items, note):
+            raise KeyError(customer)
+        try:
+            work("ada lovelace", list(range(10)), "n" * 50)
+        except KeyError:
+            log.exception("job failed")
+"""
+
+FILE_CONFIG = """
+    [loggers]
+    keys=root
+    [handlers]
+    keys=dumps
+    [formatters]
+    keys=
+    [logger_root]
+    handlers=dumps
+    [handler_dumps]
+    class=tbdump.DumpHandler
+    args=("tbdumps",)
+    kwargs={"budgets": {"preview_items": 2, "max_string": 12}, "redaction": {"add": ["customer"]}, "key": "s3cret"}
+"""
+
+
+@pytest.mark.parametrize("how", ["dict", "file"])
+def test_budgets_and_redaction_are_set_from_a_logging_configurations_plain_data(tmp_path: Path, how: str) -> None:
+    """A configuration file holds data, not a Budgets or a Redaction: the handler takes a mapping
+    of their keywords (dictConfig refused `budgets: {...}` with "Unable to configure handler")."""
+    program = write(tmp_path / "prog.py", CONFIGURED_JOB)
+    config = json.dumps(logging_config(budgets={"preview_items": 2, "max_string": 12},
+                                       redaction={"add": ["customer"]}, key="s3cret"))
+    if how == "file":
+        config = str(write(tmp_path / "logging.ini", FILE_CONFIG))
+    done = run([PYTHON, str(program), how, config], tmp_path)
+    assert done.returncode == 0, done.stderr
+    [path] = dumps_in(tmp_path / "tbdumps")
+    dump = tbdump.load(path, key=b"s3cret")
+    assert dump.signature_problem is None and dump.objects_allowed   # signed with the configured key
+    variables = dump.frames[-1].variables
+    assert variables["customer"].redacted == "name matches 'customer'"
+    assert len(variables["items"].children or ()) == 2 and variables["items"].more == 8
+    assert len(variables["note"].repr) < 20 and dump.frames[-1].locals["note"] == "n" * 50   # cut near 12
+
+
+@pytest.mark.parametrize("setting, said", [
+    ({"budgets": {"preview_deth": 1}}, "ValueError: DumpHandler: budgets: no setting named 'preview_deth' "
+                                       "(the settings: max_bytes, max_seconds, value_seconds, preview_depth,"),
+    ({"budgets": {"preview_depth": "two"}}, "ValueError: Budgets: preview_depth='two': expected a whole number, "
+                                            "0 or more"),
+    ({"redaction": {"add": "customer"}}, "TypeError: Redaction: add= takes a list of strings, not one string: "
+                                         "'customer'"),
+], ids=["unknown", "bad-value", "one-string"])
+def test_a_bad_setting_in_a_logging_configuration_is_refused_saying_which(tmp_path: Path, setting: Dict[str, Any],
+                                                                          said: str) -> None:
+    """Refused as the program configures logging, in the words Budgets and Redaction use from code;
+    a lone string was taken letter by letter (every name with a "c" in it redacted)."""
+    program = write(tmp_path / "prog.py", CONFIGURED_JOB)
+    done = run([PYTHON, str(program), "dict", json.dumps(logging_config(**setting))], tmp_path)
+    assert done.returncode == 1 and said in done.stderr, done.stderr
+    assert not os.path.exists(tmp_path / "tbdumps")
+
+
 def test_a_value_that_logs_an_exception_while_it_is_captured_gets_no_dump_of_its_own(tmp_path: Path) -> None:
     program = write(tmp_path / "prog.py", """
         import logging, tbdump

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -68,18 +68,19 @@ def replay(tbdap: Callable[..., DapClient], dumps: Callable[[str], Path]) -> Cal
 
 
 @contextlib.contextmanager
-def serving(dump: Path) -> Iterator[int]:
-    """A `python -m tbdap --port 0 DUMP` server while the block runs; yields its port."""
-    with server_process(dump) as (port, _):
+def serving(dump: Path, env: Optional[Dict[str, str]] = None) -> Iterator[int]:
+    """A `python -m tbdap --port 0 DUMP` server while the block runs (``env`` added to its
+    environment); yields its port."""
+    with server_process(dump, env) as (port, _):
         yield port
 
 
 @contextlib.contextmanager
-def server_process(dump: Path) -> Iterator[Tuple[int, subprocess.Popen]]:
+def server_process(dump: Path, env: Optional[Dict[str, str]] = None) -> Iterator[Tuple[int, subprocess.Popen]]:
     """``serving``, yielding the server's process too (what it holds is read from /proc)."""
     proc = subprocess.Popen([sys.executable, "-m", "tbdap", "--port", "0", str(dump)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={"PYTHONPATH": str(REPO)})
+                            env={"PYTHONPATH": str(REPO), **(env or {})})
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -445,11 +445,12 @@ def test_console_output_keeps_stderr_apart_as_debugpy(tmp_path: Path) -> None:
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), console_output) == expected
 
 
-def printed_while_running(client: DapClient, stopped: Dict[str, Any], tbdap: bool, release: Path) -> Dict[str, Any]:
-    """A console line that prints, then runs on until the test makes ``release``: whether its
-    output reached the console while it ran."""
+def printed_while_running(client: DapClient, stopped: Dict[str, Any], tbdap: bool, release: Path,
+                          printing: str) -> Dict[str, Any]:
+    """A console line that prints (``printing``), then runs on until the test makes ``release``:
+    whether its output reached the console while it ran, and all it sent once it had run."""
     top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
-    seq = client.send("evaluate", {"expression": "print('waiting'); [__import__('time').sleep(0.02) for _ in "
+    seq = client.send("evaluate", {"expression": printing + "; [__import__('time').sleep(0.02) for _ in "
                                                  "iter(lambda: __import__('os').path.exists(%r), True)]"
                                                  % str(release), "frameId": top["id"], "context": "repl"})
     try:
@@ -460,21 +461,25 @@ def printed_while_running(client: DapClient, stopped: Dict[str, Any], tbdap: boo
     finally:
         release.touch()
     client.response(seq)
-    return {"shown while running": seen}
+    return {"shown while running": seen, "sent": stdout(client)}
 
 
 def stdout(client: DapClient) -> str:
     return "".join(e["body"]["output"] for e in client.events("output") if e["body"].get("category") == "stdout")
 
 
-def test_console_output_shows_as_it_is_printed_as_debugpy(tmp_path: Path) -> None:
+@pytest.mark.parametrize("printing, shown", [("print('waiting')", "waiting\n"),
+                                              ("print('waiting', end='')", "waiting")], ids=["line", "partial"])
+def test_console_output_shows_as_it_is_printed_as_debugpy(tmp_path: Path, printing: str, shown: str) -> None:
     """A console line that prints as it goes (a loop, a slow call) shows each line as printed, as
-    under debugpy; tbdap sent it all once the line had run."""
+    under debugpy; tbdap sent it all once the line had run. A line not ended yet (a progress
+    note before a long call) shows too, as written: tbdap held it back until its end came, and
+    then added one."""
     program = PROGRAMS / "method.py"
-    expected = live(program, functools.partial(printed_while_running, release=tmp_path / "live"))
-    assert expected == {"shown while running": "waiting\n"}, expected
+    expected = live(program, functools.partial(printed_while_running, release=tmp_path / "live", printing=printing))
+    assert expected == {"shown while running": shown, "sent": shown}, expected
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS),
-                    functools.partial(printed_while_running, release=tmp_path / "replay")) == expected
+                    functools.partial(printed_while_running, release=tmp_path / "replay", printing=printing)) == expected
 
 
 def set_global(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:

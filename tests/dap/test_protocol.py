@@ -18,7 +18,7 @@ import pytest
 import tbdump
 
 from ..conftest import rewrite_safe_layer
-from .conftest import make_dump
+from .conftest import make_dump, serving
 from .dapclient import REPO, DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -869,3 +869,17 @@ def test_a_setting_ignored_is_said_in_the_debug_console(tbdap: Callable[..., Dap
     said = client.output_text()
     for name, raw in (("TBDUMP_SAFE", "maybe"), ("TBDUMP_MAX_SECONDS", "soon")):
         assert said.count("tbdump: ignoring %s=%r: expected " % (name, raw)) == 1, said
+
+
+def test_each_client_of_a_server_is_told_of_a_setting_ignored(dumps: Callable[[str], Path]) -> None:
+    """`tbdap --port N DUMP` serving one client after another: each one's debug console says it,
+    as debugpy tells each client its own warnings (it was said once per process: to the first)."""
+    with serving(dumps("nested"), env={"TBDUMP_SAFE": "maybe"}) as port:
+        for attempt in range(2):
+            client = DapClient.connect(port)
+            client.initialize()
+            client.start("attach", {})
+            client.ok("threads")  # the events of the attach came before its answer
+            said = client.output_text()
+            client.close()
+            assert said.count("tbdump: ignoring TBDUMP_SAFE='maybe': expected ") == 1, (attempt, said)

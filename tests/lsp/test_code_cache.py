@@ -31,10 +31,10 @@ def _message(stdout: Any) -> Optional[Dict[str, Any]]:
     return json.loads(stdout.read(length)) if length is not None else None
 
 
-def diagnosed(workspace: Path, env: Dict[str, str]) -> List[str]:
+def diagnosed(workspace: Path, env: Dict[str, str], cwd: Optional[Path] = None) -> List[str]:
     """One whole session: start, open the crashed program, read its diagnostics, shut down."""
     proc = subprocess.Popen(SERVER, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, cwd=cwd)
     assert proc.stdin is not None and proc.stdout is not None
 
     def send(message: Dict[str, Any]) -> None:
@@ -110,3 +110,17 @@ def test_empty_cache_dir_turns_it_off(tmp_path: Path) -> None:
     env = {**ENV, "TBLSP_CACHE_DIR": "", "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
     assert any("ZeroDivisionError" in m for m in diagnosed(tmp_path, env))
     assert not home.exists() or not any(home.rglob(CACHE_NAME_START + "*"))
+
+
+def test_a_cache_dir_with_a_tilde_or_a_variable_is_read_as_a_shell_reads_it(tmp_path: Path) -> None:
+    """`TBLSP_CACHE_DIR=~/x` as an editor's settings pass it, unexpanded: the cache is in the home
+    folder, as `--tbdump-dir ~/x` puts dumps there (it made a folder named `~` where tblsp started)."""
+    crash(tmp_path, DIVIDE, args=["5", "0"])
+    home = tmp_path / "home"
+    started_in = tmp_path / "elsewhere"
+    started_in.mkdir()
+    for setting, folder in (("~/tilde", home / "tilde"), ("$TBLSP_TEST_BASE/var", tmp_path / "base" / "var")):
+        env = {**ENV, "TBLSP_CACHE_DIR": setting, "HOME": str(home), "TBLSP_TEST_BASE": str(tmp_path / "base")}
+        assert any("ZeroDivisionError" in m for m in diagnosed(tmp_path, env, cwd=started_in))
+        assert len(cache_files(folder)) == 1, setting
+    assert list(started_in.iterdir()) == []

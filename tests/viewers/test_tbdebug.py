@@ -347,7 +347,7 @@ def test_a_hook_without_post_mortem_opens_with_the_dump_in_reach(crash, tmp_path
 def test_help_explains_every_option():
     done = run([sys.executable, "-m", "tbdebug", "--help"], Path.cwd())
     assert done.returncode == 0
-    for needle in ("--safe", "--exception N", "PYTHONBREAKPOINT", "PYTHONBREAKPOINT=0",
+    for needle in ("--safe", "--exception N", "--command COMMAND", "PYTHONBREAKPOINT", "PYTHONBREAKPOINT=0",
                    "traceback.pkl", "`exceptions`", "exit status"):
         assert needle in done.stdout, needle
 
@@ -521,6 +521,31 @@ def test_pdbrc_files_are_run_as_pdb_runs_them_and_one_it_cannot_read_is_named(cr
     assert "\ntbdebug: .pdbrc: not read: it is not utf-8 text (byte 6: invalid continuation byte)\n" \
         in replay.stdout
     assert answers(replay.stdout) == ["'hello from ~/.pdbrc'\n", ""]
+
+
+def test_c_runs_pdb_commands_first_as_python_m_pdb_c_does(crash, tmp_path):
+    """`-c`, repeated, runs its commands after the .pdbrc files, as `python -m pdb -c` runs those
+    left after its `continue` at the crash: `-c 'p x' -c q` prints and leaves, with no prompt
+    (for a script in CI); the commands of a debugger that is not pdb take no -c, said in one line."""
+    dump = crash("divide.py", "5", "0")
+    (tmp_path / ".pdbrc").write_text("p 'from ./.pdbrc'\n")
+    commands = ["-c", "p x", "--command", "up", "-c", "p x, y", "-c", "q"]
+    live = run([sys.executable, "-m", "pdb", "-c", "continue", *commands, "divide.py", "5", "0"], tmp_path,
+               stdin="q\n")
+    # pdb runs .pdbrc at its first stop, before the `continue`; the rest of -c at the crash.
+    rc_lines, at_crash = live.stdout.split("Uncaught exception. Entering post mortem debugging\n"
+                                           "Running 'cont' or 'step' will restart the program\n")
+    at_crash = at_crash.split("Post mortem debugger finished.")[0]
+    assert rc_lines + at_crash == ("'from ./.pdbrc'\n5\n"
+                                   f"> {tmp_path}/divide.py(11)<module>()\n-> print(div(x, y))\n(5, 0)\n")
+    replay = run(tbdebug(dump, *commands), tmp_path)   # nothing on stdin: no prompt is waiting
+    assert replay.returncode == 0 and replay.stderr == "", replay.stderr
+    assert replay.stdout.endswith(f"Python {'.'.join(map(str, sys.version_info[:3]))})\n" + rc_lines + at_crash)
+
+    refused = run(tbdebug(dump, "-c", "p x"), tmp_path, env={"PYTHONBREAKPOINT": "json.dumps"})
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == ("tbdebug: -c runs pdb's commands: PYTHONBREAKPOINT names json.dumps, "
+                              "whose post-mortem takes no commands\n")
 
 
 @pytest.mark.parametrize("terminal_env, typed", [
