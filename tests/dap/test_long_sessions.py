@@ -4,8 +4,10 @@ they ever showed. What the server holds is read from /proc (Linux)."""
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from pathlib import Path
-from typing import Callable, Dict, Tuple
+from typing import IO, Callable, Dict, Tuple
 
 import pytest
 
@@ -82,8 +84,22 @@ def test_a_hover_asked_again_shows_the_value_as_it_is_now_and_the_console_as_it_
     assert changed["value"] == "2"
 
 
+def server_log(stream: IO[str]) -> "queue.Queue[str]":
+    """The server's log lines as it writes them, read by a thread so a wait can time out."""
+    lines: "queue.Queue[str]" = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line)
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
 def test_a_server_holds_no_more_after_many_clients_than_after_one(dumps: Callable[[str], Path]) -> None:
     with server_process(dumps("biglist")) as (port, proc):
+        assert proc.stderr is not None
+        log = server_log(proc.stderr)
+
         def one_client() -> None:
             client = DapClient.connect(port)
             client.initialize()
@@ -93,6 +109,10 @@ def test_a_server_holds_no_more_after_many_clients_than_after_one(dumps: Callabl
             client.ok("variables", {"variablesReference": scope})
             hover_and_open(client, frame, "data")
             client.close()
+            # What the server holds is read once it is done with the client: its socket and
+            # replay are let go after the client has left.
+            while "disconnected" not in log.get(timeout=60):
+                pass
 
         for _ in range(3):
             one_client()
