@@ -72,8 +72,11 @@ def _wrap(cls: Any) -> None:
             return
         try:
             _report(value, as_gevent)
-        except BaseException:  # handle_error "must not raise"; report_crash never does
-            pass
+        except BaseException as err:
+            # A signal's handler, run once the dump is written (a Ctrl-C's KeyboardInterrupt):
+            # handle_error "must not raise", so to the main greenlet as gevent sends a system error.
+            # Raised there where the main greenlet waits, without tbdump's frames that delivered it.
+            self.handle_system_error(err.__class__, err.with_traceback(None))  # ``type`` is a parameter
 
     dumping_handle_error.tbdump_wrapped = True  # type: ignore[attr-defined]
     dumping_handle_error.__doc__ = handle_error.__doc__

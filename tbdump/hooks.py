@@ -8,7 +8,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import unpatched
 from .budget import Budgets, CaptureThread, Event
@@ -188,7 +188,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                  redaction: Optional[Redaction] = None, key: Optional[Key] = None,
                  end: Optional[Callable[[], None]] = None, other_threads: bool = True,
                  python_report: Optional[Callable[[], None]] = None, above_handler: bool = True) -> Optional[str]:
-    """Dump ``exc`` and say so on stderr as the seed README shows; never raises.
+    """Dump ``exc`` and say so on stderr as the seed README shows; raises nothing of its own.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed);
     ``other_threads=False`` the stacks of the threads that did not crash;
@@ -201,6 +201,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     swallow in a loop; if capture is still running GIVE_UP_SECONDS past its time
     budget, a minimal dump is written instead and ``end`` is called from another
     thread, so the program ends as it would have rather than hang.
+    Without ``end`` the program goes on (an IPython cell's crash, a gevent greenlet's): the
+    signals held while the dump was written are delivered after the report, and what the
+    program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
     """
     target = DumpTarget.of(filename)
 
@@ -223,6 +226,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     def dumped(why: str = "") -> str:
         return dumped_line(shown(), why) + "\n"
 
+    held: List[int] = []
     done = Event()
     watchdog: Optional[CaptureThread] = None
     if end is not None:
@@ -252,9 +256,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                                          other_threads=other_threads, above_handler=above_handler)
         message = dumped()
     except SignalsArrived as arrived:
-        # The crash ends as it would have: the process is ending, and a Ctrl-C or SIGTERM
+        # Where the process ends, the crash ends it as it would have: a Ctrl-C or SIGTERM
         # only cut its dump short.
-        path = arrived.path
+        path, held = arrived.path, arrived.signals
         message = dumped("partial: capture interrupted by %s" % arrived.stopped_by if arrived.stopped_by else "")
     except DumpWriteError as err:
         path, message = None, not_written_line(shown(), err.reason) + "\n"
@@ -267,6 +271,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # would keep its frames' objects alive through shutdown (no __del__ runs).
             watchdog.join()
     say(message, dumped=path is not None)
+    if end is None:
+        deliver(held)
     return path
 
 

@@ -45,7 +45,7 @@ _installed: Dict[str, Any] = {}
 def follow_cells(report: Callable[[BaseException, FrozenSet[types.CodeType]], Any]) -> None:
     """When this runs under IPython, call ``report(exc, ipython_codes)`` for each exception a
     cell raises from now on, after IPython has shown it as it always does; ``ipython_codes``
-    are IPython's frames above the cell."""
+    are IPython's frames above the cell.  What ``report`` raises is shown as a cell's exception."""
     shell = _shell()
     if shell is None:
         return
@@ -68,7 +68,13 @@ def follow_cells(report: Callable[[BaseException, FrozenSet[types.CodeType]], An
         else:
             _show_not_compiled(ipython, value)
         if ran:
-            report(value, run_code)
+            try:
+                report(value, run_code)
+            except BaseException:
+                # A signal's handler, run once the dump is written (the kernel's interrupt, a
+                # Ctrl-C): its exception is shown as IPython shows a cell's, for raised out of
+                # here it would make IPython unregister this handler.
+                ipython.showtraceback(exception_only=True)
 
     # BaseException: IPython takes SystemExit and the debugger's quit before its custom handler.
     shell.set_custom_exc((BaseException,), cell_crash)

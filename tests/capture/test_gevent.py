@@ -275,6 +275,45 @@ def test_a_greenlets_crash_is_dumped_as_a_threads_and_the_program_goes_on(
     assert dump.frames[-1].name == "work" and dump.frames[-1].variables["kept"].repr == "[1, 2]"
 
 
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_while_a_greenlets_crash_is_dumped_has_its_effect_once_the_dump_is_written(
+        tmp_path: Path, python: Path, name: str) -> None:
+    # The program goes on after a greenlet's crash, yet a Ctrl-C or SIGTERM held for its dump was
+    # dropped, as though the process were ending: the program went on, never stopping.  A SIGTERM
+    # ends it by its default action; a Ctrl-C's KeyboardInterrupt reaches the main greenlet, as gevent
+    # sends one raised in the hub, and ends the program there as Python ends it (dumped too).
+    args = program(tmp_path, "gevent", "excepthook", """
+        import gevent, os, signal
+        class Pressed:
+            signum = signal.%s
+            def __repr__(self):   # once: the KeyboardInterrupt's dump holds this one again
+                signum, self.signum = self.signum, None
+                if signum:
+                    os.kill(os.getpid(), signum)
+                return "Pressed()"
+        def work():
+            value = Pressed()
+            raise KeyError("in greenlet")
+        gevent.spawn(work).join()
+        print("main goes on")
+    """ % name)
+    ran = run(python, args, tmp_path, value_seconds=60, budget=60)
+    said = "Ctrl-C" if name == "SIGINT" else name
+    crash = "KeyError: 'in greenlet'\n%s (partial: capture interrupted by %s)\n" % (DUMPED[:-1], said)
+    assert tbdump.load(tmp_path / "traceback.pkl", objects=False).frames[-1].name == "work"
+    if name == "SIGTERM":
+        assert (ran.returncode, ran.stdout, ran.stderr) == (-signal.SIGTERM, "", crash), ran
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]
+        return
+    interrupt = "traceback.%d.pkl" % tbdump.load(tmp_path / "traceback.pkl").metadata.pid
+    assert (ran.returncode, ran.stdout, ran.stderr) == \
+        (-signal.SIGINT, "", crash + "KeyboardInterrupt\nTraceback dumped into: %s\n" % interrupt), ran
+    dump = tbdump.load(tmp_path / interrupt)
+    # Where the main greenlet waited, none of tbdump's frames that delivered it.
+    assert dump.exception.type == "KeyboardInterrupt" and dump.frames[0].name == "<module>"
+    assert not [f for f in dump.frames if "tbdump" in f.filename], dump.frames
+
+
 def test_a_worker_forked_then_patched_as_gunicorns_dumps_its_crash_in_time(tmp_path: Path, python: Path) -> None:
     # gunicorn's gevent worker patches after its fork, where threading still says the parent's
     # main thread: the alarm must still bound the child's capture, and no hub print its end;

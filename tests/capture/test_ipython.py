@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, cached_venv, run
+from ..conftest import PYTHON, cached_venv, run, write
 from ..dap.dapclient import DapClient
 
 REQUIREMENTS = Path(__file__).with_name("ipython-requirements.txt")
@@ -184,3 +185,61 @@ def test_ipython_c_dumps_the_crash_of_its_code(tmp_path: Path, venv_bin: Path) -
     assert under.returncode == plain.returncode and under.stderr == "Traceback dumped into: traceback.pkl\n"
     dump = tbdump.load(tmp_path / "traceback.pkl")
     assert dump.frames[0].locals["x"] == 5 and dump.sources[dump.frames[0].filename].text == code + "\n"
+
+
+# A module of the test's folder: a value whose repr sends this process a signal, once, so that it
+# arrives exactly while a crash is dumped (the cell's names are captured: their repr runs then).
+PRESSED = """
+import os
+
+class Pressed:
+    def __init__(self, signum):
+        self.signum = signum
+
+    def __repr__(self):
+        signum, self.signum = self.signum, None
+        if signum:
+            os.kill(os.getpid(), signum)
+        return 'Pressed()'
+"""
+
+
+def test_sigterm_while_a_cells_crash_is_dumped_ends_ipython_once_the_dump_is_written(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """A kernel manager's or a container's SIGTERM: it was held for the dump, then dropped, and the
+    session went on as if it never came."""
+    write(tmp_path / "pressed.py", PRESSED)
+    lines = ["import tbdump; tbdump.set_excepthook()", "import signal; from pressed import Pressed",
+             "pressed = Pressed(signal.SIGTERM)", "1/0", "print('alive')"]
+    proc = run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
+               env=ipython_env(tmp_path), stdin="\n".join(lines) + "\n", timeout=120)
+    # Ended by SIGTERM's default action, after IPython's traceback and the dump's line.
+    assert proc.returncode == -signal.SIGTERM and "ZeroDivisionError" in proc.stdout, proc
+    assert "alive" not in proc.stdout
+    assert proc.stderr == "Traceback dumped into: traceback.pkl (partial: capture interrupted by SIGTERM)\n"
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+    assert [f.name for f in dump.frames] == ["<module>"] and dump.sources[dump.frames[0].filename].text == "1/0\n"
+
+
+def test_an_interrupt_while_a_cells_crash_is_dumped_is_shown_and_the_notebook_goes_on_dumping(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """The kernel's interrupt (SIGINT, a notebook's stop button or nbclient's timeout) held for the
+    dump was dropped.  Its KeyboardInterrupt comes once the dump is written, shown as IPython shows
+    a cell's exception; raised out of IPython's custom exception handler it would have made IPython
+    unregister tbdump's ("Custom TB Handler failed"), and no later crash would be dumped."""
+    write(tmp_path / "pressed.py", PRESSED)
+    cells = ["import signal; from pressed import Pressed\npressed = Pressed(signal.SIGINT)", "1/0",
+             "print('next cell')", "[][1]"]
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump"] + cells)
+    outputs = execute_notebook(venv_bin, tmp_path, ["import tbdump; tbdump.set_excepthook()"] + cells)
+    later = re.fullmatch(r"Traceback dumped into: (traceback\.\d+\.pkl)\n", outputs[4][-1].get("text", ""))
+    assert later is not None, outputs[4]
+    [interrupt] = outputs[2][2:]
+    assert outputs[2][:2] == plain[2] + [
+        stderr_output("Traceback dumped into: traceback.pkl (partial: capture interrupted by Ctrl-C)\n")]
+    assert interrupt["output_type"] == "error" and interrupt["ename"] == "KeyboardInterrupt", outputs[2]
+    assert outputs[3] == plain[3] == [{"output_type": "stream", "name": "stdout", "text": "next cell\n"}]
+    assert outputs[4] == plain[4] + [stderr_output(later.group(0))]
+    assert tbdump.load(tmp_path / "traceback.pkl").metadata.partial
+    assert tbdump.load(tmp_path / later.group(1)).exception.type == "IndexError"
