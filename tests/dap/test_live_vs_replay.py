@@ -42,15 +42,24 @@ purpose, the difference is applied to debugpy's side here, by name:
   NotImplemented has no "special variables"/"function variables" groups (its type's
   dunders and methods, which only a loaded object shows, as docs/DAP.md says): the
   last three then have no children.
-- SAFE_OPAQUE: in safe mode a module's or a typing object's contents (which capture
-  does not preview: a module is pickled by reference, typing's aliases list their
-  attributes slowly) are one row saying they are not loaded.
+- SAFE_OPAQUE: in safe mode a module's, a code object's or a typing object's contents
+  (which capture does not preview: a module is pickled by reference, code with its
+  function, typing's aliases list their attributes slowly) are one row saying they are
+  not loaded.
 - SAFE_LONG_TEXT: in safe mode a str or bytes longer than a preview keeps
   (TBDUMP_MAX_STRING, 4096 characters) is the preview's, cut in the middle with
   "...", where debugpy shows 64 KiB of it: only their first 2000 characters are
   compared.
 - HASH_SEED: the live program, its capture and tbdap run with one PYTHONHASHSEED, so
   that a set of strings (ipaddress's `_HEX_DIGITS`) lists in one order everywhere.
+- FRAME_ROWS: debugpy opens a frame object on rows of its own (`f_locals`, and a "stack" of
+  its debugger's frame ids); tbdap opens it on the frame's attributes as captured (`f_back`,
+  `f_code`, `f_lineno`, `f_locals` ...), so a frame's row is compared, not its children.
+- SAFE_CHAIN: in safe mode an exception value's dunders are only counted (docs/LIMITATIONS.md),
+  so a watch of what it is chained to answers that safe mode leaves it out.
+- LOCK_STAND_IN: a lock is restored as a stand-in that works as one (docs/LIMITATIONS.md),
+  and the repr of a loaded object that holds it (a Condition's) shows the stand-in's repr,
+  which says so.
 Memory addresses (0x…) are the only values normalised.  debugpy runs the
 program with `-X frozen_modules=off`; the dump is made, and tbdap run, with the
 same flag so that module reprs ("from '…'" rather than "(frozen)") come out the
@@ -99,7 +108,7 @@ def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bo
         shown = "<member>" if is_set and name != "len()" else name  # SET_MEMBERS
         kids: Any = None
         instrumented = row["type"] == "module" and row["value"].startswith("<module 'threading'")
-        if depth > 1 and row["variablesReference"] and not instrumented:  # INSTRUMENTED
+        if depth > 1 and row["variablesReference"] and not instrumented and row["type"] != "frame":  # INSTRUMENTED, FRAME_ROWS
             kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode)
         out.append((shown, normal(row["value"]), row["type"], kids))
     if is_set:
@@ -513,10 +522,28 @@ def values(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str,
     return {f["name"]: f["locals"] for f in user_frames(client, stopped, tbdap)[1]}
 
 
+CHAIN = ["failure.__cause__", "failure.__context__", "failure.__suppress_context__", "failure.__notes__"]
+
+
+def values_and_chain(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """``values``, and the watches of what everyday.py's caught ``failure`` is chained to (rows of
+    its "special variables", whose contents are not compared there: GROUP_CONTENTS)."""
+    user, frames = user_frames(client, stopped, tbdap)
+    frame_id = next(f["id"] for _, f in user if f["name"] == "stdlib_objects")
+    watched = [client.request("evaluate", {"expression": e, "frameId": frame_id, "context": "watch"}) for e in CHAIN]
+    return {"locals": {f["name"]: f["locals"] for f in frames},
+            "chain": [(normal(w["body"]["result"]), w["body"].get("type")) if w["success"] else ("error", w["message"])
+                      for w in watched]}
+
+
 TYPE_ROWS = {"list", "tuple", "dict", "set", "frozenset", "bytes", "ellipsis", "NotImplementedType"}
 PREVIEWED_TEXT = 4096
 NOT_LOADED = [("…", "<not captured: its contents (safe mode: objects are not loaded (nothing from the file is run))>",
                "", None)]
+
+
+LOCKED_BY = re.compile(r"^(<Condition\()(<\w+ _thread\.R?[Ll]ock object at 0x…>)")
+STAND_IN = "not captured: a lock; restored as a stand-in that acquires without waiting"
 
 
 def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]]:
@@ -529,7 +556,9 @@ def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]
         name, value, typ, kids = row
         if safe and typ in ("str", "bytes") and len(value) > PREVIEWED_TEXT:
             value = value[:2000]  # SAFE_LONG_TEXT
-        if kids is not None and safe and (typ == "module" or value.startswith("typing.")):
+        if typ == "Condition" and not safe:
+            value = LOCKED_BY.sub(r"\1<lock: %s \2>" % STAND_IN, value)  # LOCK_STAND_IN
+        if kids is not None and safe and (typ in ("module", "code") or value.startswith("typing.")):
             kids = NOT_LOADED  # SAFE_OPAQUE
         elif kids is not None and safe and typ in TYPE_ROWS:
             kids = [k for k in kids if k[0] not in GROUPS] or None  # SAFE_TYPE_ROWS
@@ -548,15 +577,30 @@ def test_everyday_values_show_as_debugpy_in_both_modes(tmp_path: Path, monkeypat
     staticmethod, classmethod or partialmethod local is under "function variables" (it was a row
     of its own); an attribute that raises AttributeError (a slot never set) has no row (it was an
     error row), and a property that caches is read in debugpy's order (a path's `_pparts` was
-    set by reading `parts` first)."""
+    set by reading `parts` first).
+
+    And what programs hold of the standard library besides (stdlib_objects): decimal's context,
+    ctypes values, mmap, sqlite3, hashes, files and buffers, queues, thread and context-variable
+    objects, iterators, weak collections, struct, XML, email, csv, generators and coroutines, a
+    traceback, a frame, code, a bound method, a property, an abstract class.  A value the dump
+    could not hold inside one it restored (a Queue's lock, a WeakSet's callback) shows as it
+    was, type and repr (it showed as `Placeholder`, `<lock: not captured: ...>`); a caught
+    exception kept as a value keeps its cause, context and notes (they were None)."""
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # HASH_SEED
     program = PROGRAMS / "everyday.py"
-    expected = live(program, values)
-    assert len(expected.get("check", ())) > 40, expected
+    expected = live(program, values_and_chain)
+    assert len(expected["locals"].get("check", ())) > 40 and len(expected["locals"].get("stdlib_objects", ())) > 40
+    assert expected["chain"] == [("ValueError('inner')", "ValueError"), ("ValueError('inner')", "ValueError"),
+                                 ("True", "bool"), ("['while loading row 3']", "list")], expected["chain"]
     dump = make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS)
     for safe in (False, True):
-        want = {frame: as_replayed(rows, safe) for frame, rows in expected.items()}
-        got = replayed(dump, values, safe=safe)
+        want = {frame: as_replayed(rows, safe) for frame, rows in expected["locals"].items()}
+        replay = replayed(dump, values_and_chain, safe=safe)
+        got = replay["locals"]
+        if safe:  # SAFE_CHAIN
+            assert [(kind, "safe mode" in said) for kind, said in replay["chain"]] == [("error", True)] * 4, replay
+        else:
+            assert replay["chain"] == expected["chain"]
         if safe:
             cut = [r for r in got["check"] if r[0] in ("text", "raw")]
             assert [r[1][2000:].count("...") for r in cut] == [1, 1], cut
