@@ -22,6 +22,11 @@ purpose, the difference is applied to debugpy's side here, by name:
 - SET_MEMBERS: debugpy names set members by id() of the live object, which a
   replay cannot reproduce; tbdap names them by position, so only their values
   and types are compared.
+- EVALUATE_NAMES: a row's evaluateName is compared where debugpy names it by the path
+  shown.  debugpy keeps the rows of an object it has shown by the object, named by the path
+  it first reached it by (`match.re.flags` under `pattern`, when `match` came first), and
+  names no row under a named tuple's `_fields` nor a set's members: tbdap names those by
+  the path shown, which is not compared.
 - GROUP_CONTENTS: the rows inside "special variables"/"function variables"
   are dunder methods and bound methods whose reprs carry addresses of the live
   process; the groups' presence is compared, not their contents.
@@ -94,7 +99,25 @@ def normal(text: str) -> str:
     return ADDRESS.sub("0x…", text)
 
 
-def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool) -> List[Tuple[Any, ...]]:
+class AnyName(str):
+    """EVALUATE_NAMES: where debugpy gives a row no evaluateName, whatever tbdap gives it (or not)."""
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, str)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+
+UNNAMED = AnyName("<debugpy gives none>")
+
+
+def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool,
+                  parent: Optional[str] = None) -> List[Tuple[Any, ...]]:
+    """Each row as (name, value, type, evaluateName, children), down to ``depth``; a group as
+    (label,).  ``parent``: the evaluateName of the row ``ref`` opens."""
     rows = fetch_children(client, ref, paged_like_vscode)
     out: List[Tuple[Any, ...]] = []
     is_set = rows and all(re.fullmatch(r"\d{6,}", r["name"]) for r in rows if r["name"] not in GROUPS | {"len()"})
@@ -109,8 +132,13 @@ def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bo
         kids: Any = None
         instrumented = row["type"] == "module" and row["value"].startswith("<module 'threading'")
         if depth > 1 and row["variablesReference"] and not instrumented and row["type"] != "frame":  # INSTRUMENTED, FRAME_ROWS
-            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode)
-        out.append((shown, normal(row["value"]), row["type"], kids))
+            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode,
+                                 row.get("evaluateName"))
+        named = row.get("evaluateName")
+        shown_path = named is not None and (parent is None or named.startswith(parent) or named == "len(%s)" % parent)
+        if is_set and name != "len()" or not (paged_like_vscode or shown_path):
+            named = UNNAMED  # SET_MEMBERS, EVALUATE_NAMES
+        out.append((shown, normal(row["value"]), row["type"], named, kids))
     if is_set:
         out.sort(key=repr)
     return out
@@ -539,7 +567,7 @@ def values_and_chain(client: DapClient, stopped: Dict[str, Any], tbdap: bool) ->
 TYPE_ROWS = {"list", "tuple", "dict", "set", "frozenset", "bytes", "ellipsis", "NotImplementedType"}
 PREVIEWED_TEXT = 4096
 NOT_LOADED = [("…", "<not captured: its contents (safe mode: objects are not loaded (nothing from the file is run))>",
-               "", None)]
+               "", None, None)]
 
 
 LOCKED_BY = re.compile(r"^(<Condition\()(<\w+ _thread\.R?[Ll]ock object at 0x…>)")
@@ -553,7 +581,7 @@ def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]
         if len(row) == 1:
             out.append(row)
             continue
-        name, value, typ, kids = row
+        name, value, typ, named, kids = row
         if safe and typ in ("str", "bytes") and len(value) > PREVIEWED_TEXT:
             value = value[:2000]  # SAFE_LONG_TEXT
         if typ == "Condition" and not safe:
@@ -565,7 +593,7 @@ def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]
         elif kids is not None:
             kids = [k for k in as_replayed(kids, safe)
                     if safe or not (k[0] == "_str" and typ.endswith("Path"))]  # RESTORED_CACHE
-        out.append((name, value, typ, kids))
+        out.append((name, value, typ, named, kids))
     return out
 
 
