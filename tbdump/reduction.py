@@ -78,8 +78,9 @@ _is_ascii: Callable[[Any], bool] = bytes.isascii
 # class is made (pydantic, SQLAlchemy): dill keeps those.
 _PLAIN_METACLASSES = frozenset((type, abc.ABCMeta))
 _HEAP_TYPE = 1 << 9   # Py_TPFLAGS_HEAPTYPE: a class statement's; C types are dill's to name
-# What a class makes for itself when it is created, not copied onto the empty one.
-_MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__"))
+# What a class makes for itself when it is created, not copied onto the empty one; and
+# copyreg's cache of its slot names, which pickling its instances for the dump put there.
+_MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__", "__slotnames__"))
 # What the class statement must already hold when the class is made: its slots, and the
 # subscripted bases typing.Generic's __init_subclass__ reads (`class Box(Generic[T])`,
 # `class Box[T]`: without them, "Cannot inherit from plain Generic").
