@@ -60,8 +60,9 @@ purpose, the difference is applied to debugpy's side here, by name:
 - FRAME_ROWS: debugpy opens a frame object on rows of its own (`f_locals`, and a "stack" of
   its debugger's frame ids); tbdap opens it on the frame's attributes as captured (`f_back`,
   `f_code`, `f_lineno`, `f_locals` ...), so a frame's row is compared, not its children.
-- SAFE_CHAIN: in safe mode an exception value's dunders are only counted (docs/LIMITATIONS.md),
-  so a watch of what it is chained to answers that safe mode leaves it out.
+- SAFE_WATCHED: in safe mode an exception value's dunders are only counted (docs/LIMITATIONS.md),
+  so a watch of what it is chained to answers that safe mode leaves it out; so does a watch
+  that calls a function (`vars(...)`), which runs nothing in safe mode.
 - LOCK_STAND_IN: a lock is restored as a stand-in that works as one (docs/LIMITATIONS.md),
   and the repr of a loaded object that holds it (a Condition's) shows the stand-in's repr,
   which says so.
@@ -550,17 +551,19 @@ def values(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str,
     return {f["name"]: f["locals"] for f in user_frames(client, stopped, tbdap)[1]}
 
 
-CHAIN = ["failure.__cause__", "failure.__context__", "failure.__suppress_context__", "failure.__notes__"]
+# Rows of "special variables", whose contents are not compared (GROUP_CONTENTS), as watches: what
+# everyday.py's caught ``failure`` is chained to, and what a class of the program holds.
+WATCHED = ["failure.__cause__", "failure.__context__", "failure.__suppress_context__", "failure.__notes__",
+           "vars(Point).get('__slotnames__')"]
 
 
-def values_and_chain(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
-    """``values``, and the watches of what everyday.py's caught ``failure`` is chained to (rows of
-    its "special variables", whose contents are not compared there: GROUP_CONTENTS)."""
+def values_and_watched(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """``values``, and the WATCHED expressions in everyday.py's frame stdlib_objects."""
     user, frames = user_frames(client, stopped, tbdap)
     frame_id = next(f["id"] for _, f in user if f["name"] == "stdlib_objects")
-    watched = [client.request("evaluate", {"expression": e, "frameId": frame_id, "context": "watch"}) for e in CHAIN]
+    watched = [client.request("evaluate", {"expression": e, "frameId": frame_id, "context": "watch"}) for e in WATCHED]
     return {"locals": {f["name"]: f["locals"] for f in frames},
-            "chain": [(normal(w["body"]["result"]), w["body"].get("type")) if w["success"] else ("error", w["message"])
+            "watched": [(normal(w["body"]["result"]), w["body"].get("type")) if w["success"] else ("error", w["message"])
                       for w in watched]}
 
 
@@ -613,22 +616,23 @@ def test_everyday_values_show_as_debugpy_in_both_modes(tmp_path: Path, monkeypat
     traceback, a frame, code, a bound method, a property, an abstract class.  A value the dump
     could not hold inside one it restored (a Queue's lock, a WeakSet's callback) shows as it
     was, type and repr (it showed as `Placeholder`, `<lock: not captured: ...>`); a caught
-    exception kept as a value keeps its cause, context and notes (they were None)."""
+    exception kept as a value keeps its cause, context and notes (they were None); a class whose
+    instances the dump pickled holds no `__slotnames__` (copyreg's cache, which it held)."""
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # HASH_SEED
     program = PROGRAMS / "everyday.py"
-    expected = live(program, values_and_chain)
+    expected = live(program, values_and_watched)
     assert len(expected["locals"].get("check", ())) > 40 and len(expected["locals"].get("stdlib_objects", ())) > 40
-    assert expected["chain"] == [("ValueError('inner')", "ValueError"), ("ValueError('inner')", "ValueError"),
-                                 ("True", "bool"), ("['while loading row 3']", "list")], expected["chain"]
+    assert expected["watched"] == [("ValueError('inner')", "ValueError"), ("ValueError('inner')", "ValueError"),
+                                   ("True", "bool"), ("['while loading row 3']", "list"), ("None", "NoneType")]
     dump = make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS)
     for safe in (False, True):
         want = {frame: as_replayed(rows, safe) for frame, rows in expected["locals"].items()}
-        replay = replayed(dump, values_and_chain, safe=safe)
+        replay = replayed(dump, values_and_watched, safe=safe)
         got = replay["locals"]
-        if safe:  # SAFE_CHAIN
-            assert [(kind, "safe mode" in said) for kind, said in replay["chain"]] == [("error", True)] * 4, replay
+        if safe:  # SAFE_WATCHED
+            assert [(kind, "safe mode" in said) for kind, said in replay["watched"]] == [("error", True)] * 5, replay
         else:
-            assert replay["chain"] == expected["chain"]
+            assert replay["watched"] == expected["watched"]
         if safe:
             cut = [r for r in got["check"] if r[0] in ("text", "raw")]
             assert [r[1][2000:].count("...") for r in cut] == [1, 1], cut
