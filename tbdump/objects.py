@@ -139,7 +139,7 @@ def restore_exception(obj: Any, state: Tuple[Any, Dict[str, Any]]) -> Any:
             try:
                 if not isinstance(linked, Placeholder):
                     set_slot(obj, name, linked)
-            except (TypeError, ValueError):  # a damaged dump's link: the exception shows unlinked
+            except (KeyError, TypeError, ValueError):  # a damaged dump's link: the exception shows unlinked
                 pass
     return obj
 
