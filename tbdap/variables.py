@@ -40,9 +40,9 @@ PAGED_TYPES = BUILTIN_CONTAINERS | {"numpy.ndarray"}
 LEAVES_WITH_TYPE_ROWS = frozenset(preview.class_qualname(t) for t in preview.LEAVES_WITH_TYPE_ROWS)
 TYPE_ROW_TYPES = BUILTIN_CONTAINERS | LEAVES_WITH_TYPE_ROWS
 # What debugpy groups as a function besides FUNCTION_TYPES: the method descriptors a class body
-# makes (inspect.isroutine), by qualified name.
+# or a decorator makes (inspect.isroutine), by qualified name.
 ROUTINE_DESCRIPTORS = frozenset({"staticmethod", "classmethod", "functools.partialmethod",
-                                 "functools.cached_property"})
+                                 "functools.cached_property", "functools._lru_cache_wrapper"})
 # How a class's repr starts, the class an Enum or a Flag included.
 CLASS_REPRS = ("<class '", "<enum '", "<flag '")
 RAW_STRING_TYPES = {"str", "bytes", "bytearray"}
@@ -112,6 +112,8 @@ class ViewClock:
 
     def describe(self, obj: Any, hex_ints: bool = False) -> Value:
         """preview.describe of a loaded object; a placeholder saying why when its code fails."""
+        if isinstance(obj, Placeholder):
+            return placeholder_value(obj)
         if preview.is_scalar(obj):  # most rows, and they run no code of the program's: no clock to arm
             return preview.describe(obj, hex_ints)
         try:
@@ -156,6 +158,16 @@ class Row:
     read_only: bool = False
     children: Optional[List["Row"]] = None  # fixed children (groups, synthetic values)
     items: Optional[Tuple["Row", int, int]] = None  # a "more" row: that container's items [start, stop)
+
+
+def placeholder_value(obj: Placeholder) -> Value:
+    """A value the dump could not hold, met inside a restored one (a Queue's lock, a closure
+    dill cannot pickle): shown as it was, as a frame's own is from its preview, with why it
+    is missing, not as the placeholder object standing in for it."""
+    recorded = obj.value
+    if recorded is not None:
+        return replace(recorded, missing=recorded.missing or obj.reason)
+    return Value(type=obj.type, repr=obj.preview, missing=obj.reason, expandable=True)
 
 
 def scope_group(name: str, value: Value) -> Optional[str]:
@@ -423,6 +435,8 @@ class VariableTree:
     def _live(self, row: Row, keep: bool = True) -> Tuple[bool, Any, str]:
         """(found, object, why not) for a row; ``keep`` False leaves the row as it was, so its
         children still come from the preview."""
+        if row.has_obj and isinstance(row.obj, Placeholder):
+            return False, None, row.obj.reason
         if row.has_obj:
             return True, row.obj, ""
         if row.live is None:

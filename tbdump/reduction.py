@@ -32,7 +32,7 @@ from .loaded import loaded
 # What the pickles written here call when they load: named by module path in every
 # dump, so they live in tbdump.objects, the read side, under these names.
 from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
-                      _weak_ref, restore_object, restore_state)
+                      _weak_ref, restore_exception, restore_object, restore_state)
 from .model import not_captured
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
@@ -78,8 +78,9 @@ _is_ascii: Callable[[Any], bool] = bytes.isascii
 # class is made (pydantic, SQLAlchemy): dill keeps those.
 _PLAIN_METACLASSES = frozenset((type, abc.ABCMeta))
 _HEAP_TYPE = 1 << 9   # Py_TPFLAGS_HEAPTYPE: a class statement's; C types are dill's to name
-# What a class makes for itself when it is created, not copied onto the empty one.
-_MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__"))
+# What a class makes for itself when it is created, not copied onto the empty one; and
+# copyreg's cache of its slot names, which pickling its instances for the dump put there.
+_MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__", "__slotnames__"))
 # What the class statement must already hold when the class is made: its slots, and the
 # subscripted bases typing.Generic's __init_subclass__ reads (`class Box(Generic[T])`,
 # `class Box[T]`: without them, "Cannot inherit from plain Generic").
@@ -187,6 +188,21 @@ def _guarded(obj: Any, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
     return restore + (state, items, pairs, restore_state)
 
 
+_CHAIN_SLOTS = ("__cause__", "__context__", "__suppress_context__")
+
+
+def _chained(exc: BaseException, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """An exception's reduction with what it was chained to, which pickle leaves out: a caught
+    error kept as a value (a batch's failures, a future's) comes back with its cause and
+    context, as the crash's own chain does.  Its ``__traceback__`` cannot be restored."""
+    links = {name: getattr(exc, name) for name in _CHAIN_SLOTS}
+    setter = rv[5] if len(rv) > 5 else None
+    if not any(links.values()) or setter not in (None, restore_state):
+        return rv
+    return rv[:2] + ((rv[2] if len(rv) > 2 else None, links), rv[3] if len(rv) > 3 else None,
+                     rv[4] if len(rv) > 4 else None, restore_exception)
+
+
 class ReducePolicy:
     """Decides how one object is pickled; shared by the C pickler and the nested dill one."""
 
@@ -280,7 +296,8 @@ class ReducePolicy:
         disarm = _DISARMED.get(qual)
         if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
             rv = rv[:2] + (dict(rv[2], **disarm(rv[2])),) + rv[3:]
-        return rv if self.in_dill else _guarded(obj, rv)
+        rv = rv if self.in_dill else _guarded(obj, rv)
+        return _chained(obj, rv) if isinstance(obj, BaseException) else rv
 
     def _hidden(self, obj: Any, t: type) -> List[Tuple[str, Any]]:
         """What a dict subclass, namedtuple or slotted class holds under secrets' names (learned

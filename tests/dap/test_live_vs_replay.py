@@ -22,6 +22,11 @@ purpose, the difference is applied to debugpy's side here, by name:
 - SET_MEMBERS: debugpy names set members by id() of the live object, which a
   replay cannot reproduce; tbdap names them by position, so only their values
   and types are compared.
+- EVALUATE_NAMES: a row's evaluateName is compared where debugpy names it by the path
+  shown.  debugpy keeps the rows of an object it has shown by the object, named by the path
+  it first reached it by (`match.re.flags` under `pattern`, when `match` came first), and
+  names no row under a named tuple's `_fields` nor a set's members: tbdap names those by
+  the path shown, which is not compared.
 - GROUP_CONTENTS: the rows inside "special variables"/"function variables"
   are dunder methods and bound methods whose reprs carry addresses of the live
   process; the groups' presence is compared, not their contents.
@@ -42,15 +47,25 @@ purpose, the difference is applied to debugpy's side here, by name:
   NotImplemented has no "special variables"/"function variables" groups (its type's
   dunders and methods, which only a loaded object shows, as docs/DAP.md says): the
   last three then have no children.
-- SAFE_OPAQUE: in safe mode a module's or a typing object's contents (which capture
-  does not preview: a module is pickled by reference, typing's aliases list their
-  attributes slowly) are one row saying they are not loaded.
+- SAFE_OPAQUE: in safe mode a module's, a code object's or a typing object's contents
+  (which capture does not preview: a module is pickled by reference, code with its
+  function, typing's aliases list their attributes slowly) are one row saying they are
+  not loaded.
 - SAFE_LONG_TEXT: in safe mode a str or bytes longer than a preview keeps
   (TBDUMP_MAX_STRING, 4096 characters) is the preview's, cut in the middle with
   "...", where debugpy shows 64 KiB of it: only their first 2000 characters are
   compared.
 - HASH_SEED: the live program, its capture and tbdap run with one PYTHONHASHSEED, so
   that a set of strings (ipaddress's `_HEX_DIGITS`) lists in one order everywhere.
+- FRAME_ROWS: debugpy opens a frame object on rows of its own (`f_locals`, and a "stack" of
+  its debugger's frame ids); tbdap opens it on the frame's attributes as captured (`f_back`,
+  `f_code`, `f_lineno`, `f_locals` ...), so a frame's row is compared, not its children.
+- SAFE_WATCHED: in safe mode an exception value's dunders are only counted (docs/LIMITATIONS.md),
+  so a watch of what it is chained to answers that safe mode leaves it out; so does a watch
+  that calls a function (`vars(...)`), which runs nothing in safe mode.
+- LOCK_STAND_IN: a lock is restored as a stand-in that works as one (docs/LIMITATIONS.md),
+  and the repr of a loaded object that holds it (a Condition's) shows the stand-in's repr,
+  which says so.
 Memory addresses (0x…) are the only values normalised.  debugpy runs the
 program with `-X frozen_modules=off`; the dump is made, and tbdap run, with the
 same flag so that module reprs ("from '…'" rather than "(frozen)") come out the
@@ -85,7 +100,25 @@ def normal(text: str) -> str:
     return ADDRESS.sub("0x…", text)
 
 
-def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool) -> List[Tuple[Any, ...]]:
+class AnyName(str):
+    """EVALUATE_NAMES: where debugpy gives a row no evaluateName, whatever tbdap gives it (or not)."""
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, str)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+
+UNNAMED = AnyName("<debugpy gives none>")
+
+
+def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool,
+                  parent: Optional[str] = None) -> List[Tuple[Any, ...]]:
+    """Each row as (name, value, type, evaluateName, children), down to ``depth``; a group as
+    (label,).  ``parent``: the evaluateName of the row ``ref`` opens."""
     rows = fetch_children(client, ref, paged_like_vscode)
     out: List[Tuple[Any, ...]] = []
     is_set = rows and all(re.fullmatch(r"\d{6,}", r["name"]) for r in rows if r["name"] not in GROUPS | {"len()"})
@@ -99,9 +132,14 @@ def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bo
         shown = "<member>" if is_set and name != "len()" else name  # SET_MEMBERS
         kids: Any = None
         instrumented = row["type"] == "module" and row["value"].startswith("<module 'threading'")
-        if depth > 1 and row["variablesReference"] and not instrumented:  # INSTRUMENTED
-            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode)
-        out.append((shown, normal(row["value"]), row["type"], kids))
+        if depth > 1 and row["variablesReference"] and not instrumented and row["type"] != "frame":  # INSTRUMENTED, FRAME_ROWS
+            kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode,
+                                 row.get("evaluateName"))
+        named = row.get("evaluateName")
+        shown_path = named is not None and (parent is None or named.startswith(parent) or named == "len(%s)" % parent)
+        if is_set and name != "len()" or not (paged_like_vscode or shown_path):
+            named = UNNAMED  # SET_MEMBERS, EVALUATE_NAMES
+        out.append((shown, normal(row["value"]), row["type"], named, kids))
     if is_set:
         out.sort(key=repr)
     return out
@@ -518,10 +556,30 @@ def values(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str,
     return {f["name"]: f["locals"] for f in user_frames(client, stopped, tbdap)[1]}
 
 
+# Rows of "special variables", whose contents are not compared (GROUP_CONTENTS), as watches: what
+# everyday.py's caught ``failure`` is chained to, and what a class of the program holds.
+WATCHED = ["failure.__cause__", "failure.__context__", "failure.__suppress_context__", "failure.__notes__",
+           "vars(Point).get('__slotnames__')"]
+
+
+def values_and_watched(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """``values``, and the WATCHED expressions in everyday.py's frame stdlib_objects."""
+    user, frames = user_frames(client, stopped, tbdap)
+    frame_id = next(f["id"] for _, f in user if f["name"] == "stdlib_objects")
+    watched = [client.request("evaluate", {"expression": e, "frameId": frame_id, "context": "watch"}) for e in WATCHED]
+    return {"locals": {f["name"]: f["locals"] for f in frames},
+            "watched": [(normal(w["body"]["result"]), w["body"].get("type")) if w["success"] else ("error", w["message"])
+                      for w in watched]}
+
+
 TYPE_ROWS = {"list", "tuple", "dict", "set", "frozenset", "bytes", "ellipsis", "NotImplementedType"}
 PREVIEWED_TEXT = 4096
 NOT_LOADED = [("…", "<not captured: its contents (safe mode: objects are not loaded (nothing from the file is run))>",
-               "", None)]
+               "", None, None)]
+
+
+LOCKED_BY = re.compile(r"^(<Condition\()(<\w+ _thread\.R?[Ll]ock object at 0x…>)")
+STAND_IN = "not captured: a lock; restored as a stand-in that acquires without waiting"
 
 
 def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]]:
@@ -531,17 +589,19 @@ def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]
         if len(row) == 1:
             out.append(row)
             continue
-        name, value, typ, kids = row
+        name, value, typ, named, kids = row
         if safe and typ in ("str", "bytes") and len(value) > PREVIEWED_TEXT:
             value = value[:2000]  # SAFE_LONG_TEXT
-        if kids is not None and safe and (typ == "module" or value.startswith("typing.")):
+        if typ == "Condition" and not safe:
+            value = LOCKED_BY.sub(r"\1<lock: %s \2>" % STAND_IN, value)  # LOCK_STAND_IN
+        if kids is not None and safe and (typ in ("module", "code") or value.startswith("typing.")):
             kids = NOT_LOADED  # SAFE_OPAQUE
         elif kids is not None and safe and typ in TYPE_ROWS:
             kids = [k for k in kids if k[0] not in GROUPS] or None  # SAFE_TYPE_ROWS
         elif kids is not None:
             kids = [k for k in as_replayed(kids, safe)
                     if safe or not (k[0] == "_str" and typ.endswith("Path"))]  # RESTORED_CACHE
-        out.append((name, value, typ, kids))
+        out.append((name, value, typ, named, kids))
     return out
 
 
@@ -553,15 +613,31 @@ def test_everyday_values_show_as_debugpy_in_both_modes(tmp_path: Path, monkeypat
     staticmethod, classmethod or partialmethod local is under "function variables" (it was a row
     of its own); an attribute that raises AttributeError (a slot never set) has no row (it was an
     error row), and a property that caches is read in debugpy's order (a path's `_pparts` was
-    set by reading `parts` first)."""
+    set by reading `parts` first).
+
+    And what programs hold of the standard library besides (stdlib_objects): decimal's context,
+    ctypes values, mmap, sqlite3, hashes, files and buffers, queues, thread and context-variable
+    objects, iterators, weak collections, struct, XML, email, csv, generators and coroutines, a
+    traceback, a frame, code, a bound method, a property, an abstract class.  A value the dump
+    could not hold inside one it restored (a Queue's lock, a WeakSet's callback) shows as it
+    was, type and repr (it showed as `Placeholder`, `<lock: not captured: ...>`); a caught
+    exception kept as a value keeps its cause, context and notes (they were None); a class whose
+    instances the dump pickled holds no `__slotnames__` (copyreg's cache, which it held)."""
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # HASH_SEED
     program = PROGRAMS / "everyday.py"
-    expected = live(program, values)
-    assert len(expected.get("check", ())) > 40, expected
+    expected = live(program, values_and_watched)
+    assert len(expected["locals"].get("check", ())) > 40 and len(expected["locals"].get("stdlib_objects", ())) > 40
+    assert expected["watched"] == [("ValueError('inner')", "ValueError"), ("ValueError('inner')", "ValueError"),
+                                   ("True", "bool"), ("['while loading row 3']", "list"), ("None", "NoneType")]
     dump = make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS)
     for safe in (False, True):
-        want = {frame: as_replayed(rows, safe) for frame, rows in expected.items()}
-        got = replayed(dump, values, safe=safe)
+        want = {frame: as_replayed(rows, safe) for frame, rows in expected["locals"].items()}
+        replay = replayed(dump, values_and_watched, safe=safe)
+        got = replay["locals"]
+        if safe:  # SAFE_WATCHED
+            assert [(kind, "safe mode" in said) for kind, said in replay["watched"]] == [("error", True)] * 5, replay
+        else:
+            assert replay["watched"] == expected["watched"]
         if safe:
             cut = [r for r in got["check"] if r[0] in ("text", "raw")]
             assert [r[1][2000:].count("...") for r in cut] == [1, 1], cut

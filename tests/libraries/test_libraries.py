@@ -227,8 +227,8 @@ def comparable(rows: List[Tuple[Any, ...]], parent_type: str = "") -> List[Tuple
         if len(row) == 1 or row[0] in OWN_PICKLING.get(parent_type, ()):  # a group; OWN_PICKLING
             out.extend([row] if len(row) == 1 else [])
             continue
-        name, value, kind, kids = row
-        out.append((name, BARE_ADDRESS.sub("at 0x…", value), kind, kids and comparable(kids, kind)))
+        name, value, kind, named, kids = row
+        out.append((name, BARE_ADDRESS.sub("at 0x…", value), kind, named, kids and comparable(kids, kind)))
     return out
 
 
@@ -246,10 +246,10 @@ def redacted_alike(tbdap: List[Tuple[Any, ...]], debugpy: List[Tuple[Any, ...]],
         whole = WHOLE.match(mine[1]) is not None   # nothing of it shown: nothing inside either
         shows = "<redacted: name matches" in mine[1] or any(text in row[1] for text in SECRETS)
         if "<redacted" in mine[1] and (secret or (shows and not whole)):
-            kids = mine[3] if whole else (redacted_alike(mine[3] or [], row[3], secret) if row[3] else row[3])
-            out.append(mine[:3] + (kids,))
+            kids = mine[4] if whole else (redacted_alike(mine[4] or [], row[4], secret) if row[4] else row[4])
+            out.append(mine[:4] + (kids,))
         else:
-            out.append(row[:3] + ((redacted_alike(mine[3] or [], row[3], secret) if row[3] else row[3]),))
+            out.append(row[:4] + ((redacted_alike(mine[4] or [], row[4], secret) if row[4] else row[4]),))
     return out
 
 
