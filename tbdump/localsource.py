@@ -36,7 +36,7 @@ MAX_SOURCE_BYTES = 4 << 20
 # then shows the local file when it is the one that ran; of a larger one, nothing.
 MAX_HASHED_BYTES = 64 << 20
 
-# Why a local file is not shown: each completes "the local file is ...".
+# Why a local file is not shown, as the notes say it: "the local file is not used (...)".
 MISSING = "missing here"
 # A zip app's ``app.pyz/__main__.py``: its lines are the dump's copy, never a member read here.
 IN_ARCHIVE = "in an archive here, not a file of its own"
@@ -128,7 +128,7 @@ class LocalFile:
 
     path: str                  # the local path (after any path mapping)
     matches: bool              # it is the file that ran: its SHA-256 is the dump's
-    problem: Optional[str]     # when it does not: why, completing "the local file is ..."
+    problem: Optional[str]     # when it does not: why, as the notes put it in parentheses
 
 
 def check_local(path: str, source: Optional[Source]) -> LocalFile:
