@@ -18,7 +18,7 @@ import pytest
 import tbdump
 
 from ..conftest import rewrite_safe_layer
-from .conftest import make_dump
+from .conftest import PROGRAMS, make_dump, serving
 from .dapclient import REPO, DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -153,6 +153,17 @@ def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
     restart = client.request("restartFrame", {"frameId": first_frame(client)["id"]})
     assert not restart["success"] and restart["body"]["error"]["showUser"]
     assert restart["message"].startswith("A crash dump replay cannot restart a frame: the program is not running")
+    assert first_frame(client)["name"] == "leaf"
+
+
+def test_breakpoints_are_kept_unverified_saying_why(replay: Replay) -> None:
+    """VS Code sends the user's breakpoints at every launch: each gets its answer, unverified
+    (shown hollow), with the reason on hover, and the session goes on."""
+    client = replay("nested")
+    never = {"verified": False, "message": "A replay does not run, so breakpoints never hit."}
+    assert client.ok("setBreakpoints", {"source": {"path": str(PROGRAMS / "nested.py")},
+                                        "breakpoints": [{"line": 3}, {"line": 5}]})["breakpoints"] == [never] * 2
+    assert client.ok("setFunctionBreakpoints", {"breakpoints": [{"name": "leaf"}]})["breakpoints"] == [never]
     assert first_frame(client)["name"] == "leaf"
 
 
@@ -573,6 +584,30 @@ def test_garbage_and_invalid_json_are_reported_and_skipped(tbdap: Callable[..., 
     assert "not an object" in text and "'command'" in text
 
 
+def test_a_body_that_is_not_utf8_is_reported_and_skipped(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.send_raw(b"Content-Length: 4\r\n\r\n\xff\xfe{}")
+    assert client.initialize()["supportsConfigurationDoneRequest"] is True
+    assert "tbdap: a message body is not valid UTF-8 (invalid start byte)" in client.output_text()
+
+
+@pytest.mark.parametrize("sent, said", [
+    (b"Content-Length: ten\r\n\r\n{}", "Content-Length 'ten' is not a byte count"),
+    (b"Content-Length: -3\r\n\r\n{}", "Content-Length '-3' is not a byte count"),
+    (b"X-Note: " + b"x" * 5000 + b"\r\n", "a header line is longer than 4096 bytes"),
+    (b"\r\n\r\nContent-Length: 5\r\n", "the stream ended inside a message header"),
+])
+def test_a_header_tbdap_cannot_follow_ends_the_connection_in_one_line(
+        tbdap: Callable[..., DapClient], sent: bytes, said: str) -> None:
+    """Past such a header no later message can be found: the adapter says why and exits, status 0,
+    as when the client closes the stream (blank lines between messages are skipped, not said)."""
+    client = tbdap()
+    client.send_raw(sent)
+    client.writer.close()
+    assert client.proc is not None and client.proc.wait(10) == 0
+    assert client.stderr == "tbdap: %s; closing the connection.\n" % said
+
+
 def test_huge_content_length_closes_cleanly(tbdap: Callable[..., DapClient]) -> None:
     client = tbdap()
     client.send_raw(b"Content-Length: 999999999999\r\n\r\n{")
@@ -686,6 +721,29 @@ def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
                           text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
     assert done.returncode == 2 and done.stderr.startswith("tbdap: ") and "Traceback" not in done.stderr
 
+
+
+def test_server_refuses_a_directory_at_startup(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "tbdap", "--port", "0", str(tmp_path)], capture_output=True,
+                          text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert (done.returncode, done.stderr) == (2, "tbdap: %s: is a directory, not a dump file\n" % tmp_path)
+
+
+def test_the_first_client_of_a_server_sees_the_dump_written_over_since_it_started(
+        dumps: Callable[[str], Path], tmp_path: Path, clients: List[DapClient]) -> None:
+    """A new crash written over the served file before anyone connected (a CI artifact fetched
+    again): the first client gets the new crash, as every later one does, not the copy the
+    server read at its start."""
+    served = tmp_path / "served.pkl"
+    shutil.copyfile(dumps("nested"), served)
+    with serving(served) as port:
+        shutil.copyfile(dumps("raise_from"), served)
+        client = DapClient.connect(port)
+        clients.append(client)
+        client.initialize()
+        stopped = client.start("attach", {})
+        assert stopped["body"]["text"] == tbdump.load(served).exception.type_name != "KeyError"
+        client.close()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", ""])
