@@ -554,6 +554,17 @@ def test_a_property_that_raises_shows_its_error_as_a_leaf(replay: Replay, safe: 
         "<error: RuntimeError: ledger offline>", "RuntimeError", 0), balance
 
 
+def test_modules_of_a_library_carry_its_version(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """VS Code's Modules view shows the version the dump recorded of each distribution in the
+    stack (dill here); stdlib and the program's own modules have none."""
+    import dill
+    program = tmp_path / "through_dill.py"
+    program.write_text("import dill, json\njson.loads('{\"a\": 1}', object_hook=dill.loads)\n")
+    modules = {m["name"]: m for m in replay_of(tbdap, program).ok("modules", {})["modules"]}
+    assert modules["dill._dill"]["version"] == dill.__version__ and not modules["dill._dill"]["isUserCode"]
+    assert "version" not in modules["json"] and "version" not in modules["__main__"]
+
+
 def test_completions_modules_and_loaded_sources(replay: Replay) -> None:
     client = replay("nested")
     frame_id = first_frame(client)["id"]
