@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -373,6 +373,20 @@ def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> N
     assert client.ok("evaluate", {"expression": "config.retries", "frameId": frame_id})["result"] == "9"
     text = client.output_text()
     assert "hi from the replay" in text and "Changed in this replay only" in text
+
+
+def test_a_global_set_to_a_comprehension_over_locals_stays_a_global(replay: Replay) -> None:
+    """setVariable in a function's Globals scope, to a value that reads the frame's locals from a
+    comprehension: the module's variable changes, no local of its name appears."""
+    client = replay("method")
+    scopes = {s["name"]: s["variablesReference"] for s in client.ok("scopes", {"frameId": first_frame(client)["id"]})[
+        "scopes"]}
+    assert client.ok("setVariable", {"variablesReference": scopes["Globals"], "name": "acct",
+                                     "value": "[amount * n for n in range(2)]"})["value"] == "[0, 25]"
+
+    def names(scope: str) -> Dict[str, str]:
+        return {v["name"]: v["value"] for v in client.ok("variables", {"variablesReference": scopes[scope]})["variables"]}
+    assert names("Globals")["acct"] == "[0, 25]" and "acct" not in names("Locals")
 
 
 def test_a_value_that_cannot_be_rebuilt_keeps_its_preview(replay: Replay) -> None:
