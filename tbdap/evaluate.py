@@ -9,6 +9,7 @@ import inspect
 import itertools
 import keyword
 import re
+import sys
 import traceback
 import types
 from types import CodeType
@@ -18,7 +19,7 @@ from tbdump import preview
 from tbdump.lazymembers import unread_globals
 from tbdump.model import Frame, Value, not_captured
 
-from .console import Console, Written
+from .console import Console, written_over
 from .messaging import RequestError, utf16_length
 from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
 
@@ -287,8 +288,8 @@ class Evaluator:
              ctx: FrameContext, context: str, global_target: Optional[str] = None) -> Any:
         console = Console(self.output)
         try:
-            with self.user_code(), contextlib.redirect_stdout(Written(console, "stdout")), \
-                    contextlib.redirect_stderr(Written(console, "stderr")):
+            with self.user_code(), contextlib.redirect_stdout(written_over(sys.stdout, console, "stdout")), \
+                    contextlib.redirect_stderr(written_over(sys.stderr, console, "stderr")):
                 # One namespace only where a nested scope needs it: it copies the module's
                 # globals, 200 000 of them in a big module, at every evaluation.
                 if loc is g or not any(isinstance(c, CodeType) for c in code.co_consts):

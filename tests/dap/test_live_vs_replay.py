@@ -472,6 +472,27 @@ def test_comprehensions_and_lambdas_in_the_console_see_the_frames_locals_as_debu
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), nested_scopes) == expected
 
 
+STREAM_LINES = ["import faulthandler, sys", "faulthandler.enable()", "faulthandler.is_enabled()",
+                "faulthandler.disable()", "sys.stdout.encoding, sys.stderr.encoding, sys.stdout.errors",
+                "sys.stdout.isatty(), sys.stdout.writable()"]
+
+
+def stream_answers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> List[str]:
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    return [client.ok("evaluate", {"expression": line, "frameId": top["id"], "context": "repl"})["result"]
+            for line in STREAM_LINES]
+
+
+def test_the_consoles_streams_are_files_as_debugpys_are(tmp_path: Path) -> None:
+    """A console line that hands sys.stderr to C (faulthandler.enable()) failed with
+    'io.UnsupportedOperation: fileno' and a traceback through tbdap's own console.py, and the
+    streams' encoding was None; under debugpy both work as in the program."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, stream_answers)
+    assert expected[1:5] == ["", "True", "True", "('utf-8', 'utf-8', 'strict')"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), stream_answers) == expected
+
+
 def printed_while_running(client: DapClient, stopped: Dict[str, Any], tbdap: bool, release: Path) -> Dict[str, Any]:
     """A console line that prints, then runs on until the test makes ``release``: whether its
     output reached the console while it ran."""
