@@ -195,6 +195,28 @@ def test_chained_exceptions_are_labelled_segments(replay: Replay) -> None:
     assert info["details"]["innerException"][0]["typeName"] == "ValueError"
 
 
+def test_a_label_of_the_call_stack_has_no_scopes_and_evaluates_nothing(replay: Replay) -> None:
+    """A chained exception's label row is no frame: no scopes, and a watch or console line there
+    says to select a frame, not what a frame would answer."""
+    client = replay("raise_from")
+    label = next(f for f in client.ok("stackTrace", {"threadId": 1})["stackFrames"]
+                 if f.get("presentationHint") == "label")
+    assert client.ok("scopes", {"frameId": label["id"]})["scopes"] == []
+    said = client.fail("evaluate", {"expression": "text", "frameId": label["id"], "context": "watch"})
+    assert said == "%r is a label in the call stack, not a frame: select a frame." % label["name"]
+
+
+def test_a_relative_dump_file_is_found_from_the_launch_cwd(tbdap: Callable[..., DapClient],
+                                                           dumps: Callable[[str], Path], tmp_path: Path) -> None:
+    """A launch configuration's "dumpFile": "traceback.pkl" beside "cwd": "${workspaceFolder}":
+    the dump in that folder, not in the adapter's own working directory."""
+    shutil.copyfile(dumps("nested"), tmp_path / "traceback.pkl")
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": "traceback.pkl", "cwd": str(tmp_path)})
+    assert first_frame(client)["name"] == "leaf"
+
+
 def test_library_frames_are_subtle_and_just_my_code_hides_nothing(replay: Replay) -> None:
     subtle = replay("library").ok("stackTrace", {"threadId": 1})["stackFrames"]
     plain = replay("library", justMyCode=False).ok("stackTrace", {"threadId": 1})["stackFrames"]
