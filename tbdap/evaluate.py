@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import dis
 import functools
 import inspect
 import itertools
@@ -167,13 +168,14 @@ class FrameContext:
         return "%s%s Not in the dump: %s." % (error, "" if error.endswith(".") else ".", "; ".join(missing))
 
 
-def _in_one_namespace(code: CodeType, g: Dict[str, Any], loc: Dict[str, Any], global_target: Optional[str]) -> Any:
+def _in_one_namespace(code: CodeType, g: Dict[str, Any], loc: Dict[str, Any]) -> Any:
     """Runs ``code`` of a function's frame whose lambdas, comprehensions or generator expressions
     read the frame's locals, as they do in the frame itself and under debugpy: run with the
     locals apart from the globals, they see the globals alone (NameError). As debugpy does, the
     code runs in one namespace, the globals and the locals over them, and what it binds or
-    unbinds there goes back to the locals (to the globals for the variable setVariable assigns
-    as a global)."""
+    unbinds there goes back to the locals, or to the globals for a name it declares global
+    (a `global` statement, as setVariable on a global writes)."""
+    declared = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
     namespace = {**g, **loc}
     before = dict(namespace)
     try:
@@ -181,9 +183,9 @@ def _in_one_namespace(code: CodeType, g: Dict[str, Any], loc: Dict[str, Any], gl
     finally:
         for name, value in namespace.items():
             if value is not before.get(name, _UNBOUND):
-                (g if name == global_target else loc)[name] = value
+                (g if name in declared else loc)[name] = value
         for name in before.keys() - namespace.keys():
-            loc.pop(name, None)
+            (g if name in declared else loc).pop(name, None)
 
 
 _UNBOUND = object()
@@ -285,7 +287,7 @@ class Evaluator:
         return Row(expression, self.clock.describe(result), expression, obj=result, has_obj=True)
 
     def _run(self, code: Any, g: Dict[str, Any], loc: Dict[str, Any], expression: str,
-             ctx: FrameContext, context: str, global_target: Optional[str] = None) -> Any:
+             ctx: FrameContext, context: str) -> Any:
         console = Console(self.output)
         try:
             with self.user_code(), contextlib.redirect_stdout(written_over(sys.stdout, console, "stdout")), \
@@ -294,7 +296,7 @@ class Evaluator:
                 # globals, 200 000 of them in a big module, at every evaluation.
                 if loc is g or not any(isinstance(c, CodeType) for c in code.co_consts):
                     return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
-                return _in_one_namespace(code, g, loc, global_target)
+                return _in_one_namespace(code, g, loc)
         except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
             raise RequestError(ctx.noted(_printed(exc) if context == "repl" else one_line(exc), expression)) from None
         finally:
@@ -348,7 +350,7 @@ class Evaluator:
         except SyntaxError as exc:
             raise RequestError(one_line(exc)) from None
         g, loc = ctx.live(code)
-        self._run(code, g, loc, value_expression, ctx, "watch", target if a_global else None)
+        self._run(code, g, loc, value_expression, ctx, "watch")
         self.objects.mark_changed()
         if a_global:  # a local of the same name would hide it from the expression
             return Row(target, self.clock.describe(g[target]), target, obj=g[target], has_obj=True)

@@ -398,17 +398,21 @@ def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> N
 
 
 def test_a_global_set_to_a_comprehension_over_locals_stays_a_global(replay: Replay) -> None:
-    """setVariable in a function's Globals scope, to a value that reads the frame's locals from a
-    comprehension: the module's variable changes, no local of its name appears."""
+    """setVariable in a function's Globals scope, or a console line's `global` statement, to a
+    value that reads the frame's locals from a comprehension: the module's variable changes, no
+    local of its name appears."""
     client = replay("method")
-    scopes = {s["name"]: s["variablesReference"] for s in client.ok("scopes", {"frameId": first_frame(client)["id"]})[
-        "scopes"]}
-    assert client.ok("setVariable", {"variablesReference": scopes["Globals"], "name": "acct",
-                                     "value": "[amount * n for n in range(2)]"})["value"] == "[0, 25]"
+    frame_id = first_frame(client)["id"]
+    scopes = {s["name"]: s["variablesReference"] for s in client.ok("scopes", {"frameId": frame_id})["scopes"]}
 
     def names(scope: str) -> Dict[str, str]:
         return {v["name"]: v["value"] for v in client.ok("variables", {"variablesReference": scopes[scope]})["variables"]}
+    assert client.ok("setVariable", {"variablesReference": scopes["Globals"], "name": "acct",
+                                     "value": "[amount * n for n in range(2)]"})["value"] == "[0, 25]"
     assert names("Globals")["acct"] == "[0, 25]" and "acct" not in names("Locals")
+    client.ok("evaluate", {"expression": "global acct; acct = [amount for _ in 'ab']", "frameId": frame_id,
+                           "context": "repl"})
+    assert names("Globals")["acct"] == "[25, 25]" and "acct" not in names("Locals")
 
 
 def test_a_value_that_cannot_be_rebuilt_keeps_its_preview(replay: Replay) -> None:
