@@ -68,6 +68,11 @@ class Written(io.TextIOBase):
     """sys.stdout or sys.stderr, writing to the console under its category (and keeping nothing:
     a session's program output would otherwise pile up for as long as the session lasts)."""
 
+    # What the debug console takes (any text: it goes as JSON), as debugpy's streams say; code that
+    # asks (click, rich) read io.TextIOBase's None.
+    encoding = "utf-8"
+    errors = "strict"
+
     def __init__(self, console: Console, category: str, fd: Optional[int] = None) -> None:
         super().__init__()
         self._console = console
@@ -105,7 +110,7 @@ def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
     """
     console = Console(output)
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = (Written(console, category, _fd(stream))
+    sys.stdout, sys.stderr = (written_over(stream, console, category)
                               for category, stream in (("stdout", saved[0]), ("stderr", saved[1])))
     try:
         with said_afresh():
@@ -113,6 +118,11 @@ def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
     finally:
         sys.stdout, sys.stderr = saved
         console.send()
+
+
+def written_over(stream: Any, console: Console, category: str) -> Written:
+    """A stream writing to ``console`` in place of ``stream``, with its descriptor where it has one."""
+    return Written(console, category, _fd(stream))
 
 
 def _fd(stream: Any) -> Optional[int]:

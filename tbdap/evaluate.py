@@ -4,11 +4,13 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import dis
 import functools
 import inspect
 import itertools
 import keyword
 import re
+import sys
 import traceback
 import types
 from types import CodeType
@@ -18,7 +20,7 @@ from tbdump import preview
 from tbdump.lazymembers import unread_globals
 from tbdump.model import Frame, Value, not_captured
 
-from .console import Console, Written
+from .console import Console, written_over
 from .messaging import RequestError, utf16_length
 from .variables import CLASS_REPRS, LEN_NAME, Objects, Row, Unavailable, ViewClock
 
@@ -166,6 +168,29 @@ class FrameContext:
         return "%s%s Not in the dump: %s." % (error, "" if error.endswith(".") else ".", "; ".join(missing))
 
 
+def _in_one_namespace(code: CodeType, g: Dict[str, Any], loc: Dict[str, Any]) -> Any:
+    """Runs ``code`` of a function's frame whose lambdas, comprehensions or generator expressions
+    read the frame's locals, as they do in the frame itself and under debugpy: run with the
+    locals apart from the globals, they see the globals alone (NameError). As debugpy does, the
+    code runs in one namespace, the globals and the locals over them, and what it binds or
+    unbinds there goes back to the locals, or to the globals for a name it declares global
+    (a `global` statement, as setVariable on a global writes)."""
+    declared = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
+    namespace = {**g, **loc}
+    before = dict(namespace)
+    try:
+        return eval(code, namespace)  # noqa: S307 - evaluating in the replay is the point
+    finally:
+        for name, value in namespace.items():
+            if value is not before.get(name, _UNBOUND):
+                (g if name in declared else loc)[name] = value
+        for name in before.keys() - namespace.keys():
+            (g if name in declared else loc).pop(name, None)
+
+
+_UNBOUND = object()
+
+
 def _names_in(code: CodeType) -> Set[str]:
     """Every global or local name ``code`` and the code nested in it (lambdas, comprehensions) use."""
     names = set(code.co_names) | set(code.co_varnames) | set(code.co_freevars)
@@ -265,9 +290,13 @@ class Evaluator:
              ctx: FrameContext, context: str) -> Any:
         console = Console(self.output)
         try:
-            with self.user_code(), contextlib.redirect_stdout(Written(console, "stdout")), \
-                    contextlib.redirect_stderr(Written(console, "stderr")):
-                return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
+            with self.user_code(), contextlib.redirect_stdout(written_over(sys.stdout, console, "stdout")), \
+                    contextlib.redirect_stderr(written_over(sys.stderr, console, "stderr")):
+                # One namespace only where a nested scope needs it: it copies the module's
+                # globals, 200 000 of them in a big module, at every evaluation.
+                if loc is g or not any(isinstance(c, CodeType) for c in code.co_consts):
+                    return eval(code, g, loc)  # noqa: S307 - evaluating in the replay is the point
+                return _in_one_namespace(code, g, loc)
         except BaseException as exc:  # exit() in the console ends the evaluation, not the adapter
             raise RequestError(ctx.noted(_printed(exc) if context == "repl" else one_line(exc), expression)) from None
         finally:

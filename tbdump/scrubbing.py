@@ -334,10 +334,6 @@ class Secrets:
                     self._learn_text(value, weak=True)
 
     # -- finding and hiding ------------------------------------------------------------
-    def knows(self, obj: Any) -> bool:
-        """Whether ``obj`` is itself one of the secrets."""
-        return type(obj) is str and obj in self.texts
-
     def contains(self, text: str) -> bool:
         """Whether a secret occurs in ``text``."""
         if len(text) < self.min_length:

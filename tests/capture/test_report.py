@@ -92,6 +92,16 @@ def test_report_shows_the_traceback_python_printed(workdir: Path, writer: str) -
     assert not missing, missing
 
 
+def test_the_report_names_the_versions_of_the_libraries_in_the_stack(workdir: Path) -> None:
+    """Which dill the crash ran through, as the dump records it (stdlib modules have none: the
+    Python version says theirs); a stack of the program's own code alone has no such line."""
+    import dill
+    crash(workdir, "3.11", "import dill, json\njson.loads('{\"a\": 1}', object_hook=dill.loads)\n")
+    assert "  packages  dill %s" % dill.__version__ in report(workdir).splitlines()
+    crash(workdir, "3.11", "1 / 0\n")
+    assert not [line for line in report(workdir).splitlines() if line.startswith("  packages")]
+
+
 # Terminal controls, then what reorders or hides text ("Trojan Source"): bidi override and
 # isolates, zero-width space, BOM, line and paragraph separators.
 ATTACK = "\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;ZWNobw==\x07\rFAKE: all good\x1b[8m\x1b[0m\x1b[1;31m\ud800" \

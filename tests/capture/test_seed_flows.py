@@ -7,6 +7,7 @@ import signal
 import stat
 import sys
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -402,6 +403,33 @@ def test_a_run_that_would_dump_over_the_file_to_keep_is_refused_in_one_line(work
         assert proc.returncode == 2 and proc.stderr.startswith(f"tbdump: {says}\n{usage}"), proc
     assert (workdir / "traceback.pkl").read_bytes() == last
 
+
+
+@pytest.mark.parametrize("argv, says", [
+    ([], "nothing to run"), (["-t", "--no-threads"], "nothing to run"), (["--"], "nothing to run"),
+    (["-m"], "argument expected for the -m option"), (["-t", "-c"], "argument expected for the -c option"),
+    (["-o"], "-o needs a path"), (["--log-dumps"], "--log-dumps needs a directory"),
+])
+def test_a_command_line_with_nothing_to_run_is_one_usage_error(workdir: Path, argv: List[str], says: str) -> None:
+    """Python's own words for -m and -c without their argument."""
+    proc = run([PYTHON, "-m", "tbdump", *argv], workdir)
+    assert (proc.returncode, proc.stdout) == (2, "") and proc.stderr.startswith(
+        "tbdump: %s\nusage: python -m tbdump [-o PATH]" % says), proc
+    assert not list(workdir.iterdir())
+
+
+def test_double_dash_ends_tbdumps_options_as_it_ends_pythons(workdir: Path) -> None:
+    """A script whose name starts with a dash runs after `--`, with the arguments python gives it."""
+    write(workdir / "-argv.py", """
+        import sys
+        print(sys.argv)
+        raise ValueError(sys.argv[1:])
+    """)
+    plain = run([PYTHON, "--", "-argv.py", "-o", "x"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "-o", "out.pkl", "--", "-argv.py", "-o", "x"], workdir)
+    assert (under.returncode, under.stdout) == (plain.returncode, plain.stdout) == (1, "['-argv.py', '-o', 'x']\n")
+    assert under.stderr == "%s\nTraceback dumped into: out.pkl\n" % plain.stderr.splitlines()[-1]
+    assert tbdump.load(workdir / "out.pkl").exception.message == "['-o', 'x']"
 
 
 def test_runner_keeps_other_threads_stacks_unless_told_not_to(workdir: Path) -> None:

@@ -483,6 +483,54 @@ def test_console_output_keeps_stderr_apart_as_debugpy(tmp_path: Path) -> None:
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), console_output) == expected
 
 
+NESTED_SCOPES = ["[amount * n for n in range(3)]", "sorted({k: amount for k in 'ba'}.items())",
+                 "sum(amount for _ in 'ab')", "(lambda: self.balance - amount)()", "import sys",
+                 "[sys.version_info[0] for _ in 'a']", "twice = [amount * n for n in range(2)]", "twice",
+                 "[v for v in twice if v > self.balance]"]
+
+
+def nested_scopes(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
+    """Console lines whose comprehension, generator expression or lambda reads the frame's locals,
+    and a local an earlier line made: each answer, and the frame's Locals after them."""
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    answers = [client.ok("evaluate", {"expression": line, "frameId": top["id"], "context": "repl"})["result"]
+               for line in NESTED_SCOPES]
+    ref = client.ok("scopes", {"frameId": top["id"]})["scopes"][0]["variablesReference"]
+    return {"answers": answers, "locals": sorted(v["name"] for v in client.ok(
+        "variables", {"variablesReference": ref})["variables"] if v["name"] != "special variables")}
+
+
+def test_comprehensions_and_lambdas_in_the_console_see_the_frames_locals_as_debugpy(tmp_path: Path) -> None:
+    """In a function's frame, what a comprehension or lambda typed in the console reads of the
+    frame's locals was a NameError: the code ran with the locals apart from the globals, where
+    nested scopes see only the globals."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, nested_scopes)
+    assert expected["answers"][:4] == ["[0, 25, 50]", "[('a', 25), ('b', 25)]", "50", "-15"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), nested_scopes) == expected
+
+
+STREAM_LINES = ["import faulthandler, sys", "faulthandler.enable()", "faulthandler.is_enabled()",
+                "faulthandler.disable()", "sys.stdout.encoding, sys.stderr.encoding, sys.stdout.errors",
+                "sys.stdout.isatty(), sys.stdout.writable()"]
+
+
+def stream_answers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> List[str]:
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    return [client.ok("evaluate", {"expression": line, "frameId": top["id"], "context": "repl"})["result"]
+            for line in STREAM_LINES]
+
+
+def test_the_consoles_streams_are_files_as_debugpys_are(tmp_path: Path) -> None:
+    """A console line that hands sys.stderr to C (faulthandler.enable()) failed with
+    'io.UnsupportedOperation: fileno' and a traceback through tbdap's own console.py, and the
+    streams' encoding was None; under debugpy both work as in the program."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, stream_answers)
+    assert expected[1:5] == ["", "True", "True", "('utf-8', 'utf-8', 'strict')"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), stream_answers) == expected
+
+
 def printed_while_running(client: DapClient, stopped: Dict[str, Any], tbdap: bool, release: Path,
                           printing: str) -> Dict[str, Any]:
     """A console line that prints (``printing``), then runs on until the test makes ``release``:

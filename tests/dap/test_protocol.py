@@ -11,14 +11,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
 import tbdump
 
 from ..conftest import rewrite_safe_layer
-from .conftest import make_dump, serving
+from .conftest import PROGRAMS, make_dump, serving
 from .dapclient import REPO, DapClient, frame
 
 Replay = Callable[..., DapClient]
@@ -80,7 +80,6 @@ def test_bad_dump_files_fail_launch_in_one_sentence(tbdap: Callable[..., DapClie
 
 def test_exception_details_read_as_python_printed_them(replay: Replay) -> None:
     """Repeated frames folded, ~~^~~ under the operator, carets aligned past wide characters."""
-    from .conftest import PROGRAMS
     printed = subprocess.run([sys.executable, str(PROGRAMS / "recursion.py")], capture_output=True, text=True,
                              cwd=str(PROGRAMS), timeout=60).stderr
     assert "[Previous line repeated" in printed and "~~~~^~~~" in printed, printed   # the case holds
@@ -156,6 +155,17 @@ def test_running_requests_explain_and_keep_the_session(replay: Replay) -> None:
     assert first_frame(client)["name"] == "leaf"
 
 
+def test_breakpoints_are_kept_unverified_saying_why(replay: Replay) -> None:
+    """VS Code sends the user's breakpoints at every launch: each gets its answer, unverified
+    (shown hollow), with the reason on hover, and the session goes on."""
+    client = replay("nested")
+    never = {"verified": False, "message": "A replay does not run, so breakpoints never hit."}
+    assert client.ok("setBreakpoints", {"source": {"path": str(PROGRAMS / "nested.py")},
+                                        "breakpoints": [{"line": 3}, {"line": 5}]})["breakpoints"] == [never] * 2
+    assert client.ok("setFunctionBreakpoints", {"breakpoints": [{"name": "leaf"}]})["breakpoints"] == [never]
+    assert first_frame(client)["name"] == "leaf"
+
+
 def test_disconnect_ends_the_adapter(replay: Replay) -> None:
     client = replay("nested")
     client.ok("disconnect", {})
@@ -182,6 +192,28 @@ def test_chained_exceptions_are_labelled_segments(replay: Replay) -> None:
     info = client.ok("exceptionInfo", {"threadId": 1})
     assert "The above exception was the direct cause" in info["details"]["stackTrace"]
     assert info["details"]["innerException"][0]["typeName"] == "ValueError"
+
+
+def test_a_label_of_the_call_stack_has_no_scopes_and_evaluates_nothing(replay: Replay) -> None:
+    """A chained exception's label row is no frame: no scopes, and a watch or console line there
+    says to select a frame, not what a frame would answer."""
+    client = replay("raise_from")
+    label = next(f for f in client.ok("stackTrace", {"threadId": 1})["stackFrames"]
+                 if f.get("presentationHint") == "label")
+    assert client.ok("scopes", {"frameId": label["id"]})["scopes"] == []
+    said = client.fail("evaluate", {"expression": "text", "frameId": label["id"], "context": "watch"})
+    assert said == "%r is a label in the call stack, not a frame: select a frame." % label["name"]
+
+
+def test_a_relative_dump_file_is_found_from_the_launch_cwd(tbdap: Callable[..., DapClient],
+                                                           dumps: Callable[[str], Path], tmp_path: Path) -> None:
+    """A launch configuration's "dumpFile": "traceback.pkl" beside "cwd": "${workspaceFolder}":
+    the dump in that folder, not in the adapter's own working directory."""
+    shutil.copyfile(dumps("nested"), tmp_path / "traceback.pkl")
+    client = tbdap()
+    client.initialize()
+    client.start("launch", {"dumpFile": "traceback.pkl", "cwd": str(tmp_path)})
+    assert first_frame(client)["name"] == "leaf"
 
 
 def test_library_frames_are_subtle_and_just_my_code_hides_nothing(replay: Replay) -> None:
@@ -364,6 +396,24 @@ def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> N
     assert "hi from the replay" in text and "Changed in this replay only" in text
 
 
+def test_a_global_set_to_a_comprehension_over_locals_stays_a_global(replay: Replay) -> None:
+    """setVariable in a function's Globals scope, or a console line's `global` statement, to a
+    value that reads the frame's locals from a comprehension: the module's variable changes, no
+    local of its name appears."""
+    client = replay("method")
+    frame_id = first_frame(client)["id"]
+    scopes = {s["name"]: s["variablesReference"] for s in client.ok("scopes", {"frameId": frame_id})["scopes"]}
+
+    def names(scope: str) -> Dict[str, str]:
+        return {v["name"]: v["value"] for v in client.ok("variables", {"variablesReference": scopes[scope]})["variables"]}
+    assert client.ok("setVariable", {"variablesReference": scopes["Globals"], "name": "acct",
+                                     "value": "[amount * n for n in range(2)]"})["value"] == "[0, 25]"
+    assert names("Globals")["acct"] == "[0, 25]" and "acct" not in names("Locals")
+    client.ok("evaluate", {"expression": "global acct; acct = [amount for _ in 'ab']", "frameId": frame_id,
+                           "context": "repl"})
+    assert names("Globals")["acct"] == "[25, 25]" and "acct" not in names("Locals")
+
+
 def test_a_value_that_cannot_be_rebuilt_keeps_its_preview(replay: Replay) -> None:
     client = replay("unrebuildable")
     frame_id = first_frame(client)["id"]
@@ -543,6 +593,17 @@ def test_a_property_that_raises_shows_its_error_as_a_leaf(replay: Replay, safe: 
         "<error: RuntimeError: ledger offline>", "RuntimeError", 0), balance
 
 
+def test_modules_of_a_library_carry_its_version(tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """VS Code's Modules view shows the version the dump recorded of each distribution in the
+    stack (dill here); stdlib and the program's own modules have none."""
+    import dill
+    program = tmp_path / "through_dill.py"
+    program.write_text("import dill, json\njson.loads('{\"a\": 1}', object_hook=dill.loads)\n")
+    modules = {m["name"]: m for m in replay_of(tbdap, program).ok("modules", {})["modules"]}
+    assert modules["dill._dill"]["version"] == dill.__version__ and not modules["dill._dill"]["isUserCode"]
+    assert "version" not in modules["json"] and "version" not in modules["__main__"]
+
+
 def test_completions_modules_and_loaded_sources(replay: Replay) -> None:
     client = replay("nested")
     frame_id = first_frame(client)["id"]
@@ -571,6 +632,30 @@ def test_garbage_and_invalid_json_are_reported_and_skipped(tbdap: Callable[..., 
     text = client.output_text()
     assert "not a DAP message header" in text and "not valid JSON" in text
     assert "not an object" in text and "'command'" in text
+
+
+def test_a_body_that_is_not_utf8_is_reported_and_skipped(tbdap: Callable[..., DapClient]) -> None:
+    client = tbdap()
+    client.send_raw(b"Content-Length: 4\r\n\r\n\xff\xfe{}")
+    assert client.initialize()["supportsConfigurationDoneRequest"] is True
+    assert "tbdap: a message body is not valid UTF-8 (invalid start byte)" in client.output_text()
+
+
+@pytest.mark.parametrize("sent, said", [
+    (b"Content-Length: ten\r\n\r\n{}", "Content-Length 'ten' is not a byte count"),
+    (b"Content-Length: -3\r\n\r\n{}", "Content-Length '-3' is not a byte count"),
+    (b"X-Note: " + b"x" * 5000 + b"\r\n", "a header line is longer than 4096 bytes"),
+    (b"\r\n\r\nContent-Length: 5\r\n", "the stream ended inside a message header"),
+])
+def test_a_header_tbdap_cannot_follow_ends_the_connection_in_one_line(
+        tbdap: Callable[..., DapClient], sent: bytes, said: str) -> None:
+    """Past such a header no later message can be found: the adapter says why and exits, status 0,
+    as when the client closes the stream (blank lines between messages are skipped, not said)."""
+    client = tbdap()
+    client.send_raw(sent)
+    client.writer.close()
+    assert client.proc is not None and client.proc.wait(10) == 0
+    assert client.stderr == "tbdap: %s; closing the connection.\n" % said
 
 
 def test_huge_content_length_closes_cleanly(tbdap: Callable[..., DapClient]) -> None:
@@ -686,6 +771,29 @@ def test_server_refuses_a_bad_dump_at_startup(tmp_path: Path) -> None:
                           text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
     assert done.returncode == 2 and done.stderr.startswith("tbdap: ") and "Traceback" not in done.stderr
 
+
+
+def test_server_refuses_a_directory_at_startup(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "tbdap", "--port", "0", str(tmp_path)], capture_output=True,
+                          text=True, env={"PYTHONPATH": str(REPO)}, timeout=30)
+    assert (done.returncode, done.stderr) == (2, "tbdap: %s: is a directory, not a dump file\n" % tmp_path)
+
+
+def test_the_first_client_of_a_server_sees_the_dump_written_over_since_it_started(
+        dumps: Callable[[str], Path], tmp_path: Path, clients: List[DapClient]) -> None:
+    """A new crash written over the served file before anyone connected (a CI artifact fetched
+    again): the first client gets the new crash, as every later one does, not the copy the
+    server read at its start."""
+    served = tmp_path / "served.pkl"
+    shutil.copyfile(dumps("nested"), served)
+    with serving(served) as port:
+        shutil.copyfile(dumps("raise_from"), served)
+        client = DapClient.connect(port)
+        clients.append(client)
+        client.initialize()
+        stopped = client.start("attach", {})
+        assert stopped["body"]["text"] == tbdump.load(served).exception.type_name != "KeyError"
+        client.close()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", ""])

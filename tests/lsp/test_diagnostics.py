@@ -44,6 +44,29 @@ async def test_crash_line_and_call_site(client: LanguageClient, workspace: Path)
         assert "ZeroDivisionError" in diag.related_information[-1].message
 
 
+async def test_a_call_site_names_star_parameters_and_elides_past_four(client: LanguageClient,
+                                                                        workspace: Path) -> None:
+    """*args and **kwargs are arguments of the call as much as the named ones, in the order of
+    the def; past four, an ellipsis says there are more."""
+    crash(workspace, """\
+        def few(a, *rest, key=1, **extra):
+            return many(a, *rest)  # few
+
+        def many(p, q, r, s, t):
+            return p / 0  # crash
+
+        few(1, 2, 3, 4, 5, key=6, more=7)  # call
+        """)
+    prog = workspace / "prog.py"
+    await start(client, workspace)
+    diags = await diagnostics(client, open_file(client, prog))
+    calls = sorted((d.range.start.line, d.message) for d in by_severity(diags, types.DiagnosticSeverity.Information))
+    assert calls == [
+        (line_of(prog, "# few"), "called from here: `many(a, *rest)` with p=1, q=2, r=3, s=4, …"),
+        (line_of(prog, "# call"), "called from here: `few(1, 2, 3, 4, 5, key=6, more=7)` with a=1, "
+                                  "rest=(2, 3, 4, 5), key=6, extra={'more': 7}")], calls
+
+
 async def test_a_form_feed_line_moves_nothing(client: LanguageClient, workspace: Path) -> None:
     """Python ends lines at \\n only: a form feed (GNU style) or U+2028 in the file is inside a line."""
     crash(workspace, """\

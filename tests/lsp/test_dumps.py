@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 from tbdump.container import ContainerReader
 
@@ -275,6 +275,27 @@ async def test_bad_options_are_said_and_ignored(client: LanguageClient, workspac
     await until(lambda: len(messages(client)) >= 2, "two warnings")
     assert any("dumpFiles must be a list" in m for m in messages(client))
     assert any("pollInterval" in m for m in messages(client))
+    await diagnostics(client, open_file(client, workspace / "prog.py"))   # discovery still works
+
+
+@pytest.mark.parametrize("options, said", [
+    ({"pathMappings": {"localRoot": ".", "remoteRoot": "/srv"}},
+     ["initializationOptions.pathMappings must be a list; ignored"]),
+    ({"pathMappings": [{"localRoot": "."}, "/srv=."]},
+     ['initializationOptions.pathMappings entries must be {"localRoot": str, "remoteRoot": str}; one ignored'] * 2),
+    ({"inlayHints": "no"}, ["initializationOptions.inlayHints must be true or false; ignored"]),
+    (["dumpFiles"], ["initializationOptions must be an object; ignored"]),
+])
+async def test_each_malformed_option_is_one_warning_and_the_rest_still_works(
+        client: LanguageClient, workspace: Path, options: object, said: list) -> None:
+    crash(workspace, DIVIDE, args=["5", "0"])
+    uri = workspace.as_uri()
+    await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"), root_uri=uri,
+        workspace_folders=[types.WorkspaceFolder(uri, workspace.name)], initialization_options=options))
+    await until(lambda: len(messages(client)) >= len(said), "the warnings")
+    assert messages(client) == ["tblsp: " + line for line in said]
+    assert all(m.type == types.MessageType.Warning for m in client.messages)
     await diagnostics(client, open_file(client, workspace / "prog.py"))   # discovery still works
 
 

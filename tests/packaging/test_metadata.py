@@ -1,7 +1,10 @@
-"""pyproject.toml and the code agree: one version, and the install hints name the extras' packages."""
+"""pyproject.toml and the code agree: one version, and the install hints name the extras' packages;
+the public names of tbdump and tbdebug are there for dir() and star imports."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib      # the tests run on 3.11+ (the Makefile's PYTHON_MIN)
 from pathlib import Path
 
@@ -28,3 +31,21 @@ def test_the_hints_install_what_the_extras_require() -> None:
     extras = PROJECT["project"]["optional-dependencies"]
     assert extras == {"peep": [PEEPSHOW], "lsp": [PYGLS]}
     assert INSTALL_HINT.endswith(f"pip install {PEEPSHOW}")
+
+
+def test_the_public_names_are_listed_and_imported_only_when_used() -> None:
+    """Imported on first use, the public names are still what dir() (a REPL's Tab) and
+    `from tbdump import *` find; listing them imports none of the capture machinery."""
+    shown = subprocess.run([sys.executable, "-c", """if True:
+        import sys, tbdump, tbdebug
+        print(sorted(set(tbdump.__all__) - set(dir(tbdump))), "tbdump.hooks" in sys.modules)
+        from tbdump import *
+        from tbdebug import *
+        print(load.__module__, dump_exception.__module__, debug.__module__)
+        try:
+            tbdebug.nothing
+        except AttributeError as exc:
+            print(exc)
+    """], capture_output=True, text=True, cwd=str(REPO), timeout=60)
+    assert shown.stdout.splitlines() == ["[] False", "tbdump.dumpfile tbdump.hooks tbdebug.session",
+                                         "module 'tbdebug' has no attribute 'nothing'"], shown
