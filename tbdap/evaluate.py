@@ -246,6 +246,18 @@ def _printed(exc: BaseException) -> str:
     return "".join(shown.format()).rstrip()
 
 
+def _dedented(text: str) -> str:
+    """``text`` less its first line's indentation, where every line starts with as much
+    whitespace: lines pasted from inside a function run as debugpy runs them, not as an
+    IndentationError."""
+    lines = text.splitlines(keepends=True)
+    first = next((line for line in lines if line.strip()), "")
+    width = len(first) - len(first.lstrip())
+    if width and all(line[:width].isspace() for line in lines):
+        return "".join(line[width:] for line in lines)
+    return text
+
+
 class Evaluator:
     """Evaluates for one session; `output` receives what evaluated code prints."""
 
@@ -259,8 +271,9 @@ class Evaluator:
     def evaluate(self, expression: str, ctx: FrameContext, context: str) -> Row:
         if not self.objects.allowed:
             return self._from_previews(expression, ctx)
+        source = _dedented(expression)
         try:
-            tree = ast.parse(expression, "<%s>" % context, "eval")
+            tree = ast.parse(source, "<%s>" % context, "eval")
             code = compile(tree, "<%s>" % context, "eval")
             statement = False
             # A watch that calls (`items.pop()`) changes the program as the console does, as in
@@ -270,7 +283,7 @@ class Evaluator:
             if context != "repl":
                 raise RequestError(one_line(exc)) from None
             try:
-                code = compile(expression, "<repl>", "exec")
+                code = compile(source, "<repl>", "exec")
             except SyntaxError as exc:
                 raise RequestError(one_line(exc)) from None
             statement = changes = True

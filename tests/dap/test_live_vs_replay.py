@@ -510,6 +510,26 @@ def test_comprehensions_and_lambdas_in_the_console_see_the_frames_locals_as_debu
     assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), nested_scopes) == expected
 
 
+INDENTED = [("repl", "    amount * 2"), ("repl", "\tself.balance - amount"),
+            ("repl", "    short = amount - 1\n    short += self.balance\n"), ("repl", "short"),
+            ("repl", "  if amount:\n      found = 'yes'\n"), ("repl", "found"), ("watch", "  self.owner")]
+
+
+def indented_answers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> List[str]:
+    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    return [client.ok("evaluate", {"expression": text, "frameId": top["id"], "context": context})["result"]
+            for context, text in INDENTED]
+
+
+def test_an_indented_line_in_the_console_or_a_watch_is_dedented_as_debugpy_does(tmp_path: Path) -> None:
+    """Lines pasted from inside a function keep its indentation: debugpy runs them dedented by the
+    first line's, where Python alone would say IndentationError, which tbdap said."""
+    program = PROGRAMS / "method.py"
+    expected = live(program, indented_answers)
+    assert expected[:4] == ["50", "-15", "", "34"], expected
+    assert replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), indented_answers) == expected
+
+
 STREAM_LINES = ["import faulthandler, sys", "faulthandler.enable()", "faulthandler.is_enabled()",
                 "faulthandler.disable()", "sys.stdout.encoding, sys.stderr.encoding, sys.stdout.errors",
                 "sys.stdout.isatty(), sys.stdout.writable()"]
