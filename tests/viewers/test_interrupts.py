@@ -65,7 +65,10 @@ import tbdump
 dump = tbdump.load('traceback.pkl')
 first = dict(dump.frames[-1].locals)
 """
+# Its first line is for a Ctrl-C that lands once the load has ended: the prompt, reading on,
+# takes it for the line it is reading, which it drops (the line after a Ctrl-C at `>>>`).
 REPL_AGAIN = """\
+pass
 rows = dump.frames[-1].locals['rows']
 print('rows:', (len(rows), rows[0], rows[-1]) if isinstance(rows, list) else rows.reason)
 print('loaded again:', tbdump.load('traceback.pkl').frames[-1].locals['rows'][-1])
