@@ -15,6 +15,7 @@ import abc
 import contextlib
 import copyreg
 import dataclasses
+import datetime
 import enum
 import io
 import os
@@ -50,6 +51,13 @@ _TRUSTED_REDUCE = frozenset(
      "datetime.timezone", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
      "numpy.ndarray", "numpy.dtype", "collections.OrderedDict", "collections.deque",
      "collections.Counter", "collections.defaultdict", "pathlib.PosixPath", "pathlib.WindowsPath"))
+# Of those, the ones whose reduction holds an object of any class: their tzinfo (pytz's,
+# dateutil's, the program's own, a ZoneInfo whose zone data another machine lacks).  Where
+# that cannot be restored, the C type refuses its stand-in, and pickle's REDUCE would abort
+# the record and every later one sharing its memo: such a value is guarded as other
+# classes' are, so that it costs only itself.  datetime.timezone is datetime's own.
+_ZONED = frozenset(("datetime.datetime", "datetime.time"))
+_OWN_ZONES = (type(None), datetime.timezone)
 
 
 # The pure-Python pickler (dill's) asks reducer_override about everything.
@@ -235,6 +243,8 @@ class ReducePolicy:
         hidden = self._hidden(obj, t) if self.redaction.enabled else ()
         qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
         if qual in _TRUSTED_REDUCE and not hidden:
+            if qual in _ZONED and type(obj.tzinfo) not in _OWN_ZONES:
+                return _guarded(obj, obj.__reduce_ex__(PROTOCOL))
             return NotImplemented
         if t in PROXY_TYPES:  # before isinstance(), which a proxy answers for its referent
             return proxy(obj) or self._placeholder(obj, not_captured("the object this weak proxy "
