@@ -56,6 +56,8 @@ class Fixed(datetime.tzinfo):
     def utcoffset(self, dt): return datetime.timedelta(hours=2)
     def dst(self, dt): return datetime.timedelta(0)
     def tzname(self, dt): return "X"
+class Zero:
+    def __call__(self): return 0
 """
 
 ZONED_PROGRAM = """
@@ -73,6 +75,8 @@ def work(shared, later=datetime.time(1, 2, tzinfo=mytz.Fixed())):
     c = {"k": "v"}
     nested = [b, {"when": when, "n": 4}, (when, 5), {when: "as key", "plain": 6}]
     held = Holder(when)
+    counts = collections.defaultdict(mytz.Zero(), {"x": 1})
+    zones = {mytz.Fixed(), mytz.Fixed()}
     cfg = Config()
     shared.append(when)
     d = "after all"
@@ -87,7 +91,8 @@ outer()
 def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: Path) -> None:
     """A datetime whose tzinfo's class is missing where the dump is opened was restored by
     datetime's own constructor, which refused the stand-in: the values written after it were
-    lost too ("it shares objects with a value that failed to load"), a plain list as well."""
+    lost too ("it shares objects with a value that failed to load"), a plain list as well; so
+    were those after a defaultdict whose factory is such a class's callable object."""
     (tmp_path / "lib").mkdir()
     write(tmp_path / "lib" / "mytz.py", ZONE_MODULE)
     crashed(tmp_path, PYTHON, ZONED_PROGRAM, str(tmp_path / "lib"))
@@ -100,6 +105,8 @@ def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: 
                  "L['nested'][0] is L['b'], L['nested'][1]['n'])"),
         ("work", "sorted((lost(k), v) for k, v in L['nested'][3].items())"),
         ("work", "(lost(L['held'].thing), L['held'].label)"),
+        ("work", "L['counts']"),
+        ("work", "[lost(x) for x in L['zones']]"),
         ("work", "(L['cfg'].name, type(L['cfg']).name, lost(type(L['cfg']).EPOCH))"),
         ("work", "(L['shared'][0], str(L['shared'][1]), lost(L['shared'][2]), L['shared'] is L['shared'])"),
         ("outer", "(L['mine'][:2] == [*L['mine'][:1], L['mine'][1]], str(L['mine'][1]), len(L['mine']))"),
@@ -111,6 +118,8 @@ def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: 
         "(True, 5, True, 4)",
         "[(False, 6), (True, 'as key')]",
         "(True, 'holder')",
+        "<collections.defaultdict: not restored: %s>" % missing.replace("Fixed", "Zero"),
+        "[True, True]",
         "('cfg', 'cfg', True)",
         "('outer', '2020-05-06 00:00:00+00:00', True, True)",
         "(True, '2020-05-06 00:00:00+00:00', 3)",
