@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 from .chain import set_slot
 from .dillimport import import_dill
 from .objindex import DamagedEntry, ObjectIndex
-from .placeholder import Placeholder, missing_class
+from .placeholder import MissingClass, Placeholder, missing_class
 from .preview import qualified_type
 from .saferepr import describe_exception
 
@@ -100,7 +100,21 @@ def restore_object(type_name: str, func: Any, args: Any) -> Any:
                 return func.__new__(func, *args)
             except BaseException:
                 pass
-        return Placeholder(type_name, "not restored: %s" % describe_exception(exc))
+        return Placeholder(type_name, "not restored: %s" % (_lost_part(args) or describe_exception(exc)))
+
+
+def _lost_part(args: Any) -> Optional[str]:
+    """Why a constructor refused its arguments, when one is what this machine could not
+    restore (a datetime's tzinfo of a library missing here): said rather than the
+    constructor's words ("bad tzinfo state arg"); None when none is."""
+    for arg in args if type(args) is tuple else ():
+        if isinstance(arg, MissingClass):
+            kind = type(arg)
+            return "it holds a %s.%s, not importable here (%s)" % (kind.__module__, kind.__qualname__,
+                                                                  kind.__tbdump_missing__)
+        if isinstance(arg, Placeholder):
+            return "a part of it is missing here (%s: %s)" % (arg.type, arg.reason.replace("not restored: ", "", 1))
+    return None
 
 
 def restore_state(obj: Any, state: Any) -> Any:

@@ -12,9 +12,11 @@ functions these reductions call on load live in ``tbdump.objects``.
 from __future__ import annotations
 
 import abc
+import collections
 import contextlib
 import copyreg
 import dataclasses
+import datetime
 import enum
 import io
 import os
@@ -50,6 +52,17 @@ _TRUSTED_REDUCE = frozenset(
      "datetime.timezone", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
      "numpy.ndarray", "numpy.dtype", "collections.OrderedDict", "collections.deque",
      "collections.Counter", "collections.defaultdict", "pathlib.PosixPath", "pathlib.WindowsPath"))
+# Of those, the ones whose reduction holds an object of any class, and how to read it: a
+# datetime's tzinfo (pytz's, dateutil's, the program's own, a ZoneInfo whose zone data
+# another machine lacks), a defaultdict's factory (a callable object).  Where that cannot be
+# restored, the C type refuses its stand-in, and pickle's REDUCE would abort the record and
+# every later one sharing its memo: such a value is guarded as other classes' are, so that
+# it costs only itself.
+_HOLDS_ANY: Dict[type, str] = {datetime.datetime: "tzinfo", datetime.time: "tzinfo",
+                               collections.defaultdict: "default_factory"}
+# What comes back as something these types take wherever the dump is opened: datetime's own
+# zone; a class or function, or its stand-in (a class) or placeholder, both callable.
+_ALWAYS_TAKEN = frozenset((type(None), datetime.timezone, type, types.FunctionType, types.BuiltinFunctionType))
 
 
 # The pure-Python pickler (dill's) asks reducer_override about everything.
@@ -235,6 +248,9 @@ class ReducePolicy:
         hidden = self._hidden(obj, t) if self.redaction.enabled else ()
         qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
         if qual in _TRUSTED_REDUCE and not hidden:
+            held = _HOLDS_ANY.get(t)
+            if held is not None and type(getattr(obj, held)) not in _ALWAYS_TAKEN:
+                return _guarded(obj, obj.__reduce_ex__(PROTOCOL))
             return NotImplemented
         if t in PROXY_TYPES:  # before isinstance(), which a proxy answers for its referent
             return proxy(obj) or self._placeholder(obj, not_captured("the object this weak proxy "

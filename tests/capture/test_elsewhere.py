@@ -1,0 +1,212 @@
+"""A dump opened elsewhere: on a machine that lacks some of the crashed program's libraries.
+
+A program crashes with its libraries importable (a module of its own beside it, or the
+libraries of tests/libraries/requirements.txt in their venv); a fresh process without them
+opens the dump.  Each value of a missing library is a placeholder or stand-in that names the
+module missing, wherever it is held (a local, an item of a list, a dict's key or value, an
+object's attribute, a datetime's tzinfo, a class attribute, a default argument, a value
+shared with the caller's frame), and every other value of the dump loads as it was.
+"""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from ..conftest import PYTHON, REPO, cached_venv, run, write
+
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "libraries" / "requirements.txt"
+
+# Run in the process that opens the dump: each question is (frame, expression over L, the
+# frame's restored locals); printed, the repr of each answer.
+ASK = """
+import json, sys, tbdump
+from tbdump.placeholder import MissingClass, Placeholder
+dump = tbdump.load("traceback.pkl", objects=True)
+frames = {f.name: f.locals for f in dump.frames}
+def lost(v):
+    return isinstance(v, (MissingClass, Placeholder))
+print(json.dumps([repr(eval(q, {"lost": lost}, {"L": frames[f]})) for f, q in json.loads(sys.argv[1])]))
+"""
+
+
+def opened_elsewhere(folder: Path, python: str, questions: List[Tuple[str, str]]) -> List[str]:
+    """The answers to ``questions`` about the dump in ``folder``, asked by ``python`` in a
+    process whose path holds this tree alone (not the program's folder nor its libraries)."""
+    write(folder / "ask.py", ASK)
+    opened = run([python, "ask.py", json.dumps(questions)], folder, env={"PYTHONSAFEPATH": "1"})
+    assert opened.returncode == 0, opened.stderr
+    return json.loads(opened.stdout)
+
+
+def crashed(folder: Path, python: str, source: str, path: str) -> None:
+    write(folder / "prog.py", source)
+    ran = run([python, "-m", "tbdump", "prog.py"], folder, env={"PYTHONPATH": os.pathsep.join((str(REPO), path))})
+    assert ran.stderr.splitlines()[-1:] == ["Traceback dumped into: traceback.pkl"], ran.stderr
+
+
+# The program's own time zone, in a module the machine that opens the dump does not have.
+ZONE_MODULE = """
+import datetime
+class Fixed(datetime.tzinfo):
+    def utcoffset(self, dt): return datetime.timedelta(hours=2)
+    def dst(self, dt): return datetime.timedelta(0)
+    def tzname(self, dt): return "X"
+class Zero:
+    def __call__(self): return 0
+"""
+
+ZONED_PROGRAM = """
+import collections, datetime, mytz
+class Config:
+    EPOCH = datetime.datetime(2024, 1, 2, tzinfo=mytz.Fixed())
+    name = "cfg"
+class Holder:
+    def __init__(self, thing):
+        self.thing, self.label = thing, "holder"
+def work(shared, later=datetime.time(1, 2, tzinfo=mytz.Fixed())):
+    a = 1
+    when = datetime.datetime(2024, 1, 2, tzinfo=mytz.Fixed())
+    b = [1, 2, 3]
+    c = {"k": "v"}
+    nested = [b, {"when": when, "n": 4}, (when, 5), {when: "as key", "plain": 6}]
+    held = Holder(when)
+    counts = collections.defaultdict(mytz.Zero(), {"x": 1})
+    zones = {mytz.Fixed(), mytz.Fixed()}
+    cfg = Config()
+    shared.append(when)
+    d = "after all"
+    1 / 0
+def outer():
+    mine = ["outer", datetime.datetime(2020, 5, 6, tzinfo=datetime.timezone.utc)]
+    work(mine)
+outer()
+"""
+
+
+def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: Path) -> None:
+    """A datetime whose tzinfo's class is missing where the dump is opened was restored by
+    datetime's own constructor, which refused the stand-in: the values written after it were
+    lost too ("it shares objects with a value that failed to load"), a plain list as well; so
+    were those after a defaultdict whose factory is such a class's callable object."""
+    (tmp_path / "lib").mkdir()
+    write(tmp_path / "lib" / "mytz.py", ZONE_MODULE)
+    crashed(tmp_path, PYTHON, ZONED_PROGRAM, str(tmp_path / "lib"))
+    missing = "it holds a mytz.Fixed, not importable here (ModuleNotFoundError: No module named 'mytz')"
+    answers = opened_elsewhere(tmp_path, PYTHON, [
+        ("work", "(L['a'], L['b'], L['c'], L['d'])"),
+        ("work", "L['when']"),
+        ("work", "L['later']"),
+        ("work", "(L['nested'][1]['when'] is L['nested'][2][0] is L['when'], L['nested'][2][1], "
+                 "L['nested'][0] is L['b'], L['nested'][1]['n'])"),
+        ("work", "sorted((lost(k), v) for k, v in L['nested'][3].items())"),
+        ("work", "(lost(L['held'].thing), L['held'].label)"),
+        ("work", "L['counts']"),
+        ("work", "[lost(x) for x in L['zones']]"),
+        ("work", "(L['cfg'].name, type(L['cfg']).name, lost(type(L['cfg']).EPOCH))"),
+        ("work", "(L['shared'][0], str(L['shared'][1]), lost(L['shared'][2]), L['shared'] is L['shared'])"),
+        ("outer", "(L['mine'][:2] == [*L['mine'][:1], L['mine'][1]], str(L['mine'][1]), len(L['mine']))"),
+    ])
+    assert answers[0] == repr((1, [1, 2, 3], {"k": "v"}, "after all"))
+    assert answers[1] == "<datetime.datetime: not restored: %s>" % missing
+    assert answers[2] == "<datetime.time: not restored: %s>" % missing
+    assert answers[3:] == [
+        "(True, 5, True, 4)",
+        "[(False, 6), (True, 'as key')]",
+        "(True, 'holder')",
+        "<collections.defaultdict: not restored: %s>" % missing.replace("Fixed", "Zero"),
+        "[True, True]",
+        "('cfg', 'cfg', True)",
+        "('outer', '2020-05-06 00:00:00+00:00', True, True)",
+        "(True, '2020-05-06 00:00:00+00:00', 3)",
+    ]
+
+
+LIBRARY_PROGRAM = """
+import datetime
+import numpy as np, pandas as pd, pydantic, requests, sqlalchemy
+from dateutil import relativedelta, tz
+class Holder:
+    def __init__(self, thing):
+        self.thing, self.label = thing, "holder"
+def work(shared, arr):
+    p0 = "start"
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    p1 = [1, 2, 3]
+    stamp = pd.Timestamp("2024-01-02", tz="Europe/Paris")
+    series = frame["a"]
+    p2 = {"k": "v"}
+    paris = datetime.datetime(2024, 1, 2, tzinfo=tz.gettz("Europe/Paris"))
+    p3 = (4, 5)
+    utc = datetime.datetime(2024, 1, 2, tzinfo=tz.tzutc())
+    offset = datetime.time(3, 4, tzinfo=tz.tzoffset("X", 3600))
+    later = relativedelta.relativedelta(months=1)
+    p4 = "after dateutil"
+    url = sqlalchemy.engine.make_url("sqlite:///x.db")
+    engine = sqlalchemy.create_engine("sqlite://")
+    p5 = [6]
+    session = requests.Session()
+    request = requests.Request("GET", "http://example.invalid/x").prepare()
+    p6 = "after requests"
+    link = pydantic.HttpUrl("http://example.invalid/y")
+    scalar = np.float64(2.5)
+    nested = [p1, {"frame": frame, "n": 7}, (paris, 8), [stamp, arr]]
+    keyed = {stamp: "stamp", np.int64(3): "np key", "plain": 9}
+    held = Holder(frame)
+    zoned = Holder(paris)
+    shared.append(paris)
+    p7 = "end"
+    1 / 0
+def outer():
+    arr = np.arange(4.0)
+    mine = ["outer", arr]
+    work(mine, arr)
+outer()
+"""
+
+# The library each value belongs to, which the process that opens the dump lacks.
+LIBRARY_OF = {"frame": "pandas", "stamp": "pandas", "series": "pandas", "paris": "dateutil", "utc": "dateutil",
+              "offset": "dateutil", "later": "dateutil", "url": "sqlalchemy", "engine": "sqlalchemy",
+              "session": "requests", "request": "requests", "link": "pydantic"}
+
+
+@pytest.fixture(scope="module")
+def library_python() -> Path:
+    try:
+        return cached_venv(REQUIREMENTS, "libraries")
+    except RuntimeError as exc:  # offline: the registry cannot be reached
+        pytest.skip(str(exc))
+
+
+def test_the_values_of_libraries_missing_here_cost_only_themselves(tmp_path: Path, library_python: Path) -> None:
+    """Written where pandas, dateutil, SQLAlchemy, requests and pydantic are, opened by the test
+    venv, which has numpy only: a datetime of dateutil's zone lost every value after it."""
+    crashed(tmp_path, str(library_python), LIBRARY_PROGRAM, "")
+    questions = [("work", "lost(L[%r]) and %r in repr(L[%r])" % (name, "No module named '%s'" % lib, name))
+                 for name, lib in LIBRARY_OF.items()]
+    answers = opened_elsewhere(tmp_path, PYTHON, questions + [
+        ("work", "sorted(name for name, v in L.items() if lost(v))"),
+        ("work", "(L['p0'], L['p1'], L['p2'], L['p3'], L['p4'], L['p5'], L['p6'], L['p7'])"),
+        ("work", "(L['arr'].tolist(), L['arr'] is L['shared'][1], float(L['scalar']))"),
+        ("work", "(L['nested'][0] is L['p1'], L['nested'][1]['frame'] is L['frame'], L['nested'][1]['n'], "
+                 "L['nested'][2][0] is L['paris'], L['nested'][2][1], L['nested'][3][1] is L['arr'])"),
+        ("work", "sorted(('lost' if lost(k) else str(k), v) for k, v in L['keyed'].items())"),
+        ("work", "(L['held'].thing is L['frame'], L['held'].label, L['zoned'].thing is L['paris'])"),
+        ("work", "(L['shared'][0], L['shared'][2] is L['paris'], len(L['shared']))"),
+        ("outer", "(L['mine'] is not None, L['arr'].tolist())"),
+    ])
+    assert answers[:len(LIBRARY_OF)] == ["True"] * len(LIBRARY_OF), list(zip(LIBRARY_OF, answers))
+    assert answers[len(LIBRARY_OF):] == [
+        repr(sorted(LIBRARY_OF)),
+        repr(("start", [1, 2, 3], {"k": "v"}, (4, 5), "after dateutil", [6], "after requests", "end")),
+        "([0.0, 1.0, 2.0, 3.0], True, 2.5)",
+        "(True, True, 7, True, 8, True)",
+        "[('3', 'np key'), ('lost', 'stamp'), ('plain', 9)]",
+        "(True, 'holder', True)",
+        "('outer', True, 3)",
+        "(True, [0.0, 1.0, 2.0, 3.0])",
+    ]
