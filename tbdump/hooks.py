@@ -21,6 +21,7 @@ from .ipythonshell import follow_cells
 from .loaded import loaded
 from .model import not_captured
 from .placeholder import Placeholder
+from .prompt import prompt_follows, prompt_running
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
 from .settings import Key
@@ -187,7 +188,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                  silent: bool = False, budgets: Optional[Budgets] = None,
                  redaction: Optional[Redaction] = None, key: Optional[Key] = None,
                  end: Optional[Callable[[], None]] = None, other_threads: bool = True,
-                 python_report: Optional[Callable[[], None]] = None, above_handler: bool = True) -> Optional[str]:
+                 python_report: Optional[Callable[[], None]] = None, above_handler: bool = True,
+                 prompt: bool = False) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; raises nothing of its own.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed);
@@ -204,6 +206,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     Without ``end`` the program goes on (an IPython cell's crash, a gevent greenlet's): the
     signals held while the dump was written are delivered after the report, and what the
     program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
+    ``prompt``: Python's prompt follows this crash of the main thread, the session going on:
+    the held signals are delivered too (see _deliver_at_prompt).
     """
     target = DumpTarget.of(filename)
 
@@ -273,7 +277,25 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     say(message, dumped=path is not None)
     if end is None:
         deliver(held)
+    elif prompt:
+        _deliver_at_prompt(held)
     return path
+
+
+def _deliver_at_prompt(signums: List[int]) -> None:
+    """Deliver the signals held while a crash was dumped, Python's prompt to follow: SIGTERM's
+    default action ends the session as it would have.  What a handler raises (a Ctrl-C's
+    KeyboardInterrupt) is said as the prompt ends a line's traceback, for raised out of
+    sys.excepthook it would be "Error in sys.excepthook" and a traceback through tbdump; a
+    SystemExit (a SIGTERM handler's sys.exit()) is raised on where the prompt runs, which it
+    ends as a typed sys.exit() does, and said before ``python -i`` opens its prompt, as Python
+    says a program's."""
+    try:
+        deliver(signums)
+    except BaseException as err:
+        if isinstance(err, SystemExit) and prompt_running():
+            raise
+        stderr_write(exception_summary(err))
 
 
 GIVE_UP_SECONDS = 5.0
@@ -373,7 +395,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
-                     **options)
+                     prompt=prompt_follows(), **options)
 
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead
