@@ -11,7 +11,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import unpatched
-from .budget import Budgets, CaptureThread, Event
+from .budget import Budgets, CaptureThread, Event, abandon_main_capture
 from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
@@ -21,6 +21,7 @@ from .ipythonshell import follow_cells
 from .loaded import loaded
 from .model import not_captured
 from .placeholder import Placeholder
+from .prompt import prompt_follows, prompt_running
 from .redaction import Redaction
 from .reduction import DUMP_REDUCERS
 from .settings import Key
@@ -187,7 +188,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                  silent: bool = False, budgets: Optional[Budgets] = None,
                  redaction: Optional[Redaction] = None, key: Optional[Key] = None,
                  end: Optional[Callable[[], None]] = None, other_threads: bool = True,
-                 python_report: Optional[Callable[[], None]] = None, above_handler: bool = True) -> Optional[str]:
+                 python_report: Optional[Callable[[], None]] = None, above_handler: bool = True,
+                 prompt: bool = False) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; raises nothing of its own.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed);
@@ -204,6 +206,11 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     Without ``end`` the program goes on (an IPython cell's crash, a gevent greenlet's): the
     signals held while the dump was written are delivered after the report, and what the
     program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
+    ``prompt``: Python's prompt follows this crash of the main thread, the session going on:
+    the held signals are delivered too (see _deliver_at_prompt), and a capture that hangs is
+    given up on with its minimal dump but ends nothing: the prompt comes back if the code that
+    holds the thread ever lets go, and the signals held from then on reach the program (unless
+    that thread is stuck in C code, which runs no signal handler: ``end`` ends it then).
     """
     target = DumpTarget.of(filename)
 
@@ -228,6 +235,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
 
     held: List[int] = []
     done = Event()
+    given_up: List[Optional[str]] = []  # the watchdog's dump (None: not written), once it gave up
     watchdog: Optional[CaptureThread] = None
     if end is not None:
         limit = (budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS
@@ -237,13 +245,17 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                 return
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
+            written: Optional[str] = None
             try:
-                write_minimal(exc, where, why, key, redaction)
+                written = write_minimal(exc, where, why, key, redaction)
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
             remove_unfinished()  # the stuck capture's half-written file
-            end()
+            given_up.append(written)
+            # At a prompt the session goes on if the code holding the main thread ever lets go.
+            if not (prompt and abandon_main_capture(GIVE_UP_SECONDS)):
+                end()
         try:
             watchdog = CaptureThread(give_up)
         except BaseException:
@@ -270,10 +282,32 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # Gone before the program ends: a daemon thread left holding the exception
             # would keep its frames' objects alive through shutdown (no __del__ runs).
             watchdog.join()
+    if given_up:
+        # Said by the watchdog; the signals held since were delivered as capture was abandoned.
+        _deliver_at_prompt(held)
+        return given_up[0]
     say(message, dumped=path is not None)
     if end is None:
         deliver(held)
+    elif prompt:
+        _deliver_at_prompt(held)
     return path
+
+
+def _deliver_at_prompt(signums: List[int]) -> None:
+    """Deliver the signals held while a crash was dumped, Python's prompt to follow: SIGTERM's
+    default action ends the session as it would have.  What a handler raises (a Ctrl-C's
+    KeyboardInterrupt) is said as the prompt ends a line's traceback, for raised out of
+    sys.excepthook it would be "Error in sys.excepthook" and a traceback through tbdump; a
+    SystemExit (a SIGTERM handler's sys.exit()) is raised on where the prompt runs, which it
+    ends as a typed sys.exit() does, and said before ``python -i`` opens its prompt, as Python
+    says a program's."""
+    try:
+        deliver(signums)
+    except BaseException as err:
+        if isinstance(err, SystemExit) and prompt_running():
+            raise
+        stderr_write(exception_summary(err))
 
 
 GIVE_UP_SECONDS = 5.0
@@ -373,7 +407,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
-                     **options)
+                     prompt=prompt_follows(), **options)
 
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead

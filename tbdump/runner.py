@@ -23,6 +23,7 @@ from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_tra
                     run_by_runner, set_thread_excepthook)
 from .dillimport import release_main
 from .importframes import only_import_machinery
+from .prompt import inspecting
 from .reexec import keep_runner
 from .scriptbytes import refusal
 from .writer import DEFAULT_FILENAME
@@ -298,7 +299,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         _run(opts, script)
     except SystemExit as stop:
-        if not _inspecting():
+        if not inspecting():
             raise
         # python -i prints it from the program's frames, keeps it in sys.last_exc, and opens its prompt.
         _strip(stop, skip)
@@ -322,7 +323,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             print_python_traceback(exc)
         end = end_uncaught(exc)
         report_crash(exc, target, skip_codes=skip, summary=not opts.traceback and exit_code == 1, end=end,
-                     other_threads=opts.other_threads,
+                     other_threads=opts.other_threads, prompt=inspecting(),
                      # Python's report of the crash: the program's hook has made it already.
                      python_report=(lambda: None) if program_hook else None)
         release_main(interpreter_main)
@@ -330,7 +331,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         interrupt = exc if isinstance(exc, KeyboardInterrupt) else None
     else:
         return
-    if _inspecting():
+    if inspecting():
         return   # python -i opens its prompt after any crash, the crash in sys.last_exc
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
@@ -371,13 +372,6 @@ def _program_excepthook(exc: BaseException) -> object:
         sys.stderr.write("\nOriginal exception was:\n")
         print_python_traceback(exc)
     return 1
-
-
-def _inspecting() -> bool:
-    """Whether python goes on to its prompt when the program ends (``-i``, or PYTHONINSPECT,
-    which python reads then, so the program may set it): it then ends no process for a crash."""
-    flags = unpatched.flags
-    return bool(flags.inspect) or (not flags.ignore_environment and bool(unpatched.environ.get("PYTHONINSPECT")))
 
 
 def _remember_last(exc: BaseException) -> None:

@@ -1,0 +1,165 @@
+"""Crashes at Python's own interactive prompt, fed on stdin (``python -i``, which reads its lines as
+a terminal's, prompts and all) and after ``python -i``'s program: each crash is dumped and the
+session goes on to the next line.  A Ctrl-C or SIGTERM that comes while a crash is dumped cuts the
+dump short, then has its effect: it was dropped, the session going on as if it never came."""
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+from pathlib import Path
+from typing import List
+
+import pytest
+
+import tbdump
+from ..conftest import PYTHON, run, write
+from .test_ipython import PRESSED
+
+# A crash whose dump reads ``pressed``, whose repr then sends the process its signal.
+CRASH = """
+from pressed import Pressed
+
+def work(signum):
+    pressed = Pressed(signum)
+    return 1 / 0
+"""
+
+SET_UP = "import signal, tbdump; from crash import work; tbdump.set_excepthook()"
+
+# The three ways a prompt follows a crash: a line typed at it, ``python -i``'s program (the prompt
+# opens after its crash), and that program run by ``python -m tbdump`` under -i.
+WAYS = {
+    "typed at the prompt": ([], [SET_UP, "work(signal.%s)"]),
+    "python -i prog.py": (["prog.py"], []),
+    "python -i -m tbdump prog.py": (["-m", "tbdump", "prog.py"], []),
+}
+
+
+def _python_i(workdir: Path, args: List[str], lines: List[str]) -> subprocess.CompletedProcess:
+    write(workdir / "pressed.py", PRESSED)
+    write(workdir / "crash.py", CRASH)
+    return run([PYTHON, "-q", "-i", *args], workdir, stdin="\n".join(lines) + "\n")
+
+
+def _prompt(workdir: Path, way: str, signame: str, lines: List[str]) -> subprocess.CompletedProcess:
+    args, typed = WAYS[way]
+    hook = "" if "tbdump" in args else "tbdump.set_excepthook()\n"
+    write(workdir / "prog.py", "import signal, tbdump\nfrom crash import work\n%swork(signal.%s)\n" % (hook, signame))
+    return _python_i(workdir, args, [line % signame if "%s" in line else line for line in typed] + lines)
+
+
+def _dumped(stderr: str) -> List[str]:
+    return re.findall(r"Traceback dumped into: (\S+) \(partial: capture interrupted by [\w-]+\)\n", stderr)
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_a_ctrl_c_while_a_crash_is_dumped_shows_keyboardinterrupt_and_the_session_goes_on(
+        workdir: Path, way: str) -> None:
+    """The interrupt held for the dump was dropped: the prompt came back as if no Ctrl-C had come.
+    Raised out of sys.excepthook, it would read "Error in sys.excepthook" with tbdump's frames."""
+    proc = _prompt(workdir, way, "SIGINT", ["print('alive')", "work(signal.SIGINT)", "print('alive again')"])
+    assert proc.returncode == 0 and proc.stdout == "alive\nalive again\n", proc
+    interrupted = ("ZeroDivisionError: division by zero\n"
+                   "Traceback dumped into: %s (partial: capture interrupted by Ctrl-C)\nKeyboardInterrupt\n")
+    names = _dumped(proc.stderr)
+    # The runner dumps its program's crash; lines typed after it are dumped under set_excepthook().
+    assert names[0] == "traceback.pkl" and len(names) == (1 if "tbdump" in WAYS[way][0] else 2), proc.stderr
+    assert all(re.fullmatch(r"traceback\.\d+\.pkl", name) for name in names[1:]), proc.stderr
+    for name in names:
+        assert proc.stderr.count(interrupted % name) == 1, proc.stderr
+        dump = tbdump.load(workdir / name)
+        assert dump.metadata.partial and dump.exception.type == "ZeroDivisionError"
+        assert dump.frames[-1].name == "work"
+    assert "Error in sys.excepthook" not in proc.stderr and "tbdump" not in proc.stderr.replace(
+        "Traceback dumped", ""), proc.stderr
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_a_sigterm_while_a_crash_is_dumped_ends_the_session_once_the_dump_is_written(
+        workdir: Path, way: str) -> None:
+    """A closed terminal's or a supervisor's SIGTERM was held for the dump, then dropped: the
+    session went on as if it never came, and needed a second one (or SIGKILL) to end."""
+    proc = _prompt(workdir, way, "SIGTERM", ["print('alive')"])
+    assert proc.returncode == -signal.SIGTERM and proc.stdout == "", proc
+    assert _dumped(proc.stderr) == ["traceback.pkl"], proc.stderr
+    assert proc.stderr.rstrip().endswith("Traceback dumped into: traceback.pkl (partial: capture interrupted "
+                                         "by SIGTERM)"), proc.stderr
+    assert tbdump.load(workdir / "traceback.pkl").metadata.partial
+
+
+def test_a_sigterm_handlers_exit_while_a_typed_lines_crash_is_dumped_ends_the_session_with_its_status(
+        workdir: Path) -> None:
+    """A program's SIGTERM handler that calls sys.exit(): its SystemExit ends the prompt, as the same
+    sys.exit() typed there does, with its status."""
+    handler = "_ = signal.signal(signal.SIGTERM, lambda *a: sys.exit(3))"
+    proc = _python_i(workdir, [], ["import signal, sys", handler, SET_UP, "work(signal.SIGTERM)", "print('alive')"])
+    assert proc.returncode == 3 and proc.stdout == "", proc
+    assert _dumped(proc.stderr) == ["traceback.pkl"] and "Error in sys.excepthook" not in proc.stderr, proc.stderr
+
+
+# A value whose repr swallows every interruption of capture (as tests/hostile's Stubborn), until
+# the watchdog has given up on it and written its dump: it then sends its process a signal, once,
+# and lets go of the thread at a KeyboardInterrupt.  The loop in a loop: an interruption landing
+# between an except and its loop's next turn leaves the inner loop only.
+STUBBORN = """
+import os
+
+class Stubborn:
+    def __init__(self, signum):
+        self.signum = signum
+
+    def __repr__(self):
+        while True:
+            try:
+                while True:
+                    try:
+                        if self.signum and os.path.exists("traceback.pkl"):
+                            signum, self.signum = self.signum, None
+                            os.kill(os.getpid(), signum)
+                        sum(range(10 ** 5))
+                    except KeyboardInterrupt:
+                        return "Stubborn()"
+                    except BaseException:
+                        pass
+            except KeyboardInterrupt:
+                return "Stubborn()"
+            except BaseException:
+                pass
+
+def stuck(signum):
+    stubborn = Stubborn(signum)
+    return 1 / 0
+"""
+
+GAVE_UP = "Traceback dumped into: traceback.pkl (capture was still running 5 s after its time budget"
+
+
+def _stuck_prompt(workdir: Path, signame: str) -> subprocess.CompletedProcess:
+    write(workdir / "stubborn.py", STUBBORN)
+    lines = ["import signal, tbdump; from stubborn import stuck; tbdump.set_excepthook()", "x = 42",
+             "stuck(signal.%s)" % signame, "print('alive', x)"]
+    return run([PYTHON, "-q", "-i"], workdir, {"TBDUMP_MAX_SECONDS": "1"}, stdin="\n".join(lines) + "\n")
+
+
+def test_a_capture_that_hangs_at_the_prompt_is_given_up_on_and_the_session_goes_on_once_the_code_lets_go(
+        workdir: Path) -> None:
+    """The watchdog ended the process after the minimal dump, as for a program's last crash: the
+    session, its names and all, was lost.  Now the prompt comes back once the stuck code lets go
+    of the thread, here at the Ctrl-C that capture no longer holds."""
+    proc = _stuck_prompt(workdir, "SIGINT")
+    assert proc.returncode == 0 and proc.stdout == "alive 42\n", proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    assert "Error in sys.excepthook" not in proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+    assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "traceback.pkl"]
+
+
+def test_a_sigterm_ends_a_prompt_whose_capture_was_given_up_on(workdir: Path) -> None:
+    """Stuck for good, the session ends as any other would: by SIGTERM (a closed terminal's SIGHUP
+    alike), which capture no longer holds, and no temporary file is left."""
+    proc = _stuck_prompt(workdir, "SIGTERM")
+    assert proc.returncode == -signal.SIGTERM and proc.stdout == "", proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "traceback.pkl"]
