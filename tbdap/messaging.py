@@ -112,6 +112,7 @@ class Connection:
         self._seq = 0
         self._send_lock = threading.Lock()
         self._after_response: List[Callable[[], None]] = []
+        self._before_answer: Callable[[], None] = lambda: None
         self.closing = False
         self._lock = threading.Lock()
         self._in_user_code = False
@@ -155,8 +156,10 @@ class Connection:
         """Runs ``action`` (typically sending an event) once the current response is written."""
         self._after_response.append(action)
 
-    def serve(self, handler: Any) -> None:
-        """Answers requests until the client disconnects or the stream breaks."""
+    def serve(self, handler: Any, before_answer: Callable[[], None] = lambda: None) -> None:
+        """Answers requests until the client disconnects or the stream breaks; ``before_answer``
+        runs before each response is written."""
+        self._before_answer = before_answer
         incoming: "queue.Queue[Tuple[str, Any]]" = queue.Queue()
         threading.Thread(target=self._read_all, args=(incoming,), name="tbdap-reader", daemon=True).start()
         while not self.closing:
@@ -255,6 +258,7 @@ class Connection:
                     body, error = None, _CANCELLED
                 self._running = None
                 self._cancelled.discard(seq)
+        self._before_answer()
         if error is not None:
             self._respond(seq, command, False, error=error)
             return

@@ -54,8 +54,10 @@ def _serve(connection: Connection, handler: Handler) -> None:
         except OSError:
             pass  # the client went away: there is no console left to show it in
 
-    with program_streams(output):
-        connection.serve(handler)
+    with program_streams(output) as console:
+        # A line still without its end goes before the answer to the request that wrote it: the
+        # answer to a disconnect is the last message the client reads.
+        connection.serve(handler, before_answer=console.send)
 
 
 def _claim_stdin() -> io.BufferedReader:

@@ -172,6 +172,34 @@ def test_disconnect_ends_the_adapter(replay: Replay) -> None:
     assert client.proc is not None and client.proc.wait(10) == 0
 
 
+def test_a_line_written_without_its_end_comes_before_the_answer(tbdap: Callable[..., DapClient],
+                                                                  tmp_path: Path) -> None:
+    """What a value's restoring writes without a line end (a progress note) reaches the console
+    before the answer to the request that restored it, and so before the disconnect's answer, the
+    last message the client reads: it came after both, once writing had paused or the session
+    had ended, when the client had stopped listening."""
+    program = tmp_path / "progress.py"
+    program.write_text("import sys\n"
+                       "class Loader:\n"
+                       "    def __setstate__(self, state):\n"
+                       "        sys.stdout.write('restoring the loader... ')\n"
+                       "        self.__dict__.update(state)\n"
+                       "def main():\n"
+                       "    loader = Loader()\n"
+                       "    loader.ready = False\n"
+                       "    raise RuntimeError('not ready')\n"
+                       "main()\n")
+    client = replay_of(tbdap, program)
+    loader = locals_of(client, first_frame(client)["id"])["loader"]
+    expanding = client.send("variables", {"variablesReference": loader["variablesReference"]})
+    leaving = client.send("disconnect", {})
+    client.response(leaving)
+    assert client.proc is not None and client.proc.wait(10) == 0
+    order = [(m["type"], m.get("request_seq") or m["body"]["output"]) for m in client.received
+             if m.get("request_seq") in (expanding, leaving) or m.get("event") == "output"][-3:]
+    assert order == [("event", "restoring the loader... "), ("response", expanding), ("response", leaving)], order
+
+
 def test_terminate_sends_terminated(replay: Replay) -> None:
     client = replay("nested")
     client.ok("terminate", {})
