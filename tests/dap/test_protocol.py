@@ -397,14 +397,16 @@ def test_evaluate_in_every_context(replay: Replay) -> None:
 
 def test_the_console_shows_an_errors_traceback_from_the_expression_on(replay: Replay) -> None:
     """As Python's REPL prints it: the expression's frames, not tbdap's; a value the dump lacks
-    says so after the error, in a sentence of its own."""
+    says so after the error, in a sentence of its own, the line pasted with the indentation of
+    its block too (that sentence was left out: the names were read from the line as pasted)."""
     client = replay("unrebuildable")
     frame_id = first_frame(client)["id"]
-    error = client.fail("evaluate", {"expression": "ledger.balance()", "frameId": frame_id, "context": "repl"})
-    assert error.startswith('Traceback (most recent call last):\n  File "<repl>", line 1, in <module>\n'
-                            "AttributeError: 'balance' is not in the captured preview of this value. "
-                            "Not in the dump: ledger ("), error
-    assert "tbdap" not in error and "ledgers cannot be restored" in error, error
+    for line, pasted in ((1, "ledger.balance()"), (2, "    if count:\n        ledger.balance()")):
+        error = client.fail("evaluate", {"expression": pasted, "frameId": frame_id, "context": "repl"})
+        assert error.startswith('Traceback (most recent call last):\n  File "<repl>", line %d, in <module>\n'
+                                "AttributeError: 'balance' is not in the captured preview of this value. "
+                                "Not in the dump: ledger (" % line), error
+        assert "tbdap" not in error and "ledgers cannot be restored" in error, error
 
 
 def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> None:
