@@ -142,9 +142,15 @@ class Connection:
     def send_output(self, category: str, text: str, as_written: bool = False) -> None:
         """``text`` in the client's console; a line end is added where it lacks one (VS Code would
         run the next output on), unless it is the program's output ``as_written``, which debugpy
-        sends as the program wrote it: its line goes on in the next output."""
-        self.send_event("output", {"category": category,
-                                   "output": text if as_written or text.endswith("\n") else text + "\n"})
+        sends as the program wrote it: its line goes on in the next output. Nothing once the
+        client has gone: the program's code may write from anywhere (a thread, a logging handler
+        a console line set up, the next client's session), and the lost connection is the
+        reader's to notice."""
+        try:
+            self.send_event("output", {"category": category,
+                                       "output": text if as_written or text.endswith("\n") else text + "\n"})
+        except OSError:
+            pass
 
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
         message: Dict[str, Any] = {"seq": 0, "type": "event", "event": event}

@@ -1009,6 +1009,25 @@ def test_a_setting_ignored_is_said_in_the_debug_console(tbdap: Callable[..., Dap
         assert said.count("tbdump: ignoring %s=%r: expected " % (name, raw)) == 1, said
 
 
+def test_a_stream_a_former_client_set_up_in_the_console_writes_nowhere_quietly(dumps: Callable[[str], Path]) -> None:
+    """`logging.basicConfig()` typed in one client's debug console binds logging to that console
+    for the server's life: the next client's logging wrote to the connection that had closed,
+    and logging showed '--- Logging error ---' and a traceback through tbdap in its console."""
+    with serving(dumps("nested")) as port:
+        said = []
+        for line in ("import logging; logging.basicConfig(); logging.warning('first')", "import logging; logging.warning('second')"):
+            client = DapClient.connect(port)
+            client.initialize()
+            client.start("attach", {})
+            frame_id = first_frame(client)["id"]
+            client.ok("evaluate", {"expression": line, "frameId": frame_id, "context": "repl"})
+            client.ok("threads")
+            said.append(client.output_text())
+            client.close()
+        assert "WARNING:root:first\n" in said[0]
+        assert "second" not in said[1] and "Traceback" not in said[1] and "error" not in said[1], said[1]
+
+
 def test_each_client_of_a_server_is_told_of_a_setting_ignored(dumps: Callable[[str], Path]) -> None:
     """`tbdap --port N DUMP` serving one client after another: each one's debug console says it,
     as debugpy tells each client its own warnings (it was said once per process: to the first)."""
