@@ -346,7 +346,4 @@ class Connection:
 
     def _report_bad_input(self, text: str) -> None:
         log(text)
-        try:
-            self.send_output("stderr", "tbdap: %s" % text)
-        except OSError:
-            pass
+        self.send_output("stderr", "tbdap: %s" % text)
