@@ -17,10 +17,11 @@ PARTIAL_WAIT = 0.05
 
 class Console:
     """What is written to sys.stdout and sys.stderr, sent a line at a time as written (a loop that
-    prints shows as it runs, as under debugpy), a line not ended yet once writing pauses, in the
-    order written, stderr as stderr (VS Code colours it). Sent as written, no line end added, as
-    debugpy sends it: VS Code runs a line's pieces on. Written to from any thread: the
-    background restoring of values runs the program's code too."""
+    prints shows as it runs, as under debugpy), a line not ended yet once writing pauses or
+    ``send`` is called (before each answer), in the order written, stderr as stderr (VS Code
+    colours it). Sent as written, no line end added, as debugpy sends it: VS Code runs a line's
+    pieces on. Written to from any thread: the background restoring of values runs the
+    program's code too."""
 
     def __init__(self, output: Callable[[str, str], None]) -> None:
         self._output = output
@@ -98,8 +99,8 @@ class Written(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
-    """sys.stdout and sys.stderr write to the console while a client is served.
+def program_streams(output: Callable[[str, str], None]) -> Iterator[Console]:
+    """sys.stdout and sys.stderr write to the console, yielded, while a client is served.
 
     What the program's code prints or warns while a value is restored or shown (a __setstate__,
     a __repr__), and a ``tbdump: ignoring TBDUMP_...`` line about a setting read for the replay,
@@ -114,7 +115,7 @@ def program_streams(output: Callable[[str, str], None]) -> Iterator[None]:
                               for category, stream in (("stdout", saved[0]), ("stderr", saved[1])))
     try:
         with said_afresh():
-            yield
+            yield console
     finally:
         sys.stdout, sys.stderr = saved
         console.send()

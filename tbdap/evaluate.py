@@ -289,7 +289,7 @@ class Evaluator:
             statement = changes = True
         g, loc = ctx.live(code)
         try:
-            result = self._run(code, g, loc, expression, ctx, context)
+            result = self._run(code, g, loc, source, ctx, context)
         finally:
             if changes:
                 self.objects.mark_changed()

@@ -69,6 +69,8 @@ class Framing:
             raise Unencodable("%s: %s" % (type(exc).__name__, exc)) from None
         data = b"Content-Length: %d\r\n\r\n" % len(body) + body
         with self._write_lock:
+            if self._writer.closed:   # the client's session is over (a stream it lent still written to)
+                raise BrokenPipeError("the connection is closed")
             self._writer.write(data)
             self._writer.flush()
 

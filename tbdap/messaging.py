@@ -112,6 +112,7 @@ class Connection:
         self._seq = 0
         self._send_lock = threading.Lock()
         self._after_response: List[Callable[[], None]] = []
+        self._before_answer: Callable[[], None] = lambda: None
         self.closing = False
         self._lock = threading.Lock()
         self._in_user_code = False
@@ -141,9 +142,15 @@ class Connection:
     def send_output(self, category: str, text: str, as_written: bool = False) -> None:
         """``text`` in the client's console; a line end is added where it lacks one (VS Code would
         run the next output on), unless it is the program's output ``as_written``, which debugpy
-        sends as the program wrote it: its line goes on in the next output."""
-        self.send_event("output", {"category": category,
-                                   "output": text if as_written or text.endswith("\n") else text + "\n"})
+        sends as the program wrote it: its line goes on in the next output. Nothing once the
+        client has gone: the program's code may write from anywhere (a thread, a logging handler
+        a console line set up, the next client's session), and the lost connection is the
+        reader's to notice."""
+        try:
+            self.send_event("output", {"category": category,
+                                       "output": text if as_written or text.endswith("\n") else text + "\n"})
+        except OSError:
+            pass
 
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
         message: Dict[str, Any] = {"seq": 0, "type": "event", "event": event}
@@ -155,8 +162,10 @@ class Connection:
         """Runs ``action`` (typically sending an event) once the current response is written."""
         self._after_response.append(action)
 
-    def serve(self, handler: Any) -> None:
-        """Answers requests until the client disconnects or the stream breaks."""
+    def serve(self, handler: Any, before_answer: Callable[[], None] = lambda: None) -> None:
+        """Answers requests until the client disconnects or the stream breaks; ``before_answer``
+        runs before each response is written."""
+        self._before_answer = before_answer
         incoming: "queue.Queue[Tuple[str, Any]]" = queue.Queue()
         threading.Thread(target=self._read_all, args=(incoming,), name="tbdap-reader", daemon=True).start()
         while not self.closing:
@@ -255,6 +264,7 @@ class Connection:
                     body, error = None, _CANCELLED
                 self._running = None
                 self._cancelled.discard(seq)
+        self._before_answer()
         if error is not None:
             self._respond(seq, command, False, error=error)
             return
@@ -336,7 +346,4 @@ class Connection:
 
     def _report_bad_input(self, text: str) -> None:
         log(text)
-        try:
-            self.send_output("stderr", "tbdap: %s" % text)
-        except OSError:
-            pass
+        self.send_output("stderr", "tbdap: %s" % text)

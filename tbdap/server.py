@@ -49,13 +49,12 @@ def serve_stdio(make_handler: HandlerFactory) -> None:
 def _serve(connection: Connection, handler: Handler) -> None:
     """Serves one client; what the replay's code prints meanwhile shows in its debug console."""
     def output(category: str, text: str) -> None:
-        try:
-            connection.send_output(category, text, as_written=True)
-        except OSError:
-            pass  # the client went away: there is no console left to show it in
+        connection.send_output(category, text, as_written=True)
 
-    with program_streams(output):
-        connection.serve(handler)
+    with program_streams(output) as console:
+        # A line still without its end goes before the answer to the request that wrote it: the
+        # answer to a disconnect is the last message the client reads.
+        connection.serve(handler, before_answer=console.send)
 
 
 def _claim_stdin() -> io.BufferedReader:

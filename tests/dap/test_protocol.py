@@ -172,6 +172,34 @@ def test_disconnect_ends_the_adapter(replay: Replay) -> None:
     assert client.proc is not None and client.proc.wait(10) == 0
 
 
+def test_a_line_written_without_its_end_comes_before_the_answer(tbdap: Callable[..., DapClient],
+                                                                  tmp_path: Path) -> None:
+    """What a value's restoring writes without a line end (a progress note) reaches the console
+    before the answer to the request that restored it, and so before the disconnect's answer, the
+    last message the client reads: it came after both, once writing had paused or the session
+    had ended, when the client had stopped listening."""
+    program = tmp_path / "progress.py"
+    program.write_text("import sys\n"
+                       "class Loader:\n"
+                       "    def __setstate__(self, state):\n"
+                       "        sys.stdout.write('restoring the loader... ')\n"
+                       "        self.__dict__.update(state)\n"
+                       "def main():\n"
+                       "    loader = Loader()\n"
+                       "    loader.ready = False\n"
+                       "    raise RuntimeError('not ready')\n"
+                       "main()\n")
+    client = replay_of(tbdap, program)
+    loader = locals_of(client, first_frame(client)["id"])["loader"]
+    expanding = client.send("variables", {"variablesReference": loader["variablesReference"]})
+    leaving = client.send("disconnect", {})
+    client.response(leaving)
+    assert client.proc is not None and client.proc.wait(10) == 0
+    order = [(m["type"], m.get("request_seq") or m["body"]["output"]) for m in client.received
+             if m.get("request_seq") in (expanding, leaving) or m.get("event") == "output"][-3:]
+    assert order == [("event", "restoring the loader... "), ("response", expanding), ("response", leaving)], order
+
+
 def test_terminate_sends_terminated(replay: Replay) -> None:
     client = replay("nested")
     client.ok("terminate", {})
@@ -369,14 +397,16 @@ def test_evaluate_in_every_context(replay: Replay) -> None:
 
 def test_the_console_shows_an_errors_traceback_from_the_expression_on(replay: Replay) -> None:
     """As Python's REPL prints it: the expression's frames, not tbdap's; a value the dump lacks
-    says so after the error, in a sentence of its own."""
+    says so after the error, in a sentence of its own, the line pasted with the indentation of
+    its block too (that sentence was left out: the names were read from the line as pasted)."""
     client = replay("unrebuildable")
     frame_id = first_frame(client)["id"]
-    error = client.fail("evaluate", {"expression": "ledger.balance()", "frameId": frame_id, "context": "repl"})
-    assert error.startswith('Traceback (most recent call last):\n  File "<repl>", line 1, in <module>\n'
-                            "AttributeError: 'balance' is not in the captured preview of this value. "
-                            "Not in the dump: ledger ("), error
-    assert "tbdap" not in error and "ledgers cannot be restored" in error, error
+    for line, pasted in ((1, "ledger.balance()"), (2, "    if count:\n        ledger.balance()")):
+        error = client.fail("evaluate", {"expression": pasted, "frameId": frame_id, "context": "repl"})
+        assert error.startswith('Traceback (most recent call last):\n  File "<repl>", line %d, in <module>\n'
+                                "AttributeError: 'balance' is not in the captured preview of this value. "
+                                "Not in the dump: ledger (" % line), error
+        assert "tbdap" not in error and "ledgers cannot be restored" in error, error
 
 
 def test_repl_statements_and_set_variable_change_the_replay(replay: Replay) -> None:
@@ -977,6 +1007,25 @@ def test_a_setting_ignored_is_said_in_the_debug_console(tbdap: Callable[..., Dap
     said = client.output_text()
     for name, raw in (("TBDUMP_SAFE", "maybe"), ("TBDUMP_MAX_SECONDS", "soon")):
         assert said.count("tbdump: ignoring %s=%r: expected " % (name, raw)) == 1, said
+
+
+def test_a_stream_a_former_client_set_up_in_the_console_writes_nowhere_quietly(dumps: Callable[[str], Path]) -> None:
+    """`logging.basicConfig()` typed in one client's debug console binds logging to that console
+    for the server's life: the next client's logging wrote to the connection that had closed,
+    and logging showed '--- Logging error ---' and a traceback through tbdap in its console."""
+    with serving(dumps("nested")) as port:
+        said = []
+        for line in ("import logging; logging.basicConfig(); logging.warning('first')", "import logging; logging.warning('second')"):
+            client = DapClient.connect(port)
+            client.initialize()
+            client.start("attach", {})
+            frame_id = first_frame(client)["id"]
+            client.ok("evaluate", {"expression": line, "frameId": frame_id, "context": "repl"})
+            client.ok("threads")
+            said.append(client.output_text())
+            client.close()
+        assert "WARNING:root:first\n" in said[0]
+        assert "second" not in said[1] and "Traceback" not in said[1] and "error" not in said[1], said[1]
 
 
 def test_each_client_of_a_server_is_told_of_a_setting_ignored(dumps: Callable[[str], Path]) -> None:
