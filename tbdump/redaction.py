@@ -112,6 +112,10 @@ class Redaction:
             # A string is iterable too: each of its letters would become a name to redact.
             if isinstance(given, (str, bytes)):
                 raise TypeError("Redaction: %s= takes a list of strings, not one string: %r" % (name, given))
+        for name, switch in (("enabled", enabled), ("keep_environ", keep_environ)):
+            # A configuration file's "no" is a true value: keep_environ="no" would keep them.
+            if switch is not None and not isinstance(switch, bool):
+                raise TypeError("Redaction: %s= takes True, False or None, not %r" % (name, switch))
         add = list(add) + settings.items("TBDUMP_REDACT_ADD", ",")
         remove = {_fold(n) for n in list(remove) + settings.items("TBDUMP_REDACT_REMOVE", ",")}
         pats = list(patterns) + settings.items("TBDUMP_REDACT_PATTERNS", "\n")

@@ -487,11 +487,14 @@ def test_budgets_and_redaction_are_set_from_a_logging_configurations_plain_data(
                                             "0 or more"),
     ({"redaction": {"add": "customer"}}, "TypeError: Redaction: add= takes a list of strings, not one string: "
                                          "'customer'"),
-], ids=["unknown", "bad-value", "one-string"])
+    ({"redaction": {"keep_environ": "no"}}, "TypeError: Redaction: keep_environ= takes True, False or None, "
+                                            "not 'no'"),
+], ids=["unknown", "bad-value", "one-string", "switch-as-text"])
 def test_a_bad_setting_in_a_logging_configuration_is_refused_saying_which(tmp_path: Path, setting: Dict[str, Any],
                                                                           said: str) -> None:
     """Refused as the program configures logging, in the words Budgets and Redaction use from code;
-    a lone string was taken letter by letter (every name with a "c" in it redacted)."""
+    a lone string was taken letter by letter (every name with a "c" in it redacted), and a
+    switch's "no" as true (keep_environ: "no" kept the environment's values)."""
     program = write(tmp_path / "prog.py", CONFIGURED_JOB)
     done = run([PYTHON, str(program), "dict", json.dumps(logging_config(**setting))], tmp_path)
     assert done.returncode == 1 and said in done.stderr, done.stderr
