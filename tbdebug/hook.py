@@ -47,7 +47,9 @@ def find_debugger() -> Optional[Debugger]:
         module = importlib.import_module(modulepath)
         hook = getattr(module, attrname)
     except (ImportError, AttributeError):
-        raise HookError(f'Ignoring unimportable $PYTHONBREAKPOINT: "{name}"') from None
+        # Not Python's "Ignoring unimportable ...": breakpoint() goes on without a debugger,
+        # where tbdebug, whose one job is to open it, ends.
+        raise HookError(f'$PYTHONBREAKPOINT "{name}" cannot be imported: nothing opened') from None
     except Exception as exc:  # the debugger's own import failed: still one line for a person
         raise HookError(f'$PYTHONBREAKPOINT "{name}" fails to import: '
                         f'{type(exc).__name__}: {exc}') from None

@@ -315,8 +315,9 @@ def test_an_unimportable_pythonbreakpoint_is_one_line(crash, tmp_path):
     done = run(tbdebug(crash("divide.py", "5", "0")), tmp_path,
                env={"PYTHONBREAKPOINT": "no_such_debugger.set_trace"})
     assert done.returncode == 2
-    assert done.stderr == ('tbdebug: Ignoring unimportable $PYTHONBREAKPOINT: '
-                           '"no_such_debugger.set_trace"\n')
+    # Not Python's "Ignoring ...": breakpoint() goes on without it, tbdebug ends.
+    assert done.stderr == ('tbdebug: $PYTHONBREAKPOINT "no_such_debugger.set_trace" cannot be imported: '
+                           'nothing opened\n')
 
 
 def test_a_pythonbreakpoint_that_is_no_debugger_is_one_line(crash, tmp_path):
