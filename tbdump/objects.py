@@ -90,6 +90,8 @@ def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
 
 def restore_object(type_name: str, func: Any, args: Any) -> Any:
     """Load-side: call the recorded constructor; a failure gives a placeholder instead."""
+    if isinstance(func, type) and issubclass(func, MissingClass):
+        func = _made_as(func, type_name)
     try:
         return func(*args)
     except BaseException as exc:
@@ -101,6 +103,29 @@ def restore_object(type_name: str, func: Any, args: Any) -> Any:
             except BaseException:
                 pass
         return Placeholder(type_name, "not restored: %s" % (_lost_part(args) or describe_exception(exc)))
+
+
+def _made_as(missing: type, type_name: str) -> type:
+    """The stand-in for a value of type ``type_name`` that ``missing`` (not importable here) made:
+    ``missing`` itself when it is that class, else one named like the value's class.  A pickle
+    often calls a function of the library (pandas' ``_unpickle_timestamp``, dateutil's
+    ``_tzfile._unpickle``), whose name says nothing of the value; the one class per name and
+    function keeps the values of one type one class, as they were."""
+    if "%s.%s" % (missing.__module__, missing.__qualname__) == type_name:
+        return missing
+    made = _MADE_AS.setdefault(missing, {})
+    if type_name not in made:
+        # In the function's module when the name says so (dateutil.tz._tzfile.tzfile): a class
+        # nested in another keeps its qualified name; else the module the name has before its last dot.
+        own = missing.__module__ + "."
+        module, name = (missing.__module__, type_name[len(own):]) if type_name.startswith(own) else \
+            type_name.rpartition(".")[::2]
+        made[type_name] = missing_class(module, name, getattr(missing, "__tbdump_missing__"))
+    return made[type_name]
+
+
+# Each function's stand-in's classes (held as long as the function's stand-in is).
+_MADE_AS: "weakref.WeakKeyDictionary[type, Dict[str, type]]" = weakref.WeakKeyDictionary()
 
 
 def _lost_part(args: Any) -> Optional[str]:

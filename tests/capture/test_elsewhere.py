@@ -30,7 +30,7 @@ dump = tbdump.load("traceback.pkl", objects=True)
 frames = {f.name: f.locals for f in dump.frames}
 def lost(v):
     return isinstance(v, (MissingClass, Placeholder))
-print(json.dumps([repr(eval(q, {"lost": lost}, {"L": frames[f]})) for f, q in json.loads(sys.argv[1])]))
+print(json.dumps([repr(eval(q, {"lost": lost, "Placeholder": Placeholder}, {"L": frames[f]})) for f, q in json.loads(sys.argv[1])]))
 """
 
 
@@ -127,12 +127,19 @@ def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: 
 
 
 LIBRARY_PROGRAM = """
-import datetime
+import datetime, json
 import numpy as np, pandas as pd, pydantic, requests, sqlalchemy
 from dateutil import relativedelta, tz
 class Holder:
     def __init__(self, thing):
         self.thing, self.label = thing, "holder"
+def seen(values):
+    # What the program knew of each value: its class (a datetime's: its zone's) and repr.
+    def kind(v):
+        t = type(v.tzinfo if type(v) in (datetime.datetime, datetime.time) else v)
+        return "%s.%s" % (t.__module__, t.__qualname__)
+    with open("seen.json", "w") as out:
+        json.dump({name: [kind(v), repr(v)] for name, v in values.items()}, out)
 def work(shared, arr):
     p0 = "start"
     frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
@@ -160,6 +167,7 @@ def work(shared, arr):
     zoned = Holder(paris)
     shared.append(paris)
     p7 = "end"
+    seen(locals())
     1 / 0
 def outer():
     arr = np.arange(4.0)
@@ -175,17 +183,21 @@ LIBRARY_OF = {"frame": "pandas", "stamp": "pandas", "series": "pandas", "paris":
 
 
 @pytest.fixture(scope="module")
-def library_python() -> Path:
+def library_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of LIBRARY_PROGRAM's dump, written where its libraries are."""
     try:
-        return cached_venv(REQUIREMENTS, "libraries")
+        python = cached_venv(REQUIREMENTS, "libraries")
     except RuntimeError as exc:  # offline: a skip would pass a run that tested no library
         pytest.fail(str(exc))
+    folder = tmp_path_factory.mktemp("libraries")
+    crashed(folder, str(python), LIBRARY_PROGRAM, "")
+    return folder
 
 
-def test_the_values_of_libraries_missing_here_cost_only_themselves(tmp_path: Path, library_python: Path) -> None:
+def test_the_values_of_libraries_missing_here_cost_only_themselves(library_dump: Path) -> None:
     """Written where pandas, dateutil, SQLAlchemy, requests and pydantic are, opened by the test
     venv, which has numpy only: a datetime of dateutil's zone lost every value after it."""
-    crashed(tmp_path, str(library_python), LIBRARY_PROGRAM, "")
+    tmp_path = library_dump
     questions = [("work", "lost(L[%r]) and %r in repr(L[%r])" % (name, "No module named '%s'" % lib, name))
                  for name, lib in LIBRARY_OF.items()]
     answers = opened_elsewhere(tmp_path, PYTHON, questions + [
@@ -210,3 +222,23 @@ def test_the_values_of_libraries_missing_here_cost_only_themselves(tmp_path: Pat
         "('outer', True, 3)",
         "(True, [0.0, 1.0, 2.0, 3.0])",
     ]
+
+
+def seen_by_the_program(folder: Path) -> Dict[str, List[str]]:
+    return json.loads((folder / "seen.json").read_text())
+
+
+def test_a_value_of_a_library_missing_here_is_named_by_its_class(library_dump: Path) -> None:
+    """A pandas Timestamp was named after the function its pickle calls: `type(stamp)` was
+    `pandas._libs.tslibs.timestamps._unpickle_timestamp`, and a datetime of dateutil's zone
+    said it held a `dateutil.tz._tzfile._unpickle`."""
+    seen = seen_by_the_program(library_dump)
+    answers = opened_elsewhere(library_dump, PYTHON, [
+        ("work", "'%%s.%%s' %% (type(L[%r]).__module__, type(L[%r]).__qualname__) if not isinstance(L[%r], "
+                 "Placeholder) else L[%r].reason" % (name, name, name, name)) for name in LIBRARY_OF])
+    for (name, lib), answer in zip(LIBRARY_OF.items(), answers):
+        kind = seen[name][0]
+        if name in ("paris", "utc", "offset"):   # a datetime of a zone missing here: its zone's class said
+            assert "it holds a %s, not importable here" % kind in answer, (name, answer)
+        else:
+            assert answer == repr(kind), (name, answer)
