@@ -350,12 +350,15 @@ def _identity(x: Any) -> Any:
 class _Tolerant:
     """What both unpicklers add: stand-ins for missing classes, redacted values back."""
 
+    stood_in = False   # whether a stand-in was made for a class or function missing here
+
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == "_by_name":
             return self.find_class
         try:
             return super().find_class(module, name)  # type: ignore[misc]
         except BaseException as exc:
+            self.stood_in = True
             return missing_class(module, name, describe_exception(exc))
 
     def persistent_load(self, pid: Any) -> Any:
@@ -481,6 +484,7 @@ class RecordReader:
         self._unpickler: Optional[_SequenceUnpickler] = None
         self._failed: Optional[str] = None
         self._reading: Optional[int] = None   # the record being read, until it is in values
+        self.stood_in = False   # whether a record read made a stand-in for a class missing here
         self._lock = threading.Lock()
 
     def get(self, record: int) -> Tuple[Any, Optional[str]]:
@@ -522,7 +526,9 @@ class RecordReader:
         try:
             with self._reopen() as stream:
                 stream.seek(self.base + offset)
-                self._alone[record] = _Unpickler(_RecordStream(stream, self._count)).load()
+                unpickler = _Unpickler(_RecordStream(stream, self._count))
+                self._alone[record] = unpickler.load()
+                self.stood_in = self.stood_in or unpickler.stood_in
         except Exception:
             pass  # unreadable by itself (the file was replaced, say): read in order
 
@@ -564,6 +570,7 @@ class RecordReader:
             self._fail(number, "not restored: %s" % describe_exception(exc))
         finally:
             self.handing = None
+            self.stood_in = self.stood_in or self._unpickler.stood_in
         self._reading = None
         self._alone.pop(number, None)
 

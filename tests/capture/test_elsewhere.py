@@ -9,8 +9,10 @@ shared with the caller's frame), and every other value of the dump loads as it w
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import textwrap
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -112,13 +114,18 @@ def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: 
         ("outer", "(L['mine'][:2] == [*L['mine'][:1], L['mine'][1]], str(L['mine'][1]), len(L['mine']))"),
     ])
     assert answers[0] == repr((1, [1, 2, 3], {"k": "v"}, "after all"))
-    assert answers[1] == "<datetime.datetime: not restored: %s>" % missing
-    assert answers[2] == "<datetime.time: not restored: %s>" % missing
+    # Each with what the program's repr of it was, the part of the preview no missing module changes.
+    assert answers[1].startswith("<datetime.datetime: not restored: %s datetime.datetime(2024, 1, 2, 0, 0, "
+                                 "tzinfo=<mytz.Fixed object at 0x" % missing), answers[1]
+    assert answers[2].startswith("<datetime.time: not restored: %s datetime.time(1, 2, "
+                                 "tzinfo=<mytz.Fixed object at 0x" % missing), answers[2]
+    answers[6] = answers[6][:answers[6].index(" at 0x") + 6]   # up to the address of the program's object
     assert answers[3:] == [
         "(True, 5, True, 4)",
         "[(False, 6), (True, 'as key')]",
         "(True, 'holder')",
-        "<collections.defaultdict: not restored: %s>" % missing.replace("Fixed", "Zero"),
+        "<collections.defaultdict: not restored: %s defaultdict(<mytz.Zero object at 0x" % (
+            missing.replace("Fixed", "Zero")),
         "[True, True]",
         "('cfg', 'cfg', True)",
         "('outer', '2020-05-06 00:00:00+00:00', True, True)",
@@ -166,8 +173,10 @@ def work(shared, arr):
     held = Holder(frame)
     zoned = Holder(paris)
     shared.append(paris)
+    inner = [pd.Timestamp("2025-03-04"), {"when": datetime.datetime(2025, 1, 1, tzinfo=tz.tzutc())}]
+    box = Holder(pd.Series([5, 6], name="s"))
     p7 = "end"
-    seen(locals())
+    seen(dict(locals(), **{"inner[0]": inner[0], "inner[1]['when']": inner[1]["when"], "box.thing": box.thing}))
     1 / 0
 def outer():
     arr = np.arange(4.0)
@@ -180,6 +189,8 @@ outer()
 LIBRARY_OF = {"frame": "pandas", "stamp": "pandas", "series": "pandas", "paris": "dateutil", "utc": "dateutil",
               "offset": "dateutil", "later": "dateutil", "url": "sqlalchemy", "engine": "sqlalchemy",
               "session": "requests", "request": "requests", "link": "pydantic"}
+# Values of those libraries held by another only, where the program reached them.
+HELD_IN = {"inner[0]": "pandas", "inner[1]['when']": "dateutil", "box.thing": "pandas"}
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +253,35 @@ def test_a_value_of_a_library_missing_here_is_named_by_its_class(library_dump: P
             assert "it holds a %s, not importable here" % kind in answer, (name, answer)
         else:
             assert answer == repr(kind), (name, answer)
+
+
+def test_a_value_of_a_library_missing_here_reads_as_captured(library_dump: Path) -> None:
+    """Each value of a library missing here read as a class and the module missing, and nothing of
+    what it was: `<Timestamp (not importable here: ...)>`, where the dump holds its preview,
+    `Timestamp('2024-01-02 00:00:00+0100', tz='Europe/Paris')`; held in a list, a dict or an
+    attribute as well."""
+    seen = seen_by_the_program(library_dump)
+    held = {**LIBRARY_OF, **HELD_IN}
+    answers = opened_elsewhere(library_dump, PYTHON, [("work", "repr(%s)" % reached(name)) for name in held])
+    for (name, lib), answer in zip(held.items(), answers):
+        shown = ast.literal_eval(answer)
+        assert seen[name][1] in shown and "No module named '%s'" % lib in shown, (name, shown)
+
+
+def reached(name: str) -> str:
+    """``inner[1]['when']`` as ASK's question reaches it: ``L['inner'][1]['when']``."""
+    local = re.match(r"\w+", name).group()  # type: ignore[union-attr]
+    return "L[%r]%s" % (local, name[len(local):])
+
+
+def test_tbdebug_prints_a_value_of_a_library_missing_here_as_captured(library_dump: Path) -> None:
+    """tbdebug's `p` of a pandas Timestamp, of a list holding one, and of a Series held as an
+    attribute, where pandas is missing."""
+    seen = seen_by_the_program(library_dump)
+    debugged = run([PYTHON, "-m", "tbdebug", "traceback.pkl"], library_dump, env={"PYTHONSAFEPATH": "1"},
+                   stdin="p stamp\np inner\np box.thing\nq\n")
+    assert debugged.returncode == 0, debugged.stderr
+    printed = debugged.stdout.split("(Pdb) ")[1:4]
+    assert printed[0].startswith("<Timestamp (not importable here: ") and seen["stamp"][1] in printed[0], printed
+    assert seen["inner[0]"][1] in printed[1] and seen["inner[1]['when']"][1] in printed[1], printed[1]
+    assert seen["box.thing"][1] in printed[2] and "No module named 'pandas'" in printed[2], printed[2]
