@@ -242,6 +242,11 @@ def missing_class(module: str, name: str, why: str) -> type:
 _CAPTURED: "weakref.WeakKeyDictionary[MissingClass, Value]" = weakref.WeakKeyDictionary()
 
 
+def captured_preview(obj: Any) -> Optional[Value]:
+    """The preview take_preview gave ``obj``, a stand-in of a class missing here; else None."""
+    return _CAPTURED.get(obj) if isinstance(obj, MissingClass) else None
+
+
 def take_preview(obj: Any, value: Value) -> None:
     """Let ``obj``, restored as ``value``'s object, read as the value it stands in for when it is
     a stand-in that has no preview of its own: a pandas Timestamp of a dump opened without

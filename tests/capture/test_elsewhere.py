@@ -15,11 +15,12 @@ import os
 import re
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
 from ..conftest import PYTHON, REPO, cached_venv, run, write
+from ..dap.dapclient import DapClient
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "libraries" / "requirements.txt"
 
@@ -285,3 +286,26 @@ def test_tbdebug_prints_a_value_of_a_library_missing_here_as_captured(library_du
     assert printed[0].startswith("<Timestamp (not importable here: ") and seen["stamp"][1] in printed[0], printed
     assert seen["inner[0]"][1] in printed[1] and seen["inner[1]['when']"][1] in printed[1], printed[1]
     assert seen["box.thing"][1] in printed[2] and "No module named 'pandas'" in printed[2], printed[2]
+
+
+def test_vscode_shows_a_value_of_a_library_missing_here_held_in_another_as_captured(library_dump: Path) -> None:
+    """In the Variables view a pandas Series held as an attribute (a row made from the restored
+    object, not from the frame's preview) read `<Series (not importable here: ...)>`, where the
+    frame's own Series reads as it was."""
+    seen = seen_by_the_program(library_dump)
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(library_dump / "traceback.pkl")})
+        frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+        scopes = client.ok("scopes", {"frameId": next(f["id"] for f in frames if f["name"] == "work")})["scopes"]
+
+        def rows(reference: int) -> Dict[str, Dict[str, Any]]:
+            return {row["name"]: row for row in client.ok("variables", {"variablesReference": reference})["variables"]}
+
+        local = rows(scopes[0]["variablesReference"])
+        thing = rows(local["box"]["variablesReference"])["thing"]
+        assert (thing["type"], thing["value"]) == ("Series", seen["box.thing"][1]), thing
+        assert (local["series"]["type"], local["series"]["value"]) == ("Series", seen["series"][1])
+    finally:
+        client.close()   # fails the test on any message the DAP schema rejects
