@@ -18,7 +18,7 @@ from tbdump.fields import collector_paused
 from tbdump.heldsignals import deliver
 from tbdump.model import (FUNCTION_TYPES, GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value, not_captured,
                           reason_not_captured)
-from tbdump.placeholder import Placeholder
+from tbdump.placeholder import Placeholder, captured_preview
 from tbdump.saferepr import describe_exception
 
 from .messaging import page
@@ -114,6 +114,11 @@ class ViewClock:
         """preview.describe of a loaded object; a placeholder saying why when its code fails."""
         if isinstance(obj, Placeholder):
             return placeholder_value(obj)
+        captured = captured_preview(obj)
+        if captured is not None:
+            # A value of a class missing here, as the frame's own is shown (from its preview); its rows
+            # are the stand-in's attributes, what its pickle gave it.
+            return replace(captured, children=None, ref=None, expandable=True)
         if preview.is_scalar(obj):  # most rows, and they run no code of the program's: no clock to arm
             return preview.describe(obj, hex_ints)
         try:

@@ -22,7 +22,8 @@ from .fields import BadField, collector_paused
 from .lazymembers import stored_globals, stored_text
 from .model import ExceptionRecord, Frame, Metadata, SafeLayer, Source, Thread, Value, all_frames, brief, plural
 from .objindex import read_index
-from .placeholder import Placeholder
+from .placeholder import Placeholder, take_preview
+from .previewed import give_previews
 from .qualnames import qualname_in
 from .tracetext import exception_line, format_chain
 
@@ -252,6 +253,8 @@ class Dump:
         obj, error = self._records.get(value.ref)
         if error is not None:
             return Placeholder(value.type, error, value.repr, value)
+        # Walked only where stand-ins were made: an ordinary dump's values have none to give a preview.
+        (give_previews if self._records.stood_in else take_preview)(obj, value)
         return obj
 
     def exception_object(self, index: int = 0) -> Any:

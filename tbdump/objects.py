@@ -90,6 +90,8 @@ def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
 
 def restore_object(type_name: str, func: Any, args: Any) -> Any:
     """Load-side: call the recorded constructor; a failure gives a placeholder instead."""
+    if isinstance(func, type) and issubclass(func, MissingClass):
+        func = _made_as(func, type_name)
     try:
         return func(*args)
     except BaseException as exc:
@@ -101,6 +103,29 @@ def restore_object(type_name: str, func: Any, args: Any) -> Any:
             except BaseException:
                 pass
         return Placeholder(type_name, "not restored: %s" % (_lost_part(args) or describe_exception(exc)))
+
+
+def _made_as(missing: type, type_name: str) -> type:
+    """The stand-in for a value of type ``type_name`` that ``missing`` (not importable here) made:
+    ``missing`` itself when it is that class, else one named like the value's class.  A pickle
+    often calls a function of the library (pandas' ``_unpickle_timestamp``, dateutil's
+    ``_tzfile._unpickle``), whose name says nothing of the value; the one class per name and
+    function keeps the values of one type one class, as they were."""
+    if "%s.%s" % (missing.__module__, missing.__qualname__) == type_name:
+        return missing
+    made = _MADE_AS.setdefault(missing, {})
+    if type_name not in made:
+        # In the function's module when the name says so (dateutil.tz._tzfile.tzfile): a class
+        # nested in another keeps its qualified name; else the module the name has before its last dot.
+        own = missing.__module__ + "."
+        module, name = (missing.__module__, type_name[len(own):]) if type_name.startswith(own) else \
+            type_name.rpartition(".")[::2]
+        made[type_name] = missing_class(module, name, getattr(missing, "__tbdump_missing__"))
+    return made[type_name]
+
+
+# Each function's stand-in's classes (held as long as the function's stand-in is).
+_MADE_AS: "weakref.WeakKeyDictionary[type, Dict[str, type]]" = weakref.WeakKeyDictionary()
 
 
 def _lost_part(args: Any) -> Optional[str]:
@@ -325,12 +350,15 @@ def _identity(x: Any) -> Any:
 class _Tolerant:
     """What both unpicklers add: stand-ins for missing classes, redacted values back."""
 
+    stood_in = False   # whether a stand-in was made for a class or function missing here
+
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == "_by_name":
             return self.find_class
         try:
             return super().find_class(module, name)  # type: ignore[misc]
         except BaseException as exc:
+            self.stood_in = True
             return missing_class(module, name, describe_exception(exc))
 
     def persistent_load(self, pid: Any) -> Any:
@@ -456,6 +484,7 @@ class RecordReader:
         self._unpickler: Optional[_SequenceUnpickler] = None
         self._failed: Optional[str] = None
         self._reading: Optional[int] = None   # the record being read, until it is in values
+        self.stood_in = False   # whether a record read made a stand-in for a class missing here
         self._lock = threading.Lock()
 
     def get(self, record: int) -> Tuple[Any, Optional[str]]:
@@ -497,7 +526,9 @@ class RecordReader:
         try:
             with self._reopen() as stream:
                 stream.seek(self.base + offset)
-                self._alone[record] = _Unpickler(_RecordStream(stream, self._count)).load()
+                unpickler = _Unpickler(_RecordStream(stream, self._count))
+                self._alone[record] = unpickler.load()
+                self.stood_in = self.stood_in or unpickler.stood_in
         except Exception:
             pass  # unreadable by itself (the file was replaced, say): read in order
 
@@ -539,6 +570,7 @@ class RecordReader:
             self._fail(number, "not restored: %s" % describe_exception(exc))
         finally:
             self.handing = None
+            self.stood_in = self.stood_in or self._unpickler.stood_in
         self._reading = None
         self._alone.pop(number, None)
 

@@ -1,9 +1,10 @@
 """Stand-ins for values a dump does not hold, in the object layer and in the viewers."""
 from __future__ import annotations
 
+import weakref
 from typing import Any, Iterable, List, Optional, Tuple
 
-from .model import Value
+from .model import NOT_CAPTURED, Value
 from .termtext import printable
 
 
@@ -214,7 +215,9 @@ class MissingClass:
         self.__dict__.setdefault("_tbdump_items", {})[key] = value
 
     def __repr__(self) -> str:
-        return "<%s (not importable here: %s)>" % (type(self).__qualname__, self.__tbdump_missing__)
+        captured = _CAPTURED.get(self)
+        shown = " %s" % captured.repr if captured is not None else ""
+        return printable("<%s (not importable here: %s)%s>" % (type(self).__qualname__, self.__tbdump_missing__, shown))
 
     def __dir__(self) -> Iterable[str]:
         # The methods that take what pickle gives are not the program's class: listed, they showed
@@ -232,3 +235,25 @@ def missing_class(module: str, name: str, why: str) -> type:
                                                           "__tbdump_missing__": why})
     cls.__qualname__ = name
     return cls
+
+
+# The preview of each stand-in met as a variable's own value: beside it, not in its __dict__,
+# which holds the program's data as the pickle gave it (vars() of it, the Variables view).
+_CAPTURED: "weakref.WeakKeyDictionary[MissingClass, Value]" = weakref.WeakKeyDictionary()
+
+
+def captured_preview(obj: Any) -> Optional[Value]:
+    """The preview take_preview gave ``obj``, a stand-in of a class missing here; else None."""
+    return _CAPTURED.get(obj) if isinstance(obj, MissingClass) else None
+
+
+def take_preview(obj: Any, value: Value) -> None:
+    """Let ``obj``, restored as ``value``'s object, read as the value it stands in for when it is
+    a stand-in that has no preview of its own: a pandas Timestamp of a dump opened without
+    pandas shows ``Timestamp('2024-01-02 ...')`` beside why it is not restored, as a
+    placeholder of safe mode does."""
+    if isinstance(obj, MissingClass):
+        _CAPTURED[obj] = value
+    elif type(obj) is Placeholder and obj.value is None and not obj.preview and not obj.reason.startswith(NOT_CAPTURED):
+        # One that loading made (not one capture wrote, a socket's: it reads as capture made it).
+        obj.preview, obj.value = value.repr, value

@@ -9,15 +9,18 @@ shared with the caller's frame), and every other value of the dump loads as it w
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
 from ..conftest import PYTHON, REPO, cached_venv, run, write
+from ..dap.dapclient import DapClient
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "libraries" / "requirements.txt"
 
@@ -30,7 +33,7 @@ dump = tbdump.load("traceback.pkl", objects=True)
 frames = {f.name: f.locals for f in dump.frames}
 def lost(v):
     return isinstance(v, (MissingClass, Placeholder))
-print(json.dumps([repr(eval(q, {"lost": lost}, {"L": frames[f]})) for f, q in json.loads(sys.argv[1])]))
+print(json.dumps([repr(eval(q, {"lost": lost, "Placeholder": Placeholder}, {"L": frames[f]})) for f, q in json.loads(sys.argv[1])]))
 """
 
 
@@ -112,13 +115,18 @@ def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: 
         ("outer", "(L['mine'][:2] == [*L['mine'][:1], L['mine'][1]], str(L['mine'][1]), len(L['mine']))"),
     ])
     assert answers[0] == repr((1, [1, 2, 3], {"k": "v"}, "after all"))
-    assert answers[1] == "<datetime.datetime: not restored: %s>" % missing
-    assert answers[2] == "<datetime.time: not restored: %s>" % missing
+    # Each with what the program's repr of it was, the part of the preview no missing module changes.
+    assert answers[1].startswith("<datetime.datetime: not restored: %s datetime.datetime(2024, 1, 2, 0, 0, "
+                                 "tzinfo=<mytz.Fixed object at 0x" % missing), answers[1]
+    assert answers[2].startswith("<datetime.time: not restored: %s datetime.time(1, 2, "
+                                 "tzinfo=<mytz.Fixed object at 0x" % missing), answers[2]
+    answers[6] = answers[6][:answers[6].index(" at 0x") + 6]   # up to the address of the program's object
     assert answers[3:] == [
         "(True, 5, True, 4)",
         "[(False, 6), (True, 'as key')]",
         "(True, 'holder')",
-        "<collections.defaultdict: not restored: %s>" % missing.replace("Fixed", "Zero"),
+        "<collections.defaultdict: not restored: %s defaultdict(<mytz.Zero object at 0x" % (
+            missing.replace("Fixed", "Zero")),
         "[True, True]",
         "('cfg', 'cfg', True)",
         "('outer', '2020-05-06 00:00:00+00:00', True, True)",
@@ -127,12 +135,19 @@ def test_a_time_zone_of_a_module_missing_here_costs_only_its_datetime(tmp_path: 
 
 
 LIBRARY_PROGRAM = """
-import datetime
+import datetime, json
 import numpy as np, pandas as pd, pydantic, requests, sqlalchemy
 from dateutil import relativedelta, tz
 class Holder:
     def __init__(self, thing):
         self.thing, self.label = thing, "holder"
+def seen(values):
+    # What the program knew of each value: its class (a datetime's: its zone's) and repr.
+    def kind(v):
+        t = type(v.tzinfo if type(v) in (datetime.datetime, datetime.time) else v)
+        return "%s.%s" % (t.__module__, t.__qualname__)
+    with open("seen.json", "w") as out:
+        json.dump({name: [kind(v), repr(v)] for name, v in values.items()}, out)
 def work(shared, arr):
     p0 = "start"
     frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
@@ -159,7 +174,10 @@ def work(shared, arr):
     held = Holder(frame)
     zoned = Holder(paris)
     shared.append(paris)
+    inner = [pd.Timestamp("2025-03-04"), {"when": datetime.datetime(2025, 1, 1, tzinfo=tz.tzutc())}]
+    box = Holder(pd.Series([5, 6], name="s"))
     p7 = "end"
+    seen(dict(locals(), **{"inner[0]": inner[0], "inner[1]['when']": inner[1]["when"], "box.thing": box.thing}))
     1 / 0
 def outer():
     arr = np.arange(4.0)
@@ -172,20 +190,26 @@ outer()
 LIBRARY_OF = {"frame": "pandas", "stamp": "pandas", "series": "pandas", "paris": "dateutil", "utc": "dateutil",
               "offset": "dateutil", "later": "dateutil", "url": "sqlalchemy", "engine": "sqlalchemy",
               "session": "requests", "request": "requests", "link": "pydantic"}
+# Values of those libraries held by another only, where the program reached them.
+HELD_IN = {"inner[0]": "pandas", "inner[1]['when']": "dateutil", "box.thing": "pandas"}
 
 
 @pytest.fixture(scope="module")
-def library_python() -> Path:
+def library_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of LIBRARY_PROGRAM's dump, written where its libraries are."""
     try:
-        return cached_venv(REQUIREMENTS, "libraries")
+        python = cached_venv(REQUIREMENTS, "libraries")
     except RuntimeError as exc:  # offline: a skip would pass a run that tested no library
         pytest.fail(str(exc))
+    folder = tmp_path_factory.mktemp("libraries")
+    crashed(folder, str(python), LIBRARY_PROGRAM, "")
+    return folder
 
 
-def test_the_values_of_libraries_missing_here_cost_only_themselves(tmp_path: Path, library_python: Path) -> None:
+def test_the_values_of_libraries_missing_here_cost_only_themselves(library_dump: Path) -> None:
     """Written where pandas, dateutil, SQLAlchemy, requests and pydantic are, opened by the test
     venv, which has numpy only: a datetime of dateutil's zone lost every value after it."""
-    crashed(tmp_path, str(library_python), LIBRARY_PROGRAM, "")
+    tmp_path = library_dump
     questions = [("work", "lost(L[%r]) and %r in repr(L[%r])" % (name, "No module named '%s'" % lib, name))
                  for name, lib in LIBRARY_OF.items()]
     answers = opened_elsewhere(tmp_path, PYTHON, questions + [
@@ -210,3 +234,78 @@ def test_the_values_of_libraries_missing_here_cost_only_themselves(tmp_path: Pat
         "('outer', True, 3)",
         "(True, [0.0, 1.0, 2.0, 3.0])",
     ]
+
+
+def seen_by_the_program(folder: Path) -> Dict[str, List[str]]:
+    return json.loads((folder / "seen.json").read_text())
+
+
+def test_a_value_of_a_library_missing_here_is_named_by_its_class(library_dump: Path) -> None:
+    """A pandas Timestamp was named after the function its pickle calls: `type(stamp)` was
+    `pandas._libs.tslibs.timestamps._unpickle_timestamp`, and a datetime of dateutil's zone
+    said it held a `dateutil.tz._tzfile._unpickle`."""
+    seen = seen_by_the_program(library_dump)
+    answers = opened_elsewhere(library_dump, PYTHON, [
+        ("work", "'%%s.%%s' %% (type(L[%r]).__module__, type(L[%r]).__qualname__) if not isinstance(L[%r], "
+                 "Placeholder) else L[%r].reason" % (name, name, name, name)) for name in LIBRARY_OF])
+    for (name, lib), answer in zip(LIBRARY_OF.items(), answers):
+        kind = seen[name][0]
+        if name in ("paris", "utc", "offset"):   # a datetime of a zone missing here: its zone's class said
+            assert "it holds a %s, not importable here" % kind in answer, (name, answer)
+        else:
+            assert answer == repr(kind), (name, answer)
+
+
+def test_a_value_of_a_library_missing_here_reads_as_captured(library_dump: Path) -> None:
+    """Each value of a library missing here read as a class and the module missing, and nothing of
+    what it was: `<Timestamp (not importable here: ...)>`, where the dump holds its preview,
+    `Timestamp('2024-01-02 00:00:00+0100', tz='Europe/Paris')`; held in a list, a dict or an
+    attribute as well."""
+    seen = seen_by_the_program(library_dump)
+    held = {**LIBRARY_OF, **HELD_IN}
+    answers = opened_elsewhere(library_dump, PYTHON, [("work", "repr(%s)" % reached(name)) for name in held])
+    for (name, lib), answer in zip(held.items(), answers):
+        shown = ast.literal_eval(answer)
+        assert seen[name][1] in shown and "No module named '%s'" % lib in shown, (name, shown)
+
+
+def reached(name: str) -> str:
+    """``inner[1]['when']`` as ASK's question reaches it: ``L['inner'][1]['when']``."""
+    local = re.match(r"\w+", name).group()  # type: ignore[union-attr]
+    return "L[%r]%s" % (local, name[len(local):])
+
+
+def test_tbdebug_prints_a_value_of_a_library_missing_here_as_captured(library_dump: Path) -> None:
+    """tbdebug's `p` of a pandas Timestamp, of a list holding one, and of a Series held as an
+    attribute, where pandas is missing."""
+    seen = seen_by_the_program(library_dump)
+    debugged = run([PYTHON, "-m", "tbdebug", "traceback.pkl"], library_dump, env={"PYTHONSAFEPATH": "1"},
+                   stdin="p stamp\np inner\np box.thing\nq\n")
+    assert debugged.returncode == 0, debugged.stderr
+    printed = debugged.stdout.split("(Pdb) ")[1:4]
+    assert printed[0].startswith("<Timestamp (not importable here: ") and seen["stamp"][1] in printed[0], printed
+    assert seen["inner[0]"][1] in printed[1] and seen["inner[1]['when']"][1] in printed[1], printed[1]
+    assert seen["box.thing"][1] in printed[2] and "No module named 'pandas'" in printed[2], printed[2]
+
+
+def test_vscode_shows_a_value_of_a_library_missing_here_held_in_another_as_captured(library_dump: Path) -> None:
+    """In the Variables view a pandas Series held as an attribute (a row made from the restored
+    object, not from the frame's preview) read `<Series (not importable here: ...)>`, where the
+    frame's own Series reads as it was."""
+    seen = seen_by_the_program(library_dump)
+    client = DapClient.tbdap()
+    try:
+        client.initialize()
+        stopped = client.start("launch", {"dumpFile": str(library_dump / "traceback.pkl")})
+        frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+        scopes = client.ok("scopes", {"frameId": next(f["id"] for f in frames if f["name"] == "work")})["scopes"]
+
+        def rows(reference: int) -> Dict[str, Dict[str, Any]]:
+            return {row["name"]: row for row in client.ok("variables", {"variablesReference": reference})["variables"]}
+
+        local = rows(scopes[0]["variablesReference"])
+        thing = rows(local["box"]["variablesReference"])["thing"]
+        assert (thing["type"], thing["value"]) == ("Series", seen["box.thing"][1]), thing
+        assert (local["series"]["type"], local["series"]["value"]) == ("Series", seen["series"][1])
+    finally:
+        client.close()   # fails the test on any message the DAP schema rejects
