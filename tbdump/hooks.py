@@ -189,7 +189,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                  redaction: Optional[Redaction] = None, key: Optional[Key] = None,
                  end: Optional[Callable[[], None]] = None, other_threads: bool = True,
                  python_report: Optional[Callable[[], None]] = None, above_handler: bool = True,
-                 prompt: bool = False) -> Optional[str]:
+                 goes_on: Optional[Callable[[List[int]], None]] = None) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; raises nothing of its own.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed);
@@ -206,11 +206,12 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     Without ``end`` the program goes on (an IPython cell's crash, a gevent greenlet's): the
     signals held while the dump was written are delivered after the report, and what the
     program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
-    ``prompt``: Python's prompt follows this crash of the main thread, the session going on:
-    the held signals are delivered too (see _deliver_at_prompt), and a capture that hangs is
-    given up on with its minimal dump but ends nothing: the prompt comes back if the code that
-    holds the thread ever lets go, and the signals held from then on reach the program (unless
-    that thread is stuck in C code, which runs no signal handler: ``end`` ends it then).
+    ``goes_on``: a prompt follows this crash of the main thread, the session going on (Python's,
+    or IPython's next cell): how the held signals are delivered then (deliver_at_prompt, or
+    deliver), and a capture that hangs is given up on with its minimal dump but ends nothing: the
+    prompt comes back if the code that holds the thread ever lets go, and the signals held from
+    then on reach the program (unless that thread is stuck in C code, which runs no signal
+    handler: ``end`` ends it then).
     """
     target = DumpTarget.of(filename)
 
@@ -254,7 +255,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             remove_unfinished()  # the stuck capture's half-written file
             given_up.append(written)
             # At a prompt the session goes on if the code holding the main thread ever lets go.
-            if not (prompt and abandon_main_capture(GIVE_UP_SECONDS)):
+            if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
                 end()
         try:
             watchdog = CaptureThread(give_up)
@@ -282,19 +283,16 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # Gone before the program ends: a daemon thread left holding the exception
             # would keep its frames' objects alive through shutdown (no __del__ runs).
             watchdog.join()
-    if given_up:
-        # Said by the watchdog; the signals held since were delivered as capture was abandoned.
-        _deliver_at_prompt(held)
-        return given_up[0]
-    say(message, dumped=path is not None)
+    if not given_up:  # else said by the watchdog, the signals held since delivered as capture was abandoned
+        say(message, dumped=path is not None)
     if end is None:
         deliver(held)
-    elif prompt:
-        _deliver_at_prompt(held)
-    return path
+    elif goes_on is not None:
+        goes_on(held)
+    return given_up[0] if given_up else path
 
 
-def _deliver_at_prompt(signums: List[int]) -> None:
+def deliver_at_prompt(signums: List[int]) -> None:
     """Deliver the signals held while a crash was dumped, Python's prompt to follow: SIGTERM's
     default action ends the session as it would have.  What a handler raises (a Ctrl-C's
     KeyboardInterrupt) is said as the prompt ends a line's traceback, for raised out of
@@ -407,7 +405,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
-                     prompt=prompt_follows(), **options)
+                     goes_on=deliver_at_prompt if prompt_follows() else None, **options)
 
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead
@@ -415,9 +413,10 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
 
     def cell_crash(exc: BaseException, ipython_codes: Iterable[types.CodeType]) -> None:
         # After IPython's own traceback, whatever ``replace``: a cell's output is all a
-        # notebook keeps of its crash.  The session goes on.
+        # notebook keeps of its crash.  The session goes on, and what the signals held for the
+        # dump raise (the kernel's interrupt) IPython shows as a cell's exception.
         report_crash(exc, target, summary=False, silent=silent, skip_codes=ipython_codes, above_handler=False,
-                     **options)
+                     end=end_uncaught(exc), goes_on=deliver, **options)
     follow_cells(Hook(cell_crash, "report of an IPython cell's crash"))
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
