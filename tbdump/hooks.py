@@ -20,6 +20,7 @@ from .heldsignals import deliver
 from .ipythonshell import follow_cells
 from .loaded import loaded
 from .model import not_captured
+from .native import in_main_thread
 from .placeholder import Placeholder
 from .prompt import prompt_follows, prompt_running
 from .redaction import Redaction
@@ -203,15 +204,16 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     swallow in a loop; if capture is still running GIVE_UP_SECONDS past its time
     budget, a minimal dump is written instead and ``end`` is called from another
     thread, so the program ends as it would have rather than hang.
-    Without ``end`` the program goes on (an IPython cell's crash, a gevent greenlet's): the
-    signals held while the dump was written are delivered after the report, and what the
-    program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
-    ``goes_on``: a prompt follows this crash of the main thread, the session going on (Python's,
-    or IPython's next cell): how the held signals are delivered then (deliver_at_prompt, or
-    deliver), and a capture that hangs is given up on with its minimal dump but ends nothing: the
-    prompt comes back if the code that holds the thread ever lets go, and the signals held from
-    then on reach the program (unless that thread is stuck in C code, which runs no signal
-    handler: ``end`` ends it then).
+    Without ``end`` the program goes on (a thread's crash, captured in its own OS thread, which
+    leaves a hung value behind): the signals held while the dump was written are delivered after the report,
+    and what the program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever
+    raises.
+    ``goes_on``: the program goes on after this crash of the main thread (Python's prompt
+    follows, IPython's next cell, gevent's other greenlets): how the held signals are delivered
+    then (deliver_at_prompt, or deliver, which raises what they raise), and a capture that hangs
+    is given up on with its minimal dump but ends nothing: the program goes on if the code that
+    holds the thread ever lets go, and the signals held from then on reach the program (unless
+    that thread is stuck in C code, which runs no signal handler: ``end`` ends it then).
     """
     target = DumpTarget.of(filename)
 
@@ -321,6 +323,13 @@ def _not_dumped(err: BaseException) -> str:
     return "tbdump: failed to dump traceback (%s)\n" % what
 
 
+def going_on(exc: BaseException) -> Dict[str, Any]:
+    """report_crash's options for a crash the program goes on from, captured in the main OS thread
+    (an IPython cell's, a gevent greenlet's): a capture that hangs there is given up on, and what
+    the signals held for it raise (the kernel's interrupt) comes out of report_crash."""
+    return {"end": end_uncaught(exc), "goes_on": deliver}
+
+
 def end_uncaught(exc: BaseException) -> Callable[[], None]:
     """How the watchdog ends the process after ``exc`` went uncaught in the main thread and its
     capture hung: status 1, or 130 after a KeyboardInterrupt (output flushed first).  Python
@@ -416,7 +425,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # notebook keeps of its crash.  The session goes on, and what the signals held for the
         # dump raise (the kernel's interrupt) IPython shows as a cell's exception.
         report_crash(exc, target, summary=False, silent=silent, skip_codes=ipython_codes, above_handler=False,
-                     end=end_uncaught(exc), goes_on=deliver, **options)
+                     **going_on(exc), **options)
     follow_cells(Hook(cell_crash, "report of an IPython cell's crash"))
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
@@ -437,14 +446,18 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
         if not replace:
             previous(args)
         exc = args.exc_value if args.exc_value is not None else args.exc_type()
-        report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **options)
+        # Under gevent or eventlet a thread is a greenlet of the main OS thread, as capture then.
+        hangs = going_on(exc) if in_main_thread() else {}
+        report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **hangs, **options)
 
     def greenlet_crash(exc: BaseException, as_gevent: Callable[[], None]) -> None:
         # A gevent greenlet's crash is a thread's: its "... failed with ..." report is
-        # Python's "Exception in thread", which replace leaves out.
+        # Python's "Exception in thread", which replace leaves out.  Yet its capture runs in the
+        # main thread, where a value may hang it: given up on, the program goes on as at a prompt.
         if not replace:
             as_gevent()
-        report_crash(exc, target, summary=replace, silent=silent, python_report=as_gevent, **options)
+        report_crash(exc, target, summary=replace, silent=silent, python_report=as_gevent, **going_on(exc),
+                     **options)
 
     threading.excepthook = Hook(thread_excepthook, "threading.excepthook")
     follow_greenlets(Hook(greenlet_crash, "report of a gevent greenlet's crash"))
