@@ -111,8 +111,6 @@ class Clock:
         self._given_up: Set[int] = set()  # idents of the workers whose step outlived its time
         self._switching: Optional[Tuple[float, float]] = None  # (program's, ours) switch intervals
         self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
-        self.abandoned = False  # given up on while the program goes on: see abandon_main_capture
-        self.let_go = Event()   # and its signals handed back
 
     @property
     def interrupted(self) -> Optional[str]:
@@ -220,7 +218,6 @@ class Clock:
         # The program's signals wait for the dump (the caller delivers ``arrived``); a Ctrl-C or
         # SIGTERM ends the capture first.
         self._held.hold(skip=(signal.SIGALRM,))
-        _MAIN_CLOCKS.append(self)
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -230,7 +227,6 @@ class Clock:
         if not self._armed:
             return
         self._armed = False
-        _MAIN_CLOCKS.remove(self)
         unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
         _run_tripped_handlers()
         _drain_alarm()
@@ -287,9 +283,6 @@ class Clock:
                 self._raise_in_capture(_INTERRUPTED % self.stopped_by)
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
-        if self.abandoned:
-            self.let_go.set()
-            self._held.let_go()  # what it raises (a Ctrl-C's KeyboardInterrupt) lands in the stuck code
         step = self._step_deadline
         if step is None:
             return
@@ -311,23 +304,6 @@ class Clock:
         # elsewhere (a greenlet of the program's) the next tick tries again.
         if native.is_hub(current):
             self._greenlet.throw(BudgetExceeded(why))
-
-
-# The clocks of the captures running in the main thread, armed (a value's repr may dump too).
-_MAIN_CLOCKS: List[Clock] = []
-
-
-def abandon_main_capture(seconds: float) -> bool:
-    """Give up on the capture stuck in the main thread while the program goes on (Python's prompt
-    follows the crash): its signals reach the program from its next tick on (a SIGTERM ends it,
-    a Ctrl-C lands in the code that holds the thread), and what it writes if that code ever lets
-    go is thrown away.  Called from the watchdog's thread; whether the main thread acted on it
-    within ``seconds``: stuck in C code, it runs no handler, and no signal but SIGKILL ends it."""
-    clocks = list(_MAIN_CLOCKS)
-    for clock in clocks:
-        clock.abandoned = True
-    # The innermost ticks (a value's repr that dumps too): its handlers stand over the others'.
-    return not clocks or clocks[-1].let_go.wait(seconds)
 
 
 def _run_tripped_handlers() -> None:
