@@ -57,8 +57,9 @@ def walk(exceptions: Sequence[ExceptionRecord], breadth_first: bool = False) -> 
     return out
 
 
-_SLOTS = {name: BaseException.__dict__[name]
-          for name in ("__cause__", "__context__", "__suppress_context__", "__traceback__")}
+# What links an exception to the others, which pickle does not keep (the traceback aside).
+LINK_SLOTS = ("__cause__", "__context__", "__suppress_context__")
+_SLOTS = {name: BaseException.__dict__[name] for name in LINK_SLOTS + ("__traceback__",)}
 EXCEPTION_GROUP: Any = getattr(builtins, "BaseExceptionGroup", ())   # none before Python 3.11
 
 

@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set,
 
 from . import unpatched
 from .budget import BudgetExceeded, Clock, cut_while
+from .chain import LINK_SLOTS
 from .dillimport import import_dill
 from .loaded import loaded
 # What the pickles written here call when they load: named by module path in every
@@ -201,14 +202,11 @@ def _guarded(obj: Any, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
     return restore + (state, items, pairs, restore_state)
 
 
-_CHAIN_SLOTS = ("__cause__", "__context__", "__suppress_context__")
-
-
 def _chained(exc: BaseException, rv: Tuple[Any, ...]) -> Tuple[Any, ...]:
     """An exception's reduction with what it was chained to, which pickle leaves out: a caught
     error kept as a value (a batch's failures, a future's) comes back with its cause and
     context, as the crash's own chain does.  Its ``__traceback__`` cannot be restored."""
-    links = {name: getattr(exc, name) for name in _CHAIN_SLOTS}
+    links = {name: getattr(exc, name) for name in LINK_SLOTS}
     setter = rv[5] if len(rv) > 5 else None
     if not any(links.values()) or setter not in (None, restore_state):
         return rv
