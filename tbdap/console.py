@@ -10,15 +10,16 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple
 from tbdump.settings import said_afresh
 
 
-# Seconds a line without its end waits for more text before it is sent as it is: the pieces of one
-# `print(a, b)` go out together, and `print("x", end="")` before a long call shows while it runs.
+# Seconds a line without its end is held, from its first piece, before what it has is sent: the
+# pieces of one `print(a, b)` go out together, and `print("x", end="")` before a long call shows
+# while it runs.
 PARTIAL_WAIT = 0.05
 
 
 class Console:
     """What is written to sys.stdout and sys.stderr, sent a line at a time as written (a loop that
-    prints shows as it runs, as under debugpy), a line not ended yet once writing pauses or
-    ``send`` is called (before each answer), in the order written, stderr as stderr (VS Code
+    prints shows as it runs, as under debugpy), a line not ended yet PARTIAL_WAIT after its first
+    piece or when ``send`` is called (before each answer), in the order written, stderr as stderr (VS Code
     colours it). Sent as written, no line end added, as debugpy sends it: VS Code runs a line's
     pieces on. Written to from any thread: the background restoring of values runs the
     program's code too."""
@@ -48,7 +49,7 @@ class Console:
 
     def send(self, whole_lines: bool = False) -> None:
         """Sends what was written; with ``whole_lines``, the last line waits for its end, or for
-        writing to pause."""
+        PARTIAL_WAIT to pass."""
         with self._lock:
             rest: List[Tuple[str, List[str]]] = []
             if whole_lines and self._runs:
