@@ -1,6 +1,7 @@
 """What code run in the replay writes to sys.stdout and sys.stderr, sent to the client's debug console."""
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import sys
@@ -74,12 +75,19 @@ class Written(io.TextIOBase):
     # asks (click, rich) read io.TextIOBase's None.
     encoding = "utf-8"
     errors = "strict"
+    # As a program's sys.stdout, a pipe's under debugpy, reads them (its name too, set below).
+    mode = "w"
+    line_buffering = False
 
     def __init__(self, console: Console, category: str, fd: Optional[int] = None) -> None:
         super().__init__()
         self._console = console
         self._category = category
         self._fd = fd
+        self.name = "<%s>" % category
+        # What a module may set up at its top, run when a value of its class is restored or when the
+        # console imports it: `io.TextIOWrapper(sys.stdout.buffer, ...)`, `sys.stdout.reconfigure(...)`.
+        self.buffer = _WrittenBytes(self)
 
     def fileno(self) -> int:
         """The descriptor the stream stands in for, where there is one: a library that hands it to C
@@ -97,6 +105,38 @@ class Written(io.TextIOBase):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
         self._console.write(self._category, text)
         return len(text)
+
+    def reconfigure(self, *, encoding: Optional[str] = None, errors: Optional[str] = None,
+                    newline: Optional[str] = None, line_buffering: Optional[bool] = None,
+                    write_through: Optional[bool] = None) -> None:
+        """Takes what a program's sys.stdout takes (`sys.stdout.reconfigure(encoding="utf-8")`, a
+        common first line of a module), changing nothing: the console takes any text as written."""
+
+
+class _WrittenBytes(io.RawIOBase):
+    """``buffer`` of a console's stream: the bytes written there are read as UTF-8, as debugpy reads
+    what a program writes to its descriptors, and shown as the stream's text."""
+
+    def __init__(self, text: Written) -> None:
+        super().__init__()
+        self._text = text
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        self.name = text.name
+        self.mode = "wb"
+
+    def fileno(self) -> int:
+        return self._text.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        with memoryview(data) as view:   # as a file takes bytes, bytearray or memoryview
+            text = self._decoder.decode(view.tobytes())
+            size = view.nbytes
+        if text:
+            self._text.write(text)
+        return size
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ import os
 import re
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Union
+from typing import Any, Deque, Dict, List, Mapping, Optional, Type, Union
 
 from .budget import Budgets
 from .dumpdir import make_directory_of
@@ -61,8 +61,8 @@ class DumpHandler(logging.Handler):
         self.max_per_minute = max_per_minute
         self.silent = silent
         self._options: Dict[str, Any] = {"other_threads": threads, **capture_options(
-            _built("budgets", budgets, Budgets.from_env, [f.name for f in dataclasses.fields(Budgets)]),
-            _built("redaction", redaction, Redaction.from_env, list(inspect.signature(Redaction.from_env).parameters)),
+            _built("budgets", budgets, Budgets, [f.name for f in dataclasses.fields(Budgets)]),
+            _built("redaction", redaction, Redaction, list(inspect.signature(Redaction.from_env).parameters)),
             key)}
         self._written: Deque[float] = collections.deque()   # when this minute's dumps were written
         self._told = False              # the minute's first record past the limit was said
@@ -143,16 +143,20 @@ class DumpHandler(logging.Handler):
         return "<DumpHandler %s (%s)>" % (self.directory, logging.getLevelName(self.level))
 
 
-def _built(option: str, value: Any, from_env: Callable[..., Any], keywords: List[str]) -> Any:
-    """``value`` as given from code, or built by ``from_env`` from a mapping of its keywords:
+def _built(option: str, value: Any, kind: Union[Type[Budgets], Type[Redaction]], keywords: List[str]) -> Any:
+    """``value`` as given from code, or built by ``kind.from_env`` from a mapping of its keywords:
     dictConfig and fileConfig give a handler plain data, which cannot hold a Budgets or a Redaction."""
-    if not isinstance(value, Mapping):
+    if value is None or isinstance(value, kind):
         return value
+    if not isinstance(value, Mapping):
+        # capture_options' words would name the class alone, which a configuration file cannot give.
+        raise TypeError("DumpHandler: %s= takes a %s.%s, a mapping of %s.from_env's keywords or None, not %s"
+                        % (option, kind.__module__, kind.__qualname__, kind.__qualname__, type(value).__name__))
     unknown = [name for name in value if name not in keywords]
     if unknown:
         raise ValueError("DumpHandler: %s: no setting named %s (the settings: %s)"
                          % (option, ", ".join(map(repr, unknown)), ", ".join(keywords)))
-    return from_env(**value)
+    return kind.from_env(**value)
 
 
 def dump_logged(directory: str) -> None:

@@ -489,7 +489,9 @@ def test_budgets_and_redaction_are_set_from_a_logging_configurations_plain_data(
                                          "'customer'"),
     ({"redaction": {"keep_environ": "no"}}, "TypeError: Redaction: keep_environ= takes True, False or None, "
                                             "not 'no'"),
-], ids=["unknown", "bad-value", "one-string", "switch-as-text"])
+    ({"budgets": "fast"}, "TypeError: DumpHandler: budgets= takes a tbdump.budget.Budgets, a mapping of "
+                          "Budgets.from_env's keywords or None, not str"),
+], ids=["unknown", "bad-value", "one-string", "switch-as-text", "not-a-mapping"])
 def test_a_bad_setting_in_a_logging_configuration_is_refused_saying_which(tmp_path: Path, setting: Dict[str, Any],
                                                                           said: str) -> None:
     """Refused as the program configures logging, in the words Budgets and Redaction use from code;

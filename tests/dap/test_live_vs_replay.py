@@ -532,7 +532,9 @@ def test_an_indented_line_in_the_console_or_a_watch_is_dedented_as_debugpy_does(
 
 STREAM_LINES = ["import faulthandler, sys", "faulthandler.enable()", "faulthandler.is_enabled()",
                 "faulthandler.disable()", "sys.stdout.encoding, sys.stderr.encoding, sys.stdout.errors",
-                "sys.stdout.isatty(), sys.stdout.writable()"]
+                "sys.stdout.isatty(), sys.stdout.writable()", "sys.stdout.reconfigure(encoding='utf-8')",
+                "sys.stdout.buffer.write(b'bytes\\n'), sys.stdout.buffer.writable()",
+                "sys.stdout.name, sys.stderr.name, sys.stdout.mode, sys.stdout.line_buffering"]
 
 
 def stream_answers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> List[str]:
@@ -544,7 +546,8 @@ def stream_answers(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> L
 def test_the_consoles_streams_are_files_as_debugpys_are(tmp_path: Path) -> None:
     """A console line that hands sys.stderr to C (faulthandler.enable()) failed with
     'io.UnsupportedOperation: fileno' and a traceback through tbdap's own console.py, and the
-    streams' encoding was None; under debugpy both work as in the program."""
+    streams' encoding was None; sys.stdout.buffer and sys.stdout.reconfigure were missing
+    (AttributeError). Under debugpy all work as in the program."""
     program = PROGRAMS / "method.py"
     expected = live(program, stream_answers)
     assert expected[1:5] == ["", "True", "True", "('utf-8', 'utf-8', 'strict')"], expected

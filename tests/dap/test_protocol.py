@@ -200,6 +200,42 @@ def test_a_line_written_without_its_end_comes_before_the_answer(tbdap: Callable[
     assert order == [("event", "restoring the loader... "), ("response", expanding), ("response", leaving)], order
 
 
+def test_a_module_that_sets_up_sys_stdout_as_it_is_imported_loads_and_writes_to_the_console(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """`sys.stdout.reconfigure(encoding="utf-8")` or `io.TextIOWrapper(sys.stdout.buffer, ...)` at
+    a module's top, imported to restore a value of its class or typed in the console: the console's
+    sys.stdout had neither (AttributeError), so the module did not import, each value of its
+    classes came back a stand-in that has no methods, and `import` in the console failed, where
+    debugpy runs them on the program's own sys.stdout."""
+    (tmp_path / "orders.py").write_text("import sys\n"
+                                        "sys.stdout.reconfigure(encoding='utf-8')\n"
+                                        "class Order:\n"
+                                        "    def __init__(self, total):\n"
+                                        "        self.total = total\n"
+                                        "    def describe(self):\n"
+                                        "        return 'order of %d' % self.total\n")
+    (tmp_path / "wrapped.py").write_text("import io, sys\n"
+                                         "sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding='utf-8',"
+                                         " line_buffering=True)\n"
+                                         "print('wrapped: caf\\u00e9')\n")
+    program = tmp_path / "shop.py"
+    program.write_text("from orders import Order\n"
+                       "def charge(order):\n"
+                       "    return order.total / 0\n"
+                       "charge(Order(5))\n")
+    client = tbdap(cwd=str(tmp_path))   # the project's folder, where VS Code starts tbdap, so orders imports
+    client.initialize()
+    client.start("launch", {"dumpFile": str(make_dump(program, program.with_suffix(".pkl")))})
+    top = first_frame(client)["id"]
+    assert client.ok("evaluate", {"expression": "order.describe()", "frameId": top,
+                                  "context": "repl"})["result"] == "'order of 5'"
+    client.ok("evaluate", {"expression": "import wrapped", "frameId": top, "context": "repl"})
+    client.ok("evaluate", {"expression": "import sys; sys.stdout.buffer.write('bytes: caf\\u00e9\\n'.encode())",
+                           "frameId": top, "context": "repl"})
+    printed = "".join(e["body"]["output"] for e in client.events("output") if e["body"].get("category") == "stdout")
+    assert printed.endswith("wrapped: caf\u00e9\nbytes: caf\u00e9\n"), printed
+
+
 def test_terminate_sends_terminated(replay: Replay) -> None:
     client = replay("nested")
     client.ok("terminate", {})
