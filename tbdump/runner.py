@@ -299,13 +299,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         _run(opts, script)
     except SystemExit as stop:
-        if not inspecting():
+        if not unpatched.flags.inspect:
+            # Python ends on it.  A PYTHONINSPECT the program set is read as python ends, after
+            # a module (-m), whose prompt then opens, not after a script or a command (-c), which
+            # a SystemExit ends at once: the prompt must not read it.
+            if opts.kind != "module":
+                os.unsetenv("PYTHONINSPECT")
             raise
         # python -i prints it from the program's frames, keeps it in sys.last_exc, and opens its prompt.
         _strip(stop, skip)
         sys.excepthook(type(stop), stop, stop.__traceback__)
         _remember_last(stop)
-        return
+        raised_on: Optional[BaseException] = stop
     except BaseException as exc:
         if isinstance(exc, _NotRunnable) or _launcher_error(exc):
             # python says this in one line, runs nothing and dumps nothing: so does tbdump.
@@ -328,19 +333,21 @@ def main(argv: Optional[List[str]] = None) -> None:
                      python_report=(lambda: None) if program_hook else None)
         release_main(interpreter_main)
         _remember_last(exc)
-        interrupt = exc if isinstance(exc, KeyboardInterrupt) else None
+        # Under -i or PYTHONINSPECT (unpatched.flags.inspect) python prints the SystemExit that
+        # would end it with status 1: with no prompt to open, the crash itself is raised on.
+        raised_on = exc if isinstance(exc, KeyboardInterrupt) or unpatched.flags.inspect else None
     else:
         return
     if inspecting():
         return   # python -i opens its prompt after any crash, the crash in sys.last_exc
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
-    if interrupt is not None:
+    if raised_on is not None:
         # Python ends an uncaught KeyboardInterrupt itself: atexit functions and
         # finalization run, then it kills itself with SIGINT.  Raised on, the
         # interrupt ends the same way; it was reported already, so nothing prints.
         sys.excepthook = _reported
-        raise interrupt
+        raise raised_on
     raise SystemExit(exit_code)
 
 
