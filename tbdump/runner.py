@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib.machinery
 import importlib.util
 import linecache
@@ -12,7 +13,7 @@ import shlex
 import zipfile
 import sys
 import types
-from typing import Any, List, NoReturn, Optional, Set, Tuple
+from typing import Any, Iterator, List, NoReturn, Optional, Set, Tuple
 
 from . import unpatched
 from .sources import remember_source
@@ -154,7 +155,8 @@ def _run(opts: Options, script: Optional[bytes]) -> None:
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
         remember_source("<string>", opts.target)   # a command that does not compile too
-        code = compile(opts.target, "<string>", "exec")
+        with _before_the_program():
+            code = compile(opts.target, "<string>", "exec")
         if sys.version_info >= (3, 13):  # python -c shows the command's lines in tracebacks since 3.13
             linecache.cache["<string>"] = (len(opts.target), None, opts.target.splitlines(True), "<string>")
         exec(code, main.__dict__)
@@ -180,23 +182,38 @@ def _run_file(path: str, data: bytes) -> None:
     main.__builtins__ = builtins  # type: ignore[attr-defined]
     main.__cached__ = None  # type: ignore[attr-defined]  # what python gives a script's __main__
     main.__annotations__ = {}
-    if path.endswith(".pyc") or data[:2] == importlib.util.MAGIC_NUMBER[:2]:  # python's own test
-        if data[:4] != importlib.util.MAGIC_NUMBER:
-            raise _NotRunnable("Bad magic number in .pyc file")
-        code = marshal.loads(data[16:])  # past the header: magic, flags, source mtime and size (or hash)
-        main.__loader__ = importlib.machinery.SourcelessFileLoader("__main__", path)
-    else:
-        if path != "<stdin>":   # python gives a program read from stdin no loader of a file
-            main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
-        # The program may change or remove its file while it runs: the dump keeps what ran.
-        remember_source(path, data)
-        refused = refusal(path, data)
-        if refused is not None:
-            raise refused
-        code = compile(data, path, "exec", dont_inherit=True)
-    sys.modules["__main__"] = main
-    _lift_recursion_limit()
+    with _before_the_program():
+        if path.endswith(".pyc") or data[:2] == importlib.util.MAGIC_NUMBER[:2]:  # python's own test
+            if data[:4] != importlib.util.MAGIC_NUMBER:
+                raise _NotRunnable("Bad magic number in .pyc file")
+            code = marshal.loads(data[16:])  # past the header: magic, flags, source mtime and size (or hash)
+            main.__loader__ = importlib.machinery.SourcelessFileLoader("__main__", path)
+        else:
+            if path != "<stdin>":   # python gives a program read from stdin no loader of a file
+                main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+            # The program may change or remove its file while it runs: the dump keeps what ran.
+            remember_source(path, data)
+            refused = refusal(path, data)
+            if refused is not None:
+                raise refused
+            code = compile(data, path, "exec", dont_inherit=True)
+        sys.modules["__main__"] = main
+        _lift_recursion_limit()
     exec(code, main.__dict__)
+
+
+class _NotStarted(Exception):
+    """Ctrl-C was pressed before the program's first line ran."""
+
+
+@contextlib.contextmanager
+def _before_the_program() -> Iterator[None]:
+    """Meanwhile a Ctrl-C is no crash of the program, which has run no line: as while it is read
+    (main), python's last line and status, and no dump (one would replace the last crash's)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise _NotStarted() from None
 
 
 def _runner_codes() -> Set[types.CodeType]:
@@ -298,6 +315,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         keep_runner(_options_again(opts, log_dumps))
     try:
         _run(opts, script)
+    except _NotStarted:
+        with quiet_interrupt(last_line=True):
+            raise KeyboardInterrupt from None
     except SystemExit as stop:
         if not unpatched.flags.inspect:
             # Python ends on it.  A PYTHONINSPECT the program set is read as python ends, after
