@@ -70,6 +70,16 @@ def set_slot(exc: BaseException, name: str, value: Any) -> None:
     _SLOTS[name].__set__(exc, value)
 
 
+def link(exc: BaseException, name: str, linked: Any) -> None:
+    """Give ``exc`` one of its LINK_SLOTS back, where a real exception can hold it: an exception
+    or None (a bool for ``__suppress_context__``).  A link to what did not load (a placeholder),
+    or a damaged dump's, is left as it is: None after loading."""
+    try:
+        set_slot(exc, name, linked)
+    except (KeyError, TypeError, ValueError):
+        pass
+
+
 def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> None:
     """Link ``objects[n]``, whatever stands for ``records[n]``, to the others as the live exceptions were.
 
@@ -91,14 +101,12 @@ def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> No
         cause = None if record.cause is None else objects[record.cause]
         context = None if record.context is None else objects[record.context]
         links: Dict[str, Any] = {}
+        values = (cause, context, record.suppress_context)
         if isinstance(obj, BaseException):
-            if cause is None or isinstance(cause, BaseException):
-                set_slot(obj, "__cause__", cause)
-            if context is None or isinstance(context, BaseException):
-                set_slot(obj, "__context__", context)
-            set_slot(obj, "__suppress_context__", record.suppress_context)
+            for name, value in zip(LINK_SLOTS, values):
+                link(obj, name, value)
         else:
-            links.update(__cause__=cause, __context__=context, __suppress_context__=record.suppress_context)
+            links.update(zip(LINK_SLOTS, values))
         if record.is_group and not isinstance(obj, EXCEPTION_GROUP):
             links["exceptions"] = tuple(objects[m] for m in record.members)
         for name, value in links.items():

@@ -23,7 +23,7 @@ import types
 import weakref
 from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
-from .chain import set_slot
+from .chain import link
 from .dillimport import import_dill
 from .objindex import DamagedEntry, ObjectIndex
 from .placeholder import MissingClass, Placeholder, missing_class
@@ -168,18 +168,13 @@ def restore_state(obj: Any, state: Any) -> Any:
 
 def restore_exception(obj: Any, state: Tuple[Any, Dict[str, Any]]) -> Any:
     """Load-side BUILD of an exception held as a value: its own state as restore_state sets
-    it, then what it was chained to, which pickle does not keep.  A link to what did not
-    load (a placeholder) stays None, as chain.link_chain leaves it."""
+    it, then what it was chained to, which pickle does not keep, by chain.link's rule."""
     own, links = state
     if own is not None:
         restore_state(obj, own)
     if isinstance(obj, BaseException):
         for name, linked in links.items():
-            try:
-                if not isinstance(linked, Placeholder):
-                    set_slot(obj, name, linked)
-            except (KeyError, TypeError, ValueError):  # a damaged dump's link: the exception shows unlinked
-                pass
+            link(obj, name, linked)
     return obj
 
 

@@ -2,6 +2,7 @@
 of the main thread is followed by it, the session going on."""
 from __future__ import annotations
 
+import os
 import sys
 
 from . import unpatched
@@ -9,9 +10,12 @@ from . import unpatched
 
 def inspecting() -> bool:
     """Whether python goes on to its prompt when the program ends (``-i``, or PYTHONINSPECT,
-    which python reads then, so the program may set it): it then ends no process for a crash."""
+    which python reads then, so the program may set it): it then ends no process for a crash.
+    Only ``-i`` or a terminal on stdin opens it: PYTHONINSPECT with stdin piped ends python
+    as a crash does without it, status 1."""
     flags = unpatched.flags
-    return bool(flags.inspect) or (not flags.ignore_environment and bool(unpatched.environ.get("PYTHONINSPECT")))
+    asked = bool(flags.inspect) or (not flags.ignore_environment and bool(unpatched.environ.get("PYTHONINSPECT")))
+    return asked and (bool(flags.interactive) or os.isatty(0))
 
 
 def prompt_running() -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib.machinery
 import importlib.util
 import linecache
@@ -12,7 +13,7 @@ import shlex
 import zipfile
 import sys
 import types
-from typing import Any, List, NoReturn, Optional, Set, Tuple
+from typing import Any, Iterator, List, NoReturn, Optional, Set, Tuple
 
 from . import unpatched
 from .sources import remember_source
@@ -154,7 +155,8 @@ def _run(opts: Options, script: Optional[bytes]) -> None:
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
         remember_source("<string>", opts.target)   # a command that does not compile too
-        code = compile(opts.target, "<string>", "exec")
+        with _before_the_program():
+            code = compile(opts.target, "<string>", "exec")
         if sys.version_info >= (3, 13):  # python -c shows the command's lines in tracebacks since 3.13
             linecache.cache["<string>"] = (len(opts.target), None, opts.target.splitlines(True), "<string>")
         exec(code, main.__dict__)
@@ -180,23 +182,38 @@ def _run_file(path: str, data: bytes) -> None:
     main.__builtins__ = builtins  # type: ignore[attr-defined]
     main.__cached__ = None  # type: ignore[attr-defined]  # what python gives a script's __main__
     main.__annotations__ = {}
-    if path.endswith(".pyc") or data[:2] == importlib.util.MAGIC_NUMBER[:2]:  # python's own test
-        if data[:4] != importlib.util.MAGIC_NUMBER:
-            raise _NotRunnable("Bad magic number in .pyc file")
-        code = marshal.loads(data[16:])  # past the header: magic, flags, source mtime and size (or hash)
-        main.__loader__ = importlib.machinery.SourcelessFileLoader("__main__", path)
-    else:
-        if path != "<stdin>":   # python gives a program read from stdin no loader of a file
-            main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
-        # The program may change or remove its file while it runs: the dump keeps what ran.
-        remember_source(path, data)
-        refused = refusal(path, data)
-        if refused is not None:
-            raise refused
-        code = compile(data, path, "exec", dont_inherit=True)
-    sys.modules["__main__"] = main
-    _lift_recursion_limit()
+    with _before_the_program():
+        if path.endswith(".pyc") or data[:2] == importlib.util.MAGIC_NUMBER[:2]:  # python's own test
+            if data[:4] != importlib.util.MAGIC_NUMBER:
+                raise _NotRunnable("Bad magic number in .pyc file")
+            code = marshal.loads(data[16:])  # past the header: magic, flags, source mtime and size (or hash)
+            main.__loader__ = importlib.machinery.SourcelessFileLoader("__main__", path)
+        else:
+            if path != "<stdin>":   # python gives a program read from stdin no loader of a file
+                main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+            # The program may change or remove its file while it runs: the dump keeps what ran.
+            remember_source(path, data)
+            refused = refusal(path, data)
+            if refused is not None:
+                raise refused
+            code = compile(data, path, "exec", dont_inherit=True)
+        sys.modules["__main__"] = main
+        _lift_recursion_limit()
     exec(code, main.__dict__)
+
+
+class _NotStarted(Exception):
+    """Ctrl-C was pressed before the program's first line ran."""
+
+
+@contextlib.contextmanager
+def _before_the_program() -> Iterator[None]:
+    """Meanwhile a Ctrl-C is no crash of the program, which has run no line: as while it is read
+    (main), python's last line and status, and no dump (one would replace the last crash's)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise _NotStarted() from None
 
 
 def _runner_codes() -> Set[types.CodeType]:
@@ -298,14 +315,22 @@ def main(argv: Optional[List[str]] = None) -> None:
         keep_runner(_options_again(opts, log_dumps))
     try:
         _run(opts, script)
+    except _NotStarted:
+        with quiet_interrupt(last_line=True):
+            raise KeyboardInterrupt from None
     except SystemExit as stop:
-        if not inspecting():
+        if not unpatched.flags.inspect:
+            # Python ends on it.  A PYTHONINSPECT the program set is read as python ends, after
+            # a module (-m), whose prompt then opens, not after a script or a command (-c), which
+            # a SystemExit ends at once: the prompt must not read it.
+            if opts.kind != "module":
+                os.unsetenv("PYTHONINSPECT")
             raise
         # python -i prints it from the program's frames, keeps it in sys.last_exc, and opens its prompt.
         _strip(stop, skip)
         sys.excepthook(type(stop), stop, stop.__traceback__)
         _remember_last(stop)
-        return
+        raised_on: Optional[BaseException] = stop
     except BaseException as exc:
         if isinstance(exc, _NotRunnable) or _launcher_error(exc):
             # python says this in one line, runs nothing and dumps nothing: so does tbdump.
@@ -328,19 +353,21 @@ def main(argv: Optional[List[str]] = None) -> None:
                      python_report=(lambda: None) if program_hook else None)
         release_main(interpreter_main)
         _remember_last(exc)
-        interrupt = exc if isinstance(exc, KeyboardInterrupt) else None
+        # Under -i or PYTHONINSPECT (unpatched.flags.inspect) python prints the SystemExit that
+        # would end it with status 1: with no prompt to open, the crash itself is raised on.
+        raised_on = exc if isinstance(exc, KeyboardInterrupt) or unpatched.flags.inspect else None
     else:
         return
     if inspecting():
         return   # python -i opens its prompt after any crash, the crash in sys.last_exc
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
-    if interrupt is not None:
+    if raised_on is not None:
         # Python ends an uncaught KeyboardInterrupt itself: atexit functions and
         # finalization run, then it kills itself with SIGINT.  Raised on, the
         # interrupt ends the same way; it was reported already, so nothing prints.
         sys.excepthook = _reported
-        raise interrupt
+        raise raised_on
     raise SystemExit(exit_code)
 
 

@@ -242,6 +242,21 @@ class _Namespaces:
         return ns
 
 
+class _LocalsProxy(Dict[str, Any]):
+    """A function frame's locals as Python 3.13+ shows them (PEP 667's FrameLocalsProxy):
+    ``keys()``, ``values()`` and ``items()`` are lists, so ``$_frame.f_locals.keys()[0]``
+    works as live.  Still a dict underneath, where pdb and tbdebug keep their books."""
+
+    def keys(self) -> List[str]:  # type: ignore[override]
+        return list(super().keys())
+
+    def values(self) -> List[Any]:  # type: ignore[override]
+        return list(super().values())
+
+    def items(self) -> List[Tuple[str, Any]]:  # type: ignore[override]
+        return list(super().items())
+
+
 class StandinFrame:
     """A frame as captured: where it was and (resolved on first use) what it held."""
 
@@ -286,7 +301,9 @@ class StandinFrame:
                 for name, value in self.record.locals.items():
                     ns.setdefault(name, value)
                 self._locals = ns
-            else:
+            elif sys.version_info >= (3, 13) and self.f_code.co_flags & inspect.CO_OPTIMIZED:
+                self._locals = _LocalsProxy(self.record.locals)
+            else:   # a class body's, or an older Python's: a plain dict, as live
                 self._locals = dict(self.record.locals)
         return self._locals
 

@@ -4,6 +4,8 @@ session goes on to the next line.  A Ctrl-C or SIGTERM that comes while a crash 
 dump short, then has its effect: it was dropped, the session going on as if it never came."""
 from __future__ import annotations
 
+import os
+import pty
 import re
 import signal
 import subprocess
@@ -13,7 +15,7 @@ from typing import List
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, run, write
+from ..conftest import PYTHON, env_for_child, run, write
 from .test_ipython import PRESSED
 
 # A crash whose dump reads ``pressed``, whose repr then sends the process its signal.
@@ -96,3 +98,46 @@ def test_a_sigterm_handlers_exit_while_a_typed_lines_crash_is_dumped_ends_the_se
     proc = _python_i(workdir, [], ["import signal, sys", handler, SET_UP, "work(signal.SIGTERM)", "print('alive')"])
     assert proc.returncode == 3 and proc.stdout == "", proc
     assert _dumped(proc.stderr) == ["traceback.pkl"] and "Error in sys.excepthook" not in proc.stderr, proc.stderr
+
+
+# How a program ends, each with `x` set, which a prompt opened after it would print.
+ENDINGS = {
+    "a crash": "x = 41\n1 / 0\n",
+    "sys.exit(3)": "import sys\nx = 41\nsys.exit(3)\n",
+    "a Ctrl-C": "x = 41\nraise KeyboardInterrupt\n",
+}
+
+
+@pytest.mark.parametrize("ending", list(ENDINGS))
+def test_pythoninspect_with_stdin_piped_opens_no_prompt_and_ends_as_python_does(workdir: Path, ending: str) -> None:
+    """PYTHONINSPECT=1 and stdin piped (`echo 'print(x)' | ...`): python opens no prompt (only -i or
+    a terminal on stdin does) and ends with status 1 (it prints a sys.exit rather than ending on
+    it), SIGINT's for a Ctrl-C; tbdump ended with status 0, as if the prompt had run."""
+    write(workdir / "prog.py", ENDINGS[ending])
+    python = run([PYTHON, "prog.py"], workdir, env={"PYTHONINSPECT": "1"}, stdin="print(x)\n")
+    dumped = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, env={"PYTHONINSPECT": "1"}, stdin="print(x)\n")
+    assert python.returncode in (1, -signal.SIGINT) and python.stdout == ""
+    assert (dumped.returncode, dumped.stdout) == (python.returncode, python.stdout)
+    assert python.stderr.splitlines()[-1] in dumped.stderr.splitlines(), dumped.stderr
+
+
+@pytest.mark.parametrize("way", [["prog.py"], ["-m", "prog"], ["-c", "import prog"]], ids=" ".join)
+def test_a_sys_exit_after_the_program_set_pythoninspect_ends_as_in_python(workdir: Path, way: List[str]) -> None:
+    """A program that sets PYTHONINSPECT itself: python reads the variable only as it ends, so a
+    sys.exit is no crash to print; it ends a script or a command at once, and a module (-m) goes
+    on to the prompt.  tbdump printed it (`SystemExit: 3`) and opened the prompt after each.  At
+    a terminal, where the prompt reads the line waiting there."""
+    write(workdir / "prog.py", "import os, sys\nos.environ['PYTHONINSPECT'] = '1'\nsys.exit(3)\n")
+    ended = []
+    for args in (way, ["-m", "tbdump", *way]):
+        main, child = pty.openpty()
+        os.write(main, b"raise SystemExit(7)\n")
+        try:
+            done = subprocess.run([PYTHON, *args], cwd=str(workdir), env=env_for_child(), stdin=child,
+                                  capture_output=True, text=True, timeout=60)
+        finally:
+            os.close(main)
+            os.close(child)
+        ended.append((done.returncode, done.stderr))
+    assert ended[1] == ended[0]
+    assert ended[0] == ((7, ">>> ") if way[0] == "-m" else (3, ""))

@@ -215,3 +215,43 @@ def test_ctrl_c_while_the_runner_starts_ends_as_python_ends_on_ctrl_c_without_tb
     # Python's end on Ctrl-C (a shell's status 130), its last line alone; nothing ran, nothing dumped.
     assert (proc.returncode, out, err) == (-signal.SIGINT, "", "KeyboardInterrupt\n")
     assert _files(workdir) == ["prog.py", "sitecustomize.py"]
+
+
+# Holds the compiling of the program (the source with HOLD_COMPILE in it), saying so on stderr,
+# until Ctrl-C: the signal then lands as tbdump compiles the program, before its first line runs.
+HOLD_COMPILE = """
+    import os
+    import sys
+    import time
+
+    def hold(event, args):
+        source = args[0] if event == "compile" else None
+        text = source.decode() if isinstance(source, bytes) else source
+        if isinstance(text, str) and os.environ["HOLD_COMPILE"] in text:
+            sys.stderr.write("compiling\\n")
+            sys.stderr.flush()
+            time.sleep(60)
+
+    sys.addaudithook(hold)
+"""
+
+
+@pytest.mark.parametrize("way", [["prog.py"], ["-c", "print('the program ran')  # held"]], ids=["script", "-c"])
+def test_ctrl_c_while_the_program_compiles_ends_as_python_ends_on_ctrl_c_without_a_dump(
+        workdir: Path, way: list) -> None:
+    # A large program takes seconds to compile: a Ctrl-C then was dumped as the program's crash,
+    # with tbdump's frames (or none), over the last crash's dump.  The program has run no line:
+    # python ends on it with its last line alone, as before the program is read.
+    write(workdir / "sitecustomize.py", HOLD_COMPILE)
+    write(workdir / "prog.py", "print('the program ran')  # held\n")
+    env = env_for_child({"HOLD_COMPILE": "# held"})
+    env["PYTHONPATH"] = os.pathsep.join([str(workdir), env["PYTHONPATH"]])
+    proc = subprocess.Popen([PYTHON, "-m", "tbdump", *way], cwd=str(workdir), env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    ready = proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert ready == "compiling\n", (ready, err)
+    assert (proc.returncode, out, err) == (-signal.SIGINT, "", "KeyboardInterrupt\n")
+    assert _files(workdir) == ["prog.py", "sitecustomize.py"]

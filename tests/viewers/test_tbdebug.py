@@ -646,6 +646,20 @@ def test_an_assignment_stays_when_the_frame_changes_as_in_3_13s_pdb(crash, tmp_p
     assert replay[4] == live[4] == "(50, 1)\n"
 
 
+def test_a_frames_locals_are_what_3_13s_pdb_shows(crash, tmp_path):
+    """`$_frame.f_locals` of a function's frame is a FrameLocalsProxy on 3.13 (PEP 667), whose
+    keys(), values() and items() are lists: `keys()[0]` raised TypeError ('dict_keys' object is
+    not subscriptable) in tbdebug, where live pdb answers."""
+    python = python_3_13()
+    dump = crash("divide.py", "5", "0", python=python)
+    commands = ("p $_frame.f_locals.keys()\np $_frame.f_locals.keys()[0]\n!x = 50\n"
+                "p $_frame.f_locals.items()\np $_frame.f_locals.values()[-1]\nq\n")
+    live = answers(live_pdb("divide.py", "5", "0", cwd=tmp_path, stdin=commands, python=python).stdout)
+    replay = answers(run(tbdebug(dump, python=python), tmp_path, stdin=commands).stdout)
+    assert replay[:5] == live[:5]
+    assert live[1] == "'x'\n"
+
+
 @pytest.mark.parametrize("command", ["restart", "run", "run --fast"])
 def test_restart_is_one_line_not_a_traceback(crash, tmp_path, command):
     """Named as typed: pdb's `run` is its `restart` under another name (tbdebug said `restart:` of both)."""
