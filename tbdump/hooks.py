@@ -1,6 +1,7 @@
 """The ways a program hands its crash to tbdump: a hook, or a call in an ``except`` block."""
 from __future__ import annotations
 
+import atexit
 import functools
 import glob
 import os
@@ -8,7 +9,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Union
 
 from . import unpatched
 from .budget import Budgets, CaptureThread, Event
@@ -120,51 +121,136 @@ class DumpTarget:
     crashes.  It is reported by the name given while that directory stays current.
 
     The first crash of the process that set the hook up takes that name; any other crash,
-    a later one of that process (a thread's while the program shuts down) or one of a
-    child process (os.fork, multiprocessing), gets ``traceback.<pid>.pkl``, so no crash
-    overwrites another's dump and every "Traceback dumped into" stays true."""
+    a later one of that process (another thread's) or one of a child process (os.fork,
+    multiprocessing), gets ``traceback.<pid>.pkl``, and that pid's later ones
+    ``traceback.<pid>-2.pkl``, ``-3``...: no crash overwrites another's dump and every
+    "Traceback dumped into" stays true.  Those are MORE_DUMPS a run at most (see claim)."""
 
     def __init__(self, filename: str) -> None:
         self.given = os.fspath(filename)
         self.cwd = _cwd()
-        self.where = os.path.join(self.cwd, self.given) if self.cwd else self.given
         self.pid = unpatched.getpid()
         self.since = unpatched.wall_time()
         self._first: Dict[str, object] = {}
+        # The names claimed under a pid, by that pid: a forked child inherits its parent's.
+        self._claimed: Dict[int, List[str]] = {}
 
     @classmethod
     def of(cls, filename: Union[str, "DumpTarget"]) -> "DumpTarget":
         return filename if isinstance(filename, DumpTarget) else cls(filename)
 
-    def claim(self) -> Tuple[str, Callable[[], str]]:
-        """The path for the crash reported now, and its name as the message says it then."""
+    def claim(self) -> Optional["Claim"]:
+        """Where the crash reported now goes; None when MORE_DUMPS crashes of this run have
+        taken a pid's name already (the first ones are kept: the root cause, not its echoes).
+
+        A pid's name is made exclusively (O_EXCL), empty until the dump replaces it: of
+        crashes at once, in this process or another, each gets a name of its own."""
         token = object()
         # setdefault is atomic: of two threads crashing at once, one takes the name.
-        with_pid = _in_child_process(self.pid) or self._first.setdefault("claim", token) is not token
+        if not _in_child_process(self.pid) and self._first.setdefault("claim", token) is token:
+            return Claim(self._at(self.given), self.given, self.cwd, made=False)
+        pid = unpatched.getpid()
+        with _claiming[0]:  # counted and made as one step: 30 threads at once take 20 names
+            mine = self._claimed.setdefault(pid, [])
+            taken = len(self._of_this_run().union(mine))
+            while taken < MORE_DUMPS:
+                name = _with_pid(self.given, pid, len(mine) + 1)
+                mine.append(name)
+                made = _reserve(self._at(name), self.since)
+                if made is not None:
+                    return Claim(self._at(name), name, self.cwd, made)
+                taken += 1  # a dump of this run holds that name (an earlier process with this pid)
+        return None
 
-        def named(name: str) -> str:
-            if not with_pid:
-                return name
-            root, ext = os.path.splitext(name)
-            return "%s.%d%s" % (root, unpatched.getpid(), ext)
-        return named(self.where), lambda: named(self.given if _cwd() == self.cwd else self.where)
+    def _at(self, name: str) -> str:
+        return os.path.join(self.cwd, name) if self.cwd else name
 
-    def children_over_quota(self) -> bool:
-        """Whether this is a child and CHILD_DUMPS children of this run have dumped here already:
-        a child that a supervisor restarts each time it crashes must not fill the disk."""
-        if not _in_child_process(self.pid):
-            return False
-        root, ext = os.path.splitext(self.where)
-        count = 0
-        for name in glob.glob(glob.escape(root) + ".*" + glob.escape(ext)):
+    def _of_this_run(self) -> Set[str]:
+        """The names under a pid that dumps of this run hold (also the files made for dumps
+        being written), wherever they came from."""
+        root, ext = os.path.splitext(self.given)
+        found = set()
+        for path in glob.glob(glob.escape(self._at(root)) + ".*" + glob.escape(ext)):
             try:
-                count += os.stat(name).st_mtime >= self.since
+                if unpatched.osimpl.stat(path).st_mtime >= self.since:
+                    found.add(os.path.join(os.path.dirname(self.given), os.path.basename(path)))
             except OSError:
                 pass
-        return count >= CHILD_DUMPS
+        return found
 
 
-CHILD_DUMPS = 20
+class Claim:
+    """A crash's file: ``path`` to write, and the name the message gives it (``shown()``).
+    ``made``: an empty file was made to hold the name, which goes if no dump replaces it."""
+
+    def __init__(self, path: str, name: str, cwd: Optional[str], made: bool) -> None:
+        self.path, self._name, self._cwd, self._made = path, name, cwd, made
+        if made:
+            _HELD[path] = unpatched.getpid()
+
+    def shown(self) -> str:
+        return self._name if _cwd() == self._cwd else self.path
+
+    def done(self) -> None:
+        """The crash is reported: its dump is in place, or the empty file made for it is
+        removed."""
+        _HELD.pop(self.path, None)
+        if self._made:
+            _remove_if_empty(self.path)
+
+
+# Beside the first crash's: a thread that fails again and again, or a worker that a supervisor
+# restarts each time it crashes, must not fill the disk.
+MORE_DUMPS = 20
+# The empty files made for crashes still being reported, with the pid reporting each: a process
+# that ends meanwhile (its daemon threads stopped, the watchdog's os._exit) removes them.
+_HELD: Dict[str, int] = {}
+
+
+def _remove_if_empty(path: str) -> None:
+    try:
+        if unpatched.osimpl.stat(path).st_size == 0:
+            unpatched.osimpl.unlink(path)
+    except OSError:
+        pass
+
+
+def remove_held() -> None:
+    """Remove this process's files made for crashes whose dumps are not in place."""
+    for path, pid in list(_HELD.items()):
+        if pid == unpatched.getpid():
+            _remove_if_empty(path)
+
+
+def _with_pid(name: str, pid: int, number: int) -> str:
+    """``traceback.<pid>.pkl`` for a pid's first crash, ``traceback.<pid>-<number>.pkl`` after."""
+    root, ext = os.path.splitext(name)
+    return "%s.%d%s%s" % (root, pid, "" if number == 1 else "-%d" % number, ext)
+
+
+def _reserve(path: str, since: float) -> Optional[bool]:
+    """Take ``path`` for a crash's dump: True when made now (empty, this crash's alone), False
+    when taken as it is (an earlier run's dump, replaced as ``traceback.pkl`` is; or no file
+    can be made there, which the dump's writer says), None when a dump of this run holds it."""
+    try:
+        unpatched.osimpl.close(unpatched.osimpl.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
+    except FileExistsError:
+        try:
+            return None if unpatched.osimpl.stat(path).st_mtime >= since else False
+        except OSError:  # a dangling symlink: written through, as the writer does
+            return False
+    except OSError:
+        return False
+    return True
+
+
+# One per process: a child forked while a thread of its parent claimed must not wait for it.
+_claiming = [threading.Lock()]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _claiming.__setitem__(0, threading.Lock()))
+# Before the interpreter stops its daemon threads, which may wait to dump a crash.
+atexit.register(remove_held)
 
 
 def _in_child_process(pid: int) -> bool:
@@ -220,12 +306,13 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         else:
             stderr_write((exception_summary(exc) if summary else "") + message)
 
-    if target.children_over_quota():
+    claim = target.claim()
+    if claim is None:
         root, ext = os.path.splitext(target.given)
-        say("tbdump: not dumped: %d child processes of this run have dumped into %s.*%s already\n"
-            % (CHILD_DUMPS, root, ext), dumped=False)
+        say("tbdump: not dumped: %d crashes of this run have dumped into %s.*%s already\n"
+            % (MORE_DUMPS, root, ext), dumped=False)
         return None
-    where, shown = target.claim()
+    where, shown = claim.path, claim.shown
 
     def dumped(why: str = "") -> str:
         return dumped_line(shown(), why) + "\n"
@@ -247,6 +334,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             except BaseException as err:
                 say(_not_dumped(err))
             remove_unfinished()  # the stuck capture's half-written file
+            remove_held()  # the names other threads' crashes wait to dump into
             end()
         try:
             watchdog = CaptureThread(give_up)
@@ -274,6 +362,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # Gone before the program ends: a daemon thread left holding the exception
             # would keep its frames' objects alive through shutdown (no __del__ runs).
             watchdog.join()
+    claim.done()
     say(message, dumped=path is not None)
     if end is None:
         deliver(held)

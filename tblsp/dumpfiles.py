@@ -5,8 +5,8 @@ import fnmatch
 import os
 from typing import Iterable, List, Optional, Tuple
 
-# traceback.<pid>.pkl: the crash of a child process, or a later crash of the same one
-# (tbdump.hooks.DumpTarget); -o crash.tbdump's become crash.<pid>.tbdump.
+# traceback.<pid>.pkl: the crash of a child process, or a later crash of the same one, then
+# traceback.<pid>-2.pkl... (tbdump.hooks.DumpTarget); -o crash.tbdump's become crash.<pid>.tbdump.
 DUMP_PATTERNS = ("traceback.pkl", "traceback.[0-9]*.pkl", "*.tbdump")
 WATCH_GLOB = "**/{traceback.pkl,traceback.[0-9]*.pkl,*.tbdump}"
 
@@ -22,6 +22,12 @@ Stamp = Tuple[int, int, int]
 def is_dump(path: str) -> bool:
     name = os.path.basename(path)
     return any(fnmatch.fnmatch(name, p) for p in DUMP_PATTERNS)
+
+
+def being_written(st: Stamp) -> bool:
+    """An empty file at a dump's name: tbdump holds a crash's name so while it writes the dump
+    (tbdump.hooks.DumpTarget.claim), which then replaces it."""
+    return st[1] == 0
 
 
 def stamp(path: str) -> Optional[Stamp]:
@@ -48,7 +54,9 @@ def discover(folders: Iterable[str], deep: bool = True) -> List[str]:
             budget -= len(entries)
             for entry in entries:
                 if entry.is_file() and is_dump(entry.name):
-                    found.append(entry.path)
+                    st = stamp(entry.path)
+                    if st is not None and not being_written(st):
+                        found.append(entry.path)
                 elif deep and depth < _MAX_DEPTH and entry.is_dir(follow_symlinks=False) \
                         and entry.name not in _SKIP and not entry.name.startswith("."):
                     pending.append((entry.path, depth + 1))

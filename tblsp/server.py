@@ -349,6 +349,8 @@ class TbLanguageServer(LanguageServer):
                 self.crashes.remove(path)
                 self.refresh()
             return
+        if dumpfiles.being_written(now):
+            return      # read once written, as the stamp then differs from the one seen
         await asyncio.sleep(_SETTLE)
         if dumpfiles.stamp(path) == now:
             await self.load(path)

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 from pathlib import Path
+from typing import List, Tuple
 
 import pytest
 
@@ -479,7 +480,7 @@ def test_a_child_restarted_after_each_crash_dumps_a_bounded_number_of_times(work
     # Not dumped: Python's report of the child's crash stands, then why.
     python_said = plain.stderr[:len(plain.stderr) // 22]
     assert python_said.startswith("Traceback (most recent call last):\n")
-    assert proc.stderr.endswith(2 * (python_said + "tbdump: not dumped: 20 child processes of this "
+    assert proc.stderr.endswith(2 * (python_said + "tbdump: not dumped: 20 crashes of this "
                                                    "run have dumped into traceback.*.pkl already\n"))
 
 
@@ -505,6 +506,118 @@ def test_a_threads_crash_after_the_programs_does_not_overwrite_its_dump(workdir:
                            "ValueError: thread at shutdown\nTraceback dumped into: traceback.%s.pkl\n" % pid)
     assert tbdump.load(workdir / "traceback.pkl").exception.message == "the program"
     assert tbdump.load(workdir / ("traceback.%s.pkl" % pid)).exception.message == "thread at shutdown"
+
+
+THREADS_AT_ONCE = """
+    import os, sys, threading
+    if sys.argv[1] == 'hook':
+        import tbdump; tbdump.set_excepthook()
+    start = threading.Barrier({threads})
+    def work(n):
+        data = list(range(n))
+        start.wait()
+        raise ValueError('thread %d' % n)
+    threads = [threading.Thread(target=work, args=(n,), name='worker-%d' % n) for n in range({threads})]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print(os.getpid())
+"""
+
+
+def said_dumped(stderr: str, error: str = "ValueError") -> List[Tuple[str, str]]:
+    """(the crash's message, the file its "Traceback dumped into" names) for each crash said."""
+    return re.findall(r"^%s: (.*)\nTraceback dumped into: (.*)$" % error, stderr, re.M)
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_threads_crashing_at_once_are_each_dumped_into_a_file_of_their_own(workdir: Path, way: str) -> None:
+    """The first takes traceback.pkl, the others traceback.<pid>.pkl, traceback.<pid>-2.pkl...:
+    each file holds the crash its line says, none overwritten by another thread's."""
+    write(workdir / "prog.py", THREADS_AT_ONCE.format(threads=12))
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", way], workdir)
+    pid = proc.stdout.strip()
+    said = said_dumped(proc.stderr)
+    assert proc.returncode == 0 and len(said) == 12, proc.stderr
+    assert sorted(message for message, _ in said) == sorted("thread %d" % n for n in range(12))
+    names = [name for _, name in said]
+    assert sorted(names) == sorted(["traceback.pkl", "traceback.%s.pkl" % pid] +
+                                   ["traceback.%s-%d.pkl" % (pid, n) for n in range(2, 12)])
+    assert sorted(p.name for p in workdir.glob("traceback*")) == sorted(names)
+    for message, name in said:
+        dump = tbdump.load(workdir / name)
+        n = int(message.split()[1])
+        assert dump.exception.message == message and dump.frames[-1].locals["data"] == list(range(n))
+        assert dump.threads[0].crashed and dump.threads[0].name == "worker-%d" % n
+
+
+def test_a_childs_threads_crashing_at_once_are_each_dumped_under_its_pid(workdir: Path) -> None:
+    """A multiprocessing child whose threads crash, then itself: every crash its own file."""
+    write(workdir / "prog.py", """
+        import multiprocessing, os, sys, threading
+        def work(n, start):
+            start.wait()
+            raise ValueError('thread %d' % n)
+        def child():
+            start = threading.Barrier(4)
+            threads = [threading.Thread(target=work, args=(n, start)) for n in range(4)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            raise RuntimeError('child %d' % os.getpid())
+        if __name__ == '__main__':
+            multiprocessing.set_start_method(sys.argv[1])
+            p = multiprocessing.Process(target=child)
+            p.start(); p.join()
+            print(p.pid)
+    """)
+    for method in ("fork", "spawn"):
+        for old in workdir.glob("traceback*"):
+            old.unlink()
+        proc = run([PYTHON, "-m", "tbdump", "prog.py", method], workdir)
+        pid = proc.stdout.strip()
+        said = said_dumped(proc.stderr) + said_dumped(proc.stderr, "RuntimeError")
+        assert proc.returncode == 0 and len(said) == 5, proc.stderr
+        assert sorted(name for _, name in said) == sorted(
+            ["traceback.%s.pkl" % pid] + ["traceback.%s-%d.pkl" % (pid, n) for n in range(2, 6)])
+        assert said[-1][0] == "child %s" % pid and len(list(workdir.glob("traceback*"))) == 5
+        assert all(tbdump.load(workdir / name).exception.message == message for message, name in said)
+
+
+def test_daemon_threads_stopped_as_their_crashes_wait_to_be_dumped_leave_no_empty_file(workdir: Path) -> None:
+    """A crash's numbered file is made empty as it is claimed; the program ends while its daemon
+    threads wait for the first crash's dump to be written: no empty file stays at their names."""
+    write(workdir / "prog.py", """
+        import os, threading, time
+        start = threading.Barrier(9)
+        def work(n):
+            rows = [{'row': i} for i in range(20000)]   # a capture that takes a while
+            start.wait()
+            raise ValueError('thread %d' % n)
+        for n in range(8):
+            threading.Thread(target=work, args=(n,), daemon=True).start()
+        start.wait()
+        while not os.path.exists('traceback.pkl'):
+            time.sleep(0.01)
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    dumps = {p.name: tbdump.load(p).exception.message for p in workdir.glob("traceback*")}
+    # A thread stopped between its dump and its line leaves a dump that no line names.
+    assert proc.returncode == 0 and "traceback.pkl" in dumps, proc.stderr
+    assert all(dumps[name] == message for message, name in said_dumped(proc.stderr))
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
+def test_threads_crashing_at_once_beyond_the_runs_bound_say_they_were_not_dumped(workdir: Path, way: str) -> None:
+    """A thread crashing again and again must not fill the disk: beside traceback.pkl, 20 crashes
+    of a run are dumped, the first ones; each later one is said with Python's traceback."""
+    write(workdir / "prog.py", THREADS_AT_ONCE.format(threads=30))
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", way], workdir)
+    said = said_dumped(proc.stderr)
+    assert proc.returncode == 0 and len(said) == 21, proc.stderr
+    assert sorted(p.name for p in workdir.glob("traceback*")) == sorted(name for _, name in said)
+    assert all(tbdump.load(workdir / name).exception.message == message for message, name in said)
+    not_dumped = "tbdump: not dumped: 20 crashes of this run have dumped into traceback.*.pkl already\n"
+    assert proc.stderr.count(not_dumped) == 9
+    assert proc.stderr.count("Exception in thread worker-") == 9
 
 
 @pytest.mark.parametrize("way", ["runner", "hook"])

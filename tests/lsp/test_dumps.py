@@ -1,6 +1,7 @@
 """Which dumps are shown: bad files, new crashes, commands, discovery, moved and edited sources."""
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import pickle
 import shutil
@@ -229,6 +230,44 @@ async def test_discovery_finds_a_child_processs_dump_named_with_its_pid(client: 
     prog = folder / "prog.py"
     [error] = by_severity(await diagnostics(client, open_file(client, prog)), types.DiagnosticSeverity.Error)
     assert error.range.start.line == line_of(prog, "# crash")
+
+
+async def test_a_crashs_file_held_empty_while_its_dump_is_written_shows_once_written(
+        client: LanguageClient, tmp_path: Path, workspace: Path) -> None:
+    """tbdump makes a thread's crash file empty to hold its name (traceback.<pid>-2.pkl) until
+    the dump replaces it: found so, it is no bad dump to warn of, and its crash shows once there."""
+    written = crash(workspace, DIVIDE, args=["5", "0"], output=tmp_path / "written.pkl")
+    held = workspace / "traceback.4242-2.pkl"
+    held.write_bytes(b"")
+    await start(client, workspace, pollInterval=0.1)
+    prog = workspace / "prog.py"
+    uri = open_file(client, prog)
+    # Answered once the dumps found at the start are read (a message on one is said before).
+    assert await hover_text(client, uri, col_of(prog, "# crash", "x")) is None
+    assert messages(client) == []
+    written.replace(held)
+    [error] = by_severity(await diagnostics(client, uri), types.DiagnosticSeverity.Error)
+    assert error.range.start.line == line_of(prog, "# crash") and messages(client) == []
+
+
+async def test_the_editors_watcher_reporting_a_crashs_file_held_empty_is_no_bad_dump(
+        client: Client, tmp_path: Path, workspace: Path) -> None:
+    """VS Code's watcher reports the empty file as created, then the dump that replaces it."""
+    written = crash(workspace, DIVIDE, args=["5", "0"], output=tmp_path / "written.pkl")
+    held = workspace / "traceback.4242-2.pkl"
+    await start(client, workspace, pollInterval=0)
+    uri = open_file(client, workspace / "prog.py")
+
+    def reported(change: types.FileChangeType) -> None:
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            [types.FileEvent(uri=held.as_uri(), type=change)]))
+    held.write_bytes(b"")
+    reported(types.FileChangeType.Created)
+    await asyncio.sleep(0.5)   # past the settling a read waits for (0.1 s): a read of it is said by then
+    written.replace(held)
+    reported(types.FileChangeType.Changed)
+    assert by_severity(await diagnostics(client, uri), types.DiagnosticSeverity.Error)
+    assert messages(client) == []
 
 
 @pytest.mark.parametrize("relative", [False, True])
