@@ -128,7 +128,8 @@ def test_bad_budgets_or_options_from_code_are_refused_where_they_are_given(workd
         "ValueError Budgets: max_seconds=-1: expected a number of seconds, 0 or more",
         "ValueError Budgets: max_string='4096': expected a whole number, 0 or more",
         "TypeError budgets= takes a tbdump.budget.Budgets or None, not dict",
-        "TypeError redaction= takes a tbdump.redaction.Redaction or None, not str"]
+        "TypeError DumpHandler: redaction= takes a tbdump.redaction.Redaction, a mapping of "
+        "Redaction.from_env's keywords or None, not str"]
     assert (proc.returncode, proc.stderr) == (1, CRASH)
 
 
