@@ -134,14 +134,18 @@ class DumpTarget:
         self._first: Dict[str, object] = {}
         # The names claimed under a pid, by that pid: a forked child inherits its parent's.
         self._claimed: Dict[int, List[str]] = {}
+        self._written: Dict[int, List[str]] = {}   # of those, the ones given to a dump, oldest first
+        self._gone: Set[str] = set()              # dumps removed to keep a session's latest
 
     @classmethod
     def of(cls, filename: Union[str, "DumpTarget"]) -> "DumpTarget":
         return filename if isinstance(filename, DumpTarget) else cls(filename)
 
-    def claim(self) -> Optional["Claim"]:
+    def claim(self, latest: bool = False) -> Optional["Claim"]:
         """Where the crash reported now goes; None when MORE_DUMPS crashes of this run have
         taken a pid's name already (the first ones are kept: the root cause, not its echoes).
+        ``latest``: a crash at a prompt, the session going on, made by a person one at a time:
+        the oldest of this process's dumps goes instead, so the latest MORE_DUMPS are kept.
 
         A pid's name is made exclusively (O_EXCL), empty until the dump replaces it: of
         crashes at once, in this process or another, each gets a name of its own."""
@@ -152,12 +156,20 @@ class DumpTarget:
         pid = unpatched.getpid()
         with _claiming[0]:  # counted and made as one step: 30 threads at once take 20 names
             mine = self._claimed.setdefault(pid, [])
-            taken = len(self._of_this_run().union(mine))
+            written = self._written.setdefault(pid, [])
+            held = self._of_this_run().union(mine) - self._gone
+            while latest and len(held) >= MORE_DUMPS and written:
+                oldest = written.pop(0)
+                _remove(self._at(oldest))
+                self._gone.add(oldest)
+                held.discard(oldest)
+            taken = len(held)
             while taken < MORE_DUMPS:
                 name = _with_pid(self.given, pid, len(mine) + 1)
                 mine.append(name)
                 made = _reserve(self._at(name), self.since)
                 if made is not None:
+                    written.append(name)
                     return Claim(self._at(name), name, self.cwd, made)
                 taken += 1  # a dump of this run holds that name (an earlier process with this pid)
         return None
@@ -196,7 +208,7 @@ class Claim:
         removed."""
         _HELD.pop(self.path, None)
         if self._made:
-            _remove_if_empty(self.path)
+            _remove(self.path, if_empty=True)
 
 
 # Beside the first crash's: a thread that fails again and again, or a worker that a supervisor
@@ -207,9 +219,9 @@ MORE_DUMPS = 20
 _HELD: Dict[str, int] = {}
 
 
-def _remove_if_empty(path: str) -> None:
+def _remove(path: str, if_empty: bool = False) -> None:
     try:
-        if unpatched.osimpl.stat(path).st_size == 0:
+        if not if_empty or unpatched.osimpl.stat(path).st_size == 0:
             unpatched.osimpl.unlink(path)
     except OSError:
         pass
@@ -219,7 +231,7 @@ def remove_held() -> None:
     """Remove this process's files made for crashes whose dumps are not in place."""
     for path, pid in list(_HELD.items()):
         if pid == unpatched.getpid():
-            _remove_if_empty(path)
+            _remove(path, if_empty=True)
 
 
 def _with_pid(name: str, pid: int, number: int) -> str:
@@ -292,8 +304,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     Without ``end`` the program goes on (an IPython cell's crash, a gevent greenlet's): the
     signals held while the dump was written are delivered after the report, and what the
     program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
-    ``prompt``: Python's prompt follows this crash of the main thread, the session going on:
-    the held signals are delivered too (see _deliver_at_prompt).
+    ``prompt``: a prompt follows this crash of the main thread, the session going on
+    (Python's, or IPython's after a cell): its dumps are the session's latest (see
+    DumpTarget.claim); at Python's, the held signals are delivered too (see _deliver_at_prompt).
     """
     target = DumpTarget.of(filename)
 
@@ -306,7 +319,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         else:
             stderr_write((exception_summary(exc) if summary else "") + message)
 
-    claim = target.claim()
+    claim = target.claim(latest=prompt)
     if claim is None:
         root, ext = os.path.splitext(target.given)
         say("tbdump: not dumped: %d crashes of this run have dumped into %s.*%s already\n"
@@ -494,7 +507,7 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # After IPython's own traceback, whatever ``replace``: a cell's output is all a
         # notebook keeps of its crash.  The session goes on.
         report_crash(exc, target, summary=False, silent=silent, skip_codes=ipython_codes, above_handler=False,
-                     **options)
+                     prompt=True, **options)
     follow_cells(Hook(cell_crash, "report of an IPython cell's crash"))
     if threads:
         set_thread_excepthook(target, replace, silent, **options)

@@ -141,3 +141,21 @@ def test_a_sys_exit_after_the_program_set_pythoninspect_ends_as_in_python(workdi
         ended.append((done.returncode, done.stderr))
     assert ended[1] == ended[0]
     assert ended[0] == ((7, ">>> ") if way[0] == "-m" else (3, ""))
+
+
+def test_a_sessions_crashes_past_the_bound_keep_the_latest_dumps(workdir: Path) -> None:
+    """A process's later crashes are bounded (MORE_DUMPS, 20), the first ones kept: a thread
+    crashing in a loop must not fill the disk.  At a prompt a person makes each crash, and the one
+    just made is the one to debug: the 22nd and 23rd lines said "not dumped" and the session's
+    last crashes had no dump.  The oldest of the numbered dumps goes instead, and every name said
+    still holds the crash it was said for, or is gone."""
+    lines = ["import tbdump; tbdump.set_excepthook()"] + ["raise ValueError(%d)" % n for n in range(23)]
+    proc = run([PYTHON, "-q", "-i"], workdir, stdin="\n".join(lines) + "\n")
+    assert proc.returncode == 0 and "not dumped" not in proc.stderr, proc.stderr
+    said = re.findall(r"Traceback dumped into: (\S+)\n", proc.stderr)
+    assert len(said) == 23 and said[0] == "traceback.pkl"
+    kept = sorted(p.name for p in workdir.iterdir())
+    assert kept == sorted([said[0]] + said[-20:]), (kept, said)
+    for n, name in enumerate(said):
+        if name in kept:
+            assert tbdump.load(workdir / name).exception.message == str(n), name
