@@ -11,7 +11,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import unpatched
-from .budget import Budgets, CaptureThread, Event
+from .budget import Budgets, Watchdog
 from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
@@ -231,14 +231,9 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         return dumped_line(shown(), why) + "\n"
 
     held: List[int] = []
-    done = Event()
-    watchdog: Optional[CaptureThread] = None
+    watchdog: Optional[Watchdog] = None
     if end is not None:
-        limit = (budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS
-
         def give_up() -> None:
-            if done.wait(limit):
-                return
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
             try:
@@ -249,7 +244,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             remove_unfinished()  # the stuck capture's half-written file
             end()
         try:
-            watchdog = CaptureThread(give_up)
+            watchdog = Watchdog((budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS, give_up)
         except BaseException:
             # Out of memory (a MemoryError's crash) or of threads: capture goes on without
             # its watchdog rather than lose the dump.
@@ -269,11 +264,10 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err)
     finally:
-        done.set()
         if watchdog is not None:
             # Gone before the program ends: a daemon thread left holding the exception
             # would keep its frames' objects alive through shutdown (no __del__ runs).
-            watchdog.join()
+            watchdog.finish()
     say(message, dumped=path is not None)
     if end is None:
         deliver(held)

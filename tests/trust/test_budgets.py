@@ -129,6 +129,69 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
             assert secret not in data, (secret, name)
 
 
+# A value whose repr swallows every interruption, as SWALLOWS_EVERY_INTERRUPTION, and makes a
+# system call in its loop: the GIL is free for a moment at each, which is all the watchdog could
+# take it in, for each system call of its own dump.  The lead's machine, loaded, gave up after
+# 30-40 s where the budget says 6.
+STARVING = """
+import os
+
+class Starving:
+    def __repr__(self):
+        while True:
+            try:
+                while True:
+                    try:
+                        sum(range(%s))
+                        os.path.exists("traceback.pkl")
+                    except BaseException:
+                        pass
+            except BaseException:
+                pass
+
+def f():
+    starving = Starving()
+    raise RuntimeError("starving")
+f()
+"""
+
+# Runs the rest of its command line on one CPU at a real-time priority, where the main thread,
+# computing, never lets another thread of its process run unless it waits: the watchdog's thread
+# got no CPU, as on a machine loaded enough, and the program never ended.  77 where it may not.
+_REAL_TIME = """if 1:
+    import os, sys
+    try:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except (AttributeError, PermissionError):
+        sys.exit(77)
+    os.execv(sys.executable, [sys.executable] + sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("scheduling", ["shared", "real-time"])
+@pytest.mark.parametrize("chunk", ["10 ** 3", "10 ** 5", "10 ** 6"])
+def test_a_value_that_swallows_every_interruption_is_given_up_on_however_its_thread_keeps_the_gil(
+        tmp_path: Path, chunk: str, scheduling: str) -> None:
+    """The watchdog waited for the GIL against the stuck code for each system call of its dump;
+    now the main thread waits, at its clock's next tick, until the watchdog has given up."""
+    prog = write_program(tmp_path, STARVING % chunk)
+    argv = [PYTHON, "-m", "tbdump", str(prog)]
+    if scheduling == "real-time":
+        argv = [PYTHON, "-c", _REAL_TIME] + argv[1:]
+    # A hang bound, not a speed limit: the watchdog gives up 6 s after the crash.
+    result = run(argv, tmp_path, base_env(TBDUMP_MAX_SECONDS="1", PYTHONPATH=str(REPO)), timeout=25)
+    if result.returncode == 77:
+        pytest.skip("no real-time scheduling here")
+    assert result.returncode == 1, result
+    assert result.stderr.endswith(b"RuntimeError: starving\nTraceback dumped into: traceback.pkl (capture was still "
+                                  b"running 5 s after its time budget (code in a value kept it from being "
+                                  b"interrupted))\n"), result
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]  # nothing half written
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert (dump.exception.type, dump.frames[-1].name, dump.metadata.partial) == ("RuntimeError", "f", True)
+
+
 def test_a_ctrl_c_whose_capture_never_returns_ends_the_program_with_sigints_status(tmp_path: Path) -> None:
     # The watchdog ends it from its own thread, where Python lets no signal handler be set: it
     # exits 130 as a shell says SIGINT, rather than fail there and dump its own error.
