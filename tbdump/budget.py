@@ -143,6 +143,8 @@ class Clock:
         self._given_up: Set[int] = set()  # idents of the workers whose step outlived its time
         self._switching = HurriedSwitching()
         self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
+        self.abandoned = False  # given up on while the program goes on: see abandon_main_capture
+        self.let_go = Event()   # and its signals handed back
 
     @property
     def interrupted(self) -> Optional[str]:
@@ -250,6 +252,7 @@ class Clock:
         # The program's signals wait for the dump (the caller delivers ``arrived``); a Ctrl-C or
         # SIGTERM ends the capture first.
         self._held.hold(skip=(signal.SIGALRM,))
+        _MAIN_CLOCKS.append(self)
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -259,6 +262,7 @@ class Clock:
         if not self._armed:
             return
         self._armed = False
+        _MAIN_CLOCKS.remove(self)
         unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
         _run_tripped_handlers()
         _drain_alarm()
@@ -292,6 +296,9 @@ class Clock:
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
         self._give_way()
+        if self.abandoned:
+            self.let_go.set()
+            self._held.let_go()  # what it raises (a Ctrl-C's KeyboardInterrupt) lands in the stuck code
         step = self._step_deadline
         if step is None:
             return
@@ -304,13 +311,13 @@ class Clock:
     def _give_way(self) -> None:
         """Wait, in the main thread, while a watchdog gives up on the capture stuck here (see
         Watchdog); its ticks stopped meanwhile, each would take the GIL back for a moment."""
-        giving_up = [watchdog for watchdog in _WATCHDOGS if watchdog.giving_up()]
+        giving_up = [watchdog for watchdog in _WATCHDOGS if watchdog.holds_main()]
         if not giving_up:
             return
         unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
         try:
             for watchdog in giving_up:
-                watchdog.wait_given_up(GIVE_WAY_SECONDS)
+                watchdog.wait_main_let_go(GIVE_WAY_SECONDS)
         finally:
             unpatched.signals.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
 
@@ -326,6 +333,25 @@ class Clock:
         # elsewhere (a greenlet of the program's) the next tick tries again.
         if native.is_hub(current):
             self._greenlet.throw(BudgetExceeded(why))
+
+
+# The clocks of the captures running in the main thread, armed (a value's repr may dump too).
+_MAIN_CLOCKS: List[Clock] = []
+
+
+def abandon_main_capture(seconds: float) -> bool:
+    """Give up on the capture stuck in the main thread while the program goes on (Python's prompt
+    follows the crash): its signals reach the program from its next tick on (a SIGTERM ends it,
+    a Ctrl-C lands in the code that holds the thread), and what it writes if that code ever lets
+    go is thrown away.  Called from the watchdog's thread; whether the main thread acted on it
+    within ``seconds``: stuck in C code, it runs no handler, and no signal but SIGKILL ends it."""
+    clocks = list(_MAIN_CLOCKS)
+    for clock in clocks:
+        clock.abandoned = True
+    for watchdog in list(_WATCHDOGS):
+        watchdog.let_main_go()  # waiting at a tick (Clock._give_way), it acts on it at once
+    # The innermost ticks (a value's repr that dumps too): its handlers stand over the others'.
+    return not clocks or clocks[-1].let_go.wait(seconds)
 
 
 def _run_tripped_handlers() -> None:
@@ -434,7 +460,7 @@ class Watchdog:
     ``seconds`` from now (``finish`` not called by then): code in a value that swallows every
     interruption would otherwise hold it for good.
 
-    From then until give_up returns, the main thread waits at its clock's next tick
+    From then until give_up returns (or lets it go: abandon_main_capture), the main thread waits at its clock's next tick
     (Clock._give_way).  The stuck code keeps the GIL but for the moments of its system calls, and
     a thread waiting for the GIL asks for it only when it has not changed hands for a whole switch
     interval, which each of those moments counts as: the watchdog got it only by winning one, at
@@ -446,7 +472,7 @@ class Watchdog:
         self._due = unpatched.monotonic() + seconds
         self._give_up = give_up
         self._finished = Event()  # the capture returned
-        self._given_up = Event()  # give_up returned
+        self._main_let_go = Event()  # give_up returned, or let the main thread go on
         self._thread = CaptureThread(self._watch)
         _WATCHDOGS.append(self)
 
@@ -456,11 +482,15 @@ class Watchdog:
         self._thread.join()
         _WATCHDOGS.remove(self)
 
-    def giving_up(self) -> bool:
-        return unpatched.monotonic() >= self._due and not self._given_up.wait(0)
+    def holds_main(self) -> bool:
+        """Whether the main thread is to wait for this watchdog now, which gives up."""
+        return unpatched.monotonic() >= self._due and not self._main_let_go.wait(0)
 
-    def wait_given_up(self, seconds: float) -> None:
-        self._given_up.wait(seconds)
+    def wait_main_let_go(self, seconds: float) -> None:
+        self._main_let_go.wait(seconds)
+
+    def let_main_go(self) -> None:
+        self._main_let_go.set()
 
     def _watch(self) -> None:
         try:
@@ -473,7 +503,7 @@ class Watchdog:
             finally:
                 switching.restore()
         finally:
-            self._given_up.set()
+            self.let_main_go()
 
 
 class Abandoned(Exception):

@@ -11,7 +11,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import unpatched
-from .budget import Budgets, Watchdog
+from .budget import Budgets, Watchdog, abandon_main_capture
 from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
@@ -207,7 +207,10 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     signals held while the dump was written are delivered after the report, and what the
     program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
     ``prompt``: Python's prompt follows this crash of the main thread, the session going on:
-    the held signals are delivered too (see _deliver_at_prompt).
+    the held signals are delivered too (see _deliver_at_prompt), and a capture that hangs is
+    given up on with its minimal dump but ends nothing: the prompt comes back if the code that
+    holds the thread ever lets go, and the signals held from then on reach the program (unless
+    that thread is stuck in C code, which runs no signal handler: ``end`` ends it then).
     """
     target = DumpTarget.of(filename)
 
@@ -231,18 +234,23 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         return dumped_line(shown(), why) + "\n"
 
     held: List[int] = []
+    given_up: List[Optional[str]] = []  # the watchdog's dump (None: not written), once it gave up
     watchdog: Optional[Watchdog] = None
     if end is not None:
         def give_up() -> None:
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
+            written: Optional[str] = None
             try:
-                write_minimal(exc, where, why, key, redaction)
+                written = write_minimal(exc, where, why, key, redaction)
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
             remove_unfinished()  # the stuck capture's half-written file
-            end()
+            given_up.append(written)
+            # At a prompt the session goes on if the code holding the main thread ever lets go.
+            if not (prompt and abandon_main_capture(GIVE_UP_SECONDS)):
+                end()
         try:
             watchdog = Watchdog((budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS, give_up)
         except BaseException:
@@ -268,6 +276,10 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # Gone before the program ends: a daemon thread left holding the exception
             # would keep its frames' objects alive through shutdown (no __del__ runs).
             watchdog.finish()
+    if given_up:
+        # Said by the watchdog; the signals held since were delivered as capture was abandoned.
+        _deliver_at_prompt(held)
+        return given_up[0]
     say(message, dumped=path is not None)
     if end is None:
         deliver(held)

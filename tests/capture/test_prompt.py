@@ -96,3 +96,70 @@ def test_a_sigterm_handlers_exit_while_a_typed_lines_crash_is_dumped_ends_the_se
     proc = _python_i(workdir, [], ["import signal, sys", handler, SET_UP, "work(signal.SIGTERM)", "print('alive')"])
     assert proc.returncode == 3 and proc.stdout == "", proc
     assert _dumped(proc.stderr) == ["traceback.pkl"] and "Error in sys.excepthook" not in proc.stderr, proc.stderr
+
+
+# A value whose repr swallows every interruption of capture (as tests/hostile's Stubborn), until
+# the watchdog has given up on it and written its dump: it then sends its process a signal, once,
+# and lets go of the thread at a KeyboardInterrupt.  The loop in a loop: an interruption landing
+# between an except and its loop's next turn leaves the inner loop only.
+STUBBORN = """
+import os
+
+class Stubborn:
+    def __init__(self, signum):
+        self.signum = signum
+
+    def __repr__(self):
+        while True:
+            try:
+                while True:
+                    try:
+                        if self.signum and os.path.exists("traceback.pkl"):
+                            signum, self.signum = self.signum, None
+                            os.kill(os.getpid(), signum)
+                        sum(range(10 ** 5))
+                    except KeyboardInterrupt:
+                        return "Stubborn()"
+                    except BaseException:
+                        pass
+            except KeyboardInterrupt:
+                return "Stubborn()"
+            except BaseException:
+                pass
+
+def stuck(signum):
+    stubborn = Stubborn(signum)
+    return 1 / 0
+"""
+
+GAVE_UP = "Traceback dumped into: traceback.pkl (capture was still running 5 s after its time budget"
+
+
+def _stuck_prompt(workdir: Path, signame: str) -> subprocess.CompletedProcess:
+    write(workdir / "stubborn.py", STUBBORN)
+    lines = ["import signal, tbdump; from stubborn import stuck; tbdump.set_excepthook()", "x = 42",
+             "stuck(signal.%s)" % signame, "print('alive', x)"]
+    return run([PYTHON, "-q", "-i"], workdir, {"TBDUMP_MAX_SECONDS": "1"}, stdin="\n".join(lines) + "\n")
+
+
+def test_a_capture_that_hangs_at_the_prompt_is_given_up_on_and_the_session_goes_on_once_the_code_lets_go(
+        workdir: Path) -> None:
+    """The watchdog ended the process after the minimal dump, as for a program's last crash: the
+    session, its names and all, was lost.  Now the prompt comes back once the stuck code lets go
+    of the thread, here at the Ctrl-C that capture no longer holds."""
+    proc = _stuck_prompt(workdir, "SIGINT")
+    assert proc.returncode == 0 and proc.stdout == "alive 42\n", proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    assert "Error in sys.excepthook" not in proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+    assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "traceback.pkl"]
+
+
+def test_a_sigterm_ends_a_prompt_whose_capture_was_given_up_on(workdir: Path) -> None:
+    """Stuck for good, the session ends as any other would: by SIGTERM (a closed terminal's SIGHUP
+    alike), which capture no longer holds, and no temporary file is left."""
+    proc = _stuck_prompt(workdir, "SIGTERM")
+    assert proc.returncode == -signal.SIGTERM and proc.stdout == "", proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "traceback.pkl"]
