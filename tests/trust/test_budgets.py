@@ -9,8 +9,8 @@ import pytest
 
 import tbdump
 
-from ..hostile.harness import (PYTHON, REPO, SWALLOWS_EVERY_INTERRUPTION, base_env, load_fresh, members, run,
-                               run_tbdump, write_program)
+from ..hostile.harness import (PYTHON, REPO, SWALLOWS_EVERY_INTERRUPTION, base_env, load_fresh, members,
+                               real_time, run, run_tbdump, skip_without_real_time, write_program)
 
 
 def test_repr_that_sleeps_10s_is_cut_by_the_time_budget(tmp_path: Path) -> None:
@@ -155,20 +155,6 @@ def f():
 f()
 """
 
-# Runs the rest of its command line on one CPU at a real-time priority, where the main thread,
-# computing, never lets another thread of its process run unless it waits: the watchdog's thread
-# got no CPU, as on a machine loaded enough, and the program never ended.  77 where it may not.
-_REAL_TIME = """if 1:
-    import os, sys
-    try:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
-    except (AttributeError, PermissionError):
-        sys.exit(77)
-    os.execv(sys.executable, [sys.executable] + sys.argv[1:])
-"""
-
-
 @pytest.mark.parametrize("scheduling", ["shared", "real-time"])
 @pytest.mark.parametrize("chunk", ["10 ** 3", "10 ** 5", "10 ** 6"])
 def test_a_value_that_swallows_every_interruption_is_given_up_on_however_its_thread_keeps_the_gil(
@@ -178,11 +164,10 @@ def test_a_value_that_swallows_every_interruption_is_given_up_on_however_its_thr
     prog = write_program(tmp_path, STARVING % chunk)
     argv = [PYTHON, "-m", "tbdump", str(prog)]
     if scheduling == "real-time":
-        argv = [PYTHON, "-c", _REAL_TIME] + argv[1:]
+        argv = real_time(argv)
     # A hang bound, not a speed limit: the watchdog gives up 6 s after the crash.
     result = run(argv, tmp_path, base_env(TBDUMP_MAX_SECONDS="1", PYTHONPATH=str(REPO)), timeout=25)
-    if result.returncode == 77:
-        pytest.skip("no real-time scheduling here")
+    skip_without_real_time(result.returncode)
     assert result.returncode == 1, result
     assert result.stderr.endswith(b"RuntimeError: starving\nTraceback dumped into: traceback.pkl (capture was still "
                                   b"running 5 s after its time budget (code in a value kept it from being "
