@@ -15,7 +15,7 @@ import pytest
 import tbdump
 from ..conftest import PYTHON, run, write
 from ..hostile.harness import real_time, skip_without_real_time
-from .test_ipython import PRESSED
+from .test_ipython import GAVE_UP, PRESSED, STUBBORN
 
 # A crash whose dump reads ``pressed``, whose repr then sends the process its signal.
 CRASH = """
@@ -97,43 +97,6 @@ def test_a_sigterm_handlers_exit_while_a_typed_lines_crash_is_dumped_ends_the_se
     proc = _python_i(workdir, [], ["import signal, sys", handler, SET_UP, "work(signal.SIGTERM)", "print('alive')"])
     assert proc.returncode == 3 and proc.stdout == "", proc
     assert _dumped(proc.stderr) == ["traceback.pkl"] and "Error in sys.excepthook" not in proc.stderr, proc.stderr
-
-
-# A value whose repr swallows every interruption of capture (as tests/hostile's Stubborn), until
-# the watchdog has given up on it and written its dump: it then sends its process a signal, once,
-# and lets go of the thread at a KeyboardInterrupt.  The loop in a loop: an interruption landing
-# between an except and its loop's next turn leaves the inner loop only.
-STUBBORN = """
-import os
-
-class Stubborn:
-    def __init__(self, signum):
-        self.signum = signum
-
-    def __repr__(self):
-        while True:
-            try:
-                while True:
-                    try:
-                        if self.signum and os.path.exists("traceback.pkl"):
-                            signum, self.signum = self.signum, None
-                            os.kill(os.getpid(), signum)
-                        sum(range(10 ** 5))
-                    except KeyboardInterrupt:
-                        return "Stubborn()"
-                    except BaseException:
-                        pass
-            except KeyboardInterrupt:
-                return "Stubborn()"
-            except BaseException:
-                pass
-
-def stuck(signum):
-    stubborn = Stubborn(signum)
-    return 1 / 0
-"""
-
-GAVE_UP = "Traceback dumped into: traceback.pkl (capture was still running 5 s after its time budget"
 
 
 def _stuck_prompt(workdir: Path, signame: str, scheduling: str) -> subprocess.CompletedProcess:
