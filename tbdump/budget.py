@@ -78,8 +78,40 @@ def lock_wait(seconds: float) -> float:
     return min(max(seconds, 0), _thread.TIMEOUT_MAX)
 
 
-# The switch interval while capture's steps cross between threads (Clock._hurry_switching).
+# The switch interval while capture's steps cross between threads, or a watchdog gives up (HurriedSwitching).
 HANDOFF_INTERVAL = 0.0001
+
+
+class HurriedSwitching:
+    """Hand the GIL round faster, from ``hurry`` to ``restore``: while capture runs outside the
+    main thread, or a watchdog gives up on one stuck in it.
+
+    Capture's steps go to a worker thread and back (run_isolated), and a watchdog's dump makes
+    system calls: each hand-over waits for the GIL, which a thread of the program that computes
+    keeps for a whole switch interval (5 ms by default) at a time, and every other such thread
+    may be given it first.
+    """
+
+    def __init__(self) -> None:
+        self._switching: Optional[Tuple[float, float]] = None  # (program's, ours) switch intervals
+
+    def hurry(self) -> None:
+        program = sys.getswitchinterval()
+        if program <= HANDOFF_INTERVAL:  # the program's own, or a capture's in another thread
+            return
+        sys.setswitchinterval(HANDOFF_INTERVAL)
+        self._switching = (program, sys.getswitchinterval())
+
+    def restore(self) -> None:
+        """The program's switch interval back, unless it set one of its own meanwhile."""
+        if self._switching is None:
+            return
+        program, ours = self._switching
+        self._switching = None
+        if sys.getswitchinterval() == ours:
+            # Kept in whole microseconds, set by truncating seconds * 1e6: the value read is
+            # given back from the middle of its microsecond (as read, 86 us would set 85).
+            sys.setswitchinterval((round(program * 1e6) + 0.5) / 1e6)
 
 
 class Clock:
@@ -109,8 +141,10 @@ class Clock:
         self._armed_at = 0.0
         self._worker: Optional[_Worker] = None
         self._given_up: Set[int] = set()  # idents of the workers whose step outlived its time
-        self._switching: Optional[Tuple[float, float]] = None  # (program's, ours) switch intervals
+        self._switching = HurriedSwitching()
         self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
+        self.abandoned = False  # given up on while the program goes on: see abandon_main_capture
+        self.let_go = Event()   # and its signals handed back
 
     @property
     def interrupted(self) -> Optional[str]:
@@ -201,7 +235,7 @@ class Clock:
 
     def start(self) -> None:
         if not native.in_main_thread():
-            self._hurry_switching()
+            self._switching.hurry()
             return
         # Alarms land in the main OS thread: under gevent or eventlet, they bound the capture of
         # every greenlet's crash, a patched threading.Thread's too.
@@ -218,15 +252,17 @@ class Clock:
         # The program's signals wait for the dump (the caller delivers ``arrived``); a Ctrl-C or
         # SIGTERM ends the capture first.
         self._held.hold(skip=(signal.SIGALRM,))
+        _MAIN_CLOCKS.append(self)
 
     def stop(self) -> None:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
-        self._restore_switching()
+        self._switching.restore()
         if not self._armed:
             return
         self._armed = False
+        _MAIN_CLOCKS.remove(self)
         unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
         _run_tripped_handlers()
         _drain_alarm()
@@ -249,30 +285,6 @@ class Clock:
             left = interval - (-left % interval)  # the next of its periods
         unpatched.signals.setitimer(signal.ITIMER_REAL, left, interval)
 
-    def _hurry_switching(self) -> None:
-        """Hand the GIL round faster while capture runs outside the main thread.
-
-        Its steps go to a worker thread and back (run_isolated): each hand-over waits for the
-        GIL, which a thread of the program that computes keeps for a whole switch interval
-        (5 ms by default) at a time, and every other such thread may be given it first.
-        """
-        program = sys.getswitchinterval()
-        if program <= HANDOFF_INTERVAL:  # the program's own, or a capture's in another thread
-            return
-        sys.setswitchinterval(HANDOFF_INTERVAL)
-        self._switching = (program, sys.getswitchinterval())
-
-    def _restore_switching(self) -> None:
-        """The program's switch interval back, unless it set one of its own meanwhile."""
-        if self._switching is None:
-            return
-        program, ours = self._switching
-        self._switching = None
-        if sys.getswitchinterval() == ours:
-            # Kept in whole microseconds, set by truncating seconds * 1e6: the value read is
-            # given back from the middle of its microsecond (as read, 86 us would set 85).
-            sys.setswitchinterval((round(program * 1e6) + 0.5) / 1e6)
-
     def _on_stop(self, signum: int) -> None:
         self.expired = True
         # A value's step or record ends now; capture then ends within a moment, so a second
@@ -283,6 +295,10 @@ class Clock:
                 self._raise_in_capture(_INTERRUPTED % self.stopped_by)
 
     def _on_alarm(self, signum: int, frame: Optional[FrameType]) -> None:
+        self._give_way()
+        if self.abandoned:
+            self.let_go.set()
+            self._held.let_go()  # what it raises (a Ctrl-C's KeyboardInterrupt) lands in the stuck code
         step = self._step_deadline
         if step is None:
             return
@@ -291,6 +307,19 @@ class Clock:
             self.expired = True
         if now > step:
             self._raise_in_capture("time budget")
+
+    def _give_way(self) -> None:
+        """Wait, in the main thread, while a watchdog gives up on the capture stuck here (see
+        Watchdog); its ticks stopped meanwhile, each would take the GIL back for a moment."""
+        giving_up = [watchdog for watchdog in _WATCHDOGS if watchdog.holds_main()]
+        if not giving_up:
+            return
+        unpatched.signals.setitimer(signal.ITIMER_REAL, 0, 0)
+        try:
+            for watchdog in giving_up:
+                watchdog.wait_main_let_go(GIVE_WAY_SECONDS)
+        finally:
+            unpatched.signals.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
 
     def _raise_in_capture(self, why: str) -> None:
         """End the step in progress, from a signal handler."""
@@ -304,6 +333,25 @@ class Clock:
         # elsewhere (a greenlet of the program's) the next tick tries again.
         if native.is_hub(current):
             self._greenlet.throw(BudgetExceeded(why))
+
+
+# The clocks of the captures running in the main thread, armed (a value's repr may dump too).
+_MAIN_CLOCKS: List[Clock] = []
+
+
+def abandon_main_capture(seconds: float) -> bool:
+    """Give up on the capture stuck in the main thread while the program goes on (Python's prompt
+    follows the crash): its signals reach the program from its next tick on (a SIGTERM ends it,
+    a Ctrl-C lands in the code that holds the thread), and what it writes if that code ever lets
+    go is thrown away.  Called from the watchdog's thread; whether the main thread acted on it
+    within ``seconds``: stuck in C code, it runs no handler, and no signal but SIGKILL ends it."""
+    clocks = list(_MAIN_CLOCKS)
+    for clock in clocks:
+        clock.abandoned = True
+    for watchdog in list(_WATCHDOGS):
+        watchdog.let_main_go()  # waiting at a tick (Clock._give_way), it acts on it at once
+    # The innermost ticks (a value's repr that dumps too): its handlers stand over the others'.
+    return not clocks or clocks[-1].let_go.wait(seconds)
 
 
 def _run_tripped_handlers() -> None:
@@ -399,6 +447,63 @@ class Event:
             return False
         self._lock.release()
         return True
+
+
+# The longest the main thread waits at a tick for a watchdog's give-up, which may need it: the
+# stuck code may have been stopped holding a lock the give-up takes (sys.stderr's, to say it).
+GIVE_WAY_SECONDS = 1.0
+_WATCHDOGS: List["Watchdog"] = []  # those watching a capture in the main thread
+
+
+class Watchdog:
+    """A daemon thread that calls ``give_up`` if a capture in the main thread is still running
+    ``seconds`` from now (``finish`` not called by then): code in a value that swallows every
+    interruption would otherwise hold it for good.
+
+    From then until give_up returns (or lets it go: abandon_main_capture), the main thread waits at its clock's next tick
+    (Clock._give_way).  The stuck code keeps the GIL but for the moments of its system calls, and
+    a thread waiting for the GIL asks for it only when it has not changed hands for a whole switch
+    interval, which each of those moments counts as: the watchdog got it only by winning one, at
+    each system call of its dump, and a loaded machine took 30 s and more to give up.  The give-up
+    runs with the switch interval hurried too, against the program's threads that compute.
+    """
+
+    def __init__(self, seconds: float, give_up: Callable[[], None]) -> None:
+        self._due = unpatched.monotonic() + seconds
+        self._give_up = give_up
+        self._finished = Event()  # the capture returned
+        self._main_let_go = Event()  # give_up returned, or let the main thread go on
+        self._thread = CaptureThread(self._watch)
+        _WATCHDOGS.append(self)
+
+    def finish(self) -> None:
+        """The capture returned: the watchdog ends (once given up, if it had begun to)."""
+        self._finished.set()
+        self._thread.join()
+        _WATCHDOGS.remove(self)
+
+    def holds_main(self) -> bool:
+        """Whether the main thread is to wait for this watchdog now, which gives up."""
+        return unpatched.monotonic() >= self._due and not self._main_let_go.wait(0)
+
+    def wait_main_let_go(self, seconds: float) -> None:
+        self._main_let_go.wait(seconds)
+
+    def let_main_go(self) -> None:
+        self._main_let_go.set()
+
+    def _watch(self) -> None:
+        try:
+            if self._finished.wait(self._due - unpatched.monotonic()):
+                return
+            switching = HurriedSwitching()
+            switching.hurry()
+            try:
+                self._give_up()
+            finally:
+                switching.restore()
+        finally:
+            self.let_main_go()
 
 
 class Abandoned(Exception):

@@ -51,6 +51,13 @@ class HeldSignals:
             signal.signal(signum, handler)
         self._handlers.clear()
 
+    def let_go(self) -> None:
+        """Hold no longer, in the main thread: the handlers back and the signals that arrived
+        delivered now, as if the dump were written."""
+        self.release()
+        arrived, self.arrived[:] = list(self.arrived), []
+        deliver(arrived)
+
     def _arrive(self, signum: int, frame: Optional[FrameType]) -> None:
         if signum not in self.arrived:  # as Python runs a handler once for signals that came at once
             self.arrived.append(signum)

@@ -12,7 +12,7 @@ import types
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Union
 
 from . import unpatched
-from .budget import Budgets, CaptureThread, Event
+from .budget import Budgets, Watchdog, abandon_main_capture
 from .capture import type_display
 from .chain import set_slot
 from .container import remove_unfinished
@@ -21,6 +21,7 @@ from .heldsignals import deliver
 from .ipythonshell import follow_cells
 from .loaded import loaded
 from .model import not_captured
+from .native import in_main_thread
 from .placeholder import Placeholder
 from .prompt import prompt_follows, prompt_running
 from .redaction import Redaction
@@ -287,7 +288,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                  redaction: Optional[Redaction] = None, key: Optional[Key] = None,
                  end: Optional[Callable[[], None]] = None, other_threads: bool = True,
                  python_report: Optional[Callable[[], None]] = None, above_handler: bool = True,
-                 prompt: bool = False) -> Optional[str]:
+                 goes_on: Optional[Callable[[List[int]], None]] = None, latest: bool = False) -> Optional[str]:
     """Dump ``exc`` and say so on stderr as the seed README shows; raises nothing of its own.
 
     ``summary=False`` leaves out the exception line (when a traceback was printed);
@@ -301,12 +302,18 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     swallow in a loop; if capture is still running GIVE_UP_SECONDS past its time
     budget, a minimal dump is written instead and ``end`` is called from another
     thread, so the program ends as it would have rather than hang.
-    Without ``end`` the program goes on (an IPython cell's crash, a gevent greenlet's): the
-    signals held while the dump was written are delivered after the report, and what the
-    program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever raises.
-    ``prompt``: a prompt follows this crash of the main thread, the session going on
-    (Python's, or IPython's after a cell): its dumps are the session's latest (see
-    DumpTarget.claim); at Python's, the held signals are delivered too (see _deliver_at_prompt).
+    Without ``end`` the program goes on (a thread's crash, captured in its own OS thread, which
+    leaves a hung value behind): the signals held while the dump was written are delivered after the report,
+    and what the program's handlers raise then (a Ctrl-C's KeyboardInterrupt) is all this ever
+    raises.
+    ``goes_on``: the program goes on after this crash of the main thread (Python's prompt
+    follows, IPython's next cell, gevent's other greenlets): how the held signals are delivered
+    then (deliver_at_prompt, or deliver, which raises what they raise), and a capture that hangs
+    is given up on with its minimal dump but ends nothing: the program goes on if the code that
+    holds the thread ever lets go, and the signals held from then on reach the program (unless
+    that thread is stuck in C code, which runs no signal handler: ``end`` ends it then).
+    ``latest``: a person makes these crashes one at a time (a line typed at a prompt, an
+    IPython cell): past the bound the session's latest dumps are kept (see DumpTarget.claim).
     """
     target = DumpTarget.of(filename)
 
@@ -319,7 +326,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         else:
             stderr_write((exception_summary(exc) if summary else "") + message)
 
-    claim = target.claim(latest=prompt)
+    claim = target.claim(latest=latest)
     if claim is None:
         root, ext = os.path.splitext(target.given)
         say("tbdump: not dumped: %d crashes of this run have dumped into %s.*%s already\n"
@@ -331,26 +338,26 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         return dumped_line(shown(), why) + "\n"
 
     held: List[int] = []
-    done = Event()
-    watchdog: Optional[CaptureThread] = None
+    given_up: List[Optional[str]] = []  # the watchdog's dump (None: not written), once it gave up
+    watchdog: Optional[Watchdog] = None
     if end is not None:
-        limit = (budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS
-
         def give_up() -> None:
-            if done.wait(limit):
-                return
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
+            written: Optional[str] = None
             try:
-                write_minimal(exc, where, why, key, redaction)
+                written = write_minimal(exc, where, why, key, redaction)
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
             remove_unfinished()  # the stuck capture's half-written file
-            remove_held()  # the names other threads' crashes wait to dump into
-            end()
+            given_up.append(written)
+            # At a prompt the session goes on if the code holding the main thread ever lets go.
+            if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
+                remove_held()  # the names other threads' crashes wait to dump into
+                end()
         try:
-            watchdog = CaptureThread(give_up)
+            watchdog = Watchdog((budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS, give_up)
         except BaseException:
             # Out of memory (a MemoryError's crash) or of threads: capture goes on without
             # its watchdog rather than lose the dump.
@@ -370,21 +377,21 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err)
     finally:
-        done.set()
         if watchdog is not None:
             # Gone before the program ends: a daemon thread left holding the exception
             # would keep its frames' objects alive through shutdown (no __del__ runs).
-            watchdog.join()
+            watchdog.finish()
     claim.done()
-    say(message, dumped=path is not None)
+    if not given_up:  # else said by the watchdog, the signals held since delivered as capture was abandoned
+        say(message, dumped=path is not None)
     if end is None:
         deliver(held)
-    elif prompt:
-        _deliver_at_prompt(held)
-    return path
+    elif goes_on is not None:
+        goes_on(held)
+    return given_up[0] if given_up else path
 
 
-def _deliver_at_prompt(signums: List[int]) -> None:
+def deliver_at_prompt(signums: List[int]) -> None:
     """Deliver the signals held while a crash was dumped, Python's prompt to follow: SIGTERM's
     default action ends the session as it would have.  What a handler raises (a Ctrl-C's
     KeyboardInterrupt) is said as the prompt ends a line's traceback, for raised out of
@@ -411,6 +418,13 @@ def _not_dumped(err: BaseException) -> str:
     # A bare "MemoryError" as Python names it, not "MemoryError: ".
     what = "%s: %s" % (type(err).__name__, text) if text else type(err).__name__
     return "tbdump: failed to dump traceback (%s)\n" % what
+
+
+def going_on(exc: BaseException) -> Dict[str, Any]:
+    """report_crash's options for a crash the program goes on from, captured in the main OS thread
+    (an IPython cell's, a gevent greenlet's): a capture that hangs there is given up on, and what
+    the signals held for it raise (the kernel's interrupt) comes out of report_crash."""
+    return {"end": end_uncaught(exc), "goes_on": deliver}
 
 
 def end_uncaught(exc: BaseException) -> Callable[[], None]:
@@ -497,7 +511,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
-                     prompt=prompt_follows(), **options)
+                     goes_on=deliver_at_prompt if prompt_follows() else None,
+                     latest=prompt_follows(), **options)
 
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead
@@ -505,9 +520,10 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
 
     def cell_crash(exc: BaseException, ipython_codes: Iterable[types.CodeType]) -> None:
         # After IPython's own traceback, whatever ``replace``: a cell's output is all a
-        # notebook keeps of its crash.  The session goes on.
+        # notebook keeps of its crash.  The session goes on, and what the signals held for the
+        # dump raise (the kernel's interrupt) IPython shows as a cell's exception.
         report_crash(exc, target, summary=False, silent=silent, skip_codes=ipython_codes, above_handler=False,
-                     prompt=True, **options)
+                     latest=True, **going_on(exc), **options)
     follow_cells(Hook(cell_crash, "report of an IPython cell's crash"))
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
@@ -528,14 +544,18 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
         if not replace:
             previous(args)
         exc = args.exc_value if args.exc_value is not None else args.exc_type()
-        report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **options)
+        # Under gevent or eventlet a thread is a greenlet of the main OS thread, as capture then.
+        hangs = going_on(exc) if in_main_thread() else {}
+        report_crash(exc, target, thread=args.thread, summary=replace, silent=silent, **hangs, **options)
 
     def greenlet_crash(exc: BaseException, as_gevent: Callable[[], None]) -> None:
         # A gevent greenlet's crash is a thread's: its "... failed with ..." report is
-        # Python's "Exception in thread", which replace leaves out.
+        # Python's "Exception in thread", which replace leaves out.  Yet its capture runs in the
+        # main thread, where a value may hang it: given up on, the program goes on as at a prompt.
         if not replace:
             as_gevent()
-        report_crash(exc, target, summary=replace, silent=silent, python_report=as_gevent, **options)
+        report_crash(exc, target, summary=replace, silent=silent, python_report=as_gevent, **going_on(exc),
+                     **options)
 
     threading.excepthook = Hook(thread_excepthook, "threading.excepthook")
     follow_greenlets(Hook(greenlet_crash, "report of a gevent greenlet's crash"))

@@ -20,7 +20,7 @@ from .sources import remember_source
 from .chain import set_slot
 from .command import prog_name, quiet_interrupt, version_line
 from .container import MAGIC
-from .hooks import (DumpTarget, end_uncaught, follow_processes, print_python_traceback, report_crash,
+from .hooks import (DumpTarget, deliver_at_prompt, end_uncaught, follow_processes, print_python_traceback, report_crash,
                     run_by_runner, set_thread_excepthook)
 from .dillimport import release_main
 from .importframes import only_import_machinery
@@ -348,7 +348,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             print_python_traceback(exc)
         end = end_uncaught(exc)
         report_crash(exc, target, skip_codes=skip, summary=not opts.traceback and exit_code == 1, end=end,
-                     other_threads=opts.other_threads, prompt=inspecting(),
+                     other_threads=opts.other_threads, goes_on=deliver_at_prompt if inspecting() else None,
                      # Python's report of the crash: the program's hook has made it already.
                      python_report=(lambda: None) if program_hook else None)
         release_main(interpreter_main)

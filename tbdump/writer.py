@@ -217,6 +217,10 @@ def _write(exc: BaseException, path: str, budgets: Budgets, redaction: Redaction
     try:
         stopped_by = _write_timed(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,
                                   other_threads, log, clock)
+    except BaseException:
+        if clock.abandoned:  # its temporary file removed: no fallback over the watchdog's dump
+            raise DumpWriteError(path, "capture given up on") from None
+        raise
     finally:
         clock.stop()
     if clock.arrived:

@@ -20,6 +20,7 @@ import pytest
 import tbdump
 from ..conftest import REPO, cached_venv
 from ..hostile.harness import SWALLOWS_EVERY_INTERRUPTION
+from .test_ipython import GAVE_UP, STUBBORN
 
 REQUIREMENTS = Path(__file__).with_name("gevent-requirements.txt")
 BUDGET = 2.0
@@ -274,6 +275,32 @@ def test_a_greenlets_crash_is_dumped_as_a_threads_and_the_program_goes_on(
     assert (dump.exception.type, dump.exception.message) == ("KeyError", "'in greenlet'")
     assert dump.frames[-1].name == "work" and dump.frames[-1].variables["kept"].repr == "[1, 2]"
 
+
+# A crash the program goes on from, in a greenlet of the main OS thread: gevent's, or a patched thread's.
+GREENLET_CRASHES = {
+    ("gevent", "greenlet"): "import gevent\ngevent.spawn(stuck, signal.%s).join()",
+    ("gevent", "thread"): "import threading\nt = threading.Thread(target=stuck, args=(signal.%s,)); t.start(); t.join()",
+    ("eventlet", "thread"): "import threading\nt = threading.Thread(target=stuck, args=(signal.%s,)); t.start(); t.join()",
+}
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("library, crashing", list(GREENLET_CRASHES))
+def test_a_greenlets_crash_whose_capture_hangs_is_given_up_on_and_signals_reach_the_stuck_code(
+        tmp_path: Path, python: Path, name: str, library: str, crashing: str) -> None:
+    """The program goes on after a greenlet's crash, so its capture ran with no watchdog: a value
+    whose repr swallows every interruption hung the process for good, deaf to Ctrl-C and SIGTERM,
+    with no dump.  Now, as at a prompt, the watchdog writes its dump and hands the signals back:
+    the interrupt lands in the stuck code, which lets go (the program goes on), or SIGTERM ends it."""
+    (tmp_path / "stubborn.py").write_text(STUBBORN)
+    args = program(tmp_path, library, "excepthook", "import signal\nfrom stubborn import stuck",
+                   GREENLET_CRASHES[library, crashing] % name, "print('main goes on')")
+    ran = run(python, args, tmp_path, budget=1)
+    ended = {"SIGINT": (0, "main goes on\n"), "SIGTERM": (-signal.SIGTERM, "")}[name]
+    assert (ran.returncode, ran.stdout) == ended and ran.stderr.count("Traceback dumped into") == 1, ran
+    assert "ZeroDivisionError: division by zero\n" + GAVE_UP in ran.stderr, ran
+    assert tbdump.load(tmp_path / "traceback.pkl", objects=False).exception.type == "ZeroDivisionError"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "stubborn.py", "traceback.pkl"]
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
 def test_a_signal_while_a_greenlets_crash_is_dumped_has_its_effect_once_the_dump_is_written(

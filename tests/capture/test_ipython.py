@@ -204,6 +204,43 @@ class Pressed:
 """
 
 
+# A value whose repr swallows every interruption of capture (as tests/hostile's Stubborn), until
+# the watchdog has given up on it and written its dump: it then sends its process a signal, once,
+# and lets go of the thread at a KeyboardInterrupt.  The loop in a loop: an interruption landing
+# between an except and its loop's next turn leaves the inner loop only.
+STUBBORN = """
+import os
+
+class Stubborn:
+    def __init__(self, signum):
+        self.signum = signum
+
+    def __repr__(self):
+        while True:
+            try:
+                while True:
+                    try:
+                        if self.signum and os.path.exists("traceback.pkl"):
+                            signum, self.signum = self.signum, None
+                            os.kill(os.getpid(), signum)
+                        sum(range(10 ** 5))
+                    except KeyboardInterrupt:
+                        return "Stubborn()"
+                    except BaseException:
+                        pass
+            except KeyboardInterrupt:
+                return "Stubborn()"
+            except BaseException:
+                pass
+
+def stuck(signum):
+    stubborn = Stubborn(signum)
+    return 1 / 0
+"""
+
+GAVE_UP = "Traceback dumped into: traceback.pkl (capture was still running 5 s after its time budget"
+
+
 def test_sigterm_while_a_cells_crash_is_dumped_ends_ipython_once_the_dump_is_written(
         tmp_path: Path, venv_bin: Path) -> None:
     """A kernel manager's or a container's SIGTERM: it was held for the dump, then dropped, and the
@@ -243,3 +280,50 @@ def test_an_interrupt_while_a_cells_crash_is_dumped_is_shown_and_the_notebook_go
     assert outputs[4] == plain[4] + [stderr_output(later.group(0))]
     assert tbdump.load(tmp_path / "traceback.pkl").metadata.partial
     assert tbdump.load(tmp_path / later.group(1)).exception.type == "IndexError"
+
+
+def _stuck_ipython(tmp_path: Path, venv_bin: Path, signame: str) -> Any:
+    """Lines typed at IPython's prompt: a crash holding a value whose repr swallows every
+    interruption (STUBBORN), capture's time budget 1 s."""
+    write(tmp_path / "stubborn.py", STUBBORN)
+    lines = ["import signal, tbdump; from stubborn import stuck; tbdump.set_excepthook()", "x = 42",
+             "stuck(signal.%s)" % signame, "print('alive', x)"]
+    return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
+               env=dict(ipython_env(tmp_path), TBDUMP_MAX_SECONDS="1"), stdin="\n".join(lines) + "\n", timeout=120)
+
+
+def test_a_capture_that_hangs_at_ipythons_prompt_is_given_up_on_and_the_session_goes_on_once_the_code_lets_go(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """A cell's crash was dumped with no watchdog: the session hung for good, deaf to Ctrl-C, which
+    capture held.  Now, as at Python's prompt, the watchdog writes its minimal dump, hands the
+    signals back, and the prompt comes back, its names kept, once the stuck code lets go (here at
+    the Ctrl-C)."""
+    proc = _stuck_ipython(tmp_path, venv_bin, "SIGINT")
+    assert proc.returncode == 0 and "alive 42" in proc.stdout and "ZeroDivisionError" in proc.stdout, proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ipython", "stubborn.py", "traceback.pkl"]
+
+
+def test_a_sigterm_ends_ipython_whose_capture_was_given_up_on(tmp_path: Path, venv_bin: Path) -> None:
+    """Stuck for good, the session ends as without tbdump: by SIGTERM, which capture no longer holds."""
+    proc = _stuck_ipython(tmp_path, venv_bin, "SIGTERM")
+    assert proc.returncode == -signal.SIGTERM and "alive" not in proc.stdout, proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ipython", "stubborn.py", "traceback.pkl"]
+
+
+def test_a_kernel_whose_capture_hangs_runs_the_next_cell_once_the_interrupt_reaches_the_stuck_code(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """The kernel's interrupt (a notebook's stop button, nbclient's timeout) was held by the capture
+    that hung: the kernel never answered again.  Now the watchdog's dump is said in the cell's
+    output, the interrupt lands in the stuck code, and the notebook goes on."""
+    write(tmp_path / "stubborn.py", STUBBORN)
+    cells = ["import tbdump; from tbdump.budget import Budgets; tbdump.set_excepthook(budgets=Budgets(max_seconds=1))",
+             "import signal; from stubborn import stuck\nx = 42", "stuck(signal.SIGINT)", "print('next cell', x)"]
+    outputs = execute_notebook(venv_bin, tmp_path, cells)
+    error, said = outputs[2]
+    assert error["ename"] == "ZeroDivisionError" and said["name"] == "stderr" and said["text"].startswith(GAVE_UP)
+    assert outputs[3] == [{"output_type": "stream", "name": "stdout", "text": "next cell 42\n"}]
+    assert tbdump.load(tmp_path / "traceback.pkl").metadata.partial

@@ -16,7 +16,8 @@ import pytest
 
 import tbdump
 from ..conftest import PYTHON, env_for_child, run, write
-from .test_ipython import PRESSED
+from ..hostile.harness import real_time, skip_without_real_time
+from .test_ipython import GAVE_UP, PRESSED, STUBBORN
 
 # A crash whose dump reads ``pressed``, whose repr then sends the process its signal.
 CRASH = """
@@ -159,3 +160,45 @@ def test_a_sessions_crashes_past_the_bound_keep_the_latest_dumps(workdir: Path) 
     for n, name in enumerate(said):
         if name in kept:
             assert tbdump.load(workdir / name).exception.message == str(n), name
+
+
+def _stuck_prompt(workdir: Path, signame: str, scheduling: str) -> subprocess.CompletedProcess:
+    """Under plain scheduling, or on one CPU at a real-time priority (where the watchdog, starved of
+    the GIL by the stuck code, never gave up: the test hit its hang bound)."""
+    write(workdir / "stubborn.py", STUBBORN)
+    lines = ["import signal, tbdump; from stubborn import stuck; tbdump.set_excepthook()", "x = 42",
+             "stuck(signal.%s)" % signame, "print('alive', x)"]
+    argv = [PYTHON, "-q", "-i"]
+    # A hang bound, not a speed limit: the watchdog gives up 6 s after the crash.
+    proc = run(real_time(argv) if scheduling == "real-time" else argv, workdir, {"TBDUMP_MAX_SECONDS": "1"},
+               stdin="\n".join(lines) + "\n", timeout=25)
+    skip_without_real_time(proc.returncode)
+    return proc
+
+
+SCHEDULING = pytest.mark.parametrize("scheduling", ["shared", "real-time"])
+
+
+@SCHEDULING
+def test_a_capture_that_hangs_at_the_prompt_is_given_up_on_and_the_session_goes_on_once_the_code_lets_go(
+        workdir: Path, scheduling: str) -> None:
+    """The watchdog ended the process after the minimal dump, as for a program's last crash: the
+    session, its names and all, was lost.  Now the prompt comes back once the stuck code lets go
+    of the thread, here at the Ctrl-C that capture no longer holds."""
+    proc = _stuck_prompt(workdir, "SIGINT", scheduling)
+    assert proc.returncode == 0 and proc.stdout == "alive 42\n", proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    assert "Error in sys.excepthook" not in proc.stderr
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+    assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "traceback.pkl"]
+
+
+@SCHEDULING
+def test_a_sigterm_ends_a_prompt_whose_capture_was_given_up_on(workdir: Path, scheduling: str) -> None:
+    """Stuck for good, the session ends as any other would: by SIGTERM (a closed terminal's SIGHUP
+    alike), which capture no longer holds, and no temporary file is left."""
+    proc = _stuck_prompt(workdir, "SIGTERM", scheduling)
+    assert proc.returncode == -signal.SIGTERM and proc.stdout == "", proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "traceback.pkl"]

@@ -14,6 +14,8 @@ import zlib
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 DUMPED_PREFIX = b"Traceback dumped into: "
@@ -69,6 +71,30 @@ class Stubborn:
             except BaseException:
                 pass
 """
+
+
+# Runs the rest of its command line on one CPU at a real-time priority, where the main thread,
+# computing, never lets another thread of its process run unless it waits: a thread of tbdump's
+# (the watchdog) gets no CPU, as on a machine loaded enough.  77 where the scheduler refuses.
+_REAL_TIME = """if 1:
+    import os, sys
+    try:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except (AttributeError, PermissionError):
+        sys.exit(77)
+    os.execv(sys.executable, [sys.executable] + sys.argv[1:])
+"""
+
+
+def real_time(argv: List[str]) -> List[str]:
+    """``argv`` (a Python command line) run as _REAL_TIME says."""
+    return [argv[0], "-c", _REAL_TIME] + argv[1:]
+
+
+def skip_without_real_time(returncode: int) -> None:
+    if returncode == 77:
+        pytest.skip("no real-time scheduling here")
 
 
 def write_program(directory: Path, source: str, name: str = "prog.py") -> Path:

@@ -9,8 +9,8 @@ import pytest
 
 import tbdump
 
-from ..hostile.harness import (PYTHON, REPO, SWALLOWS_EVERY_INTERRUPTION, base_env, load_fresh, members, run,
-                               run_tbdump, write_program)
+from ..hostile.harness import (PYTHON, REPO, SWALLOWS_EVERY_INTERRUPTION, base_env, load_fresh, members,
+                               real_time, run, run_tbdump, skip_without_real_time, write_program)
 
 
 def test_repr_that_sleeps_10s_is_cut_by_the_time_budget(tmp_path: Path) -> None:
@@ -127,6 +127,56 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
     for name, data in members(tmp_path / "traceback.pkl"):
         for secret in (b"tok-in-the-environment", b"learned-from-the-frame", b"hunter22", b"abcd1234"):
             assert secret not in data, (secret, name)
+
+
+# A value whose repr swallows every interruption, as SWALLOWS_EVERY_INTERRUPTION, and makes a
+# system call in its loop: the GIL is free for a moment at each, which is all the watchdog could
+# take it in, for each system call of its own dump.  The lead's machine, loaded, gave up after
+# 30-40 s where the budget says 6.
+STARVING = """
+import os
+
+class Starving:
+    def __repr__(self):
+        while True:
+            try:
+                while True:
+                    try:
+                        sum(range(%s))
+                        os.path.exists("traceback.pkl")
+                    except BaseException:
+                        pass
+            except BaseException:
+                pass
+
+def f():
+    starving = Starving()
+    raise RuntimeError("starving")
+f()
+"""
+
+# Each ran into the hang bound on the old code under real-time scheduling (10 ** 3 and 10 ** 6
+# too); shared, the 30-40 s the lead saw came and went with the machine's load.
+@pytest.mark.parametrize("scheduling", ["shared", "real-time"])
+@pytest.mark.parametrize("chunk", ["10 ** 5"])
+def test_a_value_that_swallows_every_interruption_is_given_up_on_however_its_thread_keeps_the_gil(
+        tmp_path: Path, chunk: str, scheduling: str) -> None:
+    """The watchdog waited for the GIL against the stuck code for each system call of its dump;
+    now the main thread waits, at its clock's next tick, until the watchdog has given up."""
+    prog = write_program(tmp_path, STARVING % chunk)
+    argv = [PYTHON, "-m", "tbdump", str(prog)]
+    if scheduling == "real-time":
+        argv = real_time(argv)
+    # A hang bound, not a speed limit: the watchdog gives up 6 s after the crash.
+    result = run(argv, tmp_path, base_env(TBDUMP_MAX_SECONDS="1", PYTHONPATH=str(REPO)), timeout=25)
+    skip_without_real_time(result.returncode)
+    assert result.returncode == 1, result
+    assert result.stderr.endswith(b"RuntimeError: starving\nTraceback dumped into: traceback.pkl (capture was still "
+                                  b"running 5 s after its time budget (code in a value kept it from being "
+                                  b"interrupted))\n"), result
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prog.py", "traceback.pkl"]  # nothing half written
+    dump = tbdump.load(tmp_path / "traceback.pkl", objects=False)
+    assert (dump.exception.type, dump.frames[-1].name, dump.metadata.partial) == ("RuntimeError", "f", True)
 
 
 def test_a_ctrl_c_whose_capture_never_returns_ends_the_program_with_sigints_status(tmp_path: Path) -> None:
