@@ -131,7 +131,7 @@ def test_repr_that_swallows_every_interruption_still_ends_the_program(tmp_path: 
 
 # A value whose repr swallows every interruption, as SWALLOWS_EVERY_INTERRUPTION, and makes a
 # system call in its loop: the GIL is free for a moment at each, which is all the watchdog could
-# take it in, for each system call of its own dump.  The lead's machine, loaded, gave up after
+# take it in, for each system call of its own dump.  A loaded machine gave up after
 # 30-40 s where the budget says 6.
 STARVING = """
 import os
@@ -156,7 +156,7 @@ f()
 """
 
 # Each ran into the hang bound on the old code under real-time scheduling (10 ** 3 and 10 ** 6
-# too); shared, the 30-40 s the lead saw came and went with the machine's load.
+# too); under shared scheduling the old code took 30-40 s only on a loaded machine.
 @pytest.mark.parametrize("scheduling", ["shared", "real-time"])
 @pytest.mark.parametrize("chunk", ["10 ** 5"])
 def test_a_value_that_swallows_every_interruption_is_given_up_on_however_its_thread_keeps_the_gil(
