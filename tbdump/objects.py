@@ -439,17 +439,21 @@ class _RecordStream:
         self.raw.close()
 
 
-class _SequenceUnpickler(_Unpickler):
-    """The shared unpickler, which also takes the objects its reader hands over."""
+class _HandOver(_Tolerant):
+    """What the unpicklers of a record in order add: the objects their reader hands over."""
 
-    def __init__(self, stream: _RecordStream, reader: "RecordReader") -> None:
-        super().__init__(stream)
+    def __init__(self, stream: Any, reader: "RecordReader") -> None:
+        super().__init__(stream)  # type: ignore[call-arg]
         self._reader = reader
 
     def persistent_load(self, pid: Any) -> Any:
         if pid == 0 and self._reader.handing is not None:
             return self._reader.handing
         return super().persistent_load(pid)
+
+
+class _SequenceUnpickler(_HandOver, pickle.Unpickler):
+    """The shared unpickler."""
 
 
 _INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be read on from where it "
