@@ -14,7 +14,6 @@ record that loads.
 """
 from __future__ import annotations
 
-import io
 import pickle
 import pickletools
 import struct
@@ -43,7 +42,8 @@ def reread(reader: "RecordReader", number: int, memo: Dict[int, Any]) -> Tuple[A
     before = _keys_before(reader, number)
     if not before <= memo.keys():
         raise pickle.UnpicklingError("the records before it made other memo entries")
-    rereading = _Rereading(reader, _record_bytes(reader, number), {key: memo[key] for key in before})
+    _at_record(reader, number)
+    rereading = _Rereading(reader, {key: memo[key] for key in before})
     value = rereading.load()
     return value, rereading.memo, rereading.stood_in
 
@@ -62,11 +62,12 @@ def memo_hand_over(memo: Dict[int, Any]) -> Tuple[bytes, Callable[[], Any]]:
     return b"\x80\x05\x95" + struct.pack("<Q", len(body)) + body, take
 
 
-def _record_bytes(reader: "RecordReader", number: int) -> bytes:
+def _at_record(reader: "RecordReader", number: int) -> int:
+    """The reader's stream moved to record ``number``; its length.  What is read of it then
+    counts as read (RecordReader.read_bytes): a viewer sees this reading go on."""
     offset, length, _, _ = reader.index.entry(number)
     reader.stream.seek(reader.base + offset)
-    data: bytes = reader.stream.raw.read(length)
-    return data
+    return length
 
 
 def _keys_before(reader: "RecordReader", number: int) -> Set[int]:
@@ -79,7 +80,7 @@ def _keys_before(reader: "RecordReader", number: int) -> Set[int]:
         if reader.index.entry(record)[3]:
             keys.add(len(keys))   # an alone record makes one memo entry, its value (FORMAT.md)
         else:
-            _add_memo_keys(_record_bytes(reader, record), keys)
+            _add_memo_keys(reader.stream.read(_at_record(reader, record)), keys)
     return keys
 
 
@@ -133,8 +134,8 @@ class _Rereading(_HandOver, _PythonUnpickler):
 
     dispatch = dict(_PythonUnpickler.dispatch)
 
-    def __init__(self, reader: "RecordReader", data: bytes, memo: Dict[int, Any]) -> None:
-        super().__init__(io.BytesIO(data), reader)
+    def __init__(self, reader: "RecordReader", memo: Dict[int, Any]) -> None:
+        super().__init__(reader.stream, reader)
         self.memo = memo
         self._earlier = frozenset(memo)   # the keys of the records before this one
         self._deferred: List[Tuple[Any, Any, Any]] = []   # (container, key, value), in order
