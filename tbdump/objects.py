@@ -2,9 +2,10 @@
 the functions written pickles call when they load.
 
 Records are unpickled in order with one unpickler (so the memo the writer shared
-across records works); a record that fails to load becomes a placeholder and the
-next one starts from a fresh unpickler.  Classes and modules that are missing
-here are replaced by stand-ins.  Nothing here opens files, sockets or processes.
+across records works); a record that fails to load is read again tolerantly
+(``tbdump.recovery``), and the next one goes on from the memo that reading made.
+Classes and modules that are missing here are replaced by stand-ins.  Nothing here
+opens files, sockets or processes.
 
 Pickles name the load-side functions below by module path (``tbdump.objects.
 restore_object``), so every dump ever written depends on these names staying here.
@@ -434,17 +435,21 @@ class _RecordStream:
         self.raw.close()
 
 
-class _SequenceUnpickler(_Unpickler):
-    """The shared unpickler, which also takes the objects its reader hands over."""
+class _HandOver(_Tolerant):
+    """What the unpicklers of a record in order add: the objects their reader hands over."""
 
-    def __init__(self, stream: _RecordStream, reader: "RecordReader") -> None:
-        super().__init__(stream)
+    def __init__(self, stream: Any, reader: "RecordReader") -> None:
+        super().__init__(stream)  # type: ignore[call-arg]
         self._reader = reader
 
     def persistent_load(self, pid: Any) -> Any:
         if pid == 0 and self._reader.handing is not None:
             return self._reader.handing
         return super().persistent_load(pid)
+
+
+class _SequenceUnpickler(_HandOver, pickle.Unpickler):
+    """The shared unpickler."""
 
 
 _INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be read on from where it "
@@ -454,8 +459,9 @@ _INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be re
 class RecordReader:
     """Loads the records of an object member in order, as far as they are asked for.
 
-    Records share one unpickler (and so its memo); a record that fails becomes
-    a placeholder, and so do the ones after it until one starts a fresh memo.
+    Records share one unpickler (and so its memo); a record that fails is read
+    again by itself, its failing parts placeholders; one that cannot be (damaged)
+    becomes a placeholder, and so do the ones after it until one starts a fresh memo.
     A large record that needs nothing before it (a list of a million numbers)
     is read by itself when it is asked for first, so a viewer holds what it
     shows, not everything recorded before it.
@@ -562,12 +568,32 @@ class RecordReader:
         try:
             self.values.append(self._unpickler.load())
         except Exception as exc:
-            self._fail(number, "not restored: %s" % describe_exception(exc))
+            self._read_on(number, offset + length, "not restored: %s" % describe_exception(exc))
         finally:
             self.handing = None
             self.stood_in = self.stood_in or self._unpickler.stood_in
         self._reading = None
         self._alone.pop(number, None)
+
+    def _read_on(self, number: int, end: int, reason: str) -> None:
+        """A record that failed to load, read again (tbdump.recovery) so that what it holds
+        loads and so do the records after it, which refer to its memo entries; when even
+        that cannot read it, it is lost, and so are they up to the next fresh record."""
+        from .recovery import memo_hand_over, reread  # the tolerant reading: only for a record that failed
+        failed = self._unpickler
+        assert failed is not None
+        self.stood_in = self.stood_in or failed.stood_in
+        try:
+            value, memo, stood_in = reread(self, number, failed.memo.copy())
+            self.stream.seek(self.base + end)
+            self._unpickler = _SequenceUnpickler(self.stream, self)
+            self.stream.pending, self.handing = memo_hand_over(memo)
+            self._unpickler.load()
+        except Exception:
+            self._fail(number, reason)
+            return
+        self.stood_in = self.stood_in or stood_in
+        self.values.append(value)
 
     def _fail(self, number: int, reason: str) -> None:
         self.errors[number] = reason

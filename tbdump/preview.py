@@ -83,7 +83,11 @@ def type_name(obj: Any) -> str:
 
 
 def qualified_type(obj: Any) -> str:
-    t = type(obj)
+    return qualified_class(type(obj))
+
+
+def qualified_class(t: type) -> str:
+    """``module.Qualname`` of a class, the qualified name alone for a builtin."""
     module = class_module(t)
     name = class_qualname(t)
     if module is None or module == "builtins":

@@ -17,6 +17,7 @@ import pytest
 
 import tbdump
 
+from ..capture.test_failed_records import CYCLE, program
 from ..conftest import rewrite_safe_layer
 from .conftest import PROGRAMS, make_dump, serving
 from .dapclient import REPO, DapClient, frame
@@ -498,6 +499,29 @@ def test_a_value_that_cannot_be_rebuilt_keeps_its_preview(replay: Replay) -> Non
     rows = locals_of(client, frame_id)
     assert rows["count"]["value"] == "5"
     assert rows["ledger"]["value"] == "Ledger(3 entries)" and rows["ledger"]["type"] == "Ledger", rows["ledger"]
+
+
+def test_a_cycle_pickle_rebuilds_in_part_shows_whole_and_so_do_the_frames_after_it(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """A dict keyed by a cycle of objects whose hash reads their state (pickle rebuilt one's
+    edges before the other's name) showed "not restored", and so did every value after it in
+    the dump, `before` two frames up a plain string; now the cycle, and they, show as they were."""
+    source = tmp_path / "graph.py"
+    source.write_text(program(CYCLE))
+    client = replay_of(tbdap, source)
+    frames = {f["name"]: f["id"] for f in client.ok("stackTrace", {"threadId": 1})["stackFrames"]}
+    assert locals_of(client, frames["inner"])["later"]["value"] == "[1, 2, 3]"
+    assert locals_of(client, frames["main"])["before"]["value"] == "'kept'"
+    rows = locals_of(client, frames["outer"])
+    for node, other, weight in (("a", "b", "1"), ("b", "a", "2")):
+        attributes = children_of(client, rows[node])
+        assert attributes["name"]["value"] == repr(node)
+        edges = [row for name, row in children_of(client, attributes["edges"]).items()
+                 if name not in ("special variables", "function variables", "len()")]
+        assert [row["value"] for row in edges] == [weight]
+    watched = client.ok("evaluate", {"expression": "[(n.name, n is a, list(n.edges)[0] is b) for n in value]",
+                                     "frameId": frames["outer"], "context": "watch"})
+    assert watched["result"] == "[('a', True, True)]"
 
 
 def test_safe_mode_answers_from_previews_only(replay: Replay) -> None:

@@ -9,6 +9,7 @@ from typing import Dict, Optional
 
 import pytest
 
+from ..capture.test_failed_records import CYCLE, program
 from ..conftest import globals_unreadable
 from ..trust.test_xversion import _interpreter, _venv
 from .children import child_env, run
@@ -242,6 +243,21 @@ def test_a_name_of_a_module_whose_globals_the_dump_cannot_read_says_so(crash, tm
     assert re.fullmatch(r"\*\*\* NameError: name 'Account' is not defined \(this module's globals are not in "
                         r"the dump: not readable: the dump's member 'globals\.\d+' is damaged \(not JSON\)\)\n",
                         account), account
+
+
+def test_a_cycle_pickle_rebuilds_in_part_and_the_values_after_it_read_as_in_the_crash(tmp_path):
+    """A dict keyed by a cycle of objects whose hash reads their state (pickle rebuilt one's
+    edges before the other's name) was "not restored", and so was every value after it in the
+    dump, `before` two frames up a plain string: `p` of each answers as pdb in the crash."""
+    (tmp_path / "graph.py").write_text(program(CYCLE))
+    commands = ("p later, [(n.name, list(n.edges.values())) for n in value]\n"
+                "up\np b.edges[a], a.edges[b], [p.name for p in b.peers], list(value)[0] is a, value[a]\n"
+                "up\np before\nq\n")
+    live = answers(live_pdb("graph.py", cwd=tmp_path, stdin=commands).stdout)
+    assert "Error" not in "".join(live[:5]), live
+    assert run([sys.executable, "-m", "tbdump", "graph.py"], tmp_path).returncode == 1
+    replay = answers(run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin=commands).stdout)
+    assert replay[:5] == live[:5]
 
 
 @pytest.mark.parametrize("program, options, names", [

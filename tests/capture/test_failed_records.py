@@ -1,0 +1,155 @@
+"""A value pickle cannot restore as it was written costs only itself, not the values recorded after
+it: real crashing programs under `python -m tbdump`, opened by `tbdump.load` in another process."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from ..conftest import PYTHON, run, write
+
+CLASSES = """
+import collections
+
+class Node:
+    # Its hash reads its name: pickle rebuilds a cycle of them holding one's edges before
+    # the other's name is set.
+    def __init__(self, name, tags):
+        self.name, self.tags, self.edges, self.peers = name, tags, {}, set()
+    def __hash__(self): return hash(self.name)
+    def __eq__(self, other): return isinstance(other, Node) and other.name == self.name
+
+class Cached:
+    # Its hash is cached, and the cache is not pickled: as a key it cannot be restored.
+    def __init__(self, n): self.n, self._hash = n, hash(n)
+    def __hash__(self): return self._hash
+    def __eq__(self, other): return isinstance(other, Cached) and other.n == self.n
+    def __getstate__(self): return {"n": self.n}
+
+class Frozen(list):
+    # Made by list's own __init__; pickle restores its items by extend, which it refuses.
+    def append(self, item): raise TypeError("frozen")
+    def extend(self, items): raise TypeError("frozen")
+
+class Reconnecting:
+    # Its __reduce__'s state setter runs only where the dump is opened, and fails there.
+    def __init__(self): self.host = "db"
+    def __reduce__(self): return (Reconnecting, (), {"host": self.host}, None, None, reconnect)
+
+def reconnect(obj, state): raise ConnectionError("db is gone")
+
+class Account:
+    def __init__(self, n): self.n = n
+    def __reduce__(self): return (reopen, (self.n,))
+
+def reopen(n): raise LookupError("no account %d here" % n)
+"""
+
+PROGRAM = CLASSES + """
+def inner(head, value):
+    later = [1, 2, 3]
+    return 1 / 0
+
+def outer():
+    head = ["head"]
+MAKE
+    return inner(head, value)
+
+def main():
+    before = "kept"
+    outer()
+
+main()
+"""
+
+# What each frame's locals are asked, by `tbdump.load` in a fresh process: the values around the
+# one that fails (`head` recorded before it, shared with it; `later` and `before` after it), and
+# that value's frames agreeing on it.
+AROUND = ["I['later']", "M['before']", "O['value'] is I['value']", "O['head'] is I['head']"]
+AROUND_WERE = [[1, 2, 3], "kept", True, True]
+
+LOADER = """
+import json, sys, tbdump
+dump = tbdump.load('traceback.pkl')
+L = {f.name: f.locals for f in reversed(dump.frames)}   # from the crash's frame out, as viewers open
+I, O, M = L['inner'], L['outer'], L['main']
+v = I['value']
+def lost(x): return (type(x).__name__, x.type, x.reason) if isinstance(x, tbdump.Placeholder) else None
+print(json.dumps([eval(check) for check in sys.argv[1:]]))
+"""
+
+# The issue's graph: `value` a dict keyed by a cycle of Nodes, each also a local of `outer`.
+CYCLE = """
+    a, b = Node("a", head), Node("b", head)
+    a.edges[b] = 1; b.edges[a] = 2
+    a.peers.add(b); b.peers.add(a)
+    value = {a: "x"}
+"""
+
+
+def program(make: str) -> str:
+    """The crashing program whose `outer` runs ``make`` (lines setting `value`)."""
+    return PROGRAM.replace("MAKE", make.strip("\n"))
+
+
+CASES = {
+    # Whole and as it was, every value recorded after it too.
+    "a cycle of objects whose hash reads their state": (CYCLE, ["[n.name for n in v]", "[(n.name, n.tags is I['head']) for n in v]", "list(v)[0].edges[O['b']]",
+      "O['b'].edges[O['a']]", "[p.name for p in O['a'].peers]", "[p.name for p in O['b'].peers]",
+      "list(v)[0] is O['a']", "v[O['a']]"],
+        [["a"], [["a", True]], 1, 2, ["b"], ["a"], True, "x"]),
+    "a dict key whose hash fails for good": (
+        """
+    value = {Cached(1): "one", "k": head}
+""", ["[lost(k) for k in v][0][:2]", "'_hash' in lost(list(v)[0])[2]", "list(v.values())[0]",
+      "v['k'] is I['head']"],
+        [["Placeholder", "__main__.Cached"], True, "one", True]),
+    "a set member whose hash fails for good": (
+        """
+    value = ({Cached(2), 5}, head)
+""", ["sorted(lost(x)[1] if lost(x) else repr(x) for x in v[0])", "v[1] is I['head']"],
+        [["5", "__main__.Cached"], True]),
+    "a frozenset member whose hash fails for good": (
+        """
+    value = [frozenset({Cached(3), 6}), head]
+""", ["lost(v[0])[:2]", "v[1] is I['head']"], [["Placeholder", "frozenset"], True]),
+    "a list whose class refuses its items": (
+        """
+    value = [Frozen([1, 2]), head]
+""", ["lost(v[0])[1:]", "v[1] is I['head']"], [["__main__.Frozen", "not restored: TypeError: frozen"], True]),
+    "a state setter that fails, in a list": (
+        """
+    value = [head, Reconnecting(), 3]
+""", ["v[0] is I['head']", "lost(v[1])[1:]", "v[2]"],
+        [True, ["__main__.Reconnecting", "not restored: ConnectionError: db is gone"], 3]),
+    "a reduce callable that fails, in a list": (
+        """
+    value = [head, Account(7), 3]
+""", ["v[0] is I['head']", "lost(v[1])[1:]", "v[2]"],
+        [True, ["__main__.Account", "not restored: LookupError: no account 7 here"], 3]),
+    # `head` is read by itself when asked for first, and handed over when the value refers to it.
+    "a value that fails after a large list read by itself": (
+        """
+    head = list(range(30000))
+    value = {Cached(4): head}
+""", ["list(v.values())[0] is I['head']", "I['head'][-2:]"], [True, [29998, 29999]]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_value_that_fails_to_load_costs_only_itself(workdir: Path, case: str) -> None:
+    """A record whose unpickling raised took every record after it up to the next fresh one
+    ("not restored: it shares objects with a value that failed to load"): the frames' other
+    locals, the outer frames', `before`, a plain string. Now it is read again: an insertion
+    whose key cannot be hashed yet waits for the rest of the value (the cycle comes back whole),
+    and what fails for good is a placeholder where it stood, the value's other parts intact."""
+    make, checks, were = CASES[case]
+    write(workdir / "prog.py", program(make))
+    crashed = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert "Traceback dumped into: traceback.pkl" in crashed.stderr, crashed.stderr
+    loaded = run([PYTHON, "-c", LOADER, *AROUND, *checks], workdir)
+    assert loaded.returncode == 0, loaded.stderr
+    answers: List[object] = json.loads(loaded.stdout)
+    assert answers == AROUND_WERE + were
