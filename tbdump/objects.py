@@ -12,16 +12,19 @@ The write side is ``tbdump.records`` (how each value pickles: ``tbdump.reduction
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import math
 import pickle
+import signal
 import struct
 import sys
 import threading
 import types
 import weakref
-from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
+from types import FrameType
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .chain import set_slot
 from .dillimport import import_dill
@@ -456,6 +459,29 @@ _INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be re
                "stopped; open the dump again to restore it")
 
 
+@contextlib.contextmanager
+def _noting_sigint(arrived: List[int]) -> Iterator[None]:
+    """Appends SIGINT to ``arrived`` if it comes during the block, whose KeyboardInterrupt is
+    then a Ctrl-C, not the program's own; the handler in place still runs.  Only the main
+    thread receives signals: a KeyboardInterrupt elsewhere is always the program's."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if not callable(handler):   # ignored or default: no KeyboardInterrupt comes of SIGINT
+        yield
+        return
+
+    def note(signum: int, frame: Optional[FrameType]) -> None:
+        arrived.append(signum)
+        handler(signum, frame)
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+
+
 class RecordReader:
     """Loads the records of an object member in order, as far as they are asked for.
 
@@ -564,9 +590,15 @@ class RecordReader:
             self.handing = self._alone[number]
             self.stream.seek(self.base + offset + length)
             self.stream.pending = _HAND_OVER
+        sigint: List[int] = []
         try:
-            self.values.append(self._unpickler.load())
-        except Exception as exc:
+            with _noting_sigint(sigint):
+                self.values.append(self._unpickler.load())
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:
+            # The program's code that unpickling runs (a dict key's __hash__) raises anything; only
+            # a KeyboardInterrupt of a real SIGINT (Ctrl-C, tbdap cancelling) stops the restoring.
+            if sigint:
+                raise
             self._fail(number, "not restored: %s" % describe_exception(exc))
         finally:
             self.handing = None
