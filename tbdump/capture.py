@@ -304,15 +304,15 @@ class Capture:
                 message=self._message(exc),
                 frames=self._traceback_frames(exc, above_handler and n == 0),
                 notes=self._notes(exc),
-                cause=index.get(id(cause)) if isinstance(cause, BaseException) else None,
-                context=index.get(id(context)) if isinstance(context, BaseException) else None,
+                cause=index.get(id(cause)) if issubclass(type(cause), BaseException) else None,
+                context=index.get(id(context)) if issubclass(type(context), BaseException) else None,
                 suppress_context=bool(getattr(exc, "__suppress_context__", False)),
                 members=[index[id(m)] for m in members or () if id(m) in index],
                 is_group=members is not None and _is_group(exc),
                 value=self.value("<exception>", exc)))
-            if isinstance(exc, SyntaxError):
+            if issubclass(type(exc), SyntaxError):
                 records[-1].syntax = self._syntax(exc)
-            elif isinstance(exc, (NameError, AttributeError, ImportError)):
+            elif issubclass(type(exc), (NameError, AttributeError, ImportError)):
                 records[-1].hint = self._hint(exc)
         return records
 
@@ -539,7 +539,9 @@ def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
 
 def _is_group(exc: BaseException) -> bool:
     group = getattr(builtins, "BaseExceptionGroup", None)
-    return group is not None and isinstance(exc, group)
+    # Of its real class, as Python tells a group: isinstance() reads __class__, which an
+    # exception's own property answers, raising what it likes (SystemExit too).
+    return group is not None and issubclass(type(exc), group)
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,

@@ -319,7 +319,7 @@ def end_uncaught(exc: BaseException) -> Callable[[], None]:
     shell gives a process SIGINT ended."""
     def end() -> None:
         _flush_std()
-        os._exit(130 if isinstance(exc, KeyboardInterrupt) else 1)
+        os._exit(130 if issubclass(type(exc), KeyboardInterrupt) else 1)
     return end
 
 

@@ -220,7 +220,7 @@ def _launcher_error(exc: BaseException) -> bool:
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    return isinstance(exc, ImportError) and tb is not None and tb.tb_frame.f_globals.get("__name__") == "runpy"
+    return issubclass(type(exc), ImportError) and tb is not None and tb.tb_frame.f_globals.get("__name__") == "runpy"
 
 
 def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
@@ -307,7 +307,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         _remember_last(stop)
         return
     except BaseException as exc:
-        if isinstance(exc, _NotRunnable) or _launcher_error(exc):
+        # Of its real class, as Python matches an except clause: isinstance() reads __class__,
+        # which an exception's own property answers, raising what it likes (SystemExit too).
+        if issubclass(type(exc), _NotRunnable) or _launcher_error(exc):
             # python says this in one line, runs nothing and dumps nothing: so does tbdump.
             sys.stderr.write("tbdump: %s\n" % exc)
             raise SystemExit(1)
@@ -328,7 +330,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                      python_report=(lambda: None) if program_hook else None)
         release_main(interpreter_main)
         _remember_last(exc)
-        interrupt = exc if isinstance(exc, KeyboardInterrupt) else None
+        interrupt = exc if issubclass(type(exc), KeyboardInterrupt) else None
     else:
         return
     if inspecting():

@@ -505,6 +505,21 @@ CASES: Dict[str, Case] = {
             raise Weird()
         victim()
     '''),
+    "exception_whose_class_property_raises": C('''
+        # isinstance() reads __class__: the runner's and capture's asked this one, and it ended
+        # the process with status 3 before Python's traceback, and left a dump without locals.
+        class Liar(Exception):
+            @property
+            def __class__(self): raise SystemExit(3)
+        def victim():
+            kept = [1, 2]
+            cause = Liar("cause")
+            try:
+                raise cause
+            except Liar:
+                raise Liar("raised")
+        victim()
+    '''),
     "exception_chains": C('''
         def victim():
             try:
