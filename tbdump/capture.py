@@ -311,7 +311,7 @@ class Capture:
                 is_group=members is not None and _is_group(exc),
                 value=self.value("<exception>", exc)))
             if issubclass(type(exc), SyntaxError):
-                records[-1].syntax = self._syntax(exc)
+                records[-1].syntax = self._syntax(exc)  # type: ignore[arg-type]  # its class is one
             elif issubclass(type(exc), (NameError, AttributeError, ImportError)):
                 records[-1].hint = self._hint(exc)
         return records
