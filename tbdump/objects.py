@@ -463,7 +463,11 @@ _INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be re
 def _noting_sigint(arrived: List[int]) -> Iterator[None]:
     """Appends SIGINT to ``arrived`` if it comes during the block, whose KeyboardInterrupt is
     then a Ctrl-C, not the program's own; the handler in place still runs.  Only the main
-    thread receives signals: a KeyboardInterrupt elsewhere is always the program's."""
+    thread receives signals: a KeyboardInterrupt elsewhere is always the program's.
+
+    Set once for all the records one ``get`` reads, not for each: a handler set is a system
+    call, and per record (836 sets opening every frame's locals of the benchmarks' web
+    scenario, 24 per get) they cost a tenth of that time."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -479,7 +483,9 @@ def _noting_sigint(arrived: List[int]) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, handler)
+        # The program's own, as it was; unless a value's code (a __setstate__) set another meanwhile.
+        if signal.getsignal(signal.SIGINT) is note:
+            signal.signal(signal.SIGINT, handler)
 
 
 class RecordReader:
@@ -524,15 +530,17 @@ class RecordReader:
             # Restored already (values only grow, each error set before its value): read without
             # the lock, so asking for it never waits on the restoring of a later record.
             return self.values[record], self.errors.get(record)
-        with self._lock:
-            if len(self.values) <= record and record not in self._alone:
-                self._load_alone(record)
-            if record in self._alone:
-                return self._alone[record], None
-        while len(self.values) <= record:
+        sigint: List[int] = []
+        with _noting_sigint(sigint):
             with self._lock:
-                if len(self.values) <= record:
-                    self._load_next()
+                if len(self.values) <= record and record not in self._alone:
+                    self._load_alone(record)
+                if record in self._alone:
+                    return self._alone[record], None
+            while len(self.values) <= record:
+                with self._lock:
+                    if len(self.values) <= record:
+                        self._load_next(sigint)
         return self.values[record], self.errors.get(record)
 
     def _count(self, read: int) -> None:
@@ -558,7 +566,9 @@ class RecordReader:
         except Exception:
             pass  # unreadable by itself (the file was replaced, say): read in order
 
-    def _load_next(self) -> None:
+    def _load_next(self, sigint: List[int]) -> None:
+        """Reads the next record; ``sigint`` holds the SIGINT that came while it was read, if
+        one did (see _noting_sigint)."""
         number = len(self.values)
         try:
             offset, length, fresh, _ = self.index.entry(number)
@@ -590,10 +600,8 @@ class RecordReader:
             self.handing = self._alone[number]
             self.stream.seek(self.base + offset + length)
             self.stream.pending = _HAND_OVER
-        sigint: List[int] = []
         try:
-            with _noting_sigint(sigint):
-                self.values.append(self._unpickler.load())
+            self.values.append(self._unpickler.load())
         except (Exception, SystemExit, KeyboardInterrupt) as exc:
             # The program's code that unpickling runs (a dict key's __hash__) raises anything; only
             # a KeyboardInterrupt of a real SIGINT (Ctrl-C, tbdap cancelling) stops the restoring.
