@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Un
 from . import unpatched
 from .budget import Budgets, CaptureThread, Event
 from .capture import type_display
-from .chain import set_slot
+from .chain import get_slot, set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
@@ -342,7 +342,7 @@ def _python_report(exc: BaseException, thread: Optional[threading.Thread]) -> No
 def print_python_traceback(exc: BaseException) -> None:
     """Exactly what Python prints for an uncaught exception."""
     try:
-        sys.__excepthook__(type(exc), exc, exc.__traceback__)
+        sys.__excepthook__(type(exc), exc, get_slot(exc, "__traceback__"))
     except BaseException:
         pass
 

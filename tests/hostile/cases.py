@@ -520,6 +520,24 @@ CASES: Dict[str, Case] = {
                 raise Liar("raised")
         victim()
     '''),
+    "exception_whose_getattribute_answers_none": C('''
+        # Python reads the traceback from the exception itself; the runner asked the class's
+        # __getattribute__, took its None, and dumped the crash without a frame.  Python prints
+        # the None it gives for __notes__, without a newline, then tbdump's line follows.
+        ARMED = False
+        class Boom(Exception):
+            def __getattribute__(self, name):
+                return None if ARMED else object.__getattribute__(self, name)
+        def victim():
+            global ARMED
+            kept = [1, 2]
+            try:
+                raise KeyError("cause")
+            except KeyError:
+                ARMED = True
+                raise Boom()
+        victim()
+    '''),
     "exception_chains": C('''
         def victim():
             try:
