@@ -9,11 +9,12 @@ import pytest
 
 from .generated import check
 
-# Seed 4 holds a weak proxy whose referent nothing restored keeps alive: tbdap's variables
-# request still fails on the dead proxy (an internal error), which tbdump.load gets past.
-KNOWN = {4: "tbdap: a dead weak proxy's variables fail with ReferenceError"}
-SEEDS = [pytest.param(seed, marks=pytest.mark.xfail(reason=KNOWN[seed], strict=True)) if seed in KNOWN else seed
-         for seed in range(24)]
+# The seeds that found defects, each a program of another shape: a weak proxy whose referent
+# dies as the dump is restored, read by tbdap (4) and by tbdump.load (5); exception classes whose
+# __class__ property, __getattr__ or __getattribute__ raise or lie (68, 103, 119, 135); a dict
+# key whose __hash__ raises KeyboardInterrupt as it is restored (12); a shared object lost with a
+# record that failed (152).  A campaign over more: see the docstring.
+SEEDS = [4, 5, 12, 68, 103, 119, 135, 152]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
