@@ -128,7 +128,9 @@ class FrameContext:
         self._require_objects()
         self._ensure(is_local, name)
         obj = self._live[is_local][name]
-        if isinstance(obj, Missing):
+        # The objects here are the program's: each is told by its real class, as isinstance() reads
+        # __class__, which a weak proxy whose referent was not restored answers with ReferenceError.
+        if issubclass(type(obj), Missing):
             raise Unavailable(obj._tbdap_reason)
         return obj
 
@@ -142,8 +144,9 @@ class FrameContext:
         values = self.locals_values if is_local else self.globals_values
         resolved = self._resolved_locals if is_local else self._globals.resolved
         if name not in resolved and name in values:
-            resolved.add(name)
+            # Noted once it is there: an error restoring it leaves it to be asked again, not absent.
             self._live[is_local][name] = self._real(name, values[name])
+            resolved.add(name)
 
     def _real(self, name: str, value: Value) -> Any:
         try:
@@ -295,7 +298,7 @@ class Evaluator:
                 self.objects.mark_changed()
         if statement or (context == "repl" and result is None):
             return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
-        if isinstance(result, Missing):  # what the dump has of it: its preview
+        if issubclass(type(result), Missing):  # what the dump has of it: its preview
             return Row(expression, result._tbdap_value, expression)
         return Row(expression, self.clock.describe(result), expression, obj=result, has_obj=True)
 
@@ -512,14 +515,15 @@ def _static_kind(obj: Any, name: str) -> str:
 
 
 def _object_kind(attr: Any) -> str:
-    if isinstance(attr, Missing):  # the dump does not hold it: its preview says
+    kind = type(attr)   # not isinstance(), which reads __class__: see real()
+    if issubclass(kind, Missing):  # the dump does not hold it: its preview says
         return _kind(attr._tbdap_value)
-    if isinstance(attr, type):
+    if issubclass(kind, type):
         return "class"
-    if isinstance(attr, types.ModuleType):
+    if issubclass(kind, types.ModuleType):
         return "module"
     # "field", not "variable": debugpy's kind of a plain value, whose icon VS Code users know.
-    return "function" if callable(attr) or isinstance(attr, (classmethod, staticmethod)) else "field"
+    return "function" if callable(attr) or issubclass(kind, (classmethod, staticmethod)) else "field"
 
 
 def _kind(value: Value) -> str:

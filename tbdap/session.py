@@ -555,7 +555,7 @@ class Session:
             # A module frame's locals are its globals, which hold __builtins__ for evaluating.
             live = {k: v for k, v in ctx.namespace(kind == "locals").items()
                     if k != "__builtins__" or "__builtins__" in values}
-            items = [(name, values[name] if isinstance(obj, Missing) and name in values else replay.clock.describe(obj),
+            items = [(name, values[name] if issubclass(type(obj), Missing) and name in values else replay.clock.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
             items = ((name, value, _context_getter(ctx, kind, name)) for name, value in values.items())

@@ -112,7 +112,7 @@ class ViewClock:
 
     def describe(self, obj: Any, hex_ints: bool = False) -> Value:
         """preview.describe of a loaded object; a placeholder saying why when its code fails."""
-        if isinstance(obj, Placeholder):
+        if issubclass(type(obj), Placeholder):   # of its real class: isinstance() reads a dead weak proxy
             return placeholder_value(obj)
         captured = captured_preview(obj)
         if captured is not None:
@@ -236,7 +236,9 @@ class Objects:
         if value.ref is None:
             raise Unavailable("the value has no object in the dump")
         obj = self._restore(value)
-        if isinstance(obj, Placeholder):  # a lock's stand-in too: shown as the lock was
+        # Asked of its real class: isinstance() reads __class__, which a weak proxy whose referent
+        # was not restored answers with ReferenceError (and a program's property, with anything).
+        if issubclass(type(obj), Placeholder):  # a lock's stand-in too: shown as the lock was
             raise Unavailable(obj.reason)
         return obj
 
@@ -440,7 +442,7 @@ class VariableTree:
     def _live(self, row: Row, keep: bool = True) -> Tuple[bool, Any, str]:
         """(found, object, why not) for a row; ``keep`` False leaves the row as it was, so its
         children still come from the preview."""
-        if row.has_obj and isinstance(row.obj, Placeholder):
+        if row.has_obj and issubclass(type(row.obj), Placeholder):
             return False, None, row.obj.reason
         if row.has_obj:
             return True, row.obj, ""

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Uni
 from . import native, unpatched
 from .argvtexts import text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
+from .chain import get_slot
 from .learning import Learner, is_module_level
 from .metadata import metadata
 from .model import (ExceptionRecord, all_frames, Frame, Position, SafeLayer, Source,
@@ -296,23 +297,23 @@ class Capture:
         self._referenced = _names_used(order)
         records = []
         for n, exc in enumerate(order):
-            cause = getattr(exc, "__cause__", None)
-            context = getattr(exc, "__context__", None)   # kept when suppressed: the traceback text leaves it out
+            cause = get_slot(exc, "__cause__")
+            context = get_slot(exc, "__context__")   # kept when suppressed: the traceback text leaves it out
             members = _group_members(exc)
             records.append(ExceptionRecord(
                 type=type_display(type(exc)), type_name=class_name(type(exc)),
                 message=self._message(exc),
                 frames=self._traceback_frames(exc, above_handler and n == 0),
                 notes=self._notes(exc),
-                cause=index.get(id(cause)) if isinstance(cause, BaseException) else None,
-                context=index.get(id(context)) if isinstance(context, BaseException) else None,
-                suppress_context=bool(getattr(exc, "__suppress_context__", False)),
+                cause=index.get(id(cause)) if issubclass(type(cause), BaseException) else None,
+                context=index.get(id(context)) if issubclass(type(context), BaseException) else None,
+                suppress_context=bool(get_slot(exc, "__suppress_context__")),
                 members=[index[id(m)] for m in members or () if id(m) in index],
                 is_group=members is not None and _is_group(exc),
                 value=self.value("<exception>", exc)))
-            if isinstance(exc, SyntaxError):
-                records[-1].syntax = self._syntax(exc)
-            elif isinstance(exc, (NameError, AttributeError, ImportError)):
+            if issubclass(type(exc), SyntaxError):
+                records[-1].syntax = self._syntax(exc)  # type: ignore[arg-type]  # its class is one
+            elif issubclass(type(exc), (NameError, AttributeError, ImportError)):
                 records[-1].hint = self._hint(exc)
         return records
 
@@ -357,8 +358,13 @@ class Capture:
 
     def _notes(self, exc: BaseException) -> List[str]:
         """As Python prints them: str() of each (a note need not be a string), redacted as the message is."""
-        notes = getattr(exc, "__notes__", None)
-        if not isinstance(notes, (list, tuple)):
+        try:
+            # Looked up as Python looks it up, which runs the exception's __getattr__ (there is no
+            # such attribute but an added note): one raising SystemExit cost the dump its frames.
+            notes: Any = getattr(exc, "__notes__", None)
+        except BaseException:
+            return []
+        if not issubclass(type(notes), (list, tuple)):
             return []
         whose = "a note of %s" % type_display(type(exc))
         return [self.redaction.text_or_marker(self._note_text(note, whose)) for note in notes]
@@ -386,7 +392,7 @@ class Capture:
     def _traceback_entries(self, exc: BaseException) -> List[Tuple[types.FrameType, int, Optional[int]]]:
         """(frame, line, lasti) of ``exc``'s traceback, outermost first, tbdump's own left out."""
         entries: List[Tuple[types.FrameType, int, Optional[int]]] = []
-        tb = getattr(exc, "__traceback__", None)
+        tb = get_slot(exc, "__traceback__")
         while isinstance(tb, types.TracebackType):
             if tb.tb_frame.f_code not in self.skip_codes:
                 entries.append((tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
@@ -399,7 +405,7 @@ class Capture:
         ``dump_exception()``, the stack that called it, where the program had it."""
         if entries:
             return self._callers(entries[0][0])
-        if getattr(exc, "__traceback__", None) is not None:
+        if get_slot(exc, "__traceback__") is not None:
             return []   # raised in frames left out (the runner's, importlib's): none of the program's
         f: Optional[types.FrameType] = unpatched.getframe()
         while f is not None and not (f.f_code.co_name == "dump_exception" and _is_dumping(f.f_code)):
@@ -510,9 +516,9 @@ def _chain(root: BaseException) -> List[BaseException]:
 
 
 def _links(exc: BaseException) -> List[Any]:
-    out = [getattr(exc, "__cause__", None), getattr(exc, "__context__", None)]
+    out = [get_slot(exc, "__cause__"), get_slot(exc, "__context__")]
     out += _group_members(exc) or []
-    return [x for x in out if isinstance(x, BaseException)]
+    return [x for x in out if issubclass(type(x), BaseException)]
 
 
 def _names_used(exceptions: List[BaseException]) -> Set[str]:
@@ -520,7 +526,7 @@ def _names_used(exceptions: List[BaseException]) -> Set[str]:
     top level: it names every global it assigns (all 50 000 of a generated module's)."""
     names: Set[str] = set()
     for exc in exceptions:
-        tb = getattr(exc, "__traceback__", None)
+        tb = get_slot(exc, "__traceback__")
         while isinstance(tb, types.TracebackType):
             if not is_module_level(tb.tb_frame):
                 names.update(tb.tb_frame.f_code.co_names)
@@ -539,7 +545,9 @@ def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
 
 def _is_group(exc: BaseException) -> bool:
     group = getattr(builtins, "BaseExceptionGroup", None)
-    return group is not None and isinstance(exc, group)
+    # Of its real class, as Python tells a group: isinstance() reads __class__, which an
+    # exception's own property answers, raising what it likes (SystemExit too).
+    return group is not None and issubclass(type(exc), group)
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,

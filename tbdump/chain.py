@@ -63,6 +63,13 @@ _SLOTS = {name: BaseException.__dict__[name] for name in LINK_SLOTS + ("__traceb
 EXCEPTION_GROUP: Any = getattr(builtins, "BaseExceptionGroup", ())   # none before Python 3.11
 
 
+def get_slot(exc: BaseException, name: str) -> Any:
+    """``exc``'s ``__cause__``, ``__context__``, ``__suppress_context__`` or ``__traceback__`` as
+    the interpreter reads it to print a traceback: BaseException's own, past the class's
+    ``__getattribute__`` (one answering None for every name left a dump without frames)."""
+    return _SLOTS[name].__get__(exc)
+
+
 def set_slot(exc: BaseException, name: str, value: Any) -> None:
     """Set ``exc``'s ``__cause__``, ``__context__``, ``__suppress_context__`` or ``__traceback__``
     as the interpreter sets it at a raise: BaseException's own, past the class's ``__setattr__``

@@ -216,7 +216,7 @@ class Dump:
             return True
         if self._records is None or not self._records.restored(ref):
             return False
-        if self._exception_objects is not None or not isinstance(self._records.get(ref)[0], BaseException):
+        if self._exception_objects is not None or not issubclass(type(self._records.get(ref)[0]), BaseException):
             return True
         chain = (self._record_of(r.value) for r in self.exceptions if r.value is not None)
         return all(self._records.restored(other) for other in chain if other is not None)
@@ -233,7 +233,7 @@ class Dump:
         An exception comes linked to its chain as ``exception_object`` links it (any reference
         to it: a viewer's ``__exception__``, a handler's ``exc``), where pickle left it none."""
         obj = self._unpickled(value)
-        if isinstance(obj, BaseException) and self._exception_objects is None:
+        if issubclass(type(obj), BaseException) and self._exception_objects is None:
             self.exception_object()   # links the chain's objects, the very ones every reference shares
         return obj
 

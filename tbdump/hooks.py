@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Union
 from . import unpatched
 from .budget import Budgets, Watchdog, abandon_main_capture
 from .capture import type_display
-from .chain import set_slot
+from .chain import get_slot, set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
@@ -435,7 +435,7 @@ def end_uncaught(exc: BaseException) -> Callable[[], None]:
     shell gives a process SIGINT ended."""
     def end() -> None:
         _flush_std()
-        os._exit(130 if isinstance(exc, KeyboardInterrupt) else 1)
+        os._exit(130 if issubclass(type(exc), KeyboardInterrupt) else 1)
     return end
 
 
@@ -458,7 +458,7 @@ def _python_report(exc: BaseException, thread: Optional[threading.Thread]) -> No
 def print_python_traceback(exc: BaseException) -> None:
     """Exactly what Python prints for an uncaught exception."""
     try:
-        sys.__excepthook__(type(exc), exc, exc.__traceback__)
+        sys.__excepthook__(type(exc), exc, get_slot(exc, "__traceback__"))
     except BaseException:
         pass
 

@@ -25,7 +25,7 @@ def give_previews(obj: Any, value: Value) -> None:
             continue
         met.add(id(obj))
         take_preview(obj, value)
-        if isinstance(obj, Placeholder):   # its attributes are its own, not the value's
+        if issubclass(type(obj), Placeholder):   # its attributes are its own, not the value's (asked of its class: see _is_stand_in)
             continue
         for child in value.children or ():
             part = _part(obj, child.access) if child.access else _ABSENT

@@ -17,7 +17,7 @@ from typing import Any, Iterator, List, NoReturn, Optional, Set, Tuple
 
 from . import unpatched
 from .sources import remember_source
-from .chain import set_slot
+from .chain import get_slot, set_slot
 from .command import prog_name, quiet_interrupt, version_line
 from .container import MAGIC
 from .hooks import (DumpTarget, deliver_at_prompt, end_uncaught, follow_processes, print_python_traceback, report_crash,
@@ -234,18 +234,20 @@ def _runner_codes() -> Set[types.CodeType]:
 def _launcher_error(exc: BaseException) -> bool:
     """Whether runpy itself refused the target (no such module, no __main__ in a
     directory), before any of the user's code ran."""
-    tb = exc.__traceback__
+    tb = get_slot(exc, "__traceback__")
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    return isinstance(exc, ImportError) and tb is not None and tb.tb_frame.f_globals.get("__name__") == "runpy"
+    return issubclass(type(exc), ImportError) and tb is not None and tb.tb_frame.f_globals.get("__name__") == "runpy"
 
 
 def _strip(exc: BaseException, skip: Set[types.CodeType]) -> None:
     """The crash from the program's first frame on, as python reports a script's.  A module,
     directory or zip app that does not compile (a SyntaxError) raises in importlib's or
     zipimport's frames, which ran none of the program: the crash then has no frame, as a
-    script's has, and opens at the program's file and line (the SyntaxError's)."""
-    tb = exc.__traceback__
+    script's has, and opens at the program's file and line (the SyntaxError's).  Read and set
+    as the interpreter does, past the class's own __getattribute__: one that answered None
+    for every name had the crash dumped without a frame."""
+    tb = get_slot(exc, "__traceback__")
     while tb is not None and tb.tb_frame.f_code in skip:
         tb = tb.tb_next
     if only_import_machinery(tb):
@@ -328,11 +330,13 @@ def main(argv: Optional[List[str]] = None) -> None:
             raise
         # python -i prints it from the program's frames, keeps it in sys.last_exc, and opens its prompt.
         _strip(stop, skip)
-        sys.excepthook(type(stop), stop, stop.__traceback__)
+        sys.excepthook(type(stop), stop, get_slot(stop, "__traceback__"))
         _remember_last(stop)
         raised_on: Optional[BaseException] = stop
     except BaseException as exc:
-        if isinstance(exc, _NotRunnable) or _launcher_error(exc):
+        # Of its real class, as Python matches an except clause: isinstance() reads __class__,
+        # which an exception's own property answers, raising what it likes (SystemExit too).
+        if issubclass(type(exc), _NotRunnable) or _launcher_error(exc):
             # python says this in one line, runs nothing and dumps nothing: so does tbdump.
             sys.stderr.write("tbdump: %s\n" % exc)
             raise SystemExit(1)
@@ -355,7 +359,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         _remember_last(exc)
         # Under -i or PYTHONINSPECT (unpatched.flags.inspect) python prints the SystemExit that
         # would end it with status 1: with no prompt to open, the crash itself is raised on.
-        raised_on = exc if isinstance(exc, KeyboardInterrupt) or unpatched.flags.inspect else None
+        raised_on = exc if issubclass(type(exc), KeyboardInterrupt) or unpatched.flags.inspect else None
     else:
         return
     if inspecting():
@@ -387,7 +391,7 @@ def _program_excepthook(exc: BaseException) -> object:
     """Call the ``sys.excepthook`` the program installed, and say its failure as python does;
     the exit status: 1, or the code of a SystemExit the hook raised (python then exits so)."""
     try:
-        sys.excepthook(type(exc), exc, exc.__traceback__)
+        sys.excepthook(type(exc), exc, get_slot(exc, "__traceback__"))
     except SystemExit as stop:
         return stop.code
     except BaseException as err:
@@ -403,7 +407,7 @@ def _program_excepthook(exc: BaseException) -> object:
 
 def _remember_last(exc: BaseException) -> None:
     """What Python's own handling of an uncaught exception leaves in sys."""
-    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, get_slot(exc, "__traceback__")
     if unpatched.version_info >= (3, 12):   # the program's sys.version_info may be a test's mock
         setattr(sys, "last_exc", exc)   # mypy cannot narrow to 3.12 by unpatched's
 

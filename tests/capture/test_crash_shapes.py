@@ -221,6 +221,26 @@ def test_ctrl_c_while_the_exceptions_str_runs_is_said_as_an_interruption_not_a_t
     assert not [line for line in dump.metadata.cut + dump.exception.notes if "time" in line], dump.metadata.cut
 
 
+def test_an_exception_whose_getattr_raises_system_exit_is_dumped_with_its_frames(workdir: Path) -> None:
+    # Capture looks up __notes__ as Python does, which runs __getattr__ (no note was added): the
+    # SystemExit out of it left a dump of the lines alone ("capture failed"), no local in it.
+    # Python's own printing fails on it too, so only the dump is compared.
+    write(workdir / "prog.py", """
+        class Boom(Exception):
+            def __getattr__(self, name):
+                raise SystemExit(3)
+        def work():
+            kept = [1, 2]
+            raise Boom()
+        work()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert proc.returncode == 1 and proc.stderr.endswith("Traceback dumped into: traceback.pkl\n"), proc
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert not dump.metadata.partial, dump.metadata.cut
+    assert (dump.frames[-1].name, dump.frames[-1].locals) == ("work", {"kept": [1, 2]})
+
+
 def test_an_exceptions_str_cut_by_the_time_budget_is_listed_among_the_cuts(workdir: Path) -> None:
     write(workdir / "prog.py", """
         import time

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import weakref
 from pathlib import Path
 from typing import Any, List, Tuple
 
@@ -145,6 +146,19 @@ def test_an_exception_is_at_hand_only_with_its_chain(workdir: Path) -> None:
     assert not dump.restored(raised)   # restored itself, but not its cause
     assert repr(dump.resolve(raised).__cause__) == "ConnectionError('db.internal is gone')"
     assert dump.restored(raised) and dump.restored(cause)
+
+
+def test_a_weak_proxy_whose_referent_died_on_restoring_reads_again(workdir: Path) -> None:
+    # The refused dict's record ends the memo the proxy's referent lived in: once the module's
+    # KEPT is restored (from a fresh memo), the proxy is dead, and reading the frame's locals
+    # again raised ReferenceError (isinstance() read its __class__ to tell an exception).
+    source = (Path(__file__).resolve().parents[1] / "dap" / "programs" / "dead_proxy.py").read_text()
+    write(workdir / "prog.py", source)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    dump = tbdump.load(workdir / "traceback.pkl")
+    assert type(dump.frames[-1].locals["proxy"]) is weakref.ProxyType
+    assert type(dump.frames[0].locals["KEPT"][0]).__name__ == "Kept"
+    assert type(dump.frames[-1].locals["proxy"]) is weakref.ProxyType
 
 
 def test_explicit_cause_chain(workdir: Path) -> None:

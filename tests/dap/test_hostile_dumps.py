@@ -154,3 +154,23 @@ def test_a_launch_of_a_dump_with_a_field_of_the_wrong_type_is_refused_naming_it(
     assert not response["success"] and response["body"]["error"]["showUser"], response
     assert response["message"] == "%s: the dump's safe layer is damaged (metadata.packages['tbdump']: expected a " \
                                   "string, found an integer)" % dump, response
+
+
+def test_a_weak_proxy_whose_referent_died_on_restoring_lists_as_not_shown(
+        tbdap: Callable[..., DapClient], dumps: Callable[[str], Path]) -> None:
+    # Telling whether it was a placeholder, isinstance() read the dead proxy's __class__: the
+    # ReferenceError was an internal error, and from then on a KeyError, the name half-restored.
+    session = replay(tbdap, dumps("dead_proxy"))
+    client = session["client"]
+    frames = client.ok("stackTrace", {"threadId": session["stopped"]["body"]["threadId"]})["stackFrames"]
+
+    def local(frame: Dict[str, Any], name: str) -> Dict[str, Any]:
+        scope = client.ok("scopes", {"frameId": frame["id"]})["scopes"][0]
+        return next(v for v in client.ok("variables", {"variablesReference": scope["variablesReference"]})["variables"]
+                    if v["name"] == name)
+    client.ok("variables", {"variablesReference": local(frames[-1], "KEPT")["variablesReference"]})
+    proxy = local(frames[0], "proxy")
+    for _ in range(2):
+        rows = client.ok("variables", {"variablesReference": proxy["variablesReference"]})["variables"]
+        assert [r["value"] for r in rows] == ["<not shown: listing its children raised ReferenceError: "
+                                              "weakly-referenced object no longer exists>"], rows

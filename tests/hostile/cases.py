@@ -505,6 +505,39 @@ CASES: Dict[str, Case] = {
             raise Weird()
         victim()
     '''),
+    "exception_whose_class_property_raises": C('''
+        # isinstance() reads __class__: the runner's and capture's asked this one, and it ended
+        # the process with status 3 before Python's traceback, and left a dump without locals.
+        class Liar(Exception):
+            @property
+            def __class__(self): raise SystemExit(3)
+        def victim():
+            kept = [1, 2]
+            cause = Liar("cause")
+            try:
+                raise cause
+            except Liar:
+                raise Liar("raised")
+        victim()
+    '''),
+    "exception_whose_getattribute_answers_none": C('''
+        # Python reads the traceback from the exception itself; the runner asked the class's
+        # __getattribute__, took its None, and dumped the crash without a frame.  Python prints
+        # the None it gives for __notes__, without a newline, then tbdump's line follows.
+        ARMED = False
+        class Boom(Exception):
+            def __getattribute__(self, name):
+                return None if ARMED else object.__getattribute__(self, name)
+        def victim():
+            global ARMED
+            kept = [1, 2]
+            try:
+                raise KeyError("cause")
+            except KeyError:
+                ARMED = True
+                raise Boom()
+        victim()
+    '''),
     "exception_chains": C('''
         def victim():
             try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -145,20 +146,24 @@ def run_tbdump(prog: Path, args: List[str], env: Dict[str, str], dump: str = "tr
     return run(argv + [str(prog)] + args, prog.parent, env)
 
 
+# tbdump's line, one per dumped crash; after Python's report, which need not end its last line
+# (an exception's __notes__ of None is printed so).
+_DUMPED_LINE = re.compile(re.escape(DUMPED_PREFIX) + rb"([^\n]*)\n?")
+
+
 def without_dump_line(stderr: bytes) -> bytes:
     """stderr minus the "Traceback dumped into: ..." lines tbdump adds (one per dumped crash)."""
-    lines = stderr.splitlines(keepends=True)
-    kept = [ln for ln in lines if not ln.startswith(DUMPED_PREFIX)]
-    assert len(kept) < len(lines), "expected a %r line in %r" % (DUMPED_PREFIX, stderr[-3000:])
-    return b"".join(kept)
+    kept, found = _DUMPED_LINE.subn(b"", stderr)
+    assert found, "expected a %r line in %r" % (DUMPED_PREFIX, stderr[-3000:])
+    return kept
 
 
 def last_dump(stderr: bytes, cwd: Path) -> Path:
     """The dump of the crash that ended the program: the last "Traceback dumped into" line's
     (a crash before it, in a thread, keeps its own file)."""
-    lines = [ln for ln in stderr.splitlines() if ln.startswith(DUMPED_PREFIX)]
+    lines = _DUMPED_LINE.findall(stderr)
     assert lines, "expected a %r line in %r" % (DUMPED_PREFIX, stderr[-3000:])
-    return cwd / os.fsdecode(lines[-1][len(DUMPED_PREFIX):]).split(" (")[0]
+    return cwd / os.fsdecode(lines[-1]).split(" (")[0]
 
 
 def snapshot(directory: Path) -> Dict[str, Tuple[int, int]]:

@@ -60,6 +60,51 @@ def test_ctrl_c_while_a_viewer_restores_the_crash_ends_it_as_python_ends_on_ctrl
     assert status == -signal.SIGINT or (status == 0 and prompt in out), (status, out, err)
 
 
+@pytest.mark.parametrize("raises", ["KeyboardInterrupt", "SystemExit"])
+def test_a_value_whose_own_code_raises_an_interruption_while_restored_is_not_restored_and_the_session_goes_on(
+        crash: Callable[..., Path], raises: str) -> None:
+    # Taken for Ctrl-C (or let through as SystemExit), it ended tbdebug before its prompt, status 130
+    # and no word, and tbdump.load's frame.locals raised it.
+    dump = crash("raising_key.py", raises)
+    done = subprocess.run([sys.executable, "-m", "tbdebug", str(dump)], cwd=str(dump.parent), env=child_env(),
+                          input="p keyed\np 6 * 7\nq\n", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done
+    assert "(Pdb) <dict: not restored: %s " % raises in done.stdout and "(Pdb) 42\n" in done.stdout, done.stdout
+    loaded = subprocess.run([sys.executable, "-c", "import tbdump; print(tbdump.load('traceback.pkl').frames[-1]"
+                             ".locals['keyed'].reason)"], cwd=str(dump.parent), env=child_env(),
+                            capture_output=True, text=True, timeout=120)
+    assert loaded.stdout == "not restored: %s\n" % raises, loaded
+
+
+# A program of the user's that opens a dump with its own SIGINT handler set, in its main thread
+# and in another: the value whose own __hash__ raises KeyboardInterrupt is not restored, and the
+# handler stays the program's own, the very function.
+OWN_HANDLER = """\
+import signal, threading, tbdump
+def own(signum, frame):
+    print('own handler')
+signal.signal(signal.SIGINT, own)
+said = []
+def read():
+    said.append(tbdump.load('traceback.pkl').frames[-1].locals['keyed'].reason)
+read()
+thread = threading.Thread(target=read)
+thread.start()
+thread.join()
+print(said, signal.getsignal(signal.SIGINT) is own)
+"""
+
+
+def test_a_program_that_opens_a_dump_keeps_its_own_sigint_handler_and_may_open_it_in_any_thread(
+        crash: Callable[..., Path]) -> None:
+    # Restoring notes a Ctrl-C by setting a handler of its own for a while: it must put the
+    # program's back, and not set one outside the main thread (where Python refuses it).
+    dump = crash("raising_key.py", "KeyboardInterrupt")
+    done = subprocess.run([sys.executable, "-c", OWN_HANDLER], cwd=str(dump.parent), env=child_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout == "['not restored: KeyboardInterrupt', 'not restored: KeyboardInterrupt'] True\n", done
+
+
 REPL_LOAD = """\
 import tbdump
 dump = tbdump.load('traceback.pkl')

@@ -1,0 +1,525 @@
+"""Generated hostile programs: a seed makes a crashing script whose frames hold random hostile object graphs.
+
+``program(seed)`` writes the script; ``check(seed, work)`` runs it with plain Python and
+under ``python -m tbdump``, then opens the dump with ``tbdump.load``, ``python -m
+tbdump.report`` and tbdap, and returns what broke the capture's promises (empty: none):
+the crash printed and ended as under Python, a dump that loads with every local there
+(a value, or a placeholder saying why), plain values restored equal and shared ones
+shared between frames, the report and every frame's variables served whole.
+
+Hostile methods stay harmless until the script sets ``ARMED``, right before its crash,
+so the script can build its graph; ``__setstate__`` is hostile always, as it only runs
+when the dump is loaded.
+
+    python -m tests.hostile.generated --print SEED          # the script of one seed
+    python -m tests.hostile.generated --work DIR 0-299      # a campaign; one line a finding
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from subprocess import TimeoutExpired
+from typing import Any, Dict, List, NamedTuple, Tuple
+
+from .harness import REPO, base_env, last_dump, run, run_plain, run_tbdump, write_program, without_dump_line
+
+# What a hostile method does once armed: raise one of these, or the dunder's own wrong answer.
+RAISES = ["raise ValueError('hostile')", "raise SystemExit(3)", "raise KeyboardInterrupt",
+          "raise RecursionError('hostile')", "raise MemoryError", "return _recurse()"]
+# Each mutation changes the graph while a walker is in it: the shared containers, or the
+# instance's own __dict__ (which a walker may be iterating).
+MUTATIONS = ["SHARED_LIST.append(len(SHARED_LIST))", "SHARED_DICT[len(SHARED_DICT)] = SHARED_LIST",
+             "SHARED_DICT.clear()", "object.__setattr__(self, 'grown%d' % len(SHARED_LIST), []); "
+             "SHARED_LIST.append(0)", "SHARED_LIST[:] = [SHARED_DICT]"]
+
+# dunder -> (parameters, the harmless body, wrong answers)
+DUNDERS: Dict[str, Tuple[str, str, List[str]]] = {
+    "__repr__": ("self", "return '<%s>' % type(self).__name__", ["return 42", "return None", "return _counted()"]),
+    "__str__": ("self", "return 'str'", ["return b'bytes'"]),
+    "__eq__": ("self, other", "return self is other", ["return BadBool()", "return NotImplemented"]),
+    "__hash__": ("self", "return 7", ["return 'h'", "return 2 ** 80"]),
+    "__len__": ("self", "return 0", ["return -1", "return 2 ** 70", "return 'x'"]),
+    "__iter__": ("self", "return iter(())", ["return 5", "return iter(SHARED_LIST)", "return _forever()"]),
+    "__bool__": ("self", "return True", ["return 2"]),
+    "__dir__": ("self", "return []", ["return 5", "return [1, 2]"]),
+    "__getattr__": ("self, name", "raise AttributeError(name)", ["return 1", "return self"]),
+    "__getattribute__": ("self, name", "return object.__getattribute__(self, name)",
+                         ["return None", "raise AttributeError(name)"]),
+    "__reduce__": ("self", "return object.__reduce_ex__(self, 2)",
+                   ["return (1, 2, 3)", "return 'not_a_global'", "return (list, (), None, _forever())"]),
+    "__reduce_ex__": ("self, proto", "return object.__reduce_ex__(self, proto)", ["return 5", "return (self,)"]),
+    "__getstate__": ("self", "return {'v': 1}", ["return self", "return threading.Lock()", "return lambda: 1"]),
+}
+# Properties that stand for the instance's own attributes.
+PROPERTIES: Dict[str, Tuple[str, List[str]]] = {
+    "__class__": ("return type(self)", ["return int", "return 5"]),
+    "__dict__": ("return {}", ["return [1, 2]", "return None"]),
+}
+SETSTATE = ["raise ValueError('on load')", "raise SystemExit(4)", "raise KeyboardInterrupt",
+            "raise RecursionError('on load')", "raise MemoryError", "self.__dict__ = 5"]
+
+PRELUDE = '''
+import dataclasses, enum, io, socket, sys, threading, weakref
+ARMED = False
+SHARED_LIST = [1, 2, 3]
+SHARED_DICT = {"a": 1}
+KEPT = []
+_COUNT = [0]
+def _recurse():
+    return _recurse()
+def _counted():
+    _COUNT[0] += 1
+    return "seen %d times" % _COUNT[0]
+def _forever():
+    while True:
+        yield SHARED_LIST
+class BadBool:
+    def __bool__(self):
+        raise ValueError("no truth")
+class Descriptor:
+    def __init__(self, action):
+        self.action = action
+    def __get__(self, obj, owner=None):
+        if ARMED and obj is not None:
+            return self.action()
+        return 1
+def _descriptor_raises():
+    raise KeyboardInterrupt
+'''
+
+
+class Program(NamedTuple):
+    source: str
+    plain: str                            # the code that builds the plain values P0.. alone
+    plain_locals: Dict[str, Dict[str, str]]   # function -> local -> plain global it holds
+    shared: List[Tuple[str, str, str, str]]   # (function, local, function, local): one object
+
+
+class _Gen:
+    """One seed's program, built statement by statement."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.classes: List[str] = []
+        self.lines: List[str] = []
+        self.plain: List[str] = []
+        self.plain_names: List[str] = []
+        self.values: List[str] = []       # global names of hostile values V0..
+        self.exceptions: List[str] = []   # the classes that are exceptions
+        self.kept = 0
+
+    def action(self, wrong: List[str]) -> str:
+        roll = self.rng.random()
+        if roll < 0.45:
+            return self.rng.choice(RAISES)
+        if roll < 0.75:
+            return self.rng.choice(wrong)
+        return self.rng.choice(MUTATIONS) + "; return " + "None"
+
+    def hostile_class(self) -> str:
+        rng = self.rng
+        name = "C%d" % len(self.classes)
+        body: List[str] = []
+        meta = ""
+        if rng.random() < 0.2:
+            meta_name = "Meta%d" % len(self.classes)
+            self.lines.append("class %s(type):" % meta_name)
+            for dunder in rng.sample(["__repr__", "__getattr__"], rng.randint(1, 2)):
+                params, harmless, wrong = DUNDERS[dunder]
+                params = params.replace("self", "cls")
+                act = self.action(wrong).replace("self", "cls")
+                self.lines += ["    def %s(%s):" % (dunder, params), "        if ARMED:", "            " + act,
+                               "        " + harmless.replace("self", "cls")]
+            meta = "metaclass=%s" % meta_name
+        kind = rng.choice(["plain", "plain", "slots", "dataclass", "exception"])
+        bases = {"exception": "Exception", "plain": "", "slots": "", "dataclass": ""}[kind]
+        if kind == "exception":
+            self.exceptions.append(name)
+        header = ", ".join(filter(None, [bases, meta]))
+        if kind == "dataclass":
+            body.append("x: int = 1")
+            body.append("items: list = dataclasses.field(default_factory=lambda: [SHARED_LIST])")
+        elif kind == "slots":
+            body.append("__slots__ = ('a', 'b', '__weakref__')")
+            body += ["def __init__(self):", "    self.a = SHARED_LIST"]
+        else:
+            body += ["def __init__(self):", "    self.mine = [1, 'two']", "    self.shared = SHARED_DICT"]
+        dunders = rng.sample(sorted(DUNDERS), rng.randint(1, 4))
+        if "__eq__" in dunders and "__hash__" not in dunders:
+            body.append("__hash__ = object.__hash__")   # hashable still: it can be a dict key
+        for dunder in dunders:
+            if kind == "slots" and dunder == "__getstate__":
+                continue
+            params, harmless, wrong = DUNDERS[dunder]
+            body += ["def %s(%s):" % (dunder, params), "    if ARMED:", "        " + self.action(wrong),
+                     "    " + harmless]
+        if kind != "slots" and rng.random() < 0.3:
+            prop = rng.choice(sorted(PROPERTIES))
+            harmless, wrong = PROPERTIES[prop]
+            body += ["@property", "def %s(self):" % prop, "    if ARMED:", "        " + self.action(wrong),
+                     "    " + harmless]
+        if rng.random() < 0.3:
+            body += ["def __setstate__(self, state):", "    " + rng.choice(SETSTATE)]
+        if rng.random() < 0.3:
+            body.append("attr = Descriptor(%s)" % rng.choice(
+                ["_descriptor_raises", "_recurse", "_counted", "lambda: SHARED_DICT.clear()"]))
+        if kind == "dataclass":
+            self.lines.append("@dataclasses.dataclass(eq=False)")
+        self.lines.append("class %s(%s):" % (name, header) if header else "class %s:" % name)
+        self.lines += ["    " + line for line in body]
+        self.classes.append(name)
+        return name
+
+    def plain_value(self, depth: int = 0) -> str:
+        """A literal of plain data, or a reference to an earlier plain value (sharing)."""
+        rng = self.rng
+        if self.plain_names and rng.random() < 0.2:
+            return rng.choice(self.plain_names)
+        if depth > 2 or rng.random() < 0.3:
+            return rng.choice(["1", "-7", "2 ** 70", "3.5", "'text'", "'\\u2603'", "b'\\x00\\xff'", "None",
+                               "True", "''"])
+        shape = rng.choice(["list", "dict", "tuple", "set"])
+        items = [self.plain_value(depth + 1) for _ in range(rng.randint(0, 4))]
+        if shape == "list":
+            return "[%s]" % ", ".join(items)
+        if shape == "tuple":
+            return "(%s)" % "".join(i + ", " for i in items)
+        if shape == "set":
+            return "{%s}" % ", ".join(["'k%d'" % n for n in range(len(items))] + ["0"])
+        return "{%s}" % ", ".join("'k%d': %s" % (n, i) for n, i in enumerate(items))
+
+    def add_plain(self) -> str:
+        name = "P%d" % len(self.plain_names)
+        self.plain.append("%s = %s" % (name, self.plain_value()))
+        if self.rng.random() < 0.3:   # a cycle through a list or dict
+            self.plain.append("%s = [%s]; %s.append(%s)" % (name, name, name, name))
+        self.plain_names.append(name)
+        return name
+
+    def hostile_value(self, depth: int = 0) -> str:
+        rng = self.rng
+        roll = rng.random()
+        if depth < 2 and roll < 0.35:
+            items = [self.hostile_value(depth + 1) for _ in range(rng.randint(1, 3))]
+            shape = rng.choice(["list", "tuple", "dict", "keyed", "set"])
+            if shape == "list":
+                return "[%s]" % ", ".join(items)
+            if shape == "tuple":
+                return "(%s,)" % ", ".join(items)
+            if shape == "keyed":    # an instance as a dict key
+                return "{%s(): %s}" % (rng.choice(self.classes), items[0])
+            if shape == "set":
+                return "{%s()}" % rng.choice(self.classes)
+            return "{%s}" % ", ".join("'h%d': %s" % (n, i) for n, i in enumerate(items))
+        if roll < 0.65:
+            return "%s()" % rng.choice(self.classes)
+        if self.values and roll < 0.75:
+            return rng.choice(self.values)
+        others = [
+            lambda: rng.choice(self.classes),                      # a class, its metaclass's dunders
+            lambda: rng.choice(["SHARED_LIST", "SHARED_DICT", "threading.Lock()", "threading.RLock()",
+                                "threading.Event()", "open('data.txt', 'w')", "socket.socketpair()[0]",
+                                "io.BytesIO(b'abc')", "Color.RED", "Color.GREEN", "sys._getframe()"]),
+            lambda: "weakref.ref(%s)" % rng.choice(self.classes),
+            lambda: "weakref.proxy(KEPT[%d])" % self.keep(),
+            lambda: "weakref.WeakValueDictionary({1: KEPT[%d]})" % self.keep(),
+            lambda: "(lambda held=%s: held)" % (rng.choice(self.values) if self.values else "1"),
+            lambda: "(x for x in [%s()])" % rng.choice(self.classes),
+        ]
+        return rng.choice(others)()
+
+    def keep(self) -> int:
+        """An instance kept alive in KEPT, for weak references to it; its index."""
+        self.lines.append("KEPT.append(%s())" % self.rng.choice(self.classes))
+        self.kept += 1
+        return self.kept - 1
+
+    def add_value(self) -> str:
+        name = "V%d" % len(self.values)
+        self.lines.append("%s = %s" % (name, self.hostile_value()))
+        if self.rng.random() < 0.2 and self.lines[-1].split(" = ", 1)[1].startswith("["):
+            self.lines.append("%s.append(%s)" % (name, name))   # a cycle through hostile values
+        self.values.append(name)
+        return name
+
+    def build(self) -> Program:
+        rng = self.rng
+        self.lines.append(PRELUDE.strip("\n"))
+        for _ in range(rng.randint(2, 5)):
+            self.hostile_class()
+        self.lines += ["class Color(enum.Enum):", "    RED = 1", "    GREEN = %s()" % rng.choice(self.classes),
+                       "SHARED_CLASSES = [%s]" % ", ".join(self.classes)]
+        for _ in range(rng.randint(2, 4)):
+            self.add_plain()
+        self.lines += self.plain
+        for _ in range(rng.randint(3, 8)):
+            self.add_value()
+        depth = rng.randint(2, 5)
+        plain_locals: Dict[str, Dict[str, str]] = {}
+        holders: Dict[str, List[Tuple[str, str]]] = {}   # global -> (function, local) holding it
+        functions = ["f%d" % n for n in range(depth)]
+        bodies: Dict[str, List[str]] = {}
+        for fn in functions:
+            body = []
+            for n in range(rng.randint(1, 4)):
+                local = "%s_%d" % (fn, n)
+                if rng.random() < 0.35:
+                    held = rng.choice(self.plain_names)
+                    plain_locals.setdefault(fn, {})[local] = held
+                else:
+                    held = rng.choice(self.values)
+                holders.setdefault(held, []).append((fn, local))
+                body.append("%s = %s" % (local, held))
+            if rng.random() < 0.3:
+                body.append("inline = %s" % self.hostile_value())
+            bodies[fn] = body
+        threads = self.threads(bodies[functions[-1]])
+        crash = self.crash()
+        for i, fn in enumerate(functions):
+            self.lines.append("def %s():" % fn)
+            self.lines += ["    " + line for line in bodies[fn]]
+            if i + 1 < len(functions):
+                self.lines.append("    %s()" % functions[i + 1])
+            else:
+                self.lines += ["    " + line for line in threads + crash]
+        self.lines.append("%s()" % functions[0])
+        shared = [(a[0], a[1], b[0], b[1]) for held in holders.values() for a, b in zip(held, held[1:])]
+        return Program("\n".join(self.lines) + "\n", "\n".join(self.plain) + "\n", plain_locals, shared)
+
+    def threads(self, innermost: List[str]) -> List[str]:
+        """Threads that wait holding hostile values, and one that crashes with them once armed."""
+        rng = self.rng
+        out: List[str] = []
+        if rng.random() < 0.5:
+            self.lines += ["STOP = threading.Event()", "def waiter(held):",
+                           "    mine = %s" % self.hostile_value(), "    STOP.wait(60)"]
+            out.append("threading.Thread(target=waiter, args=(%s,), daemon=True).start()" % rng.choice(self.values))
+        out.append("global ARMED")
+        out.append("ARMED = True")
+        if rng.random() < 0.3:
+            self.lines += ["def crasher(held):", "    also = %s" % rng.choice(self.values),
+                           "    raise LookupError('in a thread')"]
+            out.append("t = threading.Thread(target=crasher, args=(%s,)); t.start(); t.join()"
+                       % rng.choice(self.values))
+        return out
+
+    def crash(self) -> List[str]:
+        rng = self.rng
+        value = rng.choice(self.values)
+        choices = ["raise ValueError('crashed')", "raise KeyError('k')", "raise KeyboardInterrupt",
+                   "e = RuntimeError('with payload'); e.payload = %s; raise e" % value,
+                   "raise TypeError(%s)" % value,
+                   "try:\n        {}['missing']\n    except KeyError as inner:\n        raise ValueError('chained') from inner"]
+        if self.exceptions:
+            choices.append("raise %s()" % rng.choice(self.exceptions))
+        return [rng.choice(choices)]
+
+
+def program(seed: int) -> Program:
+    return _Gen(seed).build()
+
+
+# Loads the dump in a fresh process as a user would and reports, as JSON, what it saw.
+CHECKER = r'''
+import json, sys, tbdump
+path, plain_code, plain_locals, shared = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+expected = {}
+exec(plain_code, expected)
+
+def same(a, b, seen):
+    if (id(a), id(b)) in seen:
+        return True
+    seen.add((id(a), id(b)))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], seen) for k in a)
+    return a == b
+
+problems = []
+def resolve(frame, name):
+    try:
+        return dump.resolve(frame.variables[name])
+    except BaseException as exc:
+        problems.append("%s.%s: resolving it raised %r" % (frame.name, name, exc))
+        return tbdump.Placeholder("?", "raised")
+SHARES = "it shares objects with a value that failed to load"
+ATOMS = (int, float, str, bytes, bool, type(None))   # Python itself may share or copy these
+dump = tbdump.load(path)
+frames = {f.name: f for f in dump.exception.frames if not f.above_handler}
+for thread in dump.threads:
+    for frame in thread.frames:
+        for name in frame.variables:
+            obj = resolve(frame, name)
+            if issubclass(type(obj), tbdump.Placeholder) and not obj.reason:
+                problems.append("%s.%s: a placeholder with no reason" % (frame.name, name))
+for fn, names in plain_locals.items():
+    for local, held in names.items():
+        frame = frames.get(fn)
+        if frame is None or local not in frame.variables:
+            continue   # said by the names check
+        got = resolve(frame, local)
+        if issubclass(type(got), tbdump.Placeholder) and SHARES in got.reason:
+            continue   # records after one that fails share its unpickler's memo: lost, and said so
+        if not same(got, expected[held], set()):
+            problems.append("%s.%s: plain value %s restored as %r" % (fn, local, held, got))
+for fa, la, fb, lb in shared:
+    if fa not in frames or fb not in frames:
+        continue
+    a, b = resolve(frames[fa], la), resolve(frames[fb], lb)
+    # A placeholder on either side says why that one is not the object (a record that shares the
+    # memo of one that failed is lost, and said so); Python itself may share or copy atoms.
+    if issubclass(type(a), tbdump.Placeholder) or issubclass(type(b), tbdump.Placeholder) or type(a) in ATOMS \
+            or type(a) is tuple and not a:
+        continue
+    if a is not b:
+        problems.append("%s.%s and %s.%s: one object in the program, %s and %s in the dump"
+                        % (fa, la, fb, lb, type(a).__name__, type(b).__name__))
+json.dump({"problems": problems, "frames": [[f.name, sorted(f.variables)] for f in dump.exception.frames
+                                            if not f.above_handler]}, sys.stdout)
+'''
+
+
+def _dap_problems(dump: Path, cwd: Path, env: Dict[str, str]) -> List[str]:
+    """Every frame of every thread in tbdap, its scopes and their variables one level down."""
+    sys.path.insert(0, str(REPO))
+    from tests.dap.dapclient import DapClient, DapError
+    problems: List[str] = []
+    client = DapClient.tbdap(env=env, cwd=str(cwd))
+    try:
+        client.initialize()
+        client.start("launch", {"dumpFile": str(dump)})
+        for thread in client.ok("threads")["threads"]:
+            for frame in client.ok("stackTrace", {"threadId": thread["id"]})["stackFrames"]:
+                if frame.get("presentationHint") == "label":
+                    continue
+                for scope in client.ok("scopes", {"frameId": frame["id"]})["scopes"]:
+                    for var in client.ok("variables", {"variablesReference": scope["variablesReference"]},
+                                         timeout=60)["variables"]:
+                        if var.get("variablesReference"):
+                            client.ok("variables", {"variablesReference": var["variablesReference"]}, timeout=60)
+    except DapError as exc:
+        problems.append("tbdap: %s" % str(exc)[:2000])
+    finally:
+        try:
+            client.close()
+        except AssertionError as exc:
+            problems.append("tbdap: %s" % str(exc)[:2000])
+    return problems
+
+
+def check(seed: int, work: Path, dap: bool = True) -> List[str]:
+    """What the seed's program broke of the capture's promises (empty: nothing)."""
+    prog = program(seed)
+    env = base_env()
+    plain_dir, dump_dir = work / "plain", work / "tbdump"
+    for d in (plain_dir, dump_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    try:
+        plain, expected_frames = run_plain(write_program(plain_dir, prog.source), [], env)
+        script = write_program(dump_dir, prog.source)
+        dumped = run_tbdump(script, [], env)
+    except TimeoutExpired as exc:
+        return ["hang: %s" % exc]
+    problems: List[str] = []
+    if dumped.returncode != plain.returncode:
+        problems.append("exit status %s, Python's %s" % (dumped.returncode, plain.returncode))
+    plain_err = _unplaced(plain.stderr.replace(str(plain_dir).encode(), str(dump_dir).encode()))
+    if DUMPED_LINE not in dumped.stderr:
+        return problems + ["no dump written: %r" % dumped.stderr[-2000:]]
+    if _unplaced(without_dump_line(dumped.stderr)) != plain_err:
+        problems.append("stderr differs:\n--- python\n%s\n--- tbdump\n%s" % (
+            plain_err.decode(errors="replace")[-1500:], dumped.stderr.decode(errors="replace")[-1500:]))
+    if dumped.stdout != plain.stdout:
+        problems.append("stdout differs: %r / %r" % (plain.stdout[-500:], dumped.stdout[-500:]))
+    dump = last_dump(dumped.stderr, dump_dir)
+    child_env = dict(env, PYTHONPATH=str(REPO))
+    try:
+        loaded = run([sys.executable, "-c", CHECKER, str(dump), prog.plain, json.dumps(prog.plain_locals),
+                      json.dumps(prog.shared)], dump_dir, child_env, timeout=120)
+        report = run([sys.executable, "-m", "tbdump.report", "--globals", str(dump)], dump_dir, child_env,
+                     timeout=120)
+    except TimeoutExpired as exc:
+        return problems + ["hang opening the dump: %s" % exc]
+    if loaded.returncode != 0:
+        return problems + ["tbdump.load failed: %r" % loaded.stderr[-3000:]]
+    seen = json.loads(loaded.stdout)
+    problems += seen["problems"]
+    if expected_frames is None:
+        problems.append("Python recorded no frames: %r" % plain.stderr[-1000:])
+    else:
+        got = [name for name, _ in seen["frames"]]
+        if got != [name for name, _ in expected_frames]:
+            problems.append("frames %s, Python's %s" % (got, [name for name, _ in expected_frames]))
+        for (name, names), (_, vars_) in zip(expected_frames, seen["frames"]):
+            # A thread's warning (the ResourceWarning of a socket the waiter drops) makes the module's
+            # __warningregistry__ whenever that thread runs: before the crash or after, run by run.
+            missing = sorted(set(names or ()) - set(vars_) - {"__warningregistry__"})
+            if missing:
+                problems.append("frame %s lacks locals %s" % (name, missing))
+    if report.returncode != 0 or report.stderr:
+        problems.append("report: exit %s, stderr %r" % (report.returncode, report.stderr[-2000:]))
+    if dap:
+        problems += _dap_problems(dump, dump_dir, child_env)
+    return problems
+
+
+DUMPED_LINE = b"Traceback dumped into: "
+
+
+def _unplaced(text: bytes) -> bytes:
+    """``text`` without the addresses of default reprs (``<C1 object at 0x7f...>``), which differ
+    between any two runs, nor those and the reference count Python prints of an exception it
+    failed to print (``object address  : 0x7f...``, then "lost sys.stderr")."""
+    text = re.sub(rb"(object (?:address|refcount|type) *: )\S+", rb"\1?", text)
+    return re.sub(rb" at 0x[0-9a-f]+", b" at 0x?", text)
+
+
+def _seeds(spec: str) -> List[int]:
+    out: List[int] = []
+    for part in spec.split(","):
+        first, _, last = part.partition("-")
+        out += range(int(first), int(last or first) + 1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("seeds", help="seeds: 7, 0-99, 1,5,9-12")
+    parser.add_argument("--print", action="store_true", help="print the seeds' scripts, run nothing")
+    parser.add_argument("--work", type=Path, help="scratch directory (kept for failures)")
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    seeds = _seeds(args.seeds)
+    if args.print:
+        for seed in seeds:
+            print("# seed %d\n%s" % (seed, program(seed).source))
+        return
+    assert args.work, "--work DIR"
+
+    def one(seed: int) -> None:
+        work = args.work / str(seed)
+        try:
+            problems = check(seed, work)
+        except Exception as exc:   # the checker's own assertion: a finding too, the campaign goes on
+            problems = ["the check broke: %r" % exc]
+        if not problems:
+            shutil.rmtree(work, ignore_errors=True)
+        print(json.dumps({"seed": seed, "problems": problems}), flush=True)
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(one, seeds))
+
+
+if __name__ == "__main__":
+    main()
