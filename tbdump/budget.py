@@ -473,6 +473,7 @@ class Watchdog:
         self._give_up = give_up
         self._finished = Event()  # the capture returned
         self._main_let_go = Event()  # give_up returned, or let the main thread go on
+        self._pid = unpatched.getpid()  # a child forked meanwhile (by another thread) has no such thread
         self._thread = CaptureThread(self._watch)
         _WATCHDOGS.append(self)
 
@@ -484,7 +485,8 @@ class Watchdog:
 
     def holds_main(self) -> bool:
         """Whether the main thread is to wait for this watchdog now, which gives up."""
-        return unpatched.monotonic() >= self._due and not self._main_let_go.wait(0)
+        return (unpatched.monotonic() >= self._due and not self._main_let_go.wait(0)
+                and unpatched.getpid() == self._pid)
 
     def wait_main_let_go(self, seconds: float) -> None:
         self._main_let_go.wait(seconds)
