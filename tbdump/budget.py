@@ -445,7 +445,9 @@ class Event:
         """Whether it was set within ``seconds``; it stays set."""
         if not self._lock.acquire(timeout=lock_wait(seconds)):
             return False
-        self._lock.release()
+        # Released again, unless another set() came meanwhile (a clock abandoned sets its
+        # let_go at every tick): released by it, the lock would raise at a second release.
+        self.set()
         return True
 
 
