@@ -445,7 +445,9 @@ class Event:
         """Whether it was set within ``seconds``; it stays set."""
         if not self._lock.acquire(timeout=lock_wait(seconds)):
             return False
-        self._lock.release()
+        # Released again, unless another set() came meanwhile (a clock abandoned sets its
+        # let_go at every tick): released by it, the lock would raise at a second release.
+        self.set()
         return True
 
 
@@ -473,6 +475,7 @@ class Watchdog:
         self._give_up = give_up
         self._finished = Event()  # the capture returned
         self._main_let_go = Event()  # give_up returned, or let the main thread go on
+        self._pid = unpatched.getpid()  # a child forked meanwhile (by another thread) has no such thread
         self._thread = CaptureThread(self._watch)
         _WATCHDOGS.append(self)
 
@@ -484,7 +487,8 @@ class Watchdog:
 
     def holds_main(self) -> bool:
         """Whether the main thread is to wait for this watchdog now, which gives up."""
-        return unpatched.monotonic() >= self._due and not self._main_let_go.wait(0)
+        return (unpatched.monotonic() >= self._due and not self._main_let_go.wait(0)
+                and unpatched.getpid() == self._pid)
 
     def wait_main_let_go(self, seconds: float) -> None:
         self._main_let_go.wait(seconds)

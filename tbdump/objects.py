@@ -25,7 +25,7 @@ import threading
 import types
 import weakref
 from types import FrameType
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from .chain import link
 from .dillimport import import_dill
@@ -518,6 +518,8 @@ class RecordReader:
         self._failed: Optional[str] = None
         self._reading: Optional[int] = None   # the record being read, until it is in values
         self.stood_in = False   # whether a record read made a stand-in for a class missing here
+        # tbdump.recovery's count: the memo keys the records before the first number made
+        self.memo_keys: Tuple[int, Set[int]] = (0, set())
         self._lock = threading.Lock()
 
     def get(self, record: int) -> Tuple[Any, Optional[str]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pickle
 import pickletools
 import struct
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Set, Tuple
 
 from .objects import _become_placeholder, _HandOver
@@ -33,6 +34,7 @@ _PythonUnpickler: Any = getattr(pickle, "_Unpickler")
 _IN_SET = object()   # the value of an insertion into a set
 _MEMOIZE, _PUT, _STOP = pickle.MEMOIZE[0], pickle.PUT[0], pickle.STOP[0]
 _PUTS = frozenset((_PUT, pickle.BINPUT[0], pickle.LONG_BINPUT[0]))
+_ENTRY = struct.Struct("<4sIc")   # of memo_hand_over
 
 
 def reread(reader: "RecordReader", number: int, memo: Dict[int, Any]) -> Tuple[Any, Dict[int, Any], bool]:
@@ -58,7 +60,8 @@ def memo_hand_over(memo: Dict[int, Any]) -> Tuple[bytes, Callable[[], Any]]:
     # Each entry: DUP the handed callable, call it (EMPTY_TUPLE, REDUCE), LONG_BINPUT, POP.
     # All in one FRAME, which the unpickler reads at once (opcode by opcode, the reading
     # of a long pending pickle would copy its rest at each read).
-    body = b"K\x00Q" + b"".join(b"2)Rr" + struct.pack("<I", key) + b"0" for key in keys) + b"0N."
+    # Made without a Python step per entry: a record that fails hands the whole memo over.
+    body = b"K\x00Q" + b"".join(map(_ENTRY.pack, repeat(b"2)Rr"), keys, repeat(b"0"))) + b"0N."
     return b"\x80\x05\x95" + struct.pack("<Q", len(body)) + body, take
 
 
@@ -71,16 +74,28 @@ def _at_record(reader: "RecordReader", number: int) -> int:
 
 
 def _keys_before(reader: "RecordReader", number: int) -> Set[int]:
-    """The memo keys the records before ``number`` made, back to the one that starts a fresh memo."""
+    """The memo keys the records before ``number`` made, back to the one that starts a fresh memo.
+    Counted on from where the count for the last failed record stopped (``reader.memo_keys``): a
+    dump whose every frame holds a value that fails was walked from its start for each of them."""
+    upto, keys = reader.memo_keys
+    if number < upto:
+        upto, keys = 0, set()
     first = number
-    while first > 0 and not reader.index.entry(first)[2]:
+    while first > upto and not reader.index.entry(first)[2]:
         first -= 1
-    keys: Set[int] = set()
-    for record in range(first, number):
-        if reader.index.entry(record)[3]:
-            keys.add(len(keys))   # an alone record makes one memo entry, its value (FORMAT.md)
-        else:
-            _add_memo_keys(reader.stream.read(_at_record(reader, record)), keys)
+    if first > upto:   # a fresh record since
+        keys = set()
+    reader.memo_keys = (first, keys)
+    try:
+        for record in range(first, number):
+            if reader.index.entry(record)[3]:
+                keys.add(len(keys))   # an alone record makes one memo entry, its value (FORMAT.md)
+            else:
+                _add_memo_keys(reader.stream.read(_at_record(reader, record)), keys)
+            reader.memo_keys = (record + 1, keys)
+    except BaseException:
+        reader.memo_keys = (0, set())   # a record counted in part
+        raise
     return keys
 
 

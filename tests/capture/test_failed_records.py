@@ -153,3 +153,38 @@ def test_a_value_that_fails_to_load_costs_only_itself(workdir: Path, case: str) 
     assert loaded.returncode == 0, loaded.stderr
     answers: List[object] = json.loads(loaded.stdout)
     assert answers == AROUND_WERE + were
+
+
+def test_values_that_fail_in_every_frame_are_each_read_again_once(workdir: Path) -> None:
+    """A value that fails to load in each of 300 frames: each failure counted the memo keys of
+    every record back to the dump's start, reading the object layer about 150 times over (8 s
+    for 1200 such frames, growing with their square).  Now the count goes on from the last
+    failure's, and restoring reads each record at most a few times."""
+    write(workdir / "prog.py", CLASSES + """
+import sys
+sys.setrecursionlimit(2000)
+
+def down(n):
+    value = {Cached(n): n}
+    pad = list(range(50))
+    if n == 0:
+        raise RuntimeError("bottom")
+    down(n - 1)
+
+down(300)
+""")
+    crashed = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert "Traceback dumped into: traceback.pkl" in crashed.stderr, crashed.stderr
+    loader = """
+import json, tbdump
+dump = tbdump.load('traceback.pkl')
+values = [f.locals['value'] for f in dump.frames if f.name == 'down']
+print(json.dumps([len(values), sorted({type(k).__name__ for v in values for k in v}),
+                  sorted(v for d in values for v in d.values()) == list(range(301)),
+                  dump.restoring_read() / dump.objects_size]))
+"""
+    loaded = run([PYTHON, "-c", loader], workdir)
+    assert loaded.returncode == 0, loaded.stderr
+    count, key_types, values_kept, read_over = json.loads(loaded.stdout)
+    assert [count, key_types, values_kept] == [301, ["Placeholder"], True]
+    assert read_over < 3, "the object layer was read %.1f times over" % read_over

@@ -139,11 +139,11 @@ def run_plain(prog: Path, args: List[str], env: Dict[str, str],
 
 
 def run_tbdump(prog: Path, args: List[str], env: Dict[str, str], dump: str = "traceback.pkl",
-               python: str = PYTHON, traceback: bool = True) -> Run:
+               python: str = PYTHON, traceback: bool = True, timeout: float = 120) -> Run:
     """``python -m tbdump [-t] -o DUMP prog.py ARGS`` with tbdump from this source tree."""
     env = dict(env, PYTHONPATH=str(REPO))
     argv = [python, "-m", "tbdump", "-o", dump] + (["--traceback"] if traceback else [])
-    return run(argv + [str(prog)] + args, prog.parent, env)
+    return run(argv + [str(prog)] + args, prog.parent, env, timeout)
 
 
 # tbdump's line, one per dumped crash; after Python's report, which need not end its last line

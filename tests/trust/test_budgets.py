@@ -179,6 +179,47 @@ def test_a_value_that_swallows_every_interruption_is_given_up_on_however_its_thr
     assert (dump.exception.type, dump.frames[-1].name, dump.metadata.partial) == ("RuntimeError", "f", True)
 
 
+def test_a_child_forked_while_its_parent_was_given_up_on_dumps_at_its_own_pace(tmp_path: Path) -> None:
+    """A child forked by another thread while the main thread's capture was stuck took that
+    capture's watchdog along, without its thread: from the watchdog's time on, the child's main
+    thread stopped for a second at every tick of any capture of its own, waiting for a give-up
+    that never came there (a value whose repr takes 2 s: not dumped within 35 s)."""
+    prog = write_program(tmp_path, "import os, threading, time, tbdump\n" + SWALLOWS_EVERY_INTERRUPTION
+                         + textwrap.dedent('''
+        class Slow:
+            def __repr__(self):
+                for _ in range(200):
+                    time.sleep(0.01)
+                return "slow, whole"
+
+        def forker():
+            time.sleep(0.5)
+            if os.fork() == 0:
+                os.environ.update(TBDUMP_MAX_SECONDS="60", TBDUMP_VALUE_SECONDS="60")
+                time.sleep(7)   # past the time the parent's watchdog gives up (1 + 5 s after its crash)
+                slow = Slow()
+                try:
+                    raise ValueError("child")
+                except ValueError as exc:
+                    tbdump.dump_exception(exc, filename="child.pkl")
+                print("child dumped", flush=True)
+                os._exit(0)
+
+        threading.Thread(target=forker, daemon=True).start()
+
+        def f():
+            stubborn = Stubborn()
+            raise RuntimeError("parent")
+        f()
+    '''))
+    # The child holds the output pipes: run returns when it is done.  A hang bound, not a speed limit.
+    result = run_tbdump(prog, [], base_env(TBDUMP_MAX_SECONDS="1"), timeout=35)
+    assert result.returncode == 1 and b"capture was still running 5 s" in result.stderr, result
+    assert result.stdout == b"child dumped\n", result
+    dump = tbdump.load(tmp_path / "child.pkl", objects=False)
+    assert (dump.exception.message, dump.frames[-1].variables["slow"].repr) == ("child", "slow, whole")
+
+
 def test_a_ctrl_c_whose_capture_never_returns_ends_the_program_with_sigints_status(tmp_path: Path) -> None:
     # The watchdog ends it from its own thread, where Python lets no signal handler be set: it
     # exits 130 as a shell says SIGINT, rather than fail there and dump its own error.
