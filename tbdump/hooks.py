@@ -5,6 +5,7 @@ import atexit
 import functools
 import glob
 import os
+import re
 import sys
 import threading
 import traceback
@@ -182,8 +183,12 @@ class DumpTarget:
         """The names under a pid that dumps of this run hold (also the files made for dumps
         being written), wherever they came from."""
         root, ext = os.path.splitext(self.given)
+        # Only a pid's names: with `-o crash` the pattern crash.* also finds the program's crash.log.
+        ours = re.compile(r"%s\.\d+(-\d+)?%s\Z" % (re.escape(os.path.basename(root)), re.escape(ext)))
         found = set()
         for path in glob.glob(glob.escape(self._at(root)) + ".*" + glob.escape(ext)):
+            if not ours.match(os.path.basename(path)):
+                continue
             try:
                 if unpatched.osimpl.stat(path).st_mtime >= self.since:
                     found.add(os.path.join(os.path.dirname(self.given), os.path.basename(path)))

@@ -688,3 +688,26 @@ def test_an_exception_raised_by_a_signal_handler_is_dumped_with_the_handler_inne
     dump = tbdump.load(workdir / "traceback.pkl")
     assert [f.name for f in dump.frames] == ["<module>", "main", "on_usr1"]
     assert dump.frames[-1].locals["signum"] == signal.SIGUSR1
+
+
+def test_files_the_program_writes_beside_a_dump_named_without_a_suffix_do_not_count_as_dumps(workdir: Path) -> None:
+    """With `-o crash` the run's dumps are crash, crash.<pid>, crash.<pid>-2...: the bound counted
+    every crash.* written meanwhile, so a program that writes its crash.log, crash.1.csv... had its
+    threads' crashes said "not dumped"."""
+    write(workdir / "prog.py", """
+        import threading
+        for n in range(25):
+            open('crash.%d.csv' % n, 'w').close()
+        open('crash.log', 'w').close()
+        def work():
+            raise ValueError('thread')
+        for name in ('first', 'second'):
+            thread = threading.Thread(target=work, name=name)
+            thread.start()
+            thread.join()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "-o", "crash", "prog.py"], workdir)
+    said = said_dumped(proc.stderr)
+    assert proc.returncode == 0 and "not dumped" not in proc.stderr, proc.stderr
+    assert [name.split(".")[0] for _, name in said] == ["crash", "crash"] and len(set(name for _, name in said)) == 2
+    assert all(tbdump.load(workdir / name).exception.message == message for message, name in said)
