@@ -145,7 +145,8 @@ def _lost(exc: BaseException) -> str:
 
 
 class _Rereading(_HandOver, _PythonUnpickler):
-    """The tolerant unpickler of one record."""
+    """The tolerant unpickler of one record.  What it builds is told by its real class:
+    isinstance() reads ``__class__``, a program's property or a dead weak proxy's ReferenceError."""
 
     dispatch = dict(_PythonUnpickler.dispatch)
 
@@ -159,7 +160,7 @@ class _Rereading(_HandOver, _PythonUnpickler):
         self._failed_args: Any = ()
 
     def _insert(self, container: Any, key: Any, value: Any) -> None:
-        if isinstance(container, Placeholder):  # a container this reading lost: it says so already
+        if issubclass(type(container), Placeholder):  # a container this reading lost: it says so already
             return
         if id(container) not in self._held:
             try:
@@ -200,13 +201,13 @@ class _Rereading(_HandOver, _PythonUnpickler):
         try:
             return make()
         except Exception as exc:
-            return Placeholder(qualified_class(kind) if isinstance(kind, type) else "object", _lost(exc))
+            return Placeholder(qualified_class(kind) if issubclass(type(kind), type) else "object", _lost(exc))
 
     def load_reduce(self) -> None:
         args = self.stack.pop()
         func = self.stack.pop()
         made = self._made(func, lambda: func(*args))
-        if isinstance(made, Placeholder) and type(args) is tuple and len(args) == 2:
+        if issubclass(type(made), Placeholder) and type(args) is tuple and len(args) == 2:
             self._failed_call, self._failed_args = made, args
         self.append(made)
 
@@ -229,7 +230,7 @@ class _Rereading(_HandOver, _PythonUnpickler):
         self.append(self._made(cls, lambda: cls.__new__(cls, *args, **kwargs)))
 
     def load_build(self) -> None:
-        if isinstance(self.stack[-2], Placeholder):
+        if issubclass(type(self.stack[-2]), Placeholder):
             self.stack.pop()   # the state of an object this reading could not make
             return
         super().load_build()
@@ -241,10 +242,10 @@ class _Rereading(_HandOver, _PythonUnpickler):
     def _spoil(self, obj: Any, reason: str) -> None:
         """``obj`` a placeholder: in place where its class can change, else in its stead on the
         stack and in this record's memo entries (what refers to it already keeps it)."""
-        if isinstance(obj, Placeholder):   # lost already, and why is said
+        if issubclass(type(obj), Placeholder):   # lost already, and why is said
             return
         _become_placeholder(obj, reason)
-        if isinstance(obj, Placeholder):
+        if issubclass(type(obj), Placeholder):
             return
         stand_in = Placeholder(qualified_type(obj), reason)
         for stack in (self.stack, *self.metastack):
