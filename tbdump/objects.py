@@ -630,6 +630,8 @@ class RecordReader:
         self.stood_in = self.stood_in or failed.stood_in
         try:
             value, memo, stood_in = reread(self, number, failed.memo.copy())
+            if sigint:   # a Ctrl-C the reading took for a value's own, as it takes any error
+                raise KeyboardInterrupt
             self.stream.seek(self.base + end)
             self._unpickler = _SequenceUnpickler(self.stream, self)
             self.stream.pending, self.handing = memo_hand_over(memo)

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 _PythonUnpickler: Any = getattr(pickle, "_Unpickler")
 
 _IN_SET = object()   # the value of an insertion into a set
+# What a value's own code raises as it is rebuilt (a key's __eq__ may raise SystemExit or
+# KeyboardInterrupt): a step's failure, as any error.  A real Ctrl-C meanwhile stops the
+# restoring all the same: RecordReader._read_on raises it once the reading is done.
+_FAILS = (Exception, SystemExit, KeyboardInterrupt)
 _MEMOIZE, _PUT, _STOP = pickle.MEMOIZE[0], pickle.PUT[0], pickle.STOP[0]
 _PUTS = frozenset((_PUT, pickle.BINPUT[0], pickle.LONG_BINPUT[0]))
 _ENTRY = struct.Struct("<4sIc")   # of memo_hand_over
@@ -166,7 +170,7 @@ class _Rereading(_HandOver, _PythonUnpickler):
             try:
                 _put(container, key, value)
                 return
-            except Exception:
+            except _FAILS:
                 self._held.add(id(container))
         self._deferred.append((container, key, value))
 
@@ -189,18 +193,18 @@ class _Rereading(_HandOver, _PythonUnpickler):
         for container, key, value in self._deferred:
             try:
                 _put(container, key, value)
-            except Exception as exc:
+            except _FAILS as exc:
                 # For good: the item stays, its key a placeholder saying why.
                 try:
                     _put(container, Placeholder(qualified_type(key), _lost(exc)), value)
-                except Exception as again:
+                except _FAILS as again:
                     self._spoil(container, _lost(again))
         super().load_stop()
 
     def _made(self, kind: Any, make: Callable[[], Any]) -> Any:
         try:
             return make()
-        except Exception as exc:
+        except _FAILS as exc:
             return Placeholder(qualified_class(kind) if issubclass(type(kind), type) else "object", _lost(exc))
 
     def load_reduce(self) -> None:
@@ -261,7 +265,7 @@ def _building(load: Callable[[Any], None]) -> Callable[[Any], None]:
     def guarded(self: _Rereading) -> None:
         try:
             load(self)
-        except Exception as exc:
+        except _FAILS as exc:
             self._spoil(self.stack[-1], _lost(exc))
     return guarded
 

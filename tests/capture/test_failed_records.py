@@ -45,6 +45,16 @@ class Account:
     def __reduce__(self): return (reopen, (self.n,))
 
 def reopen(n): raise LookupError("no account %d here" % n)
+
+class Judge:
+    # Once restored, its __eq__ raises SystemExit: two of them, colliding as dict keys, end
+    # the program's own code where the dump is opened, not where it ran.
+    def __init__(self): self.n = 1   # a state to restore: none would not call __setstate__
+    def __hash__(self): return 7
+    def __eq__(self, other):
+        if self.__dict__.get("restored"): raise SystemExit(5)
+        return self is other
+    def __setstate__(self, state): self.__dict__.update(state, restored=True)
 """
 
 PROGRAM = CLASSES + """
@@ -129,6 +139,11 @@ CASES = {
     value = [head, Account(7), 3]
 """, ["v[0] is I['head']", "lost(v[1])[1:]", "v[2]"],
         [True, ["__main__.Account", "not restored: LookupError: no account 7 here"], 3]),
+    "dict keys whose __eq__ raises SystemExit": (
+        """
+    value = {Judge(): 1, Judge(): 2, "k": head}
+""", ["[lost(k)[1:] if lost(k) else type(k).__name__ for k in v]", "v['k'] is I['head']"],
+        [["Judge", ["__main__.Judge", "not restored: SystemExit: 5"], "str"], True]),
     # `head` is read by itself when asked for first, and handed over when the value refers to it.
     "a value that fails after a large list read by itself": (
         """
