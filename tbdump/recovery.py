@@ -6,7 +6,8 @@ here by a tolerant Python unpickler, from the memo as it stood before the record
 
 - an insertion into a dict or set that raises (a key whose ``__hash__`` reads an attribute
   its state sets later in the record: a cycle of such objects, pickle's classic limit)
-  waits until the record's other opcodes are done and is tried again then, in order;
+  waits until the record's other opcodes are done and is tried again then, in order
+  (one that a container's own class refuses, its key hashable, loses that container);
 - any other failing step becomes a placeholder for the value it builds.
 
 The shared unpickler then reads on with the memo so completed.  Nothing here runs for a
@@ -144,6 +145,15 @@ def _put(container: Any, key: Any, value: Any) -> None:
         container[key] = value
 
 
+def _hashes(key: Any) -> bool:
+    """Whether ``key`` goes into a plain dict now (its hash may read state set later)."""
+    try:
+        hash(key)
+    except _FAILS:
+        return False
+    return True
+
+
 def _lost(exc: BaseException) -> str:
     return "not restored: %s" % describe_exception(exc)
 
@@ -170,7 +180,13 @@ class _Rereading(_HandOver, _PythonUnpickler):
             try:
                 _put(container, key, value)
                 return
-            except _FAILS:
+            except _FAILS as exc:
+                if type(container) not in (dict, set) and _hashes(key):
+                    # The container's own __setitem__ or add refuses: lost now, while this
+                    # reading can still put a placeholder in its stead (at the record's end
+                    # what holds it has it already, and a dict subclass cannot change class).
+                    self._spoil(container, _lost(exc))
+                    return
                 self._held.add(id(container))
         self._deferred.append((container, key, value))
 

@@ -33,6 +33,10 @@ class Frozen(list):
     def append(self, item): raise TypeError("frozen")
     def extend(self, items): raise TypeError("frozen")
 
+class Sealed(dict):
+    # Made by dict's own __init__; pickle restores its items by __setitem__, which it refuses.
+    def __setitem__(self, key, value): raise TypeError("sealed")
+
 class Reconnecting:
     # Its __reduce__'s state setter runs only where the dump is opened, and fails there.
     def __init__(self): self.host = "db"
@@ -129,6 +133,10 @@ CASES = {
         """
     value = [Frozen([1, 2]), head]
 """, ["lost(v[0])[1:]", "v[1] is I['head']"], [["__main__.Frozen", "not restored: TypeError: frozen"], True]),
+    "a dict whose class refuses its items": (
+        """
+    value = [Sealed(k=1), head]
+""", ["lost(v[0])[1:]", "v[1] is I['head']"], [["__main__.Sealed", "not restored: TypeError: sealed"], True]),
     "a state setter that fails, in a list": (
         """
     value = [head, Reconnecting(), 3]
