@@ -14,7 +14,9 @@ environment sets HOSTILE_LOADING) come from a stream of their own, so that the p
 seeds of the first campaign keep their every line: keys whose ``__hash__`` reads state set
 later (cycles of them, as pickle's classic limit), and ``__setstate__``, ``__reduce__``
 callables, ``__new__``, ``__hash__``, ``__eq__``, a metaclass's ``__call__`` and
-``__init_subclass__`` that raise then, beside big lists of ints (records read alone).  They
+``__init_subclass__`` that raise then, beside big lists of ints (records read alone); and,
+from a third stream, list and dict subclasses whose own append or ``__setitem__`` refuse
+their items then.  They
 cost only themselves or what holds them: every plain value and node graph loads whole,
 in tbdump.load, tbdap and tbdebug.
 
@@ -146,7 +148,7 @@ class _Gen:
         self.values: List[str] = []       # global names of hostile values V0..
         self.exceptions: List[str] = []   # the classes that are exceptions
         self.kept = 0
-        self.load = _LoadFailures(random.Random("load %d" % seed))
+        self.load = _LoadFailures(random.Random("load %d" % seed), random.Random("more %d" % seed))
 
     def action(self, wrong: List[str]) -> str:
         roll = self.rng.random()
@@ -363,8 +365,10 @@ class _Gen:
 class _LoadFailures:
     """A program's values that fail only as the dump loads, from their own random stream."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, more: random.Random) -> None:
         self.rng = rng
+        self.more = more   # for what came later, so that earlier seeds keep their programs
+        self.refusing: List[str] = []     # globals X0..: a refusing container beside plain values
         self.names: List[str] = []        # globals L0..: a failing value, alone or held
         self.graphs: List[str] = []       # globals G0..: node graphs, which load whole
         self.whole: Dict[str, List[str]] = {}
@@ -401,6 +405,24 @@ class _LoadFailures:
                 "            " + act, "        super().__init_subclass__(**kwargs)",
                 "class %s(LBase%d):" % (name, number), "    pass"]
 
+    def refusing_class(self, number: int) -> List[str]:
+        """Class ``LX<number>``, a container whose own methods refuse its items as they load, or
+        one whose descriptor's ``__set_name__`` raises then (from the stream of later additions)."""
+        more, name = self.more, "LX%d" % number
+        act = more.choice(LOAD_RAISES)
+        way = more.choice(["append", "setitem", "set_name"])
+        if way == "append":   # pickle fills a list subclass by its own append and extend
+            return ["class %s(list):" % name, "    def __init__(self):", "        super().__init__([1, 2])",
+                    "    def append(self, item):", "        if LOADING():", "            " + act,
+                    "        super().append(item)", "    extend = append"]
+        if way == "setitem":   # and a dict subclass by its own __setitem__
+            return ["class %s(dict):" % name, "    def __init__(self):", "        super().__init__(k=BIG)",
+                    "    def __setitem__(self, key, value):", "        if LOADING():", "            " + act,
+                    "        super().__setitem__(key, value)"]
+        # set_name: run as the class is rebuilt
+        return ["class LXField%d:" % number, "    def __set_name__(self, owner, name):", "        if LOADING():",
+                "            " + act, "class %s:" % name, "    field = LXField%d()" % number]
+
     def failing_value(self, classes: int) -> str:
         """A value holding instances of the failing classes: alone, in containers, as keys."""
         rng = self.rng
@@ -436,6 +458,10 @@ class _LoadFailures:
         if rng.random() < 0.5:   # a failing value and a graph in one: the graph goes with it
             lines.append("L%d = [%s, %s]" % (len(self.names), rng.choice(self.names), rng.choice(self.graphs)))
             self.names.append("L%d" % len(self.names))
+        for number in range(self.more.randint(0, 2)):
+            lines += self.refusing_class(number)
+            self.refusing.append("X%d" % number)
+            lines.append("X%d = [LX%d(), 'after', BIG]" % (number, number))
         return lines
 
     def locals(self, fn: str, plain_locals: Dict[str, Dict[str, str]],
@@ -455,6 +481,11 @@ class _LoadFailures:
             else:
                 held = "BIG"
                 plain_locals.setdefault(fn, {})[local] = held
+            holders.setdefault(held, []).append((fn, local))
+            body.append("%s = %s" % (local, held))
+        if self.refusing and self.more.random() < 0.6:
+            held, local = self.more.choice(self.refusing), "%s_x" % fn
+            self.failing.setdefault(fn, []).append(local)
             holders.setdefault(held, []).append((fn, local))
             body.append("%s = %s" % (local, held))
         return body
