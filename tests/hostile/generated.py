@@ -539,6 +539,10 @@ def lost_part(obj, seen):
         return None
     return next((lost for lost in (lost_part(part, seen) for part in parts) if lost is not None), None)
 
+def cut(obj):
+    """Whether ``obj`` is a placeholder of the capture's (its time budget, on a loaded machine)."""
+    return issubclass(type(obj), tbdump.Placeholder) and "not captured" in obj.reason
+
 problems = []
 def resolve(frame, name):
     try:
@@ -561,13 +565,15 @@ for fn, names in plain_locals.items():
         if frame is None or local not in frame.variables:
             continue   # said by the names check
         got = resolve(frame, local)
+        if cut(got):
+            continue
         if not same(got, expected[held], set()):
             problems.append("%s.%s: plain value %s restored as %r" % (fn, local, held, got))
 for fn, names in whole.items():
     for local in names:
         if fn in frames and local in frames[fn].variables:
             lost = lost_part(resolve(frames[fn], local), set())
-            if lost is not None:
+            if lost is not None and not cut(lost):
                 problems.append("%s.%s: a node graph restored with %r" % (fn, local, lost))
 for fa, la, fb, lb in shared:
     if fa not in frames or fb not in frames:
