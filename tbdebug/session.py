@@ -248,7 +248,7 @@ def _replay_pdb(dump: tbdump.Dump, commands: Sequence[str]) -> Any:
                 value = self._getval(arg)
             except Exception:   # pdb has printed why, as for its own commands
                 return
-            if isinstance(value, tbdump.Placeholder) and answer(value):
+            if issubclass(type(value), tbdump.Placeholder) and answer(value):   # isinstance() reads a dead proxy
                 return
             self._handed(command, arg, value)
 
@@ -278,7 +278,7 @@ def _replay_pdb(dump: tbdump.Dump, commands: Sequence[str]) -> Any:
                 value = self._getval(inner)   # once, as `type(...)` would evaluate it
             except Exception:   # pdb has printed why, as it would have for the whole call
                 return
-            name = captured_class(value) if isinstance(value, tbdump.Placeholder) else None
+            name = captured_class(value) if issubclass(type(value), tbdump.Placeholder) else None
             self._handed(command, arg, _ClassText(name) if name is not None else type(value))
 
         def _type_is_rebound(self) -> bool:

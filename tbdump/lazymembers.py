@@ -30,10 +30,10 @@ def unreadable(namespace: Mapping[str, Any]) -> Optional[str]:
     """Why a frame's module globals are not in ``namespace`` (previews, or the objects a
     debugger looks names up in), or None when they were read: a name the program had
     there is otherwise only "not defined"."""
-    entry = namespace.get(UNREADABLE)
-    if isinstance(entry, Value):
+    entry: Any = namespace.get(UNREADABLE)
+    if issubclass(type(entry), Value):   # of its real class: the entry may be any restored object
         return entry.missing
-    if isinstance(entry, Placeholder):
+    if issubclass(type(entry), Placeholder):
         return entry.reason
     return None
 

@@ -94,12 +94,12 @@ def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
 
 def restore_object(type_name: str, func: Any, args: Any) -> Any:
     """Load-side: call the recorded constructor; a failure gives a placeholder instead."""
-    if isinstance(func, type) and issubclass(func, MissingClass):
+    if issubclass(type(func), type) and issubclass(func, MissingClass):
         func = _made_as(func, type_name)
     try:
         return func(*args)
     except BaseException as exc:
-        if isinstance(func, type) and issubclass(func, BaseException):
+        if issubclass(type(func), type) and issubclass(func, BaseException):
             # An exception pickles as cls(*args), which fails when its __init__ takes other
             # arguments (HttpError(status, body)); its args and __dict__ are all it holds.
             try:
@@ -137,19 +137,21 @@ def _lost_part(args: Any) -> Optional[str]:
     restore (a datetime's tzinfo of a library missing here): said rather than the
     constructor's words ("bad tzinfo state arg"); None when none is."""
     for arg in args if type(args) is tuple else ():
-        if isinstance(arg, MissingClass):
+        if issubclass(type(arg), MissingClass):
             kind = type(arg)
             return "it holds a %s.%s, not importable here (%s)" % (kind.__module__, kind.__qualname__,
                                                                   kind.__tbdump_missing__)
-        if isinstance(arg, Placeholder):
+        if issubclass(type(arg), Placeholder):
             return "a part of it is missing here (%s: %s)" % (arg.type, arg.reason.replace("not restored: ", "", 1))
     return None
 
 
 def restore_state(obj: Any, state: Any) -> Any:
     """Load-side BUILD: as pickle does it, but an object whose state cannot be set
-    becomes a placeholder in place, so every reference to it says so."""
-    if isinstance(obj, Placeholder):
+    becomes a placeholder in place, so every reference to it says so.  Objects are told by
+    their real class here: isinstance() reads ``__class__``, which runs the program's
+    property of that name and which a dead weak proxy answers with ReferenceError."""
+    if issubclass(type(obj), Placeholder):
         return obj
     try:
         # On the class: an instance's __getattr__ (a tempfile wrapper's) would run on an
@@ -159,7 +161,7 @@ def restore_state(obj: Any, state: Any) -> Any:
             setstate(obj, state)
             return obj
         slots = None
-        if isinstance(state, tuple) and len(state) == 2:
+        if issubclass(type(state), tuple) and len(state) == 2:
             state, slots = state
         if state:
             obj.__dict__.update(state)
@@ -176,7 +178,7 @@ def restore_exception(obj: Any, state: Tuple[Any, Dict[str, Any]]) -> Any:
     own, links = state
     if own is not None:
         restore_state(obj, own)
-    if isinstance(obj, BaseException):
+    if issubclass(type(obj), BaseException):
         for name, linked in links.items():
             link(obj, name, linked)
     return obj
@@ -628,6 +630,8 @@ class RecordReader:
         self.stood_in = self.stood_in or failed.stood_in
         try:
             value, memo, stood_in = reread(self, number, failed.memo.copy())
+            if sigint:   # a Ctrl-C the reading took for a value's own, as it takes any error
+                raise KeyboardInterrupt
             self.stream.seek(self.base + end)
             self._unpickler = _SequenceUnpickler(self.stream, self)
             self.stream.pending, self.handing = memo_hand_over(memo)

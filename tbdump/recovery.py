@@ -6,7 +6,8 @@ here by a tolerant Python unpickler, from the memo as it stood before the record
 
 - an insertion into a dict or set that raises (a key whose ``__hash__`` reads an attribute
   its state sets later in the record: a cycle of such objects, pickle's classic limit)
-  waits until the record's other opcodes are done and is tried again then, in order;
+  waits until the record's other opcodes are done and is tried again then, in order
+  (one that a container's own class refuses, its key hashable, loses that container);
 - any other failing step becomes a placeholder for the value it builds.
 
 The shared unpickler then reads on with the memo so completed.  Nothing here runs for a
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 _PythonUnpickler: Any = getattr(pickle, "_Unpickler")
 
 _IN_SET = object()   # the value of an insertion into a set
+# What a value's own code raises as it is rebuilt (a key's __eq__ may raise SystemExit or
+# KeyboardInterrupt): a step's failure, as any error.  A real Ctrl-C meanwhile stops the
+# restoring all the same: RecordReader._read_on raises it once the reading is done.
+_FAILS = (Exception, SystemExit, KeyboardInterrupt)
 _MEMOIZE, _PUT, _STOP = pickle.MEMOIZE[0], pickle.PUT[0], pickle.STOP[0]
 _PUTS = frozenset((_PUT, pickle.BINPUT[0], pickle.LONG_BINPUT[0]))
 _ENTRY = struct.Struct("<4sIc")   # of memo_hand_over
@@ -140,12 +145,22 @@ def _put(container: Any, key: Any, value: Any) -> None:
         container[key] = value
 
 
+def _hashes(key: Any) -> bool:
+    """Whether ``key`` goes into a plain dict now (its hash may read state set later)."""
+    try:
+        hash(key)
+    except _FAILS:
+        return False
+    return True
+
+
 def _lost(exc: BaseException) -> str:
     return "not restored: %s" % describe_exception(exc)
 
 
 class _Rereading(_HandOver, _PythonUnpickler):
-    """The tolerant unpickler of one record."""
+    """The tolerant unpickler of one record.  What it builds is told by its real class:
+    isinstance() reads ``__class__``, a program's property or a dead weak proxy's ReferenceError."""
 
     dispatch = dict(_PythonUnpickler.dispatch)
 
@@ -159,13 +174,19 @@ class _Rereading(_HandOver, _PythonUnpickler):
         self._failed_args: Any = ()
 
     def _insert(self, container: Any, key: Any, value: Any) -> None:
-        if isinstance(container, Placeholder):  # a container this reading lost: it says so already
+        if issubclass(type(container), Placeholder):  # a container this reading lost: it says so already
             return
         if id(container) not in self._held:
             try:
                 _put(container, key, value)
                 return
-            except Exception:
+            except _FAILS as exc:
+                if type(container) not in (dict, set) and _hashes(key):
+                    # The container's own __setitem__ or add refuses: lost now, while this
+                    # reading can still put a placeholder in its stead (at the record's end
+                    # what holds it has it already, and a dict subclass cannot change class).
+                    self._spoil(container, _lost(exc))
+                    return
                 self._held.add(id(container))
         self._deferred.append((container, key, value))
 
@@ -188,25 +209,25 @@ class _Rereading(_HandOver, _PythonUnpickler):
         for container, key, value in self._deferred:
             try:
                 _put(container, key, value)
-            except Exception as exc:
+            except _FAILS as exc:
                 # For good: the item stays, its key a placeholder saying why.
                 try:
                     _put(container, Placeholder(qualified_type(key), _lost(exc)), value)
-                except Exception as again:
+                except _FAILS as again:
                     self._spoil(container, _lost(again))
         super().load_stop()
 
     def _made(self, kind: Any, make: Callable[[], Any]) -> Any:
         try:
             return make()
-        except Exception as exc:
-            return Placeholder(qualified_class(kind) if isinstance(kind, type) else "object", _lost(exc))
+        except _FAILS as exc:
+            return Placeholder(qualified_class(kind) if issubclass(type(kind), type) else "object", _lost(exc))
 
     def load_reduce(self) -> None:
         args = self.stack.pop()
         func = self.stack.pop()
         made = self._made(func, lambda: func(*args))
-        if isinstance(made, Placeholder) and type(args) is tuple and len(args) == 2:
+        if issubclass(type(made), Placeholder) and type(args) is tuple and len(args) == 2:
             self._failed_call, self._failed_args = made, args
         self.append(made)
 
@@ -229,7 +250,7 @@ class _Rereading(_HandOver, _PythonUnpickler):
         self.append(self._made(cls, lambda: cls.__new__(cls, *args, **kwargs)))
 
     def load_build(self) -> None:
-        if isinstance(self.stack[-2], Placeholder):
+        if issubclass(type(self.stack[-2]), Placeholder):
             self.stack.pop()   # the state of an object this reading could not make
             return
         super().load_build()
@@ -241,10 +262,10 @@ class _Rereading(_HandOver, _PythonUnpickler):
     def _spoil(self, obj: Any, reason: str) -> None:
         """``obj`` a placeholder: in place where its class can change, else in its stead on the
         stack and in this record's memo entries (what refers to it already keeps it)."""
-        if isinstance(obj, Placeholder):   # lost already, and why is said
+        if issubclass(type(obj), Placeholder):   # lost already, and why is said
             return
         _become_placeholder(obj, reason)
-        if isinstance(obj, Placeholder):
+        if issubclass(type(obj), Placeholder):
             return
         stand_in = Placeholder(qualified_type(obj), reason)
         for stack in (self.stack, *self.metastack):
@@ -260,7 +281,7 @@ def _building(load: Callable[[Any], None]) -> Callable[[Any], None]:
     def guarded(self: _Rereading) -> None:
         try:
             load(self)
-        except Exception as exc:
+        except _FAILS as exc:
             self._spoil(self.stack[-1], _lost(exc))
     return guarded
 

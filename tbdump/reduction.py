@@ -104,7 +104,7 @@ _READ_AS_MADE = ("__slots__", "__orig_bases__")
 def _class_reduction(cls: type) -> Tuple[Any, ...]:
     made = {k: cls.__dict__[k] for k in _READ_AS_MADE if k in cls.__dict__}
     slots = made.get("__slots__")
-    slot_names = {slots} if isinstance(slots, str) else set(slots or ())
+    slot_names = {slots} if issubclass(type(slots), str) else set(slots or ())
     state = {k: v for k, v in cls.__dict__.items()
              if k not in _MADE_BY_CLASS and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
@@ -253,21 +253,23 @@ class ReducePolicy:
         if t in PROXY_TYPES:  # before isinstance(), which a proxy answers for its referent
             return proxy(obj) or self._placeholder(obj, not_captured("the object this weak proxy "
                                                                      "refers to cannot be found"))
-        if isinstance(obj, types.ModuleType):
+        # Of its real class from here on: isinstance() reads __class__, the program's (an object
+        # answering None for every name made os._Environ's ABC check raise TypeError).
+        if issubclass(t, types.ModuleType):
             return (_module_stand_in, (obj.__name__,))
-        if isinstance(obj, os_environ_type):
+        if issubclass(t, os_environ_type):
             return self._environ(obj)
         if t in _LOCK_TYPES:
             text = safe_repr(obj)[:200]
             return (LockPlaceholder, (type_name(obj), not_captured("a lock; restored as a stand-in "
                                                                    "that acquires without waiting"),
                                       text, text.startswith("<locked")))
-        if (isinstance(obj, io.IOBase) and not isinstance(obj, _IN_MEMORY_IO)) or isinstance(
-                obj, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
-                      types.FrameType, types.TracebackType)):
+        if (issubclass(t, io.IOBase) and not issubclass(t, _IN_MEMORY_IO)) or issubclass(
+                t, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType, types.FrameType,
+                    types.TracebackType)):
             # dill would pickle some of these, and re-open files on load; never.
             return self._placeholder(obj, not_captured("%s objects cannot be restored" % type_name(obj)))
-        if isinstance(obj, (types.FunctionType, type, types.CodeType)):
+        if issubclass(t, (types.FunctionType, type, types.CodeType)):
             if any(obj is t for t in _SINGLETON_TYPES):  # identity: a metaclass may break ==
                 return NotImplemented
             return self._by_reference_or_value(obj)
@@ -293,13 +295,13 @@ class ReducePolicy:
             if rebuilt is not None:
                 return rebuilt
             return NotImplemented if self.in_dill else self._by_value(obj)
-        if isinstance(rv, str):
+        if issubclass(type(rv), str):
             return _without_code(obj, rv)
-        if not isinstance(rv, tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
+        if not issubclass(type(rv), tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
             return self._placeholder(obj, not_captured("__reduce_ex__ returned %s" % type_name(rv)))
         if rv[0] is self._get_logger:
             rv = logger(obj)
-        elif isinstance(obj, self._event_loop):
+        elif issubclass(t, self._event_loop):
             rv = event_loop(rv)
         if hidden:
             rv = self._hide_in(obj, t, rv)
@@ -311,7 +313,7 @@ class ReducePolicy:
         if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
             rv = rv[:2] + (dict(rv[2], **disarm(rv[2])),) + rv[3:]
         rv = rv if self.in_dill else _guarded(obj, rv)
-        return _chained(obj, rv) if isinstance(obj, BaseException) else rv
+        return _chained(obj, rv) if issubclass(t, BaseException) else rv
 
     def _hidden(self, obj: Any, t: type) -> List[Tuple[str, Any]]:
         """What a dict subclass, namedtuple or slotted class holds under secrets' names (learned
@@ -404,21 +406,21 @@ class ReducePolicy:
     def _by_reference_or_value(self, obj: Any) -> Any:
         if _importable(obj):
             return _without_code(obj, obj.__qualname__)
-        if isinstance(obj, enum.EnumMeta):
+        if issubclass(type(obj), enum.EnumMeta):
             return _enum_reduction(obj)
-        if isinstance(obj, type) and self.redaction.enabled:
+        if issubclass(type(obj), type) and self.redaction.enabled:
             self._note_class_parts(obj)
         if self.in_dill:
             if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
                 return _class_reduction(obj)
-            if isinstance(obj, types.FunctionType) and id(obj) not in self._generic:
+            if issubclass(type(obj), types.FunctionType) and id(obj) not in self._generic:
                 generic = type_params(obj)
                 if generic is not None:
                     # Its argument is the function itself, asked about again: dill's then (as
                     # below), and the memo makes every reference to it the one given its params.
                     self._generic[id(obj)] = obj
                     return generic
-            if isinstance(obj, types.FunctionType) and self.redaction.enabled:
+            if issubclass(type(obj), types.FunctionType) and self.redaction.enabled:
                 safe = _redacted_function(obj, self.redaction, self.secrets)
                 if safe is not obj:
                     return (_identity, (safe,))
@@ -441,7 +443,7 @@ class ReducePolicy:
             if self.secrets.contains_blob(payload):
                 return self._placeholder(obj, not_captured("it holds a secret where it cannot be hidden"))
             self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
-        return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), isinstance(obj, type),
+        return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), issubclass(type(obj), type),
                               getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
 
     def _dill_payload(self, obj: Any) -> bytes:
@@ -691,8 +693,15 @@ def _reduce_ex(obj: Any) -> Any:
     registered with copyreg (re.Pattern's), before ``__reduce_ex__``; _IN_MAIN for a name in
     ``__main__``."""
     registered = DUMP_REDUCERS.get(type(obj)) or copyreg.dispatch_table.get(type(obj))
-    rv = registered(obj) if registered is not None else obj.__reduce_ex__(PROTOCOL)
-    if isinstance(rv, str):
+    rv: Any   # the program's: told by its real class, as the value is
+    if registered is not None:
+        rv = registered(obj)
+    else:
+        reduce_ex = obj.__reduce_ex__
+        if not callable(reduce_ex):   # else pickle's words: "'NoneType' object is not callable"
+            raise pickle.PicklingError("its __reduce_ex__ is %s, not a method" % safe_repr(reduce_ex)[:100])
+        rv = reduce_ex(PROTOCOL)
+    if issubclass(type(rv), str):
         module = getattr(obj, "__module__", None)
         if type(module) is str and module == "__main__":
             return _IN_MAIN
@@ -711,7 +720,7 @@ def _closed_zip(state: Dict[str, Any]) -> Dict[str, Any]:
     """A ZipFile of a file on disk, whose file is no longer there to read or write: closed,
     with its listing, rather than open on a placeholder (its collection would write to it)."""
     fp = state.get("fp")
-    return {"fp": None} if isinstance(fp, io.IOBase) and not isinstance(fp, _IN_MEMORY_IO) else {}
+    return {"fp": None} if issubclass(type(fp), io.IOBase) and not issubclass(type(fp), _IN_MEMORY_IO) else {}
 
 
 # Objects that act on this machine's files when they are collected, restored with that
@@ -743,7 +752,7 @@ def _without_code(obj: Any, name: str) -> Any:
     if not _EXTENSION_CODES:
         return NotImplemented
     module = getattr(obj, "__module__", None)
-    return (_by_name, (module, name)) if isinstance(module, str) and (module, name) in _EXTENSION_CODES \
+    return (_by_name, (module, name)) if issubclass(type(module), str) and (module, name) in _EXTENSION_CODES \
         else NotImplemented
 
 
@@ -751,7 +760,7 @@ def _importable(obj: Any) -> bool:
     """Whether ``obj`` can be pickled by reference and found again by another process."""
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
-    if isinstance(obj, types.CodeType) or not module or not qualname or module == "__main__":
+    if issubclass(type(obj), types.CodeType) or not module or not qualname or module == "__main__":
         return False
     if "<locals>" in qualname or "<lambda>" in qualname:
         return False

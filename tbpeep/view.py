@@ -45,7 +45,7 @@ class FrameView(Dict[str, Any]):
             # A module frame's locals are the module's globals: its dunders
             # (__loader__, __spec__, __builtins__...) would bury the variables.
             names = {k: v for k, v in names.items() if not (k.startswith("__") and k.endswith("__"))}
-        super().__init__({k: NotAvailable(v) if isinstance(v, tbdump.Placeholder) else v
+        super().__init__({k: NotAvailable(v) if issubclass(type(v), tbdump.Placeholder) else v
                           for k, v in names.items()})
         self.frame = frame
 
@@ -101,13 +101,13 @@ def _shown(exception: StandinException, members: List[Any]) -> Any:
     """What ``.exception`` is for one stand-in: the captured exception with the stand-in's
     traceback (a group around ``members``, its members as shown), else its preview."""
     captured = exception.captured
-    if isinstance(captured, BaseException):
+    if issubclass(type(captured), BaseException):
         return traced(captured, exception.__traceback__, members)
     if captured is None:
         return exception
     # Its preview in safe mode, or an instance of a class not importable here:
     # no exception, so the traceback is a plain attribute.
-    shown = NotAvailable(captured) if isinstance(captured, tbdump.Placeholder) else captured
+    shown = NotAvailable(captured) if issubclass(type(captured), tbdump.Placeholder) else captured
     _attach(shown, "__traceback__", exception.__traceback__)
     return shown
 

@@ -161,6 +161,25 @@ def test_a_weak_proxy_whose_referent_died_on_restoring_reads_again(workdir: Path
     assert type(dump.frames[-1].locals["proxy"]) is weakref.ProxyType
 
 
+def test_a_value_answering_none_for_every_name_says_why_it_is_not_captured(workdir: Path) -> None:
+    # Its reason said "TypeError: issubclass() arg 1 must be a class": the capture asked
+    # isinstance(value, os._Environ), whose ABC check read the value's __class__, None.
+    dump = crash(workdir, """
+        class Refuses:
+            def __getattribute__(self, name):
+                return None
+        def work():
+            refused = Refuses()
+            kept = [1, 2]
+            raise ValueError("crashed")
+        work()
+    """)
+    refused = dump.frames[-1].locals["refused"]
+    assert type(refused) is tbdump.Placeholder and refused.type == "Refuses"
+    assert refused.reason == "not captured: PicklingError: its __reduce_ex__ is None, not a method"
+    assert dump.frames[-1].locals["kept"] == [1, 2]
+
+
 def test_explicit_cause_chain(workdir: Path) -> None:
     dump = crash(workdir, """
         def inner():

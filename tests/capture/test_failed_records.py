@@ -33,6 +33,10 @@ class Frozen(list):
     def append(self, item): raise TypeError("frozen")
     def extend(self, items): raise TypeError("frozen")
 
+class Sealed(dict):
+    # Made by dict's own __init__; pickle restores its items by __setitem__, which it refuses.
+    def __setitem__(self, key, value): raise TypeError("sealed")
+
 class Reconnecting:
     # Its __reduce__'s state setter runs only where the dump is opened, and fails there.
     def __init__(self): self.host = "db"
@@ -45,6 +49,16 @@ class Account:
     def __reduce__(self): return (reopen, (self.n,))
 
 def reopen(n): raise LookupError("no account %d here" % n)
+
+class Judge:
+    # Once restored, its __eq__ raises SystemExit: two of them, colliding as dict keys, end
+    # the program's own code where the dump is opened, not where it ran.
+    def __init__(self): self.n = 1   # a state to restore: none would not call __setstate__
+    def __hash__(self): return 7
+    def __eq__(self, other):
+        if self.__dict__.get("restored"): raise SystemExit(5)
+        return self is other
+    def __setstate__(self, state): self.__dict__.update(state, restored=True)
 """
 
 PROGRAM = CLASSES + """
@@ -119,6 +133,10 @@ CASES = {
         """
     value = [Frozen([1, 2]), head]
 """, ["lost(v[0])[1:]", "v[1] is I['head']"], [["__main__.Frozen", "not restored: TypeError: frozen"], True]),
+    "a dict whose class refuses its items": (
+        """
+    value = [Sealed(k=1), head]
+""", ["lost(v[0])[1:]", "v[1] is I['head']"], [["__main__.Sealed", "not restored: TypeError: sealed"], True]),
     "a state setter that fails, in a list": (
         """
     value = [head, Reconnecting(), 3]
@@ -129,6 +147,11 @@ CASES = {
     value = [head, Account(7), 3]
 """, ["v[0] is I['head']", "lost(v[1])[1:]", "v[2]"],
         [True, ["__main__.Account", "not restored: LookupError: no account 7 here"], 3]),
+    "dict keys whose __eq__ raises SystemExit": (
+        """
+    value = {Judge(): 1, Judge(): 2, "k": head}
+""", ["[lost(k)[1:] if lost(k) else type(k).__name__ for k in v]", "v['k'] is I['head']"],
+        [["Judge", ["__main__.Judge", "not restored: SystemExit: 5"], "str"], True]),
     # `head` is read by itself when asked for first, and handed over when the value refers to it.
     "a value that fails after a large list read by itself": (
         """

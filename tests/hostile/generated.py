@@ -9,7 +9,16 @@ shared between frames, the report and every frame's variables served whole.
 
 Hostile methods stay harmless until the script sets ``ARMED``, right before its crash,
 so the script can build its graph; ``__setstate__`` is hostile always, as it only runs
-when the dump is loaded.
+when the dump is loaded.  Values that fail only as they load (``LOADING()``: the checker's
+environment sets HOSTILE_LOADING) come from a stream of their own, so that the programs of the
+seeds of the first campaign keep their every line: keys whose ``__hash__`` reads state set
+later (cycles of them, as pickle's classic limit), and ``__setstate__``, ``__reduce__``
+callables, ``__new__``, ``__hash__``, ``__eq__``, a metaclass's ``__call__`` and
+``__init_subclass__`` that raise then, beside big lists of ints (records read alone); and,
+from a third stream, list and dict subclasses whose own append or ``__setitem__`` refuse
+their items then.  They
+cost only themselves or what holds them: every plain value and node graph loads whole,
+in tbdump.load, tbdap and tbdebug.
 
     python -m tests.hostile.generated --print SEED          # the script of one seed
     python -m tests.hostile.generated --work DIR 0-299      # a campaign; one line a finding
@@ -22,6 +31,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
@@ -96,11 +106,34 @@ def _descriptor_raises():
 '''
 
 
+# The part of every program for the values that fail only as they load.
+LOAD_PRELUDE = '''
+import os
+STOP_LOAD = threading.Event()
+def LOADING():
+    return os.environ.get("HOSTILE_LOADING") == "1"
+class Node:
+    def __init__(self, name):
+        self.edges = {}
+        self.name = name
+    def __hash__(self):
+        return hash(self.name)
+    def __eq__(self, other):
+        return type(other) is Node and self.name == other.name
+'''
+LOAD_RAISES = ["raise ValueError('on load')", "raise SystemExit(5)", "raise KeyboardInterrupt",
+               "raise RecursionError('on load')", "raise MemoryError", "raise AttributeError('on load')",
+               "return _recurse()"]
+BIG_ITEMS = 30000   # a list of ints of more than records.ALONE_MIN_BYTES: a record read alone
+
+
 class Program(NamedTuple):
     source: str
     plain: str                            # the code that builds the plain values P0.. alone
     plain_locals: Dict[str, Dict[str, str]]   # function -> local -> plain global it holds
     shared: List[Tuple[str, str, str, str]]   # (function, local, function, local): one object
+    whole: Dict[str, List[str]]               # function -> locals that load whole (node graphs)
+    failing: Dict[str, List[str]]             # function -> locals holding values that fail to load
 
 
 class _Gen:
@@ -115,6 +148,7 @@ class _Gen:
         self.values: List[str] = []       # global names of hostile values V0..
         self.exceptions: List[str] = []   # the classes that are exceptions
         self.kept = 0
+        self.load = _LoadFailures(random.Random("load %d" % seed), random.Random("more %d" % seed))
 
     def action(self, wrong: List[str]) -> str:
         roll = self.rng.random()
@@ -262,6 +296,9 @@ class _Gen:
         self.lines += self.plain
         for _ in range(rng.randint(3, 8)):
             self.add_value()
+        self.plain.append("BIG = list(range(%d))" % BIG_ITEMS)
+        self.lines.append(self.plain[-1])
+        self.lines += self.load.globals()
         depth = rng.randint(2, 5)
         plain_locals: Dict[str, Dict[str, str]] = {}
         holders: Dict[str, List[Tuple[str, str]]] = {}   # global -> (function, local) holding it
@@ -280,8 +317,9 @@ class _Gen:
                 body.append("%s = %s" % (local, held))
             if rng.random() < 0.3:
                 body.append("inline = %s" % self.hostile_value())
+            body += self.load.locals(fn, plain_locals, holders)
             bodies[fn] = body
-        threads = self.threads(bodies[functions[-1]])
+        threads = self.threads(bodies[functions[-1]]) + self.load.thread()
         crash = self.crash()
         for i, fn in enumerate(functions):
             self.lines.append("def %s():" % fn)
@@ -292,7 +330,8 @@ class _Gen:
                 self.lines += ["    " + line for line in threads + crash]
         self.lines.append("%s()" % functions[0])
         shared = [(a[0], a[1], b[0], b[1]) for held in holders.values() for a, b in zip(held, held[1:])]
-        return Program("\n".join(self.lines) + "\n", "\n".join(self.plain) + "\n", plain_locals, shared)
+        return Program("\n".join(self.lines) + "\n", "\n".join(self.plain) + "\n", plain_locals, shared,
+                       self.load.whole, self.load.failing)
 
     def threads(self, innermost: List[str]) -> List[str]:
         """Threads that wait holding hostile values, and one that crashes with them once armed."""
@@ -323,6 +362,142 @@ class _Gen:
         return [rng.choice(choices)]
 
 
+class _LoadFailures:
+    """A program's values that fail only as the dump loads, from their own random stream."""
+
+    def __init__(self, rng: random.Random, more: random.Random) -> None:
+        self.rng = rng
+        self.more = more   # for what came later, so that earlier seeds keep their programs
+        self.refusing: List[str] = []     # globals X0..: a refusing container beside plain values
+        self.names: List[str] = []        # globals L0..: a failing value, alone or held
+        self.graphs: List[str] = []       # globals G0..: node graphs, which load whole
+        self.whole: Dict[str, List[str]] = {}
+        self.failing: Dict[str, List[str]] = {}
+
+    def failing_class(self, number: int) -> List[str]:
+        """Class ``LC<number>`` and what it needs: its instances fail to load one way."""
+        rng, name = self.rng, "LC%d" % number
+        act = rng.choice(LOAD_RAISES)
+        way = rng.choice(["setstate", "reduce", "new", "hash", "eq", "meta_call", "init_subclass"])
+        if way == "setstate":
+            return ["class %s:" % name, "    def __init__(self):", "        self.v = [1]",
+                    "    def __setstate__(self, state):", "        if LOADING():", "            " + act,
+                    "        self.__dict__.update(state)"]
+        if way == "reduce":
+            return ["def _rebuild%d(v):" % number, "    if LOADING():", "        " + act,
+                    "    return %s()" % name, "class %s:" % name, "    def __reduce__(self):",
+                    "        return (_rebuild%d, (1,))" % number]
+        if way == "new":
+            return ["class %s:" % name, "    def __new__(cls, *args):", "        if LOADING():",
+                    "            " + act, "        return object.__new__(cls)"]
+        if way in ("hash", "eq"):
+            # Two of them in a dict or set collide, so that __eq__ runs as well as __hash__.
+            hash_body, eq_body = ["return 7"], ["return self is other"]
+            (hash_body if way == "hash" else eq_body)[:0] = ["if LOADING():", "    " + act]
+            return ["class %s:" % name, "    def __hash__(self):"] + ["        " + line for line in hash_body] + \
+                ["    def __eq__(self, other):"] + ["        " + line for line in eq_body]
+        if way == "meta_call":
+            return ["class LMeta%d(type):" % number, "    def __call__(cls, *args, **kwargs):",
+                    "        if LOADING():", "            " + act, "        return super().__call__(*args, **kwargs)",
+                    "class %s(metaclass=LMeta%d):" % (name, number), "    def __reduce__(self):",
+                    "        return (type(self), ())"]
+        return ["class LBase%d:" % number, "    def __init_subclass__(cls, **kwargs):", "        if LOADING():",
+                "            " + act, "        super().__init_subclass__(**kwargs)",
+                "class %s(LBase%d):" % (name, number), "    pass"]
+
+    def refusing_class(self, number: int) -> List[str]:
+        """Class ``LX<number>``, a container whose own methods refuse its items as they load, or
+        one whose descriptor's ``__set_name__`` raises then (from the stream of later additions)."""
+        more, name = self.more, "LX%d" % number
+        act = more.choice(LOAD_RAISES)
+        way = more.choice(["append", "setitem", "set_name"])
+        if way == "append":   # pickle fills a list subclass by its own append and extend
+            return ["class %s(list):" % name, "    def __init__(self):", "        super().__init__([1, 2])",
+                    "    def append(self, item):", "        if LOADING():", "            " + act,
+                    "        super().append(item)", "    extend = append"]
+        if way == "setitem":   # and a dict subclass by its own __setitem__
+            return ["class %s(dict):" % name, "    def __init__(self):", "        super().__init__(k=BIG)",
+                    "    def __setitem__(self, key, value):", "        if LOADING():", "            " + act,
+                    "        super().__setitem__(key, value)"]
+        # set_name: run as the class is rebuilt
+        return ["class LXField%d:" % number, "    def __set_name__(self, owner, name):", "        if LOADING():",
+                "            " + act, "class %s:" % name, "    field = LXField%d()" % number]
+
+    def failing_value(self, classes: int) -> str:
+        """A value holding instances of the failing classes: alone, in containers, as keys."""
+        rng = self.rng
+        one = "LC%d()" % rng.randrange(classes)
+        return rng.choice([
+            one, "[%s, 'after', BIG]" % one, "{'k': %s, 'big': BIG}" % one, "{%s: 1, %s: 2}" % (one, one),
+            "{%s, %s}" % (one, one), "(BIG, %s)" % one, "[[%s], {'n': %s}]" % (one, one),
+            "{Node('x'): %s}" % one,
+        ])
+
+    def graph(self, name: str) -> List[str]:
+        """A cycle of nodes whose __hash__ reads the name their state sets after their edges."""
+        rng = self.rng
+        nodes = ["%s_n%d" % (name, n) for n in range(rng.randint(2, 3))]
+        lines = ["%s = Node(%r)" % (node, node) for node in nodes]
+        lines += ["%s.edges[%s] = %d" % (a, b, n) for n, (a, b) in enumerate(zip(nodes, nodes[1:] + nodes[:1]))]
+        holder = rng.choice(["{%s: 'x'}" % nodes[0], "{%s}" % ", ".join(nodes), "[{%s: [%s]}]" % (nodes[0], nodes[-1]),
+                             "(%s,)" % nodes[-1], "{'nodes': {%s: %s}}" % (nodes[-1], nodes[0])])
+        return lines + ["%s = %s" % (name, holder)]
+
+    def globals(self) -> List[str]:
+        rng = self.rng
+        classes = rng.randint(1, 3)
+        lines = [LOAD_PRELUDE.strip("\n")]
+        for number in range(classes):
+            lines += self.failing_class(number)
+        for number in range(rng.randint(1, 3)):
+            self.graphs.append("G%d" % number)
+            lines += self.graph(self.graphs[-1])
+        for number in range(rng.randint(1, 3)):
+            self.names.append("L%d" % number)
+            lines.append("%s = %s" % (self.names[-1], self.failing_value(classes)))
+        if rng.random() < 0.5:   # a failing value and a graph in one: the graph goes with it
+            lines.append("L%d = [%s, %s]" % (len(self.names), rng.choice(self.names), rng.choice(self.graphs)))
+            self.names.append("L%d" % len(self.names))
+        for number in range(self.more.randint(0, 2)):
+            lines += self.refusing_class(number)
+            self.refusing.append("X%d" % number)
+            lines.append("X%d = [LX%d(), 'after', BIG]" % (number, number))
+        return lines
+
+    def locals(self, fn: str, plain_locals: Dict[str, Dict[str, str]],
+               holders: Dict[str, List[Tuple[str, str]]]) -> List[str]:
+        """Locals of ``fn``: failing values, node graphs and the big list, a plain value after them."""
+        rng = self.rng
+        body: List[str] = []
+        for n in range(rng.randint(1, 3)):
+            local = "%s_l%d" % (fn, n)
+            roll = rng.random()
+            if roll < 0.5:
+                held = rng.choice(self.names)
+                self.failing.setdefault(fn, []).append(local)
+            elif roll < 0.8:
+                held = rng.choice(self.graphs)
+                self.whole.setdefault(fn, []).append(local)
+            else:
+                held = "BIG"
+                plain_locals.setdefault(fn, {})[local] = held
+            holders.setdefault(held, []).append((fn, local))
+            body.append("%s = %s" % (local, held))
+        if self.refusing and self.more.random() < 0.6:
+            held, local = self.more.choice(self.refusing), "%s_x" % fn
+            self.failing.setdefault(fn, []).append(local)
+            holders.setdefault(held, []).append((fn, local))
+            body.append("%s = %s" % (local, held))
+        return body
+
+    def thread(self) -> List[str]:
+        """A thread of the crash holding a failing value and a graph, waiting at the crash."""
+        if self.rng.random() < 0.5:
+            return []
+        return ["threading.Thread(target=lambda held=(%s, %s, BIG): STOP_LOAD.wait(60), daemon=True).start()"
+                % (self.rng.choice(self.names), self.rng.choice(self.graphs))]
+
+
 def program(seed: int) -> Program:
     return _Gen(seed).build()
 
@@ -330,7 +505,8 @@ def program(seed: int) -> Program:
 # Loads the dump in a fresh process as a user would and reports, as JSON, what it saw.
 CHECKER = r'''
 import json, sys, tbdump
-path, plain_code, plain_locals, shared = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+path, plain_code, plain_locals, shared, whole = (sys.argv[1], sys.argv[2], json.loads(sys.argv[3]),
+                                                json.loads(sys.argv[4]), json.loads(sys.argv[5]))
 expected = {}
 exec(plain_code, expected)
 
@@ -346,6 +522,27 @@ def same(a, b, seen):
         return a.keys() == b.keys() and all(same(a[k], b[k], seen) for k in a)
     return a == b
 
+def lost_part(obj, seen):
+    """A placeholder in a node graph as restored, or None."""
+    if id(obj) in seen:
+        return None
+    seen.add(id(obj))
+    if issubclass(type(obj), tbdump.Placeholder):
+        return obj
+    if type(obj) is dict:
+        parts = [*obj, *obj.values()]
+    elif type(obj) in (list, tuple, set):
+        parts = list(obj)
+    elif type(obj).__name__ == "Node":
+        parts = [obj.__dict__.get("name"), obj.__dict__.get("edges")]
+    else:
+        return None
+    return next((lost for lost in (lost_part(part, seen) for part in parts) if lost is not None), None)
+
+def cut(obj):
+    """Whether ``obj`` is a placeholder of the capture's (its time budget, on a loaded machine)."""
+    return issubclass(type(obj), tbdump.Placeholder) and "not captured" in obj.reason
+
 problems = []
 def resolve(frame, name):
     try:
@@ -353,7 +550,6 @@ def resolve(frame, name):
     except BaseException as exc:
         problems.append("%s.%s: resolving it raised %r" % (frame.name, name, exc))
         return tbdump.Placeholder("?", "raised")
-SHARES = "it shares objects with a value that failed to load"
 ATOMS = (int, float, str, bytes, bool, type(None))   # Python itself may share or copy these
 dump = tbdump.load(path)
 frames = {f.name: f for f in dump.exception.frames if not f.above_handler}
@@ -369,10 +565,16 @@ for fn, names in plain_locals.items():
         if frame is None or local not in frame.variables:
             continue   # said by the names check
         got = resolve(frame, local)
-        if issubclass(type(got), tbdump.Placeholder) and SHARES in got.reason:
-            continue   # records after one that fails share its unpickler's memo: lost, and said so
+        if cut(got):
+            continue
         if not same(got, expected[held], set()):
             problems.append("%s.%s: plain value %s restored as %r" % (fn, local, held, got))
+for fn, names in whole.items():
+    for local in names:
+        if fn in frames and local in frames[fn].variables:
+            lost = lost_part(resolve(frames[fn], local), set())
+            if lost is not None and not cut(lost):
+                problems.append("%s.%s: a node graph restored with %r" % (fn, local, lost))
 for fa, la, fb, lb in shared:
     if fa not in frames or fb not in frames:
         continue
@@ -443,10 +645,10 @@ def check(seed: int, work: Path, dap: bool = True) -> List[str]:
     if dumped.stdout != plain.stdout:
         problems.append("stdout differs: %r / %r" % (plain.stdout[-500:], dumped.stdout[-500:]))
     dump = last_dump(dumped.stderr, dump_dir)
-    child_env = dict(env, PYTHONPATH=str(REPO))
+    child_env = dict(env, PYTHONPATH=str(REPO), HOSTILE_LOADING="1")
     try:
         loaded = run([sys.executable, "-c", CHECKER, str(dump), prog.plain, json.dumps(prog.plain_locals),
-                      json.dumps(prog.shared)], dump_dir, child_env, timeout=120)
+                      json.dumps(prog.shared), json.dumps(prog.whole)], dump_dir, child_env, timeout=120)
         report = run([sys.executable, "-m", "tbdump.report", "--globals", str(dump)], dump_dir, child_env,
                      timeout=120)
     except TimeoutExpired as exc:
@@ -471,6 +673,34 @@ def check(seed: int, work: Path, dap: bool = True) -> List[str]:
         problems.append("report: exit %s, stderr %r" % (report.returncode, report.stderr[-2000:]))
     if dap:
         problems += _dap_problems(dump, dump_dir, child_env)
+    if expected_frames is not None:
+        problems += _tbdebug_problems(dump, dump_dir, child_env, [name for name, _ in expected_frames], prog)
+    return problems
+
+
+def _tbdebug_problems(dump: Path, cwd: Path, env: Dict[str, str], frames: List[str], prog: Program) -> List[str]:
+    """tbdebug prints every value that fails to load and every node graph, frame by frame up
+    from the crash's, and ends when told."""
+    commands: List[str] = []
+    printed: List[str] = []
+    for fn in reversed(frames):
+        for local in prog.failing.get(fn, []) + prog.whole.get(fn, []):
+            commands.append("p %s" % local)
+            printed.append(local)
+        commands.append("up")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tbdebug", str(dump)], cwd=str(cwd), env=env,
+                              input="\n".join(commands + ["q"]).encode() + b"\n", capture_output=True, timeout=120)
+    except TimeoutExpired as exc:
+        return ["tbdebug hangs: %s" % exc]
+    out = proc.stdout.decode(errors="replace")
+    problems = []
+    # Before its first prompt tbdebug prints the crash's traceback; after it, none is its own.
+    if proc.returncode != 0 or proc.stderr or "Traceback (most recent call last)" in out.partition("(Pdb) ")[2]:
+        problems.append("tbdebug: exit %s, stderr %r, out %r" % (proc.returncode, proc.stderr[-1500:], out[-1500:]))
+    unknown = [local for local in printed if "NameError: name '%s'" % local in out]
+    if unknown:
+        problems.append("tbdebug: no locals %s" % unknown)
     return problems
 
 

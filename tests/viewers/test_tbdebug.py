@@ -779,3 +779,18 @@ def test_a_crash_in_a_thread_opens_at_its_frame(crash, tmp_path):
     assert "<frozen" not in opened and "no source to show" not in opened
     assert values == "(10.0, 0, [1, 0])\n"
     assert "threading.py" in up and "run()" in up
+
+
+def test_a_weak_proxy_dead_in_the_dump_is_asked_its_class_as_pdb_asks_a_live_one(tmp_path):
+    """A weak proxy whose referent is not kept alive as the dump is restored (dap/programs/
+    dead_proxy.py): `p type(proxy)` ended tbdebug with a traceback (ReferenceError: isinstance()
+    read the dead proxy's __class__).  (`whatis` is left out: pdb's own reads ``__class__``.)"""
+    source = Path(__file__).resolve().parents[1] / "dap" / "programs" / "dead_proxy.py"
+    (tmp_path / "dead_proxy.py").write_text(source.read_text())
+    commands = "p type(proxy)\npp type(proxy)\np 'still here'\nq\n"
+    live = answers(live_pdb("dead_proxy.py", cwd=tmp_path, stdin=commands).stdout)[:3]
+    assert live[0].startswith("<class 'weak"), live   # its name differs between Pythons
+    assert run([sys.executable, "-m", "tbdump", "dead_proxy.py"], tmp_path).returncode == 1
+    done = run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin=commands)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert answers(done.stdout)[:3] == live

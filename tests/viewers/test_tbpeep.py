@@ -416,3 +416,23 @@ def test_show_source_of_a_class_of_the_program(crash, terminal, vim, reader):
     peep.wait_screen(r"^type i >\s*$")
     peep.line("q")
     assert peep.exit_status() == 0
+
+
+def test_a_weak_proxy_dead_in_the_dump_leaves_its_frame_open(tmp_path, terminal):
+    """A weak proxy whose referent is not kept alive as the dump is restored (dap/programs/
+    dead_proxy.py): tbpeep ended at its start with a traceback (ReferenceError: isinstance()
+    read the dead proxy's __class__ as the frame's variables were gathered).  Listing them is
+    peepshow's own: it says in one line that the proxy is dead."""
+    source = Path(__file__).resolve().parents[1] / "dap" / "programs" / "dead_proxy.py"
+    (tmp_path / "dead_proxy.py").write_text(source.read_text())
+    assert run([sys.executable, "-m", "tbdump", "dead_proxy.py"], tmp_path).returncode == 1
+    peep = terminal(tbpeep(tmp_path / "traceback.pkl"))
+    peep.wait_screen(r"^list \* >\s*$")
+    peep.press("Enter")                                  # the frames
+    peep.wait_screen(r"^list i >\s*$")
+    peep.line("1")                                       # work(): the frame holding the proxy
+    screen = peep.wait_screen(r"^dict \*\* >\s*$")
+    assert re.search(r"REPR +: 'work  dead_proxy.py:\d+  raise ValueError\(\"crashed\"\)'", screen), screen
+    assert "LEN          : 2" in screen                  # proxy, refused
+    peep.line("q")
+    assert peep.exit_status() == 0

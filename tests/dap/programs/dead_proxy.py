@@ -1,6 +1,6 @@
-"""A crash holding a weak proxy to an object KEPT holds, and a dict capture refuses (its value
-answers None for every attribute): its record ends the memo the proxy's referent lived in, so
-once the module's KEPT is restored (a copy, from a fresh memo) the restored proxy is dead."""
+"""A crash holding a weak proxy to an object KEPT holds, and a dict capture refuses (a list in it
+nested too deeply to pickle): its record ends the memo the proxy's referent lived in, so once
+the module's KEPT is restored (a copy, from a fresh memo) the restored proxy is dead."""
 import weakref
 
 
@@ -8,9 +8,11 @@ class Kept:
     pass
 
 
-class Refuses:
-    def __getattribute__(self, name):
-        return None
+def nested(depth):
+    deep = []
+    for _ in range(depth):
+        deep = [deep]
+    return deep
 
 
 KEPT = [Kept()]
@@ -18,7 +20,7 @@ KEPT = [Kept()]
 
 def work():
     proxy = weakref.proxy(KEPT[0])
-    refused = {1: Refuses()}
+    refused = {1: nested(100000)}
     raise ValueError("crashed")
 
 
