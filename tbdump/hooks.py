@@ -515,9 +515,9 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
             previous(exc_type, exc, tb)
         # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
+        at_prompt = prompt_follows()
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
-                     goes_on=deliver_at_prompt if prompt_follows() else None,
-                     latest=prompt_follows(), **options)
+                     goes_on=deliver_at_prompt if at_prompt else None, latest=at_prompt, **options)
 
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead
