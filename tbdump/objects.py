@@ -557,8 +557,8 @@ class RecordReader:
             return
         if self._reading == number:
             # A KeyboardInterrupt (Ctrl-C, tbdap cancelling an evaluate) cut the last reading of
-            # this record short: the unpickler stands somewhere inside it, its memo holds part of
-            # it.  A record that starts a fresh memo is read again from its start; any other
+            # this record short: the unpickler stands somewhere inside it (or past it, a value's own
+            # code cut short), its memo holds part of it.  A record that starts a fresh memo is read again from its start; any other
             # would meet memo entries numbered after the part read, so it is lost, said so.
             self._reading = None
             if not fresh:
@@ -581,7 +581,12 @@ class RecordReader:
             self.stream.seek(self.base + offset + length)
             self.stream.pending = _HAND_OVER
         try:
-            self.values.append(self._unpickler.load())
+            value = self._unpickler.load()
+            if ctrlc.came(since):
+                # Its KeyboardInterrupt landed in a value's own code (a slow __setstate__), which
+                # the load-side function running it (restore_state) took for that value's failure.
+                raise KeyboardInterrupt
+            self.values.append(value)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:
             # The program's code that unpickling runs (a dict key's __hash__) raises anything; only
             # a KeyboardInterrupt of a real SIGINT (Ctrl-C, tbdap cancelling) stops the restoring.
