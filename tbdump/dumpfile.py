@@ -14,7 +14,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
-from . import settings
+from . import ctrlc, settings
 from .chain import link_chain
 from .container import ContainerReader
 from .errors import CorruptDumpError, DumpError
@@ -74,7 +74,7 @@ class Dump:
     first use) and ``.variables`` (the stored previews, which run nothing).
     ``threads``, ``sources``, ``metadata``, ``traceback_text``: the rest of the crash.
     ``exception_object()``: the exception object itself, as it was raised (``resolve``
-    gives any other value's object).
+    gives any other value's object, ``resolved`` those of a mapping of previews by name).
     ``signature_problem``: why the key configured does not vouch for the dump (unsigned, or
     its signature does not verify), else None; said also where objects are never loaded
     (safe mode, the report, tblsp), as what the dump shows is then unvouched for too.
@@ -236,6 +236,12 @@ class Dump:
         if issubclass(type(obj), BaseException) and self._exception_objects is None:
             self.exception_object()   # links the chain's objects, the very ones every reference shares
         return obj
+
+    def resolved(self, values: Mapping[str, Value]) -> Dict[str, Any]:
+        """``resolve`` of each value, by name (a frame's locals, a module's globals).  Ctrl-C is
+        noted once for them all (tbdump.ctrlc), not once per value: two system calls each."""
+        with ctrlc.noting():
+            return {name: self.resolve(value) for name, value in values.items()}
 
     def _unpickled(self, value: Value) -> Any:
         reason = value.missing or (value.redacted and "redacted (%s)" % value.redacted)

@@ -297,12 +297,12 @@ class Frame:
     @property
     def locals(self) -> Dict[str, Any]:
         """The locals' real values (placeholders where a value is not available)."""
-        return {name: self._dump.resolve(v) for name, v in self.variables.items()}
+        return self._dump.resolved(self.variables)
 
     @property
     def globals(self) -> Dict[str, Any]:
         """The module globals' real values, as ``locals``."""
-        return {name: self._dump.resolve(v) for name, v in self._dump.globals_of(self).items()}
+        return self._dump.resolved(self._dump.globals_of(self))
 
     def to_json(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {

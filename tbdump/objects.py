@@ -13,20 +13,18 @@ The write side is ``tbdump.records`` (how each value pickles: ``tbdump.reduction
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import math
 import pickle
-import _signal
 import struct
 import sys
 import threading
 import types
 import weakref
-from types import FrameType
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
 
+from . import ctrlc
 from .chain import link
 from .dillimport import import_dill
 from .objindex import DamagedEntry, ObjectIndex
@@ -461,37 +459,6 @@ _INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be re
                "stopped; open the dump again to restore it")
 
 
-@contextlib.contextmanager
-def _noting_sigint(arrived: List[int]) -> Iterator[None]:
-    """Appends SIGINT to ``arrived`` if it comes during the block, whose KeyboardInterrupt is
-    then a Ctrl-C, not the program's own; the handler in place still runs.  Only the main
-    thread receives signals: a KeyboardInterrupt elsewhere is always the program's.
-
-    Set once for all the records one ``get`` reads, not for each: a handler set is a system
-    call, and per record (836 sets opening every frame's locals of the benchmarks' web
-    scenario, 24 per get) they cost a tenth of that time."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    # _signal's own functions: signal's wrap each handler in enums, which cost two thirds of
-    # opening a module's 200 000 globals one get() each (3.1 s against 1.1 s without noting).
-    handler = _signal.getsignal(_signal.SIGINT)
-    if not callable(handler):   # ignored or default: no KeyboardInterrupt comes of SIGINT
-        yield
-        return
-
-    def note(signum: int, frame: Optional[FrameType]) -> None:
-        arrived.append(signum)
-        handler(signum, frame)
-    _signal.signal(_signal.SIGINT, note)
-    try:
-        yield
-    finally:
-        # The program's own, as it was; unless a value's code (a __setstate__) set another meanwhile.
-        if _signal.getsignal(_signal.SIGINT) is note:
-            _signal.signal(_signal.SIGINT, handler)
-
-
 class RecordReader:
     """Loads the records of an object member in order, as far as they are asked for.
 
@@ -537,17 +504,23 @@ class RecordReader:
             # Restored already (values only grow, each error set before its value): read without
             # the lock, so asking for it never waits on the restoring of a later record.
             return self.values[record], self.errors.get(record)
-        sigint: List[int] = []
-        with _noting_sigint(sigint):
+        since = ctrlc.mark()
+        if since is None:   # asked for by itself, not within a viewer's request that notes Ctrl-C
+            with ctrlc.noting():
+                return self._restore(record, ctrlc.mark())
+        return self._restore(record, since)
+
+    def _restore(self, record: int, since: Optional[int]) -> Tuple[Any, Optional[str]]:
+        """``get``'s reading; ``since``: tbdump.ctrlc's mark as it began."""
+        with self._lock:
+            if len(self.values) <= record and record not in self._alone:
+                self._load_alone(record)
+            if record in self._alone:
+                return self._alone[record], None
+        while len(self.values) <= record:
             with self._lock:
-                if len(self.values) <= record and record not in self._alone:
-                    self._load_alone(record)
-                if record in self._alone:
-                    return self._alone[record], None
-            while len(self.values) <= record:
-                with self._lock:
-                    if len(self.values) <= record:
-                        self._load_next(sigint)
+                if len(self.values) <= record:
+                    self._load_next(since)
         return self.values[record], self.errors.get(record)
 
     def _count(self, read: int) -> None:
@@ -573,9 +546,9 @@ class RecordReader:
         except Exception:
             pass  # unreadable by itself (the file was replaced, say): read in order
 
-    def _load_next(self, sigint: List[int]) -> None:
-        """Reads the next record; ``sigint`` holds the SIGINT that came while it was read, if
-        one did (see _noting_sigint)."""
+    def _load_next(self, since: Optional[int]) -> None:
+        """Reads the next record; ``since``: tbdump.ctrlc's mark before it, which tells a Ctrl-C
+        that came while it was read."""
         number = len(self.values)
         try:
             offset, length, fresh, _ = self.index.entry(number)
@@ -584,8 +557,8 @@ class RecordReader:
             return
         if self._reading == number:
             # A KeyboardInterrupt (Ctrl-C, tbdap cancelling an evaluate) cut the last reading of
-            # this record short: the unpickler stands somewhere inside it, its memo holds part of
-            # it.  A record that starts a fresh memo is read again from its start; any other
+            # this record short: the unpickler stands somewhere inside it (or past it, a value's own
+            # code cut short), its memo holds part of it.  A record that starts a fresh memo is read again from its start; any other
             # would meet memo entries numbered after the part read, so it is lost, said so.
             self._reading = None
             if not fresh:
@@ -608,38 +581,43 @@ class RecordReader:
             self.stream.seek(self.base + offset + length)
             self.stream.pending = _HAND_OVER
         try:
-            self.values.append(self._unpickler.load())
+            value = self._unpickler.load()
+            if ctrlc.came(since):
+                # Its KeyboardInterrupt landed in a value's own code (a slow __setstate__), which
+                # the load-side function running it (restore_state) took for that value's failure.
+                raise KeyboardInterrupt
+            self.values.append(value)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:
             # The program's code that unpickling runs (a dict key's __hash__) raises anything; only
             # a KeyboardInterrupt of a real SIGINT (Ctrl-C, tbdap cancelling) stops the restoring.
-            if sigint:
+            if ctrlc.came(since):
                 raise
-            self._read_on(number, offset + length, "not restored: %s" % describe_exception(exc), sigint)
+            self._read_on(number, offset + length, "not restored: %s" % describe_exception(exc), since)
         finally:
             self.handing = None
             self.stood_in = self.stood_in or self._unpickler.stood_in
         self._reading = None
         self._alone.pop(number, None)
 
-    def _read_on(self, number: int, end: int, reason: str, sigint: List[int]) -> None:
+    def _read_on(self, number: int, end: int, reason: str, since: Optional[int]) -> None:
         """A record that failed to load, read again (tbdump.recovery) so that what it holds
         loads and so do the records after it, which refer to its memo entries; when even
         that cannot read it, it is lost, and so are they up to the next fresh record.
-        ``sigint``: as for _load_next, whose rule this follows."""
+        ``since``: as for _load_next, whose rule this follows."""
         from .recovery import memo_hand_over, reread  # the tolerant reading: only for a record that failed
         failed = self._unpickler
         assert failed is not None
         self.stood_in = self.stood_in or failed.stood_in
         try:
             value, memo, stood_in = reread(self, number, failed.memo.copy())
-            if sigint:   # a Ctrl-C the reading took for a value's own, as it takes any error
+            if ctrlc.came(since):   # a Ctrl-C the reading took for a value's own, as it takes any error
                 raise KeyboardInterrupt
             self.stream.seek(self.base + end)
             self._unpickler = _SequenceUnpickler(self.stream, self)
             self.stream.pending, self.handing = memo_hand_over(memo)
             self._unpickler.load()
         except (Exception, SystemExit, KeyboardInterrupt):
-            if sigint:
+            if ctrlc.came(since):
                 raise
             self._fail(number, reason)
             return

@@ -60,6 +60,16 @@ def test_ctrl_c_while_a_viewer_restores_the_crash_ends_it_as_python_ends_on_ctrl
     assert status == -signal.SIGINT or (status == 0 and prompt in out), (status, out, err)
 
 
+@pytest.mark.parametrize("tool", ["tbdebug", "tbpeep"])
+def test_ctrl_c_inside_a_values_own_code_as_a_viewer_restores_the_crash_ends_it_as_python_ends_on_ctrl_c(
+        crash: Callable[..., Path], tool: str) -> None:
+    # The Ctrl-C landed in the value's slow __setstate__ and was taken for that value's own
+    # KeyboardInterrupt: the viewer went on to its prompt, the value "not restored: KeyboardInterrupt".
+    dump = crash("slow_value.py", "setstate")
+    status, out, err = _interrupted([sys.executable, "-m", tool, str(dump)], dump.parent, ready="slow\n")
+    assert status == -signal.SIGINT and "slow\n" in err and "Traceback" not in err, (status, out, err)
+
+
 @pytest.mark.parametrize("raises", ["KeyboardInterrupt", "SystemExit"])
 def test_a_value_whose_own_code_raises_an_interruption_while_restored_is_not_restored_and_the_session_goes_on(
         crash: Callable[..., Path], raises: str) -> None:
@@ -105,6 +115,48 @@ def test_a_program_that_opens_a_dump_keeps_its_own_sigint_handler_and_may_open_i
     done = subprocess.run([sys.executable, "-c", OWN_HANDLER], cwd=str(dump.parent), env=child_env(),
                           capture_output=True, text=True, timeout=120)
     assert done.stdout == "['not restored: KeyboardInterrupt', 'not restored: KeyboardInterrupt'] True\n", done
+
+
+# Opens the dump, whose `held` a Ctrl-C cuts short; then asks for the frame's values again, and
+# opens the dump again.  Printed: placeholders by their reason, objects by their state.
+LOAD_INTERRUPTED = """\
+import signal, tbdump
+def shown(value):
+    if isinstance(value, tbdump.Placeholder):
+        return value.reason
+    if isinstance(value, dict):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shown(v) for v in value]
+    return vars(value) if hasattr(value, '__dict__') else value
+dump = tbdump.load('traceback.pkl')
+try:
+    dump.frames[-1].locals
+except KeyboardInterrupt:
+    print('interrupted')
+print('handler back:', signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+print('asked again:', shown(dump.frames[-1].locals))
+print('opened again:', shown(tbdump.load('traceback.pkl').frames[-1].locals))
+"""
+
+
+@pytest.mark.parametrize("where, held", [
+    ("setstate", "[{'n': 1}, 'beside it']"),
+    ("hash", "[{'not restored: ValueError: no hash where the dump is opened': 'value'}, 'beside it']")],
+    ids=["setstate", "hash"])
+def test_ctrl_c_inside_a_values_own_code_stops_tbdump_load_and_the_values_restore_when_asked_again(
+        crash: Callable[..., Path], where: str, held: str) -> None:
+    # "setstate": the KeyboardInterrupt landed in the value's own __setstate__, whose failure the
+    # tbdump function running it makes that value's placeholder: the Ctrl-C was lost, restoring
+    # went on, and the value said "not restored: KeyboardInterrupt" for good.  "hash": Ctrl-C in
+    # the tolerant second reading of a record that failed (guards behaviour that already held).
+    dump = crash("slow_value.py", where)
+    status, out, err = _interrupted([sys.executable, "-c", LOAD_INTERRUPTED], dump.parent, ready="slow\n")
+    assert status == 0 and "slow\n" in err and "Traceback" not in err, (status, out, err)
+    # `held` is the dump's first record, which starts a fresh memo: asked again, it is read again
+    # from its start, its code running again (quick from its second run on).
+    values = "{'held': %s, 'before': ['kept', 1], 'after': {'n': 2}}" % held
+    assert out == "interrupted\nhandler back: True\nasked again: %s\nopened again: %s\n" % (values, values), out
 
 
 REPL_LOAD = """\
