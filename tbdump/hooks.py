@@ -10,7 +10,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import unpatched
 from .budget import Budgets, Watchdog, abandon_main_capture
@@ -280,6 +280,16 @@ def _in_child_process(pid: int) -> bool:
     return parent_process is not None and parent_process() is not None
 
 
+def _file_id(path: str) -> Optional[Tuple[int, int]]:
+    """The file at ``path`` (device, inode), None when there is none: a dump renamed into place is
+    another file."""
+    try:
+        found = unpatched.osimpl.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def _cwd() -> Optional[str]:
     try:
         return unpatched.getcwd()
@@ -346,7 +356,16 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     given_up: List[Optional[str]] = []  # the watchdog's dump (None: not written), once it gave up
     watchdog: Optional[Watchdog] = None
     if end is not None:
+        before = _file_id(where)
+
         def give_up() -> None:
+            # The stuck capture's half-written file first: from then on no dump of it can take
+            # the name, so whether one took it already is settled.
+            remove_unfinished()
+            if _file_id(where) != before:
+                # The capture finished as its time ran out, its whole dump in place: it stands, and
+                # the main thread, past it, says so and ends as it would have.
+                return
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
             written: Optional[str] = None
@@ -355,7 +374,6 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                 say(dumped(why))
             except BaseException as err:
                 say(_not_dumped(err))
-            remove_unfinished()  # the stuck capture's half-written file
             given_up.append(written)
             # At a prompt the session goes on if the code holding the main thread ever lets go.
             if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
