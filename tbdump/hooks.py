@@ -352,6 +352,11 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     def dumped(why: str = "") -> str:
         return dumped_line(shown(), why) + "\n"
 
+    def not_dumped(err: BaseException) -> str:
+        if type(err) is DumpWriteError:   # tbdump's own: its reason, in the writer's words
+            return not_written_line(shown(), err.reason) + "\n"
+        return _not_dumped(err)
+
     held: List[int] = []
     given_up: List[Optional[str]] = []  # the watchdog's dump (None: not written), once it gave up
     watchdog: Optional[Watchdog] = None
@@ -373,7 +378,10 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                 written = write_minimal(exc, where, why, key, redaction)
                 say(dumped(why))
             except BaseException as err:
-                say(_not_dumped(err))
+                # Its empty file goes now: at a prompt the session goes on, and the stuck code may
+                # never let go of the main thread (the session then ended by SIGTERM or SIGHUP).
+                claim.done()
+                say(not_dumped(err))
             given_up.append(written)
             # At a prompt the session goes on if the code holding the main thread ever lets go.
             if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
@@ -395,10 +403,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         # only cut its dump short.
         path, held = arrived.path, arrived.signals
         message = dumped("partial: capture interrupted by %s" % arrived.stopped_by if arrived.stopped_by else "")
-    except DumpWriteError as err:
-        path, message = None, not_written_line(shown(), err.reason) + "\n"
     except BaseException as err:  # never let the dump change the crash
-        path, message = None, _not_dumped(err)
+        path, message = None, not_dumped(err)
     finally:
         if watchdog is not None:
             # Gone before the program ends: a daemon thread left holding the exception
