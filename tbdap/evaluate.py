@@ -128,9 +128,7 @@ class FrameContext:
         self._require_objects()
         self._ensure(is_local, name)
         obj = self._live[is_local][name]
-        # The objects here are the program's: each is told by its real class, as isinstance() reads
-        # __class__, which a weak proxy whose referent was not restored answers with ReferenceError.
-        if issubclass(type(obj), Missing):
+        if is_missing(obj):
             raise Unavailable(obj._tbdap_reason)
         return obj
 
@@ -236,6 +234,12 @@ class Missing:
         return Missing(child, self._tbdap_reason, self._tbdap_resolve)
 
 
+def is_missing(obj: Any) -> bool:
+    """Whether ``obj``, one of the program's objects, is a ``Missing``: asked of its real class,
+    as tbdump.placeholder.is_placeholder asks (isinstance() reads ``__class__``)."""
+    return issubclass(type(obj), Missing)
+
+
 def one_line(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     return text[-1] if text else type(exc).__name__
@@ -298,7 +302,7 @@ class Evaluator:
                 self.objects.mark_changed()
         if statement or (context == "repl" and result is None):
             return Row("", Value(type="", repr=""), None)  # as Python's REPL: nothing to print
-        if issubclass(type(result), Missing):  # what the dump has of it: its preview
+        if is_missing(result):  # what the dump has of it: its preview
             return Row(expression, result._tbdap_value, expression)
         return Row(expression, self.clock.describe(result), expression, obj=result, has_obj=True)
 
@@ -515,7 +519,7 @@ def _static_kind(obj: Any, name: str) -> str:
 
 
 def _object_kind(attr: Any) -> str:
-    kind = type(attr)   # not isinstance(), which reads __class__: see real()
+    kind = type(attr)   # not isinstance(), which reads __class__: see is_missing
     if issubclass(kind, Missing):  # the dump does not hold it: its preview says
         return _kind(attr._tbdap_value)
     if issubclass(kind, type):

@@ -18,7 +18,7 @@ from tbdump.termtext import printable
 from tbdump.framelines import source_line
 
 from .capabilities import CAPABILITIES
-from .evaluate import Evaluator, FrameContext, Missing, ModuleGlobals
+from .evaluate import Evaluator, FrameContext, ModuleGlobals, is_missing
 from .messaging import Connection, RequestError, argument, page, position, required, utf16_length
 from .sources import SourceMap, parse_path_mappings
 from .stack import NO_FRAMES, StackEntry, Stacks, ThreadStack, display_columns
@@ -555,7 +555,7 @@ class Session:
             # A module frame's locals are its globals, which hold __builtins__ for evaluating.
             live = {k: v for k, v in ctx.namespace(kind == "locals").items()
                     if k != "__builtins__" or "__builtins__" in values}
-            items = [(name, values[name] if issubclass(type(obj), Missing) and name in values else replay.clock.describe(obj),
+            items = [(name, values[name] if is_missing(obj) and name in values else replay.clock.describe(obj),
                       _context_getter(ctx, kind, name)) for name, obj in live.items()]
         else:
             items = ((name, value, _context_getter(ctx, kind, name)) for name, value in values.items())

@@ -18,7 +18,7 @@ from tbdump.fields import collector_paused
 from tbdump.heldsignals import deliver
 from tbdump.model import (FUNCTION_TYPES, GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Value, not_captured,
                           reason_not_captured)
-from tbdump.placeholder import Placeholder, captured_preview
+from tbdump.placeholder import Placeholder, captured_preview, is_placeholder
 from tbdump.saferepr import describe_exception
 
 from .messaging import page
@@ -112,7 +112,7 @@ class ViewClock:
 
     def describe(self, obj: Any, hex_ints: bool = False) -> Value:
         """preview.describe of a loaded object; a placeholder saying why when its code fails."""
-        if issubclass(type(obj), Placeholder):   # of its real class: isinstance() reads a dead weak proxy
+        if is_placeholder(obj):
             return placeholder_value(obj)
         captured = captured_preview(obj)
         if captured is not None:
@@ -236,9 +236,7 @@ class Objects:
         if value.ref is None:
             raise Unavailable("the value has no object in the dump")
         obj = self._restore(value)
-        # Asked of its real class: isinstance() reads __class__, which a weak proxy whose referent
-        # was not restored answers with ReferenceError (and a program's property, with anything).
-        if issubclass(type(obj), Placeholder):  # a lock's stand-in too: shown as the lock was
+        if is_placeholder(obj):  # a lock's stand-in too: shown as the lock was
             raise Unavailable(obj.reason)
         return obj
 
@@ -442,7 +440,7 @@ class VariableTree:
     def _live(self, row: Row, keep: bool = True) -> Tuple[bool, Any, str]:
         """(found, object, why not) for a row; ``keep`` False leaves the row as it was, so its
         children still come from the preview."""
-        if row.has_obj and issubclass(type(row.obj), Placeholder):
+        if row.has_obj and is_placeholder(row.obj):
             return False, None, row.obj.reason
         if row.has_obj:
             return True, row.obj, ""

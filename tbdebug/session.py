@@ -12,7 +12,7 @@ from tbdump.frameless import NEVER_RAISED, location_name, syntax_location
 from tbdump.lazymembers import unread_globals
 from tbdump.localsource import install_sources
 from tbdump.model import plural
-from tbdump.placeholder import captured_class
+from tbdump.placeholder import captured_class, is_placeholder
 from tbdump.standins import (StandinException, StandinTraceback, crashed_main, exception_frames,
                              locate_class, standin_exceptions)
 from tbdump.termtext import printable
@@ -248,7 +248,7 @@ def _replay_pdb(dump: tbdump.Dump, commands: Sequence[str]) -> Any:
                 value = self._getval(arg)
             except Exception:   # pdb has printed why, as for its own commands
                 return
-            if issubclass(type(value), tbdump.Placeholder) and answer(value):   # isinstance() reads a dead proxy
+            if is_placeholder(value) and answer(value):
                 return
             self._handed(command, arg, value)
 
@@ -278,7 +278,7 @@ def _replay_pdb(dump: tbdump.Dump, commands: Sequence[str]) -> Any:
                 value = self._getval(inner)   # once, as `type(...)` would evaluate it
             except Exception:   # pdb has printed why, as it would have for the whole call
                 return
-            name = captured_class(value) if issubclass(type(value), tbdump.Placeholder) else None
+            name = captured_class(value) if is_placeholder(value) else None
             self._handed(command, arg, _ClassText(name) if name is not None else type(value))
 
         def _type_is_rebound(self) -> bool:

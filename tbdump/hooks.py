@@ -10,7 +10,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import unpatched
 from .budget import Budgets, Watchdog, abandon_main_capture
@@ -280,6 +280,16 @@ def _in_child_process(pid: int) -> bool:
     return parent_process is not None and parent_process() is not None
 
 
+def _file_id(path: str) -> Optional[Tuple[int, int]]:
+    """The file at ``path`` (device, inode), None when there is none: a dump renamed into place is
+    another file."""
+    try:
+        found = unpatched.osimpl.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def _cwd() -> Optional[str]:
     try:
         return unpatched.getcwd()
@@ -342,11 +352,25 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     def dumped(why: str = "") -> str:
         return dumped_line(shown(), why) + "\n"
 
+    def not_dumped(err: BaseException) -> str:
+        if type(err) is DumpWriteError:   # tbdump's own: its reason, in the writer's words
+            return not_written_line(shown(), err.reason) + "\n"
+        return _not_dumped(err)
+
     held: List[int] = []
     given_up: List[Optional[str]] = []  # the watchdog's dump (None: not written), once it gave up
     watchdog: Optional[Watchdog] = None
     if end is not None:
+        before = _file_id(where)
+
         def give_up() -> None:
+            # The stuck capture's half-written file first: from then on no dump of it can take
+            # the name, so whether one took it already is settled.
+            remove_unfinished()
+            if _file_id(where) != before:
+                # The capture finished as its time ran out, its whole dump in place: it stands, and
+                # the main thread, past it, says so and ends as it would have.
+                return
             why = "capture was still running %g s after its time budget (code in a value " \
                   "kept it from being interrupted)" % GIVE_UP_SECONDS
             written: Optional[str] = None
@@ -354,8 +378,10 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                 written = write_minimal(exc, where, why, key, redaction)
                 say(dumped(why))
             except BaseException as err:
-                say(_not_dumped(err))
-            remove_unfinished()  # the stuck capture's half-written file
+                # Its empty file goes now: at a prompt the session goes on, and the stuck code may
+                # never let go of the main thread (the session then ended by SIGTERM or SIGHUP).
+                claim.done()
+                say(not_dumped(err))
             given_up.append(written)
             # At a prompt the session goes on if the code holding the main thread ever lets go.
             if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
@@ -377,10 +403,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         # only cut its dump short.
         path, held = arrived.path, arrived.signals
         message = dumped("partial: capture interrupted by %s" % arrived.stopped_by if arrived.stopped_by else "")
-    except DumpWriteError as err:
-        path, message = None, not_written_line(shown(), err.reason) + "\n"
     except BaseException as err:  # never let the dump change the crash
-        path, message = None, _not_dumped(err)
+        path, message = None, not_dumped(err)
     finally:
         if watchdog is not None:
             # Gone before the program ends: a daemon thread left holding the exception

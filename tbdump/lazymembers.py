@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 from .errors import DumpError
 from .fields import TEXT, BadField, collector_paused, of_kind
 from .model import OMITTED_GLOBAL, TextLoader, Value, values_by_name
-from .placeholder import Placeholder
+from .placeholder import is_placeholder
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ def unreadable(namespace: Mapping[str, Any]) -> Optional[str]:
     entry: Any = namespace.get(UNREADABLE)
     if issubclass(type(entry), Value):   # of its real class: the entry may be any restored object
         return entry.missing
-    if issubclass(type(entry), Placeholder):
+    if is_placeholder(entry):
         return entry.reason
     return None
 

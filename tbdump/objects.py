@@ -28,7 +28,7 @@ from . import ctrlc
 from .chain import link
 from .dillimport import import_dill
 from .objindex import DamagedEntry, ObjectIndex
-from .placeholder import MissingClass, Placeholder, missing_class
+from .placeholder import MissingClass, Placeholder, is_of_missing_class, is_placeholder, missing_class
 from .preview import qualified_type
 from .saferepr import describe_exception
 
@@ -135,21 +135,19 @@ def _lost_part(args: Any) -> Optional[str]:
     restore (a datetime's tzinfo of a library missing here): said rather than the
     constructor's words ("bad tzinfo state arg"); None when none is."""
     for arg in args if type(args) is tuple else ():
-        if issubclass(type(arg), MissingClass):
+        if is_of_missing_class(arg):
             kind = type(arg)
             return "it holds a %s.%s, not importable here (%s)" % (kind.__module__, kind.__qualname__,
                                                                   kind.__tbdump_missing__)
-        if issubclass(type(arg), Placeholder):
+        if is_placeholder(arg):
             return "a part of it is missing here (%s: %s)" % (arg.type, arg.reason.replace("not restored: ", "", 1))
     return None
 
 
 def restore_state(obj: Any, state: Any) -> Any:
     """Load-side BUILD: as pickle does it, but an object whose state cannot be set
-    becomes a placeholder in place, so every reference to it says so.  Objects are told by
-    their real class here: isinstance() reads ``__class__``, which runs the program's
-    property of that name and which a dead weak proxy answers with ReferenceError."""
-    if issubclass(type(obj), Placeholder):
+    becomes a placeholder in place, so every reference to it says so."""
+    if is_placeholder(obj):
         return obj
     try:
         # On the class: an instance's __getattr__ (a tempfile wrapper's) would run on an

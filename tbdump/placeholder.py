@@ -242,16 +242,24 @@ def missing_class(module: str, name: str, why: str) -> type:
 _CAPTURED: "weakref.WeakKeyDictionary[MissingClass, Value]" = weakref.WeakKeyDictionary()
 
 
-def _is_stand_in(obj: Any) -> bool:
-    """Whether ``obj`` is a stand-in, asked of its real class: isinstance() reads ``__class__``,
-    which runs the program's property of that name (raising what it likes, KeyboardInterrupt
-    too), and which a dead weak proxy answers with ReferenceError."""
+def is_placeholder(obj: Any) -> bool:
+    """Whether ``obj`` is a Placeholder (a LockPlaceholder too): a value the dump does not hold.
+
+    Asked of its real class, as every question of what a restored object is must be:
+    isinstance() reads ``__class__``, which runs the program's property of that name (raising
+    what it likes, KeyboardInterrupt too), and which a dead weak proxy answers with ReferenceError."""
+    return issubclass(type(obj), Placeholder)
+
+
+def is_of_missing_class(obj: Any) -> bool:
+    """Whether ``obj`` is an instance of a class made up on load for one not importable here
+    (``missing_class``); asked of its real class, as is_placeholder asks."""
     return issubclass(type(obj), MissingClass)
 
 
 def captured_preview(obj: Any) -> Optional[Value]:
     """The preview take_preview gave ``obj``, a stand-in of a class missing here; else None."""
-    return _CAPTURED.get(obj) if _is_stand_in(obj) else None
+    return _CAPTURED.get(obj) if is_of_missing_class(obj) else None
 
 
 def take_preview(obj: Any, value: Value) -> None:
@@ -259,7 +267,7 @@ def take_preview(obj: Any, value: Value) -> None:
     a stand-in that has no preview of its own: a pandas Timestamp of a dump opened without
     pandas shows ``Timestamp('2024-01-02 ...')`` beside why it is not restored, as a
     placeholder of safe mode does."""
-    if _is_stand_in(obj):
+    if is_of_missing_class(obj):
         _CAPTURED[obj] = value
     elif type(obj) is Placeholder and obj.value is None and not obj.preview and not obj.reason.startswith(NOT_CAPTURED):
         # One that loading made (not one capture wrote, a socket's: it reads as capture made it).

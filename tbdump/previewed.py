@@ -7,7 +7,7 @@ import types
 from typing import Any, List, Set, Tuple
 
 from .model import Value
-from .placeholder import Placeholder, take_preview
+from .placeholder import is_placeholder, take_preview
 
 _ABSENT = object()
 
@@ -25,7 +25,7 @@ def give_previews(obj: Any, value: Value) -> None:
             continue
         met.add(id(obj))
         take_preview(obj, value)
-        if issubclass(type(obj), Placeholder):   # its attributes are its own, not the value's (asked of its class: see _is_stand_in)
+        if is_placeholder(obj):   # its attributes are its own, not the value's
             continue
         for child in value.children or ():
             part = _part(obj, child.access) if child.access else _ABSENT

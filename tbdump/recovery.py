@@ -22,7 +22,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Set, Tuple
 
 from .objects import _become_placeholder, _HandOver
-from .placeholder import Placeholder
+from .placeholder import Placeholder, is_placeholder
 from .preview import qualified_class, qualified_type
 from .saferepr import describe_exception
 
@@ -174,7 +174,7 @@ class _Rereading(_HandOver, _PythonUnpickler):
         self._failed_args: Any = ()
 
     def _insert(self, container: Any, key: Any, value: Any) -> None:
-        if issubclass(type(container), Placeholder):  # a container this reading lost: it says so already
+        if is_placeholder(container):  # a container this reading lost: it says so already
             return
         if id(container) not in self._held:
             try:
@@ -227,7 +227,7 @@ class _Rereading(_HandOver, _PythonUnpickler):
         args = self.stack.pop()
         func = self.stack.pop()
         made = self._made(func, lambda: func(*args))
-        if issubclass(type(made), Placeholder) and type(args) is tuple and len(args) == 2:
+        if is_placeholder(made) and type(args) is tuple and len(args) == 2:
             self._failed_call, self._failed_args = made, args
         self.append(made)
 
@@ -250,7 +250,7 @@ class _Rereading(_HandOver, _PythonUnpickler):
         self.append(self._made(cls, lambda: cls.__new__(cls, *args, **kwargs)))
 
     def load_build(self) -> None:
-        if issubclass(type(self.stack[-2]), Placeholder):
+        if is_placeholder(self.stack[-2]):
             self.stack.pop()   # the state of an object this reading could not make
             return
         super().load_build()
@@ -262,10 +262,10 @@ class _Rereading(_HandOver, _PythonUnpickler):
     def _spoil(self, obj: Any, reason: str) -> None:
         """``obj`` a placeholder: in place where its class can change, else in its stead on the
         stack and in this record's memo entries (what refers to it already keeps it)."""
-        if issubclass(type(obj), Placeholder):   # lost already, and why is said
+        if is_placeholder(obj):   # lost already, and why is said
             return
         _become_placeholder(obj, reason)
-        if issubclass(type(obj), Placeholder):
+        if is_placeholder(obj):
             return
         stand_in = Placeholder(qualified_type(obj), reason)
         for stack in (self.stack, *self.metastack):

@@ -7,6 +7,7 @@ import tbdump
 from tbdump.chain import link_chain, members_first
 from tbdump.frameless import NEVER_RAISED, syntax_location
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, ExceptionRecord, plural
+from tbdump.placeholder import is_placeholder
 from tbdump.standins import StandinException, StandinFrame, StandinTraceback, standin_exceptions, traced
 from tbdump.termtext import printable
 
@@ -45,7 +46,7 @@ class FrameView(Dict[str, Any]):
             # A module frame's locals are the module's globals: its dunders
             # (__loader__, __spec__, __builtins__...) would bury the variables.
             names = {k: v for k, v in names.items() if not (k.startswith("__") and k.endswith("__"))}
-        super().__init__({k: NotAvailable(v) if issubclass(type(v), tbdump.Placeholder) else v
+        super().__init__({k: NotAvailable(v) if is_placeholder(v) else v
                           for k, v in names.items()})
         self.frame = frame
 
@@ -107,7 +108,7 @@ def _shown(exception: StandinException, members: List[Any]) -> Any:
         return exception
     # Its preview in safe mode, or an instance of a class not importable here:
     # no exception, so the traceback is a plain attribute.
-    shown = NotAvailable(captured) if issubclass(type(captured), tbdump.Placeholder) else captured
+    shown = NotAvailable(captured) if is_placeholder(captured) else captured
     _attach(shown, "__traceback__", exception.__traceback__)
     return shown
 

@@ -9,6 +9,7 @@ import pty
 import re
 import signal
 import subprocess
+import threading
 from pathlib import Path
 from typing import List
 
@@ -202,3 +203,57 @@ def test_a_sigterm_ends_a_prompt_whose_capture_was_given_up_on(workdir: Path, sc
     assert proc.returncode == -signal.SIGTERM and proc.stdout == "", proc
     assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
     assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "traceback.pkl"]
+
+
+# A value whose repr fills the disk (no file may grow past 100 bytes from then on) and swallows
+# every interruption of capture, for good.
+DISK_FULL = """
+import resource
+
+class FillsTheDisk:
+    def __repr__(self):
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, resource.RLIM_INFINITY))
+        while True:
+            try:
+                while True:
+                    try:
+                        sum(range(10 ** 5))
+                    except BaseException:
+                        pass
+            except BaseException:
+                pass
+
+def stuck():
+    full = FillsTheDisk()
+    return 1 / 0
+"""
+
+
+def test_a_prompt_given_up_on_with_the_disk_full_leaves_no_empty_dump(workdir: Path) -> None:
+    """A later crash's name is made empty before its dump is written.  Its capture stuck for good
+    and the watchdog's minimal dump refused by a full disk, the session went on (Python's prompt),
+    and the empty file waited for the stuck code to let go: the session ended meanwhile (SIGTERM,
+    a closed terminal's SIGHUP alike) left an empty traceback.<pid>.pkl, which no viewer opens."""
+    write(workdir / "filling.py", DISK_FULL)
+    lines = ["import tbdump; from filling import stuck; tbdump.set_excepthook()", "1 / 0", "stuck()"]
+    proc = subprocess.Popen([PYTHON, "-q", "-i"], cwd=str(workdir), env=env_for_child({"TBDUMP_MAX_SECONDS": "1"}),
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stderr is not None
+    proc.stdin.write("\n".join(lines) + "\n")
+    proc.stdin.close()
+    # A hang bound, not a speed limit: the watchdog gives up 6 s after the crash.
+    bound = threading.Timer(25, proc.kill)
+    bound.start()
+    said = ""
+    try:
+        while "\ntbdump: " not in said and proc.poll() is None:   # the watchdog's word
+            said += proc.stderr.readline()
+        proc.send_signal(signal.SIGTERM)   # the watchdog gave up: capture holds it no longer
+        said += proc.stderr.read()
+        proc.wait()
+    finally:
+        bound.cancel()
+    assert proc.returncode == -signal.SIGTERM, said
+    assert said.count("Traceback dumped into") == 1, said
+    assert re.search(r"tbdump: cannot write traceback\.\d+\.pkl: file too large\n", said), said
+    assert sorted(p.name for p in workdir.iterdir()) == ["filling.py", "traceback.pkl"]

@@ -220,6 +220,35 @@ def test_a_child_forked_while_its_parent_was_given_up_on_dumps_at_its_own_pace(t
     assert (dump.exception.message, dump.frames[-1].variables["slow"].repr) == ("child", "slow, whole")
 
 
+def test_a_dump_finished_as_the_watchdog_gives_up_stands_over_its_minimal_one(tmp_path: Path) -> None:
+    """The watchdog gave up at its time though the capture had just put its whole dump in place:
+    program code in the main thread between the two (a gc callback, as collection resumes
+    after capture) ran past that time, and the minimal dump replaced the whole one, said as a
+    capture still running."""
+    prog = write_program(tmp_path, '''
+        import gc, os, threading, time
+
+        def slow_once_dumped(phase, info):
+            if phase == "start" and threading.current_thread() is threading.main_thread() \\
+                    and os.path.exists("traceback.pkl") and not slow_once_dumped.ran:
+                slow_once_dumped.ran = True
+                time.sleep(10)   # past the watchdog's time: 0.5 + 5 s from the crash
+
+        slow_once_dumped.ran = False
+        gc.callbacks.append(slow_once_dumped)
+
+        def f():
+            rows = list(range(10))
+            raise RuntimeError("dumped in time")
+        f()
+    ''')
+    result = run_tbdump(prog, [], base_env(TBDUMP_MAX_SECONDS="0.5"), traceback=False)
+    assert (result.returncode, result.stderr) == (1, b"RuntimeError: dumped in time\n"
+                                                     b"Traceback dumped into: traceback.pkl\n"), result
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert not dump.metadata.partial and dump.frames[-1].locals["rows"] == list(range(10))
+
+
 def test_a_ctrl_c_whose_capture_never_returns_ends_the_program_with_sigints_status(tmp_path: Path) -> None:
     # The watchdog ends it from its own thread, where Python lets no signal handler be set: it
     # exits 130 as a shell says SIGINT, rather than fail there and dump its own error.
