@@ -3,12 +3,15 @@ it: real crashing programs under `python -m tbdump`, opened by `tbdump.load` in 
 from __future__ import annotations
 
 import json
+import pickletools
+import struct
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 import pytest
 
-from ..conftest import PYTHON, run, write
+from tbdump.objindex import ENTRY, pack
+from ..conftest import PYTHON, rewrite_members, run, write
 
 CLASSES = """
 import collections
@@ -211,3 +214,32 @@ print(json.dumps([len(values), sorted({type(k).__name__ for v in values for k in
     count, key_types, values_kept, read_over = json.loads(loaded.stdout)
     assert [count, key_types, values_kept] == [301, ["Placeholder"], True]
     assert read_over < 3, "the object layer was read %.1f times over" % read_over
+
+
+def test_a_bytearray_too_long_for_memory_is_said_once(workdir: Path) -> None:
+    """A bytearray record longer than the memory left (damaged here: a length of 2**62; a 3 GB
+    bytearray opened on a smaller machine alike) is a placeholder saying MemoryError.  CPython
+    frees the bytearray it failed to allocate with its count of exports unset, and often
+    printed "SystemError: deallocated bytearray object has exported buffers" in the middle of
+    tbdebug's session (not every time: the count is whatever memory held; a hundred such records
+    make it show)."""
+    write(workdir / "prog.py", "def blobs():\n%s    raise RuntimeError('blobs')\n\nblobs()\n" % "".join(
+        "    b%d = bytearray(b'blob %d')\n" % (n, n) for n in range(100)))
+    crashed = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert "Traceback dumped into: traceback.pkl" in crashed.stderr, crashed.stderr
+
+    def too_long(members: Dict[str, bytes]) -> None:
+        # Each bytearray's record made fresh, so that each is read, each failing by itself.
+        objects, index = members["objects"], list(ENTRY.iter_unpack(members["objects.idx"]))
+        records = [bytearray(objects[at:at + length]) for at, length, _, _ in index]
+        for n, record in enumerate(records):
+            for op, _, at in pickletools.genops(bytes(record)):
+                if op.name == "BYTEARRAY8":
+                    record[at + 1:at + 9] = struct.pack("<Q", 2 ** 62)
+                    index[n] = index[n][:2] + (1, 0)
+        members["objects"] = b"".join(records)
+        members["objects.idx"] = pack(index)
+    rewrite_members(workdir / "traceback.pkl", workdir / "damaged.pkl", too_long)
+    opened = run([PYTHON, "-m", "tbdebug", "damaged.pkl"], workdir, stdin="p b0\np b99\nq\n")
+    assert opened.returncode == 0 and opened.stderr == "", opened.stderr[-2000:]
+    assert opened.stdout.count("not restored: MemoryError") == 2, opened.stdout

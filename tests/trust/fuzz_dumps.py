@@ -15,22 +15,31 @@ huge, encodings and checksums wrong, zlib bombs, the manifest edited or nested
 the safe layer parsed, fields given the wrong type (null for a list, a string
 for an int, negative and huge numbers, NaN), keys dropped or added, and written
 back with valid checksums (and a valid signature), so that only the reader's
-own checks stand between the file and the viewers.
+own checks stand between the file and the viewers.  The object layer's pickle
+records are damaged the same way (``object_records``: opcodes replaced, memo
+indices changed, bits flipped, records cut, swapped or repeated), never where
+they import; an audit hook (``ImportGuard``) refuses any import their seed's
+records do not make.
 
 ``exercise`` opens one file as the viewers do, in process: ``tbdump.load`` and
 then every exception, frame, variable (preview and object), source, the
 traceback text and the report.  A file must be refused with one DumpError line
-or be read whole; where only the object layer was damaged, the safe layer must
-still be read as the seed's ("lose nothing").  Anything else is a finding.
+or be read whole, writing nothing on stderr; where only the object layer was
+damaged, the safe layer must still be read as the seed's ("lose nothing"), and
+the values of the records before the first damaged one must still load.
+Anything else is a finding.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import gc
 import hashlib
 import io
 import json
 import os
+import pickletools
 import random
 import re
 import resource
@@ -43,7 +52,7 @@ import traceback
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:   # run as a script: the tree under test, not an installed tbdump
@@ -52,6 +61,7 @@ if str(REPO) not in sys.path:   # run as a script: the tree under test, not an i
 import tbdump  # noqa: E402
 from tbdump.container import END_MAGIC, MAGIC, manifest_mac  # noqa: E402
 from tbdump.model import FORMAT_VERSION, Value  # noqa: E402
+from tbdump.objects import _module_stand_in  # noqa: E402
 from tbdump.objindex import ENTRY, pack  # noqa: E402
 from tbdump.report import Style, render  # noqa: E402
 from tbpeep.view import crash_view  # noqa: E402
@@ -208,6 +218,7 @@ class Mutant(NamedTuple):
     data: bytes
     objects_only: bool = False   # only the object layer was touched: the safe layer must still read
     structural: bool = False     # the safe layer's JSON, edited and written back with valid checksums
+    damaged: Optional[int] = None   # the first object record damaged: the ones before must load
 
 
 Mutation = Callable[[random.Random, Seed], Mutant]
@@ -632,6 +643,114 @@ def object_index(rng: random.Random, seed: Seed) -> Mutant:
     return Mutant("object index: %s" % how, put_together(members, _encodings(layout), seed.key), objects_only=True)
 
 
+# What a damaged record may not do more of than its seed's: import.  GLOBAL, INST and STACK_GLOBAL
+# name what they import; OBJ and REDUCE call what these gave or the memo holds, the seed's own.
+_IMPORTS = frozenset(("GLOBAL", "INST", "STACK_GLOBAL"))
+_OPCODES = [op for op in pickletools.opcodes if op.name not in _IMPORTS]
+_MEMO_ARGUMENTS = {"BINGET": 1, "BINPUT": 1, "LONG_BINGET": 4, "LONG_BINPUT": 4}
+
+
+def _ops(record: bytes) -> List[Tuple[Any, Any, int, int]]:
+    """``(opcode, argument, start, end)`` of each opcode of a record, as far as it parses."""
+    ops: List[Tuple[Any, Any, int, int]] = []
+    try:
+        for op, arg, at in pickletools.genops(record):
+            ops.append((op, arg, at or 0, len(record)))
+    except Exception:  # a damaged record: the unpickler stops where this does
+        pass
+    return [op[:3] + (end,) for op, end in zip(ops, [o[2] for o in ops[1:]] + [len(record)])]
+
+
+def _imports(record: bytes) -> int:
+    return sum(op.name in _IMPORTS for op, _, _, _ in _ops(record))
+
+
+def _kept(ops: List[Tuple[Any, Any, int, int]]) -> Set[int]:
+    """The bytes of a record left as they are: what GLOBAL, INST and STACK_GLOBAL import (the
+    opcodes that push STACK_GLOBAL's module and name), and the nested dill pickles, whose code
+    objects' bytecode, damaged, CPython would run unchecked (no reader can contain that)."""
+    kept: Set[int] = set()
+    for n, (op, arg, start, end) in enumerate(ops):
+        if op.name == "STACK_GLOBAL":
+            operands = [o for o in ops[:n] if o[0].name not in ("MEMOIZE", "FRAME")][-2:]
+            for _, _, first, last in operands:
+                kept.update(range(first, last))
+        if op.name in _IMPORTS or type(arg) is bytes and arg.startswith(b"\x80"):
+            kept.update(range(start, end))
+    return kept
+
+
+def _damaged_record(rng: random.Random, record: bytes) -> Tuple[bytes, str]:
+    """``record`` with bits flipped, an opcode replaced by another or a memo index changed,
+    never where it imports (_kept) and never so that it imports more."""
+    ops = _ops(record)
+    kept = _kept(ops)
+    free = [i for i in range(len(record)) if i not in kept]
+    movable = [o for o in ops if o[2] not in kept and o[0].name != "STOP"]
+    memo = [o for o in movable if o[0].name in _MEMO_ARGUMENTS]
+    for _ in range(20):
+        data = bytearray(record)
+        roll = rng.random()
+        if memo and roll < 0.35:
+            op, arg, start, _ = rng.choice(memo)
+            size = _MEMO_ARGUMENTS[op.name]
+            top = 2 ** (8 * size)
+            new = rng.choice([arg + 1, arg - 1, 0, rng.randrange(top), top - 1]) % top
+            data[start + 1:start + 1 + size] = new.to_bytes(size, "little")
+            how = "%s %d at %d made %d" % (op.name, arg, start, new)
+        elif movable and roll < 0.7:
+            op, _, start, _ = rng.choice(movable)
+            alike = [o for o in _OPCODES if o.arg is op.arg and o is not op]
+            other = rng.choice(alike if alike and rng.random() < 0.6 else [o for o in _OPCODES if o is not op])
+            data[start] = other.code.encode("latin-1")[0]
+            how = "%s at %d made %s" % (op.name, start, other.name)
+        elif free:
+            where = sorted(rng.sample(free, min(len(free), rng.randint(1, 4))))
+            for i in where:
+                data[i] ^= 1 << rng.randrange(8)
+            how = "bits flipped at %s" % where
+        else:
+            break
+        if _imports(bytes(data)) <= _imports(record):
+            return bytes(data), how
+    cut = rng.randrange(len(record))
+    return record[:cut], "cut to %d of its %d bytes" % (cut, len(record))
+
+
+@mutation
+def object_records(rng: random.Random, seed: Seed) -> Mutant:
+    """The object member's pickle records damaged, their index following them, with valid
+    checksums (and signature): a record's opcodes replaced by others, its memo indices changed,
+    bits flipped in it (never where it imports, _damaged_record), or the record cut, two swapped,
+    one's bytes another's.  The values of the records from the first damaged one on may be lost
+    (the records after it share its memo), each said why; the ones before must load as the seed's."""
+    layout = take_apart(seed.data)
+    objects = layout.members["objects"]
+    index = list(ENTRY.iter_unpack(zlib.decompress(layout.members["objects.idx"])))
+    records = [objects[offset:offset + length] for offset, length, _, _ in index]
+    number = rng.randrange(len(records))
+    roll = rng.random()
+    if roll < 0.7:
+        records[number], how = _damaged_record(rng, records[number])
+    elif roll < 0.8:
+        cut = rng.randrange(len(records[number]))
+        records[number], how = records[number][:cut], "cut to %d of its %d bytes" % (cut, len(records[number]))
+    else:
+        other = rng.choice([n for n in range(len(records)) if n != number] or [number])
+        if roll < 0.9:
+            records[number], records[other] = records[other], records[number]
+            how, number = "swapped with record %d" % max(number, other), min(number, other)
+        else:
+            records[number], how = records[other], "replaced by record %d" % other
+    offsets = [0]
+    for record in records:
+        offsets.append(offsets[-1] + len(record))
+    entries = [(at, len(record), fresh, alone) for at, record, (_, _, fresh, alone) in zip(offsets, records, index)]
+    members = dict(layout.members, objects=b"".join(records), **{"objects.idx": zlib.compress(pack(entries))})
+    return Mutant("object record %d: %s" % (number, how), put_together(members, _encodings(layout), seed.key),
+                  objects_only=True, damaged=number)
+
+
 # -- cases ------------------------------------------------------------------------------------
 
 @dataclass
@@ -645,7 +764,8 @@ class Case:
         return "case %d (%s seed, %s): %s" % (self.number, self.seed.name, self.mutation, self.mutant.what)
 
 
-def cases(seeds: List[Seed], count: int, seed: int, only: Optional[List[str]] = None) -> Iterator[Case]:
+def cases(seeds: List[Seed], count: int, seed: int, only: Optional[List[str]] = None,
+          numbers: Optional[List[int]] = None) -> Iterator[Case]:
     """``count`` cases, the same for the same ``seed``: the seeds in turn, a mutation drawn for each.
 
     Each case draws from a generator of its own, seeded by ``seed`` and its number: the seed
@@ -653,7 +773,7 @@ def cases(seeds: List[Seed], count: int, seed: int, only: Optional[List[str]] = 
     depend on them, but case N is always the same mutation of the same seed.
     """
     names = only or sorted(MUTATIONS)
-    for number in range(count):
+    for number in range(count) if numbers is None else numbers:
         rng = random.Random("%d/%d" % (seed, number))
         base = seeds[number % len(seeds)]
         name = rng.choice(names)
@@ -677,8 +797,13 @@ def _walk(value: Value, seen: int = 0) -> int:
     return seen
 
 
-def read_whole(path: str, key: Optional[str]) -> "tbdump.Dump":
-    """``tbdump.load`` and every part of the dump a viewer reads; the dump, closed."""
+class Reading(NamedTuple):
+    traceback_text: str
+    records: Dict[int, Optional[str]]   # each object record a value refers to: why it is lost, or None
+
+
+def read_whole(path: str, key: Optional[str]) -> Reading:
+    """``tbdump.load`` and every part of the dump a viewer reads, the dump closed after."""
     dump = tbdump.load(path, key=key.encode() if key else None)
     try:
         repr(dump), repr(dump.metadata), dump.version_note, dump.traceback_text
@@ -701,24 +826,80 @@ def read_whole(path: str, key: Optional[str]) -> "tbdump.Dump":
         render(dump, io.StringIO(), Style(True), show_globals=True)
         for crash in crash_view(dump).chain:   # what tbpeep explores, built from both layers
             repr(crash), [repr(frame) for frame in crash]
+        return Reading(dump.traceback_text, _records(dump, frames))
     finally:
         dump.close()
-    return dump
+
+
+def _records(dump: "tbdump.Dump", frames: List[Any]) -> Dict[int, Optional[str]]:
+    """Each object record the dump's values refer to: None where it loaded, else the reason the
+    reader gives for the values it could not restore."""
+    values = [e.value for e in dump.exceptions if e.value is not None]
+    values += [v for f in frames for v in list(f.variables.values()) + list(dump.globals_of(f).values())]
+    records: Dict[int, Optional[str]] = {}
+    for value in values:
+        if value.ref is not None and value.ref not in records:
+            obj = dump.resolve(value)
+            lost = issubclass(type(obj), tbdump.Placeholder) and obj.value is value
+            records[value.ref] = obj.reason if lost else None
+    return records
 
 
 class Hang(Exception):
     pass
 
 
-def exercise(path: str, case: Case, expected: Optional[str] = None) -> Outcome:
-    """Open ``path`` (the case's file) as the viewers do; ``expected``: the seed's traceback text,
-    which a file damaged only in its object layer must still show."""
+class ImportGuard:
+    """An audit hook that learns the classes and functions the seeds' records import, then
+    refuses any other: a damaged record must not reach imports its seed does not name (a
+    byte of a module's name flipped, a memo index giving STACK_GLOBAL other strings), nor run
+    a module that ``_module_stand_in`` imports by a name the record gives.  To the reader, a
+    refused one is as a class or module missing here."""
+
+    def __init__(self) -> None:
+        self.allowed: Set[Tuple[str, str]] = set()
+        self.guarding = False
+        self.refused: Set[str] = set()
+
+    def __call__(self, event: str, args: Tuple[Any, ...]) -> None:
+        if not self.guarding:
+            if event == "pickle.find_class":
+                self.allowed.add(args)
+            return
+        if event == "pickle.find_class" and args not in self.allowed or event in _RUNS and _standing_in():
+            name = ".".join(map(str, args[:2])) if event == "pickle.find_class" else str(
+                getattr(args[0], "co_filename", args[0]))   # exec's: a module's code
+            self.refused.add("%s %s" % (event, name))
+            raise ImportError("the fuzzer refuses %s of %s" % (event, name))
+
+
+# What running an imported module's code raises: importlib.import_module raises no "import" of
+# its own, but its module's code runs through exec (and its imports, "import").
+_RUNS = ("exec", "import")
+
+
+def _standing_in() -> bool:
+    """Whether an import was asked for by ``_module_stand_in``, with a name a record gave it."""
+    frame: Any = sys._getframe(2)
+    while frame is not None and frame.f_code is not _module_stand_in.__code__:
+        frame = frame.f_back
+    return frame is not None
+
+
+def exercise(path: str, case: Case, expected: Optional[Reading] = None) -> Outcome:
+    """Open ``path`` (the case's file) as the viewers do; ``expected``: the seed's reading, whose
+    traceback text a file damaged only in its object layer must still show, and whose records
+    before the first damaged one it must still load."""
     def alarm(signum: int, frame: Any) -> None:
         raise Hang()
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.alarm(CASE_SECONDS)
     try:
-        dump = read_whole(path, case.seed.key)
+        with _stderr() as stray:
+            reading = read_whole(path, case.seed.key)
+            gc.collect()   # what the reading left in cycles goes now, its warnings with this case
+        if stray.getvalue():
+            return Outcome(None, "stray output on stderr: %s" % stray.getvalue()[-500:])
     except tbdump.DumpError as exc:
         message = str(exc)
         if "\n" in message or not message.startswith(path + ": "):
@@ -737,16 +918,39 @@ def exercise(path: str, case: Case, expected: Optional[str] = None) -> Outcome:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    if expected is not None and case.mutant.objects_only and dump.traceback_text != expected:
+    if expected is not None and case.mutant.objects_only and reading.traceback_text != expected.traceback_text:
         return Outcome(None, "damage to the object layer changed what the safe layer shows")
+    if expected is not None and case.mutant.damaged is not None:
+        for record, reason in sorted(reading.records.items()):
+            if record < case.mutant.damaged and reason is not None and expected.records.get(record) is None:
+                return Outcome(None, "record %d, before the damaged one, is lost: %s" % (record, reason))
     return Outcome(None, None)
 
 
+@contextlib.contextmanager
+def _stderr() -> Iterator[io.StringIO]:
+    """What is written to stderr meanwhile, and what Python reports there (an exception in a
+    ``__del__``, CPython's own SystemErrors at deallocation): a reader has nothing to say there."""
+    written = io.StringIO()
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: written.write("%s: %s in %r\n" % (
+        unraisable.exc_type.__name__, unraisable.exc_value, unraisable.object))
+    try:
+        with contextlib.redirect_stderr(written):
+            yield written
+    finally:
+        sys.unraisablehook = hook
+
+
 def run(seeds: List[Seed], count: int, seed: int, workdir: Path, keep: Optional[Path] = None,
-        only: Optional[List[str]] = None) -> Iterator[Tuple[Case, Outcome]]:
-    """Every case, written to ``workdir`` (and kept in ``keep``), with what opening it gave."""
-    expected = {s.name: read_whole(_write(workdir / "seed.pkl", s.data), s.key).traceback_text for s in seeds}
-    for case in cases(seeds, count, seed, only):
+        only: Optional[List[str]] = None, numbers: Optional[List[int]] = None,
+        guard: Optional["ImportGuard"] = None) -> Iterator[Tuple[Case, Outcome]]:
+    """Every case (or those ``numbers``), written to ``workdir`` (and kept in ``keep``), with what
+    opening it gave; ``guard`` learns what the seeds import, and refuses the rest after."""
+    expected = {s.name: read_whole(_write(workdir / "seed.pkl", s.data), s.key) for s in seeds}
+    if guard is not None:
+        guard.guarding = True
+    for case in cases(seeds, count, seed, only, numbers):
         path = _write(workdir / "case.pkl", case.mutant.data)
         outcome = exercise(path, case, expected[case.seed.name])
         if keep is not None:
@@ -799,10 +1003,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--work", type=Path, help="where seeds and cases are written (default: a temporary folder)")
     parser.add_argument("--keep", type=Path, help="keep every case's file in this folder")
     parser.add_argument("--only", action="append", choices=sorted(MUTATIONS), help="these mutations only")
+    parser.add_argument("--number", type=int, action="append",
+                        help="this case only (given again: these cases), as a campaign numbered it")
     args = parser.parse_args(argv)
     for name in ("TBDUMP_KEY", "TBDUMP_SAFE"):   # each case says which key opens it
         os.environ.pop(name, None)
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+    guard = ImportGuard()
+    sys.addaudithook(guard)
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
@@ -811,11 +1019,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             args.keep.mkdir(parents=True, exist_ok=True)
         seeds = make_seeds(work)
         findings = 0
-        for case, outcome in run(seeds, args.cases, args.seed, work, args.keep, args.only):
+        for case, outcome in run(seeds, args.cases, args.seed, work, args.keep, args.only, args.number, guard):
             if outcome.finding:
                 findings += 1
                 print(json.dumps({"case": str(case), "finding": outcome.finding}), flush=True)
-        print(json.dumps({"cases": args.cases, "findings": findings}), flush=True)
+        if guard.refused:
+            print(json.dumps({"imports refused": sorted(guard.refused)}), flush=True)
+        print(json.dumps({"cases": len(args.number or range(args.cases)), "findings": findings}), flush=True)
     return 1 if findings else 0
 
 
