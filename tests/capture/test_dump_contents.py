@@ -276,6 +276,43 @@ def test_frames_positions_cells_and_globals(workdir: Path) -> None:
     assert type(check.locals["self"]).__name__ == "Box"
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="positions are 3.11's")
+def test_positions_count_characters_on_every_line_of_a_file_beyond_ascii(workdir: Path) -> None:
+    """co_positions count UTF-8 bytes; a frame's position counts the characters of its line, on a
+    line beyond ASCII and on an ASCII line of a file that has such lines (guards what worked)."""
+    dump = crash(workdir, """
+        # Ünïcödé only here and on the lines that crash: the file is not ASCII
+        def inner(d):
+            return d["ключ"] + d["missing"]
+        def outer():
+            étiquette = {"ключ": 1}; return inner(étiquette)
+        pad = 0; outer()
+    """)
+    lines = dump.sources[dump.frames[0].filename].text.splitlines()
+    marked = [lines[f.lineno - 1][f.position.col:f.position.end_col] for f in dump.frames if f.position]
+    assert marked == ["outer()", "inner(étiquette)", 'd["missing"]']
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="positions are 3.11's")
+def test_a_position_past_the_end_of_a_line_rewritten_since_ends_at_the_line_end(workdir: Path) -> None:
+    """A module rewritten on disk after it was imported: its crashing line's columns, of the code that
+    ran, reach past the shorter line the dump keeps; they stop at its end (guards what worked)."""
+    write(workdir / "helper.py", """
+        def fail(values):
+            return values["a key that is not there, on a long line"]
+    """)
+    dump = crash(workdir, """
+        import helper
+        with open(helper.__file__, "w") as out:
+            out.write("def fail(values):\\n    return 0\\n")
+        helper.fail({})
+    """)
+    inner = dump.frames[-1]
+    line = dump.sources[inner.filename].text.splitlines()[inner.lineno - 1]
+    assert line == "    return 0" and inner.position is not None
+    assert (inner.position.col, inner.position.end_col) == (11, len(line))
+
+
 def test_a_value_whose_repr_raises_anything_is_previewed_as_such_and_still_comes_back(workdir: Path) -> None:
     """A broken __repr__ costs its preview alone, whatever it raises (SystemExit and Ctrl-C's
     KeyboardInterrupt too): the value itself is captured."""
