@@ -615,7 +615,7 @@ class RecordReader:
             if ctrlc.came(since):
                 # Its KeyboardInterrupt landed in a value's own code (a slow __setstate__), which
                 # the load-side function running it (restore_state) took for that value's failure.
-                raise KeyboardInterrupt
+                raise ctrlc.raised()
             self.values.append(value)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:
             # The program's code that unpickling runs (a dict key's __hash__) raises anything; only
@@ -641,7 +641,7 @@ class RecordReader:
         try:
             value, memo, stood_in = reread(self, number, failed.memo.copy())
             if ctrlc.came(since):   # a Ctrl-C the reading took for a value's own, as it takes any error
-                raise KeyboardInterrupt
+                raise ctrlc.raised()
             self.stream.seek(self.base + end)
             self._unpickler = _SequenceUnpickler(self.stream, self)
             self.stream.pending, self.handing = memo_hand_over(memo)
