@@ -587,9 +587,10 @@ class RecordReader:
             return
         if self._reading == number:
             # A KeyboardInterrupt (Ctrl-C, tbdap cancelling an evaluate) cut the last reading of
-            # this record short: the unpickler stands somewhere inside it (or past it, a value's own
-            # code cut short), its memo holds part of it.  A record that starts a fresh memo is read again from its start; any other
-            # would meet memo entries numbered after the part read, so it is lost, said so.
+            # this record short: the unpickler stands somewhere inside it (or past it, a value's
+            # own code cut short), its memo holds part of it.  A record that starts a fresh memo
+            # is read again from its start; any other would meet memo entries numbered after the
+            # part read, so it is lost, said so.
             self._reading = None
             if not fresh:
                 self._fail(number, _INTERRUPTED)
