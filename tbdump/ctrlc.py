@@ -2,8 +2,10 @@
 
 Restoring runs the program's code (a ``__setstate__``, a dict key's ``__hash__``), which may raise
 KeyboardInterrupt itself: that is the value's failure.  A SIGINT that comes meanwhile stops the
-restoring.  A handler of tbdump's, wrapping the one in place (which still runs), counts SIGINTs
-for as long as a ``noting()`` scope is open; ``came(mark())`` says whether one came since.
+restoring with what the handler in place raises (KeyboardInterrupt, a program's SystemExit), as
+it would anywhere else; a handler that raises nothing lets it go on.  A handler of tbdump's,
+wrapping the one in place (which still runs), counts the SIGINTs whose handler raised for as long
+as a ``noting()`` scope is open; ``came(mark())`` says whether one did since, ``raised()`` what.
 
 Setting a handler is a system call, and putting the old one back another: a request that
 restores many values (``Dump.resolved``: a frame's locals, a module's 200 000 globals) opens one
@@ -20,7 +22,8 @@ import threading
 from types import FrameType
 from typing import Any, Iterator, Optional
 
-_count = 0   # the SIGINTs noted so far, in this process's main thread
+_count = 0   # the SIGINTs whose handler raised so far, in this process's main thread
+_raised: Optional[BaseException] = None   # what the latest of them raised, while a scope is open
 _noting: Any = None   # the handler that counts them, while a scope has it set
 
 
@@ -35,9 +38,15 @@ def mark() -> Optional[int]:
 
 
 def came(since: Optional[int]) -> bool:
-    """Whether a SIGINT came since ``mark()`` gave ``since``: its KeyboardInterrupt, wherever
-    it was raised, is then a Ctrl-C, not the program's own."""
+    """Whether a SIGINT's handler raised since ``mark()`` gave ``since``: its KeyboardInterrupt,
+    wherever it was raised, is then a Ctrl-C, not the program's own."""
     return since is not None and _count != since
+
+
+def raised() -> BaseException:
+    """What the latest SIGINT's handler raised (``came`` says one did): raised again where a
+    value's own code took it for its failure."""
+    return _raised if _raised is not None else KeyboardInterrupt()
 
 
 @contextlib.contextmanager
@@ -53,9 +62,12 @@ def noting() -> Iterator[None]:
         return
 
     def note(signum: int, frame: Optional[FrameType]) -> None:
-        global _count
-        _count += 1
-        handler(signum, frame)
+        global _count, _raised
+        try:
+            handler(signum, frame)
+        except BaseException as exc:
+            _count, _raised = _count + 1, exc
+            raise
     outer = _noting
     try:
         _signal.signal(_signal.SIGINT, note)
@@ -63,6 +75,8 @@ def noting() -> Iterator[None]:
         yield
     finally:
         _noting = outer
+        if outer is None:
+            _raised = None   # its frames, kept alive by its traceback, go
         # The program's own, as it was; unless a value's code (a __setstate__) set another meanwhile.
         if _signal.getsignal(_signal.SIGINT) is note:
             _signal.signal(_signal.SIGINT, handler)

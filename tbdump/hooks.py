@@ -367,21 +367,24 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # The stuck capture's half-written file first: from then on no dump of it can take
             # the name, so whether one took it already is settled.
             remove_unfinished()
+            written: Optional[str] = where
             if _file_id(where) != before:
-                # The capture finished as its time ran out, its whole dump in place: it stands, and
-                # the main thread, past it, says so and ends as it would have.
-                return
-            why = "capture was still running %g s after its time budget (code in a value " \
-                  "kept it from being interrupted)" % GIVE_UP_SECONDS
-            written: Optional[str] = None
-            try:
-                written = write_minimal(exc, where, why, key, redaction)
-                say(dumped(why))
-            except BaseException as err:
-                # Its empty file goes now: at a prompt the session goes on, and the stuck code may
-                # never let go of the main thread (the session then ended by SIGTERM or SIGHUP).
-                claim.done()
-                say(not_dumped(err))
+                # The capture finished as its time ran out, its whole dump in place: it stands.
+                # What holds the main thread past it (a gc callback) may never let go: it is given
+                # up on all the same.
+                say(dumped())
+            else:
+                why = "capture was still running %g s after its time budget (code in a value " \
+                      "kept it from being interrupted)" % GIVE_UP_SECONDS
+                try:
+                    written = write_minimal(exc, where, why, key, redaction)
+                    say(dumped(why))
+                except BaseException as err:
+                    written = None
+                    # Its empty file goes now: at a prompt the session goes on, and the stuck code
+                    # may never let go of the main thread (the session then ended by SIGTERM or SIGHUP).
+                    claim.done()
+                    say(not_dumped(err))
             given_up.append(written)
             # At a prompt the session goes on if the code holding the main thread ever lets go.
             if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):

@@ -587,9 +587,10 @@ class RecordReader:
             return
         if self._reading == number:
             # A KeyboardInterrupt (Ctrl-C, tbdap cancelling an evaluate) cut the last reading of
-            # this record short: the unpickler stands somewhere inside it (or past it, a value's own
-            # code cut short), its memo holds part of it.  A record that starts a fresh memo is read again from its start; any other
-            # would meet memo entries numbered after the part read, so it is lost, said so.
+            # this record short: the unpickler stands somewhere inside it (or past it, a value's
+            # own code cut short), its memo holds part of it.  A record that starts a fresh memo
+            # is read again from its start; any other would meet memo entries numbered after the
+            # part read, so it is lost, said so.
             self._reading = None
             if not fresh:
                 self._fail(number, _INTERRUPTED)
@@ -615,7 +616,7 @@ class RecordReader:
             if ctrlc.came(since):
                 # Its KeyboardInterrupt landed in a value's own code (a slow __setstate__), which
                 # the load-side function running it (restore_state) took for that value's failure.
-                raise KeyboardInterrupt
+                raise ctrlc.raised()
             self.values.append(value)
         except (Exception, SystemExit, KeyboardInterrupt) as exc:
             # The program's code that unpickling runs (a dict key's __hash__) raises anything; only
@@ -641,7 +642,7 @@ class RecordReader:
         try:
             value, memo, stood_in = reread(self, number, failed.memo.copy())
             if ctrlc.came(since):   # a Ctrl-C the reading took for a value's own, as it takes any error
-                raise KeyboardInterrupt
+                raise ctrlc.raised()
             self.stream.seek(self.base + end)
             self._unpickler = _SequenceUnpickler(self.stream, self)
             self.stream.pending, self.handing = memo_hand_over(memo)

@@ -159,6 +159,31 @@ def test_ctrl_c_inside_a_values_own_code_stops_tbdump_load_and_the_values_restor
     assert out == "interrupted\nhandler back: True\nasked again: %s\nopened again: %s\n" % (values, values), out
 
 
+# A program of the user's with a SIGINT handler of its own opens a dump whose value's own code is
+# slow: the handler ends it (sys.exit), or notes the Ctrl-C and raises nothing.
+OWN_HANDLER_LOAD = """\
+import signal, sys, tbdump
+def ends(signum, frame):
+    sys.exit(3)
+def notes(signum, frame):
+    open('handled', 'w').close()
+signal.signal(signal.SIGINT, ends if sys.argv[1] == 'ends' else notes)
+held = tbdump.load('traceback.pkl').frames[-1].locals['held']
+print(vars(held[0]), held[1])
+"""
+
+
+@pytest.mark.parametrize("handler, status, out", [("ends", 3, ""), ("notes", 0, "{'n': 1} beside it\n")])
+def test_ctrl_c_inside_a_values_own_code_does_what_the_handler_of_the_program_opening_the_dump_does(
+        crash: Callable[..., Path], handler: str, status: int, out: str) -> None:
+    # Any SIGINT that came inside the value's own code was raised again as KeyboardInterrupt out of
+    # frame.locals: a traceback where the handler's SystemExit ends the program quietly, and where
+    # its handler raises nothing, restoring stopped all the same.
+    dump = crash("slow_value.py", "setstate")
+    got = _interrupted([sys.executable, "-c", OWN_HANDLER_LOAD, handler], dump.parent, ready="slow\n")
+    assert got == (status, out, "slow\n"), got
+
+
 REPL_LOAD = """\
 import tbdump
 dump = tbdump.load('traceback.pkl')

@@ -1,6 +1,7 @@
 """A crash holding, beside plain values, one whose own code is slow once where the dump is opened,
 so a test presses Ctrl-C inside that code: on its first run there it says "slow" on stderr and
-takes a minute.  What that code is, argv[1]:
+takes a minute, or until the opener's SIGINT handler makes a file "handled".  What that code
+is, argv[1]:
 
 - "setstate": `held`'s Stubborn's __setstate__, run as the dump's values are first read (the
   tbdump function that runs it makes any exception of it that value's placeholder);
@@ -18,14 +19,18 @@ WHERE = sys.argv[1]
 
 
 def slow_on(run):
-    """Counts a run of the value's code where the dump is opened; the ``run``-th is slow."""
+    """Counts a run of the value's code where the dump is opened; the ``run``-th is slow, until a
+    SIGINT handler that raises nothing says it ran (a file "handled")."""
     with open("runs", "a") as runs:
         runs.write("x")
     with open("runs") as runs:
         if len(runs.read()) == run:
             sys.stderr.write("slow\n")
             sys.stderr.flush()
-            time.sleep(60)
+            for _ in range(600):
+                if os.path.exists("handled"):
+                    break
+                time.sleep(0.1)
 
 
 class Stubborn:
