@@ -290,7 +290,10 @@ def _read_script(opts: Options) -> Optional[bytes]:
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        sys.stderr.write("tbdump: can't open file %r: [Errno %s] %s\n" % (path, exc.errno, exc.strerror))
+        hint = ""
+        if opts.target == "report":   # `tbdump report DUMP`, meant as `python -m tbdump.report DUMP`
+            hint = "; to show a dump: " + shlex.join(["python", "-m", "tbdump.report", *opts.args])
+        sys.stderr.write("tbdump: can't open file %r: [Errno %s] %s%s\n" % (path, exc.errno, exc.strerror, hint))
         raise SystemExit(2)
 
 

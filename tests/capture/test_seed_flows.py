@@ -425,6 +425,16 @@ def test_a_run_that_would_dump_over_the_file_to_keep_is_refused_in_one_line(work
 
 
 
+def test_tbdump_report_says_python_m_tbdump_report(workdir: Path) -> None:
+    """`tbdump report DUMP`, for `python -m tbdump.report DUMP`: python's words for a file that is
+    not there, then the way to show the dump."""
+    plain = run([PYTHON, "report", "traceback.pkl"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "report", "traceback.pkl"], workdir)
+    assert proc.returncode == plain.returncode == 2
+    assert proc.stderr == "tbdump" + plain.stderr[plain.stderr.index(":"):].rstrip("\n") + \
+        "; to show a dump: python -m tbdump.report traceback.pkl\n", (plain.stderr, proc.stderr)
+
+
 @pytest.mark.parametrize("argv, says", [
     ([], "nothing to run"), (["-t", "--no-threads"], "nothing to run"), (["--"], "nothing to run"),
     (["-m"], "argument expected for the -m option"), (["-t", "-c"], "argument expected for the -c option"),
