@@ -154,8 +154,10 @@ def no_copy_reason(source: Optional[Source]) -> str:
 
 def source_note(filename: str, source: Optional[Source], local: LocalFile) -> Optional[str]:
     """Why a viewer shows the dump's copy of ``filename``, or no source, rather than the local
-    file, as every viewer says it; None when it shows the local file."""
-    if local.matches:
+    file, as every viewer says it; None when it shows the local file, and for a name that is no
+    file ("<string>", "<stdin>", "<frozen runpy>"): no local file stands for it, so its copy is
+    all there is, and Python shows no lines for one without either."""
+    if local.matches or is_pseudo_file(filename):
         return None
     if source is not None and source.text is not None:
         return f"{filename}: the local file{_mapped(filename, local)} is not used ({local.problem}); showing the dump's copy"
@@ -204,9 +206,7 @@ def install_sources(dump: "Dump") -> List[str]:
         # traceback and every other viewer number them.
         lines = [line + "\n" for line in source.lines] if source is not None and text is not None else []
         note = source_note(filename, source, local)
-        # "<frozen runpy>", "<string>": Python shows no lines for such a name
-        # either, so its missing source is nothing to tell the user.
-        if note and (text is not None or not is_pseudo_file(filename)):
+        if note:
             notes.append(note)
         # mtime None: linecache.checkcache() keeps such entries, as it does
         # for sources that came from a module's loader.

@@ -568,6 +568,16 @@ def all_frames(exceptions: List[ExceptionRecord], threads: List[Thread]) -> List
 CUTS_SHOWN = 100
 
 
+def _shell_word(arg: str) -> str:
+    """``arg`` as a shell reads it, on one line: one holding a line break or another character
+    a terminal does not print (a dump's argv: any text) in bash's ``$'...'``, spelt with the
+    escapes ``repr`` and bash share (``\\n``, ``\\x1b``), where shlex.quote would keep it raw
+    and a viewer's one line of the command would become two."""
+    if arg.isprintable():
+        return shlex.quote(arg)
+    return "$'%s'" % "".join("\\" + c if c in "\\'" else c if c.isprintable() else repr(c)[1:-1] for c in arg)
+
+
 @dataclass
 class Metadata:
     """Where and when the dump was written, and what was cut from it."""
@@ -597,8 +607,8 @@ class Metadata:
         """The program's command line as a shell reads it.  Python at its prompt, or reading the
         program from stdin, has the argv ``['']``: the command was the interpreter alone."""
         if any(self.argv):
-            return shlex.join(self.argv)
-        return shlex.quote(self.executable.replace("\\", "/").rpartition("/")[2] or "python")
+            return " ".join(map(_shell_word, self.argv))
+        return _shell_word(self.executable.replace("\\", "/").rpartition("/")[2] or "python")
 
     def __repr__(self) -> str:
         return "<Metadata %s %s, %s on %s (pid %d): %s%s>" % (

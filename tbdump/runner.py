@@ -70,8 +70,10 @@ class Options:
 
 def parse(argv: List[str]) -> Options:
     opts = Options()
+    argv = list(argv)
     i = 0
     while i < len(argv):
+        argv[i:i + 1] = _unjoined(argv[i])
         arg = argv[i]
         if arg in ("-h", "--help"):
             sys.stdout.write(_usage())
@@ -106,6 +108,22 @@ def parse(argv: List[str]) -> Options:
         _usage_error("nothing to run")
     opts.kind, opts.target, opts.args = "script", argv[i], argv[i + 1:]
     return opts
+
+
+def _unjoined(arg: str) -> List[str]:
+    """Short options joined as python and getopt read them: ``-mjson.tool``, ``-c'1/0'``,
+    ``-ocrash.pkl``, ``-t`` before another (``-tc CODE``) are ``-m json.tool``...  Anything else,
+    an unknown option among them, stays as it is."""
+    if len(arg) < 3 or arg[0] != "-" or arg[1] == "-":
+        return [arg]
+    flags: List[str] = []
+    for n, letter in enumerate(arg[1:], 1):
+        if letter in "omc":
+            return flags + ["-" + letter] + ([arg[n + 1:]] if arg[n + 1:] else [])
+        if letter not in "th":
+            return [arg]
+        flags.append("-" + letter)
+    return flags
 
 
 def _value(argv: List[str], i: int, what: str) -> Tuple[str, int]:
@@ -272,7 +290,10 @@ def _read_script(opts: Options) -> Optional[bytes]:
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        sys.stderr.write("tbdump: can't open file %r: [Errno %s] %s\n" % (path, exc.errno, exc.strerror))
+        hint = ""
+        if opts.target == "report":   # `tbdump report DUMP`, meant as `python -m tbdump.report DUMP`
+            hint = "; to show a dump: " + shlex.join(["python", "-m", "tbdump.report", *opts.args])
+        sys.stderr.write("tbdump: can't open file %r: [Errno %s] %s%s\n" % (path, exc.errno, exc.strerror, hint))
         raise SystemExit(2)
 
 

@@ -1,9 +1,10 @@
 """`python -m tbpeep [--safe] DUMP`: explore a dump file in peepshow."""
 from __future__ import annotations
 
+import os
 import shutil
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from tbdump.command import quiet_broken_pipe, quiet_interrupt, require_stdout
 
@@ -50,6 +51,21 @@ def check_tools() -> List[str]:
         from peepshow.utils import terminal
         terminal.clear = _clear_screen  # peepshow calls it through the module
     return notes
+
+
+def size_the_terminal() -> None:
+    """peepshow lays its pages out by shutil.get_terminal_size() and divides by the columns.  A
+    terminal that reports no size (a serial console, a pty nobody sized) gives 0 columns there
+    before Python 3.11, which falls back to 80x24 since: on 3.9 and 3.10 every listing ended in
+    'integer division or modulo by zero'.  Older Pythons get 3.11's fallback."""
+    if sys.version_info >= (3, 11):
+        return
+    reported = shutil.get_terminal_size
+
+    def get_terminal_size(fallback: Tuple[int, int] = (80, 24)) -> os.terminal_size:
+        columns, lines = reported(fallback)
+        return os.terminal_size((columns or fallback[0], lines or fallback[1]))
+    shutil.get_terminal_size = get_terminal_size
 
 
 def _interruptible(execute: Callable[..., None]) -> Callable[..., None]:
@@ -113,6 +129,7 @@ def _explore(args: argparse.Namespace) -> int:
     from .source import show_source
     from .view import crash_view
 
+    size_the_terminal()
     explorer.execute_command = _interruptible(explorer.execute_command)
     Commands.cmd_source = show_source(dump, Commands.cmd_source)
     crash = crash_view(dump)

@@ -98,6 +98,26 @@ def test_module_and_command_modes(workdir: Path) -> None:
     assert '  File "<string>", line 3, in <module>\n    1/0\n' in dump.traceback_text
 
 
+def test_options_joined_to_their_values_are_read_as_python_reads_them(workdir: Path) -> None:
+    """`python -mpkg.mod` and `python -c'CODE'` run under tbdump as under python, and so do
+    tbdump's own `-ocrash.pkl` and `-t` joined to the next option: each was 'unknown option'."""
+    (workdir / "pkg").mkdir()
+    write(workdir / "pkg" / "__init__.py", "")
+    write(workdir / "pkg" / "mod.py", "import sys\nprint(sys.argv[1:])\n1/0\n")
+    plain = run([PYTHON, "-mpkg.mod", "a"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "-ocrash.pkl", "-mpkg.mod", "a"], workdir)
+    assert (under.returncode, under.stdout) == (plain.returncode, plain.stdout) == (1, "['a']\n")
+    assert under.stderr == "ZeroDivisionError: division by zero\nTraceback dumped into: crash.pkl\n", under
+    assert tbdump.load(workdir / "crash.pkl").frames[-1].filename.endswith(os.path.join("pkg", "mod.py"))
+    plain = run([PYTHON, "-cx = 5; x / 0"], workdir)
+    under = run([PYTHON, "-m", "tbdump", "-tcx = 5; x / 0"], workdir)
+    assert under.returncode == plain.returncode == 1
+    assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n", under
+    assert tbdump.load(workdir / "traceback.pkl").frames[-1].locals["x"] == 5
+    proc = run([PYTHON, "-m", "tbdump", "-tx", "pkg/mod.py"], workdir)
+    assert proc.returncode == 2 and proc.stderr.startswith("tbdump: unknown option -tx\n"), proc
+
+
 def test_a_symlinked_script_imports_beside_its_real_file_as_under_python(workdir: Path) -> None:
     (workdir / "real").mkdir()
     (workdir / "bin").mkdir()
@@ -403,6 +423,16 @@ def test_a_run_that_would_dump_over_the_file_to_keep_is_refused_in_one_line(work
         assert proc.returncode == 2 and proc.stderr.startswith(f"tbdump: {says}\n{usage}"), proc
     assert (workdir / "traceback.pkl").read_bytes() == last
 
+
+
+def test_tbdump_report_says_python_m_tbdump_report(workdir: Path) -> None:
+    """`tbdump report DUMP`, for `python -m tbdump.report DUMP`: python's words for a file that is
+    not there, then the way to show the dump."""
+    plain = run([PYTHON, "report", "traceback.pkl"], workdir)
+    proc = run([PYTHON, "-m", "tbdump", "report", "traceback.pkl"], workdir)
+    assert proc.returncode == plain.returncode == 2
+    assert proc.stderr == "tbdump" + plain.stderr[plain.stderr.index(":"):].rstrip("\n") + \
+        "; to show a dump: python -m tbdump.report traceback.pkl\n", (plain.stderr, proc.stderr)
 
 
 @pytest.mark.parametrize("argv, says", [

@@ -170,6 +170,29 @@ def test_tbpeep(written: Written, reader: str, tmux: str) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("reader", READERS)
+def test_tbpeep_in_a_terminal_that_reports_no_size(written: Written, reader: str, tmux: str) -> None:  # noqa: F811
+    """A terminal of 0 rows and 0 columns (a serial console, a pty nobody sized; here stty makes
+    the pane's so): peepshow divides by the columns, which Python 3.9 and 3.10 report as 0 there
+    (3.11's shutil falls back to 80x24): each listing said 'integer division or modulo by zero'."""
+    dump = written(reader)
+    command = ["sh", "-c", 'stty rows 0 cols 0 && exec "$0" -m tbpeep "$1"', str(_venv(reader)), str(dump)]
+    peep = Terminal(tmux, dump.parent, command, child_env())
+    try:
+        # Its lines are cut at 80 columns, and one that fills them is joined to the next, as
+        # peepshow leaves it to the terminal to wrap: the pane is wider.
+        screen = peep.wait_screen(r"list [*i] >\s*$")
+        assert "Error while executing" not in screen, screen
+        peep.press("Enter")                          # the frames
+        screen = peep.wait_screen(r"list i >\s*$")
+        assert "[    1] []* withdraw  prog.py:%d  raise RuntimeError" % line("# crash") in screen, screen
+        assert "Error while executing" not in screen, screen
+        peep.line("q")
+        assert peep.exit_status() == 0
+    finally:
+        peep.close()
+
+
+@pytest.mark.parametrize("reader", READERS)
 def test_report(written: Written, reader: str) -> None:
     for writer in sessions(reader):
         dump = written(writer)

@@ -71,6 +71,41 @@ def test_a_program_python_read_from_stdin_is_named_by_its_interpreter(tmp_path):
     assert re.search(rf"^  command   {re.escape(interpreter)}$", report.stdout, re.M), report.stdout
 
 
+def test_an_argument_with_a_line_break_keeps_the_command_on_one_line(tmp_path):
+    """The crashed program's argv is any text: an argument holding a line break split tbdebug's
+    start-up line and the report's `command` line in two, the second free to pass for a line of
+    the viewer's own.  Such an argument is shown as bash reads it back, $'...'."""
+    (tmp_path / "prog.py").write_text("import sys\nraise SystemError(len(sys.argv))\n")
+    argument = "5\ntbdebug: signature verified \x1b[2J"
+    crashed = run([sys.executable, "-m", "tbdump", "prog.py", argument, "it's"], tmp_path)
+    assert "Traceback dumped into: traceback.pkl" in crashed.stderr, crashed.stderr
+    shown = "prog.py $'5\\ntbdebug: signature verified \\x1b[2J' 'it'\"'\"'s'"
+    said = subprocess.run(["bash", "-c", 'printf "%s|" ' + shown], capture_output=True, text=True).stdout
+    assert said == "prog.py|%s|it's|" % argument        # what a shell reads: the argv itself
+    opened = run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin="q\n")
+    assert re.search(r"^tbdebug: \S+traceback.pkl: %s crashed at 20" % re.escape(shown), opened.stdout, re.M), \
+        opened.stdout
+    assert "\ntbdebug: signature" not in opened.stdout
+    report = run([sys.executable, "-m", "tbdump.report", "traceback.pkl"], tmp_path)
+    assert "\n  command   %s\n  cwd " % shown in report.stdout, report.stdout
+
+
+@pytest.mark.parametrize("way", ["-c", "-"])
+def test_the_code_of_c_or_stdin_is_shown_from_the_dump_without_a_note(tmp_path, way):
+    """No file holds the code of `-c` or of stdin (`<string>`, `<stdin>`): start-up said
+    "<string>: the local file is not used (missing here); showing the dump's copy", sending the
+    reader to look for a file that never was."""
+    code = "x = 5\n1 / (x - 5)\n"
+    crashed = run([sys.executable, "-m", "tbdump", *(["-c", code] if way == "-c" else ["-"])], tmp_path,
+                  stdin=code if way == "-" else "")
+    assert "Traceback dumped into: traceback.pkl" in crashed.stderr, crashed.stderr
+    opened = run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin="list\nq\n")
+    start, listed = opened.stdout.split("(Pdb) ")[:2]
+    assert "local file" not in opened.stdout + opened.stderr, opened.stdout
+    assert re.search(r"^tbdebug: \S+traceback.pkl: .* crashed at ", start, re.M), start
+    assert squash(listed).startswith(" 1 x = 5\n 2 -> 1 / (x - 5)\n"), listed
+
+
 def test_lands_at_the_crash_and_walks_the_stack(crash, terminal):
     dump = crash("divide.py", "5", "0")
     pdb = terminal(tbdebug(dump))
