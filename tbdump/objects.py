@@ -31,6 +31,7 @@ from .objindex import DamagedEntry, ObjectIndex
 from .placeholder import MissingClass, Placeholder, is_of_missing_class, is_placeholder, missing_class
 from .preview import qualified_type
 from .saferepr import describe_exception
+from .strayline import load_quietly
 
 
 def _module_stand_in(name: str) -> Any:
@@ -453,37 +454,6 @@ class _SequenceUnpickler(_HandOver, pickle.Unpickler):
     """The shared unpickler."""
 
 
-class _UnsetExports:
-    """Unpickles with the C unpickler, hiding one stray line of CPython's: a BYTEARRAY8 longer
-    than the memory left (a 3 GB bytearray opened on a smaller machine, a damaged record's
-    length) fails to allocate, and PyByteArray_FromStringAndSize (seen on 3.9 to 3.13) frees
-    its half-made object with its count of buffer exports unset, often found positive: the
-    deallocation then prints "SystemError: deallocated bytearray object has exported buffers"
-    through sys.excepthook, in the middle of a viewer's output.  The MemoryError is raised as
-    usual (the value's placeholder says it); every other exception passes to the hook in place.
-    One per reader: it stands in for sys.excepthook only while a record loads."""
-
-    _LINE = "deallocated bytearray object has exported buffers"
-
-    def __init__(self) -> None:
-        self.hook: Any = sys.excepthook
-
-    def __call__(self, kind: Any, value: Any, tb: Any) -> Any:
-        if kind is SystemError and str(value) == self._LINE:
-            return None
-        return self.hook(kind, value, tb)
-
-    def load(self, unpickler: Any) -> Any:
-        if sys.excepthook is not self:
-            self.hook = sys.excepthook
-        sys.excepthook = self
-        try:
-            return unpickler.load()
-        finally:
-            if sys.excepthook is self:   # unless a value's own code set another meanwhile
-                sys.excepthook = self.hook
-
-
 _INTERRUPTED = ("not restored: restoring it was interrupted, and it cannot be read on from where it "
                "stopped; open the dump again to restore it")
 
@@ -521,7 +491,6 @@ class RecordReader:
         # tbdump.recovery's count: the memo keys the records before the first number made
         self.memo_keys: Tuple[int, Set[int]] = (0, set())
         self._lock = threading.Lock()
-        self._unset_exports = _UnsetExports()
 
     def get(self, record: int) -> Tuple[Any, Optional[str]]:
         """The record's object, or None and why it could not be restored.
@@ -571,7 +540,7 @@ class RecordReader:
             with self._reopen() as stream:
                 stream.seek(self.base + offset)
                 unpickler = _Unpickler(_RecordStream(stream, self._count))
-                self._alone[record] = self._unset_exports.load(unpickler)
+                self._alone[record] = load_quietly(unpickler)
                 self.stood_in = self.stood_in or unpickler.stood_in
         except Exception:
             pass  # unreadable by itself (the file was replaced, say): read in order
@@ -612,7 +581,7 @@ class RecordReader:
             self.stream.seek(self.base + offset + length)
             self.stream.pending = _HAND_OVER
         try:
-            value = self._unset_exports.load(self._unpickler)
+            value = load_quietly(self._unpickler)
             if ctrlc.came(since):
                 # Its KeyboardInterrupt landed in a value's own code (a slow __setstate__), which
                 # the load-side function running it (restore_state) took for that value's failure.

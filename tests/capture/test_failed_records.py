@@ -243,3 +243,83 @@ def test_a_bytearray_too_long_for_memory_is_said_once(workdir: Path) -> None:
     opened = run([PYTHON, "-m", "tbdebug", "damaged.pkl"], workdir, stdin="p b0\np b99\nq\n")
     assert opened.returncode == 0 and opened.stderr == "", opened.stderr[-2000:]
     assert opened.stdout.count("not restored: MemoryError") == 2, opened.stdout
+
+
+HOOKED = """
+import sys, threading
+
+class Order:
+    def __init__(self, n): self.n = n
+
+class Gated(Order):
+    # Restored where the dump is opened, it waits there for the loader's turn (GATES, set by it).
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        entered, leave = GATES[threading.current_thread().name]
+        entered.set(); leave.wait()
+
+GATES = {}
+_previous = sys.excepthook
+
+def _log_uncaught(kind, value, tb):   # the program's own hook, chaining the one before it
+    sys.stderr.write("logged: %s\\n" % kind.__name__)
+    _previous(kind, value, tb)
+
+if "chain" in sys.argv: sys.excepthook = _log_uncaught
+"""
+
+
+def _hooked_dump(workdir: Path) -> None:
+    write(workdir / "orders.py", HOOKED)
+    write(workdir / "prog.py", """
+        import orders
+        def main():
+            first, second, gated = orders.Order(1), orders.Order(2), orders.Gated(3)
+            raise RuntimeError("crash")
+        main()
+    """)
+    crashed = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert "Traceback dumped into: traceback.pkl" in crashed.stderr, crashed.stderr
+
+
+def test_a_hook_chained_by_a_module_a_record_imports_still_reports_the_loaders_crash(workdir: Path) -> None:
+    """A module that the dump's values import where it is opened chains sys.excepthook as it is
+    imported, in the middle of the reading; the loading program's own uncaught exception later
+    goes through that hook and Python's, once (it went round between the hook and the reader's
+    stand-in for it, a RecursionError in place of the traceback)."""
+    _hooked_dump(workdir)
+    write(workdir / "look.py", """
+        import sys, tbdump
+        sys.argv.append("chain")   # orders.py chains the hook when a record imports it
+        locals_ = tbdump.load("traceback.pkl").frames[-1].locals
+        print(locals_["first"].n, locals_["second"].n)
+        raise ValueError("the loader's own bug")
+    """)
+    looked = run([PYTHON, "look.py"], workdir)
+    assert looked.stdout == "1 2\n", looked.stderr[-2000:]
+    assert looked.stderr.startswith("logged: ValueError\nTraceback (most recent call last):\n"), looked.stderr[-2000:]
+    assert looked.stderr.count("Traceback") == 1 and looked.stderr.endswith("ValueError: the loader's own bug\n")
+
+
+def test_loading_two_dumps_in_two_threads_leaves_the_programs_excepthook_in_place(workdir: Path) -> None:
+    """Two threads each open a dump and restore a value at once, the first finishing first: the
+    program's sys.excepthook is its own again after (one thread put back the other's stand-in)."""
+    _hooked_dump(workdir)
+    write(workdir / "look.py", """
+        import sys, threading, tbdump
+        import orders
+        def own(kind, value, tb): print("own hook:", value)
+        sys.excepthook = own
+        orders.GATES.update(first=(threading.Event(), threading.Event()), second=(threading.Event(), threading.Event()))
+        def restore(): tbdump.load("traceback.pkl").frames[-1].locals["gated"]
+        first = threading.Thread(target=restore, name="first")
+        second = threading.Thread(target=restore, name="second")
+        first.start(); orders.GATES["first"][0].wait()
+        second.start(); orders.GATES["second"][0].wait()
+        orders.GATES["first"][1].set(); first.join()
+        orders.GATES["second"][1].set(); second.join()
+        print(sys.excepthook is own)
+        raise ValueError("after the loads")
+    """)
+    looked = run([PYTHON, "look.py"], workdir)
+    assert looked.stdout == "True\nown hook: after the loads\n", (looked.stdout, looked.stderr[-2000:])
