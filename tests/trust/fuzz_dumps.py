@@ -38,6 +38,7 @@ import gc
 import hashlib
 import io
 import json
+import linecache
 import os
 import pickletools
 import random
@@ -60,6 +61,7 @@ if str(REPO) not in sys.path:   # run as a script: the tree under test, not an i
 
 import tbdump  # noqa: E402
 from tbdump.container import END_MAGIC, MAGIC, manifest_mac  # noqa: E402
+from tbdump.localsource import install_sources  # noqa: E402
 from tbdump.model import FORMAT_VERSION, Value  # noqa: E402
 from tbdump.objects import _module_stand_in  # noqa: E402
 from tbdump.objindex import ENTRY, pack  # noqa: E402
@@ -467,11 +469,11 @@ def safe_text(rng: random.Random, seed: Seed) -> Mutant:
         (lambda: b"\xef\xbb\xbf" + text, "after a BOM"),
         (lambda: text.replace(b'"', b"\xe9", 1), "a byte that is not UTF-8"),
         (lambda: text[:len(text) // 2], "cut in half"),
-        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": NaN', text, 1), "a line NaN"),
-        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": Infinity', text, 1), "a line Infinity"),
-        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": 1' + b"0" * 5000, text, 1), "a line of 5000 digits"),
-        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": 1e400', text, 1), "a line 1e400"),
-        (lambda: re.sub(rb'"vars": ?\{', b'"vars": {"deep": ' + b"[" * 100000 + b"]" * 100000 + b",", text, 1),
+        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": NaN', text, count=1), "a line NaN"),
+        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": Infinity', text, count=1), "a line Infinity"),
+        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": 1' + b"0" * 5000, text, count=1), "a line of 5000 digits"),
+        (lambda: re.sub(rb'"line": ?-?\d+', b'"line": 1e400', text, count=1), "a line 1e400"),
+        (lambda: re.sub(rb'"vars": ?\{', b'"vars": {"deep": ' + b"[" * 100000 + b"]" * 100000 + b",", text, count=1),
          "a variable nested 100000 deep"),
         (lambda: b"[" * 100000 + b"]" * 100000, "a list nested 100000 deep"),
         (lambda: text + b" {}", "a second document"),
@@ -824,8 +826,14 @@ def read_whole(path: str, key: Optional[str]) -> Reading:
         for n in range(len(dump.exceptions)):
             dump.exception_object(n)
         render(dump, io.StringIO(), Style(True), show_globals=True)
-        for crash in crash_view(dump).chain:   # what tbpeep explores, built from both layers
-            repr(crash), [repr(frame) for frame in crash]
+        cached = dict(linecache.cache)
+        try:
+            install_sources(dump)   # as tbpeep does before it shows a frame's line
+            for crash in crash_view(dump).chain:   # what tbpeep explores, built from both layers
+                repr(crash), [repr(frame) for frame in crash]
+        finally:   # the next case's files are not this one's
+            linecache.cache.clear()
+            linecache.cache.update(cached)
         return Reading(dump.traceback_text, _records(dump, frames))
     finally:
         dump.close()
