@@ -181,6 +181,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the output; auto (the default): as Python 3.13 colours its tracebacks "
                              "(PYTHON_COLORS, NO_COLOR, FORCE_COLOR, TERM=dumb, else on a terminal)")
+    # The other viewers' --safe: the README gives it to every command-line tool, and a report
+    # is safe always, so it is taken and changes nothing rather than refused.
+    parser.add_argument("--safe", action="store_true",
+                        help="accepted as tbdebug and tbpeep take it; the report is always safe")
     add_version(parser, PROG)
     args = parser.parse_args(argv)
     require_stdout(PROG)

@@ -83,6 +83,20 @@ def test_a_value_not_captured_says_so_on_its_line(workdir: Path) -> None:
     assert [line for line in lines if line.lstrip().startswith("port = ")][0].endswith("port = 8080 (int)")
 
 
+def test_the_report_takes_safe_as_the_other_viewers_do_and_shows_the_same(workdir: Path) -> None:
+    """The README gives ``--safe`` to every command-line tool; the report, safe always, was the one
+    that refused it (argparse's usage and status 2)."""
+    write(workdir / "prog.py", """
+        def f(x):
+            return 1 / x
+        f(0)
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    shown = report(workdir)
+    assert "x = 0 (int)" in shown, shown
+    assert report(workdir, "--safe") == shown
+
+
 @pytest.mark.parametrize("writer", ["3.11", "3.13"])
 def test_report_shows_the_traceback_python_printed(workdir: Path, writer: str) -> None:
     """Every line Python printed, in its order, between the report's lines of values."""
