@@ -7,7 +7,6 @@ capture clock and never let a hostile object break the walk.
 """
 from __future__ import annotations
 
-import builtins
 import functools
 import itertools
 import os
@@ -19,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Uni
 from . import native, unpatched
 from .argvtexts import text_of
 from .budget import BudgetExceeded, Budgets, Clock, cut_while, is_capture_thread, was_interrupted
-from .chain import get_slot
+from .chain import EXCEPTION_GROUP, get_slot
 from .learning import Learner, is_module_level
 from .metadata import metadata
 from .model import (ExceptionRecord, all_frames, Frame, Position, SafeLayer, Source,
@@ -544,10 +543,9 @@ def _group_members(exc: BaseException) -> Optional[List[BaseException]]:
 
 
 def _is_group(exc: BaseException) -> bool:
-    group = getattr(builtins, "BaseExceptionGroup", None)
     # Of its real class, as Python tells a group: isinstance() reads __class__, which an
     # exception's own property answers, raising what it likes (SystemExit too).
-    return group is not None and issubclass(type(exc), group)
+    return issubclass(type(exc), EXCEPTION_GROUP)
 
 
 def capture(exc: BaseException, records: RecordWriter, budgets: Budgets, redaction: Redaction,

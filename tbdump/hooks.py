@@ -352,11 +352,6 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     def dumped(why: str = "") -> str:
         return dumped_line(shown(), why) + "\n"
 
-    def not_dumped(err: BaseException) -> str:
-        if type(err) is DumpWriteError:   # tbdump's own: its reason, in the writer's words
-            return not_written_line(shown(), err.reason) + "\n"
-        return _not_dumped(err)
-
     held: List[int] = []
     given_up: List[Optional[str]] = []  # the watchdog's dump (None: not written), once it gave up
     watchdog: Optional[Watchdog] = None
@@ -384,7 +379,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                     # Its empty file goes now: at a prompt the session goes on, and the stuck code
                     # may never let go of the main thread (the session then ended by SIGTERM or SIGHUP).
                     claim.done()
-                    say(not_dumped(err))
+                    say(_not_dumped(err, shown))
             given_up.append(written)
             # At a prompt the session goes on if the code holding the main thread ever lets go.
             if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
@@ -407,7 +402,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
         path, held = arrived.path, arrived.signals
         message = dumped("partial: capture interrupted by %s" % arrived.stopped_by if arrived.stopped_by else "")
     except BaseException as err:  # never let the dump change the crash
-        path, message = None, not_dumped(err)
+        path, message = None, _not_dumped(err, shown)
     finally:
         if watchdog is not None:
             # Gone before the program ends: a daemon thread left holding the exception
@@ -442,7 +437,10 @@ def deliver_at_prompt(signums: List[int]) -> None:
 GIVE_UP_SECONDS = 5.0
 
 
-def _not_dumped(err: BaseException) -> str:
+def _not_dumped(err: BaseException, shown: Callable[[], str]) -> str:
+    """Why a crash has no dump, its file named as ``shown()`` names it."""
+    if type(err) is DumpWriteError:   # tbdump's own: its reason, in the writer's words
+        return not_written_line(shown(), err.reason) + "\n"
     try:
         text = str(err)
     except BaseException:

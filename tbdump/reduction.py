@@ -264,7 +264,7 @@ class ReducePolicy:
             return (LockPlaceholder, (type_name(obj), not_captured("a lock; restored as a stand-in "
                                                                    "that acquires without waiting"),
                                       text, text.startswith("<locked")))
-        if (issubclass(t, io.IOBase) and not issubclass(t, _IN_MEMORY_IO)) or issubclass(
+        if _is_os_stream(t) or issubclass(
                 t, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType, types.FrameType,
                     types.TracebackType)):
             # dill would pickle some of these, and re-open files on load; never.
@@ -716,11 +716,16 @@ _LOCK_TYPES = frozenset((type(threading.Lock()), type(threading.RLock())))
 _IN_MEMORY_IO = (io.StringIO, io.BytesIO)
 
 
+def _is_os_stream(t: type) -> bool:
+    """Whether instances of ``t`` are streams of an OS resource (a file, a pipe, a socket's)."""
+    return issubclass(t, io.IOBase) and not issubclass(t, _IN_MEMORY_IO)
+
+
 def _closed_zip(state: Dict[str, Any]) -> Dict[str, Any]:
     """A ZipFile of a file on disk, whose file is no longer there to read or write: closed,
     with its listing, rather than open on a placeholder (its collection would write to it)."""
     fp = state.get("fp")
-    return {"fp": None} if issubclass(type(fp), io.IOBase) and not issubclass(type(fp), _IN_MEMORY_IO) else {}
+    return {"fp": None} if _is_os_stream(type(fp)) else {}
 
 
 # Objects that act on this machine's files when they are collected, restored with that
