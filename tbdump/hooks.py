@@ -19,7 +19,7 @@ from .chain import get_slot, set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
-from .ipythonshell import follow_cells
+from .ipythonshell import follow_ipython
 from .loaded import loaded
 from .model import not_captured
 from .native import in_main_thread
@@ -527,7 +527,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     ``key`` are as for ``dump_exception``.
 
     Under IPython (its prompt, a Jupyter kernel), which shows a cell's exception itself and
-    never calls sys.excepthook, each cell's crash is dumped too, after IPython's traceback.
+    never calls sys.excepthook, each cell's crash is dumped too, after IPython's traceback, and
+    so is the crash of a script IPython runs (``ipython script.py``, ``%run``).
     """
     options = capture_options(budgets, redaction, key)
     previous = sys.excepthook
@@ -549,12 +550,12 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
     sys.excepthook = hook
 
     def cell_crash(exc: BaseException, ipython_codes: Iterable[types.CodeType]) -> None:
-        # After IPython's own traceback, whatever ``replace``: a cell's output is all a
-        # notebook keeps of its crash.  The session goes on, and what the signals held for the
+        # A cell's or a script's crash, after IPython's own traceback, whatever ``replace``: a
+        # cell's output is all a notebook keeps of its crash.  The session goes on, and what the signals held for the
         # dump raise (the kernel's interrupt) IPython shows as a cell's exception.
         report_crash(exc, target, summary=False, silent=silent, skip_codes=ipython_codes, above_handler=False,
                      latest=True, **going_on(exc), **options)
-    follow_cells(Hook(cell_crash, "report of an IPython cell's crash"))
+    follow_ipython(Hook(cell_crash, "report of a crash IPython shows"))
     if threads:
         set_thread_excepthook(target, replace, silent, **options)
     if processes:

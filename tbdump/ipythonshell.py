@@ -1,7 +1,8 @@
-"""tbdump in an IPython session (IPython's prompt, a Jupyter kernel): the crash of a cell handed to
-tbdump, and IPython's shell kept out of dumps."""
+"""tbdump in an IPython session (IPython's prompt, a Jupyter kernel): the crash of a cell or of a
+script IPython runs handed to tbdump, and IPython's shell kept out of dumps."""
 from __future__ import annotations
 
+import sys
 import types
 from typing import Any, Callable, Dict, FrozenSet, Optional
 
@@ -38,21 +39,22 @@ def shell_left_out() -> Dict[type, Callable[[Any], Any]]:
 
 
 # IPython's custom exception handler before tbdump's, kept across set_excepthook() called again
-# (a notebook's first cell run twice), so each crash is shown once and dumped once.
+# (a notebook's first cell run twice), so each crash is shown once and dumped once; and what
+# reports the crashes, the latest set_excepthook's (a script %run twice calls it twice).
 _installed: Dict[str, Any] = {}
 
 
-def follow_cells(report: Callable[[BaseException, FrozenSet[types.CodeType]], Any]) -> None:
+def follow_ipython(report: Callable[[BaseException, FrozenSet[types.CodeType]], Any]) -> None:
     """When this runs under IPython, call ``report(exc, ipython_codes)`` for each exception a
-    cell raises from now on, after IPython has shown it as it always does; ``ipython_codes``
-    are IPython's frames above the cell.  What ``report`` raises is shown as a cell's exception."""
+    cell raises from now on, and each one a script IPython runs raises (``ipython script.py``,
+    ``%run``, ``ipython -m``, ``%run -m``), after IPython has shown it as it always does;
+    ``ipython_codes`` are IPython's frames (and runpy's) above the cell's or the script's.
+    What ``report`` raises is shown as a cell's exception."""
     shell = _shell()
     if shell is None:
         return
     # The frame that runs a cell and catches its exception (a subclass's run_code calls it).
-    run_code = frozenset(code for code in (getattr(vars(kind).get("run_code"), "__code__", None)
-                                           for kind in type(shell).__mro__)
-                         if isinstance(code, types.CodeType))
+    run_code = _codes(shell, "run_code")
     if shell.CustomTB is _installed.get("ours") and shell is _installed.get("shell"):
         before_types, before = _installed["before"]
     else:
@@ -68,17 +70,79 @@ def follow_cells(report: Callable[[BaseException, FrozenSet[types.CodeType]], An
         else:
             _show_not_compiled(ipython, value)
         if ran:
-            try:
-                report(value, run_code)
-            except BaseException:
-                # A signal's handler, run once the dump is written (the kernel's interrupt, a
-                # Ctrl-C): its exception is shown as IPython shows a cell's, for raised out of
-                # here it would make IPython unregister this handler.
-                ipython.showtraceback(exception_only=True)
+            _report(value, run_code)
 
     # BaseException: IPython takes SystemExit and the debugger's quit before its custom handler.
     shell.set_custom_exc((BaseException,), cell_crash)
-    _installed.update(shell=shell, ours=shell.CustomTB, before=(before_types, before))
+    _installed.update(shell=shell, ours=shell.CustomTB, before=(before_types, before), report=report)
+    _follow_scripts(shell, run_code)
+
+
+def _report(value: BaseException, ipython_codes: FrozenSet[types.CodeType]) -> None:
+    try:
+        _installed["report"](value, ipython_codes)
+    except BaseException:
+        # A signal's handler, run once the dump is written (the kernel's interrupt, a Ctrl-C): its
+        # exception is shown as IPython shows a cell's, for raised out of the cell's handler it
+        # would make IPython unregister it, and out of a script's showtraceback end the %run.
+        _installed["shows"](exception_only=True)
+
+
+def _codes(shell: Any, method: str) -> FrozenSet[types.CodeType]:
+    """The code of ``method`` of the shell's class and of the classes it derives from."""
+    return frozenset(code for code in (getattr(vars(kind).get(method), "__code__", None)
+                                       for kind in type(shell).__mro__)
+                     if isinstance(code, types.CodeType))
+
+
+def _follow_scripts(shell: Any, run_code: FrozenSet[types.CodeType]) -> None:
+    """Report the crash of each script IPython runs.  IPython runs it with safe_execfile (the
+    file's code, exec'd by a function inside it) or safe_run_module, catches what it raises,
+    shows it with the shell's showtraceback, and never calls the custom exception handler: so
+    this shell's showtraceback reports what it shows of a script's frames."""
+    if "follows" in _installed and vars(shell).get("showtraceback") is _installed["follows"]:
+        return   # set_excepthook() called again: _installed's report is the new one
+    shows = shell.showtraceback
+    runners = _codes(shell, "safe_execfile") | _codes(shell, "safe_run_module")
+    runners |= {inner for code in runners for inner in code.co_consts if isinstance(inner, types.CodeType)}
+
+    def showtraceback(*args: Any, **kwargs: Any) -> Any:
+        shown = shows(*args, **kwargs)
+        given = args[0] if args else kwargs.get("exc_tuple")
+        # None: IPython shows the exception being handled; outside any (%tb) it shows the last one
+        # again, dumped already.
+        _, value, tb = given if isinstance(given, tuple) and len(given) == 3 else sys.exc_info()
+        if isinstance(value, BaseException):
+            above = _above_script(value, tb, runners, run_code)
+            if above is not None:
+                _report(value, above)
+        return shown
+
+    shell.showtraceback = showtraceback
+    _installed.update(follows=showtraceback, shows=shows)
+
+
+def _above_script(value: BaseException, tb: Optional[types.TracebackType], runners: FrozenSet[types.CodeType],
+                  run_code: FrozenSet[types.CodeType]) -> Optional[FrozenSet[types.CodeType]]:
+    """The code of the frames above the script's own in ``value``'s traceback, when a script
+    IPython ran raised it; None for another exception IPython shows: a cell's (reported by
+    the cell's handler), a SystemExit's (sys.exit() is no crash), and a script's that did not
+    compile or that runpy did not find, which never ran (IPython shows its error as a cell's)."""
+    if isinstance(value, SystemExit):
+        return None
+    frames = []
+    while isinstance(tb, types.TracebackType):
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    if any(frame.f_code in run_code for frame in frames):
+        return None
+    last = max((n for n, frame in enumerate(frames) if frame.f_code in runners), default=None)
+    if last is None:
+        return None
+    start = last + 1
+    while start < len(frames) and frames[start].f_globals.get("__name__") == "runpy":
+        start += 1
+    return frozenset(frame.f_code for frame in frames[:start]) if start < len(frames) else None
 
 
 def _show_not_compiled(shell: Any, value: BaseException) -> None:

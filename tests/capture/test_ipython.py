@@ -3,7 +3,8 @@
 stdin, and ``ipython -c``; each in a subprocess of one cached venv pinned in ipython-requirements.txt.
 IPython catches a cell's exception and shows it itself, never calling sys.excepthook: under
 ``tbdump.set_excepthook()`` the cell's crash is dumped after IPython's traceback, which shows as
-without tbdump, and the session goes on to the next cell.
+without tbdump, and the session goes on to the next cell.  So is the crash of a script IPython
+runs (``ipython script.py``, ``%run``), which IPython catches and shows outside any cell.
 """
 from __future__ import annotations
 
@@ -327,3 +328,104 @@ def test_a_kernel_whose_capture_hangs_runs_the_next_cell_once_the_interrupt_reac
     assert error["ename"] == "ZeroDivisionError" and said["name"] == "stderr" and said["text"].startswith(GAVE_UP)
     assert outputs[3] == [{"output_type": "stream", "name": "stdout", "text": "next cell 42\n"}]
     assert tbdump.load(tmp_path / "traceback.pkl").metadata.partial
+
+
+# A script that sets tbdump up itself; its module-level names and its function's locals are what a
+# dump of it must hold.
+SCRIPT = """import tbdump; tbdump.set_excepthook()
+import sys
+def f(n):
+    y = n + 1
+    return y / 0
+x = 5
+args = sys.argv[1:]
+print('argv', args)
+f(x)
+"""
+# The same, set up by the session that runs it.
+SCRIPT_IN_SESSION = SCRIPT.replace("import tbdump; tbdump.set_excepthook()", "import os")
+
+
+def _stub_tbdump(tmp_path: Path) -> Dict[str, str]:
+    """PYTHONPATH of a tbdump module that does nothing: the run as IPython gives it without tbdump."""
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    (stub / "tbdump.py").write_text("def set_excepthook():\n    pass\n")
+    return {"PYTHONPATH": str(stub)}
+
+
+@pytest.mark.parametrize("args", [["crash.py", "a1"], ["-m", "crash", "a1"],
+                                  ["-c", "%run crash.py a0\n%run crash.py a1"], ["-c", "%run -m crash a1"]])
+def test_a_script_ipython_runs_is_dumped_after_ipythons_traceback_with_its_frames_and_exit_status(
+        tmp_path: Path, venv_bin: Path, args: List[str]) -> None:
+    """``ipython script.py``, ``ipython -m``, ``%run`` and ``%run -m``: IPython catches the script's
+    exception and shows it itself, calling no custom exception handler nor sys.excepthook, and
+    nothing was dumped.  A script %run again sets tbdump up again: its crash takes the dump's name,
+    as ``python script.py`` run again does."""
+    write(tmp_path / "crash.py", SCRIPT)
+    ipython = [str(venv_bin / "ipython"), "--colors=nocolor"] + args
+    plain = run(ipython, tmp_path, env=dict(ipython_env(tmp_path), **_stub_tbdump(tmp_path)))
+    assert not list(tmp_path.glob("traceback*.pkl"))
+    under = run(ipython, tmp_path, env=ipython_env(tmp_path))
+    assert under.stdout == plain.stdout and under.returncode == plain.returncode, (under, plain)
+    runs = plain.stdout.count("ZeroDivisionError: division by zero")
+    assert runs == max(1, args[-1].count("%run")) and "argv ['a1']" in plain.stdout
+    dumped = "Traceback dumped into: traceback.pkl\n"
+    assert under.stderr == dumped * runs + plain.stderr
+    assert [p.name for p in tmp_path.glob("traceback*.pkl")] == ["traceback.pkl"]
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert dump.exception.type == "ZeroDivisionError"
+    # The script's frames, none of IPython's or runpy's, of its last run.
+    script = str(tmp_path / "crash.py")
+    assert [(f.name, f.filename) for f in dump.frames] == [("<module>", script), ("f", script)]
+    assert dump.frames[0].locals["args"] == ["a1"] and dump.frames[-1].locals == {"n": 5, "y": 6}
+    assert dump.frames[-1].globals["x"] == 5 and dump.sources[script].text == SCRIPT
+
+
+# Lines typed at IPython's prompt, tbdump set up there (or not): scripts %run that crash, that
+# do not compile, that end with sys.exit(3), and a %tb that shows the last crash again.
+RUN_LINES = [
+    "",   # the line that sets tbdump up, or not
+    "%run crash.py",
+    "print('alive', x)",
+    "%tb",
+    "%run bad.py",
+    "%run exits.py",
+    "%run -m crash",
+]
+
+
+def test_scripts_run_at_ipythons_prompt_are_dumped_once_each_and_those_that_never_ran_are_not(
+        tmp_path: Path, venv_bin: Path) -> None:
+    write(tmp_path / "crash.py", SCRIPT_IN_SESSION)
+    write(tmp_path / "bad.py", "x = (1 +\n")
+    write(tmp_path / "exits.py", "import sys\nsys.exit(3)\n")
+
+    def prompt(setup: str) -> Any:
+        return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
+                   env=ipython_env(tmp_path), stdin="\n".join([setup] + RUN_LINES[1:]) + "\n", timeout=120)
+    plain = prompt("import tbdump")
+    under = prompt("import tbdump; tbdump.set_excepthook()")
+    assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0
+    assert plain.stdout.count("ZeroDivisionError: division by zero") == 3 and "alive 5" in plain.stdout
+    assert "SyntaxError" in plain.stdout and "SystemExit: 3" in plain.stdout
+    dumps = sorted(tmp_path.glob("traceback*.pkl"))
+    assert [p.name for p in dumps] == ["traceback.%d.pkl" % tbdump.load(dumps[0]).metadata.pid, "traceback.pkl"]
+    assert under.stderr.startswith("Traceback dumped into: traceback.pkl\nTraceback dumped into: %s\n"
+                                   % dumps[0].name) and under.stderr.endswith(plain.stderr), under.stderr
+    for dump in map(tbdump.load, dumps):
+        assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
+
+
+def test_a_script_run_in_a_notebook_is_dumped_after_its_traceback_and_the_notebook_goes_on(
+        tmp_path: Path, venv_bin: Path) -> None:
+    write(tmp_path / "crash.py", SCRIPT_IN_SESSION)
+    cells = ["%run crash.py", "print('next cell', x)"]
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump"] + cells)
+    assert not (tmp_path / "traceback.pkl").exists()
+    outputs = execute_notebook(venv_bin, tmp_path, ["import tbdump; tbdump.set_excepthook()"] + cells)
+    assert [output.get("ename") for output in plain[1]] == [None, "ZeroDivisionError"]
+    assert outputs[1] == plain[1] + [stderr_output("Traceback dumped into: traceback.pkl\n")]
+    assert outputs[2] == plain[2] == [{"output_type": "stream", "name": "stdout", "text": "next cell 5\n"}]
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
