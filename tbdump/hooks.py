@@ -19,7 +19,7 @@ from .chain import get_slot, set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
 from .heldsignals import deliver
-from .ipythonshell import follow_ipython
+from .ipythonshell import above_uncaught_script, follow_ipython
 from .loaded import loaded
 from .model import not_captured
 from .native import in_main_thread
@@ -543,7 +543,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
         at_prompt = prompt_follows()
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
-                     goes_on=deliver_at_prompt if at_prompt else None, latest=at_prompt, **options)
+                     skip_codes=above_uncaught_script(exc, tb), goes_on=deliver_at_prompt if at_prompt else None,
+                     latest=at_prompt, **options)
 
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead

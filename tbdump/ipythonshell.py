@@ -103,8 +103,7 @@ def _follow_scripts(shell: Any, run_code: FrozenSet[types.CodeType]) -> None:
     if "follows" in _installed and vars(shell).get("showtraceback") is _installed["follows"]:
         return   # set_excepthook() called again: _installed's report is the new one
     shows = shell.showtraceback
-    runners = _codes(shell, "safe_execfile") | _codes(shell, "safe_run_module")
-    runners |= {inner for code in runners for inner in code.co_consts if isinstance(inner, types.CodeType)}
+    runners = _script_runners(shell)
 
     def showtraceback(*args: Any, **kwargs: Any) -> Any:
         shown = shows(*args, **kwargs)
@@ -120,6 +119,23 @@ def _follow_scripts(shell: Any, run_code: FrozenSet[types.CodeType]) -> None:
 
     shell.showtraceback = showtraceback
     _installed.update(follows=showtraceback, shows=shows)
+
+
+def _script_runners(shell: Any) -> FrozenSet[types.CodeType]:
+    """The code of the shell's safe_execfile and safe_run_module, and of the function inside
+    safe_execfile that execs the script."""
+    runners = _codes(shell, "safe_execfile") | _codes(shell, "safe_run_module")
+    return runners | {inner for code in runners for inner in code.co_consts if isinstance(inner, types.CodeType)}
+
+
+def above_uncaught_script(value: BaseException, tb: Optional[types.TracebackType]) -> FrozenSet[types.CodeType]:
+    """The code of IPython's frames (and runpy's) above the script's own in ``tb``, when the
+    exception came uncaught out of a script IPython runs to sys.excepthook: ``ipython script.py``
+    lets a KeyboardInterrupt through, up from IPython's start-up."""
+    shell = _shell()
+    if shell is None:
+        return frozenset()
+    return _above_script(value, tb, _script_runners(shell), _codes(shell, "run_code")) or frozenset()
 
 
 def _above_script(value: BaseException, tb: Optional[types.TracebackType], runners: FrozenSet[types.CodeType],

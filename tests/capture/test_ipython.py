@@ -429,3 +429,19 @@ def test_a_script_run_in_a_notebook_is_dumped_after_its_traceback_and_the_notebo
     assert outputs[2] == plain[2] == [{"output_type": "stream", "name": "stdout", "text": "next cell 5\n"}]
     dump = tbdump.load(tmp_path / "traceback.pkl")
     assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
+
+
+def test_a_ctrl_c_that_ipython_lets_out_of_a_script_is_dumped_with_the_scripts_frames_only(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """``ipython script.py`` catches only Exception: a KeyboardInterrupt goes on up through
+    IPython's start-up to sys.excepthook, tbdump's, whose dump held every frame of IPython's above
+    the script.  Its output is tbdump's hook's, in place of IPython's crash report (replace)."""
+    write(tmp_path / "interrupted.py", "import tbdump; tbdump.set_excepthook()\nx = 5\nraise KeyboardInterrupt\n")
+    ipython = [str(venv_bin / "ipython"), "--colors=nocolor", "interrupted.py"]
+    plain = run(ipython, tmp_path, env=dict(ipython_env(tmp_path), **_stub_tbdump(tmp_path)))
+    under = run(ipython, tmp_path, env=ipython_env(tmp_path))
+    assert under.returncode == plain.returncode == -signal.SIGINT and "KeyboardInterrupt" in plain.stderr, plain
+    assert under.stderr == "KeyboardInterrupt\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [(f.name, f.filename) for f in dump.frames] == [("<module>", str(tmp_path / "interrupted.py"))]
+    assert dump.frames[0].locals["x"] == 5
