@@ -552,8 +552,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
 
     def cell_crash(exc: BaseException, ipython_codes: Iterable[types.CodeType]) -> None:
         # A cell's or a script's crash, after IPython's own traceback, whatever ``replace``: a
-        # cell's output is all a notebook keeps of its crash.  The session goes on, and what the signals held for the
-        # dump raise (the kernel's interrupt) IPython shows as a cell's exception.
+        # cell's output is all a notebook keeps of its crash.  The session goes on, and what the
+        # signals held for the dump raise (the kernel's interrupt) IPython shows as a cell's exception.
         report_crash(exc, target, summary=False, silent=silent, skip_codes=ipython_codes, above_handler=False,
                      latest=True, **going_on(exc), **options)
     follow_ipython(Hook(cell_crash, "report of a crash IPython shows"))

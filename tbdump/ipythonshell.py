@@ -122,10 +122,8 @@ def _follow_scripts(shell: Any, run_code: FrozenSet[types.CodeType]) -> None:
 
 
 def _script_runners(shell: Any) -> FrozenSet[types.CodeType]:
-    """The code of the shell's safe_execfile and safe_run_module, and of the function inside
-    safe_execfile that execs the script."""
-    runners = _codes(shell, "safe_execfile") | _codes(shell, "safe_run_module")
-    return runners | {inner for code in runners for inner in code.co_consts if isinstance(inner, types.CodeType)}
+    """The code of the shell's safe_execfile and safe_run_module."""
+    return _codes(shell, "safe_execfile") | _codes(shell, "safe_run_module")
 
 
 def above_uncaught_script(value: BaseException, tb: Optional[types.TracebackType]) -> FrozenSet[types.CodeType]:
@@ -156,9 +154,16 @@ def _above_script(value: BaseException, tb: Optional[types.TracebackType], runne
     if last is None:
         return None
     start = last + 1
-    while start < len(frames) and frames[start].f_globals.get("__name__") == "runpy":
+    # What execs the script below them: a function of IPython's (inside safe_execfile from IPython
+    # 8, py3compat.execfile before), runpy's for a module.
+    while start < len(frames) and _ipythons_or_runpys(frames[start]):
         start += 1
     return frozenset(frame.f_code for frame in frames[:start]) if start < len(frames) else None
+
+
+def _ipythons_or_runpys(frame: types.FrameType) -> bool:
+    name = frame.f_globals.get("__name__")
+    return isinstance(name, str) and (name in ("runpy", "IPython") or name.startswith("IPython."))
 
 
 def _show_not_compiled(shell: Any, value: BaseException) -> None:
