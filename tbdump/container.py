@@ -49,6 +49,7 @@ _urandom = _osimpl.urandom
 _stat = _osimpl.stat
 _lstat = _osimpl.lstat
 _open = _osimpl.open
+_mkdir = _osimpl.mkdir
 _fchmod = getattr(_osimpl, "fchmod", None)  # Windows: no permissions to set
 _close = _osimpl.close
 _ftruncate = _osimpl.ftruncate
@@ -145,7 +146,15 @@ class ContainerWriter:
         # Created for its owner only and never through a link planted at the name, so no
         # one else can read the program's memory while it is written; renamed into place,
         # the dump keeps these permissions.
-        fd = _above_std(_open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = _open(self.tmp, flags, 0o600)
+        except FileNotFoundError:
+            # A folder of the path is missing: made now, as --log-dumps makes its directory and
+            # pytest --junitxml its report's, rather than lose the crash's dump to it.
+            _make_folders(directory)
+            fd = _open(self.tmp, flags, 0o600)
+        fd = _above_std(fd)
         _UNFINISHED[self.tmp] = _getpid()
         _remove_leftovers(directory, posixpath.basename(path))
         self.file = _io.FileIO(fd, "r+")
@@ -195,6 +204,28 @@ class ContainerWriter:
             self.file.close()
         finally:
             _remove(self.tmp)
+
+
+def _make_folders(directory: str) -> None:
+    """Make ``directory`` and the folders above it that are missing, as ``mkdir -p`` does, with
+    the permissions the umask leaves (the dump inside keeps its own mode).  Raises the OSError
+    of the first that cannot be made (no permission, a regular file in the way)."""
+    missing = []
+    while True:
+        try:
+            _mkdir(directory, 0o777)
+        except FileNotFoundError:
+            parent = posixpath.dirname(directory)
+            if parent in ("", directory):  # a relative path in a removed working directory
+                raise
+            missing.append(directory)
+            directory = parent
+            continue
+        except FileExistsError:  # made meanwhile by another crash's dump
+            pass
+        if not missing:
+            return
+        directory = missing.pop()
 
 
 def _above_std(fd: int) -> int:

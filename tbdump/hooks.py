@@ -248,8 +248,9 @@ def _with_pid(name: str, pid: int, number: int) -> str:
 
 def _reserve(path: str, since: float) -> Optional[bool]:
     """Take ``path`` for a crash's dump: True when made now (empty, this crash's alone), False
-    when taken as it is (an earlier run's dump, replaced as ``traceback.pkl`` is; or no file
-    can be made there, which the dump's writer says), None when a dump of this run holds it."""
+    when taken as it is (an earlier run's dump, replaced as ``traceback.pkl`` is; a folder of
+    the path missing, which the dump's writer makes; or no file can be made there, which the
+    writer says), None when a dump of this run holds it."""
     try:
         unpatched.osimpl.close(unpatched.osimpl.open(
             path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
