@@ -405,11 +405,15 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err, shown)
     finally:
-        if watchdog is not None:
-            # Gone before the program ends: a daemon thread left holding the exception
-            # would keep its frames' objects alive through shutdown (no __del__ runs).
-            watchdog.finish()
-    claim.done()
+        try:
+            if watchdog is not None:
+                # Gone before the program ends: a daemon thread left holding the exception
+                # would keep its frames' objects alive through shutdown (no __del__ runs).
+                watchdog.finish()
+        finally:
+            # Settled whatever comes now: a Ctrl-C once capture no longer holds it raises its
+            # KeyboardInterrupt here, and left a crash whose dump failed its empty name till exit.
+            claim.done()
     if not given_up:  # else said by the watchdog, the signals held since delivered as capture was abandoned
         say(message, dumped=path is not None)
     if end is None:

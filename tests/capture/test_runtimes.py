@@ -12,7 +12,7 @@ from typing import List
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, REPO, run, write
+from ..conftest import PYTHON, REPO, env_for_child, run, write
 from ..dap.dapclient import DapClient
 
 PROG = """
@@ -413,6 +413,37 @@ def test_a_closed_stderr_descriptor_is_not_taken_by_the_dump(workdir: Path) -> N
     assert proc.returncode == 1
     assert b"NOISE" not in (workdir / "traceback.pkl").read_bytes()
     assert tbdump.load(workdir / "traceback.pkl").exception.type == "ZeroDivisionError"
+
+
+@pytest.mark.parametrize("stderr", ["2>&-", "2>/dev/full"])
+def test_a_crash_without_stderr_leaves_no_empty_dump_behind(workdir: Path, stderr: str) -> None:
+    """A later crash's name (traceback.<pid>.pkl) is made empty before its dump is written, and
+    goes when no dump takes it (a full disk).  With the shell's stderr closed or broken, saying
+    so fails: the name still goes, and the crash ends as under python (guards what worked)."""
+    write(workdir / "prog.py", """
+        import resource, sys, threading
+        if sys.argv[1] == 'full':
+            resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+        def f(x):
+            return 1 / x
+        worker = threading.Thread(target=f, args=(0,))
+        worker.start()
+        worker.join()
+        f(0)
+    """)
+    for disk in ("free", "full"):
+        for launch in ("%s -m tbdump prog.py" % PYTHON, "%s -c 'import tbdump, runpy; "
+                       "tbdump.set_excepthook(); runpy.run_path(\"prog.py\", run_name=\"__main__\")'" % PYTHON):
+            proc = subprocess.run(["bash", "-c", "%s %s %s" % (launch, disk, stderr)], cwd=str(workdir),
+                                  env=env_for_child(), capture_output=True, text=True, timeout=60)
+            assert (proc.returncode, proc.stderr) == (1, ""), proc
+            names = sorted(p.name for p in workdir.iterdir() if p.name != "prog.py")
+            if disk == "free":
+                assert len(names) == 2 and all((workdir / name).stat().st_size > 0 for name in names), names
+                for name in names:
+                    (workdir / name).unlink()
+            else:
+                assert names == [], names
 
 
 @pytest.mark.parametrize("way", ["runner", "hook"])
