@@ -22,7 +22,7 @@ from .heldsignals import deliver
 from .ipythonshell import follow_cells
 from .loaded import loaded
 from .model import not_captured
-from .native import in_main_thread
+from .native import get_ident, in_main_thread
 from .placeholder import Placeholder
 from .prompt import prompt_follows, prompt_running
 from .redaction import Redaction
@@ -358,11 +358,13 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     watchdog: Optional[Watchdog] = None
     if end is not None:
         before = _file_id(where)
+        capturing = get_ident()
 
         def give_up() -> None:
             # The stuck capture's half-written file first: from then on no dump of it can take
-            # the name, so whether one took it already is settled.
-            remove_unfinished()
+            # the name, so whether one took it already is settled.  Its thread's alone: another
+            # thread's dump may be under way, which the program going on (a prompt) still gets.
+            remove_unfinished(capturing)
             written: Optional[str] = where
             if _file_id(where) != before:
                 # The capture finished as its time ran out, its whole dump in place: it stands.
@@ -385,6 +387,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # At a prompt the session goes on if the code holding the main thread ever lets go.
             if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
                 remove_held()  # the names other threads' crashes wait to dump into
+                remove_unfinished()  # and the files of those being written, which end with it
                 end()
         try:
             watchdog = Watchdog((budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS, give_up)
