@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Dict, Optional, Protocol, Set, Tuple
 from . import unpatched
 from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError, system_words
 from .model import FORMAT_VERSION
+from .native import get_ident
 
 MAGIC = b"\x89TBDUMP\n"
 END_MAGIC = b"\nTBDEND\x1a"
@@ -49,6 +50,7 @@ _urandom = _osimpl.urandom
 _stat = _osimpl.stat
 _lstat = _osimpl.lstat
 _open = _osimpl.open
+_mkdir = _osimpl.mkdir
 _fchmod = getattr(_osimpl, "fchmod", None)  # Windows: no permissions to set
 _close = _osimpl.close
 _ftruncate = _osimpl.ftruncate
@@ -145,8 +147,16 @@ class ContainerWriter:
         # Created for its owner only and never through a link planted at the name, so no
         # one else can read the program's memory while it is written; renamed into place,
         # the dump keeps these permissions.
-        fd = _above_std(_open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
-        _UNFINISHED[self.tmp] = _getpid()
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = _open(self.tmp, flags, 0o600)
+        except FileNotFoundError:
+            # A folder of the path is missing: made now, as --log-dumps makes its directory and
+            # pytest --junitxml its report's, rather than lose the crash's dump to it.
+            _make_folders(directory)
+            fd = _open(self.tmp, flags, 0o600)
+        fd = _above_std(fd)
+        _UNFINISHED[self.tmp] = (_getpid(), get_ident())
         _remove_leftovers(directory, posixpath.basename(path))
         self.file = _io.FileIO(fd, "r+")
         try:
@@ -197,6 +207,28 @@ class ContainerWriter:
             _remove(self.tmp)
 
 
+def _make_folders(directory: str) -> None:
+    """Make ``directory`` and the folders above it that are missing, as ``mkdir -p`` does, with
+    the permissions the umask leaves (the dump inside keeps its own mode).  Raises the OSError
+    of the first that cannot be made (no permission, a regular file in the way)."""
+    missing = []
+    while True:
+        try:
+            _mkdir(directory, 0o777)
+        except FileNotFoundError:
+            parent = posixpath.dirname(directory)
+            if parent in ("", directory):  # a relative path in a removed working directory
+                raise
+            missing.append(directory)
+            directory = parent
+            continue
+        except FileExistsError:  # made meanwhile by another crash's dump
+            pass
+        if not missing:
+            return
+        directory = missing.pop()
+
+
 def _above_std(fd: int) -> int:
     """``fd`` of a file just made, moved above 0-2: where a program closed its stdin, stdout
     or stderr (a daemon does), the dump would take that number, and what the program or its
@@ -214,16 +246,17 @@ def _above_std(fd: int) -> int:
     return moved
 
 
-# Temporary files of dumps being written, with the pid writing each: a capture that never
-# returns is given up on and the process ended while its file is half written (tbdump.hooks).
-_UNFINISHED: Dict[str, int] = {}
+# Temporary files of dumps being written, with the pid and the OS thread writing each: a capture
+# that never returns is given up on while its file is half written (tbdump.hooks).
+_UNFINISHED: Dict[str, Tuple[int, int]] = {}
 
 
-def remove_unfinished() -> None:
+def remove_unfinished(thread: Optional[int] = None) -> None:
     """Remove this process's temporary files of the dumps still being written (not those a
-    parent was writing when it forked this one), before the process ends."""
-    for tmp, pid in list(_UNFINISHED.items()):
-        if pid == _getpid():
+    parent was writing when it forked this one): those ``thread`` (a native.get_ident) writes,
+    its capture given up on while other threads' dumps go on, or all before the process ends."""
+    for tmp, (pid, writer) in list(_UNFINISHED.items()):
+        if pid == _getpid() and thread in (None, writer):
             _remove(tmp)
 
 

@@ -22,7 +22,7 @@ from .heldsignals import deliver
 from .ipythonshell import above_uncaught_script, follow_ipython
 from .loaded import loaded
 from .model import not_captured
-from .native import in_main_thread
+from .native import get_ident, in_main_thread
 from .placeholder import Placeholder
 from .prompt import prompt_follows, prompt_running
 from .redaction import Redaction
@@ -248,8 +248,9 @@ def _with_pid(name: str, pid: int, number: int) -> str:
 
 def _reserve(path: str, since: float) -> Optional[bool]:
     """Take ``path`` for a crash's dump: True when made now (empty, this crash's alone), False
-    when taken as it is (an earlier run's dump, replaced as ``traceback.pkl`` is; or no file
-    can be made there, which the dump's writer says), None when a dump of this run holds it."""
+    when taken as it is (an earlier run's dump, replaced as ``traceback.pkl`` is; a folder of
+    the path missing, which the dump's writer makes; or no file can be made there, which the
+    writer says), None when a dump of this run holds it."""
     try:
         unpatched.osimpl.close(unpatched.osimpl.open(
             path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600))
@@ -357,11 +358,13 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     watchdog: Optional[Watchdog] = None
     if end is not None:
         before = _file_id(where)
+        capturing = get_ident()
 
         def give_up() -> None:
             # The stuck capture's half-written file first: from then on no dump of it can take
-            # the name, so whether one took it already is settled.
-            remove_unfinished()
+            # the name, so whether one took it already is settled.  Its thread's alone: another
+            # thread's dump may be under way, which the program going on (a prompt) still gets.
+            remove_unfinished(capturing)
             written: Optional[str] = where
             if _file_id(where) != before:
                 # The capture finished as its time ran out, its whole dump in place: it stands.
@@ -384,6 +387,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
             # At a prompt the session goes on if the code holding the main thread ever lets go.
             if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
                 remove_held()  # the names other threads' crashes wait to dump into
+                remove_unfinished()  # and the files of those being written, which end with it
                 end()
         try:
             watchdog = Watchdog((budgets or Budgets.from_env()).max_seconds + GIVE_UP_SECONDS, give_up)
@@ -404,11 +408,15 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     except BaseException as err:  # never let the dump change the crash
         path, message = None, _not_dumped(err, shown)
     finally:
-        if watchdog is not None:
-            # Gone before the program ends: a daemon thread left holding the exception
-            # would keep its frames' objects alive through shutdown (no __del__ runs).
-            watchdog.finish()
-    claim.done()
+        try:
+            if watchdog is not None:
+                # Gone before the program ends: a daemon thread left holding the exception
+                # would keep its frames' objects alive through shutdown (no __del__ runs).
+                watchdog.finish()
+        finally:
+            # Settled whatever comes now: a Ctrl-C once capture no longer holds it raises its
+            # KeyboardInterrupt here, and left a crash whose dump failed its empty name till exit.
+            claim.done()
     if not given_up:  # else said by the watchdog, the signals held since delivered as capture was abandoned
         say(message, dumped=path is not None)
     if end is None:

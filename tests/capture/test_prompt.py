@@ -257,3 +257,75 @@ def test_a_prompt_given_up_on_with_the_disk_full_leaves_no_empty_dump(workdir: P
     assert said.count("Traceback dumped into") == 1, said
     assert re.search(r"tbdump: cannot write traceback\.\d+\.pkl: file too large\n", said), said
     assert sorted(p.name for p in workdir.iterdir()) == ["filling.py", "traceback.pkl"]
+
+
+
+# The main thread's crash, whose capture a value holds past its budget (5 s: the watchdog gives
+# up at 10), as STUBBORN's, which lets go at a Ctrl-C once the watchdog's dump is there where
+# given SIGINT.  Meanwhile a thread dumps its own exception with a budget of 3.5 s: it waits for
+# the dump in the main thread as long as its budget and 5 s (8.5 s), then writes its own, which a
+# value whose repr takes 10 s makes last its 3.5 s, past the give-up.
+STUCK_WHILE_A_THREAD_DUMPS = """
+import threading, time, tbdump
+from tbdump.budget import Budgets
+from stubborn import Stubborn
+
+stuck_now = threading.Event()
+
+class StuckNow(Stubborn):
+    def __repr__(self):
+        stuck_now.set()
+        return super().__repr__()
+
+class Slow:
+    def __repr__(self):
+        time.sleep(10)
+        return "slow"
+
+def work():
+    kept = [1, 2, 3]
+    slow = Slow()
+    stuck_now.wait()
+    try:
+        raise ValueError("in a thread")
+    except ValueError as exc:
+        tbdump.dump_exception(exc, "thread.pkl", budgets=Budgets.from_env(max_seconds=3.5, value_seconds=60))
+    print("thread dumped", flush=True)
+
+thread = threading.Thread(target=work)
+
+def crash(signum):
+    stubborn = StuckNow(signum)
+    return 1 / 0
+"""
+
+
+def test_a_capture_given_up_at_the_prompt_leaves_another_threads_dump_whole(workdir: Path) -> None:
+    """The watchdog's give-up removed every temporary dump file of the process, a thread's being
+    written too: the session went on, and the thread's dump, its file gone from under it, fell
+    back to a minimal one (its values lost).  Now it removes the given-up capture's own alone."""
+    write(workdir / "stubborn.py", STUBBORN)
+    write(workdir / "stuckdump.py", STUCK_WHILE_A_THREAD_DUMPS)
+    lines = ["import signal, tbdump, stuckdump; tbdump.set_excepthook()", "stuckdump.thread.start()",
+             "stuckdump.crash(signal.SIGINT)", "stuckdump.thread.join(); print('alive')"]
+    # A hang bound, not a speed limit: the give-up comes 10 s after the crash, the thread's dump 2 s later.
+    proc = run([PYTHON, "-q", "-i"], workdir, {"TBDUMP_MAX_SECONDS": "5"}, stdin="\n".join(lines) + "\n", timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "thread dumped\nalive\n", proc
+    assert proc.stderr.count("Traceback dumped into") == 1 and GAVE_UP in proc.stderr, proc.stderr
+    dump = tbdump.load(workdir / "thread.pkl")
+    assert (dump.exception.message, dump.frames[-1].locals["kept"]) == ("in a thread", [1, 2, 3]), dump.metadata.cut
+    assert sorted(p.name for p in workdir.iterdir()) == ["stubborn.py", "stuckdump.py", "thread.pkl", "traceback.pkl"]
+
+
+def test_a_program_ended_by_the_give_up_leaves_no_half_written_dump_of_another_thread(workdir: Path) -> None:
+    """Where the give-up ends the program (no prompt follows), the thread's dump being written ends
+    with it, and its temporary file goes too, as the stuck capture's."""
+    write(workdir / "stubborn.py", STUBBORN)
+    write(workdir / "stuckdump.py", STUCK_WHILE_A_THREAD_DUMPS)
+    write(workdir / "prog.py", "import stuckdump\nstuckdump.thread.start()\nstuckdump.crash(None)\n")
+    # A hang bound, not a speed limit: the watchdog gives up 10 s after the crash.
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir, {"TBDUMP_MAX_SECONDS": "5"}, timeout=60)
+    assert proc.returncode == 1 and proc.stdout == "", proc
+    assert proc.stderr == ("ZeroDivisionError: division by zero\n%s (code in a value kept it from being "
+                           "interrupted))\n" % GAVE_UP)
+    assert sorted(p.name for p in workdir.iterdir()) == ["prog.py", "stubborn.py", "stuckdump.py", "traceback.pkl"]

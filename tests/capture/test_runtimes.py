@@ -3,6 +3,7 @@ the source of its frames and every viewer shows that code, or Python's own repor
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import zipfile
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import List
 import pytest
 
 import tbdump
-from ..conftest import PYTHON, REPO, run, write
+from ..conftest import PYTHON, REPO, env_for_child, run, write
 from ..dap.dapclient import DapClient
 
 PROG = """
@@ -290,26 +291,73 @@ def test_the_report_on_a_terminal_that_cannot_show_a_character_escapes_it(workdi
 
 # -- what the program did to its process ---------------------------------------------------
 
+# Where no dump can be written: a regular file in the way, and a folder to make whose name is too long.
+UNWRITABLE = {"blocker/sub/x.pkl": "not a directory", "new/%s/x.pkl" % ("a" * 300): "file name too long"}
+
+
+@pytest.mark.parametrize("path", list(UNWRITABLE), ids=["a file in the way", "a name too long"])
 @pytest.mark.parametrize("way", ["runner", "hook", "thread"])
-def test_a_crash_that_cannot_be_dumped_is_reported_as_python_reports_it(workdir: Path, way: str) -> None:
-    """The dump's folder is missing: Python's report, then one line saying why there is no
+def test_a_crash_that_cannot_be_dumped_is_reported_as_python_reports_it(workdir: Path, way: str, path: str) -> None:
+    """No dump can be written there: Python's report, then one line saying why there is no
     dump, and Python's status; the exception's line alone said too little."""
     write(workdir / "prog.py", """
         import os, threading, tbdump
         if os.environ.get('HOOK'):
-            tbdump.set_excepthook('missing/x.pkl')
+            tbdump.set_excepthook(os.environ['HOOK'])
         def f(x):
             return 1 / x
         %s
     """ % ("threading.Thread(target=f, args=(0,), name='worker').start()" if way == "thread" else "f(0)"))
+    (workdir / "blocker").write_text("a file where a folder would be")
     plain = run([PYTHON, "prog.py"], workdir)
     if way == "runner":
-        proc = run([PYTHON, "-m", "tbdump", "-o", "missing/x.pkl", "prog.py"], workdir)
+        proc = run([PYTHON, "-m", "tbdump", "-o", path, "prog.py"], workdir)
     else:
-        proc = run([PYTHON, "prog.py"], workdir, env={"HOOK": "1"})
+        proc = run([PYTHON, "prog.py"], workdir, env={"HOOK": path})
     assert "Traceback (most recent call last):" in plain.stderr
     assert proc.returncode == plain.returncode == (0 if way == "thread" else 1)
-    assert proc.stderr == plain.stderr + "tbdump: cannot write missing/x.pkl: no such file or directory\n"
+    assert proc.stderr == plain.stderr + "tbdump: cannot write %s: %s\n" % (path, UNWRITABLE[path])
+
+
+@pytest.mark.parametrize("way", ["runner", "hook", "thread", "dump_exception"])
+def test_a_dump_into_a_missing_folder_makes_the_folder(workdir: Path, way: str) -> None:
+    """`-o night/crashes/x.pkl` before night/ existed: the crash said 'tbdump: cannot write
+    night/crashes/x.pkl: no such file or directory' and the night's dump was lost.  The folders
+    are made as mkdir -p makes them, with the permissions the umask leaves; the dump keeps its
+    own mode, and the crash says what any crash says."""
+    write(workdir / "prog.py", """
+        import os, sys, threading, tbdump
+        os.umask(0o027)
+        way = sys.argv[1]
+        if way in ('hook', 'thread'):
+            tbdump.set_excepthook('night/crashes/x.pkl')
+        def f(x):
+            return 1 / x
+        if way == 'thread':
+            threading.Thread(target=f, args=(0,)).start()
+        elif way == 'dump_exception':
+            try:
+                f(0)
+            except ZeroDivisionError as exc:
+                print(tbdump.dump_exception(exc, 'night/crashes/x.pkl'))
+        else:
+            f(0)
+    """)
+    if way == "runner":
+        proc = run([PYTHON, "-m", "tbdump", "-o", "night/crashes/x.pkl", "prog.py", way], workdir)
+    else:
+        proc = run([PYTHON, "prog.py", way], workdir)
+    if way == "dump_exception":
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "night/crashes/x.pkl\n", ""), proc
+    else:
+        assert proc.returncode == (0 if way == "thread" else 1)
+        assert proc.stderr == "ZeroDivisionError: division by zero\nTraceback dumped into: night/crashes/x.pkl\n"
+    dump = tbdump.load(workdir / "night" / "crashes" / "x.pkl")
+    assert (dump.exception.type, dump.frames[-1].name, dump.frames[-1].locals["x"]) == ("ZeroDivisionError", "f", 0)
+    for folder in (workdir / "night", workdir / "night" / "crashes"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o750, folder
+    assert stat.S_IMODE((workdir / "night" / "crashes" / "x.pkl").stat().st_mode) == 0o600
+    assert sorted(p.name for p in (workdir / "night" / "crashes").iterdir()) == ["x.pkl"]
 
 
 def test_a_crash_on_a_full_disk_says_the_dump_cannot_be_written_in_words(workdir: Path) -> None:
@@ -365,6 +413,37 @@ def test_a_closed_stderr_descriptor_is_not_taken_by_the_dump(workdir: Path) -> N
     assert proc.returncode == 1
     assert b"NOISE" not in (workdir / "traceback.pkl").read_bytes()
     assert tbdump.load(workdir / "traceback.pkl").exception.type == "ZeroDivisionError"
+
+
+@pytest.mark.parametrize("stderr", ["2>&-", "2>/dev/full"])
+def test_a_crash_without_stderr_leaves_no_empty_dump_behind(workdir: Path, stderr: str) -> None:
+    """A later crash's name (traceback.<pid>.pkl) is made empty before its dump is written, and
+    goes when no dump takes it (a full disk).  With the shell's stderr closed or broken, saying
+    so fails: the name still goes, and the crash ends as under python (guards what worked)."""
+    write(workdir / "prog.py", """
+        import resource, sys, threading
+        if sys.argv[1] == 'full':
+            resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+        def f(x):
+            return 1 / x
+        worker = threading.Thread(target=f, args=(0,))
+        worker.start()
+        worker.join()
+        f(0)
+    """)
+    for disk in ("free", "full"):
+        for launch in ("%s -m tbdump prog.py" % PYTHON, "%s -c 'import tbdump, runpy; "
+                       "tbdump.set_excepthook(); runpy.run_path(\"prog.py\", run_name=\"__main__\")'" % PYTHON):
+            proc = subprocess.run(["bash", "-c", "%s %s %s" % (launch, disk, stderr)], cwd=str(workdir),
+                                  env=env_for_child(), capture_output=True, text=True, timeout=60)
+            assert (proc.returncode, proc.stderr) == (1, ""), proc
+            names = sorted(p.name for p in workdir.iterdir() if p.name != "prog.py")
+            if disk == "free":
+                assert len(names) == 2 and all((workdir / name).stat().st_size > 0 for name in names), names
+                for name in names:
+                    (workdir / name).unlink()
+            else:
+                assert names == [], names
 
 
 @pytest.mark.parametrize("way", ["runner", "hook"])

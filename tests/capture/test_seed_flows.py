@@ -552,12 +552,13 @@ def test_dump_exception_into_unwritable_place_says_so(workdir: Path) -> None:
             1/0
         except Exception as e:
             try:
-                tbdump.dump_exception(e, '/nonexistent-dir/x.pkl')
+                tbdump.dump_exception(e, 'blocker/x.pkl')
             except tbdump.DumpWriteError as err:
                 print('error:', err)
     """)
+    (workdir / "blocker").write_text("a file where a folder would be")
     proc = run([PYTHON, "prog.py"], workdir)
-    assert proc.stdout.startswith("error: cannot write /nonexistent-dir/x.pkl: no such file or directory")
+    assert proc.stdout.startswith("error: cannot write blocker/x.pkl: not a directory")
 
 
 def test_make_demo_crashes_the_calculator_and_shows_the_dump(workdir: Path) -> None:
