@@ -119,7 +119,7 @@ def test_a_program_that_opens_a_dump_keeps_its_own_sigint_handler_and_may_open_i
 
 # Opens the dump, whose `held` a Ctrl-C cuts short; then asks for the frame's values again, and
 # opens the dump again.  Printed: placeholders by their reason, objects by their state.
-LOAD_INTERRUPTED = """\
+SHOWN = """\
 import signal, tbdump
 def shown(value):
     if isinstance(value, tbdump.Placeholder):
@@ -129,6 +129,8 @@ def shown(value):
     if isinstance(value, list):
         return [shown(v) for v in value]
     return vars(value) if hasattr(value, '__dict__') else value
+"""
+LOAD_INTERRUPTED = SHOWN + """\
 dump = tbdump.load('traceback.pkl')
 try:
     dump.frames[-1].locals
@@ -157,6 +159,42 @@ def test_ctrl_c_inside_a_values_own_code_stops_tbdump_load_and_the_values_restor
     # from its start, its code running again (quick from its second run on).
     values = "{'held': %s, 'before': ['kept', 1], 'after': {'n': 2}}" % held
     assert out == "interrupted\nhandler back: True\nasked again: %s\nopened again: %s\n" % (values, values), out
+
+
+# The same, in a frame whose `held` shares `shared` with the value restored before it; printed
+# too: whether `held` and `after` hold that very object.
+LOAD_SHARED_INTERRUPTED = SHOWN + """\
+def said(values):
+    held, shared = values['held'], values['shared']
+    if isinstance(held, tbdump.Placeholder):
+        return held.reason
+    return shown(held), held[2] is shared, values['after'][0] is shared
+dump = tbdump.load('traceback.pkl')
+try:
+    dump.frames[-1].locals
+except KeyboardInterrupt:
+    print('interrupted')
+print('asked again:', said(dump.frames[-1].locals))
+print('opened again:', said(tbdump.load('traceback.pkl').frames[-1].locals))
+"""
+
+
+@pytest.mark.parametrize("where, held", [
+    ("shared-setstate", "[{'n': 1}, 'beside it', {'n': 0}]"),
+    ("shared-hash", "[{'not restored: ValueError: no hash where the dump is opened': 'value'}, 'beside it', {'n': 0}]")],
+    ids=["setstate", "hash"])
+def test_a_value_interrupted_inside_its_own_code_restores_when_asked_again_sharing_what_it_shared(
+        crash: Callable[..., Path], where: str, held: str) -> None:
+    # `held`'s record refers to the memo of `shared`'s, restored before it: asked again, it was lost
+    # for good, "not restored: restoring it was interrupted, and it cannot be read on from where it
+    # stopped; open the dump again to restore it".  "hash": Ctrl-C in the record's second, tolerant
+    # reading, after its first failed.  Read again from its start, given the memo entries of the
+    # records before it, what it shares with them is their very objects: `shared`, as `after` holds it.
+    dump = crash("slow_value.py", where)
+    status, out, err = _interrupted([sys.executable, "-c", LOAD_SHARED_INTERRUPTED], dump.parent, ready="slow\n")
+    assert status == 0 and "slow\n" in err and "Traceback" not in err, (status, out, err)
+    values = "(%s, True, True)" % held
+    assert out == "interrupted\nasked again: %s\nopened again: %s\n" % (values, values), out
 
 
 # A program of the user's with a SIGINT handler of its own opens a dump whose value's own code is
@@ -199,19 +237,16 @@ print('loaded again:', tbdump.load('traceback.pkl').frames[-1].locals['rows'][-1
 """
 
 
-def test_a_restore_interrupted_in_a_repl_gives_the_right_values_the_next_time_or_says_it_was_interrupted(
-        crash: Callable[..., Path]) -> None:
+def test_a_restore_interrupted_in_a_repl_gives_the_right_values_the_next_time(crash: Callable[..., Path]) -> None:
     # The unpickler was left inside the interrupted record: asked again, the dump read the rest
-    # of that record as if it were the record asked for.
+    # of that record as if it were the record asked for.  Then `rows`, whose record is not the
+    # first (it may refer to objects of `ready`'s), was lost for good: "not restored: restoring it
+    # was interrupted, and it cannot be read on from where it stopped; open the dump again".
     dump = crash("slow_restore.py")
     status, out, err = _interrupted([sys.executable, "-i", "-q"], dump.parent, REPL_LOAD, REPL_AGAIN)
     assert status == 0 and READY in err, (status, out, err)
-    lines = out.splitlines()
-    assert lines[-1] == "loaded again: 2999999", out   # the dump is whole, and the session goes on
-    rows = lines[-2]
-    assert rows in ("rows: (3000000, '0', '2999999')",
-                    "rows: not restored: restoring it was interrupted, and it cannot be read on from "
-                    "where it stopped; open the dump again to restore it"), out
+    # The dump is whole, and the session goes on.
+    assert out.splitlines()[-2:] == ["rows: (3000000, '0', '2999999')", "loaded again: 2999999"], out
 
 
 # Holds the import of the module HOLD_IMPORT names, saying so on stderr, until Ctrl-C: the signal
