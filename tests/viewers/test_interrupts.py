@@ -118,8 +118,9 @@ def test_a_program_that_opens_a_dump_keeps_its_own_sigint_handler_and_may_open_i
 
 
 # Opens the dump, whose `held` a Ctrl-C cuts short; then asks for the frame's values again, and
-# opens the dump again.  Printed: placeholders by their reason, objects by their state.
-SHOWN = """\
+# opens the dump again.  Printed: placeholders by their reason, objects by their state; and in a
+# frame with a `shared` value, whether `held` and `after` hold that very object.
+LOAD_INTERRUPTED = """\
 import signal, tbdump
 def shown(value):
     if isinstance(value, tbdump.Placeholder):
@@ -129,72 +130,46 @@ def shown(value):
     if isinstance(value, list):
         return [shown(v) for v in value]
     return vars(value) if hasattr(value, '__dict__') else value
-"""
-LOAD_INTERRUPTED = SHOWN + """\
+def said(values):
+    if 'shared' not in values:
+        return [shown(values)]
+    one = isinstance(values['held'], list) and values['held'][2] is values['shared'] is values['after'][0]
+    return [shown(values), 'one shared:', one]
 dump = tbdump.load('traceback.pkl')
 try:
     dump.frames[-1].locals
 except KeyboardInterrupt:
     print('interrupted')
 print('handler back:', signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-print('asked again:', shown(dump.frames[-1].locals))
-print('opened again:', shown(tbdump.load('traceback.pkl').frames[-1].locals))
+print('asked again:', *said(dump.frames[-1].locals))
+print('opened again:', *said(tbdump.load('traceback.pkl').frames[-1].locals))
 """
+UNHASHABLE = "{'not restored: ValueError: no hash where the dump is opened': 'value'}"
 
 
-@pytest.mark.parametrize("where, held", [
-    ("setstate", "[{'n': 1}, 'beside it']"),
-    ("hash", "[{'not restored: ValueError: no hash where the dump is opened': 'value'}, 'beside it']")],
-    ids=["setstate", "hash"])
+@pytest.mark.parametrize("where, values", [
+    ("setstate", "{'held': [{'n': 1}, 'beside it'], 'before': ['kept', 1], 'after': {'n': 2}}"),
+    ("hash", "{'held': [%s, 'beside it'], 'before': ['kept', 1], 'after': {'n': 2}}" % UNHASHABLE),
+    ("shared-setstate", "{'shared': {'n': 0}, 'held': [{'n': 1}, 'beside it', {'n': 0}], 'after': [{'n': 0}]} "
+                        "one shared: True"),
+    ("shared-hash", "{'shared': {'n': 0}, 'held': [%s, 'beside it', {'n': 0}], 'after': [{'n': 0}]} "
+                    "one shared: True" % UNHASHABLE)],
+    ids=["setstate", "hash", "shared-setstate", "shared-hash"])
 def test_ctrl_c_inside_a_values_own_code_stops_tbdump_load_and_the_values_restore_when_asked_again(
-        crash: Callable[..., Path], where: str, held: str) -> None:
+        crash: Callable[..., Path], where: str, values: str) -> None:
     # "setstate": the KeyboardInterrupt landed in the value's own __setstate__, whose failure the
     # tbdump function running it makes that value's placeholder: the Ctrl-C was lost, restoring
     # went on, and the value said "not restored: KeyboardInterrupt" for good.  "hash": Ctrl-C in
     # the tolerant second reading of a record that failed (guards behaviour that already held).
+    # "shared-": `held`'s record is not the first, and refers to the memo of `shared`'s: asked
+    # again, it was lost for good, "not restored: restoring it was interrupted, and it cannot be
+    # read on from where it stopped; open the dump again to restore it".
     dump = crash("slow_value.py", where)
     status, out, err = _interrupted([sys.executable, "-c", LOAD_INTERRUPTED], dump.parent, ready="slow\n")
     assert status == 0 and "slow\n" in err and "Traceback" not in err, (status, out, err)
-    # `held` is the dump's first record, which starts a fresh memo: asked again, it is read again
-    # from its start, its code running again (quick from its second run on).
-    values = "{'held': %s, 'before': ['kept', 1], 'after': {'n': 2}}" % held
+    # Asked again, `held` is read again from its start, its code running again (quick from its
+    # second run on), given the objects of the records before it: what it shares is theirs.
     assert out == "interrupted\nhandler back: True\nasked again: %s\nopened again: %s\n" % (values, values), out
-
-
-# The same, in a frame whose `held` shares `shared` with the value restored before it; printed
-# too: whether `held` and `after` hold that very object.
-LOAD_SHARED_INTERRUPTED = SHOWN + """\
-def said(values):
-    held, shared = values['held'], values['shared']
-    if isinstance(held, tbdump.Placeholder):
-        return held.reason
-    return shown(held), held[2] is shared, values['after'][0] is shared
-dump = tbdump.load('traceback.pkl')
-try:
-    dump.frames[-1].locals
-except KeyboardInterrupt:
-    print('interrupted')
-print('asked again:', said(dump.frames[-1].locals))
-print('opened again:', said(tbdump.load('traceback.pkl').frames[-1].locals))
-"""
-
-
-@pytest.mark.parametrize("where, held", [
-    ("shared-setstate", "[{'n': 1}, 'beside it', {'n': 0}]"),
-    ("shared-hash", "[{'not restored: ValueError: no hash where the dump is opened': 'value'}, 'beside it', {'n': 0}]")],
-    ids=["setstate", "hash"])
-def test_a_value_interrupted_inside_its_own_code_restores_when_asked_again_sharing_what_it_shared(
-        crash: Callable[..., Path], where: str, held: str) -> None:
-    # `held`'s record refers to the memo of `shared`'s, restored before it: asked again, it was lost
-    # for good, "not restored: restoring it was interrupted, and it cannot be read on from where it
-    # stopped; open the dump again to restore it".  "hash": Ctrl-C in the record's second, tolerant
-    # reading, after its first failed.  Read again from its start, given the memo entries of the
-    # records before it, what it shares with them is their very objects: `shared`, as `after` holds it.
-    dump = crash("slow_value.py", where)
-    status, out, err = _interrupted([sys.executable, "-c", LOAD_SHARED_INTERRUPTED], dump.parent, ready="slow\n")
-    assert status == 0 and "slow\n" in err and "Traceback" not in err, (status, out, err)
-    values = "(%s, True, True)" % held
-    assert out == "interrupted\nasked again: %s\nopened again: %s\n" % (values, values), out
 
 
 # A program of the user's with a SIGINT handler of its own opens a dump whose value's own code is
