@@ -109,12 +109,14 @@ def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> No
         context = None if record.context is None else objects[record.context]
         links: Dict[str, Any] = {}
         values = (cause, context, record.suppress_context)
-        if isinstance(obj, BaseException):
+        # Told by its real class: isinstance() reads __class__, which runs a program's property of
+        # that name (a lazy proxy's, fetching what it stands for) and may claim an exception.
+        if issubclass(type(obj), BaseException):
             for name, value in zip(LINK_SLOTS, values):
                 link(obj, name, value)
         else:
             links.update(zip(LINK_SLOTS, values))
-        if record.is_group and not isinstance(obj, EXCEPTION_GROUP):
+        if record.is_group and not issubclass(type(obj), EXCEPTION_GROUP):
             links["exceptions"] = tuple(objects[m] for m in record.members)
         for name, value in links.items():
             try:

@@ -554,17 +554,12 @@ class RecordReader:
         except DamagedEntry as exc:
             self._fail(number, "not restored: %s" % exc)
             return
-        if self._reading == number:
-            # A KeyboardInterrupt (Ctrl-C, tbdap cancelling an evaluate) cut the last reading of
-            # this record short: the unpickler stands somewhere inside it (or past it, a value's
-            # own code cut short), its memo holds part of it.  A record that starts a fresh memo
-            # is read again from its start; any other would meet memo entries numbered after the
-            # part read, so it is lost, said so.
+        # A record whose last reading was cut short is read again from its start: one that starts
+        # a fresh memo as at first, any other by an unpickler _restarted for it.
+        if self._reading == number and not fresh and not self._restarted(number, offset, since):
             self._reading = None
-            if not fresh:
-                self._fail(number, _INTERRUPTED)
-                return
-            self._unpickler = None
+            self._fail(number, _INTERRUPTED)
+            return
         if fresh or self._unpickler is None:
             # Records after a failure share memo entries it never made; only a
             # record that starts a fresh memo can be trusted again.
@@ -599,6 +594,34 @@ class RecordReader:
         self._reading = None
         self._alone.pop(number, None)
 
+    def _restarted(self, number: int, offset: int, since: Optional[int]) -> bool:
+        """Whether the unpickler is set to read record ``number`` again from its start.
+
+        A KeyboardInterrupt (Ctrl-C, tbdap cancelling an evaluate) cut its last reading short:
+        the unpickler stands somewhere inside it (or past it, a value's own code cut short), its
+        memo holds part of it.  A new one reads it, given the memo entries of the records before
+        it (tbdump.recovery counts them): what it shares with them is their very objects, as it
+        was, and what the cut reading made is dropped.  False where those entries cannot be told
+        (damaged bytes); a Ctrl-C meanwhile leaves the cut unpickler, to be asked again.
+        """
+        from .recovery import memo_before, memo_hand_over  # only after an interruption
+        cut = self._unpickler
+        assert cut is not None
+        try:
+            memo = memo_before(self, number, cut.memo.copy())
+            unpickler = _SequenceUnpickler(self.stream, self)
+            self.stream.seek(self.base + offset)
+            self.stream.pending, self.handing = memo_hand_over(memo)
+            unpickler.load()
+        except (Exception, SystemExit, KeyboardInterrupt):
+            if ctrlc.came(since):
+                raise
+            return False
+        finally:
+            self.handing = None
+        self._unpickler = unpickler
+        return True
+
     def _read_on(self, number: int, end: int, reason: str, since: Optional[int]) -> None:
         """A record that failed to load, read again (tbdump.recovery) so that what it holds
         loads and so do the records after it, which refer to its memo entries; when even
@@ -613,14 +636,15 @@ class RecordReader:
             if ctrlc.came(since):   # a Ctrl-C the reading took for a value's own, as it takes any error
                 raise ctrlc.raised()
             self.stream.seek(self.base + end)
-            self._unpickler = _SequenceUnpickler(self.stream, self)
+            unpickler = _SequenceUnpickler(self.stream, self)
             self.stream.pending, self.handing = memo_hand_over(memo)
-            self._unpickler.load()
+            unpickler.load()
         except (Exception, SystemExit, KeyboardInterrupt):
             if ctrlc.came(since):
-                raise
+                raise   # the failed unpickler stays, its memo whole: _restarted reads the record again
             self._fail(number, reason)
             return
+        self._unpickler = unpickler
         self.stood_in = self.stood_in or stood_in
         self.values.append(value)
 

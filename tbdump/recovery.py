@@ -11,7 +11,8 @@ here by a tolerant Python unpickler, from the memo as it stood before the record
 - any other failing step becomes a placeholder for the value it builds.
 
 The shared unpickler then reads on with the memo so completed.  Nothing here runs for a
-record that loads.
+record that loads, but ``memo_before`` for one whose loading a Ctrl-C cut short, which the
+shared unpickler reads again from its start with the memo the records before it made.
 """
 from __future__ import annotations
 
@@ -46,13 +47,20 @@ def reread(reader: "RecordReader", number: int, memo: Dict[int, Any]) -> Tuple[A
     """Record ``number`` read again, given the memo of the unpickler it failed in: its value,
     the memo the records after it expect, and whether a stand-in was made for a missing class.
     Raises when the record cannot be read even so (damaged, say)."""
+    earlier = memo_before(reader, number, memo)
+    _at_record(reader, number)
+    rereading = _Rereading(reader, earlier)
+    value = rereading.load()
+    return value, rereading.memo, rereading.stood_in
+
+
+def memo_before(reader: "RecordReader", number: int, memo: Dict[int, Any]) -> Dict[int, Any]:
+    """The entries of ``memo``, an unpickler's that read record ``number`` or a part of it, that
+    the records before it made: what reading it from its start needs.  Raises when one is missing."""
     before = _keys_before(reader, number)
     if not before <= memo.keys():
         raise pickle.UnpicklingError("the records before it made other memo entries")
-    _at_record(reader, number)
-    rereading = _Rereading(reader, {key: memo[key] for key in before})
-    value = rereading.load()
-    return value, rereading.memo, rereading.stood_in
+    return {key: memo[key] for key in before}
 
 
 def memo_hand_over(memo: Dict[int, Any]) -> Tuple[bytes, Callable[[], Any]]:

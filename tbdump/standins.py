@@ -366,14 +366,14 @@ class StandinException(Exception):
 
     @property
     def args(self) -> Tuple[Any, ...]:  # type: ignore[override]
-        captured = self.captured
-        return captured.args if isinstance(captured, BaseException) else super().args
+        captured = self.captured   # told by its real class, as chain.link_chain tells it
+        return captured.args if issubclass(type(captured), BaseException) else super().args
 
     def __getattr__(self, name: str) -> Any:
         """What the exception's class adds (``errno``, ``filename``, ``exceptions``), from the
         captured exception; never dunders or private names, which debuggers probe for."""
         captured = None if name.startswith("_") else self.captured
-        if not isinstance(captured, BaseException):
+        if not issubclass(type(captured), BaseException):
             raise AttributeError(name)
         return getattr(captured, name)
 
@@ -404,8 +404,8 @@ def traced(exc: BaseException, tb: Optional[StandinTraceback],
                                                "__traceback__": tb})
     except Exception:   # a class that refuses subclasses, a metaclass or __init_subclass__ that fails
         return exc
-    own = getattr(exc, "exceptions", ()) if isinstance(exc, EXCEPTION_GROUP) else ()
-    if (len(members) == len(own) and all(isinstance(m, BaseException) for m in members)
+    own = getattr(exc, "exceptions", ()) if issubclass(cls, EXCEPTION_GROUP) else ()
+    if (len(members) == len(own) and all(issubclass(type(m), BaseException) for m in members)
             and any(m is not o for m, o in zip(members, own))):
         regrouped = _rebuilt(exc, sub, list(members))
         if regrouped is not None:

@@ -122,6 +122,32 @@ def test_an_exception_class_refusing_attributes_is_dumped_and_linked_as_live(wor
     assert raised.__cause__ is cause and raised.__context__ is cause and raised.__suppress_context__
 
 
+# Opens the dump of viewers/programs/lazy_cause.py, whose cause comes back as a lazy proxy.
+LOAD_LAZY_CAUSE = """\
+import os, tbdump
+dump = tbdump.load('traceback.pkl')
+raised = dump.exception_object()
+cause = dump.exception_object(dump.exception.cause)
+print(type(raised).__name__, type(cause).__name__, raised.__cause__, raised.__context__)
+print(vars(cause)['__cause__'], vars(cause)['__context__'], vars(cause)['__suppress_context__'])
+print('fetched' if os.path.exists('fetched') else 'nothing fetched')
+"""
+
+
+def test_a_chain_s_object_that_is_no_exception_is_linked_as_one_without_running_its_code(workdir: Path) -> None:
+    # The cause's pickle (its class's __reduce__) makes a lazy proxy, whose __class__ property
+    # fetches what it stands for: linking the chain asked isinstance(), which reads __class__,
+    # so exception_object() raised the proxy's ConnectionError where the dump was opened.
+    programs = Path(__file__).resolve().parents[1] / "viewers" / "programs"
+    for name in ("lazy_cause.py", "lazyproxy.py"):
+        write(workdir / name, (programs / name).read_text())
+    assert "RuntimeError: report failed" in run([PYTHON, "-m", "tbdump", "lazy_cause.py"], workdir).stderr
+    loaded = run([PYTHON, "-c", LOAD_LAZY_CAUSE], workdir)
+    # A real exception holds only exceptions: its links to the proxy stay None.  The proxy, no
+    # exception, takes its own as attributes, as every object that is none does.
+    assert loaded.stdout == "RuntimeError Lazy None None\nNone None False\nnothing fetched\n", loaded
+
+
 def test_an_exception_is_at_hand_only_with_its_chain(workdir: Path) -> None:
     """dump.restored(value) says whether dump.resolve(value) answers at once (a viewer resolves
     in the background what it does not): an exception is handed out linked to its chain, so it

@@ -118,7 +118,8 @@ def test_a_program_that_opens_a_dump_keeps_its_own_sigint_handler_and_may_open_i
 
 
 # Opens the dump, whose `held` a Ctrl-C cuts short; then asks for the frame's values again, and
-# opens the dump again.  Printed: placeholders by their reason, objects by their state.
+# opens the dump again.  Printed: placeholders by their reason, objects by their state; and in a
+# frame with a `shared` value, whether `held` and `after` hold that very object.
 LOAD_INTERRUPTED = """\
 import signal, tbdump
 def shown(value):
@@ -129,33 +130,45 @@ def shown(value):
     if isinstance(value, list):
         return [shown(v) for v in value]
     return vars(value) if hasattr(value, '__dict__') else value
+def said(values):
+    if 'shared' not in values:
+        return [shown(values)]
+    one = isinstance(values['held'], list) and values['held'][2] is values['shared'] is values['after'][0]
+    return [shown(values), 'one shared:', one]
 dump = tbdump.load('traceback.pkl')
 try:
     dump.frames[-1].locals
 except KeyboardInterrupt:
     print('interrupted')
 print('handler back:', signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-print('asked again:', shown(dump.frames[-1].locals))
-print('opened again:', shown(tbdump.load('traceback.pkl').frames[-1].locals))
+print('asked again:', *said(dump.frames[-1].locals))
+print('opened again:', *said(tbdump.load('traceback.pkl').frames[-1].locals))
 """
+UNHASHABLE = "{'not restored: ValueError: no hash where the dump is opened': 'value'}"
 
 
-@pytest.mark.parametrize("where, held", [
-    ("setstate", "[{'n': 1}, 'beside it']"),
-    ("hash", "[{'not restored: ValueError: no hash where the dump is opened': 'value'}, 'beside it']")],
-    ids=["setstate", "hash"])
+@pytest.mark.parametrize("where, values", [
+    ("setstate", "{'held': [{'n': 1}, 'beside it'], 'before': ['kept', 1], 'after': {'n': 2}}"),
+    ("hash", "{'held': [%s, 'beside it'], 'before': ['kept', 1], 'after': {'n': 2}}" % UNHASHABLE),
+    ("shared-setstate", "{'shared': {'n': 0}, 'held': [{'n': 1}, 'beside it', {'n': 0}], 'after': [{'n': 0}]} "
+                        "one shared: True"),
+    ("shared-hash", "{'shared': {'n': 0}, 'held': [%s, 'beside it', {'n': 0}], 'after': [{'n': 0}]} "
+                    "one shared: True" % UNHASHABLE)],
+    ids=["setstate", "hash", "shared-setstate", "shared-hash"])
 def test_ctrl_c_inside_a_values_own_code_stops_tbdump_load_and_the_values_restore_when_asked_again(
-        crash: Callable[..., Path], where: str, held: str) -> None:
+        crash: Callable[..., Path], where: str, values: str) -> None:
     # "setstate": the KeyboardInterrupt landed in the value's own __setstate__, whose failure the
     # tbdump function running it makes that value's placeholder: the Ctrl-C was lost, restoring
     # went on, and the value said "not restored: KeyboardInterrupt" for good.  "hash": Ctrl-C in
     # the tolerant second reading of a record that failed (guards behaviour that already held).
+    # "shared-": `held`'s record is not the first, and refers to the memo of `shared`'s: asked
+    # again, it was lost for good, "not restored: restoring it was interrupted, and it cannot be
+    # read on from where it stopped; open the dump again to restore it".
     dump = crash("slow_value.py", where)
     status, out, err = _interrupted([sys.executable, "-c", LOAD_INTERRUPTED], dump.parent, ready="slow\n")
     assert status == 0 and "slow\n" in err and "Traceback" not in err, (status, out, err)
-    # `held` is the dump's first record, which starts a fresh memo: asked again, it is read again
-    # from its start, its code running again (quick from its second run on).
-    values = "{'held': %s, 'before': ['kept', 1], 'after': {'n': 2}}" % held
+    # Asked again, `held` is read again from its start, its code running again (quick from its
+    # second run on), given the objects of the records before it: what it shares is theirs.
     assert out == "interrupted\nhandler back: True\nasked again: %s\nopened again: %s\n" % (values, values), out
 
 
@@ -199,19 +212,16 @@ print('loaded again:', tbdump.load('traceback.pkl').frames[-1].locals['rows'][-1
 """
 
 
-def test_a_restore_interrupted_in_a_repl_gives_the_right_values_the_next_time_or_says_it_was_interrupted(
-        crash: Callable[..., Path]) -> None:
+def test_a_restore_interrupted_in_a_repl_gives_the_right_values_the_next_time(crash: Callable[..., Path]) -> None:
     # The unpickler was left inside the interrupted record: asked again, the dump read the rest
-    # of that record as if it were the record asked for.
+    # of that record as if it were the record asked for.  Then `rows`, whose record is not the
+    # first (it may refer to objects of `ready`'s), was lost for good: "not restored: restoring it
+    # was interrupted, and it cannot be read on from where it stopped; open the dump again".
     dump = crash("slow_restore.py")
     status, out, err = _interrupted([sys.executable, "-i", "-q"], dump.parent, REPL_LOAD, REPL_AGAIN)
     assert status == 0 and READY in err, (status, out, err)
-    lines = out.splitlines()
-    assert lines[-1] == "loaded again: 2999999", out   # the dump is whole, and the session goes on
-    rows = lines[-2]
-    assert rows in ("rows: (3000000, '0', '2999999')",
-                    "rows: not restored: restoring it was interrupted, and it cannot be read on from "
-                    "where it stopped; open the dump again to restore it"), out
+    # The dump is whole, and the session goes on.
+    assert out.splitlines()[-2:] == ["rows: (3000000, '0', '2999999')", "loaded again: 2999999"], out
 
 
 # Holds the import of the module HOLD_IMPORT names, saying so on stderr, until Ctrl-C: the signal

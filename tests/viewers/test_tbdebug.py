@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from ..capture.test_failed_records import CYCLE, program
 from ..conftest import globals_unreadable
 from ..trust.test_xversion import _interpreter, _venv
 from .children import child_env, run
-from .conftest import _unavailable
+from .conftest import PROGRAMS, _unavailable
 
 PDB = r"\(Pdb\)"
 
@@ -746,6 +747,20 @@ def test_a_groups_members_are_raised_and_chained_as_pdb_shows_them(crash, tmp_pa
     for options in ((), ("--safe",)):
         replay = answers(run(tbdebug(dump, *options, python=python), tmp_path, stdin=commands).stdout)
         assert replay[0] == live[0], options
+
+
+def test_an_exception_that_comes_back_as_no_exception_runs_none_of_its_code(crash, tmp_path):
+    """`$_exception` of a cause whose pickle is a lazy proxy (programs/lazyproxy.py): the stand-in
+    asked isinstance() of the proxy, which read its __class__ property, the program's code fetching
+    what it stands for: `p $_exception.args` said the ConnectionError of a server not there."""
+    python = python_3_13()
+    shutil.copy(PROGRAMS / "lazyproxy.py", tmp_path)
+    dump = crash("lazy_cause.py", python=python)
+    commands = "exceptions 0\np $_exception.args\np $_exception.errno\nq\n"
+    replay = answers(run(tbdebug(dump, python=python), tmp_path, stdin=commands).stdout)
+    # The stand-in's own: its message, and no attribute an exception's class would add.
+    assert replay[1:3] == ["('db.internal:5432',)\n", "*** AttributeError: errno\n"], replay
+    assert not (tmp_path / "fetched").exists()
 
 
 @pytest.mark.parametrize("program, option, chosen", [

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from ..conftest import rewrite_safe_layer
 from ..crafted import name_file
 from ..trust.test_xversion import _venv
 from .children import run
+from .conftest import PROGRAMS
 
 PROMPT = r"^(list|dict|int) [*i]+ > $"
 
@@ -273,6 +275,19 @@ def test_the_exception_has_its_cause_and_context_as_the_live_one_has(crash, term
     assert "<ConfigError: safe mode" in screen and "CALLABLE     : False" in screen
     peep.line("q")
     assert peep.exit_status() == 0
+
+
+def test_a_cause_that_comes_back_as_no_exception_is_explored_without_running_its_code(crash, terminal, tmp_path):
+    # The cause's pickle makes a lazy proxy (programs/lazyproxy.py), whose __class__ property
+    # fetches what it stands for: tbpeep linked the chain with isinstance(), which read it, and
+    # ended at start in the ConnectionError's traceback, where no server is.
+    shutil.copy(PROGRAMS / "lazyproxy.py", tmp_path)
+    peep = opened(terminal, crash("lazy_cause.py"))
+    peep.line("!type(crash.chain[1].exception).__name__, crash.exception.__cause__")
+    peep.wait_screen(r"^\('Lazy', None\)$")
+    peep.line("q")
+    assert peep.exit_status() == 0
+    assert not (tmp_path / "fetched").exists()
 
 
 def test_expressions_see_the_crash_frames_variables_as_peep_there_does(crash, terminal):

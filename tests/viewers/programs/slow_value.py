@@ -7,7 +7,9 @@ is, argv[1]:
   tbdump function that runs it makes any exception of it that value's placeholder);
 - "hash": `held`'s dict key's __hash__, which raises where the dump is opened, so its record
   fails to load and is read again, tolerantly (tbdump/recovery.py): its first slow run is
-  in that second reading.
+  in that second reading;
+- "shared-setstate", "shared-hash": the same, in a frame whose `held` is not the dump's first
+  value: it holds `shared`, restored before it (so its record refers to that one's), as `after` does.
 
 Its runs are counted in a file of the folder the dump is opened in."""
 import os
@@ -56,4 +58,12 @@ def work(held):
     return 1 / 0
 
 
+def work_on(shared, held):
+    after = [shared]
+    return 1 / 0
+
+
+if WHERE.startswith("shared-"):
+    shared = {"n": 0}
+    work_on(shared, [Stubborn() if WHERE == "shared-setstate" else {Key(): "value"}, "beside it", shared])
 work([Stubborn() if WHERE == "setstate" else {Key(): "value"}, "beside it"])
