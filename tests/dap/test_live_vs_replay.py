@@ -358,7 +358,7 @@ def test_hovers_show_what_debugpy_shows(scenario: str, tmp_path: Path) -> None:
 
 
 # What the user types in the debug console of the top frame, completions asked for at its end.
-TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt"]}
+TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt", "self.", "Account."]}
 
 
 def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
@@ -371,7 +371,8 @@ def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict
 def test_console_completions_offer_what_debugpy_offers(tmp_path: Path) -> None:
     """Typing in the debug console: every name debugpy offers is offered, whatever its case ("n" offers
     None and NameError), and a class, a module or a plain value (a "field", whose icon VS Code
-    shows) is one (debugpy calls some builtin functions "keyword": those kinds are not compared)."""
+    shows) is one (debugpy calls some builtin functions "keyword": those kinds are not compared).
+    An object's or a class's `__class__` is a class, as debugpy offers it (it was a field)."""
     program = PROGRAMS / "method.py"
     expected = live(program, completions)
     assert "None" in expected["n"] and expected["Runt"].get("RuntimeError") == "class", expected
