@@ -1,4 +1,5 @@
-"""How the Variables view lays a value's rows out, checked against live debugpy on the same crash."""
+"""How VS Code's views lay out what a replay shows (the Variables view's rows, the Call Stack's
+threads), checked against live debugpy on the same crash."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -69,3 +70,22 @@ def test_items_that_are_functions_or_classes_are_grouped_as_debugpy_groups_them(
     got = container_layout(client, client.start("launch", {"dumpFile": str(crash_dump(program, tmp_path / "d.pkl")),
                                                            "safe": safe}))
     assert got == (without_type_rows(expected) if safe else expected)
+
+
+def thread_names(client: DapClient, stopped: Dict[str, Any]) -> List[str]:
+    threads = client.ok("threads")["threads"]
+    assert threads[0]["id"] == stopped["body"]["threadId"], threads
+    return [t["name"] for t in threads]
+
+
+def test_threads_are_listed_in_the_order_they_started_as_debugpy_lists_them(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """The Call Stack view lists the crashing thread, then the others as the program started them,
+    as under debugpy: the replay listed the others newest first (the interpreter's order), so a
+    pool's workers came last to first."""
+    program = PROGRAMS / "workers.py"
+    expected = live(program, thread_names)
+    assert expected == ["MainThread", "uploader", "indexer", "archiver"], expected
+    client = tbdap()
+    client.initialize()
+    assert thread_names(client, client.start("launch", {"dumpFile": str(crash_dump(program, tmp_path / "d.pkl"))})) == expected
