@@ -515,7 +515,12 @@ def _static_kind(obj: Any, name: str) -> str:
         attr = inspect.getattr_static(obj, name)
     except AttributeError:
         return "field"
+    if attr is _OBJECT_CLASS:  # what it reads is a class, whatever the object (debugpy reads it)
+        return "class"
     return _object_kind(attr)
+
+
+_OBJECT_CLASS = object.__dict__["__class__"]
 
 
 def _object_kind(attr: Any) -> str:

@@ -469,10 +469,10 @@ class VariableTree:
             if found:
                 # A container of more than PAGE items is paged: only one that changed since gets here.
                 kids = self.clock.run(lambda: preview.children(obj, 0, PAGE), "listing its children")
-                return group_rows(self._type_rows(row) + [self._live_row(row, c) for c in kids])
-            return (group_rows(self._group_rows_left_out(row, why) + self._preview_rows(row))
+                return group_rows(self._type_rows(row) + items_grouped([self._live_row(row, c) for c in kids]))
+            return (group_rows(self._group_rows_left_out(row, why) + items_grouped(self._preview_rows(row)))
                     + self._missing_rows(row, why))
-        return group_rows(self._type_rows(row) + self._preview_rows(row))
+        return group_rows(self._type_rows(row) + items_grouped(self._preview_rows(row)))
 
     def named_children(self, row: Row, load: bool = True) -> List[Row]:
         why = ""
@@ -632,6 +632,17 @@ def group_rows(rows: List[Row], named_heads: bool = False) -> List[Row]:
     heads = [Row(GROUP_LABELS[g], Value(type="", repr=""), GROUP_LABELS[g] if named_heads else None,
                  group=g, children=groups[g]) for g in GROUP_ORDER if g in groups]
     return heads + inline
+
+
+def items_grouped(rows: List[Row]) -> List[Row]:
+    """``rows``, each item of a container in the group debugpy puts it in, as it groups a frame's
+    variables: a function under *function variables*, a class under *class variables*; not one
+    named by a text key (its name quoted).  Only a container listed whole: the items of one that
+    is paged each stay in their page."""
+    for r in rows:
+        if r.group is None and _is_indexed(r.name, r.access) and not (r.name.startswith("'") and r.name.endswith("'")):
+            r.group = scope_group(r.name, r.value)
+    return rows
 
 
 def _is_summary(name: str, access: Optional[str]) -> bool:

@@ -450,9 +450,13 @@ class Capture:
             return result
         # What the program put in threading._active too (a None, another object) is no thread.
         by_ident = {t.ident: t for t in unpatched.threads() if isinstance(t, unpatched.Thread)}
+        # In the order threading started them, as debugpy lists them (the interpreter's own lists
+        # the newest first); threads threading does not know after them.
+        started = {ident: n for n, ident in enumerate(by_ident)}
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
-        for ident, stack in self._other_stacks((me.ident, native.get_ident())):
+        for ident, stack in sorted(self._other_stacks((me.ident, native.get_ident())),
+                                   key=lambda other: started.get(other[0], len(started))):
             t = by_ident.get(ident)
             result.append(Thread(ident, *_name_and_daemon(t, ident),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)

@@ -108,14 +108,17 @@ def caret_anchors(segment: str) -> Optional[Tuple[int, int]]:
         return char_index(segment, offset or 0)
 
     if isinstance(expr, ast.BinOp):
-        between = segment[char(expr.left.end_col_offset):char(expr.right.col_offset)]
+        # In characters throughout: traceback.py adds the spaces before the operator to the
+        # left operand's byte column, one past the operator for each non-ASCII character
+        # before it, where Python's printout (and debugpy's column) has the operator.
+        start = char(expr.left.end_col_offset)
+        between = segment[start:char(expr.right.col_offset)]
         skipped = len(between) - len(between.lstrip())
-        # As traceback.py does, a byte column plus characters: the same for ASCII code.
-        left = (expr.left.end_col_offset or 0) + skipped
+        left = start + skipped
         right = left + 1 + (skipped + 1 < len(between) and not between[skipped + 1].isspace())
         while left < len(segment) and (segment[left].isspace() or segment[left] in ")#"):
             left, right = left + 1, right + 1
-        return char(left), char(right)
+        return left, right
     if isinstance(expr, ast.Subscript):
         left, right = char(expr.value.end_col_offset), char((expr.slice.end_col_offset or 0) + 1)
         while left < len(segment) and segment[left] != "[":

@@ -156,6 +156,17 @@ CUSTOM_TYPE = """
 """
 
 
+# An operator after non-ASCII text on its line, its left operand parenthesized too: 3.11 and 3.12
+# put ^ under the operator (the dump's carets were one to the right for each such character).
+ACCENTED = """
+    prices = {"café": 3.5, "thé": 0}
+    try:
+        ratio = prices["café"] / prices["thé"]
+    except ZeroDivisionError:
+        label = ("thé" + "☃")  +  1
+"""
+
+
 # A program, the writers that run it, and what their printout holds (so the case is the one named).
 CASES = {
     "nested groups, chained members, notes": (GROUPS, ("3.11", "3.12", "3.13"), (
@@ -165,6 +176,8 @@ CASES = {
     "asyncio.TaskGroup": (TASK_GROUP, ("3.11", "3.13"), ("TaskGroup (2 sub-exceptions)",)),
     "SyntaxErrors of compile() in a group": (COMPILED, ("3.11", "3.13"), ("    | SyntaxError: invalid syntax",)),
     "__main__'s types before 3.11": (CUSTOM_TYPE, ("3.9", "3.10"), ("__main__.ConfigError.Missing: no key",)),
+    "an operator after non-ASCII text": (ACCENTED, ("3.11", "3.12"), (
+        '    ratio = prices["café"] / prices["thé"]\n            ~~~~~~~~~~~~~~~^~~~~~~~~~~~~~',)),
 }
 
 

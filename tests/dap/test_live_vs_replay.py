@@ -3,9 +3,10 @@
 Each program in programs/ runs under debugpy's adapter, stopped on the
 uncaught exception, and is dumped by tbdump and opened in tbdap; the same
 client reads both.  Compared: the user frames (name, line, column, file), every
-local's name, value and type down to depth 2 in every user frame, and the
-exception's id and description.  Where tbdap presents something differently on
-purpose, the difference is applied to debugpy's side here, by name:
+local's name, value and type down to depth 2 in every user frame, and whether each
+row at depth 2 opens (OPENS), and the exception's id and description.  Where tbdap
+presents something differently on purpose, the difference is applied to debugpy's
+side here, by name:
 
 - CHAINED_PREFIX: debugpy names chained-exception frames "[Chained Exc: …] f";
   tbdap puts those frames under a label frame and keeps the plain name.
@@ -63,6 +64,10 @@ purpose, the difference is applied to debugpy's side here, by name:
 - SAFE_WATCHED: in safe mode an exception value's dunders are only counted (docs/LIMITATIONS.md),
   so a watch of what it is chained to answers that safe mode leaves it out; so does a watch
   that calls a function (`vars(...)`), which runs nothing in safe mode.
+- PARTS_NOT_CAPTURED: a value the dump could not hold (a generator, an open file, a csv reader,
+  a traceback) shows its attributes as captured, and only those the capture previewed with their
+  items (a list, a dict) open: nothing else of theirs is in the dump (debugpy opens a generator's
+  `gi_code` live).
 - LOCK_STAND_IN: a lock is restored as a stand-in that works as one (docs/LIMITATIONS.md),
   and the repr of a loaded object that holds it (a Condition's) shows the stand-in's repr,
   which says so.
@@ -89,7 +94,7 @@ from .dapclient import DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library",
              "subclasses", "longtext", "grouping", "batch", "stdlib", "bare", "coroutines", "records",
-             "comprehensions"]
+             "comprehensions", "accents"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
 GROUPS = {"special variables", "function variables", "class variables"}
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
@@ -114,12 +119,14 @@ class AnyName(str):
 
 
 UNNAMED = AnyName("<debugpy gives none>")
+OPENS = "<opens>"  # a row at the depth compared that has children (variablesReference > 0)
 
 
 def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bool,
                   parent: Optional[str] = None) -> List[Tuple[Any, ...]]:
-    """Each row as (name, value, type, evaluateName, children), down to ``depth``; a group as
-    (label,).  ``parent``: the evaluateName of the row ``ref`` opens."""
+    """Each row as (name, value, type, evaluateName, children), down to ``depth``, and below it
+    children OPENS or None; a group as (label,).  ``parent``: the evaluateName of the row ``ref``
+    opens."""
     rows = fetch_children(client, ref, paged_like_vscode)
     out: List[Tuple[Any, ...]] = []
     is_set = rows and all(re.fullmatch(r"\d{6,}", r["name"]) for r in rows if r["name"] not in GROUPS | {"len()"})
@@ -131,7 +138,7 @@ def variable_tree(client: DapClient, ref: int, depth: int, paged_like_vscode: bo
             out.append((name,))  # GROUP_CONTENTS
             continue
         shown = "<member>" if is_set and name != "len()" else name  # SET_MEMBERS
-        kids: Any = None
+        kids: Any = OPENS if row["variablesReference"] else None
         instrumented = row["type"] == "module" and row["value"].startswith("<module 'threading'")
         if depth > 1 and row["variablesReference"] and not instrumented and row["type"] != "frame":  # INSTRUMENTED, FRAME_ROWS
             kids = variable_tree(client, row["variablesReference"], depth - 1, paged_like_vscode,
@@ -267,6 +274,8 @@ def test_replay_matches_live_debugpy(scenario: str, tmp_path: Path) -> None:
     expected = live(program)
     actual = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS))
     assert expected["frames"], "debugpy showed no user frames for %s" % scenario
+    for frame in expected["frames"]:
+        frame["locals"] = as_replayed(frame["locals"], safe=False)
     assert [(f["name"], f["line"], f["column"], f["endColumn"], f["path"]) for f in actual["frames"]] == \
         [(f["name"], f["line"], f["column"], f["endColumn"], f["path"]) for f in expected["frames"]]
     for got, want in zip(actual["frames"], expected["frames"]):
@@ -349,7 +358,7 @@ def test_hovers_show_what_debugpy_shows(scenario: str, tmp_path: Path) -> None:
 
 
 # What the user types in the debug console of the top frame, completions asked for at its end.
-TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt"]}
+TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt", "self.", "Account."]}
 
 
 def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
@@ -362,7 +371,8 @@ def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict
 def test_console_completions_offer_what_debugpy_offers(tmp_path: Path) -> None:
     """Typing in the debug console: every name debugpy offers is offered, whatever its case ("n" offers
     None and NameError), and a class, a module or a plain value (a "field", whose icon VS Code
-    shows) is one (debugpy calls some builtin functions "keyword": those kinds are not compared)."""
+    shows) is one (debugpy calls some builtin functions "keyword": those kinds are not compared).
+    An object's or a class's `__class__` is a class, as debugpy offers it (it was a field)."""
     program = PROGRAMS / "method.py"
     expected = live(program, completions)
     assert "None" in expected["n"] and expected["Runt"].get("RuntimeError") == "class", expected
@@ -645,12 +655,16 @@ def values_and_watched(client: DapClient, stopped: Dict[str, Any], tbdap: bool) 
                       for w in watched]}
 
 
-TYPE_ROWS = {"list", "tuple", "dict", "set", "frozenset", "bytes", "ellipsis", "NotImplementedType"}
+BUILTIN_CONTAINERS = {"list", "tuple", "dict", "set", "frozenset"}
+TYPE_ROWS = BUILTIN_CONTAINERS | {"bytes", "ellipsis", "NotImplementedType"}
 PREVIEWED_TEXT = 4096
 NOT_LOADED = [("…", "<not captured: its contents (safe mode: objects are not loaded (nothing from the file is run))>",
                "", None, None)]
 
 
+# PARTS_NOT_CAPTURED: the types of everyday.py's values and oddlocals.py's that capture cannot pickle.
+NOT_CAPTURED_TYPES = {"generator", "coroutine", "async_generator", "TextIOWrapper", "Cursor", "SpooledTemporaryFile",
+                      "reader", "writer", "traceback"}
 LOCKED_BY = re.compile(r"^(<Condition\()(<\w+ _thread\.R?[Ll]ock object at 0x…>)")
 STAND_IN = "not captured: a lock; restored as a stand-in that acquires without waiting"
 
@@ -667,7 +681,12 @@ def as_replayed(rows: List[Tuple[Any, ...]], safe: bool) -> List[Tuple[Any, ...]
             value = value[:2000]  # SAFE_LONG_TEXT
         if typ == "Condition" and not safe:
             value = LOCKED_BY.sub(r"\1<lock: %s \2>" % STAND_IN, value)  # LOCK_STAND_IN
-        if kids is not None and safe and (typ in ("module", "code") or value.startswith("typing.")):
+        if kids == OPENS:
+            kids = None if safe and typ in TYPE_ROWS - BUILTIN_CONTAINERS else kids  # SAFE_TYPE_ROWS
+        elif kids is not None and typ in NOT_CAPTURED_TYPES:
+            kids = [k[:4] + (None,) if len(k) > 1 and k[4] == OPENS and k[2] not in BUILTIN_CONTAINERS else k
+                    for k in kids]  # PARTS_NOT_CAPTURED
+        elif kids is not None and safe and (typ in ("module", "code") or value.startswith("typing.")):
             kids = NOT_LOADED  # SAFE_OPAQUE
         elif kids is not None and safe and typ in TYPE_ROWS:
             kids = [k for k in kids if k[0] not in GROUPS] or None  # SAFE_TYPE_ROWS

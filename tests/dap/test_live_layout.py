@@ -1,0 +1,91 @@
+"""How VS Code's views lay out what a replay shows (the Variables view's rows, the Call Stack's
+threads), checked against live debugpy on the same crash."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+
+from .conftest import PROGRAMS
+from .dapclient import DapClient
+from .test_live_leftovers import crash_dump, live, top_frame
+
+GROUPS = ("special variables", "function variables", "class variables")
+
+
+def container_layout(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, List[Any]]:
+    """Under each container among the top frame's locals, its rows in order: a name, or a function
+    or class group as (label, [(name, type) of its rows]).  A set's members are "<member>":
+    debugpy names them by id(), a replay by position."""
+    ref = client.ok("scopes", {"frameId": top_frame(client, stopped)})["scopes"][0]["variablesReference"]
+    shown = {}
+    for row in client.ok("variables", {"variablesReference": ref})["variables"]:
+        if row["name"] in GROUPS or not row["variablesReference"]:
+            continue
+
+        def name(text: str) -> str:
+            return "<member>" if row["type"] in ("set", "frozenset") and text.isdigit() else text
+        layout: List[Any] = []
+        for kid in client.ok("variables", {"variablesReference": row["variablesReference"]})["variables"]:
+            if kid["name"] in GROUPS[1:]:
+                layout.append((kid["name"], [(name(g["name"]), g["type"]) for g in client.ok(
+                    "variables", {"variablesReference": kid["variablesReference"]})["variables"]]))
+            else:
+                layout.append(name(kid["name"]))
+        shown[row["name"]] = layout
+    return shown
+
+
+def without_type_rows(layout: Dict[str, List[Any]]) -> Dict[str, List[Any]]:
+    """A layout as safe mode shows it: a builtin container has no rows of its type's own (its
+    dunders, its bound methods), which only the loaded object shows (docs/DAP.md)."""
+    out = {}
+    for container, rows in layout.items():
+        kept: List[Any] = []
+        for row in rows:
+            if isinstance(row, tuple):
+                items = [(n, t) for n, t in row[1] if t != "builtin_function_or_method"]
+                if items:
+                    kept.append((row[0], items))
+            elif row != "special variables":
+                kept.append(row)
+        out[container] = kept
+    return out
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["loaded", "safe"])
+def test_items_that_are_functions_or_classes_are_grouped_as_debugpy_groups_them(
+        tbdap: Callable[..., DapClient], tmp_path: Path, safe: bool) -> None:
+    """A dict, list, tuple or set holding functions or classes (a dispatch table, a list of
+    formats): debugpy lists each such item under the container's "function variables" or
+    "class variables", as it groups a frame's variables, unless a text key names it; tbdap
+    listed them all among the items, where a user of debugpy does not look for them."""
+    program = PROGRAMS / "dispatch.py"
+    expected = live(program, container_layout)
+    assert ("class variables", [("0", "type"), ("1", "type")]) in expected["formats"], expected
+    assert "'missing'" in expected["by_name"] and "404" not in expected["by_code"], expected
+    client = tbdap()
+    client.initialize()
+    got = container_layout(client, client.start("launch", {"dumpFile": str(crash_dump(program, tmp_path / "d.pkl")),
+                                                           "safe": safe}))
+    assert got == (without_type_rows(expected) if safe else expected)
+
+
+def thread_names(client: DapClient, stopped: Dict[str, Any]) -> List[str]:
+    threads = client.ok("threads")["threads"]
+    assert threads[0]["id"] == stopped["body"]["threadId"], threads
+    return [t["name"] for t in threads]
+
+
+def test_threads_are_listed_in_the_order_they_started_as_debugpy_lists_them(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """The Call Stack view lists the crashing thread, then the others as the program started them,
+    as under debugpy: the replay listed the others newest first (the interpreter's order), so a
+    pool's workers came last to first."""
+    program = PROGRAMS / "workers.py"
+    expected = live(program, thread_names)
+    assert expected == ["MainThread", "uploader", "indexer", "archiver"], expected
+    client = tbdap()
+    client.initialize()
+    assert thread_names(client, client.start("launch", {"dumpFile": str(crash_dump(program, tmp_path / "d.pkl"))})) == expected
