@@ -19,7 +19,9 @@ own checks stand between the file and the viewers.  The object layer's pickle
 records are damaged the same way (``object_records``: opcodes replaced, memo
 indices changed, bits flipped, records cut, swapped or repeated), never where
 they import; an audit hook (``ImportGuard``) refuses any import their seed's
-records do not make.
+records do not make, and a second (``EffectGuard``) any process started, network
+reached or file written, created, removed or renamed while a case is read: what
+a record reaches through the seeds' own callables (``getattr``, a module by name).
 
 ``exercise`` opens one file as the viewers do, in process: ``tbdump.load`` and
 then every exception, frame, variable (preview and object), source, the
@@ -894,16 +896,103 @@ def _standing_in() -> bool:
     return frame is not None
 
 
-def exercise(path: str, case: Case, expected: Optional[Reading] = None) -> Outcome:
+class EffectGuard:
+    """An audit hook that, once armed, refuses every effect on the world outside the process
+    (``_effect``): a process started, the network reached, a file written, created, truncated,
+    removed, renamed, linked or its mode changed.  A damaged record (or a crafted one) calls the
+    seeds' own callables with other arguments (``getattr`` of a module ``_module_stand_in``
+    gives), which the ImportGuard lets through.  Each effect refused is noted for the case it
+    came in, a finding: reading a dump never does any, tbdump's own loading included.  Outside
+    a reading, the fuzzer's own writes of case files into its folders go through."""
+
+    def __init__(self) -> None:
+        self.folders: Tuple[str, ...] = ()   # where the fuzzer writes, armed: none when disarmed
+        self.armed = False
+        self.in_reading = False
+        self.effects: List[str] = []
+
+    def arm(self, *folders: Path) -> None:
+        self.folders = tuple(os.path.realpath(folder) for folder in folders)
+        self.armed = True
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        self.in_reading = True
+        try:
+            yield
+        finally:
+            self.in_reading = False
+
+    def taken(self) -> List[str]:
+        """The effects refused since the last call."""
+        effects, self.effects = self.effects, []
+        return effects
+
+    def __call__(self, event: str, args: Tuple[Any, ...]) -> None:
+        if not self.armed:
+            return
+        paths = _effect(event, args)
+        if paths is None:
+            return
+        if not self.in_reading and paths and all(self._ours(path) for path in paths):
+            return
+        effect = ("%s%r" % (event, args))[:300]
+        self.effects.append(effect if self.in_reading else "%s (between readings)" % effect)
+        raise PermissionError("the fuzzer refuses %s" % effect)
+
+    def _ours(self, path: Any) -> bool:
+        if not isinstance(path, (str, bytes, os.PathLike)):   # a file descriptor: anyone's
+            return False
+        real = os.path.realpath(os.fsdecode(path))
+        return any(real == folder or real.startswith(folder + os.sep) for folder in self.folders)
+
+
+# The audit events that reach out of the process: starting one, the network, and the file
+# system's changes, each with how many of its first arguments are the paths it changes.
+_PROCESS = ("subprocess.Popen", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork", "os.forkpty")
+_NETWORK = ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
+            "socket.gethostbyname", "socket.gethostbyaddr")
+_FILES = {"os.remove": 1, "os.rename": 2, "os.rmdir": 1, "os.mkdir": 1, "shutil.rmtree": 1, "os.truncate": 1,
+          "os.chmod": 1, "os.chown": 1, "os.utime": 1, "os.symlink": 2, "os.link": 2}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _effect(event: str, args: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:
+    """The paths an event changes (none for a process or the network), or None when it changes
+    nothing: an ``open`` for reading, any event not an effect.  ``open`` gives its flags
+    (FileIO and os.open), or only its mode (io.open_code); os.unlink, os.replace, os.ftruncate,
+    os.fchmod and os.lchown raise the events of their kin."""
+    if event == "open":
+        mode, flags = args[1], args[2]
+        writes = isinstance(flags, int) and flags & _WRITE_FLAGS or isinstance(mode, str) and set(mode) & set("wax+")
+        return args[:1] if writes else None
+    if event in _FILES:
+        return args[:_FILES[event]]
+    if event in _PROCESS or event in _NETWORK:
+        return ()
+    return None
+
+
+def exercise(path: str, case: Case, expected: Optional[Reading] = None,
+             effects: Optional[EffectGuard] = None) -> Outcome:
     """Open ``path`` (the case's file) as the viewers do; ``expected``: the seed's reading, whose
     traceback text a file damaged only in its object layer must still show, and whose records
-    before the first damaged one it must still load."""
+    before the first damaged one it must still load; ``effects``: the guard whose refusals,
+    during the reading or since the case before, are this case's finding."""
+    outcome = _exercise(path, case, expected, effects)
+    done = effects.taken() if effects is not None else []
+    if done:
+        return Outcome(outcome.refused, "side effect: %s" % "; ".join(dict.fromkeys(done)))   # each once
+    return outcome
+
+
+def _exercise(path: str, case: Case, expected: Optional[Reading], effects: Optional[EffectGuard]) -> Outcome:
     def alarm(signum: int, frame: Any) -> None:
         raise Hang()
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.alarm(CASE_SECONDS)
     try:
-        with _stderr() as stray:
+        with _stderr() as stray, effects.reading() if effects is not None else contextlib.nullcontext():
             reading = read_whole(path, case.seed.key)
             gc.collect()   # what the reading left in cycles goes now, its warnings with this case
         if stray.getvalue():
@@ -952,18 +1041,30 @@ def _stderr() -> Iterator[io.StringIO]:
 
 def run(seeds: List[Seed], count: int, seed: int, workdir: Path, keep: Optional[Path] = None,
         only: Optional[List[str]] = None, numbers: Optional[List[int]] = None,
-        guard: Optional["ImportGuard"] = None) -> Iterator[Tuple[Case, Outcome]]:
+        guard: Optional[ImportGuard] = None,
+        effects: Optional[EffectGuard] = None) -> Iterator[Tuple[Case, Outcome]]:
     """Every case (or those ``numbers``), written to ``workdir`` (and kept in ``keep``), with what
-    opening it gave; ``guard`` learns what the seeds import, and refuses the rest after."""
+    opening it gave; ``guard`` learns what the seeds import, and refuses the rest after;
+    ``effects``, armed after the seeds are read, refuses any effect but the writing of the cases."""
     expected = {s.name: read_whole(_write(workdir / "seed.pkl", s.data), s.key) for s in seeds}
     if guard is not None:
         guard.guarding = True
-    for case in cases(seeds, count, seed, only, numbers):
-        path = _write(workdir / "case.pkl", case.mutant.data)
-        outcome = exercise(path, case, expected[case.seed.name])
-        if keep is not None:
-            _write(keep / ("%04d-%s-%s.pkl" % (case.number, case.seed.name, case.mutation)), case.mutant.data)
-        yield case, outcome
+    if effects is not None:
+        # Armed after the seeds' readings, as the ImportGuard: the first one imports dill, whose
+        # import opens os.devnull to write (to learn its file types), the one effect tbdump's
+        # loading of the seeds has, and the device's alone.  The seeds' records are read again
+        # in every case, their undamaged ones as they are.
+        effects.arm(workdir, *([keep] if keep is not None else []))
+    try:
+        for case in cases(seeds, count, seed, only, numbers):
+            path = _write(workdir / "case.pkl", case.mutant.data)
+            outcome = exercise(path, case, expected[case.seed.name], effects)
+            if keep is not None:
+                _write(keep / ("%04d-%s-%s.pkl" % (case.number, case.seed.name, case.mutation)), case.mutant.data)
+            yield case, outcome
+    finally:
+        if effects is not None:
+            effects.armed = False
 
 
 def sample(seeds: List[Seed], directory: Path, count: int, seed: int, refused: bool,
@@ -1017,8 +1118,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     for name in ("TBDUMP_KEY", "TBDUMP_SAFE"):   # each case says which key opens it
         os.environ.pop(name, None)
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-    guard = ImportGuard()
+    guard, effects = ImportGuard(), EffectGuard()
     sys.addaudithook(guard)
+    sys.addaudithook(effects)
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
@@ -1027,7 +1129,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             args.keep.mkdir(parents=True, exist_ok=True)
         seeds = make_seeds(work)
         findings = 0
-        for case, outcome in run(seeds, args.cases, args.seed, work, args.keep, args.only, args.number, guard):
+        for case, outcome in run(seeds, args.cases, args.seed, work, args.keep, args.only, args.number, guard,
+                                 effects):
             if outcome.finding:
                 findings += 1
                 print(json.dumps({"case": str(case), "finding": outcome.finding}), flush=True)

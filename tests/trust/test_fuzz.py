@@ -113,3 +113,77 @@ def test_the_damaged_object_records_that_found_defects(seed: int, tmp_path: Path
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     findings = done.stdout.splitlines()
     assert findings[-1:] == [json.dumps({"cases": len(FOUND[seed]), "findings": 0})], "\n".join(findings[:40])
+
+
+# A campaign whose mutations put, in the place of a seed's first object record, one that calls
+# what the seeds' records may call (getattr, and _module_stand_in for a module already loaded:
+# no import for the ImportGuard to refuse) to reach os.system, or io.open to truncate the very
+# file being read, inside the fuzzer's own folder.
+CRAFTED = """
+import io, pickle, sys, zlib
+from pathlib import Path
+
+from tbdump.objects import _module_stand_in
+from tbdump.objindex import ENTRY, pack
+from tests.trust import fuzz_dumps as fuzz
+
+
+class Call:
+    # pickles as REDUCE of fn with args: a record that calls fn(*args) as it loads
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __call__(self):
+        pass
+
+    def __reduce__(self):
+        return self.fn, self.args
+
+
+def of(module, name):
+    return Call(getattr, Call(_module_stand_in, module), name)
+
+
+def crafted(name, call):
+    def mutate(rng, seed):
+        layout = fuzz.take_apart(seed.data)
+        index = list(ENTRY.iter_unpack(zlib.decompress(layout.members["objects.idx"])))
+        out = io.BytesIO()
+        pickler = pickle.Pickler(out, 4)
+        pickler.fast = True   # no memo: the record's own, whatever the records after it hold
+        pickler.dump(call)
+        record, first = out.getvalue(), index[0][1]
+        moved = len(record) - first
+        entries = [(0, len(record)) + index[0][2:]] + [(at + moved, size, fresh, alone)
+                                                     for at, size, fresh, alone in index[1:]]
+        members = dict(layout.members, objects=record + layout.members["objects"][first:],
+                       **{"objects.idx": zlib.compress(pack(entries))})
+        return fuzz.Mutant("record 0 made a call", fuzz.put_together(members, fuzz._encodings(layout), seed.key),
+                           objects_only=True, damaged=0)
+    mutate.__name__ = name
+    fuzz.mutation(mutate)
+
+
+work, mark = Path(sys.argv[1]), sys.argv[2]
+crafted("calls_system", Call(of("os", "system"), "touch " + mark))
+crafted("truncates_case", Call(of("io", "open"), str(work / "case.pkl"), "w"))
+sys.exit(fuzz.main(["--work", str(work), "--cases", "1", "--only", sys.argv[3]]))
+"""
+
+
+@pytest.mark.parametrize("mutation", ["calls_system", "truncates_case"])
+def test_a_record_that_starts_a_process_or_writes_a_file_is_a_finding(mutation: str, tmp_path: Path) -> None:
+    """What a record reaches through the seeds' own callables, not an import: a process started,
+    the file being read truncated (in the fuzzer's folder, but during the reading): refused,
+    and the case's finding, naming the event and its arguments."""
+    driver, mark, work = tmp_path / "crafted.py", tmp_path / "mark", tmp_path / "work"
+    driver.write_text(CRAFTED)
+    done = subprocess.run([sys.executable, str(driver), str(work), str(mark), mutation], cwd=str(REPO),
+                          env=env_for_child(), capture_output=True, text=True, timeout=240)
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    effect = {"calls_system": "os.system(b'touch %s',)" % mark,
+              "truncates_case": "open(%r, 'w', " % str(work / "case.pkl")}[mutation]
+    assert lines[0]["finding"].startswith("side effect: " + effect), lines
+    assert lines[-1] == {"cases": 1, "findings": 1} and done.returncode == 1, lines
+    assert not mark.exists() and (work / "case.pkl").stat().st_size, "the effect was not refused"
