@@ -9,8 +9,9 @@ ERROR = WritingRemoteError if sys.argv[1:] == ["writing"] else RemoteError
 
 
 def report(address):
+    error = ERROR(address)   # a variable of the crashed frame too
     try:
-        raise ERROR(address)
+        raise error
     except RemoteError as exc:
         raise RuntimeError("report failed") from exc
 
