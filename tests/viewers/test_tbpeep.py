@@ -292,6 +292,25 @@ def test_a_cause_that_comes_back_as_no_exception_is_explored_without_running_its
     assert not (tmp_path / "fetched").exists()
 
 
+def test_a_value_that_comes_back_as_a_lazy_proxy_is_explored_and_the_session_goes_on(crash, terminal, tmp_path):
+    # peepshow's prompt asks isinstance() of the object shown, which reads the proxy's __class__
+    # property (programs/lazyproxy.py): opening the crashed frame's `error` ended tbpeep in the
+    # traceback of the ConnectionError it raised, where no server is.
+    shutil.copy(PROGRAMS / "lazyproxy.py", tmp_path)
+    peep = opened(terminal, crash("lazy_cause.py", "lazy"))
+    peep.line("[1]")
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.line("['error']")
+    screen = peep.wait_screen(r"^d >\s*$")
+    assert "TYPE         : <class 'lazyproxy.Lazy'>" in screen, screen
+    # What runs the proxy's code says its error as peepshow says any command's, and goes on.
+    peep.line("d")
+    screen = peep.wait_screen(r"^i >\s*$")
+    assert "Error while executing command 'Dir'.\nno server at db.internal:5432\n" in screen, screen
+    peep.line("q")
+    assert peep.exit_status() == 0
+
+
 def test_expressions_see_the_crash_frames_variables_as_peep_there_does(crash, terminal):
     dump = crash("divide.py", "5", "0")
     # The frame's locals and its globals (a function, the module's name); `_` is the explored object.
