@@ -87,6 +87,26 @@ def link(exc: BaseException, name: str, linked: Any) -> None:
         pass
 
 
+def attach(obj: Any, name: str, value: Any) -> None:
+    """Set ``obj``'s attribute ``name`` as a plain object takes one, running none of its class's
+    code: ``obj`` stands for an exception without being one (a stand-in group, a preview, a
+    placeholder, a restored object of another class).  One whose class sets attributes its own
+    way (a lazy proxy's ``__setattr__`` writes to what it stands for, fetching it) or has a
+    descriptor of that name (a property) is left as it is, as is one that takes no attributes
+    (a damaged dump's int)."""
+    for klass in type(obj).__mro__:
+        own = vars(klass)
+        # Python's own setter, object's or BaseException's (which the object's class may derive from).
+        setter = own.get("__setattr__", object.__setattr__)
+        plain = setter is object.__setattr__ or setter is BaseException.__setattr__
+        if not plain or hasattr(type(own.get(name)), "__set__"):
+            return
+    try:
+        object.__setattr__(obj, name, value)
+    except (AttributeError, TypeError):
+        pass
+
+
 def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> None:
     """Link ``objects[n]``, whatever stands for ``records[n]``, to the others as the live exceptions were.
 
@@ -99,8 +119,8 @@ def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> No
       load (a placeholder), the link stays None; its ``exceptions`` (a real group's) are the
       group's own, fixed when it was built (``standins.traced`` rebuilds it around others);
     - anything else (a stand-in group, a preview in safe mode, a placeholder) takes every
-      link, the members as a tuple, where it takes attributes at all (a damaged dump's
-      object may be an int).
+      link, the members as a tuple, where it takes attributes as a plain object does
+      (``attach``: not a damaged dump's int, nor a proxy whose ``__setattr__`` is its own).
 
     A chain that loops back needs nothing special: each link is one assignment.
     """
@@ -119,10 +139,7 @@ def link_chain(objects: Sequence[Any], records: Sequence[ExceptionRecord]) -> No
         if record.is_group and not issubclass(type(obj), EXCEPTION_GROUP):
             links["exceptions"] = tuple(objects[m] for m in record.members)
         for name, value in links.items():
-            try:
-                setattr(obj, name, value)
-            except Exception:  # an object that takes no attributes is shown as it is
-                pass
+            attach(obj, name, value)
 
 
 def members_first(exceptions: Sequence[ExceptionRecord]) -> List[int]:

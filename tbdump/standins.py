@@ -82,7 +82,8 @@ def locate_class(cls: object) -> None:
     inspect found it before 3.13, by its qualname in its module's source (the one
     linecache serves, so the dump's copy when the local file is not the one that ran).
     """
-    if sys.version_info < (3, 13) or not isinstance(cls, type) or "__firstlineno__" in vars(cls):
+    # A class told by its real class: isinstance() reads __class__, a lazy proxy's property.
+    if sys.version_info < (3, 13) or not issubclass(type(cls), type) or "__firstlineno__" in vars(cls):
         return
     try:
         filename = inspect.getsourcefile(cls)

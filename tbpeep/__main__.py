@@ -81,6 +81,19 @@ def _interruptible(execute: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _guarded(probe: Callable[[Any], Any], otherwise: Any) -> Callable[[Any], Any]:
+    """One of peepshow's probes of the object shown, which its prompt asks: isinstance() reads the
+    object's __class__, a restored lazy proxy's property, which may raise (its server not there,
+    where the dump is opened).  Then ``otherwise``, peepshow's answer for an object of no type it
+    knows, not a traceback that ends tbpeep; its other probes (TYPE, REPR ...) say N/A alike."""
+    def probe_or_not(obj: Any) -> Any:
+        try:
+            return probe(obj)
+        except Exception:
+            return otherwise
+    return probe_or_not
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     # From the start: the modules imported below are a good part of start-up, Ctrl-C among them included.
     with quiet_interrupt():
@@ -131,6 +144,8 @@ def _explore(args: argparse.Namespace) -> int:
 
     size_the_terminal()
     explorer.execute_command = _interruptible(explorer.execute_command)
+    explorer.is_of_builtin_type = _guarded(explorer.is_of_builtin_type, (False, None, ""))
+    explorer.get_default_action = _guarded(explorer.get_default_action, "d")
     Commands.cmd_source = show_source(dump, Commands.cmd_source)
     crash = crash_view(dump)
     # `!expr` and `$expr` see what they see in peep() called in the frame that raised:

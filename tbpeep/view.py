@@ -4,7 +4,7 @@ import os
 from typing import Any, Dict, List, Optional
 
 import tbdump
-from tbdump.chain import link_chain, members_first
+from tbdump.chain import attach, link_chain, members_first
 from tbdump.frameless import NEVER_RAISED, syntax_location
 from tbdump.model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, ExceptionRecord, plural
 from tbdump.placeholder import is_placeholder
@@ -109,7 +109,7 @@ def _shown(exception: StandinException, members: List[Any]) -> Any:
     # Its preview in safe mode, or an instance of a class not importable here:
     # no exception, so the traceback is a plain attribute.
     shown = NotAvailable(captured) if is_placeholder(captured) else captured
-    _attach(shown, "__traceback__", exception.__traceback__)
+    attach(shown, "__traceback__", exception.__traceback__)
     return shown
 
 
@@ -127,13 +127,3 @@ def crash_view(dump: tbdump.Dump) -> Crash:
     chain.extend(Crash(dump, exc, obj, record, chain)
                  for exc, obj, record in zip(exceptions, shown, dump.exceptions))
     return chain[0]
-
-
-def _attach(obj: Any, name: str, value: Any) -> None:
-    """Set an exception's attribute on its object, where the object takes one: the value a
-    crafted or damaged dump holds for an exception may be an int or a str, which take none,
-    and is shown as it is."""
-    try:
-        setattr(obj, name, value)
-    except (AttributeError, TypeError):
-        pass

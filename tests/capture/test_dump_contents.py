@@ -129,23 +129,29 @@ dump = tbdump.load('traceback.pkl')
 raised = dump.exception_object()
 cause = dump.exception_object(dump.exception.cause)
 print(type(raised).__name__, type(cause).__name__, raised.__cause__, raised.__context__)
-print(vars(cause)['__cause__'], vars(cause)['__context__'], vars(cause)['__suppress_context__'])
+print([vars(cause).get(name, 'unset') for name in ('__cause__', '__context__', '__suppress_context__')])
 print('fetched' if os.path.exists('fetched') else 'nothing fetched')
 """
 
 
-def test_a_chain_s_object_that_is_no_exception_is_linked_as_one_without_running_its_code(workdir: Path) -> None:
+@pytest.mark.parametrize("proxy, links", [("lazy", "[None, None, False]"), ("writing", "['unset', 'unset', 'unset']")],
+                         ids=["lazy", "writing"])
+def test_a_chain_s_object_that_is_no_exception_is_linked_as_one_without_running_its_code(
+        workdir: Path, proxy: str, links: str) -> None:
     # The cause's pickle (its class's __reduce__) makes a lazy proxy, whose __class__ property
     # fetches what it stands for: linking the chain asked isinstance(), which reads __class__,
     # so exception_object() raised the proxy's ConnectionError where the dump was opened.
+    # "writing": the proxy's __setattr__ sets the attribute on what it stands for, fetching it
+    # (lazy-object-proxy's, rpyc's): linking set the proxy's links through it.
     programs = Path(__file__).resolve().parents[1] / "viewers" / "programs"
     for name in ("lazy_cause.py", "lazyproxy.py"):
         write(workdir / name, (programs / name).read_text())
-    assert "RuntimeError: report failed" in run([PYTHON, "-m", "tbdump", "lazy_cause.py"], workdir).stderr
+    assert "RuntimeError: report failed" in run([PYTHON, "-m", "tbdump", "lazy_cause.py", proxy], workdir).stderr
     loaded = run([PYTHON, "-c", LOAD_LAZY_CAUSE], workdir)
     # A real exception holds only exceptions: its links to the proxy stay None.  The proxy, no
-    # exception, takes its own as attributes, as every object that is none does.
-    assert loaded.stdout == "RuntimeError Lazy None None\nNone None False\nnothing fetched\n", loaded
+    # exception, takes its own as attributes, as every object that is none does, unless its
+    # class sets attributes its own way.
+    assert loaded.stdout == "RuntimeError %s None None\n%s\nnothing fetched\n" % (proxy.capitalize(), links), loaded
 
 
 def test_an_exception_is_at_hand_only_with_its_chain(workdir: Path) -> None:

@@ -119,7 +119,8 @@ def test_a_program_that_opens_a_dump_keeps_its_own_sigint_handler_and_may_open_i
 
 # Opens the dump, whose `held` a Ctrl-C cuts short; then asks for the frame's values again, and
 # opens the dump again.  Printed: placeholders by their reason, objects by their state; and in a
-# frame with a `shared` value, whether `held` and `after` hold that very object.
+# frame with a `shared` value, whether `held` and `after` hold that very object, and the very dict
+# `held` made first.
 LOAD_INTERRUPTED = """\
 import signal, tbdump
 def shown(value):
@@ -133,7 +134,8 @@ def shown(value):
 def said(values):
     if 'shared' not in values:
         return [shown(values)]
-    one = isinstance(values['held'], list) and values['held'][2] is values['shared'] is values['after'][0]
+    held, after = values['held'], values['after']
+    one = isinstance(held, list) and held[3] is values['shared'] is after[0] and held[0] is after[1]
     return [shown(values), 'one shared:', one]
 dump = tbdump.load('traceback.pkl')
 try:
@@ -145,15 +147,16 @@ print('asked again:', *said(dump.frames[-1].locals))
 print('opened again:', *said(tbdump.load('traceback.pkl').frames[-1].locals))
 """
 UNHASHABLE = "{'not restored: ValueError: no hash where the dump is opened': 'value'}"
+MADE = "{'made': 'in held'}"
 
 
 @pytest.mark.parametrize("where, values", [
     ("setstate", "{'held': [{'n': 1}, 'beside it'], 'before': ['kept', 1], 'after': {'n': 2}}"),
     ("hash", "{'held': [%s, 'beside it'], 'before': ['kept', 1], 'after': {'n': 2}}" % UNHASHABLE),
-    ("shared-setstate", "{'shared': {'n': 0}, 'held': [{'n': 1}, 'beside it', {'n': 0}], 'after': [{'n': 0}]} "
-                        "one shared: True"),
-    ("shared-hash", "{'shared': {'n': 0}, 'held': [%s, 'beside it', {'n': 0}], 'after': [{'n': 0}]} "
-                    "one shared: True" % UNHASHABLE)],
+    ("shared-setstate", "{'shared': {'n': 0}, 'held': [%s, {'n': 1}, 'beside it', {'n': 0}], 'after': [{'n': 0}, %s]} "
+                        "one shared: True" % (MADE, MADE)),
+    ("shared-hash", "{'shared': {'n': 0}, 'held': [%s, %s, 'beside it', {'n': 0}], 'after': [{'n': 0}, %s]} "
+                    "one shared: True" % (MADE, UNHASHABLE, MADE))],
     ids=["setstate", "hash", "shared-setstate", "shared-hash"])
 def test_ctrl_c_inside_a_values_own_code_stops_tbdump_load_and_the_values_restore_when_asked_again(
         crash: Callable[..., Path], where: str, values: str) -> None:
@@ -163,7 +166,8 @@ def test_ctrl_c_inside_a_values_own_code_stops_tbdump_load_and_the_values_restor
     # the tolerant second reading of a record that failed (guards behaviour that already held).
     # "shared-": `held`'s record is not the first, and refers to the memo of `shared`'s: asked
     # again, it was lost for good, "not restored: restoring it was interrupted, and it cannot be
-    # read on from where it stopped; open the dump again to restore it".
+    # read on from where it stopped; open the dump again to restore it".  `after`'s record refers
+    # to the dict `held`'s made before the Ctrl-C: it holds the one `held` holds once read again.
     dump = crash("slow_value.py", where)
     status, out, err = _interrupted([sys.executable, "-c", LOAD_INTERRUPTED], dump.parent, ready="slow\n")
     assert status == 0 and "slow\n" in err and "Traceback" not in err, (status, out, err)

@@ -763,6 +763,18 @@ def test_an_exception_that_comes_back_as_no_exception_runs_none_of_its_code(cras
     assert not (tmp_path / "fetched").exists()
 
 
+def test_source_of_a_value_that_comes_back_as_a_lazy_proxy_is_pdbs_one_line_error(crash, tmp_path):
+    """`source error`, a variable whose pickle is a lazy proxy (programs/lazyproxy.py): tbdebug
+    asked isinstance() of it first (3.13's inspect needs a class's __firstlineno__), outside pdb's
+    handling, and ended in the traceback of the ConnectionError its __class__ property raised."""
+    python = python_3_13()
+    shutil.copy(PROGRAMS / "lazyproxy.py", tmp_path)
+    done = run(tbdebug(crash("lazy_cause.py", python=python), python=python), tmp_path,
+               stdin="source error\np 6 * 7\nq\n")
+    # pdb's one line, as it says it of such a proxy live, and the session goes on.
+    assert answers(done.stdout)[:2] == ["*** no server at db.internal:5432\n", "42\n"], done
+
+
 @pytest.mark.parametrize("program, option, chosen", [
     ("chained.py", "1", "exc.__cause__"),
     ("suppressed.py", "1", "exc.__context__"),               # kept out of the traceback by `from None`

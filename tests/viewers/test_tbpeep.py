@@ -277,17 +277,38 @@ def test_the_exception_has_its_cause_and_context_as_the_live_one_has(crash, term
     assert peep.exit_status() == 0
 
 
-def test_a_cause_that_comes_back_as_no_exception_is_explored_without_running_its_code(crash, terminal, tmp_path):
+@pytest.mark.parametrize("proxy", ["lazy", "writing"])
+def test_a_cause_that_comes_back_as_no_exception_is_explored_without_running_its_code(crash, terminal, tmp_path, proxy):
     # The cause's pickle makes a lazy proxy (programs/lazyproxy.py), whose __class__ property
     # fetches what it stands for: tbpeep linked the chain with isinstance(), which read it, and
-    # ended at start in the ConnectionError's traceback, where no server is.
+    # ended at start in the ConnectionError's traceback, where no server is.  "writing": so did
+    # giving the proxy its __traceback__ and links, through its __setattr__, which fetches too.
     shutil.copy(PROGRAMS / "lazyproxy.py", tmp_path)
-    peep = opened(terminal, crash("lazy_cause.py"))
+    peep = opened(terminal, crash("lazy_cause.py", proxy))
     peep.line("!type(crash.chain[1].exception).__name__, crash.exception.__cause__")
-    peep.wait_screen(r"^\('Lazy', None\)$")
+    peep.wait_screen(r"^\('%s', None\)$" % proxy.capitalize())
     peep.line("q")
     assert peep.exit_status() == 0
     assert not (tmp_path / "fetched").exists()
+
+
+def test_a_value_that_comes_back_as_a_lazy_proxy_is_explored_and_the_session_goes_on(crash, terminal, tmp_path):
+    # peepshow's prompt asks isinstance() of the object shown, which reads the proxy's __class__
+    # property (programs/lazyproxy.py): opening the crashed frame's `error` ended tbpeep in the
+    # traceback of the ConnectionError it raised, where no server is.
+    shutil.copy(PROGRAMS / "lazyproxy.py", tmp_path)
+    peep = opened(terminal, crash("lazy_cause.py", "lazy"))
+    peep.line("[1]")
+    peep.wait_screen(r"^dict \*\* >\s*$")
+    peep.line("['error']")
+    screen = peep.wait_screen(r"^d >\s*$")
+    assert "TYPE         : <class 'lazyproxy.Lazy'>" in screen, screen
+    # What runs the proxy's code says its error as peepshow says any command's, and goes on.
+    peep.line("d")
+    screen = peep.wait_screen(r"^i >\s*$")
+    assert "Error while executing command 'Dir'.\nno server at db.internal:5432\n" in screen, screen
+    peep.line("q")
+    assert peep.exit_status() == 0
 
 
 def test_expressions_see_the_crash_frames_variables_as_peep_there_does(crash, terminal):

@@ -9,7 +9,8 @@ is, argv[1]:
   fails to load and is read again, tolerantly (tbdump/recovery.py): its first slow run is
   in that second reading;
 - "shared-setstate", "shared-hash": the same, in a frame whose `held` is not the dump's first
-  value: it holds `shared`, restored before it (so its record refers to that one's), as `after` does.
+  value: it holds `shared`, restored before it (so its record refers to that one's), as `after`
+  does; and first a dict of its own, which `after` holds too (so its record refers to `held`'s).
 
 Its runs are counted in a file of the folder the dump is opened in."""
 import os
@@ -59,11 +60,12 @@ def work(held):
 
 
 def work_on(shared, held):
-    after = [shared]
+    after = [shared, held[0]]
     return 1 / 0
 
 
 if WHERE.startswith("shared-"):
     shared = {"n": 0}
-    work_on(shared, [Stubborn() if WHERE == "shared-setstate" else {Key(): "value"}, "beside it", shared])
+    work_on(shared, [{"made": "in held"}, Stubborn() if WHERE == "shared-setstate" else {Key(): "value"},
+                     "beside it", shared])
 work([Stubborn() if WHERE == "setstate" else {Key(): "value"}, "beside it"])
