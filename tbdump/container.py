@@ -212,7 +212,7 @@ def _make_folders(directory: str) -> None:
     the permissions the umask leaves (the dump inside keeps its own mode).  Raises the OSError
     of the first that cannot be made (no permission, a regular file in the way)."""
     missing = []
-    while True:
+    while True:  # up to the first folder that is there or can be made
         try:
             _mkdir(directory, 0o777)
         except FileNotFoundError:
@@ -224,9 +224,14 @@ def _make_folders(directory: str) -> None:
             continue
         except FileExistsError:  # made meanwhile by another crash's dump
             pass
-        if not missing:
-            return
-        directory = missing.pop()
+        break
+    # Then down, once each: a name that is there but leads nowhere (a dangling symlink) makes
+    # the folder below it fail for good, which going up again would retry forever.
+    for folder in reversed(missing):
+        try:
+            _mkdir(folder, 0o777)
+        except FileExistsError:
+            pass
 
 
 def _above_std(fd: int) -> int:

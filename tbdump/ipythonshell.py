@@ -3,6 +3,7 @@ script IPython runs handed to tbdump, and IPython's shell kept out of dumps."""
 from __future__ import annotations
 
 import sys
+import threading
 import types
 from typing import Any, Callable, Dict, FrozenSet, Optional
 
@@ -42,6 +43,8 @@ def shell_left_out() -> Dict[type, Callable[[Any], Any]]:
 # (a notebook's first cell run twice), so each crash is shown once and dumped once; and what
 # reports the crashes, the latest set_excepthook's (a script %run twice calls it twice).
 _installed: Dict[str, Any] = {}
+# Whether a thread is inside tbdump's wrapper of the shell's showtraceback.
+_showing = threading.local()
 
 
 def follow_ipython(report: Callable[[BaseException, FrozenSet[types.CodeType]], Any]) -> None:
@@ -102,11 +105,27 @@ def _follow_scripts(shell: Any, run_code: FrozenSet[types.CodeType]) -> None:
     this shell's showtraceback reports what it shows of a script's frames."""
     if "follows" in _installed and vars(shell).get("showtraceback") is _installed["follows"]:
         return   # set_excepthook() called again: _installed's report is the new one
-    shows = shell.showtraceback
+    # What shows the traceback: a wrapper the program put on the shell (rich.traceback.install()'s),
+    # else the class's method, looked up at each call, as the program may replace it later on
+    # (friendly-traceback does) and IPython would then show the program's.
+    wrapped = vars(shell).get("showtraceback")
     runners = _script_runners(shell)
 
+    def shows(*args: Any, **kwargs: Any) -> Any:
+        if wrapped is not None:
+            return wrapped(*args, **kwargs)
+        return type(shell).showtraceback(shell, *args, **kwargs)
+
     def showtraceback(*args: Any, **kwargs: Any) -> Any:
-        shown = shows(*args, **kwargs)
+        if getattr(_showing, "now", False):
+            # Called by the one above through the program's wrapper (set_excepthook() called
+            # again once rich's wrapped this one): that one reports, or the crash is dumped twice.
+            return shows(*args, **kwargs)
+        _showing.now = True
+        try:
+            shown = shows(*args, **kwargs)
+        finally:
+            _showing.now = False
         given = args[0] if args else kwargs.get("exc_tuple")
         # None: IPython shows the exception being handled; outside any (%tb) it shows the last one
         # again, dumped already.

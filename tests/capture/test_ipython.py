@@ -445,3 +445,38 @@ def test_a_ctrl_c_that_ipython_lets_out_of_a_script_is_dumped_with_the_scripts_f
     dump = tbdump.load(tmp_path / "traceback.pkl")
     assert [(f.name, f.filename) for f in dump.frames] == [("<module>", str(tmp_path / "interrupted.py"))]
     assert dump.frames[0].locals["x"] == 5
+
+
+# A program's own way of showing IPython's tracebacks, put in place after tbdump's setup: a wrapper
+# on the shell, as rich.traceback.install() makes, or the class's method replaced, as
+# friendly-traceback does.
+SHOWN_BY_THE_PROGRAM = {
+    "wrapper": "ip = get_ipython(); shown = ip.showtraceback; "
+               "ip.showtraceback = lambda *args, **kwargs: shown(*args, **kwargs)",
+    "class": "import sys; type(get_ipython()).showtraceback = "
+             "lambda self, *args, **kwargs: print('shown by the program:', sys.exc_info()[1])",
+}
+
+
+@pytest.mark.parametrize("way", list(SHOWN_BY_THE_PROGRAM))
+def test_a_program_that_shows_ipythons_tracebacks_its_own_way_sees_them_so_and_each_crash_is_dumped_once(
+        tmp_path: Path, venv_bin: Path, way: str) -> None:
+    """set_excepthook() again above the program's wrapper (a notebook's first cell run again)
+    wrapped tbdump's wrapper in turn: a script's crash was dumped twice.  And tbdump's wrapper
+    called IPython's own method, taken when set up: a class's method replaced later never showed."""
+    write(tmp_path / "crash.py", SCRIPT_IN_SESSION)
+    lines = ["import tbdump; tbdump.set_excepthook()", SHOWN_BY_THE_PROGRAM[way], "tbdump.set_excepthook()",
+             "1/0", "%run crash.py", "print('alive', x)"]
+
+    def prompt(env: Dict[str, str]) -> Any:
+        return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
+                   env=dict(ipython_env(tmp_path), **env), stdin="\n".join(lines) + "\n", timeout=120)
+    plain = prompt(_stub_tbdump(tmp_path))
+    under = prompt({})
+    assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0, (under, plain)
+    assert "alive 5" in plain.stdout
+    assert plain.stdout.count("shown by the program: division by zero") == (2 if way == "class" else 0)
+    script = tmp_path / ("traceback.%d.pkl" % tbdump.load(tmp_path / "traceback.pkl").metadata.pid)
+    assert under.stderr == "Traceback dumped into: traceback.pkl\nTraceback dumped into: %s\n" % script.name
+    assert sorted(p.name for p in tmp_path.glob("traceback*.pkl")) == sorted(["traceback.pkl", script.name])
+    assert [f.name for f in tbdump.load(script).frames] == ["<module>", "f"]

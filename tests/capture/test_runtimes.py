@@ -291,11 +291,14 @@ def test_the_report_on_a_terminal_that_cannot_show_a_character_escapes_it(workdi
 
 # -- what the program did to its process ---------------------------------------------------
 
-# Where no dump can be written: a regular file in the way, and a folder to make whose name is too long.
-UNWRITABLE = {"blocker/sub/x.pkl": "not a directory", "new/%s/x.pkl" % ("a" * 300): "file name too long"}
+# Where no dump can be written: a regular file in the way, a folder to make whose name is too long,
+# and one below a symlink to a folder that is gone (its making went up and down the path forever,
+# deaf to SIGTERM, which capture holds).
+UNWRITABLE = {"blocker/sub/x.pkl": "not a directory", "new/%s/x.pkl" % ("a" * 300): "file name too long",
+              "dangling/sub/x.pkl": "no such file or directory"}
 
 
-@pytest.mark.parametrize("path", list(UNWRITABLE), ids=["a file in the way", "a name too long"])
+@pytest.mark.parametrize("path", list(UNWRITABLE), ids=["a file in the way", "a name too long", "a dangling symlink"])
 @pytest.mark.parametrize("way", ["runner", "hook", "thread"])
 def test_a_crash_that_cannot_be_dumped_is_reported_as_python_reports_it(workdir: Path, way: str, path: str) -> None:
     """No dump can be written there: Python's report, then one line saying why there is no
@@ -309,6 +312,7 @@ def test_a_crash_that_cannot_be_dumped_is_reported_as_python_reports_it(workdir:
         %s
     """ % ("threading.Thread(target=f, args=(0,), name='worker').start()" if way == "thread" else "f(0)"))
     (workdir / "blocker").write_text("a file where a folder would be")
+    (workdir / "dangling").symlink_to(workdir / "gone")
     plain = run([PYTHON, "prog.py"], workdir)
     if way == "runner":
         proc = run([PYTHON, "-m", "tbdump", "-o", path, "prog.py"], workdir)
