@@ -13,6 +13,7 @@ The write side is ``tbdump.records`` (how each value pickles: ``tbdump.reduction
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import io
 import math
@@ -78,8 +79,24 @@ def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[
 
 def _fill_class(cls: type, state: Dict[str, Any]) -> type:
     for name, value in state.items():
-        setattr(cls, name, value)
+        if name == "__class__":
+            _set_own_class_entry(cls, value)
+        else:
+            setattr(cls, name, value)
     return cls
+
+
+def _set_own_class_entry(cls: type, value: Any) -> None:
+    """The ``__class__`` of the class statement (a lazy proxy's property, ``__class__ = Other``)
+    put back in the class's namespace.  setattr cannot: ``cls.__class__ = value`` changes the
+    class's own class, through type's descriptor of that name.  Nor can the class be made with
+    it: the property's code often refers to its class (by name, or the cell super() reads), which
+    is not made yet, and pickle would make the class twice (its __init_subclass__ run twice)."""
+    namespace = gc.get_referents(cls.__dict__)[0]   # the dict behind the mapping proxy, as type_new made it
+    namespace["__class__"] = value
+    # Written past setattr, which tells the interpreter the class changed: its attribute cache
+    # may hold object's __class__ for it.  Any setattr of a name in the namespace does.
+    setattr(cls, "__module__", namespace["__module__"])
 
 
 def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,

@@ -82,6 +82,17 @@ def type_name(obj: Any) -> str:
     return class_name(type(obj))
 
 
+def shown_type_name(obj: Any) -> str:
+    """The class name debugpy shows for ``obj``: the class it says it is of (``__class__``, which a
+    lazy object's or a mock's class defines as the class of what it stands for), its own where that
+    raises or is no class; never raises."""
+    try:
+        said = obj.__class__
+    except Exception:
+        return type_name(obj)
+    return class_name(said) if issubclass(type(said), type) else type_name(obj)
+
+
 def qualified_type(obj: Any) -> str:
     return qualified_class(type(obj))
 
@@ -106,7 +117,7 @@ def describe(obj: Any, hex_ints: bool = False) -> Value:
     if t in _CONTAINERS:  # an exact builtin: its names and length are known without asking
         name = _BUILTIN_NAMES[t]
         return Value(type=name, repr=safe_repr(obj, hex_ints), qualtype=name, length=len(obj), expandable=True)
-    value = Value(type=type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
+    value = Value(type=shown_type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
     if isinstance(obj, _LEAF_TYPES):
         return value
     value.length = _safe_len(obj)

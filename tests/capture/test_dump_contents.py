@@ -672,6 +672,69 @@ print(loc['local'].__qualname__, loc['local'].__module__)
                                         "make.<locals>.Local __main__"], proc.stderr
 
 
+def test_a_class_of_the_script_that_defines_its_instances_class_comes_back(workdir: Path) -> None:
+    """A lazy object's class says what it stands for with a ``__class__`` property (as Django's
+    SimpleLazyObject and wrapt's proxies do), another says ``__class__ = Account``.  Restoring
+    such a class set that attribute on it, which changes the class's own class: "not restored:
+    dill could not rebuild it (TypeError: __class__ must be set to a class, not 'property'
+    object)", and every instance and function of the script holding it lost.  The property's
+    code names its class and holds it (super()'s cell): the class is still made once, and the
+    property runs where the dump is opened only when asked."""
+    write(workdir / "prog.py", """
+        import os
+
+        class Registry:
+            made = []
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                Registry.made.append(cls.__name__)
+
+        class Account(Registry):
+            def __init__(self, owner):
+                self.owner = owner
+
+        def fetch():
+            return Account("ann")
+
+        class LazyUser(Registry):
+            def __init__(self, factory):
+                self._factory, self._wrapped = factory, None
+            @property
+            def __class__(self):
+                with open("asked", "a") as f:
+                    f.write("%d\\n" % os.getpid())
+                if self._wrapped is None:
+                    self._wrapped = self._factory()
+                return LazyUser if self._wrapped is self else type(self._wrapped)
+            def greet(self):
+                return "hi " + super().__getattribute__("_wrapped").owner
+
+        class Badge:
+            __class__ = Account
+
+        def serve():
+            user = LazyUser(fetch)
+            user.__class__
+            badge = Badge()
+            raise RuntimeError("stop")
+
+        serve()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    proc = run([PYTHON, "-c", """
+import os, tbdump
+def asked():
+    with open('asked') as f:
+        return f.read().split().count(str(os.getpid()))
+loc = tbdump.load('traceback.pkl').frames[-1].locals
+user, badge = loc['user'], loc['badge']
+print(type(user).__name__, user.greet(), type(user).__mro__[1].made.count('LazyUser'), asked())
+print(user.__class__.__name__, asked(), isinstance(user, type(user._wrapped)))
+print(type(badge).__name__, badge.__class__.__name__, badge.__class__('bob').owner)
+"""], workdir)
+    assert proc.stdout.splitlines() == ["LazyUser hi ann 2 0", "Account 1 True", "Badge Account bob"], proc.stderr
+
+
 def test_enums_and_exceptions_of_the_program_come_back_and_so_does_all_after_them(workdir: Path) -> None:
     # dill cannot rebuild an Enum class of __main__ on 3.11+, and an exception class with its own
     # __init__ arguments cannot be rebuilt as cls(*args): each used to take the values after it along.

@@ -245,6 +245,12 @@ ZIPPED = _zip.getvalue()
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 PROBES = json.loads(%(probes)r)
 
+def shown_name(v):
+    try:  # as debugpy's get_type names it: the class the value says it is of (a weak proxy's target's)
+        return v.__class__.__name__
+    except BaseException:
+        return type(v).__name__
+
 def answers(frame_locals):
     from tbdump.saferepr import safe_repr   # debugpy's rules (tests/dap compare them to debugpy)
     out = {}
@@ -256,7 +262,7 @@ def answers(frame_locals):
         except BaseException as exc:
             said = "raised %%r" %% exc
         out[name] = {"type": "%%s.%%s" %% (type(v).__module__, type(v).__qualname__), "probe": said,
-                     "name": type(v).__name__, "repr": shown}
+                     "name": shown_name(v), "repr": shown}
     return out
 
 async def crash():

@@ -94,7 +94,7 @@ from .dapclient import DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library",
              "subclasses", "longtext", "grouping", "batch", "stdlib", "bare", "coroutines", "records",
-             "comprehensions", "accents"]
+             "comprehensions", "accents", "proxies"]
 CHAINED_PREFIX = re.compile(r"^\[Chained Exc: .*\] ")
 GROUPS = {"special variables", "function variables", "class variables"}
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
