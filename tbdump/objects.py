@@ -378,7 +378,8 @@ class _Tolerant:
 
     def persistent_load(self, pid: Any) -> Any:
         if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "R":
-            return dict(pid[1])
+            # The dict itself, memoized as it was written; dumps before it wrote its items.
+            return pid[1] if type(pid[1]) is dict else dict(pid[1])
         if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "S":
             return pid[1]
         raise pickle.UnpicklingError("unknown persistent id in object record")

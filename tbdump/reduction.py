@@ -226,7 +226,11 @@ class ReducePolicy:
         # A copy of the environment is known by these variables (none: its values are kept).
         self._probes = environ_probes() if redaction.enabled and not redaction.keep_environ else ()
         self._made: Set[Any] = {SECRET_VALUE, ENVIRON_MARKER}  # texts written in place of others: final
-        self._made_ids: Dict[int, Any] = {}  # arrays likewise, and dict keys kept as they are
+        self._made_ids: Dict[int, Any] = {}  # dict keys kept as they are
+        # What persistent_id answered for each mutable value it replaced (by id, with the value,
+        # kept alive so that no other takes its id), and None for the copies written in their
+        # place: every reference is given the one id, which pickle then memoizes (see _same_id).
+        self._pids: Dict[int, Tuple[Any, Any]] = {}
         self._generic: Dict[int, Any] = {}   # generic functions whose type parameters are written
         self._shaped: Dict[type, bool] = {}  # types whose reduction may hold named fields
         self._ndarray = loaded("numpy", "ndarray", type) or _NO_TYPE
@@ -545,15 +549,36 @@ class ReducePolicy:
         t = type(obj)
         if t is str:
             return self._text_id(obj)
-        if t is dict:
-            return self._dict_id(obj)
+        if t is dict or t is bytearray or t is self._ndarray:
+            return self._same_id(obj, t)
         if t is int:
             return ("S", SECRET_VALUE) if self.secrets.ints and obj in self.secrets.ints else None
-        if t is bytes or t is bytearray:
+        if t is bytes:
             return self._blob_id(obj, t)
-        if t is self._ndarray:
-            return self._array_id(obj)
         return None
+
+    def _same_id(self, obj: Any, t: type) -> Any:
+        """The persistent id of a mutable value, the same tuple at every reference to it.
+
+        Pickle memoizes a persistent id, not the object it stands for: a new id at each
+        reference loaded as a new copy each time (a request dict held by fifteen frames came
+        back as fifteen dicts), and a dict holding itself made ids forever, until Python's
+        recursion limit lost the record.  The one tuple is written once and referred to after;
+        a dict's is ``("R", copy)``, the copy pickled as any dict (memoized before its items),
+        so a reference to the dict from inside its own items finds it.
+        """
+        made = self._pids.get(id(obj))
+        if made is not None and made[0] is obj:
+            return made[1]
+        if t is dict:
+            copy = self._dict_copy(obj)
+            pid = None if copy is None else ("R", copy)
+        else:
+            pid = self._blob_id(obj, t) if t is bytearray else self._array_id(obj)
+        if pid is not None:
+            self._pids[id(obj)] = (obj, pid)
+            self._pids[id(pid[1])] = (pid[1], None)   # written in place of a secret: final
+        return pid
 
     def _text_id(self, obj: str) -> Any:
         secrets = self.secrets
@@ -578,7 +603,9 @@ class ReducePolicy:
         """A dict key held as it is: learned only on weak evidence (see Secrets.weak)."""
         return id(obj) in self._made_ids and self._made_ids[id(obj)] is obj
 
-    def _dict_id(self, obj: dict) -> Any:
+    def _dict_copy(self, obj: dict) -> Optional[dict]:
+        """``obj`` with its secrets' values (and an environment copy's) replaced; None: it
+        holds none."""
         environ = bool(self._probes) and is_environ_copy(obj, self._probes)
         if environ:
             self.secrets.hide_environ()
@@ -589,22 +616,20 @@ class ReducePolicy:
                 if type(key) is str and key in weak:
                     self._made_ids[id(key)] = key
         rule_of = self.redaction.rule_for
-        # Pairs, not a dict: the id is pickled in turn, and a dict with the same keys would come
-        # back here forever.
-        masked = ("R", list(obj.items())) if environ else None
+        masked = obj if environ else None
         if len(obj) > 8 and not self.secrets.key_facts(obj)[0]:
             return masked
         for key in obj:
             if type(key) is str and rule_of(key, obj[key]) and self._hides(obj[key], obj):
-                pairs = []
+                masked = {}
                 for k, v in obj.items():
                     # The environment's value stays its marker (as its preview says), whatever its name.
                     rule = rule_of(k, v) if type(k) is str and v is not ENVIRON_MARKER and self._hides(v, obj) else None
                     if rule:
                         self.secrets.learn_named(k, v)
                         v = self._masked(k, v, rule_marker(rule))
-                    pairs.append((k, v))
-                return ("R", pairs)
+                    masked[k] = v
+                return masked
         return masked
 
     def _blob_id(self, obj: Any, t: type) -> Any:
@@ -629,7 +654,7 @@ class ReducePolicy:
         secrets = self.secrets
         try:
             kind = obj.dtype.kind
-            if kind not in "US" or not secrets.texts or id(obj) in self._made_ids or obj.nbytes > 1 << 26:
+            if kind not in "US" or not secrets.texts or obj.nbytes > 1 << 26:
                 return None
             data = obj.tobytes()
             if kind == "U":
@@ -644,7 +669,6 @@ class ReducePolicy:
             copy = numpy.array(clean, dtype=kind).reshape(obj.shape)
         except Exception:
             return None
-        self._made_ids[id(copy)] = copy
         return ("S", copy)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
@@ -293,6 +294,39 @@ def test_named_fields_of_nested_containers_are_redacted(tmp_path: Path) -> None:
                   "OrderedDict([('password', \"<redacted: name matches 'password'>\")])",
                   "{'token': \"<redacted: name matches 'token'>\"}"):
         assert shown in services, services
+
+
+def test_a_value_holding_a_secret_is_one_object_wherever_it_is_held_and_may_hold_itself(tmp_path: Path) -> None:
+    # What held a secret was written as a persistent id, which pickle writes again at each
+    # reference and never memoizes: the request came back as another copy at each, and the
+    # state, which holds itself, was lost whole ("nested too deeply to pickle"), `seen` with it.
+    canary = new_canary()
+    env = base_env(VALUE=canary)
+    dump_nowhere(tmp_path, '''
+        import os
+        def inner(seen, depth):
+            if depth:
+                return inner(seen, depth - 1)
+            raise RuntimeError("request failed")
+        def handler():
+            request = {"user": "bob", "password": os.environ["VALUE"]}
+            state = {"token": os.environ["VALUE"], "requests": [request]}
+            state["self"] = state
+            body = bytearray(os.environ["VALUE"].encode())
+            seen = [request, request, body, body]
+            inner(seen, 3)
+        handler()
+    ''', canary, env)
+    asked = ('p seen[0] is seen[1], seen[2] is seen[3]\n'
+             'p seen[0]["password"]\n'
+             'up 4\n'
+             'p request is seen[0], state["self"] is state, state["requests"][0] is request, state["token"]\n')
+    shown = subprocess.run([PYTHON, "-m", "tbdebug", "traceback.pkl"], cwd=str(tmp_path), input=asked,
+                           env=dict(env, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120)
+    answers = shown.stdout.split("(Pdb) ")[1:]
+    assert answers[0] == "(True, True)\n", shown
+    assert answers[1] == "\"<redacted: name matches 'password'>\"\n", shown
+    assert answers[3] == "(True, True, True, \"<redacted: name matches 'token'>\")\n", shown
 
 
 def test_values_other_than_strings_under_a_secrets_name_are_hidden_in_reprs(tmp_path: Path) -> None:
