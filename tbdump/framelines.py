@@ -76,7 +76,7 @@ def _caret_line(frame: Frame, line: str) -> Optional[str]:
     if pos is None or pos.lineno != frame.lineno:
         return None
     indent = len(line) - len(line.lstrip(_C_INDENT))
-    end = pos.end_col if pos.end_lineno == pos.lineno else len(line.rstrip())
+    end = pos.end_col if pos.end_lineno == pos.lineno else _c_line_end(line)
     segment = line[pos.col:end] or " "
     anchors = caret_anchors(segment) if pos.end_lineno == pos.lineno else None
     if pos.col <= indent and end >= len(line) and (anchors is None or anchors[0] == anchors[1]):
@@ -84,6 +84,15 @@ def _caret_line(frame: Frame, line: str) -> Optional[str]:
     marks = "".join(("^" if anchors is None or anchors[0] <= i < anchors[1] else "~") * _width(ch)
                     for i, ch in enumerate(segment))
     return " " * _display_width(line[indent:pos.col]) + marks
+
+
+def _c_line_end(line: str) -> int:
+    """Where traceback.c ends the carets of a line an expression goes on after: it steps back
+    over the whitespace of the line's UTF-8 bytes from its length in characters, so each
+    non-ASCII character on the line ends them one character sooner (under ``("é" +``, one
+    short of the ``+``)."""
+    text = line.rstrip("\n")
+    return len(text.encode("utf-8")[:len(text)].rstrip(_C_INDENT.encode()))
 
 
 def _width(ch: str) -> int:

@@ -167,6 +167,22 @@ ACCENTED = """
 """
 
 
+# An expression that goes on to the next line, after non-ASCII text: 3.11 and 3.12 end the carets
+# of its first line short by one character for each (the dump's went to its end), and mark one
+# that is the whole line (the dump's had no carets).
+ACCENTED_LINES = """
+    def label(name):
+        return ("é" + name +
+                1)
+
+    try:
+        label("thé")
+    except TypeError:
+        "é" + (
+            1)
+"""
+
+
 # A program, the writers that run it, and what their printout holds (so the case is the one named).
 CASES = {
     "nested groups, chained members, notes": (GROUPS, ("3.11", "3.12", "3.13"), (
@@ -178,6 +194,8 @@ CASES = {
     "__main__'s types before 3.11": (CUSTOM_TYPE, ("3.9", "3.10"), ("__main__.ConfigError.Missing: no key",)),
     "an operator after non-ASCII text": (ACCENTED, ("3.11", "3.12"), (
         '    ratio = prices["café"] / prices["thé"]\n            ~~~~~~~~~~~~~~~^~~~~~~~~~~~~~',)),
+    "an expression going on after non-ASCII text": (ACCENTED_LINES, ("3.11", "3.12"), (
+        '    return ("é" + name +\n            ^^^^^^^^^^^\n', '    "é" + (\n    ^^^^^^\n')),
 }
 
 

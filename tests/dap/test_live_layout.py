@@ -89,3 +89,30 @@ def test_threads_are_listed_in_the_order_they_started_as_debugpy_lists_them(
     client = tbdap()
     client.initialize()
     assert thread_names(client, client.start("launch", {"dumpFile": str(crash_dump(program, tmp_path / "d.pkl"))})) == expected
+
+
+def row_named(client: DapClient, ref: int, name: str) -> Dict[str, Any]:
+    return [row for row in client.ok("variables", {"variablesReference": ref})["variables"] if row["name"] == name][0]
+
+
+def test_an_item_set_in_its_group_changes_the_container_and_leaves_the_group(
+        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
+    """A class listed in its list's "class variables" is set there as any item is (debugpy
+    refuses: "Unable to change"): the list holds the new value, and listed again the item stands
+    among the items, no class any more.  Guards what already worked."""
+    client = tbdap()
+    client.initialize()
+    frame = top_frame(client, client.start("launch", {"dumpFile": str(crash_dump(PROGRAMS / "dispatch.py",
+                                                                                  tmp_path / "d.pkl"))}))
+    scope = client.ok("scopes", {"frameId": frame})["scopes"][0]["variablesReference"]
+    ref = row_named(client, scope, "formats")["variablesReference"]
+    group = row_named(client, ref, "class variables")["variablesReference"]
+    xml = row_named(client, group, "1")
+    assert (xml["value"], xml["evaluateName"]) == ("<class '__main__.Xml'>", "formats[1]"), xml
+    set_to = client.ok("setVariable", {"variablesReference": group, "name": "1", "value": "7"})
+    assert (set_to["value"], set_to["type"]) == ("7", "int"), set_to
+    assert client.ok("evaluate", {"expression": "formats", "frameId": frame, "context": "watch"})["result"] == \
+        "[<class '__main__.Json'>, 7, 'text']"
+    assert row_named(client, ref, "1")["value"] == "7"
+    group = row_named(client, ref, "class variables")["variablesReference"]
+    assert [r["name"] for r in client.ok("variables", {"variablesReference": group})["variables"]] == ["0"]
