@@ -316,7 +316,11 @@ class ReducePolicy:
         disarm = _DISARMED.get(qual)
         if disarm is not None and len(rv) > 2 and type(rv[2]) is dict:
             rv = rv[:2] + (dict(rv[2], **disarm(rv[2])),) + rv[3:]
-        rv = rv if self.in_dill else _guarded(obj, rv)
+        if not self.in_dill or (rv[0] in _NEWOBJS and _says_other_class(obj, t)):
+            # pickle refuses __newobj__ for an object whose __class__ names another class (a
+            # lazy object's): dill, which saves what the script's functions and classes hold,
+            # lost them whole.  restore_object makes it of its real class all the same.
+            rv = _guarded(obj, rv)
         return _chained(obj, rv) if issubclass(t, BaseException) else rv
 
     def _hidden(self, obj: Any, t: type) -> List[Tuple[str, Any]]:
@@ -677,6 +681,15 @@ def _environ_marker(value: Any) -> str:
 
 
 _NEWOBJ = getattr(copyreg, "__newobj__")   # what object.__reduce_ex__ gives a tuple subclass
+_NEWOBJS = (_NEWOBJ, getattr(copyreg, "__newobj_ex__"))   # the makers pickle checks the class of
+
+
+def _says_other_class(obj: Any, t: type) -> bool:
+    """Whether ``obj.__class__`` is not its class, as pickle reads it before a __newobj__."""
+    try:
+        return obj.__class__ is not t
+    except Exception:
+        return True
 
 
 class _NoType:

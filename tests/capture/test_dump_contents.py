@@ -735,6 +735,48 @@ print(type(badge).__name__, badge.__class__.__name__, badge.__class__('bob').own
     assert proc.stdout.splitlines() == ["LazyUser hi ann 2 0", "Account 1 True", "Badge Account bob"], proc.stderr
 
 
+def test_a_function_of_the_script_holding_a_lazy_object_comes_back(workdir: Path) -> None:
+    """A function of the script is pickled with the globals it uses, among them a lazy user
+    whose ``__class__`` names what it stands for.  pickle refuses to make an object whose
+    ``__class__`` is not its class ("args[0] from __newobj__ args has the wrong class"): the
+    function was "not captured", and so was a class holding an instance of itself."""
+    write(workdir / "prog.py", """
+        class User:
+            name = "ann"
+
+        class LazyUser:
+            def __init__(self, factory):
+                self._factory = factory
+            @property
+            def __class__(self):
+                return User
+
+        class Badge:
+            __class__ = User
+
+        Badge.DEFAULT = Badge()
+        current_user = LazyUser(User)
+
+        def handler():
+            return [Badge, current_user._factory.name] + 1
+
+        def serve(view):
+            view()
+
+        serve(handler)
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    proc = run([PYTHON, "-c", """
+import tbdump
+view = tbdump.load('traceback.pkl').frames[-2].locals['view']
+user = view.__globals__['current_user']
+print(view.__name__, type(user).__name__, user.__class__.__name__, user._factory.name)
+badge = view.__globals__['Badge'].DEFAULT
+print(type(badge).__name__, badge.__class__.__name__)
+"""], workdir)
+    assert proc.stdout.splitlines() == ["handler LazyUser User ann", "Badge User"], proc.stderr
+
+
 def test_enums_and_exceptions_of_the_program_come_back_and_so_does_all_after_them(workdir: Path) -> None:
     # dill cannot rebuild an Enum class of __main__ on 3.11+, and an exception class with its own
     # __init__ arguments cannot be rebuilt as cls(*args): each used to take the values after it along.
