@@ -90,7 +90,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pytest
 
 from .conftest import PROGRAMS, make_dump
-from .dapclient import DapClient
+from .dapclient import DEFAULT_TIMEOUT, DapClient
 
 SCENARIOS = ["nested", "method", "raise_from", "context", "biglist", "oddlocals", "thread", "library",
              "subclasses", "longtext", "grouping", "batch", "stdlib", "bare", "coroutines", "records",
@@ -481,9 +481,17 @@ def console_output(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> D
     top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
     client.ok("evaluate", {"expression": "import sys; print('out 1'); sys.stderr.write('err\\n'); print('out 2')",
                            "frameId": top["id"], "context": "repl"})
-    client.ok("evaluate", {"expression": "1", "frameId": top["id"], "context": "repl"})  # its events came before
-    return {category: "".join(e["body"]["output"] for e in client.events("output")
-                              if e["body"].get("category") == category) for category in ("stdout", "stderr")}
+    client.ok("evaluate", {"expression": "1", "frameId": top["id"], "context": "repl"})
+
+    def texts() -> Dict[str, str]:
+        return {category: "".join(e["body"]["output"] for e in client.events("output")
+                                  if e["body"].get("category") == category) for category in ("stdout", "stderr")}
+    # debugpy reads the program's output on threads of its own: its events may come after the
+    # answers (tbdap's come before); waited for, up to the client's usual bound.
+    deadline = time.monotonic() + DEFAULT_TIMEOUT
+    while not (texts()["stdout"].endswith("out 2\n") and texts()["stderr"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return texts()
 
 
 def test_console_output_keeps_stderr_apart_as_debugpy(tmp_path: Path) -> None:
