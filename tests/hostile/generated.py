@@ -22,6 +22,7 @@ in tbdump.load, tbdap and tbdebug.
 
     python -m tests.hostile.generated --print SEED          # the script of one seed
     python -m tests.hostile.generated --work DIR 0-299      # a campaign; one line a finding
+    python -m tests.hostile.generated --work DIR --python ~/.cache/tbdump/xver-3.12.1-*/bin/python 0-299
 """
 from __future__ import annotations
 
@@ -592,12 +593,12 @@ json.dump({"problems": problems, "frames": [[f.name, sorted(f.variables)] for f 
 '''
 
 
-def _dap_problems(dump: Path, cwd: Path, env: Dict[str, str]) -> List[str]:
+def _dap_problems(dump: Path, cwd: Path, env: Dict[str, str], python: str) -> List[str]:
     """Every frame of every thread in tbdap, its scopes and their variables one level down."""
     sys.path.insert(0, str(REPO))
     from tests.dap.dapclient import DapClient, DapError
     problems: List[str] = []
-    client = DapClient.tbdap(env=env, cwd=str(cwd))
+    client = DapClient.spawn([python, "-m", "tbdap"], env=env, cwd=str(cwd), name="tbdap")
     try:
         client.initialize()
         client.start("launch", {"dumpFile": str(dump)})
@@ -620,17 +621,18 @@ def _dap_problems(dump: Path, cwd: Path, env: Dict[str, str]) -> List[str]:
     return problems
 
 
-def check(seed: int, work: Path, dap: bool = True) -> List[str]:
-    """What the seed's program broke of the capture's promises (empty: nothing)."""
+def check(seed: int, work: Path, dap: bool = True, python: str = sys.executable) -> List[str]:
+    """What the seed's program broke of the capture's promises (empty: nothing), every process
+    of it run by ``python`` (an interpreter with tbdump's dependencies)."""
     prog = program(seed)
     env = base_env()
     plain_dir, dump_dir = work / "plain", work / "tbdump"
     for d in (plain_dir, dump_dir):
         d.mkdir(parents=True, exist_ok=True)
     try:
-        plain, expected_frames = run_plain(write_program(plain_dir, prog.source), [], env)
+        plain, expected_frames = run_plain(write_program(plain_dir, prog.source), [], env, python)
         script = write_program(dump_dir, prog.source)
-        dumped = run_tbdump(script, [], env)
+        dumped = run_tbdump(script, [], env, python=python)
     except TimeoutExpired as exc:
         return ["hang: %s" % exc]
     problems: List[str] = []
@@ -647,9 +649,9 @@ def check(seed: int, work: Path, dap: bool = True) -> List[str]:
     dump = last_dump(dumped.stderr, dump_dir)
     child_env = dict(env, PYTHONPATH=str(REPO), HOSTILE_LOADING="1")
     try:
-        loaded = run([sys.executable, "-c", CHECKER, str(dump), prog.plain, json.dumps(prog.plain_locals),
+        loaded = run([python, "-c", CHECKER, str(dump), prog.plain, json.dumps(prog.plain_locals),
                       json.dumps(prog.shared), json.dumps(prog.whole)], dump_dir, child_env, timeout=120)
-        report = run([sys.executable, "-m", "tbdump.report", "--globals", str(dump)], dump_dir, child_env,
+        report = run([python, "-m", "tbdump.report", "--globals", str(dump)], dump_dir, child_env,
                      timeout=120)
     except TimeoutExpired as exc:
         return problems + ["hang opening the dump: %s" % exc]
@@ -672,13 +674,15 @@ def check(seed: int, work: Path, dap: bool = True) -> List[str]:
     if report.returncode != 0 or report.stderr:
         problems.append("report: exit %s, stderr %r" % (report.returncode, report.stderr[-2000:]))
     if dap:
-        problems += _dap_problems(dump, dump_dir, child_env)
+        problems += _dap_problems(dump, dump_dir, child_env, python)
     if expected_frames is not None:
-        problems += _tbdebug_problems(dump, dump_dir, child_env, [name for name, _ in expected_frames], prog)
+        problems += _tbdebug_problems(dump, dump_dir, child_env, [name for name, _ in expected_frames], prog,
+                                      python)
     return problems
 
 
-def _tbdebug_problems(dump: Path, cwd: Path, env: Dict[str, str], frames: List[str], prog: Program) -> List[str]:
+def _tbdebug_problems(dump: Path, cwd: Path, env: Dict[str, str], frames: List[str], prog: Program,
+                      python: str) -> List[str]:
     """tbdebug prints every value that fails to load and every node graph, frame by frame up
     from the crash's, and ends when told."""
     commands: List[str] = []
@@ -689,7 +693,7 @@ def _tbdebug_problems(dump: Path, cwd: Path, env: Dict[str, str], frames: List[s
             printed.append(local)
         commands.append("up")
     try:
-        proc = subprocess.run([sys.executable, "-m", "tbdebug", str(dump)], cwd=str(cwd), env=env,
+        proc = subprocess.run([python, "-m", "tbdebug", str(dump)], cwd=str(cwd), env=env,
                               input="\n".join(commands + ["q"]).encode() + b"\n", capture_output=True, timeout=120)
     except TimeoutExpired as exc:
         return ["tbdebug hangs: %s" % exc]
@@ -729,6 +733,9 @@ def main() -> None:
     parser.add_argument("--print", action="store_true", help="print the seeds' scripts, run nothing")
     parser.add_argument("--work", type=Path, help="scratch directory (kept for failures)")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter of the programs and the viewers (another version's, with "
+                             "tbdump's dependencies: the venvs of tests/trust/test_xversion.py)")
     args = parser.parse_args()
     seeds = _seeds(args.seeds)
     if args.print:
@@ -740,7 +747,7 @@ def main() -> None:
     def one(seed: int) -> None:
         work = args.work / str(seed)
         try:
-            problems = check(seed, work)
+            problems = check(seed, work, python=args.python)
         except Exception as exc:   # the checker's own assertion: a finding too, the campaign goes on
             problems = ["the check broke: %r" % exc]
         if not problems:
