@@ -622,30 +622,36 @@ class RecordReader:
         was, and what the cut reading made is dropped.  False where those entries cannot be told
         (damaged bytes); a Ctrl-C meanwhile leaves the cut unpickler, to be asked again.
         """
-        from .recovery import memo_before, memo_hand_over  # only after an interruption
+        from .recovery import memo_before  # only after an interruption
         cut = self._unpickler
         assert cut is not None
         try:
-            memo = memo_before(self, number, cut.memo.copy())
-            unpickler = _SequenceUnpickler(self.stream, self)
-            self.stream.seek(self.base + offset)
-            self.stream.pending, self.handing = memo_hand_over(memo)
-            unpickler.load()
+            unpickler = self._holding(memo_before(self, number, cut.memo.copy()), offset)
         except (Exception, SystemExit, KeyboardInterrupt):
             if ctrlc.came(since):
                 raise
             return False
-        finally:
-            self.handing = None
         self._unpickler = unpickler
         return True
+
+    def _holding(self, memo: Dict[int, Any], offset: int) -> "_SequenceUnpickler":
+        """A new unpickler set to read the record at ``offset``, its memo ``memo``."""
+        from .recovery import memo_hand_over  # only for a record read again
+        self.stream.seek(self.base + offset)
+        unpickler = _SequenceUnpickler(self.stream, self)
+        self.stream.pending, self.handing = memo_hand_over(memo)
+        try:
+            unpickler.load()   # the hand-over, which loads as None
+        finally:
+            self.handing = None
+        return unpickler
 
     def _read_on(self, number: int, end: int, reason: str, since: Optional[int]) -> None:
         """A record that failed to load, read again (tbdump.recovery) so that what it holds
         loads and so do the records after it, which refer to its memo entries; when even
         that cannot read it, it is lost, and so are they up to the next fresh record.
         ``since``: as for _load_next, whose rule this follows."""
-        from .recovery import memo_hand_over, reread  # the tolerant reading: only for a record that failed
+        from .recovery import reread  # the tolerant reading: only for a record that failed
         failed = self._unpickler
         assert failed is not None
         self.stood_in = self.stood_in or failed.stood_in
@@ -653,10 +659,7 @@ class RecordReader:
             value, memo, stood_in = reread(self, number, failed.memo.copy())
             if ctrlc.came(since):   # a Ctrl-C the reading took for a value's own, as it takes any error
                 raise ctrlc.raised()
-            self.stream.seek(self.base + end)
-            unpickler = _SequenceUnpickler(self.stream, self)
-            self.stream.pending, self.handing = memo_hand_over(memo)
-            unpickler.load()
+            unpickler = self._holding(memo, end)
         except (Exception, SystemExit, KeyboardInterrupt):
             if ctrlc.came(since):
                 raise   # the failed unpickler stays, its memo whole: _restarted reads the record again
