@@ -480,3 +480,74 @@ def test_a_program_that_shows_ipythons_tracebacks_its_own_way_sees_them_so_and_e
     assert under.stderr == "Traceback dumped into: traceback.pkl\nTraceback dumped into: %s\n" % script.name
     assert sorted(p.name for p in tmp_path.glob("traceback*.pkl")) == sorted(["traceback.pkl", script.name])
     assert [f.name for f in tbdump.load(script).frames] == ["<module>", "f"]
+
+
+# An IPython script (magics allowed), which %run runs cell by cell through safe_execfile_ipy.
+IPY_SCRIPT = """import os
+%cd .
+def f(n):
+    y = n + 1
+    return y / 0
+x = 5
+f(x)
+"""
+# Lines typed at IPython's prompt, tbdump set up there (or not): magics that ran none of the
+# program (a file or module not there, an unknown magic, an extension not there), an IPython
+# script that does not compile, then one that crashes.
+TYPOS_LINES = [
+    "",   # the line that sets tbdump up, or not
+    "%run nosuch.py",
+    "%run -m nosuch",
+    "%nosuch",
+    "%load_ext nosuchext",
+    "%run bad.ipy",
+    "%run crash.ipy",
+    "print('alive', x)",
+]
+
+
+def test_magics_that_ran_none_of_the_program_are_not_dumped_and_an_ipython_scripts_crash_is_dumped_once(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """Each was dumped as a cell's crash, of IPython's frames only (%debug has nothing to show
+    either); and %run of an IPython script shows its crash twice, as its cell's and again raised
+    out of %run: it was dumped twice, the second time with IPython's frames above the script's."""
+    write(tmp_path / "crash.ipy", IPY_SCRIPT)
+    write(tmp_path / "bad.ipy", "x = (1 +\n")
+
+    def prompt(setup: str) -> Any:
+        return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
+                   env=ipython_env(tmp_path), stdin="\n".join([setup] + TYPOS_LINES[1:]) + "\n", timeout=120)
+    plain = prompt("import tbdump")
+    under = prompt("import tbdump; tbdump.set_excepthook()")
+    assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0
+    for said in ("File `'nosuch.py'` not found", "'nosuch' is not a valid modulename", "`%nosuch` not found",
+                 "No module named 'nosuchext'", "SyntaxError", "alive 5"):
+        assert said in plain.stdout + plain.stderr, said
+    assert plain.stdout.count("ZeroDivisionError: division by zero") == 2
+    assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n", under.stderr
+    assert [p.name for p in tmp_path.glob("traceback*.pkl")] == ["traceback.pkl"]
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    # The script's cell, none of IPython's frames.
+    assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
+    assert dump.sources[dump.frames[0].filename].text.endswith("x = 5\nf(x)\n")
+
+
+def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_there_is_not_dumped(
+        tmp_path: Path, venv_bin: Path) -> None:
+    write(tmp_path / "crash.ipy", IPY_SCRIPT)
+    cells = ["%run nosuch.py", "%run crash.ipy", "print('next cell', x)"]
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump"] + cells)
+    outputs = execute_notebook(venv_bin, tmp_path, ["import tbdump; tbdump.set_excepthook()"] + cells)
+    assert [output.get("ename") for output in plain[1]] == ["Exception"]
+    assert [output.get("ename") for output in plain[2]][-2:] == ["ZeroDivisionError"] * 2
+    assert outputs[1] == plain[1]
+
+    def shown(outputs: List[Dict[str, Any]]) -> List[Any]:   # a cell's file is named by the kernel's pid
+        return [output.get("ename", output.get("text")) for output in outputs]
+    # The dump's line after the script's cell's traceback, the first of the two IPython shows.
+    assert shown(outputs[2]) == shown(plain[2])[:-1] + ["Traceback dumped into: traceback.pkl\n", "ZeroDivisionError"]
+    assert outputs[3] == plain[3] == [{"output_type": "stream", "name": "stdout", "text": "next cell 5\n"}]
+    assert [p.name for p in tmp_path.glob("traceback*.pkl")] == ["traceback.pkl"]
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
+
