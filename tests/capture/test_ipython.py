@@ -551,3 +551,18 @@ def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_the
     dump = tbdump.load(tmp_path / "traceback.pkl")
     assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
 
+
+@pytest.mark.parametrize("ipython", [["-m", "IPython"], ["ipython"]])
+def test_python_m_tbdump_refuses_to_run_ipython_which_shows_every_crash_itself_in_one_line(
+        tmp_path: Path, venv_bin: Path, ipython: List[str]) -> None:
+    """IPython caught the script's crash and showed it: the runner saw none and dumped nothing,
+    with no word of why."""
+    write(tmp_path / "crash.py", SCRIPT_IN_SESSION)
+    if ipython == ["ipython"]:
+        ipython = [str(venv_bin / "ipython")]
+    proc = run([str(venv_bin / "python"), "-m", "tbdump"] + ipython + ["crash.py"], tmp_path, env=ipython_env(tmp_path))
+    assert proc.returncode == 2 and proc.stdout == "" and "argv" not in proc.stderr, proc
+    assert proc.stderr == ("tbdump: IPython shows the crashes of what it runs itself, and python -m tbdump would "
+                           "dump none; put `import tbdump; tbdump.set_excepthook()` first in the script or the "
+                           "session and run ipython as usual\n")
+    assert not list(tmp_path.glob("traceback*.pkl"))
