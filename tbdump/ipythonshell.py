@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 import types
-from typing import Any, Callable, Dict, FrozenSet, Optional
+from typing import Any, Callable, Dict, FrozenSet, List, Optional
 
+from .importframes import IMPORT_MACHINERY
 from .loaded import loaded
 
 
@@ -49,15 +50,18 @@ _showing = threading.local()
 
 def follow_ipython(report: Callable[[BaseException, FrozenSet[types.CodeType]], Any]) -> None:
     """When this runs under IPython, call ``report(exc, ipython_codes)`` for each exception a
-    cell raises from now on, and each one a script IPython runs raises (``ipython script.py``,
-    ``%run``, ``ipython -m``, ``%run -m``), after IPython has shown it as it always does;
-    ``ipython_codes`` are IPython's frames (and runpy's) above the cell's or the script's.
+    cell raises from now on (not a magic's own error: _magics_own), and each one a script IPython
+    runs raises (``ipython script.py``, ``%run``, ``ipython -m``, ``%run -m``), after IPython has
+    shown it as it always does; ``ipython_codes`` are IPython's frames (and runpy's) above the
+    cell's or the script's.
     What ``report`` raises is shown as a cell's exception."""
     shell = _shell()
     if shell is None:
         return
     # The frame that runs a cell and catches its exception (a subclass's run_code calls it).
     run_code = _codes(shell, "run_code")
+    magics = _codes(shell, "run_line_magic") | _codes(shell, "run_cell_magic")
+    ipy_scripts = _codes(shell, "safe_execfile_ipy")
     if shell.CustomTB is _installed.get("ours") and shell is _installed.get("shell"):
         before_types, before = _installed["before"]
     else:
@@ -72,7 +76,7 @@ def follow_ipython(report: Callable[[BaseException, FrozenSet[types.CodeType]], 
             ipython.showtraceback(running_compiled_code=True)
         else:
             _show_not_compiled(ipython, value)
-        if ran:
+        if ran and not _magics_own(tb, magics, ipy_scripts):
             _report(value, run_code)
 
     # BaseException: IPython takes SystemExit and the debugger's quit before its custom handler.
@@ -89,6 +93,29 @@ def _report(value: BaseException, ipython_codes: FrozenSet[types.CodeType]) -> N
         # exception is shown as IPython shows a cell's, for raised out of the cell's handler it
         # would make IPython unregister it, and out of a script's showtraceback end the %run.
         _installed["shows"](exception_only=True)
+
+
+def _magics_own(tb: Optional[types.TracebackType], magics: FrozenSet[types.CodeType],
+                ipy_scripts: FrozenSet[types.CodeType]) -> bool:
+    """Whether a cell's exception is one a magic it called raised of its own, no crash of the
+    program: its error about what it was asked (``%run nosuch.py``, ``%run -m nosuch``, an
+    unknown magic), raised in IPython's frames only, where %debug has nothing to show; or the
+    exception of an IPython script's cell (``%run script.ipy``), reported by that cell's run_code
+    and raised again by %run, or of a cell of it that did not compile, which never ran."""
+    frames = _frames(tb)
+    first = next((n for n, frame in enumerate(frames) if frame.f_code in magics), None)
+    if first is None:
+        return False
+    below = frames[first:]
+    return all(map(_ipythons_or_machinery, below)) or any(frame.f_code in ipy_scripts for frame in below)
+
+
+def _frames(tb: Optional[types.TracebackType]) -> List[types.FrameType]:
+    frames = []
+    while isinstance(tb, types.TracebackType):
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    return frames
 
 
 def _codes(shell: Any, method: str) -> FrozenSet[types.CodeType]:
@@ -163,10 +190,7 @@ def _above_script(value: BaseException, tb: Optional[types.TracebackType], runne
     compile or that runpy did not find, which never ran (IPython shows its error as a cell's)."""
     if isinstance(value, SystemExit):
         return None
-    frames = []
-    while isinstance(tb, types.TracebackType):
-        frames.append(tb.tb_frame)
-        tb = tb.tb_next
+    frames = _frames(tb)
     if any(frame.f_code in run_code for frame in frames):
         return None
     last = max((n for n, frame in enumerate(frames) if frame.f_code in runners), default=None)
@@ -183,6 +207,12 @@ def _above_script(value: BaseException, tb: Optional[types.TracebackType], runne
 def _ipythons_or_runpys(frame: types.FrameType) -> bool:
     name = frame.f_globals.get("__name__")
     return isinstance(name, str) and (name in ("runpy", "IPython") or name.startswith("IPython."))
+
+
+def _ipythons_or_machinery(frame: types.FrameType) -> bool:
+    """Whether the frame runs none of the program: IPython's, runpy's, or the import machinery's
+    (``%load_ext nosuch``, a module that is not there)."""
+    return _ipythons_or_runpys(frame) or frame.f_code.co_filename.startswith(IMPORT_MACHINERY)
 
 
 def _show_not_compiled(shell: Any, value: BaseException) -> None:

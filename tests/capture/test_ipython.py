@@ -12,7 +12,7 @@ import json
 import re
 import signal
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -40,6 +40,21 @@ def venv_bin() -> Path:
 def ipython_env(cwd: Path) -> Dict[str, str]:
     """IPython's profile and history in the test's folder: none of the user's, none shared by two tests."""
     return {"IPYTHONDIR": str(cwd / ".ipython")}
+
+
+def typed_at_prompt(venv_bin: Path, cwd: Path, lines: List[str], **env: str) -> Any:
+    """IPython's prompt in ``cwd``, ``lines`` typed at it (fed on stdin)."""
+    return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], cwd,
+               env=dict(ipython_env(cwd), **env), stdin="\n".join(lines) + "\n", timeout=120)
+
+
+def typed_without_and_with_tbdump(venv_bin: Path, cwd: Path, lines: List[str]) -> Tuple[Any, Any]:
+    """``lines`` typed at IPython's prompt after ``import tbdump``, then after set_excepthook():
+    IPython shows the same in both, and the session ends as it should."""
+    plain = typed_at_prompt(venv_bin, cwd, ["import tbdump"] + lines)
+    under = typed_at_prompt(venv_bin, cwd, ["import tbdump; tbdump.set_excepthook()"] + lines)
+    assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0, (under, plain)
+    return plain, under
 
 
 def execute_notebook(venv_bin: Path, cwd: Path, cells: List[str]) -> List[List[Dict[str, Any]]]:
@@ -157,9 +172,7 @@ PROMPT_LINES = [
 def test_the_crashes_of_lines_typed_at_ipythons_prompt_are_dumped_and_ipython_shows_them_as_ever(
         tmp_path: Path, venv_bin: Path) -> None:
     def prompt(setup: str) -> Any:
-        lines = PROMPT_LINES[:1] + [setup] + PROMPT_LINES[2:]
-        return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
-                   env=ipython_env(tmp_path), stdin="\n".join(lines) + "\n", timeout=120)
+        return typed_at_prompt(venv_bin, tmp_path, PROMPT_LINES[:1] + [setup] + PROMPT_LINES[2:])
     plain = prompt("import tbdump")
     under = prompt("import tbdump; tbdump.set_excepthook()")
     assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0
@@ -249,8 +262,7 @@ def test_sigterm_while_a_cells_crash_is_dumped_ends_ipython_once_the_dump_is_wri
     write(tmp_path / "pressed.py", PRESSED)
     lines = ["import tbdump; tbdump.set_excepthook()", "import signal; from pressed import Pressed",
              "pressed = Pressed(signal.SIGTERM)", "1/0", "print('alive')"]
-    proc = run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
-               env=ipython_env(tmp_path), stdin="\n".join(lines) + "\n", timeout=120)
+    proc = typed_at_prompt(venv_bin, tmp_path, lines)
     # Ended by SIGTERM's default action, after IPython's traceback and the dump's line.
     assert proc.returncode == -signal.SIGTERM and "ZeroDivisionError" in proc.stdout, proc
     assert "alive" not in proc.stdout
@@ -289,8 +301,7 @@ def _stuck_ipython(tmp_path: Path, venv_bin: Path, signame: str) -> Any:
     write(tmp_path / "stubborn.py", STUBBORN)
     lines = ["import signal, tbdump; from stubborn import stuck; tbdump.set_excepthook()", "x = 42",
              "stuck(signal.%s)" % signame, "print('alive', x)"]
-    return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
-               env=dict(ipython_env(tmp_path), TBDUMP_MAX_SECONDS="1"), stdin="\n".join(lines) + "\n", timeout=120)
+    return typed_at_prompt(venv_bin, tmp_path, lines, TBDUMP_MAX_SECONDS="1")
 
 
 def test_a_capture_that_hangs_at_ipythons_prompt_is_given_up_on_and_the_session_goes_on_once_the_code_lets_go(
@@ -382,10 +393,9 @@ def test_a_script_ipython_runs_is_dumped_after_ipythons_traceback_with_its_frame
     assert dump.frames[-1].globals["x"] == 5 and dump.sources[script].text == SCRIPT
 
 
-# Lines typed at IPython's prompt, tbdump set up there (or not): scripts %run that crash, that
+# Lines typed at IPython's prompt, tbdump set up there or not: scripts %run that crash, that
 # do not compile, that end with sys.exit(3), and a %tb that shows the last crash again.
 RUN_LINES = [
-    "",   # the line that sets tbdump up, or not
     "%run crash.py",
     "print('alive', x)",
     "%tb",
@@ -400,13 +410,7 @@ def test_scripts_run_at_ipythons_prompt_are_dumped_once_each_and_those_that_neve
     write(tmp_path / "crash.py", SCRIPT_IN_SESSION)
     write(tmp_path / "bad.py", "x = (1 +\n")
     write(tmp_path / "exits.py", "import sys\nsys.exit(3)\n")
-
-    def prompt(setup: str) -> Any:
-        return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
-                   env=ipython_env(tmp_path), stdin="\n".join([setup] + RUN_LINES[1:]) + "\n", timeout=120)
-    plain = prompt("import tbdump")
-    under = prompt("import tbdump; tbdump.set_excepthook()")
-    assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0
+    plain, under = typed_without_and_with_tbdump(venv_bin, tmp_path, RUN_LINES)
     assert plain.stdout.count("ZeroDivisionError: division by zero") == 3 and "alive 5" in plain.stdout
     assert "SyntaxError" in plain.stdout and "SystemExit: 3" in plain.stdout
     dumps = sorted(tmp_path.glob("traceback*.pkl"))
@@ -469,8 +473,7 @@ def test_a_program_that_shows_ipythons_tracebacks_its_own_way_sees_them_so_and_e
              "1/0", "%run crash.py", "print('alive', x)"]
 
     def prompt(env: Dict[str, str]) -> Any:
-        return run([str(venv_bin / "ipython"), "--simple-prompt", "--no-banner", "--colors=nocolor"], tmp_path,
-                   env=dict(ipython_env(tmp_path), **env), stdin="\n".join(lines) + "\n", timeout=120)
+        return typed_at_prompt(venv_bin, tmp_path, lines, **env)
     plain = prompt(_stub_tbdump(tmp_path))
     under = prompt({})
     assert under.stdout == plain.stdout and under.returncode == plain.returncode == 0, (under, plain)
@@ -480,3 +483,82 @@ def test_a_program_that_shows_ipythons_tracebacks_its_own_way_sees_them_so_and_e
     assert under.stderr == "Traceback dumped into: traceback.pkl\nTraceback dumped into: %s\n" % script.name
     assert sorted(p.name for p in tmp_path.glob("traceback*.pkl")) == sorted(["traceback.pkl", script.name])
     assert [f.name for f in tbdump.load(script).frames] == ["<module>", "f"]
+
+
+# An IPython script (magics allowed), which %run runs cell by cell through safe_execfile_ipy.
+IPY_SCRIPT = """import os
+%cd .
+def f(n):
+    y = n + 1
+    return y / 0
+x = 5
+f(x)
+"""
+# Lines typed at IPython's prompt, tbdump set up there or not: magics that ran none of the
+# program (a file or module not there, an unknown magic, an extension not there), an IPython
+# script that does not compile, then one that crashes.
+TYPOS_LINES = [
+    "%run nosuch.py",
+    "%run -m nosuch",
+    "%nosuch",
+    "%load_ext nosuchext",
+    "%run bad.ipy",
+    "%run crash.ipy",
+    "print('alive', x)",
+]
+
+
+def test_magics_that_ran_none_of_the_program_are_not_dumped_and_an_ipython_scripts_crash_is_dumped_once(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """Each was dumped as a cell's crash, of IPython's frames only (%debug has nothing to show
+    either); and %run of an IPython script shows its crash twice, as its cell's and again raised
+    out of %run: it was dumped twice, the second time with IPython's frames above the script's."""
+    write(tmp_path / "crash.ipy", IPY_SCRIPT)
+    write(tmp_path / "bad.ipy", "x = (1 +\n")
+    plain, under = typed_without_and_with_tbdump(venv_bin, tmp_path, TYPOS_LINES)
+    for said in ("File `'nosuch.py'` not found", "'nosuch' is not a valid modulename", "`%nosuch` not found",
+                 "No module named 'nosuchext'", "SyntaxError", "alive 5"):
+        assert said in plain.stdout + plain.stderr, said
+    assert plain.stdout.count("ZeroDivisionError: division by zero") == 2
+    assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n", under.stderr
+    assert [p.name for p in tmp_path.glob("traceback*.pkl")] == ["traceback.pkl"]
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    # The script's cell, none of IPython's frames.
+    assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
+    assert str(dump.sources[dump.frames[0].filename].text).endswith("x = 5\nf(x)\n")
+
+
+def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_there_is_not_dumped(
+        tmp_path: Path, venv_bin: Path) -> None:
+    write(tmp_path / "crash.ipy", IPY_SCRIPT)
+    cells = ["%run nosuch.py", "%run crash.ipy", "print('next cell', x)"]
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump"] + cells)
+    outputs = execute_notebook(venv_bin, tmp_path, ["import tbdump; tbdump.set_excepthook()"] + cells)
+    assert [output.get("ename") for output in plain[1]] == ["Exception"]
+    assert [output.get("ename") for output in plain[2]][-2:] == ["ZeroDivisionError"] * 2
+    assert outputs[1] == plain[1]
+
+    def shown(outputs: List[Dict[str, Any]]) -> List[Any]:   # a cell's file is named by the kernel's pid
+        return [output.get("ename", output.get("text")) for output in outputs]
+    # The dump's line after the script's cell's traceback, the first of the two IPython shows.
+    assert shown(outputs[2]) == shown(plain[2])[:-1] + ["Traceback dumped into: traceback.pkl\n", "ZeroDivisionError"]
+    assert outputs[3] == plain[3] == [{"output_type": "stream", "name": "stdout", "text": "next cell 5\n"}]
+    assert [p.name for p in tmp_path.glob("traceback*.pkl")] == ["traceback.pkl"]
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
+
+
+@pytest.mark.parametrize("ipython", [["-m", "IPython"], ["ipython"]])
+def test_python_m_tbdump_refuses_to_run_ipython_which_shows_every_crash_itself_in_one_line(
+        tmp_path: Path, venv_bin: Path, ipython: List[str]) -> None:
+    """IPython caught the script's crash and showed it: the runner saw none and dumped nothing,
+    with no word of why."""
+    write(tmp_path / "crash.py", SCRIPT_IN_SESSION)
+    if ipython == ["ipython"]:
+        ipython = [str(venv_bin / "ipython")]
+    proc = run([str(venv_bin / "python"), "-m", "tbdump"] + ipython + ["crash.py"], tmp_path, env=ipython_env(tmp_path))
+    assert proc.returncode == 2 and proc.stdout == "" and "argv" not in proc.stderr, proc
+    assert proc.stderr == ("tbdump: IPython shows the crashes of what it runs itself, and python -m tbdump would "
+                           "dump none; put `import tbdump; tbdump.set_excepthook()` first in the script or the "
+                           "session and run ipython as usual\n")
+    assert not list(tmp_path.glob("traceback*.pkl"))
