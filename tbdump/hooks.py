@@ -398,7 +398,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     try:
         path: Optional[str] = write_dump(exc, where, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key,
-                                         other_threads=other_threads, above_handler=above_handler)
+                                         other_threads=other_threads, above_handler=above_handler,
+                                         ends_process=end is not None and goes_on is None)
         message = dumped()
     except SignalsArrived as arrived:
         # Where the process ends, the crash ends it as it would have: a Ctrl-C or SIGTERM
