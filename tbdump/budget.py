@@ -143,6 +143,7 @@ class Clock:
         self._given_up: Set[int] = set()  # idents of the workers whose step outlived its time
         self._switching = HurriedSwitching()
         self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
+        self._task = (0, 0)  # and what captures in the main thread, a native.task_ident
         self.abandoned = False  # given up on while the program goes on: see abandon_main_capture
         self.let_go = Event()   # and its signals handed back
 
@@ -246,6 +247,7 @@ class Clock:
         if not hasattr(signal, "setitimer"):
             return
         self._greenlet = native.current_greenlet()
+        self._task = native.task_ident()
         try:
             self._old_handler = unpatched.signals.signal(signal.SIGALRM, self._on_alarm)
             self._old_timer = unpatched.signals.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
@@ -370,13 +372,15 @@ def others_cut_short(why: str) -> Iterator[None]:
         _CUTTING_SHORT.remove(why)
 
 
-def abandon_main_capture(seconds: float) -> bool:
+def abandon_main_capture(task: Tuple[int, int], seconds: float) -> bool:
     """Give up on the capture stuck in the main thread while the program goes on (Python's prompt
     follows the crash): its signals reach the program from its next tick on (a SIGTERM ends it,
     a Ctrl-C lands in the code that holds the thread), and what it writes if that code ever lets
-    go is thrown away.  Called from the watchdog's thread; whether the main thread acted on it
+    go is thrown away.  ``task``: what runs it (native.task_ident), with the dumps it nests (a
+    value's repr that dumps); another greenlet's capture, waiting in the hub, goes on.
+    Called from the watchdog's thread; whether the main thread acted on it
     within ``seconds``: stuck in C code, it runs no handler, and no signal but SIGKILL ends it."""
-    clocks = list(_MAIN_CLOCKS)
+    clocks = [clock for clock in _MAIN_CLOCKS if clock._task == task]
     for clock in clocks:
         clock.abandoned = True
     for watchdog in list(_WATCHDOGS):
