@@ -131,7 +131,7 @@ class Clock:
         self.deadline = self.start_time + budgets.max_seconds
         self.value_seconds = budgets.value_seconds
         self.expired = False
-        self.stopped_by: Optional[str] = None  # the signal that cut capture short: Ctrl-C, SIGTERM
+        self.stopped_by: Optional[str] = None  # what cut capture short: Ctrl-C, SIGTERM, the main thread's crash
         self._step_deadline: Optional[float] = None
         self._armed = False
         self._old_handler: Any = None
@@ -143,12 +143,14 @@ class Clock:
         self._given_up: Set[int] = set()  # idents of the workers whose step outlived its time
         self._switching = HurriedSwitching()
         self._greenlet: Any = None  # the greenlet capturing, under gevent or eventlet
+        self._task = (0, 0)  # and what captures in the main thread, a native.task_ident
         self.abandoned = False  # given up on while the program goes on: see abandon_main_capture
         self.let_go = Event()   # and its signals handed back
 
     @property
     def interrupted(self) -> Optional[str]:
-        """Why capture stopped, when a signal asked the program to: "capture interrupted (Ctrl-C)"."""
+        """Why capture stopped, when a signal asked the program to or its main thread's crash ends it:
+        "capture interrupted (Ctrl-C)"."""
         return _INTERRUPTED % self.stopped_by if self.stopped_by else None
 
     @property
@@ -206,7 +208,7 @@ class Clock:
             return self._worker.step(lambda: self.run(fn, seconds), limit)
         limit = max(min(limit, self.remaining()), 0.001)
         if self._worker is None or self._worker.stuck:
-            self._worker = _Worker()
+            self._worker = _Worker(lambda: self.stopped_by is not None)
             # Reused from a thread given up on, which has ended since: this one is not.
             self._given_up.discard(self._worker.thread.ident)
         try:
@@ -217,7 +219,7 @@ class Clock:
                 self.expired = True
             if on_abandon is not None:
                 on_abandon()
-            raise BudgetExceeded("time budget") from None
+            raise BudgetExceeded(self.interrupted or "time budget") from None
 
     def run_whole(self, fn: Callable[[], Any]) -> Any:
         """``fn``, many steps of capture, as one trip to the worker thread where each of its
@@ -236,12 +238,16 @@ class Clock:
     def start(self) -> None:
         if not native.in_main_thread():
             self._switching.hurry()
+            _THREAD_CLOCKS[self] = native.get_ident()
+            if _CUTTING_SHORT:  # the thread took the dump lock as the main thread crashed
+                self.cut_short(_CUTTING_SHORT[-1])
             return
         # Alarms land in the main OS thread: under gevent or eventlet, they bound the capture of
         # every greenlet's crash, a patched threading.Thread's too.
         if not hasattr(signal, "setitimer"):
             return
         self._greenlet = native.current_greenlet()
+        self._task = native.task_ident()
         try:
             self._old_handler = unpatched.signals.signal(signal.SIGALRM, self._on_alarm)
             self._old_timer = unpatched.signals.setitimer(signal.ITIMER_REAL, self.TICK, self.TICK)
@@ -255,6 +261,7 @@ class Clock:
         _MAIN_CLOCKS.append(self)
 
     def stop(self) -> None:
+        _THREAD_CLOCKS.pop(self, None)
         if self._worker is not None:
             self._worker.close()
             self._worker = None
@@ -284,6 +291,13 @@ class Clock:
                 return
             left = interval - (-left % interval)  # the next of its periods
         unpatched.signals.setitimer(signal.ITIMER_REAL, left, interval)
+
+    def cut_short(self, why: str) -> None:
+        """From another thread: capture ends its step in progress at its next tick and writes what
+        it has, marked partial ("capture interrupted (WHY)"), as after a Ctrl-C."""
+        self.expired = True
+        if self.stopped_by is None:
+            self.stopped_by = why
 
     def _on_stop(self, signum: int) -> None:
         self.expired = True
@@ -337,15 +351,36 @@ class Clock:
 
 # The clocks of the captures running in the main thread, armed (a value's repr may dump too).
 _MAIN_CLOCKS: List[Clock] = []
+# Those running in other OS threads, with the thread of each.
+_THREAD_CLOCKS: Dict[Clock, int] = {}
+_CUTTING_SHORT: List[str] = []  # why, while other threads' captures are cut short
 
 
-def abandon_main_capture(seconds: float) -> bool:
+@contextlib.contextmanager
+def others_cut_short(why: str) -> Iterator[None]:
+    """Meanwhile, the captures of the other OS threads are cut short (Clock.cut_short), those that
+    start too: the thread waits for them.  A value's step left running is abandoned, what it
+    would still write thrown away."""
+    _CUTTING_SHORT.append(why)
+    try:
+        me = native.get_ident()
+        for clock, thread in list(_THREAD_CLOCKS.items()):
+            if thread != me:
+                clock.cut_short(why)
+        yield
+    finally:
+        _CUTTING_SHORT.remove(why)
+
+
+def abandon_main_capture(task: Tuple[int, int], seconds: float) -> bool:
     """Give up on the capture stuck in the main thread while the program goes on (Python's prompt
     follows the crash): its signals reach the program from its next tick on (a SIGTERM ends it,
     a Ctrl-C lands in the code that holds the thread), and what it writes if that code ever lets
-    go is thrown away.  Called from the watchdog's thread; whether the main thread acted on it
+    go is thrown away.  ``task``: what runs it (native.task_ident), with the dumps it nests (a
+    value's repr that dumps); another greenlet's capture, waiting in the hub, goes on.
+    Called from the watchdog's thread; whether the main thread acted on it
     within ``seconds``: stuck in C code, it runs no handler, and no signal but SIGKILL ends it."""
-    clocks = list(_MAIN_CLOCKS)
+    clocks = [clock for clock in _MAIN_CLOCKS if clock._task == task]
     for clock in clocks:
         clock.abandoned = True
     for watchdog in list(_WATCHDOGS):
@@ -561,8 +596,9 @@ class _Worker:
     from outside); the worker is then ``stuck`` and the clock starts a new one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stopped: Callable[[], bool]) -> None:
         self.stuck = False
+        self._stopped = stopped  # the capture was cut short: the step in progress is given up on
         self._step_due = float("inf")  # when the step in progress of a run of steps is due
         # _queue's, in C, waits on an OS lock: queue.SimpleQueue may be a greenlet's.
         self._jobs: "_queue.SimpleQueue[Any]" = _queue.SimpleQueue()
@@ -575,7 +611,7 @@ class _Worker:
         try:
             # Woken every tick, as the alarm is: a step of ``fn`` may have begun since.
             while not job.wait(min(min(end, self._step_due) - unpatched.monotonic(), Clock.TICK)):
-                if unpatched.monotonic() > min(end, self._step_due):
+                if self._stopped() or unpatched.monotonic() > min(end, self._step_due):
                     raise Abandoned()
             return job.result(0)
         except Abandoned:

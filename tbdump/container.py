@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Dict, Optional, Protocol, Set, Tuple
 from . import unpatched
 from .errors import CorruptDumpError, DumpError, NewerFormatError, NotADumpError, system_words
 from .model import FORMAT_VERSION
-from .native import get_ident
+from .native import task_ident
 
 MAGIC = b"\x89TBDUMP\n"
 END_MAGIC = b"\nTBDEND\x1a"
@@ -156,7 +156,7 @@ class ContainerWriter:
             _make_folders(directory)
             fd = _open(self.tmp, flags, 0o600)
         fd = _above_std(fd)
-        _UNFINISHED[self.tmp] = (_getpid(), get_ident())
+        _UNFINISHED[self.tmp] = (_getpid(), task_ident())
         _remove_leftovers(directory, posixpath.basename(path))
         self.file = _io.FileIO(fd, "r+")
         try:
@@ -251,17 +251,18 @@ def _above_std(fd: int) -> int:
     return moved
 
 
-# Temporary files of dumps being written, with the pid and the OS thread writing each: a capture
-# that never returns is given up on while its file is half written (tbdump.hooks).
-_UNFINISHED: Dict[str, Tuple[int, int]] = {}
+# Temporary files of dumps being written, with the pid and the thread (greenlet) writing each: a
+# capture that never returns is given up on while its file is half written (tbdump.hooks).
+_UNFINISHED: Dict[str, Tuple[int, Tuple[int, int]]] = {}
 
 
-def remove_unfinished(thread: Optional[int] = None) -> None:
+def remove_unfinished(task: Optional[Tuple[int, int]] = None) -> None:
     """Remove this process's temporary files of the dumps still being written (not those a
-    parent was writing when it forked this one): those ``thread`` (a native.get_ident) writes,
-    its capture given up on while other threads' dumps go on, or all before the process ends."""
+    parent was writing when it forked this one): those ``task`` (a native.task_ident) writes,
+    its capture given up on while other threads' and greenlets' dumps go on, or all before the
+    process ends."""
     for tmp, (pid, writer) in list(_UNFINISHED.items()):
-        if pid == _getpid() and thread in (None, writer):
+        if pid == _getpid() and task in (None, writer):
             _remove(tmp)
 
 

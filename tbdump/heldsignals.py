@@ -34,9 +34,15 @@ class HeldSignals:
         self._on_stop = on_stop
         self._handlers: Dict[int, Any] = {}
         self.arrived: List[int] = []
+        self._wakeup_fd = -1
 
     def hold(self, skip: Iterable[int] = ()) -> None:
         """In the main thread, where Python lets handlers be set; ``skip``: signals the caller owns."""
+        # The program's wakeup fd (asyncio's, which runs the handlers added with add_signal_handler
+        # for each signal number written there) is told nothing meanwhile: a held signal, told at
+        # once and again as delivered, ran its handler twice, and capture's own ticks ran the
+        # loop's SIGALRM handler.  Back with Python's default warn_on_full_buffer, which cannot be read.
+        self._wakeup_fd = signal.set_wakeup_fd(-1)
         for signum in set(signal.valid_signals()) - set(skip):
             try:
                 handler = signal.getsignal(signum)
@@ -50,6 +56,12 @@ class HeldSignals:
         for signum, handler in self._handlers.items():
             signal.signal(signum, handler)
         self._handlers.clear()
+        wakeup_fd, self._wakeup_fd = self._wakeup_fd, -1
+        if wakeup_fd != -1:
+            try:
+                signal.set_wakeup_fd(wakeup_fd)
+            except (OSError, ValueError):  # the program closed it meanwhile
+                pass
 
     def let_go(self) -> None:
         """Hold no longer, in the main thread: the handlers back and the signals that arrived

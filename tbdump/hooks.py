@@ -22,7 +22,7 @@ from .heldsignals import deliver
 from .ipythonshell import above_uncaught_script, follow_ipython
 from .loaded import loaded
 from .model import not_captured
-from .native import get_ident, in_main_thread
+from .native import in_main_thread, task_ident
 from .placeholder import Placeholder
 from .prompt import prompt_follows, prompt_running
 from .redaction import Redaction
@@ -358,7 +358,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     watchdog: Optional[Watchdog] = None
     if end is not None:
         before = _file_id(where)
-        capturing = get_ident()
+        capturing = task_ident()
 
         def give_up() -> None:
             # The stuck capture's half-written file first: from then on no dump of it can take
@@ -385,7 +385,7 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
                     say(_not_dumped(err, shown))
             given_up.append(written)
             # At a prompt the session goes on if the code holding the main thread ever lets go.
-            if not (goes_on and abandon_main_capture(GIVE_UP_SECONDS)):
+            if not (goes_on and abandon_main_capture(capturing, GIVE_UP_SECONDS)):
                 remove_held()  # the names other threads' crashes wait to dump into
                 remove_unfinished()  # and the files of those being written, which end with it
                 end()
@@ -398,7 +398,8 @@ def report_crash(exc: BaseException, filename: Union[str, DumpTarget], *, skip_c
     try:
         path: Optional[str] = write_dump(exc, where, skip_codes=skip_codes, thread=thread,
                                          budgets=budgets, redaction=redaction, key=key,
-                                         other_threads=other_threads, above_handler=above_handler)
+                                         other_threads=other_threads, above_handler=above_handler,
+                                         ends_process=end is not None and goes_on is None)
         message = dumped()
     except SignalsArrived as arrived:
         # Where the process ends, the crash ends it as it would have: a Ctrl-C or SIGTERM

@@ -9,7 +9,7 @@ from __future__ import annotations
 import _thread
 import os
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .loaded import loaded
 
@@ -71,6 +71,14 @@ def current_greenlet() -> Optional[Any]:
     """The running greenlet where the greenlet module is in use (gevent, eventlet), else None."""
     getcurrent = loaded("greenlet", "getcurrent")
     return getcurrent() if getcurrent is not None else None
+
+
+def task_ident() -> Tuple[int, int]:
+    """What runs here, as one capture's own: its OS thread (get_ident) and the greenlet running in
+    it where greenlets are in use, for under gevent or eventlet the crashes of the greenlets of one
+    thread each have a capture of their own (0 where none is)."""
+    current = current_greenlet()
+    return get_ident(), 0 if current is None else id(current)
 
 
 def is_hub(current: Any) -> bool:

@@ -18,7 +18,7 @@ import pickle
 from typing import Any, BinaryIO, Callable, Iterable, Optional, Set, Tuple
 
 from . import native, unpatched
-from .budget import BudgetExceeded, Clock, cut_while
+from .budget import BudgetExceeded, Clock, cut_while, was_interrupted
 from .model import not_captured
 from .objindex import ENTRY
 from .redaction import Redaction
@@ -241,7 +241,9 @@ class RecordWriter:
             finally:
                 self.clock.pickling = False
         except BaseException as exc:
-            if self.sink.closed:
+            if self.sink.closed:  # given up on where it blocked: by its time, or the main thread's crash
+                if isinstance(exc, BudgetExceeded) and was_interrupted(exc):
+                    return None, cut_while(exc, "pickling it")
                 return None, not_captured("pickling it blocked past its time budget")
             self.sink.rollback(start)
             # Memo entries made during the failed record point at bytes that are gone.

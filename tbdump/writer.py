@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import _queue
+import contextlib
 import functools
 import os
 import threading
@@ -10,7 +11,7 @@ import warnings
 from typing import Any, Dict, Iterable, List, Optional
 
 from . import unpatched
-from .budget import Budgets, CaptureThread, Clock, lock_wait
+from .budget import Budgets, CaptureThread, Clock, lock_wait, others_cut_short
 from .capture import capture, minimal
 from .container import Checksum, ContainerWriter, new_checksum
 from .errors import system_words
@@ -135,9 +136,11 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
                budgets: Optional[Budgets] = None, redaction: Optional[Redaction] = None,
                key: Optional[Key] = None, skip_codes: Iterable[types.CodeType] = (),
                above_handler: bool = True, thread: Optional[threading.Thread] = None,
-               other_threads: bool = True, log: Optional[Dict[str, str]] = None) -> str:
+               other_threads: bool = True, log: Optional[Dict[str, str]] = None, ends_process: bool = False) -> str:
     """Write ``exc`` and everything around it to ``filename``; returns the path written.
     ``log``: the logger, level and message of the log record that carried ``exc``.
+    ``ends_process``: the crash of the main thread that ends the process, which the dumps
+    of other threads' crashes under way make way for.
 
     Raises DumpWriteError only when no file can be written at all; any failure of
     capture itself falls back to a minimal dump that still opens.  Raises
@@ -155,8 +158,13 @@ def write_dump(exc: BaseException, filename: str = DEFAULT_FILENAME, *,
     # the program with the raised limit, or with every warning silenced.  A capture is
     # bounded by its time budget; one that is not (stuck in a thread) is waited for no
     # longer than that.
+    # The crash that ends the process does not wait out another thread's dump (a value that
+    # blocks, a big one): that dump is cut short, as a Ctrl-C cuts one, and written as partial.
     lock = _ONE_DUMP
-    held = lock.acquire(timeout=lock_wait(budgets.max_seconds + 5))
+    held = lock.acquire(blocking=False)
+    if not held:
+        with others_cut_short("the main thread crashed") if ends_process else contextlib.nullcontext():
+            held = lock.acquire(timeout=lock_wait(budgets.max_seconds + 5))
     try:
         with reduced_in_dumps(shell_left_out()):
             return _write_settled(exc, path, budgets, redaction, key, skip_codes, above_handler, thread,

@@ -626,6 +626,51 @@ def test_daemon_threads_stopped_as_their_crashes_wait_to_be_dumped_leave_no_empt
 
 
 @pytest.mark.parametrize("way", ["runner", "hook"])
+def test_the_main_threads_crash_cuts_short_a_threads_dump_stuck_in_a_value_and_is_dumped_whole(
+        workdir: Path, way: str) -> None:
+    """A thread's dump holds the dump lock while a value's __reduce__ blocks (for good here, its
+    budgets of a minute): the main thread's crash, which ends the program, waited for it as long as
+    its own watchdog allowed, then fell back to a minimal dump.  Now the thread's capture is cut
+    short, as a Ctrl-C cuts one, and written as partial; then the main thread's crash is dumped whole."""
+    write(workdir / "prog.py", """
+        import os, sys, threading
+        if sys.argv[1] == 'hook':
+            import tbdump; tbdump.set_excepthook()
+        reducing = threading.Event()
+        class Stuck:
+            def __reduce__(self):
+                reducing.set()
+                threading.Event().wait()
+        def work():
+            stuck = Stuck()
+            raise KeyError('in a thread')
+        threading.Thread(target=work).start()
+        reducing.wait()
+        print(os.getpid(), flush=True)
+        def main():
+            kept = [1, 2, 3]
+            1 / 0
+        main()
+    """)
+    budgets = {"TBDUMP_MAX_SECONDS": "60", "TBDUMP_VALUE_SECONDS": "60"}
+    # A hang bound, not a speed limit: before, the main thread's crash waited 65 s.
+    proc = run([PYTHON, "prog.py", way] if way == "hook" else [PYTHON, "-m", "tbdump", "prog.py", way], workdir,
+               budgets, timeout=40)
+    pid = proc.stdout.strip()
+    assert proc.returncode == 1, proc
+    said = said_dumped(proc.stderr, "KeyError") + said_dumped(proc.stderr, "ZeroDivisionError")
+    assert said == [("'in a thread'", "traceback.pkl"), ("division by zero", "traceback.%s.pkl" % pid)], proc.stderr
+    main = tbdump.load(workdir / ("traceback.%s.pkl" % pid))
+    assert (main.exception.message, main.frames[-1].locals["kept"], main.metadata.partial) == (
+        "division by zero", [1, 2, 3], False)
+    thread = tbdump.load(workdir / "traceback.pkl")
+    assert thread.exception.message == "'in a thread'" and thread.metadata.partial
+    stuck = thread.frames[-1].variables["stuck"]
+    assert stuck.missing == "not captured: capture interrupted (the main thread crashed) while pickling it", stuck
+    assert sorted(p.name for p in workdir.iterdir()) == sorted(["prog.py", "traceback.pkl", "traceback.%s.pkl" % pid])
+
+
+@pytest.mark.parametrize("way", ["runner", "hook"])
 def test_threads_crashing_at_once_beyond_the_runs_bound_say_they_were_not_dumped(workdir: Path, way: str) -> None:
     """A thread crashing again and again must not fill the disk: beside traceback.pkl, 20 crashes
     of a run are dumped, the first ones; each later one is said with Python's traceback."""

@@ -371,3 +371,67 @@ def test_a_worker_forked_then_patched_as_gunicorns_dumps_its_crash_in_time(tmp_p
     variables = tbdump.load(tmp_path / dumps[0], objects=False).frames[-1].variables
     assert "time budget" in (variables["value"].missing or ""), variables["value"]
     assert variables["where"].repr == "main", variables["where"]
+
+
+# ``stuck`` crashes holding a value that swallows every interruption until the watchdog's dump is
+# there; ``dumps`` dumps an exception of its own meanwhile, a value's repr waiting in the event loop
+# (where ``stuck`` then runs) until that dump is there too.
+TWO_CAPTURES = """
+    import os, time, tbdump
+    from tbdump.budget import Budgets
+    class Waits:
+        def __repr__(self):
+            while not os.path.exists("traceback.pkl"):
+                time.sleep(0.05)
+            return "Waits()"
+    class Stubborn:
+        def __repr__(self):
+            while True:
+                try:
+                    while not os.path.exists("traceback.pkl"):
+                        try:
+                            sum(range(10 ** 5))
+                        except BaseException:
+                            pass
+                    return "Stubborn()"
+                except BaseException:
+                    pass
+    def dumps():
+        waits = Waits()
+        kept = [1, 2, 3]
+        try:
+            raise ValueError("its own")
+        except ValueError as exc:
+            print(tbdump.dump_exception(exc, "own.pkl", budgets=Budgets.from_env(max_seconds=60, value_seconds=60)))
+    def stuck():
+        stubborn = Stubborn()
+        1 / 0
+"""
+START = {
+    "greenlet": "import gevent; start = gevent.spawn",
+    "thread": "import threading\ndef start(f):\n    t = threading.Thread(target=f); t.start(); return t",
+}
+
+
+@pytest.mark.parametrize("library, crashing", list(GREENLET_CRASHES))
+def test_a_greenlets_capture_given_up_on_leaves_another_greenlets_dump_whole(
+        tmp_path: Path, python: Path, library: str, crashing: str) -> None:
+    """Greenlets share the main OS thread: the give-up of one greenlet's stuck capture removed every
+    dump file being written by that thread, and abandoned every capture in it, so another greenlet's
+    dump_exception, its value waiting in the event loop meanwhile, raised "cannot write own.pkl:
+    capture given up on" once it went on.  Now the give-up is the stuck greenlet's alone."""
+    args = program(tmp_path, library, "excepthook", TWO_CAPTURES, START[crashing], """
+        other = start(dumps)
+        time.sleep(0.2)
+        start(stuck).join()
+        other.join()
+        print("main goes on")
+    """)
+    ran = run(python, args, tmp_path, budget=1)
+    assert (ran.returncode, ran.stdout) == (0, "own.pkl\nmain goes on\n"), ran
+    assert ran.stderr.startswith("ZeroDivisionError: division by zero\n" + GAVE_UP), ran
+    own = tbdump.load(tmp_path / "own.pkl", objects=False)
+    frame = own.frames[-1]
+    assert (own.exception.message, own.metadata.partial) == ("its own", False), own.metadata.cut
+    assert (frame.variables["waits"].repr, frame.variables["kept"].repr) == ("Waits()", "[1, 2, 3]")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["own.pkl", "prog.py", "traceback.pkl"]

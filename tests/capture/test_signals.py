@@ -132,6 +132,43 @@ signal.setitimer(signal.ITIMER_PROF, 0)   # off before Python's exit gives SIGPR
     assert dump.frames[-1].variables["first"].repr == "Pressed()"
 
 
+ASYNCIO_HANDLERS = SIGNAL_IN_CAPTURE + """
+import asyncio, tbdump
+calls = []
+async def main():
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGUSR1, signal.SIGALRM):
+        loop.add_signal_handler(signum, calls.append, signal.Signals(signum).name)
+    try:
+        work(10, signal.SIGUSR1, signal.SIGTERM)
+    except ZeroDivisionError as exc:
+        if sys.argv[1] == 'dump':
+            tbdump.dump_exception(exc, 'crash.pkl')
+        else:
+            repr(exc.__traceback__.tb_next.tb_frame.f_locals['first'])   # the signals alone
+    for _ in range(10):   # the loop's turns: it reads its wakeup fd, then calls the handlers
+        await asyncio.sleep(0)
+    print(sorted(calls))
+asyncio.run(main())
+"""
+
+
+def test_an_asyncio_loops_signal_handlers_run_once_for_each_signal_that_came_during_a_dump(workdir: Path) -> None:
+    """asyncio runs the handlers of loop.add_signal_handler for each signal number written to its
+    wakeup fd (signal.set_wakeup_fd): a signal held for the dump was written there as it came and
+    again as delivered after the dump, so its handler ran twice (a second SIGTERM is a forced stop
+    to many servers), and the clock's ticks ran the loop's SIGALRM handler, though no alarm rang."""
+    write(workdir / "prog.py", ASYNCIO_HANDLERS)
+    plain = run([PYTHON, "prog.py", "plain"], workdir)
+    dumped = run([PYTHON, "prog.py", "dump"], workdir)
+    assert (plain.returncode, plain.stdout) == (0, "['SIGTERM', 'SIGUSR1']\n"), plain
+    assert (dumped.returncode, dumped.stdout, dumped.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+    # The SIGTERM cut the dump short, as without an event loop.
+    dump = tbdump.load(workdir / "crash.pkl")
+    assert dump.exception.type == "ZeroDivisionError" and dump.metadata.partial
+    assert dump.frames[-1].variables["first"].missing == "not captured: capture interrupted (SIGTERM) while describing it"
+
+
 def test_the_programs_alarm_goes_on_through_a_dump_and_one_due_meanwhile_rings_after_it(workdir: Path) -> None:
     write(workdir / "prog.py", """
 import os, signal, time
