@@ -66,6 +66,15 @@ _HOLDS_ANY: Dict[type, str] = {datetime.datetime: "tzinfo", datetime.time: "tzin
 _ALWAYS_TAKEN = frozenset((type(None), datetime.timezone, type, types.FunctionType, types.BuiltinFunctionType))
 
 
+# The markers dataclasses puts in a class's fields and tells by identity (fields() keeps those
+# whose _field_type is _FIELD, a default is MISSING or not): written by name, as dill writes them,
+# now that the records' pickler writes the script's classes itself (_class_reduction).
+_DATACLASS_MARKERS = {id(v): (v, name) for name, v in vars(dataclasses).items()
+                      if name in ("MISSING", "KW_ONLY", "_HAS_DEFAULT_FACTORY", "_FIELD", "_FIELD_CLASSVAR",
+                                  "_FIELD_INITVAR")}
+_DATACLASS_MARKER_TYPES = frozenset(type(v) for v, _ in _DATACLASS_MARKERS.values())
+
+
 # The pure-Python pickler (dill's) asks reducer_override about everything.
 _PLAIN_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), tuple, list, dict,
                           set, frozenset, bytearray, type(Ellipsis), type(NotImplemented)))
@@ -101,6 +110,23 @@ _MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__",
 _READ_AS_MADE = ("__slots__", "__orig_bases__")
 
 
+def _made_empty(obj: Any) -> bool:
+    """Whether ``obj``, a class or function not found by reference, is a class made empty then
+    filled (_class_reduction)."""
+    return type(obj) in _PLAIN_METACLASSES and bool(obj.__flags__ & _HEAP_TYPE)
+
+
+def _shared_class(obj: Any) -> bool:
+    """Whether ``obj`` is a class that the records' pickler writes itself wherever it is met:
+    in a dill pickle (a function's globals, a metaclass's class), it is a persistent id given the
+    pickle's loader from there, so every reference to it is that one class.  Only such classes:
+    the records' pickler memoizes them before anything in them, so a pickle that needs one never
+    needs itself while it is written (a function nested in its own globals would)."""
+    if not issubclass(type(obj), type) or any(obj is t for t in _SINGLETON_TYPES) or _importable(obj):
+        return False
+    return _made_empty(obj) or issubclass(type(obj), enum.EnumMeta)
+
+
 def _class_reduction(cls: type) -> Tuple[Any, ...]:
     made = {k: cls.__dict__[k] for k in _READ_AS_MADE if k in cls.__dict__}
     slots = made.get("__slots__")
@@ -108,7 +134,9 @@ def _class_reduction(cls: type) -> Tuple[Any, ...]:
     state = {k: v for k, v in cls.__dict__.items()
              if k not in _MADE_BY_CLASS and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
-    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made), state, None, None, _fill_class)
+    # The Python that wrote it and its names: opened by another, it is a stand-in, as dill's are.
+    written = (tuple(unpatched.version_info[:2]), cls.__module__, cls.__qualname__)
+    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made) + written, state, None, None, _fill_class)
 
 
 def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
@@ -247,6 +275,8 @@ class ReducePolicy:
         t = type(obj)
         if t in _PLAIN_TYPES:
             return NotImplemented
+        if t in _DATACLASS_MARKER_TYPES and _DATACLASS_MARKERS.get(id(obj), (None,))[0] is obj:
+            return _DATACLASS_MARKERS[id(obj)][1]   # the global of that name in dataclasses
         hidden = self._hidden(obj, t) if self.redaction.enabled else ()
         qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
         if qual in _TRUSTED_REDUCE and not hidden:
@@ -418,9 +448,11 @@ class ReducePolicy:
             return _enum_reduction(obj)
         if issubclass(type(obj), type) and self.redaction.enabled:
             self._note_class_parts(obj)
+        if _made_empty(obj):
+            # By the record's own pickler, not nested in dill: so one class wherever the dump
+            # refers to it (its subclasses' base, another class's attribute, a function's global).
+            return _class_reduction(obj)
         if self.in_dill:
-            if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
-                return _class_reduction(obj)
             if issubclass(type(obj), types.FunctionType) and id(obj) not in self._generic:
                 generic = type_params(obj)
                 if generic is not None:
@@ -438,11 +470,11 @@ class ReducePolicy:
     def _by_value(self, obj: Any) -> Any:
         """Pickled by dill, nested as bytes: what the C pickler cannot save by itself."""
         try:
-            payload = self._dill_payload(obj)
+            payload, shared = self._dill_payload(obj)
             if self.redaction.enabled and self.secrets.contains_blob(payload):
                 # A secret learned while it was written (a class's attribute before the dict that
                 # names it a secret): written again, now that it is known.
-                payload = self._dill_payload(obj)
+                payload, shared = self._dill_payload(obj)
         except BudgetExceeded as exc:
             return self._placeholder(obj, cut_while(exc, "pickling it"))
         except BaseException as exc:
@@ -451,13 +483,18 @@ class ReducePolicy:
             if self.secrets.contains_blob(payload):
                 return self._placeholder(obj, not_captured("it holds a secret where it cannot be hidden"))
             self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
-        return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), issubclass(type(obj), type),
-                              getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
+        args = (payload, tuple(unpatched.version_info[:2]), issubclass(type(obj), type),
+                getattr(obj, "__module__", None), getattr(obj, "__qualname__", None))
+        # The classes it refers to, written by this pickler after it (a pickle without any
+        # loads as before, also where a reader of older dumps opens it).
+        return (_dill_loads, args + (shared,) if shared else args)
 
-    def _dill_payload(self, obj: Any) -> bytes:
+    def _dill_payload(self, obj: Any) -> Tuple[bytes, Tuple[Any, ...]]:
+        """dill's pickle of ``obj`` and the classes it refers to by persistent id (_shared_class)."""
         buf = io.BytesIO()
-        _DillPickler(buf, self.redaction, self.clock, self.secrets).dump(obj)
-        return buf.getvalue()
+        pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
+        pickler.dump(obj)
+        return buf.getvalue(), tuple(pickler.shared)
 
     def _placeholder(self, obj: Any, reason: str) -> Any:
         text = safe_repr(obj)
@@ -825,11 +862,20 @@ def _dill_pickler_class() -> Any:
                      secrets: Secrets) -> None:
             super().__init__(file, PROTOCOL, recurse=True)
             self._policy = ReducePolicy(redaction, clock, in_dill=True, secrets=secrets)
+            self.shared: List[Any] = []          # the classes written by the records' pickler
+            self._shared_ids: Dict[int, Tuple[str, int]] = {}   # by id: the persistent id of each
 
         def reducer_override(self, obj: Any) -> Any:
             return self._policy.reduce(obj)
 
         def persistent_id(self, obj: Any) -> Any:
+            if issubclass(type(obj), type):
+                pid = self._shared_ids.get(id(obj))
+                if pid is None and _shared_class(obj):
+                    pid = self._shared_ids[id(obj)] = ("X", len(self.shared))
+                    self.shared.append(obj)
+                if pid is not None:
+                    return pid
             return self._policy.persistent_id(obj) if self._policy.redaction.enabled else None
 
     return DillPickler
