@@ -307,6 +307,10 @@ class ReducePolicy:
             if any(obj is t for t in _SINGLETON_TYPES):  # identity: a metaclass may break ==
                 return NotImplemented
             return self._by_reference_or_value(obj)
+        if issubclass(t, enum.Enum) and _says_other_class(obj, t):
+            # Its __reduce_ex__ names its __class__, which the class's property of that name makes
+            # another (int, str): the member came back as that class's value.
+            return _guarded(obj, (t, (obj._value_,)))
         if self.in_dill and t in _dill_dispatch():
             return NotImplemented  # cells, code, and the other types dill saves by itself
         if t is weakref.ReferenceType:

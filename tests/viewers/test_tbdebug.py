@@ -378,6 +378,37 @@ def test_the_scripts_classes_are_one_class_wherever_the_dump_refers_to_them(tmp_
     assert replay == live
 
 
+
+def test_an_enum_member_whose_class_says_it_is_another_is_the_member(tmp_path):
+    """An Enum of the script whose ``__class__`` property names another class (int, str: a
+    lazy value's way) pickled its members as that class's value, as Enum's __reduce_ex__ reads
+    ``self.__class__``: `level` came back as the int 2.  pdb on the crash itself answers."""
+    (tmp_path / "menu.py").write_text("""
+import enum
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+    @property
+    def __class__(self):
+        return int
+
+class Flavour(enum.Enum):
+    SWEET = "sweet"
+    @property
+    def __class__(self):
+        return str
+
+def serve(level, flavour):
+    raise ValueError("no %s" % flavour.value)
+
+serve(Level.HIGH, Flavour.SWEET)
+""")
+    commands = "p level is Level.HIGH, type(level).__name__, flavour is Flavour.SWEET, type(flavour).__name__\nq\n"
+    live, replay = live_and_replayed("menu.py", tmp_path, commands, 1)
+    assert replay == live
+
+
 @pytest.mark.parametrize("program, options, names", [
     (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
     (("unpicklable.py",), (), ["sock", "pending", "port"]),
