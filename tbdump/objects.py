@@ -23,7 +23,7 @@ import sys
 import threading
 import types
 import weakref
-from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from . import ctrlc
 from .chain import link
@@ -98,21 +98,35 @@ def _fill_class(cls: type, state: Dict[str, Any]) -> type:
     if issubclass(cls, MissingClass):
         return cls   # a stand-in: what it holds is what the pickle gives its instances
     for name, value in state.items():
-        if name == "__class__":
-            _set_own_class_entry(cls, value)
+        if name in _OWN_ENTRIES:
+            _set_own_entry(cls, name, value)
         else:
             setattr(cls, name, value)
     return cls
 
 
-def _set_own_class_entry(cls: type, value: Any) -> None:
-    """The ``__class__`` of the class statement (a lazy proxy's property, ``__class__ = Other``)
-    put back in the class's namespace.  setattr cannot: ``cls.__class__ = value`` changes the
-    class's own class, through type's descriptor of that name.  Nor can the class be made with
-    it: the property's code often refers to its class (by name, or the cell super() reads), which
-    is not made yet, and pickle would make the class twice (its __init_subclass__ run twice)."""
-    namespace = gc.get_referents(cls.__dict__)[0]   # the dict behind the mapping proxy, as type_new made it
-    namespace["__class__"] = value
+def own_namespace(cls: type) -> Mapping[str, Any]:
+    """A class's namespace, whatever its metaclass says its ``__dict__`` is."""
+    return _NAMESPACE.__get__(cls)
+
+
+_NAMESPACE = type.__dict__["__dict__"]
+
+
+# Names a class statement may define that setattr cannot set on the class, type's descriptors
+# of these names coming first: ``cls.__class__ = value`` changes the class's own class, and a
+# metaclass's ``__dict__`` (a view of its classes' namespace) is read-only.
+_OWN_ENTRIES = frozenset(("__class__", "__dict__"))
+
+
+def _set_own_entry(cls: type, name: str, value: Any) -> None:
+    """The ``__class__`` or ``__dict__`` of the class statement (a lazy proxy's property,
+    ``__class__ = Other``, a metaclass's ``__dict__`` property) put back in the class's namespace.
+    Nor can the class be made with it: the property's code often refers to its class (by name, or
+    the cell super() reads), which is not made yet, and pickle would make the class twice (its
+    __init_subclass__ run twice)."""
+    namespace = gc.get_referents(own_namespace(cls))[0]   # the dict behind the mapping proxy, as type_new made it
+    namespace[name] = value
     # Written past setattr, which tells the interpreter the class changed: its attribute cache
     # may hold object's __class__ for it.  Any setattr of a name in the namespace does.
     setattr(cls, "__module__", namespace["__module__"])

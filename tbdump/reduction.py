@@ -36,6 +36,7 @@ from .loaded import loaded
 # dump, so they live in tbdump.objects, the read side, under these names.
 from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
                       _weak_ref, restore_exception, restore_object, restore_state)
+from .objects import own_namespace
 from .model import not_captured
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
@@ -110,10 +111,23 @@ _MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__",
 _READ_AS_MADE = ("__slots__", "__orig_bases__")
 
 
+def _defined(name: str, value: Any) -> bool:
+    """Whether ``value`` under ``name``, which a class makes for itself, is the class statement's
+    own (a metaclass's ``__dict__`` property), not what the class made."""
+    return name == "__dict__" and type(value) is not types.GetSetDescriptorType
+
+
 def _made_empty(obj: Any) -> bool:
     """Whether ``obj``, a class or function not found by reference, is a class made empty then
     filled (_class_reduction)."""
-    return type(obj) in _PLAIN_METACLASSES and bool(obj.__flags__ & _HEAP_TYPE)
+    kind = type(obj)
+    return (kind in _PLAIN_METACLASSES or _hides_namespace(kind)) and bool(obj.__flags__ & _HEAP_TYPE)
+
+
+def _hides_namespace(kind: Any) -> bool:
+    """Whether ``kind`` is a metaclass whose classes' ``__dict__`` is something else than their
+    namespace: dill, which rebuilds a class from what that gives, made it without its methods."""
+    return issubclass(kind, type) and any("__dict__" in own_namespace(m) for m in kind.__mro__[:-2])
 
 
 def _shared_class(obj: Any) -> bool:
@@ -128,11 +142,12 @@ def _shared_class(obj: Any) -> bool:
 
 
 def _class_reduction(cls: type) -> Tuple[Any, ...]:
-    made = {k: cls.__dict__[k] for k in _READ_AS_MADE if k in cls.__dict__}
+    namespace = own_namespace(cls)
+    made = {k: namespace[k] for k in _READ_AS_MADE if k in namespace}
     slots = made.get("__slots__")
     slot_names = {slots} if issubclass(type(slots), str) else set(slots or ())
-    state = {k: v for k, v in cls.__dict__.items()
-             if k not in _MADE_BY_CLASS and k not in made and k not in slot_names}
+    state = {k: v for k, v in namespace.items()
+             if (k not in _MADE_BY_CLASS or _defined(k, v)) and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
     # The Python that wrote it and its names: opened by another, it is a stand-in, as dill's are.
     written = (tuple(unpatched.version_info[:2]), cls.__module__, cls.__qualname__)

@@ -409,6 +409,30 @@ serve(Level.HIGH, Flavour.SWEET)
     assert replay == live
 
 
+def test_a_class_whose_metaclass_redefines_dict_keeps_its_methods(tmp_path):
+    """A metaclass of the script whose ``__dict__`` property shows only some names: dill
+    rebuilt the class from that, so `box.label()` said "'Box' object has no attribute 'label'".
+    pdb on the crash itself answers."""
+    (tmp_path / "boxes.py").write_text("""
+class Public(type):
+    @property
+    def __dict__(cls):
+        return {"public": True}
+
+class Box(metaclass=Public):
+    size = 3
+    def label(self):
+        return "box of %d" % self.size
+
+def pack(box):
+    raise ValueError("full")
+
+pack(Box())
+""")
+    commands = "p box.label(), Box.size, type(box) is Box, Box.__dict__\nq\n"
+    live, replay = live_and_replayed("boxes.py", tmp_path, commands, 1)
+    assert replay == live
+
 @pytest.mark.parametrize("program, options, names", [
     (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
     (("unpicklable.py",), (), ["sock", "pending", "port"]),
