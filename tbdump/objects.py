@@ -94,9 +94,15 @@ def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[
     return types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
 
 
-def _fill_class(cls: type, state: Dict[str, Any]) -> type:
+def _fill_class(cls: type, state: Any) -> type:
+    """Load-side: the class _empty_class made given its attributes: a dict of them, or (a dict of
+    those without code, the names of the others, a dict of those from one dill pickle, or the
+    placeholder saying why that could not load, which each of them is then)."""
     if issubclass(cls, MissingClass):
         return cls   # a stand-in: what it holds is what the pickle gives its instances
+    if type(state) is tuple:
+        attributes, names, functions = state
+        state = {**attributes, **(functions if type(functions) is dict else dict.fromkeys(names, functions))}
     for name, value in state.items():
         if name in _OWN_ENTRIES:
             _set_own_entry(cls, name, value)

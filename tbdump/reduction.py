@@ -141,7 +141,9 @@ def _shared_class(obj: Any) -> bool:
     return _made_empty(obj) or issubclass(type(obj), enum.EnumMeta)
 
 
-def _class_reduction(cls: type) -> Tuple[Any, ...]:
+def _class_reduction(cls: type, policy: "ReducePolicy") -> Tuple[Any, ...]:
+    """``cls`` made empty, memoized, then filled with its attributes, its functions (methods,
+    properties: code inside) in one dill pickle, as the class was before it was written apart."""
     namespace = own_namespace(cls)
     made = {k: namespace[k] for k in _READ_AS_MADE if k in namespace}
     slots = made.get("__slots__")
@@ -149,9 +151,29 @@ def _class_reduction(cls: type) -> Tuple[Any, ...]:
     state = {k: v for k, v in namespace.items()
              if (k not in _MADE_BY_CLASS or _defined(k, v)) and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
+    functions = {k: v for k, v in state.items() if type(v) in _CODE_HOLDERS}
+    attributes = {k: v for k, v in state.items() if k not in functions}
     # The Python that wrote it and its names: opened by another, it is a stand-in, as dill's are.
     written = (tuple(unpatched.version_info[:2]), cls.__module__, cls.__qualname__)
-    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made) + written, state, None, None, _fill_class)
+    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made) + written,
+            (attributes, tuple(functions), _Functions(policy, functions)), None, None, _fill_class)
+
+
+# What a class's namespace holds with code inside: one dill pickle for all of a class's, as when
+# dill wrote the whole class (a pickle each: 1.7 times the bytes and some 1.6 times the time,
+# for a script of 150 classes of 10 methods).
+_CODE_HOLDERS = frozenset((types.FunctionType, staticmethod, classmethod, property))
+
+
+class _Functions:
+    """A class's functions, which the records' pickler writes as one dill pickle of their dict."""
+
+    def __init__(self, policy: "ReducePolicy", functions: Dict[str, Any]) -> None:
+        self._policy = policy
+        self._functions = functions
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self._policy.by_value(self._functions)
 
 
 def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
@@ -341,13 +363,13 @@ class ReducePolicy:
             if rebuilt is not None:
                 return rebuilt
             if not self.in_dill and t in _DILL_ONLY_TYPES:
-                return self._by_value(obj)
+                return self.by_value(obj)
             return self._placeholder(obj, not_captured(describe_exception(exc)))
         if rv is _IN_MAIN:
             rebuilt = refused(obj, qual)
             if rebuilt is not None:
                 return rebuilt
-            return NotImplemented if self.in_dill else self._by_value(obj)
+            return NotImplemented if self.in_dill else self.by_value(obj)
         if issubclass(type(rv), str):
             return _without_code(obj, rv)
         if not issubclass(type(rv), tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
@@ -470,7 +492,7 @@ class ReducePolicy:
         if _made_empty(obj):
             # By the record's own pickler, not nested in dill: so one class wherever the dump
             # refers to it (its subclasses' base, another class's attribute, a function's global).
-            return _class_reduction(obj)
+            return _class_reduction(obj, self)
         if self.in_dill:
             if issubclass(type(obj), types.FunctionType) and id(obj) not in self._generic:
                 generic = type_params(obj)
@@ -484,9 +506,9 @@ class ReducePolicy:
                 if safe is not obj:
                     return (_identity, (safe,))
             return NotImplemented
-        return self._by_value(obj)
+        return self.by_value(obj)
 
-    def _by_value(self, obj: Any) -> Any:
+    def by_value(self, obj: Any) -> Any:
         """Pickled by dill, nested as bytes: what the C pickler cannot save by itself."""
         try:
             payload, shared = self._dill_payload(obj)
