@@ -23,7 +23,7 @@ import sys
 import threading
 import types
 import weakref
-from typing import Any, BinaryIO, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from . import ctrlc
 from .chain import link
@@ -54,46 +54,85 @@ def _by_name(module: str, qualname: str) -> Any:
     return found
 
 
+def _foreign(written_by: Optional[Tuple[int, int]]) -> Optional[str]:
+    """Why code pickled by value by Python ``written_by`` is not run here; None: it is this one."""
+    if written_by is None or tuple(written_by) == tuple(sys.version_info[:2]):
+        return None
+    # Bytecode of another Python version fails, or worse crashes, when run.
+    return "pickled by value by Python %d.%d, its code cannot run on Python %d.%d" % (
+        tuple(written_by) + tuple(sys.version_info[:2]))
+
+
 def _dill_loads(data: bytes, written_by: Optional[Tuple[int, int]] = None, is_class: bool = False,
-                module: Optional[str] = None, qualname: Optional[str] = None) -> Any:
-    """Load-side: a value dill pickled by value (code inside), when its bytecode can run here."""
-    if written_by is not None and tuple(written_by) != tuple(sys.version_info[:2]):
-        # Bytecode of another Python version fails, or worse crashes, when run.
-        why = "pickled by value by Python %d.%d, its code cannot run on Python %d.%d" % (
-            tuple(written_by) + tuple(sys.version_info[:2]))
+                module: Optional[str] = None, qualname: Optional[str] = None, shared: Tuple[Any, ...] = ()) -> Any:
+    """Load-side: a value dill pickled by value (code inside), when its bytecode can run here.
+    ``shared``: the classes it names by persistent id ``("X", index)``, restored by the records'
+    unpickler, so that they are the very classes every other reference in the dump loads as."""
+    why = _foreign(written_by)
+    if why is not None:
         if is_class and isinstance(module, str) and isinstance(qualname, str):
             # A class of the crashed program without its methods: its instances keep their data.
             return missing_class(module, qualname, why)
         name = "%s " % qualname if isinstance(qualname, str) else ""
         return Placeholder("type" if is_class else "function", "not restored: %s%s" % (name, why))
     try:
-        return _DillUnpickler(io.BytesIO(data)).load()
+        return _DillUnpickler(io.BytesIO(data), shared).load()
     except BaseException as exc:  # a class dill cannot rebuild here: it alone is lost, not the record
         return Placeholder("object", "not restored: dill could not rebuild it (%s)" % describe_exception(exc))
 
 
-def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[str, Any]) -> type:
-    """Load-side: the class as it is created, its attributes set by _fill_class after."""
+def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[str, Any],
+                 written_by: Optional[Tuple[int, int]] = None, module: Optional[str] = None,
+                 qualname: Optional[str] = None) -> type:
+    """Load-side: the class as it is created, its attributes set by _fill_class after.  Written by
+    another Python (``written_by``), the stand-in _dill_loads gives a class its methods cannot
+    come with: its instances keep their data.  Dumps that held such classes inside dill's
+    pickles give the first four arguments only."""
+    why = _foreign(written_by)
+    if why is not None and isinstance(module, str) and isinstance(qualname, str):
+        return missing_class(module, qualname, why)
     return types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
 
 
-def _fill_class(cls: type, state: Dict[str, Any]) -> type:
+def _fill_class(cls: type, state: Any) -> type:
+    """Load-side: the class _empty_class made given its attributes: a dict of them, or (a dict of
+    those without code, the names of the others, a dict of those from one dill pickle, or the
+    placeholder saying why that could not load, which each of them is then)."""
+    if issubclass(cls, MissingClass):
+        return cls   # a stand-in: what it holds is what the pickle gives its instances
+    if type(state) is tuple:
+        attributes, names, functions = state
+        state = {**attributes, **(functions if type(functions) is dict else dict.fromkeys(names, functions))}
     for name, value in state.items():
-        if name == "__class__":
-            _set_own_class_entry(cls, value)
+        if name in _OWN_ENTRIES:
+            _set_own_entry(cls, name, value)
         else:
             setattr(cls, name, value)
     return cls
 
 
-def _set_own_class_entry(cls: type, value: Any) -> None:
-    """The ``__class__`` of the class statement (a lazy proxy's property, ``__class__ = Other``)
-    put back in the class's namespace.  setattr cannot: ``cls.__class__ = value`` changes the
-    class's own class, through type's descriptor of that name.  Nor can the class be made with
-    it: the property's code often refers to its class (by name, or the cell super() reads), which
-    is not made yet, and pickle would make the class twice (its __init_subclass__ run twice)."""
-    namespace = gc.get_referents(cls.__dict__)[0]   # the dict behind the mapping proxy, as type_new made it
-    namespace["__class__"] = value
+def own_namespace(cls: type) -> Mapping[str, Any]:
+    """A class's namespace, whatever its metaclass says its ``__dict__`` is."""
+    return _NAMESPACE.__get__(cls)
+
+
+_NAMESPACE = type.__dict__["__dict__"]
+
+
+# Names a class statement may define that setattr cannot set on the class, type's descriptors
+# of these names coming first: ``cls.__class__ = value`` changes the class's own class, and a
+# metaclass's ``__dict__`` (a view of its classes' namespace) is read-only.
+_OWN_ENTRIES = frozenset(("__class__", "__dict__"))
+
+
+def _set_own_entry(cls: type, name: str, value: Any) -> None:
+    """The ``__class__`` or ``__dict__`` of the class statement (a lazy proxy's property,
+    ``__class__ = Other``, a metaclass's ``__dict__`` property) put back in the class's namespace.
+    Nor can the class be made with it: the property's code often refers to its class (by name, or
+    the cell super() reads), which is not made yet, and pickle would make the class twice (its
+    __init_subclass__ run twice)."""
+    namespace = gc.get_referents(own_namespace(cls))[0]   # the dict behind the mapping proxy, as type_new made it
+    namespace[name] = value
     # Written past setattr, which tells the interpreter the class changed: its attribute cache
     # may hold object's __class__ for it.  Any setattr of a name in the namespace does.
     setattr(cls, "__module__", namespace["__module__"])
@@ -395,11 +434,22 @@ def _dill_unpickler_class() -> Any:
     class DillUnpickler(_Tolerant, dill.Unpickler):  # type: ignore[name-defined]
         """The same, for the nested dill pickles of functions and classes."""
 
+        def __init__(self, file: Any, shared: Tuple[Any, ...]) -> None:
+            super().__init__(file)
+            self._shared = shared
+
+        def persistent_load(self, pid: Any) -> Any:
+            if type(pid) is tuple and len(pid) == 2 and pid[0] == "X":
+                if type(pid[1]) is int and 0 <= pid[1] < len(self._shared):
+                    return self._shared[pid[1]]
+                raise pickle.UnpicklingError("the pickle names a class it was not given")
+            return super().persistent_load(pid)
+
     return DillUnpickler
 
 
-def _DillUnpickler(file: Any) -> Any:
-    return _dill_unpickler_class()(file)
+def _DillUnpickler(file: Any, shared: Tuple[Any, ...]) -> Any:
+    return _dill_unpickler_class()(file, shared)
 
 
 # What the unpickler reads instead of a record already read by itself: the

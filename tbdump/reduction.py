@@ -36,6 +36,7 @@ from .loaded import loaded
 # dump, so they live in tbdump.objects, the read side, under these names.
 from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
                       _weak_ref, restore_exception, restore_object, restore_state)
+from .objects import own_namespace
 from .model import not_captured
 from .placeholder import LockPlaceholder, Placeholder
 from .preview import qualified_type, type_name
@@ -64,6 +65,15 @@ _HOLDS_ANY: Dict[type, str] = {datetime.datetime: "tzinfo", datetime.time: "tzin
 # What comes back as something these types take wherever the dump is opened: datetime's own
 # zone; a class or function, or its stand-in (a class) or placeholder, both callable.
 _ALWAYS_TAKEN = frozenset((type(None), datetime.timezone, type, types.FunctionType, types.BuiltinFunctionType))
+
+
+# The markers dataclasses puts in a class's fields and tells by identity (fields() keeps those
+# whose _field_type is _FIELD, a default is MISSING or not): written by name, as dill writes them,
+# now that the records' pickler writes the script's classes itself (_class_reduction).
+_DATACLASS_MARKERS = {id(v): (v, name) for name, v in vars(dataclasses).items()
+                      if name in ("MISSING", "KW_ONLY", "_HAS_DEFAULT_FACTORY", "_FIELD", "_FIELD_CLASSVAR",
+                                  "_FIELD_INITVAR")}
+_DATACLASS_MARKER_TYPES = frozenset(type(v) for v, _ in _DATACLASS_MARKERS.values())
 
 
 # The pure-Python pickler (dill's) asks reducer_override about everything.
@@ -101,14 +111,69 @@ _MADE_BY_CLASS = frozenset(("__dict__", "__weakref__", "_abc_impl", "__slots__",
 _READ_AS_MADE = ("__slots__", "__orig_bases__")
 
 
-def _class_reduction(cls: type) -> Tuple[Any, ...]:
-    made = {k: cls.__dict__[k] for k in _READ_AS_MADE if k in cls.__dict__}
+def _defined(name: str, value: Any) -> bool:
+    """Whether ``value`` under ``name``, which a class makes for itself, is the class statement's
+    own (a metaclass's ``__dict__`` property), not what the class made."""
+    return name == "__dict__" and type(value) is not types.GetSetDescriptorType
+
+
+def _made_empty(obj: Any) -> bool:
+    """Whether ``obj``, a class or function not found by reference, is a class made empty then
+    filled (_class_reduction)."""
+    kind = type(obj)
+    return (kind in _PLAIN_METACLASSES or _hides_namespace(kind)) and bool(obj.__flags__ & _HEAP_TYPE)
+
+
+def _hides_namespace(kind: Any) -> bool:
+    """Whether ``kind`` is a metaclass whose classes' ``__dict__`` is something else than their
+    namespace: dill, which rebuilds a class from what that gives, made it without its methods."""
+    return issubclass(kind, type) and any("__dict__" in own_namespace(m) for m in kind.__mro__[:-2])
+
+
+def _shared_class(obj: Any) -> bool:
+    """Whether ``obj`` is a class that the records' pickler writes itself wherever it is met:
+    in a dill pickle (a function's globals, a metaclass's class), it is a persistent id given the
+    pickle's loader from there, so every reference to it is that one class.  Only such classes:
+    the records' pickler memoizes them before anything in them, so a pickle that needs one never
+    needs itself while it is written (a function nested in its own globals would)."""
+    if not issubclass(type(obj), type) or any(obj is t for t in _SINGLETON_TYPES) or _importable(obj):
+        return False
+    return _made_empty(obj) or issubclass(type(obj), enum.EnumMeta)
+
+
+def _class_reduction(cls: type, policy: "ReducePolicy") -> Tuple[Any, ...]:
+    """``cls`` made empty, memoized, then filled with its attributes, its functions (methods,
+    properties: code inside) in one dill pickle, as the class was before it was written apart."""
+    namespace = own_namespace(cls)
+    made = {k: namespace[k] for k in _READ_AS_MADE if k in namespace}
     slots = made.get("__slots__")
     slot_names = {slots} if issubclass(type(slots), str) else set(slots or ())
-    state = {k: v for k, v in cls.__dict__.items()
-             if k not in _MADE_BY_CLASS and k not in made and k not in slot_names}
+    state = {k: v for k, v in namespace.items()
+             if (k not in _MADE_BY_CLASS or _defined(k, v)) and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
-    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made), state, None, None, _fill_class)
+    functions = {k: v for k, v in state.items() if type(v) in _CODE_HOLDERS}
+    attributes = {k: v for k, v in state.items() if k not in functions}
+    # The Python that wrote it and its names: opened by another, it is a stand-in, as dill's are.
+    written = (tuple(unpatched.version_info[:2]), cls.__module__, cls.__qualname__)
+    return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made) + written,
+            (attributes, tuple(functions), _Functions(policy, functions)), None, None, _fill_class)
+
+
+# What a class's namespace holds with code inside: one dill pickle for all of a class's, as when
+# dill wrote the whole class (a pickle each: 1.7 times the bytes and some 1.6 times the time,
+# for a script of 150 classes of 10 methods).
+_CODE_HOLDERS = frozenset((types.FunctionType, staticmethod, classmethod, property))
+
+
+class _Functions:
+    """A class's functions, which the records' pickler writes as one dill pickle of their dict."""
+
+    def __init__(self, policy: "ReducePolicy", functions: Dict[str, Any]) -> None:
+        self._policy = policy
+        self._functions = functions
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self._policy.by_value(self._functions)
 
 
 def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
@@ -247,6 +312,8 @@ class ReducePolicy:
         t = type(obj)
         if t in _PLAIN_TYPES:
             return NotImplemented
+        if t in _DATACLASS_MARKER_TYPES and _DATACLASS_MARKERS.get(id(obj), (None,))[0] is obj:
+            return _DATACLASS_MARKERS[id(obj)][1]   # the global of that name in dataclasses
         hidden = self._hidden(obj, t) if self.redaction.enabled else ()
         qual = "%s.%s" % (getattr(t, "__module__", "?"), getattr(t, "__qualname__", "?"))
         if qual in _TRUSTED_REDUCE and not hidden:
@@ -277,6 +344,10 @@ class ReducePolicy:
             if any(obj is t for t in _SINGLETON_TYPES):  # identity: a metaclass may break ==
                 return NotImplemented
             return self._by_reference_or_value(obj)
+        if issubclass(t, enum.Enum) and _says_other_class(obj, t):
+            # Its __reduce_ex__ names its __class__, which the class's property of that name makes
+            # another (int, str): the member came back as that class's value.
+            return _guarded(obj, (t, (obj._value_,)))
         if self.in_dill and t in _dill_dispatch():
             return NotImplemented  # cells, code, and the other types dill saves by itself
         if t is weakref.ReferenceType:
@@ -292,13 +363,13 @@ class ReducePolicy:
             if rebuilt is not None:
                 return rebuilt
             if not self.in_dill and t in _DILL_ONLY_TYPES:
-                return self._by_value(obj)
+                return self.by_value(obj)
             return self._placeholder(obj, not_captured(describe_exception(exc)))
         if rv is _IN_MAIN:
             rebuilt = refused(obj, qual)
             if rebuilt is not None:
                 return rebuilt
-            return NotImplemented if self.in_dill else self._by_value(obj)
+            return NotImplemented if self.in_dill else self.by_value(obj)
         if issubclass(type(rv), str):
             return _without_code(obj, rv)
         if not issubclass(type(rv), tuple) or not 2 <= len(rv) <= 6 or not callable(rv[0]):
@@ -418,9 +489,11 @@ class ReducePolicy:
             return _enum_reduction(obj)
         if issubclass(type(obj), type) and self.redaction.enabled:
             self._note_class_parts(obj)
+        if _made_empty(obj):
+            # By the record's own pickler, not nested in dill: so one class wherever the dump
+            # refers to it (its subclasses' base, another class's attribute, a function's global).
+            return _class_reduction(obj, self)
         if self.in_dill:
-            if type(obj) in _PLAIN_METACLASSES and obj.__flags__ & _HEAP_TYPE:
-                return _class_reduction(obj)
             if issubclass(type(obj), types.FunctionType) and id(obj) not in self._generic:
                 generic = type_params(obj)
                 if generic is not None:
@@ -433,16 +506,16 @@ class ReducePolicy:
                 if safe is not obj:
                     return (_identity, (safe,))
             return NotImplemented
-        return self._by_value(obj)
+        return self.by_value(obj)
 
-    def _by_value(self, obj: Any) -> Any:
+    def by_value(self, obj: Any) -> Any:
         """Pickled by dill, nested as bytes: what the C pickler cannot save by itself."""
         try:
-            payload = self._dill_payload(obj)
+            payload, shared = self._dill_payload(obj)
             if self.redaction.enabled and self.secrets.contains_blob(payload):
                 # A secret learned while it was written (a class's attribute before the dict that
                 # names it a secret): written again, now that it is known.
-                payload = self._dill_payload(obj)
+                payload, shared = self._dill_payload(obj)
         except BudgetExceeded as exc:
             return self._placeholder(obj, cut_while(exc, "pickling it"))
         except BaseException as exc:
@@ -451,13 +524,18 @@ class ReducePolicy:
             if self.secrets.contains_blob(payload):
                 return self._placeholder(obj, not_captured("it holds a secret where it cannot be hidden"))
             self._made.add(payload)  # a pickle: scrubbing its bytes would leave one that cannot load
-        return (_dill_loads, (payload, tuple(unpatched.version_info[:2]), issubclass(type(obj), type),
-                              getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)))
+        args = (payload, tuple(unpatched.version_info[:2]), issubclass(type(obj), type),
+                getattr(obj, "__module__", None), getattr(obj, "__qualname__", None))
+        # The classes it refers to, written by this pickler after it (a pickle without any
+        # loads as before, also where a reader of older dumps opens it).
+        return (_dill_loads, args + (shared,) if shared else args)
 
-    def _dill_payload(self, obj: Any) -> bytes:
+    def _dill_payload(self, obj: Any) -> Tuple[bytes, Tuple[Any, ...]]:
+        """dill's pickle of ``obj`` and the classes it refers to by persistent id (_shared_class)."""
         buf = io.BytesIO()
-        _DillPickler(buf, self.redaction, self.clock, self.secrets).dump(obj)
-        return buf.getvalue()
+        pickler = _DillPickler(buf, self.redaction, self.clock, self.secrets)
+        pickler.dump(obj)
+        return buf.getvalue(), tuple(pickler.shared)
 
     def _placeholder(self, obj: Any, reason: str) -> Any:
         text = safe_repr(obj)
@@ -825,11 +903,20 @@ def _dill_pickler_class() -> Any:
                      secrets: Secrets) -> None:
             super().__init__(file, PROTOCOL, recurse=True)
             self._policy = ReducePolicy(redaction, clock, in_dill=True, secrets=secrets)
+            self.shared: List[Any] = []          # the classes written by the records' pickler
+            self._shared_ids: Dict[int, Tuple[str, int]] = {}   # by id: the persistent id of each
 
         def reducer_override(self, obj: Any) -> Any:
             return self._policy.reduce(obj)
 
         def persistent_id(self, obj: Any) -> Any:
+            if issubclass(type(obj), type):
+                pid = self._shared_ids.get(id(obj))
+                if pid is None and _shared_class(obj):
+                    pid = self._shared_ids[id(obj)] = ("X", len(self.shared))
+                    self.shared.append(obj)
+                if pid is not None:
+                    return pid
             return self._policy.persistent_id(obj) if self._policy.redaction.enabled else None
 
     return DillPickler

@@ -289,12 +289,149 @@ def test_a_cycle_pickle_rebuilds_in_part_and_the_values_after_it_read_as_in_the_
     commands = ("p later, [(n.name, list(n.edges.values())) for n in value]\n"
                 "up\np b.edges[a], a.edges[b], [p.name for p in b.peers], list(value)[0] is a, value[a]\n"
                 "up\np before\nq\n")
-    live = answers(live_pdb("graph.py", cwd=tmp_path, stdin=commands).stdout)
-    assert "Error" not in "".join(live[:5]), live
-    assert run([sys.executable, "-m", "tbdump", "graph.py"], tmp_path).returncode == 1
-    replay = answers(run(tbdebug(tmp_path / "traceback.pkl"), tmp_path, stdin=commands).stdout)
-    assert replay[:5] == live[:5]
+    live, replay = live_and_replayed("graph.py", tmp_path, commands, 5)
+    assert replay == live
 
+
+def live_and_replayed(program: str, cwd: Path, commands: str, count: int) -> tuple:
+    """pdb's answers to the first ``count`` of ``commands`` in the crash of ``program`` itself
+    (none an error) and in tbdebug on its dump."""
+    live = answers(live_pdb(program, cwd=cwd, stdin=commands).stdout)[:count]
+    assert "Error" not in "".join(live), live
+    assert run([sys.executable, "-m", "tbdump", program], cwd).returncode == 1
+    return live, answers(run(tbdebug(cwd / "traceback.pkl"), cwd, stdin=commands).stdout)[:count]
+
+
+# A script whose classes refer to one another: a base, a class attribute, a method's and a
+# function's globals, an Enum compared by identity, a singleton held by its class, a registry.
+SHARED_CLASSES = """
+import enum
+
+class Base:
+    pass
+
+class Child(Base):
+    pass
+
+class OutOfStock(Exception):
+    pass
+
+class Status(enum.Enum):
+    OK = 1
+    LATE = 2
+
+class Config:
+    def __init__(self, name):
+        self.name = name
+
+Config.default = Config("default")
+
+class Color:
+    registry = {}
+    def __init__(self, name):
+        self.name = name
+        Color.registry[name] = self
+
+RED = Color("red")
+
+class Shelf:
+    kind = Base
+    def make(self):
+        return Child()
+
+def take():
+    raise OutOfStock("none left")
+
+def attempt(action):
+    try:
+        action()
+    except OutOfStock:
+        return "handled"
+
+def on_time(status):
+    return status is Status.OK
+
+def order():
+    child, shelf, cfg, status, red = Child(), Shelf(), Config.default, Status.OK, RED
+    try:
+        take()
+    except OutOfStock as exc:
+        err = exc
+    raise RuntimeError("order failed")
+
+order()
+"""
+
+
+def test_the_scripts_classes_are_one_class_wherever_the_dump_refers_to_them(tmp_path):
+    """Each class of the script was its own dill pickle, holding a copy of every class it
+    named: a subclass's base, a class attribute, the globals of a method or function.  So
+    `except OutOfStock` in the script's own function let the script's OutOfStock through,
+    `isinstance(child, Base)` and `status is Status.OK` were False, and a singleton or registry
+    held by its class was another object than the frame's.  pdb on the crash itself answers."""
+    (tmp_path / "shop.py").write_text(SHARED_CLASSES)
+    commands = ("p attempt(take)\n"
+                "p isinstance(child, Base), type(child).__bases__[0] is Base, isinstance(err, OutOfStock)\n"
+                "p on_time(status), shelf.kind is Base, type(shelf.make()) is Child\n"
+                "p cfg is Config.default, type(cfg) is Config, red is Color.registry['red']\nq\n")
+    live, replay = live_and_replayed("shop.py", tmp_path, commands, 4)
+    assert replay == live
+
+
+
+def test_an_enum_member_whose_class_says_it_is_another_is_the_member(tmp_path):
+    """An Enum of the script whose ``__class__`` property names another class (int, str: a
+    lazy value's way) pickled its members as that class's value, as Enum's __reduce_ex__ reads
+    ``self.__class__``: `level` came back as the int 2.  pdb on the crash itself answers."""
+    (tmp_path / "menu.py").write_text("""
+import enum
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+    @property
+    def __class__(self):
+        return int
+
+class Flavour(enum.Enum):
+    SWEET = "sweet"
+    @property
+    def __class__(self):
+        return str
+
+def serve(level, flavour):
+    raise ValueError("no %s" % flavour.value)
+
+serve(Level.HIGH, Flavour.SWEET)
+""")
+    commands = "p level is Level.HIGH, type(level).__name__, flavour is Flavour.SWEET, type(flavour).__name__\nq\n"
+    live, replay = live_and_replayed("menu.py", tmp_path, commands, 1)
+    assert replay == live
+
+
+def test_a_class_whose_metaclass_redefines_dict_keeps_its_methods(tmp_path):
+    """A metaclass of the script whose ``__dict__`` property shows only some names: dill
+    rebuilt the class from that, so `box.label()` said "'Box' object has no attribute 'label'".
+    pdb on the crash itself answers."""
+    (tmp_path / "boxes.py").write_text("""
+class Public(type):
+    @property
+    def __dict__(cls):
+        return {"public": True}
+
+class Box(metaclass=Public):
+    size = 3
+    def label(self):
+        return "box of %d" % self.size
+
+def pack(box):
+    raise ValueError("full")
+
+pack(Box())
+""")
+    commands = "p box.label(), Box.size, type(box) is Box, Box.__dict__\nq\n"
+    live, replay = live_and_replayed("boxes.py", tmp_path, commands, 1)
+    assert replay == live
 
 @pytest.mark.parametrize("program, options, names", [
     (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
