@@ -528,6 +528,46 @@ def test_magics_that_ran_none_of_the_program_are_not_dumped_and_an_ipython_scrip
     assert str(dump.sources[dump.frames[0].filename].text).endswith("x = 5\nf(x)\n")
 
 
+# An installed library's magic (as ipython-sql's %sql): its error is the program's query failing.
+LIBRARY_MAGIC = """def load_ipython_extension(ipython):
+    ipython.register_magic_function(query, "line", "sqlish")
+
+def query(line):
+    raise LookupError("no such table: " + line.split()[-1])
+"""
+
+
+def test_ipythons_magics_own_errors_through_the_standard_library_are_not_dumped_and_a_librarys_magics_are(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """IPython's magics call the standard library and their dependencies: a typo they rejected
+    there (shlex, re, traitlets) was dumped as the program's crash, of IPython's and those frames
+    only.  A magic of an installed library's and an extension of the program's that does not
+    import ran the program's code: dumped (as they were)."""
+    site = tmp_path / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    write(site / "sqlish.py", LIBRARY_MAGIC)
+    write(tmp_path / "myext.py", "import nosuchdep\n")
+    plain, under = typed_without_and_with_tbdump(venv_bin, tmp_path, [
+        "import sys; sys.path.insert(0, %r)" % str(site),
+        '%run "unclosed',
+        "%reset_selective -f [",
+        "%precision %q",
+        "%load_ext sqlish",
+        "%sqlish SELECT * FROM orders",
+        "%load_ext myext",
+    ])
+    for said in ("ValueError: No closing quotation", "error: unterminated character set",
+                 "ValueError: Precision must be int or format string", "LookupError: no such table: orders",
+                 "ModuleNotFoundError: No module named 'nosuchdep'"):
+        assert said in plain.stdout, said
+    dumps = sorted(tmp_path.glob("traceback*.pkl"), key=lambda p: p.stat().st_mtime_ns)
+    assert under.stderr == plain.stderr + "".join("Traceback dumped into: %s\n" % p.name for p in dumps)
+    query, extension = map(tbdump.load, dumps)
+    assert query.exception.type == "LookupError" and query.frames[-1].name == "query"
+    assert extension.exception.type == "ModuleNotFoundError"
+    assert str(tmp_path / "myext.py") in [f.filename for f in extension.frames]
+
+
 def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_there_is_not_dumped(
         tmp_path: Path, venv_bin: Path) -> None:
     write(tmp_path / "crash.ipy", IPY_SCRIPT)
