@@ -99,11 +99,13 @@ def _magics_own(tb: Optional[types.TracebackType], magics: FrozenSet[types.CodeT
                 ipy_scripts: FrozenSet[types.CodeType]) -> bool:
     """Whether a cell's exception is one a magic it called raised of its own, no crash of the
     program: an IPython magic's error about what it was asked (``%run nosuch.py``, ``%run -m
-    nosuch``, ``%run "unclosed``, an unknown magic), raised in IPython's frames and those of
-    the libraries it calls only, where %debug has nothing of the program's to show (another
-    library's magic, ``%%sql``, ran the program's query: its error is dumped); or the exception
-    of an IPython script's cell (``%run script.ipy``), reported by that cell's run_code and raised
-    again by %run, or of a cell of it that did not compile, which never ran."""
+    nosuch``, ``%run "unclosed``, an unknown magic) that the cell called itself, raised in
+    IPython's frames and those of the libraries it calls only, where %debug has nothing of the
+    program's to show (another library's magic, ``%%sql``, ran the program's query, and a
+    function of the program's that called the magic held the program's state: their errors are
+    dumped); or the exception of an IPython script's cell (``%run script.ipy``), reported by that
+    cell's run_code and raised again by %run, or of a cell of it that did not compile, which
+    never ran."""
     frames = _frames(tb)
     first = next((n for n, frame in enumerate(frames) if frame.f_code in magics), None)
     if first is None:
@@ -111,8 +113,9 @@ def _magics_own(tb: Optional[types.TracebackType], magics: FrozenSet[types.CodeT
     below = frames[first:]
     if any(frame.f_code in ipy_scripts for frame in below):
         return True
-    # below[1], when there is one, is the magic itself: run_line_magic calls it.
-    return all(map(_ipythons_or_libraries, below)) and all(map(_ipythons_or_runpys, below[:2]))
+    # frames[0] runs the cell, frames[1] is the cell's, and a frame of the program's between it
+    # and the magic called the magic; below[1], when there is one, is the magic itself.
+    return all(map(_ipythons_or_libraries, frames[2:first] + below)) and all(map(_ipythons_or_runpys, below[:2]))
 
 
 def _frames(tb: Optional[types.TracebackType]) -> List[types.FrameType]:

@@ -568,6 +568,25 @@ def test_ipythons_magics_own_errors_through_the_standard_library_are_not_dumped_
     assert str(tmp_path / "myext.py") in [f.filename for f in extension.frames]
 
 
+def test_a_function_of_the_programs_whose_run_magic_fails_is_dumped_with_its_state(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """A magic's own error was not dumped whoever called the magic: a function of the program's
+    that %runs each of its scripts and passed a name not there held the program's state (what
+    %debug shows going up), as a script that calls it does, and that one was dumped."""
+    plain, under = typed_without_and_with_tbdump(venv_bin, tmp_path, [
+        "def run_all(names):",
+        "    for name in names:",
+        "        get_ipython().run_line_magic('run', name)",
+        "",
+        "run_all(['nosuch.py'])",
+    ])
+    assert "File `'nosuch.py'` not found" in plain.stdout
+    assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [f.name for f in dump.frames][:2] == ["<module>", "run_all"]
+    assert dump.frames[1].locals == {"names": ["nosuch.py"], "name": "nosuch.py"}
+
+
 def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_there_is_not_dumped(
         tmp_path: Path, venv_bin: Path) -> None:
     write(tmp_path / "crash.ipy", IPY_SCRIPT)
