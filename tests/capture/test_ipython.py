@@ -621,3 +621,15 @@ def test_python_m_tbdump_refuses_to_run_ipython_which_shows_every_crash_itself_i
                            "dump none; put `import tbdump; tbdump.set_excepthook()` first in the script or the "
                            "session and run ipython as usual\n")
     assert not list(tmp_path.glob("traceback*.pkl"))
+
+
+def test_a_programs_own_script_named_ipython_runs_under_python_m_tbdump_and_its_crash_is_dumped(
+        tmp_path: Path) -> None:
+    """The refusal went by the script's name alone: a tool of the program's called ``ipython``,
+    which is no IPython, was refused and never ran."""
+    write(tmp_path / "ipython", SCRIPT_IN_SESSION)
+    proc = run([PYTHON, "-m", "tbdump", "ipython", "a1"], tmp_path)
+    assert proc.returncode == 1 and proc.stdout == "argv ['a1']\n", proc
+    assert proc.stderr == "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
