@@ -213,8 +213,10 @@ def _above_script(value: BaseException, tb: Optional[types.TracebackType], runne
 
 
 def _ipythons_or_runpys(frame: types.FrameType) -> bool:
+    """Whether the frame is IPython's, runpy's, or its kernel's: ipykernel's magics (``%less``,
+    ``%autosave``, ``%edit``) are IPython's in a notebook."""
     name = frame.f_globals.get("__name__")
-    return isinstance(name, str) and (name in ("runpy", "IPython") or name.startswith("IPython."))
+    return isinstance(name, str) and name.partition(".")[0] in ("runpy", "IPython", "ipykernel")
 
 
 def _ipythons_or_libraries(frame: types.FrameType) -> bool:

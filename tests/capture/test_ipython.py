@@ -607,6 +607,22 @@ def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_the
     assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
 
 
+def test_the_kernels_own_magics_errors_in_a_notebook_are_not_dumped(tmp_path: Path, venv_bin: Path) -> None:
+    """ipykernel's magics, IPython's in a notebook, told a file not there (%less) or a wrong
+    argument (%autosave's UsageError, which IPython shows in one line) and each was dumped as
+    the notebook's crash, of IPython's, ipykernel's and the standard library's frames only."""
+    cells = ["%less nosuch.py", "%autosave abc", "%run \"unclosed", CRASH_CELL]
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump"] + cells)
+    outputs = execute_notebook(venv_bin, tmp_path, ["import tbdump; tbdump.set_excepthook()"] + cells)
+    assert [output.get("ename") for output in plain[1]] == ["FileNotFoundError"]
+    assert [output.get("text") for output in plain[2]] == ["UsageError: %autosave requires an integer, got 'abc'\n"]
+    assert [output.get("ename") for output in plain[3]] == ["ValueError"]
+    assert outputs[1:4] == plain[1:4]
+    assert outputs[4] == plain[4] + [stderr_output("Traceback dumped into: traceback.pkl\n")]
+    assert [p.name for p in tmp_path.glob("traceback*.pkl")] == ["traceback.pkl"]
+    assert tbdump.load(tmp_path / "traceback.pkl").exception.type == "ZeroDivisionError"
+
+
 @pytest.mark.parametrize("ipython", [["-m", "IPython"], ["ipython"]])
 def test_python_m_tbdump_refuses_to_run_ipython_which_shows_every_crash_itself_in_one_line(
         tmp_path: Path, venv_bin: Path, ipython: List[str]) -> None:
