@@ -7,7 +7,7 @@ import threading
 import types
 from typing import Any, Callable, Dict, FrozenSet, List, Optional
 
-from .importframes import IMPORT_MACHINERY
+from .capture import is_library_file
 from .loaded import loaded
 
 
@@ -98,16 +98,24 @@ def _report(value: BaseException, ipython_codes: FrozenSet[types.CodeType]) -> N
 def _magics_own(tb: Optional[types.TracebackType], magics: FrozenSet[types.CodeType],
                 ipy_scripts: FrozenSet[types.CodeType]) -> bool:
     """Whether a cell's exception is one a magic it called raised of its own, no crash of the
-    program: its error about what it was asked (``%run nosuch.py``, ``%run -m nosuch``, an
-    unknown magic), raised in IPython's frames only, where %debug has nothing to show; or the
-    exception of an IPython script's cell (``%run script.ipy``), reported by that cell's run_code
-    and raised again by %run, or of a cell of it that did not compile, which never ran."""
+    program: an IPython magic's error about what it was asked (``%run nosuch.py``, ``%run -m
+    nosuch``, ``%run "unclosed``, an unknown magic) that the cell called itself, raised in
+    IPython's frames and those of the libraries it calls only, where %debug has nothing of the
+    program's to show (another library's magic, ``%%sql``, ran the program's query, and a
+    function of the program's that called the magic held the program's state: their errors are
+    dumped); or the exception of an IPython script's cell (``%run script.ipy``), reported by that
+    cell's run_code and raised again by %run, or of a cell of it that did not compile, which
+    never ran."""
     frames = _frames(tb)
     first = next((n for n, frame in enumerate(frames) if frame.f_code in magics), None)
     if first is None:
         return False
     below = frames[first:]
-    return all(map(_ipythons_or_machinery, below)) or any(frame.f_code in ipy_scripts for frame in below)
+    if any(frame.f_code in ipy_scripts for frame in below):
+        return True
+    # frames[0] runs the cell, frames[1] is the cell's, and a frame of the program's between it
+    # and the magic called the magic; below[1], when there is one, is the magic itself.
+    return all(map(_ipythons_or_libraries, frames[2:first] + below)) and all(map(_ipythons_or_runpys, below[:2]))
 
 
 def _frames(tb: Optional[types.TracebackType]) -> List[types.FrameType]:
@@ -205,14 +213,18 @@ def _above_script(value: BaseException, tb: Optional[types.TracebackType], runne
 
 
 def _ipythons_or_runpys(frame: types.FrameType) -> bool:
+    """Whether the frame is IPython's, runpy's, or its kernel's: ipykernel's magics (``%less``,
+    ``%autosave``, ``%edit``) are IPython's in a notebook."""
     name = frame.f_globals.get("__name__")
-    return isinstance(name, str) and (name in ("runpy", "IPython") or name.startswith("IPython."))
+    return isinstance(name, str) and name.partition(".")[0] in ("runpy", "IPython", "ipykernel")
 
 
-def _ipythons_or_machinery(frame: types.FrameType) -> bool:
-    """Whether the frame runs none of the program: IPython's, runpy's, or the import machinery's
-    (``%load_ext nosuch``, a module that is not there)."""
-    return _ipythons_or_runpys(frame) or frame.f_code.co_filename.startswith(IMPORT_MACHINERY)
+def _ipythons_or_libraries(frame: types.FrameType) -> bool:
+    """Whether the frame runs none of the program: IPython's (a checkout of it too), or a
+    library's that a magic calls: the standard library's (the import machinery for
+    ``%load_ext nosuch``, shlex for ``%run "unclosed``, re for ``%reset_selective [``) or
+    an installed one's (traitlets for ``%precision %q``)."""
+    return _ipythons_or_runpys(frame) or is_library_file(frame.f_code.co_filename)
 
 
 def _show_not_compiled(shell: Any, value: BaseException) -> None:

@@ -314,12 +314,14 @@ def _refuse_to_overwrite(opts: Options, script: Optional[bytes]) -> None:
         raise SystemExit(2)
 
 
-def _refuse_ipython(opts: Options) -> None:
+def _refuse_ipython(opts: Options, script: Optional[bytes]) -> None:
     """Refuse, in one line, to run IPython (``-m IPython``, the ``ipython`` command): it catches
     and shows every crash of what it runs itself, so none would reach the runner and be dumped;
-    the hook set in the session dumps them."""
+    the hook set in the session dumps them.  A script of the program's own named ``ipython``
+    that is not IPython's command (which names IPython to start it) runs."""
     ipython = (opts.target in ("IPython", "IPython.__main__") if opts.kind == "module"
-               else opts.kind == "script" and os.path.basename(opts.target) in ("ipython", "ipython3"))
+               else opts.kind == "script" and os.path.basename(opts.target) in ("ipython", "ipython3")
+               and script is not None and b"ipython" in script.lower())
     if ipython:
         sys.stderr.write("tbdump: IPython shows the crashes of what it runs itself, and python -m tbdump would "
                          "dump none; put `import tbdump; tbdump.set_excepthook()` first in the script or the "
@@ -331,8 +333,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     # Ctrl-C before the program runs is not the program's crash: no dump, no traceback of tbdump's.
     with quiet_interrupt(last_line=True):
         opts = parse(sys.argv[1:] if argv is None else argv)
-        _refuse_ipython(opts)
         script = _read_script(opts)
+        _refuse_ipython(opts, script)
         _refuse_to_overwrite(opts, script)
         interpreter_main = sys.modules["__main__"]
         target = DumpTarget(opts.output)  # before the program can change directory

@@ -528,6 +528,65 @@ def test_magics_that_ran_none_of_the_program_are_not_dumped_and_an_ipython_scrip
     assert str(dump.sources[dump.frames[0].filename].text).endswith("x = 5\nf(x)\n")
 
 
+# An installed library's magic (as ipython-sql's %sql): its error is the program's query failing.
+LIBRARY_MAGIC = """def load_ipython_extension(ipython):
+    ipython.register_magic_function(query, "line", "sqlish")
+
+def query(line):
+    raise LookupError("no such table: " + line.split()[-1])
+"""
+
+
+def test_ipythons_magics_own_errors_through_the_standard_library_are_not_dumped_and_a_librarys_magics_are(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """IPython's magics call the standard library and their dependencies: a typo they rejected
+    there (shlex, re, traitlets) was dumped as the program's crash, of IPython's and those frames
+    only.  A magic of an installed library's and an extension of the program's that does not
+    import ran the program's code: dumped (as they were)."""
+    site = tmp_path / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    write(site / "sqlish.py", LIBRARY_MAGIC)
+    write(tmp_path / "myext.py", "import nosuchdep\n")
+    plain, under = typed_without_and_with_tbdump(venv_bin, tmp_path, [
+        "import sys; sys.path.insert(0, %r)" % str(site),
+        '%run "unclosed',
+        "%reset_selective -f [",
+        "%precision %q",
+        "%load_ext sqlish",
+        "%sqlish SELECT * FROM orders",
+        "%load_ext myext",
+    ])
+    for said in ("ValueError: No closing quotation", "error: unterminated character set",
+                 "ValueError: Precision must be int or format string", "LookupError: no such table: orders",
+                 "ModuleNotFoundError: No module named 'nosuchdep'"):
+        assert said in plain.stdout, said
+    dumps = sorted(tmp_path.glob("traceback*.pkl"), key=lambda p: p.stat().st_mtime_ns)
+    assert under.stderr == plain.stderr + "".join("Traceback dumped into: %s\n" % p.name for p in dumps)
+    query, extension = map(tbdump.load, dumps)
+    assert query.exception.type == "LookupError" and query.frames[-1].name == "query"
+    assert extension.exception.type == "ModuleNotFoundError"
+    assert str(tmp_path / "myext.py") in [f.filename for f in extension.frames]
+
+
+def test_a_function_of_the_programs_whose_run_magic_fails_is_dumped_with_its_state(
+        tmp_path: Path, venv_bin: Path) -> None:
+    """A magic's own error was not dumped whoever called the magic: a function of the program's
+    that %runs each of its scripts and passed a name not there held the program's state (what
+    %debug shows going up), as a script that calls it does, and that one was dumped."""
+    plain, under = typed_without_and_with_tbdump(venv_bin, tmp_path, [
+        "def run_all(names):",
+        "    for name in names:",
+        "        get_ipython().run_line_magic('run', name)",
+        "",
+        "run_all(['nosuch.py'])",
+    ])
+    assert "File `'nosuch.py'` not found" in plain.stdout
+    assert under.stderr == plain.stderr + "Traceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [f.name for f in dump.frames][:2] == ["<module>", "run_all"]
+    assert dump.frames[1].locals == {"names": ["nosuch.py"], "name": "nosuch.py"}
+
+
 def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_there_is_not_dumped(
         tmp_path: Path, venv_bin: Path) -> None:
     write(tmp_path / "crash.ipy", IPY_SCRIPT)
@@ -548,6 +607,22 @@ def test_an_ipython_script_run_in_a_notebook_is_dumped_once_and_a_script_not_the
     assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
 
 
+def test_the_kernels_own_magics_errors_in_a_notebook_are_not_dumped(tmp_path: Path, venv_bin: Path) -> None:
+    """ipykernel's magics, IPython's in a notebook, told a file not there (%less) or a wrong
+    argument (%autosave's UsageError, which IPython shows in one line) and each was dumped as
+    the notebook's crash, of IPython's, ipykernel's and the standard library's frames only."""
+    cells = ["%less nosuch.py", "%autosave abc", "%run \"unclosed", CRASH_CELL]
+    plain = execute_notebook(venv_bin, tmp_path, ["import tbdump"] + cells)
+    outputs = execute_notebook(venv_bin, tmp_path, ["import tbdump; tbdump.set_excepthook()"] + cells)
+    assert [output.get("ename") for output in plain[1]] == ["FileNotFoundError"]
+    assert [output.get("text") for output in plain[2]] == ["UsageError: %autosave requires an integer, got 'abc'\n"]
+    assert [output.get("ename") for output in plain[3]] == ["ValueError"]
+    assert outputs[1:4] == plain[1:4]
+    assert outputs[4] == plain[4] + [stderr_output("Traceback dumped into: traceback.pkl\n")]
+    assert [p.name for p in tmp_path.glob("traceback*.pkl")] == ["traceback.pkl"]
+    assert tbdump.load(tmp_path / "traceback.pkl").exception.type == "ZeroDivisionError"
+
+
 @pytest.mark.parametrize("ipython", [["-m", "IPython"], ["ipython"]])
 def test_python_m_tbdump_refuses_to_run_ipython_which_shows_every_crash_itself_in_one_line(
         tmp_path: Path, venv_bin: Path, ipython: List[str]) -> None:
@@ -562,3 +637,15 @@ def test_python_m_tbdump_refuses_to_run_ipython_which_shows_every_crash_itself_i
                            "dump none; put `import tbdump; tbdump.set_excepthook()` first in the script or the "
                            "session and run ipython as usual\n")
     assert not list(tmp_path.glob("traceback*.pkl"))
+
+
+def test_a_programs_own_script_named_ipython_runs_under_python_m_tbdump_and_its_crash_is_dumped(
+        tmp_path: Path) -> None:
+    """The refusal went by the script's name alone: a tool of the program's called ``ipython``,
+    which is no IPython, was refused and never ran."""
+    write(tmp_path / "ipython", SCRIPT_IN_SESSION)
+    proc = run([PYTHON, "-m", "tbdump", "ipython", "a1"], tmp_path)
+    assert proc.returncode == 1 and proc.stdout == "argv ['a1']\n", proc
+    assert proc.stderr == "ZeroDivisionError: division by zero\nTraceback dumped into: traceback.pkl\n"
+    dump = tbdump.load(tmp_path / "traceback.pkl")
+    assert [f.name for f in dump.frames] == ["<module>", "f"] and dump.frames[-1].locals == {"n": 5, "y": 6}
