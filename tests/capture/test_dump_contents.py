@@ -757,12 +757,6 @@ def test_capture_asks_a_lazy_object_its_class_at_most_twice(workdir: Path) -> No
                 return type(self._wrapped)
             def __getattr__(self, name):
                 return getattr(self._wrapped, name)
-            def __iter__(self):
-                return iter(self._wrapped)
-            def __len__(self):
-                return len(self._wrapped)
-            def __getitem__(self, key):
-                return self._wrapped[key]
 
         class Request:
             def __init__(self, user):
