@@ -139,10 +139,10 @@ def is_scalar(obj: Any) -> bool:
 
 
 def child_count(obj: Any, said: Optional[type] = None) -> Optional[int]:
-    """How many indexed children ``obj`` has (for paging), or None when it is not a sequence;
-    ``said``: its said_class, when already read."""
+    """How many indexed children ``obj`` has (for paging), or None when it is not a sequence.
+    ``said``: its claimed_class, when already read (else read here: SAID)."""
     if said is None:
-        said = said_class(obj)
+        said = claimed_class(obj)
     if is_a(obj, said, _LEAF_TYPES):
         return None
     if is_a(obj, said, _SEQUENCES) or _is_ndarray(obj):
@@ -151,6 +151,8 @@ def child_count(obj: Any, said: Optional[type] = None) -> Optional[int]:
 
 
 _SEQUENCES = (dict, list, tuple, collections.deque, set, frozenset)
+# SAID: what reading a value's __class__ raises is raised, as isinstance raised it: a viewer's
+# row says so ("listing its children raised ReferenceError" of a dead weak proxy).
 
 
 def children(obj: Any, start: int = 0, count: Optional[int] = None,
@@ -159,7 +161,7 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
 
     The ``len()`` entry comes after the last page.  With ``groups``, an object's
     grouped attributes (dunders, methods, classes) are counted there by group
-    instead of listed.  ``said``: its said_class, when already read.
+    instead of listed.  ``said``: its claimed_class, when already read (else read here: SAID).
     """
     stop = None if count is None else start + count
     if type(obj) in _CONTAINERS:  # most containers: an exact builtin has no attributes of its own to list
@@ -167,7 +169,7 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
     if type(obj) is _Unreadable:
         return []
     if said is None:
-        said = said_class(obj)
+        said = claimed_class(obj)
     if is_a(obj, said, _LEAF_TYPES):
         return []
     if is_a(obj, said, _SEQUENCES):
@@ -185,10 +187,10 @@ def item_children(obj: Any, start: int = 0, count: Optional[int] = None,
     """A container's items (list and array items, dict entries, set members) from ``start``:
     ``count`` of them, or all.  Read by index where the type has one; a dict or a set is
     iterated, its first ``start`` skipped in C, so a page deep in a million reads that page.
-    ``said``: its said_class, when already read."""
+    ``said``: its claimed_class, when already read (else read here: SAID)."""
     stop = None if count is None else start + count
     if said is None:
-        said = said_class(obj)
+        said = claimed_class(obj)
     if is_a(obj, said, dict):
         return _dict_children(obj, start, stop)
     if is_a(obj, said, (list, tuple, collections.deque)) or (_is_ndarray(obj) and getattr(obj, "ndim", 0) >= 1):
