@@ -515,12 +515,11 @@ def _static_kind(obj: Any, name: str) -> str:
         attr = inspect.getattr_static(obj, name)
     except AttributeError:
         return "field"
-    if attr is _OBJECT_CLASS:  # what it reads is a class, whatever the object (debugpy reads it)
+    if name == "__class__" and hasattr(type(attr), "__get__"):
+        # object's descriptor, or a lazy object's property naming what it stands for: what reading
+        # it gives is a class (debugpy reads it), told without running the property, a fetch.
         return "class"
     return _object_kind(attr)
-
-
-_OBJECT_CLASS = object.__dict__["__class__"]
 
 
 def _object_kind(attr: Any) -> str:

@@ -320,7 +320,18 @@ def _replay_pdb(dump: tbdump.Dump, commands: Sequence[str]) -> Any:
                 if name is not None:
                     self.message(name)
                 return name is not None
-            self._unless_placeholder(arg, super().do_whatis, captured)
+
+            def whatis(arg: str) -> None:
+                handed = self._ahead   # (value,), or () with no argument (pdb's usage line)
+                try:
+                    pdb.Pdb.do_whatis(self, arg)
+                except Exception:
+                    # pdb asks `value.__class__ is type` outside any try: a lazy proxy whose
+                    # __class__ property raises (what it stands for is on a server not here) ended
+                    # the session in that traceback, as it ends pdb's own.  Its answer for a value
+                    # that is no class, which asks nothing of the value.
+                    self.message(str(type(handed[0])))
+            self._unless_placeholder(arg, whatis, captured)
 
         def do_source(self, arg: str) -> None:
             # inspect's answer for a placeholder, "module, class, method, function, ... was

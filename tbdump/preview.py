@@ -17,10 +17,12 @@ import types
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from .budget import BudgetExceeded, cut_while
+from .claimed import claimed_class, is_a, said_class
 from .loaded import loaded
 from .model import GROUP_CLASS, GROUP_FUNCTION, GROUP_SPECIAL, Child, Value, not_captured
 from .redaction import ENVIRON_MARKER, is_code, rule_marker
-from .saferepr import FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, safe_repr, string_repr
+from .saferepr import (FIXED_REPR_TYPES, MAX_COLLECTION, MAX_STRING_OUTER, describe_exception, repr_failed, safe_repr,
+                       string_repr)
 from .scrubbing import (Secrets, environ_masked, environ_probes, hide_named_values, hide_url_secrets,
                         is_environ_copy)
 from .views import skipped_attributes
@@ -41,10 +43,10 @@ _OPAQUE_TYPES = (types.ModuleType, type, types.FunctionType, types.BuiltinFuncti
                  types.MethodType, types.CodeType)
 
 
-def _opaque(obj: Any, t: type) -> bool:
+def _opaque(obj: Any, t: type, said: type) -> bool:
     # typing's aliases (the Dict, Optional and Any a module imports) list their
     # attributes slowly and are never what a crash is about.
-    return isinstance(obj, _OPAQUE_TYPES) or getattr(t, "__module__", None) == "typing"
+    return is_a(obj, said, _OPAQUE_TYPES) or getattr(t, "__module__", None) == "typing"
 
 
 class LiveChild(NamedTuple):
@@ -82,17 +84,6 @@ def type_name(obj: Any) -> str:
     return class_name(type(obj))
 
 
-def shown_type_name(obj: Any) -> str:
-    """The class name debugpy shows for ``obj``: the class it says it is of (``__class__``, which a
-    lazy object's or a mock's class defines as the class of what it stands for), its own where that
-    raises or is no class; never raises."""
-    try:
-        said = obj.__class__
-    except Exception:
-        return type_name(obj)
-    return class_name(said) if issubclass(type(said), type) else type_name(obj)
-
-
 def qualified_type(obj: Any) -> str:
     return qualified_class(type(obj))
 
@@ -108,22 +99,38 @@ def qualified_class(t: type) -> str:
 
 def describe(obj: Any, hex_ints: bool = False) -> Value:
     """Type, bounded repr, length/shape and whether it has children; no children."""
+    return described(obj, hex_ints)[0]
+
+
+def described(obj: Any, hex_ints: bool = False) -> Tuple[Value, type]:
+    """``describe(obj)``, and the class ``obj`` says it is of (claimed.said_class), read once for
+    it and for the dispatch of its children that follows."""
     t = type(obj)
     if t in FIXED_REPR_TYPES:  # the attributes of every object: the short way
         name = _BUILTIN_NAMES[t]
-        return Value(type=name, repr=safe_repr(obj, hex_ints), qualtype=name, expandable=True)
+        return Value(type=name, repr=safe_repr(obj, hex_ints, t), qualtype=name, expandable=True), t
     if t is _Unreadable:  # the error is the value: named by its type, nothing inside
-        return Value(type=obj.error_type, repr=obj.text, qualtype=obj.error_type)
+        return Value(type=obj.error_type, repr=obj.text, qualtype=obj.error_type), t
     if t in _CONTAINERS:  # an exact builtin: its names and length are known without asking
         name = _BUILTIN_NAMES[t]
-        return Value(type=name, repr=safe_repr(obj, hex_ints), qualtype=name, length=len(obj), expandable=True)
-    value = Value(type=shown_type_name(obj), repr=safe_repr(obj, hex_ints), qualtype=qualified_type(obj))
-    if isinstance(obj, _LEAF_TYPES):
-        return value
+        return Value(type=name, repr=safe_repr(obj, hex_ints, t), qualtype=name, length=len(obj), expandable=True), t
+    # Named as debugpy names it: by the class it says it is of (a lazy object's __class__
+    # names the class of what it stands for), its own where asking raises, which fails its
+    # repr as it failed debugpy's (isinstance raised it); the qualified type, which viewers
+    # tell kinds by, is its own.
+    try:
+        said = claimed_class(obj)
+    except Exception as exc:
+        said, text = t, repr_failed(exc)
+    else:
+        text = safe_repr(obj, hex_ints, said)
+    value = Value(type=class_name(said), repr=text, qualtype=qualified_type(obj))
+    if is_a(obj, said, _LEAF_TYPES):
+        return value, said
     value.length = _safe_len(obj)
     value.shape = _shape(obj)
     value.expandable = True
-    return value
+    return value, said
 
 
 def is_scalar(obj: Any) -> bool:
@@ -131,30 +138,43 @@ def is_scalar(obj: Any) -> bool:
     return type(obj) in SCALARS
 
 
-def child_count(obj: Any) -> Optional[int]:
-    """How many indexed children ``obj`` has (for paging), or None when it is not a sequence."""
-    if isinstance(obj, _LEAF_TYPES):
+def child_count(obj: Any, said: Optional[type] = None) -> Optional[int]:
+    """How many indexed children ``obj`` has (for paging), or None when it is not a sequence.
+    ``said``: its claimed_class, when already read (else read here: SAID)."""
+    if said is None:
+        said = claimed_class(obj)
+    if is_a(obj, said, _LEAF_TYPES):
         return None
-    if isinstance(obj, (list, tuple, dict, set, frozenset, collections.deque)) or _is_ndarray(obj):
+    if is_a(obj, said, _SEQUENCES) or _is_ndarray(obj):
         return _safe_len(obj)
     return None
 
 
+_SEQUENCES = (dict, list, tuple, collections.deque, set, frozenset)
+# SAID: what reading a value's __class__ raises is raised, as isinstance raised it: a viewer's
+# row says so ("listing its children raised ReferenceError" of a dead weak proxy).
+
+
 def children(obj: Any, start: int = 0, count: Optional[int] = None,
-             groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:
+             groups: Optional[Dict[str, int]] = None, said: Optional[type] = None) -> List[LiveChild]:
     """The children debugpy would show for ``obj``; ``start``/``count`` page indexed ones.
 
     The ``len()`` entry comes after the last page.  With ``groups``, an object's
     grouped attributes (dunders, methods, classes) are counted there by group
-    instead of listed.
+    instead of listed.  ``said``: its claimed_class, when already read (else read here: SAID).
     """
     stop = None if count is None else start + count
     if type(obj) in _CONTAINERS:  # most containers: an exact builtin has no attributes of its own to list
         return item_children(obj, start, count) + _len_entry(obj, stop)
-    if isinstance(obj, _LEAF_TYPES) or type(obj) is _Unreadable:
+    if type(obj) is _Unreadable:
         return []
-    if isinstance(obj, (dict, list, tuple, collections.deque, set, frozenset)):
-        return _own_attributes(obj, start, groups) + item_children(obj, start, count) + _len_entry(obj, stop)
+    if said is None:
+        said = claimed_class(obj)
+    if is_a(obj, said, _LEAF_TYPES):
+        return []
+    if is_a(obj, said, _SEQUENCES):
+        return (_own_attributes(obj, start, groups) + item_children(obj, start, count, said)
+                + _len_entry(obj, stop))
     if _is_ndarray(obj):
         return (_ndarray_attributes(obj) if start == 0 else []) + item_children(obj, start, count)
     if start:
@@ -162,16 +182,20 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
     return _attribute_children(obj, groups)
 
 
-def item_children(obj: Any, start: int = 0, count: Optional[int] = None) -> List[LiveChild]:
+def item_children(obj: Any, start: int = 0, count: Optional[int] = None,
+                  said: Optional[type] = None) -> List[LiveChild]:
     """A container's items (list and array items, dict entries, set members) from ``start``:
     ``count`` of them, or all.  Read by index where the type has one; a dict or a set is
-    iterated, its first ``start`` skipped in C, so a page deep in a million reads that page."""
+    iterated, its first ``start`` skipped in C, so a page deep in a million reads that page.
+    ``said``: its claimed_class, when already read (else read here: SAID)."""
     stop = None if count is None else start + count
-    if isinstance(obj, dict):
+    if said is None:
+        said = claimed_class(obj)
+    if is_a(obj, said, dict):
         return _dict_children(obj, start, stop)
-    if isinstance(obj, (list, tuple, collections.deque)) or (_is_ndarray(obj) and getattr(obj, "ndim", 0) >= 1):
+    if is_a(obj, said, (list, tuple, collections.deque)) or (_is_ndarray(obj) and getattr(obj, "ndim", 0) >= 1):
         return _sequence_children(obj, start, stop)
-    if isinstance(obj, (set, frozenset)):
+    if is_a(obj, said, (set, frozenset)):
         pad = len(str(max(len(obj) - 1, 0)))
         return [_live((str(i).zfill(pad), item, None, None))
                 for i, item in enumerate(itertools.islice(obj, start, stop), start)]
@@ -457,7 +481,8 @@ def _class_methods(obj: Any) -> Optional[Set[str]]:
     """
     t = type(obj)
     try:
-        if isinstance(obj, type) or t.__getattribute__ is not object.__getattribute__:
+        # Its type decides how its attributes are looked up, not the class it says it is of.
+        if issubclass(t, type) or t.__getattribute__ is not object.__getattribute__:
             return None
         try:
             own = object.__getattribute__(obj, "__dict__")
@@ -509,12 +534,20 @@ def _group(special: bool, groupable: bool, attr: Any) -> Optional[str]:
         return GROUP_SPECIAL
     if not groupable or type(attr) in SCALARS:
         return None
-    if isinstance(attr, type):
+    said = said_class(attr)
+    if is_a(attr, said, type):
         return GROUP_CLASS
-    if isinstance(attr, (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
-                         types.BuiltinMethodType, types.MethodWrapperType)) or inspect.ismethoddescriptor(attr):
+    if is_a(attr, said, _FUNCTION_TYPES):
+        return GROUP_FUNCTION
+    # Only a type with __get__ makes a method descriptor: inspect's isinstance checks, which read a
+    # lazy object's __class__ again each, are asked of those alone.
+    if hasattr(type(attr), "__get__") and inspect.ismethoddescriptor(attr):
         return GROUP_FUNCTION
     return None
+
+
+_FUNCTION_TYPES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.BuiltinMethodType,
+                   types.MethodWrapperType)
 
 
 def _safe_len(obj: Any) -> Optional[int]:
@@ -590,7 +623,7 @@ class Previewer:
         if level or self.whole is None:
             return self._guarded(obj, level, None)
         flat = t in _CONTAINERS and _flat(obj)  # read once, for _value too
-        if not (flat or (t in FIXED_REPR_TYPES and _opaque(obj, t))):  # steps to take
+        if not (flat or (t in FIXED_REPR_TYPES and _opaque(obj, t, t))):  # steps to take
             try:
                 return self.whole(lambda: self._guarded(obj, 0, flat))
             except BudgetExceeded:
@@ -624,8 +657,9 @@ class Previewer:
         if flat is None:
             flat = t in _CONTAINERS and _flat(obj)
         try:
-            value: Value = (describe(obj) if flat or t in FIXED_REPR_TYPES
-                            else self._step(obj, lambda: describe(obj)))
+            # The class it says it is of is read here, once: a lazy object's may be fetched.
+            value, said = (described(obj) if flat or t in FIXED_REPR_TYPES
+                           else self._step(obj, lambda: described(obj)))
         except BudgetExceeded as exc:
             return timed_out(obj, exc)
         value.repr = hide_named_values(value.repr, self.secrets.redaction)
@@ -636,7 +670,7 @@ class Previewer:
         # Below the top, only builtin containers and arrays (a 2-d array's rows) open: an
         # object's attributes (a datetime has forty) would multiply the preview for little use.
         # An exact builtin container is never opaque: not asked (isinstance of six types) for each.
-        opens = (value.expandable and level < self.depth and (t in _CONTAINERS or not _opaque(obj, t))
+        opens = (value.expandable and level < self.depth and (t in _CONTAINERS or not _opaque(obj, t, said))
                  and (level == 0 or t in _CONTAINERS or _is_ndarray(obj)))
         if not (opens and t in _CONTAINERS) and t not in FIXED_REPR_TYPES:
             # What its repr (and the reprs around it) show under secrets' names, but no
@@ -650,7 +684,7 @@ class Previewer:
             groups: Dict[str, int] = {}
             try:
                 kids = (children(obj, 0, limit) if flat
-                        else self._step(obj, lambda: children(obj, 0, limit, groups)))
+                        else self._step(obj, lambda: children(obj, 0, limit, groups, said)))
             except BudgetExceeded:
                 value.more = value.length or 0
                 return value
@@ -658,7 +692,7 @@ class Previewer:
                 return value
             value.children = [self._child(c, level) for c in kids]
             value.groups = groups or None
-            if value.length is not None and (t in _CONTAINERS or child_count(obj) is not None):
+            if value.length is not None and (t in _CONTAINERS or child_count(obj, said) is not None):
                 value.more = max(0, value.length - limit)
         return value
 

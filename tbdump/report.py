@@ -146,13 +146,21 @@ def _render_vars(variables: Mapping[str, Value], out: TextIO, style: Style, inde
         if value is OMITTED_GLOBAL:   # a generated module's 45 000: counted, not listed
             omitted += 1
             continue
-        text = value.repr if len(value.repr) <= 200 else value.repr[:197] + "..."
         # A value whose preview was kept but whose object was not: said where it is shown.
         why = " [%s]" % value.missing if value.missing and value.missing not in value.repr else ""
-        out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(text),
-                                      style.dim("(%s)%s" % (value.type, why))))
+        out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(_cut(value.repr)),
+                                      style.dim("(%s)%s" % (_cut(value.type), why))))
     if omitted:
         out.write(indent + style.dim("(%s %s)\n" % (plural(omitted, "more global"), OMITTED_GLOBAL.missing)))
+
+
+def _cut(text: str) -> str:
+    """A value's repr or type on one report line: its first 200 characters, "..." saying
+    there are more (a class may be named by ten thousand)."""
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+
+
+_SHOWN = 200
 
 
 def _colour(choice: str) -> bool:

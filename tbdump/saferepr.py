@@ -13,6 +13,7 @@ from itertools import chain, islice
 from typing import Any, Iterable, Iterator, List, Optional, Set, Tuple
 
 from .budget import BudgetExceeded
+from .claimed import claimed_class, is_a
 
 MAX_COLLECTION: Tuple[int, ...] = (60, 20)
 MAX_STRING_OUTER = 2 ** 16
@@ -41,14 +42,20 @@ FIXED_REPR_TYPES = frozenset((types.BuiltinFunctionType, types.MethodWrapperType
 _LONG_ITER_TYPES = (list, tuple, bytearray, range, dict, set, frozenset)
 
 
-def safe_repr(obj: Any, hex_ints: bool = False) -> str:
-    """debugpy-style repr of ``obj``; a failing ``__repr__`` gives a description instead."""
+def safe_repr(obj: Any, hex_ints: bool = False, said: Optional[type] = None) -> str:
+    """debugpy-style repr of ``obj``; a failing ``__repr__`` gives a description instead.
+    ``said``: the class it says it is of (claimed.claimed_class), when already read."""
     try:
-        return "".join(_repr(obj, 0, hex_ints))
+        return "".join(_repr(obj, 0, hex_ints, said))
     except BudgetExceeded:
         raise
     except BaseException as exc:  # hostile reprs raise anything, SystemExit included
-        return "<repr failed: %s>" % describe_exception(exc)
+        return repr_failed(exc)
+
+
+def repr_failed(exc: BaseException) -> str:
+    """What safe_repr shows of a value whose repr raised ``exc``."""
+    return "<repr failed: %s>" % describe_exception(exc)
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -72,29 +79,34 @@ def _has_repr_of(obj: Any, t: type) -> bool:
         return own is t.__repr__
 
 
-def _repr(obj: Any, level: int, hex_ints: bool) -> Iterator[str]:
+def _repr(obj: Any, level: int, hex_ints: bool, said: Optional[type] = None) -> Iterator[str]:
     t = type(obj)
     if t in _PLAIN_NUMBERS and not hex_ints:  # the bulk of any collection: no checks needed
         return iter((repr(obj),))
     if t is str or t is bytes:
         return iter((string_repr(obj, level),))
     if t in FIXED_REPR_TYPES:
-        return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, False)
+        return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, False, t)
     if t in _FLAT_TYPES and level < len(MAX_COLLECTION) and not hex_ints:
         text = _flat_repr(obj, t, level)
         if text is not None:
             return iter((text,))
-    for t, prefix, suffix, comma in _COLLECTIONS:
-        if isinstance(obj, t) and _has_repr_of(obj, t):
+    # A container's repr is its own only where its type's is a container's: asked of the type.
+    for kind, prefix, suffix, comma in _COLLECTIONS:
+        if issubclass(t, kind) and _has_repr_of(obj, kind):
             return _repr_iter(obj, level, prefix, suffix, comma, hex_ints)
-    for t, prefix, suffix, item_prefix, sep, item_suffix in _DICTS:
-        if isinstance(obj, t) and _has_repr_of(obj, t):
+    for kind, prefix, suffix, item_prefix, sep, item_suffix in _DICTS:
+        if issubclass(t, kind) and _has_repr_of(obj, kind):
             return _repr_dict(obj, level, prefix, suffix, item_prefix, sep, item_suffix, hex_ints)
-    if isinstance(obj, (str, bytes)) and _has_repr_of(obj, type(obj)):
+    # The rest as debugpy asks, by isinstance: a lazy text or list by the class it says, read once
+    # (what reading it raises is the repr's failure, as isinstance's was).
+    if said is None:
+        said = claimed_class(obj)
+    if is_a(obj, said, (str, bytes)) and _has_repr_of(obj, t):
         return iter((string_repr(obj, level),))
-    if _is_long_iter(obj):
+    if _is_long_iter(obj, said=said):
         return _repr_long_iter(obj)
-    return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, hex_ints)
+    return _repr_cut(obj, level, MAX_OTHER_INNER, MAX_OTHER_OUTER, hex_ints, said)
 
 
 _FLAT_TYPES = {t: (prefix, suffix, comma) for t, prefix, suffix, comma in _COLLECTIONS if t is not deque}
@@ -245,8 +257,9 @@ def string_repr(obj: Any, level: int = 0) -> str:
     return start[:start.rindex("'")] + "..." + end[end.index("'") + 1:]
 
 
-def _repr_cut(obj: Any, level: int, inner: int, outer: int, hex_ints: bool) -> Iterator[str]:
-    if hex_ints and isinstance(obj, int) and not isinstance(obj, bool):
+def _repr_cut(obj: Any, level: int, inner: int, outer: int, hex_ints: bool,
+              said: type) -> Iterator[str]:
+    if hex_ints and is_a(obj, said, int) and not is_a(obj, said, bool):
         text = hex(obj)
     else:
         text = repr(obj)
@@ -265,13 +278,15 @@ def _repr_long_iter(obj: Any) -> Iterator[str]:
         yield "<%s>" % type(obj).__name__
 
 
-def _is_long_iter(obj: Any, level: int = 0) -> bool:
+def _is_long_iter(obj: Any, level: int = 0, said: Optional[type] = None) -> bool:
     try:
-        if isinstance(obj, (str, bytes)):
+        if not hasattr(obj, "__iter__"):
             return False
-        if not hasattr(obj, "__iter__") or not isinstance(obj, _LONG_ITER_TYPES):
+        if said is None:
+            said = claimed_class(obj)
+        if is_a(obj, said, (str, bytes)) or not is_a(obj, said, _LONG_ITER_TYPES):
             return False
-        if obj is iter(obj) or isinstance(obj, range):
+        if obj is iter(obj) or is_a(obj, said, range):
             return False
         if type(obj).__module__.partition(".")[0] in ("numpy", "scipy"):
             return False

@@ -735,6 +735,54 @@ print(type(badge).__name__, badge.__class__.__name__, badge.__class__('bob').own
     assert proc.stdout.splitlines() == ["LazyUser hi ann 2 0", "Account 1 True", "Badge Account bob"], proc.stderr
 
 
+def test_capture_asks_a_lazy_object_its_class_at_most_twice(workdir: Path) -> None:
+    """A lazy object's ``__class__`` property (rpyc's netrefs make a network round trip for it)
+    names the class of what it stands for.  Capture asked it fifty times and more for each one
+    (isinstance of every kind a preview or a repr tells apart asks it again for each class): now
+    at most twice, a local's, an item's, an attribute's (its type, and dir() or the repr around
+    it, which read it themselves).  What it shows is still debugpy's: the class it says, and a
+    lazy dict its items."""
+    write(workdir / "prog.py", """
+        class Account:
+            def __init__(self, owner):
+                self.owner = owner
+
+        class Lazy:
+            def __init__(self, name, wrapped):
+                self.__dict__.update(_name=name, _wrapped=wrapped)
+            @property
+            def __class__(self):
+                with open("asked", "a") as f:
+                    f.write(self._name + "\\n")
+                return type(self._wrapped)
+            def __getattr__(self, name):
+                return getattr(self._wrapped, name)
+
+        class Request:
+            def __init__(self, user):
+                self.user = user
+
+        def serve():
+            user = Lazy("local", Account("ann"))
+            held = [Lazy("item", Account("bob"))]
+            request = Request(Lazy("attribute", Account("cy")))
+            record = Lazy("record", {"id": 7})
+            open("asked", "w").close()
+            raise PermissionError("stop")
+
+        serve()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    assert "Traceback dumped into" in proc.stderr, proc.stderr
+    asked = (workdir / "asked").read_text().split()
+    counts = {name: asked.count(name) for name in ("local", "item", "attribute", "record")}
+    assert all(1 <= n <= 2 for n in counts.values()), counts
+    shown = tbdump.load(workdir / "traceback.pkl", objects=False).frames[-1].variables
+    assert (shown["user"].type, shown["held"].children[0].value.type,
+            shown["request"].child(".user").type) == ("Account", "Account", "Account")
+    assert shown["record"].type == "dict" and shown["record"].child("['id']").repr == "7"
+
+
 def test_a_function_of_the_script_holding_a_lazy_object_comes_back(workdir: Path) -> None:
     """A function of the script is pickled with the globals it uses, among them a lazy user
     whose ``__class__`` names what it stands for.  pickle refuses to make an object whose

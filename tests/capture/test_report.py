@@ -83,6 +83,21 @@ def test_a_value_not_captured_says_so_on_its_line(workdir: Path) -> None:
     assert [line for line in lines if line.lstrip().startswith("port = ")][0].endswith("port = 8080 (int)")
 
 
+def test_a_value_s_long_class_name_is_cut_as_its_repr_is(workdir: Path) -> None:
+    """A value's line shows its repr's first 200 characters and "...": its class's name, ten
+    thousand characters of a generated class, was written whole after it."""
+    write(workdir / "prog.py", """
+        Generated = type("Row" + "x" * 10000, (), {"__repr__": lambda self: "<row>"})
+        def load():
+            row = Generated()
+            raise KeyError("id")
+        load()
+    """)
+    run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    row = [line for line in report(workdir).splitlines() if line.lstrip().startswith("row = ")]
+    assert row == ["      row = <row> (Row%s...)" % ("x" * 194)], row
+
+
 def test_the_report_takes_safe_as_the_other_viewers_do_and_shows_the_same(workdir: Path) -> None:
     """The README gives ``--safe`` to every command-line tool; the report, safe always, was the one
     that refused it (argparse's usage and status 2)."""

@@ -358,24 +358,32 @@ def test_hovers_show_what_debugpy_shows(scenario: str, tmp_path: Path) -> None:
 
 
 # What the user types in the debug console of the top frame, completions asked for at its end.
-TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt", "self.", "Account."]}
+TYPED = {"method": ["n", "val", "sel", "amo", "acc", "Runt", "self.", "Account."],
+         "proxies": ["user.", "user.__cl", "badge."]}
 
 
 def completions(client: DapClient, stopped: Dict[str, Any], tbdap: bool) -> Dict[str, Any]:
-    """Each typed text's completions: label -> kind."""
-    top = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    """Each typed text's completions in the program's innermost frame: label -> kind."""
+    frames = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"]
+    top = next(f for f in frames if (f.get("source") or {}).get("path", "").startswith(str(PROGRAMS)))
+    program = Path(top["source"]["path"]).stem
     return {text: {t["label"]: t.get("type") for t in client.ok("completions", {
-        "text": text, "column": len(text) + 1, "frameId": top["id"]})["targets"]} for text in TYPED["method"]}
+        "text": text, "column": len(text) + 1, "frameId": top["id"]})["targets"]} for text in TYPED[program]}
 
 
-def test_console_completions_offer_what_debugpy_offers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scenario", sorted(TYPED))
+def test_console_completions_offer_what_debugpy_offers(scenario: str, tmp_path: Path) -> None:
     """Typing in the debug console: every name debugpy offers is offered, whatever its case ("n" offers
     None and NameError), and a class, a module or a plain value (a "field", whose icon VS Code
     shows) is one (debugpy calls some builtin functions "keyword": those kinds are not compared).
-    An object's or a class's `__class__` is a class, as debugpy offers it (it was a field)."""
-    program = PROGRAMS / "method.py"
+    An object's or a class's `__class__` is a class, as debugpy offers it (it was a field), and so
+    is a lazy object's, whose class defines it as a property (it was a field too)."""
+    program = PROGRAMS / (scenario + ".py")
     expected = live(program, completions)
-    assert "None" in expected["n"] and expected["Runt"].get("RuntimeError") == "class", expected
+    if scenario == "method":
+        assert "None" in expected["n"] and expected["Runt"].get("RuntimeError") == "class", expected
+    else:
+        assert expected["user."].get("__class__") == "class", expected
     got = replayed(make_dump(program, tmp_path / "dump.pkl", python_flags=FLAGS), completions)
     for text, offered in expected.items():
         assert set(offered) <= set(got[text]), (text, set(offered) - set(got[text]))

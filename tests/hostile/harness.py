@@ -191,7 +191,9 @@ for frame in dump.exception.frames:
     resolved = {}
     for name, value in frame.variables.items():
         obj = dump.resolve(value)
-        resolved[name] = [type(obj).__name__, isinstance(obj, tbdump.Placeholder)]
+        # Asked of its type: isinstance() reads a value's __class__, which raises for the programs'
+        # liars and a dead weak proxy restored, as it raised live.
+        resolved[name] = [type(obj).__name__, issubclass(type(obj), tbdump.Placeholder)]
     out["frames"].append({"name": frame.name, "above": frame.above_handler, "vars": names,
                           "resolved": resolved})
 for ns in dump.namespaces.values():

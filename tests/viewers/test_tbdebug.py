@@ -912,6 +912,17 @@ def test_source_of_a_value_that_comes_back_as_a_lazy_proxy_is_pdbs_one_line_erro
     assert answers(done.stdout)[:2] == ["*** no server at db.internal:5432\n", "42\n"], done
 
 
+def test_whatis_of_a_lazy_proxy_whose_class_raises_names_its_type_and_the_session_goes_on(crash, tmp_path):
+    """`whatis error`, a variable whose pickle is a lazy proxy (programs/lazyproxy.py) whose
+    __class__ property raises where its server is not: pdb asks `value.__class__ is type` outside
+    any try, and its traceback ended the session (pdb's own ends so too).  pdb's answer for a
+    value that is no class, its type(), and the next command is answered."""
+    shutil.copy(PROGRAMS / "lazyproxy.py", tmp_path)
+    done = run(tbdebug(crash("lazy_cause.py")), tmp_path, stdin="whatis error\nwhatis report\np 6 * 7\nq\n")
+    assert answers(done.stdout)[:3] == ["<class 'lazyproxy.Lazy'>\n", "Function report\n", "42\n"], done
+    assert "Traceback" not in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("program, option, chosen", [
     ("chained.py", "1", "exc.__cause__"),
     ("suppressed.py", "1", "exc.__context__"),               # kept out of the traceback by `from None`
