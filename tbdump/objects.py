@@ -91,7 +91,27 @@ def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[
     why = _foreign(written_by)
     if why is not None and isinstance(module, str) and isinstance(qualname, str):
         return missing_class(module, qualname, why)
-    return types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
+    owners = [c for c in {id(c): c for b in bases for c in b.__mro__}.values()
+              if _MADE_EMPTY.get(id(c)) is c and "__init_subclass__" in own_namespace(c)]
+    hooks = [own_namespace(c)["__init_subclass__"] for c in owners]
+    try:
+        for owner in owners:
+            setattr(owner, "__init_subclass__", _NOTHING_TO_DO)
+        cls = types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
+    finally:
+        for owner, hook in zip(owners, hooks):
+            setattr(owner, "__init_subclass__", hook)
+    _MADE_EMPTY[id(cls)] = cls
+    return cls
+
+
+# The classes _empty_class made, by id (a metaclass may define __eq__ and __hash__).  The
+# __init_subclass__ of such a class does not run for a subclass made here: it ran when the program
+# made the subclass, and what it did is in the dump (what it set on the subclass, a registry it
+# filled); run again it would put the subclass in that registry twice, or fail for want of the
+# class statement's keywords (`class A(Plugin, tag="a")`).  dill ran it on its own copies.
+_MADE_EMPTY: "weakref.WeakValueDictionary[int, type]" = weakref.WeakValueDictionary()
+_NOTHING_TO_DO = classmethod(lambda cls, **keywords: None)
 
 
 def _fill_class(cls: type, state: Any) -> type:

@@ -433,6 +433,36 @@ pack(Box())
     live, replay = live_and_replayed("boxes.py", tmp_path, commands, 1)
     assert replay == live
 
+
+def test_a_base_classes_init_subclass_runs_once_for_each_subclass(tmp_path):
+    """The script's classes are made again at load, then filled: the __init_subclass__ of a base
+    ran then for each subclass, on the restored base, so its registry held every subclass twice,
+    and a subclass whose class statement gave it keywords was lost (its __init_subclass__ wants
+    them).  pdb on the crash itself answers."""
+    (tmp_path / "plugins.py").write_text("""
+class Plugin:
+    names = []
+    def __init_subclass__(cls, /, tag, **keywords):
+        super().__init_subclass__(**keywords)
+        Plugin.names.append(cls.__name__)
+        cls.tag = tag
+
+class Csv(Plugin, tag="csv"):
+    def load(self):
+        return "rows"
+
+class Json(Plugin, tag="json"):
+    pass
+
+def run(plugin):
+    raise ValueError("no input for %s" % plugin.tag)
+
+run(Csv())
+""")
+    commands = "p Plugin.names, plugin.tag, Json.tag, plugin.load(), type(plugin) is Csv\nq\n"
+    live, replay = live_and_replayed("plugins.py", tmp_path, commands, 1)
+    assert replay == live
+
 @pytest.mark.parametrize("program, options, names", [
     (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
     (("unpicklable.py",), (), ["sock", "pending", "port"]),
