@@ -13,6 +13,7 @@ The write side is ``tbdump.records`` (how each value pickles: ``tbdump.reduction
 """
 from __future__ import annotations
 
+import enum
 import gc
 import importlib
 import io
@@ -165,6 +166,16 @@ def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
         return base(name, members, module=module, qualname=qualname, type=mixin)
     except BaseException as exc:
         return Placeholder("EnumType", "not restored: %s" % describe_exception(exc))
+
+
+def _fill_enum(cls: Any, state: Tuple[Tuple[str, ...], Any]) -> Any:
+    """Load-side: the Enum class _rebuild_enum made given the methods and properties of its class
+    statement: their names and a dict of them from one dill pickle (or the placeholder saying why
+    that could not load, which each of them is then).  A reader before this finds no such
+    function: its stand-in is called instead, and the class stays without them."""
+    if issubclass(type(cls), enum.EnumMeta):   # not the placeholder of a class that could not be rebuilt
+        _fill_class(cls, ({},) + tuple(state))
+    return cls
 
 
 def restore_object(type_name: str, func: Any, args: Any) -> Any:

@@ -34,8 +34,8 @@ from .dillimport import import_dill
 from .loaded import loaded
 # What the pickles written here call when they load: named by module path in every
 # dump, so they live in tbdump.objects, the read side, under these names.
-from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
-                      _weak_ref, restore_exception, restore_object, restore_state)
+from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _fill_enum, _identity, _module_stand_in,
+                      _rebuild_enum, _weak_ref, restore_exception, restore_object, restore_state)
 from .objects import own_namespace
 from .model import not_captured
 from .placeholder import LockPlaceholder, Placeholder
@@ -176,16 +176,20 @@ class _Functions:
         return self._policy.by_value(self._functions)
 
 
-def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
+def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
-    classes on Python 3.11+, and the members are what a crash is about."""
+    classes on Python 3.11+, and the members are what a crash is about.  The methods and
+    properties of its class statement (not the ``__new__`` EnumType puts there) are one dill
+    pickle, set once it is rebuilt (Enum's functional API takes none)."""
     bases = cls.__mro__[1:]
     base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
     mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
     if mixin is not None and issubclass(base, mixin):
         mixin = None
     members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
-    return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members))
+    functions = {k: v for k, v in own_namespace(cls).items() if type(v) in _CODE_HOLDERS and k != "__new__"}
+    return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members),
+            (tuple(functions), _Functions(policy, functions)), None, None, _fill_enum)
 
 
 def _redacted_function(fn: types.FunctionType, redaction: Redaction,
@@ -486,7 +490,7 @@ class ReducePolicy:
         if _importable(obj):
             return _without_code(obj, obj.__qualname__)
         if issubclass(type(obj), enum.EnumMeta):
-            return _enum_reduction(obj)
+            return _enum_reduction(obj, self)
         if issubclass(type(obj), type) and self.redaction.enabled:
             self._note_class_parts(obj)
         if _made_empty(obj):

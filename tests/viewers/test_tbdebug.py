@@ -463,6 +463,37 @@ run(Csv())
     live, replay = live_and_replayed("plugins.py", tmp_path, commands, 1)
     assert replay == live
 
+
+def test_an_enum_of_the_script_keeps_its_methods(tmp_path):
+    """An Enum class of the script came back from its members alone (Enum's functional API):
+    `level.bump()` said "'Level' object has no attribute 'bump'".  Its methods, properties,
+    class methods and its own __str__ are pdb's on the crash itself."""
+    (tmp_path / "levels.py").write_text("""
+import enum
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+    def bump(self):
+        return Level(min(self + 1, Level.HIGH))
+    @property
+    def loud(self):
+        return self.name + "!"
+    @classmethod
+    def top(cls):
+        return max(cls)
+    def __str__(self):
+        return "level %d" % self
+
+def alert(level):
+    raise ValueError("too high: %s" % level)
+
+alert(Level.LOW)
+""")
+    commands = "p level.bump() is Level.HIGH, level.loud, Level.top(), str(level)\nq\n"
+    live, replay = live_and_replayed("levels.py", tmp_path, commands, 1)
+    assert replay == live
+
 @pytest.mark.parametrize("program, options, names", [
     (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
     (("unpicklable.py",), (), ["sock", "pending", "port"]),
