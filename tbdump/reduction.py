@@ -152,7 +152,9 @@ def _class_reduction(cls: type, policy: "ReducePolicy") -> Tuple[Any, ...]:
              if (k not in _MADE_BY_CLASS or _defined(k, v)) and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
     functions = {k: v for k, v in state.items() if type(v) in _CODE_HOLDERS}
-    attributes = {k: v for k, v in state.items() if k not in functions}
+    # Each function's name in its place among the attributes (its value is the one _fill_class
+    # takes from ``functions``): the class's namespace in the order of its class statement.
+    attributes = {k: None if k in functions else v for k, v in state.items()}
     # The Python that wrote it and its names: opened by another, it is a stand-in, as dill's are.
     written = (tuple(unpatched.version_info[:2]), cls.__module__, cls.__qualname__)
     return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made) + written,

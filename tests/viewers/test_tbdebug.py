@@ -494,6 +494,31 @@ alert(Level.LOW)
     live, replay = live_and_replayed("levels.py", tmp_path, commands, 1)
     assert replay == live
 
+
+def test_a_class_of_the_script_lists_its_names_in_the_order_of_its_class_statement(tmp_path):
+    """A class of the script came back with its methods after every other attribute, so code
+    reading a class's names in order (a form's fields and validators, as declared) read another
+    order than in the crash.  pdb on the crash itself answers."""
+    (tmp_path / "form.py").write_text("""
+class Signup:
+    name = "text"
+    def check_name(self, value):
+        return bool(value)
+    email = "email"
+    def check_email(self, value):
+        return "@" in value
+
+Signup.terms = "checkbox"
+
+def submit(form):
+    raise ValueError("invalid")
+
+submit(Signup())
+""")
+    commands = "p [name for name in vars(Signup) if not name.startswith('__')]\nq\n"
+    live, replay = live_and_replayed("form.py", tmp_path, commands, 1)
+    assert replay == live
+
 @pytest.mark.parametrize("program, options, names", [
     (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
     (("unpicklable.py",), (), ["sock", "pending", "port"]),
