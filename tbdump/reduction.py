@@ -18,6 +18,7 @@ import copyreg
 import dataclasses
 import datetime
 import enum
+import functools
 import io
 import os
 import pickle
@@ -901,6 +902,7 @@ def _global(module: str, qualname: str) -> Any:
     return found
 
 
+@functools.lru_cache(maxsize=None)   # made once: a class a pickle, some 18 us each, in every dump of functions
 def _dill_pickler_class() -> Any:
     dill = import_dill()
 
