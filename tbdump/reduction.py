@@ -159,7 +159,7 @@ def _class_reduction(cls: type, policy: "ReducePolicy") -> Tuple[Any, ...]:
     # The Python that wrote it and its names: opened by another, it is a stand-in, as dill's are.
     written = (tuple(unpatched.version_info[:2]), cls.__module__, cls.__qualname__)
     return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made) + written,
-            (attributes, tuple(functions), _Functions(policy, functions)), None, None, _fill_class)
+            (attributes, tuple(functions), _written_apart(policy, functions)), None, None, _fill_class)
 
 
 # What a class's namespace holds with code inside: one dill pickle for all of a class's, as when
@@ -179,20 +179,29 @@ class _Functions:
         return self._policy.by_value(self._functions)
 
 
+def _written_apart(policy: "ReducePolicy", functions: Dict[str, Any]) -> Any:
+    """A class's functions as one dill pickle; none, an empty dict (dill not even imported)."""
+    return _Functions(policy, functions) if functions else {}
+
+
+# What EnumType puts in every Enum class's namespace, which the rebuilt class has already.
+_ENUMS_OWN = frozenset(("__new__", "_generate_next_value_"))
+
+
 def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
     classes on Python 3.11+, and the members are what a crash is about.  The methods and
-    properties of its class statement (not the ``__new__`` EnumType puts there) are one dill
-    pickle, set once it is rebuilt (Enum's functional API takes none)."""
+    properties of its class statement are one dill pickle, set once it is rebuilt (Enum's
+    functional API takes none)."""
     bases = cls.__mro__[1:]
     base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
     mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
     if mixin is not None and issubclass(base, mixin):
         mixin = None
     members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
-    functions = {k: v for k, v in own_namespace(cls).items() if type(v) in _CODE_HOLDERS and k != "__new__"}
+    functions = {k: v for k, v in own_namespace(cls).items() if type(v) in _CODE_HOLDERS and k not in _ENUMS_OWN}
     return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members),
-            (tuple(functions), _Functions(policy, functions)), None, None, _fill_enum)
+            (tuple(functions), _written_apart(policy, functions)), None, None, _fill_enum)
 
 
 def _redacted_function(fn: types.FunctionType, redaction: Redaction,
