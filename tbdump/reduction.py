@@ -192,7 +192,8 @@ def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
     classes on Python 3.11+, and the members are what a crash is about.  The methods and
     properties of its class statement are one dill pickle, set once it is rebuilt (Enum's
-    functional API takes none)."""
+    functional API takes none), and so are its members' own attributes (an ``__init__`` of
+    the class statement sets them, which the rebuilt class does not run)."""
     bases = cls.__mro__[1:]
     base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
     mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
@@ -201,7 +202,24 @@ def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
     functions = {k: v for k, v in own_namespace(cls).items() if type(v) in _CODE_HOLDERS and k not in _ENUMS_OWN}
     return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members),
-            (tuple(functions), _written_apart(policy, functions)), None, None, _fill_enum)
+            (tuple(functions), _written_apart(policy, functions), _members_own(cls)), None, None, _fill_enum)
+
+
+def _members_own(cls: Any) -> Dict[str, Dict[str, Any]]:
+    """The attributes of each member of Enum class ``cls`` that Enum did not set, by name; members
+    without any left out."""
+    found = {}
+    for name, member in cls.__members__.items():
+        attributes = getattr(member, "__dict__", None)
+        if member._name_ == name and type(attributes) is dict:   # not an alias
+            own = {k: v for k, v in attributes.items() if k not in _MEMBERS_OWN}
+            if own:
+                found[name] = own
+    return found
+
+
+# What Enum sets on each member, which the rebuilt class's members have already.
+_MEMBERS_OWN = frozenset(("_value_", "_name_", "__objclass__", "_sort_order_"))
 
 
 def _redacted_function(fn: types.FunctionType, redaction: Redaction,

@@ -466,13 +466,16 @@ run(Csv())
 def test_an_enum_of_the_script_keeps_its_methods(tmp_path):
     """An Enum class of the script came back from its members alone (Enum's functional API):
     `level.bump()` said "'Level' object has no attribute 'bump'".  Its methods, properties,
-    class methods and its own __str__ are pdb's on the crash itself."""
+    class methods, its own __str__ and what its __init__ set on a member are pdb's on the crash
+    itself."""
     replays_as_in_the_crash(tmp_path, "levels.py", """
 import enum
 
 class Level(enum.IntEnum):
     LOW = 1
     HIGH = 2
+    def __init__(self, value):
+        self.label = "level %d of %d" % (value, 2)
     def bump(self):
         return Level(min(self + 1, Level.HIGH))
     @property
@@ -488,7 +491,7 @@ def alert(level):
     raise ValueError("too high: %s" % level)
 
 alert(Level.LOW)
-""", "p level.bump() is Level.HIGH, level.loud, Level.top(), str(level)\n")
+""", "p level.bump() is Level.HIGH, level.loud, Level.top(), str(level), level.label\n")
 
 
 def test_a_class_of_the_script_lists_its_names_in_the_order_of_its_class_statement(tmp_path):
