@@ -13,6 +13,7 @@ The write side is ``tbdump.records`` (how each value pickles: ``tbdump.reduction
 """
 from __future__ import annotations
 
+import enum
 import gc
 import importlib
 import io
@@ -91,7 +92,27 @@ def _empty_class(metaclass: Any, name: str, bases: Tuple[type, ...], made: Dict[
     why = _foreign(written_by)
     if why is not None and isinstance(module, str) and isinstance(qualname, str):
         return missing_class(module, qualname, why)
-    return types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
+    owners = [c for c in {id(c): c for b in bases for c in b.__mro__}.values()
+              if _MADE_EMPTY.get(id(c)) is c and "__init_subclass__" in own_namespace(c)]
+    hooks = [own_namespace(c)["__init_subclass__"] for c in owners]
+    try:
+        for owner in owners:
+            setattr(owner, "__init_subclass__", _NOTHING_TO_DO)
+        cls = types.new_class(name, bases, {"metaclass": metaclass}, lambda ns: ns.update(made))
+    finally:
+        for owner, hook in zip(owners, hooks):
+            setattr(owner, "__init_subclass__", hook)
+    _MADE_EMPTY[id(cls)] = cls
+    return cls
+
+
+# The classes _empty_class made, by id (a metaclass may define __eq__ and __hash__).  The
+# __init_subclass__ of such a class does not run for a subclass made here: it ran when the program
+# made the subclass, and what it did is in the dump (what it set on the subclass, a registry it
+# filled); run again it would put the subclass in that registry twice, or fail for want of the
+# class statement's keywords (`class A(Plugin, tag="a")`).  dill ran it on its own copies.
+_MADE_EMPTY: "weakref.WeakValueDictionary[int, type]" = weakref.WeakValueDictionary()
+_NOTHING_TO_DO = classmethod(lambda cls, **keywords: None)
 
 
 def _fill_class(cls: type, state: Any) -> type:
@@ -145,6 +166,23 @@ def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
         return base(name, members, module=module, qualname=qualname, type=mixin)
     except BaseException as exc:
         return Placeholder("EnumType", "not restored: %s" % describe_exception(exc))
+
+
+def _fill_enum(cls: Any, state: Tuple[Tuple[str, ...], Any, Dict[str, Dict[str, Any]]]) -> Any:
+    """Load-side: the Enum class _rebuild_enum made given the methods and properties of its class
+    statement (their names and a dict of them from one dill pickle, or the placeholder saying why
+    that could not load, which each of them is then) and its members' own attributes, by member
+    name.  A reader before this finds no such function: its stand-in is called instead, and the
+    class stays without them."""
+    if not issubclass(type(cls), enum.EnumMeta):   # the placeholder of a class that could not be rebuilt
+        return cls
+    names, functions, attributes = state
+    _fill_class(cls, ({}, names, functions))
+    for name, own in attributes.items():
+        member = cls.__members__.get(name)
+        if member is not None and type(getattr(member, "__dict__", None)) is dict:
+            vars(member).update(own)   # as pickle restores an object's state
+    return cls
 
 
 def restore_object(type_name: str, func: Any, args: Any) -> Any:

@@ -18,6 +18,7 @@ import copyreg
 import dataclasses
 import datetime
 import enum
+import functools
 import io
 import os
 import pickle
@@ -34,8 +35,8 @@ from .dillimport import import_dill
 from .loaded import loaded
 # What the pickles written here call when they load: named by module path in every
 # dump, so they live in tbdump.objects, the read side, under these names.
-from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _identity, _module_stand_in, _rebuild_enum,
-                      _weak_ref, restore_exception, restore_object, restore_state)
+from .objects import (_by_name, _dill_loads, _empty_class, _fill_class, _fill_enum, _identity, _module_stand_in,
+                      _rebuild_enum, _weak_ref, restore_exception, restore_object, restore_state)
 from .objects import own_namespace
 from .model import not_captured
 from .placeholder import LockPlaceholder, Placeholder
@@ -152,11 +153,13 @@ def _class_reduction(cls: type, policy: "ReducePolicy") -> Tuple[Any, ...]:
              if (k not in _MADE_BY_CLASS or _defined(k, v)) and k not in made and k not in slot_names}
     state["__qualname__"] = cls.__qualname__   # kept by the class itself, not in its __dict__
     functions = {k: v for k, v in state.items() if type(v) in _CODE_HOLDERS}
-    attributes = {k: v for k, v in state.items() if k not in functions}
+    # Each function's name in its place among the attributes (its value is the one _fill_class
+    # takes from ``functions``): the class's namespace in the order of its class statement.
+    attributes = {k: None if k in functions else v for k, v in state.items()}
     # The Python that wrote it and its names: opened by another, it is a stand-in, as dill's are.
     written = (tuple(unpatched.version_info[:2]), cls.__module__, cls.__qualname__)
     return (_empty_class, (type(cls), cls.__name__, cls.__bases__, made) + written,
-            (attributes, tuple(functions), _Functions(policy, functions)), None, None, _fill_class)
+            (attributes, tuple(functions), _written_apart(policy, functions)), None, None, _fill_class)
 
 
 # What a class's namespace holds with code inside: one dill pickle for all of a class's, as when
@@ -176,16 +179,47 @@ class _Functions:
         return self._policy.by_value(self._functions)
 
 
-def _enum_reduction(cls: Any) -> Tuple[Any, ...]:
+def _written_apart(policy: "ReducePolicy", functions: Dict[str, Any]) -> Any:
+    """A class's functions as one dill pickle; none, an empty dict (dill not even imported)."""
+    return _Functions(policy, functions) if functions else {}
+
+
+# What EnumType puts in every Enum class's namespace, which the rebuilt class has already.
+_ENUMS_OWN = frozenset(("__new__", "_generate_next_value_"))
+
+
+def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
-    classes on Python 3.11+, and the members are what a crash is about."""
+    classes on Python 3.11+, and the members are what a crash is about.  The methods and
+    properties of its class statement are one dill pickle, set once it is rebuilt (Enum's
+    functional API takes none), and so are its members' own attributes (an ``__init__`` of
+    the class statement sets them, which the rebuilt class does not run)."""
     bases = cls.__mro__[1:]
     base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
     mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
     if mixin is not None and issubclass(base, mixin):
         mixin = None
     members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
-    return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members))
+    functions = {k: v for k, v in own_namespace(cls).items() if type(v) in _CODE_HOLDERS and k not in _ENUMS_OWN}
+    return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members),
+            (tuple(functions), _written_apart(policy, functions), _members_own(cls)), None, None, _fill_enum)
+
+
+def _members_own(cls: Any) -> Dict[str, Dict[str, Any]]:
+    """The attributes of each member of Enum class ``cls`` that Enum did not set, by name; members
+    without any left out."""
+    found = {}
+    for name, member in cls.__members__.items():
+        attributes = getattr(member, "__dict__", None)
+        if member._name_ == name and type(attributes) is dict:   # not an alias
+            own = {k: v for k, v in attributes.items() if k not in _MEMBERS_OWN}
+            if own:
+                found[name] = own
+    return found
+
+
+# What Enum sets on each member, which the rebuilt class's members have already.
+_MEMBERS_OWN = frozenset(("_value_", "_name_", "__objclass__", "_sort_order_"))
 
 
 def _redacted_function(fn: types.FunctionType, redaction: Redaction,
@@ -486,7 +520,7 @@ class ReducePolicy:
         if _importable(obj):
             return _without_code(obj, obj.__qualname__)
         if issubclass(type(obj), enum.EnumMeta):
-            return _enum_reduction(obj)
+            return _enum_reduction(obj, self)
         if issubclass(type(obj), type) and self.redaction.enabled:
             self._note_class_parts(obj)
         if _made_empty(obj):
@@ -895,6 +929,7 @@ def _global(module: str, qualname: str) -> Any:
     return found
 
 
+@functools.lru_cache(maxsize=None)   # made once: a class a pickle, some 18 us each, in every dump of functions
 def _dill_pickler_class() -> Any:
     dill = import_dill()
 

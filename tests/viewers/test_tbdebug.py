@@ -302,6 +302,14 @@ def live_and_replayed(program: str, cwd: Path, commands: str, count: int) -> tup
     return live, answers(run(tbdebug(cwd / "traceback.pkl"), cwd, stdin=commands).stdout)[:count]
 
 
+def replays_as_in_the_crash(cwd: Path, program: str, source: str, commands: str) -> None:
+    """tbdebug on the dump of ``source``'s crash, written as ``program``, answers each of
+    ``commands`` (one a line) as pdb on the crash itself."""
+    (cwd / program).write_text(source)
+    live, replay = live_and_replayed(program, cwd, commands + "q\n", commands.count("\n"))
+    assert replay == live
+
+
 # A script whose classes refer to one another: a base, a class attribute, a method's and a
 # function's globals, an Enum compared by identity, a singleton held by its class, a registry.
 SHARED_CLASSES = """
@@ -383,7 +391,7 @@ def test_an_enum_member_whose_class_says_it_is_another_is_the_member(tmp_path):
     """An Enum of the script whose ``__class__`` property names another class (int, str: a
     lazy value's way) pickled its members as that class's value, as Enum's __reduce_ex__ reads
     ``self.__class__``: `level` came back as the int 2.  pdb on the crash itself answers."""
-    (tmp_path / "menu.py").write_text("""
+    replays_as_in_the_crash(tmp_path, "menu.py", """
 import enum
 
 class Level(enum.IntEnum):
@@ -403,17 +411,14 @@ def serve(level, flavour):
     raise ValueError("no %s" % flavour.value)
 
 serve(Level.HIGH, Flavour.SWEET)
-""")
-    commands = "p level is Level.HIGH, type(level).__name__, flavour is Flavour.SWEET, type(flavour).__name__\nq\n"
-    live, replay = live_and_replayed("menu.py", tmp_path, commands, 1)
-    assert replay == live
+""", "p level is Level.HIGH, type(level).__name__, flavour is Flavour.SWEET, type(flavour).__name__\n")
 
 
 def test_a_class_whose_metaclass_redefines_dict_keeps_its_methods(tmp_path):
     """A metaclass of the script whose ``__dict__`` property shows only some names: dill
     rebuilt the class from that, so `box.label()` said "'Box' object has no attribute 'label'".
     pdb on the crash itself answers."""
-    (tmp_path / "boxes.py").write_text("""
+    replays_as_in_the_crash(tmp_path, "boxes.py", """
 class Public(type):
     @property
     def __dict__(cls):
@@ -428,10 +433,87 @@ def pack(box):
     raise ValueError("full")
 
 pack(Box())
-""")
-    commands = "p box.label(), Box.size, type(box) is Box, Box.__dict__\nq\n"
-    live, replay = live_and_replayed("boxes.py", tmp_path, commands, 1)
-    assert replay == live
+""", "p box.label(), Box.size, type(box) is Box, Box.__dict__\n")
+
+
+def test_a_base_classes_init_subclass_runs_once_for_each_subclass(tmp_path):
+    """The script's classes are made again at load, then filled: the __init_subclass__ of a base
+    ran then for each subclass, on the restored base, so its registry held every subclass twice,
+    and a subclass whose class statement gave it keywords was lost (its __init_subclass__ wants
+    them).  pdb on the crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "plugins.py", """
+class Plugin:
+    names = []
+    def __init_subclass__(cls, /, tag, **keywords):
+        super().__init_subclass__(**keywords)
+        Plugin.names.append(cls.__name__)
+        cls.tag = tag
+
+class Csv(Plugin, tag="csv"):
+    def load(self):
+        return "rows"
+
+class Json(Plugin, tag="json"):
+    pass
+
+def run(plugin):
+    raise ValueError("no input for %s" % plugin.tag)
+
+run(Csv())
+""", "p Plugin.names, plugin.tag, Json.tag, plugin.load(), type(plugin) is Csv\n")
+
+
+def test_an_enum_of_the_script_keeps_its_methods(tmp_path):
+    """An Enum class of the script came back from its members alone (Enum's functional API):
+    `level.bump()` said "'Level' object has no attribute 'bump'".  Its methods, properties,
+    class methods, its own __str__ and what its __init__ set on a member are pdb's on the crash
+    itself."""
+    replays_as_in_the_crash(tmp_path, "levels.py", """
+import enum
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+    def __init__(self, value):
+        self.label = "level %d of %d" % (value, 2)
+    def bump(self):
+        return Level(min(self + 1, Level.HIGH))
+    @property
+    def loud(self):
+        return self.name + "!"
+    @classmethod
+    def top(cls):
+        return max(cls)
+    def __str__(self):
+        return "level %d" % self
+
+def alert(level):
+    raise ValueError("too high: %s" % level)
+
+alert(Level.LOW)
+""", "p level.bump() is Level.HIGH, level.loud, Level.top(), str(level), level.label\n")
+
+
+def test_a_class_of_the_script_lists_its_names_in_the_order_of_its_class_statement(tmp_path):
+    """A class of the script came back with its methods after every other attribute, so code
+    reading a class's names in order (a form's fields and validators, as declared) read another
+    order than in the crash.  pdb on the crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "form.py", """
+class Signup:
+    name = "text"
+    def check_name(self, value):
+        return bool(value)
+    email = "email"
+    def check_email(self, value):
+        return "@" in value
+
+Signup.terms = "checkbox"
+
+def submit(form):
+    raise ValueError("invalid")
+
+submit(Signup())
+""", "p [name for name in vars(Signup) if not name.startswith('__')]\n")
 
 @pytest.mark.parametrize("program, options, names", [
     (("bank.py", "10", "200"), ("--safe",), ["amount", "self", "history", "notes"]),
