@@ -179,7 +179,7 @@ def children(obj: Any, start: int = 0, count: Optional[int] = None,
         return (_ndarray_attributes(obj) if start == 0 else []) + item_children(obj, start, count)
     if start:
         return []
-    return _attribute_children(obj, groups)
+    return _attribute_children(obj, groups, alone=True)
 
 
 def item_children(obj: Any, start: int = 0, count: Optional[int] = None,
@@ -364,17 +364,19 @@ def _called(fn: Callable[[], Any]) -> Any:
         return _Unreadable(exc)
 
 
-def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> List[LiveChild]:
+def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None, alone: bool = False) -> List[LiveChild]:
+    """``obj``'s attributes as debugpy lists them; ``alone``: all it lists (no items beside them)."""
     try:
         listed = _listed(dir(obj))
     except BudgetExceeded:
         raise
     except BaseException:
-        listed = _Listed((), 0, frozenset(), ())
-        try:
-            listed = _facts(tuple(sorted(vars(obj), key=debugpy_order)))
-        except BaseException:
-            pass
+        listed = _facts(_own_names(obj))
+        if alone and not listed.names:
+            # dir() reads __class__, which raises for a dead weak proxy or a lazy object whose
+            # fetch fails: with nothing else to list, the listing fails (as debugpy's does) and
+            # a viewer says why, where an empty one opened on nothing.
+            raise
     names = listed.names
     plain = len(names) - listed.special  # the dunders sort last
     if groups is not None and listed.special:
@@ -416,6 +418,17 @@ def _attribute_children(obj: Any, groups: Optional[Dict[str, int]] = None) -> Li
             continue
         found[index] = _live((name, attr, "." + name, group))
     return [child for child in found if child is not None]
+
+
+def _own_names(obj: Any) -> Tuple[str, ...]:
+    """The names in ``obj``'s ``__dict__`` in debugpy's order, none where it has none or
+    listing them raises."""
+    try:
+        return tuple(sorted(vars(obj), key=debugpy_order))
+    except BudgetExceeded:
+        raise
+    except BaseException:
+        return ()
 
 
 def _skipped_error(exc: BaseException) -> str:

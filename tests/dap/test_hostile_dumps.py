@@ -174,3 +174,27 @@ def test_a_weak_proxy_whose_referent_died_on_restoring_lists_as_not_shown(
         rows = client.ok("variables", {"variablesReference": proxy["variablesReference"]})["variables"]
         assert [r["value"] for r in rows] == ["<not shown: listing its children raised ReferenceError: "
                                               "weakly-referenced object no longer exists>"], rows
+
+
+@pytest.mark.parametrize("safe", [False, True])
+def test_a_value_whose_class_cannot_be_read_opens_on_why_it_lists_nothing(
+        tbdap: Callable[..., DapClient], dumps: Callable[[str], Path], safe: bool) -> None:
+    # The capture listed such a value's attributes as none (dir() raised what reading its
+    # __class__ raises) and kept that empty list: its row opened on nothing in either mode.
+    client = tbdap()
+    client.initialize()
+    stopped = client.start("launch", {"dumpFile": str(dumps("unclassed")), "safe": safe})
+    frame = client.ok("stackTrace", {"threadId": stopped["body"]["threadId"]})["stackFrames"][0]
+    scope = client.ok("scopes", {"frameId": frame["id"]})["scopes"][0]
+    listed = client.ok("variables", {"variablesReference": scope["variablesReference"]})["variables"]
+    local = {v["name"]: v for v in listed}
+    for name, error in (("gone", "ReferenceError: weakly-referenced object no longer exists"),
+                        ("remote", "ConnectionError: server gone")):
+        assert local[name]["value"] == "<repr failed: %s>" % error, local[name]
+        rows = client.ok("variables", {"variablesReference": local[name]["variablesReference"]})["variables"]
+        why = ("not captured: its contents (safe mode: objects are not loaded (nothing from the file is run))"
+               if safe else "not shown: listing its children raised " + error)
+        assert [r["value"] for r in rows] == ["<%s>" % why], (name, rows)
+    # A list's items are listed beside its attributes, which then are none.
+    rows = client.ok("variables", {"variablesReference": local["rows"]["variablesReference"]})["variables"]
+    assert [(r["name"], r["value"]) for r in rows] == [("0", "'ann'"), ("1", "'bob'"), ("len()", "2")], rows
