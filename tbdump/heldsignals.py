@@ -2,9 +2,10 @@
 then delivered as if they had come just after it."""
 from __future__ import annotations
 
+import contextlib
 import signal
 from types import FrameType
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
 # Run where they land, the program's handlers would run inside capture, in a value's repr or
 # pickling: what they raise (SystemExit from a SIGTERM handler, KeyboardInterrupt) would be taken
@@ -73,8 +74,57 @@ class HeldSignals:
     def _arrive(self, signum: int, frame: Optional[FrameType]) -> None:
         if signum not in self.arrived:  # as Python runs a handler once for signals that came at once
             self.arrived.append(signum)
-        if signum in _STOPS or self._handlers.get(signum) == signal.SIG_DFL:
+        if signum in _STOPS or self._program_handler(signum) == signal.SIG_DFL:
             self._on_stop(signum)
+
+    def _program_handler(self, signum: int) -> Any:
+        """The program's handler of ``signum``, from under the holds that took it first (a dump's
+        inside held_to_the_end's)."""
+        handler = self._handlers.get(signum)
+        outer = getattr(handler, "__self__", None)
+        return outer._program_handler(signum) if isinstance(outer, HeldSignals) else handler
+
+
+def held_to_the_end() -> Callable[[], None]:
+    """For a crash that ends the process, in the main thread, from when tbdump takes it: the
+    program's signal handlers run nothing of tbdump's report, as Python runs none between an
+    uncaught exception and its traceback printed (an alarm's handler that raised, handed back as
+    the dump was written, came out of tbdump as a raw traceback, the dump's line lost).  What comes
+    meanwhile is dropped, as what comes during the dump: the crash ends the process.  Returns what
+    gives the handlers back, for tbdump's last step before Python's own ending, where they run as
+    without tbdump (threading's shutdown, atexit)."""
+    held = HeldSignals(lambda signum: None)
+    # Taken and given back while blocked: one at a time, a signal could come between two, its
+    # handler the program's.  Let in at once, what came meanwhile runs its handler in that call.
+    with _all_blocked():
+        try:
+            held.hold()
+        except ValueError:  # not the main thread: Python takes no handler from there
+            return lambda: None
+
+    def give_back() -> None:
+        try:
+            with _all_blocked():
+                held.release()
+        except BaseException:  # raised by a handler as it came back: Python lets go of it as it ends
+            pass
+    return give_back
+
+
+@contextlib.contextmanager
+def _all_blocked() -> Iterator[None]:
+    """Every signal blocked in this thread meanwhile (nothing where there are no masks)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+_ALL = signal.valid_signals()
 
 
 def deliver(signums: List[int]) -> None:

@@ -3,6 +3,7 @@ the program's own handlers and alarms), in real crashing programs."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -206,6 +207,47 @@ print('next period:', interval == 30 and 20 < left < 30)
     assert (proc.returncode, proc.stderr) == (0, ""), proc
     assert proc.stdout == "went on: True\nrang after the dump: [True]\nnext period: True\n"
     assert tbdump.load(workdir / "late.pkl").frames[-1].variables["value"].repr == "Slow()"
+
+
+@pytest.mark.parametrize("way", ["runner", "hook", "child"])
+def test_a_raising_alarm_handler_never_runs_inside_tbdumps_report_of_a_crash_that_ends_the_program(
+        workdir: Path, way: str) -> None:
+    """Python runs no signal handler between an uncaught exception and its traceback printed: the
+    program ends on its crash.  The program's handlers, handed back as the dump was written, ran in
+    tbdump's report (the watchdog's join, the rename, the runner): its exception came out as a
+    raw traceback through tbdump, or as "failed to dump traceback", the dump's line lost."""
+    write(workdir / "prog.py", """
+        import multiprocessing, signal, sys
+        if sys.argv[1] == 'hook':
+            import tbdump; tbdump.set_excepthook()
+        def ring(*args):
+            raise RuntimeError('the alarm rang')
+        def work():
+            signal.signal(signal.SIGALRM, ring)
+            signal.setitimer(signal.ITIMER_REAL, 0.002, 0.002)
+            rows = list(range(100))
+            1 / 0
+        if __name__ == '__main__':
+            if sys.argv[1] != 'child':
+                work()
+            child = multiprocessing.get_context('fork').Process(target=work)
+            child.start(); child.join()
+    """)
+    runner = [] if way == "hook" else ["-m", "tbdump"]
+    said = ("Process ForkProcess-1:\n" if way == "child" else "") + "ZeroDivisionError: division by zero\n"
+    package = str(Path(tbdump.__file__).parent)
+    # The alarm rings every 2 ms: in most runs it rang in tbdump's report before.
+    for attempt in range(8):
+        proc = run([PYTHON] + runner + ["prog.py", way], workdir)
+        # Python ends so too: on its exit, where it gives SIGALRM its default action back, the
+        # next ring may kill it ("Alarm clock").
+        assert proc.returncode in ((0,) if way == "child" else (1, -signal.SIGALRM)), proc
+        assert re.match(re.escape(said) + r"Traceback dumped into: (\S+)\n", proc.stderr), proc.stderr
+        # What Python itself may say after that, the handler run as it ends (threading's
+        # shutdown: "Exception ignored in"), goes through none of tbdump's frames.
+        assert package not in proc.stderr, proc.stderr
+        dump = tbdump.load(workdir / proc.stderr.split("Traceback dumped into: ")[1].split("\n")[0])
+        assert dump.frames[-1].locals["rows"] == list(range(100))
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
