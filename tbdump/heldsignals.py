@@ -7,11 +7,14 @@ import signal
 from types import FrameType
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
+from . import unpatched
+
 # Run where they land, the program's handlers would run inside capture, in a value's repr or
 # pickling: what they raise (SystemExit from a SIGTERM handler, KeyboardInterrupt) would be taken
 # for that value's failure and lost.  SIGTERM's and SIGHUP's default actions (a container's stop,
 # a closed terminal) would end the process mid-write, leaving a temporary file and no dump.
 _ENDS_BY_DEFAULT = frozenset(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_ALL = signal.valid_signals()
 # Asks the program to stop, whatever handles it: the dump is cut short, not waited for.
 _STOPS = frozenset(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 
@@ -96,7 +99,7 @@ def held_to_the_end() -> Callable[[], None]:
     held = HeldSignals(lambda signum: None)
     # Taken and given back while blocked: one at a time, a signal could come between two, its
     # handler the program's.  Let in at once, what came meanwhile runs its handler in that call.
-    with _all_blocked():
+    with blocked():
         try:
             held.hold()
         except ValueError:  # not the main thread: Python takes no handler from there
@@ -104,7 +107,7 @@ def held_to_the_end() -> Callable[[], None]:
 
     def give_back() -> None:
         try:
-            with _all_blocked():
+            with blocked():
                 held.release()
         except BaseException:  # raised by a handler as it came back: Python lets go of it as it ends
             pass
@@ -112,19 +115,16 @@ def held_to_the_end() -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def _all_blocked() -> Iterator[None]:
-    """Every signal blocked in this thread meanwhile (nothing where there are no masks)."""
+def blocked(signums: Iterable[int] = _ALL) -> Iterator[None]:
+    """``signums`` (every signal) blocked in this thread meanwhile (nothing where there are no masks)."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL)
+    mask = unpatched.signals.pthread_sigmask(signal.SIG_BLOCK, signums)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
-_ALL = signal.valid_signals()
+        unpatched.signals.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def deliver(signums: List[int]) -> None:
@@ -133,13 +133,6 @@ def deliver(signums: List[int]) -> None:
     one handler's exception leaves the others to run at Python's next check, as it would."""
     if not signums:
         return
-    if not hasattr(signal, "pthread_sigmask"):
+    with blocked(signums):
         for signum in signums:
             signal.raise_signal(signum)
-        return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
-    try:
-        for signum in signums:
-            signal.raise_signal(signum)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
