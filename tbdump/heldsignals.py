@@ -57,9 +57,9 @@ class HeldSignals:
 
     def release(self) -> None:
         """Give the program its handlers back."""
-        for signum, handler in self._handlers.items():
+        for signum, handler in list(self._handlers.items()):
             signal.signal(signum, handler)
-        self._handlers.clear()
+            del self._handlers[signum]  # given back: broken off by a handler, it goes on from here
         wakeup_fd, self._wakeup_fd = self._wakeup_fd, -1
         if wakeup_fd != -1:
             try:
@@ -106,11 +106,15 @@ def held_to_the_end() -> Callable[[], None]:
             return lambda: None
 
     def give_back() -> None:
-        try:
-            with blocked():
-                held.release()
-        except BaseException:  # raised by a handler as it came back: Python lets go of it as it ends
-            pass
+        # What a handler raises as they come back (let in at the end, or its signal taken in
+        # another thread meanwhile) is let go, as Python lets go of what one raises as it ends.
+        for attempt in range(3):
+            try:
+                with blocked():
+                    held.release()
+                return
+            except BaseException:
+                pass
     return give_back
 
 
