@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import native, settings, unpatched
-from .heldsignals import HeldSignals, signal_name
+from .heldsignals import HeldSignals, blocked, signal_name
 from .model import not_captured
 
 
@@ -406,22 +406,9 @@ def _drain_alarm() -> None:
     program's own handler.  Blocked in this thread, it waits in the process's pending set."""
     if not hasattr(signal, "pthread_sigmask"):
         return
-    with _blocked({signal.SIGALRM}):
+    with blocked({signal.SIGALRM}):
         if signal.SIGALRM in unpatched.signals.sigpending():
             unpatched.signals.sigwait({signal.SIGALRM})
-
-
-@contextlib.contextmanager
-def _blocked(signums: Iterable[int]) -> Iterator[None]:
-    """``signums`` blocked in this thread meanwhile (nothing where there are no masks)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    mask = unpatched.signals.pthread_sigmask(signal.SIG_BLOCK, signums)
-    try:
-        yield
-    finally:
-        unpatched.signals.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 _WORKERS: Set[int] = set()  # idents of live worker threads: not part of any dump
@@ -454,7 +441,7 @@ class CaptureThread:
         # clock's tick, a Ctrl-C) is then never taken here, where its C handler could run after
         # Clock.stop gave the program its handler back ("OSError: Signal 14 ignored due to race
         # condition" from the program's next line).  Python runs handlers in the main thread only.
-        with _blocked(signal.valid_signals()):
+        with blocked():
             self.ident = native.start_thread(run)
         _WORKERS.add(self.ident)
 

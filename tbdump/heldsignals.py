@@ -2,15 +2,19 @@
 then delivered as if they had come just after it."""
 from __future__ import annotations
 
+import contextlib
 import signal
 from types import FrameType
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
+
+from . import unpatched
 
 # Run where they land, the program's handlers would run inside capture, in a value's repr or
 # pickling: what they raise (SystemExit from a SIGTERM handler, KeyboardInterrupt) would be taken
 # for that value's failure and lost.  SIGTERM's and SIGHUP's default actions (a container's stop,
 # a closed terminal) would end the process mid-write, leaving a temporary file and no dump.
 _ENDS_BY_DEFAULT = frozenset(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_ALL = signal.valid_signals()
 # Asks the program to stop, whatever handles it: the dump is cut short, not waited for.
 _STOPS = frozenset(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 
@@ -53,9 +57,9 @@ class HeldSignals:
 
     def release(self) -> None:
         """Give the program its handlers back."""
-        for signum, handler in self._handlers.items():
+        for signum, handler in list(self._handlers.items()):
             signal.signal(signum, handler)
-        self._handlers.clear()
+            del self._handlers[signum]  # given back: broken off by a handler, it goes on from here
         wakeup_fd, self._wakeup_fd = self._wakeup_fd, -1
         if wakeup_fd != -1:
             try:
@@ -73,8 +77,58 @@ class HeldSignals:
     def _arrive(self, signum: int, frame: Optional[FrameType]) -> None:
         if signum not in self.arrived:  # as Python runs a handler once for signals that came at once
             self.arrived.append(signum)
-        if signum in _STOPS or self._handlers.get(signum) == signal.SIG_DFL:
+        if signum in _STOPS or self._program_handler(signum) == signal.SIG_DFL:
             self._on_stop(signum)
+
+    def _program_handler(self, signum: int) -> Any:
+        """The program's handler of ``signum``, from under the holds that took it first (a dump's
+        inside held_to_the_end's)."""
+        handler = self._handlers.get(signum)
+        outer = getattr(handler, "__self__", None)
+        return outer._program_handler(signum) if isinstance(outer, HeldSignals) else handler
+
+
+def held_to_the_end() -> Callable[[], None]:
+    """For a crash that ends the process, in the main thread, from when tbdump takes it: the
+    program's signal handlers run nothing of tbdump's report, as Python runs none between an
+    uncaught exception and its traceback printed (an alarm's handler that raised, handed back as
+    the dump was written, came out of tbdump as a raw traceback, the dump's line lost).  What comes
+    meanwhile is dropped, as what comes during the dump: the crash ends the process.  Returns what
+    gives the handlers back, for tbdump's last step before Python's own ending, where they run as
+    without tbdump (threading's shutdown, atexit)."""
+    held = HeldSignals(lambda signum: None)
+    # Taken and given back while blocked: one at a time, a signal could come between two, its
+    # handler the program's.  Let in at once, what came meanwhile runs its handler in that call.
+    with blocked():
+        try:
+            held.hold()
+        except ValueError:  # not the main thread: Python takes no handler from there
+            return lambda: None
+
+    def give_back() -> None:
+        # What a handler raises as they come back (let in at the end, or its signal taken in
+        # another thread meanwhile) is let go, as Python lets go of what one raises as it ends.
+        for attempt in range(3):
+            try:
+                with blocked():
+                    held.release()
+                return
+            except BaseException:
+                pass
+    return give_back
+
+
+@contextlib.contextmanager
+def blocked(signums: Iterable[int] = _ALL) -> Iterator[None]:
+    """``signums`` (every signal) blocked in this thread meanwhile (nothing where there are no masks)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    mask = unpatched.signals.pthread_sigmask(signal.SIG_BLOCK, signums)
+    try:
+        yield
+    finally:
+        unpatched.signals.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def deliver(signums: List[int]) -> None:
@@ -83,13 +137,6 @@ def deliver(signums: List[int]) -> None:
     one handler's exception leaves the others to run at Python's next check, as it would."""
     if not signums:
         return
-    if not hasattr(signal, "pthread_sigmask"):
+    with blocked(signums):
         for signum in signums:
             signal.raise_signal(signum)
-        return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
-    try:
-        for signum in signums:
-            signal.raise_signal(signum)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)

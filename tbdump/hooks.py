@@ -18,7 +18,7 @@ from .capture import type_display
 from .chain import get_slot, set_slot
 from .container import remove_unfinished
 from .greenlets import follow_greenlets
-from .heldsignals import deliver
+from .heldsignals import deliver, held_to_the_end
 from .ipythonshell import above_uncaught_script, follow_ipython
 from .loaded import loaded
 from .model import not_captured
@@ -551,9 +551,11 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
         at_prompt = prompt_follows()
+        give_back = (lambda: None) if at_prompt else held_to_the_end()  # else the crash ends the process
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
                      skip_codes=above_uncaught_script(exc, tb), goes_on=deliver_at_prompt if at_prompt else None,
                      latest=at_prompt, **options)
+        give_back()
 
     hook = Hook(excepthook, "sys.excepthook")
     hook.tbdump_hook = True  # python -m tbdump dumps in its stead
@@ -658,8 +660,11 @@ class _Following:
             except SystemExit:
                 raise
             except BaseException as exc:
+                give_back = held_to_the_end()  # the crash ends the process
                 self.report(process, exc, unpatched.getframe(1))
-                raise SystemExit(1) from None  # what _bootstrap makes of any other exception
+                ending = SystemExit(1)  # what _bootstrap makes of any other exception
+                give_back()
+                raise ending from None
 
         process.run = run_dumped
 

@@ -57,9 +57,14 @@ class RecordSink:
         # block must not leave the capturing thread locked out of its own sink.  An OS
         # lock, as the worker thread that may write here is one (tbdump.native).
         self._lock = native.RLock()
+        # RecordWriter's clock, whose cut (stopped_by) is read at each write: the one place plain
+        # data pickling in C comes back to Python, as a Ctrl-C's handler lands there.
+        self.clock: Optional[Clock] = None
 
     def write(self, data: Any) -> int:
         n = memoryview(data).nbytes  # bytes, memoryview, or a protocol-5 PickleBuffer
+        if self.clock is not None and self.clock.stopped_by is not None:
+            raise BudgetExceeded(self.clock.why_cut)  # the main thread's crash: a big list is not waited out
         with self._lock:
             if self.closed:
                 raise ByteBudgetExceeded("the object member is closed")
@@ -180,6 +185,7 @@ class RecordWriter:
 
     def __init__(self, sink: RecordSink, redaction: Redaction, clock: Clock) -> None:
         self.sink = sink
+        sink.clock = clock
         self.policy = ReducePolicy(redaction, clock, in_dill=False)
         self.clock = clock
         self.pickler = _CPickler(sink, self.policy)

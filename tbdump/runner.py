@@ -13,7 +13,7 @@ import shlex
 import zipfile
 import sys
 import types
-from typing import Any, Iterator, List, NoReturn, Optional, Set, Tuple
+from typing import Any, Callable, Iterator, List, NoReturn, Optional, Set, Tuple
 
 from . import unpatched
 from .sources import remember_source
@@ -23,6 +23,7 @@ from .container import MAGIC
 from .hooks import (DumpTarget, deliver_at_prompt, end_uncaught, follow_processes, print_python_traceback, report_crash,
                     run_by_runner, set_thread_excepthook)
 from .dillimport import release_main
+from .heldsignals import held_to_the_end
 from .importframes import only_import_machinery
 from .prompt import inspecting
 from .reexec import keep_runner
@@ -330,6 +331,7 @@ def _refuse_ipython(opts: Options, script: Optional[bytes]) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    give_back: Callable[[], None] = _nothing
     # Ctrl-C before the program runs is not the program's crash: no dump, no traceback of tbdump's.
     with quiet_interrupt(last_line=True):
         opts = parse(sys.argv[1:] if argv is None else argv)
@@ -385,7 +387,9 @@ def main(argv: Optional[List[str]] = None) -> None:
             # The program's own (a logger, Sentry): python would call it.  One of
             # tbdump's would dump a second time: the runner's dump is that dump.
             exit_code = _program_excepthook(exc)
-        elif opts.traceback:
+        if not inspecting():  # the crash ends the process: the program's handlers wait for its end
+            give_back = held_to_the_end()
+        if opts.traceback and not program_hook:
             print_python_traceback(exc)
         end = end_uncaught(exc)
         report_crash(exc, target, skip_codes=skip, summary=not opts.traceback and exit_code == 1, end=end,
@@ -400,6 +404,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     else:
         return
     if inspecting():
+        give_back()
         return   # python -i opens its prompt after any crash, the crash in sys.last_exc
     # Outside the except block, so the crash is held only where Python holds
     # it (sys.last_*) and objects die at exit in the order they would.
@@ -408,8 +413,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         # finalization run, then it kills itself with SIGINT.  Raised on, the
         # interrupt ends the same way; it was reported already, so nothing prints.
         sys.excepthook = _reported
-        raise raised_on
-    raise SystemExit(exit_code)
+    ending = SystemExit(exit_code) if raised_on is None else raised_on
+    give_back()  # the last step before Python's ending, where the program's handlers run
+    raise ending
 
 
 def _options_again(opts: Options, log_dumps: Optional[str]) -> List[str]:
@@ -418,6 +424,10 @@ def _options_again(opts: Options, log_dumps: Optional[str]) -> List[str]:
     return ([] if opts.output == DEFAULT_FILENAME else ["-o", opts.output]) + \
         (["-t"] if opts.traceback else []) + ([] if opts.other_threads else ["--no-threads"]) + \
         ([] if log_dumps is None else ["--log-dumps", log_dumps])
+
+
+def _nothing() -> None:
+    """No signals to give back: the program ended without a crash, or goes on to python -i's prompt."""
 
 
 def _reported(exc_type: Any, exc: Any, tb: Any) -> None:

@@ -670,6 +670,40 @@ def test_the_main_threads_crash_cuts_short_a_threads_dump_stuck_in_a_value_and_i
     assert sorted(p.name for p in workdir.iterdir()) == sorted(["prog.py", "traceback.pkl", "traceback.%s.pkl" % pid])
 
 
+def test_the_main_threads_crash_cuts_short_a_threads_dump_pickling_a_big_list(workdir: Path) -> None:
+    """Plain data pickles in C, where no tick of the thread's capture lands: a thread's dump of a big
+    list went on to its end while the main thread's crash, which ends the program, waited for it
+    (a list of a gigabyte kept it past its watchdog, its dump then minimal).  The list's record
+    is cut short as a Ctrl-C cuts one, at its next write."""
+    write(workdir / "prog.py", """
+        import glob, os, threading
+        def work():
+            big = [i % 200 for i in range(5000000)]
+            raise KeyError('in a thread')
+        threading.Thread(target=work).start()
+        def written():
+            return sum(os.path.getsize(f) for f in glob.glob('.traceback.pkl.*.tmp'))
+        while written() < 1 << 20:   # the big list's record is under way
+            pass
+        print(os.getpid(), flush=True)
+        def main():
+            kept = [1, 2, 3]
+            1 / 0
+        main()
+    """)
+    proc = run([PYTHON, "-m", "tbdump", "prog.py"], workdir)
+    pid = proc.stdout.strip()
+    assert proc.returncode == 1, proc
+    said = said_dumped(proc.stderr, "KeyError") + said_dumped(proc.stderr, "ZeroDivisionError")
+    assert said == [("'in a thread'", "traceback.pkl"), ("division by zero", "traceback.%s.pkl" % pid)], proc.stderr
+    main = tbdump.load(workdir / ("traceback.%s.pkl" % pid))
+    assert (main.frames[-1].locals["kept"], main.metadata.partial) == ([1, 2, 3], False)
+    thread = tbdump.load(workdir / "traceback.pkl")
+    big = thread.frames[-1].variables["big"]
+    assert big.missing == "not captured: capture interrupted (the main thread crashed) while pickling it", big
+    assert sorted(p.name for p in workdir.iterdir()) == sorted(["prog.py", "traceback.pkl", "traceback.%s.pkl" % pid])
+
+
 @pytest.mark.parametrize("way", ["runner", "hook"])
 def test_threads_crashing_at_once_beyond_the_runs_bound_say_they_were_not_dumped(workdir: Path, way: str) -> None:
     """A thread crashing again and again must not fill the disk: beside traceback.pkl, 20 crashes

@@ -3,6 +3,7 @@ the program's own handlers and alarms), in real crashing programs."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -206,6 +207,57 @@ print('next period:', interval == 30 and 20 < left < 30)
     assert (proc.returncode, proc.stderr) == (0, ""), proc
     assert proc.stdout == "went on: True\nrang after the dump: [True]\nnext period: True\n"
     assert tbdump.load(workdir / "late.pkl").frames[-1].variables["value"].repr == "Slow()"
+
+
+@pytest.mark.parametrize("way", ["runner", "hook", "child"])
+def test_a_raising_signal_handler_never_runs_inside_tbdumps_report_of_a_crash_that_ends_the_program(
+        workdir: Path, way: str) -> None:
+    """Python runs no signal handler between an uncaught exception and its traceback printed: the
+    program ends on its crash.  The program's handlers, handed back as the dump was written, ran in
+    tbdump's report (the watchdog's join, the runner's last lines): what one raised came out as a
+    raw traceback through tbdump, or as "failed to dump traceback", the dump's line lost (an alarm
+    every 2 ms did so in most runs).  Here a thread of the program's signals it from when the dump
+    is in place until the handler has run once."""
+    write(workdir / "prog.py", """
+        import glob, multiprocessing, os, signal, sys, threading
+        if sys.argv[1] == 'hook':
+            import tbdump; tbdump.set_excepthook()
+        rang = []
+        def ring(*args):
+            rang.append(1)
+            raise RuntimeError('the signal came')
+        def signal_once_dumped():
+            while not glob.glob('traceback*.pkl'):
+                pass
+            while not rang:
+                os.kill(os.getpid(), signal.SIGUSR1)
+                for spin in range(1000):
+                    pass
+        def work():
+            signal.signal(signal.SIGUSR1, ring)
+            threading.Thread(target=signal_once_dumped, daemon=True).start()
+            rows = list(range(100))
+            1 / 0
+        if __name__ == '__main__':
+            if sys.argv[1] != 'child':
+                work()
+            child = multiprocessing.get_context('fork').Process(target=work)
+            child.start(); child.join()
+    """)
+    runner = [] if way == "hook" else ["-m", "tbdump"]
+    said = ("Process ForkProcess-1:\n" if way == "child" else "") + "ZeroDivisionError: division by zero\n"
+    package = str(Path(tbdump.__file__).parent)
+    for attempt in range(4):
+        for dump in workdir.glob("traceback*.pkl"):
+            dump.unlink()
+        proc = run([PYTHON] + runner + ["prog.py", way], workdir)
+        assert proc.returncode == (0 if way == "child" else 1), proc
+        assert re.match(re.escape(said) + r"Traceback dumped into: (\S+)\n", proc.stderr), proc.stderr
+        # What Python itself may say after that, the handler run as it ends (threading's
+        # shutdown: "Exception ignored in"), goes through none of tbdump's frames.
+        assert package not in proc.stderr, proc.stderr
+        dump = tbdump.load(workdir / proc.stderr.split("Traceback dumped into: ")[1].split("\n")[0])
+        assert dump.frames[-1].locals["rows"] == list(range(100))
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
