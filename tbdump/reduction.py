@@ -200,9 +200,25 @@ def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     if mixin is not None and issubclass(base, mixin):
         mixin = None
     members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
-    functions = {k: v for k, v in own_namespace(cls).items() if type(v) in _CODE_HOLDERS and k not in _ENUMS_OWN}
+    namespace = own_namespace(cls)
+    functions = {k: v for k, v in namespace.items() if type(v) in _CODE_HOLDERS and k not in _ENUMS_OWN}
+    # The rest of its class statement and what was set on it after (`__str__ = str.__str__`, its
+    # docstring, a nonmember, `Color.default = ...`); Enum's own names (sunder) are the rebuilt one's.
+    attributes = {k: v for k, v in namespace.items()
+                  if k not in functions and k not in cls.__members__ and k not in _ENUMS_MADE and not _sunder(k)}
     return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members),
-            (tuple(functions), _written_apart(policy, functions), _members_own(cls)), None, None, _fill_enum)
+            (tuple(functions), _written_apart(policy, functions), _members_own(cls), attributes),
+            None, None, _fill_enum)
+
+
+# What any class made has in its namespace (its own, the rebuilt Enum's), and EnumType's __new__.
+_ENUMS_MADE = _ENUMS_OWN | frozenset(("__module__", "__qualname__", "__dict__", "__weakref__", "__firstlineno__",
+                                      "__static_attributes__"))
+
+
+def _sunder(name: str) -> bool:
+    """Whether ``name`` is one Enum reserves, as ``enum._is_sunder`` tells."""
+    return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
 
 
 def _members_own(cls: Any) -> Dict[str, Dict[str, Any]]:

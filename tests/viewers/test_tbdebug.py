@@ -494,6 +494,30 @@ alert(Level.LOW)
 """, "p level.bump() is Level.HIGH, level.loud, Level.top(), str(level), level.label\n")
 
 
+def test_an_enum_of_the_script_keeps_its_attributes_that_are_not_functions(tmp_path):
+    """Of an Enum class's statement only its functions came back: `__str__ = str.__str__` (a str
+    mix-in's value as its str before StrEnum) was Enum's, so str() and f-strings of a member read
+    "Color.RED" where the crash read "red"; its docstring and a class attribute set after it were
+    gone.  pdb on the crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "colors.py", '''
+import enum
+
+class Color(str, enum.Enum):
+    """The palette's colours."""
+    RED = "red"
+    BLUE = "blue"
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+Color.default = Color.BLUE
+
+def paint(color):
+    raise ValueError("no paint for %s" % color)
+
+paint(Color.RED)
+''', "p str(color), f'{color}', Color.__doc__, Color.default is Color.BLUE, list(Color)\n")
+
+
 def test_a_class_of_the_script_lists_its_names_in_the_order_of_its_class_statement(tmp_path):
     """A class of the script came back with its methods after every other attribute, so code
     reading a class's names in order (a form's fields and validators, as declared) read another
