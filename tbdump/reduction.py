@@ -184,10 +184,6 @@ def _written_apart(policy: "ReducePolicy", functions: Dict[str, Any]) -> Any:
     return _Functions(policy, functions) if functions else {}
 
 
-# What EnumType puts in every Enum class's namespace, which the rebuilt class has already.
-_ENUMS_OWN = frozenset(("__new__", "_generate_next_value_"))
-
-
 def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
     classes on Python 3.11+, and the members are what a crash is about.  The methods and
@@ -200,8 +196,13 @@ def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     if mixin is not None and issubclass(base, mixin):
         mixin = None
     members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
-    namespace = own_namespace(cls)
-    functions = {k: v for k, v in namespace.items() if type(v) in _CODE_HOLDERS and k not in _ENUMS_OWN}
+    # Not what EnumType copied there from an Enum base (its __new__, Flag's __or__, Enum's __repr__
+    # beside a mix-in), the static method itself or its function: the rebuilt class has it
+    # already, and a dill pickle of it is for nothing.
+    enums = [own_namespace(b) for b in bases if issubclass(b, enum.Enum)]
+    namespace = {k: v for k, v in own_namespace(cls).items()
+                 if not any(_unwrapped(e.get(k, _unwrapped)) is _unwrapped(v) for e in enums)}
+    functions = {k: v for k, v in namespace.items() if type(v) in _CODE_HOLDERS}
     # The rest of its class statement and what was set on it after (`__str__ = str.__str__`, its
     # docstring, a nonmember, `Color.default = ...`); Enum's own names (sunder) are the rebuilt one's.
     attributes = {k: v for k, v in namespace.items()
@@ -211,9 +212,14 @@ def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
             None, None, _fill_enum)
 
 
-# What any class made has in its namespace (its own, the rebuilt Enum's), and EnumType's __new__.
-_ENUMS_MADE = _ENUMS_OWN | frozenset(("__module__", "__qualname__", "__dict__", "__weakref__", "__firstlineno__",
-                                      "__static_attributes__"))
+def _unwrapped(value: Any) -> Any:
+    """The function of a static or class method; any other value itself."""
+    return value.__func__ if type(value) in (staticmethod, classmethod) else value
+
+
+# What any class made has in its namespace, its own or the rebuilt Enum's.
+_ENUMS_MADE = frozenset(("__module__", "__qualname__", "__dict__", "__weakref__", "__firstlineno__",
+                         "__static_attributes__"))
 
 
 def _sunder(name: str) -> bool:

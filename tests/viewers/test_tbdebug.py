@@ -518,6 +518,26 @@ paint(Color.RED)
 ''', "p str(color), f'{color}', Color.__doc__, Color.default is Color.BLUE, list(Color)\n")
 
 
+def test_an_enum_of_the_script_keeps_its_own_generate_next_value(tmp_path):
+    """What EnumType puts in every Enum class was left out of its functions by name, so a class's
+    own _generate_next_value_ (which auto() calls) was Enum's at load: a member the viewer adds
+    by it, or a call of it, differed from the crash's.  pdb on the crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "compass.py", """
+import enum
+
+class Compass(enum.Enum):
+    def _generate_next_value_(name, start, count, last_values):
+        return name.lower()
+    NORTH = enum.auto()
+    SOUTH = enum.auto()
+
+def head(direction):
+    raise ValueError("cannot head %s" % direction.value)
+
+head(Compass.NORTH)
+""", "p Compass._generate_next_value_('WEST', 1, 2, []), direction.value, Compass('south')\n")
+
+
 def test_a_class_of_the_script_lists_its_names_in_the_order_of_its_class_statement(tmp_path):
     """A class of the script came back with its methods after every other attribute, so code
     reading a class's names in order (a form's fields and validators, as declared) read another
