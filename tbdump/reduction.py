@@ -191,7 +191,8 @@ def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     functional API takes none), and so are its members' own attributes (an ``__init__`` of
     the class statement sets them, which the rebuilt class does not run)."""
     bases = cls.__mro__[1:]
-    base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
+    base = next((b for b in bases if issubclass(b, enum.Enum) and (_importable(b) or _makes_members_plainly(b))),
+                enum.Enum)
     mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
     if mixin is not None and issubclass(base, mixin):
         mixin = None
@@ -225,6 +226,21 @@ _ENUMS_MADE = frozenset(("__module__", "__qualname__", "__dict__", "__weakref__"
 def _sunder(name: str) -> bool:
     """Whether ``name`` is one Enum reserves, as ``enum._is_sunder`` tells."""
     return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
+
+
+def _makes_members_plainly(base: Any) -> bool:
+    """Whether Enum class ``base`` of the program (one holding the methods of several, without
+    members: written as they are) makes its subclasses' members from their values alone, with
+    no ``__new__`` nor ``__init__`` of the program's, which the values written (``_value_``)
+    would not fit: the rebuilt class is its subclass then, else a subclass of the library's Enum
+    nearest to it."""
+    for c in base.__mro__:
+        namespace = own_namespace(c)
+        news = ("_new_member_", "__new_member__") if issubclass(c, enum.Enum) else ("__new__",)
+        if not _importable(c) and ("__init__" in namespace or
+                                   any(type(namespace.get(n)) is types.FunctionType for n in news)):
+            return False
+    return True
 
 
 def _members_own(cls: Any) -> Dict[str, Dict[str, Any]]:

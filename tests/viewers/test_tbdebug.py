@@ -538,6 +538,36 @@ head(Compass.NORTH)
 """, "p Compass._generate_next_value_('WEST', 1, 2, []), direction.value, Compass('south')\n")
 
 
+def test_an_enum_of_the_script_keeps_the_methods_of_its_own_enum_base(tmp_path):
+    """An Enum class of the script was rebuilt on the library's Enum nearest to it, past an Enum
+    base of the script holding the methods of several (no members): `perm.has(...)` said
+    "'Perm' object has no attribute 'has'", and a member was no instance of that base.  pdb on the
+    crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "perms.py", """
+import enum
+
+class Flags(enum.IntFlag):
+    def has(self, other):
+        return other in self
+
+class Perm(Flags):
+    R = 4
+    W = 2
+
+class Named(str, enum.Enum):
+    def shout(self):
+        return self.value.upper()
+
+class Tone(Named):
+    LOW = "low"
+
+def check(perm, tone):
+    raise PermissionError("%s needs %s" % (tone, perm))
+
+check(Perm.R | Perm.W, Tone.LOW)
+""", "p perm.has(Perm.R), isinstance(perm, Flags), Perm(6), tone.shout(), isinstance(tone, Named)\n")
+
+
 def test_a_class_of_the_script_lists_its_names_in_the_order_of_its_class_statement(tmp_path):
     """A class of the script came back with its methods after every other attribute, so code
     reading a class's names in order (a form's fields and validators, as declared) read another
