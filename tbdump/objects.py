@@ -168,17 +168,18 @@ def _rebuild_enum(name: str, qualname: str, module: str, base: Any, mixin: Any,
         return Placeholder("EnumType", "not restored: %s" % describe_exception(exc))
 
 
-def _fill_enum(cls: Any, state: Tuple[Tuple[str, ...], Any, Dict[str, Dict[str, Any]]]) -> Any:
+def _fill_enum(cls: Any, state: Tuple[Any, ...]) -> Any:
     """Load-side: the Enum class _rebuild_enum made given the methods and properties of its class
     statement (their names and a dict of them from one dill pickle, or the placeholder saying why
-    that could not load, which each of them is then) and its members' own attributes, by member
-    name.  A reader before this finds no such function: its stand-in is called instead, and the
-    class stays without them."""
+    that could not load, which each of them is then), its members' own attributes, by member
+    name, and its other attributes (a fourth item, which dumps of the first _fill_enum lack).  A
+    reader before this finds no such function: its stand-in is called instead, and the class stays
+    without them."""
     if not issubclass(type(cls), enum.EnumMeta):   # the placeholder of a class that could not be rebuilt
         return cls
-    names, functions, attributes = state
-    _fill_class(cls, ({}, names, functions))
-    for name, own in attributes.items():
+    names, functions, members = state[:3]
+    _fill_class(cls, (state[3] if len(state) > 3 else {}, names, functions))
+    for name, own in members.items():
         member = cls.__members__.get(name)
         if member is not None and type(getattr(member, "__dict__", None)) is dict:
             vars(member).update(own)   # as pickle restores an object's state

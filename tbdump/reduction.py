@@ -184,10 +184,6 @@ def _written_apart(policy: "ReducePolicy", functions: Dict[str, Any]) -> Any:
     return _Functions(policy, functions) if functions else {}
 
 
-# What EnumType puts in every Enum class's namespace, which the rebuilt class has already.
-_ENUMS_OWN = frozenset(("__new__", "_generate_next_value_"))
-
-
 def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     """An Enum class of the crashed program, as its members: dill cannot rebuild Enum
     classes on Python 3.11+, and the members are what a crash is about.  The methods and
@@ -195,14 +191,56 @@ def _enum_reduction(cls: Any, policy: "ReducePolicy") -> Tuple[Any, ...]:
     functional API takes none), and so are its members' own attributes (an ``__init__`` of
     the class statement sets them, which the rebuilt class does not run)."""
     bases = cls.__mro__[1:]
-    base = next((b for b in bases if issubclass(b, enum.Enum) and _importable(b)), enum.Enum)
+    base = next((b for b in bases if issubclass(b, enum.Enum) and (_importable(b) or _makes_members_plainly(b))),
+                enum.Enum)
     mixin = next((b for b in bases if not issubclass(b, enum.Enum) and b is not object and _importable(b)), None)
     if mixin is not None and issubclass(base, mixin):
         mixin = None
     members = [(name, member._value_) for name, member in cls.__members__.items()]  # aliases too
-    functions = {k: v for k, v in own_namespace(cls).items() if type(v) in _CODE_HOLDERS and k not in _ENUMS_OWN}
+    # Not what EnumType copied there from an Enum base (its __new__, Flag's __or__, Enum's __repr__
+    # beside a mix-in), the static method itself or its function: the rebuilt class has it
+    # already, and a dill pickle of it is for nothing.
+    enums = [own_namespace(b) for b in bases if issubclass(b, enum.Enum)]
+    namespace = {k: v for k, v in own_namespace(cls).items()
+                 if not any(_unwrapped(e.get(k, _unwrapped)) is _unwrapped(v) for e in enums)}
+    functions = {k: v for k, v in namespace.items() if type(v) in _CODE_HOLDERS}
+    # The rest of its class statement and what was set on it after (`__str__ = str.__str__`, its
+    # docstring, a nonmember, `Color.default = ...`); Enum's own names (sunder) are the rebuilt one's.
+    attributes = {k: v for k, v in namespace.items()
+                  if k not in functions and k not in cls.__members__ and k not in _ENUMS_MADE and not _sunder(k)}
     return (_rebuild_enum, (cls.__name__, cls.__qualname__, cls.__module__, base, mixin, members),
-            (tuple(functions), _written_apart(policy, functions), _members_own(cls)), None, None, _fill_enum)
+            (tuple(functions), _written_apart(policy, functions), _members_own(cls), attributes),
+            None, None, _fill_enum)
+
+
+def _unwrapped(value: Any) -> Any:
+    """The function of a static or class method; any other value itself."""
+    return value.__func__ if type(value) in (staticmethod, classmethod) else value
+
+
+# What any class made has in its namespace, its own or the rebuilt Enum's.
+_ENUMS_MADE = frozenset(("__module__", "__qualname__", "__dict__", "__weakref__", "__firstlineno__",
+                         "__static_attributes__"))
+
+
+def _sunder(name: str) -> bool:
+    """Whether ``name`` is one Enum reserves, as ``enum._is_sunder`` tells."""
+    return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
+
+
+def _makes_members_plainly(base: Any) -> bool:
+    """Whether Enum class ``base`` of the program (one holding the methods of several, without
+    members: written as they are) makes its subclasses' members from their values alone, with
+    no ``__new__`` nor ``__init__`` of the program's, which the values written (``_value_``)
+    would not fit: the rebuilt class is its subclass then, else a subclass of the library's Enum
+    nearest to it."""
+    for c in base.__mro__:
+        namespace = own_namespace(c)
+        news = ("_new_member_", "__new_member__") if issubclass(c, enum.Enum) else ("__new__",)
+        if not _importable(c) and ("__init__" in namespace or
+                                   any(type(namespace.get(n)) is types.FunctionType for n in news)):
+            return False
+    return True
 
 
 def _members_own(cls: Any) -> Dict[str, Dict[str, Any]]:

@@ -494,6 +494,80 @@ alert(Level.LOW)
 """, "p level.bump() is Level.HIGH, level.loud, Level.top(), str(level), level.label\n")
 
 
+def test_an_enum_of_the_script_keeps_its_attributes_that_are_not_functions(tmp_path):
+    """Of an Enum class's statement only its functions came back: `__str__ = str.__str__` (a str
+    mix-in's value as its str before StrEnum) was Enum's, so str() and f-strings of a member read
+    "Color.RED" where the crash read "red"; its docstring and a class attribute set after it were
+    gone.  pdb on the crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "colors.py", '''
+import enum
+
+class Color(str, enum.Enum):
+    """The palette's colours."""
+    RED = "red"
+    BLUE = "blue"
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+Color.default = Color.BLUE
+
+def paint(color):
+    raise ValueError("no paint for %s" % color)
+
+paint(Color.RED)
+''', "p str(color), f'{color}', Color.__doc__, Color.default is Color.BLUE, list(Color)\n")
+
+
+def test_an_enum_of_the_script_keeps_its_own_generate_next_value(tmp_path):
+    """What EnumType puts in every Enum class was left out of its functions by name, so a class's
+    own _generate_next_value_ (which auto() calls) was Enum's at load: a member the viewer adds
+    by it, or a call of it, differed from the crash's.  pdb on the crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "compass.py", """
+import enum
+
+class Compass(enum.Enum):
+    def _generate_next_value_(name, start, count, last_values):
+        return name.lower()
+    NORTH = enum.auto()
+    SOUTH = enum.auto()
+
+def head(direction):
+    raise ValueError("cannot head %s" % direction.value)
+
+head(Compass.NORTH)
+""", "p Compass._generate_next_value_('WEST', 1, 2, []), direction.value, Compass('south')\n")
+
+
+def test_an_enum_of_the_script_keeps_the_methods_of_its_own_enum_base(tmp_path):
+    """An Enum class of the script was rebuilt on the library's Enum nearest to it, past an Enum
+    base of the script holding the methods of several (no members): `perm.has(...)` said
+    "'Perm' object has no attribute 'has'", and a member was no instance of that base.  pdb on the
+    crash itself answers."""
+    replays_as_in_the_crash(tmp_path, "perms.py", """
+import enum
+
+class Flags(enum.IntFlag):
+    def has(self, other):
+        return other in self
+
+class Perm(Flags):
+    R = 4
+    W = 2
+
+class Named(str, enum.Enum):
+    def shout(self):
+        return self.value.upper()
+
+class Tone(Named):
+    LOW = "low"
+
+def check(perm, tone):
+    raise PermissionError("%s needs %s" % (tone, perm))
+
+check(Perm.R | Perm.W, Tone.LOW)
+""", "p perm.has(Perm.R), isinstance(perm, Flags), Perm(6), tone.shout(), isinstance(tone, Named)\n")
+
+
 def test_a_class_of_the_script_lists_its_names_in_the_order_of_its_class_statement(tmp_path):
     """A class of the script came back with its methods after every other attribute, so code
     reading a class's names in order (a form's fields and validators, as declared) read another
