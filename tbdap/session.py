@@ -112,7 +112,7 @@ class Replay:
         self.module_globals: Dict[str, ModuleGlobals] = {}  # by the frames' globals_key
         # debugpy shows `__exception__` in the frame it stops in: the innermost one
         # it shows, which under justMyCode is the innermost user frame.
-        raised = [e for e in self.stacks.threads[0].entries if e.frame is not None and e.exception == 0]
+        raised = [e for e in self.stacks.crashing.entries if e.frame is not None and e.exception == 0]
         mine = [e for e in raised if e.frame is not None and not e.frame.library]
         self.exception_entry = _first((mine if just_my_code else []) or raised)
         # The frame VS Code opens, justMyCode or not: the innermost of the program's own (it skips
@@ -252,7 +252,7 @@ class Session:
         frame_id = argument(args, "frameId", int)
         if frame_id is None:
             # The innermost frame, or what stands where there is none (it says why).
-            entries = replay.stacks.threads[0].entries
+            entries = replay.stacks.crashing.entries
             entry = next((e for e in entries if e.frame is not None), entries[0])
         else:
             entry = self._frame(frame_id)
@@ -374,7 +374,7 @@ class Session:
         exc = self.replay.dump.exception
         self.conn.send_event("stopped", {
             "reason": "exception", "description": "Paused on exception", "text": exc.type_name,
-            "threadId": self.replay.stacks.threads[0].id, "allThreadsStopped": True,
+            "threadId": self.replay.stacks.crashing.id, "allThreadsStopped": True,
             "preserveFocusHint": False})
 
     def setExceptionBreakpoints_request(self, args: Dict[str, Any]) -> None:
@@ -500,7 +500,7 @@ class Session:
     def exceptionInfo_request(self, args: Dict[str, Any]) -> Dict[str, Any]:
         replay = self._replay()
         thread = self._thread(args)
-        if thread is not replay.stacks.threads[0]:
+        if thread is not replay.stacks.crashing:
             raise RequestError("Thread %d did not raise the exception: it was running when the crash was dumped."
                                % thread.id)
         exc = replay.dump.exception

@@ -57,17 +57,19 @@ class Stacks:
 
     def __init__(self, threads: List[Thread], crashing_frames: List[Frame],
                  exceptions: List[ExceptionRecord]) -> None:
-        self.threads: List[ThreadStack] = []
         self.entries: Dict[int, StackEntry] = {}
         self._next_id = 1
-        for n, thread in enumerate(threads, 1):
-            if thread.crashed:
-                entries = self._crashing(crashing_frames, exceptions)
-            else:
-                entries = [self._frame(f) for f in reversed(thread.frames)]
-            self.threads.append(ThreadStack(n, thread.name, entries))
-        if not self.threads:  # a dump without thread records still has its exception
-            self.threads.append(ThreadStack(1, "MainThread", self._crashing(crashing_frames, exceptions)))
+        stacks = [(thread.name, self._crashing(crashing_frames, exceptions) if thread.crashed
+                   else [self._frame(f) for f in reversed(thread.frames)]) for thread in threads]
+        if not stacks:  # a dump without thread records still has its exception
+            stacks.append(("MainThread", self._crashing(crashing_frames, exceptions)))
+        # The dump lists the crashing thread first; debugpy lists every thread in the order they
+        # started, so VS Code's Call Stack does: the crashing one goes back to its place there
+        # (first in a dump that does not say where it started).
+        place = min(threads[0].place or 0, len(stacks) - 1) if threads else 0
+        stacks.insert(place, stacks.pop(0))
+        self.threads = [ThreadStack(n, name, entries) for n, (name, entries) in enumerate(stacks, 1)]
+        self.crashing = self.threads[place]   # the thread the replay stops in
 
     def _frame(self, frame: Optional[Frame], label: str = "", exception: Optional[int] = None,
                syntax: Optional[SyntaxDetail] = None) -> StackEntry:

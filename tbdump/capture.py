@@ -453,10 +453,16 @@ class Capture:
         # In the order threading started them, as debugpy lists them (the interpreter's own lists
         # the newest first); threads threading does not know after them.
         started = {ident: n for n, ident in enumerate(by_ident)}
+
+        def start_order(ident: Optional[int]) -> int:
+            return started.get(ident, len(started))
         # The OS thread capturing is skipped by its OS ident too: under gevent, threading
         # names a greenlet's, and this thread's stack is the crash's (or ends in tbdump).
-        for ident, stack in sorted(self._other_stacks((me.ident, native.get_ident())),
-                                   key=lambda other: started.get(other[0], len(started))):
+        others = sorted(self._other_stacks((me.ident, native.get_ident())), key=lambda other: start_order(other[0]))
+        # The crashing thread stays first (FORMAT.md); where it started among the others is
+        # recorded apart, for a viewer that lists them all as debugpy does (tbdap).
+        result[0].place = sum(start_order(ident) < start_order(me.ident) for ident, _ in others)
+        for ident, stack in others:
             t = by_ident.get(ident)
             result.append(Thread(ident, *_name_and_daemon(t, ident),
                                  False, [self.frame(fr, fr.f_lineno, fr.f_lasti, False)

@@ -457,20 +457,27 @@ class Thread:
     daemon: bool
     crashed: bool
     frames: List[Frame] = field(default_factory=list)
+    # The crashing thread's place in the order the threads started: how many of the others
+    # listed after it started before it (None: not recorded, in dumps written before it was).
+    place: Optional[int] = None
 
     def __repr__(self) -> str:
         return "<Thread %s (id %d)%s%s, %s>" % (brief(self.name, 40), self.ident, ", daemon" if self.daemon else "",
                                               ", crashed" if self.crashed else "", plural(len(self.frames), "frame"))
 
     def to_json(self, frame_ref: Callable[[Frame], Any]) -> Dict[str, Any]:
-        return {"id": self.ident, "name": self.name, "daemon": self.daemon,
-                "crashed": self.crashed, "frames": [frame_ref(f) for f in self.frames]}
+        d: Dict[str, Any] = {"id": self.ident, "name": self.name, "daemon": self.daemon,
+                             "crashed": self.crashed, "frames": [frame_ref(f) for f in self.frames]}
+        if self.place is not None:
+            d["place"] = self.place
+        return d
 
     @classmethod
     def from_json(cls, d: Any, frame_of: Callable[[Any], Frame]) -> "Thread":
         d = record(d)
         return cls(read(d, "id", INT), read(d, "name", TEXT), bool(read(d, "daemon", FLAG)),
-                   bool(read(d, "crashed", FLAG)), member(d, "frames", lambda f: items(f, frame_of)))
+                   bool(read(d, "crashed", FLAG)), member(d, "frames", lambda f: items(f, frame_of)),
+                   read(d, "place", COUNT_OR_NULL, None))
 
 
 @dataclass

@@ -2,13 +2,15 @@
 threads), checked against live debugpy on the same crash."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
+from ..conftest import rewrite_safe_layer
 from .conftest import PROGRAMS
-from .dapclient import DapClient
+from .dapclient import REPO, DapClient
 from .test_live_leftovers import crash_dump, live, top_frame
 
 GROUPS = ("special variables", "function variables", "class variables")
@@ -72,23 +74,53 @@ def test_items_that_are_functions_or_classes_are_grouped_as_debugpy_groups_them(
     assert got == (without_type_rows(expected) if safe else expected)
 
 
-def thread_names(client: DapClient, stopped: Dict[str, Any]) -> List[str]:
+def thread_names(client: DapClient, stopped: Dict[str, Any]) -> Tuple[List[str], str]:
+    """The Call Stack view's threads, in order, and the one it opens (the stopped event's)."""
     threads = client.ok("threads")["threads"]
-    assert threads[0]["id"] == stopped["body"]["threadId"], threads
-    return [t["name"] for t in threads]
+    return [t["name"] for t in threads], [t["name"] for t in threads if t["id"] == stopped["body"]["threadId"]][0]
 
 
+@pytest.mark.parametrize("how, crashing", [("main", "MainThread"), ("thread", "importer"), ("dump", "importer"),
+                                           ("pool", "ThreadPoolExecutor-0_1")])
 def test_threads_are_listed_in_the_order_they_started_as_debugpy_lists_them(
-        tbdap: Callable[..., DapClient], tmp_path: Path) -> None:
-    """The Call Stack view lists the crashing thread, then the others as the program started them,
-    as under debugpy: the replay listed the others newest first (the interpreter's order), so a
-    pool's workers came last to first."""
-    program = PROGRAMS / "workers.py"
-    expected = live(program, thread_names)
-    assert expected == ["MainThread", "uploader", "indexer", "archiver"], expected
+        tbdap: Callable[..., DapClient], tmp_path: Path, how: str, crashing: str) -> None:
+    """The Call Stack view lists every thread as the program started them, MainThread first, whichever
+    crashed, and opens the crashing one, as under debugpy: the replay listed the others newest
+    first (the interpreter's order), so a pool's workers came last to first, and put the crashing
+    thread first, so a worker's crash (uncaught, or its dump_exception, in a thread of its own or a
+    ThreadPoolExecutor's) came above MainThread and the threads started before it."""
+    program = tmp_path / "started.py"
+    shutil.copy(PROGRAMS / "started.py", program)
+    expected = live(program, thread_names, ["raised"] if how in ("dump", "pool") else ["uncaught"],
+                    args=[how], env={"PYTHONPATH": str(REPO)})
+    assert expected[1] == crashing and expected[0][0] == "MainThread", expected
+    dump = crash_dump(program, tmp_path / "crash.pkl", how)
     client = tbdap()
     client.initialize()
-    assert thread_names(client, client.start("launch", {"dumpFile": str(crash_dump(program, tmp_path / "d.pkl"))})) == expected
+    assert thread_names(client, client.start("launch", {"dumpFile": str(dump)})) == expected
+
+
+@pytest.mark.parametrize("place, names", [
+    (None, ["importer", "MainThread", "uploader", "archiver"]),
+    (2 ** 62, ["MainThread", "uploader", "archiver", "importer"])], ids=["older-dump", "past-the-end"])
+def test_a_crashing_thread_whose_place_is_not_recorded_is_listed_first(
+        tbdap: Callable[..., DapClient], tmp_path: Path, place: Any, names: List[str]) -> None:
+    """A dump written before tbdump recorded where the crashing thread started lists it first, as
+    then (a guard: this worked before); a place past the last thread (a crafted dump) lists it last.
+    Either way the replay stops in it, and it is the thread that raised."""
+    program = tmp_path / "started.py"
+    shutil.copy(PROGRAMS / "started.py", program)
+
+    def edit(safe: Dict[str, Any]) -> None:
+        safe["threads"][0].pop("place", None)
+        if place is not None:
+            safe["threads"][0]["place"] = place
+    dump = rewrite_safe_layer(crash_dump(program, tmp_path / "crash.pkl", "thread"), tmp_path / "edited.pkl", edit)
+    client = tbdap()
+    client.initialize()
+    stopped = client.start("launch", {"dumpFile": str(dump)})
+    assert thread_names(client, stopped) == (names, "importer")
+    assert client.ok("exceptionInfo", {"threadId": stopped["body"]["threadId"]})["exceptionId"] == "KeyError"
 
 
 def row_named(client: DapClient, ref: int, name: str) -> Dict[str, Any]:

@@ -23,14 +23,9 @@ def stop(client: DapClient, stopped: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def debugpy_stop(program: Path, filters: Sequence[str]) -> Dict[str, Any]:
-    client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
-    try:
-        client.initialize()
-        stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent), "env": {
-            "PYTHONPATH": str(REPO)}, "console": "internalConsole", "justMyCode": True}, filters=filters)
-        return dict(stop(client, stopped), description_event=stopped["body"].get("description"))
-    finally:
-        client.close()
+    return live(program, lambda client, stopped: dict(stop(client, stopped),
+                                                      description_event=stopped["body"].get("description")),
+                filters, env={"PYTHONPATH": str(REPO)})
 
 
 def replay_stop(tbdap: Callable[..., DapClient], dump: Path) -> Dict[str, Any]:
@@ -54,12 +49,16 @@ def test_a_crash_still_stops_as_unhandled(tbdap: Callable[..., DapClient], tmp_p
     assert got["description_event"] == "Paused on exception"
 
 
-def live(program: Path, look: Callable[[DapClient, Dict[str, Any]], Any]) -> Any:
+def live(program: Path, look: Callable[[DapClient, Dict[str, Any]], Any],
+         filters: Sequence[str] = ("uncaught",), **launch: Any) -> Any:
+    """What ``look`` sees of ``program`` stopped under debugpy; ``launch``: more launch arguments
+    (`args`, `env`)."""
     client = DapClient.spawn([sys.executable, "-m", "debugpy.adapter"], name="debugpy")
     try:
         client.initialize()
-        stopped = client.start("launch", {"program": str(program), "cwd": str(program.parent),
-                                          "console": "internalConsole", "justMyCode": True})
+        stopped = client.start("launch", dict({"program": str(program), "cwd": str(program.parent),
+                                               "console": "internalConsole", "justMyCode": True}, **launch),
+                               filters=filters)
         return look(client, stopped)
     finally:
         client.close()
@@ -71,8 +70,8 @@ def replayed(tbdap: Callable[..., DapClient], dump: Path, look: Callable[[DapCli
     return look(client, client.start("launch", {"dumpFile": str(dump)}))
 
 
-def crash_dump(program: Path, out: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(out), str(program)], cwd=str(program.parent),
+def crash_dump(program: Path, out: Path, *args: str) -> Path:
+    subprocess.run([sys.executable, "-m", "tbdump", "-o", str(out), str(program), *args], cwd=str(program.parent),
                    env=CHILD_ENV, capture_output=True, timeout=120)
     assert out.exists()
     return out

@@ -298,7 +298,9 @@ def test_library_frames_are_subtle_and_just_my_code_hides_nothing(replay: Replay
 def test_a_crash_in_library_code_only_still_stops_in_a_frame_vs_code_opens(replay: Replay) -> None:
     """VS Code opens the first frame that is not de-emphasized, and shows the exception there: the
     frame the replay stops in stays plain, or a stack of library frames only would open nothing."""
-    frames = [f for f in replay("library_only").ok("stackTrace", {"threadId": 1})["stackFrames"]
+    client = replay("library_only")
+    stopped = client.wait_event("stopped")["body"]["threadId"]
+    frames = [f for f in client.ok("stackTrace", {"threadId": stopped})["stackFrames"]
               if f.get("presentationHint") != "label"]
     assert not [f for f in frames if "programs" in f["source"]["path"]]  # the case holds: library code only
     top, rest = frames[0], frames[1:]
@@ -320,12 +322,12 @@ def test_stack_paging(replay: Replay) -> None:
     assert [f["id"] for f in page["stackFrames"]] == [f["id"] for f in whole["stackFrames"][1:3]]
 
 
-def test_thread_crash_lists_the_crashing_thread_first(replay: Replay) -> None:
+def test_a_thread_crash_stops_in_the_crashing_thread(replay: Replay) -> None:
     client = replay("thread")
-    threads = client.ok("threads")["threads"]
-    assert [t["name"] for t in threads][:2] == ["worker-1", "MainThread"]
-    assert first_frame(client)["name"] == "worker"
-    assert "did not raise" in client.fail("exceptionInfo", {"threadId": threads[1]["id"]})
+    threads = {t["name"]: t["id"] for t in client.ok("threads")["threads"]}
+    assert client.wait_event("stopped")["body"]["threadId"] == threads["worker-1"]
+    assert client.ok("stackTrace", {"threadId": threads["worker-1"]})["stackFrames"][0]["name"] == "worker"
+    assert "did not raise" in client.fail("exceptionInfo", {"threadId": threads["MainThread"]})
 
 
 # -- sources -------------------------------------------------------------------------

@@ -177,6 +177,12 @@ def test_crash_in_library_code_only_opens_where_it_raised(vscode: VSCode, worksp
     vscode.wait_stopped("raw_decode")
     expect(vscode.active_tab()).to_contain_text("decoder.py")
     expect(vscode.exception_widget).to_contain_text("JSONDecodeError")
+    # The threads as the program started them, as debugpy lists them; the one that crashed opened.
+    threads = vscode.page.locator(".debug-call-stack").get_by_role("row", name=re.compile(r"^Thread "))
+    expect(threads).to_have_count(2)
+    expect(threads.first).to_have_attribute("aria-label", re.compile(r"^Thread MainThread Paused$"))
+    expect(vscode.thread("parser")).to_have_attribute("aria-label", re.compile("Paused on exception"))
+    expect(vscode.thread("parser")).to_have_attribute("aria-expanded", "true")
     # The other library frames stay out of the way, folded as VS Code folds de-emphasized frames.
     expect(vscode.call_stack_rows().filter(has_text=re.compile(r"Show \d+ More Stack Frames"))).to_have_count(1)
 
