@@ -551,7 +551,8 @@ def set_excepthook(filename: str = DEFAULT_FILENAME, replace: bool = True, silen
         # The stack is the traceback, as Python's hook prints it: what calls a hook holds no
         # frame of the program's, but the REPL's own (Python code from 3.13 on).
         at_prompt = prompt_follows()
-        give_back = (lambda: None) if at_prompt else held_to_the_end()  # else the crash ends the process
+        # Else the crash ends the process, unless the program called the hook itself and goes on.
+        give_back = (lambda: None) if at_prompt or _main_code_runs() else held_to_the_end()
         report_crash(exc, target, summary=replace, silent=silent, end=end_uncaught(exc), above_handler=False,
                      skip_codes=above_uncaught_script(exc, tb), goes_on=deliver_at_prompt if at_prompt else None,
                      latest=at_prompt, **options)
@@ -602,6 +603,18 @@ def set_thread_excepthook(filename: Union[str, DumpTarget] = DEFAULT_FILENAME, r
 
     threading.excepthook = Hook(thread_excepthook, "threading.excepthook")
     follow_greenlets(Hook(greenlet_crash, "report of a gevent greenlet's crash"))
+
+
+def _main_code_runs() -> bool:
+    """Whether the program's main module still runs below this call: a program that calls
+    sys.excepthook itself (a Qt application's slot, a logger) goes on after it, and Python
+    calls it for an uncaught exception once that code is gone."""
+    frame = unpatched.getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 class Hook:

@@ -260,6 +260,43 @@ def test_a_raising_signal_handler_never_runs_inside_tbdumps_report_of_a_crash_th
         assert dump.frames[-1].locals["rows"] == list(range(100))
 
 
+@pytest.mark.parametrize("way", [[], ["-m", "tbdump"]], ids=["hook", "runner"])
+def test_a_program_that_calls_the_hook_itself_and_goes_on_gets_the_signals_that_came_meanwhile(
+        workdir: Path, way: list) -> None:
+    """A program may call sys.excepthook itself and go on (a Qt application's slot, a logger):
+    the hook held the program's handlers to the end of its report, as for a crash that ends the
+    program, and dropped what came meanwhile, so a SIGUSR1 sent as the report is said never ran
+    its handler.  Here the program's own stderr sends it as tbdump says where the dump is."""
+    write(workdir / "prog.py", """
+        import io, os, signal, sys
+        import tbdump
+        tbdump.set_excepthook()
+        came = []
+        signal.signal(signal.SIGUSR1, lambda *args: came.append('SIGUSR1'))
+        class Console(io.StringIO):  # the application's log view
+            def write(self, text):
+                if 'dumped into' in text:
+                    os.kill(os.getpid(), signal.SIGUSR1)
+                return super().write(text)
+        sys.stderr = console = Console()
+        try:
+            {}['missing']
+        except KeyError:
+            sys.excepthook(*sys.exc_info())
+        sys.stderr = sys.__stderr__
+        print('reported:', 'dumped into' in console.getvalue(), 'came:', came)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for spin in range(10 ** 6):
+                pass
+        except KeyboardInterrupt:
+            print('Ctrl-C after it: KeyboardInterrupt')
+    """)
+    proc = run([PYTHON] + way + ["prog.py"], workdir)
+    assert (proc.returncode, proc.stdout) == (
+        0, "reported: True came: ['SIGUSR1']\nCtrl-C after it: KeyboardInterrupt\n"), proc
+
+
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
 def test_a_stop_signal_as_the_dump_is_renamed_into_place_keeps_the_whole_dump(workdir: Path, name: str) -> None:
     # After capture, while the hashes and the safe layer were written, the program's handlers were
