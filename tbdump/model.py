@@ -63,8 +63,12 @@ def brief(text: str, limit: Optional[int] = 80) -> str:
     """``text`` for a one-line repr: cut to ``limit`` characters (None: a path, whole, as its
     end matters most), line ends and control characters escaped (a REPL prints a repr as it
     is, and the text comes from the dump)."""
-    text = text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
-    return printable(text.replace("\n", "\\n"))
+    return printable((text if limit is None else cut(text, limit)).replace("\n", "\\n"))
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``'s first ``limit`` characters, "..." the last three where there are more."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def plural(count: int, what: str) -> str:

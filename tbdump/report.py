@@ -13,7 +13,7 @@ from typing import Dict, List, Mapping, Optional, TextIO
 from .command import add_version, dump_name, prog_name, quiet_interrupt, require_stdout, silence_stdout
 from .dumpfile import Dump, load
 from .errors import DumpError, system_words
-from .model import OMITTED_GLOBAL, Frame, Value, plural
+from .model import OMITTED_GLOBAL, Frame, Value, cut, plural
 from .termtext import printable
 from .tracetext import Piece, frame_text, padded, printout
 
@@ -148,18 +148,13 @@ def _render_vars(variables: Mapping[str, Value], out: TextIO, style: Style, inde
             continue
         # A value whose preview was kept but whose object was not: said where it is shown.
         why = " [%s]" % value.missing if value.missing and value.missing not in value.repr else ""
-        out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(_cut(value.repr)),
-                                      style.dim("(%s)%s" % (_cut(value.type), why))))
+        out.write("%s%s = %s %s\n" % (indent, style.name(name), style.plain(cut(value.repr, _SHOWN)),
+                                      style.dim("(%s)%s" % (cut(value.type, _SHOWN), why))))
     if omitted:
         out.write(indent + style.dim("(%s %s)\n" % (plural(omitted, "more global"), OMITTED_GLOBAL.missing)))
 
 
-def _cut(text: str) -> str:
-    """A value's repr or type on one report line: its first 200 characters, "..." saying
-    there are more (a class may be named by ten thousand)."""
-    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
-
-
+# What a report line shows of a value's repr or type (a class may be named by ten thousand characters).
 _SHOWN = 200
 
 
